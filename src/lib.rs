@@ -1,0 +1,8 @@
+//! axiom supervises AI coding agents and other long-running commands, and steps in when they go wrong.
+//!
+//! The crate is laid out so data flows downward: [`rules`] turns YAML files into compiled matchers,
+//! [`pipeline`] runs bytes through normalize → match → policy and yields interventions. Nothing in
+//! those two modules knows about sockets, processes or MCP; the async edges live elsewhere.
+
+pub mod pipeline;
+pub mod rules;

@@ -1,0 +1,307 @@
+//! The staged rule pipeline: normalize → match → policy → interventions. Pure and synchronous.
+//!
+//! One [`Pipeline`] per task (or per file, offline). Async code at the edges calls
+//! [`push`](Pipeline::push) with each chunk of output, [`tick`](Pipeline::tick) when time passes,
+//! and [`finish`](Pipeline::finish) at the end; each returns the interventions that fire.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Instant;
+//! use axiom::pipeline::{Pipeline, PipelineOptions};
+//! use axiom::rules::{RuleDocument, RuleSet, Scope};
+//!
+//! let yaml = "rules:\n  - id: todo\n    match: { literals: ['TODO:'] }\n";
+//! let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("r.yaml", yaml)]).unwrap());
+//! let mut pipeline = Pipeline::new(rules, Scope::Output, "task-1", PipelineOptions::live());
+//! let now = Instant::now();
+//! assert!(pipeline.push(b"// TO", now).is_empty());
+//! let fired = pipeline.push(b"DO: later\n", now);
+//! assert_eq!((fired[0].rule.as_str(), fired[0].column), ("todo", 4));
+//! ```
+
+mod intervention;
+mod matcher;
+mod normalize;
+mod policy;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use intervention::Intervention;
+pub use matcher::{Matcher, SegmentHit};
+pub use normalize::{Block, LineLimits, Normalizer, Segment};
+pub use policy::{Policy, PolicyMode};
+
+use crate::rules::{CompiledScope, RuleSet, Scope};
+
+/// How a pipeline behaves; [`live`](Self::live) and [`offline`](Self::offline) are the two presets.
+#[derive(Debug, Clone, Copy)]
+pub struct PipelineOptions {
+    pub mode: PolicyMode,
+    pub limits: LineLimits,
+    /// A partial line (a prompt such as `Proceed? (y/n)`) is matched once output has been idle this long.
+    pub idle_flush: Duration,
+    /// How long text axiom injected is masked out of the output, so its echo never fires a rule.
+    pub echo_window: Duration,
+}
+
+impl PipelineOptions {
+    pub fn live() -> Self {
+        PipelineOptions {
+            mode: PolicyMode::Live,
+            limits: LineLimits::default(),
+            idle_flush: Duration::from_millis(200),
+            echo_window: Duration::from_secs(30),
+        }
+    }
+
+    pub fn offline() -> Self {
+        PipelineOptions { mode: PolicyMode::Offline, ..Self::live() }
+    }
+}
+
+/// Counters for reports such as `axiom check`'s summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PipelineStats {
+    pub bytes: u64,
+    pub lines: u64,
+    /// Lines with at least one match.
+    pub matched_lines: u64,
+    /// (line, rule) matches, before policy.
+    pub matches: u64,
+}
+
+pub struct Pipeline {
+    rules: Arc<RuleSet>,
+    scope: Arc<CompiledScope>,
+    task: Arc<str>,
+    options: PipelineOptions,
+    normalizer: Normalizer,
+    matcher: Matcher,
+    policy: Policy,
+    hits: Vec<SegmentHit>,
+    /// Rules already reported for the line being built: a rule reports at most once per line.
+    reported_line: u64,
+    reported: Vec<u32>,
+    stats: PipelineStats,
+    last_output: Instant,
+    /// Length of the open segment when it was last matched on idle (0: not matched yet).
+    idle_matched_len: usize,
+    /// Silence rule index → when it last fired.
+    silence_fired: Vec<Option<Instant>>,
+    /// Recently injected texts and when they stop being masked.
+    echoes: Vec<(Vec<u8>, Instant)>,
+    echo_mask: Vec<Vec<u8>>,
+}
+
+impl Pipeline {
+    /// A pipeline over the enabled rules of `scope`, for `task`. Silence timers start now.
+    pub fn new(rules: Arc<RuleSet>, scope: Scope, task: impl Into<Arc<str>>, options: PipelineOptions) -> Self {
+        Self::starting_at(rules, scope, task, options, Instant::now())
+    }
+
+    /// Like [`new`](Self::new), with an explicit start time for the silence timers.
+    pub fn starting_at(
+        rules: Arc<RuleSet>,
+        scope: Scope,
+        task: impl Into<Arc<str>>,
+        options: PipelineOptions,
+        now: Instant,
+    ) -> Self {
+        let compiled = Arc::clone(rules.scope(scope));
+        Pipeline {
+            matcher: Matcher::new(&compiled),
+            policy: Policy::new(options.mode, rules.rules().len()),
+            silence_fired: vec![None; compiled.silence.len()],
+            scope: compiled,
+            rules,
+            task: task.into(),
+            options,
+            normalizer: Normalizer::new(options.limits),
+            hits: Vec::new(),
+            reported_line: 0,
+            reported: Vec::new(),
+            stats: PipelineStats::default(),
+            last_output: now,
+            idle_matched_len: 0,
+            echoes: Vec::new(),
+            echo_mask: Vec::new(),
+        }
+    }
+
+    pub fn rules(&self) -> &Arc<RuleSet> {
+        &self.rules
+    }
+
+    pub fn stats(&self) -> PipelineStats {
+        PipelineStats { lines: self.normalizer.lines(), ..self.stats }
+    }
+
+    /// A chunk of output arrived at `now`.
+    pub fn push(&mut self, chunk: &[u8], now: Instant) -> Vec<Intervention> {
+        let mut fired = Vec::new();
+        if chunk.is_empty() {
+            return fired;
+        }
+        self.stats.bytes += chunk.len() as u64;
+        self.last_output = now;
+        self.normalizer.feed(chunk);
+        self.match_finished(now, &mut fired);
+        fired
+    }
+
+    /// Time passed with no output: match an idle partial line and run the silence timers.
+    pub fn tick(&mut self, now: Instant) -> Vec<Intervention> {
+        let mut fired = Vec::new();
+        if now.saturating_duration_since(self.last_output) >= self.options.idle_flush {
+            self.match_idle_partial(now, &mut fired);
+        }
+        if self.policy.mode() == PolicyMode::Live {
+            self.run_silence_timers(now, &mut fired);
+        }
+        fired
+    }
+
+    /// The source ended: a trailing partial line is matched.
+    pub fn finish(&mut self, now: Instant) -> Vec<Intervention> {
+        let mut fired = Vec::new();
+        self.normalizer.finish();
+        self.match_finished(now, &mut fired);
+        fired
+    }
+
+    /// When [`tick`](Self::tick) next has something to do, if ever.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let idle = self
+            .normalizer
+            .block()
+            .open_segment()
+            .filter(|open| open.end - open.start != self.idle_matched_len)
+            .map(|_| self.last_output + self.options.idle_flush);
+        let silence = (self.policy.mode() == PolicyMode::Live)
+            .then(|| (0..self.scope.silence.len()).map(|slot| self.silence_deadline(slot)).min())
+            .flatten();
+        idle.into_iter().chain(silence).min()
+    }
+
+    /// Text axiom is about to write to the task's input: when the terminal echoes it back, it is
+    /// blanked out before matching, so a correction can never trigger a rule itself.
+    pub fn expect_echo(&mut self, text: &str, now: Instant) {
+        for line in text.lines().map(str::trim).filter(|line| !line.is_empty()) {
+            self.echoes.push((line.as_bytes().to_vec(), now + self.options.echo_window));
+        }
+        self.refresh_echo_mask(now);
+    }
+
+    fn refresh_echo_mask(&mut self, now: Instant) {
+        self.echoes.retain(|(_, until)| *until > now);
+        self.echo_mask.clear();
+        self.echo_mask.extend(self.echoes.iter().map(|(text, _)| text.clone()));
+    }
+
+    fn match_finished(&mut self, now: Instant, fired: &mut Vec<Intervention>) {
+        if !self.echoes.is_empty() {
+            self.refresh_echo_mask(now);
+        }
+        let block = self.normalizer.block();
+        if !block.segments.is_empty() {
+            self.hits.clear();
+            self.matcher.scan(&self.scope, block.finished_text(), &block.segments, &self.echo_mask, &mut self.hits);
+            let hits = std::mem::take(&mut self.hits);
+            for hit in &hits {
+                let segment = self.normalizer.block().segments[hit.segment];
+                self.report(segment, hit, now, fired);
+            }
+            self.hits = hits;
+            self.idle_matched_len = 0;
+        }
+        self.normalizer.consume_finished();
+    }
+
+    fn match_idle_partial(&mut self, now: Instant, fired: &mut Vec<Intervention>) {
+        let block = self.normalizer.block();
+        let Some(open) = block.open_segment() else { return };
+        if open.end - open.start == self.idle_matched_len {
+            return;
+        }
+        self.idle_matched_len = open.end - open.start;
+        self.hits.clear();
+        let text = block.segment_text(&open);
+        self.matcher.verify(&self.scope, text, &self.echo_mask, 0, &mut self.hits);
+        let hits = std::mem::take(&mut self.hits);
+        for hit in &hits {
+            self.report(open, hit, now, fired);
+        }
+        self.hits = hits;
+    }
+
+    /// A match stage hit: count it, deduplicate it per line, and let policy decide.
+    fn report(&mut self, segment: Segment, hit: &SegmentHit, now: Instant, fired: &mut Vec<Intervention>) {
+        if segment.line != self.reported_line {
+            self.reported_line = segment.line;
+            self.reported.clear();
+        }
+        if self.reported.contains(&hit.rule) {
+            return;
+        }
+        if self.reported.is_empty() {
+            self.stats.matched_lines += 1;
+        }
+        self.reported.push(hit.rule);
+        self.stats.matches += 1;
+        let index = self.scope.rules[hit.rule as usize];
+        let rule = self.rules.rule(index);
+        let Some(action) = self.policy.on_hit(index, rule, now) else { return };
+        let text = self.normalizer.block().segment_text(&segment);
+        fired.push(Intervention {
+            task: Arc::clone(&self.task),
+            rule: rule.id.clone(),
+            rule_index: index,
+            severity: rule.severity,
+            action,
+            message: rule.message.clone(),
+            matched: String::from_utf8_lossy(&text[hit.start..hit.end]).into_owned(),
+            text: String::from_utf8_lossy(text).into_owned(),
+            line: Some(segment.line),
+            column: segment.column_base + hit.start + 1,
+        });
+    }
+
+    /// A silence rule fires when output has stopped for its duration, and again every further
+    /// duration while it stays stopped (so an escalation ladder can climb).
+    fn silence_deadline(&self, slot: usize) -> Instant {
+        let index = self.scope.silence[slot];
+        let quiet_since = match self.silence_fired[slot] {
+            Some(fired) if fired > self.last_output => fired,
+            _ => self.last_output,
+        };
+        quiet_since + self.rules.rule(index).silence.unwrap_or_default()
+    }
+
+    fn run_silence_timers(&mut self, now: Instant, fired: &mut Vec<Intervention>) {
+        for slot in 0..self.scope.silence.len() {
+            if now < self.silence_deadline(slot) {
+                continue;
+            }
+            self.silence_fired[slot] = Some(now);
+            let index = self.scope.silence[slot];
+            let rule = self.rules.rule(index);
+            let Some(action) = self.policy.on_hit(index, rule, now) else { continue };
+            fired.push(Intervention {
+                task: Arc::clone(&self.task),
+                rule: rule.id.clone(),
+                rule_index: index,
+                severity: rule.severity,
+                action,
+                message: rule.message.clone(),
+                matched: String::new(),
+                text: String::new(),
+                line: None,
+                column: 0,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,330 @@
+//! Stage 1: bytes in, logical lines out.
+//!
+//! A `vte` parser strips ANSI/OSC escapes and keeps its state across chunks, so a sequence split
+//! between two writes is still removed. (`strip-ansi-escapes` drops `\t` and `\r`, which we need.)
+//! Output goes into one [`Block`]: every finished segment followed by a `\n`, then the open one.
+//! The matcher scans a whole block in one pass, so chunk boundaries never split a match.
+//!
+//! What ends a segment:
+//! - `\n` or `\r\n`: the end of a line;
+//! - a lone `\r` (progress bars) and cursor moves to another row or to column 1 (TUI redraws):
+//!   the end of a segment that is matched on its own but keeps the line's number;
+//! - a line longer than [`LineLimits::max_line`]: a window is cut and the next one starts with the
+//!   last [`LineLimits::overlap`] bytes again, so memory stays bounded and a match no longer than
+//!   the overlap is never lost at a window edge.
+//!
+//! Invalid UTF-8 becomes U+FFFD (`vte` does this) and matching carries on.
+
+use vte::{Params, Parser, Perform};
+
+/// Bounds on how much of one line is kept in memory at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineLimits {
+    /// Longest stretch of one line matched as a whole.
+    pub max_line: usize,
+    /// Bytes repeated at the start of the next window of a long line.
+    pub overlap: usize,
+}
+
+impl Default for LineLimits {
+    fn default() -> Self {
+        LineLimits { max_line: 64 * 1024, overlap: 4 * 1024 }
+    }
+}
+
+/// One finished piece of text in a [`Block`]: a line, or part of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    /// Byte range in [`Block::text`]; the byte at `end` is the `\n` separator.
+    pub start: usize,
+    pub end: usize,
+    /// 1-based number of the line this segment belongs to.
+    pub line: u64,
+    /// Offset of the segment's first byte within its line (non-zero for windows of a long line).
+    pub column_base: usize,
+}
+
+/// Normalized text: finished segments separated by `\n`, then the open (unfinished) segment.
+#[derive(Debug, Default)]
+pub struct Block {
+    pub text: Vec<u8>,
+    pub segments: Vec<Segment>,
+    /// Where the open segment starts; everything before it is finished.
+    pub open_start: usize,
+    open_column_base: usize,
+    /// Number of the line being built (1-based).
+    line: u64,
+    /// Lines ended so far.
+    lines_ended: u64,
+    /// A `\r` was seen and the next byte decides whether it was `\r\n` or a lone `\r`.
+    pending_cr: bool,
+    limits: LineLimits,
+}
+
+/// The normalize stage: feed it bytes, read finished segments out of [`Normalizer::block`].
+pub struct Normalizer {
+    parser: Parser,
+    block: Block,
+}
+
+impl Normalizer {
+    pub fn new(limits: LineLimits) -> Self {
+        assert!(limits.overlap < limits.max_line, "the overlap must be shorter than a window");
+        Normalizer { parser: Parser::new(), block: Block { line: 1, limits, ..Block::default() } }
+    }
+
+    /// Runs a chunk through the escape parser; finished segments appear in the block.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.parser.advance(&mut self.block, bytes);
+    }
+
+    /// The source ended: a pending `\r` or unfinished text ends the last line.
+    pub fn finish(&mut self) {
+        let block = &mut self.block;
+        if block.pending_cr || block.open_len() > 0 {
+            block.pending_cr = false;
+            block.end_line();
+        }
+    }
+
+    pub fn block(&self) -> &Block {
+        &self.block
+    }
+
+    /// Drops the finished segments once they were matched, keeping the open one.
+    pub fn consume_finished(&mut self) {
+        let block = &mut self.block;
+        block.text.drain(..block.open_start);
+        block.open_start = 0;
+        block.segments.clear();
+    }
+
+    /// Lines ended so far (a final line without `\n` counts once [`finish`](Self::finish) ran).
+    pub fn lines(&self) -> u64 {
+        self.block.lines_ended
+    }
+}
+
+impl Block {
+    /// The unfinished segment at the end of the text, if it has any bytes.
+    pub fn open_segment(&self) -> Option<Segment> {
+        (self.open_len() > 0).then(|| Segment {
+            start: self.open_start,
+            end: self.text.len(),
+            line: self.line,
+            column_base: self.open_column_base,
+        })
+    }
+
+    /// The text of a segment.
+    pub fn segment_text(&self, segment: &Segment) -> &[u8] {
+        &self.text[segment.start..segment.end]
+    }
+
+    /// All finished text (segments and their separators), which the matcher scans in one pass.
+    pub fn finished_text(&self) -> &[u8] {
+        &self.text[..self.open_start]
+    }
+
+    fn open_len(&self) -> usize {
+        self.text.len() - self.open_start
+    }
+
+    fn close_segment(&mut self) {
+        self.segments.push(Segment {
+            start: self.open_start,
+            end: self.text.len(),
+            line: self.line,
+            column_base: self.open_column_base,
+        });
+        self.text.push(b'\n');
+        self.open_start = self.text.len();
+    }
+
+    fn end_line(&mut self) {
+        self.close_segment();
+        self.open_column_base = 0;
+        self.line += 1;
+        self.lines_ended += 1;
+    }
+
+    /// A lone `\r` or a cursor jump: the text so far is matched on its own, the line goes on.
+    fn end_segment(&mut self) {
+        if self.open_len() > 0 {
+            self.close_segment();
+        }
+        self.open_column_base = 0;
+    }
+
+    /// A `\r` followed by anything but `\n` was a lone `\r`.
+    fn settle_pending_cr(&mut self) {
+        if self.pending_cr {
+            self.pending_cr = false;
+            self.end_segment();
+        }
+    }
+
+    /// Cuts a window off a line that grew past the limit, and starts the next with the overlap.
+    fn cut_window(&mut self) {
+        let window_len = self.open_len();
+        let keep_from = self.text.len() - self.limits.overlap;
+        self.close_segment();
+        self.text.extend_from_within(keep_from..keep_from + self.limits.overlap);
+        self.open_column_base += window_len - self.limits.overlap;
+    }
+
+    fn push_text(&mut self, bytes: &[u8]) {
+        self.settle_pending_cr();
+        self.text.extend_from_slice(bytes);
+        if self.open_len() >= self.limits.max_line {
+            self.cut_window();
+        }
+    }
+}
+
+impl Perform for Block {
+    fn print(&mut self, c: char) {
+        let mut utf8 = [0; 4];
+        self.push_text(c.encode_utf8(&mut utf8).as_bytes());
+    }
+
+    fn execute(&mut self, byte: u8) {
+        match byte {
+            b'\n' => {
+                self.pending_cr = false;
+                self.end_line();
+            }
+            b'\r' => {
+                self.settle_pending_cr();
+                self.pending_cr = true;
+            }
+            b'\t' => self.push_text(b"\t"),
+            // Bell, backspace and other controls carry no text.
+            _ => self.settle_pending_cr(),
+        }
+    }
+
+    fn csi_dispatch(&mut self, params: &Params, _intermediates: &[u8], _ignore: bool, action: char) {
+        self.settle_pending_cr();
+        match action {
+            // Cursor up/down/next/previous line, to a column, to a position, to a row; erase display:
+            // what follows is drawn somewhere else on the screen.
+            'A' | 'B' | 'E' | 'F' | 'G' | 'H' | 'f' | 'd' | 'J' => self.end_segment(),
+            // Cursor forward stands for blank space between words.
+            'C' => {
+                let count = params.iter().next().and_then(|p| p.first().copied()).unwrap_or(1).clamp(1, 64);
+                for _ in 0..count {
+                    self.push_text(b" ");
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds chunks, finishes, and returns `(line, column_base, text)` for every segment.
+    fn segments(chunks: &[&[u8]], limits: LineLimits) -> (Vec<(u64, usize, String)>, u64) {
+        let mut normalizer = Normalizer::new(limits);
+        for chunk in chunks {
+            normalizer.feed(chunk);
+        }
+        normalizer.finish();
+        let block = normalizer.block();
+        let found = block
+            .segments
+            .iter()
+            .map(|s| (s.line, s.column_base, String::from_utf8_lossy(block.segment_text(s)).into_owned()))
+            .collect();
+        (found, normalizer.lines())
+    }
+
+    fn texts(chunks: &[&[u8]]) -> Vec<String> {
+        segments(chunks, LineLimits::default()).0.into_iter().map(|(_, _, text)| text).collect()
+    }
+
+    #[test]
+    fn strips_escapes_split_across_chunks() {
+        assert_eq!(texts(&[b"\x1b[3", b"1mred\x1b", b"[0m plain\n"]), ["red plain"]);
+        assert_eq!(texts(&[b"a\x1b]0;title\x07b\n"]), ["ab"]);
+        assert_eq!(texts(&[b"a\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\b\n"]), ["alinkb"]);
+    }
+
+    #[test]
+    fn crlf_is_one_line_end_even_split() {
+        let (found, lines) = segments(&[b"one\r", b"\ntwo\r\n"], LineLimits::default());
+        assert_eq!(found, [(1, 0, "one".into()), (2, 0, "two".into())]);
+        assert_eq!(lines, 2);
+    }
+
+    #[test]
+    fn lone_cr_ends_a_segment_of_the_same_line() {
+        let (found, lines) = segments(&[b" 10%\r 20%\r", b" done\nnext\n"], LineLimits::default());
+        assert_eq!(
+            found,
+            [(1, 0, " 10%".into()), (1, 0, " 20%".into()), (1, 0, " done".into()), (2, 0, "next".into())]
+        );
+        assert_eq!(lines, 2);
+    }
+
+    #[test]
+    fn keeps_tabs_and_drops_other_controls() {
+        assert_eq!(texts(&[b"a\tb\x07c\x08\n"]), ["a\tbc"]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_not_dropped() {
+        assert_eq!(texts(&[b"bad \xff\xfe byte TODO:\n"]), ["bad \u{fffd}\u{fffd} byte TODO:"]);
+        // A code point split across chunks survives.
+        assert_eq!(texts(&[b"caf\xc3", b"\xa9\n"]), ["caf\u{e9}"]);
+    }
+
+    #[test]
+    fn final_line_without_newline_counts() {
+        let (found, lines) = segments(&[b"a\nProceed? (y/n)"], LineLimits::default());
+        assert_eq!(found.last().unwrap().2, "Proceed? (y/n)");
+        assert_eq!(lines, 2);
+        let (_, lines) = segments(&[b"a\n"], LineLimits::default());
+        assert_eq!(lines, 1);
+    }
+
+    #[test]
+    fn cursor_moves_split_tui_redraws() {
+        assert_eq!(texts(&[b"first\x1b[2K\x1b[1A\x1b[2K\x1b[Gsecond\n"]), ["first", "second"]);
+        assert_eq!(texts(&[b"a\x1b[3Cb\n"]), ["a   b"]);
+    }
+
+    #[test]
+    fn long_lines_are_cut_into_overlapping_windows() {
+        let limits = LineLimits { max_line: 10, overlap: 4 };
+        let (found, lines) = segments(&[b"0123456789abcdefghij\n"], limits);
+        assert_eq!(
+            found,
+            [
+                (1, 0, "0123456789".into()),
+                (1, 6, "6789abcdef".into()),
+                (1, 12, "cdefghij".into()),
+            ]
+        );
+        assert_eq!(lines, 1);
+    }
+
+    #[test]
+    fn tui_capture_normalizes_to_readable_lines() {
+        let capture = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/claude-code-tui-capture.txt")).unwrap();
+        let mut normalizer = Normalizer::new(LineLimits::default());
+        for chunk in capture.chunks(7) {
+            normalizer.feed(chunk);
+        }
+        normalizer.finish();
+        let block = normalizer.block();
+        let all: Vec<String> =
+            block.segments.iter().map(|s| String::from_utf8_lossy(block.segment_text(s)).into_owned()).collect();
+        assert!(all.iter().any(|line| line.contains("Welcome to Claude Code!")));
+        assert!(all.iter().any(|line| line.contains("Write print(\"hello world\") in Python")));
+        assert!(all.iter().all(|line| !line.contains('\x1b')), "an escape survived");
+    }
+}

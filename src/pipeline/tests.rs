@@ -1,0 +1,232 @@
+//! The matching contract shared by `axiom check` and live supervision, as a table of cases.
+
+use super::*;
+use crate::rules::{Action, RuleDocument};
+
+const RULES: &str = r#"
+rules:
+  - id: todo
+    match: { literals: ["TODO:"] }
+    unless: ['^\s*//.*example']
+  - id: stub
+    match: { regex: ['\bnot implemented\b'] }
+    action: inject
+    message: Write the implementation.
+  - id: anchored
+    match: { regex: ['^DONE$'] }
+  - id: shout
+    match: { literals: [permission], case_insensitive: true }
+  - id: accent
+    match: { literals: ["ÉTÉ"], case_insensitive: true }
+  - id: prompt-only
+    scope: prompt
+    match: { literals: ["TODO:"] }
+"#;
+
+fn rules() -> Arc<RuleSet> {
+    Arc::new(RuleSet::from_documents(vec![RuleDocument::new("t.yaml", RULES)]).unwrap())
+}
+
+/// Runs chunks through an offline pipeline; returns `(line, column, rule, matched)` per intervention.
+fn run(chunks: &[&[u8]]) -> Vec<(u64, usize, String, String)> {
+    let mut pipeline = Pipeline::new(rules(), Scope::Output, "t", PipelineOptions::offline());
+    let now = Instant::now();
+    let mut fired = Vec::new();
+    for chunk in chunks {
+        fired.extend(pipeline.push(chunk, now));
+    }
+    fired.extend(pipeline.finish(now));
+    fired.into_iter().map(|i| (i.line.unwrap(), i.column, i.rule, i.matched)).collect()
+}
+
+fn hit(line: u64, column: usize, rule: &str, matched: &str) -> (u64, usize, String, String) {
+    (line, column, rule.into(), matched.into())
+}
+
+#[test]
+fn reports_rule_line_column_and_text() {
+    assert_eq!(run(&[b"ok\n  // TODO: later\n"]), [hit(2, 6, "todo", "TODO:")]);
+}
+
+#[test]
+fn match_split_across_chunks() {
+    assert_eq!(run(&[b"x TO", b"DO", b": y\n"]), [hit(1, 3, "todo", "TODO:")]);
+    assert_eq!(run(&[b"is not imple", b"mented here\n"]), [hit(1, 4, "stub", "not implemented")]);
+}
+
+#[test]
+fn ansi_split_across_chunks_is_stripped_before_matching() {
+    assert_eq!(run(&[b"\x1b[1mTO\x1b[", b"0mDO: bold\n"]), [hit(1, 1, "todo", "TODO:")]);
+}
+
+#[test]
+fn crlf_and_lone_cr() {
+    assert_eq!(run(&[b"a\r\nDONE\r\n"]), [hit(2, 1, "anchored", "DONE")]);
+    // A lone CR ends a segment that is matched on its own but keeps the line number.
+    assert_eq!(run(&[b"50%\rDONE\rx\n"]), [hit(1, 1, "anchored", "DONE")]);
+}
+
+#[test]
+fn anchors_stay_inside_the_line() {
+    assert!(run(&[b"not DONE\nDONE yet\n"]).is_empty());
+}
+
+#[test]
+fn invalid_utf8_does_not_stop_matching() {
+    assert_eq!(run(&[b"\xff\xfe TODO: x\n"]), [hit(1, 8, "todo", "TODO:")]);
+}
+
+#[test]
+fn no_final_newline() {
+    assert_eq!(run(&[b"a\nTODO: tail"]), [hit(2, 1, "todo", "TODO:")]);
+}
+
+#[test]
+fn unless_exempts_the_line() {
+    assert!(run(&[b"// TODO: example usage\n"]).is_empty());
+}
+
+#[test]
+fn at_most_one_report_per_rule_and_line_the_leftmost() {
+    assert_eq!(run(&[b"TODO: a TODO: b\n"]), [hit(1, 1, "todo", "TODO:")]);
+    // Two rules on one line are both reported, in column order.
+    assert_eq!(
+        run(&[b"not implemented TODO:\n"]),
+        [hit(1, 1, "stub", "not implemented"), hit(1, 17, "todo", "TODO:")]
+    );
+}
+
+#[test]
+fn case_insensitive_literals_ascii_and_unicode() {
+    assert_eq!(run(&[b"ask PERMISSION\n"]), [hit(1, 5, "shout", "PERMISSION")]);
+    assert_eq!(run(&["un été\n".as_bytes()]), [hit(1, 4, "accent", "été")]);
+}
+
+#[test]
+fn word_boundaries_hold() {
+    assert!(run(&[b"not implementedly\n"]).is_empty());
+}
+
+#[test]
+fn very_long_line_in_bounded_windows() {
+    let mut line = vec![b'x'; 1_000_000];
+    line[700_000..700_005].copy_from_slice(b"TODO:");
+    line.push(b'\n');
+    let chunks: Vec<&[u8]> = line.chunks(8192).collect();
+    assert_eq!(run(&chunks), [hit(1, 700_001, "todo", "TODO:")]);
+}
+
+#[test]
+fn match_at_a_window_edge_is_found_once() {
+    let limits = LineLimits { max_line: 64, overlap: 16 };
+    let options = PipelineOptions { limits, ..PipelineOptions::offline() };
+    for at in 50..70 {
+        let mut line = vec![b'.'; 200];
+        line[at..at + 5].copy_from_slice(b"TODO:");
+        line.push(b'\n');
+        let mut pipeline = Pipeline::new(rules(), Scope::Output, "t", options);
+        let now = Instant::now();
+        let mut fired = pipeline.push(&line, now);
+        fired.extend(pipeline.finish(now));
+        let found: Vec<_> = fired.iter().map(|i| i.column).collect();
+        assert_eq!(found, [at + 1], "match at {at}");
+    }
+}
+
+#[test]
+fn scopes_are_separate() {
+    let mut prompt = Pipeline::new(rules(), Scope::Prompt, "p", PipelineOptions::offline());
+    let now = Instant::now();
+    prompt.push(b"TODO: x", now);
+    let fired = prompt.finish(now);
+    assert_eq!(fired.iter().map(|i| i.rule.as_str()).collect::<Vec<_>>(), ["prompt-only"]);
+}
+
+#[test]
+fn stats_count_lines_bytes_and_matches() {
+    let mut pipeline = Pipeline::new(rules(), Scope::Output, "t", PipelineOptions::offline());
+    let now = Instant::now();
+    pipeline.push(b"TODO: a not implemented\nclean\nTODO:", now);
+    pipeline.finish(now);
+    assert_eq!(pipeline.stats(), PipelineStats { bytes: 35, lines: 3, matched_lines: 2, matches: 3 });
+}
+
+#[test]
+fn partial_line_is_matched_when_output_goes_idle_then_not_again() {
+    let mut pipeline = Pipeline::new(rules(), Scope::Output, "t", PipelineOptions::live());
+    let t0 = Instant::now();
+    assert!(pipeline.push(b"TODO: answer? (y/n) ", t0).is_empty());
+    assert_eq!(pipeline.next_deadline(), Some(t0 + Duration::from_millis(200)));
+    assert!(pipeline.tick(t0 + Duration::from_millis(199)).is_empty());
+    let fired = pipeline.tick(t0 + Duration::from_millis(200));
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0].rule, "todo");
+    assert_eq!(pipeline.next_deadline(), None, "nothing left to do until more output");
+    assert!(pipeline.tick(t0 + Duration::from_secs(1)).is_empty());
+    // The rest of the line completes it; the rule already reported on this line.
+    assert!(pipeline.push(b"y\n", t0 + Duration::from_secs(2)).is_empty());
+}
+
+#[test]
+fn live_policy_applies_cooldown() {
+    let yaml = "rules:\n  - id: todo\n    match: { literals: ['TODO:'] }\n    cooldown: 10s\n";
+    let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("c.yaml", yaml)]).unwrap());
+    let t0 = Instant::now();
+    let mut pipeline = Pipeline::starting_at(rules, Scope::Output, "t", PipelineOptions::live(), t0);
+    assert_eq!(pipeline.push(b"TODO: 1\n", t0).len(), 1);
+    assert_eq!(pipeline.push(b"TODO: 2\n", t0 + Duration::from_secs(5)).len(), 0);
+    assert_eq!(pipeline.push(b"TODO: 3\n", t0 + Duration::from_secs(10)).len(), 1);
+    assert_eq!(pipeline.stats().matches, 3, "hits are counted even when policy stays quiet");
+}
+
+#[test]
+fn silence_rule_fires_after_quiet_and_escalates() {
+    let yaml = "rules:\n  - id: quiet\n    silence: 120s\n    message: Say something.\n    escalate: { within: 10m, steps: [inject, interrupt] }\n";
+    let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("s.yaml", yaml)]).unwrap());
+    let t0 = Instant::now();
+    let secs = Duration::from_secs;
+    let mut pipeline = Pipeline::starting_at(rules, Scope::Output, "t", PipelineOptions::live(), t0);
+    assert_eq!(pipeline.next_deadline(), Some(t0 + secs(120)));
+    assert!(pipeline.tick(t0 + secs(119)).is_empty());
+    let first = pipeline.tick(t0 + secs(120));
+    assert_eq!((first[0].rule.as_str(), first[0].action, first[0].line), ("quiet", Action::Inject, None));
+    assert!(pipeline.tick(t0 + secs(200)).is_empty());
+    assert_eq!(pipeline.tick(t0 + secs(240))[0].action, Action::Interrupt);
+    // Output resets the timer.
+    pipeline.push(b"working\n", t0 + secs(250));
+    assert!(pipeline.tick(t0 + secs(369)).is_empty());
+    assert_eq!(pipeline.tick(t0 + secs(370)).len(), 1);
+}
+
+#[test]
+fn offline_pipelines_have_no_timers() {
+    let yaml = "rules:\n  - id: quiet\n    silence: 1s\n";
+    let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("s.yaml", yaml)]).unwrap());
+    let t0 = Instant::now();
+    let mut pipeline = Pipeline::starting_at(rules, Scope::Output, "t", PipelineOptions::offline(), t0);
+    assert!(pipeline.tick(t0 + Duration::from_secs(60)).is_empty());
+}
+
+#[test]
+fn echoed_injection_never_fires_a_rule() {
+    let mut pipeline = Pipeline::new(rules(), Scope::Output, "t", PipelineOptions::live());
+    let now = Instant::now();
+    pipeline.expect_echo("Do the TODO: items now", now);
+    assert!(pipeline.push(b"> Do the TODO: items now\r\n", now).is_empty());
+    // Only the echoed text is masked: the same rule still fires on the agent's own words.
+    assert_eq!(pipeline.push(b"TODO: still here\n", now).len(), 1);
+    // The mask expires.
+    let later = now + Duration::from_secs(31);
+    assert_eq!(pipeline.push(b"Do the TODO: items now\n", later).len(), 1);
+}
+
+#[test]
+fn small_writes_give_the_same_result_as_one_big_write() {
+    let text: &[u8] = b"a TODO: b\r\nnot implemented\r\x1b[31mDONE\x1b[0m\nTODO: tail";
+    let whole = run(&[text]);
+    for size in 1..8 {
+        let chunks: Vec<&[u8]> = text.chunks(size).collect();
+        assert_eq!(run(&chunks), whole, "chunk size {size}");
+    }
+    assert_eq!(whole.len(), 4);
+}

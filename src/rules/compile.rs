@@ -1,0 +1,173 @@
+//! Compiles the rules of one scope into as few automata as possible.
+//!
+//! All literals go into one leftmost Aho-Corasick automaton (two when some rules are
+//! case-insensitive), all regexes into one multi-pattern meta regex. Those are what scan the text;
+//! per-rule work (leftmost match, `unless`) happens only on the rare lines they flag.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex_automata::meta;
+use regex_automata::util::syntax;
+
+use super::error::RuleError;
+use super::model::{Location, Rule};
+use super::schema::Scope;
+
+/// The matchers of the enabled rules in one scope. Immutable and shared by every pipeline.
+#[derive(Debug)]
+pub struct CompiledScope {
+    /// Local rule number → index into [`RuleSet::rules`](super::RuleSet::rules), for rules with patterns.
+    pub rules: Vec<usize>,
+    /// Indexes (into the rule set) of the enabled silence rules.
+    pub silence: Vec<usize>,
+    pub literals: Vec<LiteralMatcher>,
+    pub regexes: Option<RegexMatcher>,
+    /// Per local rule: the `unless` regexes that exempt a line.
+    pub unless: Vec<Vec<regex::bytes::Regex>>,
+}
+
+/// One Aho-Corasick automaton over many rules' literals.
+#[derive(Debug)]
+pub struct LiteralMatcher {
+    /// Leftmost-first, so the SIMD prefilter is on: this one scans all text.
+    pub scan: AhoCorasick,
+    /// Standard semantics with overlapping matches: finds every rule's leftmost hit on a flagged line.
+    pub verify: AhoCorasick,
+    /// Pattern id → local rule number.
+    pub owner: Vec<u32>,
+}
+
+/// One multi-pattern regex over many rules' regexes.
+#[derive(Debug)]
+pub struct RegexMatcher {
+    /// Multi-line (`^`/`$` at line ends), so it can scan a block of lines in one pass.
+    pub scan: meta::Regex,
+    /// The same patterns one by one, for the leftmost match of a single pattern in a line.
+    pub each: Vec<regex::bytes::Regex>,
+    /// Pattern id → local rule number.
+    pub owner: Vec<u32>,
+}
+
+/// Finds where a key or pattern of a rule was written.
+pub type Locate<'a> = dyn Fn(&Rule, &str, &str) -> Location + 'a;
+
+impl CompiledScope {
+    pub(super) fn compile(all: &[Rule], scope: Scope, locate: &Locate) -> Result<CompiledScope, Vec<RuleError>> {
+        let mut errors = Vec::new();
+        let mut compiled = CompiledScope { rules: Vec::new(), silence: Vec::new(), literals: Vec::new(), regexes: None, unless: Vec::new() };
+        let mut exact = Patterns::default();
+        let mut ascii_folded = Patterns::default();
+        let mut regexes = Patterns::default();
+
+        for (index, rule) in all.iter().enumerate().filter(|(_, rule)| rule.enabled && rule.scope == scope) {
+            if rule.silence.is_some() {
+                compiled.silence.push(index);
+                continue;
+            }
+            let local = compiled.rules.len() as u32;
+            compiled.rules.push(index);
+            for literal in &rule.literals {
+                if !rule.case_insensitive {
+                    exact.push(literal.clone(), local);
+                } else if literal.is_ascii() {
+                    ascii_folded.push(literal.clone(), local);
+                } else {
+                    // Aho-Corasick folds ASCII case only; a regex folds Unicode case.
+                    regexes.push(format!("(?i){}", regex::escape(literal)), local);
+                }
+            }
+            for pattern in &rule.regexes {
+                let flagged = if rule.case_insensitive { format!("(?i){pattern}") } else { pattern.clone() };
+                match regex::bytes::Regex::new(&flagged) {
+                    Ok(_) => regexes.push(flagged, local),
+                    Err(err) => errors.push(regex_error(locate(rule, "regex", pattern), rule, pattern, &err)),
+                }
+            }
+            let mut unless = Vec::new();
+            for pattern in &rule.unless {
+                match regex::bytes::Regex::new(pattern) {
+                    Ok(regex) => unless.push(regex),
+                    Err(err) => errors.push(regex_error(locate(rule, "unless", pattern), rule, pattern, &err)),
+                }
+            }
+            compiled.unless.push(unless);
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        for (patterns, fold) in [(exact, false), (ascii_folded, true)] {
+            if !patterns.texts.is_empty() {
+                compiled.literals.push(LiteralMatcher::build(patterns, fold));
+            }
+        }
+        if !regexes.texts.is_empty() {
+            compiled.regexes = Some(RegexMatcher::build(regexes).map_err(|message| {
+                let rule = &all[compiled.rules[0]];
+                vec![RuleError { file: rule.location.file.clone(), line: 1, column: 1, rule: None, message }]
+            })?);
+        }
+        Ok(compiled)
+    }
+
+    /// Whether any rule in this scope can match text (silence rules cannot).
+    pub fn has_patterns(&self) -> bool {
+        !self.literals.is_empty() || self.regexes.is_some()
+    }
+}
+
+#[derive(Default)]
+struct Patterns {
+    texts: Vec<String>,
+    owner: Vec<u32>,
+}
+
+impl Patterns {
+    fn push(&mut self, text: String, local_rule: u32) {
+        self.texts.push(text);
+        self.owner.push(local_rule);
+    }
+}
+
+impl LiteralMatcher {
+    fn build(patterns: Patterns, ascii_case_insensitive: bool) -> LiteralMatcher {
+        let build = |kind| {
+            AhoCorasickBuilder::new()
+                .match_kind(kind)
+                .ascii_case_insensitive(ascii_case_insensitive)
+                .build(&patterns.texts)
+                .expect("Aho-Corasick accepts any set of non-empty literals")
+        };
+        LiteralMatcher { scan: build(MatchKind::LeftmostFirst), verify: build(MatchKind::Standard), owner: patterns.owner }
+    }
+}
+
+impl RegexMatcher {
+    fn build(patterns: Patterns) -> Result<RegexMatcher, String> {
+        let scan = meta::Builder::new()
+            .syntax(syntax::Config::new().multi_line(true))
+            .build_many(&patterns.texts)
+            .map_err(|err| format!("the rules' regexes do not compile together: {err}"))?;
+        let each = patterns
+            .texts
+            .iter()
+            .map(|text| regex::bytes::Regex::new(text).map_err(|err| err.to_string()))
+            .collect::<Result<_, _>>()?;
+        Ok(RegexMatcher { scan, each, owner: patterns.owner })
+    }
+}
+
+/// A regex error on one line: `invalid regex "a(": unclosed group`.
+fn regex_error(at: Location, rule: &Rule, pattern: &str, err: &regex::Error) -> RuleError {
+    let reason = match err {
+        regex::Error::Syntax(text) => {
+            text.lines().rev().find_map(|line| line.strip_prefix("error: ")).unwrap_or(text).to_owned()
+        }
+        other => other.to_string(),
+    };
+    RuleError {
+        file: at.file,
+        line: at.line,
+        column: at.column,
+        rule: Some(rule.id.clone()),
+        message: format!("invalid regex {pattern:?}: {reason}"),
+    }
+}

@@ -1,0 +1,252 @@
+//! Rule files → a validated, compiled [`RuleSet`], or every problem found, each with its location.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::compile::CompiledScope;
+use super::error::{RuleError, RuleErrors};
+use super::locate::Locator;
+use super::model::{Escalation, Location, Rule, RuleSet, ThresholdPolicy};
+use super::schema::{RuleFile, RuleSpec, Scope};
+use super::sources::RuleOrigin;
+
+/// The text of one rule file and the name it is reported under.
+#[derive(Debug, Clone)]
+pub struct RuleDocument {
+    pub name: String,
+    pub text: String,
+}
+
+impl RuleDocument {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        RuleDocument { name: name.into(), text: text.into() }
+    }
+}
+
+impl RuleSet {
+    /// Parses, validates and compiles rule files given as text, in order.
+    pub fn from_documents(documents: Vec<RuleDocument>) -> Result<RuleSet, RuleErrors> {
+        Self::build(documents, RuleOrigin::Inline)
+    }
+
+    pub(super) fn build(documents: Vec<RuleDocument>, origin: RuleOrigin) -> Result<RuleSet, RuleErrors> {
+        let mut loader = Loader::default();
+        for document in &documents {
+            loader.load_document(document);
+        }
+        let Loader { rules, mut errors, .. } = loader;
+        let locators: HashMap<&str, Locator> =
+            documents.iter().map(|doc| (doc.name.as_str(), Locator::new(&doc.text))).collect();
+        let compile = |scope| {
+            CompiledScope::compile(&rules, scope, &|rule: &Rule, key: &str, needle: &str| {
+                locate_in(&locators, &rules, rule, key, needle)
+            })
+        };
+        let output = compile(Scope::Output);
+        let prompt = compile(Scope::Prompt);
+        let (output, prompt) = match (output, prompt) {
+            (Ok(output), Ok(prompt)) if errors.is_empty() => (output, prompt),
+            (output, prompt) => {
+                errors.extend(output.err().into_iter().flatten());
+                errors.extend(prompt.err().into_iter().flatten());
+                return Err(RuleErrors(errors));
+            }
+        };
+        Ok(RuleSet { rules, origin, output: Arc::new(output), prompt: Arc::new(prompt) })
+    }
+}
+
+/// Finds where `needle` (under `key`) is written in `rule`'s file.
+fn locate_in(
+    locators: &HashMap<&str, Locator>,
+    rules: &[Rule],
+    rule: &Rule,
+    key: &str,
+    needle: &str,
+) -> Location {
+    let occurrence = occurrence_in_file(rules, rule);
+    let (line, column) = locators
+        .get(rule.location.file.as_str())
+        .map_or((rule.location.line, rule.location.column), |locator| {
+            locator.text(&rule.id, occurrence, key, needle)
+        });
+    Location { file: rule.location.file.clone(), line, column }
+}
+
+/// How many rules with the same id come before this one in the same file (duplicates are errors,
+/// but they still need to be told apart while reporting).
+fn occurrence_in_file(rules: &[Rule], rule: &Rule) -> usize {
+    rules
+        .iter()
+        .take_while(|other| !std::ptr::eq(*other, rule))
+        .filter(|other| other.id == rule.id && other.location.file == rule.location.file)
+        .count()
+}
+
+#[derive(Default)]
+struct Loader {
+    rules: Vec<Rule>,
+    errors: Vec<RuleError>,
+    /// id → where it was first defined, for duplicate detection across files.
+    seen: HashMap<String, Location>,
+}
+
+impl Loader {
+    fn load_document(&mut self, document: &RuleDocument) {
+        let file: RuleFile = match serde_yaml::from_str(&document.text) {
+            Ok(file) => file,
+            Err(err) => {
+                self.errors.push(yaml_error(&document.name, &err));
+                return;
+            }
+        };
+        let locator = Locator::new(&document.text);
+        let mut occurrences: HashMap<&str, usize> = HashMap::new();
+        for spec in &file.rules {
+            let occurrence = occurrences.entry(spec.id.as_str()).or_default();
+            let at = Spot { file: &document.name, locator: &locator, id: &spec.id, occurrence: *occurrence };
+            *occurrence += 1;
+            if let Some(rule) = self.validate(spec, &at) {
+                self.rules.push(rule);
+            }
+        }
+    }
+
+    /// Checks one rule and fills in its defaults; records every problem it finds.
+    fn validate(&mut self, spec: &RuleSpec, at: &Spot) -> Option<Rule> {
+        let errors_before = self.errors.len();
+        let mut problem = |key: &str, message: String| self.errors.push(at.error(key, message));
+
+        if spec.id.is_empty() || !spec.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            problem("id", format!("invalid id {:?}: use lowercase letters, digits and '-'", spec.id));
+        }
+        match (&spec.matches, spec.silence) {
+            (Some(_), Some(_)) => problem("silence", "a rule has either `match` or `silence`, not both".into()),
+            (None, None) => problem("id", "missing `match` (or `silence`, for a rule that fires when output stops)".into()),
+            (Some(matches), None) => {
+                if matches.literals.is_empty() && matches.regex.is_empty() {
+                    problem("match", "`match` needs at least one entry in `literals` or `regex`".into());
+                }
+                for literal in &matches.literals {
+                    if literal.is_empty() {
+                        problem("literals", "an empty literal would match every line".into());
+                    } else if literal.contains(['\n', '\r']) {
+                        problem("literals", format!("literal {literal:?} contains a line break; lines are matched one at a time"));
+                    }
+                }
+            }
+            (None, Some(silence)) => {
+                if silence.0.is_zero() {
+                    problem("silence", "`silence` must be longer than zero".into());
+                }
+                if spec.scope == Scope::Prompt {
+                    problem("scope", "a silence rule watches output; it cannot have `scope: prompt`".into());
+                }
+                for (key, present) in [("unless", !spec.unless.is_empty()), ("threshold", spec.threshold.is_some()), ("tests", !spec.tests.is_empty())] {
+                    if present {
+                        problem(key, format!("a silence rule matches no text, so `{key}` does not apply"));
+                    }
+                }
+            }
+        }
+        if spec.scope == Scope::Prompt && !spec.tests.is_empty() && spec.matches.is_none() {
+            problem("tests", "tests need a `match`".into());
+        }
+
+        let steps = spec.escalate.as_ref().map(|escalate| escalate.steps.clone()).unwrap_or_default();
+        if spec.escalate.is_some() && steps.is_empty() {
+            problem("steps", "`escalate.steps` needs at least one action".into());
+        }
+        if let (Some(action), Some(first)) = (spec.action, steps.first()) {
+            if action != *first {
+                problem("action", format!("`action: {action}` disagrees with the first escalation step `{first}`; the steps replace `action`, so drop it or make them agree"));
+            }
+        }
+        let action = steps.first().copied().or(spec.action).unwrap_or_default();
+        let message = spec.message.as_deref().map(str::trim).filter(|m| !m.is_empty());
+        if message.is_none() {
+            if let Some(needy) = std::iter::once(action).chain(steps.iter().copied()).find(|a| a.needs_message()) {
+                problem("message", format!("action `{needy}` sends a message to the agent, so `message` is required"));
+            }
+        }
+        if let Some(threshold) = spec.threshold {
+            if threshold.count == 0 {
+                problem("threshold", "`threshold.count` must be at least 1".into());
+            }
+            if threshold.within.0.is_zero() {
+                problem("threshold", "`threshold.within` must be longer than zero".into());
+            }
+        }
+        if let Some(escalate) = &spec.escalate {
+            if escalate.within.0.is_zero() {
+                problem("escalate", "`escalate.within` must be longer than zero".into());
+            }
+        }
+
+        let location = Location { file: at.file.to_owned(), line: at.rule().0, column: at.rule().1 };
+        if let Some(first) = self.seen.get(&spec.id) {
+            let message = format!("duplicate rule id (first defined at {first})");
+            self.errors.push(at.error("id", message));
+        } else {
+            self.seen.insert(spec.id.clone(), location.clone());
+        }
+        if self.errors.len() > errors_before {
+            return None;
+        }
+
+        let matches = spec.matches.as_ref();
+        Some(Rule {
+            id: spec.id.clone(),
+            description: spec.description.clone(),
+            severity: spec.severity,
+            scope: spec.scope,
+            action,
+            message: message.map(str::to_owned),
+            literals: matches.map(|m| m.literals.clone()).unwrap_or_default(),
+            regexes: matches.map(|m| m.regex.clone()).unwrap_or_default(),
+            case_insensitive: matches.is_some_and(|m| m.case_insensitive),
+            unless: spec.unless.clone(),
+            cooldown: spec.cooldown.map(|d| d.0),
+            threshold: spec.threshold.map(|t| ThresholdPolicy { count: t.count, within: t.within.0 }),
+            escalate: spec.escalate.as_ref().map(|e| Escalation { within: e.within.0, steps: e.steps.clone() }),
+            silence: spec.silence.map(|d| d.0),
+            enabled: spec.enabled,
+            tags: spec.tags.clone(),
+            tests: spec.tests.clone(),
+            location,
+        })
+    }
+}
+
+/// A rule inside a file, for locating problems with it.
+struct Spot<'a> {
+    file: &'a str,
+    locator: &'a Locator<'a>,
+    id: &'a str,
+    occurrence: usize,
+}
+
+impl Spot<'_> {
+    fn rule(&self) -> (usize, usize) {
+        self.locator.rule(self.id, self.occurrence)
+    }
+
+    fn error(&self, key: &str, message: String) -> RuleError {
+        let (line, column) = self.locator.key(self.id, self.occurrence, key);
+        RuleError { file: self.file.to_owned(), line, column, rule: Some(self.id.to_owned()), message }
+    }
+}
+
+/// A YAML or schema error from the parser, which knows the position; its message repeats the
+/// position at the end, which the `FILE:LINE:COL:` prefix already says.
+fn yaml_error(file: &str, err: &serde_yaml::Error) -> RuleError {
+    let (line, column) = err.location().map_or((1, 1), |at| (at.line(), at.column()));
+    let mut message = err.to_string();
+    if let Some(cut) = message.rfind(" at line ") {
+        message.truncate(cut);
+    }
+    RuleError { file: file.to_owned(), line, column, rule: None, message }
+}
+
+#[cfg(test)]
+mod tests;

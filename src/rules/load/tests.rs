@@ -1,0 +1,166 @@
+use super::*;
+use crate::rules::{Action, RuleSet, Scope, Severity};
+
+fn load(yaml: &str) -> Result<RuleSet, RuleErrors> {
+    RuleSet::from_documents(vec![RuleDocument::new("r.yaml", yaml)])
+}
+
+fn errors(yaml: &str) -> Vec<String> {
+    load(yaml).unwrap_err().0.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn every_key_is_read() {
+    let yaml = r#"
+rules:
+  - id: full
+    description: Everything set.
+    severity: critical
+    match:
+      literals: ["TODO:", "FIXME:"]
+      regex: ['\bnot implemented\b']
+      case_insensitive: true
+    unless: ['^\s*//.*example']
+    scope: prompt
+    message: "Do it."
+    cooldown: 30s
+    threshold: { count: 3, within: 2m }
+    escalate:
+      within: 10m
+      steps: [inject, interrupt, kill]
+    enabled: false
+    tags: [planning, demo]
+    tests:
+      - input: "TODO: x"
+        expect: match
+      - input: "nothing"
+        expect: no-match
+  - id: quiet
+    silence: 1h 30m
+    action: warn
+"#;
+    let rules = load(yaml).unwrap();
+    let full = &rules.rules()[0];
+    assert_eq!(full.description, "Everything set.");
+    assert_eq!(full.severity, Severity::Critical);
+    assert_eq!(full.literals, ["TODO:", "FIXME:"]);
+    assert_eq!(full.regexes, [r"\bnot implemented\b"]);
+    assert!(full.case_insensitive);
+    assert_eq!(full.unless, [r"^\s*//.*example"]);
+    assert_eq!(full.scope, Scope::Prompt);
+    assert_eq!(full.action, Action::Inject, "the first escalation step is the action");
+    assert_eq!(full.message.as_deref(), Some("Do it."));
+    assert_eq!(full.cooldown, Some(Duration::from_secs(30)));
+    assert_eq!(full.threshold, Some(ThresholdPolicy { count: 3, within: Duration::from_secs(120) }));
+    assert_eq!(full.escalate.as_ref().unwrap().steps, [Action::Inject, Action::Interrupt, Action::Kill]);
+    assert_eq!(full.escalate.as_ref().unwrap().within, Duration::from_secs(600));
+    assert!(!full.enabled);
+    assert_eq!(full.tags, ["planning", "demo"]);
+    assert_eq!(full.tests.len(), 2);
+    assert_eq!(full.location, Location { file: "r.yaml".into(), line: 3, column: 5 });
+    assert_eq!(rules.rules()[1].silence, Some(Duration::from_secs(5400)));
+}
+
+use std::time::Duration;
+
+#[test]
+fn defaults_are_filled_in() {
+    let rules = load("rules:\n  - id: min\n    match:\n      regex: x\n").unwrap();
+    let rule = &rules.rules()[0];
+    assert_eq!(rule.severity, Severity::Warning);
+    assert_eq!(rule.action, Action::Warn);
+    assert_eq!(rule.scope, Scope::Output);
+    assert!(rule.enabled);
+    assert!(!rule.case_insensitive);
+    assert_eq!(rule.regexes, ["x"], "a single pattern may be written without a list");
+    assert_eq!((rule.cooldown, rule.threshold, rule.message.as_deref()), (None, None, None));
+}
+
+#[test]
+fn unknown_keys_are_errors_with_their_position() {
+    let found = errors("rules:\n  - id: a\n    match: { literals: [x] }\n    cooldwon: 30s\n");
+    assert_eq!(found.len(), 1);
+    assert!(found[0].starts_with("r.yaml:4:5: "), "{}", found[0]);
+    assert!(found[0].contains("unknown field `cooldwon`"), "{}", found[0]);
+
+    let nested = errors("rules:\n  - id: a\n    match:\n      literal: [x]\n");
+    assert!(nested[0].starts_with("r.yaml:4:7: ") && nested[0].contains("unknown field `literal`"), "{}", nested[0]);
+
+    let top = errors("rule:\n  - id: a\n");
+    assert!(top[0].starts_with("r.yaml:1:1: ") && top[0].contains("unknown field `rule`"), "{}", top[0]);
+}
+
+#[test]
+fn bad_values_are_located() {
+    let severity = errors("rules:\n  - id: a\n    match: { literals: [x] }\n    severity: loud\n");
+    assert!(severity[0].starts_with("r.yaml:4:15: ") && severity[0].contains("unknown variant `loud`"), "{}", severity[0]);
+    let duration = errors("rules:\n  - id: a\n    match: { literals: [x] }\n    cooldown: 30\n");
+    assert!(duration[0].starts_with("r.yaml:4:15: ") && duration[0].contains("has no unit"), "{}", duration[0]);
+}
+
+#[test]
+fn semantic_problems_name_file_line_column_and_rule() {
+    let yaml = "rules:\n  - id: Bad_Id\n    match: { literals: [x] }\n  - id: needs-message\n    match: { literals: [y] }\n    action: inject\n";
+    let found = errors(yaml);
+    assert_eq!(
+        found,
+        [
+            "r.yaml:2:5: rule `Bad_Id`: invalid id \"Bad_Id\": use lowercase letters, digits and '-'",
+            "r.yaml:4:5: rule `needs-message`: action `inject` sends a message to the agent, so `message` is required",
+        ]
+    );
+}
+
+#[test]
+fn bad_regex_points_at_the_pattern() {
+    let found = errors("rules:\n  - id: broken\n    match:\n      regex: ['ok', 'a(b']\n");
+    assert_eq!(found, ["r.yaml:4:22: rule `broken`: invalid regex \"a(b\": unclosed group"]);
+    let unless = errors("rules:\n  - id: broken\n    match: { literals: [x] }\n    unless: '[z'\n");
+    assert!(unless[0].starts_with("r.yaml:4:14: rule `broken`: invalid regex \"[z\""), "{}", unless[0]);
+}
+
+#[test]
+fn duplicate_ids_across_files_name_the_first() {
+    let first = RuleDocument::new("a.yaml", "rules:\n  - id: same\n    match: { literals: [x] }\n");
+    let second = RuleDocument::new("b.yaml", "rules:\n\n  - id: same\n    match: { literals: [y] }\n");
+    let found: Vec<String> =
+        RuleSet::from_documents(vec![first, second]).unwrap_err().0.iter().map(ToString::to_string).collect();
+    assert_eq!(found, ["b.yaml:3:5: rule `same`: duplicate rule id (first defined at a.yaml:2:5)"]);
+}
+
+#[test]
+fn shape_problems() {
+    let cases = [
+        ("rules:\n  - id: a\n", "missing `match`"),
+        ("rules:\n  - id: a\n    match: {}\n", "at least one entry"),
+        ("rules:\n  - id: a\n    match: { literals: [''] }\n", "empty literal"),
+        ("rules:\n  - id: a\n    match: { literals: [\"a\\nb\"] }\n", "line break"),
+        ("rules:\n  - id: a\n    silence: 1s\n    match: { literals: [x] }\n", "not both"),
+        ("rules:\n  - id: a\n    silence: 1s\n    unless: [x]\n", "`unless` does not apply"),
+        ("rules:\n  - id: a\n    silence: 1s\n    scope: prompt\n", "cannot have `scope: prompt`"),
+        ("rules:\n  - id: a\n    match: { literals: [x] }\n    threshold: { count: 0, within: 1s }\n", "at least 1"),
+        ("rules:\n  - id: a\n    match: { literals: [x] }\n    escalate: { within: 1m, steps: [] }\n", "at least one action"),
+        (
+            "rules:\n  - id: a\n    match: { literals: [x] }\n    action: kill\n    message: m\n    escalate: { within: 1m, steps: [inject] }\n",
+            "disagrees",
+        ),
+        ("rules:\n  - id: a\n    match: { literals: [x] }\n    escalate: { within: 1m, steps: [warn, interrupt] }\n", "`interrupt` sends a message"),
+    ];
+    for (yaml, expected) in cases {
+        let found = errors(yaml);
+        assert!(found.iter().any(|e| e.contains(expected)), "{yaml:?}: expected {expected:?} in {found:?}");
+    }
+}
+
+#[test]
+fn all_problems_are_reported_at_once() {
+    let yaml = "rules:\n  - id: a\n  - id: b\n    match: { regex: ['('] }\n  - id: c\n    match: { literals: [x] }\n    action: interrupt\n";
+    assert_eq!(errors(yaml).len(), 3);
+}
+
+#[test]
+fn disabled_rules_are_listed_but_not_compiled() {
+    let rules = load("rules:\n  - id: off\n    enabled: false\n    match: { literals: [x] }\n").unwrap();
+    assert_eq!(rules.rules().len(), 1);
+    assert!(rules.scope(Scope::Output).rules.is_empty());
+}

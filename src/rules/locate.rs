@@ -1,0 +1,114 @@
+//! Finds where in a rule file's text a rule, a key or a pattern was written.
+//!
+//! YAML parsers that serde can drive keep no spans for values, so problems found after parsing
+//! (a duplicate id, a regex that does not compile) are located by reading the text again. The
+//! locator understands the block style every example and the default pack use; for anything it
+//! cannot find it falls back to the rule's `id:` line, and failing that to the top of the file.
+
+/// A 1-based line and column.
+pub type Position = (usize, usize);
+
+pub struct Locator<'a> {
+    lines: Vec<&'a str>,
+}
+
+impl<'a> Locator<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Locator { lines: text.lines().collect() }
+    }
+
+    /// The `id:` line of the `occurrence`-th (0-based) rule with this id.
+    pub fn rule(&self, id: &str, occurrence: usize) -> Position {
+        self.rule_line(id, occurrence)
+            .map(|line| (line + 1, self.lines[line].find("id:").map_or(1, |col| col + 1)))
+            .unwrap_or((1, 1))
+    }
+
+    /// The line where `key:` is written inside the rule, or the rule's own position.
+    pub fn key(&self, id: &str, occurrence: usize, key: &str) -> Position {
+        let Some(range) = self.rule_block(id, occurrence) else { return (1, 1) };
+        let wanted = format!("{key}:");
+        for line in range.clone() {
+            let content = self.lines[line].trim_start().trim_start_matches("- ");
+            if content.starts_with(&wanted) {
+                return (line + 1, self.lines[line].find(&wanted).map_or(1, |col| col + 1));
+            }
+        }
+        self.rule(id, occurrence)
+    }
+
+    /// Where `needle` (a pattern or a test input) is written inside the rule, or else where `key:` is.
+    pub fn text(&self, id: &str, occurrence: usize, key: &str, needle: &str) -> Position {
+        if let Some(range) = self.rule_block(id, occurrence) {
+            if !needle.is_empty() {
+                for line in range {
+                    if let Some(col) = self.lines[line].find(needle) {
+                        return (line + 1, col + 1);
+                    }
+                }
+            }
+        }
+        self.key(id, occurrence, key)
+    }
+
+    fn rule_line(&self, id: &str, occurrence: usize) -> Option<usize> {
+        self.lines
+            .iter()
+            .enumerate()
+            .filter(|(_, line)| id_value(line) == Some(id))
+            .map(|(index, _)| index)
+            .nth(occurrence)
+    }
+
+    /// The lines of one rule: from its `id:` line to the next list item at the same or a lower indent.
+    fn rule_block(&self, id: &str, occurrence: usize) -> Option<std::ops::Range<usize>> {
+        let start = self.rule_line(id, occurrence)?;
+        let item_indent = indent_of(self.lines[start]);
+        let end = (start + 1..self.lines.len())
+            .find(|&line| {
+                let text = self.lines[line];
+                let indent = indent_of(text);
+                let content = text.trim_start();
+                (content.starts_with("- ") && indent <= item_indent) || (!content.is_empty() && indent < item_indent)
+            })
+            .unwrap_or(self.lines.len());
+        Some(start..end)
+    }
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+/// The value of an `id:` key on this line, if the line holds one (`- id: x`, `id: "x"`).
+fn id_value(line: &str) -> Option<&str> {
+    let content = line.trim_start().trim_start_matches("- ").trim_start();
+    let value = content.strip_prefix("id:")?;
+    let value = value.split(" #").next().unwrap_or(value).trim();
+    Some(value.trim_matches(|c| c == '"' || c == '\''))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "rules:\n  - id: first\n    match:\n      regex: ['a(']\n  - id: second # note\n    action: inject\n";
+
+    #[test]
+    fn finds_rules_keys_and_patterns() {
+        let locator = Locator::new(TEXT);
+        assert_eq!(locator.rule("first", 0), (2, 5));
+        assert_eq!(locator.rule("second", 0), (5, 5));
+        assert_eq!(locator.key("second", 0, "action"), (6, 5));
+        assert_eq!(locator.text("first", 0, "regex", "a("), (4, 16));
+    }
+
+    #[test]
+    fn stays_inside_the_rule_and_falls_back() {
+        let locator = Locator::new(TEXT);
+        // `action` belongs to the second rule, so the first rule's key lookup falls back to its id line.
+        assert_eq!(locator.key("first", 0, "action"), (2, 5));
+        assert_eq!(locator.rule("missing", 0), (1, 1));
+        assert_eq!(locator.rule("first", 1), (1, 1));
+    }
+}

@@ -1,0 +1,24 @@
+//! Rules: the YAML schema, loading files into a checked [`RuleSet`], and compiling the matchers.
+//!
+//! ```
+//! use axiom::rules::{RuleDocument, RuleSet};
+//!
+//! let yaml = "rules:\n  - id: todo\n    match: { literals: ['TODO:'] }\n";
+//! let rules = RuleSet::from_documents(vec![RuleDocument::new("inline.yaml", yaml)]).unwrap();
+//! assert_eq!(rules.rules()[0].id, "todo");
+//! ```
+
+mod compile;
+mod error;
+mod load;
+mod locate;
+mod model;
+pub mod schema;
+mod sources;
+
+pub use compile::{CompiledScope, LiteralMatcher, RegexMatcher};
+pub use error::{RuleError, RuleErrors};
+pub use load::RuleDocument;
+pub use model::{Escalation, Location, Rule, RuleSet, ThresholdPolicy};
+pub use schema::{Action, Expectation, RuleTest, Scope, Severity};
+pub use sources::{RuleOrigin, DEFAULT_PACK};

@@ -1,0 +1,89 @@
+//! The checked, compiled form of the rules that the pipeline runs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::compile::CompiledScope;
+use super::schema::{Action, RuleTest, Scope, Severity};
+use super::sources::RuleOrigin;
+
+/// Where a rule was defined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThresholdPolicy {
+    pub count: u32,
+    pub within: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escalation {
+    pub within: Duration,
+    pub steps: Vec<Action>,
+}
+
+/// One validated rule. Defaults are filled in; `action` is the first action it takes.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub description: String,
+    pub severity: Severity,
+    pub scope: Scope,
+    pub action: Action,
+    pub message: Option<String>,
+    pub literals: Vec<String>,
+    pub regexes: Vec<String>,
+    pub case_insensitive: bool,
+    pub unless: Vec<String>,
+    pub cooldown: Option<Duration>,
+    pub threshold: Option<ThresholdPolicy>,
+    pub escalate: Option<Escalation>,
+    pub silence: Option<Duration>,
+    pub enabled: bool,
+    pub tags: Vec<String>,
+    pub tests: Vec<RuleTest>,
+    pub location: Location,
+}
+
+/// All loaded rules plus their compiled matchers, one per scope. Cheap to share: wrap it in an `Arc`.
+#[derive(Debug)]
+pub struct RuleSet {
+    pub(super) rules: Vec<Rule>,
+    pub(super) origin: RuleOrigin,
+    pub(super) output: Arc<CompiledScope>,
+    pub(super) prompt: Arc<CompiledScope>,
+}
+
+impl RuleSet {
+    /// Every rule, enabled or not, in load order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn rule(&self, index: usize) -> &Rule {
+        &self.rules[index]
+    }
+
+    pub fn origin(&self) -> &RuleOrigin {
+        &self.origin
+    }
+
+    /// The compiled matchers for the enabled rules of one scope.
+    pub fn scope(&self, scope: Scope) -> &Arc<CompiledScope> {
+        match scope {
+            Scope::Output => &self.output,
+            Scope::Prompt => &self.prompt,
+        }
+    }
+}

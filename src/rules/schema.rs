@@ -1,0 +1,203 @@
+//! The serde types of a rule file, exactly as users write them.
+//!
+//! Every struct denies unknown fields: a misspelled key (`cooldwon: 30s`) must be an error with a
+//! location, never a silently ignored setting.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{de, Deserialize, Deserializer, Serialize};
+
+/// One YAML file under `rules/`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    pub rules: Vec<RuleSpec>,
+}
+
+/// One rule, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub severity: Severity,
+    #[serde(rename = "match")]
+    pub matches: Option<MatchSpec>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub unless: Vec<String>,
+    #[serde(default)]
+    pub scope: Scope,
+    pub action: Option<Action>,
+    pub message: Option<String>,
+    pub cooldown: Option<HumanDuration>,
+    pub threshold: Option<Threshold>,
+    pub escalate: Option<Escalate>,
+    pub silence: Option<HumanDuration>,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub tests: Vec<RuleTest>,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// What a rule looks for in a line.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchSpec {
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub literals: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub regex: Vec<String>,
+    #[serde(default)]
+    pub case_insensitive: bool,
+}
+
+/// Fire only on the `count`-th hit inside `within`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Threshold {
+    pub count: u32,
+    pub within: HumanDuration,
+}
+
+/// Repeated firings inside `within` climb `steps`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Escalate {
+    pub within: HumanDuration,
+    pub steps: Vec<Action>,
+}
+
+/// An example embedded in a rule, run by `axiom rules test`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleTest {
+    pub input: String,
+    pub expect: Expectation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expectation {
+    Match,
+    NoMatch,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    #[default]
+    Warning,
+    Error,
+    Critical,
+}
+
+/// What happens to the child when a rule fires, mildest first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    #[default]
+    Warn,
+    Inject,
+    Interrupt,
+    Kill,
+}
+
+impl Action {
+    /// Whether this action delivers the rule's message to the child, so the message is required.
+    pub fn needs_message(self) -> bool {
+        matches!(self, Action::Inject | Action::Interrupt)
+    }
+}
+
+/// Which text a rule is matched against.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Everything a task prints.
+    #[default]
+    Output,
+    /// The prompt handed to `axiom_spawn`, checked before the task starts.
+    Prompt,
+}
+
+macro_rules! display_as_serde_name {
+    ($($ty:ty => { $($variant:ident => $name:literal),* $(,)? })*) => {$(
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $name),* }
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+
+display_as_serde_name! {
+    Severity => { Info => "info", Warning => "warning", Error => "error", Critical => "critical" }
+    Action => { Warn => "warn", Inject => "inject", Interrupt => "interrupt", Kill => "kill" }
+    Scope => { Output => "output", Prompt => "prompt" }
+    Expectation => { Match => "match", NoMatch => "no-match" }
+}
+
+/// A duration written the human way: `500ms`, `30s`, `2m`, `1h 30m`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub Duration);
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = HumanDuration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration with a unit, such as 500ms, 30s, 2m or 1h")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<HumanDuration, E> {
+                let duration = humantime::parse_duration(text)
+                    .map_err(|err| E::custom(format!("invalid duration {text:?}: {err} (write e.g. 500ms, 30s, 2m, 1h)")))?;
+                Ok(HumanDuration(duration))
+            }
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<HumanDuration, E> {
+                Err(E::custom(format!("duration {value} has no unit (write e.g. {value}s or {value}ms)")))
+            }
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<HumanDuration, E> {
+                Err(E::custom(format!("duration {value} has no unit (write e.g. {value}s or {value}ms)")))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// Accepts `key: "one"` as well as `key: ["one", "two"]`, since a single pattern is the common case.
+fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    struct Visitor;
+    impl<'de> de::Visitor<'de> for Visitor {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or a list of strings")
+        }
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Vec<String>, E> {
+            Ok(vec![text.to_owned()])
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element::<String>()? {
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+    deserializer.deserialize_any(Visitor)
+}

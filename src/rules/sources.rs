@@ -1,0 +1,145 @@
+//! Where rules come from: `--rules`, `$AXIOM_RULES`, `./rules/`, the user's config dir, or the
+//! default pack compiled into the binary — the first that applies.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::error::{RuleError, RuleErrors};
+use super::load::RuleDocument;
+use super::model::RuleSet;
+
+/// The default rule pack, `(file name, YAML)`, embedded from `rules/` at build time.
+pub const DEFAULT_PACK: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/default_pack.rs"));
+
+/// The source a rule set was loaded from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleOrigin {
+    /// Given as text through the library API.
+    Inline,
+    /// `--rules PATH` (files or directories), in the order given.
+    Flag(Vec<PathBuf>),
+    /// `$AXIOM_RULES`, a `:`-separated list of files or directories.
+    Env(Vec<PathBuf>),
+    /// `./rules/` in the working directory.
+    LocalDir(PathBuf),
+    /// `$XDG_CONFIG_HOME/axiom/rules/` (or `~/.config/axiom/rules/`).
+    ConfigDir(PathBuf),
+    /// The pack built into the binary.
+    Embedded,
+}
+
+impl RuleOrigin {
+    /// Picks the first source that applies, given the paths passed with `--rules`.
+    pub fn resolve(flag_paths: &[PathBuf]) -> RuleOrigin {
+        if !flag_paths.is_empty() {
+            return RuleOrigin::Flag(flag_paths.to_vec());
+        }
+        if let Some(value) = std::env::var_os("AXIOM_RULES").filter(|v| !v.is_empty()) {
+            return RuleOrigin::Env(std::env::split_paths(&value).collect());
+        }
+        let local = PathBuf::from("rules");
+        if local.is_dir() {
+            return RuleOrigin::LocalDir(local);
+        }
+        let config_home = std::env::var_os("XDG_CONFIG_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".config")));
+        if let Some(dir) = config_home.map(|home| home.join("axiom").join("rules")).filter(|d| d.is_dir()) {
+            return RuleOrigin::ConfigDir(dir);
+        }
+        RuleOrigin::Embedded
+    }
+
+    /// The files and directories this origin reads; empty for the embedded pack.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        match self {
+            RuleOrigin::Flag(paths) | RuleOrigin::Env(paths) => paths.clone(),
+            RuleOrigin::LocalDir(dir) | RuleOrigin::ConfigDir(dir) => vec![dir.clone()],
+            RuleOrigin::Inline | RuleOrigin::Embedded => Vec::new(),
+        }
+    }
+
+    fn documents(&self) -> Result<Vec<RuleDocument>, RuleErrors> {
+        match self {
+            RuleOrigin::Inline => Ok(Vec::new()),
+            RuleOrigin::Embedded => Ok(DEFAULT_PACK
+                .iter()
+                .map(|(name, text)| RuleDocument::new(format!("<default>/{name}"), *text))
+                .collect()),
+            _ => read_paths(&self.paths()),
+        }
+    }
+}
+
+impl fmt::Display for RuleOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |paths: &[PathBuf]| paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        match self {
+            RuleOrigin::Inline => f.write_str("inline rules"),
+            RuleOrigin::Flag(paths) => write!(f, "--rules {}", list(paths)),
+            RuleOrigin::Env(paths) => write!(f, "$AXIOM_RULES ({})", list(paths)),
+            RuleOrigin::LocalDir(dir) => write!(f, "{}/ in the working directory", dir.display()),
+            RuleOrigin::ConfigDir(dir) => write!(f, "{}", dir.display()),
+            RuleOrigin::Embedded => f.write_str("the built-in default pack"),
+        }
+    }
+}
+
+impl RuleSet {
+    /// Loads every rule file of `origin`.
+    pub fn load(origin: RuleOrigin) -> Result<RuleSet, RuleErrors> {
+        let documents = origin.documents()?;
+        RuleSet::build(documents, origin)
+    }
+}
+
+/// Reads files as given and directories as their `*.yaml`/`*.yml` files in name order.
+fn read_paths(paths: &[PathBuf]) -> Result<Vec<RuleDocument>, RuleErrors> {
+    let mut documents = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let files = if path.is_dir() {
+            match rule_files_in(path) {
+                Ok(files) if files.is_empty() => {
+                    errors.push(file_error(path, "no rule files (*.yaml, *.yml) in this directory".into()));
+                    continue;
+                }
+                Ok(files) => files,
+                Err(err) => {
+                    errors.push(file_error(path, format!("cannot list directory: {err}")));
+                    continue;
+                }
+            }
+        } else {
+            vec![path.clone()]
+        };
+        for file in files {
+            match std::fs::read_to_string(&file) {
+                Ok(text) => documents.push(RuleDocument::new(file.display().to_string(), text)),
+                Err(err) => errors.push(file_error(&file, format!("cannot read rule file: {err}"))),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(documents)
+    } else {
+        Err(RuleErrors(errors))
+    }
+}
+
+fn rule_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_file() && matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn file_error(path: &Path, message: String) -> RuleError {
+    RuleError { file: path.display().to_string(), line: 0, column: 0, rule: None, message }
+}

@@ -1,0 +1,176 @@
+//! [`ChildHandle`]: starting a child, and the task that waits for it and ends its event stream.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::input::{CloseMode, Input, Sink};
+use super::output::{self, Source};
+use super::signals::ProcessGroup;
+use super::{ChildEvent, Driver, ExitInfo, OutputStream, SpawnError, SpawnSpec, Timing};
+
+/// What a driver hands back: the process and its streams, not yet wired to tasks.
+pub(crate) struct Started {
+    pub(crate) child: tokio::process::Child,
+    pub(crate) outputs: Vec<(OutputStream, Source)>,
+    pub(crate) input: Sink,
+    pub(crate) close: CloseMode,
+}
+
+/// A running (or finished) child. Cheap to clone; every clone acts on the same child.
+///
+/// Dropping every handle does not stop the child: call [`kill`](ChildHandle::kill). Output keeps
+/// flowing to the `events` channel either way, ending with [`ChildEvent::Exited`].
+#[derive(Debug, Clone)]
+pub struct ChildHandle {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    pid: u32,
+    group: ProcessGroup,
+    driver: Driver,
+    timing: Timing,
+    input: Input,
+    exit: watch::Receiver<Option<ExitInfo>>,
+}
+
+impl ChildHandle {
+    /// Start `spec.argv` (no shell) and stream its output into `events`.
+    ///
+    /// Returns as soon as the process exists. Output arrives as [`ChildEvent::Output`] chunks, in order
+    /// per stream; [`ChildEvent::Exited`] comes last, once the child was reaped and its output read (see
+    /// the [module docs](super) for grandchildren that keep the output open). Awaiting room in `events`
+    /// is the back-pressure: size it for bursts, and keep its receiver moving.
+    ///
+    /// Must be called inside a Tokio runtime (with IO and time enabled).
+    ///
+    /// # Errors
+    ///
+    /// A [`SpawnError`] naming the program: empty command, program not found, permission denied, bad
+    /// working directory, no pseudo-terminal, or another spawn failure.
+    pub fn spawn(
+        spec: SpawnSpec,
+        events: mpsc::Sender<ChildEvent>,
+    ) -> Result<ChildHandle, SpawnError> {
+        let program = spec.program().to_string();
+        if spec.argv.is_empty() || program.is_empty() {
+            return Err(SpawnError::EmptyCommand);
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(SpawnError::NoRuntime { program });
+        }
+        SpawnError::check_cwd(&program, spec.cwd.as_deref())?;
+
+        let started = match spec.driver {
+            Driver::Pipe => super::pipe::start(&spec)?,
+            Driver::Pty => super::pty::start(&spec)?,
+        };
+        let Started {
+            child,
+            outputs,
+            input,
+            close,
+        } = started;
+
+        // A child that was spawned has a pid until it is reaped, and nobody reaped it yet.
+        let group = child.id().and_then(ProcessGroup::led_by);
+        let (Some(pid), Some(group)) = (child.id(), group) else {
+            return Err(SpawnError::Io {
+                program,
+                source: std::io::Error::other("the child has no usable process id"),
+            });
+        };
+
+        let (exit_tx, exit_rx) = watch::channel(None);
+        let readers = outputs
+            .into_iter()
+            .map(|(stream, source)| {
+                let reader = output::pump(
+                    source,
+                    stream,
+                    events.clone(),
+                    exit_rx.clone(),
+                    spec.timing,
+                );
+                tokio::spawn(reader)
+            })
+            .collect();
+        tokio::spawn(supervise(child, exit_tx, readers, events));
+
+        tracing::debug!(pid, driver = %spec.driver, program = %program, "child started");
+        Ok(ChildHandle {
+            inner: Arc::new(Inner {
+                pid,
+                group,
+                driver: spec.driver,
+                timing: spec.timing,
+                input: Input::start(input, close),
+                exit: exit_rx,
+            }),
+        })
+    }
+
+    /// The child's process id (also its process group id).
+    pub fn pid(&self) -> u32 {
+        self.inner.pid
+    }
+
+    /// The driver the child runs on.
+    pub fn driver(&self) -> Driver {
+        self.inner.driver
+    }
+
+    /// How the child ended, once it was reaped (which may be a little before
+    /// [`ChildEvent::Exited`] is sent, while the last output is still being read).
+    pub fn exit_info(&self) -> Option<ExitInfo> {
+        *self.inner.exit.borrow()
+    }
+
+    /// Wait until the child was reaped, and say how it ended.
+    pub async fn wait(&self) -> ExitInfo {
+        let mut exit = self.inner.exit.clone();
+        match exit.wait_for(Option::is_some).await {
+            Ok(info) => info.unwrap_or_default(),
+            // The waiting task is gone (runtime shutting down): nothing more will be known.
+            Err(_) => self.exit_info().unwrap_or_default(),
+        }
+    }
+
+    pub(crate) fn group(&self) -> ProcessGroup {
+        self.inner.group
+    }
+
+    pub(crate) fn timing(&self) -> &Timing {
+        &self.inner.timing
+    }
+
+    pub(crate) fn input(&self) -> &Input {
+        &self.inner.input
+    }
+}
+
+/// Reap the child, publish how it ended, let the readers finish, then send `Exited` as the last event.
+async fn supervise(
+    mut child: tokio::process::Child,
+    exit: watch::Sender<Option<ExitInfo>>,
+    readers: Vec<JoinHandle<()>>,
+    events: mpsc::Sender<ChildEvent>,
+) {
+    let info = match child.wait().await {
+        Ok(status) => ExitInfo::from(status),
+        Err(err) => {
+            tracing::warn!(%err, "could not collect the child's exit status");
+            ExitInfo::default()
+        }
+    };
+    tracing::debug!(%info, "child reaped");
+    exit.send_replace(Some(info));
+    // Each reader ends by itself: at end of file, or by the drain limits once it saw the exit above.
+    for reader in readers {
+        let _ = reader.await;
+    }
+    let _ = events.send(ChildEvent::Exited(info)).await;
+}
