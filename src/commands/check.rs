@@ -1,0 +1,261 @@
+//! `axiom check`: the live pipeline, offline, over files or stdin.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::output::{flush, use_color, Palette};
+use crate::cli::{CheckArgs, Format};
+use crate::pipeline::{Intervention, Pipeline, PipelineOptions, PipelineStats};
+use crate::rules::{RuleSet, Scope};
+
+/// Read size: large enough that per-chunk overhead vanishes, small enough that memory stays flat.
+const CHUNK: usize = 256 * 1024;
+
+pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let rules = super::load_rules(&args.rules)?;
+    let scope = Scope::from(args.scope);
+    let inputs: Vec<&Path> =
+        if args.files.is_empty() { vec![Path::new("-")] } else { args.files.iter().map(|p| p.as_path()).collect() };
+    let mut report = Report::new(&rules, scope);
+    let stdout = io::stdout();
+    let mut sink = Sink {
+        out: BufWriter::with_capacity(64 * 1024, stdout.lock()),
+        format: args.format,
+        quiet: args.quiet,
+        palette: Palette::new(args.format == Format::Text && use_color(args.color)),
+    };
+    let started = Instant::now();
+    let mut failed = false;
+    for input in inputs {
+        match check_one(&rules, scope, input, &mut sink, &mut report) {
+            Ok(()) => {}
+            Err(CheckError::Output(err)) if err.kind() == io::ErrorKind::BrokenPipe => break,
+            Err(CheckError::Output(err)) => return Err(err.into()),
+            Err(CheckError::Input(err)) => {
+                eprintln!("axiom: error: {}: {err}", input.display());
+                failed = true;
+            }
+        }
+    }
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    report.write_summary(&mut sink, elapsed_ms)?;
+    flush(&mut sink.out)?;
+    Ok(ExitCode::from(if failed {
+        super::EXIT_ERROR
+    } else {
+        u8::from(report.total.matches > 0)
+    }))
+}
+
+enum CheckError {
+    Input(io::Error),
+    Output(io::Error),
+}
+
+fn check_one(
+    rules: &Arc<RuleSet>,
+    scope: Scope,
+    input: &Path,
+    sink: &mut Sink<impl Write>,
+    report: &mut Report,
+) -> Result<(), CheckError> {
+    let name = input.display().to_string();
+    let mut reader: Box<dyn Read> = if name == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(File::open(input).map_err(CheckError::Input)?)
+    };
+    let mut pipeline = Pipeline::new(Arc::clone(rules), scope, name.as_str(), PipelineOptions::offline());
+    let mut buffer = vec![0; CHUNK];
+    let now = Instant::now();
+    loop {
+        let read = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(CheckError::Input(err)),
+        };
+        let fired = pipeline.push(&buffer[..read], now);
+        sink.matches(&fired, report).map_err(CheckError::Output)?;
+    }
+    let fired = pipeline.finish(now);
+    sink.matches(&fired, report).map_err(CheckError::Output)?;
+    report.add_file(pipeline.stats());
+    Ok(())
+}
+
+struct Sink<W: Write> {
+    out: W,
+    format: Format,
+    quiet: bool,
+    palette: Palette,
+}
+
+#[derive(Serialize)]
+struct MatchRecord<'a> {
+    r#type: &'static str,
+    file: &'a str,
+    line: u64,
+    column: usize,
+    rule: &'a str,
+    severity: &'static str,
+    action: &'static str,
+    matched: &'a str,
+    text: &'a str,
+    message: Option<&'a str>,
+}
+
+impl<W: Write> Sink<W> {
+    fn matches(&mut self, fired: &[Intervention], report: &mut Report) -> io::Result<()> {
+        for intervention in fired {
+            report.by_rule[intervention.rule_index] += 1;
+            if !self.quiet {
+                self.write_match(intervention)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_match(&mut self, hit: &Intervention) -> io::Result<()> {
+        let line = hit.line.unwrap_or(0);
+        match self.format {
+            Format::Json => {
+                let record = MatchRecord {
+                    r#type: "match",
+                    file: &hit.task,
+                    line,
+                    column: hit.column,
+                    rule: &hit.rule,
+                    severity: hit.severity.as_str(),
+                    action: hit.action.as_str(),
+                    matched: &hit.matched,
+                    text: &hit.text,
+                    message: hit.message.as_deref(),
+                };
+                serde_json::to_writer(&mut self.out, &record)?;
+                self.out.write_all(b"\n")
+            }
+            Format::Text => {
+                let p = self.palette;
+                writeln!(
+                    self.out,
+                    "{}:{}:{}: [{}] {} ({}): {}",
+                    p.paint("35", &hit.task),
+                    p.paint("32", &line.to_string()),
+                    hit.column,
+                    p.paint(p.severity(hit.severity), hit.severity.as_str()),
+                    p.paint("1", &hit.rule),
+                    hit.action,
+                    p.paint("1;31", &hit.matched),
+                )
+            }
+        }
+    }
+}
+
+/// Totals over all inputs, for the summary.
+struct Report {
+    rules: Arc<RuleSet>,
+    scope: Scope,
+    files: u64,
+    total: PipelineStats,
+    /// Matches per rule, indexed like the rule set.
+    by_rule: Vec<u64>,
+}
+
+#[derive(Serialize)]
+struct SummaryRecord {
+    r#type: &'static str,
+    files: u64,
+    lines: u64,
+    bytes: u64,
+    matched_lines: u64,
+    matches: u64,
+    by_rule: serde_json::Map<String, serde_json::Value>,
+    elapsed_ms: u64,
+}
+
+impl Report {
+    fn new(rules: &Arc<RuleSet>, scope: Scope) -> Self {
+        Report {
+            rules: Arc::clone(rules),
+            scope,
+            files: 0,
+            total: PipelineStats::default(),
+            by_rule: vec![0; rules.rules().len()],
+        }
+    }
+
+    fn add_file(&mut self, stats: PipelineStats) {
+        self.files += 1;
+        self.total.bytes += stats.bytes;
+        self.total.lines += stats.lines;
+        self.total.matched_lines += stats.matched_lines;
+        self.total.matches += stats.matches;
+    }
+
+    /// The rules this run applied (enabled, in scope), in load order.
+    fn applied(&self) -> impl Iterator<Item = (usize, &crate::rules::Rule)> {
+        self.rules.rules().iter().enumerate().filter(|(_, rule)| rule.enabled && rule.scope == self.scope)
+    }
+
+    fn write_summary<W: Write>(&self, sink: &mut Sink<W>, elapsed_ms: u64) -> io::Result<()> {
+        match sink.format {
+            Format::Json => {
+                let by_rule = self
+                    .applied()
+                    .map(|(index, rule)| (rule.id.clone(), serde_json::Value::from(self.by_rule[index])))
+                    .collect();
+                let record = SummaryRecord {
+                    r#type: "summary",
+                    files: self.files,
+                    lines: self.total.lines,
+                    bytes: self.total.bytes,
+                    matched_lines: self.total.matched_lines,
+                    matches: self.total.matches,
+                    by_rule,
+                    elapsed_ms,
+                };
+                let mut line = serde_json::to_vec(&record)?;
+                line.push(b'\n');
+                super::output::tolerate_broken_pipe(sink.out.write_all(&line))
+            }
+            Format::Text => {
+                flush(&mut sink.out)?;
+                eprint!("{}", self.summary_text(elapsed_ms));
+                Ok(())
+            }
+        }
+    }
+
+    /// A fail2ban-regex-style summary: totals, then hits for every rule, including those with none.
+    fn summary_text(&self, elapsed_ms: u64) -> String {
+        let t = &self.total;
+        let mut text = format!(
+            "\nLines: {} lines, {} matched, {} matches; {} bytes in {} file{}; {} ms\n",
+            t.lines,
+            t.matched_lines,
+            t.matches,
+            t.bytes,
+            self.files,
+            if self.files == 1 { "" } else { "s" },
+            elapsed_ms
+        );
+        let applied: Vec<_> = self.applied().collect();
+        let width = applied.iter().map(|(_, rule)| rule.id.len()).max().unwrap_or(0);
+        text.push_str(&format!("Rules ({} {}):\n", applied.len(), self.scope));
+        for (index, rule) in applied {
+            let note = if rule.silence.is_some() { "  (silence rule: needs a live task)" } else { "" };
+            let row = format!("  {:>8}  {:<width$}{note}", self.by_rule[index], rule.id);
+            text.push_str(row.trim_end());
+            text.push('\n');
+        }
+        text
+    }
+}

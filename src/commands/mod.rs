@@ -1,0 +1,47 @@
+//! One module per subcommand; [`run`] dispatches and turns errors into exit codes.
+
+mod check;
+mod output;
+mod rules;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::cli::{Cli, Command, RulesArgs};
+use crate::rules::{RuleErrors, RuleOrigin, RuleSet};
+
+/// Exit status for errors: bad rules, unreadable files, bad requests.
+pub const EXIT_ERROR: u8 = 2;
+
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Rules(command) => rules::run(command),
+    };
+    result.unwrap_or_else(|err| {
+        report_error(&err);
+        ExitCode::from(EXIT_ERROR)
+    })
+}
+
+/// Prints an error the way a user can act on it: rule problems one per line as `FILE:LINE:COL: …`.
+pub fn report_error(err: &anyhow::Error) {
+    if let Some(problems) = err.downcast_ref::<RuleErrors>() {
+        eprintln!("{problems}");
+        let count = problems.0.len();
+        eprintln!("axiom: {count} problem{} in the rules", if count == 1 { "" } else { "s" });
+    } else {
+        eprintln!("axiom: error: {err:#}");
+    }
+}
+
+/// Loads the rules the arguments point at, saying on stderr where they came from unless it is
+/// the built-in pack.
+pub fn load_rules(args: &RulesArgs) -> anyhow::Result<Arc<RuleSet>> {
+    let origin = RuleOrigin::resolve(&args.paths);
+    let rules = RuleSet::load(origin.clone())?;
+    if origin != RuleOrigin::Embedded {
+        eprintln!("axiom: {} rules from {origin}", rules.rules().len());
+    }
+    Ok(Arc::new(rules))
+}

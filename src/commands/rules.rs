@@ -1,0 +1,143 @@
+//! `axiom rules validate | test | list`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::cli::{Format, RulesCommand};
+use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
+use crate::rules::{Expectation, Rule, RuleSet, Scope};
+
+pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        RulesCommand::Validate { rules } => {
+            let set = super::load_rules(&rules)?;
+            let files: std::collections::BTreeSet<&str> =
+                set.rules().iter().map(|rule| rule.location.file.as_str()).collect();
+            println!("ok: {} rules in {} files ({})", set.rules().len(), files.len(), set.origin());
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Test { rules } => {
+            let set = super::load_rules(&rules)?;
+            let outcome = test_rules(&set);
+            for failure in &outcome.failures {
+                println!("{failure}");
+            }
+            let skipped = if outcome.skipped > 0 { format!(", {} skipped", outcome.skipped) } else { String::new() };
+            println!("{} passed, {} failed{skipped}", outcome.passed, outcome.failures.len());
+            Ok(if outcome.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        RulesCommand::List { rules, format } => {
+            let set = super::load_rules(&rules)?;
+            list(&set, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// What `rules test` found.
+#[derive(Debug, Default)]
+pub struct TestOutcome {
+    pub passed: usize,
+    pub failures: Vec<String>,
+    /// Tests of disabled rules, which the pipeline does not run.
+    pub skipped: usize,
+}
+
+/// Runs every embedded test through a real offline pipeline of the rule's scope, then checks that
+/// no rule's message, echoed back by an agent, would trigger a rule.
+pub fn test_rules(rules: &Arc<RuleSet>) -> TestOutcome {
+    let mut outcome = TestOutcome::default();
+    for rule in rules.rules() {
+        if !rule.enabled {
+            outcome.skipped += rule.tests.len();
+            continue;
+        }
+        for test in &rule.tests {
+            let fired = run_text(rules, rule.scope, &test.input);
+            let own: Vec<&Intervention> = fired.iter().filter(|i| i.rule == rule.id).collect();
+            let got = if own.is_empty() { Expectation::NoMatch } else { Expectation::Match };
+            if got == test.expect {
+                outcome.passed += 1;
+                continue;
+            }
+            let detail = own
+                .first()
+                .map(|i| format!(" at {}:{} ({:?})", i.line.unwrap_or(0), i.column, i.matched))
+                .unwrap_or_default();
+            outcome.failures.push(format!(
+                "FAIL rule `{}` ({})\n  input:    {:?}\n  expected: {}\n  got:      {got}{detail}",
+                rule.id, rule.location, test.input, test.expect
+            ));
+        }
+        if let Some(message) = &rule.message {
+            let fired = run_text(rules, Scope::Output, message);
+            if fired.is_empty() {
+                outcome.passed += 1;
+            } else {
+                let triggered: Vec<String> = fired.iter().map(|i| format!("`{}` ({:?})", i.rule, i.matched)).collect();
+                outcome.failures.push(format!(
+                    "FAIL rule `{}` ({})\n  its message would trigger {} if the agent echoed it back\n  message:  {message:?}",
+                    rule.id,
+                    rule.location,
+                    triggered.join(", ")
+                ));
+            }
+        }
+    }
+    outcome
+}
+
+fn run_text(rules: &Arc<RuleSet>, scope: Scope, text: &str) -> Vec<Intervention> {
+    let mut pipeline = Pipeline::new(Arc::clone(rules), scope, "test", PipelineOptions::offline());
+    let now = Instant::now();
+    let mut fired = pipeline.push(text.as_bytes(), now);
+    fired.extend(pipeline.finish(now));
+    fired
+}
+
+/// A rule as `rules list --format json` and the MCP `axiom_rules` tool show it.
+#[derive(Debug, Serialize)]
+pub struct RuleSummary<'a> {
+    pub id: &'a str,
+    pub severity: &'static str,
+    pub action: &'static str,
+    pub scope: &'static str,
+    pub enabled: bool,
+    pub description: &'a str,
+    pub tags: &'a [String],
+    pub source: String,
+}
+
+impl<'a> From<&'a Rule> for RuleSummary<'a> {
+    fn from(rule: &'a Rule) -> Self {
+        RuleSummary {
+            id: &rule.id,
+            severity: rule.severity.as_str(),
+            action: rule.action.as_str(),
+            scope: rule.scope.as_str(),
+            enabled: rule.enabled,
+            description: &rule.description,
+            tags: &rule.tags,
+            source: rule.location.to_string(),
+        }
+    }
+}
+
+fn list(rules: &RuleSet, format: Format) -> anyhow::Result<()> {
+    let summaries: Vec<RuleSummary> = rules.rules().iter().map(RuleSummary::from).collect();
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&summaries)?),
+        Format::Text => {
+            let width = summaries.iter().map(|s| s.id.len()).max().unwrap_or(2).max(2);
+            println!("{:<width$}  {:<8}  {:<9}  {:<6}  DESCRIPTION", "ID", "SEVERITY", "ACTION", "SCOPE");
+            for s in &summaries {
+                let off = if s.enabled { "" } else { " (disabled)" };
+                println!("{:<width$}  {:<8}  {:<9}  {:<6}  {}{off}", s.id, s.severity, s.action, s.scope, s.description);
+            }
+        }
+    }
+    Ok(())
+}
