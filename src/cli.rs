@@ -1,10 +1,12 @@
 //! The command line, as clap types. Parsing only; the work happens in `commands/`.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::rules::Scope;
+use crate::worker::Driver;
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -32,7 +34,39 @@ pub enum Command {
     /// Validate, test or list rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Supervise one command from a terminal: its output passes through, interventions are shown.
+    #[command(after_help = RUN_HELP)]
+    Run(RunArgs),
+    /// Run the hub on its own, for workers and clients (`axiom client`).
+    Serve(ServeArgs),
+    /// Run, watch and steer tasks on a running hub.
+    #[command(args_conflicts_with_subcommands = true, after_help = CLIENT_HELP)]
+    Client(ClientArgs),
+    /// The worker process the hub starts for each task (not for direct use). Its token comes from
+    /// $AXIOM_TOKEN.
+    #[command(hide = true)]
+    Worker(WorkerArgs),
 }
+
+const RUN_HELP: &str = "\
+The command runs in a worker process that streams its output to an in-process hub, where the rules
+watch it. Its stdout and stderr pass through; each intervention is printed on stderr. The exit status
+is the command's own (128+N when signal N ended it). Ctrl-C ends the command's whole process group.
+
+Examples:
+  axiom run -- claude -p 'add a --verbose flag'
+  axiom run --driver pty -- claude
+  axiom run --rules my-rules/ -- npm test";
+
+const CLIENT_HELP: &str = "\
+Without --server, the hub is the one recorded in <state dir>/hub.json; the token comes from
+--token-file, else $AXIOM_TOKEN, else <state dir>/token.
+
+Examples:
+  axiom client --command 'npm test'
+  axiom client list --format json
+  axiom client tail k3x9qa --follow
+  axiom client send k3x9qa 'use the existing parser'";
 
 const CHECK_HELP: &str = "\
 Offline, each line is judged on its own: cooldown, threshold, escalation and silence rules are not
@@ -54,6 +88,137 @@ pub struct RulesArgs {
     /// $XDG_CONFIG_HOME/axiom/rules/, else the built-in pack.
     #[arg(long = "rules", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StateArgs {
+    /// State directory (token, hub.json). Default: $AXIOM_STATE_DIR, else $XDG_STATE_HOME/axiom,
+    /// else ~/.local/state/axiom.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub rules: RulesArgs,
+    /// Run the command on pipes, or on a pseudo-terminal (for interactive programs).
+    #[arg(long, value_enum, default_value_t)]
+    pub driver: Driver,
+    /// Address of the in-process hub.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// After SIGTERM, how long a killed command gets before SIGKILL.
+    #[arg(long, value_name = "DURATION", default_value = "3s")]
+    pub kill_grace: humantime::Duration,
+    /// The command and its arguments (no shell).
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; a non-loopback address must be asked for explicitly.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub rules: RulesArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Allow browser requests with this Origin (repeatable). Others get 403.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
+    /// Output kept per task, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub ring_bytes: usize,
+    /// After SIGTERM, how long a killed task gets before SIGKILL.
+    #[arg(long, value_name = "DURATION", default_value = "3s")]
+    pub kill_grace: humantime::Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HubArgs {
+    /// Hub address (http://, ws:// or host:port). Default: from <state dir>/hub.json.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// File holding the client token.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    #[command(flatten)]
+    pub hub: HubArgs,
+    /// Run this command line (with `sh -c`, in the current directory) and stream its output; exits
+    /// with the task's exit status.
+    #[arg(long, value_name = "CMD")]
+    pub command: Option<String>,
+    /// Pipes, or a pseudo-terminal.
+    #[arg(long, value_enum, default_value_t)]
+    pub driver: Driver,
+    #[command(subcommand)]
+    pub action: Option<ClientCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// List the hub's tasks.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Print a task's output.
+    Tail {
+        task_id: String,
+        /// Keep printing new output until the task ends.
+        #[arg(long, short)]
+        follow: bool,
+        /// Only the last N lines of what is stored.
+        #[arg(long, short = 'n', value_name = "N")]
+        lines: Option<usize>,
+    },
+    /// Write text to a task's input (followed by Enter).
+    Send {
+        task_id: String,
+        text: String,
+        /// Do not press Enter after the text.
+        #[arg(long)]
+        no_enter: bool,
+    },
+    /// Interrupt a task (SIGINT, or Ctrl-C on a terminal), then send it a message.
+    Interrupt {
+        task_id: String,
+        #[arg(long, short)]
+        message: Option<String>,
+    },
+    /// End a task's whole process group: SIGTERM, a grace period, then SIGKILL.
+    Kill {
+        task_id: String,
+        #[arg(long, value_name = "DURATION")]
+        grace: Option<humantime::Duration>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The hub to connect back to.
+    #[arg(long, value_name = "URL")]
+    pub server: String,
+    #[arg(long, value_name = "ID")]
+    pub task_id: String,
+    #[arg(long, value_enum, default_value_t)]
+    pub driver: Driver,
+    /// Between an interrupt and its follow-up message.
+    #[arg(long, value_name = "DURATION", default_value = "500ms")]
+    pub interrupt_delay: humantime::Duration,
+    /// Grace period for kills the hub does not give one for.
+    #[arg(long, value_name = "DURATION", default_value = "3s")]
+    pub kill_grace: humantime::Duration,
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]

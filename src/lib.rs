@@ -6,5 +6,11 @@
 
 pub mod cli;
 pub mod commands;
+pub mod dial;
+pub mod hub;
 pub mod pipeline;
+pub mod protocol;
 pub mod rules;
+pub mod state;
+pub mod tasks;
+pub mod worker;

@@ -1,8 +1,12 @@
 //! One module per subcommand; [`run`] dispatches and turns errors into exit codes.
 
 mod check;
+mod client;
 mod output;
 mod rules;
+mod run;
+mod serve;
+mod worker;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,6 +21,10 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Rules(command) => rules::run(command),
+        Command::Run(args) => run::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Client(args) => client::run(args),
+        Command::Worker(args) => worker::run(args),
     };
     result.unwrap_or_else(|err| {
         report_error(&err);

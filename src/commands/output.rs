@@ -55,3 +55,38 @@ pub fn tolerate_broken_pipe(result: io::Result<()>) -> io::Result<()> {
 pub fn flush(out: &mut impl Write) -> io::Result<()> {
     tolerate_broken_pipe(out.flush())
 }
+
+/// One line on stderr for an intervention: `axiom: [warning] todo-placeholder (inject): "TODO:" → message`.
+pub fn intervention_line(record: &crate::protocol::InterventionRecord, palette: Palette) -> String {
+    let mut line = format!(
+        "{} [{}] {} ({})",
+        palette.paint("1;35", "axiom:"),
+        palette.paint(palette.severity(record.severity), record.severity.as_str()),
+        palette.paint("1", &record.rule),
+        record.action,
+    );
+    if !record.matched.is_empty() {
+        line.push_str(&format!(": {:?}", record.matched));
+    }
+    if let Some(message) = &record.message {
+        line.push_str(&format!(" → {message}"));
+    }
+    line
+}
+
+/// Whether stderr gets colour.
+pub fn stderr_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && io::stderr().is_terminal()
+}
+
+/// How a finished task ended, for a closing line on stderr; `None` for a clean exit.
+pub fn status_line(task_id: &str, status: &crate::protocol::TaskStatus) -> Option<String> {
+    use crate::protocol::TaskStatus;
+    match status {
+        TaskStatus::Exited { code: 0 } | TaskStatus::Starting | TaskStatus::Running => None,
+        TaskStatus::Exited { code } => Some(format!("axiom: task {task_id} exited with code {code}")),
+        TaskStatus::Killed { signal } => Some(format!("axiom: task {task_id} was killed by signal {signal}")),
+        TaskStatus::Failed { message } => Some(format!("axiom: task {task_id} failed to start: {message}")),
+        TaskStatus::Lost => Some(format!("axiom: task {task_id} was lost: its worker went away")),
+    }
+}

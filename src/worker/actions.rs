@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::signals::ProcessGroup;
 use super::{ChildHandle, Driver};
 
 /// Ctrl-C: a terminal in signal mode turns it into `SIGINT` for its foreground process group.
@@ -67,7 +68,7 @@ impl ChildHandle {
     /// Signalling the group was refused (`EPERM`), or writing to the terminal or the follow-up failed.
     pub async fn interrupt(&self, follow_up: Option<&str>, delay: Duration) -> io::Result<()> {
         match self.driver() {
-            Driver::Pipe => self.group().signal(libc::SIGINT)?,
+            Driver::Pipe => self.signal_group(libc::SIGINT)?,
             Driver::Pty => self.input().write(vec![CTRL_C], None).await?,
         }
         if let Some(text) = follow_up {
@@ -90,7 +91,7 @@ impl ChildHandle {
     /// (`TimedOut`; only possible for a process stuck in the kernel).
     pub async fn kill(&self, grace: Duration) -> io::Result<()> {
         let group = self.group();
-        group.signal(libc::SIGTERM)?;
+        self.signal_group(libc::SIGTERM)?;
         let deadline = Instant::now() + grace;
         // The child first, woken the moment it is reaped...
         let child_gone = tokio::time::timeout_at(deadline, self.wait()).await.is_ok();
@@ -102,8 +103,11 @@ impl ChildHandle {
             group_gone = !group.has_live_members();
         }
         if !group_gone {
-            tracing::debug!(pid = self.pid(), "process group outlived the grace; SIGKILL");
-            group.signal(libc::SIGKILL)?;
+            tracing::debug!(
+                pid = self.pid(),
+                "process group outlived the grace; SIGKILL"
+            );
+            self.signal_group(libc::SIGKILL)?;
         }
         match tokio::time::timeout(REAP_AFTER_SIGKILL, self.wait()).await {
             Ok(_) => Ok(()),
@@ -112,6 +116,17 @@ impl ChildHandle {
                 format!("child {} survived SIGKILL", self.pid()),
             )),
         }
+    }
+
+    /// Signal the child's process group, unless the child was reaped and its group id now belongs to
+    /// another process (see [`ProcessGroup::is_led_by_a_stranger`]).
+    fn signal_group(&self, signal: libc::c_int) -> io::Result<()> {
+        let group = self.group();
+        if self.exit_info().is_some() && group.is_led_by_a_stranger() {
+            tracing::debug!(pid = self.pid(), signal, "process group id was reused; not signalling");
+            return Ok(());
+        }
+        group.signal(signal)
     }
 
     /// Give the child end of file on its input, after every write queued before.

@@ -88,13 +88,8 @@ impl ChildHandle {
         let readers = outputs
             .into_iter()
             .map(|(stream, source)| {
-                let reader = output::pump(
-                    source,
-                    stream,
-                    events.clone(),
-                    exit_rx.clone(),
-                    spec.timing,
-                );
+                let reader =
+                    output::pump(source, stream, events.clone(), exit_rx.clone(), spec.timing);
                 tokio::spawn(reader)
             })
             .collect();
@@ -132,11 +127,12 @@ impl ChildHandle {
     /// Wait until the child was reaped, and say how it ended.
     pub async fn wait(&self) -> ExitInfo {
         let mut exit = self.inner.exit.clone();
-        match exit.wait_for(Option::is_some).await {
-            Ok(info) => info.unwrap_or_default(),
+        let info = match exit.wait_for(Option::is_some).await {
+            Ok(info) => *info,
             // The waiting task is gone (runtime shutting down): nothing more will be known.
-            Err(_) => self.exit_info().unwrap_or_default(),
-        }
+            Err(_) => self.exit_info(),
+        };
+        info.unwrap_or_default()
     }
 
     pub(crate) fn group(&self) -> ProcessGroup {

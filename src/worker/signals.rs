@@ -1,6 +1,26 @@
-//! Signalling a child's process group, and telling whether anything in it still runs.
+//! Signalling a child's process group, telling whether anything in it still runs, and giving a new
+//! child default signal handling.
 
 use std::io;
+
+/// Signals whose disposition a child gets reset to the default before `exec`.
+///
+/// An ignored signal stays ignored across `exec`, so a worker started with `SIGINT` ignored (`cmd &` in
+/// a non-interactive shell does that, `nohup` ignores `SIGHUP`) would pass that on and
+/// [`interrupt`](super::ChildHandle::interrupt) would do nothing. The child may still ignore them itself.
+const RESET_TO_DEFAULT: [libc::c_int; 2] = [libc::SIGINT, libc::SIGTERM];
+
+/// Reset [`RESET_TO_DEFAULT`] in a freshly forked child. Runs between `fork` and `exec`, so it only
+/// calls async-signal-safe functions (`signal`).
+pub(crate) fn reset_dispositions() -> io::Result<()> {
+    for signal in RESET_TO_DEFAULT {
+        // SAFETY: `signal` with SIG_DFL is async-signal-safe and installs no Rust code as a handler.
+        if unsafe { libc::signal(signal, libc::SIG_DFL) } == libc::SIG_ERR {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
 
 /// A process group id, saved at spawn (it equals the child's pid).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +46,17 @@ impl ProcessGroup {
             Ok(())
         } else {
             Err(err)
+        }
+    }
+
+    /// True if, after our child (the group leader) was reaped, another process leads a group with the
+    /// same id: the id was freed (every member gone) and the kernel gave it to someone else, so the
+    /// group is not ours to signal any more. A member of our group never has `pid == pgid` once the
+    /// leader is gone, and only a process whose pid is `pgid` can start a group with that id.
+    pub(crate) fn is_led_by_a_stranger(self) -> bool {
+        match std::fs::read(format!("/proc/{}/stat", self.0)) {
+            Ok(stat) => matches!(parse_stat(&stat), Some((_, group)) if group == self.0),
+            Err(_) => false,
         }
     }
 
@@ -104,10 +135,7 @@ mod tests {
             parse_stat(b"4242 (sleep) S 1 4240 4240 0 -1 4194304"),
             Some((b'S', 4240))
         );
-        assert_eq!(
-            parse_stat(b"77 (a) b (c)) Z 1 70 70 0"),
-            Some((b'Z', 70))
-        );
+        assert_eq!(parse_stat(b"77 (a) b (c)) Z 1 70 70 0"), Some((b'Z', 70)));
         assert_eq!(parse_stat(b"garbage"), None);
     }
 

@@ -1,0 +1,46 @@
+//! `axiom serve`: the hub on its own.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::cli::ServeArgs;
+use crate::hub::{Hub, HubConfig};
+use crate::state::{HubInfo, StateDir};
+use crate::tasks::{TaskConfig, Tasks};
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let rules = super::load_rules(&args.rules)?;
+    let state = StateDir::resolve(args.state.state_dir.as_deref())?;
+    state.ensure()?;
+    // The token exists before anything listens, so no client ever races an empty token file.
+    let token = state.client_token()?;
+    if !args.listen.ip().is_loopback() {
+        eprintln!(
+            "axiom: warning: listening on {}, which is reachable from other machines; every connection still needs the token",
+            args.listen.ip()
+        );
+    }
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let config = TaskConfig { ring_capacity: args.ring_bytes, kill_grace: args.kill_grace.into() };
+        let tasks = Arc::new(Tasks::new(rules, config));
+        let mut hub_config = HubConfig::new(args.listen);
+        hub_config.allow_origins = args.allow_origins;
+        let hub = Hub::start(hub_config, tasks, token).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+        state.write_hub_info(&HubInfo { url: hub.url(), pid: std::process::id() })?;
+        eprintln!("axiom: hub listening on {} (token in {})", hub.url(), state.token_path().display());
+        shutdown_signal().await;
+        eprintln!("axiom: shutting down");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn shutdown_signal() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        Some(()) = async { match terminate.as_mut() { Some(s) => s.recv().await, None => None } } => {}
+    }
+}

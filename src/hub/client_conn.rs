@@ -1,0 +1,191 @@
+//! One client's connection: requests in, replies and subscribed task events out.
+//!
+//! A writer task owns the socket's sending half and drains a bounded queue; each subscription is
+//! its own task that reads the task's output by cursor when woken. A slow client therefore only
+//! ever slows its own subscriptions, and when it falls behind the ring it is told how many bytes
+//! it missed instead of stalling anybody.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use super::frames::{self, decode, Incoming};
+use super::{Hub, Socket, SpawnRequest};
+use crate::protocol::{ClientRequest, HubToClient, Payload};
+use crate::rules::Action;
+use crate::tasks::Task;
+
+/// Replies and events queued for one client.
+const CLIENT_QUEUE: usize = 1024;
+/// Largest output slice in one reply, leaving room for base64 under the message size limit.
+const MAX_OUTPUT_REPLY: usize = 512 * 1024;
+
+pub async fn run(hub: Arc<Hub>, socket: Socket) {
+    let (mut sink, mut stream) = socket.split();
+    let (outgoing, mut queued) = mpsc::channel::<HubToClient>(CLIENT_QUEUE);
+    let limit = hub.config.max_message_size;
+    let writer = tokio::spawn(async move {
+        while let Some(message) = queued.recv().await {
+            if frames::send(&mut sink, &message).await.is_err() {
+                return None;
+            }
+        }
+        Some(sink)
+    });
+    let mut subscriptions = JoinSet::new();
+    loop {
+        let reply = match decode::<ClientRequest>(stream.next().await) {
+            Incoming::Message(request) => handle(&hub, request, &outgoing, &mut subscriptions),
+            Incoming::Malformed(message) => Some(HubToClient::Error { id: None, message }),
+            Incoming::Nothing => None,
+            Incoming::TooBig => {
+                subscriptions.abort_all();
+                drop(outgoing);
+                if let Ok(Some(mut sink)) = writer.await {
+                    frames::close_too_big(&mut sink, limit).await;
+                }
+                return;
+            }
+            Incoming::Closed => break,
+        };
+        if let Some(reply) = reply {
+            if outgoing.send(reply).await.is_err() {
+                break;
+            }
+        }
+    }
+    subscriptions.abort_all();
+    writer.abort();
+}
+
+fn handle(
+    hub: &Arc<Hub>,
+    request: ClientRequest,
+    outgoing: &mpsc::Sender<HubToClient>,
+    subscriptions: &mut JoinSet<()>,
+) -> Option<HubToClient> {
+    let id = request.id();
+    let error = |message: String| Some(HubToClient::Error { id, message });
+    let task_of = |task_id: &str| {
+        hub.tasks.get(task_id).ok_or_else(|| format!("no task {task_id}; `axiom client list` shows the tasks"))
+    };
+    match request {
+        ClientRequest::Spawn { command, cwd, env, driver, subscribe, .. } => {
+            let request = SpawnRequest { command, cwd: cwd.map(PathBuf::from), env, driver };
+            match hub.spawn_task(request) {
+                Ok(task) => {
+                    let reply = HubToClient::Spawned { id, task_id: task.id.clone() };
+                    if subscribe {
+                        // The reply must go out before the first event, so queue it here.
+                        if outgoing.try_send(reply).is_err() {
+                            return error("the connection is not keeping up".into());
+                        }
+                        subscriptions.spawn(stream_task(task, 0, outgoing.clone()));
+                        return None;
+                    }
+                    Some(reply)
+                }
+                Err(err) => error(err.to_string()),
+            }
+        }
+        ClientRequest::Subscribe { task_id, since, .. } => match task_of(&task_id) {
+            Ok(task) => {
+                subscriptions.spawn(stream_task(task, since.unwrap_or(0), outgoing.clone()));
+                Some(HubToClient::Ok { id })
+            }
+            Err(message) => error(message),
+        },
+        ClientRequest::List { task_id: None, .. } => Some(HubToClient::Tasks { id, tasks: hub.tasks.list() }),
+        ClientRequest::List { task_id: Some(task_id), .. } => match task_of(&task_id) {
+            Ok(task) => Some(HubToClient::Tasks { id, tasks: vec![task.info()] }),
+            Err(message) => error(message),
+        },
+        ClientRequest::Output { task_id, since, .. } => match task_of(&task_id) {
+            Ok(task) => {
+                let read = task.read_output(since.unwrap_or(0), MAX_OUTPUT_REPLY);
+                Some(HubToClient::OutputChunk {
+                    id,
+                    task_id,
+                    cursor: read.cursor,
+                    next: read.next,
+                    truncated: read.truncated,
+                    payload: Payload::from_bytes(&read.bytes),
+                })
+            }
+            Err(message) => error(message),
+        },
+        ClientRequest::Send { task_id, text, enter, .. } => {
+            match task_of(&task_id).and_then(|task| task.send_input(&text, enter).map_err(|e| e.to_string())) {
+                Ok(()) => Some(HubToClient::Ok { id }),
+                Err(message) => error(message),
+            }
+        }
+        ClientRequest::Interrupt { task_id, message, .. } => {
+            act(task_of(&task_id), Action::Interrupt, message, None).map_or_else(error, |()| Some(HubToClient::Ok { id }))
+        }
+        ClientRequest::Kill { task_id, grace_ms, .. } => {
+            let grace = grace_ms.map(Duration::from_millis);
+            act(task_of(&task_id), Action::Kill, None, grace).map_or_else(error, |()| Some(HubToClient::Ok { id }))
+        }
+    }
+}
+
+fn act(task: Result<Arc<Task>, String>, action: Action, message: Option<String>, grace: Option<Duration>) -> Result<(), String> {
+    task?.intervene(action, message, grace).map(|_| ()).map_err(|err| err.to_string())
+}
+
+/// Streams a task's output from `since`, its interventions and its status changes, until the
+/// task has ended and everything was sent, or the client goes away.
+async fn stream_task(task: Arc<Task>, since: u64, outgoing: mpsc::Sender<HubToClient>) {
+    let mut changes = task.subscribe();
+    let mut cursor = since;
+    let mut interventions_sent = 0;
+    let mut last_status = None;
+    loop {
+        // Read the status first: if it says finished, the output read below is complete.
+        let status = task.status();
+        let (chunks, start, end) = task.chunks_since(cursor);
+        if start > cursor {
+            let lagged = HubToClient::Lagged { task_id: task.id.clone(), skipped_bytes: start - cursor };
+            if outgoing.send(lagged).await.is_err() {
+                return;
+            }
+        }
+        for chunk in chunks {
+            let event = HubToClient::Output {
+                task_id: task.id.clone(),
+                cursor: chunk.cursor,
+                stream: chunk.stream,
+                payload: Payload::from_bytes(&chunk.data),
+            };
+            if outgoing.send(event).await.is_err() {
+                return;
+            }
+        }
+        cursor = end.max(cursor);
+        for intervention in task.interventions_since(interventions_sent) {
+            interventions_sent += 1;
+            let event = HubToClient::Intervention { task_id: task.id.clone(), intervention };
+            if outgoing.send(event).await.is_err() {
+                return;
+            }
+        }
+        if last_status.as_ref() != Some(&status) {
+            last_status = Some(status.clone());
+            let event = HubToClient::Status { task_id: task.id.clone(), status: status.clone() };
+            if outgoing.send(event).await.is_err() {
+                return;
+            }
+        }
+        if status.is_finished() {
+            return;
+        }
+        if changes.changed().await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The WebSocket hub: workers connect back to it, clients drive it, tasks live in it.
+//!
+//! Every connection goes through the same gate ([`Hub::handle_connection`]): read the HTTP head
+//! within the handshake timeout, answer `/healthz`, refuse a foreign `Origin` (403) or a missing
+//! or wrong token (401), then upgrade. A connection limit (a semaphore) bounds how many are open.
+
+pub mod auth;
+mod client_conn;
+mod frames;
+mod http;
+mod spawner;
+mod worker_conn;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::WebSocketStream;
+
+use auth::Token;
+use http::{read_head, respond, Replay};
+pub use frames::encode;
+pub use spawner::{SpawnError, SpawnRequest};
+
+use crate::tasks::Tasks;
+
+/// A WebSocket connection as the hub holds it.
+type Socket = WebSocketStream<Replay<TcpStream>>;
+
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    pub listen: SocketAddr,
+    /// `Origin` values allowed to connect; requests without `Origin` (native clients) always are.
+    pub allow_origins: Vec<String>,
+    /// Largest message accepted; a larger one closes the socket with 1009.
+    pub max_message_size: usize,
+    pub handshake_timeout: Duration,
+    pub max_connections: usize,
+    /// Keepalive: a ping this often; a peer silent for three intervals is dropped.
+    pub ping_interval: Duration,
+    /// The program run as `PROGRAM worker ...` for each task (normally this very binary).
+    pub worker_exe: PathBuf,
+}
+
+impl HubConfig {
+    pub fn new(listen: SocketAddr) -> Self {
+        HubConfig {
+            listen,
+            allow_origins: Vec::new(),
+            max_message_size: 1024 * 1024,
+            handshake_timeout: Duration::from_secs(10),
+            max_connections: 4096,
+            ping_interval: Duration::from_secs(20),
+            worker_exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("axiom")),
+        }
+    }
+
+    fn websocket(&self) -> WebSocketConfig {
+        WebSocketConfig::default()
+            .max_message_size(Some(self.max_message_size))
+            .max_frame_size(Some(self.max_message_size))
+    }
+}
+
+pub struct Hub {
+    pub tasks: Arc<Tasks>,
+    pub config: HubConfig,
+    client_token: Token,
+    local_addr: SocketAddr,
+    connections: Arc<Semaphore>,
+}
+
+impl Hub {
+    /// Binds the listener. Nothing is served until [`serve`](Self::serve).
+    pub async fn bind(config: HubConfig, tasks: Arc<Tasks>, client_token: Token) -> std::io::Result<(Arc<Hub>, TcpListener)> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let local_addr = listener.local_addr()?;
+        let connections = Arc::new(Semaphore::new(config.max_connections));
+        Ok((Arc::new(Hub { tasks, config, client_token, local_addr, connections }), listener))
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Where workers and clients connect: `ws://HOST:PORT`.
+    pub fn url(&self) -> String {
+        format!("ws://{}", self.local_addr)
+    }
+
+    pub fn client_token(&self) -> &Token {
+        &self.client_token
+    }
+
+    /// Binds and serves in the background.
+    pub async fn start(config: HubConfig, tasks: Arc<Tasks>, client_token: Token) -> std::io::Result<Arc<Hub>> {
+        let (hub, listener) = Hub::bind(config, tasks, client_token).await?;
+        tokio::spawn(Arc::clone(&hub).serve(listener));
+        Ok(hub)
+    }
+
+    /// Accepts connections until the listener fails.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener) {
+        loop {
+            let permit = match Arc::clone(&self.connections).acquire_owned().await {
+                Ok(permit) => permit,
+                Err(_) => return,
+            };
+            let (stream, peer) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Running out of file descriptors is temporary; back off instead of spinning.
+                    tracing::warn!("accept failed: {err}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let hub = Arc::clone(&self);
+            tokio::spawn(async move {
+                hub.handle_connection(stream, peer).await;
+                drop(permit);
+            });
+        }
+    }
+
+    async fn handle_connection(self: Arc<Self>, mut stream: TcpStream, peer: SocketAddr) {
+        // Interventions are small and latency-bound.
+        let _ = stream.set_nodelay(true);
+        let head = match tokio::time::timeout(self.config.handshake_timeout, read_head(&mut stream)).await {
+            Ok(Ok(Some(head))) => head,
+            Ok(Ok(None)) => return,
+            Ok(Err(err)) => {
+                let _ = respond(&mut stream, 400, "Bad Request", &format!("{err}\n")).await;
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(%peer, "handshake timed out");
+                let _ = respond(&mut stream, 408, "Request Timeout", "handshake timed out\n").await;
+                return;
+            }
+        };
+        if let Some(origin) = &head.origin {
+            if !self.config.allow_origins.iter().any(|allowed| allowed == origin) {
+                tracing::warn!(%peer, %origin, "refused a request from a web origin");
+                let _ = respond(&mut stream, 403, "Forbidden", "origin not allowed\n").await;
+                return;
+            }
+        }
+        match (head.method.as_str(), head.path.as_str()) {
+            ("GET", "/healthz") => {
+                let _ = respond(&mut stream, 200, "OK", "ok\n").await;
+            }
+            ("GET", "/worker") => {
+                let task = head.query_param("task_id").and_then(|id| self.tasks.get(id));
+                let Some(task) = task.filter(|task| task.worker_token.authorizes(head.authorization.as_deref())) else {
+                    let _ = respond(&mut stream, 401, "Unauthorized", "unknown task or wrong token\n").await;
+                    return;
+                };
+                if let Some(socket) = self.upgrade(stream, head).await {
+                    worker_conn::run(self, task, socket).await;
+                }
+            }
+            ("GET", "/client") => {
+                if !self.client_token.authorizes(head.authorization.as_deref()) {
+                    let _ = respond(&mut stream, 401, "Unauthorized", "missing or wrong token\n").await;
+                    return;
+                }
+                if let Some(socket) = self.upgrade(stream, head).await {
+                    client_conn::run(self, socket).await;
+                }
+            }
+            _ => {
+                let _ = respond(&mut stream, 404, "Not Found", "try /worker, /client or /healthz\n").await;
+            }
+        }
+    }
+
+    async fn upgrade(&self, mut stream: TcpStream, head: http::RequestHead) -> Option<Socket> {
+        if !head.upgrade_websocket {
+            let _ = respond(&mut stream, 426, "Upgrade Required", "this endpoint speaks WebSocket\n").await;
+            return None;
+        }
+        let replay = Replay::new(head.raw, stream);
+        let handshake = tokio_tungstenite::accept_async_with_config(replay, Some(self.config.websocket()));
+        match tokio::time::timeout(self.config.handshake_timeout, handshake).await {
+            Ok(Ok(socket)) => Some(socket),
+            Ok(Err(err)) => {
+                tracing::debug!("websocket handshake failed: {err}");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Starting a task: register it, launch `axiom worker` as its own process, and watch that process.
+//!
+//! The worker gets its token through the environment (argv is visible in `ps`) and connects back
+//! like any remote worker would. If the worker process dies without the task having ended, the
+//! task is marked lost; other tasks never notice.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::Hub;
+use crate::protocol::TaskStatus;
+use crate::tasks::Task;
+use crate::worker::Driver;
+
+/// What to run.
+#[derive(Debug, Clone, Default)]
+pub struct SpawnRequest {
+    /// argv; no shell is involved unless argv names one.
+    pub command: Vec<String>,
+    pub cwd: Option<PathBuf>,
+    pub env: Vec<(String, String)>,
+    pub driver: Driver,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("the command is empty; give at least the program to run")]
+    EmptyCommand,
+    #[error("working directory {0} does not exist or is not a directory")]
+    BadCwd(PathBuf),
+    #[error("could not start the worker process {exe}: {source}")]
+    Worker { exe: PathBuf, source: std::io::Error },
+}
+
+/// How long a worker that exited may take to have its closing messages processed.
+const SETTLE: Duration = Duration::from_millis(500);
+
+impl Hub {
+    /// Registers a task and launches its worker; returns at once, before the command runs.
+    pub fn spawn_task(self: &Arc<Self>, request: SpawnRequest) -> Result<Arc<Task>, SpawnError> {
+        if request.command.is_empty() || request.command[0].is_empty() {
+            return Err(SpawnError::EmptyCommand);
+        }
+        if let Some(cwd) = &request.cwd {
+            if !cwd.is_dir() {
+                return Err(SpawnError::BadCwd(cwd.clone()));
+            }
+        }
+        let task = self.tasks.create(request.command.clone());
+        let exe = &self.config.worker_exe;
+        let mut command = tokio::process::Command::new(exe);
+        command
+            .arg("worker")
+            .arg("--server")
+            .arg(self.url())
+            .arg("--task-id")
+            .arg(&task.id)
+            .arg("--driver")
+            .arg(request.driver.as_str())
+            .arg("--")
+            .args(&request.command)
+            .env("AXIOM_TOKEN", task.worker_token.as_str())
+            .envs(request.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if let Some(cwd) = &request.cwd {
+            command.current_dir(cwd);
+        }
+        let mut worker = match command.spawn() {
+            Ok(worker) => worker,
+            Err(source) => {
+                let error = SpawnError::Worker { exe: exe.clone(), source };
+                task.finish(TaskStatus::Failed { message: error.to_string() }, Instant::now());
+                return Err(error);
+            }
+        };
+        let watched = Arc::clone(&task);
+        tokio::spawn(async move {
+            let status = worker.wait().await;
+            // The worker's last messages may still be in flight on its socket.
+            let mut changes = watched.subscribe();
+            let _ = tokio::time::timeout(SETTLE, async {
+                while !watched.status().is_finished() {
+                    if changes.changed().await.is_err() {
+                        break;
+                    }
+                }
+            })
+            .await;
+            if !watched.status().is_finished() {
+                tracing::warn!(task = %watched.id, ?status, "worker process ended without reporting the task's end");
+                watched.finish(TaskStatus::Lost, Instant::now());
+            }
+        });
+        Ok(task)
+    }
+}

@@ -1,0 +1,141 @@
+//! One worker's connection: output in, interventions out, timers in between.
+//!
+//! Output is handed to the task (and its pipeline) the moment it arrives, and the interventions
+//! it triggers are written back before the next frame is read: that is the round trip that must
+//! stay in the low milliseconds.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio::time::{interval, sleep_until, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::Message;
+
+use super::frames::{self, decode, Incoming};
+use super::{Hub, Socket};
+use crate::protocol::{HubToWorker, TaskStatus, WorkerMessage, PROTOCOL_VERSION};
+use crate::tasks::Task;
+
+/// Messages queued for one worker (input and interventions from clients) before it reads them.
+const WORKER_QUEUE: usize = 256;
+
+pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
+    let (mut sink, mut stream) = socket.split();
+    let limit = hub.config.max_message_size;
+
+    // The first message must be hello, within the handshake timeout.
+    let hello = tokio::time::timeout(hub.config.handshake_timeout, stream.next()).await;
+    let pid = match hello.map(decode::<WorkerMessage>) {
+        Ok(Incoming::Message(WorkerMessage::Hello { protocol, task_id, pid })) => {
+            if protocol != PROTOCOL_VERSION || task_id != task.id {
+                let message = format!("expected protocol {PROTOCOL_VERSION} for task {}; got {protocol} for {task_id}", task.id);
+                let _ = frames::send(&mut sink, &HubToWorker::Error { message }).await;
+                return;
+            }
+            pid
+        }
+        Ok(Incoming::TooBig) => return frames::close_too_big(&mut sink, limit).await,
+        Ok(_) | Err(_) => {
+            let message = "the first message must be {\"type\":\"hello\",...}".to_owned();
+            let _ = frames::send(&mut sink, &HubToWorker::Error { message }).await;
+            return;
+        }
+    };
+
+    let (queue, mut queued) = mpsc::channel(WORKER_QUEUE);
+    let next_seq = task.attach_worker(queue, pid);
+    if frames::send(&mut sink, &HubToWorker::Welcome { next_seq }).await.is_err() {
+        task.detach_worker();
+        return;
+    }
+    tracing::info!(task = %task.id, ?pid, "worker connected");
+
+    let mut keepalive = interval(hub.config.ping_interval);
+    keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    keepalive.tick().await;
+    let mut last_heard = Instant::now();
+    let mut said_exit = false;
+
+    loop {
+        let deadline = task.next_deadline().map(tokio::time::Instant::from_std);
+        let timer = async {
+            match deadline {
+                Some(at) => sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        let outgoing: Vec<HubToWorker> = tokio::select! {
+            frame = stream.next() => {
+                last_heard = Instant::now();
+                match decode::<WorkerMessage>(frame) {
+                    Incoming::Message(message) => handle(&task, message, &mut said_exit),
+                    Incoming::Malformed(message) => vec![HubToWorker::Error { message }],
+                    Incoming::Nothing => Vec::new(),
+                    Incoming::TooBig => {
+                        frames::close_too_big(&mut sink, limit).await;
+                        break;
+                    }
+                    Incoming::Closed => break,
+                }
+            }
+            Some(message) = queued.recv() => vec![message],
+            () = timer => task.tick(Instant::now()),
+            _ = keepalive.tick() => {
+                if last_heard.elapsed() > hub.config.ping_interval * 3 {
+                    tracing::warn!(task = %task.id, "worker stopped answering pings");
+                    break;
+                }
+                if futures_util::SinkExt::send(&mut sink, Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+                Vec::new()
+            }
+        };
+        let mut delivered = true;
+        for message in &outgoing {
+            if frames::send(&mut sink, message).await.is_err() {
+                delivered = false;
+                break;
+            }
+        }
+        if !delivered {
+            break;
+        }
+    }
+    task.detach_worker();
+    if !said_exit {
+        tracing::warn!(task = %task.id, "worker connection closed before the task ended");
+        task.finish(TaskStatus::Lost, Instant::now());
+    }
+}
+
+/// Applies one worker message to the task; returns what to send back.
+fn handle(task: &Task, message: WorkerMessage, said_exit: &mut bool) -> Vec<HubToWorker> {
+    match message {
+        WorkerMessage::Output { seq, stream, payload } => match payload.into_bytes() {
+            Ok(bytes) => task.ingest(seq, stream, bytes, Instant::now()),
+            Err(message) => vec![HubToWorker::Error { message }],
+        },
+        WorkerMessage::Exit { code, signal } => {
+            *said_exit = true;
+            let status = match (signal, code) {
+                (Some(signal), _) => TaskStatus::Killed { signal },
+                (None, Some(code)) => TaskStatus::Exited { code },
+                (None, None) => TaskStatus::Lost,
+            };
+            task.finish(status, Instant::now());
+            Vec::new()
+        }
+        WorkerMessage::SpawnFailed { message } => {
+            *said_exit = true;
+            task.finish(TaskStatus::Failed { message }, Instant::now());
+            Vec::new()
+        }
+        WorkerMessage::Ack { id, delivered, error } => {
+            task.acknowledge(id, delivered, error);
+            Vec::new()
+        }
+        WorkerMessage::Hello { .. } => vec![HubToWorker::Error { message: "hello was already received".into() }],
+    }
+}

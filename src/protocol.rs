@@ -1,0 +1,316 @@
+//! Every WebSocket message, defined once. JSON text frames, tagged by `"type"`.
+//!
+//! Two conversations run over the hub:
+//! - a **worker** (`GET /worker?task_id=ID`) says [`WorkerMessage::Hello`] first, then streams
+//!   numbered output; the hub answers [`HubToWorker::Welcome`] and later sends input and
+//!   interventions, which the worker acknowledges;
+//! - a **client** (`GET /client`) sends [`ClientRequest`]s, each with an optional `id` that the
+//!   hub repeats in its [`HubToClient`] reply, and receives task events it subscribed to.
+//!
+//! Output bytes travel as text when they are valid UTF-8 and as base64 otherwise, so nothing a
+//! child prints is ever lost or altered.
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::pipeline::Intervention;
+use crate::rules::{Action, Severity};
+use crate::worker::{Driver, OutputStream};
+
+/// Bumped when a message changes incompatibly; the worker states it in its hello.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Bytes as they go over the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payload {
+    pub data: String,
+    /// `data` is base64 because the bytes were not valid UTF-8.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub base64: bool,
+}
+
+impl Payload {
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Payload { data: text.to_owned(), base64: false },
+            Err(_) => Payload { data: base64::engine::general_purpose::STANDARD.encode(bytes), base64: true },
+        }
+    }
+
+    pub fn into_bytes(self) -> Result<Vec<u8>, String> {
+        if self.base64 {
+            base64::engine::general_purpose::STANDARD.decode(self.data).map_err(|err| format!("bad base64 payload: {err}"))
+        } else {
+            Ok(self.data.into_bytes())
+        }
+    }
+}
+
+
+/// Worker → hub.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum WorkerMessage {
+    /// First message on every connection (and every reconnection).
+    Hello {
+        protocol: u32,
+        task_id: String,
+        /// The child's pid, once it runs.
+        pid: Option<u32>,
+    },
+    /// A chunk of the child's output; `seq` starts at 0 and grows by one per chunk.
+    Output {
+        seq: u64,
+        stream: OutputStream,
+        #[serde(flatten)]
+        payload: Payload,
+    },
+    /// The child could not be started.
+    SpawnFailed { message: String },
+    /// The child ended; sent after its last output.
+    Exit { code: Option<i32>, signal: Option<i32> },
+    /// An intervention or input request was carried out, or why not.
+    Ack { id: u64, delivered: bool, error: Option<String> },
+}
+
+/// Hub → worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum HubToWorker {
+    /// Answer to hello: the next output `seq` the hub expects.
+    Welcome { next_seq: u64 },
+    /// Write to the child's input; with `enter`, followed by Enter the way the driver needs it.
+    Input {
+        id: u64,
+        #[serde(flatten)]
+        payload: Payload,
+        #[serde(default)]
+        enter: bool,
+    },
+    /// Act on the child.
+    Intervene {
+        id: u64,
+        action: Action,
+        rule: String,
+        message: Option<String>,
+        /// For `kill`: how long to wait after SIGTERM before SIGKILL.
+        grace_ms: Option<u64>,
+    },
+    Error { message: String },
+}
+
+/// What a client can ask the hub. `id`, when given, is repeated in the reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientRequest {
+    /// Start a task. `command` is argv; no shell is involved unless argv names one.
+    Spawn {
+        id: Option<u64>,
+        command: Vec<String>,
+        cwd: Option<String>,
+        #[serde(default)]
+        env: Vec<(String, String)>,
+        #[serde(default)]
+        driver: Driver,
+        /// Also subscribe to the new task's events.
+        #[serde(default)]
+        subscribe: bool,
+    },
+    /// OutputStream a task's events: output from byte `since` (0: all that is kept), interventions, exit.
+    Subscribe { id: Option<u64>, task_id: String, since: Option<u64> },
+    /// All tasks, or one.
+    List { id: Option<u64>, task_id: Option<String> },
+    /// Stored output from byte `since`.
+    Output { id: Option<u64>, task_id: String, since: Option<u64> },
+    /// Write text to a task's input, with Enter unless `enter` is false.
+    Send {
+        id: Option<u64>,
+        task_id: String,
+        text: String,
+        #[serde(default = "yes")]
+        enter: bool,
+    },
+    Interrupt { id: Option<u64>, task_id: String, message: Option<String> },
+    Kill { id: Option<u64>, task_id: String, grace_ms: Option<u64> },
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl ClientRequest {
+    pub fn id(&self) -> Option<u64> {
+        match self {
+            ClientRequest::Spawn { id, .. }
+            | ClientRequest::Subscribe { id, .. }
+            | ClientRequest::List { id, .. }
+            | ClientRequest::Output { id, .. }
+            | ClientRequest::Send { id, .. }
+            | ClientRequest::Interrupt { id, .. }
+            | ClientRequest::Kill { id, .. } => *id,
+        }
+    }
+}
+
+/// A task's lifecycle state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Created; the worker has not said hello yet.
+    Starting,
+    Running,
+    Exited { code: i32 },
+    Killed { signal: i32 },
+    /// Could not start; the message says why.
+    Failed { message: String },
+    /// The worker vanished without reporting an exit.
+    Lost,
+}
+
+impl TaskStatus {
+    pub fn is_finished(&self) -> bool {
+        !matches!(self, TaskStatus::Starting | TaskStatus::Running)
+    }
+
+    /// The exit code a shell would report: the code, 128+signal, or 1 for failed/lost.
+    pub fn exit_code(&self) -> Option<i32> {
+        match self {
+            TaskStatus::Starting | TaskStatus::Running => None,
+            TaskStatus::Exited { code } => Some(*code),
+            TaskStatus::Killed { signal } => Some(128 + signal),
+            TaskStatus::Failed { .. } | TaskStatus::Lost => Some(1),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            TaskStatus::Starting => "starting",
+            TaskStatus::Running => "running",
+            TaskStatus::Exited { .. } => "exited",
+            TaskStatus::Killed { .. } => "killed",
+            TaskStatus::Failed { .. } => "failed",
+            TaskStatus::Lost => "lost",
+        }
+    }
+}
+
+/// A task as listings show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskInfo {
+    pub task_id: String,
+    pub command: Vec<String>,
+    pub status: TaskStatus,
+    pub pid: Option<u32>,
+    /// Milliseconds since the Unix epoch.
+    pub started_at: u64,
+    pub ended_at: Option<u64>,
+    pub output_bytes: u64,
+    pub interventions: usize,
+}
+
+/// An intervention as stored and reported, with what became of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InterventionRecord {
+    pub id: u64,
+    /// Milliseconds since the Unix epoch.
+    pub at: u64,
+    pub task_id: String,
+    pub rule: String,
+    pub severity: Severity,
+    pub action: Action,
+    pub message: Option<String>,
+    pub matched: String,
+    pub line: Option<u64>,
+    /// `None` until the worker acknowledges; always `Some(true)` for `warn`, which sends nothing.
+    pub delivered: Option<bool>,
+    pub error: Option<String>,
+}
+
+impl InterventionRecord {
+    pub fn new(id: u64, at: u64, intervention: &Intervention) -> Self {
+        InterventionRecord {
+            id,
+            at,
+            task_id: intervention.task.to_string(),
+            rule: intervention.rule.clone(),
+            severity: intervention.severity,
+            action: intervention.action,
+            message: intervention.message.clone(),
+            matched: intervention.matched.clone(),
+            line: intervention.line,
+            delivered: (intervention.action == Action::Warn).then_some(true),
+            error: None,
+        }
+    }
+}
+
+/// Hub → client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum HubToClient {
+    Spawned { id: Option<u64>, task_id: String },
+    Tasks { id: Option<u64>, tasks: Vec<TaskInfo> },
+    /// Stored output: bytes `[cursor, next)`; `truncated` when older bytes were already dropped.
+    OutputChunk {
+        id: Option<u64>,
+        task_id: String,
+        cursor: u64,
+        next: u64,
+        truncated: bool,
+        #[serde(flatten)]
+        payload: Payload,
+    },
+    /// A request succeeded and has nothing else to say.
+    Ok { id: Option<u64> },
+    /// Live output of a subscribed task; `cursor` is the byte offset of its first byte.
+    Output {
+        task_id: String,
+        cursor: u64,
+        stream: OutputStream,
+        #[serde(flatten)]
+        payload: Payload,
+    },
+    Intervention { task_id: String, intervention: InterventionRecord },
+    /// A subscribed task changed state.
+    Status { task_id: String, status: TaskStatus },
+    /// A subscriber fell so far behind that output it had not seen was dropped from the ring.
+    Lagged { task_id: String, skipped_bytes: u64 },
+    Error { id: Option<u64>, message: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_round_trips_text_and_binary() {
+        for bytes in [b"plain text\n".to_vec(), vec![0xff, 0xfe, b'a', 0]] {
+            let message = WorkerMessage::Output { seq: 7, stream: OutputStream::Stderr, payload: Payload::from_bytes(&bytes) };
+            let json = serde_json::to_string(&message).unwrap();
+            let back: WorkerMessage = serde_json::from_str(&json).unwrap();
+            let WorkerMessage::Output { seq: 7, stream: OutputStream::Stderr, payload } = back else { panic!("{json}") };
+            assert_eq!(payload.into_bytes().unwrap(), bytes);
+        }
+    }
+
+    #[test]
+    fn wire_format_is_tagged_by_type() {
+        let json = serde_json::to_string(&WorkerMessage::Output {
+            seq: 1,
+            stream: OutputStream::Stdout,
+            payload: Payload::from_bytes(b"hi"),
+        })
+        .unwrap();
+        assert_eq!(json, r#"{"type":"output","seq":1,"stream":"stdout","data":"hi"}"#);
+        let request: ClientRequest =
+            serde_json::from_str(r#"{"type":"send","task_id":"ab12","text":"y"}"#).unwrap();
+        assert_eq!(request, ClientRequest::Send { id: None, task_id: "ab12".into(), text: "y".into(), enter: true });
+    }
+
+    #[test]
+    fn unknown_messages_and_fields_are_rejected() {
+        assert!(serde_json::from_str::<ClientRequest>(r#"{"type":"explode"}"#).is_err());
+        assert!(serde_json::from_str::<ClientRequest>(r#"{"type":"list","bogus":1}"#).is_err());
+        assert!(serde_json::from_str::<WorkerMessage>(r#"{"seq":1}"#).is_err());
+    }
+}

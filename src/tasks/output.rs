@@ -1,0 +1,148 @@
+//! A task's output: a bounded ring of chunks addressed by absolute byte cursors.
+//!
+//! Cursors never reset, so a reader that remembers where it stopped can always resume, and can
+//! tell exactly how much it missed when the ring already dropped the bytes it wanted.
+
+use std::collections::VecDeque;
+
+use crate::worker::OutputStream;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredChunk {
+    /// Byte offset of `data[0]` in the task's whole output.
+    pub cursor: u64,
+    pub stream: OutputStream,
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug)]
+pub struct OutputRing {
+    chunks: VecDeque<StoredChunk>,
+    /// Cursor of the first byte still kept.
+    start: u64,
+    /// Cursor just past the last byte ever stored (the task's total output size).
+    end: u64,
+    kept: usize,
+    capacity: usize,
+}
+
+/// Output read back from a ring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputRead {
+    /// Where `bytes` start: the requested cursor, or later when older bytes were dropped.
+    pub cursor: u64,
+    /// Where to resume.
+    pub next: u64,
+    /// Bytes between the requested cursor and `cursor` were dropped.
+    pub truncated: bool,
+    pub bytes: Vec<u8>,
+}
+
+impl OutputRing {
+    pub fn new(capacity: usize) -> Self {
+        OutputRing { chunks: VecDeque::new(), start: 0, end: 0, kept: 0, capacity }
+    }
+
+    /// Appends a chunk and returns its cursor; drops the oldest chunks beyond the capacity
+    /// (the newest chunk is always kept whole).
+    pub fn push(&mut self, stream: OutputStream, data: Vec<u8>) -> u64 {
+        let cursor = self.end;
+        self.end += data.len() as u64;
+        self.kept += data.len();
+        self.chunks.push_back(StoredChunk { cursor, stream, data });
+        while self.kept > self.capacity && self.chunks.len() > 1 {
+            let dropped = self.chunks.pop_front().expect("more than one chunk");
+            self.kept -= dropped.data.len();
+            self.start = dropped.cursor + dropped.data.len() as u64;
+        }
+        cursor
+    }
+
+    pub fn start(&self) -> u64 {
+        self.start
+    }
+
+    pub fn end(&self) -> u64 {
+        self.end
+    }
+
+    /// Chunks (or their tails) from `since` on, with their streams.
+    pub fn chunks_since(&self, since: u64) -> impl Iterator<Item = (u64, OutputStream, &[u8])> {
+        let first = self.chunks.partition_point(|chunk| chunk.cursor + chunk.data.len() as u64 <= since);
+        self.chunks.range(first..).map(move |chunk| {
+            let skip = since.saturating_sub(chunk.cursor) as usize;
+            (chunk.cursor + skip as u64, chunk.stream, &chunk.data[skip..])
+        })
+    }
+
+    /// Up to `max` bytes of combined output from `since` on.
+    pub fn read(&self, since: u64, max: usize) -> OutputRead {
+        let cursor = since.clamp(self.start, self.end);
+        let mut bytes = Vec::new();
+        for (_, _, data) in self.chunks_since(cursor) {
+            let room = max - bytes.len();
+            bytes.extend_from_slice(&data[..data.len().min(room)]);
+            if bytes.len() == max {
+                break;
+            }
+        }
+        OutputRead { cursor, next: cursor + bytes.len() as u64, truncated: since < self.start, bytes }
+    }
+
+    /// The start of the last `lines` lines of what is kept (for `tail`).
+    pub fn tail_cursor(&self, lines: usize) -> u64 {
+        let mut seen = 0;
+        for chunk in self.chunks.iter().rev() {
+            for (offset, _) in chunk.data.iter().enumerate().rev().filter(|(_, &b)| b == b'\n') {
+                let at = chunk.cursor + offset as u64 + 1;
+                if at == self.end {
+                    continue;
+                }
+                seen += 1;
+                if seen == lines {
+                    return at;
+                }
+            }
+        }
+        self.start
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_resume_and_report_truncation() {
+        let mut ring = OutputRing::new(10);
+        assert_eq!(ring.push(OutputStream::Stdout, b"hello ".to_vec()), 0);
+        assert_eq!(ring.push(OutputStream::Stderr, b"world".to_vec()), 6);
+        let read = ring.read(0, 100);
+        assert_eq!((read.cursor, read.next, read.truncated), (0, 11, false), "11 bytes > 10 keeps the newest whole");
+        ring.push(OutputStream::Stdout, b"!!".to_vec());
+        // "hello " was dropped to get back under the capacity.
+        let read = ring.read(0, 100);
+        assert_eq!((read.cursor, read.next, read.truncated, read.bytes), (6, 13, true, b"world!!".to_vec()));
+        let read = ring.read(8, 3);
+        assert_eq!((read.cursor, read.next, read.bytes), (8, 11, b"rld".to_vec()));
+        assert_eq!(ring.read(13, 10).bytes, b"");
+    }
+
+    #[test]
+    fn chunks_keep_their_streams() {
+        let mut ring = OutputRing::new(100);
+        ring.push(OutputStream::Stdout, b"out".to_vec());
+        ring.push(OutputStream::Stderr, b"err".to_vec());
+        let chunks: Vec<_> = ring.chunks_since(1).collect();
+        assert_eq!(chunks, [(1, OutputStream::Stdout, &b"ut"[..]), (3, OutputStream::Stderr, &b"err"[..])]);
+    }
+
+    #[test]
+    fn tail_finds_the_last_lines() {
+        let mut ring = OutputRing::new(100);
+        ring.push(OutputStream::Stdout, b"a\nb\n".to_vec());
+        ring.push(OutputStream::Stdout, b"c\nd\n".to_vec());
+        assert_eq!(ring.read(ring.tail_cursor(2), 100).bytes, b"c\nd\n");
+        assert_eq!(ring.read(ring.tail_cursor(10), 100).bytes, b"a\nb\nc\nd\n");
+    }
+}

@@ -1,0 +1,329 @@
+//! One supervised task: its status, output, interventions, and the pipeline that watches it.
+//!
+//! State sits behind a plain mutex held only for short, non-async sections. Every change bumps a
+//! `watch` counter; readers (subscribed clients, `axiom run`, MCP waits) wake on it and read what
+//! is new through cursors, so a slow reader never holds up the worker or anybody else.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+
+use super::output::{OutputRead, OutputRing, StoredChunk};
+use crate::hub::auth::Token;
+use crate::pipeline::{Pipeline, PipelineOptions};
+use crate::protocol::{HubToWorker, InterventionRecord, Payload, TaskInfo, TaskStatus};
+use crate::worker::OutputStream;
+use crate::rules::{Action, RuleSet, Scope};
+
+/// How the hub treats tasks.
+#[derive(Debug, Clone)]
+pub struct TaskConfig {
+    /// Bytes of output kept per task.
+    pub ring_capacity: usize,
+    /// For `kill`: time between SIGTERM and SIGKILL.
+    pub kill_grace: Duration,
+}
+
+impl Default for TaskConfig {
+    fn default() -> Self {
+        TaskConfig { ring_capacity: 8 * 1024 * 1024, kill_grace: Duration::from_secs(3) }
+    }
+}
+
+pub struct Task {
+    pub id: String,
+    pub command: Vec<String>,
+    /// The token the task's worker must present; valid for this task only.
+    pub worker_token: Token,
+    pub started_at: u64,
+    state: Mutex<TaskState>,
+    changed: watch::Sender<u64>,
+    config: TaskConfig,
+}
+
+struct TaskState {
+    status: TaskStatus,
+    pid: Option<u32>,
+    ended_at: Option<u64>,
+    output: OutputRing,
+    interventions: Vec<InterventionRecord>,
+    pipeline: Pipeline,
+    /// The next output `seq` expected from the worker.
+    next_seq: u64,
+    /// The connected worker's outgoing queue.
+    worker: Option<mpsc::Sender<HubToWorker>>,
+    next_message_id: u64,
+}
+
+/// Why a request for a task could not be carried out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TaskError {
+    #[error("task {0} is not running ({1}); it cannot take input or interventions")]
+    NotRunning(String, &'static str),
+    #[error("task {0}'s worker is not connected right now; try again in a moment")]
+    NoWorker(String),
+    #[error("task {0}'s worker is not keeping up; try again in a moment")]
+    WorkerBusy(String),
+}
+
+impl Task {
+    pub fn new(id: String, command: Vec<String>, rules: Arc<RuleSet>, config: TaskConfig) -> Self {
+        let pipeline = Pipeline::new(rules, Scope::Output, id.as_str(), PipelineOptions::live());
+        Task {
+            id,
+            command,
+            worker_token: Token::generate(),
+            started_at: now_ms(),
+            state: Mutex::new(TaskState {
+                status: TaskStatus::Starting,
+                pid: None,
+                ended_at: None,
+                output: OutputRing::new(config.ring_capacity),
+                interventions: Vec::new(),
+                pipeline,
+                next_seq: 0,
+                worker: None,
+                next_message_id: 1,
+            }),
+            changed: watch::Sender::new(0),
+            config,
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, TaskState> {
+        // A panic elsewhere while holding the lock must not take every later reader down with it.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn bump(&self) {
+        self.changed.send_modify(|version| *version += 1);
+    }
+
+    /// Wakes whenever anything about the task changes.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    /// A worker said hello: from now on interventions go to `worker`. Returns the next `seq` expected.
+    pub fn attach_worker(&self, worker: mpsc::Sender<HubToWorker>, pid: Option<u32>) -> u64 {
+        let mut state = self.state();
+        state.worker = Some(worker);
+        if pid.is_some() {
+            state.pid = pid;
+        }
+        if state.status == TaskStatus::Starting {
+            state.status = TaskStatus::Running;
+        }
+        let next = state.next_seq;
+        drop(state);
+        self.bump();
+        next
+    }
+
+    /// Output chunk `seq` arrived. Returns the messages to send back to the worker (interventions).
+    /// A chunk seen before (a replay after a reconnect) is ignored, so output is stored once.
+    pub fn ingest(&self, seq: u64, stream: OutputStream, data: Vec<u8>, now: Instant) -> Vec<HubToWorker> {
+        let mut state = self.state();
+        if seq < state.next_seq {
+            return Vec::new();
+        }
+        if seq > state.next_seq {
+            tracing::warn!(task = %self.id, expected = state.next_seq, got = seq, "output sequence gap");
+        }
+        state.next_seq = seq + 1;
+        let fired = state.pipeline.push(&data, now);
+        state.output.push(stream, data);
+        let messages = self.record(&mut state, fired, now);
+        drop(state);
+        self.bump();
+        messages
+    }
+
+    /// Time passed: idle partial lines and silence rules.
+    pub fn tick(&self, now: Instant) -> Vec<HubToWorker> {
+        let mut state = self.state();
+        if state.status.is_finished() {
+            return Vec::new();
+        }
+        let fired = state.pipeline.tick(now);
+        if fired.is_empty() {
+            return Vec::new();
+        }
+        let messages = self.record(&mut state, fired, now);
+        drop(state);
+        self.bump();
+        messages
+    }
+
+    /// When [`tick`](Self::tick) next has work.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let state = self.state();
+        if state.status.is_finished() {
+            return None;
+        }
+        state.pipeline.next_deadline()
+    }
+
+    /// Stores interventions and turns those that act on the child into messages for the worker.
+    fn record(&self, state: &mut TaskState, fired: Vec<crate::pipeline::Intervention>, now: Instant) -> Vec<HubToWorker> {
+        let mut messages = Vec::new();
+        for intervention in fired {
+            let id = state.next_message_id;
+            state.next_message_id += 1;
+            let record = InterventionRecord::new(id, now_ms(), &intervention);
+            tracing::info!(task = %self.id, rule = %record.rule, action = %record.action, "intervention");
+            if intervention.action != Action::Warn {
+                if let Some(message) = &intervention.message {
+                    state.pipeline.expect_echo(message, now);
+                }
+                messages.push(HubToWorker::Intervene {
+                    id,
+                    action: intervention.action,
+                    rule: intervention.rule.clone(),
+                    message: intervention.message.clone(),
+                    grace_ms: Some(self.config.kill_grace.as_millis() as u64),
+                });
+            }
+            state.interventions.push(record);
+        }
+        messages
+    }
+
+    /// The worker reported what became of message `id`.
+    pub fn acknowledge(&self, id: u64, delivered: bool, error: Option<String>) {
+        let mut state = self.state();
+        if let Some(record) = state.interventions.iter_mut().find(|record| record.id == id) {
+            record.delivered = Some(delivered);
+            record.error = error;
+        }
+        drop(state);
+        self.bump();
+    }
+
+    /// The task ended (or never started, or its worker vanished).
+    pub fn finish(&self, status: TaskStatus, now: Instant) {
+        let mut state = self.state();
+        if state.status.is_finished() {
+            return;
+        }
+        let fired = state.pipeline.finish(now);
+        self.record(&mut state, fired, now);
+        state.status = status;
+        state.ended_at = Some(now_ms());
+        state.worker = None;
+        drop(state);
+        self.bump();
+    }
+
+    /// The worker's connection closed.
+    pub fn detach_worker(&self) {
+        self.state().worker = None;
+    }
+
+    /// Writes text to the task's input (Enter appended when `enter`).
+    pub fn send_input(&self, text: &str, enter: bool) -> Result<(), TaskError> {
+        self.to_worker(|id| HubToWorker::Input { id, payload: Payload::from_bytes(text.as_bytes()), enter })
+    }
+
+    /// An intervention asked for by a user or a model rather than a rule.
+    pub fn intervene(&self, action: Action, message: Option<String>, grace: Option<Duration>) -> Result<u64, TaskError> {
+        let grace_ms = grace.unwrap_or(self.config.kill_grace).as_millis() as u64;
+        let mut state = self.state();
+        let id = state.next_message_id;
+        let sent = Self::send(&self.id, &mut state, |id| HubToWorker::Intervene {
+            id,
+            action,
+            rule: "manual".into(),
+            message: message.clone(),
+            grace_ms: Some(grace_ms),
+        });
+        sent?;
+        if let Some(text) = &message {
+            state.pipeline.expect_echo(text, Instant::now());
+        }
+        let manual = InterventionRecord {
+            id,
+            at: now_ms(),
+            task_id: self.id.clone(),
+            rule: "manual".into(),
+            severity: crate::rules::Severity::Info,
+            action,
+            message,
+            matched: String::new(),
+            line: None,
+            delivered: None,
+            error: None,
+        };
+        state.interventions.push(manual);
+        drop(state);
+        self.bump();
+        Ok(id)
+    }
+
+    fn to_worker(&self, message: impl FnOnce(u64) -> HubToWorker) -> Result<(), TaskError> {
+        let mut state = self.state();
+        Self::send(&self.id, &mut state, message).map(|_| ())
+    }
+
+    fn send(id: &str, state: &mut TaskState, message: impl FnOnce(u64) -> HubToWorker) -> Result<u64, TaskError> {
+        if state.status.is_finished() {
+            return Err(TaskError::NotRunning(id.to_owned(), state.status.name()));
+        }
+        let worker = state.worker.as_ref().ok_or_else(|| TaskError::NoWorker(id.to_owned()))?;
+        let message_id = state.next_message_id;
+        worker.try_send(message(message_id)).map_err(|_| TaskError::WorkerBusy(id.to_owned()))?;
+        state.next_message_id += 1;
+        Ok(message_id)
+    }
+
+    pub fn status(&self) -> TaskStatus {
+        self.state().status.clone()
+    }
+
+    pub fn info(&self) -> TaskInfo {
+        let state = self.state();
+        TaskInfo {
+            task_id: self.id.clone(),
+            command: self.command.clone(),
+            status: state.status.clone(),
+            pid: state.pid,
+            started_at: self.started_at,
+            ended_at: state.ended_at,
+            output_bytes: state.output.end(),
+            interventions: state.interventions.len(),
+        }
+    }
+
+    /// Output chunks from `since` on (for live streaming), and the cursor to continue from.
+    pub fn chunks_since(&self, since: u64) -> (Vec<StoredChunk>, u64, u64) {
+        let state = self.state();
+        let start = state.output.start();
+        let chunks: Vec<StoredChunk> = state
+            .output
+            .chunks_since(since.max(start))
+            .map(|(cursor, stream, data)| StoredChunk { cursor, stream, data: data.to_vec() })
+            .collect();
+        (chunks, start, state.output.end())
+    }
+
+    pub fn read_output(&self, since: u64, max: usize) -> OutputRead {
+        self.state().output.read(since, max)
+    }
+
+    /// Cursor where the last `lines` lines of kept output start.
+    pub fn tail_cursor(&self, lines: usize) -> u64 {
+        self.state().output.tail_cursor(lines)
+    }
+
+    /// Interventions from index `since` on.
+    pub fn interventions_since(&self, since: usize) -> Vec<InterventionRecord> {
+        let state = self.state();
+        state.interventions.get(since..).map(<[_]>::to_vec).unwrap_or_default()
+    }
+}
+
+/// Milliseconds since the Unix epoch, for timestamps people read.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
