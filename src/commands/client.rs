@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _};
 use futures_util::{SinkExt, StreamExt};
 
-use super::output::{intervention_line, status_line, stderr_color, Palette};
+use super::output::{intervention_line, outln, status_line, stderr_color, Palette};
 use crate::cli::{ClientArgs, ClientCommand, Format, HubArgs};
 use crate::dial::{dial, HubSocket};
 use crate::protocol::{ClientRequest, HubToClient, TaskInfo};
@@ -190,13 +190,13 @@ fn last_lines_start(bytes: &[u8], n: usize) -> usize {
 
 fn print_tasks(tasks: &[TaskInfo], format: Format) -> anyhow::Result<()> {
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(tasks)?),
+        Format::Json => outln!("{}", serde_json::to_string_pretty(tasks)?),
         Format::Text => {
-            println!("{:<8}  {:<9}  {:>4}  {:>8}  {:>13}  COMMAND", "ID", "STATUS", "CODE", "PID", "OUTPUT");
+            outln!("{:<8}  {:<9}  {:>4}  {:>8}  {:>13}  COMMAND", "ID", "STATUS", "CODE", "PID", "OUTPUT");
             for task in tasks {
                 let code = task.status.exit_code().map(|c| c.to_string()).unwrap_or_default();
                 let pid = task.pid.map(|p| p.to_string()).unwrap_or_default();
-                println!(
+                outln!(
                     "{:<8}  {:<9}  {:>4}  {:>8}  {:>13}  {}",
                     task.task_id,
                     task.status.name(),

@@ -90,3 +90,20 @@ pub fn status_line(task_id: &str, status: &crate::protocol::TaskStatus) -> Optio
         TaskStatus::Lost => Some(format!("axiom: task {task_id} was lost: its worker went away")),
     }
 }
+
+/// Writes one line to stdout; a reader that went away (`axiom rules list | head -3`) ends the
+/// program quietly instead of panicking the way `println!` does.
+pub fn write_line(args: std::fmt::Arguments) {
+    let mut out = io::stdout().lock();
+    if let Err(err) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+        if err.kind() == io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
+/// `println!` for commands whose output is often piped into `head`.
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::commands::output::write_line(format_args!($($arg)*)) };
+}
+pub(crate) use outln;

@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use super::output::outln;
+
 use crate::cli::{Format, RulesCommand};
 use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
 use crate::rules::{Expectation, Rule, RuleSet, Scope};
@@ -16,17 +18,17 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             let set = super::load_rules(&rules)?;
             let files: std::collections::BTreeSet<&str> =
                 set.rules().iter().map(|rule| rule.location.file.as_str()).collect();
-            println!("ok: {} rules in {} files ({})", set.rules().len(), files.len(), set.origin());
+            outln!("ok: {} rules in {} files ({})", set.rules().len(), files.len(), set.origin());
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::Test { rules } => {
             let set = super::load_rules(&rules)?;
             let outcome = test_rules(&set);
             for failure in &outcome.failures {
-                println!("{failure}");
+                outln!("{failure}");
             }
             let skipped = if outcome.skipped > 0 { format!(", {} skipped", outcome.skipped) } else { String::new() };
-            println!("{} passed, {} failed{skipped}", outcome.passed, outcome.failures.len());
+            outln!("{} passed, {} failed{skipped}", outcome.passed, outcome.failures.len());
             Ok(if outcome.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         RulesCommand::List { rules, format } => {
@@ -129,13 +131,13 @@ impl<'a> From<&'a Rule> for RuleSummary<'a> {
 fn list(rules: &RuleSet, format: Format) -> anyhow::Result<()> {
     let summaries: Vec<RuleSummary> = rules.rules().iter().map(RuleSummary::from).collect();
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&summaries)?),
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&summaries)?),
         Format::Text => {
             let width = summaries.iter().map(|s| s.id.len()).max().unwrap_or(2).max(2);
-            println!("{:<width$}  {:<8}  {:<9}  {:<6}  DESCRIPTION", "ID", "SEVERITY", "ACTION", "SCOPE");
+            outln!("{:<width$}  {:<8}  {:<9}  {:<6}  DESCRIPTION", "ID", "SEVERITY", "ACTION", "SCOPE");
             for s in &summaries {
                 let off = if s.enabled { "" } else { " (disabled)" };
-                println!("{:<width$}  {:<8}  {:<9}  {:<6}  {}{off}", s.id, s.severity, s.action, s.scope, s.description);
+                outln!("{:<width$}  {:<8}  {:<9}  {:<6}  {}{off}", s.id, s.severity, s.action, s.scope, s.description);
             }
         }
     }

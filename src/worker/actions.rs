@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::signals::ProcessGroup;
 use super::{ChildHandle, Driver};
 
 /// Ctrl-C: a terminal in signal mode turns it into `SIGINT` for its foreground process group.
@@ -34,6 +33,9 @@ impl ChildHandle {
     /// Type `text` and press Enter: `text\n` in one write on a pipe; on a PTY `text`, a pause of
     /// [`Timing::pty_enter_delay`](super::Timing::pty_enter_delay), then `\r` (TUIs take text and Enter in
     /// one read as a paste and would not submit it). No other write can come between the two.
+    ///
+    /// A terminal in line mode submits at every `\n` inside `text` and cuts a line longer than 4095
+    /// bytes; keep injected text to one reasonable line.
     ///
     /// # Errors
     ///
@@ -96,13 +98,14 @@ impl ChildHandle {
         // The child first, woken the moment it is reaped...
         let child_gone = tokio::time::timeout_at(deadline, self.wait()).await.is_ok();
         // ... then whatever else runs in its group, for the rest of the grace.
-        let mut group_gone = child_gone && !group.has_live_members();
-        while !group_gone && child_gone && Instant::now() < deadline {
+        let group_gone = || !group.has_live_members() || group.is_led_by_a_stranger();
+        let mut gone = child_gone && group_gone();
+        while !gone && child_gone && Instant::now() < deadline {
             let next = (Instant::now() + GROUP_POLL).min(deadline);
             tokio::time::sleep_until(next).await;
-            group_gone = !group.has_live_members();
+            gone = group_gone();
         }
-        if !group_gone {
+        if !gone {
             tracing::debug!(
                 pid = self.pid(),
                 "process group outlived the grace; SIGKILL"
@@ -119,11 +122,16 @@ impl ChildHandle {
     }
 
     /// Signal the child's process group, unless the child was reaped and its group id now belongs to
-    /// another process (see [`ProcessGroup::is_led_by_a_stranger`]).
+    /// another process (see
+    /// [`ProcessGroup::is_led_by_a_stranger`](super::signals::ProcessGroup::is_led_by_a_stranger)).
     fn signal_group(&self, signal: libc::c_int) -> io::Result<()> {
         let group = self.group();
         if self.exit_info().is_some() && group.is_led_by_a_stranger() {
-            tracing::debug!(pid = self.pid(), signal, "process group id was reused; not signalling");
+            tracing::debug!(
+                pid = self.pid(),
+                signal,
+                "process group id was reused; not signalling"
+            );
             return Ok(());
         }
         group.signal(signal)

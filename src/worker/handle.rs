@@ -20,8 +20,9 @@ pub(crate) struct Started {
 
 /// A running (or finished) child. Cheap to clone; every clone acts on the same child.
 ///
-/// Dropping every handle does not stop the child: call [`kill`](ChildHandle::kill). Output keeps
-/// flowing to the `events` channel either way, ending with [`ChildEvent::Exited`].
+/// Dropping every handle does not stop the child (call [`kill`](ChildHandle::kill) for that), but it
+/// ends the input writer, which closes a pipe child's stdin. Output keeps flowing to the `events`
+/// channel either way, ending with [`ChildEvent::Exited`].
 #[derive(Debug, Clone)]
 pub struct ChildHandle {
     inner: Arc<Inner>,

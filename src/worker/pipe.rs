@@ -4,6 +4,7 @@ use std::process::Stdio;
 
 use super::handle::Started;
 use super::input::CloseMode;
+use super::signals;
 use super::{OutputStream, SpawnError, SpawnSpec};
 
 /// Start `spec` on pipes. The caller checked that `argv` is not empty and `cwd` exists.
@@ -17,6 +18,10 @@ pub(crate) fn start(spec: &SpawnSpec) -> Result<Started, SpawnError> {
         .stderr(Stdio::piped())
         // pgid = pid: signals reach the child's own children too, and never the worker.
         .process_group(0);
+    // SAFETY: the closure only calls async-signal-safe functions (see `reset_dispositions`).
+    unsafe {
+        cmd.pre_exec(signals::reset_dispositions);
+    }
     if let Some(cwd) = &spec.cwd {
         cmd.current_dir(cwd);
     }

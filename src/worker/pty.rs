@@ -11,6 +11,7 @@ use std::io;
 
 use super::handle::Started;
 use super::input::CloseMode;
+use super::signals;
 use super::{OutputStream, SpawnError, SpawnSpec};
 
 /// `TERM` given to a PTY child when neither the spec nor the worker's environment sets one: programs
@@ -41,6 +42,11 @@ pub(crate) fn start(spec: &SpawnSpec) -> Result<Started, SpawnError> {
     }
     if let Some(cwd) = &spec.cwd {
         cmd.current_dir(cwd);
+    }
+    // SAFETY: the closure only calls async-signal-safe functions (see `reset_dispositions`). It runs
+    // before the `setsid` + `TIOCSCTTY` that pty-process registers when it spawns.
+    unsafe {
+        cmd.pre_exec(signals::reset_dispositions);
     }
     // `spawn` consumes `pts` and drops the parent's copies of the terminal, so the master reads EIO
     // (end of file) once the child and everything it started have closed the terminal.

@@ -485,3 +485,26 @@ async fn pty_has_the_requested_size() {
     run.finish().await;
     assert_eq!(run.text(OutputStream::Stdout), "30 120\r\n");
 }
+
+#[tokio::test]
+async fn child_gets_default_sigint_even_if_the_worker_ignores_it() {
+    // SAFETY: swapping a disposition has no memory-safety preconditions; it is restored right after
+    // the spawn (other tests' children are reset by the very code under test).
+    let old = unsafe { libc::signal(libc::SIGINT, libc::SIG_IGN) };
+    let spec = SpawnSpec::new(["grep", "^SigIgn:", "/proc/self/status"]);
+    let mut run = Run::start(spec);
+    unsafe { libc::signal(libc::SIGINT, old) };
+    assert!(run.finish().await.success());
+    let out = run.text(OutputStream::Stdout);
+    let mask = u64::from_str_radix(out.trim().trim_start_matches("SigIgn:").trim(), 16).unwrap();
+    assert_eq!(
+        mask & (1 << (libc::SIGINT - 1)),
+        0,
+        "SIGINT still ignored: {out}"
+    );
+    assert_eq!(
+        mask & (1 << (libc::SIGTERM - 1)),
+        0,
+        "SIGTERM still ignored: {out}"
+    );
+}
