@@ -42,6 +42,9 @@ pub enum Command {
     /// Run, watch and steer tasks on a running hub.
     #[command(args_conflicts_with_subcommands = true, after_help = CLIENT_HELP)]
     Client(ClientArgs),
+    /// Serve MCP on stdin/stdout, so Claude Code and other agents can run and steer supervised tasks.
+    #[command(after_help = MCP_HELP)]
+    Mcp(McpArgs),
     /// The worker process the hub starts for each task (not for direct use). Its token comes from
     /// $AXIOM_TOKEN.
     #[command(hide = true)]
@@ -134,6 +137,54 @@ pub struct ServeArgs {
     /// After SIGTERM, how long a killed task gets before SIGKILL.
     #[arg(long, value_name = "DURATION", default_value = "3s")]
     pub kill_grace: humantime::Duration,
+    /// A running task whose worker stays disconnected this long is marked lost.
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub lost_after: humantime::Duration,
+    /// Finished task histories older than this are deleted at start.
+    #[arg(long, value_name = "DURATION", default_value = "7days")]
+    pub keep_for: humantime::Duration,
+    /// Finished task histories beyond this total size are deleted at start, oldest first.
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024 * 1024)]
+    pub keep_bytes: u64,
+}
+
+const MCP_HELP: &str = "\
+stdout carries only MCP messages; logs go to stderr. The hub for the workers runs in the
+same process; if the --listen port is taken, an ephemeral loopback port is used instead
+(said on stderr). <state dir>/hub.json records where it is, so `axiom client` can watch
+the same tasks. When stdin closes, every task still running is killed (SIGTERM to its
+process group, SIGKILL after --kill-grace) before the server exits.
+
+Tools: axiom_spawn, axiom_status, axiom_output, axiom_send, axiom_interrupt, axiom_kill,
+axiom_wait, axiom_interventions, axiom_rules, axiom_check.
+
+Add it to Claude Code:
+  claude mcp add axiom -- axiom mcp
+  claude mcp add axiom -- axiom mcp --rules ./rules --agent-command 'claude -p {prompt}'
+
+Or to an mcpServers config:
+  {\"mcpServers\": {\"axiom\": {\"command\": \"axiom\", \"args\": [\"mcp\"]}}}";
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    #[command(flatten)]
+    pub rules: RulesArgs,
+    /// Address of the hub the workers connect back to. If the port is taken, an ephemeral port on
+    /// the same address is used instead.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// What `axiom_spawn` runs when it is given a prompt and no command: words separated by spaces
+    /// (no shell, no quoting) or a JSON array of strings; `{prompt}` is replaced by the prompt.
+    #[arg(long, value_name = "ARGV", default_value = crate::mcp::DEFAULT_AGENT_COMMAND)]
+    pub agent_command: String,
+    /// Output kept per task, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub ring_bytes: usize,
+    /// After SIGTERM, how long a killed task gets before SIGKILL (for axiom_kill and at shutdown).
+    #[arg(long, value_name = "DURATION", default_value = "3s")]
+    pub kill_grace: humantime::Duration,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -180,6 +231,13 @@ pub enum ClientCommand {
         #[arg(long, short = 'n', value_name = "N")]
         lines: Option<usize>,
     },
+    /// Print a task's whole stored output (also what the in-memory buffer no longer holds).
+    Output { task_id: String },
+    /// Show the rules in force on the hub and when they were loaded.
+    Rules {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Write text to a task's input (followed by Enter).
     Send {
         task_id: String,
@@ -217,6 +275,9 @@ pub struct WorkerArgs {
     /// Grace period for kills the hub does not give one for.
     #[arg(long, value_name = "DURATION", default_value = "3s")]
     pub kill_grace: humantime::Duration,
+    /// How long the child keeps running while the hub is unreachable; then it is ended.
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub reconnect_window: humantime::Duration,
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
 }

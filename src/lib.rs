@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod dial;
 pub mod hub;
+pub mod mcp;
 pub mod pipeline;
 pub mod protocol;
 pub mod rules;

@@ -14,7 +14,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::pipeline::Intervention;
-use crate::rules::{Action, Severity};
+use crate::rules::{Action, RuleSummary, Severity};
 use crate::worker::{Driver, OutputStream};
 
 /// Bumped when a message changes incompatibly; the worker states it in its hello.
@@ -67,8 +67,8 @@ pub enum WorkerMessage {
     },
     /// The child could not be started.
     SpawnFailed { message: String },
-    /// The child ended; sent after its last output.
-    Exit { code: Option<i32>, signal: Option<i32> },
+    /// The child ended; numbered like output (it comes after the last chunk) and replayed the same way.
+    Exit { seq: u64, code: Option<i32>, signal: Option<i32> },
     /// An intervention or input request was carried out, or why not.
     Ack { id: u64, delivered: bool, error: Option<String> },
 }
@@ -77,8 +77,10 @@ pub enum WorkerMessage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum HubToWorker {
-    /// Answer to hello: the next output `seq` the hub expects.
+    /// Answer to hello: the next output `seq` the hub expects; the worker resends from there.
     Welcome { next_seq: u64 },
+    /// Everything before `next_seq` is safely stored: the worker may forget it.
+    Received { next_seq: u64 },
     /// Write to the child's input; with `enter`, followed by Enter the way the driver needs it.
     Input {
         id: u64,
@@ -132,6 +134,8 @@ pub enum ClientRequest {
     },
     Interrupt { id: Option<u64>, task_id: String, message: Option<String> },
     Kill { id: Option<u64>, task_id: String, grace_ms: Option<u64> },
+    /// The rules in force and when they were loaded.
+    Rules { id: Option<u64> },
 }
 
 fn yes() -> bool {
@@ -147,7 +151,8 @@ impl ClientRequest {
             | ClientRequest::Output { id, .. }
             | ClientRequest::Send { id, .. }
             | ClientRequest::Interrupt { id, .. }
-            | ClientRequest::Kill { id, .. } => *id,
+            | ClientRequest::Kill { id, .. }
+            | ClientRequest::Rules { id } => *id,
         }
     }
 }
@@ -262,6 +267,13 @@ pub enum HubToClient {
     },
     /// A request succeeded and has nothing else to say.
     Ok { id: Option<u64> },
+    Rules {
+        id: Option<u64>,
+        /// Milliseconds since the Unix epoch.
+        loaded_at: u64,
+        origin: String,
+        rules: Vec<RuleSummary>,
+    },
     /// Live output of a subscribed task; `cursor` is the byte offset of its first byte.
     Output {
         task_id: String,

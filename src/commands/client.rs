@@ -140,6 +140,27 @@ impl Connection {
                     return self.stream_until_done(&task_id).await;
                 }
             }
+            ClientCommand::Output { task_id } => {
+                self.print_stored(&task_id, None).await?;
+            }
+            ClientCommand::Rules { format } => {
+                let reply = self.request(|id| ClientRequest::Rules { id }).await?;
+                let HubToClient::Rules { loaded_at, origin, rules, .. } = reply else { bail!("unexpected reply to rules") };
+                match format {
+                    Format::Json => outln!(
+                        "{}",
+                        serde_json::to_string_pretty(&serde_json::json!({"loaded_at": loaded_at, "origin": origin, "rules": rules}))?
+                    ),
+                    Format::Text => {
+                        let age = crate::tasks::now_ms().saturating_sub(loaded_at) / 1000;
+                        outln!("{} rules from {origin}, loaded {age} s ago", rules.len());
+                        for rule in &rules {
+                            let off = if rule.enabled { "" } else { " (disabled)" };
+                            outln!("  {:<28} {:<8} {:<9} {}{off}", rule.id, rule.severity, rule.action, rule.description);
+                        }
+                    }
+                }
+            }
             ClientCommand::Send { task_id, text, no_enter } => {
                 self.request(|id| ClientRequest::Send { id, task_id, text, enter: !no_enter }).await?;
             }

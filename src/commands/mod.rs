@@ -2,6 +2,7 @@
 
 mod check;
 mod client;
+mod mcp;
 mod output;
 mod rules;
 mod run;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Client(args) => client::run(args),
+        Command::Mcp(args) => mcp::run(args),
         Command::Worker(args) => worker::run(args),
     };
     result.unwrap_or_else(|err| {

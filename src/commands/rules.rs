@@ -4,13 +4,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde::Serialize;
 
 use super::output::outln;
 
 use crate::cli::{Format, RulesCommand};
 use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
-use crate::rules::{Expectation, Rule, RuleSet, Scope};
+use crate::rules::{Expectation, RuleSet, RuleSummary, Scope};
 
 pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
     match command {
@@ -98,34 +97,6 @@ fn run_text(rules: &Arc<RuleSet>, scope: Scope, text: &str) -> Vec<Intervention>
     let mut fired = pipeline.push(text.as_bytes(), now);
     fired.extend(pipeline.finish(now));
     fired
-}
-
-/// A rule as `rules list --format json` and the MCP `axiom_rules` tool show it.
-#[derive(Debug, Serialize)]
-pub struct RuleSummary<'a> {
-    pub id: &'a str,
-    pub severity: &'static str,
-    pub action: &'static str,
-    pub scope: &'static str,
-    pub enabled: bool,
-    pub description: &'a str,
-    pub tags: &'a [String],
-    pub source: String,
-}
-
-impl<'a> From<&'a Rule> for RuleSummary<'a> {
-    fn from(rule: &'a Rule) -> Self {
-        RuleSummary {
-            id: &rule.id,
-            severity: rule.severity.as_str(),
-            action: rule.action.as_str(),
-            scope: rule.scope.as_str(),
-            enabled: rule.enabled,
-            description: &rule.description,
-            tags: &rule.tags,
-            source: rule.location.to_string(),
-        }
-    }
 }
 
 fn list(rules: &RuleSet, format: Format) -> anyhow::Result<()> {

@@ -1,4 +1,4 @@
-//! `axiom serve`: the hub on its own.
+//! `axiom serve`: the hub on its own, with durable task history and live rule reload.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -6,9 +6,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use crate::cli::ServeArgs;
-use crate::hub::{Hub, HubConfig};
+use crate::hub::{watch_rules, Hub, HubConfig};
 use crate::state::{HubInfo, StateDir};
-use crate::tasks::{TaskConfig, Tasks};
+use crate::tasks::{Journal, Retention, TaskConfig, Tasks};
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let rules = super::load_rules(&args.rules)?;
@@ -24,15 +24,27 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
+        let journal = Journal::open(state.path()).context("cannot open the task history")?;
         let config = TaskConfig { ring_capacity: args.ring_bytes, kill_grace: args.kill_grace.into() };
-        let tasks = Arc::new(Tasks::new(rules, config));
+        let tasks = Arc::new(Tasks::with_journal(Arc::clone(&rules), config, Some(journal)));
+        let restored = tasks.restore(Retention { max_age: args.keep_for.into(), max_bytes: args.keep_bytes });
+        if restored > 0 {
+            eprintln!("axiom: restored {restored} tasks from {}", state.path().display());
+        }
         let mut hub_config = HubConfig::new(args.listen);
         hub_config.allow_origins = args.allow_origins;
-        let hub = Hub::start(hub_config, tasks, token).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+        hub_config.lost_after = args.lost_after.into();
+        let hub = Hub::start(hub_config, Arc::clone(&tasks), token)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let _watcher = watch_rules(tasks, rules.origin().clone()).context("cannot watch the rule files")?;
         state.write_hub_info(&HubInfo { url: hub.url(), pid: std::process::id() })?;
         eprintln!("axiom: hub listening on {} (token in {})", hub.url(), state.token_path().display());
         shutdown_signal().await;
-        eprintln!("axiom: shutting down");
+        eprintln!("axiom: shutting down; workers keep their tasks running and reconnect to the next hub");
+        hub.shutdown();
+        // Give the connections a moment to send their close frames.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -1,14 +1,22 @@
 //! `axiom worker`: run one command, stream its output to the hub, obey what the hub sends back.
 //!
-//! Three things run side by side: the child's output (numbered chunks to the hub), the hub's
-//! messages (input and interventions, queued to an action task so they are applied in order and a
-//! kill's grace period never stalls the output), and acknowledgements of what was applied.
+//! Every chunk of output is numbered and kept in an [`Outbox`] until the hub says it is stored
+//! (`received`). When the connection drops, the child keeps running and the worker reconnects
+//! with backoff; the hub's `welcome` says which chunk it needs next, and the worker resends from
+//! there — so output arrives exactly once and in order, across hub restarts too. A full outbox
+//! stops reading the child's output: back-pressure, never loss. If the hub stays away longer than
+//! the reconnect window, nobody supervises the child any more, so it is ended.
+//!
+//! Input and interventions go to an action task that applies them one at a time, in order, so a
+//! kill's grace period never stalls the output.
 
+use std::collections::VecDeque;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use futures_util::{SinkExt, StreamExt};
+use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
 use crate::cli::WorkerArgs;
@@ -18,112 +26,214 @@ use crate::protocol::{HubToWorker, Payload, WorkerMessage, PROTOCOL_VERSION};
 use crate::rules::Action;
 use crate::worker::{ChildEvent, ChildHandle, SpawnSpec};
 
-/// Output chunks in flight between the child's readers and the socket. When full, the readers
-/// wait, the pipe fills, and the child blocks: back-pressure instead of loss.
+/// Output chunks in flight between the child's readers and the outbox.
 const EVENT_QUEUE: usize = 64;
+/// Output kept for the hub until it is acknowledged.
+const OUTBOX_BYTES: usize = 16 * 1024 * 1024;
 
 pub fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     let token = std::env::var("AXIOM_TOKEN").ok().and_then(|t| Token::parse(&t)).context(
         "AXIOM_TOKEN is not set to a valid token; the hub passes it to the workers it starts (never on the command line)",
     )?;
-    // The child must not inherit the worker's credential. Safe: no other thread runs yet.
+    // The child must not inherit the worker's credential. Sound: no other thread runs yet.
     std::env::remove_var("AXIOM_TOKEN");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(session(args, token))
+    runtime.block_on(Worker { path: format!("/worker?task_id={}", args.task_id), args, token }.run())
 }
 
-async fn session(args: WorkerArgs, token: Token) -> anyhow::Result<ExitCode> {
-    let path = format!("/worker?task_id={}", args.task_id);
-    let mut socket = connect_with_retry(&args.server, &path, &token).await?;
+struct Worker {
+    args: WorkerArgs,
+    token: Token,
+    path: String,
+}
 
-    let (events, mut child_events) = mpsc::channel(EVENT_QUEUE);
-    let spec = SpawnSpec::new(args.command.clone()).driver(args.driver);
-    let child = match ChildHandle::spawn(spec, events) {
-        Ok(child) => child,
-        Err(err) => {
-            send(&mut socket, &WorkerMessage::Hello { protocol: PROTOCOL_VERSION, task_id: args.task_id, pid: None }).await?;
-            send(&mut socket, &WorkerMessage::SpawnFailed { message: err.to_string() }).await?;
-            let _ = socket.close(None).await;
-            return Ok(ExitCode::from(1));
+/// Numbered messages the hub has not confirmed yet.
+#[derive(Default)]
+struct Outbox {
+    messages: VecDeque<(u64, WorkerMessage, usize)>,
+    bytes: usize,
+    next_seq: u64,
+}
+
+impl Outbox {
+    fn has_room(&self) -> bool {
+        self.bytes < OUTBOX_BYTES
+    }
+
+    /// Numbers a message (output or exit) and keeps it.
+    fn push(&mut self, numbered: impl FnOnce(u64) -> WorkerMessage, size: usize) -> &WorkerMessage {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.bytes += size;
+        self.messages.push_back((seq, numbered(seq), size));
+        &self.messages.back().expect("just pushed").1
+    }
+
+    /// Forgets everything before `next_seq`.
+    fn confirm(&mut self, next_seq: u64) {
+        while self.messages.front().is_some_and(|(seq, _, _)| *seq < next_seq) {
+            let (_, _, size) = self.messages.pop_front().expect("checked");
+            self.bytes -= size;
         }
-    };
-    let hello = WorkerMessage::Hello { protocol: PROTOCOL_VERSION, task_id: args.task_id.clone(), pid: Some(child.pid()) };
-    send(&mut socket, &hello).await?;
+    }
+}
 
-    let (actions, action_queue) = mpsc::unbounded_channel();
-    let (acks, mut ack_queue) = mpsc::unbounded_channel();
-    let options = ActionOptions { interrupt_delay: args.interrupt_delay.into(), default_grace: args.kill_grace.into() };
-    tokio::spawn(apply_actions(child.clone(), action_queue, acks, options));
+impl Worker {
+    async fn run(self) -> anyhow::Result<ExitCode> {
+        let mut socket = self.connect_with_retry(Duration::from_secs(5)).await?;
+        let (events, mut child_events) = mpsc::channel(EVENT_QUEUE);
+        let spec = SpawnSpec::new(self.args.command.clone()).driver(self.args.driver);
+        let child = match ChildHandle::spawn(spec, events) {
+            Ok(child) => child,
+            Err(err) => {
+                self.say_hello(&mut socket, None).await?;
+                send(&mut socket, &WorkerMessage::SpawnFailed { message: err.to_string() }).await?;
+                let _ = socket.close(None).await;
+                return Ok(ExitCode::from(1));
+            }
+        };
+        self.say_hello(&mut socket, Some(child.pid())).await?;
 
-    let mut seq = 0u64;
-    loop {
-        tokio::select! {
-            event = child_events.recv() => match event {
-                Some(ChildEvent::Output { stream, data }) => {
-                    let message = WorkerMessage::Output { seq, stream, payload: Payload::from_bytes(&data) };
-                    seq += 1;
-                    if send(&mut socket, &message).await.is_err() {
-                        return hub_gone(&child, options.default_grace).await;
+        let (actions, action_queue) = mpsc::unbounded_channel();
+        let (acks, mut ack_queue) = mpsc::unbounded_channel();
+        let options = ActionOptions { interrupt_delay: self.args.interrupt_delay.into(), default_grace: self.args.kill_grace.into() };
+        tokio::spawn(apply_actions(child.clone(), action_queue, acks, options));
+        // The hub decides what happens to the child; a terminal's Ctrl-C reaching the worker must not.
+        let mut interrupts = signal(SignalKind::interrupt())?;
+        let mut terminations = signal(SignalKind::terminate())?;
+
+        let mut link = Some(socket);
+        let mut welcomed = false;
+        let mut lost_at: Option<Instant> = None;
+        let mut backoff = Duration::from_millis(50);
+        let mut outbox = Outbox::default();
+        let mut child_done = false;
+        let window: Duration = self.args.reconnect_window.into();
+
+        loop {
+            let Some(socket) = link.as_mut() else {
+                // Disconnected: keep collecting output while trying to get back.
+                let since = *lost_at.get_or_insert_with(Instant::now);
+                if since.elapsed() >= window {
+                    tracing::warn!(pid = child.pid(), "the hub did not come back within {window:?}; ending the child");
+                    let _ = child.kill(options.default_grace).await;
+                    return Ok(ExitCode::from(1));
+                }
+                tokio::select! {
+                    event = child_events.recv(), if outbox.has_room() && !child_done => {
+                        child_done |= keep(&mut outbox, event);
+                    }
+                    () = tokio::time::sleep(backoff) => {
+                        backoff = (backoff * 2).min(Duration::from_secs(2));
+                        if let Ok(Ok(mut socket)) = tokio::time::timeout(Duration::from_secs(5), self.dial()).await {
+                            if self.say_hello(&mut socket, Some(child.pid())).await.is_ok() {
+                                tracing::info!("reconnected to the hub");
+                                link = Some(socket);
+                                welcomed = false;
+                                lost_at = None;
+                                backoff = Duration::from_millis(50);
+                            }
+                        }
+                    }
+                    _ = interrupts.recv() => {}
+                    _ = terminations.recv() => { let _ = child.kill(options.default_grace).await; }
+                }
+                continue;
+            };
+            let mut failed = false;
+            tokio::select! {
+                event = child_events.recv(), if outbox.has_room() && !child_done => {
+                    child_done |= keep(&mut outbox, event);
+                    if welcomed {
+                        let newest = &outbox.messages.back().expect("just kept").1;
+                        failed = send(socket, newest).await.is_err();
                     }
                 }
-                Some(ChildEvent::Exited(info)) => {
-                    // Acknowledgements still queued belong before the end.
-                    while let Ok(ack) = ack_queue.try_recv() {
-                        let _ = send(&mut socket, &ack).await;
-                    }
-                    send(&mut socket, &WorkerMessage::Exit { code: info.code, signal: info.signal }).await?;
-                    let _ = tokio::time::timeout(Duration::from_secs(2), socket.close(None)).await;
-                    return Ok(ExitCode::SUCCESS);
-                }
-                None => return Ok(ExitCode::SUCCESS),
-            },
-            frame = socket.next() => match frame {
-                Some(Ok(frame)) if frame.is_text() => match serde_json::from_str::<HubToWorker>(frame.to_text().unwrap_or_default()) {
-                    Ok(HubToWorker::Welcome { .. }) => {}
-                    Ok(HubToWorker::Error { message }) => tracing::warn!("hub: {message}"),
-                    Ok(request) => {
-                        let _ = actions.send(request);
-                    }
-                    Err(err) => tracing::warn!("unreadable message from the hub: {err}"),
+                frame = socket.next() => match frame {
+                    Some(Ok(frame)) if frame.is_text() => match serde_json::from_str::<HubToWorker>(frame.to_text().unwrap_or_default()) {
+                        Ok(HubToWorker::Welcome { next_seq }) => {
+                            outbox.confirm(next_seq);
+                            welcomed = true;
+                            for (_, message, _) in &outbox.messages {
+                                if send(socket, message).await.is_err() {
+                                    failed = true;
+                                    break;
+                                }
+                            }
+                        }
+                        Ok(HubToWorker::Received { next_seq }) => {
+                            outbox.confirm(next_seq);
+                            if child_done && outbox.messages.is_empty() {
+                                let _ = tokio::time::timeout(Duration::from_secs(2), socket.close(None)).await;
+                                return Ok(ExitCode::SUCCESS);
+                            }
+                        }
+                        Ok(HubToWorker::Error { message }) => tracing::warn!("hub: {message}"),
+                        Ok(request) => {
+                            let _ = actions.send(request);
+                        }
+                        Err(err) => tracing::warn!("unreadable message from the hub: {err}"),
+                    },
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => failed = true,
                 },
-                Some(Ok(_)) => {}
-                Some(Err(_)) | None => return hub_gone(&child, options.default_grace).await,
-            },
-            Some(ack) = ack_queue.recv() => {
-                if send(&mut socket, &ack).await.is_err() {
-                    return hub_gone(&child, options.default_grace).await;
+                Some(ack) = ack_queue.recv() => failed = send(socket, &ack).await.is_err(),
+                _ = interrupts.recv() => {}
+                _ = terminations.recv() => { let _ = child.kill(options.default_grace).await; }
+            }
+            if failed {
+                tracing::warn!("lost the hub connection; the child keeps running while the worker reconnects");
+                link = None;
+                welcomed = false;
+            }
+        }
+    }
+
+    async fn dial(&self) -> anyhow::Result<HubSocket> {
+        dial(&self.args.server, &self.path, &self.token, 1024 * 1024).await
+    }
+
+    async fn say_hello(&self, socket: &mut HubSocket, pid: Option<u32>) -> anyhow::Result<()> {
+        send(socket, &WorkerMessage::Hello { protocol: PROTOCOL_VERSION, task_id: self.args.task_id.clone(), pid }).await
+    }
+
+    /// The hub may still be starting when its first worker runs.
+    async fn connect_with_retry(&self, patience: Duration) -> anyhow::Result<HubSocket> {
+        let started = Instant::now();
+        let mut delay = Duration::from_millis(20);
+        loop {
+            match self.dial().await {
+                Ok(socket) => return Ok(socket),
+                Err(err) if started.elapsed() >= patience || err.to_string().contains("refused the connection: HTTP") => {
+                    return Err(err)
+                }
+                Err(_) => {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_millis(500));
                 }
             }
         }
     }
 }
 
-/// The hub went away: without it nobody supervises the child, so it is ended.
-async fn hub_gone(child: &ChildHandle, grace: Duration) -> anyhow::Result<ExitCode> {
-    tracing::warn!(pid = child.pid(), "lost the hub; ending the child");
-    let _ = child.kill(grace).await;
-    Ok(ExitCode::from(1))
+/// Puts a child event in the outbox; returns whether it was the end.
+fn keep(outbox: &mut Outbox, event: Option<ChildEvent>) -> bool {
+    match event {
+        Some(ChildEvent::Output { stream, data }) => {
+            let size = data.len();
+            outbox.push(|seq| WorkerMessage::Output { seq, stream, payload: Payload::from_bytes(&data) }, size);
+            false
+        }
+        Some(ChildEvent::Exited(info)) => {
+            outbox.push(|seq| WorkerMessage::Exit { seq, code: info.code, signal: info.signal }, 0);
+            true
+        }
+        None => true,
+    }
 }
 
 async fn send(socket: &mut HubSocket, message: &WorkerMessage) -> anyhow::Result<()> {
     socket.send(crate::hub::encode(message)).await.context("the hub connection failed")
-}
-
-/// The hub may still be starting when its first worker runs.
-async fn connect_with_retry(server: &str, path: &str, token: &Token) -> anyhow::Result<HubSocket> {
-    let mut delay = Duration::from_millis(20);
-    let mut attempts = 0;
-    loop {
-        match dial(server, path, token, 1024 * 1024).await {
-            Ok(socket) => return Ok(socket),
-            Err(err) if attempts >= 8 || err.to_string().contains("refused the connection: HTTP") => return Err(err),
-            Err(_) => {
-                attempts += 1;
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(1));
-            }
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -164,7 +274,7 @@ async fn apply_actions(
                 };
                 (id, result)
             }
-            HubToWorker::Welcome { .. } | HubToWorker::Error { .. } => continue,
+            HubToWorker::Welcome { .. } | HubToWorker::Received { .. } | HubToWorker::Error { .. } => continue,
         };
         let ack = match result {
             Ok(()) => WorkerMessage::Ack { id, delivered: true, error: None },
@@ -173,5 +283,29 @@ async fn apply_actions(
         if acks.send(ack).is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::worker::OutputStream;
+
+    #[test]
+    fn outbox_numbers_keeps_and_forgets_in_order() {
+        let mut outbox = Outbox::default();
+        for text in ["a", "bb", "ccc"] {
+            keep(&mut outbox, Some(ChildEvent::Output { stream: OutputStream::Stdout, data: text.as_bytes().to_vec() }));
+        }
+        assert!(keep(&mut outbox, Some(ChildEvent::Exited(Default::default()))));
+        assert_eq!(outbox.bytes, 6);
+        outbox.confirm(2);
+        let left: Vec<u64> = outbox.messages.iter().map(|(seq, _, _)| *seq).collect();
+        assert_eq!(left, [2, 3]);
+        assert_eq!(outbox.bytes, 3);
+        assert!(matches!(outbox.messages.back().unwrap().1, WorkerMessage::Exit { seq: 3, .. }));
+        outbox.confirm(4);
+        assert!(outbox.messages.is_empty());
+        assert_eq!(outbox.bytes, 0);
     }
 }

@@ -16,8 +16,8 @@ use tokio::task::JoinSet;
 use super::frames::{self, decode, Incoming};
 use super::{Hub, Socket, SpawnRequest};
 use crate::protocol::{ClientRequest, HubToClient, Payload};
-use crate::rules::Action;
-use crate::tasks::Task;
+use crate::rules::{Action, RuleSummary};
+use crate::tasks::{journal, OutputRead, Task};
 
 /// Replies and events queued for one client.
 const CLIENT_QUEUE: usize = 1024;
@@ -37,9 +37,14 @@ pub async fn run(hub: Arc<Hub>, socket: Socket) {
         Some(sink)
     });
     let mut subscriptions = JoinSet::new();
+    let mut shutdown = hub.shutdown_signal();
     loop {
-        let reply = match decode::<ClientRequest>(stream.next().await) {
-            Incoming::Message(request) => handle(&hub, request, &outgoing, &mut subscriptions),
+        let frame = tokio::select! {
+            frame = stream.next() => frame,
+            _ = shutdown.changed() => break,
+        };
+        let reply = match decode::<ClientRequest>(frame) {
+            Incoming::Message(request) => handle(&hub, request, &outgoing, &mut subscriptions).await,
             Incoming::Malformed(message) => Some(HubToClient::Error { id: None, message }),
             Incoming::Nothing => None,
             Incoming::TooBig => {
@@ -62,7 +67,7 @@ pub async fn run(hub: Arc<Hub>, socket: Socket) {
     writer.abort();
 }
 
-fn handle(
+async fn handle(
     hub: &Arc<Hub>,
     request: ClientRequest,
     outgoing: &mpsc::Sender<HubToClient>,
@@ -106,7 +111,17 @@ fn handle(
         },
         ClientRequest::Output { task_id, since, .. } => match task_of(&task_id) {
             Ok(task) => {
-                let read = task.read_output(since.unwrap_or(0), MAX_OUTPUT_REPLY);
+                let since = since.unwrap_or(0);
+                let mut read = task.read_output(since, MAX_OUTPUT_REPLY);
+                if read.truncated {
+                    // Older than the ring keeps: the task's history on disk has all of it.
+                    if let Some(path) = hub.tasks.journal().map(|journal| journal.events_path(&task_id)) {
+                        let stored = tokio::task::spawn_blocking(move || journal::read_output(&path, since, MAX_OUTPUT_REPLY)).await;
+                        if let Ok(Ok((cursor, bytes))) = stored {
+                            read = OutputRead { cursor, next: cursor + bytes.len() as u64, truncated: cursor > since, bytes };
+                        }
+                    }
+                }
                 Some(HubToClient::OutputChunk {
                     id,
                     task_id,
@@ -118,6 +133,15 @@ fn handle(
             }
             Err(message) => error(message),
         },
+        ClientRequest::Rules { .. } => {
+            let loaded = hub.tasks.loaded_rules();
+            Some(HubToClient::Rules {
+                id,
+                loaded_at: loaded.loaded_at,
+                origin: loaded.rules.origin().to_string(),
+                rules: loaded.rules.rules().iter().map(RuleSummary::from).collect(),
+            })
+        }
         ClientRequest::Send { task_id, text, enter, .. } => {
             match task_of(&task_id).and_then(|task| task.send_input(&text, enter).map_err(|e| e.to_string())) {
                 Ok(()) => Some(HubToClient::Ok { id }),

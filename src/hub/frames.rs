@@ -54,3 +54,12 @@ where
     let frame = CloseFrame { code: CloseCode::Size, reason: format!("message larger than {limit} bytes").into() };
     let _ = sink.send(Message::Close(Some(frame))).await;
 }
+
+/// Closes with 1001 (going away): the hub is shutting down; workers will reconnect to its successor.
+pub async fn close_going_away<S>(sink: &mut S)
+where
+    S: Sink<Message, Error = WsError> + Unpin,
+{
+    let frame = CloseFrame { code: CloseCode::Away, reason: "the hub is shutting down".into() };
+    let _ = sink.send(Message::Close(Some(frame))).await;
+}

@@ -7,7 +7,11 @@
 pub mod auth;
 mod client_conn;
 mod frames;
-mod http;
+/// The HTTP request-head parser the hub runs on every new connection, before authentication.
+/// Public only so the fuzz targets in `fuzz/` can reach it; not meant as API.
+#[doc(hidden)]
+pub mod http;
+mod reload;
 mod spawner;
 mod worker_conn;
 
@@ -17,13 +21,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{watch, Semaphore};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::WebSocketStream;
 
 use auth::Token;
 use http::{read_head, respond, Replay};
 pub use frames::encode;
+pub use reload::watch_rules;
 pub use spawner::{SpawnError, SpawnRequest};
 
 use crate::tasks::Tasks;
@@ -44,6 +49,8 @@ pub struct HubConfig {
     pub ping_interval: Duration,
     /// The program run as `PROGRAM worker ...` for each task (normally this very binary).
     pub worker_exe: PathBuf,
+    /// A running task whose worker stays away this long is marked lost.
+    pub lost_after: Duration,
 }
 
 impl HubConfig {
@@ -56,6 +63,7 @@ impl HubConfig {
             max_connections: 4096,
             ping_interval: Duration::from_secs(20),
             worker_exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("axiom")),
+            lost_after: Duration::from_secs(60),
         }
     }
 
@@ -72,6 +80,7 @@ pub struct Hub {
     client_token: Token,
     local_addr: SocketAddr,
     connections: Arc<Semaphore>,
+    shutdown: watch::Sender<bool>,
 }
 
 impl Hub {
@@ -80,7 +89,8 @@ impl Hub {
         let listener = TcpListener::bind(config.listen).await?;
         let local_addr = listener.local_addr()?;
         let connections = Arc::new(Semaphore::new(config.max_connections));
-        Ok((Arc::new(Hub { tasks, config, client_token, local_addr, connections }), listener))
+        let shutdown = watch::Sender::new(false);
+        Ok((Arc::new(Hub { tasks, config, client_token, local_addr, connections, shutdown }), listener))
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -96,21 +106,51 @@ impl Hub {
         &self.client_token
     }
 
-    /// Binds and serves in the background.
+    /// Binds and serves in the background, and marks lost the tasks whose workers stay away.
     pub async fn start(config: HubConfig, tasks: Arc<Tasks>, client_token: Token) -> std::io::Result<Arc<Hub>> {
         let (hub, listener) = Hub::bind(config, tasks, client_token).await?;
         tokio::spawn(Arc::clone(&hub).serve(listener));
+        let sweeper = Arc::clone(&hub);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(Duration::from_secs(1));
+            let mut shutdown = sweeper.shutdown_signal();
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => sweeper.tasks.sweep_lost(sweeper.config.lost_after),
+                    _ = shutdown.changed() => return,
+                }
+            }
+        });
         Ok(hub)
     }
 
-    /// Accepts connections until the listener fails.
+    /// Stops accepting connections and closes every open one (workers hear "going away" and
+    /// reconnect to the next hub on the same address); the task histories are flushed.
+    pub fn shutdown(&self) {
+        self.shutdown.send_replace(true);
+        if let Some(journal) = self.tasks.journal() {
+            journal.flush();
+        }
+    }
+
+    /// Resolves when [`shutdown`](Self::shutdown) is called.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Accepts connections until the listener fails or the hub shuts down.
     pub async fn serve(self: Arc<Self>, listener: TcpListener) {
+        let mut shutdown = self.shutdown_signal();
         loop {
             let permit = match Arc::clone(&self.connections).acquire_owned().await {
                 Ok(permit) => permit,
                 Err(_) => return,
             };
-            let (stream, peer) = match listener.accept().await {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                _ = shutdown.changed() => return,
+            };
+            let (stream, peer) = match accepted {
                 Ok(accepted) => accepted,
                 Err(err) => {
                     // Running out of file descriptors is temporary; back off instead of spinning.

@@ -51,6 +51,8 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
     }
     tracing::info!(task = %task.id, ?pid, "worker connected");
 
+    let mut persisted = task.persisted();
+    let mut shutdown = hub.shutdown_signal();
     let mut keepalive = interval(hub.config.ping_interval);
     keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
     keepalive.tick().await;
@@ -80,6 +82,11 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
                 }
             }
             Some(message) = queued.recv() => vec![message],
+            Ok(()) = persisted.changed() => vec![HubToWorker::Received { next_seq: *persisted.borrow_and_update() }],
+            _ = shutdown.changed() => {
+                frames::close_going_away(&mut sink).await;
+                break;
+            }
             () = timer => task.tick(Instant::now()),
             _ = keepalive.tick() => {
                 if last_heard.elapsed() > hub.config.ping_interval * 3 {
@@ -105,8 +112,7 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
     }
     task.detach_worker();
     if !said_exit {
-        tracing::warn!(task = %task.id, "worker connection closed before the task ended");
-        task.finish(TaskStatus::Lost, Instant::now());
+        tracing::info!(task = %task.id, "worker connection closed before the task ended; waiting for it to reconnect");
     }
 }
 
@@ -117,14 +123,14 @@ fn handle(task: &Task, message: WorkerMessage, said_exit: &mut bool) -> Vec<HubT
             Ok(bytes) => task.ingest(seq, stream, bytes, Instant::now()),
             Err(message) => vec![HubToWorker::Error { message }],
         },
-        WorkerMessage::Exit { code, signal } => {
+        WorkerMessage::Exit { seq, code, signal } => {
             *said_exit = true;
             let status = match (signal, code) {
                 (Some(signal), _) => TaskStatus::Killed { signal },
                 (None, Some(code)) => TaskStatus::Exited { code },
                 (None, None) => TaskStatus::Lost,
             };
-            task.finish(status, Instant::now());
+            task.finish_from_worker(seq, status, Instant::now());
             Vec::new()
         }
         WorkerMessage::SpawnFailed { message } => {

@@ -74,6 +74,7 @@ pub struct PipelineStats {
 pub struct Pipeline {
     rules: Arc<RuleSet>,
     scope: Arc<CompiledScope>,
+    scope_kind: Scope,
     task: Arc<str>,
     options: PipelineOptions,
     normalizer: Normalizer,
@@ -114,6 +115,7 @@ impl Pipeline {
             policy: Policy::new(options.mode, rules.rules().len()),
             silence_fired: vec![None; compiled.silence.len()],
             scope: compiled,
+            scope_kind: scope,
             rules,
             task: task.into(),
             options,
@@ -131,6 +133,21 @@ impl Pipeline {
 
     pub fn rules(&self) -> &Arc<RuleSet> {
         &self.rules
+    }
+
+    /// Switches to new rules (a hot reload). The partial line, counters and echo masks carry on;
+    /// per-rule policy state starts afresh, since rules are matched up by position, not by name.
+    pub fn replace_rules(&mut self, rules: Arc<RuleSet>, now: Instant) {
+        let scope = self.scope_kind;
+        let compiled = Arc::clone(rules.scope(scope));
+        self.matcher = Matcher::new(&compiled);
+        self.policy = Policy::new(self.options.mode, rules.rules().len());
+        self.silence_fired = vec![None; compiled.silence.len()];
+        self.scope = compiled;
+        self.rules = rules;
+        self.reported.clear();
+        // Silence timers restart: a reload is not a reason to fire at once.
+        self.last_output = self.last_output.max(now);
     }
 
     pub fn stats(&self) -> PipelineStats {

@@ -15,6 +15,7 @@ mod locate;
 mod model;
 pub mod schema;
 mod sources;
+mod summary;
 
 pub use compile::{CompiledScope, LiteralMatcher, RegexMatcher};
 pub use error::{RuleError, RuleErrors};
@@ -22,3 +23,4 @@ pub use load::RuleDocument;
 pub use model::{Escalation, Location, Rule, RuleSet, ThresholdPolicy};
 pub use schema::{Action, Expectation, RuleTest, Scope, Severity};
 pub use sources::{RuleOrigin, DEFAULT_PACK};
+pub use summary::RuleSummary;

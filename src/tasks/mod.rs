@@ -1,9 +1,11 @@
 //! Tasks: the registry, each task's state and output store, and its intervention log.
 
+pub mod journal;
 mod output;
 mod registry;
 mod task;
 
+pub use journal::Journal;
 pub use output::{OutputRead, OutputRing, StoredChunk};
-pub use registry::Tasks;
+pub use registry::{LoadedRules, Retention, RuleReload, Tasks};
 pub use task::{now_ms, Task, TaskConfig, TaskError};

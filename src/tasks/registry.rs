@@ -1,26 +1,99 @@
-//! All tasks of a hub, by id.
+//! All tasks of a hub, by id, and the rules they are watched with.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
-use super::task::{Task, TaskConfig};
-use crate::protocol::TaskInfo;
+use super::journal::{read_events, Journal};
+use super::task::{now_ms, Task, TaskConfig};
+use crate::protocol::{TaskInfo, TaskStatus};
 use crate::rules::RuleSet;
+
+/// The rules in force and when they were loaded.
+#[derive(Clone)]
+pub struct LoadedRules {
+    pub rules: Arc<RuleSet>,
+    /// Milliseconds since the Unix epoch.
+    pub loaded_at: u64,
+}
+
+/// What became of a rule edit, for whoever reports it (stderr, MCP log notifications).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleReload {
+    Reloaded { rules: usize, origin: String },
+    /// The edit had problems (one `FILE:LINE:COL: message` per line); the old rules stay.
+    Rejected { problems: String },
+}
 
 pub struct Tasks {
     tasks: RwLock<HashMap<String, Arc<Task>>>,
-    rules: RwLock<Arc<RuleSet>>,
+    rules: RwLock<LoadedRules>,
     config: TaskConfig,
+    journal: Option<Journal>,
+    reloads: tokio::sync::broadcast::Sender<RuleReload>,
+}
+
+/// How much finished history is kept on disk.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub max_age: Duration,
+    pub max_bytes: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention { max_age: Duration::from_secs(7 * 24 * 3600), max_bytes: 1024 * 1024 * 1024 }
+    }
 }
 
 impl Tasks {
+    /// Tasks kept in memory only.
     pub fn new(rules: Arc<RuleSet>, config: TaskConfig) -> Self {
-        Tasks { tasks: RwLock::new(HashMap::new()), rules: RwLock::new(rules), config }
+        Self::with_journal(rules, config, None)
+    }
+
+    /// Tasks whose history is written to (and can be restored from) `journal`.
+    pub fn with_journal(rules: Arc<RuleSet>, config: TaskConfig, journal: Option<Journal>) -> Self {
+        Tasks {
+            tasks: RwLock::new(HashMap::new()),
+            rules: RwLock::new(LoadedRules { rules, loaded_at: now_ms() }),
+            config,
+            journal,
+            reloads: tokio::sync::broadcast::Sender::new(16),
+        }
+    }
+
+    /// Hears about every rule reload and rejected edit.
+    pub fn rule_reloads(&self) -> tokio::sync::broadcast::Receiver<RuleReload> {
+        self.reloads.subscribe()
+    }
+
+    pub fn report_reload(&self, event: RuleReload) {
+        let _ = self.reloads.send(event);
+    }
+
+    pub fn journal(&self) -> Option<&Journal> {
+        self.journal.as_ref()
     }
 
     /// The rules new tasks start with.
     pub fn rules(&self) -> Arc<RuleSet> {
-        Arc::clone(&self.rules.read().unwrap_or_else(|p| p.into_inner()))
+        Arc::clone(&self.loaded_rules().rules)
+    }
+
+    pub fn loaded_rules(&self) -> LoadedRules {
+        self.rules.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Puts new rules in force for new tasks and for the output every running task prints from now on.
+    pub fn replace_rules(&self, rules: Arc<RuleSet>) {
+        *self.rules.write().unwrap_or_else(|p| p.into_inner()) = LoadedRules { rules: Arc::clone(&rules), loaded_at: now_ms() };
+        for task in self.all() {
+            if !task.status().is_finished() {
+                task.set_rules(Arc::clone(&rules));
+            }
+        }
+        self.report_reload(RuleReload::Reloaded { rules: rules.rules().len(), origin: rules.origin().to_string() });
     }
 
     /// Registers a new task with a fresh short id.
@@ -28,13 +101,51 @@ impl Tasks {
         let mut tasks = self.tasks.write().unwrap_or_else(|p| p.into_inner());
         let id = loop {
             let candidate = short_id();
-            if !tasks.contains_key(&candidate) {
+            let on_disk = self.journal.as_ref().is_some_and(|j| j.root().join(&candidate).exists());
+            if !tasks.contains_key(&candidate) && !on_disk {
                 break candidate;
             }
         };
-        let task = Arc::new(Task::new(id.clone(), command, self.rules(), self.config.clone()));
+        let task = Arc::new(Task::new(id.clone(), command, self.rules(), self.config.clone(), self.journal.clone()));
         tasks.insert(id, Arc::clone(&task));
         task
+    }
+
+    /// Loads every task history in the journal, after dropping what retention no longer keeps.
+    /// Returns how many tasks were restored.
+    pub fn restore(&self, retention: Retention) -> usize {
+        let Some(journal) = &self.journal else { return 0 };
+        let Ok(entries) = std::fs::read_dir(journal.root()) else { return 0 };
+        let mut restored = Vec::new();
+        for entry in entries.flatten() {
+            let path = entry.path().join("events.jsonl");
+            let Ok(events) = read_events(&path) else { continue };
+            let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+            match Task::restore(events, self.rules(), self.config.clone(), self.journal.clone()) {
+                Some(task) => restored.push((Arc::new(task), size)),
+                None => tracing::warn!("{}: not a task history; skipped", path.display()),
+            }
+        }
+        for (task, _) in retention.expired(&mut restored) {
+            let _ = std::fs::remove_dir_all(journal.root().join(&task.id));
+        }
+        let count = restored.len();
+        let mut tasks = self.tasks.write().unwrap_or_else(|p| p.into_inner());
+        for (task, _) in restored {
+            tasks.insert(task.id.clone(), task);
+        }
+        count
+    }
+
+    /// Marks lost every running task whose worker has been gone longer than `window`.
+    pub fn sweep_lost(&self, window: Duration) {
+        let now = Instant::now();
+        for task in self.all() {
+            if task.detached_for(now).is_some_and(|gone| gone >= window) {
+                tracing::warn!(task = %task.id, "the worker did not come back; the task is lost");
+                task.finish(TaskStatus::Lost, now);
+            }
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<Task>> {
@@ -50,6 +161,31 @@ impl Tasks {
 
     pub fn list(&self) -> Vec<TaskInfo> {
         self.all().iter().map(|task| task.info()).collect()
+    }
+}
+
+impl Retention {
+    /// Removes from `tasks` and returns the finished ones too old to keep, then the oldest finished
+    /// ones until the rest fits in `max_bytes`. Running tasks are always kept.
+    fn expired(&self, tasks: &mut Vec<(Arc<Task>, u64)>) -> Vec<(Arc<Task>, u64)> {
+        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let max_age_ms = self.max_age.as_millis() as u64;
+        tasks.sort_by_key(|(task, _)| task.started_at);
+        let mut total: u64 = tasks.iter().map(|(_, size)| size).sum();
+        let mut expired = Vec::new();
+        let mut kept = Vec::new();
+        for (task, size) in tasks.drain(..) {
+            let finished = task.status().is_finished();
+            let ended = task.info().ended_at.unwrap_or(task.started_at);
+            if finished && (now.saturating_sub(ended) > max_age_ms || total > self.max_bytes) {
+                total -= size;
+                expired.push((task, size));
+            } else {
+                kept.push((task, size));
+            }
+        }
+        *tasks = kept;
+        expired
     }
 }
 
@@ -71,14 +207,66 @@ fn short_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::worker::OutputStream;
+
+    fn empty_rules() -> Arc<RuleSet> {
+        Arc::new(RuleSet::from_documents(Vec::new()).unwrap())
+    }
 
     #[test]
     fn ids_are_short_unique_and_start_with_a_letter() {
-        let rules = Arc::new(RuleSet::from_documents(Vec::new()).unwrap());
-        let tasks = Tasks::new(rules, TaskConfig::default());
+        let tasks = Tasks::new(empty_rules(), TaskConfig::default());
         let ids: std::collections::HashSet<String> = (0..500).map(|_| tasks.create(vec!["x".into()]).id.clone()).collect();
         assert_eq!(ids.len(), 500);
         assert!(ids.iter().all(|id| id.len() == 6 && id.as_bytes()[0].is_ascii_lowercase()));
         assert_eq!(tasks.all().len(), 500);
+    }
+
+    #[test]
+    fn history_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).unwrap();
+        let tasks = Tasks::with_journal(empty_rules(), TaskConfig::default(), Some(journal.clone()));
+        let done = tasks.create(vec!["echo".into(), "hi".into()]);
+        let (queue, _keep) = tokio::sync::mpsc::channel(1);
+        done.attach_worker(queue.clone(), Some(42));
+        done.ingest(0, OutputStream::Stdout, b"hello\n".to_vec(), Instant::now());
+        done.ingest(1, OutputStream::Stderr, b"oops\n".to_vec(), Instant::now());
+        done.finish_from_worker(2, TaskStatus::Exited { code: 3 }, Instant::now());
+        let running = tasks.create(vec!["sleep".into()]);
+        running.attach_worker(queue, Some(43));
+        running.ingest(0, OutputStream::Stdout, b"working".to_vec(), Instant::now());
+        journal.flush();
+
+        let again = Tasks::with_journal(empty_rules(), TaskConfig::default(), Some(journal));
+        assert_eq!(again.restore(Retention::default()), 2);
+        let done_again = again.get(&done.id).unwrap();
+        assert_eq!(done_again.info(), done.info());
+        assert_eq!(done_again.read_output(0, 100).bytes, b"hello\noops\n");
+        assert_eq!(done_again.worker_token, done.worker_token, "workers can reconnect after a restart");
+        let running_again = again.get(&running.id).unwrap();
+        assert_eq!(running_again.status(), TaskStatus::Running);
+        assert_eq!(*running_again.persisted().borrow(), 1, "the worker is told what is stored");
+        again.sweep_lost(Duration::ZERO);
+        assert_eq!(running_again.status(), TaskStatus::Lost);
+    }
+
+    #[test]
+    fn retention_drops_old_and_oversized_finished_history_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).unwrap();
+        let tasks = Tasks::with_journal(empty_rules(), TaskConfig::default(), Some(journal.clone()));
+        let first = tasks.create(vec!["a".into()]);
+        first.finish(TaskStatus::Exited { code: 0 }, Instant::now());
+        let second = tasks.create(vec!["b".into()]);
+        second.finish(TaskStatus::Exited { code: 0 }, Instant::now());
+        let running = tasks.create(vec!["c".into()]);
+        journal.flush();
+        let again = Tasks::with_journal(empty_rules(), TaskConfig::default(), Some(journal.clone()));
+        let kept = again.restore(Retention { max_age: Duration::from_secs(3600), max_bytes: 1 });
+        assert_eq!(kept, 1, "only the running task fits in one byte");
+        assert!(again.get(&running.id).is_some());
+        assert!(!journal.root().join(&first.id).exists());
+        assert!(!journal.root().join(&second.id).exists());
     }
 }

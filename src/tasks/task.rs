@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
 
+use super::journal::{Event, Journal};
 use super::output::{OutputRead, OutputRing, StoredChunk};
 use crate::hub::auth::Token;
 use crate::pipeline::{Pipeline, PipelineOptions};
@@ -39,6 +40,9 @@ pub struct Task {
     pub started_at: u64,
     state: Mutex<TaskState>,
     changed: watch::Sender<u64>,
+    /// The next output `seq` that is safely stored; the worker may forget chunks before it.
+    persisted: watch::Sender<u64>,
+    journal: Option<Journal>,
     config: TaskConfig,
 }
 
@@ -53,6 +57,8 @@ struct TaskState {
     next_seq: u64,
     /// The connected worker's outgoing queue.
     worker: Option<mpsc::Sender<HubToWorker>>,
+    /// Since when a running task has had no worker connected.
+    detached_since: Option<Instant>,
     next_message_id: u64,
 }
 
@@ -68,13 +74,33 @@ pub enum TaskError {
 }
 
 impl Task {
-    pub fn new(id: String, command: Vec<String>, rules: Arc<RuleSet>, config: TaskConfig) -> Self {
+    /// A new task. With a journal, its history is written to disk from the start.
+    pub fn new(id: String, command: Vec<String>, rules: Arc<RuleSet>, config: TaskConfig, journal: Option<Journal>) -> Self {
+        let task = Self::blank(id, command, Token::generate(), now_ms(), rules, config, journal);
+        task.log(&Event::Spawn {
+            task_id: task.id.clone(),
+            command: task.command.clone(),
+            started_at: task.started_at,
+            worker_token: task.worker_token.as_str().to_owned(),
+        });
+        task
+    }
+
+    fn blank(
+        id: String,
+        command: Vec<String>,
+        worker_token: Token,
+        started_at: u64,
+        rules: Arc<RuleSet>,
+        config: TaskConfig,
+        journal: Option<Journal>,
+    ) -> Self {
         let pipeline = Pipeline::new(rules, Scope::Output, id.as_str(), PipelineOptions::live());
         Task {
             id,
             command,
-            worker_token: Token::generate(),
-            started_at: now_ms(),
+            worker_token,
+            started_at,
             state: Mutex::new(TaskState {
                 status: TaskStatus::Starting,
                 pid: None,
@@ -84,10 +110,74 @@ impl Task {
                 pipeline,
                 next_seq: 0,
                 worker: None,
+                detached_since: None,
                 next_message_id: 1,
             }),
             changed: watch::Sender::new(0),
+            persisted: watch::Sender::new(0),
+            journal,
             config,
+        }
+    }
+
+    /// Rebuilds a task from its stored history (after a hub restart). A task that was running is
+    /// waiting for its worker to reconnect; it becomes lost if none does in time.
+    pub fn restore(events: Vec<Event>, rules: Arc<RuleSet>, config: TaskConfig, journal: Option<Journal>) -> Option<Task> {
+        let mut events = events.into_iter();
+        let Some(Event::Spawn { task_id, command, started_at, worker_token }) = events.next() else { return None };
+        let token = Token::parse(&worker_token)?;
+        let task = Self::blank(task_id, command, token, started_at, rules, config, journal);
+        {
+            let mut state = task.state();
+            for event in events {
+                match event {
+                    Event::Output { seq, stream, payload } => {
+                        if let Ok(bytes) = payload.into_bytes() {
+                            state.output.push(stream, bytes);
+                        }
+                        state.next_seq = seq + 1;
+                    }
+                    Event::Intervention { record } => {
+                        state.next_message_id = state.next_message_id.max(record.id + 1);
+                        state.interventions.push(record);
+                    }
+                    Event::Ack { id, delivered, error } => {
+                        if let Some(record) = state.interventions.iter_mut().find(|r| r.id == id) {
+                            record.delivered = Some(delivered);
+                            record.error = error;
+                        }
+                    }
+                    Event::Status { status, pid, at } => {
+                        if status.is_finished() {
+                            state.ended_at = Some(at);
+                        }
+                        state.status = status;
+                        state.pid = pid.or(state.pid);
+                    }
+                    Event::Spawn { .. } => {}
+                }
+            }
+            if !state.status.is_finished() {
+                state.detached_since = Some(Instant::now());
+            }
+            task.persisted.send_replace(state.next_seq);
+        }
+        Some(task)
+    }
+
+    /// Stores `event` (if any) and then reports `seq` as safely stored — at once without a journal.
+    fn mark_persisted(&self, seq: u64, event: Option<&Event>) {
+        match (&self.journal, event) {
+            (Some(journal), Some(event)) => journal.append(&self.id, event, Some((seq, self.persisted.clone()))),
+            _ => {
+                self.persisted.send_modify(|next| *next = (*next).max(seq + 1));
+            }
+        }
+    }
+
+    fn log(&self, event: &Event) {
+        if let Some(journal) = &self.journal {
+            journal.append(&self.id, event, None);
         }
     }
 
@@ -109,11 +199,11 @@ impl Task {
     pub fn attach_worker(&self, worker: mpsc::Sender<HubToWorker>, pid: Option<u32>) -> u64 {
         let mut state = self.state();
         state.worker = Some(worker);
-        if pid.is_some() {
-            state.pid = pid;
-        }
-        if state.status == TaskStatus::Starting {
+        state.detached_since = None;
+        if (state.status == TaskStatus::Starting || pid != state.pid) && !state.status.is_finished() {
+            state.pid = pid.or(state.pid);
             state.status = TaskStatus::Running;
+            self.log(&Event::Status { status: TaskStatus::Running, pid: state.pid, at: now_ms() });
         }
         let next = state.next_seq;
         drop(state);
@@ -133,6 +223,7 @@ impl Task {
         }
         state.next_seq = seq + 1;
         let fired = state.pipeline.push(&data, now);
+        self.mark_persisted(seq, Some(&Event::Output { seq, stream, payload: Payload::from_bytes(&data) }));
         state.output.push(stream, data);
         let messages = self.record(&mut state, fired, now);
         drop(state);
@@ -185,6 +276,7 @@ impl Task {
                     grace_ms: Some(self.config.kill_grace.as_millis() as u64),
                 });
             }
+            self.log(&Event::Intervention { record: record.clone() });
             state.interventions.push(record);
         }
         messages
@@ -195,7 +287,8 @@ impl Task {
         let mut state = self.state();
         if let Some(record) = state.interventions.iter_mut().find(|record| record.id == id) {
             record.delivered = Some(delivered);
-            record.error = error;
+            record.error = error.clone();
+            self.log(&Event::Ack { id, delivered, error });
         }
         drop(state);
         self.bump();
@@ -203,22 +296,68 @@ impl Task {
 
     /// The task ended (or never started, or its worker vanished).
     pub fn finish(&self, status: TaskStatus, now: Instant) {
+        self.finish_marked(status, now, None);
+    }
+
+    fn finish_marked(&self, status: TaskStatus, now: Instant, seq: Option<u64>) {
         let mut state = self.state();
         if state.status.is_finished() {
+            if let Some(seq) = seq {
+                self.mark_persisted(seq, None);
+            }
             return;
         }
         let fired = state.pipeline.finish(now);
         self.record(&mut state, fired, now);
+        let at = now_ms();
+        let event = Event::Status { status: status.clone(), pid: state.pid, at };
+        match seq {
+            Some(seq) => self.mark_persisted(seq, Some(&event)),
+            None => self.log(&event),
+        }
         state.status = status;
-        state.ended_at = Some(now_ms());
+        state.ended_at = Some(at);
         state.worker = None;
         drop(state);
         self.bump();
     }
 
-    /// The worker's connection closed.
+    /// The worker reported the end as its output number `seq`: stored once, like output, and
+    /// acknowledged once the final status is written.
+    pub fn finish_from_worker(&self, seq: u64, status: TaskStatus, now: Instant) {
+        {
+            let mut state = self.state();
+            if seq < state.next_seq {
+                return;
+            }
+            state.next_seq = seq + 1;
+        }
+        self.finish_marked(status, now, Some(seq));
+    }
+
+    /// Wakes when more of the worker's output is safely stored.
+    pub fn persisted(&self) -> watch::Receiver<u64> {
+        self.persisted.subscribe()
+    }
+
+    /// The worker's connection closed; it may come back.
     pub fn detach_worker(&self) {
-        self.state().worker = None;
+        let mut state = self.state();
+        state.worker = None;
+        if !state.status.is_finished() {
+            state.detached_since = Some(Instant::now());
+        }
+    }
+
+    /// How long a running task has been without its worker, if it is.
+    pub fn detached_for(&self, now: Instant) -> Option<Duration> {
+        let state = self.state();
+        state.detached_since.filter(|_| !state.status.is_finished()).map(|since| now.saturating_duration_since(since))
+    }
+
+    /// New rules take effect for this task's output from now on.
+    pub fn set_rules(&self, rules: Arc<RuleSet>) {
+        self.state().pipeline.replace_rules(rules, Instant::now());
     }
 
     /// Writes text to the task's input (Enter appended when `enter`).

@@ -1,0 +1,66 @@
+//! `axiom mcp`: the MCP server on stdio, with the hub for its workers in the same process.
+//!
+//! stdout carries only MCP messages; everything else (where the hub listens, which rules were
+//! loaded, shutdown) goes to stderr, which MCP clients show as the server's log.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::cli::McpArgs;
+use crate::hub::auth::Token;
+use crate::hub::{Hub, HubConfig};
+use crate::mcp::{parse_agent_command, serve_stdio, McpConfig};
+use crate::state::{HubInfo, StateDir};
+use crate::tasks::{TaskConfig, Tasks};
+
+pub fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
+    let agent_command = parse_agent_command(&args.agent_command).map_err(anyhow::Error::msg)?;
+    let rules = super::load_rules(&args.rules)?;
+    let state = StateDir::resolve(args.state.state_dir.as_deref())?;
+    state.ensure()?;
+    let token = state.client_token()?;
+    if !args.listen.ip().is_loopback() {
+        eprintln!(
+            "axiom: warning: the hub listens on {}, which is reachable from other machines; every connection still needs the token",
+            args.listen.ip()
+        );
+    }
+    let kill_grace: Duration = args.kill_grace.into();
+    let runtime = tokio::runtime::Runtime::new()?;
+    let result = runtime.block_on(async move {
+        let config = TaskConfig { ring_capacity: args.ring_bytes, kill_grace, ..TaskConfig::default() };
+        let tasks = Arc::new(Tasks::new(rules, config));
+        let hub = start_hub(args.listen, tasks, token).await?;
+        state.write_hub_info(&HubInfo { url: hub.url(), pid: std::process::id() })?;
+        eprintln!("axiom: MCP server on stdio; hub for workers and `axiom client` on {}", hub.url());
+        let stopped = serve_stdio(hub, McpConfig { agent_command, kill_grace }).await?;
+        tracing::debug!(?stopped, "MCP server stopped");
+        anyhow::Ok(())
+    });
+    // Nothing may keep the process alive once the tasks have ended (a blocked read of stdin
+    // that is not a pipe, for one).
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Binds the hub on `listen`; if that port is taken, on an ephemeral port of the same address,
+/// so a second agent session never fails to start.
+async fn start_hub(listen: SocketAddr, tasks: Arc<Tasks>, token: Token) -> anyhow::Result<Arc<Hub>> {
+    match Hub::start(HubConfig::new(listen), Arc::clone(&tasks), token.clone()).await {
+        Ok(hub) => Ok(hub),
+        Err(err) if err.kind() == std::io::ErrorKind::AddrInUse && listen.port() != 0 => {
+            let fallback = SocketAddr::new(listen.ip(), 0);
+            let hub = Hub::start(HubConfig::new(fallback), tasks, token)
+                .await
+                .with_context(|| format!("cannot listen on {fallback}"))?;
+            eprintln!("axiom: {listen} is in use; the hub listens on {} instead", hub.local_addr());
+            Ok(hub)
+        }
+        Err(err) => Err(err).with_context(|| format!("cannot listen on {listen}")),
+    }
+}

@@ -1,0 +1,66 @@
+//! Hot rule reload: watch the rule files, and put a valid edit in force for every task within
+//! about a second. An invalid edit is rejected with its `FILE:LINE:COL` problems, and the rules in
+//! force stay as they were.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::mpsc;
+
+use crate::rules::{RuleOrigin, RuleSet};
+use crate::tasks::{RuleReload, Tasks};
+
+/// Editors save in bursts (write, rename, chmod); wait this long for the burst to end.
+const SETTLE: Duration = Duration::from_millis(250);
+
+/// Starts watching the files of `origin`. Returns the watcher, which must be kept alive; `None`
+/// for the built-in pack, which cannot change.
+pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Option<notify::RecommendedWatcher>> {
+    let paths = origin.paths();
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let (changes, mut changed) = mpsc::unbounded_channel::<()>();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok_and(|event| event.paths.iter().any(|p| is_rule_file(p))) {
+            let _ = changes.send(());
+        }
+    })?;
+    for path in &paths {
+        // A file is watched through its directory: editors replace files by renaming over them.
+        let dir = if path.is_dir() { path.clone() } else { parent_dir(path) };
+        watcher.watch(&dir, RecursiveMode::NonRecursive)?;
+    }
+    tokio::spawn(async move {
+        while changed.recv().await.is_some() {
+            tokio::time::sleep(SETTLE).await;
+            while changed.try_recv().is_ok() {}
+            let origin = origin.clone();
+            let Ok(loaded) = tokio::task::spawn_blocking(move || RuleSet::load(origin)).await else { continue };
+            match loaded {
+                Ok(rules) => {
+                    eprintln!("axiom: reloaded {} rules from {}", rules.rules().len(), rules.origin());
+                    tasks.replace_rules(Arc::new(rules));
+                }
+                Err(problems) => {
+                    eprintln!("{problems}\naxiom: the edit was rejected; the previous rules stay in force");
+                    tasks.report_reload(RuleReload::Rejected { problems: problems.to_string() });
+                }
+            }
+        }
+    });
+    Ok(Some(watcher))
+}
+
+fn is_rule_file(path: &std::path::Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+}
+
+fn parent_dir(path: &std::path::Path) -> PathBuf {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}

@@ -1,0 +1,33 @@
+//! A rule as listings show it: `axiom rules list --format json`, `axiom client rules`, MCP `axiom_rules`.
+
+use serde::{Deserialize, Serialize};
+
+use super::model::Rule;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleSummary {
+    pub id: String,
+    pub severity: String,
+    pub action: String,
+    pub scope: String,
+    pub enabled: bool,
+    pub description: String,
+    pub tags: Vec<String>,
+    /// `FILE:LINE:COL` where the rule is defined.
+    pub source: String,
+}
+
+impl From<&Rule> for RuleSummary {
+    fn from(rule: &Rule) -> Self {
+        RuleSummary {
+            id: rule.id.clone(),
+            severity: rule.severity.to_string(),
+            action: rule.action.to_string(),
+            scope: rule.scope.to_string(),
+            enabled: rule.enabled,
+            description: rule.description.clone(),
+            tags: rule.tags.clone(),
+            source: rule.location.to_string(),
+        }
+    }
+}
