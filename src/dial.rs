@@ -30,14 +30,16 @@ pub fn normalize_server(server: &str) -> String {
 pub async fn dial(server: &str, path: &str, token: &Token, max_message_size: usize) -> anyhow::Result<HubSocket> {
     let url = format!("{}{path}", normalize_server(server));
     let mut request = url.as_str().into_client_request().with_context(|| format!("bad hub address {url}"))?;
-    let bearer = HeaderValue::from_str(&format!("Bearer {}", token.as_str())).context("the token is not a valid header value")?;
+    let bearer = HeaderValue::from_str(&format!("Bearer {}", token.as_str()))
+        .context("the token is not a valid header value")?;
     request.headers_mut().insert(AUTHORIZATION, bearer);
-    let config = WebSocketConfig::default().max_message_size(Some(max_message_size)).max_frame_size(Some(max_message_size));
-    let (socket, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
-        .await
-        .map_err(|err| match err {
+    let config =
+        WebSocketConfig::default().max_message_size(Some(max_message_size)).max_frame_size(Some(max_message_size));
+    let (socket, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(config), true).await.map_err(|err| match err {
             tokio_tungstenite::tungstenite::Error::Http(response) => {
-                let body = response.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default().trim().to_owned();
+                let body =
+                    response.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default().trim().to_owned();
                 anyhow::anyhow!("the hub at {url} refused the connection: HTTP {} {body}", response.status())
             }
             other => anyhow::anyhow!("cannot connect to the hub at {url}: {other}"),

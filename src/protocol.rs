@@ -39,13 +39,14 @@ impl Payload {
 
     pub fn into_bytes(self) -> Result<Vec<u8>, String> {
         if self.base64 {
-            base64::engine::general_purpose::STANDARD.decode(self.data).map_err(|err| format!("bad base64 payload: {err}"))
+            base64::engine::general_purpose::STANDARD
+                .decode(self.data)
+                .map_err(|err| format!("bad base64 payload: {err}"))
         } else {
             Ok(self.data.into_bytes())
         }
     }
 }
-
 
 /// Worker → hub.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,9 +79,13 @@ pub enum WorkerMessage {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum HubToWorker {
     /// Answer to hello: the next output `seq` the hub expects; the worker resends from there.
-    Welcome { next_seq: u64 },
+    Welcome {
+        next_seq: u64,
+    },
     /// Everything before `next_seq` is safely stored: the worker may forget it.
-    Received { next_seq: u64 },
+    Received {
+        next_seq: u64,
+    },
     /// Write to the child's input; with `enter`, followed by Enter the way the driver needs it.
     Input {
         id: u64,
@@ -98,7 +103,9 @@ pub enum HubToWorker {
         /// For `kill`: how long to wait after SIGTERM before SIGKILL.
         grace_ms: Option<u64>,
     },
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 /// What a client can ask the hub. `id`, when given, is repeated in the reply.
@@ -119,11 +126,22 @@ pub enum ClientRequest {
         subscribe: bool,
     },
     /// OutputStream a task's events: output from byte `since` (0: all that is kept), interventions, exit.
-    Subscribe { id: Option<u64>, task_id: String, since: Option<u64> },
+    Subscribe {
+        id: Option<u64>,
+        task_id: String,
+        since: Option<u64>,
+    },
     /// All tasks, or one.
-    List { id: Option<u64>, task_id: Option<String> },
+    List {
+        id: Option<u64>,
+        task_id: Option<String>,
+    },
     /// Stored output from byte `since`.
-    Output { id: Option<u64>, task_id: String, since: Option<u64> },
+    Output {
+        id: Option<u64>,
+        task_id: String,
+        since: Option<u64>,
+    },
     /// Write text to a task's input, with Enter unless `enter` is false.
     Send {
         id: Option<u64>,
@@ -132,10 +150,20 @@ pub enum ClientRequest {
         #[serde(default = "yes")]
         enter: bool,
     },
-    Interrupt { id: Option<u64>, task_id: String, message: Option<String> },
-    Kill { id: Option<u64>, task_id: String, grace_ms: Option<u64> },
+    Interrupt {
+        id: Option<u64>,
+        task_id: String,
+        message: Option<String>,
+    },
+    Kill {
+        id: Option<u64>,
+        task_id: String,
+        grace_ms: Option<u64>,
+    },
     /// The rules in force and when they were loaded.
-    Rules { id: Option<u64> },
+    Rules {
+        id: Option<u64>,
+    },
 }
 
 fn yes() -> bool {
@@ -164,10 +192,16 @@ pub enum TaskStatus {
     /// Created; the worker has not said hello yet.
     Starting,
     Running,
-    Exited { code: i32 },
-    Killed { signal: i32 },
+    Exited {
+        code: i32,
+    },
+    Killed {
+        signal: i32,
+    },
     /// Could not start; the message says why.
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
     /// The worker vanished without reporting an exit.
     Lost,
 }
@@ -253,8 +287,14 @@ impl InterventionRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum HubToClient {
-    Spawned { id: Option<u64>, task_id: String },
-    Tasks { id: Option<u64>, tasks: Vec<TaskInfo> },
+    Spawned {
+        id: Option<u64>,
+        task_id: String,
+    },
+    Tasks {
+        id: Option<u64>,
+        tasks: Vec<TaskInfo>,
+    },
     /// Stored output: bytes `[cursor, next)`; `truncated` when older bytes were already dropped.
     OutputChunk {
         id: Option<u64>,
@@ -266,7 +306,9 @@ pub enum HubToClient {
         payload: Payload,
     },
     /// A request succeeded and has nothing else to say.
-    Ok { id: Option<u64> },
+    Ok {
+        id: Option<u64>,
+    },
     Rules {
         id: Option<u64>,
         /// Milliseconds since the Unix epoch.
@@ -282,12 +324,24 @@ pub enum HubToClient {
         #[serde(flatten)]
         payload: Payload,
     },
-    Intervention { task_id: String, intervention: InterventionRecord },
+    Intervention {
+        task_id: String,
+        intervention: InterventionRecord,
+    },
     /// A subscribed task changed state.
-    Status { task_id: String, status: TaskStatus },
+    Status {
+        task_id: String,
+        status: TaskStatus,
+    },
     /// A subscriber fell so far behind that output it had not seen was dropped from the ring.
-    Lagged { task_id: String, skipped_bytes: u64 },
-    Error { id: Option<u64>, message: String },
+    Lagged {
+        task_id: String,
+        skipped_bytes: u64,
+    },
+    Error {
+        id: Option<u64>,
+        message: String,
+    },
 }
 
 #[cfg(test)]
@@ -297,10 +351,13 @@ mod tests {
     #[test]
     fn output_round_trips_text_and_binary() {
         for bytes in [b"plain text\n".to_vec(), vec![0xff, 0xfe, b'a', 0]] {
-            let message = WorkerMessage::Output { seq: 7, stream: OutputStream::Stderr, payload: Payload::from_bytes(&bytes) };
+            let message =
+                WorkerMessage::Output { seq: 7, stream: OutputStream::Stderr, payload: Payload::from_bytes(&bytes) };
             let json = serde_json::to_string(&message).unwrap();
             let back: WorkerMessage = serde_json::from_str(&json).unwrap();
-            let WorkerMessage::Output { seq: 7, stream: OutputStream::Stderr, payload } = back else { panic!("{json}") };
+            let WorkerMessage::Output { seq: 7, stream: OutputStream::Stderr, payload } = back else {
+                panic!("{json}")
+            };
             assert_eq!(payload.into_bytes().unwrap(), bytes);
         }
     }
@@ -314,8 +371,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(json, r#"{"type":"output","seq":1,"stream":"stdout","data":"hi"}"#);
-        let request: ClientRequest =
-            serde_json::from_str(r#"{"type":"send","task_id":"ab12","text":"y"}"#).unwrap();
+        let request: ClientRequest = serde_json::from_str(r#"{"type":"send","task_id":"ab12","text":"y"}"#).unwrap();
         assert_eq!(request, ClientRequest::Send { id: None, task_id: "ab12".into(), text: "y".into(), enter: true });
     }
 

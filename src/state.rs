@@ -97,7 +97,8 @@ impl StateDir {
     pub fn write_hub_info(&self, info: &HubInfo) -> anyhow::Result<()> {
         let path = self.hub_info_path();
         let temporary = self.path.join(".hub.json.tmp");
-        fs::write(&temporary, serde_json::to_vec(info)?).with_context(|| format!("cannot write {}", temporary.display()))?;
+        fs::write(&temporary, serde_json::to_vec(info)?)
+            .with_context(|| format!("cannot write {}", temporary.display()))?;
         fs::rename(&temporary, &path).with_context(|| format!("cannot write {}", path.display()))
     }
 

@@ -46,11 +46,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let elapsed_ms = started.elapsed().as_millis() as u64;
     report.write_summary(&mut sink, elapsed_ms)?;
     flush(&mut sink.out)?;
-    Ok(ExitCode::from(if failed {
-        super::EXIT_ERROR
-    } else {
-        u8::from(report.total.matches > 0)
-    }))
+    Ok(ExitCode::from(if failed { super::EXIT_ERROR } else { u8::from(report.total.matches > 0) }))
 }
 
 enum CheckError {
@@ -82,12 +78,16 @@ fn check_one(
             Err(err) => return Err(CheckError::Input(err)),
         };
         let fired = pipeline.push(&buffer[..read], now);
-        sink.matches(&fired, report).map_err(CheckError::Output)?;
+        if let Err(err) = sink.matches(&fired, report) {
+            // The totals still count what was matched before the reader went away.
+            report.add_file(pipeline.stats());
+            return Err(CheckError::Output(err));
+        }
     }
     let fired = pipeline.finish(now);
-    sink.matches(&fired, report).map_err(CheckError::Output)?;
+    let written = sink.matches(&fired, report);
     report.add_file(pipeline.stats());
-    Ok(())
+    written.map_err(CheckError::Output)
 }
 
 struct Sink<W: Write> {

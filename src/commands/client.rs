@@ -73,6 +73,7 @@ impl Connection {
                 | HubToClient::Tasks { id: Some(got), .. }
                 | HubToClient::OutputChunk { id: Some(got), .. }
                 | HubToClient::Ok { id: Some(got) }
+                | HubToClient::Rules { id: Some(got), .. }
                     if *got == id =>
                 {
                     return Ok(reply)
@@ -103,11 +104,15 @@ impl Connection {
                 HubToClient::Output { task_id: from, stream, payload, .. } if from == task_id => {
                     let bytes = payload.into_bytes().map_err(anyhow::Error::msg)?;
                     let _ = match stream {
-                        OutputStream::Stdout => std::io::stdout().write_all(&bytes).and_then(|()| std::io::stdout().flush()),
+                        OutputStream::Stdout => {
+                            std::io::stdout().write_all(&bytes).and_then(|()| std::io::stdout().flush())
+                        }
                         OutputStream::Stderr => std::io::stderr().write_all(&bytes),
                     };
                 }
-                HubToClient::Intervention { intervention, .. } => eprintln!("{}", intervention_line(&intervention, palette)),
+                HubToClient::Intervention { intervention, .. } => {
+                    eprintln!("{}", intervention_line(&intervention, palette))
+                }
                 HubToClient::Lagged { skipped_bytes, .. } => {
                     eprintln!("axiom: fell behind; {skipped_bytes} bytes of output were dropped from the hub's buffer before they could be shown");
                 }
@@ -126,7 +131,9 @@ impl Connection {
     async fn act(&mut self, action: ClientCommand) -> anyhow::Result<ExitCode> {
         match action {
             ClientCommand::List { format } => {
-                let HubToClient::Tasks { tasks, .. } = self.request(|id| ClientRequest::List { id, task_id: None }).await? else {
+                let HubToClient::Tasks { tasks, .. } =
+                    self.request(|id| ClientRequest::List { id, task_id: None }).await?
+                else {
                     bail!("unexpected reply to list");
                 };
                 print_tasks(&tasks, format)?;
@@ -145,18 +152,28 @@ impl Connection {
             }
             ClientCommand::Rules { format } => {
                 let reply = self.request(|id| ClientRequest::Rules { id }).await?;
-                let HubToClient::Rules { loaded_at, origin, rules, .. } = reply else { bail!("unexpected reply to rules") };
+                let HubToClient::Rules { loaded_at, origin, rules, .. } = reply else {
+                    bail!("unexpected reply to rules")
+                };
                 match format {
                     Format::Json => outln!(
                         "{}",
-                        serde_json::to_string_pretty(&serde_json::json!({"loaded_at": loaded_at, "origin": origin, "rules": rules}))?
+                        serde_json::to_string_pretty(
+                            &serde_json::json!({"loaded_at": loaded_at, "origin": origin, "rules": rules})
+                        )?
                     ),
                     Format::Text => {
                         let age = crate::tasks::now_ms().saturating_sub(loaded_at) / 1000;
                         outln!("{} rules from {origin}, loaded {age} s ago", rules.len());
                         for rule in &rules {
                             let off = if rule.enabled { "" } else { " (disabled)" };
-                            outln!("  {:<28} {:<8} {:<9} {}{off}", rule.id, rule.severity, rule.action, rule.description);
+                            outln!(
+                                "  {:<28} {:<8} {:<9} {}{off}",
+                                rule.id,
+                                rule.severity,
+                                rule.action,
+                                rule.description
+                            );
                         }
                     }
                 }
@@ -182,7 +199,9 @@ impl Connection {
         loop {
             let task = task_id.to_owned();
             let reply = self.request(|id| ClientRequest::Output { id, task_id: task, since: Some(since) }).await?;
-            let HubToClient::OutputChunk { next, truncated, payload, .. } = reply else { bail!("unexpected reply to output") };
+            let HubToClient::OutputChunk { next, truncated, payload, .. } = reply else {
+                bail!("unexpected reply to output")
+            };
             if truncated && since == 0 {
                 eprintln!("axiom: the oldest output of {task_id} is no longer kept");
             }

@@ -32,7 +32,7 @@ pub fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
     let kill_grace: Duration = args.kill_grace.into();
     let runtime = tokio::runtime::Runtime::new()?;
     let result = runtime.block_on(async move {
-        let config = TaskConfig { ring_capacity: args.ring_bytes, kill_grace, ..TaskConfig::default() };
+        let config = TaskConfig { ring_capacity: args.ring_bytes, kill_grace };
         let tasks = Arc::new(Tasks::new(rules, config));
         let hub = start_hub(args.listen, tasks, token).await?;
         state.write_hub_info(&HubInfo { url: hub.url(), pid: std::process::id() })?;

@@ -4,7 +4,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-
 use super::output::outln;
 
 use crate::cli::{Format, RulesCommand};

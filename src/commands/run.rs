@@ -44,7 +44,9 @@ async fn follow(task: &Arc<Task>) -> i32 {
         for chunk in chunks {
             // A closed stdout must not stop supervision; the output stays in the task.
             let _ = match chunk.stream {
-                OutputStream::Stdout => std::io::stdout().write_all(&chunk.data).and_then(|()| std::io::stdout().flush()),
+                OutputStream::Stdout => {
+                    std::io::stdout().write_all(&chunk.data).and_then(|()| std::io::stdout().flush())
+                }
                 OutputStream::Stderr => std::io::stderr().write_all(&chunk.data),
             };
         }

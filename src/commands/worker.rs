@@ -96,7 +96,10 @@ impl Worker {
 
         let (actions, action_queue) = mpsc::unbounded_channel();
         let (acks, mut ack_queue) = mpsc::unbounded_channel();
-        let options = ActionOptions { interrupt_delay: self.args.interrupt_delay.into(), default_grace: self.args.kill_grace.into() };
+        let options = ActionOptions {
+            interrupt_delay: self.args.interrupt_delay.into(),
+            default_grace: self.args.kill_grace.into(),
+        };
         tokio::spawn(apply_actions(child.clone(), action_queue, acks, options));
         // The hub decides what happens to the child; a terminal's Ctrl-C reaching the worker must not.
         let mut interrupts = signal(SignalKind::interrupt())?;
@@ -194,7 +197,8 @@ impl Worker {
     }
 
     async fn say_hello(&self, socket: &mut HubSocket, pid: Option<u32>) -> anyhow::Result<()> {
-        send(socket, &WorkerMessage::Hello { protocol: PROTOCOL_VERSION, task_id: self.args.task_id.clone(), pid }).await
+        send(socket, &WorkerMessage::Hello { protocol: PROTOCOL_VERSION, task_id: self.args.task_id.clone(), pid })
+            .await
     }
 
     /// The hub may still be starting when its first worker runs.
@@ -204,7 +208,9 @@ impl Worker {
         loop {
             match self.dial().await {
                 Ok(socket) => return Ok(socket),
-                Err(err) if started.elapsed() >= patience || err.to_string().contains("refused the connection: HTTP") => {
+                Err(err)
+                    if started.elapsed() >= patience || err.to_string().contains("refused the connection: HTTP") =>
+                {
                     return Err(err)
                 }
                 Err(_) => {
@@ -253,7 +259,9 @@ async fn apply_actions(
         let (id, result) = match request {
             HubToWorker::Input { id, payload, enter } => {
                 let result = match payload.into_bytes() {
-                    Ok(bytes) if enter => child.inject(&String::from_utf8_lossy(&bytes)).await.map_err(|e| e.to_string()),
+                    Ok(bytes) if enter => {
+                        child.inject(&String::from_utf8_lossy(&bytes)).await.map_err(|e| e.to_string())
+                    }
                     Ok(bytes) => child.write_input(&bytes).await.map_err(|e| e.to_string()),
                     Err(err) => Err(err),
                 };
@@ -295,7 +303,10 @@ mod tests {
     fn outbox_numbers_keeps_and_forgets_in_order() {
         let mut outbox = Outbox::default();
         for text in ["a", "bb", "ccc"] {
-            keep(&mut outbox, Some(ChildEvent::Output { stream: OutputStream::Stdout, data: text.as_bytes().to_vec() }));
+            keep(
+                &mut outbox,
+                Some(ChildEvent::Output { stream: OutputStream::Stdout, data: text.as_bytes().to_vec() }),
+            );
         }
         assert!(keep(&mut outbox, Some(ChildEvent::Exited(Default::default()))));
         assert_eq!(outbox.bytes, 6);

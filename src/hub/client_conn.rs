@@ -116,9 +116,16 @@ async fn handle(
                 if read.truncated {
                     // Older than the ring keeps: the task's history on disk has all of it.
                     if let Some(path) = hub.tasks.journal().map(|journal| journal.events_path(&task_id)) {
-                        let stored = tokio::task::spawn_blocking(move || journal::read_output(&path, since, MAX_OUTPUT_REPLY)).await;
+                        let stored =
+                            tokio::task::spawn_blocking(move || journal::read_output(&path, since, MAX_OUTPUT_REPLY))
+                                .await;
                         if let Ok(Ok((cursor, bytes))) = stored {
-                            read = OutputRead { cursor, next: cursor + bytes.len() as u64, truncated: cursor > since, bytes };
+                            read = OutputRead {
+                                cursor,
+                                next: cursor + bytes.len() as u64,
+                                truncated: cursor > since,
+                                bytes,
+                            };
                         }
                     }
                 }
@@ -148,9 +155,8 @@ async fn handle(
                 Err(message) => error(message),
             }
         }
-        ClientRequest::Interrupt { task_id, message, .. } => {
-            act(task_of(&task_id), Action::Interrupt, message, None).map_or_else(error, |()| Some(HubToClient::Ok { id }))
-        }
+        ClientRequest::Interrupt { task_id, message, .. } => act(task_of(&task_id), Action::Interrupt, message, None)
+            .map_or_else(error, |()| Some(HubToClient::Ok { id })),
         ClientRequest::Kill { task_id, grace_ms, .. } => {
             let grace = grace_ms.map(Duration::from_millis);
             act(task_of(&task_id), Action::Kill, None, grace).map_or_else(error, |()| Some(HubToClient::Ok { id }))
@@ -158,7 +164,12 @@ async fn handle(
     }
 }
 
-fn act(task: Result<Arc<Task>, String>, action: Action, message: Option<String>, grace: Option<Duration>) -> Result<(), String> {
+fn act(
+    task: Result<Arc<Task>, String>,
+    action: Action,
+    message: Option<String>,
+    grace: Option<Duration>,
+) -> Result<(), String> {
     task?.intervene(action, message, grace).map(|_| ()).map_err(|err| err.to_string())
 }
 

@@ -26,7 +26,9 @@ pub fn decode<T: DeserializeOwned>(frame: Option<Result<Message, WsError>>) -> I
             Ok(message) => Incoming::Message(message),
             Err(err) => Incoming::Malformed(format!("malformed message: {err}")),
         },
-        Some(Ok(Message::Binary(_))) => Incoming::Malformed("binary frames are not part of the protocol; send JSON text".into()),
+        Some(Ok(Message::Binary(_))) => {
+            Incoming::Malformed("binary frames are not part of the protocol; send JSON text".into())
+        }
         Some(Ok(Message::Close(_))) | None => Incoming::Closed,
         Some(Ok(_)) => Incoming::Nothing,
         Some(Err(WsError::Capacity(_))) => Incoming::TooBig,

@@ -45,7 +45,9 @@ pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> io::Result<Optio
         match request.parse(&raw) {
             Ok(httparse::Status::Complete(_)) => return Ok(Some(head_of(&request, raw.clone()))),
             Ok(httparse::Status::Partial) if raw.len() < MAX_HEAD => continue,
-            Ok(httparse::Status::Partial) => return Err(io::Error::new(io::ErrorKind::InvalidData, "request head too large")),
+            Ok(httparse::Status::Partial) => {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "request head too large"))
+            }
             Err(err) => return Err(io::Error::new(io::ErrorKind::InvalidData, format!("bad request: {err}"))),
         }
     }

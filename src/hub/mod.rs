@@ -26,8 +26,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::WebSocketStream;
 
 use auth::Token;
-use http::{read_head, respond, Replay};
 pub use frames::encode;
+use http::{read_head, respond, Replay};
 pub use reload::watch_rules;
 pub use spawner::{SpawnError, SpawnRequest};
 
@@ -85,7 +85,11 @@ pub struct Hub {
 
 impl Hub {
     /// Binds the listener. Nothing is served until [`serve`](Self::serve).
-    pub async fn bind(config: HubConfig, tasks: Arc<Tasks>, client_token: Token) -> std::io::Result<(Arc<Hub>, TcpListener)> {
+    pub async fn bind(
+        config: HubConfig,
+        tasks: Arc<Tasks>,
+        client_token: Token,
+    ) -> std::io::Result<(Arc<Hub>, TcpListener)> {
         let listener = TcpListener::bind(config.listen).await?;
         let local_addr = listener.local_addr()?;
         let connections = Arc::new(Semaphore::new(config.max_connections));

@@ -29,7 +29,8 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
     let pid = match hello.map(decode::<WorkerMessage>) {
         Ok(Incoming::Message(WorkerMessage::Hello { protocol, task_id, pid })) => {
             if protocol != PROTOCOL_VERSION || task_id != task.id {
-                let message = format!("expected protocol {PROTOCOL_VERSION} for task {}; got {protocol} for {task_id}", task.id);
+                let message =
+                    format!("expected protocol {PROTOCOL_VERSION} for task {}; got {protocol} for {task_id}", task.id);
                 let _ = frames::send(&mut sink, &HubToWorker::Error { message }).await;
                 return;
             }

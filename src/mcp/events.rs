@@ -157,7 +157,9 @@ pub(super) enum UpdateSink {
 impl UpdateSink {
     async fn send(&self, uri: &str) -> bool {
         match self {
-            UpdateSink::Session(peer) => peer.notify_resource_updated(ResourceUpdatedNotificationParam::new(uri)).await.is_ok(),
+            UpdateSink::Session(peer) => {
+                peer.notify_resource_updated(ResourceUpdatedNotificationParam::new(uri)).await.is_ok()
+            }
             UpdateSink::Listen(sink) => sink.notify_resource_updated(uri).await.is_ok(),
         }
     }

@@ -42,13 +42,14 @@ fn task_id_of(uri: &str) -> Option<&str> {
 impl AxiomMcp {
     fn task_for_uri(&self, uri: &str) -> Result<Arc<Task>, ErrorData> {
         let id = task_id_of(uri).ok_or_else(|| {
-            ErrorData::resource_not_found(format!("unknown resource {uri}: task output is at axiom://tasks/{{task_id}}/output"), None)
+            ErrorData::resource_not_found(
+                format!("unknown resource {uri}: task output is at axiom://tasks/{{task_id}}/output"),
+                None,
+            )
         })?;
-        self.shared
-            .hub
-            .tasks
-            .get(id)
-            .ok_or_else(|| ErrorData::resource_not_found(format!("no task `{id}`; resources/list shows the tasks"), None))
+        self.shared.hub.tasks.get(id).ok_or_else(|| {
+            ErrorData::resource_not_found(format!("no task `{id}`; resources/list shows the tasks"), None)
+        })
     }
 }
 
@@ -76,8 +77,12 @@ impl ServerHandler for AxiomMcp {
     ) -> Result<CallToolResponse, ErrorData> {
         let name = request.name.to_string();
         let Some(tool) = self.tool_router.get(&name).cloned() else {
-            let known: Vec<String> = self.tool_router.list_all().into_iter().map(|tool| tool.name.to_string()).collect();
-            return Err(ErrorData::invalid_params(format!("unknown tool `{name}`; the tools are {}", known.join(", ")), None));
+            let known: Vec<String> =
+                self.tool_router.list_all().into_iter().map(|tool| tool.name.to_string()).collect();
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool `{name}`; the tools are {}", known.join(", ")),
+                None,
+            ));
         };
         let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
         let response = self.tool_router.call(call).await?;
@@ -90,7 +95,11 @@ impl ServerHandler for AxiomMcp {
     }
 
     #[allow(deprecated)]
-    async fn set_level(&self, request: SetLevelRequestParams, _context: RequestContext<RoleServer>) -> Result<(), ErrorData> {
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
         self.shared.set_log_level(request.level);
         Ok(())
     }
@@ -109,7 +118,11 @@ impl ServerHandler for AxiomMcp {
             .map(|info| {
                 Resource::new(output_uri(&info.task_id), format!("task-{}-output", info.task_id))
                     .with_title(format!("Output of task {} ({})", info.task_id, info.command.join(" ")))
-                    .with_description(format!("What task {} printed, escapes removed; it is {}.", info.task_id, info.status.name()))
+                    .with_description(format!(
+                        "What task {} printed, escapes removed; it is {}.",
+                        info.task_id,
+                        info.status.name()
+                    ))
                     .with_mime_type("text/plain")
                     .with_size(info.output_bytes)
             })
@@ -124,7 +137,9 @@ impl ServerHandler for AxiomMcp {
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
         let template = ResourceTemplate::new(format!("{URI_PREFIX}{{task_id}}{URI_SUFFIX}"), "task-output")
             .with_title("Output of a task")
-            .with_description("What a task printed, escapes removed (the newest 1 MiB). Subscribe to hear when it grows.")
+            .with_description(
+                "What a task printed, escapes removed (the newest 1 MiB). Subscribe to hear when it grows.",
+            )
             .with_mime_type("text/plain");
         Ok(ListResourceTemplatesResult::with_all_items(vec![template]))
     }
@@ -140,19 +155,28 @@ impl ServerHandler for AxiomMcp {
         Ok(ReadResourceResult::new(vec![ResourceContents::text(text, request.uri)]).into())
     }
 
-    async fn subscribe(&self, request: SubscribeRequestParams, context: RequestContext<RoleServer>) -> Result<(), ErrorData> {
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
         let task = self.task_for_uri(&request.uri)?;
         let mut subscriptions = self.shared.subscriptions.lock().unwrap_or_else(|p| p.into_inner());
         subscriptions.retain(|_, follower| !follower.is_finished());
-        if !subscriptions.contains_key(&request.uri) {
-            let follower = tokio::spawn(follow_output(task, request.uri.clone(), UpdateSink::Session(context.peer)));
-            subscriptions.insert(request.uri, follower.abort_handle());
+        if let std::collections::hash_map::Entry::Vacant(entry) = subscriptions.entry(request.uri.clone()) {
+            let follower = tokio::spawn(follow_output(task, request.uri, UpdateSink::Session(context.peer)));
+            entry.insert(follower.abort_handle());
         }
         Ok(())
     }
 
-    async fn unsubscribe(&self, request: UnsubscribeRequestParams, _context: RequestContext<RoleServer>) -> Result<(), ErrorData> {
-        if let Some(follower) = self.shared.subscriptions.lock().unwrap_or_else(|p| p.into_inner()).remove(&request.uri) {
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        if let Some(follower) = self.shared.subscriptions.lock().unwrap_or_else(|p| p.into_inner()).remove(&request.uri)
+        {
             follower.abort();
         }
         Ok(())
@@ -189,11 +213,8 @@ fn explain_argument_error(tool: &rmcp::model::Tool, mut result: CallToolResult) 
     };
     let Some(detail) = text.strip_prefix("failed to deserialize parameters: ") else { return result };
     let schema = &tool.input_schema;
-    let properties: Vec<String> = schema
-        .get("properties")
-        .and_then(|p| p.as_object())
-        .map(|p| p.keys().cloned().collect())
-        .unwrap_or_default();
+    let properties: Vec<String> =
+        schema.get("properties").and_then(|p| p.as_object()).map(|p| p.keys().cloned().collect()).unwrap_or_default();
     let required: Vec<String> = schema
         .get("required")
         .and_then(|r| r.as_array())

@@ -61,7 +61,8 @@ pub fn build_argv(
             let argv = template.iter().map(|arg| arg.replace(PROMPT_PLACEHOLDER, prompt)).collect();
             let note = (!uses_prompt).then(|| {
                 if from_agent {
-                    "the agent command has no {prompt} placeholder, so the prompt was only checked, not passed".to_owned()
+                    "the agent command has no {prompt} placeholder, so the prompt was only checked, not passed"
+                        .to_owned()
                 } else {
                     "`command` has no {prompt} placeholder, so the prompt was only checked, not passed; \
                      put {prompt} where the command expects it"
@@ -71,7 +72,8 @@ pub fn build_argv(
             Ok((argv, note))
         }
         None if uses_prompt => {
-            Err("`command` contains {prompt} but no `prompt` was given; pass `prompt` or remove the placeholder".to_owned())
+            Err("`command` contains {prompt} but no `prompt` was given; pass `prompt` or remove the placeholder"
+                .to_owned())
         }
         None => Ok((template, None)),
     }
@@ -142,10 +144,7 @@ pub fn check_program(program: &str, cwd: Option<&Path>, path_env: Option<OsStrin
                 Err(format!("`{program}` is not executable; make it executable or run it through its interpreter"))
             }
             Ok(_) => Err(format!("`{program}` is a directory, not a program")),
-            Err(_) => Err(format!(
-                "`{program}` does not exist (looked at {}); check the path",
-                path.display()
-            )),
+            Err(_) => Err(format!("`{program}` does not exist (looked at {}); check the path", path.display())),
         };
     }
     let search = path_env.or_else(|| std::env::var_os("PATH")).unwrap_or_default();
@@ -161,9 +160,7 @@ pub fn check_program(program: &str, cwd: Option<&Path>, path_env: Option<OsStrin
     if found {
         Ok(())
     } else {
-        Err(format!(
-            "command not found: `{program}` is not in PATH; check the name, install it, or give its full path"
-        ))
+        Err(format!("command not found: `{program}` is not in PATH; check the name, install it, or give its full path"))
     }
 }
 
@@ -177,7 +174,8 @@ mod tests {
 
     #[test]
     fn prompt_is_substituted_in_every_element() {
-        let (built, note) = build_argv(Some(argv(&["agent", "--task={prompt}", "{prompt}"])), Some("fix it"), &[]).unwrap();
+        let (built, note) =
+            build_argv(Some(argv(&["agent", "--task={prompt}", "{prompt}"])), Some("fix it"), &[]).unwrap();
         assert_eq!(built, argv(&["agent", "--task=fix it", "fix it"]));
         assert!(note.is_none());
     }

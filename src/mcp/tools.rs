@@ -43,7 +43,12 @@ configured agent command (default: claude -p {prompt}); `{prompt}` inside comman
 prompt. The prompt is checked against the prompt rules first: a dangerous request is refused with the reason, a \
 vague one starts with `warnings`. Next: axiom_wait (until exit or intervention) instead of polling, axiom_output to \
 read what it printed, axiom_send / axiom_interrupt / axiom_kill to steer it.",
-        annotations(title = "Start a supervised task", read_only_hint = false, destructive_hint = false, open_world_hint = true)
+        annotations(
+            title = "Start a supervised task",
+            read_only_hint = false,
+            destructive_hint = false,
+            open_world_hint = true
+        )
     )]
     async fn axiom_spawn(
         &self,
@@ -72,26 +77,29 @@ read what it printed, axiom_send / axiom_interrupt / axiom_kill to steer it.",
             }));
         }
         if let Some(note) = note {
-            warnings.push(PromptWarning { rule: "prompt-unused".into(), severity: "info".into(), message: Some(note), matched: String::new() });
+            warnings.push(PromptWarning {
+                rule: "prompt-unused".into(),
+                severity: "info".into(),
+                message: Some(note),
+                matched: String::new(),
+            });
         }
         let cwd = resolve_cwd(args.cwd.as_deref())?;
         let env: Vec<(String, String)> = args.env.unwrap_or_default().into_iter().collect();
         let path_env = env.iter().rev().find(|(key, _)| key == "PATH").map(|(_, value)| value.into());
         check_program(&argv[0], cwd.as_deref(), path_env)?;
 
-        let request = SpawnRequest {
-            command: argv.clone(),
-            cwd,
-            env,
-            driver: args.driver.unwrap_or_default().into(),
-        };
+        let request = SpawnRequest { command: argv.clone(), cwd, env, driver: args.driver.unwrap_or_default().into() };
         let task = shared.hub.spawn_task(request).map_err(|err| format!("could not start the task: {err}"))?;
         super::events::watch_task(Arc::clone(shared), Arc::clone(&task), peer);
 
         settle(&task).await;
         let info = task.info();
         if let TaskStatus::Failed { message } = &info.status {
-            return Err(format!("task {} could not start: {message}. Check `command` and `cwd`, then try again.", task.id));
+            return Err(format!(
+                "task {} could not start: {message}. Check `command` and `cwd`, then try again.",
+                task.id
+            ));
         }
         Ok(Json(SpawnResult {
             resource_uri: super::handler::output_uri(&task.id),
@@ -124,7 +132,12 @@ axiom_wait rather than calling this repeatedly.",
 removed (raw: true keeps them). The result's `cursor` marks the end of what you read: pass it as `since` next time to \
 get only new output. `tail_lines` returns just the last lines. Output beyond max_bytes is cut: without `since` the \
 newest part is kept (truncated: true); with `since` it pages forward (more: true means call again with since: cursor).",
-        annotations(title = "Read task output", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "Read task output",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn axiom_output(&self, Parameters(args): Parameters<OutputArgs>) -> Result<Json<OutputResult>, Failure> {
         let task = self.task(&args.task_id)?;
@@ -137,7 +150,8 @@ newest part is kept (truncated: true); with `since` it pages forward (more: true
             max_bytes: args.max_bytes.unwrap_or(DEFAULT_MAX_BYTES).min(LARGEST_MAX_BYTES),
         };
         let slice = output::read(&task, window);
-        let text = if args.raw.unwrap_or(false) { output::raw_text(&slice.bytes) } else { output::plain_text(&slice.bytes) };
+        let text =
+            if args.raw.unwrap_or(false) { output::raw_text(&slice.bytes) } else { output::plain_text(&slice.bytes) };
         Ok(Json(OutputResult {
             task_id: task.id.clone(),
             text,
@@ -154,7 +168,12 @@ newest part is kept (truncated: true); with `since` it pages forward (more: true
         description = "Type text into a running task's input (its stdin, or its terminal with driver pty), followed by \
 Enter unless enter is false. Use it to answer a prompt such as `Proceed? (y/n)` or to give an agent a follow-up \
 instruction.",
-        annotations(title = "Send input to a task", read_only_hint = false, destructive_hint = false, open_world_hint = false)
+        annotations(
+            title = "Send input to a task",
+            read_only_hint = false,
+            destructive_hint = false,
+            open_world_hint = false
+        )
     )]
     async fn axiom_send(&self, Parameters(args): Parameters<SendArgs>) -> Result<Json<SendResult>, Failure> {
         let task = self.task(&args.task_id)?;
@@ -168,9 +187,17 @@ instruction.",
         description = "Interrupt a running task like Ctrl-C (SIGINT to its process group, or Ctrl-C on its terminal), \
 then type `message` into it: stop an agent going the wrong way and redirect it. A program that handles the interrupt \
 keeps running; use axiom_kill to end it.",
-        annotations(title = "Interrupt a task", read_only_hint = false, destructive_hint = false, open_world_hint = false)
+        annotations(
+            title = "Interrupt a task",
+            read_only_hint = false,
+            destructive_hint = false,
+            open_world_hint = false
+        )
     )]
-    async fn axiom_interrupt(&self, Parameters(args): Parameters<InterruptArgs>) -> Result<Json<InterruptResult>, Failure> {
+    async fn axiom_interrupt(
+        &self,
+        Parameters(args): Parameters<InterruptArgs>,
+    ) -> Result<Json<InterruptResult>, Failure> {
         let task = self.task(&args.task_id)?;
         let message = args.message.filter(|message| !message.is_empty());
         let id = with_worker(&task, |task| task.intervene(Action::Interrupt, message.clone(), None)).await?;
@@ -181,7 +208,13 @@ keeps running; use axiom_kill to end it.",
         name = "axiom_kill",
         description = "End a task and every process it started: SIGTERM to its whole process group, then SIGKILL after \
 grace_ms (default 3000). Waits until the task has ended (at most grace + 2 s) and returns its final status.",
-        annotations(title = "Kill a task", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "Kill a task",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn axiom_kill(&self, Parameters(args): Parameters<KillArgs>) -> Result<Json<KillResult>, Failure> {
         let task = self.task(&args.task_id)?;
@@ -201,7 +234,12 @@ grace_ms (default 3000). Waits until the task has ended (at most grace + 2 s) an
 that happens (or the task ends) or after timeout_s, with `reason` (exit, intervention, output or timeout) and the \
 task's status. Only what happens after the call counts, unless `since` says where you left off. Sends progress \
 notifications while waiting.",
-        annotations(title = "Wait for a task", read_only_hint = true, idempotent_hint = false, open_world_hint = false)
+        annotations(
+            title = "Wait for a task",
+            read_only_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
     )]
     async fn axiom_wait(
         &self,
@@ -270,7 +308,12 @@ notifications while waiting.",
         description = "List what the rules did to tasks (one task, or all): which rule fired on which text, its \
 severity, the action taken (warn, inject = message typed into the task, interrupt, kill), the message sent, and \
 whether it was delivered. With task_id, pass the returned `next` as `since` to see only new ones.",
-        annotations(title = "List interventions", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "List interventions",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn axiom_interventions(
         &self,
@@ -338,7 +381,12 @@ axiom_check.",
         description = "Run text through the rules offline, without starting anything, and return every match with the \
 action a live task would get. Use it to test a prompt before spawning (scope: prompt) or to see which rules some \
 output would trigger. Each line is judged on its own (cooldowns and thresholds apply only to live tasks).",
-        annotations(title = "Check text against the rules", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "Check text against the rules",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn axiom_check(&self, Parameters(args): Parameters<CheckArgs>) -> Result<Json<CheckResult>, Failure> {
         let scope = match args.scope.unwrap_or_default() {
@@ -369,7 +417,9 @@ impl AxiomMcp {
     /// The task, or a message that says where task ids come from.
     pub(super) fn task(&self, id: &str) -> Result<Arc<Task>, Failure> {
         self.shared.hub.tasks.get(id.trim()).ok_or_else(|| {
-            format!("no task `{id}`: task ids come from axiom_spawn; call axiom_status without arguments to list the tasks")
+            format!(
+                "no task `{id}`: task ids come from axiom_spawn; call axiom_status without arguments to list the tasks"
+            )
         })
     }
 }
@@ -427,7 +477,7 @@ fn describe(err: TaskError, task: &Task) -> Failure {
                 _ => view.status.clone(),
             };
             format!(
-                "task {} is not running: it {} ({how}), so it cannot take input or be interrupted or killed. \
+                "task {} is not running (status: {}, {how}), so it cannot take input or be interrupted or killed. \
                  Read what it printed with axiom_output, or start a new task with axiom_spawn.",
                 task.id, view.status
             )

@@ -89,7 +89,7 @@ impl Matcher {
         }
         if let Some(regexes) = &scope.regexes {
             self.patterns.clear();
-            regexes.scan.which_overlapping_matches(&Input::new(line), &mut self.patterns);
+            regexes.which.which_overlapping_matches(&Input::new(line), &mut self.patterns);
             for pattern in self.patterns.iter() {
                 let rule = regexes.owner[pattern.as_usize()];
                 if let Some(found) = regexes.each[pattern.as_usize()].find(line) {
@@ -106,7 +106,6 @@ impl Matcher {
         }
         hits[first_new..].sort_unstable_by_key(|hit| (hit.start, hit.rule));
     }
-
 }
 
 /// The line with every occurrence of a masked string blanked out, or the line itself.

@@ -56,6 +56,8 @@ pub struct Block {
     line: u64,
     /// Lines ended so far.
     lines_ended: u64,
+    /// The line being built already has finished segments (windows, or text before a lone `\r`).
+    line_has_segments: bool,
     /// A `\r` was seen and the next byte decides whether it was `\r\n` or a lone `\r`.
     pending_cr: bool,
     limits: LineLimits,
@@ -84,6 +86,10 @@ impl Normalizer {
         if block.pending_cr || block.open_len() > 0 {
             block.pending_cr = false;
             block.end_line();
+        } else if block.line_has_segments {
+            // All of the last line was matched already (it ended with a window cut, a lone `\r`
+            // and a control, or a cursor move), but it is a line all the same.
+            block.next_line();
         }
     }
 
@@ -139,13 +145,19 @@ impl Block {
         });
         self.text.push(b'\n');
         self.open_start = self.text.len();
+        self.line_has_segments = true;
     }
 
     fn end_line(&mut self) {
         self.close_segment();
+        self.next_line();
+    }
+
+    fn next_line(&mut self) {
         self.open_column_base = 0;
         self.line += 1;
         self.lines_ended += 1;
+        self.line_has_segments = false;
     }
 
     /// A lone `\r` or a cursor jump: the text so far is matched on its own, the line goes on.
@@ -291,6 +303,28 @@ mod tests {
         assert_eq!(lines, 1);
     }
 
+    /// Found by `fuzz/` (target `normalize`): a last line whose text was all matched before the
+    /// end (a window cut with no overlap, a lone `\r` then a control, a cursor move) was not
+    /// counted, so `lines()` was one less than the last segment's line number.
+    #[test]
+    fn final_line_already_matched_still_counts() {
+        let no_overlap = LineLimits { max_line: 4, overlap: 0 };
+        for (input, limits) in [
+            (&b"a\n0123"[..], no_overlap),
+            (b"a\nprogress\r\x07", LineLimits::default()),
+            (b"a\nredraw\x1b[1A", LineLimits::default()),
+        ] {
+            let (found, lines) = segments(&[input], limits);
+            assert_eq!(found.last().unwrap().0, 2, "{input:?}");
+            assert_eq!(lines, 2, "{input:?}");
+        }
+        // Lines that end with `\n` are not counted twice.
+        let (_, lines) = segments(&[b"0123\n"], no_overlap);
+        assert_eq!(lines, 1);
+        let (found, lines) = segments(&[b"\x07"], LineLimits::default());
+        assert_eq!((found.len(), lines), (0, 0), "nothing printed, no line");
+    }
+
     #[test]
     fn cursor_moves_split_tui_redraws() {
         assert_eq!(texts(&[b"first\x1b[2K\x1b[1A\x1b[2K\x1b[Gsecond\n"]), ["first", "second"]);
@@ -301,20 +335,14 @@ mod tests {
     fn long_lines_are_cut_into_overlapping_windows() {
         let limits = LineLimits { max_line: 10, overlap: 4 };
         let (found, lines) = segments(&[b"0123456789abcdefghij\n"], limits);
-        assert_eq!(
-            found,
-            [
-                (1, 0, "0123456789".into()),
-                (1, 6, "6789abcdef".into()),
-                (1, 12, "cdefghij".into()),
-            ]
-        );
+        assert_eq!(found, [(1, 0, "0123456789".into()), (1, 6, "6789abcdef".into()), (1, 12, "cdefghij".into()),]);
         assert_eq!(lines, 1);
     }
 
     #[test]
     fn tui_capture_normalizes_to_readable_lines() {
-        let capture = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/claude-code-tui-capture.txt")).unwrap();
+        let capture =
+            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/claude-code-tui-capture.txt")).unwrap();
         let mut normalizer = Normalizer::new(LineLimits::default());
         for chunk in capture.chunks(7) {
             normalizer.feed(chunk);

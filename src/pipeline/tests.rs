@@ -90,10 +90,7 @@ fn unless_exempts_the_line() {
 fn at_most_one_report_per_rule_and_line_the_leftmost() {
     assert_eq!(run(&[b"TODO: a TODO: b\n"]), [hit(1, 1, "todo", "TODO:")]);
     // Two rules on one line are both reported, in column order.
-    assert_eq!(
-        run(&[b"not implemented TODO:\n"]),
-        [hit(1, 1, "stub", "not implemented"), hit(1, 17, "todo", "TODO:")]
-    );
+    assert_eq!(run(&[b"not implemented TODO:\n"]), [hit(1, 1, "stub", "not implemented"), hit(1, 17, "todo", "TODO:")]);
 }
 
 #[test]
@@ -229,4 +226,24 @@ fn small_writes_give_the_same_result_as_one_big_write() {
         assert_eq!(run(&chunks), whole, "chunk size {size}");
     }
     assert_eq!(whole.len(), 4);
+}
+
+#[test]
+fn overlapping_regexes_of_different_rules_all_report() {
+    let yaml = r#"
+rules:
+  - { id: one, match: { regex: ['foo'] } }
+  - { id: two, match: { regex: ['bar'] } }
+  - { id: short, match: { regex: ['\bcmd'] } }
+  - { id: long, match: { regex: ['\bcmd x\b'] } }
+  - { id: same, match: { regex: ['foo'] } }
+"#;
+    let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("o.yaml", yaml)]).unwrap());
+    let mut pipeline = Pipeline::new(rules, Scope::Output, "t", PipelineOptions::offline());
+    let now = Instant::now();
+    let mut fired = pipeline.push(b"foo bar\ncmd x\n", now);
+    fired.extend(pipeline.finish(now));
+    let mut found: Vec<(u64, &str)> = fired.iter().map(|i| (i.line.unwrap(), i.rule.as_str())).collect();
+    found.sort();
+    assert_eq!(found, [(1, "one"), (1, "same"), (1, "two"), (2, "long"), (2, "short")]);
 }

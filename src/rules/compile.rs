@@ -41,6 +41,9 @@ pub struct LiteralMatcher {
 pub struct RegexMatcher {
     /// Multi-line (`^`/`$` at line ends), so it can scan a block of lines in one pass.
     pub scan: meta::Regex,
+    /// The same patterns with "all matches" semantics: says which patterns match a flagged line.
+    /// (Leftmost-first semantics would hide a pattern whose match overlaps an earlier one.)
+    pub which: meta::Regex,
     /// The same patterns one by one, for the leftmost match of a single pattern in a line.
     pub each: Vec<regex::bytes::Regex>,
     /// Pattern id → local rule number.
@@ -53,7 +56,13 @@ pub type Locate<'a> = dyn Fn(&Rule, &str, &str) -> Location + 'a;
 impl CompiledScope {
     pub(super) fn compile(all: &[Rule], scope: Scope, locate: &Locate) -> Result<CompiledScope, Vec<RuleError>> {
         let mut errors = Vec::new();
-        let mut compiled = CompiledScope { rules: Vec::new(), silence: Vec::new(), literals: Vec::new(), regexes: None, unless: Vec::new() };
+        let mut compiled = CompiledScope {
+            rules: Vec::new(),
+            silence: Vec::new(),
+            literals: Vec::new(),
+            regexes: None,
+            unless: Vec::new(),
+        };
         let mut exact = Patterns::default();
         let mut ascii_folded = Patterns::default();
         let mut regexes = Patterns::default();
@@ -136,22 +145,31 @@ impl LiteralMatcher {
                 .build(&patterns.texts)
                 .expect("Aho-Corasick accepts any set of non-empty literals")
         };
-        LiteralMatcher { scan: build(MatchKind::LeftmostFirst), verify: build(MatchKind::Standard), owner: patterns.owner }
+        LiteralMatcher {
+            scan: build(MatchKind::LeftmostFirst),
+            verify: build(MatchKind::Standard),
+            owner: patterns.owner,
+        }
     }
 }
 
 impl RegexMatcher {
     fn build(patterns: Patterns) -> Result<RegexMatcher, String> {
-        let scan = meta::Builder::new()
-            .syntax(syntax::Config::new().multi_line(true))
-            .build_many(&patterns.texts)
-            .map_err(|err| format!("the rules' regexes do not compile together: {err}"))?;
+        let build = |kind| {
+            meta::Builder::new()
+                .configure(meta::Config::new().match_kind(kind))
+                .syntax(syntax::Config::new().multi_line(true))
+                .build_many(&patterns.texts)
+                .map_err(|err| format!("the rules' regexes do not compile together: {err}"))
+        };
+        let scan = build(regex_automata::MatchKind::LeftmostFirst)?;
+        let which = build(regex_automata::MatchKind::All)?;
         let each = patterns
             .texts
             .iter()
             .map(|text| regex::bytes::Regex::new(text).map_err(|err| err.to_string()))
             .collect::<Result<_, _>>()?;
-        Ok(RegexMatcher { scan, each, owner: patterns.owner })
+        Ok(RegexMatcher { scan, which, each, owner: patterns.owner })
     }
 }
 

@@ -57,19 +57,11 @@ impl RuleSet {
 }
 
 /// Finds where `needle` (under `key`) is written in `rule`'s file.
-fn locate_in(
-    locators: &HashMap<&str, Locator>,
-    rules: &[Rule],
-    rule: &Rule,
-    key: &str,
-    needle: &str,
-) -> Location {
+fn locate_in(locators: &HashMap<&str, Locator>, rules: &[Rule], rule: &Rule, key: &str, needle: &str) -> Location {
     let occurrence = occurrence_in_file(rules, rule);
     let (line, column) = locators
         .get(rule.location.file.as_str())
-        .map_or((rule.location.line, rule.location.column), |locator| {
-            locator.text(&rule.id, occurrence, key, needle)
-        });
+        .map_or((rule.location.line, rule.location.column), |locator| locator.text(&rule.id, occurrence, key, needle));
     Location { file: rule.location.file.clone(), line, column }
 }
 
@@ -93,20 +85,34 @@ struct Loader {
 
 impl Loader {
     fn load_document(&mut self, document: &RuleDocument) {
-        let file: RuleFile = match serde_yaml::from_str(&document.text) {
-            Ok(file) => file,
+        let locator = Locator::new(&document.text);
+        let specs: Vec<Result<RuleSpec, RuleError>> = match serde_yaml::from_str::<RuleFile>(&document.text) {
+            Ok(file) => file.rules.into_iter().map(Ok).collect(),
             Err(err) => {
                 self.errors.push(yaml_error(&document.name, &err));
-                return;
+                // One schema error must not hide the problems of the other rules: read them one by one.
+                let failed = failed_rule_index(&err);
+                rules_one_by_one(&document.text)
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(index, _)| Some(*index) != failed)
+                    .map(|(_, parsed)| parsed.map_err(|(id, message)| value_error(&document.name, &locator, &id, message)))
+                    .collect()
             }
         };
-        let locator = Locator::new(&document.text);
-        let mut occurrences: HashMap<&str, usize> = HashMap::new();
-        for spec in &file.rules {
-            let occurrence = occurrences.entry(spec.id.as_str()).or_default();
+        let mut occurrences: HashMap<String, usize> = HashMap::new();
+        for spec in specs {
+            let spec = match spec {
+                Ok(spec) => spec,
+                Err(error) => {
+                    self.errors.push(error);
+                    continue;
+                }
+            };
+            let occurrence = occurrences.entry(spec.id.clone()).or_default();
             let at = Spot { file: &document.name, locator: &locator, id: &spec.id, occurrence: *occurrence };
             *occurrence += 1;
-            if let Some(rule) = self.validate(spec, &at) {
+            if let Some(rule) = self.validate(&spec, &at) {
                 self.rules.push(rule);
             }
         }
@@ -122,7 +128,9 @@ impl Loader {
         }
         match (&spec.matches, spec.silence) {
             (Some(_), Some(_)) => problem("silence", "a rule has either `match` or `silence`, not both".into()),
-            (None, None) => problem("id", "missing `match` (or `silence`, for a rule that fires when output stops)".into()),
+            (None, None) => {
+                problem("id", "missing `match` (or `silence`, for a rule that fires when output stops)".into())
+            }
             (Some(matches), None) => {
                 if matches.literals.is_empty() && matches.regex.is_empty() {
                     problem("match", "`match` needs at least one entry in `literals` or `regex`".into());
@@ -131,7 +139,10 @@ impl Loader {
                     if literal.is_empty() {
                         problem("literals", "an empty literal would match every line".into());
                     } else if literal.contains(['\n', '\r']) {
-                        problem("literals", format!("literal {literal:?} contains a line break; lines are matched one at a time"));
+                        problem(
+                            "literals",
+                            format!("literal {literal:?} contains a line break; lines are matched one at a time"),
+                        );
                     }
                 }
             }
@@ -142,7 +153,11 @@ impl Loader {
                 if spec.scope == Scope::Prompt {
                     problem("scope", "a silence rule watches output; it cannot have `scope: prompt`".into());
                 }
-                for (key, present) in [("unless", !spec.unless.is_empty()), ("threshold", spec.threshold.is_some()), ("tests", !spec.tests.is_empty())] {
+                for (key, present) in [
+                    ("unless", !spec.unless.is_empty()),
+                    ("threshold", spec.threshold.is_some()),
+                    ("tests", !spec.tests.is_empty()),
+                ] {
                     if present {
                         problem(key, format!("a silence rule matches no text, so `{key}` does not apply"));
                     }
@@ -237,14 +252,46 @@ impl Spot<'_> {
     }
 }
 
+/// The rule a schema error is about, from the parser's `rules[3].match: ...` path.
+fn failed_rule_index(err: &serde_yaml::Error) -> Option<usize> {
+    let message = err.to_string();
+    message.strip_prefix("rules[")?.split(']').next()?.parse().ok()
+}
+
+/// Each entry of the file's `rules:` list parsed on its own; a failure carries the rule's id (if
+/// it has one) and the message. Empty when the file is not even a YAML mapping with a list.
+fn rules_one_by_one(text: &str) -> Vec<Result<RuleSpec, (String, String)>> {
+    let Ok(serde_yaml::Value::Mapping(file)) = serde_yaml::from_str::<serde_yaml::Value>(text) else { return Vec::new() };
+    let Some(serde_yaml::Value::Sequence(rules)) = file.get("rules") else { return Vec::new() };
+    rules
+        .iter()
+        .map(|value| {
+            serde_yaml::from_value::<RuleSpec>(value.clone()).map_err(|err| {
+                let id = value.get("id").and_then(|id| id.as_str()).unwrap_or_default().to_owned();
+                (id, POSITION.replace_all(&err.to_string(), "").into_owned())
+            })
+        })
+        .collect()
+}
+
+/// A schema error found in a rule parsed on its own, which has no position: located at the
+/// offending key when the message names one (`unknown field `x``), else at the rule.
+fn value_error(file: &str, locator: &Locator, id: &str, message: String) -> RuleError {
+    let key = message.split('`').nth(1).unwrap_or("id");
+    let (line, column) = if id.is_empty() { (1, 1) } else { locator.key(id, 0, key) };
+    let rule = (!id.is_empty()).then(|| id.to_owned());
+    RuleError { file: file.to_owned(), line, column, rule, message }
+}
+
+/// The parser's own ` at line N column M`, which the `FILE:LINE:COL:` prefix already says.
+static POSITION: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r" at line \d+ column \d+").expect("a valid regex"));
+
 /// A YAML or schema error from the parser, which knows the position; its message repeats the
 /// position at the end, which the `FILE:LINE:COL:` prefix already says.
 fn yaml_error(file: &str, err: &serde_yaml::Error) -> RuleError {
     let (line, column) = err.location().map_or((1, 1), |at| (at.line(), at.column()));
-    let mut message = err.to_string();
-    if let Some(cut) = message.rfind(" at line ") {
-        message.truncate(cut);
-    }
+    let message = POSITION.replace_all(&err.to_string(), "").into_owned();
     RuleError { file: file.to_owned(), line, column, rule: None, message }
 }
 

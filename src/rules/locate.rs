@@ -10,11 +10,20 @@ pub type Position = (usize, usize);
 
 pub struct Locator<'a> {
     lines: Vec<&'a str>,
+    /// id → the lines where `id: <id>` is written, so finding a rule costs no rescan.
+    ids: std::collections::HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> Locator<'a> {
     pub fn new(text: &'a str) -> Self {
-        Locator { lines: text.lines().collect() }
+        let lines: Vec<&str> = text.lines().collect();
+        let mut ids: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+        for (index, line) in lines.iter().enumerate() {
+            if let Some(id) = id_value(line) {
+                ids.entry(id).or_default().push(index);
+            }
+        }
+        Locator { lines, ids }
     }
 
     /// The `id:` line of the `occurrence`-th (0-based) rule with this id.
@@ -52,12 +61,7 @@ impl<'a> Locator<'a> {
     }
 
     fn rule_line(&self, id: &str, occurrence: usize) -> Option<usize> {
-        self.lines
-            .iter()
-            .enumerate()
-            .filter(|(_, line)| id_value(line) == Some(id))
-            .map(|(index, _)| index)
-            .nth(occurrence)
+        self.ids.get(id)?.get(occurrence).copied()
     }
 
     /// The lines of one rule: from its `id:` line to the next list item at the same or a lower indent.
@@ -92,7 +96,8 @@ fn id_value(line: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
-    const TEXT: &str = "rules:\n  - id: first\n    match:\n      regex: ['a(']\n  - id: second # note\n    action: inject\n";
+    const TEXT: &str =
+        "rules:\n  - id: first\n    match:\n      regex: ['a(']\n  - id: second # note\n    action: inject\n";
 
     #[test]
     fn finds_rules_keys_and_patterns() {

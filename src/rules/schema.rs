@@ -165,8 +165,9 @@ impl<'de> Deserialize<'de> for HumanDuration {
                 f.write_str("a duration with a unit, such as 500ms, 30s, 2m or 1h")
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<HumanDuration, E> {
-                let duration = humantime::parse_duration(text)
-                    .map_err(|err| E::custom(format!("invalid duration {text:?}: {err} (write e.g. 500ms, 30s, 2m, 1h)")))?;
+                let duration = humantime::parse_duration(text).map_err(|err| {
+                    E::custom(format!("invalid duration {text:?}: {err} (write e.g. 500ms, 30s, 2m, 1h)"))
+                })?;
                 Ok(HumanDuration(duration))
             }
             fn visit_u64<E: de::Error>(self, value: u64) -> Result<HumanDuration, E> {

@@ -29,16 +29,31 @@ pub const SYNC_INTERVAL: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    Spawn { task_id: String, command: Vec<String>, started_at: u64, worker_token: String },
+    Spawn {
+        task_id: String,
+        command: Vec<String>,
+        started_at: u64,
+        worker_token: String,
+    },
     Output {
         seq: u64,
         stream: OutputStream,
         #[serde(flatten)]
         payload: Payload,
     },
-    Intervention { record: InterventionRecord },
-    Ack { id: u64, delivered: bool, error: Option<String> },
-    Status { status: TaskStatus, pid: Option<u32>, at: u64 },
+    Intervention {
+        record: InterventionRecord,
+    },
+    Ack {
+        id: u64,
+        delivered: bool,
+        error: Option<String>,
+    },
+    Status {
+        status: TaskStatus,
+        pid: Option<u32>,
+        at: u64,
+    },
 }
 
 enum Op {
@@ -205,7 +220,11 @@ mod tests {
         let journal = Journal::open(dir.path()).unwrap();
         let (persisted, mut watcher) = watch::channel(0);
         for (seq, text) in ["hello ", "world"].iter().enumerate() {
-            let event = Event::Output { seq: seq as u64, stream: OutputStream::Stdout, payload: Payload::from_bytes(text.as_bytes()) };
+            let event = Event::Output {
+                seq: seq as u64,
+                stream: OutputStream::Stdout,
+                payload: Payload::from_bytes(text.as_bytes()),
+            };
             journal.append("t1", &event, Some((seq as u64, persisted.clone())));
         }
         journal.flush();

@@ -117,12 +117,12 @@ mod tests {
         let mut ring = OutputRing::new(10);
         assert_eq!(ring.push(OutputStream::Stdout, b"hello ".to_vec()), 0);
         assert_eq!(ring.push(OutputStream::Stderr, b"world".to_vec()), 6);
+        // 11 bytes do not fit in 10: the oldest chunk went, the newest is kept whole.
         let read = ring.read(0, 100);
-        assert_eq!((read.cursor, read.next, read.truncated), (0, 11, false), "11 bytes > 10 keeps the newest whole");
+        assert_eq!((read.cursor, read.next, read.truncated, read.bytes), (6, 11, true, b"world".to_vec()));
         ring.push(OutputStream::Stdout, b"!!".to_vec());
-        // "hello " was dropped to get back under the capacity.
-        let read = ring.read(0, 100);
-        assert_eq!((read.cursor, read.next, read.truncated, read.bytes), (6, 13, true, b"world!!".to_vec()));
+        let read = ring.read(6, 100);
+        assert_eq!((read.cursor, read.next, read.truncated, read.bytes), (6, 13, false, b"world!!".to_vec()));
         let read = ring.read(8, 3);
         assert_eq!((read.cursor, read.next, read.bytes), (8, 11, b"rld".to_vec()));
         assert_eq!(ring.read(13, 10).bytes, b"");

@@ -20,9 +20,14 @@ pub struct LoadedRules {
 /// What became of a rule edit, for whoever reports it (stderr, MCP log notifications).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuleReload {
-    Reloaded { rules: usize, origin: String },
+    Reloaded {
+        rules: usize,
+        origin: String,
+    },
     /// The edit had problems (one `FILE:LINE:COL: message` per line); the old rules stay.
-    Rejected { problems: String },
+    Rejected {
+        problems: String,
+    },
 }
 
 pub struct Tasks {
@@ -87,7 +92,8 @@ impl Tasks {
 
     /// Puts new rules in force for new tasks and for the output every running task prints from now on.
     pub fn replace_rules(&self, rules: Arc<RuleSet>) {
-        *self.rules.write().unwrap_or_else(|p| p.into_inner()) = LoadedRules { rules: Arc::clone(&rules), loaded_at: now_ms() };
+        *self.rules.write().unwrap_or_else(|p| p.into_inner()) =
+            LoadedRules { rules: Arc::clone(&rules), loaded_at: now_ms() };
         for task in self.all() {
             if !task.status().is_finished() {
                 task.set_rules(Arc::clone(&rules));
@@ -216,7 +222,8 @@ mod tests {
     #[test]
     fn ids_are_short_unique_and_start_with_a_letter() {
         let tasks = Tasks::new(empty_rules(), TaskConfig::default());
-        let ids: std::collections::HashSet<String> = (0..500).map(|_| tasks.create(vec!["x".into()]).id.clone()).collect();
+        let ids: std::collections::HashSet<String> =
+            (0..500).map(|_| tasks.create(vec!["x".into()]).id.clone()).collect();
         assert_eq!(ids.len(), 500);
         assert!(ids.iter().all(|id| id.len() == 6 && id.as_bytes()[0].is_ascii_lowercase()));
         assert_eq!(tasks.all().len(), 500);

@@ -14,8 +14,8 @@ use super::output::{OutputRead, OutputRing, StoredChunk};
 use crate::hub::auth::Token;
 use crate::pipeline::{Pipeline, PipelineOptions};
 use crate::protocol::{HubToWorker, InterventionRecord, Payload, TaskInfo, TaskStatus};
-use crate::worker::OutputStream;
 use crate::rules::{Action, RuleSet, Scope};
+use crate::worker::OutputStream;
 
 /// How the hub treats tasks.
 #[derive(Debug, Clone)]
@@ -75,7 +75,13 @@ pub enum TaskError {
 
 impl Task {
     /// A new task. With a journal, its history is written to disk from the start.
-    pub fn new(id: String, command: Vec<String>, rules: Arc<RuleSet>, config: TaskConfig, journal: Option<Journal>) -> Self {
+    pub fn new(
+        id: String,
+        command: Vec<String>,
+        rules: Arc<RuleSet>,
+        config: TaskConfig,
+        journal: Option<Journal>,
+    ) -> Self {
         let task = Self::blank(id, command, Token::generate(), now_ms(), rules, config, journal);
         task.log(&Event::Spawn {
             task_id: task.id.clone(),
@@ -122,7 +128,12 @@ impl Task {
 
     /// Rebuilds a task from its stored history (after a hub restart). A task that was running is
     /// waiting for its worker to reconnect; it becomes lost if none does in time.
-    pub fn restore(events: Vec<Event>, rules: Arc<RuleSet>, config: TaskConfig, journal: Option<Journal>) -> Option<Task> {
+    pub fn restore(
+        events: Vec<Event>,
+        rules: Arc<RuleSet>,
+        config: TaskConfig,
+        journal: Option<Journal>,
+    ) -> Option<Task> {
         let mut events = events.into_iter();
         let Some(Event::Spawn { task_id, command, started_at, worker_token }) = events.next() else { return None };
         let token = Token::parse(&worker_token)?;
@@ -257,7 +268,12 @@ impl Task {
     }
 
     /// Stores interventions and turns those that act on the child into messages for the worker.
-    fn record(&self, state: &mut TaskState, fired: Vec<crate::pipeline::Intervention>, now: Instant) -> Vec<HubToWorker> {
+    fn record(
+        &self,
+        state: &mut TaskState,
+        fired: Vec<crate::pipeline::Intervention>,
+        now: Instant,
+    ) -> Vec<HubToWorker> {
         let mut messages = Vec::new();
         for intervention in fired {
             let id = state.next_message_id;
@@ -366,7 +382,12 @@ impl Task {
     }
 
     /// An intervention asked for by a user or a model rather than a rule.
-    pub fn intervene(&self, action: Action, message: Option<String>, grace: Option<Duration>) -> Result<u64, TaskError> {
+    pub fn intervene(
+        &self,
+        action: Action,
+        message: Option<String>,
+        grace: Option<Duration>,
+    ) -> Result<u64, TaskError> {
         let grace_ms = grace.unwrap_or(self.config.kill_grace).as_millis() as u64;
         let mut state = self.state();
         let id = state.next_message_id;

@@ -52,9 +52,7 @@ impl ChildHandle {
             Driver::Pty => {
                 let delay = self.timing().pty_enter_delay;
                 let enter: &'static [u8] = b"\r";
-                self.input()
-                    .write(text.as_bytes().to_vec(), Some((delay, enter)))
-                    .await
+                self.input().write(text.as_bytes().to_vec(), Some((delay, enter))).await
             }
         }
     }
@@ -106,18 +104,12 @@ impl ChildHandle {
             gone = group_gone();
         }
         if !gone {
-            tracing::debug!(
-                pid = self.pid(),
-                "process group outlived the grace; SIGKILL"
-            );
+            tracing::debug!(pid = self.pid(), "process group outlived the grace; SIGKILL");
             self.signal_group(libc::SIGKILL)?;
         }
         match tokio::time::timeout(REAP_AFTER_SIGKILL, self.wait()).await {
             Ok(_) => Ok(()),
-            Err(_) => Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("child {} survived SIGKILL", self.pid()),
-            )),
+            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, format!("child {} survived SIGKILL", self.pid()))),
         }
     }
 
@@ -127,11 +119,7 @@ impl ChildHandle {
     fn signal_group(&self, signal: libc::c_int) -> io::Result<()> {
         let group = self.group();
         if self.exit_info().is_some() && group.is_led_by_a_stranger() {
-            tracing::debug!(
-                pid = self.pid(),
-                signal,
-                "process group id was reused; not signalling"
-            );
+            tracing::debug!(pid = self.pid(), signal, "process group id was reused; not signalling");
             return Ok(());
         }
         group.signal(signal)

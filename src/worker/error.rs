@@ -63,10 +63,7 @@ impl SpawnError {
         match err.kind() {
             io::ErrorKind::NotFound => SpawnError::NotFound { program },
             io::ErrorKind::PermissionDenied => SpawnError::PermissionDenied { program },
-            _ => SpawnError::Io {
-                program,
-                source: err,
-            },
+            _ => SpawnError::Io { program, source: err },
         }
     }
 
@@ -74,17 +71,11 @@ impl SpawnError {
     /// `ENOENT` from inside the fork, and only this check can tell them apart.
     pub(crate) fn check_cwd(program: &str, cwd: Option<&Path>) -> Result<(), SpawnError> {
         let Some(cwd) = cwd else { return Ok(()) };
-        let bad = |reason: String| SpawnError::BadCwd {
-            program: program.to_string(),
-            cwd: cwd.to_path_buf(),
-            reason,
-        };
+        let bad = |reason: String| SpawnError::BadCwd { program: program.to_string(), cwd: cwd.to_path_buf(), reason };
         match std::fs::metadata(cwd) {
             Ok(meta) if meta.is_dir() => Ok(()),
             Ok(_) => Err(bad("not a directory".to_string())),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                Err(bad("no such directory".to_string()))
-            }
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Err(bad("no such directory".to_string())),
             Err(err) => Err(bad(err.to_string())),
         }
     }

@@ -52,10 +52,7 @@ impl ChildHandle {
     ///
     /// A [`SpawnError`] naming the program: empty command, program not found, permission denied, bad
     /// working directory, no pseudo-terminal, or another spawn failure.
-    pub fn spawn(
-        spec: SpawnSpec,
-        events: mpsc::Sender<ChildEvent>,
-    ) -> Result<ChildHandle, SpawnError> {
+    pub fn spawn(spec: SpawnSpec, events: mpsc::Sender<ChildEvent>) -> Result<ChildHandle, SpawnError> {
         let program = spec.program().to_string();
         if spec.argv.is_empty() || program.is_empty() {
             return Err(SpawnError::EmptyCommand);
@@ -69,12 +66,7 @@ impl ChildHandle {
             Driver::Pipe => super::pipe::start(&spec)?,
             Driver::Pty => super::pty::start(&spec)?,
         };
-        let Started {
-            child,
-            outputs,
-            input,
-            close,
-        } = started;
+        let Started { child, outputs, input, close } = started;
 
         // A child that was spawned has a pid until it is reaped, and nobody reaped it yet.
         let group = child.id().and_then(ProcessGroup::led_by);
@@ -89,8 +81,7 @@ impl ChildHandle {
         let readers = outputs
             .into_iter()
             .map(|(stream, source)| {
-                let reader =
-                    output::pump(source, stream, events.clone(), exit_rx.clone(), spec.timing);
+                let reader = output::pump(source, stream, events.clone(), exit_rx.clone(), spec.timing);
                 tokio::spawn(reader)
             })
             .collect();

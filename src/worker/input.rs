@@ -31,11 +31,7 @@ pub(crate) enum CloseMode {
 /// One request to the writer task.
 pub(crate) enum Request {
     /// Write `first`; then, if `then` is given, wait its delay and write its bytes.
-    Write {
-        first: Vec<u8>,
-        then: Option<(Duration, &'static [u8])>,
-        reply: oneshot::Sender<io::Result<()>>,
-    },
+    Write { first: Vec<u8>, then: Option<(Duration, &'static [u8])>, reply: oneshot::Sender<io::Result<()>> },
     /// Close the input (see [`CloseMode`]).
     Close { reply: oneshot::Sender<()> },
 }
@@ -55,11 +51,7 @@ impl Input {
     }
 
     /// Write `first`, then optionally pause and write a second piece, as one uninterruptible request.
-    pub(crate) async fn write(
-        &self,
-        first: Vec<u8>,
-        then: Option<(Duration, &'static [u8])>,
-    ) -> io::Result<()> {
+    pub(crate) async fn write(&self, first: Vec<u8>, then: Option<(Duration, &'static [u8])>) -> io::Result<()> {
         let (reply, answer) = oneshot::channel();
         let request = Request::Write { first, then, reply };
         if self.queue.send(request).await.is_err() {
@@ -105,11 +97,7 @@ async fn run(mut sink: Option<Sink>, close: CloseMode, mut requests: mpsc::Recei
     }
 }
 
-async fn write_all(
-    sink: &mut Option<Sink>,
-    first: &[u8],
-    then: Option<(Duration, &'static [u8])>,
-) -> io::Result<()> {
+async fn write_all(sink: &mut Option<Sink>, first: &[u8], then: Option<(Duration, &'static [u8])>) -> io::Result<()> {
     let sink = sink.as_mut().ok_or_else(closed)?;
     sink.write_all(first).await?;
     sink.flush().await?;

@@ -88,9 +88,7 @@ pub const DEFAULT_PTY_SIZE: (u16, u16) = (50, 200);
 /// How the child's standard streams are connected.
 ///
 /// Spelled `pipe` / `pty` in serde, on the command line (`clap::ValueEnum`) and in [`FromStr`].
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Driver {
     /// Three pipes: stdin, stdout and stderr stay separate. Right for batch tools and agents' headless
@@ -188,10 +186,7 @@ impl SpawnSpec {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        SpawnSpec {
-            argv: argv.into_iter().map(Into::into).collect(),
-            ..SpawnSpec::default()
-        }
+        SpawnSpec { argv: argv.into_iter().map(Into::into).collect(), ..SpawnSpec::default() }
     }
 
     /// The same spec with another driver.
@@ -285,10 +280,7 @@ impl ExitInfo {
 impl From<std::process::ExitStatus> for ExitInfo {
     fn from(status: std::process::ExitStatus) -> Self {
         use std::os::unix::process::ExitStatusExt;
-        ExitInfo {
-            code: status.code(),
-            signal: status.signal(),
-        }
+        ExitInfo { code: status.code(), signal: status.signal() }
     }
 }
 

@@ -47,19 +47,13 @@ pub(crate) async fn pump(
                 let now = Instant::now();
                 let stop = (now + timing.drain_idle).min(at + timing.drain_max);
                 if now >= stop {
-                    tracing::debug!(
-                        ?stream,
-                        "stream still open after the child exited; stop reading"
-                    );
+                    tracing::debug!(?stream, "stream still open after the child exited; stop reading");
                     break;
                 }
                 match tokio::time::timeout_at(stop, source.read_buf(&mut buf)).await {
                     Ok(read) => read,
                     Err(_elapsed) => {
-                        tracing::debug!(
-                            ?stream,
-                            "stream idle after the child exited; stop reading"
-                        );
+                        tracing::debug!(?stream, "stream idle after the child exited; stop reading");
                         break;
                     }
                 }

@@ -25,9 +25,7 @@ pub(crate) fn start(spec: &SpawnSpec) -> Result<Started, SpawnError> {
     if let Some(cwd) = &spec.cwd {
         cmd.current_dir(cwd);
     }
-    let mut child = cmd
-        .spawn()
-        .map_err(|err| SpawnError::from_spawn(program, err))?;
+    let mut child = cmd.spawn().map_err(|err| SpawnError::from_spawn(program, err))?;
 
     let missing = |what: &str| SpawnError::Io {
         program: program.to_string(),
@@ -38,10 +36,7 @@ pub(crate) fn start(spec: &SpawnSpec) -> Result<Started, SpawnError> {
     let stderr = child.stderr.take().ok_or_else(|| missing("stderr"))?;
     Ok(Started {
         child,
-        outputs: vec![
-            (OutputStream::Stdout, Box::pin(stdout)),
-            (OutputStream::Stderr, Box::pin(stderr)),
-        ],
+        outputs: vec![(OutputStream::Stdout, Box::pin(stdout)), (OutputStream::Stderr, Box::pin(stderr))],
         input: Box::pin(stdin),
         close: CloseMode::Drop,
     })

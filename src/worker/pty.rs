@@ -24,18 +24,13 @@ const EOF_BYTE: u8 = 0x04;
 /// Start `spec` on a new pseudo-terminal. The caller checked that `argv` is not empty and `cwd` exists.
 pub(crate) fn start(spec: &SpawnSpec) -> Result<Started, SpawnError> {
     let program = spec.program();
-    let pty_error = |source: io::Error| SpawnError::Pty {
-        program: program.to_string(),
-        source,
-    };
+    let pty_error = |source: io::Error| SpawnError::Pty { program: program.to_string(), source };
     let (pty, pts) = pty_process::open().map_err(|err| pty_error(into_io(err)))?;
     let (rows, cols) = spec.pty_size;
-    pty.resize(pty_process::Size::new(rows, cols))
-        .map_err(|err| pty_error(into_io(err)))?;
+    pty.resize(pty_process::Size::new(rows, cols)).map_err(|err| pty_error(into_io(err)))?;
 
     let mut cmd = tokio::process::Command::new(program);
-    cmd.args(&spec.argv[1..])
-        .envs(spec.env.iter().map(|(k, v)| (k, v)));
+    cmd.args(&spec.argv[1..]).envs(spec.env.iter().map(|(k, v)| (k, v)));
     let sets_term = spec.env.iter().any(|(k, _)| k == "TERM");
     if !sets_term && std::env::var_os("TERM").is_none_or(|t| t.is_empty()) {
         cmd.env("TERM", FALLBACK_TERM);
@@ -50,12 +45,10 @@ pub(crate) fn start(spec: &SpawnSpec) -> Result<Started, SpawnError> {
     }
     // `spawn` consumes `pts` and drops the parent's copies of the terminal, so the master reads EIO
     // (end of file) once the child and everything it started have closed the terminal.
-    let child = pty_process::Command::from(cmd)
-        .spawn(pts)
-        .map_err(|err| match err {
-            pty_process::Error::Io(err) => SpawnError::from_spawn(program, err),
-            other => pty_error(into_io(other)),
-        })?;
+    let child = pty_process::Command::from(cmd).spawn(pts).map_err(|err| match err {
+        pty_process::Error::Io(err) => SpawnError::from_spawn(program, err),
+        other => pty_error(into_io(other)),
+    })?;
 
     let (reader, writer) = pty.into_split();
     Ok(Started {

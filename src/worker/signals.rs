@@ -131,10 +131,7 @@ mod tests {
 
     #[test]
     fn parses_stat_with_odd_command_names() {
-        assert_eq!(
-            parse_stat(b"4242 (sleep) S 1 4240 4240 0 -1 4194304"),
-            Some((b'S', 4240))
-        );
+        assert_eq!(parse_stat(b"4242 (sleep) S 1 4240 4240 0 -1 4194304"), Some((b'S', 4240)));
         assert_eq!(parse_stat(b"77 (a) b (c)) Z 1 70 70 0"), Some((b'Z', 70)));
         assert_eq!(parse_stat(b"garbage"), None);
     }

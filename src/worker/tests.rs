@@ -34,13 +34,7 @@ impl Run {
     fn with_capacity(spec: SpawnSpec, capacity: usize) -> Run {
         let (tx, events) = mpsc::channel(capacity);
         let child = ChildHandle::spawn(spec, tx).expect("spawn");
-        Run {
-            child,
-            events,
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-            exit: None,
-        }
+        Run { child, events, stdout: Vec::new(), stderr: Vec::new(), exit: None }
     }
 
     fn text(&self, stream: OutputStream) -> String {
@@ -78,11 +72,7 @@ impl Run {
     /// Wait until `stream` contains `needle`.
     async fn expect(&mut self, stream: OutputStream, needle: &str) {
         while !self.text(stream).contains(needle) {
-            assert!(
-                self.exit.is_none(),
-                "exited without printing {needle:?}:\n{}",
-                self.dump()
-            );
+            assert!(self.exit.is_none(), "exited without printing {needle:?}:\n{}", self.dump());
             assert!(self.step().await, "events closed before {needle:?}");
         }
     }
@@ -121,12 +111,7 @@ async fn wait_dead(pid: libc::pid_t) {
 fn numbered_lines(text: &str, prefix: &str, n: usize) {
     let mut count = 0;
     for (i, line) in text.lines().enumerate() {
-        assert_eq!(
-            line,
-            format!("{prefix} {}", i + 1),
-            "line {} of {prefix}",
-            i + 1
-        );
+        assert_eq!(line, format!("{prefix} {}", i + 1), "line {} of {prefix}", i + 1);
         count += 1;
     }
     assert_eq!(count, n, "{prefix} line count");
@@ -140,21 +125,11 @@ fn driver_names_round_trip() {
     assert_eq!(Driver::default(), Driver::Pipe);
     assert_eq!("pty".parse::<Driver>(), Ok(Driver::Pty));
     assert_eq!(" PIPE ".parse::<Driver>(), Ok(Driver::Pipe));
-    assert!("tty"
-        .parse::<Driver>()
-        .unwrap_err()
-        .to_string()
-        .contains("tty"));
+    assert!("tty".parse::<Driver>().unwrap_err().to_string().contains("tty"));
     assert_eq!(serde_json::to_string(&Driver::Pty).unwrap(), "\"pty\"");
-    assert_eq!(
-        serde_json::from_str::<Driver>("\"pipe\"").unwrap(),
-        Driver::Pipe
-    );
+    assert_eq!(serde_json::from_str::<Driver>("\"pipe\"").unwrap(), Driver::Pipe);
     use clap::ValueEnum;
-    assert_eq!(
-        <Driver as ValueEnum>::from_str("pty", false),
-        Ok(Driver::Pty)
-    );
+    assert_eq!(<Driver as ValueEnum>::from_str("pty", false), Ok(Driver::Pty));
     assert_eq!(Driver::Pty.to_string(), "pty");
 }
 
@@ -175,13 +150,7 @@ async fn both_streams_complete_and_ordered() {
     const N: usize = 100_000;
     let mut run = Run::start(SpawnSpec::new([fixture("flood.sh"), N.to_string()]));
     let exit = run.finish().await;
-    assert_eq!(
-        exit,
-        ExitInfo {
-            code: Some(0),
-            signal: None
-        }
-    );
+    assert_eq!(exit, ExitInfo { code: Some(0), signal: None });
     numbered_lines(&run.text(OutputStream::Stdout), "out", N);
     numbered_lines(&run.text(OutputStream::Stderr), "err", N);
 }
@@ -208,14 +177,7 @@ async fn exit_codes() {
     for (script, code) in [("exit 0", 0), ("exit 3", 3), ("echo bye; exit 42", 42)] {
         let mut run = Run::start(SpawnSpec::new(["sh", "-c", script]));
         let exit = run.finish().await;
-        assert_eq!(
-            exit,
-            ExitInfo {
-                code: Some(code),
-                signal: None
-            },
-            "{script}"
-        );
+        assert_eq!(exit, ExitInfo { code: Some(code), signal: None }, "{script}");
         assert_eq!(exit.shell_style_code(), code);
     }
 }
@@ -224,13 +186,7 @@ async fn exit_codes() {
 async fn killed_by_a_signal() {
     let mut run = Run::start(SpawnSpec::new(["sh", "-c", "kill -KILL $$"]));
     let exit = run.finish().await;
-    assert_eq!(
-        exit,
-        ExitInfo {
-            code: None,
-            signal: Some(libc::SIGKILL)
-        }
-    );
+    assert_eq!(exit, ExitInfo { code: None, signal: Some(libc::SIGKILL) });
     assert_eq!(exit.shell_style_code(), 137);
 }
 
@@ -250,23 +206,16 @@ async fn env_and_cwd_reach_the_child() {
     let mut run = Run::start(spec);
     run.finish().await;
     let real = dir.path().canonicalize().unwrap();
-    assert_eq!(
-        run.text(OutputStream::Stdout),
-        format!("hello there\n{}\n", real.display())
-    );
+    assert_eq!(run.text(OutputStream::Stdout), format!("hello there\n{}\n", real.display()));
 }
 
 #[tokio::test]
 async fn missing_program_is_named() {
     let (tx, _rx) = mpsc::channel(1);
-    let err =
-        ChildHandle::spawn(SpawnSpec::new(["axiom-no-such-program", "x"]), tx.clone()).unwrap_err();
+    let err = ChildHandle::spawn(SpawnSpec::new(["axiom-no-such-program", "x"]), tx.clone()).unwrap_err();
     assert!(matches!(err, SpawnError::NotFound { .. }), "{err:?}");
     let msg = err.to_string();
-    assert!(
-        msg.contains("axiom-no-such-program") && msg.contains("not found"),
-        "{msg}"
-    );
+    assert!(msg.contains("axiom-no-such-program") && msg.contains("not found"), "{msg}");
 
     let spec = SpawnSpec::new(["/nonexistent/agent"]).driver(Driver::Pty);
     let err = ChildHandle::spawn(spec, tx).unwrap_err();
@@ -280,10 +229,7 @@ async fn non_executable_program_is_permission_denied() {
     let program = file.path().to_str().unwrap().to_string();
     let (tx, _rx) = mpsc::channel(1);
     let err = ChildHandle::spawn(SpawnSpec::new([program.clone()]), tx).unwrap_err();
-    assert!(
-        matches!(err, SpawnError::PermissionDenied { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, SpawnError::PermissionDenied { .. }), "{err:?}");
     assert!(err.to_string().contains(&program), "{err}");
 }
 
@@ -294,15 +240,11 @@ async fn bad_cwd_is_explained() {
     let err = ChildHandle::spawn(spec, tx.clone()).unwrap_err();
     assert!(matches!(err, SpawnError::BadCwd { .. }), "{err:?}");
     let msg = err.to_string();
-    assert!(
-        msg.contains("/nonexistent/axiom-dir") && msg.contains("`true`"),
-        "{msg}"
-    );
+    assert!(msg.contains("/nonexistent/axiom-dir") && msg.contains("`true`"), "{msg}");
     assert!(msg.contains("no such directory"), "{msg}");
 
     let file = tempfile::NamedTempFile::new().unwrap();
-    let err =
-        ChildHandle::spawn(SpawnSpec::new(["true"]).cwd(file.path()), tx.clone()).unwrap_err();
+    let err = ChildHandle::spawn(SpawnSpec::new(["true"]).cwd(file.path()), tx.clone()).unwrap_err();
     assert!(err.to_string().contains("not a directory"), "{err}");
 
     let err = ChildHandle::spawn(SpawnSpec::new(Vec::<String>::new()), tx).unwrap_err();
@@ -319,11 +261,7 @@ async fn lingering_grandchild_does_not_hold_exited_back() {
     let start = Instant::now();
     let exit = run.finish().await;
     assert!(exit.success());
-    assert!(
-        start.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
     assert_eq!(run.text(OutputStream::Stdout), "started\n");
     assert_eq!(run.text(OutputStream::Stderr), "done\n");
     // The sleep is still in the child's group: kill reaches it although the child is gone.
@@ -343,8 +281,7 @@ async fn inject_reaches_the_todo_agent() {
         let exit = run.finish().await;
         assert!(exit.success(), "{driver}: {}", run.dump());
         assert!(
-            run.text(OutputStream::Stdout)
-                .contains("got correction: do it now, no TODOs"),
+            run.text(OutputStream::Stdout).contains("got correction: do it now, no TODOs"),
             "{driver}: {}",
             run.dump()
         );
@@ -357,18 +294,12 @@ async fn interrupt_with_follow_up() {
         let spec = SpawnSpec::new([fixture("interruptible-agent.py")]).driver(driver);
         let mut run = Run::start(spec);
         run.expect_out("Watching for file changes...").await;
-        run.child
-            .interrupt(Some("run the unit tests"), Duration::from_millis(100))
-            .await
-            .unwrap();
+        run.child.interrupt(Some("run the unit tests"), Duration::from_millis(100)).await.unwrap();
         let exit = run.finish().await;
         assert!(exit.success(), "{driver}: {}", run.dump());
         let out = run.text(OutputStream::Stdout);
         assert!(out.contains("interrupted"), "{driver}: {out:?}");
-        assert!(
-            out.contains("next: run the unit tests"),
-            "{driver}: {out:?}"
-        );
+        assert!(out.contains("next: run the unit tests"), "{driver}: {out:?}");
     }
 }
 
@@ -378,10 +309,7 @@ async fn kill_ends_child_and_grandchild() {
     run.expect_out("heartbeat").await;
     let out = run.text(OutputStream::Stdout);
     let line = out.lines().find(|l| l.starts_with("pid=")).unwrap();
-    let (pid, grandchild) = line
-        .strip_prefix("pid=")
-        .and_then(|rest| rest.split_once(" grandchild="))
-        .unwrap();
+    let (pid, grandchild) = line.strip_prefix("pid=").and_then(|rest| rest.split_once(" grandchild=")).unwrap();
     let pid: libc::pid_t = pid.parse().unwrap();
     let grandchild: libc::pid_t = grandchild.parse().unwrap();
     assert_eq!(pid as u32, run.child.pid());
@@ -392,10 +320,7 @@ async fn kill_ends_child_and_grandchild() {
     let start = Instant::now();
     run.child.kill(grace).await.unwrap();
     let took = start.elapsed();
-    assert!(
-        took >= grace && took < grace + Duration::from_secs(1),
-        "{took:?}"
-    );
+    assert!(took >= grace && took < grace + Duration::from_secs(1), "{took:?}");
     let exit = run.finish().await;
     assert_eq!(exit.signal, Some(libc::SIGKILL), "{}", run.dump());
     wait_dead(pid).await;
@@ -410,11 +335,7 @@ async fn kill_is_quick_when_the_child_obeys_sigterm() {
         let mut run = Run::start(SpawnSpec::new(["sleep", "30"]).driver(driver));
         let start = Instant::now();
         run.child.kill(Duration::from_secs(5)).await.unwrap();
-        assert!(
-            start.elapsed() < Duration::from_secs(2),
-            "{driver}: {:?}",
-            start.elapsed()
-        );
+        assert!(start.elapsed() < Duration::from_secs(2), "{driver}: {:?}", start.elapsed());
         let exit = run.finish().await;
         assert_eq!(exit.signal, Some(libc::SIGTERM), "{driver}");
         assert_eq!(exit.shell_style_code(), 128 + libc::SIGTERM);
@@ -448,11 +369,7 @@ async fn pty_child_sees_a_terminal_and_its_prompt_arrives() {
     run.expect_out("tty=yes").await;
     run.expect_out("Proceed? (y/n) ").await;
     // The prompt is a partial line: nothing after it until we answer.
-    assert!(
-        run.text(OutputStream::Stdout).ends_with("Proceed? (y/n) "),
-        "{}",
-        run.dump()
-    );
+    assert!(run.text(OutputStream::Stdout).ends_with("Proceed? (y/n) "), "{}", run.dump());
     run.child.inject("y").await.unwrap();
     run.expect_out("answer=y").await;
     let exit = run.finish().await;
@@ -497,14 +414,6 @@ async fn child_gets_default_sigint_even_if_the_worker_ignores_it() {
     assert!(run.finish().await.success());
     let out = run.text(OutputStream::Stdout);
     let mask = u64::from_str_radix(out.trim().trim_start_matches("SigIgn:").trim(), 16).unwrap();
-    assert_eq!(
-        mask & (1 << (libc::SIGINT - 1)),
-        0,
-        "SIGINT still ignored: {out}"
-    );
-    assert_eq!(
-        mask & (1 << (libc::SIGTERM - 1)),
-        0,
-        "SIGTERM still ignored: {out}"
-    );
+    assert_eq!(mask & (1 << (libc::SIGINT - 1)), 0, "SIGINT still ignored: {out}");
+    assert_eq!(mask & (1 << (libc::SIGTERM - 1)), 0, "SIGTERM still ignored: {out}");
 }

@@ -93,7 +93,11 @@ fn unknown_keys_are_errors_with_their_position() {
 #[test]
 fn bad_values_are_located() {
     let severity = errors("rules:\n  - id: a\n    match: { literals: [x] }\n    severity: loud\n");
-    assert!(severity[0].starts_with("r.yaml:4:15: ") && severity[0].contains("unknown variant `loud`"), "{}", severity[0]);
+    assert!(
+        severity[0].starts_with("r.yaml:4:15: ") && severity[0].contains("unknown variant `loud`"),
+        "{}",
+        severity[0]
+    );
     let duration = errors("rules:\n  - id: a\n    match: { literals: [x] }\n    cooldown: 30\n");
     assert!(duration[0].starts_with("r.yaml:4:15: ") && duration[0].contains("has no unit"), "{}", duration[0]);
 }

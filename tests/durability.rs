@@ -1,0 +1,245 @@
+//! Nothing lost: a cut worker socket, a hub killed with SIGKILL, a clean SIGTERM, history across
+//! restarts, and live rule reload — all against the real binary.
+
+mod live_support;
+
+use std::net::TcpListener;
+use std::process::Command;
+use std::time::Duration;
+
+use live_support::{eventually, fixture, run_within, send_signal, Finished, Proc, Sandbox, DEADLINE};
+
+/// A hub on a fixed port and state dir, so it can be stopped and started again as "the same hub".
+struct Hub {
+    sandbox: Sandbox,
+    port: u16,
+    rules: String,
+    serve: Option<Proc>,
+}
+
+impl Hub {
+    fn new(rules_yaml: &str) -> Hub {
+        let sandbox = Sandbox::new();
+        std::fs::create_dir(sandbox.path("rules")).unwrap();
+        let rules = sandbox.write("rules/rules.yaml", rules_yaml);
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut hub = Hub { sandbox, port, rules, serve: None };
+        hub.start();
+        hub
+    }
+
+    fn start(&mut self) {
+        let state = self.sandbox.path("state").display().to_string();
+        let rules_dir = self.sandbox.path("rules").display().to_string();
+        let listen = format!("127.0.0.1:{}", self.port);
+        let args = ["serve", "--listen", &listen, "--state-dir", &state, "--rules", &rules_dir, "--lost-after", "20s"];
+        let mut serve = Proc::spawn(self.sandbox.axiom(&args), "axiom serve");
+        serve.wait_for_stderr("hub listening on");
+        self.serve = Some(serve);
+    }
+
+    fn serve(&mut self) -> &mut Proc {
+        self.serve.as_mut().expect("the hub runs")
+    }
+
+    fn client(&self, args: &[&str]) -> Command {
+        let mut all = vec!["client"];
+        all.extend_from_slice(args);
+        let mut command = self.sandbox.axiom(&all);
+        command.env("AXIOM_STATE_DIR", self.sandbox.path("state"));
+        command
+    }
+
+    #[track_caller]
+    fn run_client(&self, args: &[&str]) -> Finished {
+        run_within(self.client(args), DEADLINE)
+    }
+
+    /// Starts a task without staying subscribed (so cutting client sockets never matters).
+    #[track_caller]
+    fn spawn_detached(&self, line: &str) -> String {
+        let mut client = Proc::spawn(self.client(&["--command", line]), "axiom client");
+        let stderr = client.wait_for_stderr("axiom: task ");
+        let id = stderr.lines().find_map(|l| l.strip_prefix("axiom: task ")).unwrap().trim().to_owned();
+        client.signal(libc::SIGKILL);
+        id
+    }
+
+    #[track_caller]
+    fn status_of(&self, id: &str) -> serde_json::Value {
+        let run = self.run_client(&["list", "--format", "json"]);
+        run.assert_code(0);
+        let tasks: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+        tasks.into_iter().find(|t| t["task_id"] == id).unwrap_or_else(|| panic!("no task {id}: {}", run.stdout))
+    }
+
+    #[track_caller]
+    fn wait_for_state(&self, id: &str, state: &str) -> serde_json::Value {
+        eventually(&format!("task {id} to be {state}"), DEADLINE, || {
+            let task = self.status_of(id);
+            if task["status"]["state"] == state {
+                Ok(task)
+            } else {
+                Err(task.to_string())
+            }
+        })
+    }
+
+    #[track_caller]
+    fn stored_output(&self, id: &str) -> String {
+        let run = self.run_client(&["output", id]);
+        run.assert_code(0);
+        run.stdout
+    }
+}
+
+/// Exactly `line 0` .. `line n-1`, once each, in order.
+#[track_caller]
+fn assert_counted(output: &str, n: usize) {
+    let expected: Vec<String> = (0..n).map(|i| format!("line {i}")).collect();
+    let got: Vec<&str> = output.lines().collect();
+    if got != expected {
+        let first_bad = got.iter().zip(&expected).position(|(g, e)| g != e).unwrap_or(got.len().min(n));
+        panic!(
+            "output differs from line {first_bad} on ({} lines, expected {n}): {:?}",
+            got.len(),
+            &got[first_bad.saturating_sub(2)..(first_bad + 3).min(got.len())]
+        );
+    }
+}
+
+/// The local ports of a process's TCP connections to `port`, from `ss`.
+fn connections_of(pid: u32, port: u16) -> Vec<u16> {
+    let out =
+        Command::new("ss").args(["-tnpH", "state", "established", "dport", "=", &format!(":{port}")]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|line| line.contains(&format!("pid={pid},")))
+        .filter_map(|line| line.split_whitespace().nth(2)?.rsplit(':').next()?.parse().ok())
+        .collect()
+}
+
+fn worker_pid_of(task_id: &str) -> Option<u32> {
+    let out = Command::new("pgrep").args(["-f", &format!("worker .*--task-id {task_id}")]).output().ok()?;
+    String::from_utf8_lossy(&out.stdout).lines().next()?.trim().parse().ok()
+}
+
+#[test]
+fn a_cut_worker_socket_resumes_with_exactly_once_output() {
+    if Command::new("ss").arg("-V").output().is_err() {
+        eprintln!("skipped: `ss` (iproute2) is not installed; it is what cuts the socket");
+        return;
+    }
+    let hub = Hub::new("rules: []\n");
+    let id = hub.spawn_detached(&format!("{} 3000", fixture("counter.sh")));
+    let worker = eventually("the worker process", DEADLINE, || worker_pid_of(&id).ok_or("not yet".to_owned()));
+    let mut cuts = 0;
+    for _ in 0..3 {
+        let ports = eventually("the worker's connection", DEADLINE, || {
+            let ports = connections_of(worker, hub.port);
+            if ports.is_empty() {
+                Err("no connection".into())
+            } else {
+                Ok(ports)
+            }
+        });
+        for port in ports {
+            let killed = Command::new("ss")
+                .args(["-K", "sport", "=", &format!(":{port}"), "dport", "=", &format!(":{}", hub.port)])
+                .output()
+                .unwrap();
+            if killed.status.success() {
+                cuts += 1;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(cuts > 0, "no socket could be cut");
+    hub.wait_for_state(&id, "exited");
+    assert_counted(&hub.stored_output(&id), 3000);
+}
+
+#[test]
+fn a_hub_killed_with_sigkill_and_restarted_keeps_its_tasks_and_workers() {
+    let mut hub = Hub::new("rules: []\n");
+    let id = hub.spawn_detached(&format!("{} 2000", fixture("counter.sh")));
+    eventually("some output", DEADLINE, || {
+        let bytes = hub.status_of(&id)["output_bytes"].as_u64().unwrap_or(0);
+        if bytes > 0 {
+            Ok(())
+        } else {
+            Err("none yet".into())
+        }
+    });
+    hub.serve().signal(libc::SIGKILL);
+    let _ = hub.serve.take().unwrap().finish_within(DEADLINE);
+    std::thread::sleep(Duration::from_millis(300));
+    hub.start();
+    let task = hub.wait_for_state(&id, "exited");
+    assert_eq!(task["status"]["code"], 0);
+    assert_counted(&hub.stored_output(&id), 2000);
+}
+
+#[test]
+fn sigterm_shuts_down_cleanly_and_history_survives_the_restart() {
+    let mut hub = Hub::new("rules:\n  - id: marker\n    match: { literals: [\"line 3\"] }\n");
+    let id = hub.spawn_detached(&format!("{} 10", fixture("counter.sh")));
+    hub.wait_for_state(&id, "exited");
+    let before = hub.status_of(&id);
+    hub.serve().signal(libc::SIGTERM);
+    let stopped = hub.serve.take().unwrap().finish_within(DEADLINE);
+    stopped.assert_code(0);
+    assert!(stopped.stderr.contains("shutting down"), "{}", stopped.stderr);
+
+    hub.start();
+    assert!(hub.serve().stderr().contains("restored 1 tasks"), "{}", hub.serve().stderr());
+    let after = hub.status_of(&id);
+    assert_eq!(after, before, "the listing is the same after a restart");
+    assert_eq!(after["interventions"], 1);
+    assert_counted(&hub.stored_output(&id), 10);
+    let tail = hub.run_client(&["tail", &id, "-n", "2"]);
+    assert_eq!(tail.stdout, "line 8\nline 9\n");
+}
+
+#[test]
+fn a_good_rule_edit_takes_effect_live_and_a_bad_one_is_rejected() {
+    let mut hub = Hub::new("rules:\n  - id: alpha\n    match: { literals: [alpha] }\n");
+    let id = hub.spawn_detached("while read line; do echo \"$line\"; done");
+    hub.wait_for_state(&id, "running");
+    let interventions = |hub: &Hub| hub.status_of(&id)["interventions"].as_u64().unwrap();
+    let say = |hub: &Hub, text: &str| hub.run_client(&["send", &id, text]).assert_code(0).code;
+
+    say(&hub, "beta one");
+    say(&hub, "alpha one");
+    eventually("the alpha rule to fire", DEADLINE, || if interventions(&hub) == 1 { Ok(()) } else { Err("0".into()) });
+
+    std::fs::write(&hub.rules, "rules:\n  - id: beta\n    match: { literals: [beta] }\n").unwrap();
+    hub.serve().wait_for_stderr("reloaded 1 rules");
+    say(&hub, "alpha two");
+    say(&hub, "beta two");
+    eventually("the beta rule to fire", DEADLINE, || {
+        if interventions(&hub) == 2 {
+            Ok(())
+        } else {
+            Err(interventions(&hub).to_string())
+        }
+    });
+    let rules = hub.run_client(&["rules", "--format", "json"]);
+    let rules: serde_json::Value = serde_json::from_str(&rules.stdout).unwrap();
+    assert_eq!(rules["rules"][0]["id"], "beta");
+    assert!(rules["loaded_at"].as_u64().unwrap() > 0);
+
+    std::fs::write(&hub.rules, "rules:\n  - id: gamma\n    match: { literals: [gamma] }\n    cooldwon: 1s\n").unwrap();
+    let log = hub.serve().wait_for_stderr("previous rules stay in force");
+    assert!(log.contains("rules.yaml:4:5: "), "the problem is located: {log}");
+    say(&hub, "beta three");
+    eventually("the old rules to keep working", DEADLINE, || {
+        if interventions(&hub) == 3 {
+            Ok(())
+        } else {
+            Err(interventions(&hub).to_string())
+        }
+    });
+    hub.run_client(&["kill", &id]).assert_code(0);
+    let _ = send_signal;
+}
