@@ -40,7 +40,7 @@ pub enum Command {
     /// Run the hub on its own, for workers and clients (`axiom client`).
     Serve(ServeArgs),
     /// Run, watch and steer tasks on a running hub.
-    #[command(args_conflicts_with_subcommands = true, after_help = CLIENT_HELP)]
+    #[command(after_help = CLIENT_HELP)]
     Client(ClientArgs),
     /// Serve MCP on stdin/stdout, so Claude Code and other agents can run and steer supervised tasks.
     #[command(after_help = MCP_HELP)]
@@ -97,7 +97,7 @@ pub struct RulesArgs {
 pub struct StateArgs {
     /// State directory (token, hub.json). Default: $AXIOM_STATE_DIR, else $XDG_STATE_HOME/axiom,
     /// else ~/.local/state/axiom.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", global = true)]
     pub state_dir: Option<PathBuf>,
 }
 
@@ -190,10 +190,10 @@ pub struct McpArgs {
 #[derive(Debug, Clone, Args)]
 pub struct HubArgs {
     /// Hub address (http://, ws:// or host:port). Default: from <state dir>/hub.json.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", global = true)]
     pub server: Option<String>,
     /// File holding the client token.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub token_file: Option<PathBuf>,
     #[command(flatten)]
     pub state: StateArgs,

@@ -113,9 +113,12 @@ struct MatchRecord<'a> {
 
 impl<W: Write> Sink<W> {
     fn matches(&mut self, fired: &[Intervention], report: &mut Report) -> io::Result<()> {
+        // Counted before writing, so the totals agree even when the reader goes away mid-chunk.
         for intervention in fired {
             report.by_rule[intervention.rule_index] += 1;
-            if !self.quiet {
+        }
+        if !self.quiet {
+            for intervention in fired {
                 self.write_match(intervention)?;
             }
         }

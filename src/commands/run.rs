@@ -20,7 +20,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let config = TaskConfig { kill_grace: args.kill_grace.into(), ..TaskConfig::default() };
         let tasks = Arc::new(Tasks::new(rules, config));
-        let hub = Hub::start(HubConfig::new(args.listen), tasks, Token::generate())
+        let mut config = HubConfig::new(args.listen);
+        // This hub dies with this process; a worker that loses it must not wait for it.
+        config.worker_reconnect_window = std::time::Duration::ZERO;
+        let hub = Hub::start(config, tasks, Token::generate())
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let request = SpawnRequest { command: args.command, driver: args.driver, ..SpawnRequest::default() };
@@ -31,8 +34,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Copies the task's output to stdout/stderr and its interventions to stderr until it ends.
-/// Ctrl-C kills the task (gracefully); a second Ctrl-C leaves at once.
+/// Ctrl-C, SIGTERM or SIGHUP kill the task (gracefully); a second one leaves at once.
 async fn follow(task: &Arc<Task>) -> i32 {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).ok();
+    let mut hangup = signal(SignalKind::hangup()).ok();
     let palette = Palette::new(stderr_color());
     let mut changes = task.subscribe();
     let mut cursor = 0;
@@ -63,7 +69,7 @@ async fn follow(task: &Arc<Task>) -> i32 {
         }
         tokio::select! {
             changed = changes.changed() => if changed.is_err() { return 1 },
-            _ = tokio::signal::ctrl_c() => {
+            _ = stop_signal(&mut terminate, &mut hangup) => {
                 if interrupted {
                     return 130;
                 }
@@ -72,5 +78,29 @@ async fn follow(task: &Arc<Task>) -> i32 {
                 let _ = task.intervene(Action::Kill, None, None);
             }
         }
+    }
+}
+
+/// Ctrl-C, SIGTERM or SIGHUP, whichever comes first.
+async fn stop_signal(
+    terminate: &mut Option<tokio::signal::unix::Signal>,
+    hangup: &mut Option<tokio::signal::unix::Signal>,
+) {
+    let term = async {
+        match terminate.as_mut() {
+            Some(signal) => signal.recv().await,
+            None => std::future::pending().await,
+        }
+    };
+    let hup = async {
+        match hangup.as_mut() {
+            Some(signal) => signal.recv().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+        _ = hup => {}
     }
 }

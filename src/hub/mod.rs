@@ -51,6 +51,9 @@ pub struct HubConfig {
     pub worker_exe: PathBuf,
     /// A running task whose worker stays away this long is marked lost.
     pub lost_after: Duration,
+    /// How long the workers this hub starts keep their child running while the hub is unreachable.
+    /// Zero for a hub that can never come back (`axiom run`'s in-process hub).
+    pub worker_reconnect_window: Duration,
 }
 
 impl HubConfig {
@@ -64,6 +67,7 @@ impl HubConfig {
             ping_interval: Duration::from_secs(20),
             worker_exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("axiom")),
             lost_after: Duration::from_secs(60),
+            worker_reconnect_window: Duration::from_secs(60),
         }
     }
 

@@ -59,6 +59,8 @@ impl Hub {
             .arg(&task.id)
             .arg("--driver")
             .arg(request.driver.as_str())
+            .arg("--reconnect-window")
+            .arg(humantime::format_duration(self.config.worker_reconnect_window).to_string())
             .arg("--")
             .args(&request.command)
             .env("AXIOM_TOKEN", task.worker_token.as_str())

@@ -96,7 +96,9 @@ impl Loader {
                     .into_iter()
                     .enumerate()
                     .filter(|(index, _)| Some(*index) != failed)
-                    .map(|(_, parsed)| parsed.map_err(|(id, message)| value_error(&document.name, &locator, &id, message)))
+                    .map(|(_, parsed)| {
+                        parsed.map_err(|(id, message)| value_error(&document.name, &locator, &id, message))
+                    })
                     .collect()
             }
         };
@@ -261,7 +263,9 @@ fn failed_rule_index(err: &serde_yaml::Error) -> Option<usize> {
 /// Each entry of the file's `rules:` list parsed on its own; a failure carries the rule's id (if
 /// it has one) and the message. Empty when the file is not even a YAML mapping with a list.
 fn rules_one_by_one(text: &str) -> Vec<Result<RuleSpec, (String, String)>> {
-    let Ok(serde_yaml::Value::Mapping(file)) = serde_yaml::from_str::<serde_yaml::Value>(text) else { return Vec::new() };
+    let Ok(serde_yaml::Value::Mapping(file)) = serde_yaml::from_str::<serde_yaml::Value>(text) else {
+        return Vec::new();
+    };
     let Some(serde_yaml::Value::Sequence(rules)) = file.get("rules") else { return Vec::new() };
     rules
         .iter()
@@ -277,8 +281,10 @@ fn rules_one_by_one(text: &str) -> Vec<Result<RuleSpec, (String, String)>> {
 /// A schema error found in a rule parsed on its own, which has no position: located at the
 /// offending key when the message names one (`unknown field `x``), else at the rule.
 fn value_error(file: &str, locator: &Locator, id: &str, message: String) -> RuleError {
+    // `unknown field `x`` names a key; `invalid duration "30 parsecs"` quotes a value.
     let key = message.split('`').nth(1).unwrap_or("id");
-    let (line, column) = if id.is_empty() { (1, 1) } else { locator.key(id, 0, key) };
+    let value = message.split('"').nth(1).unwrap_or_default();
+    let (line, column) = if id.is_empty() { (1, 1) } else { locator.text(id, 0, key, value) };
     let rule = (!id.is_empty()).then(|| id.to_owned());
     RuleError { file: file.to_owned(), line, column, rule, message }
 }
