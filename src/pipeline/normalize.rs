@@ -114,7 +114,7 @@ impl Normalizer {
 impl Block {
     /// The unfinished segment at the end of the text, if it has any bytes.
     pub fn open_segment(&self) -> Option<Segment> {
-        (self.open_len() > 0).then(|| Segment {
+        (self.open_len() > 0).then_some(Segment {
             start: self.open_start,
             end: self.text.len(),
             line: self.line,
