@@ -1,0 +1,310 @@
+//! `axiom serve` with `axiom client`, driven through the real binary over real sockets: many
+//! concurrent `--command` runs with no cross-talk, a worker that dies mid-stream while another
+//! task carries on, and the task subcommands (`list`, `tail`, `send`, `interrupt`, `kill`).
+
+mod live_support;
+
+use std::time::Duration;
+
+use axiom::protocol::TaskStatus;
+use live_support::{alive, cmdline_of, eventually, fixture, parent_of, send_signal, Hub, Proc, DEADLINE};
+
+/// A rule for the intervention checks; nothing else the tests print matches it.
+const RULES: &str = r#"
+rules:
+  - id: shouty
+    match: { literals: ["LOUD-OUT"] }
+  - id: proceed-prompt
+    match: { regex: ['Proceed\? \(y/n\)'] }
+    action: inject
+    message: "y"
+"#;
+
+#[test]
+fn twenty_concurrent_clients_each_get_exactly_their_own_output_and_exit_code() {
+    const CLIENTS: usize = 20;
+    const LINES: usize = 25;
+    let hub = Hub::start(RULES, &[]);
+    let server = hub.http_url();
+    let clients: Vec<Proc> = (0..CLIENTS)
+        .map(|k| {
+            // Half the lines, a pause so every client is mid-stream at once, the other half.
+            let line = format!(
+                "i=1; while [ $i -le {LINES} ]; do echo \"client-{k} out-$i\"; echo \"client-{k} err-$i\" >&2; \
+                 if [ $i -eq {half} ]; then sleep 0.2; fi; i=$((i+1)); done; exit {k}",
+                half = LINES / 2
+            );
+            Proc::spawn(hub.client(&["--server", &server, "--command", &line]), format!("client {k}"))
+        })
+        .collect();
+    for (k, client) in clients.into_iter().enumerate() {
+        let run = client.finish();
+        run.assert_code(k as i32);
+        let expected: Vec<String> = (1..=LINES).map(|i| format!("client-{k} out-{i}")).collect();
+        assert_eq!(run.stdout_lines(), expected, "client {k}'s stdout: {run:#?}");
+        let errors: Vec<&str> = run.stderr.lines().filter(|line| line.starts_with("client-")).collect();
+        let expected: Vec<String> = (1..=LINES).map(|i| format!("client-{k} err-{i}")).collect();
+        assert_eq!(errors, expected, "client {k}'s stderr: {run:#?}");
+    }
+    let tasks = hub.list();
+    assert_eq!(tasks.len(), CLIENTS);
+    let mut codes: Vec<i32> = tasks.iter().map(|task| task.status.exit_code().expect("finished")).collect();
+    codes.sort();
+    assert_eq!(codes, (0..CLIENTS as i32).collect::<Vec<_>>());
+}
+
+#[test]
+fn client_command_streams_output_interventions_and_status_to_the_right_place() {
+    let hub = Hub::start(RULES, &[]);
+    let run = hub.run_client(&["--command", "echo plain; echo LOUD-OUT; echo oops >&2; exit 4"]);
+    run.assert_code(4);
+    assert_eq!(run.stdout, "plain\nLOUD-OUT\n", "{run:#?}");
+    assert!(run.stderr.lines().any(|line| line == "oops"), "{}", run.stderr);
+    assert!(run.stderr.contains("shouty (warn)"), "{}", run.stderr);
+    assert!(run.stderr.contains("exited with code 4"), "{}", run.stderr);
+}
+
+#[test]
+fn client_command_with_the_pty_driver_runs_on_a_terminal_and_gets_its_prompt_answered() {
+    let hub = Hub::start(RULES, &[]);
+    let run = hub.run_client(&["--driver", "pty", "--command", &fixture("tty-agent.py")]);
+    run.assert_code(0); // tty-agent.py exits 3 when it has no terminal
+    let lines = run.stdout_lines();
+    assert_eq!(lines.first(), Some(&"tty=yes"), "{run:#?}");
+    assert!(lines.contains(&"answer=y"), "{run:#?}");
+    assert!(run.stderr.contains("proceed-prompt (inject)"), "{}", run.stderr);
+}
+
+#[test]
+fn client_command_runs_in_the_clients_working_directory() {
+    let hub = Hub::start(RULES, &[]);
+    let run = hub.run_client(&["--command", "pwd"]);
+    run.assert_code(0);
+    let expected = hub.sandbox.path("work").canonicalize().unwrap();
+    assert_eq!(run.stdout.trim_end(), expected.display().to_string());
+}
+
+#[test]
+fn a_worker_killed_mid_stream_shows_up_as_lost_while_another_task_finishes_normally() {
+    let hub = Hub::start(RULES, &[]);
+    let (mut streaming, streaming_id) =
+        hub.start_command("i=0; while :; do i=$((i+1)); echo \"tick $i\"; sleep 0.05; done");
+    let (mut waiting, waiting_id) =
+        hub.start_command("echo waiting; while [ ! -e go ]; do sleep 0.05; done; echo done; exit 7");
+    streaming.wait_for_stdout("tick 3");
+    waiting.wait_for_stdout("waiting");
+
+    let child = hub.task(&streaming_id).pid.expect("the streaming task reports its child's pid");
+    let worker = parent_of(child).expect("the child has a parent");
+    let command = cmdline_of(worker);
+    assert!(
+        command.contains(" worker ") && command.contains(&streaming_id),
+        "the child's parent is its worker: {command}"
+    );
+    send_signal(worker, libc::SIGKILL);
+
+    eventually("the streaming task to be lost", DEADLINE, || {
+        let task = hub.task(&streaming_id);
+        if task.status == TaskStatus::Lost {
+            Ok(())
+        } else {
+            Err(format!("{task:?}"))
+        }
+    });
+    assert_eq!(hub.task(&waiting_id).status, TaskStatus::Running, "the other task carries on");
+    let lost = streaming.finish();
+    lost.assert_code(1);
+    assert!(lost.stderr.contains("was lost"), "{}", lost.stderr);
+
+    std::fs::write(hub.sandbox.path("work/go"), "").unwrap();
+    let finished = waiting.finish();
+    finished.assert_code(7);
+    assert_eq!(finished.stdout, "waiting\ndone\n");
+    assert_eq!(hub.task(&waiting_id).status, TaskStatus::Exited { code: 7 });
+
+    // The lost task's child has nobody reading its output: its next write fails and it ends.
+    eventually("the orphaned child to end", Duration::from_secs(5), || {
+        if alive(child) {
+            Err(format!("{child} still runs"))
+        } else {
+            Ok(())
+        }
+    });
+}
+
+#[test]
+fn client_command_passes_a_flood_of_output_through_intact() {
+    const LINES: usize = 20_000;
+    let hub = Hub::start(RULES, &[]);
+    let run = hub.run_client(&["--command", &format!("{} {LINES} both", fixture("flood.sh"))]);
+    run.assert_code(0);
+    let expected: Vec<String> = (1..=LINES).map(|i| format!("out {i}")).collect();
+    assert!(run.stdout_lines() == expected, "stdout lost or reordered lines ({} lines)", run.stdout_lines().len());
+    let errors: Vec<&str> = run.stderr.lines().filter(|line| line.starts_with("err ")).collect();
+    let expected: Vec<String> = (1..=LINES).map(|i| format!("err {i}")).collect();
+    assert!(errors == expected, "stderr lost or reordered lines ({} lines)", errors.len());
+}
+
+#[test]
+fn client_takes_its_token_from_the_environment_or_a_file_and_reports_a_refusal() {
+    let hub = Hub::start(RULES, &[]);
+    let from_env = {
+        let mut command = hub.sandbox.axiom(&["client", "--server", &hub.url, "--command", "echo env"]);
+        command.env("AXIOM_TOKEN", &hub.token);
+        live_support::run_within(command, DEADLINE)
+    };
+    from_env.assert_code(0);
+    assert_eq!(from_env.stdout, "env\n");
+
+    let file = hub.sandbox.write("token-copy", &hub.token);
+    let from_file = live_support::run_within(
+        hub.sandbox.axiom(&["client", "--server", &hub.http_url(), "--token-file", &file, "--command", "echo file"]),
+        DEADLINE,
+    );
+    from_file.assert_code(0);
+    assert_eq!(from_file.stdout, "file\n");
+
+    let wrong = hub.sandbox.write("wrong-token", &"ab".repeat(32));
+    let refused = live_support::run_within(
+        hub.sandbox.axiom(&["client", "--server", &hub.url, "--token-file", &wrong, "--command", "echo never"]),
+        DEADLINE,
+    );
+    refused.assert_code(2);
+    assert!(refused.stderr.contains("401"), "{}", refused.stderr);
+    assert_eq!(refused.stdout, "");
+}
+
+/// A hub running `fixtures/chat-agent.py` through `axiom client --command`, up and `ready`.
+fn chat() -> (Hub, Proc, String) {
+    let hub = Hub::start(RULES, &[]);
+    let (mut runner, id) = hub.start_command(&fixture("chat-agent.py"));
+    runner.wait_for_stdout("ready\n");
+    (hub, runner, id)
+}
+
+#[test]
+fn send_writes_a_line_to_a_running_task() {
+    let (hub, mut runner, id) = chat();
+    let sent = hub.run_client(&["send", &id, "hello there"]);
+    sent.assert_code(0);
+    runner.wait_for_stdout("said: hello there\n");
+    let typed = hub.run_client(&["send", "--no-enter", &id, "half"]);
+    typed.assert_code(0);
+    hub.run_client(&["send", &id, " a line"]).assert_code(0);
+    runner.wait_for_stdout("said: half a line\n");
+}
+
+#[test]
+fn tail_prints_the_stored_output_and_tail_n_its_last_lines() {
+    let (hub, mut runner, id) = chat();
+    for word in ["one", "two", "three"] {
+        hub.run_client(&["send", &id, word]).assert_code(0);
+    }
+    runner.wait_for_stdout("said: three\n");
+    let all = hub.run_client(&["tail", &id]);
+    all.assert_code(0);
+    assert_eq!(all.stdout, "ready\nsaid: one\nsaid: two\nsaid: three\n");
+    let last = hub.run_client(&["tail", "-n", "2", &id]);
+    last.assert_code(0);
+    assert_eq!(last.stdout, "said: two\nsaid: three\n");
+}
+
+#[test]
+fn tail_follow_streams_new_output_until_the_task_ends() {
+    let (hub, mut runner, id) = chat();
+    hub.run_client(&["send", &id, "before"]).assert_code(0);
+    runner.wait_for_stdout("said: before\n");
+    let mut follower = Proc::spawn(hub.client(&["tail", "--follow", &id]), "tail --follow");
+    follower.wait_for_stdout("said: before\n");
+    hub.run_client(&["send", &id, "after"]).assert_code(0);
+    follower.wait_for_stdout("said: after\n");
+    hub.run_client(&["kill", &id]).assert_code(0);
+    let followed = follower.finish();
+    followed.assert_code(128 + libc::SIGTERM);
+    assert_eq!(followed.stdout, "ready\nsaid: before\nsaid: after\n", "nothing twice, nothing lost");
+}
+
+#[test]
+fn interrupt_with_a_message_interrupts_then_sends_the_message() {
+    let (hub, mut runner, id) = chat();
+    let interrupted = hub.run_client(&["interrupt", &id, "--message", "do the next step"]);
+    interrupted.assert_code(0);
+    let stdout = runner.wait_for_stdout("said: do the next step\n");
+    assert_eq!(stdout, "ready\ninterrupted\nsaid: do the next step\n");
+    let task = hub.task(&id);
+    assert_eq!(task.status, TaskStatus::Running, "an interrupt is not the end");
+    assert_eq!(task.interventions, 1, "the manual interrupt is recorded");
+}
+
+#[test]
+fn kill_ends_a_running_task() {
+    let (hub, runner, id) = chat();
+    let child = hub.task(&id).pid.expect("pid");
+    hub.run_client(&["kill", &id]).assert_code(0);
+    let run = runner.finish();
+    run.assert_code(128 + libc::SIGTERM);
+    assert!(run.stderr.contains("killed by signal 15"), "{}", run.stderr);
+    assert_eq!(hub.task(&id).status, TaskStatus::Killed { signal: libc::SIGTERM });
+    eventually("the child to be gone", Duration::from_secs(5), || {
+        if alive(child) {
+            Err(child.to_string())
+        } else {
+            Ok(())
+        }
+    });
+}
+
+#[test]
+fn list_shows_running_and_finished_tasks_as_text_and_json() {
+    let (hub, _runner, id) = chat();
+    hub.run_client(&["--command", "exit 3"]).assert_code(3);
+    let tasks = hub.list();
+    assert_eq!(tasks.len(), 2, "{tasks:?}");
+    let running = tasks.iter().find(|task| task.task_id == id).expect("the chat task");
+    assert_eq!(running.status, TaskStatus::Running);
+    assert!(running.pid.is_some());
+    assert_eq!(running.command, ["sh", "-c", &fixture("chat-agent.py")]);
+    let other = tasks.iter().find(|task| task.task_id != id).unwrap();
+    assert_eq!(other.status, TaskStatus::Exited { code: 3 });
+    let text = hub.run_client(&["list"]);
+    text.assert_code(0);
+    let row = text.stdout.lines().find(|line| line.starts_with(&id)).expect("a row for the task");
+    assert!(row.contains("running"), "{row}");
+}
+
+#[test]
+fn unknown_task_ids_exit_2_with_a_message_naming_the_id() {
+    let hub = Hub::start(RULES, &[]);
+    for args in [
+        &["tail", "nosuch"][..],
+        &["tail", "--follow", "nosuch"],
+        &["send", "nosuch", "text"],
+        &["interrupt", "nosuch", "--message", "m"],
+        &["kill", "nosuch"],
+    ] {
+        let run = hub.run_client(args);
+        run.assert_code(2);
+        assert!(run.stderr.contains("nosuch"), "{args:?}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn subcommands_accept_the_hub_options_before_or_after_the_subcommand() {
+    let hub = Hub::start(RULES, &[]);
+    hub.run_client(&["--command", "echo hi"]).assert_code(0);
+    let state = hub.sandbox.path("state").display().to_string();
+    let token = hub.sandbox.write("token-copy", &hub.token);
+    let http = hub.http_url();
+    for args in [
+        &["client", "--server", &hub.url, "--token-file", &token, "list", "--format", "json"][..],
+        &["client", "list", "--format", "json", "--server", &http, "--token-file", &token],
+        &["client", "--state-dir", &state, "list", "--format", "json"],
+        &["client", "list", "--state-dir", &state, "--format", "json"],
+    ] {
+        // Without $AXIOM_STATE_DIR: only the options say where the hub is.
+        let run = live_support::run_within(hub.sandbox.axiom(args), DEADLINE);
+        run.assert_code(0);
+        let tasks: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(tasks.len(), 1, "{args:?}: {}", run.stdout);
+    }
+}

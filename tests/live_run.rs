@@ -1,0 +1,221 @@
+//! `axiom run`, driven through the real binary with the fake agents in `fixtures/`: each kind of
+//! intervention reaches a real child (inject, kill of a whole process group, interrupt then a
+//! message, an answer on a pseudo-terminal), exit codes are the child's, and the streams stay apart.
+
+mod live_support;
+
+use std::time::Duration;
+
+use live_support::{alive, eventually, fixture, run_within, Proc, Sandbox, DEADLINE};
+
+/// One rule per fake agent; each one's trigger is specific to its agent.
+const RULES: &str = r#"
+rules:
+  - id: todo-left
+    match: { literals: ["TODO:"] }
+    action: inject
+    message: Implement it now.
+  - id: stubborn-heartbeat
+    severity: critical
+    match: { literals: ["heartbeat 5"] }
+    action: kill
+  - id: watch-mode
+    severity: error
+    match: { literals: ["Watching for file changes"] }
+    action: interrupt
+    message: run the tests once
+  - id: proceed-prompt
+    match: { regex: ['Proceed\? \(y/n\)'] }
+    action: inject
+    message: "y"
+  - id: shouty
+    match: { literals: ["LOUD-OUT"] }
+"#;
+
+/// `axiom run --rules RULES.yaml [extra...] -- CMD...` in a fresh sandbox.
+fn axiom_run(extra: &[&str], command: &[&str]) -> (Sandbox, std::process::Command) {
+    let sandbox = Sandbox::new();
+    let rules = sandbox.write("rules.yaml", RULES);
+    let mut args = vec!["run", "--rules", &rules];
+    args.extend_from_slice(extra);
+    args.push("--");
+    args.extend_from_slice(command);
+    let command = sandbox.axiom(&args);
+    (sandbox, command)
+}
+
+/// Runs `axiom run` to the end.
+fn run(extra: &[&str], command: &[&str]) -> live_support::Finished {
+    let (_sandbox, command) = axiom_run(extra, command);
+    run_within(command, DEADLINE)
+}
+
+#[test]
+fn todo_agent_gets_its_correction_after_the_todo_line_and_exits_0() {
+    let run = run(&[], &[&fixture("todo-agent.py")]);
+    run.assert_code(0);
+    assert_eq!(
+        run.stdout_lines(),
+        [
+            "Plan:",
+            "  1. read the grammar",
+            "  2. write the parser",
+            "TODO: implement the parser",
+            "got correction: Implement it now.",
+            "implemented the parser",
+        ],
+        "{run:#?}"
+    );
+    let intervention = run.stderr.lines().find(|line| line.contains("todo-left")).expect("the intervention on stderr");
+    assert!(intervention.contains("(inject)") && intervention.contains("Implement it now."), "{intervention}");
+}
+
+#[test]
+fn kill_rule_ends_a_stubborn_agent_and_its_grandchild_with_sigkill() {
+    let (_sandbox, command) = axiom_run(&["--kill-grace", "300ms"], &[&fixture("stubborn-agent.sh")]);
+    let mut agent = Proc::spawn(command, "axiom run stubborn-agent.sh");
+    let first = agent.wait_for_stdout("grandchild=");
+    let pids: Vec<u32> = first
+        .split_whitespace()
+        .filter_map(|word| word.strip_prefix("pid=").or_else(|| word.strip_prefix("grandchild=")))
+        .map(|pid| pid.parse().unwrap())
+        .collect();
+    let [child, grandchild] = pids[..] else { panic!("no pids in {first:?}") };
+    if !agent.stdout().contains("heartbeat 5") {
+        assert!(alive(child) && alive(grandchild), "both run before the rule fires");
+    }
+
+    let run = agent.finish();
+    run.assert_code(128 + libc::SIGKILL);
+    assert!(run.stdout.contains("heartbeat 5"), "the rule fired on heartbeat 5: {run:#?}");
+    assert!(run.stderr.contains("stubborn-heartbeat (kill)"), "{}", run.stderr);
+    assert!(run.stderr.contains("killed by signal 9"), "{}", run.stderr);
+    eventually("the child and the grandchild to be gone", Duration::from_secs(5), || {
+        match (alive(child), alive(grandchild)) {
+            (false, false) => Ok(()),
+            state => Err(format!("child alive, grandchild alive: {state:?}")),
+        }
+    });
+}
+
+#[test]
+fn interrupt_rule_interrupts_the_agent_then_tells_it_what_to_do_next() {
+    let run = run(&[], &[&fixture("interruptible-agent.py")]);
+    run.assert_code(0);
+    assert_eq!(
+        run.stdout_lines(),
+        ["Watching for file changes...", "interrupted", "next: run the tests once"],
+        "{run:#?}"
+    );
+    assert!(run.stderr.contains("watch-mode (interrupt)"), "{}", run.stderr);
+}
+
+#[test]
+fn pty_driver_gives_the_agent_a_terminal_and_answers_its_prompt() {
+    let run = run(&["--driver", "pty"], &[&fixture("tty-agent.py")]);
+    run.assert_code(0); // tty-agent.py exits 3 when it has no terminal
+    let lines = run.stdout_lines();
+    assert_eq!(lines.first(), Some(&"tty=yes"), "{run:#?}");
+    let prompt = lines.iter().position(|line| line.starts_with("Proceed? (y/n) ")).expect("the prompt");
+    let answer = lines.iter().position(|line| *line == "answer=y").expect("the answer");
+    assert!(prompt < answer, "{lines:?}");
+    assert!(run.stderr.contains("proceed-prompt (inject)"), "{}", run.stderr);
+}
+
+#[test]
+fn pipe_driver_is_not_a_terminal_and_a_partial_line_prompt_is_still_answered() {
+    let run = run(&[], &[&fixture("tty-agent.py")]);
+    run.assert_code(3);
+    assert_eq!(run.stdout_lines(), ["tty=no", "Proceed? (y/n) answer=y"], "{run:#?}");
+}
+
+#[test]
+fn exit_status_is_the_childs_exit_code() {
+    for code in [0, 3, 42, 255] {
+        let run = run(&[], &["sh", "-c", &format!("exit {code}")]);
+        run.assert_code(code);
+    }
+}
+
+#[test]
+fn exit_status_is_128_plus_n_when_signal_n_ends_the_child() {
+    for signal in [libc::SIGHUP, libc::SIGKILL, libc::SIGTERM] {
+        let run = run(&[], &["sh", "-c", &format!("kill -{signal} $$")]);
+        run.assert_code(128 + signal);
+        assert!(run.stderr.contains(&format!("killed by signal {signal}")), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn a_command_that_does_not_exist_fails_with_a_message_naming_it() {
+    let run = run(&[], &["axiom-test-no-such-command", "--flag"]);
+    assert_ne!(run.code, Some(0), "{run:#?}");
+    assert!(run.code.is_some(), "ended by a signal: {run:#?}");
+    assert!(run.stderr.contains("axiom-test-no-such-command"), "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn stdout_and_stderr_stay_apart_and_interventions_go_to_stderr() {
+    let script = "echo out-1; echo err-1 >&2; echo LOUD-OUT; echo err-2 >&2; echo out-2";
+    let run = run(&[], &["sh", "-c", script]);
+    run.assert_code(0);
+    assert_eq!(run.stdout, "out-1\nLOUD-OUT\nout-2\n", "{run:#?}");
+    let stderr: Vec<&str> = run.stderr.lines().filter(|line| line.starts_with("err-")).collect();
+    assert_eq!(stderr, ["err-1", "err-2"], "{run:#?}");
+    assert!(run.stderr.lines().any(|line| line.starts_with("axiom: [warning] shouty (warn)")), "{}", run.stderr);
+}
+
+#[test]
+fn the_child_never_sees_the_worker_token() {
+    let run = run(&[], &["sh", "-c", "echo \"token=${AXIOM_TOKEN-unset}\""]);
+    run.assert_code(0);
+    assert_eq!(run.stdout, "token=unset\n");
+}
+
+#[test]
+fn ctrl_c_stops_the_supervised_command() {
+    let (_sandbox, command) = axiom_run(&[], &["sh", "-c", "echo started; exec sleep 30"]);
+    let mut agent = Proc::spawn(command, "axiom run sleep");
+    agent.wait_for_stdout("started");
+    agent.signal(libc::SIGINT);
+    let run = agent.finish_within(Duration::from_secs(10));
+    run.assert_code(128 + libc::SIGTERM);
+    assert!(run.stderr.contains("stopping the task"), "{}", run.stderr);
+}
+
+#[test]
+fn a_flood_of_output_arrives_complete_and_in_order_on_each_stream() {
+    const LINES: usize = 20_000;
+    let run = run(&[], &[&fixture("flood.sh"), &LINES.to_string(), "both"]);
+    run.assert_code(0);
+    let expected: Vec<String> = (1..=LINES).map(|i| format!("out {i}")).collect();
+    assert!(run.stdout_lines() == expected, "stdout lost or reordered lines ({} lines)", run.stdout_lines().len());
+    let errors: Vec<&str> = run.stderr.lines().filter(|line| line.starts_with("err ")).collect();
+    let expected: Vec<String> = (1..=LINES).map(|i| format!("err {i}")).collect();
+    assert!(errors == expected, "stderr lost or reordered lines ({} lines)", errors.len());
+}
+
+#[test]
+fn output_that_is_not_utf8_passes_through_byte_for_byte() {
+    let run = run(&[], &["sh", "-c", r"printf 'ok \377\376 \000 end\n'"]);
+    run.assert_code(0);
+    assert_eq!(run.stdout_bytes, b"ok \xff\xfe \0 end\n");
+}
+
+#[test]
+fn sigterm_to_axiom_run_ends_the_supervised_command() {
+    let (_sandbox, command) = axiom_run(&["--kill-grace", "200ms"], &["sh", "-c", "echo \"pid=$$\"; exec sleep 30"]);
+    let mut agent = Proc::spawn(command, "axiom run sleep");
+    let stdout = agent.wait_for_stdout("\n");
+    let child: u32 = stdout.trim().strip_prefix("pid=").unwrap().parse().unwrap();
+    agent.signal(libc::SIGTERM);
+    let _ = agent.finish();
+    eventually("the command to end after axiom run was terminated", Duration::from_secs(5), || {
+        if alive(child) {
+            Err(format!("{child} still runs"))
+        } else {
+            Ok(())
+        }
+    });
+}
