@@ -51,11 +51,11 @@ pub fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
 /// Binds the hub on `listen`; if that port is taken, on an ephemeral port of the same address,
 /// so a second agent session never fails to start.
 async fn start_hub(listen: SocketAddr, tasks: Arc<Tasks>, token: Token) -> anyhow::Result<Arc<Hub>> {
-    match Hub::start(HubConfig::new(listen), Arc::clone(&tasks), token.clone()).await {
+    match Hub::start(hub_config(listen), Arc::clone(&tasks), token.clone()).await {
         Ok(hub) => Ok(hub),
         Err(err) if err.kind() == std::io::ErrorKind::AddrInUse && listen.port() != 0 => {
             let fallback = SocketAddr::new(listen.ip(), 0);
-            let hub = Hub::start(HubConfig::new(fallback), tasks, token)
+            let hub = Hub::start(hub_config(fallback), tasks, token)
                 .await
                 .with_context(|| format!("cannot listen on {fallback}"))?;
             eprintln!("axiom: {listen} is in use; the hub listens on {} instead", hub.local_addr());
@@ -63,4 +63,12 @@ async fn start_hub(listen: SocketAddr, tasks: Arc<Tasks>, token: Token) -> anyho
         }
         Err(err) => Err(err).with_context(|| format!("cannot listen on {listen}")),
     }
+}
+
+fn hub_config(listen: SocketAddr) -> HubConfig {
+    let mut config = HubConfig::new(listen);
+    // The tasks live in this process only: a worker that loses it (the server was killed) must
+    // end its child at once rather than wait for a hub that cannot come back.
+    config.worker_reconnect_window = Duration::ZERO;
+    config
 }

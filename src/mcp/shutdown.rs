@@ -36,8 +36,8 @@ pub async fn end_all_tasks(hub: &Hub, grace: Duration) -> usize {
                 if !asked {
                     match task.intervene(Action::Kill, None, Some(grace)) {
                         Ok(_) => asked = true,
-                        // Not connected yet (or busy): try again on the next change.
-                        Err(TaskError::NoWorker(_) | TaskError::WorkerBusy(_)) => {}
+                        // The worker's queue is full: try again on the next change.
+                        Err(TaskError::WorkerBusy(_)) => {}
                         Err(_) => return task.status().is_finished(),
                     }
                 }

@@ -21,8 +21,6 @@ use crate::tasks::{Task, TaskError};
 /// How long `axiom_spawn` waits for the worker to report the command running (so it can return
 /// the pid, or the reason it could not start). It never waits for output.
 const SPAWN_SETTLE: Duration = Duration::from_millis(500);
-/// How long input and interventions wait for a task's worker to connect.
-const WORKER_ATTACH: Duration = Duration::from_secs(3);
 /// How often `axiom_wait` reports progress when the request carries a progress token.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 /// The longest `axiom_wait`.
@@ -207,7 +205,7 @@ keeps running; use axiom_kill to end it.",
     #[tool(
         name = "axiom_kill",
         description = "End a task and every process it started: SIGTERM to its whole process group, then SIGKILL after \
-grace_ms (default 3000). Waits until the task has ended (at most grace + 2 s) and returns its final status.",
+grace_ms (default: the server's --kill-grace, 3 s unless set). Waits until the task has ended (at most grace + 2 s) and returns its final status.",
         annotations(
             title = "Kill a task",
             read_only_hint = false,
@@ -451,19 +449,9 @@ async fn wait_finished(task: &Task, limit: Duration) -> bool {
     task.status().is_finished()
 }
 
-/// Runs `act` on the task; a task whose worker has not connected yet is given a moment to do so.
+/// Runs `act` on the task. (A task whose worker has not connected yet holds the request until it does.)
 async fn with_worker<T>(task: &Task, mut act: impl FnMut(&Task) -> Result<T, TaskError>) -> Result<T, Failure> {
-    let mut changes = task.subscribe();
-    let deadline = tokio::time::Instant::now() + WORKER_ATTACH;
-    loop {
-        match act(task) {
-            Err(TaskError::NoWorker(_)) if !task.status().is_finished() && tokio::time::Instant::now() < deadline => {
-                let _ = tokio::time::timeout_at(deadline, changes.changed()).await;
-            }
-            Ok(value) => return Ok(value),
-            Err(err) => return Err(describe(err, task)),
-        }
-    }
+    act(task).map_err(|err| describe(err, task))
 }
 
 fn describe(err: TaskError, task: &Task) -> Failure {

@@ -276,4 +276,20 @@ mod tests {
         assert!(!journal.root().join(&first.id).exists());
         assert!(!journal.root().join(&second.id).exists());
     }
+
+    #[test]
+    fn requests_before_the_worker_connects_are_delivered_when_it_does() {
+        let tasks = Tasks::new(empty_rules(), TaskConfig::default());
+        let task = tasks.create(vec!["agent".into()]);
+        task.send_input("hello", true).unwrap();
+        task.intervene(crate::rules::Action::Kill, None, None).unwrap();
+        let (queue, mut queued) = tokio::sync::mpsc::channel(8);
+        task.attach_worker(queue, Some(7));
+        assert!(matches!(queued.try_recv(), Ok(crate::protocol::HubToWorker::Input { enter: true, .. })));
+        assert!(matches!(
+            queued.try_recv(),
+            Ok(crate::protocol::HubToWorker::Intervene { action: crate::rules::Action::Kill, .. })
+        ));
+        assert!(queued.try_recv().is_err());
+    }
 }

@@ -17,6 +17,9 @@ use crate::protocol::{HubToWorker, InterventionRecord, Payload, TaskInfo, TaskSt
 use crate::rules::{Action, RuleSet, Scope};
 use crate::worker::OutputStream;
 
+/// Requests held for a worker that is not connected; more are refused as "busy".
+const PENDING_LIMIT: usize = 64;
+
 /// How the hub treats tasks.
 #[derive(Debug, Clone)]
 pub struct TaskConfig {
@@ -59,6 +62,8 @@ struct TaskState {
     worker: Option<mpsc::Sender<HubToWorker>>,
     /// Since when a running task has had no worker connected.
     detached_since: Option<Instant>,
+    /// Input and interventions asked for while no worker was connected.
+    pending: Vec<HubToWorker>,
     next_message_id: u64,
 }
 
@@ -67,8 +72,6 @@ struct TaskState {
 pub enum TaskError {
     #[error("task {0} is not running ({1}); it cannot take input or interventions")]
     NotRunning(String, &'static str),
-    #[error("task {0}'s worker is not connected right now; try again in a moment")]
-    NoWorker(String),
     #[error("task {0}'s worker is not keeping up; try again in a moment")]
     WorkerBusy(String),
 }
@@ -117,6 +120,7 @@ impl Task {
                 next_seq: 0,
                 worker: None,
                 detached_since: None,
+                pending: Vec::new(),
                 next_message_id: 1,
             }),
             changed: watch::Sender::new(0),
@@ -209,6 +213,10 @@ impl Task {
     /// A worker said hello: from now on interventions go to `worker`. Returns the next `seq` expected.
     pub fn attach_worker(&self, worker: mpsc::Sender<HubToWorker>, pid: Option<u32>) -> u64 {
         let mut state = self.state();
+        for message in std::mem::take(&mut state.pending) {
+            // Behind the welcome, which the connection sends before it reads this queue.
+            let _ = worker.try_send(message);
+        }
         state.worker = Some(worker);
         state.detached_since = None;
         if (state.status == TaskStatus::Starting || pid != state.pid) && !state.status.is_finished() {
@@ -430,9 +438,13 @@ impl Task {
         if state.status.is_finished() {
             return Err(TaskError::NotRunning(id.to_owned(), state.status.name()));
         }
-        let worker = state.worker.as_ref().ok_or_else(|| TaskError::NoWorker(id.to_owned()))?;
         let message_id = state.next_message_id;
-        worker.try_send(message(message_id)).map_err(|_| TaskError::WorkerBusy(id.to_owned()))?;
+        match &state.worker {
+            Some(worker) => worker.try_send(message(message_id)).map_err(|_| TaskError::WorkerBusy(id.to_owned()))?,
+            // Not connected yet (just spawned) or reconnecting: delivered when the worker says hello.
+            None if state.pending.len() < PENDING_LIMIT => state.pending.push(message(message_id)),
+            None => return Err(TaskError::WorkerBusy(id.to_owned())),
+        }
         state.next_message_id += 1;
         Ok(message_id)
     }
