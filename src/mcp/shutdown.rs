@@ -2,9 +2,10 @@
 //!
 //! Each running task is killed the way `axiom_kill` does it (SIGTERM to its process group, SIGKILL
 //! after the grace period, applied by its worker), and the server waits until every task has
-//! ended. A task whose worker has not connected yet is retried as soon as it does. A worker that
-//! never reports back is covered twice over: once this process exits, its socket closes, and a
-//! worker that loses its hub kills its child's process group itself.
+//! ended. A task whose worker has not connected yet gets the kill as soon as it does (the task
+//! holds it). A worker that never reports back is covered twice over: once this process exits,
+//! its socket closes, and a worker that loses this hub (which cannot come back: its reconnect
+//! window is zero) kills its child's process group itself.
 
 use std::time::Duration;
 

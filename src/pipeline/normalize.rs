@@ -67,17 +67,36 @@ pub struct Block {
 pub struct Normalizer {
     parser: Parser,
     block: Block,
+    /// The end of the last chunk when it stopped inside a UTF-8 character, held back until the
+    /// rest arrives: `vte` 0.15 mishandles a character split across two `advance` calls (it drops
+    /// what follows it, alacritty/vte#159, and prints a C1 control it would otherwise execute),
+    /// so it is only ever given whole characters.
+    unfinished: Vec<u8>,
 }
 
 impl Normalizer {
     pub fn new(limits: LineLimits) -> Self {
         assert!(limits.overlap < limits.max_line, "the overlap must be shorter than a window");
-        Normalizer { parser: Parser::new(), block: Block { line: 1, limits, ..Block::default() } }
+        Normalizer {
+            parser: Parser::new(),
+            block: Block { line: 1, limits, ..Block::default() },
+            unfinished: Vec::new(),
+        }
     }
 
     /// Runs a chunk through the escape parser; finished segments appear in the block.
     pub fn feed(&mut self, bytes: &[u8]) {
-        self.parser.advance(&mut self.block, bytes);
+        let mut joined = Vec::new();
+        let bytes = if self.unfinished.is_empty() {
+            bytes
+        } else {
+            joined = std::mem::take(&mut self.unfinished);
+            joined.extend_from_slice(bytes);
+            &joined[..]
+        };
+        let whole = bytes.len() - unfinished_utf8(bytes);
+        self.parser.advance(&mut self.block, &bytes[..whole]);
+        self.unfinished.extend_from_slice(&bytes[whole..]);
     }
 
     /// The source ended: a pending `\r` or unfinished text ends the last line.
@@ -108,6 +127,18 @@ impl Normalizer {
     /// Lines ended so far (a final line without `\n` counts once [`finish`](Self::finish) ran).
     pub fn lines(&self) -> u64 {
         self.block.lines_ended
+    }
+}
+
+/// How many bytes at the end of `bytes` are the start of a UTF-8 character still missing its
+/// last bytes (0 to 3).
+fn unfinished_utf8(bytes: &[u8]) -> usize {
+    let Some(lead) = (bytes.len().saturating_sub(3)..bytes.len()).rev().find(|&at| bytes[at] & 0xc0 != 0x80) else {
+        return 0;
+    };
+    match std::str::from_utf8(&bytes[lead..]) {
+        Err(err) if err.error_len().is_none() => bytes.len() - lead,
+        _ => 0,
     }
 }
 
@@ -292,6 +323,28 @@ mod tests {
         assert_eq!(texts(&[b"bad \xff\xfe byte TODO:\n"]), ["bad \u{fffd}\u{fffd} byte TODO:"]);
         // A code point split across chunks survives.
         assert_eq!(texts(&[b"caf\xc3", b"\xa9\n"]), ["caf\u{e9}"]);
+    }
+
+    /// Found by `fuzz/` (target `normalize`, the chunking differential): `vte` 0.15 drops the text
+    /// after a character that was split across two chunks when an unfinished character follows
+    /// within three bytes (alacritty/vte#159), and prints a split C1 control (U+0080..U+009F)
+    /// that it executes when whole. The normalizer now only hands `vte` whole characters.
+    #[test]
+    fn characters_split_across_chunks_lose_nothing() {
+        let cases: [&[u8]; 4] = [b"\xc2\xa9 \xc2", "B\u{301}C\u{2500}".as_bytes(), b"a\xc2\x85b", b"\xf0\x9f\x98\x80 x\xe2\x94"];
+        for input in cases {
+            let whole = segments(&[input], LineLimits::default());
+            for at in 1..input.len() {
+                assert_eq!(segments(&[&input[..at], &input[at..]], LineLimits::default()), whole, "{input:?} split at {at}");
+            }
+            let bytewise: Vec<&[u8]> = input.chunks(1).collect();
+            assert_eq!(segments(&bytewise, LineLimits::default()), whole, "{input:?} byte by byte");
+        }
+        assert_eq!(texts(&[b"\xc2\xa9", b" \xc2", b"\xa9!\n"]), ["\u{a9} \u{a9}!"]);
+        assert_eq!(texts(&[b"a\xc2", b"\x85b\n"]), ["ab"], "a C1 control is no text, split or not");
+        // An unfinished character before an escape, or a stray continuation byte, is still U+FFFD.
+        assert_eq!(texts(&[b"a\xe2", b"\x1b[0mb\n"]), ["a\u{fffd}b"]);
+        assert_eq!(texts(&[b"a\xe2\x94", b"b\n"]), ["a\u{fffd}b"]);
     }
 
     #[test]
