@@ -12,10 +12,10 @@ use anyhow::Context as _;
 
 use crate::cli::McpArgs;
 use crate::hub::auth::Token;
-use crate::hub::{Hub, HubConfig};
+use crate::hub::{watch_rules, Hub, HubConfig};
 use crate::mcp::{parse_agent_command, serve_stdio, McpConfig};
 use crate::state::{HubInfo, StateDir};
-use crate::tasks::{TaskConfig, Tasks};
+use crate::tasks::{Journal, Retention, TaskConfig, Tasks};
 
 pub fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
     let agent_command = parse_agent_command(&args.agent_command).map_err(anyhow::Error::msg)?;
@@ -33,8 +33,14 @@ pub fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     let result = runtime.block_on(async move {
         let config = TaskConfig { ring_capacity: args.ring_bytes, kill_grace };
-        let tasks = Arc::new(Tasks::new(rules, config));
-        let hub = start_hub(args.listen, tasks, token).await?;
+        let journal = Journal::open(state.path()).context("cannot open the task history")?;
+        let tasks = Arc::new(Tasks::with_journal(Arc::clone(&rules), config, Some(journal)));
+        let restored = tasks.restore(Retention::default());
+        if restored > 0 {
+            eprintln!("axiom: {restored} tasks from earlier sessions are in the history");
+        }
+        let hub = start_hub(args.listen, Arc::clone(&tasks), token).await?;
+        let _watcher = watch_rules(tasks, rules.origin().clone()).context("cannot watch the rule files")?;
         state.write_hub_info(&HubInfo { url: hub.url(), pid: std::process::id() })?;
         eprintln!("axiom: MCP server on stdio; hub for workers and `axiom client` on {}", hub.url());
         let stopped = serve_stdio(hub, McpConfig { agent_command, kill_grace }).await?;
@@ -70,5 +76,7 @@ fn hub_config(listen: SocketAddr) -> HubConfig {
     // The tasks live in this process only: a worker that loses it (the server was killed) must
     // end its child at once rather than wait for a hub that cannot come back.
     config.worker_reconnect_window = Duration::ZERO;
+    // For the same reason a task from an earlier session that was still running never comes back.
+    config.lost_after = Duration::ZERO;
     config
 }

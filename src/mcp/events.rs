@@ -21,13 +21,41 @@ use super::types::TaskView;
 use super::Shared;
 use crate::protocol::{InterventionRecord, TaskStatus};
 use crate::rules::Severity;
-use crate::tasks::Task;
+use crate::tasks::{RuleReload, Task};
 
 /// The `logger` of every `notifications/message`.
 pub const LOGGER: &str = "axiom";
 
 /// The shortest time between two `notifications/resources/updated` for one resource.
 pub const UPDATE_INTERVAL: Duration = Duration::from_millis(250);
+
+#[allow(deprecated)] // MCP logging is deprecated by SEP-2577 but still what clients show
+/// Sends a log notification for every rule reload, and an error one for every rejected edit
+/// (with its `FILE:LINE:COL` problems), for as long as the session lasts.
+pub(super) fn watch_rule_reloads(shared: Arc<Shared>, peer: Peer<RoleServer>) {
+    let mut reloads = shared.hub.tasks.rule_reloads();
+    tokio::spawn(async move {
+        loop {
+            let event = match reloads.recv().await {
+                Ok(event) => event,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            let (level, data) = match event {
+                RuleReload::Reloaded { rules, origin } => {
+                    (LoggingLevel::Info, json!({"event": "rules_reloaded", "rules": rules, "origin": origin}))
+                }
+                RuleReload::Rejected { problems } => (
+                    LoggingLevel::Error,
+                    json!({"event": "rules_rejected", "problems": problems, "message": "the edit was rejected; the previous rules stay in force"}),
+                ),
+            };
+            if !shared.send_log(&peer, level, data).await {
+                return;
+            }
+        }
+    });
+}
 
 /// Sends a log notification for each intervention of `task` and one when it ends.
 pub(super) fn watch_task(shared: Arc<Shared>, task: Arc<Task>, peer: Peer<RoleServer>) {

@@ -120,6 +120,7 @@ pub async fn serve_stdio(hub: Arc<Hub>, config: McpConfig) -> anyhow::Result<Sto
 async fn run(server: AxiomMcp) -> Stopped {
     // Non-blocking pipes when the client launched us the usual way, so nothing is left blocked
     // in a read of stdin when the runtime shuts down.
+    let shared = Arc::clone(&server.shared);
     let running = match server.serve(rmcp::transport::stdio_pipes()).await {
         Ok(running) => running,
         Err(err) => {
@@ -127,6 +128,7 @@ async fn run(server: AxiomMcp) -> Stopped {
             return Stopped::InputClosed;
         }
     };
+    events::watch_rule_reloads(shared, running.peer().clone());
     match running.waiting().await {
         Ok(reason) => tracing::debug!(?reason, "the MCP session ended"),
         Err(err) => tracing::warn!("the MCP session failed: {err}"),
