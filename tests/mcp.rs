@@ -671,3 +671,19 @@ async fn tool_call_latency() {
     println!("axiom_status {{task_id}}, {CALLS} calls: {}", percentiles(status));
     println!("axiom_status {{}} over {CALLS} tasks, {CALLS} calls: {}", percentiles(status_all));
 }
+
+#[tokio::test]
+async fn tasks_of_an_earlier_session_are_in_the_history() {
+    let state = tempfile::tempdir().unwrap();
+    let first = Server::start_with(Options { state_dir: Some(state.path()), ..Options::default() }).await;
+    let spawned = first.spawn(json!({"command": ["sh", "-c", "echo from the first session"]})).await;
+    let id = spawned["task_id"].as_str().unwrap().to_owned();
+    first.wait(&id, "exit", 10.0).await;
+    first.client.cancel().await.unwrap();
+
+    let second = Server::start_with(Options { state_dir: Some(state.path()), ..Options::default() }).await;
+    let status = second.ok("axiom_status", json!({"task_id": id})).await;
+    assert_eq!(status["tasks"][0]["status"], "exited", "{status}");
+    assert_eq!(status["tasks"][0]["exit_code"], 0, "{status}");
+    assert!(second.output(&id).await.contains("from the first session"));
+}

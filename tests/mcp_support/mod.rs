@@ -125,6 +125,8 @@ pub struct Server {
 pub struct Options<'a> {
     pub listen: Option<&'a str>,
     pub extra: Vec<String>,
+    /// A state directory that outlives the server (to start another on the same history).
+    pub state_dir: Option<&'a Path>,
 }
 
 impl Server {
@@ -139,7 +141,7 @@ impl Server {
         command
             .arg("mcp")
             .arg("--state-dir")
-            .arg(dir.path().join("state"))
+            .arg(options.state_dir.map_or_else(|| dir.path().join("state"), Path::to_path_buf))
             .arg("--listen")
             .arg(options.listen.unwrap_or("127.0.0.1:0"))
             .arg("--rules")
