@@ -14,21 +14,13 @@ use crate::cli::McpArgs;
 use crate::hub::auth::Token;
 use crate::hub::{watch_rules, Hub, HubConfig};
 use crate::mcp::{parse_agent_command, serve_stdio, McpConfig};
-use crate::state::{HubInfo, StateDir};
+use crate::state::HubInfo;
 use crate::tasks::{Journal, Retention, TaskConfig, Tasks};
 
 pub fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
     let agent_command = parse_agent_command(&args.agent_command).map_err(anyhow::Error::msg)?;
     let rules = super::load_rules(&args.rules)?;
-    let state = StateDir::resolve(args.state.state_dir.as_deref())?;
-    state.ensure()?;
-    let token = state.client_token()?;
-    if !args.listen.ip().is_loopback() {
-        eprintln!(
-            "axiom: warning: the hub listens on {}, which is reachable from other machines; every connection still needs the token",
-            args.listen.ip()
-        );
-    }
+    let (state, token) = super::prepare_hub_state(&args.state, args.listen)?;
     let kill_grace: Duration = args.kill_grace.into();
     let runtime = tokio::runtime::Runtime::new()?;
     let result = runtime.block_on(async move {

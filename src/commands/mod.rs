@@ -12,8 +12,10 @@ mod worker;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::cli::{Cli, Command, RulesArgs};
+use crate::cli::{Cli, Command, RulesArgs, StateArgs};
+use crate::hub::auth::Token;
 use crate::rules::{RuleErrors, RuleOrigin, RuleSet};
+use crate::state::StateDir;
 
 /// Exit status for errors: bad rules, unreadable files, bad requests.
 pub const EXIT_ERROR: u8 = 2;
@@ -54,4 +56,20 @@ pub fn load_rules(args: &RulesArgs) -> anyhow::Result<Arc<RuleSet>> {
         eprintln!("axiom: {} rules from {origin}", rules.rules().len());
     }
     Ok(Arc::new(rules))
+}
+
+/// What `serve` and `mcp` do before their hub listens: the state directory exists and the client
+/// token is written (so no client ever races an empty token file), and a listen address other
+/// machines can reach is called out.
+pub fn prepare_hub_state(args: &StateArgs, listen: std::net::SocketAddr) -> anyhow::Result<(StateDir, Token)> {
+    let state = StateDir::resolve(args.state_dir.as_deref())?;
+    state.ensure()?;
+    let token = state.client_token()?;
+    if !listen.ip().is_loopback() {
+        eprintln!(
+            "axiom: warning: the hub listens on {}, which is reachable from other machines; every connection still needs the token",
+            listen.ip()
+        );
+    }
+    Ok((state, token))
 }

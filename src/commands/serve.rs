@@ -7,21 +7,12 @@ use anyhow::Context as _;
 
 use crate::cli::ServeArgs;
 use crate::hub::{watch_rules, Hub, HubConfig};
-use crate::state::{HubInfo, StateDir};
+use crate::state::HubInfo;
 use crate::tasks::{Journal, Retention, TaskConfig, Tasks};
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let rules = super::load_rules(&args.rules)?;
-    let state = StateDir::resolve(args.state.state_dir.as_deref())?;
-    state.ensure()?;
-    // The token exists before anything listens, so no client ever races an empty token file.
-    let token = state.client_token()?;
-    if !args.listen.ip().is_loopback() {
-        eprintln!(
-            "axiom: warning: listening on {}, which is reachable from other machines; every connection still needs the token",
-            args.listen.ip()
-        );
-    }
+    let (state, token) = super::prepare_hub_state(&args.state, args.listen)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let journal = Journal::open(state.path()).context("cannot open the task history")?;

@@ -83,15 +83,7 @@ impl Hub {
         tokio::spawn(async move {
             let status = worker.wait().await;
             // The worker's last messages may still be in flight on its socket.
-            let mut changes = watched.subscribe();
-            let _ = tokio::time::timeout(SETTLE, async {
-                while !watched.status().is_finished() {
-                    if changes.changed().await.is_err() {
-                        break;
-                    }
-                }
-            })
-            .await;
+            watched.wait_finished(SETTLE).await;
             if !watched.status().is_finished() {
                 tracing::warn!(task = %watched.id, ?status, "worker process ended without reporting the task's end");
                 watched.finish(TaskStatus::Lost, Instant::now());

@@ -221,7 +221,7 @@ grace_ms (default: the server's --kill-grace, 3 s unless set). Waits until the t
             return Err("grace_ms is at most 600000 (10 minutes)".to_owned());
         }
         with_worker(&task, |task| task.intervene(Action::Kill, None, Some(grace))).await?;
-        let ended = wait_finished(&task, grace + Duration::from_secs(2)).await;
+        let ended = task.wait_finished(grace + Duration::from_secs(2)).await;
         Ok(Json(KillResult { ended, task: task.info().into() }))
     }
 
@@ -355,23 +355,10 @@ axiom_check.",
         annotations(title = "List rules", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
     )]
     async fn axiom_rules(&self, Parameters(_args): Parameters<RulesArgs>) -> Result<Json<RulesResult>, Failure> {
-        let rules = self.shared.hub.tasks.rules();
-        let views = rules
-            .rules()
-            .iter()
-            .map(RuleSummary::from)
-            .map(|summary| RuleView {
-                id: summary.id,
-                severity: summary.severity,
-                action: summary.action,
-                scope: summary.scope,
-                enabled: summary.enabled,
-                description: summary.description,
-                tags: summary.tags,
-                source: summary.source,
-            })
-            .collect();
-        Ok(Json(RulesResult { origin: rules.origin().to_string(), rules: views }))
+        let loaded = self.shared.hub.tasks.loaded_rules();
+        let rules = &loaded.rules;
+        let views = rules.rules().iter().map(RuleSummary::from).collect();
+        Ok(Json(RulesResult { origin: rules.origin().to_string(), loaded_at: loaded.loaded_at, rules: views }))
     }
 
     #[tool(
@@ -433,20 +420,6 @@ async fn settle(task: &Task) {
         }
     })
     .await;
-}
-
-/// Waits until the task has ended, at most `limit`; says whether it did.
-async fn wait_finished(task: &Task, limit: Duration) -> bool {
-    let mut changes = task.subscribe();
-    let _ = tokio::time::timeout(limit, async {
-        while !task.status().is_finished() {
-            if changes.changed().await.is_err() {
-                return;
-            }
-        }
-    })
-    .await;
-    task.status().is_finished()
 }
 
 /// Runs `act` on the task. (A task whose worker has not connected yet holds the request until it does.)

@@ -380,26 +380,14 @@ pub struct InterventionsResult {
     pub next: Option<usize>,
 }
 
-/// A rule as `axiom_rules` lists it (the shape of `axiom rules list --format json`).
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct RuleView {
-    pub id: String,
-    pub severity: String,
-    pub action: String,
-    /// `output` (task output) or `prompt` (spawn prompts).
-    pub scope: String,
-    pub enabled: bool,
-    pub description: String,
-    pub tags: Vec<String>,
-    /// FILE:LINE:COL of the rule.
-    pub source: String,
-}
-
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RulesResult {
     /// Where the rules were loaded from.
     pub origin: String,
-    pub rules: Vec<RuleView>,
+    /// When these rules were loaded (milliseconds since the Unix epoch); rule files are watched and
+    /// reloaded when they change.
+    pub loaded_at: u64,
+    pub rules: Vec<crate::rules::RuleSummary>,
 }
 
 /// A rule firing that `axiom_check` found.

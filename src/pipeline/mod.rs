@@ -32,7 +32,7 @@ pub use matcher::{Matcher, SegmentHit};
 pub use normalize::{Block, LineLimits, Normalizer, Segment};
 pub use policy::{Policy, PolicyMode};
 
-use crate::rules::{CompiledScope, RuleSet, Scope};
+use crate::rules::{Action, CompiledScope, RuleSet, Scope};
 
 /// How a pipeline behaves; [`live`](Self::live) and [`offline`](Self::offline) are the two presets.
 #[derive(Debug, Clone, Copy)]
@@ -271,17 +271,29 @@ impl Pipeline {
         let Some(action) = self.policy.on_hit(index, rule, now) else { return };
         let text = self.normalizer.block().segment_text(&segment);
         fired.push(Intervention {
+            matched: String::from_utf8_lossy(&text[hit.start..hit.end]).into_owned(),
+            text: String::from_utf8_lossy(text).into_owned(),
+            line: Some(segment.line),
+            column: segment.column_base + hit.start + 1,
+            ..self.intervention(index, action)
+        });
+    }
+
+    /// An intervention of rule `index` taking `action`, with no match (what silence rules fire).
+    fn intervention(&self, index: usize, action: Action) -> Intervention {
+        let rule = self.rules.rule(index);
+        Intervention {
             task: Arc::clone(&self.task),
             rule: rule.id.clone(),
             rule_index: index,
             severity: rule.severity,
             action,
             message: rule.message.clone(),
-            matched: String::from_utf8_lossy(&text[hit.start..hit.end]).into_owned(),
-            text: String::from_utf8_lossy(text).into_owned(),
-            line: Some(segment.line),
-            column: segment.column_base + hit.start + 1,
-        });
+            matched: String::new(),
+            text: String::new(),
+            line: None,
+            column: 0,
+        }
     }
 
     /// A silence rule fires when output has stopped for its duration, and again every further
@@ -304,18 +316,7 @@ impl Pipeline {
             let index = self.scope.silence[slot];
             let rule = self.rules.rule(index);
             let Some(action) = self.policy.on_hit(index, rule, now) else { continue };
-            fired.push(Intervention {
-                task: Arc::clone(&self.task),
-                rule: rule.id.clone(),
-                rule_index: index,
-                severity: rule.severity,
-                action,
-                message: rule.message.clone(),
-                matched: String::new(),
-                text: String::new(),
-                line: None,
-                column: 0,
-            });
+            fired.push(self.intervention(index, action));
         }
     }
 }

@@ -1,14 +1,16 @@
 //! A rule as listings show it: `axiom rules list --format json`, `axiom client rules`, MCP `axiom_rules`.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::model::Rule;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RuleSummary {
     pub id: String,
     pub severity: String,
     pub action: String,
+    /// `output` (task output) or `prompt` (spawn prompts).
     pub scope: String,
     pub enabled: bool,
     pub description: String,

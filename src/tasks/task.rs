@@ -453,6 +453,20 @@ impl Task {
         self.state().status.clone()
     }
 
+    /// Waits until the task has ended, at most `limit`; says whether it did.
+    pub async fn wait_finished(&self, limit: Duration) -> bool {
+        let mut changes = self.subscribe();
+        let _ = tokio::time::timeout(limit, async {
+            while !self.status().is_finished() {
+                if changes.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+        self.status().is_finished()
+    }
+
     pub fn info(&self) -> TaskInfo {
         let state = self.state();
         TaskInfo {
