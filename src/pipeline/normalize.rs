@@ -86,12 +86,13 @@ impl Normalizer {
 
     /// Runs a chunk through the escape parser; finished segments appear in the block.
     pub fn feed(&mut self, bytes: &[u8]) {
-        let mut joined = Vec::new();
+        let joined;
         let bytes = if self.unfinished.is_empty() {
             bytes
         } else {
-            joined = std::mem::take(&mut self.unfinished);
-            joined.extend_from_slice(bytes);
+            let mut held = std::mem::take(&mut self.unfinished);
+            held.extend_from_slice(bytes);
+            joined = held;
             &joined[..]
         };
         let whole = bytes.len() - unfinished_utf8(bytes);
@@ -331,11 +332,16 @@ mod tests {
     /// that it executes when whole. The normalizer now only hands `vte` whole characters.
     #[test]
     fn characters_split_across_chunks_lose_nothing() {
-        let cases: [&[u8]; 4] = [b"\xc2\xa9 \xc2", "B\u{301}C\u{2500}".as_bytes(), b"a\xc2\x85b", b"\xf0\x9f\x98\x80 x\xe2\x94"];
+        let cases: [&[u8]; 4] =
+            [b"\xc2\xa9 \xc2", "B\u{301}C\u{2500}".as_bytes(), b"a\xc2\x85b", b"\xf0\x9f\x98\x80 x\xe2\x94"];
         for input in cases {
             let whole = segments(&[input], LineLimits::default());
             for at in 1..input.len() {
-                assert_eq!(segments(&[&input[..at], &input[at..]], LineLimits::default()), whole, "{input:?} split at {at}");
+                assert_eq!(
+                    segments(&[&input[..at], &input[at..]], LineLimits::default()),
+                    whole,
+                    "{input:?} split at {at}"
+                );
             }
             let bytewise: Vec<&[u8]> = input.chunks(1).collect();
             assert_eq!(segments(&bytewise, LineLimits::default()), whole, "{input:?} byte by byte");

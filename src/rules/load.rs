@@ -89,7 +89,7 @@ impl Loader {
         let specs: Vec<Result<RuleSpec, RuleError>> = match serde_yaml::from_str::<RuleFile>(&document.text) {
             Ok(file) => file.rules.into_iter().map(Ok).collect(),
             Err(err) => {
-                self.errors.push(yaml_error(&document.name, &err));
+                self.errors.push(yaml_error(&document.name, &document.text, &err));
                 // One schema error must not hide the problems of the other rules: read them one by one.
                 let failed = failed_rule_index(&err);
                 rules_one_by_one(&document.text)
@@ -295,10 +295,21 @@ static POSITION: std::sync::LazyLock<regex::Regex> =
 
 /// A YAML or schema error from the parser, which knows the position; its message repeats the
 /// position at the end, which the `FILE:LINE:COL:` prefix already says.
-fn yaml_error(file: &str, err: &serde_yaml::Error) -> RuleError {
-    let (line, column) = err.location().map_or((1, 1), |at| (at.line(), at.column()));
+///
+/// The parser also counts a lone `\r`, U+0085, U+2028 and U+2029 as line breaks; the position is
+/// recomputed from its byte offset so every error in a file counts lines (`\n`) and columns
+/// (bytes) the way the [`Locator`] does.
+fn yaml_error(file: &str, text: &str, err: &serde_yaml::Error) -> RuleError {
+    let (line, column) = err.location().map_or((1, 1), |at| line_and_column(text, at.index()));
     let message = POSITION.replace_all(&err.to_string(), "").into_owned();
     RuleError { file: file.to_owned(), line, column, rule: None, message }
+}
+
+/// The 1-based line and byte column of a byte offset in `text`.
+fn line_and_column(text: &str, index: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..index.min(text.len())];
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |newline| newline + 1);
+    (memchr::memchr_iter(b'\n', before).count() + 1, before.len() - line_start + 1)
 }
 
 #[cfg(test)]

@@ -168,3 +168,21 @@ fn disabled_rules_are_listed_but_not_compiled() {
     assert_eq!(rules.rules().len(), 1);
     assert!(rules.scope(Scope::Output).rules.is_empty());
 }
+
+/// Found by `fuzz/` (target `rules_load`): the YAML parser counts a lone `\r` (and U+0085,
+/// U+2028, U+2029) as a line break, so its errors pointed past the end of the file (`"\r\r"`
+/// gave line 3 of a one-line file) and disagreed with the lines of every other error.
+#[test]
+fn parser_errors_count_lines_like_the_other_errors() {
+    let cases = [
+        ("\r\r", (1, 3)),
+        ("rules:\r  - id: a\r    bogus: 1\n", (1, 22)),
+        ("rules:\n  - id: é\u{2028}\n    match: { literals: [x] }\n    bogus: 1\n", (4, 5)),
+    ];
+    for (yaml, expected) in cases {
+        let found = load(yaml).unwrap_err().0;
+        let first = &found[0];
+        assert_eq!((first.line, first.column), expected, "{yaml:?}: {found:?}");
+        assert!(first.line <= yaml.lines().count() + 1, "{yaml:?}: {found:?}");
+    }
+}

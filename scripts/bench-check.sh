@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# Times `axiom check --quiet` beside ripgrep and GNU grep on a large log, with the same patterns,
+# and checks that all of them count the same matching lines. Prints markdown for BENCHMARKS.md.
+#
+#   scripts/bench-check.sh
+#   BENCH_MB=100 ROUNDS=3 scripts/bench-check.sh
+#
+# Environment:
+#   BENCH_MB     size of the generated log in MB (default 300)
+#   ROUNDS       interleaved rounds of every tool (default 5)
+#   RSS_MB       input sizes for the max-RSS measurement, in MB (default "50 400"; "" skips it)
+#   BENCH_RULES  rule file (default benches/rules.yaml); every pattern in it must be ERE-compatible
+#   LOGHUB_DIR   the loghub samples (default /work/shared/data/loghub)
+#   COMPARE_BIN  another axiom binary (say, a build from before a change) to time beside this one
+#
+# The log is the 16 loghub samples (https://github.com/logpai/loghub; Jie Zhu, Shilin He, Pinjia He,
+# Jinyang Liu, Michael R. Lyu, "Loghub: A Large Collection of System Log Datasets for AI-driven Log
+# Analytics", ISSRE 2023), 2,000 lines each, mostly CRLF, concatenated and repeated. It is written to
+# a temporary directory that is removed at exit.
+#
+# The machine is usually shared and noisy, so the runs are interleaved (axiom, rg, grep, axiom, ...)
+# and the ratio to axiom is taken within each round, then the median over rounds is reported.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+root=$PWD
+BENCH_MB=${BENCH_MB:-300}
+ROUNDS=${ROUNDS:-5}
+RSS_MB=${RSS_MB-50 400}
+BENCH_RULES=${BENCH_RULES:-benches/rules.yaml}
+LOGHUB_DIR=${LOGHUB_DIR:-/work/shared/data/loghub}
+axiom=$root/target/release/axiom
+status=0
+
+say() { printf '%s\n' "$*" >&2; }
+
+shopt -s nullglob
+logs=("$LOGHUB_DIR"/*.log)
+if [ ${#logs[@]} -eq 0 ]; then
+    say "no loghub samples in $LOGHUB_DIR (set LOGHUB_DIR)"
+    exit 2
+fi
+
+say "building axiom (cargo build --release)"
+cargo build --release --quiet --bin axiom
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/axiom-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# --- The patterns, exported from the rule file ---------------------------------------------------
+# One line per pattern: rule id, tab, ERE. Literals are escaped; regexes are copied as written.
+python3 - "$BENCH_RULES" >"$tmp/rules.tsv" <<'PY'
+import re, sys
+
+path = sys.argv[1]
+text = open(path, encoding="utf-8").read()
+if re.search(r"^\s*(unless|case_insensitive)\s*:", text, re.M):
+    sys.exit(f"{path}: `unless` and `case_insensitive` have no rg/grep equivalent; bench rules must not use them")
+
+def quoted(s, i):
+    """A single-quoted YAML scalar starting at s[i] == "'": (value, index after it)."""
+    assert s[i] == "'", f"expected a single-quoted string in: {s.strip()}"
+    out, i = [], i + 1
+    while True:
+        j = s.index("'", i)
+        out.append(s[i:j])
+        if s.startswith("''", j):
+            out.append("'")
+            i = j + 2
+        else:
+            return "".join(out), j + 1
+
+def ere_escape(literal):
+    return re.sub(r"([.\[\]\\(){}|*+?^$])", r"\\\1", literal)
+
+rule, seen = None, {}
+for line in text.splitlines():
+    if line.lstrip().startswith("#"):
+        continue
+    m = re.match(r"\s*-\s+id:\s*(\S+)", line)
+    if m:
+        rule = m.group(1)
+        seen[rule] = 0
+    for m in re.finditer(r"\b(literals|regex):\s*", line):
+        kind, i = m.group(1), m.end()
+        values = []
+        if line[i] == "[":
+            i += 1
+            while True:
+                while line[i] in " ,":
+                    i += 1
+                if line[i] == "]":
+                    break
+                value, i = quoted(line, i)
+                values.append(value)
+        else:
+            values.append(quoted(line, i)[0])
+        for value in values:
+            pattern = ere_escape(value) if kind == "literals" else value
+            print(f"{rule}\t{pattern}")
+            seen[rule] += 1
+missing = [rule for rule, count in seen.items() if count == 0]
+if missing:
+    sys.exit(f"{path}: no pattern read for {', '.join(missing)} (write patterns as single-quoted scalars)")
+PY
+cut -f2 "$tmp/rules.tsv" >"$tmp/patterns.txt"
+say "$(wc -l <"$tmp/patterns.txt") patterns from $(cut -f1 "$tmp/rules.tsv" | sort -u | wc -l) rules in $BENCH_RULES"
+"$axiom" rules validate --rules "$BENCH_RULES" 2>/dev/null >&2 || "$axiom" rules validate --rules "$BENCH_RULES"
+
+# --- The input -----------------------------------------------------------------------------------
+# One copy of every sample, each ending with a line end (most samples lack a final one).
+for log in "${logs[@]}"; do
+    cat "$log"
+    [ "$(tail -c1 "$log" | od -An -tx1 | tr -d ' ')" = 0a ] || printf '\r\n'
+done >"$tmp/unit.log"
+unit_bytes=$(stat -c %s "$tmp/unit.log")
+
+# Writes at least $1 MB of repeated samples to stdout.
+repeat_unit() {
+    local copies=$(( ($1 * 1000000 + unit_bytes - 1) / unit_bytes ))
+    for ((i = 0; i < copies; i++)); do cat "$tmp/unit.log"; done
+}
+repeat_unit "$BENCH_MB" >"$tmp/big.log"
+big_bytes=$(stat -c %s "$tmp/big.log")
+big_mb=$(awk -v b="$big_bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
+say "input: $big_mb MB, $(wc -l <"$tmp/big.log") lines ($(( big_bytes / unit_bytes )) copies of the ${#logs[@]} loghub samples)"
+
+# --- The tools -----------------------------------------------------------------------------------
+tools=(axiom)
+declare -A cmd bin
+bin[axiom]=$axiom
+if [ -n "${COMPARE_BIN:-}" ]; then
+    # Another axiom build (say, before a change), timed beside this one.
+    tools+=(axiom-b)
+    bin[axiom-b]=$(realpath "$COMPARE_BIN")
+fi
+for tool in "${tools[@]}"; do
+    cmd[$tool]="\"${bin[$tool]}\" check --quiet --rules \"$BENCH_RULES\" \"$tmp/big.log\""
+done
+if command -v rg >/dev/null; then
+    tools+=(rg)
+    cmd[rg]="rg -c -f \"$tmp/patterns.txt\" \"$tmp/big.log\""
+else
+    say "skipping ripgrep: rg is not installed (apt-get install -y ripgrep)"
+fi
+grep_version=$(grep --version 2>/dev/null | sed -n 1p || true)
+if [[ $grep_version == *"GNU grep"* ]]; then
+    tools+=(grep grep-C)
+    cmd[grep]="grep -c -E -f \"$tmp/patterns.txt\" \"$tmp/big.log\""
+    # GNU grep is much faster in the C locale; axiom, like rg, always reads UTF-8.
+    cmd[grep-C]="env LC_ALL=C grep -c -E -f \"$tmp/patterns.txt\" \"$tmp/big.log\""
+else
+    say "skipping GNU grep: grep is missing or not GNU grep"
+fi
+if /usr/bin/time -f '' true 2>/dev/null; then
+    gnu_time=1
+else
+    gnu_time=0
+    say "no CPU times: /usr/bin/time is missing (apt-get install -y time)"
+fi
+
+# --- Do they agree? ------------------------------------------------------------------------------
+# axiom counts a line once however many rules match it, like rg -c and grep -c.
+axiom_count() { # binary file → matched lines (and per-rule counts in $tmp/summary.json)
+    local rc=0
+    "$1" check --quiet --format json --rules "$BENCH_RULES" "$2" >"$tmp/summary.json" 2>"$tmp/err" || rc=$?
+    if [ $rc -gt 1 ]; then
+        cat "$tmp/err" >&2
+        exit 2
+    fi
+    grep -o '"matched_lines":[0-9]*' "$tmp/summary.json" | cut -d: -f2
+}
+declare -A count
+for tool in "${tools[@]}"; do
+    case $tool in
+        axiom*) count[$tool]=$(axiom_count "${bin[$tool]}" "$tmp/big.log") ;;
+        *) count[$tool]=$(eval "${cmd[$tool]}" || [ $? -eq 1 ]) ;;
+    esac
+done
+say ""
+say "matching lines:"
+for tool in "${tools[@]}"; do
+    say "  $(printf '%-7s %12s' "$tool" "${count[$tool]}")"
+    if [ "${count[$tool]}" != "${count[axiom]}" ]; then
+        say "  MISMATCH: $tool counts ${count[$tool]} matching lines, axiom ${count[axiom]}"
+        status=1
+    fi
+done
+
+# Per rule, on one copy of the samples: axiom's hits for the rule vs rg over that rule's patterns.
+if command -v rg >/dev/null; then
+    axiom_count "$axiom" "$tmp/unit.log" >/dev/null
+    per_rule_bad=0
+    for rule in $(cut -f1 "$tmp/rules.tsv" | uniq); do
+        awk -F'\t' -v r="$rule" '$1 == r { print $2 }' "$tmp/rules.tsv" >"$tmp/one.txt"
+        want=$(rg -c -f "$tmp/one.txt" "$tmp/unit.log" || true)
+        got=$(grep -o "\"$rule\":[0-9]*" "$tmp/summary.json" | cut -d: -f2)
+        if [ "${want:-0}" != "${got:-0}" ]; then
+            say "  MISMATCH in rule $rule: axiom ${got:-0} lines, rg ${want:-0}"
+            per_rule_bad=1
+            status=1
+        fi
+    done
+    [ $per_rule_bad -eq 1 ] || say "  per rule (one copy of the samples): axiom and rg agree on all $(cut -f1 "$tmp/rules.tsv" | uniq | wc -l) rules"
+fi
+
+# --- Timing --------------------------------------------------------------------------------------
+cat "$tmp/big.log" >/dev/null # warm the page cache
+declare -A wall cpu
+say ""
+for ((round = 1; round <= ROUNDS; round++)); do
+    line="round $round/$ROUNDS:"
+    for tool in "${tools[@]}"; do
+        # Output goes to a file, not /dev/null: GNU grep stops at the first match when it sees
+        # that its output is /dev/null.
+        start=$EPOCHREALTIME
+        if [ $gnu_time -eq 1 ]; then
+            eval "/usr/bin/time -f '%U %S' -o \"$tmp/cpu\" ${cmd[$tool]}" >"$tmp/out" 2>&1 || [ $? -eq 1 ]
+        else
+            eval "${cmd[$tool]}" >"$tmp/out" 2>&1 || [ $? -eq 1 ]
+        fi
+        end=$EPOCHREALTIME
+        w=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", e - s }')
+        wall[$tool]+="$w "
+        line+="  $tool ${w}s"
+        if [ $gnu_time -eq 1 ]; then
+            c=$(tail -n1 "$tmp/cpu" | awk '{ printf "%.2f", $1 + $2 }')
+            cpu[$tool]+="$c "
+            line+=" (cpu ${c}s)"
+        fi
+    done
+    say "$line"
+done
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# Per round, a tool's time / axiom's time in the same round; the median of those.
+ratio_median() { # tool, name of the times array
+    local -n of=$2
+    paste -d' ' <(tr ' ' '\n' <<<"${of[$1]}" | grep .) <(tr ' ' '\n' <<<"${of[axiom]}" | grep .) |
+        awk '{ printf "%s ", ($2 > 0 ? $1 / $2 : 0) }' | median
+}
+
+describe() {
+    case $1 in
+        axiom*) "${bin[$1]}" --version ;;
+        rg) rg --version | sed -n 1p ;;
+        grep) echo "$grep_version, LANG=${LC_ALL:-${LANG:-unset}}" ;;
+        grep-C) echo "$grep_version, LC_ALL=C" ;;
+    esac
+}
+
+echo
+echo "Input: $big_mb MB ($big_bytes bytes), $(wc -l <"$tmp/big.log") lines, ${count[axiom]} matching lines;" \
+    "$(wc -l <"$tmp/patterns.txt") patterns in $(cut -f1 "$tmp/rules.tsv" | uniq | wc -l) rules; $ROUNDS interleaved rounds;" \
+    "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)."
+echo
+echo "| tool | version | wall s (median) | MB/s | wall ÷ axiom's | CPU s (median) | CPU ÷ axiom's |"
+echo "|---|---|---:|---:|---:|---:|---:|"
+for tool in "${tools[@]}"; do
+    m=$(median <<<"${wall[$tool]}")
+    rate=$(awk -v b="$big_bytes" -v s="$m" 'BEGIN { printf "%.0f", b / 1e6 / s }')
+    if [ $gnu_time -eq 1 ]; then
+        c=$(median <<<"${cpu[$tool]}")
+        cr=$(ratio_median "$tool" cpu)
+    else
+        c=n/a cr=n/a
+    fi
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$tool" "$(describe "$tool")" "$m" "$rate" "$(ratio_median "$tool" wall)" "$c" "$cr"
+done
+
+# --- Memory --------------------------------------------------------------------------------------
+# Max RSS as the input grows; the input comes through a pipe, so nothing is mapped from a file.
+if [ -n "$RSS_MB" ]; then
+    if [ $gnu_time -eq 0 ]; then
+        say "skipping max RSS: /usr/bin/time is missing (apt-get install -y time)"
+    else
+        echo
+        echo "| input (stdin) | tool | max RSS (MB) |"
+        echo "|---:|---|---:|"
+        for mb in $RSS_MB; do
+            for tool in "${tools[@]}"; do
+                case $tool in
+                    axiom*) run=("${bin[$tool]}" check --quiet --rules "$BENCH_RULES") ;;
+                    rg) run=(rg -c -f "$tmp/patterns.txt") ;;
+                    grep) run=(grep -c -E -f "$tmp/patterns.txt") ;;
+                    grep-C) continue ;;
+                esac
+                repeat_unit "$mb" | /usr/bin/time -f '%M' -o "$tmp/rss" "${run[@]}" >"$tmp/out" 2>&1 || true
+                rss=$(tail -n1 "$tmp/rss" | awk '{ printf "%.1f", $1 / 1024 }')
+                echo "| $mb MB | $tool | $rss |"
+            done
+        done
+    fi
+fi
+exit $status
