@@ -659,6 +659,9 @@ async fn rtt(env: &Env, args: &RttArgs) -> anyhow::Result<RttRow> {
     };
     eprintln!("loadgen: {}", row.summary());
     eprintln!("loadgen: {}", row.sched.summary());
+    for problem in row.problems.iter().take(10) {
+        eprintln!("loadgen:   {problem}");
+    }
     Ok(row)
 }
 

@@ -28,17 +28,25 @@
 //! - While the tasks run, a cutter thread destroys random worker connections with
 //!   `ss -K sport = :P dport = :HUB` (connections to the hub port owned by any process but the
 //!   soak itself, found with `ss -tnpH`).
-//! - At `--kill-at` seconds it SIGKILLs the hub, waits `--down-ms`, starts it again on the same
-//!   port and state dir, reconnects, and spawns the last `--late` tasks on the new hub.
-//! - It waits until every task has exited (with code 0), reads every task's whole stored output
-//!   with `output` requests and cursors until empty, and compares it with the expected bytes.
-//! - It checks that no worker process is left behind once its task has ended.
+//! - At `--kill-at` seconds it cuts `--burst` worker connections at once, and `--burst-ms` later
+//!   (while those workers are reconnecting) SIGKILLs the hub; after `--down-ms` it starts the hub
+//!   again on the same port and state dir, reconnects, and spawns the last `--late` tasks on it.
+//! - It waits until every task has ended, and requires exit code 0 from each (a task marked `lost`
+//!   fails the run), and that every worker came back to the restarted hub within
+//!   `--max-back-secs` of the kill (measured from the hub's `worker connected` log lines).
+//! - It reads every task's whole stored output with `output` requests and cursors until an empty
+//!   reply, and compares it with the expected bytes.
+//! - It checks that no worker process is left behind once its task has ended, and that the hub
+//!   logged no `output sequence gap`.
 //! - Then it stops the hub with SIGTERM, starts it once more (so everything is now read back from
 //!   the task histories on disk, including what was written after the restart), and compares
 //!   every task's output again.
 //!
-//! Exit status 0 on PASS. On FAIL it names the first mismatch (task, offset, expected vs got
-//! bytes, and whether it looks like missing or repeated bytes) and keeps the state dir.
+//! The hub and its workers log at info level into `hub-N.log` (one per hub start) in the run's
+//! directory; the report counts cuts, lost connections, reconnects and interventions from them.
+//! Exit status 0 on PASS, 1 on FAIL, 2 if the run could not be set up. On FAIL it names the first
+//! mismatch (task, offset, expected vs got bytes, and whether it looks like missing or repeated
+//! bytes) and keeps the directory. Stray workers and children of a failed run are killed by pid.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;

@@ -22,6 +22,10 @@
 # and the ratio to axiom is taken within each round, then the median over rounds is reported.
 set -euo pipefail
 
+# Paths given by the caller are relative to where they ran this from, not to the repository.
+[ -z "${BENCH_RULES:-}" ] || BENCH_RULES=$(realpath "$BENCH_RULES")
+[ -z "${COMPARE_BIN:-}" ] || COMPARE_BIN=$(realpath "$COMPARE_BIN")
+[ -z "${LOGHUB_DIR:-}" ] || LOGHUB_DIR=$(realpath "$LOGHUB_DIR")
 cd "$(dirname "$0")/.."
 root=$PWD
 BENCH_MB=${BENCH_MB:-300}
@@ -29,6 +33,7 @@ ROUNDS=${ROUNDS:-5}
 RSS_MB=${RSS_MB-50 400}
 BENCH_RULES=${BENCH_RULES:-benches/rules.yaml}
 LOGHUB_DIR=${LOGHUB_DIR:-/work/shared/data/loghub}
+COMPARE_BIN=${COMPARE_BIN:-}
 axiom=$root/target/release/axiom
 status=0
 
@@ -105,7 +110,10 @@ if missing:
 PY
 cut -f2 "$tmp/rules.tsv" >"$tmp/patterns.txt"
 say "$(wc -l <"$tmp/patterns.txt") patterns from $(cut -f1 "$tmp/rules.tsv" | sort -u | wc -l) rules in $BENCH_RULES"
-"$axiom" rules validate --rules "$BENCH_RULES" 2>/dev/null >&2 || "$axiom" rules validate --rules "$BENCH_RULES"
+if ! "$axiom" rules validate --rules "$BENCH_RULES" >/dev/null 2>&1; then
+    "$axiom" rules validate --rules "$BENCH_RULES" >&2 || true
+    exit 2
+fi
 
 # --- The input -----------------------------------------------------------------------------------
 # One copy of every sample, each ending with a line end (most samples lack a final one).
@@ -129,10 +137,10 @@ say "input: $big_mb MB, $(wc -l <"$tmp/big.log") lines ($(( big_bytes / unit_byt
 tools=(axiom)
 declare -A cmd bin
 bin[axiom]=$axiom
-if [ -n "${COMPARE_BIN:-}" ]; then
+if [ -n "$COMPARE_BIN" ]; then
     # Another axiom build (say, before a change), timed beside this one.
     tools+=(axiom-b)
-    bin[axiom-b]=$(realpath "$COMPARE_BIN")
+    bin[axiom-b]=$COMPARE_BIN
 fi
 for tool in "${tools[@]}"; do
     cmd[$tool]="\"${bin[$tool]}\" check --quiet --rules \"$BENCH_RULES\" \"$tmp/big.log\""

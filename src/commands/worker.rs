@@ -109,6 +109,9 @@ impl Worker {
         let mut welcomed = false;
         let mut lost_at: Option<Instant> = None;
         let mut backoff = Duration::from_millis(50);
+        // When to try the hub again; kept across loop turns, so the child's output cannot keep
+        // pushing the attempt back.
+        let mut retry_at: Option<tokio::time::Instant> = None;
         let mut outbox = Outbox::default();
         let mut child_done = false;
         let window: Duration = self.args.reconnect_window.into();
@@ -126,7 +129,8 @@ impl Worker {
                     event = child_events.recv(), if outbox.has_room() && !child_done => {
                         child_done |= keep(&mut outbox, event);
                     }
-                    () = tokio::time::sleep(backoff) => {
+                    () = tokio::time::sleep_until(*retry_at.get_or_insert_with(|| tokio::time::Instant::now() + backoff)) => {
+                        retry_at = None;
                         backoff = (backoff * 2).min(Duration::from_secs(2));
                         if let Ok(Ok(mut socket)) = tokio::time::timeout(Duration::from_secs(5), self.dial()).await {
                             if self.say_hello(&mut socket, Some(child.pid())).await.is_ok() {
@@ -155,9 +159,13 @@ impl Worker {
                 frame = socket.next() => match frame {
                     Some(Ok(frame)) if frame.is_text() => match serde_json::from_str::<HubToWorker>(frame.to_text().unwrap_or_default()) {
                         Ok(HubToWorker::Welcome { next_seq }) => {
-                            outbox.confirm(next_seq);
+                            // `next_seq` is what the hub has *received*; only `received` says what
+                            // it has stored, so nothing is forgotten here.
                             welcomed = true;
-                            for (_, message, _) in &outbox.messages {
+                            for (seq, message, _) in &outbox.messages {
+                                if *seq < next_seq {
+                                    continue;
+                                }
                                 if send(socket, message).await.is_err() {
                                     failed = true;
                                     break;

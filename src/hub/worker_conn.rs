@@ -53,6 +53,8 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
     tracing::info!(task = %task.id, ?pid, "worker connected");
 
     let mut persisted = task.persisted();
+    // Tell the worker at once what is already stored (it may be everything, exit included).
+    persisted.mark_changed();
     let mut shutdown = hub.shutdown_signal();
     let mut keepalive = interval(hub.config.ping_interval);
     keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);

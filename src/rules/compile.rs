@@ -87,6 +87,9 @@ impl CompiledScope {
             for pattern in &rule.regexes {
                 let flagged = if rule.case_insensitive { format!("(?i){pattern}") } else { pattern.clone() };
                 match regex::bytes::Regex::new(&flagged) {
+                    Ok(_) if anchors_whole_text(&flagged) => {
+                        errors.push(anchor_error(locate(rule, "regex", pattern), rule, pattern))
+                    }
                     Ok(_) => regexes.push(flagged, local),
                     Err(err) => errors.push(regex_error(locate(rule, "regex", pattern), rule, pattern, &err)),
                 }
@@ -170,6 +173,26 @@ impl RegexMatcher {
             .map(|text| regex::bytes::Regex::new(text).map_err(|err| err.to_string()))
             .collect::<Result<_, _>>()?;
         Ok(RegexMatcher { scan, which, each, owner: patterns.owner })
+    }
+}
+
+/// Whether a pattern uses `\A` or `\z` (or `^`/`$` with multi-line mode turned off). Those anchor
+/// to the start or end of the whole text the scan sees, a block of lines whose bounds depend on
+/// how the output happened to be chunked, so such a rule would fire or not by chance.
+fn anchors_whole_text(pattern: &str) -> bool {
+    syntax::parse_with(pattern, &syntax::Config::new().multi_line(true))
+        .is_ok_and(|hir| hir.properties().look_set().contains_anchor_haystack())
+}
+
+fn anchor_error(at: Location, rule: &Rule, pattern: &str) -> RuleError {
+    RuleError {
+        file: at.file,
+        line: at.line,
+        column: at.column,
+        rule: Some(rule.id.clone()),
+        message: format!(
+            "invalid regex {pattern:?}: `\\A`, `\\z` and `(?-m)` anchor the whole output, which is matched a line at a time; use `^` and `$`"
+        ),
     }
 }
 

@@ -171,8 +171,40 @@ fn write_loop(root: &Path, queue: mpsc::Receiver<Op>) {
 fn open_events(root: &Path, task_id: &str) -> io::Result<BufWriter<File>> {
     let dir = root.join(task_id);
     fs::create_dir_all(&dir)?;
-    let file = OpenOptions::new().create(true).append(true).open(dir.join("events.jsonl"))?;
+    let path = dir.join("events.jsonl");
+    // A hub that died in the middle of a write left part of a line: drop it (it was never
+    // acknowledged, so its worker still has it), or the next event would be glued to it.
+    if let Ok(mut file) = OpenOptions::new().read(true).write(true).open(&path) {
+        if let Some(keep) = complete_length(&mut file)? {
+            file.set_len(keep)?;
+        }
+    }
+    let file = OpenOptions::new().create(true).append(true).open(path)?;
     Ok(BufWriter::with_capacity(64 * 1024, file))
+}
+
+/// The length of the file without a torn last line, or `None` when it ends with a line break.
+/// Reads backwards from the end, so a long history is not read whole.
+fn complete_length(file: &mut File) -> io::Result<Option<u64>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut end = file.seek(SeekFrom::End(0))?;
+    let mut block = vec![0u8; 64 * 1024];
+    let mut last = true;
+    while end > 0 {
+        let start = end.saturating_sub(block.len() as u64);
+        let piece = &mut block[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(piece)?;
+        if last && piece.last() == Some(&b'\n') {
+            return Ok(None);
+        }
+        last = false;
+        if let Some(newline) = piece.iter().rposition(|&b| b == b'\n') {
+            return Ok(Some(start + newline as u64 + 1));
+        }
+        end = start;
+    }
+    Ok(if last { None } else { Some(0) })
 }
 
 /// Reads a task's history. A torn last line (the hub died mid-write) is skipped, not an error.
@@ -233,6 +265,26 @@ mod tests {
         assert_eq!(read_events(&path).unwrap().len(), 2);
         assert_eq!(read_output(&path, 0, 100).unwrap(), (0, b"hello world".to_vec()));
         assert_eq!(read_output(&path, 3, 4).unwrap(), (3, b"lo w".to_vec()));
+    }
+
+    #[test]
+    fn a_torn_last_line_is_cut_before_appending() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tasks").join("t1").join("events.jsonl");
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, "{\"type\":\"ack\",\"id\":1,\"delivered\":true,\"error\":null}\n{\"type\":\"outp").unwrap();
+        let journal = Journal::open(dir.path()).unwrap();
+        journal.append("t1", &Event::Ack { id: 2, delivered: false, error: None }, None);
+        journal.flush();
+        let ids: Vec<u64> = read_events(&path)
+            .unwrap()
+            .iter()
+            .map(|e| match e {
+                Event::Ack { id, .. } => *id,
+                _ => 0,
+            })
+            .collect();
+        assert_eq!(ids, [1, 2], "the event after the torn line is readable");
     }
 
     #[test]
