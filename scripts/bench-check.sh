@@ -184,6 +184,9 @@ for tool in "${tools[@]}"; do
         axiom*) count[$tool]=$(axiom_count "${bin[$tool]}" "$tmp/big.log") ;;
         *) count[$tool]=$(eval "${cmd[$tool]}" || [ $? -eq 1 ]) ;;
     esac
+    case ${count[$tool]} in
+        '') count[$tool]=0 ;; # rg -c prints nothing when nothing matches
+    esac
 done
 say ""
 say "matching lines:"

@@ -61,6 +61,7 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
     keepalive.tick().await;
     let mut last_heard = Instant::now();
     let mut said_exit = false;
+    let mut writable = true;
 
     loop {
         let deadline = task.next_deadline().map(tokio::time::Instant::from_std);
@@ -96,21 +97,22 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
                     tracing::warn!(task = %task.id, "worker stopped answering pings");
                     break;
                 }
-                if futures_util::SinkExt::send(&mut sink, Message::Ping(Default::default())).await.is_err() {
-                    break;
+                if writable && futures_util::SinkExt::send(&mut sink, Message::Ping(Default::default())).await.is_err() {
+                    writable = false;
                 }
                 Vec::new()
             }
         };
-        let mut delivered = true;
+        if !writable {
+            continue;
+        }
         for message in &outgoing {
             if frames::send(&mut sink, message).await.is_err() {
-                delivered = false;
+                // The worker may have closed its side right after its last words (a spawn
+                // failure, an exit): keep reading until the stream ends so they are not lost.
+                writable = false;
                 break;
             }
-        }
-        if !delivered {
-            break;
         }
     }
     task.detach_worker();
