@@ -51,6 +51,7 @@ cargo build --release --quiet --bin axiom
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/axiom-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM # so the EXIT trap cleans up after Ctrl-C or `timeout` too
 
 # --- The patterns, exported from the rule file ---------------------------------------------------
 # One line per pattern: rule id, tab, ERE. Literals are escaped; regexes are copied as written.

@@ -72,6 +72,9 @@ pub struct Normalizer {
     /// what follows it, alacritty/vte#159, and prints a C1 control it would otherwise execute),
     /// so it is only ever given whole characters.
     unfinished: Vec<u8>,
+    /// No ESC seen yet, so `vte` is surely in its ground state: an ASCII chunk without ESC can
+    /// bypass it (`vte` would only `print` it char by char).
+    plain: bool,
 }
 
 impl Normalizer {
@@ -81,6 +84,7 @@ impl Normalizer {
             parser: Parser::new(),
             block: Block { line: 1, limits, ..Block::default() },
             unfinished: Vec::new(),
+            plain: true,
         }
     }
 
@@ -96,7 +100,12 @@ impl Normalizer {
             &joined[..]
         };
         let whole = bytes.len() - unfinished_utf8(bytes);
-        self.parser.advance(&mut self.block, &bytes[..whole]);
+        if self.plain && memchr::memchr(0x1b, &bytes[..whole]).is_none() && bytes[..whole].is_ascii() {
+            self.block.feed_plain(&bytes[..whole]);
+        } else {
+            self.plain &= memchr::memchr(0x1b, &bytes[..whole]).is_none();
+            self.parser.advance(&mut self.block, &bytes[..whole]);
+        }
         self.unfinished.extend_from_slice(&bytes[whole..]);
     }
 
@@ -217,6 +226,23 @@ impl Block {
         self.open_column_base += window_len - self.limits.overlap;
     }
 
+    /// ASCII text without escapes: runs of printable bytes are copied at once; controls go where
+    /// `vte` would send them.
+    fn feed_plain(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let run = bytes.iter().position(|&b| b < 0x20).unwrap_or(bytes.len());
+            let mut text = &bytes[..run];
+            while !text.is_empty() {
+                let take = text.len().min(self.limits.max_line - self.open_len());
+                self.push_text(&text[..take]);
+                text = &text[take..];
+            }
+            let Some(&control) = bytes.get(run) else { break };
+            self.execute(control);
+            bytes = &bytes[run + 1..];
+        }
+    }
+
     fn push_text(&mut self, bytes: &[u8]) {
         self.settle_pending_cr();
         self.text.extend_from_slice(bytes);
@@ -228,6 +254,11 @@ impl Block {
 
 impl Perform for Block {
     fn print(&mut self, c: char) {
+        // Fast path: an ASCII character in the middle of a line is one byte pushed, no memcpy.
+        if c.is_ascii() && !self.pending_cr && self.open_len() + 1 < self.limits.max_line {
+            self.text.push(c as u8);
+            return;
+        }
         let mut utf8 = [0; 4];
         self.push_text(c.encode_utf8(&mut utf8).as_bytes());
     }
