@@ -606,6 +606,10 @@ async fn rtt(env: &Env, args: &RttArgs) -> anyhow::Result<RttRow> {
     let mut notes = Vec::new();
     if let Err(err) = &done {
         notes.push(format!("{err:#}"));
+        client.kill(&probe).await?;
+        if let Err(err) = client.wait_finished(std::slice::from_ref(&probe), Duration::from_secs(60)).await {
+            bail!("the probe could not be stopped: {err:#}");
+        }
     }
 
     let mut text = Vec::new();
