@@ -41,3 +41,65 @@ fn whole_text_anchors_are_refused() {
     assert_eq!(whole, [(1, 1, "a".to_string()), (2, 1, "a".to_string())]);
     assert_eq!(run(line_anchors, &[b"x\n", b"abc\nxyz\n"]), whole);
 }
+
+/// Bytes allocated and not yet freed by the current thread, so a test can bound what one call keeps.
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    pub struct Counting;
+
+    thread_local! {
+        static LIVE: Cell<isize> = const { Cell::new(0) };
+    }
+
+    fn add(delta: isize) {
+        // `try_with`: allocations during thread teardown are not counted.
+        let _ = LIVE.try_with(|live| live.set(live.get() + delta));
+    }
+
+    pub fn live() -> isize {
+        LIVE.with(Cell::get)
+    }
+
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            add(layout.size() as isize);
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            add(-(layout.size() as isize));
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            add(new_size as isize - layout.size() as isize);
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: counting::Counting = counting::Counting;
+
+/// Found by review of what the `normalize` target feeds `vte`: with its default `std` feature,
+/// `vte` buffers an OSC string (`ESC ]` …) without limit until a terminator arrives, so a child
+/// that printed `ESC ]` and then never BEL or ESC made axiom hold all its later output in memory.
+/// Without `std`, the buffer is a fixed 1 KiB.
+#[test]
+fn an_unterminated_osc_string_holds_bounded_memory() {
+    use axiom::pipeline::{LineLimits, Normalizer};
+
+    let mut normalizer = Normalizer::new(LineLimits::default());
+    let chunk = vec![b'a'; 64 * 1024];
+    normalizer.feed(b"\x1b]0;");
+    let before = counting::live();
+    for _ in 0..256 {
+        normalizer.feed(&chunk); // 16 MiB in all
+    }
+    let held = counting::live() - before;
+    assert!(held < 64 * 1024, "the normalizer holds {held} bytes more after 16 MiB of OSC string");
+    // The string ends and normal output is seen again.
+    normalizer.feed(b"\x07after\n");
+    let block = normalizer.block();
+    assert_eq!(block.segment_text(&block.segments[0]), b"after");
+}
