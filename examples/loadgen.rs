@@ -527,9 +527,11 @@ async fn rtt(env: &Env, args: &RttArgs) -> anyhow::Result<RttRow> {
     eprintln!("loadgen: rtt, {} samples, {} flooders ({:?})", args.samples, args.flooders, args.flood);
     let mut hub = HubProcess::start(env, 8 * 1024 * 1024).await?;
     let mut client = hub.client().await?;
-    // Flooders and probe wait for this file, so they are all spawned and connected while quiet
-    // (under a flood even a spawn reply is slow), then start together; removing it stops the flood.
+    // Flooders wait for this file, so they are all spawned and connected while quiet (under a
+    // flood even a spawn reply is slow), then start together; removing it stops the flood. The
+    // probe waits for its own gate, opened once the flood runs.
     let gate = hub.state_path().join("gate");
+    let probe_gate = hub.state_path().join("probe-gate");
     let gate_arg = gate.display().to_string();
     let mut flooders = Vec::new();
     for i in 0..args.flooders {
@@ -537,7 +539,7 @@ async fn rtt(env: &Env, args: &RttArgs) -> anyhow::Result<RttRow> {
             Flood::Lines => {
                 // The hot loop is one `echo` per line; a watcher ends the shell when the gate goes.
                 let script = format!(
-                    "while [ ! -e \"$0\" ]; do sleep 0.02; done; \
+                    "echo ready; while [ ! -e \"$0\" ]; do sleep 0.02; done; \
                      (while [ -e \"$0\" ]; do sleep 0.2; done; kill $$) & \
                      i=0; while :; do i=$((i+1)); echo \"flood {i} line $i: some ordinary build output\"; done"
                 );
@@ -554,7 +556,7 @@ async fn rtt(env: &Env, args: &RttArgs) -> anyhow::Result<RttRow> {
         };
         flooders.push(client.spawn(command, &env.root).await?);
     }
-    let gate_for_probe = if args.flooders > 0 { gate_arg.clone() } else { "-".to_owned() };
+    let gate_for_probe = if args.flooders > 0 { probe_gate.display().to_string() } else { "-".to_owned() };
     let probe_argv = vec![
         "python3".to_owned(),
         "fixtures/loadgen-rtt.py".to_owned(),
@@ -564,16 +566,22 @@ async fn rtt(env: &Env, args: &RttArgs) -> anyhow::Result<RttRow> {
         args.seconds.to_string(),
     ];
     let probe = client.spawn(probe_argv, &env.root).await?;
-    let everyone = [flooders.clone(), vec![probe.clone()]].concat();
-    client.wait_running(&everyone, |task| task.pid.is_some()).await?;
-    eprintln!("loadgen: {} flooders and the probe connected; opening the gate", flooders.len());
+    // Every flooder says `ready` before it waits for the gate.
+    client.wait_running(&flooders, |task| task.output_bytes > 0).await?;
+    client.wait_running(std::slice::from_ref(&probe), |task| task.pid.is_some()).await?;
+    if !flooders.is_empty() {
+        eprintln!("loadgen: {} flooders and the probe connected; opening the gate", flooders.len());
+        std::fs::write(&gate, b"")?;
+        // Let the flood build up, then time the probe against it.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 
     let flood_bytes = |tasks: &[TaskInfo]| {
         tasks.iter().filter(|t| flooders.contains(&t.task_id)).map(|t| t.output_bytes).sum::<u64>()
     };
     let before = flood_bytes(&client.list().await?);
     let cpu_before = hub.cpu_seconds();
-    std::fs::write(&gate, b"")?;
+    std::fs::write(&probe_gate, b"")?;
     let started = Instant::now();
     // While the probe runs: how long the hub, the probe's worker and the probe itself waited for a
     // CPU (run-queue delay from /proc/PID/task/*/schedstat), and how long a `list` request takes.

@@ -11,6 +11,7 @@ mod frames;
 /// Public only so the fuzz targets in `fuzz/` can reach it; not meant as API.
 #[doc(hidden)]
 pub mod http;
+mod lane;
 mod reload;
 mod spawner;
 mod worker_conn;
@@ -28,6 +29,7 @@ use tokio_tungstenite::WebSocketStream;
 use auth::Token;
 pub use frames::encode;
 use http::{read_head, respond, Replay};
+use lane::BulkLane;
 pub use reload::watch_rules;
 pub use spawner::{SpawnError, SpawnRequest};
 
@@ -84,6 +86,8 @@ pub struct Hub {
     client_token: Token,
     local_addr: SocketAddr,
     connections: Arc<Semaphore>,
+    /// Where output from flooding workers waits its turn (see [`lane`]).
+    bulk: BulkLane,
     shutdown: watch::Sender<bool>,
 }
 
@@ -98,7 +102,8 @@ impl Hub {
         let local_addr = listener.local_addr()?;
         let connections = Arc::new(Semaphore::new(config.max_connections));
         let shutdown = watch::Sender::new(false);
-        Ok((Arc::new(Hub { tasks, config, client_token, local_addr, connections, shutdown }), listener))
+        let bulk = BulkLane::for_current_runtime();
+        Ok((Arc::new(Hub { tasks, config, client_token, local_addr, connections, bulk, shutdown }), listener))
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -2,7 +2,8 @@
 //!
 //! Output is handed to the task (and its pipeline) the moment it arrives, and the interventions
 //! it triggers are written back before the next frame is read: that is the round trip that must
-//! stay in the low milliseconds.
+//! stay in the low milliseconds. Only a worker flooding past its budget waits, for a turn in the
+//! hub's bulk lane (see [`super::lane`]), so it cannot delay the others.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,6 +14,7 @@ use tokio::time::{interval, sleep_until, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::frames::{self, decode, Incoming};
+use super::lane::Budget;
 use super::{Hub, Socket};
 use crate::protocol::{HubToWorker, TaskStatus, WorkerMessage, PROTOCOL_VERSION};
 use crate::tasks::Task;
@@ -60,6 +62,7 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
     keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
     keepalive.tick().await;
     let mut last_heard = Instant::now();
+    let mut budget = Budget::new(last_heard);
     let mut said_exit = false;
     let mut writable = true;
 
@@ -74,6 +77,11 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
         let outgoing: Vec<HubToWorker> = tokio::select! {
             frame = stream.next() => {
                 last_heard = Instant::now();
+                let size = match &frame {
+                    Some(Ok(message)) => message.len(),
+                    _ => 0,
+                };
+                let _turn = hub.bulk.admit(&mut budget, size, last_heard).await;
                 match decode::<WorkerMessage>(frame) {
                     Incoming::Message(message) => handle(&task, message, &mut said_exit),
                     Incoming::Malformed(message) => vec![HubToWorker::Error { message }],
