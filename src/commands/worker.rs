@@ -26,10 +26,13 @@ use crate::protocol::{HubToWorker, Payload, WorkerMessage, PROTOCOL_VERSION};
 use crate::rules::Action;
 use crate::worker::{ChildEvent, ChildHandle, SpawnSpec};
 
-/// Output chunks in flight between the child's readers and the outbox.
-const EVENT_QUEUE: usize = 64;
-/// Output kept for the hub until it is acknowledged.
-const OUTBOX_BYTES: usize = 16 * 1024 * 1024;
+/// Output chunks in flight between the child's readers and the outbox. Few: while it is full the
+/// readers merge what the child writes into larger chunks.
+const EVENT_QUEUE: usize = 8;
+/// Output kept for the hub until it is acknowledged. This bounds what is in flight to the hub, so a
+/// flooding child is slowed down within a megabyte instead of filling socket buffers the hub takes
+/// seconds to drain (and, while the hub is away, how much the child may print before it waits).
+const OUTBOX_BYTES: usize = 1024 * 1024;
 
 pub fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     let token = std::env::var("AXIOM_TOKEN").ok().and_then(|t| Token::parse(&t)).context(

@@ -3,6 +3,11 @@
 //! One task per stream, so stdout and stderr are always drained concurrently and a child never blocks
 //! on a full pipe because we were busy with the other one. The task does two things only: read, and
 //! await room in the bounded `events` channel (the intended back-pressure).
+//!
+//! A chunk goes out the moment the channel has room, so a single line is never held back. While
+//! the channel is full, the task keeps reading into the waiting chunk (up to [`READ_CHUNK`]): a
+//! child printing a line per `write` then travels as a few large chunks instead of thousands of
+//! tiny ones, exactly when the worker or the hub is the bottleneck.
 
 use std::io;
 use std::pin::Pin;
@@ -61,16 +66,12 @@ pub(crate) async fn pump(
         };
         match read {
             Ok(0) => break,
-            Ok(n) => {
-                // Small reads are the common case for interactive output; do not park 64 KiB for them.
-                if n < READ_CHUNK / 4 {
-                    buf.shrink_to_fit();
-                }
-                if listening {
-                    let event = ChildEvent::Output { stream, data: buf };
-                    listening = events.send(event).await.is_ok();
-                }
-            }
+            Ok(_) if listening => match forward(&mut source, buf, stream, &events).await {
+                Forwarded::Sent => {}
+                Forwarded::SentAndEnded => break,
+                Forwarded::NobodyListens => listening = false,
+            },
+            Ok(_) => {}
             Err(err) if is_end_of_stream(&err) => break,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => {
@@ -78,6 +79,48 @@ pub(crate) async fn pump(
                 break;
             }
         }
+    }
+}
+
+enum Forwarded {
+    Sent,
+    /// The stream ended while the chunk waited; what was read before is sent.
+    SentAndEnded,
+    NobodyListens,
+}
+
+/// Sends `buf` as soon as `events` has room, reading more into it while it waits.
+async fn forward(
+    source: &mut Source,
+    mut buf: Vec<u8>,
+    stream: OutputStream,
+    events: &mpsc::Sender<ChildEvent>,
+) -> Forwarded {
+    let mut ended = false;
+    let permit = loop {
+        tokio::select! {
+            biased;
+            permit = events.reserve() => break permit,
+            // `read_buf` fills the spare capacity, so the chunk never grows past `READ_CHUNK`.
+            read = source.read_buf(&mut buf), if !ended && buf.len() < buf.capacity() => match read {
+                Ok(0) => ended = true,
+                Ok(_) => {}
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                // As in `pump`, a failed read ends the stream.
+                Err(_) => ended = true,
+            },
+        }
+    };
+    let Ok(permit) = permit else { return Forwarded::NobodyListens };
+    // Small chunks are the common case for interactive output; do not park 64 KiB for them.
+    if buf.len() < READ_CHUNK / 4 {
+        buf.shrink_to_fit();
+    }
+    permit.send(ChildEvent::Output { stream, data: buf });
+    if ended {
+        Forwarded::SentAndEnded
+    } else {
+        Forwarded::Sent
     }
 }
 

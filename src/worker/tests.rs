@@ -173,6 +173,27 @@ async fn slow_consumer_loses_nothing() {
 }
 
 #[tokio::test]
+async fn a_chunk_waiting_for_room_takes_in_what_the_child_writes_meanwhile() {
+    // One `write` per line, ~30 KB in all, against a channel of one that nobody reads until the
+    // child is gone: the first chunk fills the channel, and the second keeps growing while it
+    // waits, instead of leaving the rest in the pipe for more, smaller chunks.
+    let script = "echo first; i=0; while [ $i -lt 3000 ]; do echo \"line $i\"; i=$((i+1)); done";
+    let mut run = Run::with_capacity(SpawnSpec::new(["sh", "-c", script]), 1);
+    let exit = tokio::time::timeout(WAIT, run.child.wait()).await.unwrap();
+    assert!(exit.success());
+    let mut chunks = 0;
+    while run.exit.is_none() {
+        let before = run.stdout.len();
+        assert!(run.step().await);
+        chunks += usize::from(run.stdout.len() > before);
+    }
+    let text = run.text(OutputStream::Stdout);
+    assert!(text.starts_with("first\n") && text.ends_with("line 2999\n"), "{text}");
+    assert_eq!(text.lines().count(), 3001);
+    assert_eq!(chunks, 2, "the output came in {chunks} chunks");
+}
+
+#[tokio::test]
 async fn exit_codes() {
     for (script, code) in [("exit 0", 0), ("exit 3", 3), ("echo bye; exit 42", 42)] {
         let mut run = Run::start(SpawnSpec::new(["sh", "-c", script]));
