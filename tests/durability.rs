@@ -59,8 +59,7 @@ impl Hub {
     #[track_caller]
     fn spawn_detached(&self, line: &str) -> String {
         let mut client = Proc::spawn(self.client(&["--command", line]), "axiom client");
-        let stderr = client.wait_for_stderr("axiom: task ");
-        let id = stderr.lines().find_map(|l| l.strip_prefix("axiom: task ")).unwrap().trim().to_owned();
+        let id = client.wait_for_task_id();
         client.signal(libc::SIGKILL);
         id
     }

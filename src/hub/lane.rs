@@ -6,17 +6,21 @@
 //! them, tens of milliseconds or worse, before its intervention could go back.
 //!
 //! So each connection has an output [`Budget`] (a token bucket: [`RATE`] bytes a second, bursts up
-//! to [`BURST`]). A frame within budget is processed the moment it arrives. A frame past it first
-//! takes a turn in the [`BulkLane`]: a FIFO semaphore with a turn for every hub thread but one. The
-//! floods are served round robin, one frame per turn, at whatever speed the hub has, and one
-//! thread is always left for everybody else. Waiting for a turn means not reading the socket, so
-//! the back-pressure reaches the flooding child through TCP and its pipe; nothing is dropped.
+//! to [`BURST`]). A frame within budget is processed on the spot. A frame past it is handed to the
+//! [`BulkLane`]: one queue, served in order by threads at background priority (see
+//! [`crate::background`]), one for every core but one. A connection waits for its frame to be done
+//! before it reads the next, so the floods are served round robin, one frame per turn, at whatever
+//! speed the machine has left, and the runtime's threads stay free for everybody else. Waiting
+//! means not reading the socket, so the back-pressure reaches the flooding child through TCP and
+//! its pipe; nothing is dropped.
 
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Instant;
 
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::oneshot;
 
-/// What a worker may send per second without ever waiting for a turn.
+/// What a worker may send per second without going through the lane.
 pub const RATE: f64 = 128.0 * 1024.0;
 /// How much it may send at once after being quiet.
 pub const BURST: f64 = 256.0 * 1024.0;
@@ -27,7 +31,7 @@ pub const FRAME_COST: usize = 256;
 /// One connection's output allowance.
 #[derive(Debug, Clone)]
 pub struct Budget {
-    /// Bytes it may still send without a turn; negative after a flood, so a flooder stays in the
+    /// Bytes it may still send within budget; negative after a flood, so a flooder stays in the
     /// lane until it has been quiet for a while (never longer than `2 × BURST / RATE`).
     credit: f64,
     updated: Instant,
@@ -51,42 +55,61 @@ impl Budget {
     }
 }
 
-/// The turns that frames past their budget wait for.
-#[derive(Debug)]
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The queue and threads that process frames past their budget.
 pub struct BulkLane {
-    turns: Semaphore,
+    jobs: Mutex<mpsc::Sender<Job>>,
 }
 
-/// Held while a frame from a flooding worker is processed.
-pub type Turn<'a> = Option<SemaphorePermit<'a>>;
-
 impl BulkLane {
-    pub fn new(turns: usize) -> Self {
-        BulkLane { turns: Semaphore::new(turns.max(1)) }
-    }
-
-    /// A turn for every thread of the current runtime but one.
-    pub fn for_current_runtime() -> Self {
-        let threads = tokio::runtime::Handle::try_current().map(|handle| handle.metrics().num_workers()).unwrap_or(1);
-        BulkLane::new(threads.saturating_sub(1))
-    }
-
-    /// Resolves when a frame of `bytes` may be processed: at once within `budget`, else when its
-    /// turn comes. Keep the returned turn until the frame is done.
-    pub async fn admit(&self, budget: &mut Budget, bytes: usize, now: Instant) -> Turn<'_> {
-        if budget.charge(bytes, now) {
-            return None;
+    /// Starts `threads` bulk threads (at least one).
+    pub fn new(threads: usize) -> std::io::Result<Self> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..threads.max(1) {
+            let queue = Arc::clone(&queue);
+            crate::background::spawn(&format!("axiom-bulk-{i}"), move || loop {
+                // The lock is held only to take the next job, never while running it.
+                let next = queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
+                match next {
+                    Ok(job) => job(),
+                    Err(_) => return, // the hub is gone
+                }
+            })?;
         }
-        // The semaphore is never closed, so this only fails if it were; then nobody waits.
-        self.turns.acquire().await.ok()
+        Ok(BulkLane { jobs: Mutex::new(jobs) })
+    }
+
+    /// A thread for every core but one.
+    pub fn for_this_machine() -> std::io::Result<Self> {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        BulkLane::new(cores.saturating_sub(1))
+    }
+
+    /// Runs `job` on a bulk thread, after the jobs queued before it, and returns its result.
+    pub async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> T {
+        let (done, result) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(panic::catch_unwind(AssertUnwindSafe(job)));
+        });
+        let sent = self.jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).send(job);
+        if let Err(mpsc::SendError(job)) = sent {
+            // No bulk thread is left (they never exit while the lane exists): run it here.
+            job();
+        }
+        match result.await {
+            Ok(Ok(value)) => value,
+            // A panic in the job is this connection's, as if it had run here.
+            Ok(Err(panic)) => panic::resume_unwind(panic),
+            Err(_) => unreachable!("a job always reports, even when it panics"),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
-
-    use futures_util::FutureExt as _;
 
     use super::*;
 
@@ -139,31 +162,32 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn frames_within_budget_pass_while_the_lane_is_busy() {
-        let lane = BulkLane::new(1);
-        let now = Instant::now();
-        let mut flooder = Budget::new(now);
-        let mut other_flooder = Budget::new(now);
-        flooder.charge(10 * BURST as usize, now);
-        other_flooder.charge(10 * BURST as usize, now);
-
-        let turn = lane.admit(&mut flooder, 64 * KIB, now).await;
-        assert!(turn.is_some(), "an over-budget frame takes a turn");
-        assert!(
-            lane.admit(&mut other_flooder, 64 * KIB, now).now_or_never().is_none(),
-            "a second flooder waits for the turn"
-        );
-        let mut agent = Budget::new(now);
-        let agent_turn = lane.admit(&mut agent, 80, now).now_or_never();
-        assert!(matches!(agent_turn, Some(None)), "a small frame within budget passes at once");
-
-        drop(turn);
-        assert!(matches!(lane.admit(&mut other_flooder, 64 * KIB, now).now_or_never(), Some(Some(_))));
+    async fn jobs_run_in_order_on_a_background_thread() {
+        let lane = BulkLane::new(1).unwrap();
+        let caller = std::thread::current().id();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let runs = (0..20).map(|i| {
+            let order = Arc::clone(&order);
+            lane.run(move || {
+                assert_ne!(std::thread::current().id(), caller);
+                assert_eq!(std::thread::current().name(), Some("axiom-bulk-0"));
+                order.lock().unwrap().push(i);
+                i * 2
+            })
+        });
+        let results = futures_util::future::join_all(runs).await;
+        assert_eq!(results, (0..20).map(|i| i * 2).collect::<Vec<_>>());
+        assert_eq!(*order.lock().unwrap(), (0..20).collect::<Vec<_>>());
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn the_lane_leaves_one_thread_free() {
-        let lane = BulkLane::for_current_runtime();
-        assert_eq!(lane.turns.available_permits(), 3);
+    #[tokio::test]
+    async fn a_panicking_job_fails_its_caller_only() {
+        let lane = Arc::new(BulkLane::new(1).unwrap());
+        let failing = tokio::spawn({
+            let lane = Arc::clone(&lane);
+            async move { lane.run(|| panic!("bad frame")).await }
+        });
+        assert!(failing.await.unwrap_err().is_panic());
+        assert_eq!(lane.run(|| 7).await, 7, "the lane still works after a job panicked");
     }
 }

@@ -86,7 +86,7 @@ pub struct Hub {
     client_token: Token,
     local_addr: SocketAddr,
     connections: Arc<Semaphore>,
-    /// Where output from flooding workers waits its turn (see [`lane`]).
+    /// Where output from flooding workers is processed, in turn (see [`lane`]).
     bulk: BulkLane,
     shutdown: watch::Sender<bool>,
 }
@@ -102,7 +102,7 @@ impl Hub {
         let local_addr = listener.local_addr()?;
         let connections = Arc::new(Semaphore::new(config.max_connections));
         let shutdown = watch::Sender::new(false);
-        let bulk = BulkLane::for_current_runtime();
+        let bulk = BulkLane::for_this_machine()?;
         Ok((Arc::new(Hub { tasks, config, client_token, local_addr, connections, bulk, shutdown }), listener))
     }
 

@@ -2,8 +2,8 @@
 //!
 //! Output is handed to the task (and its pipeline) the moment it arrives, and the interventions
 //! it triggers are written back before the next frame is read: that is the round trip that must
-//! stay in the low milliseconds. Only a worker flooding past its budget waits, for a turn in the
-//! hub's bulk lane (see [`super::lane`]), so it cannot delay the others.
+//! stay in the low milliseconds. Only frames from a worker flooding past its budget go to the hub's
+//! bulk lane (see [`super::lane`]), so it cannot delay the others.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,7 +11,7 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::{interval, sleep_until, MissedTickBehavior};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::frames::{self, decode, Incoming};
 use super::lane::Budget;
@@ -81,16 +81,22 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
                     Some(Ok(message)) => message.len(),
                     _ => 0,
                 };
-                let _turn = hub.bulk.admit(&mut budget, size, last_heard).await;
-                match decode::<WorkerMessage>(frame) {
-                    Incoming::Message(message) => handle(&task, message, &mut said_exit),
-                    Incoming::Malformed(message) => vec![HubToWorker::Error { message }],
-                    Incoming::Nothing => Vec::new(),
-                    Incoming::TooBig => {
+                let read = if budget.charge(size, last_heard) {
+                    apply(&task, frame)
+                } else {
+                    let task = Arc::clone(&task);
+                    hub.bulk.run(move || apply(&task, frame)).await
+                };
+                match read {
+                    Applied::Reply { messages, last_words } => {
+                        said_exit |= last_words;
+                        messages
+                    }
+                    Applied::TooBig => {
                         frames::close_too_big(&mut sink, limit).await;
                         break;
                     }
-                    Incoming::Closed => break,
+                    Applied::Closed => break,
                 }
             }
             Some(message) = queued.recv() => vec![message],
@@ -127,6 +133,30 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
     if !said_exit {
         tracing::info!(task = %task.id, "worker connection closed before the task ended; waiting for it to reconnect");
     }
+}
+
+/// What one frame from the worker amounted to.
+enum Applied {
+    /// What to send back; `last_words` once the worker reported the end (exit or failed spawn).
+    Reply {
+        messages: Vec<HubToWorker>,
+        last_words: bool,
+    },
+    TooBig,
+    Closed,
+}
+
+/// Decodes one frame and applies it to the task.
+fn apply(task: &Task, frame: Option<Result<Message, WsError>>) -> Applied {
+    let mut last_words = false;
+    let messages = match decode::<WorkerMessage>(frame) {
+        Incoming::Message(message) => handle(task, message, &mut last_words),
+        Incoming::Malformed(message) => vec![HubToWorker::Error { message }],
+        Incoming::Nothing => Vec::new(),
+        Incoming::TooBig => return Applied::TooBig,
+        Incoming::Closed => return Applied::Closed,
+    };
+    Applied::Reply { messages, last_words }
 }
 
 /// Applies one worker message to the task; returns what to send back.

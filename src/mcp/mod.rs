@@ -114,6 +114,9 @@ pub async fn serve_stdio(hub: Arc<Hub>, config: McpConfig) -> anyhow::Result<Sto
         () = termination_signal() => Stopped::Signal,
     };
     end_all_tasks(&hub, grace).await;
+    // Closes the workers' sockets and writes out the task histories still queued; without it
+    // the last events (an exit, say) could be lost with the process.
+    hub.shutdown();
     Ok(stopped)
 }
 

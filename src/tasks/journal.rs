@@ -75,7 +75,9 @@ impl Journal {
         fs::create_dir_all(&root)?;
         let (ops, queue) = mpsc::channel();
         let writer_root = root.clone();
-        std::thread::Builder::new().name("axiom-journal".into()).spawn(move || write_loop(&writer_root, queue))?;
+        // Background priority: under a flood, writing histories must not take the CPU from
+        // answering a quiet agent (its output is acknowledged a little later, nothing more).
+        crate::background::spawn("axiom-journal", move || write_loop(&writer_root, queue))?;
         Ok(Journal { ops, root })
     }
 

@@ -207,6 +207,21 @@ impl Proc {
         self.wait_for(needle, false)
     }
 
+    /// The id in the `axiom: task ID ...` line an `axiom client --command` prints first. Waits for
+    /// the whole line: stderr is unbuffered, so the id may arrive in a later write than the words.
+    #[track_caller]
+    pub fn wait_for_task_id(&mut self) -> String {
+        self.wait_for_stderr("axiom: task ");
+        eventually("the whole `axiom: task ID` line", DEADLINE, || {
+            let stderr = self.stderr();
+            let complete = stderr.split_inclusive('\n').filter(|line| line.ends_with('\n'));
+            let id = complete
+                .filter_map(|line| line.strip_prefix("axiom: task "))
+                .find_map(|rest| rest.split_whitespace().next());
+            id.map(str::to_owned).ok_or(stderr)
+        })
+    }
+
     #[track_caller]
     fn wait_for(&mut self, needle: &str, on_stdout: bool) -> String {
         let deadline = Instant::now() + DEADLINE;
@@ -449,15 +464,7 @@ impl Hub {
     #[track_caller]
     pub fn start_command(&self, line: &str) -> (Proc, String) {
         let mut client = Proc::spawn(self.client(&["--command", line]), format!("axiom client --command {line:?}"));
-        client.wait_for_stderr("axiom: task ");
-        let id = eventually("the whole `axiom: task ID` line", DEADLINE, || {
-            let stderr = client.stderr();
-            let complete = stderr.split_inclusive('\n').filter(|line| line.ends_with('\n'));
-            let id = complete
-                .filter_map(|line| line.strip_prefix("axiom: task "))
-                .find_map(|rest| rest.split_whitespace().next());
-            id.map(str::to_owned).ok_or(stderr)
-        });
+        let id = client.wait_for_task_id();
         (client, id)
     }
 
