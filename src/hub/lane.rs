@@ -8,11 +8,11 @@
 //! So each connection has an output [`Budget`] (a token bucket: [`RATE`] bytes a second, bursts up
 //! to [`BURST`]). A frame within budget is processed on the spot. A frame past it is handed to the
 //! [`BulkLane`]: one queue, served in order by threads at background priority (see
-//! [`crate::background`]), one for every core but one. A connection waits for its frame to be done
+//! [`crate::background`]), one for every core. A connection waits for its frame to be done
 //! before it reads the next, so the floods are served round robin, one frame per turn, at whatever
-//! speed the machine has left, and the runtime's threads stay free for everybody else. Waiting
-//! means not reading the socket, so the back-pressure reaches the flooding child through TCP and
-//! its pipe; nothing is dropped.
+//! speed the machine has left; the kernel lets the runtime's threads preempt them for everybody
+//! else. Waiting means not reading the socket, so the back-pressure reaches the flooding child
+//! through TCP and its pipe; nothing is dropped.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{mpsc, Arc, Mutex};
@@ -81,10 +81,10 @@ impl BulkLane {
         Ok(BulkLane { jobs: Mutex::new(jobs) })
     }
 
-    /// A thread for every core but one.
+    /// A thread for every core: they run at background priority, so they take only what the
+    /// runtime's threads leave.
     pub fn for_this_machine() -> std::io::Result<Self> {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        BulkLane::new(cores.saturating_sub(1))
+        BulkLane::new(std::thread::available_parallelism().map_or(1, usize::from))
     }
 
     /// Runs `job` on a bulk thread, after the jobs queued before it, and returns its result.
