@@ -146,6 +146,48 @@ fn client_command_passes_a_flood_of_output_through_intact() {
 }
 
 #[test]
+fn a_prompt_is_answered_while_other_tasks_flood_the_hub() {
+    const FLOODERS: usize = 8;
+    let hub = Hub::start(RULES, &[]);
+    // `yes` writes as fast as the pipe takes it, for as long as it lives: the hub is the bottleneck.
+    let flooders: Vec<String> = (0..FLOODERS)
+        .map(|_| {
+            let (client, id) = hub.start_command("exec yes 'ordinary build output'");
+            // Nobody needs to watch the flood; the task runs on without its client.
+            client.signal(libc::SIGKILL);
+            id
+        })
+        .collect();
+    eventually("every flooder to be streaming", DEADLINE, || {
+        let tasks = hub.list();
+        let streaming = tasks.iter().filter(|t| flooders.contains(&t.task_id) && t.output_bytes > 1 << 20).count();
+        if streaming == FLOODERS {
+            Ok(())
+        } else {
+            Err(format!("{streaming} of {FLOODERS} flooders past 1 MiB"))
+        }
+    });
+
+    let run = hub.run_client(&["--command", "echo 'Proceed? (y/n)'; read answer; echo \"answer=$answer\""]);
+    run.assert_code(0);
+    assert_eq!(run.stdout_lines(), ["Proceed? (y/n)", "answer=y"], "{run:#?}");
+
+    for id in &flooders {
+        assert_eq!(hub.task(id).status, TaskStatus::Running, "flooder {id} carries on");
+        hub.run_client(&["kill", id]).assert_code(0);
+    }
+    eventually("the flooders to be killed", DEADLINE, || {
+        let tasks = hub.list();
+        let running: Vec<&str> = tasks.iter().filter(|t| !t.status.is_finished()).map(|t| t.task_id.as_str()).collect();
+        if running.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("still running: {running:?}"))
+        }
+    });
+}
+
+#[test]
 fn client_takes_its_token_from_the_environment_or_a_file_and_reports_a_refusal() {
     let hub = Hub::start(RULES, &[]);
     let from_env = {
