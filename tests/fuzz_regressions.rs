@@ -42,6 +42,29 @@ fn whole_text_anchors_are_refused() {
     assert_eq!(run(line_anchors, &[b"x\n", b"abc\nxyz\n"]), whole);
 }
 
+/// Found by `fuzz/` (target `match_oracle`): the scan's multi-pattern regex was built with the
+/// settings of `&str` regexes while each flagged line is verified with `regex::bytes::Regex`. So
+/// the scan never reported an empty match inside a UTF-8 character, and `(?-u:\B)` (between the
+/// two bytes of `é` in `aéa`, its only match) fired only when some other rule flagged the line;
+/// and byte patterns such as `(?-u:\xA9)`, which the verifier accepts, failed to load with an
+/// unlocated "do not compile together". The scan now uses the verifier's byte semantics.
+#[test]
+fn the_scan_flags_every_line_the_byte_regex_matches() {
+    let yaml = "rules:\n  - id: a\n    match: { regex: ['(?-u:\\B)'] }\n";
+    let whole = run(yaml, &["aéa\n".as_bytes()]);
+    assert_eq!(whole, [(1, 3, "a".to_string())]);
+    assert_eq!(run(yaml, &[b"a\xc3", b"\xa9a\n"]), whole);
+    // The same whether or not another rule flags the line.
+    let two = "rules:\n  - id: a\n    match: { regex: ['(?-u:\\B)'] }\n  - id: b\n    match: { literals: [a] }\n";
+    assert_eq!(run(two, &["aéa\n".as_bytes()]), [(1, 1, "b".to_string()), (1, 3, "a".to_string())]);
+
+    let byte = "rules:\n  - id: a\n    match: { regex: ['(?-u:\\xA9)'] }\n";
+    assert_eq!(run(byte, &["x\né\n".as_bytes()]), [(2, 2, "a".to_string())]);
+    // Byte patterns get the same anchor check as the others.
+    let err = load("rules:\n  - id: a\n    match:\n      regex: ['\\A(?-u:\\xFF)']\n").unwrap_err();
+    assert!(err.starts_with("r.yaml:4:") && err.contains("use `^` and `$`"), "{err}");
+}
+
 /// Bytes allocated and not yet freed by the current thread, so a test can bound what one call keeps.
 mod counting {
     use std::alloc::{GlobalAlloc, Layout, System};

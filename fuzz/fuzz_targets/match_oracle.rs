@@ -6,7 +6,9 @@
 //! the lines it flags; the oracle normalizes the same bytes (through the public `Normalizer`) and
 //! runs the rule's own matcher (`regex::bytes::Regex`, or a substring search) over every segment,
 //! keeping the first hit per line. Any difference is a line the scan missed or misplaced, such as
-//! a pattern whose meaning depends on the text around the line (`\A` did, see `fuzz/README.md`).
+//! a pattern whose meaning depends on the text around the line (`\A` did, see `fuzz/README.md`),
+//! or a scan compiled with other settings than `regex::bytes` (it skipped an empty match inside a
+//! UTF-8 character: `(?-u:\B)` on `a\u{fffd}a`, seed `byte_not_boundary.bin`).
 //! The pipeline is run once with the body whole and once in chunks; both must equal the oracle.
 //!
 //! Input: `[flags] [pattern] 0x00 [chunk layout, see common/mod.rs]`; flags bit 0: literal,

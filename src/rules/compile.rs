@@ -158,10 +158,15 @@ impl LiteralMatcher {
 
 impl RegexMatcher {
     fn build(patterns: Patterns) -> Result<RegexMatcher, String> {
+        // The same byte-oriented settings as `regex::bytes::Regex`, which verifies each line: the
+        // scan must flag every line the verifier would match. With the defaults (those of `&str`
+        // regexes) the scan skipped an empty match inside a UTF-8 sequence (`(?-u:\B)` between
+        // the two bytes of `é`), so such a line fired only when another rule flagged it, and it
+        // refused patterns such as `(?-u:\xFF)` that the verifier accepts.
         let build = |kind| {
             meta::Builder::new()
-                .configure(meta::Config::new().match_kind(kind))
-                .syntax(syntax::Config::new().multi_line(true))
+                .configure(meta::Config::new().match_kind(kind).utf8_empty(false))
+                .syntax(syntax::Config::new().multi_line(true).utf8(false))
                 .build_many(&patterns.texts)
                 .map_err(|err| format!("the rules' regexes do not compile together: {err}"))
         };
@@ -179,8 +184,10 @@ impl RegexMatcher {
 /// Whether a pattern uses `\A` or `\z` (or `^`/`$` with multi-line mode turned off). Those anchor
 /// to the start or end of the whole text the scan sees, a block of lines whose bounds depend on
 /// how the output happened to be chunked, so such a rule would fire or not by chance.
+/// (Parsed as the scan compiles it, bytes-oriented: a pattern that only `utf8(false)` accepts,
+/// such as `\A(?-u:\xFF)`, must not slip through.)
 fn anchors_whole_text(pattern: &str) -> bool {
-    syntax::parse_with(pattern, &syntax::Config::new().multi_line(true))
+    syntax::parse_with(pattern, &syntax::Config::new().multi_line(true).utf8(false))
         .is_ok_and(|hir| hir.properties().look_set().contains_anchor_haystack())
 }
 
