@@ -1,6 +1,8 @@
 //! One supervised task: its status, output, interventions, and the pipeline that watches it.
 //!
-//! State sits behind a plain mutex held only for short, non-async sections. Every change bumps a
+//! State sits behind a plain mutex held only for short, non-async sections. The pipeline has a
+//! mutex of its own, so matching a large chunk (on a bulk thread, see `hub::lane`) never keeps a
+//! reader of the state waiting; whoever needs both takes the pipeline first. Every change bumps a
 //! `watch` counter; readers (subscribed clients, `axiom run`, MCP waits) wake on it and read what
 //! is new through cursors, so a slow reader never holds up the worker or anybody else.
 
@@ -42,6 +44,9 @@ pub struct Task {
     pub worker_token: Token,
     pub started_at: u64,
     state: Mutex<TaskState>,
+    /// Locked before `state` when both are needed. Held across a whole [`Task::ingest`], so chunks
+    /// are matched and stored in the order their `seq` says, even while two connections overlap.
+    pipeline: Mutex<Pipeline>,
     changed: watch::Sender<u64>,
     /// The next output `seq` that is safely stored; the worker may forget chunks before it.
     persisted: watch::Sender<u64>,
@@ -55,7 +60,6 @@ struct TaskState {
     ended_at: Option<u64>,
     output: OutputRing,
     interventions: Vec<InterventionRecord>,
-    pipeline: Pipeline,
     /// The next output `seq` expected from the worker.
     next_seq: u64,
     /// The connected worker's outgoing queue.
@@ -116,13 +120,13 @@ impl Task {
                 ended_at: None,
                 output: OutputRing::new(config.ring_capacity),
                 interventions: Vec::new(),
-                pipeline,
                 next_seq: 0,
                 worker: None,
                 detached_since: None,
                 pending: Vec::new(),
                 next_message_id: 1,
             }),
+            pipeline: Mutex::new(pipeline),
             changed: watch::Sender::new(0),
             persisted: watch::Sender::new(0),
             journal,
@@ -201,6 +205,10 @@ impl Task {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    fn pipeline(&self) -> MutexGuard<'_, Pipeline> {
+        self.pipeline.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn bump(&self) {
         self.changed.send_modify(|version| *version += 1);
     }
@@ -233,34 +241,41 @@ impl Task {
     /// Output chunk `seq` arrived. Returns the messages to send back to the worker (interventions).
     /// A chunk seen before (a replay after a reconnect) is ignored, so output is stored once.
     pub fn ingest(&self, seq: u64, stream: OutputStream, data: Vec<u8>, now: Instant) -> Vec<HubToWorker> {
-        let mut state = self.state();
-        if seq < state.next_seq {
-            return Vec::new();
+        let mut pipeline = self.pipeline();
+        {
+            let mut state = self.state();
+            if seq < state.next_seq {
+                return Vec::new();
+            }
+            if seq > state.next_seq {
+                tracing::warn!(task = %self.id, expected = state.next_seq, got = seq, "output sequence gap");
+            }
+            state.next_seq = seq + 1;
         }
-        if seq > state.next_seq {
-            tracing::warn!(task = %self.id, expected = state.next_seq, got = seq, "output sequence gap");
-        }
-        state.next_seq = seq + 1;
-        let fired = state.pipeline.push(&data, now);
+        // The costly part, matching and encoding for the journal, without the state lock.
+        let fired = pipeline.push(&data, now);
         self.mark_persisted(seq, Some(&Event::Output { seq, stream, payload: Payload::from_bytes(&data) }));
+        let mut state = self.state();
         state.output.push(stream, data);
-        let messages = self.record(&mut state, fired, now);
+        let messages = self.record(&mut state, &mut pipeline, fired, now);
         drop(state);
+        drop(pipeline);
         self.bump();
         messages
     }
 
     /// Time passed: idle partial lines and silence rules.
     pub fn tick(&self, now: Instant) -> Vec<HubToWorker> {
+        let mut pipeline = self.pipeline();
         let mut state = self.state();
         if state.status.is_finished() {
             return Vec::new();
         }
-        let fired = state.pipeline.tick(now);
+        let fired = pipeline.tick(now);
         if fired.is_empty() {
             return Vec::new();
         }
-        let messages = self.record(&mut state, fired, now);
+        let messages = self.record(&mut state, &mut pipeline, fired, now);
         drop(state);
         self.bump();
         messages
@@ -268,17 +283,17 @@ impl Task {
 
     /// When [`tick`](Self::tick) next has work.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let state = self.state();
-        if state.status.is_finished() {
+        if self.status().is_finished() {
             return None;
         }
-        state.pipeline.next_deadline()
+        self.pipeline().next_deadline()
     }
 
     /// Stores interventions and turns those that act on the child into messages for the worker.
     fn record(
         &self,
         state: &mut TaskState,
+        pipeline: &mut Pipeline,
         fired: Vec<crate::pipeline::Intervention>,
         now: Instant,
     ) -> Vec<HubToWorker> {
@@ -290,7 +305,7 @@ impl Task {
             tracing::info!(task = %self.id, rule = %record.rule, action = %record.action, "intervention");
             if intervention.action != Action::Warn {
                 if let Some(message) = &intervention.message {
-                    state.pipeline.expect_echo(message, now);
+                    pipeline.expect_echo(message, now);
                 }
                 messages.push(HubToWorker::Intervene {
                     id,
@@ -324,6 +339,7 @@ impl Task {
     }
 
     fn finish_marked(&self, status: TaskStatus, now: Instant, seq: Option<u64>) {
+        let mut pipeline = self.pipeline();
         let mut state = self.state();
         if state.status.is_finished() {
             if let Some(seq) = seq {
@@ -331,8 +347,8 @@ impl Task {
             }
             return;
         }
-        let fired = state.pipeline.finish(now);
-        self.record(&mut state, fired, now);
+        let fired = pipeline.finish(now);
+        self.record(&mut state, &mut pipeline, fired, now);
         let at = now_ms();
         let event = Event::Status { status: status.clone(), pid: state.pid, at };
         match seq {
@@ -381,7 +397,7 @@ impl Task {
 
     /// New rules take effect for this task's output from now on.
     pub fn set_rules(&self, rules: Arc<RuleSet>) {
-        self.state().pipeline.replace_rules(rules, Instant::now());
+        self.pipeline().replace_rules(rules, Instant::now());
     }
 
     /// Writes text to the task's input (Enter appended when `enter`).
@@ -397,6 +413,7 @@ impl Task {
         grace: Option<Duration>,
     ) -> Result<u64, TaskError> {
         let grace_ms = grace.unwrap_or(self.config.kill_grace).as_millis() as u64;
+        let mut pipeline = self.pipeline();
         let mut state = self.state();
         let id = state.next_message_id;
         let sent = Self::send(&self.id, &mut state, |id| HubToWorker::Intervene {
@@ -408,7 +425,7 @@ impl Task {
         });
         sent?;
         if let Some(text) = &message {
-            state.pipeline.expect_echo(text, Instant::now());
+            pipeline.expect_echo(text, Instant::now());
         }
         let manual = InterventionRecord {
             id,
