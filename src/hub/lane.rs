@@ -59,7 +59,7 @@ type Job = Box<dyn FnOnce() + Send>;
 
 /// The queue and threads that process frames past their budget.
 pub struct BulkLane {
-    jobs: Mutex<mpsc::Sender<Job>>,
+    jobs: mpsc::Sender<Job>,
 }
 
 impl BulkLane {
@@ -78,7 +78,7 @@ impl BulkLane {
                 }
             })?;
         }
-        Ok(BulkLane { jobs: Mutex::new(jobs) })
+        Ok(BulkLane { jobs })
     }
 
     /// A thread for every core but one. Background priority alone is not enough: a woken
@@ -96,8 +96,7 @@ impl BulkLane {
         let job: Job = Box::new(move || {
             let _ = done.send(panic::catch_unwind(AssertUnwindSafe(job)));
         });
-        let sent = self.jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).send(job);
-        if let Err(mpsc::SendError(job)) = sent {
+        if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
             // No bulk thread is left (they never exit while the lane exists): run it here.
             job();
         }
