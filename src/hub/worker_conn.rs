@@ -47,9 +47,9 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
     };
 
     let (queue, mut queued) = mpsc::channel(WORKER_QUEUE);
-    let next_seq = task.attach_worker(queue, pid);
+    let next_seq = task.attach_worker(queue.clone(), pid);
+    let _attachment = Attachment { task: &task, queue };
     if frames::send(&mut sink, &HubToWorker::Welcome { next_seq }).await.is_err() {
-        task.detach_worker();
         return;
     }
     tracing::info!(task = %task.id, ?pid, "worker connected");
@@ -129,9 +129,21 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
             }
         }
     }
-    task.detach_worker();
     if !said_exit {
         tracing::info!(task = %task.id, "worker connection closed before the task ended; waiting for it to reconnect");
+    }
+}
+
+/// Detaches the worker when its connection ends, however it ends (a panic in processing a frame
+/// included), so the task waits for a reconnect and is marked lost if none comes.
+struct Attachment<'a> {
+    task: &'a Task,
+    queue: mpsc::Sender<HubToWorker>,
+}
+
+impl Drop for Attachment<'_> {
+    fn drop(&mut self) {
+        self.task.detach_worker(&self.queue);
     }
 }
 

@@ -292,4 +292,21 @@ mod tests {
         ));
         assert!(queued.try_recv().is_err());
     }
+
+    #[test]
+    fn an_old_connection_closing_late_does_not_detach_the_worker_that_reconnected() {
+        let tasks = Tasks::new(empty_rules(), TaskConfig::default());
+        let task = tasks.create(vec!["agent".into()]);
+        let (old, _old_queued) = tokio::sync::mpsc::channel(8);
+        let (new, mut new_queued) = tokio::sync::mpsc::channel(8);
+        task.attach_worker(old.clone(), Some(7));
+        task.attach_worker(new.clone(), Some(7));
+        task.detach_worker(&old);
+        assert_eq!(task.detached_for(Instant::now()), None, "the task still has its worker");
+        task.send_input("still here", true).unwrap();
+        assert!(matches!(new_queued.try_recv(), Ok(crate::protocol::HubToWorker::Input { .. })));
+
+        task.detach_worker(&new);
+        assert!(task.detached_for(Instant::now()).is_some(), "now the worker is gone");
+    }
 }

@@ -380,9 +380,13 @@ impl Task {
         self.persisted.subscribe()
     }
 
-    /// The worker's connection closed; it may come back.
-    pub fn detach_worker(&self) {
+    /// The connection that attached `worker` closed; the worker may come back. Nothing changes when
+    /// a newer connection has attached since (the worker reconnected before this one noticed).
+    pub fn detach_worker(&self, worker: &mpsc::Sender<HubToWorker>) {
         let mut state = self.state();
+        if !state.worker.as_ref().is_some_and(|attached| attached.same_channel(worker)) {
+            return;
+        }
         state.worker = None;
         if !state.status.is_finished() {
             state.detached_since = Some(Instant::now());
