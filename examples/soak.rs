@@ -551,17 +551,6 @@ struct Client {
     reads: usize,
 }
 
-fn reply_id(message: &HubToClient) -> Option<u64> {
-    match message {
-        HubToClient::Spawned { id, .. }
-        | HubToClient::Tasks { id, .. }
-        | HubToClient::OutputChunk { id, .. }
-        | HubToClient::Ok { id }
-        | HubToClient::Error { id, .. } => *id,
-        _ => None,
-    }
-}
-
 impl Client {
     async fn call(&mut self, make: impl FnOnce(Option<u64>) -> ClientRequest) -> anyhow::Result<HubToClient> {
         let id = self.next_id;
@@ -575,7 +564,7 @@ impl Client {
                     continue;
                 }
                 let message: HubToClient = serde_json::from_str(frame.to_text()?)?;
-                if reply_id(&message) == Some(id) {
+                if message.reply_to() == Some(id) {
                     if let HubToClient::Error { message, .. } = message {
                         bail!("hub error: {message}");
                     }

@@ -344,9 +344,37 @@ pub enum HubToClient {
     },
 }
 
+impl HubToClient {
+    /// The id of the request this message answers; `None` for events (and for replies to requests
+    /// sent without an id).
+    pub fn reply_to(&self) -> Option<u64> {
+        match self {
+            HubToClient::Spawned { id, .. }
+            | HubToClient::Tasks { id, .. }
+            | HubToClient::OutputChunk { id, .. }
+            | HubToClient::Ok { id }
+            | HubToClient::Rules { id, .. }
+            | HubToClient::Error { id, .. } => *id,
+            HubToClient::Output { .. }
+            | HubToClient::Intervention { .. }
+            | HubToClient::Status { .. }
+            | HubToClient::Lagged { .. } => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replies_name_their_request_and_events_none() {
+        let rules = HubToClient::Rules { id: Some(4), loaded_at: 0, origin: "embedded".into(), rules: Vec::new() };
+        assert_eq!(rules.reply_to(), Some(4));
+        assert_eq!(HubToClient::Error { id: Some(9), message: "no".into() }.reply_to(), Some(9));
+        let event = HubToClient::Status { task_id: "t".into(), status: TaskStatus::Running };
+        assert_eq!(event.reply_to(), None);
+    }
 
     #[test]
     fn output_round_trips_text_and_binary() {

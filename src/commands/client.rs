@@ -67,18 +67,12 @@ impl Connection {
         self.send(&build(Some(id))).await?;
         loop {
             let reply = self.receive().await?;
-            match &reply {
-                HubToClient::Error { id: Some(got), message } if *got == id => bail!("{message}"),
-                HubToClient::Spawned { id: Some(got), .. }
-                | HubToClient::Tasks { id: Some(got), .. }
-                | HubToClient::OutputChunk { id: Some(got), .. }
-                | HubToClient::Ok { id: Some(got) }
-                | HubToClient::Rules { id: Some(got), .. }
-                    if *got == id =>
-                {
-                    return Ok(reply)
-                }
+            let answers = reply.reply_to() == Some(id);
+            match reply {
+                // An error without an id is about the connection, so about this request too.
                 HubToClient::Error { id: None, message } => bail!("{message}"),
+                HubToClient::Error { message, .. } if answers => bail!("{message}"),
+                reply if answers => return Ok(reply),
                 _ => continue,
             }
         }
