@@ -138,11 +138,7 @@ fn client_command_passes_a_flood_of_output_through_intact() {
     let hub = Hub::start(RULES, &[]);
     let run = hub.run_client(&["--command", &format!("{} {LINES} both", fixture("flood.sh"))]);
     run.assert_code(0);
-    let expected: Vec<String> = (1..=LINES).map(|i| format!("out {i}")).collect();
-    assert!(run.stdout_lines() == expected, "stdout lost or reordered lines ({} lines)", run.stdout_lines().len());
-    let errors: Vec<&str> = run.stderr.lines().filter(|line| line.starts_with("err ")).collect();
-    let expected: Vec<String> = (1..=LINES).map(|i| format!("err {i}")).collect();
-    assert!(errors == expected, "stderr lost or reordered lines ({} lines)", errors.len());
+    run.assert_flood_intact(LINES);
 }
 
 #[test]

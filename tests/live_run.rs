@@ -189,11 +189,7 @@ fn a_flood_of_output_arrives_complete_and_in_order_on_each_stream() {
     const LINES: usize = 20_000;
     let run = run(&[], &[&fixture("flood.sh"), &LINES.to_string(), "both"]);
     run.assert_code(0);
-    let expected: Vec<String> = (1..=LINES).map(|i| format!("out {i}")).collect();
-    assert!(run.stdout_lines() == expected, "stdout lost or reordered lines ({} lines)", run.stdout_lines().len());
-    let errors: Vec<&str> = run.stderr.lines().filter(|line| line.starts_with("err ")).collect();
-    let expected: Vec<String> = (1..=LINES).map(|i| format!("err {i}")).collect();
-    assert!(errors == expected, "stderr lost or reordered lines ({} lines)", errors.len());
+    run.assert_flood_intact(LINES);
 }
 
 #[test]

@@ -109,6 +109,21 @@ impl Finished {
         self.stdout.lines().map(|line| line.trim_end_matches('\r')).collect()
     }
 
+    /// What `fixtures/flood.sh LINES both` prints arrived whole: `out 1..=LINES` on stdout and
+    /// `err 1..=LINES` among stderr's lines, each once and in order.
+    #[track_caller]
+    pub fn assert_flood_intact(&self, lines: usize) {
+        let expected: Vec<String> = (1..=lines).map(|i| format!("out {i}")).collect();
+        assert!(
+            self.stdout_lines() == expected,
+            "stdout lost or reordered lines ({} lines)",
+            self.stdout_lines().len()
+        );
+        let errors: Vec<&str> = self.stderr.lines().filter(|line| line.starts_with("err ")).collect();
+        let expected: Vec<String> = (1..=lines).map(|i| format!("err {i}")).collect();
+        assert!(errors == expected, "stderr lost or reordered lines ({} lines)", errors.len());
+    }
+
     /// Panics, showing the whole run, unless the exit code is `code`.
     #[track_caller]
     pub fn assert_code(&self, code: i32) -> &Self {
