@@ -585,6 +585,7 @@ impl Client {
                 env: Vec::new(),
                 driver: Driver::Pipe,
                 subscribe: false,
+                subject: None,
             })
             .await?
         {

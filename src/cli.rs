@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::rules::Scope;
+use crate::rules::{Scope, Subject};
 use crate::worker::Driver;
 
 const EXIT_CODES: &str = "\
@@ -93,6 +93,31 @@ pub struct RulesArgs {
     pub paths: Vec<PathBuf>,
 }
 
+/// Whether a command is an AI agent, for rules with `applies_to: agents`.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct SubjectArgs {
+    /// Treat the command as an AI agent, so rules with `applies_to: agents` (silence, planning,
+    /// asking permission) watch it too. Default: guessed from the program name (claude, codex,
+    /// aider, gemini, opencode, cursor-agent, ...), also behind npx, env and sh -c.
+    #[arg(long, conflicts_with = "no_agent")]
+    pub agent: bool,
+    /// Treat the command as an ordinary command, even if its name looks like an agent's: only
+    /// rules for any command watch it.
+    #[arg(long)]
+    pub no_agent: bool,
+}
+
+impl SubjectArgs {
+    /// The user's choice, if they made one.
+    pub fn overridden(self) -> Option<Subject> {
+        match (self.agent, self.no_agent) {
+            (true, _) => Some(Subject::Agent),
+            (_, true) => Some(Subject::Command),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct StateArgs {
     /// State directory (token, hub.json). Default: $AXIOM_STATE_DIR, else $XDG_STATE_HOME/axiom,
@@ -108,6 +133,8 @@ pub struct RunArgs {
     /// Run the command on pipes, or on a pseudo-terminal (for interactive programs).
     #[arg(long, value_enum, default_value_t)]
     pub driver: Driver,
+    #[command(flatten)]
+    pub subject: SubjectArgs,
     /// Address of the in-process hub.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
@@ -210,6 +237,8 @@ pub struct ClientArgs {
     /// Pipes, or a pseudo-terminal.
     #[arg(long, value_enum, default_value_t)]
     pub driver: Driver,
+    #[command(flatten)]
+    pub subject: SubjectArgs,
     #[command(subcommand)]
     pub action: Option<ClientCommand>,
 }
@@ -334,6 +363,16 @@ impl From<ScopeArg> for Scope {
     }
 }
 
+const RULES_LIST_HELP: &str = "\
+Rules with `applies_to: agents` watch only tasks that run an AI agent; whether a command is one is
+guessed from its program name, and --agent / --no-agent decide instead.
+
+Examples:
+  axiom rules list
+  axiom rules list -- npm test
+  axiom rules list --agent -- ./my-agent.sh
+  axiom rules list --format json";
+
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// Check rule files; print every problem as FILE:LINE:COL: message (exit 2 if any).
@@ -347,12 +386,18 @@ pub enum RulesCommand {
         #[command(flatten)]
         rules: RulesArgs,
     },
-    /// List the rules in force.
+    /// List the rules in force; with a command, only those that would watch it.
+    #[command(after_help = RULES_LIST_HELP)]
     List {
         #[command(flatten)]
         rules: RulesArgs,
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        #[command(flatten)]
+        subject: SubjectArgs,
+        /// A command line (after `--`): list only the rules that would watch it.
+        #[arg(last = true, value_name = "CMD")]
+        command: Vec<String>,
     },
 }

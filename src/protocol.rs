@@ -124,6 +124,10 @@ pub enum ClientRequest {
         /// Also subscribe to the new task's events.
         #[serde(default)]
         subscribe: bool,
+        /// `agent` or `command`: whether `applies_to: agents` rules watch the task. Absent: guessed
+        /// from the command.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<crate::rules::Subject>,
     },
     /// OutputStream a task's events: output from byte `since` (0: all that is kept), interventions, exit.
     Subscribe {

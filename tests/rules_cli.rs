@@ -304,20 +304,23 @@ fn list_json_is_an_array_of_rule_objects() {
     for rule in list {
         let mut keys: Vec<&str> = rule.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort_unstable();
-        assert_eq!(keys, ["action", "description", "enabled", "id", "scope", "severity", "source", "tags"]);
+        assert_eq!(
+            keys,
+            ["action", "applies_to", "description", "enabled", "id", "scope", "severity", "source", "tags"]
+        );
     }
     let file = &paths[0];
     let expected = [
-        serde_json::json!({"id": "todo", "severity": "warning", "action": "warn", "scope": "output", "enabled": true,
+        serde_json::json!({"id": "todo", "severity": "warning", "action": "warn", "scope": "output", "applies_to": "any", "enabled": true,
             "description": "A placeholder instead of an implementation.", "tags": ["planning", "placeholders"],
             "source": format!("{file}:2:5")}),
-        serde_json::json!({"id": "stub", "severity": "error", "action": "inject", "scope": "output", "enabled": true,
+        serde_json::json!({"id": "stub", "severity": "error", "action": "inject", "scope": "output", "applies_to": "any", "enabled": true,
             "description": "", "tags": [], "source": format!("{file}:10:5")}),
-        serde_json::json!({"id": "plan-prompt", "severity": "info", "action": "warn", "scope": "prompt",
+        serde_json::json!({"id": "plan-prompt", "severity": "info", "action": "warn", "scope": "prompt", "applies_to": "any",
             "enabled": true, "description": "", "tags": [], "source": format!("{file}:18:5")}),
-        serde_json::json!({"id": "off", "severity": "warning", "action": "warn", "scope": "output",
+        serde_json::json!({"id": "off", "severity": "warning", "action": "warn", "scope": "output", "applies_to": "any",
             "enabled": false, "description": "", "tags": [], "source": format!("{file}:24:5")}),
-        serde_json::json!({"id": "quiet", "severity": "warning", "action": "interrupt", "scope": "output",
+        serde_json::json!({"id": "quiet", "severity": "warning", "action": "interrupt", "scope": "output", "applies_to": "any",
             "enabled": true, "description": "", "tags": [], "source": format!("{file}:27:5")}),
     ];
     assert_eq!(list, &expected);

@@ -10,6 +10,7 @@ use super::output::{intervention_line, outln, status_line, stderr_color, Palette
 use crate::cli::{ClientArgs, ClientCommand, Format, HubArgs};
 use crate::dial::{dial, HubSocket};
 use crate::protocol::{ClientRequest, HubToClient, TaskInfo};
+use crate::rules::Subject;
 use crate::state::StateDir;
 use crate::worker::{Driver, OutputStream};
 
@@ -18,7 +19,7 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let mut hub = Connection::open(&args.hub).await?;
         match (args.command, args.action) {
-            (Some(command), None) => hub.run_command(command, args.driver).await,
+            (Some(command), None) => hub.run_command(command, args.driver, args.subject.overridden()).await,
             (None, Some(action)) => hub.act(action).await,
             (None, None) => bail!("nothing to do: pass --command CMD or a subcommand (see `axiom client --help`)"),
             (Some(_), Some(_)) => bail!("--command and a subcommand cannot be combined"),
@@ -78,12 +79,17 @@ impl Connection {
         }
     }
 
-    async fn run_command(&mut self, command_line: String, driver: Driver) -> anyhow::Result<ExitCode> {
+    async fn run_command(
+        &mut self,
+        command_line: String,
+        driver: Driver,
+        subject: Option<Subject>,
+    ) -> anyhow::Result<ExitCode> {
         let cwd = std::env::current_dir().ok().map(|dir| dir.display().to_string());
         // The user's own command line: a shell is what they asked for.
         let command = vec!["sh".to_owned(), "-c".to_owned(), command_line];
         let reply = self
-            .request(|id| ClientRequest::Spawn { id, command, cwd, env: Vec::new(), driver, subscribe: true })
+            .request(|id| ClientRequest::Spawn { id, command, cwd, env: Vec::new(), driver, subscribe: true, subject })
             .await?;
         let HubToClient::Spawned { task_id, .. } = reply else { bail!("unexpected reply to spawn: {reply:?}") };
         eprintln!("axiom: task {task_id}");

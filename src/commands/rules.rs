@@ -8,7 +8,7 @@ use super::output::outln;
 
 use crate::cli::{Format, RulesCommand};
 use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
-use crate::rules::{Expectation, RuleSet, RuleSummary, Scope};
+use crate::rules::{Expectation, RuleSet, RuleSummary, Scope, Subject};
 
 pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
     match command {
@@ -29,9 +29,19 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             outln!("{} passed, {} failed{skipped}", outcome.passed, outcome.failures.len());
             Ok(if outcome.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        RulesCommand::List { rules, format } => {
+        RulesCommand::List { rules, format, subject, command } => {
             let set = super::load_rules(&rules)?;
-            list(&set, format)?;
+            // Without a command or a choice, every rule is listed; with one, those that would watch it.
+            let watching = match (subject.overridden(), command.is_empty()) {
+                (None, true) => None,
+                (chosen, _) => Some(Subject::decide(chosen, &command)),
+            };
+            if let (Some(subject), Format::Text) = (watching, format) {
+                let what = if command.is_empty() { "this task".to_owned() } else { format!("`{}`", command.join(" ")) };
+                let article = if subject == Subject::Agent { "an" } else { "a" };
+                eprintln!("axiom: rules that watch {what} ({article} {subject})");
+            }
+            list(&set, format, watching)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -98,16 +108,36 @@ fn run_text(rules: &Arc<RuleSet>, scope: Scope, text: &str) -> Vec<Intervention>
     fired
 }
 
-fn list(rules: &RuleSet, format: Format) -> anyhow::Result<()> {
-    let summaries: Vec<RuleSummary> = rules.rules().iter().map(RuleSummary::from).collect();
+fn list(rules: &RuleSet, format: Format, watching: Option<Subject>) -> anyhow::Result<()> {
+    let summaries: Vec<RuleSummary> = rules
+        .rules()
+        .iter()
+        .filter(|rule| watching.is_none_or(|subject| rule.applies_to.covers(subject)))
+        .map(RuleSummary::from)
+        .collect();
     match format {
         Format::Json => outln!("{}", serde_json::to_string_pretty(&summaries)?),
         Format::Text => {
             let width = summaries.iter().map(|s| s.id.len()).max().unwrap_or(2).max(2);
-            outln!("{:<width$}  {:<8}  {:<9}  {:<6}  DESCRIPTION", "ID", "SEVERITY", "ACTION", "SCOPE");
+            outln!(
+                "{:<width$}  {:<8}  {:<9}  {:<6}  {:<7}  DESCRIPTION",
+                "ID",
+                "SEVERITY",
+                "ACTION",
+                "SCOPE",
+                "APPLIES"
+            );
             for s in &summaries {
                 let off = if s.enabled { "" } else { " (disabled)" };
-                outln!("{:<width$}  {:<8}  {:<9}  {:<6}  {}{off}", s.id, s.severity, s.action, s.scope, s.description);
+                outln!(
+                    "{:<width$}  {:<8}  {:<9}  {:<6}  {:<7}  {}{off}",
+                    s.id,
+                    s.severity,
+                    s.action,
+                    s.scope,
+                    s.applies_to,
+                    s.description
+                );
             }
         }
     }

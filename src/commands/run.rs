@@ -26,7 +26,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let hub = Hub::start(config, tasks, Token::generate())
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
-        let request = SpawnRequest { command: args.command, driver: args.driver, ..SpawnRequest::default() };
+        let request = SpawnRequest {
+            command: args.command,
+            driver: args.driver,
+            subject: args.subject.overridden(),
+            ..SpawnRequest::default()
+        };
         let task = hub.spawn_task(request)?;
         let code = follow(&task).await;
         Ok(ExitCode::from(code.clamp(0, 255) as u8))

@@ -79,8 +79,8 @@ async fn handle(
         hub.tasks.get(task_id).ok_or_else(|| format!("no task {task_id}; `axiom client list` shows the tasks"))
     };
     match request {
-        ClientRequest::Spawn { command, cwd, env, driver, subscribe, .. } => {
-            let request = SpawnRequest { command, cwd: cwd.map(PathBuf::from), env, driver };
+        ClientRequest::Spawn { command, cwd, env, driver, subscribe, subject, .. } => {
+            let request = SpawnRequest { command, cwd: cwd.map(PathBuf::from), env, driver, subject };
             match hub.spawn_task(request) {
                 Ok(task) => {
                     let reply = HubToClient::Spawned { id, task_id: task.id.clone() };

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::Hub;
 use crate::protocol::TaskStatus;
+use crate::rules::Subject;
 use crate::tasks::Task;
 use crate::worker::Driver;
 
@@ -22,6 +23,9 @@ pub struct SpawnRequest {
     pub cwd: Option<PathBuf>,
     pub env: Vec<(String, String)>,
     pub driver: Driver,
+    /// Whether the command is an AI agent (`applies_to: agents` rules watch it); `None`: guessed
+    /// from the command.
+    pub subject: Option<Subject>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +53,9 @@ impl Hub {
             }
         }
         let task = self.tasks.create(request.command.clone());
+        if let Some(subject) = request.subject {
+            task.set_subject(subject);
+        }
         let exe = &self.config.worker_exe;
         let mut command = tokio::process::Command::new(exe);
         command

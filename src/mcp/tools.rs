@@ -87,7 +87,13 @@ read what it printed, axiom_send / axiom_interrupt / axiom_kill to steer it.",
         let path_env = env.iter().rev().find(|(key, _)| key == "PATH").map(|(_, value)| value.into());
         check_program(&argv[0], cwd.as_deref(), path_env)?;
 
-        let request = SpawnRequest { command: argv.clone(), cwd, env, driver: args.driver.unwrap_or_default().into() };
+        let request = SpawnRequest {
+            command: argv.clone(),
+            cwd,
+            env,
+            driver: args.driver.unwrap_or_default().into(),
+            subject: None,
+        };
         let task = shared.hub.spawn_task(request).map_err(|err| format!("could not start the task: {err}"))?;
         super::events::watch_task(Arc::clone(shared), Arc::clone(&task), peer);
 

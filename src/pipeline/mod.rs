@@ -32,7 +32,7 @@ pub use matcher::{Matcher, SegmentHit};
 pub use normalize::{Block, LineLimits, Normalizer, Segment};
 pub use policy::{Policy, PolicyMode};
 
-use crate::rules::{Action, CompiledScope, RuleSet, Scope};
+use crate::rules::{Action, CompiledScope, RuleSet, Scope, Subject};
 
 /// How a pipeline behaves; [`live`](Self::live) and [`offline`](Self::offline) are the two presets.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +43,8 @@ pub struct PipelineOptions {
     pub idle_flush: Duration,
     /// How long text axiom injected is masked out of the output, so its echo never fires a rule.
     pub echo_window: Duration,
+    /// What the task runs: `applies_to: agents` rules stay out of a task that is not an agent.
+    pub subject: Subject,
 }
 
 impl PipelineOptions {
@@ -52,6 +54,7 @@ impl PipelineOptions {
             limits: LineLimits::default(),
             idle_flush: Duration::from_millis(200),
             echo_window: Duration::from_secs(30),
+            subject: Subject::Agent,
         }
     }
 
@@ -135,6 +138,16 @@ impl Pipeline {
         &self.rules
     }
 
+    /// Whom the rules watch from now on (a task learns whether it runs an agent when it is spawned).
+    pub fn set_subject(&mut self, subject: Subject) {
+        self.options.subject = subject;
+    }
+
+    /// Whether the rule at `index` watches this pipeline's subject.
+    fn applies(&self, index: usize) -> bool {
+        self.rules.rule(index).applies_to.covers(self.options.subject)
+    }
+
     /// Switches to new rules (a hot reload). The partial line, counters and echo masks carry on;
     /// per-rule policy state starts afresh, since rules are matched up by position, not by name.
     pub fn replace_rules(&mut self, rules: Arc<RuleSet>, now: Instant) {
@@ -196,7 +209,12 @@ impl Pipeline {
             .filter(|open| open.end - open.start != self.idle_matched_len)
             .map(|_| self.last_output + self.options.idle_flush);
         let silence = (self.policy.mode() == PolicyMode::Live)
-            .then(|| (0..self.scope.silence.len()).map(|slot| self.silence_deadline(slot)).min())
+            .then(|| {
+                (0..self.scope.silence.len())
+                    .filter(|&slot| self.applies(self.scope.silence[slot]))
+                    .map(|slot| self.silence_deadline(slot))
+                    .min()
+            })
             .flatten();
         idle.into_iter().chain(silence).min()
     }
@@ -254,6 +272,10 @@ impl Pipeline {
 
     /// A match stage hit: count it, deduplicate it per line, and let policy decide.
     fn report(&mut self, segment: Segment, hit: &SegmentHit, now: Instant, fired: &mut Vec<Intervention>) {
+        let index = self.scope.rules[hit.rule as usize];
+        if !self.applies(index) {
+            return;
+        }
         if segment.line != self.reported_line {
             self.reported_line = segment.line;
             self.reported.clear();
@@ -266,7 +288,6 @@ impl Pipeline {
         }
         self.reported.push(hit.rule);
         self.stats.matches += 1;
-        let index = self.scope.rules[hit.rule as usize];
         let rule = self.rules.rule(index);
         let Some(action) = self.policy.on_hit(index, rule, now) else { return };
         let text = self.normalizer.block().segment_text(&segment);
@@ -309,7 +330,7 @@ impl Pipeline {
 
     fn run_silence_timers(&mut self, now: Instant, fired: &mut Vec<Intervention>) {
         for slot in 0..self.scope.silence.len() {
-            if now < self.silence_deadline(slot) {
+            if !self.applies(self.scope.silence[slot]) || now < self.silence_deadline(slot) {
                 continue;
             }
             self.silence_fired[slot] = Some(now);

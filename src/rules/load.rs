@@ -217,6 +217,7 @@ impl Loader {
             description: spec.description.clone(),
             severity: spec.severity,
             scope: spec.scope,
+            applies_to: spec.applies_to,
             action,
             message: message.map(str::to_owned),
             literals: matches.map(|m| m.literals.clone()).unwrap_or_default(),

@@ -15,12 +15,14 @@ mod locate;
 mod model;
 pub mod schema;
 mod sources;
+mod subject;
 mod summary;
 
 pub use compile::{CompiledScope, LiteralMatcher, RegexMatcher};
 pub use error::{RuleError, RuleErrors};
 pub use load::RuleDocument;
 pub use model::{Escalation, Location, Rule, RuleSet, ThresholdPolicy};
-pub use schema::{Action, Expectation, RuleTest, Scope, Severity};
+pub use schema::{Action, AppliesTo, Expectation, RuleTest, Scope, Severity};
 pub use sources::{RuleOrigin, DEFAULT_PACK};
+pub use subject::Subject;
 pub use summary::RuleSummary;

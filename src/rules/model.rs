@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::compile::CompiledScope;
-use super::schema::{Action, RuleTest, Scope, Severity};
+use super::schema::{Action, AppliesTo, RuleTest, Scope, Severity};
 use super::sources::RuleOrigin;
 
 /// Where a rule was defined.
@@ -40,6 +40,7 @@ pub struct Rule {
     pub description: String,
     pub severity: Severity,
     pub scope: Scope,
+    pub applies_to: AppliesTo,
     pub action: Action,
     pub message: Option<String>,
     pub literals: Vec<String>,

@@ -30,6 +30,9 @@ pub struct RuleSpec {
     pub unless: Vec<String>,
     #[serde(default)]
     pub scope: Scope,
+    /// Which tasks the rule watches: any command (the default), or only AI agents.
+    #[serde(default)]
+    pub applies_to: AppliesTo,
     pub action: Option<Action>,
     pub message: Option<String>,
     pub cooldown: Option<HumanDuration>,
@@ -130,6 +133,18 @@ pub enum Scope {
     Prompt,
 }
 
+/// Which tasks a rule watches. Agent habits (going silent to think, asking permission, planning
+/// instead of doing) are not faults in `make` or `npm test`, so such rules say `applies_to: agents`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppliesTo {
+    /// Every task, whatever it runs.
+    #[default]
+    Any,
+    /// Only tasks that run an AI coding agent (see [`crate::rules::Subject`]).
+    Agents,
+}
+
 macro_rules! display_as_serde_name {
     ($($ty:ty => { $($variant:ident => $name:literal),* $(,)? })*) => {$(
         impl $ty {
@@ -149,6 +164,7 @@ display_as_serde_name! {
     Severity => { Info => "info", Warning => "warning", Error => "error", Critical => "critical" }
     Action => { Warn => "warn", Inject => "inject", Interrupt => "interrupt", Kill => "kill" }
     Scope => { Output => "output", Prompt => "prompt" }
+    AppliesTo => { Any => "any", Agents => "agents" }
     Expectation => { Match => "match", NoMatch => "no-match" }
 }
 

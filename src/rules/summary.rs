@@ -12,6 +12,8 @@ pub struct RuleSummary {
     pub action: String,
     /// `output` (task output) or `prompt` (spawn prompts).
     pub scope: String,
+    /// `any` (every task) or `agents` (only tasks running an AI agent).
+    pub applies_to: String,
     pub enabled: bool,
     pub description: String,
     pub tags: Vec<String>,
@@ -26,6 +28,7 @@ impl From<&Rule> for RuleSummary {
             severity: rule.severity.to_string(),
             action: rule.action.to_string(),
             scope: rule.scope.to_string(),
+            applies_to: rule.applies_to.to_string(),
             enabled: rule.enabled,
             description: rule.description.clone(),
             tags: rule.tags.clone(),

@@ -16,7 +16,7 @@ use super::output::{OutputRead, OutputRing, StoredChunk};
 use crate::hub::auth::Token;
 use crate::pipeline::{Pipeline, PipelineOptions};
 use crate::protocol::{HubToWorker, InterventionRecord, Payload, TaskInfo, TaskStatus};
-use crate::rules::{Action, RuleSet, Scope};
+use crate::rules::{Action, RuleSet, Scope, Subject};
 use crate::worker::OutputStream;
 
 /// Requests held for a worker that is not connected; more are refused as "busy".
@@ -108,7 +108,8 @@ impl Task {
         config: TaskConfig,
         journal: Option<Journal>,
     ) -> Self {
-        let pipeline = Pipeline::new(rules, Scope::Output, id.as_str(), PipelineOptions::live());
+        let options = PipelineOptions { subject: Subject::of_command(&command), ..PipelineOptions::live() };
+        let pipeline = Pipeline::new(rules, Scope::Output, id.as_str(), options);
         Task {
             id,
             command,
@@ -397,6 +398,12 @@ impl Task {
     pub fn detached_for(&self, now: Instant) -> Option<Duration> {
         let state = self.state();
         state.detached_since.filter(|_| !state.status.is_finished()).map(|since| now.saturating_duration_since(since))
+    }
+
+    /// Overrides the guess of whether the task runs an agent (`--agent`, `--no-agent`), which
+    /// decides whether `applies_to: agents` rules watch it.
+    pub fn set_subject(&self, subject: Subject) {
+        self.pipeline().set_subject(subject);
     }
 
     /// New rules take effect for this task's output from now on.

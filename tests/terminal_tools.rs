@@ -1,0 +1,88 @@
+//! `axiom run`, `check`, `rules` and `client` as terminal tools, through the real binary: agent rules
+//! stay out of ordinary commands, output survives a slow reader, logs stay plain when piped, exit
+//! codes follow the shell's, and the conveniences (completions, man page, `rules init`) work.
+
+mod live_support;
+
+use live_support::{run_within, Sandbox, DEADLINE};
+
+/// A silence rule for agents only, short enough to fire many times during the test's sleep.
+const AGENT_SILENCE: &str = r#"
+rules:
+  - id: quiet-agent
+    applies_to: agents
+    silence: 200ms
+    action: interrupt
+    message: say something
+  - id: any-boom
+    match: { literals: ["BOOM"] }
+"#;
+
+fn run_with_rules(rules: &str, extra: &[&str], command: &[&str]) -> live_support::Finished {
+    let sandbox = Sandbox::new();
+    let rules = sandbox.write("rules.yaml", rules);
+    let mut args = vec!["run", "--rules", &rules];
+    args.extend_from_slice(extra);
+    args.push("--");
+    args.extend_from_slice(command);
+    run_within(sandbox.axiom(&args), DEADLINE)
+}
+
+#[test]
+fn a_quiet_command_is_not_interrupted_by_a_silence_rule_for_agents() {
+    let run = run_with_rules(AGENT_SILENCE, &[], &["sh", "-c", "sleep 1; echo BOOM; echo done"]);
+    run.assert_code(0);
+    assert_eq!(run.stdout, "BOOM\ndone\n");
+    assert!(!run.stderr.contains("quiet-agent"), "the agent rule watched a plain command: {}", run.stderr);
+    // Rules for any command still watch it.
+    assert!(run.stderr.contains("any-boom (warn)"), "{}", run.stderr);
+}
+
+#[test]
+fn the_same_command_run_as_an_agent_is_interrupted_by_it() {
+    let run = run_with_rules(AGENT_SILENCE, &["--agent"], &["sh", "-c", "sleep 10; echo done"]);
+    assert!(run.stderr.contains("quiet-agent (interrupt)"), "{run:#?}");
+    assert_ne!(run.code, Some(0), "{run:#?}");
+    assert!(!run.stdout.contains("done"), "{run:#?}");
+}
+
+#[test]
+fn a_known_agent_name_is_an_agent_unless_the_user_says_otherwise() {
+    let sandbox = Sandbox::new();
+    let rules = sandbox.write("rules.yaml", AGENT_SILENCE);
+    let list = |extra: &[&str]| {
+        let mut args = vec!["rules", "list", "--rules", &rules];
+        args.extend_from_slice(extra);
+        run_within(sandbox.axiom(&args), DEADLINE)
+    };
+    let ids = |run: &live_support::Finished| -> Vec<String> {
+        run.stdout.lines().skip(1).filter_map(|line| line.split_whitespace().next()).map(str::to_owned).collect()
+    };
+    let agent = list(&["--", "npx", "@anthropic-ai/claude-code", "-p", "hi"]);
+    agent.assert_code(0);
+    assert_eq!(ids(&agent), ["quiet-agent", "any-boom"], "{agent:#?}");
+    assert!(agent.stderr.contains("(an agent)"), "{}", agent.stderr);
+
+    let overridden = list(&["--no-agent", "--", "claude"]);
+    assert_eq!(ids(&overridden), ["any-boom"], "{overridden:#?}");
+    let plain = list(&["--", "npm", "test"]);
+    assert_eq!(ids(&plain), ["any-boom"], "{plain:#?}");
+    let everything = list(&[]);
+    assert_eq!(ids(&everything), ["quiet-agent", "any-boom"], "{everything:#?}");
+    assert!(everything.stdout.lines().nth(1).unwrap().contains("agents"), "{}", everything.stdout);
+}
+
+#[test]
+fn the_built_in_silence_rules_watch_agents_only() {
+    let sandbox = Sandbox::new();
+    let run = run_within(sandbox.axiom(&["rules", "list", "--format", "json", "--", "sleep", "135"]), DEADLINE);
+    run.assert_code(0);
+    let rules: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+    let ids: Vec<&str> = rules.iter().map(|rule| rule["id"].as_str().unwrap()).collect();
+    assert!(!ids.is_empty());
+    for silence in ["agent-silent", "agent-hung"] {
+        assert!(!ids.contains(&silence), "{silence} would watch `sleep 135`: {ids:?}");
+    }
+    let agent = run_within(sandbox.axiom(&["rules", "list", "--format", "json", "--", "claude"]), DEADLINE);
+    assert!(agent.stdout.contains("\"agent-silent\""), "{}", agent.stdout);
+}
