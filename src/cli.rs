@@ -337,7 +337,8 @@ pub struct CheckArgs {
     /// Print only the summary.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Which rules to apply: those for task output, or those for spawn prompts.
+    /// Which rules to apply: those for task output, those for spawn prompts, or those for tool calls
+    /// (one `TOOL: ARGUMENT` line per call).
     #[arg(long, value_enum, default_value_t = ScopeArg::Output)]
     pub scope: ScopeArg,
     /// When to colour text output.
@@ -352,6 +353,7 @@ pub struct CheckArgs {
 pub enum ScopeArg {
     Output,
     Prompt,
+    Tool,
 }
 
 impl From<ScopeArg> for Scope {
@@ -359,6 +361,7 @@ impl From<ScopeArg> for Scope {
         match scope {
             ScopeArg::Output => Scope::Output,
             ScopeArg::Prompt => Scope::Prompt,
+            ScopeArg::Tool => Scope::Tool,
         }
     }
 }

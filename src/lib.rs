@@ -4,6 +4,7 @@
 //! [`pipeline`] runs bytes through normalize → match → policy and yields interventions. Nothing in
 //! those two modules knows about sockets, processes or MCP; the async edges live elsewhere.
 
+pub mod agent;
 mod background;
 pub mod cli;
 pub mod commands;

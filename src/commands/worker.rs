@@ -282,6 +282,9 @@ async fn apply_actions(
                 let grace = grace_ms.map_or(options.default_grace, Duration::from_millis);
                 let result = match action {
                     Action::Warn => Ok(()),
+                    // A refusal answers the tool call it was asked about; it is never sent as an
+                    // intervention on its own.
+                    Action::Deny => Err("deny answers a tool call; there is no call to refuse".to_owned()),
                     Action::Inject => match message.as_deref() {
                         Some(text) => child.inject(text).await.map_err(|e| e.to_string()),
                         None => Err("inject needs a message".to_owned()),

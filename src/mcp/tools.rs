@@ -383,6 +383,7 @@ output would trigger. Each line is judged on its own (cooldowns and thresholds a
         let scope = match args.scope.unwrap_or_default() {
             ScopeArg::Output => Scope::Output,
             ScopeArg::Prompt => Scope::Prompt,
+            ScopeArg::Tool => Scope::Tool,
         };
         let rules = self.shared.hub.tasks.rules();
         let fired = run_offline(&rules, scope, "text", &args.text);

@@ -181,6 +181,8 @@ pub enum ScopeArg {
     Output,
     /// Rules for spawn prompts.
     Prompt,
+    /// Rules for tool calls, one `TOOL: ARGUMENT` line per call (`Bash: rm -rf build`).
+    Tool,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

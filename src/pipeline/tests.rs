@@ -247,3 +247,18 @@ rules:
     found.sort();
     assert_eq!(found, [(1, "one"), (1, "same"), (1, "two"), (2, "long"), (2, "short")]);
 }
+
+#[test]
+fn a_tool_rule_denies_a_call_line_and_only_the_tool_scope_sees_it() {
+    let yaml = "rules:\n  - id: no-rm\n    scope: tool\n    match: { regex: ['^Bash: rm -rf'] }\n    action: deny\n    message: never delete recursively\n";
+    let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("t.yaml", yaml)]).unwrap());
+    let mut tool = Pipeline::new(Arc::clone(&rules), Scope::Tool, "t", PipelineOptions::live());
+    let now = Instant::now();
+    for _ in 0..3 {
+        let fired = tool.push(b"Bash: rm -rf /tmp/x\n", now);
+        assert_eq!((fired[0].action, fired[0].message.as_deref()), (Action::Deny, Some("never delete recursively")));
+    }
+    assert!(tool.push(b"Bash: ls\n", now).is_empty());
+    let mut output = Pipeline::new(rules, Scope::Output, "t", PipelineOptions::live());
+    assert!(output.push(b"Bash: rm -rf /tmp/x\n", now).is_empty());
+}

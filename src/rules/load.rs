@@ -7,7 +7,7 @@ use super::compile::CompiledScope;
 use super::error::{RuleError, RuleErrors};
 use super::locate::Locator;
 use super::model::{Escalation, Location, Rule, RuleSet, ThresholdPolicy};
-use super::schema::{RuleFile, RuleSpec, Scope};
+use super::schema::{Action, RuleFile, RuleSpec, Scope};
 use super::sources::RuleOrigin;
 
 /// The text of one rule file and the name it is reported under.
@@ -44,15 +44,17 @@ impl RuleSet {
         };
         let output = compile(Scope::Output);
         let prompt = compile(Scope::Prompt);
-        let (output, prompt) = match (output, prompt) {
-            (Ok(output), Ok(prompt)) if errors.is_empty() => (output, prompt),
-            (output, prompt) => {
+        let tool = compile(Scope::Tool);
+        let (output, prompt, tool) = match (output, prompt, tool) {
+            (Ok(output), Ok(prompt), Ok(tool)) if errors.is_empty() => (output, prompt, tool),
+            (output, prompt, tool) => {
                 errors.extend(output.err().into_iter().flatten());
                 errors.extend(prompt.err().into_iter().flatten());
+                errors.extend(tool.err().into_iter().flatten());
                 return Err(RuleErrors(errors));
             }
         };
-        Ok(RuleSet { rules, origin, output: Arc::new(output), prompt: Arc::new(prompt) })
+        Ok(RuleSet { rules, origin, output: Arc::new(output), prompt: Arc::new(prompt), tool: Arc::new(tool) })
     }
 }
 
@@ -152,8 +154,9 @@ impl Loader {
                 if silence.0.is_zero() {
                     problem("silence", "`silence` must be longer than zero".into());
                 }
-                if spec.scope == Scope::Prompt {
-                    problem("scope", "a silence rule watches output; it cannot have `scope: prompt`".into());
+                if spec.scope != Scope::Output {
+                    let scope = spec.scope;
+                    problem("scope", format!("a silence rule watches output; it cannot have `scope: {scope}`"));
                 }
                 for (key, present) in [
                     ("unless", !spec.unless.is_empty()),
@@ -180,6 +183,28 @@ impl Loader {
             }
         }
         let action = steps.first().copied().or(spec.action).unwrap_or_default();
+        if std::iter::once(action).chain(steps.iter().copied()).any(|a| a == Action::Deny) {
+            if spec.scope != Scope::Tool {
+                problem(
+                    "action",
+                    format!(
+                        "`deny` refuses a tool call, so it needs `scope: tool` (this rule has `scope: {}`)",
+                        spec.scope
+                    ),
+                );
+            }
+            // A refusal that lapses during a cooldown or below a threshold would let the very
+            // call it exists to stop through; a deny rule refuses every matching call.
+            for (key, present) in [
+                ("cooldown", spec.cooldown.is_some()),
+                ("threshold", spec.threshold.is_some()),
+                ("escalate", spec.escalate.is_some()),
+            ] {
+                if present {
+                    problem(key, format!("a `deny` rule refuses every matching tool call, so `{key}` does not apply"));
+                }
+            }
+        }
         let message = spec.message.as_deref().map(str::trim).filter(|m| !m.is_empty());
         if message.is_none() {
             if let Some(needy) = std::iter::once(action).chain(steps.iter().copied()).find(|a| a.needs_message()) {

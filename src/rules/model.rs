@@ -64,6 +64,7 @@ pub struct RuleSet {
     pub(super) origin: RuleOrigin,
     pub(super) output: Arc<CompiledScope>,
     pub(super) prompt: Arc<CompiledScope>,
+    pub(super) tool: Arc<CompiledScope>,
 }
 
 impl RuleSet {
@@ -85,6 +86,7 @@ impl RuleSet {
         match scope {
             Scope::Output => &self.output,
             Scope::Prompt => &self.prompt,
+            Scope::Tool => &self.tool,
         }
     }
 }

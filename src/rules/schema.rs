@@ -110,6 +110,9 @@ pub enum Severity {
 pub enum Action {
     #[default]
     Warn,
+    /// `scope: tool` only: refuse the tool call before it runs; the agent gets the rule's message
+    /// as the tool's error and carries on.
+    Deny,
     Inject,
     Interrupt,
     Kill,
@@ -118,7 +121,7 @@ pub enum Action {
 impl Action {
     /// Whether this action delivers the rule's message to the child, so the message is required.
     pub fn needs_message(self) -> bool {
-        matches!(self, Action::Inject | Action::Interrupt)
+        matches!(self, Action::Deny | Action::Inject | Action::Interrupt)
     }
 }
 
@@ -131,6 +134,9 @@ pub enum Scope {
     Output,
     /// The prompt handed to `axiom_spawn`, checked before the task starts.
     Prompt,
+    /// Each tool call an agent asks to make, as one line `TOOL: ARGUMENT` (`Bash: rm -rf /`),
+    /// decided before the call runs.
+    Tool,
 }
 
 /// Which tasks a rule watches. Agent habits (going silent to think, asking permission, planning
@@ -162,8 +168,8 @@ macro_rules! display_as_serde_name {
 
 display_as_serde_name! {
     Severity => { Info => "info", Warning => "warning", Error => "error", Critical => "critical" }
-    Action => { Warn => "warn", Inject => "inject", Interrupt => "interrupt", Kill => "kill" }
-    Scope => { Output => "output", Prompt => "prompt" }
+    Action => { Warn => "warn", Deny => "deny", Inject => "inject", Interrupt => "interrupt", Kill => "kill" }
+    Scope => { Output => "output", Prompt => "prompt", Tool => "tool" }
     AppliesTo => { Any => "any", Agents => "agents" }
     Expectation => { Match => "match", NoMatch => "no-match" }
 }

@@ -142,6 +142,9 @@ fn shape_problems() {
         ("rules:\n  - id: a\n    silence: 1s\n    match: { literals: [x] }\n", "not both"),
         ("rules:\n  - id: a\n    silence: 1s\n    unless: [x]\n", "`unless` does not apply"),
         ("rules:\n  - id: a\n    silence: 1s\n    scope: prompt\n", "cannot have `scope: prompt`"),
+        ("rules:\n  - id: a\n    match: { literals: [x] }\n    action: deny\n    message: m\n", "needs `scope: tool`"),
+        ("rules:\n  - id: a\n    match: { literals: [x] }\n    scope: tool\n    action: deny\n", "`message` is required"),
+        ("rules:\n  - id: a\n    match: { literals: [x] }\n    scope: tool\n    action: deny\n    message: m\n    cooldown: 1s\n", "so `cooldown` does not apply"),
         ("rules:\n  - id: a\n    match: { literals: [x] }\n    threshold: { count: 0, within: 1s }\n", "at least 1"),
         ("rules:\n  - id: a\n    match: { literals: [x] }\n    escalate: { within: 1m, steps: [] }\n", "at least one action"),
         (

@@ -1,0 +1,162 @@
+//! THE renderer: [`AgentEvent`] → the lines rules see, each tagged with its scope.
+
+use serde_json::Value;
+
+use super::AgentEvent;
+use crate::rules::Scope;
+
+/// One line for the rules of one scope. Never contains a line break.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentLine {
+    pub scope: Scope,
+    pub text: String,
+}
+
+impl AgentLine {
+    pub fn new(scope: Scope, text: impl Into<String>) -> Self {
+        AgentLine { scope, text: text.into() }
+    }
+}
+
+/// Appends the lines `event` shows to the rules:
+///
+/// | event | scope | lines |
+/// |---|---|---|
+/// | prompt | `prompt` | each line of the prompt |
+/// | agent text | `output` | each line of the text |
+/// | tool call | `tool` | one line `TOOL: ARGUMENT` (see [`tool_line`]) |
+/// | tool result | `output` | each line of what the tool returned |
+/// | end of turn | — | none |
+///
+/// Empty lines are dropped; a rule never needs to match nothing.
+pub fn render(event: &AgentEvent, lines: &mut Vec<AgentLine>) {
+    let (scope, text) = match event {
+        AgentEvent::Prompt { text } => (Scope::Prompt, text.as_str()),
+        AgentEvent::Text { text } => (Scope::Output, text.as_str()),
+        AgentEvent::ToolResult { text, .. } => (Scope::Output, text.as_str()),
+        AgentEvent::ToolCall { name, input, .. } => {
+            lines.push(AgentLine::new(Scope::Tool, tool_line(name, input)));
+            return;
+        }
+        AgentEvent::TurnEnd(_) => return,
+    };
+    lines.extend(
+        text.lines()
+            .map(|line| line.trim_end_matches('\r'))
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| AgentLine::new(scope, line)),
+    );
+}
+
+/// A tool call as one line, `TOOL: ARGUMENT`: the argument that says what the call does.
+///
+/// | tool | argument |
+/// |---|---|
+/// | `Bash` (and any tool whose input has a string `command`) | the command |
+/// | `Read`, `Write`, `Edit`, `MultiEdit` | `file_path` |
+/// | `NotebookEdit` | `notebook_path` |
+/// | `WebFetch` | `url` |
+/// | `WebSearch` | `query` |
+/// | `Glob`, `Grep` | `pattern` |
+/// | `Task`, `Agent` | `description` |
+/// | a `command` given as an argv array (Codex's `shell`) | the words joined by spaces; the script of `bash -lc SCRIPT` |
+/// | anything else | the input as compact JSON |
+///
+/// Line breaks inside the argument (a multi-line script) are written as the two characters `\n`,
+/// so the call stays one line and a pattern still finds a command on any of its lines.
+pub fn tool_line(name: &str, input: &Value) -> String {
+    let argument = tool_argument(name, input);
+    let mut line = String::with_capacity(name.len() + 2 + argument.len());
+    line.push_str(name);
+    line.push_str(": ");
+    for (index, part) in argument.split('\n').enumerate() {
+        if index > 0 {
+            line.push_str("\\n");
+        }
+        line.push_str(part.strip_suffix('\r').unwrap_or(part));
+    }
+    line
+}
+
+fn tool_argument(name: &str, input: &Value) -> String {
+    let field = |key: &str| input.get(key).and_then(Value::as_str).map(str::to_owned);
+    let named = match name {
+        "Read" | "Write" | "Edit" | "MultiEdit" => field("file_path"),
+        "NotebookEdit" => field("notebook_path"),
+        "WebFetch" => field("url"),
+        "WebSearch" => field("query"),
+        "Glob" | "Grep" => field("pattern"),
+        "Task" | "Agent" => field("description"),
+        _ => None,
+    };
+    if let Some(argument) = named.or_else(|| field("command")) {
+        return argument;
+    }
+    if let Some(Value::Array(words)) = input.get("command") {
+        let words: Vec<&str> = words.iter().filter_map(Value::as_str).collect();
+        return match words.as_slice() {
+            [shell, flag, script] if is_shell(shell) && flag.starts_with('-') && flag.ends_with('c') => {
+                (*script).to_owned()
+            }
+            _ => words.join(" "),
+        };
+    }
+    match input {
+        Value::String(text) => text.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn is_shell(program: &str) -> bool {
+    let name = program.rsplit('/').next().unwrap_or(program);
+    matches!(name, "sh" | "bash" | "zsh" | "dash")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn tool_calls_show_the_argument_that_says_what_they_do() {
+        let cases = [
+            ("Bash", json!({"command": "rm -rf /", "description": "wipe"}), "Bash: rm -rf /"),
+            ("Write", json!({"file_path": "src/main.rs", "content": "fn main() {}"}), "Write: src/main.rs"),
+            ("Edit", json!({"file_path": "a.rs", "old_string": "x", "new_string": "y"}), "Edit: a.rs"),
+            ("WebFetch", json!({"url": "https://example.com/x", "prompt": "read"}), "WebFetch: https://example.com/x"),
+            ("Grep", json!({"pattern": "TODO", "path": "src"}), "Grep: TODO"),
+            ("shell", json!({"command": ["bash", "-lc", "git push -f origin main"]}), "shell: git push -f origin main"),
+            ("shell", json!({"command": ["ls", "-la"]}), "shell: ls -la"),
+            ("mcp__x__y", json!({"b": 1, "a": "z"}), r#"mcp__x__y: {"a":"z","b":1}"#),
+        ];
+        for (name, input, expected) in cases {
+            assert_eq!(tool_line(name, &input), expected, "{name} {input}");
+        }
+    }
+
+    #[test]
+    fn a_multi_line_command_stays_one_line() {
+        let line = tool_line("Bash", &json!({"command": "cd /\r\nrm -rf *\n"}));
+        assert_eq!(line, "Bash: cd /\\nrm -rf *\\n");
+        assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn each_event_renders_into_lines_of_its_scope() {
+        let mut lines = Vec::new();
+        render(&AgentEvent::Prompt { text: "fix it\n\nplease".into() }, &mut lines);
+        render(&AgentEvent::Text { text: "Done.\r\nAll tests pass.".into() }, &mut lines);
+        render(&AgentEvent::ToolResult { id: None, text: "ok\n".into(), is_error: false }, &mut lines);
+        render(&AgentEvent::TurnEnd(Default::default()), &mut lines);
+        let expected = [
+            AgentLine::new(Scope::Prompt, "fix it"),
+            AgentLine::new(Scope::Prompt, "please"),
+            AgentLine::new(Scope::Output, "Done."),
+            AgentLine::new(Scope::Output, "All tests pass."),
+            AgentLine::new(Scope::Output, "ok"),
+        ];
+        assert_eq!(lines, expected);
+    }
+}
