@@ -405,7 +405,9 @@ impl Client {
         let mut since = 0;
         loop {
             let task = task_id.to_owned();
-            let reply = self.call(|id| ClientRequest::Output { id, task_id: task, since: Some(since) }).await?;
+            let reply = self
+                .call(|id| ClientRequest::Output { id, task_id: task, since: Some(since), tail_lines: None })
+                .await?;
             let HubToClient::OutputChunk { cursor, next, truncated, payload, .. } = reply else {
                 bail!("unexpected reply to output: {reply:?}");
             };

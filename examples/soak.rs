@@ -393,7 +393,7 @@ fn long(rng: &mut Rng, out: &mut Vec<u8>, len: usize, dirty: bool) {
     let mut i = 0u64;
     while out.len() - start < len {
         write!(out, "{:x}.", salt.wrapping_add(i)).expect("writing to a Vec");
-        if dirty && i % 97 == 0 {
+        if dirty && i.is_multiple_of(97) {
             let invalid: &[u8] = rng.pick::<&[u8]>(INVALID);
             out.extend_from_slice(invalid);
         }
@@ -608,7 +608,9 @@ impl Client {
         loop {
             let task = task_id.to_owned();
             self.reads += 1;
-            let reply = self.call(|id| ClientRequest::Output { id, task_id: task, since: Some(since) }).await?;
+            let reply = self
+                .call(|id| ClientRequest::Output { id, task_id: task, since: Some(since), tail_lines: None })
+                .await?;
             let HubToClient::OutputChunk { cursor, next, truncated, payload, .. } = reply else {
                 bail!("unexpected reply to output: {reply:?}");
             };

@@ -167,19 +167,25 @@ pub struct ServeArgs {
     /// A running task whose worker stays disconnected this long is marked lost.
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub lost_after: humantime::Duration,
-    /// Finished task histories older than this are deleted at start.
+    /// Finished task histories older than this are deleted (at start, then every minute).
     #[arg(long, value_name = "DURATION", default_value = "7days")]
     pub keep_for: humantime::Duration,
-    /// Finished task histories beyond this total size are deleted at start, oldest first.
+    /// Finished task histories beyond this total size are deleted, oldest first (at start, then
+    /// every minute).
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024 * 1024)]
     pub keep_bytes: u64,
+    /// A task's history is cut to its newest output once it grows past this size, while the
+    /// task runs; the history says where it was cut.
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub keep_bytes_per_task: u64,
 }
 
 const MCP_HELP: &str = "\
 stdout carries only MCP messages; logs go to stderr. The hub for the workers runs in the
 same process; if the --listen port is taken, an ephemeral loopback port is used instead
-(said on stderr). <state dir>/hub.json records where it is, so `axiom client` can watch
-the same tasks. When stdin closes, every task still running is killed (SIGTERM to its
+(said on stderr). Tasks are kept in memory only. The session's lock, token and hub.json are
+in <state dir>/mcp/<pid>/ (named on stderr; removed at exit), so `axiom client --state-dir
+<state dir>/mcp/<pid>` can watch the same tasks while an `axiom serve` keeps its own. When stdin closes, every task still running is killed (SIGTERM to its
 process group, SIGKILL after --kill-grace) before the server exits.
 
 Tools: axiom_spawn, axiom_status, axiom_output, axiom_send, axiom_interrupt, axiom_kill,

@@ -89,8 +89,8 @@ async fn tools_are_listed_with_schemas_annotations_and_capabilities() {
         assert!(spawn_out["properties"].get(field).is_some(), "axiom_spawn output has {field}");
     }
 
-    // hub.json says where the hub is, for `axiom client`.
-    let hub: Value = serde_json::from_slice(&std::fs::read(server.state_dir().join("hub.json")).unwrap()).unwrap();
+    // The session's own hub.json says where its hub is, for `axiom client --state-dir`.
+    let hub: Value = serde_json::from_slice(&std::fs::read(server.session_dir().join("hub.json")).unwrap()).unwrap();
     assert!(hub["url"].as_str().unwrap().starts_with("ws://127.0.0.1:"), "{hub}");
     assert_eq!(hub["pid"], server.pid);
 }
@@ -523,7 +523,7 @@ async fn the_hub_falls_back_to_a_free_port() {
     let port = taken.local_addr().unwrap().port();
     let listen = format!("127.0.0.1:{port}");
     let server = Server::start_with(Options { listen: Some(&listen), ..Options::default() }).await;
-    let hub: Value = serde_json::from_slice(&std::fs::read(server.state_dir().join("hub.json")).unwrap()).unwrap();
+    let hub: Value = serde_json::from_slice(&std::fs::read(server.session_dir().join("hub.json")).unwrap()).unwrap();
     let url = hub["url"].as_str().unwrap();
     assert!(url.starts_with("ws://127.0.0.1:") && !url.ends_with(&format!(":{port}")), "{url}");
     assert!(server.stderr().contains(&format!("{listen} is in use")), "{}", server.stderr());
@@ -673,17 +673,37 @@ async fn tool_call_latency() {
 }
 
 #[tokio::test]
-async fn tasks_of_an_earlier_session_are_in_the_history() {
-    let state = tempfile::tempdir().unwrap();
-    let first = Server::start_with(Options { state_dir: Some(state.path()), ..Options::default() }).await;
+async fn sessions_on_one_state_dir_keep_their_tasks_and_hub_json_to_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let first = Server::start_with(Options { state_dir: Some(&state), ..Options::default() }).await;
     let spawned = first.spawn(json!({"command": ["sh", "-c", "echo from the first session"]})).await;
     let id = spawned["task_id"].as_str().unwrap().to_owned();
     first.wait(&id, "exit", 10.0).await;
-    first.client.cancel().await.unwrap();
+    let first_hub = std::fs::read(state.join("mcp").join(first.pid.to_string()).join("hub.json")).unwrap();
 
-    let second = Server::start_with(Options { state_dir: Some(state.path()), ..Options::default() }).await;
-    let status = second.ok("axiom_status", json!({"task_id": id})).await;
-    assert_eq!(status["tasks"][0]["status"], "exited", "{status}");
-    assert_eq!(status["tasks"][0]["exit_code"], 0, "{status}");
-    assert!(second.output(&id).await.contains("from the first session"));
+    let second = Server::start_with(Options { state_dir: Some(&state), ..Options::default() }).await;
+    let error = second.err("axiom_status", json!({"task_id": id})).await;
+    assert!(error.contains(&id), "{error}");
+    assert_eq!(
+        std::fs::read(state.join("mcp").join(first.pid.to_string()).join("hub.json")).unwrap(),
+        first_hub,
+        "untouched"
+    );
+    assert!(!state.join("hub.json").exists(), "no session writes the shared hub.json");
+    assert!(!state.join("tasks").exists(), "sessions keep tasks in memory only");
+    assert!(first.output(&id).await.contains("from the first session"));
+
+    // A session that ends removes its directory.
+    let first_dir = state.join("mcp").join(first.pid.to_string());
+    first.client.cancel().await.unwrap();
+    eventually_gone(&first_dir).await;
+}
+
+async fn eventually_gone(path: &std::path::Path) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while path.exists() {
+        assert!(std::time::Instant::now() < deadline, "{} is still there", path.display());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

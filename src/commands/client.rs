@@ -192,40 +192,38 @@ impl Connection {
         Ok(ExitCode::SUCCESS)
     }
 
-    /// Prints the task's stored output (its last `lines` lines, if given); returns the cursor after it.
+    /// Prints the task's stored output (its last `lines` lines, if given) page by page as it
+    /// arrives; returns the cursor after it. The hub finds where the last lines start, so only
+    /// they travel.
     async fn print_stored(&mut self, task_id: &str, lines: Option<usize>) -> anyhow::Result<u64> {
-        let mut all = Vec::new();
+        let mut stdout = std::io::stdout().lock();
         let mut since = 0;
+        let mut tail_lines = lines;
         loop {
             let task = task_id.to_owned();
-            let reply = self.request(|id| ClientRequest::Output { id, task_id: task, since: Some(since) }).await?;
-            let HubToClient::OutputChunk { next, truncated, payload, .. } = reply else {
+            let tail = tail_lines.take();
+            let reply = self
+                .request(|id| ClientRequest::Output { id, task_id: task, since: Some(since), tail_lines: tail })
+                .await?;
+            let HubToClient::OutputChunk { cursor, next, truncated, payload, .. } = reply else {
                 bail!("unexpected reply to output")
             };
-            if truncated && since == 0 {
-                eprintln!("axiom: the oldest output of {task_id} is no longer kept");
+            if truncated && since == 0 && lines.is_none() {
+                eprintln!("axiom: the oldest {cursor} bytes of {task_id}'s output are no longer kept");
             }
             let bytes = payload.into_bytes().map_err(anyhow::Error::msg)?;
+            since = next;
             if bytes.is_empty() {
                 break;
             }
-            all.extend_from_slice(&bytes);
-            since = next;
+            // A closed stdout (`| head`) ends the listing, not with an error.
+            if stdout.write_all(&bytes).is_err() {
+                break;
+            }
         }
-        let start = match lines {
-            Some(n) => last_lines_start(&all, n),
-            None => 0,
-        };
-        let mut stdout = std::io::stdout();
-        let _ = stdout.write_all(&all[start..]).and_then(|()| stdout.flush());
+        let _ = stdout.flush();
         Ok(since)
     }
-}
-
-/// Where the last `n` lines of `bytes` start.
-fn last_lines_start(bytes: &[u8], n: usize) -> usize {
-    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    body.iter().enumerate().rev().filter(|(_, &b)| b == b'\n').nth(n.saturating_sub(1)).map_or(0, |(i, _)| i + 1)
 }
 
 fn print_tasks(tasks: &[TaskInfo], format: Format) -> anyhow::Result<()> {
@@ -249,17 +247,4 @@ fn print_tasks(tasks: &[TaskInfo], format: Format) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::last_lines_start;
-
-    #[test]
-    fn last_lines() {
-        let text = b"a\nb\nc\n";
-        assert_eq!(&text[last_lines_start(text, 2)..], b"b\nc\n");
-        assert_eq!(&text[last_lines_start(text, 9)..], b"a\nb\nc\n");
-        assert_eq!(&b"a\nb"[last_lines_start(b"a\nb", 1)..], b"b");
-    }
 }

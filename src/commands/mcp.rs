@@ -14,36 +14,57 @@ use crate::cli::McpArgs;
 use crate::hub::auth::Token;
 use crate::hub::{watch_rules, Hub, HubConfig};
 use crate::mcp::{parse_agent_command, serve_stdio, McpConfig};
-use crate::state::HubInfo;
-use crate::tasks::{Journal, Retention, TaskConfig, Tasks};
+use crate::state::{HubInfo, StateDir};
+use crate::tasks::{TaskConfig, Tasks};
 
 pub fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
     let agent_command = parse_agent_command(&args.agent_command).map_err(anyhow::Error::msg)?;
     let rules = super::load_rules(&args.rules)?;
-    let (state, token) = super::prepare_hub_state(&args.state, args.listen)?;
+    let state = super::prepare_hub_state(session_dir(&super::state_dir(&args.state)?)?, args.listen)?;
     let kill_grace: Duration = args.kill_grace.into();
     let runtime = tokio::runtime::Runtime::new()?;
+    let session = state.dir.clone();
     let result = runtime.block_on(async move {
+        // Memory only: a session's tasks end with it, so there is nothing to restore later.
         let config = TaskConfig { ring_capacity: args.ring_bytes, kill_grace };
-        let journal = Journal::open(state.path()).context("cannot open the task history")?;
-        let tasks = Arc::new(Tasks::with_journal(Arc::clone(&rules), config, Some(journal)));
-        let restored = tasks.restore(Retention::default());
-        if restored > 0 {
-            eprintln!("axiom: {restored} tasks from earlier sessions are in the history");
-        }
-        let hub = start_hub(args.listen, Arc::clone(&tasks), token).await?;
+        let tasks = Arc::new(Tasks::new(Arc::clone(&rules), config));
+        let hub = start_hub(args.listen, Arc::clone(&tasks), state.token.clone()).await?;
         let _watcher = watch_rules(tasks, rules.origin().clone()).context("cannot watch the rule files")?;
-        state.write_hub_info(&HubInfo { url: hub.url(), pid: std::process::id() })?;
-        eprintln!("axiom: MCP server on stdio; hub for workers and `axiom client` on {}", hub.url());
+        state.dir.write_hub_info(&HubInfo { url: hub.url(), pid: std::process::id() })?;
+        eprintln!(
+            "axiom: MCP server on stdio; hub for workers on {} (`axiom client --state-dir {}` watches its tasks)",
+            hub.url(),
+            state.dir.path().display()
+        );
         let stopped = serve_stdio(hub, McpConfig { agent_command, kill_grace }).await?;
         tracing::debug!(?stopped, "MCP server stopped");
-        anyhow::Ok(())
+        anyhow::Ok(state)
     });
     // Nothing may keep the process alive once the tasks have ended (a blocked read of stdin
     // that is not a pipe, for one).
     runtime.shutdown_timeout(Duration::from_millis(500));
+    let _ = std::fs::remove_dir_all(session.path());
     result?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// This session's own state directory, `<state>/mcp/<pid>`, so an MCP session never touches the
+/// tasks, lock or `hub.json` of an `axiom serve` on the same state directory (or of another
+/// session). Directories of sessions that are gone (killed before they could remove theirs) are
+/// removed.
+fn session_dir(state: &StateDir) -> anyhow::Result<StateDir> {
+    state.ensure()?;
+    let sessions = state.child("mcp");
+    sessions.ensure()?;
+    if let Ok(entries) = std::fs::read_dir(sessions.path()) {
+        for entry in entries.flatten() {
+            let old = sessions.child(&entry.file_name().to_string_lossy());
+            if entry.file_type().is_ok_and(|t| t.is_dir()) && !old.is_locked() {
+                let _ = std::fs::remove_dir_all(old.path());
+            }
+        }
+    }
+    Ok(sessions.child(&std::process::id().to_string()))
 }
 
 /// Binds the hub on `listen`; if that port is taken, on an ephemeral port of the same address,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use crate::cli::{Cli, Command, RulesArgs, StateArgs};
 use crate::hub::auth::Token;
 use crate::rules::{RuleErrors, RuleOrigin, RuleSet};
-use crate::state::StateDir;
+use crate::state::{StateDir, StateLock};
 
 /// Exit status for errors: bad rules, unreadable files, bad requests.
 pub const EXIT_ERROR: u8 = 2;
@@ -58,18 +58,32 @@ pub fn load_rules(args: &RulesArgs) -> anyhow::Result<Arc<RuleSet>> {
     Ok(Arc::new(rules))
 }
 
-/// What `serve` and `mcp` do before their hub listens: the state directory exists and the client
-/// token is written (so no client ever races an empty token file), and a listen address other
-/// machines can reach is called out.
-pub fn prepare_hub_state(args: &StateArgs, listen: std::net::SocketAddr) -> anyhow::Result<(StateDir, Token)> {
-    let state = StateDir::resolve(args.state_dir.as_deref())?;
-    state.ensure()?;
-    let token = state.client_token()?;
+/// A hub's hold on its state directory: the directory, its lock and the client token.
+pub struct HubState {
+    pub dir: StateDir,
+    pub token: Token,
+    _lock: StateLock,
+}
+
+/// What `serve` and `mcp` do before their hub listens: the state directory exists, is private and
+/// is locked for this hub alone (a second hub exits 2 naming the pid that holds it), the client
+/// token is written (so no client ever races an empty token file), the open-file limit is raised,
+/// and a listen address other machines can reach is called out.
+pub fn prepare_hub_state(dir: StateDir, listen: std::net::SocketAddr) -> anyhow::Result<HubState> {
+    dir.ensure()?;
+    let lock = dir.lock()?;
+    let token = dir.client_token()?;
+    crate::state::raise_open_file_limit();
     if !listen.ip().is_loopback() {
         eprintln!(
             "axiom: warning: the hub listens on {}, which is reachable from other machines; every connection still needs the token",
             listen.ip()
         );
     }
-    Ok((state, token))
+    Ok(HubState { dir, token, _lock: lock })
+}
+
+/// The state directory named by the arguments.
+pub fn state_dir(args: &StateArgs) -> anyhow::Result<StateDir> {
+    StateDir::resolve(args.state_dir.as_deref())
 }

@@ -8,34 +8,36 @@ use anyhow::Context as _;
 use crate::cli::ServeArgs;
 use crate::hub::{watch_rules, Hub, HubConfig};
 use crate::state::HubInfo;
-use crate::tasks::{Journal, Retention, TaskConfig, Tasks};
+use crate::tasks::{Journal, JournalConfig, Retention, TaskConfig, Tasks};
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let rules = super::load_rules(&args.rules)?;
-    let (state, token) = super::prepare_hub_state(&args.state, args.listen)?;
+    let state = super::prepare_hub_state(super::state_dir(&args.state)?, args.listen)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let journal = Journal::open(state.path()).context("cannot open the task history")?;
+        let journal_config = JournalConfig { max_task_bytes: args.keep_bytes_per_task, ..JournalConfig::default() };
+        let journal = Journal::open(state.dir.path(), journal_config).context("cannot open the task history")?;
         let config = TaskConfig { ring_capacity: args.ring_bytes, kill_grace: args.kill_grace.into() };
         let tasks = Arc::new(Tasks::with_journal(Arc::clone(&rules), config, Some(journal)));
-        let restored = tasks.restore(Retention { max_age: args.keep_for.into(), max_bytes: args.keep_bytes });
+        let retention = Retention { max_age: args.keep_for.into(), max_bytes: args.keep_bytes };
+        let restored = tasks.restore(retention);
         if restored > 0 {
-            eprintln!("axiom: restored {restored} tasks from {}", state.path().display());
+            eprintln!("axiom: restored {restored} tasks from {}", state.dir.path().display());
         }
         let mut hub_config = HubConfig::new(args.listen);
         hub_config.allow_origins = args.allow_origins;
         hub_config.lost_after = args.lost_after.into();
-        let hub = Hub::start(hub_config, Arc::clone(&tasks), token)
+        hub_config.retention = Some(retention);
+        let hub = Hub::start(hub_config, Arc::clone(&tasks), state.token.clone())
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let _watcher = watch_rules(tasks, rules.origin().clone()).context("cannot watch the rule files")?;
-        state.write_hub_info(&HubInfo { url: hub.url(), pid: std::process::id() })?;
-        eprintln!("axiom: hub listening on {} (token in {})", hub.url(), state.token_path().display());
+        state.dir.write_hub_info(&HubInfo { url: hub.url(), pid: std::process::id() })?;
+        eprintln!("axiom: hub listening on {} (token in {})", hub.url(), state.dir.token_path().display());
         shutdown_signal().await;
         eprintln!("axiom: shutting down; workers keep their tasks running and reconnect to the next hub");
-        hub.shutdown();
-        // Give the connections a moment to send their close frames.
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        hub.shutdown().await;
+        state.dir.remove_hub_info();
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -17,7 +17,7 @@ use super::frames::{self, decode, Incoming};
 use super::{Hub, Socket, SpawnRequest};
 use crate::protocol::{ClientRequest, HubToClient, Payload};
 use crate::rules::{Action, RuleSummary};
-use crate::tasks::{journal, OutputRead, Task};
+use crate::tasks::{history, Task};
 
 /// Replies and events queued for one client.
 const CLIENT_QUEUE: usize = 1024;
@@ -109,26 +109,13 @@ async fn handle(
             Ok(task) => Some(HubToClient::Tasks { id, tasks: vec![task.info()] }),
             Err(message) => error(message),
         },
-        ClientRequest::Output { task_id, since, .. } => match task_of(&task_id) {
+        ClientRequest::Output { task_id, since, tail_lines, .. } => match task_of(&task_id) {
             Ok(task) => {
-                let since = since.unwrap_or(0);
-                let mut read = task.read_output(since, MAX_OUTPUT_REPLY);
-                if read.truncated {
-                    // Older than the ring keeps: the task's history on disk has all of it.
-                    if let Some(path) = hub.tasks.journal().map(|journal| journal.events_path(&task_id)) {
-                        let stored =
-                            tokio::task::spawn_blocking(move || journal::read_output(&path, since, MAX_OUTPUT_REPLY))
-                                .await;
-                        if let Ok(Ok((cursor, bytes))) = stored {
-                            read = OutputRead {
-                                cursor,
-                                next: cursor + bytes.len() as u64,
-                                truncated: cursor > since,
-                                bytes,
-                            };
-                        }
-                    }
-                }
+                let since = match tail_lines {
+                    Some(lines) => history::tail_cursor(&task, lines.max(1)).await,
+                    None => since.unwrap_or(0),
+                };
+                let read = history::read_output(&task, since, MAX_OUTPUT_REPLY).await;
                 Some(HubToClient::OutputChunk {
                     id,
                     task_id,
@@ -183,7 +170,16 @@ async fn stream_task(task: Arc<Task>, since: u64, outgoing: mpsc::Sender<HubToCl
     loop {
         // Read the status first: if it says finished, the output read below is complete.
         let status = task.status();
-        let (chunks, start, end) = task.chunks_since(cursor);
+        let (mut chunks, mut start, mut end) = task.chunks_since(cursor);
+        let mut catching_up = false;
+        if start > cursor {
+            // Behind the ring: catch up from the history, a page at a time, if there is one.
+            let stored = history::chunks_from_history(&task, cursor, MAX_OUTPUT_REPLY).await;
+            if let Some((stored, from)) = stored.filter(|(stored, _)| !stored.is_empty()) {
+                end = stored.last().map_or(end, |chunk| chunk.cursor + chunk.data.len() as u64);
+                (chunks, start, catching_up) = (stored, from, true);
+            }
+        }
         if start > cursor {
             let lagged = HubToClient::Lagged { task_id: task.id.clone(), skipped_bytes: start - cursor };
             if outgoing.send(lagged).await.is_err() {
@@ -202,6 +198,9 @@ async fn stream_task(task: Arc<Task>, since: u64, outgoing: mpsc::Sender<HubToCl
             }
         }
         cursor = end.max(cursor);
+        if catching_up {
+            continue;
+        }
         for intervention in task.interventions_since(interventions_sent) {
             interventions_sent += 1;
             let event = HubToClient::Intervention { task_id: task.id.clone(), intervention };

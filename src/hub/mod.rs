@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{mpsc, watch, Semaphore};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::WebSocketStream;
 
@@ -33,7 +33,7 @@ use lane::BulkLane;
 pub use reload::watch_rules;
 pub use spawner::{SpawnError, SpawnRequest};
 
-use crate::tasks::Tasks;
+use crate::tasks::{Retention, Tasks};
 
 /// A WebSocket connection as the hub holds it.
 type Socket = WebSocketStream<Replay<TcpStream>>;
@@ -56,6 +56,8 @@ pub struct HubConfig {
     /// How long the workers this hub starts keep their child running while the hub is unreachable.
     /// Zero for a hub that can never come back (`axiom run`'s in-process hub).
     pub worker_reconnect_window: Duration,
+    /// Finished task histories to drop while running (checked every minute); `None` keeps all.
+    pub retention: Option<Retention>,
 }
 
 impl HubConfig {
@@ -70,6 +72,7 @@ impl HubConfig {
             worker_exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("axiom")),
             lost_after: Duration::from_secs(60),
             worker_reconnect_window: Duration::from_secs(60),
+            retention: None,
         }
     }
 
@@ -89,7 +92,19 @@ pub struct Hub {
     /// Where output from flooding workers is processed, in turn (see [`lane`]).
     bulk: BulkLane,
     shutdown: watch::Sender<bool>,
+    /// mini-redis's `shutdown_complete`: every connection holds a clone of this sender, so once
+    /// the hub's own copy is dropped, the receiver's `recv` returns `None` exactly when the last
+    /// connection has ended.
+    shutdown_complete: std::sync::Mutex<Option<mpsc::Sender<()>>>,
+    all_closed: tokio::sync::Mutex<mpsc::Receiver<()>>,
 }
+
+/// How often finished tasks' output rings are handed over to their histories.
+const RELEASE_INTERVAL: Duration = Duration::from_secs(5);
+/// How often retention runs while the hub is up.
+const RETENTION_INTERVAL: Duration = Duration::from_secs(60);
+/// At shutdown, how long to wait for connections to close and histories to be written.
+const SHUTDOWN_LIMIT: Duration = Duration::from_secs(10);
 
 impl Hub {
     /// Binds the listener. Nothing is served until [`serve`](Self::serve).
@@ -103,7 +118,19 @@ impl Hub {
         let connections = Arc::new(Semaphore::new(config.max_connections));
         let shutdown = watch::Sender::new(false);
         let bulk = BulkLane::for_this_machine()?;
-        Ok((Arc::new(Hub { tasks, config, client_token, local_addr, connections, bulk, shutdown }), listener))
+        let (complete, all_closed) = mpsc::channel(1);
+        let hub = Hub {
+            tasks,
+            config,
+            client_token,
+            local_addr,
+            connections,
+            bulk,
+            shutdown,
+            shutdown_complete: std::sync::Mutex::new(Some(complete)),
+            all_closed: tokio::sync::Mutex::new(all_closed),
+        };
+        Ok((Arc::new(hub), listener))
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -119,30 +146,68 @@ impl Hub {
         &self.client_token
     }
 
-    /// Binds and serves in the background, and marks lost the tasks whose workers stay away.
+    /// Binds and serves in the background, and keeps house: marks lost the tasks whose workers
+    /// stay away, frees finished tasks' output rings once their histories hold everything, and
+    /// applies retention.
     pub async fn start(config: HubConfig, tasks: Arc<Tasks>, client_token: Token) -> std::io::Result<Arc<Hub>> {
         let (hub, listener) = Hub::bind(config, tasks, client_token).await?;
         tokio::spawn(Arc::clone(&hub).serve(listener));
-        let sweeper = Arc::clone(&hub);
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(Duration::from_secs(1));
-            let mut shutdown = sweeper.shutdown_signal();
-            loop {
-                tokio::select! {
-                    _ = ticks.tick() => sweeper.tasks.sweep_lost(sweeper.config.lost_after),
-                    _ = shutdown.changed() => return,
-                }
-            }
-        });
+        tokio::spawn(Arc::clone(&hub).keep_house());
         Ok(hub)
     }
 
-    /// Stops accepting connections and closes every open one (workers hear "going away" and
-    /// reconnect to the next hub on the same address); the task histories are flushed.
-    pub fn shutdown(&self) {
+    async fn keep_house(self: Arc<Self>) {
+        let mut shutdown = self.shutdown_signal();
+        let mut sweep = tokio::time::interval(Duration::from_secs(1));
+        let mut release = tokio::time::interval(RELEASE_INTERVAL);
+        let mut retention = tokio::time::interval(RETENTION_INTERVAL);
+        for timer in [&mut sweep, &mut release, &mut retention] {
+            timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        }
+        retention.reset();
+        loop {
+            tokio::select! {
+                _ = sweep.tick() => self.tasks.sweep_lost(self.config.lost_after),
+                _ = release.tick() => {
+                    let Some(journal) = self.tasks.journal() else { continue };
+                    let finished: Vec<_> =
+                        self.tasks.all().into_iter().filter(|task| task.status().is_finished()).collect();
+                    // Everything these tasks printed was queued before they finished: once the
+                    // journal has written what is queued now, their histories hold all of it.
+                    tokio::select! {
+                        () = journal.flushed() => { self.tasks.release_finished(&finished); }
+                        _ = shutdown.changed() => return,
+                    }
+                }
+                _ = retention.tick() => {
+                    if let Some(policy) = self.config.retention {
+                        let removed = self.tasks.apply_retention(policy);
+                        if removed > 0 {
+                            tracing::info!(removed, "retention removed finished tasks");
+                        }
+                    }
+                }
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+
+    /// Stops accepting connections, closes every open one (workers hear "going away" and
+    /// reconnect to the next hub on the same address) and waits until they have all ended, then
+    /// until the task histories are written — each wait bounded, none blocking a runtime thread.
+    pub async fn shutdown(&self) {
         self.shutdown.send_replace(true);
+        drop(self.shutdown_complete.lock().unwrap_or_else(|p| p.into_inner()).take());
+        let mut all_closed = self.all_closed.lock().await;
+        if tokio::time::timeout(SHUTDOWN_LIMIT, all_closed.recv()).await.is_err() {
+            tracing::warn!("some connections did not close in time");
+        }
         if let Some(journal) = self.tasks.journal() {
-            journal.flush();
+            if tokio::time::timeout(SHUTDOWN_LIMIT, journal.flushed()).await.is_err() {
+                eprintln!(
+                    "axiom: warning: task histories could not all be written; their workers still hold that output"
+                );
+            }
         }
     }
 
@@ -154,6 +219,9 @@ impl Hub {
     /// Accepts connections until the listener fails or the hub shuts down.
     pub async fn serve(self: Arc<Self>, listener: TcpListener) {
         let mut shutdown = self.shutdown_signal();
+        let Some(complete) = self.shutdown_complete.lock().unwrap_or_else(|p| p.into_inner()).clone() else {
+            return;
+        };
         loop {
             let permit = match Arc::clone(&self.connections).acquire_owned().await {
                 Ok(permit) => permit,
@@ -173,9 +241,11 @@ impl Hub {
                 }
             };
             let hub = Arc::clone(&self);
+            let complete = complete.clone();
             tokio::spawn(async move {
                 hub.handle_connection(stream, peer).await;
                 drop(permit);
+                drop(complete);
             });
         }
     }
@@ -183,7 +253,12 @@ impl Hub {
     async fn handle_connection(self: Arc<Self>, mut stream: TcpStream, peer: SocketAddr) {
         // Interventions are small and latency-bound.
         let _ = stream.set_nodelay(true);
-        let head = match tokio::time::timeout(self.config.handshake_timeout, read_head(&mut stream)).await {
+        let mut shutdown = self.shutdown_signal();
+        let read = tokio::select! {
+            read = tokio::time::timeout(self.config.handshake_timeout, read_head(&mut stream)) => read,
+            _ = shutdown.changed() => return,
+        };
+        let head = match read {
             Ok(Ok(Some(head))) => head,
             Ok(Ok(None)) => return,
             Ok(Err(err)) => {

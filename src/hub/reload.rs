@@ -24,7 +24,7 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
     }
     let (changes, mut changed) = mpsc::unbounded_channel::<()>();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok_and(|event| event.paths.iter().any(|p| is_rule_file(p))) {
+        if event.is_ok_and(|event| is_edit(&event.kind) && event.paths.iter().any(|p| is_rule_file(p))) {
             let _ = changes.send(());
         }
     })?;
@@ -35,8 +35,14 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
     }
     tokio::spawn(async move {
         while changed.recv().await.is_some() {
-            tokio::time::sleep(SETTLE).await;
-            while changed.try_recv().is_ok() {}
+            // Debounce: reload once the burst has been quiet for SETTLE.
+            loop {
+                match tokio::time::timeout(SETTLE, changed.recv()).await {
+                    Ok(Some(())) => continue,
+                    Ok(None) => return,
+                    Err(_) => break,
+                }
+            }
             let origin = origin.clone();
             let Ok(loaded) = tokio::task::spawn_blocking(move || RuleSet::load(origin)).await else { continue };
             match loaded {
@@ -52,6 +58,19 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
         }
     });
     Ok(Some(watcher))
+}
+
+/// Whether an event can change what a rule file says. Reading the files (which the reload
+/// itself does) raises access events, and an access-time update a metadata event: reacting to
+/// those made every reload trigger the next, for ever.
+fn is_edit(kind: &notify::EventKind) -> bool {
+    use notify::event::{EventKind, ModifyKind};
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(_) | EventKind::Any | EventKind::Other => false,
+    }
 }
 
 fn is_rule_file(path: &std::path::Path) -> bool {

@@ -116,7 +116,7 @@ pub async fn serve_stdio(hub: Arc<Hub>, config: McpConfig) -> anyhow::Result<Sto
     end_all_tasks(&hub, grace).await;
     // Closes the workers' sockets and writes out the task histories still queued; without it
     // the last events (an exit, say) could be lost with the process.
-    hub.shutdown();
+    hub.shutdown().await;
     Ok(stopped)
 }
 

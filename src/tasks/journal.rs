@@ -1,23 +1,38 @@
 //! Durable task history: one append-only JSON Lines file per task, `<state>/tasks/<id>/events.jsonl`.
 //!
-//! Writes happen on a dedicated thread, never on the async runtime. The thread drains everything
-//! queued, writes it, and only then reports each task's output as persisted — the hub acknowledges
-//! output to its worker only after that, and the worker keeps every chunk until acknowledged. So:
+//! Writes happen on a dedicated thread ([`writer`]), never on the async runtime. The thread drains
+//! everything queued, writes it, and only then reports each task's output as persisted — the hub
+//! acknowledges output to its worker only after that, and the worker keeps every chunk until
+//! acknowledged (and stops reading its child when too much is unacknowledged). So:
 //!
 //! - a hub that exits cleanly or crashes (even SIGKILL) loses no output: what was not yet written
 //!   is still held by the worker and replayed when it reconnects;
+//! - a write that fails (a full disk) is undone, kept and retried; nothing after it is
+//!   acknowledged until it is written, so the workers hold the output, their children wait, and
+//!   everything continues by itself, in order, once space returns;
 //! - on power loss, at most [`SYNC_INTERVAL`] of acknowledged output is at risk (files are
 //!   `fdatasync`ed that often while they change).
+//!
+//! Output is stored compactly (text, or base64 where escapes would cost more) and each output
+//! event carries its byte offset in the task's output (`at`), so a reader finds any offset by
+//! bisecting the file ([`read`]) instead of parsing it from the start. A running task's history
+//! is cut to its newest output once it outgrows [`JournalConfig::max_task_bytes`] ([`compact`]).
 
-use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+mod compact;
+mod read;
+mod writer;
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
+
+pub use read::{read_chunks, read_history, read_output, tail_cursor, History};
 
 use crate::protocol::{InterventionRecord, Payload, TaskStatus};
 use crate::worker::OutputStream;
@@ -38,6 +53,10 @@ pub enum Event {
     Output {
         seq: u64,
         stream: OutputStream,
+        /// Offset of the chunk's first byte in the task's whole output (absent in histories
+        /// written before it was recorded; readers then count).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<u64>,
         #[serde(flatten)]
         payload: Payload,
     },
@@ -54,11 +73,40 @@ pub enum Event {
         pid: Option<u32>,
         at: u64,
     },
+    /// The history was cut to keep it under its size limit: output before byte `before` is gone.
+    Truncated {
+        before: u64,
+        at: u64,
+    },
+}
+
+/// Limits of the journal.
+#[derive(Debug, Clone)]
+pub struct JournalConfig {
+    /// A task's history is cut to its newest output once it grows past this.
+    pub max_task_bytes: u64,
+    /// History files kept open at once; the least recently written is closed beyond this.
+    pub max_open_files: usize,
+}
+
+impl Default for JournalConfig {
+    fn default() -> Self {
+        JournalConfig { max_task_bytes: 256 * 1024 * 1024, max_open_files: 64 }
+    }
 }
 
 enum Op {
-    Append { task_id: String, line: Vec<u8>, persisted: Option<(u64, watch::Sender<u64>)> },
-    Flush(mpsc::Sender<()>),
+    Append {
+        task_id: String,
+        line: Vec<u8>,
+        persisted: Option<(u64, watch::Sender<u64>)>,
+        /// The task's last event: its file is closed once this is written.
+        last: bool,
+    },
+    /// Answered once everything queued before it is written.
+    Flush(oneshot::Sender<()>),
+    /// Forget a task's history: close it and delete its directory.
+    Remove(String),
 }
 
 /// Handle to the journal thread. Cheap to clone.
@@ -69,15 +117,15 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Starts the writer thread for task histories under `<state>/tasks/`.
-    pub fn open(state_dir: &Path) -> io::Result<Journal> {
+    /// Starts the writer thread for task histories under `<state>/tasks/` (created 0700).
+    pub fn open(state_dir: &Path, config: JournalConfig) -> io::Result<Journal> {
         let root = state_dir.join("tasks");
-        fs::create_dir_all(&root)?;
+        fs::DirBuilder::new().recursive(true).mode(0o700).create(&root)?;
         let (ops, queue) = mpsc::channel();
         let writer_root = root.clone();
         // Background priority: under a flood, writing histories must not take the CPU from
         // answering a quiet agent (its output is acknowledged a little later, nothing more).
-        crate::background::spawn("axiom-journal", move || write_loop(&writer_root, queue))?;
+        crate::background::spawn("axiom-journal", move || writer::run(writer_root, config, queue))?;
         Ok(Journal { ops, root })
     }
 
@@ -93,207 +141,35 @@ impl Journal {
     pub fn append(&self, task_id: &str, event: &Event, persisted: Option<(u64, watch::Sender<u64>)>) {
         let mut line = serde_json::to_vec(event).expect("events always serialize");
         line.push(b'\n');
+        let last = matches!(event, Event::Status { status, .. } if status.is_finished());
         // The thread only stops when every handle is gone, so a failed send has nobody to tell.
-        let _ = self.ops.send(Op::Append { task_id: task_id.to_owned(), line, persisted });
+        let _ = self.ops.send(Op::Append { task_id: task_id.to_owned(), line, persisted, last });
     }
 
-    /// Waits until everything queued so far is written (used at shutdown).
-    pub fn flush(&self) {
-        let (done, wait) = mpsc::channel();
+    /// Deletes a task's history (after everything queued for it).
+    pub fn remove(&self, task_id: &str) {
+        let _ = self.ops.send(Op::Remove(task_id.to_owned()));
+    }
+
+    /// Resolves once everything queued so far is written (which waits out a full disk).
+    pub fn flushed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let (done, wait) = oneshot::channel();
+        let sent = self.ops.send(Op::Flush(done)).is_ok();
+        async move {
+            if sent {
+                let _ = wait.await;
+            }
+        }
+    }
+
+    /// [`flushed`](Self::flushed) for code outside the runtime (tests, tools).
+    pub fn flush_blocking(&self) {
+        let (done, wait) = oneshot::channel();
         if self.ops.send(Op::Flush(done)).is_ok() {
-            let _ = wait.recv_timeout(Duration::from_secs(10));
+            let _ = wait.blocking_recv();
         }
     }
-}
-
-fn write_loop(root: &Path, queue: mpsc::Receiver<Op>) {
-    let mut files: HashMap<String, BufWriter<File>> = HashMap::new();
-    let mut unsynced: HashMap<String, Instant> = HashMap::new();
-    loop {
-        let first = match queue.recv_timeout(SYNC_INTERVAL) {
-            Ok(op) => Some(op),
-            Err(mpsc::RecvTimeoutError::Timeout) => None,
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        };
-        let mut persisted: HashMap<String, (u64, watch::Sender<u64>)> = HashMap::new();
-        let mut flushes = Vec::new();
-        for op in first.into_iter().chain(std::iter::from_fn(|| queue.try_recv().ok())) {
-            match op {
-                Op::Append { task_id, line, persisted: mark } => {
-                    let file = match files.get_mut(&task_id) {
-                        Some(file) => file,
-                        None => match open_events(root, &task_id) {
-                            Ok(file) => files.entry(task_id.clone()).or_insert(file),
-                            Err(err) => {
-                                tracing::error!(task = %task_id, "cannot open the task history: {err}");
-                                continue;
-                            }
-                        },
-                    };
-                    if let Err(err) = file.write_all(&line) {
-                        tracing::error!(task = %task_id, "cannot write the task history: {err}");
-                        continue;
-                    }
-                    unsynced.entry(task_id.clone()).or_insert_with(Instant::now);
-                    if let Some(mark) = mark {
-                        persisted.insert(task_id, mark);
-                    }
-                }
-                Op::Flush(done) => flushes.push(done),
-            }
-        }
-        for (task_id, file) in &mut files {
-            if let Err(err) = file.flush() {
-                tracing::error!(task = %task_id, "cannot write the task history: {err}");
-                persisted.remove(task_id);
-            }
-        }
-        for (seq, sender) in persisted.into_values() {
-            sender.send_modify(|next| *next = (*next).max(seq + 1));
-        }
-        unsynced.retain(|task_id, since| {
-            if since.elapsed() < SYNC_INTERVAL && flushes.is_empty() {
-                return true;
-            }
-            if let Some(file) = files.get(task_id) {
-                let _ = file.get_ref().sync_data();
-            }
-            false
-        });
-        for done in flushes {
-            let _ = done.send(());
-        }
-    }
-    for file in files.values_mut() {
-        let _ = file.flush();
-        let _ = file.get_ref().sync_data();
-    }
-}
-
-fn open_events(root: &Path, task_id: &str) -> io::Result<BufWriter<File>> {
-    let dir = root.join(task_id);
-    fs::create_dir_all(&dir)?;
-    let path = dir.join("events.jsonl");
-    // A hub that died in the middle of a write left part of a line: drop it (it was never
-    // acknowledged, so its worker still has it), or the next event would be glued to it.
-    if let Ok(mut file) = OpenOptions::new().read(true).write(true).open(&path) {
-        if let Some(keep) = complete_length(&mut file)? {
-            file.set_len(keep)?;
-        }
-    }
-    let file = OpenOptions::new().create(true).append(true).open(path)?;
-    Ok(BufWriter::with_capacity(64 * 1024, file))
-}
-
-/// The length of the file without a torn last line, or `None` when it ends with a line break.
-/// Reads backwards from the end, so a long history is not read whole.
-fn complete_length(file: &mut File) -> io::Result<Option<u64>> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut end = file.seek(SeekFrom::End(0))?;
-    let mut block = vec![0u8; 64 * 1024];
-    let mut last = true;
-    while end > 0 {
-        let start = end.saturating_sub(block.len() as u64);
-        let piece = &mut block[..(end - start) as usize];
-        file.seek(SeekFrom::Start(start))?;
-        file.read_exact(piece)?;
-        if last && piece.last() == Some(&b'\n') {
-            return Ok(None);
-        }
-        last = false;
-        if let Some(newline) = piece.iter().rposition(|&b| b == b'\n') {
-            return Ok(Some(start + newline as u64 + 1));
-        }
-        end = start;
-    }
-    Ok(if last { None } else { Some(0) })
-}
-
-/// Reads a task's history. A torn last line (the hub died mid-write) is skipped, not an error.
-pub fn read_events(path: &Path) -> io::Result<Vec<Event>> {
-    let reader = BufReader::new(File::open(path)?);
-    let mut events = Vec::new();
-    for (number, line) in reader.split(b'\n').enumerate() {
-        let line = line?;
-        if line.is_empty() {
-            continue;
-        }
-        match serde_json::from_slice(&line) {
-            Ok(event) => events.push(event),
-            Err(err) => tracing::warn!("{}:{}: skipping an unreadable event: {err}", path.display(), number + 1),
-        }
-    }
-    Ok(events)
-}
-
-/// The whole stored output of a task from byte `since`, at most `max` bytes: `(cursor, bytes)`.
-pub fn read_output(path: &Path, since: u64, max: usize) -> io::Result<(u64, Vec<u8>)> {
-    let mut cursor = 0u64;
-    let mut bytes = Vec::new();
-    for event in read_events(path)? {
-        let Event::Output { payload, .. } = event else { continue };
-        let data = payload.into_bytes().map_err(io::Error::other)?;
-        let end = cursor + data.len() as u64;
-        if end > since && bytes.len() < max {
-            let skip = since.saturating_sub(cursor) as usize;
-            let take = (data.len() - skip).min(max - bytes.len());
-            bytes.extend_from_slice(&data[skip..skip + take]);
-        }
-        cursor = end;
-    }
-    Ok((since.min(cursor), bytes))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn events_are_persisted_then_reported_and_read_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path()).unwrap();
-        let (persisted, mut watcher) = watch::channel(0);
-        for (seq, text) in ["hello ", "world"].iter().enumerate() {
-            let event = Event::Output {
-                seq: seq as u64,
-                stream: OutputStream::Stdout,
-                payload: Payload::from_bytes(text.as_bytes()),
-            };
-            journal.append("t1", &event, Some((seq as u64, persisted.clone())));
-        }
-        journal.flush();
-        assert_eq!(*watcher.borrow_and_update(), 2);
-        let path = journal.events_path("t1");
-        assert_eq!(read_events(&path).unwrap().len(), 2);
-        assert_eq!(read_output(&path, 0, 100).unwrap(), (0, b"hello world".to_vec()));
-        assert_eq!(read_output(&path, 3, 4).unwrap(), (3, b"lo w".to_vec()));
-    }
-
-    #[test]
-    fn a_torn_last_line_is_cut_before_appending() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("tasks").join("t1").join("events.jsonl");
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, "{\"type\":\"ack\",\"id\":1,\"delivered\":true,\"error\":null}\n{\"type\":\"outp").unwrap();
-        let journal = Journal::open(dir.path()).unwrap();
-        journal.append("t1", &Event::Ack { id: 2, delivered: false, error: None }, None);
-        journal.flush();
-        let ids: Vec<u64> = read_events(&path)
-            .unwrap()
-            .iter()
-            .map(|e| match e {
-                Event::Ack { id, .. } => *id,
-                _ => 0,
-            })
-            .collect();
-        assert_eq!(ids, [1, 2], "the event after the torn line is readable");
-    }
-
-    #[test]
-    fn a_torn_last_line_is_skipped() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.jsonl");
-        fs::write(&path, "{\"type\":\"ack\",\"id\":1,\"delivered\":true,\"error\":null}\n{\"type\":\"outp").unwrap();
-        assert_eq!(read_events(&path).unwrap(), [Event::Ack { id: 1, delivered: true, error: None }]);
-    }
-}
+mod tests;

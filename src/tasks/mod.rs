@@ -1,11 +1,12 @@
 //! Tasks: the registry, each task's state and output store, and its intervention log.
 
+pub mod history;
 pub mod journal;
 mod output;
 mod registry;
 mod task;
 
-pub use journal::Journal;
+pub use journal::{Journal, JournalConfig};
 pub use output::{OutputRead, OutputRing, StoredChunk};
 pub use registry::{LoadedRules, Retention, RuleReload, Tasks};
 pub use task::{now_ms, Task, TaskConfig, TaskError};

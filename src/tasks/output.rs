@@ -43,6 +43,23 @@ impl OutputRing {
         OutputRing { chunks: VecDeque::new(), start: 0, end: 0, kept: 0, capacity }
     }
 
+    /// A ring for output that continues at `end` (a task restored from its history).
+    pub fn resumed(capacity: usize, end: u64) -> Self {
+        OutputRing { chunks: VecDeque::new(), start: end, end, kept: 0, capacity }
+    }
+
+    /// Lets go of every kept byte (a finished task whose output its history holds); cursors stay.
+    pub fn release(&mut self) {
+        self.chunks = VecDeque::new();
+        self.start = self.end;
+        self.kept = 0;
+    }
+
+    /// Bytes held in memory.
+    pub fn kept(&self) -> usize {
+        self.kept
+    }
+
     /// Appends a chunk and returns its cursor; drops the oldest chunks beyond the capacity
     /// (the newest chunk is always kept whole).
     pub fn push(&mut self, stream: OutputStream, data: Vec<u8>) -> u64 {

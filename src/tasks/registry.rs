@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::journal::{read_events, Journal};
+use super::journal::{read_history, Journal};
 use super::task::{now_ms, Task, TaskConfig};
 use crate::protocol::{TaskInfo, TaskStatus};
 use crate::rules::RuleSet;
@@ -118,22 +118,33 @@ impl Tasks {
     }
 
     /// Loads every task history in the journal, after dropping what retention no longer keeps.
-    /// Returns how many tasks were restored.
+    /// Only regular files are read (anything else in `tasks/` is skipped with a warning), and
+    /// only a running task's newest output is read into memory. Returns how many were restored.
     pub fn restore(&self, retention: Retention) -> usize {
         let Some(journal) = &self.journal else { return 0 };
         let Ok(entries) = std::fs::read_dir(journal.root()) else { return 0 };
         let mut restored = Vec::new();
         for entry in entries.flatten() {
             let path = entry.path().join("events.jsonl");
-            let Ok(events) = read_events(&path) else { continue };
-            let size = std::fs::metadata(&path).map_or(0, |m| m.len());
-            match Task::restore(events, self.rules(), self.config.clone(), self.journal.clone()) {
+            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                tracing::warn!("{}: not a task directory; skipped", entry.path().display());
+                continue;
+            }
+            let history = match read_history(&path) {
+                Ok(history) => history,
+                Err(err) => {
+                    eprintln!("axiom: warning: {}: {err}; skipped", path.display());
+                    continue;
+                }
+            };
+            let size = std::fs::symlink_metadata(&path).map_or(0, |m| m.len());
+            match Task::restore(history, self.rules(), self.config.clone(), self.journal.clone()) {
                 Some(task) => restored.push((Arc::new(task), size)),
                 None => tracing::warn!("{}: not a task history; skipped", path.display()),
             }
         }
         for (task, _) in retention.expired(&mut restored) {
-            let _ = std::fs::remove_dir_all(journal.root().join(&task.id));
+            journal.remove(&task.id);
         }
         let count = restored.len();
         let mut tasks = self.tasks.write().unwrap_or_else(|p| p.into_inner());
@@ -141,6 +152,35 @@ impl Tasks {
             tasks.insert(task.id.clone(), task);
         }
         count
+    }
+
+    /// Applies retention while the hub runs: finished tasks too old or beyond the size budget are
+    /// forgotten, in memory and on disk. Returns how many went.
+    pub fn apply_retention(&self, retention: Retention) -> usize {
+        let Some(journal) = &self.journal else { return 0 };
+        let mut all: Vec<(Arc<Task>, u64)> = self
+            .all()
+            .into_iter()
+            .map(|task| {
+                let size = std::fs::symlink_metadata(journal.events_path(&task.id)).map_or(0, |m| m.len());
+                (task, size)
+            })
+            .collect();
+        let expired = retention.expired(&mut all);
+        if !expired.is_empty() {
+            let mut tasks = self.tasks.write().unwrap_or_else(|p| p.into_inner());
+            for (task, _) in &expired {
+                tasks.remove(&task.id);
+                journal.remove(&task.id);
+            }
+        }
+        expired.len()
+    }
+
+    /// Frees the output rings of the finished tasks among `finished` (their histories hold the
+    /// output). Call only once the journal has written everything queued before they finished.
+    pub fn release_finished(&self, finished: &[Arc<Task>]) -> usize {
+        finished.iter().map(|task| task.release_output()).sum()
     }
 
     /// Marks lost every running task whose worker has been gone longer than `window`.
@@ -232,7 +272,7 @@ mod tests {
     #[test]
     fn history_survives_a_restart() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path()).unwrap();
+        let journal = Journal::open(dir.path(), Default::default()).unwrap();
         let tasks = Tasks::with_journal(empty_rules(), TaskConfig::default(), Some(journal.clone()));
         let done = tasks.create(vec!["echo".into(), "hi".into()]);
         let (queue, _keep) = tokio::sync::mpsc::channel(1);
@@ -243,16 +283,20 @@ mod tests {
         let running = tasks.create(vec!["sleep".into()]);
         running.attach_worker(queue, Some(43));
         running.ingest(0, OutputStream::Stdout, b"working".to_vec(), Instant::now());
-        journal.flush();
+        journal.flush_blocking();
 
-        let again = Tasks::with_journal(empty_rules(), TaskConfig::default(), Some(journal));
+        let again = Tasks::with_journal(empty_rules(), TaskConfig::default(), Some(journal.clone()));
         assert_eq!(again.restore(Retention::default()), 2);
         let done_again = again.get(&done.id).unwrap();
         assert_eq!(done_again.info(), done.info());
-        assert_eq!(done_again.read_output(0, 100).bytes, b"hello\noops\n");
+        assert_eq!(done_again.read_output(0, 100).bytes, b"", "a finished task's output is not read into memory");
+        let stored = super::super::journal::read_output(&journal.events_path(&done.id), 0, 100).unwrap();
+        assert_eq!(stored, (0, b"hello\noops\n".to_vec()));
+        assert_eq!(done_again.info().output_bytes, 11);
         assert_eq!(done_again.worker_token, done.worker_token, "workers can reconnect after a restart");
         let running_again = again.get(&running.id).unwrap();
         assert_eq!(running_again.status(), TaskStatus::Running);
+        assert_eq!(running_again.read_output(0, 100).bytes, b"working", "a running task's ring is refilled");
         assert_eq!(*running_again.persisted().borrow(), 1, "the worker is told what is stored");
         again.sweep_lost(Duration::ZERO);
         assert_eq!(running_again.status(), TaskStatus::Lost);
@@ -261,17 +305,18 @@ mod tests {
     #[test]
     fn retention_drops_old_and_oversized_finished_history_first() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path()).unwrap();
+        let journal = Journal::open(dir.path(), Default::default()).unwrap();
         let tasks = Tasks::with_journal(empty_rules(), TaskConfig::default(), Some(journal.clone()));
         let first = tasks.create(vec!["a".into()]);
         first.finish(TaskStatus::Exited { code: 0 }, Instant::now());
         let second = tasks.create(vec!["b".into()]);
         second.finish(TaskStatus::Exited { code: 0 }, Instant::now());
         let running = tasks.create(vec!["c".into()]);
-        journal.flush();
+        journal.flush_blocking();
         let again = Tasks::with_journal(empty_rules(), TaskConfig::default(), Some(journal.clone()));
         let kept = again.restore(Retention { max_age: Duration::from_secs(3600), max_bytes: 1 });
         assert_eq!(kept, 1, "only the running task fits in one byte");
+        journal.flush_blocking();
         assert!(again.get(&running.id).is_some());
         assert!(!journal.root().join(&first.id).exists());
         assert!(!journal.root().join(&second.id).exists());

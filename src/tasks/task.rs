@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
 
-use super::journal::{Event, Journal};
+use super::journal::{read_chunks, Event, History, Journal};
 use super::output::{OutputRead, OutputRing, StoredChunk};
 use crate::hub::auth::Token;
 use crate::pipeline::{Pipeline, PipelineOptions};
@@ -137,12 +137,14 @@ impl Task {
 
     /// Rebuilds a task from its stored history (after a hub restart). A task that was running is
     /// waiting for its worker to reconnect; it becomes lost if none does in time.
+    /// Only a running task's newest output (up to the ring's capacity) is read back into memory.
     pub fn restore(
-        events: Vec<Event>,
+        history: History,
         rules: Arc<RuleSet>,
         config: TaskConfig,
         journal: Option<Journal>,
     ) -> Option<Task> {
+        let History { events, next_seq, output_end, .. } = history;
         let mut events = events.into_iter();
         let Some(Event::Spawn { task_id, command, started_at, worker_token }) = events.next() else { return None };
         let token = Token::parse(&worker_token)?;
@@ -151,12 +153,8 @@ impl Task {
             let mut state = task.state();
             for event in events {
                 match event {
-                    Event::Output { seq, stream, payload } => {
-                        if let Ok(bytes) = payload.into_bytes() {
-                            state.output.push(stream, bytes);
-                        }
-                        state.next_seq = seq + 1;
-                    }
+                    // Output is summed up by `History`; a task's ring is refilled below.
+                    Event::Output { .. } | Event::Truncated { .. } => {}
                     Event::Intervention { record } => {
                         state.next_message_id = state.next_message_id.max(record.id + 1);
                         state.interventions.push(record);
@@ -177,8 +175,22 @@ impl Task {
                     Event::Spawn { .. } => {}
                 }
             }
+            state.next_seq = next_seq;
+            state.output = OutputRing::resumed(task.config.ring_capacity, output_end);
             if !state.status.is_finished() {
                 state.detached_since = Some(Instant::now());
+                let since = output_end.saturating_sub(task.config.ring_capacity as u64);
+                if let Some(path) = task.history_path() {
+                    match read_chunks(&path, since, task.config.ring_capacity) {
+                        Ok((chunks, start)) => {
+                            state.output = OutputRing::resumed(task.config.ring_capacity, start);
+                            for chunk in chunks {
+                                state.output.push(chunk.stream, chunk.data);
+                            }
+                        }
+                        Err(err) => tracing::warn!(task = %task.id, "cannot read its output back: {err}"),
+                    }
+                }
             }
             task.persisted.send_replace(state.next_seq);
         }
@@ -243,7 +255,7 @@ impl Task {
     /// A chunk seen before (a replay after a reconnect) is ignored, so output is stored once.
     pub fn ingest(&self, seq: u64, stream: OutputStream, data: Vec<u8>, now: Instant) -> Vec<HubToWorker> {
         let mut pipeline = self.pipeline();
-        {
+        let at = {
             let mut state = self.state();
             if seq < state.next_seq {
                 return Vec::new();
@@ -252,10 +264,13 @@ impl Task {
                 tracing::warn!(task = %self.id, expected = state.next_seq, got = seq, "output sequence gap");
             }
             state.next_seq = seq + 1;
-        }
+            // Nobody else pushes output while we hold the pipeline, so this is where it goes.
+            state.output.end()
+        };
         // The costly part, matching and encoding for the journal, without the state lock.
         let fired = pipeline.push(&data, now);
-        self.mark_persisted(seq, Some(&Event::Output { seq, stream, payload: Payload::from_bytes(&data) }));
+        let event = Event::Output { seq, stream, at: Some(at), payload: Payload::compact(&data) };
+        self.mark_persisted(seq, Some(&event));
         let mut state = self.state();
         state.output.push(stream, data);
         let messages = self.record(&mut state, &mut pipeline, fired, now);
@@ -374,6 +389,23 @@ impl Task {
             state.next_seq = seq + 1;
         }
         self.finish_marked(status, now, Some(seq));
+    }
+
+    /// Where this task's history is written, if it is.
+    pub fn history_path(&self) -> Option<std::path::PathBuf> {
+        self.journal.as_ref().map(|journal| journal.events_path(&self.id))
+    }
+
+    /// Frees a finished task's output ring: its history holds the output. Only with a history;
+    /// returns how many bytes were let go.
+    pub fn release_output(&self) -> usize {
+        let mut state = self.state();
+        if self.journal.is_none() || !state.status.is_finished() {
+            return 0;
+        }
+        let kept = state.output.kept();
+        state.output.release();
+        kept
     }
 
     /// Wakes when more of the worker's output is safely stored.
@@ -528,6 +560,13 @@ impl Task {
     /// Cursor where the last `lines` lines of kept output start.
     pub fn tail_cursor(&self, lines: usize) -> u64 {
         self.state().output.tail_cursor(lines)
+    }
+
+    /// [`tail_cursor`](Self::tail_cursor) and where the ring starts (for a caller that can look
+    /// further back, in the history, when they are equal).
+    pub fn tail_cursor_in_memory(&self, lines: usize) -> (u64, u64) {
+        let state = self.state();
+        (state.output.tail_cursor(lines), state.output.start())
     }
 
     /// Interventions from index `since` on.

@@ -56,6 +56,9 @@ impl Sandbox {
         for dir in ["work", "home", "state"] {
             std::fs::create_dir(root.path().join(dir)).unwrap();
         }
+        // A hub refuses a state directory other users can reach.
+        std::fs::set_permissions(root.path().join("state"), std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .unwrap();
         Sandbox { root }
     }
 

@@ -178,6 +178,11 @@ impl Server {
         self.dir.path().join("state")
     }
 
+    /// The session's own state directory (`<state>/mcp/<pid>`): its lock, token and `hub.json`.
+    pub fn session_dir(&self) -> PathBuf {
+        self.state_dir().join("mcp").join(self.pid.to_string())
+    }
+
     /// Calls a tool; a protocol error panics.
     pub async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
         let arguments = arguments.as_object().cloned().unwrap_or_default();

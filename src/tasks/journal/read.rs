@@ -1,0 +1,333 @@
+//! Reading task histories in time proportional to what is asked for, in bounded memory.
+//!
+//! Output events carry `at`, the offset of their first byte in the task's output, and appear in
+//! order, so the event holding any offset is found by bisecting the file on byte positions: a
+//! probe lands anywhere, skips to the next line and reads only that event's first bytes. A page of
+//! output therefore costs a few dozen small reads plus the page itself, and `tail` reads the file
+//! backwards from its end until it has seen enough lines. Histories written before `at` existed
+//! are read from the start, counting.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use super::Event;
+use crate::tasks::StoredChunk;
+
+const OUTPUT_PREFIX: &[u8] = b"{\"type\":\"output\"";
+/// Bisection stops when the range is this small and reads on from there.
+const LINEAR_SPAN: u64 = 64 * 1024;
+const BLOCK: usize = 256 * 1024;
+
+/// A task's history without its output bytes: what a restart needs.
+#[derive(Debug, Default)]
+pub struct History {
+    /// Every event that is not output, in order.
+    pub events: Vec<Event>,
+    /// The `seq` after the last stored output chunk.
+    pub next_seq: u64,
+    /// Offset of the first output byte still in the history (later than 0 once it was cut).
+    pub output_start: u64,
+    /// The task's total output size.
+    pub output_end: u64,
+}
+
+pub(super) fn is_output(line: &[u8]) -> bool {
+    line.starts_with(OUTPUT_PREFIX)
+}
+
+/// The number after `"key":` in the first bytes of a line (our own serialization puts the small
+/// fields first), without parsing the payload.
+fn header_number(line: &[u8], key: &[u8]) -> Option<u64> {
+    let head = &line[..line.len().min(160)];
+    let start = memchr::memmem::find(head, key)? + key.len();
+    let digits = head[start..].iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&head[start..start + digits]).ok()?.parse().ok()
+}
+
+/// `at` of an output line.
+pub(super) fn output_at(line: &[u8]) -> Option<u64> {
+    header_number(line, b"\"at\":")
+}
+
+/// Offset just past an output line's bytes (decodes this one line).
+pub(super) fn output_end(line: &[u8]) -> Option<u64> {
+    match serde_json::from_slice::<Event>(line).ok()? {
+        Event::Output { at: Some(at), payload, .. } => Some(at + payload.into_bytes().ok()?.len() as u64),
+        _ => None,
+    }
+}
+
+/// Opens a history only if it is a regular file (a FIFO planted in its place must not hang us).
+fn open_history(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other(format!("{} is not a regular file", path.display())));
+    }
+    Ok(file)
+}
+
+/// Reads what a restart needs: every event but output, and where the output starts and ends.
+/// Output payloads are not decoded (only the last one's length is needed), so memory stays
+/// bounded by the largest line, whatever the history's size.
+pub fn read_history(path: &Path) -> io::Result<History> {
+    let mut reader = BufReader::with_capacity(BLOCK, open_history(path)?);
+    let mut history = History::default();
+    let mut line = Vec::new();
+    let mut last_output = Vec::new();
+    let mut counted = 0u64;
+    let mut number = 0usize;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 || line.last() != Some(&b'\n') {
+            break; // the end, or a torn last line (the hub died mid-write): never acknowledged
+        }
+        number += 1;
+        if is_output(&line) {
+            match (header_number(&line, b"\"seq\":"), output_at(&line)) {
+                (Some(seq), Some(_)) => {
+                    history.next_seq = seq + 1;
+                    std::mem::swap(&mut last_output, &mut line);
+                    continue;
+                }
+                _ => {
+                    // An older history without offsets: count.
+                    if let Ok(Event::Output { seq, payload, .. }) = serde_json::from_slice::<Event>(&line) {
+                        history.next_seq = seq + 1;
+                        counted += payload.into_bytes().map_or(0, |b| b.len() as u64);
+                        history.output_end = counted;
+                    }
+                    continue;
+                }
+            }
+        }
+        match serde_json::from_slice::<Event>(&line) {
+            Ok(Event::Truncated { before, .. }) => history.output_start = history.output_start.max(before),
+            Ok(event) => history.events.push(event),
+            Err(err) => tracing::warn!("{}:{number}: skipping an unreadable event: {err}", path.display()),
+        }
+    }
+    if let Some(end) = output_end(&last_output) {
+        history.output_end = end;
+    }
+    history.output_start = history.output_start.min(history.output_end);
+    Ok(history)
+}
+
+/// Output chunks from byte `since`, at most `max` bytes in all, with their streams; and the
+/// offset of the first byte the history still holds (later than `since` when it was cut).
+pub fn read_chunks(path: &Path, since: u64, max: usize) -> io::Result<(Vec<StoredChunk>, u64)> {
+    let mut file = open_history(path)?;
+    let len = file.metadata()?.len();
+    let from = bisect(&file, len, since)?;
+    file.seek(SeekFrom::Start(from))?;
+    let mut reader = BufReader::with_capacity(BLOCK, file);
+    let mut chunks = Vec::new();
+    let mut taken = 0usize;
+    let mut counted = 0u64;
+    let mut first = None;
+    let mut line = Vec::new();
+    while taken < max {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 || line.last() != Some(&b'\n') {
+            break;
+        }
+        if !is_output(&line) {
+            continue;
+        }
+        let Ok(Event::Output { stream, at, payload, .. }) = serde_json::from_slice::<Event>(&line) else { continue };
+        let Ok(data) = payload.into_bytes() else { continue };
+        let at = at.unwrap_or(counted);
+        counted = at + data.len() as u64;
+        let end = at + data.len() as u64;
+        if end <= since {
+            continue;
+        }
+        let skip = since.saturating_sub(at) as usize;
+        let take = (data.len() - skip).min(max - taken);
+        first.get_or_insert(at + skip as u64);
+        taken += take;
+        chunks.push(StoredChunk { cursor: at + skip as u64, stream, data: data[skip..skip + take].to_vec() });
+    }
+    Ok((chunks, first.unwrap_or(since)))
+}
+
+/// The task's stored output from byte `since`, at most `max` bytes: `(cursor, bytes)`, where
+/// `cursor` is later than `since` if the history no longer holds the bytes before it.
+pub fn read_output(path: &Path, since: u64, max: usize) -> io::Result<(u64, Vec<u8>)> {
+    let (chunks, start) = read_chunks(path, since, max)?;
+    let mut bytes = Vec::with_capacity(chunks.iter().map(|c| c.data.len()).sum());
+    for chunk in chunks {
+        bytes.extend_from_slice(&chunk.data);
+    }
+    Ok((start, bytes))
+}
+
+/// Where the output event holding byte `since` starts in the file (or a little before it).
+fn bisect(file: &File, len: u64, since: u64) -> io::Result<u64> {
+    let (mut low, mut high) = (0u64, len);
+    while high.saturating_sub(low) > LINEAR_SPAN {
+        let middle = low + (high - low) / 2;
+        match probe(file, middle)? {
+            Some((start, Some(at))) if at <= since => low = start,
+            Some((_, Some(_))) | None => high = middle,
+            // No offsets (an older history): read it from the start.
+            Some((_, None)) => return Ok(0),
+        }
+    }
+    Ok(low)
+}
+
+/// The first output event that starts at or after `position`: where it starts, and its `at`.
+fn probe(file: &File, position: u64) -> io::Result<Option<(u64, Option<u64>)>> {
+    let mut start = if position == 0 {
+        0
+    } else {
+        // Inside some line: the next one starts after its newline.
+        match next_line_start(file, position)? {
+            Some(start) => start,
+            None => return Ok(None),
+        }
+    };
+    let mut head = [0u8; 160];
+    loop {
+        let n = read_at_most(file, &mut head, start)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        if is_output(&head[..n]) {
+            return Ok(Some((start, output_at(&head[..n]))));
+        }
+        match next_line_start(file, start)? {
+            Some(next) => start = next,
+            None => return Ok(None),
+        }
+    }
+}
+
+/// Where the line after the one holding byte `position` starts.
+fn next_line_start(file: &File, mut position: u64) -> io::Result<Option<u64>> {
+    let mut block = vec![0u8; 64 * 1024];
+    loop {
+        let n = read_at_most(file, &mut block, position)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        if let Some(newline) = memchr::memchr(b'\n', &block[..n]) {
+            return Ok(Some(position + newline as u64 + 1));
+        }
+        position += n as u64;
+    }
+}
+
+fn read_at_most(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match file.read_at(&mut buffer[filled..], offset + filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(filled)
+}
+
+/// Where the last `lines` lines of the stored output start, reading the history backwards from
+/// its end (a final newline does not start a line of its own).
+pub fn tail_cursor(path: &Path, lines: usize) -> io::Result<u64> {
+    let mut file = open_history(path)?;
+    let len = file.metadata()?.len();
+    let mut events = ReverseLines { file: &mut file, position: len, pending: Vec::new(), found_end: false };
+    let mut output_end = None;
+    let mut earliest = None;
+    let mut seen = 0;
+    while let Some(line) = events.next_line()? {
+        if line.starts_with(b"{\"type\":\"truncated\"") {
+            break;
+        }
+        if !is_output(&line) {
+            continue;
+        }
+        let Ok(Event::Output { at: Some(at), payload, .. }) = serde_json::from_slice::<Event>(&line) else { continue };
+        let data = payload.into_bytes().unwrap_or_default();
+        let end = *output_end.get_or_insert(at + data.len() as u64);
+        earliest = Some(at);
+        for (offset, _) in data.iter().enumerate().rev().filter(|(_, &b)| b == b'\n') {
+            let cursor = at + offset as u64 + 1;
+            if cursor == end {
+                continue;
+            }
+            seen += 1;
+            if seen == lines {
+                return Ok(cursor);
+            }
+        }
+    }
+    Ok(earliest.unwrap_or(0))
+}
+
+/// A file's complete lines, last first (a torn last line is skipped).
+struct ReverseLines<'a> {
+    file: &'a mut File,
+    /// `pending` holds the file's bytes from here on, up to the lines already returned.
+    position: u64,
+    pending: Vec<u8>,
+    found_end: bool,
+}
+
+impl ReverseLines<'_> {
+    fn next_line(&mut self) -> io::Result<Option<Vec<u8>>> {
+        loop {
+            if !self.found_end {
+                if let Some(newline) = self.pending.iter().rposition(|&b| b == b'\n') {
+                    self.pending.truncate(newline + 1);
+                    self.found_end = true;
+                    continue;
+                }
+            } else if !self.pending.is_empty() {
+                let body = &self.pending[..self.pending.len() - 1];
+                match body.iter().rposition(|&b| b == b'\n') {
+                    Some(newline) => return Ok(Some(self.pending.split_off(newline + 1))),
+                    None if self.position == 0 => return Ok(Some(std::mem::take(&mut self.pending))),
+                    None => {}
+                }
+            }
+            if self.position == 0 {
+                return Ok(None);
+            }
+            let start = self.position.saturating_sub(BLOCK as u64);
+            let mut block = vec![0u8; (self.position - start) as usize];
+            self.file.seek(SeekFrom::Start(start))?;
+            self.file.read_exact(&mut block)?;
+            block.extend_from_slice(&self.pending);
+            self.pending = block;
+            self.position = start;
+        }
+    }
+}
+
+/// The length of the file without a torn last line, or `None` when it ends with a line break.
+/// Reads backwards from the end, so a long history is not read whole.
+pub(super) fn complete_length(file: &mut File) -> io::Result<Option<u64>> {
+    let mut end = file.seek(SeekFrom::End(0))?;
+    let mut block = vec![0u8; 64 * 1024];
+    let mut last = true;
+    while end > 0 {
+        let start = end.saturating_sub(block.len() as u64);
+        let piece = &mut block[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(piece)?;
+        if last && piece.last() == Some(&b'\n') {
+            return Ok(None);
+        }
+        last = false;
+        if let Some(newline) = piece.iter().rposition(|&b| b == b'\n') {
+            return Ok(Some(start + newline as u64 + 1));
+        }
+        end = start;
+    }
+    Ok(if last { None } else { Some(0) })
+}

@@ -1,0 +1,159 @@
+use std::fs;
+
+use super::*;
+
+fn output(seq: u64, at: u64, text: &[u8]) -> Event {
+    Event::Output { seq, stream: OutputStream::Stdout, at: Some(at), payload: Payload::compact(text) }
+}
+
+fn open(dir: &Path) -> Journal {
+    Journal::open(dir, JournalConfig::default()).unwrap()
+}
+
+#[test]
+fn events_are_persisted_then_reported_and_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = open(dir.path());
+    let (persisted, mut watcher) = watch::channel(0);
+    journal.append("t1", &spawn("t1"), None);
+    let mut at = 0;
+    for (seq, text) in ["hello ", "world"].iter().enumerate() {
+        journal.append("t1", &output(seq as u64, at, text.as_bytes()), Some((seq as u64, persisted.clone())));
+        at += text.len() as u64;
+    }
+    journal.flush_blocking();
+    assert_eq!(*watcher.borrow_and_update(), 2);
+    let path = journal.events_path("t1");
+    let history = read_history(&path).unwrap();
+    assert_eq!((history.events.len(), history.next_seq, history.output_end), (1, 2, 11));
+    assert_eq!(read_output(&path, 0, 100).unwrap(), (0, b"hello world".to_vec()));
+    assert_eq!(read_output(&path, 3, 4).unwrap(), (3, b"lo w".to_vec()));
+    let mode = fs::metadata(&path).unwrap().permissions();
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o600);
+}
+
+fn spawn(id: &str) -> Event {
+    Event::Spawn { task_id: id.into(), command: vec!["x".into()], started_at: 1, worker_token: "t".into() }
+}
+
+#[test]
+fn a_torn_last_line_is_cut_before_appending() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks").join("t1").join("events.jsonl");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, "{\"type\":\"ack\",\"id\":1,\"delivered\":true,\"error\":null}\n{\"type\":\"outp").unwrap();
+    let journal = open(dir.path());
+    journal.append("t1", &Event::Ack { id: 2, delivered: false, error: None }, None);
+    journal.flush_blocking();
+    let ids: Vec<u64> = read_history(&path)
+        .unwrap()
+        .events
+        .iter()
+        .map(|e| match e {
+            Event::Ack { id, .. } => *id,
+            _ => 0,
+        })
+        .collect();
+    assert_eq!(ids, [1, 2], "the event after the torn line is readable");
+}
+
+#[test]
+fn control_bytes_are_stored_compactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = open(dir.path());
+    journal.append("t1", &spawn("t1"), None);
+    let ones = vec![1u8; 300_000];
+    journal.append("t1", &output(0, 0, &ones), None);
+    journal.flush_blocking();
+    let size = fs::metadata(journal.events_path("t1")).unwrap().len();
+    assert!(size < 300_000 * 14 / 10, "{size} bytes on disk for 300,000 bytes of \\x01");
+    assert_eq!(read_output(&journal.events_path("t1"), 0, 1 << 20).unwrap().1, ones);
+}
+
+/// A history of `chunks` output lines "line N\n" (several per chunk), written by the journal.
+fn history_of_lines(dir: &Path, chunks: usize, per_chunk: usize, config: JournalConfig) -> (Journal, Vec<u8>) {
+    let journal = Journal::open(dir, config).unwrap();
+    journal.append("t1", &spawn("t1"), None);
+    let mut all = Vec::new();
+    for seq in 0..chunks {
+        let mut chunk = Vec::new();
+        for i in 0..per_chunk {
+            chunk.extend_from_slice(format!("line {}\n", seq * per_chunk + i).as_bytes());
+        }
+        journal.append("t1", &output(seq as u64, all.len() as u64, &chunk), None);
+        if seq % 7 == 3 {
+            journal.append("t1", &Event::Ack { id: seq as u64, delivered: true, error: None }, None);
+        }
+        all.extend_from_slice(&chunk);
+    }
+    journal.flush_blocking();
+    (journal, all)
+}
+
+#[test]
+fn any_offset_is_found_by_bisection_and_paging_returns_everything_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, all) = history_of_lines(dir.path(), 3000, 20, JournalConfig::default());
+    let path = journal.events_path("t1");
+    for since in [0, 1, 17, 5000, all.len() as u64 / 2, all.len() as u64 - 1, all.len() as u64] {
+        let (cursor, bytes) = read_output(&path, since, 1000).unwrap();
+        assert_eq!(cursor, since);
+        let expected = &all[since as usize..(since as usize + 1000).min(all.len())];
+        assert_eq!(bytes, expected, "from {since}");
+    }
+    let mut paged = Vec::new();
+    let mut since = 0;
+    loop {
+        let (cursor, bytes) = read_output(&path, since, 64 * 1024).unwrap();
+        assert_eq!(cursor, since);
+        if bytes.is_empty() {
+            break;
+        }
+        since += bytes.len() as u64;
+        paged.extend_from_slice(&bytes);
+    }
+    assert_eq!(paged, all);
+}
+
+#[test]
+fn tail_reads_from_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, all) = history_of_lines(dir.path(), 500, 10, JournalConfig::default());
+    let path = journal.events_path("t1");
+    let cursor = tail_cursor(&path, 2).unwrap() as usize;
+    assert_eq!(&all[cursor..], b"line 4998\nline 4999\n");
+    let cursor = tail_cursor(&path, 15).unwrap() as usize;
+    assert_eq!(std::str::from_utf8(&all[cursor..]).unwrap().lines().next(), Some("line 4985"));
+    assert_eq!(tail_cursor(&path, 1_000_000).unwrap(), 0);
+}
+
+#[test]
+fn a_history_over_its_limit_keeps_its_newest_output_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = JournalConfig { max_task_bytes: 200_000, ..JournalConfig::default() };
+    let (journal, all) = history_of_lines(dir.path(), 2000, 10, config);
+    let path = journal.events_path("t1");
+    let size = fs::metadata(&path).unwrap().len();
+    assert!(size <= 200_000 + 2_000 + 14 * 300, "history is {size} bytes");
+    let history = read_history(&path).unwrap();
+    assert!(history.output_start > 0, "the oldest output is gone");
+    assert_eq!(history.output_end, all.len() as u64);
+    assert_eq!(history.next_seq, 2000);
+    assert!(matches!(history.events[0], Event::Spawn { .. }), "the spawn event is kept");
+    assert_eq!(history.events.iter().filter(|e| matches!(e, Event::Ack { .. })).count(), 2000 / 7 + 1);
+    let (cursor, bytes) = read_output(&path, 0, 1 << 30).unwrap();
+    assert_eq!(cursor, history.output_start, "reading from 0 starts where the kept output does");
+    assert_eq!(bytes, &all[cursor as usize..]);
+    assert_eq!(&all[tail_cursor(&path, 1).unwrap() as usize..], b"line 19999\n");
+}
+
+#[test]
+fn a_fifo_in_place_of_a_history_is_refused_not_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let error = read_history(&path).unwrap_err().to_string();
+    assert!(error.contains("not a regular file"), "{error}");
+}

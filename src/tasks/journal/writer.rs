@@ -1,0 +1,271 @@
+//! The journal thread: queued events in, task history files out, acknowledgements only for what
+//! is really written.
+//!
+//! Each task's lines wait in its own queue until one `write` of them all succeeds. A failed write
+//! (a full disk, most often) is undone by cutting the file back to its last good length, and the
+//! lines stay queued and are retried; nothing after them is acknowledged meanwhile, which is
+//! what makes the workers hold their output and their children wait. The failure is reported
+//! once, and its end once. History files are opened on demand and closed when their task ends or
+//! when more than [`JournalConfig::max_open_files`] are open (least recently written first).
+
+use std::collections::{HashMap, VecDeque};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{oneshot, watch};
+
+use super::{compact, JournalConfig, Op, SYNC_INTERVAL};
+
+/// How often a failing write is tried again.
+const RETRY: Duration = Duration::from_millis(250);
+/// At most this many queued operations are taken per round, so a flood cannot grow one
+/// round's memory without limit.
+const ROUND_OPS: usize = 4096;
+const SPAWN_PREFIX: &[u8] = b"{\"type\":\"spawn\"";
+
+struct Pending {
+    line: Vec<u8>,
+    persisted: Option<(u64, watch::Sender<u64>)>,
+    last: bool,
+}
+
+struct OpenHistory {
+    file: File,
+    /// Length of what is written whole; a failed write is cut back to it.
+    len: u64,
+    used: u64,
+    unsynced: Option<Instant>,
+}
+
+struct Writer {
+    root: PathBuf,
+    config: JournalConfig,
+    files: HashMap<String, OpenHistory>,
+    pending: HashMap<String, VecDeque<Pending>>,
+    flushes: Vec<oneshot::Sender<()>>,
+    clock: u64,
+    /// Why writing fails, while it does.
+    failing: Option<String>,
+    next_retry: Instant,
+}
+
+pub(super) fn run(root: PathBuf, config: JournalConfig, queue: mpsc::Receiver<Op>) {
+    let mut writer = Writer {
+        root,
+        config,
+        files: HashMap::new(),
+        pending: HashMap::new(),
+        flushes: Vec::new(),
+        clock: 0,
+        failing: None,
+        next_retry: Instant::now(),
+    };
+    loop {
+        let wait = if writer.pending.is_empty() { SYNC_INTERVAL } else { RETRY };
+        let first = match queue.recv_timeout(wait) {
+            Ok(op) => Some(op),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        for op in first.into_iter().chain(std::iter::from_fn(|| queue.try_recv().ok())).take(ROUND_OPS) {
+            writer.take(op);
+        }
+        writer.write_pending();
+        writer.sync_due();
+    }
+    writer.next_retry = Instant::now();
+    writer.write_pending();
+    for (_, mut history) in writer.files.drain() {
+        let _ = history.file.sync_data();
+        history.unsynced = None;
+    }
+}
+
+impl Writer {
+    fn take(&mut self, op: Op) {
+        match op {
+            Op::Append { task_id, line, persisted, last } => {
+                self.pending.entry(task_id).or_default().push_back(Pending { line, persisted, last })
+            }
+            Op::Flush(done) => self.flushes.push(done),
+            Op::Remove(task_id) => {
+                self.pending.remove(&task_id);
+                self.files.remove(&task_id);
+                let dir = self.root.join(&task_id);
+                if let Err(err) = fs::remove_dir_all(&dir) {
+                    if err.kind() != io::ErrorKind::NotFound {
+                        tracing::warn!("cannot remove {}: {err}", dir.display());
+                    }
+                }
+            }
+        }
+    }
+
+    fn write_pending(&mut self) {
+        if !self.pending.is_empty() && (self.failing.is_none() || Instant::now() >= self.next_retry) {
+            let ids: Vec<String> = self.pending.keys().cloned().collect();
+            let mut failure = None;
+            for task_id in ids {
+                if let Err(err) = self.write_task(&task_id) {
+                    failure.get_or_insert((task_id, err));
+                }
+            }
+            match failure {
+                Some((task_id, err)) => {
+                    if self.failing.is_none() {
+                        eprintln!(
+                            "axiom: error: cannot write task history {}: {err}{}. Output is not acknowledged \
+                             until it is written: workers hold it and their commands wait. Retrying; \
+                             nothing is lost.",
+                            self.root.join(&task_id).display(),
+                            if err.raw_os_error() == Some(libc::ENOSPC) { " (the disk is full)" } else { "" },
+                        );
+                    }
+                    self.failing = Some(err.to_string());
+                    self.next_retry = Instant::now() + RETRY;
+                }
+                None => {
+                    if self.failing.take().is_some() {
+                        eprintln!("axiom: task histories are written again; nothing was lost");
+                    }
+                }
+            }
+        }
+        if self.pending.is_empty() && !self.flushes.is_empty() {
+            for history in self.files.values_mut() {
+                if history.unsynced.take().is_some() {
+                    let _ = history.file.sync_data();
+                }
+            }
+            for done in self.flushes.drain(..) {
+                let _ = done.send(());
+            }
+        }
+    }
+
+    /// Writes a task's queued lines in one go, or leaves them all queued.
+    fn write_task(&mut self, task_id: &str) -> io::Result<()> {
+        let Some(queue) = self.pending.get(task_id) else { return Ok(()) };
+        if !self.files.contains_key(task_id) {
+            let may_create = queue.front().is_some_and(|p| p.line.starts_with(SPAWN_PREFIX));
+            match self.open(task_id, may_create)? {
+                Some(history) => {
+                    self.make_room();
+                    self.files.insert(task_id.to_owned(), history);
+                }
+                None => {
+                    // The history was removed (retention) and a late event arrived: nothing to add to.
+                    self.pending.remove(task_id);
+                    return Ok(());
+                }
+            }
+        }
+        let queue = self.pending.get(task_id).expect("checked above");
+        let history = self.files.get_mut(task_id).expect("opened above");
+        let mut buffer = Vec::with_capacity(queue.iter().map(|p| p.line.len()).sum());
+        for pending in queue {
+            buffer.extend_from_slice(&pending.line);
+        }
+        if let Err(err) = history.file.write_all(&buffer) {
+            // Part of it may be on disk: cut it off, so the retry does not glue a line to a torn one.
+            let _ = history.file.set_len(history.len);
+            return Err(err);
+        }
+        self.clock += 1;
+        history.len += buffer.len() as u64;
+        history.used = self.clock;
+        history.unsynced.get_or_insert_with(Instant::now);
+        let queue = self.pending.remove(task_id).expect("checked above");
+        let mut last = false;
+        for pending in queue {
+            last |= pending.last;
+            if let Some((seq, sender)) = pending.persisted {
+                sender.send_modify(|next| *next = (*next).max(seq + 1));
+            }
+        }
+        if last {
+            if let Some(history) = self.files.remove(task_id) {
+                let _ = history.file.sync_data();
+            }
+        } else if history_too_big(self.files.get(task_id), &self.config) {
+            self.cut(task_id);
+        }
+        Ok(())
+    }
+
+    /// Keeps the newest output of a history that outgrew its limit (see [`compact`]).
+    fn cut(&mut self, task_id: &str) {
+        let Some(history) = self.files.remove(task_id) else { return };
+        drop(history);
+        let path = self.root.join(task_id).join("events.jsonl");
+        match compact::keep_newest(&path, self.config.max_task_bytes / 2) {
+            Ok(()) => {}
+            Err(err) => tracing::warn!("cannot cut {} to size: {err}", path.display()),
+        }
+        // Reopened on the next write.
+    }
+
+    fn make_room(&mut self) {
+        while self.files.len() >= self.config.max_open_files.max(1) {
+            let Some(oldest) = self.files.iter().min_by_key(|(_, h)| h.used).map(|(id, _)| id.clone()) else {
+                return;
+            };
+            if let Some(history) = self.files.remove(&oldest) {
+                if history.unsynced.is_some() {
+                    let _ = history.file.sync_data();
+                }
+            }
+        }
+    }
+
+    fn open(&self, task_id: &str, may_create: bool) -> io::Result<Option<OpenHistory>> {
+        let dir = self.root.join(task_id);
+        if may_create {
+            match fs::DirBuilder::new().mode(0o700).create(&dir) {
+                Ok(()) => {}
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(err) => return Err(err),
+            }
+        }
+        let path = dir.join("events.jsonl");
+        let opened = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(may_create)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path);
+        let mut file = match opened {
+            Ok(file) => file,
+            Err(err) if !may_create && err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::other(format!("{} is not a regular file", path.display())));
+        }
+        // A hub that died in the middle of a write left part of a line: drop it (it was never
+        // acknowledged, so its worker still has it), or the next event would be glued to it.
+        if let Some(keep) = super::read::complete_length(&mut file)? {
+            file.set_len(keep)?;
+        }
+        let len = file.seek(SeekFrom::End(0))?;
+        Ok(Some(OpenHistory { file, len, used: self.clock, unsynced: None }))
+    }
+
+    fn sync_due(&mut self) {
+        for history in self.files.values_mut() {
+            if history.unsynced.is_some_and(|since| since.elapsed() >= SYNC_INTERVAL) {
+                let _ = history.file.sync_data();
+                history.unsynced = None;
+            }
+        }
+    }
+}
+
+fn history_too_big(history: Option<&OpenHistory>, config: &JournalConfig) -> bool {
+    history.is_some_and(|h| h.len > config.max_task_bytes)
+}
