@@ -136,7 +136,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub subject: SubjectArgs,
     /// Address of the in-process hub.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0", value_parser = crate::human::parse_listen)]
     pub listen: SocketAddr,
     /// After SIGTERM, how long a killed command gets before SIGKILL.
     #[arg(long, value_name = "DURATION", default_value = "3s")]
@@ -149,7 +149,7 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on; a non-loopback address must be asked for explicitly.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", value_parser = crate::human::parse_listen)]
     pub listen: SocketAddr,
     #[command(flatten)]
     pub rules: RulesArgs,
@@ -159,7 +159,7 @@ pub struct ServeArgs {
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origins: Vec<String>,
     /// Output kept per task, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024 * 1024)]
+    #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = crate::human::parse_bytes_usize)]
     pub ring_bytes: usize,
     /// After SIGTERM, how long a killed task gets before SIGKILL.
     #[arg(long, value_name = "DURATION", default_value = "3s")]
@@ -172,11 +172,11 @@ pub struct ServeArgs {
     pub keep_for: humantime::Duration,
     /// Finished task histories beyond this total size are deleted, oldest first (at start, then
     /// every minute).
-    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024 * 1024)]
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = crate::human::parse_bytes)]
     pub keep_bytes: u64,
     /// A task's history is cut to its newest output once it grows past this size, while the
     /// task runs; the history says where it was cut.
-    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
+    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = crate::human::parse_bytes)]
     pub keep_bytes_per_task: u64,
 }
 
@@ -204,7 +204,7 @@ pub struct McpArgs {
     pub rules: RulesArgs,
     /// Address of the hub the workers connect back to. If the port is taken, an ephemeral port on
     /// the same address is used instead.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", value_parser = crate::human::parse_listen)]
     pub listen: SocketAddr,
     #[command(flatten)]
     pub state: StateArgs,
@@ -213,7 +213,7 @@ pub struct McpArgs {
     #[arg(long, value_name = "ARGV", default_value = crate::mcp::DEFAULT_AGENT_COMMAND)]
     pub agent_command: String,
     /// Output kept per task, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024 * 1024)]
+    #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = crate::human::parse_bytes_usize)]
     pub ring_bytes: usize,
     /// After SIGTERM, how long a killed task gets before SIGKILL (for axiom_kill and at shutdown).
     #[arg(long, value_name = "DURATION", default_value = "3s")]

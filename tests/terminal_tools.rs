@@ -86,3 +86,74 @@ fn the_built_in_silence_rules_watch_agents_only() {
     let agent = run_within(sandbox.axiom(&["rules", "list", "--format", "json", "--", "claude"]), DEADLINE);
     assert!(agent.stdout.contains("\"agent-silent\""), "{}", agent.stdout);
 }
+
+/// More than the task's 8 MiB output ring, so a reader that stalls would lose output if the child
+/// were not held back.
+const SEQ_LINES: u64 = 1_500_000;
+
+#[test]
+fn a_slow_reader_holds_the_child_back_and_gets_every_byte_in_order() {
+    use std::io::Read;
+    let sandbox = Sandbox::new();
+    let rules = sandbox.write("rules.yaml", "rules:\n  - id: never\n    match: { literals: [\"no such text\"] }\n");
+    let progress = sandbox.path("progress.txt");
+    // `tee` writes the file as fast as its stdout takes the output: the file's size is how far the
+    // child got.
+    let script = format!("seq 1 {SEQ_LINES} | tee {}", progress.display());
+    let mut command = sandbox.axiom(&["run", "--rules", &rules, "--", "sh", "-c", &script]);
+    let mut child = command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let expected: String = (1..=SEQ_LINES).map(|i| format!("{i}\n")).collect();
+
+    // Nobody reads yet: the child must come to a stop well before its end.
+    let size = || std::fs::metadata(&progress).map(|m| m.len()).unwrap_or(0);
+    let mut last = (0, std::time::Instant::now());
+    let held_at = live_support::eventually("the child to stop or finish", DEADLINE, || {
+        let now = size();
+        if now == expected.len() as u64 {
+            return Ok(now);
+        }
+        if now != last.0 || now == 0 {
+            last = (now, std::time::Instant::now());
+        }
+        if last.1.elapsed() >= std::time::Duration::from_millis(700) {
+            Ok(now)
+        } else {
+            Err(format!("{now} bytes so far"))
+        }
+    });
+    assert!(held_at < 4 * 1024 * 1024, "the child wrote {held_at} bytes while nobody read them");
+
+    // Then a reader that drinks through a straw.
+    let mut received = Vec::new();
+    let mut straw = [0u8; 4096];
+    let mut reads = 0u64;
+    loop {
+        match stdout.read(&mut straw) {
+            Ok(0) => break,
+            Ok(n) => received.extend_from_slice(&straw[..n]),
+            Err(err) => panic!("reading axiom run's stdout: {err}"),
+        }
+        reads += 1;
+        if reads % 256 == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+    let status = child.wait().unwrap();
+    let stderr = errors.join().unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(
+        received == expected.as_bytes(),
+        "got {} of {} bytes, first difference at byte {:?}; stderr: {stderr}",
+        received.len(),
+        expected.len(),
+        received.iter().zip(expected.as_bytes()).position(|(a, b)| a != b)
+    );
+    assert!(!stderr.contains("WARN") && !stderr.contains("dropped"), "{stderr}");
+}

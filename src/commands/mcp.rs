@@ -26,7 +26,7 @@ pub fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
     let session = state.dir.clone();
     let result = runtime.block_on(async move {
         // Memory only: a session's tasks end with it, so there is nothing to restore later.
-        let config = TaskConfig { ring_capacity: args.ring_bytes, kill_grace };
+        let config = TaskConfig { ring_capacity: args.ring_bytes, kill_grace, ..TaskConfig::default() };
         let tasks = Arc::new(Tasks::new(Arc::clone(&rules), config));
         let hub = start_hub(args.listen, Arc::clone(&tasks), state.token.clone()).await?;
         let _watcher = watch_rules(tasks, rules.origin().clone()).context("cannot watch the rule files")?;

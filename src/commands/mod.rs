@@ -48,12 +48,13 @@ pub fn report_error(err: &anyhow::Error) {
 }
 
 /// Loads the rules the arguments point at, saying on stderr where they came from unless it is
-/// the built-in pack.
+/// the built-in pack or `--rules`.
 pub fn load_rules(args: &RulesArgs) -> anyhow::Result<Arc<RuleSet>> {
     let origin = RuleOrigin::resolve(&args.paths);
     let rules = RuleSet::load(origin.clone())?;
-    if origin != RuleOrigin::Embedded {
-        eprintln!("axiom: {} rules from {origin}", rules.rules().len());
+    // Said only when the rules came from somewhere the user did not name on this command line.
+    if !matches!(origin, RuleOrigin::Embedded | RuleOrigin::Flag(_)) {
+        eprintln!("axiom: {} from {origin}", crate::human::count(rules.rules().len() as u64, "rule"));
     }
     Ok(Arc::new(rules))
 }

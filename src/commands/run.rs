@@ -1,8 +1,15 @@
 //! `axiom run`: supervise one command from a terminal.
+//!
+//! Output never gets lost on the way to a slow terminal or pipe (`axiom run -- make | less`): a
+//! writer thread copies it out, and the task confirms output to its worker only once it is written
+//! (`confirm_when_written`), so a slow reader slows the child down through the same back-pressure
+//! that protects the hub. If output were ever dropped anyway, a line on stderr says how much.
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::mpsc;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 
@@ -14,15 +21,19 @@ use crate::rules::Action;
 use crate::tasks::{Task, TaskConfig, Tasks};
 use crate::worker::OutputStream;
 
+/// How long the worker may take to exit after its task ended (it waits for its last confirmation).
+const WORKER_EXIT: Duration = Duration::from_secs(3);
+
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let rules = super::load_rules(&args.rules)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let config = TaskConfig { kill_grace: args.kill_grace.into(), ..TaskConfig::default() };
+        let config =
+            TaskConfig { kill_grace: args.kill_grace.into(), confirm_when_written: true, ..TaskConfig::default() };
         let tasks = Arc::new(Tasks::new(rules, config));
         let mut config = HubConfig::new(args.listen);
         // This hub dies with this process; a worker that loses it must not wait for it.
-        config.worker_reconnect_window = std::time::Duration::ZERO;
+        config.worker_reconnect_window = Duration::ZERO;
         let hub = Hub::start(config, tasks, Token::generate())
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -34,8 +45,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         };
         let task = hub.spawn_task(request)?;
         let code = follow(&task).await;
+        // The worker exits once its last message is confirmed; leaving before would cut it off.
+        task.wait_worker_exited(WORKER_EXIT).await;
         Ok(ExitCode::from(code.clamp(0, 255) as u8))
     })
+}
+
+/// What the writer thread writes, in order.
+enum Out {
+    /// Child output that ends at output cursor `end`.
+    Output { stream: OutputStream, data: Vec<u8>, end: u64 },
+    /// A line of axiom's own for stderr (an intervention, a notice).
+    Note(String),
 }
 
 /// Copies the task's output to stdout/stderr and its interventions to stderr until it ends.
@@ -45,31 +66,35 @@ async fn follow(task: &Arc<Task>) -> i32 {
     let mut terminate = signal(SignalKind::terminate()).ok();
     let mut hangup = signal(SignalKind::hangup()).ok();
     let palette = Palette::new(stderr_color());
+    let (out, writer) = start_writer(Arc::clone(task));
     let mut changes = task.subscribe();
     let mut cursor = 0;
     let mut shown = 0;
     let mut interrupted = false;
     loop {
         let status = task.status();
-        let (chunks, _, end) = task.chunks_since(cursor);
+        let (chunks, start, end) = task.chunks_since(cursor);
+        if cursor < start {
+            let lost = crate::human::bytes(start - cursor);
+            let _ =
+                out.send(Out::Note(format!("axiom: {lost} of output were dropped here before they could be shown")));
+        }
         for chunk in chunks {
-            // A closed stdout must not stop supervision; the output stays in the task.
-            let _ = match chunk.stream {
-                OutputStream::Stdout => {
-                    std::io::stdout().write_all(&chunk.data).and_then(|()| std::io::stdout().flush())
-                }
-                OutputStream::Stderr => std::io::stderr().write_all(&chunk.data),
-            };
+            let end = chunk.cursor + chunk.data.len() as u64;
+            let _ = out.send(Out::Output { stream: chunk.stream, data: chunk.data, end });
         }
         cursor = end;
         for record in task.interventions_since(shown) {
             shown += 1;
-            eprintln!("{}", intervention_line(&record, palette));
+            let _ = out.send(Out::Note(intervention_line(&record, palette)));
         }
         if status.is_finished() {
             if let Some(line) = status_line(&task.id, &status) {
-                eprintln!("{line}");
+                let _ = out.send(Out::Note(line));
             }
+            drop(out);
+            // Everything is written before `axiom run` exits.
+            let _ = tokio::task::spawn_blocking(move || writer.join()).await;
             return status.exit_code().unwrap_or(1);
         }
         tokio::select! {
@@ -84,6 +109,35 @@ async fn follow(task: &Arc<Task>) -> i32 {
             }
         }
     }
+}
+
+/// A thread that writes output and notes in order, blocking on a slow reader as long as it takes,
+/// and tells the task how far it got.
+fn start_writer(task: Arc<Task>) -> (mpsc::Sender<Out>, std::thread::JoinHandle<()>) {
+    let (sender, queue) = mpsc::channel::<Out>();
+    let writer = std::thread::spawn(move || {
+        let stdout = std::io::stdout();
+        let stderr = std::io::stderr();
+        for item in queue {
+            match item {
+                Out::Output { stream, data, end } => {
+                    // A closed stdout must not stop supervision; the output stays in the task.
+                    let _ = match stream {
+                        OutputStream::Stdout => {
+                            let mut out = stdout.lock();
+                            out.write_all(&data).and_then(|()| out.flush())
+                        }
+                        OutputStream::Stderr => stderr.lock().write_all(&data),
+                    };
+                    task.written_through(end);
+                }
+                Out::Note(line) => {
+                    let _ = writeln!(stderr.lock(), "{line}");
+                }
+            }
+        }
+    });
+    (sender, writer)
 }
 
 /// Ctrl-C, SIGTERM or SIGHUP, whichever comes first.

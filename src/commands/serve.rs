@@ -17,7 +17,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let journal_config = JournalConfig { max_task_bytes: args.keep_bytes_per_task, ..JournalConfig::default() };
         let journal = Journal::open(state.dir.path(), journal_config).context("cannot open the task history")?;
-        let config = TaskConfig { ring_capacity: args.ring_bytes, kill_grace: args.kill_grace.into() };
+        let config =
+            TaskConfig { ring_capacity: args.ring_bytes, kill_grace: args.kill_grace.into(), ..TaskConfig::default() };
         let tasks = Arc::new(Tasks::with_journal(Arc::clone(&rules), config, Some(journal)));
         let retention = Retention { max_age: args.keep_for.into(), max_bytes: args.keep_bytes };
         let restored = tasks.restore(retention);

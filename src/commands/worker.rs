@@ -124,7 +124,16 @@ impl Worker {
                 // Disconnected: keep collecting output while trying to get back.
                 let since = *lost_at.get_or_insert_with(Instant::now);
                 if since.elapsed() >= window {
-                    tracing::warn!(pid = child.pid(), "the hub did not come back within {window:?}; ending the child");
+                    if window.is_zero() {
+                        // `axiom run`'s own hub: it never comes back, and nobody supervises the child.
+                        tracing::warn!(pid = child.pid(), "the hub went away; ending the child");
+                    } else {
+                        let window = humantime::format_duration(window);
+                        tracing::warn!(
+                            pid = child.pid(),
+                            "the hub did not come back within {window}; ending the child"
+                        );
+                    }
                     let _ = child.kill(options.default_grace).await;
                     return Ok(ExitCode::from(1));
                 }
@@ -196,7 +205,9 @@ impl Worker {
                 _ = terminations.recv() => { let _ = child.kill(options.default_grace).await; }
             }
             if failed {
-                tracing::warn!("lost the hub connection; the child keeps running while the worker reconnects");
+                if !window.is_zero() {
+                    tracing::warn!("lost the hub connection; the child keeps running while the worker reconnects");
+                }
                 link = None;
                 welcomed = false;
             }

@@ -89,6 +89,7 @@ impl Hub {
         let watched = Arc::clone(&task);
         tokio::spawn(async move {
             let status = worker.wait().await;
+            watched.mark_worker_exited();
             // The worker's last messages may still be in flight on its socket.
             watched.wait_finished(SETTLE).await;
             if !watched.status().is_finished() {

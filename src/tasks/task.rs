@@ -6,6 +6,7 @@
 //! `watch` counter; readers (subscribed clients, `axiom run`, MCP waits) wake on it and read what
 //! is new through cursors, so a slow reader never holds up the worker or anybody else.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -29,11 +30,15 @@ pub struct TaskConfig {
     pub ring_capacity: usize,
     /// For `kill`: time between SIGTERM and SIGKILL.
     pub kill_grace: Duration,
+    /// Output is confirmed to the worker only once the local reader has written it out
+    /// ([`Task::written_through`]), so a slow terminal or pipe slows the child down instead of the
+    /// ring dropping output it has not shown (`axiom run`). For tasks without a journal.
+    pub confirm_when_written: bool,
 }
 
 impl Default for TaskConfig {
     fn default() -> Self {
-        TaskConfig { ring_capacity: 8 * 1024 * 1024, kill_grace: Duration::from_secs(3) }
+        TaskConfig { ring_capacity: 8 * 1024 * 1024, kill_grace: Duration::from_secs(3), confirm_when_written: false }
     }
 }
 
@@ -50,6 +55,8 @@ pub struct Task {
     changed: watch::Sender<u64>,
     /// The next output `seq` that is safely stored; the worker may forget chunks before it.
     persisted: watch::Sender<u64>,
+    /// Set once the worker process a local hub started for this task has exited.
+    worker_exited: watch::Sender<bool>,
     journal: Option<Journal>,
     config: TaskConfig,
 }
@@ -69,6 +76,11 @@ struct TaskState {
     /// Input and interventions asked for while no worker was connected.
     pending: Vec<HubToWorker>,
     next_message_id: u64,
+    /// With `confirm_when_written`: each stored `seq` and the output cursor it ends at, until the
+    /// reader has written that far.
+    unwritten: VecDeque<(u64, u64)>,
+    /// With `confirm_when_written`: how far the reader has written.
+    written: u64,
 }
 
 /// Why a request for a task could not be carried out.
@@ -126,10 +138,13 @@ impl Task {
                 detached_since: None,
                 pending: Vec::new(),
                 next_message_id: 1,
+                unwritten: VecDeque::new(),
+                written: 0,
             }),
             pipeline: Mutex::new(pipeline),
             changed: watch::Sender::new(0),
             persisted: watch::Sender::new(0),
+            worker_exited: watch::Sender::new(false),
             journal,
             config,
         }
@@ -269,10 +284,17 @@ impl Task {
         };
         // The costly part, matching and encoding for the journal, without the state lock.
         let fired = pipeline.push(&data, now);
-        let event = Event::Output { seq, stream, at: Some(at), payload: Payload::compact(&data) };
-        self.mark_persisted(seq, Some(&event));
+        if !self.config.confirm_when_written {
+            let event = Event::Output { seq, stream, at: Some(at), payload: Payload::compact(&data) };
+            self.mark_persisted(seq, Some(&event));
+        }
         let mut state = self.state();
         state.output.push(stream, data);
+        if self.config.confirm_when_written {
+            let end = state.output.end();
+            state.unwritten.push_back((seq, end));
+            self.release_written(&mut state);
+        }
         let messages = self.record(&mut state, &mut pipeline, fired, now);
         drop(state);
         drop(pipeline);
@@ -368,6 +390,12 @@ impl Task {
         let at = now_ms();
         let event = Event::Status { status: status.clone(), pid: state.pid, at };
         match seq {
+            // The end is confirmed once the reader has written everything before it.
+            Some(seq) if self.config.confirm_when_written => {
+                let end = state.output.end();
+                state.unwritten.push_back((seq, end));
+                self.release_written(&mut state);
+            }
             Some(seq) => self.mark_persisted(seq, Some(&event)),
             None => self.log(&event),
         }
@@ -406,6 +434,29 @@ impl Task {
         let kept = state.output.kept();
         state.output.release();
         kept
+    }
+
+    /// The reader (`axiom run`) has written the output up to `cursor`: with `confirm_when_written`,
+    /// the worker may now send what comes after it.
+    pub fn written_through(&self, cursor: u64) {
+        let mut state = self.state();
+        state.written = state.written.max(cursor);
+        self.release_written(&mut state);
+    }
+
+    /// Confirms to the worker every stored `seq` whose output the reader has written.
+    fn release_written(&self, state: &mut TaskState) {
+        let mut released = None;
+        while let Some(&(seq, end)) = state.unwritten.front() {
+            if end > state.written {
+                break;
+            }
+            state.unwritten.pop_front();
+            released = Some(seq);
+        }
+        if let Some(seq) = released {
+            self.persisted.send_modify(|next| *next = (*next).max(seq + 1));
+        }
     }
 
     /// Wakes when more of the worker's output is safely stored.
@@ -511,6 +562,18 @@ impl Task {
 
     pub fn status(&self) -> TaskStatus {
         self.state().status.clone()
+    }
+
+    /// The worker process started for this task has exited (see `hub::spawner`).
+    pub fn mark_worker_exited(&self) {
+        self.worker_exited.send_replace(true);
+    }
+
+    /// Waits until the worker process has exited, at most `limit`; says whether it did. `axiom run`
+    /// waits for it before its hub goes away, so the worker's last confirmations are not cut off.
+    pub async fn wait_worker_exited(&self, limit: Duration) -> bool {
+        let mut exited = self.worker_exited.subscribe();
+        tokio::time::timeout(limit, exited.wait_for(|gone| *gone)).await.is_ok_and(|waited| waited.is_ok())
     }
 
     /// Waits until the task has ended, at most `limit`; says whether it did.
