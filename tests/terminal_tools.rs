@@ -141,7 +141,7 @@ fn a_slow_reader_holds_the_child_back_and_gets_every_byte_in_order() {
             Err(err) => panic!("reading axiom run's stdout: {err}"),
         }
         reads += 1;
-        if reads % 256 == 0 {
+        if reads.is_multiple_of(256) {
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
     }
