@@ -46,7 +46,7 @@ pub enum Command {
     #[command(after_help = MCP_HELP)]
     Mcp(McpArgs),
     /// The worker process the hub starts for each task (not for direct use). Its token comes from
-    /// $AXIOM_TOKEN.
+    /// the pipe named by --token-fd.
     #[command(hide = true)]
     Worker(WorkerArgs),
 }
@@ -313,6 +313,14 @@ pub struct WorkerArgs {
     /// How long the child keeps running while the hub is unreachable; then it is ended.
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub reconnect_window: humantime::Duration,
+    /// An inherited file descriptor to read the task's token from (then closed, before the command
+    /// starts, so the command can never read it).
+    #[arg(long, value_name = "FD")]
+    pub token_fd: i32,
+    /// How long writing to the command's input may take before it is given up and reported as not
+    /// delivered (the command does not read its input).
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub write_timeout: humantime::Duration,
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
 }

@@ -78,6 +78,10 @@ pub enum WorkerMessage {
         task_id: String,
         /// The child's pid, once it runs.
         pid: Option<u32>,
+        /// On a reconnection, the `session` of the last welcome: only the worker that was attached
+        /// can take its place while the hub still holds its connection.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<String>,
     },
     /// A chunk of the child's output; `seq` starts at 0 and grows by one per chunk.
     Output {
@@ -99,8 +103,11 @@ pub enum WorkerMessage {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum HubToWorker {
     /// Answer to hello: the next output `seq` the hub expects; the worker resends from there.
+    /// `session` is a fresh secret the worker presents when it reconnects.
     Welcome {
         next_seq: u64,
+        #[serde(default)]
+        session: String,
     },
     /// Everything before `next_seq` is safely stored: the worker may forget it.
     Received {
@@ -271,6 +278,14 @@ pub struct TaskInfo {
     pub ended_at: Option<u64>,
     pub output_bytes: u64,
     pub interventions: usize,
+    /// Messages on the worker connection that the real worker never sends (a forged sequence
+    /// number or exit, a second connection, ...), refused and recorded in the task's history.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tamper_events: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// An intervention as stored and reported, with what became of it.

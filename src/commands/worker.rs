@@ -1,30 +1,41 @@
 //! `axiom worker`: run one command, stream its output to the hub, obey what the hub sends back.
 //!
-//! Every chunk of output is numbered and kept in an [`Outbox`] until the hub says it is stored
-//! (`received`). When the connection drops, the child keeps running and the worker reconnects
-//! with backoff; the hub's `welcome` says which chunk it needs next, and the worker resends from
-//! there — so output arrives exactly once and in order, across hub restarts too. A full outbox
-//! stops reading the child's output: back-pressure, never loss. If the hub stays away longer than
-//! the reconnect window, nobody supervises the child any more, so it is ended.
+//! The worker is the one part of axiom the supervised command can reach, so it is sealed before
+//! the command starts: its token comes through an inherited pipe that is read and closed first
+//! (never the environment or argv), the process is made non-dumpable (its memory and environment
+//! cannot be read by the child), and it becomes a child subreaper, so every descendant, a
+//! `setsid` grandchild included, stays findable and is ended with it (see [`crate::worker::tree`]).
 //!
-//! Input and interventions go to an action task that applies them one at a time, in order, so a
-//! kill's grace period never stalls the output.
+//! Every chunk of output is numbered and kept in an [`Outbox`] until the hub says it is stored
+//! (`received`). When the connection drops, the child keeps running and the worker reconnects on
+//! the [`Reconnect`] schedule, presenting the session of its last `welcome`; the hub's `welcome`
+//! says which chunk it needs next, and the worker resends from there, so output arrives exactly
+//! once and in order, across hub restarts too. A full outbox stops reading the child's output:
+//! back-pressure, never loss. If the hub stays away longer than the reconnect window, or says the
+//! task is over, nobody supervises the child any more, so it is ended.
+//!
+//! Commands from the hub are numbered; the hub resends those it has no acknowledgement for, and
+//! [`Commands`] makes sure each is carried out once. Input and injections are written one at a
+//! time, in order, each within the write timeout; interrupts and kills are signals and never wait
+//! behind a write to a child that does not read its input.
 
-use std::collections::VecDeque;
+use std::os::fd::FromRawFd as _;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use futures_util::{SinkExt, StreamExt};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use crate::cli::WorkerArgs;
 use crate::dial::{dial, HubSocket};
 use crate::hub::auth::Token;
 use crate::protocol::{HubToWorker, Payload, WorkerMessage, PROTOCOL_VERSION};
 use crate::rules::Action;
-use crate::worker::{ChildEvent, ChildHandle, SpawnSpec};
+use crate::worker::link::{Commands, Next, Outbox, Reconnect, Seen};
+use crate::worker::{tree, ChildEvent, ChildHandle, SpawnSpec};
 
 /// Output chunks in flight between the child's readers and the outbox. Few: while it is full the
 /// readers merge what the child writes into larger chunks.
@@ -33,15 +44,33 @@ const EVENT_QUEUE: usize = 8;
 /// flooding child is slowed down within a megabyte instead of filling socket buffers the hub takes
 /// seconds to drain (and, while the hub is away, how much the child may print before it waits).
 const OUTBOX_BYTES: usize = 1024 * 1024;
+/// The largest message the worker accepts from the hub (the hub chunks input below it).
+const MAX_MESSAGE: usize = 1024 * 1024;
 
 pub fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
-    let token = std::env::var("AXIOM_TOKEN").ok().and_then(|t| Token::parse(&t)).context(
-        "AXIOM_TOKEN is not set to a valid token; the hub passes it to the workers it starts (never on the command line)",
-    )?;
-    // The child must not inherit the worker's credential. Sound: no other thread runs yet.
-    std::env::remove_var("AXIOM_TOKEN");
+    let token = read_token(args.token_fd)?;
+    tree::seal_this_process().context("cannot seal the worker process (prctl)")?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(Worker { path: format!("/worker?task_id={}", args.task_id), args, token }.run())
+}
+
+/// Reads the token from the inherited descriptor `fd` and closes it.
+fn read_token(fd: i32) -> anyhow::Result<Token> {
+    use std::io::Read as _;
+    // Refuse the standard streams and anything that is not an open descriptor: taking ownership
+    // of those would close something this process still uses.
+    // SAFETY: F_GETFD only queries the descriptor table.
+    anyhow::ensure!(
+        fd > 2 && unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1,
+        "--token-fd {fd} is not an open file descriptor; the hub passes the token through a pipe"
+    );
+    // SAFETY: the descriptor is open, was handed to this process for this purpose only, and is
+    // owned (and closed) by the file from here on.
+    let mut pipe = unsafe { std::fs::File::from_raw_fd(fd) };
+    let mut text = String::new();
+    pipe.read_to_string(&mut text).context("cannot read the token from --token-fd")?;
+    drop(pipe);
+    Token::parse(&text).context("--token-fd did not hold a valid token")
 }
 
 struct Worker {
@@ -50,35 +79,10 @@ struct Worker {
     path: String,
 }
 
-/// Numbered messages the hub has not confirmed yet.
-#[derive(Default)]
-struct Outbox {
-    messages: VecDeque<(u64, WorkerMessage, usize)>,
-    bytes: usize,
-    next_seq: u64,
-}
-
-impl Outbox {
-    fn has_room(&self) -> bool {
-        self.bytes < OUTBOX_BYTES
-    }
-
-    /// Numbers a message (output or exit) and keeps it.
-    fn push(&mut self, numbered: impl FnOnce(u64) -> WorkerMessage, size: usize) -> &WorkerMessage {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.bytes += size;
-        self.messages.push_back((seq, numbered(seq), size));
-        &self.messages.back().expect("just pushed").1
-    }
-
-    /// Forgets everything before `next_seq`.
-    fn confirm(&mut self, next_seq: u64) {
-        while self.messages.front().is_some_and(|(seq, _, _)| *seq < next_seq) {
-            let (_, _, size) = self.messages.pop_front().expect("checked");
-            self.bytes -= size;
-        }
-    }
+/// The link to the hub, when there is one.
+struct Link {
+    socket: HubSocket,
+    welcomed: bool,
 }
 
 impl Worker {
@@ -89,73 +93,79 @@ impl Worker {
         let child = match ChildHandle::spawn(spec, events) {
             Ok(child) => child,
             Err(err) => {
-                self.say_hello(&mut socket, None).await?;
+                self.say_hello(&mut socket, None, None).await?;
                 send(&mut socket, &WorkerMessage::SpawnFailed { message: err.to_string() }).await?;
                 let _ = socket.close(None).await;
                 return Ok(ExitCode::from(1));
             }
         };
-        self.say_hello(&mut socket, Some(child.pid())).await?;
+        self.say_hello(&mut socket, Some(child.pid()), None).await?;
 
-        let (actions, action_queue) = mpsc::unbounded_channel();
+        let grace: Duration = self.args.kill_grace.into();
         let (acks, mut ack_queue) = mpsc::unbounded_channel();
-        let options = ActionOptions {
-            interrupt_delay: self.args.interrupt_delay.into(),
-            default_grace: self.args.kill_grace.into(),
-        };
-        tokio::spawn(apply_actions(child.clone(), action_queue, acks, options));
+        let actions = Actions::start(
+            child.clone(),
+            acks,
+            ActionOptions {
+                interrupt_delay: self.args.interrupt_delay.into(),
+                default_grace: grace,
+                write_timeout: self.args.write_timeout.into(),
+            },
+        );
         // The hub decides what happens to the child; a terminal's Ctrl-C reaching the worker must not.
         let mut interrupts = signal(SignalKind::interrupt())?;
         let mut terminations = signal(SignalKind::terminate())?;
+        // Orphans below the worker are re-parented to it (it is a subreaper) and must be reaped.
+        let mut children = signal(SignalKind::child())?;
 
-        let mut link = Some(socket);
-        let mut welcomed = false;
-        let mut lost_at: Option<Instant> = None;
-        let mut backoff = Duration::from_millis(50);
-        // When to try the hub again; kept across loop turns, so the child's output cannot keep
-        // pushing the attempt back.
-        let mut retry_at: Option<tokio::time::Instant> = None;
-        let mut outbox = Outbox::default();
-        let mut child_done = false;
+        let mut link = Some(Link { socket, welcomed: false });
+        let mut session: Option<String> = None;
         let window: Duration = self.args.reconnect_window.into();
+        let mut reconnect = Reconnect::new(window);
+        let mut outbox = Outbox::new(OUTBOX_BYTES);
+        let mut commands: Commands<WorkerMessage> = Commands::new();
+        let mut child_done = false;
 
-        loop {
-            let Some(socket) = link.as_mut() else {
+        let code = loop {
+            let Some(current) = link.as_mut() else {
                 // Disconnected: keep collecting output while trying to get back.
-                let since = *lost_at.get_or_insert_with(Instant::now);
-                if since.elapsed() >= window {
-                    if window.is_zero() {
-                        // `axiom run`'s own hub: it never comes back, and nobody supervises the child.
-                        tracing::warn!(pid = child.pid(), "the hub went away; ending the child");
-                    } else {
-                        let window = humantime::format_duration(window);
-                        tracing::warn!(
-                            pid = child.pid(),
-                            "the hub did not come back within {window}; ending the child"
-                        );
+                let dial_at = match reconnect.next(Instant::now()) {
+                    Next::DialAt(at) => at,
+                    Next::GiveUp => {
+                        if window.is_zero() {
+                            // `axiom run`'s own hub: it never comes back, and nobody supervises the child.
+                            tracing::warn!(pid = child.pid(), "the hub went away; ending the child");
+                        } else {
+                            let window = humantime::format_duration(window);
+                            tracing::warn!(
+                                pid = child.pid(),
+                                "the hub did not come back within {window}; ending the child"
+                            );
+                        }
+                        let _ = child.kill(grace).await;
+                        break ExitCode::from(1);
                     }
-                    let _ = child.kill(options.default_grace).await;
-                    return Ok(ExitCode::from(1));
-                }
+                };
                 tokio::select! {
                     event = child_events.recv(), if outbox.has_room() && !child_done => {
                         child_done |= keep(&mut outbox, event);
                     }
-                    () = tokio::time::sleep_until(*retry_at.get_or_insert_with(|| tokio::time::Instant::now() + backoff)) => {
-                        retry_at = None;
-                        backoff = (backoff * 2).min(Duration::from_secs(2));
-                        if let Ok(Ok(mut socket)) = tokio::time::timeout(Duration::from_secs(5), self.dial()).await {
-                            if self.say_hello(&mut socket, Some(child.pid())).await.is_ok() {
-                                tracing::info!("reconnected to the hub");
-                                link = Some(socket);
-                                welcomed = false;
-                                lost_at = None;
-                                backoff = Duration::from_millis(50);
-                            }
+                    () = tokio::time::sleep_until(dial_at) => match self.redial(child.pid(), session.as_deref()).await {
+                        Redial::Connected(socket) => {
+                            tracing::info!("reconnected to the hub");
+                            link = Some(Link { socket: *socket, welcomed: false });
+                            reconnect.connected();
                         }
-                    }
+                        Redial::Failed => reconnect.failed(),
+                        Redial::TaskEnded => {
+                            tracing::warn!("the hub says the task has ended; ending the child");
+                            let _ = child.kill(grace).await;
+                            break if child_done { ExitCode::SUCCESS } else { ExitCode::from(1) };
+                        }
+                    },
+                    _ = children.recv() => tree::reap_orphans(Some(child.pid())),
                     _ = interrupts.recv() => {}
-                    _ = terminations.recv() => { let _ = child.kill(options.default_grace).await; }
+                    _ = terminations.recv() => actions.kill_now(grace),
                 }
                 continue;
             };
@@ -163,22 +173,18 @@ impl Worker {
             tokio::select! {
                 event = child_events.recv(), if outbox.has_room() && !child_done => {
                     child_done |= keep(&mut outbox, event);
-                    if welcomed {
-                        let newest = &outbox.messages.back().expect("just kept").1;
-                        failed = send(socket, newest).await.is_err();
+                    if current.welcomed {
+                        let newest = outbox.newest().expect("just kept");
+                        failed = send(&mut current.socket, newest).await.is_err();
                     }
                 }
-                frame = socket.next() => match frame {
+                frame = current.socket.next() => match frame {
                     Some(Ok(frame)) if frame.is_text() => match serde_json::from_str::<HubToWorker>(frame.to_text().unwrap_or_default()) {
-                        Ok(HubToWorker::Welcome { next_seq }) => {
-                            // `next_seq` is what the hub has *received*; only `received` says what
-                            // it has stored, so nothing is forgotten here.
-                            welcomed = true;
-                            for (seq, message, _) in &outbox.messages {
-                                if *seq < next_seq {
-                                    continue;
-                                }
-                                if send(socket, message).await.is_err() {
+                        Ok(HubToWorker::Welcome { next_seq, session: fresh }) => {
+                            current.welcomed = true;
+                            session = Some(fresh);
+                            for message in outbox.from_seq(next_seq) {
+                                if send(&mut current.socket, message).await.is_err() {
                                     failed = true;
                                     break;
                                 }
@@ -186,41 +192,77 @@ impl Worker {
                         }
                         Ok(HubToWorker::Received { next_seq }) => {
                             outbox.confirm(next_seq);
-                            if child_done && outbox.messages.is_empty() {
-                                let _ = tokio::time::timeout(Duration::from_secs(2), socket.close(None)).await;
-                                return Ok(ExitCode::SUCCESS);
+                            if child_done && outbox.is_empty() {
+                                let _ = tokio::time::timeout(Duration::from_secs(2), current.socket.close(None)).await;
+                                break ExitCode::SUCCESS;
                             }
                         }
                         Ok(HubToWorker::Error { message }) => tracing::warn!("hub: {message}"),
-                        Ok(request) => {
-                            let _ = actions.send(request);
+                        Ok(command) => {
+                            let Some(id) = command_id(&command) else { continue };
+                            match commands.take(id) {
+                                Seen::New => actions.start_command(command),
+                                Seen::Running => {}
+                                Seen::Done(ack) => failed = send(&mut current.socket, ack).await.is_err(),
+                            }
                         }
                         Err(err) => tracing::warn!("unreadable message from the hub: {err}"),
                     },
                     Some(Ok(_)) => {}
                     Some(Err(_)) | None => failed = true,
                 },
-                Some(ack) = ack_queue.recv() => failed = send(socket, &ack).await.is_err(),
+                Some(ack) = ack_queue.recv() => {
+                    if let WorkerMessage::Ack { id, .. } = &ack {
+                        commands.finish(*id, ack.clone());
+                    }
+                    // Not sent (the link failed): the hub resends the command, and the
+                    // acknowledgement kept above answers it.
+                    failed = send(&mut current.socket, &ack).await.is_err();
+                }
+                _ = children.recv() => tree::reap_orphans(Some(child.pid())),
                 _ = interrupts.recv() => {}
-                _ = terminations.recv() => { let _ = child.kill(options.default_grace).await; }
+                _ = terminations.recv() => actions.kill_now(grace),
             }
             if failed {
                 if !window.is_zero() {
                     tracing::warn!("lost the hub connection; the child keeps running while the worker reconnects");
                 }
                 link = None;
-                welcomed = false;
+                reconnect.lost(Instant::now());
             }
+        };
+        // Whatever the child left behind (a daemon it started, a `setsid` grandchild) ends with the task.
+        let ended = tree::end_descendants(None, grace).await;
+        if ended > 0 {
+            tracing::info!(count = ended, "ended processes the command left behind");
         }
+        Ok(code)
     }
 
     async fn dial(&self) -> anyhow::Result<HubSocket> {
-        dial(&self.args.server, &self.path, &self.token, 1024 * 1024).await
+        dial(&self.args.server, &self.path, &self.token, MAX_MESSAGE).await
     }
 
-    async fn say_hello(&self, socket: &mut HubSocket, pid: Option<u32>) -> anyhow::Result<()> {
-        send(socket, &WorkerMessage::Hello { protocol: PROTOCOL_VERSION, task_id: self.args.task_id.clone(), pid })
-            .await
+    async fn redial(&self, pid: u32, session: Option<&str>) -> Redial {
+        match tokio::time::timeout(Duration::from_secs(5), self.dial()).await {
+            Ok(Ok(mut socket)) => match self.say_hello(&mut socket, Some(pid), session).await {
+                Ok(()) => Redial::Connected(Box::new(socket)),
+                Err(_) => Redial::Failed,
+            },
+            // 410 Gone: the task ended on the hub (it was killed, or marked lost while away).
+            Ok(Err(err)) if err.to_string().contains("HTTP 410") => Redial::TaskEnded,
+            Ok(Err(_)) | Err(_) => Redial::Failed,
+        }
+    }
+
+    async fn say_hello(&self, socket: &mut HubSocket, pid: Option<u32>, session: Option<&str>) -> anyhow::Result<()> {
+        let hello = WorkerMessage::Hello {
+            protocol: PROTOCOL_VERSION,
+            task_id: self.args.task_id.clone(),
+            pid,
+            session: session.map(str::to_owned),
+        };
+        send(socket, &hello).await
     }
 
     /// The hub may still be starting when its first worker runs.
@@ -244,8 +286,14 @@ impl Worker {
     }
 }
 
+enum Redial {
+    Connected(Box<HubSocket>),
+    Failed,
+    TaskEnded,
+}
+
 /// Puts a child event in the outbox; returns whether it was the end.
-fn keep(outbox: &mut Outbox, event: Option<ChildEvent>) -> bool {
+fn keep(outbox: &mut Outbox<WorkerMessage>, event: Option<ChildEvent>) -> bool {
     match event {
         Some(ChildEvent::Output { stream, data }) => {
             let size = data.len();
@@ -260,6 +308,13 @@ fn keep(outbox: &mut Outbox, event: Option<ChildEvent>) -> bool {
     }
 }
 
+fn command_id(command: &HubToWorker) -> Option<u64> {
+    match command {
+        HubToWorker::Input { id, .. } | HubToWorker::Intervene { id, .. } => Some(*id),
+        HubToWorker::Welcome { .. } | HubToWorker::Received { .. } | HubToWorker::Error { .. } => None,
+    }
+}
+
 async fn send(socket: &mut HubSocket, message: &WorkerMessage) -> anyhow::Result<()> {
     socket.send(crate::hub::encode(message)).await.context("the hub connection failed")
 }
@@ -268,80 +323,129 @@ async fn send(socket: &mut HubSocket, message: &WorkerMessage) -> anyhow::Result
 struct ActionOptions {
     interrupt_delay: Duration,
     default_grace: Duration,
+    write_timeout: Duration,
 }
 
-/// Applies input and interventions one at a time, in the order the hub sent them.
-async fn apply_actions(
+/// Carries out the hub's commands on the child. Writes (input, injections) go through one queue,
+/// in order; signals (interrupt, kill) start at once, beside it.
+struct Actions {
+    child: ChildHandle,
+    writes: mpsc::UnboundedSender<HubToWorker>,
+    acks: mpsc::UnboundedSender<WorkerMessage>,
+    options: ActionOptions,
+}
+
+impl Actions {
+    fn start(child: ChildHandle, acks: mpsc::UnboundedSender<WorkerMessage>, options: ActionOptions) -> Actions {
+        let (writes, queue) = mpsc::unbounded_channel();
+        tokio::spawn(apply_writes(child.clone(), queue, acks.clone(), options));
+        Actions { child, writes, acks, options }
+    }
+
+    fn start_command(&self, command: HubToWorker) {
+        let signal = matches!(&command, HubToWorker::Intervene { action: Action::Interrupt | Action::Kill, .. });
+        if !signal {
+            // The writer only stops when the worker does.
+            let _ = self.writes.send(command);
+            return;
+        }
+        let (child, acks, options) = (self.child.clone(), self.acks.clone(), self.options);
+        tokio::spawn(async move {
+            let HubToWorker::Intervene { id, action, message, grace_ms, .. } = command else { return };
+            let result = match action {
+                Action::Kill => kill_tree(&child, grace_ms.map_or(options.default_grace, Duration::from_millis)).await,
+                _ => {
+                    let limit = options.interrupt_delay + options.write_timeout;
+                    match tokio::time::timeout(limit, child.interrupt(message.as_deref(), options.interrupt_delay))
+                        .await
+                    {
+                        Ok(result) => result.map_err(|e| e.to_string()),
+                        Err(_) => Err(not_read(limit)),
+                    }
+                }
+            };
+            let _ = acks.send(ack(id, result));
+        });
+    }
+
+    /// The worker itself was told to stop (SIGTERM): end the child as a kill would.
+    fn kill_now(&self, grace: Duration) {
+        let child = self.child.clone();
+        tokio::spawn(async move {
+            let _ = kill_tree(&child, grace).await;
+        });
+    }
+}
+
+/// `SIGTERM` to the child's group and to every other descendant at once, `SIGKILL` to whatever is
+/// left after `grace`; returns once the child was reaped.
+async fn kill_tree(child: &ChildHandle, grace: Duration) -> Result<(), String> {
+    let (killed, _) = tokio::join!(child.kill(grace), tree::end_descendants(Some(child.pid()), grace));
+    killed.map_err(|e| e.to_string())
+}
+
+fn not_read(limit: Duration) -> String {
+    format!("the command did not read its input within {}", humantime::format_duration(limit))
+}
+
+fn ack(id: u64, result: Result<(), String>) -> WorkerMessage {
+    match result {
+        Ok(()) => WorkerMessage::Ack { id, delivered: true, error: None },
+        Err(error) => WorkerMessage::Ack { id, delivered: false, error: Some(error) },
+    }
+}
+
+/// Applies input and injections one at a time, in the order the hub sent them, each within the
+/// write timeout. A write that times out is abandoned (the child never reads it) and reported as
+/// not delivered.
+async fn apply_writes(
     child: ChildHandle,
     mut requests: mpsc::UnboundedReceiver<HubToWorker>,
     acks: mpsc::UnboundedSender<WorkerMessage>,
     options: ActionOptions,
 ) {
     while let Some(request) = requests.recv().await {
-        let (id, result) = match request {
-            HubToWorker::Input { id, payload, enter } => {
-                let result = match payload.into_bytes() {
-                    Ok(bytes) if enter => {
-                        child.inject(&String::from_utf8_lossy(&bytes)).await.map_err(|e| e.to_string())
-                    }
-                    Ok(bytes) => child.write_input(&bytes).await.map_err(|e| e.to_string()),
-                    Err(err) => Err(err),
-                };
-                (id, result)
-            }
-            HubToWorker::Intervene { id, action, message, grace_ms, .. } => {
-                let grace = grace_ms.map_or(options.default_grace, Duration::from_millis);
-                let result = match action {
-                    Action::Warn => Ok(()),
-                    // A refusal answers the tool call it was asked about; it is never sent as an
-                    // intervention on its own.
-                    Action::Deny => Err("deny answers a tool call; there is no call to refuse".to_owned()),
-                    Action::Inject => match message.as_deref() {
-                        Some(text) => child.inject(text).await.map_err(|e| e.to_string()),
-                        None => Err("inject needs a message".to_owned()),
-                    },
-                    Action::Interrupt => {
-                        child.interrupt(message.as_deref(), options.interrupt_delay).await.map_err(|e| e.to_string())
-                    }
-                    Action::Kill => child.kill(grace).await.map_err(|e| e.to_string()),
-                };
-                (id, result)
-            }
+        let (id, write) = match request {
+            HubToWorker::Input { id, payload, enter } => (id, Write::Input(payload, enter)),
+            HubToWorker::Intervene { id, action: Action::Warn, .. } => (id, Write::Nothing),
+            // A refusal answers the tool call it was asked about; it is never sent as an
+            // intervention on its own.
+            HubToWorker::Intervene { id, action: Action::Deny, .. } => (id, Write::Refuse),
+            HubToWorker::Intervene { id, message, .. } => (id, Write::Inject(message)),
             HubToWorker::Welcome { .. } | HubToWorker::Received { .. } | HubToWorker::Error { .. } => continue,
         };
-        let ack = match result {
-            Ok(()) => WorkerMessage::Ack { id, delivered: true, error: None },
-            Err(error) => WorkerMessage::Ack { id, delivered: false, error: Some(error) },
+        let result = match tokio::time::timeout(options.write_timeout, write.apply(&child)).await {
+            Ok(result) => result,
+            Err(_) => Err(not_read(options.write_timeout)),
         };
-        if acks.send(ack).is_err() {
+        if acks.send(ack(id, result)).is_err() {
             return;
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::worker::OutputStream;
+enum Write {
+    Input(Payload, bool),
+    Inject(Option<String>),
+    Nothing,
+    Refuse,
+}
 
-    #[test]
-    fn outbox_numbers_keeps_and_forgets_in_order() {
-        let mut outbox = Outbox::default();
-        for text in ["a", "bb", "ccc"] {
-            keep(
-                &mut outbox,
-                Some(ChildEvent::Output { stream: OutputStream::Stdout, data: text.as_bytes().to_vec() }),
-            );
+impl Write {
+    async fn apply(self, child: &ChildHandle) -> Result<(), String> {
+        match self {
+            Write::Input(payload, enter) => {
+                let bytes = payload.into_bytes()?;
+                if enter {
+                    child.inject(&String::from_utf8_lossy(&bytes)).await.map_err(|e| e.to_string())
+                } else {
+                    child.write_input(&bytes).await.map_err(|e| e.to_string())
+                }
+            }
+            Write::Inject(Some(text)) => child.inject(&text).await.map_err(|e| e.to_string()),
+            Write::Inject(None) => Err("inject needs a message".to_owned()),
+            Write::Nothing => Ok(()),
+            Write::Refuse => Err("deny answers a tool call; there is no call to refuse".to_owned()),
         }
-        assert!(keep(&mut outbox, Some(ChildEvent::Exited(Default::default()))));
-        assert_eq!(outbox.bytes, 6);
-        outbox.confirm(2);
-        let left: Vec<u64> = outbox.messages.iter().map(|(seq, _, _)| *seq).collect();
-        assert_eq!(left, [2, 3]);
-        assert_eq!(outbox.bytes, 3);
-        assert!(matches!(outbox.messages.back().unwrap().1, WorkerMessage::Exit { seq: 3, .. }));
-        outbox.confirm(4);
-        assert!(outbox.messages.is_empty());
-        assert_eq!(outbox.bytes, 0);
     }
 }

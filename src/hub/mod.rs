@@ -288,6 +288,11 @@ impl Hub {
                     let _ = respond(&mut stream, 401, "Unauthorized", "unknown task or wrong token\n").await;
                     return;
                 };
+                // A task's token dies with the task: its history can never be appended to again.
+                if task.status().is_finished() {
+                    let _ = respond(&mut stream, 410, "Gone", "the task has ended\n").await;
+                    return;
+                }
                 if let Some(socket) = self.upgrade(stream, head).await {
                     worker_conn::run(self, task, socket).await;
                 }

@@ -1,9 +1,13 @@
 //! Starting a task: register it, launch `axiom worker` as its own process, and watch that process.
 //!
-//! The worker gets its token through the environment (argv is visible in `ps`) and connects back
-//! like any remote worker would. If the worker process dies without the task having ended, the
-//! task is marked lost; other tasks never notice.
+//! The worker gets its token through a pipe it inherits (never the environment, which stays readable
+//! in `/proc/<pid>/environ`, nor argv, which `ps` shows): the hub writes the token into the pipe and
+//! closes its end, and the worker reads it and closes the pipe before it starts the child. It then
+//! connects back like any remote worker would. If the worker process dies without the task having
+//! ended, the task is marked lost; other tasks never notice.
 
+use std::io::Write as _;
+use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -57,6 +61,13 @@ impl Hub {
             task.set_subject(subject);
         }
         let exe = &self.config.worker_exe;
+        let fail = |source: std::io::Error| {
+            let error = SpawnError::Worker { exe: exe.clone(), source };
+            task.finish(TaskStatus::Failed { message: error.to_string() }, Instant::now());
+            error
+        };
+        let token_pipe = token_pipe(task.worker_token.as_str()).map_err(fail)?;
+        let token_fd = token_pipe.as_raw_fd();
         let mut command = tokio::process::Command::new(exe);
         command
             .arg("worker")
@@ -68,9 +79,11 @@ impl Hub {
             .arg(request.driver.as_str())
             .arg("--reconnect-window")
             .arg(humantime::format_duration(self.config.worker_reconnect_window).to_string())
+            .arg("--token-fd")
+            .arg(token_fd.to_string())
             .arg("--")
             .args(&request.command)
-            .env("AXIOM_TOKEN", task.worker_token.as_str())
+            .env_remove("AXIOM_TOKEN")
             .envs(request.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -78,14 +91,19 @@ impl Hub {
         if let Some(cwd) = &request.cwd {
             command.current_dir(cwd);
         }
-        let mut worker = match command.spawn() {
-            Ok(worker) => worker,
-            Err(source) => {
-                let error = SpawnError::Worker { exe: exe.clone(), source };
-                task.finish(TaskStatus::Failed { message: error.to_string() }, Instant::now());
-                return Err(error);
-            }
-        };
+        // SAFETY: between fork and exec only `fcntl`, which is async-signal-safe, runs. The pipe is
+        // close-on-exec in the hub, so only this one worker inherits it.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::fcntl(token_fd, libc::F_SETFD, 0) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let spawned = command.spawn();
+        drop(token_pipe);
+        let mut worker = spawned.map_err(fail)?;
         let watched = Arc::clone(&task);
         tokio::spawn(async move {
             let status = worker.wait().await;
@@ -99,4 +117,19 @@ impl Hub {
         });
         Ok(task)
     }
+}
+
+/// A pipe holding `token`, its write end already closed: what is returned is the read end,
+/// close-on-exec, for one worker to inherit.
+fn token_pipe(token: &str) -> std::io::Result<OwnedFd> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two descriptors into the array it is given.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors were just created and are owned by nothing else.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // A token is far smaller than a pipe's buffer, so this never blocks.
+    std::fs::File::from(write).write_all(token.as_bytes())?;
+    Ok(read)
 }

@@ -4,6 +4,9 @@
 //! it triggers are written back before the next frame is read: that is the round trip that must
 //! stay in the low milliseconds. Only frames from a worker flooding past its budget go to the hub's
 //! bulk lane (see [`super::lane`]), so it cannot delay the others.
+//!
+//! The task decides whether a hello is accepted (one connection at a time; see [`Task`]). A
+//! connection that another one replaced stops at its next frame.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,8 +22,9 @@ use super::{Hub, Socket};
 use crate::protocol::{HubToWorker, TaskStatus, WorkerMessage, PROTOCOL_VERSION};
 use crate::tasks::Task;
 
-/// Messages queued for one worker (input and interventions from clients) before it reads them.
-const WORKER_QUEUE: usize = 256;
+/// Messages queued for one worker (input and interventions from clients) before it reads them:
+/// room for the task's whole command log, which an attach resends.
+const WORKER_QUEUE: usize = crate::tasks::OUTSTANDING_LIMIT;
 
 pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
     let (mut sink, mut stream) = socket.split();
@@ -28,15 +32,15 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
 
     // The first message must be hello, within the handshake timeout.
     let hello = tokio::time::timeout(hub.config.handshake_timeout, stream.next()).await;
-    let pid = match hello.map(decode::<WorkerMessage>) {
-        Ok(Incoming::Message(WorkerMessage::Hello { protocol, task_id, pid })) => {
+    let (pid, session) = match hello.map(decode::<WorkerMessage>) {
+        Ok(Incoming::Message(WorkerMessage::Hello { protocol, task_id, pid, session })) => {
             if protocol != PROTOCOL_VERSION || task_id != task.id {
                 let message =
                     format!("expected protocol {PROTOCOL_VERSION} for task {}; got {protocol} for {task_id}", task.id);
                 let _ = frames::send(&mut sink, &HubToWorker::Error { message }).await;
                 return;
             }
-            pid
+            (pid, session)
         }
         Ok(Incoming::TooBig) => return frames::close_too_big(&mut sink, limit).await,
         Ok(_) | Err(_) => {
@@ -47,9 +51,16 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
     };
 
     let (queue, mut queued) = mpsc::channel(WORKER_QUEUE);
-    let next_seq = task.attach_worker(queue.clone(), pid);
-    let _attachment = Attachment { task: &task, queue };
-    if frames::send(&mut sink, &HubToWorker::Welcome { next_seq }).await.is_err() {
+    let attached = match task.attach_worker(queue.clone(), pid, session.as_deref()) {
+        Ok(attached) => attached,
+        Err(message) => {
+            let _ = frames::send(&mut sink, &HubToWorker::Error { message }).await;
+            return;
+        }
+    };
+    let _attachment = Attachment { task: &task, queue: queue.clone() };
+    let welcome = HubToWorker::Welcome { next_seq: attached.next_seq, session: attached.session };
+    if frames::send(&mut sink, &welcome).await.is_err() {
         return;
     }
     tracing::info!(task = %task.id, ?pid, "worker connected");
@@ -77,6 +88,10 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
         let outgoing: Vec<HubToWorker> = tokio::select! {
             frame = stream.next() => {
                 last_heard = Instant::now();
+                if !task.is_attached(&queue) {
+                    tracing::info!(task = %task.id, "worker connection replaced by a newer one; closing it");
+                    break;
+                }
                 let size = match &frame {
                     Some(Ok(message)) => message.len(),
                     _ => 0,
@@ -185,12 +200,14 @@ fn handle(task: &Task, message: WorkerMessage, said_exit: &mut bool) -> Vec<HubT
                 (None, Some(code)) => TaskStatus::Exited { code },
                 (None, None) => TaskStatus::Lost,
             };
-            task.finish_from_worker(seq, status, Instant::now());
-            Vec::new()
+            match task.finish_from_worker(seq, status, Instant::now()) {
+                Ok(()) => Vec::new(),
+                Err(message) => vec![HubToWorker::Error { message }],
+            }
         }
         WorkerMessage::SpawnFailed { message } => {
             *said_exit = true;
-            task.finish(TaskStatus::Failed { message }, Instant::now());
+            task.spawn_failed(message, Instant::now());
             Vec::new()
         }
         WorkerMessage::Ack { id, delivered, error } => {

@@ -34,7 +34,7 @@ use tokio::sync::{oneshot, watch};
 
 pub use read::{read_chunks, read_history, read_output, tail_cursor, History};
 
-use crate::protocol::{InterventionRecord, Payload, TaskStatus};
+use crate::protocol::{HubToWorker, InterventionRecord, Payload, TaskStatus};
 use crate::worker::OutputStream;
 
 /// How often changed files are synced to disk.
@@ -77,6 +77,15 @@ pub enum Event {
     Truncated {
         before: u64,
         at: u64,
+    },
+    /// A command to the worker (input or an intervention), kept until its `Ack`.
+    Command {
+        command: HubToWorker,
+    },
+    /// Something refused on the worker connection (see `Task`'s tamper checks).
+    Tamper {
+        at: u64,
+        reason: String,
     },
 }
 

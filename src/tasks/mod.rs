@@ -9,4 +9,4 @@ mod task;
 pub use journal::{Journal, JournalConfig};
 pub use output::{OutputRead, OutputRing, StoredChunk};
 pub use registry::{LoadedRules, Retention, RuleReload, Tasks};
-pub use task::{now_ms, Task, TaskConfig, TaskError};
+pub use task::{now_ms, Attached, Task, TaskConfig, TaskError, OUTSTANDING_LIMIT};

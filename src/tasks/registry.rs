@@ -276,12 +276,12 @@ mod tests {
         let tasks = Tasks::with_journal(empty_rules(), TaskConfig::default(), Some(journal.clone()));
         let done = tasks.create(vec!["echo".into(), "hi".into()]);
         let (queue, _keep) = tokio::sync::mpsc::channel(1);
-        done.attach_worker(queue.clone(), Some(42));
+        done.attach_worker(queue.clone(), Some(42), None).unwrap();
         done.ingest(0, OutputStream::Stdout, b"hello\n".to_vec(), Instant::now());
         done.ingest(1, OutputStream::Stderr, b"oops\n".to_vec(), Instant::now());
-        done.finish_from_worker(2, TaskStatus::Exited { code: 3 }, Instant::now());
+        done.finish_from_worker(2, TaskStatus::Exited { code: 3 }, Instant::now()).unwrap();
         let running = tasks.create(vec!["sleep".into()]);
-        running.attach_worker(queue, Some(43));
+        running.attach_worker(queue, Some(43), None).unwrap();
         running.ingest(0, OutputStream::Stdout, b"working".to_vec(), Instant::now());
         journal.flush_blocking();
 
@@ -329,7 +329,7 @@ mod tests {
         task.send_input("hello", true).unwrap();
         task.intervene(crate::rules::Action::Kill, None, None).unwrap();
         let (queue, mut queued) = tokio::sync::mpsc::channel(8);
-        task.attach_worker(queue, Some(7));
+        task.attach_worker(queue, Some(7), None).unwrap();
         assert!(matches!(queued.try_recv(), Ok(crate::protocol::HubToWorker::Input { enter: true, .. })));
         assert!(matches!(
             queued.try_recv(),
@@ -344,8 +344,8 @@ mod tests {
         let task = tasks.create(vec!["agent".into()]);
         let (old, _old_queued) = tokio::sync::mpsc::channel(8);
         let (new, mut new_queued) = tokio::sync::mpsc::channel(8);
-        task.attach_worker(old.clone(), Some(7));
-        task.attach_worker(new.clone(), Some(7));
+        let first = task.attach_worker(old.clone(), Some(7), None).unwrap();
+        task.attach_worker(new.clone(), Some(7), Some(&first.session)).unwrap();
         task.detach_worker(&old);
         assert_eq!(task.detached_for(Instant::now()), None, "the task still has its worker");
         task.send_input("still here", true).unwrap();

@@ -5,8 +5,18 @@
 //! reader of the state waiting; whoever needs both takes the pipeline first. Every change bumps a
 //! `watch` counter; readers (subscribed clients, `axiom run`, MCP waits) wake on it and read what
 //! is new through cursors, so a slow reader never holds up the worker or anybody else.
+//!
+//! The worker is the one connection an agent might try to forge, so everything it sends is
+//! checked: one connection at a time (a second one only takes over with the session secret of the
+//! last `welcome`), output numbered without gaps, nothing after the exit, acknowledgements only for
+//! commands that were sent. What fails a check changes nothing and is recorded as a tamper event.
+//!
+//! Commands to the worker (input, inject, interrupt, kill) are numbered and journaled, and stay in
+//! the task's command log until the worker acknowledges them; each attach resends them in order,
+//! and the worker carries each out once. So a command is delivered exactly once across
+//! disconnects and hub restarts, and its acknowledgement always finds its record.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -20,8 +30,17 @@ use crate::protocol::{HubToWorker, InterventionRecord, Payload, TaskInfo, TaskSt
 use crate::rules::{Action, RuleSet, Scope, Subject};
 use crate::worker::OutputStream;
 
-/// Requests held for a worker that is not connected; more are refused as "busy".
-const PENDING_LIMIT: usize = 64;
+/// Commands not yet acknowledged by the worker; more are refused as "busy". A connection's queue
+/// holds this many, so an attach can always resend the whole log.
+pub const OUTSTANDING_LIMIT: usize = 256;
+/// Input larger than this is sent as several commands, so no message nears the 1 MiB limit even
+/// when every byte is escaped in JSON (`\u0001` is six).
+pub const INPUT_CHUNK: usize = 128 * 1024;
+/// Session secrets a reconnecting worker may present: the newest few, since a welcome can be lost
+/// with the connection that carried it.
+const SESSIONS_KEPT: usize = 8;
+/// Tamper events kept in memory and written to the history; beyond, they are only counted.
+const TAMPER_RECORDED: u64 = 1000;
 
 /// How the hub treats tasks.
 #[derive(Debug, Clone)]
@@ -71,16 +90,28 @@ struct TaskState {
     next_seq: u64,
     /// The connected worker's outgoing queue.
     worker: Option<mpsc::Sender<HubToWorker>>,
+    /// Session secrets handed to the worker in its welcomes, newest last.
+    sessions: VecDeque<String>,
     /// Since when a running task has had no worker connected.
     detached_since: Option<Instant>,
-    /// Input and interventions asked for while no worker was connected.
-    pending: Vec<HubToWorker>,
+    /// Commands sent (or to be sent) to the worker and not acknowledged yet, by id.
+    commands: BTreeMap<u64, HubToWorker>,
     next_message_id: u64,
     /// With `confirm_when_written`: each stored `seq` and the output cursor it ends at, until the
     /// reader has written that far.
     unwritten: VecDeque<(u64, u64)>,
     /// With `confirm_when_written`: how far the reader has written.
     written: u64,
+    tamper_events: u64,
+}
+
+/// A worker connection the task accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attached {
+    /// The next output `seq` expected.
+    pub next_seq: u64,
+    /// The secret the worker presents to take over from this connection.
+    pub session: String,
 }
 
 /// Why a request for a task could not be carried out.
@@ -135,11 +166,13 @@ impl Task {
                 interventions: Vec::new(),
                 next_seq: 0,
                 worker: None,
+                sessions: VecDeque::new(),
                 detached_since: None,
-                pending: Vec::new(),
+                commands: BTreeMap::new(),
                 next_message_id: 1,
                 unwritten: VecDeque::new(),
                 written: 0,
+                tamper_events: 0,
             }),
             pipeline: Mutex::new(pipeline),
             changed: watch::Sender::new(0),
@@ -175,11 +208,19 @@ impl Task {
                         state.interventions.push(record);
                     }
                     Event::Ack { id, delivered, error } => {
+                        state.commands.remove(&id);
                         if let Some(record) = state.interventions.iter_mut().find(|r| r.id == id) {
                             record.delivered = Some(delivered);
                             record.error = error;
                         }
                     }
+                    Event::Command { command } => {
+                        if let Some(id) = command_id(&command) {
+                            state.next_message_id = state.next_message_id.max(id + 1);
+                            state.commands.insert(id, command);
+                        }
+                    }
+                    Event::Tamper { .. } => state.tamper_events += 1,
                     Event::Status { status, pid, at } => {
                         if status.is_finished() {
                             state.ended_at = Some(at);
@@ -246,24 +287,107 @@ impl Task {
         self.changed.subscribe()
     }
 
-    /// A worker said hello: from now on interventions go to `worker`. Returns the next `seq` expected.
-    pub fn attach_worker(&self, worker: mpsc::Sender<HubToWorker>, pid: Option<u32>) -> u64 {
+    /// A worker said hello: from now on commands go to `worker`, starting with every command not
+    /// acknowledged yet. Refused (and recorded as tampering where it cannot be the real worker):
+    /// a finished task, a pid other than the child's, and a second connection that does not
+    /// present a session secret of the attached one.
+    pub fn attach_worker(
+        &self,
+        worker: mpsc::Sender<HubToWorker>,
+        pid: Option<u32>,
+        session: Option<&str>,
+    ) -> Result<Attached, String> {
         let mut state = self.state();
-        for message in std::mem::take(&mut state.pending) {
-            // Behind the welcome, which the connection sends before it reads this queue.
-            let _ = worker.try_send(message);
+        if state.status.is_finished() {
+            return Err(format!("task {} has ended ({})", self.id, state.status.name()));
+        }
+        if state.pid.is_some() && pid != state.pid {
+            let reason = format!("a worker connection for pid {pid:?}, but the task's child is {:?}", state.pid);
+            self.tamper(&mut state, reason.clone());
+            return Err(reason);
+        }
+        let known = session.is_some_and(|presented| state.sessions.iter().any(|issued| issued == presented));
+        // While a connection is attached only its own worker may take over. A detached task
+        // accepts a worker without a session (one whose first welcome was lost, or any after a
+        // hub restart, which forgets sessions), never one with a wrong session.
+        let refused = match (&state.worker, session) {
+            (Some(_), _) => !known,
+            (None, Some(_)) => !known && !state.sessions.is_empty(),
+            (None, None) => false,
+        };
+        if refused {
+            let reason = if state.worker.is_some() {
+                "a second worker connection without the attached worker's session".to_owned()
+            } else {
+                "a worker connection with a session this hub never issued".to_owned()
+            };
+            self.tamper(&mut state, reason.clone());
+            return Err(reason);
+        }
+        for command in state.commands.values() {
+            // Behind the welcome, which the connection sends before it reads this queue. The queue
+            // holds the whole log; should it not, the rest goes with the next attach.
+            if worker.try_send(command.clone()).is_err() {
+                break;
+            }
+        }
+        let fresh = Token::generate().as_str().to_owned();
+        state.sessions.push_back(fresh.clone());
+        while state.sessions.len() > SESSIONS_KEPT {
+            state.sessions.pop_front();
         }
         state.worker = Some(worker);
         state.detached_since = None;
-        if (state.status == TaskStatus::Starting || pid != state.pid) && !state.status.is_finished() {
-            state.pid = pid.or(state.pid);
+        if state.status == TaskStatus::Starting {
+            state.pid = pid;
             state.status = TaskStatus::Running;
             self.log(&Event::Status { status: TaskStatus::Running, pid: state.pid, at: now_ms() });
         }
-        let next = state.next_seq;
+        let next_seq = state.next_seq;
         drop(state);
         self.bump();
-        next
+        Ok(Attached { next_seq, session: fresh })
+    }
+
+    /// Whether `worker` is the connection commands go to (a replaced one must stop reading).
+    pub fn is_attached(&self, worker: &mpsc::Sender<HubToWorker>) -> bool {
+        self.state().worker.as_ref().is_some_and(|attached| attached.same_channel(worker))
+    }
+
+    /// Something the real worker never sends arrived: it changes nothing, and is kept in the history.
+    fn tamper(&self, state: &mut TaskState, reason: String) {
+        state.tamper_events += 1;
+        if state.tamper_events > TAMPER_RECORDED {
+            return;
+        }
+        tracing::warn!(task = %self.id, "refused from the worker connection: {reason}");
+        self.log(&Event::Tamper { at: now_ms(), reason });
+        self.bump();
+    }
+
+    /// Checks the `seq` of an output or exit message: `Ok(true)` when it is the next one, `Ok(false)`
+    /// for a replay of one already stored, `Err` (recorded) for a gap, a jump, or anything after the
+    /// exit.
+    fn accept_seq(&self, state: &mut TaskState, seq: u64, what: &str) -> Result<bool, String> {
+        if seq < state.next_seq {
+            return Ok(false);
+        }
+        let reason = if state.status.is_finished() {
+            format!("{what} #{seq} after the task ended")
+        } else if seq > state.next_seq {
+            format!("{what} #{seq} where #{} was due", state.next_seq)
+        } else {
+            // `seq` is the next one and can be advanced past, unless it is the very last number.
+            match seq.checked_add(1) {
+                Some(next) => {
+                    state.next_seq = next;
+                    return Ok(true);
+                }
+                None => format!("{what} #{seq} would wrap the sequence"),
+            }
+        };
+        self.tamper(state, reason.clone());
+        Err(reason)
     }
 
     /// Output chunk `seq` arrived. Returns the messages to send back to the worker (interventions).
@@ -272,13 +396,11 @@ impl Task {
         let mut pipeline = self.pipeline();
         let at = {
             let mut state = self.state();
-            if seq < state.next_seq {
-                return Vec::new();
+            match self.accept_seq(&mut state, seq, "output") {
+                Ok(true) => {}
+                Ok(false) => return Vec::new(),
+                Err(message) => return vec![HubToWorker::Error { message }],
             }
-            if seq > state.next_seq {
-                tracing::warn!(task = %self.id, expected = state.next_seq, got = seq, "output sequence gap");
-            }
-            state.next_seq = seq + 1;
             // Nobody else pushes output while we hold the pipeline, so this is where it goes.
             state.output.end()
         };
@@ -327,7 +449,9 @@ impl Task {
         self.pipeline().next_deadline()
     }
 
-    /// Stores interventions and turns those that act on the child into messages for the worker.
+    /// Stores interventions and turns those that act on the child into commands for the worker.
+    /// While a kill is under way, rules that would act on the child again stay quiet: the child is
+    /// going, and a flood of violating lines must not turn into a flood of kills.
     fn record(
         &self,
         state: &mut TaskState,
@@ -337,21 +461,36 @@ impl Task {
     ) -> Vec<HubToWorker> {
         let mut messages = Vec::new();
         for intervention in fired {
+            let acts = intervention.action != Action::Warn;
+            if acts && state.commands.values().any(is_kill) {
+                continue;
+            }
             let id = state.next_message_id;
-            state.next_message_id += 1;
-            let record = InterventionRecord::new(id, now_ms(), &intervention);
+            let mut record = InterventionRecord::new(id, now_ms(), &intervention);
             tracing::info!(task = %self.id, rule = %record.rule, action = %record.action, "intervention");
-            if intervention.action != Action::Warn {
-                if let Some(message) = &intervention.message {
-                    pipeline.expect_echo(message, now);
-                }
-                messages.push(HubToWorker::Intervene {
+            if acts {
+                let command = HubToWorker::Intervene {
                     id,
                     action: intervention.action,
                     rule: intervention.rule.clone(),
                     message: intervention.message.clone(),
                     grace_ms: Some(self.config.kill_grace.as_millis() as u64),
-                });
+                };
+                match self.log_command(state, command) {
+                    Ok(command) => {
+                        if let Some(message) = &intervention.message {
+                            pipeline.expect_echo(message, now);
+                        }
+                        messages.push(command);
+                    }
+                    Err(err) => {
+                        state.next_message_id += 1;
+                        record.delivered = Some(false);
+                        record.error = Some(err.to_string());
+                    }
+                }
+            } else {
+                state.next_message_id += 1;
             }
             self.log(&Event::Intervention { record: record.clone() });
             state.interventions.push(record);
@@ -359,16 +498,78 @@ impl Task {
         messages
     }
 
-    /// The worker reported what became of message `id`.
+    /// Numbers `command` (its id must be `next_message_id`), journals it and keeps it until acknowledged.
+    fn log_command(&self, state: &mut TaskState, command: HubToWorker) -> Result<HubToWorker, TaskError> {
+        if state.status.is_finished() {
+            return Err(TaskError::NotRunning(self.id.clone(), state.status.name()));
+        }
+        if state.commands.len() >= OUTSTANDING_LIMIT {
+            return Err(TaskError::WorkerBusy(self.id.clone()));
+        }
+        let id = command_id(&command).expect("commands carry an id");
+        debug_assert_eq!(id, state.next_message_id);
+        state.next_message_id = id + 1;
+        self.log(&Event::Command { command: command.clone() });
+        state.commands.insert(id, command.clone());
+        Ok(command)
+    }
+
+    /// Logs a command asked for by a user or a model, and hands it to the connected worker (or
+    /// keeps it for the next one to attach).
+    fn issue(&self, state: &mut TaskState, make: impl FnOnce(u64) -> HubToWorker) -> Result<u64, TaskError> {
+        let id = state.next_message_id;
+        let command = self.log_command(state, make(id))?;
+        if let Some(worker) = &state.worker {
+            // A full queue means the connection is not being read: the command stays in the
+            // log and goes with the next attach.
+            let _ = worker.try_send(command);
+        }
+        Ok(id)
+    }
+
+    /// Commands that will never be acknowledged (the task ended and its worker is gone) are
+    /// reported as not delivered, so no record waits for ever.
+    fn settle_commands(&self, state: &mut TaskState, reason: &str) {
+        for id in std::mem::take(&mut state.commands).into_keys() {
+            let error = Some(reason.to_owned());
+            if let Some(record) = state.interventions.iter_mut().find(|record| record.id == id) {
+                record.delivered = Some(false);
+                record.error = error.clone();
+            }
+            self.log(&Event::Ack { id, delivered: false, error });
+        }
+    }
+
+    /// The worker reported what became of command `id`. An acknowledgement of a command never
+    /// sent is refused as tampering; a repeated one is ignored.
     pub fn acknowledge(&self, id: u64, delivered: bool, error: Option<String>) {
         let mut state = self.state();
+        if id >= state.next_message_id {
+            self.tamper(&mut state, format!("an acknowledgement of command {id}, which was never sent"));
+            return;
+        }
+        if state.commands.remove(&id).is_none() {
+            return;
+        }
         if let Some(record) = state.interventions.iter_mut().find(|record| record.id == id) {
             record.delivered = Some(delivered);
             record.error = error.clone();
-            self.log(&Event::Ack { id, delivered, error });
         }
+        self.log(&Event::Ack { id, delivered, error });
         drop(state);
         self.bump();
+    }
+
+    /// The worker said its child could not be started; only believed before the child ran.
+    pub fn spawn_failed(&self, message: String, now: Instant) {
+        {
+            let mut state = self.state();
+            if state.status != TaskStatus::Starting && state.pid.is_some() {
+                self.tamper(&mut state, "a spawn failure for a child that is running".to_owned());
+                return;
+            }
+        }
+        self.finish(TaskStatus::Failed { message }, now);
     }
 
     /// The task ended (or never started, or its worker vanished).
@@ -399,24 +600,26 @@ impl Task {
             Some(seq) => self.mark_persisted(seq, Some(&event)),
             None => self.log(&event),
         }
+        if matches!(status, TaskStatus::Lost | TaskStatus::Failed { .. }) {
+            self.settle_commands(&mut state, "the task ended before its worker confirmed this");
+        }
         state.status = status;
         state.ended_at = Some(at);
-        state.worker = None;
         drop(state);
         self.bump();
     }
 
     /// The worker reported the end as its output number `seq`: stored once, like output, and
     /// acknowledged once the final status is written.
-    pub fn finish_from_worker(&self, seq: u64, status: TaskStatus, now: Instant) {
+    pub fn finish_from_worker(&self, seq: u64, status: TaskStatus, now: Instant) -> Result<(), String> {
         {
             let mut state = self.state();
-            if seq < state.next_seq {
-                return;
+            if !self.accept_seq(&mut state, seq, "exit")? {
+                return Ok(());
             }
-            state.next_seq = seq + 1;
         }
         self.finish_marked(status, now, Some(seq));
+        Ok(())
     }
 
     /// Where this task's history is written, if it is.
@@ -472,7 +675,10 @@ impl Task {
             return;
         }
         state.worker = None;
-        if !state.status.is_finished() {
+        if state.status.is_finished() {
+            // The worker said its last words and is gone: nothing more will be acknowledged.
+            self.settle_commands(&mut state, "the worker ended before it confirmed this");
+        } else {
             state.detached_since = Some(Instant::now());
         }
     }
@@ -494,12 +700,25 @@ impl Task {
         self.pipeline().replace_rules(rules, Instant::now());
     }
 
-    /// Writes text to the task's input (Enter appended when `enter`).
+    /// Writes text to the task's input (Enter appended when `enter`). Text longer than
+    /// [`INPUT_CHUNK`] goes as several commands, in order, Enter only after the last.
     pub fn send_input(&self, text: &str, enter: bool) -> Result<(), TaskError> {
-        self.to_worker(|id| HubToWorker::Input { id, payload: Payload::from_bytes(text.as_bytes()), enter })
+        let pieces = input_pieces(text);
+        let mut state = self.state();
+        if state.commands.len() + pieces.len() > OUTSTANDING_LIMIT && !state.status.is_finished() {
+            return Err(TaskError::WorkerBusy(self.id.clone()));
+        }
+        let last = pieces.len() - 1;
+        for (index, piece) in pieces.into_iter().enumerate() {
+            let payload = Payload::from_bytes(piece.as_bytes());
+            self.issue(&mut state, |id| HubToWorker::Input { id, payload, enter: enter && index == last })?;
+        }
+        drop(state);
+        self.bump();
+        Ok(())
     }
 
-    /// An intervention asked for by a user or a model rather than a rule.
+    /// An intervention asked for by a user or a model rather than a rule; recorded like one.
     pub fn intervene(
         &self,
         action: Action,
@@ -509,15 +728,13 @@ impl Task {
         let grace_ms = grace.unwrap_or(self.config.kill_grace).as_millis() as u64;
         let mut pipeline = self.pipeline();
         let mut state = self.state();
-        let id = state.next_message_id;
-        let sent = Self::send(&self.id, &mut state, |id| HubToWorker::Intervene {
+        let id = self.issue(&mut state, |id| HubToWorker::Intervene {
             id,
             action,
             rule: "manual".into(),
             message: message.clone(),
             grace_ms: Some(grace_ms),
-        });
-        sent?;
+        })?;
         if let Some(text) = &message {
             pipeline.expect_echo(text, Instant::now());
         }
@@ -534,30 +751,11 @@ impl Task {
             delivered: None,
             error: None,
         };
+        self.log(&Event::Intervention { record: manual.clone() });
         state.interventions.push(manual);
         drop(state);
         self.bump();
         Ok(id)
-    }
-
-    fn to_worker(&self, message: impl FnOnce(u64) -> HubToWorker) -> Result<(), TaskError> {
-        let mut state = self.state();
-        Self::send(&self.id, &mut state, message).map(|_| ())
-    }
-
-    fn send(id: &str, state: &mut TaskState, message: impl FnOnce(u64) -> HubToWorker) -> Result<u64, TaskError> {
-        if state.status.is_finished() {
-            return Err(TaskError::NotRunning(id.to_owned(), state.status.name()));
-        }
-        let message_id = state.next_message_id;
-        match &state.worker {
-            Some(worker) => worker.try_send(message(message_id)).map_err(|_| TaskError::WorkerBusy(id.to_owned()))?,
-            // Not connected yet (just spawned) or reconnecting: delivered when the worker says hello.
-            None if state.pending.len() < PENDING_LIMIT => state.pending.push(message(message_id)),
-            None => return Err(TaskError::WorkerBusy(id.to_owned())),
-        }
-        state.next_message_id += 1;
-        Ok(message_id)
     }
 
     pub fn status(&self) -> TaskStatus {
@@ -601,6 +799,7 @@ impl Task {
             ended_at: state.ended_at,
             output_bytes: state.output.end(),
             interventions: state.interventions.len(),
+            tamper_events: state.tamper_events,
         }
     }
 
@@ -642,4 +841,198 @@ impl Task {
 /// Milliseconds since the Unix epoch, for timestamps people read.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+fn command_id(command: &HubToWorker) -> Option<u64> {
+    match command {
+        HubToWorker::Input { id, .. } | HubToWorker::Intervene { id, .. } => Some(*id),
+        HubToWorker::Welcome { .. } | HubToWorker::Received { .. } | HubToWorker::Error { .. } => None,
+    }
+}
+
+fn is_kill(command: &HubToWorker) -> bool {
+    matches!(command, HubToWorker::Intervene { action: Action::Kill, .. })
+}
+
+/// `text` cut into pieces of at most [`INPUT_CHUNK`] bytes, at character boundaries; at least one.
+fn input_pieces(text: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while rest.len() > INPUT_CHUNK {
+        let mut cut = INPUT_CHUNK;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (piece, tail) = rest.split_at(cut);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces.push(rest);
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleDocument;
+
+    fn rules(yaml: &str) -> Arc<RuleSet> {
+        Arc::new(RuleSet::from_documents(vec![RuleDocument::new("t.yaml", yaml)]).unwrap())
+    }
+
+    fn task_with(yaml: &str, journal: Option<Journal>) -> Task {
+        Task::new("t1".into(), vec!["agent".into()], rules(yaml), TaskConfig::default(), journal)
+    }
+
+    fn task() -> Task {
+        task_with("rules: []\n", None)
+    }
+
+    fn attach(task: &Task) -> (mpsc::Receiver<HubToWorker>, Attached, mpsc::Sender<HubToWorker>) {
+        let (queue, queued) = mpsc::channel(OUTSTANDING_LIMIT);
+        let attached = task.attach_worker(queue.clone(), Some(7), None).unwrap();
+        (queued, attached, queue)
+    }
+
+    fn out(task: &Task, seq: u64, text: &str) -> Vec<HubToWorker> {
+        task.ingest(seq, OutputStream::Stdout, text.as_bytes().to_vec(), Instant::now())
+    }
+
+    fn stored(task: &Task) -> String {
+        String::from_utf8(task.read_output(0, usize::MAX).bytes).unwrap()
+    }
+
+    #[test]
+    fn output_sequence_jumps_gaps_and_wraps_are_refused_and_change_nothing() {
+        let task = task();
+        let _worker = attach(&task);
+        assert!(out(&task, 0, "a\n").is_empty());
+        for forged in [2, 1 << 62, u64::MAX] {
+            let reply = out(&task, forged, "forged\n");
+            assert!(matches!(&reply[..], [HubToWorker::Error { message }] if message.contains("was due")), "{reply:?}");
+        }
+        assert!(out(&task, 1, "b\n").is_empty(), "the real next chunk is still taken");
+        assert!(out(&task, 0, "a\n").is_empty(), "a replay is ignored quietly");
+        assert_eq!(stored(&task), "a\nb\n");
+        assert_eq!(task.info().tamper_events, 3);
+    }
+
+    #[test]
+    fn a_forged_exit_and_frames_after_the_exit_are_refused() {
+        let task = task();
+        let _worker = attach(&task);
+        out(&task, 0, "a\n");
+        assert!(task.finish_from_worker(5, TaskStatus::Exited { code: 0 }, Instant::now()).is_err());
+        assert_eq!(task.status(), TaskStatus::Running, "a forged exit ends nothing");
+        task.finish_from_worker(1, TaskStatus::Exited { code: 3 }, Instant::now()).unwrap();
+        assert_eq!(task.status(), TaskStatus::Exited { code: 3 });
+        let reply = out(&task, 2, "after the end\n");
+        assert!(matches!(&reply[..], [HubToWorker::Error { message }] if message.contains("after the task ended")));
+        assert!(task.finish_from_worker(2, TaskStatus::Exited { code: 0 }, Instant::now()).is_err());
+        assert!(task.finish_from_worker(1, TaskStatus::Exited { code: 0 }, Instant::now()).is_ok(), "a replay");
+        assert_eq!(task.status(), TaskStatus::Exited { code: 3 });
+        assert_eq!(stored(&task), "a\n");
+        assert_eq!(task.info().tamper_events, 3);
+    }
+
+    #[test]
+    fn a_second_connection_takes_over_only_with_the_session_of_the_first() {
+        let task = task();
+        let (_queued, first, first_queue) = attach(&task);
+        let (intruder, _) = mpsc::channel(8);
+        assert!(task.attach_worker(intruder.clone(), Some(7), None).is_err(), "no session");
+        assert!(task.attach_worker(intruder.clone(), Some(7), Some("guess")).is_err(), "a wrong session");
+        assert!(task.attach_worker(intruder.clone(), Some(8), Some(&first.session)).is_err(), "another pid");
+        assert!(task.is_attached(&first_queue), "the real worker keeps its connection");
+        assert_eq!(task.info().tamper_events, 3);
+
+        let (resumed, _) = mpsc::channel(8);
+        let second = task.attach_worker(resumed.clone(), Some(7), Some(&first.session)).unwrap();
+        assert!(task.is_attached(&resumed) && !task.is_attached(&first_queue));
+        assert_ne!(second.session, first.session, "every welcome has a fresh session");
+        task.detach_worker(&resumed);
+        assert!(task.attach_worker(intruder.clone(), Some(7), Some("guess")).is_err(), "a wrong session, detached");
+        assert!(task.attach_worker(intruder, Some(7), None).is_ok(), "a worker whose welcome was lost");
+    }
+
+    #[test]
+    fn acknowledgements_of_commands_never_sent_are_refused() {
+        let task = task();
+        let _worker = attach(&task);
+        task.acknowledge(99, true, None);
+        assert_eq!(task.info().tamper_events, 1);
+    }
+
+    #[test]
+    fn commands_are_resent_on_every_attach_until_acknowledged() {
+        let task = task();
+        let (mut first, _, first_queue) = attach(&task);
+        let id = task.intervene(Action::Inject, Some("stop".into()), None).unwrap();
+        task.send_input("y", true).unwrap();
+        assert!(matches!(first.try_recv(), Ok(HubToWorker::Intervene { id: got, .. }) if got == id));
+        task.detach_worker(&first_queue);
+        // The link dropped before the acknowledgement: both go again, in order.
+        let (mut second, _, second_queue) = attach(&task);
+        assert!(matches!(second.try_recv(), Ok(HubToWorker::Intervene { id: got, .. }) if got == id));
+        assert!(matches!(second.try_recv(), Ok(HubToWorker::Input { id: got, .. }) if got == id + 1));
+        task.acknowledge(id, true, None);
+        task.acknowledge(id + 1, true, None);
+        task.detach_worker(&second_queue);
+        let (mut third, _, _) = attach(&task);
+        assert!(third.try_recv().is_err(), "acknowledged commands are not resent");
+        assert_eq!(task.interventions_since(0)[0].delivered, Some(true));
+    }
+
+    #[test]
+    fn the_command_log_and_its_ids_survive_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path(), Default::default()).unwrap();
+        let task = task_with("rules: []\n", Some(journal.clone()));
+        let kill = task.intervene(Action::Kill, None, None).unwrap();
+        task.send_input("hello", true).unwrap();
+        task.acknowledge(kill + 1, true, None);
+        journal.flush_blocking();
+
+        let history = crate::tasks::journal::read_history(&journal.events_path("t1")).unwrap();
+        let restored = Task::restore(history, rules("rules: []\n"), TaskConfig::default(), None).unwrap();
+        assert_eq!(restored.interventions_since(0).len(), 1, "the manual kill is in the history");
+        let (mut queued, _, _) = attach(&restored);
+        assert!(matches!(queued.try_recv(), Ok(HubToWorker::Intervene { id, action: Action::Kill, .. }) if id == kill));
+        assert!(queued.try_recv().is_err(), "the acknowledged input is not resent");
+        let next = restored.intervene(Action::Interrupt, None, None).unwrap();
+        assert_eq!(next, kill + 2, "ids continue after a restart, never reused");
+    }
+
+    #[test]
+    fn large_input_goes_as_pieces_below_the_message_limit_with_enter_once() {
+        let task = task();
+        let (mut queued, _, _) = attach(&task);
+        let text = "é".repeat(1024 * 1024); // 2 MiB, two bytes a character
+        task.send_input(&text, true).unwrap();
+        let mut joined = Vec::new();
+        let mut enters = Vec::new();
+        while let Ok(HubToWorker::Input { payload, enter, .. }) = queued.try_recv() {
+            let json = serde_json::to_string(&HubToWorker::Input { id: 1, payload: payload.clone(), enter }).unwrap();
+            assert!(json.len() < 1024 * 1024, "a piece of {} bytes", json.len());
+            joined.extend(payload.into_bytes().unwrap());
+            enters.push(enter);
+        }
+        assert_eq!(joined, text.as_bytes());
+        assert_eq!(enters.len(), 16);
+        assert_eq!(enters.iter().filter(|&&e| e).count(), 1);
+        assert!(enters[15]);
+    }
+
+    #[test]
+    fn a_task_being_killed_is_not_killed_again_on_every_line() {
+        let task = task_with("rules:\n  - id: danger\n    match: { literals: ['rm -rf /'] }\n    action: kill\n", None);
+        let (mut queued, _, _) = attach(&task);
+        let mut kills = 0;
+        for seq in 0..1000 {
+            kills += out(&task, seq, "rm -rf /\n").len();
+        }
+        assert_eq!(kills, 1);
+        assert_eq!(task.info().interventions, 1);
+        assert!(queued.try_recv().is_err(), "rule commands go back on the connection, not the queue");
+    }
 }

@@ -3,7 +3,8 @@
 //! `tokio::process::Child::wait()` closes stdin, and several actions may write at once (an injection
 //! while a caller writes raw input), so the write end lives in a task of its own that takes requests
 //! from a queue and answers each through a oneshot. Requests run one at a time, in order: the text and
-//! the Enter of an injection can never be split by another write.
+//! the Enter of an injection can never be split by another write. A request whose caller stopped
+//! waiting is abandoned where it stands (part of it may have been written).
 
 use std::io;
 use std::pin::Pin;
@@ -76,8 +77,13 @@ fn closed() -> io::Error {
 async fn run(mut sink: Option<Sink>, close: CloseMode, mut requests: mpsc::Receiver<Request>) {
     while let Some(request) = requests.recv().await {
         match request {
-            Request::Write { first, then, reply } => {
-                let result = write_all(&mut sink, &first, then).await;
+            Request::Write { first, then, mut reply } => {
+                // A caller that gave up waiting (its write timed out) abandons the write, so a
+                // child that never reads cannot hold every later write hostage.
+                let result = tokio::select! {
+                    result = write_all(&mut sink, &first, then) => result,
+                    () = reply.closed() => continue,
+                };
                 let _ = reply.send(result);
             }
             Request::Close { reply } => {

@@ -43,7 +43,9 @@
 //! Every child runs in a process group of its own (a new session for a PTY), whose id equals the child's
 //! pid and is saved at spawn. Signals go to the whole group with `killpg`, so grandchildren (a test
 //! runner's workers, a `sleep &`) receive them too. A grandchild that moves itself into another group or
-//! session (`setsid`, a job-control shell) escapes; that is a limit of process groups.
+//! session (`setsid`, a job-control shell) escapes the group; the `axiom worker` process catches those as
+//! a child subreaper (see `tree.rs`). Every child is started with `PR_SET_PDEATHSIG`, so it is killed
+//! when the process that started it dies, even by `SIGKILL`.
 //!
 //! # Output and the end of a child
 //!
@@ -61,10 +63,12 @@ mod actions;
 mod error;
 mod handle;
 mod input;
+pub mod link;
 mod output;
 mod pipe;
 mod pty;
 mod signals;
+pub(crate) mod tree;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -18,9 +18,10 @@ pub(crate) fn start(spec: &SpawnSpec) -> Result<Started, SpawnError> {
         .stderr(Stdio::piped())
         // pgid = pid: signals reach the child's own children too, and never the worker.
         .process_group(0);
-    // SAFETY: the closure only calls async-signal-safe functions (see `reset_dispositions`).
+    let worker = signals::this_process();
+    // SAFETY: the closure only calls async-signal-safe functions (see `prepare_child`).
     unsafe {
-        cmd.pre_exec(signals::reset_dispositions);
+        cmd.pre_exec(move || signals::prepare_child(worker));
     }
     if let Some(cwd) = &spec.cwd {
         cmd.current_dir(cwd);

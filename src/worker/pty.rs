@@ -38,10 +38,11 @@ pub(crate) fn start(spec: &SpawnSpec) -> Result<Started, SpawnError> {
     if let Some(cwd) = &spec.cwd {
         cmd.current_dir(cwd);
     }
-    // SAFETY: the closure only calls async-signal-safe functions (see `reset_dispositions`). It runs
+    let worker = signals::this_process();
+    // SAFETY: the closure only calls async-signal-safe functions (see `prepare_child`). It runs
     // before the `setsid` + `TIOCSCTTY` that pty-process registers when it spawns.
     unsafe {
-        cmd.pre_exec(signals::reset_dispositions);
+        cmd.pre_exec(move || signals::prepare_child(worker));
     }
     // `spawn` consumes `pts` and drops the parent's copies of the terminal, so the master reads EIO
     // (end of file) once the child and everything it started have closed the terminal.

@@ -10,16 +10,33 @@ use std::io;
 /// [`interrupt`](super::ChildHandle::interrupt) would do nothing. The child may still ignore them itself.
 const RESET_TO_DEFAULT: [libc::c_int; 2] = [libc::SIGINT, libc::SIGTERM];
 
-/// Reset [`RESET_TO_DEFAULT`] in a freshly forked child. Runs between `fork` and `exec`, so it only
-/// calls async-signal-safe functions (`signal`).
-pub(crate) fn reset_dispositions() -> io::Result<()> {
+/// Prepares a freshly forked child, between `fork` and `exec`: resets [`RESET_TO_DEFAULT`], and asks
+/// the kernel to `SIGKILL` it when `worker` (the process that forked it) dies, so a worker killed
+/// with `SIGKILL` does not leave its child running unwatched. Only async-signal-safe calls.
+pub(crate) fn prepare_child(worker: libc::pid_t) -> io::Result<()> {
     for signal in RESET_TO_DEFAULT {
         // SAFETY: `signal` with SIG_DFL is async-signal-safe and installs no Rust code as a handler.
         if unsafe { libc::signal(signal, libc::SIG_DFL) } == libc::SIG_ERR {
             return Err(io::Error::last_os_error());
         }
     }
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: prctl and getppid are async-signal-safe system calls on plain integers.
+        if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // The worker may have died between fork and prctl: then nobody would send the signal.
+        if unsafe { libc::getppid() } != worker {
+            return Err(io::Error::other("the worker ended while its child was starting"));
+        }
+    }
     Ok(())
+}
+
+/// The pid to hand [`prepare_child`]: this process, read before forking.
+pub(crate) fn this_process() -> libc::pid_t {
+    std::process::id() as libc::pid_t
 }
 
 /// A process group id, saved at spawn (it equals the child's pid).

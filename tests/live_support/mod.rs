@@ -528,6 +528,18 @@ impl Hub {
     }
 }
 
+/// The token a task's worker was given, as the hub's history holds it (what a thief who got hold of
+/// it could use).
+pub fn worker_token(hub: &Hub, task_id: &str) -> String {
+    let path = hub.sandbox.path(&format!("state/tasks/{task_id}/events.jsonl"));
+    eventually("the task's history", DEADLINE, || {
+        let text = std::fs::read_to_string(&path).map_err(|err| err.to_string())?;
+        let first: serde_json::Value =
+            serde_json::from_str(text.lines().next().unwrap_or("")).map_err(|e| e.to_string())?;
+        first["worker_token"].as_str().map(str::to_owned).ok_or(text)
+    })
+}
+
 /// A stopped hub leaves its workers waiting to reconnect (with the child running) for a while, so
 /// the tasks a test left running are killed first.
 impl Drop for Hub {

@@ -1,0 +1,186 @@
+//! The worker's whole process tree: sealing the worker, and finding and ending every descendant.
+//!
+//! A process group is not a container: a grandchild that calls `setsid` (or a job-control shell)
+//! leaves it, and `killpg` no longer reaches it. So the worker makes itself a *child subreaper*
+//! (`PR_SET_CHILD_SUBREAPER`): an orphan anywhere below it is re-parented to the worker instead of
+//! to init, and every descendant, however it regrouped, stays on a parent chain that ends at the
+//! worker. [`descendants`] walks that chain in `/proc`; [`end_descendants`] ends them all.
+//!
+//! The worker is also made non-dumpable (`PR_SET_DUMPABLE 0`): a process of the same user without
+//! `CAP_SYS_PTRACE` can then neither attach to it nor read its `/proc/<pid>/mem` or `environ`, so
+//! the child cannot lift the worker's credential out of its memory.
+
+use std::collections::HashMap;
+use std::io;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// How often [`end_descendants`] looks whether the tree is gone during its grace period.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Makes this process non-dumpable and a child subreaper. Call once, before the child starts.
+///
+/// # Errors
+///
+/// A `prctl` was refused (never expected on Linux).
+#[cfg(target_os = "linux")]
+pub fn seal_this_process() -> io::Result<()> {
+    // SAFETY: prctl with these options takes plain integers and touches no memory of ours.
+    if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn seal_this_process() -> io::Result<()> {
+    Ok(())
+}
+
+/// One process as `/proc/<pid>/stat` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ProcEntry {
+    pid: libc::pid_t,
+    parent: libc::pid_t,
+    /// Exited but not reaped yet.
+    zombie: bool,
+}
+
+/// Every process below `root` (not `root` itself), zombies included, in no particular order.
+pub fn descendants(root: u32) -> Vec<(u32, bool)> {
+    let Ok(root) = libc::pid_t::try_from(root) else { return Vec::new() };
+    below(root, &processes()).into_iter().map(|entry| (entry.pid as u32, entry.zombie)).collect()
+}
+
+fn below(root: libc::pid_t, all: &[ProcEntry]) -> Vec<ProcEntry> {
+    let mut children: HashMap<libc::pid_t, Vec<ProcEntry>> = HashMap::new();
+    for entry in all {
+        children.entry(entry.parent).or_default().push(*entry);
+    }
+    let mut found = Vec::new();
+    let mut next = vec![root];
+    while let Some(parent) = next.pop() {
+        for child in children.get(&parent).into_iter().flatten() {
+            // A pid appears once in /proc, so a cycle is impossible; the bound is only a guard
+            // against a scan that raced with pid reuse.
+            if found.len() < all.len() {
+                found.push(*child);
+                next.push(child.pid);
+            }
+        }
+    }
+    found
+}
+
+fn processes() -> Vec<ProcEntry> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: libc::pid_t = entry.file_name().to_str()?.parse().ok()?;
+            // Processes come and go during the scan; a vanished one is simply skipped.
+            let stat = std::fs::read(entry.path().join("stat")).ok()?;
+            parse(pid, &stat)
+        })
+        .collect()
+}
+
+/// `pid (comm) S ppid ...`; the command name may hold spaces and parentheses.
+fn parse(pid: libc::pid_t, stat: &[u8]) -> Option<ProcEntry> {
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(&stat[close + 1..]).ok()?;
+    let mut fields = rest.split_ascii_whitespace();
+    let state = *fields.next()?.as_bytes().first()?;
+    let parent = fields.next()?.parse().ok()?;
+    Some(ProcEntry { pid, parent, zombie: matches!(state, b'Z' | b'X') })
+}
+
+/// Reaps the zombies among this process's own children, except `keep` (the child whose exit
+/// status tokio collects). Orphans re-parented to a subreaper become its children, and nobody
+/// else will ever wait for them.
+pub fn reap_orphans(keep: Option<u32>) {
+    let me = std::process::id() as libc::pid_t;
+    for entry in processes() {
+        if entry.parent == me && entry.zombie && Some(entry.pid as u32) != keep {
+            // SAFETY: waitpid on a specific pid with WNOHANG; the status is discarded.
+            unsafe { libc::waitpid(entry.pid, std::ptr::null_mut(), libc::WNOHANG) };
+        }
+    }
+}
+
+fn signal_all(pids: &[(u32, bool)], signal: libc::c_int) {
+    for &(pid, zombie) in pids {
+        if !zombie {
+            // SAFETY: kill has no memory-safety preconditions; ESRCH (already gone) is fine.
+            unsafe { libc::kill(pid as libc::pid_t, signal) };
+        }
+    }
+}
+
+/// Ends every descendant of this process except `keep` (the main child, which its handle ends
+/// and reaps): `SIGTERM`, up to `grace` for them to go, then `SIGKILL`. Orphans are reaped on the
+/// way. Returns how many processes had to be signalled.
+pub async fn end_descendants(keep: Option<u32>, grace: Duration) -> usize {
+    let me = std::process::id();
+    let live = |keep: Option<u32>| -> Vec<(u32, bool)> {
+        descendants(me).into_iter().filter(|&(pid, zombie)| !zombie && Some(pid) != keep).collect()
+    };
+    let first = live(keep);
+    if first.is_empty() {
+        reap_orphans(keep);
+        return 0;
+    }
+    tracing::debug!(count = first.len(), "ending the worker's remaining descendants");
+    signal_all(&first, libc::SIGTERM);
+    let deadline = Instant::now() + grace;
+    loop {
+        reap_orphans(keep);
+        let left = live(keep);
+        if left.is_empty() {
+            break;
+        }
+        if Instant::now() >= deadline {
+            signal_all(&left, libc::SIGKILL);
+            break;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    // SIGKILL takes effect at once; what is left are zombies for us to reap.
+    let until = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < until && !live(keep).is_empty() {
+        tokio::time::sleep(POLL).await;
+        reap_orphans(keep);
+    }
+    reap_orphans(keep);
+    first.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(pid: libc::pid_t, parent: libc::pid_t) -> ProcEntry {
+        ProcEntry { pid, parent, zombie: false }
+    }
+
+    #[test]
+    fn finds_every_level_below_the_root_and_nothing_beside_it() {
+        let all = [entry(10, 1), entry(11, 10), entry(12, 11), entry(13, 10), entry(20, 1), entry(21, 20)];
+        let mut found: Vec<_> = below(10, &all).into_iter().map(|e| e.pid).collect();
+        found.sort();
+        assert_eq!(found, [11, 12, 13]);
+        assert!(below(12, &all).is_empty());
+    }
+
+    #[test]
+    fn parses_stat_with_odd_command_names() {
+        assert_eq!(parse(7, b"7 (a) b (c)) Z 1 70 70 0"), Some(ProcEntry { pid: 7, parent: 1, zombie: true }));
+        assert_eq!(parse(8, b"8 (sleep) S 4 8 8"), Some(entry(8, 4)));
+        assert_eq!(parse(9, b"garbage"), None);
+    }
+}

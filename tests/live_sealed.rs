@@ -1,0 +1,243 @@
+//! Supervision the agent cannot subvert, tried the way a hostile agent would, against the real
+//! binary: reading the worker's credentials out of `/proc`, forging frames with a stolen token,
+//! escaping with `setsid`, outliving a killed worker, and hiding from a kill behind a stuck write.
+
+mod live_support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use live_support::ws::{self, Socket};
+use live_support::{alive, environ_of, eventually, fixture, parent_of, send_signal, Hub, Sandbox, DEADLINE};
+use serde_json::{json, Value};
+
+const RULES: &str = "rules: []\n";
+
+/// Spawns `command` through the client protocol; returns the task id.
+async fn spawn(socket: &mut Socket, id: u64, command: &[&str]) -> String {
+    let reply = ws::request(socket, id, json!({"type": "spawn", "id": id, "command": command})).await;
+    assert_eq!(reply["type"], "spawned", "{reply}");
+    reply["task_id"].as_str().unwrap().to_owned()
+}
+
+/// Waits until the task's child runs; returns its pid.
+fn child_pid(hub: &Hub, task_id: &str) -> u32 {
+    eventually("the child's pid", DEADLINE, || hub.task(task_id).pid.ok_or("none yet".to_owned()))
+}
+
+fn wait_finished(hub: &Hub, task_id: &str) -> String {
+    eventually("the task to end", DEADLINE, || {
+        let task = hub.task(task_id);
+        if task.status.is_finished() {
+            Ok(task.status.name().to_owned())
+        } else {
+            Err(task.status.name().to_owned())
+        }
+    })
+}
+
+fn gone(what: &str, pid: u32) {
+    eventually(what, DEADLINE, || if alive(pid) { Err(format!("{pid} still runs")) } else { Ok(()) });
+}
+
+/// The pid a file written by the child holds, once it is there.
+fn pid_in(path: &std::path::Path) -> u32 {
+    eventually("the pid file", DEADLINE, || {
+        let text = std::fs::read_to_string(path).map_err(|err| err.to_string())?;
+        text.trim().parse().map_err(|_| format!("{text:?}"))
+    })
+}
+
+/// The next message from the hub on a worker connection that is not a `received`.
+async fn next_reply(socket: &mut Socket) -> Value {
+    loop {
+        let reply = ws::next_json(socket).await;
+        if reply["type"] != "received" {
+            return reply;
+        }
+    }
+}
+
+/// The local ports of a process's TCP connections to `port`, from `ss`.
+fn connections_of(pid: u32, port: u16) -> Vec<u16> {
+    let out =
+        Command::new("ss").args(["-tnpH", "state", "established", "dport", "=", &format!(":{port}")]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|line| line.contains(&format!("pid={pid},")))
+        .filter_map(|line| line.split_whitespace().nth(2)?.rsplit(':').next()?.parse().ok())
+        .collect()
+}
+
+fn history(hub: &Hub, task_id: &str) -> String {
+    std::fs::read_to_string(hub.sandbox.path(&format!("state/tasks/{task_id}/events.jsonl"))).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_child_reading_its_workers_environ_cmdline_and_memory_finds_no_token() {
+    let hub = Hub::start(RULES, &[]);
+    let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
+    let dump = hub.sandbox.path("stolen.bin");
+    let script = fixture("steal-token.py");
+    let task = spawn(&mut client, 1, &["python3", &script, dump.to_str().unwrap()]).await;
+    assert_eq!(wait_finished(&hub, &task), "exited");
+    let token = live_support::worker_token(&hub, &task);
+    let reply = ws::request(&mut client, 2, json!({"type": "output", "id": 2, "task_id": task})).await;
+    let report = reply["data"].as_str().unwrap().to_owned();
+    assert!(report.contains("done"), "{report}");
+
+    let stolen = std::fs::read(&dump).expect("the thief's dump");
+    assert!(!stolen.windows(token.len()).any(|w| w == token.as_bytes()), "the child found the token:\n{report}");
+    if report.contains("caps: kept") {
+        eprintln!("memory check skipped: this root could not drop CAP_SYS_PTRACE, which reads any process");
+    } else {
+        // (Its environ may be readable, depending on the kernel; the token was never in it.)
+        assert!(report.contains("mem: denied"), "a non-dumpable worker's memory is not readable:\n{report}");
+    }
+}
+
+#[tokio::test]
+async fn a_sigkilled_workers_child_is_gone() {
+    let hub = Hub::start(RULES, &[]);
+    let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
+    let task = spawn(&mut client, 1, &["sleep", "300"]).await;
+    let child = child_pid(&hub, &task);
+    let worker = parent_of(child).unwrap();
+    send_signal(worker, libc::SIGKILL);
+    gone("the child of the killed worker to die", child);
+    assert_eq!(wait_finished(&hub, &task), "lost");
+}
+
+#[tokio::test]
+async fn a_setsid_grandchild_is_gone_after_kill() {
+    let hub = Hub::start(RULES, &[]);
+    let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
+    let pidfile = hub.sandbox.path("escapee.pid");
+    let line = format!("setsid sleep 300 & echo $! > {}; exec sleep 300", pidfile.display());
+    let task = spawn(&mut client, 1, &["sh", "-c", &line]).await;
+    let escapee = pid_in(&pidfile);
+    child_pid(&hub, &task);
+    let reply = ws::request(&mut client, 2, json!({"type": "kill", "id": 2, "task_id": task, "grace_ms": 200})).await;
+    assert_eq!(reply["type"], "ok", "{reply}");
+    assert_eq!(wait_finished(&hub, &task), "killed");
+    gone("the setsid grandchild to be ended", escapee);
+}
+
+#[test]
+fn a_setsid_grandchild_is_gone_when_axiom_run_ends() {
+    let sandbox = Sandbox::new();
+    let rules = sandbox.write("rules.yaml", RULES);
+    let pidfile = sandbox.path("escapee.pid");
+    let line = format!("setsid sleep 300 & echo $! > {}; echo started", pidfile.display());
+    let run = live_support::run_within(sandbox.axiom(&["run", "--rules", &rules, "--", "sh", "-c", &line]), DEADLINE);
+    run.assert_code(0);
+    assert!(run.stdout.contains("started"), "{}", run.stdout);
+    gone("the setsid grandchild to be ended with the run", pid_in(&pidfile));
+}
+
+#[tokio::test]
+async fn a_kill_reaches_a_child_that_never_reads_its_input_while_a_write_to_it_is_pending() {
+    let hub = Hub::start(RULES, &[]);
+    let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
+    let task = spawn(&mut client, 1, &["sleep", "300"]).await;
+    child_pid(&hub, &task);
+    // Far more than a pipe holds: the worker's write blocks, as it would behind a stuck inject.
+    for id in 2..10 {
+        let text = "x".repeat(500 * 1024);
+        let reply =
+            ws::request(&mut client, id, json!({"type": "send", "id": id, "task_id": task, "text": text})).await;
+        assert_eq!(reply["type"], "ok", "{reply}");
+    }
+    let reply = ws::request(&mut client, 10, json!({"type": "kill", "id": 10, "task_id": task, "grace_ms": 500})).await;
+    assert_eq!(reply["type"], "ok", "{reply}");
+    // Well within the hub's 10 s write timeout: the kill did not wait for the write.
+    let started = std::time::Instant::now();
+    assert_eq!(wait_finished(&hub, &task), "killed");
+    assert!(started.elapsed() < Duration::from_secs(9), "the kill took {:?}", started.elapsed());
+}
+
+/// A thief with the worker's token (taken here from the hub's own history) and a connection of its
+/// own: everything it forges is refused, recorded, and changes nothing.
+#[tokio::test]
+async fn forged_frames_a_second_connection_and_frames_after_the_exit_are_refused_and_recorded() {
+    if Command::new("ss").arg("-V").output().is_err() {
+        eprintln!("skipped: `ss` (iproute2) is not installed; it is what cuts the worker's socket");
+        return;
+    }
+    let hub = Hub::start(RULES, &[]);
+    let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
+    let task = spawn(&mut client, 1, &["sh", "-c", "echo one; exec sleep 300"]).await;
+    let child = child_pid(&hub, &task);
+    let worker = parent_of(child).unwrap();
+    eventually(
+        "the first line",
+        DEADLINE,
+        || if hub.task(&task).output_bytes == 4 { Ok(()) } else { Err(String::new()) },
+    );
+    let token = live_support::worker_token(&hub, &task);
+    let path = format!("/worker?task_id={task}");
+    let hello = json!({"type": "hello", "protocol": 1, "task_id": task, "pid": child});
+
+    // A second connection while the worker is attached is refused.
+    let mut thief = ws::open(hub.addr, &path, Some(&token), None).await.expect("the token opens /worker");
+    ws::send_text(&mut thief, hello.to_string()).await;
+    let reply = ws::next_json(&mut thief).await;
+    assert!(reply["message"].as_str().unwrap().contains("second worker connection"), "{reply}");
+    assert_eq!(hub.task(&task).tamper_events, 1);
+
+    // Freeze the real worker and cut its socket: now the thief is the only connection.
+    send_signal(worker, libc::SIGSTOP);
+    let mut refused = 1;
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let thief = loop {
+        for port in connections_of(worker, hub.addr.port()) {
+            let _ = Command::new("ss")
+                .args(["-K", "sport", "=", &format!(":{port}"), "dport", "=", &format!(":{}", hub.addr.port())])
+                .output();
+        }
+        let mut socket = ws::open(hub.addr, &path, Some(&token), None).await.unwrap();
+        ws::send_text(&mut socket, hello.to_string()).await;
+        let reply = next_reply(&mut socket).await;
+        if reply["type"] == "welcome" {
+            break (socket, reply);
+        }
+        refused += 1;
+        assert!(tokio::time::Instant::now() < deadline, "the hub never dropped the frozen worker: {reply}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let next_seq = thief.1["next_seq"].as_u64().unwrap();
+    let mut thief = thief;
+    let mut forged = vec![
+        json!({"type": "output", "seq": 1u64 << 62, "stream": "stdout", "data": "forged jump\n"}),
+        json!({"type": "output", "seq": u64::MAX, "stream": "stdout", "data": "forged wrap\n"}),
+        json!({"type": "output", "seq": next_seq + 1, "stream": "stdout", "data": "forged gap\n"}),
+        json!({"type": "exit", "seq": next_seq + 5, "code": 0, "signal": null}),
+    ];
+    for frame in &forged {
+        ws::send_text(&mut thief.0, frame.to_string()).await;
+        let reply = next_reply(&mut thief.0).await;
+        assert_eq!(reply["type"], "error", "{frame} → {reply}");
+    }
+    assert_eq!(hub.task(&task).status.name(), "running", "a forged exit ends nothing");
+    // The next number is taken (the thief now is the task's worker), then nothing after the exit.
+    ws::send_text(&mut thief.0, json!({"type": "exit", "seq": next_seq, "code": 0, "signal": null}).to_string()).await;
+    eventually("the exit", DEADLINE, || if hub.task(&task).status.is_finished() { Ok(()) } else { Err(String::new()) });
+    forged = vec![json!({"type": "output", "seq": next_seq + 1, "stream": "stdout", "data": "after the end\n"})];
+    ws::send_text(&mut thief.0, forged[0].to_string()).await;
+    let reply = next_reply(&mut thief.0).await;
+    assert!(reply["message"].as_str().unwrap().contains("after the task ended"), "{reply}");
+    assert_eq!(ws::refused(ws::open(hub.addr, &path, Some(&token), None).await), 410, "the token died with the task");
+
+    let listed = hub.task(&task);
+    assert_eq!(listed.tamper_events, refused + 5, "{listed:?}");
+    assert_eq!(listed.output_bytes, 4, "nothing forged was stored");
+    let reply = ws::request(&mut client, 2, json!({"type": "output", "id": 2, "task_id": task})).await;
+    assert_eq!(reply["data"], "one\n");
+    let recorded = history(&hub, &task).lines().filter(|line| line.contains(r#""type":"tamper""#)).count();
+    assert_eq!(recorded as u64, refused + 5);
+
+    // The real worker wakes, hears that its task is over, and ends its child.
+    send_signal(worker, libc::SIGCONT);
+    gone("the real worker's child", child);
+    assert_eq!(environ_of(worker, "AXIOM_TOKEN"), None);
+}
