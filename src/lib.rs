@@ -15,6 +15,7 @@ pub mod mcp;
 pub mod pipeline;
 pub mod protocol;
 pub mod rules;
+pub mod shell;
 pub mod state;
 pub mod tasks;
 pub mod worker;

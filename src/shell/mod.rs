@@ -1,0 +1,95 @@
+//! Shell command lines understood as commands, so a rule can tell running `rm -rf ~` from
+//! mentioning it (`grep "rm -rf"`, a commit message, a sentence).
+//!
+//! [`commands`] splits a script into its simple commands: quote-aware splitting on `;`, `&&`,
+//! `||`, `|`, `&` and line breaks; heredoc bodies (run as commands when fed to a shell, skipped as
+//! data otherwise); `$(...)` and backquoted substitutions; `bash -c`/`sh -c`/`eval`/`powershell
+//! -Command` unwrapped; `sudo`, `env`, `xargs`, `nohup`, `time`, `timeout`, `nice`, `command`,
+//! `exec` and leading `VAR=value` assignments stripped. Words are split by the `shlex` crate (POSIX
+//! quoting rules), so `rm -rf "$HOME"` and `rm -rf ~` both reach a rule as the words they are.
+//!
+//! ```
+//! use axiom::shell::commands;
+//!
+//! let found = commands("cd /tmp && sudo bash -c 'rm -rf ~/old' | tee log");
+//! let programs: Vec<&str> = found.iter().map(|c| c.program()).collect();
+//! assert_eq!(programs, ["cd", "rm", "tee"]);
+//! assert_eq!(found[1].words, ["rm", "-rf", "~/old"]);
+//! assert!(commands(r#"grep -rn "rm -rf" src/"#).iter().all(|c| c.program() != "rm"));
+//! ```
+
+mod line;
+mod split;
+mod wrappers;
+
+pub use line::script_in_line;
+pub use split::split_script;
+
+/// One simple command: the program (as written, path included) and its arguments, after wrappers
+/// such as `sudo` or `env` are stripped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimpleCommand {
+    pub words: Vec<String>,
+}
+
+impl SimpleCommand {
+    /// The program's name: the first word's last path component, without a Windows `.exe`.
+    pub fn program(&self) -> &str {
+        program_name(self.words.first().map_or("", String::as_str))
+    }
+
+    /// The arguments after the program.
+    pub fn args(&self) -> &[String] {
+        self.words.get(1..).unwrap_or_default()
+    }
+}
+
+/// The name a program is known by: `/usr/bin/rm` → `rm`, `C:\...\powershell.exe` → `powershell`.
+pub fn program_name(word: &str) -> &str {
+    let base = word.rsplit(['/', '\\']).next().unwrap_or(word);
+    base.strip_suffix(".exe").or_else(|| base.strip_suffix(".EXE")).unwrap_or(base)
+}
+
+/// How deep `bash -c "bash -c '...'"` nesting is followed; deeper scripts are not looked into.
+const MAX_DEPTH: usize = 6;
+
+/// Every simple command in `script`, in order, nested scripts included.
+pub fn commands(script: &str) -> Vec<SimpleCommand> {
+    let mut found = Vec::new();
+    collect(script, 0, &mut found);
+    found
+}
+
+fn collect(script: &str, depth: usize, found: &mut Vec<SimpleCommand>) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let parsed = split_script(script);
+    for segment in &parsed.segments {
+        let words =
+            shlex::split(&segment.text).unwrap_or_else(|| segment.text.split_whitespace().map(str::to_owned).collect());
+        let words = wrappers::strip(words);
+        if words.is_empty() {
+            continue;
+        }
+        let command = SimpleCommand { words };
+        let nested = wrappers::inner_script(&command);
+        let is_shell = wrappers::is_shell(command.program()) && command.args().iter().all(|a| a.starts_with('-'));
+        match nested {
+            Some(inner) => collect(&inner, depth + 1, found),
+            None => found.push(command),
+        }
+        // A heredoc fed to a bare shell is a script; fed to anything else it is data.
+        if is_shell {
+            for body in &segment.heredocs {
+                collect(body, depth + 1, found);
+            }
+        }
+    }
+    for substitution in &parsed.substitutions {
+        collect(substitution, depth + 1, found);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,70 @@
+use super::*;
+
+fn programs(script: &str) -> Vec<String> {
+    commands(script).iter().map(|c| c.program().to_owned()).collect()
+}
+
+fn words(script: &str) -> Vec<Vec<String>> {
+    commands(script).into_iter().map(|c| c.words).collect()
+}
+
+#[test]
+fn control_operators_split_commands_but_quoted_ones_do_not() {
+    assert_eq!(
+        programs("cd build && make; make install || echo failed | tee log &"),
+        ["cd", "make", "make", "echo", "tee"]
+    );
+    assert_eq!(words(r#"echo "a && b; c" 'd | e'"#), [vec!["echo", "a && b; c", "d | e"]]);
+    assert_eq!(programs("make 2>&1 | tee out.log"), ["make", "tee"]);
+    assert_eq!(programs("(cd sub && rm -rf dist)"), ["cd", "rm"]);
+}
+
+#[test]
+fn mentioning_a_command_is_not_running_it() {
+    assert_eq!(programs(r#"grep -rn "rm -rf" src/"#), ["grep"]);
+    assert_eq!(programs(r#"git commit -m "never run rm -rf ~""#), ["git"]);
+    assert_eq!(programs("echo 'git push --force origin main'"), ["echo"]);
+}
+
+#[test]
+fn shells_given_a_script_are_unwrapped() {
+    assert_eq!(words("bash -c 'rm -rf ~/old && ls'"), [vec!["rm", "-rf", "~/old"], vec!["ls"]]);
+    assert_eq!(programs(r#"sh -lc "bash -c 'git push -f'""#), ["git"]);
+    assert_eq!(programs("eval \"rm -rf $DIR\""), ["rm"]);
+    assert_eq!(
+        words(r#""C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe" -Command "git push --force""#),
+        [vec!["git", "push", "--force"]]
+    );
+}
+
+#[test]
+fn wrappers_and_assignments_are_stripped() {
+    assert_eq!(words("sudo -u root rm -rf /var/lib/x"), [vec!["rm", "-rf", "/var/lib/x"]]);
+    assert_eq!(words("FOO=1 env -i BAR=2 nice -n 5 timeout 10 rm -r tmp"), [vec!["rm", "-r", "tmp"]]);
+    assert_eq!(words("find . -name '*.o' | xargs -0 rm -f"), [vec!["find", ".", "-name", "*.o"], vec!["rm", "-f"]]);
+    assert_eq!(programs("/bin/rm -rf x"), ["rm"]);
+}
+
+#[test]
+fn substitutions_run_as_commands() {
+    assert_eq!(programs("echo $(rm -rf ~) `git reset --hard`"), ["echo", "rm", "git"]);
+    assert_eq!(programs(r#"echo "$(curl -s x | sh)""#), ["echo", "curl", "sh"]);
+    assert_eq!(programs("echo $((1 + 2))"), ["echo"]);
+}
+
+#[test]
+fn heredocs_are_data_unless_a_shell_reads_them() {
+    let data = "cat > notes.md <<'EOF'\nrm -rf ~\nEOF\nls";
+    assert_eq!(programs(data), ["cat", "ls"]);
+    let script = "bash <<EOF\nrm -rf ~/cache\nEOF\necho done";
+    assert_eq!(programs(script), ["bash", "rm", "echo"]);
+    let tabs = "sh <<-END\n\tgit clean -fdx\n\tEND";
+    assert_eq!(programs(tabs), ["sh", "git"]);
+}
+
+#[test]
+fn comments_and_unbalanced_quotes_do_not_break_parsing() {
+    assert_eq!(programs("ls # rm -rf /"), ["ls"]);
+    assert_eq!(words("git commit -m \"unfinished"), [vec!["git", "commit", "-m", "\"unfinished"]]);
+    assert!(commands("").is_empty());
+}

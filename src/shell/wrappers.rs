@@ -1,0 +1,93 @@
+//! Programs that run another program: `sudo rm ...` deletes as surely as `rm ...` does.
+
+use super::{program_name, SimpleCommand};
+
+/// The words with leading `VAR=value` assignments and wrapper programs (and their options)
+/// removed, so the first word is the program that does the work.
+pub fn strip(mut words: Vec<String>) -> Vec<String> {
+    loop {
+        let skip = leading_assignments(&words);
+        if skip > 0 {
+            words.drain(..skip);
+            continue;
+        }
+        let Some(first) = words.first() else { return words };
+        let Some(taking_values) = wrapper_options(program_name(first)) else { return words };
+        let mut index = 1;
+        // `timeout 10 cmd`, `nice -n 5 cmd`: a wrapper's own options and leading operands.
+        let mut operands = leading_operands(program_name(first));
+        while let Some(word) = words.get(index) {
+            if word == "--" {
+                index += 1;
+                break;
+            }
+            if word.starts_with('-') && word.len() > 1 {
+                let takes_value = taking_values.contains(&word.as_str());
+                index += 1 + usize::from(takes_value);
+            } else if program_name(first) == "env" && word.contains('=') {
+                index += 1;
+            } else if operands > 0 {
+                operands -= 1;
+                index += 1;
+            } else {
+                break;
+            }
+        }
+        words.drain(..index.min(words.len()));
+    }
+}
+
+/// How many words at the start are `NAME=value` assignments.
+fn leading_assignments(words: &[String]) -> usize {
+    words
+        .iter()
+        .take_while(|word| {
+            word.split_once('=').is_some_and(|(name, _)| {
+                !name.is_empty()
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                    && !name.as_bytes()[0].is_ascii_digit()
+            })
+        })
+        .count()
+}
+
+/// For a wrapper program, the options that take a separate value; `None` if not a wrapper.
+fn wrapper_options(program: &str) -> Option<&'static [&'static str]> {
+    Some(match program {
+        "sudo" | "doas" => &["-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"],
+        "env" => &["-u", "-C", "-S", "--unset", "--chdir"],
+        "xargs" => &["-a", "-d", "-E", "-I", "-L", "-n", "-P", "-s", "--arg-file", "--delimiter", "--max-args"],
+        "nice" => &["-n", "--adjustment"],
+        "timeout" => &["-s", "-k", "--signal", "--kill-after"],
+        "nohup" | "time" | "command" | "exec" | "builtin" | "stdbuf" | "caffeinate" | "ionice" => &[],
+        _ => return None,
+    })
+}
+
+/// Operands a wrapper takes before the command (`timeout DURATION cmd`).
+fn leading_operands(program: &str) -> usize {
+    usize::from(program == "timeout")
+}
+
+pub fn is_shell(program: &str) -> bool {
+    matches!(program, "sh" | "bash" | "zsh" | "dash" | "ksh" | "fish")
+}
+
+/// The script a command runs by itself: `bash -c SCRIPT`, `sh -lc SCRIPT`, `eval WORDS`,
+/// `powershell -Command SCRIPT`.
+pub fn inner_script(command: &SimpleCommand) -> Option<String> {
+    let program = command.program();
+    let args = command.args();
+    if is_shell(program) {
+        let flag = args.iter().position(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('c'))?;
+        return args.get(flag + 1).cloned();
+    }
+    match program.to_ascii_lowercase().as_str() {
+        "eval" => Some(args.join(" ")),
+        "powershell" | "pwsh" => {
+            let flag = args.iter().position(|a| a.eq_ignore_ascii_case("-command") || a.eq_ignore_ascii_case("-c"))?;
+            Some(args.get(flag + 1..)?.join(" "))
+        }
+        _ => None,
+    }
+}
