@@ -399,9 +399,18 @@ pub enum RulesCommand {
     },
     /// Run every rule's embedded tests through the real pipeline, and check that no rule's message
     /// triggers a rule; ends with `N passed, M failed` (exit 1 if any failed).
+    ///
+    /// With `--corpus FILE`, runs a labelled corpus instead (JSON lines with `id`, `agent`, `kind`,
+    /// `should_fire`, `text`) and reports recall and false fires per rule, per kind and per agent.
     Test {
         #[command(flatten)]
         rules: RulesArgs,
+        /// A labelled JSONL corpus to measure the rules on, instead of their embedded tests.
+        #[arg(long, value_name = "FILE")]
+        corpus: Option<PathBuf>,
+        /// Output format (of the corpus report).
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// List the rules in force; with a command, only those that would watch it.
     #[command(after_help = RULES_LIST_HELP)]

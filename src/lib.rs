@@ -9,6 +9,7 @@ mod background;
 pub mod cli;
 pub mod commands;
 pub mod dial;
+pub mod evidence;
 pub mod hub;
 pub mod human;
 pub mod mcp;

@@ -2,6 +2,7 @@
 
 mod check;
 mod client;
+mod corpus;
 mod mcp;
 mod output;
 mod rules;

@@ -19,7 +19,11 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             outln!("ok: {} rules in {} files ({})", set.rules().len(), files.len(), set.origin());
             Ok(ExitCode::SUCCESS)
         }
-        RulesCommand::Test { rules } => {
+        RulesCommand::Test { rules, corpus: Some(corpus), format } => {
+            let set = super::load_rules(&rules)?;
+            super::corpus::run(&set, &corpus, format)
+        }
+        RulesCommand::Test { rules, corpus: None, .. } => {
             let set = super::load_rules(&rules)?;
             let outcome = test_rules(&set);
             for failure in &outcome.failures {
@@ -66,7 +70,7 @@ pub fn test_rules(rules: &Arc<RuleSet>) -> TestOutcome {
             continue;
         }
         for test in &rule.tests {
-            let fired = run_text(rules, rule.scope, &test.input);
+            let fired = run_with_history(rules, rule.scope, &test.history, &test.input);
             let own: Vec<&Intervention> = fired.iter().filter(|i| i.rule == rule.id).collect();
             let got = if own.is_empty() { Expectation::NoMatch } else { Expectation::Match };
             if got == test.expect {
@@ -100,9 +104,22 @@ pub fn test_rules(rules: &Arc<RuleSet>) -> TestOutcome {
     outcome
 }
 
-fn run_text(rules: &Arc<RuleSet>, scope: Scope, text: &str) -> Vec<Intervention> {
+/// What `text` fires, run through a fresh offline pipeline of `scope`.
+pub fn run_text(rules: &Arc<RuleSet>, scope: Scope, text: &str) -> Vec<Intervention> {
+    run_with_history(rules, scope, "", text)
+}
+
+/// What `text` fires after the pipeline has seen `history` (whose own firings are ignored): the
+/// edits and test runs in it are the evidence `text` is judged on.
+fn run_with_history(rules: &Arc<RuleSet>, scope: Scope, history: &str, text: &str) -> Vec<Intervention> {
     let mut pipeline = Pipeline::new(Arc::clone(rules), scope, "test", PipelineOptions::offline());
     let now = Instant::now();
+    if !history.is_empty() {
+        pipeline.push(history.as_bytes(), now);
+        if !history.ends_with('\n') {
+            pipeline.push(b"\n", now);
+        }
+    }
     let mut fired = pipeline.push(text.as_bytes(), now);
     fired.extend(pipeline.finish(now));
     fired

@@ -32,6 +32,7 @@ pub use matcher::{Matcher, SegmentHit};
 pub use normalize::{Block, LineLimits, Normalizer, Segment};
 pub use policy::{Policy, PolicyMode};
 
+use crate::evidence::{Evidence, Observation, OBSERVER};
 use crate::rules::{Action, CompiledScope, RuleSet, Scope, Subject};
 
 /// How a pipeline behaves; [`live`](Self::live) and [`offline`](Self::offline) are the two presets.
@@ -83,6 +84,11 @@ pub struct Pipeline {
     normalizer: Normalizer,
     matcher: Matcher,
     policy: Policy,
+    /// What the task did (edits, test runs), for rules with `evidence:`.
+    evidence: Evidence,
+    /// Whether any rule of this scope has `evidence:`, so lines are observed at all.
+    observing: bool,
+    observations: Vec<(usize, Observation)>,
     hits: Vec<SegmentHit>,
     /// Rules already reported for the line being built: a rule reports at most once per line.
     reported_line: u64,
@@ -116,6 +122,9 @@ impl Pipeline {
         Pipeline {
             matcher: Matcher::new(&compiled),
             policy: Policy::new(options.mode, rules.rules().len()),
+            evidence: Evidence::default(),
+            observing: observes_evidence(&rules, &compiled),
+            observations: Vec::new(),
             silence_fired: vec![None; compiled.silence.len()],
             scope: compiled,
             scope_kind: scope,
@@ -155,6 +164,7 @@ impl Pipeline {
         let compiled = Arc::clone(rules.scope(scope));
         self.matcher = Matcher::new(&compiled);
         self.policy = Policy::new(self.options.mode, rules.rules().len());
+        self.observing = observes_evidence(&rules, &compiled);
         self.silence_fired = vec![None; compiled.silence.len()];
         self.scope = compiled;
         self.rules = rules;
@@ -242,12 +252,25 @@ impl Pipeline {
         if !block.segments.is_empty() {
             self.hits.clear();
             self.matcher.scan(&self.scope, block.finished_text(), &block.segments, &self.echo_mask, &mut self.hits);
+            self.observations.clear();
+            if self.observing {
+                OBSERVER.observe_block(block.finished_text(), &block.segments, &mut self.observations);
+            }
             let hits = std::mem::take(&mut self.hits);
+            let observations = std::mem::take(&mut self.observations);
+            // Evidence and hits in line order: a claim is judged on what came before it (and on
+            // its own line, so a summary that says "test result: ok" backs itself).
+            let mut next = observations.iter().peekable();
             for hit in &hits {
+                while let Some((_, observation)) = next.next_if(|(segment, _)| *segment <= hit.segment) {
+                    self.evidence.observe(*observation);
+                }
                 let segment = self.normalizer.block().segments[hit.segment];
                 self.report(segment, hit, now, fired);
             }
+            next.for_each(|(_, observation)| self.evidence.observe(*observation));
             self.hits = hits;
+            self.observations = observations;
             self.idle_matched_len = 0;
         }
         self.normalizer.consume_finished();
@@ -283,12 +306,23 @@ impl Pipeline {
         if self.reported.contains(&hit.rule) {
             return;
         }
+        let rule = self.rules.rule(index);
+        if let Some(command) = &rule.command {
+            let text = self.normalizer.block().segment_text(&segment);
+            if !command.matches_line(&String::from_utf8_lossy(text), self.scope_kind == Scope::Tool) {
+                return;
+            }
+        }
+        if let Some(spec) = &rule.evidence {
+            if !self.evidence.allows(index, spec) {
+                return;
+            }
+        }
         if self.reported.is_empty() {
             self.stats.matched_lines += 1;
         }
         self.reported.push(hit.rule);
         self.stats.matches += 1;
-        let rule = self.rules.rule(index);
         let Some(action) = self.policy.on_hit(index, rule, now) else { return };
         let text = self.normalizer.block().segment_text(&segment);
         fired.push(Intervention {
@@ -298,6 +332,13 @@ impl Pipeline {
             column: segment.column_base + hit.start + 1,
             ..self.intervention(index, action)
         });
+    }
+
+    /// Something the task did that the output does not show as text, from a structured source
+    /// (a tool call that edited a file, a command's exit status): it counts as evidence for the
+    /// lines that come after it.
+    pub fn observe(&mut self, observation: Observation) {
+        self.evidence.observe(observation);
     }
 
     /// An intervention of rule `index` taking `action`, with no match (what silence rules fire).
@@ -340,6 +381,11 @@ impl Pipeline {
             fired.push(self.intervention(index, action));
         }
     }
+}
+
+/// Whether any enabled rule matched in this scope needs evidence.
+fn observes_evidence(rules: &RuleSet, scope: &CompiledScope) -> bool {
+    scope.rules.iter().any(|&index| rules.rule(index).evidence.is_some())
 }
 
 #[cfg(test)]

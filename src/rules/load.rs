@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::command::CommandMatcher;
 use super::compile::CompiledScope;
 use super::error::{RuleError, RuleErrors};
 use super::locate::Locator;
@@ -130,11 +131,29 @@ impl Loader {
         if spec.id.is_empty() || !spec.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
             problem("id", format!("invalid id {:?}: use lowercase letters, digits and '-'", spec.id));
         }
-        match (&spec.matches, spec.silence) {
-            (Some(_), Some(_)) => problem("silence", "a rule has either `match` or `silence`, not both".into()),
-            (None, None) => {
-                problem("id", "missing `match` (or `silence`, for a rule that fires when output stops)".into())
+        let command = match spec.command.as_ref().map(CommandMatcher::compile) {
+            Some(Ok(command)) => {
+                if command.programs.is_empty() {
+                    problem("program", "`command.program` needs at least one program name".into());
+                }
+                Some(command)
             }
+            Some(Err((pattern, err))) => {
+                problem("args", format!("invalid regex {pattern:?}: {err}"));
+                None
+            }
+            None => None,
+        };
+        match (&spec.matches, spec.silence) {
+            (_, Some(_)) if spec.command.is_some() || spec.evidence.is_some() => {
+                problem("silence", "a silence rule matches no text, so `command` and `evidence` do not apply".into())
+            }
+            (Some(_), Some(_)) => problem("silence", "a rule has either `match` or `silence`, not both".into()),
+            (None, None) if spec.command.is_some() => {}
+            (None, None) => problem(
+                "id",
+                "missing `match` (or `command`, or `silence` for a rule that fires when output stops)".into(),
+            ),
             (Some(matches), None) => {
                 if matches.literals.is_empty() && matches.regex.is_empty() {
                     problem("match", "`match` needs at least one entry in `literals` or `regex`".into());
@@ -237,6 +256,11 @@ impl Loader {
         }
 
         let matches = spec.matches.as_ref();
+        // A command rule without `match` is flagged by its program names, then parsed.
+        let derived = match (matches, &command) {
+            (None, Some(command)) => vec![command.prefilter()],
+            _ => Vec::new(),
+        };
         Some(Rule {
             id: spec.id.clone(),
             description: spec.description.clone(),
@@ -246,9 +270,11 @@ impl Loader {
             action,
             message: message.map(str::to_owned),
             literals: matches.map(|m| m.literals.clone()).unwrap_or_default(),
-            regexes: matches.map(|m| m.regex.clone()).unwrap_or_default(),
+            regexes: matches.map(|m| m.regex.clone()).unwrap_or(derived),
             case_insensitive: matches.is_some_and(|m| m.case_insensitive),
             unless: spec.unless.clone(),
+            command,
+            evidence: spec.evidence.clone(),
             cooldown: spec.cooldown.map(|d| d.0),
             threshold: spec.threshold.map(|t| ThresholdPolicy { count: t.count, within: t.within.0 }),
             escalate: spec.escalate.as_ref().map(|e| Escalation { within: e.within.0, steps: e.steps.clone() }),

@@ -8,6 +8,7 @@
 //! assert_eq!(rules.rules()[0].id, "todo");
 //! ```
 
+mod command;
 mod compile;
 mod error;
 mod load;
@@ -18,11 +19,12 @@ mod sources;
 mod subject;
 mod summary;
 
+pub use command::CommandMatcher;
 pub use compile::{CompiledScope, LiteralMatcher, RegexMatcher};
 pub use error::{RuleError, RuleErrors};
 pub use load::RuleDocument;
 pub use model::{Escalation, Location, Rule, RuleSet, ThresholdPolicy};
-pub use schema::{Action, AppliesTo, Expectation, RuleTest, Scope, Severity};
+pub use schema::{Action, AppliesTo, EvidenceSpec, Expectation, RuleTest, Scope, Severity, TestEvidence};
 pub use sources::{RuleOrigin, DEFAULT_PACK};
 pub use subject::Subject;
 pub use summary::RuleSummary;

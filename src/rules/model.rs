@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::compile::CompiledScope;
-use super::schema::{Action, AppliesTo, RuleTest, Scope, Severity};
+use super::command::CommandMatcher;
+use super::schema::{Action, AppliesTo, EvidenceSpec, RuleTest, Scope, Severity};
 use super::sources::RuleOrigin;
 
 /// Where a rule was defined.
@@ -47,6 +48,10 @@ pub struct Rule {
     pub regexes: Vec<String>,
     pub case_insensitive: bool,
     pub unless: Vec<String>,
+    /// The shell command a flagged line must show running (`command:`).
+    pub command: Option<CommandMatcher>,
+    /// The evidence state in which a flagged line fires (`evidence:`).
+    pub evidence: Option<EvidenceSpec>,
     pub cooldown: Option<Duration>,
     pub threshold: Option<ThresholdPolicy>,
     pub escalate: Option<Escalation>,

@@ -33,6 +33,10 @@ pub struct RuleSpec {
     /// Which tasks the rule watches: any command (the default), or only AI agents.
     #[serde(default)]
     pub applies_to: AppliesTo,
+    /// For a line that shows a shell command: which command it must be (parsed, not pattern-matched).
+    pub command: Option<CommandSpec>,
+    /// Fire only when the task's evidence (edits, test runs and their outcome) is in this state.
+    pub evidence: Option<EvidenceSpec>,
     pub action: Option<Action>,
     pub message: Option<String>,
     pub cooldown: Option<HumanDuration>,
@@ -63,6 +67,50 @@ pub struct MatchSpec {
     pub case_insensitive: bool,
 }
 
+/// A shell command a rule is about: `rm` with `-r` and `-f` on a path outside the project, say.
+/// Every key given must hold for one of the simple commands in the line.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandSpec {
+    /// The program's name (`rm`, `git`), after `sudo`/`env`/`bash -c` and paths are stripped.
+    #[serde(deserialize_with = "one_or_many")]
+    pub program: Vec<String>,
+    /// The first operand (`push` in `git push`).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub subcommand: Vec<String>,
+    /// Options that must all be given; each entry lists alternatives: `r|R|recursive` is met by
+    /// `-r`, `-R`, `-rf` or `--recursive`.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub flags: Vec<String>,
+    /// Regexes; at least one operand (a word that is not an option) must match one of them.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub args: Vec<String>,
+}
+
+/// What a claim is judged against: the task's history since its last file edit.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceSpec {
+    /// Fire only when the tests since the last edit are in one of these states.
+    #[serde(default)]
+    pub tests: Vec<TestEvidence>,
+    /// Fire only when no command at all ran since the last edit.
+    #[serde(default)]
+    pub unverified: bool,
+}
+
+/// The state of the tests since the last file edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TestEvidence {
+    /// No test command ran since the last edit (or ever).
+    Missing,
+    /// The last test run since the last edit failed.
+    Failed,
+    /// The last test run since the last edit passed.
+    Passed,
+}
+
 /// Fire only on the `count`-th hit inside `within`.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +131,9 @@ pub struct Escalate {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleTest {
+    /// Output the task printed before `input` (edits, test runs); rules firing on it are ignored.
+    #[serde(default)]
+    pub history: String,
     pub input: String,
     pub expect: Expectation,
 }
@@ -172,6 +223,7 @@ display_as_serde_name! {
     Scope => { Output => "output", Prompt => "prompt", Tool => "tool" }
     AppliesTo => { Any => "any", Agents => "agents" }
     Expectation => { Match => "match", NoMatch => "no-match" }
+    TestEvidence => { Missing => "missing", Failed => "failed", Passed => "passed" }
 }
 
 /// A duration written the human way: `500ms`, `30s`, `2m`, `1h 30m`.

@@ -1,0 +1,146 @@
+//! Evidence in plain output: edits, commands and test summaries recognised in the lines an agent
+//! prints, for sources that carry no structured events (a terminal log, a saved transcript).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use regex_automata::meta;
+use regex_automata::util::syntax;
+
+use super::runners::{is_test_command, test_summary};
+use super::Observation;
+use crate::pipeline::Segment;
+use crate::shell::{commands, script_in_line};
+
+/// Lines that may carry evidence; one pass over a block of lines finds them.
+const CANDIDATES: &[&str] = &[
+    // edits: Claude Code's tool calls, aider's confirmation, Cursor's tool names, diff lines
+    r"^\s*[⏺●]\s*(Update|Write|Edit|MultiEdit|Create|NotebookEdit)\(",
+    r"^Applied edit to ",
+    r"^Tool use: \*\*(edit_file|search_replace|write|create_file|apply_patch|delete_file)",
+    r"^\+ ",
+    r"^I will (now )?(create|write|update|modify|edit|rewrite|develop|implement|add|fix|change|replace|refactor)(?-u:\b)",
+    // commands
+    r"^\s*[⏺●]\s*Bash\(",
+    r"^\$ \S",
+    r"^[\w.-]+@[\w.-]+[^\n%$#]*[%$#] \S",
+    r"^Running \S",
+    r"^Tool use: \*\*run_terminal_cmd",
+    r"^exec$",
+    r"^I will (now )?(execute|run)(?-u:\b)",
+    // test summaries
+    r"^\s*(test result: |=+ \d|\d+ (passed|failed) in |Tests:|Tests\s+\d|ok\s|FAIL|--- FAIL|\d+ fail(ing)?$|FAILED \(|npm (ERR!|error) )",
+];
+
+/// The one observer every pipeline shares (it holds only compiled patterns).
+pub static OBSERVER: LazyLock<LineObserver> = LazyLock::new(LineObserver::default);
+
+/// Finds the evidence in blocks of output lines.
+#[derive(Debug)]
+pub struct LineObserver {
+    candidates: meta::Regex,
+}
+
+impl Default for LineObserver {
+    fn default() -> Self {
+        let candidates = meta::Builder::new()
+            .configure(meta::Config::new().utf8_empty(false))
+            .syntax(syntax::Config::new().multi_line(true).utf8(false))
+            .build_many(CANDIDATES)
+            .expect("valid evidence patterns");
+        LineObserver { candidates }
+    }
+}
+
+impl LineObserver {
+    /// The observations in `text` (segments separated by `\n`), each with its segment's index.
+    pub fn observe_block(&self, text: &[u8], segments: &[Segment], found: &mut Vec<(usize, Observation)>) {
+        let mut segment = 0;
+        let mut position = 0;
+        while position <= text.len() {
+            let Some(hit) = self.candidates.find(regex_automata::Input::new(text).range(position..)) else { break };
+            segment += segments[segment..].partition_point(|s| s.end < hit.start());
+            let Some(line) = segments.get(segment) else { break };
+            if let Some(observation) = observe_line(&String::from_utf8_lossy(&text[line.start..line.end])) {
+                found.push((segment, observation));
+            }
+            position = line.end + 1;
+            segment += 1;
+        }
+    }
+}
+
+/// What one line of plain output shows, if anything.
+pub fn observe_line(line: &str) -> Option<Observation> {
+    if let Some(passed) = test_summary(line) {
+        return Some(Observation::TestOutcome { passed });
+    }
+    let trimmed = line.trim_start();
+    if EDIT.is_match(trimmed) {
+        return Some(Observation::Edit);
+    }
+    if !RUN.is_match(trimmed) {
+        return None;
+    }
+    let test = script_in_line(trimmed).is_some_and(|script| commands(script).iter().any(is_test_command))
+        || ANNOUNCED_TEST.is_match(trimmed);
+    Some(Observation::Command { test })
+}
+
+static EDIT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&CANDIDATES[..5].iter().map(|p| format!("(?:{})", p.trim_start_matches("^\\s*"))).collect::<Vec<_>>().join("|"))
+        .expect("valid edit patterns")
+});
+
+static RUN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&CANDIDATES[5..12].iter().map(|p| format!("(?:{})", p.trim_start_matches("^\\s*"))).collect::<Vec<_>>().join("|"))
+        .expect("valid run patterns")
+});
+
+/// "I will run the tests": a test run announced by an agent that prints no commands.
+static ANNOUNCED_TEST: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^I will (now )?(execute|run) (the |all )?(\w+ )?tests?(?-u:\b)").expect("a valid regex"));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_that_carry_evidence() {
+        let cases = [
+            ("⏺ Update(src/cache.rs)…", Some(Observation::Edit)),
+            ("● Write(docs/TASKS.md)", Some(Observation::Edit)),
+            ("Applied edit to src/app.py", Some(Observation::Edit)),
+            ("+ - ✅ **Unit Tests:** passing", Some(Observation::Edit)),
+            ("⏺ Bash(cargo test --lib)", Some(Observation::Command { test: true })),
+            ("$ python reproduce.py", Some(Observation::Command { test: false })),
+            ("user@mac project % npm test", Some(Observation::Command { test: true })),
+            ("Running pytest -q", Some(Observation::Command { test: true })),
+            ("I will execute the verification script.", Some(Observation::Command { test: false })),
+            ("I will run the unit tests.", Some(Observation::Command { test: true })),
+            ("     test result: ok. 18 passed; 0 failed; 0 ignored", Some(Observation::TestOutcome { passed: true })),
+            ("All tests pass now.", None),
+            ("Let me update the cache.", None),
+        ];
+        for (line, expected) in cases {
+            assert_eq!(observe_line(line), expected, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_block_is_scanned_once_and_each_line_reported_with_its_segment() {
+        let text = b"hello\n$ cargo test\nrunning 3 tests\ntest result: ok. 3 passed; 0 failed\nAll tests pass";
+        let mut segments = Vec::new();
+        let mut start = 0;
+        for (line, piece) in text.split(|b| *b == b'\n').enumerate() {
+            segments.push(Segment { start, end: start + piece.len(), line: line as u64 + 1, column_base: 0 });
+            start += piece.len() + 1;
+        }
+        let mut found = Vec::new();
+        LineObserver::default().observe_block(text, &segments, &mut found);
+        assert_eq!(
+            found,
+            [(1, Observation::Command { test: true }), (3, Observation::TestOutcome { passed: true })]
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! The compiled form of a rule's `command:` key: which shell command a line must show running.
+
+use regex::Regex;
+
+use super::schema::CommandSpec;
+use crate::shell::{commands, script_in_line, SimpleCommand};
+
+/// A rule's `command:` key, with its regexes compiled.
+#[derive(Debug, Clone)]
+pub struct CommandMatcher {
+    pub programs: Vec<String>,
+    pub subcommands: Vec<String>,
+    /// Each entry: alternatives, one of which must be given.
+    pub flags: Vec<Vec<String>>,
+    pub args: Vec<Regex>,
+}
+
+impl CommandMatcher {
+    /// Compiles `spec`; an error names the pattern that does not compile.
+    pub fn compile(spec: &CommandSpec) -> Result<CommandMatcher, (String, String)> {
+        let args = spec
+            .args
+            .iter()
+            .map(|pattern| Regex::new(pattern).map_err(|err| (pattern.clone(), err.to_string())))
+            .collect::<Result<_, _>>()?;
+        let flags = spec
+            .flags
+            .iter()
+            .map(|entry| entry.split('|').map(|f| f.trim_start_matches('-').to_owned()).collect())
+            .collect();
+        Ok(CommandMatcher {
+            programs: spec.program.clone(),
+            subcommands: spec.subcommand.clone(),
+            flags,
+            args,
+        })
+    }
+
+    /// A literal-free regex that flags every line where one of the programs appears as a word,
+    /// for rules that give no `match` of their own.
+    pub fn prefilter(&self) -> String {
+        let names: Vec<String> = self.programs.iter().map(|p| regex::escape(p)).collect();
+        format!(r"(?-u:\b)({})(?-u:\b)", names.join("|"))
+    }
+
+    /// Whether `line` (of the given kind) shows one of these commands being run.
+    pub fn matches_line(&self, line: &str, is_tool_call: bool) -> bool {
+        let script = if is_tool_call {
+            // A tool call is `TOOL: ARGUMENT`; line breaks in a script are written `\n`.
+            line.split_once(": ").map(|(_, argument)| argument.replace("\\n", "\n"))
+        } else {
+            script_in_line(line).map(str::to_owned)
+        };
+        script.is_some_and(|script| commands(&script).iter().any(|command| self.matches(command)))
+    }
+
+    /// Whether one simple command is this command.
+    pub fn matches(&self, command: &SimpleCommand) -> bool {
+        if !self.programs.iter().any(|p| p == command.program()) {
+            return false;
+        }
+        let args = command.args();
+        let operands = operands(command.program(), args);
+        if !self.subcommands.is_empty() && !operands.first().is_some_and(|first| self.subcommands.contains(first)) {
+            return false;
+        }
+        if !self.flags.iter().all(|alternatives| alternatives.iter().any(|flag| has_flag(args, flag))) {
+            return false;
+        }
+        let rest = if self.subcommands.is_empty() { &operands[..] } else { &operands[1..] };
+        self.args.is_empty() || rest.iter().any(|operand| self.args.iter().any(|re| re.is_match(operand)))
+    }
+}
+
+/// Whether `flag` is given: a one-letter flag alone or inside a cluster (`-rf`), a long one as
+/// `--flag` or `--flag=value`.
+fn has_flag(args: &[String], flag: &str) -> bool {
+    let mut options = args.iter().take_while(|a| *a != "--");
+    if flag.chars().count() == 1 {
+        options.any(|a| a.starts_with('-') && !a.starts_with("--") && a[1..].contains(flag))
+    } else {
+        options.any(|a| a.strip_prefix("--").is_some_and(|long| long == flag || long.starts_with(&format!("{flag}="))))
+    }
+}
+
+/// The words that are not options, in order (after `--`, everything is an operand). Options of
+/// `git` that take a separate value (`-C DIR`, `-c KEY=VALUE`) do not leave their value behind.
+fn operands<'a>(program: &str, args: &'a [String]) -> Vec<&'a String> {
+    let mut found = Vec::new();
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        if word == "--" {
+            found.extend(words.by_ref());
+            break;
+        }
+        if word.starts_with('-') && word.len() > 1 {
+            if program == "git" && (word == "-C" || word == "-c") && found.is_empty() {
+                words.next();
+            }
+            continue;
+        }
+        found.push(word);
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher(yaml: &str) -> CommandMatcher {
+        CommandMatcher::compile(&serde_yaml::from_str(yaml).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn rm_outside_the_project_is_told_from_rm_inside_it() {
+        let rm = matcher("program: rm\nflags: ['r|R|recursive', 'f|force']\nargs: ['^(~|/|\\$HOME)/?$']");
+        for line in ["rm -rf ~", "sudo rm -fr /", "rm --recursive --force $HOME", "⏺ Bash(cd x && rm -r -f ~/)"] {
+            assert!(rm.matches_line(line, false), "{line}");
+        }
+        for line in ["rm -rf build/", "rm -r ~", "grep -rn \"rm -rf ~\" .", "echo rm -rf ~", "> rm -rf ~"] {
+            assert!(!rm.matches_line(line, false), "{line}");
+        }
+        assert!(rm.matches_line("Bash: cd /tmp\\nrm -rf ~", true));
+    }
+
+    #[test]
+    fn subcommands_and_long_flags() {
+        let push = matcher("program: git\nsubcommand: push\nflags: ['f|force|force-with-lease']\nargs: ['^\\+?(main|master)$']");
+        assert!(push.matches_line("git push origin master --force", false));
+        assert!(push.matches_line("git -C repo push --force-with-lease=main origin main", false));
+        assert!(!push.matches_line("git push origin main", false));
+        assert!(!push.matches_line("git push --force origin feature/x", false));
+        assert!(!push.matches_line("git commit -m 'push --force to main'", false));
+    }
+}
