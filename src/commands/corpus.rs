@@ -160,7 +160,8 @@ fn print_text(report: &CorpusReport) {
     let width = report.by_rule.keys().map(String::len).max().unwrap_or(4).max(4);
     outln!("\n{:<width$}  caught  false  excerpts", "rule");
     for (rule, score) in &report.by_rule {
-        let wrong = if score.false_fires.is_empty() { String::new() } else { format!(" | {}", score.false_fires.join(" ")) };
+        let wrong =
+            if score.false_fires.is_empty() { String::new() } else { format!(" | {}", score.false_fires.join(" ")) };
         outln!(
             "{rule:<width$}  {:<6}  {:<5}  {}{wrong}",
             score.caught.len(),

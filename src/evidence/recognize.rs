@@ -88,18 +88,27 @@ pub fn observe_line(line: &str) -> Option<Observation> {
 }
 
 static EDIT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&CANDIDATES[..5].iter().map(|p| format!("(?:{})", p.trim_start_matches("^\\s*"))).collect::<Vec<_>>().join("|"))
-        .expect("valid edit patterns")
+    Regex::new(
+        &CANDIDATES[..5].iter().map(|p| format!("(?:{})", p.trim_start_matches("^\\s*"))).collect::<Vec<_>>().join("|"),
+    )
+    .expect("valid edit patterns")
 });
 
 static RUN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&CANDIDATES[5..12].iter().map(|p| format!("(?:{})", p.trim_start_matches("^\\s*"))).collect::<Vec<_>>().join("|"))
-        .expect("valid run patterns")
+    Regex::new(
+        &CANDIDATES[5..12]
+            .iter()
+            .map(|p| format!("(?:{})", p.trim_start_matches("^\\s*")))
+            .collect::<Vec<_>>()
+            .join("|"),
+    )
+    .expect("valid run patterns")
 });
 
 /// "I will run the tests": a test run announced by an agent that prints no commands.
-static ANNOUNCED_TEST: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^I will (now )?(execute|run) (the |all )?(\w+ )?tests?(?-u:\b)").expect("a valid regex"));
+static ANNOUNCED_TEST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^I will (now )?(execute|run) (the |all )?(\w+ )?tests?(?-u:\b)").expect("a valid regex")
+});
 
 #[cfg(test)]
 mod tests {
@@ -138,9 +147,6 @@ mod tests {
         }
         let mut found = Vec::new();
         LineObserver::default().observe_block(text, &segments, &mut found);
-        assert_eq!(
-            found,
-            [(1, Observation::Command { test: true }), (3, Observation::TestOutcome { passed: true })]
-        );
+        assert_eq!(found, [(1, Observation::Command { test: true }), (3, Observation::TestOutcome { passed: true })]);
     }
 }

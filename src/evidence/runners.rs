@@ -58,7 +58,10 @@ const SUMMARY_PATTERNS: &[(&str, Outcome)] = &[
     (r"^test result: ok\.", Outcome::Pass),
     (r"^test result: FAILED\.", Outcome::Fail),
     // pytest: `==== 3 failed, 10 passed in 1.2s ====`, `5 passed in 0.3s`
-    (r"^=*\s*(\d+ (failed|passed|errors?|skipped|xfailed|xpassed|warnings?|deselected),?\s*)+in [\d.]+\s*s", Outcome::Counted),
+    (
+        r"^=*\s*(\d+ (failed|passed|errors?|skipped|xfailed|xpassed|warnings?|deselected),?\s*)+in [\d.]+\s*s",
+        Outcome::Counted,
+    ),
     // jest: `Tests:       1 failed, 21 passed, 22 total`; vitest: `Tests  2 failed | 8 passed (10)`
     (r"^Tests:\s+(\d+ \w+, )*\d+ total", Outcome::Counted),
     (r"^Tests\s+(\d+ (failed|passed|skipped|todo)\s*\|?\s*)+\(\d+\)", Outcome::Counted),
@@ -122,7 +125,18 @@ mod tests {
 
     #[test]
     fn test_commands() {
-        for yes in ["cargo test --lib", "pytest -x tests/", "npm test", "npm run test:unit", "go test ./...", "npx jest", "bun test", "python -m pytest", "uv run pytest", "make test"] {
+        for yes in [
+            "cargo test --lib",
+            "pytest -x tests/",
+            "npm test",
+            "npm run test:unit",
+            "go test ./...",
+            "npx jest",
+            "bun test",
+            "python -m pytest",
+            "uv run pytest",
+            "make test",
+        ] {
             assert!(commands(yes).iter().any(is_test_command), "{yes}");
         }
         for no in ["cargo build", "npm install", "go build ./...", "python app.py", "git commit -m test", "make"] {

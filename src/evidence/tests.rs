@@ -48,3 +48,52 @@ fn a_rule_fires_once_per_state_and_again_after_a_change() {
     evidence.observe(Observation::Edit);
     assert!(evidence.allows(3, &claim), "a new edit after a command is a new state");
 }
+
+mod in_the_pipeline {
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use crate::pipeline::{Pipeline, PipelineOptions};
+    use crate::rules::{RuleDocument, RuleSet, Scope};
+
+    const RULES: &str = r#"
+rules:
+  - id: claim
+    match: { regex: ['(?i)all tests pass'] }
+    evidence: { tests: [missing, failed] }
+  - id: deletes-home
+    command: { program: rm, flags: ['r|R|recursive'], args: ['^(~|\$HOME)/?$'] }
+"#;
+
+    fn fired(text: &str) -> Vec<(String, u64)> {
+        let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("t.yaml", RULES)]).unwrap());
+        let mut pipeline = Pipeline::new(rules, Scope::Output, "t", PipelineOptions::offline());
+        let now = Instant::now();
+        let mut fired = pipeline.push(text.as_bytes(), now);
+        fired.extend(pipeline.finish(now));
+        fired.into_iter().map(|i| (i.rule, i.line.unwrap_or(0))).collect()
+    }
+
+    #[test]
+    fn a_claim_is_judged_on_the_lines_before_it() {
+        let passing =
+            "⏺ Update(src/lib.rs)\n⏺ Bash(cargo test)\ntest result: ok. 3 passed; 0 failed\nAll tests pass.\n";
+        assert_eq!(fired(passing), []);
+        let failing = "⏺ Bash(cargo test)\ntest result: FAILED. 2 passed; 1 failed\nAll tests pass.\n";
+        assert_eq!(fired(failing), [("claim".to_owned(), 3)]);
+        let stale = "test result: ok. 3 passed; 0 failed\n⏺ Update(src/lib.rs)\nAll tests pass.\n";
+        assert_eq!(fired(stale), [("claim".to_owned(), 3)]);
+    }
+
+    #[test]
+    fn a_repeated_claim_fires_once_until_the_evidence_changes() {
+        let text = "All tests pass.\nAll tests pass, really.\n⏺ Update(a.rs)\nAll tests pass.\n";
+        assert_eq!(fired(text), [("claim".to_owned(), 1), ("claim".to_owned(), 4)]);
+    }
+
+    #[test]
+    fn command_rules_fire_on_commands_run_not_on_mentions() {
+        let text = "$ rm -rf ~\ngrep -rn \"rm -rf ~\" docs/\nrm -rf build/\nThe guide says never to rm -rf ~.\n";
+        assert_eq!(fired(text), [("deletes-home".to_owned(), 1)]);
+    }
+}

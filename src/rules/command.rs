@@ -28,12 +28,7 @@ impl CommandMatcher {
             .iter()
             .map(|entry| entry.split('|').map(|f| f.trim_start_matches('-').to_owned()).collect())
             .collect();
-        Ok(CommandMatcher {
-            programs: spec.program.clone(),
-            subcommands: spec.subcommand.clone(),
-            flags,
-            args,
-        })
+        Ok(CommandMatcher { programs: spec.program.clone(), subcommands: spec.subcommand.clone(), flags, args })
     }
 
     /// A literal-free regex that flags every line where one of the programs appears as a word,
@@ -126,7 +121,9 @@ mod tests {
 
     #[test]
     fn subcommands_and_long_flags() {
-        let push = matcher("program: git\nsubcommand: push\nflags: ['f|force|force-with-lease']\nargs: ['^\\+?(main|master)$']");
+        let push = matcher(
+            "program: git\nsubcommand: push\nflags: ['f|force|force-with-lease']\nargs: ['^\\+?(main|master)$']",
+        );
         assert!(push.matches_line("git push origin master --force", false));
         assert!(push.matches_line("git -C repo push --force-with-lease=main origin main", false));
         assert!(!push.matches_line("git push origin main", false));

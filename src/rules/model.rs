@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::compile::CompiledScope;
 use super::command::CommandMatcher;
+use super::compile::CompiledScope;
 use super::schema::{Action, AppliesTo, EvidenceSpec, RuleTest, Scope, Severity};
 use super::sources::RuleOrigin;
 

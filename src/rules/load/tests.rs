@@ -189,3 +189,20 @@ fn parser_errors_count_lines_like_the_other_errors() {
         assert!(first.line <= yaml.lines().count() + 1, "{yaml:?}: {found:?}");
     }
 }
+
+#[test]
+fn command_and_evidence_keys_are_read_and_checked() {
+    let yaml = "rules:\n  - id: rm-home\n    command:\n      program: rm\n      flags: ['r|R']\n      args: ['^~$']\n  - id: claim\n    match: { literals: [done] }\n    evidence: { tests: [missing, failed] }\n";
+    let set = load(yaml).unwrap();
+    let rm = &set.rules()[0];
+    assert_eq!(rm.regexes, [r"(?-u:\b)(rm)(?-u:\b)"], "a command rule without `match` is flagged by its program");
+    assert_eq!(rm.command.as_ref().unwrap().flags, [vec!["r".to_owned(), "R".to_owned()]]);
+    assert_eq!(set.rules()[1].evidence.as_ref().unwrap().tests.len(), 2);
+
+    let bad_args = errors("rules:\n  - id: rm\n    command:\n      program: rm\n      args: ['a(']\n");
+    assert!(bad_args[0].starts_with("r.yaml:5:7: rule `rm`: invalid regex \"a(\""), "{}", bad_args[0]);
+    let bad_state = errors("rules:\n  - id: c\n    match: { literals: [x] }\n    evidence: { tests: [maybe] }\n");
+    assert!(bad_state[0].contains("unknown variant `maybe`"), "{}", bad_state[0]);
+    let silent = errors("rules:\n  - id: s\n    silence: 1m\n    evidence: { unverified: true }\n");
+    assert!(silent[0].contains("`command` and `evidence` do not apply"), "{}", silent[0]);
+}
