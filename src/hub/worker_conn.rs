@@ -111,7 +111,14 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
                         frames::close_too_big(&mut sink, limit).await;
                         break;
                     }
-                    Applied::Closed => break,
+                    Applied::Closed => {
+                        // Complete the close handshake at once (flush our reply to its close
+                        // frame): a worker waits for it before it exits, holding its child's
+                        // process slot and a descriptor of ours meanwhile.
+                        let flush = futures_util::SinkExt::close(&mut sink);
+                        let _ = tokio::time::timeout(hub.config.handshake_timeout, flush).await;
+                        break;
+                    }
                 }
             }
             Some(message) = queued.recv() => vec![message],

@@ -1,0 +1,126 @@
+//! A full disk loses nothing and stops nothing for good: with the state dir on a small tmpfs, a
+//! task streams while the disk fills up for 3 s and for 30 s; the hub says so once, holds back
+//! its acknowledgements (so the worker holds the output and its child waits), and when space
+//! returns the stream completes by itself — every line exactly once, in order, same hub process.
+//!
+//! Needs to mount a tmpfs (root, or CAP_SYS_ADMIN); skipped with the reason where it cannot.
+
+mod live_support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use live_support::{eventually, fixture, run_within, Proc, Sandbox, DEADLINE};
+
+/// A tmpfs mounted for the test, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path, size: &str) -> Result<Tmpfs, String> {
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .arg(at)
+            .output()
+            .map_err(|err| format!("cannot run mount: {err}"))?;
+        if !mounted.status.success() {
+            return Err(format!("mount -t tmpfs failed: {}", String::from_utf8_lossy(&mounted.stderr).trim()));
+        }
+        Ok(Tmpfs(at.to_path_buf()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Fills the file system holding `path` by writing `path` until it is full.
+fn fill(path: &Path) {
+    let mut file = std::fs::File::create(path).unwrap();
+    let block = vec![0u8; 64 * 1024];
+    loop {
+        if let Err(err) = file.write_all(&block) {
+            assert_eq!(err.raw_os_error(), Some(libc::ENOSPC), "filling stopped for another reason: {err}");
+            return;
+        }
+    }
+}
+
+fn stream_through_a_full_disk(episode: Duration) {
+    let sandbox = Sandbox::new();
+    let state = sandbox.path("state");
+    let _tmpfs = match Tmpfs::mount(&state, "8m") {
+        Ok(tmpfs) => tmpfs,
+        Err(reason) => {
+            eprintln!("skipped: {reason} (this test needs to mount a small tmpfs as the state dir)");
+            return;
+        }
+    };
+    let rules = sandbox.write("rules.yaml", "rules: []\n");
+    let state_arg = state.display().to_string();
+    let args = ["serve", "--listen", "127.0.0.1:0", "--state-dir", &state_arg, "--rules", &rules];
+    let mut serve = Proc::spawn(sandbox.axiom(&args), "axiom serve");
+    serve.wait_for_stderr("hub listening on");
+    let client = |args: &[&str]| {
+        let mut all = vec!["client", "--state-dir", &state_arg];
+        all.extend_from_slice(args);
+        sandbox.axiom(&all)
+    };
+    let stop = sandbox.path("stop");
+    let line = format!("{} {}", fixture("stream-until.sh"), stop.display());
+    let mut streaming = Proc::spawn(client(&["--command", &line]), "axiom client --command");
+    let id = streaming.wait_for_task_id();
+    streaming.wait_for_stdout("line 100\n");
+
+    let filler = state.join("filler");
+    fill(&filler);
+    serve.wait_for_stderr("the disk is full");
+    std::thread::sleep(episode);
+    std::fs::remove_file(&filler).unwrap();
+    serve.wait_for_stderr("task histories are written again; nothing was lost");
+    // The stream carries on by itself; let it write a little more, then end it.
+    let before = output_bytes(&client, &id);
+    eventually("the stream to go on after the disk had room again", DEADLINE, || {
+        let now = output_bytes(&client, &id);
+        if now > before + 10_000 {
+            Ok(())
+        } else {
+            Err(format!("{now} bytes"))
+        }
+    });
+    std::fs::write(&stop, "").unwrap();
+    let finished = streaming.finish_within(DEADLINE);
+    finished.assert_code(0);
+
+    let output = run_within(client(&["output", &id]), DEADLINE);
+    output.assert_code(0);
+    let lines: Vec<&str> = output.stdout.lines().collect();
+    assert!(lines.len() > 1000, "{} lines", lines.len());
+    for (i, got) in lines.iter().enumerate() {
+        assert_eq!(*got, format!("line {i}"), "line {i} of {}: exactly once, in order", lines.len());
+    }
+    assert_eq!(finished.stdout, output.stdout, "what the client saw live is what was stored");
+    assert_eq!(serve.stderr().matches("the disk is full").count(), 1, "said once:\n{}", serve.stderr());
+    serve.signal(libc::SIGTERM);
+    serve.finish_within(DEADLINE).assert_code(0);
+}
+
+fn output_bytes(client: &dyn Fn(&[&str]) -> Command, id: &str) -> u64 {
+    let list = run_within(client(&["list", "--format", "json"]), DEADLINE);
+    list.assert_code(0);
+    let tasks: Vec<serde_json::Value> = serde_json::from_str(&list.stdout).unwrap();
+    tasks.iter().find(|t| t["task_id"] == id).and_then(|t| t["output_bytes"].as_u64()).unwrap_or(0)
+}
+
+#[test]
+fn a_stream_through_a_3_second_full_disk_completes_exactly_once() {
+    stream_through_a_full_disk(Duration::from_secs(3));
+}
+
+#[test]
+fn a_stream_through_a_30_second_full_disk_completes_exactly_once() {
+    stream_through_a_full_disk(Duration::from_secs(30));
+}
