@@ -35,6 +35,9 @@ pub use policy::{Policy, PolicyMode};
 use crate::evidence::{Evidence, Observation, OBSERVER};
 use crate::rules::{Action, CompiledScope, RuleSet, Scope, Subject};
 
+/// The most texts the echo mask holds at once (see [`Pipeline::expect_echo`]).
+pub const ECHO_MASK_LIMIT: usize = 32;
+
 /// How a pipeline behaves; [`live`](Self::live) and [`offline`](Self::offline) are the two presets.
 #[derive(Debug, Clone, Copy)]
 pub struct PipelineOptions {
@@ -157,15 +160,26 @@ impl Pipeline {
         self.rules.rule(index).applies_to.covers(self.options.subject)
     }
 
-    /// Switches to new rules (a hot reload). The partial line, counters and echo masks carry on;
-    /// per-rule policy state starts afresh, since rules are matched up by position, not by name.
+    /// Switches to new rules (a hot reload). The partial line, counters and echo masks carry on,
+    /// and so does the policy state (cooldown, threshold, escalation, when a silence rule last
+    /// fired) of every rule whose id and policy are unchanged: matched up by id, not position.
     pub fn replace_rules(&mut self, rules: Arc<RuleSet>, now: Instant) {
         let scope = self.scope_kind;
         let compiled = Arc::clone(rules.scope(scope));
         self.matcher = Matcher::new(&compiled);
-        self.policy = Policy::new(self.options.mode, rules.rules().len());
+        let policy = std::mem::replace(&mut self.policy, Policy::new(self.options.mode, 0));
+        self.policy = policy.carried_over(self.rules.rules(), rules.rules());
+        let fired_by_id: std::collections::HashMap<&str, Instant> = self
+            .scope
+            .silence
+            .iter()
+            .zip(&self.silence_fired)
+            .filter_map(|(&index, fired)| Some((self.rules.rule(index).id.as_str(), (*fired)?)))
+            .collect();
+        let silence_fired =
+            compiled.silence.iter().map(|&index| fired_by_id.get(rules.rule(index).id.as_str()).copied()).collect();
+        self.silence_fired = silence_fired;
         self.observing = observes_evidence(&rules, &compiled);
-        self.silence_fired = vec![None; compiled.silence.len()];
         self.scope = compiled;
         self.rules = rules;
         self.reported.clear();
@@ -231,22 +245,53 @@ impl Pipeline {
 
     /// Text axiom is about to write to the task's input: when the terminal echoes it back, it is
     /// blanked out before matching, so a correction can never trigger a rule itself.
+    ///
+    /// The mask holds each text once (a repeat only extends its window) and at most
+    /// [`ECHO_MASK_LIMIT`] texts (the oldest go first), and is rebuilt only when it changes, so a
+    /// rule that injects on every line costs about what a warning costs.
     pub fn expect_echo(&mut self, text: &str, now: Instant) {
+        let until = now + self.options.echo_window;
+        let mut added = false;
         for line in text.lines().map(str::trim).filter(|line| !line.is_empty()) {
-            self.echoes.push((line.as_bytes().to_vec(), now + self.options.echo_window));
+            match self.echoes.iter_mut().find(|(known, _)| known.as_slice() == line.as_bytes()) {
+                Some((_, known_until)) => *known_until = until,
+                None => {
+                    self.echoes.push((line.as_bytes().to_vec(), until));
+                    added = true;
+                }
+            }
         }
-        self.refresh_echo_mask(now);
+        if self.echoes.len() > ECHO_MASK_LIMIT {
+            self.echoes.sort_by_key(|(_, until)| std::cmp::Reverse(*until));
+            self.echoes.truncate(ECHO_MASK_LIMIT);
+            added = true;
+        }
+        if added {
+            self.rebuild_echo_mask();
+        }
     }
 
-    fn refresh_echo_mask(&mut self, now: Instant) {
-        self.echoes.retain(|(_, until)| *until > now);
+    /// Drops the texts whose window has passed; the mask is rebuilt only when one did.
+    fn expire_echoes(&mut self, now: Instant) {
+        if self.echoes.iter().any(|(_, until)| *until <= now) {
+            self.echoes.retain(|(_, until)| *until > now);
+            self.rebuild_echo_mask();
+        }
+    }
+
+    fn rebuild_echo_mask(&mut self) {
         self.echo_mask.clear();
         self.echo_mask.extend(self.echoes.iter().map(|(text, _)| text.clone()));
     }
 
+    /// How many texts the echo mask holds (for tests and measurements).
+    pub fn echo_mask_len(&self) -> usize {
+        self.echo_mask.len()
+    }
+
     fn match_finished(&mut self, now: Instant, fired: &mut Vec<Intervention>) {
         if !self.echoes.is_empty() {
-            self.refresh_echo_mask(now);
+            self.expire_echoes(now);
         }
         let block = self.normalizer.block();
         if !block.segments.is_empty() {

@@ -74,10 +74,36 @@ impl Policy {
         Some(action)
     }
 
+    /// The policy for `new` rules after a hot reload: a rule keeps its state (cooldown, threshold
+    /// hits, escalation step) when a rule with the same id was in force before with the same
+    /// policy; a new rule, or one whose policy changed, starts afresh. Rules are matched up by id,
+    /// never by position, so adding or removing one rule leaves every other rule's state alone.
+    pub fn carried_over(mut self, old: &[Rule], new: &[Rule]) -> Policy {
+        let mut by_id: std::collections::HashMap<&str, usize> =
+            old.iter().enumerate().map(|(index, rule)| (rule.id.as_str(), index)).collect();
+        let states = new
+            .iter()
+            .map(|rule| match by_id.remove(rule.id.as_str()) {
+                Some(index) if same_policy(&old[index], rule) => std::mem::take(&mut self.states[index]),
+                _ => RuleState::default(),
+            })
+            .collect();
+        Policy { mode: self.mode, states }
+    }
+
     /// When the rule last fired, if ever.
     pub fn last_fired(&self, index: usize) -> Option<Instant> {
         self.states[index].last_fired
     }
+}
+
+/// Whether two versions of a rule keep their policy state in the same sense.
+fn same_policy(old: &Rule, new: &Rule) -> bool {
+    old.action == new.action
+        && old.cooldown == new.cooldown
+        && old.threshold == new.threshold
+        && old.escalate == new.escalate
+        && old.silence == new.silence
 }
 
 /// Drops the instants that are `window` or more before `now`.
@@ -99,6 +125,54 @@ mod tests {
 
     fn secs(n: u64) -> Duration {
         Duration::from_secs(n)
+    }
+
+    fn set(yaml: &str) -> RuleSet {
+        RuleSet::from_documents(vec![RuleDocument::new("t.yaml", yaml)]).unwrap()
+    }
+
+    #[test]
+    fn a_reload_keeps_the_state_of_unchanged_rules_matched_by_id() {
+        let before = set("rules:
+  - id: cool
+    match: { literals: [a] }
+    cooldown: 60s
+  - id: ladder
+    match: { literals: [b] }
+    escalate: { within: 10m, steps: [inject, interrupt, kill] }
+    message: m
+  - id: edited
+    match: { literals: [c] }
+    cooldown: 60s
+");
+        let mut policy = Policy::new(PolicyMode::Live, 3);
+        let t0 = Instant::now();
+        assert!(policy.on_hit(0, before.rule(0), t0).is_some());
+        assert_eq!(policy.on_hit(1, before.rule(1), t0), Some(Action::Inject));
+        assert!(policy.on_hit(2, before.rule(2), t0).is_some());
+        // A new rule in front moves every index; `edited` changes its cooldown; `ladder` changes
+        // only its patterns and message, not its policy.
+        let after = set("rules:
+  - id: fresh
+    match: { literals: [d] }
+  - id: edited
+    match: { literals: [c] }
+    cooldown: 30s
+  - id: ladder
+    match: { literals: [b, bb] }
+    escalate: { within: 10m, steps: [inject, interrupt, kill] }
+    message: changed
+  - id: cool
+    match: { literals: [a] }
+    cooldown: 60s
+");
+        let mut policy = policy.carried_over(before.rules(), after.rules());
+        let t1 = t0 + secs(5);
+        assert_eq!(policy.on_hit(3, after.rule(3), t1), None, "cool is still cooling down");
+        assert_eq!(policy.on_hit(2, after.rule(2), t1), Some(Action::Interrupt), "ladder keeps its step");
+        assert!(policy.on_hit(1, after.rule(1), t1).is_some(), "edited changed its policy and starts afresh");
+        assert!(policy.on_hit(0, after.rule(0), t1).is_some());
+        assert_eq!(policy.last_fired(3), Some(t0));
     }
 
     #[test]

@@ -218,6 +218,25 @@ fn echoed_injection_never_fires_a_rule() {
 }
 
 #[test]
+fn the_echo_mask_holds_each_text_once_and_is_bounded() {
+    let mut pipeline = Pipeline::new(rules(), Scope::Output, "t", PipelineOptions::live());
+    let now = Instant::now();
+    for _ in 0..20_000 {
+        pipeline.expect_echo("Do the TODO: items now", now);
+    }
+    assert_eq!(pipeline.echo_mask_len(), 1, "a repeated injection is one text");
+    for i in 0..1000 {
+        pipeline.expect_echo(&format!("correction {i}"), now + Duration::from_millis(i));
+    }
+    assert_eq!(pipeline.echo_mask_len(), crate::pipeline::ECHO_MASK_LIMIT);
+    // The newest texts are the ones kept.
+    assert!(pipeline.push(b"correction 999\n", now).is_empty());
+    let later = now + Duration::from_secs(60);
+    pipeline.push(b"x\n", later);
+    assert_eq!(pipeline.echo_mask_len(), 0, "every text expired");
+}
+
+#[test]
 fn small_writes_give_the_same_result_as_one_big_write() {
     let text: &[u8] = b"a TODO: b\r\nnot implemented\r\x1b[31mDONE\x1b[0m\nTODO: tail";
     let whole = run(&[text]);
