@@ -242,3 +242,51 @@ fn a_good_rule_edit_takes_effect_live_and_a_bad_one_is_rejected() {
     hub.run_client(&["kill", &id]).assert_code(0);
     let _ = send_signal;
 }
+
+#[test]
+fn a_command_sent_while_the_worker_is_away_is_delivered_exactly_once_across_a_hub_restart() {
+    let mut hub = Hub::new("rules: []\n");
+    let id = hub.spawn_detached("while read line; do echo \"got $line\"; done");
+    hub.wait_for_state(&id, "running");
+    let worker = eventually("the worker process", DEADLINE, || worker_pid_of(&id).ok_or("not yet".to_owned()));
+
+    // The worker cannot read or answer: the command waits in the hub's log (and perhaps in the
+    // dead socket's buffer, which the worker may still read before it notices the hub is gone).
+    send_signal(worker, libc::SIGSTOP);
+    hub.run_client(&["send", &id, "hello"]).assert_code(0);
+    let history = hub.sandbox.path(&format!("state/tasks/{id}/events.jsonl"));
+    eventually("the command in the history", DEADLINE, || {
+        let text = std::fs::read_to_string(&history).unwrap_or_default();
+        if text.contains(r#""type":"command""#) {
+            Ok(())
+        } else {
+            Err(text)
+        }
+    });
+    hub.serve().signal(libc::SIGKILL);
+    let _ = hub.serve.take().unwrap().finish_within(DEADLINE);
+    hub.start();
+    send_signal(worker, libc::SIGCONT);
+
+    eventually("the command to be delivered", DEADLINE, || {
+        let output = hub.stored_output(&id);
+        if output.contains("got hello") {
+            Ok(())
+        } else {
+            Err(output)
+        }
+    });
+    hub.run_client(&["send", &id, "bye"]).assert_code(0);
+    let output = eventually("the next command", DEADLINE, || {
+        let output = hub.stored_output(&id);
+        if output.contains("got bye") {
+            Ok(output)
+        } else {
+            Err(output)
+        }
+    });
+    assert_eq!(output, "got hello\ngot bye\n", "each command once, in order");
+    let acks = std::fs::read_to_string(&history).unwrap().lines().filter(|l| l.contains(r#""type":"ack""#)).count();
+    assert_eq!(acks, 2, "one acknowledgement per command");
+    hub.run_client(&["kill", &id]).assert_code(0);
+}

@@ -281,3 +281,21 @@ fn a_tool_rule_denies_a_call_line_and_only_the_tool_scope_sees_it() {
     let mut output = Pipeline::new(rules, Scope::Output, "t", PipelineOptions::live());
     assert!(output.push(b"Bash: rm -rf /tmp/x\n", now).is_empty());
 }
+
+#[test]
+fn a_reload_that_changes_one_rule_keeps_the_others_cooldown_and_escalation() {
+    let load = |yaml: &str| Arc::new(RuleSet::from_documents(vec![RuleDocument::new("r.yaml", yaml)]).unwrap());
+    let before = load(
+        "rules:\n  - id: cool\n    match: { literals: [cool] }\n    cooldown: 60s\n  - id: ladder\n    match: { literals: [climb] }\n    message: stop\n    escalate: { within: 10m, steps: [inject, kill] }\n  - id: other\n    match: { literals: [other] }\n",
+    );
+    let after = load(
+        "rules:\n  - id: other\n    match: { literals: [other, changed] }\n    cooldown: 5s\n  - id: cool\n    match: { literals: [cool] }\n    cooldown: 60s\n  - id: ladder\n    match: { literals: [climb] }\n    message: stop\n    escalate: { within: 10m, steps: [inject, kill] }\n",
+    );
+    let t0 = Instant::now();
+    let mut pipeline = Pipeline::starting_at(before, Scope::Output, "t", PipelineOptions::live(), t0);
+    assert_eq!(pipeline.push(b"cool\nclimb\n", t0).len(), 2);
+    pipeline.replace_rules(after, t0 + Duration::from_secs(1));
+    let fired = pipeline.push(b"cool\nclimb\n", t0 + Duration::from_secs(2));
+    let fired: Vec<(&str, Action)> = fired.iter().map(|i| (i.rule.as_str(), i.action)).collect();
+    assert_eq!(fired, [("ladder", Action::Kill)], "cool is still cooling down and ladder is on its second step");
+}
