@@ -130,7 +130,8 @@ pub struct StateArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub rules: RulesArgs,
-    /// Run the command on pipes, or on a pseudo-terminal (for interactive programs).
+    /// Run the command on pipes, on a pseudo-terminal (for interactive programs), or through
+    /// Claude Code's stream-json channel (`--driver claude -- claude -p PROMPT [options]`).
     #[arg(long, value_enum, default_value_t)]
     pub driver: Driver,
     #[command(flatten)]

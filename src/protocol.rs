@@ -96,6 +96,14 @@ pub enum WorkerMessage {
     Exit { seq: u64, code: Option<i32>, signal: Option<i32> },
     /// An intervention or input request was carried out, or why not.
     Ack { id: u64, delivered: bool, error: Option<String> },
+    /// The agent asks to run a tool (claude driver); the call waits for [`HubToWorker::ToolDecision`].
+    /// Not numbered: after a reconnection the worker asks again about calls still undecided.
+    ToolCall {
+        /// The call's id, repeated in the decision.
+        id: String,
+        /// The call as the `tool` rules see it: `TOOL: ARGUMENT`.
+        line: String,
+    },
 }
 
 /// Hub → worker.
@@ -132,6 +140,13 @@ pub enum HubToWorker {
     },
     Error {
         message: String,
+    },
+    /// The answer to [`WorkerMessage::ToolCall`] `id`: run it, or refuse it with `deny` as the
+    /// tool's error (the message of `rule`).
+    ToolDecision {
+        id: String,
+        deny: Option<String>,
+        rule: Option<String>,
     },
 }
 
@@ -282,6 +297,9 @@ pub struct TaskInfo {
     /// number or exit, a second connection, ...), refused and recorded in the task's history.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub tamper_events: u64,
+    /// How the agent session's last turn ended: turns, cost, error (claude driver).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<crate::agent::TurnStats>,
 }
 
 fn is_zero(n: &u64) -> bool {

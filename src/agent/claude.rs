@@ -36,6 +36,8 @@ pub struct ClaudeLine {
     pub request_id: Option<String>,
     #[serde(default)]
     pub request: Option<ControlRequest>,
+    #[serde(default)]
+    pub response: Option<ControlResponse>,
     // `result` events:
     #[serde(default)]
     pub is_error: Option<bool>,
@@ -104,6 +106,16 @@ pub struct ControlRequest {
     pub input: Option<Value>,
     #[serde(default)]
     pub tool_use_id: Option<String>,
+}
+
+/// The body of a `control_response` (the CLI's answer to a control request axiom sent).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ControlResponse {
+    /// `success` or `error`.
+    #[serde(default)]
+    pub subtype: String,
+    #[serde(default)]
+    pub request_id: String,
 }
 
 /// A `can_use_tool` request: the CLI waits for [`permission_answer`] before it runs the tool.
@@ -197,6 +209,28 @@ fn content_text(content: &Content) -> String {
             blocks.iter().filter_map(|block| block.text.as_deref()).collect::<Vec<_>>().join("\n")
         }
     }
+}
+
+/// The tool calls in a chunk of whole stream-json lines, each as its `TOOL: ARGUMENT` line: what
+/// a person watching a session wants to see of the raw events besides the rendered text.
+pub fn tool_calls_in(chunk: &[u8]) -> Vec<String> {
+    let mut calls = Vec::new();
+    for line in chunk.split(|&b| b == b'\n') {
+        // Only assistant lines carry tool calls; skip the rest without parsing them.
+        if memchr::memmem::find(line, b"\"tool_use\"").is_none() {
+            continue;
+        }
+        let Some(parsed) = std::str::from_utf8(line).ok().and_then(|text| parse_line(text).ok()) else { continue };
+        if parsed.kind != "assistant" {
+            continue;
+        }
+        for event in parsed.events() {
+            if let AgentEvent::ToolCall { name, input, .. } = event {
+                calls.push(super::tool_line(&name, &input));
+            }
+        }
+    }
+    calls
 }
 
 /// A user message for stream-json input, one line with its `\n`.

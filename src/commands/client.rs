@@ -108,6 +108,10 @@ impl Connection {
                             std::io::stdout().write_all(&bytes).and_then(|()| std::io::stdout().flush())
                         }
                         OutputStream::Stderr => std::io::stderr().write_all(&bytes),
+                        // The raw events of an agent session: show the tool calls it makes.
+                        OutputStream::Events => crate::agent::claude::tool_calls_in(&bytes)
+                            .iter()
+                            .try_for_each(|call| writeln!(std::io::stdout(), "⏺ {call}")),
                     };
                 }
                 HubToClient::Intervention { intervention, .. } => {

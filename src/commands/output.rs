@@ -107,3 +107,21 @@ macro_rules! outln {
     ($($arg:tt)*) => { $crate::commands::output::write_line(format_args!($($arg)*)) };
 }
 pub(crate) use outln;
+
+/// How an agent session's last turn ended: `axiom: task 3 session: success, 4 turns, $0.0123`.
+pub fn session_line(task_id: &str, session: &crate::agent::TurnStats) -> String {
+    let mut line = format!(
+        "axiom: task {task_id} session: {}",
+        if session.subtype.is_empty() { "ended" } else { &session.subtype }
+    );
+    if session.is_error {
+        line.push_str(" (error)");
+    }
+    if let Some(turns) = session.turns {
+        line.push_str(&format!(", {turns} turn{}", if turns == 1 { "" } else { "s" }));
+    }
+    if let Some(cost) = session.cost_usd {
+        line.push_str(&format!(", ${cost:.4}"));
+    }
+    line
+}

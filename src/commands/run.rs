@@ -19,7 +19,7 @@ use crate::hub::auth::Token;
 use crate::hub::{Hub, HubConfig, SpawnRequest};
 use crate::rules::Action;
 use crate::tasks::{Task, TaskConfig, Tasks};
-use crate::worker::OutputStream;
+use crate::worker::{Driver, OutputStream};
 
 /// How long the worker may take to exit after its task ended (it waits for its last confirmation).
 const WORKER_EXIT: Duration = Duration::from_secs(3);
@@ -37,6 +37,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let hub = Hub::start(config, tasks, Token::generate())
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
+        if args.driver == Driver::Pipe && crate::worker::claude::is_claude_print(&args.command) {
+            eprintln!("axiom: hint: `claude -p` reads no input after its prompt, so a correction cannot reach it under the pipe driver; use `axiom run --driver claude -- claude -p PROMPT` (corrections become user messages and tool calls are checked before they run)");
+        }
         let request = SpawnRequest {
             command: args.command,
             driver: args.driver,
@@ -92,6 +95,9 @@ async fn follow(task: &Arc<Task>) -> i32 {
             if let Some(line) = status_line(&task.id, &status) {
                 let _ = out.send(Out::Note(line));
             }
+            if let Some(session) = task.info().session {
+                let _ = out.send(Out::Note(super::output::session_line(&task.id, &session)));
+            }
             drop(out);
             // Everything is written before `axiom run` exits.
             let _ = tokio::task::spawn_blocking(move || writer.join()).await;
@@ -128,6 +134,14 @@ fn start_writer(task: Arc<Task>) -> (mpsc::Sender<Out>, std::thread::JoinHandle<
                             out.write_all(&data).and_then(|()| out.flush())
                         }
                         OutputStream::Stderr => stderr.lock().write_all(&data),
+                        // The raw events of an agent session: show the tool calls it makes.
+                        OutputStream::Events => {
+                            let mut out = stdout.lock();
+                            crate::agent::claude::tool_calls_in(&data)
+                                .iter()
+                                .try_for_each(|call| writeln!(out, "⏺ {call}"))
+                                .and_then(|()| out.flush())
+                        }
                     };
                     task.written_through(end);
                 }

@@ -124,6 +124,8 @@ impl Worker {
         let mut reconnect = Reconnect::new(window);
         let mut outbox = Outbox::new(OUTBOX_BYTES);
         let mut commands: Commands<WorkerMessage> = Commands::new();
+        // Claude driver: tool calls asked of the hub and not answered yet.
+        let mut undecided: Vec<WorkerMessage> = Vec::new();
         let mut child_done = false;
 
         let code = loop {
@@ -147,9 +149,10 @@ impl Worker {
                     }
                 };
                 tokio::select! {
-                    event = child_events.recv(), if outbox.has_room() && !child_done => {
-                        child_done |= keep(&mut outbox, event);
-                    }
+                    event = child_events.recv(), if outbox.has_room() && !child_done => match event {
+                        Some(ChildEvent::ToolCall { id, line }) => undecided.push(WorkerMessage::ToolCall { id, line }),
+                        event => child_done |= keep(&mut outbox, event),
+                    },
                     () = tokio::time::sleep_until(dial_at) => match self.redial(child.pid(), session.as_deref()).await {
                         Redial::Connected(socket) => {
                             tracing::info!("reconnected to the hub");
@@ -171,19 +174,30 @@ impl Worker {
             };
             let mut failed = false;
             tokio::select! {
-                event = child_events.recv(), if outbox.has_room() && !child_done => {
-                    child_done |= keep(&mut outbox, event);
-                    if current.welcomed {
-                        let newest = outbox.newest().expect("just kept");
-                        failed = send(&mut current.socket, newest).await.is_err();
+                event = child_events.recv(), if outbox.has_room() && !child_done => match event {
+                    Some(ChildEvent::ToolCall { id, line }) => {
+                        let question = WorkerMessage::ToolCall { id, line };
+                        if current.welcomed {
+                            failed = send(&mut current.socket, &question).await.is_err();
+                        }
+                        undecided.push(question);
                     }
-                }
+                    event => {
+                        child_done |= keep(&mut outbox, event);
+                        if current.welcomed {
+                            let newest = outbox.newest().expect("just kept");
+                            failed = send(&mut current.socket, newest).await.is_err();
+                        }
+                    }
+                },
                 frame = current.socket.next() => match frame {
                     Some(Ok(frame)) if frame.is_text() => match serde_json::from_str::<HubToWorker>(frame.to_text().unwrap_or_default()) {
                         Ok(HubToWorker::Welcome { next_seq, session: fresh }) => {
                             current.welcomed = true;
                             session = Some(fresh);
-                            for message in outbox.from_seq(next_seq) {
+                            // Tool calls still waiting are asked again: the old connection may
+                            // have taken the question or the answer with it.
+                            for message in outbox.from_seq(next_seq).chain(&undecided) {
                                 if send(&mut current.socket, message).await.is_err() {
                                     failed = true;
                                     break;
@@ -198,6 +212,10 @@ impl Worker {
                             }
                         }
                         Ok(HubToWorker::Error { message }) => tracing::warn!("hub: {message}"),
+                        Ok(HubToWorker::ToolDecision { id, deny, .. }) => {
+                            undecided.retain(|asked| !matches!(asked, WorkerMessage::ToolCall { id: call, .. } if *call == id));
+                            child.decide_tool(id, deny);
+                        }
                         Ok(command) => {
                             let Some(id) = command_id(&command) else { continue };
                             match commands.take(id) {
@@ -304,6 +322,8 @@ fn keep(outbox: &mut Outbox<WorkerMessage>, event: Option<ChildEvent>) -> bool {
             outbox.push(|seq| WorkerMessage::Exit { seq, code: info.code, signal: info.signal }, 0);
             true
         }
+        // Tool calls never reach the outbox (see the run loop).
+        Some(ChildEvent::ToolCall { .. }) => false,
         None => true,
     }
 }
@@ -311,7 +331,10 @@ fn keep(outbox: &mut Outbox<WorkerMessage>, event: Option<ChildEvent>) -> bool {
 fn command_id(command: &HubToWorker) -> Option<u64> {
     match command {
         HubToWorker::Input { id, .. } | HubToWorker::Intervene { id, .. } => Some(*id),
-        HubToWorker::Welcome { .. } | HubToWorker::Received { .. } | HubToWorker::Error { .. } => None,
+        HubToWorker::Welcome { .. }
+        | HubToWorker::Received { .. }
+        | HubToWorker::Error { .. }
+        | HubToWorker::ToolDecision { .. } => None,
     }
 }
 
@@ -412,7 +435,10 @@ async fn apply_writes(
             // intervention on its own.
             HubToWorker::Intervene { id, action: Action::Deny, .. } => (id, Write::Refuse),
             HubToWorker::Intervene { id, message, .. } => (id, Write::Inject(message)),
-            HubToWorker::Welcome { .. } | HubToWorker::Received { .. } | HubToWorker::Error { .. } => continue,
+            HubToWorker::Welcome { .. }
+            | HubToWorker::Received { .. }
+            | HubToWorker::Error { .. }
+            | HubToWorker::ToolDecision { .. } => continue,
         };
         let result = match tokio::time::timeout(options.write_timeout, write.apply(&child)).await {
             Ok(result) => result,

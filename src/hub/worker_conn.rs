@@ -221,6 +221,7 @@ fn handle(task: &Task, message: WorkerMessage, said_exit: &mut bool) -> Vec<HubT
             task.acknowledge(id, delivered, error);
             Vec::new()
         }
+        WorkerMessage::ToolCall { id, line } => task.judge_tool(id, &line, Instant::now()),
         WorkerMessage::Hello { .. } => vec![HubToWorker::Error { message: "hello was already received".into() }],
     }
 }

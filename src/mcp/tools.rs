@@ -17,6 +17,7 @@ use crate::hub::SpawnRequest;
 use crate::protocol::TaskStatus;
 use crate::rules::{Action, RuleSummary, Scope};
 use crate::tasks::{Task, TaskError};
+use crate::worker::Driver;
 
 /// How long `axiom_spawn` waits for the worker to report the command running (so it can return
 /// the pid, or the reason it could not start). It never waits for output.
@@ -91,7 +92,11 @@ read what it printed, axiom_send / axiom_interrupt / axiom_kill to steer it.",
             command: argv.clone(),
             cwd,
             env,
-            driver: args.driver.unwrap_or_default().into(),
+            driver: match args.driver {
+                Some(driver) => driver.into(),
+                None if crate::worker::claude::is_claude_print(&argv) => Driver::Claude,
+                None => Driver::Pipe,
+            },
             subject: None,
         };
         let task = shared.hub.spawn_task(request).map_err(|err| format!("could not start the task: {err}"))?;

@@ -21,11 +21,14 @@ use crate::worker::Driver;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DriverArg {
-    /// Pipes (default): right for batch tools and agents' headless modes (`claude -p`).
+    /// Pipes: right for batch tools and other agents' headless modes.
     #[default]
     Pipe,
     /// A pseudo-terminal: for interactive programs and TUIs that only prompt on a terminal.
     Pty,
+    /// Claude Code's stream-json channel for `claude -p PROMPT`: corrections become user messages
+    /// and tool calls are checked by the `tool` rules before they run.
+    Claude,
 }
 
 impl From<DriverArg> for Driver {
@@ -33,6 +36,7 @@ impl From<DriverArg> for Driver {
         match driver {
             DriverArg::Pipe => Driver::Pipe,
             DriverArg::Pty => Driver::Pty,
+            DriverArg::Claude => Driver::Claude,
         }
     }
 }
@@ -55,7 +59,8 @@ pub struct SpawnArgs {
     /// Extra environment variables for the command.
     #[serde(default)]
     pub env: Option<BTreeMap<String, String>>,
-    /// `pipe` (default) or `pty`.
+    /// `pipe`, `pty` or `claude`. Default: `claude` for `claude -p …` (the default agent command
+    /// included), else `pipe`.
     #[serde(default)]
     pub driver: Option<DriverArg>,
 }

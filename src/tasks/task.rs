@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::journal::{read_chunks, Event, History, Journal};
 use super::output::{OutputRead, OutputRing, StoredChunk};
+use crate::agent::TurnStats;
 use crate::hub::auth::Token;
 use crate::pipeline::{Pipeline, PipelineOptions};
 use crate::protocol::{HubToWorker, InterventionRecord, Payload, TaskInfo, TaskStatus};
@@ -71,6 +72,8 @@ pub struct Task {
     /// Locked before `state` when both are needed. Held across a whole [`Task::ingest`], so chunks
     /// are matched and stored in the order their `seq` says, even while two connections overlap.
     pipeline: Mutex<Pipeline>,
+    /// The `tool` rules, judging the calls an agent asks to make (claude driver). Locked alone.
+    tools: Mutex<Pipeline>,
     changed: watch::Sender<u64>,
     /// The next output `seq` that is safely stored; the worker may forget chunks before it.
     persisted: watch::Sender<u64>,
@@ -97,6 +100,8 @@ struct TaskState {
     /// Commands sent (or to be sent) to the worker and not acknowledged yet, by id.
     commands: BTreeMap<u64, HubToWorker>,
     next_message_id: u64,
+    /// How the agent session's last turn ended, from its raw events (claude driver).
+    session: Option<TurnStats>,
     /// With `confirm_when_written`: each stored `seq` and the output cursor it ends at, until the
     /// reader has written that far.
     unwritten: VecDeque<(u64, u64)>,
@@ -152,6 +157,7 @@ impl Task {
         journal: Option<Journal>,
     ) -> Self {
         let options = PipelineOptions { subject: Subject::of_command(&command), ..PipelineOptions::live() };
+        let tools = Pipeline::new(Arc::clone(&rules), Scope::Tool, id.as_str(), options);
         let pipeline = Pipeline::new(rules, Scope::Output, id.as_str(), options);
         Task {
             id,
@@ -173,8 +179,10 @@ impl Task {
                 unwritten: VecDeque::new(),
                 written: 0,
                 tamper_events: 0,
+                session: None,
             }),
             pipeline: Mutex::new(pipeline),
+            tools: Mutex::new(tools),
             changed: watch::Sender::new(0),
             persisted: watch::Sender::new(0),
             worker_exited: watch::Sender::new(false),
@@ -201,7 +209,13 @@ impl Task {
             let mut state = task.state();
             for event in events {
                 match event {
-                    // Output is summed up by `History`; a task's ring is refilled below.
+                    // Output is summed up by `History`; a task's ring is refilled below. An agent
+                    // session's stats come from its raw events, when the history holds them.
+                    Event::Output { stream: OutputStream::Events, payload, .. } => {
+                        if let Some(turn) = payload.into_bytes().ok().and_then(|bytes| last_turn(&bytes)) {
+                            state.session = Some(turn);
+                        }
+                    }
                     Event::Output { .. } | Event::Truncated { .. } => {}
                     Event::Intervention { record } => {
                         state.next_message_id = state.next_message_id.max(record.id + 1);
@@ -405,12 +419,16 @@ impl Task {
             state.output.end()
         };
         // The costly part, matching and encoding for the journal, without the state lock.
-        let fired = pipeline.push(&data, now);
+        let fired = if stream.is_matched() { pipeline.push(&data, now) } else { Vec::new() };
+        let turn = if stream == OutputStream::Events { last_turn(&data) } else { None };
         if !self.config.confirm_when_written {
             let event = Event::Output { seq, stream, at: Some(at), payload: Payload::compact(&data) };
             self.mark_persisted(seq, Some(&event));
         }
         let mut state = self.state();
+        if turn.is_some() {
+            state.session = turn;
+        }
         state.output.push(stream, data);
         if self.config.confirm_when_written {
             let end = state.output.end();
@@ -452,6 +470,40 @@ impl Task {
     /// Stores interventions and turns those that act on the child into commands for the worker.
     /// While a kill is under way, rules that would act on the child again stay quiet: the child is
     /// going, and a flood of violating lines must not turn into a flood of kills.
+    /// The agent asks to run a tool: the `tool` rules judge its line. Returns the decision for the
+    /// worker, after the messages of any other action those rules take (an injection, a kill).
+    /// A `deny` needs no acknowledgement: the decision is its delivery.
+    pub fn judge_tool(&self, call: String, line: &str, now: Instant) -> Vec<HubToWorker> {
+        let fired = {
+            let mut tools = self.tools.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut text = String::with_capacity(line.len() + 1);
+            text.push_str(line);
+            text.push('\n');
+            tools.push(text.as_bytes(), now)
+        };
+        let (denials, others): (Vec<_>, Vec<_>) = fired.into_iter().partition(|i| i.action == Action::Deny);
+        let mut pipeline = self.pipeline();
+        let mut state = self.state();
+        let mut messages = self.record(&mut state, &mut pipeline, others, now);
+        let mut deny = None;
+        for denial in denials {
+            let id = state.next_message_id;
+            state.next_message_id += 1;
+            let mut record = InterventionRecord::new(id, now_ms(), &denial);
+            record.delivered = Some(true);
+            tracing::info!(task = %self.id, rule = %record.rule, call = %line, "tool call denied");
+            deny.get_or_insert((denial.message.clone().unwrap_or_default(), denial.rule.clone()));
+            self.log(&Event::Intervention { record: record.clone() });
+            state.interventions.push(record);
+        }
+        drop(state);
+        drop(pipeline);
+        self.bump();
+        let (deny, rule) = deny.unzip();
+        messages.push(HubToWorker::ToolDecision { id: call, deny, rule });
+        messages
+    }
+
     fn record(
         &self,
         state: &mut TaskState,
@@ -692,12 +744,15 @@ impl Task {
     /// Overrides the guess of whether the task runs an agent (`--agent`, `--no-agent`), which
     /// decides whether `applies_to: agents` rules watch it.
     pub fn set_subject(&self, subject: Subject) {
+        self.tools.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).set_subject(subject);
         self.pipeline().set_subject(subject);
     }
 
     /// New rules take effect for this task's output from now on.
     pub fn set_rules(&self, rules: Arc<RuleSet>) {
-        self.pipeline().replace_rules(rules, Instant::now());
+        let now = Instant::now();
+        self.tools.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).replace_rules(Arc::clone(&rules), now);
+        self.pipeline().replace_rules(rules, now);
     }
 
     /// Writes text to the task's input (Enter appended when `enter`). Text longer than
@@ -800,6 +855,7 @@ impl Task {
             output_bytes: state.output.end(),
             interventions: state.interventions.len(),
             tamper_events: state.tamper_events,
+            session: state.session.clone(),
         }
     }
 
@@ -846,7 +902,10 @@ pub fn now_ms() -> u64 {
 fn command_id(command: &HubToWorker) -> Option<u64> {
     match command {
         HubToWorker::Input { id, .. } | HubToWorker::Intervene { id, .. } => Some(*id),
-        HubToWorker::Welcome { .. } | HubToWorker::Received { .. } | HubToWorker::Error { .. } => None,
+        HubToWorker::Welcome { .. }
+        | HubToWorker::Received { .. }
+        | HubToWorker::Error { .. }
+        | HubToWorker::ToolDecision { .. } => None,
     }
 }
 
@@ -869,6 +928,17 @@ fn input_pieces(text: &str) -> Vec<&str> {
     }
     pieces.push(rest);
     pieces
+}
+
+/// The stats of the last `result` event in a chunk of an agent's raw events, if it holds one.
+fn last_turn(events: &[u8]) -> Option<TurnStats> {
+    events
+        .split(|&b| b == b'\n')
+        .rev()
+        .filter(|line| memchr::memmem::find(line, b"\"result\"").is_some())
+        .filter_map(|line| crate::agent::claude::parse_line(std::str::from_utf8(line).ok()?).ok())
+        .find(|parsed| parsed.kind == "result")
+        .map(|parsed| parsed.turn_stats())
 }
 
 #[cfg(test)]

@@ -42,6 +42,10 @@ impl ChildHandle {
     /// As [`write_input`](Self::write_input).
     pub async fn inject(&self, text: &str) -> io::Result<()> {
         match self.driver() {
+            Driver::Claude => match self.claude() {
+                Some(session) => session.send_user_message(text).await,
+                None => Err(io::Error::other("the claude session is not running")),
+            },
             Driver::Pipe => {
                 let mut line = Vec::with_capacity(text.len() + 1);
                 line.extend_from_slice(text.as_bytes());
@@ -70,6 +74,14 @@ impl ChildHandle {
         match self.driver() {
             Driver::Pipe => self.signal_group(libc::SIGINT)?,
             Driver::Pty => self.input().write(vec![CTRL_C], None).await?,
+            // The CLI stops the turn and the running tool itself; the follow-up is a user message
+            // sent once it acknowledged, with no further delay.
+            Driver::Claude => {
+                let Some(session) = self.claude() else {
+                    return Err(io::Error::other("the claude session is not running"));
+                };
+                return session.interrupt(follow_up).await;
+            }
         }
         if let Some(text) = follow_up {
             tokio::time::sleep(delay).await;

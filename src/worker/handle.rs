@@ -35,6 +35,8 @@ struct Inner {
     driver: Driver,
     timing: Timing,
     input: Input,
+    /// The claude driver's session, through which messages and decisions go.
+    claude: Option<Arc<super::claude::Link>>,
     exit: watch::Receiver<Option<ExitInfo>>,
 }
 
@@ -62,9 +64,17 @@ impl ChildHandle {
         }
         SpawnError::check_cwd(&program, spec.cwd.as_deref())?;
 
-        let started = match spec.driver {
-            Driver::Pipe => super::pipe::start(&spec)?,
-            Driver::Pty => super::pty::start(&spec)?,
+        let (started, prompt) = match spec.driver {
+            Driver::Pipe => (super::pipe::start(&spec)?, None),
+            Driver::Pty => (super::pty::start(&spec)?, None),
+            Driver::Claude => {
+                let prepared = super::claude::prepare(&spec.argv).map_err(|message| SpawnError::Io {
+                    program: program.clone(),
+                    source: std::io::Error::other(message),
+                })?;
+                let argv = SpawnSpec { argv: prepared.argv, ..spec.clone() };
+                (super::pipe::start(&argv)?, Some(prepared.prompt))
+            }
         };
         let Started { child, outputs, input, close } = started;
 
@@ -77,6 +87,21 @@ impl ChildHandle {
             });
         };
 
+        let input = Input::start(input, close);
+        if spec.driver == Driver::Pipe && super::claude::is_claude_print(&spec.argv) {
+            // Print mode reads no input after its prompt, and would wait 3 s for stdin to end.
+            let input = input.clone();
+            tokio::spawn(async move { input.close().await });
+        }
+        // The claude driver translates the child's events before anyone else sees them.
+        let (events, claude) = match prompt {
+            None => (events, None),
+            Some(prompt) => {
+                let (raw, translated) = mpsc::channel(events.max_capacity());
+                let link = super::claude::start(translated, events, input.clone(), prompt, spec.timing.claude_settle);
+                (raw, Some(link))
+            }
+        };
         let (exit_tx, exit_rx) = watch::channel(None);
         let readers = outputs
             .into_iter()
@@ -94,7 +119,8 @@ impl ChildHandle {
                 group,
                 driver: spec.driver,
                 timing: spec.timing,
-                input: Input::start(input, close),
+                input,
+                claude,
                 exit: exit_rx,
             }),
         })
@@ -137,6 +163,18 @@ impl ChildHandle {
 
     pub(crate) fn input(&self) -> &Input {
         &self.inner.input
+    }
+
+    pub(crate) fn claude(&self) -> Option<&super::claude::Link> {
+        self.inner.claude.as_deref()
+    }
+
+    /// Claude driver: answers the [`ChildEvent::ToolCall`] `id`; `None` lets the call run, `Some`
+    /// refuses it and the agent gets the message as the tool's error. Ignored by other drivers.
+    pub fn decide_tool(&self, id: String, deny: Option<String>) {
+        if let Some(claude) = self.claude() {
+            claude.decide_tool(id, deny);
+        }
     }
 }
 

@@ -60,6 +60,7 @@
 //! child wrote before it exited. What a lingering grandchild writes after that is not read.
 
 mod actions;
+pub mod claude;
 mod error;
 mod handle;
 mod input;
@@ -103,6 +104,10 @@ pub enum Driver {
     /// A pseudo-terminal: the child sees a real terminal on stdin, stdout and stderr (all merged into
     /// [`OutputStream::Stdout`]). Right for interactive TUIs and for programs that only prompt on a tty.
     Pty,
+    /// Claude Code's own structured channel (`claude -p` with stream-json in and out, and tool calls
+    /// asked of axiom before they run). Pipes underneath; see [`claude`](self::claude) for what the
+    /// child's output becomes and how each action is carried out.
+    Claude,
 }
 
 impl Driver {
@@ -111,6 +116,7 @@ impl Driver {
         match self {
             Driver::Pipe => "pipe",
             Driver::Pty => "pty",
+            Driver::Claude => "claude",
         }
     }
 }
@@ -123,7 +129,7 @@ impl fmt::Display for Driver {
 
 /// Error from parsing a [`Driver`] name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown driver `{0}` (expected `pipe` or `pty`)")]
+#[error("unknown driver `{0}` (expected `pipe`, `pty` or `claude`)")]
 pub struct ParseDriverError(pub String);
 
 impl FromStr for Driver {
@@ -133,6 +139,7 @@ impl FromStr for Driver {
         match s.trim() {
             s if s.eq_ignore_ascii_case("pipe") => Ok(Driver::Pipe),
             s if s.eq_ignore_ascii_case("pty") => Ok(Driver::Pty),
+            s if s.eq_ignore_ascii_case("claude") => Ok(Driver::Claude),
             other => Err(ParseDriverError(other.to_string())),
         }
     }
@@ -151,6 +158,10 @@ pub struct Timing {
     /// After the child was reaped, readers stop at the latest this long after the exit (a grandchild
     /// keeps writing). Default 2 s.
     pub drain_max: Duration,
+    /// Claude driver: after a turn's `result`, how long the session waits for axiom to send another
+    /// message (a correction decided on the turn's last words) before it closes the CLI's input so
+    /// the CLI exits. Default 1 s.
+    pub claude_settle: Duration,
 }
 
 impl Default for Timing {
@@ -159,6 +170,7 @@ impl Default for Timing {
             pty_enter_delay: Duration::from_millis(50),
             drain_idle: Duration::from_millis(500),
             drain_max: Duration::from_secs(2),
+            claude_settle: Duration::from_secs(1),
         }
     }
 }
@@ -236,8 +248,18 @@ impl Default for SpawnSpec {
 pub enum OutputStream {
     /// Standard output, or everything the child writes to its terminal.
     Stdout,
-    /// Standard error (pipe driver only).
+    /// Standard error (pipe and claude drivers).
     Stderr,
+    /// The agent's raw structured events, one JSON object per line (claude driver): kept in the
+    /// task's history but not matched; what the rules see is rendered from them onto `stdout`.
+    Events,
+}
+
+impl OutputStream {
+    /// Whether rules match this stream (everything but the raw events they are rendered from).
+    pub fn is_matched(self) -> bool {
+        self != OutputStream::Events
+    }
 }
 
 /// What a running child reports, in order per stream; [`ChildEvent::Exited`] is always the last event.
@@ -253,6 +275,13 @@ pub enum ChildEvent {
     /// The child was reaped and its output read to the end (see the module docs for lingering
     /// grandchildren). Sent exactly once.
     Exited(ExitInfo),
+    /// Claude driver: the agent asks to run a tool, shown as one `TOOL: ARGUMENT` line. Answer with
+    /// [`ChildHandle::decide_tool`]; until then the call waits.
+    ToolCall {
+        /// The call's id (Claude's `tool_use_id`), repeated in the decision.
+        id: String,
+        line: String,
+    },
 }
 
 /// How a child ended.

@@ -41,6 +41,7 @@ impl Run {
         let bytes = match stream {
             OutputStream::Stdout => &self.stdout,
             OutputStream::Stderr => &self.stderr,
+            OutputStream::Events => panic!("the pipe and pty drivers have no event stream"),
         };
         String::from_utf8_lossy(bytes).into_owned()
     }
@@ -57,9 +58,11 @@ impl Run {
                 match stream {
                     OutputStream::Stdout => self.stdout.extend_from_slice(&data),
                     OutputStream::Stderr => self.stderr.extend_from_slice(&data),
+                    OutputStream::Events => panic!("an event stream from the pipe or pty driver"),
                 }
                 true
             }
+            Some(ChildEvent::ToolCall { id, line }) => panic!("a tool call {id} {line:?} from the pipe or pty driver"),
             Some(ChildEvent::Exited(info)) => {
                 assert!(self.exit.is_none(), "Exited twice");
                 self.exit = Some(info);

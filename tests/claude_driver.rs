@@ -1,0 +1,121 @@
+//! `axiom run --driver claude` against the real Claude Code CLI and a scripted model: corrections
+//! reach the model as user messages, tool calls are refused before they run, an interrupt stops a
+//! running tool, and the session's end is reported.
+
+mod claude_support;
+mod live_support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use claude_support::{claude_cli, user_texts, ClaudeHome, FakeApi, Reply};
+use live_support::{Finished, Proc};
+use serde_json::json;
+
+/// Generous: the CLI starts in about a second alone, far slower on two busy cores.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+const RULES: &str = r#"rules:
+  - id: tool-no-recursive-delete
+    scope: tool
+    match: { regex: ['^Bash: rm -rf '] }
+    action: deny
+    message: "axiom refused this: never delete directories recursively; move them to trash/ instead."
+  - id: no-todo
+    match: { literals: ['TODO: later'] }
+    action: inject
+    message: "axiom says: implement it now, no TODO left behind."
+  - id: no-sleeping
+    scope: tool
+    match: { regex: ['^Bash: sleep '] }
+    action: interrupt
+    message: "axiom says: stop waiting and report what you have."
+"#;
+
+/// `axiom run --driver claude` of `claude -p PROMPT` in `home`'s project, talking to `api`.
+fn axiom_run(cli: &Path, home: &ClaudeHome, api: &FakeApi, prompt: &str) -> Proc {
+    let rules = home.project().join("../rules.yaml");
+    std::fs::write(&rules, RULES).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_axiom"));
+    home.apply(&mut command, api);
+    command.args(["run", "--rules"]).arg(&rules).args(["--driver", "claude", "--"]).arg(cli).args(["-p", prompt]);
+    Proc::spawn(command, "axiom run --driver claude")
+}
+
+fn finish(proc: Proc) -> Finished {
+    proc.finish_within(PATIENCE)
+}
+
+#[test]
+fn a_recursive_delete_is_refused_before_it_runs_and_the_model_gets_the_rules_message() {
+    let Some(cli) = claude_cli() else { return };
+    let home = ClaudeHome::new();
+    let victim = home.project().join("victim");
+    std::fs::create_dir_all(victim.join("inside")).unwrap();
+    let api = FakeApi::start(vec![
+        Reply::text("Cleaning up.").then_tool("Bash", json!({"command": format!("rm -rf {}", victim.display())})),
+        Reply::text("Understood, I left it alone."),
+    ]);
+    let run = finish(axiom_run(&cli, &home, &api, "clean up the project"));
+    run.assert_code(0);
+    assert!(victim.join("inside").is_dir(), "the directory was deleted");
+    let requests = api.requests();
+    assert_eq!(requests.len(), 2, "{requests:#?}");
+    let answer = user_texts(&requests[1]);
+    assert!(
+        answer.iter().any(|text| text
+            == "tool_error: axiom refused this: never delete directories recursively; move them to trash/ instead."),
+        "{answer:?}"
+    );
+    assert!(run.stderr.contains("tool-no-recursive-delete"), "{}", run.stderr);
+    assert!(run.stdout.contains("Understood, I left it alone."), "{}", run.stdout);
+}
+
+#[test]
+fn an_injected_correction_reaches_the_model_as_a_user_message() {
+    let Some(cli) = claude_cli() else { return };
+    let home = ClaudeHome::new();
+    // The violation comes with a slow tool call, so the correction arrives while the turn runs.
+    let api = FakeApi::start(vec![
+        Reply::text("TODO: later, the parser.").then_tool("Bash", json!({"command": "sleep 3; echo built"})),
+        Reply::text("Implementing the parser now."),
+    ]);
+    let proc = axiom_run(&cli, &home, &api, "write the parser");
+    api.wait_for_user_text("axiom says: implement it now, no TODO left behind.", PATIENCE);
+    let run = finish(proc);
+    run.assert_code(0);
+    assert!(run.stderr.contains("no-todo"), "{}", run.stderr);
+}
+
+#[test]
+fn an_interrupt_stops_a_running_sleep_and_the_follow_up_arrives() {
+    let Some(cli) = claude_cli() else { return };
+    let home = ClaudeHome::new();
+    let marker = home.project().join("slept");
+    let api = FakeApi::start(vec![
+        Reply::tool("Bash", json!({"command": format!("sleep 60 && touch {}", marker.display())})),
+        Reply::text("Stopped waiting; here is the report."),
+    ]);
+    let started = std::time::Instant::now();
+    let proc = axiom_run(&cli, &home, &api, "wait for the build");
+    let index = api.wait_for_user_text("axiom says: stop waiting and report what you have.", PATIENCE);
+    let run = finish(proc);
+    assert!(started.elapsed() < Duration::from_secs(60), "the sleep was not stopped");
+    assert!(!marker.exists());
+    assert!(index >= 1, "the follow-up came with the first request");
+    run.assert_code(0);
+}
+
+#[test]
+fn the_exit_status_and_session_stats_are_reported() {
+    let Some(cli) = claude_cli() else { return };
+    let home = ClaudeHome::new();
+    let api = FakeApi::start(vec![Reply::text("Nothing to do.")]);
+    let run = finish(axiom_run(&cli, &home, &api, "check the repo"));
+    run.assert_code(0);
+    assert!(run.stdout.contains("Nothing to do."), "{}", run.stdout);
+    let session = run.stderr.lines().find(|line| line.contains("session:")).unwrap_or_else(|| panic!("{}", run.stderr));
+    assert!(session.contains("success") && session.contains("1 turn"), "{session}");
+    assert!(user_texts(&api.requests()[0]).iter().any(|text| text == "check the repo"));
+}
