@@ -79,32 +79,32 @@ def quoted(s, i):
 def ere_escape(literal):
     return re.sub(r"([.\[\]\\(){}|*+?^$])", r"\\\1", literal)
 
+# Comments out, then every `- id:` and every `literals:`/`regex:` key in order; a flow list may go
+# on over several lines.
+text = "\n".join("" if line.lstrip().startswith("#") else line for line in text.splitlines())
 rule, seen = None, {}
-for line in text.splitlines():
-    if line.lstrip().startswith("#"):
-        continue
-    m = re.match(r"\s*-\s+id:\s*(\S+)", line)
-    if m:
+for m in re.finditer(r"^\s*-\s+id:\s*(\S+)|\b(literals|regex):\s*", text, re.M):
+    if m.group(1):
         rule = m.group(1)
         seen[rule] = 0
-    for m in re.finditer(r"\b(literals|regex):\s*", line):
-        kind, i = m.group(1), m.end()
-        values = []
-        if line[i] == "[":
-            i += 1
-            while True:
-                while line[i] in " ,":
-                    i += 1
-                if line[i] == "]":
-                    break
-                value, i = quoted(line, i)
-                values.append(value)
-        else:
-            values.append(quoted(line, i)[0])
-        for value in values:
-            pattern = ere_escape(value) if kind == "literals" else value
-            print(f"{rule}\t{pattern}")
-            seen[rule] += 1
+        continue
+    kind, i = m.group(2), m.end()
+    values = []
+    if text[i] == "[":
+        i += 1
+        while True:
+            while text[i] in " ,\n":
+                i += 1
+            if text[i] == "]":
+                break
+            value, i = quoted(text, i)
+            values.append(value)
+    else:
+        values.append(quoted(text, i)[0])
+    for value in values:
+        pattern = ere_escape(value) if kind == "literals" else value
+        print(f"{rule}\t{pattern}")
+        seen[rule] += 1
 missing = [rule for rule, count in seen.items() if count == 0]
 if missing:
     sys.exit(f"{path}: no pattern read for {', '.join(missing)} (write patterns as single-quoted scalars)")

@@ -3,13 +3,13 @@
 //! The scan is a merge of a few searchers over the whole block of finished text: the literal
 //! automata and the multi-pattern regex. Each searcher's next hit is cached, so every byte is
 //! looked at once per searcher. A hit only says "this segment is interesting"; the segment is then
-//! verified rule by rule (leftmost match per rule, `unless`), and the scan resumes at the next
-//! segment. That also makes a regex that happens to match across a separator harmless.
-
-use regex_automata::{Input, PatternSet};
+//! attributed: one backward pass of the scope's [`Attribution`](crate::rules::Attribution) DFA
+//! gives every pattern's leftmost start, each rule keeps its best pattern, the end is found only
+//! for the winners, and `unless` is checked only for rules that fired. The scan resumes at the
+//! next segment, which also makes a regex that happens to match across a separator harmless.
 
 use super::normalize::Segment;
-use crate::rules::CompiledScope;
+use crate::rules::{CompiledScope, GroupCache, PatternKind, PatternStart};
 
 /// A rule matching inside one segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,29 +23,47 @@ pub struct SegmentHit {
     pub end: usize,
 }
 
+/// The pattern a rule matches with so far in the segment being attributed.
+#[derive(Debug, Clone, Copy)]
+struct Best {
+    start: usize,
+    kind: PatternKind,
+    group: usize,
+    pattern: u32,
+    end: Option<usize>,
+}
+
+impl Best {
+    /// Which of two of a rule's patterns is its match: the leftmost; at the same start a literal
+    /// before a regex, the shorter literal, the earlier regex. (What searching pattern by
+    /// pattern and keeping the first leftmost hit gave, literals being searched first.)
+    fn beats(&self, other: &Best) -> bool {
+        (self.start, self.kind) < (other.start, other.kind)
+    }
+}
+
 /// Reusable scratch space for matching; one per pipeline, so matching allocates nothing per line.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Matcher {
-    /// Per local rule, the leftmost match found in the segment being verified.
-    best: Vec<Option<(usize, usize)>>,
+    /// Per local rule, the best pattern found in the segment being verified.
+    best: Vec<Option<Best>>,
     touched: Vec<u32>,
-    patterns: PatternSet,
+    found: Vec<PatternStart>,
     masked: Vec<u8>,
 }
 
 impl Matcher {
     pub fn new(scope: &CompiledScope) -> Self {
-        let pattern_count = scope.regexes.as_ref().map_or(0, |r| r.owner.len());
-        Matcher {
-            best: vec![None; scope.rules.len()],
-            touched: Vec::new(),
-            patterns: PatternSet::new(pattern_count),
-            masked: Vec::new(),
-        }
+        Matcher { best: vec![None; scope.rules.len()], ..Matcher::default() }
     }
 
     /// Finds every (segment, rule) match in `text`, which holds `segments` separated by `\n`.
     /// `mask` lists byte strings to blank out before a segment is verified (echoed injections).
+    ///
+    /// Where most lines match (a busy log, a broad rule set), searching for the next match only
+    /// to attribute its line in a second pass would read every line twice; so after a few lines
+    /// in a row that each held a match, the lines are attributed one after the other without
+    /// the scan, until a few in a row match nothing.
     pub fn scan(
         &mut self,
         scope: &CompiledScope,
@@ -54,20 +72,39 @@ impl Matcher {
         mask: &[Vec<u8>],
         hits: &mut Vec<SegmentHit>,
     ) {
-        if segments.is_empty() || !scope.has_patterns() {
-            return;
-        }
+        /// Lines in a row that held a match before the scan is skipped.
+        const DENSE_AFTER: u32 = 4;
+        /// Lines in a row without a match before the scan is used again.
+        const SPARSE_AFTER: u32 = 4;
+        let Some(attribution) = scope.attribution.as_ref().filter(|_| !segments.is_empty()) else { return };
+        let mut caches = attribution.caches();
         let mut searchers = Searchers::new(scope);
-        let mut position = 0;
         let mut segment = 0;
-        while let Some(start) = searchers.next_start(scope, text, position) {
+        let (mut in_a_row, mut dense) = (0, false);
+        while segment < segments.len() {
+            if dense {
+                let line = &text[segments[segment].start..segments[segment].end];
+                if self.attribute(scope, &mut caches, line, mask, segment, hits) {
+                    in_a_row = 0;
+                } else {
+                    in_a_row += 1;
+                    dense = in_a_row < SPARSE_AFTER;
+                }
+                segment += 1;
+                continue;
+            }
+            let position = segment.checked_sub(1).map_or(0, |previous| segments[previous].end + 1);
+            let Some(start) = searchers.next_start(scope, text, position) else { break };
             // The first segment that ends at or after the hit holds it.
-            segment += segments[segment..].partition_point(|s| s.end < start);
-            let Some(found) = segments.get(segment) else { break };
+            let holder = segment + segments[segment..].partition_point(|s| s.end < start);
+            let Some(found) = segments.get(holder) else { break };
+            in_a_row = if holder == segment { in_a_row + 1 } else { 1 };
             let line = &text[found.start..found.end];
-            self.verify(scope, line, mask, segment, hits);
-            position = found.end + 1;
-            segment += 1;
+            self.attribute(scope, &mut caches, line, mask, holder, hits);
+            segment = holder + 1;
+            if in_a_row >= DENSE_AFTER {
+                (in_a_row, dense) = (0, true);
+            }
         }
     }
 
@@ -80,31 +117,82 @@ impl Matcher {
         segment: usize,
         hits: &mut Vec<SegmentHit>,
     ) {
+        let Some(attribution) = &scope.attribution else { return };
+        self.attribute(scope, &mut attribution.caches(), line, mask, segment, hits);
+    }
+
+    /// [`verify`](Self::verify) with this thread's DFA caches; says whether any pattern matched
+    /// (before `unless`).
+    fn attribute(
+        &mut self,
+        scope: &CompiledScope,
+        caches: &mut [GroupCache],
+        line: &[u8],
+        mask: &[Vec<u8>],
+        segment: usize,
+        hits: &mut Vec<SegmentHit>,
+    ) -> bool {
+        let Some(attribution) = &scope.attribution else { return false };
         let line = masked(&mut self.masked, line, mask);
-        for literals in &scope.literals {
-            for found in literals.verify.find_overlapping_iter(line) {
-                let rule = literals.owner[found.pattern().as_usize()];
-                note(&mut self.best, &mut self.touched, rule, found.start(), found.end());
+        for (group_index, group) in attribution.groups.iter().enumerate() {
+            let cache = &mut caches[group_index];
+            self.found.clear();
+            if group.leftmost_starts(cache, line, &mut self.found).is_err() {
+                self.found.clear();
+                group
+                    .leftmost_matches_slow(cache, line, &mut self.found)
+                    .expect("the fallback regexes compiled when the rules were loaded");
             }
-        }
-        if let Some(regexes) = &scope.regexes {
-            self.patterns.clear();
-            regexes.which.which_overlapping_matches(&Input::new(line), &mut self.patterns);
-            for pattern in self.patterns.iter() {
-                let rule = regexes.owner[pattern.as_usize()];
-                if let Some(found) = regexes.each[pattern.as_usize()].find(line) {
-                    note(&mut self.best, &mut self.touched, rule, found.start(), found.end());
+            for found in &self.found {
+                let info = &group.patterns[found.pattern as usize];
+                let candidate = Best {
+                    start: found.start,
+                    kind: info.kind,
+                    group: group_index,
+                    pattern: found.pattern,
+                    end: found.end,
+                };
+                match &mut self.best[info.rule as usize] {
+                    Some(best) => {
+                        if candidate.beats(best) {
+                            *best = candidate;
+                        }
+                    }
+                    slot @ None => {
+                        *slot = Some(candidate);
+                        self.touched.push(info.rule);
+                    }
                 }
             }
         }
+        let matched = !self.touched.is_empty();
         let first_new = hits.len();
         for rule in self.touched.drain(..) {
-            let Some((start, end)) = self.best[rule as usize].take() else { continue };
+            let Some(best) = self.best[rule as usize].take() else { continue };
+            let group = &attribution.groups[best.group];
+            let end = match best.end {
+                Some(end) => end,
+                None => match group.end_of(&mut caches[best.group], line, best.pattern, best.start) {
+                    Ok(end) => end,
+                    Err(_) => {
+                        // The DFA gave up half-way: ask the per-pattern regexes for this one.
+                        let mut slow = Vec::new();
+                        group
+                            .leftmost_matches_slow(&mut caches[best.group], line, &mut slow)
+                            .expect("the fallback regexes compiled when the rules were loaded");
+                        slow.iter()
+                            .find(|hit| hit.pattern == best.pattern)
+                            .and_then(|hit| hit.end)
+                            .unwrap_or(best.start)
+                    }
+                },
+            };
             if !scope.unless[rule as usize].iter().any(|unless| unless.is_match(line)) {
-                hits.push(SegmentHit { segment, rule, start, end });
+                hits.push(SegmentHit { segment, rule, start: best.start, end });
             }
         }
         hits[first_new..].sort_unstable_by_key(|hit| (hit.start, hit.rule));
+        matched
     }
 }
 
@@ -121,21 +209,6 @@ fn masked<'a>(buffer: &'a mut Vec<u8>, line: &'a [u8], mask: &[Vec<u8>]) -> &'a 
         }
     }
     buffer
-}
-
-/// Keeps the leftmost match of a rule.
-fn note(best: &mut [Option<(usize, usize)>], touched: &mut Vec<u32>, rule: u32, start: usize, end: usize) {
-    match &mut best[rule as usize] {
-        Some(current) => {
-            if start < current.0 {
-                *current = (start, end);
-            }
-        }
-        slot @ None => {
-            *slot = Some((start, end));
-            touched.push(rule);
-        }
-    }
 }
 
 /// The next match start of each searcher, cached until the scan passes it.
@@ -168,7 +241,8 @@ impl Searchers {
             let slot = scope.literals.len();
             if self.stale[slot] || self.next[slot].is_some_and(|start| start < position) {
                 self.stale[slot] = false;
-                self.next[slot] = regexes.scan.find(Input::new(text).range(position..)).map(|m| m.start());
+                self.next[slot] =
+                    regexes.scan.find(regex_automata::Input::new(text).range(position..)).map(|m| m.start());
             }
         }
         self.next.iter().flatten().copied().min()

@@ -1,13 +1,15 @@
 //! Compiles the rules of one scope into as few automata as possible.
 //!
 //! All literals go into one leftmost Aho-Corasick automaton (two when some rules are
-//! case-insensitive), all regexes into one multi-pattern meta regex. Those are what scan the text;
-//! per-rule work (leftmost match, `unless`) happens only on the rare lines they flag.
+//! case-insensitive), all regexes into one multi-pattern meta regex. Those are what scan the text.
+//! Every pattern, literals included, also goes into the [`Attribution`] automata, which find each
+//! rule's leftmost match on the lines the scan flags; `unless` is checked only for rules that fired.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex_automata::meta;
 use regex_automata::util::syntax;
 
+use super::attribution::{Attribution, PatternInfo, PatternKind};
 use super::error::RuleError;
 use super::model::{Location, Rule};
 use super::schema::Scope;
@@ -21,6 +23,8 @@ pub struct CompiledScope {
     pub silence: Vec<usize>,
     pub literals: Vec<LiteralMatcher>,
     pub regexes: Option<RegexMatcher>,
+    /// Every pattern of the scope, for each rule's leftmost match on a flagged line.
+    pub attribution: Option<Attribution>,
     /// Per local rule: the `unless` regexes that exempt a line.
     pub unless: Vec<Vec<regex::bytes::Regex>>,
 }
@@ -30,8 +34,6 @@ pub struct CompiledScope {
 pub struct LiteralMatcher {
     /// Leftmost-first, so the SIMD prefilter is on: this one scans all text.
     pub scan: AhoCorasick,
-    /// Standard semantics with overlapping matches: finds every rule's leftmost hit on a flagged line.
-    pub verify: AhoCorasick,
     /// Pattern id → local rule number.
     pub owner: Vec<u32>,
 }
@@ -41,11 +43,6 @@ pub struct LiteralMatcher {
 pub struct RegexMatcher {
     /// Multi-line (`^`/`$` at line ends), so it can scan a block of lines in one pass.
     pub scan: meta::Regex,
-    /// The same patterns with "all matches" semantics: says which patterns match a flagged line.
-    /// (Leftmost-first semantics would hide a pattern whose match overlaps an earlier one.)
-    pub which: meta::Regex,
-    /// The same patterns one by one, for the leftmost match of a single pattern in a line.
-    pub each: Vec<regex::bytes::Regex>,
     /// Pattern id → local rule number.
     pub owner: Vec<u32>,
 }
@@ -61,11 +58,13 @@ impl CompiledScope {
             silence: Vec::new(),
             literals: Vec::new(),
             regexes: None,
+            attribution: None,
             unless: Vec::new(),
         };
         let mut exact = Patterns::default();
         let mut ascii_folded = Patterns::default();
         let mut regexes = Patterns::default();
+        let mut attributed = Vec::new();
 
         for (index, rule) in all.iter().enumerate().filter(|(_, rule)| rule.enabled && rule.scope == scope) {
             if rule.silence.is_some() {
@@ -74,11 +73,18 @@ impl CompiledScope {
             }
             let local = compiled.rules.len() as u32;
             compiled.rules.push(index);
+            let literal_info = |regex: String, literal: &str| PatternInfo {
+                regex,
+                kind: PatternKind::Literal { len: literal.len() as u32 },
+                rule: local,
+            };
             for literal in &rule.literals {
                 if !rule.case_insensitive {
                     exact.push(literal.clone(), local);
+                    attributed.push(literal_info(regex::escape(literal), literal));
                 } else if literal.is_ascii() {
                     ascii_folded.push(literal.clone(), local);
+                    attributed.push(literal_info(format!("(?i-u:{})", regex::escape(literal)), literal));
                 } else {
                     // Aho-Corasick folds ASCII case only; a regex folds Unicode case.
                     regexes.push(format!("(?i){}", regex::escape(literal)), local);
@@ -111,11 +117,22 @@ impl CompiledScope {
                 compiled.literals.push(LiteralMatcher::build(patterns, fold));
             }
         }
+        for (order, (text, &rule)) in regexes.texts.iter().zip(&regexes.owner).enumerate() {
+            attributed.push(PatternInfo {
+                regex: text.clone(),
+                kind: PatternKind::Regex { order: order as u32 },
+                rule,
+            });
+        }
+        let together = |message| {
+            let rule = &all[compiled.rules[0]];
+            vec![RuleError { file: rule.location.file.clone(), line: 1, column: 1, rule: None, message }]
+        };
         if !regexes.texts.is_empty() {
-            compiled.regexes = Some(RegexMatcher::build(regexes).map_err(|message| {
-                let rule = &all[compiled.rules[0]];
-                vec![RuleError { file: rule.location.file.clone(), line: 1, column: 1, rule: None, message }]
-            })?);
+            compiled.regexes = Some(RegexMatcher::build(regexes).map_err(together)?);
+        }
+        if !attributed.is_empty() {
+            compiled.attribution = Some(Attribution::build(attributed).map_err(together)?);
         }
         Ok(compiled)
     }
@@ -141,18 +158,12 @@ impl Patterns {
 
 impl LiteralMatcher {
     fn build(patterns: Patterns, ascii_case_insensitive: bool) -> LiteralMatcher {
-        let build = |kind| {
-            AhoCorasickBuilder::new()
-                .match_kind(kind)
-                .ascii_case_insensitive(ascii_case_insensitive)
-                .build(&patterns.texts)
-                .expect("Aho-Corasick accepts any set of non-empty literals")
-        };
-        LiteralMatcher {
-            scan: build(MatchKind::LeftmostFirst),
-            verify: build(MatchKind::Standard),
-            owner: patterns.owner,
-        }
+        let scan = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .ascii_case_insensitive(ascii_case_insensitive)
+            .build(&patterns.texts)
+            .expect("Aho-Corasick accepts any set of non-empty literals");
+        LiteralMatcher { scan, owner: patterns.owner }
     }
 }
 
@@ -163,21 +174,12 @@ impl RegexMatcher {
         // regexes) the scan skipped an empty match inside a UTF-8 sequence (`(?-u:\B)` between
         // the two bytes of `é`), so such a line fired only when another rule flagged it, and it
         // refused patterns such as `(?-u:\xFF)` that the verifier accepts.
-        let build = |kind| {
-            meta::Builder::new()
-                .configure(meta::Config::new().match_kind(kind).utf8_empty(false))
-                .syntax(syntax::Config::new().multi_line(true).utf8(false))
-                .build_many(&patterns.texts)
-                .map_err(|err| format!("the rules' regexes do not compile together: {err}"))
-        };
-        let scan = build(regex_automata::MatchKind::LeftmostFirst)?;
-        let which = build(regex_automata::MatchKind::All)?;
-        let each = patterns
-            .texts
-            .iter()
-            .map(|text| regex::bytes::Regex::new(text).map_err(|err| err.to_string()))
-            .collect::<Result<_, _>>()?;
-        Ok(RegexMatcher { scan, which, each, owner: patterns.owner })
+        let scan = meta::Builder::new()
+            .configure(meta::Config::new().utf8_empty(false))
+            .syntax(syntax::Config::new().multi_line(true).utf8(false))
+            .build_many(&patterns.texts)
+            .map_err(|err| format!("the rules' regexes do not compile together: {err}"))?;
+        Ok(RegexMatcher { scan, owner: patterns.owner })
     }
 }
 

@@ -8,6 +8,7 @@
 //! assert_eq!(rules.rules()[0].id, "todo");
 //! ```
 
+mod attribution;
 mod command;
 mod compile;
 mod error;
@@ -19,6 +20,7 @@ mod sources;
 mod subject;
 mod summary;
 
+pub use attribution::{Attribution, GroupCache, PatternGroup, PatternInfo, PatternKind, PatternStart};
 pub use command::CommandMatcher;
 pub use compile::{CompiledScope, LiteralMatcher, RegexMatcher};
 pub use error::{RuleError, RuleErrors};
