@@ -295,7 +295,7 @@ fn build_dfas(texts: &[&str], unicode_word_boundary: bool) -> Result<(DFA, DFA),
     let nfa = |reverse| thompson::Config::new().reverse(reverse).utf8(false).which_captures(WhichCaptures::None);
     let forward = DFA::builder()
         .configure(config(MatchKind::LeftmostFirst).starts_for_each_pattern(true))
-        .syntax(syntax.clone())
+        .syntax(syntax)
         .thompson(nfa(false))
         .build_many(texts)
         .map_err(|err| err.to_string())?;
