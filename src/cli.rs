@@ -87,10 +87,15 @@ Examples:
 
 #[derive(Debug, Clone, Args)]
 pub struct RulesArgs {
-    /// Rule files or directories (repeatable). Default: $AXIOM_RULES, else ./rules/, else
-    /// $XDG_CONFIG_HOME/axiom/rules/, else the built-in pack.
+    /// Rule files or directories (repeatable). Default: $AXIOM_RULES, else ./.axiom/rules/, else
+    /// $XDG_CONFIG_HOME/axiom/rules/, else the built-in pack. A rules/ directory in the working
+    /// directory is only read when named here.
     #[arg(long = "rules", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// serve, mcp: never reload the rules while running, so editing their files (by a task, say)
+    /// changes nothing until the next start.
+    #[arg(long)]
+    pub rules_locked: bool,
 }
 
 /// Whether a command is an AI agent, for rules with `applies_to: agents`.

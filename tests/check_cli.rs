@@ -485,7 +485,7 @@ impl Source {
         match self {
             Source::Flag => "flag/r.yaml",
             Source::Env => "env/r.yaml",
-            Source::Local => "work/rules/r.yaml",
+            Source::Local => "work/.axiom/rules/r.yaml",
             Source::Config => "config/axiom/rules/r.yaml",
             Source::HomeConfig => "home/.config/axiom/rules/r.yaml",
         }
@@ -535,10 +535,11 @@ fn rule_sources_take_precedence_in_the_documented_order() {
         assert!(run.json_lines().iter().all(|o| o["type"] == "match" || o["type"] == "summary"), "{case}");
         match winner {
             None => assert_eq!(run.stderr, "", "{case}: the built-in pack needs no note"),
+            Some(Flag) => assert_eq!(run.stderr, "", "{case}: rules named on the command line need no note"),
             Some(source) => {
                 let expected = match source {
                     Env => "AXIOM_RULES".to_owned(),
-                    Local => "rules/".to_owned(),
+                    Local => ".axiom/rules/".to_owned(),
                     _ => sandbox.root().join(source.file()).parent().unwrap().display().to_string(),
                 };
                 let note = run.stderr.lines().find(|line| line.contains(&expected));
@@ -547,6 +548,20 @@ fn rule_sources_take_precedence_in_the_documented_order() {
             }
         }
     }
+}
+
+#[test]
+fn a_rules_directory_in_the_working_directory_is_not_read_unless_named() {
+    // What an agent could write where it works: a rule set that switches every rule off.
+    let sandbox = Sandbox::new();
+    sandbox.write("work/rules/off.yaml", "rules:\n  - id: from-cwd\n    match: { literals: [HIT] }\n");
+    let run = run_command(sandbox.command(&["check", "--format", "json"]), b"HIT\n");
+    let by_rule = summary(&run)["by_rule"].clone();
+    assert!(by_rule.get("from-cwd").is_none(), "./rules/ was read: {by_rule}");
+    assert!(run.stderr.contains("./rules/ is not read unless named with --rules"), "{}", run.stderr);
+    // Named, it is read.
+    let run = run_command(sandbox.command(&["check", "--format", "json", "--rules", "rules"]), b"HIT\n");
+    assert!(summary(&run)["by_rule"].get("from-cwd").is_some());
 }
 
 // ---------------------------------------------------------------------------------------------

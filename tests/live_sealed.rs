@@ -241,3 +241,25 @@ async fn forged_frames_a_second_connection_and_frames_after_the_exit_are_refused
     gone("the real worker's child", child);
     assert_eq!(environ_of(worker, "AXIOM_TOKEN"), None);
 }
+
+/// The user put the rules where the task works and locked them: the task is warned about, and its
+/// edit of the rule file changes nothing.
+#[tokio::test]
+async fn locked_rules_in_a_tasks_working_directory_warn_and_ignore_its_edits() {
+    let rules = "rules:\n  - id: hit\n    match: { literals: [HIT] }\n";
+    let hub = Hub::start(rules, &["--rules-locked"]);
+    let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
+    let root = hub.sandbox.path("");
+    // Wait for its own edit to be seen by a watcher, then print what the rule looks for.
+    let line = "echo 'rules: []' > rules.yaml; sleep 2; echo HIT";
+    let request = json!({"type": "spawn", "id": 1, "command": ["sh", "-c", line], "cwd": root});
+    let reply = ws::request(&mut client, 1, request).await;
+    let task = reply["task_id"].as_str().unwrap().to_owned();
+    assert_eq!(wait_finished(&hub, &task), "exited");
+    assert_eq!(std::fs::read_to_string(hub.sandbox.path("rules.yaml")).unwrap(), "rules: []\n", "the task did edit");
+    assert_eq!(hub.task(&task).interventions, 1, "the rule in force still fired");
+    let log = hub.log();
+    assert!(log.contains("rules locked"), "{log}");
+    assert!(log.contains(&format!("task {task} runs in")) && log.contains("holds the rules in force"), "{log}");
+    assert!(log.contains("1 rule in force from --rules"), "start-up says which files are in force: {log}");
+}

@@ -12,7 +12,7 @@ use anyhow::Context as _;
 
 use crate::cli::McpArgs;
 use crate::hub::auth::Token;
-use crate::hub::{watch_rules, Hub, HubConfig};
+use crate::hub::{Hub, HubConfig};
 use crate::mcp::{parse_agent_command, serve_stdio, McpConfig};
 use crate::state::{HubInfo, StateDir};
 use crate::tasks::{TaskConfig, Tasks};
@@ -29,7 +29,8 @@ pub fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
         let config = TaskConfig { ring_capacity: args.ring_bytes, kill_grace, ..TaskConfig::default() };
         let tasks = Arc::new(Tasks::new(Arc::clone(&rules), config));
         let hub = start_hub(args.listen, Arc::clone(&tasks), state.token.clone()).await?;
-        let _watcher = watch_rules(tasks, rules.origin().clone()).context("cannot watch the rule files")?;
+        eprintln!("axiom: {}", super::describe_rules(&rules));
+        let _watcher = super::watch_rules_unless_locked(&args.rules, tasks, &rules)?;
         state.dir.write_hub_info(&HubInfo { url: hub.url(), pid: std::process::id() })?;
         eprintln!(
             "axiom: MCP server on stdio; hub for workers on {} (`axiom client --state-dir {}` watches its tasks)",

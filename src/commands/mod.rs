@@ -57,7 +57,47 @@ pub fn load_rules(args: &RulesArgs) -> anyhow::Result<Arc<RuleSet>> {
     if !matches!(origin, RuleOrigin::Embedded | RuleOrigin::Flag(_)) {
         eprintln!("axiom: {} from {origin}", crate::human::count(rules.rules().len() as u64, "rule"));
     }
+    let stray = std::path::Path::new("rules");
+    let named = origin.paths().iter().any(|path| path.starts_with(stray) || path.starts_with("./rules"));
+    if stray.is_dir()
+        && !named
+        && matches!(origin, RuleOrigin::ProjectDir(_) | RuleOrigin::ConfigDir(_) | RuleOrigin::Embedded)
+    {
+        eprintln!(
+            "axiom: note: ./rules/ is not read unless named with --rules (a task working here could edit it); \
+             project rules go in {}/",
+            crate::rules::PROJECT_RULES
+        );
+    }
     Ok(Arc::new(rules))
+}
+
+/// The rules in force, which files they come from and why, for a hub's start-up and `rules list`.
+pub fn describe_rules(rules: &RuleSet) -> String {
+    let files: std::collections::BTreeSet<&str> =
+        rules.rules().iter().map(|rule| rule.location.file.as_str()).collect();
+    let files: Vec<&str> = files.into_iter().collect();
+    format!(
+        "{} in force from {} ({}): {}",
+        crate::human::count(rules.rules().len() as u64, "rule"),
+        rules.origin(),
+        rules.origin().reason(),
+        if files.is_empty() { "no files".to_owned() } else { files.join(", ") }
+    )
+}
+
+/// Starts watching the rule files for edits, unless `--rules-locked` says the rules stay as loaded.
+pub fn watch_rules_unless_locked(
+    args: &RulesArgs,
+    tasks: Arc<crate::tasks::Tasks>,
+    rules: &RuleSet,
+) -> anyhow::Result<Option<notify::RecommendedWatcher>> {
+    use anyhow::Context as _;
+    if args.rules_locked {
+        eprintln!("axiom: rules locked: edits to their files take effect at the next start");
+        return Ok(None);
+    }
+    crate::hub::watch_rules(tasks, rules.origin().clone()).context("cannot watch the rule files")
 }
 
 /// A hub's hold on its state directory: the directory, its lock and the client token.

@@ -35,6 +35,7 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
         }
         RulesCommand::List { rules, format, subject, command } => {
             let set = super::load_rules(&rules)?;
+            eprintln!("axiom: {}", super::describe_rules(&set));
             // Without a command or a choice, every rule is listed; with one, those that would watch it.
             let watching = match (subject.overridden(), command.is_empty()) {
                 (None, true) => None,

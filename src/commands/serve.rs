@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use crate::cli::ServeArgs;
-use crate::hub::{watch_rules, Hub, HubConfig};
+use crate::hub::{Hub, HubConfig};
 use crate::state::HubInfo;
 use crate::tasks::{Journal, JournalConfig, Retention, TaskConfig, Tasks};
 
@@ -32,7 +32,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let hub = Hub::start(hub_config, Arc::clone(&tasks), state.token.clone())
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
-        let _watcher = watch_rules(tasks, rules.origin().clone()).context("cannot watch the rule files")?;
+        eprintln!("axiom: {}", super::describe_rules(&rules));
+        let _watcher = super::watch_rules_unless_locked(&args.rules, tasks, &rules)?;
         state.dir.write_hub_info(&HubInfo { url: hub.url(), pid: std::process::id() })?;
         eprintln!("axiom: hub listening on {} (token in {})", hub.url(), state.dir.token_path().display());
         shutdown_signal().await;

@@ -57,6 +57,7 @@ impl Hub {
             }
         }
         let task = self.tasks.create(request.command.clone());
+        self.warn_if_rules_are_in_reach(&task.id, request.cwd.as_deref());
         if let Some(subject) = request.subject {
             task.set_subject(subject);
         }
@@ -116,6 +117,26 @@ impl Hub {
             }
         });
         Ok(task)
+    }
+}
+
+impl Hub {
+    /// Says so when a task runs in a directory that holds the rules in force: the task can edit
+    /// them (and, unless `--rules-locked`, the edit is reloaded). The user put them there (no
+    /// rules are read from a working directory unless named), so it is a warning, not a refusal.
+    fn warn_if_rules_are_in_reach(&self, task_id: &str, cwd: Option<&std::path::Path>) {
+        let Some(cwd) = cwd.map(std::path::Path::to_path_buf).or_else(|| std::env::current_dir().ok()) else { return };
+        let Ok(cwd) = cwd.canonicalize() else { return };
+        let rules = self.tasks.rules();
+        for path in rules.origin().paths() {
+            if path.canonicalize().is_ok_and(|path| path.starts_with(&cwd)) {
+                eprintln!(
+                    "axiom: warning: task {task_id} runs in {}, which holds the rules in force ({}); the task can edit them",
+                    cwd.display(),
+                    path.display()
+                );
+            }
+        }
     }
 }
 

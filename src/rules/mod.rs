@@ -27,6 +27,6 @@ pub use error::{RuleError, RuleErrors};
 pub use load::RuleDocument;
 pub use model::{Escalation, Location, Rule, RuleSet, ThresholdPolicy};
 pub use schema::{Action, AppliesTo, EvidenceSpec, Expectation, RuleTest, Scope, Severity, TestEvidence};
-pub use sources::{RuleOrigin, DEFAULT_PACK};
+pub use sources::{RuleOrigin, DEFAULT_PACK, PROJECT_RULES};
 pub use subject::Subject;
 pub use summary::RuleSummary;

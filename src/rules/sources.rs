@@ -1,5 +1,10 @@
-//! Where rules come from: `--rules`, `$AXIOM_RULES`, `./rules/`, the user's config dir, or the
-//! default pack compiled into the binary — the first that applies.
+//! Where rules come from: `--rules`, `$AXIOM_RULES`, `./.axiom/rules/`, the user's config dir, or
+//! the default pack compiled into the binary — the first that applies.
+//!
+//! A `rules/` directory that merely sits in the working directory is never read: the working
+//! directory is where the supervised agent writes, and a task that wrote `rules: []` there would
+//! switch supervision off. Project rules live in `.axiom/rules/`, a place a user puts them on
+//! purpose; even so, the hub warns when a task runs in a directory holding the rules in force.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -7,6 +12,9 @@ use std::path::{Path, PathBuf};
 use super::error::{RuleError, RuleErrors};
 use super::load::RuleDocument;
 use super::model::RuleSet;
+
+/// Where a project's own rules live, relative to the working directory.
+pub const PROJECT_RULES: &str = ".axiom/rules";
 
 /// The default rule pack, `(file name, YAML)`, embedded from `rules/` at build time.
 pub const DEFAULT_PACK: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/default_pack.rs"));
@@ -20,8 +28,8 @@ pub enum RuleOrigin {
     Flag(Vec<PathBuf>),
     /// `$AXIOM_RULES`, a `:`-separated list of files or directories.
     Env(Vec<PathBuf>),
-    /// `./rules/` in the working directory.
-    LocalDir(PathBuf),
+    /// `.axiom/rules/` in the working directory: the project's rules.
+    ProjectDir(PathBuf),
     /// `$XDG_CONFIG_HOME/axiom/rules/` (or `~/.config/axiom/rules/`).
     ConfigDir(PathBuf),
     /// The pack built into the binary.
@@ -37,9 +45,9 @@ impl RuleOrigin {
         if let Some(value) = std::env::var_os("AXIOM_RULES").filter(|v| !v.is_empty()) {
             return RuleOrigin::Env(std::env::split_paths(&value).collect());
         }
-        let local = PathBuf::from("rules");
-        if local.is_dir() {
-            return RuleOrigin::LocalDir(local);
+        let project = Path::new(PROJECT_RULES).to_path_buf();
+        if project.is_dir() {
+            return RuleOrigin::ProjectDir(project);
         }
         let config_home = std::env::var_os("XDG_CONFIG_HOME")
             .filter(|v| !v.is_empty())
@@ -51,11 +59,23 @@ impl RuleOrigin {
         RuleOrigin::Embedded
     }
 
+    /// Why these rules are the ones in force, in words for a log line.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            RuleOrigin::Inline => "given inline",
+            RuleOrigin::Flag(_) => "named with --rules",
+            RuleOrigin::Env(_) => "named by $AXIOM_RULES (no --rules)",
+            RuleOrigin::ProjectDir(_) => "the project's rules (no --rules or $AXIOM_RULES)",
+            RuleOrigin::ConfigDir(_) => "the user's rules (no --rules, $AXIOM_RULES or .axiom/rules/)",
+            RuleOrigin::Embedded => "no rules were found in any of the places axiom looks",
+        }
+    }
+
     /// The files and directories this origin reads; empty for the embedded pack.
     pub fn paths(&self) -> Vec<PathBuf> {
         match self {
             RuleOrigin::Flag(paths) | RuleOrigin::Env(paths) => paths.clone(),
-            RuleOrigin::LocalDir(dir) | RuleOrigin::ConfigDir(dir) => vec![dir.clone()],
+            RuleOrigin::ProjectDir(dir) | RuleOrigin::ConfigDir(dir) => vec![dir.clone()],
             RuleOrigin::Inline | RuleOrigin::Embedded => Vec::new(),
         }
     }
@@ -79,7 +99,7 @@ impl fmt::Display for RuleOrigin {
             RuleOrigin::Inline => f.write_str("inline rules"),
             RuleOrigin::Flag(paths) => write!(f, "--rules {}", list(paths)),
             RuleOrigin::Env(paths) => write!(f, "$AXIOM_RULES ({})", list(paths)),
-            RuleOrigin::LocalDir(dir) => write!(f, "{}/ in the working directory", dir.display()),
+            RuleOrigin::ProjectDir(dir) => write!(f, "{}/ in the working directory", dir.display()),
             RuleOrigin::ConfigDir(dir) => write!(f, "{}", dir.display()),
             RuleOrigin::Embedded => f.write_str("the built-in default pack"),
         }
