@@ -6,7 +6,8 @@
 //! lower their own priority first, so the kernel lets the fast work preempt it. Lowering needs no
 //! privileges; with the CPU otherwise idle it changes nothing.
 
-/// The `nice` value of bulk threads: a tenth of a normal thread's share when both want the CPU.
+/// How much bulk threads lower their `nice` value below the process's own: a tenth of a normal
+/// thread's share when both want the CPU. Relative, so a hub started under `nice` stays below it.
 const BULK_NICE: libc::c_int = 10;
 
 /// Starts a thread named `name` running `body` at background priority.
@@ -20,8 +21,9 @@ pub fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> std::io::Resul
 fn lower_this_threads_priority() {
     // On Linux, PRIO_PROCESS with `who = 0` is the calling thread only, not the whole process.
     // Failure (a seccomp filter, say) leaves normal priority: slower under load, still correct.
-    // SAFETY: setpriority has no memory-safety preconditions.
-    let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, BULK_NICE) };
+    // SAFETY: getpriority and setpriority have no memory-safety preconditions.
+    let current = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+    let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, (current + BULK_NICE).min(19)) };
     if result != 0 {
         tracing::debug!("cannot lower a bulk thread's priority: {}", std::io::Error::last_os_error());
     }
