@@ -103,6 +103,9 @@ enum Flood {
     Lines,
     /// `loadgen-flood.py 0`: 64 KiB writes, as many bytes as the pipe takes.
     Blocks,
+    /// An `echo "rm -rf /"` loop that ignores SIGTERM: every line fires the built-in pack's
+    /// `danger-rm-root-or-home` kill rule, and the flooder lives out the kill's grace period.
+    Danger,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -539,6 +542,11 @@ async fn rtt(env: &Env, args: &RttArgs) -> anyhow::Result<RttRow> {
             }
             Flood::Blocks => {
                 vec!["python3".into(), "fixtures/loadgen-flood.py".into(), "0".into(), "100".into(), gate_arg.clone()]
+            }
+            Flood::Danger => {
+                let script = "trap '' TERM; echo ready; while [ ! -e \"$0\" ]; do sleep 0.02; done; \
+                     while :; do echo 'rm -rf /'; done";
+                vec!["sh".to_owned(), "-c".to_owned(), script.to_owned(), gate_arg.clone()]
             }
         };
         let command = if args.flood_nice != 0 {
@@ -1017,6 +1025,7 @@ impl Report {
                     (0, _) => "alone".to_owned(),
                     (n, Flood::Lines) => format!("{n} flooders, `echo` loop"),
                     (n, Flood::Blocks) => format!("{n} flooders, 64 KiB writes"),
+                    (n, Flood::Danger) => format!("{n} flooders, `rm -rf /` ignoring SIGTERM"),
                 };
                 if row.flooders > 0 && row.flood_nice != 0 {
                     let _ = write!(load, ", nice {}", row.flood_nice);
