@@ -27,6 +27,7 @@
 mod events;
 mod handler;
 mod output;
+mod schema;
 mod shutdown;
 mod spawn;
 mod tools;
@@ -85,7 +86,15 @@ impl AxiomMcp {
             log_level: Mutex::new(None),
             subscriptions: Mutex::new(std::collections::HashMap::new()),
         });
-        AxiomMcp { shared, tool_router: Self::tool_router() }
+        let mut tool_router = Self::tool_router();
+        for route in tool_router.map.values_mut() {
+            let tool = &mut route.attr;
+            schema::standard_formats_only(std::sync::Arc::make_mut(&mut tool.input_schema));
+            if let Some(output) = tool.output_schema.as_mut() {
+                schema::standard_formats_only(std::sync::Arc::make_mut(output));
+            }
+        }
+        AxiomMcp { shared, tool_router }
     }
 
     /// The tools this server offers, as `tools/list` reports them.
