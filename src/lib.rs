@@ -12,6 +12,7 @@ pub mod dial;
 pub mod evidence;
 pub mod hub;
 pub mod human;
+pub mod logging;
 pub mod mcp;
 pub mod pipeline;
 pub mod protocol;

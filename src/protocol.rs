@@ -90,8 +90,13 @@ pub enum WorkerMessage {
         #[serde(flatten)]
         payload: Payload,
     },
-    /// The child could not be started.
-    SpawnFailed { message: String },
+    /// The child could not be started; `code` is the shell's exit status for it (127 not found,
+    /// 126 found but not executable).
+    SpawnFailed {
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<i32>,
+    },
     /// The child ended; numbered like output (it comes after the last chunk) and replayed the same way.
     Exit { seq: u64, code: Option<i32>, signal: Option<i32> },
     /// An intervention or input request was carried out, or why not.
@@ -246,9 +251,12 @@ pub enum TaskStatus {
     Killed {
         signal: i32,
     },
-    /// Could not start; the message says why.
+    /// Could not start; the message says why. `code` is the exit status a shell would give
+    /// (127: not found, 126: found but cannot be run), when the failure was the command's.
     Failed {
         message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<i32>,
     },
     /// The worker vanished without reporting an exit.
     Lost,
@@ -265,7 +273,8 @@ impl TaskStatus {
             TaskStatus::Starting | TaskStatus::Running => None,
             TaskStatus::Exited { code } => Some(*code),
             TaskStatus::Killed { signal } => Some(128 + signal),
-            TaskStatus::Failed { .. } | TaskStatus::Lost => Some(1),
+            TaskStatus::Failed { code, .. } => Some(code.unwrap_or(1)),
+            TaskStatus::Lost => Some(1),
         }
     }
 

@@ -157,3 +157,44 @@ fn a_slow_reader_holds_the_child_back_and_gets_every_byte_in_order() {
     );
     assert!(!stderr.contains("WARN") && !stderr.contains("dropped"), "{stderr}");
 }
+
+#[test]
+fn a_command_that_cannot_run_exits_like_the_shell_says() {
+    let sandbox = Sandbox::new();
+    let not_executable = sandbox.write("script.sh", "echo hi\n");
+    let directory = sandbox.path("work").display().to_string();
+    for (program, code, says) in [
+        ("axiom-test-no-such-command", 127, "program not found in PATH"),
+        ("./no/such/file", 127, "program not found"),
+        (not_executable.as_str(), 126, "permission denied"),
+        (directory.as_str(), 126, "is a directory"),
+    ] {
+        let run = run_within(sandbox.axiom(&["run", "--", program, "--flag"]), DEADLINE);
+        run.assert_code(code);
+        assert!(run.stderr.contains(program) && run.stderr.contains(says), "{program}: {}", run.stderr);
+        assert_eq!(run.stdout, "");
+    }
+}
+
+#[test]
+fn logs_on_a_pipe_carry_no_escape_codes() {
+    let sandbox = Sandbox::new();
+    let mut command = sandbox.axiom(&["run", "--", "sh", "-c", "echo hello; exit 3"]);
+    // Colour is decided by stderr being a pipe here, not by NO_COLOR.
+    command.env_remove("NO_COLOR").env("AXIOM_LOG", "info");
+    let run = run_within(command, DEADLINE);
+    run.assert_code(3);
+    assert!(run.stderr.contains("INFO"), "info logs were asked for: {}", run.stderr);
+    assert!(!run.stderr.contains('\x1b'), "escape codes in piped logs: {:?}", run.stderr);
+}
+
+#[test]
+fn a_successful_run_prints_nothing_of_its_own() {
+    let sandbox = Sandbox::new();
+    for _ in 0..3 {
+        let run = run_within(sandbox.axiom(&["run", "--", "seq", "1", "50000"]), DEADLINE);
+        run.assert_code(0);
+        assert_eq!(run.stdout.len(), (1..=50_000).map(|i: u32| i.to_string().len() + 1).sum::<usize>());
+        assert_eq!(run.stderr, "", "a successful run said something");
+    }
+}

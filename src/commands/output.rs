@@ -10,7 +10,7 @@ pub fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && io::stdout().is_terminal(),
+        ColorChoice::Auto => crate::logging::color_wanted(io::stdout().is_terminal()),
     }
 }
 
@@ -76,7 +76,7 @@ pub fn intervention_line(record: &crate::protocol::InterventionRecord, palette: 
 
 /// Whether stderr gets colour.
 pub fn stderr_color() -> bool {
-    std::env::var_os("NO_COLOR").is_none() && io::stderr().is_terminal()
+    crate::logging::color_wanted(io::stderr().is_terminal())
 }
 
 /// How a finished task ended, for a closing line on stderr; `None` for a clean exit.
@@ -86,7 +86,7 @@ pub fn status_line(task_id: &str, status: &crate::protocol::TaskStatus) -> Optio
         TaskStatus::Exited { code: 0 } | TaskStatus::Starting | TaskStatus::Running => None,
         TaskStatus::Exited { code } => Some(format!("axiom: task {task_id} exited with code {code}")),
         TaskStatus::Killed { signal } => Some(format!("axiom: task {task_id} was killed by signal {signal}")),
-        TaskStatus::Failed { message } => Some(format!("axiom: task {task_id} failed to start: {message}")),
+        TaskStatus::Failed { message, .. } => Some(format!("axiom: {message}")),
         TaskStatus::Lost => Some(format!("axiom: task {task_id} was lost: its worker went away")),
     }
 }

@@ -94,7 +94,8 @@ impl Worker {
             Ok(child) => child,
             Err(err) => {
                 self.say_hello(&mut socket, None, None).await?;
-                send(&mut socket, &WorkerMessage::SpawnFailed { message: err.to_string() }).await?;
+                let failed = WorkerMessage::SpawnFailed { message: err.to_string(), code: Some(err.exit_code()) };
+                send(&mut socket, &failed).await?;
                 let _ = socket.close(None).await;
                 return Ok(ExitCode::from(1));
             }

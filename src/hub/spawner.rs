@@ -64,7 +64,7 @@ impl Hub {
         let exe = &self.config.worker_exe;
         let fail = |source: std::io::Error| {
             let error = SpawnError::Worker { exe: exe.clone(), source };
-            task.finish(TaskStatus::Failed { message: error.to_string() }, Instant::now());
+            task.finish(TaskStatus::Failed { message: error.to_string(), code: None }, Instant::now());
             error
         };
         let token_pipe = token_pipe(task.worker_token.as_str()).map_err(fail)?;

@@ -212,9 +212,9 @@ fn handle(task: &Task, message: WorkerMessage, said_exit: &mut bool) -> Vec<HubT
                 Err(message) => vec![HubToWorker::Error { message }],
             }
         }
-        WorkerMessage::SpawnFailed { message } => {
+        WorkerMessage::SpawnFailed { message, code } => {
             *said_exit = true;
-            task.spawn_failed(message, Instant::now());
+            task.spawn_failed(message, code, Instant::now());
             Vec::new()
         }
         WorkerMessage::Ack { id, delivered, error } => {

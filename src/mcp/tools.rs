@@ -104,7 +104,7 @@ read what it printed, axiom_send / axiom_interrupt / axiom_kill to steer it.",
 
         settle(&task).await;
         let info = task.info();
-        if let TaskStatus::Failed { message } = &info.status {
+        if let TaskStatus::Failed { message, .. } = &info.status {
             return Err(format!(
                 "task {} could not start: {message}. Check `command` and `cwd`, then try again.",
                 task.id

@@ -237,7 +237,7 @@ impl From<TaskInfo> for TaskView {
         let (exit_code, signal, message) = match &info.status {
             TaskStatus::Exited { code } => (Some(*code), None, None),
             TaskStatus::Killed { signal } => (None, Some(*signal), None),
-            TaskStatus::Failed { message } => (None, None, Some(message.clone())),
+            TaskStatus::Failed { message, .. } => (None, None, Some(message.clone())),
             TaskStatus::Lost => (None, None, Some("the worker process vanished without reporting an exit".to_owned())),
             TaskStatus::Starting | TaskStatus::Running => (None, None, None),
         };

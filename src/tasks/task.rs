@@ -613,7 +613,7 @@ impl Task {
     }
 
     /// The worker said its child could not be started; only believed before the child ran.
-    pub fn spawn_failed(&self, message: String, now: Instant) {
+    pub fn spawn_failed(&self, message: String, code: Option<i32>, now: Instant) {
         {
             let mut state = self.state();
             if state.status != TaskStatus::Starting && state.pid.is_some() {
@@ -621,7 +621,7 @@ impl Task {
                 return;
             }
         }
-        self.finish(TaskStatus::Failed { message }, now);
+        self.finish(TaskStatus::Failed { message, code }, now);
     }
 
     /// The task ended (or never started, or its worker vanished).

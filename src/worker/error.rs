@@ -22,6 +22,12 @@ pub enum SpawnError {
         /// `argv[0]`.
         program: String,
     },
+    /// The program is a directory.
+    #[error("cannot run `{program}`: it is a directory")]
+    IsDirectory {
+        /// `argv[0]`.
+        program: String,
+    },
     /// The working directory does not exist or is not a directory.
     #[error("cannot run `{program}` in `{}`: {reason}", cwd.display())]
     BadCwd {
@@ -62,8 +68,19 @@ impl SpawnError {
         let program = program.to_string();
         match err.kind() {
             io::ErrorKind::NotFound => SpawnError::NotFound { program },
+            io::ErrorKind::PermissionDenied if Path::new(&program).is_dir() => SpawnError::IsDirectory { program },
             io::ErrorKind::PermissionDenied => SpawnError::PermissionDenied { program },
             _ => SpawnError::Io { program, source: err },
+        }
+    }
+
+    /// The exit status a shell gives the same failure: 127 when the program is not found, 126 when
+    /// it is found but cannot be run (`env`, `nice` and `timeout` do the same), else 1.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            SpawnError::NotFound { .. } => 127,
+            SpawnError::PermissionDenied { .. } | SpawnError::IsDirectory { .. } | SpawnError::Io { .. } => 126,
+            _ => 1,
         }
     }
 

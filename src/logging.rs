@@ -1,0 +1,23 @@
+//! Log lines on stderr: plain text unless stderr is a terminal, and never coloured under `NO_COLOR`.
+//!
+//! stderr is the channel for logs in every mode (stdout may carry MCP or a task's output), and it
+//! often ends up in a file or a CI log, where escape codes are noise.
+
+use std::io::IsTerminal;
+
+/// Whether text for a stream may be coloured: the stream is a terminal and `NO_COLOR` is not set
+/// to anything (<https://no-color.org>).
+pub fn color_wanted(stream_is_terminal: bool) -> bool {
+    stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
+/// Installs the global subscriber: level from `$AXIOM_LOG` (default `warn`), no module targets.
+pub fn init() {
+    let color = color_wanted(std::io::stderr().is_terminal());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("AXIOM_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_target(false)
+        .init();
+}
