@@ -354,9 +354,14 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
-    /// Print only the summary.
+    /// Print no matches, only the one-line summary (the exit status still says whether any rule
+    /// matched).
     #[arg(long, short)]
     pub quiet: bool,
+    /// After the summary, list every rule applied with its number of matches (rules without a
+    /// match too), as fail2ban-regex does.
+    #[arg(long)]
+    pub stats: bool,
     /// Which rules to apply: those for task output, those for spawn prompts, or those for tool calls
     /// (one `TOOL: ARGUMENT` line per call).
     #[arg(long, value_enum, default_value_t = ScopeArg::Output)]
@@ -364,8 +369,10 @@ pub struct CheckArgs {
     /// When to colour text output.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
-    /// Files to check; none or `-` reads stdin.
-    #[arg(value_name = "FILE")]
+    /// Files or directories to check; none, or `-`, reads stdin. A directory is searched
+    /// recursively as ripgrep does: files matched by .gitignore or .ignore, hidden files and binary
+    /// files (NUL bytes) are left out.
+    #[arg(value_name = "PATH")]
     pub files: Vec<PathBuf>,
 }
 

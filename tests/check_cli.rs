@@ -131,19 +131,41 @@ fn color_always_paints_the_same_text() {
 }
 
 #[test]
-fn text_summary_on_stderr_counts_lines_matches_bytes_and_every_applied_rule() {
+fn text_summary_is_one_line_on_stderr() {
     let run = check(&[], SAMPLE);
+    let summary = own_lines(&run.stderr);
+    assert_eq!(summary.len(), 1, "{}", run.stderr);
+    let expected = format!("axiom: 4 matches on 3 of 4 lines in 1 file ({} B, ", SAMPLE.len());
+    assert!(summary[0].starts_with(&expected), "{:?}, expected {expected:?}", summary[0]);
+    assert!(!run.stdout.contains("lines"), "the text summary belongs on stderr");
+}
+
+/// Stderr without the note saying where the rules came from.
+fn own_lines(stderr: &str) -> Vec<&str> {
+    stderr.lines().filter(|line| !line.contains(" from --rules ")).collect()
+}
+
+#[test]
+fn stats_adds_the_hits_of_every_applied_rule() {
+    let run = check(&["--stats"], SAMPLE);
     let err = &run.stderr;
-    for fact in ["4 lines", "3 matched", &format!("{} bytes", SAMPLE.len())] {
-        assert!(err.contains(fact), "summary lacks {fact:?}:\n{err}");
-    }
     let expected = [("todo", 2), ("stub", 1), ("anchored", 1), ("permission", 0), ("never", 0), ("quiet-agent", 0)];
     for (rule, count) in expected {
         let row = err.lines().find(|line| line.split_whitespace().nth(1) == Some(rule));
         let row = row.unwrap_or_else(|| panic!("no summary row for {rule}:\n{err}"));
         assert_eq!(row.split_whitespace().next(), Some(count.to_string().as_str()), "row {row:?}");
     }
-    assert!(!run.stdout.contains("lines"), "the text summary belongs on stderr");
+    assert_summary_is_consistent(err);
+    let plain = check(&[], SAMPLE);
+    assert!(!plain.stderr.contains("permission"), "the table only comes with --stats: {}", plain.stderr);
+}
+
+#[test]
+fn nothing_follows_an_error_in_text_mode() {
+    let (sandbox, rules) = fixture();
+    let run = sandbox.run(&["check", "--rules", &rules, "missing.log"], b"");
+    assert_eq!(run.code, Some(2));
+    assert_eq!(own_lines(&run.stderr), ["axiom: error: missing.log: No such file or directory"]);
 }
 
 #[test]
@@ -215,6 +237,7 @@ fn quiet_text_prints_only_the_summary_on_stderr() {
     let run = check(&["--quiet"], SAMPLE);
     assert_eq!(run.stdout, "");
     assert!(run.stderr.contains("4 lines"), "{}", run.stderr);
+    assert_eq!(own_lines(&run.stderr).len(), 1, "{}", run.stderr);
     assert_eq!(run.code, Some(1), "--quiet still reports matches through the exit status");
 }
 
@@ -297,7 +320,7 @@ fn exit_status_is_0_without_match_1_with_match_2_on_error() {
         ("bad rules", &["--rules", &bad_rules], b"TODO: x\n", 2),
         ("missing rules path", &["--rules", "no-such-rules.yaml"], b"", 2),
         ("missing input file", &["--rules", &rules, "nope.log"], b"", 2),
-        ("a directory as input", &["--rules", &rules, "dir"], b"", 2),
+        ("a directory with no match", &["--rules", &rules, "dir"], b"", 0),
         ("unknown flag", &["--rules", &rules, "--no-such-flag"], b"", 2),
     ];
     for (name, args, stdin, code) in cases {
@@ -570,7 +593,7 @@ fn a_rules_directory_in_the_working_directory_is_not_read_unless_named() {
 /// `axiom check --format FORMAT | head -1` over a large input.
 fn check_head_one(format: &str) -> (String, Run) {
     let (sandbox, rules) = fixture();
-    let command = sandbox.command(&["check", "--rules", &rules, "--format", format]);
+    let command = sandbox.command(&["check", "--rules", &rules, "--stats", "--format", format]);
     head_one(command, "TODO: x\n".repeat(200_000).into_bytes())
 }
 
@@ -596,22 +619,20 @@ fn a_closed_stdout_still_counts_the_matches_found() {
     }
 }
 
-/// The text summary's `N matches` is the sum of its per-rule rows, and not zero.
+/// The summary line's `N matches on M of L lines` agrees with the `--stats` per-rule rows.
 fn assert_summary_is_consistent(stderr: &str) {
-    let totals = stderr.lines().find(|line| line.starts_with("Lines:")).expect("no summary");
+    let totals = stderr.lines().find(|line| line.starts_with("axiom: ") && line.contains(" on ")).expect("no summary");
     let words: Vec<&str> = totals.split_whitespace().collect();
-    let before = |word: &str| -> u64 {
-        let at = words.iter().position(|w| w.trim_end_matches([',', ';']) == word).unwrap();
-        words[at - 1].parse().unwrap()
-    };
+    // axiom: N match(es) on M of L line(s) in ...
+    let number = |at: usize| -> u64 { words[at].parse().unwrap_or_else(|_| panic!("not a number: {totals}")) };
+    let (matches, matched, lines) = (number(1), number(4), number(6));
     let rows: u64 = stderr
         .lines()
-        .skip_while(|line| !line.starts_with("Rules"))
+        .skip_while(|line| !line.contains("rules applied"))
         .skip(1)
         .filter_map(|line| line.split_whitespace().next()?.parse::<u64>().ok())
         .sum();
     assert!(rows > 0, "{stderr}");
-    assert_eq!(before("matches"), rows, "the totals disagree with the per-rule hits:\n{stderr}");
-    assert!(before("lines") >= before("matched"), "{stderr}");
-    assert!(before("matched") > 0, "{stderr}");
+    assert_eq!(matches, rows, "the totals disagree with the per-rule hits:\n{stderr}");
+    assert!(lines >= matched && matched > 0, "{stderr}");
 }

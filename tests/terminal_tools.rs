@@ -198,3 +198,28 @@ fn a_successful_run_prints_nothing_of_its_own() {
         assert_eq!(run.stderr, "", "a successful run said something");
     }
 }
+
+#[test]
+fn check_searches_a_directory_skipping_ignored_and_binary_files() {
+    let sandbox = Sandbox::new();
+    let rules = sandbox.write("rules.yaml", "rules:\n  - id: todo\n    match: { literals: [\"TODO:\"] }\n");
+    std::fs::create_dir_all(sandbox.path("work/logs/nested")).unwrap();
+    std::fs::create_dir_all(sandbox.path("work/logs/target")).unwrap();
+    sandbox.write("work/logs/.gitignore", "target/\n*.tmp\n");
+    sandbox.write("work/logs/a.log", "fine\nTODO: a\n");
+    sandbox.write("work/logs/nested/b.log", "TODO: b\n");
+    sandbox.write("work/logs/target/ignored.log", "TODO: ignored\n");
+    sandbox.write("work/logs/scratch.tmp", "TODO: ignored too\n");
+    std::fs::write(sandbox.path("work/logs/core.bin"), b"TODO: \0binary\n").unwrap();
+    let run = run_within(sandbox.axiom(&["check", "--rules", &rules, "logs"]), DEADLINE);
+    run.assert_code(1);
+    let files: Vec<&str> = run.stdout.lines().map(|line| line.split(':').next().unwrap()).collect();
+    assert_eq!(files, ["logs/a.log", "logs/nested/b.log"], "{run:#?}");
+    assert!(run.stderr.contains("skipped 1 binary file"), "{}", run.stderr);
+    assert!(run.stderr.contains("in 2 files"), "{}", run.stderr);
+
+    // Named explicitly, a binary file is checked, and the user is told it looks binary.
+    let named = run_within(sandbox.axiom(&["check", "--rules", &rules, "logs/core.bin"]), DEADLINE);
+    named.assert_code(1);
+    assert!(named.stderr.contains("logs/core.bin looks binary"), "{}", named.stderr);
+}

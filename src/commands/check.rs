@@ -1,8 +1,10 @@
-//! `axiom check`: the live pipeline, offline, over files or stdin.
+//! `axiom check`: the live pipeline, offline, over files, directories or stdin.
+
+mod inputs;
+mod progress;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,8 +22,8 @@ const CHUNK: usize = 256 * 1024;
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let rules = super::load_rules(&args.rules)?;
     let scope = Scope::from(args.scope);
-    let inputs: Vec<&Path> =
-        if args.files.is_empty() { vec![Path::new("-")] } else { args.files.iter().map(|p| p.as_path()).collect() };
+    let inputs = inputs::expand(&args.files);
+    inputs::hint_if_stdin_is_a_terminal(&inputs);
     let mut report = Report::new(&rules, scope);
     let stdout = io::stdout();
     let mut sink = Sink {
@@ -32,21 +34,66 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let started = Instant::now();
     let mut failed = false;
+    let mut progress = progress::Progress::new(!args.quiet && args.format == Format::Text);
     for input in inputs {
-        match check_one(&rules, scope, input, &mut sink, &mut report) {
-            Ok(()) => {}
+        let input = match input {
+            Ok(input) => input,
+            Err((name, err)) => {
+                progress.clear();
+                eprintln!("axiom: error: {name}: {err}");
+                failed = true;
+                continue;
+            }
+        };
+        match check_one(&rules, scope, &input, &mut sink, &mut report, &mut progress) {
+            Ok(Checked::Text) => {}
+            Ok(Checked::Binary) => {
+                progress.clear();
+                eprintln!("axiom: {} looks binary (it has NUL bytes); checked anyway", input.name());
+            }
+            Ok(Checked::SkippedBinary) => report.skipped_binary += 1,
             Err(CheckError::Output(err)) if err.kind() == io::ErrorKind::BrokenPipe => break,
             Err(CheckError::Output(err)) => return Err(err.into()),
             Err(CheckError::Input(err)) => {
-                eprintln!("axiom: error: {}: {err}", input.display());
+                progress.clear();
+                eprintln!("axiom: error: {}: {}", input.name(), describe(&err));
                 failed = true;
             }
         }
     }
+    progress.clear();
     let elapsed_ms = started.elapsed().as_millis() as u64;
-    report.write_summary(&mut sink, elapsed_ms)?;
+    if report.skipped_binary > 0 {
+        let (found, them) = if report.skipped_binary == 1 { ("a directory", "it") } else { ("directories", "one") };
+        eprintln!(
+            "axiom: skipped {} (NUL bytes) found in {found}; name {them} to check it anyway",
+            crate::human::count(report.skipped_binary, "binary file")
+        );
+    }
+    // After an error, the error is the last word in text mode; JSON readers always get a summary.
+    if !failed || sink.format == Format::Json {
+        report.write_summary(&mut sink, elapsed_ms, args.stats)?;
+    }
     flush(&mut sink.out)?;
     Ok(ExitCode::from(if failed { super::EXIT_ERROR } else { u8::from(report.total.matches > 0) }))
+}
+
+/// An input error as a person reads it: `No such file or directory`, without `(os error 2)`.
+fn describe(err: &io::Error) -> String {
+    let text = err.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// What became of one input.
+enum Checked {
+    Text,
+    /// Checked, but it has NUL bytes: the user is told.
+    Binary,
+    /// Found in a directory and binary: left out.
+    SkippedBinary,
 }
 
 enum CheckError {
@@ -57,19 +104,21 @@ enum CheckError {
 fn check_one(
     rules: &Arc<RuleSet>,
     scope: Scope,
-    input: &Path,
+    input: &inputs::Input,
     sink: &mut Sink<impl Write>,
     report: &mut Report,
-) -> Result<(), CheckError> {
-    let name = input.display().to_string();
-    let mut reader: Box<dyn Read> = if name == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        Box::new(File::open(input).map_err(CheckError::Input)?)
+    progress: &mut progress::Progress,
+) -> Result<Checked, CheckError> {
+    let name = input.name();
+    let (mut reader, named): (Box<dyn Read>, bool) = match input {
+        inputs::Input::Stdin => (Box::new(io::stdin().lock()), true),
+        inputs::Input::File { path, named } => (Box::new(File::open(path).map_err(CheckError::Input)?), *named),
     };
     let mut pipeline = Pipeline::new(Arc::clone(rules), scope, name.as_str(), PipelineOptions::offline());
     let mut buffer = vec![0; CHUNK];
     let now = Instant::now();
+    let mut first = true;
+    let mut checked = Checked::Text;
     loop {
         let read = match reader.read(&mut buffer) {
             Ok(0) => break,
@@ -77,7 +126,18 @@ fn check_one(
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => return Err(CheckError::Input(err)),
         };
+        if std::mem::take(&mut first) && inputs::looks_binary(&buffer[..read]) {
+            if !named {
+                return Ok(Checked::SkippedBinary);
+            }
+            checked = Checked::Binary;
+        }
+        let stats = pipeline.stats();
+        progress.update(&name, report.total.bytes + stats.bytes, report.total.lines + stats.lines);
         let fired = pipeline.push(&buffer[..read], now);
+        if !fired.is_empty() {
+            progress.clear();
+        }
         if let Err(err) = sink.matches(&fired, report) {
             // The totals still count what was matched before the reader went away.
             report.add_file(pipeline.stats());
@@ -87,7 +147,7 @@ fn check_one(
     let fired = pipeline.finish(now);
     let written = sink.matches(&fired, report);
     report.add_file(pipeline.stats());
-    written.map_err(CheckError::Output)
+    written.map_err(CheckError::Output).map(|()| checked)
 }
 
 struct Sink<W: Write> {
@@ -170,6 +230,8 @@ struct Report {
     total: PipelineStats,
     /// Matches per rule, indexed like the rule set.
     by_rule: Vec<u64>,
+    /// Binary files found in directories and left out.
+    skipped_binary: u64,
 }
 
 #[derive(Serialize)]
@@ -192,6 +254,7 @@ impl Report {
             files: 0,
             total: PipelineStats::default(),
             by_rule: vec![0; rules.rules().len()],
+            skipped_binary: 0,
         }
     }
 
@@ -208,7 +271,7 @@ impl Report {
         self.rules.rules().iter().enumerate().filter(|(_, rule)| rule.enabled && rule.scope == self.scope)
     }
 
-    fn write_summary<W: Write>(&self, sink: &mut Sink<W>, elapsed_ms: u64) -> io::Result<()> {
+    fn write_summary<W: Write>(&self, sink: &mut Sink<W>, elapsed_ms: u64, stats: bool) -> io::Result<()> {
         match sink.format {
             Format::Json => {
                 let by_rule = self
@@ -231,28 +294,36 @@ impl Report {
             }
             Format::Text => {
                 flush(&mut sink.out)?;
-                eprint!("{}", self.summary_text(elapsed_ms));
+                eprintln!("{}", self.summary_line(elapsed_ms));
+                if stats {
+                    eprint!("{}", self.rule_table());
+                }
                 Ok(())
             }
         }
     }
 
-    /// A fail2ban-regex-style summary: totals, then hits for every rule, including those with none.
-    fn summary_text(&self, elapsed_ms: u64) -> String {
+    /// One line: `axiom: 4 matches on 3 of 1200 lines in 1 file (61.2 KiB, 12 ms)`.
+    fn summary_line(&self, elapsed_ms: u64) -> String {
+        use crate::human::{bytes, count};
         let t = &self.total;
-        let mut text = format!(
-            "\nLines: {} lines, {} matched, {} matches; {} bytes in {} file{}; {} ms\n",
-            t.lines,
+        format!(
+            "axiom: {} on {} of {} in {} ({}, {elapsed_ms} ms)",
+            count(t.matches, "match"),
             t.matched_lines,
-            t.matches,
-            t.bytes,
-            self.files,
-            if self.files == 1 { "" } else { "s" },
-            elapsed_ms
-        );
+            count(t.lines, "line"),
+            count(self.files, "file"),
+            bytes(t.bytes),
+        )
+    }
+
+    /// With `--stats`, as fail2ban-regex prints it: hits for every rule applied, those with none too.
+    fn rule_table(&self) -> String {
+        let mut text = String::new();
         let applied: Vec<_> = self.applied().collect();
         let width = applied.iter().map(|(_, rule)| rule.id.len()).max().unwrap_or(0);
-        text.push_str(&format!("Rules ({} {}):\n", applied.len(), self.scope));
+        let rules = crate::human::count(applied.len() as u64, "rule");
+        text.push_str(&format!("{rules} applied (scope {}), matches per rule:\n", self.scope));
         for (index, rule) in applied {
             let note = if rule.silence.is_some() { "  (silence rule: needs a live task)" } else { "" };
             let row = format!("  {:>8}  {:<width$}{note}", self.by_rule[index], rule.id);

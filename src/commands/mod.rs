@@ -49,12 +49,11 @@ pub fn report_error(err: &anyhow::Error) {
 }
 
 /// Loads the rules the arguments point at, saying on stderr where they came from unless it is
-/// the built-in pack or `--rules`.
+/// the built-in pack.
 pub fn load_rules(args: &RulesArgs) -> anyhow::Result<Arc<RuleSet>> {
     let origin = RuleOrigin::resolve(&args.paths);
     let rules = RuleSet::load(origin.clone())?;
-    // Said only when the rules came from somewhere the user did not name on this command line.
-    if !matches!(origin, RuleOrigin::Embedded | RuleOrigin::Flag(_)) {
+    if origin != RuleOrigin::Embedded {
         eprintln!("axiom: {} from {origin}", crate::human::count(rules.rules().len() as u64, "rule"));
     }
     let stray = std::path::Path::new("rules");
