@@ -45,11 +45,24 @@ pub enum Command {
     /// Serve MCP on stdin/stdout, so Claude Code and other agents can run and steer supervised tasks.
     #[command(after_help = MCP_HELP)]
     Mcp(McpArgs),
+    /// A Claude Code command hook: reads the event JSON on stdin, answers with the rules' decision.
+    #[command(after_help = HOOK_HELP)]
+    Hook(HookArgs),
+    /// Install or remove the Claude Code hooks that run `axiom hook`.
+    #[command(subcommand)]
+    Hooks(HooksCommand),
     /// The worker process the hub starts for each task (not for direct use). Its token comes from
     /// the pipe named by --token-fd.
     #[command(hide = true)]
     Worker(WorkerArgs),
 }
+
+const HOOK_HELP: &str = "\
+PreToolUse is judged by the `tool` rules (`deny` refuses the call with the rule's message),
+UserPromptSubmit by the `prompt` rules, PostToolUse by the `output` rules over the tool's response,
+Stop by the `output` rules over the turn's assistant text (a firing rule blocks the stop once; the
+model continues with its message). A failing hook says why on stderr and lets the session go on,
+unless --fail-closed. Install it with `axiom hooks install`.";
 
 const RUN_HELP: &str = "\
 The command runs in a worker process that streams its output to an in-process hub, where the rules
@@ -439,4 +452,43 @@ pub enum RulesCommand {
         #[arg(last = true, value_name = "CMD")]
         command: Vec<String>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    #[command(flatten)]
+    pub rules: RulesArgs,
+    /// When the hook itself fails (bad input, bad rules), block (exit 2) instead of letting the
+    /// session continue.
+    #[arg(long)]
+    pub fail_closed: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// Add axiom's hooks to a Claude Code settings file (running it twice changes nothing).
+    Install(HooksArgs),
+    /// Remove exactly the hooks `install` added.
+    Uninstall(HooksArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HooksArgs {
+    /// Which settings file: local = PROJECT/.claude/settings.local.json (yours, not shared),
+    /// project = PROJECT/.claude/settings.json (shared with the repository), user = ~/.claude/settings.json.
+    #[arg(long, value_enum, default_value_t = HooksScope::Local)]
+    pub scope: HooksScope,
+    /// The project directory (default: the current one).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// Rule files or directories the hook uses (default: as `axiom hook` finds them).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HooksScope {
+    Local,
+    Project,
+    User,
 }

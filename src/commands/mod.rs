@@ -3,6 +3,8 @@
 mod check;
 mod client;
 mod corpus;
+mod hook;
+mod hooks;
 mod mcp;
 mod output;
 mod rules;
@@ -30,6 +32,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Client(args) => client::run(args),
         Command::Mcp(args) => mcp::run(args),
         Command::Worker(args) => worker::run(args),
+        Command::Hook(args) => hook::run(args),
+        Command::Hooks(command) => hooks::run(command),
     };
     result.unwrap_or_else(|err| {
         report_error(&err);

@@ -1,0 +1,177 @@
+//! `axiom hook`: axiom's rules inside a Claude Code session the user runs themselves.
+//!
+//! A command hook: Claude Code writes the event as JSON on stdin and reads the decision as JSON on
+//! stdout. Each event is rendered by [`crate::agent`] into the lines of one scope, as in the
+//! claude driver and over transcripts:
+//!
+//! | event | scope | what a firing rule does |
+//! |---|---|---|
+//! | `PreToolUse` | `tool` (`TOOL: ARGUMENT`) | `deny`: the call is refused, the message is the reason the model reads; other actions add the message as context |
+//! | `UserPromptSubmit` | `prompt` | `kill`: the prompt is blocked; others add the message as context |
+//! | `PostToolUse` | `output`, over the tool's response | the message is added as context for the model |
+//! | `Stop` | `output`, over the last assistant message | the stop is blocked: the model continues with the message |
+//!
+//! A Stop is blocked at most once in a row: when Claude Code says `stop_hook_active` (it is
+//! continuing because of an earlier block), the hook lets it stop, so it can never loop.
+//! A hook that fails says why on stderr and lets the session go on (exit 0, no decision), as
+//! Claude Code expects of hooks; `--fail-closed` makes a failure block instead (exit 2).
+
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use crate::agent::claude::parse_line;
+use crate::agent::{render, tool_line, AgentEvent, AgentLine};
+use crate::cli::HookArgs;
+use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
+use crate::rules::{Action, RuleSet, Scope};
+
+pub fn run(args: HookArgs) -> anyhow::Result<ExitCode> {
+    match decide(&args) {
+        Ok(Some(answer)) => {
+            println!("{answer}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(None) => Ok(ExitCode::SUCCESS),
+        Err(err) if args.fail_closed => {
+            eprintln!("axiom hook failed, and --fail-closed blocks: {err:#}");
+            Ok(ExitCode::from(2))
+        }
+        Err(err) => {
+            eprintln!("axiom hook failed; letting the session continue: {err:#}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn decide(args: &HookArgs) -> anyhow::Result<Option<Value>> {
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input)?;
+    let event: Value =
+        serde_json::from_str(&input).map_err(|err| anyhow::anyhow!("the hook input is not JSON: {err}"))?;
+    let name = event["hook_event_name"].as_str().unwrap_or_default().to_owned();
+    let rules = super::load_rules(&args.rules)?;
+    Ok(match name.as_str() {
+        "PreToolUse" => {
+            let tool = event["tool_name"].as_str().unwrap_or_default();
+            let line = tool_line(tool, &event["tool_input"]);
+            let fired = judge(&rules, Scope::Tool, std::slice::from_ref(&line));
+            match fired.iter().find(|i| i.action == Action::Deny) {
+                Some(denial) => Some(json!({ "hookSpecificOutput": {
+                    "hookEventName": "PreToolUse",
+                    "permissionDecision": "deny",
+                    "permissionDecisionReason": message_of(denial),
+                }})),
+                None => context("PreToolUse", &fired),
+            }
+        }
+        "UserPromptSubmit" => {
+            let text = event["prompt"].as_str().unwrap_or_default();
+            let fired = judge(&rules, Scope::Prompt, &lines_of(AgentEvent::Prompt { text: text.to_owned() }));
+            match fired.iter().find(|i| i.action == Action::Kill) {
+                Some(refusal) => Some(json!({ "decision": "block", "reason": message_of(refusal) })),
+                None => context("UserPromptSubmit", &fired),
+            }
+        }
+        "PostToolUse" => {
+            let text = response_text(&event["tool_response"]);
+            let result = AgentEvent::ToolResult { id: None, text, is_error: false };
+            context("PostToolUse", &judge(&rules, Scope::Output, &lines_of(result)))
+        }
+        "Stop" | "SubagentStop" => {
+            if event["stop_hook_active"] == true {
+                // Continuing because of an earlier block: never block twice in a row.
+                return Ok(None);
+            }
+            let text = match event["last_assistant_message"].as_str() {
+                Some(text) => text.to_owned(),
+                None => last_assistant_text(event["transcript_path"].as_str())?,
+            };
+            let fired = judge(&rules, Scope::Output, &lines_of(AgentEvent::Text { text }));
+            fired
+                .iter()
+                .find(|i| i.action != Action::Warn)
+                .map(|fired| json!({ "decision": "block", "reason": message_of(fired) }))
+        }
+        _ => None,
+    })
+}
+
+/// The rules of `scope` over `lines`, offline: every matching rule with its first action.
+fn judge(rules: &Arc<RuleSet>, scope: Scope, lines: &[String]) -> Vec<Intervention> {
+    let mut pipeline = Pipeline::new(Arc::clone(rules), scope, "hook", PipelineOptions::offline());
+    let now = std::time::Instant::now();
+    let mut fired = Vec::new();
+    for line in lines {
+        fired.extend(pipeline.push(format!("{line}\n").as_bytes(), now));
+    }
+    fired.extend(pipeline.finish(now));
+    fired
+}
+
+fn lines_of(event: AgentEvent) -> Vec<String> {
+    let mut lines = Vec::new();
+    render(&event, &mut lines);
+    lines.into_iter().map(|AgentLine { text, .. }| text).collect()
+}
+
+fn message_of(fired: &Intervention) -> String {
+    let message =
+        fired.message.clone().unwrap_or_else(|| format!("axiom rule {} matched {:?}", fired.rule, fired.matched));
+    format!("{message} [axiom rule {}]", fired.rule)
+}
+
+/// Rules that fired but do not refuse anything: their messages become context for the model.
+fn context(event: &str, fired: &[Intervention]) -> Option<Value> {
+    let messages: Vec<String> = fired.iter().filter(|i| i.action != Action::Warn).map(message_of).collect();
+    (!messages.is_empty())
+        .then(|| json!({ "hookSpecificOutput": { "hookEventName": event, "additionalContext": messages.join("\n") } }))
+}
+
+/// A tool response as text: a string as it is; an object's `stdout`, `stderr`, `content` or
+/// `output`, else its JSON.
+fn response_text(response: &Value) -> String {
+    match response {
+        Value::String(text) => text.clone(),
+        Value::Object(fields) => {
+            let parts: Vec<&str> = ["stdout", "stderr", "output", "content"]
+                .iter()
+                .filter_map(|key| fields.get(*key).and_then(Value::as_str))
+                .collect();
+            if parts.is_empty() {
+                response.to_string()
+            } else {
+                parts.join("\n")
+            }
+        }
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// The text of the last assistant message in a session transcript.
+fn last_assistant_text(transcript: Option<&str>) -> anyhow::Result<String> {
+    let Some(path) = transcript else { return Ok(String::new()) };
+    let text =
+        std::fs::read_to_string(path).map_err(|err| anyhow::anyhow!("cannot read the transcript {path}: {err}"))?;
+    let mut last = Vec::new();
+    for line in text.lines().rev() {
+        let Ok(parsed) = parse_line(line) else { continue };
+        match parsed.kind.as_str() {
+            "assistant" => {
+                for event in parsed.events().into_iter().rev() {
+                    if let AgentEvent::Text { text } = event {
+                        last.push(text);
+                    }
+                }
+            }
+            // The turn began here; what the assistant said before belongs to earlier turns.
+            "user" if parsed.events().iter().any(|e| matches!(e, AgentEvent::Prompt { .. })) => break,
+            _ => {}
+        }
+    }
+    last.reverse();
+    Ok(last.join("\n"))
+}

@@ -1,0 +1,166 @@
+//! `axiom hooks install|uninstall`: the hooks block that runs `axiom hook` in Claude Code.
+//!
+//! Writes one command hook per event (`PreToolUse`, `PostToolUse`, `UserPromptSubmit`, `Stop`)
+//! into a Claude Code settings file, by default the project's `.claude/settings.local.json`
+//! (not shared, not the user's global settings). Installing twice changes nothing; uninstall
+//! removes exactly the entries whose command is axiom's hook command and leaves everything else
+//! in the file as it was.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use serde_json::{json, Map, Value};
+
+use crate::cli::{HooksArgs, HooksCommand, HooksScope};
+
+/// The events `axiom hook` answers.
+const EVENTS: [&str; 4] = ["PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop"];
+
+pub fn run(command: HooksCommand) -> anyhow::Result<ExitCode> {
+    let (args, install) = match command {
+        HooksCommand::Install(args) => (args, true),
+        HooksCommand::Uninstall(args) => (args, false),
+    };
+    let path = settings_path(&args)?;
+    let hook = hook_command(&args)?;
+    let mut settings = read_settings(&path)?;
+    let changed = if install { add(&mut settings, &hook) } else { remove(&mut settings, &hook) };
+    if changed {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let text = serde_json::to_string_pretty(&settings)? + "\n";
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let what = match (install, changed) {
+        (true, true) => "installed in",
+        (true, false) => "already installed in",
+        (false, true) => "removed from",
+        (false, false) => "not installed in",
+    };
+    eprintln!("axiom: hooks ({}) {what} {}", EVENTS.join(", "), path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn settings_path(args: &HooksArgs) -> anyhow::Result<PathBuf> {
+    let project = match &args.project {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir()?,
+    };
+    Ok(match args.scope {
+        HooksScope::Local => project.join(".claude/settings.local.json"),
+        HooksScope::Project => project.join(".claude/settings.json"),
+        HooksScope::User => {
+            let home = std::env::var_os("HOME").context("HOME is not set, so the user settings cannot be found")?;
+            Path::new(&home).join(".claude/settings.json")
+        }
+    })
+}
+
+/// `"/abs/path/axiom" hook [--rules …]`: quoted, since Claude Code runs it with a shell.
+fn hook_command(args: &HooksArgs) -> anyhow::Result<String> {
+    let exe = std::env::current_exe().context("cannot find axiom's own path")?;
+    let mut words = vec![exe.to_string_lossy().into_owned(), "hook".to_owned()];
+    for path in &args.rules {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        words.push("--rules".to_owned());
+        words.push(path.to_string_lossy().into_owned());
+    }
+    Ok(words.iter().map(|word| shell_quote(word)).collect::<Vec<_>>().join(" "))
+}
+
+fn shell_quote(word: &str) -> String {
+    if !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-+=:,@".contains(&b)) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+fn read_settings(path: &Path) -> anyhow::Result<Map<String, Value>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) if text.trim().is_empty() => Ok(Map::new()),
+        Ok(text) => match serde_json::from_str(&text) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(_) => anyhow::bail!("{} is not a JSON object; not touching it", path.display()),
+            Err(err) => anyhow::bail!("{}:{}:{}: {err}; not touching it", path.display(), err.line(), err.column()),
+        },
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Map::new()),
+        Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+fn is_ours(entry: &Value, hook: &str) -> bool {
+    entry["hooks"].as_array().is_some_and(|hooks| hooks.iter().any(|h| h["command"] == hook))
+}
+
+/// Adds axiom's entry to each event that lacks it; whether anything changed.
+fn add(settings: &mut Map<String, Value>, hook: &str) -> bool {
+    let hooks = settings.entry("hooks").or_insert_with(|| json!({}));
+    let Value::Object(hooks) = hooks else { return false };
+    let mut changed = false;
+    for event in EVENTS {
+        let entries = hooks.entry(event).or_insert_with(|| json!([]));
+        let Value::Array(entries) = entries else { continue };
+        if entries.iter().any(|entry| is_ours(entry, hook)) {
+            continue;
+        }
+        let mut entry = json!({ "hooks": [{ "type": "command", "command": hook }] });
+        if event.ends_with("ToolUse") {
+            entry["matcher"] = json!("*");
+        }
+        entries.push(entry);
+        changed = true;
+    }
+    changed
+}
+
+/// Removes axiom's entries (and the lists and block they leave empty); whether anything changed.
+fn remove(settings: &mut Map<String, Value>, hook: &str) -> bool {
+    let Some(Value::Object(hooks)) = settings.get_mut("hooks") else { return false };
+    let mut changed = false;
+    for event in EVENTS {
+        let Some(Value::Array(entries)) = hooks.get_mut(event) else { continue };
+        let before = entries.len();
+        entries.retain(|entry| !is_ours(entry, hook));
+        changed |= entries.len() != before;
+        if entries.is_empty() && before > 0 {
+            hooks.remove(event);
+        }
+    }
+    if hooks.is_empty() && changed {
+        settings.remove("hooks");
+    }
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn install_is_idempotent_and_uninstall_restores_the_file_exactly() {
+        let original: Map<String, Value> = serde_json::from_value(json!({
+            "permissions": { "allow": ["Bash(npm test)"] },
+            "hooks": { "Stop": [{ "hooks": [{ "type": "command", "command": "notify-send done" }] }] }
+        }))
+        .unwrap();
+        let mut settings = original.clone();
+        assert!(add(&mut settings, "/bin/axiom hook"));
+        let once = settings.clone();
+        assert!(!add(&mut settings, "/bin/axiom hook"), "a second install changed the file");
+        assert_eq!(settings, once);
+        assert_eq!(settings["hooks"]["Stop"].as_array().unwrap().len(), 2);
+        assert_eq!(settings["hooks"]["PreToolUse"][0]["matcher"], "*");
+        assert!(remove(&mut settings, "/bin/axiom hook"));
+        assert_eq!(settings, original);
+        assert!(!remove(&mut settings, "/bin/axiom hook"));
+    }
+
+    #[test]
+    fn words_are_quoted_for_the_shell() {
+        assert_eq!(shell_quote("/usr/bin/axiom"), "/usr/bin/axiom");
+        assert_eq!(shell_quote("/my rules/it's"), "'/my rules/it'\\''s'");
+    }
+}
