@@ -29,8 +29,9 @@
 //!         ChildEvent::Output { data, .. } if data.windows(5).any(|w| w == b"TODO:") => {
 //!             child.inject("Do not leave TODOs; implement it now.").await?;
 //!         }
-//!         ChildEvent::Output { .. } => {}
 //!         ChildEvent::Exited(info) => println!("exit {}", info.shell_style_code()),
+//!         // Output without a TODO, and tool calls (only the Claude driver asks about those).
+//!         _ => {}
 //!     }
 //! }
 //! # let _ = child.kill(Duration::from_secs(2)).await;
