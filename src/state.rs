@@ -106,7 +106,19 @@ impl StateDir {
             .custom_flags(libc::O_NOFOLLOW)
             .open(&path)
             .with_context(|| format!("cannot open {}", path.display()))?;
-        match file.try_lock() {
+        // `axiom client` takes a shared lock for an instant to see whether a hub is up
+        // ([`is_locked`](Self::is_locked)): a hub starting at that instant tries again.
+        let mut attempt = 0;
+        let taken = loop {
+            match file.try_lock() {
+                Err(fs::TryLockError::WouldBlock) if attempt < 5 => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                taken => break taken,
+            }
+        };
+        match taken {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
                 let pid = fs::read_to_string(&path).unwrap_or_default().trim().to_owned();

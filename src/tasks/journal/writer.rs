@@ -39,6 +39,10 @@ struct OpenHistory {
     len: u64,
     used: u64,
     unsynced: Option<Instant>,
+    /// Cut the history once it is longer than this: its limit, or — when what a cut must keep
+    /// (events that are not output) is already near it — half a limit more than what the last
+    /// cut left, so cutting never repeats for every write.
+    cut_above: u64,
 }
 
 struct Writer {
@@ -50,6 +54,8 @@ struct Writer {
     clock: u64,
     /// Why writing fails, while it does.
     failing: Option<String>,
+    /// How long each history was right after its last cut.
+    cut_left: HashMap<String, u64>,
     next_retry: Instant,
 }
 
@@ -62,6 +68,7 @@ pub(super) fn run(root: PathBuf, config: JournalConfig, queue: mpsc::Receiver<Op
         flushes: Vec::new(),
         clock: 0,
         failing: None,
+        cut_left: HashMap::new(),
         next_retry: Instant::now(),
     };
     loop {
@@ -94,6 +101,7 @@ impl Writer {
             Op::Flush(done) => self.flushes.push(done),
             Op::Remove(task_id) => {
                 self.pending.remove(&task_id);
+                self.cut_left.remove(&task_id);
                 self.files.remove(&task_id);
                 let dir = self.root.join(&task_id);
                 if let Err(err) = fs::remove_dir_all(&dir) {
@@ -191,7 +199,7 @@ impl Writer {
             if let Some(history) = self.files.remove(task_id) {
                 let _ = history.file.sync_data();
             }
-        } else if history_too_big(self.files.get(task_id), &self.config) {
+        } else if self.files.get(task_id).is_some_and(|h| h.len > h.cut_above) {
             self.cut(task_id);
         }
         Ok(())
@@ -203,7 +211,10 @@ impl Writer {
         drop(history);
         let path = self.root.join(task_id).join("events.jsonl");
         match compact::keep_newest(&path, self.config.max_task_bytes / 2) {
-            Ok(()) => {}
+            Ok(()) => {
+                let left = fs::metadata(&path).map_or(0, |m| m.len());
+                self.cut_left.insert(task_id.to_owned(), left);
+            }
             Err(err) => tracing::warn!("cannot cut {} to size: {err}", path.display()),
         }
         // Reopened on the next write.
@@ -253,7 +264,9 @@ impl Writer {
             file.set_len(keep)?;
         }
         let len = file.seek(SeekFrom::End(0))?;
-        Ok(Some(OpenHistory { file, len, used: self.clock, unsynced: None }))
+        let limit = self.config.max_task_bytes;
+        let cut_above = limit.max(self.cut_left.get(task_id).map_or(0, |left| left + limit / 2));
+        Ok(Some(OpenHistory { file, len, used: self.clock, unsynced: None, cut_above }))
     }
 
     fn sync_due(&mut self) {
@@ -264,8 +277,4 @@ impl Writer {
             }
         }
     }
-}
-
-fn history_too_big(history: Option<&OpenHistory>, config: &JournalConfig) -> bool {
-    history.is_some_and(|h| h.len > config.max_task_bytes)
 }
