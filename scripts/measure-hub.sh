@@ -4,6 +4,7 @@
 #
 #   cargo build --release --bin axiom
 #   scripts/measure-hub.sh [TASKS] [IDLE_SECS]        # defaults: 10000 tasks, 60 s idle
+#   SIZES="8 32" AXIOM=target/debug/axiom scripts/measure-hub.sh 100 5   # a quick check
 #
 # Prints one line per figure; BENCHMARKS.md ("A hub left running") records a run.
 set -euo pipefail
@@ -27,7 +28,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$hub/stat"; }
 echo "hub pid $hub, axiom $("$axiom" --version)"
 echo "before tasks: RSS $(rss) KiB, $(files) open files"
 start=$(date +%s.%N)
-seq "$tasks" | xargs -P 8 -I{} "$axiom" client --command 'echo task {}' >/dev/null
+seq "$tasks" | xargs -P 8 -I{} "$axiom" client --command 'echo task {}' >/dev/null 2>&1
 end=$(date +%s.%N)
 echo "$tasks tasks (8 clients at a time) in $(echo "$end - $start" | bc) s"
 sleep 6 # finished tasks' rings are handed to their histories every 5 s
@@ -37,7 +38,7 @@ before=$(cpu_ticks)
 sleep "$idle"
 echo "idle for $idle s: $(( $(cpu_ticks) - before )) clock ticks of CPU ($(getconf CLK_TCK) per second)"
 
-for mib in 8 32 128; do
+for mib in ${SIZES:-8 32 128}; do
     lines=$((mib * 1024 * 1024 / 64))
     client --command "awk 'BEGIN { for (i = 0; i < $lines; i++) printf \"%063d\\n\", i }'" >/dev/null 2>"$work/spawn.log"
     id=$(grep -o 'task [a-z0-9]*' "$work/spawn.log" | head -1 | cut -d' ' -f2)
