@@ -23,6 +23,8 @@ mod intervention;
 mod matcher;
 mod normalize;
 mod policy;
+mod screen;
+mod stage;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,6 +33,9 @@ pub use intervention::Intervention;
 pub use matcher::{Matcher, SegmentHit};
 pub use normalize::{Block, LineLimits, Normalizer, Segment};
 pub use policy::{Policy, PolicyMode};
+pub use screen::{redraw_key, PromptSpec, ScreenNormalizer, ScreenOptions};
+
+use stage::Normalize;
 
 use crate::evidence::{Evidence, Observation, OBSERVER};
 use crate::rules::{Action, CompiledScope, RuleSet, Scope, Subject};
@@ -49,6 +54,9 @@ pub struct PipelineOptions {
     pub echo_window: Duration,
     /// What the task runs: `applies_to: agents` rules stay out of a task that is not an agent.
     pub subject: Subject,
+    /// `Some` for a pseudo-terminal: output is drawn on a virtual terminal of this size and its
+    /// rows are matched as they settle (see [`ScreenNormalizer`]); `None` for a byte stream.
+    pub screen: Option<ScreenOptions>,
 }
 
 impl PipelineOptions {
@@ -59,13 +67,46 @@ impl PipelineOptions {
             idle_flush: Duration::from_millis(200),
             echo_window: Duration::from_secs(30),
             subject: Subject::Agent,
+            screen: None,
         }
+    }
+
+    /// The same options for output drawn on a terminal of `rows` x `cols`.
+    pub fn on_screen(self, rows: u16, cols: u16) -> Self {
+        PipelineOptions { screen: Some(ScreenOptions::new(rows, cols)), ..self }
     }
 
     pub fn offline() -> Self {
         PipelineOptions { mode: PolicyMode::Offline, ..Self::live() }
     }
 }
+
+/// What a task's output says about it right now (`axiom client list` shows it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activity {
+    /// New output (new screen content) lately.
+    #[default]
+    Running,
+    /// The agent waits at its own prompt for its user (known for terminal agents only).
+    Idle,
+    /// No new output for a while (the shortest silence rule's window, or [`SILENT_AFTER`]); redraws
+    /// of a spinner or a timer do not count as output.
+    Silent,
+}
+
+impl Activity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Activity::Running => "running",
+            Activity::Idle => "idle",
+            Activity::Silent => "silent",
+        }
+    }
+}
+
+/// How long without new output makes a task [`Activity::Silent`] when no silence rule says.
+pub const SILENT_AFTER: Duration = Duration::from_secs(60);
 
 /// Counters for reports such as `axiom check`'s summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -84,7 +125,7 @@ pub struct Pipeline {
     scope_kind: Scope,
     task: Arc<str>,
     options: PipelineOptions,
-    normalizer: Normalizer,
+    normalizer: Normalize,
     matcher: Matcher,
     policy: Policy,
     /// What the task did (edits, test runs), for rules with `evidence:`.
@@ -134,7 +175,14 @@ impl Pipeline {
             rules,
             task: task.into(),
             options,
-            normalizer: Normalizer::new(options.limits),
+            normalizer: match options.screen {
+                Some(screen) => {
+                    let mut normalizer = ScreenNormalizer::new(screen, options.limits);
+                    normalizer.set_prompt(Some(PromptSpec::claude_code()));
+                    Normalize::Screen(Box::new(normalizer))
+                }
+                None => Normalize::Bytes(Normalizer::new(options.limits)),
+            },
             hits: Vec::new(),
             reported_line: 0,
             reported: Vec::new(),
@@ -198,15 +246,63 @@ impl Pipeline {
             return fired;
         }
         self.stats.bytes += chunk.len() as u64;
-        self.last_output = now;
-        self.normalizer.feed(chunk);
+        if self.normalizer.feed(chunk, now) {
+            self.last_output = now;
+        }
         self.match_finished(now, &mut fired);
         fired
+    }
+
+    /// The terminal the output is drawn on was resized (pty tasks; nothing for a byte stream).
+    pub fn resize(&mut self, rows: u16, cols: u16, now: Instant) -> Vec<Intervention> {
+        let mut fired = Vec::new();
+        if let Some(screen) = self.normalizer.screen_mut() {
+            if screen.resize(rows, cols, now) {
+                self.last_output = now;
+            }
+            self.match_finished(now, &mut fired);
+        }
+        fired
+    }
+
+    /// How to recognise the agent's own input prompt on the screen; Claude Code's by default.
+    /// `None`: never idle. No effect on a byte stream.
+    pub fn set_prompt(&mut self, prompt: Option<PromptSpec>) {
+        if let Some(screen) = self.normalizer.screen_mut() {
+            screen.set_prompt(prompt);
+        }
+    }
+
+    /// Running, idle at the agent's prompt, or silent (see [`Activity`]).
+    pub fn activity(&self, now: Instant) -> Activity {
+        if self.normalizer.screen().is_some_and(ScreenNormalizer::is_idle) {
+            return Activity::Idle;
+        }
+        let silent_after = (0..self.scope.silence.len())
+            .filter_map(|slot| self.rules.rule(self.scope.silence[slot]).silence)
+            .min()
+            .unwrap_or(SILENT_AFTER);
+        if now.saturating_duration_since(self.last_output) >= silent_after {
+            Activity::Silent
+        } else {
+            Activity::Running
+        }
+    }
+
+    /// The rows the virtual terminal shows (pty tasks), for diagnostics.
+    pub fn screen_rows(&self) -> Option<Vec<String>> {
+        self.normalizer.screen().map(ScreenNormalizer::rows_text)
     }
 
     /// Time passed with no output: match an idle partial line and run the silence timers.
     pub fn tick(&mut self, now: Instant) -> Vec<Intervention> {
         let mut fired = Vec::new();
+        self.normalizer.settle(now);
+        self.match_finished(now, &mut fired);
+        // An agent waiting at its own prompt for its user is idle, not silent.
+        if self.normalizer.screen().is_some_and(ScreenNormalizer::is_idle) {
+            self.last_output = self.last_output.max(now);
+        }
         if now.saturating_duration_since(self.last_output) >= self.options.idle_flush {
             self.match_idle_partial(now, &mut fired);
         }
@@ -240,7 +336,7 @@ impl Pipeline {
                     .min()
             })
             .flatten();
-        idle.into_iter().chain(silence).min()
+        idle.into_iter().chain(silence).chain(self.normalizer.next_settle()).min()
     }
 
     /// Text axiom is about to write to the task's input: when the terminal echoes it back, it is

@@ -82,7 +82,7 @@ impl Normalizer {
         assert!(limits.overlap < limits.max_line, "the overlap must be shorter than a window");
         Normalizer {
             parser: Parser::new(),
-            block: Block { line: 1, limits, ..Block::default() },
+            block: Block::with_limits(limits),
             unfinished: Vec::new(),
             plain: true,
         }
@@ -128,10 +128,7 @@ impl Normalizer {
 
     /// Drops the finished segments once they were matched, keeping the open one.
     pub fn consume_finished(&mut self) {
-        let block = &mut self.block;
-        block.text.drain(..block.open_start);
-        block.open_start = 0;
-        block.segments.clear();
+        self.block.consume_finished();
     }
 
     /// Lines ended so far (a final line without `\n` counts once [`finish`](Self::finish) ran).
@@ -142,7 +139,7 @@ impl Normalizer {
 
 /// How many bytes at the end of `bytes` are the start of a UTF-8 character still missing its
 /// last bytes (0 to 3).
-fn unfinished_utf8(bytes: &[u8]) -> usize {
+pub(super) fn unfinished_utf8(bytes: &[u8]) -> usize {
     let Some(lead) = (bytes.len().saturating_sub(3)..bytes.len()).rev().find(|&at| bytes[at] & 0xc0 != 0x80) else {
         return 0;
     };
@@ -153,6 +150,34 @@ fn unfinished_utf8(bytes: &[u8]) -> usize {
 }
 
 impl Block {
+    /// An empty block whose first line is line 1.
+    pub(super) fn with_limits(limits: LineLimits) -> Self {
+        Block { line: 1, limits, ..Block::default() }
+    }
+
+    /// Adds a whole finished line (a screen row), cut into windows like any long line.
+    pub(super) fn push_line(&mut self, text: &[u8]) {
+        let mut text = text;
+        while !text.is_empty() {
+            let take = text.len().min(self.limits.max_line - self.open_len());
+            self.push_text(&text[..take]);
+            text = &text[take..];
+        }
+        self.end_line();
+    }
+
+    /// Drops the finished segments once they were matched, keeping the open one.
+    pub(super) fn consume_finished(&mut self) {
+        self.text.drain(..self.open_start);
+        self.open_start = 0;
+        self.segments.clear();
+    }
+
+    /// Lines ended so far.
+    pub(super) fn lines_ended(&self) -> u64 {
+        self.lines_ended
+    }
+
     /// The unfinished segment at the end of the text, if it has any bytes.
     pub fn open_segment(&self) -> Option<Segment> {
         (self.open_len() > 0).then_some(Segment {

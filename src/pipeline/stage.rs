@@ -1,0 +1,83 @@
+//! The normalize stage a pipeline uses: the byte-stream normalizer (pipes, files, `axiom check`) or
+//! the virtual terminal (the pty driver). Both fill a [`Block`]; the matcher and policy never know
+//! which one ran.
+
+use std::time::Instant;
+
+use super::normalize::{Block, Normalizer};
+use super::screen::ScreenNormalizer;
+
+pub(super) enum Normalize {
+    Bytes(Normalizer),
+    Screen(Box<ScreenNormalizer>),
+}
+
+impl Normalize {
+    /// Feeds a chunk; says whether it brought new content (a redraw on a screen does not).
+    pub(super) fn feed(&mut self, chunk: &[u8], now: Instant) -> bool {
+        match self {
+            Normalize::Bytes(normalizer) => {
+                normalizer.feed(chunk);
+                true
+            }
+            Normalize::Screen(screen) => screen.feed(chunk, now),
+        }
+    }
+
+    /// Time passed: screen rows that settled are emitted.
+    pub(super) fn settle(&mut self, now: Instant) {
+        if let Normalize::Screen(screen) = self {
+            screen.settle(now);
+        }
+    }
+
+    /// When [`settle`](Self::settle) next has work.
+    pub(super) fn next_settle(&self) -> Option<Instant> {
+        match self {
+            Normalize::Bytes(_) => None,
+            Normalize::Screen(screen) => screen.next_settle(),
+        }
+    }
+
+    pub(super) fn finish(&mut self) {
+        match self {
+            Normalize::Bytes(normalizer) => normalizer.finish(),
+            Normalize::Screen(screen) => screen.finish(),
+        }
+    }
+
+    pub(super) fn block(&self) -> &Block {
+        match self {
+            Normalize::Bytes(normalizer) => normalizer.block(),
+            Normalize::Screen(screen) => screen.block(),
+        }
+    }
+
+    pub(super) fn consume_finished(&mut self) {
+        match self {
+            Normalize::Bytes(normalizer) => normalizer.consume_finished(),
+            Normalize::Screen(screen) => screen.consume_finished(),
+        }
+    }
+
+    pub(super) fn lines(&self) -> u64 {
+        match self {
+            Normalize::Bytes(normalizer) => normalizer.lines(),
+            Normalize::Screen(screen) => screen.lines(),
+        }
+    }
+
+    pub(super) fn screen_mut(&mut self) -> Option<&mut ScreenNormalizer> {
+        match self {
+            Normalize::Bytes(_) => None,
+            Normalize::Screen(screen) => Some(screen),
+        }
+    }
+
+    pub(super) fn screen(&self) -> Option<&ScreenNormalizer> {
+        match self {
+            Normalize::Bytes(_) => None,
+            Normalize::Screen(screen) => Some(screen),
+        }
+    }
+}
