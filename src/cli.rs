@@ -340,8 +340,23 @@ pub struct WorkerArgs {
     /// delivered (the command does not read its input).
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub write_timeout: humantime::Duration,
+    /// Terminal size for the pty driver.
+    #[arg(long, value_name = "ROWSxCOLS", value_parser = parse_pty_size)]
+    pub pty_size: Option<(u16, u16)>,
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+/// `ROWSxCOLS`, both at least 1.
+pub fn parse_pty_size(text: &str) -> Result<(u16, u16), String> {
+    let bad = || format!("`{text}` is not a terminal size; expected ROWSxCOLS such as 50x200");
+    let (rows, cols) = text.split_once(['x', 'X']).ok_or_else(bad)?;
+    let rows: u16 = rows.trim().parse().map_err(|_| bad())?;
+    let cols: u16 = cols.trim().parse().map_err(|_| bad())?;
+    if rows == 0 || cols == 0 {
+        return Err(bad());
+    }
+    Ok((rows, cols))
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]

@@ -13,7 +13,7 @@
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::pipeline::Intervention;
+use crate::pipeline::{Activity, Intervention};
 use crate::rules::{Action, RuleSummary, Severity};
 use crate::worker::{Driver, OutputStream};
 
@@ -142,6 +142,11 @@ pub enum HubToWorker {
         message: Option<String>,
         /// For `kill`: how long to wait after SIGTERM before SIGKILL.
         grace_ms: Option<u64>,
+    },
+    /// The child's terminal has a new size (pty driver; ignored on pipes).
+    Resize {
+        rows: u16,
+        cols: u16,
     },
     Error {
         message: String,
@@ -309,6 +314,9 @@ pub struct TaskInfo {
     /// How the agent session's last turn ended: turns, cost, error (claude driver).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<crate::agent::TurnStats>,
+    /// For a running task: running, idle at its own prompt, or silent. `None` once it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<Activity>,
 }
 
 fn is_zero(n: &u64) -> bool {

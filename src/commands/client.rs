@@ -241,7 +241,11 @@ fn print_tasks(tasks: &[TaskInfo], format: Format) -> anyhow::Result<()> {
                 outln!(
                     "{:<8}  {:<9}  {:>4}  {:>8}  {:>13}  {}",
                     task.task_id,
-                    task.status.name(),
+                    // A running task says what it is doing: running, idle (at its prompt) or silent.
+                    match (&task.status, task.activity) {
+                        (crate::protocol::TaskStatus::Running, Some(activity)) => activity.as_str(),
+                        (status, _) => status.name(),
+                    },
                     code,
                     pid,
                     format!("{} B", task.output_bytes),

@@ -35,7 +35,7 @@ use crate::hub::auth::Token;
 use crate::protocol::{HubToWorker, Payload, WorkerMessage, PROTOCOL_VERSION};
 use crate::rules::Action;
 use crate::worker::link::{Commands, Next, Outbox, Reconnect, Seen};
-use crate::worker::{tree, ChildEvent, ChildHandle, SpawnSpec};
+use crate::worker::{tree, ChildEvent, ChildHandle, Driver, SpawnSpec, SUBMIT_BOUND};
 
 /// Output chunks in flight between the child's readers and the outbox. Few: while it is full the
 /// readers merge what the child writes into larger chunks.
@@ -89,7 +89,10 @@ impl Worker {
     async fn run(self) -> anyhow::Result<ExitCode> {
         let mut socket = self.connect_with_retry(Duration::from_secs(5)).await?;
         let (events, mut child_events) = mpsc::channel(EVENT_QUEUE);
-        let spec = SpawnSpec::new(self.args.command.clone()).driver(self.args.driver);
+        let mut spec = SpawnSpec::new(self.args.command.clone()).driver(self.args.driver);
+        if let Some(size) = self.args.pty_size {
+            spec.pty_size = size;
+        }
         let child = match ChildHandle::spawn(spec, events) {
             Ok(child) => child,
             Err(err) => {
@@ -217,6 +220,11 @@ impl Worker {
                             undecided.retain(|asked| !matches!(asked, WorkerMessage::ToolCall { id: call, .. } if *call == id));
                             child.decide_tool(id, deny);
                         }
+                        Ok(HubToWorker::Resize { rows, cols }) => {
+                            if let Err(err) = child.resize(rows, cols) {
+                                tracing::warn!("could not resize the terminal to {rows}x{cols}: {err}");
+                            }
+                        }
                         Ok(command) => {
                             let Some(id) = command_id(&command) else { continue };
                             match commands.take(id) {
@@ -334,6 +342,7 @@ fn command_id(command: &HubToWorker) -> Option<u64> {
         HubToWorker::Input { id, .. } | HubToWorker::Intervene { id, .. } => Some(*id),
         HubToWorker::Welcome { .. }
         | HubToWorker::Received { .. }
+        | HubToWorker::Resize { .. }
         | HubToWorker::Error { .. }
         | HubToWorker::ToolDecision { .. } => None,
     }
@@ -379,11 +388,12 @@ impl Actions {
             let result = match action {
                 Action::Kill => kill_tree(&child, grace_ms.map_or(options.default_grace, Duration::from_millis)).await,
                 _ => {
-                    let limit = options.interrupt_delay + options.write_timeout;
-                    match tokio::time::timeout(limit, child.interrupt(message.as_deref(), options.interrupt_delay))
-                        .await
-                    {
-                        Ok(result) => result.map_err(|e| e.to_string()),
+                    let limit = options.interrupt_delay + options.write_timeout + SUBMIT_BOUND;
+                    let interrupted = child.interrupt_and_submit(message.as_deref(), options.interrupt_delay);
+                    match tokio::time::timeout(limit, interrupted).await {
+                        Ok(Ok(Some(submission))) => submission.outcome(),
+                        Ok(Ok(None)) => Ok(()),
+                        Ok(Err(err)) => Err(err.to_string()),
                         Err(_) => Err(not_read(limit)),
                     }
                 }
@@ -436,18 +446,33 @@ async fn apply_writes(
             // intervention on its own.
             HubToWorker::Intervene { id, action: Action::Deny, .. } => (id, Write::Refuse),
             HubToWorker::Intervene { id, message, .. } => (id, Write::Inject(message)),
+            // A resize is applied where it arrives, beside the writes.
             HubToWorker::Welcome { .. }
             | HubToWorker::Received { .. }
+            | HubToWorker::Resize { .. }
             | HubToWorker::Error { .. }
             | HubToWorker::ToolDecision { .. } => continue,
         };
-        let result = match tokio::time::timeout(options.write_timeout, write.apply(&child)).await {
+        // Submitting on a terminal also waits for the echo and for the agent to take the text.
+        let limit = match (&write, child.driver()) {
+            (Write::Input(_, true) | Write::Inject(_), Driver::Pty) => options.write_timeout + SUBMIT_BOUND,
+            _ => options.write_timeout,
+        };
+        let result = match tokio::time::timeout(limit, write.apply(&child)).await {
             Ok(result) => result,
-            Err(_) => Err(not_read(options.write_timeout)),
+            Err(_) => Err(not_read(limit)),
         };
         if acks.send(ack(id, result)).is_err() {
             return;
         }
+    }
+}
+
+/// An acknowledgement's result for a submitted text: delivered only if the agent took it.
+fn submitted(result: std::io::Result<crate::worker::Submission>) -> Result<(), String> {
+    match result {
+        Ok(submission) => submission.outcome(),
+        Err(err) => Err(err.to_string()),
     }
 }
 
@@ -464,12 +489,13 @@ impl Write {
             Write::Input(payload, enter) => {
                 let bytes = payload.into_bytes()?;
                 if enter {
-                    child.inject(&String::from_utf8_lossy(&bytes)).await.map_err(|e| e.to_string())
+                    submitted(child.submit(&String::from_utf8_lossy(&bytes)).await)
                 } else {
-                    child.write_input(&bytes).await.map_err(|e| e.to_string())
+                    // Raw input is a person's keys (`axiom run` on a terminal, a client's raw input).
+                    child.type_keys(&bytes).await.map_err(|e| e.to_string())
                 }
             }
-            Write::Inject(Some(text)) => child.inject(&text).await.map_err(|e| e.to_string()),
+            Write::Inject(Some(text)) => submitted(child.submit(&text).await),
             Write::Inject(None) => Err("inject needs a message".to_owned()),
             Write::Nothing => Ok(()),
             Write::Refuse => Err("deny answers a tool call; there is no call to refuse".to_owned()),

@@ -80,7 +80,7 @@ async fn handle(
     };
     match request {
         ClientRequest::Spawn { command, cwd, env, driver, subscribe, subject, .. } => {
-            let request = SpawnRequest { command, cwd: cwd.map(PathBuf::from), env, driver, subject };
+            let request = SpawnRequest { command, cwd: cwd.map(PathBuf::from), env, driver, subject, pty_size: None };
             match hub.spawn_task(request) {
                 Ok(task) => {
                     let reply = HubToClient::Spawned { id, task_id: task.id.clone() };

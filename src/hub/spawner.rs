@@ -30,6 +30,8 @@ pub struct SpawnRequest {
     /// Whether the command is an AI agent (`applies_to: agents` rules watch it); `None`: guessed
     /// from the command.
     pub subject: Option<Subject>,
+    /// Terminal size (rows, cols) for the pty driver; the worker's default when `None`.
+    pub pty_size: Option<(u16, u16)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +63,10 @@ impl Hub {
         if let Some(subject) = request.subject {
             task.set_subject(subject);
         }
+        let pty_size = request.pty_size.unwrap_or(crate::worker::DEFAULT_PTY_SIZE);
+        if request.driver == Driver::Pty {
+            task.use_screen(pty_size.0, pty_size.1);
+        }
         let exe = &self.config.worker_exe;
         let fail = |source: std::io::Error| {
             let error = SpawnError::Worker { exe: exe.clone(), source };
@@ -82,6 +88,8 @@ impl Hub {
             .arg(humantime::format_duration(self.config.worker_reconnect_window).to_string())
             .arg("--token-fd")
             .arg(token_fd.to_string())
+            .arg("--pty-size")
+            .arg(format!("{}x{}", pty_size.0, pty_size.1))
             .arg("--")
             .args(&request.command)
             .env_remove("AXIOM_TOKEN")

@@ -98,6 +98,7 @@ read what it printed, axiom_send / axiom_interrupt / axiom_kill to steer it.",
                 None => Driver::Pipe,
             },
             subject: None,
+            pty_size: None,
         };
         let task = shared.hub.spawn_task(request).map_err(|err| format!("could not start the task: {err}"))?;
         super::events::watch_task(Arc::clone(shared), Arc::clone(&task), peer);

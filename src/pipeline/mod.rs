@@ -199,6 +199,11 @@ impl Pipeline {
     }
 
     /// Whom the rules watch from now on (a task learns whether it runs an agent when it is spawned).
+    /// The options this pipeline was made with (and the subject it was given since).
+    pub fn options(&self) -> PipelineOptions {
+        self.options
+    }
+
     pub fn set_subject(&mut self, subject: Subject) {
         self.options.subject = subject;
     }

@@ -80,12 +80,7 @@ pub struct Normalizer {
 impl Normalizer {
     pub fn new(limits: LineLimits) -> Self {
         assert!(limits.overlap < limits.max_line, "the overlap must be shorter than a window");
-        Normalizer {
-            parser: Parser::new(),
-            block: Block::with_limits(limits),
-            unfinished: Vec::new(),
-            plain: true,
-        }
+        Normalizer { parser: Parser::new(), block: Block::with_limits(limits), unfinished: Vec::new(), plain: true }
     }
 
     /// Runs a chunk through the escape parser; finished segments appear in the block.

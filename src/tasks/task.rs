@@ -748,6 +748,40 @@ impl Task {
         self.pipeline().set_subject(subject);
     }
 
+    /// The task's output is drawn on a terminal of `rows` x `cols` (pty driver): from now on its
+    /// rules match the rows of a virtual terminal as they settle, not the byte stream. Called before
+    /// any output arrives.
+    pub fn use_screen(&self, rows: u16, cols: u16) {
+        let mut pipeline = self.pipeline();
+        let rules = Arc::clone(pipeline.rules());
+        let options = pipeline.options().on_screen(rows, cols);
+        *pipeline = Pipeline::new(rules, Scope::Output, self.id.as_str(), options);
+    }
+
+    /// The task's terminal was resized: the virtual terminal follows, and the worker is told to
+    /// resize the child's. Does nothing for a task on pipes beyond telling the worker.
+    pub fn resize(&self, rows: u16, cols: u16) -> Result<(), TaskError> {
+        let now = Instant::now();
+        let mut pipeline = self.pipeline();
+        let fired = pipeline.resize(rows, cols, now);
+        let mut state = self.state();
+        let messages = self.record(&mut state, &mut pipeline, fired, now);
+        if state.status.is_finished() {
+            return Err(TaskError::NotRunning(self.id.clone(), state.status.name()));
+        }
+        // Interventions are in the command log and go with the next attach if this send fails. A
+        // resize is not logged: a worker that is away misses it, and the next resize catches up.
+        if let Some(worker) = &state.worker {
+            for message in messages.into_iter().chain([HubToWorker::Resize { rows, cols }]) {
+                let _ = worker.try_send(message);
+            }
+        }
+        drop(state);
+        drop(pipeline);
+        self.bump();
+        Ok(())
+    }
+
     /// New rules take effect for this task's output from now on.
     pub fn set_rules(&self, rules: Arc<RuleSet>) {
         let now = Instant::now();
@@ -844,6 +878,11 @@ impl Task {
     }
 
     pub fn info(&self) -> TaskInfo {
+        // A pipeline busy matching a chunk is a task with output: running. Never wait for it here.
+        let activity = match self.pipeline.try_lock() {
+            Ok(pipeline) => pipeline.activity(Instant::now()),
+            Err(_) => crate::pipeline::Activity::Running,
+        };
         let state = self.state();
         TaskInfo {
             task_id: self.id.clone(),
@@ -856,6 +895,7 @@ impl Task {
             interventions: state.interventions.len(),
             tamper_events: state.tamper_events,
             session: state.session.clone(),
+            activity: (!state.status.is_finished()).then_some(activity),
         }
     }
 
@@ -904,6 +944,7 @@ fn command_id(command: &HubToWorker) -> Option<u64> {
         HubToWorker::Input { id, .. } | HubToWorker::Intervene { id, .. } => Some(*id),
         HubToWorker::Welcome { .. }
         | HubToWorker::Received { .. }
+        | HubToWorker::Resize { .. }
         | HubToWorker::Error { .. }
         | HubToWorker::ToolDecision { .. } => None,
     }

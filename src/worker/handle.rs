@@ -7,6 +7,7 @@ use tokio::task::JoinHandle;
 
 use super::input::{CloseMode, Input, Sink};
 use super::output::{self, Source};
+use super::pty::PtyControl;
 use super::signals::ProcessGroup;
 use super::{ChildEvent, Driver, ExitInfo, OutputStream, SpawnError, SpawnSpec, Timing};
 
@@ -16,6 +17,8 @@ pub(crate) struct Started {
     pub(crate) outputs: Vec<(OutputStream, Source)>,
     pub(crate) input: Sink,
     pub(crate) close: CloseMode,
+    /// PTY only: resizing, the screen, the typing lock.
+    pub(crate) pty: Option<PtyControl>,
 }
 
 /// A running (or finished) child. Cheap to clone; every clone acts on the same child.
@@ -38,6 +41,7 @@ struct Inner {
     /// The claude driver's session, through which messages and decisions go.
     claude: Option<Arc<super::claude::Link>>,
     exit: watch::Receiver<Option<ExitInfo>>,
+    pty: Option<PtyControl>,
 }
 
 impl ChildHandle {
@@ -76,7 +80,7 @@ impl ChildHandle {
                 (super::pipe::start(&argv)?, Some(prepared.prompt))
             }
         };
-        let Started { child, outputs, input, close } = started;
+        let Started { child, outputs, input, close, pty } = started;
 
         // A child that was spawned has a pid until it is reaped, and nobody reaped it yet.
         let group = child.id().and_then(ProcessGroup::led_by);
@@ -122,6 +126,7 @@ impl ChildHandle {
                 input,
                 claude,
                 exit: exit_rx,
+                pty,
             }),
         })
     }
@@ -175,6 +180,10 @@ impl ChildHandle {
         if let Some(claude) = self.claude() {
             claude.decide_tool(id, deny);
         }
+    }
+
+    pub(crate) fn pty(&self) -> Option<&PtyControl> {
+        self.inner.pty.as_ref()
     }
 }
 

@@ -69,8 +69,10 @@ pub mod link;
 mod output;
 mod pipe;
 mod pty;
+mod screen;
 mod signals;
 pub(crate) mod tree;
+mod typing;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -81,6 +83,8 @@ use serde::{Deserialize, Serialize};
 
 pub use error::SpawnError;
 pub use handle::ChildHandle;
+pub use screen::InputBox;
+pub use typing::{Submission, SUBMIT_BOUND};
 
 /// The most bytes one read takes from a child's stream, and so the largest [`ChildEvent::Output`].
 pub const READ_CHUNK: usize = 64 * 1024;

@@ -40,5 +40,6 @@ pub(crate) fn start(spec: &SpawnSpec) -> Result<Started, SpawnError> {
         outputs: vec![(OutputStream::Stdout, Box::pin(stdout)), (OutputStream::Stderr, Box::pin(stderr))],
         input: Box::pin(stdin),
         close: CloseMode::Drop,
+        pty: None,
     })
 }

@@ -8,11 +8,41 @@
 //! switches to raw mode receives those bytes itself.
 
 use std::io;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::sync::Arc;
 
 use super::handle::Started;
 use super::input::CloseMode;
+use super::screen::{Screen, Tee};
 use super::signals;
+use super::typing::PersonLine;
 use super::{OutputStream, SpawnError, SpawnSpec};
+
+/// What the worker keeps of a PTY besides its two ends: a copy of the master for resizing, and
+/// the screen its output draws (see [`super::screen`]).
+#[derive(Debug)]
+pub(crate) struct PtyControl {
+    master: OwnedFd,
+    pub(crate) screen: Arc<Screen>,
+    /// Held while text is typed and submitted, and by each batch of a person's keys, so the two never
+    /// mix inside one line.
+    pub(crate) typing: tokio::sync::Mutex<()>,
+    /// Whether a person is in the middle of a line.
+    pub(crate) person: std::sync::Mutex<PersonLine>,
+}
+
+impl PtyControl {
+    /// Sets the terminal's size; the kernel sends `SIGWINCH` to the child's foreground group.
+    pub(crate) fn resize(&self, rows: u16, cols: u16) -> io::Result<()> {
+        let size = libc::winsize { ws_row: rows.max(1), ws_col: cols.max(1), ws_xpixel: 0, ws_ypixel: 0 };
+        // SAFETY: TIOCSWINSZ reads one `winsize` from the pointer, which outlives the call.
+        if unsafe { libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &size) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        self.screen.resize(rows.max(1), cols.max(1));
+        Ok(())
+    }
+}
 
 /// `TERM` given to a PTY child when neither the spec nor the worker's environment sets one: programs
 /// that find no `TERM` fall back to a dumb terminal, or refuse to start their TUI.
@@ -51,12 +81,15 @@ pub(crate) fn start(spec: &SpawnSpec) -> Result<Started, SpawnError> {
         other => pty_error(into_io(other)),
     })?;
 
+    let master = pty.as_fd().try_clone_to_owned().map_err(pty_error)?;
+    let screen = Screen::new(rows, cols);
     let (reader, writer) = pty.into_split();
     Ok(Started {
         child,
-        outputs: vec![(OutputStream::Stdout, Box::pin(reader))],
+        outputs: vec![(OutputStream::Stdout, Box::pin(Tee::new(reader, Arc::clone(&screen))))],
         input: Box::pin(writer),
         close: CloseMode::Send(EOF_BYTE),
+        pty: Some(PtyControl { master, screen, typing: tokio::sync::Mutex::new(()), person: Default::default() }),
     })
 }
 

@@ -94,9 +94,10 @@ fn the_byte_normalizer_cannot_see_that_sentence() {
     normalizer.feed(&capture.bytes);
     normalizer.finish();
     let block = normalizer.block();
-    let found = block.segments.iter().any(|s| {
-        String::from_utf8_lossy(block.segment_text(s)).contains("All tests pass and nothing is left")
-    });
+    let found = block
+        .segments
+        .iter()
+        .any(|s| String::from_utf8_lossy(block.segment_text(s)).contains("All tests pass and nothing is left"));
     assert!(!found, "if this starts to pass, the screen stage is no longer needed for this case");
 }
 
@@ -256,7 +257,9 @@ mod through_the_pipeline {
             };
             if Some(now) == read_at {
                 let (_, len) = next_read.unwrap();
-                fired.extend(pipeline.push(&capture.bytes[offset..offset + len], now).into_iter().map(|i| (now - start, i.rule)));
+                fired.extend(
+                    pipeline.push(&capture.bytes[offset..offset + len], now).into_iter().map(|i| (now - start, i.rule)),
+                );
                 offset += len;
                 next_read = reads.next();
             } else {
@@ -269,7 +272,8 @@ mod through_the_pipeline {
     #[test]
     fn a_multi_word_rule_fires_once_on_the_real_ui() {
         let start = Instant::now();
-        let mut pipeline = pipeline("rules:\n  - id: claim\n    match: { literals: ['All tests pass and nothing'] }\n", start);
+        let mut pipeline =
+            pipeline("rules:\n  - id: claim\n    match: { literals: ['All tests pass and nothing'] }\n", start);
         let fired = drive(&mut pipeline, "claude-2.1.332-sentence", start, Duration::from_secs(60));
         assert_eq!(fired.iter().filter(|(_, rule)| rule == "claim").count(), 1, "{fired:?}");
     }
