@@ -10,6 +10,7 @@ mod output;
 mod rules;
 mod run;
 mod serve;
+mod tty;
 mod worker;
 
 use std::process::ExitCode;

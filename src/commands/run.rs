@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::output::{intervention_line, status_line, stderr_color, Palette};
+use super::tty;
 use crate::cli::RunArgs;
 use crate::hub::auth::Token;
 use crate::hub::{Hub, HubConfig, SpawnRequest};
@@ -27,7 +28,7 @@ const WORKER_EXIT: Duration = Duration::from_secs(3);
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let rules = super::load_rules(&args.rules)?;
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let config =
             TaskConfig { kill_grace: args.kill_grace.into(), confirm_when_written: true, ..TaskConfig::default() };
         let tasks = Arc::new(Tasks::new(rules, config));
@@ -40,18 +41,40 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         if args.driver == Driver::Pipe && crate::worker::claude::is_claude_print(&args.command) {
             eprintln!("axiom: hint: `claude -p` reads no input after its prompt, so a correction cannot reach it under the pipe driver; use `axiom run --driver claude -- claude -p PROMPT` (corrections become user messages and tool calls are checked before they run)");
         }
+        // A person at a terminal drives a pty task directly: raw keys in, the real window size.
+        let keyboard = args.driver == Driver::Pty && tty::attached();
         let request = SpawnRequest {
             command: args.command,
             driver: args.driver,
             subject: args.subject.overridden(),
+            pty_size: if keyboard { tty::window_size() } else { None },
             ..SpawnRequest::default()
         };
         let task = hub.spawn_task(request)?;
-        let code = follow(&task).await;
+        let raw = if keyboard {
+            match tty::RawMode::enter() {
+                Ok(raw) => {
+                    tokio::spawn(tty::forward_keys(Arc::clone(&task)));
+                    tokio::spawn(tty::follow_window_size(Arc::clone(&task)));
+                    Some(raw)
+                }
+                Err(err) => {
+                    eprintln!("axiom: keys are not forwarded: cannot put the terminal in raw mode: {err}");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let code = follow(&task, raw.is_some()).await;
         // The worker exits once its last message is confirmed; leaving before would cut it off.
         task.wait_worker_exited(WORKER_EXIT).await;
+        drop(raw);
         Ok(ExitCode::from(code.clamp(0, 255) as u8))
-    })
+    });
+    // The key reader may be blocked in a read of the terminal that no key will end: do not wait for it.
+    runtime.shutdown_background();
+    result
 }
 
 /// What the writer thread writes, in order.
@@ -63,13 +86,15 @@ enum Out {
 }
 
 /// Copies the task's output to stdout/stderr and its interventions to stderr until it ends.
-/// Ctrl-C, SIGTERM or SIGHUP kill the task (gracefully); a second one leaves at once.
-async fn follow(task: &Arc<Task>) -> i32 {
+/// Ctrl-C, SIGTERM or SIGHUP kill the task (gracefully); a second one leaves at once. With `raw`,
+/// the terminal is in raw mode: axiom's own lines end in `\r\n`, and Ctrl-C is a key for the task.
+async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
+    let newline = if raw { "\r\n" } else { "\n" };
     use tokio::signal::unix::{signal, SignalKind};
     let mut terminate = signal(SignalKind::terminate()).ok();
     let mut hangup = signal(SignalKind::hangup()).ok();
     let palette = Palette::new(stderr_color());
-    let (out, writer) = start_writer(Arc::clone(task));
+    let (out, writer) = start_writer(Arc::clone(task), newline);
     let mut changes = task.subscribe();
     let mut cursor = 0;
     let mut shown = 0;
@@ -110,7 +135,7 @@ async fn follow(task: &Arc<Task>) -> i32 {
                     return 130;
                 }
                 interrupted = true;
-                eprintln!("axiom: stopping the task (Ctrl-C again to leave at once)");
+                eprint!("axiom: stopping the task (Ctrl-C again to leave at once){newline}");
                 let _ = task.intervene(Action::Kill, None, None);
             }
         }
@@ -119,7 +144,7 @@ async fn follow(task: &Arc<Task>) -> i32 {
 
 /// A thread that writes output and notes in order, blocking on a slow reader as long as it takes,
 /// and tells the task how far it got.
-fn start_writer(task: Arc<Task>) -> (mpsc::Sender<Out>, std::thread::JoinHandle<()>) {
+fn start_writer(task: Arc<Task>, newline: &'static str) -> (mpsc::Sender<Out>, std::thread::JoinHandle<()>) {
     let (sender, queue) = mpsc::channel::<Out>();
     let writer = std::thread::spawn(move || {
         let stdout = std::io::stdout();
@@ -146,7 +171,7 @@ fn start_writer(task: Arc<Task>) -> (mpsc::Sender<Out>, std::thread::JoinHandle<
                     task.written_through(end);
                 }
                 Out::Note(line) => {
-                    let _ = writeln!(stderr.lock(), "{line}");
+                    let _ = write!(stderr.lock(), "{line}{newline}");
                 }
             }
         }

@@ -179,7 +179,7 @@ impl Pipeline {
                 Some(screen) => {
                     let mut normalizer = ScreenNormalizer::new(screen, options.limits);
                     normalizer.set_prompt(Some(PromptSpec::claude_code()));
-                    Normalize::Screen(Box::new(normalizer))
+                    Normalize::Screen(normalizer)
                 }
                 None => Normalize::Bytes(Normalizer::new(options.limits)),
             },

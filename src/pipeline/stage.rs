@@ -7,9 +7,12 @@ use std::time::Instant;
 use super::normalize::{Block, Normalizer};
 use super::screen::ScreenNormalizer;
 
+// One per pipeline, so the size does not matter; the byte normalizer, `axiom check`'s hot path,
+// stays inline rather than behind a pointer.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Normalize {
     Bytes(Normalizer),
-    Screen(Box<ScreenNormalizer>),
+    Screen(ScreenNormalizer),
 }
 
 impl Normalize {

@@ -807,6 +807,20 @@ impl Task {
         Ok(())
     }
 
+    /// Keys a person typed, passed on as they are (no Enter added). The worker never writes them
+    /// inside a correction it is typing.
+    pub fn send_keys(&self, keys: &[u8]) -> Result<(), TaskError> {
+        let mut state = self.state();
+        if state.commands.len() >= OUTSTANDING_LIMIT && !state.status.is_finished() {
+            return Err(TaskError::WorkerBusy(self.id.clone()));
+        }
+        let payload = Payload::from_bytes(keys);
+        self.issue(&mut state, |id| HubToWorker::Input { id, payload, enter: false })?;
+        drop(state);
+        self.bump();
+        Ok(())
+    }
+
     /// An intervention asked for by a user or a model rather than a rule; recorded like one.
     pub fn intervene(
         &self,
