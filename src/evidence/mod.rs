@@ -12,10 +12,11 @@
 //! (another edit, another run).
 //!
 //! ```
-//! use axiom::evidence::{Evidence, Observation};
+//! use axiom::evidence::{Evidence, EvidenceCondition, Observation};
 //! use axiom::rules::{EvidenceSpec, TestEvidence};
 //!
-//! let claim = EvidenceSpec { tests: vec![TestEvidence::Missing, TestEvidence::Failed], unverified: false };
+//! let spec = EvidenceSpec { tests: vec![TestEvidence::Missing, TestEvidence::Failed], ..Default::default() };
+//! let claim = EvidenceCondition::compile(&spec).unwrap();
 //! let mut evidence = Evidence::default();
 //! evidence.observe(Observation::Edit);
 //! assert!(evidence.allows(0, &claim), "edited, never tested");
@@ -30,11 +31,41 @@ mod runners;
 pub use recognize::{observe_line, LineObserver, OBSERVER};
 pub use runners::{is_test_command, test_summary};
 
+use regex::Regex;
+
 use crate::rules::{EvidenceSpec, TestEvidence};
 
+/// A rule's `evidence:` key, compiled.
+#[derive(Debug, Clone)]
+pub struct EvidenceCondition {
+    pub tests: Vec<TestEvidence>,
+    pub unverified: bool,
+    pub repeats: u32,
+    pub unless_asked: Option<Regex>,
+}
+
+impl EvidenceCondition {
+    /// Compiles `spec`; an error is the regex that does not compile and why.
+    pub fn compile(spec: &EvidenceSpec) -> Result<EvidenceCondition, (String, String)> {
+        let unless_asked = spec
+            .unless_asked
+            .as_ref()
+            .map(|pattern| Regex::new(pattern).map_err(|err| (pattern.clone(), err.to_string())))
+            .transpose()?;
+        Ok(EvidenceCondition {
+            tests: spec.tests.clone(),
+            unverified: spec.unverified,
+            repeats: spec.repeats.unwrap_or(1).max(1),
+            unless_asked,
+        })
+    }
+}
+
 /// One thing a task did that bears on its claims.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Observation {
+    /// The user (or whoever drives the agent) asked for something.
+    Request(String),
     /// A file was written or edited.
     Edit,
     /// A shell command started; `test` if it runs a test suite.
@@ -66,12 +97,28 @@ pub struct Evidence {
     /// Bumped whenever the state changes: an evidence rule fires at most once per epoch.
     epoch: u64,
     last_was_edit: bool,
+    /// The latest request, for `unless_asked`.
+    request: String,
+    last_was_request: bool,
     /// (rule index, epoch it last fired in).
     fired: Vec<(usize, u64)>,
+    /// (rule index, epoch, hits in that epoch), for `repeats`.
+    hits: Vec<(usize, u64, u32)>,
 }
 
 impl Evidence {
     pub fn observe(&mut self, observation: Observation) {
+        if let Observation::Request(text) = observation {
+            // The lines of one message are one request; a new message replaces the last.
+            if !self.last_was_request {
+                self.request.clear();
+            }
+            self.request.push_str(&text);
+            self.request.push('\n');
+            self.last_was_request = true;
+            return;
+        }
+        self.last_was_request = false;
         let before = (self.tests, self.ran);
         // Consecutive edits (the lines of one diff) are one change, not many.
         let new_edit = observation == Observation::Edit && !self.last_was_edit;
@@ -96,6 +143,7 @@ impl Evidence {
                 self.ran = true;
                 self.tests = if passed { Tests::Passed } else { Tests::Failed };
             }
+            Observation::Request(_) => {}
         }
         if new_edit || (self.tests, self.ran) != before {
             self.epoch += 1;
@@ -104,9 +152,28 @@ impl Evidence {
 
     /// Whether rule `index`, with condition `spec`, may fire now; if it may, it is recorded as
     /// having fired in this state.
-    pub fn allows(&mut self, index: usize, spec: &EvidenceSpec) -> bool {
+    pub fn allows(&mut self, index: usize, spec: &EvidenceCondition) -> bool {
         if !self.holds(spec) {
             return false;
+        }
+        if spec.repeats > 1 {
+            let epoch = self.epoch;
+            let count = match self.hits.iter_mut().find(|(rule, _, _)| *rule == index) {
+                Some(entry) => {
+                    if entry.1 != epoch {
+                        *entry = (index, epoch, 0);
+                    }
+                    entry.2 += 1;
+                    entry.2
+                }
+                None => {
+                    self.hits.push((index, epoch, 1));
+                    1
+                }
+            };
+            if count < spec.repeats {
+                return false;
+            }
         }
         match self.fired.iter_mut().find(|(rule, _)| *rule == index) {
             Some((_, epoch)) if *epoch == self.epoch => false,
@@ -122,7 +189,10 @@ impl Evidence {
     }
 
     /// Whether the state satisfies `spec` (without recording anything).
-    pub fn holds(&self, spec: &EvidenceSpec) -> bool {
+    pub fn holds(&self, spec: &EvidenceCondition) -> bool {
+        if spec.unless_asked.as_ref().is_some_and(|asked| asked.is_match(&self.request)) {
+            return false;
+        }
         let tests = match self.tests {
             Tests::Missing => Some(TestEvidence::Missing),
             Tests::Passed => Some(TestEvidence::Passed),

@@ -28,6 +28,8 @@ const CANDIDATES: &[&str] = &[
     r"^Tool use: \*\*run_terminal_cmd",
     r"^exec$",
     r"^I will (now )?(execute|run)(?-u:\b)",
+    // requests: a user's message as aider, Claude Code and SpecStory show it
+    r"^(> |#### |USER: ?)\S",
     // test summaries
     r"^\s*(test result: |=+ \d|\d+ (passed|failed) in |Tests:|Tests\s+\d|ok\s|FAIL|--- FAIL|\d+ fail(ing)?$|FAILED \(|npm (ERR!|error) )",
 ];
@@ -75,6 +77,9 @@ pub fn observe_line(line: &str) -> Option<Observation> {
     if let Some(passed) = test_summary(line) {
         return Some(Observation::TestOutcome { passed });
     }
+    if let Some(request) = REQUEST.captures(line) {
+        return Some(Observation::Request(request[1].to_owned()));
+    }
     let trimmed = line.trim_start();
     if EDIT.is_match(trimmed) {
         return Some(Observation::Edit);
@@ -104,6 +109,8 @@ static RUN: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("valid run patterns")
 });
+
+static REQUEST: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:> |#### |USER: ?)(\S.*)$").expect("a valid regex"));
 
 /// "I will run the tests": a test run announced by an agent that prints no commands.
 static ANNOUNCED_TEST: LazyLock<Regex> = LazyLock::new(|| {

@@ -1,7 +1,32 @@
 use super::*;
 
-fn spec(tests: &[TestEvidence], unverified: bool) -> EvidenceSpec {
-    EvidenceSpec { tests: tests.to_vec(), unverified }
+fn spec(tests: &[TestEvidence], unverified: bool) -> EvidenceCondition {
+    EvidenceCondition::compile(&EvidenceSpec { tests: tests.to_vec(), unverified, ..Default::default() }).unwrap()
+}
+
+#[test]
+fn repeats_count_hits_since_the_evidence_changed() {
+    let loop_spec = EvidenceSpec { repeats: Some(3), ..Default::default() };
+    let looping = EvidenceCondition::compile(&loop_spec).unwrap();
+    let mut evidence = Evidence::default();
+    assert!(!evidence.allows(0, &looping));
+    assert!(!evidence.allows(0, &looping));
+    assert!(evidence.allows(0, &looping), "the third hit with nothing done in between");
+    evidence.observe(Observation::Command { test: false });
+    assert!(!evidence.allows(0, &looping), "doing something starts the count again");
+}
+
+#[test]
+fn unless_asked_spares_what_the_user_requested() {
+    let asked = EvidenceSpec { unless_asked: Some("(?i)stub".into()), ..Default::default() };
+    let stub = EvidenceCondition::compile(&asked).unwrap();
+    let mut evidence = Evidence::default();
+    evidence.observe(Observation::Request("Add minimal".into()));
+    evidence.observe(Observation::Request("stubs for the DAG exports".into()));
+    assert!(!evidence.holds(&stub), "both lines are one request");
+    evidence.observe(Observation::Edit);
+    evidence.observe(Observation::Request("now implement them".into()));
+    assert!(evidence.holds(&stub), "a new request replaces the old");
 }
 
 #[test]

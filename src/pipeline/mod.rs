@@ -409,12 +409,12 @@ impl Pipeline {
             let mut next = observations.iter().peekable();
             for hit in &hits {
                 while let Some((_, observation)) = next.next_if(|(segment, _)| *segment <= hit.segment) {
-                    self.evidence.observe(*observation);
+                    self.evidence.observe(observation.clone());
                 }
                 let segment = self.normalizer.block().segments[hit.segment];
                 self.report(segment, hit, now, fired);
             }
-            next.for_each(|(_, observation)| self.evidence.observe(*observation));
+            next.for_each(|(_, observation)| self.evidence.observe(observation.clone()));
             self.hits = hits;
             self.observations = observations;
             self.idle_matched_len = 0;

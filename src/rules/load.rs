@@ -10,6 +10,7 @@ use super::locate::Locator;
 use super::model::{Escalation, Location, Rule, RuleSet, ThresholdPolicy};
 use super::schema::{Action, RuleFile, RuleSpec, Scope};
 use super::sources::RuleOrigin;
+use crate::evidence::EvidenceCondition;
 
 /// The text of one rule file and the name it is reported under.
 #[derive(Debug, Clone)]
@@ -144,6 +145,14 @@ impl Loader {
             }
             None => None,
         };
+        let evidence = match spec.evidence.as_ref().map(EvidenceCondition::compile) {
+            Some(Ok(evidence)) => Some(evidence),
+            Some(Err((pattern, err))) => {
+                problem("unless_asked", format!("invalid regex {pattern:?}: {err}"));
+                None
+            }
+            None => None,
+        };
         match (&spec.matches, spec.silence) {
             (_, Some(_)) if spec.command.is_some() || spec.evidence.is_some() => {
                 problem("silence", "a silence rule matches no text, so `command` and `evidence` do not apply".into())
@@ -274,7 +283,7 @@ impl Loader {
             case_insensitive: matches.is_some_and(|m| m.case_insensitive),
             unless: spec.unless.clone(),
             command,
-            evidence: spec.evidence.clone(),
+            evidence,
             cooldown: spec.cooldown.map(|d| d.0),
             threshold: spec.threshold.map(|t| ThresholdPolicy { count: t.count, within: t.within.0 }),
             escalate: spec.escalate.as_ref().map(|e| Escalation { within: e.within.0, steps: e.steps.clone() }),

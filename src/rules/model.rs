@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use super::command::CommandMatcher;
 use super::compile::CompiledScope;
-use super::schema::{Action, AppliesTo, EvidenceSpec, RuleTest, Scope, Severity};
+use super::schema::{Action, AppliesTo, RuleTest, Scope, Severity};
 use super::sources::RuleOrigin;
+use crate::evidence::EvidenceCondition;
 
 /// Where a rule was defined.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +52,7 @@ pub struct Rule {
     /// The shell command a flagged line must show running (`command:`).
     pub command: Option<CommandMatcher>,
     /// The evidence state in which a flagged line fires (`evidence:`).
-    pub evidence: Option<EvidenceSpec>,
+    pub evidence: Option<EvidenceCondition>,
     pub cooldown: Option<Duration>,
     pub threshold: Option<ThresholdPolicy>,
     pub escalate: Option<Escalation>,

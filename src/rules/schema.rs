@@ -97,6 +97,14 @@ pub struct EvidenceSpec {
     /// Fire only when no command at all ran since the last edit.
     #[serde(default)]
     pub unverified: bool,
+    /// Fire only on the Nth hit since the evidence last changed (nothing edited or run in between):
+    /// a loop, not a single occurrence.
+    #[serde(default)]
+    pub repeats: Option<u32>,
+    /// A regex: do not fire when the user's latest request matches it (they asked for a plan, a
+    /// stub, a question).
+    #[serde(default)]
+    pub unless_asked: Option<String>,
 }
 
 /// The state of the tests since the last file edit.
