@@ -40,6 +40,7 @@ use crate::rules::{EvidenceSpec, TestEvidence};
 pub struct EvidenceCondition {
     pub tests: Vec<TestEvidence>,
     pub unverified: bool,
+    pub after_failure: bool,
     pub repeats: u32,
     pub unless_asked: Option<Regex>,
 }
@@ -55,6 +56,7 @@ impl EvidenceCondition {
         Ok(EvidenceCondition {
             tests: spec.tests.clone(),
             unverified: spec.unverified,
+            after_failure: spec.after_failure,
             repeats: spec.repeats.unwrap_or(1).max(1),
             unless_asked,
         })
@@ -74,6 +76,8 @@ pub enum Observation {
     CommandResult { ok: bool },
     /// A test runner printed its summary.
     TestOutcome { passed: bool },
+    /// A tool or command reported that it failed (an error message, an edit that did not apply).
+    Failure,
 }
 
 /// The tests since the last edit.
@@ -94,6 +98,8 @@ pub struct Evidence {
     tests: Tests,
     /// Whether any command ran since the last edit.
     ran: bool,
+    /// Whether the last thing that happened was a failure.
+    failed: bool,
     /// Bumped whenever the state changes: an evidence rule fires at most once per epoch.
     epoch: u64,
     last_was_edit: bool,
@@ -119,7 +125,8 @@ impl Evidence {
             return;
         }
         self.last_was_request = false;
-        let before = (self.tests, self.ran);
+        let before = (self.tests, self.ran, self.failed);
+        self.failed = observation == Observation::Failure;
         // Consecutive edits (the lines of one diff) are one change, not many.
         let new_edit = observation == Observation::Edit && !self.last_was_edit;
         self.last_was_edit = observation == Observation::Edit;
@@ -143,9 +150,9 @@ impl Evidence {
                 self.ran = true;
                 self.tests = if passed { Tests::Passed } else { Tests::Failed };
             }
-            Observation::Request(_) => {}
+            Observation::Request(_) | Observation::Failure => {}
         }
-        if new_edit || (self.tests, self.ran) != before {
+        if new_edit || (self.tests, self.ran, self.failed) != before {
             self.epoch += 1;
         }
     }
@@ -200,9 +207,13 @@ impl Evidence {
             // Started, outcome unknown: neither missing nor known to have failed or passed.
             Tests::Running => None,
         };
-        let tests_hold = spec.tests.is_empty() || tests.is_some_and(|state| spec.tests.contains(&state));
-        let verified_holds = !spec.unverified || !self.ran;
-        tests_hold && verified_holds
+        // The conditions are alternatives: any one of them is reason enough to doubt a claim.
+        if spec.tests.is_empty() && !spec.unverified && !spec.after_failure {
+            return true;
+        }
+        tests.is_some_and(|state| spec.tests.contains(&state))
+            || (spec.unverified && !self.ran)
+            || (spec.after_failure && self.failed)
     }
 }
 

@@ -18,7 +18,7 @@ const CANDIDATES: &[&str] = &[
     r"^\s*[⏺●]\s*(Update|Write|Edit|MultiEdit|Create|NotebookEdit)\(",
     r"^Applied edit to ",
     r"^Tool use: \*\*(edit_file|search_replace|write|create_file|apply_patch|delete_file)",
-    r"^\+ ",
+    r"^\+\+\+ b/",
     r"^I will (now )?(create|write|update|modify|edit|rewrite|develop|implement|add|fix|change|replace|refactor)(?-u:\b)",
     // commands
     r"^\s*[⏺●]\s*Bash\(",
@@ -30,6 +30,8 @@ const CANDIDATES: &[&str] = &[
     r"^I will (now )?(execute|run)(?-u:\b)",
     // requests: a user's message as aider, Claude Code and SpecStory show it
     r"^(> |#### |USER: ?)\S",
+    // failures: a tool refusing, an error line, an edit that did not apply
+    r"^\s*(⎿\s*)?(Error:|error(\[\w+\])?:|fatal:|Cannot |Could not |Unable to |Failed to |# \d+ SEARCH/REPLACE blocks? failed to match|String to replace not found|Traceback \(most recent call last\))",
     // test summaries
     r"^\s*(test result: |=+ \d|\d+ (passed|failed) in |Tests:|Tests\s+\d|ok\s|FAIL|--- FAIL|\d+ fail(ing)?$|FAILED \(|npm (ERR!|error) )",
 ];
@@ -81,6 +83,9 @@ pub fn observe_line(line: &str) -> Option<Observation> {
         return Some(Observation::Request(request[1].to_owned()));
     }
     let trimmed = line.trim_start();
+    if FAILURE.is_match(trimmed) {
+        return Some(Observation::Failure);
+    }
     if EDIT.is_match(trimmed) {
         return Some(Observation::Edit);
     }
@@ -110,6 +115,10 @@ static RUN: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid run patterns")
 });
 
+static FAILURE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!("^{}", CANDIDATES[13].trim_start_matches("^\\s*"))).expect("a valid failure pattern")
+});
+
 static REQUEST: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:> |#### |USER: ?)(\S.*)$").expect("a valid regex"));
 
 /// "I will run the tests": a test run announced by an agent that prints no commands.
@@ -127,7 +136,8 @@ mod tests {
             ("⏺ Update(src/cache.rs)…", Some(Observation::Edit)),
             ("● Write(docs/TASKS.md)", Some(Observation::Edit)),
             ("Applied edit to src/app.py", Some(Observation::Edit)),
-            ("+ - ✅ **Unit Tests:** passing", Some(Observation::Edit)),
+            ("+++ b/src/lib.rs", Some(Observation::Edit)),
+            ("+ - a diff line on its own is not an edit", None),
             ("⏺ Bash(cargo test --lib)", Some(Observation::Command { test: true })),
             ("$ python reproduce.py", Some(Observation::Command { test: false })),
             ("user@mac project % npm test", Some(Observation::Command { test: true })),
@@ -135,6 +145,9 @@ mod tests {
             ("I will execute the verification script.", Some(Observation::Command { test: false })),
             ("I will run the unit tests.", Some(Observation::Command { test: true })),
             ("     test result: ok. 18 passed; 0 failed; 0 ignored", Some(Observation::TestOutcome { passed: true })),
+            ("Cannot edit files blocked by globalIgnore", Some(Observation::Failure)),
+            ("# 1 SEARCH/REPLACE block failed to match!", Some(Observation::Failure)),
+            ("error[E0425]: cannot find value `x`", Some(Observation::Failure)),
             ("All tests pass now.", None),
             ("Let me update the cache.", None),
         ];

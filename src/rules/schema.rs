@@ -87,16 +87,22 @@ pub struct CommandSpec {
     pub args: Vec<String>,
 }
 
-/// What a claim is judged against: the task's history since its last file edit.
+/// What a claim is judged against: the task's history since its last file edit. `tests` and
+/// `unverified` are alternatives (either state is reason to fire); with neither, the rule fires
+/// whatever the state, but still at most once per state.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvidenceSpec {
-    /// Fire only when the tests since the last edit are in one of these states.
+    /// Fire when the tests since the last edit are in one of these states.
     #[serde(default)]
     pub tests: Vec<TestEvidence>,
-    /// Fire only when no command at all ran since the last edit.
+    /// Fire when no command at all ran since the last edit.
     #[serde(default)]
     pub unverified: bool,
+    /// Fire when the last thing the task saw was a failure (an error, an edit that did not apply)
+    /// with nothing edited or run since.
+    #[serde(default)]
+    pub after_failure: bool,
     /// Fire only on the Nth hit since the evidence last changed (nothing edited or run in between):
     /// a loop, not a single occurrence.
     #[serde(default)]
