@@ -51,6 +51,16 @@ pub enum Command {
     /// Install or remove the Claude Code hooks that run `axiom hook`.
     #[command(subcommand)]
     Hooks(HooksCommand),
+    /// Print a shell completion script for bash, zsh, fish, elvish or powershell.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print axiom's man page (roff), for `man -l -` or to install as axiom.1.
+    #[command(after_help = MAN_HELP)]
+    Man,
     /// The worker process the hub starts for each task (not for direct use). Its token comes from
     /// the pipe named by --token-fd.
     #[command(hide = true)]
@@ -63,6 +73,17 @@ UserPromptSubmit by the `prompt` rules, PostToolUse by the `output` rules over t
 Stop by the `output` rules over the turn's assistant text (a firing rule blocks the stop once; the
 model continues with its message). A failing hook says why on stderr and lets the session go on,
 unless --fail-closed. Install it with `axiom hooks install`.";
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  axiom completions bash > ~/.local/share/bash-completion/completions/axiom
+  axiom completions zsh > ~/.zfunc/_axiom        # with fpath+=~/.zfunc before compinit
+  axiom completions fish > ~/.config/fish/completions/axiom.fish";
+
+const MAN_HELP: &str = "\
+Examples:
+  axiom man | man -l -
+  axiom man > ~/.local/share/man/man1/axiom.1";
 
 const RUN_HELP: &str = "\
 The command runs in a worker process that streams its output to an in-process hub, where the rules
@@ -431,6 +452,16 @@ Examples:
   axiom rules list --agent -- ./my-agent.sh
   axiom rules list --format json";
 
+const RULES_INIT_HELP: &str = "\
+The files are the built-in pack exactly, one per topic, with the names `axiom rules list` shows for
+built-in rules. Existing files are never overwritten unless --force is given. Rules in
+.axiom/rules/ are used by every axiom command run in this directory.
+
+Examples:
+  axiom rules init
+  axiom rules init ~/.config/axiom/rules
+  axiom rules validate --rules .axiom/rules";
+
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// Check rule files; print every problem as FILE:LINE:COL: message (exit 2 if any).
@@ -452,6 +483,17 @@ pub enum RulesCommand {
         /// Output format (of the corpus report).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+    },
+    /// Write the built-in rule pack out as YAML files to edit.
+    #[command(after_help = RULES_INIT_HELP)]
+    Init {
+        /// Where to write the files (created if missing). Default: .axiom/rules in the current
+        /// directory, where axiom looks for a project's rules.
+        #[arg(value_name = "DIR", default_value = ".axiom/rules")]
+        dir: PathBuf,
+        /// Overwrite files that already exist.
+        #[arg(long)]
+        force: bool,
     },
     /// List the rules in force; with a command, only those that would watch it.
     #[command(after_help = RULES_LIST_HELP)]

@@ -223,3 +223,66 @@ fn check_searches_a_directory_skipping_ignored_and_binary_files() {
     named.assert_code(1);
     assert!(named.stderr.contains("logs/core.bin looks binary"), "{}", named.stderr);
 }
+
+#[test]
+fn completions_are_generated_for_each_shell_and_know_the_subcommands() {
+    let sandbox = Sandbox::new();
+    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef axiom"), ("fish", "complete -c axiom")] {
+        let run = run_within(sandbox.axiom(&["completions", shell]), DEADLINE);
+        run.assert_code(0);
+        assert!(run.stdout.contains(marker), "{shell}: {}", &run.stdout[..run.stdout.len().min(300)]);
+        for word in ["check", "run", "client", "no-agent"] {
+            assert!(run.stdout.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let unknown = run_within(sandbox.axiom(&["completions", "tcsh"]), DEADLINE);
+    unknown.assert_code(2);
+}
+
+#[test]
+fn the_man_page_is_roff_naming_the_subcommands() {
+    let run = run_within(Sandbox::new().axiom(&["man"]), DEADLINE);
+    run.assert_code(0);
+    assert!(run.stdout.contains(".TH axiom 1"), "{}", &run.stdout[..run.stdout.len().min(300)]);
+    for word in ["check", "run", "serve", "client", "mcp", "completions"] {
+        assert!(run.stdout.contains(word), "the man page lacks {word}");
+    }
+}
+
+#[test]
+fn rules_init_writes_the_built_in_pack_which_validates_as_it_is() {
+    let sandbox = Sandbox::new();
+    let init = run_within(sandbox.axiom(&["rules", "init"]), DEADLINE);
+    init.assert_code(0);
+    let dir = sandbox.path("work/.axiom/rules");
+    let written = std::fs::read_dir(&dir).unwrap().count();
+    assert!(written > 0 && init.stdout.contains(&format!("wrote {written} files")), "{init:#?}");
+
+    let from_files = run_within(sandbox.axiom(&["rules", "validate", "--rules", ".axiom/rules"]), DEADLINE);
+    from_files.assert_code(0);
+    assert!(from_files.stdout.starts_with("ok: "), "{}", from_files.stdout);
+
+    // The same rules as the built-in pack, by id, in the same order.
+    let ids = |args: &[&str]| -> Vec<String> {
+        let run = run_within(sandbox.axiom(args), DEADLINE);
+        run.assert_code(0);
+        let rules: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+        rules.iter().map(|rule| rule["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let mut elsewhere = sandbox.axiom(&["rules", "list", "--format", "json"]);
+    elsewhere.current_dir(sandbox.path("home"));
+    let built_in: Vec<String> = {
+        let run = run_within(elsewhere, DEADLINE);
+        let rules: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+        rules.iter().map(|rule| rule["id"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(ids(&["rules", "list", "--format", "json", "--rules", ".axiom/rules"]), built_in);
+
+    // A second init would overwrite edits: refused, unless forced.
+    let again = run_within(sandbox.axiom(&["rules", "init"]), DEADLINE);
+    again.assert_code(2);
+    assert!(again.stderr.contains("not overwritten"), "{}", again.stderr);
+    let forced = run_within(sandbox.axiom(&["rules", "init", "--force", "elsewhere/rules"]), DEADLINE);
+    forced.assert_code(0);
+    assert!(sandbox.path("work/elsewhere/rules").is_dir());
+}

@@ -3,6 +3,7 @@
 mod check;
 mod client;
 mod corpus;
+mod docs;
 mod hook;
 mod hooks;
 mod mcp;
@@ -32,6 +33,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Client(args) => client::run(args),
         Command::Mcp(args) => mcp::run(args),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man => docs::man(),
         Command::Worker(args) => worker::run(args),
         Command::Hook(args) => hook::run(args),
         Command::Hooks(command) => hooks::run(command),

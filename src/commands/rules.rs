@@ -1,4 +1,4 @@
-//! `axiom rules validate | test | list`.
+//! `axiom rules validate | test | list | init`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -7,8 +7,9 @@ use std::time::Instant;
 use super::output::outln;
 
 use crate::cli::{Format, RulesCommand};
+use crate::human::count;
 use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
-use crate::rules::{Expectation, RuleSet, RuleSummary, Scope, Subject};
+use crate::rules::{Expectation, RuleSet, RuleSummary, Scope, Subject, DEFAULT_PACK};
 
 pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
     match command {
@@ -16,9 +17,11 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             let set = super::load_rules(&rules)?;
             let files: std::collections::BTreeSet<&str> =
                 set.rules().iter().map(|rule| rule.location.file.as_str()).collect();
-            outln!("ok: {} rules in {} files ({})", set.rules().len(), files.len(), set.origin());
+            let (rules, files) = (set.rules().len() as u64, files.len() as u64);
+            outln!("ok: {} in {} ({})", count(rules, "rule"), count(files, "file"), set.origin());
             Ok(ExitCode::SUCCESS)
         }
+        RulesCommand::Init { dir, force } => init(&dir, force),
         RulesCommand::Test { rules, corpus: Some(corpus), format } => {
             let set = super::load_rules(&rules)?;
             super::corpus::run(&set, &corpus, format)
@@ -50,6 +53,36 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Writes the built-in pack into `dir`, one file per pack file, never over an existing file
+/// unless `force`.
+fn init(dir: &std::path::Path, force: bool) -> anyhow::Result<ExitCode> {
+    use anyhow::Context as _;
+    let existing: Vec<String> = DEFAULT_PACK
+        .iter()
+        .map(|(name, _)| dir.join(name))
+        .filter(|path| path.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    if !existing.is_empty() && !force {
+        anyhow::bail!(
+            "{} already there, not overwritten (--force overwrites): {}",
+            count(existing.len() as u64, "file"),
+            existing.join(", ")
+        );
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for (name, text) in DEFAULT_PACK {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    outln!("wrote {} of the built-in pack to {}", count(DEFAULT_PACK.len() as u64, "file"), dir.display());
+    eprintln!(
+        "axiom: edit them, then check them with: axiom rules validate --rules {0} && axiom rules test --rules {0}",
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// What `rules test` found.
