@@ -211,6 +211,11 @@ impl Worker {
                         Ok(HubToWorker::Received { next_seq }) => {
                             outbox.confirm(next_seq);
                             if child_done && outbox.is_empty() {
+                                // A kill is acknowledged once its child was reaped, which is often
+                                // just before the exit is stored: say so before leaving.
+                                while let Ok(ack) = ack_queue.try_recv() {
+                                    let _ = send(&mut current.socket, &ack).await;
+                                }
                                 let _ = tokio::time::timeout(Duration::from_secs(2), current.socket.close(None)).await;
                                 break ExitCode::SUCCESS;
                             }

@@ -584,7 +584,7 @@ impl Task {
     fn settle_commands(&self, state: &mut TaskState, reason: &str) {
         for id in std::mem::take(&mut state.commands).into_keys() {
             let error = Some(reason.to_owned());
-            if let Some(record) = state.interventions.iter_mut().find(|record| record.id == id) {
+            if let Some(record) = record_of(&mut state.interventions, id) {
                 record.delivered = Some(false);
                 record.error = error.clone();
             }
@@ -603,7 +603,7 @@ impl Task {
         if state.commands.remove(&id).is_none() {
             return;
         }
-        if let Some(record) = state.interventions.iter_mut().find(|record| record.id == id) {
+        if let Some(record) = record_of(&mut state.interventions, id) {
             record.delivered = Some(delivered);
             record.error = error.clone();
         }
@@ -994,6 +994,13 @@ fn last_turn(events: &[u8]) -> Option<TurnStats> {
         .filter_map(|line| crate::agent::claude::parse_line(std::str::from_utf8(line).ok()?).ok())
         .find(|parsed| parsed.kind == "result")
         .map(|parsed| parsed.turn_stats())
+}
+
+/// The record of intervention `id`. Records are kept in id order (ids only grow), so this is a
+/// binary search: acknowledging each of 20,000 injections must not scan all the others.
+fn record_of(records: &mut [InterventionRecord], id: u64) -> Option<&mut InterventionRecord> {
+    let index = records.binary_search_by_key(&id, |record| record.id).ok()?;
+    records.get_mut(index)
 }
 
 #[cfg(test)]
