@@ -418,6 +418,10 @@ pub struct CheckArgs {
     /// When to colour text output.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
+    /// Threads that match at once (default: one per core). Large inputs are cut into blocks
+    /// at line boundaries; the report is the same with any number.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
     /// Files or directories to check; none, or `-`, reads stdin. A directory is searched
     /// recursively as ripgrep does: files matched by .gitignore or .ignore, hidden files and binary
     /// files (NUL bytes) are left out.

@@ -636,3 +636,57 @@ fn assert_summary_is_consistent(stderr: &str) {
     assert_eq!(matches, rows, "the totals disagree with the per-rule hits:\n{stderr}");
     assert!(lines >= matched && matched > 0, "{stderr}");
 }
+
+/// Several MiB of lines: matches on some, CRLF and LF, a line near the end without `\n`; then
+/// variants that make the block engine fall back to one pipeline part-way (an escape sequence,
+/// a line longer than a block).
+fn many_lines(variant: &str) -> Vec<u8> {
+    let mut input = Vec::new();
+    for i in 0..40_000u32 {
+        match i % 7 {
+            0 => input.extend_from_slice(format!("line {i}: TODO: finish part {i}\r\n").as_bytes()),
+            3 => input.extend_from_slice(format!("{i} this is not implemented, Shall I go on?\n").as_bytes()),
+            5 => input.extend_from_slice(b"DONE\r\n"),
+            _ => input.extend_from_slice(format!("plain output {i} with nothing to see here\n").as_bytes()),
+        }
+        if i == 30_000 {
+            match variant {
+                "escape" => input.extend_from_slice(b"\x1b[31mred TODO: in colour\x1b[0m\n"),
+                "long line" => {
+                    input.extend(std::iter::repeat_n(b'x', 3 << 19));
+                    input.extend_from_slice(b" TODO: at the end of a long line\n");
+                }
+                _ => {}
+            }
+        }
+    }
+    input.extend_from_slice(b"last TODO: without a newline");
+    input
+}
+
+/// JSON output without the elapsed time.
+fn report(run: &Run) -> String {
+    let elapsed = regex::Regex::new(r#""elapsed_ms":\d+"#).unwrap();
+    elapsed.replace_all(&run.stdout, "").into_owned()
+}
+
+#[test]
+fn threads_give_the_same_report_as_one() {
+    for variant in ["plain", "escape", "long line"] {
+        let input = many_lines(variant);
+        let one = check(&["--format", "json", "-j", "1"], &input);
+        assert_eq!(one.code, Some(1), "{variant}: {}", one.stderr);
+        let matches = summary(&one)["matches"].as_u64().unwrap();
+        assert!(matches > 15_000, "{variant}: only {matches} matches");
+        for threads in ["2", "5"] {
+            let many = check(&["--format", "json", "--threads", threads], &input);
+            assert_eq!(report(&many), report(&one), "{variant}, {threads} threads");
+        }
+    }
+}
+
+#[test]
+fn zero_threads_is_refused() {
+    let run = check(&["-j", "0"], b"TODO: x\n");
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+}

@@ -11,13 +11,11 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use super::check_blocks::{check_blocks, BlockSink, BlocksError};
 use super::output::{flush, use_color, Palette};
 use crate::cli::{CheckArgs, Format};
-use crate::pipeline::{Intervention, Pipeline, PipelineOptions, PipelineStats};
+use crate::pipeline::{Intervention, PipelineStats};
 use crate::rules::{RuleSet, Scope};
-
-/// Read size: large enough that per-chunk overhead vanishes, small enough that memory stays flat.
-const CHUNK: usize = 256 * 1024;
 
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let rules = super::load_rules(&args.rules)?;
@@ -32,6 +30,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         quiet: args.quiet,
         palette: Palette::new(args.format == Format::Text && use_color(args.color)),
     };
+    let threads = args.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
     let started = Instant::now();
     let mut failed = false;
     let mut progress = progress::Progress::new(!args.quiet && args.format == Format::Text);
@@ -45,7 +44,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        match check_one(&rules, scope, &input, &mut sink, &mut report, &mut progress) {
+        match check_one(&rules, scope, &input, threads, &mut sink, &mut report, &mut progress) {
             Ok(Checked::Text) => {}
             Ok(Checked::Binary) => {
                 progress.clear();
@@ -105,6 +104,7 @@ fn check_one(
     rules: &Arc<RuleSet>,
     scope: Scope,
     input: &inputs::Input,
+    threads: usize,
     sink: &mut Sink<impl Write>,
     report: &mut Report,
     progress: &mut progress::Progress,
@@ -114,40 +114,59 @@ fn check_one(
         inputs::Input::Stdin => (Box::new(io::stdin().lock()), true),
         inputs::Input::File { path, named } => (Box::new(File::open(path).map_err(CheckError::Input)?), *named),
     };
-    let mut pipeline = Pipeline::new(Arc::clone(rules), scope, name.as_str(), PipelineOptions::offline());
-    let mut buffer = vec![0; CHUNK];
-    let now = Instant::now();
-    let mut first = true;
-    let mut checked = Checked::Text;
-    loop {
-        let read = match reader.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(read) => read,
+    // The first read decides whether the input looks binary; the block engine then reads it
+    // again from this buffer on.
+    let mut first = vec![0; 256 * 1024];
+    let read = loop {
+        match reader.read(&mut first) {
+            Ok(read) => break read,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => return Err(CheckError::Input(err)),
-        };
-        if std::mem::take(&mut first) && inputs::looks_binary(&buffer[..read]) {
-            if !named {
-                return Ok(Checked::SkippedBinary);
-            }
-            checked = Checked::Binary;
         }
-        let stats = pipeline.stats();
-        progress.update(&name, report.total.bytes + stats.bytes, report.total.lines + stats.lines);
-        let fired = pipeline.push(&buffer[..read], now);
-        if !fired.is_empty() {
-            progress.clear();
+    };
+    first.truncate(read);
+    let mut checked = Checked::Text;
+    if inputs::looks_binary(&first) {
+        if !named {
+            return Ok(Checked::SkippedBinary);
         }
-        if let Err(err) = sink.matches(&fired, report) {
+        checked = Checked::Binary;
+    }
+    let mut reader = io::Cursor::new(first).chain(reader);
+    let mut stats = PipelineStats::default();
+    let mut blocks = ReportSink { sink, report, progress, name: &name };
+    let result = check_blocks(rules, scope, &name, &mut reader, threads, &mut blocks, &mut stats);
+    match result {
+        Err(BlocksError::Input(err)) => Err(CheckError::Input(err)),
+        Err(BlocksError::Output(err)) => {
             // The totals still count what was matched before the reader went away.
-            report.add_file(pipeline.stats());
-            return Err(CheckError::Output(err));
+            blocks.report.add_file(stats);
+            Err(CheckError::Output(err))
+        }
+        Ok(()) => {
+            blocks.report.add_file(stats);
+            Ok(checked)
         }
     }
-    let fired = pipeline.finish(now);
-    let written = sink.matches(&fired, report);
-    report.add_file(pipeline.stats());
-    written.map_err(CheckError::Output).map(|()| checked)
+}
+
+/// The report's end of the block engine: every block's matches, in input order.
+struct ReportSink<'a, W: Write> {
+    sink: &'a mut Sink<W>,
+    report: &'a mut Report,
+    progress: &'a mut progress::Progress,
+    name: &'a str,
+}
+
+impl<W: Write> BlockSink for ReportSink<'_, W> {
+    fn fired(&mut self, fired: &[Intervention]) -> io::Result<()> {
+        if fired.is_empty() {
+            self.progress.update(self.name, self.report.total.bytes, self.report.total.lines);
+        } else {
+            self.progress.clear();
+        }
+        self.sink.matches(fired, self.report)
+    }
 }
 
 struct Sink<W: Write> {

@@ -1,6 +1,7 @@
 //! One module per subcommand; [`run`] dispatches and turns errors into exit codes.
 
 mod check;
+mod check_blocks;
 mod client;
 mod corpus;
 mod docs;

@@ -194,6 +194,20 @@ impl Pipeline {
         }
     }
 
+    /// Numbers lines from `line` on instead of 1: for a piece of a longer input that starts
+    /// there. Only before the first [`push`](Self::push).
+    pub fn with_first_line(mut self, line: u64) -> Self {
+        self.normalizer.set_first_line(line);
+        self
+    }
+
+    /// Whether what this pipeline reports for a line depends on that line alone: offline policy
+    /// and no rule that needs evidence from earlier lines. Then pieces of an input that start at
+    /// line boundaries can be matched apart (and at once) and give what one pipeline would.
+    pub fn lines_are_independent(&self) -> bool {
+        self.policy.mode() == PolicyMode::Offline && !self.observing && self.normalizer.is_bytes()
+    }
+
     pub fn rules(&self) -> &Arc<RuleSet> {
         &self.rules
     }

@@ -83,6 +83,12 @@ impl Normalizer {
         Normalizer { parser: Parser::new(), block: Block::with_limits(limits), unfinished: Vec::new(), plain: true }
     }
 
+    /// Numbers lines from `line` on (only before the first [`feed`](Self::feed)).
+    pub fn set_first_line(&mut self, line: u64) {
+        debug_assert!(self.block.text.is_empty() && self.block.lines_ended == 0, "set before any input");
+        self.block.line = line;
+    }
+
     /// Runs a chunk through the escape parser; finished segments appear in the block.
     pub fn feed(&mut self, bytes: &[u8]) {
         let joined;

@@ -63,6 +63,18 @@ impl Normalize {
         }
     }
 
+    /// Numbers lines from `line` on; only the byte normalizer can (a screen is one whole).
+    pub(super) fn set_first_line(&mut self, line: u64) {
+        if let Normalize::Bytes(normalizer) = self {
+            normalizer.set_first_line(line);
+        }
+    }
+
+    /// Whether this is the byte normalizer, whose state at a line start is known.
+    pub(super) fn is_bytes(&self) -> bool {
+        matches!(self, Normalize::Bytes(_))
+    }
+
     pub(super) fn lines(&self) -> u64 {
         match self {
             Normalize::Bytes(normalizer) => normalizer.lines(),

@@ -1,0 +1,214 @@
+//! `axiom check` on all cores: the input is cut into blocks at line boundaries, each block is
+//! matched by its own offline pipeline on a worker thread, and the results are handed back in
+//! input order, so the report is byte for byte what one pipeline reading the whole input gives.
+//!
+//! That holds because offline, with no rule that needs evidence from earlier lines, a line's
+//! matches depend on that line alone, and a pipeline starting at a line boundary is in the state
+//! one reading from the start would be in there, as long as no escape sequence was seen yet (the
+//! escape parser only leaves its ground state on ESC). So a block with an ESC, or a line longer
+//! than a block, ends the parallel part: the rest of the input goes through one pipeline, started
+//! at that line. Memory stays bounded: at most two blocks per worker are in flight.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::pipeline::{Intervention, Pipeline, PipelineOptions, PipelineStats};
+use crate::rules::{RuleSet, Scope};
+
+/// Bytes per block: large enough that starting a pipeline per block costs nothing, small enough
+/// that every core gets work on a file of a few megabytes.
+const BLOCK: usize = 1 << 20;
+
+/// What one block (or the sequential rest) fired, in input order.
+pub trait BlockSink {
+    fn fired(&mut self, fired: &[Intervention]) -> io::Result<()>;
+}
+
+/// An error reading the input or writing the report; the stats say what was matched so far.
+pub enum BlocksError {
+    Input(io::Error),
+    Output(io::Error),
+}
+
+/// Matches everything `reader` gives on `threads` threads; returns the totals.
+pub fn check_blocks(
+    rules: &Arc<RuleSet>,
+    scope: Scope,
+    name: &str,
+    reader: &mut dyn Read,
+    threads: usize,
+    sink: &mut dyn BlockSink,
+    stats: &mut PipelineStats,
+) -> Result<(), BlocksError> {
+    let now = Instant::now();
+    let name: Arc<str> = Arc::from(name);
+    let pipeline = |first_line| {
+        Pipeline::new(Arc::clone(rules), scope, Arc::clone(&name), PipelineOptions::offline())
+            .with_first_line(first_line)
+    };
+    let probe = pipeline(1);
+    if threads <= 1 || !probe.lines_are_independent() {
+        return sequential(probe, reader, Vec::new(), sink, stats, now);
+    }
+    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, u64, Vec<u8>)>(threads);
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = mpsc::channel::<(u64, Vec<Intervention>, PipelineStats)>();
+    std::thread::scope(|threads_scope| {
+        for _ in 0..threads {
+            let (work_rx, done_tx) = (&work_rx, done_tx.clone());
+            let pipeline = &pipeline;
+            threads_scope.spawn(move || loop {
+                let next = work_rx.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
+                let Ok((sequence, first_line, block)) = next else { break };
+                let mut pipeline = pipeline(first_line);
+                let mut fired = pipeline.push(&block, now);
+                fired.extend(pipeline.finish(now));
+                if done_tx.send((sequence, fired, pipeline.stats())).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(done_tx);
+        let mut merge = Merge { next: 0, waiting: BTreeMap::new(), in_flight: 0 };
+        let result = (|| {
+            let mut lines = 0u64;
+            let mut carry = Vec::new();
+            loop {
+                let mut block = std::mem::take(&mut carry);
+                let ended = match fill(reader, &mut block) {
+                    Ok(ended) => ended,
+                    Err(err) => {
+                        merge.drain(&done_rx, sink, stats, 0)?;
+                        return Err(BlocksError::Input(err));
+                    }
+                };
+                let cut =
+                    if ended { Some(block.len()) } else { block.iter().rposition(|&b| b == b'\n').map(|at| at + 1) };
+                if let Some(cut) = cut {
+                    carry.extend_from_slice(&block[cut..]);
+                    block.truncate(cut);
+                }
+                if cut.is_none() || memchr::memchr(0x1b, &block).is_some() {
+                    // One line longer than a block, or an escape sequence: one pipeline from here.
+                    merge.drain(&done_rx, sink, stats, 0)?;
+                    block.extend_from_slice(&carry);
+                    return sequential(pipeline(lines + 1), reader, block, sink, stats, now);
+                }
+                if !block.is_empty() {
+                    let first_line = lines + 1;
+                    lines += memchr::memchr_iter(b'\n', &block).count() as u64;
+                    merge.drain(&done_rx, sink, stats, 2 * threads)?;
+                    work_tx.send((merge.next + merge.in_flight as u64, first_line, block)).expect("workers run");
+                    merge.in_flight += 1;
+                }
+                if ended {
+                    return merge.drain(&done_rx, sink, stats, 0);
+                }
+            }
+        })();
+        drop(work_tx);
+        result
+    })
+}
+
+/// Results of blocks that came back early, until the ones before them are written.
+struct Merge {
+    next: u64,
+    waiting: BTreeMap<u64, (Vec<Intervention>, PipelineStats)>,
+    in_flight: usize,
+}
+
+impl Merge {
+    /// Writes results in order until at most `keep` blocks are in flight.
+    fn drain(
+        &mut self,
+        done: &mpsc::Receiver<(u64, Vec<Intervention>, PipelineStats)>,
+        sink: &mut dyn BlockSink,
+        stats: &mut PipelineStats,
+        keep: usize,
+    ) -> Result<(), BlocksError> {
+        while self.in_flight > keep {
+            let (sequence, fired, block_stats) = done.recv().expect("a worker answers every block");
+            self.waiting.insert(sequence, (fired, block_stats));
+            while let Some((fired, block_stats)) = self.waiting.remove(&self.next) {
+                self.next += 1;
+                self.in_flight -= 1;
+                add(stats, block_stats);
+                sink.fired(&fired).map_err(BlocksError::Output)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One pipeline over `first` and then the rest of `reader`.
+fn sequential(
+    mut pipeline: Pipeline,
+    reader: &mut dyn Read,
+    first: Vec<u8>,
+    sink: &mut dyn BlockSink,
+    stats: &mut PipelineStats,
+    now: Instant,
+) -> Result<(), BlocksError> {
+    let mut buffer = first;
+    loop {
+        if !buffer.is_empty() {
+            let fired = pipeline.push(&buffer, now);
+            if let Err(err) = sink.fired(&fired) {
+                // The totals still count what was matched before the reader went away.
+                add(stats, pipeline.stats());
+                return Err(BlocksError::Output(err));
+            }
+        }
+        buffer.clear();
+        // Like reading with one pipeline always did: an input error drops this file's totals.
+        let ended = fill_some(reader, &mut buffer).map_err(BlocksError::Input)?;
+        if ended && buffer.is_empty() {
+            break;
+        }
+    }
+    let fired = pipeline.finish(now);
+    let written = sink.fired(&fired);
+    add(stats, pipeline.stats());
+    written.map_err(BlocksError::Output)
+}
+
+fn add(total: &mut PipelineStats, block: PipelineStats) {
+    total.bytes += block.bytes;
+    total.lines += block.lines;
+    total.matched_lines += block.matched_lines;
+    total.matches += block.matches;
+}
+
+/// Reads until `buffer` holds a block or the input ends; says whether it ended.
+fn fill(reader: &mut dyn Read, buffer: &mut Vec<u8>) -> io::Result<bool> {
+    while buffer.len() < BLOCK {
+        if fill_some(reader, buffer)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// One read of up to 256 KiB appended to `buffer`; says whether the input ended.
+fn fill_some(reader: &mut dyn Read, buffer: &mut Vec<u8>) -> io::Result<bool> {
+    const READ: usize = 256 * 1024;
+    let old = buffer.len();
+    buffer.resize(old + READ, 0);
+    loop {
+        match reader.read(&mut buffer[old..]) {
+            Ok(read) => {
+                buffer.truncate(old + read);
+                return Ok(read == 0);
+            }
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => {
+                buffer.truncate(old);
+                return Err(err);
+            }
+        }
+    }
+}
