@@ -164,7 +164,7 @@ fn output_of_a_64_mb_task_streams_and_tail_reads_from_the_end() {
     let hub = Serve::start("rules: []\n", None);
     // 64 MiB of numbered 64-byte lines.
     let line = "awk 'BEGIN { for (i = 0; i < 1048576; i++) printf \"%063d\\n\", i }'";
-    let run = run_within(hub.client(&["--command", line]), Duration::from_secs(120));
+    let run = run_within(hub.client(&["--command", line]), Duration::from_secs(600));
     run.assert_code(0);
     let id = eventually("the task id", DEADLINE, || {
         let list = run_within(hub.client(&["list", "--format", "json"]), DEADLINE);
@@ -173,7 +173,7 @@ fn output_of_a_64_mb_task_streams_and_tail_reads_from_the_end() {
     });
     // Small pages compared with the whole: reading must not redo the whole file per page.
     let started = Instant::now();
-    let output = run_within(hub.client(&["output", &id]), Duration::from_secs(120));
+    let output = run_within(hub.client(&["output", &id]), Duration::from_secs(600));
     let whole = started.elapsed();
     output.assert_code(0);
     assert_eq!(output.stdout.len(), 64 * 1024 * 1024);
