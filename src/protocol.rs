@@ -160,6 +160,21 @@ pub enum HubToWorker {
     },
 }
 
+impl HubToWorker {
+    /// The id of a numbered command (input or an intervention), which the worker acknowledges;
+    /// `None` for the hub's own messages.
+    pub fn command_id(&self) -> Option<u64> {
+        match self {
+            HubToWorker::Input { id, .. } | HubToWorker::Intervene { id, .. } => Some(*id),
+            HubToWorker::Welcome { .. }
+            | HubToWorker::Received { .. }
+            | HubToWorker::Resize { .. }
+            | HubToWorker::Error { .. }
+            | HubToWorker::ToolDecision { .. } => None,
+        }
+    }
+}
+
 /// What a client can ask the hub. `id`, when given, is repeated in the reply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]

@@ -231,7 +231,7 @@ impl Worker {
                             }
                         }
                         Ok(command) => {
-                            let Some(id) = command_id(&command) else { continue };
+                            let Some(id) = command.command_id() else { continue };
                             match commands.take(id) {
                                 Seen::New => actions.start_command(command),
                                 Seen::Running => {}
@@ -339,17 +339,6 @@ fn keep(outbox: &mut Outbox<WorkerMessage>, event: Option<ChildEvent>) -> bool {
         // Tool calls never reach the outbox (see the run loop).
         Some(ChildEvent::ToolCall { .. }) => false,
         None => true,
-    }
-}
-
-fn command_id(command: &HubToWorker) -> Option<u64> {
-    match command {
-        HubToWorker::Input { id, .. } | HubToWorker::Intervene { id, .. } => Some(*id),
-        HubToWorker::Welcome { .. }
-        | HubToWorker::Received { .. }
-        | HubToWorker::Resize { .. }
-        | HubToWorker::Error { .. }
-        | HubToWorker::ToolDecision { .. } => None,
     }
 }
 

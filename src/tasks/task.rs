@@ -229,7 +229,7 @@ impl Task {
                         }
                     }
                     Event::Command { command } => {
-                        if let Some(id) = command_id(&command) {
+                        if let Some(id) = command.command_id() {
                             state.next_message_id = state.next_message_id.max(id + 1);
                             state.commands.insert(id, command);
                         }
@@ -558,7 +558,7 @@ impl Task {
         if state.commands.len() >= OUTSTANDING_LIMIT {
             return Err(TaskError::WorkerBusy(self.id.clone()));
         }
-        let id = command_id(&command).expect("commands carry an id");
+        let id = command.command_id().expect("commands carry an id");
         debug_assert_eq!(id, state.next_message_id);
         state.next_message_id = id + 1;
         self.log(&Event::Command { command: command.clone() });
@@ -951,17 +951,6 @@ impl Task {
 /// Milliseconds since the Unix epoch, for timestamps people read.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
-
-fn command_id(command: &HubToWorker) -> Option<u64> {
-    match command {
-        HubToWorker::Input { id, .. } | HubToWorker::Intervene { id, .. } => Some(*id),
-        HubToWorker::Welcome { .. }
-        | HubToWorker::Received { .. }
-        | HubToWorker::Resize { .. }
-        | HubToWorker::Error { .. }
-        | HubToWorker::ToolDecision { .. } => None,
-    }
 }
 
 fn is_kill(command: &HubToWorker) -> bool {
