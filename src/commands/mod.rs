@@ -57,12 +57,12 @@ pub fn report_error(err: &anyhow::Error) {
     }
 }
 
-/// Loads the rules the arguments point at, saying on stderr where they came from unless it is
-/// the built-in pack.
+/// Loads the rules the arguments point at, saying on stderr where they came from unless the user
+/// named them (`--rules`) or they are the built-in pack.
 pub fn load_rules(args: &RulesArgs) -> anyhow::Result<Arc<RuleSet>> {
     let origin = RuleOrigin::resolve(&args.paths);
     let rules = RuleSet::load(origin.clone())?;
-    if origin != RuleOrigin::Embedded {
+    if !matches!(origin, RuleOrigin::Embedded | RuleOrigin::Flag(_)) {
         eprintln!("axiom: {} from {origin}", crate::human::count(rules.rules().len() as u64, "rule"));
     }
     let stray = std::path::Path::new("rules");
