@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::process::Command;
 use std::time::Duration;
 
-use live_support::{eventually, fixture, run_within, send_signal, Finished, Proc, Sandbox, DEADLINE};
+use live_support::{connections_of, eventually, fixture, run_within, send_signal, Finished, Proc, Sandbox, DEADLINE};
 
 /// A hub on a fixed port and state dir, so it can be stopped and started again as "the same hub".
 struct Hub {
@@ -105,17 +105,6 @@ fn assert_counted(output: &str, n: usize) {
             &got[first_bad.saturating_sub(2)..(first_bad + 3).min(got.len())]
         );
     }
-}
-
-/// The local ports of a process's TCP connections to `port`, from `ss`.
-fn connections_of(pid: u32, port: u16) -> Vec<u16> {
-    let out =
-        Command::new("ss").args(["-tnpH", "state", "established", "dport", "=", &format!(":{port}")]).output().unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|line| line.contains(&format!("pid={pid},")))
-        .filter_map(|line| line.split_whitespace().nth(2)?.rsplit(':').next()?.parse().ok())
-        .collect()
 }
 
 fn worker_pid_of(task_id: &str) -> Option<u32> {

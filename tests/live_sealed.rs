@@ -8,7 +8,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use live_support::ws::{self, Socket};
-use live_support::{alive, environ_of, eventually, fixture, parent_of, send_signal, Hub, Sandbox, DEADLINE};
+use live_support::{
+    alive, connections_of, environ_of, eventually, fixture, parent_of, send_signal, Hub, Sandbox, DEADLINE,
+};
 use serde_json::{json, Value};
 
 const RULES: &str = "rules: []\n";
@@ -56,17 +58,6 @@ async fn next_reply(socket: &mut Socket) -> Value {
             return reply;
         }
     }
-}
-
-/// The local ports of a process's TCP connections to `port`, from `ss`.
-fn connections_of(pid: u32, port: u16) -> Vec<u16> {
-    let out =
-        Command::new("ss").args(["-tnpH", "state", "established", "dport", "=", &format!(":{port}")]).output().unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|line| line.contains(&format!("pid={pid},")))
-        .filter_map(|line| line.split_whitespace().nth(2)?.rsplit(':').next()?.parse().ok())
-        .collect()
 }
 
 fn history(hub: &Hub, task_id: &str) -> String {

@@ -71,7 +71,7 @@ pub struct Normalizer {
     /// rest arrives: `vte` 0.15 mishandles a character split across two `advance` calls (it drops
     /// what follows it, alacritty/vte#159, and prints a C1 control it would otherwise execute),
     /// so it is only ever given whole characters.
-    unfinished: Vec<u8>,
+    unfinished: Utf8Carry,
     /// No ESC seen yet, so `vte` is surely in its ground state: an ASCII chunk without ESC can
     /// bypass it (`vte` would only `print` it char by char).
     plain: bool,
@@ -80,7 +80,12 @@ pub struct Normalizer {
 impl Normalizer {
     pub fn new(limits: LineLimits) -> Self {
         assert!(limits.overlap < limits.max_line, "the overlap must be shorter than a window");
-        Normalizer { parser: Parser::new(), block: Block::with_limits(limits), unfinished: Vec::new(), plain: true }
+        Normalizer {
+            parser: Parser::new(),
+            block: Block::with_limits(limits),
+            unfinished: Utf8Carry::default(),
+            plain: true,
+        }
     }
 
     /// Numbers lines from `line` on (only before the first [`feed`](Self::feed)).
@@ -91,23 +96,13 @@ impl Normalizer {
 
     /// Runs a chunk through the escape parser; finished segments appear in the block.
     pub fn feed(&mut self, bytes: &[u8]) {
-        let joined;
-        let bytes = if self.unfinished.is_empty() {
-            bytes
-        } else {
-            let mut held = std::mem::take(&mut self.unfinished);
-            held.extend_from_slice(bytes);
-            joined = held;
-            &joined[..]
-        };
-        let whole = bytes.len() - unfinished_utf8(bytes);
+        let (bytes, whole) = self.unfinished.join(bytes);
         if self.plain && memchr::memchr(0x1b, &bytes[..whole]).is_none() && bytes[..whole].is_ascii() {
             self.block.feed_plain(&bytes[..whole]);
         } else {
             self.plain &= memchr::memchr(0x1b, &bytes[..whole]).is_none();
             self.parser.advance(&mut self.block, &bytes[..whole]);
         }
-        self.unfinished.extend_from_slice(&bytes[whole..]);
     }
 
     /// The source ended: a pending `\r` or unfinished text ends the last line.
@@ -138,9 +133,31 @@ impl Normalizer {
     }
 }
 
+/// The first bytes of a UTF-8 character split across two chunks, held back until the rest
+/// arrives, so a decoder never sees half a character (vte#159 dropped text after one).
+#[derive(Debug, Default)]
+pub(super) struct Utf8Carry(Vec<u8>);
+
+impl Utf8Carry {
+    /// The chunk with the bytes held from the last one in front, and how many of its bytes are
+    /// whole characters; the unfinished rest is held for the next chunk.
+    pub(super) fn join<'a>(&mut self, bytes: &'a [u8]) -> (std::borrow::Cow<'a, [u8]>, usize) {
+        let joined = if self.0.is_empty() {
+            std::borrow::Cow::Borrowed(bytes)
+        } else {
+            let mut held = std::mem::take(&mut self.0);
+            held.extend_from_slice(bytes);
+            std::borrow::Cow::Owned(held)
+        };
+        let whole = joined.len() - unfinished_utf8(&joined);
+        self.0.extend_from_slice(&joined[whole..]);
+        (joined, whole)
+    }
+}
+
 /// How many bytes at the end of `bytes` are the start of a UTF-8 character still missing its
 /// last bytes (0 to 3).
-pub(super) fn unfinished_utf8(bytes: &[u8]) -> usize {
+fn unfinished_utf8(bytes: &[u8]) -> usize {
     let Some(lead) = (bytes.len().saturating_sub(3)..bytes.len()).rev().find(|&at| bytes[at] & 0xc0 != 0x80) else {
         return 0;
     };

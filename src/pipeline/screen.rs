@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use avt::{Line, Observation, Observer, Terminal};
 use regex::Regex;
 
-use super::normalize::{unfinished_utf8, Block, LineLimits};
+use super::normalize::{Block, LineLimits, Utf8Carry};
 
 /// Size and timing of the virtual terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +91,7 @@ pub struct ScreenNormalizer {
     block: Block,
     settle: Duration,
     /// The end of the last chunk when it stopped inside a UTF-8 character.
-    unfinished: Vec<u8>,
+    unfinished: Utf8Carry,
     prompt: Option<PromptSpec>,
 }
 
@@ -105,7 +105,7 @@ impl ScreenNormalizer {
             recent: VecDeque::new(),
             block: Block::with_limits(limits),
             settle: options.settle,
-            unfinished: Vec::new(),
+            unfinished: Utf8Carry::default(),
             prompt: None,
         }
     }
@@ -118,18 +118,8 @@ impl ScreenNormalizer {
     /// Draws a chunk. Rows that scrolled off are final and emitted at once; changed rows start to
     /// settle. Returns whether anything new appeared (a redraw of known content is not new).
     pub fn feed(&mut self, bytes: &[u8], now: Instant) -> bool {
-        let joined;
-        let bytes = if self.unfinished.is_empty() {
-            bytes
-        } else {
-            let mut held = std::mem::take(&mut self.unfinished);
-            held.extend_from_slice(bytes);
-            joined = held;
-            &joined[..]
-        };
-        let whole = bytes.len() - unfinished_utf8(bytes);
+        let (bytes, whole) = self.unfinished.join(bytes);
         let text = String::from_utf8_lossy(&bytes[..whole]);
-        self.unfinished.extend_from_slice(&bytes[whole..]);
         let (dirty, evicted) = self.terminal.feed_with(&*text, &mut self.observer);
         self.apply(dirty, evicted, now)
     }

@@ -637,3 +637,14 @@ pub mod ws {
         tokio::time::timeout(DEADLINE, reply).await.unwrap_or_else(|_| panic!("no reply to request {id} in time"))
     }
 }
+
+/// The local ports of a process's TCP connections to `port`, from `ss`.
+pub fn connections_of(pid: u32, port: u16) -> Vec<u16> {
+    let out =
+        Command::new("ss").args(["-tnpH", "state", "established", "dport", "=", &format!(":{port}")]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|line| line.contains(&format!("pid={pid},")))
+        .filter_map(|line| line.split_whitespace().nth(2)?.rsplit(':').next()?.parse().ok())
+        .collect()
+}
