@@ -50,6 +50,19 @@ fn run(extra: &[&str], command: &[&str]) -> live_support::Finished {
     run_within(command, DEADLINE)
 }
 
+/// The README's first command, as written: the built-in pack, the fake agent named an agent.
+#[test]
+fn the_readme_example_corrects_the_todo_agent_with_the_built_in_pack() {
+    let sandbox = Sandbox::new();
+    let agent = fixture("todo-agent.py");
+    let run = run_within(sandbox.axiom(&["run", "--agent", "--", &agent]), DEADLINE);
+    run.assert_code(0);
+    assert!(run.stderr.contains("todo-placeholder (inject)"), "the built-in pack fired: {}", run.stderr);
+    let lines = run.stdout_lines();
+    assert!(lines.iter().any(|l| l.starts_with("got correction: ")), "the correction reached the agent: {lines:?}");
+    assert_eq!(lines.last(), Some(&"implemented the parser"));
+}
+
 #[test]
 fn todo_agent_gets_its_correction_after_the_todo_line_and_exits_0() {
     let run = run(&[], &[&fixture("todo-agent.py")]);
