@@ -25,6 +25,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         if restored > 0 {
             eprintln!("axiom: restored {restored} tasks from {}", state.dir.path().display());
         }
+        let shutdown = shutdown_signals().context("cannot install the SIGTERM/SIGINT handlers")?;
         let mut hub_config = HubConfig::new(args.listen);
         hub_config.allow_origins = args.allow_origins;
         hub_config.lost_after = args.lost_after.into();
@@ -36,7 +37,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let _watcher = super::watch_rules_unless_locked(&args.rules, tasks, &rules)?;
         state.dir.write_hub_info(&HubInfo { url: hub.url(), pid: std::process::id() })?;
         eprintln!("axiom: hub listening on {} (token in {})", hub.url(), state.dir.token_path().display());
-        shutdown_signal().await;
+        shutdown.await;
         eprintln!("axiom: shutting down; workers keep their tasks running and reconnect to the next hub");
         hub.shutdown().await;
         state.dir.remove_hub_info();
@@ -44,10 +45,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn shutdown_signal() {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        Some(()) = async { match terminate.as_mut() { Some(s) => s.recv().await, None => None } } => {}
-    }
+/// SIGTERM or SIGINT, installed before the hub announces itself: a signal sent the moment it says
+/// "listening" still shuts it down cleanly (removing `hub.json`) instead of killing the process.
+fn shutdown_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    })
 }
