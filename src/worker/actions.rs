@@ -7,9 +7,6 @@ use tokio::time::Instant;
 
 use super::{ChildHandle, Driver};
 
-/// Ctrl-C: a terminal in signal mode turns it into `SIGINT` for its foreground process group.
-const CTRL_C: u8 = 0x03;
-
 /// How often [`ChildHandle::kill`] looks whether grandchildren are still running during the grace.
 const GROUP_POLL: Duration = Duration::from_millis(20);
 
@@ -63,8 +60,9 @@ impl ChildHandle {
 
     /// Interrupt the child as Ctrl-C would, then, after `delay`, [`inject`](Self::inject) `follow_up`.
     ///
-    /// Pipe: `SIGINT` to the child's process group. PTY: byte `0x03` written to the terminal, which
-    /// raises `SIGINT` in line/signal mode and reaches a raw-mode TUI as the Ctrl-C key it expects.
+    /// Pipe: `SIGINT` to the child's process group. PTY: byte `0x03` written to the terminal at once,
+    /// ahead of queued input, which raises `SIGINT` in line/signal mode and reaches a raw-mode TUI as
+    /// the Ctrl-C key it expects (`SIGINT` to the foreground group if the terminal's input is full).
     /// Interrupting a child that already exited is not an error; its follow-up will fail to write.
     ///
     /// # Errors
@@ -73,7 +71,10 @@ impl ChildHandle {
     pub async fn interrupt(&self, follow_up: Option<&str>, delay: Duration) -> io::Result<()> {
         match self.driver() {
             Driver::Pipe => self.signal_group(libc::SIGINT)?,
-            Driver::Pty => self.input().write(vec![CTRL_C], None).await?,
+            Driver::Pty => match self.pty() {
+                Some(pty) => pty.press_ctrl_c()?,
+                None => return Err(io::Error::other("the terminal is not open")),
+            },
             // The CLI stops the turn and the running tool itself; the follow-up is a user message
             // sent once it acknowledged, with no further delay.
             Driver::Claude => {

@@ -42,6 +42,34 @@ impl PtyControl {
         self.screen.resize(rows.max(1), cols.max(1));
         Ok(())
     }
+
+    /// Presses Ctrl-C now, ahead of any input still queued or being typed: an interrupt must not
+    /// wait behind a write to a child that does not read, nor behind a correction being typed.
+    /// The byte is written straight to the master (non-blocking, as pty-process opens it); when
+    /// the terminal's input buffer is full (the child reads nothing), the `SIGINT` a terminal in
+    /// signal mode would raise for that byte goes to its foreground process group instead.
+    pub(crate) fn press_ctrl_c(&self) -> io::Result<()> {
+        let fd = self.master.as_raw_fd();
+        // SAFETY: writes one byte from a live buffer to a descriptor we own.
+        if unsafe { libc::write(fd, [CTRL_C].as_ptr().cast(), 1) } == 1 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::WouldBlock {
+            return Err(err);
+        }
+        // SAFETY: tcgetpgrp only reads the terminal's foreground group.
+        let group = unsafe { libc::tcgetpgrp(fd) };
+        if group <= 1 {
+            return Err(io::Error::last_os_error());
+        }
+        tracing::debug!(group, "the terminal's input is full; SIGINT to its foreground group instead of Ctrl-C");
+        // SAFETY: killpg has no memory-safety preconditions; `group > 1`.
+        if unsafe { libc::killpg(group, libc::SIGINT) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
 }
 
 /// `TERM` given to a PTY child when neither the spec nor the worker's environment sets one: programs
@@ -50,6 +78,8 @@ const FALLBACK_TERM: &str = "xterm-256color";
 
 /// Ctrl-D: end of file for a terminal in line mode.
 const EOF_BYTE: u8 = 0x04;
+/// Ctrl-C: a terminal in signal mode turns it into `SIGINT` for its foreground process group.
+const CTRL_C: u8 = 0x03;
 
 /// Start `spec` on a new pseudo-terminal. The caller checked that `argv` is not empty and `cwd` exists.
 pub(crate) fn start(spec: &SpawnSpec) -> Result<Started, SpawnError> {

@@ -441,3 +441,27 @@ async fn child_gets_default_sigint_even_if_the_worker_ignores_it() {
     assert_eq!(mask & (1 << (libc::SIGINT - 1)), 0, "SIGINT still ignored: {out}");
     assert_eq!(mask & (1 << (libc::SIGTERM - 1)), 0, "SIGTERM still ignored: {out}");
 }
+
+#[tokio::test]
+async fn pty_interrupt_does_not_wait_behind_input_the_child_never_reads() {
+    // Line mode (the terminal's default) and raw mode, where the terminal's input fills up.
+    for setup in ["", "stty -icanon -echo; "] {
+        let line = format!("{setup}echo ready; exec sleep 300");
+        let mut run = Run::start(SpawnSpec::new(["sh", "-c", line.as_str()]).driver(Driver::Pty));
+        run.expect_out("ready").await;
+        // Far more than a terminal buffers: the writer is stuck on it for as long as the child lives.
+        let flood = vec![b'x'; 4 * 1024 * 1024];
+        let stuck = run.child.write_input(&flood);
+        tokio::pin!(stuck);
+        // One poll queues the write ahead of the interrupt.
+        tokio::select! {
+            biased;
+            result = &mut stuck => panic!("{setup:?}: 4 MiB went into a terminal nobody reads: {result:?}"),
+            () = tokio::task::yield_now() => {}
+        }
+        let interrupted = tokio::time::timeout(WAIT, run.child.interrupt(None, Duration::ZERO)).await;
+        interrupted.unwrap_or_else(|_| panic!("{setup:?}: the interrupt waited behind the write")).unwrap();
+        let exit = tokio::time::timeout(WAIT, run.child.wait()).await.expect("the child ended");
+        assert_eq!(exit.signal, Some(libc::SIGINT), "{setup:?}: {exit}");
+    }
+}

@@ -43,7 +43,6 @@ pub const SUBMIT_BOUND: Duration = Duration::from_secs(
 );
 
 const ENTER: &[u8] = b"\r";
-const CTRL_C: u8 = 0x03;
 
 /// What became of a text typed into the child.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,10 +135,8 @@ impl ChildHandle {
             }
             return Ok(None);
         };
-        {
-            let _typing = pty.typing.lock().await;
-            self.input().write(vec![CTRL_C], None).await?;
-        }
+        // Not under the typing lock nor through the input queue: see `PtyControl::press_ctrl_c`.
+        pty.press_ctrl_c()?;
         let Some(text) = follow_up else { return Ok(None) };
         let input_box = InputBox::claude_code();
         let settle_by = Instant::now() + INTERRUPT_SETTLE;
