@@ -314,4 +314,22 @@ mod through_the_pipeline {
         assert!(fired.iter().any(|i| i.rule == "quiet"), "the spinner hid the silence: {rows:#?}");
         assert_eq!(pipeline.activity(last), Activity::Silent);
     }
+
+    #[test]
+    fn a_tool_hung_for_half_a_minute_is_silent_again_and_again_and_never_idle() {
+        // `python3 -c "import time; time.sleep(40)"` as a Bash tool call, recorded for 33 s: the
+        // spinner and both timers redraw ~10 times a second throughout. (Claude Code refuses a plain
+        // `sleep 40` as a tool call, which is why the live test hangs in python.)
+        let start = Instant::now();
+        let mut pipeline = pipeline("rules:\n  - id: quiet\n    silence: 4s\n", start);
+        let fired = drive(&mut pipeline, "claude-2.1.332-hung", start, Duration::from_secs(33));
+        let rows = pipeline.screen_rows().unwrap();
+        assert!(rows.iter().any(|row| row.contains("time.sleep(40)")), "the tool still runs: {rows:#?}");
+        let times: Vec<Duration> = fired.iter().filter(|(_, rule)| rule == "quiet").map(|(at, _)| *at).collect();
+        // The last new row (the UI's "ctrl+b to run in background" hint) comes ~10.5 s in; the silence
+        // rule fires 4 s after it, then every 4 s while nothing new appears.
+        assert!(times.len() >= 4, "{fired:?}");
+        assert!(times[0] > Duration::from_secs(12) && times[0] < Duration::from_secs(17), "{fired:?}");
+        assert_eq!(pipeline.activity(start + Duration::from_secs(33)), Activity::Silent);
+    }
 }
