@@ -8,11 +8,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::rules::{Scope, Subject};
 use crate::worker::Driver;
 
-const EXIT_CODES: &str = "\
-Exit status:
-  0  success (for `check`: no rule matched)
-  1  `check`: at least one rule matched; `rules test`: a test failed
-  2  an error: bad rules (FILE:LINE:COL is printed), an unreadable file, bad arguments";
+mod help;
+#[cfg(test)]
+mod tests;
+
+use help::*;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,13 +31,14 @@ pub enum Command {
     /// Run the rule pipeline over log files or stdin, offline, and report every line a rule matches.
     #[command(after_help = CHECK_HELP)]
     Check(CheckArgs),
-    /// Validate, test or list rules.
-    #[command(subcommand)]
+    /// Validate, test, list or write out rules.
+    #[command(subcommand, after_help = RULES_HELP)]
     Rules(RulesCommand),
     /// Supervise one command from a terminal: its output passes through, interventions are shown.
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
     /// Run the hub on its own, for workers and clients (`axiom client`).
+    #[command(after_help = SERVE_HELP)]
     Serve(ServeArgs),
     /// Run, watch and steer tasks on a running hub.
     #[command(after_help = CLIENT_HELP)]
@@ -49,7 +50,7 @@ pub enum Command {
     #[command(after_help = HOOK_HELP)]
     Hook(HookArgs),
     /// Install or remove the Claude Code hooks that run `axiom hook`.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = HOOKS_HELP)]
     Hooks(HooksCommand),
     /// Print a shell completion script for bash, zsh, fish, elvish or powershell.
     #[command(after_help = COMPLETIONS_HELP)]
@@ -63,61 +64,9 @@ pub enum Command {
     Man,
     /// The worker process the hub starts for each task (not for direct use). Its token comes from
     /// the pipe named by --token-fd.
-    #[command(hide = true)]
+    #[command(hide = true, after_help = WORKER_HELP)]
     Worker(WorkerArgs),
 }
-
-const HOOK_HELP: &str = "\
-PreToolUse is judged by the `tool` rules (`deny` refuses the call with the rule's message),
-UserPromptSubmit by the `prompt` rules, PostToolUse by the `output` rules over the tool's response,
-Stop by the `output` rules over the turn's assistant text (a firing rule blocks the stop once; the
-model continues with its message). A failing hook says why on stderr and lets the session go on,
-unless --fail-closed. Install it with `axiom hooks install`.";
-
-const COMPLETIONS_HELP: &str = "\
-Examples:
-  axiom completions bash > ~/.local/share/bash-completion/completions/axiom
-  axiom completions zsh > ~/.zfunc/_axiom        # with fpath+=~/.zfunc before compinit
-  axiom completions fish > ~/.config/fish/completions/axiom.fish";
-
-const MAN_HELP: &str = "\
-Examples:
-  axiom man | man -l -
-  axiom man > ~/.local/share/man/man1/axiom.1";
-
-const RUN_HELP: &str = "\
-The command runs in a worker process that streams its output to an in-process hub, where the rules
-watch it. Its stdout and stderr pass through; each intervention is printed on stderr. The exit status
-is the command's own (128+N when signal N ended it). Ctrl-C ends the command's whole process group.
-
-Examples:
-  axiom run -- claude -p 'add a --verbose flag'
-  axiom run --driver pty -- claude
-  axiom run --rules my-rules/ -- npm test";
-
-const CLIENT_HELP: &str = "\
-Without --server, the hub is the one recorded in <state dir>/hub.json; the token comes from
---token-file, else $AXIOM_TOKEN, else <state dir>/token.
-
-Examples:
-  axiom client --command 'npm test'
-  axiom client list --format json
-  axiom client tail k3x9qa --follow
-  axiom client send k3x9qa 'use the existing parser'";
-
-const CHECK_HELP: &str = "\
-Offline, each line is judged on its own: cooldown, threshold, escalation and silence rules are not
-applied (they need a live task's clock). Every line a rule matches is reported, once per rule.
-
-Text output: FILE:LINE:COL: [severity] rule-id (action): matched text
-JSON output (--format json): one {\"type\":\"match\",...} object per line, then one {\"type\":\"summary\",...}.
-
-Exit status: 0 no rule matched, 1 at least one match, 2 an error.
-
-Examples:
-  axiom check session.log
-  claude -p 'fix the bug' | tee out.log | axiom check --format json
-  axiom check --rules my-rules/ --quiet logs/*.log";
 
 #[derive(Debug, Clone, Args)]
 pub struct RulesArgs {
@@ -126,8 +75,13 @@ pub struct RulesArgs {
     /// directory is only read when named here.
     #[arg(long = "rules", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// serve, mcp: never reload the rules while running, so editing their files (by a task, say)
-    /// changes nothing until the next start.
+}
+
+/// For the long-running hubs (`serve`, `mcp`), which otherwise reload edited rule files.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ReloadArgs {
+    /// Never reload the rules while running, so editing their files (by a task, say) changes
+    /// nothing until the next start. Default: an edited rule file is reloaded (if it is valid).
     #[arg(long)]
     pub rules_locked: bool,
 }
@@ -175,43 +129,50 @@ pub struct RunArgs {
     pub driver: Driver,
     #[command(flatten)]
     pub subject: SubjectArgs,
-    /// Address of the in-process hub.
+    /// Address of the in-process hub the worker connects back to: PORT, :PORT, HOST:PORT (port 0:
+    /// any free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0", value_parser = crate::human::parse_listen)]
     pub listen: SocketAddr,
     /// After SIGTERM, how long a killed command gets before SIGKILL.
     #[arg(long, value_name = "DURATION", default_value = "3s")]
     pub kill_grace: humantime::Duration,
-    /// The command and its arguments (no shell).
+    /// The command and its arguments, after `--` (run as they are, with no shell).
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on; a non-loopback address must be asked for explicitly.
+    /// Address to listen on: PORT, :PORT, HOST:PORT (localhost:8080). Any address but loopback
+    /// can be reached from other machines, so it must be asked for explicitly.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", value_parser = crate::human::parse_listen)]
     pub listen: SocketAddr,
     #[command(flatten)]
     pub rules: RulesArgs,
     #[command(flatten)]
+    pub reload: ReloadArgs,
+    #[command(flatten)]
     pub state: StateArgs,
-    /// Allow browser requests with this Origin (repeatable). Others get 403.
+    /// Allow browser requests with this Origin (repeatable). Default: none; a request with any
+    /// Origin header gets 403.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origins: Vec<String>,
-    /// Output kept per task, in bytes.
+    /// Output kept in memory per task (512KiB, 8MiB, 1GiB...); older output is read from the
+    /// task's history.
     #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = crate::human::parse_bytes_usize)]
     pub ring_bytes: usize,
     /// After SIGTERM, how long a killed task gets before SIGKILL.
     #[arg(long, value_name = "DURATION", default_value = "3s")]
     pub kill_grace: humantime::Duration,
-    /// A running task whose worker stays disconnected this long is marked lost.
+    /// A running task whose worker stays disconnected this long is marked lost (30s, 5min...).
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub lost_after: humantime::Duration,
-    /// Finished task histories older than this are deleted (at start, then every minute).
+    /// Finished task histories older than this are deleted, at start and then every minute (12h,
+    /// 7days...).
     #[arg(long, value_name = "DURATION", default_value = "7days")]
     pub keep_for: humantime::Duration,
-    /// Finished task histories beyond this total size are deleted, oldest first (at start, then
-    /// every minute).
+    /// Finished task histories beyond this total size are deleted, oldest first, at start and then
+    /// every minute (500MiB, 1GiB, 2GB...).
     #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = crate::human::parse_bytes)]
     pub keep_bytes: u64,
     /// A task's history is cut to its newest output once it grows past this size, while the
@@ -220,30 +181,14 @@ pub struct ServeArgs {
     pub keep_bytes_per_task: u64,
 }
 
-const MCP_HELP: &str = "\
-stdout carries only MCP messages; logs go to stderr. The hub for the workers runs in the
-same process; if the --listen port is taken, an ephemeral loopback port is used instead
-(said on stderr). Tasks are kept in memory only. The session's lock, token and hub.json are
-in <state dir>/mcp/<pid>/ (named on stderr; removed at exit), so `axiom client --state-dir
-<state dir>/mcp/<pid>` can watch the same tasks while an `axiom serve` keeps its own. When stdin closes, every task still running is killed (SIGTERM to its
-process group, SIGKILL after --kill-grace) before the server exits.
-
-Tools: axiom_spawn, axiom_status, axiom_output, axiom_send, axiom_interrupt, axiom_kill,
-axiom_wait, axiom_interventions, axiom_rules, axiom_check.
-
-Add it to Claude Code:
-  claude mcp add axiom -- axiom mcp
-  claude mcp add axiom -- axiom mcp --rules ./rules --agent-command 'claude -p {prompt}'
-
-Or to an mcpServers config:
-  {\"mcpServers\": {\"axiom\": {\"command\": \"axiom\", \"args\": [\"mcp\"]}}}";
-
 #[derive(Debug, Args)]
 pub struct McpArgs {
     #[command(flatten)]
     pub rules: RulesArgs,
-    /// Address of the hub the workers connect back to. If the port is taken, an ephemeral port on
-    /// the same address is used instead.
+    #[command(flatten)]
+    pub reload: ReloadArgs,
+    /// Address of the hub the workers connect back to: PORT, :PORT or HOST:PORT. If the port is
+    /// taken, an ephemeral port on the same address is used instead.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", value_parser = crate::human::parse_listen)]
     pub listen: SocketAddr,
     #[command(flatten)]
@@ -252,7 +197,7 @@ pub struct McpArgs {
     /// (no shell, no quoting) or a JSON array of strings; `{prompt}` is replaced by the prompt.
     #[arg(long, value_name = "ARGV", default_value = crate::mcp::DEFAULT_AGENT_COMMAND)]
     pub agent_command: String,
-    /// Output kept per task, in bytes.
+    /// Output kept in memory per task (512KiB, 8MiB, 1GiB...).
     #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = crate::human::parse_bytes_usize)]
     pub ring_bytes: usize,
     /// After SIGTERM, how long a killed task gets before SIGKILL (for axiom_kill and at shutdown).
@@ -262,10 +207,11 @@ pub struct McpArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct HubArgs {
-    /// Hub address (http://, ws:// or host:port). Default: from <state dir>/hub.json.
+    /// Hub address (ws://HOST:PORT, http://HOST:PORT or HOST:PORT). Default: the running hub's,
+    /// from <state dir>/hub.json.
     #[arg(long, value_name = "URL", global = true)]
     pub server: Option<String>,
-    /// File holding the client token.
+    /// File holding the client token. Default: $AXIOM_TOKEN, else <state dir>/token.
     #[arg(long, value_name = "FILE", global = true)]
     pub token_file: Option<PathBuf>,
     #[command(flatten)]
@@ -276,11 +222,13 @@ pub struct HubArgs {
 pub struct ClientArgs {
     #[command(flatten)]
     pub hub: HubArgs,
-    /// Run this command line (with `sh -c`, in the current directory) and stream its output; exits
-    /// with the task's exit status.
+    /// Run this command line as a new task (with `sh -c`, in the current directory), print its
+    /// output and interventions, and exit with its status. Default: none; a subcommand says what to
+    /// do.
     #[arg(long, value_name = "CMD")]
     pub command: Option<String>,
-    /// Pipes, or a pseudo-terminal.
+    /// How the --command task's child is run: on pipes, on a pseudo-terminal, or through Claude
+    /// Code's stream-json channel.
     #[arg(long, value_enum, default_value_t)]
     pub driver: Driver,
     #[command(flatten)]
@@ -292,44 +240,65 @@ pub struct ClientArgs {
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// List the hub's tasks.
+    #[command(after_help = CLIENT_LIST_HELP)]
     List {
+        /// Output format: a table, or JSON for scripts.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
     /// Print a task's output.
+    #[command(after_help = CLIENT_TAIL_HELP)]
     Tail {
+        /// The task's id, as `axiom client list` shows it.
         task_id: String,
-        /// Keep printing new output until the task ends.
+        /// Keep printing new output until the task ends. Default: print what is stored and exit.
         #[arg(long, short)]
         follow: bool,
-        /// Only the last N lines of what is stored.
+        /// Only the last N lines of what is stored. Default: all of it.
         #[arg(long, short = 'n', value_name = "N")]
         lines: Option<usize>,
     },
     /// Print a task's whole stored output (also what the in-memory buffer no longer holds).
-    Output { task_id: String },
+    #[command(after_help = CLIENT_OUTPUT_HELP)]
+    Output {
+        /// The task's id, as `axiom client list` shows it.
+        task_id: String,
+    },
     /// Show the rules in force on the hub and when they were loaded.
+    #[command(after_help = CLIENT_RULES_HELP)]
     Rules {
+        /// Output format: a table, or JSON for scripts.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
     /// Write text to a task's input (followed by Enter).
+    #[command(after_help = CLIENT_SEND_HELP)]
     Send {
+        /// The task's id, as `axiom client list` shows it.
         task_id: String,
+        /// The text to write, as one argument (quote it).
         text: String,
-        /// Do not press Enter after the text.
+        /// Do not press Enter after the text. Default: Enter is pressed.
         #[arg(long)]
         no_enter: bool,
     },
     /// Interrupt a task (SIGINT, or Ctrl-C on a terminal), then send it a message.
+    #[command(after_help = CLIENT_INTERRUPT_HELP)]
     Interrupt {
+        /// The task's id, as `axiom client list` shows it.
         task_id: String,
-        #[arg(long, short)]
+        /// What to write to the task's input (followed by Enter) once it is interrupted. Default:
+        /// nothing, only the interrupt.
+        #[arg(long, short, value_name = "TEXT")]
         message: Option<String>,
     },
     /// End a task's whole process group: SIGTERM, a grace period, then SIGKILL.
+    #[command(after_help = CLIENT_KILL_HELP)]
     Kill {
+        /// The task's id, as `axiom client list` shows it.
         task_id: String,
+        /// How long the task gets after SIGTERM before SIGKILL (500ms, 10s...). Default: the hub's
+        /// --kill-grace (3s unless it was started with another).
         #[arg(long, value_name = "DURATION")]
         grace: Option<humantime::Duration>,
     },
@@ -340,8 +309,10 @@ pub struct WorkerArgs {
     /// The hub to connect back to.
     #[arg(long, value_name = "URL")]
     pub server: String,
+    /// The task this worker runs; its token is valid for this task only.
     #[arg(long, value_name = "ID")]
     pub task_id: String,
+    /// How the child is run.
     #[arg(long, value_enum, default_value_t)]
     pub driver: Driver,
     /// Between an interrupt and its follow-up message.
@@ -361,9 +332,10 @@ pub struct WorkerArgs {
     /// delivered (the command does not read its input).
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub write_timeout: humantime::Duration,
-    /// Terminal size for the pty driver.
+    /// Terminal size for the pty driver. Default: 50x200.
     #[arg(long, value_name = "ROWSxCOLS", value_parser = parse_pty_size)]
     pub pty_size: Option<(u16, u16)>,
+    /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
 }
@@ -392,7 +364,9 @@ pub enum ColorChoice {
     /// Colour when stdout is a terminal and NO_COLOR is not set.
     #[default]
     Auto,
+    /// Colour even on a pipe (for `less -R`).
     Always,
+    /// Never colour.
     Never,
 }
 
@@ -418,21 +392,24 @@ pub struct CheckArgs {
     /// When to colour text output.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
-    /// Threads that match at once (default: one per core). Large inputs are cut into blocks
-    /// at line boundaries; the report is the same with any number.
+    /// Threads that match at once. Large inputs are cut into blocks at line boundaries; the report
+    /// is the same with any number. Default: one per core.
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
-    /// Files or directories to check; none, or `-`, reads stdin. A directory is searched
-    /// recursively as ripgrep does: files matched by .gitignore or .ignore, hidden files and binary
-    /// files (NUL bytes) are left out.
+    /// Files or directories to check; `-` is stdin. A directory is searched recursively as ripgrep
+    /// does: files matched by .gitignore or .ignore, hidden files and binary files (NUL bytes) are
+    /// left out. Default: stdin.
     #[arg(value_name = "PATH")]
     pub files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ScopeArg {
+    /// Rules for what a task prints.
     Output,
+    /// Rules for what an agent is asked.
     Prompt,
+    /// Rules for tool calls, one `TOOL: ARGUMENT` line each (`Bash: rm -rf build`).
     Tool,
 }
 
@@ -446,29 +423,10 @@ impl From<ScopeArg> for Scope {
     }
 }
 
-const RULES_LIST_HELP: &str = "\
-Rules with `applies_to: agents` watch only tasks that run an AI agent; whether a command is one is
-guessed from its program name, and --agent / --no-agent decide instead.
-
-Examples:
-  axiom rules list
-  axiom rules list -- npm test
-  axiom rules list --agent -- ./my-agent.sh
-  axiom rules list --format json";
-
-const RULES_INIT_HELP: &str = "\
-The files are the built-in pack exactly, one per topic, with the names `axiom rules list` shows for
-built-in rules. Existing files are never overwritten unless --force is given. Rules in
-.axiom/rules/ are used by every axiom command run in this directory.
-
-Examples:
-  axiom rules init
-  axiom rules init ~/.config/axiom/rules
-  axiom rules validate --rules .axiom/rules";
-
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// Check rule files; print every problem as FILE:LINE:COL: message (exit 2 if any).
+    #[command(after_help = RULES_VALIDATE_HELP)]
     Validate {
         #[command(flatten)]
         rules: RulesArgs,
@@ -478,10 +436,12 @@ pub enum RulesCommand {
     ///
     /// With `--corpus FILE`, runs a labelled corpus instead (JSON lines with `id`, `agent`, `kind`,
     /// `should_fire`, `text`) and reports recall and false fires per rule, per kind and per agent.
+    #[command(after_help = RULES_TEST_HELP)]
     Test {
         #[command(flatten)]
         rules: RulesArgs,
         /// A labelled JSONL corpus to measure the rules on, instead of their embedded tests.
+        /// Default: none; the embedded tests run.
         #[arg(long, value_name = "FILE")]
         corpus: Option<PathBuf>,
         /// Output format (of the corpus report).
@@ -491,8 +451,8 @@ pub enum RulesCommand {
     /// Write the built-in rule pack out as YAML files to edit.
     #[command(after_help = RULES_INIT_HELP)]
     Init {
-        /// Where to write the files (created if missing). Default: .axiom/rules in the current
-        /// directory, where axiom looks for a project's rules.
+        /// Where to write the files (created if missing); .axiom/rules in the current directory is
+        /// where axiom looks for a project's rules.
         #[arg(value_name = "DIR", default_value = ".axiom/rules")]
         dir: PathBuf,
         /// Overwrite files that already exist.
@@ -509,7 +469,8 @@ pub enum RulesCommand {
         format: Format,
         #[command(flatten)]
         subject: SubjectArgs,
-        /// A command line (after `--`): list only the rules that would watch it.
+        /// A command line (after `--`): list only the rules that would watch it. Default: list every
+        /// rule.
         #[arg(last = true, value_name = "CMD")]
         command: Vec<String>,
     },
@@ -520,7 +481,7 @@ pub struct HookArgs {
     #[command(flatten)]
     pub rules: RulesArgs,
     /// When the hook itself fails (bad input, bad rules), block (exit 2) instead of letting the
-    /// session continue.
+    /// session continue. Default: a failing hook lets the session continue.
     #[arg(long)]
     pub fail_closed: bool,
 }
@@ -528,28 +489,33 @@ pub struct HookArgs {
 #[derive(Debug, Subcommand)]
 pub enum HooksCommand {
     /// Add axiom's hooks to a Claude Code settings file (running it twice changes nothing).
+    #[command(after_help = HOOKS_INSTALL_HELP)]
     Install(HooksArgs),
     /// Remove exactly the hooks `install` added.
+    #[command(after_help = HOOKS_UNINSTALL_HELP)]
     Uninstall(HooksArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct HooksArgs {
-    /// Which settings file: local = PROJECT/.claude/settings.local.json (yours, not shared),
-    /// project = PROJECT/.claude/settings.json (shared with the repository), user = ~/.claude/settings.json.
+    /// Which Claude Code settings file.
     #[arg(long, value_enum, default_value_t = HooksScope::Local)]
     pub scope: HooksScope,
-    /// The project directory (default: the current one).
+    /// The project directory. Default: the current one.
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
-    /// Rule files or directories the hook uses (default: as `axiom hook` finds them).
+    /// Rule files or directories the hook uses (repeatable). Default: as `axiom hook` finds them
+    /// each time it runs.
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum HooksScope {
+    /// PROJECT/.claude/settings.local.json: yours, not shared.
     Local,
+    /// PROJECT/.claude/settings.json: shared with the repository.
     Project,
+    /// ~/.claude/settings.json: every project of yours.
     User,
 }

@@ -30,7 +30,7 @@ pub fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
         let tasks = Arc::new(Tasks::new(Arc::clone(&rules), config));
         let hub = start_hub(args.listen, Arc::clone(&tasks), state.token.clone()).await?;
         eprintln!("axiom: {}", super::describe_rules(&rules));
-        let _watcher = super::watch_rules_unless_locked(&args.rules, tasks, &rules)?;
+        let _watcher = super::watch_rules_unless_locked(args.reload, tasks, &rules)?;
         state.dir.write_hub_info(&HubInfo { url: hub.url(), pid: std::process::id() })?;
         eprintln!(
             "axiom: MCP server on stdio; hub for workers on {} (`axiom client --state-dir {}` watches its tasks)",

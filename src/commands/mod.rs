@@ -96,7 +96,7 @@ pub fn describe_rules(rules: &RuleSet) -> String {
 
 /// Starts watching the rule files for edits, unless `--rules-locked` says the rules stay as loaded.
 pub fn watch_rules_unless_locked(
-    args: &RulesArgs,
+    args: crate::cli::ReloadArgs,
     tasks: Arc<crate::tasks::Tasks>,
     rules: &RuleSet,
 ) -> anyhow::Result<Option<notify::RecommendedWatcher>> {

@@ -34,7 +34,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         eprintln!("axiom: {}", super::describe_rules(&rules));
-        let _watcher = super::watch_rules_unless_locked(&args.rules, tasks, &rules)?;
+        let _watcher = super::watch_rules_unless_locked(args.reload, tasks, &rules)?;
         state.dir.write_hub_info(&HubInfo { url: hub.url(), pid: std::process::id() })?;
         eprintln!("axiom: hub listening on {} (token in {})", hub.url(), state.dir.token_path().display());
         shutdown.await;

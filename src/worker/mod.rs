@@ -105,13 +105,22 @@ pub enum Driver {
     /// modes; a program that checks `isatty` behaves as if redirected (no colours, no prompts, and it
     /// may buffer its output).
     #[default]
+    #[value(
+        help = "Three pipes, stdout and stderr apart: for batch tools and agents' headless modes (the program sees no terminal, so no colours or prompts)"
+    )]
     Pipe,
     /// A pseudo-terminal: the child sees a real terminal on stdin, stdout and stderr (all merged into
     /// [`OutputStream::Stdout`]). Right for interactive TUIs and for programs that only prompt on a tty.
+    #[value(
+        help = "A pseudo-terminal, stdout and stderr merged: for interactive TUIs and programs that only prompt on a terminal"
+    )]
     Pty,
     /// Claude Code's own structured channel (`claude -p` with stream-json in and out, and tool calls
     /// asked of axiom before they run). Pipes underneath; see [`claude`](self::claude) for what the
     /// child's output becomes and how each action is carried out.
+    #[value(
+        help = "Claude Code's stream-json channel (`claude -p ...`): its events become lines for the rules, and each tool call is asked of the `tool` rules before it runs"
+    )]
     Claude,
 }
 

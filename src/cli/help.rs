@@ -1,0 +1,214 @@
+//! The texts shown after each subcommand's options: what it does in more words than one line, its
+//! exit status where it has its own, and examples. Each paragraph is one line here, so clap wraps
+//! it to the terminal's width; only lists and examples are broken by hand.
+
+pub(super) const EXIT_CODES: &str = "\
+Exit status:
+  0    success (for `check`: no rule matched)
+  1    `check`: at least one rule matched; `rules test`: a test failed
+  2    an error: bad rules (FILE:LINE:COL is printed), an unreadable file, bad arguments
+  N    `run` and `client --command`: the command's own status (128+N when signal N ended it)
+  126  `run`, `client --command`: the program exists but cannot be run (not executable, a directory)
+  127  `run`, `client --command`: the program was not found
+
+Examples:
+  axiom run -- npm test
+  axiom check build.log
+  axiom client --command 'cargo build'   # with `axiom serve` running
+  axiom rules init";
+
+pub(super) const HOOK_HELP: &str = "\
+PreToolUse is judged by the `tool` rules (`deny` refuses the call with the rule's message), \
+UserPromptSubmit by the `prompt` rules, PostToolUse by the `output` rules over the tool's response, \
+Stop by the `output` rules over the turn's assistant text (a firing rule blocks the stop once; the \
+model continues with its message). A failing hook says why on stderr and lets the session go on, \
+unless --fail-closed.
+
+Examples:
+  axiom hooks install                  # the usual way: Claude Code runs `axiom hook` itself
+  echo '{\"hook_event_name\":\"PreToolUse\",\"tool_name\":\"Bash\",\"tool_input\":{\"command\":\"rm -rf /\"}}' | axiom hook";
+
+pub(super) const HOOKS_HELP: &str = "\
+Examples:
+  axiom hooks install
+  axiom hooks install --scope user --rules ~/.config/axiom/rules
+  axiom hooks uninstall";
+
+pub(super) const HOOKS_INSTALL_HELP: &str = "\
+The hooks run `axiom hook` with the same --rules for PreToolUse, PostToolUse, UserPromptSubmit and \
+Stop. Hooks that are already there, axiom's or others', are left as they are.
+
+Examples:
+  axiom hooks install
+  axiom hooks install --scope project
+  axiom hooks install --scope user --rules ~/.config/axiom/rules";
+
+pub(super) const HOOKS_UNINSTALL_HELP: &str = "\
+Examples:
+  axiom hooks uninstall
+  axiom hooks uninstall --scope user";
+
+pub(super) const COMPLETIONS_HELP: &str = "\
+Examples:
+  axiom completions bash > ~/.local/share/bash-completion/completions/axiom
+  axiom completions zsh > ~/.zfunc/_axiom        # with fpath+=~/.zfunc before compinit
+  axiom completions fish > ~/.config/fish/completions/axiom.fish";
+
+pub(super) const MAN_HELP: &str = "\
+Examples:
+  axiom man | man -l -
+  axiom man > ~/.local/share/man/man1/axiom.1";
+
+pub(super) const WORKER_HELP: &str = "\
+Examples (the hub runs it so):
+  axiom worker --server ws://127.0.0.1:8080 --task-id k3x9qa --token-fd 3 -- npm test";
+
+pub(super) const RUN_HELP: &str = "\
+The command runs in a worker process that streams its output to an in-process hub, where the rules \
+watch it. Its stdout and stderr pass through; each intervention is printed on stderr. A slow reader \
+(`| less`) holds the command back: no output is dropped. Ctrl-C ends the command's whole process \
+group.
+
+Exit status: the command's own (128+N when signal N ended it); 127 when the program is not found, \
+126 when it cannot be run, as the shell says; 2 when axiom itself fails (bad rules, say).
+
+Examples:
+  axiom run -- npm test
+  axiom run --agent -- ./my-agent.sh
+  axiom run -- claude -p 'add a --verbose flag'
+  axiom run --driver pty -- claude
+  axiom run --rules my-rules/ -- cargo build";
+
+pub(super) const SERVE_HELP: &str = "\
+The hub writes its address to <state dir>/hub.json and the client token to <state dir>/token \
+(mode 0600), so `axiom client` on the same machine finds it with no options. Task histories are \
+journaled in the state directory and survive a restart; workers reconnect. \
+SIGTERM or Ctrl-C stops it cleanly.
+
+Examples:
+  axiom serve
+  axiom serve --listen 9000 --rules ./rules
+  axiom serve --state-dir /tmp/axiom-demo --keep-for 1day --keep-bytes 200MiB
+  axiom serve --listen 0.0.0.0:8080 --allow-origin https://dash.example.com";
+
+pub(super) const CLIENT_HELP: &str = "\
+Without --server, the hub is the one recorded in <state dir>/hub.json; the token comes from \
+--token-file, else $AXIOM_TOKEN, else <state dir>/token.
+
+Examples:
+  axiom client --command 'npm test'
+  axiom client list --format json
+  axiom client tail k3x9qa --follow
+  axiom client send k3x9qa 'use the existing parser'";
+
+pub(super) const CLIENT_LIST_HELP: &str = "\
+Examples:
+  axiom client list
+  axiom client list --format json";
+
+pub(super) const CLIENT_TAIL_HELP: &str = "\
+Examples:
+  axiom client tail k3x9qa
+  axiom client tail k3x9qa -n 20 --follow";
+
+pub(super) const CLIENT_OUTPUT_HELP: &str = "\
+Examples:
+  axiom client output k3x9qa > k3x9qa.log";
+
+pub(super) const CLIENT_RULES_HELP: &str = "\
+Examples:
+  axiom client rules
+  axiom client rules --format json";
+
+pub(super) const CLIENT_SEND_HELP: &str = "\
+Examples:
+  axiom client send k3x9qa 'use the existing parser'
+  axiom client send k3x9qa --no-enter y";
+
+pub(super) const CLIENT_INTERRUPT_HELP: &str = "\
+Examples:
+  axiom client interrupt k3x9qa
+  axiom client interrupt k3x9qa -m 'stop; run the tests first'";
+
+pub(super) const CLIENT_KILL_HELP: &str = "\
+Examples:
+  axiom client kill k3x9qa
+  axiom client kill k3x9qa --grace 10s";
+
+pub(super) const CHECK_HELP: &str = "\
+Offline, each line is judged on its own: cooldown, threshold, escalation and silence rules are not \
+applied (they need a live task's clock). Every line a rule matches is reported, once per rule. On a \
+terminal, a check that takes more than a second shows its progress on stderr.
+
+Each match is one line:
+  text:  FILE:LINE:COL: [severity] rule-id (action): matched text
+  json:  {\"type\":\"match\",...}, and at the end one {\"type\":\"summary\",...}
+
+Exit status: 0 no rule matched, 1 at least one match, 2 an error.
+
+Examples:
+  axiom check session.log
+  axiom check logs/                     # every file below, as ripgrep would search it
+  claude -p 'fix the bug' | tee out.log | axiom check --format json
+  axiom check --rules my-rules/ --quiet --stats logs/*.log
+  echo 'Bash: rm -rf /' | axiom check --scope tool";
+
+pub(super) const MCP_HELP: &str = "\
+stdout carries only MCP messages; logs go to stderr. The hub for the workers runs in the same \
+process; if the --listen port is taken, an ephemeral loopback port is used instead (said on \
+stderr). Tasks are kept in memory only. The session's lock, token and hub.json are in \
+<state dir>/mcp/<pid>/ (named on stderr; removed at exit), so `axiom client --state-dir \
+<state dir>/mcp/<pid>` can watch the same tasks while an `axiom serve` keeps its own. When stdin \
+closes, every task still running is killed (SIGTERM to its process group, SIGKILL after \
+--kill-grace) before the server exits.
+
+Tools: axiom_spawn, axiom_status, axiom_output, axiom_send, axiom_interrupt, axiom_kill, \
+axiom_wait, axiom_interventions, axiom_rules, axiom_check.
+
+Examples (add it to Claude Code):
+  claude mcp add axiom -- axiom mcp
+  claude mcp add axiom -- axiom mcp --rules ./rules --rules-locked --agent-command 'claude -p {prompt}'
+
+Or to an mcpServers config:
+  {\"mcpServers\": {\"axiom\": {\"command\": \"axiom\", \"args\": [\"mcp\"]}}}";
+
+pub(super) const RULES_LIST_HELP: &str = "\
+Rules with `applies_to: agents` watch only tasks that run an AI agent; whether a command is one is \
+guessed from its program name, and --agent / --no-agent decide instead.
+
+Examples:
+  axiom rules list
+  axiom rules list -- npm test
+  axiom rules list --agent -- ./my-agent.sh
+  axiom rules list --format json";
+
+pub(super) const RULES_INIT_HELP: &str = "\
+The files are the built-in pack exactly, one per topic, with the names `axiom rules list` shows for \
+built-in rules. Existing files are never overwritten unless --force is given. Rules in \
+.axiom/rules/ are used by every axiom command run in this directory.
+
+Examples:
+  axiom rules init
+  axiom rules init ~/.config/axiom/rules
+  axiom rules validate --rules .axiom/rules";
+
+pub(super) const RULES_HELP: &str = "\
+Rules are YAML files; without --rules they come from $AXIOM_RULES, else ./.axiom/rules/, else \
+$XDG_CONFIG_HOME/axiom/rules/, else the built-in pack.
+
+Examples:
+  axiom rules init
+  axiom rules validate --rules .axiom/rules
+  axiom rules test --rules .axiom/rules
+  axiom rules list -- npm test";
+
+pub(super) const RULES_VALIDATE_HELP: &str = "\
+Examples:
+  axiom rules validate
+  axiom rules validate --rules my-rules/ --rules extra.yaml";
+
+pub(super) const RULES_TEST_HELP: &str = "\
+Examples:
+  axiom rules test
+  axiom rules test --rules my-rules/
+  axiom rules test --corpus corpus.jsonl --format json";
