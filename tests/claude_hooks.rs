@@ -78,3 +78,52 @@ fn installed_hooks_refuse_a_dangerous_call_and_block_a_false_claim_at_stop() {
     assert!(removed.status.success());
     assert_eq!(std::fs::read_to_string(&settings).unwrap().trim(), "{}");
 }
+
+/// A session with the hooks of the built-in pack: the model runs the project's tests (a stand-in
+/// `pytest` that passes or fails), then says "All tests pass." Returns what the model received.
+fn tests_then_claim(tests_pass: bool) -> Vec<serde_json::Value> {
+    let cli = claude_cli().expect("checked by the caller");
+    let home = ClaudeHome::new();
+    let installed = axiom(&home, &["hooks", "install"]);
+    assert!(installed.status.success(), "{installed:?}");
+    let (summary, code) = if tests_pass { ("3 passed in 0.02s", 0) } else { ("1 failed, 2 passed in 0.02s", 1) };
+    let runner = home.project().join("pytest");
+    std::fs::write(&runner, format!("#!/bin/sh\necho '{summary}'\nexit {code}\n")).unwrap();
+    std::fs::set_permissions(&runner, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let api = FakeApi::start(vec![
+        Reply::text("Running the tests.").then_tool("Bash", json!({"command": "./pytest -q"})),
+        Reply::text("All tests pass."),
+        Reply::text("You are right, one test fails; fixing it next."),
+    ]);
+    let mut session = Command::new(&cli);
+    home.apply(&mut session, &api).args(["-p", "run the tests and report", "--dangerously-skip-permissions"]);
+    let output = output_within(&mut session, Duration::from_secs(120));
+    assert!(output.status.success(), "{output:?}");
+    let requests = api.requests();
+    let result = user_texts(&requests[1]);
+    assert!(result.iter().any(|text| text.contains(summary)), "the tests did not run: {result:?}");
+    requests
+}
+
+const CLAIM_MESSAGE: &str = "Run the test suite now and show its summary";
+
+#[test]
+fn a_tests_pass_claim_after_a_failing_run_is_blocked_at_stop_by_the_built_in_pack() {
+    if claude_cli().is_none() {
+        return;
+    }
+    let requests = tests_then_claim(false);
+    assert_eq!(requests.len(), 3, "the claim was not blocked");
+    let blocked = user_texts(&requests[2]);
+    assert!(blocked.iter().any(|t| t.contains("Stop hook feedback") && t.contains(CLAIM_MESSAGE)), "{blocked:?}");
+}
+
+#[test]
+fn a_tests_pass_claim_after_a_passing_run_is_let_through_by_the_built_in_pack() {
+    if claude_cli().is_none() {
+        return;
+    }
+    let requests = tests_then_claim(true);
+    let later: Vec<Vec<String>> = requests.iter().skip(2).map(user_texts).collect();
+    assert_eq!(requests.len(), 2, "the true claim was blocked: {later:?}");
+}

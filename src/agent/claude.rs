@@ -233,6 +233,32 @@ pub fn tool_calls_in(chunk: &[u8]) -> Vec<String> {
     calls
 }
 
+/// A session transcript (`~/.claude/projects/*/SESSION.jsonl`) as agent events, split where the
+/// last Stop hook ran: what happened before it, and what the session did since (the turn a Stop
+/// hook now judges). Claude Code writes a `system` line of subtype `stop_hook_summary` after the
+/// Stop hooks of a turn have run; without one, everything is "since".
+pub fn split_at_last_stop(transcript: &str) -> (Vec<AgentEvent>, Vec<AgentEvent>) {
+    let mut before = Vec::new();
+    let mut since = Vec::new();
+    for line in transcript.lines() {
+        // Most lines are attachments, snapshots and bookkeeping: skip them without parsing.
+        let bytes = line.as_bytes();
+        let relevant = ["\"type\":\"user\"", "\"type\":\"assistant\"", "stop_hook_summary"]
+            .iter()
+            .any(|needle| memchr::memmem::find(bytes, needle.as_bytes()).is_some());
+        if !relevant {
+            continue;
+        }
+        let Ok(parsed) = parse_line(line) else { continue };
+        if parsed.kind == "system" && parsed.subtype.as_deref() == Some("stop_hook_summary") {
+            before.append(&mut since);
+            continue;
+        }
+        since.extend(parsed.events());
+    }
+    (before, since)
+}
+
 /// A user message for stream-json input, one line with its `\n`.
 pub fn user_message(text: &str, session_id: &str) -> String {
     let message = json!({
@@ -344,6 +370,25 @@ mod tests {
                 AgentLine::new(Scope::Output, "3 passed"),
             ]
         );
+    }
+
+    #[test]
+    fn a_transcript_splits_where_the_last_stop_hook_ran() {
+        let transcript = r#"{"type":"user","message":{"role":"user","content":"run the tests"}}
+{"type":"assistant","message":{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"Bash","input":{"command":"cargo test"}}]}}
+{"type":"user","message":{"role":"user","content":[{"type":"tool_result","content":"Exit code 101","is_error":true,"tool_use_id":"t1"}]}}
+{"type":"assistant","message":{"role":"assistant","content":[{"type":"text","text":"Two tests fail."}]}}
+{"parentUuid":"u4","type":"system","subtype":"stop_hook_summary","hookCount":1,"preventedContinuation":false}
+{"type":"attachment","attachment":{"type":"date","date":"2026-12-01"}}
+{"type":"user","message":{"role":"user","content":"fix them"}}
+{"type":"assistant","message":{"role":"assistant","content":[{"type":"text","text":"Fixed."}]}}"#;
+        let (before, since) = split_at_last_stop(transcript);
+        assert_eq!(before.len(), 4, "{before:?}");
+        assert!(matches!(&before[2], AgentEvent::ToolResult { is_error: true, .. }));
+        assert_eq!(since, [AgentEvent::Prompt { text: "fix them".into() }, AgentEvent::Text { text: "Fixed.".into() }]);
+        let (before, since) = split_at_last_stop(transcript.lines().take(4).collect::<Vec<_>>().join("\n").as_str());
+        assert!(before.is_empty());
+        assert_eq!(since.len(), 4);
     }
 
     #[test]

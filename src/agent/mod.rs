@@ -23,8 +23,10 @@
 //! ```
 
 pub mod claude;
+mod evidence;
 mod render;
 
+pub use evidence::EventObserver;
 pub use render::{render, tool_line, AgentLine};
 
 /// One thing that happened in an agent session, independent of the agent's wire format.

@@ -9,7 +9,7 @@
 //! | `PreToolUse` | `tool` (`TOOL: ARGUMENT`) | `deny`: the call is refused, the message is the reason the model reads; other actions add the message as context |
 //! | `UserPromptSubmit` | `prompt` | `kill`: the prompt is blocked; others add the message as context |
 //! | `PostToolUse` | `output`, over the tool's response | the message is added as context for the model |
-//! | `Stop` | `output`, over the last assistant message | the stop is blocked: the model continues with the message |
+//! | `Stop` | `output`, over what the session did since the last Stop (text and tool results, from the transcript) and its last message; evidence rules also see every tool call and result before | the stop is blocked: the model continues with the message |
 //!
 //! A Stop is blocked at most once in a row: when Claude Code says `stop_hook_active` (it is
 //! continuing because of an earlier block), the hook lets it stop, so it can never loop.
@@ -22,9 +22,10 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use crate::agent::claude::parse_line;
-use crate::agent::{render, tool_line, AgentEvent, AgentLine};
+use crate::agent::claude::split_at_last_stop;
+use crate::agent::{render, tool_line, AgentEvent, AgentLine, EventObserver};
 use crate::cli::HookArgs;
+use crate::evidence::observe_line;
 use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
 use crate::rules::{Action, RuleSet, Scope};
 
@@ -85,12 +86,8 @@ fn decide(args: &HookArgs) -> anyhow::Result<Option<Value>> {
                 // Continuing because of an earlier block: never block twice in a row.
                 return Ok(None);
             }
-            let text = match event["last_assistant_message"].as_str() {
-                Some(text) => text.to_owned(),
-                None => last_assistant_text(event["transcript_path"].as_str())?,
-            };
-            let fired = judge(&rules, Scope::Output, &lines_of(AgentEvent::Text { text }));
-            fired
+            let (before, turn) = stopped_turn(&event);
+            judge_turn(&rules, &before, &turn)
                 .iter()
                 .find(|i| i.action != Action::Warn)
                 .map(|fired| json!({ "decision": "block", "reason": message_of(fired) }))
@@ -151,27 +148,59 @@ fn response_text(response: &Value) -> String {
     }
 }
 
-/// The text of the last assistant message in a session transcript.
-fn last_assistant_text(transcript: Option<&str>) -> anyhow::Result<String> {
-    let Some(path) = transcript else { return Ok(String::new()) };
-    let text =
-        std::fs::read_to_string(path).map_err(|err| anyhow::anyhow!("cannot read the transcript {path}: {err}"))?;
-    let mut last = Vec::new();
-    for line in text.lines().rev() {
-        let Ok(parsed) = parse_line(line) else { continue };
-        match parsed.kind.as_str() {
-            "assistant" => {
-                for event in parsed.events().into_iter().rev() {
-                    if let AgentEvent::Text { text } = event {
-                        last.push(text);
-                    }
-                }
+/// The session as a Stop hook sees it: what happened before the last Stop (evidence only) and
+/// what the session did since, ending with the last assistant message. Read from the transcript
+/// the event names; a transcript that cannot be read leaves only the last message (and says so).
+fn stopped_turn(event: &Value) -> (Vec<AgentEvent>, Vec<AgentEvent>) {
+    let (before, mut turn) = match event["transcript_path"].as_str() {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => split_at_last_stop(&text),
+            Err(err) => {
+                eprintln!("axiom hook: cannot read the transcript {path} ({err}); judging the last message only");
+                Default::default()
             }
-            // The turn began here; what the assistant said before belongs to earlier turns.
-            "user" if parsed.events().iter().any(|e| matches!(e, AgentEvent::Prompt { .. })) => break,
-            _ => {}
+        },
+        None => Default::default(),
+    };
+    if let Some(last) = event["last_assistant_message"].as_str() {
+        let said = turn.iter().rev().find_map(|event| match event {
+            AgentEvent::Text { text } => Some(text.trim()),
+            _ => None,
+        });
+        // The transcript may not hold the last message yet when the hook runs.
+        if said != Some(last.trim()) {
+            turn.push(AgentEvent::Text { text: last.to_owned() });
         }
     }
-    last.reverse();
-    Ok(last.join("\n"))
+    (before, turn)
+}
+
+/// The `output` rules over a stopped turn. Evidence rules see the whole session: every tool call
+/// and result (structured) and every output line (as the line observer reads it); rules match
+/// only the lines of `turn`, so an earlier turn's words are not judged again.
+fn judge_turn(rules: &Arc<RuleSet>, before: &[AgentEvent], turn: &[AgentEvent]) -> Vec<Intervention> {
+    let mut pipeline = Pipeline::new(Arc::clone(rules), Scope::Output, "hook", PipelineOptions::offline());
+    let now = std::time::Instant::now();
+    let mut observer = EventObserver::default();
+    let mut observations = Vec::new();
+    let mut fired = Vec::new();
+    let events = before.iter().map(|event| (event, false)).chain(turn.iter().map(|event| (event, true)));
+    for (event, judged) in events {
+        observer.observe(event, &mut observations);
+        for observation in observations.drain(..) {
+            pipeline.observe(observation);
+        }
+        let mut lines = Vec::new();
+        render(event, &mut lines);
+        for AgentLine { scope, text } in lines.into_iter().filter(|line| line.scope == Scope::Output) {
+            if judged {
+                fired.extend(pipeline.push(format!("{text}\n").as_bytes(), now));
+            } else if let Some(observation) = observe_line(&text) {
+                pipeline.observe(observation);
+            }
+            debug_assert_eq!(scope, Scope::Output);
+        }
+    }
+    fired.extend(pipeline.finish(now));
+    fired
 }
