@@ -66,7 +66,7 @@ fn history(hub: &Hub, task_id: &str) -> String {
 
 #[tokio::test]
 async fn a_child_reading_its_workers_environ_cmdline_and_memory_finds_no_token() {
-    let hub = Hub::start(RULES, &[]);
+    let hub = Hub::start_leaking_worker_tokens(RULES, &[]);
     let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
     let dump = hub.sandbox.path("stolen.bin");
     let script = fixture("steal-token.py");
@@ -76,6 +76,13 @@ async fn a_child_reading_its_workers_environ_cmdline_and_memory_finds_no_token()
     let reply = ws::request(&mut client, 2, json!({"type": "output", "id": 2, "task_id": task})).await;
     let report = reply["data"].as_str().unwrap().to_owned();
     assert!(report.contains("done"), "{report}");
+
+    // Nor does anything the hub wrote: its histories keep only a digest of the token.
+    for file in files_under(&hub.sandbox.path("state")) {
+        let text = std::fs::read(&file).unwrap_or_default();
+        assert!(!text.windows(token.len()).any(|w| w == token.as_bytes()), "{} holds the token", file.display());
+    }
+    assert!(history(&hub, &task).contains("worker_token_sha256"), "{}", history(&hub, &task));
 
     let stolen = std::fs::read(&dump).expect("the thief's dump");
     assert!(!stolen.windows(token.len()).any(|w| w == token.as_bytes()), "the child found the token:\n{report}");
@@ -147,7 +154,7 @@ async fn a_kill_reaches_a_child_that_never_reads_its_input_while_a_write_to_it_i
     assert!(started.elapsed() < Duration::from_secs(9), "the kill took {:?}", started.elapsed());
 }
 
-/// A thief with the worker's token (taken here from the hub's own history) and a connection of its
+/// A thief with the worker's token (copied here on its way to the worker) and a connection of its
 /// own: everything it forges is refused, recorded, and changes nothing.
 #[tokio::test]
 async fn forged_frames_a_second_connection_and_frames_after_the_exit_are_refused_and_recorded() {
@@ -155,7 +162,7 @@ async fn forged_frames_a_second_connection_and_frames_after_the_exit_are_refused
         eprintln!("skipped: `ss` (iproute2) is not installed; it is what cuts the worker's socket");
         return;
     }
-    let hub = Hub::start(RULES, &[]);
+    let hub = Hub::start_leaking_worker_tokens(RULES, &[]);
     let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
     let task = spawn(&mut client, 1, &["sh", "-c", "echo one; exec sleep 300"]).await;
     let child = child_pid(&hub, &task);
@@ -253,4 +260,17 @@ async fn locked_rules_in_a_tasks_working_directory_warn_and_ignore_its_edits() {
     assert!(log.contains("rules locked"), "{log}");
     assert!(log.contains(&format!("task {task} runs in")) && log.contains("holds the rules in force"), "{log}");
     assert!(log.contains("1 rule in force from --rules"), "start-up says which files are in force: {log}");
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

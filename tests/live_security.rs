@@ -52,7 +52,7 @@ async fn client_endpoint_needs_the_client_token() {
 
 #[tokio::test]
 async fn worker_endpoint_refuses_the_client_token_wrong_tokens_and_other_tasks_tokens() {
-    let hub = Hub::start(RULES, &[]);
+    let hub = Hub::start_leaking_worker_tokens(RULES, &[]);
     let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
     let first = spawn_task(&mut client, 1, "exec sleep 30").await;
     let second = spawn_task(&mut client, 2, "exec sleep 30").await;
@@ -60,7 +60,7 @@ async fn worker_endpoint_refuses_the_client_token_wrong_tokens_and_other_tasks_t
     let second_path = format!("/worker?task_id={second}");
 
     // The first task's worker got its token through a pipe: neither its environment nor argv holds
-    // it. The test takes it from the hub's own history instead.
+    // it. The test takes it on its way to the worker instead (the hub keeps only its digest).
     let worker = parent_of(child_pid(&mut client, &first).await).unwrap();
     let worker_token = live_support::worker_token(&hub, &first);
     assert_ne!(worker_token, hub.token);

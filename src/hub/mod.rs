@@ -69,7 +69,12 @@ impl HubConfig {
             handshake_timeout: Duration::from_secs(10),
             max_connections: 4096,
             ping_interval: Duration::from_secs(20),
-            worker_exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("axiom")),
+            // `AXIOM_WORKER_EXE` names another program to run as `axiom worker` (packaging, and the
+            // tests that play a thief holding a worker's token); this binary by default.
+            worker_exe: std::env::var_os("AXIOM_WORKER_EXE")
+                .filter(|exe| !exe.is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| std::env::current_exe().unwrap_or_else(|_| PathBuf::from("axiom"))),
             lost_after: Duration::from_secs(60),
             worker_reconnect_window: Duration::from_secs(60),
             retention: None,
@@ -284,7 +289,7 @@ impl Hub {
             }
             ("GET", "/worker") => {
                 let task = head.query_param("task_id").and_then(|id| self.tasks.get(id));
-                let Some(task) = task.filter(|task| task.worker_token.authorizes(head.authorization.as_deref())) else {
+                let Some(task) = task.filter(|task| task.worker_key.authorizes(head.authorization.as_deref())) else {
                     let _ = respond(&mut stream, 401, "Unauthorized", "unknown task or wrong token\n").await;
                     return;
                 };

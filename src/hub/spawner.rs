@@ -73,7 +73,11 @@ impl Hub {
             task.finish(TaskStatus::Failed { message: error.to_string(), code: None }, Instant::now());
             error
         };
-        let token_pipe = token_pipe(task.worker_token.as_str()).map_err(fail)?;
+        let token = task
+            .take_worker_token()
+            .ok_or_else(|| fail(std::io::Error::other("the task's token was already handed out")))?;
+        let token_pipe = token_pipe(token.as_str()).map_err(fail)?;
+        drop(token);
         let token_fd = token_pipe.as_raw_fd();
         let mut command = tokio::process::Command::new(exe);
         command

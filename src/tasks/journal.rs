@@ -48,7 +48,13 @@ pub enum Event {
         task_id: String,
         command: Vec<String>,
         started_at: u64,
-        worker_token: String,
+        /// SHA-256 of the worker's token (hex): enough to check a reconnecting worker after a
+        /// restart, never enough to connect as it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        worker_token_sha256: Option<String>,
+        /// The token itself, as histories written before the digest held it: read, never written.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        worker_token: Option<String>,
     },
     Output {
         seq: u64,

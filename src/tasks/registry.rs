@@ -293,7 +293,12 @@ mod tests {
         let stored = super::super::journal::read_output(&journal.events_path(&done.id), 0, 100).unwrap();
         assert_eq!(stored, (0, b"hello\noops\n".to_vec()));
         assert_eq!(done_again.info().output_bytes, 11);
-        assert_eq!(done_again.worker_token, done.worker_token, "workers can reconnect after a restart");
+        assert_eq!(done_again.worker_key, done.worker_key, "workers can reconnect after a restart");
+        let history = std::fs::read_to_string(journal.events_path(&done.id)).unwrap();
+        let token = done.take_worker_token().expect("a new task's token");
+        assert!(!history.contains(token.as_str()), "the history never holds the worker's token");
+        assert!(done.take_worker_token().is_none(), "the token is handed out once");
+        assert!(done_again.take_worker_token().is_none(), "a restored task has no token to hand out");
         let running_again = again.get(&running.id).unwrap();
         assert_eq!(running_again.status(), TaskStatus::Running);
         assert_eq!(running_again.read_output(0, 100).bytes, b"working", "a running task's ring is refilled");

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, watch};
 use super::journal::{read_chunks, Event, History, Journal};
 use super::output::{OutputRead, OutputRing, StoredChunk};
 use crate::agent::TurnStats;
-use crate::hub::auth::Token;
+use crate::hub::auth::{Token, TokenDigest};
 use crate::pipeline::{Pipeline, PipelineOptions};
 use crate::protocol::{HubToWorker, InterventionRecord, Payload, TaskInfo, TaskStatus};
 use crate::rules::{Action, RuleSet, Scope, Subject};
@@ -65,8 +65,11 @@ impl Default for TaskConfig {
 pub struct Task {
     pub id: String,
     pub command: Vec<String>,
-    /// The token the task's worker must present; valid for this task only.
-    pub worker_token: Token,
+    /// What the task keeps of its worker's token (valid for this task only): a digest to check it.
+    pub worker_key: TokenDigest,
+    /// The token itself, until the worker is started with it ([`Task::take_worker_token`]); never
+    /// written anywhere, and absent in a task restored from its history.
+    fresh_token: Mutex<Option<Token>>,
     pub started_at: u64,
     state: Mutex<TaskState>,
     /// Locked before `state` when both are needed. Held across a whole [`Task::ingest`], so chunks
@@ -137,12 +140,15 @@ impl Task {
         config: TaskConfig,
         journal: Option<Journal>,
     ) -> Self {
-        let task = Self::blank(id, command, Token::generate(), now_ms(), rules, config, journal);
+        let token = Token::generate();
+        let task = Self::blank(id, command, TokenDigest::of(&token), now_ms(), rules, config, journal);
+        *task.fresh_token.lock().unwrap_or_else(|p| p.into_inner()) = Some(token);
         task.log(&Event::Spawn {
             task_id: task.id.clone(),
             command: task.command.clone(),
             started_at: task.started_at,
-            worker_token: task.worker_token.as_str().to_owned(),
+            worker_token_sha256: Some(task.worker_key.to_hex()),
+            worker_token: None,
         });
         task
     }
@@ -150,7 +156,7 @@ impl Task {
     fn blank(
         id: String,
         command: Vec<String>,
-        worker_token: Token,
+        worker_key: TokenDigest,
         started_at: u64,
         rules: Arc<RuleSet>,
         config: TaskConfig,
@@ -162,7 +168,8 @@ impl Task {
         Task {
             id,
             command,
-            worker_token,
+            worker_key,
+            fresh_token: Mutex::new(None),
             started_at,
             state: Mutex::new(TaskState {
                 status: TaskStatus::Starting,
@@ -202,9 +209,17 @@ impl Task {
     ) -> Option<Task> {
         let History { events, next_seq, output_end, .. } = history;
         let mut events = events.into_iter();
-        let Some(Event::Spawn { task_id, command, started_at, worker_token }) = events.next() else { return None };
-        let token = Token::parse(&worker_token)?;
-        let task = Self::blank(task_id, command, token, started_at, rules, config, journal);
+        let Some(Event::Spawn { task_id, command, started_at, worker_token_sha256, worker_token }) = events.next()
+        else {
+            return None;
+        };
+        let key = match (worker_token_sha256, worker_token) {
+            (Some(digest), _) => TokenDigest::from_hex(&digest)?,
+            // An older history, which kept the token itself.
+            (None, Some(token)) => TokenDigest::of(&Token::parse(&token)?),
+            (None, None) => return None,
+        };
+        let task = Self::blank(task_id, command, key, started_at, rules, config, journal);
         {
             let mut state = task.state();
             for event in events {
@@ -281,6 +296,12 @@ impl Task {
         if let Some(journal) = &self.journal {
             journal.append(&self.id, event, None);
         }
+    }
+
+    /// The worker's token, once: for the spawner to hand to the worker it starts. `None` for a
+    /// task restored from its history (its worker already has it) or once taken.
+    pub fn take_worker_token(&self) -> Option<Token> {
+        self.fresh_token.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
     fn state(&self) -> MutexGuard<'_, TaskState> {

@@ -426,12 +426,33 @@ pub struct Hub {
 impl Hub {
     /// Starts a hub with `rules` (YAML) as its rule set and `extra` arguments to `axiom serve`.
     pub fn start(rules: &str, extra: &[&str]) -> Hub {
+        Hub::start_in(Sandbox::new(), rules, extra, |_| {})
+    }
+
+    /// As [`start`](Self::start), but every worker's token is also copied to `leaked/<task id>`
+    /// in the sandbox (see `fixtures/token-thief-worker.py`), for tests that play a thief who got
+    /// hold of one: the hub itself keeps no token anywhere a test could read it.
+    pub fn start_leaking_worker_tokens(rules: &str, extra: &[&str]) -> Hub {
         let sandbox = Sandbox::new();
+        let leaked = sandbox.path("leaked");
+        std::fs::create_dir(&leaked).unwrap();
+        let wrapper = format!("{}/fixtures/token-thief-worker.py", env!("CARGO_MANIFEST_DIR"));
+        Hub::start_in(sandbox, rules, extra, |serve| {
+            serve
+                .env("AXIOM_WORKER_EXE", &wrapper)
+                .env("AXIOM_TEST_REAL_WORKER", env!("CARGO_BIN_EXE_axiom"))
+                .env("AXIOM_TEST_LEAKED", &leaked);
+        })
+    }
+
+    fn start_in(sandbox: Sandbox, rules: &str, extra: &[&str], prepare: impl FnOnce(&mut Command)) -> Hub {
         let rules = sandbox.write("rules.yaml", rules);
         let state = sandbox.path("state").display().to_string();
         let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--state-dir", &state, "--rules", &rules];
         args.extend_from_slice(extra);
-        let mut serve = Proc::spawn(sandbox.axiom(&args), "axiom serve");
+        let mut command = sandbox.axiom(&args);
+        prepare(&mut command);
+        let mut serve = Proc::spawn(command, "axiom serve");
         let info = sandbox.path("state/hub.json");
         let url = eventually("hub.json", DEADLINE, || {
             if let Some(status) = serve.exited() {
@@ -528,15 +549,17 @@ impl Hub {
     }
 }
 
-/// The token a task's worker was given, as the hub's history holds it (what a thief who got hold of
-/// it could use).
+/// The token a task's worker was given, as a thief who got hold of it would use it: copied on its
+/// way to the worker by a hub from [`Hub::start_leaking_worker_tokens`].
 pub fn worker_token(hub: &Hub, task_id: &str) -> String {
-    let path = hub.sandbox.path(&format!("state/tasks/{task_id}/events.jsonl"));
-    eventually("the task's history", DEADLINE, || {
-        let text = std::fs::read_to_string(&path).map_err(|err| err.to_string())?;
-        let first: serde_json::Value =
-            serde_json::from_str(text.lines().next().unwrap_or("")).map_err(|e| e.to_string())?;
-        first["worker_token"].as_str().map(str::to_owned).ok_or(text)
+    let path = hub.sandbox.path(&format!("leaked/{task_id}"));
+    eventually("the leaked worker token", DEADLINE, || {
+        let token = std::fs::read_to_string(&path).map_err(|err| err.to_string())?;
+        if token.len() == 64 {
+            Ok(token)
+        } else {
+            Err(format!("{token:?}"))
+        }
     })
 }
 

@@ -33,7 +33,13 @@ fn events_are_persisted_then_reported_and_read_back() {
 }
 
 fn spawn(id: &str) -> Event {
-    Event::Spawn { task_id: id.into(), command: vec!["x".into()], started_at: 1, worker_token: "t".into() }
+    Event::Spawn {
+        task_id: id.into(),
+        command: vec!["x".into()],
+        started_at: 1,
+        worker_token_sha256: None,
+        worker_token: Some("t".into()),
+    }
 }
 
 #[test]
