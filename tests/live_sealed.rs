@@ -95,15 +95,32 @@ async fn a_child_reading_its_workers_environ_cmdline_and_memory_finds_no_token()
 }
 
 #[tokio::test]
-async fn a_sigkilled_workers_child_is_gone() {
+async fn a_sigkilled_workers_child_and_grandchildren_are_gone() {
     let hub = Hub::start(RULES, &[]);
     let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
-    let task = spawn(&mut client, 1, &["sleep", "300"]).await;
+    // A grandchild in the child's group, and one that left it with `setsid`.
+    let (escapee, sibling) = (hub.sandbox.path("escapee.pid"), hub.sandbox.path("sibling.pid"));
+    let line = format!(
+        "setsid sleep 300 & echo $! > {}; sleep 300 & echo $! > {}; exec sleep 300",
+        escapee.display(),
+        sibling.display()
+    );
+    let task = spawn(&mut client, 1, &["sh", "-c", &line]).await;
+    let (escapee, sibling) = (pid_in(&escapee), pid_in(&sibling));
     let child = child_pid(&hub, &task);
     let worker = parent_of(child).unwrap();
     send_signal(worker, libc::SIGKILL);
     gone("the child of the killed worker to die", child);
+    gone("the grandchild in the child's group to die", sibling);
+    gone("the setsid grandchild to die", escapee);
     assert_eq!(wait_finished(&hub, &task), "lost");
+    // The hub adopted them, so it reaps them too: no zombie is left in its name.
+    for pid in [child, sibling, escapee] {
+        eventually("the hub to reap what it adopted", DEADLINE, || match parent_of(pid) {
+            Some(parent) if parent == hub.pid() => Err(format!("{pid} is a zombie of the hub")),
+            _ => Ok(()),
+        });
+    }
 }
 
 #[tokio::test]

@@ -92,5 +92,6 @@ fn hub_config(listen: SocketAddr) -> HubConfig {
     config.worker_reconnect_window = Duration::ZERO;
     // For the same reason a task from an earlier session that was still running never comes back.
     config.lost_after = Duration::ZERO;
+    config.adopt_orphans = true;
     config
 }

@@ -35,6 +35,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let mut config = HubConfig::new(args.listen);
         // This hub dies with this process; a worker that loses it must not wait for it.
         config.worker_reconnect_window = Duration::ZERO;
+        config.adopt_orphans = true;
         let hub = Hub::start(config, tasks, Token::generate())
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;

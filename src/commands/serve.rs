@@ -30,6 +30,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         hub_config.allow_origins = args.allow_origins;
         hub_config.lost_after = args.lost_after.into();
         hub_config.retention = Some(retention);
+        hub_config.adopt_orphans = true;
         let hub = Hub::start(hub_config, Arc::clone(&tasks), state.token.clone())
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -58,6 +58,10 @@ pub struct HubConfig {
     pub worker_reconnect_window: Duration,
     /// Finished task histories to drop while running (checked every minute); `None` keeps all.
     pub retention: Option<Retention>,
+    /// Make this process a child subreaper and end whatever a worker killed with `SIGKILL` leaves
+    /// behind (see [`crate::worker::tree::end_strays`]). Only for a process whose only children
+    /// are the hub's workers: `serve`, `run`, `mcp`.
+    pub adopt_orphans: bool,
 }
 
 impl HubConfig {
@@ -78,6 +82,7 @@ impl HubConfig {
             lost_after: Duration::from_secs(60),
             worker_reconnect_window: Duration::from_secs(60),
             retention: None,
+            adopt_orphans: false,
         }
     }
 
@@ -102,6 +107,8 @@ pub struct Hub {
     /// connection has ended.
     shutdown_complete: std::sync::Mutex<Option<mpsc::Sender<()>>>,
     all_closed: tokio::sync::Mutex<mpsc::Receiver<()>>,
+    /// Pids of the worker processes this hub started and has not reaped yet.
+    workers: std::sync::Mutex<std::collections::HashSet<u32>>,
 }
 
 /// How often finished tasks' output rings are handed over to their histories.
@@ -123,6 +130,9 @@ impl Hub {
         let connections = Arc::new(Semaphore::new(config.max_connections));
         let shutdown = watch::Sender::new(false);
         let bulk = BulkLane::for_this_machine()?;
+        if config.adopt_orphans {
+            crate::worker::tree::become_subreaper()?;
+        }
         let (complete, all_closed) = mpsc::channel(1);
         let hub = Hub {
             tasks,
@@ -134,6 +144,7 @@ impl Hub {
             shutdown,
             shutdown_complete: std::sync::Mutex::new(Some(complete)),
             all_closed: tokio::sync::Mutex::new(all_closed),
+            workers: Default::default(),
         };
         Ok((Arc::new(hub), listener))
     }

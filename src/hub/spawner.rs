@@ -46,6 +46,8 @@ pub enum SpawnError {
 
 /// How long a worker that exited may take to have its closing messages processed.
 const SETTLE: Duration = Duration::from_millis(500);
+/// How long the processes a dead worker left behind may take to be gone.
+const STRAY_PATIENCE: Duration = Duration::from_secs(5);
 
 impl Hub {
     /// Registers a task and launches its worker; returns at once, before the command runs.
@@ -114,12 +116,23 @@ impl Hub {
                 Ok(())
             });
         }
-        let spawned = command.spawn();
+        let spawned = {
+            // Registered before anybody can look for strays (see `end_strays`).
+            let mut workers = self.workers.lock().unwrap_or_else(|p| p.into_inner());
+            let spawned = command.spawn();
+            if let Some(pid) = spawned.as_ref().ok().and_then(tokio::process::Child::id) {
+                workers.insert(pid);
+            }
+            spawned
+        };
         drop(token_pipe);
         let mut worker = spawned.map_err(fail)?;
+        let pid = worker.id();
         let watched = Arc::clone(&task);
+        let hub = Arc::clone(self);
         tokio::spawn(async move {
             let status = worker.wait().await;
+            hub.forget_worker(pid).await;
             watched.mark_worker_exited();
             // The worker's last messages may still be in flight on its socket.
             watched.wait_finished(SETTLE).await;
@@ -133,6 +146,25 @@ impl Hub {
 }
 
 impl Hub {
+    /// A worker process was reaped. A worker ends its own tree before it exits, unless it was
+    /// killed with `SIGKILL`: then its child (ended by `PR_SET_PDEATHSIG`) and any grandchild that
+    /// left the child's group were adopted by this hub, which ends them.
+    async fn forget_worker(self: &Arc<Self>, pid: Option<u32>) {
+        if let Some(pid) = pid {
+            self.workers.lock().unwrap_or_else(|p| p.into_inner()).remove(&pid);
+        }
+        if !self.config.adopt_orphans {
+            return;
+        }
+        let hub = Arc::clone(self);
+        let sweep = move || crate::worker::tree::end_strays(&hub.workers, STRAY_PATIENCE);
+        if let Ok(ended) = tokio::task::spawn_blocking(sweep).await {
+            if ended > 0 {
+                tracing::warn!(ended, "ended processes a dead worker left behind");
+            }
+        }
+    }
+
     /// Says so when a task runs in a directory that holds the rules in force: the task can edit
     /// them (and, unless `--rules-locked`, the edit is reloaded). The user put them there (no
     /// rules are read from a working directory unless named), so it is a warning, not a refusal.

@@ -42,6 +42,77 @@ pub fn seal_this_process() -> io::Result<()> {
     Ok(())
 }
 
+/// Makes this process a child subreaper, and nothing else: for a hub, so that what a worker
+/// killed with `SIGKILL` leaves behind comes to it (see [`end_strays`]).
+///
+/// # Errors
+///
+/// The `prctl` was refused (never expected on Linux).
+#[cfg(target_os = "linux")]
+pub fn become_subreaper() -> io::Result<()> {
+    // SAFETY: prctl with these options takes plain integers and touches no memory of ours.
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn become_subreaper() -> io::Result<()> {
+    Ok(())
+}
+
+/// Ends everything a dead worker left behind, in a subreaper whose only children of its own are
+/// the workers in `workers` (a hub): any other child was adopted, so it is a descendant of a
+/// worker that died without ending its tree (killed with `SIGKILL`): its child, which
+/// `PR_SET_PDEATHSIG` is already ending, a grandchild that called `setsid`, their children. Each
+/// is sent `SIGKILL` together with everything below it, and reaped once it is a zombie; this goes
+/// on until none is left (a process may fork while it is being ended), for at most `patience`.
+/// `workers` stays locked during each round, so a worker being started is never taken for one.
+/// Returns how many processes were signalled.
+pub fn end_strays(workers: &std::sync::Mutex<std::collections::HashSet<u32>>, patience: Duration) -> usize {
+    let me = std::process::id() as libc::pid_t;
+    let give_up = std::time::Instant::now() + patience;
+    let mut signalled = std::collections::HashSet::new();
+    loop {
+        let zombies = {
+            let workers = workers.lock().unwrap_or_else(|p| p.into_inner());
+            let all = processes();
+            let strays: Vec<ProcEntry> =
+                all.iter().filter(|e| e.parent == me && !workers.contains(&(e.pid as u32))).copied().collect();
+            let mut live: Vec<libc::pid_t> = Vec::new();
+            let mut zombies = Vec::new();
+            for stray in &strays {
+                if stray.zombie {
+                    zombies.push(stray.pid);
+                } else {
+                    live.push(stray.pid);
+                }
+                live.extend(below(stray.pid, &all).iter().filter(|e| !e.zombie).map(|e| e.pid));
+            }
+            for &pid in &live {
+                if signalled.insert(pid) {
+                    // SAFETY: kill has no memory-safety preconditions; ESRCH (already gone) is fine.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            }
+            if live.is_empty() && zombies.is_empty() {
+                return signalled.len();
+            }
+            zombies
+        };
+        for pid in zombies {
+            // SAFETY: waitpid on a specific pid (an adopted child, never a worker) with WNOHANG.
+            unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
+        }
+        if std::time::Instant::now() >= give_up {
+            tracing::warn!("processes left by a dead worker were still there after {patience:?}");
+            return signalled.len();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// One process as `/proc/<pid>/stat` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ProcEntry {
