@@ -227,6 +227,10 @@ pub struct ClientArgs {
     /// do.
     #[arg(long, value_name = "CMD")]
     pub command: Option<String>,
+    /// With --command: on Ctrl-C (or SIGTERM, SIGHUP), leave the task running on the hub and exit.
+    /// Default: Ctrl-C stops the task, as `axiom run` does.
+    #[arg(long, requires = "command")]
+    pub detach: bool,
     /// How the --command task's child is run: on pipes, on a pseudo-terminal, or through Claude
     /// Code's stream-json channel.
     #[arg(long, value_enum, default_value_t)]

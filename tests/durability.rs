@@ -180,7 +180,7 @@ fn sigterm_shuts_down_cleanly_and_history_survives_the_restart() {
     assert!(stopped.stderr.contains("shutting down"), "{}", stopped.stderr);
 
     hub.start();
-    assert!(hub.serve().stderr().contains("restored 1 tasks"), "{}", hub.serve().stderr());
+    assert!(hub.serve().stderr().contains("restored 1 task "), "{}", hub.serve().stderr());
     let after = hub.status_of(&id);
     assert_eq!(after, before, "the listing is the same after a restart");
     assert_eq!(after["interventions"], 1);
@@ -202,7 +202,7 @@ fn a_good_rule_edit_takes_effect_live_and_a_bad_one_is_rejected() {
     eventually("the alpha rule to fire", DEADLINE, || if interventions(&hub) == 1 { Ok(()) } else { Err("0".into()) });
 
     std::fs::write(&hub.rules, "rules:\n  - id: beta\n    match: { literals: [beta] }\n").unwrap();
-    hub.serve().wait_for_stderr("reloaded 1 rules");
+    hub.serve().wait_for_stderr("reloaded 1 rule from");
     say(&hub, "alpha two");
     say(&hub, "beta two");
     eventually("the beta rule to fire", DEADLINE, || {
@@ -278,4 +278,53 @@ fn a_command_sent_while_the_worker_is_away_is_delivered_exactly_once_across_a_hu
     let acks = std::fs::read_to_string(&history).unwrap().lines().filter(|l| l.contains(r#""type":"ack""#)).count();
     assert_eq!(acks, 2, "one acknowledgement per command");
     hub.run_client(&["kill", &id]).assert_code(0);
+}
+
+/// A client following its task (`client --command`) across two hub restarts, one after SIGKILL and
+/// one after a clean SIGTERM, shows every line the task printed exactly once and in order: it dials
+/// the restarted hub and subscribes from the first byte it has not shown.
+#[test]
+fn a_following_client_shows_every_line_once_across_hub_restarts() {
+    let mut hub = Hub::new("rules: []\n");
+    let stop = hub.sandbox.path("stop");
+    let line = format!("{} {}", fixture("stream-until.sh"), stop.display());
+    let mut client = Proc::spawn(hub.client(&["--command", &line]), "axiom client --command");
+    let id = client.wait_for_task_id();
+    let lines_shown = |client: &Proc| client.stdout().lines().count();
+    for (restart, signal) in [libc::SIGKILL, libc::SIGTERM].into_iter().enumerate() {
+        // Some output since the last (re)connection, so the restart falls in the middle of it.
+        let before = lines_shown(&client);
+        eventually("new output on the client", DEADLINE, || {
+            if lines_shown(&client) > before + 100 {
+                Ok(())
+            } else {
+                Err(lines_shown(&client).to_string())
+            }
+        });
+        hub.serve().signal(signal);
+        let _ = hub.serve.take().unwrap().finish_within(DEADLINE);
+        hub.start();
+        eventually("the client to reconnect", DEADLINE, || {
+            let reconnected = client.stderr().matches("axiom: reconnected").count();
+            if reconnected == restart + 1 {
+                Ok(())
+            } else {
+                Err(client.stderr())
+            }
+        });
+    }
+    let before = lines_shown(&client);
+    eventually("output after the last restart", DEADLINE, || {
+        if lines_shown(&client) > before + 100 {
+            Ok(())
+        } else {
+            Err(lines_shown(&client).to_string())
+        }
+    });
+    std::fs::write(&stop, "").unwrap();
+    let finished = client.finish_within(DEADLINE);
+    finished.assert_code(0);
+    assert_counted(&finished.stdout, finished.stdout.lines().count());
+    assert_eq!(finished.stdout, hub.stored_output(&id), "the client showed what the hub stored");
+    assert_eq!(finished.stderr.matches("lost the hub").count(), 2, "{}", finished.stderr);
 }

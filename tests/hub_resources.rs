@@ -146,10 +146,10 @@ fn one_rule_edit_gives_exactly_one_reload_and_then_no_cpu_while_idle() {
     let mut file = std::fs::OpenOptions::new().append(true).open(&rules).unwrap();
     std::io::Write::write_all(&mut file, b"# an edit\n").unwrap();
     drop(file);
-    hub.serve.wait_for_stderr("reloaded 1 rules");
+    hub.serve.wait_for_stderr("reloaded 1 rule from");
     // Long enough for a reload loop to show (the reported one ran 18 times in 10 s).
     std::thread::sleep(Duration::from_secs(3));
-    let reloads = hub.serve.stderr().matches("reloaded 1 rules").count();
+    let reloads = hub.serve.stderr().matches("reloaded 1 rule from").count();
     assert_eq!(reloads, 1, "one edit, one reload:\n{}", hub.serve.stderr());
     let pid = hub.serve.pid();
     let before = cpu_ticks(pid);

@@ -4,7 +4,8 @@
 
 mod live_support;
 
-use live_support::{run_within, Sandbox, DEADLINE};
+use axiom::protocol::TaskStatus;
+use live_support::{run_within, Hub, Proc, Sandbox, DEADLINE};
 
 /// A silence rule for agents only, short enough to fire many times during the test's sleep.
 const AGENT_SILENCE: &str = r#"
@@ -285,4 +286,35 @@ fn rules_init_writes_the_built_in_pack_which_validates_as_it_is() {
     let forced = run_within(sandbox.axiom(&["rules", "init", "--force", "elsewhere/rules"]), DEADLINE);
     forced.assert_code(0);
     assert!(sandbox.path("work/elsewhere/rules").is_dir());
+}
+
+/// `sh -c` that says it started, then waits long enough to be still running when it is stopped.
+const STARTS_THEN_WAITS: &str = "echo started; sleep 60";
+
+#[test]
+fn ctrl_c_on_a_client_command_stops_its_task_as_run_does_and_says_so() {
+    let hub = Hub::start("rules: []\n", &[]);
+    let (mut client, id) = hub.start_command(STARTS_THEN_WAITS);
+    client.wait_for_stdout("started");
+    client.signal(libc::SIGINT);
+    let finished = client.finish_within(DEADLINE);
+    assert!(finished.stderr.contains(&format!("axiom: stopping task {id}")), "{finished:#?}");
+    assert!(finished.stderr.contains("--detach keeps a task running"), "{finished:#?}");
+    finished.assert_code(128 + libc::SIGTERM);
+    assert_eq!(hub.task(&id).status, TaskStatus::Killed { signal: libc::SIGTERM });
+}
+
+#[test]
+fn ctrl_c_on_a_detached_client_command_leaves_its_task_running_and_says_how_to_find_it() {
+    let hub = Hub::start("rules: []\n", &[]);
+    let mut client = Proc::spawn(hub.client(&["--detach", "--command", STARTS_THEN_WAITS]), "axiom client --detach");
+    let id = client.wait_for_task_id();
+    client.wait_for_stdout("started");
+    client.signal(libc::SIGINT);
+    let finished = client.finish_within(DEADLINE);
+    finished.assert_code(130);
+    assert!(finished.stderr.contains(&format!("detached: task {id} keeps running")), "{finished:#?}");
+    assert!(finished.stderr.contains(&format!("axiom client tail {id} --follow")), "{finished:#?}");
+    assert_eq!(hub.task(&id).status, TaskStatus::Running, "the task outlives its client");
+    hub.run_client(&["kill", &id]).assert_code(0);
 }

@@ -95,8 +95,13 @@ pub(super) const CLIENT_HELP: &str = "\
 Without --server, the hub is the one recorded in <state dir>/hub.json; the token comes from \
 --token-file, else $AXIOM_TOKEN, else <state dir>/token.
 
+With --command, Ctrl-C stops the task, as `axiom run` does; with --detach it stays running on the \
+hub. A following client (--command, `tail --follow`) dials again when the hub restarts and goes on \
+from the first byte it has not shown.
+
 Examples:
   axiom client --command 'npm test'
+  axiom client --detach --command 'cargo build --release'
   axiom client list --format json
   axiom client tail k3x9qa --follow
   axiom client send k3x9qa 'use the existing parser'";

@@ -2,11 +2,13 @@
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use futures_util::{SinkExt, StreamExt};
 
 use super::output::{intervention_line, outln, status_line, stderr_color, Palette};
+use super::stop::StopSignals;
 use crate::cli::{ClientArgs, ClientCommand, Format, HubArgs};
 use crate::dial::{dial, HubSocket};
 use crate::protocol::{ClientRequest, HubToClient, TaskInfo};
@@ -14,12 +16,21 @@ use crate::rules::Subject;
 use crate::state::StateDir;
 use crate::worker::{Driver, OutputStream};
 
+/// How long a following client keeps trying to reach a hub that went away (a restart), as long as
+/// a worker waits for it by default.
+const RECONNECT_WINDOW: Duration = Duration::from_secs(60);
+const FIRST_RETRY: Duration = Duration::from_millis(100);
+const LONGEST_RETRY: Duration = Duration::from_secs(2);
+
 pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
         let mut hub = Connection::open(&args.hub).await?;
         match (args.command, args.action) {
-            (Some(command), None) => hub.run_command(command, args.driver, args.subject.overridden()).await,
+            (Some(command), None) => {
+                let on_stop = if args.detach { OnStop::Detach } else { OnStop::Kill };
+                hub.run_command(command, args.driver, args.subject.overridden(), on_stop).await
+            }
             (None, Some(action)) => hub.act(action).await,
             (None, None) => bail!("nothing to do: pass --command CMD or a subcommand (see `axiom client --help`)"),
             (Some(_), Some(_)) => bail!("--command and a subcommand cannot be combined"),
@@ -27,44 +38,108 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// What Ctrl-C (or SIGTERM, SIGHUP) does to a followed task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnStop {
+    /// `--command`: end the task, as `axiom run` does.
+    Kill,
+    /// `--command --detach`: leave it running on the hub.
+    Detach,
+    /// `tail --follow`: the task is not ours; the signal's default action ends the client.
+    Default,
+}
+
+/// What came over the socket: a message, or the news that the connection is gone.
+enum Received {
+    Message(HubToClient),
+    Gone(String),
+}
+
 struct Connection {
     socket: HubSocket,
     next_id: u64,
+    /// How the hub was found, to find it again after a restart (it may listen elsewhere).
+    hub: HubArgs,
+}
+
+/// Where a following client is in its task's event stream: what it has shown, so that after a
+/// reconnect nothing is shown twice and a gap is said out loud.
+struct Progress {
+    /// Output bytes `[0, cursor)` were shown (or reported as lost).
+    cursor: u64,
+    /// Interventions shown; the hub replays them from the first on every subscription.
+    interventions_shown: usize,
+    /// Interventions seen on the current subscription.
+    interventions_seen: usize,
 }
 
 impl Connection {
     async fn open(args: &HubArgs) -> anyhow::Result<Connection> {
+        Ok(Connection { socket: Self::dial(args).await?, next_id: 1, hub: args.clone() })
+    }
+
+    async fn dial(args: &HubArgs) -> anyhow::Result<HubSocket> {
         let state = StateDir::resolve(args.state.state_dir.as_deref())?;
         let server = match &args.server {
             Some(server) => server.clone(),
             None => state.read_hub_info()?.url,
         };
         let token = state.read_token(args.token_file.as_deref())?;
-        let socket = dial(&server, "/client", &token, 16 * 1024 * 1024).await?;
-        Ok(Connection { socket, next_id: 1 })
+        dial(&server, "/client", &token, 16 * 1024 * 1024).await
+    }
+
+    /// Dials again, with growing pauses, until the hub answers or [`RECONNECT_WINDOW`] is over.
+    async fn reconnect(&mut self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + RECONNECT_WINDOW;
+        let mut pause = FIRST_RETRY;
+        loop {
+            tokio::time::sleep(pause).await;
+            match Self::dial(&self.hub).await {
+                Ok(socket) => {
+                    self.socket = socket;
+                    return Ok(());
+                }
+                Err(err) if Instant::now() + pause >= deadline => {
+                    bail!("the hub did not come back within {}: {err:#}", humantime::format_duration(RECONNECT_WINDOW))
+                }
+                Err(_) => pause = (pause * 2).min(LONGEST_RETRY),
+            }
+        }
+    }
+
+    fn fresh_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id - 1
     }
 
     async fn send(&mut self, request: &ClientRequest) -> anyhow::Result<()> {
         self.socket.send(crate::hub::encode(request)).await.context("the hub connection failed")
     }
 
-    async fn receive(&mut self) -> anyhow::Result<HubToClient> {
+    async fn next_message(&mut self) -> anyhow::Result<Received> {
         loop {
-            match self.socket.next().await {
-                Some(Ok(frame)) if frame.is_text() => {
-                    return serde_json::from_str(frame.to_text()?).context("unreadable message from the hub");
-                }
+            return match self.socket.next().await {
+                Some(Ok(frame)) if frame.is_text() => Ok(Received::Message(
+                    serde_json::from_str(frame.to_text()?).context("unreadable message from the hub")?,
+                )),
+                Some(Ok(frame)) if frame.is_close() => Ok(Received::Gone("the hub closed the connection".into())),
                 Some(Ok(_)) => continue,
-                Some(Err(err)) => bail!("the hub connection failed: {err}"),
-                None => bail!("the hub closed the connection"),
-            }
+                Some(Err(err)) => Ok(Received::Gone(err.to_string())),
+                None => Ok(Received::Gone("the hub closed the connection".into())),
+            };
+        }
+    }
+
+    async fn receive(&mut self) -> anyhow::Result<HubToClient> {
+        match self.next_message().await? {
+            Received::Message(message) => Ok(message),
+            Received::Gone(why) => bail!("the hub connection failed: {why}"),
         }
     }
 
     /// Sends a request built with a fresh id and returns the reply to it (events are skipped).
     async fn request(&mut self, build: impl FnOnce(Option<u64>) -> ClientRequest) -> anyhow::Result<HubToClient> {
-        let id = self.next_id;
-        self.next_id += 1;
+        let id = self.fresh_id();
         self.send(&build(Some(id))).await?;
         loop {
             let reply = self.receive().await?;
@@ -84,41 +159,114 @@ impl Connection {
         command_line: String,
         driver: Driver,
         subject: Option<Subject>,
+        on_stop: OnStop,
     ) -> anyhow::Result<ExitCode> {
         let cwd = std::env::current_dir().ok().map(|dir| dir.display().to_string());
         // The user's own command line: a shell is what they asked for.
         let command = vec!["sh".to_owned(), "-c".to_owned(), command_line];
+        // Before the task exists, so that a Ctrl-C that comes at once still reaches it.
+        let stops = StopSignals::install();
         let reply = self
             .request(|id| ClientRequest::Spawn { id, command, cwd, env: Vec::new(), driver, subscribe: true, subject })
             .await?;
         let HubToClient::Spawned { task_id, .. } = reply else { bail!("unexpected reply to spawn: {reply:?}") };
         eprintln!("axiom: task {task_id}");
-        self.stream_until_done(&task_id).await
+        self.follow(&task_id, 0, true, on_stop, Some(stops)).await
     }
 
-    /// Prints a subscribed task's events until it ends; returns its exit status.
-    async fn stream_until_done(&mut self, task_id: &str) -> anyhow::Result<ExitCode> {
+    /// Subscribes (unless the spawn already did) and prints the task's output and interventions
+    /// until it ends; returns its exit status. A lost connection is dialled again and the
+    /// subscription picks up at the first byte not yet shown, so a hub restart costs nothing.
+    async fn follow(
+        &mut self,
+        task_id: &str,
+        since: u64,
+        subscribed: bool,
+        on_stop: OnStop,
+        mut stops: Option<StopSignals>,
+    ) -> anyhow::Result<ExitCode> {
         let palette = Palette::new(stderr_color());
+        let mut progress = Progress { cursor: since, interventions_shown: 0, interventions_seen: 0 };
+        let mut subscription = None;
+        if !subscribed {
+            subscription = Some(self.subscribe(task_id, since).await?);
+        }
+        let mut stopping = false;
         loop {
-            match self.receive().await? {
-                HubToClient::Output { task_id: from, stream, payload, .. } if from == task_id => {
-                    let bytes = payload.into_bytes().map_err(anyhow::Error::msg)?;
-                    let _ = match stream {
-                        OutputStream::Stdout => {
-                            std::io::stdout().write_all(&bytes).and_then(|()| std::io::stdout().flush())
+            let stop = async {
+                match stops.as_mut() {
+                    Some(stops) => stops.next().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let received = tokio::select! {
+                received = self.next_message() => received?,
+                () = stop => {
+                    match (on_stop, stopping) {
+                        (OnStop::Detach, _) => {
+                            eprintln!("axiom: detached: task {task_id} keeps running on the hub (`axiom client tail {task_id} --follow` watches it again, `axiom client kill {task_id}` ends it)");
+                            return Ok(ExitCode::from(130));
                         }
-                        OutputStream::Stderr => std::io::stderr().write_all(&bytes),
-                        // The raw events of an agent session: show the tool calls it makes.
-                        OutputStream::Events => crate::agent::claude::tool_calls_in(&bytes)
-                            .iter()
-                            .try_for_each(|call| writeln!(std::io::stdout(), "⏺ {call}")),
+                        (_, true) => {
+                            eprintln!("axiom: left task {task_id} while it is being stopped");
+                            return Ok(ExitCode::from(130));
+                        }
+                        (_, false) => {
+                            stopping = true;
+                            eprintln!("axiom: stopping task {task_id}: SIGTERM, then SIGKILL after the hub's grace period (Ctrl-C again to leave at once; --detach keeps a task running)");
+                            let kill = ClientRequest::Kill { id: Some(self.fresh_id()), task_id: task_id.to_owned(), grace_ms: None };
+                            self.send(&kill).await?;
+                        }
+                    }
+                    continue;
+                }
+            };
+            let message = match received {
+                Received::Message(message) => message,
+                Received::Gone(why) => {
+                    eprintln!("axiom: lost the hub ({why}); reconnecting to follow task {task_id}");
+                    let again = async {
+                        self.reconnect().await?;
+                        self.subscribe(task_id, progress.cursor).await
                     };
+                    let stop = async {
+                        match stops.as_mut() {
+                            Some(stops) => stops.next().await,
+                            None => std::future::pending().await,
+                        }
+                    };
+                    tokio::select! {
+                        subscribed = again => subscription = Some(subscribed.with_context(|| format!("task {task_id} may still be running; `axiom client tail {task_id} --follow` watches it once the hub is back"))?),
+                        () = stop => {
+                            eprintln!("axiom: the hub is unreachable, so task {task_id} may still be running");
+                            return Ok(ExitCode::from(130));
+                        }
+                    }
+                    progress.interventions_seen = 0;
+                    eprintln!("axiom: reconnected; following task {task_id} from where it was");
+                    continue;
+                }
+            };
+            match message {
+                HubToClient::Output { task_id: from, cursor, stream, payload } if from == task_id => {
+                    let bytes = payload.into_bytes().map_err(anyhow::Error::msg)?;
+                    if let Some(new) = progress.take_new(cursor, &bytes) {
+                        show_output(stream, new);
+                    }
                 }
                 HubToClient::Intervention { intervention, .. } => {
-                    eprintln!("{}", intervention_line(&intervention, palette))
+                    progress.interventions_seen += 1;
+                    if progress.interventions_seen > progress.interventions_shown {
+                        progress.interventions_shown += 1;
+                        eprintln!("{}", intervention_line(&intervention, palette));
+                    }
                 }
                 HubToClient::Lagged { skipped_bytes, .. } => {
-                    eprintln!("axiom: fell behind; {skipped_bytes} bytes of output were dropped from the hub's buffer before they could be shown");
+                    progress.cursor += skipped_bytes;
+                    eprintln!(
+                        "axiom: fell behind; {} of output were dropped from the hub's buffer before they could be shown",
+                        crate::human::bytes(skipped_bytes)
+                    );
                 }
                 HubToClient::Status { task_id: from, status } if from == task_id && status.is_finished() => {
                     if let Some(line) = status_line(task_id, &status) {
@@ -126,10 +274,21 @@ impl Connection {
                     }
                     return Ok(ExitCode::from(status.exit_code().unwrap_or(1).clamp(0, 255) as u8));
                 }
-                HubToClient::Error { message, .. } => bail!("{message}"),
+                // The subscription failing (or the connection) ends the client; a refused kill
+                // (the task ended meanwhile) does not.
+                HubToClient::Error { id, message } if id.is_none() || id == subscription => bail!("{message}"),
+                HubToClient::Error { message, .. } => eprintln!("axiom: {message}"),
                 _ => {}
             }
         }
+    }
+
+    /// Asks for the task's events from output byte `since`; the reply is not waited for, so no
+    /// event that comes before it is lost. Returns the request's id.
+    async fn subscribe(&mut self, task_id: &str, since: u64) -> anyhow::Result<u64> {
+        let id = self.fresh_id();
+        self.send(&ClientRequest::Subscribe { id: Some(id), task_id: task_id.to_owned(), since: Some(since) }).await?;
+        Ok(id)
     }
 
     async fn act(&mut self, action: ClientCommand) -> anyhow::Result<ExitCode> {
@@ -145,10 +304,7 @@ impl Connection {
             ClientCommand::Tail { task_id, follow, lines } => {
                 let next = self.print_stored(&task_id, lines).await?;
                 if follow {
-                    let since = Some(next);
-                    let task = task_id.clone();
-                    self.request(|id| ClientRequest::Subscribe { id, task_id: task, since }).await?;
-                    return self.stream_until_done(&task_id).await;
+                    return self.follow(&task_id, next, false, OnStop::Default, None).await;
                 }
             }
             ClientCommand::Output { task_id } => {
@@ -168,7 +324,7 @@ impl Connection {
                     ),
                     Format::Text => {
                         let age = crate::tasks::now_ms().saturating_sub(loaded_at) / 1000;
-                        outln!("{} rules from {origin}, loaded {age} s ago", rules.len());
+                        outln!("{} from {origin}, loaded {age} s ago", crate::human::count(rules.len() as u64, "rule"));
                         for rule in &rules {
                             let off = if rule.enabled { "" } else { " (disabled)" };
                             outln!(
@@ -213,7 +369,8 @@ impl Connection {
                 bail!("unexpected reply to output")
             };
             if truncated && since == 0 && lines.is_none() {
-                eprintln!("axiom: the oldest {cursor} bytes of {task_id}'s output are no longer kept");
+                let lost = crate::human::bytes(cursor);
+                eprintln!("axiom: the oldest {lost} of {task_id}'s output are no longer kept");
             }
             let bytes = payload.into_bytes().map_err(anyhow::Error::msg)?;
             since = next;
@@ -248,11 +405,56 @@ fn print_tasks(tasks: &[TaskInfo], format: Format) -> anyhow::Result<()> {
                     },
                     code,
                     pid,
-                    format!("{} B", task.output_bytes),
+                    crate::human::bytes(task.output_bytes),
                     task.command.join(" ")
                 );
             }
         }
     }
     Ok(())
+}
+
+impl Progress {
+    /// The part of an output chunk at `cursor` not shown yet: nothing for a chunk seen before a
+    /// reconnect, and a gap (which the hub's history should never leave) said on stderr.
+    fn take_new<'a>(&mut self, cursor: u64, bytes: &'a [u8]) -> Option<&'a [u8]> {
+        let end = cursor + bytes.len() as u64;
+        if end <= self.cursor {
+            return None;
+        }
+        if cursor > self.cursor {
+            eprintln!("axiom: {} of output are missing here", crate::human::bytes(cursor - self.cursor));
+        }
+        let skip = self.cursor.saturating_sub(cursor) as usize;
+        self.cursor = end;
+        Some(&bytes[skip..])
+    }
+}
+
+fn show_output(stream: OutputStream, bytes: &[u8]) {
+    // A closed stdout (`| head`) must not end the supervision of the task.
+    let _ = match stream {
+        OutputStream::Stdout => std::io::stdout().write_all(bytes).and_then(|()| std::io::stdout().flush()),
+        OutputStream::Stderr => std::io::stderr().write_all(bytes),
+        // The raw events of an agent session: show the tool calls it makes.
+        OutputStream::Events => crate::agent::claude::tool_calls_in(bytes)
+            .iter()
+            .try_for_each(|call| writeln!(std::io::stdout(), "⏺ {call}")),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Progress;
+
+    #[test]
+    fn output_seen_before_a_reconnect_is_not_shown_again() {
+        let mut progress = Progress { cursor: 0, interventions_shown: 0, interventions_seen: 0 };
+        assert_eq!(progress.take_new(0, b"line 0\n"), Some(&b"line 0\n"[..]));
+        assert_eq!(progress.take_new(0, b"line 0\n"), None, "a replayed chunk");
+        assert_eq!(progress.take_new(4, b" 0\nline 1\n"), Some(&b"line 1\n"[..]), "an overlapping chunk");
+        assert_eq!(progress.cursor, 14);
+        assert_eq!(progress.take_new(20, b"x"), Some(&b"x"[..]), "after a gap, the new bytes");
+        assert_eq!(progress.cursor, 21);
+    }
 }

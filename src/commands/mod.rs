@@ -12,6 +12,7 @@ mod output;
 mod rules;
 mod run;
 mod serve;
+mod stop;
 mod tty;
 mod worker;
 

@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::output::{intervention_line, status_line, stderr_color, Palette};
+use super::stop::StopSignals;
 use super::tty;
 use crate::cli::RunArgs;
 use crate::hub::auth::Token;
@@ -91,9 +92,7 @@ enum Out {
 /// the terminal is in raw mode: axiom's own lines end in `\r\n`, and Ctrl-C is a key for the task.
 async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
     let newline = if raw { "\r\n" } else { "\n" };
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut terminate = signal(SignalKind::terminate()).ok();
-    let mut hangup = signal(SignalKind::hangup()).ok();
+    let mut stops = StopSignals::install();
     let palette = Palette::new(stderr_color());
     let (out, writer) = start_writer(Arc::clone(task), newline);
     let mut changes = task.subscribe();
@@ -131,7 +130,7 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
         }
         tokio::select! {
             changed = changes.changed() => if changed.is_err() { return 1 },
-            _ = stop_signal(&mut terminate, &mut hangup) => {
+            _ = stops.next() => {
                 if interrupted {
                     return 130;
                 }
@@ -178,28 +177,4 @@ fn start_writer(task: Arc<Task>, newline: &'static str) -> (mpsc::Sender<Out>, s
         }
     });
     (sender, writer)
-}
-
-/// Ctrl-C, SIGTERM or SIGHUP, whichever comes first.
-async fn stop_signal(
-    terminate: &mut Option<tokio::signal::unix::Signal>,
-    hangup: &mut Option<tokio::signal::unix::Signal>,
-) {
-    let term = async {
-        match terminate.as_mut() {
-            Some(signal) => signal.recv().await,
-            None => std::future::pending().await,
-        }
-    };
-    let hup = async {
-        match hangup.as_mut() {
-            Some(signal) => signal.recv().await,
-            None => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
-        _ = hup => {}
-    }
 }

@@ -23,7 +23,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let retention = Retention { max_age: args.keep_for.into(), max_bytes: args.keep_bytes };
         let restored = tasks.restore(retention);
         if restored > 0 {
-            eprintln!("axiom: restored {restored} tasks from {}", state.dir.path().display());
+            eprintln!(
+                "axiom: restored {} from {}",
+                crate::human::count(restored as u64, "task"),
+                state.dir.path().display()
+            );
         }
         let shutdown = shutdown_signals().context("cannot install the SIGTERM/SIGINT handlers")?;
         let mut hub_config = HubConfig::new(args.listen);

@@ -47,7 +47,11 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
             let Ok(loaded) = tokio::task::spawn_blocking(move || RuleSet::load(origin)).await else { continue };
             match loaded {
                 Ok(rules) => {
-                    eprintln!("axiom: reloaded {} rules from {}", rules.rules().len(), rules.origin());
+                    eprintln!(
+                        "axiom: reloaded {} from {}",
+                        crate::human::count(rules.rules().len() as u64, "rule"),
+                        rules.origin()
+                    );
                     tasks.replace_rules(Arc::new(rules));
                 }
                 Err(problems) => {

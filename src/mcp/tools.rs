@@ -292,8 +292,9 @@ notifications while waiting.",
                     let token = progress.clone().expect("checked by the select guard");
                     let waited = started.elapsed().as_secs_f64();
                     let note = format!(
-                        "waiting for {} of task {} ({}, {} bytes of output, {} interventions)",
-                        args.until.as_str(), task.id, info.status.name(), info.output_bytes, info.interventions
+                        "waiting for {} of task {} ({}, {} of output, {})",
+                        args.until.as_str(), task.id, info.status.name(), crate::human::bytes(info.output_bytes),
+                        crate::human::count(info.interventions as u64, "intervention")
                     );
                     let param = ProgressNotificationParam::new(token, waited).with_total(timeout.as_secs_f64()).with_message(note);
                     let _ = context.peer.notify_progress(param).await;
