@@ -400,9 +400,17 @@ pub struct CheckArgs {
     /// is the same with any number. Default: one per core.
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    /// Check agent transcripts as plain text too. By default a Claude Code or Codex CLI session
+    /// JSONL, or an Aider chat history, is recognised by its content and read as events.
+    #[arg(long)]
+    pub as_text: bool,
     /// Files or directories to check; `-` is stdin. A directory is searched recursively as ripgrep
     /// does: files matched by .gitignore or .ignore, hidden files and binary files (NUL bytes) are
-    /// left out. Default: stdin.
+    /// left out, except Aider's `.aider.chat.history.md`, which is always checked. Agent
+    /// transcripts (Claude Code's `~/.claude/projects`, Codex CLI's `~/.codex/sessions`, Aider's
+    /// history) are judged event by event: prompts by prompt rules, tool calls by tool rules, the
+    /// rest by output rules, with tool calls and their exit status as evidence; `--scope` applies
+    /// to plain text only. Default: stdin.
     #[arg(value_name = "PATH")]
     pub files: Vec<PathBuf>,
 }

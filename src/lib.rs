@@ -20,4 +20,5 @@ pub mod rules;
 pub mod shell;
 pub mod state;
 pub mod tasks;
+pub mod transcript;
 pub mod worker;

@@ -8,14 +8,29 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
-use super::AgentEvent;
+use super::{shell_script, AgentEvent};
 use crate::evidence::{is_test_command, Observation};
 use crate::shell::commands;
 
-/// Tools whose calls change a file.
-const EDITING_TOOLS: [&str; 4] = ["Edit", "MultiEdit", "Write", "NotebookEdit"];
+/// Tools whose calls change a file: Claude Code's, Codex's `apply_patch` (and what the Codex and
+/// Aider readers call a file change, `Edit`), and other agents' usual names. (`TodoWrite` writes a
+/// to-do list, not a file.)
+const EDITING_TOOLS: &[&str] = &[
+    "Edit",
+    "MultiEdit",
+    "Write",
+    "NotebookEdit",
+    "apply_patch",
+    "edit_file",
+    "write_file",
+    "create_file",
+    "search_replace",
+    "str_replace_editor",
+    "str_replace_based_edit_tool",
+];
+
+/// Tools that run a shell command, by the name a tool line (`TOOL: ARGUMENT`) shows.
+const SHELL_TOOLS: &[&str] = &["Bash", "shell", "local_shell", "exec_command", "shell_command", "run_terminal_cmd"];
 
 /// Follows one session's events; remembers the shell commands still waiting for their result.
 #[derive(Debug, Default)]
@@ -34,9 +49,9 @@ impl EventObserver {
             }
             AgentEvent::ToolCall { id, input, .. } => {
                 let Some(script) = shell_script(input) else { return };
-                let test = commands(&script).iter().any(is_test_command);
-                found.push(Observation::Command { test });
-                if let Some(id) = id {
+                let Some(observation) = command_observation(&script) else { return };
+                found.push(observation.clone());
+                if let (Some(id), Observation::Command { test }) = (id, observation) {
                     self.running.insert(id.clone(), test);
                 }
             }
@@ -47,27 +62,39 @@ impl EventObserver {
                     found.push(Observation::Failure);
                 }
             }
-            AgentEvent::Text { .. } | AgentEvent::TurnEnd(_) => {}
+            // The agent answered: the next prompt is a new request, not more of the last one.
+            AgentEvent::Text { .. } => found.push(Observation::Reply),
+            AgentEvent::TurnEnd(_) => {}
         }
     }
 }
 
-/// The shell script a tool call runs: a string `command` (Claude Code's `Bash`), or an argv array
-/// (Codex's `shell`), whose words are joined back into a script.
-fn shell_script(input: &Value) -> Option<String> {
-    match input.get("command")? {
-        Value::String(script) => Some(script.clone()),
-        Value::Array(words) => {
-            let words: Vec<&str> = words.iter().filter_map(Value::as_str).collect();
-            Some(shlex::try_join(words.iter().copied()).unwrap_or_else(|_| words.join(" ")))
-        }
-        _ => None,
+/// What a tool call seen only as its rule line, `TOOL: ARGUMENT` (see [`super::tool_line`]),
+/// shows: an edit, or a command when the tool is a shell. (The live task sees tool calls so.)
+pub fn observe_tool_line(line: &str) -> Option<Observation> {
+    let (name, argument) = line.split_once(": ").unwrap_or((line, ""));
+    if EDITING_TOOLS.contains(&name) {
+        return Some(Observation::Edit);
     }
+    if !SHELL_TOOLS.contains(&name) {
+        return None;
+    }
+    command_observation(&argument.replace("\\n", "\n"))
+}
+
+/// A shell script as evidence: a command (a test run or not); Codex's `apply_patch` run through
+/// the shell is an edit.
+fn command_observation(script: &str) -> Option<Observation> {
+    let found = commands(script);
+    if found.first().is_some_and(|command| command.program() == "apply_patch") {
+        return Some(Observation::Edit);
+    }
+    Some(Observation::Command { test: found.iter().any(is_test_command) })
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     use super::*;
 
@@ -93,6 +120,10 @@ mod tests {
             call("t5", "Read", json!({"file_path": "missing.rs"})),
             result("t5", true),
             AgentEvent::Text { text: "All tests pass.".into() },
+            call("t6", "exec_command", json!({"cmd": "npm test"})),
+            call("t7", "apply_patch", json!("*** Begin Patch")),
+            call("t8", "shell", json!({"command": ["apply_patch", "*** Begin Patch"]})),
+            call("t9", "TodoWrite", json!({"todos": []})),
         ];
         let mut observer = EventObserver::default();
         let mut found = Vec::new();
@@ -108,7 +139,21 @@ mod tests {
             Observation::CommandResult { ok: true },
             Observation::Command { test: false },
             Observation::Failure,
+            Observation::Reply,
+            Observation::Command { test: true },
+            Observation::Edit,
+            Observation::Edit,
         ];
         assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn a_tool_line_shows_the_same_as_its_call() {
+        assert_eq!(observe_tool_line("Write: src/main.rs"), Some(Observation::Edit));
+        assert_eq!(observe_tool_line("Bash: pytest -q"), Some(Observation::Command { test: true }));
+        assert_eq!(observe_tool_line("Bash: echo hi\\ncargo test"), Some(Observation::Command { test: true }));
+        assert_eq!(observe_tool_line("Bash: echo \"cargo test\""), Some(Observation::Command { test: false }));
+        assert_eq!(observe_tool_line("WebFetch: https://example.com"), None);
+        assert_eq!(observe_tool_line("TodoWrite: {}"), None);
     }
 }

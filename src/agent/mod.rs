@@ -3,8 +3,8 @@
 //!
 //! Every source of agent events ends up here: Claude Code's live `stream-json` output (the
 //! `claude` driver), the JSON of its hooks (`axiom hook`) and saved session transcripts (Claude
-//! Code's `~/.claude/projects/*/*.jsonl`, and other agents' logs once a reader turns them into
-//! [`AgentEvent`]s). [`render`] is the one place that turns an event into the lines rules match,
+//! Code's `~/.claude/projects/*/*.jsonl`, Codex CLI's sessions ([`codex`]) and Aider's chat
+//! history ([`aider`]), each turned into [`AgentEvent`]s by its own reader). [`render`] is the one place that turns an event into the lines rules match,
 //! each tagged with the [`Scope`] whose rules judge it, so a rule behaves the same live, in a hook
 //! and over a transcript.
 //!
@@ -22,12 +22,14 @@
 //! assert_eq!(lines, [AgentLine::new(Scope::Output, "Cleaning up."), AgentLine::new(Scope::Tool, "Bash: rm -rf build")]);
 //! ```
 
+pub mod aider;
 pub mod claude;
+pub mod codex;
 mod evidence;
 mod render;
 
-pub use evidence::EventObserver;
-pub use render::{render, tool_line, AgentLine};
+pub use evidence::{observe_tool_line, EventObserver};
+pub use render::{render, shell_script, tool_line, AgentLine};
 
 /// One thing that happened in an agent session, independent of the agent's wire format.
 #[derive(Debug, Clone, PartialEq)]

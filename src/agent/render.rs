@@ -59,7 +59,9 @@ pub fn render(event: &AgentEvent, lines: &mut Vec<AgentLine>) {
 /// | `WebSearch` | `query` |
 /// | `Glob`, `Grep` | `pattern` |
 /// | `Task`, `Agent` | `description` |
+/// | `apply_patch` (Codex) | the files the patch touches, space-separated |
 /// | a `command` given as an argv array (Codex's `shell`) | the words joined by spaces; the script of `bash -lc SCRIPT` |
+/// | a string `cmd` (Codex's `exec_command`) | the command |
 /// | anything else | the input as compact JSON |
 ///
 /// Line breaks inside the argument (a multi-line script) are written as the two characters `\n`,
@@ -79,6 +81,14 @@ pub fn tool_line(name: &str, input: &Value) -> String {
 }
 
 fn tool_argument(name: &str, input: &Value) -> String {
+    if name == "apply_patch" {
+        if let Some(patch) = input.as_str().or_else(|| input.get("input").and_then(Value::as_str)) {
+            return patched_files(patch);
+        }
+    }
+    if let Some(script) = shell_script(input) {
+        return script;
+    }
     let field = |key: &str| input.get(key).and_then(Value::as_str).map(str::to_owned);
     let named = match name {
         "Read" | "Write" | "Edit" | "MultiEdit" => field("file_path"),
@@ -89,23 +99,48 @@ fn tool_argument(name: &str, input: &Value) -> String {
         "Task" | "Agent" => field("description"),
         _ => None,
     };
-    if let Some(argument) = named.or_else(|| field("command")) {
+    if let Some(argument) = named {
         return argument;
-    }
-    if let Some(Value::Array(words)) = input.get("command") {
-        let words: Vec<&str> = words.iter().filter_map(Value::as_str).collect();
-        return match words.as_slice() {
-            [shell, flag, script] if is_shell(shell) && flag.starts_with('-') && flag.ends_with('c') => {
-                (*script).to_owned()
-            }
-            _ => words.join(" "),
-        };
     }
     match input {
         Value::String(text) => text.clone(),
         Value::Null => String::new(),
         other => other.to_string(),
     }
+}
+
+/// The shell command a tool call runs, if it runs one: a string `command` (Claude Code's `Bash`),
+/// an argv `command` (Codex's `shell`; the script of `bash -lc SCRIPT`), or a string `cmd`
+/// (Codex's `exec_command`). Codex's `apply_patch` given as argv is a patch, not a command.
+pub fn shell_script(input: &Value) -> Option<String> {
+    match input.get("command") {
+        Some(Value::String(command)) => return Some(command.clone()),
+        Some(Value::Array(words)) => {
+            let words: Vec<&str> = words.iter().filter_map(Value::as_str).collect();
+            return Some(match words.as_slice() {
+                [shell, flag, script] if is_shell(shell) && flag.starts_with('-') && flag.ends_with('c') => {
+                    (*script).to_owned()
+                }
+                ["apply_patch", patch] => format!("apply_patch {}", patched_files(patch)),
+                _ => words.join(" "),
+            });
+        }
+        _ => {}
+    }
+    input.get("cmd").and_then(Value::as_str).map(str::to_owned)
+}
+
+/// The files a Codex patch (`*** Update File: PATH` …) touches, space-separated.
+fn patched_files(patch: &str) -> String {
+    let files: Vec<&str> = patch
+        .lines()
+        .filter_map(|line| {
+            let line = line.strip_prefix("*** ")?;
+            ["Update File: ", "Add File: ", "Delete File: "].iter().find_map(|kind| line.strip_prefix(kind))
+        })
+        .map(str::trim)
+        .collect();
+    files.join(" ")
 }
 
 fn is_shell(program: &str) -> bool {
@@ -129,6 +164,17 @@ mod tests {
             ("Grep", json!({"pattern": "TODO", "path": "src"}), "Grep: TODO"),
             ("shell", json!({"command": ["bash", "-lc", "git push -f origin main"]}), "shell: git push -f origin main"),
             ("shell", json!({"command": ["ls", "-la"]}), "shell: ls -la"),
+            ("exec_command", json!({"cmd": "cargo test", "workdir": "/p"}), "exec_command: cargo test"),
+            (
+                "apply_patch",
+                json!("*** Begin Patch\n*** Update File: a.rs\n@@\n*** Add File: b.rs\n*** End Patch"),
+                "apply_patch: a.rs b.rs",
+            ),
+            (
+                "shell",
+                json!({"command": ["apply_patch", "*** Begin Patch\n*** Delete File: c.rs\n*** End Patch"]}),
+                "shell: apply_patch c.rs",
+            ),
             ("mcp__x__y", json!({"b": 1, "a": "z"}), r#"mcp__x__y: {"a":"z","b":1}"#),
         ];
         for (name, input, expected) in cases {

@@ -145,6 +145,12 @@ Offline, each line is judged on its own: cooldown, threshold, escalation and sil
 applied (they need a live task's clock). Every line a rule matches is reported, once per rule. On a \
 terminal, a check that takes more than a second shows its progress on stderr.
 
+Saved agent sessions are read as sessions, told by their content: Claude Code's session JSONL \
+(~/.claude/projects), Codex CLI's (~/.codex/sessions) and Aider's .aider.chat.history.md. Each prompt, \
+tool call and reply is judged by the rules of its scope, tool calls and their exit status count as \
+evidence for the claims after them, and matches name the transcript's own lines. --as-text reads them \
+as plain text instead.
+
 Each match is one line:
   text:  FILE:LINE:COL: [severity] rule-id (action): matched text
   json:  {\"type\":\"match\",...}, and at the end one {\"type\":\"summary\",...}
@@ -154,6 +160,7 @@ Exit status: 0 no rule matched, 1 at least one match, 2 an error.
 Examples:
   axiom check session.log
   axiom check logs/                     # every file below, as ripgrep would search it
+  axiom check ~/.claude/projects ~/.codex/sessions   # audit saved agent sessions
   claude -p 'fix the bug' | tee out.log | axiom check --format json
   axiom check --rules my-rules/ --quiet --stats logs/*.log
   echo 'Bash: rm -rf /' | axiom check --scope tool";

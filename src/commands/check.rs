@@ -2,6 +2,7 @@
 
 mod inputs;
 mod progress;
+mod transcript;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -44,7 +45,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        match check_one(&rules, scope, &input, threads, &mut sink, &mut report, &mut progress) {
+        match check_one(&rules, scope, &input, threads, !args.as_text, &mut sink, &mut report, &mut progress) {
             Ok(Checked::Text) => {}
             Ok(Checked::Binary) => {
                 progress.clear();
@@ -62,6 +63,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     progress.clear();
     let elapsed_ms = started.elapsed().as_millis() as u64;
+    if !report.transcripts.is_empty() && args.format == Format::Text {
+        flush(&mut sink.out)?;
+        eprintln!("axiom: {}", report.transcripts_line());
+    }
     if report.skipped_binary > 0 {
         let (found, them) = if report.skipped_binary == 1 { ("a directory", "it") } else { ("directories", "one") };
         eprintln!(
@@ -87,6 +92,7 @@ fn describe(err: &io::Error) -> String {
 }
 
 /// What became of one input.
+#[derive(PartialEq, Eq)]
 enum Checked {
     Text,
     /// Checked, but it has NUL bytes: the user is told.
@@ -100,11 +106,13 @@ enum CheckError {
     Output(io::Error),
 }
 
+#[allow(clippy::too_many_arguments)]
 fn check_one(
     rules: &Arc<RuleSet>,
     scope: Scope,
     input: &inputs::Input,
     threads: usize,
+    transcripts: bool,
     sink: &mut Sink<impl Write>,
     report: &mut Report,
     progress: &mut progress::Progress,
@@ -132,10 +140,14 @@ fn check_one(
         }
         checked = Checked::Binary;
     }
+    let format = if transcripts && checked == Checked::Text { crate::transcript::detect(&first) } else { None };
     let mut reader = io::Cursor::new(first).chain(reader);
     let mut stats = PipelineStats::default();
     let mut blocks = ReportSink { sink, report, progress, name: &name };
-    let result = check_blocks(rules, scope, &name, &mut reader, threads, &mut blocks, &mut stats);
+    let result = match format {
+        Some(format) => check_transcript(rules, format, &name, &mut reader, &mut blocks, &mut stats),
+        None => check_blocks(rules, scope, &name, &mut reader, threads, &mut blocks, &mut stats),
+    };
     match result {
         Err(BlocksError::Input(err)) => Err(CheckError::Input(err)),
         Err(BlocksError::Output(err)) => {
@@ -148,6 +160,30 @@ fn check_one(
             Ok(checked)
         }
     }
+}
+
+/// Reads a whole transcript and judges it event by event (see [`transcript`]).
+fn check_transcript(
+    rules: &Arc<RuleSet>,
+    format: crate::transcript::Format,
+    name: &str,
+    reader: &mut dyn Read,
+    sink: &mut ReportSink<'_, impl Write>,
+    stats: &mut PipelineStats,
+) -> Result<(), BlocksError> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).map_err(BlocksError::Input)?;
+    let read = crate::transcript::read(format, &String::from_utf8_lossy(&bytes));
+    if read.not_json > 0 {
+        sink.progress.clear();
+        eprintln!(
+            "axiom: {name}: {} of this {} transcript not JSON; checked as the agent's text",
+            crate::human::count(read.not_json, "line"),
+            format.agent()
+        );
+    }
+    sink.report.add_transcript(format);
+    transcript::check_transcript(rules, name, &read, sink, stats).map_err(BlocksError::Output)
 }
 
 /// The report's end of the block engine: every block's matches, in input order.
@@ -251,6 +287,8 @@ struct Report {
     by_rule: Vec<u64>,
     /// Binary files found in directories and left out.
     skipped_binary: u64,
+    /// Inputs read as agent transcripts, by format; their lines are judged in every scope.
+    transcripts: std::collections::BTreeMap<crate::transcript::Format, u64>,
 }
 
 #[derive(Serialize)]
@@ -274,7 +312,23 @@ impl Report {
             total: PipelineStats::default(),
             by_rule: vec![0; rules.rules().len()],
             skipped_binary: 0,
+            transcripts: Default::default(),
         }
+    }
+
+    fn add_transcript(&mut self, format: crate::transcript::Format) {
+        *self.transcripts.entry(format).or_default() += 1;
+    }
+
+    /// `read 3 files as agent transcripts (Claude Code 2, Codex CLI 1)`.
+    fn transcripts_line(&self) -> String {
+        let total: u64 = self.transcripts.values().sum();
+        let each: Vec<String> = self.transcripts.iter().map(|(format, n)| format!("{} {n}", format.agent())).collect();
+        format!(
+            "read {} as agent transcripts ({}); their prompts, tool calls and output were each judged by the rules of their scope",
+            crate::human::count(total, "file"),
+            each.join(", ")
+        )
     }
 
     fn add_file(&mut self, stats: PipelineStats) {
@@ -285,9 +339,15 @@ impl Report {
         self.total.matches += stats.matches;
     }
 
-    /// The rules this run applied (enabled, in scope), in load order.
+    /// The rules this run applied (enabled, in scope), in load order. Transcripts apply the
+    /// rules of every scope.
     fn applied(&self) -> impl Iterator<Item = (usize, &crate::rules::Rule)> {
-        self.rules.rules().iter().enumerate().filter(|(_, rule)| rule.enabled && rule.scope == self.scope)
+        let every_scope = !self.transcripts.is_empty();
+        self.rules
+            .rules()
+            .iter()
+            .enumerate()
+            .filter(move |(_, rule)| rule.enabled && (every_scope || rule.scope == self.scope))
     }
 
     fn write_summary<W: Write>(&self, sink: &mut Sink<W>, elapsed_ms: u64, stats: bool) -> io::Result<()> {
@@ -342,7 +402,9 @@ impl Report {
         let applied: Vec<_> = self.applied().collect();
         let width = applied.iter().map(|(_, rule)| rule.id.len()).max().unwrap_or(0);
         let rules = crate::human::count(applied.len() as u64, "rule");
-        text.push_str(&format!("{rules} applied (scope {}), matches per rule:\n", self.scope));
+        let scope =
+            if self.transcripts.is_empty() { format!("scope {}", self.scope) } else { "every scope".to_owned() };
+        text.push_str(&format!("{rules} applied ({scope}), matches per rule:\n"));
         for (index, rule) in applied {
             let note = if rule.silence.is_some() { "  (silence rule: needs a live task)" } else { "" };
             let row = format!("  {:>8}  {:<width$}{note}", self.by_rule[index], rule.id);

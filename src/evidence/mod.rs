@@ -78,6 +78,9 @@ pub enum Observation {
     TestOutcome { passed: bool },
     /// A tool or command reported that it failed (an error message, an edit that did not apply).
     Failure,
+    /// The agent answered: the request stays the latest, but the next one is a new message (a
+    /// structured source knows where a message ends; plain output does not).
+    Reply,
 }
 
 /// The tests since the last edit.
@@ -125,6 +128,9 @@ impl Evidence {
             return;
         }
         self.last_was_request = false;
+        if observation == Observation::Reply {
+            return;
+        }
         let before = (self.tests, self.ran, self.failed);
         self.failed = observation == Observation::Failure;
         // Consecutive edits (the lines of one diff) are one change, not many.
@@ -150,7 +156,7 @@ impl Evidence {
                 self.ran = true;
                 self.tests = if passed { Tests::Passed } else { Tests::Failed };
             }
-            Observation::Request(_) | Observation::Failure => {}
+            Observation::Request(_) | Observation::Failure | Observation::Reply => {}
         }
         if new_edit || (self.tests, self.ran, self.failed) != before {
             self.epoch += 1;

@@ -27,6 +27,13 @@ fn unless_asked_spares_what_the_user_requested() {
     evidence.observe(Observation::Edit);
     evidence.observe(Observation::Request("now implement them".into()));
     assert!(evidence.holds(&stub), "a new request replaces the old");
+    evidence.observe(Observation::Reply);
+    evidence.observe(Observation::Request("make them stubs again".into()));
+    assert!(!evidence.holds(&stub), "after a reply, the next request is a new message");
+    evidence.observe(Observation::Reply);
+    assert!(!evidence.holds(&stub), "a reply leaves the request it answered in force");
+    evidence.observe(Observation::Request("and document them".into()));
+    assert!(evidence.holds(&stub));
 }
 
 #[test]

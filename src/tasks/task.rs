@@ -504,6 +504,11 @@ impl Task {
         };
         let (denials, others): (Vec<_>, Vec<_>) = fired.into_iter().partition(|i| i.action == Action::Deny);
         let mut pipeline = self.pipeline();
+        // What an allowed call does (an edit, a test run) is evidence for the claims in the
+        // output after it.
+        if let Some(observation) = crate::agent::observe_tool_line(line).filter(|_| denials.is_empty()) {
+            pipeline.observe(observation);
+        }
         let mut state = self.state();
         let mut messages = self.record(&mut state, &mut pipeline, others, now);
         let mut deny = None;
@@ -1176,5 +1181,28 @@ mod tests {
         assert_eq!(kills, 1);
         assert_eq!(task.info().interventions, 1);
         assert!(queued.try_recv().is_err(), "rule commands go back on the connection, not the queue");
+    }
+
+    #[test]
+    fn tool_calls_are_evidence_for_the_claims_after_them() {
+        let claim = "rules:\n  - id: claim\n    match: { literals: [tests pass] }\n    evidence: { tests: [missing, failed] }\n  - id: no-rm\n    scope: tool\n    command: { program: rm }\n    action: deny\n    message: no\n";
+        let fired = |task: &Task| task.interventions_since(0).iter().filter(|r| r.rule == "claim").count();
+        let task = task_with(claim, None);
+        let _worker = attach(&task);
+        task.judge_tool("c1".into(), "Bash: npm test", Instant::now());
+        out(&task, 0, "all tests pass\n");
+        assert_eq!(fired(&task), 0, "a test run started: not a claim without evidence");
+        task.judge_tool("c2".into(), "Edit: src/app.js", Instant::now());
+        out(&task, 1, "all tests pass\n");
+        assert_eq!(fired(&task), 1, "edited after the run");
+        // A refused call ran nothing: had it counted, its test run would spare the next claim.
+        task.judge_tool("c3".into(), "Bash: npm test && rm -rf dist", Instant::now());
+        task.judge_tool("c4".into(), "Bash: ls", Instant::now());
+        out(&task, 2, "all tests pass\n");
+        assert_eq!(fired(&task), 2, "still no test run since the edit");
+        task.judge_tool("c5".into(), "Write: src/app.js", Instant::now());
+        task.judge_tool("c6".into(), "Bash: npm test", Instant::now());
+        out(&task, 3, "all tests pass\n");
+        assert_eq!(fired(&task), 2, "tests run after the edit");
     }
 }

@@ -1,5 +1,6 @@
 //! What `axiom check` reads: stdin, named files, and the files under named directories (walked as
-//! ripgrep walks them: `.gitignore`, `.ignore` and hidden files are skipped, in path order).
+//! ripgrep walks them: `.gitignore`, `.ignore` and hidden files are skipped, in path order), with
+//! one exception: Aider's chat history is always found.
 
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -44,13 +45,30 @@ pub fn expand(args: &[PathBuf]) -> Vec<Result<Input, (String, io::Error)>> {
     inputs
 }
 
+/// Aider's chat history: hidden, and in the `.gitignore` aider writes, yet what an audit of agent
+/// sessions is after, so every walked directory is probed for it.
+const AIDER_HISTORY: &str = ".aider.chat.history.md";
+
 fn walk(dir: &Path, inputs: &mut Vec<Result<Input, (String, io::Error)>>) {
     // `.gitignore` counts outside a git repository too: a copied project tree is checked the same.
-    let walker = ignore::WalkBuilder::new(dir).require_git(false).sort_by_file_path(Path::cmp).build();
+    // Hidden entries are left out here rather than by the walker, so the named directory itself
+    // may be hidden (`~/.claude/projects`).
+    let walker = ignore::WalkBuilder::new(dir)
+        .require_git(false)
+        .hidden(false)
+        .filter_entry(|entry| entry.depth() == 0 || !entry.file_name().as_encoded_bytes().starts_with(b"."))
+        .sort_by_file_path(Path::cmp)
+        .build();
     for entry in walker {
         match entry {
             Ok(entry) if entry.file_type().is_some_and(|kind| kind.is_file()) => {
                 inputs.push(Ok(Input::File { path: entry.into_path(), named: false }));
+            }
+            Ok(entry) if entry.file_type().is_some_and(|kind| kind.is_dir()) => {
+                let history = entry.path().join(AIDER_HISTORY);
+                if history.is_file() {
+                    inputs.push(Ok(Input::File { path: history, named: false }));
+                }
             }
             Ok(_) => {}
             Err(err) => {
@@ -101,6 +119,28 @@ mod tests {
         let relative: Vec<String> =
             found.iter().map(|path| path.strip_prefix(&format!("{}/", dir.display())).unwrap().to_owned()).collect();
         assert_eq!(relative, ["a.log", "b.log", "sub/c.log"]);
+    }
+
+    #[test]
+    fn aider_histories_are_found_though_hidden_and_ignored() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join(".sessions");
+        for (name, text) in [
+            ("p/.aider.chat.history.md", "h"),
+            ("p/.gitignore", ".aider*\n"),
+            ("p/.aider.input.history", "i"),
+            ("p/main.py", "m"),
+            ("q/.git/HEAD", "x"),
+            ("q/log.jsonl", "{}"),
+        ] {
+            std::fs::create_dir_all(dir.join(name).parent().unwrap()).unwrap();
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let found: Vec<String> =
+            expand(std::slice::from_ref(&dir)).into_iter().map(|input| input.unwrap().name()).collect();
+        let relative: Vec<&str> =
+            found.iter().map(|path| path.strip_prefix(&format!("{}/", dir.display())).unwrap()).collect();
+        assert_eq!(relative, ["p/.aider.chat.history.md", "p/main.py", "q/log.jsonl"]);
     }
 
     #[test]
