@@ -496,6 +496,10 @@ pub struct HookArgs {
     /// session continue. Default: a failing hook lets the session continue.
     #[arg(long)]
     pub fail_closed: bool,
+    /// Where to record each decision: the running hub (as `axiom client` finds it). Without a
+    /// running hub nothing is recorded.
+    #[command(flatten)]
+    pub hub: HubArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -237,6 +237,56 @@ pub enum ClientRequest {
     Rules {
         id: Option<u64>,
     },
+    /// What `axiom hook` judged in a Claude Code session the user runs, and what it decided. Kept
+    /// on the task of that session (created by its first record), so listings and histories show
+    /// hook-supervised sessions next to spawned tasks.
+    HookRecord {
+        id: Option<u64>,
+        record: HookRecord,
+    },
+}
+
+/// One decision of `axiom hook` in a Claude Code session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HookRecord {
+    /// Claude Code's session id: one task per session.
+    pub session: String,
+    /// The session's working directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// The hook event: `PreToolUse`, `PostToolUse`, `UserPromptSubmit`, `Stop`, `SessionEnd`, ...
+    pub event: String,
+    /// The lines the rules judged, as rendered for them.
+    #[serde(default)]
+    pub lines: Vec<String>,
+    /// The hook's input as Claude Code sent it (one JSON object), kept as the session's raw event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+    /// The rules that fired, each with what the hook made of it.
+    #[serde(default)]
+    pub fired: Vec<HookFired>,
+}
+
+/// A rule that fired in a hook, and the decision it led to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HookFired {
+    pub rule: String,
+    pub severity: Severity,
+    pub action: Action,
+    pub message: Option<String>,
+    pub matched: String,
+}
+
+impl HookFired {
+    pub fn new(intervention: &Intervention) -> Self {
+        HookFired {
+            rule: intervention.rule.clone(),
+            severity: intervention.severity,
+            action: intervention.action,
+            message: intervention.message.clone(),
+            matched: intervention.matched.clone(),
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -253,6 +303,7 @@ impl ClientRequest {
             | ClientRequest::Send { id, .. }
             | ClientRequest::Interrupt { id, .. }
             | ClientRequest::Kill { id, .. }
+            | ClientRequest::HookRecord { id, .. }
             | ClientRequest::Rules { id } => *id,
         }
     }
@@ -382,6 +433,11 @@ pub enum HubToClient {
         id: Option<u64>,
         task_id: String,
     },
+    /// A [`ClientRequest::HookRecord`] was kept on task `task_id`.
+    Recorded {
+        id: Option<u64>,
+        task_id: String,
+    },
     Tasks {
         id: Option<u64>,
         tasks: Vec<TaskInfo>,
@@ -441,6 +497,7 @@ impl HubToClient {
     pub fn reply_to(&self) -> Option<u64> {
         match self {
             HubToClient::Spawned { id, .. }
+            | HubToClient::Recorded { id, .. }
             | HubToClient::Tasks { id, .. }
             | HubToClient::OutputChunk { id, .. }
             | HubToClient::Ok { id }

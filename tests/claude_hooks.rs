@@ -3,8 +3,10 @@
 //! blocked at Stop with the rule's message, once.
 
 mod claude_support;
+mod live_support;
 
-use std::process::Command;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use claude_support::{claude_cli, output_within, user_texts, ClaudeHome, FakeApi, Reply};
@@ -126,4 +128,71 @@ fn a_tests_pass_claim_after_a_passing_run_is_let_through_by_the_built_in_pack() 
     let requests = tests_then_claim(true);
     let later: Vec<Vec<String>> = requests.iter().skip(2).map(user_texts).collect();
     assert_eq!(requests.len(), 2, "the true claim was blocked: {later:?}");
+}
+
+#[test]
+fn each_hook_decision_is_recorded_on_the_sessions_task_at_the_running_hub() {
+    let Some(cli) = claude_cli() else { return };
+    let hub = live_support::Hub::start("rules: []\n", &[]);
+    let state = hub.sandbox.path("state");
+    let home = ClaudeHome::new();
+    let rules = home.project().join("../rules.yaml");
+    std::fs::write(&rules, RULES).unwrap();
+    let installed = axiom(&home, &["hooks", "install", "--rules", &rules.to_string_lossy()]);
+    assert!(installed.status.success(), "{installed:?}");
+    let victim = home.project().join("victim");
+    std::fs::create_dir_all(&victim).unwrap();
+    let api = FakeApi::start(vec![
+        Reply::tool("Bash", json!({"command": format!("rm -rf {}", victim.display())})),
+        Reply::text("All tests pass."),
+        Reply::text("You are right; I have not run them yet."),
+    ]);
+    let mut session = Command::new(&cli);
+    home.apply(&mut session, &api).env("AXIOM_STATE_DIR", &state);
+    session.args(["-p", "clean up and finish", "--dangerously-skip-permissions"]);
+    let output = output_within(&mut session, Duration::from_secs(120));
+    assert!(output.status.success(), "{output:?}");
+    assert!(victim.is_dir(), "the directory was deleted");
+
+    let hooked: Vec<_> = hub.list().into_iter().filter(|task| task.command[0] == "claude (hooks)").collect();
+    assert_eq!(hooked.len(), 1, "one task for the session: {hooked:#?}");
+    let task = &hooked[0];
+    assert_eq!(task.command.get(2).map(String::as_str), Some(home.project().to_str().unwrap()), "{task:#?}");
+    // The deny at PreToolUse and the block at Stop; SessionEnd ended the task.
+    assert_eq!(task.interventions, 2, "{task:#?}");
+    assert_eq!(task.status, axiom::protocol::TaskStatus::Exited { code: 0 }, "{task:#?}");
+    let history = hub.run_client(&["output", &task.task_id]);
+    history.assert_code(0);
+    let expected = [format!("[PreToolUse] Bash: rm -rf {}", victim.display()), "[Stop] All tests pass.".to_owned()];
+    for line in expected {
+        assert!(history.stdout.lines().any(|l| l == line), "{line:?} missing from:\n{}", history.stdout);
+    }
+}
+
+#[test]
+fn a_hub_that_never_answers_does_not_change_or_hold_up_the_decision() {
+    // Accepts connections and says nothing, like a hub stuck on something else.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = format!("ws://{}", silent.local_addr().unwrap());
+    let home = ClaudeHome::new();
+    let rules = home.project().join("../rules.yaml");
+    std::fs::write(&rules, RULES).unwrap();
+    let event = json!({
+        "session_id": "s-1", "hook_event_name": "PreToolUse", "cwd": "/tmp",
+        "tool_name": "Bash", "tool_input": {"command": "rm -rf /tmp/x"},
+    });
+    let mut hook = Command::new(env!("CARGO_BIN_EXE_axiom"));
+    hook.args(["hook", "--rules"]).arg(&rules).args(["--server", &server]);
+    hook.env("HOME", home.home()).env("AXIOM_TOKEN", "0123456789abcdef0123456789abcdef");
+    let mut child = hook.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(event.to_string().as_bytes()).unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output()));
+    let output = finished.recv_timeout(Duration::from_secs(60)).expect("the hook hung on a silent hub").unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(answer["hookSpecificOutput"]["permissionDecision"], "deny", "{answer}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("did not answer within 300ms"), "{stderr}");
+    drop(silent);
 }

@@ -20,9 +20,15 @@ Examples:
 pub(super) const HOOK_HELP: &str = "\
 PreToolUse is judged by the `tool` rules (`deny` refuses the call with the rule's message), \
 UserPromptSubmit by the `prompt` rules, PostToolUse by the `output` rules over the tool's response, \
-Stop by the `output` rules over the turn's assistant text (a firing rule blocks the stop once; the \
-model continues with its message). A failing hook says why on stderr and lets the session go on, \
-unless --fail-closed.
+Stop by the `output` rules over what the session did since the last Stop (its text and tool results; \
+evidence rules also see every earlier tool call), a firing rule blocks the stop once and the model \
+continues with its message. SessionEnd ends the session's task. A failing hook says why on stderr \
+and lets the session go on, unless --fail-closed.
+
+When a hub is running (`axiom serve`), each decision is recorded on a task for the Claude Code \
+session, listed as `claude (hooks) SESSION DIR` by `axiom client list`, its judged lines as output and \
+the rules that fired as interventions. An absent or slow hub costs at most 300 ms and never changes \
+the decision.
 
 Examples:
   axiom hooks install                  # the usual way: Claude Code runs `axiom hook` itself
@@ -35,8 +41,8 @@ Examples:
   axiom hooks uninstall";
 
 pub(super) const HOOKS_INSTALL_HELP: &str = "\
-The hooks run `axiom hook` with the same --rules for PreToolUse, PostToolUse, UserPromptSubmit and \
-Stop. Hooks that are already there, axiom's or others', are left as they are.
+The hooks run `axiom hook` with the same --rules for PreToolUse, PostToolUse, UserPromptSubmit, \
+Stop and SessionEnd. Hooks that are already there, axiom's or others', are left as they are.
 
 Examples:
   axiom hooks install

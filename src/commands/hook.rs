@@ -11,12 +11,17 @@
 //! | `PostToolUse` | `output`, over the tool's response | the message is added as context for the model |
 //! | `Stop` | `output`, over what the session did since the last Stop (text and tool results, from the transcript) and its last message; evidence rules also see every tool call and result before | the stop is blocked: the model continues with the message |
 //!
+//! | `SessionEnd` | — | the session's task at the hub ends |
+//!
+//! When a hub is running, each decision is also recorded there (see [`record`]): one task per
+//! Claude Code session, so `axiom client list` and the histories show hook-supervised sessions.
+//!
 //! A Stop is blocked at most once in a row: when Claude Code says `stop_hook_active` (it is
 //! continuing because of an earlier block), the hook lets it stop, so it can never loop.
 //! A hook that fails says why on stderr and lets the session go on (exit 0, no decision), as
 //! Claude Code expects of hooks; `--fail-closed` makes a failure block instead (exit 2).
 
-use std::io::Read;
+use std::io::Read as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -29,13 +34,32 @@ use crate::evidence::observe_line;
 use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
 use crate::rules::{Action, RuleSet, Scope};
 
+mod record;
+
+/// What the hook made of one event: its answer, and for the record the lines it judged and the
+/// rules that fired.
+#[derive(Default)]
+struct Verdict {
+    answer: Option<Value>,
+    lines: Vec<String>,
+    fired: Vec<Intervention>,
+}
+
 pub fn run(args: HookArgs) -> anyhow::Result<ExitCode> {
-    match decide(&args) {
-        Ok(Some(answer)) => {
-            println!("{answer}");
+    let mut input = String::new();
+    let decided = std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(anyhow::Error::from)
+        .and_then(|_| serde_json::from_str(&input).map_err(|err| anyhow::anyhow!("the hook input is not JSON: {err}")))
+        .and_then(|event: Value| decide(&args, &event).map(|verdict| (event, verdict)));
+    match decided {
+        Ok((event, verdict)) => {
+            if let Some(answer) = &verdict.answer {
+                println!("{answer}");
+            }
+            record::at_hub(&args.hub, &event, &input, &verdict);
             Ok(ExitCode::SUCCESS)
         }
-        Ok(None) => Ok(ExitCode::SUCCESS),
         Err(err) if args.fail_closed => {
             eprintln!("axiom hook failed, and --fail-closed blocks: {err:#}");
             Ok(ExitCode::from(2))
@@ -47,53 +71,57 @@ pub fn run(args: HookArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn decide(args: &HookArgs) -> anyhow::Result<Option<Value>> {
-    let mut input = String::new();
-    std::io::stdin().read_to_string(&mut input)?;
-    let event: Value =
-        serde_json::from_str(&input).map_err(|err| anyhow::anyhow!("the hook input is not JSON: {err}"))?;
-    let name = event["hook_event_name"].as_str().unwrap_or_default().to_owned();
+fn decide(args: &HookArgs, event: &Value) -> anyhow::Result<Verdict> {
+    let name = event["hook_event_name"].as_str().unwrap_or_default();
+    if name == "SessionEnd" || (matches!(name, "Stop" | "SubagentStop") && event["stop_hook_active"] == true) {
+        // Nothing to judge: the session ends, or it continues because of an earlier block (and a
+        // stop is never blocked twice in a row, so it can never loop).
+        return Ok(Verdict::default());
+    }
     let rules = super::load_rules(&args.rules)?;
-    Ok(match name.as_str() {
+    let mut verdict = Verdict::default();
+    match name {
         "PreToolUse" => {
             let tool = event["tool_name"].as_str().unwrap_or_default();
-            let line = tool_line(tool, &event["tool_input"]);
-            let fired = judge(&rules, Scope::Tool, std::slice::from_ref(&line));
-            match fired.iter().find(|i| i.action == Action::Deny) {
+            verdict.lines = vec![tool_line(tool, &event["tool_input"])];
+            verdict.fired = judge(&rules, Scope::Tool, &verdict.lines);
+            verdict.answer = match verdict.fired.iter().find(|i| i.action == Action::Deny) {
                 Some(denial) => Some(json!({ "hookSpecificOutput": {
                     "hookEventName": "PreToolUse",
                     "permissionDecision": "deny",
                     "permissionDecisionReason": message_of(denial),
                 }})),
-                None => context("PreToolUse", &fired),
-            }
+                None => context("PreToolUse", &verdict.fired),
+            };
         }
         "UserPromptSubmit" => {
             let text = event["prompt"].as_str().unwrap_or_default();
-            let fired = judge(&rules, Scope::Prompt, &lines_of(AgentEvent::Prompt { text: text.to_owned() }));
-            match fired.iter().find(|i| i.action == Action::Kill) {
+            verdict.lines = lines_of(AgentEvent::Prompt { text: text.to_owned() });
+            verdict.fired = judge(&rules, Scope::Prompt, &verdict.lines);
+            verdict.answer = match verdict.fired.iter().find(|i| i.action == Action::Kill) {
                 Some(refusal) => Some(json!({ "decision": "block", "reason": message_of(refusal) })),
-                None => context("UserPromptSubmit", &fired),
-            }
+                None => context("UserPromptSubmit", &verdict.fired),
+            };
         }
         "PostToolUse" => {
             let text = response_text(&event["tool_response"]);
-            let result = AgentEvent::ToolResult { id: None, text, is_error: false };
-            context("PostToolUse", &judge(&rules, Scope::Output, &lines_of(result)))
+            verdict.lines = lines_of(AgentEvent::ToolResult { id: None, text, is_error: false });
+            verdict.fired = judge(&rules, Scope::Output, &verdict.lines);
+            verdict.answer = context("PostToolUse", &verdict.fired);
         }
         "Stop" | "SubagentStop" => {
-            if event["stop_hook_active"] == true {
-                // Continuing because of an earlier block: never block twice in a row.
-                return Ok(None);
-            }
-            let (before, turn) = stopped_turn(&event);
-            judge_turn(&rules, &before, &turn)
+            let (before, turn) = stopped_turn(event);
+            verdict.lines = turn.iter().flat_map(|event| lines_of(event.clone())).collect();
+            verdict.fired = judge_turn(&rules, &before, &turn);
+            verdict.answer = verdict
+                .fired
                 .iter()
                 .find(|i| i.action != Action::Warn)
-                .map(|fired| json!({ "decision": "block", "reason": message_of(fired) }))
+                .map(|fired| json!({ "decision": "block", "reason": message_of(fired) }));
         }
-        _ => None,
-    })
+        _ => {}
+    }
+    Ok(verdict)
 }
 
 /// The rules of `scope` over `lines`, offline: every matching rule with its first action.

@@ -1,8 +1,8 @@
 //! `axiom hooks install|uninstall`: the hooks block that runs `axiom hook` in Claude Code.
 //!
-//! Writes one command hook per event (`PreToolUse`, `PostToolUse`, `UserPromptSubmit`, `Stop`)
-//! into a Claude Code settings file, by default the project's `.claude/settings.local.json`
-//! (not shared, not the user's global settings). Installing twice changes nothing; uninstall
+//! Writes one command hook per event (`PreToolUse`, `PostToolUse`, `UserPromptSubmit`, `Stop`,
+//! `SessionEnd`) into a Claude Code settings file, by default the project's
+//! `.claude/settings.local.json` (not shared, not the user's global settings). Installing twice changes nothing; uninstall
 //! removes exactly the entries whose command is axiom's hook command and leaves everything else
 //! in the file as it was.
 
@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use crate::cli::{HooksArgs, HooksCommand, HooksScope};
 
 /// The events `axiom hook` answers.
-const EVENTS: [&str; 4] = ["PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop"];
+const EVENTS: [&str; 5] = ["PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SessionEnd"];
 
 pub fn run(command: HooksCommand) -> anyhow::Result<ExitCode> {
     let (args, install) = match command {

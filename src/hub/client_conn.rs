@@ -142,6 +142,9 @@ async fn handle(
                 Err(message) => error(message),
             }
         }
+        ClientRequest::HookRecord { record, .. } => {
+            Some(HubToClient::Recorded { id, task_id: hub.tasks.record_hook(&record).id.clone() })
+        }
         ClientRequest::Interrupt { task_id, message, .. } => act(task_of(&task_id), Action::Interrupt, message, None)
             .map_or_else(error, |()| Some(HubToClient::Ok { id })),
         ClientRequest::Kill { task_id, grace_ms, .. } => {

@@ -9,4 +9,6 @@ mod task;
 pub use journal::{Journal, JournalConfig};
 pub use output::{OutputRead, OutputRing, StoredChunk};
 pub use registry::{LoadedRules, Retention, RuleReload, Tasks};
-pub use task::{now_ms, Attached, Task, TaskConfig, TaskError, OUTSTANDING_LIMIT};
+pub use task::{
+    hooked_command, hooked_session, now_ms, Attached, Task, TaskConfig, TaskError, HOOKED, OUTSTANDING_LIMIT,
+};

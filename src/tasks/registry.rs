@@ -1,11 +1,12 @@
 //! All tasks of a hub, by id, and the rules they are watched with.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::journal::{read_history, Journal};
-use super::task::{now_ms, Task, TaskConfig};
+use super::task::{hooked_command, hooked_session, now_ms, Task, TaskConfig};
+use crate::protocol::HookRecord;
 use crate::protocol::{TaskInfo, TaskStatus};
 use crate::rules::RuleSet;
 
@@ -32,6 +33,10 @@ pub enum RuleReload {
 
 pub struct Tasks {
     tasks: RwLock<HashMap<String, Arc<Task>>>,
+    /// The task of each Claude Code session supervised through `axiom hook`, by session id. A
+    /// lock of its own, held from lookup to creation, so two hooks of one new session (parallel
+    /// tool calls) make one task.
+    hooked: Mutex<HashMap<String, Arc<Task>>>,
     rules: RwLock<LoadedRules>,
     config: TaskConfig,
     journal: Option<Journal>,
@@ -61,6 +66,7 @@ impl Tasks {
     pub fn with_journal(rules: Arc<RuleSet>, config: TaskConfig, journal: Option<Journal>) -> Self {
         Tasks {
             tasks: RwLock::new(HashMap::new()),
+            hooked: Mutex::new(HashMap::new()),
             rules: RwLock::new(LoadedRules { rules, loaded_at: now_ms() }),
             config,
             journal,
@@ -117,6 +123,24 @@ impl Tasks {
         task
     }
 
+    /// Keeps a decision of `axiom hook` on the task of its Claude Code session, which the first
+    /// record of a session creates (and a record after that task ended creates anew). Returns
+    /// the task.
+    pub fn record_hook(&self, record: &HookRecord) -> Arc<Task> {
+        let mut hooked = self.hooked.lock().unwrap_or_else(|p| p.into_inner());
+        let task = match hooked.get(&record.session) {
+            Some(task) if !task.status().is_finished() => Arc::clone(task),
+            _ => {
+                let task = self.create(hooked_command(&record.session, record.cwd.as_deref()));
+                hooked.insert(record.session.clone(), Arc::clone(&task));
+                task
+            }
+        };
+        drop(hooked);
+        task.record_hook(record);
+        task
+    }
+
     /// Loads every task history in the journal, after dropping what retention no longer keeps.
     /// Only regular files are read (anything else in `tasks/` is skipped with a warning), and
     /// only a running task's newest output is read into memory. Returns how many were restored.
@@ -147,6 +171,13 @@ impl Tasks {
             journal.remove(&task.id);
         }
         let count = restored.len();
+        let mut hooked = self.hooked.lock().unwrap_or_else(|p| p.into_inner());
+        for (task, _) in &restored {
+            if let Some(session) = hooked_session(&task.command).filter(|_| !task.status().is_finished()) {
+                hooked.insert(session.to_owned(), Arc::clone(task));
+            }
+        }
+        drop(hooked);
         let mut tasks = self.tasks.write().unwrap_or_else(|p| p.into_inner());
         for (task, _) in restored {
             tasks.insert(task.id.clone(), task);
@@ -257,6 +288,59 @@ mod tests {
 
     fn empty_rules() -> Arc<RuleSet> {
         Arc::new(RuleSet::from_documents(Vec::new()).unwrap())
+    }
+
+    fn hook_record(session: &str, event: &str, lines: &[&str], fired: usize) -> HookRecord {
+        let fired = (0..fired)
+            .map(|n| crate::protocol::HookFired {
+                rule: format!("rule-{n}"),
+                severity: crate::rules::Severity::Warning,
+                action: crate::rules::Action::Deny,
+                message: Some("no".into()),
+                matched: "rm -rf".into(),
+            })
+            .collect();
+        HookRecord {
+            session: session.into(),
+            cwd: Some("/work/project".into()),
+            event: event.into(),
+            lines: lines.iter().map(|line| line.to_string()).collect(),
+            raw: Some(format!(r#"{{"hook_event_name":"{event}"}}"#)),
+            fired,
+        }
+    }
+
+    #[test]
+    fn hook_records_of_one_session_go_to_one_task_until_it_ends() {
+        let tasks = Arc::new(Tasks::new(empty_rules(), TaskConfig::default()));
+        // Parallel tool calls: hooks of a new session at the same time still make one task.
+        let firsts: Vec<_> = (0..8)
+            .map(|_| {
+                let tasks = Arc::clone(&tasks);
+                std::thread::spawn(move || {
+                    tasks.record_hook(&hook_record("s1", "PreToolUse", &["Bash: ls"], 0)).id.clone()
+                })
+            })
+            .collect();
+        let ids: std::collections::HashSet<String> = firsts.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(ids.len(), 1, "{ids:?}");
+        let task = tasks.record_hook(&hook_record("s1", "PreToolUse", &["Bash: rm -rf /"], 1));
+        assert!(ids.contains(&task.id));
+        assert_eq!(task.command, ["claude (hooks)", "s1", "/work/project"]);
+        let info = task.info();
+        assert_eq!((info.status.clone(), info.interventions), (TaskStatus::Running, 1), "{info:?}");
+        let output = task.read_output(0, 1 << 20);
+        let text = String::from_utf8(output.bytes).unwrap();
+        assert!(text.contains("[PreToolUse] Bash: rm -rf /\n"), "{text}");
+        assert_eq!(task.interventions_since(0)[0].delivered, Some(true));
+        assert!(matches!(task.send_input("hello", true), Err(crate::tasks::TaskError::Hooked(_))));
+
+        tasks.record_hook(&hook_record("s1", "SessionEnd", &[], 0));
+        assert_eq!(task.status(), TaskStatus::Exited { code: 0 });
+        let other = tasks.record_hook(&hook_record("s2", "Stop", &["Done."], 0));
+        assert_ne!(other.id, task.id);
+        let resumed = tasks.record_hook(&hook_record("s1", "UserPromptSubmit", &["more"], 0));
+        assert_ne!(resumed.id, task.id, "an ended session's task takes no more records");
     }
 
     #[test]

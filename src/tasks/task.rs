@@ -27,7 +27,7 @@ use super::output::{OutputRead, OutputRing, StoredChunk};
 use crate::agent::TurnStats;
 use crate::hub::auth::{Token, TokenDigest};
 use crate::pipeline::{Pipeline, PipelineOptions};
-use crate::protocol::{HubToWorker, InterventionRecord, Payload, TaskInfo, TaskStatus};
+use crate::protocol::{HookRecord, HubToWorker, InterventionRecord, Payload, TaskInfo, TaskStatus};
 use crate::rules::{Action, RuleSet, Scope, Subject};
 use crate::worker::OutputStream;
 
@@ -42,6 +42,25 @@ pub const INPUT_CHUNK: usize = 128 * 1024;
 const SESSIONS_KEPT: usize = 8;
 /// Tamper events kept in memory and written to the history; beyond, they are only counted.
 const TAMPER_RECORDED: u64 = 1000;
+
+/// The first word of the command a Claude Code session supervised through `axiom hook` is listed
+/// with (`claude (hooks) SESSION CWD`). Such a task has no worker: hook records feed it
+/// ([`Task::record_hook`]), and it takes no input.
+pub const HOOKED: &str = "claude (hooks)";
+
+/// The command a hook-supervised session's task is listed with: the mark, the session id and,
+/// when known, the session's working directory.
+pub fn hooked_command(session: &str, cwd: Option<&str>) -> Vec<String> {
+    [HOOKED, session].into_iter().chain(cwd).map(str::to_owned).collect()
+}
+
+/// The Claude Code session a task was made for by hook records, if it was.
+pub fn hooked_session(command: &[String]) -> Option<&str> {
+    match command {
+        [mark, session] | [mark, session, _] if mark == HOOKED => Some(session),
+        _ => None,
+    }
+}
 
 /// How the hub treats tasks.
 #[derive(Debug, Clone)]
@@ -129,6 +148,8 @@ pub enum TaskError {
     NotRunning(String, &'static str),
     #[error("task {0}'s worker is not keeping up; try again in a moment")]
     WorkerBusy(String),
+    #[error("task {0} is a Claude Code session supervised through its hooks; axiom can only answer its hooks, not send it input or interventions")]
+    Hooked(String),
 }
 
 impl Task {
@@ -262,7 +283,8 @@ impl Task {
             }
             state.next_seq = next_seq;
             state.output = OutputRing::resumed(task.config.ring_capacity, output_end);
-            if !state.status.is_finished() {
+            // A hooked session has no worker to wait for: its next hook record continues it.
+            if !state.status.is_finished() && hooked_session(&task.command).is_none() {
                 state.detached_since = Some(Instant::now());
                 let since = output_end.saturating_sub(task.config.ring_capacity as u64);
                 if let Some(path) = task.history_path() {
@@ -595,6 +617,9 @@ impl Task {
     /// Logs a command asked for by a user or a model, and hands it to the connected worker (or
     /// keeps it for the next one to attach).
     fn issue(&self, state: &mut TaskState, make: impl FnOnce(u64) -> HubToWorker) -> Result<u64, TaskError> {
+        if hooked_session(&self.command).is_some() {
+            return Err(TaskError::Hooked(self.id.clone()));
+        }
         let id = state.next_message_id;
         let command = self.log_command(state, make(id))?;
         if let Some(worker) = &state.worker {
@@ -885,6 +910,60 @@ impl Task {
         drop(state);
         self.bump();
         Ok(id)
+    }
+
+    /// A decision `axiom hook` took in this task's Claude Code session: its raw input is kept on
+    /// the `events` stream, the lines it judged become the task's output (each as `[EVENT] line`), and the rules that fired
+    /// become interventions, delivered (the hook's answer carried them). `SessionEnd` ends the task.
+    /// Nothing is matched here: the hook judged with its own rules.
+    pub fn record_hook(&self, record: &HookRecord) {
+        let mut state = self.state();
+        if state.status.is_finished() {
+            return;
+        }
+        if state.status == TaskStatus::Starting {
+            state.status = TaskStatus::Running;
+            self.log(&Event::Status { status: TaskStatus::Running, pid: None, at: now_ms() });
+        }
+        // Each line says which hook judged it: a turn's tool calls appear under PreToolUse and
+        // again in its Stop.
+        let text: String = record.lines.iter().map(|line| format!("[{}] {line}\n", record.event)).collect();
+        let raw = record.raw.as_ref().map(|raw| format!("{}\n", raw.trim_end()));
+        for (stream, data) in [(OutputStream::Events, raw.unwrap_or_default()), (OutputStream::Stdout, text)] {
+            if data.is_empty() {
+                continue;
+            }
+            let seq = state.next_seq;
+            state.next_seq += 1;
+            let at = state.output.end();
+            self.log(&Event::Output { seq, stream, at: Some(at), payload: Payload::compact(data.as_bytes()) });
+            state.output.push(stream, data.into_bytes());
+        }
+        for fired in &record.fired {
+            let id = state.next_message_id;
+            state.next_message_id += 1;
+            let intervention = InterventionRecord {
+                id,
+                at: now_ms(),
+                task_id: self.id.clone(),
+                rule: fired.rule.clone(),
+                severity: fired.severity,
+                action: fired.action,
+                message: fired.message.clone(),
+                matched: fired.matched.clone(),
+                line: None,
+                delivered: Some(true),
+                error: None,
+            };
+            tracing::info!(task = %self.id, rule = %intervention.rule, action = %intervention.action, event = %record.event, "hook decision");
+            self.log(&Event::Intervention { record: intervention.clone() });
+            state.interventions.push(intervention);
+        }
+        drop(state);
+        if record.event == "SessionEnd" {
+            self.finish(TaskStatus::Exited { code: 0 }, Instant::now());
+        }
+        self.bump();
     }
 
     pub fn status(&self) -> TaskStatus {
