@@ -15,6 +15,7 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
     match command {
         RulesCommand::Validate { rules } => {
             let set = super::load_rules(&rules)?;
+            set.build_all();
             let files: std::collections::BTreeSet<&str> =
                 set.rules().iter().map(|rule| rule.location.file.as_str()).collect();
             let (rules, files) = (set.rules().len() as u64, files.len() as u64);

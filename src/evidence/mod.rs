@@ -31,9 +31,7 @@ mod runners;
 pub use recognize::{observe_line, LineObserver, OBSERVER};
 pub use runners::{is_test_command, test_summary};
 
-use regex::Regex;
-
-use crate::rules::{EvidenceSpec, TestEvidence};
+use crate::rules::{EvidenceSpec, LazyRegex, TestEvidence};
 
 /// A rule's `evidence:` key, compiled.
 #[derive(Debug, Clone)]
@@ -42,7 +40,7 @@ pub struct EvidenceCondition {
     pub unverified: bool,
     pub after_failure: bool,
     pub repeats: u32,
-    pub unless_asked: Option<Regex>,
+    pub unless_asked: Option<LazyRegex>,
 }
 
 impl EvidenceCondition {
@@ -51,7 +49,7 @@ impl EvidenceCondition {
         let unless_asked = spec
             .unless_asked
             .as_ref()
-            .map(|pattern| Regex::new(pattern).map_err(|err| (pattern.clone(), err.to_string())))
+            .map(|pattern| LazyRegex::new(pattern).map_err(|err| (pattern.clone(), err)))
             .transpose()?;
         Ok(EvidenceCondition {
             tests: spec.tests.clone(),

@@ -9,7 +9,7 @@
 //! next segment, which also makes a regex that happens to match across a separator harmless.
 
 use super::normalize::Segment;
-use crate::rules::{CompiledScope, GroupCache, PatternKind, PatternStart};
+use crate::rules::{CompiledScope, GroupCache, PatternKind, PatternStart, Scan};
 
 /// A rule matching inside one segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +78,14 @@ impl Matcher {
         const SPARSE_AFTER: u32 = 4;
         let Some(attribution) = scope.attribution.as_ref().filter(|_| !segments.is_empty()) else { return };
         let mut caches = attribution.caches();
-        let mut searchers = Searchers::new(scope);
+        let Some(scan) = scope.scan_for(text.len()) else {
+            // Little text seen so far: attributing each line costs less than building the scan.
+            for (index, found) in segments.iter().enumerate() {
+                self.attribute(scope, &mut caches, &text[found.start..found.end], mask, index, hits);
+            }
+            return;
+        };
+        let mut searchers = Searchers::new(scan);
         let mut segment = 0;
         let (mut in_a_row, mut dense) = (0, false);
         while segment < segments.len() {
@@ -94,7 +101,7 @@ impl Matcher {
                 continue;
             }
             let position = segment.checked_sub(1).map_or(0, |previous| segments[previous].end + 1);
-            let Some(start) = searchers.next_start(scope, text, position) else { break };
+            let Some(start) = searchers.next_start(scan, text, position) else { break };
             // The first segment that ends at or after the hit holds it.
             let holder = segment + segments[segment..].partition_point(|s| s.end < start);
             let Some(found) = segments.get(holder) else { break };
@@ -140,8 +147,7 @@ impl Matcher {
             if group.leftmost_starts(cache, line, &mut self.found).is_err() {
                 self.found.clear();
                 group
-                    .leftmost_matches_slow(cache, line, &mut self.found)
-                    .expect("the fallback regexes compiled when the rules were loaded");
+                    .leftmost_matches_slow(cache, line, &mut self.found);
             }
             for found in &self.found {
                 let info = &group.patterns[found.pattern as usize];
@@ -177,9 +183,7 @@ impl Matcher {
                     Err(_) => {
                         // The DFA gave up half-way: ask the per-pattern regexes for this one.
                         let mut slow = Vec::new();
-                        group
-                            .leftmost_matches_slow(&mut caches[best.group], line, &mut slow)
-                            .expect("the fallback regexes compiled when the rules were loaded");
+                        group.leftmost_matches_slow(&mut caches[best.group], line, &mut slow);
                         slow.iter()
                             .find(|hit| hit.pattern == best.pattern)
                             .and_then(|hit| hit.end)
@@ -187,7 +191,7 @@ impl Matcher {
                     }
                 },
             };
-            if !scope.unless[rule as usize].iter().any(|unless| unless.is_match(line)) {
+            if !scope.exempts(rule, line) {
                 hits.push(SegmentHit { segment, rule, start: best.start, end });
             }
         }
@@ -220,25 +224,25 @@ struct Searchers {
 }
 
 impl Searchers {
-    fn new(scope: &CompiledScope) -> Self {
-        let count = scope.literals.len() + usize::from(scope.regexes.is_some());
+    fn new(scan: &Scan) -> Self {
+        let count = scan.literals.len() + usize::from(scan.regexes.is_some());
         Searchers { next: vec![None; count], stale: vec![true; count] }
     }
 
     /// The smallest match start at or after `position` over all searchers.
-    fn next_start(&mut self, scope: &CompiledScope, text: &[u8], position: usize) -> Option<usize> {
+    fn next_start(&mut self, scan: &Scan, text: &[u8], position: usize) -> Option<usize> {
         if position > text.len() {
             return None;
         }
-        for (slot, literals) in scope.literals.iter().enumerate() {
+        for (slot, literals) in scan.literals.iter().enumerate() {
             if self.stale[slot] || self.next[slot].is_some_and(|start| start < position) {
                 self.stale[slot] = false;
                 self.next[slot] =
                     literals.scan.find(aho_corasick::Input::new(text).range(position..)).map(|m| m.start());
             }
         }
-        if let Some(regexes) = &scope.regexes {
-            let slot = scope.literals.len();
+        if let Some(regexes) = &scan.regexes {
+            let slot = scan.literals.len();
             if self.stale[slot] || self.next[slot].is_some_and(|start| start < position) {
                 self.stale[slot] = false;
                 self.next[slot] =

@@ -13,9 +13,12 @@
 //! exactly as the per-pattern search did.
 //!
 //! Lazy DFAs cannot handle Unicode word boundaries (`\b` without `(?-u)`) on non-ASCII text. So
-//! the patterns that use one form a second group whose DFAs quit on a non-ASCII byte; that group
-//! then falls back to the per-pattern regexes for that line. The fallback regexes are compiled
-//! the first time they are needed, so a rule set starts as fast as its NFAs compile.
+//! the patterns that use one form a group of their own whose DFAs quit on a non-ASCII byte; that
+//! group then falls back to the per-pattern regexes for that line.
+//!
+//! Nothing is built until it is needed: a group's reverse DFA on the first line it reads, its
+//! forward DFA when one of its regexes first wins a rule, the fallback regexes when the DFAs first
+//! give up. Each DFA's per-thread cache is bounded by [`CACHE_CAPACITY`].
 
 use std::sync::OnceLock;
 
@@ -48,6 +51,8 @@ pub struct PatternInfo {
     pub kind: PatternKind,
     /// Local rule number in the compiled scope.
     pub rule: u32,
+    /// Whether the pattern has a Unicode word boundary (`\b` without `(?-u)`).
+    pub unicode_word_boundary: bool,
 }
 
 /// All patterns of a scope, split by whether a lazy DFA can run them on any text.
@@ -66,9 +71,12 @@ impl std::fmt::Debug for Attribution {
 #[derive(Debug)]
 pub struct PatternGroup {
     pub patterns: Vec<PatternInfo>,
-    /// `None` when the DFAs could not be built; then every line takes the fallback.
-    dfas: Option<(DFA, DFA)>,
-    fallback: OnceLock<Result<Fallback, String>>,
+    unicode_word_boundary: bool,
+    /// Built on first use; `None` inside when a DFA cannot be built: then every line takes the
+    /// fallback.
+    forward: OnceLock<Option<DFA>>,
+    reverse: OnceLock<Option<DFA>>,
+    fallback: OnceLock<Fallback>,
 }
 
 /// The per-pattern regexes, for lines the DFAs give up on.
@@ -88,7 +96,7 @@ pub struct PatternStart {
     pub end: Option<usize>,
 }
 
-/// Scratch for one group's DFAs.
+/// Scratch for one group's DFAs, each made when its DFA is first used on this thread.
 #[derive(Debug, Clone)]
 pub struct GroupCache {
     forward: Option<Cache>,
@@ -105,7 +113,8 @@ pub struct GroupCache {
 pub struct GaveUp;
 
 impl Attribution {
-    pub fn build(patterns: Vec<PatternInfo>) -> Result<Attribution, String> {
+    /// The groups of `patterns`; no automaton is built yet.
+    pub fn new(patterns: Vec<PatternInfo>) -> Attribution {
         // Literals and regexes in separate DFAs: together, every literal's progress multiplies
         // with every regex's, and the states a busy log visits no longer fit in the CPU's caches
         // (measured: 7 ns a byte for 199 patterns in one DFA, mostly waiting for memory).
@@ -113,7 +122,7 @@ impl Attribution {
         for pattern in patterns {
             if matches!(pattern.kind, PatternKind::Literal { .. }) {
                 literals.push(pattern);
-            } else if uses_unicode_word_boundary(&pattern.regex) {
+            } else if pattern.unicode_word_boundary {
                 unicode_words.push(pattern);
             } else {
                 ascii_safe.push(pattern);
@@ -122,14 +131,12 @@ impl Attribution {
         let groups: Vec<PatternGroup> = [(literals, false), (ascii_safe, false), (unicode_words, true)]
             .into_iter()
             .filter(|(patterns, _)| !patterns.is_empty())
-            .map(|(patterns, heuristic)| PatternGroup::build(patterns, heuristic))
-            .collect::<Result<_, _>>()?;
-        let dfas: Vec<Option<(DFA, DFA)>> = groups.iter().map(|group| group.dfas.clone()).collect();
+            .map(|(patterns, heuristic)| PatternGroup::new(patterns, heuristic))
+            .collect();
         let sizes: Vec<usize> = groups.iter().map(|group| group.patterns.len()).collect();
-        let create: Box<dyn Fn() -> Vec<GroupCache> + Send + Sync> = Box::new(move || {
-            dfas.iter().zip(&sizes).map(|(dfas, &size)| GroupCache::new(dfas.as_ref(), size)).collect()
-        });
-        Ok(Attribution { groups, caches: Pool::new(create) })
+        let create: Box<dyn Fn() -> Vec<GroupCache> + Send + Sync> =
+            Box::new(move || sizes.iter().map(|&size| GroupCache::new(size)).collect());
+        Attribution { groups, caches: Pool::new(create) }
     }
 
     /// Scratch space for this thread (give it back by dropping the guard).
@@ -139,19 +146,40 @@ impl Attribution {
     {
         self.caches.get()
     }
+
+    /// Builds every group's DFAs now (and the fallback of a group whose DFAs cannot be built).
+    pub fn build_all(&self) {
+        for group in &self.groups {
+            if group.reverse().is_none() || group.forward().is_none() {
+                group.fallback();
+            }
+        }
+    }
 }
 
 impl PatternGroup {
-    fn build(patterns: Vec<PatternInfo>, unicode_word_boundary: bool) -> Result<PatternGroup, String> {
-        let texts: Vec<&str> = patterns.iter().map(|p| p.regex.as_str()).collect();
-        // A DFA that does not build (a pattern too large for the cache, say) is not an error:
-        // the group then always takes the fallback, which is what `regex` itself would run.
-        let dfas = build_dfas(&texts, unicode_word_boundary).ok();
-        let group = PatternGroup { patterns, dfas, fallback: OnceLock::new() };
-        if group.dfas.is_none() {
-            group.fallback()?;
+    fn new(patterns: Vec<PatternInfo>, unicode_word_boundary: bool) -> PatternGroup {
+        PatternGroup {
+            patterns,
+            unicode_word_boundary,
+            forward: OnceLock::new(),
+            reverse: OnceLock::new(),
+            fallback: OnceLock::new(),
         }
-        Ok(group)
+    }
+
+    fn texts(&self) -> Vec<&str> {
+        self.patterns.iter().map(|p| p.regex.as_str()).collect()
+    }
+
+    // A DFA that does not build is not an error: the group then always takes the fallback,
+    // which is what `regex` itself would run.
+    fn forward(&self) -> Option<&DFA> {
+        self.forward.get_or_init(|| build_dfa(&self.texts(), self.unicode_word_boundary, false).ok()).as_ref()
+    }
+
+    fn reverse(&self) -> Option<&DFA> {
+        self.reverse.get_or_init(|| build_dfa(&self.texts(), self.unicode_word_boundary, true).ok()).as_ref()
     }
 
     /// Every pattern's leftmost start in `line` (in `found`, in no particular order), from one
@@ -166,8 +194,8 @@ impl PatternGroup {
         line: &[u8],
         found: &mut Vec<PatternStart>,
     ) -> Result<(), GaveUp> {
-        let Some((_, reverse)) = &self.dfas else { return Err(GaveUp) };
-        let dfa_cache = cache.reverse.as_mut().expect("a cache for every built DFA");
+        let Some(reverse) = self.reverse() else { return Err(GaveUp) };
+        let dfa_cache = cache.reverse.get_or_insert_with(|| reverse.create_cache());
         let input = Input::new(line);
         let first = found.len();
         // Going backwards, each start is at or before the last one seen for the pattern, so the
@@ -214,8 +242,8 @@ impl PatternGroup {
         if let PatternKind::Literal { len } = self.patterns[pattern as usize].kind {
             return Ok(start + len as usize);
         }
-        let Some((forward, _)) = &self.dfas else { return Err(GaveUp) };
-        let dfa_cache = cache.forward.as_mut().expect("a cache for every built DFA");
+        let Some(forward) = self.forward() else { return Err(GaveUp) };
+        let dfa_cache = cache.forward.get_or_insert_with(|| forward.create_cache());
         let input =
             Input::new(line).range(start..).anchored(Anchored::Pattern(PatternID::new_unchecked(pattern as usize)));
         match forward.try_search_fwd(dfa_cache, &input) {
@@ -228,13 +256,8 @@ impl PatternGroup {
 
     /// The same answer as [`leftmost_starts`](Self::leftmost_starts) plus ends, from the
     /// per-pattern regexes (compiled on first use).
-    pub fn leftmost_matches_slow(
-        &self,
-        cache: &mut GroupCache,
-        line: &[u8],
-        found: &mut Vec<PatternStart>,
-    ) -> Result<(), String> {
-        let fallback = self.fallback()?;
+    pub fn leftmost_matches_slow(&self, cache: &mut GroupCache, line: &[u8], found: &mut Vec<PatternStart>) {
+        let fallback = self.fallback();
         cache.patterns.clear();
         fallback.which.which_overlapping_matches(&Input::new(line), &mut cache.patterns);
         for pattern in cache.patterns.iter() {
@@ -242,34 +265,37 @@ impl PatternGroup {
                 found.push(PatternStart { pattern: pattern.as_u32(), start: hit.start(), end: Some(hit.end()) });
             }
         }
-        Ok(())
     }
 
-    fn fallback(&self) -> Result<&Fallback, String> {
-        self.fallback
-            .get_or_init(|| {
-                let texts: Vec<&str> = self.patterns.iter().map(|p| p.regex.as_str()).collect();
-                let which = meta::Builder::new()
-                    .configure(meta::Config::new().match_kind(MatchKind::All).utf8_empty(false))
-                    .syntax(syntax::Config::new().utf8(false))
-                    .build_many(&texts)
-                    .map_err(|err| format!("the rules' regexes do not compile together: {err}"))?;
-                let each = texts
-                    .iter()
-                    .map(|text| regex::bytes::Regex::new(text).map_err(|err| err.to_string()))
-                    .collect::<Result<_, _>>()?;
-                Ok(Fallback { which, each })
-            })
-            .as_ref()
-            .map_err(Clone::clone)
+    fn fallback(&self) -> &Fallback {
+        // Every pattern was checked when the rules were loaded: it parses, and it fits the regex
+        // crate's size limit, so with no limit here these always build.
+        self.fallback.get_or_init(|| {
+            let texts = self.texts();
+            let which = meta::Builder::new()
+                .configure(meta::Config::new().match_kind(MatchKind::All).utf8_empty(false).nfa_size_limit(None))
+                .syntax(syntax::Config::new().utf8(false))
+                .build_many(&texts)
+                .expect("patterns checked when the rules were loaded compile together");
+            let each = texts
+                .iter()
+                .map(|text| {
+                    regex::bytes::RegexBuilder::new(text)
+                        .size_limit(usize::MAX)
+                        .build()
+                        .expect("a pattern checked when the rules were loaded compiles")
+                })
+                .collect();
+            Fallback { which, each }
+        })
     }
 }
 
 impl GroupCache {
-    fn new(dfas: Option<&(DFA, DFA)>, patterns: usize) -> GroupCache {
+    fn new(patterns: usize) -> GroupCache {
         GroupCache {
-            forward: dfas.map(|(forward, _)| forward.create_cache()),
-            reverse: dfas.map(|(_, reverse)| reverse.create_cache()),
+            forward: None,
+            reverse: None,
             start: vec![0; patterns],
             seen: vec![false; patterns],
             patterns: PatternSet::new(patterns),
@@ -281,37 +307,25 @@ impl GroupCache {
 /// needs on real text settle after a few thousand lines and then stay.
 const CACHE_CAPACITY: usize = 32 << 20;
 
-fn build_dfas(texts: &[&str], unicode_word_boundary: bool) -> Result<(DFA, DFA), String> {
+fn build_dfa(texts: &[&str], unicode_word_boundary: bool, reverse: bool) -> Result<DFA, String> {
     // The settings of `regex::bytes::Regex` (byte-oriented, empty matches anywhere), which the
-    // per-pattern fallback and the rules' tests use: both must agree on every line.
-    let syntax = syntax::Config::new().utf8(false);
-    let config = |kind| {
-        DFA::config()
-            .match_kind(kind)
-            .unicode_word_boundary(unicode_word_boundary)
-            .cache_capacity(CACHE_CAPACITY)
-            .skip_cache_capacity_check(true)
-    };
-    let nfa = |reverse| thompson::Config::new().reverse(reverse).utf8(false).which_captures(WhichCaptures::None);
-    let forward = DFA::builder()
-        .configure(config(MatchKind::LeftmostFirst).starts_for_each_pattern(true))
-        .syntax(syntax)
-        .thompson(nfa(false))
+    // per-pattern fallback and the rules' tests use: both must agree on every line. Forward:
+    // leftmost-first and anchored per pattern, for one winner's end; reverse: all matches, for
+    // every pattern's start in one pass.
+    let kind = if reverse { MatchKind::All } else { MatchKind::LeftmostFirst };
+    DFA::builder()
+        .configure(
+            DFA::config()
+                .match_kind(kind)
+                .starts_for_each_pattern(!reverse)
+                .unicode_word_boundary(unicode_word_boundary)
+                .cache_capacity(CACHE_CAPACITY)
+                .skip_cache_capacity_check(true),
+        )
+        .syntax(syntax::Config::new().utf8(false))
+        .thompson(thompson::Config::new().reverse(reverse).utf8(false).which_captures(WhichCaptures::None))
         .build_many(texts)
-        .map_err(|err| err.to_string())?;
-    let reverse = DFA::builder()
-        .configure(config(MatchKind::All))
-        .syntax(syntax)
-        .thompson(nfa(true))
-        .build_many(texts)
-        .map_err(|err| err.to_string())?;
-    Ok((forward, reverse))
-}
-
-/// Whether a pattern has a Unicode word boundary (`\b`, `\B`, `\<`, ... without `(?-u)`).
-fn uses_unicode_word_boundary(pattern: &str) -> bool {
-    syntax::parse_with(pattern, &syntax::Config::new().utf8(false))
-        .map_or(true, |hir| hir.properties().look_set().contains_word_unicode())
+        .map_err(|err| err.to_string())
 }
 
 #[cfg(test)]
@@ -326,15 +340,15 @@ mod tests {
                 regex: regex.to_string(),
                 kind: PatternKind::Regex { order: order as u32 },
                 rule: 0,
+                unicode_word_boundary: true,
             })
             .collect();
-        PatternGroup::build(patterns, true).unwrap()
+        PatternGroup::new(patterns, true)
     }
 
     /// `(pattern, start, end)` per matching pattern, sorted, from the DFAs.
     fn fast(group: &PatternGroup, line: &str) -> Vec<(u32, usize, usize)> {
-        let (forward, reverse) = group.dfas.as_ref().unwrap();
-        let mut cache = GroupCache::new(Some(&(forward.clone(), reverse.clone())), group.patterns.len());
+        let mut cache = GroupCache::new(group.patterns.len());
         let mut found = Vec::new();
         group.leftmost_starts(&mut cache, line.as_bytes(), &mut found).unwrap();
         let mut all: Vec<_> = found

@@ -1,7 +1,6 @@
 //! The compiled form of a rule's `command:` key: which shell command a line must show running.
 
-use regex::Regex;
-
+use super::lazy_regex::LazyRegex;
 use super::schema::CommandSpec;
 use crate::shell::{commands, script_in_line, SimpleCommand};
 
@@ -12,7 +11,7 @@ pub struct CommandMatcher {
     pub subcommands: Vec<String>,
     /// Each entry: alternatives, one of which must be given.
     pub flags: Vec<Vec<String>>,
-    pub args: Vec<Regex>,
+    pub args: Vec<LazyRegex>,
 }
 
 impl CommandMatcher {
@@ -21,7 +20,7 @@ impl CommandMatcher {
         let args = spec
             .args
             .iter()
-            .map(|pattern| Regex::new(pattern).map_err(|err| (pattern.clone(), err.to_string())))
+            .map(|pattern| LazyRegex::new(pattern).map_err(|err| (pattern.clone(), err)))
             .collect::<Result<_, _>>()?;
         let flags = spec
             .flags

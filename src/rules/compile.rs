@@ -1,18 +1,34 @@
-//! Compiles the rules of one scope into as few automata as possible.
+//! Compiles the rules of one scope into as few automata as possible, each built on first use.
 //!
-//! All literals go into one leftmost Aho-Corasick automaton (two when some rules are
-//! case-insensitive), all regexes into one multi-pattern meta regex. Those are what scan the text.
-//! Every pattern, literals included, also goes into the [`Attribution`] automata, which find each
-//! rule's leftmost match on the lines the scan flags; `unless` is checked only for rules that fired.
+//! Loading checks every pattern (it parses, it does not anchor the whole text, it fits the regex
+//! size limit) and builds nothing: a command that uses one scope, or matches a few lines, pays
+//! only for what it uses (`axiom hook` judges one tool call against the tool scope alone).
+//!
+//! When used, all literals go into one leftmost Aho-Corasick automaton (two when some rules are
+//! case-insensitive) and all regexes into one multi-pattern meta regex: the [`Scan`] over the
+//! text. Every pattern, literals included, also goes into the [`Attribution`] automata, which
+//! find each rule's leftmost match on the lines the scan flags. A rule's `unless` regexes are
+//! compiled the first time it fires.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex_automata::meta;
+use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::syntax;
+use regex_syntax::hir::Hir;
 
 use super::attribution::{Attribution, PatternInfo, PatternKind};
 use super::error::RuleError;
 use super::model::{Location, Rule};
 use super::schema::Scope;
+use super::size;
+
+/// How much text a scope attributes line by line before it builds its [`Scan`]: building the
+/// multi-pattern regex costs about as much as attributing this many bytes, so a hook's one line
+/// or a small file never pays for it, and a large input does once.
+const ATTRIBUTE_BEFORE_SCAN: usize = 256 << 10;
 
 /// The matchers of the enabled rules in one scope. Immutable and shared by every pipeline.
 #[derive(Debug)]
@@ -21,12 +37,21 @@ pub struct CompiledScope {
     pub rules: Vec<usize>,
     /// Indexes (into the rule set) of the enabled silence rules.
     pub silence: Vec<usize>,
-    pub literals: Vec<LiteralMatcher>,
-    pub regexes: Option<RegexMatcher>,
     /// Every pattern of the scope, for each rule's leftmost match on a flagged line.
     pub attribution: Option<Attribution>,
+    plan: ScanPlan,
+    scan: OnceLock<Scan>,
+    /// Bytes attributed without a scan so far (see [`ATTRIBUTE_BEFORE_SCAN`]).
+    unscanned: AtomicUsize,
     /// Per local rule: the `unless` regexes that exempt a line.
-    pub unless: Vec<Vec<regex::bytes::Regex>>,
+    unless: Vec<Unless>,
+}
+
+/// The searchers that find the lines worth attributing in a block of text.
+#[derive(Debug)]
+pub struct Scan {
+    pub literals: Vec<LiteralMatcher>,
+    pub regexes: Option<RegexMatcher>,
 }
 
 /// One Aho-Corasick automaton over many rules' literals.
@@ -47,103 +72,163 @@ pub struct RegexMatcher {
     pub owner: Vec<u32>,
 }
 
+/// What the scan is built from.
+#[derive(Debug, Default)]
+struct ScanPlan {
+    exact: Patterns,
+    ascii_folded: Patterns,
+    regexes: Patterns,
+}
+
+/// One rule's `unless` regexes, compiled when the rule first fires.
+#[derive(Debug, Default)]
+struct Unless {
+    patterns: Vec<String>,
+    compiled: OnceLock<Vec<regex::bytes::Regex>>,
+}
+
 /// Finds where a key or pattern of a rule was written.
 pub type Locate<'a> = dyn Fn(&Rule, &str, &str) -> Location + 'a;
 
 impl CompiledScope {
     pub(super) fn compile(all: &[Rule], scope: Scope, locate: &Locate) -> Result<CompiledScope, Vec<RuleError>> {
         let mut errors = Vec::new();
-        let mut compiled = CompiledScope {
-            rules: Vec::new(),
-            silence: Vec::new(),
-            literals: Vec::new(),
-            regexes: None,
-            attribution: None,
-            unless: Vec::new(),
-        };
-        let mut exact = Patterns::default();
-        let mut ascii_folded = Patterns::default();
-        let mut regexes = Patterns::default();
+        let mut rules = Vec::new();
+        let mut silence = Vec::new();
+        let mut plan = ScanPlan::default();
         let mut attributed = Vec::new();
+        // Per regex of the plan: whether it has a Unicode word boundary.
+        let mut unicode_words = Vec::new();
+        let mut unless = Vec::new();
 
         for (index, rule) in all.iter().enumerate().filter(|(_, rule)| rule.enabled && rule.scope == scope) {
             if rule.silence.is_some() {
-                compiled.silence.push(index);
+                silence.push(index);
                 continue;
             }
-            let local = compiled.rules.len() as u32;
-            compiled.rules.push(index);
+            let local = rules.len() as u32;
+            rules.push(index);
             let literal_info = |regex: String, literal: &str| PatternInfo {
                 regex,
                 kind: PatternKind::Literal { len: literal.len() as u32 },
                 rule: local,
+                unicode_word_boundary: false,
             };
             for literal in &rule.literals {
                 if !rule.case_insensitive {
-                    exact.push(literal.clone(), local);
+                    plan.exact.push(literal.clone(), local);
                     attributed.push(literal_info(regex::escape(literal), literal));
                 } else if literal.is_ascii() {
-                    ascii_folded.push(literal.clone(), local);
+                    plan.ascii_folded.push(literal.clone(), local);
                     attributed.push(literal_info(format!("(?i-u:{})", regex::escape(literal)), literal));
                 } else {
                     // Aho-Corasick folds ASCII case only; a regex folds Unicode case.
-                    regexes.push(format!("(?i){}", regex::escape(literal)), local);
+                    plan.regexes.push(format!("(?i){}", regex::escape(literal)), local);
+                    unicode_words.push(false);
                 }
             }
             for pattern in &rule.regexes {
                 let flagged = if rule.case_insensitive { format!("(?i){pattern}") } else { pattern.clone() };
-                match regex::bytes::Regex::new(&flagged) {
-                    Ok(_) if anchors_whole_text(&flagged) => {
+                match check_regex(&flagged) {
+                    Ok(hir) if hir.properties().look_set().contains_anchor_haystack() => {
                         errors.push(anchor_error(locate(rule, "regex", pattern), rule, pattern))
                     }
-                    Ok(_) => regexes.push(flagged, local),
-                    Err(err) => errors.push(regex_error(locate(rule, "regex", pattern), rule, pattern, &err)),
+                    Ok(hir) => {
+                        unicode_words.push(hir.properties().look_set().contains_word_unicode());
+                        plan.regexes.push(flagged, local);
+                    }
+                    Err(reason) => errors.push(regex_error(locate(rule, "regex", pattern), rule, pattern, &reason)),
                 }
             }
-            let mut unless = Vec::new();
             for pattern in &rule.unless {
-                match regex::bytes::Regex::new(pattern) {
-                    Ok(regex) => unless.push(regex),
-                    Err(err) => errors.push(regex_error(locate(rule, "unless", pattern), rule, pattern, &err)),
+                if let Err(reason) = check_regex(pattern) {
+                    errors.push(regex_error(locate(rule, "unless", pattern), rule, pattern, &reason));
                 }
             }
-            compiled.unless.push(unless);
+            unless.push(Unless { patterns: rule.unless.clone(), compiled: OnceLock::new() });
         }
         if !errors.is_empty() {
             return Err(errors);
         }
-        for (patterns, fold) in [(exact, false), (ascii_folded, true)] {
-            if !patterns.texts.is_empty() {
-                compiled.literals.push(LiteralMatcher::build(patterns, fold));
-            }
-        }
-        for (order, (text, &rule)) in regexes.texts.iter().zip(&regexes.owner).enumerate() {
+        for (order, ((text, &rule), &unicode_word_boundary)) in
+            plan.regexes.texts.iter().zip(&plan.regexes.owner).zip(&unicode_words).enumerate()
+        {
             attributed.push(PatternInfo {
                 regex: text.clone(),
                 kind: PatternKind::Regex { order: order as u32 },
                 rule,
+                unicode_word_boundary,
             });
         }
-        let together = |message| {
-            let rule = &all[compiled.rules[0]];
-            vec![RuleError { file: rule.location.file.clone(), line: 1, column: 1, rule: None, message }]
-        };
-        if !regexes.texts.is_empty() {
-            compiled.regexes = Some(RegexMatcher::build(regexes).map_err(together)?);
-        }
-        if !attributed.is_empty() {
-            compiled.attribution = Some(Attribution::build(attributed).map_err(together)?);
-        }
-        Ok(compiled)
+        Ok(CompiledScope {
+            rules,
+            silence,
+            attribution: (!attributed.is_empty()).then(|| Attribution::new(attributed)),
+            plan,
+            scan: OnceLock::new(),
+            unscanned: AtomicUsize::new(0),
+            unless,
+        })
     }
 
     /// Whether any rule in this scope can match text (silence rules cannot).
     pub fn has_patterns(&self) -> bool {
-        !self.literals.is_empty() || self.regexes.is_some()
+        self.attribution.is_some()
+    }
+
+    /// The scan for a block of `len` bytes, or `None` while attributing every line is cheaper
+    /// than building it (the first [`ATTRIBUTE_BEFORE_SCAN`] bytes a scope sees).
+    pub fn scan_for(&self, len: usize) -> Option<&Scan> {
+        if let Some(scan) = self.scan.get() {
+            return Some(scan);
+        }
+        if self.unscanned.fetch_add(len, Ordering::Relaxed).saturating_add(len) <= ATTRIBUTE_BEFORE_SCAN {
+            return None;
+        }
+        Some(self.scan())
+    }
+
+    /// The scan, built now if it was not yet.
+    pub fn scan(&self) -> &Scan {
+        self.scan.get_or_init(|| Scan::build(&self.plan))
+    }
+
+    /// Whether one of local rule `rule`'s `unless` regexes matches `line`.
+    pub fn exempts(&self, rule: u32, line: &[u8]) -> bool {
+        let unless = &self.unless[rule as usize];
+        if unless.patterns.is_empty() {
+            return false;
+        }
+        let compiled = unless.compiled.get_or_init(|| {
+            unless
+                .patterns
+                .iter()
+                .map(|pattern| {
+                    // Checked when the rules were loaded (it parses and fits the size limit).
+                    regex::bytes::RegexBuilder::new(pattern)
+                        .size_limit(usize::MAX)
+                        .build()
+                        .expect("an `unless` regex checked when the rules were loaded")
+                })
+                .collect()
+        });
+        compiled.iter().any(|regex| regex.is_match(line))
+    }
+
+    /// Builds every automaton now (what first use would do): for benchmarks that time matching
+    /// alone, and for `axiom rules validate`, which says a rule set is ready only once it is.
+    pub fn build_all(&self) {
+        self.scan();
+        if let Some(attribution) = &self.attribution {
+            attribution.build_all();
+        }
+        for (rule, _) in self.unless.iter().enumerate() {
+            self.exempts(rule as u32, b"");
+        }
     }
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Patterns {
     texts: Vec<String>,
     owner: Vec<u32>,
@@ -156,41 +241,69 @@ impl Patterns {
     }
 }
 
+impl Scan {
+    fn build(plan: &ScanPlan) -> Scan {
+        let literals = [(&plan.exact, false), (&plan.ascii_folded, true)]
+            .into_iter()
+            .filter(|(patterns, _)| !patterns.texts.is_empty())
+            .map(|(patterns, fold)| LiteralMatcher::build(patterns, fold))
+            .collect();
+        let regexes = (!plan.regexes.texts.is_empty()).then(|| RegexMatcher::build(&plan.regexes));
+        Scan { literals, regexes }
+    }
+}
+
 impl LiteralMatcher {
-    fn build(patterns: Patterns, ascii_case_insensitive: bool) -> LiteralMatcher {
+    fn build(patterns: &Patterns, ascii_case_insensitive: bool) -> LiteralMatcher {
         let scan = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .ascii_case_insensitive(ascii_case_insensitive)
             .build(&patterns.texts)
             .expect("Aho-Corasick accepts any set of non-empty literals");
-        LiteralMatcher { scan, owner: patterns.owner }
+        LiteralMatcher { scan, owner: patterns.owner.clone() }
     }
 }
 
 impl RegexMatcher {
-    fn build(patterns: Patterns) -> Result<RegexMatcher, String> {
-        // The same byte-oriented settings as `regex::bytes::Regex`, which verifies each line: the
-        // scan must flag every line the verifier would match. With the defaults (those of `&str`
-        // regexes) the scan skipped an empty match inside a UTF-8 sequence (`(?-u:\B)` between
-        // the two bytes of `é`), so such a line fired only when another rule flagged it, and it
-        // refused patterns such as `(?-u:\xFF)` that the verifier accepts.
+    fn build(patterns: &Patterns) -> RegexMatcher {
+        // The same byte-oriented settings as `regex::bytes::Regex`, which the rules' tests and
+        // the attribution fallback use: the scan must flag every line those would match. With
+        // the defaults (those of `&str` regexes) the scan skipped an empty match inside a UTF-8
+        // sequence (`(?-u:\B)` between the two bytes of `é`). No size limit: each pattern was
+        // checked against the regex crate's when the rules were loaded. The scan needs match
+        // starts only, so no capture states.
         let scan = meta::Builder::new()
-            .configure(meta::Config::new().utf8_empty(false))
+            .configure(
+                meta::Config::new()
+                    .utf8_empty(false)
+                    .nfa_size_limit(None)
+                    .which_captures(WhichCaptures::Implicit),
+            )
             .syntax(syntax::Config::new().multi_line(true).utf8(false))
             .build_many(&patterns.texts)
-            .map_err(|err| format!("the rules' regexes do not compile together: {err}"))?;
-        Ok(RegexMatcher { scan, owner: patterns.owner })
+            .expect("regexes checked when the rules were loaded compile together without a size limit");
+        RegexMatcher { scan, owner: patterns.owner.clone() }
     }
 }
 
-/// Whether a pattern uses `\A` or `\z` (or `^`/`$` with multi-line mode turned off). Those anchor
-/// to the start or end of the whole text the scan sees, a block of lines whose bounds depend on
-/// how the output happened to be chunked, so such a rule would fire or not by chance.
-/// (Parsed as the scan compiles it, bytes-oriented: a pattern that only `utf8(false)` accepts,
-/// such as `\A(?-u:\xFF)`, must not slip through.)
-fn anchors_whole_text(pattern: &str) -> bool {
-    syntax::parse_with(pattern, &syntax::Config::new().multi_line(true).utf8(false))
-        .is_ok_and(|hir| hir.properties().look_set().contains_anchor_haystack())
+/// Parses a pattern as the matchers compile it (bytes-oriented, multi-line), and makes sure it
+/// fits the regex crate's size limit; the error is the reason, as `regex` words it.
+fn check_regex(pattern: &str) -> Result<Hir, String> {
+    let hir = syntax::parse_with(pattern, &syntax::Config::new().multi_line(true).utf8(false))
+        .map_err(|err| syntax_reason(&err.to_string()))?;
+    if size::exceeds(&hir, size::REGEX_SIZE_LIMIT) {
+        // Possibly too large: only compiling it tells (rare; the bound is loose).
+        regex::bytes::Regex::new(pattern).map_err(|err| match err {
+            regex::Error::Syntax(text) => syntax_reason(&text),
+            other => other.to_string(),
+        })?;
+    }
+    Ok(hir)
+}
+
+/// The one-line reason in a syntax error's report (`unclosed group`).
+fn syntax_reason(report: &str) -> String {
+    report.lines().rev().find_map(|line| line.strip_prefix("error: ")).unwrap_or(report).to_owned()
 }
 
 fn anchor_error(at: Location, rule: &Rule, pattern: &str) -> RuleError {
@@ -206,13 +319,7 @@ fn anchor_error(at: Location, rule: &Rule, pattern: &str) -> RuleError {
 }
 
 /// A regex error on one line: `invalid regex "a(": unclosed group`.
-fn regex_error(at: Location, rule: &Rule, pattern: &str, err: &regex::Error) -> RuleError {
-    let reason = match err {
-        regex::Error::Syntax(text) => {
-            text.lines().rev().find_map(|line| line.strip_prefix("error: ")).unwrap_or(text).to_owned()
-        }
-        other => other.to_string(),
-    };
+fn regex_error(at: Location, rule: &Rule, pattern: &str, reason: &str) -> RuleError {
     RuleError {
         file: at.file,
         line: at.line,

@@ -87,7 +87,15 @@ impl RuleSet {
         &self.origin
     }
 
-    /// The compiled matchers for the enabled rules of one scope.
+    /// Builds every scope's automata now instead of on first use (see [`CompiledScope`]).
+    pub fn build_all(&self) {
+        for scope in [&self.output, &self.prompt, &self.tool] {
+            scope.build_all();
+        }
+    }
+
+    /// The compiled matchers for the enabled rules of one scope; their automata are built on
+    /// first use.
     pub fn scope(&self, scope: Scope) -> &Arc<CompiledScope> {
         match scope {
             Scope::Output => &self.output,
