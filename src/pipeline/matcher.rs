@@ -146,8 +146,7 @@ impl Matcher {
             self.found.clear();
             if group.leftmost_starts(cache, line, &mut self.found).is_err() {
                 self.found.clear();
-                group
-                    .leftmost_matches_slow(cache, line, &mut self.found);
+                group.leftmost_matches_slow(cache, line, &mut self.found);
             }
             for found in &self.found {
                 let info = &group.patterns[found.pattern as usize];

@@ -274,10 +274,7 @@ impl RegexMatcher {
         // starts only, so no capture states.
         let scan = meta::Builder::new()
             .configure(
-                meta::Config::new()
-                    .utf8_empty(false)
-                    .nfa_size_limit(None)
-                    .which_captures(WhichCaptures::Implicit),
+                meta::Config::new().utf8_empty(false).nfa_size_limit(None).which_captures(WhichCaptures::Implicit),
             )
             .syntax(syntax::Config::new().multi_line(true).utf8(false))
             .build_many(&patterns.texts)
