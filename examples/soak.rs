@@ -586,6 +586,7 @@ impl Client {
                 driver: Driver::Pipe,
                 subscribe: false,
                 subject: None,
+                prompt_pattern: None,
             })
             .await?
         {

@@ -129,6 +129,8 @@ pub struct RunArgs {
     pub driver: Driver,
     #[command(flatten)]
     pub subject: SubjectArgs,
+    #[command(flatten)]
+    pub prompt: PromptArgs,
     /// Address of the in-process hub the worker connects back to: PORT, :PORT, HOST:PORT (port 0:
     /// any free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0", value_parser = crate::human::parse_listen)]
@@ -237,6 +239,8 @@ pub struct ClientArgs {
     pub driver: Driver,
     #[command(flatten)]
     pub subject: SubjectArgs,
+    #[command(flatten)]
+    pub prompt: PromptArgs,
     #[command(subcommand)]
     pub action: Option<ClientCommand>,
 }
@@ -339,9 +343,26 @@ pub struct WorkerArgs {
     /// Terminal size for the pty driver. Default: 50x200.
     #[arg(long, value_name = "ROWSxCOLS", value_parser = parse_pty_size)]
     pub pty_size: Option<(u16, u16)>,
+    #[command(flatten)]
+    pub prompt: PromptArgs,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+/// How the pty driver recognises the agent's own input prompt.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PromptArgs {
+    /// With `--driver pty`: a regex for the screen row where the agent waits for its user. While a
+    /// row matches, the agent is idle, not silent (silence rules wait), and a typed correction is
+    /// checked to have left that row. Default: Claude Code's `❯` input box.
+    #[arg(long, value_name = "REGEX", value_parser = parse_prompt_pattern)]
+    pub prompt_pattern: Option<String>,
+}
+
+/// A regex that [`PromptSpec::custom`](crate::pipeline::PromptSpec::custom) accepts.
+pub fn parse_prompt_pattern(text: &str) -> Result<String, String> {
+    crate::pipeline::PromptSpec::custom(text).map(|_| text.to_owned())
 }
 
 /// `ROWSxCOLS`, both at least 1.

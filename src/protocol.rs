@@ -195,6 +195,10 @@ pub enum ClientRequest {
         /// from the command.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         subject: Option<crate::rules::Subject>,
+        /// The pty driver: a regex for the screen row where the agent waits for its user (see
+        /// `--prompt-pattern`). Absent: Claude Code's prompt.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prompt_pattern: Option<String>,
     },
     /// OutputStream a task's events: output from byte `since` (0: all that is kept), interventions, exit.
     Subscribe {

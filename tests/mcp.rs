@@ -73,7 +73,7 @@ async fn tools_are_listed_with_schemas_annotations_and_capabilities() {
     }
     let schema = |name: &str| tools.iter().find(|tool| tool.name == name).unwrap().input_schema.clone();
     let spawn = schema("axiom_spawn");
-    assert_eq!(properties(&spawn), ["command", "cwd", "driver", "env", "prompt"]);
+    assert_eq!(properties(&spawn), ["command", "cwd", "driver", "env", "prompt", "prompt_pattern"]);
     assert!(required(&spawn).is_empty());
     assert_eq!(spawn["properties"]["command"]["type"], json!(["array", "null"]));
     let wait = schema("axiom_wait");

@@ -83,6 +83,7 @@ Examples:
   axiom run --agent -- ./my-agent.sh
   axiom run -- claude -p 'add a --verbose flag'
   axiom run --driver pty -- claude
+  axiom run --driver pty --prompt-pattern '^aider> ' -- aider
   axiom run --rules my-rules/ -- cargo build";
 
 pub(super) const SERVE_HELP: &str = "\

@@ -29,7 +29,8 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
         match (args.command, args.action) {
             (Some(command), None) => {
                 let on_stop = if args.detach { OnStop::Detach } else { OnStop::Kill };
-                hub.run_command(command, args.driver, args.subject.overridden(), on_stop).await
+                let (driver, subject, prompt) = (args.driver, args.subject.overridden(), args.prompt.prompt_pattern);
+                hub.run_command(command, driver, subject, prompt, on_stop).await
             }
             (None, Some(action)) => hub.act(action).await,
             (None, None) => bail!("nothing to do: pass --command CMD or a subcommand (see `axiom client --help`)"),
@@ -159,6 +160,7 @@ impl Connection {
         command_line: String,
         driver: Driver,
         subject: Option<Subject>,
+        prompt_pattern: Option<String>,
         on_stop: OnStop,
     ) -> anyhow::Result<ExitCode> {
         let cwd = std::env::current_dir().ok().map(|dir| dir.display().to_string());
@@ -167,7 +169,10 @@ impl Connection {
         // Before the task exists, so that a Ctrl-C that comes at once still reaches it.
         let stops = StopSignals::install();
         let reply = self
-            .request(|id| ClientRequest::Spawn { id, command, cwd, env: Vec::new(), driver, subscribe: true, subject })
+            .request(|id| {
+                let env = Vec::new();
+                ClientRequest::Spawn { id, command, cwd, env, driver, subscribe: true, subject, prompt_pattern }
+            })
             .await?;
         let HubToClient::Spawned { task_id, .. } = reply else { bail!("unexpected reply to spawn: {reply:?}") };
         eprintln!("axiom: task {task_id}");

@@ -50,6 +50,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             driver: args.driver,
             subject: args.subject.overridden(),
             pty_size: if keyboard { tty::window_size() } else { None },
+            prompt_pattern: args.prompt.prompt_pattern,
             ..SpawnRequest::default()
         };
         let task = hub.spawn_task(request)?;

@@ -90,6 +90,7 @@ impl Worker {
         let mut socket = self.connect_with_retry(Duration::from_secs(5)).await?;
         let (events, mut child_events) = mpsc::channel(EVENT_QUEUE);
         let mut spec = SpawnSpec::new(self.args.command.clone()).driver(self.args.driver);
+        spec.prompt_pattern = self.args.prompt.prompt_pattern.clone();
         if let Some(size) = self.args.pty_size {
             spec.pty_size = size;
         }

@@ -79,8 +79,9 @@ async fn handle(
         hub.tasks.get(task_id).ok_or_else(|| format!("no task {task_id}; `axiom client list` shows the tasks"))
     };
     match request {
-        ClientRequest::Spawn { command, cwd, env, driver, subscribe, subject, .. } => {
-            let request = SpawnRequest { command, cwd: cwd.map(PathBuf::from), env, driver, subject, pty_size: None };
+        ClientRequest::Spawn { command, cwd, env, driver, subscribe, subject, prompt_pattern, .. } => {
+            let cwd = cwd.map(PathBuf::from);
+            let request = SpawnRequest { command, cwd, env, driver, subject, pty_size: None, prompt_pattern };
             match hub.spawn_task(request) {
                 Ok(task) => {
                     let reply = HubToClient::Spawned { id, task_id: task.id.clone() };

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Hub;
+use crate::pipeline::PromptSpec;
 use crate::protocol::TaskStatus;
 use crate::rules::Subject;
 use crate::tasks::Task;
@@ -32,6 +33,8 @@ pub struct SpawnRequest {
     pub subject: Option<Subject>,
     /// Terminal size (rows, cols) for the pty driver; the worker's default when `None`.
     pub pty_size: Option<(u16, u16)>,
+    /// The pty driver: a regex for the row another agent waits for input on; `None`: Claude Code's.
+    pub prompt_pattern: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +43,10 @@ pub enum SpawnError {
     EmptyCommand,
     #[error("working directory {0} does not exist or is not a directory")]
     BadCwd(PathBuf),
+    #[error("prompt pattern: {0}")]
+    BadPromptPattern(String),
+    #[error("a prompt pattern needs the pty driver (it describes a screen row); this task uses the {0} driver")]
+    PromptWithoutPty(&'static str),
     #[error("could not start the worker process {exe}: {source}")]
     Worker { exe: PathBuf, source: std::io::Error },
 }
@@ -60,6 +67,10 @@ impl Hub {
                 return Err(SpawnError::BadCwd(cwd.clone()));
             }
         }
+        let prompt = match (&request.prompt_pattern, request.driver) {
+            (Some(_), driver) if driver != Driver::Pty => return Err(SpawnError::PromptWithoutPty(driver.as_str())),
+            (pattern, _) => PromptSpec::from_pattern(pattern.as_deref()).map_err(SpawnError::BadPromptPattern)?,
+        };
         let task = self.tasks.create(request.command.clone());
         self.warn_if_rules_are_in_reach(&task.id, request.cwd.as_deref());
         if let Some(subject) = request.subject {
@@ -67,7 +78,7 @@ impl Hub {
         }
         let pty_size = request.pty_size.unwrap_or(crate::worker::DEFAULT_PTY_SIZE);
         if request.driver == Driver::Pty {
-            task.use_screen(pty_size.0, pty_size.1);
+            task.use_screen(pty_size.0, pty_size.1, prompt);
         }
         let exe = &self.config.worker_exe;
         let fail = |source: std::io::Error| {
@@ -96,6 +107,7 @@ impl Hub {
             .arg(token_fd.to_string())
             .arg("--pty-size")
             .arg(format!("{}x{}", pty_size.0, pty_size.1))
+            .args(request.prompt_pattern.iter().flat_map(|pattern| ["--prompt-pattern", pattern.as_str()]))
             .arg("--")
             .args(&request.command)
             .env_remove("AXIOM_TOKEN")

@@ -99,6 +99,7 @@ read what it printed, axiom_send / axiom_interrupt / axiom_kill to steer it.",
             },
             subject: None,
             pty_size: None,
+            prompt_pattern: args.prompt_pattern,
         };
         let task = shared.hub.spawn_task(request).map_err(|err| format!("could not start the task: {err}"))?;
         super::events::watch_task(Arc::clone(shared), Arc::clone(&task), peer);

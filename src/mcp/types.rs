@@ -63,6 +63,10 @@ pub struct SpawnArgs {
     /// included), else `pipe`.
     #[serde(default)]
     pub driver: Option<DriverArg>,
+    /// With `driver: pty`: a regex for the screen row where the agent waits for its user
+    /// (default: Claude Code's `❯` input box). While a row matches, the agent is idle, not silent.
+    #[serde(default)]
+    pub prompt_pattern: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

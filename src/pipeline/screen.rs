@@ -48,7 +48,9 @@ impl ScreenOptions {
 }
 
 /// How to tell, from the screen, that an agent waits at its own prompt for its user: some row
-/// matches `ready` and no row matches `busy`.
+/// matches `ready` and no row matches `busy`. The worker uses the same description to find the
+/// agent's input box (the last `ready` row, down to the first row with no letters or digits) and
+/// check that a text it typed was submitted.
 #[derive(Debug, Clone)]
 pub struct PromptSpec {
     pub ready: Regex,
@@ -65,9 +67,59 @@ impl PromptSpec {
         }
     }
 
-    /// A prompt given by the user: `ready` is a regex that matches the prompt's row.
-    pub fn custom(ready: &str) -> Result<Self, regex::Error> {
-        Ok(PromptSpec { ready: Regex::new(ready)?, busy: None })
+    /// Another agent's prompt (`--prompt-pattern`): `ready` is a regex matching the row it waits on.
+    /// The agent counts as idle whenever a row matches it.
+    ///
+    /// # Errors
+    ///
+    /// `ready` is not a valid regex, or matches an empty row (it would find a prompt on any screen).
+    pub fn custom(ready: &str) -> Result<Self, String> {
+        let regex = Regex::new(ready).map_err(|err| format!("`{ready}` is not a valid regex: {err}"))?;
+        if regex.is_match("") {
+            return Err(format!("`{ready}` matches an empty row, so every screen would show a prompt"));
+        }
+        Ok(PromptSpec { ready: regex, busy: None })
+    }
+
+    /// `custom(pattern)` when a pattern is given, else Claude Code's prompt.
+    ///
+    /// # Errors
+    ///
+    /// As [`custom`](Self::custom).
+    pub fn from_pattern(pattern: Option<&str>) -> Result<Self, String> {
+        pattern.map_or_else(|| Ok(Self::claude_code()), Self::custom)
+    }
+
+    /// Whether `rows` (one string per screen row) show the prompt and no sign of work.
+    pub fn is_waiting(&self, rows: &[String]) -> bool {
+        !self.busy(rows) && rows.iter().any(|row| self.is_prompt_row(row))
+    }
+
+    /// Whether `row` is the prompt's row. A screen row is as wide as the window, so the pattern
+    /// is tried on it with and without its trailing blanks: `^ask> ` and `ask>$` both find `ask> `.
+    pub fn is_prompt_row(&self, row: &str) -> bool {
+        self.ready.is_match(row) || self.ready.is_match(row.trim_end())
+    }
+
+    /// True while some row says the agent is working on a turn.
+    pub fn busy(&self, rows: &[String]) -> bool {
+        self.busy.as_ref().is_some_and(|busy| rows.iter().any(|row| busy.is_match(row)))
+    }
+
+    /// The text in the agent's input box, if the screen shows one: from the last row matching
+    /// `ready` (without the prompt itself) down to the first row with no letters or digits (a
+    /// border) or the end of the screen.
+    pub fn input_box(&self, rows: &[String]) -> Option<String> {
+        let start = rows.iter().rposition(|row| self.is_prompt_row(row))?;
+        let mut text = String::new();
+        for (at, row) in rows[start..].iter().enumerate() {
+            if at > 0 && !row.chars().any(char::is_alphanumeric) {
+                break;
+            }
+            let row = if at == 0 { self.ready.replace(row.trim_end(), "").into_owned() } else { row.clone() };
+            text.push_str(&row);
+        }
+        Some(text)
     }
 }
 
@@ -191,16 +243,8 @@ impl ScreenNormalizer {
 
     /// True when the screen shows the agent's own prompt and no sign of work in progress.
     pub fn is_idle(&self) -> bool {
-        let Some(prompt) = &self.prompt else { return false };
-        let mut ready = false;
-        for line in self.terminal.screen().visible_lines() {
-            let text = line.text();
-            if prompt.busy.as_ref().is_some_and(|busy| busy.is_match(&text)) {
-                return false;
-            }
-            ready |= prompt.ready.is_match(&text);
-        }
-        ready
+        let rows: Vec<String> = self.terminal.screen().visible_lines().map(Line::text).collect();
+        self.prompt.as_ref().is_some_and(|prompt| prompt.is_waiting(&rows))
     }
 
     /// The visible screen as text, one string per row (for tests and diagnostics).
@@ -235,6 +279,7 @@ impl ScreenNormalizer {
         self.recent.push_back(key);
         // TUIs put no-break spaces after their markers (`❯\u{a0}text`); rules are written with spaces.
         let text = text.trim_end().replace('\u{a0}', " ");
+        tracing::trace!(row = %text, "screen row settled");
         self.block.push_line(text.as_bytes());
         true
     }

@@ -800,13 +800,14 @@ impl Task {
     }
 
     /// The task's output is drawn on a terminal of `rows` x `cols` (pty driver): from now on its
-    /// rules match the rows of a virtual terminal as they settle, not the byte stream. Called before
-    /// any output arrives.
-    pub fn use_screen(&self, rows: u16, cols: u16) {
+    /// rules match the rows of a virtual terminal as they settle, not the byte stream, and `prompt`
+    /// tells when the agent waits at its own prompt (idle, not silent). Called before any output.
+    pub fn use_screen(&self, rows: u16, cols: u16, prompt: crate::pipeline::PromptSpec) {
         let mut pipeline = self.pipeline();
         let rules = Arc::clone(pipeline.rules());
         let options = pipeline.options().on_screen(rows, cols);
         *pipeline = Pipeline::new(rules, Scope::Output, self.id.as_str(), options);
+        pipeline.set_prompt(Some(prompt));
     }
 
     /// The task's terminal was resized: the virtual terminal follows, and the worker is told to

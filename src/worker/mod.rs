@@ -83,7 +83,6 @@ use serde::{Deserialize, Serialize};
 
 pub use error::SpawnError;
 pub use handle::ChildHandle;
-pub use screen::InputBox;
 pub use typing::{Submission, SUBMIT_BOUND};
 
 /// The most bytes one read takes from a child's stream, and so the largest [`ChildEvent::Output`].
@@ -205,6 +204,10 @@ pub struct SpawnSpec {
     /// Terminal size for [`Driver::Pty`] as `(rows, cols)`; ignored for pipes.
     /// Default [`DEFAULT_PTY_SIZE`].
     pub pty_size: (u16, u16),
+    /// [`Driver::Pty`]: a regex for the row another agent waits for input on (see
+    /// [`PromptSpec::custom`](crate::pipeline::PromptSpec::custom)); `None`: Claude Code's prompt.
+    /// Typing a correction checks the text left this prompt's input box.
+    pub prompt_pattern: Option<String>,
     /// Delays used by actions and at the end of output.
     pub timing: Timing,
 }
@@ -251,6 +254,7 @@ impl Default for SpawnSpec {
             env: Vec::new(),
             driver: Driver::default(),
             pty_size: DEFAULT_PTY_SIZE,
+            prompt_pattern: None,
             timing: Timing::default(),
         }
     }

@@ -17,6 +17,7 @@ use super::screen::{Screen, Tee};
 use super::signals;
 use super::typing::PersonLine;
 use super::{OutputStream, SpawnError, SpawnSpec};
+use crate::pipeline::PromptSpec;
 
 /// What the worker keeps of a PTY besides its two ends: a copy of the master for resizing, and
 /// the screen its output draws (see [`super::screen`]).
@@ -29,6 +30,8 @@ pub(crate) struct PtyControl {
     pub(crate) typing: tokio::sync::Mutex<()>,
     /// Whether a person is in the middle of a line.
     pub(crate) person: std::sync::Mutex<PersonLine>,
+    /// The agent's prompt: where typed text sits until it is submitted, and whether the agent works.
+    pub(crate) prompt: PromptSpec,
 }
 
 impl PtyControl {
@@ -85,6 +88,8 @@ const CTRL_C: u8 = 0x03;
 pub(crate) fn start(spec: &SpawnSpec) -> Result<Started, SpawnError> {
     let program = spec.program();
     let pty_error = |source: io::Error| SpawnError::Pty { program: program.to_string(), source };
+    let prompt =
+        PromptSpec::from_pattern(spec.prompt_pattern.as_deref()).map_err(|err| pty_error(io::Error::other(err)))?;
     let (pty, pts) = pty_process::open().map_err(|err| pty_error(into_io(err)))?;
     let (rows, cols) = spec.pty_size;
     pty.resize(pty_process::Size::new(rows, cols)).map_err(|err| pty_error(into_io(err)))?;
@@ -119,7 +124,13 @@ pub(crate) fn start(spec: &SpawnSpec) -> Result<Started, SpawnError> {
         outputs: vec![(OutputStream::Stdout, Box::pin(Tee::new(reader, Arc::clone(&screen))))],
         input: Box::pin(writer),
         close: CloseMode::Send(EOF_BYTE),
-        pty: Some(PtyControl { master, screen, typing: tokio::sync::Mutex::new(()), person: Default::default() }),
+        pty: Some(PtyControl {
+            master,
+            screen,
+            typing: tokio::sync::Mutex::new(()),
+            person: Default::default(),
+            prompt,
+        }),
     })
 }
 

@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use avt::Terminal;
-use regex::Regex;
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::watch;
 
@@ -90,44 +89,6 @@ pub(crate) fn shows(rows: &[String], needle: &str) -> bool {
     needle.is_empty() || squeeze(&rows.concat()).contains(&needle)
 }
 
-/// How the worker finds an agent's input box on its screen: the last row matching `ready` starts it,
-/// and it runs down to the first row with no letters or digits (a border) or the end of the screen.
-#[derive(Debug, Clone)]
-pub struct InputBox {
-    pub ready: Regex,
-    /// Shown while the agent works on a turn.
-    pub busy: Option<Regex>,
-}
-
-impl InputBox {
-    /// Claude Code 2.x: `❯ ` starts the input row, `esc to interrupt` shows while it works.
-    pub fn claude_code() -> Self {
-        InputBox {
-            ready: Regex::new(r"^\s*❯").expect("valid regex"),
-            busy: Some(Regex::new(r"(?i)esc to interrupt").expect("valid regex")),
-        }
-    }
-
-    /// The input box's text, if the screen shows one.
-    pub(crate) fn contents(&self, rows: &[String]) -> Option<String> {
-        let start = rows.iter().rposition(|row| self.ready.is_match(row))?;
-        let mut text = String::new();
-        for (at, row) in rows[start..].iter().enumerate() {
-            if at > 0 && !row.chars().any(char::is_alphanumeric) {
-                break;
-            }
-            let row = if at == 0 { self.ready.replace(row, "").into_owned() } else { row.clone() };
-            text.push_str(&row);
-        }
-        Some(text)
-    }
-
-    /// True while the screen says the agent is working on a turn.
-    pub(crate) fn busy(&self, rows: &[String]) -> bool {
-        self.busy.as_ref().is_some_and(|busy| rows.iter().any(|row| busy.is_match(row)))
-    }
-}
-
 /// A PTY reader that draws what it reads on a [`Screen`].
 pub(crate) struct Tee<R> {
     inner: R,
@@ -172,10 +133,11 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let input = InputBox::claude_code();
-        let text = input.contents(&rows).unwrap();
+        let input = crate::pipeline::PromptSpec::claude_code();
+        let text = input.input_box(&rows).unwrap();
         assert_eq!(squeeze(&text), squeeze("Do not leave TODOs; implement it now."));
         assert!(!input.busy(&rows));
+        assert!(input.is_waiting(&rows));
         assert!(shows(&rows, "implement it now."), "wrapped text is still shown");
         assert!(!shows(&rows, "something else"));
     }

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::screen::{shows, squeeze, InputBox, Screen};
+use super::screen::{shows, squeeze, Screen};
 use super::{ChildHandle, Driver};
 
 /// Longest wait for the screen to show typed text before Enter is pressed anyway.
@@ -83,26 +83,29 @@ impl ChildHandle {
         };
         self.wait_for_person().await;
         let _typing = pty.typing.lock().await;
+        let started = Instant::now();
         let screen = &pty.screen;
-        let input_box = InputBox::claude_code();
+        let prompt = &pty.prompt;
         let mut echoed = true;
         if !text.is_empty() {
             let tail: String = tail(text, 24);
             self.input().write(text.as_bytes().to_vec(), None).await?;
             echoed = wait_for(screen, Instant::now() + ECHO_WAIT, |rows| shows(rows, &tail)).await;
+            tracing::debug!(echoed, after = ?started.elapsed(), "typed; pressing Enter");
         }
         self.input().write(ENTER.to_vec(), None).await?;
         let mut enters = 1;
         let head = squeeze(&head(text, 24));
         let rows = screen.rows();
-        let held = |rows: &[String]| input_box.contents(rows).is_some_and(|held| squeeze(&held).contains(&head));
-        if head.is_empty() || input_box.contents(&rows).is_none() {
+        let held = |rows: &[String]| prompt.input_box(rows).is_some_and(|held| squeeze(&held).contains(&head));
+        if head.is_empty() || prompt.input_box(&rows).is_none() {
             return Ok(Submission { echoed, submitted: None, enters });
         }
         let give_up = Instant::now() + SUBMIT_PATIENCE;
         loop {
             let next = (Instant::now() + RETRY_EVERY).min(give_up);
             if wait_for(screen, next, |rows| !held(rows)).await {
+                tracing::debug!(enters, after = ?started.elapsed(), "submitted: the input box no longer holds the text");
                 return Ok(Submission { echoed, submitted: Some(true), enters });
             }
             if Instant::now() >= give_up {
@@ -138,9 +141,8 @@ impl ChildHandle {
         // Not under the typing lock nor through the input queue: see `PtyControl::press_ctrl_c`.
         pty.press_ctrl_c()?;
         let Some(text) = follow_up else { return Ok(None) };
-        let input_box = InputBox::claude_code();
         let settle_by = Instant::now() + INTERRUPT_SETTLE;
-        wait_for(&pty.screen, settle_by, |rows| !input_box.busy(rows)).await;
+        wait_for(&pty.screen, settle_by, |rows| !pty.prompt.busy(rows)).await;
         wait_quiet(&pty.screen, settle_by).await;
         self.submit(text).await.map(Some)
     }

@@ -64,8 +64,10 @@ struct State {
     script: VecDeque<Reply>,
     /// Streaming `/v1/messages` bodies, in arrival order.
     requests: Vec<Value>,
-    /// (when, index) of each streaming request, for timing measurements.
+    /// When each streaming request arrived, for timing measurements.
     arrivals: Vec<Instant>,
+    /// When the reply to each streaming request was completely sent (by request index).
+    replied: Vec<(usize, Instant)>,
     stopped: bool,
 }
 
@@ -111,6 +113,11 @@ impl FakeApi {
     /// When each streaming request arrived.
     pub fn arrivals(&self) -> Vec<Instant> {
         self.shared.state.lock().unwrap().arrivals.clone()
+    }
+
+    /// When the reply to streaming request `index` (0-based) had been sent in full, if it has.
+    pub fn reply_sent(&self, index: usize) -> Option<Instant> {
+        self.shared.state.lock().unwrap().replied.iter().find(|(at, _)| *at == index).map(|(_, when)| *when)
     }
 
     /// Waits until `check` accepts the requests so far; panics with `what` and the user texts
@@ -227,6 +234,7 @@ fn serve(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
         };
         shared.changed.notify_all();
         stream_reply(&mut writer, &model, index, &reply)?;
+        shared.state.lock().unwrap().replied.push((index - 1, Instant::now()));
         return Ok(());
     }
 }
