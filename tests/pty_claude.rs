@@ -91,9 +91,12 @@ fn a_hung_tool_behind_a_spinner_is_silent() {
     terminal.wait_drawn("the typed prompt", 0, |shown| String::from_utf8_lossy(shown).contains("thing"));
     terminal.type_keys(b"\r");
     api.wait_for_user_text("run the slow thing", PATIENCE);
-    // The spinner and its timer redraw all the time; the silence rule fires anyway.
+    terminal.wait_drawn("the tool running", 0, |shown| String::from_utf8_lossy(shown).contains("time.sleep(600)"));
+    // The spinner and its timer redraw all the time; the silence rule fires anyway, after the tool
+    // started (a warning from before, on a slow first turn, does not count).
+    let before = terminal.stderr_text().matches("hung").count();
     let deadline = Instant::now() + PATIENCE;
-    while !terminal.stderr_text().contains("hung") {
+    while terminal.stderr_text().matches("hung").count() <= before {
         assert!(Instant::now() < deadline, "the silence rule never fired: {}", terminal.stderr_text());
         std::thread::sleep(Duration::from_millis(100));
     }
