@@ -291,3 +291,81 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// No task can stall another: while tasks flood `rm -rf /` lines (each a kill rule's match) and
+/// ignore the kill's SIGTERM for its whole grace, a quiet task's violations are still answered,
+/// every one of them and promptly. The bound here is generous (a debug build on busy CI cores);
+/// the measured round trip is in BENCHMARKS.md (`examples/loadgen.rs rtt --flood danger`).
+#[tokio::test]
+async fn a_quiet_task_keeps_its_round_trip_while_others_flood_rm_rf_and_ignore_sigterm() {
+    const FLOODERS: usize = 4;
+    const SAMPLES: usize = 40;
+    let rules = "rules:
+  - id: danger
+    match: { literals: ['rm -rf /'] }
+    action: kill
+    message: stop
+  - id: probe
+    match: { literals: ['VIOLATION'] }
+    action: inject
+    message: answered
+";
+    // A grace far longer than the test: the flood goes on, SIGTERM ignored, the kill pending.
+    let hub = Hub::start(rules, &["--kill-grace", "5m"]);
+    let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
+    let flood = "trap '' TERM; while :; do echo 'rm -rf /'; done";
+    let mut flooders = Vec::new();
+    for id in 0..FLOODERS {
+        flooders.push(spawn(&mut client, 1 + id as u64, &["sh", "-c", flood]).await);
+    }
+    // Each flooder is under way (its kill sent and ignored) before the quiet task starts.
+    let flooding = |hub: &Hub| {
+        let tasks = hub.list();
+        let behind = tasks
+            .iter()
+            .filter(|t| flooders.contains(&t.task_id) && (t.interventions == 0 || t.output_bytes < 64 * 1024))
+            .count();
+        if behind == 0 {
+            Ok(())
+        } else {
+            Err(format!("{behind} flooders not flooding yet"))
+        }
+    };
+    eventually("every flooder to flood", DEADLINE, || flooding(&hub));
+    let probe = fixture("loadgen-rtt.py");
+    let quiet = spawn(&mut client, 100, &["python3", &probe, &SAMPLES.to_string(), "5"]).await;
+    let started = std::time::Instant::now();
+    let status = eventually("the quiet task to end", Duration::from_secs(120), || {
+        let task = hub.task(&quiet);
+        if task.status.is_finished() {
+            Ok(task.status.name().to_owned())
+        } else {
+            Err(format!("{} after {:?}", task.status.name(), started.elapsed()))
+        }
+    });
+    let reply = ws::request(&mut client, 101, json!({"type": "output", "id": 101, "task_id": quiet})).await;
+    let output = reply["data"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(status, "exited", "{output}");
+    let trips: Vec<Duration> = output
+        .lines()
+        .filter_map(|line| line.strip_prefix("RTT "))
+        .filter_map(|rest| rest.split_whitespace().nth(1)?.parse().ok())
+        .map(Duration::from_nanos)
+        .collect();
+    assert_eq!(trips.len(), SAMPLES, "every violation answered:\n{output}");
+    let slowest = trips.iter().max().unwrap();
+    assert!(*slowest < Duration::from_secs(2), "a round trip took {slowest:?}: {trips:?}");
+    // The flood went on all along: every flooder still runs, its kill's grace not over.
+    for flooder in &flooders {
+        assert_eq!(hub.task(flooder).status.name(), "running", "{flooder}");
+    }
+    for (id, flooder) in flooders.iter().enumerate() {
+        let id = 200 + id as u64;
+        let kill = json!({"type": "kill", "id": id, "task_id": flooder, "grace_ms": 100});
+        let reply = ws::request(&mut client, id, kill).await;
+        assert_eq!(reply["type"], "ok", "{reply}");
+    }
+    for flooder in &flooders {
+        assert_eq!(wait_finished(&hub, flooder), "killed");
+    }
+}

@@ -8,8 +8,10 @@
 //! So each connection has an output [`Budget`] (a token bucket: [`RATE`] bytes a second, bursts up
 //! to [`BURST`]). A frame within budget is processed on the spot. A frame past it is handed to the
 //! [`BulkLane`]: one queue, served in order by threads at background priority (see
-//! [`crate::background`]), one for every core but one. A connection waits for its frame to be done
-//! before it reads the next, so the floods are served round robin, one frame per turn, at whatever
+//! [`crate::background`]), one for every core but one. A frame processed on the spot is also
+//! charged for the CPU time it took beyond what its bytes account for ([`NANOS_PER_BYTE`]), so a
+//! flood of costly lines (each firing a rule) is moved to the lane as soon as a plain one would.
+//! A connection waits for its frame to be done before it reads the next, so the floods are served round robin, one frame per turn, at whatever
 //! speed the machine has left; the kernel lets the runtime's threads preempt them for everybody
 //! else. Waiting means not reading the socket, so the back-pressure reaches the flooding child
 //! through TCP and its pipe; nothing is dropped.
@@ -27,6 +29,11 @@ pub const BURST: f64 = 256.0 * 1024.0;
 /// What a frame costs beyond its bytes (parsing it, the task's lock, the journal line), so a
 /// stream of tiny frames is not free.
 pub const FRAME_COST: usize = 256;
+/// Processing time that one byte of budget stands for: about what ordinary output costs to match
+/// and store. A frame processed on the spot that took longer than its bytes say (lines that each
+/// fire a rule, a rule set heavy on shell parsing) is charged for the time it took, so a flood
+/// of costly lines leaves the runtime as soon as a flood of plain ones would cost as much.
+pub const NANOS_PER_BYTE: u128 = 20;
 
 /// One connection's output allowance.
 #[derive(Debug, Clone)]
@@ -53,6 +60,27 @@ impl Budget {
         self.credit = (self.credit - cost).max(-BURST);
         covered
     }
+
+    /// A frame of `bytes` that was processed on the spot took `took`: whatever that time stands
+    /// for beyond what [`charge`](Self::charge) took for it is charged too.
+    pub fn charge_time(&mut self, bytes: usize, took: std::time::Duration) {
+        let worth = (took.as_nanos() / NANOS_PER_BYTE) as f64;
+        let charged = (bytes + FRAME_COST) as f64;
+        if worth > charged {
+            self.credit = (self.credit - (worth - charged)).max(-BURST);
+        }
+    }
+}
+
+/// CPU time this thread has used: what processing a frame cost, without the time the thread spent
+/// preempted (on a busy machine that would make a quiet worker's frames look costly).
+pub fn thread_cpu_time() -> std::time::Duration {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec into the live value it is given.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } != 0 {
+        return std::time::Duration::ZERO;
+    }
+    std::time::Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -161,6 +189,22 @@ mod tests {
         let mut budget = Budget::new(start);
         let covered = (0..10_000).filter(|_| budget.charge(1, start)).count();
         assert_eq!(covered, (BURST as usize) / (1 + FRAME_COST));
+    }
+
+    #[test]
+    fn frames_that_took_long_are_charged_for_their_time() {
+        let start = Instant::now();
+        let mut budget = Budget::new(start);
+        // A few hundred bytes that took 10 ms (say, every line firing a rule) use up the burst:
+        // 10 ms is worth 500 KB of ordinary output.
+        assert!(budget.charge(300, start));
+        budget.charge_time(300, Duration::from_millis(10));
+        assert!(!budget.charge(300, start), "the next frame goes to the lane");
+        // A frame that took what its bytes say costs nothing more.
+        let mut budget = Budget::new(start);
+        assert!(budget.charge(64 * KIB, start));
+        budget.charge_time(64 * KIB, Duration::from_nanos(64 * 1024 * NANOS_PER_BYTE as u64 / 2));
+        assert!(budget.charge(64 * KIB, start));
     }
 
     #[tokio::test]

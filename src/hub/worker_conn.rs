@@ -17,7 +17,7 @@ use tokio::time::{interval, sleep_until, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::frames::{self, decode, Incoming};
-use super::lane::Budget;
+use super::lane::{self, Budget};
 use super::{Hub, Socket};
 use crate::protocol::{HubToWorker, TaskStatus, WorkerMessage, PROTOCOL_VERSION};
 use crate::tasks::Task;
@@ -97,7 +97,10 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
                     _ => 0,
                 };
                 let read = if budget.charge(size, last_heard) {
-                    apply(&task, frame)
+                    let before = lane::thread_cpu_time();
+                    let applied = apply(&task, frame);
+                    budget.charge_time(size, lane::thread_cpu_time().saturating_sub(before));
+                    applied
                 } else {
                     let task = Arc::clone(&task);
                     hub.bulk.run(move || apply(&task, frame)).await

@@ -130,6 +130,18 @@ struct TaskState {
     /// With `confirm_when_written`: how far the reader has written.
     written: u64,
     tamper_events: u64,
+    /// A kill was delivered: the child is gone, and what output still arrives was printed before.
+    killed: bool,
+}
+
+impl TaskState {
+    /// Whether the child is being (or was) killed: its output is then stored but no longer matched,
+    /// since no rule can do anything more to it. A flood of violating lines from a child that
+    /// ignores `SIGTERM` thus costs what storing it costs, not a match per line, for the whole
+    /// grace period and the backlog behind it.
+    fn ending(&self) -> bool {
+        self.killed || self.commands.values().any(is_kill)
+    }
 }
 
 /// A worker connection the task accepted.
@@ -207,6 +219,7 @@ impl Task {
                 unwritten: VecDeque::new(),
                 written: 0,
                 tamper_events: 0,
+                killed: false,
                 session: None,
             }),
             pipeline: Mutex::new(pipeline),
@@ -258,7 +271,8 @@ impl Task {
                         state.interventions.push(record);
                     }
                     Event::Ack { id, delivered, error } => {
-                        state.commands.remove(&id);
+                        let command = state.commands.remove(&id);
+                        state.killed |= delivered && command.as_ref().is_some_and(is_kill);
                         if let Some(record) = state.interventions.iter_mut().find(|r| r.id == id) {
                             record.delivered = Some(delivered);
                             record.error = error;
@@ -451,7 +465,7 @@ impl Task {
     /// A chunk seen before (a replay after a reconnect) is ignored, so output is stored once.
     pub fn ingest(&self, seq: u64, stream: OutputStream, data: Vec<u8>, now: Instant) -> Vec<HubToWorker> {
         let mut pipeline = self.pipeline();
-        let at = {
+        let (at, ending) = {
             let mut state = self.state();
             match self.accept_seq(&mut state, seq, "output") {
                 Ok(true) => {}
@@ -459,10 +473,10 @@ impl Task {
                 Err(message) => return vec![HubToWorker::Error { message }],
             }
             // Nobody else pushes output while we hold the pipeline, so this is where it goes.
-            state.output.end()
+            (state.output.end(), state.ending())
         };
         // The costly part, matching and encoding for the journal, without the state lock.
-        let fired = if stream.is_matched() { pipeline.push(&data, now) } else { Vec::new() };
+        let fired = if stream.is_matched() && !ending { pipeline.push(&data, now) } else { Vec::new() };
         let turn = if stream == OutputStream::Events { last_turn(&data) } else { None };
         if !self.config.confirm_when_written {
             let event = Event::Output { seq, stream, at: Some(at), payload: Payload::compact(&data) };
@@ -562,7 +576,7 @@ impl Task {
         let mut messages = Vec::new();
         for intervention in fired {
             let acts = intervention.action != Action::Warn;
-            if acts && state.commands.values().any(is_kill) {
+            if acts && state.ending() {
                 continue;
             }
             let id = state.next_message_id;
@@ -651,9 +665,8 @@ impl Task {
             self.tamper(&mut state, format!("an acknowledgement of command {id}, which was never sent"));
             return;
         }
-        if state.commands.remove(&id).is_none() {
-            return;
-        }
+        let Some(command) = state.commands.remove(&id) else { return };
+        state.killed |= delivered && is_kill(&command);
         if let Some(record) = record_of(&mut state.interventions, id) {
             record.delivered = Some(delivered);
             record.error = error.clone();
@@ -1254,13 +1267,28 @@ mod tests {
     fn a_task_being_killed_is_not_killed_again_on_every_line() {
         let task = task_with("rules:\n  - id: danger\n    match: { literals: ['rm -rf /'] }\n    action: kill\n", None);
         let (mut queued, _, _) = attach(&task);
-        let mut kills = 0;
+        let mut kills = Vec::new();
         for seq in 0..1000 {
-            kills += out(&task, seq, "rm -rf /\n").len();
+            kills.extend(out(&task, seq, "rm -rf /\n"));
         }
-        assert_eq!(kills, 1);
+        assert_eq!(kills.len(), 1);
         assert_eq!(task.info().interventions, 1);
         assert!(queued.try_recv().is_err(), "rule commands go back on the connection, not the queue");
+        // Delivered: the child is gone, and the backlog it printed before is stored, not matched.
+        let kill = kills[0].command_id().unwrap();
+        task.acknowledge(kill, true, None);
+        for seq in 1000..2000 {
+            assert!(out(&task, seq, "rm -rf /\n").is_empty(), "line {seq} of a killed child fired");
+        }
+        assert_eq!(task.info().interventions, 1);
+        assert_eq!(stored(&task).lines().count(), 2000, "every line is stored");
+
+        // A kill that could not be carried out leaves the task watched as before.
+        let task = task_with("rules:\n  - id: danger\n    match: { literals: ['rm -rf /'] }\n    action: kill\n", None);
+        let _attached = attach(&task);
+        let kill = out(&task, 0, "rm -rf /\n")[0].command_id().unwrap();
+        task.acknowledge(kill, false, Some("signalling was refused".into()));
+        assert_eq!(out(&task, 1, "rm -rf /\n").len(), 1, "a failed kill is tried again");
     }
 
     #[test]
