@@ -28,7 +28,7 @@ const RULES: &str = r#"rules:
     message: "axiom says: implement it now, no TODO left behind."
   - id: no-sleeping
     scope: tool
-    match: { regex: ['^Bash: sleep '] }
+    match: { regex: ['^Bash: python3 -c .*time\.sleep'] }
     action: interrupt
     message: "axiom says: stop waiting and report what you have."
 "#;
@@ -78,7 +78,8 @@ fn an_injected_correction_reaches_the_model_as_a_user_message() {
     let home = ClaudeHome::new();
     // The violation comes with a slow tool call, so the correction arrives while the turn runs.
     let api = FakeApi::start(vec![
-        Reply::text("TODO: later, the parser.").then_tool("Bash", json!({"command": "sleep 3; echo built"})),
+        Reply::text("TODO: later, the parser.")
+            .then_tool("Bash", json!({"command": "python3 -c 'import time; time.sleep(3)'; echo built"})),
         Reply::text("Implementing the parser now."),
     ]);
     let proc = axiom_run(&cli, &home, &api, "write the parser");
@@ -89,12 +90,37 @@ fn an_injected_correction_reaches_the_model_as_a_user_message() {
 }
 
 #[test]
+fn a_correction_on_the_turns_last_words_reaches_the_model_before_the_session_ends() {
+    let Some(cli) = claude_cli() else { return };
+    let home = ClaudeHome::new();
+    // The violation is the turn's final text: the session may end only after the rules judged it.
+    let api = FakeApi::start(vec![Reply::text("TODO: later, the parser."), Reply::text("Implemented the parser.")]);
+    let run = finish(axiom_run(&cli, &home, &api, "write the parser"));
+    run.assert_code(0);
+    let requests = api.requests();
+    assert_eq!(requests.len(), 2, "{requests:#?}");
+    assert!(
+        user_texts(&requests[1]).iter().any(|text| text == "axiom says: implement it now, no TODO left behind."),
+        "{:?}",
+        user_texts(&requests[1])
+    );
+    assert!(run.stdout.contains("Implemented the parser."), "{}", run.stdout);
+    let session = run.stderr.lines().find(|line| line.contains("session:")).unwrap_or_else(|| panic!("{}", run.stderr));
+    assert!(session.contains("success"), "{session}");
+}
+
+#[test]
 fn an_interrupt_stops_a_running_sleep_and_the_follow_up_arrives() {
+    // Claude Code 2.1.332 refuses `sleep N` chained to something ("Blocked: sleep 60 followed
+    // by ..."), so the sleep is python's.
     let Some(cli) = claude_cli() else { return };
     let home = ClaudeHome::new();
     let marker = home.project().join("slept");
     let api = FakeApi::start(vec![
-        Reply::tool("Bash", json!({"command": format!("sleep 60 && touch {}", marker.display())})),
+        Reply::tool(
+            "Bash",
+            json!({"command": format!("python3 -c 'import time; time.sleep(60)' && touch {}", marker.display())}),
+        ),
         Reply::text("Stopped waiting; here is the report."),
     ]);
     let started = std::time::Instant::now();

@@ -131,6 +131,10 @@ impl Worker {
         let mut commands: Commands<WorkerMessage> = Commands::new();
         // Claude driver: tool calls asked of the hub and not answered yet.
         let mut undecided: Vec<WorkerMessage> = Vec::new();
+        // Claude driver: the outbox seq the hub must confirm before the turn that just ended is
+        // judged (the hub sends every intervention on that output before the confirmation).
+        let mut turn_end: Option<u64> = None;
+        let mut confirmed: u64 = 0;
         let mut child_done = false;
 
         let code = loop {
@@ -156,6 +160,7 @@ impl Worker {
                 tokio::select! {
                     event = child_events.recv(), if outbox.has_room() && !child_done => match event {
                         Some(ChildEvent::ToolCall { id, line }) => undecided.push(WorkerMessage::ToolCall { id, line }),
+                        Some(ChildEvent::TurnEnded) => turn_end = Some(outbox.next_seq()),
                         event => child_done |= keep(&mut outbox, event),
                     },
                     () = tokio::time::sleep_until(dial_at) => match self.redial(child.pid(), session.as_deref()).await {
@@ -187,6 +192,7 @@ impl Worker {
                         }
                         undecided.push(question);
                     }
+                    Some(ChildEvent::TurnEnded) => turn_end = Some(outbox.next_seq()),
                     event => {
                         child_done |= keep(&mut outbox, event);
                         if current.welcomed {
@@ -211,6 +217,8 @@ impl Worker {
                         }
                         Ok(HubToWorker::Received { next_seq }) => {
                             outbox.confirm(next_seq);
+                            confirmed = confirmed.max(next_seq);
+                            report_turn_judged(&child, &mut turn_end, confirmed, &commands);
                             if child_done && outbox.is_empty() {
                                 // A kill is acknowledged once its child was reaped, which is often
                                 // just before the exit is stored: say so before leaving.
@@ -234,7 +242,12 @@ impl Worker {
                         Ok(command) => {
                             let Some(id) = command.command_id() else { continue };
                             match commands.take(id) {
-                                Seen::New => actions.start_command(command),
+                                Seen::New => {
+                                    // The session goes on (a correction, input) or ends (a kill):
+                                    // either way its turn must not be closed behind this command.
+                                    turn_end = None;
+                                    actions.start_command(command);
+                                }
                                 Seen::Running => {}
                                 Seen::Done(ack) => failed = send(&mut current.socket, ack).await.is_err(),
                             }
@@ -248,6 +261,7 @@ impl Worker {
                     if let WorkerMessage::Ack { id, .. } = &ack {
                         commands.finish(*id, ack.clone());
                     }
+                    report_turn_judged(&child, &mut turn_end, confirmed, &commands);
                     // Not sent (the link failed): the hub resends the command, and the
                     // acknowledgement kept above answers it.
                     failed = send(&mut current.socket, &ack).await.is_err();
@@ -325,6 +339,21 @@ enum Redial {
     TaskEnded,
 }
 
+/// Claude driver: tells the child its last turn was judged, once the hub confirmed the output up
+/// to the turn's end and no command (a correction being written, an interrupt waiting for its
+/// follow-up) is still being carried out.
+fn report_turn_judged(
+    child: &ChildHandle,
+    turn_end: &mut Option<u64>,
+    confirmed: u64,
+    commands: &Commands<WorkerMessage>,
+) {
+    if turn_end.is_some_and(|end| confirmed >= end) && !commands.any_running() {
+        *turn_end = None;
+        child.turn_judged();
+    }
+}
+
 /// Puts a child event in the outbox; returns whether it was the end.
 fn keep(outbox: &mut Outbox<WorkerMessage>, event: Option<ChildEvent>) -> bool {
     match event {
@@ -337,8 +366,8 @@ fn keep(outbox: &mut Outbox<WorkerMessage>, event: Option<ChildEvent>) -> bool {
             outbox.push(|seq| WorkerMessage::Exit { seq, code: info.code, signal: info.signal }, 0);
             true
         }
-        // Tool calls never reach the outbox (see the run loop).
-        Some(ChildEvent::ToolCall { .. }) => false,
+        // Tool calls and turn ends never reach the outbox (see the run loop).
+        Some(ChildEvent::ToolCall { .. } | ChildEvent::TurnEnded) => false,
         None => true,
     }
 }

@@ -15,8 +15,12 @@
 //! - **inject** writes a user message; **interrupt** sends the `interrupt` control request, waits
 //!   for the CLI's acknowledgement, then writes the follow-up as a user message; **kill** and
 //!   **close_input** are those of the pipe driver.
-//! - **the end**: after a turn's `result`, once [`Timing::claude_settle`](super::Timing) passes
-//!   with no new message from axiom, stdin is closed and the CLI exits by itself.
+//! - **the end**: after a turn's `result`, a [`ChildEvent::TurnEnded`] follows its output. Once the
+//!   rules have judged that output ([`ChildHandle::turn_judged`](super::ChildHandle::turn_judged),
+//!   which the worker calls when the hub confirmed it, every intervention on it already received)
+//!   and nothing was written to the session since the `result`, stdin is closed and the CLI exits
+//!   by itself. Without a verdict (no hub, a hub that is away) that happens after
+//!   [`Timing::claude_verdict_wait`](super::Timing).
 
 use std::collections::HashMap;
 use std::io;
@@ -111,9 +115,10 @@ pub(crate) struct Link {
     input: Input,
     session_id: Mutex<String>,
     decisions: mpsc::UnboundedSender<(String, Option<String>)>,
+    verdicts: mpsc::UnboundedSender<()>,
     interrupt_acks: Mutex<HashMap<String, oneshot::Sender<()>>>,
-    /// User messages and control requests written so far; the settle after a `result` ends the
-    /// session only if none was written since.
+    /// User messages and control requests written so far; a turn's end closes the session only
+    /// if none was written since its `result`.
     writes: AtomicU64,
     next_request: AtomicU64,
 }
@@ -147,6 +152,11 @@ impl Link {
     pub(crate) fn decide_tool(&self, id: String, deny: Option<String>) {
         let _ = self.decisions.send((id, deny));
     }
+
+    /// The rules have judged the output up to the last turn's end (see the module docs).
+    pub(crate) fn turn_judged(&self) {
+        let _ = self.verdicts.send(());
+    }
 }
 
 /// Starts the translator between the child's raw events (`raw`) and the events the caller sees,
@@ -156,13 +166,15 @@ pub(crate) fn start(
     events: mpsc::Sender<ChildEvent>,
     input: Input,
     prompt: Option<String>,
-    settle: Duration,
+    verdict_wait: Duration,
 ) -> Arc<Link> {
     let (decisions, decided) = mpsc::unbounded_channel();
+    let (verdicts, judged) = mpsc::unbounded_channel();
     let link = Arc::new(Link {
         input,
         session_id: Mutex::new(String::new()),
         decisions,
+        verdicts,
         interrupt_acks: Mutex::new(HashMap::new()),
         writes: AtomicU64::new(0),
         next_request: AtomicU64::new(1),
@@ -174,11 +186,11 @@ pub(crate) fn start(
         decided: HashMap::new(),
         announced: HashMap::new(),
         parked: HashMap::new(),
-        settle,
-        settle_at: None,
+        verdict_wait,
+        turn_end: None,
         writes_at_result: 0,
     };
-    tokio::spawn(translator.run(raw, decided, prompt));
+    tokio::spawn(translator.run(raw, decided, judged, prompt));
     link
 }
 
@@ -193,8 +205,9 @@ struct Translator {
     announced: HashMap<String, String>,
     /// Permission requests waiting for their decision, by tool call id.
     parked: HashMap<String, ToolPermission>,
-    settle: Duration,
-    settle_at: Option<Instant>,
+    verdict_wait: Duration,
+    /// A turn ended and its verdict is awaited: until when, at the most.
+    turn_end: Option<Instant>,
     writes_at_result: u64,
 }
 
@@ -205,6 +218,7 @@ struct Batch {
     text: Vec<u8>,
     tool_calls: Vec<(String, String)>,
     answers: Vec<String>,
+    turn_ended: bool,
 }
 
 impl Translator {
@@ -212,6 +226,7 @@ impl Translator {
         mut self,
         mut raw: mpsc::Receiver<ChildEvent>,
         mut decided: mpsc::UnboundedReceiver<(String, Option<String>)>,
+        mut judged: mpsc::UnboundedReceiver<()>,
         prompt: Option<String>,
     ) {
         if let Some(prompt) = prompt {
@@ -220,7 +235,7 @@ impl Translator {
             }
         }
         loop {
-            let settle_at = self.settle_at;
+            let turn_end = self.turn_end;
             tokio::select! {
                 event = raw.recv() => match event {
                     Some(ChildEvent::Output { stream: OutputStream::Stdout, data }) => {
@@ -243,14 +258,25 @@ impl Translator {
                     None => return,
                 },
                 Some((id, deny)) = decided.recv() => self.on_decision(id, deny).await,
-                () = sleep_until(settle_at), if settle_at.is_some() => {
-                    self.settle_at = None;
-                    if self.link.writes.load(Ordering::SeqCst) == self.writes_at_result {
-                        tracing::debug!("the session's turn ended and nothing more was sent; closing its input");
-                        self.link.input.close().await;
+                Some(()) = judged.recv() => {
+                    if self.turn_end.is_some() {
+                        self.end_if_quiet("the rules judged the turn's end").await;
                     }
                 }
+                () = sleep_until(turn_end), if turn_end.is_some() => {
+                    self.end_if_quiet("no verdict came on the turn's end within the wait").await;
+                }
             }
+        }
+    }
+
+    /// Closes the session's input (the CLI then exits) unless something was written to it since
+    /// the last turn's `result`: a correction started another turn.
+    async fn end_if_quiet(&mut self, why: &str) {
+        self.turn_end = None;
+        if self.link.writes.load(Ordering::SeqCst) == self.writes_at_result {
+            tracing::debug!("{why} and nothing more was sent; closing the session's input");
+            self.link.input.close().await;
         }
     }
 
@@ -305,7 +331,8 @@ impl Translator {
                 }
                 AgentEvent::TurnEnd(_) => {
                     self.writes_at_result = self.link.writes.load(Ordering::SeqCst);
-                    self.settle_at = Some(Instant::now() + self.settle);
+                    self.turn_end = Some(Instant::now() + self.verdict_wait);
+                    batch.turn_ended = true;
                 }
                 // The prompts are what axiom itself sent.
                 AgentEvent::Prompt { .. } => {}
@@ -353,9 +380,10 @@ impl Translator {
         }
     }
 
-    /// Sends what a chunk turned into: raw events, rendered text, tool calls, then answers.
+    /// Sends what a chunk turned into: raw events, rendered text, tool calls, answers, then the end
+    /// of a turn.
     async fn deliver(&mut self, batch: Batch) -> Result<(), ()> {
-        let Batch { events, text, tool_calls, answers } = batch;
+        let Batch { events, text, tool_calls, answers, turn_ended } = batch;
         for (stream, data) in [(OutputStream::Events, events), (OutputStream::Stdout, text)] {
             if !data.is_empty() {
                 self.events.send(ChildEvent::Output { stream, data }).await.map_err(|_| ())?;
@@ -366,6 +394,9 @@ impl Translator {
         }
         for answer in answers {
             self.answer(answer).await;
+        }
+        if turn_ended {
+            self.events.send(ChildEvent::TurnEnded).await.map_err(|_| ())?;
         }
         Ok(())
     }

@@ -102,7 +102,8 @@ impl ChildHandle {
             None => (events, None),
             Some(prompt) => {
                 let (raw, translated) = mpsc::channel(events.max_capacity());
-                let link = super::claude::start(translated, events, input.clone(), prompt, spec.timing.claude_settle);
+                let link =
+                    super::claude::start(translated, events, input.clone(), prompt, spec.timing.claude_verdict_wait);
                 (raw, Some(link))
             }
         };
@@ -179,6 +180,15 @@ impl ChildHandle {
     pub fn decide_tool(&self, id: String, deny: Option<String>) {
         if let Some(claude) = self.claude() {
             claude.decide_tool(id, deny);
+        }
+    }
+
+    /// Claude driver: the rules have judged the output up to the last [`ChildEvent::TurnEnded`],
+    /// and nothing more is to be sent. Unless something was written to the session since that
+    /// turn's `result`, its input is closed and the CLI exits. Ignored by other drivers.
+    pub fn turn_judged(&self) {
+        if let Some(claude) = self.claude() {
+            claude.turn_judged();
         }
     }
 

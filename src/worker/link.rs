@@ -51,6 +51,11 @@ impl<M> Outbox<M> {
         &self.messages.back().expect("just pushed").1
     }
 
+    /// The number the next message pushed will get.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
     /// The message pushed last, if it is still held.
     pub fn newest(&self) -> Option<&M> {
         self.messages.back().map(|(_, message, _)| message)
@@ -167,6 +172,11 @@ impl<A> Commands<A> {
         } else {
             Seen::Running
         }
+    }
+
+    /// Whether a command is being carried out (its acknowledgement has not come yet).
+    pub fn any_running(&self) -> bool {
+        !self.running.is_empty()
     }
 
     /// Command `id` finished with `ack`.

@@ -171,10 +171,11 @@ pub struct Timing {
     /// After the child was reaped, readers stop at the latest this long after the exit (a grandchild
     /// keeps writing). Default 2 s.
     pub drain_max: Duration,
-    /// Claude driver: after a turn's `result`, how long the session waits for axiom to send another
-    /// message (a correction decided on the turn's last words) before it closes the CLI's input so
-    /// the CLI exits. Default 1 s.
-    pub claude_settle: Duration,
+    /// Claude driver: after a turn's `result`, the session's input is closed (so the CLI exits) once
+    /// the rules have judged everything up to it and axiom sent nothing more
+    /// ([`ChildHandle::turn_judged`]); this is the longest it waits for that verdict (no hub, a hub
+    /// that is away) before closing anyway. Default 10 s.
+    pub claude_verdict_wait: Duration,
 }
 
 impl Default for Timing {
@@ -183,7 +184,7 @@ impl Default for Timing {
             pty_enter_delay: Duration::from_millis(50),
             drain_idle: Duration::from_millis(500),
             drain_max: Duration::from_secs(2),
-            claude_settle: Duration::from_secs(1),
+            claude_verdict_wait: Duration::from_secs(10),
         }
     }
 }
@@ -300,6 +301,10 @@ pub enum ChildEvent {
         id: String,
         line: String,
     },
+    /// Claude driver: a turn ended; its `result` was in the output before this. Once every rule
+    /// has judged that output and nothing more is to be sent, say so with
+    /// [`ChildHandle::turn_judged`], and the session ends.
+    TurnEnded,
 }
 
 /// How a child ended.

@@ -63,6 +63,7 @@ impl Run {
                 true
             }
             Some(ChildEvent::ToolCall { id, line }) => panic!("a tool call {id} {line:?} from the pipe or pty driver"),
+            Some(ChildEvent::TurnEnded) => panic!("a turn end from the pipe or pty driver"),
             Some(ChildEvent::Exited(info)) => {
                 assert!(self.exit.is_none(), "Exited twice");
                 self.exit = Some(info);
