@@ -294,11 +294,11 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 /// No task can stall another: while tasks flood `rm -rf /` lines (each a kill rule's match) and
 /// ignore the kill's SIGTERM for its whole grace, a quiet task's violations are still answered,
-/// every one of them and promptly. The bound here is generous (a debug build on busy CI cores);
-/// the measured round trip is in BENCHMARKS.md (`examples/loadgen.rs rtt --flood danger`).
+/// every one of them. The bound here is generous (a debug build on busy CI cores, 16 CPU-bound
+/// flooders); the measured round trip is in BENCHMARKS.md (`examples/loadgen.rs rtt --flood danger`).
 #[tokio::test]
 async fn a_quiet_task_keeps_its_round_trip_while_others_flood_rm_rf_and_ignore_sigterm() {
-    const FLOODERS: usize = 4;
+    const FLOODERS: usize = 16;
     const SAMPLES: usize = 40;
     let rules = "rules:
   - id: danger
@@ -354,7 +354,10 @@ async fn a_quiet_task_keeps_its_round_trip_while_others_flood_rm_rf_and_ignore_s
         .collect();
     assert_eq!(trips.len(), SAMPLES, "every violation answered:\n{output}");
     let slowest = trips.iter().max().unwrap();
-    assert!(*slowest < Duration::from_secs(2), "a round trip took {slowest:?}: {trips:?}");
+    eprintln!("round trip under {FLOODERS} flooders: slowest {slowest:?} of {SAMPLES}");
+    // Before the fix the hub stopped answering for longer than `list` waits (20 s) under this
+    // flood; a flooded, busy CI machine can still keep the probe itself off the CPU for a while.
+    assert!(*slowest < Duration::from_secs(10), "a round trip took {slowest:?}: {trips:?}");
     // The flood went on all along: every flooder still runs, its kill's grace not over.
     for flooder in &flooders {
         assert_eq!(hub.task(flooder).status.name(), "running", "{flooder}");
