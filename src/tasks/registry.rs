@@ -354,6 +354,23 @@ mod tests {
     }
 
     #[test]
+    fn an_older_history_with_the_token_itself_still_lets_its_worker_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path(), Default::default()).unwrap();
+        let token = "ab".repeat(32);
+        let task_dir = journal.root().join("old1");
+        std::fs::create_dir(&task_dir).unwrap();
+        let spawn = serde_json::json!({"type": "spawn", "task_id": "old1", "command": ["sleep"], "started_at": 1, "worker_token": token});
+        let running = serde_json::json!({"type": "status", "status": {"state": "running"}, "pid": 42, "at": 2});
+        std::fs::write(task_dir.join("events.jsonl"), format!("{spawn}\n{running}\n")).unwrap();
+        let tasks = Tasks::with_journal(empty_rules(), TaskConfig::default(), Some(journal));
+        assert_eq!(tasks.restore(Retention::default()), 1);
+        let task = tasks.get("old1").unwrap();
+        assert!(task.worker_key.authorizes(Some(&format!("Bearer {token}"))));
+        assert!(!task.worker_key.authorizes(Some(&format!("Bearer {}", "cd".repeat(32)))));
+    }
+
+    #[test]
     fn history_survives_a_restart() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path(), Default::default()).unwrap();
