@@ -35,6 +35,61 @@ fn properties(schema: &serde_json::Map<String, Value>) -> Vec<String> {
     names
 }
 
+/// Every `format` a schema uses (a string under a `format` key, at any depth).
+fn formats_in(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match value {
+                    Value::String(format) if key == "format" => found.push(format.clone()),
+                    other => formats_in(other, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| formats_in(item, found)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_tool_schema_uses_only_formats_json_schema_defines() {
+    // JSON Schema 2020-12, Validation, section 7.3 "Defined Formats". Validators such as Ajv (in
+    // Claude Code) warn about any other format, once per use, at every start.
+    const DEFINED: [&str; 19] = [
+        "date-time",
+        "date",
+        "time",
+        "duration",
+        "email",
+        "idn-email",
+        "hostname",
+        "idn-hostname",
+        "ipv4",
+        "ipv6",
+        "uri",
+        "uri-reference",
+        "iri",
+        "iri-reference",
+        "uuid",
+        "uri-template",
+        "json-pointer",
+        "relative-json-pointer",
+        "regex",
+    ];
+    let server = Server::start().await;
+    let tools = server.client.list_all_tools().await.unwrap();
+    assert_eq!(tools.len(), TOOLS.len());
+    for tool in &tools {
+        let mut formats = Vec::new();
+        formats_in(&Value::Object((*tool.input_schema).clone()), &mut formats);
+        if let Some(output) = &tool.output_schema {
+            formats_in(&Value::Object((**output).clone()), &mut formats);
+        }
+        let unknown: Vec<&String> = formats.iter().filter(|format| !DEFINED.contains(&format.as_str())).collect();
+        assert!(unknown.is_empty(), "{} uses formats JSON Schema does not define: {unknown:?}", tool.name);
+    }
+}
+
 #[tokio::test]
 async fn tools_are_listed_with_schemas_annotations_and_capabilities() {
     let server = Server::start().await;
