@@ -364,13 +364,38 @@ fn builtin_pack_embedded_tests_pass_and_number_at_least_40() {
 fn builtin_pack_validates_and_lists_its_embedded_files() {
     let validate = builtin(&["rules", "validate"]);
     assert_eq!(validate.code, Some(0), "{}", validate.stderr);
-    let list = builtin(&["rules", "list", "--format", "json"]);
-    let list: Value = serde_json::from_str(&list.stdout).unwrap();
+    let run = builtin(&["rules", "list", "--format", "json"]);
+    assert!(run.stderr.contains("`axiom rules init DIR` writes them out as DIR/FILE"), "{}", run.stderr);
+    let list: Value = serde_json::from_str(&run.stdout).unwrap();
     let list = list.as_array().unwrap();
     assert!(!list.is_empty(), "the built-in pack is empty");
     for rule in list {
         let source = rule["source"].as_str().unwrap();
-        assert!(source.starts_with("<default>/"), "{source}");
+        assert!(source.starts_with("built-in:"), "{source}");
+    }
+}
+
+/// A built-in rule's location can be opened: `rules init DIR` writes its file to DIR, and there the
+/// same line and column start the same rule.
+#[test]
+fn builtin_locations_point_into_the_files_rules_init_writes() {
+    let run = builtin(&["rules", "list", "--format", "json"]);
+    let list: Vec<Value> = serde_json::from_str(&run.stdout).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let init = std::process::Command::new(env!("CARGO_BIN_EXE_axiom"))
+        .args(["rules", "init"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    for rule in &list {
+        let source = rule["source"].as_str().unwrap();
+        let (file, at) = source.strip_prefix("built-in:").unwrap().split_once(':').unwrap();
+        let (line, column) = at.split_once(':').unwrap();
+        let (line, column): (usize, usize) = (line.parse().unwrap(), column.parse().unwrap());
+        let text = std::fs::read_to_string(dir.path().join(file)).unwrap_or_else(|err| panic!("{source}: {err}"));
+        let there = &text.lines().nth(line - 1).unwrap()[column - 1..];
+        assert_eq!(there, format!("id: {}", rule["id"].as_str().unwrap()), "{source}");
     }
 }
 

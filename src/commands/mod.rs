@@ -86,12 +86,21 @@ pub fn describe_rules(rules: &RuleSet) -> String {
     let files: std::collections::BTreeSet<&str> =
         rules.rules().iter().map(|rule| rule.location.file.as_str()).collect();
     let files: Vec<&str> = files.into_iter().collect();
+    let built_in = !files.is_empty() && files.iter().all(|file| file.starts_with(crate::rules::BUILT_IN));
+    let files = if files.is_empty() {
+        "no files".to_owned()
+    } else if built_in {
+        let count = crate::human::count(files.len() as u64, "file");
+        // Their locations cannot be opened as they are: say where they can be.
+        format!("{count} inside the binary, named built-in:FILE in rule locations; `axiom rules init DIR` writes them out as DIR/FILE (same lines) to read and edit")
+    } else {
+        files.join(", ")
+    };
     format!(
-        "{} in force from {} ({}): {}",
+        "{} in force from {} ({}): {files}",
         crate::human::count(rules.rules().len() as u64, "rule"),
         rules.origin(),
         rules.origin().reason(),
-        if files.is_empty() { "no files".to_owned() } else { files.join(", ") }
     )
 }
 

@@ -171,27 +171,31 @@ fn list(rules: &RuleSet, format: Format, watching: Option<Subject>) -> anyhow::R
         Format::Json => outln!("{}", serde_json::to_string_pretty(&summaries)?),
         Format::Text => {
             let width = summaries.iter().map(|s| s.id.len()).max().unwrap_or(2).max(2);
+            let source_width = summaries.iter().map(|s| s.source.len()).max().unwrap_or(6).max(6);
             outln!(
-                "{:<width$}  {:<8}  {:<9}  {:<6}  {:<7}  DESCRIPTION",
+                "{:<width$}  {:<8}  {:<9}  {:<6}  {:<7}  {:<source_width$}  DESCRIPTION",
                 "ID",
                 "SEVERITY",
                 "ACTION",
                 "SCOPE",
-                "APPLIES"
+                "APPLIES",
+                "SOURCE"
             );
             for s in &summaries {
                 let off = if s.enabled { "" } else { " (disabled)" };
                 outln!(
-                    "{:<width$}  {:<8}  {:<9}  {:<6}  {:<7}  {}{off}",
+                    "{:<width$}  {:<8}  {:<9}  {:<6}  {:<7}  {:<source_width$}  {}{off}",
                     s.id,
                     s.severity,
                     s.action,
                     s.scope,
                     s.applies_to,
+                    s.source,
                     s.description
                 );
             }
         }
     }
+
     Ok(())
 }

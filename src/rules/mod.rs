@@ -30,6 +30,6 @@ pub use lazy_regex::LazyRegex;
 pub use load::RuleDocument;
 pub use model::{Escalation, Location, Rule, RuleSet, ThresholdPolicy};
 pub use schema::{Action, AppliesTo, EvidenceSpec, Expectation, RuleTest, Scope, Severity, TestEvidence};
-pub use sources::{RuleOrigin, DEFAULT_PACK, PROJECT_RULES};
+pub use sources::{RuleOrigin, BUILT_IN, DEFAULT_PACK, PROJECT_RULES};
 pub use subject::Subject;
 pub use summary::RuleSummary;

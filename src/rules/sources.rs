@@ -19,6 +19,11 @@ pub const PROJECT_RULES: &str = ".axiom/rules";
 /// The default rule pack, `(file name, YAML)`, embedded from `rules/` at build time.
 pub const DEFAULT_PACK: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/default_pack.rs"));
 
+/// How a built-in pack file is named in rule locations (`built-in:10-planning.yaml:13:5`): not a
+/// path, since the file is inside the binary; `axiom rules init DIR` writes it out as
+/// `DIR/10-planning.yaml`, where the same line and column hold the same rule.
+pub const BUILT_IN: &str = "built-in:";
+
 /// The source a rule set was loaded from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuleOrigin {
@@ -85,7 +90,7 @@ impl RuleOrigin {
             RuleOrigin::Inline => Ok(Vec::new()),
             RuleOrigin::Embedded => Ok(DEFAULT_PACK
                 .iter()
-                .map(|(name, text)| RuleDocument::new(format!("<default>/{name}"), *text))
+                .map(|(name, text)| RuleDocument::new(format!("{BUILT_IN}{name}"), *text))
                 .collect()),
             _ => read_paths(&self.paths()),
         }
