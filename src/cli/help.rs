@@ -140,7 +140,7 @@ Examples:
 pub(super) const CLIENT_INTERRUPT_HELP: &str = "\
 Examples:
   axiom client interrupt k3x9qa
-  axiom client interrupt k3x9qa -m 'stop; run the tests first'";
+  axiom client interrupt k3x9qa -m 'stop and run the tests first'";
 
 pub(super) const CLIENT_KILL_HELP: &str = "\
 Examples:

@@ -1,7 +1,7 @@
 //! The help is part of the interface: every subcommand and argument is walked, so a new one without
 //! a description, a default or examples fails here rather than in front of a user.
 
-use clap::{Arg, ArgAction, Command, CommandFactory};
+use clap::{Arg, ArgAction, Command, CommandFactory, Parser};
 
 use super::Cli;
 
@@ -133,4 +133,25 @@ fn prose_after_the_options_is_not_broken_by_hand() {
         .map(|(path, line)| format!("{path}: {line:?}"))
         .collect();
     assert!(broken.is_empty(), "prose lines broken mid-sentence: {broken:#?}");
+}
+
+/// The examples are commands a user copies: each `axiom ...` line parses with today's options.
+#[test]
+fn every_example_parses() {
+    let mut examples = 0;
+    for (path, command) in every_command() {
+        let after = [command.get_after_help(), command.get_after_long_help()];
+        for text in after.into_iter().flatten().map(|text| text.to_string()) {
+            for line in text.lines().filter_map(|line| line.trim_start().strip_prefix("axiom ")) {
+                let end = [" #", " |", " >", ";"].iter().filter_map(|cut| line.find(cut)).min().unwrap_or(line.len());
+                let mut argv = shlex::split(&line[..end]).unwrap_or_else(|| panic!("{path}: unbalanced quotes: {line}"));
+                argv.insert(0, "axiom".to_owned());
+                if let Err(err) = Cli::try_parse_from(&argv) {
+                    panic!("{path}: the example `{}` does not parse: {err}", argv.join(" "));
+                }
+                examples += 1;
+            }
+        }
+    }
+    assert!(examples > 40, "only {examples} examples found");
 }
