@@ -55,7 +55,10 @@ fn every_sh_block_says_whether_ci_runs_it() {
 #[test]
 fn ci_runs_the_marked_blocks() {
     let ci = include_str!("../.ci/run");
-    assert!(ci.lines().any(|line| line.trim_start().starts_with("scripts/readme-commands.sh")), ".ci/run does not run them");
+    assert!(
+        ci.lines().any(|line| line.trim_start().starts_with("scripts/readme-commands.sh")),
+        ".ci/run does not run them"
+    );
 }
 
 #[test]

@@ -144,7 +144,8 @@ fn every_example_parses() {
         for text in after.into_iter().flatten().map(|text| text.to_string()) {
             for line in text.lines().filter_map(|line| line.trim_start().strip_prefix("axiom ")) {
                 let end = [" #", " |", " >", ";"].iter().filter_map(|cut| line.find(cut)).min().unwrap_or(line.len());
-                let mut argv = shlex::split(&line[..end]).unwrap_or_else(|| panic!("{path}: unbalanced quotes: {line}"));
+                let mut argv =
+                    shlex::split(&line[..end]).unwrap_or_else(|| panic!("{path}: unbalanced quotes: {line}"));
                 argv.insert(0, "axiom".to_owned());
                 if let Err(err) = Cli::try_parse_from(&argv) {
                     panic!("{path}: the example `{}` does not parse: {err}", argv.join(" "));
