@@ -7,7 +7,7 @@
 # A line passes when it exits 0, or N when its comment starts with `exit N` (`axiom check` exits 1
 # when a rule matched). HOME is a fresh temporary directory (so `~/.local/...` starts empty) and
 # `cargo install` installs under it (CARGO_INSTALL_ROOT), ahead on PATH; cargo's own home and the
-# target directory stay where they are, so nothing is downloaded or built twice.
+# repository's target/ stay where they are, so nothing is downloaded or built twice.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -16,7 +16,7 @@ fresh=$(mktemp -d)
 trap 'rm -rf "$fresh"' EXIT
 export CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
 export RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
+export CARGO_TARGET_DIR=$root/target # where the README says the binary is
 export CARGO_INSTALL_ROOT=$fresh/cargo-install
 export HOME=$fresh/home
 mkdir -p "$HOME"
