@@ -141,7 +141,8 @@ impl Matcher {
     ) -> bool {
         let Some(attribution) = &scope.attribution else { return false };
         let line = masked(&mut self.masked, line, mask);
-        for (group_index, group) in attribution.groups.iter().enumerate() {
+        for &group_index in attribution.groups_for(line) {
+            let group = &attribution.groups[group_index];
             let cache = &mut caches[group_index];
             self.found.clear();
             if group.leftmost_starts(cache, line, &mut self.found).is_err() {

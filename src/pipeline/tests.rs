@@ -299,3 +299,80 @@ fn a_reload_that_changes_one_rule_keeps_the_others_cooldown_and_escalation() {
     let fired: Vec<(&str, Action)> = fired.iter().map(|i| (i.rule.as_str(), i.action)).collect();
     assert_eq!(fired, [("ladder", Action::Kill)], "cool is still cooling down and ladder is on its second step");
 }
+
+/// Each rule's leftmost match by searching its patterns one at a time (literals first, in order,
+/// then regexes), keeping the first leftmost: what attribution must give in one pass per group.
+fn leftmost_one_by_one(rules: &[(&str, &[&str], &[&str], bool)], line: &[u8]) -> Vec<(usize, String, String)> {
+    let mut out = Vec::new();
+    for (id, literals, regexes, fold) in rules {
+        let mut best: Option<(usize, usize)> = None;
+        let mut consider = |found: Option<(usize, usize)>| {
+            if let Some(found) = found {
+                if best.is_none_or(|b| found.0 < b.0) {
+                    best = Some(found);
+                }
+            }
+        };
+        let mut by_length: Vec<&&str> = literals.iter().collect();
+        by_length.sort_by_key(|literal| literal.len());
+        for literal in by_length {
+            let pattern =
+                if *fold { format!("(?i-u:{})", regex::escape(literal)) } else { regex::escape(literal).to_string() };
+            consider(regex::bytes::Regex::new(&pattern).unwrap().find(line).map(|m| (m.start(), m.end())));
+        }
+        for pattern in regexes.iter() {
+            let pattern = if *fold { format!("(?i){pattern}") } else { pattern.to_string() };
+            consider(regex::bytes::Regex::new(&pattern).unwrap().find(line).map(|m| (m.start(), m.end())));
+        }
+        if let Some((start, end)) = best {
+            out.push((start + 1, id.to_string(), String::from_utf8_lossy(&line[start..end]).into_owned()));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn attribution_agrees_with_searching_each_pattern_on_ascii_and_other_lines() {
+    // Overlapping literals (exact and ASCII-folded), regexes with ASCII and Unicode word
+    // boundaries in one rule set: an ASCII line takes the merged regex pass, another line the
+    // two separate ones; literals come from the overlapping Aho-Corasick pass.
+    let rules: &[(&str, &[&str], &[&str], bool)] = &[
+        ("lits", &["abc", "bcd", "b", "abcd"], &[], false),
+        ("folded", &["ERROR", "err"], &[], true),
+        ("words", &[], &[r"\bcat\b", r"(?-u:\b)dog(?-u:\b)"], false),
+        ("mixed", &["dog"], &[r"\d{2,}", r"[a-z]+\d"], false),
+        ("wide", &[], &[r"\w+é", r"é\b"], false),
+        ("same-start", &["ab"], &[r"ab+", r"a"], false),
+    ];
+    let mut yaml = String::from("rules:\n");
+    for (id, literals, regexes, fold) in rules {
+        let list = |items: &[&str]| items.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(", ");
+        yaml += &format!(
+            "  - id: {id}\n    match: {{ literals: [{}], regex: [{}], case_insensitive: {fold} }}\n",
+            list(literals),
+            list(regexes)
+        );
+    }
+    let yaml = yaml.replace("literals: [], ", "").replace("regex: [], ", "");
+    let set = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("d.yaml", &yaml)]).unwrap());
+    let lines = [
+        "xabcd bcd b abcd",
+        "the cat sat on a dog 123",
+        "Error: err ERROR eRr",
+        "concat cats dogged abb a1 ab",
+        "café é cat dog 42 ß",
+        "été ab abbb ERROR bcd",
+        "nothing",
+        "",
+    ];
+    for line in lines {
+        let mut pipeline = Pipeline::new(Arc::clone(&set), Scope::Output, "t", PipelineOptions::offline());
+        let now = Instant::now();
+        let mut fired = pipeline.push(format!("{line}\n").as_bytes(), now);
+        fired.extend(pipeline.finish(now));
+        let mut got: Vec<(usize, String, String)> = fired.into_iter().map(|i| (i.column, i.rule, i.matched)).collect();
+        got.sort();
+        assert_eq!(got, leftmost_one_by_one(rules, line.as_bytes()), "line {line:?}");
+    }
+}

@@ -1,11 +1,12 @@
 //! The automata that say which rules match a flagged line, and where (leftmost match per rule).
 //!
-//! Every pattern of a scope (literals too, escaped) is in one *reverse* lazy DFA with "all
-//! matches" semantics. One backward pass over a line reports every `(pattern, start)`; the last
-//! start reported for a pattern is its leftmost one. Only for the rules that fired, and only when
-//! the winning pattern is a regex, a *forward* lazy DFA anchored on that pattern then finds where
-//! its leftmost-first match ends (a literal's end is its start plus its length). So a line costs
-//! one pass however many rules match it, instead of one search per matching pattern.
+//! The regexes of a scope are in a *reverse* lazy DFA with "all matches" semantics. One backward
+//! pass over a line reports every `(pattern, start)`; the last start reported for a pattern is its
+//! leftmost one. Only for the rules that fired, and only when the winning pattern is a regex, a
+//! *forward* lazy DFA anchored on that pattern then finds where its leftmost-first match ends. The
+//! literals are in overlapping Aho-Corasick automata instead: one pass reports every occurrence,
+//! in order of its end, so a literal's first occurrence is its leftmost and its end is known. So a
+//! line costs one pass per group however many rules match it, instead of one search per pattern.
 //!
 //! This is how `regex::bytes::Regex::find` itself finds a match (a forward DFA for the end, a
 //! reverse one for the start), turned around so that all patterns share the pass: the result is
@@ -14,7 +15,8 @@
 //!
 //! Lazy DFAs cannot handle Unicode word boundaries (`\b` without `(?-u)`) on non-ASCII text. So
 //! the patterns that use one form a group of their own whose DFAs quit on a non-ASCII byte; that
-//! group then falls back to the per-pattern regexes for that line.
+//! group then falls back to the per-pattern regexes for that line. On an ASCII line, where such a
+//! boundary is an ASCII one, a third group holding all regexes replaces the two (one pass, not two).
 //!
 //! Nothing is built until it is needed: a group's reverse DFA on the first line it reads, its
 //! forward DFA when one of its regexes first wins a rule, the fallback regexes when the DFAs first
@@ -22,6 +24,7 @@
 
 use std::sync::OnceLock;
 
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AhoMatchKind};
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
@@ -53,11 +56,16 @@ pub struct PatternInfo {
     pub rule: u32,
     /// Whether the pattern has a Unicode word boundary (`\b` without `(?-u)`).
     pub unicode_word_boundary: bool,
+    /// For a literal: its text, and whether it matches with ASCII case folded.
+    pub literal: Option<(String, bool)>,
 }
 
 /// All patterns of a scope, split by whether a lazy DFA can run them on any text.
 pub struct Attribution {
     pub groups: Vec<PatternGroup>,
+    /// The groups to run on an ASCII line, and on any other line (indexes into `groups`).
+    ascii_lines: Vec<usize>,
+    other_lines: Vec<usize>,
     caches: CachePool,
 }
 
@@ -77,6 +85,10 @@ pub struct PatternGroup {
     forward: OnceLock<Option<DFA>>,
     reverse: OnceLock<Option<DFA>>,
     fallback: OnceLock<Fallback>,
+    /// For a group of literals only: overlapping Aho-Corasick automata (exact, ASCII-folded),
+    /// which report every occurrence of every literal in one pass, each with its pattern number
+    /// in the group. They take the place of the DFAs.
+    literals: Option<OnceLock<Vec<(AhoCorasick, Vec<u32>)>>>,
 }
 
 /// The per-pattern regexes, for lines the DFAs give up on.
@@ -128,15 +140,45 @@ impl Attribution {
                 ascii_safe.push(pattern);
             }
         }
-        let groups: Vec<PatternGroup> = [(literals, false), (ascii_safe, false), (unicode_words, true)]
-            .into_iter()
-            .filter(|(patterns, _)| !patterns.is_empty())
-            .map(|(patterns, heuristic)| PatternGroup::new(patterns, heuristic))
-            .collect();
+        // On an ASCII line a Unicode word boundary is an ASCII one, so there all regexes share
+        // one pass (its DFAs would quit on a non-ASCII byte, where the two groups are run).
+        let merged: Vec<PatternInfo> = if ascii_safe.is_empty() || unicode_words.is_empty() {
+            Vec::new()
+        } else {
+            [&ascii_safe[..], &unicode_words[..]].concat()
+        };
+        let mut groups = Vec::new();
+        let (mut ascii_lines, mut other_lines) = (Vec::new(), Vec::new());
+        for (patterns, heuristic, on_ascii, on_other) in [
+            (literals, false, true, true),
+            (ascii_safe, false, merged.is_empty(), true),
+            (unicode_words, true, merged.is_empty(), true),
+            (merged, true, true, false),
+        ] {
+            if patterns.is_empty() {
+                continue;
+            }
+            if on_ascii {
+                ascii_lines.push(groups.len());
+            }
+            if on_other {
+                other_lines.push(groups.len());
+            }
+            groups.push(PatternGroup::new(patterns, heuristic));
+        }
         let sizes: Vec<usize> = groups.iter().map(|group| group.patterns.len()).collect();
         let create: Box<dyn Fn() -> Vec<GroupCache> + Send + Sync> =
             Box::new(move || sizes.iter().map(|&size| GroupCache::new(size)).collect());
-        Attribution { groups, caches: Pool::new(create) }
+        Attribution { groups, ascii_lines, other_lines, caches: Pool::new(create) }
+    }
+
+    /// The groups that together find every pattern's matches in `line` (indexes into `groups`).
+    pub fn groups_for(&self, line: &[u8]) -> &[usize] {
+        if line.is_ascii() {
+            &self.ascii_lines
+        } else {
+            &self.other_lines
+        }
     }
 
     /// Scratch space for this thread (give it back by dropping the guard).
@@ -150,7 +192,7 @@ impl Attribution {
     /// Builds every group's DFAs now (and the fallback of a group whose DFAs cannot be built).
     pub fn build_all(&self) {
         for group in &self.groups {
-            if group.reverse().is_none() || group.forward().is_none() {
+            if group.literal_automata().is_none() && (group.reverse().is_none() || group.forward().is_none()) {
                 group.fallback();
             }
         }
@@ -159,13 +201,39 @@ impl Attribution {
 
 impl PatternGroup {
     fn new(patterns: Vec<PatternInfo>, unicode_word_boundary: bool) -> PatternGroup {
+        let literals = patterns.iter().all(|p| p.literal.is_some()).then(OnceLock::new);
         PatternGroup {
             patterns,
             unicode_word_boundary,
             forward: OnceLock::new(),
             reverse: OnceLock::new(),
             fallback: OnceLock::new(),
+            literals,
         }
+    }
+
+    /// The group's Aho-Corasick automata, if it holds literals only.
+    fn literal_automata(&self) -> Option<&[(AhoCorasick, Vec<u32>)]> {
+        let automata = self.literals.as_ref()?.get_or_init(|| {
+            [false, true]
+                .into_iter()
+                .filter_map(|folded| {
+                    let (texts, numbers): (Vec<&str>, Vec<u32>) = (self.patterns.iter().enumerate())
+                        .filter_map(|(number, p)| match &p.literal {
+                            Some((text, fold)) if *fold == folded => Some((text.as_str(), number as u32)),
+                            _ => None,
+                        })
+                        .unzip();
+                    let automaton = AhoCorasickBuilder::new()
+                        .match_kind(AhoMatchKind::Standard)
+                        .ascii_case_insensitive(folded)
+                        .build(&texts)
+                        .expect("Aho-Corasick accepts any set of non-empty literals");
+                    (!texts.is_empty()).then_some((automaton, numbers))
+                })
+                .collect()
+        });
+        Some(automata)
     }
 
     fn texts(&self) -> Vec<&str> {
@@ -194,6 +262,23 @@ impl PatternGroup {
         line: &[u8],
         found: &mut Vec<PatternStart>,
     ) -> Result<(), GaveUp> {
+        if let Some(automata) = self.literal_automata() {
+            // Occurrences come in order of their end, so a literal's first is its leftmost.
+            let first = found.len();
+            for (automaton, numbers) in automata {
+                for hit in automaton.find_overlapping_iter(line) {
+                    let pattern = numbers[hit.pattern().as_usize()];
+                    if !cache.seen[pattern as usize] {
+                        cache.seen[pattern as usize] = true;
+                        found.push(PatternStart { pattern, start: hit.start(), end: Some(hit.end()) });
+                    }
+                }
+            }
+            for hit in &found[first..] {
+                cache.seen[hit.pattern as usize] = false;
+            }
+            return Ok(());
+        }
         let Some(reverse) = self.reverse() else { return Err(GaveUp) };
         let dfa_cache = cache.reverse.get_or_insert_with(|| reverse.create_cache());
         let input = Input::new(line);
@@ -341,6 +426,7 @@ mod tests {
                 kind: PatternKind::Regex { order: order as u32 },
                 rule: 0,
                 unicode_word_boundary: true,
+                literal: None,
             })
             .collect();
         PatternGroup::new(patterns, true)

@@ -108,19 +108,20 @@ impl CompiledScope {
             }
             let local = rules.len() as u32;
             rules.push(index);
-            let literal_info = |regex: String, literal: &str| PatternInfo {
+            let literal_info = |regex: String, literal: &str, folded: bool| PatternInfo {
                 regex,
                 kind: PatternKind::Literal { len: literal.len() as u32 },
                 rule: local,
                 unicode_word_boundary: false,
+                literal: Some((literal.to_owned(), folded)),
             };
             for literal in &rule.literals {
                 if !rule.case_insensitive {
                     plan.exact.push(literal.clone(), local);
-                    attributed.push(literal_info(regex::escape(literal), literal));
+                    attributed.push(literal_info(regex::escape(literal), literal, false));
                 } else if literal.is_ascii() {
                     plan.ascii_folded.push(literal.clone(), local);
-                    attributed.push(literal_info(format!("(?i-u:{})", regex::escape(literal)), literal));
+                    attributed.push(literal_info(format!("(?i-u:{})", regex::escape(literal)), literal, true));
                 } else {
                     // Aho-Corasick folds ASCII case only; a regex folds Unicode case.
                     plan.regexes.push(format!("(?i){}", regex::escape(literal)), local);
@@ -158,6 +159,7 @@ impl CompiledScope {
                 kind: PatternKind::Regex { order: order as u32 },
                 rule,
                 unicode_word_boundary,
+                literal: None,
             });
         }
         Ok(CompiledScope {
