@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Times `axiom check --quiet` beside ripgrep and GNU grep on a large log, with the same patterns,
-# and checks that all of them count the same matching lines. Prints markdown for BENCHMARKS.md.
+# Times `axiom check --quiet` (on one core, `-j 1`, and on all cores) beside ripgrep and GNU grep
+# on a large log, with the same patterns, for each rule set, and checks that all of them count the
+# same matching lines. Every rule set and tool runs in the same interleaved rounds. Prints markdown
+# for BENCHMARKS.md.
 #
 #   scripts/bench-check.sh
 #   BENCH_MB=100 ROUNDS=3 scripts/bench-check.sh
@@ -9,9 +11,11 @@
 #   BENCH_MB     size of the generated log in MB (default 300)
 #   ROUNDS       interleaved rounds of every tool (default 5)
 #   RSS_MB       input sizes for the max-RSS measurement, in MB (default "50 400"; "" skips it)
-#   BENCH_RULES  rule file (default benches/rules.yaml); every pattern in it must be ERE-compatible
+#   BENCH_RULES  rule files, space-separated (default "benches/rules.yaml benches/rules-heavy.yaml");
+#                every pattern in them must be ERE-compatible
 #   LOGHUB_DIR   the loghub samples (default /work/shared/data/loghub)
 #   COMPARE_BIN  another axiom binary (say, a build from before a change) to time beside this one
+#   AXIOM_BIN    the axiom binary to time (default: target/release/axiom, built first)
 #
 # The log is the 16 loghub samples (https://github.com/logpai/loghub; Jie Zhu, Shilin He, Pinjia He,
 # Jinyang Liu, Michael R. Lyu, "Loghub: A Large Collection of System Log Datasets for AI-driven Log
@@ -23,7 +27,11 @@
 set -euo pipefail
 
 # Paths given by the caller are relative to where they ran this from, not to the repository.
-[ -z "${BENCH_RULES:-}" ] || BENCH_RULES=$(realpath "$BENCH_RULES")
+if [ -n "${BENCH_RULES:-}" ]; then
+    resolved=""
+    for file in $BENCH_RULES; do resolved+="$(realpath "$file") "; done
+    BENCH_RULES=$resolved
+fi
 [ -z "${COMPARE_BIN:-}" ] || COMPARE_BIN=$(realpath "$COMPARE_BIN")
 [ -z "${LOGHUB_DIR:-}" ] || LOGHUB_DIR=$(realpath "$LOGHUB_DIR")
 cd "$(dirname "$0")/.."
@@ -31,7 +39,9 @@ root=$PWD
 BENCH_MB=${BENCH_MB:-300}
 ROUNDS=${ROUNDS:-5}
 RSS_MB=${RSS_MB-50 400}
-BENCH_RULES=${BENCH_RULES:-benches/rules.yaml}
+BENCH_RULES=${BENCH_RULES:-benches/rules.yaml benches/rules-heavy.yaml}
+read -r -a sets <<<"$BENCH_RULES"
+
 LOGHUB_DIR=${LOGHUB_DIR:-/work/shared/data/loghub}
 COMPARE_BIN=${COMPARE_BIN:-}
 axiom=$root/target/release/axiom
@@ -46,8 +56,12 @@ if [ ${#logs[@]} -eq 0 ]; then
     exit 2
 fi
 
-say "building axiom (cargo build --release)"
-cargo build --release --quiet --bin axiom
+if [ -n "${AXIOM_BIN:-}" ]; then
+    axiom=$(realpath "$AXIOM_BIN")
+else
+    say "building axiom (cargo build --release)"
+    cargo build --release --quiet --bin axiom
+fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/axiom-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -55,7 +69,8 @@ trap 'exit 130' INT TERM # so the EXIT trap cleans up after Ctrl-C or `timeout` 
 
 # --- The patterns, exported from the rule file ---------------------------------------------------
 # One line per pattern: rule id, tab, ERE. Literals are escaped; regexes are copied as written.
-python3 - "$BENCH_RULES" >"$tmp/rules.tsv" <<'PY'
+# The exporter, run once per rule set below.
+cat >"$tmp/export.py" <<'PY'
 import re, sys
 
 path = sys.argv[1]
@@ -109,12 +124,15 @@ missing = [rule for rule, count in seen.items() if count == 0]
 if missing:
     sys.exit(f"{path}: no pattern read for {', '.join(missing)} (write patterns as single-quoted scalars)")
 PY
-cut -f2 "$tmp/rules.tsv" >"$tmp/patterns.txt"
-say "$(wc -l <"$tmp/patterns.txt") patterns from $(cut -f1 "$tmp/rules.tsv" | sort -u | wc -l) rules in $BENCH_RULES"
-if ! "$axiom" rules validate --rules "$BENCH_RULES" >/dev/null 2>&1; then
-    "$axiom" rules validate --rules "$BENCH_RULES" >&2 || true
-    exit 2
-fi
+for s in "${!sets[@]}"; do
+    python3 "$tmp/export.py" "${sets[$s]}" >"$tmp/rules.$s.tsv"
+    cut -f2 "$tmp/rules.$s.tsv" >"$tmp/patterns.$s.txt"
+    say "set $s: $(wc -l <"$tmp/patterns.$s.txt") patterns from $(cut -f1 "$tmp/rules.$s.tsv" | sort -u | wc -l) rules in ${sets[$s]}"
+    if ! "$axiom" rules validate --rules "${sets[$s]}" >/dev/null 2>&1; then
+        "$axiom" rules validate --rules "${sets[$s]}" >&2 || true
+        exit 2
+    fi
+done
 
 # --- The input -----------------------------------------------------------------------------------
 # One copy of every sample, each ending with a line end (most samples lack a final one).
@@ -135,32 +153,37 @@ big_mb=$(awk -v b="$big_bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
 say "input: $big_mb MB, $(wc -l <"$tmp/big.log") lines ($(( big_bytes / unit_bytes )) copies of the ${#logs[@]} loghub samples)"
 
 # --- The tools -----------------------------------------------------------------------------------
-tools=(axiom)
+# axiom-j1 is axiom on one core (`-j 1`); axiom uses every core (the default), as rg -c does not on
+# one file. cmd[SET:TOOL] is the command line for rule set SET.
+tools=(axiom-j1 axiom)
 declare -A cmd bin
+bin[axiom-j1]=$axiom
 bin[axiom]=$axiom
 if [ -n "$COMPARE_BIN" ]; then
-    # Another axiom build (say, before a change), timed beside this one.
+    # Another axiom build (say, before a change), timed beside this one, on one core.
     tools+=(axiom-b)
     bin[axiom-b]=$COMPARE_BIN
 fi
-for tool in "${tools[@]}"; do
-    cmd[$tool]="\"${bin[$tool]}\" check --quiet --rules \"$BENCH_RULES\" \"$tmp/big.log\""
-done
-if command -v rg >/dev/null; then
-    tools+=(rg)
-    cmd[rg]="rg -c -f \"$tmp/patterns.txt\" \"$tmp/big.log\""
-else
-    say "skipping ripgrep: rg is not installed (apt-get install -y ripgrep)"
-fi
+have_rg=0
+command -v rg >/dev/null && have_rg=1
+[ $have_rg -eq 1 ] || say "skipping ripgrep: rg is not installed (apt-get install -y ripgrep)"
+[ $have_rg -eq 0 ] || tools+=(rg)
 grep_version=$(grep --version 2>/dev/null | sed -n 1p || true)
 if [[ $grep_version == *"GNU grep"* ]]; then
     tools+=(grep grep-C)
-    cmd[grep]="grep -c -E -f \"$tmp/patterns.txt\" \"$tmp/big.log\""
-    # GNU grep is much faster in the C locale; axiom, like rg, always reads UTF-8.
-    cmd[grep-C]="env LC_ALL=C grep -c -E -f \"$tmp/patterns.txt\" \"$tmp/big.log\""
 else
     say "skipping GNU grep: grep is missing or not GNU grep"
 fi
+for s in "${!sets[@]}"; do
+    rules=${sets[$s]} patterns=$tmp/patterns.$s.txt
+    cmd[$s:axiom-j1]="\"$axiom\" check --quiet -j 1 --rules \"$rules\" \"$tmp/big.log\""
+    cmd[$s:axiom]="\"$axiom\" check --quiet --rules \"$rules\" \"$tmp/big.log\""
+    cmd[$s:axiom-b]="\"$COMPARE_BIN\" check --quiet -j 1 --rules \"$rules\" \"$tmp/big.log\""
+    cmd[$s:rg]="rg -c -f \"$patterns\" \"$tmp/big.log\""
+    cmd[$s:grep]="grep -c -E -f \"$patterns\" \"$tmp/big.log\""
+    # GNU grep is much faster in the C locale; axiom, like rg, always reads UTF-8.
+    cmd[$s:grep-C]="env LC_ALL=C grep -c -E -f \"$patterns\" \"$tmp/big.log\""
+done
 if /usr/bin/time -f '' true 2>/dev/null; then
     gnu_time=1
 else
@@ -170,9 +193,9 @@ fi
 
 # --- Do they agree? ------------------------------------------------------------------------------
 # axiom counts a line once however many rules match it, like rg -c and grep -c.
-axiom_count() { # binary file → matched lines (and per-rule counts in $tmp/summary.json)
+axiom_count() { # binary, rule file, input → matched lines (and per-rule counts in $tmp/summary.json)
     local rc=0
-    "$1" check --quiet --format json --rules "$BENCH_RULES" "$2" >"$tmp/summary.json" 2>"$tmp/err" || rc=$?
+    "$1" check --quiet --format json --rules "$2" "$3" >"$tmp/summary.json" 2>"$tmp/err" || rc=$?
     if [ $rc -gt 1 ]; then
         cat "$tmp/err" >&2
         exit 2
@@ -180,81 +203,85 @@ axiom_count() { # binary file → matched lines (and per-rule counts in $tmp/sum
     grep -o '"matched_lines":[0-9]*' "$tmp/summary.json" | cut -d: -f2
 }
 declare -A count
-for tool in "${tools[@]}"; do
-    case $tool in
-        axiom*) count[$tool]=$(axiom_count "${bin[$tool]}" "$tmp/big.log") ;;
-        *) count[$tool]=$(eval "${cmd[$tool]}" || [ $? -eq 1 ]) ;;
-    esac
-    case ${count[$tool]} in
-        '') count[$tool]=0 ;; # rg -c prints nothing when nothing matches
-    esac
-done
-say ""
-say "matching lines:"
-for tool in "${tools[@]}"; do
-    say "  $(printf '%-7s %12s' "$tool" "${count[$tool]}")"
-    if [ "${count[$tool]}" != "${count[axiom]}" ]; then
-        say "  MISMATCH: $tool counts ${count[$tool]} matching lines, axiom ${count[axiom]}"
-        status=1
-    fi
-done
-
-# Per rule, on one copy of the samples: axiom's hits for the rule vs rg over that rule's patterns.
-if command -v rg >/dev/null; then
-    axiom_count "$axiom" "$tmp/unit.log" >/dev/null
-    per_rule_bad=0
-    for rule in $(cut -f1 "$tmp/rules.tsv" | uniq); do
-        awk -F'\t' -v r="$rule" '$1 == r { print $2 }' "$tmp/rules.tsv" >"$tmp/one.txt"
-        want=$(rg -c -f "$tmp/one.txt" "$tmp/unit.log" || true)
-        got=$(grep -o "\"$rule\":[0-9]*" "$tmp/summary.json" | cut -d: -f2)
-        if [ "${want:-0}" != "${got:-0}" ]; then
-            say "  MISMATCH in rule $rule: axiom ${got:-0} lines, rg ${want:-0}"
-            per_rule_bad=1
+for s in "${!sets[@]}"; do
+    say ""
+    say "matching lines with ${sets[$s]}:"
+    for tool in "${tools[@]}"; do
+        case $tool in
+            axiom*) count[$s:$tool]=$(axiom_count "${bin[$tool]}" "${sets[$s]}" "$tmp/big.log") ;;
+            *) count[$s:$tool]=$(eval "${cmd[$s:$tool]}" || [ $? -eq 1 ]) ;;
+        esac
+        [ -n "${count[$s:$tool]}" ] || count[$s:$tool]=0 # rg -c prints nothing when nothing matches
+        say "  $(printf '%-9s %12s' "$tool" "${count[$s:$tool]}")"
+        if [ "${count[$s:$tool]}" != "${count[$s:axiom-j1]}" ]; then
+            say "  MISMATCH: $tool counts ${count[$s:$tool]} matching lines, axiom -j 1 ${count[$s:axiom-j1]}"
             status=1
         fi
     done
-    [ $per_rule_bad -eq 1 ] || say "  per rule (one copy of the samples): axiom and rg agree on all $(cut -f1 "$tmp/rules.tsv" | uniq | wc -l) rules"
-fi
+    # Per rule, on one copy of the samples: axiom's hits for the rule vs rg over its patterns.
+    if [ $have_rg -eq 1 ]; then
+        axiom_count "$axiom" "${sets[$s]}" "$tmp/unit.log" >/dev/null
+        per_rule_bad=0
+        for rule in $(cut -f1 "$tmp/rules.$s.tsv" | uniq); do
+            awk -F'\t' -v r="$rule" '$1 == r { print $2 }' "$tmp/rules.$s.tsv" >"$tmp/one.txt"
+            want=$(rg -c -f "$tmp/one.txt" "$tmp/unit.log" || true)
+            got=$(grep -o "\"$rule\":[0-9]*" "$tmp/summary.json" | cut -d: -f2)
+            if [ "${want:-0}" != "${got:-0}" ]; then
+                say "  MISMATCH in rule $rule: axiom ${got:-0} lines, rg ${want:-0}"
+                per_rule_bad=1
+                status=1
+            fi
+        done
+        [ $per_rule_bad -eq 1 ] || say "  per rule (one copy of the samples): axiom and rg agree on all $(cut -f1 "$tmp/rules.$s.tsv" | uniq | wc -l) rules"
+    fi
+done
 
 # --- Timing --------------------------------------------------------------------------------------
 cat "$tmp/big.log" >/dev/null # warm the page cache
 declare -A wall cpu
 say ""
 for ((round = 1; round <= ROUNDS; round++)); do
-    line="round $round/$ROUNDS:"
-    for tool in "${tools[@]}"; do
-        # Output goes to a file, not /dev/null: GNU grep stops at the first match when it sees
-        # that its output is /dev/null.
-        start=$EPOCHREALTIME
-        if [ $gnu_time -eq 1 ]; then
-            eval "/usr/bin/time -f '%U %S' -o \"$tmp/cpu\" ${cmd[$tool]}" >"$tmp/out" 2>&1 || [ $? -eq 1 ]
-        else
-            eval "${cmd[$tool]}" >"$tmp/out" 2>&1 || [ $? -eq 1 ]
-        fi
-        end=$EPOCHREALTIME
-        w=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", e - s }')
-        wall[$tool]+="$w "
-        line+="  $tool ${w}s"
-        if [ $gnu_time -eq 1 ]; then
-            c=$(tail -n1 "$tmp/cpu" | awk '{ printf "%.2f", $1 + $2 }')
-            cpu[$tool]+="$c "
-            line+=" (cpu ${c}s)"
-        fi
+    for s in "${!sets[@]}"; do
+        line="round $round/$ROUNDS, set $s:"
+        for tool in "${tools[@]}"; do
+            # Output goes to a file, not /dev/null: GNU grep stops at the first match when it sees
+            # that its output is /dev/null.
+            start=$EPOCHREALTIME
+            if [ $gnu_time -eq 1 ]; then
+                eval "/usr/bin/time -f '%U %S' -o \"$tmp/cpu\" ${cmd[$s:$tool]}" >"$tmp/out" 2>&1 || [ $? -eq 1 ]
+            else
+                eval "${cmd[$s:$tool]}" >"$tmp/out" 2>&1 || [ $? -eq 1 ]
+            fi
+            end=$EPOCHREALTIME
+            w=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", e - s }')
+            wall[$s:$tool]+="$w "
+            line+="  $tool ${w}s"
+            if [ $gnu_time -eq 1 ]; then
+                c=$(tail -n1 "$tmp/cpu" | awk '{ printf "%.2f", $1 + $2 }')
+                cpu[$s:$tool]+="$c "
+                line+=" (cpu ${c}s)"
+            fi
+        done
+        say "$line"
     done
-    say "$line"
 done
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-# Per round, a tool's time / axiom's time in the same round; the median of those.
-ratio_median() { # tool, name of the times array
-    local -n of=$2
-    paste -d' ' <(tr ' ' '\n' <<<"${of[$1]}" | grep .) <(tr ' ' '\n' <<<"${of[axiom]}" | grep .) |
+# The tool every ratio is taken to: rg when it is there (the issue's goals are stated against it).
+base=axiom-j1
+[ $have_rg -eq 0 ] || base=rg
+# Per round, a tool's time / the base tool's time in the same round and set; the median of those.
+ratio_median() { # set, tool, name of the times array
+    local -n of=$3
+    paste -d' ' <(tr ' ' '\n' <<<"${of[$1:$2]}" | grep .) <(tr ' ' '\n' <<<"${of[$1:$base]}" | grep .) |
         awk '{ printf "%s ", ($2 > 0 ? $1 / $2 : 0) }' | median
 }
 
 describe() {
     case $1 in
-        axiom*) "${bin[$1]}" --version ;;
+        axiom-j1) echo "$("$axiom" --version), -j 1" ;;
+        axiom) echo "$("$axiom" --version), all cores" ;;
+        axiom-b) echo "$("$COMPARE_BIN" --version), -j 1" ;;
         rg) rg --version | sed -n 1p ;;
         grep) echo "$grep_version, LANG=${LC_ALL:-${LANG:-unset}}" ;;
         grep-C) echo "$grep_version, LC_ALL=C" ;;
@@ -262,22 +289,27 @@ describe() {
 }
 
 echo
-echo "Input: $big_mb MB ($big_bytes bytes), $(wc -l <"$tmp/big.log") lines, ${count[axiom]} matching lines;" \
-    "$(wc -l <"$tmp/patterns.txt") patterns in $(cut -f1 "$tmp/rules.tsv" | uniq | wc -l) rules; $ROUNDS interleaved rounds;" \
+echo "Input: $big_mb MB ($big_bytes bytes), $(wc -l <"$tmp/big.log") lines; $ROUNDS interleaved rounds;" \
     "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)."
-echo
-echo "| tool | version | wall s (median) | MB/s | wall ÷ axiom's | CPU s (median) | CPU ÷ axiom's |"
-echo "|---|---|---:|---:|---:|---:|---:|"
-for tool in "${tools[@]}"; do
-    m=$(median <<<"${wall[$tool]}")
-    rate=$(awk -v b="$big_bytes" -v s="$m" 'BEGIN { printf "%.0f", b / 1e6 / s }')
-    if [ $gnu_time -eq 1 ]; then
-        c=$(median <<<"${cpu[$tool]}")
-        cr=$(ratio_median "$tool" cpu)
-    else
-        c=n/a cr=n/a
-    fi
-    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$tool" "$(describe "$tool")" "$m" "$rate" "$(ratio_median "$tool" wall)" "$c" "$cr"
+for s in "${!sets[@]}"; do
+    echo
+    echo "\`${sets[$s]#"$root"/}\`: $(wc -l <"$tmp/patterns.$s.txt") patterns in $(cut -f1 "$tmp/rules.$s.tsv" | uniq | wc -l) rules," \
+        "${count[$s:axiom-j1]} matching lines."
+    echo
+    echo "| tool | version | wall s (median) | MB/s | wall ÷ $base's | CPU s (median) | CPU ÷ $base's |"
+    echo "|---|---|---:|---:|---:|---:|---:|"
+    for tool in "${tools[@]}"; do
+        m=$(median <<<"${wall[$s:$tool]}")
+        rate=$(awk -v b="$big_bytes" -v s="$m" 'BEGIN { printf "%.0f", b / 1e6 / s }')
+        if [ $gnu_time -eq 1 ]; then
+            c=$(median <<<"${cpu[$s:$tool]}")
+            cr=$(ratio_median "$s" "$tool" cpu)
+        else
+            c=n/a cr=n/a
+        fi
+        printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$tool" "$(describe "$tool")" "$m" "$rate" \
+            "$(ratio_median "$s" "$tool" wall)" "$c" "$cr"
+    done
 done
 
 # --- Memory --------------------------------------------------------------------------------------
@@ -287,19 +319,20 @@ if [ -n "$RSS_MB" ]; then
         say "skipping max RSS: /usr/bin/time is missing (apt-get install -y time)"
     else
         echo
-        echo "| input (stdin) | tool | max RSS (MB) |"
-        echo "|---:|---|---:|"
+        echo "| input (stdin) | rule set | tool | max RSS (MB) |"
+        echo "|---:|---|---|---:|"
         for mb in $RSS_MB; do
-            for tool in "${tools[@]}"; do
-                case $tool in
-                    axiom*) run=("${bin[$tool]}" check --quiet --rules "$BENCH_RULES") ;;
-                    rg) run=(rg -c -f "$tmp/patterns.txt") ;;
-                    grep) run=(grep -c -E -f "$tmp/patterns.txt") ;;
-                    grep-C) continue ;;
-                esac
-                repeat_unit "$mb" | /usr/bin/time -f '%M' -o "$tmp/rss" "${run[@]}" >"$tmp/out" 2>&1 || true
-                rss=$(tail -n1 "$tmp/rss" | awk '{ printf "%.1f", $1 / 1024 }')
-                echo "| $mb MB | $tool | $rss |"
+            for s in "${!sets[@]}"; do
+                for tool in axiom-j1 axiom rg; do
+                    case $tool in
+                        axiom-j1) run=("$axiom" check --quiet -j 1 --rules "${sets[$s]}") ;;
+                        axiom) run=("$axiom" check --quiet --rules "${sets[$s]}") ;;
+                        rg) [ $have_rg -eq 1 ] || continue; run=(rg -c -f "$tmp/patterns.$s.txt") ;;
+                    esac
+                    repeat_unit "$mb" | /usr/bin/time -f '%M' -o "$tmp/rss" "${run[@]}" >"$tmp/out" 2>&1 || true
+                    rss=$(tail -n1 "$tmp/rss" | awk '{ printf "%.1f", $1 / 1024 }')
+                    echo "| $mb MB | set $s | $tool | $rss |"
+                done
             done
         done
     fi
