@@ -33,6 +33,7 @@ if [ -n "${BENCH_RULES:-}" ]; then
     BENCH_RULES=$resolved
 fi
 [ -z "${COMPARE_BIN:-}" ] || COMPARE_BIN=$(realpath "$COMPARE_BIN")
+[ -z "${AXIOM_BIN:-}" ] || AXIOM_BIN=$(realpath "$AXIOM_BIN")
 [ -z "${LOGHUB_DIR:-}" ] || LOGHUB_DIR=$(realpath "$LOGHUB_DIR")
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -57,7 +58,7 @@ if [ ${#logs[@]} -eq 0 ]; then
 fi
 
 if [ -n "${AXIOM_BIN:-}" ]; then
-    axiom=$(realpath "$AXIOM_BIN")
+    axiom=$AXIOM_BIN
 else
     say "building axiom (cargo build --release)"
     cargo build --release --quiet --bin axiom

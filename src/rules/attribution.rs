@@ -389,8 +389,11 @@ impl GroupCache {
 }
 
 /// Room for the DFA states one line's search builds, many times over: the states a rule set
-/// needs on real text settle after a few thousand lines and then stay.
-const CACHE_CAPACITY: usize = 32 << 20;
+/// needs on real text settle after a few thousand lines and then stay (the match-heavy bench set
+/// over loghub stays far below it). When a cache fills, the DFA clears it and goes on. A thread
+/// holds at most two caches per group (forward and reverse), and a scope has at most three
+/// groups of regexes, so matching takes at most 6 × 8 = 48 MiB per thread and scope.
+const CACHE_CAPACITY: usize = 8 << 20;
 
 fn build_dfa(texts: &[&str], unicode_word_boundary: bool, reverse: bool) -> Result<DFA, String> {
     // The settings of `regex::bytes::Regex` (byte-oriented, empty matches anywhere), which the
