@@ -392,7 +392,8 @@ impl GroupCache {
 /// needs on real text settle after a few thousand lines and then stay (the match-heavy bench set
 /// over loghub stays far below it). When a cache fills, the DFA clears it and goes on. A thread
 /// holds at most two caches per group (forward and reverse), and a scope has at most three
-/// groups of regexes, so matching takes at most 6 × 8 = 48 MiB per thread and scope.
+/// groups of regexes, so these caches take at most 6 × 8 = 48 MiB per thread and scope (the scan
+/// and the fallback regexes have the regex crate's own, 2 MiB per lazy DFA).
 const CACHE_CAPACITY: usize = 8 << 20;
 
 fn build_dfa(texts: &[&str], unicode_word_boundary: bool, reverse: bool) -> Result<DFA, String> {
