@@ -88,8 +88,12 @@ pub struct PatternGroup {
     /// For a group of literals only: overlapping Aho-Corasick automata (exact, ASCII-folded),
     /// which report every occurrence of every literal in one pass, each with its pattern number
     /// in the group. They take the place of the DFAs.
-    literals: Option<OnceLock<Vec<(AhoCorasick, Vec<u32>)>>>,
+    literals: Option<OnceLock<Vec<LiteralAutomaton>>>,
 }
+
+/// An overlapping Aho-Corasick automaton over some of a group's literals, and the number in the
+/// group of each of its patterns.
+type LiteralAutomaton = (AhoCorasick, Vec<u32>);
 
 /// The per-pattern regexes, for lines the DFAs give up on.
 #[derive(Debug)]
@@ -213,7 +217,7 @@ impl PatternGroup {
     }
 
     /// The group's Aho-Corasick automata, if it holds literals only.
-    fn literal_automata(&self) -> Option<&[(AhoCorasick, Vec<u32>)]> {
+    fn literal_automata(&self) -> Option<&[LiteralAutomaton]> {
         let automata = self.literals.as_ref()?.get_or_init(|| {
             [false, true]
                 .into_iter()
