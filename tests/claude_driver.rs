@@ -145,3 +145,61 @@ fn the_exit_status_and_session_stats_are_reported() {
     assert!(session.contains("success") && session.contains("1 turn"), "{session}");
     assert!(user_texts(&api.requests()[0]).iter().any(|text| text == "check the repo"));
 }
+
+/// Not a test: the latency figures of BENCHMARKS.md (issue 9). Run with
+/// `AXIOM_BIN=target/release/axiom cargo test --release --test claude_driver -- --ignored --nocapture measure`.
+/// Over 20 runs each: Claude Code's own turnaround (a tool call `true` answered, from the reply's
+/// last byte to the next request, no axiom involved), and a correction under `axiom run --driver
+/// claude` (from the violating reply's last byte to the request carrying the correction), with
+/// axiom's own share of it (from reading the violating event to writing the correction, from the
+/// driver's debug log).
+#[test]
+#[ignore]
+fn measure_correction_latency() {
+    let Some(cli) = claude_cli() else { return };
+    let axiom = std::env::var("AXIOM_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_axiom").to_owned());
+    let runs = 20;
+    let (mut own, mut end_to_end, mut axiom_part) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let home = ClaudeHome::new();
+        let api = FakeApi::start(vec![Reply::tool("Bash", json!({"command": "true"})), Reply::text("Done.")]);
+        let mut session = Command::new(&cli);
+        home.apply(&mut session, &api).args(["-p", "check", "--dangerously-skip-permissions"]);
+        let output = claude_support::output_within(&mut session, PATIENCE);
+        assert!(output.status.success(), "{output:?}");
+        own.push(api.arrivals()[1] - api.reply_sent(0).unwrap());
+
+        let home = ClaudeHome::new();
+        let api = FakeApi::start(vec![Reply::text("TODO: later, the parser."), Reply::text("Implemented.")]);
+        let rules = home.project().join("../rules.yaml");
+        std::fs::write(&rules, RULES).unwrap();
+        let mut command = Command::new(&axiom);
+        home.apply(&mut command, &api).env("AXIOM_LOG", "axiom::worker::claude=debug");
+        command.args(["run", "--rules"]).arg(&rules).args(["--driver", "claude", "--"]).arg(&cli).args(["-p", "go"]);
+        let run = finish(Proc::spawn(command, "axiom run --driver claude"));
+        run.assert_code(0);
+        end_to_end.push(api.arrivals()[1] - api.reply_sent(0).unwrap());
+        let micros = run
+            .stderr
+            .lines()
+            .find(|line| line.contains("user message written after the agent's last text") && !line.contains("go"))
+            .and_then(|line| line.split("micros=").nth(1))
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|digits| digits.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no latency line in:\n{}", run.stderr));
+        axiom_part.push(Duration::from_micros(micros));
+    }
+    let summary = |name: &str, mut values: Vec<Duration>| {
+        values.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!(
+            "{name}: p50 {:.1} ms, max {:.1} ms (n={})",
+            ms(values[values.len() / 2]),
+            ms(values[values.len() - 1]),
+            values.len()
+        );
+    };
+    summary("Claude Code's own turnaround (tool `true`)", own);
+    summary("correction end to end (axiom run --driver claude)", end_to_end);
+    summary("axiom's part (violating event read -> correction written)", axiom_part);
+}

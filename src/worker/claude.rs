@@ -116,6 +116,8 @@ pub(crate) struct Link {
     session_id: Mutex<String>,
     decisions: mpsc::UnboundedSender<(String, Option<String>)>,
     verdicts: mpsc::UnboundedSender<()>,
+    /// When the last output with text for the rules was read from the CLI.
+    last_text_read: Mutex<Option<Instant>>,
     interrupt_acks: Mutex<HashMap<String, oneshot::Sender<()>>>,
     /// User messages and control requests written so far; a turn's end closes the session only
     /// if none was written since its `result`.
@@ -128,7 +130,17 @@ impl Link {
     pub(crate) async fn send_user_message(&self, text: &str) -> io::Result<()> {
         let session = self.session_id.lock().unwrap_or_else(|p| p.into_inner()).clone();
         self.writes.fetch_add(1, Ordering::SeqCst);
-        self.input.write(user_message(text, &session).into_bytes(), None).await
+        self.input.write(user_message(text, &session).into_bytes(), None).await?;
+        // axiom's own share of a correction's latency (BENCHMARKS.md, issue 9): from reading the
+        // agent's last words to writing the message that answers them.
+        let read = *self.last_text_read.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(read) = read {
+            tracing::debug!(
+                micros = read.elapsed().as_micros() as u64,
+                "user message written after the agent's last text"
+            );
+        }
+        Ok(())
     }
 
     /// The `interrupt` control request; returns once the CLI acknowledged it (or after
@@ -175,6 +187,7 @@ pub(crate) fn start(
         session_id: Mutex::new(String::new()),
         decisions,
         verdicts,
+        last_text_read: Mutex::new(None),
         interrupt_acks: Mutex::new(HashMap::new()),
         writes: AtomicU64::new(0),
         next_request: AtomicU64::new(1),
@@ -239,7 +252,11 @@ impl Translator {
             tokio::select! {
                 event = raw.recv() => match event {
                     Some(ChildEvent::Output { stream: OutputStream::Stdout, data }) => {
+                        let read = Instant::now();
                         let batch = self.take_lines(&data, false);
+                        if !batch.text.is_empty() {
+                            *self.link.last_text_read.lock().unwrap_or_else(|p| p.into_inner()) = Some(read);
+                        }
                         if self.deliver(batch).await.is_err() {
                             return;
                         }
