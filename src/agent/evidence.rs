@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use super::{shell_script, AgentEvent};
-use crate::evidence::{is_test_command, Observation};
+use crate::evidence::{is_documentation, is_test_command, Observation};
 use crate::shell::commands;
 
 /// Tools whose calls change a file: Claude Code's, Codex's `apply_patch` (and what the Codex and
@@ -44,8 +44,12 @@ impl EventObserver {
     pub fn observe(&mut self, event: &AgentEvent, found: &mut Vec<Observation>) {
         match event {
             AgentEvent::Prompt { text } => found.push(Observation::Request(text.clone())),
-            AgentEvent::ToolCall { name, .. } if EDITING_TOOLS.contains(&name.as_str()) => {
-                found.push(Observation::Edit);
+            AgentEvent::ToolCall { name, input, .. } if EDITING_TOOLS.contains(&name.as_str()) => {
+                // Writing the docs up leaves a test run standing.
+                let path = ["file_path", "notebook_path", "path"].iter().find_map(|key| input.get(*key)?.as_str());
+                if !path.is_some_and(is_documentation) {
+                    found.push(Observation::Edit);
+                }
             }
             AgentEvent::ToolCall { id, input, .. } => {
                 let Some(script) = shell_script(input) else { return };
@@ -74,7 +78,7 @@ impl EventObserver {
 pub fn observe_tool_line(line: &str) -> Option<Observation> {
     let (name, argument) = line.split_once(": ").unwrap_or((line, ""));
     if EDITING_TOOLS.contains(&name) {
-        return Some(Observation::Edit);
+        return (!is_documentation(argument)).then_some(Observation::Edit);
     }
     if !SHELL_TOOLS.contains(&name) {
         return None;
@@ -124,6 +128,7 @@ mod tests {
             call("t7", "apply_patch", json!("*** Begin Patch")),
             call("t8", "shell", json!({"command": ["apply_patch", "*** Begin Patch"]})),
             call("t9", "TodoWrite", json!({"todos": []})),
+            call("t10", "Write", json!({"file_path": "CHANGELOG.md", "content": "All tests pass"})),
         ];
         let mut observer = EventObserver::default();
         let mut found = Vec::new();
@@ -155,5 +160,6 @@ mod tests {
         assert_eq!(observe_tool_line("Bash: echo \"cargo test\""), Some(Observation::Command { test: false }));
         assert_eq!(observe_tool_line("WebFetch: https://example.com"), None);
         assert_eq!(observe_tool_line("TodoWrite: {}"), None);
+        assert_eq!(observe_tool_line("Edit: docs/PLAN.md"), None);
     }
 }

@@ -25,9 +25,11 @@
 //! assert!(!evidence.allows(0, &claim), "tested and passed");
 //! ```
 
+mod documents;
 mod recognize;
 mod runners;
 
+pub use documents::is_documentation;
 pub use recognize::{observe_line, LineObserver, OBSERVER};
 pub use runners::{is_test_command, test_summary};
 
@@ -40,6 +42,7 @@ pub struct EvidenceCondition {
     pub unverified: bool,
     pub after_failure: bool,
     pub repeats: u32,
+    pub once: bool,
     pub unless_asked: Option<LazyRegex>,
 }
 
@@ -56,6 +59,7 @@ impl EvidenceCondition {
             unverified: spec.unverified,
             after_failure: spec.after_failure,
             repeats: spec.repeats.unwrap_or(1).max(1),
+            once: spec.once,
             unless_asked,
         })
     }
@@ -187,6 +191,7 @@ impl Evidence {
             }
         }
         match self.fired.iter_mut().find(|(rule, _)| *rule == index) {
+            Some(_) if spec.once => false,
             Some((_, epoch)) if *epoch == self.epoch => false,
             Some((_, epoch)) => {
                 *epoch = self.epoch;

@@ -7,6 +7,7 @@ use regex::Regex;
 use regex_automata::meta;
 use regex_automata::util::syntax;
 
+use super::documents::is_documentation;
 use super::runners::{is_test_command, test_summary};
 use super::Observation;
 use crate::pipeline::Segment;
@@ -87,7 +88,9 @@ pub fn observe_line(line: &str) -> Option<Observation> {
         return Some(Observation::Failure);
     }
     if EDIT.is_match(trimmed) {
-        return Some(Observation::Edit);
+        // Writing the docs up leaves a test run standing.
+        let path = EDITED_PATH.captures(trimmed).and_then(|found| found.iter().skip(1).flatten().next());
+        return (!path.is_some_and(|path| is_documentation(path.as_str()))).then_some(Observation::Edit);
     }
     if !RUN.is_match(trimmed) {
         return None;
@@ -102,6 +105,11 @@ static EDIT: LazyLock<Regex> = LazyLock::new(|| {
         &CANDIDATES[..5].iter().map(|p| format!("(?:{})", p.trim_start_matches("^\\s*"))).collect::<Vec<_>>().join("|"),
     )
     .expect("valid edit patterns")
+});
+
+/// The file an edit line names: `⏺ Update(PATH)`, `Applied edit to PATH`, `+++ b/PATH`.
+static EDITED_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[⏺●]\s*\w+\(([^)]+)\)|Applied edit to (.+)$|\+\+\+ b/(\S+))").expect("a valid regex")
 });
 
 static RUN: LazyLock<Regex> = LazyLock::new(|| {
@@ -134,7 +142,10 @@ mod tests {
     fn lines_that_carry_evidence() {
         let cases = [
             ("⏺ Update(src/cache.rs)…", Some(Observation::Edit)),
-            ("● Write(docs/TASKS.md)", Some(Observation::Edit)),
+            ("● Write(src/tasks.rs)", Some(Observation::Edit)),
+            ("● Write(docs/TASKS.md)", None),
+            ("Applied edit to README.md", None),
+            ("+++ b/CHANGELOG.md", None),
             ("Applied edit to src/app.py", Some(Observation::Edit)),
             ("+++ b/src/lib.rs", Some(Observation::Edit)),
             ("+ - a diff line on its own is not an edit", None),

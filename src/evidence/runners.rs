@@ -22,7 +22,8 @@ pub fn is_test_command(command: &SimpleCommand) -> bool {
         }
         "npm" | "yarn" | "pnpm" | "bun" => is_test_word(first) || (first == "run" && is_test_word(second)),
         "npx" | "bunx" | "pnpx" => matches!(first, "jest" | "vitest" | "mocha" | "playwright" | "cypress"),
-        "make" | "just" | "task" => matches!(first, "test" | "check" | "tests"),
+        "make" | "just" | "task" | "rake" => matches!(first, "test" | "check" | "tests"),
+        "hatch" => first == "test" || (first == "run" && second.starts_with("test")),
         "python" | "python3" | "py" | "uv" | "poetry" => {
             let words = command.args();
             words.windows(2).any(|w| w[0] == "-m" && matches!(w[1].as_str(), "pytest" | "unittest"))
@@ -136,10 +137,12 @@ mod tests {
             "python -m pytest",
             "uv run pytest",
             "make test",
+            "hatch test",
+            "hatch run test:cov",
         ] {
             assert!(commands(yes).iter().any(is_test_command), "{yes}");
         }
-        for no in ["cargo build", "npm install", "go build ./...", "python app.py", "git commit -m test", "make"] {
+        for no in ["cargo build", "npm install", "go build ./...", "python app.py", "git commit -m test", "make", "hatch build"] {
             assert!(!commands(no).iter().any(is_test_command), "{no}");
         }
     }

@@ -129,3 +129,17 @@ rules:
         assert_eq!(fired(text), [("deletes-home".to_owned(), 1)]);
     }
 }
+
+#[test]
+fn once_fires_once_per_task_whatever_changes() {
+    let spec = EvidenceSpec { once: true, ..Default::default() };
+    let once = EvidenceCondition::compile(&spec).unwrap();
+    let every_state = EvidenceCondition::compile(&EvidenceSpec::default()).unwrap();
+    let mut evidence = Evidence::default();
+    assert!(evidence.allows(0, &once));
+    assert!(evidence.allows(1, &every_state));
+    evidence.observe(Observation::Edit);
+    evidence.observe(Observation::Command { test: false });
+    assert!(!evidence.allows(0, &once), "already reported for this task");
+    assert!(evidence.allows(1, &every_state), "the state changed");
+}

@@ -107,6 +107,10 @@ pub struct EvidenceSpec {
     /// a loop, not a single occurrence.
     #[serde(default)]
     pub repeats: Option<u32>,
+    /// Fire at most once per task (per file offline): a state that lasts, such as a server left in
+    /// the foreground, is one problem however often its output shows it.
+    #[serde(default)]
+    pub once: bool,
     /// A regex: do not fire when the user's latest request matches it (they asked for a plan, a
     /// stub, a question).
     #[serde(default)]

@@ -24,8 +24,17 @@ pub fn script_in_line(line: &str) -> Option<&str> {
     if let Some(found) = PROMPT.captures(line) {
         return found.get(1).map(|m| m.as_str());
     }
+    // Markdown prose that quotes commands in `code spans` ("- After merging, run `git reset
+    // --hard`") mentions them; a backquote there is no command substitution.
+    if line.contains('`') && PROSE.is_match(line) {
+        return None;
+    }
     Some(line)
 }
+
+/// A line of prose: an optional list marker, then a capitalised word or bold text.
+static PROSE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*|\p{Lu}\p{Ll}+[\s,:])").expect("a valid regex"));
 
 /// `⏺ Bash(...)`, `● Bash(...)`: Claude Code's rendering of a shell tool call.
 static TOOL_CALL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:[⏺●]\s*)?Bash\((.*)$").expect("a valid regex"));
@@ -51,6 +60,10 @@ mod tests {
             ("Running git push origin main", Some("git push origin main")),
             ("> rm -rf /", None),
             ("  rm -rf build/  ", Some("rm -rf build/")),
+            ("- After merges, run `git reset --hard origin/main` if disposable", None),
+            ("1. **Rewrote the history** with `git filter-branch`", None),
+            ("Run `rm -rf ~/tmp` to clean up", None),
+            ("echo `date` && rm -rf build", Some("echo `date` && rm -rf build")),
         ];
         for (line, expected) in cases {
             assert_eq!(script_in_line(line), expected, "{line}");
