@@ -142,7 +142,15 @@ mod tests {
         ] {
             assert!(commands(yes).iter().any(is_test_command), "{yes}");
         }
-        for no in ["cargo build", "npm install", "go build ./...", "python app.py", "git commit -m test", "make", "hatch build"] {
+        for no in [
+            "cargo build",
+            "npm install",
+            "go build ./...",
+            "python app.py",
+            "git commit -m test",
+            "make",
+            "hatch build",
+        ] {
             assert!(!commands(no).iter().any(is_test_command), "{no}");
         }
     }
