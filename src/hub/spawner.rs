@@ -67,7 +67,7 @@ impl Hub {
                 return Err(SpawnError::BadCwd(cwd.clone()));
             }
         }
-        let prompt = match (&request.prompt_pattern, request.driver) {
+        match (&request.prompt_pattern, request.driver) {
             (Some(_), driver) if driver != Driver::Pty => return Err(SpawnError::PromptWithoutPty(driver.as_str())),
             (pattern, _) => PromptSpec::from_pattern(pattern.as_deref()).map_err(SpawnError::BadPromptPattern)?,
         };
@@ -78,7 +78,8 @@ impl Hub {
         }
         let pty_size = request.pty_size.unwrap_or(crate::worker::DEFAULT_PTY_SIZE);
         if request.driver == Driver::Pty {
-            task.use_screen(pty_size.0, pty_size.1, prompt);
+            task.use_screen(pty_size.0, pty_size.1, request.prompt_pattern.clone())
+                .map_err(SpawnError::BadPromptPattern)?;
         }
         let exe = &self.config.worker_exe;
         let fail = |source: std::io::Error| {

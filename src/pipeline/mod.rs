@@ -284,6 +284,16 @@ impl Pipeline {
         fired
     }
 
+    /// Output the rules already saw (a pty task restored after a hub restart, given its newest
+    /// output back): the virtual terminal is redrawn from it so later output lands where the agent
+    /// means it to, and nothing in it is matched again. Nothing for a byte stream.
+    pub fn redraw_seen(&mut self, chunk: &[u8], now: Instant) {
+        if let Some(screen) = self.normalizer.screen_mut() {
+            screen.redraw_seen(chunk, now);
+            self.last_output = now;
+        }
+    }
+
     /// How to recognise the agent's own input prompt on the screen; Claude Code's by default.
     /// `None`: never idle. No effect on a byte stream.
     pub fn set_prompt(&mut self, prompt: Option<PromptSpec>) {

@@ -176,6 +176,20 @@ impl ScreenNormalizer {
         self.apply(dirty, evicted, now)
     }
 
+    /// Draws output that was matched before (see [`Pipeline::redraw_seen`](super::Pipeline::redraw_seen)):
+    /// every row it leaves on the screen, or scrolls off it, counts as emitted.
+    pub fn redraw_seen(&mut self, bytes: &[u8], now: Instant) {
+        self.feed(bytes, now);
+        for row in 0..self.rows.len() {
+            if std::mem::take(&mut self.rows[row].pending) {
+                if let Some((_, text)) = self.logical_line(row) {
+                    self.remember(redraw_key(&text));
+                }
+            }
+        }
+        self.block.consume_finished();
+    }
+
     /// The terminal was resized (the child was told too).
     pub fn resize(&mut self, rows: u16, cols: u16, now: Instant) -> bool {
         let (cols, rows) = (usize::from(cols.max(1)), usize::from(rows.max(1)));
@@ -271,17 +285,24 @@ impl ScreenNormalizer {
         if key.is_empty() || self.recent.contains(&key) {
             return false;
         }
-        // Two screens' worth: whatever a repaint can bring back is still on the screen.
-        let capacity = 2 * self.rows.len() + 8;
-        if self.recent.len() >= capacity {
-            self.recent.pop_front();
-        }
-        self.recent.push_back(key);
+        self.remember(key);
         // TUIs put no-break spaces after their markers (`❯\u{a0}text`); rules are written with spaces.
         let text = text.trim_end().replace('\u{a0}', " ");
         tracing::trace!(row = %text, "screen row settled");
         self.block.push_line(text.as_bytes());
         true
+    }
+
+    /// Counts `key` as emitted lately, so a redraw of it is not emitted again.
+    fn remember(&mut self, key: String) {
+        // Two screens' worth: whatever a repaint can bring back is still on the screen.
+        let capacity = 2 * self.rows.len() + 8;
+        if self.recent.len() >= capacity {
+            self.recent.pop_front();
+        }
+        if !key.is_empty() && !self.recent.contains(&key) {
+            self.recent.push_back(key);
+        }
     }
 
     /// The logical line that visible row `row` belongs to (soft-wrapped rows joined): the row it

@@ -93,6 +93,15 @@ pub enum Event {
         at: u64,
         reason: String,
     },
+    /// The task's output is drawn on a terminal (pty driver) of this size, with this prompt
+    /// pattern (`None`: Claude Code's); written at spawn and at each resize, so a restored task
+    /// matches screen rows again, not the byte stream.
+    Screen {
+        rows: u16,
+        cols: u16,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prompt_pattern: Option<String>,
+    },
 }
 
 /// Limits of the journal.

@@ -132,6 +132,8 @@ struct TaskState {
     tamper_events: u64,
     /// A kill was delivered: the child is gone, and what output still arrives was printed before.
     killed: bool,
+    /// The terminal the output is drawn on (pty tasks), as last recorded in the history.
+    screen: Option<ScreenSetup>,
 }
 
 impl TaskState {
@@ -141,6 +143,20 @@ impl TaskState {
     /// grace period and the backlog behind it.
     fn ending(&self) -> bool {
         self.killed || self.commands.values().any(is_kill)
+    }
+}
+
+/// What a pty task's screen stage was built from: kept to record resizes and rebuild after a restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ScreenSetup {
+    rows: u16,
+    cols: u16,
+    prompt_pattern: Option<String>,
+}
+
+impl ScreenSetup {
+    fn event(&self) -> Event {
+        Event::Screen { rows: self.rows, cols: self.cols, prompt_pattern: self.prompt_pattern.clone() }
     }
 }
 
@@ -221,6 +237,7 @@ impl Task {
                 tamper_events: 0,
                 killed: false,
                 session: None,
+                screen: None,
             }),
             pipeline: Mutex::new(pipeline),
             tools: Mutex::new(tools),
@@ -285,6 +302,9 @@ impl Task {
                         }
                     }
                     Event::Tamper { .. } => state.tamper_events += 1,
+                    Event::Screen { rows, cols, prompt_pattern } => {
+                        state.screen = Some(ScreenSetup { rows, cols, prompt_pattern });
+                    }
                     Event::Status { status, pid, at } => {
                         if status.is_finished() {
                             state.ended_at = Some(at);
@@ -314,6 +334,15 @@ impl Task {
                 }
             }
             task.persisted.send_replace(state.next_seq);
+            if let Some(setup) = state.screen.clone() {
+                // Back on a virtual terminal, which is redrawn from the output read back: what it
+                // showed was matched before the restart and is not matched again.
+                let mut pipeline = task.pipeline();
+                *pipeline = screen_pipeline(&task, &pipeline, &setup);
+                for (_, _, data) in state.output.chunks_since(0) {
+                    pipeline.redraw_seen(data, Instant::now());
+                }
+            }
         }
         Some(task)
     }
@@ -815,12 +844,18 @@ impl Task {
     /// The task's output is drawn on a terminal of `rows` x `cols` (pty driver): from now on its
     /// rules match the rows of a virtual terminal as they settle, not the byte stream, and `prompt`
     /// tells when the agent waits at its own prompt (idle, not silent). Called before any output.
-    pub fn use_screen(&self, rows: u16, cols: u16, prompt: crate::pipeline::PromptSpec) {
+    ///
+    /// # Errors
+    ///
+    /// `prompt_pattern` is not a usable regex (see [`PromptSpec::custom`](crate::pipeline::PromptSpec::custom)).
+    pub fn use_screen(&self, rows: u16, cols: u16, prompt_pattern: Option<String>) -> Result<(), String> {
+        crate::pipeline::PromptSpec::from_pattern(prompt_pattern.as_deref())?;
+        let setup = ScreenSetup { rows, cols, prompt_pattern };
         let mut pipeline = self.pipeline();
-        let rules = Arc::clone(pipeline.rules());
-        let options = pipeline.options().on_screen(rows, cols);
-        *pipeline = Pipeline::new(rules, Scope::Output, self.id.as_str(), options);
-        pipeline.set_prompt(Some(prompt));
+        *pipeline = screen_pipeline(self, &pipeline, &setup);
+        self.log(&setup.event());
+        self.state().screen = Some(setup);
+        Ok(())
     }
 
     /// The task's terminal was resized: the virtual terminal follows, and the worker is told to
@@ -833,6 +868,10 @@ impl Task {
         let messages = self.record(&mut state, &mut pipeline, fired, now);
         if state.status.is_finished() {
             return Err(TaskError::NotRunning(self.id.clone(), state.status.name()));
+        }
+        if let Some(setup) = state.screen.as_mut().filter(|setup| (setup.rows, setup.cols) != (rows, cols)) {
+            (setup.rows, setup.cols) = (rows, cols);
+            self.log(&setup.event());
         }
         // Interventions are in the command log and go with the next attach if this send fails. A
         // resize is not logged: a worker that is away misses it, and the next resize catches up.
@@ -1111,9 +1150,24 @@ fn record_of(records: &mut [InterventionRecord], id: u64) -> Option<&mut Interve
     records.get_mut(index)
 }
 
+/// A pipeline over the same rules and options as `current`, drawing on a virtual terminal as
+/// `setup` says. A pattern that no longer compiles (a history edited by hand) falls back to
+/// Claude Code's prompt, with a warning.
+fn screen_pipeline(task: &Task, current: &Pipeline, setup: &ScreenSetup) -> Pipeline {
+    let options = current.options().on_screen(setup.rows, setup.cols);
+    let mut pipeline = Pipeline::new(Arc::clone(current.rules()), Scope::Output, task.id.as_str(), options);
+    let prompt = crate::pipeline::PromptSpec::from_pattern(setup.prompt_pattern.as_deref()).unwrap_or_else(|err| {
+        tracing::warn!(task = %task.id, "prompt pattern: {err}; using Claude Code's");
+        crate::pipeline::PromptSpec::claude_code()
+    });
+    pipeline.set_prompt(Some(prompt));
+    pipeline
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::Activity;
     use crate::rules::RuleDocument;
 
     fn rules(yaml: &str) -> Arc<RuleSet> {
@@ -1241,6 +1295,38 @@ mod tests {
         assert!(queued.try_recv().is_err(), "the acknowledged input is not resent");
         let next = restored.intervene(Action::Interrupt, None, None).unwrap();
         assert_eq!(next, kill + 2, "ids continue after a restart, never reused");
+    }
+
+    #[test]
+    fn a_restored_pty_task_redraws_its_screen_and_matches_only_what_is_new() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path(), Default::default()).unwrap();
+        let yaml = "rules:\n  - id: claim\n    match: { literals: ['All tests pass'] }\n";
+        let task = task_with(yaml, Some(journal.clone()));
+        task.use_screen(10, 40, Some("^ask> ".into())).unwrap();
+        let _link = attach(&task);
+        // A frame drawn with cursor moves, as a TUI draws: the claim on row 2, the prompt on row 5.
+        let frame = b"\x1b[2;1HAll\x1b[2;5Htests\x1b[2;11Hpass\x1b[5;1Hask> ".to_vec();
+        let start = Instant::now();
+        task.ingest(0, OutputStream::Stdout, frame.clone(), start);
+        task.tick(start + Duration::from_secs(1));
+        assert_eq!(task.interventions_since(0).len(), 1);
+        task.resize(12, 40).unwrap();
+        journal.flush_blocking();
+
+        let history = crate::tasks::journal::read_history(&journal.events_path("t1")).unwrap();
+        let restored = Task::restore(history, rules(yaml), TaskConfig::default(), Some(journal)).unwrap();
+        assert_eq!(restored.pipeline().screen_rows().map(|rows| rows.len()), Some(12), "the last size is kept");
+        assert_eq!(restored.info().activity, Some(Activity::Idle), "the screen is back, at the described prompt");
+        let _link = attach(&restored);
+        // The agent repaints after the reconnect: nothing fires again. A new claim does.
+        let later = Instant::now();
+        restored.ingest(1, OutputStream::Stdout, frame, later);
+        restored.tick(later + Duration::from_secs(1));
+        assert_eq!(restored.interventions_since(0).len(), 1, "the repaint fired again");
+        restored.ingest(2, OutputStream::Stdout, b"\x1b[3;1HAll\x1b[3;5Htests\x1b[3;11Hpass now".to_vec(), later);
+        restored.tick(later + Duration::from_secs(2));
+        assert_eq!(restored.interventions_since(0).len(), 2, "new content is matched");
     }
 
     #[test]
