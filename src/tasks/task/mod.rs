@@ -31,6 +31,16 @@ use crate::protocol::{HookRecord, HubToWorker, InterventionRecord, Payload, Task
 use crate::rules::{Action, RuleSet, Scope, Subject};
 use crate::worker::OutputStream;
 
+mod commands;
+mod hooked;
+mod screen;
+#[cfg(test)]
+mod tests;
+
+use commands::is_kill;
+pub use hooked::{hooked_command, hooked_session, HOOKED};
+use screen::{screen_pipeline, ScreenSetup};
+
 /// Commands not yet acknowledged by the worker; more are refused as "busy". A connection's queue
 /// holds this many, so an attach can always resend the whole log.
 pub const OUTSTANDING_LIMIT: usize = 256;
@@ -42,25 +52,6 @@ pub const INPUT_CHUNK: usize = 128 * 1024;
 const SESSIONS_KEPT: usize = 8;
 /// Tamper events kept in memory and written to the history; beyond, they are only counted.
 const TAMPER_RECORDED: u64 = 1000;
-
-/// The first word of the command a Claude Code session supervised through `axiom hook` is listed
-/// with (`claude (hooks) SESSION CWD`). Such a task has no worker: hook records feed it
-/// ([`Task::record_hook`]), and it takes no input.
-pub const HOOKED: &str = "claude (hooks)";
-
-/// The command a hook-supervised session's task is listed with: the mark, the session id and,
-/// when known, the session's working directory.
-pub fn hooked_command(session: &str, cwd: Option<&str>) -> Vec<String> {
-    [HOOKED, session].into_iter().chain(cwd).map(str::to_owned).collect()
-}
-
-/// The Claude Code session a task was made for by hook records, if it was.
-pub fn hooked_session(command: &[String]) -> Option<&str> {
-    match command {
-        [mark, session] | [mark, session, _] if mark == HOOKED => Some(session),
-        _ => None,
-    }
-}
 
 /// How the hub treats tasks.
 #[derive(Debug, Clone)]
@@ -143,20 +134,6 @@ impl TaskState {
     /// grace period and the backlog behind it.
     fn ending(&self) -> bool {
         self.killed || self.commands.values().any(is_kill)
-    }
-}
-
-/// What a pty task's screen stage was built from: kept to record resizes and rebuild after a restart.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct ScreenSetup {
-    rows: u16,
-    cols: u16,
-    prompt_pattern: Option<String>,
-}
-
-impl ScreenSetup {
-    fn event(&self) -> Event {
-        Event::Screen { rows: self.rows, cols: self.cols, prompt_pattern: self.prompt_pattern.clone() }
     }
 }
 
@@ -641,70 +618,6 @@ impl Task {
         messages
     }
 
-    /// Numbers `command` (its id must be `next_message_id`), journals it and keeps it until acknowledged.
-    fn log_command(&self, state: &mut TaskState, command: HubToWorker) -> Result<HubToWorker, TaskError> {
-        if state.status.is_finished() {
-            return Err(TaskError::NotRunning(self.id.clone(), state.status.name()));
-        }
-        if state.commands.len() >= OUTSTANDING_LIMIT {
-            return Err(TaskError::WorkerBusy(self.id.clone()));
-        }
-        let id = command.command_id().expect("commands carry an id");
-        debug_assert_eq!(id, state.next_message_id);
-        state.next_message_id = id + 1;
-        self.log(&Event::Command { command: command.clone() });
-        state.commands.insert(id, command.clone());
-        Ok(command)
-    }
-
-    /// Logs a command asked for by a user or a model, and hands it to the connected worker (or
-    /// keeps it for the next one to attach).
-    fn issue(&self, state: &mut TaskState, make: impl FnOnce(u64) -> HubToWorker) -> Result<u64, TaskError> {
-        if hooked_session(&self.command).is_some() {
-            return Err(TaskError::Hooked(self.id.clone()));
-        }
-        let id = state.next_message_id;
-        let command = self.log_command(state, make(id))?;
-        if let Some(worker) = &state.worker {
-            // A full queue means the connection is not being read: the command stays in the
-            // log and goes with the next attach.
-            let _ = worker.try_send(command);
-        }
-        Ok(id)
-    }
-
-    /// Commands that will never be acknowledged (the task ended and its worker is gone) are
-    /// reported as not delivered, so no record waits for ever.
-    fn settle_commands(&self, state: &mut TaskState, reason: &str) {
-        for id in std::mem::take(&mut state.commands).into_keys() {
-            let error = Some(reason.to_owned());
-            if let Some(record) = record_of(&mut state.interventions, id) {
-                record.delivered = Some(false);
-                record.error = error.clone();
-            }
-            self.log(&Event::Ack { id, delivered: false, error });
-        }
-    }
-
-    /// The worker reported what became of command `id`. An acknowledgement of a command never
-    /// sent is refused as tampering; a repeated one is ignored.
-    pub fn acknowledge(&self, id: u64, delivered: bool, error: Option<String>) {
-        let mut state = self.state();
-        if id >= state.next_message_id {
-            self.tamper(&mut state, format!("an acknowledgement of command {id}, which was never sent"));
-            return;
-        }
-        let Some(command) = state.commands.remove(&id) else { return };
-        state.killed |= delivered && is_kill(&command);
-        if let Some(record) = record_of(&mut state.interventions, id) {
-            record.delivered = Some(delivered);
-            record.error = error.clone();
-        }
-        self.log(&Event::Ack { id, delivered, error });
-        drop(state);
-        self.bump();
-    }
-
     /// The worker said its child could not be started; only believed before the child ran.
     pub fn spawn_failed(&self, message: String, code: Option<i32>, now: Instant) {
         {
@@ -841,182 +754,11 @@ impl Task {
         self.pipeline().set_subject(subject);
     }
 
-    /// The task's output is drawn on a terminal of `rows` x `cols` (pty driver): from now on its
-    /// rules match the rows of a virtual terminal as they settle, not the byte stream, and `prompt`
-    /// tells when the agent waits at its own prompt (idle, not silent). Called before any output.
-    ///
-    /// # Errors
-    ///
-    /// `prompt_pattern` is not a usable regex (see [`PromptSpec::custom`](crate::pipeline::PromptSpec::custom)).
-    pub fn use_screen(&self, rows: u16, cols: u16, prompt_pattern: Option<String>) -> Result<(), String> {
-        crate::pipeline::PromptSpec::from_pattern(prompt_pattern.as_deref())?;
-        let setup = ScreenSetup { rows, cols, prompt_pattern };
-        let mut pipeline = self.pipeline();
-        *pipeline = screen_pipeline(self, &pipeline, &setup);
-        self.log(&setup.event());
-        self.state().screen = Some(setup);
-        Ok(())
-    }
-
-    /// The task's terminal was resized: the virtual terminal follows, and the worker is told to
-    /// resize the child's. Does nothing for a task on pipes beyond telling the worker.
-    pub fn resize(&self, rows: u16, cols: u16) -> Result<(), TaskError> {
-        let now = Instant::now();
-        let mut pipeline = self.pipeline();
-        let fired = pipeline.resize(rows, cols, now);
-        let mut state = self.state();
-        let messages = self.record(&mut state, &mut pipeline, fired, now);
-        if state.status.is_finished() {
-            return Err(TaskError::NotRunning(self.id.clone(), state.status.name()));
-        }
-        if let Some(setup) = state.screen.as_mut().filter(|setup| (setup.rows, setup.cols) != (rows, cols)) {
-            (setup.rows, setup.cols) = (rows, cols);
-            self.log(&setup.event());
-        }
-        // Interventions are in the command log and go with the next attach if this send fails. A
-        // resize is not logged: a worker that is away misses it, and the next resize catches up.
-        if let Some(worker) = &state.worker {
-            for message in messages.into_iter().chain([HubToWorker::Resize { rows, cols }]) {
-                let _ = worker.try_send(message);
-            }
-        }
-        drop(state);
-        drop(pipeline);
-        self.bump();
-        Ok(())
-    }
-
     /// New rules take effect for this task's output from now on.
     pub fn set_rules(&self, rules: Arc<RuleSet>) {
         let now = Instant::now();
         self.tools.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).replace_rules(Arc::clone(&rules), now);
         self.pipeline().replace_rules(rules, now);
-    }
-
-    /// Writes text to the task's input (Enter appended when `enter`). Text longer than
-    /// [`INPUT_CHUNK`] goes as several commands, in order, Enter only after the last.
-    pub fn send_input(&self, text: &str, enter: bool) -> Result<(), TaskError> {
-        let pieces = input_pieces(text);
-        let mut state = self.state();
-        if state.commands.len() + pieces.len() > OUTSTANDING_LIMIT && !state.status.is_finished() {
-            return Err(TaskError::WorkerBusy(self.id.clone()));
-        }
-        let last = pieces.len() - 1;
-        for (index, piece) in pieces.into_iter().enumerate() {
-            let payload = Payload::from_bytes(piece.as_bytes());
-            self.issue(&mut state, |id| HubToWorker::Input { id, payload, enter: enter && index == last })?;
-        }
-        drop(state);
-        self.bump();
-        Ok(())
-    }
-
-    /// Keys a person typed, passed on as they are (no Enter added). The worker never writes them
-    /// inside a correction it is typing.
-    pub fn send_keys(&self, keys: &[u8]) -> Result<(), TaskError> {
-        let mut state = self.state();
-        if state.commands.len() >= OUTSTANDING_LIMIT && !state.status.is_finished() {
-            return Err(TaskError::WorkerBusy(self.id.clone()));
-        }
-        let payload = Payload::from_bytes(keys);
-        self.issue(&mut state, |id| HubToWorker::Input { id, payload, enter: false })?;
-        drop(state);
-        self.bump();
-        Ok(())
-    }
-
-    /// An intervention asked for by a user or a model rather than a rule; recorded like one.
-    pub fn intervene(
-        &self,
-        action: Action,
-        message: Option<String>,
-        grace: Option<Duration>,
-    ) -> Result<u64, TaskError> {
-        let grace_ms = grace.unwrap_or(self.config.kill_grace).as_millis() as u64;
-        let mut pipeline = self.pipeline();
-        let mut state = self.state();
-        let id = self.issue(&mut state, |id| HubToWorker::Intervene {
-            id,
-            action,
-            rule: "manual".into(),
-            message: message.clone(),
-            grace_ms: Some(grace_ms),
-        })?;
-        if let Some(text) = &message {
-            pipeline.expect_echo(text, Instant::now());
-        }
-        let manual = InterventionRecord {
-            id,
-            at: now_ms(),
-            task_id: self.id.clone(),
-            rule: "manual".into(),
-            severity: crate::rules::Severity::Info,
-            action,
-            message,
-            matched: String::new(),
-            line: None,
-            delivered: None,
-            error: None,
-        };
-        self.log(&Event::Intervention { record: manual.clone() });
-        state.interventions.push(manual);
-        drop(state);
-        self.bump();
-        Ok(id)
-    }
-
-    /// A decision `axiom hook` took in this task's Claude Code session: its raw input is kept on
-    /// the `events` stream, the lines it judged become the task's output (each as `[EVENT] line`), and the rules that fired
-    /// become interventions, delivered (the hook's answer carried them). `SessionEnd` ends the task.
-    /// Nothing is matched here: the hook judged with its own rules.
-    pub fn record_hook(&self, record: &HookRecord) {
-        let mut state = self.state();
-        if state.status.is_finished() {
-            return;
-        }
-        if state.status == TaskStatus::Starting {
-            state.status = TaskStatus::Running;
-            self.log(&Event::Status { status: TaskStatus::Running, pid: None, at: now_ms() });
-        }
-        // Each line says which hook judged it: a turn's tool calls appear under PreToolUse and
-        // again in its Stop.
-        let text: String = record.lines.iter().map(|line| format!("[{}] {line}\n", record.event)).collect();
-        let raw = record.raw.as_ref().map(|raw| format!("{}\n", raw.trim_end()));
-        for (stream, data) in [(OutputStream::Events, raw.unwrap_or_default()), (OutputStream::Stdout, text)] {
-            if data.is_empty() {
-                continue;
-            }
-            let seq = state.next_seq;
-            state.next_seq += 1;
-            let at = state.output.end();
-            self.log(&Event::Output { seq, stream, at: Some(at), payload: Payload::compact(data.as_bytes()) });
-            state.output.push(stream, data.into_bytes());
-        }
-        for fired in &record.fired {
-            let id = state.next_message_id;
-            state.next_message_id += 1;
-            let intervention = InterventionRecord {
-                id,
-                at: now_ms(),
-                task_id: self.id.clone(),
-                rule: fired.rule.clone(),
-                severity: fired.severity,
-                action: fired.action,
-                message: fired.message.clone(),
-                matched: fired.matched.clone(),
-                line: None,
-                delivered: Some(true),
-                error: None,
-            };
-            tracing::info!(task = %self.id, rule = %intervention.rule, action = %intervention.action, event = %record.event, "hook decision");
-            self.log(&Event::Intervention { record: intervention.clone() });
-            state.interventions.push(intervention);
-        }
-        drop(state);
-        if record.event == "SessionEnd" {
-            self.finish(TaskStatus::Exited { code: 0 }, Instant::now());
-        }
-        self.bump();
     }
 
     pub fn status(&self) -> TaskStatus {
@@ -1111,27 +853,6 @@ pub fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
-fn is_kill(command: &HubToWorker) -> bool {
-    matches!(command, HubToWorker::Intervene { action: Action::Kill, .. })
-}
-
-/// `text` cut into pieces of at most [`INPUT_CHUNK`] bytes, at character boundaries; at least one.
-fn input_pieces(text: &str) -> Vec<&str> {
-    let mut pieces = Vec::new();
-    let mut rest = text;
-    while rest.len() > INPUT_CHUNK {
-        let mut cut = INPUT_CHUNK;
-        while !rest.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let (piece, tail) = rest.split_at(cut);
-        pieces.push(piece);
-        rest = tail;
-    }
-    pieces.push(rest);
-    pieces
-}
-
 /// The stats of the last `result` event in a chunk of an agent's raw events, if it holds one.
 fn last_turn(events: &[u8]) -> Option<TurnStats> {
     events
@@ -1141,262 +862,4 @@ fn last_turn(events: &[u8]) -> Option<TurnStats> {
         .filter_map(|line| crate::agent::claude::parse_line(std::str::from_utf8(line).ok()?).ok())
         .find(|parsed| parsed.kind == "result")
         .map(|parsed| parsed.turn_stats())
-}
-
-/// The record of intervention `id`. Records are kept in id order (ids only grow), so this is a
-/// binary search: acknowledging each of 20,000 injections must not scan all the others.
-fn record_of(records: &mut [InterventionRecord], id: u64) -> Option<&mut InterventionRecord> {
-    let index = records.binary_search_by_key(&id, |record| record.id).ok()?;
-    records.get_mut(index)
-}
-
-/// A pipeline over the same rules and options as `current`, drawing on a virtual terminal as
-/// `setup` says. A pattern that no longer compiles (a history edited by hand) falls back to
-/// Claude Code's prompt, with a warning.
-fn screen_pipeline(task: &Task, current: &Pipeline, setup: &ScreenSetup) -> Pipeline {
-    let options = current.options().on_screen(setup.rows, setup.cols);
-    let mut pipeline = Pipeline::new(Arc::clone(current.rules()), Scope::Output, task.id.as_str(), options);
-    let prompt = crate::pipeline::PromptSpec::from_pattern(setup.prompt_pattern.as_deref()).unwrap_or_else(|err| {
-        tracing::warn!(task = %task.id, "prompt pattern: {err}; using Claude Code's");
-        crate::pipeline::PromptSpec::claude_code()
-    });
-    pipeline.set_prompt(Some(prompt));
-    pipeline
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::pipeline::Activity;
-    use crate::rules::RuleDocument;
-
-    fn rules(yaml: &str) -> Arc<RuleSet> {
-        Arc::new(RuleSet::from_documents(vec![RuleDocument::new("t.yaml", yaml)]).unwrap())
-    }
-
-    fn task_with(yaml: &str, journal: Option<Journal>) -> Task {
-        Task::new("t1".into(), vec!["agent".into()], rules(yaml), TaskConfig::default(), journal)
-    }
-
-    fn task() -> Task {
-        task_with("rules: []\n", None)
-    }
-
-    fn attach(task: &Task) -> (mpsc::Receiver<HubToWorker>, Attached, mpsc::Sender<HubToWorker>) {
-        let (queue, queued) = mpsc::channel(OUTSTANDING_LIMIT);
-        let attached = task.attach_worker(queue.clone(), Some(7), None).unwrap();
-        (queued, attached, queue)
-    }
-
-    fn out(task: &Task, seq: u64, text: &str) -> Vec<HubToWorker> {
-        task.ingest(seq, OutputStream::Stdout, text.as_bytes().to_vec(), Instant::now())
-    }
-
-    fn stored(task: &Task) -> String {
-        String::from_utf8(task.read_output(0, usize::MAX).bytes).unwrap()
-    }
-
-    #[test]
-    fn output_sequence_jumps_gaps_and_wraps_are_refused_and_change_nothing() {
-        let task = task();
-        let _worker = attach(&task);
-        assert!(out(&task, 0, "a\n").is_empty());
-        for forged in [2, 1 << 62, u64::MAX] {
-            let reply = out(&task, forged, "forged\n");
-            assert!(matches!(&reply[..], [HubToWorker::Error { message }] if message.contains("was due")), "{reply:?}");
-        }
-        assert!(out(&task, 1, "b\n").is_empty(), "the real next chunk is still taken");
-        assert!(out(&task, 0, "a\n").is_empty(), "a replay is ignored quietly");
-        assert_eq!(stored(&task), "a\nb\n");
-        assert_eq!(task.info().tamper_events, 3);
-    }
-
-    #[test]
-    fn a_forged_exit_and_frames_after_the_exit_are_refused() {
-        let task = task();
-        let _worker = attach(&task);
-        out(&task, 0, "a\n");
-        assert!(task.finish_from_worker(5, TaskStatus::Exited { code: 0 }, Instant::now()).is_err());
-        assert_eq!(task.status(), TaskStatus::Running, "a forged exit ends nothing");
-        task.finish_from_worker(1, TaskStatus::Exited { code: 3 }, Instant::now()).unwrap();
-        assert_eq!(task.status(), TaskStatus::Exited { code: 3 });
-        let reply = out(&task, 2, "after the end\n");
-        assert!(matches!(&reply[..], [HubToWorker::Error { message }] if message.contains("after the task ended")));
-        assert!(task.finish_from_worker(2, TaskStatus::Exited { code: 0 }, Instant::now()).is_err());
-        assert!(task.finish_from_worker(1, TaskStatus::Exited { code: 0 }, Instant::now()).is_ok(), "a replay");
-        assert_eq!(task.status(), TaskStatus::Exited { code: 3 });
-        assert_eq!(stored(&task), "a\n");
-        assert_eq!(task.info().tamper_events, 3);
-    }
-
-    #[test]
-    fn a_second_connection_takes_over_only_with_the_session_of_the_first() {
-        let task = task();
-        let (_queued, first, first_queue) = attach(&task);
-        let (intruder, _) = mpsc::channel(8);
-        assert!(task.attach_worker(intruder.clone(), Some(7), None).is_err(), "no session");
-        assert!(task.attach_worker(intruder.clone(), Some(7), Some("guess")).is_err(), "a wrong session");
-        assert!(task.attach_worker(intruder.clone(), Some(8), Some(&first.session)).is_err(), "another pid");
-        assert!(task.is_attached(&first_queue), "the real worker keeps its connection");
-        assert_eq!(task.info().tamper_events, 3);
-
-        let (resumed, _) = mpsc::channel(8);
-        let second = task.attach_worker(resumed.clone(), Some(7), Some(&first.session)).unwrap();
-        assert!(task.is_attached(&resumed) && !task.is_attached(&first_queue));
-        assert_ne!(second.session, first.session, "every welcome has a fresh session");
-        task.detach_worker(&resumed);
-        assert!(task.attach_worker(intruder.clone(), Some(7), Some("guess")).is_err(), "a wrong session, detached");
-        assert!(task.attach_worker(intruder, Some(7), None).is_ok(), "a worker whose welcome was lost");
-    }
-
-    #[test]
-    fn acknowledgements_of_commands_never_sent_are_refused() {
-        let task = task();
-        let _worker = attach(&task);
-        task.acknowledge(99, true, None);
-        assert_eq!(task.info().tamper_events, 1);
-    }
-
-    #[test]
-    fn commands_are_resent_on_every_attach_until_acknowledged() {
-        let task = task();
-        let (mut first, _, first_queue) = attach(&task);
-        let id = task.intervene(Action::Inject, Some("stop".into()), None).unwrap();
-        task.send_input("y", true).unwrap();
-        assert!(matches!(first.try_recv(), Ok(HubToWorker::Intervene { id: got, .. }) if got == id));
-        task.detach_worker(&first_queue);
-        // The link dropped before the acknowledgement: both go again, in order.
-        let (mut second, _, second_queue) = attach(&task);
-        assert!(matches!(second.try_recv(), Ok(HubToWorker::Intervene { id: got, .. }) if got == id));
-        assert!(matches!(second.try_recv(), Ok(HubToWorker::Input { id: got, .. }) if got == id + 1));
-        task.acknowledge(id, true, None);
-        task.acknowledge(id + 1, true, None);
-        task.detach_worker(&second_queue);
-        let (mut third, _, _) = attach(&task);
-        assert!(third.try_recv().is_err(), "acknowledged commands are not resent");
-        assert_eq!(task.interventions_since(0)[0].delivered, Some(true));
-    }
-
-    #[test]
-    fn the_command_log_and_its_ids_survive_a_restart() {
-        let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path(), Default::default()).unwrap();
-        let task = task_with("rules: []\n", Some(journal.clone()));
-        let kill = task.intervene(Action::Kill, None, None).unwrap();
-        task.send_input("hello", true).unwrap();
-        task.acknowledge(kill + 1, true, None);
-        journal.flush_blocking();
-
-        let history = crate::tasks::journal::read_history(&journal.events_path("t1")).unwrap();
-        let restored = Task::restore(history, rules("rules: []\n"), TaskConfig::default(), None).unwrap();
-        assert_eq!(restored.interventions_since(0).len(), 1, "the manual kill is in the history");
-        let (mut queued, _, _) = attach(&restored);
-        assert!(matches!(queued.try_recv(), Ok(HubToWorker::Intervene { id, action: Action::Kill, .. }) if id == kill));
-        assert!(queued.try_recv().is_err(), "the acknowledged input is not resent");
-        let next = restored.intervene(Action::Interrupt, None, None).unwrap();
-        assert_eq!(next, kill + 2, "ids continue after a restart, never reused");
-    }
-
-    #[test]
-    fn a_restored_pty_task_redraws_its_screen_and_matches_only_what_is_new() {
-        let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path(), Default::default()).unwrap();
-        let yaml = "rules:\n  - id: claim\n    match: { literals: ['All tests pass'] }\n";
-        let task = task_with(yaml, Some(journal.clone()));
-        task.use_screen(10, 40, Some("^ask> ".into())).unwrap();
-        let _link = attach(&task);
-        // A frame drawn with cursor moves, as a TUI draws: the claim on row 2, the prompt on row 5.
-        let frame = b"\x1b[2;1HAll\x1b[2;5Htests\x1b[2;11Hpass\x1b[5;1Hask> ".to_vec();
-        let start = Instant::now();
-        task.ingest(0, OutputStream::Stdout, frame.clone(), start);
-        task.tick(start + Duration::from_secs(1));
-        assert_eq!(task.interventions_since(0).len(), 1);
-        task.resize(12, 40).unwrap();
-        journal.flush_blocking();
-
-        let history = crate::tasks::journal::read_history(&journal.events_path("t1")).unwrap();
-        let restored = Task::restore(history, rules(yaml), TaskConfig::default(), Some(journal)).unwrap();
-        assert_eq!(restored.pipeline().screen_rows().map(|rows| rows.len()), Some(12), "the last size is kept");
-        assert_eq!(restored.info().activity, Some(Activity::Idle), "the screen is back, at the described prompt");
-        let _link = attach(&restored);
-        // The agent repaints after the reconnect: nothing fires again. A new claim does.
-        let later = Instant::now();
-        restored.ingest(1, OutputStream::Stdout, frame, later);
-        restored.tick(later + Duration::from_secs(1));
-        assert_eq!(restored.interventions_since(0).len(), 1, "the repaint fired again");
-        restored.ingest(2, OutputStream::Stdout, b"\x1b[3;1HAll\x1b[3;5Htests\x1b[3;11Hpass now".to_vec(), later);
-        restored.tick(later + Duration::from_secs(2));
-        assert_eq!(restored.interventions_since(0).len(), 2, "new content is matched");
-    }
-
-    #[test]
-    fn large_input_goes_as_pieces_below_the_message_limit_with_enter_once() {
-        let task = task();
-        let (mut queued, _, _) = attach(&task);
-        let text = "é".repeat(1024 * 1024); // 2 MiB, two bytes a character
-        task.send_input(&text, true).unwrap();
-        let mut joined = Vec::new();
-        let mut enters = Vec::new();
-        while let Ok(HubToWorker::Input { payload, enter, .. }) = queued.try_recv() {
-            let json = serde_json::to_string(&HubToWorker::Input { id: 1, payload: payload.clone(), enter }).unwrap();
-            assert!(json.len() < 1024 * 1024, "a piece of {} bytes", json.len());
-            joined.extend(payload.into_bytes().unwrap());
-            enters.push(enter);
-        }
-        assert_eq!(joined, text.as_bytes());
-        assert_eq!(enters.len(), 16);
-        assert_eq!(enters.iter().filter(|&&e| e).count(), 1);
-        assert!(enters[15]);
-    }
-
-    #[test]
-    fn a_task_being_killed_is_not_killed_again_on_every_line() {
-        let task = task_with("rules:\n  - id: danger\n    match: { literals: ['rm -rf /'] }\n    action: kill\n", None);
-        let (mut queued, _, _) = attach(&task);
-        let mut kills = Vec::new();
-        for seq in 0..1000 {
-            kills.extend(out(&task, seq, "rm -rf /\n"));
-        }
-        assert_eq!(kills.len(), 1);
-        assert_eq!(task.info().interventions, 1);
-        assert!(queued.try_recv().is_err(), "rule commands go back on the connection, not the queue");
-        // Delivered: the child is gone, and the backlog it printed before is stored, not matched.
-        let kill = kills[0].command_id().unwrap();
-        task.acknowledge(kill, true, None);
-        for seq in 1000..2000 {
-            assert!(out(&task, seq, "rm -rf /\n").is_empty(), "line {seq} of a killed child fired");
-        }
-        assert_eq!(task.info().interventions, 1);
-        assert_eq!(stored(&task).lines().count(), 2000, "every line is stored");
-
-        // A kill that could not be carried out leaves the task watched as before.
-        let task = task_with("rules:\n  - id: danger\n    match: { literals: ['rm -rf /'] }\n    action: kill\n", None);
-        let _attached = attach(&task);
-        let kill = out(&task, 0, "rm -rf /\n")[0].command_id().unwrap();
-        task.acknowledge(kill, false, Some("signalling was refused".into()));
-        assert_eq!(out(&task, 1, "rm -rf /\n").len(), 1, "a failed kill is tried again");
-    }
-
-    #[test]
-    fn tool_calls_are_evidence_for_the_claims_after_them() {
-        let claim = "rules:\n  - id: claim\n    match: { literals: [tests pass] }\n    evidence: { tests: [missing, failed] }\n  - id: no-rm\n    scope: tool\n    command: { program: rm }\n    action: deny\n    message: no\n";
-        let fired = |task: &Task| task.interventions_since(0).iter().filter(|r| r.rule == "claim").count();
-        let task = task_with(claim, None);
-        let _worker = attach(&task);
-        task.judge_tool("c1".into(), "Bash: npm test", Instant::now());
-        out(&task, 0, "all tests pass\n");
-        assert_eq!(fired(&task), 0, "a test run started: not a claim without evidence");
-        task.judge_tool("c2".into(), "Edit: src/app.js", Instant::now());
-        out(&task, 1, "all tests pass\n");
-        assert_eq!(fired(&task), 1, "edited after the run");
-        // A refused call ran nothing: had it counted, its test run would spare the next claim.
-        task.judge_tool("c3".into(), "Bash: npm test && rm -rf dist", Instant::now());
-        task.judge_tool("c4".into(), "Bash: ls", Instant::now());
-        out(&task, 2, "all tests pass\n");
-        assert_eq!(fired(&task), 2, "still no test run since the edit");
-        task.judge_tool("c5".into(), "Write: src/app.js", Instant::now());
-        task.judge_tool("c6".into(), "Bash: npm test", Instant::now());
-        out(&task, 3, "all tests pass\n");
-        assert_eq!(fired(&task), 2, "tests run after the edit");
-    }
 }

@@ -1,0 +1,172 @@
+//! The task's command log: input, injections, interruptions and kills, numbered and journaled
+//! until the worker acknowledges each, so every one is carried out exactly once.
+
+use std::time::{Duration, Instant};
+
+use super::*;
+
+impl Task {
+    /// Numbers `command` (its id must be `next_message_id`), journals it and keeps it until acknowledged.
+    pub(super) fn log_command(&self, state: &mut TaskState, command: HubToWorker) -> Result<HubToWorker, TaskError> {
+        if state.status.is_finished() {
+            return Err(TaskError::NotRunning(self.id.clone(), state.status.name()));
+        }
+        if state.commands.len() >= OUTSTANDING_LIMIT {
+            return Err(TaskError::WorkerBusy(self.id.clone()));
+        }
+        let id = command.command_id().expect("commands carry an id");
+        debug_assert_eq!(id, state.next_message_id);
+        state.next_message_id = id + 1;
+        self.log(&Event::Command { command: command.clone() });
+        state.commands.insert(id, command.clone());
+        Ok(command)
+    }
+
+    /// Logs a command asked for by a user or a model, and hands it to the connected worker (or
+    /// keeps it for the next one to attach).
+    fn issue(&self, state: &mut TaskState, make: impl FnOnce(u64) -> HubToWorker) -> Result<u64, TaskError> {
+        if hooked_session(&self.command).is_some() {
+            return Err(TaskError::Hooked(self.id.clone()));
+        }
+        let id = state.next_message_id;
+        let command = self.log_command(state, make(id))?;
+        if let Some(worker) = &state.worker {
+            // A full queue means the connection is not being read: the command stays in the
+            // log and goes with the next attach.
+            let _ = worker.try_send(command);
+        }
+        Ok(id)
+    }
+
+    /// Commands that will never be acknowledged (the task ended and its worker is gone) are
+    /// reported as not delivered, so no record waits for ever.
+    pub(super) fn settle_commands(&self, state: &mut TaskState, reason: &str) {
+        for id in std::mem::take(&mut state.commands).into_keys() {
+            let error = Some(reason.to_owned());
+            if let Some(record) = record_of(&mut state.interventions, id) {
+                record.delivered = Some(false);
+                record.error = error.clone();
+            }
+            self.log(&Event::Ack { id, delivered: false, error });
+        }
+    }
+
+    /// The worker reported what became of command `id`. An acknowledgement of a command never
+    /// sent is refused as tampering; a repeated one is ignored.
+    pub fn acknowledge(&self, id: u64, delivered: bool, error: Option<String>) {
+        let mut state = self.state();
+        if id >= state.next_message_id {
+            self.tamper(&mut state, format!("an acknowledgement of command {id}, which was never sent"));
+            return;
+        }
+        let Some(command) = state.commands.remove(&id) else { return };
+        state.killed |= delivered && is_kill(&command);
+        if let Some(record) = record_of(&mut state.interventions, id) {
+            record.delivered = Some(delivered);
+            record.error = error.clone();
+        }
+        self.log(&Event::Ack { id, delivered, error });
+        drop(state);
+        self.bump();
+    }
+
+    /// Writes text to the task's input (Enter appended when `enter`). Text longer than
+    /// [`INPUT_CHUNK`] goes as several commands, in order, Enter only after the last.
+    pub fn send_input(&self, text: &str, enter: bool) -> Result<(), TaskError> {
+        let pieces = input_pieces(text);
+        let mut state = self.state();
+        if state.commands.len() + pieces.len() > OUTSTANDING_LIMIT && !state.status.is_finished() {
+            return Err(TaskError::WorkerBusy(self.id.clone()));
+        }
+        let last = pieces.len() - 1;
+        for (index, piece) in pieces.into_iter().enumerate() {
+            let payload = Payload::from_bytes(piece.as_bytes());
+            self.issue(&mut state, |id| HubToWorker::Input { id, payload, enter: enter && index == last })?;
+        }
+        drop(state);
+        self.bump();
+        Ok(())
+    }
+
+    /// Keys a person typed, passed on as they are (no Enter added). The worker never writes them
+    /// inside a correction it is typing.
+    pub fn send_keys(&self, keys: &[u8]) -> Result<(), TaskError> {
+        let mut state = self.state();
+        if state.commands.len() >= OUTSTANDING_LIMIT && !state.status.is_finished() {
+            return Err(TaskError::WorkerBusy(self.id.clone()));
+        }
+        let payload = Payload::from_bytes(keys);
+        self.issue(&mut state, |id| HubToWorker::Input { id, payload, enter: false })?;
+        drop(state);
+        self.bump();
+        Ok(())
+    }
+
+    /// An intervention asked for by a user or a model rather than a rule; recorded like one.
+    pub fn intervene(
+        &self,
+        action: Action,
+        message: Option<String>,
+        grace: Option<Duration>,
+    ) -> Result<u64, TaskError> {
+        let grace_ms = grace.unwrap_or(self.config.kill_grace).as_millis() as u64;
+        let mut pipeline = self.pipeline();
+        let mut state = self.state();
+        let id = self.issue(&mut state, |id| HubToWorker::Intervene {
+            id,
+            action,
+            rule: "manual".into(),
+            message: message.clone(),
+            grace_ms: Some(grace_ms),
+        })?;
+        if let Some(text) = &message {
+            pipeline.expect_echo(text, Instant::now());
+        }
+        let manual = InterventionRecord {
+            id,
+            at: now_ms(),
+            task_id: self.id.clone(),
+            rule: "manual".into(),
+            severity: crate::rules::Severity::Info,
+            action,
+            message,
+            matched: String::new(),
+            line: None,
+            delivered: None,
+            error: None,
+        };
+        self.log(&Event::Intervention { record: manual.clone() });
+        state.interventions.push(manual);
+        drop(state);
+        self.bump();
+        Ok(id)
+    }
+}
+
+pub(super) fn is_kill(command: &HubToWorker) -> bool {
+    matches!(command, HubToWorker::Intervene { action: Action::Kill, .. })
+}
+
+/// `text` cut into pieces of at most [`INPUT_CHUNK`] bytes, at character boundaries; at least one.
+fn input_pieces(text: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while rest.len() > INPUT_CHUNK {
+        let mut cut = INPUT_CHUNK;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (piece, tail) = rest.split_at(cut);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces.push(rest);
+    pieces
+}
+
+/// The record of intervention `id`. Records are kept in id order (ids only grow), so this is a
+/// binary search: acknowledging each of 20,000 injections must not scan all the others.
+fn record_of(records: &mut [InterventionRecord], id: u64) -> Option<&mut InterventionRecord> {
+    let index = records.binary_search_by_key(&id, |record| record.id).ok()?;
+    records.get_mut(index)
+}
