@@ -48,31 +48,47 @@ impl PtyControl {
 
     /// Presses Ctrl-C now, ahead of any input still queued or being typed: an interrupt must not
     /// wait behind a write to a child that does not read, nor behind a correction being typed.
-    /// The byte is written straight to the master (non-blocking, as pty-process opens it); when
-    /// the terminal's input buffer is full (the child reads nothing), the `SIGINT` a terminal in
-    /// signal mode would raise for that byte goes to its foreground process group instead.
+    /// A terminal in signal mode (`ISIG`, line mode and most programs) gets the `SIGINT` it would
+    /// raise for the byte, sent to its foreground process group at once: the byte itself could land
+    /// behind input the child never reads, where the terminal never looks at it. A raw-mode TUI gets
+    /// the byte, written straight to the master (non-blocking, as pty-process opens it), since it
+    /// reads Ctrl-C as a key; if even that finds the terminal's input full, `SIGINT` instead.
     pub(crate) fn press_ctrl_c(&self) -> io::Result<()> {
         let fd = self.master.as_raw_fd();
-        // SAFETY: writes one byte from a live buffer to a descriptor we own.
-        if unsafe { libc::write(fd, [CTRL_C].as_ptr().cast(), 1) } == 1 {
-            return Ok(());
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::WouldBlock {
-            return Err(err);
+        if !signal_mode(fd)? {
+            // SAFETY: writes one byte from a live buffer to a descriptor we own.
+            if unsafe { libc::write(fd, [CTRL_C].as_ptr().cast(), 1) } == 1 {
+                return Ok(());
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::WouldBlock {
+                return Err(err);
+            }
+            tracing::debug!("the terminal's input is full; SIGINT to its foreground group instead of Ctrl-C");
         }
         // SAFETY: tcgetpgrp only reads the terminal's foreground group.
         let group = unsafe { libc::tcgetpgrp(fd) };
         if group <= 1 {
             return Err(io::Error::last_os_error());
         }
-        tracing::debug!(group, "the terminal's input is full; SIGINT to its foreground group instead of Ctrl-C");
         // SAFETY: killpg has no memory-safety preconditions; `group > 1`.
         if unsafe { libc::killpg(group, libc::SIGINT) } != 0 {
             return Err(io::Error::last_os_error());
         }
         Ok(())
     }
+}
+
+/// Whether the terminal behind master `fd` turns Ctrl-C into `SIGINT` (`ISIG`); on Linux a pty's
+/// master reports the settings its child made on the other end.
+fn signal_mode(fd: std::os::fd::RawFd) -> io::Result<bool> {
+    // SAFETY: an all-zero termios is a valid value for tcgetattr to overwrite.
+    let mut settings: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: tcgetattr writes one termios into a live local.
+    if unsafe { libc::tcgetattr(fd, &mut settings) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(settings.c_lflag & libc::ISIG != 0)
 }
 
 /// `TERM` given to a PTY child when neither the spec nor the worker's environment sets one: programs
