@@ -30,6 +30,19 @@ fn axiom(home: &ClaudeHome, args: &[&str]) -> std::process::Output {
     output_within(&mut command, Duration::from_secs(30))
 }
 
+/// A directory in the project, and a model that first asks to `rm -rf` it, then claims that all
+/// tests pass, then (told otherwise) admits it has not run them.
+fn delete_then_claim_success(home: &ClaudeHome) -> (std::path::PathBuf, FakeApi) {
+    let victim = home.project().join("victim");
+    std::fs::create_dir_all(&victim).unwrap();
+    let api = FakeApi::start(vec![
+        Reply::tool("Bash", json!({"command": format!("rm -rf {}", victim.display())})),
+        Reply::text("All tests pass."),
+        Reply::text("You are right; I have not run them yet."),
+    ]);
+    (victim, api)
+}
+
 #[test]
 fn installed_hooks_refuse_a_dangerous_call_and_block_a_false_claim_at_stop() {
     let Some(cli) = claude_cli() else { return };
@@ -46,13 +59,7 @@ fn installed_hooks_refuse_a_dangerous_call_and_block_a_false_claim_at_stop() {
     assert!(again.status.success());
     assert_eq!(std::fs::read_to_string(&settings).unwrap(), first, "a second install changed the file");
 
-    let victim = home.project().join("victim");
-    std::fs::create_dir_all(&victim).unwrap();
-    let api = FakeApi::start(vec![
-        Reply::tool("Bash", json!({"command": format!("rm -rf {}", victim.display())})),
-        Reply::text("All tests pass."),
-        Reply::text("You are right; I have not run them yet."),
-    ]);
+    let (victim, api) = delete_then_claim_success(&home);
     let mut session = Command::new(&cli);
     home.apply(&mut session, &api).args(["-p", "clean up and finish", "--dangerously-skip-permissions"]);
     let output = output_within(&mut session, Duration::from_secs(120));
@@ -140,13 +147,7 @@ fn each_hook_decision_is_recorded_on_the_sessions_task_at_the_running_hub() {
     std::fs::write(&rules, RULES).unwrap();
     let installed = axiom(&home, &["hooks", "install", "--rules", &rules.to_string_lossy()]);
     assert!(installed.status.success(), "{installed:?}");
-    let victim = home.project().join("victim");
-    std::fs::create_dir_all(&victim).unwrap();
-    let api = FakeApi::start(vec![
-        Reply::tool("Bash", json!({"command": format!("rm -rf {}", victim.display())})),
-        Reply::text("All tests pass."),
-        Reply::text("You are right; I have not run them yet."),
-    ]);
+    let (victim, api) = delete_then_claim_success(&home);
     let mut session = Command::new(&cli);
     home.apply(&mut session, &api).env("AXIOM_STATE_DIR", &state);
     session.args(["-p", "clean up and finish", "--dangerously-skip-permissions"]);
