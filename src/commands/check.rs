@@ -203,6 +203,10 @@ impl<W: Write> BlockSink for ReportSink<'_, W> {
         }
         self.sink.matches(fired, self.report)
     }
+
+    fn shows_matches(&self) -> bool {
+        !self.sink.quiet
+    }
 }
 
 struct Sink<W: Write> {

@@ -25,6 +25,9 @@ const BLOCK: usize = 1 << 20;
 /// What one block (or the sequential rest) fired, in input order.
 pub trait BlockSink {
     fn fired(&mut self, fired: &[Intervention]) -> io::Result<()>;
+
+    /// Whether it shows what matched, or only counts the matches.
+    fn shows_matches(&self) -> bool;
 }
 
 /// An error reading the input or writing the report; the stats say what was matched so far.
@@ -45,10 +48,9 @@ pub fn check_blocks(
 ) -> Result<(), BlocksError> {
     let now = Instant::now();
     let name: Arc<str> = Arc::from(name);
-    let pipeline = |first_line| {
-        Pipeline::new(Arc::clone(rules), scope, Arc::clone(&name), PipelineOptions::offline())
-            .with_first_line(first_line)
-    };
+    let options = PipelineOptions { keep_text: sink.shows_matches(), ..PipelineOptions::offline() };
+    let pipeline =
+        |first_line| Pipeline::new(Arc::clone(rules), scope, Arc::clone(&name), options).with_first_line(first_line);
     let probe = pipeline(1);
     if threads <= 1 || !probe.lines_are_independent() {
         return sequential(probe, reader, Vec::new(), sink, stats, now);

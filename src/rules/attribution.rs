@@ -1,35 +1,45 @@
 //! The automata that say which rules match a flagged line, and where (leftmost match per rule).
 //!
-//! The regexes of a scope are in a *reverse* lazy DFA with "all matches" semantics. One backward
-//! pass over a line reports every `(pattern, start)`; the last start reported for a pattern is its
-//! leftmost one. Only for the rules that fired, and only when the winning pattern is a regex, a
-//! *forward* lazy DFA anchored on that pattern then finds where its leftmost-first match ends. The
-//! literals are in overlapping Aho-Corasick automata instead: one pass reports every occurrence,
-//! in order of its end, so a literal's first occurrence is its leftmost and its end is known. So a
-//! line costs one pass per group however many rules match it, instead of one search per pattern.
+//! Most patterns are answered by one overlapping Aho-Corasick pass over the line. It holds every
+//! literal, and for every regex whose matches all begin with one of a few literals (`TID [0-9]+`
+//! begins with `TID `), those prefixes. A literal's first occurrence is its leftmost match. A
+//! prefix occurrence is only a candidate start: a *forward* lazy DFA anchored on that regex tries
+//! the candidates left to right, and the first that matches is the regex's leftmost start, with
+//! the leftmost-first end. So a line costs one pass over small automata plus a short anchored
+//! search per candidate, however many rules match it.
 //!
-//! This is how `regex::bytes::Regex::find` itself finds a match (a forward DFA for the end, a
-//! reverse one for the start), turned around so that all patterns share the pass: the result is
-//! the same `(start, end)` per pattern, and `src/pipeline/matcher.rs` picks each rule's winner
-//! exactly as the per-pattern search did.
+//! The regexes without such prefixes (`[0-9]{2}-[0-9]{2} `, `\bfoo` with `(?i)` on a long word)
+//! are in a *reverse* lazy DFA with "all matches" semantics. One backward pass over a line
+//! reports every `(pattern, start)`; the last start reported for a pattern is its leftmost one.
+//! Only for the rules that fired, and only when the winning pattern is such a regex, the forward
+//! DFA finds where its leftmost-first match ends. This is how `regex::bytes::Regex::find` finds a
+//! match (a forward DFA for the end, a reverse one for the start), turned around so that all
+//! patterns share the pass.
+//!
+//! Either way the result is the same `(start, end)` per pattern as each pattern's own
+//! `regex::bytes::Regex::find`, and `src/pipeline/matcher.rs` picks each rule's winner exactly
+//! as the per-pattern search did.
 //!
 //! Lazy DFAs cannot handle Unicode word boundaries (`\b` without `(?-u)`) on non-ASCII text. So
-//! the patterns that use one form a group of their own whose DFAs quit on a non-ASCII byte; that
-//! group then falls back to the per-pattern regexes for that line. On an ASCII line, where such a
-//! boundary is an ASCII one, a third group holding all regexes replaces the two (one pass, not two).
+//! the reverse-searched patterns that use one form a group of their own whose DFAs quit on a
+//! non-ASCII byte; that group then falls back to the per-pattern regexes for that line. On an
+//! ASCII line, where such a boundary is an ASCII one, a third group holding all reverse-searched
+//! regexes replaces the two (one pass, not two). An anchored candidate search that meets a
+//! non-ASCII byte asks that one pattern's regex instead.
 //!
-//! Nothing is built until it is needed: a group's reverse DFA on the first line it reads, its
-//! forward DFA when one of its regexes first wins a rule, the fallback regexes when the DFAs first
-//! give up. Each DFA's per-thread cache is bounded by [`CACHE_CAPACITY`].
+//! Nothing is built until it is needed: a group's automata on the first line it reads, its
+//! forward DFA when one of its regexes first needs an end, a fallback regex when the DFAs first
+//! give up on its pattern. Each DFA's per-thread cache is bounded by [`CACHE_CAPACITY`].
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AhoMatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind as AhoMatchKind};
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
 use regex_automata::util::syntax;
 use regex_automata::{meta, Anchored, Input, MatchKind, PatternID, PatternSet};
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 /// Per-thread scratch for the lazy DFAs, shared by every pipeline of a scope (one cache per thread
 /// that matches, as `regex` does), so a hub with many quiet tasks does not hold a cache for each.
@@ -58,6 +68,9 @@ pub struct PatternInfo {
     pub unicode_word_boundary: bool,
     /// For a literal: its text, and whether it matches with ASCII case folded.
     pub literal: Option<(String, bool)>,
+    /// For a regex: the literals each of its matches starts with, if they are worth searching
+    /// for (see [`required_prefixes`]).
+    pub prefixes: Option<Vec<Vec<u8>>>,
 }
 
 /// All patterns of a scope, split by whether a lazy DFA can run them on any text.
@@ -75,33 +88,45 @@ impl std::fmt::Debug for Attribution {
     }
 }
 
-/// Patterns sharing one pair of lazy DFAs.
+/// Patterns searched together: by one Aho-Corasick pass (literals, and regexes with known
+/// prefixes), or by one reverse lazy DFA (any other regexes).
 #[derive(Debug)]
 pub struct PatternGroup {
+    /// In a group of literals, its regexes come first, so that pattern numbers in the forward
+    /// DFA, built over them alone, are the group's own.
     pub patterns: Vec<PatternInfo>,
     unicode_word_boundary: bool,
     /// Built on first use; `None` inside when a DFA cannot be built: then every line takes the
     /// fallback.
     forward: OnceLock<Option<DFA>>,
     reverse: OnceLock<Option<DFA>>,
-    fallback: OnceLock<Fallback>,
-    /// For a group of literals only: overlapping Aho-Corasick automata (exact, ASCII-folded),
-    /// which report every occurrence of every literal in one pass, each with its pattern number
-    /// in the group. They take the place of the DFAs.
-    literals: Option<OnceLock<Vec<LiteralAutomaton>>>,
+    fallback: Fallback,
+    /// For a group answered by Aho-Corasick: the prefixes of each of its regexes, and the
+    /// automata. They take the place of the reverse DFA.
+    literals: Option<LiteralSearch>,
+}
+
+/// The Aho-Corasick side of a group of literals and prefixed regexes.
+#[derive(Debug)]
+struct LiteralSearch {
+    /// Per regex of the group (its first patterns): the literals each of its matches starts with.
+    prefixes: Vec<Vec<Vec<u8>>>,
+    /// Overlapping automata (exact, ASCII-folded), which report every occurrence of every
+    /// literal and prefix in one pass, each with its pattern number in the group.
+    automata: OnceLock<Vec<LiteralAutomaton>>,
 }
 
 /// An overlapping Aho-Corasick automaton over some of a group's literals, and the number in the
 /// group of each of its patterns.
 type LiteralAutomaton = (AhoCorasick, Vec<u32>);
 
-/// The per-pattern regexes, for lines the DFAs give up on.
+/// The per-pattern regexes, for lines the DFAs give up on; each built when first needed.
 #[derive(Debug)]
 struct Fallback {
     /// "All matches" over the group: which patterns match a line.
-    which: meta::Regex,
+    which: OnceLock<meta::Regex>,
     /// Each pattern on its own, for its leftmost match.
-    each: Vec<regex::bytes::Regex>,
+    each: Vec<OnceLock<regex::bytes::Regex>>,
 }
 
 /// A pattern's leftmost match in a line; `end` is `None` until [`PatternGroup::end_of`] is asked.
@@ -120,6 +145,8 @@ pub struct GroupCache {
     /// Per pattern: its leftmost start so far in the line being read (valid when `seen`).
     start: Vec<usize>,
     seen: Vec<bool>,
+    /// `(pattern, start)` of each prefix occurrence of a regex in the line being read.
+    candidates: Vec<(u32, usize)>,
     patterns: PatternSet,
 }
 
@@ -131,13 +158,17 @@ pub struct GaveUp;
 impl Attribution {
     /// The groups of `patterns`; no automaton is built yet.
     pub fn new(patterns: Vec<PatternInfo>) -> Attribution {
-        // Literals and regexes in separate DFAs: together, every literal's progress multiplies
-        // with every regex's, and the states a busy log visits no longer fit in the CPU's caches
-        // (measured: 7 ns a byte for 199 patterns in one DFA, mostly waiting for memory).
-        let (mut literals, mut ascii_safe, mut unicode_words) = (Vec::new(), Vec::new(), Vec::new());
+        // Literals and regexes in separate automata: together, every literal's progress
+        // multiplies with every regex's, and the states a busy log visits no longer fit in the
+        // CPU's caches (measured: 7 ns a byte for 199 patterns in one DFA, mostly waiting for
+        // memory). A regex with prefixes joins the literals: Aho-Corasick finds its candidates.
+        let (mut prefixed, mut literals, mut ascii_safe, mut unicode_words) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for pattern in patterns {
             if matches!(pattern.kind, PatternKind::Literal { .. }) {
                 literals.push(pattern);
+            } else if pattern.prefixes.is_some() {
+                prefixed.push(pattern);
             } else if pattern.unicode_word_boundary {
                 unicode_words.push(pattern);
             } else {
@@ -153,8 +184,12 @@ impl Attribution {
         };
         let mut groups = Vec::new();
         let (mut ascii_lines, mut other_lines) = (Vec::new(), Vec::new());
+        if !prefixed.is_empty() || !literals.is_empty() {
+            ascii_lines.push(groups.len());
+            other_lines.push(groups.len());
+            groups.push(PatternGroup::literals(prefixed, literals));
+        }
         for (patterns, heuristic, on_ascii, on_other) in [
-            (literals, false, true, true),
             (ascii_safe, false, merged.is_empty(), true),
             (unicode_words, true, merged.is_empty(), true),
             (merged, true, true, false),
@@ -168,7 +203,7 @@ impl Attribution {
             if on_other {
                 other_lines.push(groups.len());
             }
-            groups.push(PatternGroup::new(patterns, heuristic));
+            groups.push(PatternGroup::regexes(patterns, heuristic));
         }
         let sizes: Vec<usize> = groups.iter().map(|group| group.patterns.len()).collect();
         let create: Box<dyn Fn() -> Vec<GroupCache> + Send + Sync> =
@@ -196,44 +231,85 @@ impl Attribution {
     /// Builds every group's DFAs now (and the fallback of a group whose DFAs cannot be built).
     pub fn build_all(&self) {
         for group in &self.groups {
-            if group.literal_automata().is_none() && (group.reverse().is_none() || group.forward().is_none()) {
-                group.fallback();
+            let dfas_built = match group.literal_automata() {
+                Some(_) => group.regex_count() == 0 || group.forward().is_some(),
+                None => group.reverse().is_some() && group.forward().is_some(),
+            };
+            if !dfas_built {
+                group.fallback_which();
             }
         }
     }
 }
 
 impl PatternGroup {
-    fn new(patterns: Vec<PatternInfo>, unicode_word_boundary: bool) -> PatternGroup {
-        let literals = patterns.iter().all(|p| p.literal.is_some()).then(OnceLock::new);
+    /// A group of regexes searched by reverse DFA.
+    fn regexes(patterns: Vec<PatternInfo>, unicode_word_boundary: bool) -> PatternGroup {
+        PatternGroup::with(patterns, unicode_word_boundary, None)
+    }
+
+    /// A group searched by Aho-Corasick: regexes with prefixes, then literals.
+    fn literals(prefixed: Vec<PatternInfo>, literals: Vec<PatternInfo>) -> PatternGroup {
+        let unicode_word_boundary = prefixed.iter().any(|p| p.unicode_word_boundary);
+        let prefixes = prefixed.iter().map(|p| p.prefixes.clone().unwrap_or_default()).collect();
+        let search = LiteralSearch { prefixes, automata: OnceLock::new() };
+        PatternGroup::with([prefixed, literals].concat(), unicode_word_boundary, Some(search))
+    }
+
+    fn with(patterns: Vec<PatternInfo>, unicode_word_boundary: bool, literals: Option<LiteralSearch>) -> PatternGroup {
+        let fallback = Fallback { which: OnceLock::new(), each: patterns.iter().map(|_| OnceLock::new()).collect() };
         PatternGroup {
             patterns,
             unicode_word_boundary,
             forward: OnceLock::new(),
             reverse: OnceLock::new(),
-            fallback: OnceLock::new(),
+            fallback,
             literals,
         }
     }
 
-    /// The group's Aho-Corasick automata, if it holds literals only.
+    /// How many of the group's patterns (its first ones) are regexes.
+    fn regex_count(&self) -> usize {
+        match &self.literals {
+            Some(search) => search.prefixes.len(),
+            None => self.patterns.len(),
+        }
+    }
+
+    /// The group's Aho-Corasick automata, if it is searched by them.
     fn literal_automata(&self) -> Option<&[LiteralAutomaton]> {
-        let automata = self.literals.as_ref()?.get_or_init(|| {
-            [false, true]
+        let search = self.literals.as_ref()?;
+        let automata = search.automata.get_or_init(|| {
+            // Prefixes come from a regex that folds case itself, so they are matched exactly.
+            let mut needles: [(Vec<&[u8]>, Vec<u32>); 2] = Default::default();
+            for (number, prefixes) in search.prefixes.iter().enumerate() {
+                for prefix in prefixes {
+                    needles[0].0.push(prefix);
+                    needles[0].1.push(number as u32);
+                }
+            }
+            for (number, pattern) in self.patterns.iter().enumerate() {
+                if let Some((text, folded)) = &pattern.literal {
+                    let (texts, numbers) = &mut needles[usize::from(*folded)];
+                    texts.push(text.as_bytes());
+                    numbers.push(number as u32);
+                }
+            }
+            needles
                 .into_iter()
-                .filter_map(|folded| {
-                    let (texts, numbers): (Vec<&str>, Vec<u32>) = (self.patterns.iter().enumerate())
-                        .filter_map(|(number, p)| match &p.literal {
-                            Some((text, fold)) if *fold == folded => Some((text.as_str(), number as u32)),
-                            _ => None,
-                        })
-                        .unzip();
+                .zip([false, true])
+                .filter(|((texts, _), _)| !texts.is_empty())
+                .map(|((texts, numbers), folded)| {
+                    // A DFA, not the default NFA past 100 patterns: this pass reads every byte
+                    // of every flagged line, and a DFA's one lookup per byte is what keeps it
+                    // cheap (the NFA took a quarter of `check`'s time on a busy log).
                     let automaton = AhoCorasickBuilder::new()
                         .match_kind(AhoMatchKind::Standard)
+                        .kind(Some(AhoCorasickKind::DFA))
                         .ascii_case_insensitive(folded)
                         .build(&texts)
                         .expect("Aho-Corasick accepts any set of non-empty literals");
-                    (!texts.is_empty()).then_some((automaton, numbers))
+                    (automaton, numbers)
                 })
                 .collect()
         });
@@ -247,45 +323,94 @@ impl PatternGroup {
     // A DFA that does not build is not an error: the group then always takes the fallback,
     // which is what `regex` itself would run.
     fn forward(&self) -> Option<&DFA> {
-        self.forward.get_or_init(|| build_dfa(&self.texts(), self.unicode_word_boundary, false).ok()).as_ref()
+        self.forward
+            .get_or_init(|| build_dfa(&self.texts()[..self.regex_count()], self.unicode_word_boundary, false).ok())
+            .as_ref()
     }
 
     fn reverse(&self) -> Option<&DFA> {
         self.reverse.get_or_init(|| build_dfa(&self.texts(), self.unicode_word_boundary, true).ok()).as_ref()
     }
 
-    /// Every pattern's leftmost start in `line` (in `found`, in no particular order), from one
-    /// backward pass. Ends are left to [`end_of`](Self::end_of).
-    ///
-    /// The loop is written out rather than calling `try_search_overlapping_rev`, which reports
-    /// the second and later patterns matching at one position one byte too far left
-    /// (regex-automata 0.4.19), and costs a call per match.
+    /// Every pattern's leftmost start in `line` (in `found`, in no particular order). A group of
+    /// literals gives ends too; for the others they are left to [`end_of`](Self::end_of).
     pub fn leftmost_starts(
         &self,
         cache: &mut GroupCache,
         line: &[u8],
         found: &mut Vec<PatternStart>,
     ) -> Result<(), GaveUp> {
-        if let Some(automata) = self.literal_automata() {
+        match self.literal_automata() {
+            Some(automata) => self.leftmost_by_literals(automata, cache, line, found),
+            None => self.leftmost_by_reverse_dfa(cache, line, found),
+        }
+    }
+
+    fn leftmost_by_literals(
+        &self,
+        automata: &[LiteralAutomaton],
+        cache: &mut GroupCache,
+        line: &[u8],
+        found: &mut Vec<PatternStart>,
+    ) -> Result<(), GaveUp> {
+        let regexes = self.regex_count() as u32;
+        let first = found.len();
+        cache.candidates.clear();
+        for (automaton, numbers) in automata {
             // Occurrences come in order of their end, so a literal's first is its leftmost.
-            let first = found.len();
-            for (automaton, numbers) in automata {
-                for hit in automaton.find_overlapping_iter(line) {
-                    let pattern = numbers[hit.pattern().as_usize()];
-                    if !cache.seen[pattern as usize] {
-                        cache.seen[pattern as usize] = true;
-                        found.push(PatternStart { pattern, start: hit.start(), end: Some(hit.end()) });
-                    }
+            for hit in automaton.find_overlapping_iter(line) {
+                let pattern = numbers[hit.pattern().as_usize()];
+                if pattern < regexes {
+                    cache.candidates.push((pattern, hit.start()));
+                } else if !cache.seen[pattern as usize] {
+                    cache.seen[pattern as usize] = true;
+                    found.push(PatternStart { pattern, start: hit.start(), end: Some(hit.end()) });
                 }
             }
-            for hit in &found[first..] {
-                cache.seen[hit.pattern as usize] = false;
-            }
+        }
+        for hit in &found[first..] {
+            cache.seen[hit.pattern as usize] = false;
+        }
+        if cache.candidates.is_empty() {
             return Ok(());
         }
+        // Each regex's candidates left to right: the first where it matches is its leftmost
+        // start, since every match starts with one of its prefixes.
+        cache.candidates.sort_unstable();
+        cache.candidates.dedup();
+        let mut rest = &cache.candidates[..];
+        while let Some(&(pattern, _)) = rest.first() {
+            let same = rest.partition_point(|&(other, _)| other == pattern);
+            for &(_, start) in &rest[..same] {
+                match self.anchored_end(&mut cache.forward, line, pattern, start) {
+                    Ok(Some(end)) => found.push(PatternStart { pattern, start, end: Some(end) }),
+                    Ok(None) => continue,
+                    // The DFA met what it cannot handle: the pattern's own regex, from here on
+                    // (no match starts between the candidates).
+                    Err(GaveUp) => {
+                        if let Some(hit) = self.fallback_each(pattern).find_at(line, start) {
+                            found.push(PatternStart { pattern, start: hit.start(), end: Some(hit.end()) });
+                        }
+                    }
+                }
+                break;
+            }
+            rest = &rest[same..];
+        }
+        Ok(())
+    }
+
+    /// The loop is written out rather than calling `try_search_overlapping_rev`, which reports
+    /// the second and later patterns matching at one position one byte too far left
+    /// (regex-automata 0.4.19), and costs a call per match.
+    fn leftmost_by_reverse_dfa(
+        &self,
+        cache: &mut GroupCache,
+        line: &[u8],
+        found: &mut Vec<PatternStart>,
+    ) -> Result<(), GaveUp> {
         let Some(reverse) = self.reverse() else { return Err(GaveUp) };
         let dfa_cache = cache.reverse.get_or_insert_with(|| reverse.create_cache());
-        let input = Input::new(line);
         let first = found.len();
         // Going backwards, each start is at or before the last one seen for the pattern, so the
         // last one written is the leftmost.
@@ -299,31 +424,35 @@ impl PatternGroup {
                 }
             }
         };
-        let mut sid = reverse.start_state_reverse(dfa_cache, &input).map_err(|_| GaveUp)?;
-        for at in (0..line.len()).rev() {
-            sid = reverse.next_state(dfa_cache, sid, line[at]).map_err(|_| GaveUp)?;
-            if sid.is_tagged() {
-                if sid.is_match() {
-                    // A DFA's matches are delayed by one byte: this one starts after `line[at]`.
-                    note(dfa_cache, sid, at + 1);
-                } else if sid.is_dead() {
-                    break;
-                } else if sid.is_quit() {
-                    return Err(GaveUp);
+        let mut pass = || -> Result<(), GaveUp> {
+            let mut sid = reverse.start_state_reverse(dfa_cache, &Input::new(line)).map_err(|_| GaveUp)?;
+            for at in (0..line.len()).rev() {
+                sid = reverse.next_state(dfa_cache, sid, line[at]).map_err(|_| GaveUp)?;
+                if sid.is_tagged() {
+                    if sid.is_match() {
+                        // A DFA's matches are delayed by one byte: this one starts after `line[at]`.
+                        note(dfa_cache, sid, at + 1);
+                    } else if sid.is_dead() {
+                        return Ok(());
+                    } else if sid.is_quit() {
+                        return Err(GaveUp);
+                    }
                 }
             }
-        }
-        if !sid.is_dead() {
             sid = reverse.next_eoi_state(dfa_cache, sid).map_err(|_| GaveUp)?;
             if sid.is_match() {
                 note(dfa_cache, sid, 0);
             }
-        }
+            Ok(())
+        };
+        let result = pass();
+        // Also when the pass gave up half-way: a flag left set would hide its pattern's matches
+        // on every later line.
         for hit in &mut found[first..] {
             hit.start = cache.start[hit.pattern as usize];
             cache.seen[hit.pattern as usize] = false;
         }
-        Ok(())
+        result
     }
 
     /// Where the leftmost-first match of `pattern` starting at `start` ends.
@@ -331,53 +460,87 @@ impl PatternGroup {
         if let PatternKind::Literal { len } = self.patterns[pattern as usize].kind {
             return Ok(start + len as usize);
         }
+        // The reverse pass saw a match start here, so `None` cannot happen; if it did, the
+        // fallback would still find the right answer.
+        self.anchored_end(&mut cache.forward, line, pattern, start)?.ok_or(GaveUp)
+    }
+
+    /// Where the leftmost-first match of regex `pattern` starting at `start` ends, if one does.
+    fn anchored_end(
+        &self,
+        dfa_cache: &mut Option<Cache>,
+        line: &[u8],
+        pattern: u32,
+        start: usize,
+    ) -> Result<Option<usize>, GaveUp> {
         let Some(forward) = self.forward() else { return Err(GaveUp) };
-        let dfa_cache = cache.forward.get_or_insert_with(|| forward.create_cache());
+        let dfa_cache = dfa_cache.get_or_insert_with(|| forward.create_cache());
         let input =
             Input::new(line).range(start..).anchored(Anchored::Pattern(PatternID::new_unchecked(pattern as usize)));
         match forward.try_search_fwd(dfa_cache, &input) {
-            Ok(Some(end)) => Ok(end.offset()),
-            // The reverse pass saw a match start here, so this cannot happen; if it did, the
-            // fallback would still find the right answer.
-            Ok(None) | Err(_) => Err(GaveUp),
+            Ok(end) => Ok(end.map(|end| end.offset())),
+            Err(_) => Err(GaveUp),
         }
     }
 
     /// The same answer as [`leftmost_starts`](Self::leftmost_starts) plus ends, from the
     /// per-pattern regexes (compiled on first use).
     pub fn leftmost_matches_slow(&self, cache: &mut GroupCache, line: &[u8], found: &mut Vec<PatternStart>) {
-        let fallback = self.fallback();
         cache.patterns.clear();
-        fallback.which.which_overlapping_matches(&Input::new(line), &mut cache.patterns);
+        self.fallback_which().which_overlapping_matches(&Input::new(line), &mut cache.patterns);
         for pattern in cache.patterns.iter() {
-            if let Some(hit) = fallback.each[pattern.as_usize()].find(line) {
+            if let Some(hit) = self.fallback_each(pattern.as_u32()).find(line) {
                 found.push(PatternStart { pattern: pattern.as_u32(), start: hit.start(), end: Some(hit.end()) });
             }
         }
     }
 
-    fn fallback(&self) -> &Fallback {
-        // Every pattern was checked when the rules were loaded: it parses, and it fits the regex
-        // crate's size limit, so with no limit here these always build.
-        self.fallback.get_or_init(|| {
-            let texts = self.texts();
-            let which = meta::Builder::new()
+    // Every pattern was checked when the rules were loaded: it parses, and it fits the regex
+    // crate's size limit, so with no limit here these always build.
+    fn fallback_which(&self) -> &meta::Regex {
+        self.fallback.which.get_or_init(|| {
+            meta::Builder::new()
                 .configure(meta::Config::new().match_kind(MatchKind::All).utf8_empty(false).nfa_size_limit(None))
                 .syntax(syntax::Config::new().utf8(false))
-                .build_many(&texts)
-                .expect("patterns checked when the rules were loaded compile together");
-            let each = texts
-                .iter()
-                .map(|text| {
-                    regex::bytes::RegexBuilder::new(text)
-                        .size_limit(usize::MAX)
-                        .build()
-                        .expect("a pattern checked when the rules were loaded compiles")
-                })
-                .collect();
-            Fallback { which, each }
+                .build_many(&self.texts())
+                .expect("patterns checked when the rules were loaded compile together")
         })
     }
+
+    fn fallback_each(&self, pattern: u32) -> &regex::bytes::Regex {
+        self.fallback.each[pattern as usize].get_or_init(|| {
+            regex::bytes::RegexBuilder::new(&self.patterns[pattern as usize].regex)
+                .size_limit(usize::MAX)
+                .build()
+                .expect("a pattern checked when the rules were loaded compiles")
+        })
+    }
+}
+
+/// The literals every match of a regex starts with, when there are few enough and each is long
+/// enough that looking for them beats a DFA pass over the line: `None` otherwise.
+pub fn required_prefixes(hir: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
+    /// Shorter prefixes turn up too often in text to be worth an anchored search each.
+    const MIN_LEN: usize = 3;
+    const MAX_COUNT: usize = 64;
+    let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
+    // Not `optimize_for_prefix_by_preference`: it cuts a set down to a common prefix for a
+    // prefilter (`R2[0-3]-M[01]` to `R`), where many long literals serve better here. Dropping
+    // a literal that an earlier one starts, or cutting all of them short, keeps the property
+    // that matters: every match starts with one of them.
+    seq.dedup();
+    seq.minimize_by_preference();
+    let mut keep = seq.max_literal_len()?;
+    while seq.len()? > MAX_COUNT && keep > MIN_LEN {
+        keep -= 1;
+        seq.keep_first_bytes(keep);
+        seq.dedup();
+        seq.minimize_by_preference();
+    }
+    let literals = seq.literals()?;
+    let usable =
+        !literals.is_empty() && literals.len() <= MAX_COUNT && literals.iter().all(|literal| literal.len() >= MIN_LEN);
+    usable.then(|| literals.iter().map(|literal| literal.as_bytes().to_vec()).collect())
 }
 
 impl GroupCache {
@@ -387,6 +550,7 @@ impl GroupCache {
             reverse: None,
             start: vec![0; patterns],
             seen: vec![false; patterns],
+            candidates: Vec::new(),
             patterns: PatternSet::new(patterns),
         }
     }
@@ -435,9 +599,10 @@ mod tests {
                 rule: 0,
                 unicode_word_boundary: true,
                 literal: None,
+                prefixes: None,
             })
             .collect();
-        PatternGroup::new(patterns, true)
+        PatternGroup::regexes(patterns, true)
     }
 
     /// `(pattern, start, end)` per matching pattern, sorted, from the DFAs.
@@ -485,5 +650,175 @@ mod tests {
         for line in ["", "x", "xaab abc c", "abcabc", "bbbb", "c", "zz 12 3456", "aXbc"] {
             assert_eq!(fast(&group(&patterns), line), slow(&patterns, line), "line {line:?}");
         }
+    }
+
+    fn prefixes_of(pattern: &str) -> Option<Vec<String>> {
+        let hir = syntax::parse_with(pattern, &syntax::Config::new().utf8(false)).unwrap();
+        required_prefixes(&hir).map(|all| all.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect())
+    }
+
+    #[test]
+    fn prefixes_are_kept_long_and_refused_when_short_or_too_many() {
+        assert_eq!(prefixes_of(r"TID [0-9]+").unwrap().len(), 10);
+        assert_eq!(prefixes_of(r"TID [0-9]+").unwrap()[3], "TID 3");
+        assert_eq!(
+            prefixes_of(r"R2[0-3]-M[01]-N[0-9A-F]").unwrap(),
+            ["R20-M0-N", "R20-M1-N", "R21-M0-N", "R21-M1-N", "R22-M0-N", "R22-M1-N", "R23-M0-N", "R23-M1-N"]
+        );
+        assert_eq!(prefixes_of(r"(?i)abc").unwrap().len(), 8);
+        // A hundred `dd-` would be searched on every date in a log.
+        assert_eq!(prefixes_of(r"[0-9]{2}-[0-9]{2}"), None);
+        assert_eq!(prefixes_of(r"ab+"), None, "too short");
+        assert_eq!(prefixes_of(r"x*abc"), None, "may start anywhere");
+        assert_eq!(prefixes_of(r"\bfoo|"), None, "matches the empty string");
+        assert_eq!(prefixes_of(r"^\[10\.30 1[0-9]:").unwrap().len(), 10);
+    }
+
+    /// A small deterministic generator (xorshift), so a failure names its case.
+    struct Gen(u64);
+
+    impl Gen {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+
+        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+            from[self.below(from.len())]
+        }
+
+        fn regex(&mut self) -> String {
+            const ATOMS: &[&str] = &[
+                "a",
+                "b",
+                "ab",
+                "abc",
+                "1",
+                "-",
+                ".",
+                " ",
+                r"\.",
+                "[0-9]",
+                "[a-c]",
+                "[^ ]",
+                r"\b",
+                r"(?-u:\b)",
+                "^",
+                "$",
+                "é",
+                r"\w",
+                "(ab|a)",
+                "(a|ab)",
+                "(?i:AB)",
+                "[0-9]{2}",
+                "x",
+            ];
+            const REPEATS: &[&str] = &["", "", "", "+", "*", "?", "{1,3}"];
+            let mut regex = String::new();
+            for _ in 0..1 + self.below(4) {
+                let atom = self.pick(ATOMS);
+                regex.push_str(atom);
+                if !matches!(atom, "^" | "$" | r"\b" | r"(?-u:\b)") {
+                    regex.push_str(self.pick(REPEATS));
+                }
+            }
+            if self.below(6) == 0 {
+                regex = format!("(?i){regex}");
+            }
+            regex
+        }
+
+        fn line(&mut self) -> String {
+            const PIECES: &[&str] = &["a", "b", "c", "ab", "abc", "AB", "1", "12", "-", ".", " ", "é", "x", "TID 7"];
+            (0..self.below(12)).map(|_| self.pick(PIECES)).collect()
+        }
+    }
+
+    /// Every group's answer for `line` as `(pattern, start, end)` in `patterns`' numbering, taking
+    /// the fallback where the DFAs give up, as the matcher does.
+    fn attributed(attribution: &Attribution, line: &[u8]) -> Vec<(u32, usize, usize)> {
+        let mut caches = attribution.caches();
+        let mut all = Vec::new();
+        for &index in attribution.groups_for(line) {
+            let group = &attribution.groups[index];
+            let cache = &mut caches[index];
+            let mut found = Vec::new();
+            if group.leftmost_starts(cache, line, &mut found).is_err() {
+                found.clear();
+                group.leftmost_matches_slow(cache, line, &mut found);
+            }
+            for hit in found {
+                let end = match hit.end {
+                    Some(end) => end,
+                    None => match group.end_of(cache, line, hit.pattern, hit.start) {
+                        Ok(end) => end,
+                        Err(GaveUp) => group.fallback_each(hit.pattern).find_at(line, hit.start).unwrap().end(),
+                    },
+                };
+                all.push((group.patterns[hit.pattern as usize].rule, hit.start, end));
+            }
+        }
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn every_pattern_gets_the_match_its_own_regex_finds_on_random_rules_and_lines() {
+        let mut gen = Gen(0x2545_f491_4f6c_dd1d);
+        // So that the test keeps covering both searches.
+        let (mut prefixed, mut reverse) = (0, 0);
+        for case in 0..400 {
+            let mut infos = Vec::new();
+            let mut regexes = Vec::new();
+            for number in 0..1 + gen.below(8) {
+                let info = if gen.below(3) == 0 {
+                    let text = gen.line();
+                    let text = if text.is_empty() { "ab".to_owned() } else { text };
+                    let folded = gen.below(3) == 0 && text.is_ascii();
+                    let regex = if folded { format!("(?i-u:{})", regex::escape(&text)) } else { regex::escape(&text) };
+                    PatternInfo {
+                        regex,
+                        kind: PatternKind::Literal { len: text.len() as u32 },
+                        rule: number as u32,
+                        unicode_word_boundary: false,
+                        literal: Some((text, folded)),
+                        prefixes: None,
+                    }
+                } else {
+                    let regex = gen.regex();
+                    let hir = syntax::parse_with(&regex, &syntax::Config::new().utf8(false)).unwrap();
+                    PatternInfo {
+                        kind: PatternKind::Regex { order: number as u32 },
+                        rule: number as u32,
+                        unicode_word_boundary: hir.properties().look_set().contains_word_unicode(),
+                        literal: None,
+                        prefixes: required_prefixes(&hir),
+                        regex,
+                    }
+                };
+                if info.literal.is_none() {
+                    prefixed += usize::from(info.prefixes.is_some());
+                    reverse += usize::from(info.prefixes.is_none());
+                }
+                regexes.push(regex::bytes::Regex::new(&info.regex).unwrap());
+                infos.push(info);
+            }
+            let texts: Vec<String> = infos.iter().map(|info| info.regex.clone()).collect();
+            let attribution = Attribution::new(infos);
+            for _ in 0..30 {
+                let line = gen.line();
+                let expected: Vec<(u32, usize, usize)> = (regexes.iter().enumerate())
+                    .filter_map(|(i, regex)| regex.find(line.as_bytes()).map(|m| (i as u32, m.start(), m.end())))
+                    .collect();
+                assert_eq!(
+                    attributed(&attribution, line.as_bytes()),
+                    expected,
+                    "case {case}: patterns {texts:?} on line {line:?}"
+                );
+            }
+        }
+        assert!(prefixed > 100 && reverse > 100, "{prefixed} regexes with prefixes, {reverse} without");
     }
 }

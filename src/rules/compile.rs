@@ -19,7 +19,7 @@ use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::syntax;
 use regex_syntax::hir::Hir;
 
-use super::attribution::{Attribution, PatternInfo, PatternKind};
+use super::attribution::{required_prefixes, Attribution, PatternInfo, PatternKind};
 use super::error::RuleError;
 use super::model::{Location, Rule};
 use super::schema::Scope;
@@ -97,8 +97,9 @@ impl CompiledScope {
         let mut silence = Vec::new();
         let mut plan = ScanPlan::default();
         let mut attributed = Vec::new();
-        // Per regex of the plan: whether it has a Unicode word boundary.
+        // Per regex of the plan: whether it has a Unicode word boundary, and its prefixes.
         let mut unicode_words = Vec::new();
+        let mut prefixes = Vec::new();
         let mut unless = Vec::new();
 
         for (index, rule) in all.iter().enumerate().filter(|(_, rule)| rule.enabled && rule.scope == scope) {
@@ -114,6 +115,7 @@ impl CompiledScope {
                 rule: local,
                 unicode_word_boundary: false,
                 literal: Some((literal.to_owned(), folded)),
+                prefixes: None,
             };
             for literal in &rule.literals {
                 if !rule.case_insensitive {
@@ -126,6 +128,7 @@ impl CompiledScope {
                     // Aho-Corasick folds ASCII case only; a regex folds Unicode case.
                     plan.regexes.push(format!("(?i){}", regex::escape(literal)), local);
                     unicode_words.push(false);
+                    prefixes.push(None);
                 }
             }
             for pattern in &rule.regexes {
@@ -136,6 +139,7 @@ impl CompiledScope {
                     }
                     Ok(hir) => {
                         unicode_words.push(hir.properties().look_set().contains_word_unicode());
+                        prefixes.push(required_prefixes(&hir));
                         plan.regexes.push(flagged, local);
                     }
                     Err(reason) => errors.push(regex_error(locate(rule, "regex", pattern), rule, pattern, &reason)),
@@ -151,8 +155,8 @@ impl CompiledScope {
         if !errors.is_empty() {
             return Err(errors);
         }
-        for (order, ((text, &rule), &unicode_word_boundary)) in
-            plan.regexes.texts.iter().zip(&plan.regexes.owner).zip(&unicode_words).enumerate()
+        for (order, (((text, &rule), &unicode_word_boundary), prefixes)) in
+            plan.regexes.texts.iter().zip(&plan.regexes.owner).zip(&unicode_words).zip(prefixes).enumerate()
         {
             attributed.push(PatternInfo {
                 regex: text.clone(),
@@ -160,6 +164,7 @@ impl CompiledScope {
                 rule,
                 unicode_word_boundary,
                 literal: None,
+                prefixes,
             });
         }
         Ok(CompiledScope {
