@@ -76,7 +76,7 @@ impl Matcher {
         const DENSE_AFTER: u32 = 4;
         /// Lines in a row without a match before the scan is used again.
         const SPARSE_AFTER: u32 = 4;
-        let Some(attribution) = scope.attribution.as_ref().filter(|_| !segments.is_empty()) else { return };
+        let Some(attribution) = scope.attribution().filter(|_| !segments.is_empty()) else { return };
         let mut caches = attribution.caches();
         let Some(scan) = scope.scan_for(text.len()) else {
             // Little text seen so far: attributing each line costs less than building the scan.
@@ -124,7 +124,7 @@ impl Matcher {
         segment: usize,
         hits: &mut Vec<SegmentHit>,
     ) {
-        let Some(attribution) = &scope.attribution else { return };
+        let Some(attribution) = scope.attribution() else { return };
         self.attribute(scope, &mut attribution.caches(), line, mask, segment, hits);
     }
 
@@ -139,7 +139,7 @@ impl Matcher {
         segment: usize,
         hits: &mut Vec<SegmentHit>,
     ) -> bool {
-        let Some(attribution) = &scope.attribution else { return false };
+        let Some(attribution) = scope.attribution() else { return false };
         let line = masked(&mut self.masked, line, mask);
         for &group_index in attribution.groups_for(line) {
             let group = &attribution.groups[group_index];

@@ -29,8 +29,10 @@
 //!
 //! Nothing is built until it is needed: a group's automata on the first line it reads, its
 //! forward DFA when one of its regexes first needs an end, a fallback regex when the DFAs first
-//! give up on its pattern. Each DFA's per-thread cache is bounded by [`CACHE_CAPACITY`].
+//! give up on its pattern. Each DFA's per-thread cache is bounded ([`REVERSE_CACHE_CAPACITY`],
+//! [`FORWARD_CACHE_CAPACITY`]).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind as AhoMatchKind};
@@ -38,7 +40,7 @@ use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
 use regex_automata::util::syntax;
-use regex_automata::{meta, Anchored, Input, MatchKind, PatternID, PatternSet};
+use regex_automata::{meta, Anchored, Input, MatchKind, PatternSet};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 /// Per-thread scratch for the lazy DFAs, shared by every pipeline of a scope (one cache per thread
@@ -70,7 +72,17 @@ pub struct PatternInfo {
     pub literal: Option<(String, bool)>,
     /// For a regex: the literals each of its matches starts with, if they are worth searching
     /// for (see [`required_prefixes`]).
-    pub prefixes: Option<Vec<Vec<u8>>>,
+    pub prefixes: Option<Prefixes>,
+}
+
+/// The literals every match of a regex starts with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prefixes {
+    pub literals: Vec<Vec<u8>>,
+    /// Whether they are to be matched with ASCII case folded (lowercased, they stand for the many
+    /// case variants a case-insensitive regex would give): a few more candidates, far fewer
+    /// literals to search for.
+    pub ascii_folded: bool,
 }
 
 /// All patterns of a scope, split by whether a lazy DFA can run them on any text.
@@ -92,13 +104,13 @@ impl std::fmt::Debug for Attribution {
 /// prefixes), or by one reverse lazy DFA (any other regexes).
 #[derive(Debug)]
 pub struct PatternGroup {
-    /// In a group of literals, its regexes come first, so that pattern numbers in the forward
-    /// DFA, built over them alone, are the group's own.
+    /// In a group of literals, its regexes come first.
     pub patterns: Vec<PatternInfo>,
     unicode_word_boundary: bool,
-    /// Built on first use; `None` inside when a DFA cannot be built: then every line takes the
-    /// fallback.
-    forward: OnceLock<Option<DFA>>,
+    /// Built on first use; `None` inside when a DFA cannot be built: then the fallback answers.
+    /// One forward DFA per regex, so that a line or a hook's one tool call builds only those of
+    /// the regexes it needs an end for.
+    forward: Vec<OnceLock<Option<DFA>>>,
     reverse: OnceLock<Option<DFA>>,
     fallback: Fallback,
     /// For a group answered by Aho-Corasick: the prefixes of each of its regexes, and the
@@ -110,11 +122,21 @@ pub struct PatternGroup {
 #[derive(Debug)]
 struct LiteralSearch {
     /// Per regex of the group (its first patterns): the literals each of its matches starts with.
-    prefixes: Vec<Vec<Vec<u8>>>,
+    prefixes: Vec<Prefixes>,
     /// Overlapping automata (exact, ASCII-folded), which report every occurrence of every
-    /// literal and prefix in one pass, each with its pattern number in the group.
-    automata: OnceLock<Vec<LiteralAutomaton>>,
+    /// literal and prefix in one pass, each with its pattern number in the group: first NFAs,
+    /// which build in a fraction of the time, and once the group has read [`DFA_AFTER`] bytes,
+    /// DFAs, which search faster (2.0 against 2.9 ns a byte for the 160 literals of
+    /// `benches/rules-heavy.yaml` on loghub).
+    quick: OnceLock<Vec<LiteralAutomaton>>,
+    fast: OnceLock<Vec<LiteralAutomaton>>,
+    /// Bytes read with the NFAs so far.
+    read: AtomicUsize,
 }
+
+/// How much text a group of literals reads with its Aho-Corasick NFAs before it builds the DFAs
+/// (a hook's one tool call, or a short log, never pays for them).
+const DFA_AFTER: usize = 1 << 20;
 
 /// An overlapping Aho-Corasick automaton over some of a group's literals, and the number in the
 /// group of each of its patterns.
@@ -140,7 +162,8 @@ pub struct PatternStart {
 /// Scratch for one group's DFAs, each made when its DFA is first used on this thread.
 #[derive(Debug, Clone)]
 pub struct GroupCache {
-    forward: Option<Cache>,
+    /// Per regex of the group.
+    forward: Vec<Option<Cache>>,
     reverse: Option<Cache>,
     /// Per pattern: its leftmost start so far in the line being read (valid when `seen`).
     start: Vec<usize>,
@@ -205,9 +228,10 @@ impl Attribution {
             }
             groups.push(PatternGroup::regexes(patterns, heuristic));
         }
-        let sizes: Vec<usize> = groups.iter().map(|group| group.patterns.len()).collect();
+        let sizes: Vec<(usize, usize)> =
+            groups.iter().map(|group| (group.patterns.len(), group.regex_count())).collect();
         let create: Box<dyn Fn() -> Vec<GroupCache> + Send + Sync> =
-            Box::new(move || sizes.iter().map(|&size| GroupCache::new(size)).collect());
+            Box::new(move || sizes.iter().map(|&(patterns, regexes)| GroupCache::new(patterns, regexes)).collect());
         Attribution { groups, ascii_lines, other_lines, caches: Pool::new(create) }
     }
 
@@ -231,12 +255,14 @@ impl Attribution {
     /// Builds every group's DFAs now (and the fallback of a group whose DFAs cannot be built).
     pub fn build_all(&self) {
         for group in &self.groups {
-            let dfas_built = match group.literal_automata() {
-                Some(_) => group.regex_count() == 0 || group.forward().is_some(),
-                None => group.reverse().is_some() && group.forward().is_some(),
-            };
-            if !dfas_built {
+            let searched = group.literal_automata(DFA_AFTER + 1).is_some() || group.reverse().is_some();
+            if !searched {
                 group.fallback_which();
+            }
+            for pattern in 0..group.regex_count() as u32 {
+                if group.forward(pattern).is_none() {
+                    group.fallback_each(pattern);
+                }
             }
         }
     }
@@ -251,17 +277,19 @@ impl PatternGroup {
     /// A group searched by Aho-Corasick: regexes with prefixes, then literals.
     fn literals(prefixed: Vec<PatternInfo>, literals: Vec<PatternInfo>) -> PatternGroup {
         let unicode_word_boundary = prefixed.iter().any(|p| p.unicode_word_boundary);
-        let prefixes = prefixed.iter().map(|p| p.prefixes.clone().unwrap_or_default()).collect();
-        let search = LiteralSearch { prefixes, automata: OnceLock::new() };
+        let prefixes = prefixed.iter().filter_map(|p| p.prefixes.clone()).collect();
+        let search =
+            LiteralSearch { prefixes, quick: OnceLock::new(), fast: OnceLock::new(), read: AtomicUsize::new(0) };
         PatternGroup::with([prefixed, literals].concat(), unicode_word_boundary, Some(search))
     }
 
     fn with(patterns: Vec<PatternInfo>, unicode_word_boundary: bool, literals: Option<LiteralSearch>) -> PatternGroup {
+        let regex_count = literals.as_ref().map_or(patterns.len(), |search| search.prefixes.len());
         let fallback = Fallback { which: OnceLock::new(), each: patterns.iter().map(|_| OnceLock::new()).collect() };
         PatternGroup {
             patterns,
             unicode_word_boundary,
-            forward: OnceLock::new(),
+            forward: (0..regex_count).map(|_| OnceLock::new()).collect(),
             reverse: OnceLock::new(),
             fallback,
             literals,
@@ -276,44 +304,51 @@ impl PatternGroup {
         }
     }
 
-    /// The group's Aho-Corasick automata, if it is searched by them.
-    fn literal_automata(&self) -> Option<&[LiteralAutomaton]> {
+    /// The group's Aho-Corasick automata, if it is searched by them, for reading `len` bytes.
+    fn literal_automata(&self, len: usize) -> Option<&[LiteralAutomaton]> {
         let search = self.literals.as_ref()?;
-        let automata = search.automata.get_or_init(|| {
-            // Prefixes come from a regex that folds case itself, so they are matched exactly.
-            let mut needles: [(Vec<&[u8]>, Vec<u32>); 2] = Default::default();
-            for (number, prefixes) in search.prefixes.iter().enumerate() {
-                for prefix in prefixes {
-                    needles[0].0.push(prefix);
-                    needles[0].1.push(number as u32);
-                }
-            }
-            for (number, pattern) in self.patterns.iter().enumerate() {
-                if let Some((text, folded)) = &pattern.literal {
-                    let (texts, numbers) = &mut needles[usize::from(*folded)];
-                    texts.push(text.as_bytes());
-                    numbers.push(number as u32);
-                }
-            }
-            needles
-                .into_iter()
-                .zip([false, true])
-                .filter(|((texts, _), _)| !texts.is_empty())
-                .map(|((texts, numbers), folded)| {
-                    // A DFA, not the default NFA past 100 patterns: this pass reads every byte
-                    // of every flagged line, and a DFA's one lookup per byte is what keeps it
-                    // cheap (the NFA took a quarter of `check`'s time on a busy log).
-                    let automaton = AhoCorasickBuilder::new()
-                        .match_kind(AhoMatchKind::Standard)
-                        .kind(Some(AhoCorasickKind::DFA))
-                        .ascii_case_insensitive(folded)
-                        .build(&texts)
-                        .expect("Aho-Corasick accepts any set of non-empty literals");
-                    (automaton, numbers)
-                })
-                .collect()
-        });
+        if let Some(fast) = search.fast.get() {
+            return Some(fast);
+        }
+        let read = search.read.fetch_add(len, Ordering::Relaxed).saturating_add(len);
+        let automata = if read > DFA_AFTER {
+            search.fast.get_or_init(|| self.build_literal_automata(search, AhoCorasickKind::DFA))
+        } else {
+            search.quick.get_or_init(|| self.build_literal_automata(search, AhoCorasickKind::ContiguousNFA))
+        };
         Some(automata)
+    }
+
+    fn build_literal_automata(&self, search: &LiteralSearch, kind: AhoCorasickKind) -> Vec<LiteralAutomaton> {
+        let mut needles: [(Vec<&[u8]>, Vec<u32>); 2] = Default::default();
+        for (number, prefixes) in search.prefixes.iter().enumerate() {
+            let (texts, numbers) = &mut needles[usize::from(prefixes.ascii_folded)];
+            for prefix in &prefixes.literals {
+                texts.push(prefix);
+                numbers.push(number as u32);
+            }
+        }
+        for (number, pattern) in self.patterns.iter().enumerate() {
+            if let Some((text, folded)) = &pattern.literal {
+                let (texts, numbers) = &mut needles[usize::from(*folded)];
+                texts.push(text.as_bytes());
+                numbers.push(number as u32);
+            }
+        }
+        needles
+            .into_iter()
+            .zip([false, true])
+            .filter(|((texts, _), _)| !texts.is_empty())
+            .map(|((texts, numbers), folded)| {
+                let automaton = AhoCorasickBuilder::new()
+                    .match_kind(AhoMatchKind::Standard)
+                    .kind(Some(kind))
+                    .ascii_case_insensitive(folded)
+                    .build(&texts)
+                    .expect("Aho-Corasick accepts any set of non-empty literals");
+                (automaton, numbers)
+            })
+            .collect()
     }
 
     fn texts(&self) -> Vec<&str> {
@@ -322,9 +357,10 @@ impl PatternGroup {
 
     // A DFA that does not build is not an error: the group then always takes the fallback,
     // which is what `regex` itself would run.
-    fn forward(&self) -> Option<&DFA> {
-        self.forward
-            .get_or_init(|| build_dfa(&self.texts()[..self.regex_count()], self.unicode_word_boundary, false).ok())
+    fn forward(&self, pattern: u32) -> Option<&DFA> {
+        let info = &self.patterns[pattern as usize];
+        self.forward[pattern as usize]
+            .get_or_init(|| build_dfa(&[info.regex.as_str()], info.unicode_word_boundary, false).ok())
             .as_ref()
     }
 
@@ -340,7 +376,7 @@ impl PatternGroup {
         line: &[u8],
         found: &mut Vec<PatternStart>,
     ) -> Result<(), GaveUp> {
-        match self.literal_automata() {
+        match self.literal_automata(line.len()) {
             Some(automata) => self.leftmost_by_literals(automata, cache, line, found),
             None => self.leftmost_by_reverse_dfa(cache, line, found),
         }
@@ -468,15 +504,14 @@ impl PatternGroup {
     /// Where the leftmost-first match of regex `pattern` starting at `start` ends, if one does.
     fn anchored_end(
         &self,
-        dfa_cache: &mut Option<Cache>,
+        caches: &mut [Option<Cache>],
         line: &[u8],
         pattern: u32,
         start: usize,
     ) -> Result<Option<usize>, GaveUp> {
-        let Some(forward) = self.forward() else { return Err(GaveUp) };
-        let dfa_cache = dfa_cache.get_or_insert_with(|| forward.create_cache());
-        let input =
-            Input::new(line).range(start..).anchored(Anchored::Pattern(PatternID::new_unchecked(pattern as usize)));
+        let Some(forward) = self.forward(pattern) else { return Err(GaveUp) };
+        let dfa_cache = caches[pattern as usize].get_or_insert_with(|| forward.create_cache());
+        let input = Input::new(line).range(start..).anchored(Anchored::Yes);
         match forward.try_search_fwd(dfa_cache, &input) {
             Ok(end) => Ok(end.map(|end| end.offset())),
             Err(_) => Err(GaveUp),
@@ -519,34 +554,39 @@ impl PatternGroup {
 
 /// The literals every match of a regex starts with, when there are few enough and each is long
 /// enough that looking for them beats a DFA pass over the line: `None` otherwise.
-pub fn required_prefixes(hir: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
+pub fn required_prefixes(hir: &regex_syntax::hir::Hir) -> Option<Prefixes> {
     /// Shorter prefixes turn up too often in text to be worth an anchored search each.
     const MIN_LEN: usize = 3;
     const MAX_COUNT: usize = 64;
     let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
     // Not `optimize_for_prefix_by_preference`: it cuts a set down to a common prefix for a
-    // prefilter (`R2[0-3]-M[01]` to `R`), where many long literals serve better here. Dropping
-    // a literal that an earlier one starts, or cutting all of them short, keeps the property
-    // that matters: every match starts with one of them.
+    // prefilter (`R2[0-3]-M[01]` to `R`), where many long literals serve better here. Folding
+    // case, dropping a literal that another one starts, or cutting all of them short keeps the
+    // property that matters: every match starts with one of them.
     seq.dedup();
     seq.minimize_by_preference();
-    let mut keep = seq.max_literal_len()?;
-    while seq.len()? > MAX_COUNT && keep > MIN_LEN {
+    let exact: Vec<Vec<u8>> = seq.literals()?.iter().map(|literal| literal.as_bytes().to_vec()).collect();
+    let mut folded: Vec<Vec<u8>> = exact.iter().map(|literal| literal.to_ascii_lowercase()).collect();
+    folded.sort_unstable();
+    folded.dedup();
+    let ascii_folded = folded.len() * 2 <= exact.len();
+    let mut literals = if ascii_folded { folded } else { exact };
+    let mut keep = literals.iter().map(Vec::len).max()?;
+    while literals.len() > MAX_COUNT && keep > MIN_LEN {
         keep -= 1;
-        seq.keep_first_bytes(keep);
-        seq.dedup();
-        seq.minimize_by_preference();
+        literals.iter_mut().for_each(|literal| literal.truncate(keep));
+        literals.sort_unstable();
+        literals.dedup();
     }
-    let literals = seq.literals()?;
     let usable =
         !literals.is_empty() && literals.len() <= MAX_COUNT && literals.iter().all(|literal| literal.len() >= MIN_LEN);
-    usable.then(|| literals.iter().map(|literal| literal.as_bytes().to_vec()).collect())
+    usable.then_some(Prefixes { literals, ascii_folded })
 }
 
 impl GroupCache {
-    fn new(patterns: usize) -> GroupCache {
+    fn new(patterns: usize, regexes: usize) -> GroupCache {
         GroupCache {
-            forward: None,
+            forward: vec![None; regexes],
             reverse: None,
             start: vec![0; patterns],
             seen: vec![false; patterns],
@@ -556,27 +596,35 @@ impl GroupCache {
     }
 }
 
-/// Room for the DFA states one line's search builds, many times over: the states a rule set
-/// needs on real text settle after a few thousand lines and then stay (the match-heavy bench set
-/// over loghub stays far below it). When a cache fills, the DFA clears it and goes on. A thread
-/// holds at most two caches per group (forward and reverse), and a scope has at most three
-/// groups of regexes, so these caches take at most 6 × 8 = 48 MiB per thread and scope (the scan
-/// and the fallback regexes have the regex crate's own, 2 MiB per lazy DFA).
-const CACHE_CAPACITY: usize = 8 << 20;
+/// Room for the states of a reverse DFA, which reads every byte of every line with all its
+/// regexes at once: the states a rule set needs on real text settle after a few thousand lines
+/// and then stay (the match-heavy bench set over loghub stays far below it). When a cache fills,
+/// the DFA clears it and goes on. A scope has at most three groups of reverse-searched regexes,
+/// so these take at most 24 MiB per thread and scope.
+const REVERSE_CACHE_CAPACITY: usize = 8 << 20;
+
+/// Room for the states of one regex's forward DFA, which searches from a known start to the end
+/// of one match only. Caches are made for the regexes a thread has used, so this is at most
+/// 256 KiB per regex of the scope (the scan and the fallback regexes have the regex crate's own,
+/// 2 MiB per lazy DFA).
+const FORWARD_CACHE_CAPACITY: usize = 256 << 10;
 
 fn build_dfa(texts: &[&str], unicode_word_boundary: bool, reverse: bool) -> Result<DFA, String> {
     // The settings of `regex::bytes::Regex` (byte-oriented, empty matches anywhere), which the
     // per-pattern fallback and the rules' tests use: both must agree on every line. Forward:
-    // leftmost-first and anchored per pattern, for one winner's end; reverse: all matches, for
-    // every pattern's start in one pass.
-    let kind = if reverse { MatchKind::All } else { MatchKind::LeftmostFirst };
+    // leftmost-first, for one match's end; reverse: all matches, for every pattern's start in
+    // one pass.
+    let (kind, capacity) = if reverse {
+        (MatchKind::All, REVERSE_CACHE_CAPACITY)
+    } else {
+        (MatchKind::LeftmostFirst, FORWARD_CACHE_CAPACITY)
+    };
     DFA::builder()
         .configure(
             DFA::config()
                 .match_kind(kind)
-                .starts_for_each_pattern(!reverse)
                 .unicode_word_boundary(unicode_word_boundary)
-                .cache_capacity(CACHE_CAPACITY)
+                .cache_capacity(capacity)
                 .skip_cache_capacity_check(true),
         )
         .syntax(syntax::Config::new().utf8(false))
@@ -607,7 +655,7 @@ mod tests {
 
     /// `(pattern, start, end)` per matching pattern, sorted, from the DFAs.
     fn fast(group: &PatternGroup, line: &str) -> Vec<(u32, usize, usize)> {
-        let mut cache = GroupCache::new(group.patterns.len());
+        let mut cache = GroupCache::new(group.patterns.len(), group.regex_count());
         let mut found = Vec::new();
         group.leftmost_starts(&mut cache, line.as_bytes(), &mut found).unwrap();
         let mut all: Vec<_> = found
@@ -654,7 +702,8 @@ mod tests {
 
     fn prefixes_of(pattern: &str) -> Option<Vec<String>> {
         let hir = syntax::parse_with(pattern, &syntax::Config::new().utf8(false)).unwrap();
-        required_prefixes(&hir).map(|all| all.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect())
+        let prefixes = required_prefixes(&hir)?;
+        Some(prefixes.literals.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect())
     }
 
     #[test]
@@ -665,7 +714,11 @@ mod tests {
             prefixes_of(r"R2[0-3]-M[01]-N[0-9A-F]").unwrap(),
             ["R20-M0-N", "R20-M1-N", "R21-M0-N", "R21-M1-N", "R22-M0-N", "R22-M1-N", "R23-M0-N", "R23-M1-N"]
         );
-        assert_eq!(prefixes_of(r"(?i)abc").unwrap().len(), 8);
+        // Case variants become one literal matched with ASCII case folded.
+        assert_eq!(prefixes_of(r"(?i)abc").unwrap(), ["abc"]);
+        // The extractor stops at 250 variants (2^8 for 8 letters), so this is as far as it goes.
+        assert_eq!(prefixes_of(r"(?i)\bnot implemented").unwrap(), ["not impl"]);
+        assert_eq!(prefixes_of(r"(?i)kbd").unwrap(), ["kbd", "\u{212a}bd"], "the Kelvin sign stays");
         // A hundred `dd-` would be searched on every date in a log.
         assert_eq!(prefixes_of(r"[0-9]{2}-[0-9]{2}"), None);
         assert_eq!(prefixes_of(r"ab+"), None, "too short");

@@ -37,8 +37,12 @@ pub struct CompiledScope {
     pub rules: Vec<usize>,
     /// Indexes (into the rule set) of the enabled silence rules.
     pub silence: Vec<usize>,
-    /// Every pattern of the scope, for each rule's leftmost match on a flagged line.
-    pub attribution: Option<Attribution>,
+    /// Every pattern of the scope, for each rule's leftmost match on a flagged line; grouped
+    /// into [`Attribution`] on first use, from `syntax` (what each regex parsed to, or `None`
+    /// for a literal).
+    patterns: Vec<PatternInfo>,
+    syntax: Vec<Option<Hir>>,
+    attribution: OnceLock<Option<Attribution>>,
     plan: ScanPlan,
     scan: OnceLock<Scan>,
     /// Bytes attributed without a scan so far (see [`ATTRIBUTE_BEFORE_SCAN`]).
@@ -97,9 +101,9 @@ impl CompiledScope {
         let mut silence = Vec::new();
         let mut plan = ScanPlan::default();
         let mut attributed = Vec::new();
-        // Per regex of the plan: whether it has a Unicode word boundary, and its prefixes.
+        // Per regex of the plan: whether it has a Unicode word boundary, and what it parsed to.
         let mut unicode_words = Vec::new();
-        let mut prefixes = Vec::new();
+        let mut parsed = Vec::new();
         let mut unless = Vec::new();
 
         for (index, rule) in all.iter().enumerate().filter(|(_, rule)| rule.enabled && rule.scope == scope) {
@@ -128,7 +132,7 @@ impl CompiledScope {
                     // Aho-Corasick folds ASCII case only; a regex folds Unicode case.
                     plan.regexes.push(format!("(?i){}", regex::escape(literal)), local);
                     unicode_words.push(false);
-                    prefixes.push(None);
+                    parsed.push(None);
                 }
             }
             for pattern in &rule.regexes {
@@ -139,7 +143,7 @@ impl CompiledScope {
                     }
                     Ok(hir) => {
                         unicode_words.push(hir.properties().look_set().contains_word_unicode());
-                        prefixes.push(required_prefixes(&hir));
+                        parsed.push(Some(hir));
                         plan.regexes.push(flagged, local);
                     }
                     Err(reason) => errors.push(regex_error(locate(rule, "regex", pattern), rule, pattern, &reason)),
@@ -155,8 +159,10 @@ impl CompiledScope {
         if !errors.is_empty() {
             return Err(errors);
         }
-        for (order, (((text, &rule), &unicode_word_boundary), prefixes)) in
-            plan.regexes.texts.iter().zip(&plan.regexes.owner).zip(&unicode_words).zip(prefixes).enumerate()
+        let mut syntax: Vec<Option<Hir>> = attributed.iter().map(|_| None).collect();
+        syntax.extend(parsed);
+        for (order, ((text, &rule), &unicode_word_boundary)) in
+            plan.regexes.texts.iter().zip(&plan.regexes.owner).zip(&unicode_words).enumerate()
         {
             attributed.push(PatternInfo {
                 regex: text.clone(),
@@ -164,13 +170,15 @@ impl CompiledScope {
                 rule,
                 unicode_word_boundary,
                 literal: None,
-                prefixes,
+                prefixes: None,
             });
         }
         Ok(CompiledScope {
             rules,
             silence,
-            attribution: (!attributed.is_empty()).then(|| Attribution::new(attributed)),
+            patterns: attributed,
+            syntax,
+            attribution: OnceLock::new(),
             plan,
             scan: OnceLock::new(),
             unscanned: AtomicUsize::new(0),
@@ -180,7 +188,20 @@ impl CompiledScope {
 
     /// Whether any rule in this scope can match text (silence rules cannot).
     pub fn has_patterns(&self) -> bool {
-        self.attribution.is_some()
+        !self.patterns.is_empty()
+    }
+
+    /// The automata that attribute a flagged line, grouped now if they were not yet (finding
+    /// each regex's prefixes takes a while, which a command that never reads this scope skips).
+    pub fn attribution(&self) -> Option<&Attribution> {
+        let group = || {
+            let mut patterns = self.patterns.clone();
+            for (pattern, hir) in patterns.iter_mut().zip(&self.syntax) {
+                pattern.prefixes = hir.as_ref().and_then(required_prefixes);
+            }
+            Attribution::new(patterns)
+        };
+        self.attribution.get_or_init(|| self.has_patterns().then(group)).as_ref()
     }
 
     /// The scan for a block of `len` bytes, or `None` while attributing every line is cheaper
@@ -226,7 +247,7 @@ impl CompiledScope {
     /// alone, and for `axiom rules validate`, which says a rule set is ready only once it is.
     pub fn build_all(&self) {
         self.scan();
-        if let Some(attribution) = &self.attribution {
+        if let Some(attribution) = self.attribution() {
             attribution.build_all();
         }
         for (rule, _) in self.unless.iter().enumerate() {
