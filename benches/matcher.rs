@@ -81,9 +81,47 @@ fn matcher(c: &mut Criterion<common::Clock>) {
     group.finish();
 }
 
+/// Attributing every line with the match-heavy set (each rule's leftmost match, as `check` does
+/// on a busy log), beside the floor under it: one overlapping Aho-Corasick DFA pass over each
+/// line with the set's literals alone, which reads every byte whatever the matcher does.
+fn attribution(c: &mut Criterion<common::Clock>) {
+    let rules = common::rules_from("rules-heavy.yaml");
+    let scope = rules.scope(Scope::Output);
+    scope.build_all();
+    let loghub = common::loghub();
+    let (text, segments) = normalized(&loghub);
+    let lines: Vec<&[u8]> = segments.iter().map(|segment| &text[segment.start..segment.end]).collect();
+    let mut group = c.benchmark_group("attribution");
+    group.sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Bytes(loghub.len() as u64));
+
+    let mut matcher = Matcher::new(scope);
+    let mut hits = Vec::new();
+    group.bench_function("heavy_set_every_line", |b| {
+        b.iter(|| {
+            hits.clear();
+            for (index, line) in lines.iter().enumerate() {
+                matcher.verify(scope, line, &[], index, &mut hits);
+            }
+            black_box(hits.len())
+        })
+    });
+
+    let literals: Vec<&str> = rules.rules().iter().flat_map(|rule| rule.literals.iter().map(String::as_str)).collect();
+    let automaton = aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::Standard)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .build(&literals)
+        .expect("the bench literals build");
+    group.bench_function("heavy_set_literals_overlapping_floor", |b| {
+        b.iter(|| lines.iter().map(|line| automaton.find_overlapping_iter(*line).count()).sum::<usize>())
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = common::criterion();
-    targets = normalize, matcher
+    targets = normalize, matcher, attribution
 }
 criterion_main!(benches);
