@@ -55,31 +55,37 @@ pub fn check_blocks(
     if threads <= 1 || !probe.lines_are_independent() {
         return sequential(probe, reader, Vec::new(), sink, stats, now);
     }
-    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, u64, Vec<u8>)>(threads);
+    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Vec<u8>)>(threads);
     let work_rx = Mutex::new(work_rx);
-    let (done_tx, done_rx) = mpsc::channel::<(u64, Vec<Intervention>, PipelineStats)>();
+    let (done_tx, done_rx) = mpsc::channel::<Done>();
     std::thread::scope(|threads_scope| {
         for _ in 0..threads {
             let (work_rx, done_tx) = (&work_rx, done_tx.clone());
             let pipeline = &pipeline;
             threads_scope.spawn(move || loop {
                 let next = work_rx.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
-                let Ok((sequence, first_line, block)) = next else { break };
-                let mut pipeline = pipeline(first_line);
+                let Ok((sequence, block)) = next else { break };
+                // Numbered from 1 here; the merge, which knows how many lines came before,
+                // moves the numbers (counting them here keeps that pass off the reading thread).
+                let mut pipeline = pipeline(1);
                 let mut fired = pipeline.push(&block, now);
                 fired.extend(pipeline.finish(now));
-                if done_tx.send((sequence, fired, pipeline.stats())).is_err() {
+                let newlines = memchr::memchr_iter(b'\n', &block).count() as u64;
+                let done = Done { sequence, fired, stats: pipeline.stats(), newlines, block };
+                if done_tx.send(done).is_err() {
                     break;
                 }
             });
         }
         drop(done_tx);
-        let mut merge = Merge { next: 0, waiting: BTreeMap::new(), in_flight: 0 };
+        let mut merge = Merge { next: 0, waiting: BTreeMap::new(), in_flight: 0, lines: 0, spare: Vec::new() };
         let result = (|| {
-            let mut lines = 0u64;
             let mut carry = Vec::new();
             loop {
-                let mut block = std::mem::take(&mut carry);
+                // A block's buffer comes back with its results: no new pages per block.
+                let mut block = merge.spare.pop().unwrap_or_default();
+                block.clear();
+                block.append(&mut carry);
                 let ended = match fill(reader, &mut block) {
                     Ok(ended) => ended,
                     Err(err) => {
@@ -97,13 +103,11 @@ pub fn check_blocks(
                     // One line longer than a block, or an escape sequence: one pipeline from here.
                     merge.drain(&done_rx, sink, stats, 0)?;
                     block.extend_from_slice(&carry);
-                    return sequential(pipeline(lines + 1), reader, block, sink, stats, now);
+                    return sequential(pipeline(merge.lines + 1), reader, block, sink, stats, now);
                 }
                 if !block.is_empty() {
-                    let first_line = lines + 1;
-                    lines += memchr::memchr_iter(b'\n', &block).count() as u64;
                     merge.drain(&done_rx, sink, stats, 2 * threads)?;
-                    work_tx.send((merge.next + merge.in_flight as u64, first_line, block)).expect("workers run");
+                    work_tx.send((merge.next + merge.in_flight as u64, block)).expect("workers run");
                     merge.in_flight += 1;
                 }
                 if ended {
@@ -116,30 +120,50 @@ pub fn check_blocks(
     })
 }
 
+/// What a worker hands back for one block: what it fired (lines numbered from 1), and the block's
+/// buffer, to be filled again.
+struct Done {
+    sequence: u64,
+    fired: Vec<Intervention>,
+    stats: PipelineStats,
+    /// Line ends in the block: how far the next block's line numbers start further on.
+    newlines: u64,
+    block: Vec<u8>,
+}
+
 /// Results of blocks that came back early, until the ones before them are written.
 struct Merge {
     next: u64,
-    waiting: BTreeMap<u64, (Vec<Intervention>, PipelineStats)>,
+    waiting: BTreeMap<u64, Done>,
     in_flight: usize,
+    /// Lines in the blocks written so far.
+    lines: u64,
+    /// Buffers of blocks done with.
+    spare: Vec<Vec<u8>>,
 }
 
 impl Merge {
     /// Writes results in order until at most `keep` blocks are in flight.
     fn drain(
         &mut self,
-        done: &mpsc::Receiver<(u64, Vec<Intervention>, PipelineStats)>,
+        done: &mpsc::Receiver<Done>,
         sink: &mut dyn BlockSink,
         stats: &mut PipelineStats,
         keep: usize,
     ) -> Result<(), BlocksError> {
         while self.in_flight > keep {
-            let (sequence, fired, block_stats) = done.recv().expect("a worker answers every block");
-            self.waiting.insert(sequence, (fired, block_stats));
-            while let Some((fired, block_stats)) = self.waiting.remove(&self.next) {
+            let block = done.recv().expect("a worker answers every block");
+            self.waiting.insert(block.sequence, block);
+            while let Some(mut block) = self.waiting.remove(&self.next) {
                 self.next += 1;
                 self.in_flight -= 1;
-                add(stats, block_stats);
-                sink.fired(&fired).map_err(BlocksError::Output)?;
+                for intervention in &mut block.fired {
+                    intervention.line = intervention.line.map(|line| line + self.lines);
+                }
+                self.lines += block.newlines;
+                add(stats, block.stats);
+                self.spare.push(block.block);
+                sink.fired(&block.fired).map_err(BlocksError::Output)?;
             }
         }
         Ok(())
