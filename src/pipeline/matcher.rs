@@ -176,21 +176,7 @@ impl Matcher {
         for rule in self.touched.drain(..) {
             let Some(best) = self.best[rule as usize].take() else { continue };
             let group = &attribution.groups[best.group];
-            let end = match best.end {
-                Some(end) => end,
-                None => match group.end_of(&mut caches[best.group], line, best.pattern, best.start) {
-                    Ok(end) => end,
-                    Err(_) => {
-                        // The DFA gave up half-way: ask the per-pattern regexes for this one.
-                        let mut slow = Vec::new();
-                        group.leftmost_matches_slow(&mut caches[best.group], line, &mut slow);
-                        slow.iter()
-                            .find(|hit| hit.pattern == best.pattern)
-                            .and_then(|hit| hit.end)
-                            .unwrap_or(best.start)
-                    }
-                },
-            };
+            let end = best.end.unwrap_or_else(|| group.end_of(&mut caches[best.group], line, best.pattern, best.start));
             if !scope.exempts(rule, line) {
                 hits.push(SegmentHit { segment, rule, start: best.start, end });
             }

@@ -138,6 +138,17 @@ struct LiteralSearch {
 /// (a hook's one tool call, or a short log, never pays for them).
 const DFA_AFTER: usize = 1 << 20;
 
+/// The most literals a group searches with Aho-Corasick DFAs: a DFA takes about 3.6 KB per
+/// 16-byte literal (36 MB for 10,000; an NFA 2 MB), so a rule file with a long block list keeps
+/// the NFAs.
+const DFA_MAX_NEEDLES: usize = 2_000;
+
+/// Candidates of one regex in one line tried by its anchored DFA before its own regex searches
+/// the rest of the line. Each try may read to the end of the line, so without a bound a line of
+/// candidates that fail late (`aaa.*b` on 64 KiB of `a`) costs the square of its length: 3.7 s
+/// for that line, where one `find_at` takes under a millisecond.
+const ANCHORED_TRIES: usize = 8;
+
 /// An overlapping Aho-Corasick automaton over some of a group's literals, and the number in the
 /// group of each of its patterns.
 type LiteralAutomaton = (AhoCorasick, Vec<u32>);
@@ -170,6 +181,8 @@ pub struct GroupCache {
     seen: Vec<bool>,
     /// `(pattern, start)` of each prefix occurrence of a regex in the line being read.
     candidates: Vec<(u32, usize)>,
+    /// Anchored searches of candidates made with this cache (what bounds a line's cost).
+    anchored_searches: u64,
     patterns: PatternSet,
 }
 
@@ -311,12 +324,17 @@ impl PatternGroup {
             return Some(fast);
         }
         let read = search.read.fetch_add(len, Ordering::Relaxed).saturating_add(len);
-        let automata = if read > DFA_AFTER {
+        let automata = if read > DFA_AFTER && self.needles(search) <= DFA_MAX_NEEDLES {
             search.fast.get_or_init(|| self.build_literal_automata(search, AhoCorasickKind::DFA))
         } else {
             search.quick.get_or_init(|| self.build_literal_automata(search, AhoCorasickKind::ContiguousNFA))
         };
         Some(automata)
+    }
+
+    fn needles(&self, search: &LiteralSearch) -> usize {
+        let prefixes: usize = search.prefixes.iter().map(|prefixes| prefixes.literals.len()).sum();
+        prefixes + self.patterns.iter().filter(|pattern| pattern.literal.is_some()).count()
     }
 
     fn build_literal_automata(&self, search: &LiteralSearch, kind: AhoCorasickKind) -> Vec<LiteralAutomaton> {
@@ -340,12 +358,18 @@ impl PatternGroup {
             .zip([false, true])
             .filter(|((texts, _), _)| !texts.is_empty())
             .map(|((texts, numbers), folded)| {
-                let automaton = AhoCorasickBuilder::new()
-                    .match_kind(AhoMatchKind::Standard)
-                    .kind(Some(kind))
-                    .ascii_case_insensitive(folded)
-                    .build(&texts)
-                    .expect("Aho-Corasick accepts any set of non-empty literals");
+                let build = |kind| {
+                    AhoCorasickBuilder::new()
+                        .match_kind(AhoMatchKind::Standard)
+                        .kind(Some(kind))
+                        .ascii_case_insensitive(folded)
+                        .build(&texts)
+                };
+                // A DFA too large for its state numbers is refused; the NFA then serves.
+                let automaton = build(kind)
+                    .or_else(|_| build(AhoCorasickKind::ContiguousNFA))
+                    .or_else(|_| build(AhoCorasickKind::NoncontiguousNFA))
+                    .expect("Aho-Corasick accepts any set of non-empty literals that fits in memory");
                 (automaton, numbers)
             })
             .collect()
@@ -417,12 +441,18 @@ impl PatternGroup {
         let mut rest = &cache.candidates[..];
         while let Some(&(pattern, _)) = rest.first() {
             let same = rest.partition_point(|&(other, _)| other == pattern);
-            for &(_, start) in &rest[..same] {
-                match self.anchored_end(&mut cache.forward, line, pattern, start) {
+            for (tried, &(_, start)) in rest[..same].iter().enumerate() {
+                let anchored = if tried < ANCHORED_TRIES {
+                    cache.anchored_searches += 1;
+                    self.anchored_end(&mut cache.forward, line, pattern, start)
+                } else {
+                    Err(GaveUp)
+                };
+                match anchored {
                     Ok(Some(end)) => found.push(PatternStart { pattern, start, end: Some(end) }),
                     Ok(None) => continue,
-                    // The DFA met what it cannot handle: the pattern's own regex, from here on
-                    // (no match starts between the candidates).
+                    // The DFA met what it cannot handle, or enough candidates failed: the
+                    // pattern's own regex, from here on (no match starts between the candidates).
                     Err(GaveUp) => {
                         if let Some(hit) = self.fallback_each(pattern).find_at(line, start) {
                             found.push(PatternStart { pattern, start: hit.start(), end: Some(hit.end()) });
@@ -491,14 +521,21 @@ impl PatternGroup {
         result
     }
 
-    /// Where the leftmost-first match of `pattern` starting at `start` ends.
-    pub fn end_of(&self, cache: &mut GroupCache, line: &[u8], pattern: u32, start: usize) -> Result<usize, GaveUp> {
+    /// Where the leftmost-first match of `pattern`, which the search found starting at `start`,
+    /// ends: from its anchored DFA, or its own regex when the DFA gives up.
+    pub fn end_of(&self, cache: &mut GroupCache, line: &[u8], pattern: u32, start: usize) -> usize {
         if let PatternKind::Literal { len } = self.patterns[pattern as usize].kind {
-            return Ok(start + len as usize);
+            return start + len as usize;
         }
-        // The reverse pass saw a match start here, so `None` cannot happen; if it did, the
-        // fallback would still find the right answer.
-        self.anchored_end(&mut cache.forward, line, pattern, start)?.ok_or(GaveUp)
+        match self.anchored_end(&mut cache.forward, line, pattern, start) {
+            Ok(Some(end)) => end,
+            // `None` cannot be: the search saw a match start here. The regex finds the same match.
+            Ok(None) | Err(GaveUp) => {
+                let hit = self.fallback_each(pattern).find_at(line, start);
+                debug_assert_eq!(hit.map(|hit| hit.start()), Some(start), "a match of pattern {pattern} starts here");
+                hit.map_or(start, |hit| hit.end())
+            }
+        }
     }
 
     /// Where the leftmost-first match of regex `pattern` starting at `start` ends, if one does.
@@ -591,6 +628,7 @@ impl GroupCache {
             start: vec![0; patterns],
             seen: vec![false; patterns],
             candidates: Vec::new(),
+            anchored_searches: 0,
             patterns: PatternSet::new(patterns),
         }
     }
@@ -605,8 +643,9 @@ const REVERSE_CACHE_CAPACITY: usize = 8 << 20;
 
 /// Room for the states of one regex's forward DFA, which searches from a known start to the end
 /// of one match only. Caches are made for the regexes a thread has used, so this is at most
-/// 256 KiB per regex of the scope (the scan and the fallback regexes have the regex crate's own,
-/// 2 MiB per lazy DFA).
+/// 256 KiB per regex of each group, per thread: a regex searched by reverse DFA is in two groups
+/// (its own, and the merged one for ASCII lines), so up to 512 KiB for it (the scan and the
+/// fallback regexes have the regex crate's own, 2 MiB per lazy DFA).
 const FORWARD_CACHE_CAPACITY: usize = 256 << 10;
 
 fn build_dfa(texts: &[&str], unicode_word_boundary: bool, reverse: bool) -> Result<DFA, String> {
@@ -660,9 +699,7 @@ mod tests {
         group.leftmost_starts(&mut cache, line.as_bytes(), &mut found).unwrap();
         let mut all: Vec<_> = found
             .iter()
-            .map(|hit| {
-                (hit.pattern, hit.start, group.end_of(&mut cache, line.as_bytes(), hit.pattern, hit.start).unwrap())
-            })
+            .map(|hit| (hit.pattern, hit.start, group.end_of(&mut cache, line.as_bytes(), hit.pattern, hit.start)))
             .collect();
         all.sort();
         all
@@ -767,6 +804,11 @@ mod tests {
                 "(?i:AB)",
                 "[0-9]{2}",
                 "x",
+                "(?i:k)",
+                "ſ",
+                r"(?-u:\xFF)",
+                r"(?-u:.)",
+                "(?i:st)",
             ];
             const REPEATS: &[&str] = &["", "", "", "+", "*", "?", "{1,3}"];
             let mut regex = String::new();
@@ -783,9 +825,26 @@ mod tests {
             regex
         }
 
-        fn line(&mut self) -> String {
+        /// Text for a literal.
+        fn text(&mut self) -> String {
             const PIECES: &[&str] = &["a", "b", "c", "ab", "abc", "AB", "1", "12", "-", ".", " ", "é", "x", "TID 7"];
             (0..self.below(12)).map(|_| self.pick(PIECES)).collect()
+        }
+
+        /// A line: such text, with the Kelvin sign, a long s and bytes that are not UTF-8.
+        fn line(&mut self) -> Vec<u8> {
+            const PIECES: &[&[u8]] =
+                &[b"a", b"b", b"c", b"ab", b"abc", b"AB", b"1", b"12", b"-", b" ", b"x", b"TID 7", b"\xff", b"\xc3"];
+            const OTHER: &[&str] = &["\u{e9}", "\u{212a}", "\u{17f}", "K", "ST"];
+            let mut line = Vec::new();
+            for _ in 0..self.below(12) {
+                if self.below(4) == 0 {
+                    line.extend_from_slice(self.pick(OTHER).as_bytes());
+                } else {
+                    line.extend_from_slice(PIECES[self.below(PIECES.len())]);
+                }
+            }
+            line
         }
     }
 
@@ -803,13 +862,7 @@ mod tests {
                 group.leftmost_matches_slow(cache, line, &mut found);
             }
             for hit in found {
-                let end = match hit.end {
-                    Some(end) => end,
-                    None => match group.end_of(cache, line, hit.pattern, hit.start) {
-                        Ok(end) => end,
-                        Err(GaveUp) => group.fallback_each(hit.pattern).find_at(line, hit.start).unwrap().end(),
-                    },
-                };
+                let end = hit.end.unwrap_or_else(|| group.end_of(cache, line, hit.pattern, hit.start));
                 all.push((group.patterns[hit.pattern as usize].rule, hit.start, end));
             }
         }
@@ -827,7 +880,7 @@ mod tests {
             let mut regexes = Vec::new();
             for number in 0..1 + gen.below(8) {
                 let info = if gen.below(3) == 0 {
-                    let text = gen.line();
+                    let text = gen.text();
                     let text = if text.is_empty() { "ab".to_owned() } else { text };
                     let folded = gen.below(3) == 0 && text.is_ascii();
                     let regex = if folded { format!("(?i-u:{})", regex::escape(&text)) } else { regex::escape(&text) };
@@ -860,18 +913,51 @@ mod tests {
             }
             let texts: Vec<String> = infos.iter().map(|info| info.regex.clone()).collect();
             let attribution = Attribution::new(infos);
+            if case % 2 == 1 {
+                // What a scope that has read a few MiB uses: the literals' DFAs.
+                attribution.build_all();
+            }
             for _ in 0..30 {
                 let line = gen.line();
                 let expected: Vec<(u32, usize, usize)> = (regexes.iter().enumerate())
-                    .filter_map(|(i, regex)| regex.find(line.as_bytes()).map(|m| (i as u32, m.start(), m.end())))
+                    .filter_map(|(i, regex)| regex.find(&line).map(|m| (i as u32, m.start(), m.end())))
                     .collect();
                 assert_eq!(
-                    attributed(&attribution, line.as_bytes()),
+                    attributed(&attribution, &line),
                     expected,
-                    "case {case}: patterns {texts:?} on line {line:?}"
+                    "case {case}: patterns {texts:?} on line {:?}",
+                    String::from_utf8_lossy(&line)
                 );
             }
         }
         assert!(prefixed > 100 && reverse > 100, "{prefixed} regexes with prefixes, {reverse} without");
+    }
+
+    #[test]
+    fn a_long_line_of_candidates_that_fail_late_costs_a_bounded_number_of_anchored_searches() {
+        // Every `aaa` in the line is a candidate, and each anchored search reads to the end of
+        // the line before it fails: without a bound, 65,534 searches of up to 64 KiB each.
+        let fails = vec![b'a'; 1 << 16];
+        let matches_at_the_end = [&fails[..], b"b"].concat();
+        for line in [fails, matches_at_the_end] {
+            let pattern = "aaa.*b";
+            let hir = syntax::parse_with(pattern, &syntax::Config::new().utf8(false)).unwrap();
+            let info = PatternInfo {
+                regex: pattern.to_owned(),
+                kind: PatternKind::Regex { order: 0 },
+                rule: 0,
+                unicode_word_boundary: false,
+                literal: None,
+                prefixes: required_prefixes(&hir),
+            };
+            assert!(info.prefixes.is_some());
+            let group = PatternGroup::literals(vec![info], Vec::new());
+            let mut cache = GroupCache::new(1, 1);
+            let mut found = Vec::new();
+            group.leftmost_starts(&mut cache, &line, &mut found).unwrap();
+            let expected = regex::bytes::Regex::new(pattern).unwrap().find(&line).map(|m| (m.start(), m.end()));
+            assert_eq!(found.iter().map(|hit| (hit.start, hit.end.unwrap())).next(), expected);
+            assert!(cache.anchored_searches <= ANCHORED_TRIES as u64, "{} searches", cache.anchored_searches);
+        }
     }
 }
