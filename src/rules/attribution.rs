@@ -132,6 +132,8 @@ struct LiteralSearch {
     fast: OnceLock<Vec<LiteralAutomaton>>,
     /// Bytes read with the NFAs so far.
     read: AtomicUsize,
+    /// Literals and prefixes in all: whether DFAs are worth their memory (see [`DFA_MAX_NEEDLES`]).
+    needles: usize,
 }
 
 /// How much text a group of literals reads with its Aho-Corasick NFAs before it builds the DFAs
@@ -290,9 +292,15 @@ impl PatternGroup {
     /// A group searched by Aho-Corasick: regexes with prefixes, then literals.
     fn literals(prefixed: Vec<PatternInfo>, literals: Vec<PatternInfo>) -> PatternGroup {
         let unicode_word_boundary = prefixed.iter().any(|p| p.unicode_word_boundary);
-        let prefixes = prefixed.iter().filter_map(|p| p.prefixes.clone()).collect();
-        let search =
-            LiteralSearch { prefixes, quick: OnceLock::new(), fast: OnceLock::new(), read: AtomicUsize::new(0) };
+        let prefixes: Vec<Prefixes> = prefixed.iter().filter_map(|p| p.prefixes.clone()).collect();
+        let needles = prefixes.iter().map(|p| p.literals.len()).sum::<usize>() + literals.len();
+        let search = LiteralSearch {
+            prefixes,
+            quick: OnceLock::new(),
+            fast: OnceLock::new(),
+            read: AtomicUsize::new(0),
+            needles,
+        };
         PatternGroup::with([prefixed, literals].concat(), unicode_word_boundary, Some(search))
     }
 
@@ -324,17 +332,12 @@ impl PatternGroup {
             return Some(fast);
         }
         let read = search.read.fetch_add(len, Ordering::Relaxed).saturating_add(len);
-        let automata = if read > DFA_AFTER && self.needles(search) <= DFA_MAX_NEEDLES {
+        let automata = if read > DFA_AFTER && search.needles <= DFA_MAX_NEEDLES {
             search.fast.get_or_init(|| self.build_literal_automata(search, AhoCorasickKind::DFA))
         } else {
             search.quick.get_or_init(|| self.build_literal_automata(search, AhoCorasickKind::ContiguousNFA))
         };
         Some(automata)
-    }
-
-    fn needles(&self, search: &LiteralSearch) -> usize {
-        let prefixes: usize = search.prefixes.iter().map(|prefixes| prefixes.literals.len()).sum();
-        prefixes + self.patterns.iter().filter(|pattern| pattern.literal.is_some()).count()
     }
 
     fn build_literal_automata(&self, search: &LiteralSearch, kind: AhoCorasickKind) -> Vec<LiteralAutomaton> {
