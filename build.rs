@@ -6,11 +6,14 @@ use std::path::Path;
 fn main() {
     println!("cargo:rerun-if-changed=rules");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map(|entries| entries.filter_map(Result::ok).map(|entry| entry.path()).collect())
-        .unwrap_or_default();
+    // A binary without its pack would watch nothing and say nothing about it: refuse to build.
+    let mut files: Vec<_> = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries.filter_map(Result::ok).map(|entry| entry.path()).collect(),
+        Err(err) => panic!("cannot read the rule pack in {}: {err}", dir.display()),
+    };
     files.retain(|path| matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")));
     files.sort();
+    assert!(!files.is_empty(), "no rule files (*.yaml) in {}: the built-in pack would be empty", dir.display());
     let mut code = String::from("&[\n");
     for path in &files {
         println!("cargo:rerun-if-changed={}", path.display());

@@ -32,8 +32,9 @@
 //! give up on its pattern. Each DFA's per-thread cache is bounded ([`REVERSE_CACHE_CAPACITY`],
 //! [`FORWARD_CACHE_CAPACITY`]).
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind as AhoMatchKind};
 use regex_automata::hybrid::dfa::{Cache, DFA};
@@ -41,7 +42,9 @@ use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
 use regex_automata::util::syntax;
 use regex_automata::{meta, Anchored, Input, MatchKind, PatternSet};
-use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use regex_syntax::hir::Hir;
+
+use super::prefixes::Prefixes;
 
 /// Per-thread scratch for the lazy DFAs, shared by every pipeline of a scope (one cache per thread
 /// that matches, as `regex` does), so a hub with many quiet tasks does not hold a cache for each.
@@ -71,18 +74,11 @@ pub struct PatternInfo {
     /// For a literal: its text, and whether it matches with ASCII case folded.
     pub literal: Option<(String, bool)>,
     /// For a regex: the literals each of its matches starts with, if they are worth searching
-    /// for (see [`required_prefixes`]).
+    /// for (see [`required_prefixes`](super::prefixes::required_prefixes)).
     pub prefixes: Option<Prefixes>,
-}
-
-/// The literals every match of a regex starts with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prefixes {
-    pub literals: Vec<Vec<u8>>,
-    /// Whether they are to be matched with ASCII case folded (lowercased, they stand for the many
-    /// case variants a case-insensitive regex would give): a few more candidates, far fewer
-    /// literals to search for.
-    pub ascii_folded: bool,
+    /// For a regex: what it parsed to when the rules were loaded (the automata are built from
+    /// it rather than from the text, which would be parsed a second time).
+    pub hir: Option<Arc<Hir>>,
 }
 
 /// All patterns of a scope, split by whether a lazy DFA can run them on any text.
@@ -387,12 +383,12 @@ impl PatternGroup {
     fn forward(&self, pattern: u32) -> Option<&DFA> {
         let info = &self.patterns[pattern as usize];
         self.forward[pattern as usize]
-            .get_or_init(|| build_dfa(&[info.regex.as_str()], info.unicode_word_boundary, false).ok())
+            .get_or_init(|| build_dfa(std::slice::from_ref(info), info.unicode_word_boundary, false).ok())
             .as_ref()
     }
 
     fn reverse(&self) -> Option<&DFA> {
-        self.reverse.get_or_init(|| build_dfa(&self.texts(), self.unicode_word_boundary, true).ok()).as_ref()
+        self.reverse.get_or_init(|| build_dfa(&self.patterns, self.unicode_word_boundary, true).ok()).as_ref()
     }
 
     /// Every pattern's leftmost start in `line` (in `found`, in no particular order). A group of
@@ -592,37 +588,6 @@ impl PatternGroup {
     }
 }
 
-/// The literals every match of a regex starts with, when there are few enough and each is long
-/// enough that looking for them beats a DFA pass over the line: `None` otherwise.
-pub fn required_prefixes(hir: &regex_syntax::hir::Hir) -> Option<Prefixes> {
-    /// Shorter prefixes turn up too often in text to be worth an anchored search each.
-    const MIN_LEN: usize = 3;
-    const MAX_COUNT: usize = 64;
-    let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
-    // Not `optimize_for_prefix_by_preference`: it cuts a set down to a common prefix for a
-    // prefilter (`R2[0-3]-M[01]` to `R`), where many long literals serve better here. Folding
-    // case, dropping a literal that another one starts, or cutting all of them short keeps the
-    // property that matters: every match starts with one of them.
-    seq.dedup();
-    seq.minimize_by_preference();
-    let exact: Vec<Vec<u8>> = seq.literals()?.iter().map(|literal| literal.as_bytes().to_vec()).collect();
-    let mut folded: Vec<Vec<u8>> = exact.iter().map(|literal| literal.to_ascii_lowercase()).collect();
-    folded.sort_unstable();
-    folded.dedup();
-    let ascii_folded = folded.len() * 2 <= exact.len();
-    let mut literals = if ascii_folded { folded } else { exact };
-    let mut keep = literals.iter().map(Vec::len).max()?;
-    while literals.len() > MAX_COUNT && keep > MIN_LEN {
-        keep -= 1;
-        literals.iter_mut().for_each(|literal| literal.truncate(keep));
-        literals.sort_unstable();
-        literals.dedup();
-    }
-    let usable =
-        !literals.is_empty() && literals.len() <= MAX_COUNT && literals.iter().all(|literal| literal.len() >= MIN_LEN);
-    usable.then_some(Prefixes { literals, ascii_folded })
-}
-
 impl GroupCache {
     fn new(patterns: usize, regexes: usize) -> GroupCache {
         GroupCache {
@@ -651,16 +616,29 @@ const REVERSE_CACHE_CAPACITY: usize = 8 << 20;
 /// fallback regexes have the regex crate's own, 2 MiB per lazy DFA).
 const FORWARD_CACHE_CAPACITY: usize = 256 << 10;
 
-fn build_dfa(texts: &[&str], unicode_word_boundary: bool, reverse: bool) -> Result<DFA, String> {
+fn build_dfa(patterns: &[PatternInfo], unicode_word_boundary: bool, reverse: bool) -> Result<DFA, String> {
     // The settings of `regex::bytes::Regex` (byte-oriented, empty matches anywhere), which the
     // per-pattern fallback and the rules' tests use: both must agree on every line. Forward:
     // leftmost-first, for one match's end; reverse: all matches, for every pattern's start in
-    // one pass.
+    // one pass. (A pattern loaded with `^` and `$` at line ends means the same on a line.)
     let (kind, capacity) = if reverse {
         (MatchKind::All, REVERSE_CACHE_CAPACITY)
     } else {
         (MatchKind::LeftmostFirst, FORWARD_CACHE_CAPACITY)
     };
+    let parsed = patterns
+        .iter()
+        .map(|pattern| match &pattern.hir {
+            Some(hir) => Ok(Cow::Borrowed(&**hir)),
+            None => syntax::parse_with(&pattern.regex, &syntax::Config::new().utf8(false))
+                .map(Cow::Owned)
+                .map_err(|err| err.to_string()),
+        })
+        .collect::<Result<Vec<Cow<Hir>>, String>>()?;
+    let nfa = thompson::Compiler::new()
+        .configure(thompson::Config::new().reverse(reverse).utf8(false).which_captures(WhichCaptures::None))
+        .build_many_from_hir(&parsed)
+        .map_err(|err| err.to_string())?;
     DFA::builder()
         .configure(
             DFA::config()
@@ -669,15 +647,14 @@ fn build_dfa(texts: &[&str], unicode_word_boundary: bool, reverse: bool) -> Resu
                 .cache_capacity(capacity)
                 .skip_cache_capacity_check(true),
         )
-        .syntax(syntax::Config::new().utf8(false))
-        .thompson(thompson::Config::new().reverse(reverse).utf8(false).which_captures(WhichCaptures::None))
-        .build_many(texts)
+        .build_from_nfa(nfa)
         .map_err(|err| err.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::prefixes::required_prefixes;
 
     fn group(patterns: &[&str]) -> PatternGroup {
         let patterns = patterns
@@ -690,6 +667,7 @@ mod tests {
                 unicode_word_boundary: true,
                 literal: None,
                 prefixes: None,
+                hir: None,
             })
             .collect();
         PatternGroup::regexes(patterns, true)
@@ -738,33 +716,6 @@ mod tests {
         for line in ["", "x", "xaab abc c", "abcabc", "bbbb", "c", "zz 12 3456", "aXbc"] {
             assert_eq!(fast(&group(&patterns), line), slow(&patterns, line), "line {line:?}");
         }
-    }
-
-    fn prefixes_of(pattern: &str) -> Option<Vec<String>> {
-        let hir = syntax::parse_with(pattern, &syntax::Config::new().utf8(false)).unwrap();
-        let prefixes = required_prefixes(&hir)?;
-        Some(prefixes.literals.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect())
-    }
-
-    #[test]
-    fn prefixes_are_kept_long_and_refused_when_short_or_too_many() {
-        assert_eq!(prefixes_of(r"TID [0-9]+").unwrap().len(), 10);
-        assert_eq!(prefixes_of(r"TID [0-9]+").unwrap()[3], "TID 3");
-        assert_eq!(
-            prefixes_of(r"R2[0-3]-M[01]-N[0-9A-F]").unwrap(),
-            ["R20-M0-N", "R20-M1-N", "R21-M0-N", "R21-M1-N", "R22-M0-N", "R22-M1-N", "R23-M0-N", "R23-M1-N"]
-        );
-        // Case variants become one literal matched with ASCII case folded.
-        assert_eq!(prefixes_of(r"(?i)abc").unwrap(), ["abc"]);
-        // The extractor stops at 250 variants (2^8 for 8 letters), so this is as far as it goes.
-        assert_eq!(prefixes_of(r"(?i)\bnot implemented").unwrap(), ["not impl"]);
-        assert_eq!(prefixes_of(r"(?i)kbd").unwrap(), ["kbd", "\u{212a}bd"], "the Kelvin sign stays");
-        // A hundred `dd-` would be searched on every date in a log.
-        assert_eq!(prefixes_of(r"[0-9]{2}-[0-9]{2}"), None);
-        assert_eq!(prefixes_of(r"ab+"), None, "too short");
-        assert_eq!(prefixes_of(r"x*abc"), None, "may start anywhere");
-        assert_eq!(prefixes_of(r"\bfoo|"), None, "matches the empty string");
-        assert_eq!(prefixes_of(r"^\[10\.30 1[0-9]:").unwrap().len(), 10);
     }
 
     /// A small deterministic generator (xorshift), so a failure names its case.
@@ -894,10 +845,13 @@ mod tests {
                         unicode_word_boundary: false,
                         literal: Some((text, folded)),
                         prefixes: None,
+                        hir: None,
                     }
                 } else {
                     let regex = gen.regex();
-                    let hir = syntax::parse_with(&regex, &syntax::Config::new().utf8(false)).unwrap();
+                    // As the rules are loaded: `^` and `$` at line ends.
+                    let config = syntax::Config::new().multi_line(true).utf8(false);
+                    let hir = syntax::parse_with(&regex, &config).unwrap();
                     PatternInfo {
                         kind: PatternKind::Regex { order: number as u32 },
                         rule: number as u32,
@@ -905,6 +859,7 @@ mod tests {
                         literal: None,
                         prefixes: required_prefixes(&hir),
                         regex,
+                        hir: Some(Arc::new(hir)),
                     }
                 };
                 if info.literal.is_none() {
@@ -952,6 +907,7 @@ mod tests {
                 unicode_word_boundary: false,
                 literal: None,
                 prefixes: required_prefixes(&hir),
+                hir: Some(Arc::new(hir)),
             };
             assert!(info.prefixes.is_some());
             let group = PatternGroup::literals(vec![info], Vec::new());

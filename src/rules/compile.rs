@@ -11,7 +11,7 @@
 //! compiled the first time it fires.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex_automata::meta;
@@ -19,9 +19,10 @@ use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::syntax;
 use regex_syntax::hir::Hir;
 
-use super::attribution::{required_prefixes, Attribution, PatternInfo, PatternKind};
+use super::attribution::{Attribution, PatternInfo, PatternKind};
 use super::error::RuleError;
 use super::model::{Location, Rule};
+use super::prefixes::required_prefixes;
 use super::schema::Scope;
 use super::size;
 
@@ -44,10 +45,8 @@ pub struct CompiledScope {
     /// Indexes (into the rule set) of the enabled silence rules.
     pub silence: Vec<usize>,
     /// Every pattern of the scope, for each rule's leftmost match on a flagged line; grouped
-    /// into [`Attribution`] on first use, from `syntax` (what each regex parsed to, or `None`
-    /// for a literal).
+    /// into [`Attribution`] on first use.
     patterns: Vec<PatternInfo>,
-    syntax: Vec<Option<Hir>>,
     attribution: OnceLock<Option<Attribution>>,
     plan: ScanPlan,
     scan: OnceLock<Scan>,
@@ -101,14 +100,22 @@ struct Unless {
 pub type Locate<'a> = dyn Fn(&Rule, &str, &str) -> Location + 'a;
 
 impl CompiledScope {
-    pub(super) fn compile(all: &[Rule], scope: Scope, locate: &Locate) -> Result<CompiledScope, Vec<RuleError>> {
+    /// `built_in`: the rules are the built-in pack, which its tests check as a user's file is
+    /// checked here (`rules::load::tests::the_built_in_pack_passes_every_check_of_a_users_file`):
+    /// then nothing is parsed now, and a scope's regexes are parsed when it is first used, so
+    /// `axiom hook` never parses the output scope's hundred-odd regexes.
+    pub(super) fn compile(
+        all: &[Rule],
+        scope: Scope,
+        locate: &Locate,
+        built_in: bool,
+    ) -> Result<CompiledScope, Vec<RuleError>> {
         let mut errors = Vec::new();
         let mut rules = Vec::new();
         let mut silence = Vec::new();
         let mut plan = ScanPlan::default();
         let mut attributed = Vec::new();
-        // Per regex of the plan: whether it has a Unicode word boundary, and what it parsed to.
-        let mut unicode_words = Vec::new();
+        // Per regex of the plan: what it parsed to, if it was parsed now.
         let mut parsed = Vec::new();
         let mut unless = Vec::new();
 
@@ -126,6 +133,7 @@ impl CompiledScope {
                 unicode_word_boundary: false,
                 literal: Some((literal.to_owned(), folded)),
                 prefixes: None,
+                hir: None,
             };
             for literal in &rule.literals {
                 if !rule.case_insensitive {
@@ -137,25 +145,28 @@ impl CompiledScope {
                 } else {
                     // Aho-Corasick folds ASCII case only; a regex folds Unicode case.
                     plan.regexes.push(format!("(?i){}", regex::escape(literal)), local);
-                    unicode_words.push(false);
                     parsed.push(None);
                 }
             }
             for pattern in &rule.regexes {
                 let flagged = if rule.case_insensitive { format!("(?i){pattern}") } else { pattern.clone() };
+                if built_in {
+                    plan.regexes.push(flagged, local);
+                    parsed.push(None);
+                    continue;
+                }
                 match check_regex(&flagged) {
                     Ok(hir) if hir.properties().look_set().contains_anchor_haystack() => {
                         errors.push(anchor_error(locate(rule, "regex", pattern), rule, pattern))
                     }
                     Ok(hir) => {
-                        unicode_words.push(hir.properties().look_set().contains_word_unicode());
                         parsed.push(Some(hir));
                         plan.regexes.push(flagged, local);
                     }
                     Err(reason) => errors.push(regex_error(locate(rule, "regex", pattern), rule, pattern, &reason)),
                 }
             }
-            for pattern in &rule.unless {
+            for pattern in rule.unless.iter().filter(|_| !built_in) {
                 if let Err(reason) = check_regex(pattern) {
                     errors.push(regex_error(locate(rule, "unless", pattern), rule, pattern, &reason));
                 }
@@ -165,25 +176,22 @@ impl CompiledScope {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let mut syntax: Vec<Option<Hir>> = attributed.iter().map(|_| None).collect();
-        syntax.extend(parsed);
-        for (order, ((text, &rule), &unicode_word_boundary)) in
-            plan.regexes.texts.iter().zip(&plan.regexes.owner).zip(&unicode_words).enumerate()
+        for (order, ((text, &rule), hir)) in plan.regexes.texts.iter().zip(&plan.regexes.owner).zip(parsed).enumerate()
         {
             attributed.push(PatternInfo {
                 regex: text.clone(),
                 kind: PatternKind::Regex { order: order as u32 },
                 rule,
-                unicode_word_boundary,
+                unicode_word_boundary: false,
                 literal: None,
                 prefixes: None,
+                hir: hir.map(Arc::new),
             });
         }
         Ok(CompiledScope {
             rules,
             silence,
             patterns: attributed,
-            syntax,
             attribution: OnceLock::new(),
             plan,
             scan: OnceLock::new(),
@@ -197,13 +205,19 @@ impl CompiledScope {
         !self.patterns.is_empty()
     }
 
-    /// The automata that attribute a flagged line, grouped now if they were not yet (finding
-    /// each regex's prefixes takes a while, which a command that never reads this scope skips).
+    /// The automata that attribute a flagged line, grouped now if they were not yet (parsing
+    /// the built-in pack's regexes and finding each one's prefixes take a while, which a
+    /// command that never reads this scope skips).
     pub fn attribution(&self) -> Option<&Attribution> {
         let group = || {
             let mut patterns = self.patterns.clone();
-            for (pattern, hir) in patterns.iter_mut().zip(&self.syntax) {
-                pattern.prefixes = hir.as_ref().and_then(required_prefixes);
+            for pattern in patterns.iter_mut().filter(|p| matches!(p.kind, PatternKind::Regex { .. })) {
+                let hir = pattern.hir.get_or_insert_with(|| {
+                    // The built-in pack's, or a case-insensitive literal's: it parses (tested).
+                    Arc::new(parse_line_regex(&pattern.regex).expect("a built-in or escaped pattern parses"))
+                });
+                pattern.unicode_word_boundary = hir.properties().look_set().contains_word_unicode();
+                pattern.prefixes = required_prefixes(hir);
             }
             Attribution::new(patterns)
         };
@@ -242,7 +256,7 @@ impl CompiledScope {
                     regex::bytes::RegexBuilder::new(pattern)
                         .size_limit(usize::MAX)
                         .build()
-                        .expect("an `unless` regex checked when the rules were loaded")
+                        .expect("an `unless` regex checked when the rules were loaded, or by the pack's tests")
                 })
                 .collect()
         });
@@ -321,11 +335,10 @@ impl RegexMatcher {
     }
 }
 
-/// Parses a pattern as the matchers compile it (bytes-oriented, multi-line), and makes sure it
-/// fits the regex crate's size limit; the error is the reason, as `regex` words it.
+/// Parses a pattern as the matchers compile it, and makes sure it fits the regex crate's size
+/// limit; the error is the reason, as `regex` words it.
 fn check_regex(pattern: &str) -> Result<Hir, String> {
-    let hir = syntax::parse_with(pattern, &syntax::Config::new().multi_line(true).utf8(false))
-        .map_err(|err| syntax_reason(&err.to_string()))?;
+    let hir = parse_line_regex(pattern)?;
     if size::exceeds(&hir, size::REGEX_SIZE_LIMIT) {
         // Possibly too large: only compiling it tells (rare; the bound is loose).
         regex::bytes::Regex::new(pattern).map_err(|err| match err {
@@ -334,6 +347,12 @@ fn check_regex(pattern: &str) -> Result<Hir, String> {
         })?;
     }
     Ok(hir)
+}
+
+/// Parses a pattern as the matchers compile it: bytes-oriented, `^` and `$` at line ends.
+fn parse_line_regex(pattern: &str) -> Result<Hir, String> {
+    syntax::parse_with(pattern, &syntax::Config::new().multi_line(true).utf8(false))
+        .map_err(|err| syntax_reason(&err.to_string()))
 }
 
 /// The one-line reason in a syntax error's report (`unclosed group`).

@@ -39,10 +39,10 @@ impl RuleSet {
         let Loader { rules, mut errors, .. } = loader;
         let locators: HashMap<&str, Locator> =
             documents.iter().map(|doc| (doc.name.as_str(), Locator::new(&doc.text))).collect();
+        let built_in = matches!(origin, RuleOrigin::Embedded);
         let compile = |scope| {
-            CompiledScope::compile(&rules, scope, &|rule: &Rule, key: &str, needle: &str| {
-                locate_in(&locators, &rules, rule, key, needle)
-            })
+            let locate = |rule: &Rule, key: &str, needle: &str| locate_in(&locators, &rules, rule, key, needle);
+            CompiledScope::compile(&rules, scope, &locate, built_in)
         };
         let output = compile(Scope::Output);
         let prompt = compile(Scope::Prompt);

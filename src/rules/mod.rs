@@ -16,6 +16,7 @@ mod lazy_regex;
 mod load;
 mod locate;
 mod model;
+mod prefixes;
 pub mod schema;
 mod size;
 mod sources;

@@ -206,3 +206,17 @@ fn command_and_evidence_keys_are_read_and_checked() {
     let silent = errors("rules:\n  - id: s\n    silence: 1m\n    evidence: { unverified: true }\n");
     assert!(silent[0].contains("`command` and `evidence` do not apply"), "{}", silent[0]);
 }
+
+#[test]
+fn the_built_in_pack_passes_every_check_of_a_users_file() {
+    // Loaded as the built-in pack, its patterns are not parsed until a scope is used (see
+    // `CompiledScope::compile`): this is where they get the checks a user's file gets.
+    let documents = crate::rules::DEFAULT_PACK.iter().map(|(name, text)| RuleDocument::new(*name, *text)).collect();
+    let as_a_file = RuleSet::from_documents(documents).unwrap();
+    let built_in = RuleSet::load(RuleOrigin::Embedded).unwrap();
+    assert_eq!(as_a_file.rules().len(), built_in.rules().len());
+    // And every scope of the built-in pack builds what it will need.
+    for scope in [Scope::Output, Scope::Prompt, Scope::Tool] {
+        built_in.scope(scope).build_all();
+    }
+}
