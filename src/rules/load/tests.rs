@@ -214,7 +214,17 @@ fn the_built_in_pack_passes_every_check_of_a_users_file() {
     let documents = crate::rules::DEFAULT_PACK.iter().map(|(name, text)| RuleDocument::new(*name, *text)).collect();
     let as_a_file = RuleSet::from_documents(documents).unwrap();
     let built_in = RuleSet::load(RuleOrigin::Embedded).unwrap();
+    // The built-in pack is read from the JSON made of it at build time (not from the YAML, which
+    // a JSON that did not parse would fall back to): the same rules, with the same locations.
+    for json in crate::rules::sources::DEFAULT_PACK_JSON {
+        serde_json::from_str::<RuleFile>(json).unwrap();
+    }
     assert_eq!(as_a_file.rules().len(), built_in.rules().len());
+    for (from_yaml, from_json) in as_a_file.rules().iter().zip(built_in.rules()) {
+        let mut from_yaml = from_yaml.clone();
+        from_yaml.location.file = format!("{}{}", crate::rules::BUILT_IN, from_yaml.location.file);
+        assert_eq!(format!("{from_yaml:?}"), format!("{from_json:?}"));
+    }
     // And every scope of the built-in pack builds what it will need.
     for scope in [Scope::Output, Scope::Prompt, Scope::Tool] {
         built_in.scope(scope).build_all();
