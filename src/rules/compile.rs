@@ -1,8 +1,10 @@
 //! Compiles the rules of one scope into as few automata as possible, each built on first use.
 //!
-//! Loading checks every pattern (it parses, it does not anchor the whole text, it fits the regex
-//! size limit) and builds nothing: a command that uses one scope, or matches a few lines, pays
-//! only for what it uses (`axiom hook` judges one tool call against the tool scope alone).
+//! Loading a user's rules checks every pattern (it parses, it does not anchor the whole text, it
+//! fits the regex size limit) and builds nothing: a command that uses one scope, or matches a few
+//! lines, pays only for what it uses (`axiom hook` judges one tool call against the tool scope
+//! alone). The built-in pack, which its tests check the same way, is not even parsed until a scope
+//! is used.
 //!
 //! When used, all literals go into one leftmost Aho-Corasick automaton (two when some rules are
 //! case-insensitive) and all regexes into one multi-pattern meta regex: the [`Scan`] over the
