@@ -56,7 +56,8 @@ pub fn required_prefixes(hir: &Hir) -> Option<Prefixes> {
 }
 
 /// A regex every match of `hir` starts with a match of, for the extractor to read quickly: a
-/// concatenation cut after its first [`PREFIX_BYTES`] bytes or its first unbounded part, and
+/// concatenation cut after its first [`PREFIX_BYTES`] bytes, its first unbounded part or its
+/// first repetition (of which only the first copy is kept), and
 /// every class that is one ASCII letter in both cases (`[Tt]`, or `t` under `(?i)`) replaced by
 /// that letter in lower case, which sets `folded`. Matching the literals of the result with
 /// ASCII case folded finds every start `hir` can have, and a few it cannot (`(?i:a)B` also at
