@@ -25,6 +25,7 @@ pub fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     let session = state.dir.clone();
     let result = runtime.block_on(async move {
+        super::prepare_in_background(&rules);
         // Memory only: a session's tasks end with it, so there is nothing to restore later.
         let config = TaskConfig { ring_capacity: args.ring_bytes, kill_grace, ..TaskConfig::default() };
         let tasks = Arc::new(Tasks::new(Arc::clone(&rules), config));

@@ -81,6 +81,13 @@ pub fn load_rules(args: &RulesArgs) -> anyhow::Result<Arc<RuleSet>> {
     Ok(Arc::new(rules))
 }
 
+/// Parses and groups the rules' patterns on a blocking thread while a hub starts, rather than on
+/// a runtime thread when the first task's output arrives (see [`RuleSet::prepare`]).
+fn prepare_in_background(rules: &Arc<RuleSet>) {
+    let rules = Arc::clone(rules);
+    tokio::task::spawn_blocking(move || rules.prepare());
+}
+
 /// The rules in force, which files they come from and why, for a hub's start-up and `rules list`.
 pub fn describe_rules(rules: &RuleSet) -> String {
     let files: std::collections::BTreeSet<&str> =

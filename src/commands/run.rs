@@ -30,6 +30,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let rules = super::load_rules(&args.rules)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let result = runtime.block_on(async move {
+        super::prepare_in_background(&rules);
         let config =
             TaskConfig { kill_grace: args.kill_grace.into(), confirm_when_written: true, ..TaskConfig::default() };
         let tasks = Arc::new(Tasks::new(rules, config));

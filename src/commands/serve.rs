@@ -15,6 +15,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let state = super::prepare_hub_state(super::state_dir(&args.state)?, args.listen)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
+        super::prepare_in_background(&rules);
         let journal_config = JournalConfig { max_task_bytes: args.keep_bytes_per_task, ..JournalConfig::default() };
         let journal = Journal::open(state.dir.path(), journal_config).context("cannot open the task history")?;
         let config =

@@ -44,7 +44,8 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
                 }
             }
             let origin = origin.clone();
-            let Ok(loaded) = tokio::task::spawn_blocking(move || RuleSet::load(origin)).await else { continue };
+            let load = move || RuleSet::load(origin).inspect(RuleSet::prepare);
+            let Ok(loaded) = tokio::task::spawn_blocking(load).await else { continue };
             match loaded {
                 Ok(rules) => {
                     eprintln!(

@@ -202,6 +202,12 @@ impl CompiledScope {
         })
     }
 
+    /// Whether the scope's patterns have been parsed and grouped yet.
+    #[cfg(test)]
+    pub(super) fn is_grouped(&self) -> bool {
+        self.attribution.get().is_some()
+    }
+
     /// Whether any rule in this scope can match text (silence rules cannot).
     pub fn has_patterns(&self) -> bool {
         !self.patterns.is_empty()

@@ -230,3 +230,12 @@ fn the_built_in_pack_passes_every_check_of_a_users_file() {
         built_in.scope(scope).build_all();
     }
 }
+
+#[test]
+fn loading_the_built_in_pack_groups_nothing_and_prepare_groups_every_scope() {
+    let pack = RuleSet::load(RuleOrigin::Embedded).unwrap();
+    let scopes = [Scope::Output, Scope::Prompt, Scope::Tool];
+    assert!(scopes.iter().all(|&scope| !pack.scope(scope).is_grouped()), "grouped at load");
+    pack.prepare();
+    assert!(scopes.iter().all(|&scope| pack.scope(scope).is_grouped()), "left for the first line");
+}
