@@ -140,34 +140,46 @@ impl Matcher {
         hits: &mut Vec<SegmentHit>,
     ) -> bool {
         let Some(attribution) = scope.attribution() else { return false };
-        let line = masked(&mut self.masked, line, mask);
-        for &group_index in attribution.groups_for(line) {
-            let group = &attribution.groups[group_index];
-            let cache = &mut caches[group_index];
-            self.found.clear();
-            if group.leftmost_starts(cache, line, &mut self.found).is_err() {
-                self.found.clear();
-                group.leftmost_matches_slow(cache, line, &mut self.found);
-            }
-            for found in &self.found {
-                let info = &group.patterns[found.pattern as usize];
-                let candidate = Best {
-                    start: found.start,
-                    kind: info.kind,
-                    group: group_index,
-                    pattern: found.pattern,
-                    end: found.end,
-                };
-                match &mut self.best[info.rule as usize] {
-                    Some(best) => {
-                        if candidate.beats(best) {
-                            *best = candidate;
-                        }
+        // Taken out of `self` while the masked line borrows it.
+        let mut buffer = std::mem::take(&mut self.masked);
+        let line = masked(&mut buffer, line, mask);
+        self.found.clear();
+        attribution.leftmost_starts(caches, line, &mut self.found);
+        let matched = self.settle(scope, caches, line, segment, hits);
+        self.masked = buffer;
+        matched
+    }
+
+    /// Each rule's match in the line just searched (its patterns' leftmost starts are in
+    /// `found`), added to `hits` unless the rule's `unless` exempts the line; says whether any
+    /// pattern matched.
+    fn settle(
+        &mut self,
+        scope: &CompiledScope,
+        caches: &mut [GroupCache],
+        line: &[u8],
+        segment: usize,
+        hits: &mut Vec<SegmentHit>,
+    ) -> bool {
+        let Some(attribution) = scope.attribution() else { return false };
+        for found in &self.found {
+            let info = &attribution.groups[found.group].patterns[found.pattern as usize];
+            let candidate = Best {
+                start: found.start,
+                kind: info.kind,
+                group: found.group,
+                pattern: found.pattern,
+                end: found.end,
+            };
+            match &mut self.best[info.rule as usize] {
+                Some(best) => {
+                    if candidate.beats(best) {
+                        *best = candidate;
                     }
-                    slot @ None => {
-                        *slot = Some(candidate);
-                        self.touched.push(info.rule);
-                    }
+                }
+                slot @ None => {
+                    *slot = Some(candidate);
+                    self.touched.push(info.rule);
                 }
             }
         }

@@ -16,6 +16,9 @@
 //! match (a forward DFA for the end, a reverse one for the start), turned around so that all
 //! patterns share the pass.
 //!
+//! The two passes over a line, the literals forward and the regexes backward, run in one loop
+//! ([`walk`](super::walk)): each waits on its own memory loads, and side by side those overlap.
+//!
 //! Either way the result is the same `(start, end)` per pattern as each pattern's own
 //! `regex::bytes::Regex::find`, and `src/pipeline/matcher.rs` picks each rule's winner exactly
 //! as the per-pattern search did.
@@ -36,7 +39,8 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind as AhoMatchKind};
+use aho_corasick::nfa::{contiguous, noncontiguous};
+use aho_corasick::{dfa as literal_dfa, MatchKind as AhoMatchKind};
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
@@ -45,6 +49,7 @@ use regex_automata::{meta, Anchored, Input, MatchKind, PatternSet};
 use regex_syntax::hir::Hir;
 
 use super::prefixes::Prefixes;
+use super::walk::{self, Literals as LiteralWalk, Regexes as RegexWalk};
 
 /// Per-thread scratch for the lazy DFAs, shared by every pipeline of a scope (one cache per thread
 /// that matches, as `regex` does), so a hub with many quiet tasks does not hold a cache for each.
@@ -149,7 +154,28 @@ const ANCHORED_TRIES: usize = 8;
 
 /// An overlapping Aho-Corasick automaton over some of a group's literals, and the number in the
 /// group of each of its patterns.
-type LiteralAutomaton = (AhoCorasick, Vec<u32>);
+#[derive(Debug)]
+struct LiteralAutomaton {
+    automaton: Literals,
+    numbers: Vec<u32>,
+}
+
+/// The kinds of Aho-Corasick automata a group uses, fastest first; each is built with the
+/// standard (overlapping) semantics and no prefilter, for [`LiteralWalk`].
+#[derive(Debug)]
+enum Literals {
+    Dfa(literal_dfa::DFA),
+    Contiguous(contiguous::NFA),
+    /// For a set of literals too large for the others' state numbers.
+    Noncontiguous(noncontiguous::NFA),
+}
+
+/// Which Aho-Corasick automata a group builds.
+#[derive(Debug, Clone, Copy)]
+enum LiteralKind {
+    Dfa,
+    Nfa,
+}
 
 /// The per-pattern regexes, for lines the DFAs give up on; each built when first needed.
 #[derive(Debug)]
@@ -163,6 +189,8 @@ struct Fallback {
 /// A pattern's leftmost match in a line; `end` is `None` until [`PatternGroup::end_of`] is asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PatternStart {
+    /// The pattern's group, in [`Attribution::groups`].
+    pub group: usize,
     pub pattern: u32,
     pub start: usize,
     pub end: Option<usize>,
@@ -174,6 +202,8 @@ pub struct GroupCache {
     /// Per regex of the group.
     forward: Vec<Option<Cache>>,
     reverse: Option<Cache>,
+    /// `(pattern, start)` of the occurrences or matches the group's walk found in the line.
+    hits: Vec<(u32, usize)>,
     /// Per pattern: its leftmost start so far in the line being read (valid when `seen`).
     start: Vec<usize>,
     seen: Vec<bool>,
@@ -186,7 +216,7 @@ pub struct GroupCache {
 
 /// The DFAs gave up on a line (a Unicode word boundary next to a non-ASCII byte, or a cache
 /// that keeps filling up); the caller takes the fallback.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct GaveUp;
 
 impl Attribution {
@@ -263,6 +293,71 @@ impl Attribution {
         self.caches.get()
     }
 
+    /// Every pattern's leftmost start in `line`, with its group (in `found`, in no particular
+    /// order). A group of literals gives ends too; for the others they are left to
+    /// [`PatternGroup::end_of`]. A group whose DFAs give up on the line is answered by its
+    /// per-pattern regexes.
+    pub fn leftmost_starts(&self, caches: &mut [GroupCache], line: &[u8], found: &mut Vec<PatternStart>) {
+        let groups = self.groups_for(line);
+        let rest = match *groups {
+            [literals, regexes, ..] if self.walk_together(caches, line, literals, regexes, found) => &groups[2..],
+            _ => groups,
+        };
+        for &index in rest {
+            let (group, cache) = (&self.groups[index], &mut caches[index]);
+            let first = found.len();
+            if group.leftmost_starts(cache, line, found).is_err() {
+                found.truncate(first);
+                group.leftmost_matches_slow(cache, line, found);
+            }
+            for hit in &mut found[first..] {
+                hit.group = index;
+            }
+        }
+    }
+
+    /// The usual pair of groups, literals and regexes searched backward, read `line` in one loop
+    /// (see [`walk`](super::walk)); `false`, having done nothing, when they are not such a pair.
+    fn walk_together(
+        &self,
+        caches: &mut [GroupCache],
+        line: &[u8],
+        literals: usize,
+        regexes: usize,
+        found: &mut Vec<PatternStart>,
+    ) -> bool {
+        let (literal_group, regex_group) = (&self.groups[literals], &self.groups[regexes]);
+        if literal_group.literals.is_none() || regex_group.literals.is_some() {
+            return false;
+        }
+        let Some(dfa) = regex_group.reverse() else { return false };
+        let Some(automata) = literal_group.literal_automata(line.len()) else { return false };
+        let Ok([literal_cache, regex_cache]) = caches.get_disjoint_mut([literals, regexes]) else { return false };
+        literal_cache.hits.clear();
+        regex_cache.hits.clear();
+        let dfa_cache = regex_cache.reverse.get_or_insert_with(|| dfa.create_cache());
+        let mut regex_walk = RegexWalk { dfa, cache: dfa_cache, hits: &mut regex_cache.hits };
+        let (first, more) = automata.split_first().expect("a group of literals has an automaton");
+        let outcome = first.automaton.walk_with(&first.numbers, line, &mut literal_cache.hits, &mut regex_walk);
+        for literals in more {
+            literals.automaton.walk(&literals.numbers, line, &mut literal_cache.hits);
+        }
+        let from = found.len();
+        literal_group.leftmost_by_literals(literal_cache, line, found);
+        for hit in &mut found[from..] {
+            hit.group = literals;
+        }
+        let from = found.len();
+        match outcome {
+            Ok(()) => regex_group.leftmost_by_reverse_dfa(regex_cache, found),
+            Err(GaveUp) => regex_group.leftmost_matches_slow(regex_cache, line, found),
+        }
+        for hit in &mut found[from..] {
+            hit.group = regexes;
+        }
+        true
+    }
+
     /// Builds every group's DFAs now (and the fallback of a group whose DFAs cannot be built).
     pub fn build_all(&self) {
         for group in &self.groups {
@@ -329,14 +424,14 @@ impl PatternGroup {
         }
         let read = search.read.fetch_add(len, Ordering::Relaxed).saturating_add(len);
         let automata = if read > DFA_AFTER && search.needles <= DFA_MAX_NEEDLES {
-            search.fast.get_or_init(|| self.build_literal_automata(search, AhoCorasickKind::DFA))
+            search.fast.get_or_init(|| self.build_literal_automata(search, LiteralKind::Dfa))
         } else {
-            search.quick.get_or_init(|| self.build_literal_automata(search, AhoCorasickKind::ContiguousNFA))
+            search.quick.get_or_init(|| self.build_literal_automata(search, LiteralKind::Nfa))
         };
         Some(automata)
     }
 
-    fn build_literal_automata(&self, search: &LiteralSearch, kind: AhoCorasickKind) -> Vec<LiteralAutomaton> {
+    fn build_literal_automata(&self, search: &LiteralSearch, kind: LiteralKind) -> Vec<LiteralAutomaton> {
         let mut needles: [(Vec<&[u8]>, Vec<u32>); 2] = Default::default();
         for (number, prefixes) in search.prefixes.iter().enumerate() {
             let (texts, numbers) = &mut needles[usize::from(prefixes.ascii_folded)];
@@ -356,20 +451,9 @@ impl PatternGroup {
             .into_iter()
             .zip([false, true])
             .filter(|((texts, _), _)| !texts.is_empty())
-            .map(|((texts, numbers), folded)| {
-                let build = |kind| {
-                    AhoCorasickBuilder::new()
-                        .match_kind(AhoMatchKind::Standard)
-                        .kind(Some(kind))
-                        .ascii_case_insensitive(folded)
-                        .build(&texts)
-                };
-                // A DFA too large for its state numbers is refused; the NFA then serves.
-                let automaton = build(kind)
-                    .or_else(|_| build(AhoCorasickKind::ContiguousNFA))
-                    .or_else(|_| build(AhoCorasickKind::NoncontiguousNFA))
-                    .expect("Aho-Corasick accepts any set of non-empty literals that fits in memory");
-                (automaton, numbers)
+            .map(|((texts, numbers), folded)| LiteralAutomaton {
+                automaton: Literals::build(&texts, folded, kind),
+                numbers,
             })
             .collect()
     }
@@ -399,39 +483,45 @@ impl PatternGroup {
         line: &[u8],
         found: &mut Vec<PatternStart>,
     ) -> Result<(), GaveUp> {
+        cache.hits.clear();
         match self.literal_automata(line.len()) {
-            Some(automata) => self.leftmost_by_literals(automata, cache, line, found),
-            None => self.leftmost_by_reverse_dfa(cache, line, found),
+            Some(automata) => {
+                for literals in automata {
+                    literals.automaton.walk(&literals.numbers, line, &mut cache.hits);
+                }
+                self.leftmost_by_literals(cache, line, found);
+                Ok(())
+            }
+            None => {
+                let Some(dfa) = self.reverse() else { return Err(GaveUp) };
+                let dfa_cache = cache.reverse.get_or_insert_with(|| dfa.create_cache());
+                walk::regexes(&mut RegexWalk { dfa, cache: dfa_cache, hits: &mut cache.hits }, line)?;
+                self.leftmost_by_reverse_dfa(cache, found);
+                Ok(())
+            }
         }
     }
 
-    fn leftmost_by_literals(
-        &self,
-        automata: &[LiteralAutomaton],
-        cache: &mut GroupCache,
-        line: &[u8],
-        found: &mut Vec<PatternStart>,
-    ) -> Result<(), GaveUp> {
+    /// The leftmost occurrences among the hits of the group's literal automata in `line` (in
+    /// `cache.hits`), and the leftmost match of each regex among its candidates.
+    fn leftmost_by_literals(&self, cache: &mut GroupCache, line: &[u8], found: &mut Vec<PatternStart>) {
         let regexes = self.regex_count() as u32;
         let first = found.len();
         cache.candidates.clear();
-        for (automaton, numbers) in automata {
-            // Occurrences come in order of their end, so a literal's first is its leftmost.
-            for hit in automaton.find_overlapping_iter(line) {
-                let pattern = numbers[hit.pattern().as_usize()];
-                if pattern < regexes {
-                    cache.candidates.push((pattern, hit.start()));
-                } else if !cache.seen[pattern as usize] {
-                    cache.seen[pattern as usize] = true;
-                    found.push(PatternStart { pattern, start: hit.start(), end: Some(hit.end()) });
-                }
+        for &(pattern, start) in &cache.hits {
+            if pattern < regexes {
+                cache.candidates.push((pattern, start));
+            } else if !cache.seen[pattern as usize] {
+                cache.seen[pattern as usize] = true;
+                let len = self.patterns[pattern as usize].literal.as_ref().map_or(0, |(text, _)| text.len());
+                found.push(PatternStart { group: 0, pattern, start, end: Some(start + len) });
             }
         }
         for hit in &found[first..] {
             cache.seen[hit.pattern as usize] = false;
         }
         if cache.candidates.is_empty() {
-            return Ok(());
+            return;
         }
         // Each regex's candidates left to right: the first where it matches is its leftmost
         // start, since every match starts with one of its prefixes.
@@ -448,13 +538,13 @@ impl PatternGroup {
                     Err(GaveUp)
                 };
                 match anchored {
-                    Ok(Some(end)) => found.push(PatternStart { pattern, start, end: Some(end) }),
+                    Ok(Some(end)) => found.push(PatternStart { group: 0, pattern, start, end: Some(end) }),
                     Ok(None) => continue,
                     // The DFA met what it cannot handle, or enough candidates failed: the
                     // pattern's own regex, from here on (no match starts between the candidates).
                     Err(GaveUp) => {
                         if let Some(hit) = self.fallback_each(pattern).find_at(line, start) {
-                            found.push(PatternStart { pattern, start: hit.start(), end: Some(hit.end()) });
+                            found.push(PatternStart { group: 0, pattern, start: hit.start(), end: Some(hit.end()) });
                         }
                     }
                 }
@@ -462,62 +552,23 @@ impl PatternGroup {
             }
             rest = &rest[same..];
         }
-        Ok(())
     }
 
-    /// The loop is written out rather than calling `try_search_overlapping_rev`, which reports
-    /// the second and later patterns matching at one position one byte too far left
-    /// (regex-automata 0.4.19), and costs a call per match.
-    fn leftmost_by_reverse_dfa(
-        &self,
-        cache: &mut GroupCache,
-        line: &[u8],
-        found: &mut Vec<PatternStart>,
-    ) -> Result<(), GaveUp> {
-        let Some(reverse) = self.reverse() else { return Err(GaveUp) };
-        let dfa_cache = cache.reverse.get_or_insert_with(|| reverse.create_cache());
+    /// Each pattern's leftmost start among the reverse DFA's hits in a line (in `cache.hits`,
+    /// right to left, so a pattern's last is its leftmost).
+    fn leftmost_by_reverse_dfa(&self, cache: &mut GroupCache, found: &mut Vec<PatternStart>) {
         let first = found.len();
-        // Going backwards, each start is at or before the last one seen for the pattern, so the
-        // last one written is the leftmost.
-        let mut note = |dfa_cache: &Cache, sid, at: usize| {
-            for index in 0..reverse.match_len(dfa_cache, sid) {
-                let pattern = reverse.match_pattern(dfa_cache, sid, index).as_usize();
-                cache.start[pattern] = at;
-                if !cache.seen[pattern] {
-                    cache.seen[pattern] = true;
-                    found.push(PatternStart { pattern: pattern as u32, start: 0, end: None });
-                }
+        for &(pattern, start) in &cache.hits {
+            cache.start[pattern as usize] = start;
+            if !cache.seen[pattern as usize] {
+                cache.seen[pattern as usize] = true;
+                found.push(PatternStart { group: 0, pattern, start, end: None });
             }
-        };
-        let mut pass = || -> Result<(), GaveUp> {
-            let mut sid = reverse.start_state_reverse(dfa_cache, &Input::new(line)).map_err(|_| GaveUp)?;
-            for at in (0..line.len()).rev() {
-                sid = reverse.next_state(dfa_cache, sid, line[at]).map_err(|_| GaveUp)?;
-                if sid.is_tagged() {
-                    if sid.is_match() {
-                        // A DFA's matches are delayed by one byte: this one starts after `line[at]`.
-                        note(dfa_cache, sid, at + 1);
-                    } else if sid.is_dead() {
-                        return Ok(());
-                    } else if sid.is_quit() {
-                        return Err(GaveUp);
-                    }
-                }
-            }
-            sid = reverse.next_eoi_state(dfa_cache, sid).map_err(|_| GaveUp)?;
-            if sid.is_match() {
-                note(dfa_cache, sid, 0);
-            }
-            Ok(())
-        };
-        let result = pass();
-        // Also when the pass gave up half-way: a flag left set would hide its pattern's matches
-        // on every later line.
+        }
         for hit in &mut found[first..] {
             hit.start = cache.start[hit.pattern as usize];
             cache.seen[hit.pattern as usize] = false;
         }
-        result
     }
 
     /// Where the leftmost-first match of `pattern`, which the search found starting at `start`,
@@ -561,7 +612,12 @@ impl PatternGroup {
         self.fallback_which().which_overlapping_matches(&Input::new(line), &mut cache.patterns);
         for pattern in cache.patterns.iter() {
             if let Some(hit) = self.fallback_each(pattern.as_u32()).find(line) {
-                found.push(PatternStart { pattern: pattern.as_u32(), start: hit.start(), end: Some(hit.end()) });
+                found.push(PatternStart {
+                    group: 0,
+                    pattern: pattern.as_u32(),
+                    start: hit.start(),
+                    end: Some(hit.end()),
+                });
             }
         }
     }
@@ -588,11 +644,56 @@ impl PatternGroup {
     }
 }
 
+impl Literals {
+    fn build(texts: &[&[u8]], folded: bool, kind: LiteralKind) -> Literals {
+        let mut nfa = noncontiguous::Builder::new();
+        nfa.match_kind(AhoMatchKind::Standard).ascii_case_insensitive(folded).prefilter(false);
+        let nfa = nfa.build(texts).expect("Aho-Corasick accepts any set of literals that fits in memory");
+        // A DFA or a contiguous NFA too large for its state numbers is refused; the next serves.
+        if let LiteralKind::Dfa = kind {
+            if let Ok(dfa) = literal_dfa::Builder::new().build_from_noncontiguous(&nfa) {
+                return Literals::Dfa(dfa);
+            }
+        }
+        match contiguous::Builder::new().build_from_noncontiguous(&nfa) {
+            Ok(contiguous) => Literals::Contiguous(contiguous),
+            Err(_) => Literals::Noncontiguous(nfa),
+        }
+    }
+
+    /// Every occurrence in `line` as `(number of its pattern, start)`, added to `hits`.
+    fn walk(&self, numbers: &[u32], line: &[u8], hits: &mut Vec<(u32, usize)>) {
+        match self {
+            Literals::Dfa(automaton) => walk::literals(&mut LiteralWalk { automaton, numbers, hits }, line),
+            Literals::Contiguous(automaton) => walk::literals(&mut LiteralWalk { automaton, numbers, hits }, line),
+            Literals::Noncontiguous(automaton) => walk::literals(&mut LiteralWalk { automaton, numbers, hits }, line),
+        }
+    }
+
+    /// [`walk`](Self::walk), in the same loop as a walk of the regexes.
+    fn walk_with(
+        &self,
+        numbers: &[u32],
+        line: &[u8],
+        hits: &mut Vec<(u32, usize)>,
+        regexes: &mut RegexWalk,
+    ) -> Result<(), GaveUp> {
+        match self {
+            Literals::Dfa(automaton) => walk::both(&mut LiteralWalk { automaton, numbers, hits }, regexes, line),
+            Literals::Contiguous(automaton) => walk::both(&mut LiteralWalk { automaton, numbers, hits }, regexes, line),
+            Literals::Noncontiguous(automaton) => {
+                walk::both(&mut LiteralWalk { automaton, numbers, hits }, regexes, line)
+            }
+        }
+    }
+}
+
 impl GroupCache {
     fn new(patterns: usize, regexes: usize) -> GroupCache {
         GroupCache {
             forward: vec![None; regexes],
             reverse: None,
+            hits: Vec::new(),
             start: vec![0; patterns],
             seen: vec![false; patterns],
             candidates: Vec::new(),
@@ -806,19 +907,13 @@ mod tests {
     /// the fallback where the DFAs give up, as the matcher does.
     fn attributed(attribution: &Attribution, line: &[u8]) -> Vec<(u32, usize, usize)> {
         let mut caches = attribution.caches();
+        let mut found = Vec::new();
+        attribution.leftmost_starts(&mut caches, line, &mut found);
         let mut all = Vec::new();
-        for &index in attribution.groups_for(line) {
-            let group = &attribution.groups[index];
-            let cache = &mut caches[index];
-            let mut found = Vec::new();
-            if group.leftmost_starts(cache, line, &mut found).is_err() {
-                found.clear();
-                group.leftmost_matches_slow(cache, line, &mut found);
-            }
-            for hit in found {
-                let end = hit.end.unwrap_or_else(|| group.end_of(cache, line, hit.pattern, hit.start));
-                all.push((group.patterns[hit.pattern as usize].rule, hit.start, end));
-            }
+        for hit in found {
+            let group = &attribution.groups[hit.group];
+            let end = hit.end.unwrap_or_else(|| group.end_of(&mut caches[hit.group], line, hit.pattern, hit.start));
+            all.push((group.patterns[hit.pattern as usize].rule, hit.start, end));
         }
         all.sort();
         all

@@ -22,6 +22,7 @@ mod size;
 mod sources;
 mod subject;
 mod summary;
+mod walk;
 
 pub use attribution::{Attribution, GroupCache, PatternGroup, PatternInfo, PatternKind, PatternStart};
 pub use command::CommandMatcher;
