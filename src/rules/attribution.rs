@@ -45,7 +45,7 @@ use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
 use regex_automata::util::syntax;
-use regex_automata::{meta, Anchored, Input, MatchKind, PatternSet};
+use regex_automata::{meta, Input, MatchKind, PatternSet};
 use regex_syntax::hir::Hir;
 
 use super::prefixes::Prefixes;
@@ -598,11 +598,7 @@ impl PatternGroup {
     ) -> Result<Option<usize>, GaveUp> {
         let Some(forward) = self.forward(pattern) else { return Err(GaveUp) };
         let dfa_cache = caches[pattern as usize].get_or_insert_with(|| forward.create_cache());
-        let input = Input::new(line).range(start..).anchored(Anchored::Yes);
-        match forward.try_search_fwd(dfa_cache, &input) {
-            Ok(end) => Ok(end.map(|end| end.offset())),
-            Err(_) => Err(GaveUp),
-        }
+        walk::anchored_end(forward, dfa_cache, line, start)
     }
 
     /// The same answer as [`leftmost_starts`](Self::leftmost_starts) plus ends, from the
