@@ -49,7 +49,7 @@ use regex_automata::{meta, Input, MatchKind, PatternSet};
 use regex_syntax::hir::Hir;
 
 use super::prefixes::Prefixes;
-use super::walk::{self, Literals as LiteralWalk, Regexes as RegexWalk};
+use super::walk::{self, Kept, Literals as LiteralWalk, Regexes as RegexWalk};
 
 /// Per-thread scratch for the lazy DFAs, shared by every pipeline of a scope (one cache per thread
 /// that matches, as `regex` does), so a hub with many quiet tasks does not hold a cache for each.
@@ -202,8 +202,10 @@ pub struct GroupCache {
     /// Per regex of the group.
     forward: Vec<Option<Cache>>,
     reverse: Option<Cache>,
-    /// `(pattern, start)` of the occurrences or matches the group's walk found in the line.
+    /// `(pattern, start)` of the occurrences a walk of the group's literals kept in the line.
     hits: Vec<(u32, usize)>,
+    /// The patterns a walk of the group's reverse DFA found in the line.
+    matched: Vec<u32>,
     /// Per pattern: its leftmost start so far in the line being read (valid when `seen`).
     start: Vec<usize>,
     seen: Vec<bool>,
@@ -334,13 +336,20 @@ impl Attribution {
         let Some(automata) = literal_group.literal_automata(line.len()) else { return false };
         let Ok([literal_cache, regex_cache]) = caches.get_disjoint_mut([literals, regexes]) else { return false };
         literal_cache.hits.clear();
-        regex_cache.hits.clear();
+        regex_cache.matched.clear();
         let dfa_cache = regex_cache.reverse.get_or_insert_with(|| dfa.create_cache());
-        let mut regex_walk = RegexWalk { dfa, cache: dfa_cache, hits: &mut regex_cache.hits };
+        let mut regex_walk = RegexWalk {
+            dfa,
+            cache: dfa_cache,
+            starts: &mut regex_cache.start,
+            seen: &mut regex_cache.seen,
+            matched: &mut regex_cache.matched,
+        };
         let (first, more) = automata.split_first().expect("a group of literals has an automaton");
-        let outcome = first.automaton.walk_with(&first.numbers, line, &mut literal_cache.hits, &mut regex_walk);
+        let outcome =
+            first.automaton.walk_with(&first.numbers, line, literal_group.kept(literal_cache), &mut regex_walk);
         for literals in more {
-            literals.automaton.walk(&literals.numbers, line, &mut literal_cache.hits);
+            literals.automaton.walk(&literals.numbers, line, literal_group.kept(literal_cache));
         }
         let from = found.len();
         literal_group.leftmost_by_literals(literal_cache, line, found);
@@ -348,9 +357,10 @@ impl Attribution {
             hit.group = literals;
         }
         let from = found.len();
-        match outcome {
-            Ok(()) => regex_group.leftmost_by_reverse_dfa(regex_cache, found),
-            Err(GaveUp) => regex_group.leftmost_matches_slow(regex_cache, line, found),
+        regex_group.leftmost_by_reverse_dfa(regex_cache, found);
+        if outcome.is_err() {
+            found.truncate(from);
+            regex_group.leftmost_matches_slow(regex_cache, line, found);
         }
         for hit in &mut found[from..] {
             hit.group = regexes;
@@ -483,42 +493,56 @@ impl PatternGroup {
         line: &[u8],
         found: &mut Vec<PatternStart>,
     ) -> Result<(), GaveUp> {
-        cache.hits.clear();
         match self.literal_automata(line.len()) {
             Some(automata) => {
+                cache.hits.clear();
                 for literals in automata {
-                    literals.automaton.walk(&literals.numbers, line, &mut cache.hits);
+                    literals.automaton.walk(&literals.numbers, line, self.kept(cache));
                 }
                 self.leftmost_by_literals(cache, line, found);
                 Ok(())
             }
             None => {
                 let Some(dfa) = self.reverse() else { return Err(GaveUp) };
+                cache.matched.clear();
                 let dfa_cache = cache.reverse.get_or_insert_with(|| dfa.create_cache());
-                walk::regexes(&mut RegexWalk { dfa, cache: dfa_cache, hits: &mut cache.hits }, line)?;
+                let outcome = walk::regexes(
+                    &mut RegexWalk {
+                        dfa,
+                        cache: dfa_cache,
+                        starts: &mut cache.start,
+                        seen: &mut cache.seen,
+                        matched: &mut cache.matched,
+                    },
+                    line,
+                );
+                // Also when the walk gave up half-way: a flag left set would hide its pattern's
+                // matches on every later line.
                 self.leftmost_by_reverse_dfa(cache, found);
-                Ok(())
+                outcome
             }
         }
+    }
+
+    /// Where the group's literal walks keep what they find in a line.
+    fn kept<'a>(&self, cache: &'a mut GroupCache) -> Kept<'a> {
+        Kept { candidates_below: self.regex_count() as u32, seen: &mut cache.seen, hits: &mut cache.hits }
     }
 
     /// The leftmost occurrences among the hits of the group's literal automata in `line` (in
     /// `cache.hits`), and the leftmost match of each regex among its candidates.
     fn leftmost_by_literals(&self, cache: &mut GroupCache, line: &[u8], found: &mut Vec<PatternStart>) {
         let regexes = self.regex_count() as u32;
-        let first = found.len();
         cache.candidates.clear();
+        // The walks kept each literal's first occurrence only, and flagged it in `seen`.
         for &(pattern, start) in &cache.hits {
             if pattern < regexes {
                 cache.candidates.push((pattern, start));
-            } else if !cache.seen[pattern as usize] {
-                cache.seen[pattern as usize] = true;
+            } else {
+                cache.seen[pattern as usize] = false;
                 let len = self.patterns[pattern as usize].literal.as_ref().map_or(0, |(text, _)| text.len());
                 found.push(PatternStart { group: 0, pattern, start, end: Some(start + len) });
             }
-        }
-        for hit in &found[first..] {
-            cache.seen[hit.pattern as usize] = false;
         }
         if cache.candidates.is_empty() {
             return;
@@ -554,20 +578,12 @@ impl PatternGroup {
         }
     }
 
-    /// Each pattern's leftmost start among the reverse DFA's hits in a line (in `cache.hits`,
-    /// right to left, so a pattern's last is its leftmost).
+    /// Each pattern's leftmost start that the reverse DFA's walk over a line found (the patterns
+    /// in `cache.matched`, their starts in `cache.start`), clearing their `seen` flags.
     fn leftmost_by_reverse_dfa(&self, cache: &mut GroupCache, found: &mut Vec<PatternStart>) {
-        let first = found.len();
-        for &(pattern, start) in &cache.hits {
-            cache.start[pattern as usize] = start;
-            if !cache.seen[pattern as usize] {
-                cache.seen[pattern as usize] = true;
-                found.push(PatternStart { group: 0, pattern, start, end: None });
-            }
-        }
-        for hit in &mut found[first..] {
-            hit.start = cache.start[hit.pattern as usize];
-            cache.seen[hit.pattern as usize] = false;
+        for &pattern in &cache.matched {
+            cache.seen[pattern as usize] = false;
+            found.push(PatternStart { group: 0, pattern, start: cache.start[pattern as usize], end: None });
         }
     }
 
@@ -657,28 +673,22 @@ impl Literals {
         }
     }
 
-    /// Every occurrence in `line` as `(number of its pattern, start)`, added to `hits`.
-    fn walk(&self, numbers: &[u32], line: &[u8], hits: &mut Vec<(u32, usize)>) {
+    /// Every occurrence in `line` that `kept` keeps.
+    fn walk(&self, numbers: &[u32], line: &[u8], kept: Kept) {
         match self {
-            Literals::Dfa(automaton) => walk::literals(&mut LiteralWalk { automaton, numbers, hits }, line),
-            Literals::Contiguous(automaton) => walk::literals(&mut LiteralWalk { automaton, numbers, hits }, line),
-            Literals::Noncontiguous(automaton) => walk::literals(&mut LiteralWalk { automaton, numbers, hits }, line),
+            Literals::Dfa(automaton) => walk::literals(&mut LiteralWalk { automaton, numbers, kept }, line),
+            Literals::Contiguous(automaton) => walk::literals(&mut LiteralWalk { automaton, numbers, kept }, line),
+            Literals::Noncontiguous(automaton) => walk::literals(&mut LiteralWalk { automaton, numbers, kept }, line),
         }
     }
 
     /// [`walk`](Self::walk), in the same loop as a walk of the regexes.
-    fn walk_with(
-        &self,
-        numbers: &[u32],
-        line: &[u8],
-        hits: &mut Vec<(u32, usize)>,
-        regexes: &mut RegexWalk,
-    ) -> Result<(), GaveUp> {
+    fn walk_with(&self, numbers: &[u32], line: &[u8], kept: Kept, regexes: &mut RegexWalk) -> Result<(), GaveUp> {
         match self {
-            Literals::Dfa(automaton) => walk::both(&mut LiteralWalk { automaton, numbers, hits }, regexes, line),
-            Literals::Contiguous(automaton) => walk::both(&mut LiteralWalk { automaton, numbers, hits }, regexes, line),
+            Literals::Dfa(automaton) => walk::both(&mut LiteralWalk { automaton, numbers, kept }, regexes, line),
+            Literals::Contiguous(automaton) => walk::both(&mut LiteralWalk { automaton, numbers, kept }, regexes, line),
             Literals::Noncontiguous(automaton) => {
-                walk::both(&mut LiteralWalk { automaton, numbers, hits }, regexes, line)
+                walk::both(&mut LiteralWalk { automaton, numbers, kept }, regexes, line)
             }
         }
     }
@@ -690,6 +700,7 @@ impl GroupCache {
             forward: vec![None; regexes],
             reverse: None,
             hits: Vec::new(),
+            matched: Vec::new(),
             start: vec![0; patterns],
             seen: vec![false; patterns],
             candidates: Vec::new(),
@@ -980,6 +991,48 @@ mod tests {
             }
         }
         assert!(prefixed > 100 && reverse > 100, "{prefixed} regexes with prefixes, {reverse} without");
+    }
+
+    #[test]
+    fn a_line_where_patterns_match_at_every_position_keeps_one_hit_per_pattern() {
+        // `[a-z]+x` (searched backward) starts a match at every `a`, and `aa` occurs at every
+        // position: the walks keep each pattern's leftmost start only, not an entry per position.
+        let line = [vec![b'a'; 1 << 16], b"x".to_vec()].concat();
+        let regex = "[a-z]+x";
+        let hir = syntax::parse_with(regex, &syntax::Config::new().utf8(false)).unwrap();
+        let patterns = vec![
+            PatternInfo {
+                regex: regex.to_owned(),
+                kind: PatternKind::Regex { order: 0 },
+                rule: 0,
+                unicode_word_boundary: false,
+                literal: None,
+                prefixes: required_prefixes(&hir),
+                hir: Some(Arc::new(hir)),
+            },
+            PatternInfo {
+                regex: "aa".to_owned(),
+                kind: PatternKind::Literal { len: 2 },
+                rule: 1,
+                unicode_word_boundary: false,
+                literal: Some(("aa".to_owned(), false)),
+                prefixes: None,
+                hir: None,
+            },
+        ];
+        assert!(patterns[0].prefixes.is_none(), "the regex is searched backward");
+        let attribution = Attribution::new(patterns);
+        for build in [false, true] {
+            if build {
+                attribution.build_all();
+            }
+            assert_eq!(attributed(&attribution, &line), vec![(0, 0, line.len()), (1, 0, 2)]);
+            let caches = attribution.caches();
+            for cache in caches.iter() {
+                assert!(cache.hits.capacity() <= 4 && cache.matched.capacity() <= 4, "{cache:?}");
+                assert!(cache.seen.iter().all(|seen| !seen), "no flag is left set for the next line");
+            }
+        }
     }
 
     #[test]

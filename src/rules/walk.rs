@@ -22,13 +22,24 @@ use regex_automata::{Anchored as DfaAnchored, Input};
 use super::attribution::GaveUp;
 
 /// The literals: an overlapping Aho-Corasick automaton, built for unanchored searches with the
-/// standard match semantics and no prefilter (so only its match states are special).
+/// standard match semantics and no prefilter, over no empty pattern (rules refuse empty literals,
+/// and a prefix is never empty): so only the states after a byte can be special, and those only
+/// as match states.
 pub(super) struct Literals<'a, A: Automaton> {
     pub automaton: &'a A,
     /// The group's number for each of the automaton's patterns.
     pub numbers: &'a [u32],
-    /// `(pattern, start)` of each occurrence, in the order of their ends: a literal's first is
-    /// its leftmost.
+    pub kept: Kept<'a>,
+}
+
+/// The occurrences a literal walk keeps: one per literal, and every candidate of a regex.
+pub(super) struct Kept<'a> {
+    /// Patterns numbered below this are the prefixes of regexes: each of their occurrences is a
+    /// candidate start. Of the others, the literals, only the first (leftmost) is kept.
+    pub candidates_below: u32,
+    /// Per pattern of the group: whether its first occurrence in the line was kept.
+    pub seen: &'a mut [bool],
+    /// `(pattern, start)` of the occurrences kept, in the order of their ends.
     pub hits: &'a mut Vec<(u32, usize)>,
 }
 
@@ -36,8 +47,12 @@ pub(super) struct Literals<'a, A: Automaton> {
 pub(super) struct Regexes<'a> {
     pub dfa: &'a DFA,
     pub cache: &'a mut Cache,
-    /// `(pattern, start)` of each match, right to left: a pattern's last is its leftmost.
-    pub hits: &'a mut Vec<(u32, usize)>,
+    /// Per pattern: its leftmost start so far in the line (the walk goes right to left, so each
+    /// start found is at or before the last), valid where `seen`.
+    pub starts: &'a mut [usize],
+    pub seen: &'a mut [bool],
+    /// The patterns that matched in the line, each once.
+    pub matched: &'a mut Vec<u32>,
 }
 
 /// Every occurrence of every literal in `line`.
@@ -145,7 +160,11 @@ impl<'a, A: Automaton> Literals<'a, A> {
     fn note(&mut self, state: StateID, end: usize) {
         for index in 0..self.automaton.match_len(state) {
             let pattern = self.automaton.match_pattern(state, index);
-            self.hits.push((self.numbers[pattern.as_usize()], end - self.automaton.pattern_len(pattern)));
+            let number = self.numbers[pattern.as_usize()];
+            let kept = &mut self.kept;
+            if number < kept.candidates_below || !std::mem::replace(&mut kept.seen[number as usize], true) {
+                kept.hits.push((number, end - self.automaton.pattern_len(pattern)));
+            }
         }
     }
 }
@@ -180,8 +199,11 @@ impl Regexes<'_> {
 
     fn note(&mut self, state: LazyStateID, start: usize) {
         for index in 0..self.dfa.match_len(self.cache, state) {
-            let pattern = self.dfa.match_pattern(self.cache, state, index);
-            self.hits.push((pattern.as_u32(), start));
+            let pattern = self.dfa.match_pattern(self.cache, state, index).as_usize();
+            self.starts[pattern] = start;
+            if !std::mem::replace(&mut self.seen[pattern], true) {
+                self.matched.push(pattern as u32);
+            }
         }
     }
 }
