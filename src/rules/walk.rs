@@ -55,7 +55,7 @@ pub(super) struct Regexes<'a> {
     pub matched: &'a mut Vec<u32>,
 }
 
-/// Every occurrence of every literal in `line`.
+/// The occurrences of the literals in `line` that `walk.kept` keeps.
 pub(super) fn literals<A: Automaton>(walk: &mut Literals<A>, line: &[u8]) {
     let start = walk.start();
     literals_from(walk, line, 0, start);
