@@ -993,23 +993,27 @@ mod tests {
         assert!(prefixed > 100 && reverse > 100, "{prefixed} regexes with prefixes, {reverse} without");
     }
 
+    /// Rule 0's one pattern: `regex`, which has no `\b`.
+    fn regex_pattern(regex: &str) -> PatternInfo {
+        let hir = syntax::parse_with(regex, &syntax::Config::new().utf8(false)).unwrap();
+        PatternInfo {
+            regex: regex.to_owned(),
+            kind: PatternKind::Regex { order: 0 },
+            rule: 0,
+            unicode_word_boundary: false,
+            literal: None,
+            prefixes: required_prefixes(&hir),
+            hir: Some(Arc::new(hir)),
+        }
+    }
+
     #[test]
     fn a_line_where_patterns_match_at_every_position_keeps_one_hit_per_pattern() {
         // `[a-z]+x` (searched backward) starts a match at every `a`, and `aa` occurs at every
         // position: the walks keep each pattern's leftmost start only, not an entry per position.
         let line = [vec![b'a'; 1 << 16], b"x".to_vec()].concat();
-        let regex = "[a-z]+x";
-        let hir = syntax::parse_with(regex, &syntax::Config::new().utf8(false)).unwrap();
         let patterns = vec![
-            PatternInfo {
-                regex: regex.to_owned(),
-                kind: PatternKind::Regex { order: 0 },
-                rule: 0,
-                unicode_word_boundary: false,
-                literal: None,
-                prefixes: required_prefixes(&hir),
-                hir: Some(Arc::new(hir)),
-            },
+            regex_pattern("[a-z]+x"),
             PatternInfo {
                 regex: "aa".to_owned(),
                 kind: PatternKind::Literal { len: 2 },
@@ -1043,16 +1047,7 @@ mod tests {
         let matches_at_the_end = [&fails[..], b"b"].concat();
         for line in [fails, matches_at_the_end] {
             let pattern = "aaa.*b";
-            let hir = syntax::parse_with(pattern, &syntax::Config::new().utf8(false)).unwrap();
-            let info = PatternInfo {
-                regex: pattern.to_owned(),
-                kind: PatternKind::Regex { order: 0 },
-                rule: 0,
-                unicode_word_boundary: false,
-                literal: None,
-                prefixes: required_prefixes(&hir),
-                hir: Some(Arc::new(hir)),
-            };
+            let info = regex_pattern(pattern);
             assert!(info.prefixes.is_some());
             let group = PatternGroup::literals(vec![info], Vec::new());
             let mut cache = GroupCache::new(1, 1);
