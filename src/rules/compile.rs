@@ -23,6 +23,7 @@ use regex_syntax::hir::Hir;
 
 use super::attribution::{Attribution, PatternInfo, PatternKind};
 use super::error::RuleError;
+use super::loosen::without_unicode_word_boundaries;
 use super::model::{Location, Rule};
 use super::prefixes::required_prefixes;
 use super::schema::Scope;
@@ -327,7 +328,15 @@ impl RegexMatcher {
         // the defaults (those of `&str` regexes) the scan skipped an empty match inside a UTF-8
         // sequence (`(?-u:\B)` between the two bytes of `é`). No size limit: each pattern was
         // checked against the regex crate's when the rules were loaded. The scan needs match
-        // starts only, so no capture states.
+        // starts only, so no capture states. Loosened (see `loosen`), it never leaves its DFA.
+        let hirs: Vec<Hir> = patterns
+            .texts
+            .iter()
+            .map(|text| {
+                let hir = parse_line_regex(text).expect("regexes were parsed when the rules were loaded");
+                without_unicode_word_boundaries(&hir)
+            })
+            .collect();
         let scan = meta::Builder::new()
             .configure(
                 meta::Config::new()
@@ -336,8 +345,7 @@ impl RegexMatcher {
                     .which_captures(WhichCaptures::Implicit)
                     .hybrid_cache_capacity(SCAN_CACHE_CAPACITY),
             )
-            .syntax(syntax::Config::new().multi_line(true).utf8(false))
-            .build_many(&patterns.texts)
+            .build_many_from_hir(&hirs)
             .expect("regexes checked when the rules were loaded compile together without a size limit");
         RegexMatcher { scan, owner: patterns.owner.clone() }
     }

@@ -15,6 +15,7 @@ mod error;
 mod lazy_regex;
 mod load;
 mod locate;
+mod loosen;
 mod model;
 mod prefixes;
 pub mod schema;
