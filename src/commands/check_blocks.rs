@@ -55,25 +55,29 @@ pub fn check_blocks(
     if threads <= 1 || !probe.lines_are_independent() {
         return sequential(probe, reader, Vec::new(), sink, stats, now);
     }
-    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Vec<u8>)>(threads);
+    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Buffers)>(threads);
     let work_rx = Mutex::new(work_rx);
     let (done_tx, done_rx) = mpsc::channel::<Done>();
     std::thread::scope(|threads_scope| {
         for _ in 0..threads {
             let (work_rx, done_tx) = (&work_rx, done_tx.clone());
             let pipeline = &pipeline;
-            threads_scope.spawn(move || loop {
-                let next = work_rx.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
-                let Ok((sequence, block)) = next else { break };
-                // Numbered from 1 here; the merge, which knows how many lines came before,
-                // moves the numbers (counting them here keeps that pass off the reading thread).
-                let mut pipeline = pipeline(1);
-                let mut fired = pipeline.push(&block, now);
-                fired.extend(pipeline.finish(now));
-                let newlines = memchr::memchr_iter(b'\n', &block).count() as u64;
-                let done = Done { sequence, fired, stats: pipeline.stats(), newlines, block };
-                if done_tx.send(done).is_err() {
-                    break;
+            threads_scope.spawn(move || {
+                let mut last: Option<Pipeline> = None;
+                loop {
+                    let next = work_rx.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
+                    let Ok((sequence, Buffers { block, mut fired })) = next else { break };
+                    // Numbered from 1 here; the merge, which knows how many lines came before,
+                    // moves the numbers (counting them here keeps that pass off the reading thread).
+                    let mut pipeline = last.take().map_or_else(|| pipeline(1), |last| last.restart(1));
+                    pipeline.push_into(&block, now, &mut fired);
+                    fired.extend(pipeline.finish(now));
+                    let newlines = memchr::memchr_iter(b'\n', &block).count() as u64;
+                    let done = Done { sequence, stats: pipeline.stats(), newlines, buffers: Buffers { block, fired } };
+                    last = Some(pipeline);
+                    if done_tx.send(done).is_err() {
+                        break;
+                    }
                 }
             });
         }
@@ -82,8 +86,8 @@ pub fn check_blocks(
         let result = (|| {
             let mut carry = Vec::new();
             loop {
-                // A block's buffer comes back with its results: no new pages per block.
-                let mut block = merge.spare.pop().unwrap_or_default();
+                // A block's buffers come back with its results: no new pages per block.
+                let Buffers { mut block, fired } = merge.spare.pop().unwrap_or_default();
                 block.clear();
                 block.append(&mut carry);
                 let ended = match fill(reader, &mut block) {
@@ -107,7 +111,7 @@ pub fn check_blocks(
                 }
                 if !block.is_empty() {
                     merge.drain(&done_rx, sink, stats, 2 * threads)?;
-                    work_tx.send((merge.next + merge.in_flight as u64, block)).expect("workers run");
+                    work_tx.send((merge.next + merge.in_flight as u64, Buffers { block, fired })).expect("workers run");
                     merge.in_flight += 1;
                 }
                 if ended {
@@ -120,15 +124,21 @@ pub fn check_blocks(
     })
 }
 
-/// What a worker hands back for one block: what it fired (lines numbered from 1), and the block's
-/// buffer, to be filled again.
+/// A block, and the buffer for what it fires (empty); both go back and forth between the reading
+/// thread and the workers, so each is allocated once.
+#[derive(Default)]
+struct Buffers {
+    block: Vec<u8>,
+    fired: Vec<Intervention>,
+}
+
+/// What a worker hands back for one block: the block, what it fired (lines numbered from 1).
 struct Done {
     sequence: u64,
-    fired: Vec<Intervention>,
     stats: PipelineStats,
     /// Line ends in the block: how far the next block's line numbers start further on.
     newlines: u64,
-    block: Vec<u8>,
+    buffers: Buffers,
 }
 
 /// Results of blocks that came back early, until the ones before them are written.
@@ -139,7 +149,7 @@ struct Merge {
     /// Lines in the blocks written so far.
     lines: u64,
     /// Buffers of blocks done with.
-    spare: Vec<Vec<u8>>,
+    spare: Vec<Buffers>,
 }
 
 impl Merge {
@@ -154,16 +164,18 @@ impl Merge {
         while self.in_flight > keep {
             let block = done.recv().expect("a worker answers every block");
             self.waiting.insert(block.sequence, block);
-            while let Some(mut block) = self.waiting.remove(&self.next) {
+            while let Some(block) = self.waiting.remove(&self.next) {
                 self.next += 1;
                 self.in_flight -= 1;
-                for intervention in &mut block.fired {
+                let mut buffers = block.buffers;
+                for intervention in &mut buffers.fired {
                     intervention.line = intervention.line.map(|line| line + self.lines);
                 }
                 self.lines += block.newlines;
                 add(stats, block.stats);
-                self.spare.push(block.block);
-                sink.fired(&block.fired).map_err(BlocksError::Output)?;
+                sink.fired(&buffers.fired).map_err(BlocksError::Output)?;
+                buffers.fired.clear();
+                self.spare.push(buffers);
             }
         }
         Ok(())

@@ -7,9 +7,13 @@
 //! gives every pattern's leftmost start, each rule keeps its best pattern, the end is found only
 //! for the winners, and `unless` is checked only for rules that fired. The scan resumes at the
 //! next segment, which also makes a regex that happens to match across a separator harmless.
+//! Where the scan costs more than it skips, every line is attributed instead
+//! ([`ScanPayoff`](crate::rules::ScanPayoff)).
 
 use super::normalize::Segment;
-use crate::rules::{CompiledScope, GroupCache, PatternKind, PatternStart, Scan};
+use std::time::Instant;
+
+use crate::rules::{CompiledScope, GroupCache, PatternKind, PatternStart, Scan, ScanCost};
 
 /// A rule matching inside one segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,10 +64,9 @@ impl Matcher {
     /// Finds every (segment, rule) match in `text`, which holds `segments` separated by `\n`.
     /// `mask` lists byte strings to blank out before a segment is verified (echoed injections).
     ///
-    /// Where most lines match (a busy log, a broad rule set), searching for the next match only
-    /// to attribute its line in a second pass would read every line twice; so after a few lines
-    /// in a row that each held a match, the lines are attributed one after the other without
-    /// the scan, until a few in a row match nothing.
+    /// Attributes every line while the scope has seen little text (building the scan would cost
+    /// more), or while its scan is slower than attributing every line ([`ScanPayoff`]); else
+    /// scans for the lines to attribute. A block large enough to time says which was right.
     pub fn scan(
         &mut self,
         scope: &CompiledScope,
@@ -72,26 +75,55 @@ impl Matcher {
         mask: &[Vec<u8>],
         hits: &mut Vec<SegmentHit>,
     ) {
-        /// Lines in a row that held a match before the scan is skipped.
-        const DENSE_AFTER: u32 = 4;
-        /// Lines in a row without a match before the scan is used again.
-        const SPARSE_AFTER: u32 = 4;
+        /// Blocks at least this long are timed (one a tool call or a line of a hub's task is not).
+        const TIMED_FROM: usize = 32 << 10;
         let Some(attribution) = scope.attribution().filter(|_| !segments.is_empty()) else { return };
         let mut caches = attribution.caches();
-        let Some(scan) = scope.scan_for(text.len()) else {
-            // Little text seen so far: attributing each line costs less than building the scan.
+        let Some(scan) = scope.scan_for(text.len()).filter(|scan| scan.payoff.should_scan()) else {
             for (index, found) in segments.iter().enumerate() {
                 self.attribute(scope, &mut caches, &text[found.start..found.end], mask, index, hits);
             }
             return;
         };
+        let mut cost = (text.len() >= TIMED_FROM).then(|| ScanCost { bytes: text.len(), ..ScanCost::default() });
+        let started = cost.is_some().then(Instant::now);
+        self.scan_then_attribute(scope, &mut caches, scan, text, segments, mask, hits, cost.as_mut());
+        if let (Some(cost), Some(started)) = (&mut cost, started) {
+            cost.total = started.elapsed();
+            scan.payoff.record(cost);
+        }
+    }
+
+    /// [`scan`](Self::scan) with the scan: where most lines match (a busy log, a broad rule set),
+    /// searching for the next match only to attribute its line in a second pass would read every
+    /// line twice; so after a few lines in a row that each held a match, the lines are attributed
+    /// one after the other without the scan, until a few in a row match nothing. With `cost`,
+    /// the time spent in the scan and the bytes attributed are added to it.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_then_attribute(
+        &mut self,
+        scope: &CompiledScope,
+        caches: &mut [GroupCache],
+        scan: &Scan,
+        text: &[u8],
+        segments: &[Segment],
+        mask: &[Vec<u8>],
+        hits: &mut Vec<SegmentHit>,
+        mut cost: Option<&mut ScanCost>,
+    ) {
+        /// Lines in a row that held a match before the scan is skipped.
+        const DENSE_AFTER: u32 = 4;
+        /// Lines in a row without a match before the scan is used again.
+        const SPARSE_AFTER: u32 = 4;
         let mut searchers = Searchers::new(scan);
         let mut segment = 0;
         let (mut in_a_row, mut dense) = (0, false);
+        let mut attributed = 0;
         while segment < segments.len() {
             if dense {
-                let line = &text[segments[segment].start..segments[segment].end];
-                if self.attribute(scope, &mut caches, line, mask, segment, hits) {
+                let found = segments[segment];
+                attributed += found.end - found.start;
+                if self.attribute(scope, caches, &text[found.start..found.end], mask, segment, hits) {
                     in_a_row = 0;
                 } else {
                     in_a_row += 1;
@@ -101,17 +133,25 @@ impl Matcher {
                 continue;
             }
             let position = segment.checked_sub(1).map_or(0, |previous| segments[previous].end + 1);
-            let Some(start) = searchers.next_start(scan, text, position) else { break };
+            let searched = cost.is_some().then(Instant::now);
+            let next = searchers.next_start(scan, text, position);
+            if let (Some(cost), Some(searched)) = (cost.as_deref_mut(), searched) {
+                cost.scanning += searched.elapsed();
+            }
+            let Some(start) = next else { break };
             // The first segment that ends at or after the hit holds it.
             let holder = segment + segments[segment..].partition_point(|s| s.end < start);
             let Some(found) = segments.get(holder) else { break };
             in_a_row = if holder == segment { in_a_row + 1 } else { 1 };
-            let line = &text[found.start..found.end];
-            self.attribute(scope, &mut caches, line, mask, holder, hits);
+            attributed += found.end - found.start;
+            self.attribute(scope, caches, &text[found.start..found.end], mask, holder, hits);
             segment = holder + 1;
             if in_a_row >= DENSE_AFTER {
                 (in_a_row, dense) = (0, true);
             }
+        }
+        if let Some(cost) = cost {
+            cost.attributed = attributed;
         }
     }
 

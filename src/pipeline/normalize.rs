@@ -131,6 +131,15 @@ impl Normalizer {
     pub fn lines(&self) -> u64 {
         self.block.lines_ended
     }
+
+    /// Gives this normalizer, which has read nothing yet, `old`'s buffers, emptied.
+    pub fn reuse_buffers(&mut self, old: Normalizer) {
+        debug_assert!(self.block.text.is_empty() && self.block.segments.is_empty());
+        let Block { mut text, mut segments, .. } = old.block;
+        text.clear();
+        segments.clear();
+        (self.block.text, self.block.segments) = (text, segments);
+    }
 }
 
 /// The first bytes of a UTF-8 character split across two chunks, held back until the rest

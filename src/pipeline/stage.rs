@@ -70,6 +70,14 @@ impl Normalize {
         }
     }
 
+    /// Gives this normalizer, which has read nothing yet, `old`'s buffers when both are byte
+    /// normalizers.
+    pub(super) fn reuse_buffers(&mut self, old: Normalize) {
+        if let (Normalize::Bytes(new), Normalize::Bytes(old)) = (self, old) {
+            new.reuse_buffers(old);
+        }
+    }
+
     /// Whether this is the byte normalizer, whose state at a line start is known.
     pub(super) fn is_bytes(&self) -> bool {
         matches!(self, Normalize::Bytes(_))

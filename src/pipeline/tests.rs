@@ -376,3 +376,69 @@ fn attribution_agrees_with_searching_each_pattern_on_ascii_and_other_lines() {
         assert_eq!(got, leftmost_one_by_one(rules, line.as_bytes()), "line {line:?}");
     }
 }
+
+#[test]
+fn a_scope_that_left_its_scan_out_reports_what_scanning_reports() {
+    let lines: [&[u8]; 6] = [
+        b"ok, nothing here",
+        b"  // TODO: later",
+        b"is not implemented here",
+        b"DONE",
+        b"PERMISSION denied",
+        b"ete ETE",
+    ];
+    let mut text = Vec::new();
+    for index in 0..40_000 {
+        // Runs of lines that match and of lines that do not, so the scan both skips and stops.
+        let line = if (index / 7) % 3 == 0 { lines[index % lines.len()] } else { lines[0] };
+        text.extend_from_slice(line);
+        text.push(b'\n');
+    }
+    let run_with = |set: Arc<RuleSet>| {
+        let mut pipeline = Pipeline::new(set, Scope::Output, "t", PipelineOptions::offline());
+        let now = Instant::now();
+        let mut fired = Vec::new();
+        for chunk in text.chunks(64 << 10) {
+            pipeline.push_into(chunk, now, &mut fired);
+        }
+        fired.extend(pipeline.finish(now));
+        fired.into_iter().map(|i| (i.line.unwrap(), i.column, i.rule, i.matched)).collect::<Vec<_>>()
+    };
+    let scanning = rules();
+    scanning.scope(Scope::Output).scan();
+    let walking = rules();
+    let payoff = &walking.scope(Scope::Output).scan().payoff;
+    // Two blocks where attributing every line would have been cheaper than the scan.
+    let slow_scan = crate::rules::ScanCost {
+        total: Duration::from_millis(4),
+        scanning: Duration::from_millis(3),
+        bytes: 1 << 20,
+        attributed: 512 << 10,
+    };
+    payoff.record(&slow_scan);
+    payoff.record(&slow_scan);
+    assert!(!payoff.should_scan());
+    let reported = run_with(scanning);
+    assert!(reported.len() > 5_000, "{}", reported.len());
+    assert_eq!(run_with(walking), reported);
+}
+
+#[test]
+fn a_restarted_pipeline_reports_what_a_new_one_does_and_keeps_nothing_else() {
+    let now = Instant::now();
+    let report = |pipeline: &mut Pipeline, chunk: &[u8]| {
+        let mut fired = Vec::new();
+        pipeline.push_into(chunk, now, &mut fired);
+        fired.extend(pipeline.finish(now));
+        fired.into_iter().map(|i| (i.line.unwrap(), i.column, i.rule)).collect::<Vec<_>>()
+    };
+    let second = b"DONE\nis not implemented\nTODO: x\n";
+    let mut used = Pipeline::new(rules(), Scope::Output, "t", PipelineOptions::offline());
+    assert_eq!(report(&mut used, b"TODO: a\n\x1b[1mDONE\nhalf a li").len(), 2);
+    let mut restarted = used.restart(10);
+    let mut new = Pipeline::new(rules(), Scope::Output, "t", PipelineOptions::offline()).with_first_line(10);
+    let expected = report(&mut new, second);
+    assert_eq!(expected.len(), 3);
+    assert_eq!(report(&mut restarted, second), expected);
+    assert_eq!(restarted.stats(), new.stats());
+}

@@ -26,6 +26,7 @@ use super::error::RuleError;
 use super::loosen::without_unicode_word_boundaries;
 use super::model::{Location, Rule};
 use super::prefixes::required_prefixes;
+use super::scan_payoff::ScanPayoff;
 use super::schema::Scope;
 use super::size;
 
@@ -64,6 +65,8 @@ pub struct CompiledScope {
 pub struct Scan {
     pub literals: Vec<LiteralMatcher>,
     pub regexes: Option<RegexMatcher>,
+    /// Whether scanning beats attributing every line, as measured so far.
+    pub payoff: ScanPayoff,
 }
 
 /// One Aho-Corasick automaton over many rules' literals.
@@ -306,7 +309,7 @@ impl Scan {
             .map(|(patterns, fold)| LiteralMatcher::build(patterns, fold))
             .collect();
         let regexes = (!plan.regexes.texts.is_empty()).then(|| RegexMatcher::build(&plan.regexes));
-        Scan { literals, regexes }
+        Scan { literals, regexes, payoff: ScanPayoff::default() }
     }
 }
 
