@@ -296,9 +296,10 @@ impl Attribution {
     }
 
     /// Every pattern's leftmost start in `line`, with its group (in `found`, in no particular
-    /// order). A group of literals gives ends too; for the others they are left to
-    /// [`PatternGroup::end_of`]. A group whose DFAs give up on the line is answered by its
-    /// per-pattern regexes.
+    /// order), but for regexes searched from their prefixes that cannot be their rule's match
+    /// (another of the rule's patterns matches further left): enough for each rule's match. A group of
+    /// literals gives ends too; for the others they are left to [`PatternGroup::end_of`]. A group
+    /// whose DFAs give up on the line is answered by its per-pattern regexes.
     pub fn leftmost_starts(&self, caches: &mut [GroupCache], line: &[u8], found: &mut Vec<PatternStart>) {
         let groups = self.groups_for(line);
         let rest = match *groups {
@@ -485,8 +486,9 @@ impl PatternGroup {
         self.reverse.get_or_init(|| build_dfa(&self.patterns, self.unicode_word_boundary, true).ok()).as_ref()
     }
 
-    /// Every pattern's leftmost start in `line` (in `found`, in no particular order). A group of
-    /// literals gives ends too; for the others they are left to [`end_of`](Self::end_of).
+    /// Every pattern's leftmost start in `line` (in `found`, in no particular order), as
+    /// [`Attribution::leftmost_starts`] finds them. A group of literals gives ends too; for the
+    /// others they are left to [`end_of`](Self::end_of).
     pub fn leftmost_starts(
         &self,
         cache: &mut GroupCache,
@@ -533,6 +535,7 @@ impl PatternGroup {
     /// `cache.hits`), and the leftmost match of each regex among its candidates.
     fn leftmost_by_literals(&self, cache: &mut GroupCache, line: &[u8], found: &mut Vec<PatternStart>) {
         let regexes = self.regex_count() as u32;
+        let literals_from = found.len();
         cache.candidates.clear();
         // The walks kept each literal's first occurrence only, and flagged it in `seen`.
         for &(pattern, start) in &cache.hits {
@@ -554,7 +557,17 @@ impl PatternGroup {
         let mut rest = &cache.candidates[..];
         while let Some(&(pattern, _)) = rest.first() {
             let same = rest.partition_point(|&(other, _)| other == pattern);
-            for (tried, &(_, start)) in rest[..same].iter().enumerate() {
+            // A match of the regex that starts after a match of another of its rule's patterns
+            // cannot be the rule's match: those candidates need no search (on a busy log, most).
+            let rule = self.patterns[pattern as usize].rule;
+            let beaten_after = found[literals_from..]
+                .iter()
+                .filter(|hit| self.patterns[hit.pattern as usize].rule == rule)
+                .map(|hit| hit.start)
+                .min()
+                .unwrap_or(usize::MAX);
+            for (tried, &(_, start)) in rest[..same].iter().take_while(|&&(_, start)| start <= beaten_after).enumerate()
+            {
                 let anchored = if tried < ANCHORED_TRIES {
                     cache.anchored_searches += 1;
                     self.anchored_end(&mut cache.forward, line, pattern, start)
@@ -910,8 +923,8 @@ mod tests {
         }
     }
 
-    /// Every group's answer for `line` as `(pattern, start, end)` in `patterns`' numbering, taking
-    /// the fallback where the DFAs give up, as the matcher does.
+    /// Each rule's match in `line` as `(rule, start, end)`, from every group's answer, taking the
+    /// fallback where the DFAs give up, as the matcher does.
     fn attributed(attribution: &Attribution, line: &[u8]) -> Vec<(u32, usize, usize)> {
         let mut caches = attribution.caches();
         let mut found = Vec::new();
@@ -920,21 +933,37 @@ mod tests {
         for hit in found {
             let group = &attribution.groups[hit.group];
             let end = hit.end.unwrap_or_else(|| group.end_of(&mut caches[hit.group], line, hit.pattern, hit.start));
-            all.push((group.patterns[hit.pattern as usize].rule, hit.start, end));
+            let info = &group.patterns[hit.pattern as usize];
+            all.push((info.rule, info.kind, hit.start, end));
         }
-        all.sort();
-        all
+        winners(all)
+    }
+
+    /// Per rule, the match of its pattern that the matcher picks (leftmost; at one start a literal
+    /// before a regex), as `(rule, start, end)`, from `(rule, kind, start, end)` per pattern.
+    fn winners(matches: Vec<(u32, PatternKind, usize, usize)>) -> Vec<(u32, usize, usize)> {
+        let mut best = std::collections::BTreeMap::new();
+        for (rule, kind, start, end) in matches {
+            let slot = best.entry(rule).or_insert((start, kind, end));
+            if (start, kind) < (slot.0, slot.1) {
+                *slot = (start, kind, end);
+            }
+        }
+        best.into_iter().map(|(rule, (start, _, end))| (rule, start, end)).collect()
     }
 
     #[test]
-    fn every_pattern_gets_the_match_its_own_regex_finds_on_random_rules_and_lines() {
+    fn every_rule_gets_the_match_its_patterns_own_regexes_find_on_random_rules_and_lines() {
         let mut gen = Gen(0x2545_f491_4f6c_dd1d);
         // So that the test keeps covering both searches.
         let (mut prefixed, mut reverse) = (0, 0);
         for case in 0..400 {
             let mut infos = Vec::new();
             let mut regexes = Vec::new();
+            // Half the cases give each pattern its own rule, half share a few rules among them.
+            let shared = case % 4 >= 2;
             for number in 0..1 + gen.below(8) {
+                let rule = if shared { gen.below(3) as u32 } else { number as u32 };
                 let info = if gen.below(3) == 0 {
                     let text = gen.text();
                     let text = if text.is_empty() { "ab".to_owned() } else { text };
@@ -943,7 +972,7 @@ mod tests {
                     PatternInfo {
                         regex,
                         kind: PatternKind::Literal { len: text.len() as u32 },
-                        rule: number as u32,
+                        rule,
                         unicode_word_boundary: false,
                         literal: Some((text, folded)),
                         prefixes: None,
@@ -956,7 +985,7 @@ mod tests {
                     let hir = syntax::parse_with(&regex, &config).unwrap();
                     PatternInfo {
                         kind: PatternKind::Regex { order: number as u32 },
-                        rule: number as u32,
+                        rule,
                         unicode_word_boundary: hir.properties().look_set().contains_word_unicode(),
                         literal: None,
                         prefixes: required_prefixes(&hir),
@@ -972,6 +1001,7 @@ mod tests {
                 infos.push(info);
             }
             let texts: Vec<String> = infos.iter().map(|info| info.regex.clone()).collect();
+            let owners: Vec<(u32, PatternKind)> = infos.iter().map(|info| (info.rule, info.kind)).collect();
             let attribution = Attribution::new(infos);
             if case % 2 == 1 {
                 // What a scope that has read a few MiB uses: the literals' DFAs.
@@ -979,9 +1009,13 @@ mod tests {
             }
             for _ in 0..30 {
                 let line = gen.line();
-                let expected: Vec<(u32, usize, usize)> = (regexes.iter().enumerate())
-                    .filter_map(|(i, regex)| regex.find(&line).map(|m| (i as u32, m.start(), m.end())))
-                    .collect();
+                let expected = winners(
+                    (regexes.iter().zip(&owners))
+                        .filter_map(|(regex, &(rule, kind))| {
+                            regex.find(&line).map(|m| (rule, kind, m.start(), m.end()))
+                        })
+                        .collect(),
+                );
                 assert_eq!(
                     attributed(&attribution, &line),
                     expected,
