@@ -442,3 +442,18 @@ fn a_restarted_pipeline_reports_what_a_new_one_does_and_keeps_nothing_else() {
     assert_eq!(report(&mut restarted, second), expected);
     assert_eq!(restarted.stats(), new.stats());
 }
+
+#[test]
+fn without_its_strings_an_intervention_still_says_what_fired_where() {
+    let options = PipelineOptions { keep_text: false, ..PipelineOptions::offline() };
+    let set = rules();
+    let mut pipeline = Pipeline::new(Arc::clone(&set), Scope::Output, "t", options);
+    let fired = pipeline.push(b"ok\nit is not implemented\n", Instant::now());
+    assert_eq!(fired.len(), 1);
+    let stub = set.rules().iter().position(|rule| rule.id == "stub").unwrap();
+    assert_eq!(
+        (fired[0].rule_index, fired[0].line, fired[0].column, fired[0].action),
+        (stub, Some(2), 7, Action::Inject)
+    );
+    assert!(fired[0].rule.is_empty() && fired[0].message.is_none() && fired[0].matched.is_empty());
+}
