@@ -72,8 +72,8 @@ pub struct Normalizer {
     /// what follows it, alacritty/vte#159, and prints a C1 control it would otherwise execute),
     /// so it is only ever given whole characters.
     unfinished: Utf8Carry,
-    /// No ESC seen yet, so `vte` is surely in its ground state: an ASCII chunk without ESC can
-    /// bypass it (`vte` would only `print` it char by char).
+    /// No ESC seen yet, so `vte` is surely in its ground state: a chunk without ESC that it would
+    /// only print char by char (and execute its C0 controls) can bypass it ([`printed_as_is`]).
     plain: bool,
 }
 
@@ -97,7 +97,7 @@ impl Normalizer {
     /// Runs a chunk through the escape parser; finished segments appear in the block.
     pub fn feed(&mut self, bytes: &[u8]) {
         let (bytes, whole) = self.unfinished.join(bytes);
-        if self.plain && memchr::memchr(0x1b, &bytes[..whole]).is_none() && bytes[..whole].is_ascii() {
+        if self.plain && memchr::memchr(0x1b, &bytes[..whole]).is_none() && printed_as_is(&bytes[..whole]) {
             self.block.feed_plain(&bytes[..whole]);
         } else {
             self.plain &= memchr::memchr(0x1b, &bytes[..whole]).is_none();
@@ -285,7 +285,11 @@ impl Block {
             let run = first_control(bytes).unwrap_or(bytes.len());
             let mut text = &bytes[..run];
             while !text.is_empty() {
-                let take = text.len().min(self.limits.max_line - self.open_len());
+                let mut take = text.len().min(self.limits.max_line - self.open_len());
+                // A window ends after a whole character, as when `vte` hands them over one by one.
+                while text.get(take).is_some_and(|&byte| byte & 0xc0 == 0x80) {
+                    take += 1;
+                }
                 self.push_text(&text[..take]);
                 text = &text[take..];
             }
@@ -302,6 +306,16 @@ impl Block {
             self.cut_window();
         }
     }
+}
+
+/// Whether `vte` in its ground state would hand over every character of `bytes` to be printed,
+/// but the C0 controls, which it executes: then the text can go around it. So for valid UTF-8
+/// without a C1 control (U+0080 to U+009F, `C2 80` to `C2 9F`); `vte` prints the replacement
+/// character for invalid bytes, and executes a C1 control.
+fn printed_as_is(bytes: &[u8]) -> bool {
+    bytes.is_ascii()
+        || (std::str::from_utf8(bytes).is_ok()
+            && !memchr::memchr_iter(0xc2, bytes).any(|at| bytes.get(at + 1).is_some_and(|&next| next <= 0x9f)))
 }
 
 /// Where the first control byte (below 0x20) of `bytes` is. Looked for 32 bytes at a time with
@@ -368,6 +382,35 @@ impl Perform for Block {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_that_goes_around_vte_normalizes_as_through_it() {
+        let texts: [&[u8]; 6] = [
+            "café ✓ naïve\n日本語のテキスト\tand more\n".as_bytes(),
+            "😀😀😀😀😀😀😀😀😀😀😀😀 a long line of wide characters 😀😀😀😀\n".as_bytes(),
+            "r\u{e9}sum\u{e9}\r\nover\rwritten \u{7f} del\x07bell\n".as_bytes(),
+            // A C1 control (U+0085) and invalid bytes: these go through vte either way.
+            "next\u{85}line ok\n".as_bytes(),
+            b"bad \xff\xfe bytes \xc3(\n",
+            "plain ascii only\n".as_bytes(),
+        ];
+        for text in texts {
+            for limits in
+                [LineLimits { max_line: 7, overlap: 3 }, LineLimits { max_line: 1, overlap: 0 }, LineLimits::default()]
+            {
+                // An SGR reset first: it draws nothing, and sends all that follows through vte.
+                let through_vte = segments(&[&[b"\x1b[0m", text].concat()], limits);
+                assert_eq!(
+                    segments(&[text], limits),
+                    through_vte,
+                    "{:?} with {limits:?}",
+                    String::from_utf8_lossy(text)
+                );
+            }
+        }
+        assert!(printed_as_is("café ✓".as_bytes()) && printed_as_is(b"ascii\x7f\x01"));
+        assert!(!printed_as_is("next\u{85}".as_bytes()) && !printed_as_is(b"bad \xff"));
+    }
 
     #[test]
     fn the_first_control_byte_is_found_in_any_chunk_and_in_the_remainder() {
