@@ -141,10 +141,10 @@ struct LiteralSearch {
 /// (a hook's one tool call, or a short log, never pays for them).
 const DFA_AFTER: usize = 1 << 20;
 
-/// The most literals a group searches with Aho-Corasick DFAs: a DFA takes about 3.6 KB per
-/// 16-byte literal (36 MB for 10,000; an NFA 2 MB), so a rule file with a long block list keeps
-/// the NFAs.
-const DFA_MAX_NEEDLES: usize = 2_000;
+/// The most literals searched with an Aho-Corasick DFA, by a group or by the scan: a DFA takes
+/// about 3.6 KB per 16-byte literal (36 MB for 10,000; an NFA 2 MB), so a rule file with a long
+/// block list keeps the NFAs.
+pub(super) const DFA_MAX_NEEDLES: usize = 2_000;
 
 /// Candidates of one regex in one line tried by its anchored DFA before its own regex searches
 /// the rest of the line. Each try may read to the end of the line, so without a bound a line of
