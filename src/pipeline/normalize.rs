@@ -75,6 +75,11 @@ pub struct Normalizer {
     /// No ESC seen yet, so `vte` is surely in its ground state: a chunk without ESC that it would
     /// only print char by char (and execute its C0 controls) can bypass it ([`printed_as_is`]).
     plain: bool,
+    /// What `vte` was last given ends in the first bytes of a character which the next byte
+    /// made invalid (held back here, the next byte is a new character): `vte` keeps them, and
+    /// prints their replacement character when it reads on, so what comes next must go through
+    /// it too.
+    vte_holds_bytes: bool,
 }
 
 impl Normalizer {
@@ -85,6 +90,7 @@ impl Normalizer {
             block: Block::with_limits(limits),
             unfinished: Utf8Carry::default(),
             plain: true,
+            vte_holds_bytes: false,
         }
     }
 
@@ -97,11 +103,16 @@ impl Normalizer {
     /// Runs a chunk through the escape parser; finished segments appear in the block.
     pub fn feed(&mut self, bytes: &[u8]) {
         let (bytes, whole) = self.unfinished.join(bytes);
-        if self.plain && memchr::memchr(0x1b, &bytes[..whole]).is_none() && printed_as_is(&bytes[..whole]) {
-            self.block.feed_plain(&bytes[..whole]);
+        let whole = &bytes[..whole];
+        if whole.is_empty() {
+            return;
+        }
+        if self.plain && !self.vte_holds_bytes && memchr::memchr(0x1b, whole).is_none() && printed_as_is(whole) {
+            self.block.feed_plain(whole);
         } else {
-            self.plain &= memchr::memchr(0x1b, &bytes[..whole]).is_none();
-            self.parser.advance(&mut self.block, &bytes[..whole]);
+            self.plain &= memchr::memchr(0x1b, whole).is_none();
+            self.parser.advance(&mut self.block, whole);
+            self.vte_holds_bytes = unfinished_utf8(whole) > 0;
         }
     }
 
@@ -382,6 +393,18 @@ impl Perform for Block {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by `fuzz/` (target `normalize`) once valid UTF-8 went around vte: `E4 A4` is the
+    /// start of a character until the `CE` after it, which was held back with the chunk's end;
+    /// vte, given `E4 A4` alone, kept them, and `CE BE` (`ξ`) went around it and came out before
+    /// their replacement character.
+    #[test]
+    fn text_after_bytes_that_vte_holds_goes_through_vte() {
+        let chunks: [&[u8]; 4] = [b"a\xe4", b"\xa4\xce", b"\xbe\xe4\xa9", b"2\n"];
+        let whole = segments(&[&chunks.concat()], LineLimits::default());
+        assert_eq!(whole.0[0].2, "a\u{fffd}\u{3be}\u{fffd}2");
+        assert_eq!(segments(&chunks, LineLimits::default()), whole);
+    }
 
     #[test]
     fn text_that_goes_around_vte_normalizes_as_through_it() {
