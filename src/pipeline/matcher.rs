@@ -79,13 +79,14 @@ impl Matcher {
         const TIMED_FROM: usize = 32 << 10;
         let Some(attribution) = scope.attribution().filter(|_| !segments.is_empty()) else { return };
         let mut caches = attribution.caches();
-        let Some(scan) = scope.scan_for(text.len()).filter(|scan| scan.payoff.should_scan()) else {
+        let timed = text.len() >= TIMED_FROM;
+        let Some(scan) = scope.scan_for(text.len()).filter(|scan| scan.payoff.should_scan(timed)) else {
             for (index, found) in segments.iter().enumerate() {
                 self.attribute(scope, &mut caches, &text[found.start..found.end], mask, index, hits);
             }
             return;
         };
-        let mut cost = (text.len() >= TIMED_FROM).then(|| ScanCost { bytes: text.len(), ..ScanCost::default() });
+        let mut cost = timed.then(|| ScanCost { bytes: text.len(), ..ScanCost::default() });
         let started = cost.is_some().then(Instant::now);
         self.scan_then_attribute(scope, &mut caches, scan, text, segments, mask, hits, cost.as_mut());
         if let (Some(cost), Some(started)) = (&mut cost, started) {

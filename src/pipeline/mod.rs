@@ -59,9 +59,9 @@ pub struct PipelineOptions {
     pub screen: Option<ScreenOptions>,
     /// Whether an intervention carries its strings: the rule's id and message, the text it
     /// matched and its line. Without, only `rule_index`, `line`, `column`, `severity` and
-    /// `action` say what fired. `check --quiet`, which only counts interventions, turns it off:
-    /// on a busy log, copying every matching line cost a fifth of its time, and the rule's id and
-    /// message another 7%.
+    /// `action` say what fired. `check --quiet` turns it off for plain text, whose interventions
+    /// it only counts: on a busy log, copying every matching line cost a fifth of its time, and
+    /// the rule's id and message another 7%.
     pub keep_text: bool,
 }
 

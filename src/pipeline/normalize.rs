@@ -289,8 +289,8 @@ impl Block {
         self.open_column_base += window_len - self.limits.overlap;
     }
 
-    /// ASCII text without escapes: runs of printable bytes are copied at once; controls go where
-    /// `vte` would send them.
+    /// Text that `vte` would only print ([`printed_as_is`]): runs of printable characters are
+    /// copied at once; controls go where `vte` would send them.
     fn feed_plain(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() {
             let run = first_control(bytes).unwrap_or(bytes.len());

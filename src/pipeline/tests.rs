@@ -417,7 +417,7 @@ fn a_scope_that_left_its_scan_out_reports_what_scanning_reports() {
     };
     payoff.record(&slow_scan);
     payoff.record(&slow_scan);
-    assert!(!payoff.should_scan());
+    assert!(!payoff.should_scan(false));
     let reported = run_with(scanning);
     assert!(reported.len() > 5_000, "{}", reported.len());
     assert_eq!(run_with(walking), reported);
@@ -456,4 +456,23 @@ fn without_its_strings_an_intervention_still_says_what_fired_where() {
         (stub, Some(2), 7, Action::Inject)
     );
     assert!(fired[0].rule.is_empty() && fired[0].message.is_none() && fired[0].matched.is_empty());
+}
+
+#[test]
+fn the_scan_searches_literals_with_a_dfa_unless_they_are_too_many_bytes() {
+    let scan_kind = |literals: &[String]| {
+        let list = literals.iter().map(|l| format!("'{l}'")).collect::<Vec<_>>().join(", ");
+        let yaml = format!("rules:\n  - id: many\n    match: {{ literals: [{list}] }}\n");
+        let set = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("m.yaml", &yaml)]).unwrap());
+        let scope = set.scope(Scope::Output);
+        let searcher = &scope.scan().literals[0].scan;
+        let last = literals.last().unwrap().as_bytes();
+        assert!(searcher.find(last).is_some(), "the scan finds its literals");
+        searcher.kind()
+    };
+    let few: Vec<String> = (0..200).map(|i| format!("literal-{i:08}")).collect();
+    assert_eq!(scan_kind(&few), aho_corasick::AhoCorasickKind::DFA);
+    // 3,000 literals of 16 bytes: 48 KB, a DFA of tens of MB.
+    let many: Vec<String> = (0..3_000).map(|i| format!("literal-{i:08}")).collect();
+    assert_ne!(scan_kind(&many), aho_corasick::AhoCorasickKind::DFA);
 }

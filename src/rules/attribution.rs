@@ -133,18 +133,20 @@ struct LiteralSearch {
     fast: OnceLock<Vec<LiteralAutomaton>>,
     /// Bytes read with the NFAs so far.
     read: AtomicUsize,
-    /// Literals and prefixes in all: whether DFAs are worth their memory (see [`DFA_MAX_NEEDLES`]).
-    needles: usize,
+    /// Bytes of the literals and prefixes in all: whether DFAs are worth their memory (see
+    /// [`DFA_MAX_LITERAL_BYTES`]).
+    literal_bytes: usize,
 }
 
 /// How much text a group of literals reads with its Aho-Corasick NFAs before it builds the DFAs
 /// (a hook's one tool call, or a short log, never pays for them).
 const DFA_AFTER: usize = 1 << 20;
 
-/// The most literals searched with an Aho-Corasick DFA, by a group or by the scan: a DFA takes
-/// about 3.6 KB per 16-byte literal (36 MB for 10,000; an NFA 2 MB), so a rule file with a long
-/// block list keeps the NFAs.
-pub(super) const DFA_MAX_NEEDLES: usize = 2_000;
+/// The most bytes of literals searched with an Aho-Corasick DFA, by a group or by the scan: a DFA
+/// holds a row of transitions for about every byte of its literals (3.6 KB for a 16-byte literal
+/// among many; 36 MB for 10,000 of them, an NFA 2 MB), so a rule file with a long block list, or
+/// very long literals, keeps the NFAs. 2,000 literals of 16 bytes.
+pub(super) const DFA_MAX_LITERAL_BYTES: usize = 32 << 10;
 
 /// Candidates of one regex in one line tried by its anchored DFA before its own regex searches
 /// the rest of the line. Each try may read to the end of the line, so without a bound a line of
@@ -395,13 +397,14 @@ impl PatternGroup {
     fn literals(prefixed: Vec<PatternInfo>, literals: Vec<PatternInfo>) -> PatternGroup {
         let unicode_word_boundary = prefixed.iter().any(|p| p.unicode_word_boundary);
         let prefixes: Vec<Prefixes> = prefixed.iter().filter_map(|p| p.prefixes.clone()).collect();
-        let needles = prefixes.iter().map(|p| p.literals.len()).sum::<usize>() + literals.len();
+        let literal_bytes = prefixes.iter().flat_map(|p| &p.literals).map(|prefix| prefix.len()).sum::<usize>()
+            + literals.iter().filter_map(|p| p.literal.as_ref()).map(|(text, _)| text.len()).sum::<usize>();
         let search = LiteralSearch {
             prefixes,
             quick: OnceLock::new(),
             fast: OnceLock::new(),
             read: AtomicUsize::new(0),
-            needles,
+            literal_bytes,
         };
         PatternGroup::with([prefixed, literals].concat(), unicode_word_boundary, Some(search))
     }
@@ -434,7 +437,7 @@ impl PatternGroup {
             return Some(fast);
         }
         let read = search.read.fetch_add(len, Ordering::Relaxed).saturating_add(len);
-        let automata = if read > DFA_AFTER && search.needles <= DFA_MAX_NEEDLES {
+        let automata = if read > DFA_AFTER && search.literal_bytes <= DFA_MAX_LITERAL_BYTES {
             search.fast.get_or_init(|| self.build_literal_automata(search, LiteralKind::Dfa))
         } else {
             search.quick.get_or_init(|| self.build_literal_automata(search, LiteralKind::Nfa))

@@ -21,7 +21,7 @@ use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::syntax;
 use regex_syntax::hir::Hir;
 
-use super::attribution::{Attribution, PatternInfo, PatternKind, DFA_MAX_NEEDLES};
+use super::attribution::{Attribution, PatternInfo, PatternKind, DFA_MAX_LITERAL_BYTES};
 use super::error::RuleError;
 use super::loosen::without_unicode_word_boundaries;
 use super::model::{Location, Rule};
@@ -316,14 +316,20 @@ impl Scan {
 impl LiteralMatcher {
     fn build(patterns: &Patterns, ascii_case_insensitive: bool) -> LiteralMatcher {
         // A DFA, where the library would pick an NFA past a hundred literals: scanning agent
-        // transcripts with the 160 of `benches/rules-heavy.yaml` took 28% less time.
-        let kind = (patterns.texts.len() <= DFA_MAX_NEEDLES).then_some(AhoCorasickKind::DFA);
-        let scan = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostFirst)
-            .kind(kind)
-            .ascii_case_insensitive(ascii_case_insensitive)
-            .build(&patterns.texts)
-            .expect("Aho-Corasick accepts any set of non-empty literals");
+        // transcripts with the 160 of `benches/rules-heavy.yaml` took 28% less time. Should it
+        // not build (too many states for its numbers), the library's pick serves.
+        let bytes: usize = patterns.texts.iter().map(String::len).sum();
+        let build = |kind| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostFirst)
+                .kind(kind)
+                .ascii_case_insensitive(ascii_case_insensitive)
+                .build(&patterns.texts)
+        };
+        let scan = (bytes <= DFA_MAX_LITERAL_BYTES)
+            .then(|| build(Some(AhoCorasickKind::DFA)).ok())
+            .flatten()
+            .unwrap_or_else(|| build(None).expect("Aho-Corasick accepts any set of non-empty literals"));
         LiteralMatcher { scan, owner: patterns.owner.clone() }
     }
 }
@@ -335,7 +341,7 @@ impl RegexMatcher {
         // the defaults (those of `&str` regexes) the scan skipped an empty match inside a UTF-8
         // sequence (`(?-u:\B)` between the two bytes of `é`). No size limit: each pattern was
         // checked against the regex crate's when the rules were loaded. The scan needs match
-        // starts only, so no capture states. Loosened (see `loosen`), it never leaves its DFA.
+        // starts only, so no capture states. Loosened (see `loosen`), its lazy DFA does not give up on text that is not ASCII.
         let hirs: Vec<Hir> = patterns
             .texts
             .iter()

@@ -1,4 +1,4 @@
-//! The scan's regexes, loosened so that its lazy DFA can read any text.
+//! The scan's regexes, loosened so that its lazy DFA does not give up on text that is not ASCII.
 //!
 //! A lazy DFA gives up on a Unicode word boundary (`\b` without `(?-u)`) next to a non-ASCII
 //! byte. The scan's multi-pattern regex then searches the rest of the block with the PikeVM, at

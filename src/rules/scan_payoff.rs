@@ -9,7 +9,7 @@
 //! in hangs on its automata and on the text, and the automata do not say: so the matcher times
 //! the blocks it scans, and each such block votes.
 
-use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Votes in a row, net, for attributing every line before the scan is left out.
@@ -18,17 +18,21 @@ const WALK_AT: i32 = 2;
 const VOTES_KEPT: i32 = 3;
 /// While the scan is left out, one block in this many is scanned again and votes.
 const RETRY_EVERY: u32 = 16;
-/// Bytes of lines attributed in a block below which the block does not vote: too few to tell
-/// what attributing a line costs.
-const ATTRIBUTED_TO_VOTE: usize = 8 << 10;
+/// Bytes of lines attributed in a block below which the block does not tell what attributing a
+/// byte costs; it votes with what earlier blocks told.
+const ATTRIBUTED_TO_MEASURE: usize = 8 << 10;
 
 /// What the blocks scanned so far say; shared by every pipeline and thread of a scope.
 #[derive(Debug, Default)]
 pub struct ScanPayoff {
-    /// Above zero: attributing every line was estimated cheaper than scanning.
+    /// Net votes for attributing every line; at [`WALK_AT`] and above the scan is left out.
     votes: AtomicI32,
-    /// Blocks attributed line by line since the scan was last tried.
+    /// Blocks large enough to vote, attributed line by line since the scan was last tried.
     skipped: AtomicU32,
+    /// What attributing a KiB of lines cost in the last block that attributed enough to tell,
+    /// in nanoseconds; 0 before one did. A block whose scan skipped nearly everything votes
+    /// with it, so sparse text can bring the scan back.
+    attributing_ns_per_kib: AtomicU64,
 }
 
 /// Where one scanned block's time went.
@@ -46,17 +50,23 @@ pub struct ScanCost {
 
 impl ScanPayoff {
     /// Whether to scan the next block; `false` while the scan costs more than attributing every
-    /// line, except for one block in [`RETRY_EVERY`].
-    pub fn should_scan(&self) -> bool {
+    /// line, except for one block in [`RETRY_EVERY`] of those that will be timed (`timed`), so
+    /// that it votes again.
+    pub fn should_scan(&self, timed: bool) -> bool {
         if self.votes.load(Ordering::Relaxed) < WALK_AT {
             return true;
         }
-        self.skipped.fetch_add(1, Ordering::Relaxed) % RETRY_EVERY == RETRY_EVERY - 1
+        timed && self.skipped.fetch_add(1, Ordering::Relaxed) % RETRY_EVERY == RETRY_EVERY - 1
     }
 
     /// Counts a scanned block's vote.
     pub fn record(&self, cost: &ScanCost) {
-        let Some(vote) = cost.vote() else { return };
+        if cost.attributed >= ATTRIBUTED_TO_MEASURE {
+            let per_kib = cost.total.saturating_sub(cost.scanning).as_nanos() * 1024 / cost.attributed as u128;
+            self.attributing_ns_per_kib.store((per_kib as u64).max(1), Ordering::Relaxed);
+        }
+        let known = self.attributing_ns_per_kib.load(Ordering::Relaxed);
+        let Some(vote) = cost.vote((known > 0).then_some(known)) else { return };
         // A lost update between two threads costs one vote, which the next block makes up.
         let votes = (self.votes.load(Ordering::Relaxed) + vote).clamp(-VOTES_KEPT, VOTES_KEPT);
         self.votes.store(votes, Ordering::Relaxed);
@@ -65,16 +75,18 @@ impl ScanPayoff {
 
 impl ScanCost {
     /// +1 when attributing every line of the block would have taken less time than the scan
-    /// and the lines it found, -1 when not; `None` when too little was attributed to tell.
+    /// and the lines it found, -1 when not; `None` when too little was attributed to tell and
+    /// no earlier block told what attributing costs (`known`, in nanoseconds a KiB).
     ///
     /// The estimate takes a line to cost what the attributed ones did. Those were mostly lines
     /// that match, which cost more (their matches' ends are searched for), so it leans to scanning.
-    fn vote(&self) -> Option<i32> {
-        if self.attributed < ATTRIBUTED_TO_VOTE {
-            return None;
-        }
-        let attributing = self.total.saturating_sub(self.scanning).as_secs_f64();
-        let every_line = attributing * self.bytes as f64 / self.attributed as f64;
+    fn vote(&self, known: Option<u64>) -> Option<i32> {
+        let every_line = if self.attributed >= ATTRIBUTED_TO_MEASURE {
+            let attributing = self.total.saturating_sub(self.scanning).as_secs_f64();
+            attributing * self.bytes as f64 / self.attributed as f64
+        } else {
+            known? as f64 * 1e-9 * self.bytes as f64 / 1024.0
+        };
         Some(if every_line < self.total.as_secs_f64() { 1 } else { -1 })
     }
 }
@@ -102,7 +114,7 @@ mod tests {
         let payoff = ScanPayoff::default();
         for _ in 0..10 {
             payoff.record(&sparse());
-            assert!(payoff.should_scan());
+            assert!(payoff.should_scan(true));
         }
     }
 
@@ -110,9 +122,10 @@ mod tests {
     fn a_scan_slower_than_attributing_is_left_out_but_tried_again_now_and_then() {
         let payoff = ScanPayoff::default();
         payoff.record(&heavy());
-        assert!(payoff.should_scan(), "one block is not enough to leave the scan out");
+        assert!(payoff.should_scan(true), "one block is not enough to leave the scan out");
         payoff.record(&heavy());
-        let scanned = (0..4 * RETRY_EVERY).filter(|_| payoff.should_scan()).count();
+        assert!(!payoff.should_scan(false), "a block too small to vote follows the verdict");
+        let scanned = (0..4 * RETRY_EVERY).filter(|_| payoff.should_scan(true)).count();
         assert_eq!(scanned, 4, "one block in {RETRY_EVERY} is scanned again");
     }
 
@@ -122,23 +135,29 @@ mod tests {
         for _ in 0..10 {
             payoff.record(&heavy());
         }
-        assert!(!payoff.should_scan());
-        // Votes are capped, so a few blocks of the other kind turn the verdict.
+        assert!(!payoff.should_scan(false));
+        // Sparse text: the scan skips a whole MiB in 0.3 ms and finds 2 KiB of lines, too few to
+        // tell what attributing costs; the heavy blocks told. Votes are capped, so two such
+        // blocks turn the verdict.
+        let nearly_nothing = block(Duration::from_micros(350), Duration::from_micros(300), 2);
         for _ in 0..2 {
-            payoff.record(&sparse());
+            payoff.record(&nearly_nothing);
         }
-        assert!(payoff.should_scan());
+        assert!(payoff.should_scan(false));
     }
 
     #[test]
-    fn a_block_that_attributed_too_little_does_not_vote() {
+    fn a_block_that_attributed_too_little_votes_only_once_a_block_told_the_cost() {
         let payoff = ScanPayoff::default();
+        let little = block(Duration::from_millis(4), Duration::from_millis(1), 4);
         for _ in 0..10 {
-            payoff.record(&block(Duration::from_millis(4), Duration::from_millis(1), 4));
+            payoff.record(&little);
         }
-        assert!(payoff.should_scan());
-        assert_eq!(block(Duration::from_millis(4), Duration::from_millis(1), 4).vote(), None);
-        assert_eq!(heavy().vote(), Some(1));
-        assert_eq!(sparse().vote(), Some(-1));
+        assert!(payoff.should_scan(false), "no block told what attributing costs");
+        assert_eq!(little.vote(None), None);
+        // 3 ms for 4 KiB: attributing the MiB would take 768 ms, the scan took 4.
+        assert_eq!(little.vote(Some(3_000_000 / 4)), Some(-1));
+        assert_eq!(heavy().vote(None), Some(1));
+        assert_eq!(sparse().vote(None), Some(-1));
     }
 }
