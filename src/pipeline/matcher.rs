@@ -10,9 +10,9 @@
 //! Where the scan costs more than it skips, every line is attributed instead
 //! ([`ScanPayoff`](crate::rules::ScanPayoff)).
 
-use super::normalize::Segment;
 use std::time::Instant;
 
+use super::normalize::Segment;
 use crate::rules::{CompiledScope, GroupCache, PatternKind, PatternStart, Scan, ScanCost};
 
 /// A rule matching inside one segment.
@@ -65,8 +65,9 @@ impl Matcher {
     /// `mask` lists byte strings to blank out before a segment is verified (echoed injections).
     ///
     /// Attributes every line while the scope has seen little text (building the scan would cost
-    /// more), or while its scan is slower than attributing every line ([`ScanPayoff`]); else
-    /// scans for the lines to attribute. A block large enough to time says which was right.
+    /// more), or while its scan is slower than attributing every line
+    /// ([`ScanPayoff`](crate::rules::ScanPayoff)); else scans for the lines to attribute. A block
+    /// large enough to time says which was right.
     pub fn scan(
         &mut self,
         scope: &CompiledScope,
