@@ -299,9 +299,10 @@ impl Attribution {
 
     /// Every pattern's leftmost start in `line`, with its group (in `found`, in no particular
     /// order), but for regexes searched from their prefixes that cannot be their rule's match
-    /// (another of the rule's patterns matches further left): enough for each rule's match. A group of
-    /// literals gives ends too; for the others they are left to [`PatternGroup::end_of`]. A group
-    /// whose DFAs give up on the line is answered by its per-pattern regexes.
+    /// (another of the rule's patterns matches further left): enough for each rule's match. A
+    /// group of literals gives ends too; for the others they are left to
+    /// [`PatternGroup::end_of`]. A group whose DFAs give up on the line is answered by its
+    /// per-pattern regexes.
     pub fn leftmost_starts(&self, caches: &mut [GroupCache], line: &[u8], found: &mut Vec<PatternStart>) {
         let groups = self.groups_for(line);
         let rest = match *groups {

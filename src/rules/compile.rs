@@ -341,7 +341,8 @@ impl RegexMatcher {
         // the defaults (those of `&str` regexes) the scan skipped an empty match inside a UTF-8
         // sequence (`(?-u:\B)` between the two bytes of `é`). No size limit: each pattern was
         // checked against the regex crate's when the rules were loaded. The scan needs match
-        // starts only, so no capture states. Loosened (see `loosen`), its lazy DFA does not give up on text that is not ASCII.
+        // starts only, so no capture states.
+        // Loosened (see `loosen`), its lazy DFA does not give up on text that is not ASCII.
         let hirs: Vec<Hir> = patterns
             .texts
             .iter()
