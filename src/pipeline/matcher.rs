@@ -65,9 +65,9 @@ impl Matcher {
     /// `mask` lists byte strings to blank out before a segment is verified (echoed injections).
     ///
     /// Attributes every line while the scope has seen little text (building the scan would cost
-    /// more), or while its scan is slower than attributing every line
-    /// ([`ScanPayoff`](crate::rules::ScanPayoff)); else scans for the lines to attribute. A block
-    /// large enough to time says which was right.
+    /// more), or, for a block large enough to be timed, while the scan was slower than
+    /// attributing every line on such blocks ([`ScanPayoff`](crate::rules::ScanPayoff)); else
+    /// scans for the lines to attribute. A timed block says which was right.
     pub fn scan(
         &mut self,
         scope: &CompiledScope,

@@ -417,7 +417,7 @@ fn a_scope_that_left_its_scan_out_reports_what_scanning_reports() {
     };
     payoff.record(&slow_scan);
     payoff.record(&slow_scan);
-    assert!(!payoff.should_scan(false));
+    assert!(!payoff.should_scan(true));
     let reported = run_with(scanning);
     assert!(reported.len() > 5_000, "{}", reported.len());
     assert_eq!(run_with(walking), reported);

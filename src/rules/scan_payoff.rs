@@ -50,13 +50,15 @@ pub struct ScanCost {
 
 impl ScanPayoff {
     /// Whether to scan the next block; `false` while the scan costs more than attributing every
-    /// line, except for one block in [`RETRY_EVERY`] of those that will be timed (`timed`), so
-    /// that it votes again.
+    /// line, except for one block in [`RETRY_EVERY`], so that it votes again. Only blocks large
+    /// enough to be timed (`timed`) follow the verdict: the votes say nothing about a hub task's
+    /// few lines, and a task that floods the hub with blocks that vote must not decide how the
+    /// quiet tasks sharing its rules are matched.
     pub fn should_scan(&self, timed: bool) -> bool {
-        if self.votes.load(Ordering::Relaxed) < WALK_AT {
+        if !timed || self.votes.load(Ordering::Relaxed) < WALK_AT {
             return true;
         }
-        timed && self.skipped.fetch_add(1, Ordering::Relaxed) % RETRY_EVERY == RETRY_EVERY - 1
+        self.skipped.fetch_add(1, Ordering::Relaxed) % RETRY_EVERY == RETRY_EVERY - 1
     }
 
     /// Counts a scanned block's vote.
@@ -124,7 +126,7 @@ mod tests {
         payoff.record(&heavy());
         assert!(payoff.should_scan(true), "one block is not enough to leave the scan out");
         payoff.record(&heavy());
-        assert!(!payoff.should_scan(false), "a block too small to vote follows the verdict");
+        assert!(payoff.should_scan(false), "a block too small to be timed is scanned whatever the votes");
         let scanned = (0..4 * RETRY_EVERY).filter(|_| payoff.should_scan(true)).count();
         assert_eq!(scanned, 4, "one block in {RETRY_EVERY} is scanned again");
     }
@@ -135,7 +137,7 @@ mod tests {
         for _ in 0..10 {
             payoff.record(&heavy());
         }
-        assert!(!payoff.should_scan(false));
+        assert!(!payoff.should_scan(true));
         // Sparse text: the scan skips a whole MiB in 0.3 ms and finds 2 KiB of lines, too few to
         // tell what attributing costs; the heavy blocks told. Votes are capped, so two such
         // blocks turn the verdict.
@@ -143,7 +145,7 @@ mod tests {
         for _ in 0..2 {
             payoff.record(&nearly_nothing);
         }
-        assert!(payoff.should_scan(false));
+        assert!(payoff.should_scan(true));
     }
 
     #[test]
@@ -153,7 +155,7 @@ mod tests {
         for _ in 0..10 {
             payoff.record(&little);
         }
-        assert!(payoff.should_scan(false), "no block told what attributing costs");
+        assert!(payoff.should_scan(true), "no block told what attributing costs");
         assert_eq!(little.vote(None), None);
         // 3 ms for 4 KiB: attributing the MiB would take 768 ms, the scan took 4.
         assert_eq!(little.vote(Some(3_000_000 / 4)), Some(-1));
