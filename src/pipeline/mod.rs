@@ -519,11 +519,16 @@ impl Pipeline {
         self.reported.push(hit.rule);
         self.stats.matches += 1;
         let Some(action) = self.policy.on_hit(index, rule, now) else { return };
-        let text = if self.options.keep_text { self.normalizer.block().segment_text(&segment) } else { &[] };
-        let matched = text.get(hit.start..hit.end).unwrap_or_default();
+        let (matched, text) = if self.options.keep_text {
+            let text = self.normalizer.block().segment_text(&segment);
+            let matched = text.get(hit.start..hit.end).unwrap_or_default();
+            (String::from_utf8_lossy(matched).into_owned(), String::from_utf8_lossy(text).into_owned())
+        } else {
+            (String::new(), String::new())
+        };
         fired.push(Intervention {
-            matched: String::from_utf8_lossy(matched).into_owned(),
-            text: String::from_utf8_lossy(text).into_owned(),
+            matched,
+            text,
             line: Some(segment.line),
             column: segment.column_base + hit.start + 1,
             ..self.intervention(index, action)

@@ -302,11 +302,18 @@ pub(super) fn anchored_end(dfa: &DFA, cache: &mut Cache, line: &[u8], start: usi
     let config = start::Config::new().anchored(DfaAnchored::Yes).look_behind(start.checked_sub(1).map(|at| line[at]));
     let mut state = dfa.start_state(cache, &config).map_err(|_| GaveUp)?;
     let mut end = None;
-    for (at, &byte) in line.iter().enumerate().skip(start) {
-        state = dfa.next_state(cache, state, byte).map_err(|_| GaveUp)?;
+    let mut at = start;
+    while at < line.len() {
+        if !state.is_tagged() {
+            at = quiet_forward(dfa, cache, line, at, &mut state);
+            if at == line.len() {
+                break;
+            }
+        }
+        state = dfa.next_state(cache, state, line[at]).map_err(|_| GaveUp)?;
         if state.is_tagged() {
             if state.is_match() {
-                // A DFA's matches are delayed by one byte: this one ends before `byte`.
+                // A DFA's matches are delayed by one byte: this one ends before byte `at`.
                 end = Some(at);
             } else if state.is_dead() {
                 return Ok(end);
@@ -314,7 +321,25 @@ pub(super) fn anchored_end(dfa: &DFA, cache: &mut Cache, line: &[u8], start: usi
                 return Err(GaveUp);
             }
         }
+        at += 1;
     }
     state = dfa.next_eoi_state(cache, state).map_err(|_| GaveUp)?;
     Ok(if state.is_match() { Some(line.len()) } else { end })
+}
+
+/// Steps a forward lazy DFA, in the untagged `state`, from byte `at` on for as long as it
+/// reaches untagged states; returns the position of the byte that reaches a tagged one (or the
+/// line's length).
+#[inline(always)]
+fn quiet_forward(dfa: &DFA, cache: &Cache, line: &[u8], mut at: usize, state: &mut LazyStateID) -> usize {
+    let mut current = *state;
+    while let Some(&byte) = line.get(at) {
+        let next = dfa.next_state_untagged(cache, current, byte);
+        if next.is_tagged() {
+            break;
+        }
+        (current, at) = (next, at + 1);
+    }
+    *state = current;
+    at
 }
