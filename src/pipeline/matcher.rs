@@ -65,9 +65,10 @@ impl Matcher {
     /// `mask` lists byte strings to blank out before a segment is verified (echoed injections).
     ///
     /// Attributes every line while the scope has seen little text (building the scan would cost
-    /// more), or, for a block large enough to be timed, while the scan was slower than
-    /// attributing every line on such blocks ([`ScanPayoff`](crate::rules::ScanPayoff)); else
-    /// scans for the lines to attribute. A timed block says which was right.
+    /// more), when the block shows a masked echo, or, for a block large enough to be timed,
+    /// while the scan was slower than attributing every line on such blocks
+    /// ([`ScanPayoff`](crate::rules::ScanPayoff)); else scans for the lines to attribute. A timed
+    /// block says which was right.
     pub fn scan(
         &mut self,
         scope: &CompiledScope,
@@ -81,7 +82,13 @@ impl Matcher {
         let Some(attribution) = scope.attribution().filter(|_| !segments.is_empty()) else { return };
         let mut caches = attribution.caches();
         let timed = text.len() >= TIMED_FROM;
-        let Some(scan) = scope.scan_for(text.len()).filter(|scan| scan.payoff.should_scan(timed)) else {
+        // Attribution reads the lines with their echoes blanked out, the scan reads them as
+        // printed, and a blank can make a match (`foo\s+bar` over `foo<echo>bar`) that only
+        // attribution sees: a block that shows an echo is attributed line by line, so what it
+        // reports does not hang on whether the scan ran.
+        let echoed = mask.iter().any(|echo| !echo.is_empty() && memchr::memmem::find(text, echo).is_some());
+        let scan = (!echoed).then(|| scope.scan_for(text.len())).flatten();
+        let Some(scan) = scan.filter(|scan| scan.payoff.should_scan(timed)) else {
             for (index, found) in segments.iter().enumerate() {
                 self.attribute(scope, &mut caches, &text[found.start..found.end], mask, index, hits);
             }

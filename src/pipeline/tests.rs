@@ -476,3 +476,23 @@ fn the_scan_searches_literals_with_a_dfa_unless_they_are_too_many_bytes() {
     let many: Vec<String> = (0..3_000).map(|i| format!("literal-{i:08}")).collect();
     assert_ne!(scan_kind(&many), aho_corasick::AhoCorasickKind::DFA);
 }
+
+#[test]
+fn a_match_that_blanking_an_echo_makes_is_reported_whether_or_not_the_scan_runs() {
+    // The echo is blanked to spaces before a line is attributed, which can make a match the
+    // text as printed does not hold; the scan reads the text as printed.
+    let yaml = "rules:\n  - id: spaced\n    match: { regex: ['foo\\s+bar'] }\n";
+    let reported = |scan_built: bool| {
+        let set = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("s.yaml", yaml)]).unwrap());
+        if scan_built {
+            set.scope(Scope::Output).scan();
+        }
+        let mut pipeline = Pipeline::new(set, Scope::Output, "t", PipelineOptions::live());
+        let now = Instant::now();
+        pipeline.expect_echo("XYZ", now);
+        let fired = pipeline.push(b"plain line\nfooXYZbar\nfoo bar\n", now);
+        fired.into_iter().map(|i| (i.line.unwrap(), i.column)).collect::<Vec<_>>()
+    };
+    assert_eq!(reported(false), vec![(2, 1), (3, 1)]);
+    assert_eq!(reported(true), reported(false));
+}
