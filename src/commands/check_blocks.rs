@@ -47,12 +47,11 @@ pub fn check_blocks(
     stats: &mut PipelineStats,
 ) -> Result<(), BlocksError> {
     let now = Instant::now();
-    let name: Arc<str> = Arc::from(name);
     let options = PipelineOptions { keep_text: sink.shows_matches(), ..PipelineOptions::offline() };
     // Each pipeline (one per worker) gets a copy of the name of its own: every intervention holds
     // it, and one `Arc` shared by the workers would bounce its count between their cores.
     let pipeline =
-        |first_line| Pipeline::new(Arc::clone(rules), scope, Arc::from(&*name), options).with_first_line(first_line);
+        |first_line| Pipeline::new(Arc::clone(rules), scope, Arc::from(name), options).with_first_line(first_line);
     let probe = pipeline(1);
     if threads <= 1 || !probe.lines_are_independent() {
         return sequential(probe, reader, Vec::new(), sink, stats, now);
