@@ -102,7 +102,7 @@ pub(super) fn regexes(regexes: &mut Regexes, line: &[u8]) -> Result<(), GaveUp> 
     let mut end = line.len();
     while end > 0 {
         if !state.is_tagged() {
-            end = quiet_regexes(regexes.dfa, regexes.cache, &line[..end], &mut state);
+            end -= quiet_lazy(regexes.dfa, regexes.cache, line[..end].iter().rev(), &mut state);
             if end == 0 {
                 break;
             }
@@ -116,21 +116,21 @@ pub(super) fn regexes(regexes: &mut Regexes, line: &[u8]) -> Result<(), GaveUp> 
     regexes.end_of_input(state)
 }
 
-/// Steps the reverse DFA, in the untagged `state`, backward over `line` for as long as it reaches
-/// untagged states; returns how much of the line is left to read (the byte before that length
-/// reaches a tagged state).
+/// Steps a lazy DFA, in the untagged `state`, through `bytes` for as long as it reaches untagged
+/// states; returns how many bytes it took (the next one, if any, reaches a tagged state). The
+/// reverse walk hands it a line's bytes backward, an anchored search forward.
 #[inline(always)]
-fn quiet_regexes(dfa: &DFA, cache: &Cache, line: &[u8], state: &mut LazyStateID) -> usize {
-    let (mut current, mut end) = (*state, line.len());
-    while let Some(&byte) = end.checked_sub(1).and_then(|at| line.get(at)) {
+fn quiet_lazy<'a>(dfa: &DFA, cache: &Cache, bytes: impl Iterator<Item = &'a u8>, state: &mut LazyStateID) -> usize {
+    let (mut current, mut taken) = (*state, 0);
+    for &byte in bytes {
         let next = dfa.next_state_untagged(cache, current, byte);
         if next.is_tagged() {
             break;
         }
-        (current, end) = (next, end - 1);
+        (current, taken) = (next, taken + 1);
     }
     *state = current;
-    end
+    taken
 }
 
 /// Both of the above in one loop: byte `k` forward and byte `len - 1 - k` backward.
@@ -173,7 +173,7 @@ fn both_from<A: Automaton>(
     regexes.end_of_input(backward)
 }
 
-/// [`quiet_literals`] and [`quiet_regexes`] in one loop, byte `at` forward and byte
+/// [`quiet_literals`] and [`quiet_lazy`] backward in one loop, byte `at` forward and byte
 /// `len - 1 - at` backward, the reverse DFA starting in an untagged state: stops at the first
 /// position where either would stop.
 #[inline(always)]
@@ -305,7 +305,7 @@ pub(super) fn anchored_end(dfa: &DFA, cache: &mut Cache, line: &[u8], start: usi
     let mut at = start;
     while at < line.len() {
         if !state.is_tagged() {
-            at = quiet_forward(dfa, cache, line, at, &mut state);
+            at += quiet_lazy(dfa, cache, line[at..].iter(), &mut state);
             if at == line.len() {
                 break;
             }
@@ -325,21 +325,4 @@ pub(super) fn anchored_end(dfa: &DFA, cache: &mut Cache, line: &[u8], start: usi
     }
     state = dfa.next_eoi_state(cache, state).map_err(|_| GaveUp)?;
     Ok(if state.is_match() { Some(line.len()) } else { end })
-}
-
-/// Steps a forward lazy DFA, in the untagged `state`, from byte `at` on for as long as it
-/// reaches untagged states; returns the position of the byte that reaches a tagged one (or the
-/// line's length).
-#[inline(always)]
-fn quiet_forward(dfa: &DFA, cache: &Cache, line: &[u8], mut at: usize, state: &mut LazyStateID) -> usize {
-    let mut current = *state;
-    while let Some(&byte) = line.get(at) {
-        let next = dfa.next_state_untagged(cache, current, byte);
-        if next.is_tagged() {
-            break;
-        }
-        (current, at) = (next, at + 1);
-    }
-    *state = current;
-    at
 }
