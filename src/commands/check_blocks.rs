@@ -193,14 +193,18 @@ fn sequential(
     now: Instant,
 ) -> Result<(), BlocksError> {
     let mut buffer = first;
+    // Kept from read to read: a buffer new each time would take fresh pages from the kernel
+    // (what a busy log fires in 256 KiB is more than the allocator keeps for reuse).
+    let mut fired = Vec::new();
     loop {
         if !buffer.is_empty() {
-            let fired = pipeline.push(&buffer, now);
+            pipeline.push_into(&buffer, now, &mut fired);
             if let Err(err) = sink.fired(&fired) {
                 // The totals still count what was matched before the reader went away.
                 add(stats, pipeline.stats());
                 return Err(BlocksError::Output(err));
             }
+            fired.clear();
         }
         buffer.clear();
         // Like reading with one pipeline always did: an input error drops this file's totals.
