@@ -169,6 +169,11 @@ pub struct ServeArgs {
     /// A running task whose worker stays disconnected this long is marked lost (30s, 5min...).
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub lost_after: humantime::Duration,
+    /// A Claude Code session supervised through `axiom hook` that sends no hook record for this
+    /// long is marked lost (one that is killed sends no SessionEnd); its next record, if one
+    /// comes, starts a new task.
+    #[arg(long, value_name = "DURATION", default_value = "12h")]
+    pub session_idle: humantime::Duration,
     /// Finished task histories older than this are deleted, at start and then every minute (12h,
     /// 7days...).
     #[arg(long, value_name = "DURATION", default_value = "7days")]

@@ -197,3 +197,33 @@ fn a_hub_that_never_answers_does_not_change_or_hold_up_the_decision() {
     assert!(stderr.contains("did not answer within 300ms"), "{stderr}");
     drop(silent);
 }
+
+#[test]
+fn a_session_that_sends_nothing_for_the_idle_window_is_marked_lost_at_the_hub() {
+    // Claude Code killed mid-session sends no SessionEnd: the hub must not keep its task
+    // running for as long as the hub runs.
+    let hub = live_support::Hub::start("rules: []\n", &["--session-idle", "1s"]);
+    let home = ClaudeHome::new();
+    let rules = home.project().join("../rules.yaml");
+    std::fs::write(&rules, RULES).unwrap();
+    let event = json!({
+        "session_id": "killed-session", "hook_event_name": "PreToolUse", "cwd": "/tmp",
+        "tool_name": "Bash", "tool_input": {"command": "ls"},
+    });
+    let mut hook = Command::new(env!("CARGO_BIN_EXE_axiom"));
+    hook.args(["hook", "--rules"]).arg(&rules);
+    hook.env("HOME", home.home()).env("AXIOM_STATE_DIR", hub.sandbox.path("state"));
+    let mut child = hook.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(event.to_string().as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+
+    let task = live_support::eventually("the quiet session's task to be lost", Duration::from_secs(30), || {
+        let hooked: Vec<_> = hub.list().into_iter().filter(|task| task.command[0] == "claude (hooks)").collect();
+        match &hooked[..] {
+            [task] if task.status == axiom::protocol::TaskStatus::Lost => Ok(task.clone()),
+            other => Err(format!("{other:#?}")),
+        }
+    });
+    assert_eq!(task.command[1], "killed-session", "{task:#?}");
+}

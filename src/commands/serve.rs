@@ -34,6 +34,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let mut hub_config = HubConfig::new(args.listen);
         hub_config.allow_origins = args.allow_origins;
         hub_config.lost_after = args.lost_after.into();
+        hub_config.session_idle = args.session_idle.into();
         hub_config.retention = Some(retention);
         hub_config.adopt_orphans = true;
         let hub = Hub::start(hub_config, Arc::clone(&tasks), state.token.clone())

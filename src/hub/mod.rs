@@ -19,7 +19,7 @@ mod worker_conn;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, Semaphore};
@@ -53,6 +53,8 @@ pub struct HubConfig {
     pub worker_exe: PathBuf,
     /// A running task whose worker stays away this long is marked lost.
     pub lost_after: Duration,
+    /// A session supervised through `axiom hook` that sends nothing for this long is marked lost.
+    pub session_idle: Duration,
     /// How long the workers this hub starts keep their child running while the hub is unreachable.
     /// Zero for a hub that can never come back (`axiom run`'s in-process hub).
     pub worker_reconnect_window: Duration,
@@ -80,6 +82,7 @@ impl HubConfig {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| std::env::current_exe().unwrap_or_else(|_| PathBuf::from("axiom"))),
             lost_after: Duration::from_secs(60),
+            session_idle: Duration::from_secs(12 * 60 * 60),
             worker_reconnect_window: Duration::from_secs(60),
             retention: None,
             adopt_orphans: false,
@@ -183,7 +186,7 @@ impl Hub {
         retention.reset();
         loop {
             tokio::select! {
-                _ = sweep.tick() => self.tasks.sweep_lost(self.config.lost_after),
+                _ = sweep.tick() => self.tasks.sweep(Instant::now(), self.config.lost_after, self.config.session_idle),
                 _ = release.tick() => {
                     let Some(journal) = self.tasks.journal() else { continue };
                     let finished: Vec<_> =

@@ -214,15 +214,22 @@ impl Tasks {
         finished.iter().map(|task| task.release_output()).sum()
     }
 
-    /// Marks lost every running task whose worker has been gone longer than `window`.
-    pub fn sweep_lost(&self, window: Duration) {
-        let now = Instant::now();
+    /// Marks lost every running task whose worker has been gone `lost_after` or longer, and every
+    /// session supervised through `axiom hook` that has sent nothing for `session_idle` (Claude
+    /// Code killed, or its machine put to sleep, sends no `SessionEnd`); forgets the sessions whose
+    /// tasks ended, so that a hub left running keeps no task that retention has dropped.
+    pub fn sweep(&self, now: Instant, lost_after: Duration, session_idle: Duration) {
         for task in self.all() {
-            if task.detached_for(now).is_some_and(|gone| gone >= window) {
+            if task.detached_for(now).is_some_and(|gone| gone >= lost_after) {
                 tracing::warn!(task = %task.id, "the worker did not come back; the task is lost");
+                task.finish(TaskStatus::Lost, now);
+            } else if task.hook_idle_for(now).is_some_and(|idle| idle >= session_idle) {
+                tracing::warn!(task = %task.id, "the Claude Code session sent no hook record for {}; the task is lost",
+                    humantime::format_duration(session_idle));
                 task.finish(TaskStatus::Lost, now);
             }
         }
+        self.hooked.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, task| !task.status().is_finished());
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<Task>> {
@@ -344,6 +351,29 @@ mod tests {
     }
 
     #[test]
+    fn a_hooked_session_that_goes_quiet_without_session_end_is_lost_and_forgotten() {
+        let tasks = Tasks::new(empty_rules(), TaskConfig::default());
+        let idle = Duration::from_secs(12 * 60 * 60);
+        let quiet = tasks.record_hook(&hook_record("s1", "PreToolUse", &["Bash: ls"], 0));
+        let ended = tasks.record_hook(&hook_record("s2", "Stop", &["Done."], 0));
+        tasks.record_hook(&hook_record("s2", "SessionEnd", &[], 0));
+        let now = Instant::now();
+
+        tasks.sweep(now + idle - Duration::from_secs(1), Duration::from_secs(60), idle);
+        assert_eq!(quiet.status(), TaskStatus::Running, "a session idle less than the window runs on");
+        assert_eq!(tasks.hooked.lock().unwrap().len(), 1, "the ended session is forgotten");
+
+        tasks.sweep(now + idle, Duration::from_secs(60), idle);
+        assert_eq!(quiet.status(), TaskStatus::Lost);
+        assert!(tasks.hooked.lock().unwrap().is_empty(), "a lost session is forgotten too");
+        assert_eq!(ended.status(), TaskStatus::Exited { code: 0 }, "an ended session stays as it ended");
+
+        let resumed = tasks.record_hook(&hook_record("s1", "UserPromptSubmit", &["back"], 0));
+        assert_ne!(resumed.id, quiet.id, "a record after the window starts a new task");
+        assert_eq!(resumed.status(), TaskStatus::Running);
+    }
+
+    #[test]
     fn ids_are_short_unique_and_start_with_a_letter() {
         let tasks = Tasks::new(empty_rules(), TaskConfig::default());
         let ids: std::collections::HashSet<String> =
@@ -404,7 +434,7 @@ mod tests {
         assert_eq!(running_again.status(), TaskStatus::Running);
         assert_eq!(running_again.read_output(0, 100).bytes, b"working", "a running task's ring is refilled");
         assert_eq!(*running_again.persisted().borrow(), 1, "the worker is told what is stored");
-        again.sweep_lost(Duration::ZERO);
+        again.sweep(Instant::now(), Duration::ZERO, Duration::MAX);
         assert_eq!(running_again.status(), TaskStatus::Lost);
     }
 

@@ -34,6 +34,7 @@ impl Task {
         if state.status.is_finished() {
             return;
         }
+        state.last_hook = Some(Instant::now());
         if state.status == TaskStatus::Starting {
             state.status = TaskStatus::Running;
             self.log(&Event::Status { status: TaskStatus::Running, pid: None, at: now_ms() });

@@ -110,6 +110,9 @@ struct TaskState {
     sessions: VecDeque<String>,
     /// Since when a running task has had no worker connected.
     detached_since: Option<Instant>,
+    /// A session supervised through `axiom hook`: when its last hook record came (a restored
+    /// one's clock starts at the restore).
+    last_hook: Option<Instant>,
     /// Commands sent (or to be sent) to the worker and not acknowledged yet, by id.
     commands: BTreeMap<u64, HubToWorker>,
     next_message_id: u64,
@@ -207,6 +210,7 @@ impl Task {
                 worker: None,
                 sessions: VecDeque::new(),
                 detached_since: None,
+                last_hook: None,
                 commands: BTreeMap::new(),
                 next_message_id: 1,
                 unwritten: VecDeque::new(),
@@ -294,8 +298,11 @@ impl Task {
             }
             state.next_seq = next_seq;
             state.output = OutputRing::resumed(task.config.ring_capacity, output_end);
-            // A hooked session has no worker to wait for: its next hook record continues it.
-            if !state.status.is_finished() && hooked_session(&task.command).is_none() {
+            // A hooked session has no worker to wait for: its next hook record continues it, and
+            // it goes quiet for good only after a whole idle window from now.
+            if !state.status.is_finished() && hooked_session(&task.command).is_some() {
+                state.last_hook = Some(Instant::now());
+            } else if !state.status.is_finished() {
                 state.detached_since = Some(Instant::now());
                 let since = output_end.saturating_sub(task.config.ring_capacity as u64);
                 if let Some(path) = task.history_path() {
@@ -745,6 +752,13 @@ impl Task {
     pub fn detached_for(&self, now: Instant) -> Option<Duration> {
         let state = self.state();
         state.detached_since.filter(|_| !state.status.is_finished()).map(|since| now.saturating_duration_since(since))
+    }
+
+    /// How long a running session supervised through `axiom hook` has sent no hook record, if
+    /// it is one.
+    pub fn hook_idle_for(&self, now: Instant) -> Option<Duration> {
+        let state = self.state();
+        state.last_hook.filter(|_| !state.status.is_finished()).map(|last| now.saturating_duration_since(last))
     }
 
     /// Overrides the guess of whether the task runs an agent (`--agent`, `--no-agent`), which
