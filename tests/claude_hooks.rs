@@ -30,6 +30,22 @@ fn axiom(home: &ClaudeHome, args: &[&str]) -> std::process::Output {
     output_within(&mut command, Duration::from_secs(30))
 }
 
+/// `axiom hook --rules RULES` as Claude Code runs it, `event` written to its stdin and closed;
+/// `configure` says where the hub is.
+fn spawn_hook(
+    home: &ClaudeHome,
+    rules: &std::path::Path,
+    event: &serde_json::Value,
+    configure: impl FnOnce(&mut Command),
+) -> std::process::Child {
+    let mut hook = Command::new(env!("CARGO_BIN_EXE_axiom"));
+    hook.args(["hook", "--rules"]).arg(rules).env("HOME", home.home());
+    configure(&mut hook);
+    let mut child = hook.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(event.to_string().as_bytes()).unwrap();
+    child
+}
+
 /// A directory in the project, and a model that first asks to `rm -rf` it, then claims that all
 /// tests pass, then (told otherwise) admits it has not run them.
 fn delete_then_claim_success(home: &ClaudeHome) -> (std::path::PathBuf, FakeApi) {
@@ -182,11 +198,9 @@ fn a_hub_that_never_answers_does_not_change_or_hold_up_the_decision() {
         "session_id": "s-1", "hook_event_name": "PreToolUse", "cwd": "/tmp",
         "tool_name": "Bash", "tool_input": {"command": "rm -rf /tmp/x"},
     });
-    let mut hook = Command::new(env!("CARGO_BIN_EXE_axiom"));
-    hook.args(["hook", "--rules"]).arg(&rules).args(["--server", &server]);
-    hook.env("HOME", home.home()).env("AXIOM_TOKEN", "0123456789abcdef0123456789abcdef");
-    let mut child = hook.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(event.to_string().as_bytes()).unwrap();
+    let child = spawn_hook(&home, &rules, &event, |hook| {
+        hook.args(["--server", &server]).env("AXIOM_TOKEN", "0123456789abcdef0123456789abcdef");
+    });
     let (done, finished) = std::sync::mpsc::channel();
     std::thread::spawn(move || done.send(child.wait_with_output()));
     let output = finished.recv_timeout(Duration::from_secs(60)).expect("the hook hung on a silent hub").unwrap();
@@ -210,11 +224,9 @@ fn a_session_that_sends_nothing_for_the_idle_window_is_marked_lost_at_the_hub() 
         "session_id": "killed-session", "hook_event_name": "PreToolUse", "cwd": "/tmp",
         "tool_name": "Bash", "tool_input": {"command": "ls"},
     });
-    let mut hook = Command::new(env!("CARGO_BIN_EXE_axiom"));
-    hook.args(["hook", "--rules"]).arg(&rules);
-    hook.env("HOME", home.home()).env("AXIOM_STATE_DIR", hub.sandbox.path("state"));
-    let mut child = hook.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(event.to_string().as_bytes()).unwrap();
+    let child = spawn_hook(&home, &rules, &event, |hook| {
+        hook.env("AXIOM_STATE_DIR", hub.sandbox.path("state"));
+    });
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "{output:?}");
 
