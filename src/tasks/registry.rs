@@ -127,18 +127,23 @@ impl Tasks {
     /// record of a session creates (and a record after that task ended creates anew). Returns
     /// the task.
     pub fn record_hook(&self, record: &HookRecord) -> Arc<Task> {
-        let mut hooked = self.hooked.lock().unwrap_or_else(|p| p.into_inner());
-        let task = match hooked.get(&record.session) {
-            Some(task) if !task.status().is_finished() => Arc::clone(task),
-            _ => {
-                let task = self.create(hooked_command(&record.session, record.cwd.as_deref()));
-                hooked.insert(record.session.clone(), Arc::clone(&task));
-                task
+        loop {
+            let mut hooked = self.hooked.lock().unwrap_or_else(|p| p.into_inner());
+            let task = match hooked.get(&record.session) {
+                Some(task) if !task.status().is_finished() => Arc::clone(task),
+                _ => {
+                    let task = self.create(hooked_command(&record.session, record.cwd.as_deref()));
+                    hooked.insert(record.session.clone(), Arc::clone(&task));
+                    task
+                }
+            };
+            drop(hooked);
+            // The task may have ended since the lookup (the session's idle window ran out): then
+            // the record goes to a new one.
+            if task.record_hook(record) {
+                return task;
             }
-        };
-        drop(hooked);
-        task.record_hook(record);
-        task
+        }
     }
 
     /// Loads every task history in the journal, after dropping what retention no longer keeps.
@@ -354,16 +359,16 @@ mod tests {
     fn a_hooked_session_that_goes_quiet_without_session_end_is_lost_and_forgotten() {
         let tasks = Tasks::new(empty_rules(), TaskConfig::default());
         let idle = Duration::from_secs(12 * 60 * 60);
+        let before = Instant::now();
         let quiet = tasks.record_hook(&hook_record("s1", "PreToolUse", &["Bash: ls"], 0));
         let ended = tasks.record_hook(&hook_record("s2", "Stop", &["Done."], 0));
         tasks.record_hook(&hook_record("s2", "SessionEnd", &[], 0));
-        let now = Instant::now();
 
-        tasks.sweep(now + idle - Duration::from_secs(1), Duration::from_secs(60), idle);
+        tasks.sweep(before + idle - Duration::from_secs(1), Duration::from_secs(60), idle);
         assert_eq!(quiet.status(), TaskStatus::Running, "a session idle less than the window runs on");
         assert_eq!(tasks.hooked.lock().unwrap().len(), 1, "the ended session is forgotten");
 
-        tasks.sweep(now + idle, Duration::from_secs(60), idle);
+        tasks.sweep(Instant::now() + idle, Duration::from_secs(60), idle);
         assert_eq!(quiet.status(), TaskStatus::Lost);
         assert!(tasks.hooked.lock().unwrap().is_empty(), "a lost session is forgotten too");
         assert_eq!(ended.status(), TaskStatus::Exited { code: 0 }, "an ended session stays as it ended");

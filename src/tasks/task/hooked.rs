@@ -28,11 +28,12 @@ impl Task {
     /// A decision `axiom hook` took in this task's Claude Code session: its raw input is kept on
     /// the `events` stream, the lines it judged become the task's output (each as `[EVENT] line`), and the rules that fired
     /// become interventions, delivered (the hook's answer carried them). `SessionEnd` ends the task.
-    /// Nothing is matched here: the hook judged with its own rules.
-    pub fn record_hook(&self, record: &HookRecord) {
+    /// Nothing is matched here: the hook judged with its own rules. `false` (and nothing kept)
+    /// when the task has ended.
+    pub fn record_hook(&self, record: &HookRecord) -> bool {
         let mut state = self.state();
         if state.status.is_finished() {
-            return;
+            return false;
         }
         state.last_hook = Some(Instant::now());
         if state.status == TaskStatus::Starting {
@@ -78,5 +79,6 @@ impl Task {
             self.finish(TaskStatus::Exited { code: 0 }, Instant::now());
         }
         self.bump();
+        true
     }
 }
