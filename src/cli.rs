@@ -167,8 +167,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = "3s")]
     pub kill_grace: humantime::Duration,
     /// A running task whose worker stays disconnected this long is marked lost (30s, 5min...).
+    /// Default: --reconnect-window.
+    #[arg(long, value_name = "DURATION")]
+    pub lost_after: Option<humantime::Duration>,
+    /// How long the workers of the tasks this hub starts keep their command running while the
+    /// hub is unreachable (restarting it, say); then they end it.
     #[arg(long, value_name = "DURATION", default_value = "60s")]
-    pub lost_after: humantime::Duration,
+    pub reconnect_window: humantime::Duration,
     /// A Claude Code session supervised through `axiom hook` that sends no hook record for this
     /// long is marked lost (one that is killed sends no SessionEnd); its next record, if one
     /// comes, starts a new task.

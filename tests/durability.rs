@@ -14,16 +14,23 @@ struct Hub {
     sandbox: Sandbox,
     port: u16,
     rules: String,
+    /// More arguments to `axiom serve`.
+    extra: Vec<String>,
     serve: Option<Proc>,
 }
 
 impl Hub {
     fn new(rules_yaml: &str) -> Hub {
+        Hub::with_args(rules_yaml, &[])
+    }
+
+    fn with_args(rules_yaml: &str, extra: &[&str]) -> Hub {
         let sandbox = Sandbox::new();
         std::fs::create_dir(sandbox.path("rules")).unwrap();
         let rules = sandbox.write("rules/rules.yaml", rules_yaml);
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut hub = Hub { sandbox, port, rules, serve: None };
+        let extra = extra.iter().map(|arg| arg.to_string()).collect();
+        let mut hub = Hub { sandbox, port, rules, extra, serve: None };
         hub.start();
         hub
     }
@@ -32,7 +39,9 @@ impl Hub {
         let state = self.sandbox.path("state").display().to_string();
         let rules_dir = self.sandbox.path("rules").display().to_string();
         let listen = format!("127.0.0.1:{}", self.port);
-        let args = ["serve", "--listen", &listen, "--state-dir", &state, "--rules", &rules_dir, "--lost-after", "20s"];
+        let mut args = vec!["serve", "--listen", &listen, "--state-dir", &state, "--rules", &rules_dir];
+        args.extend(["--lost-after", "20s"]);
+        args.extend(self.extra.iter().map(String::as_str));
         let mut serve = Proc::spawn(self.sandbox.axiom(&args), "axiom serve");
         serve.wait_for_stderr("hub listening on");
         self.serve = Some(serve);
@@ -166,6 +175,28 @@ fn a_hub_killed_with_sigkill_and_restarted_keeps_its_tasks_and_workers() {
     let task = hub.wait_for_state(&id, "exited");
     assert_eq!(task["status"]["code"], 0);
     assert_counted(&hub.stored_output(&id), 2000);
+}
+
+#[test]
+fn workers_end_their_command_once_the_hub_has_been_gone_for_its_reconnect_window() {
+    let mut hub = Hub::with_args("rules: []\n", &["--reconnect-window", "1s"]);
+    let id = hub.spawn_detached("sleep 600");
+    let worker = eventually("the worker process", DEADLINE, || worker_pid_of(&id).ok_or("not yet".to_owned()));
+    let child = eventually("the command", DEADLINE, || {
+        let out = Command::new("pgrep").args(["-P", &worker.to_string()]).output().map_err(|err| err.to_string())?;
+        String::from_utf8_lossy(&out.stdout).lines().next().and_then(|pid| pid.trim().parse().ok()).ok_or("none".into())
+    });
+    hub.serve().signal(libc::SIGKILL);
+    let _ = hub.serve.take().unwrap().finish_within(DEADLINE);
+    // The default window is 60 s: only the hub's --reconnect-window ends them within the deadline.
+    eventually("the worker and its command to end", DEADLINE, || {
+        let running: Vec<u32> = [worker, child].into_iter().filter(|&pid| live_support::alive(pid)).collect();
+        if running.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("still running: {running:?}"))
+        }
+    });
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 
@@ -11,6 +12,9 @@ use crate::state::HubInfo;
 use crate::tasks::{Journal, JournalConfig, Retention, TaskConfig, Tasks};
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let reconnect_window: Duration = args.reconnect_window.into();
+    // A task is given up on when its worker would have given up on the hub, unless told otherwise.
+    let lost_after = args.lost_after.map_or(reconnect_window, Into::into);
     let rules = super::load_rules(&args.rules)?;
     let state = super::prepare_hub_state(super::state_dir(&args.state)?, args.listen)?;
     let runtime = tokio::runtime::Runtime::new()?;
@@ -33,7 +37,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let shutdown = shutdown_signals().context("cannot install the SIGTERM/SIGINT handlers")?;
         let mut hub_config = HubConfig::new(args.listen);
         hub_config.allow_origins = args.allow_origins;
-        hub_config.lost_after = args.lost_after.into();
+        hub_config.worker_reconnect_window = reconnect_window;
+        hub_config.lost_after = lost_after;
         hub_config.session_idle = args.session_idle.into();
         hub_config.retention = Some(retention);
         hub_config.adopt_orphans = true;
