@@ -26,6 +26,11 @@ const RULES: &str = r#"rules:
     match: { literals: ['TODO: later'] }
     action: inject
     message: "axiom says: implement it now, no TODO left behind."
+  - id: tests-claimed-after-a-failing-run
+    match: { literals: ['All tests pass'] }
+    evidence: { tests: [failed] }
+    action: inject
+    message: "axiom says: the last test run failed; fix it before saying the tests pass."
   - id: no-sleeping
     scope: tool
     match: { regex: ['^Bash: python3 -c .*time\.sleep'] }
@@ -107,6 +112,25 @@ fn a_correction_on_the_turns_last_words_reaches_the_model_before_the_session_end
     assert!(run.stdout.contains("Implemented the parser."), "{}", run.stdout);
     let session = run.stderr.lines().find(|line| line.contains("session:")).unwrap_or_else(|| panic!("{}", run.stderr));
     assert!(session.contains("success"), "{session}");
+}
+
+#[test]
+fn a_test_run_that_fails_without_a_summary_counts_as_failed_for_the_claim_after_it() {
+    let Some(cli) = claude_cli() else { return };
+    let home = ClaudeHome::new();
+    // No manifest there: cargo exits non-zero before any test runs and prints no summary, so only
+    // the tool result's `is_error` says that the run failed.
+    let api = FakeApi::start(vec![
+        Reply::tool("Bash", json!({"command": "cargo test --manifest-path missing/Cargo.toml"})),
+        Reply::text("All tests pass."),
+        Reply::text("You are right, the run failed."),
+    ]);
+    let run = finish(axiom_run(&cli, &home, &api, "run the tests"));
+    run.assert_code(0);
+    let requests = api.requests();
+    assert_eq!(requests.len(), 3, "the claim was let through: {requests:#?}");
+    let correction = "axiom says: the last test run failed; fix it before saying the tests pass.";
+    assert!(user_texts(&requests[2]).iter().any(|text| text == correction), "{:?}", user_texts(&requests[2]));
 }
 
 #[test]

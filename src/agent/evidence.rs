@@ -51,24 +51,41 @@ impl EventObserver {
                     found.push(Observation::Edit);
                 }
             }
-            AgentEvent::ToolCall { id, input, .. } => {
-                let Some(script) = shell_script(input) else { return };
-                let Some(observation) = command_observation(&script) else { return };
-                found.push(observation.clone());
-                if let (Some(id), Observation::Command { test }) = (id, observation) {
-                    self.running.insert(id.clone(), test);
-                }
-            }
-            AgentEvent::ToolResult { id, is_error, .. } => {
-                if id.as_ref().and_then(|id| self.running.remove(id)).is_some() {
-                    found.push(Observation::CommandResult { ok: !is_error });
-                } else if *is_error {
-                    found.push(Observation::Failure);
-                }
-            }
+            AgentEvent::ToolCall { id, input, .. } => found.extend(self.shell_call(id.as_deref(), input)),
+            AgentEvent::ToolResult { id, is_error, .. } => found.extend(self.result(id.as_deref(), *is_error)),
             // The agent answered: the next prompt is a new request, not more of the last one.
             AgentEvent::Text { .. } => found.push(Observation::Reply),
             AgentEvent::TurnEnd(_) => {}
+        }
+    }
+
+    /// Appends only what a tool's result shows (the command it ran failed or not), for a source
+    /// that observes the calls themselves as they are judged (a live task sees each as its tool
+    /// line: [`observe_tool_line`]); the calls are only followed, to know their results.
+    pub fn observe_results(&mut self, event: &AgentEvent, found: &mut Vec<Observation>) {
+        match event {
+            AgentEvent::ToolCall { id, input, .. } => {
+                self.shell_call(id.as_deref(), input);
+            }
+            AgentEvent::ToolResult { id, is_error, .. } => found.extend(self.result(id.as_deref(), *is_error)),
+            _ => {}
+        }
+    }
+
+    /// A call that runs a shell command as evidence, remembering it until its result comes.
+    fn shell_call(&mut self, id: Option<&str>, input: &serde_json::Value) -> Option<Observation> {
+        let observation = command_observation(&shell_script(input)?)?;
+        if let (Some(id), Observation::Command { test }) = (id, &observation) {
+            self.running.insert(id.to_owned(), *test);
+        }
+        Some(observation)
+    }
+
+    fn result(&mut self, id: Option<&str>, is_error: bool) -> Option<Observation> {
+        if id.and_then(|id| self.running.remove(id)).is_some() {
+            Some(Observation::CommandResult { ok: !is_error })
+        } else {
+            is_error.then_some(Observation::Failure)
         }
     }
 }
@@ -150,6 +167,26 @@ mod tests {
             Observation::Edit,
         ];
         assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn only_results_are_observed_for_a_source_that_sees_the_calls_as_tool_lines() {
+        let events = [
+            AgentEvent::Prompt { text: "fix the parser".into() },
+            call("t1", "Edit", json!({"file_path": "src/parser.rs"})),
+            result("t1", false),
+            call("t2", "Bash", json!({"command": "cargo test"})),
+            AgentEvent::Text { text: "Waiting for the tests.".into() },
+            result("t2", true),
+            call("t3", "Read", json!({"file_path": "missing.rs"})),
+            result("t3", true),
+        ];
+        let mut observer = EventObserver::default();
+        let mut found = Vec::new();
+        for event in &events {
+            observer.observe_results(event, &mut found);
+        }
+        assert_eq!(found, [Observation::CommandResult { ok: false }, Observation::Failure]);
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! - **output**: each JSON line the CLI prints is kept as it is on [`OutputStream::Events`], and
 //!   rendered by [`crate::agent::render`] into what the rules see on `stdout`: the assistant's
 //!   text and the tools' results. A line that is not JSON (the CLI's own complaints) goes to
-//!   `stdout` as it is.
+//!   `stdout` as it is. A tool's result starts a new chunk of both: the hub reads from the events
+//!   whether the tool's command failed, as evidence for the text after the result.
 //! - **tool calls**: each `tool_use` the model asks for becomes a [`ChildEvent::ToolCall`] with its
 //!   `TOOL: ARGUMENT` line; the CLI's `can_use_tool` request for it is answered only once
 //!   [`ChildHandle::decide_tool`] says allow or deny (a denial's message reaches the model as the
@@ -33,7 +34,9 @@ use tokio::time::Instant;
 
 use super::input::Input;
 use super::{ChildEvent, OutputStream};
-use crate::agent::claude::{interrupt_request, parse_line, permission_answer, user_message, ToolPermission};
+use crate::agent::claude::{
+    interrupt_request, parse_line, permission_answer, user_message, ClaudeLine, ToolPermission,
+};
 use crate::agent::{render, tool_line, AgentEvent, AgentLine};
 use crate::rules::Scope;
 
@@ -234,6 +237,16 @@ struct Batch {
     turn_ended: bool,
 }
 
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.events.is_empty()
+            && self.text.is_empty()
+            && self.tool_calls.is_empty()
+            && self.answers.is_empty()
+            && !self.turn_ended
+    }
+}
+
 impl Translator {
     async fn run(
         mut self,
@@ -253,17 +266,20 @@ impl Translator {
                 event = raw.recv() => match event {
                     Some(ChildEvent::Output { stream: OutputStream::Stdout, data }) => {
                         let read = Instant::now();
-                        let batch = self.take_lines(&data, false);
-                        if !batch.text.is_empty() {
+                        let batches = self.take_lines(&data, false);
+                        if batches.iter().any(|batch| !batch.text.is_empty()) {
                             *self.link.last_text_read.lock().unwrap_or_else(|p| p.into_inner()) = Some(read);
                         }
-                        if self.deliver(batch).await.is_err() {
-                            return;
+                        for batch in batches {
+                            if self.deliver(batch).await.is_err() {
+                                return;
+                            }
                         }
                     }
                     Some(ChildEvent::Exited(info)) => {
-                        let batch = self.take_lines(&[], true);
-                        let _ = self.deliver(batch).await;
+                        for batch in self.take_lines(&[], true) {
+                            let _ = self.deliver(batch).await;
+                        }
                         let _ = self.events.send(ChildEvent::Exited(info)).await;
                         return;
                     }
@@ -297,28 +313,38 @@ impl Translator {
         }
     }
 
-    /// Splits off the complete lines of `data` (all of them at the end) and translates each.
-    fn take_lines(&mut self, data: &[u8], end: bool) -> Batch {
+    /// Splits off the complete lines of `data` (all of them at the end) and translates each, into
+    /// batches to be delivered in order.
+    fn take_lines(&mut self, data: &[u8], end: bool) -> Vec<Batch> {
         self.partial.extend_from_slice(data);
-        let mut batch = Batch::default();
+        let mut batches = vec![Batch::default()];
         let complete = match memchr::memrchr(b'\n', &self.partial) {
             Some(last) => last + 1,
             None if end => self.partial.len(),
-            None => return batch,
+            None => return batches,
         };
         let buffered = std::mem::take(&mut self.partial);
         let (lines, rest) = buffered.split_at(if end { buffered.len() } else { complete });
         for line in lines.split(|&b| b == b'\n').filter(|line| !line.iter().all(u8::is_ascii_whitespace)) {
-            self.translate(line, &mut batch);
+            self.translate(line, &mut batches);
         }
         self.partial = rest.to_vec();
-        batch
+        batches
     }
 
-    fn translate(&mut self, line: &[u8], batch: &mut Batch) {
+    fn translate(&mut self, line: &[u8], batches: &mut Vec<Batch>) {
+        let parsed = std::str::from_utf8(line).ok().and_then(|text| parse_line(text).ok());
+        let events = parsed.as_ref().map(ClaudeLine::events).unwrap_or_default();
+        // A tool's result starts a batch: the hub takes what the result shows (the command
+        // failed) as evidence when the batch's events arrive, before the batch's text, so what
+        // the agent said before the result must be in an earlier batch.
+        let result = events.iter().any(|event| matches!(event, AgentEvent::ToolResult { .. }));
+        if result && batches.last().is_some_and(|batch| !batch.is_empty()) {
+            batches.push(Batch::default());
+        }
+        let batch = batches.last_mut().expect("take_lines starts with a batch");
         batch.events.extend_from_slice(line);
         batch.events.push(b'\n');
-        let parsed = std::str::from_utf8(line).ok().and_then(|text| parse_line(text).ok());
         let Some(parsed) = parsed else {
             // Not an event: the CLI's own words, for the rules as they are.
             batch.text.extend_from_slice(line);
@@ -340,7 +366,7 @@ impl Translator {
             self.on_permission(permission, batch);
         }
         let mut lines = Vec::new();
-        for event in parsed.events() {
+        for event in events {
             match &event {
                 AgentEvent::ToolCall { id, name, input } => {
                     let id = id.clone().unwrap_or_else(|| format!("axiom-call-{}", self.announced.len()));

@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::journal::{read_chunks, Event, History, Journal};
 use super::output::{OutputRead, OutputRing, StoredChunk};
-use crate::agent::TurnStats;
+use crate::agent::{EventObserver, TurnStats};
 use crate::hub::auth::{Token, TokenDigest};
 use crate::pipeline::{Pipeline, PipelineOptions};
 use crate::protocol::{HookRecord, HubToWorker, InterventionRecord, Payload, TaskInfo, TaskStatus};
@@ -87,6 +87,9 @@ pub struct Task {
     pipeline: Mutex<Pipeline>,
     /// The `tool` rules, judging the calls an agent asks to make (claude driver). Locked alone.
     tools: Mutex<Pipeline>,
+    /// Follows the agent's raw events (claude driver) for what its tools' results show: whether a
+    /// command failed, which its output may not say. Locked only under `pipeline`.
+    results: Mutex<EventObserver>,
     changed: watch::Sender<u64>,
     /// The next output `seq` that is safely stored; the worker may forget chunks before it.
     persisted: watch::Sender<u64>,
@@ -222,6 +225,7 @@ impl Task {
             }),
             pipeline: Mutex::new(pipeline),
             tools: Mutex::new(tools),
+            results: Mutex::new(EventObserver::default()),
             changed: watch::Sender::new(0),
             persisted: watch::Sender::new(0),
             worker_exited: watch::Sender::new(false),
@@ -491,6 +495,14 @@ impl Task {
         // The costly part, matching and encoding for the journal, without the state lock.
         let fired = if stream.is_matched() && !ending { pipeline.push(&data, now) } else { Vec::new() };
         let turn = if stream == OutputStream::Events { last_turn(&data) } else { None };
+        if stream == OutputStream::Events {
+            // The worker starts a chunk at each tool result, and sends a chunk's events before
+            // its text: what a result shows counts for the text after it, and only that.
+            let mut results = self.results.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            for observation in observed_results(&mut results, &data) {
+                pipeline.observe(observation);
+            }
+        }
         if !self.config.confirm_when_written {
             let event = Event::Output { seq, stream, at: Some(at), payload: Payload::compact(&data) };
             self.mark_persisted(seq, Some(&event));
@@ -865,6 +877,22 @@ impl Task {
 /// Milliseconds since the Unix epoch, for timestamps people read.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// What the tool results in a chunk of an agent's raw events show (see [`EventObserver::observe_results`]).
+fn observed_results(observer: &mut EventObserver, events: &[u8]) -> Vec<crate::evidence::Observation> {
+    let mut found = Vec::new();
+    // Only a line with a tool call or result in it is worth parsing.
+    let lines = events
+        .split(|&b| b == b'\n')
+        .filter(|line| memchr::memmem::find(line, b"\"tool_").is_some())
+        .filter_map(|line| std::str::from_utf8(line).ok());
+    for parsed in lines.filter_map(|line| crate::agent::claude::parse_line(line).ok()) {
+        for event in parsed.events() {
+            observer.observe_results(&event, &mut found);
+        }
+    }
+    found
 }
 
 /// The stats of the last `result` event in a chunk of an agent's raw events, if it holds one.
