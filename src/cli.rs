@@ -177,7 +177,7 @@ pub struct ServeArgs {
     /// A Claude Code session supervised through `axiom hook` that sends no hook record for this
     /// long is marked lost (one that is killed sends no SessionEnd); its next record, if one
     /// comes, starts a new task.
-    #[arg(long, value_name = "DURATION", default_value = "12h")]
+    #[arg(long, value_name = "DURATION", default_value = "12h", value_parser = crate::human::parse_positive_duration)]
     pub session_idle: humantime::Duration,
     /// Finished task histories older than this are deleted, at start and then every minute (12h,
     /// 7days...).

@@ -38,6 +38,18 @@ pub fn parse_bytes_usize(text: &str) -> Result<usize, String> {
     parse_bytes(text).and_then(|n| usize::try_from(n).map_err(|_| format!("{text:?} is too large for this machine")))
 }
 
+/// Parses a duration that must be longer than zero: `30s`, `12h`, `7days`.
+pub fn parse_positive_duration(text: &str) -> Result<humantime::Duration, String> {
+    let duration: humantime::Duration = text
+        .trim()
+        .parse()
+        .map_err(|err| format!("{text:?} is not a duration ({err}); write e.g. 30s, 5min or 12h"))?;
+    if duration.is_zero() {
+        return Err(format!("{text:?}: the duration must be longer than zero"));
+    }
+    Ok(duration)
+}
+
 /// Parses a listen address as users write it: `127.0.0.1:8080`, `localhost:8080`, `[::1]:8080`,
 /// `:8080` or just `8080` (both loopback), `0.0.0.0:8080` (every interface, asked for explicitly).
 pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
@@ -83,6 +95,16 @@ mod tests {
         assert!(parse_bytes("lots").is_err());
         assert_eq!(bytes(38_888_896), "37.1 MiB");
         assert_eq!(bytes(12), "12 B");
+    }
+
+    #[test]
+    fn durations_must_be_longer_than_zero() {
+        assert_eq!(
+            parse_positive_duration("12h").map(std::time::Duration::from),
+            Ok(std::time::Duration::from_secs(12 * 3600))
+        );
+        assert!(parse_positive_duration("0s").unwrap_err().contains("longer than zero"));
+        assert!(parse_positive_duration("soon").unwrap_err().contains("not a duration"));
     }
 
     #[test]

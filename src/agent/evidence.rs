@@ -72,20 +72,26 @@ impl EventObserver {
         }
     }
 
-    /// A call that runs a shell command as evidence, remembering it until its result comes.
+    /// A call that runs a shell command as evidence, remembering it until its result comes. A
+    /// command sent to the background (Claude Code's `run_in_background`) is not waited for: its
+    /// result says it started, not how it ended.
     fn shell_call(&mut self, id: Option<&str>, input: &serde_json::Value) -> Option<Observation> {
         let observation = command_observation(&shell_script(input)?)?;
-        if let (Some(id), Observation::Command { test }) = (id, &observation) {
+        let waited_for = input.get("run_in_background").and_then(serde_json::Value::as_bool) != Some(true);
+        if let (Some(id), Observation::Command { test }, true) = (id, &observation, waited_for) {
             self.running.insert(id.to_owned(), *test);
         }
         Some(observation)
     }
 
+    /// Only a test command's exit status says how the tests went: calls made together (a
+    /// `git status` beside a `cargo test`) return one after the other, and the first must not
+    /// decide for the run still going.
     fn result(&mut self, id: Option<&str>, is_error: bool) -> Option<Observation> {
-        if id.and_then(|id| self.running.remove(id)).is_some() {
-            Some(Observation::CommandResult { ok: !is_error })
-        } else {
-            is_error.then_some(Observation::Failure)
+        match id.and_then(|id| self.running.remove(id)) {
+            Some(true) => Some(Observation::CommandResult { ok: !is_error }),
+            Some(false) => None,
+            None => is_error.then_some(Observation::Failure),
         }
     }
 }
@@ -180,13 +186,23 @@ mod tests {
             result("t2", true),
             call("t3", "Read", json!({"file_path": "missing.rs"})),
             result("t3", true),
+            // Made together: the first to return runs no tests and says nothing of them.
+            call("t4", "Bash", json!({"command": "git status"})),
+            call("t5", "Bash", json!({"command": "pytest -q"})),
+            result("t4", false),
+            result("t5", true),
+            // Sent to the background: its result says only that it started.
+            call("t6", "Bash", json!({"command": "npm test", "run_in_background": true})),
+            result("t6", false),
         ];
         let mut observer = EventObserver::default();
         let mut found = Vec::new();
         for event in &events {
             observer.observe_results(event, &mut found);
         }
-        assert_eq!(found, [Observation::CommandResult { ok: false }, Observation::Failure]);
+        let expected =
+            [Observation::CommandResult { ok: false }, Observation::Failure, Observation::CommandResult { ok: false }];
+        assert_eq!(found, expected);
     }
 
     #[test]

@@ -228,10 +228,11 @@ impl Tasks {
             if task.detached_for(now).is_some_and(|gone| gone >= lost_after) {
                 tracing::warn!(task = %task.id, "the worker did not come back; the task is lost");
                 task.finish(TaskStatus::Lost, now);
-            } else if task.hook_idle_for(now).is_some_and(|idle| idle >= session_idle) {
+            } else if task.hook_idle_for(now).is_some_and(|idle| idle >= session_idle)
+                && task.lose_if_hook_idle(now, session_idle)
+            {
                 tracing::warn!(task = %task.id, "the Claude Code session sent no hook record for {}; the task is lost",
                     humantime::format_duration(session_idle));
-                task.finish(TaskStatus::Lost, now);
             }
         }
         self.hooked.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, task| !task.status().is_finished());

@@ -651,17 +651,44 @@ impl Task {
 
     /// The task ended (or never started, or its worker vanished).
     pub fn finish(&self, status: TaskStatus, now: Instant) {
-        self.finish_marked(status, now, None);
+        self.finish_marked(status, now, None, |_| true);
     }
 
-    fn finish_marked(&self, status: TaskStatus, now: Instant, seq: Option<u64>) {
+    /// How long a running session supervised through `axiom hook` has sent no hook record, if
+    /// it is one (a look without the pipeline's lock, before [`lose_if_hook_idle`](Self::lose_if_hook_idle)).
+    pub fn hook_idle_for(&self, now: Instant) -> Option<Duration> {
+        let state = self.state();
+        state.last_hook.filter(|_| !state.status.is_finished()).map(|last| now.saturating_duration_since(last))
+    }
+
+    /// Marks a session supervised through `axiom hook` lost if it has sent no hook record for
+    /// `window`, judged under the lock a record takes: a record either comes first and keeps the
+    /// session running, or finds it ended and goes to a new task. Returns whether it was lost.
+    pub fn lose_if_hook_idle(&self, now: Instant, window: Duration) -> bool {
+        let idle =
+            |state: &TaskState| state.last_hook.is_some_and(|last| now.saturating_duration_since(last) >= window);
+        self.finish_marked(TaskStatus::Lost, now, None, idle)
+    }
+
+    /// Ends the task with `status` unless it has ended already or `still` says no, both judged
+    /// under the state lock; returns whether it ended it.
+    fn finish_marked(
+        &self,
+        status: TaskStatus,
+        now: Instant,
+        seq: Option<u64>,
+        still: impl FnOnce(&TaskState) -> bool,
+    ) -> bool {
         let mut pipeline = self.pipeline();
         let mut state = self.state();
         if state.status.is_finished() {
             if let Some(seq) = seq {
                 self.mark_persisted(seq, None);
             }
-            return;
+            return false;
+        }
+        if !still(&state) {
+            return false;
         }
         let fired = pipeline.finish(now);
         self.record(&mut state, &mut pipeline, fired, now);
@@ -684,6 +711,7 @@ impl Task {
         state.ended_at = Some(at);
         drop(state);
         self.bump();
+        true
     }
 
     /// The worker reported the end as its output number `seq`: stored once, like output, and
@@ -695,7 +723,7 @@ impl Task {
                 return Ok(());
             }
         }
-        self.finish_marked(status, now, Some(seq));
+        self.finish_marked(status, now, Some(seq), |_| true);
         Ok(())
     }
 
@@ -764,13 +792,6 @@ impl Task {
     pub fn detached_for(&self, now: Instant) -> Option<Duration> {
         let state = self.state();
         state.detached_since.filter(|_| !state.status.is_finished()).map(|since| now.saturating_duration_since(since))
-    }
-
-    /// How long a running session supervised through `axiom hook` has sent no hook record, if
-    /// it is one.
-    pub fn hook_idle_for(&self, now: Instant) -> Option<Duration> {
-        let state = self.state();
-        state.last_hook.filter(|_| !state.status.is_finished()).map(|last| now.saturating_duration_since(last))
     }
 
     /// Overrides the guess of whether the task runs an agent (`--agent`, `--no-agent`), which
