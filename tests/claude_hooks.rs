@@ -30,16 +30,17 @@ fn axiom(home: &ClaudeHome, args: &[&str]) -> std::process::Output {
     output_within(&mut command, Duration::from_secs(30))
 }
 
-/// `axiom hook --rules RULES` as Claude Code runs it, `event` written to its stdin and closed;
-/// `configure` says where the hub is.
+/// `axiom hook --rules RULES` (the file [`RULES`], written next to `home`'s project) as Claude
+/// Code runs it, `event` written to its stdin and closed; `configure` says where the hub is.
 fn spawn_hook(
     home: &ClaudeHome,
-    rules: &std::path::Path,
     event: &serde_json::Value,
     configure: impl FnOnce(&mut Command),
 ) -> std::process::Child {
+    let rules = home.project().join("../rules.yaml");
+    std::fs::write(&rules, RULES).unwrap();
     let mut hook = Command::new(env!("CARGO_BIN_EXE_axiom"));
-    hook.args(["hook", "--rules"]).arg(rules).env("HOME", home.home());
+    hook.args(["hook", "--rules"]).arg(&rules).env("HOME", home.home());
     configure(&mut hook);
     let mut child = hook.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(event.to_string().as_bytes()).unwrap();
@@ -192,13 +193,11 @@ fn a_hub_that_never_answers_does_not_change_or_hold_up_the_decision() {
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let server = format!("ws://{}", silent.local_addr().unwrap());
     let home = ClaudeHome::new();
-    let rules = home.project().join("../rules.yaml");
-    std::fs::write(&rules, RULES).unwrap();
     let event = json!({
         "session_id": "s-1", "hook_event_name": "PreToolUse", "cwd": "/tmp",
         "tool_name": "Bash", "tool_input": {"command": "rm -rf /tmp/x"},
     });
-    let child = spawn_hook(&home, &rules, &event, |hook| {
+    let child = spawn_hook(&home, &event, |hook| {
         hook.args(["--server", &server]).env("AXIOM_TOKEN", "0123456789abcdef0123456789abcdef");
     });
     let (done, finished) = std::sync::mpsc::channel();
@@ -218,13 +217,11 @@ fn a_session_that_sends_nothing_for_the_idle_window_is_marked_lost_at_the_hub() 
     // running for as long as the hub runs.
     let hub = live_support::Hub::start("rules: []\n", &["--session-idle", "1s"]);
     let home = ClaudeHome::new();
-    let rules = home.project().join("../rules.yaml");
-    std::fs::write(&rules, RULES).unwrap();
     let event = json!({
         "session_id": "killed-session", "hook_event_name": "PreToolUse", "cwd": "/tmp",
         "tool_name": "Bash", "tool_input": {"command": "ls"},
     });
-    let child = spawn_hook(&home, &rules, &event, |hook| {
+    let child = spawn_hook(&home, &event, |hook| {
         hook.env("AXIOM_STATE_DIR", hub.sandbox.path("state"));
     });
     let output = child.wait_with_output().unwrap();

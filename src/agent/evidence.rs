@@ -133,6 +133,19 @@ mod tests {
         AgentEvent::ToolResult { id: Some(id.into()), text: "…".into(), is_error }
     }
 
+    /// What `observe` (one of the observer's two ways) finds in `events`, in order.
+    fn observed(
+        events: &[AgentEvent],
+        observe: fn(&mut EventObserver, &AgentEvent, &mut Vec<Observation>),
+    ) -> Vec<Observation> {
+        let mut observer = EventObserver::default();
+        let mut found = Vec::new();
+        for event in events {
+            observe(&mut observer, event, &mut found);
+        }
+        found
+    }
+
     #[test]
     fn edits_commands_and_their_outcomes_become_observations() {
         let events = [
@@ -153,11 +166,7 @@ mod tests {
             call("t9", "TodoWrite", json!({"todos": []})),
             call("t10", "Write", json!({"file_path": "CHANGELOG.md", "content": "All tests pass"})),
         ];
-        let mut observer = EventObserver::default();
-        let mut found = Vec::new();
-        for event in &events {
-            observer.observe(event, &mut found);
-        }
+        let found = observed(&events, EventObserver::observe);
         let expected = [
             Observation::Request("fix the parser".into()),
             Observation::Edit,
@@ -195,11 +204,7 @@ mod tests {
             call("t6", "Bash", json!({"command": "npm test", "run_in_background": true})),
             result("t6", false),
         ];
-        let mut observer = EventObserver::default();
-        let mut found = Vec::new();
-        for event in &events {
-            observer.observe_results(event, &mut found);
-        }
+        let found = observed(&events, EventObserver::observe_results);
         let expected =
             [Observation::CommandResult { ok: false }, Observation::Failure, Observation::CommandResult { ok: false }];
         assert_eq!(found, expected);
