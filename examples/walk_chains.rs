@@ -1,0 +1,177 @@
+//! How fast a rule set's literals can be walked through an Aho-Corasick DFA, by the ways of
+//! walking that could replace the attribution's one-line walk (`src/rules/walk.rs`): one chain
+//! of transitions, several chains over equal parts of the text in one loop, and (on a CPU with
+//! AVX-512) 16, 32, 48 or 64 lanes stepped together with gathers.
+//!
+//! The walk waits on each transition's load before it can start the next, so one chain runs at
+//! the latency of a load; chains side by side overlap their loads until the core runs out of
+//! something else. This measures where that is, for the literals of a rule file on a text.
+//!
+//! ```text
+//! cargo run --release --example walk_chains -- benches/rules-heavy.yaml big.log
+//! ```
+//!
+//! Each line prints nanoseconds per byte and how many match states the walk passed through
+//! (every way must count the same, give or take the matches that straddle a part's edge).
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::{dfa, Anchored, MatchKind};
+use axiom::rules::{RuleDocument, RuleSet};
+
+/// A DFA with its states renumbered so that the match states come first: a transition is a
+/// state's row plus a byte's class, and a match is a state below `match_limit`.
+struct Table {
+    transitions: Vec<u32>,
+    classes: [u8; 256],
+    match_limit: u32,
+    start: u32,
+}
+
+impl Table {
+    fn new(literals: &[String]) -> Table {
+        let automaton = dfa::Builder::new()
+            .match_kind(MatchKind::Standard)
+            .prefilter(false)
+            .build(literals)
+            .expect("the literals build a DFA");
+        // Class 0 holds every byte no literal uses.
+        let mut classes = [0u8; 256];
+        let mut representative = vec![0u8];
+        for byte in literals.iter().flat_map(|literal| literal.bytes()) {
+            if classes[byte as usize] == 0 {
+                classes[byte as usize] = representative.len() as u8;
+                representative.push(byte);
+            }
+        }
+        representative[0] = (0..=255u8).find(|byte| classes[*byte as usize] == 0).expect("a byte no literal uses");
+        let stride = representative.len();
+        let start = automaton.start_state(Anchored::No).expect("an unanchored start");
+        let mut reached = vec![start];
+        let mut known: HashMap<StateID, ()> = HashMap::from([(start, ())]);
+        let mut next = 0;
+        while let Some(&state) = reached.get(next) {
+            next += 1;
+            for &byte in &representative {
+                let to = automaton.next_state(Anchored::No, state, byte);
+                if known.insert(to, ()).is_none() {
+                    reached.push(to);
+                }
+            }
+        }
+        reached.sort_by_key(|&state| !automaton.is_match(state));
+        let match_states = reached.iter().filter(|&&state| automaton.is_match(state)).count();
+        let row: HashMap<StateID, u32> =
+            reached.iter().enumerate().map(|(number, &state)| (state, (number * stride) as u32)).collect();
+        let transitions = reached
+            .iter()
+            .flat_map(|&state| representative.iter().map(move |&byte| (state, byte)))
+            .map(|(state, byte)| row[&automaton.next_state(Anchored::No, state, byte)])
+            .collect::<Vec<u32>>();
+        eprintln!(
+            "{} literals: {} states, {} byte classes, {} KiB of transitions",
+            literals.len(),
+            reached.len(),
+            stride,
+            transitions.len() * 4 / 1024
+        );
+        Table { transitions, classes, match_limit: (match_states * stride) as u32, start: row[&start] }
+    }
+}
+
+/// `N` chains, each over its own `1 / N` of the text, stepped in one loop.
+fn chains<const N: usize>(table: &Table, text: &[u8]) -> u64 {
+    let part = text.len() / N;
+    let mut states = [table.start; N];
+    let mut matches = 0;
+    for at in 0..part {
+        for (chain, state) in states.iter_mut().enumerate() {
+            let class = table.classes[text[chain * part + at] as usize];
+            *state = table.transitions[*state as usize + class as usize];
+            matches += u64::from(*state < table.match_limit);
+        }
+    }
+    matches
+}
+
+/// `16 * V` lanes, each over its own part of the text (bytes already mapped to their classes),
+/// stepped with one gather per 16 lanes and byte, and one per four bytes to read them.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn lanes<const V: usize>(table: &Table, classes: &[u8]) -> u64 {
+    use std::arch::x86_64::*;
+    let part = (classes.len() / (16 * V)) & !3;
+    let mut positions = [_mm512_setzero_si512(); V];
+    for (vector, lanes) in positions.iter_mut().enumerate() {
+        let starts: [i32; 16] = std::array::from_fn(|lane| ((vector * 16 + lane) * part) as i32);
+        *lanes = _mm512_set_epi32(
+            starts[15], starts[14], starts[13], starts[12], starts[11], starts[10], starts[9], starts[8], starts[7],
+            starts[6], starts[5], starts[4], starts[3], starts[2], starts[1], starts[0],
+        );
+    }
+    let mut states = [_mm512_set1_epi32(table.start as i32); V];
+    let limit = _mm512_set1_epi32(table.match_limit as i32);
+    let mut matches = 0u64;
+    for _ in (0..part).step_by(4) {
+        let mut words = [_mm512_setzero_si512(); V];
+        for vector in 0..V {
+            // SAFETY: every lane reads 4 bytes at a position below `16 * V * part <= len - 3`
+            // (`part` is a multiple of 4 and the last lane ends at or before the text's end).
+            words[vector] = unsafe { _mm512_i32gather_epi32::<1>(positions[vector], classes.as_ptr().cast()) };
+            positions[vector] = _mm512_add_epi32(positions[vector], _mm512_set1_epi32(4));
+        }
+        for shift in [0, 8, 16, 24] {
+            for vector in 0..V {
+                let class = _mm512_and_si512(
+                    _mm512_srlv_epi32(words[vector], _mm512_set1_epi32(shift)),
+                    _mm512_set1_epi32(0xff),
+                );
+                let index = _mm512_add_epi32(states[vector], class);
+                // SAFETY: a state is a row's first index and a class is below the stride.
+                states[vector] = unsafe { _mm512_i32gather_epi32::<4>(index, table.transitions.as_ptr().cast()) };
+                matches += u64::from(_mm512_cmplt_epu32_mask(states[vector], limit).count_ones());
+            }
+        }
+    }
+    matches
+}
+
+fn timed(name: &str, bytes: usize, walk: impl FnOnce() -> u64) {
+    let started = Instant::now();
+    let matches = walk();
+    let seconds = started.elapsed().as_secs_f64();
+    println!("{name:<10} {:>6.3} ns/byte  {matches} match states", seconds * 1e9 / bytes as f64);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [rules, text] = args.as_slice() else {
+        eprintln!("usage: walk_chains RULES.yaml TEXT");
+        std::process::exit(2);
+    };
+    let yaml = std::fs::read_to_string(rules).unwrap_or_else(|err| panic!("{rules}: {err}"));
+    let rules =
+        RuleSet::from_documents(vec![RuleDocument::new(rules.as_str(), yaml)]).unwrap_or_else(|err| panic!("{err}"));
+    let literals: Vec<String> = rules.rules().iter().flat_map(|rule| rule.literals.iter().cloned()).collect();
+    let text = std::fs::read(text).unwrap_or_else(|err| panic!("{text}: {err}"));
+    let table = Table::new(&literals);
+    let classes: Vec<u8> = text.iter().map(|&byte| table.classes[byte as usize]).collect();
+    for round in 1..=3 {
+        println!("round {round}");
+        timed("1 chain", text.len(), || chains::<1>(&table, &text));
+        timed("2 chains", text.len(), || chains::<2>(&table, &text));
+        timed("3 chains", text.len(), || chains::<3>(&table, &text));
+        timed("4 chains", text.len(), || chains::<4>(&table, &text));
+        timed("6 chains", text.len(), || chains::<6>(&table, &text));
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F.
+            timed("16 lanes", text.len(), || unsafe { lanes::<1>(&table, &classes) });
+            timed("32 lanes", text.len(), || unsafe { lanes::<2>(&table, &classes) });
+            timed("48 lanes", text.len(), || unsafe { lanes::<3>(&table, &classes) });
+            timed("64 lanes", text.len(), || unsafe { lanes::<4>(&table, &classes) });
+        }
+    }
+}
