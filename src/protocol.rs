@@ -437,10 +437,13 @@ pub enum HubToClient {
         id: Option<u64>,
         task_id: String,
     },
-    /// A [`ClientRequest::HookRecord`] was kept on task `task_id`.
+    /// A [`ClientRequest::HookRecord`] was kept on task `task_id`; `None` for a session's end
+    /// when the session has no running task (it was lost to its idle window, or began before
+    /// this hub): there is nothing left to end, and no task is made for it.
     Recorded {
         id: Option<u64>,
-        task_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task_id: Option<String>,
     },
     Tasks {
         id: Option<u64>,

@@ -235,4 +235,16 @@ fn a_session_that_sends_nothing_for_the_idle_window_is_marked_lost_at_the_hub() 
         }
     });
     assert_eq!(task.command[1], "killed-session", "{task:#?}");
+
+    // Its end, come too late, is taken (the hook waits for the hub's answer) and makes no task.
+    let end =
+        json!({"session_id": "killed-session", "hook_event_name": "SessionEnd", "cwd": "/tmp", "reason": "other"});
+    let child = spawn_hook(&home, &end, |hook| {
+        hook.env("AXIOM_STATE_DIR", hub.sandbox.path("state"));
+    });
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success() && output.stderr.is_empty(), "{output:?}");
+    let hooked: Vec<_> = hub.list().into_iter().filter(|task| task.command[0] == "claude (hooks)").collect();
+    assert_eq!(hooked.len(), 1, "{hooked:#?}");
+    assert_eq!(hooked[0].status, axiom::protocol::TaskStatus::Lost, "{hooked:#?}");
 }

@@ -144,7 +144,7 @@ async fn handle(
             }
         }
         ClientRequest::HookRecord { record, .. } => {
-            Some(HubToClient::Recorded { id, task_id: hub.tasks.record_hook(&record).id.clone() })
+            Some(HubToClient::Recorded { id, task_id: hub.tasks.record_hook(&record).map(|task| task.id.clone()) })
         }
         ClientRequest::Interrupt { task_id, message, .. } => act(task_of(&task_id), Action::Interrupt, message, None)
             .map_or_else(error, |()| Some(HubToClient::Ok { id })),

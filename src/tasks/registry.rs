@@ -125,12 +125,17 @@ impl Tasks {
 
     /// Keeps a decision of `axiom hook` on the task of its Claude Code session, which the first
     /// record of a session creates (and a record after that task ended creates anew). Returns
-    /// the task.
-    pub fn record_hook(&self, record: &HookRecord) -> Arc<Task> {
+    /// the task; `None` for a `SessionEnd` of a session with no running task, which would only
+    /// make a task to end it at once.
+    pub fn record_hook(&self, record: &HookRecord) -> Option<Arc<Task>> {
         loop {
             let mut hooked = self.hooked.lock().unwrap_or_else(|p| p.into_inner());
             let task = match hooked.get(&record.session) {
                 Some(task) if !task.status().is_finished() => Arc::clone(task),
+                _ if record.event == "SessionEnd" => {
+                    tracing::info!(session = %record.session, "a session ended that has no running task here");
+                    return None;
+                }
                 _ => {
                     let task = self.create(hooked_command(&record.session, record.cwd.as_deref()));
                     hooked.insert(record.session.clone(), Arc::clone(&task));
@@ -141,7 +146,7 @@ impl Tasks {
             // The task may have ended since the lookup (the session's idle window ran out): then
             // the record goes to a new one.
             if task.record_hook(record) {
-                return task;
+                return Some(task);
             }
         }
     }
@@ -331,13 +336,13 @@ mod tests {
             .map(|_| {
                 let tasks = Arc::clone(&tasks);
                 std::thread::spawn(move || {
-                    tasks.record_hook(&hook_record("s1", "PreToolUse", &["Bash: ls"], 0)).id.clone()
+                    tasks.record_hook(&hook_record("s1", "PreToolUse", &["Bash: ls"], 0)).unwrap().id.clone()
                 })
             })
             .collect();
         let ids: std::collections::HashSet<String> = firsts.into_iter().map(|t| t.join().unwrap()).collect();
         assert_eq!(ids.len(), 1, "{ids:?}");
-        let task = tasks.record_hook(&hook_record("s1", "PreToolUse", &["Bash: rm -rf /"], 1));
+        let task = tasks.record_hook(&hook_record("s1", "PreToolUse", &["Bash: rm -rf /"], 1)).unwrap();
         assert!(ids.contains(&task.id));
         assert_eq!(task.command, ["claude (hooks)", "s1", "/work/project"]);
         let info = task.info();
@@ -348,12 +353,19 @@ mod tests {
         assert_eq!(task.interventions_since(0)[0].delivered, Some(true));
         assert!(matches!(task.send_input("hello", true), Err(crate::tasks::TaskError::Hooked(_))));
 
-        tasks.record_hook(&hook_record("s1", "SessionEnd", &[], 0));
+        let ended = tasks.record_hook(&hook_record("s1", "SessionEnd", &[], 0)).unwrap();
+        assert_eq!(ended.id, task.id);
         assert_eq!(task.status(), TaskStatus::Exited { code: 0 });
-        let other = tasks.record_hook(&hook_record("s2", "Stop", &["Done."], 0));
+        let other = tasks.record_hook(&hook_record("s2", "Stop", &["Done."], 0)).unwrap();
         assert_ne!(other.id, task.id);
-        let resumed = tasks.record_hook(&hook_record("s1", "UserPromptSubmit", &["more"], 0));
+        let resumed = tasks.record_hook(&hook_record("s1", "UserPromptSubmit", &["more"], 0)).unwrap();
         assert_ne!(resumed.id, task.id, "an ended session's task takes no more records");
+
+        let count = tasks.list().len();
+        assert!(tasks.record_hook(&hook_record("s3", "SessionEnd", &[], 0)).is_none(), "no task only to end it");
+        assert!(tasks.record_hook(&hook_record("s1", "SessionEnd", &[], 0)).is_some(), "the resumed one ends");
+        assert!(tasks.record_hook(&hook_record("s1", "SessionEnd", &[], 0)).is_none(), "and ends once");
+        assert_eq!(tasks.list().len(), count);
     }
 
     #[test]
@@ -361,8 +373,8 @@ mod tests {
         let tasks = Tasks::new(empty_rules(), TaskConfig::default());
         let idle = Duration::from_secs(12 * 60 * 60);
         let before = Instant::now();
-        let quiet = tasks.record_hook(&hook_record("s1", "PreToolUse", &["Bash: ls"], 0));
-        let ended = tasks.record_hook(&hook_record("s2", "Stop", &["Done."], 0));
+        let quiet = tasks.record_hook(&hook_record("s1", "PreToolUse", &["Bash: ls"], 0)).unwrap();
+        let ended = tasks.record_hook(&hook_record("s2", "Stop", &["Done."], 0)).unwrap();
         tasks.record_hook(&hook_record("s2", "SessionEnd", &[], 0));
 
         tasks.sweep(before + idle - Duration::from_secs(1), Duration::from_secs(60), idle);
@@ -374,7 +386,12 @@ mod tests {
         assert!(tasks.hooked.lock().unwrap().is_empty(), "a lost session is forgotten too");
         assert_eq!(ended.status(), TaskStatus::Exited { code: 0 }, "an ended session stays as it ended");
 
-        let resumed = tasks.record_hook(&hook_record("s1", "UserPromptSubmit", &["back"], 0));
+        assert!(
+            tasks.record_hook(&hook_record("s1", "SessionEnd", &[], 0)).is_none(),
+            "the end of a lost session makes no task only to end it"
+        );
+        assert_eq!(quiet.status(), TaskStatus::Lost, "and the lost one stays as it was");
+        let resumed = tasks.record_hook(&hook_record("s1", "UserPromptSubmit", &["back"], 0)).unwrap();
         assert_ne!(resumed.id, quiet.id, "a record after the window starts a new task");
         assert_eq!(resumed.status(), TaskStatus::Running);
     }

@@ -44,7 +44,8 @@ pub(super) fn at_hub(hub: &HubArgs, event: &Value, input: &str, verdict: &Verdic
         }
     };
     match runtime.block_on(async { tokio::time::timeout(RECORD_LIMIT, send(&server, &token, record)).await }) {
-        Ok(Ok(task)) => tracing::debug!(%task, "recorded at the hub"),
+        Ok(Ok(Some(task))) => tracing::debug!(%task, "recorded at the hub"),
+        Ok(Ok(None)) => tracing::debug!("the hub has no running task for this session to end"),
         Ok(Err(err)) => eprintln!("axiom hook: not recorded at the hub: {err:#}"),
         Err(_) => eprintln!("axiom hook: not recorded: the hub at {server} did not answer within {RECORD_LIMIT:?}"),
     }
@@ -67,8 +68,8 @@ fn find_hub(hub: &HubArgs) -> Option<(String, Token)> {
     }
 }
 
-/// Sends the record; returns the id of the task it was kept on.
-async fn send(server: &str, token: &Token, record: HookRecord) -> anyhow::Result<String> {
+/// Sends the record; returns the id of the task it was kept on, if the hub kept it on one.
+async fn send(server: &str, token: &Token, record: HookRecord) -> anyhow::Result<Option<String>> {
     let mut socket = dial(server, "/client", token, 1024 * 1024).await?;
     socket.send(crate::hub::encode(&ClientRequest::HookRecord { id: Some(1), record })).await?;
     let task = loop {
