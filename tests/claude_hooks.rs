@@ -27,6 +27,7 @@ const RULES: &str = r#"rules:
 fn axiom(home: &ClaudeHome, args: &[&str]) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_axiom"));
     command.args(args).current_dir(home.project()).env("HOME", home.home());
+    command.env_remove("AXIOM_RULES").env_remove("XDG_CONFIG_HOME");
     output_within(&mut command, Duration::from_secs(30))
 }
 
@@ -247,4 +248,43 @@ fn a_session_that_sends_nothing_for_the_idle_window_is_marked_lost_at_the_hub() 
     let hooked: Vec<_> = hub.list().into_iter().filter(|task| task.command[0] == "claude (hooks)").collect();
     assert_eq!(hooked.len(), 1, "{hooked:#?}");
     assert_eq!(hooked[0].status, axiom::protocol::TaskStatus::Lost, "{hooked:#?}");
+}
+
+#[test]
+fn rule_files_the_agent_writes_where_it_works_do_not_switch_the_hook_off() {
+    let home = ClaudeHome::new();
+    // What a model with a Write tool can do in the project it works in.
+    let planted = home.project().join(".axiom/rules");
+    std::fs::create_dir_all(&planted).unwrap();
+    std::fs::write(planted.join("off.yaml"), "rules: []\n").unwrap();
+    let event = json!({
+        "session_id": "s-1", "hook_event_name": "PreToolUse", "cwd": home.project(),
+        "tool_name": "Bash", "tool_input": {"command": "rm -rf /"},
+    });
+    let mut hook = Command::new(env!("CARGO_BIN_EXE_axiom"));
+    hook.arg("hook").current_dir(home.project()).env("HOME", home.home());
+    hook.env_remove("AXIOM_RULES").env_remove("XDG_CONFIG_HOME");
+    let mut child = hook.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(event.to_string().as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(answer["hookSpecificOutput"]["permissionDecision"], "deny", "the built-in pack judged: {answer}");
+
+    // Rules the user put there before installing are named, so the hook reads them on purpose.
+    let installed = axiom(&home, &["hooks", "install"]);
+    assert!(installed.status.success(), "{installed:?}");
+    let settings = home.project().join(".claude/settings.local.json");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    let named = format!("--rules {}", planted.display());
+    assert!(text.contains(&named), "{text}");
+    assert!(String::from_utf8_lossy(&installed.stderr).contains("can edit"), "{installed:?}");
+    std::fs::remove_dir_all(home.project().join(".axiom")).unwrap();
+    let removed = axiom(&home, &["hooks", "uninstall"]);
+    assert!(removed.status.success(), "{removed:?}");
+    assert_eq!(
+        std::fs::read_to_string(&settings).unwrap().trim(),
+        "{}",
+        "uninstall found the hooks it named rules for"
+    );
 }

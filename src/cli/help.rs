@@ -25,6 +25,10 @@ evidence rules also see every earlier tool call), a firing rule blocks the stop 
 continues with its message. SessionEnd ends the session's task. A failing hook says why on stderr \
 and lets the session go on, unless --fail-closed.
 
+Without --rules the hook never reads ./.axiom/rules/: it runs where the agent works, and a rule file \
+the agent wrote there would switch its own supervision off. `axiom hooks install` names a project's \
+.axiom/rules/ with --rules when it is there at install time.
+
 When a hub is running (`axiom serve`), each decision is recorded on a task for the Claude Code \
 session, listed as `claude (hooks) SESSION DIR` by `axiom client list`, its judged lines as output and \
 the rules that fired as interventions. An absent or slow hub costs at most 300 ms and never changes \
@@ -42,7 +46,10 @@ Examples:
 
 pub(super) const HOOKS_INSTALL_HELP: &str = "\
 The hooks run `axiom hook` with the same --rules for PreToolUse, PostToolUse, UserPromptSubmit, \
-Stop and SessionEnd. Hooks that are already there, axiom's or others', are left as they are.
+Stop and SessionEnd. Hooks that are already there, axiom's or others', are left as they are. \
+Without --rules and $AXIOM_RULES, a project with .axiom/rules/ gets --rules PROJECT/.axiom/rules \
+(the hook itself never looks there, since the agent could write it); otherwise the hook finds its \
+rules each time it runs. Uninstall removes axiom's hooks whatever their --rules.
 
 Examples:
   axiom hooks install

@@ -32,7 +32,7 @@ use crate::agent::{render, tool_line, AgentEvent, AgentLine, EventObserver};
 use crate::cli::HookArgs;
 use crate::evidence::observe_line;
 use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
-use crate::rules::{Action, RuleSet, Scope};
+use crate::rules::{Action, RuleOrigin, RuleSet, Scope};
 
 mod record;
 
@@ -78,7 +78,7 @@ fn decide(args: &HookArgs, event: &Value) -> anyhow::Result<Verdict> {
         // stop is never blocked twice in a row, so it can never loop).
         return Ok(Verdict::default());
     }
-    let rules = super::load_rules(&args.rules)?;
+    let rules = super::load_rules_from(RuleOrigin::resolve_outside_project(&args.rules.paths))?;
     let mut verdict = Verdict::default();
     match name {
         "PreToolUse" => {

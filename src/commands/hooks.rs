@@ -13,6 +13,7 @@ use anyhow::Context as _;
 use serde_json::{json, Map, Value};
 
 use crate::cli::{HooksArgs, HooksCommand, HooksScope};
+use crate::rules::PROJECT_RULES;
 
 /// The events `axiom hook` answers.
 const EVENTS: [&str; 5] = ["PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SessionEnd"];
@@ -23,9 +24,14 @@ pub fn run(command: HooksCommand) -> anyhow::Result<ExitCode> {
         HooksCommand::Uninstall(args) => (args, false),
     };
     let path = settings_path(&args)?;
-    let hook = hook_command(&args)?;
+    let exe = std::env::current_exe().context("cannot find axiom's own path")?;
     let mut settings = read_settings(&path)?;
-    let changed = if install { add(&mut settings, &hook) } else { remove(&mut settings, &hook) };
+    let changed = if install {
+        let rules = rules_to_name(&args)?;
+        add(&mut settings, &hook_command(&exe, &rules))
+    } else {
+        remove(&mut settings, &hook_command(&exe, &[]))
+    };
     if changed {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -43,11 +49,33 @@ pub fn run(command: HooksCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn project_dir(args: &HooksArgs) -> anyhow::Result<PathBuf> {
+    match &args.project {
+        Some(dir) => Ok(dir.clone()),
+        None => std::env::current_dir().context("cannot find the current directory"),
+    }
+}
+
+/// The `--rules` the hook gets: those given; else the project's `.axiom/rules/`, which the hook
+/// would not read by itself (see [`RuleOrigin::resolve_outside_project`]); else none.
+fn rules_to_name(args: &HooksArgs) -> anyhow::Result<Vec<PathBuf>> {
+    if !args.rules.is_empty() {
+        return Ok(args.rules.clone());
+    }
+    let project_rules = project_dir(args)?.join(PROJECT_RULES);
+    if std::env::var_os("AXIOM_RULES").is_some_and(|value| !value.is_empty()) || !project_rules.is_dir() {
+        return Ok(Vec::new());
+    }
+    eprintln!(
+        "axiom: the hooks will read {} (named with --rules). A task working in this project can edit \
+         those files; rules kept outside the project (--rules PATH) are out of its reach.",
+        project_rules.display()
+    );
+    Ok(vec![project_rules])
+}
+
 fn settings_path(args: &HooksArgs) -> anyhow::Result<PathBuf> {
-    let project = match &args.project {
-        Some(dir) => dir.clone(),
-        None => std::env::current_dir()?,
-    };
+    let project = project_dir(args)?;
     Ok(match args.scope {
         HooksScope::Local => project.join(".claude/settings.local.json"),
         HooksScope::Project => project.join(".claude/settings.json"),
@@ -59,15 +87,14 @@ fn settings_path(args: &HooksArgs) -> anyhow::Result<PathBuf> {
 }
 
 /// `"/abs/path/axiom" hook [--rules …]`: quoted, since Claude Code runs it with a shell.
-fn hook_command(args: &HooksArgs) -> anyhow::Result<String> {
-    let exe = std::env::current_exe().context("cannot find axiom's own path")?;
+fn hook_command(exe: &Path, rules: &[PathBuf]) -> String {
     let mut words = vec![exe.to_string_lossy().into_owned(), "hook".to_owned()];
-    for path in &args.rules {
+    for path in rules {
         let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
         words.push("--rules".to_owned());
         words.push(path.to_string_lossy().into_owned());
     }
-    Ok(words.iter().map(|word| shell_quote(word)).collect::<Vec<_>>().join(" "))
+    words.iter().map(|word| shell_quote(word)).collect::<Vec<_>>().join(" ")
 }
 
 fn shell_quote(word: &str) -> String {
@@ -91,8 +118,13 @@ fn read_settings(path: &Path) -> anyhow::Result<Map<String, Value>> {
     }
 }
 
-fn is_ours(entry: &Value, hook: &str) -> bool {
-    entry["hooks"].as_array().is_some_and(|hooks| hooks.iter().any(|h| h["command"] == hook))
+/// Whether `entry` runs `hook` exactly (for install), or, with `any_rules`, `hook` with whatever
+/// `--rules` (for uninstall, which must not depend on what the project held at install time).
+fn is_ours(entry: &Value, hook: &str, any_rules: bool) -> bool {
+    let runs_hook = |command: &str| {
+        command == hook || (any_rules && command.strip_prefix(hook).is_some_and(|rest| rest.starts_with(" --rules ")))
+    };
+    entry["hooks"].as_array().is_some_and(|hooks| hooks.iter().any(|h| h["command"].as_str().is_some_and(runs_hook)))
 }
 
 /// Adds axiom's entry to each event that lacks it; whether anything changed.
@@ -103,7 +135,7 @@ fn add(settings: &mut Map<String, Value>, hook: &str) -> bool {
     for event in EVENTS {
         let entries = hooks.entry(event).or_insert_with(|| json!([]));
         let Value::Array(entries) = entries else { continue };
-        if entries.iter().any(|entry| is_ours(entry, hook)) {
+        if entries.iter().any(|entry| is_ours(entry, hook, false)) {
             continue;
         }
         let mut entry = json!({ "hooks": [{ "type": "command", "command": hook }] });
@@ -116,14 +148,15 @@ fn add(settings: &mut Map<String, Value>, hook: &str) -> bool {
     changed
 }
 
-/// Removes axiom's entries (and the lists and block they leave empty); whether anything changed.
+/// Removes axiom's entries, `hook` with any `--rules` (and the lists and block they leave empty);
+/// whether anything changed.
 fn remove(settings: &mut Map<String, Value>, hook: &str) -> bool {
     let Some(Value::Object(hooks)) = settings.get_mut("hooks") else { return false };
     let mut changed = false;
     for event in EVENTS {
         let Some(Value::Array(entries)) = hooks.get_mut(event) else { continue };
         let before = entries.len();
-        entries.retain(|entry| !is_ours(entry, hook));
+        entries.retain(|entry| !is_ours(entry, hook, true));
         changed |= entries.len() != before;
         if entries.is_empty() && before > 0 {
             hooks.remove(event);
@@ -156,6 +189,16 @@ mod tests {
         assert!(remove(&mut settings, "/bin/axiom hook"));
         assert_eq!(settings, original);
         assert!(!remove(&mut settings, "/bin/axiom hook"));
+
+        assert!(add(&mut settings, "/bin/axiom hook --rules /p/.axiom/rules"));
+        assert!(add(&mut settings, "/bin/axiom hook-other"), "another command is not axiom's hook");
+        assert!(remove(&mut settings, "/bin/axiom hook"), "uninstall removes the hook whatever its rules");
+        assert!(settings["hooks"]["Stop"].as_array().unwrap().iter().any(|e| is_ours(
+            e,
+            "/bin/axiom hook-other",
+            false
+        )));
+        assert_eq!(settings["hooks"]["Stop"].as_array().unwrap().len(), 2);
     }
 
     #[test]

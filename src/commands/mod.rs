@@ -61,7 +61,10 @@ pub fn report_error(err: &anyhow::Error) {
 /// Loads the rules the arguments point at, saying on stderr where they came from unless the user
 /// named them (`--rules`) or they are the built-in pack.
 pub fn load_rules(args: &RulesArgs) -> anyhow::Result<Arc<RuleSet>> {
-    let origin = RuleOrigin::resolve(&args.paths);
+    load_rules_from(RuleOrigin::resolve(&args.paths))
+}
+
+fn load_rules_from(origin: RuleOrigin) -> anyhow::Result<Arc<RuleSet>> {
     let rules = RuleSet::load(origin.clone())?;
     if !matches!(origin, RuleOrigin::Embedded | RuleOrigin::Flag(_)) {
         eprintln!("axiom: {} from {origin}", crate::human::count(rules.rules().len() as u64, "rule"));

@@ -48,6 +48,18 @@ pub enum RuleOrigin {
 impl RuleOrigin {
     /// Picks the first source that applies, given the paths passed with `--rules`.
     pub fn resolve(flag_paths: &[PathBuf]) -> RuleOrigin {
+        Self::resolve_from(flag_paths, true)
+    }
+
+    /// Like [`resolve`](Self::resolve), but never the working directory's `.axiom/rules/`. For
+    /// `axiom hook`, which Claude Code runs where the agent it judges works: a rule file the
+    /// agent wrote there would otherwise be the rules it is judged by from its next tool call on
+    /// (`axiom hooks install` names a project's rules with `--rules` when it finds them).
+    pub fn resolve_outside_project(flag_paths: &[PathBuf]) -> RuleOrigin {
+        Self::resolve_from(flag_paths, false)
+    }
+
+    fn resolve_from(flag_paths: &[PathBuf], project_rules: bool) -> RuleOrigin {
         if !flag_paths.is_empty() {
             return RuleOrigin::Flag(flag_paths.to_vec());
         }
@@ -55,7 +67,7 @@ impl RuleOrigin {
             return RuleOrigin::Env(std::env::split_paths(&value).collect());
         }
         let project = Path::new(PROJECT_RULES).to_path_buf();
-        if project.is_dir() {
+        if project_rules && project.is_dir() {
             return RuleOrigin::ProjectDir(project);
         }
         let config_home = std::env::var_os("XDG_CONFIG_HOME")
