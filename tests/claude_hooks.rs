@@ -279,6 +279,10 @@ fn rule_files_the_agent_writes_where_it_works_do_not_switch_the_hook_off() {
     let named = format!("--rules {}", planted.display());
     assert!(text.contains(&named), "{text}");
     assert!(String::from_utf8_lossy(&installed.stderr).contains("can edit"), "{installed:?}");
+    let for_every_project = axiom(&home, &["hooks", "install", "--scope", "user"]);
+    assert!(for_every_project.status.success(), "{for_every_project:?}");
+    let user_settings = std::fs::read_to_string(home.home().join(".claude/settings.json")).unwrap();
+    assert!(!user_settings.contains("--rules"), "the user's settings name one project's rules: {user_settings}");
     std::fs::remove_dir_all(home.project().join(".axiom")).unwrap();
     let removed = axiom(&home, &["hooks", "uninstall"]);
     assert!(removed.status.success(), "{removed:?}");

@@ -48,8 +48,8 @@ pub(super) const HOOKS_INSTALL_HELP: &str = "\
 The hooks run `axiom hook` with the same --rules for PreToolUse, PostToolUse, UserPromptSubmit, \
 Stop and SessionEnd. Hooks that are already there, axiom's or others', are left as they are. \
 Without --rules and $AXIOM_RULES, a project with .axiom/rules/ gets --rules PROJECT/.axiom/rules \
-(the hook itself never looks there, since the agent could write it); otherwise the hook finds its \
-rules each time it runs. Uninstall removes axiom's hooks whatever their --rules.
+in its own settings (the hook itself never looks there, since the agent could write it; --scope user \
+never names one project's rules); otherwise the hook finds its rules each time it runs. Uninstall removes axiom's hooks whatever their --rules.
 
 Examples:
   axiom hooks install

@@ -56,10 +56,11 @@ fn project_dir(args: &HooksArgs) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// The `--rules` the hook gets: those given; else the project's `.axiom/rules/`, which the hook
-/// would not read by itself (see [`RuleOrigin::resolve_outside_project`]); else none.
+/// The `--rules` the hook gets: those given; else, for a project's settings, its `.axiom/rules/`,
+/// which the hook would not read by itself (see [`crate::rules::RuleOrigin::resolve_outside_project`]); else
+/// none. The user's settings apply to every project, so they never name one project's rules.
 fn rules_to_name(args: &HooksArgs) -> anyhow::Result<Vec<PathBuf>> {
-    if !args.rules.is_empty() {
+    if !args.rules.is_empty() || args.scope == HooksScope::User {
         return Ok(args.rules.clone());
     }
     let project_rules = project_dir(args)?.join(PROJECT_RULES);
