@@ -72,7 +72,7 @@ impl Hub {
             (pattern, _) => PromptSpec::from_pattern(pattern.as_deref()).map_err(SpawnError::BadPromptPattern)?,
         };
         let task = self.tasks.create(request.command.clone());
-        self.warn_if_rules_are_in_reach(&task.id, request.cwd.as_deref());
+        self.note_if_rules_are_in_reach(&task, request.cwd.as_deref());
         if let Some(subject) = request.subject {
             task.set_subject(subject);
         }
@@ -179,19 +179,24 @@ impl Hub {
     }
 
     /// Says so when a task runs in a directory that holds the rules in force: the task can edit
-    /// them (and, unless `--rules-locked`, the edit is reloaded). The user put them there (no
-    /// rules are read from a working directory unless named), so it is a warning, not a refusal.
-    fn warn_if_rules_are_in_reach(&self, task_id: &str, cwd: Option<&std::path::Path>) {
+    /// them. The user put them there (no rules are read from a working directory unless named),
+    /// so it is a warning, not a refusal; but while the task runs, an edit of the rules is not
+    /// reloaded, since the task may have made it.
+    fn note_if_rules_are_in_reach(&self, task: &Arc<Task>, cwd: Option<&std::path::Path>) {
+        let task_id = &task.id;
         let Some(cwd) = cwd.map(std::path::Path::to_path_buf).or_else(|| std::env::current_dir().ok()) else { return };
         let Ok(cwd) = cwd.canonicalize() else { return };
         let rules = self.tasks.rules();
         for path in rules.origin().paths() {
             if path.canonicalize().is_ok_and(|path| path.starts_with(&cwd)) {
                 eprintln!(
-                    "axiom: warning: task {task_id} runs in {}, which holds the rules in force ({}); the task can edit them",
+                    "axiom: warning: task {task_id} runs in {}, which holds the rules in force ({}); the task can edit \
+                     them, so edits are not reloaded while it runs",
                     cwd.display(),
                     path.display()
                 );
+                self.tasks.note_rules_in_reach_of(task);
+                return;
             }
         }
     }

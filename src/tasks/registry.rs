@@ -29,6 +29,11 @@ pub enum RuleReload {
     Rejected {
         problems: String,
     },
+    /// The files changed while these running tasks work in the directory that holds them: any
+    /// of them could have made the edit, so it is not put in force.
+    Held {
+        tasks: Vec<String>,
+    },
 }
 
 pub struct Tasks {
@@ -38,6 +43,8 @@ pub struct Tasks {
     /// tool calls) make one task.
     hooked: Mutex<HashMap<String, Arc<Task>>>,
     rules: RwLock<LoadedRules>,
+    /// Tasks started in a directory that holds the rules in force, while they run.
+    rules_in_reach_of: Mutex<Vec<Arc<Task>>>,
     config: TaskConfig,
     journal: Option<Journal>,
     reloads: tokio::sync::broadcast::Sender<RuleReload>,
@@ -68,6 +75,7 @@ impl Tasks {
             tasks: RwLock::new(HashMap::new()),
             hooked: Mutex::new(HashMap::new()),
             rules: RwLock::new(LoadedRules { rules, loaded_at: now_ms() }),
+            rules_in_reach_of: Mutex::new(Vec::new()),
             config,
             journal,
             reloads: tokio::sync::broadcast::Sender::new(16),
@@ -94,6 +102,21 @@ impl Tasks {
 
     pub fn loaded_rules(&self) -> LoadedRules {
         self.rules.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Notes that `task` works in a directory that holds the rules in force, so that an edit of
+    /// them while it runs is not put in force (see [`Tasks::tasks_that_can_edit_rules`]).
+    pub fn note_rules_in_reach_of(&self, task: &Arc<Task>) {
+        let mut in_reach = self.rules_in_reach_of.lock().unwrap_or_else(|p| p.into_inner());
+        in_reach.retain(|task| !task.status().is_finished());
+        in_reach.push(Arc::clone(task));
+    }
+
+    /// The running tasks that work where the rules in force are, and so could have edited them.
+    pub fn tasks_that_can_edit_rules(&self) -> Vec<String> {
+        let mut in_reach = self.rules_in_reach_of.lock().unwrap_or_else(|p| p.into_inner());
+        in_reach.retain(|task| !task.status().is_finished());
+        in_reach.iter().map(|task| task.id.clone()).collect()
     }
 
     /// Puts new rules in force for new tasks and for the output every running task prints from now on.
