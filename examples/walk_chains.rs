@@ -1,7 +1,8 @@
 //! How fast a rule set's literals can be walked through an Aho-Corasick DFA, by the ways of
 //! walking that could replace the attribution's one-line walk (`src/rules/walk.rs`): one chain
 //! of transitions, several chains over equal parts of the text in one loop, and (on a CPU with
-//! AVX-512) 16, 32, 48 or 64 lanes stepped together with gathers.
+//! AVX-512) 16, 32, 48 or 64 lanes stepped together with gathers; and both automata attribution
+//! walks, the literals forward and the unprefixed regexes backward, in chains over a whole text.
 //!
 //! The walk waits on each transition's load before it can start the next, so one chain runs at
 //! the latency of a load; chains side by side overlap their loads until the core runs out of
@@ -81,6 +82,118 @@ impl Table {
     }
 }
 
+impl Table {
+    /// A reverse DFA of `regexes` ("all matches", ASCII word boundaries), renumbered like the
+    /// literals' automaton: a backward walk from the text's end finds every start of a match.
+    fn reverse(regexes: &[String]) -> Table {
+        use regex_automata::dfa::{dense, Automaton as _};
+        use regex_automata::util::{start, syntax};
+        use regex_automata::{nfa::thompson, Anchored as DfaAnchored, MatchKind as DfaMatchKind};
+        let dfa = dense::Builder::new()
+            .configure(dense::Config::new().match_kind(DfaMatchKind::All))
+            .syntax(syntax::Config::new().unicode(false).utf8(false))
+            .thompson(thompson::Config::new().reverse(true).utf8(false))
+            .build_many(regexes)
+            .expect("the regexes build a dense DFA");
+        let byte_classes = dfa.byte_classes();
+        let representative: Vec<u8> = (0..=255u8).fold(Vec::new(), |mut seen: Vec<u8>, byte| {
+            if !seen.iter().any(|&other| byte_classes.get(other) == byte_classes.get(byte)) {
+                seen.push(byte);
+            }
+            seen
+        });
+        let mut classes = [0u8; 256];
+        for byte in 0..=255u8 {
+            classes[byte as usize] =
+                representative.iter().position(|&other| byte_classes.get(other) == byte_classes.get(byte)).unwrap()
+                    as u8;
+        }
+        let start = dfa.start_state(&start::Config::new().anchored(DfaAnchored::No)).expect("an unanchored start");
+        let mut reached = vec![start];
+        let mut known = HashMap::from([(start, ())]);
+        let mut next = 0;
+        while let Some(&state) = reached.get(next) {
+            next += 1;
+            for &byte in &representative {
+                let to = dfa.next_state(state, byte);
+                if known.insert(to, ()).is_none() {
+                    reached.push(to);
+                }
+            }
+        }
+        reached.sort_by_key(|&state| !dfa.is_match_state(state));
+        let match_states = reached.iter().filter(|&&state| dfa.is_match_state(state)).count();
+        let stride = representative.len();
+        let row: HashMap<_, u32> = reached.iter().enumerate().map(|(n, &state)| (state, (n * stride) as u32)).collect();
+        let transitions = reached
+            .iter()
+            .flat_map(|&state| representative.iter().map(move |&byte| (state, byte)))
+            .map(|(state, byte)| row[&dfa.next_state(state, byte)])
+            .collect::<Vec<u32>>();
+        eprintln!(
+            "{} regexes, reversed: {} states, {} byte classes, {} KiB of transitions",
+            regexes.len(),
+            reached.len(),
+            stride,
+            transitions.len() * 4 / 1024
+        );
+        Table { transitions, classes, match_limit: (match_states * stride) as u32, start: row[&start] }
+    }
+}
+
+/// `N` chains of the literals forward and `N` of the regexes backward, each pair over its own
+/// `1 / N` of the text, in one loop; every match state is written down without a branch (a
+/// store on every byte, the count moving only on a match), as a walk that hands its hits to the
+/// lines afterwards would.
+fn both_ways<const N: usize>(literals: &Table, regexes: &Table, text: &[u8], hits: &mut [u64]) -> u64 {
+    let part = text.len() / N;
+    let mask = hits.len() - 1;
+    let (mut forward, mut backward) = ([literals.start; N], [regexes.start; N]);
+    let mut found = 0usize;
+    for step in 0..part {
+        for chain in 0..N {
+            let at = chain * part + step;
+            let class = literals.classes[text[at] as usize];
+            forward[chain] = literals.transitions[forward[chain] as usize + class as usize];
+            hits[found & mask] = (at as u64) << 32 | u64::from(forward[chain]);
+            found += usize::from(forward[chain] < literals.match_limit);
+            let back = (chain + 1) * part - 1 - step;
+            let class = regexes.classes[text[back] as usize];
+            backward[chain] = regexes.transitions[backward[chain] as usize + class as usize];
+            hits[found & mask] = (back as u64) << 32 | u64::from(backward[chain]);
+            found += usize::from(backward[chain] < regexes.match_limit);
+        }
+    }
+    found as u64
+}
+
+/// As [`both_ways`], but a hit is written down behind a branch, taken only on a match.
+fn both_ways_branching<const N: usize>(literals: &Table, regexes: &Table, text: &[u8], hits: &mut [u64]) -> u64 {
+    let part = text.len() / N;
+    let mask = hits.len() - 1;
+    let (mut forward, mut backward) = ([literals.start; N], [regexes.start; N]);
+    let mut found = 0usize;
+    for step in 0..part {
+        for chain in 0..N {
+            let at = chain * part + step;
+            let class = literals.classes[text[at] as usize];
+            forward[chain] = literals.transitions[forward[chain] as usize + class as usize];
+            if forward[chain] < literals.match_limit {
+                hits[found & mask] = (at as u64) << 32 | u64::from(forward[chain]);
+                found += 1;
+            }
+            let back = (chain + 1) * part - 1 - step;
+            let class = regexes.classes[text[back] as usize];
+            backward[chain] = regexes.transitions[backward[chain] as usize + class as usize];
+            if backward[chain] < regexes.match_limit {
+                hits[found & mask] = (back as u64) << 32 | u64::from(backward[chain]);
+                found += 1;
+            }
+        }
+    }
+    found as u64
+}
+
 /// `N` chains, each over its own `1 / N` of the text, stepped in one loop.
 fn chains<const N: usize>(table: &Table, text: &[u8]) -> u64 {
     let part = text.len() / N;
@@ -155,8 +268,19 @@ fn main() {
     let rules =
         RuleSet::from_documents(vec![RuleDocument::new(rules.as_str(), yaml)]).unwrap_or_else(|err| panic!("{err}"));
     let literals: Vec<String> = rules.rules().iter().flat_map(|rule| rule.literals.iter().cloned()).collect();
+    // The regexes no literal prefix finds, which the attribution walks backward: those that
+    // begin with a class (as the heavy set's four do), with ASCII word boundaries.
+    let unprefixed: Vec<String> = rules
+        .rules()
+        .iter()
+        .flat_map(|rule| rule.regexes.iter())
+        .filter(|regex| regex.starts_with('[') || regex.starts_with("\\b["))
+        .map(|regex| format!("(?-u){regex}"))
+        .collect();
     let text = std::fs::read(text).unwrap_or_else(|err| panic!("{text}: {err}"));
     let table = Table::new(&literals);
+    let reverse = (!unprefixed.is_empty()).then(|| Table::reverse(&unprefixed));
+    let mut hits = vec![0u64; 1 << 16];
     let classes: Vec<u8> = text.iter().map(|&byte| table.classes[byte as usize]).collect();
     for round in 1..=3 {
         println!("round {round}");
@@ -165,6 +289,15 @@ fn main() {
         timed("3 chains", text.len(), || chains::<3>(&table, &text));
         timed("4 chains", text.len(), || chains::<4>(&table, &text));
         timed("6 chains", text.len(), || chains::<6>(&table, &text));
+        if let Some(reverse) = &reverse {
+            timed("1+1 both", text.len(), || both_ways::<1>(&table, reverse, &text, &mut hits));
+            timed("2+2 both", text.len(), || both_ways::<2>(&table, reverse, &text, &mut hits));
+            timed("3+3 both", text.len(), || both_ways::<3>(&table, reverse, &text, &mut hits));
+            timed("4+4 both", text.len(), || both_ways::<4>(&table, reverse, &text, &mut hits));
+            timed("1+1 branch", text.len(), || both_ways_branching::<1>(&table, reverse, &text, &mut hits));
+            timed("2+2 branch", text.len(), || both_ways_branching::<2>(&table, reverse, &text, &mut hits));
+            timed("4+4 branch", text.len(), || both_ways_branching::<4>(&table, reverse, &text, &mut hits));
+        }
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F.
