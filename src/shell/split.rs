@@ -44,7 +44,7 @@ pub fn split_script(script: &str) -> Script {
                 i = end;
             }
             '"' => {
-                let end = double_quote_end(&chars, i + 1, &mut out.substitutions);
+                let end = double_quote_end(&chars, i + 1, &mut out.substitutions, 0);
                 current.text.extend(&chars[i..(end + 1).min(chars.len())]);
                 i = end;
             }
@@ -55,14 +55,14 @@ pub fn split_script(script: &str) -> Script {
                 i = end;
             }
             '$' if chars.get(i + 1) == Some(&'(') && chars.get(i + 2) != Some(&'(') => {
-                let end = matching_paren(&chars, i + 2);
+                let end = matching_paren(&chars, i + 2, 0);
                 out.substitutions.push(chars[i + 2..end.min(chars.len())].iter().collect());
                 current.text.extend(&chars[i..(end + 1).min(chars.len())]);
                 i = end;
             }
             '$' if chars.get(i + 1) == Some(&'(') => {
                 // `$((...))`: arithmetic, no command runs.
-                let end = matching_paren(&chars, i + 2);
+                let end = matching_paren(&chars, i + 2, 0);
                 current.text.extend(&chars[i..(end + 1).min(chars.len())]);
                 i = end;
             }
@@ -119,16 +119,25 @@ fn find(chars: &[char], from: usize, what: impl Fn(char) -> bool) -> Option<usiz
     chars.get(from..)?.iter().position(|&c| what(c)).map(|at| from + at)
 }
 
+/// How many `"$(` levels the scanner follows into one another. It recurses once per level, so a
+/// line nested tens of thousands of levels deep (which an agent can print, or send as a tool call)
+/// would overflow the stack; past this depth the rest of the script counts as inside the quote or
+/// substitution that is open, as an unterminated one does.
+const MAX_NESTING: usize = 100;
+
 /// The index of the closing `"` of a double-quoted string starting at `from`; substitutions
 /// inside it are collected, since they run.
-fn double_quote_end(chars: &[char], from: usize, substitutions: &mut Vec<String>) -> usize {
+fn double_quote_end(chars: &[char], from: usize, substitutions: &mut Vec<String>, nesting: usize) -> usize {
+    if nesting > MAX_NESTING {
+        return chars.len();
+    }
     let mut i = from;
     while i < chars.len() {
         match chars[i] {
             '\\' => i += 1,
             '"' => return i,
             '$' if chars.get(i + 1) == Some(&'(') && chars.get(i + 2) != Some(&'(') => {
-                let end = matching_paren(chars, i + 2);
+                let end = matching_paren(chars, i + 2, nesting + 1);
                 substitutions.push(chars[i + 2..end.min(chars.len())].iter().collect());
                 i = end;
             }
@@ -145,14 +154,17 @@ fn double_quote_end(chars: &[char], from: usize, substitutions: &mut Vec<String>
 }
 
 /// The index of the `)` closing a `$(` whose contents start at `from`, quotes respected.
-fn matching_paren(chars: &[char], from: usize) -> usize {
+fn matching_paren(chars: &[char], from: usize, nesting: usize) -> usize {
+    if nesting > MAX_NESTING {
+        return chars.len();
+    }
     let mut depth = 1;
     let mut i = from;
     while i < chars.len() {
         match chars[i] {
             '\\' => i += 1,
             '\'' => i = find(chars, i + 1, |c| c == '\'').unwrap_or(chars.len()),
-            '"' => i = double_quote_end(chars, i + 1, &mut Vec::new()),
+            '"' => i = double_quote_end(chars, i + 1, &mut Vec::new(), nesting + 1),
             '(' => depth += 1,
             ')' => {
                 depth -= 1;

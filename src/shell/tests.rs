@@ -68,3 +68,13 @@ fn comments_and_unbalanced_quotes_do_not_break_parsing() {
     assert_eq!(words("git commit -m \"unfinished"), [vec!["git", "commit", "-m", "\"unfinished"]]);
     assert!(commands("").is_empty());
 }
+
+#[test]
+fn a_script_nested_deeper_than_the_stack_is_split_without_overflowing_it() {
+    // `"$(` and `$("` recurse into each other; 60,000 levels overflowed a thread's stack.
+    for opener in ["\"$(", "$(\""] {
+        let script = format!("rm -rf ~\n: {}", opener.repeat(60_000));
+        let found = commands(&script);
+        assert_eq!(found[0].words, ["rm", "-rf", "~"], "{opener}");
+    }
+}
