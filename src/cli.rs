@@ -551,8 +551,8 @@ pub struct HooksArgs {
     /// The project directory. Default: the current one.
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
-    /// Rule files or directories the hook uses (repeatable). Default: the project's .axiom/rules/
-    /// if it has one (and $AXIOM_RULES is unset), else as `axiom hook` finds them each time.
+    /// Rule files or directories the hook uses (repeatable). Default: the rule directory found now
+    /// (the project's .axiom/rules/, else ~/.config/axiom/rules/), unless $AXIOM_RULES is set.
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
 }

@@ -253,10 +253,13 @@ fn a_session_that_sends_nothing_for_the_idle_window_is_marked_lost_at_the_hub() 
 #[test]
 fn rule_files_the_agent_writes_where_it_works_do_not_switch_the_hook_off() {
     let home = ClaudeHome::new();
-    // What a model with a Write tool can do in the project it works in.
+    // What a model with a Write tool can do: rules where it works, and the user's own rule dir.
     let planted = home.project().join(".axiom/rules");
-    std::fs::create_dir_all(&planted).unwrap();
-    std::fs::write(planted.join("off.yaml"), "rules: []\n").unwrap();
+    let user_rules = home.home().join(".config/axiom/rules");
+    for dir in [&planted, &user_rules] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("off.yaml"), "rules: []\n").unwrap();
+    }
     let event = json!({
         "session_id": "s-1", "hook_event_name": "PreToolUse", "cwd": home.project(),
         "tool_name": "Bash", "tool_input": {"command": "rm -rf /"},
@@ -276,13 +279,15 @@ fn rule_files_the_agent_writes_where_it_works_do_not_switch_the_hook_off() {
     assert!(installed.status.success(), "{installed:?}");
     let settings = home.project().join(".claude/settings.local.json");
     let text = std::fs::read_to_string(&settings).unwrap();
-    let named = format!("--rules {}", planted.display());
-    assert!(text.contains(&named), "{text}");
+    assert!(text.contains(&format!("--rules {}", planted.display())), "{text}");
     assert!(String::from_utf8_lossy(&installed.stderr).contains("can edit"), "{installed:?}");
     let for_every_project = axiom(&home, &["hooks", "install", "--scope", "user"]);
     assert!(for_every_project.status.success(), "{for_every_project:?}");
     let user_settings = std::fs::read_to_string(home.home().join(".claude/settings.json")).unwrap();
-    assert!(!user_settings.contains("--rules"), "the user's settings name one project's rules: {user_settings}");
+    assert!(
+        user_settings.contains(&format!("--rules {}", user_rules.display())) && !user_settings.contains(".axiom"),
+        "the user's settings name the user's rules, never one project's: {user_settings}"
+    );
     std::fs::remove_dir_all(home.project().join(".axiom")).unwrap();
     let removed = axiom(&home, &["hooks", "uninstall"]);
     assert!(removed.status.success(), "{removed:?}");

@@ -25,9 +25,10 @@ evidence rules also see every earlier tool call), a firing rule blocks the stop 
 continues with its message. SessionEnd ends the session's task. A failing hook says why on stderr \
 and lets the session go on, unless --fail-closed.
 
-Without --rules the hook never reads ./.axiom/rules/: it runs where the agent works, and a rule file \
-the agent wrote there would switch its own supervision off. `axiom hooks install` names a project's \
-.axiom/rules/ with --rules when it is there at install time.
+Without --rules the hook reads $AXIOM_RULES or the built-in pack, and never looks for a rule directory \
+(./.axiom/rules/, ~/.config/axiom/rules/): it runs on every tool call of the agent it judges, and a \
+directory the agent created would switch its own supervision off. `axiom hooks install` names the \
+directory that applies at install time with --rules.
 
 When a hub is running (`axiom serve`), each decision is recorded on a task for the Claude Code \
 session, listed as `claude (hooks) SESSION DIR` by `axiom client list`, its judged lines as output and \
@@ -47,9 +48,9 @@ Examples:
 pub(super) const HOOKS_INSTALL_HELP: &str = "\
 The hooks run `axiom hook` with the same --rules for PreToolUse, PostToolUse, UserPromptSubmit, \
 Stop and SessionEnd. Hooks that are already there, axiom's or others', are left as they are. \
-Without --rules and $AXIOM_RULES, a project with .axiom/rules/ gets --rules PROJECT/.axiom/rules \
-in its own settings (the hook itself never looks there, since the agent could write it; --scope user \
-never names one project's rules); otherwise the hook finds its rules each time it runs. Uninstall removes axiom's hooks whatever their --rules.
+Without --rules and $AXIOM_RULES, the hooks get --rules for the rule directory axiom finds now: \
+PROJECT/.axiom/rules, else ~/.config/axiom/rules (--scope user never names one project's); the hook \
+itself never looks for one, since the agent could create it. With none, the hook uses the built-in pack. Uninstall removes axiom's hooks whatever their --rules.
 
 Examples:
   axiom hooks install

@@ -78,7 +78,7 @@ fn decide(args: &HookArgs, event: &Value) -> anyhow::Result<Verdict> {
         // stop is never blocked twice in a row, so it can never loop).
         return Ok(Verdict::default());
     }
-    let rules = super::load_rules_from(RuleOrigin::resolve_outside_project(&args.rules.paths))?;
+    let rules = super::load_rules_from(RuleOrigin::resolve_named(&args.rules.paths))?;
     let mut verdict = Verdict::default();
     match name {
         "PreToolUse" => {

@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use serde_json::{json, Map, Value};
 
 use crate::cli::{HooksArgs, HooksCommand, HooksScope};
-use crate::rules::PROJECT_RULES;
+use crate::rules::RuleOrigin;
 
 /// The events `axiom hook` answers.
 const EVENTS: [&str; 5] = ["PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SessionEnd"];
@@ -56,23 +56,23 @@ fn project_dir(args: &HooksArgs) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// The `--rules` the hook gets: those given; else, for a project's settings, its `.axiom/rules/`,
-/// which the hook would not read by itself (see [`crate::rules::RuleOrigin::resolve_outside_project`]); else
-/// none. The user's settings apply to every project, so they never name one project's rules.
+/// The `--rules` the hook gets: those given; else the rule directory axiom would find now (the
+/// project's `.axiom/rules/`, else the user's `~/.config/axiom/rules/`), which the hook does not
+/// look for by itself (see [`RuleOrigin::resolve_named`]); else none, and the hook uses the
+/// built-in pack. The user's settings apply to every project, so they never name one project's.
 fn rules_to_name(args: &HooksArgs) -> anyhow::Result<Vec<PathBuf>> {
-    if !args.rules.is_empty() || args.scope == HooksScope::User {
+    if !args.rules.is_empty() || std::env::var_os("AXIOM_RULES").is_some_and(|value| !value.is_empty()) {
         return Ok(args.rules.clone());
     }
-    let project_rules = project_dir(args)?.join(PROJECT_RULES);
-    if std::env::var_os("AXIOM_RULES").is_some_and(|value| !value.is_empty()) || !project_rules.is_dir() {
+    let Some(found) = RuleOrigin::found_directory(&project_dir(args)?, args.scope == HooksScope::User) else {
         return Ok(Vec::new());
-    }
+    };
     eprintln!(
-        "axiom: the hooks will read {} (named with --rules). A task working in this project can edit \
-         those files; rules kept outside the project (--rules PATH) are out of its reach.",
-        project_rules.display()
+        "axiom: the hooks will read {} (named with --rules). A task can edit files there like any of \
+         yours; a rule like the built-in pack's tool-edit-own-supervision refuses tool calls that write them.",
+        found.display()
     );
-    Ok(vec![project_rules])
+    Ok(vec![found])
 }
 
 fn settings_path(args: &HooksArgs) -> anyhow::Result<PathBuf> {

@@ -51,33 +51,42 @@ impl RuleOrigin {
         Self::resolve_from(flag_paths, true)
     }
 
-    /// Like [`resolve`](Self::resolve), but never the working directory's `.axiom/rules/`. For
-    /// `axiom hook`, which Claude Code runs where the agent it judges works: a rule file the
-    /// agent wrote there would otherwise be the rules it is judged by from its next tool call on
-    /// (`axiom hooks install` names a project's rules with `--rules` when it finds them).
-    pub fn resolve_outside_project(flag_paths: &[PathBuf]) -> RuleOrigin {
+    /// Like [`resolve`](Self::resolve), but without looking for rule directories: `--rules`,
+    /// else `$AXIOM_RULES`, else the built-in pack. For `axiom hook`, which Claude Code runs on
+    /// every tool call of the agent it judges: a directory the agent created (`.axiom/rules/`
+    /// where it works, or the user's `~/.config/axiom/rules/`) would otherwise hold the rules
+    /// it is judged by from its next call on. `axiom hooks install` names the directory that
+    /// applies when it runs (see [`RuleOrigin::found_directory`]).
+    pub fn resolve_named(flag_paths: &[PathBuf]) -> RuleOrigin {
         Self::resolve_from(flag_paths, false)
     }
 
-    fn resolve_from(flag_paths: &[PathBuf], project_rules: bool) -> RuleOrigin {
+    /// The rule directory [`resolve`](Self::resolve) would find for a working directory of
+    /// `project` (its `.axiom/rules/`, unless `user_only`; else the user's), if no `--rules` or
+    /// `$AXIOM_RULES` named any.
+    pub fn found_directory(project: &Path, user_only: bool) -> Option<PathBuf> {
+        let project_rules = project.join(PROJECT_RULES);
+        if !user_only && project_rules.is_dir() {
+            return Some(project_rules);
+        }
+        user_rules_dir()
+    }
+
+    fn resolve_from(flag_paths: &[PathBuf], look: bool) -> RuleOrigin {
         if !flag_paths.is_empty() {
             return RuleOrigin::Flag(flag_paths.to_vec());
         }
         if let Some(value) = std::env::var_os("AXIOM_RULES").filter(|v| !v.is_empty()) {
             return RuleOrigin::Env(std::env::split_paths(&value).collect());
         }
+        if !look {
+            return RuleOrigin::Embedded;
+        }
         let project = Path::new(PROJECT_RULES).to_path_buf();
-        if project_rules && project.is_dir() {
+        if project.is_dir() {
             return RuleOrigin::ProjectDir(project);
         }
-        let config_home = std::env::var_os("XDG_CONFIG_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".config")));
-        if let Some(dir) = config_home.map(|home| home.join("axiom").join("rules")).filter(|d| d.is_dir()) {
-            return RuleOrigin::ConfigDir(dir);
-        }
-        RuleOrigin::Embedded
+        user_rules_dir().map_or(RuleOrigin::Embedded, RuleOrigin::ConfigDir)
     }
 
     /// Why these rules are the ones in force, in words for a log line.
@@ -134,6 +143,15 @@ impl RuleSet {
         let documents = origin.documents()?;
         RuleSet::build(documents, origin)
     }
+}
+
+/// `$XDG_CONFIG_HOME/axiom/rules/` (or `~/.config/axiom/rules/`), if it is a directory.
+fn user_rules_dir() -> Option<PathBuf> {
+    let config_home = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".config")));
+    config_home.map(|home| home.join("axiom").join("rules")).filter(|dir| dir.is_dir())
 }
 
 /// Reads files as given and directories as their `*.yaml`/`*.yml` files in name order.
