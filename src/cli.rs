@@ -174,6 +174,11 @@ pub struct ServeArgs {
     /// hub is unreachable (restarting it, say); then they end it.
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub reconnect_window: humantime::Duration,
+    /// How often the hub pings each worker. A worker that answers nothing for three of these is
+    /// dropped; a worker that hears nothing for three (a hub that was stopped or hangs) counts
+    /// its connection as lost, and ends its command once the reconnect window has passed.
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = crate::human::parse_positive_duration)]
+    pub ping_interval: humantime::Duration,
     /// A Claude Code session supervised through `axiom hook` that sends no hook record for this
     /// long is marked lost (one that is killed sends no SessionEnd); its next record, if one
     /// comes, starts a new task.
@@ -342,6 +347,11 @@ pub struct WorkerArgs {
     /// How long the child keeps running while the hub is unreachable; then it is ended.
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub reconnect_window: humantime::Duration,
+    /// How long an open connection may bring nothing from the hub (which pings every 20 s unless
+    /// told otherwise) before it counts as lost: a hub that was stopped or hangs must not keep the
+    /// child unsupervised.
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub hub_silence: humantime::Duration,
     /// An inherited file descriptor to read the task's token from (then closed, before the command
     /// starts, so the command can never read it).
     #[arg(long, value_name = "FD")]

@@ -415,3 +415,37 @@ async fn a_quiet_task_keeps_its_round_trip_while_others_flood_rm_rf_and_ignore_s
         assert_eq!(wait_finished(&hub, flooder), "killed");
     }
 }
+
+/// A child that stops its worker (`SIGSTOP` to its parent) and ignores `SIGTERM` is killed all
+/// the same: once the kill's grace has passed, the hub kills the stopped worker, and the child
+/// goes with it.
+#[tokio::test]
+async fn a_child_that_stops_its_worker_is_killed_all_the_same() {
+    let hub = Hub::start(RULES, &[]);
+    let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
+    let pidfile = hub.sandbox.path("child.pid");
+    let line = format!("trap '' TERM; kill -STOP $PPID; echo $$ > {}; while :; do sleep 0.1; done", pidfile.display());
+    let task = spawn(&mut client, 1, &["sh", "-c", &line]).await;
+    let child = pid_in(&pidfile);
+    let reply = ws::request(&mut client, 2, json!({"type": "kill", "id": 2, "task_id": task, "grace_ms": 200})).await;
+    assert_eq!(reply["type"], "ok", "{reply}");
+    assert_eq!(wait_finished(&hub, &task), "killed");
+    gone("the child of the stopped worker", child);
+    assert!(hub.log().contains("killing the worker"), "{}", hub.log());
+}
+
+/// A child that stops the hub cannot run on unsupervised: its worker hears no ping for three
+/// intervals, counts the connection as lost and ends the child after the reconnect window.
+#[tokio::test]
+async fn a_hub_that_was_stopped_does_not_leave_its_tasks_unsupervised() {
+    let hub = Hub::start(RULES, &["--ping-interval", "300ms", "--reconnect-window", "1s"]);
+    let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
+    let pidfile = hub.sandbox.path("child.pid");
+    let line = format!("echo $$ > {}; exec sleep 600", pidfile.display());
+    spawn(&mut client, 1, &["sh", "-c", &line]).await;
+    let child = pid_in(&pidfile);
+    send_signal(hub.pid(), libc::SIGSTOP);
+    let ended = std::panic::catch_unwind(|| gone("the child of a stopped hub", child));
+    send_signal(hub.pid(), libc::SIGCONT);
+    ended.unwrap();
+}

@@ -38,6 +38,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let mut hub_config = HubConfig::new(args.listen);
         hub_config.allow_origins = args.allow_origins;
         hub_config.worker_reconnect_window = reconnect_window;
+        hub_config.ping_interval = args.ping_interval.into();
         hub_config.lost_after = lost_after;
         hub_config.session_idle = args.session_idle.into();
         hub_config.retention = Some(retention);

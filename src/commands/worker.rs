@@ -83,6 +83,8 @@ struct Worker {
 struct Link {
     socket: HubSocket,
     welcomed: bool,
+    /// When anything last came from the hub (its pings included).
+    heard: Instant,
 }
 
 impl Worker {
@@ -123,7 +125,8 @@ impl Worker {
         // Orphans below the worker are re-parented to it (it is a subreaper) and must be reaped.
         let mut children = signal(SignalKind::child())?;
 
-        let mut link = Some(Link { socket, welcomed: false });
+        let mut link = Some(Link { socket, welcomed: false, heard: Instant::now() });
+        let silence: Duration = self.args.hub_silence.into();
         let mut session: Option<String> = None;
         let window: Duration = self.args.reconnect_window.into();
         let mut reconnect = Reconnect::new(window);
@@ -166,7 +169,7 @@ impl Worker {
                     () = tokio::time::sleep_until(dial_at) => match self.redial(child.pid(), session.as_deref()).await {
                         Redial::Connected(socket) => {
                             tracing::info!("reconnected to the hub");
-                            link = Some(Link { socket: *socket, welcomed: false });
+                            link = Some(Link { socket: *socket, welcomed: false, heard: Instant::now() });
                             reconnect.connected();
                         }
                         Redial::Failed => reconnect.failed(),
@@ -201,7 +204,7 @@ impl Worker {
                         }
                     }
                 },
-                frame = current.socket.next() => match frame {
+                frame = current.socket.next() => match frame.inspect(|frame| if frame.is_ok() { current.heard = Instant::now() }) {
                     Some(Ok(frame)) if frame.is_text() => match serde_json::from_str::<HubToWorker>(frame.to_text().unwrap_or_default()) {
                         Ok(HubToWorker::Welcome { next_seq, session: fresh }) => {
                             current.welcomed = true;
@@ -265,6 +268,10 @@ impl Worker {
                     // Not sent (the link failed): the hub resends the command, and the
                     // acknowledgement kept above answers it.
                     failed = send(&mut current.socket, &ack).await.is_err();
+                }
+                () = tokio::time::sleep_until(current.heard + silence) => {
+                    tracing::warn!("nothing from the hub for {}; counting the connection as lost", humantime::format_duration(silence));
+                    failed = true;
                 }
                 _ = children.recv() => tree::reap_orphans(Some(child.pid())),
                 _ = interrupts.recv() => {}
@@ -372,9 +379,18 @@ fn keep(outbox: &mut Outbox<WorkerMessage>, event: Option<ChildEvent>) -> bool {
     }
 }
 
+/// Sends one message. A hub that takes in nothing for [`SEND_LIMIT`] is stopped or hung: the
+/// connection then counts as failed, as one that brings nothing does (`--hub-silence`), so a
+/// child printing to a stopped hub cannot hold the worker in a send for ever.
 async fn send(socket: &mut HubSocket, message: &WorkerMessage) -> anyhow::Result<()> {
-    socket.send(crate::hub::encode(message)).await.context("the hub connection failed")
+    match tokio::time::timeout(SEND_LIMIT, socket.send(crate::hub::encode(message))).await {
+        Ok(sent) => sent.context("the hub connection failed"),
+        Err(_) => anyhow::bail!("the hub took in nothing for {}", humantime::format_duration(SEND_LIMIT)),
+    }
 }
+
+/// How long one send to the hub may take (see [`send`]).
+const SEND_LIMIT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Copy)]
 struct ActionOptions {

@@ -104,6 +104,8 @@ impl Hub {
             .arg(request.driver.as_str())
             .arg("--reconnect-window")
             .arg(humantime::format_duration(self.config.worker_reconnect_window).to_string())
+            .arg("--hub-silence")
+            .arg(humantime::format_duration(self.config.ping_interval * 3).to_string())
             .arg("--token-fd")
             .arg(token_fd.to_string())
             .arg("--pty-size")
@@ -144,17 +146,52 @@ impl Hub {
         let watched = Arc::clone(&task);
         let hub = Arc::clone(self);
         tokio::spawn(async move {
-            let status = worker.wait().await;
+            let (status, killed_by_hub) = wait_or_end(&mut worker, &watched).await;
             hub.forget_worker(pid).await;
             watched.mark_worker_exited();
             // The worker's last messages may still be in flight on its socket.
             watched.wait_finished(SETTLE).await;
             if !watched.status().is_finished() {
-                tracing::warn!(task = %watched.id, ?status, "worker process ended without reporting the task's end");
-                watched.finish(TaskStatus::Lost, Instant::now());
+                if killed_by_hub {
+                    watched.finish(TaskStatus::Killed { signal: libc::SIGKILL }, Instant::now());
+                } else {
+                    tracing::warn!(task = %watched.id, ?status, "worker process ended without reporting the task's end");
+                    watched.finish(TaskStatus::Lost, Instant::now());
+                }
             }
         });
         Ok(task)
+    }
+}
+
+/// Waits for `worker` to exit. When a kill of its task is overdue (the worker was stopped, by a
+/// `SIGSTOP` from its own child say, or hangs), the hub kills the worker: `SIGKILL` ends even a
+/// stopped process, the child dies with it (`PR_SET_PDEATHSIG`), and anything the child left
+/// behind was adopted by the hub and is ended when the worker is forgotten. Returns the worker's
+/// exit status, and whether the hub killed it.
+async fn wait_or_end(
+    worker: &mut tokio::process::Child,
+    task: &Task,
+) -> (std::io::Result<std::process::ExitStatus>, bool) {
+    let mut changes = task.subscribe();
+    let mut ended = false;
+    loop {
+        let due = if ended { None } else { task.kill_overdue_at() };
+        tokio::select! {
+            status = worker.wait() => return (status, ended),
+            () = async { tokio::time::sleep_until(due.expect("only polled with a deadline").into()).await }, if due.is_some() => {
+                tracing::warn!(task = %task.id, "the worker has not ended its task within the kill's grace; killing the worker");
+                if let Err(err) = worker.start_kill() {
+                    tracing::warn!(task = %task.id, "could not kill the worker: {err}");
+                }
+                ended = true;
+            }
+            changed = changes.changed() => {
+                if changed.is_err() {
+                    return (worker.wait().await, ended);
+                }
+            }
+        }
     }
 }
 

@@ -17,6 +17,10 @@ impl Task {
         let id = command.command_id().expect("commands carry an id");
         debug_assert_eq!(id, state.next_message_id);
         state.next_message_id = id + 1;
+        if let HubToWorker::Intervene { action: Action::Kill, grace_ms, .. } = &command {
+            let grace = grace_ms.map_or(self.config.kill_grace, Duration::from_millis);
+            state.kill_due.get_or_insert(Instant::now() + grace + KILL_MARGIN);
+        }
         self.log(&Event::Command { command: command.clone() });
         state.commands.insert(id, command.clone());
         Ok(command)
@@ -140,6 +144,16 @@ impl Task {
         drop(state);
         self.bump();
         Ok(id)
+    }
+}
+
+impl Task {
+    /// When a kill of this running task is overdue: its grace and [`KILL_MARGIN`] after it was
+    /// issued. A worker that has not ended the task by then is stopped or hung (a child can send
+    /// it `SIGSTOP`), and the hub ends the worker itself.
+    pub fn kill_overdue_at(&self) -> Option<Instant> {
+        let state = self.state();
+        state.kill_due.filter(|_| !state.status.is_finished())
     }
 }
 

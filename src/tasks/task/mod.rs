@@ -44,6 +44,10 @@ use screen::{screen_pipeline, ScreenSetup};
 /// Commands not yet acknowledged by the worker; more are refused as "busy". A connection's queue
 /// holds this many, so an attach can always resend the whole log.
 pub const OUTSTANDING_LIMIT: usize = 256;
+
+/// How long after a kill's grace its worker has to report the task's end before the hub ends the
+/// worker itself: reaping the child and sending the last output take a moment.
+pub const KILL_MARGIN: Duration = Duration::from_secs(5);
 /// Input larger than this is sent as several commands, so no message nears the 1 MiB limit even
 /// when every byte is escaped in JSON (`\u0001` is six).
 pub const INPUT_CHUNK: usize = 128 * 1024;
@@ -129,6 +133,9 @@ struct TaskState {
     tamper_events: u64,
     /// A kill was delivered: the child is gone, and what output still arrives was printed before.
     killed: bool,
+    /// When the first kill was issued, plus its grace and [`KILL_MARGIN`]: a task still running
+    /// then has a worker that is not carrying the kill out (see [`Task::kill_overdue_at`]).
+    kill_due: Option<Instant>,
     /// The terminal the output is drawn on (pty tasks), as last recorded in the history.
     screen: Option<ScreenSetup>,
 }
@@ -220,6 +227,7 @@ impl Task {
                 written: 0,
                 tamper_events: 0,
                 killed: false,
+                kill_due: None,
                 session: None,
                 screen: None,
             }),
