@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::AgentEvent;
 use crate::rules::Scope;
+use crate::shell::{is_shell, program_name};
 
 /// One line for the rules of one scope. Never contains a line break.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,13 +118,19 @@ pub fn shell_script(input: &Value) -> Option<String> {
         Some(Value::String(command)) => return Some(command.clone()),
         Some(Value::Array(words)) => {
             let words: Vec<&str> = words.iter().filter_map(Value::as_str).collect();
-            return Some(match words.as_slice() {
-                [shell, flag, script] if is_shell(shell) && flag.starts_with('-') && flag.ends_with('c') => {
-                    (*script).to_owned()
+            if let ["apply_patch", patch] = words.as_slice() {
+                return Some(format!("apply_patch {}", patched_files(patch)));
+            }
+            // `bash -c SCRIPT [NAME ARGS...]`, `sh -e -c SCRIPT`: what runs is the script.
+            if words.first().is_some_and(|first| is_shell(program_name(first))) {
+                let flag =
+                    words.iter().skip(1).position(|w| w.starts_with('-') && !w.starts_with("--") && w.contains('c'));
+                if let Some(script) = flag.and_then(|flag| words.get(flag + 2)) {
+                    return Some((*script).to_owned());
                 }
-                ["apply_patch", patch] => format!("apply_patch {}", patched_files(patch)),
-                _ => words.join(" "),
-            });
+            }
+            // Any other argv quoted as a shell needs it, so its words reach the rules as they are.
+            return Some(shlex::try_join(words.iter().copied()).unwrap_or_else(|_| words.join(" ")));
         }
         _ => {}
     }
@@ -143,11 +150,6 @@ fn patched_files(patch: &str) -> String {
     files.join(" ")
 }
 
-fn is_shell(program: &str) -> bool {
-    let name = program.rsplit('/').next().unwrap_or(program);
-    matches!(name, "sh" | "bash" | "zsh" | "dash")
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -164,6 +166,11 @@ mod tests {
             ("Grep", json!({"pattern": "TODO", "path": "src"}), "Grep: TODO"),
             ("shell", json!({"command": ["bash", "-lc", "git push -f origin main"]}), "shell: git push -f origin main"),
             ("shell", json!({"command": ["ls", "-la"]}), "shell: ls -la"),
+            // The script a shell runs, wherever its `-c` is and whatever follows it.
+            ("shell", json!({"command": ["bash", "-c", "rm -rf ~", "x"]}), "shell: rm -rf ~"),
+            ("shell", json!({"command": ["/bin/sh", "-e", "-c", "rm -rf ~"]}), "shell: rm -rf ~"),
+            // Other argv quoted, so that one word with a space stays one word.
+            ("shell", json!({"command": ["rm", "-rf", "my dir"]}), "shell: rm -rf 'my dir'"),
             ("exec_command", json!({"cmd": "cargo test", "workdir": "/p"}), "exec_command: cargo test"),
             (
                 "apply_patch",

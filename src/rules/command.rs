@@ -39,13 +39,15 @@ impl CommandMatcher {
 
     /// Whether `line` (of the given kind) shows one of these commands being run.
     pub fn matches_line(&self, line: &str, is_tool_call: bool) -> bool {
-        let script = if is_tool_call {
-            // A tool call is `TOOL: ARGUMENT`; line breaks in a script are written `\n`.
-            line.split_once(": ").map(|(_, argument)| argument.replace("\\n", "\n"))
+        let runs = |script: &str| commands(script).iter().any(|command| self.matches(command));
+        if is_tool_call {
+            // A tool call is `TOOL: ARGUMENT`, its line breaks written `\n`; a `\n` the command
+            // itself holds reads the same, so the script is judged both ways (a heredoc opened
+            // before a literal `\n` must not swallow what follows it).
+            line.split_once(": ").is_some_and(|(_, argument)| runs(&argument.replace("\\n", "\n")) || runs(argument))
         } else {
-            script_in_line(line).map(str::to_owned)
-        };
-        script.is_some_and(|script| commands(&script).iter().any(|command| self.matches(command)))
+            script_in_line(line).is_some_and(runs)
+        }
     }
 
     /// Whether one simple command is this command.
@@ -62,18 +64,56 @@ impl CommandMatcher {
             return false;
         }
         let rest = if self.subcommands.is_empty() { &operands[..] } else { &operands[1..] };
-        self.args.is_empty() || rest.iter().any(|operand| self.args.iter().any(|re| re.is_match(operand)))
+        self.args.is_empty()
+            || rest.iter().any(|operand| {
+                let plain = lexical_path(operand);
+                self.args.iter().any(|re| re.is_match(operand) || re.is_match(&plain))
+            })
     }
 }
 
 /// Whether `flag` is given: a one-letter flag alone or inside a cluster (`-rf`), a long one as
-/// `--flag` or `--flag=value`.
+/// `--flag`, `--flag=value`, or abbreviated as GNU programs take it (`--recur`, three letters at
+/// least).
 fn has_flag(args: &[String], flag: &str) -> bool {
     let mut options = args.iter().take_while(|a| *a != "--");
     if flag.chars().count() == 1 {
         options.any(|a| a.starts_with('-') && !a.starts_with("--") && a[1..].contains(flag))
     } else {
-        options.any(|a| a.strip_prefix("--").is_some_and(|long| long == flag || long.starts_with(&format!("{flag}="))))
+        options.any(|a| {
+            a.strip_prefix("--").is_some_and(|long| {
+                let name = long.split_once('=').map_or(long, |(name, _)| name);
+                name == flag || (name.len() >= 3 && flag.starts_with(name))
+            })
+        })
+    }
+}
+
+/// A path with what does not change where it leads taken out: repeated slashes, `.` parts, and a
+/// part followed by `..` (`//`, `/./usr`, `/tmp/../etc` are `/`, `/usr`, `/etc`). `~/..` climbs
+/// out of the home directory, so it counts as `/home`, the home directory's usual parent.
+fn lexical_path(path: &str) -> String {
+    let (absolute, path) = match path.strip_prefix("~/..") {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => (true, format!("/home{rest}")),
+        _ => (path.starts_with('/'), path.to_owned()),
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|last| *last != "..") => {
+                parts.pop();
+            }
+            // Above the root is the root.
+            ".." if absolute => {}
+            part => parts.push(part),
+        }
+    }
+    let joined = parts.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_owned(),
+        (false, false) => joined,
     }
 }
 
@@ -116,6 +156,38 @@ mod tests {
             assert!(!rm.matches_line(line, false), "{line}");
         }
         assert!(rm.matches_line("Bash: cd /tmp\\nrm -rf ~", true));
+    }
+
+    #[test]
+    fn paths_are_judged_by_where_they_lead() {
+        for (path, plain) in [
+            ("//", "/"),
+            ("/./usr", "/usr"),
+            ("/tmp/../etc/", "/etc"),
+            ("~/..", "/home"),
+            ("~/../..", "/"),
+            ("/../..", "/"),
+            ("~", "~"),
+            ("build/../src", "src"),
+            ("../x", "../x"),
+        ] {
+            assert_eq!(lexical_path(path), plain, "{path}");
+        }
+        let rm = matcher("program: rm\nflags: ['r|R|recursive']\nargs: ['^(/|~/?|/(etc|home|usr)/?)$']");
+        for line in ["rm -rf //", "rm -rf /./usr", "rm -rf ~/../..", "rm --recur ~", "rm --recursive=always /etc"] {
+            assert!(rm.matches_line(line, false), "{line}");
+        }
+        for line in ["rm -rf ./build/..", "rm --re ~", "rm -rf /tmp/../tmp/x"] {
+            assert!(!rm.matches_line(line, false), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_literal_backslash_n_in_a_tool_call_cannot_hide_a_command_in_a_heredoc() {
+        let rm = matcher("program: rm\nflags: ['r|R|recursive']\nargs: ['^~/?$']");
+        assert!(rm.matches_line(r"Bash: : <<X \n; rm -rf ~", true));
+        assert!(rm.matches_line(r"Bash: cat <<X\nrm -rf ~\nX\nrm -rf ~", true));
+        assert!(!rm.matches_line(r"Bash: cat <<X\nrm -rf ~\nX", true), "a heredoc fed to cat is data");
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod wrappers;
 
 pub use line::script_in_line;
 pub use split::split_script;
+pub use wrappers::is_shell;
 
 /// One simple command: the program (as written, path included) and its arguments, after wrappers
 /// such as `sudo` or `env` are stripped.

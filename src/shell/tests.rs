@@ -78,3 +78,12 @@ fn a_script_nested_deeper_than_the_stack_is_split_without_overflowing_it() {
         assert_eq!(found[0].words, ["rm", "-rf", "~"], "{opener}");
     }
 }
+
+#[test]
+fn reserved_words_that_open_a_compound_command_are_not_the_program() {
+    assert_eq!(programs("{ rm -rf ~; }"), ["rm", "}"]);
+    assert_eq!(programs("if true; then rm -rf ~; fi"), ["true", "rm", "fi"]);
+    assert_eq!(programs("for i in 1; do rm -rf ~; done"), ["for", "rm", "done"]);
+    assert_eq!(programs("! rm -rf ~"), ["rm"]);
+    assert_eq!(programs("while sleep 1; do git push -f; done"), ["sleep", "git", "done"]);
+}

@@ -2,10 +2,16 @@
 
 use super::{program_name, SimpleCommand};
 
-/// The words with leading `VAR=value` assignments and wrapper programs (and their options)
-/// removed, so the first word is the program that does the work.
+/// The words with leading `VAR=value` assignments, reserved words that open a compound command
+/// (`{ rm -rf ~; }`, `if x; then rm -rf ~; fi`, `! rm -rf ~`) and wrapper programs (and their
+/// options) removed, so the first word is the program that does the work.
 pub fn strip(mut words: Vec<String>) -> Vec<String> {
     loop {
+        let reserved = words.iter().take_while(|word| is_reserved(word)).count();
+        if reserved > 0 {
+            words.drain(..reserved);
+            continue;
+        }
         let skip = leading_assignments(&words);
         if skip > 0 {
             words.drain(..skip);
@@ -35,6 +41,12 @@ pub fn strip(mut words: Vec<String>) -> Vec<String> {
         }
         words.drain(..index.min(words.len()));
     }
+}
+
+/// Words the shell reads as the start of a compound command (or a negation) when they come
+/// first, before the command that runs.
+fn is_reserved(word: &str) -> bool {
+    matches!(word, "{" | "!" | "if" | "then" | "elif" | "else" | "while" | "until" | "do")
 }
 
 /// How many words at the start are `NAME=value` assignments.
