@@ -61,8 +61,12 @@ pub fn split_script(script: &str) -> Script {
                 i = end;
             }
             '$' if chars.get(i + 1) == Some(&'(') => {
-                // `$((...))`: arithmetic, no command runs.
+                // `$((...))`: arithmetic, no command runs; but `$( (cmd) )` closed by `) )` is a
+                // subshell in a substitution, as bash reads `$((cmd) )` too.
                 let end = matching_paren(&chars, i + 2, 0);
+                if end < chars.len() && chars[end - 1] != ')' {
+                    out.substitutions.push(chars[i + 2..end].iter().collect());
+                }
                 current.text.extend(&chars[i..(end + 1).min(chars.len())]);
                 i = end;
             }
@@ -76,7 +80,9 @@ pub fn split_script(script: &str) -> Script {
                     i = after - 1;
                 }
             }
-            '#' if current.text.is_empty() || current.text.ends_with(char::is_whitespace) => {
+            // Only a blank (space or tab) before `#` starts a comment: bash does not count a
+            // no-break space, so `x\u{a0}#; rm -rf ~` runs the `rm`.
+            '#' if current.text.is_empty() || current.text.ends_with([' ', '\t']) => {
                 // A comment runs to the end of the line.
                 i = find(&chars, i, |ch| ch == '\n').unwrap_or(chars.len()) - 1;
             }

@@ -87,3 +87,11 @@ fn reserved_words_that_open_a_compound_command_are_not_the_program() {
     assert_eq!(programs("! rm -rf ~"), ["rm"]);
     assert_eq!(programs("while sleep 1; do git push -f; done"), ["sleep", "git", "done"]);
 }
+
+#[test]
+fn what_bash_runs_is_found_where_a_lookalike_would_hide_it() {
+    assert_eq!(programs("true $((rm -rf ~) )"), ["true", "rm"], "a subshell in a substitution");
+    assert_eq!(programs("echo $((1 + 2))"), ["echo"], "arithmetic runs nothing");
+    assert_eq!(programs("echo x\u{a0}#; rm -rf ~"), ["echo", "rm"], "a no-break space does not start a comment");
+    assert_eq!(programs("echo x #; rm -rf ~"), ["echo"]);
+}
