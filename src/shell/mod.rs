@@ -52,7 +52,7 @@ pub fn program_name(word: &str) -> &str {
 }
 
 /// How deep `bash -c "bash -c '...'"` nesting is followed; deeper scripts are not looked into.
-const MAX_DEPTH: usize = 6;
+const MAX_DEPTH: usize = 16;
 
 /// Every simple command in `script`, in order, nested scripts included.
 pub fn commands(script: &str) -> Vec<SimpleCommand> {

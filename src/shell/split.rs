@@ -44,7 +44,7 @@ pub fn split_script(script: &str) -> Script {
                 i = end;
             }
             '"' => {
-                let end = double_quote_end(&chars, i + 1, &mut out.substitutions, 0);
+                let end = end_of(&chars, i + 1, Open::Quote, Some(&mut out.substitutions));
                 current.text.extend(&chars[i..(end + 1).min(chars.len())]);
                 i = end;
             }
@@ -55,16 +55,16 @@ pub fn split_script(script: &str) -> Script {
                 i = end;
             }
             '$' if chars.get(i + 1) == Some(&'(') && chars.get(i + 2) != Some(&'(') => {
-                let end = matching_paren(&chars, i + 2, 0);
+                let end = end_of(&chars, i + 2, Open::Paren(1), None);
                 out.substitutions.push(chars[i + 2..end.min(chars.len())].iter().collect());
                 current.text.extend(&chars[i..(end + 1).min(chars.len())]);
                 i = end;
             }
             '$' if chars.get(i + 1) == Some(&'(') => {
-                // `$((...))`: arithmetic, no command runs; but `$( (cmd) )` closed by `) )` is a
-                // subshell in a substitution, as bash reads `$((cmd) )` too.
-                let end = matching_paren(&chars, i + 2, 0);
-                if end < chars.len() && chars[end - 1] != ')' {
+                // `$((...))`: arithmetic, no command runs; unless it is a subshell in a
+                // substitution (see `is_arithmetic`).
+                let end = end_of(&chars, i + 2, Open::Paren(1), None);
+                if end < chars.len() && !is_arithmetic(&chars, i, end) {
                     out.substitutions.push(chars[i + 2..end].iter().collect());
                 }
                 current.text.extend(&chars[i..(end + 1).min(chars.len())]);
@@ -125,64 +125,82 @@ fn find(chars: &[char], from: usize, what: impl Fn(char) -> bool) -> Option<usiz
     chars.get(from..)?.iter().position(|&c| what(c)).map(|at| from + at)
 }
 
-/// How many `"$(` levels the scanner follows into one another. It recurses once per level, so a
-/// line nested tens of thousands of levels deep (which an agent can print, or send as a tool call)
-/// would overflow the stack; past this depth the rest of the script counts as inside the quote or
-/// substitution that is open, as an unterminated one does.
-const MAX_NESTING: usize = 100;
+/// What is open while [`end_of`] scans: a double quote, or a `$(` with the plain parentheses
+/// opened inside it.
+enum Open {
+    Quote,
+    Paren(usize),
+}
 
-/// The index of the closing `"` of a double-quoted string starting at `from`; substitutions
-/// inside it are collected, since they run.
-fn double_quote_end(chars: &[char], from: usize, substitutions: &mut Vec<String>, nesting: usize) -> usize {
-    if nesting > MAX_NESTING {
-        return chars.len();
-    }
+/// The index of the character that closes `first`, opened just before `from`: the `"` of a
+/// double quote, or the `)` of a `$(`, quotes respected (`chars.len()` if it never closes). The
+/// substitutions directly inside an outer double quote are collected into `substitutions`, since
+/// they run; deeper ones are found when those are split in turn. A stack, not recursion, holds
+/// what is open: a line nested tens of thousands of levels deep (which an agent can print, or
+/// send as a tool call) is scanned to its real end in bounded stack space.
+fn end_of(chars: &[char], from: usize, first: Open, mut substitutions: Option<&mut Vec<String>>) -> usize {
+    let mut open = vec![first];
+    // Where a substitution directly inside the outer quote starts.
+    let mut recording: Option<usize> = None;
     let mut i = from;
     while i < chars.len() {
-        match chars[i] {
-            '\\' => i += 1,
-            '"' => return i,
-            '$' if chars.get(i + 1) == Some(&'(') && chars.get(i + 2) != Some(&'(') => {
-                let end = matching_paren(chars, i + 2, nesting + 1);
-                substitutions.push(chars[i + 2..end.min(chars.len())].iter().collect());
-                i = end;
-            }
-            '`' => {
-                let end = find(chars, i + 1, |c| c == '`').unwrap_or(chars.len());
-                substitutions.push(chars[i + 1..end.min(chars.len())].iter().collect());
-                i = end;
-            }
-            _ => {}
+        let c = chars[i];
+        let depth = open.len();
+        match open.last_mut().expect("scanning only while something is open") {
+            Open::Quote => match c {
+                '\\' => i += 1,
+                '"' => {
+                    open.pop();
+                    if open.is_empty() {
+                        return i;
+                    }
+                }
+                '$' if chars.get(i + 1) == Some(&'(') && chars.get(i + 2) != Some(&'(') => {
+                    if depth == 1 {
+                        recording = Some(i + 2);
+                    }
+                    open.push(Open::Paren(1));
+                    i += 1;
+                }
+                '`' => {
+                    let end = find(chars, i + 1, |c| c == '`').unwrap_or(chars.len());
+                    if let (1, Some(found)) = (depth, substitutions.as_deref_mut()) {
+                        found.push(chars[i + 1..end].iter().collect());
+                    }
+                    i = end;
+                }
+                _ => {}
+            },
+            Open::Paren(parens) => match c {
+                '\\' => i += 1,
+                '\'' => i = find(chars, i + 1, |c| c == '\'').unwrap_or(chars.len()),
+                '"' => open.push(Open::Quote),
+                '(' => *parens += 1,
+                ')' => {
+                    *parens -= 1;
+                    if *parens == 0 {
+                        open.pop();
+                        if open.is_empty() {
+                            return i;
+                        }
+                        if let (1, Some(start), Some(found)) = (open.len(), recording, substitutions.as_deref_mut()) {
+                            found.push(chars[start..i].iter().collect());
+                            recording = None;
+                        }
+                    }
+                }
+                _ => {}
+            },
         }
         i += 1;
     }
     chars.len()
 }
 
-/// The index of the `)` closing a `$(` whose contents start at `from`, quotes respected.
-fn matching_paren(chars: &[char], from: usize, nesting: usize) -> usize {
-    if nesting > MAX_NESTING {
-        return chars.len();
-    }
-    let mut depth = 1;
-    let mut i = from;
-    while i < chars.len() {
-        match chars[i] {
-            '\\' => i += 1,
-            '\'' => i = find(chars, i + 1, |c| c == '\'').unwrap_or(chars.len()),
-            '"' => i = double_quote_end(chars, i + 1, &mut Vec::new(), nesting + 1),
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return i;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    chars.len()
+/// Whether the `$((` at `at` is arithmetic: its inner `(` closes right before the `)` that closes
+/// it. `$((cmd) )` and `$((cmd);(:))` are a subshell in a command substitution, as bash reads them.
+fn is_arithmetic(chars: &[char], at: usize, end: usize) -> bool {
+    end < chars.len() && end_of(chars, at + 3, Open::Paren(1), None) + 1 == end
 }
 
 /// After `<<`: the delimiter word (quotes removed), whether `<<-` strips leading tabs, and the

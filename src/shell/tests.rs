@@ -77,6 +77,11 @@ fn a_script_nested_deeper_than_the_stack_is_split_without_overflowing_it() {
         let found = commands(&script);
         assert_eq!(found[0].words, ["rm", "-rf", "~"], "{opener}");
     }
+    // Closed at any depth, what follows is found.
+    for levels in [51, 110, 5_000] {
+        let script = format!(": {}true{}; rm -rf ~", "\"$(".repeat(levels), ")\"".repeat(levels));
+        assert!(programs(&script).iter().any(|program| program == "rm"), "{levels} levels");
+    }
 }
 
 #[test]
@@ -92,6 +97,8 @@ fn reserved_words_that_open_a_compound_command_are_not_the_program() {
 fn what_bash_runs_is_found_where_a_lookalike_would_hide_it() {
     assert_eq!(programs("true $((rm -rf ~) )"), ["true", "rm"], "a subshell in a substitution");
     assert_eq!(programs("echo $((1 + 2))"), ["echo"], "arithmetic runs nothing");
+    assert_eq!(programs("echo $(( (1 + 2) * 3 ))"), ["echo"]);
+    assert_eq!(programs("echo $((rm -rf ~);(:))"), ["echo", "rm", ":"], "subshells in a substitution");
     assert_eq!(programs("echo x\u{a0}#; rm -rf ~"), ["echo", "rm"], "a no-break space does not start a comment");
     assert_eq!(programs("echo x #; rm -rf ~"), ["echo"]);
 }
