@@ -449,3 +449,18 @@ async fn a_hub_that_was_stopped_does_not_leave_its_tasks_unsupervised() {
     send_signal(hub.pid(), libc::SIGCONT);
     ended.unwrap();
 }
+
+/// A child that stops its worker and is never killed does not run on unsupervised either: the hub
+/// hears nothing, marks the task lost after the reconnect window, and then ends the worker, whose
+/// child goes with it.
+#[tokio::test]
+async fn a_child_that_stops_its_worker_does_not_outlive_its_lost_task() {
+    let hub = Hub::start(RULES, &["--ping-interval", "300ms", "--reconnect-window", "1s"]);
+    let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
+    let pidfile = hub.sandbox.path("child.pid");
+    let line = format!("kill -STOP $PPID; echo $$ > {}; while :; do sleep 0.1; done", pidfile.display());
+    let task = spawn(&mut client, 1, &["sh", "-c", &line]).await;
+    let child = pid_in(&pidfile);
+    assert_eq!(wait_finished(&hub, &task), "lost");
+    gone("the child of the lost task's stopped worker", child);
+}

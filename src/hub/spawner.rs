@@ -164,11 +164,12 @@ impl Hub {
     }
 }
 
-/// Waits for `worker` to exit. When a kill of its task is overdue (the worker was stopped, by a
-/// `SIGSTOP` from its own child say, or hangs), the hub kills the worker: `SIGKILL` ends even a
-/// stopped process, the child dies with it (`PR_SET_PDEATHSIG`), and anything the child left
-/// behind was adopted by the hub and is ended when the worker is forgotten. Returns the worker's
-/// exit status, and whether the hub killed it.
+/// Waits for `worker` to exit. When it is overdue to (a kill of its task not carried out, or its
+/// task ended or lost while it runs on: stopped by a `SIGSTOP` from its own child, say, or hung;
+/// see [`Task::worker_overdue_at`]), the hub kills the worker: `SIGKILL` ends even a stopped
+/// process, the child dies with it (`PR_SET_PDEATHSIG`), and anything the child left behind was
+/// adopted by the hub and is ended when the worker is forgotten. Returns the worker's exit
+/// status, and whether the hub killed it.
 async fn wait_or_end(
     worker: &mut tokio::process::Child,
     task: &Task,
@@ -176,11 +177,11 @@ async fn wait_or_end(
     let mut changes = task.subscribe();
     let mut ended = false;
     loop {
-        let due = if ended { None } else { task.kill_overdue_at() };
+        let due = if ended { None } else { task.worker_overdue_at() };
         tokio::select! {
             status = worker.wait() => return (status, ended),
             () = async { tokio::time::sleep_until(due.expect("only polled with a deadline").into()).await }, if due.is_some() => {
-                tracing::warn!(task = %task.id, "the worker has not ended its task within the kill's grace; killing the worker");
+                tracing::warn!(task = %task.id, "the worker did not end when it should have (a kill's grace passed, or its task ended); killing the worker");
                 if let Err(err) = worker.start_kill() {
                     tracing::warn!(task = %task.id, "could not kill the worker: {err}");
                 }

@@ -19,7 +19,8 @@ impl Task {
         state.next_message_id = id + 1;
         if let HubToWorker::Intervene { action: Action::Kill, grace_ms, .. } = &command {
             let grace = grace_ms.map_or(self.config.kill_grace, Duration::from_millis);
-            state.kill_due.get_or_insert(Instant::now() + grace + KILL_MARGIN);
+            let due = Instant::now() + grace + KILL_MARGIN;
+            state.kill_due = Some(state.kill_due.map_or(due, |earlier| earlier.min(due)));
         }
         self.log(&Event::Command { command: command.clone() });
         state.commands.insert(id, command.clone());
@@ -148,12 +149,17 @@ impl Task {
 }
 
 impl Task {
-    /// When a kill of this running task is overdue: its grace and [`KILL_MARGIN`] after it was
-    /// issued. A worker that has not ended the task by then is stopped or hung (a child can send
-    /// it `SIGSTOP`), and the hub ends the worker itself.
-    pub fn kill_overdue_at(&self) -> Option<Instant> {
+    /// When this task's worker process is overdue to end: a kill's grace and [`KILL_MARGIN`]
+    /// after the kill was issued, while the task runs; [`KILL_MARGIN`] after the task ended (a
+    /// worker says its last and exits within moments of the end, or of being told it is lost).
+    /// A worker still there is stopped or hangs (a child can send it `SIGSTOP`) and its child
+    /// runs on unsupervised, so the hub ends the worker itself.
+    pub fn worker_overdue_at(&self) -> Option<Instant> {
         let state = self.state();
-        state.kill_due.filter(|_| !state.status.is_finished())
+        match state.finished_at {
+            Some(ended) => Some(ended + KILL_MARGIN),
+            None => state.kill_due,
+        }
     }
 }
 

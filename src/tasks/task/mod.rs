@@ -134,8 +134,10 @@ struct TaskState {
     /// A kill was delivered: the child is gone, and what output still arrives was printed before.
     killed: bool,
     /// When the first kill was issued, plus its grace and [`KILL_MARGIN`]: a task still running
-    /// then has a worker that is not carrying the kill out (see [`Task::kill_overdue_at`]).
+    /// then has a worker that is not carrying the kill out (see [`Task::worker_overdue_at`]).
     kill_due: Option<Instant>,
+    /// When the task ended (on the hub's clock).
+    finished_at: Option<Instant>,
     /// The terminal the output is drawn on (pty tasks), as last recorded in the history.
     screen: Option<ScreenSetup>,
 }
@@ -228,6 +230,7 @@ impl Task {
                 tamper_events: 0,
                 killed: false,
                 kill_due: None,
+                finished_at: None,
                 session: None,
                 screen: None,
             }),
@@ -717,6 +720,7 @@ impl Task {
         }
         state.status = status;
         state.ended_at = Some(at);
+        state.finished_at = Some(now);
         drop(state);
         self.bump();
         true
