@@ -289,6 +289,15 @@ fn rule_files_the_agent_writes_where_it_works_do_not_switch_the_hook_off() {
         "the user's settings name the user's rules, never one project's: {user_settings}"
     );
     std::fs::remove_dir_all(home.project().join(".axiom")).unwrap();
+    // The named directory gone (a `git clean`, say): the built-in pack judges, not nobody.
+    let mut hook = Command::new(env!("CARGO_BIN_EXE_axiom"));
+    hook.args(["hook", "--rules"]).arg(&planted).current_dir(home.project()).env("HOME", home.home());
+    let mut child = hook.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(event.to_string().as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(answer["hookSpecificOutput"]["permissionDecision"], "deny", "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("built-in pack instead"), "{output:?}");
     let removed = axiom(&home, &["hooks", "uninstall"]);
     assert!(removed.status.success(), "{removed:?}");
     assert_eq!(

@@ -28,7 +28,8 @@ and lets the session go on, unless --fail-closed.
 Without --rules the hook reads $AXIOM_RULES or the built-in pack, and never looks for a rule directory \
 (./.axiom/rules/, ~/.config/axiom/rules/): it runs on every tool call of the agent it judges, and a \
 directory the agent created would switch its own supervision off. `axiom hooks install` names the \
-directory that applies at install time with --rules.
+directory that applies at install time with --rules. Named rules that cannot be read (a `git clean` \
+took them) are replaced by the built-in pack, said on stderr; --fail-closed blocks instead.
 
 When a hub is running (`axiom serve`), each decision is recorded on a task for the Claude Code \
 session, listed as `claude (hooks) SESSION DIR` by `axiom client list`, its judged lines as output and \
@@ -49,8 +50,10 @@ pub(super) const HOOKS_INSTALL_HELP: &str = "\
 The hooks run `axiom hook` with the same --rules for PreToolUse, PostToolUse, UserPromptSubmit, \
 Stop and SessionEnd. Hooks that are already there, axiom's or others', are left as they are. \
 Without --rules and $AXIOM_RULES, the hooks get --rules for the rule directory axiom finds now: \
-PROJECT/.axiom/rules, else ~/.config/axiom/rules (--scope user never names one project's); the hook \
-itself never looks for one, since the agent could create it. With none, the hook uses the built-in pack. Uninstall removes axiom's hooks whatever their --rules.
+PROJECT/.axiom/rules, else ~/.config/axiom/rules (--scope user names only the latter, --scope project \
+only the former); the hook itself never looks for one, since the agent could create it. With none, \
+the hook uses the built-in pack, as it does when the named rules cannot be read. Installing again \
+with other rules replaces axiom's hooks rather than adding a second set. Uninstall removes axiom's hooks whatever their --rules.
 
 Examples:
   axiom hooks install

@@ -71,6 +71,21 @@ pub fn run(args: HookArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The rules the hook judges with. When the named ones cannot be read (a `git clean` or a move
+/// took the directory `hooks install` named), the built-in pack judges instead, said on stderr:
+/// letting every call through would turn supervision off as surely as an empty rule file.
+/// `--fail-closed` refuses instead, as it does for any failure.
+fn hook_rules(args: &HookArgs) -> anyhow::Result<Arc<RuleSet>> {
+    let origin = RuleOrigin::resolve_named(&args.rules.paths);
+    match super::load_rules_from(origin.clone()) {
+        Err(err) if !args.fail_closed && origin != RuleOrigin::Embedded => {
+            eprintln!("axiom hook: {err:#}\naxiom hook: judging with the built-in pack instead");
+            super::load_rules_from(RuleOrigin::Embedded)
+        }
+        loaded => loaded,
+    }
+}
+
 fn decide(args: &HookArgs, event: &Value) -> anyhow::Result<Verdict> {
     let name = event["hook_event_name"].as_str().unwrap_or_default();
     if name == "SessionEnd" || (matches!(name, "Stop" | "SubagentStop") && event["stop_hook_active"] == true) {
@@ -78,7 +93,7 @@ fn decide(args: &HookArgs, event: &Value) -> anyhow::Result<Verdict> {
         // stop is never blocked twice in a row, so it can never loop).
         return Ok(Verdict::default());
     }
-    let rules = super::load_rules_from(RuleOrigin::resolve_named(&args.rules.paths))?;
+    let rules = hook_rules(args)?;
     let mut verdict = Verdict::default();
     match name {
         "PreToolUse" => {

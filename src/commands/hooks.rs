@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use serde_json::{json, Map, Value};
 
 use crate::cli::{HooksArgs, HooksCommand, HooksScope};
-use crate::rules::RuleOrigin;
+use crate::rules::{RuleOrigin, PROJECT_RULES};
 
 /// The events `axiom hook` answers.
 const EVENTS: [&str; 5] = ["PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SessionEnd"];
@@ -28,7 +28,7 @@ pub fn run(command: HooksCommand) -> anyhow::Result<ExitCode> {
     let mut settings = read_settings(&path)?;
     let changed = if install {
         let rules = rules_to_name(&args)?;
-        add(&mut settings, &hook_command(&exe, &rules))
+        add(&mut settings, &hook_command(&exe, &[]), &hook_command(&exe, &rules))
     } else {
         remove(&mut settings, &hook_command(&exe, &[]))
     };
@@ -56,17 +56,21 @@ fn project_dir(args: &HooksArgs) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// The `--rules` the hook gets: those given; else the rule directory axiom would find now (the
-/// project's `.axiom/rules/`, else the user's `~/.config/axiom/rules/`), which the hook does not
-/// look for by itself (see [`RuleOrigin::resolve_named`]); else none, and the hook uses the
-/// built-in pack. The user's settings apply to every project, so they never name one project's.
+/// The `--rules` the hook gets: those given; else the rule directory axiom would find now, which
+/// the hook does not look for by itself (see [`RuleOrigin::resolve_named`]); else none, and the
+/// hook uses the built-in pack. The user's settings apply to every project, so they never name
+/// one project's rules, and the project's are shared, so they never name a user's.
 fn rules_to_name(args: &HooksArgs) -> anyhow::Result<Vec<PathBuf>> {
     if !args.rules.is_empty() || std::env::var_os("AXIOM_RULES").is_some_and(|value| !value.is_empty()) {
         return Ok(args.rules.clone());
     }
-    let Some(found) = RuleOrigin::found_directory(&project_dir(args)?, args.scope == HooksScope::User) else {
-        return Ok(Vec::new());
+    let project_rules = Some(project_dir(args)?.join(PROJECT_RULES)).filter(|dir| dir.is_dir());
+    let found = match args.scope {
+        HooksScope::User => RuleOrigin::user_directory(),
+        HooksScope::Project => project_rules,
+        HooksScope::Local => project_rules.or_else(RuleOrigin::user_directory),
     };
+    let Some(found) = found else { return Ok(Vec::new()) };
     eprintln!(
         "axiom: the hooks will read {} (named with --rules). A task can edit files there like any of \
          yours; a rule like the built-in pack's tool-edit-own-supervision refuses tool calls that write them.",
@@ -119,17 +123,22 @@ fn read_settings(path: &Path) -> anyhow::Result<Map<String, Value>> {
     }
 }
 
-/// Whether `entry` runs `hook` exactly (for install), or, with `any_rules`, `hook` with whatever
-/// `--rules` (for uninstall, which must not depend on what the project held at install time).
+/// Whether `entry` runs `hook` exactly, or, with `any_rules`, `hook` with whatever `--rules`
+/// (uninstall and reinstall must not depend on what the project held at install time).
 fn is_ours(entry: &Value, hook: &str, any_rules: bool) -> bool {
-    let runs_hook = |command: &str| {
-        command == hook || (any_rules && command.strip_prefix(hook).is_some_and(|rest| rest.starts_with(" --rules ")))
-    };
-    entry["hooks"].as_array().is_some_and(|hooks| hooks.iter().any(|h| h["command"].as_str().is_some_and(runs_hook)))
+    entry["hooks"].as_array().is_some_and(|hooks| {
+        hooks.iter().any(|h| h["command"].as_str().is_some_and(|command| runs_hook(command, hook, any_rules)))
+    })
 }
 
-/// Adds axiom's entry to each event that lacks it; whether anything changed.
-fn add(settings: &mut Map<String, Value>, hook: &str) -> bool {
+fn runs_hook(command: &str, hook: &str, any_rules: bool) -> bool {
+    command == hook || (any_rules && command.strip_prefix(hook).is_some_and(|rest| rest.starts_with(" --rules ")))
+}
+
+/// Adds axiom's entry `hook` to each event that lacks it, in place of one axiom installed with
+/// other `--rules` (`base` is the hook without any), so two hooks never judge the same call;
+/// whether anything changed.
+fn add(settings: &mut Map<String, Value>, base: &str, hook: &str) -> bool {
     let hooks = settings.entry("hooks").or_insert_with(|| json!({}));
     let Value::Object(hooks) = hooks else { return false };
     let mut changed = false;
@@ -137,6 +146,15 @@ fn add(settings: &mut Map<String, Value>, hook: &str) -> bool {
         let entries = hooks.entry(event).or_insert_with(|| json!([]));
         let Value::Array(entries) = entries else { continue };
         if entries.iter().any(|entry| is_ours(entry, hook, false)) {
+            continue;
+        }
+        if let Some(old) = entries.iter_mut().find(|entry| is_ours(entry, base, true)) {
+            for command in old["hooks"].as_array_mut().into_iter().flatten() {
+                if command["command"].as_str().is_some_and(|c| runs_hook(c, base, true)) {
+                    command["command"] = json!(hook);
+                }
+            }
+            changed = true;
             continue;
         }
         let mut entry = json!({ "hooks": [{ "type": "command", "command": hook }] });
@@ -181,9 +199,9 @@ mod tests {
         }))
         .unwrap();
         let mut settings = original.clone();
-        assert!(add(&mut settings, "/bin/axiom hook"));
+        assert!(add(&mut settings, "/bin/axiom hook", "/bin/axiom hook"));
         let once = settings.clone();
-        assert!(!add(&mut settings, "/bin/axiom hook"), "a second install changed the file");
+        assert!(!add(&mut settings, "/bin/axiom hook", "/bin/axiom hook"), "a second install changed the file");
         assert_eq!(settings, once);
         assert_eq!(settings["hooks"]["Stop"].as_array().unwrap().len(), 2);
         assert_eq!(settings["hooks"]["PreToolUse"][0]["matcher"], "*");
@@ -191,8 +209,16 @@ mod tests {
         assert_eq!(settings, original);
         assert!(!remove(&mut settings, "/bin/axiom hook"));
 
-        assert!(add(&mut settings, "/bin/axiom hook --rules /p/.axiom/rules"));
-        assert!(add(&mut settings, "/bin/axiom hook-other"), "another command is not axiom's hook");
+        assert!(add(&mut settings, "/bin/axiom hook", "/bin/axiom hook --rules /p/.axiom/rules"));
+        assert!(
+            add(&mut settings, "/bin/axiom hook-other", "/bin/axiom hook-other"),
+            "another command is not axiom's hook"
+        );
+        let one_each = |settings: &Map<String, Value>| settings["hooks"]["Stop"].as_array().unwrap().len();
+        assert_eq!(one_each(&settings), 3, "{settings:?}");
+        assert!(add(&mut settings, "/bin/axiom hook", "/bin/axiom hook --rules /q"), "a reinstall with other rules");
+        assert_eq!(one_each(&settings), 3, "replaces the entry rather than adding a second: {settings:?}");
+        assert!(is_ours(&settings["hooks"]["Stop"][1], "/bin/axiom hook --rules /q", false));
         assert!(remove(&mut settings, "/bin/axiom hook"), "uninstall removes the hook whatever its rules");
         assert!(settings["hooks"]["Stop"].as_array().unwrap().iter().any(|e| is_ours(
             e,

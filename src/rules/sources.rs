@@ -56,19 +56,14 @@ impl RuleOrigin {
     /// every tool call of the agent it judges: a directory the agent created (`.axiom/rules/`
     /// where it works, or the user's `~/.config/axiom/rules/`) would otherwise hold the rules
     /// it is judged by from its next call on. `axiom hooks install` names the directory that
-    /// applies when it runs (see [`RuleOrigin::found_directory`]).
+    /// applies when it runs.
     pub fn resolve_named(flag_paths: &[PathBuf]) -> RuleOrigin {
         Self::resolve_from(flag_paths, false)
     }
 
-    /// The rule directory [`resolve`](Self::resolve) would find for a working directory of
-    /// `project` (its `.axiom/rules/`, unless `user_only`; else the user's), if no `--rules` or
-    /// `$AXIOM_RULES` named any.
-    pub fn found_directory(project: &Path, user_only: bool) -> Option<PathBuf> {
-        let project_rules = project.join(PROJECT_RULES);
-        if !user_only && project_rules.is_dir() {
-            return Some(project_rules);
-        }
+    /// The user's rule directory, `$XDG_CONFIG_HOME/axiom/rules/` (or `~/.config/axiom/rules/`),
+    /// if there is one.
+    pub fn user_directory() -> Option<PathBuf> {
         user_rules_dir()
     }
 
