@@ -46,15 +46,11 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
             let editors = tasks.tasks_that_can_edit_rules();
             if !editors.is_empty() {
                 eprintln!(
-                    "axiom: the rule files changed while {} {} in the directory that holds them; the change is \
-                     not put in force, since a task may have made it (save the files again once {} ended, or \
-                     restart the hub)",
+                    "axiom: the rule files changed while {} ({}) worked in the directory that holds them; the \
+                     change is not put in force, since a task may have made it (save the files again once {} \
+                     ended, or restart the hub)",
                     crate::human::count(editors.len() as u64, "task"),
-                    if editors.len() == 1 {
-                        format!("runs ({})", editors[0])
-                    } else {
-                        format!("run ({})", editors.join(", "))
-                    },
+                    editors.join(", "),
                     if editors.len() == 1 { "it has" } else { "they have" },
                 );
                 tasks.report_reload(RuleReload::Held { tasks: editors });

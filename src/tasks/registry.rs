@@ -50,6 +50,15 @@ pub struct Tasks {
     reloads: tokio::sync::broadcast::Sender<RuleReload>,
 }
 
+/// How long after a task in reach of the rules ended an edit of them is still held back.
+const EDIT_HELD_AFTER_END: Duration = Duration::from_secs(10);
+
+fn retain_editors(in_reach: &mut Vec<Arc<Task>>, now: Instant) {
+    in_reach.retain(|task| {
+        task.finished_at().is_none_or(|ended| now.saturating_duration_since(ended) < EDIT_HELD_AFTER_END)
+    });
+}
+
 /// How much finished history is kept on disk.
 #[derive(Debug, Clone, Copy)]
 pub struct Retention {
@@ -108,14 +117,16 @@ impl Tasks {
     /// them while it runs is not put in force (see [`Tasks::tasks_that_can_edit_rules`]).
     pub fn note_rules_in_reach_of(&self, task: &Arc<Task>) {
         let mut in_reach = self.rules_in_reach_of.lock().unwrap_or_else(|p| p.into_inner());
-        in_reach.retain(|task| !task.status().is_finished());
+        retain_editors(&mut in_reach, Instant::now());
         in_reach.push(Arc::clone(task));
     }
 
-    /// The running tasks that work where the rules in force are, and so could have edited them.
+    /// The tasks that work where the rules in force are, and so could have edited them: those
+    /// running, and those that ended less than [`EDIT_HELD_AFTER_END`] ago (the change reaches
+    /// the hub a moment after the write, and the reload waits for the burst of writes to end).
     pub fn tasks_that_can_edit_rules(&self) -> Vec<String> {
         let mut in_reach = self.rules_in_reach_of.lock().unwrap_or_else(|p| p.into_inner());
-        in_reach.retain(|task| !task.status().is_finished());
+        retain_editors(&mut in_reach, Instant::now());
         in_reach.iter().map(|task| task.id.clone()).collect()
     }
 

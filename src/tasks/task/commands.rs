@@ -154,6 +154,11 @@ impl Task {
     /// worker says its last and exits within moments of the end, or of being told it is lost).
     /// A worker still there is stopped or hangs (a child can send it `SIGSTOP`) and its child
     /// runs on unsupervised, so the hub ends the worker itself.
+    /// When the task ended, on the hub's clock; `None` while it runs.
+    pub fn finished_at(&self) -> Option<Instant> {
+        self.state().finished_at
+    }
+
     pub fn worker_overdue_at(&self) -> Option<Instant> {
         let state = self.state();
         match state.finished_at {
