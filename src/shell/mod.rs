@@ -5,7 +5,8 @@
 //! `||`, `|`, `&` and line breaks; heredoc bodies (run as commands when fed to a shell, skipped as
 //! data otherwise); `$(...)` and backquoted substitutions; `bash -c`/`sh -c`/`eval`/`powershell
 //! -Command` unwrapped; `sudo`, `env`, `xargs`, `nohup`, `time`, `timeout`, `nice`, `command`,
-//! `exec` and leading `VAR=value` assignments stripped. Words are split by the `shlex` crate (POSIX
+//! `exec`, `busybox`, leading `VAR=value` assignments and the reserved words that open a compound
+//! command (`{`, `!`, `if`, `then`, `do`, ..., `function NAME`) stripped. Words are split by the `shlex` crate (POSIX
 //! quoting rules), so `rm -rf "$HOME"` and `rm -rf ~` both reach a rule as the words they are.
 //!
 //! ```

@@ -102,3 +102,11 @@ fn what_bash_runs_is_found_where_a_lookalike_would_hide_it() {
     assert_eq!(programs("echo x\u{a0}#; rm -rf ~"), ["echo", "rm"], "a no-break space does not start a comment");
     assert_eq!(programs("echo x #; rm -rf ~"), ["echo"]);
 }
+
+#[test]
+fn function_bodies_and_busybox_applets_are_the_commands_they_run() {
+    assert_eq!(programs("function f { rm -rf ~; }; f"), ["rm", "}", "f"]);
+    assert_eq!(programs("f() { rm -rf ~; }; f"), ["f", "rm", "}", "f"]);
+    assert_eq!(programs("busybox rm -rf ~"), ["rm"]);
+    assert_eq!(programs("busybox sh -c 'rm -rf ~'"), ["rm"]);
+}

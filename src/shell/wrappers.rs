@@ -12,6 +12,11 @@ pub fn strip(mut words: Vec<String>) -> Vec<String> {
             words.drain(..reserved);
             continue;
         }
+        // `function NAME { BODY; }`: the body runs when the function is called.
+        if words.first().is_some_and(|word| word == "function") {
+            words.drain(..2.min(words.len()));
+            continue;
+        }
         let skip = leading_assignments(&words);
         if skip > 0 {
             words.drain(..skip);
@@ -71,7 +76,7 @@ fn wrapper_options(program: &str) -> Option<&'static [&'static str]> {
         "xargs" => &["-a", "-d", "-E", "-I", "-L", "-n", "-P", "-s", "--arg-file", "--delimiter", "--max-args"],
         "nice" => &["-n", "--adjustment"],
         "timeout" => &["-s", "-k", "--signal", "--kill-after"],
-        "nohup" | "time" | "command" | "exec" | "builtin" | "stdbuf" | "caffeinate" | "ionice" => &[],
+        "nohup" | "time" | "command" | "exec" | "builtin" | "stdbuf" | "caffeinate" | "ionice" | "busybox" => &[],
         _ => return None,
     })
 }
