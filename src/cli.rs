@@ -347,9 +347,9 @@ pub struct WorkerArgs {
     /// How long the child keeps running while the hub is unreachable; then it is ended.
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub reconnect_window: humantime::Duration,
-    /// How long an open connection may bring nothing from the hub (which pings every 20 s unless
-    /// told otherwise) before it counts as lost: a hub that was stopped or hangs must not keep the
-    /// child unsupervised.
+    /// How long an open connection may bring nothing from the hub before it counts as lost: a
+    /// hub that was stopped or hangs must not keep the child unsupervised. The worker pings the
+    /// hub three times in this window (and the hub pings it), so a live hub is always heard.
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub hub_silence: humantime::Duration,
     /// An inherited file descriptor to read the task's token from (then closed, before the command

@@ -83,8 +83,10 @@ struct Worker {
 struct Link {
     socket: HubSocket,
     welcomed: bool,
-    /// When anything last came from the hub (its pings included).
+    /// When anything last came from the hub (its pings, and its answers to ours, included).
     heard: Instant,
+    /// When the worker last pinged the hub.
+    pinged: Instant,
 }
 
 impl Worker {
@@ -125,7 +127,7 @@ impl Worker {
         // Orphans below the worker are re-parented to it (it is a subreaper) and must be reaped.
         let mut children = signal(SignalKind::child())?;
 
-        let mut link = Some(Link { socket, welcomed: false, heard: Instant::now() });
+        let mut link = Some(Link { socket, welcomed: false, heard: Instant::now(), pinged: Instant::now() });
         let silence: Duration = self.args.hub_silence.into();
         let mut session: Option<String> = None;
         let window: Duration = self.args.reconnect_window.into();
@@ -169,7 +171,12 @@ impl Worker {
                     () = tokio::time::sleep_until(dial_at) => match self.redial(child.pid(), session.as_deref()).await {
                         Redial::Connected(socket) => {
                             tracing::info!("reconnected to the hub");
-                            link = Some(Link { socket: *socket, welcomed: false, heard: Instant::now() });
+                            link = Some(Link {
+                                socket: *socket,
+                                welcomed: false,
+                                heard: Instant::now(),
+                                pinged: Instant::now(),
+                            });
                             reconnect.connected();
                         }
                         Redial::Failed => reconnect.failed(),
@@ -268,6 +275,13 @@ impl Worker {
                     // Not sent (the link failed): the hub resends the command, and the
                     // acknowledgement kept above answers it.
                     failed = send(&mut current.socket, &ack).await.is_err();
+                }
+                // The worker's own pings, so that a live hub is heard from whatever its ping
+                // interval (a restarted hub may have another than the one this worker was given).
+                () = tokio::time::sleep_until(current.pinged + silence / 3) => {
+                    current.pinged = Instant::now();
+                    let ping = tokio::time::timeout(SEND_LIMIT, current.socket.send(tokio_tungstenite::tungstenite::Message::Ping(Default::default())));
+                    failed = !matches!(ping.await, Ok(Ok(())));
                 }
                 () = tokio::time::sleep_until(current.heard + silence) => {
                     tracing::warn!("nothing from the hub for {}; counting the connection as lost", humantime::format_duration(silence));
