@@ -142,53 +142,38 @@ impl Table {
 }
 
 /// `N` chains of the literals forward and `N` of the regexes backward, each pair over its own
-/// `1 / N` of the text, in one loop; every match state is written down without a branch (a
-/// store on every byte, the count moving only on a match), as a walk that hands its hits to the
-/// lines afterwards would.
-fn both_ways<const N: usize>(literals: &Table, regexes: &Table, text: &[u8], hits: &mut [u64]) -> u64 {
+/// `1 / N` of the text, in one loop; every match state is written down, as a walk that hands its
+/// hits to the lines afterwards must: with `BRANCHLESS`, by a store on every byte and a count that
+/// moves only on a match; otherwise behind a branch taken only on a match.
+fn both_ways<const N: usize, const BRANCHLESS: bool>(
+    literals: &Table,
+    regexes: &Table,
+    text: &[u8],
+    hits: &mut [u64],
+) -> u64 {
     let part = text.len() / N;
     let mask = hits.len() - 1;
     let (mut forward, mut backward) = ([literals.start; N], [regexes.start; N]);
     let mut found = 0usize;
-    for step in 0..part {
-        for chain in 0..N {
-            let at = chain * part + step;
-            let class = literals.classes[text[at] as usize];
-            forward[chain] = literals.transitions[forward[chain] as usize + class as usize];
-            hits[found & mask] = (at as u64) << 32 | u64::from(forward[chain]);
-            found += usize::from(forward[chain] < literals.match_limit);
-            let back = (chain + 1) * part - 1 - step;
-            let class = regexes.classes[text[back] as usize];
-            backward[chain] = regexes.transitions[backward[chain] as usize + class as usize];
-            hits[found & mask] = (back as u64) << 32 | u64::from(backward[chain]);
-            found += usize::from(backward[chain] < regexes.match_limit);
+    let mut note = |at: usize, state: u32, limit: u32| {
+        if BRANCHLESS {
+            hits[found & mask] = (at as u64) << 32 | u64::from(state);
+            found += usize::from(state < limit);
+        } else if state < limit {
+            hits[found & mask] = (at as u64) << 32 | u64::from(state);
+            found += 1;
         }
-    }
-    found as u64
-}
-
-/// As [`both_ways`], but a hit is written down behind a branch, taken only on a match.
-fn both_ways_branching<const N: usize>(literals: &Table, regexes: &Table, text: &[u8], hits: &mut [u64]) -> u64 {
-    let part = text.len() / N;
-    let mask = hits.len() - 1;
-    let (mut forward, mut backward) = ([literals.start; N], [regexes.start; N]);
-    let mut found = 0usize;
+    };
     for step in 0..part {
         for chain in 0..N {
             let at = chain * part + step;
             let class = literals.classes[text[at] as usize];
             forward[chain] = literals.transitions[forward[chain] as usize + class as usize];
-            if forward[chain] < literals.match_limit {
-                hits[found & mask] = (at as u64) << 32 | u64::from(forward[chain]);
-                found += 1;
-            }
+            note(at, forward[chain], literals.match_limit);
             let back = (chain + 1) * part - 1 - step;
             let class = regexes.classes[text[back] as usize];
             backward[chain] = regexes.transitions[backward[chain] as usize + class as usize];
-            if backward[chain] < regexes.match_limit {
-                hits[found & mask] = (back as u64) << 32 | u64::from(backward[chain]);
-                found += 1;
-            }
+            note(back, backward[chain], regexes.match_limit);
         }
     }
     found as u64
@@ -290,13 +275,13 @@ fn main() {
         timed("4 chains", text.len(), || chains::<4>(&table, &text));
         timed("6 chains", text.len(), || chains::<6>(&table, &text));
         if let Some(reverse) = &reverse {
-            timed("1+1 both", text.len(), || both_ways::<1>(&table, reverse, &text, &mut hits));
-            timed("2+2 both", text.len(), || both_ways::<2>(&table, reverse, &text, &mut hits));
-            timed("3+3 both", text.len(), || both_ways::<3>(&table, reverse, &text, &mut hits));
-            timed("4+4 both", text.len(), || both_ways::<4>(&table, reverse, &text, &mut hits));
-            timed("1+1 branch", text.len(), || both_ways_branching::<1>(&table, reverse, &text, &mut hits));
-            timed("2+2 branch", text.len(), || both_ways_branching::<2>(&table, reverse, &text, &mut hits));
-            timed("4+4 branch", text.len(), || both_ways_branching::<4>(&table, reverse, &text, &mut hits));
+            timed("1+1 both", text.len(), || both_ways::<1, true>(&table, reverse, &text, &mut hits));
+            timed("2+2 both", text.len(), || both_ways::<2, true>(&table, reverse, &text, &mut hits));
+            timed("3+3 both", text.len(), || both_ways::<3, true>(&table, reverse, &text, &mut hits));
+            timed("4+4 both", text.len(), || both_ways::<4, true>(&table, reverse, &text, &mut hits));
+            timed("1+1 branch", text.len(), || both_ways::<1, false>(&table, reverse, &text, &mut hits));
+            timed("2+2 branch", text.len(), || both_ways::<2, false>(&table, reverse, &text, &mut hits));
+            timed("4+4 branch", text.len(), || both_ways::<4, false>(&table, reverse, &text, &mut hits));
         }
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx512f") {
