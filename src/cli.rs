@@ -350,7 +350,7 @@ pub struct WorkerArgs {
     /// How long an open connection may bring nothing from the hub before it counts as lost: a
     /// hub that was stopped or hangs must not keep the child unsupervised. The worker pings the
     /// hub three times in this window (and the hub pings it), so a live hub is always heard.
-    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::human::parse_positive_duration)]
     pub hub_silence: humantime::Duration,
     /// An inherited file descriptor to read the task's token from (then closed, before the command
     /// starts, so the command can never read it).
