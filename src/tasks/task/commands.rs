@@ -149,16 +149,17 @@ impl Task {
 }
 
 impl Task {
-    /// When this task's worker process is overdue to end: a kill's grace and [`KILL_MARGIN`]
-    /// after the kill was issued, while the task runs; [`KILL_MARGIN`] after the task ended (a
-    /// worker says its last and exits within moments of the end, or of being told it is lost).
-    /// A worker still there is stopped or hangs (a child can send it `SIGSTOP`) and its child
-    /// runs on unsupervised, so the hub ends the worker itself.
     /// When the task ended, on the hub's clock; `None` while it runs.
     pub fn finished_at(&self) -> Option<Instant> {
         self.state().finished_at
     }
 
+    /// When this task's worker process is overdue to end: a kill's grace and [`KILL_MARGIN`]
+    /// after the kill was issued, while the task runs; [`KILL_MARGIN`] after the task ended (a
+    /// worker says its last and exits within moments of the end, or of being told it is lost).
+    /// A worker still there is stopped or hangs (a child can send it `SIGSTOP`) and its child
+    /// runs on unsupervised, so the hub ends the worker itself. By then the hub holds all the
+    /// task's output, so ending a worker that was only slow to leave loses nothing.
     pub fn worker_overdue_at(&self) -> Option<Instant> {
         let state = self.state();
         match state.finished_at {
