@@ -460,8 +460,9 @@ async fn a_hub_that_was_stopped_does_not_leave_its_tasks_unsupervised() {
 }
 
 /// A child that stops its worker and is never killed does not run on unsupervised either: the hub
-/// hears nothing, marks the task lost after the reconnect window, and then ends the worker, whose
-/// child goes with it.
+/// hears nothing, marks the task lost after the reconnect window (or, if the worker was stopped
+/// before it said hello, gives it the handshake timeout), and then ends the worker, whose child
+/// goes with it.
 #[tokio::test]
 async fn a_child_that_stops_its_worker_does_not_outlive_its_lost_task() {
     let hub = Hub::start(RULES, &["--ping-interval", "300ms", "--reconnect-window", "1s"]);

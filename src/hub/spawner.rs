@@ -146,13 +146,13 @@ impl Hub {
         let watched = Arc::clone(&task);
         let hub = Arc::clone(self);
         tokio::spawn(async move {
-            let (status, killed_by_hub) = wait_or_end(&mut worker, &watched).await;
+            let (status, killed_by_hub) = wait_or_end(&mut worker, &watched, hub.config.handshake_timeout).await;
             hub.forget_worker(pid).await;
             watched.mark_worker_exited();
             // The worker's last messages may still be in flight on its socket.
             watched.wait_finished(SETTLE).await;
             if !watched.status().is_finished() {
-                if killed_by_hub {
+                if killed_by_hub == Some(Overdue::Kill) {
                     watched.finish(TaskStatus::Killed { signal: libc::SIGKILL }, Instant::now());
                 } else {
                     tracing::warn!(task = %watched.id, ?status, "worker process ended without reporting the task's end");
@@ -164,28 +164,47 @@ impl Hub {
     }
 }
 
-/// Waits for `worker` to exit. When it is overdue to (a kill of its task not carried out, or its
-/// task ended or lost while it runs on: stopped by a `SIGSTOP` from its own child, say, or hung;
-/// see [`Task::worker_overdue_at`]), the hub kills the worker: `SIGKILL` ends even a stopped
-/// process, the child dies with it (`PR_SET_PDEATHSIG`), and anything the child left behind was
-/// adopted by the hub and is ended when the worker is forgotten. Returns the worker's exit
-/// status, and whether the hub killed it.
+/// Why the hub killed a worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Overdue {
+    /// A kill of its task was not carried out.
+    Kill,
+    /// It did not say hello within `said_hello_within`, or outlived its task.
+    Other,
+}
+
+/// Waits for `worker` to exit. When it is overdue to (a kill of its task not carried out, its
+/// task ended or lost while it runs on, or no hello within `said_hello_within`: stopped by a
+/// `SIGSTOP` from its own child, say, or hung; see [`Task::worker_overdue_at`]), the hub kills the
+/// worker: `SIGKILL` ends even a stopped process, the child dies with it (`PR_SET_PDEATHSIG`),
+/// and anything the child left behind was adopted by the hub and is ended when the worker is
+/// forgotten. Returns the worker's exit status, and why the hub killed it, if it did.
 async fn wait_or_end(
     worker: &mut tokio::process::Child,
     task: &Task,
-) -> (std::io::Result<std::process::ExitStatus>, bool) {
+    said_hello_within: Duration,
+) -> (std::io::Result<std::process::ExitStatus>, Option<Overdue>) {
+    let hello_by = Instant::now() + said_hello_within;
     let mut changes = task.subscribe();
-    let mut ended = false;
+    let mut ended = None;
     loop {
-        let due = if ended { None } else { task.worker_overdue_at() };
+        let due = match (ended, task.status(), task.worker_overdue_at()) {
+            (Some(_), _, _) => None,
+            (None, TaskStatus::Starting, overdue) => {
+                Some(overdue.map_or((hello_by, Overdue::Other), |at| (at.min(hello_by), Overdue::Kill)))
+            }
+            (None, status, overdue) => {
+                overdue.map(|at| (at, if status.is_finished() { Overdue::Other } else { Overdue::Kill }))
+            }
+        };
         tokio::select! {
             status = worker.wait() => return (status, ended),
-            () = async { tokio::time::sleep_until(due.expect("only polled with a deadline").into()).await }, if due.is_some() => {
-                tracing::warn!(task = %task.id, "the worker did not end when it should have (a kill's grace passed, or its task ended); killing the worker");
+            () = async { tokio::time::sleep_until(due.expect("only polled with a deadline").0.into()).await }, if due.is_some() => {
+                tracing::warn!(task = %task.id, "the worker did not end or say hello when it should have (a kill's grace passed, its task ended, or it never answered); killing the worker");
                 if let Err(err) = worker.start_kill() {
                     tracing::warn!(task = %task.id, "could not kill the worker: {err}");
                 }
-                ended = true;
+                ended = due.map(|(_, why)| why);
             }
             changed = changes.changed() => {
                 if changed.is_err() {
