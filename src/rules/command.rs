@@ -34,7 +34,9 @@ impl CommandMatcher {
     /// for rules that give no `match` of their own.
     pub fn prefilter(&self) -> String {
         let names: Vec<String> = self.programs.iter().map(|p| regex::escape(p)).collect();
-        format!(r"(?-u:\b)({})(?-u:\b)", names.join("|"))
+        // A tool call writes its line breaks as the two characters `\n`: `cd x\nrm -rf ~` has no
+        // word boundary before `rm`, so a `\n` before the name counts as one.
+        format!(r"(?:(?-u:\b)|\\n)({})(?-u:\b)", names.join("|"))
     }
 
     /// Whether `line` (of the given kind) shows one of these commands being run.
