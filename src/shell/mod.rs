@@ -64,6 +64,14 @@ pub fn commands(script: &str) -> Vec<SimpleCommand> {
 
 fn collect(script: &str, depth: usize, found: &mut Vec<SimpleCommand>) {
     if depth > MAX_DEPTH {
+        // Deeper than followed: each run of words between shell punctuation counts as a command,
+        // so nesting cannot hide one (what is only data this deep may be taken for one too).
+        for piece in script.split(|c: char| ";&|()`\"'\n{}$<>".contains(c)) {
+            let words = wrappers::strip(piece.split_whitespace().map(str::to_owned).collect());
+            if !words.is_empty() {
+                found.push(SimpleCommand { words });
+            }
+        }
         return;
     }
     let parsed = split_script(script);

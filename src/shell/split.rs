@@ -54,6 +54,27 @@ pub fn split_script(script: &str) -> Script {
                 current.text.extend(&chars[i..(end + 1).min(chars.len())]);
                 i = end;
             }
+            '$' if chars.get(i + 1) == Some(&'\'') => {
+                // `$'...'`: a backslash escapes the quote.
+                let mut end = i + 2;
+                while end < chars.len() && chars[end] != '\'' {
+                    end += if chars[end] == '\\' { 2 } else { 1 };
+                }
+                current.text.extend(&chars[i..(end + 1).min(chars.len())]);
+                i = end;
+            }
+            '$' if chars.get(i + 1) == Some(&'[') => {
+                // `$[...]`: old arithmetic, no command runs.
+                let end = find(&chars, i + 2, |ch| ch == ']').unwrap_or(chars.len());
+                current.text.extend(&chars[i..(end + 1).min(chars.len())]);
+                i = end;
+            }
+            '(' if chars.get(i + 1) == Some(&'(') && arithmetic_end(&chars, i).is_some() => {
+                // `(( x = 1 << 2 ))`: an arithmetic command, whose `<<` is no heredoc.
+                let end = arithmetic_end(&chars, i).expect("checked");
+                current.text.extend(&chars[i..=end]);
+                i = end;
+            }
             '$' if chars.get(i + 1) == Some(&'(') && chars.get(i + 2) != Some(&'(') => {
                 let end = end_of(&chars, i + 2, Open::Paren(1), None);
                 out.substitutions.push(chars[i + 2..end.min(chars.len())].iter().collect());
@@ -64,7 +85,7 @@ pub fn split_script(script: &str) -> Script {
                 // `$((...))`: arithmetic, no command runs; unless it is a subshell in a
                 // substitution (see `is_arithmetic`).
                 let end = end_of(&chars, i + 2, Open::Paren(1), None);
-                if end < chars.len() && !is_arithmetic(&chars, i, end) {
+                if end < chars.len() && arithmetic_end(&chars, i + 1) != Some(end) {
                     out.substitutions.push(chars[i + 2..end].iter().collect());
                 }
                 current.text.extend(&chars[i..(end + 1).min(chars.len())]);
@@ -155,7 +176,9 @@ fn end_of(chars: &[char], from: usize, first: Open, mut substitutions: Option<&m
                         return i;
                     }
                 }
-                '$' if chars.get(i + 1) == Some(&'(') && chars.get(i + 2) != Some(&'(') => {
+                // `$((` too: inside quotes a subshell in a substitution is read as one, and
+                // arithmetic taken for a command finds none.
+                '$' if chars.get(i + 1) == Some(&'(') => {
                     if depth == 1 {
                         recording = Some(i + 2);
                     }
@@ -197,10 +220,12 @@ fn end_of(chars: &[char], from: usize, first: Open, mut substitutions: Option<&m
     chars.len()
 }
 
-/// Whether the `$((` at `at` is arithmetic: its inner `(` closes right before the `)` that closes
-/// it. `$((cmd) )` and `$((cmd);(:))` are a subshell in a command substitution, as bash reads them.
-fn is_arithmetic(chars: &[char], at: usize, end: usize) -> bool {
-    end < chars.len() && end_of(chars, at + 3, Open::Paren(1), None) + 1 == end
+/// Where the arithmetic `((...))` opened at `at` ends (its last `)`), if it is one: the inner `(`
+/// closes right before the outer one. `((cmd) )` and `((cmd);(:))` are subshells instead, as
+/// bash reads them (after `$` too).
+fn arithmetic_end(chars: &[char], at: usize) -> Option<usize> {
+    let inner = end_of(chars, at + 2, Open::Paren(1), None);
+    (chars.get(inner + 1) == Some(&')')).then_some(inner + 1)
 }
 
 /// After `<<`: the delimiter word (quotes removed), whether `<<-` strips leading tabs, and the
@@ -214,11 +239,16 @@ fn heredoc_delimiter(chars: &[char], mut i: usize) -> (String, bool, usize) {
         i += 1;
     }
     let mut word = String::new();
+    let mut quote = None;
     while let Some(&c) = chars.get(i) {
-        match c {
-            '\'' | '"' | '\\' => {}
-            c if c.is_whitespace() || ";&|()<>".contains(c) => break,
-            c => word.push(c),
+        match (quote, c) {
+            // A quoted delimiter may hold blanks: `<<"E O F"`.
+            (Some(open), c) if c == open => quote = None,
+            (Some(_), c) => word.push(c),
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '\\') => {}
+            (None, c) if c.is_whitespace() || ";&|()<>".contains(c) => break,
+            (None, c) => word.push(c),
         }
         i += 1;
     }

@@ -110,3 +110,32 @@ fn function_bodies_and_busybox_applets_are_the_commands_they_run() {
     assert_eq!(programs("busybox rm -rf ~"), ["rm"]);
     assert_eq!(programs("busybox sh -c 'rm -rf ~'"), ["rm"]);
 }
+
+#[test]
+fn a_command_nested_deeper_than_followed_is_still_found() {
+    for levels in [17, 40] {
+        let script = format!(": {}rm -rf ~{}", "$(".repeat(levels), ")".repeat(levels));
+        assert!(programs(&script).iter().any(|program| program == "rm"), "{levels} levels");
+        let quoted = format!(": {}rm -rf ~{}", "\"$(".repeat(levels), ")\"".repeat(levels));
+        assert!(programs(&quoted).iter().any(|program| program == "rm"), "{levels} quoted levels");
+    }
+}
+
+#[test]
+fn arithmetic_ansi_c_quotes_and_quoted_delimiters_hide_nothing() {
+    let runs_rm = |script: &str| programs(script).iter().any(|program| program == "rm");
+    for script in [
+        "(( x = 1 << 2 ))\n rm -rf ~",
+        "for ((i = 0; i < 1 << 2; i++)); do rm -rf ~; done",
+        "echo $[1<<2]\nrm -rf ~",
+        r"echo $'a\'b'; rm -rf ~",
+        r#"echo "$((rm -rf ~) )""#,
+        "((cmd) ); rm -rf ~",
+    ] {
+        assert!(runs_rm(script), "{script}");
+    }
+    // A quoted delimiter holding a blank ends its heredoc: what follows runs, the body does not.
+    let script = "cat <<\"E O F\"\nrm -rf ~\nE O F\nrm -rf /tmp/x";
+    assert_eq!(words(script).last().unwrap(), &["rm", "-rf", "/tmp/x"]);
+    assert!(!words(script).iter().any(|command| command == &["rm", "-rf", "~"]), "{:?}", words(script));
+}
