@@ -331,6 +331,35 @@ async fn an_edit_of_the_rules_while_a_task_runs_where_they_are_is_not_put_in_for
     });
 }
 
+/// A task started anywhere in the project of a `.axiom/rules` in force (`proj/src` for
+/// `proj/.axiom/rules`) can reach them as well as one started beside them: it is warned about,
+/// and its edit is held back.
+#[tokio::test]
+async fn a_task_elsewhere_in_the_rules_project_cannot_have_its_edit_reloaded_either() {
+    let sandbox = Sandbox::new();
+    let rules = sandbox.path("proj/.axiom/rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(rules.join("hit.yaml"), "rules:\n  - id: hit\n    match: { literals: [HIT] }\n").unwrap();
+    let src = sandbox.path("proj/src");
+    std::fs::create_dir_all(&src).unwrap();
+    let hub = Hub::start("rules: []\n", &["--rules", &rules.display().to_string()]);
+    let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
+    let line = "echo 'rules: []' > ../.axiom/rules/hit.yaml";
+    let request = json!({"type": "spawn", "id": 1, "command": ["sh", "-c", line], "cwd": src});
+    let reply = ws::request(&mut client, 1, request).await;
+    let task = reply["task_id"].as_str().unwrap().to_owned();
+    assert_eq!(wait_finished(&hub, &task), "exited");
+    eventually("the edit to be held back", DEADLINE, || {
+        let log = hub.log();
+        if log.contains(&format!("task {task} runs in")) && log.contains("not put in force") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    assert!(!hub.log().contains("axiom: reloaded"), "{}", hub.log());
+}
+
 fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {

@@ -235,8 +235,8 @@ impl Hub {
         }
     }
 
-    /// Says so when a task runs in a directory that holds the rules in force: the task can edit
-    /// them. The user put them there (no rules are read from a working directory unless named),
+    /// Says so when a task runs in a directory that holds the rules in force, or in the project
+    /// of a `.axiom/rules` in force (`proj/src` for `proj/.axiom/rules`): the task can edit them. The user put them there (no rules are read from a working directory unless named),
     /// so it is a warning, not a refusal; but while the task runs, an edit of the rules is not
     /// reloaded, since the task may have made it.
     fn note_if_rules_are_in_reach(&self, task: &Arc<Task>, cwd: Option<&std::path::Path>) {
@@ -245,7 +245,12 @@ impl Hub {
         let Ok(cwd) = cwd.canonicalize() else { return };
         let rules = self.tasks.rules();
         for path in rules.origin().paths() {
-            if path.canonicalize().is_ok_and(|path| path.starts_with(&cwd)) {
+            let Ok(path) = path.canonicalize() else { continue };
+            // A task reaches them from above them, or from anywhere in the project of a
+            // `.axiom/rules` (`proj/src` for `proj/.axiom/rules`).
+            let project =
+                path.ends_with(".axiom/rules").then(|| path.parent().and_then(std::path::Path::parent)).flatten();
+            if path.starts_with(&cwd) || project.is_some_and(|project| cwd.starts_with(project)) {
                 eprintln!(
                     "axiom: warning: task {task_id} runs in {}, which holds the rules in force ({}); the task can edit \
                      them, so edits are not reloaded while it runs",
