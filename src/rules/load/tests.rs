@@ -195,7 +195,11 @@ fn command_and_evidence_keys_are_read_and_checked() {
     let yaml = "rules:\n  - id: rm-home\n    command:\n      program: rm\n      flags: ['r|R']\n      args: ['^~$']\n  - id: claim\n    match: { literals: [done] }\n    evidence: { tests: [missing, failed] }\n";
     let set = load(yaml).unwrap();
     let rm = &set.rules()[0];
-    assert_eq!(rm.regexes, [r"(?-u:\b)(rm)(?-u:\b)"], "a command rule without `match` is flagged by its program");
+    assert_eq!(
+        rm.regexes,
+        [r"(?:(?-u:\b)|\\n)(rm)(?-u:\b)"],
+        "a command rule without `match` is flagged by its program, also after a tool call's `\\n`"
+    );
     assert_eq!(rm.command.as_ref().unwrap().flags, [vec!["r".to_owned(), "R".to_owned()]]);
     assert_eq!(set.rules()[1].evidence.as_ref().unwrap().tests.len(), 2);
 
