@@ -64,14 +64,17 @@ pub fn split_script(script: &str) -> Script {
                 i = end;
             }
             '$' if chars.get(i + 1) == Some(&'[') => {
-                // `$[...]`: old arithmetic, no command runs.
+                // `$[...]`: old arithmetic; the substitutions in it run.
                 let end = find(&chars, i + 2, |ch| ch == ']').unwrap_or(chars.len());
+                substitutions_in(&chars[i + 2..end.min(chars.len())], &mut out.substitutions);
                 current.text.extend(&chars[i..(end + 1).min(chars.len())]);
                 i = end;
             }
             '(' if chars.get(i + 1) == Some(&'(') && arithmetic_end(&chars, i).is_some() => {
-                // `(( x = 1 << 2 ))`: an arithmetic command, whose `<<` is no heredoc.
+                // `(( x = 1 << 2 ))`: an arithmetic command, whose `<<` is no heredoc; the
+                // substitutions in it run.
                 let end = arithmetic_end(&chars, i).expect("checked");
+                substitutions_in(&chars[i + 2..end - 1], &mut out.substitutions);
                 current.text.extend(&chars[i..=end]);
                 i = end;
             }
@@ -82,11 +85,14 @@ pub fn split_script(script: &str) -> Script {
                 i = end;
             }
             '$' if chars.get(i + 1) == Some(&'(') => {
-                // `$((...))`: arithmetic, no command runs; unless it is a subshell in a
-                // substitution (see `is_arithmetic`).
+                // `$((...))`: arithmetic, whose substitutions run, or a subshell in a
+                // substitution (`$((cmd) )`, see `arithmetic_end`), which runs whole.
                 let end = end_of(&chars, i + 2, Open::Paren(1), None);
+                let inside = &chars[i + 2..end.min(chars.len())];
                 if end < chars.len() && arithmetic_end(&chars, i + 1) != Some(end) {
-                    out.substitutions.push(chars[i + 2..end].iter().collect());
+                    out.substitutions.push(inside.iter().collect());
+                } else {
+                    substitutions_in(inside, &mut out.substitutions);
                 }
                 current.text.extend(&chars[i..(end + 1).min(chars.len())]);
                 i = end;
@@ -218,6 +224,14 @@ fn end_of(chars: &[char], from: usize, first: Open, mut substitutions: Option<&m
         i += 1;
     }
     chars.len()
+}
+
+/// Arithmetic that holds a substitution (`$(( $(cmd) + 1 ))`) is kept as a script of its own, so
+/// the substitution is split in turn; plain arithmetic runs no command and is not.
+fn substitutions_in(arithmetic: &[char], substitutions: &mut Vec<String>) {
+    if arithmetic.windows(2).any(|pair| pair == ['$', '(']) || arithmetic.contains(&'`') {
+        substitutions.push(arithmetic.iter().collect());
+    }
 }
 
 /// Where the arithmetic `((...))` opened at `at` ends (its last `)`), if it is one: the inner `(`
