@@ -15,10 +15,11 @@
 //! Each line prints nanoseconds per byte and how many match states the walk passed through
 //! (every way must count the same, give or take the matches that straddle a part's edge).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 use std::time::Instant;
 
-use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::automaton::Automaton;
 use aho_corasick::{dfa, Anchored, MatchKind};
 use axiom::rules::{RuleDocument, RuleSet};
 
@@ -48,37 +49,59 @@ impl Table {
             }
         }
         representative[0] = (0..=255u8).find(|byte| classes[*byte as usize] == 0).expect("a byte no literal uses");
-        let stride = representative.len();
         let start = automaton.start_state(Anchored::No).expect("an unanchored start");
+        let table = Table::renumbered(
+            start,
+            classes,
+            &representative,
+            |state, byte| automaton.next_state(Anchored::No, state, byte),
+            |state| automaton.is_match(state),
+        );
+        eprintln!("{} literals: {}", literals.len(), table.describe(representative.len()));
+        table
+    }
+
+    /// The table of an automaton walked from `start`: every state reached through a byte of
+    /// `representative` (one per class), the match states numbered first.
+    fn renumbered<S: Copy + Eq + Hash>(
+        start: S,
+        classes: [u8; 256],
+        representative: &[u8],
+        next_state: impl Fn(S, u8) -> S,
+        is_match: impl Fn(S) -> bool,
+    ) -> Table {
         let mut reached = vec![start];
-        let mut known: HashMap<StateID, ()> = HashMap::from([(start, ())]);
+        let mut known = HashSet::from([start]);
         let mut next = 0;
         while let Some(&state) = reached.get(next) {
             next += 1;
-            for &byte in &representative {
-                let to = automaton.next_state(Anchored::No, state, byte);
-                if known.insert(to, ()).is_none() {
+            for &byte in representative {
+                let to = next_state(state, byte);
+                if known.insert(to) {
                     reached.push(to);
                 }
             }
         }
-        reached.sort_by_key(|&state| !automaton.is_match(state));
-        let match_states = reached.iter().filter(|&&state| automaton.is_match(state)).count();
-        let row: HashMap<StateID, u32> =
+        reached.sort_by_key(|&state| !is_match(state));
+        let match_states = reached.iter().filter(|&&state| is_match(state)).count();
+        let stride = representative.len();
+        let row: HashMap<S, u32> =
             reached.iter().enumerate().map(|(number, &state)| (state, (number * stride) as u32)).collect();
         let transitions = reached
             .iter()
             .flat_map(|&state| representative.iter().map(move |&byte| (state, byte)))
-            .map(|(state, byte)| row[&automaton.next_state(Anchored::No, state, byte)])
+            .map(|(state, byte)| row[&next_state(state, byte)])
             .collect::<Vec<u32>>();
-        eprintln!(
-            "{} literals: {} states, {} byte classes, {} KiB of transitions",
-            literals.len(),
-            reached.len(),
-            stride,
-            transitions.len() * 4 / 1024
-        );
         Table { transitions, classes, match_limit: (match_states * stride) as u32, start: row[&start] }
+    }
+
+    fn describe(&self, stride: usize) -> String {
+        format!(
+            "{} states, {} byte classes, {} KiB of transitions",
+            self.transitions.len() / stride,
+            stride,
+            self.transitions.len() * 4 / 1024
+        )
     }
 }
 
@@ -109,35 +132,15 @@ impl Table {
                     as u8;
         }
         let start = dfa.start_state(&start::Config::new().anchored(DfaAnchored::No)).expect("an unanchored start");
-        let mut reached = vec![start];
-        let mut known = HashMap::from([(start, ())]);
-        let mut next = 0;
-        while let Some(&state) = reached.get(next) {
-            next += 1;
-            for &byte in &representative {
-                let to = dfa.next_state(state, byte);
-                if known.insert(to, ()).is_none() {
-                    reached.push(to);
-                }
-            }
-        }
-        reached.sort_by_key(|&state| !dfa.is_match_state(state));
-        let match_states = reached.iter().filter(|&&state| dfa.is_match_state(state)).count();
-        let stride = representative.len();
-        let row: HashMap<_, u32> = reached.iter().enumerate().map(|(n, &state)| (state, (n * stride) as u32)).collect();
-        let transitions = reached
-            .iter()
-            .flat_map(|&state| representative.iter().map(move |&byte| (state, byte)))
-            .map(|(state, byte)| row[&dfa.next_state(state, byte)])
-            .collect::<Vec<u32>>();
-        eprintln!(
-            "{} regexes, reversed: {} states, {} byte classes, {} KiB of transitions",
-            regexes.len(),
-            reached.len(),
-            stride,
-            transitions.len() * 4 / 1024
+        let table = Table::renumbered(
+            start,
+            classes,
+            &representative,
+            |state, byte| dfa.next_state(state, byte),
+            |state| dfa.is_match_state(state),
         );
-        Table { transitions, classes, match_limit: (match_states * stride) as u32, start: row[&start] }
+        eprintln!("{} regexes, reversed: {}", regexes.len(), table.describe(representative.len()));
+        table
     }
 }
 
