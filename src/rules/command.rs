@@ -33,10 +33,13 @@ impl CommandMatcher {
     /// A literal-free regex that flags every line where one of the programs appears as a word,
     /// for rules that give no `match` of their own.
     pub fn prefilter(&self) -> String {
-        let names: Vec<String> = self.programs.iter().map(|p| regex::escape(p)).collect();
-        // A tool call writes its line breaks as the two characters `\n`: `cd x\nrm -rf ~` has no
-        // word boundary before `rm`, so a `\n` before the name counts as one.
-        format!(r"(?:(?-u:\b)|\\n)({})(?-u:\b)", names.join("|"))
+        // The shell takes quotes and backslashes out of a word, so `r''m`, `'r'm` and `r\<newline>m`
+        // all run rm: they may stand between the name's characters (a tool call writes a line
+        // break as the two characters `\n`). An ANSI-C quote (`$'\x72'm`) can spell any name, so a
+        // line with one is always parsed.
+        let names: Vec<String> = self.programs.iter().map(|program| name_as_written(program)).collect();
+        // `cd x\nrm -rf ~` has no word boundary before `rm`, so a `\n` before the name counts as one.
+        format!(r"(?:(?-u:\b)|\\n)({})(?-u:\b)|\$'", names.join("|"))
     }
 
     /// Whether `line` (of the given kind) shows one of these commands being run.
@@ -72,6 +75,13 @@ impl CommandMatcher {
                 self.args.iter().any(|re| re.is_match(operand) || re.is_match(&plain))
             })
     }
+}
+
+/// A regex for `program` with any run of quotes, backslashes and escaped line breaks between its
+/// characters.
+fn name_as_written(program: &str) -> String {
+    let chars: Vec<String> = program.chars().map(|c| regex::escape(c.encode_utf8(&mut [0; 4]))).collect();
+    chars.join(r#"(?:['"\\]|\\n)*"#)
 }
 
 /// Whether `flag` is given: a one-letter flag alone or inside a cluster (`-rf`), a long one as

@@ -6,8 +6,9 @@
 //! data otherwise); `$(...)` and backquoted substitutions; `bash -c`/`sh -c`/`eval`/`powershell
 //! -Command` unwrapped; `sudo`, `env`, `xargs`, `nohup`, `time`, `timeout`, `nice`, `command`,
 //! `exec`, `busybox`, leading `VAR=value` assignments and the reserved words that open a compound
-//! command (`{`, `!`, `if`, `then`, `do`, ..., `function NAME`) stripped. Words are split by the `shlex` crate (POSIX
-//! quoting rules), so `rm -rf "$HOME"` and `rm -rf ~` both reach a rule as the words they are.
+//! command (`{`, `!`, `if`, `then`, `do`, ..., `function NAME`) stripped. Words are split by
+//! the `shlex` crate (POSIX quoting rules, bash's `$'…'` decoded first), so `rm -rf "$HOME"` and
+//! `rm -rf ~` both reach a rule as the words they are.
 //!
 //! ```
 //! use axiom::shell::commands;
@@ -19,6 +20,7 @@
 //! assert!(commands(r#"grep -rn "rm -rf" src/"#).iter().all(|c| c.program() != "rm"));
 //! ```
 
+mod ansi_c;
 mod line;
 mod split;
 mod wrappers;
@@ -76,8 +78,8 @@ fn collect(script: &str, depth: usize, found: &mut Vec<SimpleCommand>) {
     }
     let parsed = split_script(script);
     for segment in &parsed.segments {
-        let words =
-            shlex::split(&segment.text).unwrap_or_else(|| segment.text.split_whitespace().map(str::to_owned).collect());
+        let text = ansi_c::decode_ansi_c_quotes(&segment.text);
+        let words = shlex::split(&text).unwrap_or_else(|| text.split_whitespace().map(str::to_owned).collect());
         let words = wrappers::strip(words);
         if words.is_empty() {
             continue;

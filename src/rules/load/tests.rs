@@ -197,8 +197,9 @@ fn command_and_evidence_keys_are_read_and_checked() {
     let rm = &set.rules()[0];
     assert_eq!(
         rm.regexes,
-        [r"(?:(?-u:\b)|\\n)(rm)(?-u:\b)"],
-        "a command rule without `match` is flagged by its program, also after a tool call's `\\n`"
+        [r#"(?:(?-u:\b)|\\n)(r(?:['"\\]|\\n)*m)(?-u:\b)|\$'"#],
+        "a command rule without `match` is flagged by its program, also after a tool call's `\\n`, \
+         quoted (`r''m`) or spelled in an ANSI-C string"
     );
     assert_eq!(rm.command.as_ref().unwrap().flags, [vec!["r".to_owned(), "R".to_owned()]]);
     assert_eq!(set.rules()[1].evidence.as_ref().unwrap().tests.len(), 2);
