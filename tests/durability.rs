@@ -40,7 +40,9 @@ impl Hub {
         let rules_dir = self.sandbox.path("rules").display().to_string();
         let listen = format!("127.0.0.1:{}", self.port);
         let mut args = vec!["serve", "--listen", &listen, "--state-dir", &state, "--rules", &rules_dir];
-        args.extend(["--lost-after", "20s"]);
+        if !self.extra.iter().any(|arg| arg == "--lost-after") {
+            args.extend(["--lost-after", "20s"]);
+        }
         args.extend(self.extra.iter().map(String::as_str));
         let mut serve = Proc::spawn(self.sandbox.axiom(&args), "axiom serve");
         serve.wait_for_stderr("hub listening on");
@@ -190,6 +192,34 @@ fn workers_end_their_command_once_the_hub_has_been_gone_for_its_reconnect_window
     let _ = hub.serve.take().unwrap().finish_within(DEADLINE);
     // The default window is 60 s: only the hub's --reconnect-window ends them within the deadline.
     eventually("the worker and its command to end", DEADLINE, || {
+        let running: Vec<u32> = [worker, child].into_iter().filter(|&pid| live_support::alive(pid)).collect();
+        if running.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("still running: {running:?}"))
+        }
+    });
+}
+
+/// A child that stops its worker (so the worker can neither report nor end it) and then waits
+/// for the hub to be restarted does not run on: the new hub did not start that worker, so when the
+/// task is lost it finds the worker by its command line and ends it, with everything below it.
+#[test]
+fn a_child_that_stops_its_worker_does_not_outlive_it_across_a_hub_restart() {
+    let mut hub = Hub::with_args("rules: []\n", &["--lost-after", "2s"]);
+    let pidfile = hub.sandbox.path("child.pid");
+    let line = format!("kill -STOP $PPID; echo $$ > {}; while :; do sleep 0.1; done", pidfile.display());
+    let id = hub.spawn_detached(&line);
+    let child: u32 = eventually("the child's pid file", DEADLINE, || {
+        let text = std::fs::read_to_string(&pidfile).map_err(|err| err.to_string())?;
+        text.trim().parse().map_err(|_| format!("{text:?}"))
+    });
+    let worker = eventually("the worker process", DEADLINE, || worker_pid_of(&id).ok_or("not yet".to_owned()));
+    hub.serve().signal(libc::SIGKILL);
+    let _ = hub.serve.take().unwrap().finish_within(DEADLINE);
+    hub.start();
+    hub.wait_for_state(&id, "lost");
+    eventually("the stopped worker and its child to be ended", DEADLINE, || {
         let running: Vec<u32> = [worker, child].into_iter().filter(|&pid| live_support::alive(pid)).collect();
         if running.is_empty() {
             Ok(())

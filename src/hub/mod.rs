@@ -186,7 +186,12 @@ impl Hub {
         retention.reset();
         loop {
             tokio::select! {
-                _ = sweep.tick() => self.tasks.sweep(Instant::now(), self.config.lost_after, self.config.session_idle),
+                _ = sweep.tick() => {
+                    let abandoned = self.tasks.sweep(Instant::now(), self.config.lost_after, self.config.session_idle);
+                    if !abandoned.is_empty() {
+                        self.end_abandoned_workers(abandoned).await;
+                    }
+                }
                 _ = release.tick() => {
                     let Some(journal) = self.tasks.journal() else { continue };
                     let finished: Vec<_> =

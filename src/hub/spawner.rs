@@ -216,6 +216,25 @@ async fn wait_or_end(
 }
 
 impl Hub {
+    /// Tasks just marked lost because their worker did not come back: a worker this hub spawned is
+    /// ended by [`wait_or_end`]; any other (the worker of a task restored from a previous hub's
+    /// history, stopped by its own child, say) is found by its command line and ended here, with
+    /// everything below it, so that a child cannot outlive its supervision by waiting for a
+    /// restart.
+    pub(super) async fn end_abandoned_workers(&self, tasks: Vec<Arc<Task>>) {
+        let own = self.workers.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let end = move || {
+            for task in tasks {
+                let workers = crate::worker::tree::workers_of_task(&task.id, &own);
+                if !workers.is_empty() {
+                    let ended = crate::worker::tree::kill_trees(&workers);
+                    tracing::warn!(task = %task.id, ?workers, ended, "ended the worker of a lost task that this hub did not start");
+                }
+            }
+        };
+        let _ = tokio::task::spawn_blocking(end).await;
+    }
+
     /// A worker process was reaped. A worker ends its own tree before it exits, unless it was
     /// killed with `SIGKILL`: then its child (ended by `PR_SET_PDEATHSIG`) and any grandchild that
     /// left the child's group were adopted by this hub, which ends them.
@@ -236,8 +255,9 @@ impl Hub {
     }
 
     /// Says so when a task runs in a directory that holds the rules in force, or in the project
-    /// of a `.axiom/rules` in force (`proj/src` for `proj/.axiom/rules`): the task can edit them. The user put them there (no rules are read from a working directory unless named),
-    /// so it is a warning, not a refusal; but while the task runs, an edit of the rules is not
+    /// of a `.axiom/rules` in force (`proj/src` for `proj/.axiom/rules`): the task can edit them.
+    /// The user put them there (no rules are read from a working directory unless named), so it
+    /// is a warning, not a refusal; but while the task runs, an edit of the rules is not
     /// reloaded, since the task may have made it.
     fn note_if_rules_are_in_reach(&self, task: &Arc<Task>, cwd: Option<&std::path::Path>) {
         let task_id = &task.id;

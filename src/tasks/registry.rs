@@ -261,12 +261,15 @@ impl Tasks {
     /// Marks lost every running task whose worker has been gone `lost_after` or longer, and every
     /// session supervised through `axiom hook` that has sent nothing for `session_idle` (Claude
     /// Code killed, or its machine put to sleep, sends no `SessionEnd`); forgets the sessions whose
-    /// tasks ended, so that a hub left running keeps no task that retention has dropped.
-    pub fn sweep(&self, now: Instant, lost_after: Duration, session_idle: Duration) {
+    /// tasks ended, so that a hub left running keeps no task that retention has dropped. Returns
+    /// the tasks lost because their worker did not come back.
+    pub fn sweep(&self, now: Instant, lost_after: Duration, session_idle: Duration) -> Vec<Arc<Task>> {
+        let mut abandoned = Vec::new();
         for task in self.all() {
             if task.detached_for(now).is_some_and(|gone| gone >= lost_after) {
                 tracing::warn!(task = %task.id, "the worker did not come back; the task is lost");
                 task.finish(TaskStatus::Lost, now);
+                abandoned.push(task);
             } else if task.hook_idle_for(now).is_some_and(|idle| idle >= session_idle)
                 && task.lose_if_hook_idle(now, session_idle)
             {
@@ -275,6 +278,7 @@ impl Tasks {
             }
         }
         self.hooked.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, task| !task.status().is_finished());
+        abandoned
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<Task>> {

@@ -113,6 +113,54 @@ pub fn end_strays(workers: &std::sync::Mutex<std::collections::HashSet<u32>>, pa
     }
 }
 
+/// The `axiom worker` processes, found by their command line, that run task `task_id`, other than
+/// `except`: how a restarted hub finds its predecessor's workers, which are not its children.
+pub fn workers_of_task(task_id: &str, except: &std::collections::HashSet<u32>) -> Vec<u32> {
+    processes()
+        .into_iter()
+        .filter(|entry| !entry.zombie && !except.contains(&(entry.pid as u32)))
+        .filter(|entry| {
+            std::fs::read(format!("/proc/{}/cmdline", entry.pid)).is_ok_and(|cmdline| runs_task(&cmdline, task_id))
+        })
+        .map(|entry| entry.pid as u32)
+        .collect()
+}
+
+/// Whether a NUL-separated command line is `PROGRAM worker ... --task-id TASK_ID ...`, the option
+/// before the `--` that starts the task's own command.
+fn runs_task(cmdline: &[u8], task_id: &str) -> bool {
+    let mut args = cmdline.split(|&b| b == 0).skip(1).take_while(|arg| *arg != b"--");
+    args.next() == Some(b"worker".as_slice())
+        && args.skip_while(|arg| *arg != b"--task-id").nth(1) == Some(task_id.as_bytes())
+}
+
+/// Sends `SIGKILL` to each of `roots` and to everything below it, the descendants first so that
+/// none is re-parented out of reach, and again while new ones appear (a process may fork while it
+/// is being ended), a few rounds at most. Returns how many processes were signalled.
+pub fn kill_trees(roots: &[u32]) -> usize {
+    let mut signalled = std::collections::HashSet::new();
+    for _ in 0..5 {
+        let all = processes();
+        let mut targets: Vec<libc::pid_t> = Vec::new();
+        for &root in roots {
+            let Ok(root) = libc::pid_t::try_from(root) else { continue };
+            targets.extend(below(root, &all).iter().filter(|e| !e.zombie).map(|e| e.pid));
+            if all.iter().any(|e| e.pid == root && !e.zombie) {
+                targets.push(root);
+            }
+        }
+        let fresh: Vec<libc::pid_t> = targets.into_iter().filter(|&pid| signalled.insert(pid)).collect();
+        if fresh.is_empty() {
+            break;
+        }
+        for pid in fresh {
+            // SAFETY: kill has no memory-safety preconditions; ESRCH (already gone) is fine.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+    signalled.len()
+}
+
 /// One process as `/proc/<pid>/stat` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ProcEntry {
@@ -237,6 +285,18 @@ mod tests {
 
     fn entry(pid: libc::pid_t, parent: libc::pid_t) -> ProcEntry {
         ProcEntry { pid, parent, zombie: false }
+    }
+
+    #[test]
+    fn a_worker_is_known_by_its_task_id_option_before_the_command() {
+        let worker = b"/usr/bin/axiom\0worker\0--server\0ws://x\0--task-id\0t-7\0--\0sh\0-c\0x\0";
+        assert!(runs_task(worker, "t-7"));
+        assert!(!runs_task(worker, "t-8"));
+        assert!(!runs_task(b"axiom\0worker\0--task-id\0t-70\0", "t-7"));
+        // The task's own command may say anything: only the worker's options count.
+        assert!(!runs_task(b"axiom\0worker\0--\0x\0--task-id\0t-7\0", "t-7"));
+        assert!(!runs_task(b"sh\0-c\0worker --task-id t-7\0", "t-7"));
+        assert!(!runs_task(b"python3\0worker\0--task-id\0t-7\0", "t-8"));
     }
 
     #[test]
