@@ -331,6 +331,67 @@ async fn an_edit_of_the_rules_while_a_task_runs_where_they_are_is_not_put_in_for
     });
 }
 
+/// A held edit stays on disk; when the user later edits another rule file, the reload does not
+/// take the task's edit in with it: the file the task wrote is named, and the rules stay as they
+/// are until it is saved again.
+#[tokio::test]
+async fn a_held_edit_is_not_taken_in_by_a_later_reload_until_its_file_is_saved_again() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.path("rules");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.yaml"), "rules:\n  - id: hit\n    match: { literals: [HIT] }\n").unwrap();
+    std::fs::write(dir.join("b.yaml"), "rules: []\n").unwrap();
+    let hub = Hub::start("rules: []\n", &["--rules", &dir.display().to_string()]);
+    let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
+    let request = json!({"type": "spawn", "id": 1, "command": ["sh", "-c", "echo 'rules: []' > a.yaml"], "cwd": dir});
+    let reply = ws::request(&mut client, 1, request).await;
+    let task = reply["task_id"].as_str().unwrap().to_owned();
+    assert_eq!(wait_finished(&hub, &task), "exited");
+    let held = |log: &str| log.matches("not put in force").count();
+    eventually("the task's edit to be held back", DEADLINE, || {
+        let log = hub.log();
+        if held(&log) == 1 && log.contains("a.yaml") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+
+    // The user edits b.yaml, again until the task's moment has passed: a.yaml is named.
+    let unreviewed = |log: &str| log.matches("still says what it said").count();
+    eventually("a reload to be refused for the unreviewed file", Duration::from_secs(40), || {
+        let before = held(&hub.log());
+        std::fs::write(dir.join("b.yaml"), format!("rules: [] # {before}\n")).unwrap();
+        let refused = eventually("the hub to answer the edit", DEADLINE, || {
+            let log = hub.log();
+            match (unreviewed(&log) > 0, held(&log) > before) {
+                (true, _) => Ok(true),
+                (false, true) => Ok(false),
+                _ => Err(log),
+            }
+        });
+        if refused {
+            Ok(())
+        } else {
+            Err("held again".to_owned())
+        }
+    });
+    let log = hub.log();
+    assert!(!log.contains("axiom: reloaded"), "{log}");
+    assert!(log.contains(&format!("{} still says", dir.join("a.yaml").display())), "{log}");
+
+    // Saved again after a review, it goes in.
+    std::fs::write(dir.join("a.yaml"), "rules: []\n").unwrap();
+    eventually("the reviewed edit to be put in force", DEADLINE, || {
+        let log = hub.log();
+        if log.contains("axiom: reloaded") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+}
+
 /// A task started anywhere in the project of a `.axiom/rules` in force (`proj/src` for
 /// `proj/.axiom/rules`) can reach them as well as one started beside them: it is warned about,
 /// and its edit is held back.

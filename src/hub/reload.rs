@@ -12,6 +12,10 @@ use tokio::sync::mpsc;
 use crate::rules::{RuleOrigin, RuleSet};
 use crate::tasks::{RuleReload, Tasks};
 
+mod held;
+
+use held::{snapshot, HeldEdits, Snapshot};
+
 /// Editors save in bursts (write, rename, chmod); wait this long for the burst to end.
 const SETTLE: Duration = Duration::from_millis(250);
 
@@ -34,6 +38,8 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
         watcher.watch(&dir, RecursiveMode::NonRecursive)?;
     }
     tokio::spawn(async move {
+        let Some(in_force) = snapshot_of(&origin).await else { return };
+        let mut held = HeldEdits::new(in_force);
         while changed.recv().await.is_some() {
             // Debounce: reload once the burst has been quiet for SETTLE.
             loop {
@@ -43,17 +49,37 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
                     Err(_) => break,
                 }
             }
+            let Some(now) = snapshot_of(&origin).await else { return };
             let editors = tasks.tasks_that_can_edit_rules();
             if !editors.is_empty() {
+                let files = held.hold(&now);
+                if files.is_empty() {
+                    continue;
+                }
                 eprintln!(
                     "axiom: the rule files changed while {} ({}) worked in the directory that holds them; the \
-                     change is not put in force, since a task may have made it (save the files again once {} \
-                     ended, or restart the hub)",
+                     change is not put in force, since a task may have made it (read {}, and save {} again once \
+                     {} ended, or restart the hub)",
                     crate::human::count(editors.len() as u64, "task"),
                     editors.join(", "),
+                    files.join(", "),
+                    if files.len() == 1 { "it" } else { "them" },
                     if editors.len() == 1 { "it has" } else { "they have" },
                 );
-                tasks.report_reload(RuleReload::Held { tasks: editors });
+                tasks.report_reload(RuleReload::Held { tasks: editors, files });
+                continue;
+            }
+            let files = held.unreviewed(&now);
+            if !files.is_empty() {
+                eprintln!(
+                    "axiom: {} still {} what {} when a task could edit the rules; the rules are not reloaded \
+                     until {} saved again (once read), or the hub is restarted",
+                    files.join(", "),
+                    if files.len() == 1 { "says" } else { "say" },
+                    if files.len() == 1 { "it said" } else { "they said" },
+                    if files.len() == 1 { "it is" } else { "they are" },
+                );
+                tasks.report_reload(RuleReload::Held { tasks: Vec::new(), files });
                 continue;
             }
             let origin = origin.clone();
@@ -66,6 +92,7 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
                         crate::human::count(rules.rules().len() as u64, "rule"),
                         rules.origin()
                     );
+                    held.loaded(now);
                     tasks.replace_rules(Arc::new(rules));
                 }
                 Err(problems) => {
@@ -76,6 +103,13 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
         }
     });
     Ok(Some(watcher))
+}
+
+/// The rule files of `origin` as they are now, read off the runtime's threads; `None` when the
+/// runtime is shutting down.
+async fn snapshot_of(origin: &RuleOrigin) -> Option<Snapshot> {
+    let origin = origin.clone();
+    tokio::task::spawn_blocking(move || snapshot(&origin.files())).await.ok()
 }
 
 /// Whether an event can change what a rule file says. Reading the files (which the reload

@@ -49,9 +49,9 @@ pub(super) fn watch_rule_reloads(shared: Arc<Shared>, peer: Peer<RoleServer>) {
                     LoggingLevel::Error,
                     json!({"event": "rules_rejected", "problems": problems, "message": "the edit was rejected; the previous rules stay in force"}),
                 ),
-                RuleReload::Held { tasks } => (
+                RuleReload::Held { tasks, files } => (
                     LoggingLevel::Warning,
-                    json!({"event": "rules_held", "tasks": tasks, "message": "the rule files changed while these tasks run where they are; the edit is not put in force"}),
+                    json!({"event": "rules_held", "tasks": tasks, "files": files, "message": "rule files changed while a task could edit them; the edit is not put in force until they are saved again"}),
                 ),
             };
             if !shared.send_log(&peer, level, data).await {

@@ -105,6 +105,20 @@ impl RuleOrigin {
         }
     }
 
+    /// The rule files the paths name now: each file named, and the `*.yaml`/`*.yml` files of each
+    /// directory named (one that cannot be listed gives none).
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        for path in self.paths() {
+            if path.is_dir() {
+                files.extend(rule_files_in(&path).unwrap_or_default());
+            } else {
+                files.push(path);
+            }
+        }
+        files
+    }
+
     fn documents(&self) -> Result<Vec<RuleDocument>, RuleErrors> {
         match self {
             RuleOrigin::Inline => Ok(Vec::new()),

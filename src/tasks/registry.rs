@@ -29,10 +29,12 @@ pub enum RuleReload {
     Rejected {
         problems: String,
     },
-    /// The files changed while these running tasks work in the directory that holds them: any
-    /// of them could have made the edit, so it is not put in force.
+    /// Rule files changed while a task could edit them, so not put in force: `tasks` are the
+    /// running tasks that work where the rules are (any of them could have made the edit), or
+    /// none when the edit is held because `files` still say what they said then, unreviewed.
     Held {
         tasks: Vec<String>,
+        files: Vec<String>,
     },
 }
 
