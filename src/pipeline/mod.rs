@@ -188,6 +188,10 @@ impl Pipeline {
                     normalizer.set_prompt(Some(PromptSpec::claude_code()));
                     Normalize::Screen(normalizer)
                 }
+                // A tool call is one line however long (a heredoc that writes a whole file): cut
+                // into windows, the windows after the first would not show `TOOL: ` and escape
+                // every tool rule.
+                None if scope == Scope::Tool => Normalize::Bytes(Normalizer::new(LineLimits::TOOL_CALL)),
                 None => Normalize::Bytes(Normalizer::new(options.limits)),
             },
             hits: Vec::new(),

@@ -26,6 +26,11 @@ pub struct LineLimits {
     pub overlap: usize,
 }
 
+impl LineLimits {
+    /// For tool calls, each one line: far more than a model writes in one call.
+    pub const TOOL_CALL: LineLimits = LineLimits { max_line: 16 << 20, overlap: 4 * 1024 };
+}
+
 impl Default for LineLimits {
     fn default() -> Self {
         LineLimits { max_line: 64 * 1024, overlap: 4 * 1024 }

@@ -283,6 +283,17 @@ fn a_tool_rule_denies_a_call_line_and_only_the_tool_scope_sees_it() {
 }
 
 #[test]
+fn a_tool_call_longer_than_an_output_window_is_judged_whole() {
+    let yaml = "rules:\n  - id: no-rm\n    scope: tool\n    match: { regex: ['^Bash: .*rm -rf ~'] }\n    action: deny\n    message: no\n";
+    let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("t.yaml", yaml)]).unwrap());
+    let mut tool = Pipeline::new(rules, Scope::Tool, "t", PipelineOptions::live());
+    let call = format!("Bash: {} rm -rf ~\n", "true;".repeat(100_000));
+    assert!(call.len() > 4 * LineLimits::default().max_line);
+    let fired = tool.push(call.as_bytes(), Instant::now());
+    assert_eq!(fired.iter().map(|i| i.rule.as_str()).collect::<Vec<_>>(), ["no-rm"]);
+}
+
+#[test]
 fn a_reload_that_changes_one_rule_keeps_the_others_cooldown_and_escalation() {
     let load = |yaml: &str| Arc::new(RuleSet::from_documents(vec![RuleDocument::new("r.yaml", yaml)]).unwrap());
     let before = load(

@@ -35,11 +35,11 @@ impl CommandMatcher {
     pub fn prefilter(&self) -> String {
         // The shell takes quotes and backslashes out of a word, so `r''m`, `'r'm` and `r\<newline>m`
         // all run rm: they may stand between the name's characters (a tool call writes a line
-        // break as the two characters `\n`). An ANSI-C quote (`$'\x72'm`) can spell any name, so a
-        // line with one is always parsed.
+        // break as the two characters `\n`). An ANSI-C or translated string (`$'\x72'm`, `r$""m`)
+        // or a brace list (`{r,}m`) can spell any name, so a line with one is always parsed.
         let names: Vec<String> = self.programs.iter().map(|program| name_as_written(program)).collect();
         // `cd x\nrm -rf ~` has no word boundary before `rm`, so a `\n` before the name counts as one.
-        format!(r"(?:(?-u:\b)|\\n)({})(?-u:\b)|\$'", names.join("|"))
+        format!(r#"(?:(?-u:\b)|\\n)({})(?-u:\b)|\$['"]|\{{[^}}]*,"#, names.join("|"))
     }
 
     /// Whether `line` (of the given kind) shows one of these commands being run.
@@ -140,7 +140,9 @@ fn operands<'a>(program: &str, args: &'a [String]) -> Vec<&'a String> {
             break;
         }
         if word.starts_with('-') && word.len() > 1 {
-            if program == "git" && (word == "-C" || word == "-c") && found.is_empty() {
+            // git's global options that take their value as the next word.
+            let git_global = ["-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path", "--config-env"];
+            if program == "git" && git_global.contains(&word.as_str()) && found.is_empty() {
                 words.next();
             }
             continue;

@@ -1,112 +1,74 @@
-//! Bash's ANSI-C quoting, `$'…'`, which `shlex` does not know: `$'\x72m' -rf ~` runs `rm`. Each
-//! such string is decoded and written back single-quoted, so the words `shlex` gives are the
-//! words bash runs.
+//! Bash's ANSI-C quoting, `$'…'`, which `shlex` does not know: `$'\x72m' -rf ~` runs `rm`.
 
-use std::borrow::Cow;
-
-/// `text` with every `$'…'` outside other quotes replaced by the single-quoted string it means.
-pub fn decode_ansi_c_quotes(text: &str) -> Cow<'_, str> {
-    if !text.contains("$'") {
-        return Cow::Borrowed(text);
-    }
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut in_double = false;
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '\\' => {
-                out.extend(chars.get(i..i + 2).unwrap_or(&chars[i..]));
-                i += 2;
-                continue;
-            }
-            '"' => in_double = !in_double,
-            '\'' if !in_double => {
-                let end = chars[i + 1..].iter().position(|&ch| ch == '\'').map_or(chars.len(), |at| i + 1 + at);
-                out.extend(&chars[i..(end + 1).min(chars.len())]);
-                i = end + 1;
-                continue;
-            }
-            '$' if !in_double && chars.get(i + 1) == Some(&'\'') => {
-                let (decoded, end) = decode_body(&chars, i + 2);
-                out.push('\'');
-                out.push_str(&decoded.replace('\'', r"'\''"));
-                out.push('\'');
-                i = end + 1;
-                continue;
-            }
-            _ => {}
-        }
-        out.push(c);
-        i += 1;
-    }
-    Cow::Owned(out)
-}
-
-/// Decodes the body of a `$'…'` that starts at `chars[from]`; returns it and where its closing
-/// quote is (the end of the text when it is not closed).
-fn decode_body(chars: &[char], from: usize) -> (String, usize) {
+/// Decodes the body of a `$'…'` that starts at `chars[from]` as bash does; returns it and where
+/// its closing quote is (the end of the text when it is not closed). Bash cuts the string at its
+/// first NUL (`\0`, `\x00`, `\c@`), and keeps the low 8 bits of an octal escape (`\562` is `r`).
+pub fn decode_body(chars: &[char], from: usize) -> (String, usize) {
     let mut out = String::new();
+    let mut cut = false;
     let mut i = from;
     while i < chars.len() && chars[i] != '\'' {
-        if chars[i] != '\\' {
-            out.push(chars[i]);
+        let decoded = if chars[i] != '\\' {
             i += 1;
-            continue;
-        }
-        let Some(&escape) = chars.get(i + 1) else {
-            out.push('\\');
-            break;
-        };
-        i += 2;
-        let simple = match escape {
-            'a' => Some('\x07'),
-            'b' => Some('\x08'),
-            'e' | 'E' => Some('\x1b'),
-            'f' => Some('\x0c'),
-            'n' => Some('\n'),
-            'r' => Some('\r'),
-            't' => Some('\t'),
-            'v' => Some('\x0b'),
-            '\\' | '\'' | '"' | '?' => Some(escape),
-            _ => None,
-        };
-        if let Some(decoded) = simple {
-            out.push(decoded);
-            continue;
-        }
-        let (radix, most, skip) = match escape {
-            '0'..='7' => (8, 3, 0),
-            'x' => (16, 2, 1),
-            'u' => (16, 4, 1),
-            'U' => (16, 8, 1),
-            'c' => {
-                // `\cx` is control-x.
-                if let Some(&letter) = chars.get(i) {
-                    out.push(char::from_u32(u32::from(letter) & 0x1f).unwrap_or(letter));
-                    i += 1;
+            chars[i - 1]
+        } else {
+            let Some(&escape) = chars.get(i + 1) else {
+                out.push('\\');
+                break;
+            };
+            i += 2;
+            match escape {
+                'a' => '\x07',
+                'b' => '\x08',
+                'e' | 'E' => '\x1b',
+                'f' => '\x0c',
+                'n' => '\n',
+                'r' => '\r',
+                't' => '\t',
+                'v' => '\x0b',
+                '\\' | '\'' | '"' | '?' => escape,
+                'c' => match chars.get(i) {
+                    // `\cx` is control-x.
+                    Some(&letter) => {
+                        i += 1;
+                        char::from_u32(u32::from(letter) & 0x1f).unwrap_or(letter)
+                    }
+                    None => '\\',
+                },
+                '0'..='7' | 'x' | 'u' | 'U' => {
+                    let (radix, most, digits_from) = match escape {
+                        'x' => (16, 2, i),
+                        'u' => (16, 4, i),
+                        'U' => (16, 8, i),
+                        // Octal digits start at the escape itself.
+                        _ => (8, 3, i - 1),
+                    };
+                    let digits: String =
+                        chars[digits_from..].iter().take(most).take_while(|ch| ch.is_digit(radix)).collect();
+                    let value = u32::from_str_radix(&digits, radix).ok();
+                    let value = if radix == 8 { value.map(|v| v & 0xff) } else { value };
+                    match value.and_then(char::from_u32) {
+                        Some(decoded) => {
+                            i = digits_from + digits.len();
+                            decoded
+                        }
+                        None => {
+                            out.push('\\');
+                            escape
+                        }
+                    }
                 }
-                continue;
-            }
-            other => {
-                out.push('\\');
-                out.push(other);
-                continue;
+                other => {
+                    out.push('\\');
+                    other
+                }
             }
         };
-        // Octal digits start at the escape itself; the others after their letter.
-        let digits_from = i - 1 + skip;
-        let digits: String = chars[digits_from..].iter().take(most).take_while(|ch| ch.is_digit(radix)).collect();
-        match u32::from_str_radix(&digits, radix).ok().and_then(char::from_u32) {
-            Some(decoded) => {
-                out.push(decoded);
-                i = digits_from + digits.chars().count();
-            }
-            None => {
-                out.push('\\');
-                out.push(escape);
-            }
+        if decoded == '\0' {
+            cut = true;
+        }
+        if !cut {
+            out.push(decoded);
         }
     }
     (out, i)
@@ -114,35 +76,42 @@ fn decode_body(chars: &[char], from: usize) -> (String, usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::decode_ansi_c_quotes;
+    use super::decode_body;
+
+    fn decode(body: &str) -> String {
+        let chars: Vec<char> = body.chars().collect();
+        decode_body(&chars, 0).0
+    }
 
     #[test]
-    fn ansi_c_strings_become_the_single_quoted_text_they_mean() {
+    fn escapes_decode_as_bash_decodes_them() {
         let cases = [
-            (r"$'rm' -rf ~", "'rm' -rf ~"),
-            (r"$'\x72'm -rf ~", "'r'm -rf ~"),
-            (r"$'\162\155' -rf ~", "'rm' -rf ~"),
-            (r"$'\u0072m'", "'rm'"),
-            (r"echo $'it\'s'", r"echo 'it'\''s'"),
-            (r"echo $'a\tb'", "echo 'a\tb'"),
-            (r"echo $'\q'", r"echo '\q'"),
-            (r"echo $'\cA'", "echo '\x01'"),
+            (r"rm", "rm"),
+            (r"\x72m", "rm"),
+            (r"\162\155", "rm"),
+            (r"\u0072m", "rm"),
+            (r"it\'s", "it's"),
+            (r"a\tb", "a\tb"),
+            (r"\q", r"\q"),
+            (r"\cA", "\x01"),
+            // Octal keeps 8 bits; a NUL ends the string.
+            (r"\562m", "rm"),
+            (r"r\0zz", "r"),
+            (r"ma\x00x", "ma"),
+            (r"r\c@x", "r"),
+            (r"\x", r"\x"),
+            (r"\U110000", r"\U110000"),
         ];
-        for (script, want) in cases {
-            assert_eq!(decode_ansi_c_quotes(script), want, "{script}");
+        for (body, want) in cases {
+            assert_eq!(decode(body), want, "{body}");
         }
     }
 
     #[test]
-    fn dollar_quotes_inside_other_quotes_or_escaped_are_left_alone() {
-        for script in [r#"echo "$'x'""#, r"echo '$'x", r"echo \$'x'", "plain text"] {
-            assert_eq!(decode_ansi_c_quotes(script), script);
-        }
-    }
-
-    #[test]
-    fn an_unclosed_ansi_c_string_runs_to_the_end() {
-        assert_eq!(decode_ansi_c_quotes(r"rm $'-rf"), "rm '-rf'");
-        assert_eq!(decode_ansi_c_quotes("x $'\\"), "x '\\'");
+    fn an_unclosed_string_runs_to_the_end() {
+        let chars: Vec<char> = r"-rf".chars().collect();
+        assert_eq!(decode_body(&chars, 0), ("-rf".to_owned(), 3));
+        let chars: Vec<char> = "\\".chars().collect();
+        assert_eq!(decode_body(&chars, 0), ("\\".to_owned(), 0));
     }
 }

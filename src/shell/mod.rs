@@ -7,8 +7,9 @@
 //! -Command` unwrapped; `sudo`, `env`, `xargs`, `nohup`, `time`, `timeout`, `nice`, `command`,
 //! `exec`, `busybox`, leading `VAR=value` assignments and the reserved words that open a compound
 //! command (`{`, `!`, `if`, `then`, `do`, ..., `function NAME`) stripped. Words are split by
-//! the `shlex` crate (POSIX quoting rules, bash's `$'…'` decoded first), so `rm -rf "$HOME"` and
-//! `rm -rf ~` both reach a rule as the words they are.
+//! the `shlex` crate (POSIX quoting rules), after what bash adds is rewritten into them (`$'…'`,
+//! glued redirections, brace expansion: see `words.rs`), so `rm -rf "$HOME"`, `r''m -rf ~` and
+//! `{r,}m -rf ~>/dev/null` all reach a rule as the words bash runs.
 //!
 //! ```
 //! use axiom::shell::commands;
@@ -23,6 +24,7 @@
 mod ansi_c;
 mod line;
 mod split;
+mod words;
 mod wrappers;
 
 pub use line::script_in_line;
@@ -78,9 +80,7 @@ fn collect(script: &str, depth: usize, found: &mut Vec<SimpleCommand>) {
     }
     let parsed = split_script(script);
     for segment in &parsed.segments {
-        let text = ansi_c::decode_ansi_c_quotes(&segment.text);
-        let words = shlex::split(&text).unwrap_or_else(|| text.split_whitespace().map(str::to_owned).collect());
-        let words = wrappers::strip(words);
+        let words = wrappers::strip(words::command_words(&segment.text));
         if words.is_empty() {
             continue;
         }

@@ -54,6 +54,11 @@ pub fn split_script(script: &str) -> Script {
                 current.text.extend(&chars[i..(end + 1).min(chars.len())]);
                 i = end;
             }
+            // `$$` (the shell's pid) is one token: in `$$'…'` the quote is a plain one.
+            '$' if chars.get(i + 1) == Some(&'$') => {
+                current.text.push_str("$$");
+                i += 1;
+            }
             '$' if chars.get(i + 1) == Some(&'\'') => {
                 // `$'...'`: a backslash escapes the quote.
                 let mut end = i + 2;
@@ -148,13 +153,13 @@ fn finish(out: &mut Script, current: &mut Segment) {
     }
 }
 
-fn find(chars: &[char], from: usize, what: impl Fn(char) -> bool) -> Option<usize> {
+pub(super) fn find(chars: &[char], from: usize, what: impl Fn(char) -> bool) -> Option<usize> {
     chars.get(from..)?.iter().position(|&c| what(c)).map(|at| from + at)
 }
 
 /// What is open while [`end_of`] scans: a double quote, or a `$(` with the plain parentheses
 /// opened inside it.
-enum Open {
+pub(super) enum Open {
     Quote,
     Paren(usize),
 }
@@ -165,7 +170,7 @@ enum Open {
 /// they run; deeper ones are found when those are split in turn. A stack, not recursion, holds
 /// what is open: a line nested tens of thousands of levels deep (which an agent can print, or
 /// send as a tool call) is scanned to its real end in bounded stack space.
-fn end_of(chars: &[char], from: usize, first: Open, mut substitutions: Option<&mut Vec<String>>) -> usize {
+pub(super) fn end_of(chars: &[char], from: usize, first: Open, mut substitutions: Option<&mut Vec<String>>) -> usize {
     let mut open = vec![first];
     // Where a substitution directly inside the outer quote starts.
     let mut recording: Option<usize> = None;
