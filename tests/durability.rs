@@ -229,6 +229,44 @@ fn a_child_that_stops_its_worker_does_not_outlive_it_across_a_hub_restart() {
     });
 }
 
+/// The same with a child that forks and exits in a loop behind its stopped worker, so that no
+/// single look at the process table finds it: it is ended too, not orphaned to init.
+#[test]
+fn a_child_that_forks_in_a_loop_behind_its_stopped_worker_is_ended_across_a_hub_restart() {
+    let mut hub = Hub::with_args("rules: []\n", &["--lost-after", "2s"]);
+    let marker = format!("axiom-fork-loop-{}", std::process::id());
+    // Stops its worker, waits for the hub to die (the worker's parent changes), then forks on.
+    let walker = "import os, time\n\
+                  worker = os.getppid()\n\
+                  os.kill(worker, 19)\n\
+                  parent = lambda: open(\"/proc/%d/stat\" % worker).read().rsplit(\")\", 1)[1].split()[1]\n\
+                  first = parent()\n\
+                  while parent() == first: time.sleep(0.05)\n\
+                  while True:\n    if os.fork(): os._exit(0)\n    time.sleep(0.002)";
+    let line = format!("exec python3 -c '{walker}' {marker}");
+    let id = hub.spawn_detached(&line);
+    let running = || {
+        let out = Command::new("pgrep").args(["-f", &marker]).output().expect("pgrep");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|pid| pid.trim().parse::<u32>().ok())
+            .collect::<Vec<_>>()
+    };
+    eventually("the fork loop", DEADLINE, || if running().is_empty() { Err("not yet".to_owned()) } else { Ok(()) });
+    hub.serve().signal(libc::SIGKILL);
+    let _ = hub.serve.take().unwrap().finish_within(DEADLINE);
+    hub.start();
+    hub.wait_for_state(&id, "lost");
+    eventually("the fork loop to be ended", DEADLINE, || {
+        let left = running();
+        if left.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("still running: {left:?}"))
+        }
+    });
+}
+
 #[test]
 fn sigterm_shuts_down_cleanly_and_history_survives_the_restart() {
     let mut hub = Hub::new("rules:\n  - id: marker\n    match: { literals: [\"line 3\"] }\n");

@@ -227,8 +227,10 @@ impl Hub {
             for task in tasks {
                 let workers = crate::worker::tree::workers_of_task(&task.id, &own);
                 if !workers.is_empty() {
-                    let ended = crate::worker::tree::kill_trees(&workers);
-                    tracing::warn!(task = %task.id, ?workers, ended, "ended the worker of a lost task that this hub did not start");
+                    // A worker pid is signalled only while it still runs this task (not reused).
+                    let still = |pid: u32| crate::worker::tree::workers_of_task(&task.id, &own).contains(&pid);
+                    let signalled = crate::worker::tree::kill_trees(&workers, still, STRAY_PATIENCE);
+                    tracing::warn!(task = %task.id, ?workers, signalled, "ended the worker of a lost task that this hub did not start");
                 }
             }
         };

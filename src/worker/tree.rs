@@ -134,31 +134,61 @@ fn runs_task(cmdline: &[u8], task_id: &str) -> bool {
         && args.skip_while(|arg| *arg != b"--task-id").nth(1) == Some(task_id.as_bytes())
 }
 
-/// Sends `SIGKILL` to each of `roots` and to everything below it, the descendants first so that
-/// none is re-parented out of reach, and again while new ones appear (a process may fork while it
-/// is being ended), a few rounds at most. Returns how many processes were signalled.
-pub fn kill_trees(roots: &[u32]) -> usize {
-    let mut signalled = std::collections::HashSet::new();
-    for _ in 0..5 {
+/// Sends `SIGKILL` to everything below each of `roots`, and then to each root that `still` says is
+/// what it was; returns how many processes and groups were signalled.
+///
+/// A process that forks and exits in a loop is never all there in one scan of `/proc` (the live
+/// one is made after the scan passed its place, the one read has exited). So each process group
+/// led by a process below a root (alive, or a zombie: a stopped root reaps nothing, so the leader's
+/// pid is not reused) is signalled as a whole, which the kernel does at once, and then each live
+/// process; again until two scans in a row find nothing alive, for at most `patience`. The roots
+/// go last: while one lives, being a subreaper, every orphan below it comes back to it; once it is
+/// gone, what it adopted next would go to init, out of reach.
+pub fn kill_trees(roots: &[u32], still: impl Fn(u32) -> bool, patience: Duration) -> usize {
+    let give_up = std::time::Instant::now() + patience;
+    let own_group = own_process_group();
+    let mut signalled = 0;
+    let mut quiet_scans = 0;
+    while quiet_scans < 2 && std::time::Instant::now() < give_up {
         let all = processes();
-        let mut targets: Vec<libc::pid_t> = Vec::new();
-        for &root in roots {
-            let Ok(root) = libc::pid_t::try_from(root) else { continue };
-            targets.extend(below(root, &all).iter().filter(|e| !e.zombie).map(|e| e.pid));
-            if all.iter().any(|e| e.pid == root && !e.zombie) {
-                targets.push(root);
-            }
-        }
-        let fresh: Vec<libc::pid_t> = targets.into_iter().filter(|&pid| signalled.insert(pid)).collect();
-        if fresh.is_empty() {
-            break;
-        }
-        for pid in fresh {
+        let below_roots: Vec<ProcEntry> = roots
+            .iter()
+            .filter_map(|&root| libc::pid_t::try_from(root).ok())
+            .flat_map(|root| below(root, &all))
+            .collect();
+        let mut groups: Vec<libc::pid_t> = below_roots
+            .iter()
+            .map(|entry| entry.group)
+            .filter(|&group| group > 1 && group != own_group && below_roots.iter().any(|entry| entry.pid == group))
+            .collect();
+        groups.sort_unstable();
+        groups.dedup();
+        let live: Vec<libc::pid_t> = below_roots.iter().filter(|entry| !entry.zombie).map(|entry| entry.pid).collect();
+        quiet_scans = if live.is_empty() { quiet_scans + 1 } else { 0 };
+        for group in &groups {
             // SAFETY: kill has no memory-safety preconditions; ESRCH (already gone) is fine.
+            unsafe { libc::kill(-group, libc::SIGKILL) };
+        }
+        for &pid in &live {
+            // SAFETY: as above.
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
+        signalled += groups.len() + live.len();
+        std::thread::sleep(Duration::from_millis(2));
     }
-    signalled.len()
+    for &root in roots.iter().filter(|&&root| still(root)) {
+        let Ok(pid) = libc::pid_t::try_from(root) else { continue };
+        signalled += 1;
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    signalled
+}
+
+/// This process's group, which a process below a root may have joined and must not take down.
+fn own_process_group() -> libc::pid_t {
+    // SAFETY: getpgrp takes no arguments and cannot fail.
+    unsafe { libc::getpgrp() }
 }
 
 /// One process as `/proc/<pid>/stat` shows it.
@@ -166,6 +196,8 @@ pub fn kill_trees(roots: &[u32]) -> usize {
 struct ProcEntry {
     pid: libc::pid_t,
     parent: libc::pid_t,
+    /// The process group.
+    group: libc::pid_t,
     /// Exited but not reaped yet.
     zombie: bool,
 }
@@ -216,7 +248,8 @@ fn parse(pid: libc::pid_t, stat: &[u8]) -> Option<ProcEntry> {
     let mut fields = rest.split_ascii_whitespace();
     let state = *fields.next()?.as_bytes().first()?;
     let parent = fields.next()?.parse().ok()?;
-    Some(ProcEntry { pid, parent, zombie: matches!(state, b'Z' | b'X') })
+    let group = fields.next()?.parse().ok()?;
+    Some(ProcEntry { pid, parent, group, zombie: matches!(state, b'Z' | b'X') })
 }
 
 /// Reaps the zombies among this process's own children, except `keep` (the child whose exit
@@ -284,7 +317,7 @@ mod tests {
     use super::*;
 
     fn entry(pid: libc::pid_t, parent: libc::pid_t) -> ProcEntry {
-        ProcEntry { pid, parent, zombie: false }
+        ProcEntry { pid, parent, group: pid, zombie: false }
     }
 
     #[test]
@@ -310,8 +343,12 @@ mod tests {
 
     #[test]
     fn parses_stat_with_odd_command_names() {
-        assert_eq!(parse(7, b"7 (a) b (c)) Z 1 70 70 0"), Some(ProcEntry { pid: 7, parent: 1, zombie: true }));
+        assert_eq!(
+            parse(7, b"7 (a) b (c)) Z 1 70 70 0"),
+            Some(ProcEntry { pid: 7, parent: 1, group: 70, zombie: true })
+        );
         assert_eq!(parse(8, b"8 (sleep) S 4 8 8"), Some(entry(8, 4)));
+        assert_eq!(parse(9, b"9 (x) S 4"), None, "a stat without a group");
         assert_eq!(parse(9, b"garbage"), None);
     }
 }
