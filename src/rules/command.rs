@@ -44,7 +44,7 @@ impl CommandMatcher {
 
     /// Whether `line` (of the given kind) shows one of these commands being run.
     pub fn matches_line(&self, line: &str, is_tool_call: bool) -> bool {
-        let runs = |script: &str| commands(script).iter().any(|command| self.matches(command));
+        let runs = |script: &str| self.runs_in(script);
         if is_tool_call {
             // A tool call is `TOOL: ARGUMENT`, its line breaks written `\n`; a `\n` the command
             // itself holds reads the same, so the script is judged both ways (a heredoc opened
@@ -55,8 +55,36 @@ impl CommandMatcher {
         }
     }
 
+    /// Whether `script` runs this command. A relative operand counts also as the path it names
+    /// after the `cd`s before it in the script (`cd .claude && rm settings.json` removes
+    /// `.claude/settings.json`; `cd ~ && rm -rf *` removes `~/*`).
+    fn runs_in(&self, script: &str) -> bool {
+        let mut directory = String::new();
+        for command in commands(script) {
+            if self.matches_in(&command, &directory) {
+                return true;
+            }
+            if matches!(command.program(), "cd" | "pushd") {
+                let target = operands(command.program(), command.args()).first().map_or("~", |dir| dir.as_str());
+                directory = match target {
+                    // `cd -` goes back to a directory the script does not show.
+                    "-" => String::new(),
+                    target if target.starts_with(['/', '~']) || directory.is_empty() => target.to_owned(),
+                    target => format!("{directory}/{target}"),
+                };
+            }
+        }
+        false
+    }
+
     /// Whether one simple command is this command.
     pub fn matches(&self, command: &SimpleCommand) -> bool {
+        self.matches_in(command, "")
+    }
+
+    /// [`matches`](Self::matches), for a command run in `directory` (relative to where the
+    /// script started; empty: there).
+    fn matches_in(&self, command: &SimpleCommand, directory: &str) -> bool {
         if !self.programs.iter().any(|p| p == command.program()) {
             return false;
         }
@@ -72,7 +100,13 @@ impl CommandMatcher {
         self.args.is_empty()
             || rest.iter().any(|operand| {
                 let plain = lexical_path(operand);
-                self.args.iter().any(|re| re.is_match(operand) || re.is_match(&plain))
+                let placed = (!directory.is_empty() && !operand.starts_with(['/', '~', '-']))
+                    .then(|| lexical_path(&format!("{directory}/{operand}")));
+                self.args.iter().any(|re| {
+                    re.is_match(operand)
+                        || re.is_match(&plain)
+                        || placed.as_deref().is_some_and(|path| re.is_match(path))
+                })
             })
     }
 }
@@ -170,6 +204,20 @@ mod tests {
             assert!(!rm.matches_line(line, false), "{line}");
         }
         assert!(rm.matches_line("Bash: cd /tmp\\nrm -rf ~", true));
+    }
+
+    #[test]
+    fn an_operand_is_also_the_path_it_names_after_the_cds_before_it() {
+        let rm = matcher("program: rm\nflags: ['r|R|recursive']\nargs: ['^(~|/)/?\\*?$']");
+        for line in ["cd ~ && rm -rf *", "cd / ; rm -r *", "cd /tmp && cd .. && rm -rf *"] {
+            assert!(rm.matches_line(line, false), "{line}");
+        }
+        for line in ["cd /tmp && rm -rf *", "cd ~/p && rm -rf build", "cd - && rm -rf *"] {
+            assert!(!rm.matches_line(line, false), "{line}");
+        }
+        let settings = matcher("program: '>'\nargs: ['^\\.claude/settings']");
+        assert!(settings.matches_line("Bash: cd .claude && echo {} > settings.json", true));
+        assert!(!settings.matches_line("Bash: cd docs && echo {} > settings.json", true));
     }
 
     #[test]

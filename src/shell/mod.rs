@@ -9,7 +9,8 @@
 //! command (`{`, `!`, `if`, `then`, `do`, ..., `function NAME`) stripped. Words are split by
 //! the `shlex` crate (POSIX quoting rules), after what bash adds is rewritten into them (`$'…'`,
 //! glued redirections, brace expansion: see `words.rs`), so `rm -rf "$HOME"`, `r''m -rf ~` and
-//! `{r,}m -rf ~>/dev/null` all reach a rule as the words bash runs.
+//! `{r,}m -rf ~>/dev/null` all reach a rule as the words bash runs. An output redirection is
+//! listed as a command of its own, `>` and its file, after the command it belongs to.
 //!
 //! ```
 //! use axiom::shell::commands;
@@ -80,8 +81,13 @@ fn collect(script: &str, depth: usize, found: &mut Vec<SimpleCommand>) {
     }
     let parsed = split_script(script);
     for segment in &parsed.segments {
-        let words = wrappers::strip(words::command_words(&segment.text));
+        let (words, written) = words::command_words(&segment.text);
+        // A redirection writes its file whatever the program: it is listed as a command of its
+        // own, `>` and the file, after the one it belongs to.
+        let redirections = written.into_iter().map(|file| SimpleCommand { words: vec![">".to_owned(), file] });
+        let words = wrappers::strip(words);
         if words.is_empty() {
+            found.extend(redirections);
             continue;
         }
         let command = SimpleCommand { words };
@@ -91,6 +97,7 @@ fn collect(script: &str, depth: usize, found: &mut Vec<SimpleCommand>) {
             Some(inner) => collect(&inner, depth + 1, found),
             None => found.push(command),
         }
+        found.extend(redirections);
         // A heredoc fed to a bare shell is a script; fed to anything else it is data.
         if is_shell {
             for body in &segment.heredocs {

@@ -23,23 +23,28 @@ const OPERATOR: char = '\u{e000}';
 /// Brace expansion stops growing a command at this many words.
 const MAX_EXPANDED: usize = 256;
 
-/// The words of `text`, one simple command, as bash runs it; output redirections are left out.
-pub fn command_words(text: &str) -> Vec<String> {
+/// The words of `text`, one simple command, as bash runs it, without its redirections; and the
+/// files it redirects output to (`> f`, `>> f`, `2> f`, `&> f`, `<> f`).
+pub fn command_words(text: &str) -> (Vec<String>, Vec<String>) {
     let prepared = prepare(text);
     let split = shlex::split(&prepared)
         .or_else(|| shlex::split(prepared.trim_end_matches('\\')))
         .unwrap_or_else(|| prepared.split_whitespace().map(|word| word.replace(['\'', '"', '\\'], "")).collect());
-    let mut words = Vec::with_capacity(split.len());
+    let (mut words, mut written) = (Vec::with_capacity(split.len()), Vec::new());
     let mut iter = split.into_iter();
     while let Some(word) = iter.next() {
-        if word.starts_with(OPERATOR) {
+        if let Some(operator) = word.strip_prefix(OPERATOR) {
             // The operator's target (a file, a descriptor after `>&`, a here-string) goes with it.
-            iter.next();
+            let Some(target) = iter.next() else { continue };
+            let duplicates = operator.ends_with('&') && target.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+            if operator.contains('>') && !duplicates {
+                written.push(target);
+            }
             continue;
         }
         expand_braces(&word, &mut words);
     }
-    words
+    (words, written)
 }
 
 /// `text` rewritten so that `shlex` splits it into the words bash would (see the module).
@@ -207,7 +212,7 @@ mod tests {
     use super::command_words;
 
     fn words(text: &str) -> Vec<String> {
-        command_words(text)
+        command_words(text).0
     }
 
     #[test]
@@ -242,6 +247,19 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(words(text), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_files_output_goes_to_are_named() {
+        let cases: &[(&str, &[&str])] = &[
+            ("echo {}>.claude/settings.json", &[".claude/settings.json"]),
+            ("cmd >a 2>>b &>c <d <<<e 2>&1 >&- 1<>f", &["a", "b", "c", "f"]),
+            (r#"echo ">" x"#, &[]),
+            ("tee x", &[]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(command_words(text).1, *want, "{text}");
         }
     }
 
