@@ -118,6 +118,22 @@ fn assert_counted(output: &str, n: usize) {
     }
 }
 
+/// The processes, not zombies, whose command line holds `needle`.
+fn live_processes_naming(needle: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let state = stat.rsplit_once(')')?.1.split_whitespace().next()?.to_owned();
+            let names = cmdline.split(|&b| b == 0).any(|arg| arg == needle.as_bytes());
+            (names && state != "Z").then_some(pid)
+        })
+        .collect()
+}
+
 fn worker_pid_of(task_id: &str) -> Option<u32> {
     let out = Command::new("pgrep").args(["-f", &format!("worker .*--task-id {task_id}")]).output().ok()?;
     String::from_utf8_lossy(&out.stdout).lines().next()?.trim().parse().ok()
@@ -245,12 +261,15 @@ fn a_child_that_forks_in_a_loop_behind_its_stopped_worker_is_ended_across_a_hub_
                   while True:\n    if os.fork(): os._exit(0)\n    time.sleep(0.002)";
     let line = format!("exec python3 -c '{walker}' {marker}");
     let id = hub.spawn_detached(&line);
+    // Each process of the loop lives a few milliseconds, so one look can miss them all: the
+    // loop counts as running if any look in 300 ms finds one of its processes alive.
     let running = || {
-        let out = Command::new("pgrep").args(["-f", &marker]).output().expect("pgrep");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|pid| pid.trim().parse::<u32>().ok())
-            .collect::<Vec<_>>()
+        let until = std::time::Instant::now() + Duration::from_millis(300);
+        let mut seen = Vec::new();
+        while std::time::Instant::now() < until && seen.is_empty() {
+            seen = live_processes_naming(&marker);
+        }
+        seen
     };
     eventually("the fork loop", DEADLINE, || if running().is_empty() { Err("not yet".to_owned()) } else { Ok(()) });
     hub.serve().signal(libc::SIGKILL);
