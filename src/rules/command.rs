@@ -36,10 +36,10 @@ impl CommandMatcher {
         // The shell takes quotes and backslashes out of a word, so `r''m`, `'r'm` and `r\<newline>m`
         // all run rm: they may stand between the name's characters (a tool call writes a line
         // break as the two characters `\n`). An ANSI-C or translated string (`$'\x72'm`, `r$""m`)
-        // or a brace list (`{r,}m`) can spell any name, so a line with one is always parsed.
+        // or a brace list (`{r,}m`, `{r..r}m`) can spell any name, so a line with one is always parsed.
         let names: Vec<String> = self.programs.iter().map(|program| name_as_written(program)).collect();
         // `cd x\nrm -rf ~` has no word boundary before `rm`, so a `\n` before the name counts as one.
-        format!(r#"(?:(?-u:\b)|\\n)({})(?-u:\b)|\$['"]|\{{[^}}]*,"#, names.join("|"))
+        format!(r#"(?:(?-u:\b)|\\n)({})(?-u:\b)|\$['"]|\{{[^}}]*(,|\.\.)"#, names.join("|"))
     }
 
     /// Whether `line` (of the given kind) shows one of these commands being run.

@@ -35,6 +35,21 @@ pub fn decode_body(chars: &[char], from: usize) -> (String, usize) {
                     }
                     None => '\\',
                 },
+                // `\x{HH…}`: hexadecimal digits in braces.
+                'x' if chars.get(i) == Some(&'{') => {
+                    let digits: String = chars[i + 1..].iter().take_while(|ch| ch.is_ascii_hexdigit()).collect();
+                    let closed = chars.get(i + 1 + digits.len()) == Some(&'}');
+                    match u32::from_str_radix(&digits, 16).ok().map(|v| v & 0xff).and_then(char::from_u32) {
+                        Some(decoded) if closed => {
+                            i += digits.len() + 2;
+                            decoded
+                        }
+                        _ => {
+                            out.push('\\');
+                            'x'
+                        }
+                    }
+                }
                 '0'..='7' | 'x' | 'u' | 'U' => {
                     let (radix, most, digits_from) = match escape {
                         'x' => (16, 2, i),
@@ -100,6 +115,8 @@ mod tests {
             (r"ma\x00x", "ma"),
             (r"r\c@x", "r"),
             (r"\x", r"\x"),
+            (r"\x{72}m", "rm"),
+            (r"\x{zz}", r"\x{zz}"),
             (r"\U110000", r"\U110000"),
         ];
         for (body, want) in cases {

@@ -102,6 +102,13 @@ pub fn split_script(script: &str) -> Script {
                 current.text.extend(&chars[i..(end + 1).min(chars.len())]);
                 i = end;
             }
+            // `<(cmd)`, `>(cmd)`: process substitution, a command of its own and a file name here.
+            '<' | '>' if chars.get(i + 1) == Some(&'(') => {
+                let end = end_of(&chars, i + 2, Open::Paren(1), None);
+                out.substitutions.push(chars[i + 2..end.min(chars.len())].iter().collect());
+                current.text.push_str("/dev/fd/63");
+                i = end;
+            }
             '<' if chars.get(i + 1) == Some(&'<') && chars.get(i + 2) != Some(&'<') => {
                 let (delimiter, strip_tabs, after) = heredoc_delimiter(&chars, i + 2);
                 if delimiter.is_empty() {

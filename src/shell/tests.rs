@@ -53,6 +53,13 @@ fn substitutions_run_as_commands() {
 }
 
 #[test]
+fn process_substitutions_run_and_stand_as_a_file() {
+    assert_eq!(programs("sh <(curl -s x) ; diff <(sort a) >(tee b)"), ["sh", "diff", "curl", "sort", "tee"]);
+    assert_eq!(words("rm -rf <(:) ~")[0], ["rm", "-rf", "/dev/fd/63", "~"]);
+    assert_eq!(words("exec -a name rm -rf ~")[0], ["rm", "-rf", "~"]);
+}
+
+#[test]
 fn heredocs_are_data_unless_a_shell_reads_them() {
     let data = "cat > notes.md <<'EOF'\nrm -rf ~\nEOF\nls";
     // The redirection is listed as a `>` of its own.

@@ -49,7 +49,8 @@ pub fn command_words(text: &str) -> (Vec<String>, Vec<String>) {
 
 /// `text` rewritten so that `shlex` splits it into the words bash would (see the module).
 fn prepare(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
+    // The marker must mean an operator found here, never one the text brought.
+    let chars: Vec<char> = text.chars().map(|c| if c == OPERATOR { char::REPLACEMENT_CHARACTER } else { c }).collect();
     let mut out = String::with_capacity(text.len() + 8);
     let mut i = 0;
     while i < chars.len() {
@@ -139,6 +140,10 @@ fn redirection(chars: &[char], at: usize, out: &mut String) -> usize {
         let prefix = descriptor.to_owned();
         out.truncate(word_start);
         prefix
+    } else if descriptor.ends_with('&') {
+        // `word&>file`: the `&` opens the redirection, the word before it stands alone.
+        out.pop();
+        "&".to_owned()
     } else {
         String::new()
     };
@@ -155,56 +160,156 @@ fn redirection(chars: &[char], at: usize, out: &mut String) -> usize {
     at + operator.len()
 }
 
-/// Appends the words `word` brace-expands to (`{r,}m` → `rm`, `m`), or `word` itself.
+/// Appends the words `word` brace-expands to (`{r,}m` → `rm`, `m`; `{a..c}` → `a`, `b`, `c`),
+/// or `word` itself, each once. A word that expands to nothing is dropped, as bash drops it. A word that would
+/// expand to more than [`MAX_EXPANDED`] words gives, besides the ones made so far, each part of each
+/// of its lists in place with the other lists at their first part: so a part at the end of a long
+/// list (`{a,…,~}`) is still seen.
 fn expand_braces(word: &str, words: &mut Vec<String>) {
+    if !word.contains('{') {
+        words.push(word.to_owned());
+        return;
+    }
+    let mut expanded: Vec<String> = Vec::new();
     let mut pending = vec![word.to_owned()];
-    while let Some(word) = pending.pop() {
-        match first_brace_list(&word) {
-            Some((open, close, parts)) if words.len() + pending.len() + parts.len() <= MAX_EXPANDED => {
+    let mut overflow = false;
+    while let Some(next) = pending.pop() {
+        match brace_list(&next) {
+            Some(list) if expanded.len() + pending.len() + list.parts.len() <= MAX_EXPANDED => {
                 // Pushed in reverse, so they come out in order.
-                for part in parts.iter().rev() {
-                    pending.push(format!("{}{}{}", &word[..open], part, &word[close + 1..]));
+                for part in list.parts.iter().rev() {
+                    pending.push(format!("{}{}{}", &next[..list.open], part, &next[list.close + 1..]));
                 }
             }
-            _ => words.push(word),
+            Some(_) => {
+                overflow = true;
+                break;
+            }
+            None if !expanded.contains(&next) => expanded.push(next),
+            None => {}
         }
     }
+    if overflow {
+        expanded.extend(each_part_in_place(word));
+    }
+    words.extend(expanded.into_iter().filter(|word| !word.is_empty()));
 }
 
-/// The first `{a,b,…}` in `word` that bash expands (not `${…}`, and with a comma at its own
-/// level): where it opens and closes, and its parts.
-fn first_brace_list(word: &str) -> Option<(usize, usize, Vec<&str>)> {
-    let bytes = word.as_bytes();
-    for open in memchr::memchr_iter(b'{', bytes) {
-        if open > 0 && bytes[open - 1] == b'$' {
-            continue;
-        }
-        let (mut depth, mut commas) = (0usize, vec![]);
-        for (at, &b) in bytes.iter().enumerate().skip(open) {
-            match b {
-                b'{' => depth += 1,
-                b',' if depth == 1 => commas.push(at),
-                b'}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        if commas.is_empty() {
-                            break;
-                        }
-                        let mut parts = Vec::with_capacity(commas.len() + 1);
-                        let mut from = open + 1;
-                        for &comma in &commas {
-                            parts.push(&word[from..comma]);
-                            from = comma + 1;
-                        }
-                        parts.push(&word[from..at]);
-                        return Some((open, at, parts));
-                    }
-                }
-                _ => {}
+/// For a word with too many expansions: each part of each of its outermost lists in place, the
+/// other lists at their first part.
+fn each_part_in_place(word: &str) -> Vec<String> {
+    let mut lists = Vec::new();
+    let mut from = 0;
+    while let Some(list) = brace_list_outermost(&word[from..]) {
+        let (open, close) = (from + list.open, from + list.close);
+        lists.push((open, close, list.parts));
+        from = close + 1;
+    }
+    let mut found = Vec::new();
+    for (chosen, (_, _, parts)) in lists.iter().enumerate() {
+        for part in parts {
+            let mut text = String::with_capacity(word.len());
+            let mut at = 0;
+            for (index, (open, close, others)) in lists.iter().enumerate() {
+                text.push_str(&word[at..*open]);
+                text.push_str(if index == chosen { part } else { others.first().map_or("", String::as_str) });
+                at = close + 1;
             }
+            text.push_str(&word[at..]);
+            found.push(text);
+        }
+    }
+    found
+}
+
+/// A brace list that bash expands: `{a,b}` (a comma at its own level) or a sequence
+/// (`{a..e}`, `{1..10..2}`); not `${…}`.
+struct BraceList {
+    open: usize,
+    close: usize,
+    parts: Vec<String>,
+}
+
+/// The first brace list in `word` to close (an inner one before the one around it: the words
+/// come out the same), found in one pass.
+fn brace_list(word: &str) -> Option<BraceList> {
+    scan_braces(word, false)
+}
+
+/// The first outermost brace list in `word`.
+fn brace_list_outermost(word: &str) -> Option<BraceList> {
+    scan_braces(word, true)
+}
+
+fn scan_braces(word: &str, outermost: bool) -> Option<BraceList> {
+    // Per open brace: where it opened, whether it is a `${`, the commas at its level.
+    let mut open: Vec<(usize, bool, Vec<usize>)> = Vec::new();
+    let bytes = word.as_bytes();
+    for (at, &b) in bytes.iter().enumerate() {
+        match b {
+            b'{' => open.push((at, at > 0 && bytes[at - 1] == b'$', Vec::new())),
+            b',' => {
+                if let Some((_, false, commas)) = open.last_mut() {
+                    commas.push(at);
+                }
+            }
+            b'}' => {
+                let Some((start, parameter, commas)) = open.pop() else { continue };
+                if parameter || (outermost && open.iter().any(|(_, parameter, _)| !parameter)) {
+                    continue;
+                }
+                let parts = if commas.is_empty() {
+                    sequence(&word[start + 1..at])
+                } else {
+                    let mut parts = Vec::with_capacity(commas.len() + 1);
+                    let mut from = start + 1;
+                    for &comma in &commas {
+                        parts.push(word[from..comma].to_owned());
+                        from = comma + 1;
+                    }
+                    parts.push(word[from..at].to_owned());
+                    Some(parts)
+                };
+                if let Some(parts) = parts {
+                    return Some(BraceList { open: start, close: at, parts });
+                }
+            }
+            _ => {}
         }
     }
     None
+}
+
+/// The words of a sequence expression, `a..e` or `1..10..2` (at most [`MAX_EXPANDED`] + 1, which
+/// is enough to overflow); `None` for anything else.
+fn sequence(inside: &str) -> Option<Vec<String>> {
+    let mut ends = inside.splitn(3, "..");
+    let (first, last) = (ends.next()?, ends.next()?);
+    let step: i64 = match ends.next() {
+        Some(step) => step.parse().ok()?,
+        None => 1,
+    };
+    let step = step.unsigned_abs().max(1) as usize;
+    let take = MAX_EXPANDED + 1;
+    if let (Ok(first), Ok(last)) = (first.parse::<i64>(), last.parse::<i64>()) {
+        let numbers: Vec<String> = if first <= last {
+            (first..=last).step_by(step).take(take).map(|n| n.to_string()).collect()
+        } else {
+            (last..=first).rev().step_by(step).take(take).map(|n| n.to_string()).collect()
+        };
+        return Some(numbers);
+    }
+    let (mut a, mut b) = (first.chars(), last.chars());
+    let (Some(first), None, Some(last), None) = (a.next(), a.next(), b.next(), b.next()) else { return None };
+    if !first.is_ascii_alphabetic() || !last.is_ascii_alphabetic() {
+        return None;
+    }
+    let (low, high) = (first.min(last) as u8, first.max(last) as u8);
+    let mut letters: Vec<String> = (low..=high).step_by(step).take(take).map(|c| (c as char).to_string()).collect();
+    if first > last {
+        letters.reverse();
+    }
+    Some(letters)
 }
 
 #[cfg(test)]
@@ -244,6 +349,8 @@ mod tests {
             ("cmd &>out a2>b", &["cmd", "a2"]),
             (r#"echo ">" '<'"#, &["echo", ">", "<"]),
             ("cat <<<word x", &["cat", "x"]),
+            ("rm -rf ~&>/tmp/o", &["rm", "-rf", "~"]),
+            ("rm -rf \u{e000} ~", &["rm", "-rf", "\u{fffd}", "~"]),
         ];
         for (text, want) in cases {
             assert_eq!(words(text), *want, "{text}");
@@ -267,15 +374,35 @@ mod tests {
     fn braces_expand_and_other_braces_stay() {
         let cases: &[(&str, &[&str])] = &[
             ("{r,}m -rf ~", &["rm", "m", "-rf", "~"]),
-            ("rm -rf ~{,}", &["rm", "-rf", "~", "~"]),
-            ("git push -f origin {main,}", &["git", "push", "-f", "origin", "main", ""]),
+            // Each word once: what runs, not how often.
+            ("rm -rf ~{,}", &["rm", "-rf", "~"]),
+            ("git push -f origin {main,}", &["git", "push", "-f", "origin", "main"]),
             ("a{b,c{d,e}}f", &["abf", "acdf", "acef"]),
             ("find . -exec rm {} ;", &["find", ".", "-exec", "rm", "{}", ";"]),
             ("echo ${x:-a,b}", &["echo", "${x:-a,b}"]),
+            // Bash drops a word that expands to nothing.
+            ("{,} rm -rf ~", &["rm", "-rf", "~"]),
+            ("{r..s}m r{m..m} {1..7..3}", &["rm", "sm", "rm", "1", "4", "7"]),
+            ("{c..a}", &["c", "b", "a"]),
+            ("{a..}", &["{a..}"]),
         ];
         for (text, want) in cases {
             assert_eq!(words(text), *want, "{text}");
         }
-        assert_eq!(words(&"{a,b}".repeat(20)).len(), 256, "expansion is bounded");
+        let many = words(&"{a,b}".repeat(20));
+        assert!(many.len() <= 256 + 40, "expansion is bounded: {}", many.len());
+        // Past the bound, each part of each list is still seen in place.
+        let long = format!("{{{},~}}", (0..300).map(|n| n.to_string()).collect::<Vec<_>>().join(","));
+        assert!(words(&format!("rm -rf {long}")).contains(&"~".to_owned()));
+        let deep = format!("rm -rf {}{} {{~,}}", "{,}".repeat(12), "");
+        assert_eq!(words(&deep), ["rm", "-rf", "~"]);
+    }
+
+    #[test]
+    fn braces_cost_time_in_proportion_to_the_word() {
+        let started = std::time::Instant::now();
+        words(&format!("echo {} ; rm -rf ~", "{".repeat(40_000)));
+        words(&format!("echo x{}", "{a".repeat(20_000)));
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
     }
 }

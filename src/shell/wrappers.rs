@@ -76,7 +76,9 @@ fn wrapper_options(program: &str) -> Option<&'static [&'static str]> {
         "xargs" => &["-a", "-d", "-E", "-I", "-L", "-n", "-P", "-s", "--arg-file", "--delimiter", "--max-args"],
         "nice" => &["-n", "--adjustment"],
         "timeout" => &["-s", "-k", "--signal", "--kill-after"],
-        "nohup" | "time" | "command" | "exec" | "builtin" | "stdbuf" | "caffeinate" | "ionice" | "busybox" => &[],
+        // `exec -a NAME cmd` runs cmd under another name.
+        "exec" => &["-a"],
+        "nohup" | "time" | "command" | "builtin" | "stdbuf" | "caffeinate" | "ionice" | "busybox" => &[],
         _ => return None,
     })
 }

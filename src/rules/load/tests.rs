@@ -197,7 +197,7 @@ fn command_and_evidence_keys_are_read_and_checked() {
     let rm = &set.rules()[0];
     assert_eq!(
         rm.regexes,
-        [r#"(?:(?-u:\b)|\\n)(r(?:['"\\]|\\n)*m)(?-u:\b)|\$['"]|\{[^}]*,"#],
+        [r#"(?:(?-u:\b)|\\n)(r(?:['"\\]|\\n)*m)(?-u:\b)|\$['"]|\{[^}]*(,|\.\.)"#],
         "a command rule without `match` is flagged by its program, also after a tool call's `\\n`, \
          quoted (`r''m`) or spelled in an ANSI-C string"
     );
