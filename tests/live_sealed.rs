@@ -392,6 +392,59 @@ async fn a_held_edit_is_not_taken_in_by_a_later_reload_until_its_file_is_saved_a
     });
 }
 
+/// An edit written through a hard link of a rule file raises no event under the file's name: the
+/// reload that a later edit of another file starts does not take it in, and names the file.
+#[tokio::test]
+async fn an_edit_through_a_hard_link_is_not_taken_in_by_a_later_reload() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.path("rules");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.yaml"), "rules:\n  - id: hit\n    match: { literals: [HIT] }\n").unwrap();
+    std::fs::write(dir.join("b.yaml"), "rules: []\n").unwrap();
+    let hub = Hub::start("rules: []\n", &["--rules", &dir.display().to_string()]);
+    let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
+    let line = "ln a.yaml .x && printf 'rules: []\\n' > .x && rm .x";
+    let request = json!({"type": "spawn", "id": 1, "command": ["sh", "-c", line], "cwd": dir});
+    let reply = ws::request(&mut client, 1, request).await;
+    let task = reply["task_id"].as_str().unwrap().to_owned();
+    assert_eq!(wait_finished(&hub, &task), "exited");
+    assert_eq!(std::fs::read_to_string(dir.join("a.yaml")).unwrap(), "rules: []\n", "the task wrote through the link");
+
+    let unseen = |log: &str| log.matches("changed without being saved under its name").count();
+    let held = |log: &str| log.matches("not put in force").count();
+    eventually("a reload to be refused for the file changed unseen", Duration::from_secs(40), || {
+        let before = held(&hub.log());
+        std::fs::write(dir.join("b.yaml"), format!("rules: [] # {before}\n")).unwrap();
+        let refused = eventually("the hub to answer the edit", DEADLINE, || {
+            let log = hub.log();
+            match (unseen(&log) > 0, held(&log) > before) {
+                (true, _) => Ok(true),
+                (false, true) => Ok(false),
+                _ => Err(log),
+            }
+        });
+        if refused {
+            Ok(())
+        } else {
+            Err("held while the task's moment lasts".to_owned())
+        }
+    });
+    let log = hub.log();
+    assert!(!log.contains("axiom: reloaded"), "{log}");
+    assert!(log.contains("a.yaml changed without being saved"), "{log}");
+
+    // Saved again under its name, it goes in.
+    std::fs::write(dir.join("a.yaml"), "rules: []\n").unwrap();
+    eventually("the file saved again to be put in force", DEADLINE, || {
+        let log = hub.log();
+        if log.contains("axiom: reloaded") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+}
+
 /// A task started anywhere in the project of a `.axiom/rules` in force (`proj/src` for
 /// `proj/.axiom/rules`) can reach them as well as one started beside them: it is warned about,
 /// and its edit is held back.

@@ -2,6 +2,7 @@
 //! about a second. An invalid edit is rejected with its `FILE:LINE:COL` problems, and the rules in
 //! force stay as they were.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use crate::tasks::{RuleReload, Tasks};
 
 mod held;
 
-use held::{snapshot, HeldEdits, Snapshot};
+use held::{file_key, snapshot, HeldEdits, Snapshot};
 
 /// Editors save in bursts (write, rename, chmod); wait this long for the burst to end.
 const SETTLE: Duration = Duration::from_millis(250);
@@ -26,10 +27,12 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
     if paths.is_empty() {
         return Ok(None);
     }
-    let (changes, mut changed) = mpsc::unbounded_channel::<()>();
+    let (changes, mut changed) = mpsc::unbounded_channel::<Vec<PathBuf>>();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok_and(|event| is_edit(&event.kind) && event.paths.iter().any(|p| is_rule_file(p))) {
-            let _ = changes.send(());
+        let Ok(event) = event else { return };
+        let named: Vec<PathBuf> = event.paths.iter().filter(|p| is_rule_file(p)).map(|p| file_key(p)).collect();
+        if is_edit(&event.kind) && !named.is_empty() {
+            let _ = changes.send(named);
         }
     })?;
     for path in &paths {
@@ -40,11 +43,14 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
     tokio::spawn(async move {
         let Some(in_force) = snapshot_of(&origin).await else { return };
         let mut held = HeldEdits::new(in_force);
-        while changed.recv().await.is_some() {
+        // The rule files an event named since the rules were last read.
+        let mut named: HashSet<PathBuf> = HashSet::new();
+        while let Some(paths) = changed.recv().await {
+            named.extend(paths);
             // Debounce: reload once the burst has been quiet for SETTLE.
             loop {
                 match tokio::time::timeout(SETTLE, changed.recv()).await {
-                    Ok(Some(())) => continue,
+                    Ok(Some(paths)) => named.extend(paths),
                     Ok(None) => return,
                     Err(_) => break,
                 }
@@ -67,6 +73,19 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
                     if editors.len() == 1 { "it has" } else { "they have" },
                 );
                 tasks.report_reload(RuleReload::Held { tasks: editors, files });
+                continue;
+            }
+            let unseen = held.changed_unnamed(&now, &named);
+            if !unseen.is_empty() {
+                eprintln!(
+                    "axiom: {} changed without being saved under {} name (through a hard link or a memory \
+                     map, as a task hiding its edit would); the rules are not reloaded until {} saved again \
+                     (once read), or the hub is restarted",
+                    unseen.join(", "),
+                    if unseen.len() == 1 { "its" } else { "their" },
+                    if unseen.len() == 1 { "it is" } else { "they are" },
+                );
+                tasks.report_reload(RuleReload::Held { tasks: Vec::new(), files: unseen });
                 continue;
             }
             let files = held.unreviewed(&now);
@@ -93,6 +112,7 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
                         rules.origin()
                     );
                     held.loaded(now);
+                    named.clear();
                     tasks.replace_rules(Arc::new(rules));
                 }
                 Err(problems) => {

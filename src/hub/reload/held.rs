@@ -7,8 +7,13 @@
 //! reload that finds one of them still so (same contents, same modification time) is refused.
 //! Saving the file again, which is how a review ends, changes its modification time and lets it
 //! in; so does putting back what is in force.
+//!
+//! An edit can also be made where the watcher does not see it: through a hard link under another
+//! name, or a memory map. So a reload is refused too while a file says something else than the
+//! rules in force although no event named it since they were read ([`HeldEdits::changed_unnamed`]);
+//! saving it under its name lets it in.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -24,17 +29,26 @@ pub struct FileState {
     digest: [u8; 32],
 }
 
-/// Reads `files` (blocking: call it off the runtime's threads). A file that cannot be read is
-/// left out, as if it were not there.
+/// Reads `files` (blocking: call it off the runtime's threads), each under its [`file_key`]. A file
+/// that cannot be read is left out, as if it were not there.
 pub fn snapshot(files: &[PathBuf]) -> Snapshot {
     files
         .iter()
         .filter_map(|path| {
             let text = std::fs::read(path).ok()?;
             let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-            Some((path.clone(), FileState { modified, digest: Sha256::digest(&text).into() }))
+            Some((file_key(path), FileState { modified, digest: Sha256::digest(&text).into() }))
         })
         .collect()
+}
+
+/// One name for a rule file however it was spelled (`rules/a.yaml`, `/p/rules/./a.yaml`, a
+/// watcher's absolute path): its directory resolved, and its own name.
+pub fn file_key(path: &Path) -> PathBuf {
+    match (path.parent().and_then(|dir| dir.canonicalize().ok()), path.file_name()) {
+        (Some(dir), Some(name)) => dir.join(name),
+        _ => path.to_path_buf(),
+    }
 }
 
 /// What the rules in force were read from, and the files held back since.
@@ -75,6 +89,21 @@ impl HeldEdits {
             .map(|(path, _)| path.clone())
             .collect();
         names(&still)
+    }
+
+    /// The files whose contents in `now` differ from the rules in force although no event named
+    /// them since (`named`): written through another name (a hard link) or a memory map, which
+    /// the watcher does not see, as a task hiding its edit would write them.
+    pub fn changed_unnamed(&self, now: &Snapshot, named: &HashSet<PathBuf>) -> Vec<String> {
+        let mut unseen: Vec<PathBuf> = now
+            .iter()
+            .filter(|(path, state)| {
+                self.in_force.get(*path).is_some_and(|old| old.digest != state.digest) && !named.contains(*path)
+            })
+            .map(|(path, _)| path.clone())
+            .collect();
+        unseen.sort();
+        names(&unseen)
     }
 
     /// The rules were reloaded from the files as in `now`: that is what is in force, and nothing
@@ -126,6 +155,16 @@ mod tests {
         assert!(held.unreviewed(&reviewed).is_empty());
         held.loaded(reviewed.clone());
         assert!(held.unreviewed(&reviewed).is_empty());
+    }
+
+    #[test]
+    fn a_file_changed_with_no_event_naming_it_is_told_apart() {
+        let held = HeldEdits::new(files(&[("a.yaml", state("a", 1)), ("b.yaml", state("b", 1))]));
+        let now = files(&[("a.yaml", state("a, through a link", 5)), ("b.yaml", state("b, by the user", 6))]);
+        let named: HashSet<PathBuf> = [PathBuf::from("b.yaml")].into_iter().collect();
+        assert_eq!(held.changed_unnamed(&now, &named), ["a.yaml"]);
+        let both: HashSet<PathBuf> = ["a.yaml", "b.yaml"].into_iter().map(PathBuf::from).collect();
+        assert!(held.changed_unnamed(&now, &both).is_empty());
     }
 
     #[test]
