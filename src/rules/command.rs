@@ -159,6 +159,8 @@ fn lexical_path(path: &str) -> String {
     match (absolute, joined.is_empty()) {
         (true, _) => format!("/{joined}"),
         (false, true) => ".".to_owned(),
+        // `./~` is a file named `~` here: only a word that starts with `~` is the home directory.
+        (false, false) if joined.starts_with('~') && !path.starts_with('~') => format!("./{joined}"),
         (false, false) => joined,
     }
 }
@@ -232,6 +234,8 @@ mod tests {
             ("~", "~"),
             ("build/../src", "src"),
             ("../x", "../x"),
+            ("./~", "./~"),
+            ("x/../~/y", "./~/y"),
         ] {
             assert_eq!(lexical_path(path), plain, "{path}");
         }
