@@ -207,14 +207,31 @@ fn workers_end_their_command_once_the_hub_has_been_gone_for_its_reconnect_window
     hub.serve().signal(libc::SIGKILL);
     let _ = hub.serve.take().unwrap().finish_within(DEADLINE);
     // The default window is 60 s: only the hub's --reconnect-window ends them within the deadline.
-    eventually("the worker and its command to end", DEADLINE, || {
-        let running: Vec<u32> = [worker, child].into_iter().filter(|&pid| live_support::alive(pid)).collect();
+    all_end("the worker and its command to end", &[worker, child]);
+}
+
+/// Waits until none of `pids` runs.
+#[track_caller]
+fn all_end(what: &str, pids: &[u32]) {
+    eventually(what, DEADLINE, || {
+        let running: Vec<u32> = pids.iter().copied().filter(|&pid| live_support::alive(pid)).collect();
         if running.is_empty() {
             Ok(())
         } else {
             Err(format!("still running: {running:?}"))
         }
     });
+}
+
+impl Hub {
+    /// Kills the hub with SIGKILL, starts it again, and waits until it counts task `id` lost.
+    #[track_caller]
+    fn restart_until_lost(&mut self, id: &str) {
+        self.serve().signal(libc::SIGKILL);
+        let _ = self.serve.take().unwrap().finish_within(DEADLINE);
+        self.start();
+        self.wait_for_state(id, "lost");
+    }
 }
 
 /// A child that stops its worker (so the worker can neither report nor end it) and then waits
@@ -231,18 +248,8 @@ fn a_child_that_stops_its_worker_does_not_outlive_it_across_a_hub_restart() {
         text.trim().parse().map_err(|_| format!("{text:?}"))
     });
     let worker = eventually("the worker process", DEADLINE, || worker_pid_of(&id).ok_or("not yet".to_owned()));
-    hub.serve().signal(libc::SIGKILL);
-    let _ = hub.serve.take().unwrap().finish_within(DEADLINE);
-    hub.start();
-    hub.wait_for_state(&id, "lost");
-    eventually("the stopped worker and its child to be ended", DEADLINE, || {
-        let running: Vec<u32> = [worker, child].into_iter().filter(|&pid| live_support::alive(pid)).collect();
-        if running.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("still running: {running:?}"))
-        }
-    });
+    hub.restart_until_lost(&id);
+    all_end("the stopped worker and its child to be ended", &[worker, child]);
 }
 
 /// The same with a child that forks and exits in a loop behind its stopped worker, so that no
@@ -272,10 +279,7 @@ fn a_child_that_forks_in_a_loop_behind_its_stopped_worker_is_ended_across_a_hub_
         seen
     };
     eventually("the fork loop", DEADLINE, || if running().is_empty() { Err("not yet".to_owned()) } else { Ok(()) });
-    hub.serve().signal(libc::SIGKILL);
-    let _ = hub.serve.take().unwrap().finish_within(DEADLINE);
-    hub.start();
-    hub.wait_for_state(&id, "lost");
+    hub.restart_until_lost(&id);
     eventually("the fork loop to be ended", DEADLINE, || {
         let left = running();
         if left.is_empty() {

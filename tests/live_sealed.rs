@@ -331,93 +331,35 @@ async fn an_edit_of_the_rules_while_a_task_runs_where_they_are_is_not_put_in_for
     });
 }
 
-/// A held edit stays on disk; when the user later edits another rule file, the reload does not
-/// take the task's edit in with it: the file the task wrote is named, and the rules stay as they
-/// are until it is saved again.
-#[tokio::test]
-async fn a_held_edit_is_not_taken_in_by_a_later_reload_until_its_file_is_saved_again() {
-    let sandbox = Sandbox::new();
+/// A hub whose rules are `rules/a.yaml` (one rule) and `rules/b.yaml` (none), after a task that
+/// worked in that directory ran `line` there and ended. Returns the hub and the directory.
+async fn rules_edited_by_a_task(sandbox: &Sandbox, line: &str) -> (Hub, std::path::PathBuf) {
     let dir = sandbox.path("rules");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("a.yaml"), "rules:\n  - id: hit\n    match: { literals: [HIT] }\n").unwrap();
     std::fs::write(dir.join("b.yaml"), "rules: []\n").unwrap();
     let hub = Hub::start("rules: []\n", &["--rules", &dir.display().to_string()]);
     let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
-    let request = json!({"type": "spawn", "id": 1, "command": ["sh", "-c", "echo 'rules: []' > a.yaml"], "cwd": dir});
-    let reply = ws::request(&mut client, 1, request).await;
-    let task = reply["task_id"].as_str().unwrap().to_owned();
-    assert_eq!(wait_finished(&hub, &task), "exited");
-    let held = |log: &str| log.matches("not put in force").count();
-    eventually("the task's edit to be held back", DEADLINE, || {
-        let log = hub.log();
-        if held(&log) == 1 && log.contains("a.yaml") {
-            Ok(())
-        } else {
-            Err(log)
-        }
-    });
-
-    // The user edits b.yaml, again until the task's moment has passed: a.yaml is named.
-    let unreviewed = |log: &str| log.matches("still says what it said").count();
-    eventually("a reload to be refused for the unreviewed file", Duration::from_secs(40), || {
-        let before = held(&hub.log());
-        std::fs::write(dir.join("b.yaml"), format!("rules: [] # {before}\n")).unwrap();
-        let refused = eventually("the hub to answer the edit", DEADLINE, || {
-            let log = hub.log();
-            match (unreviewed(&log) > 0, held(&log) > before) {
-                (true, _) => Ok(true),
-                (false, true) => Ok(false),
-                _ => Err(log),
-            }
-        });
-        if refused {
-            Ok(())
-        } else {
-            Err("held again".to_owned())
-        }
-    });
-    let log = hub.log();
-    assert!(!log.contains("axiom: reloaded"), "{log}");
-    assert!(log.contains(&format!("{} still says", dir.join("a.yaml").display())), "{log}");
-
-    // Saved again after a review, it goes in.
-    std::fs::write(dir.join("a.yaml"), "rules: []\n").unwrap();
-    eventually("the reviewed edit to be put in force", DEADLINE, || {
-        let log = hub.log();
-        if log.contains("axiom: reloaded") {
-            Ok(())
-        } else {
-            Err(log)
-        }
-    });
-}
-
-/// An edit written through a hard link of a rule file raises no event under the file's name: the
-/// reload that a later edit of another file starts does not take it in, and names the file.
-#[tokio::test]
-async fn an_edit_through_a_hard_link_is_not_taken_in_by_a_later_reload() {
-    let sandbox = Sandbox::new();
-    let dir = sandbox.path("rules");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("a.yaml"), "rules:\n  - id: hit\n    match: { literals: [HIT] }\n").unwrap();
-    std::fs::write(dir.join("b.yaml"), "rules: []\n").unwrap();
-    let hub = Hub::start("rules: []\n", &["--rules", &dir.display().to_string()]);
-    let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
-    let line = "ln a.yaml .x && printf 'rules: []\\n' > .x && rm .x";
     let request = json!({"type": "spawn", "id": 1, "command": ["sh", "-c", line], "cwd": dir});
     let reply = ws::request(&mut client, 1, request).await;
     let task = reply["task_id"].as_str().unwrap().to_owned();
     assert_eq!(wait_finished(&hub, &task), "exited");
-    assert_eq!(std::fs::read_to_string(dir.join("a.yaml")).unwrap(), "rules: []\n", "the task wrote through the link");
+    (hub, dir)
+}
 
-    let unseen = |log: &str| log.matches("changed without being saved under its name").count();
-    let held = |log: &str| log.matches("not put in force").count();
-    eventually("a reload to be refused for the file changed unseen", Duration::from_secs(40), || {
-        let before = held(&hub.log());
+fn held_count(log: &str) -> usize {
+    log.matches("not put in force").count()
+}
+
+/// The user edits `b.yaml`, again while the task's moment lasts (each of those edits is held),
+/// until the hub refuses a reload with `refusal` in its log.
+fn edit_b_until_a_reload_is_refused(hub: &Hub, dir: &std::path::Path, refusal: &str) {
+    eventually("a reload to be refused", Duration::from_secs(40), || {
+        let before = held_count(&hub.log());
         std::fs::write(dir.join("b.yaml"), format!("rules: [] # {before}\n")).unwrap();
         let refused = eventually("the hub to answer the edit", DEADLINE, || {
             let log = hub.log();
-            match (unseen(&log) > 0, held(&log) > before) {
+            match (log.contains(refusal), held_count(&log) > before) {
                 (true, _) => Ok(true),
                 (false, true) => Ok(false),
                 _ => Err(log),
@@ -431,9 +373,10 @@ async fn an_edit_through_a_hard_link_is_not_taken_in_by_a_later_reload() {
     });
     let log = hub.log();
     assert!(!log.contains("axiom: reloaded"), "{log}");
-    assert!(log.contains("a.yaml changed without being saved"), "{log}");
+}
 
-    // Saved again under its name, it goes in.
+/// `a.yaml` saved again by the user (the same text, a new time) is put in force.
+fn saving_a_again_puts_it_in_force(hub: &Hub, dir: &std::path::Path) {
     std::fs::write(dir.join("a.yaml"), "rules: []\n").unwrap();
     eventually("the file saved again to be put in force", DEADLINE, || {
         let log = hub.log();
@@ -443,6 +386,37 @@ async fn an_edit_through_a_hard_link_is_not_taken_in_by_a_later_reload() {
             Err(log)
         }
     });
+}
+
+/// A held edit stays on disk; when the user later edits another rule file, the reload does not
+/// take the task's edit in with it: the file the task wrote is named, and the rules stay as they
+/// are until it is saved again.
+#[tokio::test]
+async fn a_held_edit_is_not_taken_in_by_a_later_reload_until_its_file_is_saved_again() {
+    let sandbox = Sandbox::new();
+    let (hub, dir) = rules_edited_by_a_task(&sandbox, "echo 'rules: []' > a.yaml").await;
+    eventually("the task's edit to be held back", DEADLINE, || {
+        let log = hub.log();
+        if held_count(&log) == 1 && log.contains("a.yaml") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    let named = format!("{} still says what it said", dir.join("a.yaml").display());
+    edit_b_until_a_reload_is_refused(&hub, &dir, &named);
+    saving_a_again_puts_it_in_force(&hub, &dir);
+}
+
+/// An edit written through a hard link of a rule file raises no event under the file's name: the
+/// reload that a later edit of another file starts does not take it in, and names the file.
+#[tokio::test]
+async fn an_edit_through_a_hard_link_is_not_taken_in_by_a_later_reload() {
+    let sandbox = Sandbox::new();
+    let (hub, dir) = rules_edited_by_a_task(&sandbox, "ln a.yaml .x && printf 'rules: []\\n' > .x && rm .x").await;
+    assert_eq!(std::fs::read_to_string(dir.join("a.yaml")).unwrap(), "rules: []\n", "the task wrote through the link");
+    edit_b_until_a_reload_is_refused(&hub, &dir, "a.yaml changed without being saved under its name");
+    saving_a_again_puts_it_in_force(&hub, &dir);
 }
 
 /// A task started anywhere in the project of a `.axiom/rules` in force (`proj/src` for
