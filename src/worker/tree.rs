@@ -156,13 +156,12 @@ pub fn kill_trees(roots: &[u32], still: impl Fn(u32) -> bool, patience: Duration
             .filter_map(|&root| libc::pid_t::try_from(root).ok())
             .flat_map(|root| below(root, &all))
             .collect();
-        let mut groups: Vec<libc::pid_t> = below_roots
+        let pids: std::collections::HashSet<libc::pid_t> = below_roots.iter().map(|entry| entry.pid).collect();
+        let groups: std::collections::HashSet<libc::pid_t> = below_roots
             .iter()
             .map(|entry| entry.group)
-            .filter(|&group| group > 1 && group != own_group && below_roots.iter().any(|entry| entry.pid == group))
+            .filter(|group| *group > 1 && *group != own_group && pids.contains(group))
             .collect();
-        groups.sort_unstable();
-        groups.dedup();
         let live: Vec<libc::pid_t> = below_roots.iter().filter(|entry| !entry.zombie).map(|entry| entry.pid).collect();
         quiet_scans = if live.is_empty() { quiet_scans + 1 } else { 0 };
         for group in &groups {
