@@ -20,7 +20,7 @@ use super::split::{end_of, find, Open};
 /// argument that only looks like one (`echo ">"`). A private-use character.
 const OPERATOR: char = '\u{e000}';
 
-/// Brace expansion stops growing a command at this many words.
+/// The most words one word's brace expansion makes in full (see [`expand_braces`]).
 const MAX_EXPANDED: usize = 256;
 
 /// The words of `text`, one simple command, as bash runs it, without its redirections; and the
