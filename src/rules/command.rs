@@ -59,32 +59,23 @@ impl CommandMatcher {
     /// after the `cd`s before it in the script (`cd .claude && rm settings.json` removes
     /// `.claude/settings.json`; `cd ~ && rm -rf *` removes `~/*`).
     fn runs_in(&self, script: &str) -> bool {
-        let mut directory = String::new();
+        let mut places = Places::default();
         for command in commands(script) {
-            if self.matches_in(&command, &directory) {
+            if self.matches_in(&command, &places) {
                 return true;
             }
-            if matches!(command.program(), "cd" | "pushd") {
-                let target = operands(command.program(), command.args()).first().map_or("~", |dir| dir.as_str());
-                directory = match target {
-                    // `cd -` goes back to a directory the script does not show.
-                    "-" => String::new(),
-                    target if target.starts_with(['/', '~']) || directory.is_empty() => target.to_owned(),
-                    target => format!("{directory}/{target}"),
-                };
-            }
+            places.follow(&command);
         }
         false
     }
 
     /// Whether one simple command is this command.
     pub fn matches(&self, command: &SimpleCommand) -> bool {
-        self.matches_in(command, "")
+        self.matches_in(command, &Places::default())
     }
 
-    /// [`matches`](Self::matches), for a command run in `directory` (relative to where the
-    /// script started; empty: there).
-    fn matches_in(&self, command: &SimpleCommand, directory: &str) -> bool {
+    /// [`matches`](Self::matches), for a command run where `places` says the script is.
+    fn matches_in(&self, command: &SimpleCommand, places: &Places) -> bool {
         if !self.programs.iter().any(|p| p == command.program()) {
             return false;
         }
@@ -97,11 +88,13 @@ impl CommandMatcher {
             return false;
         }
         let rest = if self.subcommands.is_empty() { &operands[..] } else { &operands[1..] };
+        let values = option_values(command.program(), args);
         self.args.is_empty()
-            || rest.iter().any(|operand| {
+            || rest.iter().map(|operand| operand.as_str()).chain(values).any(|operand| {
                 let plain = lexical_path(operand);
-                let placed = (!directory.is_empty() && !operand.starts_with(['/', '~', '-']))
-                    .then(|| lexical_path(&format!("{directory}/{operand}")));
+                let placed = (!operand.starts_with(['/', '-'])
+                    && (operand.starts_with("~-") || !places.current.is_empty()))
+                .then(|| lexical_path(&places.resolve(operand)));
                 self.args.iter().any(|re| {
                     re.is_match(operand)
                         || re.is_match(&plain)
@@ -116,6 +109,65 @@ impl CommandMatcher {
 fn name_as_written(program: &str) -> String {
     let chars: Vec<String> = program.chars().map(|c| regex::escape(c.encode_utf8(&mut [0; 4]))).collect();
     chars.join(r#"(?:['"\\]|\\n)*"#)
+}
+
+/// The values options carry (`--output=FILE`, `of=FILE` is an operand already), and the target
+/// directory of `mv`, `cp`, `ln` and `install` (`-t DIR`, `-tDIR`, `--target-directory DIR`): paths
+/// a command writes that are not operands.
+fn option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str> {
+    let takes_target = matches!(program, "mv" | "cp" | "ln" | "install");
+    let mut values = Vec::new();
+    let mut words = args.iter().take_while(|word| *word != "--");
+    while let Some(word) = words.next() {
+        if let Some((_, value)) = word.strip_prefix("--").and_then(|long| long.split_once('=')) {
+            values.push(value);
+        } else if takes_target && (word == "-t" || word == "--target-directory") {
+            values.extend(words.next().map(String::as_str));
+        } else if let Some(directory) = word.strip_prefix("-t").filter(|dir| takes_target && !dir.is_empty()) {
+            values.push(directory);
+        }
+    }
+    values
+}
+
+/// Where a script is, as far as its `cd`, `pushd` and `popd` say, relative to where it started
+/// (empty: there, or somewhere the script does not show).
+#[derive(Default)]
+struct Places {
+    current: String,
+    /// Where `cd -` and `~-` lead.
+    previous: String,
+    stack: Vec<String>,
+}
+
+impl Places {
+    fn follow(&mut self, command: &SimpleCommand) {
+        let program = command.program();
+        if !matches!(program, "cd" | "pushd" | "popd") {
+            return;
+        }
+        let target = operands(program, command.args()).first().map(|dir| dir.as_str());
+        let next = match (program, target) {
+            ("popd", _) => self.stack.pop().unwrap_or_default(),
+            (_, Some("-")) => self.previous.clone(),
+            (_, target) => self.resolve(target.unwrap_or("~")),
+        };
+        if program == "pushd" {
+            self.stack.push(self.current.clone());
+        }
+        self.previous = std::mem::replace(&mut self.current, next);
+    }
+
+    /// `path` from the current place: `~-` is the previous one.
+    fn resolve(&self, path: &str) -> String {
+        if let Some(rest) = path.strip_prefix("~-").filter(|rest| rest.is_empty() || rest.starts_with('/')) {
+            return format!("{}{rest}", self.previous);
+        }
+        match path {
+            path if path.starts_with(['/', '~']) || self.current.is_empty() => path.to_owned(),
+            path => format!("{}/{path}", self.current),
+        }
+    }
 }
 
 /// Whether `flag` is given: a one-letter flag alone or inside a cluster (`-rf`), a long one as
@@ -220,6 +272,24 @@ mod tests {
         let settings = matcher("program: '>'\nargs: ['^\\.claude/settings']");
         assert!(settings.matches_line("Bash: cd .claude && echo {} > settings.json", true));
         assert!(!settings.matches_line("Bash: cd docs && echo {} > settings.json", true));
+    }
+
+    #[test]
+    fn cd_dash_pushd_popd_and_option_values_lead_where_the_shell_goes() {
+        let settings = matcher("program: [rm, mv, '>']\nargs: ['^\\.claude(/settings\\.json)?$']");
+        for line in [
+            "cd .claude && cd /tmp && cd - && rm settings.json",
+            "cd .claude; cd /tmp; rm ~-/settings.json",
+            "pushd .claude; pushd /tmp; popd; echo {} > settings.json",
+            "mv --target-directory=.claude x",
+            "mv -t .claude x",
+            "mv -t.claude x",
+        ] {
+            assert!(settings.matches_line(line, false), "{line}");
+        }
+        for line in ["pushd .claude && popd && echo {} > settings.json", "mv .claude-notes x", "rm -t.claude x"] {
+            assert!(!settings.matches_line(line, false), "{line}");
+        }
     }
 
     #[test]

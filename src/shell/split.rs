@@ -137,8 +137,11 @@ pub fn split_script(script: &str) -> Script {
                 }
             }
             ';' | '&' | '|' | '(' | ')' => {
-                // `&>` and `>&` / `|&` are redirections, `;;` ends a case branch: all just cut here.
-                let redirection = c == '&' && (chars.get(i + 1) == Some(&'>') || (i > 0 && chars[i - 1] == '>'));
+                // `&>`, `>&` and `>|` are redirections; `|&` is a pipe and `;;` ends a case branch:
+                // those just cut here.
+                let after_greater = i > 0 && chars[i - 1] == '>';
+                let redirection =
+                    (c == '&' && (chars.get(i + 1) == Some(&'>') || after_greater)) || (c == '|' && after_greater);
                 if redirection {
                     current.text.push(c);
                 } else {
