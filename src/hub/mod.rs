@@ -189,7 +189,9 @@ impl Hub {
                 _ = sweep.tick() => {
                     let abandoned = self.tasks.sweep(Instant::now(), self.config.lost_after, self.config.session_idle);
                     if !abandoned.is_empty() {
-                        self.end_abandoned_workers(abandoned).await;
+                        // Ending a tree may take seconds: the sweeps, releases and shutdown go on.
+                        let hub = Arc::clone(&self);
+                        tokio::spawn(async move { hub.end_abandoned_workers(abandoned).await });
                     }
                 }
                 _ = release.tick() => {

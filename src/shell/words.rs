@@ -161,10 +161,10 @@ fn redirection(chars: &[char], at: usize, out: &mut String) -> usize {
 }
 
 /// Appends the words `word` brace-expands to (`{r,}m` → `rm`, `m`; `{a..c}` → `a`, `b`, `c`),
-/// or `word` itself, each once. A word that expands to nothing is dropped, as bash drops it. A word that would
-/// expand to more than [`MAX_EXPANDED`] words gives, besides the ones made so far, each part of each
-/// of its lists in place with the other lists at their first part: so a part at the end of a long
-/// list (`{a,…,~}`) is still seen.
+/// or `word` itself, each once. A word that expands to nothing is dropped, as bash drops it. A
+/// word that would expand to more than [`MAX_EXPANDED`] words gives, besides the ones made so
+/// far, each part of each of its lists in place with the other lists at their first part: so a
+/// part at the end of a long list (`{a,…,~}`) is still seen.
 fn expand_braces(word: &str, words: &mut Vec<String>) {
     if !word.contains('{') {
         words.push(word.to_owned());
