@@ -196,6 +196,12 @@ pub struct ServeArgs {
     /// task runs; the history says where it was cut.
     #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = crate::human::parse_bytes)]
     pub keep_bytes_per_task: u64,
+    /// Do not put each task in a cgroup of its own. By default, where the hub may make cgroups
+    /// (cgroup v2, its own cgroup writable: as root, or a systemd user service with delegation),
+    /// every task runs in one, which ends everything the task started, even what left its process
+    /// tree; elsewhere the process tree is all that contains a task.
+    #[arg(long, env = "AXIOM_NO_CGROUPS", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_cgroups: bool,
 }
 
 #[derive(Debug, Args)]

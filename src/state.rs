@@ -65,6 +65,15 @@ impl StateDir {
         &self.path
     }
 
+    /// A short name for this directory that stays the same across restarts (its canonical
+    /// path's digest): what tells this hub's cgroups from another hub's.
+    pub fn key(&self) -> String {
+        use sha2::Digest as _;
+        let path = self.path.canonicalize().unwrap_or_else(|_| self.path.clone());
+        let digest = sha2::Sha256::digest(path.as_os_str().as_encoded_bytes());
+        digest[..6].iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+
     pub fn token_path(&self) -> PathBuf {
         self.path.join("token")
     }

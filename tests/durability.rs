@@ -16,6 +16,8 @@ struct Hub {
     rules: String,
     /// More arguments to `axiom serve`.
     extra: Vec<String>,
+    /// Whether the hub may put tasks in cgroups (off unless a test asks: see `live_support`).
+    cgroups: bool,
     serve: Option<Proc>,
 }
 
@@ -25,12 +27,20 @@ impl Hub {
     }
 
     fn with_args(rules_yaml: &str, extra: &[&str]) -> Hub {
+        Hub::started(rules_yaml, extra, false)
+    }
+
+    fn with_cgroups(rules_yaml: &str, extra: &[&str]) -> Hub {
+        Hub::started(rules_yaml, extra, true)
+    }
+
+    fn started(rules_yaml: &str, extra: &[&str], cgroups: bool) -> Hub {
         let sandbox = Sandbox::new();
         std::fs::create_dir(sandbox.path("rules")).unwrap();
         let rules = sandbox.write("rules/rules.yaml", rules_yaml);
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let extra = extra.iter().map(|arg| arg.to_string()).collect();
-        let mut hub = Hub { sandbox, port, rules, extra, serve: None };
+        let mut hub = Hub { sandbox, port, rules, extra, cgroups, serve: None };
         hub.start();
         hub
     }
@@ -44,7 +54,11 @@ impl Hub {
             args.extend(["--lost-after", "20s"]);
         }
         args.extend(self.extra.iter().map(String::as_str));
-        let mut serve = Proc::spawn(self.sandbox.axiom(&args), "axiom serve");
+        let mut command = self.sandbox.axiom(&args);
+        if self.cgroups {
+            command.env_remove("AXIOM_NO_CGROUPS");
+        }
+        let mut serve = Proc::spawn(command, "axiom serve");
         serve.wait_for_stderr("hub listening on");
         self.serve = Some(serve);
     }
@@ -223,6 +237,34 @@ fn all_end(what: &str, pids: &[u32]) {
     });
 }
 
+/// A test hub that made cgroups ends what is left in them (a failed test's tasks), so that they
+/// are not left on the machine; the hub then removes its own place as it shuts down.
+impl Drop for Hub {
+    fn drop(&mut self) {
+        if !self.cgroups {
+            return;
+        }
+        let Ok(tasks) = std::fs::read_dir(self.sandbox.path("state").join("tasks")) else { return };
+        for task in tasks.flatten() {
+            let Some(cgroup) = recorded_cgroup(self, &task.file_name().to_string_lossy()) else { continue };
+            let _ = std::fs::write(cgroup.join("cgroup.kill"), "1");
+            let _ = remove_when_empty(&cgroup, Duration::from_secs(5));
+        }
+    }
+}
+
+/// Removes an emptied cgroup, trying for up to `patience` while its processes die.
+fn remove_when_empty(cgroup: &std::path::Path, patience: Duration) -> bool {
+    let until = std::time::Instant::now() + patience;
+    while std::fs::remove_dir(cgroup).is_err() && cgroup.exists() {
+        if std::time::Instant::now() > until {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
 impl Hub {
     /// Kills the hub with SIGKILL, starts it again, and waits until it counts task `id` lost.
     #[track_caller]
@@ -288,6 +330,85 @@ fn a_child_that_forks_in_a_loop_behind_its_stopped_worker_is_ended_across_a_hub_
             Err(format!("still running: {left:?}"))
         }
     });
+}
+
+/// The cgroup a task's history says its processes run in.
+fn recorded_cgroup(hub: &Hub, id: &str) -> Option<std::path::PathBuf> {
+    let history =
+        std::fs::read_to_string(hub.sandbox.path("state").join("tasks").join(id).join("events.jsonl")).ok()?;
+    history.lines().find_map(|line| {
+        let event: serde_json::Value = serde_json::from_str(line).ok()?;
+        let path = event["path"].as_str().filter(|_| event["type"] == "cgroup")?;
+        Some(std::path::PathBuf::from(path))
+    })
+}
+
+/// Where the hub may make cgroups, a task's worker and command run in one named after the task,
+/// recorded in its history; once the task ends, the cgroup is gone.
+#[test]
+fn a_task_runs_in_a_cgroup_of_its_own_that_goes_with_it() {
+    let hub = Hub::with_cgroups("rules: []\n", &[]);
+    let id = hub.spawn_detached("sleep 300");
+    let worker = eventually("the worker process", DEADLINE, || worker_pid_of(&id).ok_or("not yet".to_owned()));
+    let Some(cgroup) = recorded_cgroup(&hub, &id) else {
+        eprintln!("skipped: the hub may not make cgroups here (no cgroup in the task's history)");
+        return;
+    };
+    assert!(cgroup.ends_with(&id), "{}", cgroup.display());
+    let members = std::fs::read_to_string(cgroup.join("cgroup.procs")).unwrap();
+    let members: Vec<u32> = members.lines().map(|pid| pid.parse().unwrap()).collect();
+    assert!(members.contains(&worker) && members.len() >= 2, "the worker and its command: {members:?}");
+    hub.run_client(&["kill", &id]).assert_code(0);
+    hub.wait_for_state(&id, "killed");
+    eventually("the task's cgroup to be removed", DEADLINE, || {
+        if cgroup.exists() {
+            Err(format!("{} is still there", cgroup.display()))
+        } else {
+            Ok(())
+        }
+    });
+}
+
+/// A child that stops its worker, waits for the hub to die, starts a `setsid` grandchild and then
+/// kills the worker leaves that grandchild orphaned to init, where no process tree leads to it:
+/// the restarted hub ends it through the task's cgroup (where the hub may make cgroups).
+#[test]
+fn a_grandchild_orphaned_to_init_behind_a_killed_worker_is_ended_through_the_tasks_cgroup() {
+    let mut hub = Hub::with_cgroups("rules: []\n", &["--lost-after", "2s"]);
+    let pidfile = hub.sandbox.path("grandchild.pid");
+    let hostile = "import os, sys, time\n\
+                   worker = os.getppid()\n\
+                   parent = lambda: open(\"/proc/%d/stat\" % worker).read().rsplit(\")\", 1)[1].split()[1]\n\
+                   first = parent()\n\
+                   os.kill(worker, 19)\n\
+                   while parent() == first: time.sleep(0.05)\n\
+                   if os.fork() == 0:\n    os.setsid()\n    open(sys.argv[1], \"w\").write(str(os.getpid()))\n    \
+                   while True: time.sleep(0.1)\n\
+                   while not os.path.exists(sys.argv[1]): time.sleep(0.01)\n\
+                   os.kill(worker, 9)";
+    let id = hub.spawn_detached(&format!("exec python3 -c '{hostile}' {}", pidfile.display()));
+    let worker = eventually("the worker process", DEADLINE, || worker_pid_of(&id).ok_or("not yet".to_owned()));
+    let contained = std::fs::read_to_string(format!("/proc/{worker}/cgroup")).unwrap_or_default();
+    if !contained.lines().any(|line| line.starts_with("0::") && line.ends_with(&format!("/{id}"))) {
+        eprintln!("skipped: the hub may not make cgroups here (the worker is in {contained:?})");
+        return;
+    }
+    // The child has looked at its worker's parent once it has stopped it.
+    eventually("the child to stop its worker", DEADLINE, || match live_support::process_state(worker) {
+        Some('T') => Ok(()),
+        state => Err(format!("{state:?}")),
+    });
+    hub.restart_until_lost(&id);
+    let grandchild: u32 = eventually("the grandchild's pid file", DEADLINE, || {
+        let text = std::fs::read_to_string(&pidfile).map_err(|err| err.to_string())?;
+        text.trim().parse().map_err(|_| format!("{text:?}"))
+    });
+    let ended = std::panic::catch_unwind(|| all_end("the orphaned grandchild to be ended", &[worker, grandchild]));
+    // SAFETY: kill has no memory-safety preconditions; a test that failed must not leave it running.
+    unsafe { libc::kill(grandchild as libc::pid_t, libc::SIGKILL) };
+    if let Err(failed) = ended {
+        std::panic::resume_unwind(failed);
+    }
 }
 
 #[test]

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::cli::ServeArgs;
+use crate::hub::containment::Containment;
 use crate::hub::{Hub, HubConfig};
 use crate::state::HubInfo;
 use crate::tasks::{Journal, JournalConfig, Retention, TaskConfig, Tasks};
@@ -43,6 +44,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         hub_config.session_idle = args.session_idle.into();
         hub_config.retention = Some(retention);
         hub_config.adopt_orphans = true;
+        if !args.no_cgroups {
+            hub_config.containment = Containment::detect(&state.dir.key()).map(Arc::new);
+        }
         let hub = Hub::start(hub_config, Arc::clone(&tasks), state.token.clone())
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -6,6 +6,7 @@
 
 pub mod auth;
 mod client_conn;
+pub mod containment;
 mod frames;
 /// The HTTP request-head parser the hub runs on every new connection, before authentication.
 /// Public only so the fuzz targets in `fuzz/` can reach it; not meant as API.
@@ -64,6 +65,9 @@ pub struct HubConfig {
     /// behind (see [`crate::worker::tree::end_strays`]). Only for a process whose only children
     /// are the hub's workers: `serve`, `run`, `mcp`.
     pub adopt_orphans: bool,
+    /// Where each task gets a cgroup of its own (see [`containment`]); `None`: tasks are contained
+    /// by their process tree only.
+    pub containment: Option<Arc<containment::Containment>>,
 }
 
 impl HubConfig {
@@ -86,6 +90,7 @@ impl HubConfig {
             worker_reconnect_window: Duration::from_secs(60),
             retention: None,
             adopt_orphans: false,
+            containment: None,
         }
     }
 
@@ -172,6 +177,8 @@ impl Hub {
         let (hub, listener) = Hub::bind(config, tasks, client_token).await?;
         tokio::spawn(Arc::clone(&hub).serve(listener));
         tokio::spawn(Arc::clone(&hub).keep_house());
+        let cleaner = Arc::clone(&hub);
+        tokio::spawn(async move { cleaner.end_leftover_cgroups().await });
         Ok(hub)
     }
 
@@ -234,6 +241,10 @@ impl Hub {
                     "axiom: warning: task histories could not all be written; their workers still hold that output"
                 );
             }
+        }
+        // The cgroups of running tasks stay, for the next hub; with none, the place goes too.
+        if let Some(place) = &self.config.containment {
+            place.remove_if_empty();
         }
     }
 

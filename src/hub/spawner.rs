@@ -13,6 +13,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::containment::{self, TaskCgroup};
 use super::Hub;
 use crate::pipeline::PromptSpec;
 use crate::protocol::TaskStatus;
@@ -93,6 +94,14 @@ impl Hub {
         let token_pipe = token_pipe(token.as_str()).map_err(fail)?;
         drop(token);
         let token_fd = token_pipe.as_raw_fd();
+        let cgroup = self.config.containment.as_ref().and_then(|place| match place.create(&task.id) {
+            Ok(cgroup) => Some(cgroup),
+            Err(err) => {
+                tracing::warn!(task = %task.id, "no cgroup for the task ({err}); only its process tree contains it");
+                None
+            }
+        });
+        let cgroup_fd = cgroup.as_ref().map(TaskCgroup::procs_fd);
         let mut command = tokio::process::Command::new(exe);
         command
             .arg("worker")
@@ -121,12 +130,16 @@ impl Hub {
         if let Some(cwd) = &request.cwd {
             command.current_dir(cwd);
         }
-        // SAFETY: between fork and exec only `fcntl`, which is async-signal-safe, runs. The pipe is
-        // close-on-exec in the hub, so only this one worker inherits it.
+        // SAFETY: between fork and exec only `fcntl` and `write`, which are async-signal-safe, run.
+        // The pipe and the cgroup's `cgroup.procs` are close-on-exec in the hub, so only this one
+        // worker inherits the pipe, and nothing keeps `cgroup.procs` open.
         unsafe {
             command.pre_exec(move || {
                 if libc::fcntl(token_fd, libc::F_SETFD, 0) == -1 {
                     return Err(std::io::Error::last_os_error());
+                }
+                if let Some(fd) = cgroup_fd {
+                    containment::join_in_child(fd);
                 }
                 Ok(())
             });
@@ -141,6 +154,17 @@ impl Hub {
             spawned
         };
         drop(token_pipe);
+        if let Some(cgroup) = cgroup {
+            match spawned.as_ref().ok().and_then(tokio::process::Child::id) {
+                Some(pid) if cgroup.holds(pid) => task.set_cgroup(cgroup.path),
+                started => {
+                    if started.is_some() {
+                        tracing::warn!(task = %task.id, "the worker did not join the task's cgroup; only its process tree contains it");
+                    }
+                    containment::end(&cgroup.path, Duration::ZERO);
+                }
+            }
+        }
         let mut worker = spawned.map_err(fail)?;
         let pid = worker.id();
         let watched = Arc::clone(&task);
@@ -148,6 +172,7 @@ impl Hub {
         tokio::spawn(async move {
             let (status, killed_by_hub) = wait_or_end(&mut worker, &watched, hub.config.handshake_timeout).await;
             hub.forget_worker(pid).await;
+            hub.end_cgroup_of(&watched).await;
             watched.mark_worker_exited();
             // The worker's last messages may still be in flight on its socket.
             watched.wait_finished(SETTLE).await;
@@ -232,6 +257,35 @@ impl Hub {
                     let signalled = crate::worker::tree::kill_trees(&workers, still, STRAY_PATIENCE);
                     tracing::warn!(task = %task.id, ?workers, signalled, "ended the worker of a lost task that this hub did not start");
                 }
+                // What the tree walk cannot reach: a process orphaned to init (its worker was
+                // killed while no hub was there to adopt what it left).
+                end_cgroup(&task);
+            }
+        };
+        let _ = tokio::task::spawn_blocking(end).await;
+    }
+
+    /// Ends whatever is left in the cgroup of a task whose worker this hub reaped.
+    async fn end_cgroup_of(&self, task: &Arc<Task>) {
+        let task = Arc::clone(task);
+        let _ = tokio::task::spawn_blocking(move || end_cgroup(&task)).await;
+    }
+
+    /// Ends the task cgroups a previous hub left in this hub's place, but those of the tasks that
+    /// are running (restored, their workers may come back; if they do not, the task is lost and
+    /// its cgroup ended then): a task that finished, or whose history is gone, has nothing that
+    /// should still run.
+    pub(super) async fn end_leftover_cgroups(&self) {
+        let Some(place) = self.config.containment.clone() else { return };
+        let running: std::collections::HashSet<String> = (self.tasks.all().into_iter())
+            .filter(|task| !task.status().is_finished())
+            .map(|task| task.id.clone())
+            .collect();
+        let end = move || {
+            for (id, path) in place.present() {
+                if !running.contains(&id) && containment::end(&path, STRAY_PATIENCE) {
+                    tracing::info!(task = %id, "ended the cgroup a previous hub left");
+                }
             }
         };
         let _ = tokio::task::spawn_blocking(end).await;
@@ -284,6 +338,23 @@ impl Hub {
             }
         }
     }
+}
+
+/// Ends every process left in `task`'s cgroup and removes it. Only a path a hub records for a
+/// task is taken (`…/axiom-<key>/<task id>`): the history is a file the task's own user can
+/// edit, and must not name a cgroup of something else to end. Blocking.
+fn end_cgroup(task: &Task) {
+    let Some(path) = task.cgroup() else { return };
+    let named_for_task = path.file_name().is_some_and(|name| *name == *task.id)
+        && path
+            .parent()
+            .and_then(std::path::Path::file_name)
+            .is_some_and(|name| name.to_string_lossy().starts_with("axiom-"));
+    if !named_for_task {
+        tracing::warn!(task = %task.id, cgroup = %path.display(), "the task's history names a cgroup that is not its own; left alone");
+        return;
+    }
+    containment::end(&path, STRAY_PATIENCE);
 }
 
 /// A pipe holding `token`, its write end already closed: what is returned is the read end,

@@ -102,6 +102,11 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         prompt_pattern: Option<String>,
     },
+    /// The task's worker, and so everything it started, runs in this cgroup (see
+    /// `hub::containment`): where a restarted hub ends what is left of a lost task.
+    Cgroup {
+        path: std::path::PathBuf,
+    },
 }
 
 /// Limits of the journal.

@@ -81,6 +81,9 @@ impl Sandbox {
             .current_dir(self.path("work"))
             .env("HOME", self.path("home"))
             .env("NO_COLOR", "1")
+            // A hub killed by a test leaves its cgroups behind on the machine; the tests of
+            // containment ask for them.
+            .env("AXIOM_NO_CGROUPS", "1")
             .env_remove("AXIOM_TOKEN")
             .env_remove("AXIOM_RULES")
             .env_remove("AXIOM_STATE_DIR")
@@ -366,6 +369,11 @@ pub fn alive(pid: u32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
     let exists = unsafe { libc::kill(pid as libc::pid_t, 0) } == 0;
     exists && stat_fields(pid).is_some_and(|fields| fields[0] != "Z" && fields[0] != "X")
+}
+
+/// The state letter of `pid` (`R`, `S`, `T` for stopped...), from `/proc`.
+pub fn process_state(pid: u32) -> Option<char> {
+    stat_fields(pid)?.first()?.chars().next()
 }
 
 /// The parent of `pid`, from `/proc`.

@@ -17,6 +17,7 @@
 //! disconnects and hub restarts, and its acknowledgement always finds its record.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -140,6 +141,8 @@ struct TaskState {
     finished_at: Option<Instant>,
     /// The terminal the output is drawn on (pty tasks), as last recorded in the history.
     screen: Option<ScreenSetup>,
+    /// The cgroup the task's processes run in, if the hub made one.
+    cgroup: Option<PathBuf>,
 }
 
 impl TaskState {
@@ -233,6 +236,7 @@ impl Task {
                 finished_at: None,
                 session: None,
                 screen: None,
+                cgroup: None,
             }),
             pipeline: Mutex::new(pipeline),
             tools: Mutex::new(tools),
@@ -308,6 +312,7 @@ impl Task {
                         state.status = status;
                         state.pid = pid.or(state.pid);
                     }
+                    Event::Cgroup { path } => state.cgroup = Some(path),
                     Event::Spawn { .. } => {}
                 }
             }
@@ -360,6 +365,17 @@ impl Task {
         if let Some(journal) = &self.journal {
             journal.append(&self.id, event, None);
         }
+    }
+
+    /// Records that the task's processes run in the cgroup at `path`.
+    pub fn set_cgroup(&self, path: PathBuf) {
+        self.log(&Event::Cgroup { path: path.clone() });
+        self.state().cgroup = Some(path);
+    }
+
+    /// The cgroup the task's processes run in, if the hub made one (see `hub::containment`).
+    pub fn cgroup(&self) -> Option<PathBuf> {
+        self.state().cgroup.clone()
     }
 
     /// The worker's token, once: for the spawner to hand to the worker it starts. `None` for a
