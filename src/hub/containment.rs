@@ -119,6 +119,29 @@ pub unsafe fn join_in_child(fd: RawFd) {
     unsafe { libc::write(fd, b"0".as_ptr().cast(), 1) };
 }
 
+/// The cgroup a task's history names, if it is one a hub made for that task: a directory of a
+/// cgroup v2 filesystem, `…/axiom-<key>/<task id>` once symlinks are resolved. The history is a
+/// file the task's own user can write, and must not steer the hub to end another cgroup, nor to
+/// read pids out of a plain directory made to look like one.
+pub fn recorded_for(path: &Path, task_id: &str) -> Option<PathBuf> {
+    let path = path.canonicalize().ok()?;
+    let named_for_task = path.file_name().is_some_and(|name| *name == *task_id)
+        && path.parent().and_then(Path::file_name).is_some_and(|name| name.to_string_lossy().starts_with("axiom-"));
+    (named_for_task && on_cgroup2(&path)).then_some(path)
+}
+
+/// Whether `path` is on a cgroup v2 filesystem.
+// `f_type` and the magic number have other integer types on other architectures.
+#[allow(clippy::unnecessary_cast)]
+fn on_cgroup2(path: &Path) -> bool {
+    let Ok(path) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else { return false };
+    // SAFETY: statfs reads the NUL-terminated path and writes into the zeroed struct it is given.
+    unsafe {
+        let mut stats: libc::statfs = std::mem::zeroed();
+        libc::statfs(path.as_ptr(), &mut stats) == 0 && stats.f_type as i64 == libc::CGROUP2_SUPER_MAGIC as i64
+    }
+}
+
 /// Ends every process in the cgroup at `path` (and in any cgroup made below it), waits until none
 /// is left, for at most `patience`, and removes the cgroups. Returns whether they are gone.
 /// Blocking: run it off the runtime's threads.
@@ -274,5 +297,17 @@ mod tests {
         assert_eq!(cgroup2_mount("33 24 0:29 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"), None);
         assert_eq!(unescape(r"a\134b\011"), "a\\b\t");
         assert_eq!(unescape(r"trailing\04"), r"trailing\04", "a cut escape is kept as it is");
+    }
+
+    #[test]
+    fn a_recorded_cgroup_must_be_a_cgroup_named_for_its_task() {
+        let dir = tempfile::tempdir().unwrap();
+        let lookalike = dir.path().join("axiom-0123").join("abc123");
+        std::fs::create_dir_all(&lookalike).unwrap();
+        // A plain directory with a `cgroup.procs` naming someone else's pid is not ended.
+        std::fs::write(lookalike.join("cgroup.procs"), "1\n").unwrap();
+        assert_eq!(recorded_for(&lookalike, "abc123"), None, "not on a cgroup v2 filesystem");
+        assert_eq!(recorded_for(&lookalike, "other"), None, "named for another task");
+        assert_eq!(recorded_for(&dir.path().join("axiom-0123").join("gone"), "gone"), None);
     }
 }

@@ -340,21 +340,19 @@ impl Hub {
     }
 }
 
-/// Ends every process left in `task`'s cgroup and removes it. Only a path a hub records for a
-/// task is taken (`…/axiom-<key>/<task id>`): the history is a file the task's own user can
-/// edit, and must not name a cgroup of something else to end. Blocking.
+/// Ends every process left in `task`'s cgroup and removes it, if its history names one a hub
+/// made for it (see [`containment::recorded_for`]). Blocking.
 fn end_cgroup(task: &Task) {
-    let Some(path) = task.cgroup() else { return };
-    let named_for_task = path.file_name().is_some_and(|name| *name == *task.id)
-        && path
-            .parent()
-            .and_then(std::path::Path::file_name)
-            .is_some_and(|name| name.to_string_lossy().starts_with("axiom-"));
-    if !named_for_task {
-        tracing::warn!(task = %task.id, cgroup = %path.display(), "the task's history names a cgroup that is not its own; left alone");
-        return;
+    let Some(recorded) = task.cgroup() else { return };
+    match containment::recorded_for(&recorded, &task.id) {
+        Some(path) => {
+            containment::end(&path, STRAY_PATIENCE);
+        }
+        None if recorded.exists() => {
+            tracing::warn!(task = %task.id, cgroup = %recorded.display(), "the task's history names a cgroup that is not its own; left alone");
+        }
+        None => {}
     }
-    containment::end(&path, STRAY_PATIENCE);
 }
 
 /// A pipe holding `token`, its write end already closed: what is returned is the read end,
