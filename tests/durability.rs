@@ -369,6 +369,39 @@ fn a_task_runs_in_a_cgroup_of_its_own_that_goes_with_it() {
     });
 }
 
+/// A task restored after a hub restart, whose worker came back, has its cgroup ended once it
+/// finishes, though this hub did not start (and so never reaps) its worker.
+#[test]
+fn a_restored_task_that_finishes_has_its_cgroup_ended() {
+    let mut hub = Hub::with_cgroups("rules: []\n", &[]);
+    let id = hub.spawn_detached("sleep 300");
+    let worker = eventually("the worker process", DEADLINE, || worker_pid_of(&id).ok_or("not yet".to_owned()));
+    let Some(cgroup) = recorded_cgroup(&hub, &id) else {
+        eprintln!("skipped: the hub may not make cgroups here (no cgroup in the task's history)");
+        return;
+    };
+    hub.serve().signal(libc::SIGKILL);
+    let _ = hub.serve.take().unwrap().finish_within(DEADLINE);
+    hub.start();
+    eventually("the worker to come back", DEADLINE, || {
+        let run = hub.run_client(&["kill", &id]);
+        if run.code == Some(0) {
+            Ok(())
+        } else {
+            Err(run.stderr)
+        }
+    });
+    hub.wait_for_state(&id, "killed");
+    all_end("the worker", &[worker]);
+    eventually("the task's cgroup to be removed", DEADLINE, || {
+        if cgroup.exists() {
+            Err(format!("{} is still there", cgroup.display()))
+        } else {
+            Ok(())
+        }
+    });
+}
+
 /// A child that stops its worker, waits for the hub to die, starts a `setsid` grandchild and then
 /// kills the worker leaves that grandchild orphaned to init, where no process tree leads to it:
 /// the restarted hub ends it through the task's cgroup (where the hub may make cgroups).

@@ -78,6 +78,15 @@ impl Containment {
         }
     }
 
+    /// The cgroup of task `task_id` in this hub's place, if there is one. Worked out, never read
+    /// from the task's history (a file the task's user can write), so that nothing can steer the
+    /// hub to end another cgroup, nor to read pids out of a directory made to look like one.
+    pub fn of_task(&self, task_id: &str) -> Option<PathBuf> {
+        let plain = !task_id.is_empty() && task_id.bytes().all(|byte| byte.is_ascii_alphanumeric());
+        let path = self.parent.join(task_id);
+        (plain && path.is_dir() && on_cgroup2(&path)).then_some(path)
+    }
+
     /// The task cgroups in this hub's place, by task id: what a hub that ended without cleaning
     /// up (killed, say) left there.
     pub fn present(&self) -> Vec<(String, PathBuf)> {
@@ -117,17 +126,6 @@ impl TaskCgroup {
 pub unsafe fn join_in_child(fd: RawFd) {
     // SAFETY: writing one byte from a static buffer to a descriptor the caller vouches for.
     unsafe { libc::write(fd, b"0".as_ptr().cast(), 1) };
-}
-
-/// The cgroup a task's history names, if it is one a hub made for that task: a directory of a
-/// cgroup v2 filesystem, `…/axiom-<key>/<task id>` once symlinks are resolved. The history is a
-/// file the task's own user can write, and must not steer the hub to end another cgroup, nor to
-/// read pids out of a plain directory made to look like one.
-pub fn recorded_for(path: &Path, task_id: &str) -> Option<PathBuf> {
-    let path = path.canonicalize().ok()?;
-    let named_for_task = path.file_name().is_some_and(|name| *name == *task_id)
-        && path.parent().and_then(Path::file_name).is_some_and(|name| name.to_string_lossy().starts_with("axiom-"));
-    (named_for_task && on_cgroup2(&path)).then_some(path)
 }
 
 /// Whether `path` is on a cgroup v2 filesystem.
@@ -300,14 +298,15 @@ mod tests {
     }
 
     #[test]
-    fn a_recorded_cgroup_must_be_a_cgroup_named_for_its_task() {
+    fn a_task_cgroup_is_a_cgroup_v2_directory_in_the_place_named_by_a_plain_task_id() {
         let dir = tempfile::tempdir().unwrap();
-        let lookalike = dir.path().join("axiom-0123").join("abc123");
+        let place = Containment { parent: dir.path().join("axiom-0123") };
+        let lookalike = place.parent.join("abc123");
         std::fs::create_dir_all(&lookalike).unwrap();
         // A plain directory with a `cgroup.procs` naming someone else's pid is not ended.
         std::fs::write(lookalike.join("cgroup.procs"), "1\n").unwrap();
-        assert_eq!(recorded_for(&lookalike, "abc123"), None, "not on a cgroup v2 filesystem");
-        assert_eq!(recorded_for(&lookalike, "other"), None, "named for another task");
-        assert_eq!(recorded_for(&dir.path().join("axiom-0123").join("gone"), "gone"), None);
+        assert_eq!(place.of_task("abc123"), None, "not on a cgroup v2 filesystem");
+        assert_eq!(place.of_task("gone"), None);
+        assert_eq!(place.of_task("../axiom-0123/abc123"), None, "not a task id");
     }
 }

@@ -194,6 +194,7 @@ impl Hub {
         loop {
             tokio::select! {
                 _ = sweep.tick() => {
+                    self.end_cgroups_of_finished_tasks(Instant::now());
                     let abandoned = self.tasks.sweep(Instant::now(), self.config.lost_after, self.config.session_idle);
                     if !abandoned.is_empty() {
                         // Ending a tree may take seconds: the sweeps, releases and shutdown go on.

@@ -13,7 +13,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::containment::{self, TaskCgroup};
+use super::containment::{self, Containment, TaskCgroup};
 use super::Hub;
 use crate::pipeline::PromptSpec;
 use crate::protocol::TaskStatus;
@@ -54,6 +54,9 @@ pub enum SpawnError {
 
 /// How long a worker that exited may take to have its closing messages processed.
 const SETTLE: Duration = Duration::from_millis(500);
+/// How long after its task finished a task's cgroup is ended, if its worker was not reaped by this
+/// hub first: the worker's own kill grace (3 s by default) and some.
+const FINISHED_GRACE: Duration = Duration::from_secs(10);
 /// How long the processes a dead worker left behind may take to be gone.
 const STRAY_PATIENCE: Duration = Duration::from_secs(5);
 
@@ -248,43 +251,61 @@ impl Hub {
     /// restart.
     pub(super) async fn end_abandoned_workers(&self, tasks: Vec<Arc<Task>>) {
         let own = self.workers.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let (server, place) = (self.url(), self.config.containment.clone());
         let end = move || {
             for task in tasks {
-                let workers = crate::worker::tree::workers_of_task(&task.id, &own);
+                let workers = crate::worker::tree::workers_of_task(&task.id, &server, &own);
                 if !workers.is_empty() {
                     // A worker pid is signalled only while it still runs this task (not reused).
-                    let still = |pid: u32| crate::worker::tree::workers_of_task(&task.id, &own).contains(&pid);
+                    let still = |pid: u32| crate::worker::tree::workers_of_task(&task.id, &server, &own).contains(&pid);
                     let signalled = crate::worker::tree::kill_trees(&workers, still, STRAY_PATIENCE);
                     tracing::warn!(task = %task.id, ?workers, signalled, "ended the worker of a lost task that this hub did not start");
                 }
                 // What the tree walk cannot reach: a process orphaned to init (its worker was
                 // killed while no hub was there to adopt what it left).
-                end_cgroup(&task);
+                if let Some(place) = &place {
+                    end_cgroup(place, &task.id);
+                }
             }
         };
         let _ = tokio::task::spawn_blocking(end).await;
     }
 
-    /// Ends whatever is left in the cgroup of a task whose worker this hub reaped.
-    async fn end_cgroup_of(&self, task: &Arc<Task>) {
-        let task = Arc::clone(task);
-        let _ = tokio::task::spawn_blocking(move || end_cgroup(&task)).await;
+    /// Ends whatever is left in the cgroup of `task` (its worker was reaped, or it finished a
+    /// while ago under a hub that did not start its worker).
+    pub(super) async fn end_cgroup_of(&self, task: &Arc<Task>) {
+        let Some(place) = self.config.containment.clone() else { return };
+        let id = task.id.clone();
+        let _ = tokio::task::spawn_blocking(move || end_cgroup(&place, &id)).await;
+    }
+
+    /// Ends the cgroups of the tasks that finished [`FINISHED_GRACE`] ago or more. A worker this
+    /// hub started has its task's cgroup ended when it is reaped; this is for the others (a task
+    /// restored after a restart, whose worker came back), and it leaves a worker time to end its
+    /// command's tree gently (SIGTERM, then its grace) before the kernel ends the rest.
+    pub(super) fn end_cgroups_of_finished_tasks(self: &Arc<Self>, now: Instant) {
+        let Some(before) = now.checked_sub(FINISHED_GRACE) else { return };
+        for task in self.tasks.all() {
+            if task.take_cgroup_if_finished_by(before).is_some() {
+                let hub = Arc::clone(self);
+                tokio::spawn(async move { hub.end_cgroup_of(&task).await });
+            }
+        }
     }
 
     /// Ends the task cgroups a previous hub left in this hub's place, but those of the tasks that
     /// are running (restored, their workers may come back; if they do not, the task is lost and
-    /// its cgroup ended then): a task that finished, or whose history is gone, has nothing that
-    /// should still run.
+    /// its cgroup ended then; or started since): a task that finished, or whose history is gone,
+    /// has nothing that should still run.
     pub(super) async fn end_leftover_cgroups(&self) {
         let Some(place) = self.config.containment.clone() else { return };
-        let running: std::collections::HashSet<String> = (self.tasks.all().into_iter())
-            .filter(|task| !task.status().is_finished())
-            .map(|task| task.id.clone())
-            .collect();
+        let tasks = Arc::clone(&self.tasks);
         let end = move || {
             for (id, path) in place.present() {
-                if !running.contains(&id) && containment::end(&path, STRAY_PATIENCE) {
-                    tracing::info!(task = %id, "ended the cgroup a previous hub left");
+                // Looked up here, not listed before: a task is registered before its cgroup is made.
+                let running = tasks.get(&id).is_some_and(|task| !task.status().is_finished());
+                if !running && end_cgroup(&place, &id) {
+                    tracing::info!(task = %id, cgroup = %path.display(), "ended a task cgroup a previous hub left");
                 }
             }
         };
@@ -340,19 +361,10 @@ impl Hub {
     }
 }
 
-/// Ends every process left in `task`'s cgroup and removes it, if its history names one a hub
-/// made for it (see [`containment::recorded_for`]). Blocking.
-fn end_cgroup(task: &Task) {
-    let Some(recorded) = task.cgroup() else { return };
-    match containment::recorded_for(&recorded, &task.id) {
-        Some(path) => {
-            containment::end(&path, STRAY_PATIENCE);
-        }
-        None if recorded.exists() => {
-            tracing::warn!(task = %task.id, cgroup = %recorded.display(), "the task's history names a cgroup that is not its own; left alone");
-        }
-        None => {}
-    }
+/// Ends every process left in task `id`'s cgroup in `place` and removes it; `false` if there was
+/// none. Blocking.
+fn end_cgroup(place: &Containment, id: &str) -> bool {
+    place.of_task(id).is_some_and(|path| containment::end(&path, STRAY_PATIENCE))
 }
 
 /// A pipe holding `token`, its write end already closed: what is returned is the read end,

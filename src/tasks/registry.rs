@@ -209,7 +209,15 @@ impl Tasks {
             };
             let size = std::fs::symlink_metadata(&path).map_or(0, |m| m.len());
             match Task::restore(history, self.rules(), self.config.clone(), self.journal.clone()) {
-                Some(task) => restored.push((Arc::new(task), size)),
+                // A history names its task; one copied or forged into another task's directory
+                // would stand for a task it is not (and its processes).
+                Some(task) if *entry.file_name() == *task.id => restored.push((Arc::new(task), size)),
+                Some(task) => tracing::warn!(
+                    "{}: the history of task {}, not of task {}; skipped",
+                    path.display(),
+                    task.id,
+                    entry.file_name().to_string_lossy()
+                ),
                 None => tracing::warn!("{}: not a task history; skipped", path.display()),
             }
         }

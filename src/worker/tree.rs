@@ -115,23 +115,28 @@ pub fn end_strays(workers: &std::sync::Mutex<std::collections::HashSet<u32>>, pa
 
 /// The `axiom worker` processes, found by their command line, that run task `task_id`, other than
 /// `except`: how a restarted hub finds its predecessor's workers, which are not its children.
-pub fn workers_of_task(task_id: &str, except: &std::collections::HashSet<u32>) -> Vec<u32> {
+pub fn workers_of_task(task_id: &str, server: &str, except: &std::collections::HashSet<u32>) -> Vec<u32> {
     processes()
         .into_iter()
         .filter(|entry| !entry.zombie && !except.contains(&(entry.pid as u32)))
         .filter(|entry| {
-            std::fs::read(format!("/proc/{}/cmdline", entry.pid)).is_ok_and(|cmdline| runs_task(&cmdline, task_id))
+            std::fs::read(format!("/proc/{}/cmdline", entry.pid))
+                .is_ok_and(|cmdline| runs_task(&cmdline, task_id, server))
         })
         .map(|entry| entry.pid as u32)
         .collect()
 }
 
-/// Whether a NUL-separated command line is `PROGRAM worker ... --task-id TASK_ID ...`, the option
-/// before the `--` that starts the task's own command.
-fn runs_task(cmdline: &[u8], task_id: &str) -> bool {
-    let mut args = cmdline.split(|&b| b == 0).skip(1).take_while(|arg| *arg != b"--");
-    args.next() == Some(b"worker".as_slice())
-        && args.skip_while(|arg| *arg != b"--task-id").nth(1) == Some(task_id.as_bytes())
+/// Whether a NUL-separated command line is `PROGRAM worker ... --server SERVER ... --task-id
+/// TASK_ID ...`, the options before the `--` that starts the task's own command. The server too:
+/// another hub's worker of a task with the same id (a history copied, or forged, into this hub's
+/// state) is not this hub's to end, and could never reconnect here anyway.
+fn runs_task(cmdline: &[u8], task_id: &str, server: &str) -> bool {
+    let options: Vec<&[u8]> = cmdline.split(|&b| b == 0).skip(1).take_while(|arg| *arg != b"--").collect();
+    let value_of = |name: &[u8]| options.iter().skip_while(|arg| **arg != name).nth(1).copied();
+    options.first() == Some(&b"worker".as_slice())
+        && value_of(b"--task-id") == Some(task_id.as_bytes())
+        && value_of(b"--server") == Some(server.as_bytes())
 }
 
 /// Sends `SIGKILL` to everything below each of `roots`, and then to each root that `still` says is
@@ -320,15 +325,16 @@ mod tests {
     }
 
     #[test]
-    fn a_worker_is_known_by_its_task_id_option_before_the_command() {
+    fn a_worker_is_known_by_its_task_id_and_server_options_before_the_command() {
         let worker = b"/usr/bin/axiom\0worker\0--server\0ws://x\0--task-id\0t-7\0--\0sh\0-c\0x\0";
-        assert!(runs_task(worker, "t-7"));
-        assert!(!runs_task(worker, "t-8"));
-        assert!(!runs_task(b"axiom\0worker\0--task-id\0t-70\0", "t-7"));
+        assert!(runs_task(worker, "t-7", "ws://x"));
+        assert!(!runs_task(worker, "t-8", "ws://x"));
+        assert!(!runs_task(worker, "t-7", "ws://y"), "another hub's worker of a task with that id");
+        assert!(!runs_task(b"axiom\0worker\0--server\0ws://x\0--task-id\0t-70\0", "t-7", "ws://x"));
         // The task's own command may say anything: only the worker's options count.
-        assert!(!runs_task(b"axiom\0worker\0--\0x\0--task-id\0t-7\0", "t-7"));
-        assert!(!runs_task(b"sh\0-c\0worker --task-id t-7\0", "t-7"));
-        assert!(!runs_task(b"python3\0worker\0--task-id\0t-7\0", "t-8"));
+        assert!(!runs_task(b"axiom\0worker\0--server\0ws://x\0--\0x\0--task-id\0t-7\0", "t-7", "ws://x"));
+        assert!(!runs_task(b"sh\0-c\0worker --server ws://x --task-id t-7\0", "t-7", "ws://x"));
+        assert!(!runs_task(b"python3\0worker\0--server\0ws://x\0--task-id\0t-7\0", "t-8", "ws://x"));
     }
 
     #[test]

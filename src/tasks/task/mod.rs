@@ -378,6 +378,13 @@ impl Task {
         self.state().cgroup.clone()
     }
 
+    /// The task's cgroup, once, if the task finished at or before `before` (on the hub's clock):
+    /// what is left in it then is to be ended.
+    pub fn take_cgroup_if_finished_by(&self, before: Instant) -> Option<PathBuf> {
+        let mut state = self.state();
+        state.finished_at.is_some_and(|at| at <= before).then(|| state.cgroup.take()).flatten()
+    }
+
     /// The worker's token, once: for the spawner to hand to the worker it starts. `None` for a
     /// task restored from its history (its worker already has it) or once taken.
     pub fn take_worker_token(&self) -> Option<Token> {
