@@ -402,38 +402,6 @@ fn a_restored_task_that_finishes_has_its_cgroup_ended() {
     });
 }
 
-/// A supervised command can read the client token (it runs as the hub's user), but a connection
-/// its processes hold is refused, whatever token it shows, and the attempt is kept in the task's
-/// history; the user's own client goes on working.
-#[test]
-fn a_task_cannot_drive_its_hub_with_the_client_token() {
-    let hub = Hub::with_cgroups("rules: []\n", &[]);
-    let out = hub.sandbox.path("client.out");
-    let (axiom, state) = (env!("CARGO_BIN_EXE_axiom"), hub.sandbox.path("state"));
-    let line = format!(
-        "{axiom} client --state-dir {} list > {} 2>&1; echo \"exit $?\" >> {}; sleep 300",
-        state.display(),
-        out.display(),
-        out.display()
-    );
-    let id = hub.spawn_detached(&line);
-    let said = eventually("the task's client to finish", DEADLINE, || {
-        let text = std::fs::read_to_string(&out).map_err(|err| err.to_string())?;
-        if text.contains("exit ") {
-            Ok(text)
-        } else {
-            Err(text)
-        }
-    });
-    if recorded_cgroup(&hub, &id).is_none() {
-        eprintln!("skipped: the hub may not make cgroups here (no cgroup in the task's history)");
-        return;
-    }
-    assert!(said.contains("may not drive the hub") && !said.contains("exit 0"), "{said}");
-    assert_eq!(hub.status_of(&id)["tamper_events"], 1);
-    hub.run_client(&["kill", &id]).assert_code(0);
-}
-
 /// A child that stops its worker, waits for the hub to die, starts a `setsid` grandchild and then
 /// kills the worker leaves that grandchild orphaned to init, where no process tree leads to it:
 /// the restarted hub ends it through the task's cgroup (where the hub may make cgroups).

@@ -186,11 +186,6 @@ fn populated(path: &Path) -> bool {
     }
 }
 
-/// The processes in the cgroup at `path` and in the cgroups below it.
-pub fn processes_in(path: &Path) -> Vec<u32> {
-    tree_of(path).iter().flat_map(|cgroup| members(cgroup)).collect()
-}
-
 /// The pids in a cgroup's `cgroup.procs`.
 fn members(path: &Path) -> Vec<u32> {
     std::fs::read_to_string(path.join("cgroup.procs"))

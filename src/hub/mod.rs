@@ -13,7 +13,6 @@ mod frames;
 #[doc(hidden)]
 pub mod http;
 mod lane;
-mod peer;
 mod reload;
 mod spawner;
 mod worker_conn;
@@ -341,15 +340,6 @@ impl Hub {
                     let _ = respond(&mut stream, 401, "Unauthorized", "missing or wrong token\n").await;
                     return;
                 }
-                if let Some(task) = self.task_holding(peer).await {
-                    let refusal =
-                        format!("a process of task {task}, which this hub supervises, may not drive the hub\n");
-                    if let Some(task) = self.tasks.get(&task) {
-                        task.refused(format!("a client connection from the task's own processes ({peer})"));
-                    }
-                    let _ = respond(&mut stream, 403, "Forbidden", &refusal).await;
-                    return;
-                }
                 if let Some(socket) = self.upgrade(stream, head).await {
                     client_conn::run(self, socket).await;
                 }
@@ -358,14 +348,6 @@ impl Hub {
                 let _ = respond(&mut stream, 404, "Not Found", "try /worker, /client or /healthz\n").await;
             }
         }
-    }
-
-    /// The task whose processes opened the connection from `peer`, if tasks run in cgroups and
-    /// one did (see [`peer`]).
-    async fn task_holding(&self, peer: SocketAddr) -> Option<String> {
-        let place = self.config.containment.clone()?;
-        let local = self.local_addr;
-        tokio::task::spawn_blocking(move || peer::task_holding(&place, peer, local)).await.ok().flatten()
     }
 
     async fn upgrade(&self, mut stream: TcpStream, head: http::RequestHead) -> Option<Socket> {

@@ -476,20 +476,13 @@ impl Task {
         self.state().worker.as_ref().is_some_and(|attached| attached.same_channel(worker))
     }
 
-    /// The hub refused something the task's own processes tried (see `hub::peer`): kept in the
-    /// history as tampering.
-    pub fn refused(&self, reason: String) {
-        let mut state = self.state();
-        self.tamper(&mut state, reason);
-    }
-
     /// Something the real worker never sends arrived: it changes nothing, and is kept in the history.
     fn tamper(&self, state: &mut TaskState, reason: String) {
         state.tamper_events += 1;
         if state.tamper_events > TAMPER_RECORDED {
             return;
         }
-        tracing::warn!(task = %self.id, "refused: {reason}");
+        tracing::warn!(task = %self.id, "refused from the worker connection: {reason}");
         self.log(&Event::Tamper { at: now_ms(), reason });
         self.bump();
     }
