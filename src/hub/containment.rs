@@ -156,8 +156,12 @@ pub fn end(path: &Path, patience: Duration) -> bool {
         std::thread::sleep(Duration::from_millis(10));
     }
     let removed = remove_tree(path);
-    if !removed {
+    if !removed && populated(path) {
         tracing::warn!(cgroup = %path.display(), "a task's cgroup still holds processes after {patience:?}");
+    } else if !removed {
+        // Its processes are gone; what is left is directories a member made below it, deeper
+        // than a path can name, say.
+        tracing::warn!(cgroup = %path.display(), "a task's emptied cgroup could not be removed");
     }
     removed
 }
