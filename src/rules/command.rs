@@ -12,6 +12,8 @@ pub struct CommandMatcher {
     /// Each entry: alternatives, one of which must be given.
     pub flags: Vec<Vec<String>>,
     pub args: Vec<LazyRegex>,
+    /// Programs one of which must read the command's output through a pipe; empty: any or none.
+    pub piped_into: Vec<String>,
 }
 
 impl CommandMatcher {
@@ -27,7 +29,13 @@ impl CommandMatcher {
             .iter()
             .map(|entry| entry.split('|').map(|f| f.trim_start_matches('-').to_owned()).collect())
             .collect();
-        Ok(CommandMatcher { programs: spec.program.clone(), subcommands: spec.subcommand.clone(), flags, args })
+        Ok(CommandMatcher {
+            programs: spec.program.clone(),
+            subcommands: spec.subcommand.clone(),
+            flags,
+            args,
+            piped_into: spec.piped_into.clone(),
+        })
     }
 
     /// A literal-free regex that flags every line where one of the programs appears as a word,
@@ -60,13 +68,21 @@ impl CommandMatcher {
     /// `.claude/settings.json`; `cd ~ && rm -rf *` removes `~/*`).
     fn runs_in(&self, script: &str) -> bool {
         let mut places = Places::default();
-        for command in commands(script) {
-            if self.matches_in(&command, &places) {
+        let commands = commands(script);
+        for (at, command) in commands.iter().enumerate() {
+            if self.matches_in(command, &places) && self.pipes_as_asked(command, &commands[at + 1..]) {
                 return true;
             }
-            places.follow(&command);
+            places.follow(command);
         }
         false
+    }
+
+    /// Whether `command` pipes its output into one of the `piped_into` programs among the
+    /// commands `later` in the script (always, when none are asked for).
+    fn pipes_as_asked(&self, command: &SimpleCommand, later: &[SimpleCommand]) -> bool {
+        self.piped_into.is_empty()
+            || later.iter().any(|next| command.pipes_into(next) && self.piped_into.iter().any(|p| p == next.program()))
     }
 
     /// Whether one simple command is this command.

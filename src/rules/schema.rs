@@ -85,6 +85,10 @@ pub struct CommandSpec {
     /// Regexes; at least one operand (a word that is not an option) must match one of them.
     #[serde(default, deserialize_with = "one_or_many")]
     pub args: Vec<String>,
+    /// Programs, one of which must read the command's output through a pipe, directly or through
+    /// other commands of the pipeline (`sh` in `curl … | tee f | sh`).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub piped_into: Vec<String>,
 }
 
 /// What a claim is judged against: the task's history since its last file edit. `tests` and

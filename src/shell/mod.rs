@@ -37,9 +37,18 @@ pub use wrappers::is_shell;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimpleCommand {
     pub words: Vec<String>,
+    /// The pipeline it is part of (a number of its own in what [`commands`] returns), and its place
+    /// in it: `curl … | tee f | sh` is stages 0, 1 and 2 of one pipeline.
+    pub pipeline: u32,
+    pub stage: u32,
 }
 
 impl SimpleCommand {
+    /// Whether this command's output goes, maybe through other commands, to `later`'s input.
+    pub fn pipes_into(&self, later: &SimpleCommand) -> bool {
+        self.pipeline == later.pipeline && self.stage < later.stage
+    }
+
     /// The program's name: the first word's last path component, without a Windows `.exe`.
     pub fn program(&self) -> &str {
         program_name(self.words.first().map_or("", String::as_str))
@@ -62,42 +71,61 @@ const MAX_DEPTH: usize = 16;
 
 /// Every simple command in `script`, in order, nested scripts included.
 pub fn commands(script: &str) -> Vec<SimpleCommand> {
-    let mut found = Vec::new();
+    let mut found = Found::default();
     collect(script, 0, &mut found);
-    found
+    found.commands
 }
 
-fn collect(script: &str, depth: usize, found: &mut Vec<SimpleCommand>) {
+/// The commands found so far, and the number the next pipeline gets.
+#[derive(Default)]
+struct Found {
+    commands: Vec<SimpleCommand>,
+    pipelines: u32,
+}
+
+impl Found {
+    fn new_pipeline(&mut self) -> u32 {
+        self.pipelines += 1;
+        self.pipelines - 1
+    }
+}
+
+fn collect(script: &str, depth: usize, found: &mut Found) {
     if depth > MAX_DEPTH {
         // Deeper than followed: each run of words between shell punctuation counts as a command,
         // so nesting cannot hide one (what is only data this deep may be taken for one too).
         for piece in script.split(|c: char| ";&|()`\"'\n{}$<>".contains(c)) {
             let words = wrappers::strip(piece.split_whitespace().map(str::to_owned).collect());
             if !words.is_empty() {
-                found.push(SimpleCommand { words });
+                let pipeline = found.new_pipeline();
+                found.commands.push(SimpleCommand { words, pipeline, stage: 0 });
             }
         }
         return;
     }
     let parsed = split_script(script);
+    let (mut pipeline, mut stage) = (found.new_pipeline(), 0);
     for segment in &parsed.segments {
+        let at = |words| SimpleCommand { words, pipeline, stage };
         let (words, written) = words::command_words(&segment.text);
         // A redirection writes its file whatever the program: it is listed as a command of its
         // own, `>` and the file, after the one it belongs to.
-        let redirections = written.into_iter().map(|file| SimpleCommand { words: vec![">".to_owned(), file] });
+        let redirections: Vec<SimpleCommand> = written.into_iter().map(|file| at(vec![">".to_owned(), file])).collect();
         let words = wrappers::strip(words);
-        if words.is_empty() {
-            found.extend(redirections);
+        let command = (!words.is_empty()).then(|| at(words));
+        // A script nested in this segment (`bash -c '…'`, a heredoc) numbers its own pipelines.
+        (pipeline, stage) = if segment.pipes_into_next { (pipeline, stage + 1) } else { (found.new_pipeline(), 0) };
+        let Some(command) = command else {
+            found.commands.extend(redirections);
             continue;
-        }
-        let command = SimpleCommand { words };
+        };
         let nested = wrappers::inner_script(&command);
         let is_shell = wrappers::is_shell(command.program()) && command.args().iter().all(|a| a.starts_with('-'));
         match nested {
             Some(inner) => collect(&inner, depth + 1, found),
-            None => found.push(command),
+            None => found.commands.push(command),
         }
-        found.extend(redirections);
+        found.commands.extend(redirections);
         // A heredoc fed to a bare shell is a script; fed to anything else it is data.
         if is_shell {
             for body in &segment.heredocs {

@@ -17,6 +17,8 @@ pub struct Script {
 pub struct Segment {
     pub text: String,
     pub heredocs: Vec<String>,
+    /// Whether its output goes to the next segment (`|` or `|&` after it, not `||`).
+    pub pipes_into_next: bool,
 }
 
 /// Cuts `script` at unquoted `;`, `&`, `&&`, `|`, `||`, `(`, `)` and line breaks.
@@ -145,6 +147,8 @@ pub fn split_script(script: &str) -> Script {
                 if redirection {
                     current.text.push(c);
                 } else {
+                    let pipe = c == '|' && chars.get(i + 1) != Some(&'|') && (i == 0 || chars[i - 1] != '|');
+                    current.pipes_into_next = pipe;
                     finish(&mut out, &mut current);
                 }
             }
@@ -159,7 +163,7 @@ pub fn split_script(script: &str) -> Script {
 fn finish(out: &mut Script, current: &mut Segment) {
     let segment = std::mem::take(current);
     if !segment.text.trim().is_empty() || !segment.heredocs.is_empty() {
-        out.segments.push(Segment { text: segment.text.trim().to_owned(), heredocs: segment.heredocs });
+        out.segments.push(Segment { text: segment.text.trim().to_owned(), ..segment });
     }
 }
 

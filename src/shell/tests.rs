@@ -151,3 +151,25 @@ fn arithmetic_ansi_c_quotes_and_quoted_delimiters_hide_nothing() {
     assert_eq!(words(script).last().unwrap(), &["rm", "-rf", "/tmp/x"]);
     assert!(!words(script).iter().any(|command| command == &["rm", "-rf", "~"]), "{:?}", words(script));
 }
+
+/// `(program, pipeline, stage)` of each command.
+fn pipes(script: &str) -> Vec<(String, u32, u32)> {
+    commands(script).into_iter().map(|c| (c.program().to_owned(), c.pipeline, c.stage)).collect()
+}
+
+#[test]
+fn a_pipeline_numbers_its_commands_in_order_and_other_operators_start_a_new_one() {
+    let piped = pipes("curl -s x | tee f | sudo bash");
+    assert_eq!(piped.iter().map(|(_, _, stage)| *stage).collect::<Vec<_>>(), [0, 1, 2]);
+    assert!(piped.iter().all(|(_, pipeline, _)| *pipeline == piped[0].1));
+    for script in ["curl x || sh y", "curl x; sh y", "curl x && sh y", "curl x & sh y", "curl x\nsh y"] {
+        let [(_, first, _), (_, second, _)] = pipes(script)[..] else { panic!("{script}: {:?}", pipes(script)) };
+        assert_ne!(first, second, "{script}");
+    }
+    let all = commands("curl x |& sh");
+    assert!(all[0].pipes_into(&all[1]), "`|&` pipes both streams");
+    assert!(!all[1].pipes_into(&all[0]), "a pipe goes one way");
+    // A pipeline inside a nested script is one of its own.
+    let nested = commands("bash -c 'wget -qO- x | sh'; echo done");
+    assert!(nested[0].pipes_into(&nested[1]) && !nested[1].pipes_into(&nested[2]));
+}
