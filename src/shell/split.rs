@@ -149,6 +149,13 @@ pub fn split_script(script: &str) -> Script {
                 } else {
                     let pipe = c == '|' && chars.get(i + 1) != Some(&'|') && (i == 0 || chars[i - 1] != '|');
                     current.pipes_into_next = pipe;
+                    // `(curl x) | sh`, `{ curl x; } | sh`: the group's output goes into the pipe,
+                    // so its last command does.
+                    if pipe && matches!(current.text.trim(), "" | "}") {
+                        if let Some(last) = out.segments.last_mut() {
+                            last.pipes_into_next = true;
+                        }
+                    }
                     finish(&mut out, &mut current);
                 }
             }
