@@ -86,7 +86,8 @@ pub struct CommandSpec {
     #[serde(default, deserialize_with = "one_or_many")]
     pub args: Vec<String>,
     /// Programs, one of which must read the command's output through a pipe, directly or through
-    /// other commands of the pipeline (`sh` in `curl … | tee f | sh`).
+    /// other commands of the pipeline, as what it runs: given no file to run, or `-s`, `-` or
+    /// `/dev/stdin` (`sh` in `curl … | tee f | sh`; not `bash fetch.sh`).
     #[serde(default, deserialize_with = "one_or_many")]
     pub piped_into: Vec<String>,
 }
