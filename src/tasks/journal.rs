@@ -103,7 +103,8 @@ pub enum Event {
         prompt_pattern: Option<String>,
     },
     /// The task's worker, and so everything it started, runs in this cgroup (see
-    /// `hub::containment`): where a restarted hub ends what is left of a lost task.
+    /// `hub::containment`). A record for people and tools: the hub works a task's cgroup out from
+    /// its own place and the task id, never from this line, which the task's user can edit.
     Cgroup {
         path: std::path::PathBuf,
     },
