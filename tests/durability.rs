@@ -343,6 +343,18 @@ fn recorded_cgroup(hub: &Hub, id: &str) -> Option<std::path::PathBuf> {
     })
 }
 
+/// Waits until the hub has removed the cgroup at `cgroup`.
+#[track_caller]
+fn wait_until_removed(cgroup: &std::path::Path) {
+    eventually("the task's cgroup to be removed", DEADLINE, || {
+        if cgroup.exists() {
+            Err(format!("{} is still there", cgroup.display()))
+        } else {
+            Ok(())
+        }
+    });
+}
+
 /// Where the hub may make cgroups, a task's worker and command run in one named after the task,
 /// recorded in its history; once the task ends, the cgroup is gone.
 #[test]
@@ -360,13 +372,7 @@ fn a_task_runs_in_a_cgroup_of_its_own_that_goes_with_it() {
     assert!(members.contains(&worker) && members.len() >= 2, "the worker and its command: {members:?}");
     hub.run_client(&["kill", &id]).assert_code(0);
     hub.wait_for_state(&id, "killed");
-    eventually("the task's cgroup to be removed", DEADLINE, || {
-        if cgroup.exists() {
-            Err(format!("{} is still there", cgroup.display()))
-        } else {
-            Ok(())
-        }
-    });
+    wait_until_removed(&cgroup);
 }
 
 /// A task restored after a hub restart, whose worker came back, has its cgroup ended once it
@@ -393,13 +399,7 @@ fn a_restored_task_that_finishes_has_its_cgroup_ended() {
     });
     hub.wait_for_state(&id, "killed");
     all_end("the worker", &[worker]);
-    eventually("the task's cgroup to be removed", DEADLINE, || {
-        if cgroup.exists() {
-            Err(format!("{} is still there", cgroup.display()))
-        } else {
-            Ok(())
-        }
-    });
+    wait_until_removed(&cgroup);
 }
 
 /// A child that stops its worker, waits for the hub to die, starts a `setsid` grandchild and then
