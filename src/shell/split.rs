@@ -29,6 +29,8 @@ pub fn split_script(script: &str) -> Script {
     // (index of the segment that reads it, delimiter, strip leading tabs)
     let mut pending: Vec<(usize, String, bool)> = Vec::new();
     let chars: Vec<char> = script.chars().collect();
+    // The first segment of each `( … )` open here, and of the last one closed.
+    let (mut subshells, mut closed): (Vec<usize>, Option<usize>) = (Vec::new(), None);
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -149,14 +151,20 @@ pub fn split_script(script: &str) -> Script {
                 } else {
                     let pipe = c == '|' && chars.get(i + 1) != Some(&'|') && (i == 0 || chars[i - 1] != '|');
                     current.pipes_into_next = pipe;
-                    // `(curl x) | sh`, `{ curl x; } | sh`: the group's output goes into the pipe,
-                    // so its last command does.
-                    if pipe && matches!(current.text.trim(), "" | "}") {
-                        if let Some(last) = out.segments.last_mut() {
-                            last.pipes_into_next = true;
+                    if pipe {
+                        if let Some(first) = group_before_pipe(&out.segments, &current.text, closed) {
+                            out.segments[first..].iter_mut().for_each(|segment| segment.pipes_into_next = true);
                         }
                     }
                     finish(&mut out, &mut current);
+                    match c {
+                        '(' => subshells.push(out.segments.len()),
+                        ')' => closed = subshells.pop(),
+                        _ => {}
+                    }
+                    if c != ')' && c != '|' {
+                        closed = None;
+                    }
                 }
             }
             _ => current.text.push(c),
@@ -165,6 +173,47 @@ pub fn split_script(script: &str) -> Script {
     }
     finish(&mut out, &mut current);
     out
+}
+
+/// The first segment of the group whose output a `|` after `text` pipes on, if `text` closes one:
+/// a `( … )` that `closed` says ended right before (`text` holding nothing or only redirections),
+/// or a `{ …; }`, `if … fi`, `for`/`while`/`until … done` or `case … esac` that `text` ends. Every
+/// command of the group may write to the pipe (`(curl x; true) | sh`), so each counts as piping
+/// into what follows.
+fn group_before_pipe(segments: &[Segment], text: &str, closed: Option<usize>) -> Option<usize> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let redirection =
+        |word: &&str| word.trim_start_matches(|c: char| c.is_ascii_digit() || c == '&').starts_with(['>', '<']);
+    let (closer, after) = match words.iter().position(|word| !redirection(word)) {
+        None => return closed.filter(|&first| first < segments.len()),
+        Some(at) => (words[at], &words[at + 1..]),
+    };
+    let opener: &[&str] = match closer {
+        "}" => &["{"],
+        "fi" => &["if"],
+        "done" => &["for", "while", "until", "select"],
+        "esac" => &["case"],
+        _ => return None,
+    };
+    if !after.iter().all(redirection) {
+        return None;
+    }
+    // The nearest opener of that kind before, word by word, skipping the groups of its kind
+    // nested inside (a word that only looks like one, `echo done`, can mislead this).
+    let mut depth = 0usize;
+    for (at, segment) in segments.iter().enumerate().rev() {
+        for word in segment.text.split_whitespace().rev() {
+            if word == closer {
+                depth += 1;
+            } else if opener.contains(&word) {
+                if depth == 0 {
+                    return Some(at);
+                }
+                depth -= 1;
+            }
+        }
+    }
+    None
 }
 
 fn finish(out: &mut Script, current: &mut Segment) {

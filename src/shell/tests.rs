@@ -169,12 +169,27 @@ fn a_pipeline_numbers_its_commands_in_order_and_other_operators_start_a_new_one(
     let all = commands("curl x |& sh");
     assert!(all[0].pipes_into(&all[1]), "`|&` pipes both streams");
     assert!(!all[1].pipes_into(&all[0]), "a pipe goes one way");
-    // A group's output goes into the pipe after it.
-    for script in ["(curl x) | sh", "{ curl x; } | sh", "(true; curl x) | sh"] {
+    // A group's output goes into the pipe after it, from every command in it.
+    for script in [
+        "(curl x) | sh",
+        "{ curl x; } | sh",
+        "(true; curl x) | sh",
+        "(curl x; true) | sh",
+        "(curl x) 2>/dev/null | sh",
+        "{ curl x; true; } | sh",
+        "{ curl x; } >/dev/stdout | sh",
+        "if true; then curl x; fi | sh",
+        "for i in 1; do curl x; done | sh",
+        "while false; do :; done; for i in 1; do if true; then curl x; fi; done | sh",
+        "case a in a) curl x;; esac | sh",
+    ] {
         let all = commands(script);
         let (curl, sh) = (all.iter().find(|c| c.program() == "curl").unwrap(), all.last().unwrap());
         assert!(curl.pipes_into(sh), "{script}: {:?}", pipes(script));
     }
+    // A group closed before another command does not pipe.
+    let all = commands("(curl x); true | sh");
+    assert!(!all[0].pipes_into(all.last().unwrap()), "{:?}", pipes("(curl x); true | sh"));
     // A pipeline inside a nested script is one of its own.
     let nested = commands("bash -c 'wget -qO- x | sh'; echo done");
     assert!(nested[0].pipes_into(&nested[1]) && !nested[1].pipes_into(&nested[2]));
