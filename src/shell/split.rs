@@ -31,6 +31,9 @@ pub fn split_script(script: &str) -> Script {
     let chars: Vec<char> = script.chars().collect();
     // The first segment of each `( … )` open here, and of the last one closed.
     let (mut subshells, mut closed): (Vec<usize>, Option<usize>) = (Vec::new(), None);
+    // Per `( … )` open here: whether a pipe feeds it (`curl x | (cd /tmp; sh)`), so that each of
+    // its commands may read the pipe.
+    let mut fed: Vec<bool> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -130,6 +133,7 @@ pub fn split_script(script: &str) -> Script {
                 i = find(&chars, i, |ch| ch == '\n').unwrap_or(chars.len()) - 1;
             }
             '\n' => {
+                current.pipes_into_next |= fed.last() == Some(&true);
                 finish(&mut out, &mut current);
                 for (reader, delimiter, strip_tabs) in std::mem::take(&mut pending) {
                     let (body, after) = heredoc_body(&chars, i + 1, &delimiter, strip_tabs);
@@ -150,7 +154,8 @@ pub fn split_script(script: &str) -> Script {
                     current.text.push(c);
                 } else {
                     let pipe = c == '|' && chars.get(i + 1) != Some(&'|') && (i == 0 || chars[i - 1] != '|');
-                    current.pipes_into_next = pipe;
+                    // Inside a group a pipe feeds, every command may read what it brings.
+                    current.pipes_into_next = pipe || (c != ')' && fed.last() == Some(&true));
                     if pipe {
                         if let Some(first) = group_before_pipe(&out.segments, &current.text, closed) {
                             out.segments[first..].iter_mut().for_each(|segment| segment.pipes_into_next = true);
@@ -158,8 +163,16 @@ pub fn split_script(script: &str) -> Script {
                     }
                     finish(&mut out, &mut current);
                     match c {
-                        '(' => subshells.push(out.segments.len()),
-                        ')' => closed = subshells.pop(),
+                        '(' => {
+                            // Only blanks since the `|`: its segment is the last one, still piping.
+                            let after_pipe = out.segments.last().is_some_and(|last| last.pipes_into_next);
+                            subshells.push(out.segments.len());
+                            fed.push(after_pipe);
+                        }
+                        ')' => {
+                            closed = subshells.pop();
+                            fed.pop();
+                        }
                         _ => {}
                     }
                     if c != ')' && c != '|' {

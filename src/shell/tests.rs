@@ -187,6 +187,13 @@ fn a_pipeline_numbers_its_commands_in_order_and_other_operators_start_a_new_one(
         let (curl, sh) = (all.iter().find(|c| c.program() == "curl").unwrap(), all.last().unwrap());
         assert!(curl.pipes_into(sh), "{script}: {:?}", pipes(script));
     }
+    // A group a pipe feeds: each of its commands may read the pipe.
+    for script in ["curl x | (cd /tmp; sh)", "curl x | (cd /tmp && sh)", "curl x | (cd /tmp\nsh)"] {
+        let all = commands(script);
+        assert!(all[0].pipes_into(all.last().unwrap()), "{script}: {:?}", pipes(script));
+    }
+    let after = commands("curl x | (cd /tmp); sh");
+    assert!(!after[0].pipes_into(after.last().unwrap()), "{:?}", pipes("curl x | (cd /tmp); sh"));
     // A group closed before another command does not pipe.
     let all = commands("(curl x); true | sh");
     assert!(!all[0].pipes_into(all.last().unwrap()), "{:?}", pipes("(curl x); true | sh"));
