@@ -9,8 +9,9 @@
 //! outrun it). So where the hub may make cgroups (a cgroup v2 hierarchy and write access to the
 //! hub's own cgroup: a hub run as root, or as a systemd user service with delegation), each task
 //! gets `<hub's cgroup>/axiom-<key>/<task id>`. The worker is moved into it between `fork` and
-//! `exec`, before it runs any code; the path goes into the task's history, so a restarted hub ends
-//! the cgroup of a task it finds lost, whoever is left in it.
+//! `exec`, before it runs any code. The path is worked out from the hub's place and the task id
+//! (never read back from the task's history, which the task's user can write), so a restarted hub
+//! ends the cgroup of a task it finds lost, whoever is left in it.
 //!
 //! It does not stop a child that runs as the hub's user from moving itself into another cgroup
 //! that user may write (`echo $$ > …/cgroup.procs`): to the kernel that is the user's right. It
@@ -230,8 +231,8 @@ fn own_cgroup_dir() -> Result<PathBuf, String> {
         std::fs::read_to_string("/proc/self/mountinfo").map_err(|err| format!("/proc/self/mountinfo: {err}"))?;
     let (root, mount_point) = cgroup2_mount(&mounts).ok_or("no cgroup v2 hierarchy is mounted")?;
     // The mount may show only part of the hierarchy (a container's): the cgroup must be in it.
-    let relative = own.strip_prefix(root.trim_end_matches('/')).ok_or("this process's cgroup is not in the mount")?;
-    let dir = mount_point.join(relative.trim_start_matches('/'));
+    let relative = Path::new(own).strip_prefix(&root).map_err(|_| "this process's cgroup is not in the mount")?;
+    let dir = mount_point.join(relative);
     // SAFETY: access only reads the NUL-terminated path it is given.
     let writable = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes())
         .is_ok_and(|path| unsafe { libc::access(path.as_ptr(), libc::W_OK) } == 0);

@@ -286,7 +286,7 @@ impl Hub {
     pub(super) fn end_cgroups_of_finished_tasks(self: &Arc<Self>, now: Instant) {
         let Some(before) = now.checked_sub(FINISHED_GRACE) else { return };
         for task in self.tasks.all() {
-            if task.take_cgroup_if_finished_by(before).is_some() {
+            if task.cgroup_due_by(before) {
                 let hub = Arc::clone(self);
                 tokio::spawn(async move { hub.end_cgroup_of(&task).await });
             }

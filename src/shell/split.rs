@@ -212,9 +212,11 @@ fn group_before_pipe(segments: &[Segment], text: &str, closed: Option<usize>) ->
         return None;
     }
     // The nearest opener of that kind before, word by word, skipping the groups of its kind
-    // nested inside (a word that only looks like one, `echo done`, can mislead this).
+    // nested inside (a word that only looks like one, `echo done`, can mislead this). Only so far
+    // back: a script of many `done | x` would otherwise cost the square of its length.
+    const LOOK_BACK: usize = 256;
     let mut depth = 0usize;
-    for (at, segment) in segments.iter().enumerate().rev() {
+    for (at, segment) in segments.iter().enumerate().rev().take(LOOK_BACK) {
         for word in segment.text.split_whitespace().rev() {
             if word == closer {
                 depth += 1;

@@ -141,8 +141,8 @@ struct TaskState {
     finished_at: Option<Instant>,
     /// The terminal the output is drawn on (pty tasks), as last recorded in the history.
     screen: Option<ScreenSetup>,
-    /// The cgroup the task's processes run in, if the hub made one.
-    cgroup: Option<PathBuf>,
+    /// Whether the task's processes run in a cgroup the hub made, not yet ended.
+    in_cgroup: bool,
 }
 
 impl TaskState {
@@ -236,7 +236,7 @@ impl Task {
                 finished_at: None,
                 session: None,
                 screen: None,
-                cgroup: None,
+                in_cgroup: false,
             }),
             pipeline: Mutex::new(pipeline),
             tools: Mutex::new(tools),
@@ -312,7 +312,7 @@ impl Task {
                         state.status = status;
                         state.pid = pid.or(state.pid);
                     }
-                    Event::Cgroup { path } => state.cgroup = Some(path),
+                    Event::Cgroup { .. } => state.in_cgroup = true,
                     Event::Spawn { .. } => {}
                 }
             }
@@ -369,20 +369,17 @@ impl Task {
 
     /// Records that the task's processes run in the cgroup at `path`.
     pub fn set_cgroup(&self, path: PathBuf) {
-        self.log(&Event::Cgroup { path: path.clone() });
-        self.state().cgroup = Some(path);
+        self.log(&Event::Cgroup { path });
+        self.state().in_cgroup = true;
     }
 
-    /// The cgroup the task's processes run in, if the hub made one (see `hub::containment`).
-    pub fn cgroup(&self) -> Option<PathBuf> {
-        self.state().cgroup.clone()
-    }
-
-    /// The task's cgroup, once, if the task finished at or before `before` (on the hub's clock):
-    /// what is left in it then is to be ended.
-    pub fn take_cgroup_if_finished_by(&self, before: Instant) -> Option<PathBuf> {
+    /// Whether the task runs in a cgroup and finished at or before `before` (on the hub's clock):
+    /// `true` once, and what is left in its cgroup is then to be ended.
+    pub fn cgroup_due_by(&self, before: Instant) -> bool {
         let mut state = self.state();
-        state.finished_at.is_some_and(|at| at <= before).then(|| state.cgroup.take()).flatten()
+        let due = state.in_cgroup && state.finished_at.is_some_and(|at| at <= before);
+        state.in_cgroup &= !due;
+        due
     }
 
     /// The worker's token, once: for the spawner to hand to the worker it starts. `None` for a
