@@ -188,9 +188,6 @@ impl Places {
     }
 }
 
-/// Whether `flag` is given: a one-letter flag alone or inside a cluster (`-rf`), a long one as
-/// `--flag`, `--flag=value`, or abbreviated as GNU programs take it (`--recur`, three letters at
-/// least).
 /// Whether a shell reads the script it runs from its input: given only options, `-s`, or `-` or
 /// `/dev/stdin` for a file (`sh`, `bash -s -- --yes`, `sh -`), not a script file
 /// (`bash scripts/fetch.sh`, which reads the pipe as data if at all).
@@ -217,10 +214,21 @@ fn runs_its_input(shell: &SimpleCommand) -> bool {
     true
 }
 
+/// Whether `flag` is given: a one-letter flag alone or inside a cluster (`-rf`), a long one as
+/// `--flag`, `--flag=value`, or abbreviated as GNU programs take it (`--recur`, three letters at
+/// least).
 fn has_flag(args: &[String], flag: &str) -> bool {
     let mut options = args.iter().take_while(|a| *a != "--");
     if flag.chars().count() == 1 {
-        options.any(|a| a.starts_with('-') && !a.starts_with("--") && a[1..].contains(flag))
+        // A cluster is letters and digits only: `-n flag fix` is a quoted value (`git commit -m`'s),
+        // not options.
+        options.any(|a| {
+            a.strip_prefix('-').is_some_and(|cluster| {
+                !cluster.starts_with('-')
+                    && cluster.contains(flag)
+                    && cluster.chars().all(|c| c.is_ascii_alphanumeric())
+            })
+        })
     } else {
         options.any(|a| {
             a.strip_prefix("--").is_some_and(|long| {
