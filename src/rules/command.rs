@@ -340,6 +340,17 @@ mod tests {
     }
 
     #[test]
+    fn a_flag_cluster_is_letters_and_digits_and_a_quoted_value_is_none() {
+        let commit = matcher("program: git\nsubcommand: commit\nflags: ['n']");
+        for line in ["git commit -n -m x", "git commit -anm x", "git commit -m x -n"] {
+            assert!(commit.matches_line(line, false), "{line}");
+        }
+        for line in ["git commit -m '-n is gone'", "git commit -am 'drop -n'", "git commit -m x -- -n"] {
+            assert!(!commit.matches_line(line, false), "{line}");
+        }
+    }
+
+    #[test]
     fn an_operand_is_also_the_path_it_names_after_the_cds_before_it() {
         let rm = matcher("program: rm\nflags: ['r|R|recursive']\nargs: ['^(~|/)/?\\*?$']");
         for line in ["cd ~ && rm -rf *", "cd / ; rm -r *", "cd /tmp && cd .. && rm -rf *"] {
