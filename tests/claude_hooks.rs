@@ -106,6 +106,32 @@ fn installed_hooks_refuse_a_dangerous_call_and_block_a_false_claim_at_stop() {
     assert_eq!(std::fs::read_to_string(&settings).unwrap().trim(), "{}");
 }
 
+/// The PreToolUse hook is installed to block the call when it fails: here its binary is gone (an
+/// axiom moved or removed), so the hook cannot start, and the call must not run unjudged.
+#[test]
+fn a_tool_call_whose_hook_cannot_run_is_refused_not_let_through() {
+    let Some(cli) = claude_cli() else { return };
+    let home = ClaudeHome::new();
+    let moved = home.project().join("../bin/axiom");
+    std::fs::create_dir_all(moved.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_axiom"), &moved).unwrap();
+    let mut install = Command::new(&moved);
+    install.args(["hooks", "install"]).current_dir(home.project()).env("HOME", home.home());
+    install.env_remove("AXIOM_RULES").env_remove("XDG_CONFIG_HOME");
+    let installed = output_within(&mut install, Duration::from_secs(30));
+    assert!(installed.status.success(), "{installed:?}");
+    std::fs::remove_file(&moved).unwrap();
+
+    let (victim, api) = delete_then_claim_success(&home);
+    let mut session = Command::new(&cli);
+    home.apply(&mut session, &api).args(["-p", "clean up and finish", "--dangerously-skip-permissions"]);
+    output_within(&mut session, Duration::from_secs(120));
+    assert!(victim.is_dir(), "the call ran with its hook failing");
+    let requests = api.wait_for("the tool's result", Duration::from_secs(60), |r| r.len() >= 2);
+    let refused = user_texts(&requests[1]);
+    assert!(refused.iter().any(|t| t.starts_with("tool_error:")), "{refused:?}");
+}
+
 /// A session with the hooks of the built-in pack: the model runs the project's tests (a stand-in
 /// `pytest` that passes or fails), then says "All tests pass." Returns what the model received.
 fn tests_then_claim(tests_pass: bool) -> Vec<serde_json::Value> {

@@ -55,6 +55,9 @@ only the former); the hook itself never looks for one, since the agent could cre
 the hook uses the built-in pack, as it does when the named rules cannot be read. Installing again \
 with other rules replaces axiom's hooks rather than adding a second set. Uninstall removes axiom's hooks whatever their --rules.
 
+The PreToolUse hook gets a 30 s timeout and `\"onFailure\": \"block\"`: a tool call that makes \
+the hook hang or fail is refused rather than let through (Claude Code 2.1.295 and later read onFailure).
+
 Examples:
   axiom hooks install
   axiom hooks install --scope project

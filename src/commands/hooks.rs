@@ -18,6 +18,11 @@ use crate::rules::{RuleOrigin, PROJECT_RULES};
 /// The events `axiom hook` answers.
 const EVENTS: [&str; 5] = ["PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SessionEnd"];
 
+/// Seconds Claude Code gives the PreToolUse hook. It answers in milliseconds; a call that makes
+/// it hang or crash (a shell line built to be slow to parse) must not get through for that, so a
+/// failure of this hook blocks the call (`onFailure`, read by Claude Code 2.1.295 and later).
+const GUARD_TIMEOUT_SECS: u64 = 30;
+
 pub fn run(command: HooksCommand) -> anyhow::Result<ExitCode> {
     let (args, install) = match command {
         HooksCommand::Install(args) => (args, true),
@@ -145,19 +150,19 @@ fn add(settings: &mut Map<String, Value>, base: &str, hook: &str) -> bool {
     for event in EVENTS {
         let entries = hooks.entry(event).or_insert_with(|| json!([]));
         let Value::Array(entries) = entries else { continue };
-        if entries.iter().any(|entry| is_ours(entry, hook, false)) {
-            continue;
-        }
         if let Some(old) = entries.iter_mut().find(|entry| is_ours(entry, base, true)) {
             for command in old["hooks"].as_array_mut().into_iter().flatten() {
                 if command["command"].as_str().is_some_and(|c| runs_hook(c, base, true)) {
+                    changed |= command["command"] != hook;
                     command["command"] = json!(hook);
+                    changed |= guard(event, command);
                 }
             }
-            changed = true;
             continue;
         }
-        let mut entry = json!({ "hooks": [{ "type": "command", "command": hook }] });
+        let mut command = json!({ "type": "command", "command": hook });
+        guard(event, &mut command);
+        let mut entry = json!({ "hooks": [command] });
         if event.ends_with("ToolUse") {
             entry["matcher"] = json!("*");
         }
@@ -165,6 +170,17 @@ fn add(settings: &mut Map<String, Value>, base: &str, hook: &str) -> bool {
         changed = true;
     }
     changed
+}
+
+/// Makes a failure of the PreToolUse hook block the call; whether that changed `command`.
+fn guard(event: &str, command: &mut Value) -> bool {
+    if event != "PreToolUse" {
+        return false;
+    }
+    let before = command.clone();
+    command["timeout"] = json!(GUARD_TIMEOUT_SECS);
+    command["onFailure"] = json!("block");
+    *command != before
 }
 
 /// Removes axiom's entries, `hook` with any `--rules` (and the lists and block they leave empty);
@@ -205,6 +221,10 @@ mod tests {
         assert_eq!(settings, once);
         assert_eq!(settings["hooks"]["Stop"].as_array().unwrap().len(), 2);
         assert_eq!(settings["hooks"]["PreToolUse"][0]["matcher"], "*");
+        // A tool call that makes the hook hang or fail is blocked, not let through.
+        assert_eq!(settings["hooks"]["PreToolUse"][0]["hooks"][0]["onFailure"], "block");
+        assert_eq!(settings["hooks"]["PreToolUse"][0]["hooks"][0]["timeout"], GUARD_TIMEOUT_SECS);
+        assert!(settings["hooks"]["Stop"][1]["hooks"][0].get("onFailure").is_none());
         assert!(remove(&mut settings, "/bin/axiom hook"));
         assert_eq!(settings, original);
         assert!(!remove(&mut settings, "/bin/axiom hook"));
@@ -226,6 +246,18 @@ mod tests {
             false
         )));
         assert_eq!(settings["hooks"]["Stop"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn an_install_from_before_the_guard_gets_it() {
+        let mut settings: Map<String, Value> = serde_json::from_value(json!({
+            "hooks": { "PreToolUse": [{ "matcher": "*", "hooks": [{ "type": "command", "command": "/bin/axiom hook" }] }] }
+        }))
+        .unwrap();
+        assert!(add(&mut settings, "/bin/axiom hook", "/bin/axiom hook"));
+        let entries = settings["hooks"]["PreToolUse"].as_array().unwrap();
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        assert_eq!(entries[0]["hooks"][0]["onFailure"], "block");
     }
 
     #[test]

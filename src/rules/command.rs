@@ -11,6 +11,8 @@ pub struct CommandMatcher {
     pub subcommands: Vec<String>,
     /// Each entry: alternatives, one of which must be given.
     pub flags: Vec<Vec<String>>,
+    /// Options none of which may be given.
+    pub not_flags: Vec<String>,
     pub args: Vec<LazyRegex>,
     /// Programs one of which must read the command's output through a pipe; empty: any or none.
     pub piped_into: Vec<String>,
@@ -24,15 +26,16 @@ impl CommandMatcher {
             .iter()
             .map(|pattern| LazyRegex::new(pattern).map_err(|err| (pattern.clone(), err)))
             .collect::<Result<_, _>>()?;
-        let flags = spec
-            .flags
-            .iter()
-            .map(|entry| entry.split('|').map(|f| f.trim_start_matches('-').to_owned()).collect())
-            .collect();
+        let alternatives = |entry: &String| -> Vec<String> {
+            entry.split('|').map(|f| f.trim_start_matches('-').to_owned()).collect()
+        };
+        let flags = spec.flags.iter().map(alternatives).collect();
+        let not_flags = spec.not_flags.iter().flat_map(alternatives).collect();
         Ok(CommandMatcher {
             programs: spec.program.clone(),
             subcommands: spec.subcommand.clone(),
             flags,
+            not_flags,
             args,
             piped_into: spec.piped_into.clone(),
         })
@@ -102,7 +105,9 @@ impl CommandMatcher {
         if !self.subcommands.is_empty() && !operands.first().is_some_and(|first| self.subcommands.contains(first)) {
             return false;
         }
-        if !self.flags.iter().all(|alternatives| alternatives.iter().any(|flag| has_flag(args, flag))) {
+        let valued = short_options_with_values(command.program(), operands.first().map(|s| s.as_str()));
+        let given = |flag: &String| has_flag(args, flag, valued);
+        if !self.flags.iter().all(|alternatives| alternatives.iter().any(given)) || self.not_flags.iter().any(given) {
             return false;
         }
         let rest = if self.subcommands.is_empty() { &operands[..] } else { &operands[1..] };
@@ -148,6 +153,10 @@ fn option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str> {
     values
 }
 
+/// The longest path followed (Linux's `PATH_MAX`), and the deepest `pushd` stack kept.
+const MAX_PATH: usize = 4096;
+const MAX_PLACES: usize = 256;
+
 /// Where a script is, as far as its `cd`, `pushd` and `popd` say, relative to where it started
 /// (empty: there, or somewhere the script does not show).
 #[derive(Default)]
@@ -171,8 +180,14 @@ impl Places {
             (_, target) => self.resolve(target.unwrap_or("~")),
         };
         if program == "pushd" {
+            if self.stack.len() == MAX_PLACES {
+                self.stack.remove(0);
+            }
             self.stack.push(self.current.clone());
         }
+        // A path longer than the system takes is nowhere the script can be: not followed (and
+        // thousands of `pushd x` would otherwise cost the square of the script in memory).
+        let next = if next.len() > MAX_PATH { String::new() } else { next };
         self.previous = std::mem::replace(&mut self.current, next);
     }
 
@@ -217,18 +232,10 @@ fn runs_its_input(shell: &SimpleCommand) -> bool {
 /// Whether `flag` is given: a one-letter flag alone or inside a cluster (`-rf`), a long one as
 /// `--flag`, `--flag=value`, or abbreviated as GNU programs take it (`--recur`, three letters at
 /// least).
-fn has_flag(args: &[String], flag: &str) -> bool {
+fn has_flag(args: &[String], flag: &str, valued: &str) -> bool {
     let mut options = args.iter().take_while(|a| *a != "--");
-    if flag.chars().count() == 1 {
-        // A cluster is letters and digits only: `-n flag fix` is a quoted value (`git commit -m`'s),
-        // not options.
-        options.any(|a| {
-            a.strip_prefix('-').is_some_and(|cluster| {
-                !cluster.starts_with('-')
-                    && cluster.contains(flag)
-                    && cluster.chars().all(|c| c.is_ascii_alphanumeric())
-            })
-        })
+    if let Some(letter) = single_char(flag) {
+        options.any(|a| a.strip_prefix('-').is_some_and(|cluster| cluster_has(cluster, letter, valued)))
     } else {
         options.any(|a| {
             a.strip_prefix("--").is_some_and(|long| {
@@ -236,6 +243,39 @@ fn has_flag(args: &[String], flag: &str) -> bool {
                 name == flag || (name.len() >= 3 && flag.starts_with(name))
             })
         })
+    }
+}
+
+/// Whether the cluster of one-letter options after a `-` holds `letter`. A cluster is letters and
+/// digits only: `-n flag fix` is a quoted value (`git commit -m`'s), not options. It ends at an
+/// option that takes a value: `-am"done"` is `-a -m done`.
+fn cluster_has(cluster: &str, letter: char, valued: &str) -> bool {
+    if cluster.starts_with('-') || !cluster.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return false;
+    }
+    for c in cluster.chars() {
+        if c == letter {
+            return true;
+        }
+        if valued.contains(c) {
+            return false;
+        }
+    }
+    false
+}
+
+fn single_char(flag: &str) -> Option<char> {
+    let mut chars = flag.chars();
+    chars.next().filter(|_| chars.next().is_none())
+}
+
+/// The one-letter options of a command that take a value, which may be glued on (`-m"msg"`):
+/// what follows one of them in a cluster is its value, not more options.
+fn short_options_with_values(program: &str, subcommand: Option<&str>) -> &'static str {
+    match (program, subcommand) {
+        ("git", Some("commit")) => "mFCct",
+        ("git", Some("tag")) => "mFu",
+        _ => "",
     }
 }
 

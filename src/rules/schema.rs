@@ -82,6 +82,10 @@ pub struct CommandSpec {
     /// `-r`, `-R`, `-rf` or `--recursive`.
     #[serde(default, deserialize_with = "one_or_many")]
     pub flags: Vec<String>,
+    /// Options none of which may be given, written as `flags` are: `n|dry-run` passes over
+    /// `git clean -fn` and `git clean -f --dry-run`.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub not_flags: Vec<String>,
     /// Regexes; at least one operand (a word that is not an option) must match one of them.
     #[serde(default, deserialize_with = "one_or_many")]
     pub args: Vec<String>,

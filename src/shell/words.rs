@@ -13,6 +13,8 @@
 //!   is taken out of the words;
 //! - after splitting, brace expansion: `{r,}m` is `rm m`.
 
+use std::collections::HashSet;
+
 use super::ansi_c::decode_body;
 use super::split::{end_of, find, Open};
 
@@ -22,6 +24,8 @@ const OPERATOR: char = '\u{e000}';
 
 /// The most words one word's brace expansion makes in full (see [`expand_braces`]).
 const MAX_EXPANDED: usize = 256;
+/// Bytes of half-expanded words one word may make before it is expanded in place instead.
+const MAX_EXPANDED_BYTES: usize = 1 << 22;
 
 /// The words of `text`, one simple command, as bash runs it, without its redirections; and the
 /// files it redirects output to (`> f`, `>> f`, `2> f`, `&> f`, `<> f`).
@@ -172,13 +176,26 @@ fn expand_braces(word: &str, words: &mut Vec<String>) {
     }
     let mut expanded: Vec<String> = Vec::new();
     let mut pending = vec![word.to_owned()];
+    // A word half expanded is queued once: lists whose parts repeat (`{r,}{r,}…m`) reach the same
+    // words many ways, and would otherwise be walked through every combination (2^30 for 30
+    // lists). The bytes made are bounded too, so a long word with lists costs bounded memory.
+    let mut queued: HashSet<String> = HashSet::from([word.to_owned()]);
+    let mut made = 0;
     let mut overflow = false;
     while let Some(next) = pending.pop() {
         match brace_list(&next) {
             Some(list) if expanded.len() + pending.len() + list.parts.len() <= MAX_EXPANDED => {
+                made += list.parts.len() * next.len();
+                if made > MAX_EXPANDED_BYTES {
+                    overflow = true;
+                    break;
+                }
                 // Pushed in reverse, so they come out in order.
                 for part in list.parts.iter().rev() {
-                    pending.push(format!("{}{}{}", &next[..list.open], part, &next[list.close + 1..]));
+                    let word = format!("{}{}{}", &next[..list.open], part, &next[list.close + 1..]);
+                    if queued.insert(word.clone()) {
+                        pending.push(word);
+                    }
                 }
             }
             Some(_) => {
@@ -403,6 +420,20 @@ mod tests {
         let started = std::time::Instant::now();
         words(&format!("echo {} ; rm -rf ~", "{".repeat(40_000)));
         words(&format!("echo x{}", "{a".repeat(20_000)));
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn lists_whose_parts_repeat_expand_once_per_distinct_word() {
+        // 2^40 ways to choose, 41 distinct words: one of them is `rm`.
+        let started = std::time::Instant::now();
+        let expanded = words(&format!("{}m -rf ~", "{r,}".repeat(40)));
+        assert!(expanded.iter().any(|word| word == "rm"), "{expanded:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+        // A long word with many lists stays bounded in time and memory, and is still read.
+        let long = format!("{}{}m", "x".repeat(100_000), "{r,}".repeat(40));
+        let started = std::time::Instant::now();
+        assert!(!words(&long).is_empty());
         assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
     }
 }
