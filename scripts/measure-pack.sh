@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measures the rule pack against real agent transcripts:
-#   1. recall and false fires on the labelled excerpts (`axiom rules test --corpus`), and
+#   1. recall and false fires on the labelled excerpts (`axiom rules test --corpus`), the corpus's
+#      own and those labelled later (benches/corpus/heldout-ranges.jsonl, line ranges of its files),
 #   2. fires per MB of whole transcripts (`axiom check` over every file), per agent and per rule.
 #
 # Usage: scripts/measure-pack.sh [CORPUS_DIR] [--rules PATH]...
@@ -33,6 +34,20 @@ fi
 
 echo "== labelled excerpts: $corpus/labelled.jsonl"
 "$axiom" rules test "$@" --corpus "$corpus/labelled.jsonl"
+
+# Excerpts labelled later, kept as line ranges of the corpus's transcripts (the transcripts may not
+# be redistributed): each range is read out of its transcript here.
+ranges=$root/benches/corpus/heldout-ranges.jsonl
+heldout=$(mktemp)
+while IFS= read -r record; do
+    file=$corpus/$(jq -r .source_file <<<"$record")
+    lines=$(jq -r '"\(.line_start),\(.line_end)p"' <<<"$record")
+    jq -c --arg text "$(sed -n "$lines" "$file")" '. + {text: $text}' <<<"$record"
+done <"$ranges" >"$heldout"
+echo
+echo "== excerpts labelled later: $ranges"
+"$axiom" rules test "$@" --corpus "$heldout"
+rm -f "$heldout"
 
 echo
 echo "== fires per MB over whole transcripts: $corpus/text"
