@@ -158,6 +158,9 @@ impl Evidence {
                 self.ran = true;
                 self.tests = if passed { Tests::Passed } else { Tests::Failed };
             }
+            // An error while the tests run, with no summary after it (a build that does not
+            // compile, a runner that crashes), is a failed run; a summary that follows decides.
+            Observation::Failure if self.tests == Tests::Running => self.tests = Tests::Failed,
             Observation::Request(_) | Observation::Failure | Observation::Reply => {}
         }
         if new_edit || (self.tests, self.ran, self.failed) != before {

@@ -55,6 +55,22 @@ fn a_claim_after_an_edit_needs_a_passing_test_run() {
 }
 
 #[test]
+fn an_error_while_the_tests_run_fails_them_unless_a_summary_says_otherwise() {
+    let claim = spec(&[TestEvidence::Missing, TestEvidence::Failed], false);
+    let mut evidence = Evidence::default();
+    evidence.observe(Observation::Edit);
+    evidence.observe(Observation::Command { test: true });
+    evidence.observe(Observation::Failure);
+    assert!(evidence.holds(&claim), "`cargo test` that does not compile failed");
+    evidence.observe(Observation::Command { test: true });
+    evidence.observe(Observation::Failure);
+    evidence.observe(Observation::TestOutcome { passed: true });
+    assert!(!evidence.holds(&claim), "an error logged by a test, then every test passed");
+    evidence.observe(Observation::Failure);
+    assert!(!evidence.holds(&claim), "an error after the run is not the run's");
+}
+
+#[test]
 fn unverified_means_no_command_since_the_last_edit() {
     let claim = spec(&[], true);
     let mut evidence = Evidence::default();
