@@ -50,6 +50,10 @@ echo "== excerpts labelled later: $ranges"
 rm -f "$heldout"
 
 echo
+echo "== synthetic excerpts, written without the rules in view: $root/benches/corpus/synthetic.jsonl"
+"$axiom" rules test "$@" --corpus "$root/benches/corpus/synthetic.jsonl"
+
+echo
 echo "== fires per MB over whole transcripts: $corpus/text"
 printf '%-12s %6s %10s %7s %9s\n' agent files bytes fires fires/MB
 total_bytes=0
