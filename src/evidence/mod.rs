@@ -138,6 +138,9 @@ impl Evidence {
         // Consecutive edits (the lines of one diff) are one change, not many.
         let new_edit = observation == Observation::Edit && !self.last_was_edit;
         self.last_was_edit = observation == Observation::Edit;
+        // Every command is a change too: a loop is second-guessing with nothing done in between,
+        // and `ls` is something done.
+        let command = matches!(observation, Observation::Command { .. });
         match observation {
             Observation::Edit => {
                 self.tests = Tests::Missing;
@@ -163,7 +166,7 @@ impl Evidence {
             Observation::Failure if self.tests == Tests::Running => self.tests = Tests::Failed,
             Observation::Request(_) | Observation::Failure | Observation::Reply => {}
         }
-        if new_edit || (self.tests, self.ran, self.failed) != before {
+        if new_edit || command || (self.tests, self.ran, self.failed) != before {
             self.epoch += 1;
         }
     }

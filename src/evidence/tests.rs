@@ -55,6 +55,17 @@ fn a_claim_after_an_edit_needs_a_passing_test_run() {
 }
 
 #[test]
+fn every_command_ends_a_run_of_repeats() {
+    let looping = EvidenceCondition::compile(&EvidenceSpec { repeats: Some(2), ..Default::default() }).unwrap();
+    let mut evidence = Evidence::default();
+    evidence.observe(Observation::Command { test: false });
+    assert!(!evidence.allows(0, &looping), "first second thought");
+    evidence.observe(Observation::Command { test: false });
+    assert!(!evidence.allows(0, &looping), "a second command came between: counting starts again");
+    assert!(evidence.allows(0, &looping), "two in a row");
+}
+
+#[test]
 fn an_error_while_the_tests_run_fails_them_unless_a_summary_says_otherwise() {
     let claim = spec(&[TestEvidence::Missing, TestEvidence::Failed], false);
     let mut evidence = Evidence::default();
