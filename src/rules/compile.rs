@@ -23,7 +23,7 @@ use regex_syntax::hir::Hir;
 
 use super::attribution::{Attribution, PatternInfo, PatternKind, DFA_MAX_LITERAL_BYTES};
 use super::error::RuleError;
-use super::loosen::without_unicode_word_boundaries;
+use super::loosen::{cut_at_wide_repetitions, without_unicode_word_boundaries};
 use super::model::{Location, Rule};
 use super::prefixes::required_prefixes;
 use super::scan_payoff::ScanPayoff;
@@ -342,13 +342,14 @@ impl RegexMatcher {
         // sequence (`(?-u:\B)` between the two bytes of `é`). No size limit: each pattern was
         // checked against the regex crate's when the rules were loaded. The scan needs match
         // starts only, so no capture states.
-        // Loosened (see `loosen`), its lazy DFA does not give up on text that is not ASCII.
+        // Loosened (see `loosen`), its lazy DFA does not give up on text that is not ASCII, nor
+        // build states without end on text a few `.*` patterns leave half matched.
         let hirs: Vec<Hir> = patterns
             .texts
             .iter()
             .map(|text| {
                 let hir = parse_line_regex(text).expect("regexes were parsed when the rules were loaded");
-                without_unicode_word_boundaries(&hir)
+                cut_at_wide_repetitions(&without_unicode_word_boundaries(&hir))
             })
             .collect();
         let scan = meta::Builder::new()
