@@ -36,7 +36,8 @@ pub fn is_test_command(command: &SimpleCommand) -> bool {
 /// The outcome a test runner's summary line reports: `Some(true)` for a pass, `Some(false)` for
 /// a failure, `None` if the line is not such a summary.
 pub fn test_summary(line: &str) -> Option<bool> {
-    let line = line.trim();
+    // Claude Code shows a command's first line of output behind `⎿`.
+    let line = line.trim().trim_start_matches('⎿').trim_start();
     let found = SUMMARIES.matches(line);
     let first = found.iter().next()?;
     let (_, passed) = &SUMMARY_PATTERNS[first];
@@ -77,6 +78,23 @@ const SUMMARY_PATTERNS: &[(&str, Outcome)] = &[
     (r"^FAILED \((failures|errors)=\d+", Outcome::Fail),
     // npm running a failing test script
     (r"^npm (ERR!|error) (Test failed|code ELIFECYCLE)", Outcome::Fail),
+    // minitest and `rails test`: `14 runs, 30 assertions, 0 failures, 0 errors, 0 skips`
+    (r"^\d+ runs, \d+ assertions, \d+ failures, \d+ errors", Outcome::Counted),
+    // rspec: `12 examples, 0 failures`
+    (r"^\d+ examples?, \d+ failures?", Outcome::Counted),
+    // Maven surefire and Gradle: `Tests run: 48, Failures: 0, Errors: 0, Skipped: 0`
+    (r"^(\[\w+\]\s+)?Tests run: \d+, Failures: 0, Errors: 0(,|$)", Outcome::Pass),
+    (r"^(\[\w+\]\s+)?Tests run: \d+, Failures: \d+, Errors: \d+", Outcome::Fail),
+    // PHPUnit: `OK (12 tests, 30 assertions)`, `FAILURES!`; Pest: `Tests:  2 passed (5 assertions)`
+    (r"^OK \(\d+ tests?, \d+ assertions?\)", Outcome::Pass),
+    (r"^FAILURES!$", Outcome::Fail),
+    (
+        r"^Tests:\s+(\d+ (failed|passed|skipped|risky|incomplete|todo|warnings?),?\s*)+\(\d+ assertions?\)",
+        Outcome::Counted,
+    ),
+    // dart and flutter: `+12: All tests passed!`, `+10 -2: Some tests failed.`
+    (r"^(\d+:\d\d )?\+\d+.*: All tests passed!", Outcome::Pass),
+    (r"^(\d+:\d\d )?\+\d+.*: Some tests failed\.", Outcome::Fail),
 ];
 
 static SUMMARIES: LazyLock<regex::RegexSet> = LazyLock::new(|| {
@@ -84,7 +102,7 @@ static SUMMARIES: LazyLock<regex::RegexSet> = LazyLock::new(|| {
 });
 
 static FAILURE_COUNT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(\d+) (failed|fail|errors?)\b").expect("a valid regex"));
+    LazyLock::new(|| Regex::new(r"(\d+) (failed|fail|failures?|errors?)\b").expect("a valid regex"));
 
 /// The failures a summary line counts (0 if it names none).
 fn failures(line: &str) -> u64 {
@@ -115,6 +133,21 @@ mod tests {
             ("  3 failing", Some(false)),
             ("FAILED (failures=2)", Some(false)),
             ("npm ERR! Test failed.  See above for more details.", Some(false)),
+            ("14 runs, 30 assertions, 0 failures, 0 errors, 0 skips", Some(true)),
+            ("14 runs, 30 assertions, 1 failures, 0 errors, 0 skips", Some(false)),
+            ("12 examples, 0 failures, 2 pending", Some(true)),
+            ("12 examples, 3 failures", Some(false)),
+            ("[INFO] Tests run: 48, Failures: 0, Errors: 0, Skipped: 0", Some(true)),
+            ("[ERROR] Tests run: 48, Failures: 1, Errors: 0, Skipped: 0", Some(false)),
+            ("OK (12 tests, 30 assertions)", Some(true)),
+            ("FAILURES!", Some(false)),
+            ("Tests:    2 passed (5 assertions)", Some(true)),
+            ("Tests:    1 failed, 1 passed (3 assertions)", Some(false)),
+            ("00:02 +12: All tests passed!", Some(true)),
+            ("+12: All tests passed!", Some(true)),
+            ("+10 -2: Some tests failed.", Some(false)),
+            ("  ⎿  [INFO] Tests run: 48, Failures: 0, Errors: 0, Skipped: 0", Some(true)),
+            ("  ⎿  00:02 +6: All tests passed!", Some(true)),
             ("All tests pass.", None),
             ("The test result: ok is printed by cargo", None),
             ("fail", None),
