@@ -5,7 +5,8 @@
 //! [`Observation`]s: from structured agent events (a tool call that edits a file, a shell command,
 //! its exit status) or recognised in plain output ([`LineObserver`]: Claude Code's `⏺ Update(...)`,
 //! aider's `Applied edit to`, a prompt with a command, and the summaries of cargo, pytest,
-//! jest/vitest, go test, bun, mocha and npm).
+//! jest/vitest, go test, bun, mocha, npm, minitest, rspec, Maven/Gradle, PHPUnit/Pest and
+//! dart/flutter).
 //!
 //! A rule with `evidence:` fires only when the state matches, and at most once per state: the same
 //! unbacked claim repeated in a summary is one problem, reported again only once something changed
