@@ -17,7 +17,7 @@
 //! use axiom::rules::{EvidenceSpec, TestEvidence};
 //!
 //! let spec = EvidenceSpec { tests: vec![TestEvidence::Missing, TestEvidence::Failed], ..Default::default() };
-//! let claim = EvidenceCondition::compile(&spec).unwrap();
+//! let claim = EvidenceCondition::compile(&spec);
 //! let mut evidence = Evidence::default();
 //! evidence.observe(Observation::Edit);
 //! assert!(evidence.allows(0, &claim), "edited, never tested");
@@ -48,21 +48,17 @@ pub struct EvidenceCondition {
 }
 
 impl EvidenceCondition {
-    /// Compiles `spec`; an error is the regex that does not compile and why.
-    pub fn compile(spec: &EvidenceSpec) -> Result<EvidenceCondition, (String, String)> {
-        let unless_asked = spec
-            .unless_asked
-            .as_ref()
-            .map(|pattern| LazyRegex::new(pattern).map_err(|err| (pattern.clone(), err)))
-            .transpose()?;
-        Ok(EvidenceCondition {
+    /// Compiles `spec`, whose `unless_asked` regex the loader checked.
+    pub fn compile(spec: &EvidenceSpec) -> EvidenceCondition {
+        let unless_asked = spec.unless_asked.as_deref().map(LazyRegex::checked);
+        EvidenceCondition {
             tests: spec.tests.clone(),
             unverified: spec.unverified,
             after_failure: spec.after_failure,
             repeats: spec.repeats.unwrap_or(1).max(1),
             once: spec.once,
             unless_asked,
-        })
+        }
     }
 }
 

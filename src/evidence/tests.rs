@@ -1,13 +1,13 @@
 use super::*;
 
 fn spec(tests: &[TestEvidence], unverified: bool) -> EvidenceCondition {
-    EvidenceCondition::compile(&EvidenceSpec { tests: tests.to_vec(), unverified, ..Default::default() }).unwrap()
+    EvidenceCondition::compile(&EvidenceSpec { tests: tests.to_vec(), unverified, ..Default::default() })
 }
 
 #[test]
 fn repeats_count_hits_since_the_evidence_changed() {
     let loop_spec = EvidenceSpec { repeats: Some(3), ..Default::default() };
-    let looping = EvidenceCondition::compile(&loop_spec).unwrap();
+    let looping = EvidenceCondition::compile(&loop_spec);
     let mut evidence = Evidence::default();
     assert!(!evidence.allows(0, &looping));
     assert!(!evidence.allows(0, &looping));
@@ -19,7 +19,7 @@ fn repeats_count_hits_since_the_evidence_changed() {
 #[test]
 fn unless_asked_spares_what_the_user_requested() {
     let asked = EvidenceSpec { unless_asked: Some("(?i)stub".into()), ..Default::default() };
-    let stub = EvidenceCondition::compile(&asked).unwrap();
+    let stub = EvidenceCondition::compile(&asked);
     let mut evidence = Evidence::default();
     evidence.observe(Observation::Request("Add minimal".into()));
     evidence.observe(Observation::Request("stubs for the DAG exports".into()));
@@ -56,7 +56,7 @@ fn a_claim_after_an_edit_needs_a_passing_test_run() {
 
 #[test]
 fn every_command_ends_a_run_of_repeats() {
-    let looping = EvidenceCondition::compile(&EvidenceSpec { repeats: Some(2), ..Default::default() }).unwrap();
+    let looping = EvidenceCondition::compile(&EvidenceSpec { repeats: Some(2), ..Default::default() });
     let mut evidence = Evidence::default();
     evidence.observe(Observation::Command { test: false });
     assert!(!evidence.allows(0, &looping), "first second thought");
@@ -160,8 +160,8 @@ rules:
 #[test]
 fn once_fires_once_per_task_whatever_changes() {
     let spec = EvidenceSpec { once: true, ..Default::default() };
-    let once = EvidenceCondition::compile(&spec).unwrap();
-    let every_state = EvidenceCondition::compile(&EvidenceSpec::default()).unwrap();
+    let once = EvidenceCondition::compile(&spec);
+    let every_state = EvidenceCondition::compile(&EvidenceSpec::default());
     let mut evidence = Evidence::default();
     assert!(evidence.allows(0, &once));
     assert!(evidence.allows(1, &every_state));

@@ -19,26 +19,22 @@ pub struct CommandMatcher {
 }
 
 impl CommandMatcher {
-    /// Compiles `spec`; an error names the pattern that does not compile.
-    pub fn compile(spec: &CommandSpec) -> Result<CommandMatcher, (String, String)> {
-        let args = spec
-            .args
-            .iter()
-            .map(|pattern| LazyRegex::new(pattern).map_err(|err| (pattern.clone(), err)))
-            .collect::<Result<_, _>>()?;
+    /// Compiles `spec`, whose `args` regexes the loader checked.
+    pub fn compile(spec: &CommandSpec) -> CommandMatcher {
+        let args = spec.args.iter().map(|pattern| LazyRegex::checked(pattern)).collect();
         let alternatives = |entry: &String| -> Vec<String> {
             entry.split('|').map(|f| f.trim_start_matches('-').to_owned()).collect()
         };
         let flags = spec.flags.iter().map(alternatives).collect();
         let not_flags = spec.not_flags.iter().flat_map(alternatives).collect();
-        Ok(CommandMatcher {
+        CommandMatcher {
             programs: spec.program.clone(),
             subcommands: spec.subcommand.clone(),
             flags,
             not_flags,
             args,
             piped_into: spec.piped_into.clone(),
-        })
+        }
     }
 
     /// A literal-free regex that flags every line where one of the programs appears as a word,
@@ -337,7 +333,7 @@ mod tests {
     use super::*;
 
     fn matcher(yaml: &str) -> CommandMatcher {
-        CommandMatcher::compile(&serde_yaml::from_str(yaml).unwrap()).unwrap()
+        CommandMatcher::compile(&serde_yaml::from_str(yaml).unwrap())
     }
 
     #[test]

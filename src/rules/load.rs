@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::command::CommandMatcher;
 use super::compile::CompiledScope;
 use super::error::{RuleError, RuleErrors};
+use super::lazy_regex::LazyRegex;
 use super::locate::Locator;
 use super::model::{Escalation, Location, Rule, RuleSet, ThresholdPolicy};
 use super::schema::{Action, RuleFile, RuleSpec, Scope};
@@ -99,6 +100,7 @@ impl Loader {
     fn load_document(&mut self, document: &RuleDocument) {
         let locator = Locator::new(&document.text);
         let from_json = document.json.and_then(|json| serde_json::from_str::<RuleFile>(json).ok());
+        let built_in = from_json.is_some();
         let parsed = from_json.map_or_else(|| serde_yaml::from_str::<RuleFile>(&document.text), Ok);
         let specs: Vec<Result<RuleSpec, RuleError>> = match parsed {
             Ok(file) => file.rules.into_iter().map(Ok).collect(),
@@ -126,7 +128,7 @@ impl Loader {
                 }
             };
             let occurrence = occurrences.entry(spec.id.clone()).or_default();
-            let at = Spot { file: &document.name, locator: &locator, id: &spec.id, occurrence: *occurrence };
+            let at = Spot { file: &document.name, built_in, locator: &locator, id: &spec.id, occurrence: *occurrence };
             *occurrence += 1;
             if let Some(rule) = self.validate(&spec, &at) {
                 self.rules.push(rule);
@@ -142,27 +144,20 @@ impl Loader {
         if spec.id.is_empty() || !spec.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
             problem("id", format!("invalid id {:?}: use lowercase letters, digits and '-'", spec.id));
         }
-        let command = match spec.command.as_ref().map(CommandMatcher::compile) {
-            Some(Ok(command)) => {
-                if command.programs.is_empty() {
-                    problem("program", "`command.program` needs at least one program name".into());
+        let command = spec.command.as_ref().map(CommandMatcher::compile);
+        if command.as_ref().is_some_and(|command| command.programs.is_empty()) {
+            problem("program", "`command.program` needs at least one program name".into());
+        }
+        let evidence = spec.evidence.as_ref().map(EvidenceCondition::compile);
+        if !at.built_in {
+            let args = spec.command.iter().flat_map(|command| &command.args).map(|p| ("args", p));
+            let asked = spec.evidence.iter().flat_map(|evidence| &evidence.unless_asked).map(|p| ("unless_asked", p));
+            for (key, pattern) in args.chain(asked) {
+                if let Err(err) = LazyRegex::check(pattern) {
+                    problem(key, format!("invalid regex {pattern:?}: {err}"));
                 }
-                Some(command)
             }
-            Some(Err((pattern, err))) => {
-                problem("args", format!("invalid regex {pattern:?}: {err}"));
-                None
-            }
-            None => None,
-        };
-        let evidence = match spec.evidence.as_ref().map(EvidenceCondition::compile) {
-            Some(Ok(evidence)) => Some(evidence),
-            Some(Err((pattern, err))) => {
-                problem("unless_asked", format!("invalid regex {pattern:?}: {err}"));
-                None
-            }
-            None => None,
-        };
+        }
         match (&spec.matches, spec.silence) {
             (_, Some(_)) if spec.command.is_some() || spec.evidence.is_some() => {
                 problem("silence", "a silence rule matches no text, so `command` and `evidence` do not apply".into())
@@ -309,6 +304,9 @@ impl Loader {
 /// A rule inside a file, for locating problems with it.
 struct Spot<'a> {
     file: &'a str,
+    /// The built-in pack, made into JSON when the binary was built: its regexes are not parsed
+    /// until used (its tests check them as a user's file is checked).
+    built_in: bool,
     locator: &'a Locator<'a>,
     id: &'a str,
     occurrence: usize,

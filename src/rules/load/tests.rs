@@ -206,6 +206,9 @@ fn command_and_evidence_keys_are_read_and_checked() {
 
     let bad_args = errors("rules:\n  - id: rm\n    command:\n      program: rm\n      args: ['a(']\n");
     assert!(bad_args[0].starts_with("r.yaml:5:7: rule `rm`: invalid regex \"a(\""), "{}", bad_args[0]);
+    let bad_asked =
+        errors("rules:\n  - id: c\n    match: { literals: [x] }\n    evidence:\n      unless_asked: '[z'\n");
+    assert!(bad_asked[0].starts_with("r.yaml:5:7: rule `c`: invalid regex \"[z\""), "{}", bad_asked[0]);
     let bad_state = errors("rules:\n  - id: c\n    match: { literals: [x] }\n    evidence: { tests: [maybe] }\n");
     assert!(bad_state[0].contains("unknown variant `maybe`"), "{}", bad_state[0]);
     let silent = errors("rules:\n  - id: s\n    silence: 1m\n    evidence: { unverified: true }\n");
