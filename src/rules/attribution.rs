@@ -48,6 +48,7 @@ use regex_automata::util::syntax;
 use regex_automata::{meta, Input, MatchKind, PatternSet};
 use regex_syntax::hir::Hir;
 
+use super::compile::parse_line_regex;
 use super::prefixes::Prefixes;
 use super::walk::{self, Kept, Literals as LiteralWalk, Regexes as RegexWalk};
 
@@ -755,9 +756,7 @@ fn build_dfa(patterns: &[PatternInfo], unicode_word_boundary: bool, reverse: boo
         .iter()
         .map(|pattern| match &pattern.hir {
             Some(hir) => Ok(Cow::Borrowed(&**hir)),
-            None => syntax::parse_with(&pattern.regex, &syntax::Config::new().utf8(false))
-                .map(Cow::Owned)
-                .map_err(|err| err.to_string()),
+            None => parse_line_regex(&pattern.regex).map(Cow::Owned),
         })
         .collect::<Result<Vec<Cow<Hir>>, String>>()?;
     let nfa = thompson::Compiler::new()

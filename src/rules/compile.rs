@@ -29,6 +29,7 @@ use super::prefixes::required_prefixes;
 use super::scan_payoff::ScanPayoff;
 use super::schema::Scope;
 use super::size;
+use super::sources::PackRegex;
 
 /// How much text a scope attributes line by line before it builds its [`Scan`]: building the
 /// multi-pattern regex costs about as much as attributing this many bytes, so a hook's one line
@@ -58,6 +59,8 @@ pub struct CompiledScope {
     unscanned: AtomicUsize,
     /// Per local rule: the `unless` regexes that exempt a line.
     unless: Vec<Unless>,
+    /// Whether these are the built-in pack's rules, whose regexes the build analysed.
+    built_in: bool,
 }
 
 /// The searchers that find the lines worth attributing in a block of text.
@@ -203,6 +206,7 @@ impl CompiledScope {
             scan: OnceLock::new(),
             unscanned: AtomicUsize::new(0),
             unless,
+            built_in,
         })
     }
 
@@ -218,12 +222,17 @@ impl CompiledScope {
     }
 
     /// The automata that attribute a flagged line, grouped now if they were not yet (parsing
-    /// the built-in pack's regexes and finding each one's prefixes take a while, which a
-    /// command that never reads this scope skips).
+    /// a user's regexes and finding each one's prefixes take a while, which a command that never
+    /// reads this scope skips; the build did it for the built-in pack's).
     pub fn attribution(&self) -> Option<&Attribution> {
         let group = || {
             let mut patterns = self.patterns.clone();
             for pattern in patterns.iter_mut().filter(|p| matches!(p.kind, PatternKind::Regex { .. })) {
+                if let Some(known) = self.built_in.then(|| PackRegex::find(&pattern.regex)).flatten() {
+                    pattern.unicode_word_boundary = known.unicode_word_boundary;
+                    pattern.prefixes = known.prefixes();
+                    continue;
+                }
                 let hir = pattern.hir.get_or_insert_with(|| {
                     // The built-in pack's, or a case-insensitive literal's: it parses (tested).
                     Arc::new(parse_line_regex(&pattern.regex).expect("a built-in or escaped pattern parses"))
@@ -381,7 +390,8 @@ fn check_regex(pattern: &str) -> Result<Hir, String> {
 }
 
 /// Parses a pattern as the matchers compile it: bytes-oriented, `^` and `$` at line ends.
-fn parse_line_regex(pattern: &str) -> Result<Hir, String> {
+/// Parses a pattern as a rule's regex is read: `^` and `$` at line ends, any bytes.
+pub(super) fn parse_line_regex(pattern: &str) -> Result<Hir, String> {
     syntax::parse_with(pattern, &syntax::Config::new().multi_line(true).utf8(false))
         .map_err(|err| syntax_reason(&err.to_string()))
 }

@@ -23,6 +23,35 @@ pub const DEFAULT_PACK: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/de
 /// reads these, since YAML took a fifth of `axiom check`'s start-up.
 pub(crate) const DEFAULT_PACK_JSON: &[&str] = include!(concat!(env!("OUT_DIR"), "/default_pack_json.rs"));
 
+/// What the build found in one of the pack's regexes (flagged as attributed: `(?i)` in front when
+/// case-insensitive), so that starting `axiom` does not parse it to find out.
+#[derive(Debug)]
+pub(crate) struct PackRegex {
+    pub regex: &'static str,
+    /// [`required_prefixes`](super::prefixes::required_prefixes)' literals, if it found any.
+    pub prefixes: Option<&'static [&'static [u8]]>,
+    pub ascii_folded: bool,
+    pub unicode_word_boundary: bool,
+}
+
+/// Every regex of the pack, sorted by its text (`rules::compile::tests` checks each entry against
+/// what `axiom` finds at run time).
+pub(crate) const DEFAULT_PACK_REGEXES: &[PackRegex] = include!(concat!(env!("OUT_DIR"), "/default_pack_regexes.rs"));
+
+impl PackRegex {
+    /// The pack's entry for `regex`, if it is one of the pack's.
+    pub fn find(regex: &str) -> Option<&'static PackRegex> {
+        DEFAULT_PACK_REGEXES.binary_search_by(|entry| entry.regex.cmp(regex)).ok().map(|at| &DEFAULT_PACK_REGEXES[at])
+    }
+
+    pub fn prefixes(&self) -> Option<super::prefixes::Prefixes> {
+        self.prefixes.map(|literals| super::prefixes::Prefixes {
+            literals: literals.iter().map(|literal| literal.to_vec()).collect(),
+            ascii_folded: self.ascii_folded,
+        })
+    }
+}
+
 /// How a built-in pack file is named in rule locations (`built-in:10-planning.yaml:13:5`): not a
 /// path, since the file is inside the binary; `axiom rules init DIR` writes it out as
 /// `DIR/10-planning.yaml`, where the same line and column hold the same rule.

@@ -247,3 +247,27 @@ fn loading_the_built_in_pack_groups_nothing_and_prepare_groups_every_scope() {
     pack.prepare();
     assert!(scopes.iter().all(|&scope| pack.scope(scope).is_grouped()), "left for the first line");
 }
+
+#[test]
+fn what_the_build_found_in_each_pack_regex_is_what_parsing_it_finds() {
+    // The pack's regexes are not parsed at start-up: their prefixes come from build.rs, which
+    // must flag them as `CompiledScope::compile` does and find what `required_prefixes` finds.
+    use crate::rules::compile::parse_line_regex;
+    use crate::rules::prefixes::required_prefixes;
+    use crate::rules::sources::{PackRegex, DEFAULT_PACK_REGEXES};
+    let pack = RuleSet::load(RuleOrigin::Embedded).unwrap();
+    let mut flagged = std::collections::BTreeSet::new();
+    for rule in pack.rules() {
+        let derived = rule.command.as_ref().map(|command| command.prefilter());
+        for regex in rule.regexes.iter().filter(|regex| Some(*regex) != derived.as_ref()) {
+            let regex = if rule.case_insensitive { format!("(?i){regex}") } else { regex.clone() };
+            let known = PackRegex::find(&regex).unwrap_or_else(|| panic!("{}: {regex:?} is not in the table", rule.id));
+            let hir = parse_line_regex(&regex).unwrap();
+            assert_eq!(known.prefixes(), required_prefixes(&hir), "{regex}");
+            assert_eq!(known.unicode_word_boundary, hir.properties().look_set().contains_word_unicode(), "{regex}");
+            flagged.insert(regex);
+        }
+    }
+    assert_eq!(flagged.len(), DEFAULT_PACK_REGEXES.len(), "the table holds the pack's regexes and no others");
+    assert!(DEFAULT_PACK_REGEXES.iter().filter(|entry| entry.prefixes.is_some()).count() > 50);
+}
