@@ -15,14 +15,15 @@ use crate::shell::{commands, script_in_line};
 
 /// Lines that may carry evidence; one pass over a block of lines finds them.
 const CANDIDATES: &[&str] = &[
-    // edits: Claude Code's tool calls, aider's confirmation, Cursor's tool names, diff lines
-    r"^\s*[⏺●]\s*(Update|Write|Edit|MultiEdit|Create|NotebookEdit)\(",
+    // edits: Claude Code's tool calls (`● Edit (path)` in some renderings), aider's confirmation,
+    // Cursor's tool names, diff lines
+    r"^\s*[⏺●]\s*(Update|Write|Edit|MultiEdit|Create|NotebookEdit) ?\(",
     r"^Applied edit to ",
     r"^Tool use: \*\*(edit_file|search_replace|write|create_file|apply_patch|delete_file)",
     r"^\+\+\+ b/",
     r"^I will (now )?(create|write|update|modify|edit|rewrite|develop|implement|add|fix|change|replace|refactor)(?-u:\b)",
     // commands
-    r"^\s*[⏺●]\s*Bash\(",
+    r"^\s*[⏺●]\s*Bash ?\(",
     r"^\$ \S",
     r"^[\w.-]+@[\w.-]+[^\n%$#]*[%$#] \S",
     r"^Running \S",
@@ -31,8 +32,9 @@ const CANDIDATES: &[&str] = &[
     r"^I will (now )?(execute|run)(?-u:\b)",
     // requests: a user's message as aider, Claude Code and SpecStory show it
     r"^(> |#### |USER: ?)\S",
-    // failures: a tool refusing, an error line, an edit that did not apply
-    r"^\s*(⎿\s*)?(Error:|error(\[\w+\])?:|fatal:|Cannot |Could not |Unable to |Failed to |# \d+ SEARCH/REPLACE blocks? failed to match|String to replace not found|Traceback \(most recent call last\))",
+    // failures: a tool refusing, an error line, an edit that did not apply, an exception that
+    // ended a program (Python's and JavaScript's last line: `ImportError: cannot import name`)
+    r"^\s*(⎿\s*)?(Error:|error(\[\w+\])?:|fatal:|Cannot |Could not |Unable to |Failed to |# \d+ SEARCH/REPLACE blocks? failed to match|String to replace not found|(ERROR:\s+)?Traceback \(most recent call last\)|[A-Z][A-Za-z]*(Error|Exception): \S)",
     // test summaries
     r"^\s*(⎿\s*)?(test result: |=+ \d|\d+ (passed|failed) in |Tests:|Tests\s+\d|ok\s|FAIL|--- FAIL|\d+ fail(ing)?$|FAILED \(|npm (ERR!|error) |\d+ runs, |\d+ examples?, |(\[\w+\]\s+)?Tests run: |OK \(\d+ tests?|(\d+:\d\d )?\+\d+)",
 ];
@@ -109,7 +111,7 @@ static EDIT: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The file an edit line names: `⏺ Update(PATH)`, `Applied edit to PATH`, `+++ b/PATH`.
 static EDITED_PATH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[⏺●]\s*\w+\(([^)]+)\)|Applied edit to (.+)$|\+\+\+ b/(\S+))").expect("a valid regex")
+    Regex::new(r"^(?:[⏺●]\s*\w+ ?\(([^)]+)\)|Applied edit to (.+)$|\+\+\+ b/(\S+))").expect("a valid regex")
 });
 
 static RUN: LazyLock<Regex> = LazyLock::new(|| {
@@ -144,6 +146,11 @@ mod tests {
             ("⏺ Update(src/cache.rs)…", Some(Observation::Edit)),
             ("● Write(src/tasks.rs)", Some(Observation::Edit)),
             ("● Write(docs/TASKS.md)", None),
+            ("● Edit (/home/me/project/analyze_data.py)", Some(Observation::Edit)),
+            (
+                "● Bash (command: source venv/bin/activate && python analyze.py)",
+                Some(Observation::Command { test: false }),
+            ),
             ("Applied edit to README.md", None),
             ("+++ b/CHANGELOG.md", None),
             ("Applied edit to src/app.py", Some(Observation::Edit)),
@@ -159,6 +166,10 @@ mod tests {
             ("Cannot edit files blocked by globalIgnore", Some(Observation::Failure)),
             ("# 1 SEARCH/REPLACE block failed to match!", Some(Observation::Failure)),
             ("error[E0425]: cannot find value `x`", Some(Observation::Failure)),
+            ("ERROR:    Traceback (most recent call last):", Some(Observation::Failure)),
+            ("ImportError: cannot import name 'stock' from 'app.routers'", Some(Observation::Failure)),
+            ("TypeError: Cannot read properties of undefined (reading 'map')", Some(Observation::Failure)),
+            ("The TypeError: line above is what the old code printed.", None),
             ("All tests pass now.", None),
             ("Let me update the cache.", None),
         ];
