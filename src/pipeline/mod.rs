@@ -26,6 +26,7 @@ mod policy;
 mod screen;
 mod stage;
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,7 +39,7 @@ pub use screen::{redraw_key, PromptSpec, ScreenNormalizer, ScreenOptions};
 use stage::Normalize;
 
 use crate::evidence::{Evidence, Observation, OBSERVER};
-use crate::rules::{Action, CompiledScope, RuleSet, Scope, Subject};
+use crate::rules::{Action, CompiledScope, RuleSet, Scope, Subject, LINES_ABOVE};
 
 /// The most texts the echo mask holds at once (see [`Pipeline::expect_echo`]).
 pub const ECHO_MASK_LIMIT: usize = 32;
@@ -153,6 +154,9 @@ pub struct Pipeline {
     /// Recently injected texts and when they stop being masked.
     echoes: Vec<(Vec<u8>, Instant)>,
     echo_mask: Vec<Vec<u8>>,
+    /// The last lines of the blocks matched so far, for rules with `unless_above` (none kept
+    /// when no rule of the scope has it).
+    above: VecDeque<Vec<u8>>,
 }
 
 impl Pipeline {
@@ -202,6 +206,7 @@ impl Pipeline {
             idle_matched_len: 0,
             echoes: Vec::new(),
             echo_mask: Vec::new(),
+            above: VecDeque::new(),
         }
     }
 
@@ -229,7 +234,10 @@ impl Pipeline {
     /// and no rule that needs evidence from earlier lines. Then pieces of an input that start at
     /// line boundaries can be matched apart (and at once) and give what one pipeline would.
     pub fn lines_are_independent(&self) -> bool {
-        self.policy.mode() == PolicyMode::Offline && !self.observing && self.normalizer.is_bytes()
+        self.policy.mode() == PolicyMode::Offline
+            && !self.observing
+            && !self.scope.any_looks_above()
+            && self.normalizer.is_bytes()
     }
 
     pub fn rules(&self) -> &Arc<RuleSet> {
@@ -465,14 +473,47 @@ impl Pipeline {
                     self.evidence.observe(observation.clone());
                 }
                 let segment = self.normalizer.block().segments[hit.segment];
-                self.report(segment, hit, now, fired);
+                self.report(segment, Some(hit.segment), hit, now, fired);
             }
             next.for_each(|(_, observation)| self.evidence.observe(observation.clone()));
             self.hits = hits;
             self.observations = observations;
             self.idle_matched_len = 0;
+            if self.scope.any_looks_above() {
+                self.keep_lines_above();
+            }
         }
         self.normalizer.consume_finished();
+    }
+
+    /// Keeps the last [`LINES_ABOVE`] lines of the finished block for the next block's
+    /// `unless_above` (each cut to a few KiB: what a rule looks for above is near a line's start).
+    fn keep_lines_above(&mut self) {
+        const KEPT_BYTES: usize = 4 << 10;
+        let block = self.normalizer.block();
+        let segments = &block.segments[block.segments.len().saturating_sub(LINES_ABOVE)..];
+        for segment in segments {
+            let text = block.segment_text(segment);
+            let mut line =
+                if self.above.len() == LINES_ABOVE { self.above.pop_front().unwrap_or_default() } else { Vec::new() };
+            line.clear();
+            line.extend_from_slice(&text[..text.len().min(KEPT_BYTES)]);
+            self.above.push_back(line);
+        }
+    }
+
+    /// Whether local rule `rule`'s `unless_above` exempts a match on the finished block's segment
+    /// `in_block` (`None`: on the open segment, after every finished line).
+    fn exempt_by_lines_above(&self, rule: u32, in_block: Option<usize>) -> bool {
+        let block = self.normalizer.block();
+        let from_block: &[Segment] = match in_block {
+            Some(index) => &block.segments[index.saturating_sub(LINES_ABOVE)..index],
+            None => &[],
+        };
+        let carried = self.above.iter().skip(self.above.len().saturating_sub(LINES_ABOVE - from_block.len()));
+        let carried = carried.map(Vec::as_slice);
+        let lines = carried.chain(from_block.iter().map(|segment| block.segment_text(segment)));
+        self.scope.exempts_above(rule, lines)
     }
 
     fn match_idle_partial(&mut self, now: Instant, fired: &mut Vec<Intervention>) {
@@ -487,13 +528,21 @@ impl Pipeline {
         self.matcher.verify(&self.scope, text, &self.echo_mask, 0, &mut self.hits);
         let hits = std::mem::take(&mut self.hits);
         for hit in &hits {
-            self.report(open, hit, now, fired);
+            self.report(open, None, hit, now, fired);
         }
         self.hits = hits;
     }
 
-    /// A match stage hit: count it, deduplicate it per line, and let policy decide.
-    fn report(&mut self, segment: Segment, hit: &SegmentHit, now: Instant, fired: &mut Vec<Intervention>) {
+    /// A match stage hit: count it, deduplicate it per line, and let policy decide. `in_block`:
+    /// the segment's index in the finished block, or `None` for the open segment.
+    fn report(
+        &mut self,
+        segment: Segment,
+        in_block: Option<usize>,
+        hit: &SegmentHit,
+        now: Instant,
+        fired: &mut Vec<Intervention>,
+    ) {
         let index = self.scope.rules[hit.rule as usize];
         if !self.applies(index) {
             return;
@@ -511,6 +560,9 @@ impl Pipeline {
             if !command.matches_line(&String::from_utf8_lossy(text), self.scope_kind == Scope::Tool) {
                 return;
             }
+        }
+        if self.scope.looks_above(hit.rule) && self.exempt_by_lines_above(hit.rule, in_block) {
+            return;
         }
         if let Some(spec) = &rule.evidence {
             if !self.evidence.allows(index, spec) {

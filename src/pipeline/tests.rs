@@ -508,3 +508,37 @@ fn what_a_line_holding_an_echo_reports_does_not_hang_on_whether_the_scan_runs() 
     assert!(without_scan.contains(&(3, 1)), "{without_scan:?}");
     assert_eq!(reported(true), without_scan);
 }
+
+#[test]
+fn unless_above_reads_the_lines_above_in_the_block_and_across_blocks() {
+    let yaml = r#"
+rules:
+  - id: stub
+    match: { regex: ['raise NotImplementedError'] }
+    unless_above: '@abstractmethod'
+"#;
+    let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("t.yaml", yaml)]).unwrap());
+    let fired = |chunks: &[&str]| -> Vec<u64> {
+        let mut pipeline = Pipeline::new(Arc::clone(&rules), Scope::Output, "t", PipelineOptions::offline());
+        assert!(!pipeline.lines_are_independent(), "a line's report depends on the lines above it");
+        let now = Instant::now();
+        let mut fired = Vec::new();
+        for chunk in chunks {
+            fired.extend(pipeline.push(chunk.as_bytes(), now));
+        }
+        fired.extend(pipeline.finish(now));
+        fired.into_iter().map(|i| i.line.unwrap()).collect()
+    };
+    let abstract_method =
+        "@abstractmethod\ndef charge(self):\n    \"\"\"Charge.\"\"\"\n    raise NotImplementedError\n";
+    assert_eq!(fired(&[abstract_method]), Vec::<u64>::new(), "in one block");
+    let (above, below) = abstract_method.split_at(abstract_method.find("    raise").unwrap());
+    assert_eq!(fired(&[above, below]), Vec::<u64>::new(), "the lines above came in an earlier block");
+    let (first, rest) = above.split_at(above.find("def").unwrap());
+    assert_eq!(fired(&[first, rest, below]), Vec::<u64>::new(), "partly in the block, partly carried");
+    assert_eq!(fired(&[below]), [1], "nothing above");
+    let far = "@abstractmethod\ndef charge(self): ...\n\ndef refund(self):\n    log()\n    raise NotImplementedError\n";
+    assert_eq!(fired(&[far]), [6], "more than four lines above");
+    assert_eq!(fired(&["@abstractmethod\n", "a\n", "b\n", "c\n", "d\n", "raise NotImplementedError\n"]), [6]);
+    assert_eq!(fired(&["@abstractmethod\n", "a\n", "b\n", "c\n", "raise NotImplementedError\n"]), Vec::<u64>::new());
+}

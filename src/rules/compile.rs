@@ -59,6 +59,8 @@ pub struct CompiledScope {
     unscanned: AtomicUsize,
     /// Per local rule: the `unless` regexes that exempt a line.
     unless: Vec<Unless>,
+    /// Per local rule: the `unless_above` regexes that exempt a line by the lines above it.
+    above: Vec<Unless>,
     /// Whether these are the built-in pack's rules, whose regexes the build analysed.
     built_in: bool,
 }
@@ -98,12 +100,16 @@ struct ScanPlan {
     regexes: Patterns,
 }
 
-/// One rule's `unless` regexes, compiled when the rule first fires.
+/// One rule's `unless` (or `unless_above`) regexes, compiled when the rule first fires.
 #[derive(Debug, Default)]
 struct Unless {
     patterns: Vec<String>,
     compiled: OnceLock<Vec<regex::bytes::Regex>>,
 }
+
+/// How many lines above a match its rule's `unless_above` reads: a decorator, a signature and a
+/// one-line docstring above the line that fires.
+pub const LINES_ABOVE: usize = 4;
 
 /// Finds where a key or pattern of a rule was written.
 pub type Locate<'a> = dyn Fn(&Rule, &str, &str) -> Location + 'a;
@@ -127,6 +133,7 @@ impl CompiledScope {
         // Per regex of the plan: what it parsed to, if it was parsed now.
         let mut parsed = Vec::new();
         let mut unless = Vec::new();
+        let mut above = Vec::new();
 
         for (index, rule) in all.iter().enumerate().filter(|(_, rule)| rule.enabled && rule.scope == scope) {
             if rule.silence.is_some() {
@@ -175,12 +182,15 @@ impl CompiledScope {
                     Err(reason) => errors.push(regex_error(locate(rule, "regex", pattern), rule, pattern, &reason)),
                 }
             }
-            for pattern in rule.unless.iter().filter(|_| !built_in) {
-                if let Err(reason) = check_regex(pattern) {
-                    errors.push(regex_error(locate(rule, "unless", pattern), rule, pattern, &reason));
+            for (key, patterns) in [("unless", &rule.unless), ("unless_above", &rule.unless_above)] {
+                for pattern in patterns.iter().filter(|_| !built_in) {
+                    if let Err(reason) = check_regex(pattern) {
+                        errors.push(regex_error(locate(rule, key, pattern), rule, pattern, &reason));
+                    }
                 }
             }
             unless.push(Unless { patterns: rule.unless.clone(), compiled: OnceLock::new() });
+            above.push(Unless { patterns: rule.unless_above.clone(), compiled: OnceLock::new() });
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -206,6 +216,7 @@ impl CompiledScope {
             scan: OnceLock::new(),
             unscanned: AtomicUsize::new(0),
             unless,
+            above,
             built_in,
         })
     }
@@ -264,24 +275,23 @@ impl CompiledScope {
 
     /// Whether one of local rule `rule`'s `unless` regexes matches `line`.
     pub fn exempts(&self, rule: u32, line: &[u8]) -> bool {
-        let unless = &self.unless[rule as usize];
-        if unless.patterns.is_empty() {
-            return false;
-        }
-        let compiled = unless.compiled.get_or_init(|| {
-            unless
-                .patterns
-                .iter()
-                .map(|pattern| {
-                    // Checked when the rules were loaded (it parses and fits the size limit).
-                    regex::bytes::RegexBuilder::new(pattern)
-                        .size_limit(usize::MAX)
-                        .build()
-                        .expect("an `unless` regex checked when the rules were loaded, or by the pack's tests")
-                })
-                .collect()
-        });
-        compiled.iter().any(|regex| regex.is_match(line))
+        self.unless[rule as usize].matches_any([line])
+    }
+
+    /// Whether one of local rule `rule`'s `unless_above` regexes matches one of `lines` (the
+    /// [`LINES_ABOVE`] lines above its match).
+    pub fn exempts_above<'a>(&self, rule: u32, lines: impl IntoIterator<Item = &'a [u8]>) -> bool {
+        self.above[rule as usize].matches_any(lines)
+    }
+
+    /// Whether local rule `rule` has `unless_above` regexes.
+    pub fn looks_above(&self, rule: u32) -> bool {
+        !self.above[rule as usize].patterns.is_empty()
+    }
+
+    /// Whether any rule of the scope reads the lines above its match.
+    pub fn any_looks_above(&self) -> bool {
+        self.above.iter().any(|above| !above.patterns.is_empty())
     }
 
     /// Builds every automaton now (what first use would do): for benchmarks that time matching
@@ -293,7 +303,29 @@ impl CompiledScope {
         }
         for (rule, _) in self.unless.iter().enumerate() {
             self.exempts(rule as u32, b"");
+            self.exempts_above(rule as u32, [&b""[..]]);
         }
+    }
+}
+
+impl Unless {
+    fn matches_any<'a>(&self, lines: impl IntoIterator<Item = &'a [u8]>) -> bool {
+        if self.patterns.is_empty() {
+            return false;
+        }
+        let compiled = self.compiled.get_or_init(|| {
+            self.patterns
+                .iter()
+                .map(|pattern| {
+                    // Checked when the rules were loaded (it parses and fits the size limit).
+                    regex::bytes::RegexBuilder::new(pattern)
+                        .size_limit(usize::MAX)
+                        .build()
+                        .expect("an `unless` regex checked when the rules were loaded, or by the pack's tests")
+                })
+                .collect()
+        });
+        lines.into_iter().any(|line| compiled.iter().any(|regex| regex.is_match(line)))
     }
 }
 

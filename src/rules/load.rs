@@ -193,6 +193,7 @@ impl Loader {
                 }
                 for (key, present) in [
                     ("unless", !spec.unless.is_empty()),
+                    ("unless_above", !spec.unless_above.is_empty()),
                     ("threshold", spec.threshold.is_some()),
                     ("tests", !spec.tests.is_empty()),
                 ] {
@@ -287,6 +288,7 @@ impl Loader {
             regexes: matches.map(|m| m.regex.clone()).unwrap_or(derived),
             case_insensitive: matches.is_some_and(|m| m.case_insensitive),
             unless: spec.unless.clone(),
+            unless_above: spec.unless_above.clone(),
             command,
             evidence,
             cooldown: spec.cooldown.map(|d| d.0),

@@ -28,7 +28,7 @@ mod walk;
 
 pub use attribution::{Attribution, GroupCache, PatternGroup, PatternInfo, PatternKind, PatternStart};
 pub use command::CommandMatcher;
-pub use compile::{CompiledScope, LiteralMatcher, RegexMatcher, Scan};
+pub use compile::{CompiledScope, LiteralMatcher, RegexMatcher, Scan, LINES_ABOVE};
 pub use error::{RuleError, RuleErrors};
 pub use lazy_regex::LazyRegex;
 pub use load::RuleDocument;

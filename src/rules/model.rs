@@ -49,6 +49,7 @@ pub struct Rule {
     pub regexes: Vec<String>,
     pub case_insensitive: bool,
     pub unless: Vec<String>,
+    pub unless_above: Vec<String>,
     /// The shell command a flagged line must show running (`command:`).
     pub command: Option<CommandMatcher>,
     /// The evidence state in which a flagged line fires (`evidence:`).

@@ -28,6 +28,10 @@ pub struct RuleSpec {
     pub matches: Option<MatchSpec>,
     #[serde(default, deserialize_with = "one_or_many")]
     pub unless: Vec<String>,
+    /// A match is exempt when one of the [`LINES_ABOVE`](super::LINES_ABOVE) lines above it
+    /// matches one of these (the decorator above a method, the opening of a block).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub unless_above: Vec<String>,
     #[serde(default)]
     pub scope: Scope,
     /// Which tasks the rule watches: any command (the default), or only AI agents.

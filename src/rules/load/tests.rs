@@ -121,6 +121,8 @@ fn bad_regex_points_at_the_pattern() {
     assert_eq!(found, ["r.yaml:4:22: rule `broken`: invalid regex \"a(b\": unclosed group"]);
     let unless = errors("rules:\n  - id: broken\n    match: { literals: [x] }\n    unless: '[z'\n");
     assert!(unless[0].starts_with("r.yaml:4:14: rule `broken`: invalid regex \"[z\""), "{}", unless[0]);
+    let above = errors("rules:\n  - id: broken\n    match: { literals: [x] }\n    unless_above: ['ok', '(a']\n");
+    assert!(above[0].starts_with("r.yaml:4:27: rule `broken`: invalid regex \"(a\""), "{}", above[0]);
 }
 
 #[test]
@@ -141,6 +143,7 @@ fn shape_problems() {
         ("rules:\n  - id: a\n    match: { literals: [\"a\\nb\"] }\n", "line break"),
         ("rules:\n  - id: a\n    silence: 1s\n    match: { literals: [x] }\n", "not both"),
         ("rules:\n  - id: a\n    silence: 1s\n    unless: [x]\n", "`unless` does not apply"),
+        ("rules:\n  - id: a\n    silence: 1s\n    unless_above: [x]\n", "`unless_above` does not apply"),
         ("rules:\n  - id: a\n    silence: 1s\n    scope: prompt\n", "cannot have `scope: prompt`"),
         ("rules:\n  - id: a\n    match: { literals: [x] }\n    action: deny\n    message: m\n", "needs `scope: tool`"),
         ("rules:\n  - id: a\n    match: { literals: [x] }\n    scope: tool\n    action: deny\n", "`message` is required"),
