@@ -154,9 +154,9 @@ pub struct Pipeline {
     /// Recently injected texts and when they stop being masked.
     echoes: Vec<(Vec<u8>, Instant)>,
     echo_mask: Vec<Vec<u8>>,
-    /// The last lines of the blocks matched so far, for rules with `unless_above` (none kept
-    /// when no rule of the scope has it).
-    above: VecDeque<Vec<u8>>,
+    /// The last lines of the blocks matched so far (line number, text), for rules with
+    /// `unless_above` (none kept when no rule of the scope has it).
+    above: VecDeque<(u64, Vec<u8>)>,
 }
 
 impl Pipeline {
@@ -481,6 +481,9 @@ impl Pipeline {
             self.idle_matched_len = 0;
             if self.scope.any_looks_above() {
                 self.keep_lines_above();
+            } else {
+                // Lines kept under earlier rules would be stale by the time a reload asks again.
+                self.above.clear();
             }
         }
         self.normalizer.consume_finished();
@@ -491,28 +494,39 @@ impl Pipeline {
     fn keep_lines_above(&mut self) {
         const KEPT_BYTES: usize = 4 << 10;
         let block = self.normalizer.block();
-        let segments = &block.segments[block.segments.len().saturating_sub(LINES_ABOVE)..];
-        for segment in segments {
-            let text = block.segment_text(segment);
-            let mut line =
-                if self.above.len() == LINES_ABOVE { self.above.pop_front().unwrap_or_default() } else { Vec::new() };
-            line.clear();
-            line.extend_from_slice(&text[..text.len().min(KEPT_BYTES)]);
-            self.above.push_back(line);
+        let last = lines_before(&block.segments, block.segments.len(), u64::MAX);
+        for segment in last.into_iter().rev() {
+            let text = block.segment_text(&segment);
+            let text = &text[..text.len().min(KEPT_BYTES)];
+            // A line continued from the last block replaces its earlier piece.
+            if self.above.back().is_some_and(|(line, _)| *line == segment.line) {
+                self.above.pop_back();
+            }
+            let mut kept = if self.above.len() == LINES_ABOVE { self.above.pop_front() } else { None }
+                .map(|(_, buffer)| buffer)
+                .unwrap_or_default();
+            kept.clear();
+            kept.extend_from_slice(text);
+            self.above.push_back((segment.line, kept));
         }
     }
 
-    /// Whether local rule `rule`'s `unless_above` exempts a match on the finished block's segment
-    /// `in_block` (`None`: on the open segment, after every finished line).
-    fn exempt_by_lines_above(&self, rule: u32, in_block: Option<usize>) -> bool {
+    /// Whether local rule `rule`'s `unless_above` exempts a match on `segment`, which is the
+    /// finished block's segment `in_block` (`None`: the open segment, after every finished line).
+    /// The lines above are the [`LINES_ABOVE`] lines before the segment's own line, each as its
+    /// last piece shows it (a `\r` or a window of a long line starts a new segment, not a line).
+    fn exempt_by_lines_above(&self, rule: u32, segment: Segment, in_block: Option<usize>) -> bool {
         let block = self.normalizer.block();
-        let from_block: &[Segment] = match in_block {
-            Some(index) => &block.segments[index.saturating_sub(LINES_ABOVE)..index],
-            None => &[],
-        };
-        let carried = self.above.iter().skip(self.above.len().saturating_sub(LINES_ABOVE - from_block.len()));
-        let carried = carried.map(Vec::as_slice);
-        let lines = carried.chain(from_block.iter().map(|segment| block.segment_text(segment)));
+        let from_block = lines_before(&block.segments, in_block.unwrap_or(0), segment.line);
+        let nearest_in_block = from_block.last().map_or(segment.line, |above| above.line);
+        let carried = self
+            .above
+            .iter()
+            .rev()
+            .filter(|(line, _)| *line < nearest_in_block)
+            .take(LINES_ABOVE - from_block.len())
+            .map(|(_, text)| text.as_slice());
+        let lines = from_block.iter().map(|above| block.segment_text(above)).chain(carried);
         self.scope.exempts_above(rule, lines)
     }
 
@@ -561,7 +575,7 @@ impl Pipeline {
                 return;
             }
         }
-        if self.scope.looks_above(hit.rule) && self.exempt_by_lines_above(hit.rule, in_block) {
+        if self.scope.looks_above(hit.rule) && self.exempt_by_lines_above(hit.rule, segment, in_block) {
             return;
         }
         if let Some(spec) = &rule.evidence {
@@ -642,6 +656,21 @@ impl Pipeline {
 }
 
 /// Whether any enabled rule matched in this scope needs evidence.
+/// The last segment of each of the (at most [`LINES_ABOVE`]) lines before line `line` among
+/// `segments[..before]`, nearest first.
+fn lines_before(segments: &[Segment], before: usize, line: u64) -> Vec<Segment> {
+    let mut found: Vec<Segment> = Vec::with_capacity(LINES_ABOVE);
+    for segment in segments[..before].iter().rev() {
+        if found.len() == LINES_ABOVE {
+            break;
+        }
+        if segment.line < found.last().map_or(line, |above| above.line) {
+            found.push(*segment);
+        }
+    }
+    found
+}
+
 fn observes_evidence(rules: &RuleSet, scope: &CompiledScope) -> bool {
     scope.rules.iter().any(|&index| rules.rule(index).evidence.is_some())
 }

@@ -541,4 +541,12 @@ rules:
     assert_eq!(fired(&[far]), [6], "more than four lines above");
     assert_eq!(fired(&["@abstractmethod\n", "a\n", "b\n", "c\n", "d\n", "raise NotImplementedError\n"]), [6]);
     assert_eq!(fired(&["@abstractmethod\n", "a\n", "b\n", "c\n", "raise NotImplementedError\n"]), Vec::<u64>::new());
+    // A `\r` starts a segment, not a line: what it overwrote is not above the match.
+    assert_eq!(fired(&["@abstractmethod\rraise NotImplementedError\n"]), [1]);
+    assert_eq!(fired(&["@abstractmethod\r", "raise NotImplementedError\n"]), [1]);
+    // Pieces of one line count once: four lines above, each overwritten once, still reach it.
+    assert_eq!(
+        fired(&["@abstractmethod\n", "a\rA\n", "b\rB\n", "c\rC\n", "raise NotImplementedError\n"]),
+        Vec::<u64>::new()
+    );
 }
