@@ -655,7 +655,6 @@ impl Pipeline {
     }
 }
 
-/// Whether any enabled rule matched in this scope needs evidence.
 /// The last segment of each of the (at most [`LINES_ABOVE`]) lines before line `line` among
 /// `segments[..before]`, nearest first.
 fn lines_before(segments: &[Segment], before: usize, line: u64) -> Vec<Segment> {
@@ -671,6 +670,7 @@ fn lines_before(segments: &[Segment], before: usize, line: u64) -> Vec<Segment> 
     found
 }
 
+/// Whether any enabled rule matched in this scope needs evidence.
 fn observes_evidence(rules: &RuleSet, scope: &CompiledScope) -> bool {
     scope.rules.iter().any(|&index| rules.rule(index).evidence.is_some())
 }
