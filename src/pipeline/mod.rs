@@ -494,39 +494,38 @@ impl Pipeline {
     fn keep_lines_above(&mut self) {
         const KEPT_BYTES: usize = 4 << 10;
         let block = self.normalizer.block();
-        let last = lines_before(&block.segments, block.segments.len(), u64::MAX);
-        for segment in last.into_iter().rev() {
-            let text = block.segment_text(&segment);
-            let text = &text[..text.len().min(KEPT_BYTES)];
+        let pieces = block.segments.iter().rev().map(|segment| (segment.line, block.segment_text(segment)));
+        let mut newest: [(u64, &[u8]); LINES_ABOVE] = [(0, &[]); LINES_ABOVE];
+        let mut count = 0;
+        for (slot, found) in newest.iter_mut().zip(lines_before(pieces, u64::MAX)) {
+            *slot = found;
+            count += 1;
+        }
+        for &(line, text) in newest[..count].iter().rev() {
             // A line continued from the last block replaces its earlier piece.
-            if self.above.back().is_some_and(|(line, _)| *line == segment.line) {
+            if self.above.back().is_some_and(|(kept, _)| *kept == line) {
                 self.above.pop_back();
             }
             let mut kept = if self.above.len() == LINES_ABOVE { self.above.pop_front() } else { None }
                 .map(|(_, buffer)| buffer)
                 .unwrap_or_default();
             kept.clear();
-            kept.extend_from_slice(text);
-            self.above.push_back((segment.line, kept));
+            kept.extend_from_slice(&text[..text.len().min(KEPT_BYTES)]);
+            self.above.push_back((line, kept));
         }
     }
 
     /// Whether local rule `rule`'s `unless_above` exempts a match on `segment`, which is the
     /// finished block's segment `in_block` (`None`: the open segment, after every finished line).
     /// The lines above are the [`LINES_ABOVE`] lines before the segment's own line, each as its
-    /// last piece shows it (a `\r` or a window of a long line starts a new segment, not a line).
+    /// last piece shows it (a `\r` or a window of a long line starts a new segment, not a line):
+    /// from the block, then from the lines kept from earlier blocks.
     fn exempt_by_lines_above(&self, rule: u32, segment: Segment, in_block: Option<usize>) -> bool {
         let block = self.normalizer.block();
-        let from_block = lines_before(&block.segments, in_block.unwrap_or(0), segment.line);
-        let nearest_in_block = from_block.last().map_or(segment.line, |above| above.line);
-        let carried = self
-            .above
-            .iter()
-            .rev()
-            .filter(|(line, _)| *line < nearest_in_block)
-            .take(LINES_ABOVE - from_block.len())
-            .map(|(_, text)| text.as_slice());
-        let lines = from_block.iter().map(|above| block.segment_text(above)).chain(carried);
+        let in_block = block.segments[..in_block.unwrap_or(0)].iter().rev();
+        let in_block = in_block.map(|above| (above.line, block.segment_text(above)));
+        let carried = self.above.iter().rev().map(|(line, text)| (*line, text.as_slice()));
+        let lines = lines_before(in_block.chain(carried), segment.line).map(|(_, text)| text);
         self.scope.exempts_above(rule, lines)
     }
 
@@ -655,19 +654,19 @@ impl Pipeline {
     }
 }
 
-/// The last segment of each of the (at most [`LINES_ABOVE`]) lines before line `line` among
-/// `segments[..before]`, nearest first.
-fn lines_before(segments: &[Segment], before: usize, line: u64) -> Vec<Segment> {
-    let mut found: Vec<Segment> = Vec::with_capacity(LINES_ABOVE);
-    for segment in segments[..before].iter().rev() {
-        if found.len() == LINES_ABOVE {
-            break;
-        }
-        if segment.line < found.last().map_or(line, |above| above.line) {
-            found.push(*segment);
-        }
-    }
-    found
+/// Of `pieces` (line number, text), nearest first, the first piece of each of the (at most
+/// [`LINES_ABOVE`]) lines before line `line`: the last piece of the line as printed.
+fn lines_before<'a>(pieces: impl Iterator<Item = (u64, &'a [u8])>, line: u64) -> impl Iterator<Item = (u64, &'a [u8])> {
+    let mut below = line;
+    pieces
+        .filter(move |&(piece, _)| {
+            let earlier = piece < below;
+            if earlier {
+                below = piece;
+            }
+            earlier
+        })
+        .take(LINES_ABOVE)
 }
 
 /// Whether any enabled rule matched in this scope needs evidence.

@@ -93,6 +93,20 @@ mod tests {
         meta::Regex::builder().build_from_hir(&loose).unwrap()
     }
 
+    /// Each case: (pattern, texts the pattern and its widened form both match, texts only the
+    /// widened form matches).
+    fn assert_widens(cases: &[(&str, &[&str], &[&str])], widen: impl Fn(&str) -> meta::Regex) {
+        for (pattern, both, only_widened) in cases {
+            let (strict, wide) = (regex::Regex::new(pattern).unwrap(), widen(pattern));
+            for text in *both {
+                assert!(strict.is_match(text) && wide.is_match(text), "{pattern} on {text:?}");
+            }
+            for text in *only_widened {
+                assert!(!strict.is_match(text) && wide.is_match(text), "{pattern} on {text:?}");
+            }
+        }
+    }
+
     #[test]
     fn a_loosened_regex_matches_wherever_the_regex_does_and_where_only_the_boundary_failed() {
         let cases: &[(&str, &[&str], &[&str])] = &[
@@ -102,15 +116,7 @@ mod tests {
             (r"(?i)(\bdone\b)", &["DONE.", "it is done"], &["doneé"]),
             (r"(?-u:\b)kept\b", &["kept"], &[]),
         ];
-        for (pattern, both, only_loose) in cases {
-            let (strict, loose) = (regex::Regex::new(pattern).unwrap(), loosened(pattern));
-            for text in *both {
-                assert!(strict.is_match(text) && loose.is_match(text), "{pattern} on {text:?}");
-            }
-            for text in *only_loose {
-                assert!(!strict.is_match(text) && loose.is_match(text), "{pattern} on {text:?}");
-            }
-        }
+        assert_widens(cases, loosened);
         // An ASCII word boundary is kept: a lazy DFA reads it on any text.
         assert!(!loosened(r"(?-u:\b)kept\b").is_match("xkept"));
     }
@@ -130,15 +136,7 @@ mod tests {
             ),
             (r"\[x\] .*working$", &["[x] it is working"], &["[x] broken"]),
         ];
-        for (pattern, both, only_cut) in cases {
-            let (strict, loose) = (regex::Regex::new(pattern).unwrap(), cut(pattern));
-            for text in *both {
-                assert!(strict.is_match(text) && loose.is_match(text), "{pattern} on {text:?}");
-            }
-            for text in *only_cut {
-                assert!(!strict.is_match(text) && loose.is_match(text), "{pattern} on {text:?}");
-            }
-        }
+        assert_widens(cases, cut);
         // Too little before it to look for: left whole.
         assert!(!cut(r"x.*done").is_match("x"));
         assert!(!cut(r".*done").is_match("nothing"));
