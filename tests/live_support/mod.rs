@@ -216,31 +216,30 @@ impl Proc {
         self.status
     }
 
-    /// Waits until stdout contains `needle`; fails if the process ends first or time runs out.
+    /// Waits until stdout holds the whole line that contains `needle`; fails if the process ends
+    /// first or time runs out.
     #[track_caller]
     pub fn wait_for_stdout(&mut self, needle: &str) -> String {
         self.wait_for(needle, true)
     }
 
-    /// Waits until stderr contains `needle`; fails if the process ends first or time runs out.
+    /// Waits until stderr holds the whole line that contains `needle`; fails if the process ends
+    /// first or time runs out. Whole lines because a line may arrive in several writes (stderr is
+    /// unbuffered: one `eprintln!` is a write for each piece), the rest after the words waited for.
     #[track_caller]
     pub fn wait_for_stderr(&mut self, needle: &str) -> String {
         self.wait_for(needle, false)
     }
 
-    /// The id in the `axiom: task ID ...` line an `axiom client --command` prints first. Waits for
-    /// the whole line: stderr is unbuffered, so the id may arrive in a later write than the words.
+    /// The id in the `axiom: task ID ...` line an `axiom client --command` prints first.
     #[track_caller]
     pub fn wait_for_task_id(&mut self) -> String {
-        self.wait_for_stderr("axiom: task ");
-        eventually("the whole `axiom: task ID` line", DEADLINE, || {
-            let stderr = self.stderr();
-            let complete = stderr.split_inclusive('\n').filter(|line| line.ends_with('\n'));
-            let id = complete
-                .filter_map(|line| line.strip_prefix("axiom: task "))
-                .find_map(|rest| rest.split_whitespace().next());
-            id.map(str::to_owned).ok_or(stderr)
-        })
+        let stderr = self.wait_for_stderr("axiom: task ");
+        let id = stderr
+            .lines()
+            .filter_map(|line| line.strip_prefix("axiom: task "))
+            .find_map(|rest| rest.split_whitespace().next());
+        id.unwrap_or_else(|| panic!("no task id in the `axiom: task` line:\n{stderr}")).to_owned()
     }
 
     #[track_caller]
@@ -248,14 +247,14 @@ impl Proc {
         let deadline = Instant::now() + DEADLINE;
         loop {
             let text = if on_stdout { self.stdout() } else { self.stderr() };
-            if text.contains(needle) {
+            if whole_line_holds(&text, needle) {
                 return text;
             }
             let ended = self.exited();
             if ended.is_some() || Instant::now() >= deadline {
                 // One last look: the output may have arrived just before the end.
                 let text = if on_stdout { self.stdout() } else { self.stderr() };
-                if text.contains(needle) {
+                if whole_line_holds(&text, needle) {
                     return text;
                 }
                 let why = match ended {
@@ -338,6 +337,14 @@ impl Proc {
 impl Drop for Proc {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Whether `text` holds `needle` and the end of the line it ends on.
+fn whole_line_holds(text: &str, needle: &str) -> bool {
+    match text.find(needle) {
+        Some(at) => needle.ends_with('\n') || text[at + needle.len()..].contains('\n'),
+        None => false,
     }
 }
 
