@@ -44,7 +44,11 @@ impl CommandMatcher {
         // all run rm: they may stand between the name's characters (a tool call writes a line
         // break as the two characters `\n`). An ANSI-C or translated string (`$'\x72'm`, `r$""m`)
         // or a brace list (`{r,}m`, `{r..r}m`) can spell any name, so a line with one is always parsed.
-        let names: Vec<String> = self.programs.iter().map(|program| name_as_written(program)).collect();
+        let mut names: Vec<String> = self.programs.iter().map(|program| name_as_written(program)).collect();
+        // `find … -delete` removes files as `rm` does (`crate::shell` reads it as `rm -r -f`).
+        if self.programs.iter().any(|program| program == "rm") {
+            names.push(name_as_written("find"));
+        }
         // `cd x\nrm -rf ~` has no word boundary before `rm`, so a `\n` before the name counts as one.
         format!(r#"(?:(?-u:\b)|\\n)({})(?-u:\b)|\$['"]|\{{[^}}]*(,|\.\.)"#, names.join("|"))
     }

@@ -6,7 +6,8 @@
 //! data otherwise); `$(...)` and backquoted substitutions; `bash -c`/`sh -c`/`eval`/`powershell
 //! -Command` unwrapped; `sudo`, `env`, `xargs`, `nohup`, `time`, `timeout`, `nice`, `command`,
 //! `exec`, `busybox`, leading `VAR=value` assignments and the reserved words that open a compound
-//! command (`{`, `!`, `if`, `then`, `do`, ..., `function NAME`) stripped. Words are split by
+//! command (`{`, `!`, `if`, `then`, `do`, ..., `function NAME`) stripped; what `find` runs on what
+//! it finds (`-exec`, `-delete`, an `xargs` it pipes into) listed after it (see `find.rs`). Words are split by
 //! the `shlex` crate (POSIX quoting rules), after what bash adds is rewritten into them (`$'…'`,
 //! glued redirections, brace expansion: see `words.rs`), so `rm -rf "$HOME"`, `r''m -rf ~` and
 //! `{r,}m -rf ~>/dev/null` all reach a rule as the words bash runs. An output redirection is
@@ -23,6 +24,7 @@
 //! ```
 
 mod ansi_c;
+mod find;
 mod line;
 mod split;
 mod words;
@@ -105,25 +107,42 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
     }
     let parsed = split_script(script);
     let (mut pipeline, mut stage) = (found.new_pipeline(), 0);
+    // What a `find` earlier in the pipeline prints: the operands an `xargs` later in it adds.
+    let mut found_by_find: Vec<String> = Vec::new();
     for segment in &parsed.segments {
         let at = |words| SimpleCommand { words, pipeline, stage };
         let (words, written) = words::command_words(&segment.text);
         // A redirection writes its file whatever the program: it is listed as a command of its
         // own, `>` and the file, after the one it belongs to.
         let redirections: Vec<SimpleCommand> = written.into_iter().map(|file| at(vec![">".to_owned(), file])).collect();
-        let words = wrappers::strip(words);
+        let (mut words, through_xargs) = wrappers::strip_noting_xargs(words);
+        if through_xargs && stage > 0 {
+            words.extend(found_by_find.iter().cloned());
+        }
         let command = (!words.is_empty()).then(|| at(words));
+        let find_actions: Vec<SimpleCommand> = match &command {
+            Some(command) if command.program() == "find" => {
+                found_by_find = find::found_paths(&command.words);
+                find::actions(&command.words).into_iter().map(|words| at(wrappers::strip(words))).collect()
+            }
+            _ => Vec::new(),
+        };
         // A script nested in this segment (`bash -c '…'`, a heredoc) numbers its own pipelines.
-        (pipeline, stage) = if segment.pipes_into_next { (pipeline, stage + 1) } else { (found.new_pipeline(), 0) };
+        (pipeline, stage) = if segment.pipes_into_next {
+            (pipeline, stage + 1)
+        } else {
+            found_by_find.clear();
+            (found.new_pipeline(), 0)
+        };
         let Some(command) = command else {
             found.commands.extend(redirections);
             continue;
         };
-        let nested = wrappers::inner_script(&command);
         let is_shell = wrappers::is_shell(command.program()) && command.args().iter().all(|a| a.starts_with('-'));
-        match nested {
-            Some(inner) => collect(&inner, depth + 1, found),
-            None => found.commands.push(command),
+        add(command, depth, found);
+        // What `find` runs on what it finds (`-exec rm {} +`, `-delete`), after the search.
+        for action in find_actions {
+            add(action, depth, found);
         }
         found.commands.extend(redirections);
         // A heredoc fed to a bare shell is a script; fed to anything else it is data.
@@ -135,6 +154,14 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
     }
     for substitution in &parsed.substitutions {
         collect(substitution, depth + 1, found);
+    }
+}
+
+/// Adds `command`, or the commands of the script it runs by itself (`bash -c '…'`).
+fn add(command: SimpleCommand, depth: usize, found: &mut Found) {
+    match wrappers::inner_script(&command) {
+        Some(inner) => collect(&inner, depth + 1, found),
+        None => found.commands.push(command),
     }
 }
 

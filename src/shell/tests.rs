@@ -41,7 +41,7 @@ fn shells_given_a_script_are_unwrapped() {
 fn wrappers_and_assignments_are_stripped() {
     assert_eq!(words("sudo -u root rm -rf /var/lib/x"), [vec!["rm", "-rf", "/var/lib/x"]]);
     assert_eq!(words("FOO=1 env -i BAR=2 nice -n 5 timeout 10 rm -r tmp"), [vec!["rm", "-r", "tmp"]]);
-    assert_eq!(words("find . -name '*.o' | xargs -0 rm -f"), [vec!["find", ".", "-name", "*.o"], vec!["rm", "-f"]]);
+    assert_eq!(words("git ls-files -z | xargs -0 rm -f"), [vec!["git", "ls-files", "-z"], vec!["rm", "-f"]]);
     assert_eq!(programs("/bin/rm -rf x"), ["rm"]);
 }
 
@@ -200,4 +200,57 @@ fn a_pipeline_numbers_its_commands_in_order_and_other_operators_start_a_new_one(
     // A pipeline inside a nested script is one of its own.
     let nested = commands("bash -c 'wget -qO- x | sh'; echo done");
     assert!(nested[0].pipes_into(&nested[1]) && !nested[1].pipes_into(&nested[2]));
+}
+
+#[test]
+fn what_find_runs_on_what_it_finds_is_a_command_on_the_first_files_it_could_reach() {
+    assert_eq!(
+        words(r"find . -name .git -type d -exec rm -rf {} \;"),
+        [
+            vec!["find", ".", "-name", ".git", "-type", "d", "-exec", "rm", "-rf", "{}", ";"],
+            vec!["rm", "-rf", "./.git"]
+        ]
+    );
+    assert_eq!(words("find / -exec sudo rm -rf {} +")[1], ["rm", "-rf", "/"]);
+    assert_eq!(words("find -L src tests -execdir touch {} ;")[1..], [vec!["touch", "src"], vec!["touch", "tests"]]);
+    assert_eq!(words("find .axiom -delete")[1], ["rm", "-r", "-f", ".axiom"]);
+    assert_eq!(words("find ~ -mindepth 1 -delete")[1], ["rm", "-r", "-f", "~/*"]);
+    assert_eq!(words("find . -path './.git/*' -delete")[1], ["rm", "-r", "-f", "./.git/*"]);
+    assert_eq!(
+        words("find build/ -name '*.o' -o -name '*.a' -delete")[1..],
+        [vec!["rm", "-r", "-f", "build/*.o"], vec!["rm", "-r", "-f", "build/*.a"]]
+    );
+    assert_eq!(programs(r#"find . -name '*.sh' -exec bash -c 'git push -f' \;"#), ["find", "git"]);
+}
+
+#[test]
+fn a_search_that_only_lists_runs_nothing_more() {
+    assert_eq!(programs("find . -name '*.rs' -newer Cargo.toml -print"), ["find"]);
+    assert_eq!(programs("find . -exec ;"), ["find"]);
+    assert_eq!(programs(r#"echo "find . -delete""#), ["echo"]);
+}
+
+#[test]
+fn xargs_after_find_is_given_what_find_found() {
+    assert_eq!(words("find .claude -type f -print0 | xargs -0 rm -f")[1], ["rm", "-f", ".claude"]);
+    assert_eq!(words("find . -name .git | sort | xargs rm -rf")[2], ["rm", "-rf", "./.git"]);
+    // Not after a find, or in another pipeline: only the words written.
+    assert_eq!(words("cat list | xargs rm -f")[1], ["rm", "-f"]);
+    assert_eq!(words("find . -name x; ls | xargs rm")[2], ["rm"]);
+}
+
+#[test]
+fn a_find_with_thousands_of_starts_names_and_actions_stays_small_and_still_shows_its_targets() {
+    let starts = (0..2000).map(|n| format!("d{n}")).collect::<Vec<_>>().join(" ");
+    let names = (0..2000).map(|n| format!("-name n{n} -o")).collect::<Vec<_>>().join(" ");
+    let actions = (0..2000).map(|n| format!("-exec true {n} {{}} \\;")).collect::<Vec<_>>().join(" ");
+    let found = commands(&format!("find {starts} . {names} -name .git {actions} -exec rm -rf {{}} +"));
+    assert!(found.len() < 10_000, "{} commands", found.len());
+    // Past the bounds, each start and each name stands in alone, and what the actions left do to
+    // them is taken as a delete: `.git` is still seen deleted.
+    let removals: Vec<&[String]> =
+        found.iter().filter(|command| command.program() == "rm").map(|command| command.args()).collect();
+    assert_eq!(removals.len(), 2);
+    assert_eq!(removals[0], ["-rf", "d0"]);
+    assert!(removals[1].starts_with(&["-r".into(), "-f".into(), "d0".into()]) && removals[1].contains(&".git".into()));
 }

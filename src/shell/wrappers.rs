@@ -5,7 +5,14 @@ use super::{program_name, SimpleCommand};
 /// The words with leading `VAR=value` assignments, reserved words that open a compound command
 /// (`{ rm -rf ~; }`, `if x; then rm -rf ~; fi`, `! rm -rf ~`) and wrapper programs (and their
 /// options) removed, so the first word is the program that does the work.
-pub fn strip(mut words: Vec<String>) -> Vec<String> {
+pub fn strip(words: Vec<String>) -> Vec<String> {
+    strip_noting_xargs(words).0
+}
+
+/// [`strip`], and whether `xargs` was among the wrappers: the program then also takes the words
+/// of its input as operands.
+pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
+    let mut through_xargs = false;
     loop {
         let reserved = words.iter().take_while(|word| is_reserved(word)).count();
         if reserved > 0 {
@@ -22,8 +29,9 @@ pub fn strip(mut words: Vec<String>) -> Vec<String> {
             words.drain(..skip);
             continue;
         }
-        let Some(first) = words.first() else { return words };
-        let Some(taking_values) = wrapper_options(program_name(first)) else { return words };
+        let Some(first) = words.first() else { return (words, through_xargs) };
+        let Some(taking_values) = wrapper_options(program_name(first)) else { return (words, through_xargs) };
+        through_xargs |= program_name(first) == "xargs";
         let mut index = 1;
         // `timeout 10 cmd`, `nice -n 5 cmd`: a wrapper's own options and leading operands.
         let mut operands = leading_operands(program_name(first));

@@ -1,0 +1,130 @@
+//! What `find` does to the files it finds: its `-exec` commands and its `-delete`, as the commands
+//! they amount to. `find .axiom -delete` deletes as surely as `rm -r -f .axiom` does, and
+//! `find / -exec rm -rf {} +` as `rm -rf /`.
+//!
+//! Which files a search reaches is known only when it runs. They stand in as the first ones it
+//! could reach: each starting point, joined with each name it looks for (`find . -name .git` →
+//! `./.git`), or with `*` when it leaves the starting point itself out (`-mindepth 1`); a `-path`
+//! pattern stands for itself. Those are what a rule about a path can judge.
+//!
+//! A hostile command could ask for a cross product of thousands of starting points and names
+//! and thousands of actions; the stand-ins are bounded instead. Past [`MAX_TARGETS`] pairs, each
+//! starting point and each name stands in by itself (`find . x … -name .git` → `.`, `x`, `.git`:
+//! more than the search reaches, never less); once [`MAX_COMMANDS`] commands are made, the actions
+//! left are given only the first stand-in, and what they do to all of them is taken as the worst,
+//! `rm -r -f`.
+
+/// The most starting point and name pairs joined; past it, each stands in alone.
+const MAX_TARGETS: usize = 256;
+/// How many commands the actions given every stand-in may make (one action at least).
+const MAX_COMMANDS: usize = 1024;
+
+/// The options before the starting points (`-H`, `-L`, `-P`, `-D debugopts`, `-O3`).
+fn leading_options(args: &[String]) -> usize {
+    let mut index = 0;
+    while let Some(word) = args.get(index) {
+        match word.as_str() {
+            "-H" | "-L" | "-P" => index += 1,
+            "-D" => index += 2,
+            word if word.starts_with("-O") => index += 1,
+            _ => break,
+        }
+    }
+    index.min(args.len())
+}
+
+/// Whether `word` starts find's expression rather than naming a starting point.
+fn starts_expression(word: &str) -> bool {
+    word.starts_with('-') || matches!(word, "(" | "!" | ",")
+}
+
+/// A `find` command read: where it searches, what for, and what it runs on what it finds.
+#[derive(Default)]
+struct Search<'a> {
+    starts: Vec<&'a str>,
+    names: Vec<&'a str>,
+    paths: Vec<&'a str>,
+    skips_start: bool,
+    /// Commands with `{}` where the files found go.
+    actions: Vec<Vec<&'a str>>,
+}
+
+impl<'a> Search<'a> {
+    /// Reads a `find` command's words, `find` first.
+    fn read(words: &'a [String]) -> Search<'a> {
+        let args = words.get(1..).unwrap_or_default();
+        let args = &args[leading_options(args)..];
+        let starts = args.iter().take_while(|word| !starts_expression(word)).map(String::as_str).collect();
+        let mut search = Search { starts, ..Search::default() };
+        let mut expression = args[search.starts.len()..].iter().map(String::as_str);
+        while let Some(word) = expression.next() {
+            match word {
+                "-name" | "-iname" => search.names.extend(expression.next()),
+                "-path" | "-ipath" | "-wholename" | "-iwholename" => search.paths.extend(expression.next()),
+                "-mindepth" => search.skips_start |= expression.next().is_some_and(|depth| depth != "0"),
+                "-delete" => search.actions.push(vec!["rm", "-r", "-f", "{}"]),
+                "-exec" | "-execdir" | "-ok" | "-okdir" => {
+                    // The command runs up to `;` (once a file) or `+` (with many at once).
+                    let command: Vec<&str> =
+                        expression.by_ref().take_while(|word| !matches!(*word, ";" | "+")).collect();
+                    if !command.is_empty() {
+                        search.actions.push(command);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if search.starts.is_empty() {
+            search.starts.push(".");
+        }
+        search
+    }
+
+    /// The files the search could reach first, as the module's comment says.
+    fn targets(&self) -> Vec<String> {
+        let mut found: Vec<String> = self.paths.iter().map(|path| path.to_string()).collect();
+        if self.starts.len().saturating_mul(self.names.len().max(1)) > MAX_TARGETS {
+            found.extend(self.starts.iter().chain(&self.names).map(|word| word.to_string()));
+            return found;
+        }
+        let join = |start: &str, name: &str| format!("{}/{name}", start.trim_end_matches('/'));
+        for start in &self.starts {
+            match (self.names.is_empty(), self.skips_start) {
+                (false, _) => found.extend(self.names.iter().map(|name| join(start, name))),
+                (true, true) => found.push(join(start, "*")),
+                (true, false) if self.paths.is_empty() => found.push(start.to_string()),
+                (true, false) => {}
+            }
+        }
+        found
+    }
+}
+
+/// The commands a `find` command's actions amount to (its words, `find` first), each with `{}`
+/// replaced by the files the search stands for. Empty for a search that only lists.
+pub fn actions(words: &[String]) -> Vec<Vec<String>> {
+    let search = Search::read(words);
+    if search.actions.is_empty() {
+        return Vec::new();
+    }
+    let targets = search.targets();
+    let with_target = |action: &[&str], target: &String| -> Vec<String> {
+        action.iter().map(|word| word.replace("{}", target)).collect()
+    };
+    let fully = (MAX_COMMANDS / targets.len().max(1)).max(1);
+    let (expanded, rest) = search.actions.split_at(search.actions.len().min(fully));
+    let mut commands: Vec<Vec<String>> =
+        expanded.iter().flat_map(|action| targets.iter().map(move |target| with_target(action, target))).collect();
+    if !rest.is_empty() {
+        commands.extend(rest.iter().filter_map(|action| targets.first().map(|target| with_target(action, target))));
+        // What so many actions do to every file is not worked out: taken as the worst, a delete.
+        commands.push(["rm", "-r", "-f"].iter().map(|word| word.to_string()).chain(targets).collect());
+    }
+    commands
+}
+
+/// The files a `find` command's search stands for: what a program reading its output
+/// (`find … | xargs rm`) is given.
+pub fn found_paths(words: &[String]) -> Vec<String> {
+    Search::read(words).targets()
+}
