@@ -154,13 +154,17 @@ fn a_prompt_is_answered_while_other_tasks_flood_the_hub() {
             id
         })
         .collect();
-    eventually("every flooder to be streaming", DEADLINE, || {
+    // Past its 256 KiB burst a flooder's output goes through the bulk lane, one thread at a low
+    // priority, which other load on the machine slows down a lot: the wait is long, and asks only
+    // that each flooder is past its burst.
+    let past_burst = 384 << 10;
+    eventually("every flooder to be streaming", Duration::from_secs(120), || {
         let tasks = hub.list();
-        let streaming = tasks.iter().filter(|t| flooders.contains(&t.task_id) && t.output_bytes > 1 << 20).count();
+        let streaming = tasks.iter().filter(|t| flooders.contains(&t.task_id) && t.output_bytes > past_burst).count();
         if streaming == FLOODERS {
             Ok(())
         } else {
-            Err(format!("{streaming} of {FLOODERS} flooders past 1 MiB"))
+            Err(format!("{streaming} of {FLOODERS} flooders past 384 KiB"))
         }
     });
 

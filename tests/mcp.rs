@@ -154,10 +154,11 @@ async fn tools_are_listed_with_schemas_annotations_and_capabilities() {
 async fn spawn_returns_at_once_and_wait_sees_the_exit() {
     let server = Server::start().await;
     let started = Instant::now();
-    let spawned = server.spawn(json!({"command": ["sh", "-c", "sleep 2; echo finished"]})).await;
+    let spawned = server.spawn(json!({"command": ["sh", "-c", "sleep 4; echo finished"]})).await;
     let took = started.elapsed();
-    // It returns once the worker reports the pid, or after at most half a second (under load).
-    assert!(took < Duration::from_millis(1500), "axiom_spawn took {took:?}");
+    // It returns once the worker reports the pid, or after at most half a second; well before the
+    // command ends even on a loaded machine.
+    assert!(took < Duration::from_millis(3000), "axiom_spawn took {took:?}");
     match spawned["status"].as_str().unwrap() {
         "running" => assert!(spawned["pid"].as_u64().is_some(), "{spawned}"),
         status => assert_eq!(status, "starting", "{spawned}"),
@@ -171,7 +172,7 @@ async fn spawn_returns_at_once_and_wait_sees_the_exit() {
     assert_eq!(waited["reason"], "exit");
     assert_eq!(waited["task"]["status"], "exited");
     assert_eq!(waited["task"]["exit_code"], 0);
-    assert!(waited["task"]["runtime_ms"].as_u64().unwrap() >= 1900);
+    assert!(waited["task"]["runtime_ms"].as_u64().unwrap() >= 3900);
     assert_eq!(server.output(id).await, "finished\n");
 
     // A wait on a task that already ended returns at once; a short wait times out.
@@ -244,12 +245,13 @@ async fn wait_sends_progress_notifications() {
     let server = Server::start().await;
     let spawned = server.spawn(json!({"command": ["sleep", "30"]})).await;
     let id = spawned["task_id"].as_str().unwrap();
-    // rmcp's client puts a progress token on every request.
-    let waited = server.wait(id, "exit", 1.6).await;
+    // rmcp's client puts a progress token on every request. One a second: two in 2.6 s, with
+    // room for a stall on a loaded machine.
+    let waited = server.wait(id, "exit", 2.6).await;
     assert_eq!(waited["reason"], "timeout");
     let progress = server.recorder.with(|seen| seen.progress.clone());
     assert!(progress.len() >= 2, "expected a progress notification per second, got {progress:?}");
-    assert_eq!(progress[0].total, Some(1.6));
+    assert_eq!(progress[0].total, Some(2.6));
     assert!(progress[0].message.as_deref().unwrap().contains(&format!("waiting for exit of task {id}")));
     assert!(progress.windows(2).all(|pair| pair[1].progress > pair[0].progress), "progress increases");
     server.ok("axiom_kill", json!({"task_id": id, "grace_ms": 100})).await;
@@ -513,9 +515,10 @@ async fn task_output_is_a_resource_with_rate_limited_updates() {
         })
         .await;
     assert!(updates.iter().all(|(_, update)| update.uri == uri));
-    // 40 lines over ~0.8 s or more, at most one update per 250 ms (the first comes at once).
+    // 40 lines over ~0.8 s or more, at most one update per 250 ms (the first comes at once). The
+    // times are when the client received them, which a loaded machine can bunch up: a margin.
     let span = updates.last().unwrap().0 - updates[0].0;
-    assert!(updates.len() as u128 <= span.as_millis() / 240 + 1, "{} updates in {span:?}", updates.len());
+    assert!(updates.len() as u128 <= span.as_millis() / 200 + 2, "{} updates in {span:?}", updates.len());
 
     let read = server.client.read_resource(ReadResourceRequestParams::new(uri.clone())).await.unwrap();
     let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else { panic!("expected text") };
@@ -528,7 +531,7 @@ async fn task_output_is_a_resource_with_rate_limited_updates() {
 #[tokio::test]
 async fn closing_stdin_ends_every_task_and_the_server() {
     let server =
-        Server::start_with(Options { extra: vec!["--kill-grace".into(), "1s".into()], ..Options::default() }).await;
+        Server::start_with(Options { extra: vec!["--kill-grace".into(), "300ms".into()], ..Options::default() }).await;
     let stubborn = server.spawn(json!({"command": [fixture("stubborn-agent.sh")]})).await;
     let stubborn_id = stubborn["task_id"].as_str().unwrap().to_owned();
     let pty = server.spawn(json!({"command": ["sh", "-c", "sleep 1000 & sleep 1000"], "driver": "pty"})).await;

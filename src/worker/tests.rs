@@ -286,7 +286,8 @@ async fn lingering_grandchild_does_not_hold_exited_back() {
     let start = Instant::now();
     let exit = run.finish().await;
     assert!(exit.success());
-    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    // Far sooner than the grandchild's 30 s, with room for a loaded machine.
+    assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
     assert_eq!(run.text(OutputStream::Stdout), "started\n");
     assert_eq!(run.text(OutputStream::Stderr), "done\n");
     // The sleep is still in the child's group: kill reaches it although the child is gone.
@@ -345,7 +346,7 @@ async fn kill_ends_child_and_grandchild() {
     let start = Instant::now();
     run.child.kill(grace).await.unwrap();
     let took = start.elapsed();
-    assert!(took >= grace && took < grace + Duration::from_secs(1), "{took:?}");
+    assert!(took >= grace && took < grace + Duration::from_secs(5), "{took:?}");
     let exit = run.finish().await;
     assert_eq!(exit.signal, Some(libc::SIGKILL), "{}", run.dump());
     wait_dead(pid).await;
@@ -359,8 +360,9 @@ async fn kill_is_quick_when_the_child_obeys_sigterm() {
     for driver in [Driver::Pipe, Driver::Pty] {
         let mut run = Run::start(SpawnSpec::new(["sleep", "30"]).driver(driver));
         let start = Instant::now();
-        run.child.kill(Duration::from_secs(5)).await.unwrap();
-        assert!(start.elapsed() < Duration::from_secs(2), "{driver}: {:?}", start.elapsed());
+        // Well within the grace: it ended on SIGTERM, not on the SIGKILL the grace would bring.
+        run.child.kill(Duration::from_secs(30)).await.unwrap();
+        assert!(start.elapsed() < Duration::from_secs(10), "{driver}: {:?}", start.elapsed());
         let exit = run.finish().await;
         assert_eq!(exit.signal, Some(libc::SIGTERM), "{driver}");
         assert_eq!(exit.shell_style_code(), 128 + libc::SIGTERM);

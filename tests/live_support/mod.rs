@@ -252,7 +252,13 @@ impl Proc {
             }
             let ended = self.exited();
             if ended.is_some() || Instant::now() >= deadline {
-                // One last look: the output may have arrived just before the end.
+                // One last look: the output may have arrived just before the end, and be still
+                // in the pipe (the readers read it once the process has ended).
+                if ended.is_some() {
+                    let drain_until = Instant::now() + Duration::from_secs(3);
+                    self.stdout.drain(drain_until);
+                    self.stderr.drain(drain_until);
+                }
                 let text = if on_stdout { self.stdout() } else { self.stderr() };
                 if whole_line_holds(&text, needle) {
                     return text;
