@@ -200,9 +200,12 @@ fn command_and_evidence_keys_are_read_and_checked() {
     let rm = &set.rules()[0];
     assert_eq!(
         rm.regexes,
-        [r#"(?:(?-u:\b)|\\n)(r(?:['"\\]|\\n)*m)(?-u:\b)|\$['"]|\{[^}]*(,|\.\.)"#],
-        "a command rule without `match` is flagged by its program, also after a tool call's `\\n`, \
-         quoted (`r''m`) or spelled in an ANSI-C string"
+        [concat!(
+            r#"(?:(?-u:\b)|\\n)(r(?:['"\\]|\\n)*m|f(?:['"\\]|\\n)*i(?:['"\\]|\\n)*n(?:['"\\]|\\n)*d)(?-u:\b)"#,
+            r#"|\$['"]|\{[^}]*(,|\.\.)"#
+        )],
+        "a command rule without `match` is flagged by its program (and `rm`'s also by `find`, whose \
+         -delete removes), also after a tool call's `\\n`, quoted (`r''m`) or spelled in an ANSI-C string"
     );
     assert_eq!(rm.command.as_ref().unwrap().flags, [vec!["r".to_owned(), "R".to_owned()]]);
     assert_eq!(set.rules()[1].evidence.as_ref().unwrap().tests.len(), 2);
