@@ -147,7 +147,7 @@ pub struct RunArgs {
 pub struct ServeArgs {
     /// Address to listen on: PORT, :PORT, HOST:PORT (localhost:8080). Any address but loopback
     /// can be reached from other machines, so it must be asked for explicitly.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", value_parser = crate::human::parse_listen)]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:29466", value_parser = crate::human::parse_listen)]
     pub listen: SocketAddr,
     #[command(flatten)]
     pub rules: RulesArgs,
@@ -212,7 +212,7 @@ pub struct McpArgs {
     pub reload: ReloadArgs,
     /// Address of the hub the workers connect back to: PORT, :PORT or HOST:PORT. If the port is
     /// taken, an ephemeral port on the same address is used instead.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", value_parser = crate::human::parse_listen)]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:29466", value_parser = crate::human::parse_listen)]
     pub listen: SocketAddr,
     #[command(flatten)]
     pub state: StateArgs,

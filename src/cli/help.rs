@@ -81,7 +81,7 @@ Examples:
 
 pub(super) const WORKER_HELP: &str = "\
 Examples (the hub runs it so):
-  axiom worker --server ws://127.0.0.1:8080 --task-id k3x9qa --token-fd 3 -- npm test";
+  axiom worker --server ws://127.0.0.1:29466 --task-id k3x9qa --token-fd 3 -- npm test";
 
 pub(super) const RUN_HELP: &str = "\
 The command runs in a worker process that streams its output to an in-process hub, where the rules \
@@ -110,7 +110,7 @@ Examples:
   axiom serve
   axiom serve --listen 9000 --rules ./rules
   axiom serve --state-dir /tmp/axiom-demo --keep-for 1day --keep-bytes 200MiB
-  axiom serve --listen 0.0.0.0:8080 --allow-origin https://dash.example.com";
+  axiom serve --listen 0.0.0.0:29466 --allow-origin https://dash.example.com";
 
 pub(super) const CLIENT_HELP: &str = "\
 Without --server, the hub is the one recorded in <state dir>/hub.json; the token comes from \

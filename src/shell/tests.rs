@@ -254,3 +254,12 @@ fn a_find_with_thousands_of_starts_names_and_actions_stays_small_and_still_shows
     assert_eq!(removals[0], ["-rf", "d0"]);
     assert!(removals[1].starts_with(&["-r".into(), "-f".into(), "d0".into()]) && removals[1].contains(&".git".into()));
 }
+
+#[test]
+fn a_parameter_that_must_be_set_is_read_as_the_parameter() {
+    assert_eq!(words(r#"rm -rf "${HOME:?}"/* ${TMP?unset}/x"#), [vec!["rm", "-rf", "${HOME}/*", "${TMP}/x"]]);
+    assert_eq!(
+        words("echo ${A:-b} ${C:?} ${:?x} ${D:?no end"),
+        [vec!["echo", "${A:-b}", "${C}", "${:?x}", "${D:?no", "end"]]
+    );
+}

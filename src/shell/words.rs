@@ -46,9 +46,36 @@ pub fn command_words(text: &str) -> (Vec<String>, Vec<String>) {
             }
             continue;
         }
-        expand_braces(&word, &mut words);
+        expand_braces(&without_parameter_checks(&word), &mut words);
     }
     (words, written)
+}
+
+/// `word` with each `${NAME:?message}` and `${NAME?message}` written `${NAME}`: what it expands to
+/// when it runs at all (it stops the shell when NAME is unset), so `rm -rf "${HOME:?}"/*` is read
+/// as the `rm -rf $HOME/*` it is.
+fn without_parameter_checks(word: &str) -> std::borrow::Cow<'_, str> {
+    if !word.contains("${") {
+        return word.into();
+    }
+    let mut out = String::with_capacity(word.len());
+    let mut rest = word;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at + 2]);
+        let after = &rest[at + 2..];
+        let name = after.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+        let check = after[name..].strip_prefix(":?").or_else(|| after[name..].strip_prefix('?'));
+        match check.and_then(|message| message.find('}').map(|end| &message[end + 1..])) {
+            Some(remaining) if name > 0 => {
+                out.push_str(&after[..name]);
+                out.push('}');
+                rest = remaining;
+            }
+            _ => rest = after,
+        }
+    }
+    out.push_str(rest);
+    out.into()
 }
 
 /// `text` rewritten so that `shlex` splits it into the words bash would (see the module).
