@@ -4,10 +4,15 @@ use super::lazy_regex::LazyRegex;
 use super::schema::CommandSpec;
 use crate::shell::{commands, script_in_line, SimpleCommand};
 
+/// `program: '*'`: any program.
+pub const ANY_PROGRAM: &str = "*";
+
 /// A rule's `command:` key, with its regexes compiled.
 #[derive(Debug, Clone)]
 pub struct CommandMatcher {
+    /// `*` stands for any program.
     pub programs: Vec<String>,
+    pub not_programs: Vec<String>,
     pub subcommands: Vec<String>,
     /// Each entry: alternatives, one of which must be given.
     pub flags: Vec<Vec<String>>,
@@ -29,6 +34,7 @@ impl CommandMatcher {
         let not_flags = spec.not_flags.iter().flat_map(alternatives).collect();
         CommandMatcher {
             programs: spec.program.clone(),
+            not_programs: spec.not_program.clone(),
             subcommands: spec.subcommand.clone(),
             flags,
             not_flags,
@@ -97,7 +103,10 @@ impl CommandMatcher {
 
     /// [`matches`](Self::matches), for a command run where `places` says the script is.
     fn matches_in(&self, command: &SimpleCommand, places: &Places) -> bool {
-        if !self.programs.iter().any(|p| p == command.program()) {
+        let program = command.program();
+        if !self.programs.iter().any(|p| p == ANY_PROGRAM || p == program)
+            || self.not_programs.iter().any(|p| p == program)
+        {
             return false;
         }
         let args = command.args();
@@ -364,6 +373,17 @@ mod tests {
             "sh | curl -s x",
         ] {
             assert!(!piped.matches_line(&format!("Bash: {script}"), true), "{script}");
+        }
+    }
+
+    #[test]
+    fn any_program_but_the_ones_excluded_matches() {
+        let writes = matcher("program: '*'\nnot_program: [cat, ls]\nargs: ['^secret$']");
+        for script in ["cp x secret", "$tool secret", "echo hi > secret", "vim secret", "cat a | sponge secret"] {
+            assert!(writes.matches_line(&format!("Bash: {script}"), true), "{script}");
+        }
+        for script in ["cat secret", "ls -l secret", "cp secret.bak x"] {
+            assert!(!writes.matches_line(&format!("Bash: {script}"), true), "{script}");
         }
     }
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::command::CommandMatcher;
+use super::command::{CommandMatcher, ANY_PROGRAM};
 use super::compile::CompiledScope;
 use super::error::{RuleError, RuleErrors};
 use super::lazy_regex::LazyRegex;
@@ -147,6 +147,10 @@ impl Loader {
         let command = spec.command.as_ref().map(CommandMatcher::compile);
         if command.as_ref().is_some_and(|command| command.programs.is_empty()) {
             problem("program", "`command.program` needs at least one program name".into());
+        }
+        let any_program = command.as_ref().is_some_and(|command| command.programs.iter().any(|p| p == ANY_PROGRAM));
+        if any_program && spec.matches.is_none() {
+            problem("program", "`command.program: '*'` needs a `match` to flag the lines to parse".into());
         }
         let evidence = spec.evidence.as_ref().map(EvidenceCondition::compile);
         if !at.built_in {

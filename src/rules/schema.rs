@@ -76,9 +76,13 @@ pub struct MatchSpec {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommandSpec {
-    /// The program's name (`rm`, `git`), after `sudo`/`env`/`bash -c` and paths are stripped.
+    /// The program's name (`rm`, `git`), after `sudo`/`env`/`bash -c` and paths are stripped;
+    /// `'*'` for any program (the rule then needs a `match` to flag the lines to parse).
     #[serde(deserialize_with = "one_or_many")]
     pub program: Vec<String>,
+    /// Programs it must not be, for `program: '*'`: the ones that only read their operands.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub not_program: Vec<String>,
     /// The first operand (`push` in `git push`).
     #[serde(default, deserialize_with = "one_or_many")]
     pub subcommand: Vec<String>,

@@ -277,3 +277,12 @@ fn what_the_build_found_in_each_pack_regex_is_what_parsing_it_finds() {
     assert_eq!(flagged.len(), DEFAULT_PACK_REGEXES.len(), "the table holds the pack's regexes and no others");
     assert!(DEFAULT_PACK_REGEXES.iter().filter(|entry| entry.prefixes.is_some()).count() > 50);
 }
+
+#[test]
+fn any_program_needs_a_match_to_flag_its_lines() {
+    let without = "rules:\n  - id: any\n    scope: tool\n    command:\n      program: '*'\n      args: ['^x$']\n";
+    let err = load(without).unwrap_err().to_string();
+    assert!(err.contains("`command.program: '*'` needs a `match`"), "{err}");
+    let with = "rules:\n  - id: any\n    scope: tool\n    match: { regex: ['^Bash: '] }\n    command:\n      program: '*'\n      not_program: [cat]\n      args: ['^x$']\n";
+    assert!(load(with).is_ok());
+}
