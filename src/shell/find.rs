@@ -18,6 +18,8 @@
 const MAX_TARGETS: usize = 256;
 /// How many commands the actions given every stand-in may make (one action at least).
 const MAX_COMMANDS: usize = 1024;
+/// How many `{}` of one word are replaced.
+const MAX_REPLACED: usize = 4;
 
 /// The options before the starting points (`-H`, `-L`, `-P`, `-D debugopts`, `-O3`).
 fn leading_options(args: &[String]) -> usize {
@@ -109,7 +111,9 @@ pub fn actions(words: &[String]) -> Vec<Vec<String>> {
     }
     let targets = search.targets();
     let with_target = |action: &[&str], target: &String| -> Vec<String> {
-        action.iter().map(|word| word.replace("{}", target)).collect()
+        // find replaces every `{}`; a few are as good to judge by, and a word of thousands cannot
+        // multiply a long path into megabytes.
+        action.iter().map(|word| word.replacen("{}", target, MAX_REPLACED)).collect()
     };
     let fully = (MAX_COMMANDS / targets.len().max(1)).max(1);
     let (expanded, rest) = search.actions.split_at(search.actions.len().min(fully));

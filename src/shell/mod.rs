@@ -109,9 +109,11 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
     let (mut pipeline, mut stage) = (found.new_pipeline(), 0);
     // What a `find` earlier in the pipeline prints: the operands an `xargs` later in it adds.
     let mut found_by_find: Vec<String> = Vec::new();
+    // What an `echo` or `printf` earlier in the pipeline prints: a script, to a shell later in it.
+    let mut printed: Option<String> = None;
     for segment in &parsed.segments {
         let at = |words| SimpleCommand { words, pipeline, stage };
-        let (words, written) = words::command_words(&segment.text);
+        let words::CommandWords { words, written, fed } = words::command_words(&segment.text);
         // A redirection writes its file whatever the program: it is listed as a command of its
         // own, `>` and the file, after the one it belongs to.
         let redirections: Vec<SimpleCommand> = written.into_iter().map(|file| at(vec![">".to_owned(), file])).collect();
@@ -127,27 +129,36 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
             }
             _ => Vec::new(),
         };
+        let reads_script = |command: &SimpleCommand| {
+            wrappers::is_shell(command.program()) && command.args().iter().all(|a| a.starts_with('-'))
+        };
+        let echoed = command.as_ref().filter(|command| stage > 0 && reads_script(command)).and(printed.take());
+        if let Some(command) = command.as_ref().filter(|command| matches!(command.program(), "echo" | "printf")) {
+            printed = Some(command.args().join(" ").replace("\\n", "\n"));
+        }
         // A script nested in this segment (`bash -c '…'`, a heredoc) numbers its own pipelines.
         (pipeline, stage) = if segment.pipes_into_next {
             (pipeline, stage + 1)
         } else {
             found_by_find.clear();
+            printed = None;
             (found.new_pipeline(), 0)
         };
         let Some(command) = command else {
             found.commands.extend(redirections);
             continue;
         };
-        let is_shell = wrappers::is_shell(command.program()) && command.args().iter().all(|a| a.starts_with('-'));
+        let is_shell = reads_script(&command);
         add(command, depth, found);
         // What `find` runs on what it finds (`-exec rm {} +`, `-delete`), after the search.
         for action in find_actions {
             add(action, depth, found);
         }
         found.commands.extend(redirections);
-        // A heredoc fed to a bare shell is a script; fed to anything else it is data.
+        // A heredoc or a here-string fed to a bare shell is a script, and so is what `echo` or
+        // `printf` pipes into one; fed to anything else it is data.
         if is_shell {
-            for body in &segment.heredocs {
+            for body in segment.heredocs.iter().chain(&fed).chain(&echoed) {
                 collect(body, depth + 1, found);
             }
         }

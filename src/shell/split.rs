@@ -116,7 +116,12 @@ pub fn split_script(script: &str) -> Script {
                 current.text.push_str("/dev/fd/63");
                 i = end;
             }
-            '<' if chars.get(i + 1) == Some(&'<') && chars.get(i + 2) != Some(&'<') => {
+            // `<<<`: a here-string, which `words.rs` reads; no heredoc starts at its second `<`.
+            '<' if chars.get(i + 1) == Some(&'<') && chars.get(i + 2) == Some(&'<') => {
+                current.text.push_str("<<<");
+                i += 2;
+            }
+            '<' if chars.get(i + 1) == Some(&'<') => {
                 let (delimiter, strip_tabs, after) = heredoc_delimiter(&chars, i + 2);
                 if delimiter.is_empty() {
                     current.text.push_str("<<");

@@ -263,3 +263,49 @@ fn a_parameter_that_must_be_set_is_read_as_the_parameter() {
         [vec!["echo", "${A:-b}", "${C}", "${:?x}", "${D:?no", "end"]]
     );
 }
+
+#[test]
+fn a_shells_script_is_found_past_its_options_and_given_its_arguments() {
+    assert_eq!(words("bash -c -- 'rm -rf .axiom'"), [vec!["rm", "-rf", ".axiom"]]);
+    assert_eq!(words("bash -c -x -o pipefail 'rm -rf .axiom'"), [vec!["rm", "-rf", ".axiom"]]);
+    assert_eq!(words(r#"sh -c 'rm -rf "$1" ${2}' _ .axiom "a b""#), [vec!["rm", "-rf", ".axiom", "a b"]]);
+    assert_eq!(words(r#"bash -c 'rm -rf "$@"' _ .axiom .claude"#), [vec!["rm", "-rf", ".axiom .claude"]]);
+    assert_eq!(words(r#"find . -name .git -exec sh -c 'rm -rf "$0"' {} \;"#)[1], ["rm", "-rf", "./.git"]);
+    assert_eq!(words("sh -c 'echo $HOME $5 $'"), [vec!["echo", "$HOME", "$5", "$"]]);
+}
+
+#[test]
+fn traps_su_script_watch_and_more_shells_run_their_scripts() {
+    assert_eq!(programs("trap 'rm -rf .axiom' EXIT; ls"), ["rm", "ls"]);
+    assert_eq!(programs("su -c 'git push -f' me"), ["git"]);
+    assert_eq!(programs("script -qc 'rm -rf ~' /dev/null"), ["rm"]);
+    assert_eq!(programs("script -q -c 'rm -rf ~' /dev/null"), ["rm"]);
+    assert_eq!(programs("watch -n 1 rm -rf build"), ["rm"]);
+    assert_eq!(programs("mksh -c 'rm -rf ~'"), ["rm"]);
+    assert_eq!(programs("setsid -f strace -o /tmp/t rm -rf ~"), ["rm"]);
+    assert_eq!(programs("trap -p"), ["trap"]);
+}
+
+#[test]
+fn what_echo_or_a_here_string_gives_a_shell_runs() {
+    assert_eq!(words("bash <<< 'rm -rf .axiom'"), [vec!["bash"], vec!["rm", "-rf", ".axiom"]]);
+    assert_eq!(programs("echo 'rm -rf .axiom' | sh"), ["echo", "sh", "rm"]);
+    assert_eq!(programs(r"printf 'cd /\nrm -rf ~\n' | bash -s"), ["printf", "bash", "cd", "rm"]);
+    // Data, not a script: to a program that is not a shell, to a shell given a file, or a
+    // here-string for anything but a shell.
+    assert_eq!(programs("echo 'rm -rf .axiom' | cat"), ["echo", "cat"]);
+    assert_eq!(programs("echo 'rm -rf x' | sh run.sh"), ["echo", "sh"]);
+    assert_eq!(programs("grep x <<< 'rm -rf ~'"), ["grep"]);
+    assert_eq!(programs("echo 'rm -rf ~'; sh"), ["echo", "sh"]);
+}
+
+#[test]
+fn substitutions_that_would_multiply_a_command_stay_bounded() {
+    let args = "x".repeat(50_000);
+    let script = format!("sh -c 'echo {}' _ {args} {args}", "$@ ".repeat(20_000));
+    let total: usize = commands(&script).iter().flat_map(|c| &c.words).map(String::len).sum();
+    assert!(total < 4 << 20, "{total} bytes");
+    let find = format!("find {} -exec echo {} ;", "y".repeat(100_000), "{}".repeat(20_000));
+    let total: usize = commands(&find).iter().flat_map(|c| &c.words).map(String::len).sum();
+    assert!(total < 4 << 20, "{total} bytes");
+}

@@ -27,28 +27,40 @@ const MAX_EXPANDED: usize = 256;
 /// Bytes of half-expanded words one word may make before it is expanded in place instead.
 const MAX_EXPANDED_BYTES: usize = 1 << 22;
 
-/// The words of `text`, one simple command, as bash runs it, without its redirections; and the
-/// files it redirects output to (`> f`, `>> f`, `2> f`, `&> f`, `<> f`).
-pub fn command_words(text: &str) -> (Vec<String>, Vec<String>) {
+/// One simple command as bash runs it.
+#[derive(Debug, Default)]
+pub struct CommandWords {
+    /// Its words, without its redirections.
+    pub words: Vec<String>,
+    /// The files it redirects output to (`> f`, `>> f`, `2> f`, `&> f`, `<> f`).
+    pub written: Vec<String>,
+    /// What here-strings give it as input (`<<< text`).
+    pub fed: Vec<String>,
+}
+
+/// The words of `text`, one simple command, as bash runs it (see [`CommandWords`]).
+pub fn command_words(text: &str) -> CommandWords {
     let prepared = prepare(text);
     let split = shlex::split(&prepared)
         .or_else(|| shlex::split(prepared.trim_end_matches('\\')))
         .unwrap_or_else(|| prepared.split_whitespace().map(|word| word.replace(['\'', '"', '\\'], "")).collect());
-    let (mut words, mut written) = (Vec::with_capacity(split.len()), Vec::new());
+    let mut found = CommandWords { words: Vec::with_capacity(split.len()), ..CommandWords::default() };
     let mut iter = split.into_iter();
     while let Some(word) = iter.next() {
         if let Some(operator) = word.strip_prefix(OPERATOR) {
             // The operator's target (a file, a descriptor after `>&`, a here-string) goes with it.
             let Some(target) = iter.next() else { continue };
             let duplicates = operator.ends_with('&') && target.bytes().all(|b| b.is_ascii_digit() || b == b'-');
-            if operator.contains('>') && !duplicates {
-                written.push(target);
+            if operator == "<<<" {
+                found.fed.push(target);
+            } else if operator.contains('>') && !duplicates {
+                found.written.push(target);
             }
             continue;
         }
-        expand_braces(&without_parameter_checks(&word), &mut words);
+        expand_braces(&without_parameter_checks(&word), &mut found.words);
     }
-    (words, written)
+    found
 }
 
 /// `word` with each `${NAME:?message}` and `${NAME?message}` written `${NAME}`: what it expands to
@@ -361,7 +373,7 @@ mod tests {
     use super::command_words;
 
     fn words(text: &str) -> Vec<String> {
-        command_words(text).0
+        command_words(text).words
     }
 
     #[test]
@@ -410,7 +422,7 @@ mod tests {
             ("tee x", &[]),
         ];
         for (text, want) in cases {
-            assert_eq!(command_words(text).1, *want, "{text}");
+            assert_eq!(command_words(text).written, *want, "{text}");
         }
     }
 

@@ -86,7 +86,9 @@ fn wrapper_options(program: &str) -> Option<&'static [&'static str]> {
         "timeout" => &["-s", "-k", "--signal", "--kill-after"],
         // `exec -a NAME cmd` runs cmd under another name.
         "exec" => &["-a"],
-        "nohup" | "time" | "command" | "builtin" | "stdbuf" | "caffeinate" | "ionice" | "busybox" => &[],
+        "strace" | "ltrace" => &["-o", "-e", "-p", "-s", "-u", "-E", "-P", "-a", "-b", "-I", "-O", "-S", "-X"],
+        "nohup" | "time" | "command" | "builtin" | "stdbuf" | "caffeinate" | "ionice" | "busybox" | "setsid"
+        | "unbuffer" => &[],
         _ => return None,
     })
 }
@@ -97,24 +99,94 @@ fn leading_operands(program: &str) -> usize {
 }
 
 pub fn is_shell(program: &str) -> bool {
-    matches!(program, "sh" | "bash" | "zsh" | "dash" | "ksh" | "fish")
+    matches!(
+        program,
+        "sh" | "bash" | "zsh" | "dash" | "ksh" | "fish" | "ash" | "mksh" | "yash" | "posh" | "rbash" | "csh" | "tcsh"
+    )
 }
 
-/// The script a command runs by itself: `bash -c SCRIPT`, `sh -lc SCRIPT`, `eval WORDS`,
-/// `powershell -Command SCRIPT`.
+/// The script a command runs by itself: `bash -c SCRIPT`, `sh -lc SCRIPT`, `su -c SCRIPT`,
+/// `script -c SCRIPT`, `eval WORDS`, `watch WORDS`, `trap SCRIPT SIGNAL`, `powershell -Command
+/// SCRIPT`. A shell's `$0`, `$1`, … and `$@` are the words given after its script, written in.
 pub fn inner_script(command: &SimpleCommand) -> Option<String> {
     let program = command.program();
     let args = command.args();
     if is_shell(program) {
         let flag = args.iter().position(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('c'))?;
-        return args.get(flag + 1).cloned();
+        let (script, rest) = shell_script_after(&args[flag + 1..])?;
+        return Some(with_positional_parameters(script, rest));
     }
     match program.to_ascii_lowercase().as_str() {
         "eval" => Some(args.join(" ")),
+        // `watch -n 1 'cmd'` runs its words through `sh -c`.
+        "watch" => {
+            let mut index = 0;
+            while let Some(word) = args.get(index).filter(|word| word.starts_with('-')) {
+                index += if matches!(word.as_str(), "-n" | "--interval" | "-q" | "--equexit") { 2 } else { 1 };
+            }
+            args.get(index..).filter(|words| !words.is_empty()).map(|words| words.join(" "))
+        }
+        // `trap 'cmd' EXIT` runs cmd when the shell gets the signal or exits.
+        "trap" => args.iter().find(|a| !a.starts_with('-')).filter(|_| args.len() > 1).cloned(),
+        "su" | "runuser" | "script" => {
+            let short_c = |a: &String| a.starts_with('-') && !a.starts_with("--") && a.ends_with('c');
+            let flag = args.iter().position(|a| short_c(a) || a == "--command" || a == "--session-command")?;
+            args.get(flag + 1).cloned()
+        }
         "powershell" | "pwsh" => {
             let flag = args.iter().position(|a| a.eq_ignore_ascii_case("-command") || a.eq_ignore_ascii_case("-c"))?;
             Some(args.get(flag + 1..)?.join(" "))
         }
         _ => None,
     }
+}
+
+/// A shell's script, the first word after its `-c` that is not an option (`bash -c -x 'cmd'`,
+/// `bash -c -- 'cmd'`, `bash -c -o pipefail 'cmd'`), and the words after it.
+fn shell_script_after(words: &[String]) -> Option<(&String, &[String])> {
+    let mut index = 0;
+    while let Some(word) = words.get(index) {
+        match word.as_str() {
+            "--" => return words.get(index + 1).map(|script| (script, &words[index + 2..])),
+            "-o" | "+o" | "-O" | "+O" => index += 2,
+            option if option.len() > 1 && option.starts_with(['-', '+']) => index += 1,
+            _ => return Some((word, &words[index + 1..])),
+        }
+    }
+    None
+}
+
+/// How many bytes substituting positional parameters may add to a script.
+const MAX_SUBSTITUTED_BYTES: usize = 1 << 20;
+
+/// `script` with `$0` … `$9`, `${0}` … `${9}`, `$@` and `$*` replaced by the words given after it
+/// (`bash -c 'rm -rf "$1"' _ .axiom` runs `rm -rf ".axiom"`), each quoted as one word.
+fn with_positional_parameters(script: &str, given: &[String]) -> String {
+    if given.is_empty() || !script.contains('$') {
+        return script.to_owned();
+    }
+    let quoted = |word: &String| shlex::try_quote(word).map_or_else(|_| word.clone(), |q| q.into_owned());
+    let all = || given.get(1..).unwrap_or_default().iter().map(quoted).collect::<Vec<_>>().join(" ");
+    let mut out = String::with_capacity(script.len());
+    let mut rest = script;
+    // Thousands of `$@` over thousands of words would take the square of the command in memory:
+    // past this much more than the script, the rest is left as written.
+    let limit = script.len() + MAX_SUBSTITUTED_BYTES;
+    while let Some(at) = rest.find('$').filter(|_| out.len() < limit) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (taken, value) = match after.as_bytes() {
+            [b'{', digit @ b'0'..=b'9', b'}', ..] => (3, given.get(usize::from(digit - b'0')).map(quoted)),
+            [digit @ b'0'..=b'9', ..] => (1, given.get(usize::from(digit - b'0')).map(quoted)),
+            [b'@' | b'*', ..] => (1, Some(all())),
+            _ => (0, None),
+        };
+        match value {
+            Some(value) => out.push_str(&value),
+            None => out.push_str(&rest[at..at + 1 + taken]),
+        }
+        rest = &after[taken..];
+    }
+    out.push_str(rest);
+    out
 }
