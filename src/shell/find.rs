@@ -5,7 +5,8 @@
 //! Which files a search reaches is known only when it runs. They stand in as the first ones it
 //! could reach: each starting point, joined with each name it looks for (`find . -name .git` →
 //! `./.git`), or with `*` when it leaves the starting point itself out (`-mindepth 1`); a `-path`
-//! pattern stands for itself. Those are what a rule about a path can judge.
+//! pattern stands for itself. Those are what a rule about a path can judge. An `rm` it runs is
+//! given `-r`: on every file the walk finds, it deletes as `rm -r` does.
 //!
 //! A hostile command could ask for a cross product of thousands of starting points and names
 //! and thousands of actions; the stand-ins are bounded instead. Past [`MAX_TARGETS`] pairs, each
@@ -64,7 +65,7 @@ impl<'a> Search<'a> {
                 "-name" | "-iname" => search.names.extend(expression.next()),
                 "-path" | "-ipath" | "-wholename" | "-iwholename" => search.paths.extend(expression.next()),
                 "-mindepth" => search.skips_start |= expression.next().is_some_and(|depth| depth != "0"),
-                "-delete" => search.actions.push(vec!["rm", "-r", "-f", "{}"]),
+                "-delete" => search.actions.push(vec!["rm", "-f", "{}"]),
                 "-exec" | "-execdir" | "-ok" | "-okdir" => {
                     // The command runs up to `;` (once a file) or `+` (with many at once).
                     let command: Vec<&str> =
@@ -122,9 +123,17 @@ pub fn actions(words: &[String]) -> Vec<Vec<String>> {
     if !rest.is_empty() {
         commands.extend(rest.iter().filter_map(|action| targets.first().map(|target| with_target(action, target))));
         // What so many actions do to every file is not worked out: taken as the worst, a delete.
-        commands.push(["rm", "-r", "-f"].iter().map(|word| word.to_string()).chain(targets).collect());
+        commands.push(["rm", "-f"].iter().map(|word| word.to_string()).chain(targets).collect());
     }
-    commands
+    commands.into_iter().map(|command| walked(super::wrappers::strip(command))).collect()
+}
+
+/// An `rm` run on every file a walk finds deletes recursively: it is given `-r`.
+fn walked(mut command: Vec<String>) -> Vec<String> {
+    if command.first().is_some_and(|program| super::program_name(program) == "rm") {
+        command.insert(1, "-r".to_owned());
+    }
+    command
 }
 
 /// The files a `find` command's search stands for: what a program reading its output

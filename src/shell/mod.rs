@@ -125,7 +125,7 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
         let find_actions: Vec<SimpleCommand> = match &command {
             Some(command) if command.program() == "find" => {
                 found_by_find = find::found_paths(&command.words);
-                find::actions(&command.words).into_iter().map(|words| at(wrappers::strip(words))).collect()
+                find::actions(&command.words).into_iter().map(at).collect()
             }
             _ => Vec::new(),
         };

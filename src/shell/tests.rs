@@ -208,10 +208,12 @@ fn what_find_runs_on_what_it_finds_is_a_command_on_the_first_files_it_could_reac
         words(r"find . -name .git -type d -exec rm -rf {} \;"),
         [
             vec!["find", ".", "-name", ".git", "-type", "d", "-exec", "rm", "-rf", "{}", ";"],
-            vec!["rm", "-rf", "./.git"]
+            vec!["rm", "-r", "-rf", "./.git"]
         ]
     );
-    assert_eq!(words("find / -exec sudo rm -rf {} +")[1], ["rm", "-rf", "/"]);
+    assert_eq!(words("find / -exec sudo rm -rf {} +")[1], ["rm", "-r", "-rf", "/"]);
+    // rm on every file of a walk deletes as `rm -r` does.
+    assert_eq!(words("find ~ -type f -exec rm -f {} +")[1], ["rm", "-r", "-f", "~"]);
     assert_eq!(words("find -L src tests -execdir touch {} ;")[1..], [vec!["touch", "src"], vec!["touch", "tests"]]);
     assert_eq!(words("find .axiom -delete")[1], ["rm", "-r", "-f", ".axiom"]);
     assert_eq!(words("find ~ -mindepth 1 -delete")[1], ["rm", "-r", "-f", "~/*"]);
@@ -251,7 +253,7 @@ fn a_find_with_thousands_of_starts_names_and_actions_stays_small_and_still_shows
     let removals: Vec<&[String]> =
         found.iter().filter(|command| command.program() == "rm").map(|command| command.args()).collect();
     assert_eq!(removals.len(), 2);
-    assert_eq!(removals[0], ["-rf", "d0"]);
+    assert_eq!(removals[0], ["-r", "-rf", "d0"]);
     assert!(removals[1].starts_with(&["-r".into(), "-f".into(), "d0".into()]) && removals[1].contains(&".git".into()));
 }
 
