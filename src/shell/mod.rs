@@ -119,7 +119,8 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
         let redirections: Vec<SimpleCommand> = written.into_iter().map(|file| at(vec![">".to_owned(), file])).collect();
         let (mut words, through_xargs) = wrappers::strip_noting_xargs(words);
         if through_xargs && stage > 0 {
-            words.extend(found_by_find.iter().cloned());
+            // The first xargs after the find reads what it prints (maybe through `sort`, `grep`).
+            words.append(&mut found_by_find);
         }
         let command = (!words.is_empty()).then(|| at(words));
         let find_actions: Vec<SimpleCommand> = match &command {

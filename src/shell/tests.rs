@@ -236,6 +236,7 @@ fn a_search_that_only_lists_runs_nothing_more() {
 fn xargs_after_find_is_given_what_find_found() {
     assert_eq!(words("find .claude -type f -print0 | xargs -0 rm -f")[1], ["rm", "-f", ".claude"]);
     assert_eq!(words("find . -name .git | sort | xargs rm -rf")[2], ["rm", "-rf", "./.git"]);
+    assert_eq!(words("find . -name .git | xargs echo | xargs rm -rf")[2], ["rm", "-rf"]);
     // Not after a find, or in another pipeline: only the words written.
     assert_eq!(words("cat list | xargs rm -f")[1], ["rm", "-f"]);
     assert_eq!(words("find . -name x; ls | xargs rm")[2], ["rm"]);
