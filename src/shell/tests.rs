@@ -312,3 +312,103 @@ fn substitutions_that_would_multiply_a_command_stay_bounded() {
     let total: usize = commands(&find).iter().flat_map(|c| &c.words).map(String::len).sum();
     assert!(total < 4 << 20, "{total} bytes");
 }
+
+/// Scripts made of the tokens the parser treats specially, in random order: none panics, and
+/// what comes out stays bounded. `AXIOM_SHELL_SOUP=N` runs N scripts instead of 20,000.
+#[test]
+fn random_token_soup_never_panics_and_stays_bounded() {
+    const TOKENS: &[&str] = &[
+        "find",
+        " ",
+        "-exec",
+        "-execdir",
+        "-delete",
+        "-name",
+        "-path",
+        "-mindepth",
+        "1",
+        "{}",
+        "\\;",
+        ";",
+        "+",
+        "xargs",
+        "-0",
+        "|",
+        "&&",
+        "||",
+        "&",
+        "\n",
+        "\\n",
+        "sh",
+        "bash",
+        "-c",
+        "--",
+        "-x",
+        "-o",
+        "'",
+        "\"",
+        "$",
+        "$1",
+        "${0}",
+        "$@",
+        "${HOME:?}",
+        "${",
+        "}",
+        "{",
+        "(",
+        ")",
+        "$(",
+        "`",
+        "<<<",
+        "<<",
+        "EOF",
+        ">",
+        ">>",
+        "2>&1",
+        "echo",
+        "printf",
+        "trap",
+        "su",
+        "script",
+        "-qc",
+        "watch",
+        "-n",
+        "eval",
+        "rm",
+        "-rf",
+        ".axiom",
+        "~",
+        "/",
+        "*",
+        ".git",
+        "cd",
+        "..",
+        "sudo",
+        "env",
+        "A=1",
+        "timeout",
+        "5",
+        "\\",
+        "#",
+        "$'\\x72'",
+        "{a,b}",
+        "{1..3}",
+        "é",
+        "\t",
+    ];
+    let runs = std::env::var("AXIOM_SHELL_SOUP").ok().and_then(|n| n.parse().ok()).unwrap_or(20_000);
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..runs {
+        let length = (next() % 40) as usize;
+        let script: String = (0..length).map(|_| TOKENS[(next() % TOKENS.len() as u64) as usize]).collect();
+        let found = commands(&script);
+        let bytes: usize = found.iter().flat_map(|c| &c.words).map(String::len).sum();
+        assert!(bytes <= 64 * 1024 + 100 * script.len(), "{bytes} bytes from {script:?}");
+    }
+}
