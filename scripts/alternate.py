@@ -11,6 +11,10 @@ fast half are steadier than a median, and alternating puts every command under t
     python3 scripts/alternate.py 20 \\
         ./before check -q -j1 --rules benches/rules-heavy.yaml big.log -- \\
         ./after check -q -j1 --rules benches/rules-heavy.yaml big.log
+
+With ALTERNATE_STDIN=FILE every command reads FILE on its standard input (a hook's event):
+
+    ALTERNATE_STDIN=pre-tool-use.json python3 scripts/alternate.py 25 ./before hook -- ./after hook
 """
 import os
 import resource
@@ -40,6 +44,8 @@ def parse(argv):
 
 def main():
     runs, commands = parse(sys.argv[1:])
+    stdin_path = os.environ.get("ALTERNATE_STDIN")
+    given = open(stdin_path, "rb").read() if stdin_path else None
     cpu = [[] for _ in commands]
     wall = [[] for _ in commands]
     for _ in range(runs):
@@ -47,7 +53,7 @@ def main():
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             try:
-                subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+                subprocess.run(command, input=given, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
             except OSError as err:
                 sys.exit(f"{command[0]}: {err}")
             wall[index].append(time.perf_counter() - started)
@@ -58,8 +64,8 @@ def main():
         c, w = sorted(cpu[index]), sorted(wall[index])
         shown = " ".join(os.path.basename(arg) if i == 0 else arg for i, arg in enumerate(command))
         print(
-            f"cpu min {c[0] * 1000:.0f} fast-half {statistics.mean(c[:half]) * 1000:.0f} | "
-            f"wall min {w[0] * 1000:.0f} fast-half {statistics.mean(w[:half]) * 1000:.0f} ms  {shown}"
+            f"cpu min {c[0] * 1000:.1f} fast-half {statistics.mean(c[:half]) * 1000:.1f} | "
+            f"wall min {w[0] * 1000:.1f} fast-half {statistics.mean(w[:half]) * 1000:.1f} ms  {shown}"
         )
 
 
