@@ -332,7 +332,6 @@ fn a_child_that_forks_in_a_loop_behind_its_stopped_worker_is_ended_across_a_hub_
     });
 }
 
-/// The cgroup a task's history says its processes run in.
 /// The cgroup a task's history records, if it records one yet.
 fn cgroup_in_history(hub: &Hub, id: &str) -> Option<std::path::PathBuf> {
     let history =

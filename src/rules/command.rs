@@ -103,6 +103,17 @@ impl CommandMatcher {
 
     /// [`matches`](Self::matches), for a command run where `places` says the script is.
     fn matches_in(&self, command: &SimpleCommand, places: &Places) -> bool {
+        // `git -C DIR …` works in DIR, as after a `cd DIR`.
+        let in_git_directory;
+        let places = match git_directory(command) {
+            Some(directory) => {
+                let mut moved = places.clone();
+                moved.follow(&SimpleCommand { words: vec!["cd".into(), directory.into()], pipeline: 0, stage: 0 });
+                in_git_directory = moved;
+                &in_git_directory
+            }
+            None => places,
+        };
         let program = command.program();
         if !self.programs.iter().any(|p| p == ANY_PROGRAM || p == program)
             || self.not_programs.iter().any(|p| p == program)
@@ -166,9 +177,28 @@ fn option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str> {
 const MAX_PATH: usize = 4096;
 const MAX_PLACES: usize = 256;
 
+/// The directory of `git -C DIR` (the last one given, before the subcommand).
+fn git_directory(command: &SimpleCommand) -> Option<&str> {
+    if command.program() != "git" {
+        return None;
+    }
+    let mut found = None;
+    let mut words = command.args().iter();
+    while let Some(word) = words.next().filter(|word| word.starts_with('-')) {
+        match word.as_str() {
+            "-C" => found = words.next().map(String::as_str),
+            "-c" | "--git-dir" | "--work-tree" | "--namespace" | "--config-env" => {
+                words.next();
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
 /// Where a script is, as far as its `cd`, `pushd` and `popd` say, relative to where it started
 /// (empty: there, or somewhere the script does not show).
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Places {
     current: String,
     /// Where `cd -` and `~-` lead.

@@ -152,6 +152,12 @@ impl Loader {
         if any_program && spec.matches.is_none() {
             problem("program", "`command.program: '*'` needs a `match` to flag the lines to parse".into());
         }
+        if !any_program && command.as_ref().is_some_and(|command| !command.not_programs.is_empty()) {
+            problem(
+                "not_program",
+                "`command.not_program` is for `program: '*'`; list the programs in `program`".into(),
+            );
+        }
         let evidence = spec.evidence.as_ref().map(EvidenceCondition::compile);
         if !at.built_in {
             let args = spec.command.iter().flat_map(|command| &command.args).map(|p| ("args", p));

@@ -11,9 +11,9 @@
 //! A hostile command could ask for a cross product of thousands of starting points and names
 //! and thousands of actions; the stand-ins are bounded instead. Past [`MAX_TARGETS`] pairs, each
 //! starting point and each name stands in by itself (`find . x … -name .git` → `.`, `x`, `.git`:
-//! more than the search reaches, never less); once [`MAX_COMMANDS`] commands are made, the actions
-//! left are given only the first stand-in, and what they do to all of them is taken as the worst,
-//! `rm -r -f`.
+//! more than the search reaches, never less); once [`MAX_COMMANDS`] commands or [`MAX_BYTES`] are
+//! made, the actions left are judged by their own words, and what they do to the stand-ins is
+//! taken as the worst, `rm -r -f`.
 
 /// The most starting point and name pairs joined; past it, each stands in alone.
 const MAX_TARGETS: usize = 256;
@@ -21,6 +21,8 @@ const MAX_TARGETS: usize = 256;
 const MAX_COMMANDS: usize = 1024;
 /// How many `{}` of one word are replaced.
 const MAX_REPLACED: usize = 4;
+/// How many bytes the joined pairs, and the commands made, may take.
+const MAX_BYTES: usize = 1 << 20;
 
 /// The options before the starting points (`-H`, `-L`, `-P`, `-D debugopts`, `-O3`).
 fn leading_options(args: &[String]) -> usize {
@@ -30,6 +32,8 @@ fn leading_options(args: &[String]) -> usize {
             "-H" | "-L" | "-P" => index += 1,
             "-D" => index += 2,
             word if word.starts_with("-O") => index += 1,
+            // `find -- / …`: what follows is a starting point even if it looks like an option.
+            "--" => return (index + 1).min(args.len()),
             _ => break,
         }
     }
@@ -50,6 +54,8 @@ struct Search<'a> {
     skips_start: bool,
     /// Commands with `{}` where the files found go.
     actions: Vec<Vec<&'a str>>,
+    /// Files `-fprint` and the like write.
+    written: Vec<&'a str>,
 }
 
 impl<'a> Search<'a> {
@@ -60,10 +66,35 @@ impl<'a> Search<'a> {
         let starts = args.iter().take_while(|word| !starts_expression(word)).map(String::as_str).collect();
         let mut search = Search { starts, ..Search::default() };
         let mut expression = args[search.starts.len()..].iter().map(String::as_str);
+        // A test after `!` or `-not` names what is left alone, as does one followed by `-prune`.
+        let mut negated = false;
+        let mut last_test: Option<(bool, &str)> = None;
         while let Some(word) = expression.next() {
+            let was_negated = std::mem::take(&mut negated);
             match word {
-                "-name" | "-iname" => search.names.extend(expression.next()),
-                "-path" | "-ipath" | "-wholename" | "-iwholename" => search.paths.extend(expression.next()),
+                "!" | "-not" => negated = true,
+                "-name" | "-iname" | "-path" | "-ipath" | "-wholename" | "-iwholename" => {
+                    let Some(value) = expression.next() else { continue };
+                    let is_name = word.ends_with("name") && !word.ends_with("wholename");
+                    if !was_negated {
+                        if is_name {
+                            search.names.push(value)
+                        } else {
+                            search.paths.push(value)
+                        }
+                        last_test = Some((is_name, value));
+                    }
+                }
+                "-prune" => {
+                    if let Some((is_name, value)) = last_test.take() {
+                        let tests = if is_name { &mut search.names } else { &mut search.paths };
+                        tests.retain(|test| *test != value);
+                    }
+                }
+                // They write the list of what is found to a file.
+                "-fprint" | "-fprint0" | "-fls" | "-fprintf" => {
+                    search.written.extend(expression.next());
+                }
                 "-mindepth" => search.skips_start |= expression.next().is_some_and(|depth| depth != "0"),
                 "-delete" => search.actions.push(vec!["rm", "-f", "{}"]),
                 "-exec" | "-execdir" | "-ok" | "-okdir" => {
@@ -86,7 +117,11 @@ impl<'a> Search<'a> {
     /// The files the search could reach first, as the module's comment says.
     fn targets(&self) -> Vec<String> {
         let mut found: Vec<String> = self.paths.iter().map(|path| path.to_string()).collect();
-        if self.starts.len().saturating_mul(self.names.len().max(1)) > MAX_TARGETS {
+        let bytes = |words: &[&str]| words.iter().map(|word| word.len() + 1).sum::<usize>();
+        let pairs = self.starts.len().saturating_mul(self.names.len().max(1));
+        let pair_bytes = bytes(&self.starts).saturating_mul(self.names.len().max(1))
+            + bytes(&self.names).saturating_mul(self.starts.len());
+        if pairs > MAX_TARGETS || pair_bytes > MAX_BYTES {
             found.extend(self.starts.iter().chain(&self.names).map(|word| word.to_string()));
             return found;
         }
@@ -95,7 +130,8 @@ impl<'a> Search<'a> {
             match (self.names.is_empty(), self.skips_start) {
                 (false, _) => found.extend(self.names.iter().map(|name| join(start, name))),
                 (true, true) => found.push(join(start, "*")),
-                (true, false) if self.paths.is_empty() => found.push(start.to_string()),
+                // Everything under it, hidden files too (`find . -delete` takes `.git` with it).
+                (true, false) if self.paths.is_empty() => found.extend([start.to_string(), join(start, ".*")]),
                 (true, false) => {}
             }
         }
@@ -107,22 +143,37 @@ impl<'a> Search<'a> {
 /// replaced by the files the search stands for. Empty for a search that only lists.
 pub fn actions(words: &[String]) -> Vec<Vec<String>> {
     let search = Search::read(words);
+    // `-fprint FILE` writes FILE as `> FILE` does.
+    let mut commands: Vec<Vec<String>> =
+        search.written.iter().map(|file| vec![">".to_owned(), file.to_string()]).collect();
     if search.actions.is_empty() {
-        return Vec::new();
+        return commands;
     }
     let targets = search.targets();
-    let with_target = |action: &[&str], target: &String| -> Vec<String> {
+    let with_target = |action: &[&str], target: &str| -> Vec<String> {
         // find replaces every `{}`; a few are as good to judge by, and a word of thousands cannot
         // multiply a long path into megabytes.
         action.iter().map(|word| word.replacen("{}", target, MAX_REPLACED)).collect()
     };
-    let fully = (MAX_COMMANDS / targets.len().max(1)).max(1);
-    let (expanded, rest) = search.actions.split_at(search.actions.len().min(fully));
-    let mut commands: Vec<Vec<String>> =
-        expanded.iter().flat_map(|action| targets.iter().map(move |target| with_target(action, target))).collect();
-    if !rest.is_empty() {
-        commands.extend(rest.iter().filter_map(|action| targets.first().map(|target| with_target(action, target))));
-        // What so many actions do to every file is not worked out: taken as the worst, a delete.
+    let mut bytes = 0;
+    let mut expanded = 0;
+    'actions: for action in &search.actions {
+        for target in &targets {
+            let command = with_target(action, target);
+            bytes += command.iter().map(String::len).sum::<usize>();
+            commands.push(command);
+            if expanded > 0 && (commands.len() > MAX_COMMANDS || bytes > MAX_BYTES) {
+                break 'actions;
+            }
+        }
+        expanded += 1;
+    }
+    if expanded < search.actions.len() {
+        // The actions left are judged by their own words, and what they do to every file is not
+        // worked out: taken as the worst, a delete.
+        let own_words =
+            |action: &Vec<&str>| action.iter().filter(|word| **word != "{}").map(|word| word.to_string()).collect();
+        commands.extend(search.actions[expanded..].iter().map(own_words));
         commands.push(["rm", "-f"].iter().map(|word| word.to_string()).chain(targets).collect());
     }
     commands.into_iter().map(|command| walked(super::wrappers::strip(command))).collect()

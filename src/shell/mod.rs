@@ -4,11 +4,13 @@
 //! [`commands`] splits a script into its simple commands: quote-aware splitting on `;`, `&&`,
 //! `||`, `|`, `&` and line breaks; heredoc bodies (run as commands when fed to a shell, skipped as
 //! data otherwise); `$(...)` and backquoted substitutions; `bash -c`/`sh -c`/`eval`/`powershell
-//! -Command` unwrapped; `sudo`, `env`, `xargs`, `nohup`, `time`, `timeout`, `nice`, `command`,
-//! `exec`, `busybox`, leading `VAR=value` assignments and the reserved words that open a compound
-//! command (`{`, `!`, `if`, `then`, `do`, ..., `function NAME`) stripped; what `find` runs on what
-//! it finds (`-exec`, `-delete`, an `xargs` it pipes into) listed after it (see `find.rs`). Words are split by
-//! the `shlex` crate (POSIX quoting rules), after what bash adds is rewritten into them (`$'…'`,
+//! -Command`, `trap`, `su -c`, `script -c` and `watch` unwrapped (a shell's `$1`… and `$@`
+//! filled in); `sudo`, `env`, `xargs`, `nohup`, `time`, `timeout`, `nice`, `setsid`, `strace`,
+//! `unbuffer`, `command`, `exec`, `busybox`, leading `VAR=value` assignments and the reserved
+//! words that open a compound command (`{`, `!`, `if`, `then`, `do`, ..., `function NAME`)
+//! stripped; what `find` runs on what it finds (`-exec`, `-delete`, the first `xargs` it pipes
+//! into) listed after it (see `find.rs`); a here-string or what `echo` pipes into a bare shell
+//! read as its script. Words are split by the `shlex` crate (POSIX quoting rules), after what bash adds is rewritten into them (`$'…'`,
 //! glued redirections, brace expansion: see `words.rs`), so `rm -rf "$HOME"`, `r''m -rf ~` and
 //! `{r,}m -rf ~>/dev/null` all reach a rule as the words bash runs. An output redirection is
 //! listed as a command of its own, `>` and its file, after the command it belongs to.
@@ -133,7 +135,10 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
         let reads_script = |command: &SimpleCommand| {
             wrappers::is_shell(command.program()) && command.args().iter().all(|a| a.starts_with('-'))
         };
-        let echoed = command.as_ref().filter(|command| stage > 0 && reads_script(command)).and(printed.take());
+        let echoed = match &command {
+            Some(command) if stage > 0 && reads_script(command) => printed.take(),
+            _ => None,
+        };
         if let Some(command) = command.as_ref().filter(|command| matches!(command.program(), "echo" | "printf")) {
             printed = Some(command.args().join(" ").replace("\\n", "\n"));
         }

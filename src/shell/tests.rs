@@ -214,7 +214,18 @@ fn what_find_runs_on_what_it_finds_is_a_command_on_the_first_files_it_could_reac
     assert_eq!(words("find / -exec sudo rm -rf {} +")[1], ["rm", "-r", "-rf", "/"]);
     // rm on every file of a walk deletes as `rm -r` does.
     assert_eq!(words("find ~ -type f -exec rm -f {} +")[1], ["rm", "-r", "-f", "~"]);
-    assert_eq!(words("find -L src tests -execdir touch {} ;")[1..], [vec!["touch", "src"], vec!["touch", "tests"]]);
+    // Everything under a starting point, hidden files too.
+    assert_eq!(
+        words("find -L src tests -execdir touch {} ;")[1..],
+        [vec!["touch", "src"], vec!["touch", "src/.*"], vec!["touch", "tests"], vec!["touch", "tests/.*"]]
+    );
+    assert_eq!(words("find -- .axiom -delete")[1], ["rm", "-r", "-f", ".axiom"]);
+    // What it leaves alone is no target: `!`, `-not`, `-prune`.
+    assert_eq!(
+        words("find . -name .git -prune -o -type f ! -name keep -not -path './vendor/*' -name '*.orig' -delete")[1..],
+        [vec!["rm", "-r", "-f", "./*.orig"]]
+    );
+    assert_eq!(words("find . -maxdepth 0 -fprint .claude/settings.json")[1], [">", ".claude/settings.json"]);
     assert_eq!(words("find .axiom -delete")[1], ["rm", "-r", "-f", ".axiom"]);
     assert_eq!(words("find ~ -mindepth 1 -delete")[1], ["rm", "-r", "-f", "~/*"]);
     assert_eq!(words("find . -path './.git/*' -delete")[1], ["rm", "-r", "-f", "./.git/*"]);
@@ -234,7 +245,7 @@ fn a_search_that_only_lists_runs_nothing_more() {
 
 #[test]
 fn xargs_after_find_is_given_what_find_found() {
-    assert_eq!(words("find .claude -type f -print0 | xargs -0 rm -f")[1], ["rm", "-f", ".claude"]);
+    assert_eq!(words("find .claude -type f -print0 | xargs -0 rm -f")[1], ["rm", "-f", ".claude", ".claude/.*"]);
     assert_eq!(words("find . -name .git | sort | xargs rm -rf")[2], ["rm", "-rf", "./.git"]);
     assert_eq!(words("find . -name .git | xargs echo | xargs rm -rf")[2], ["rm", "-rf"]);
     // Not after a find, or in another pipeline: only the words written.
@@ -254,7 +265,7 @@ fn a_find_with_thousands_of_starts_names_and_actions_stays_small_and_still_shows
     let removals: Vec<&[String]> =
         found.iter().filter(|command| command.program() == "rm").map(|command| command.args()).collect();
     assert_eq!(removals.len(), 2);
-    assert_eq!(removals[0], ["-r", "-rf", "d0"]);
+    assert_eq!(removals[0], ["-r", "-rf"]);
     assert!(removals[1].starts_with(&["-r".into(), "-f".into(), "d0".into()]) && removals[1].contains(&".git".into()));
 }
 
@@ -275,6 +286,8 @@ fn a_shells_script_is_found_past_its_options_and_given_its_arguments() {
     assert_eq!(words(r#"bash -c 'rm -rf "$@"' _ .axiom .claude"#), [vec!["rm", "-rf", ".axiom .claude"]]);
     assert_eq!(words(r#"find . -name .git -exec sh -c 'rm -rf "$0"' {} \;"#)[1], ["rm", "-rf", "./.git"]);
     assert_eq!(words("sh -c 'echo $HOME $5 $'"), [vec!["echo", "$HOME", "$5", "$"]]);
+    assert_eq!(words(r#"bash -c 'rm -rf "${@}"' _ .axiom"#), [vec!["rm", "-rf", ".axiom"]]);
+    assert_eq!(words(r#"sh -c 'sh -c "rm -rf "\$1"" _ "$1"' _ .axiom"#), [vec!["rm", "-rf", ".axiom"]]);
 }
 
 #[test]
@@ -293,6 +306,7 @@ fn traps_su_script_watch_and_more_shells_run_their_scripts() {
 fn what_echo_or_a_here_string_gives_a_shell_runs() {
     assert_eq!(words("bash <<< 'rm -rf .axiom'"), [vec!["bash"], vec!["rm", "-rf", ".axiom"]]);
     assert_eq!(programs("echo 'rm -rf .axiom' | sh"), ["echo", "sh", "rm"]);
+    assert_eq!(programs("echo 'rm -rf .axiom' | tee /tmp/x | bash"), ["echo", "tee", "bash", "rm"]);
     assert_eq!(programs(r"printf 'cd /\nrm -rf ~\n' | bash -s"), ["printf", "bash", "cd", "rm"]);
     // Data, not a script: to a program that is not a shell, to a shell given a file, or a
     // here-string for anything but a shell.
@@ -309,6 +323,10 @@ fn substitutions_that_would_multiply_a_command_stay_bounded() {
     let total: usize = commands(&script).iter().flat_map(|c| &c.words).map(String::len).sum();
     assert!(total < 4 << 20, "{total} bytes");
     let find = format!("find {} -exec echo {} ;", "y".repeat(100_000), "{}".repeat(20_000));
+    let total: usize = commands(&find).iter().flat_map(|c| &c.words).map(String::len).sum();
+    assert!(total < 4 << 20, "{total} bytes");
+    let names = "-name x ".repeat(256);
+    let find = format!("find {} {names} -exec echo {} +", "z".repeat(10_000), "{}".repeat(2_000));
     let total: usize = commands(&find).iter().flat_map(|c| &c.words).map(String::len).sum();
     assert!(total < 4 << 20, "{total} bytes");
 }

@@ -175,8 +175,12 @@ fn with_positional_parameters(script: &str, given: &[String]) -> String {
     while let Some(at) = rest.find('$').filter(|_| out.len() < limit) {
         out.push_str(&rest[..at]);
         let after = &rest[at + 1..];
+        // `\$1` is a `$1` for a script nested deeper, not this one's.
+        let escaped = rest[..at].ends_with('\\');
         let (taken, value) = match after.as_bytes() {
+            _ if escaped => (0, None),
             [b'{', digit @ b'0'..=b'9', b'}', ..] => (3, given.get(usize::from(digit - b'0')).map(quoted)),
+            [b'{', b'@' | b'*', b'}', ..] => (3, Some(all())),
             [digit @ b'0'..=b'9', ..] => (1, given.get(usize::from(digit - b'0')).map(quoted)),
             [b'@' | b'*', ..] => (1, Some(all())),
             _ => (0, None),

@@ -285,4 +285,7 @@ fn any_program_needs_a_match_to_flag_its_lines() {
     assert!(err.contains("`command.program: '*'` needs a `match`"), "{err}");
     let with = "rules:\n  - id: any\n    scope: tool\n    match: { regex: ['^Bash: '] }\n    command:\n      program: '*'\n      not_program: [cat]\n      args: ['^x$']\n";
     assert!(load(with).is_ok());
+    let stray = "rules:\n  - id: x\n    scope: tool\n    command:\n      program: rm\n      not_program: [cat]\n";
+    let err = load(stray).unwrap_err().to_string();
+    assert!(err.contains("`command.not_program` is for `program: '*'`"), "{err}");
 }
