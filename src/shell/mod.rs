@@ -10,10 +10,11 @@
 //! words that open a compound command (`{`, `!`, `if`, `then`, `do`, ..., `function NAME`)
 //! stripped; what `find` runs on what it finds (`-exec`, `-delete`, the first `xargs` it pipes
 //! into) listed after it (see `find.rs`); a here-string or what `echo` pipes into a bare shell
-//! read as its script. Words are split by the `shlex` crate (POSIX quoting rules), after what bash adds is rewritten into them (`$'…'`,
-//! glued redirections, brace expansion: see `words.rs`), so `rm -rf "$HOME"`, `r''m -rf ~` and
-//! `{r,}m -rf ~>/dev/null` all reach a rule as the words bash runs. An output redirection is
-//! listed as a command of its own, `>` and its file, after the command it belongs to.
+//! read as its script. Words are split by the `shlex` crate (POSIX quoting rules), after what
+//! bash adds is rewritten into them (`$'…'`, glued redirections, brace expansion: see
+//! `words.rs`), so `rm -rf "$HOME"`, `r''m -rf ~` and `{r,}m -rf ~>/dev/null` all reach a rule
+//! as the words bash runs. An output redirection is listed as a command of its own, `>` and its
+//! file, after the command it belongs to.
 //!
 //! ```
 //! use axiom::shell::commands;
