@@ -17,7 +17,7 @@
 
 /// The most starting point and name pairs joined; past it, each stands in alone.
 const MAX_TARGETS: usize = 256;
-/// How many commands the actions given every stand-in may make (one action at least).
+/// How many commands the actions given every stand-in may make.
 const MAX_COMMANDS: usize = 1024;
 /// How many `{}` of one word are replaced.
 const MAX_REPLACED: usize = 4;
@@ -162,7 +162,7 @@ pub fn actions(words: &[String]) -> Vec<Vec<String>> {
             let command = with_target(action, target);
             bytes += command.iter().map(String::len).sum::<usize>();
             commands.push(command);
-            if expanded > 0 && (commands.len() > MAX_COMMANDS || bytes > MAX_BYTES) {
+            if commands.len() > MAX_COMMANDS || bytes > MAX_BYTES {
                 break 'actions;
             }
         }

@@ -325,6 +325,13 @@ fn substitutions_that_would_multiply_a_command_stay_bounded() {
     let find = format!("find {} -exec echo {} ;", "y".repeat(100_000), "{}".repeat(20_000));
     let total: usize = commands(&find).iter().flat_map(|c| &c.words).map(String::len).sum();
     assert!(total < 4 << 20, "{total} bytes");
+    let words = "w ".repeat(20_000);
+    let find = format!(
+        "find {} -exec echo {words} {{}} +",
+        (0..20_000).map(|n| format!("s{n}")).collect::<Vec<_>>().join(" ")
+    );
+    let total: usize = commands(&find).iter().flat_map(|c| &c.words).map(String::len).sum();
+    assert!(total < 4 << 20, "{total} bytes");
     let names = "-name x ".repeat(256);
     let find = format!("find {} {names} -exec echo {} +", "z".repeat(10_000), "{}".repeat(2_000));
     let total: usize = commands(&find).iter().flat_map(|c| &c.words).map(String::len).sum();
