@@ -2,7 +2,7 @@
 
 use super::lazy_regex::LazyRegex;
 use super::schema::CommandSpec;
-use crate::shell::{commands, script_in_line, SimpleCommand};
+use crate::shell::{commands, script_in_line, SimpleCommand, DELETE_READ_AS};
 
 /// `program: '*'`: any program.
 pub const ANY_PROGRAM: &str = "*";
@@ -51,8 +51,8 @@ impl CommandMatcher {
         // break as the two characters `\n`). An ANSI-C or translated string (`$'\x72'm`, `r$""m`)
         // or a brace list (`{r,}m`, `{r..r}m`) can spell any name, so a line with one is always parsed.
         let mut names: Vec<String> = self.programs.iter().map(|program| name_as_written(program)).collect();
-        // `find … -delete` removes files as `rm` does (`crate::shell` reads it as `rm -r -f`).
-        if self.programs.iter().any(|program| program == "rm") {
+        // `find … -delete` is read as the program that deletes, whose name the line need not hold.
+        if self.programs.iter().any(|program| program == DELETE_READ_AS) {
             names.push(name_as_written("find"));
         }
         // `cd x\nrm -rf ~` has no word boundary before `rm`, so a `\n` before the name counts as one.
@@ -107,9 +107,7 @@ impl CommandMatcher {
         let in_git_directory;
         let places = match git_directory(command) {
             Some(directory) => {
-                let mut moved = places.clone();
-                moved.follow(&SimpleCommand { words: vec!["cd".into(), directory.into()], pipeline: 0, stage: 0 });
-                in_git_directory = moved;
+                in_git_directory = places.entered(directory);
                 &in_git_directory
             }
             None => places,
@@ -177,6 +175,10 @@ fn option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str> {
 const MAX_PATH: usize = 4096;
 const MAX_PLACES: usize = 256;
 
+/// git's global options that take their value as the next word.
+const GIT_OPTIONS_WITH_VALUE: [&str; 7] =
+    ["-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path", "--config-env"];
+
 /// The directory of `git -C DIR` (the last one given, before the subcommand).
 fn git_directory(command: &SimpleCommand) -> Option<&str> {
     if command.program() != "git" {
@@ -185,12 +187,11 @@ fn git_directory(command: &SimpleCommand) -> Option<&str> {
     let mut found = None;
     let mut words = command.args().iter();
     while let Some(word) = words.next().filter(|word| word.starts_with('-')) {
-        match word.as_str() {
-            "-C" => found = words.next().map(String::as_str),
-            "-c" | "--git-dir" | "--work-tree" | "--namespace" | "--config-env" => {
-                words.next();
+        if GIT_OPTIONS_WITH_VALUE.contains(&word.as_str()) {
+            let value = words.next().map(String::as_str);
+            if word == "-C" {
+                found = value;
             }
-            _ => {}
         }
     }
     found
@@ -224,6 +225,17 @@ impl Places {
             }
             self.stack.push(self.current.clone());
         }
+        self.move_to(next);
+    }
+
+    /// Where a command that works in `directory` (`git -C DIR`) is.
+    fn entered(&self, directory: &str) -> Places {
+        let mut moved = self.clone();
+        moved.move_to(self.resolve(directory));
+        moved
+    }
+
+    fn move_to(&mut self, next: String) {
         // A path longer than the system takes is nowhere the script can be: not followed (and
         // thousands of `pushd x` would otherwise cost the square of the script in memory).
         let next = if next.len() > MAX_PATH { String::new() } else { next };
@@ -359,9 +371,7 @@ fn operands<'a>(program: &str, args: &'a [String]) -> Vec<&'a String> {
             break;
         }
         if word.starts_with('-') && word.len() > 1 {
-            // git's global options that take their value as the next word.
-            let git_global = ["-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path", "--config-env"];
-            if program == "git" && git_global.contains(&word.as_str()) && found.is_empty() {
+            if program == "git" && GIT_OPTIONS_WITH_VALUE.contains(&word.as_str()) && found.is_empty() {
                 words.next();
             }
             continue;

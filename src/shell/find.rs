@@ -4,9 +4,11 @@
 //!
 //! Which files a search reaches is known only when it runs. They stand in as the first ones it
 //! could reach: each starting point, joined with each name it looks for (`find . -name .git` →
-//! `./.git`), or with `*` when it leaves the starting point itself out (`-mindepth 1`); a `-path`
-//! pattern stands for itself. Those are what a rule about a path can judge. An `rm` it runs is
-//! given `-r`: on every file the walk finds, it deletes as `rm -r` does.
+//! `./.git`), or with `*` when it leaves the starting point itself out (`-mindepth 1`), or alone
+//! with its hidden files (`.` and `./.*`: `find . -delete` takes `.git` with it); a `-path` pattern
+//! stands for itself; a test after `!`, `-not` or before `-prune` names what is left alone. Those
+//! are what a rule about a path can judge. An `rm` it runs is given `-r`: on every file the walk
+//! finds, it deletes as `rm -r` does.
 //!
 //! A hostile command could ask for a cross product of thousands of starting points and names
 //! and thousands of actions; the stand-ins are bounded instead. Past [`MAX_TARGETS`] pairs, each
@@ -14,6 +16,9 @@
 //! more than the search reaches, never less); once [`MAX_COMMANDS`] commands or [`MAX_BYTES`] are
 //! made, the actions left are judged by their own words, and what they do to the stand-ins is
 //! taken as the worst, `rm -r -f`.
+
+/// The program `-delete` is read as; any it runs on the files the walk finds is given `-r`.
+pub const DELETE_READ_AS: &str = "rm";
 
 /// The most starting point and name pairs joined; past it, each stands in alone.
 const MAX_TARGETS: usize = 256;
@@ -68,7 +73,8 @@ impl<'a> Search<'a> {
         let mut expression = args[search.starts.len()..].iter().map(String::as_str);
         // A test after `!` or `-not` names what is left alone, as does one followed by `-prune`.
         let mut negated = false;
-        let mut last_test: Option<(bool, &str)> = None;
+        // Whether the test just before was a name (or else a path), when it was kept.
+        let mut last_test: Option<bool> = None;
         while let Some(word) = expression.next() {
             let was_negated = std::mem::take(&mut negated);
             match word {
@@ -76,19 +82,18 @@ impl<'a> Search<'a> {
                 "-name" | "-iname" | "-path" | "-ipath" | "-wholename" | "-iwholename" => {
                     let Some(value) = expression.next() else { continue };
                     let is_name = word.ends_with("name") && !word.ends_with("wholename");
-                    if !was_negated {
-                        if is_name {
-                            search.names.push(value)
-                        } else {
-                            search.paths.push(value)
-                        }
-                        last_test = Some((is_name, value));
+                    last_test = (!was_negated).then_some(is_name);
+                    match (was_negated, is_name) {
+                        (true, _) => {}
+                        (false, true) => search.names.push(value),
+                        (false, false) => search.paths.push(value),
                     }
                 }
+                // The test just before it (the last one kept) is what is pruned.
                 "-prune" => {
-                    if let Some((is_name, value)) = last_test.take() {
-                        let tests = if is_name { &mut search.names } else { &mut search.paths };
-                        tests.retain(|test| *test != value);
+                    if let Some(is_name) = last_test.take() {
+                        let kept = if is_name { &mut search.names } else { &mut search.paths };
+                        kept.pop();
                     }
                 }
                 // They write the list of what is found to a file.
@@ -96,7 +101,7 @@ impl<'a> Search<'a> {
                     search.written.extend(expression.next());
                 }
                 "-mindepth" => search.skips_start |= expression.next().is_some_and(|depth| depth != "0"),
-                "-delete" => search.actions.push(vec!["rm", "-f", "{}"]),
+                "-delete" => search.actions.push(vec![DELETE_READ_AS, "-f", "{}"]),
                 "-exec" | "-execdir" | "-ok" | "-okdir" => {
                     // The command runs up to `;` (once a file) or `+` (with many at once).
                     let command: Vec<&str> =
@@ -174,14 +179,14 @@ pub fn actions(words: &[String]) -> Vec<Vec<String>> {
         let own_words =
             |action: &Vec<&str>| action.iter().filter(|word| **word != "{}").map(|word| word.to_string()).collect();
         commands.extend(search.actions[expanded..].iter().map(own_words));
-        commands.push(["rm", "-f"].iter().map(|word| word.to_string()).chain(targets).collect());
+        commands.push([DELETE_READ_AS, "-f"].iter().map(|word| word.to_string()).chain(targets).collect());
     }
     commands.into_iter().map(|command| walked(super::wrappers::strip(command))).collect()
 }
 
 /// An `rm` run on every file a walk finds deletes recursively: it is given `-r`.
 fn walked(mut command: Vec<String>) -> Vec<String> {
-    if command.first().is_some_and(|program| super::program_name(program) == "rm") {
+    if command.first().is_some_and(|program| super::program_name(program) == DELETE_READ_AS) {
         command.insert(1, "-r".to_owned());
     }
     command

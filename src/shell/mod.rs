@@ -33,6 +33,7 @@ mod split;
 mod words;
 mod wrappers;
 
+pub use find::DELETE_READ_AS;
 pub use line::script_in_line;
 pub use split::split_script;
 pub use wrappers::is_shell;

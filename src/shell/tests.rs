@@ -283,7 +283,9 @@ fn a_shells_script_is_found_past_its_options_and_given_its_arguments() {
     assert_eq!(words("bash -c -- 'rm -rf .axiom'"), [vec!["rm", "-rf", ".axiom"]]);
     assert_eq!(words("bash -c -x -o pipefail 'rm -rf .axiom'"), [vec!["rm", "-rf", ".axiom"]]);
     assert_eq!(words(r#"sh -c 'rm -rf "$1" ${2}' _ .axiom "a b""#), [vec!["rm", "-rf", ".axiom", "a b"]]);
-    assert_eq!(words(r#"bash -c 'rm -rf "$@"' _ .axiom .claude"#), [vec!["rm", "-rf", ".axiom .claude"]]);
+    assert_eq!(words(r#"bash -c 'rm -rf "$@"' _ ~ .claude"#), [vec!["rm", "-rf", "~", ".claude"]]);
+    assert_eq!(words(r#"bash -c 'rm -rf "x$*" \$1' _ 'a "b' c"#), [vec!["rm", "-rf", "xa \"b c", "$1"]]);
+    assert_eq!(words(r#"sh -c 'rm -rf "$1" '"'"'$2'"'"'' _ 'a b$c' d"#), [vec!["rm", "-rf", "a b$c", "$2"]]);
     assert_eq!(words(r#"find . -name .git -exec sh -c 'rm -rf "$0"' {} \;"#)[1], ["rm", "-rf", "./.git"]);
     assert_eq!(words("sh -c 'echo $HOME $5 $'"), [vec!["echo", "$HOME", "$5", "$"]]);
     assert_eq!(words(r#"bash -c 'rm -rf "${@}"' _ .axiom"#), [vec!["rm", "-rf", ".axiom"]]);

@@ -159,38 +159,77 @@ fn shell_script_after(words: &[String]) -> Option<(&String, &[String])> {
 /// How many bytes substituting positional parameters may add to a script.
 const MAX_SUBSTITUTED_BYTES: usize = 1 << 20;
 
-/// `script` with `$0` … `$9`, `${0}` … `${9}`, `$@` and `$*` replaced by the words given after it
-/// (`bash -c 'rm -rf "$1"' _ .axiom` runs `rm -rf ".axiom"`), each quoted as one word.
+/// `script` with `$0` … `$9`, `${0}` … `${9}`, `$@` and `$*` replaced by the words given after it,
+/// as bash expands them: `bash -c 'rm -rf "$1"' _ .axiom` runs `rm -rf ".axiom"`, and `"$@"` is
+/// one word for each. Not inside single quotes, nor after a backslash (`\$1` is a nested
+/// script's); a parameter given no word is left as written.
 fn with_positional_parameters(script: &str, given: &[String]) -> String {
     if given.is_empty() || !script.contains('$') {
         return script.to_owned();
     }
     let quoted = |word: &String| shlex::try_quote(word).map_or_else(|_| word.clone(), |q| q.into_owned());
-    let all = || given.get(1..).unwrap_or_default().iter().map(quoted).collect::<Vec<_>>().join(" ");
-    let mut out = String::with_capacity(script.len());
-    let mut rest = script;
+    let each_quoted = || given.get(1..).unwrap_or_default().iter().map(quoted).collect::<Vec<_>>().join(" ");
     // Thousands of `$@` over thousands of words would take the square of the command in memory:
     // past this much more than the script, the rest is left as written.
     let limit = script.len() + MAX_SUBSTITUTED_BYTES;
-    while let Some(at) = rest.find('$').filter(|_| out.len() < limit) {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        // `\$1` is a `$1` for a script nested deeper, not this one's.
-        let escaped = rest[..at].ends_with('\\');
-        let (taken, value) = match after.as_bytes() {
-            _ if escaped => (0, None),
-            [b'{', digit @ b'0'..=b'9', b'}', ..] => (3, given.get(usize::from(digit - b'0')).map(quoted)),
-            [b'{', b'@' | b'*', b'}', ..] => (3, Some(all())),
-            [digit @ b'0'..=b'9', ..] => (1, given.get(usize::from(digit - b'0')).map(quoted)),
-            [b'@' | b'*', ..] => (1, Some(all())),
-            _ => (0, None),
-        };
-        match value {
-            Some(value) => out.push_str(&value),
-            None => out.push_str(&rest[at..at + 1 + taken]),
+    let bytes = script.as_bytes();
+    let mut out = String::with_capacity(script.len());
+    let (mut in_single, mut in_double) = (false, false);
+    let (mut copied, mut at) = (0, 0);
+    while at < bytes.len() {
+        match bytes[at] {
+            b'\\' if !in_single => {
+                at += 2;
+                continue;
+            }
+            b'\'' if !in_double => in_single = !in_single,
+            b'"' if !in_single => in_double = !in_double,
+            b'$' if !in_single && out.len() < limit => {
+                // The parameter's length after the `$`, and its number (`None`: all of them).
+                let (length, number) = match &bytes[at + 1..] {
+                    [b'{', digit @ b'0'..=b'9', b'}', ..] => (3, Some(usize::from(digit - b'0'))),
+                    [b'{', b'@' | b'*', b'}', ..] => (3, None),
+                    [digit @ b'0'..=b'9', ..] => (1, Some(usize::from(digit - b'0'))),
+                    [b'@' | b'*', ..] => (1, None),
+                    _ => (0, Some(usize::MAX)),
+                };
+                let mut end = at + 1 + length;
+                let mut start = at;
+                let value = match number {
+                    Some(index) if in_double => given.get(index).map(|word| inside_double_quotes(word)),
+                    Some(index) => given.get(index).map(quoted),
+                    // `"$@"`: the quotes around it go, and each word is quoted alone.
+                    None if in_double && bytes[at - 1] == b'"' && bytes.get(end) == Some(&b'"') => {
+                        (start, end, in_double) = (at - 1, end + 1, false);
+                        Some(each_quoted())
+                    }
+                    None if in_double => Some(inside_double_quotes(&given.get(1..).unwrap_or_default().join(" "))),
+                    None => Some(each_quoted()),
+                };
+                if let Some(value) = value {
+                    out.push_str(&script[copied..start]);
+                    out.push_str(&value);
+                    copied = end;
+                }
+                at = end;
+                continue;
+            }
+            _ => {}
         }
-        rest = &after[taken..];
+        at += 1;
     }
-    out.push_str(rest);
+    out.push_str(&script[copied..]);
+    out
+}
+
+/// `word` written so that between double quotes it reads as itself.
+fn inside_double_quotes(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars() {
+        if matches!(c, '\\' | '"' | '$' | '`') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
     out
 }
