@@ -142,7 +142,10 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
             _ => None,
         };
         if let Some(command) = command.as_ref().filter(|command| matches!(command.program(), "echo" | "printf")) {
-            printed = Some(command.args().join(" ").replace("\\n", "\n"));
+            // echo's own options (`-e`, `-n`, `-ne`) are not what it prints.
+            let options = command.args().iter().take_while(|word| is_echo_option(word)).count();
+            let printed_words = if command.program() == "echo" { &command.args()[options..] } else { command.args() };
+            printed = Some(printed_words.join(" ").replace("\\n", "\n"));
         }
         // A script nested in this segment (`bash -c '…'`, a heredoc) numbers its own pipelines.
         (pipeline, stage) = if segment.pipes_into_next {
@@ -174,6 +177,11 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
     for substitution in &parsed.substitutions {
         collect(substitution, depth + 1, found);
     }
+}
+
+/// Whether `word` is one of echo's options: `-` and some of `n`, `e`, `E`.
+fn is_echo_option(word: &str) -> bool {
+    word.len() > 1 && word.starts_with('-') && word[1..].chars().all(|c| matches!(c, 'n' | 'e' | 'E'))
 }
 
 /// Adds `command`, or the commands of the script it runs by itself (`bash -c '…'`).

@@ -309,6 +309,7 @@ fn what_echo_or_a_here_string_gives_a_shell_runs() {
     assert_eq!(words("bash <<< 'rm -rf .axiom'"), [vec!["bash"], vec!["rm", "-rf", ".axiom"]]);
     assert_eq!(programs("echo 'rm -rf .axiom' | sh"), ["echo", "sh", "rm"]);
     assert_eq!(programs("echo 'rm -rf .axiom' | tee /tmp/x | bash"), ["echo", "tee", "bash", "rm"]);
+    assert_eq!(words("echo -ne 'rm -rf .axiom' | sh")[2], ["rm", "-rf", ".axiom"]);
     assert_eq!(programs(r"printf 'cd /\nrm -rf ~\n' | bash -s"), ["printf", "bash", "cd", "rm"]);
     // Data, not a script: to a program that is not a shell, to a shell given a file, or a
     // here-string for anything but a shell.
