@@ -15,6 +15,10 @@ use std::path::Path;
 #[path = "src/rules/prefixes.rs"]
 mod prefixes;
 
+#[allow(dead_code)]
+#[path = "src/rules/tool_class.rs"]
+mod tool_class;
+
 fn main() {
     println!("cargo:rerun-if-changed=rules");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
@@ -56,19 +60,26 @@ fn main() {
     std::fs::write(out.join("default_pack_regexes.rs"), table).unwrap();
 }
 
-/// A rule file's regexes as `axiom` attributes them: with `(?i)` in front when the rule's match is
-/// case-insensitive (the flagging in `CompiledScope::compile`, which a test holds this to).
+/// A rule file's regexes as `axiom` attributes them (`line_regex`, with the flag and the tool
+/// class `CompiledScope::compile` gives them, which a test holds this to), and for a rule limited
+/// to a class of tools with no pattern of its own, the empty one that flags every call.
 fn flagged_regexes(file: &serde_yaml::Value) -> Vec<String> {
     let rules = file.get("rules").and_then(|rules| rules.as_sequence()).map_or(&[][..], |rules| &rules[..]);
     let mut found = Vec::new();
-    for matches in rules.iter().filter_map(|rule| rule.get("match")) {
-        let folded = matches.get("case_insensitive").and_then(|flag| flag.as_bool()).unwrap_or(false);
-        let regexes = match matches.get("regex") {
+    for rule in rules {
+        let tool = rule.get("tool").and_then(|tool| tool.as_str()).and_then(tool_class::ToolClass::named);
+        let matches = rule.get("match");
+        let folded = matches.and_then(|m| m.get("case_insensitive")).and_then(|flag| flag.as_bool()).unwrap_or(false);
+        let regexes = match matches.and_then(|m| m.get("regex")) {
             Some(serde_yaml::Value::String(one)) => vec![one.as_str()],
             Some(serde_yaml::Value::Sequence(many)) => many.iter().filter_map(|regex| regex.as_str()).collect(),
             _ => Vec::new(),
         };
-        found.extend(regexes.into_iter().map(|regex| if folded { format!("(?i){regex}") } else { regex.to_owned() }));
+        let literals = matches.and_then(|m| m.get("literals")).is_some();
+        if tool.is_some() && regexes.is_empty() && !literals {
+            found.push(tool_class::line_regex("", false, tool));
+        }
+        found.extend(regexes.into_iter().map(|regex| tool_class::line_regex(regex, folded, tool)));
     }
     found
 }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use super::{shell_script, AgentEvent};
 use crate::evidence::{is_documentation, is_test_command, Observation};
+use crate::rules::ToolClass;
 use crate::shell::commands;
 
 /// Tools whose calls change a file: Claude Code's, Codex's `apply_patch` (and what the Codex and
@@ -28,9 +29,6 @@ const EDITING_TOOLS: &[&str] = &[
     "str_replace_editor",
     "str_replace_based_edit_tool",
 ];
-
-/// Tools that run a shell command, by the name a tool line (`TOOL: ARGUMENT`) shows.
-const SHELL_TOOLS: &[&str] = &["Bash", "shell", "local_shell", "exec_command", "shell_command", "run_terminal_cmd"];
 
 /// Follows one session's events; remembers the shell commands still waiting for their result.
 #[derive(Debug, Default)]
@@ -103,7 +101,7 @@ pub fn observe_tool_line(line: &str) -> Option<Observation> {
     if EDITING_TOOLS.contains(&name) {
         return (!is_documentation(argument)).then_some(Observation::Edit);
     }
-    if !SHELL_TOOLS.contains(&name) {
+    if !ToolClass::Shell.includes(name) {
         return None;
     }
     command_observation(&argument.replace("\\n", "\n"))

@@ -588,9 +588,14 @@ impl Pipeline {
         self.reported.push(hit.rule);
         self.stats.matches += 1;
         let Some(action) = self.policy.on_hit(index, rule, now) else { return };
+        let text = self.normalizer.block().segment_text(&segment);
+        let (start, end) = match self.scope_kind {
+            // A later window of a long line does not start with the tool's name.
+            Scope::Tool if segment.column_base == 0 => matched_in_argument(text, hit, rule.command.is_some()),
+            _ => (hit.start, hit.end),
+        };
         let (matched, text) = if self.options.keep_text {
-            let text = self.normalizer.block().segment_text(&segment);
-            let matched = text.get(hit.start..hit.end).unwrap_or_default();
+            let matched = text.get(start..end).unwrap_or_default();
             (String::from_utf8_lossy(matched).into_owned(), String::from_utf8_lossy(text).into_owned())
         } else {
             (String::new(), String::new())
@@ -599,7 +604,7 @@ impl Pipeline {
             matched,
             text,
             line: Some(segment.line),
-            column: segment.column_base + hit.start + 1,
+            column: segment.column_base + start + 1,
             ..self.intervention(index, action)
         });
     }
@@ -672,6 +677,18 @@ fn lines_before<'a>(pieces: impl Iterator<Item = (u64, &'a [u8])>, line: u64) ->
 /// Whether any enabled rule matched in this scope needs evidence.
 fn observes_evidence(rules: &RuleSet, scope: &CompiledScope) -> bool {
     scope.rules.iter().any(|&index| rules.rule(index).evidence.is_some())
+}
+
+/// What a tool call's match reports, as byte offsets in its line `TOOL: ARGUMENT`: the part of
+/// the match inside the argument, or the whole argument when the rule judged the parsed command
+/// or matched nothing of the argument itself (a pattern that flags every call).
+fn matched_in_argument(line: &[u8], hit: &SegmentHit, judged_as_command: bool) -> (usize, usize) {
+    let argument = memchr::memmem::find(line, b": ").map_or(0, |at| at + 2);
+    if judged_as_command || hit.end <= argument {
+        (argument, line.len())
+    } else {
+        (hit.start.max(argument), hit.end)
+    }
 }
 
 #[cfg(test)]

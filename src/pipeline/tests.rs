@@ -283,6 +283,43 @@ fn a_tool_rule_denies_a_call_line_and_only_the_tool_scope_sees_it() {
 }
 
 #[test]
+fn a_shell_class_rule_judges_only_shell_calls_and_reports_the_command() {
+    let yaml = r#"rules:
+  - id: shell-rm
+    scope: tool
+    tool: shell
+    match: { regex: ['(.*[;&|] *)?rm -rf'] }
+    unless: ['echo ']
+    action: deny
+    message: no
+  - id: rm-root
+    scope: tool
+    command: { program: rm, flags: ['r'], args: ['^/$'] }
+    action: deny
+    message: no
+"#;
+    let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("t.yaml", yaml)]).unwrap());
+    let mut tool = Pipeline::new(rules, Scope::Tool, "t", PipelineOptions::offline());
+    let now = Instant::now();
+    let mut judge = |line: &str| -> Vec<(String, usize, String)> {
+        let fired = tool.push(format!("{line}\n").as_bytes(), now);
+        fired.into_iter().map(|i| (i.rule, i.column, i.matched)).collect()
+    };
+    assert_eq!(judge("Bash: cd x && rm -rf build"), [("shell-rm".to_owned(), 7, "cd x && rm -rf".to_owned())]);
+    assert_eq!(
+        judge("mcp__desktop-commander__execute_command: rm -rf /"),
+        [("shell-rm".to_owned(), 42, "rm -rf".to_owned()), ("rm-root".to_owned(), 42, "rm -rf /".to_owned())],
+        "a parsed command reports the whole command it judged"
+    );
+    // A search tool's argument is not a script, whatever it holds.
+    assert!(judge("Grep: rm -rf /").is_empty());
+    assert!(judge("WebSearch: rm -rf").is_empty());
+    // `unless` is matched from the argument's start too.
+    assert!(judge("Bash: echo rm -rf build").is_empty());
+    assert_eq!(judge("Bash: ls; echo x; rm -rf build").len(), 1);
+}
+
+#[test]
 fn a_tool_call_longer_than_an_output_window_is_judged_whole() {
     let yaml = "rules:\n  - id: no-rm\n    scope: tool\n    match: { regex: ['^Bash: .*rm -rf ~'] }\n    action: deny\n    message: no\n";
     let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("t.yaml", yaml)]).unwrap());

@@ -19,7 +19,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex_automata::meta;
 use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::syntax;
-use regex_syntax::hir::Hir;
+use regex_syntax::hir::{Hir, Look};
 
 use super::attribution::{Attribution, PatternInfo, PatternKind, DFA_MAX_LITERAL_BYTES};
 use super::error::RuleError;
@@ -30,6 +30,7 @@ use super::scan_payoff::ScanPayoff;
 use super::schema::Scope;
 use super::size;
 use super::sources::PackRegex;
+use super::tool_class::line_regex;
 
 /// How much text a scope attributes line by line before it builds its [`Scan`]: building the
 /// multi-pattern regex costs about as much as attributing this many bytes, so a hook's one line
@@ -165,15 +166,23 @@ impl CompiledScope {
                 }
             }
             for pattern in &rule.regexes {
-                let flagged = if rule.case_insensitive { format!("(?i){pattern}") } else { pattern.clone() };
+                let flagged = line_regex(pattern, rule.case_insensitive, rule.tool);
                 if built_in {
                     plan.regexes.push(flagged, local);
                     parsed.push(None);
                     continue;
                 }
-                match check_regex(&flagged) {
+                // Checked as written first: wrapped for a tool class, `a)|(b` would parse.
+                let checked = match rule.tool {
+                    Some(_) => check_regex(pattern).and_then(|_| check_regex(&flagged)),
+                    None => check_regex(&flagged),
+                };
+                match checked {
                     Ok(hir) if hir.properties().look_set().contains_anchor_haystack() => {
                         errors.push(anchor_error(locate(rule, "regex", pattern), rule, pattern))
+                    }
+                    Ok(_) if rule.tool.is_some() && starts_a_line(pattern) => {
+                        errors.push(argument_anchor_error(locate(rule, "regex", pattern), rule, pattern))
                     }
                     Ok(hir) => {
                         parsed.push(Some(hir));
@@ -186,10 +195,13 @@ impl CompiledScope {
                 for pattern in patterns.iter().filter(|_| !built_in) {
                     if let Err(reason) = check_regex(pattern) {
                         errors.push(regex_error(locate(rule, key, pattern), rule, pattern, &reason));
+                    } else if key == "unless" && rule.tool.is_some() && starts_a_line(pattern) {
+                        errors.push(argument_anchor_error(locate(rule, key, pattern), rule, pattern));
                     }
                 }
             }
-            unless.push(Unless { patterns: rule.unless.clone(), compiled: OnceLock::new() });
+            let limited = rule.unless.iter().map(|pattern| line_regex(pattern, false, rule.tool)).collect();
+            unless.push(Unless { patterns: limited, compiled: OnceLock::new() });
             above.push(Unless { patterns: rule.unless_above.clone(), compiled: OnceLock::new() });
         }
         if !errors.is_empty() {
@@ -441,6 +453,27 @@ fn anchor_error(at: Location, rule: &Rule, pattern: &str) -> RuleError {
         rule: Some(rule.id.clone()),
         message: format!(
             "invalid regex {pattern:?}: `\\A`, `\\z` and `(?-m)` anchor the whole output, which is matched a line at a time; use `^` and `$`"
+        ),
+    }
+}
+
+/// Whether a (valid) regex holds `^`, which in a rule limited to a class of tools would stand
+/// before the tool's name and so never match.
+fn starts_a_line(pattern: &str) -> bool {
+    parse_line_regex(pattern).is_ok_and(|hir| {
+        let looks = hir.properties().look_set();
+        looks.contains(Look::StartLF) || looks.contains(Look::StartCRLF)
+    })
+}
+
+fn argument_anchor_error(at: Location, rule: &Rule, pattern: &str) -> RuleError {
+    RuleError {
+        file: at.file,
+        line: at.line,
+        column: at.column,
+        rule: Some(rule.id.clone()),
+        message: format!(
+            "regex {pattern:?}: with `tool`, a regex is matched from the start of the call's argument, and `^` (the line's start, before the tool's name) never matches there; leave it out, and look past earlier commands with `(.*[;&|] *)?`"
         ),
     }
 }

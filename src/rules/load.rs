@@ -149,8 +149,11 @@ impl Loader {
             problem("program", "`command.program` needs at least one program name".into());
         }
         let any_program = command.as_ref().is_some_and(|command| command.programs.iter().any(|p| p == ANY_PROGRAM));
-        if any_program && spec.matches.is_none() {
-            problem("program", "`command.program: '*'` needs a `match` to flag the lines to parse".into());
+        if any_program && spec.matches.is_none() && spec.tool.is_none() {
+            problem(
+                "program",
+                "`command.program: '*'` needs a `match` (or a `tool`) to flag the lines to parse".into(),
+            );
         }
         if !any_program && command.as_ref().is_some_and(|command| !command.not_programs.is_empty()) {
             problem(
@@ -168,18 +171,30 @@ impl Loader {
                 }
             }
         }
+        if spec.tool.is_some() {
+            if spec.scope != Scope::Tool {
+                let scope = spec.scope;
+                problem("tool", format!("`tool` limits a rule to tool calls, so it needs `scope: tool` (this rule has `scope: {scope}`)"));
+            }
+            if spec.matches.as_ref().is_some_and(|matches| !matches.literals.is_empty()) {
+                problem(
+                    "literals",
+                    "with `tool`, the call's argument is matched from its start by `regex`; write each literal as a regex (`.*TEXT`)".into(),
+                );
+            }
+        }
         match (&spec.matches, spec.silence) {
             (_, Some(_)) if spec.command.is_some() || spec.evidence.is_some() => {
                 problem("silence", "a silence rule matches no text, so `command` and `evidence` do not apply".into())
             }
             (Some(_), Some(_)) => problem("silence", "a rule has either `match` or `silence`, not both".into()),
-            (None, None) if spec.command.is_some() => {}
+            (None, None) if spec.command.is_some() || spec.tool.is_some() => {}
             (None, None) => problem(
                 "id",
                 "missing `match` (or `command`, or `silence` for a rule that fires when output stops)".into(),
             ),
             (Some(matches), None) => {
-                if matches.literals.is_empty() && matches.regex.is_empty() {
+                if matches.literals.is_empty() && matches.regex.is_empty() && spec.tool.is_none() {
                     problem("match", "`match` needs at least one entry in `literals` or `regex`".into());
                 }
                 for literal in &matches.literals {
@@ -281,9 +296,11 @@ impl Loader {
         }
 
         let matches = spec.matches.as_ref();
-        // A command rule without `match` is flagged by its program names, then parsed.
-        let derived = match (matches, &command) {
-            (None, Some(command)) => vec![command.prefilter()],
+        // Without a pattern, a rule limited to a class of tools flags every call of theirs (its
+        // command, if any, decides), and a command rule the lines that name its programs.
+        let derived = match (matches.filter(|m| !m.regex.is_empty() || !m.literals.is_empty()), &command, spec.tool) {
+            (None, _, Some(_)) => vec![String::new()],
+            (None, Some(command), None) => vec![command.prefilter()],
             _ => Vec::new(),
         };
         Some(Rule {
@@ -291,11 +308,12 @@ impl Loader {
             description: spec.description.clone(),
             severity: spec.severity,
             scope: spec.scope,
+            tool: spec.tool,
             applies_to: spec.applies_to,
             action,
             message: message.map(str::to_owned),
             literals: matches.map(|m| m.literals.clone()).unwrap_or_default(),
-            regexes: matches.map(|m| m.regex.clone()).unwrap_or(derived),
+            regexes: if derived.is_empty() { matches.map(|m| m.regex.clone()).unwrap_or_default() } else { derived },
             case_insensitive: matches.is_some_and(|m| m.case_insensitive),
             unless: spec.unless.clone(),
             unless_above: spec.unless_above.clone(),

@@ -24,6 +24,7 @@ mod size;
 mod sources;
 mod subject;
 mod summary;
+mod tool_class;
 mod walk;
 
 pub use attribution::{Attribution, GroupCache, PatternGroup, PatternInfo, PatternKind, PatternStart};
@@ -38,3 +39,4 @@ pub use schema::{Action, AppliesTo, EvidenceSpec, Expectation, RuleTest, Scope, 
 pub use sources::{RuleOrigin, BUILT_IN, DEFAULT_PACK, PROJECT_RULES};
 pub use subject::Subject;
 pub use summary::RuleSummary;
+pub use tool_class::{line_regex, ToolClass};

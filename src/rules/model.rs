@@ -7,6 +7,7 @@ use super::command::CommandMatcher;
 use super::compile::CompiledScope;
 use super::schema::{Action, AppliesTo, RuleTest, Scope, Severity};
 use super::sources::RuleOrigin;
+use super::tool_class::ToolClass;
 use crate::evidence::EvidenceCondition;
 
 /// Where a rule was defined.
@@ -42,6 +43,8 @@ pub struct Rule {
     pub description: String,
     pub severity: Severity,
     pub scope: Scope,
+    /// For `scope: tool`: the class of tools whose calls the rule judges (`tool: shell`).
+    pub tool: Option<ToolClass>,
     pub applies_to: AppliesTo,
     pub action: Action,
     pub message: Option<String>,

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use serde::{de, Deserialize, Deserializer, Serialize};
 
+use super::tool_class::ToolClass;
+
 /// One YAML file under `rules/`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,6 +36,10 @@ pub struct RuleSpec {
     pub unless_above: Vec<String>,
     #[serde(default)]
     pub scope: Scope,
+    /// For `scope: tool`: only calls of this class of tools, their argument matched by the
+    /// regexes (`match` and `unless`) from its first byte.
+    #[serde(default, deserialize_with = "tool_class")]
+    pub tool: Option<ToolClass>,
     /// Which tasks the rule watches: any command (the default), or only AI agents.
     #[serde(default)]
     pub applies_to: AppliesTo,
@@ -310,4 +316,13 @@ fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
         }
     }
     deserializer.deserialize_any(Visitor)
+}
+
+/// `tool: shell`: a class by its name; any other name is an error that lists the classes.
+fn tool_class<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<ToolClass>, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    ToolClass::named(&name).map(Some).ok_or_else(|| {
+        let known: Vec<&str> = ToolClass::ALL.iter().map(|(known, _)| *known).collect();
+        de::Error::custom(format!("unknown tool class {name:?}: expected one of {}", known.join(", ")))
+    })
 }

@@ -264,9 +264,10 @@ fn what_the_build_found_in_each_pack_regex_is_what_parsing_it_finds() {
     let pack = RuleSet::load(RuleOrigin::Embedded).unwrap();
     let mut flagged = std::collections::BTreeSet::new();
     for rule in pack.rules() {
+        // A command's prefilter is derived at start-up; the build cannot see it.
         let derived = rule.command.as_ref().map(|command| command.prefilter());
         for regex in rule.regexes.iter().filter(|regex| Some(*regex) != derived.as_ref()) {
-            let regex = if rule.case_insensitive { format!("(?i){regex}") } else { regex.clone() };
+            let regex = crate::rules::line_regex(regex, rule.case_insensitive, rule.tool);
             let known = PackRegex::find(&regex).unwrap_or_else(|| panic!("{}: {regex:?} is not in the table", rule.id));
             let hir = parse_line_regex(&regex).unwrap();
             assert_eq!(known.prefixes(), required_prefixes(&hir), "{regex}");
@@ -288,4 +289,27 @@ fn any_program_needs_a_match_to_flag_its_lines() {
     let stray = "rules:\n  - id: x\n    scope: tool\n    command:\n      program: rm\n      not_program: [cat]\n";
     let err = load(stray).unwrap_err().to_string();
     assert!(err.contains("`command.not_program` is for `program: '*'`"), "{err}");
+}
+
+#[test]
+fn a_tool_class_needs_the_tool_scope_regexes_and_a_known_name() {
+    let err = load("rules:\n  - id: x\n    tool: shell\n    match: { regex: ['rm'] }\n").unwrap_err().to_string();
+    assert!(err.contains("`tool` limits a rule to tool calls, so it needs `scope: tool`"), "{err}");
+    let err = load("rules:\n  - id: x\n    scope: tool\n    tool: shell\n    match: { literals: ['rm'] }\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("write each literal as a regex"), "{err}");
+    let err = load("rules:\n  - id: x\n    scope: tool\n    tool: file\n").unwrap_err().to_string();
+    assert!(err.contains("unknown tool class \"file\": expected one of shell"), "{err}");
+    // Put in a group after the tool's name, `a)|(b` would parse: it is checked as written.
+    let err = load("rules:\n  - id: x\n    scope: tool\n    tool: shell\n    match: { regex: ['a)|(b'] }\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("invalid regex") || err.contains("unopened group"), "{err}");
+    let err = load("rules:\n  - id: x\n    scope: tool\n    tool: shell\n    match: { regex: ['(^|;)rm'] }\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`^` (the line's start, before the tool's name) never matches"), "{err}");
+    let every_call = load("rules:\n  - id: x\n    scope: tool\n    tool: shell\n    action: warn\n").unwrap();
+    assert_eq!(every_call.rules()[0].regexes, [""]);
 }
