@@ -33,9 +33,10 @@ const CANDIDATES: &[&str] = &[
     // requests: a user's message as aider, Claude Code and SpecStory show it
     r"^(> |#### |USER: ?)\S",
     // failures: a tool refusing, an error line, an edit that did not apply, a Python traceback
-    // (also behind a log level). Not an exception's own line (`KeyError: 'id'`): an agent's
-    // recap quotes those, and a failure counts until the next thing the task does.
-    r"^\s*(⎿\s*)?(Error:|error(\[\w+\])?:|fatal:|Cannot |Could not |Unable to |Failed to |# \d+ SEARCH/REPLACE blocks? failed to match|String to replace not found|(ERROR:\s+)?Traceback \(most recent call last\))",
+    // (also behind a log level), Codex's `exited 2 in 0.84s:` under a command. Not an
+    // exception's own line (`KeyError: 'id'`): an agent's recap quotes those, and a failure
+    // counts until the next thing the task does.
+    r"^\s*(⎿\s*)?(Error:|error(\[\w+\])?:|fatal:|Cannot |Could not |Unable to |Failed to |# \d+ SEARCH/REPLACE blocks? failed to match|String to replace not found|(ERROR:\s+)?Traceback \(most recent call last\)|exited [1-9][0-9]* in [0-9.]+m?s:?$)",
     // test summaries
     r"^\s*(⎿\s*)?(test result: |=+ \d|\d+ (passed|failed) in |Tests:|Tests\s+\d|ok\s|FAIL|--- FAIL|\d+ fail(ing)?$|FAILED \(|npm (ERR!|error) |\d+ runs, |\d+ examples?, |(\[\w+\]\s+)?Tests run: |OK \(\d+ tests?|(\d+:\d\d )?\+\d+)",
 ];
@@ -168,6 +169,8 @@ mod tests {
             ("# 1 SEARCH/REPLACE block failed to match!", Some(Observation::Failure)),
             ("error[E0425]: cannot find value `x`", Some(Observation::Failure)),
             ("ERROR:    Traceback (most recent call last):", Some(Observation::Failure)),
+            (" exited 2 in 0.84s:", Some(Observation::Failure)),
+            (" exited 0 in 0.84s:", None),
             ("KeyError: 'user_id' came from the old session format.", None),
             ("All tests pass now.", None),
             ("Let me update the cache.", None),

@@ -69,7 +69,7 @@ const SUMMARY_PATTERNS: &[(&str, Outcome)] = &[
     (r"^Tests\s+(\d+ (failed|passed|skipped|todo)\s*\|?\s*)+\(\d+\)", Outcome::Counted),
     // go test
     (r"^ok\s+\S+\s+(\(cached\)|[\d.]+s)", Outcome::Pass),
-    (r"^(FAIL\s+\S+\s+[\d.]+s|FAIL$|--- FAIL: )", Outcome::Fail),
+    (r"^(FAIL\s+\S+\s+([\d.]+s|\[(build|setup) failed\])|FAIL$|--- FAIL: )", Outcome::Fail),
     // bun test: ` 19 fail` on its own line (the ` 62 pass` line comes first and says nothing alone)
     (r"^\d+ fail$", Outcome::Counted),
     // mocha: `3 failing`
@@ -127,6 +127,7 @@ mod tests {
             ("      Tests  8 passed (8)", Some(true)),
             ("ok  \tgithub.com/x/y\t0.012s", Some(true)),
             ("FAIL\tgithub.com/x/y\t0.020s", Some(false)),
+            ("FAIL\tgithub.com/x/y [build failed]", Some(false)),
             ("--- FAIL: TestParse (0.00s)", Some(false)),
             (" 19 fail", Some(false)),
             (" 0 fail", Some(true)),
