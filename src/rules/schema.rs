@@ -318,11 +318,22 @@ fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
     deserializer.deserialize_any(Visitor)
 }
 
-/// `tool: shell`: a class by its name; any other name is an error that lists the classes.
+/// `tool: shell`: a class by its name; any other name is an error that lists the classes (raised
+/// while the value is read, so it is located at the value).
 fn tool_class<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<ToolClass>, D::Error> {
-    let name = String::deserialize(deserializer)?;
-    ToolClass::named(&name).map(Some).ok_or_else(|| {
-        let known: Vec<&str> = ToolClass::ALL.iter().map(|(known, _)| *known).collect();
-        de::Error::custom(format!("unknown tool class {name:?}: expected one of {}", known.join(", ")))
-    })
+    struct Visitor;
+    impl de::Visitor<'_> for Visitor {
+        type Value = Option<ToolClass>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            let known: Vec<&str> = ToolClass::ALL.iter().map(|(known, _)| *known).collect();
+            write!(f, "a tool class: {}", known.join(", "))
+        }
+        fn visit_str<E: de::Error>(self, name: &str) -> Result<Option<ToolClass>, E> {
+            ToolClass::named(name).map(Some).ok_or_else(|| {
+                let known: Vec<&str> = ToolClass::ALL.iter().map(|(known, _)| *known).collect();
+                E::custom(format!("unknown tool class {name:?}: expected one of {}", known.join(", ")))
+            })
+        }
+    }
+    deserializer.deserialize_str(Visitor)
 }
