@@ -66,19 +66,27 @@ pub fn render(event: &AgentEvent, lines: &mut Vec<AgentLine>) {
 /// | anything else | the input as compact JSON |
 ///
 /// Line breaks inside the argument (a multi-line script) are written as the two characters `\n`,
-/// so the call stays one line and a pattern still finds a command on any of its lines.
+/// so the call stays one line and a pattern still finds a command on any of its lines. A carriage
+/// return left inside a line is written `\r`: the pipeline would end a segment at it, and what
+/// follows (`echo "\r"; rm -rf /`) would be matched without the tool's name.
 pub fn tool_line(name: &str, input: &Value) -> String {
     let argument = tool_argument(name, input);
     let mut line = String::with_capacity(name.len() + 2 + argument.len());
-    line.push_str(name);
+    push_one_line(&mut line, name);
     line.push_str(": ");
-    for (index, part) in argument.split('\n').enumerate() {
+    push_one_line(&mut line, &argument);
+    line
+}
+
+/// Appends `text` with its line breaks written `\n` (a `\r\n` as one) and other carriage
+/// returns `\r`.
+fn push_one_line(line: &mut String, text: &str) {
+    for (index, part) in text.split('\n').enumerate() {
         if index > 0 {
             line.push_str("\\n");
         }
-        line.push_str(part.strip_suffix('\r').unwrap_or(part));
+        line.push_str(&part.strip_suffix('\r').unwrap_or(part).replace('\r', "\\r"));
     }
-    line
 }
 
 fn tool_argument(name: &str, input: &Value) -> String {
@@ -194,6 +202,11 @@ mod tests {
         let line = tool_line("Bash", &json!({"command": "cd /\r\nrm -rf *\n"}));
         assert_eq!(line, "Bash: cd /\\nrm -rf *\\n");
         assert!(!line.contains('\n'));
+        // A carriage return would end a segment, and what follows it would be judged without
+        // the tool's name; nor may a name break the line.
+        let line = tool_line("Bash\r\nX", &json!({"command": "echo \"\r\"; rm -rf /"}));
+        assert_eq!(line, r#"Bash\nX: echo "\r"; rm -rf /"#);
+        assert!(!line.contains(['\n', '\r']));
     }
 
     #[test]

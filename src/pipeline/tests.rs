@@ -311,6 +311,8 @@ fn a_shell_class_rule_judges_only_shell_calls_and_reports_the_command() {
         [("shell-rm".to_owned(), 42, "rm -rf".to_owned()), ("rm-root".to_owned(), 42, "rm -rf /".to_owned())],
         "a parsed command reports the whole command it judged"
     );
+    // Any agent's shell tool, by a name that says so.
+    assert_eq!(judge("run_shell_command: rm -rf /").len(), 2);
     // A search tool's argument is not a script, whatever it holds.
     assert!(judge("Grep: rm -rf /").is_empty());
     assert!(judge("WebSearch: rm -rf").is_empty());

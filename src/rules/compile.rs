@@ -30,7 +30,7 @@ use super::scan_payoff::ScanPayoff;
 use super::schema::Scope;
 use super::size;
 use super::sources::PackRegex;
-use super::tool_class::line_regex;
+use super::tool_class::{line_regex, ToolClass};
 
 /// How much text a scope attributes line by line before it builds its [`Scan`]: building the
 /// multi-pattern regex costs about as much as attributing this many bytes, so a hook's one line
@@ -172,17 +172,9 @@ impl CompiledScope {
                     parsed.push(None);
                     continue;
                 }
-                // Checked as written first: wrapped for a tool class, `a)|(b` would parse.
-                let checked = match rule.tool {
-                    Some(_) => check_regex(pattern).and_then(|_| check_regex(&flagged)),
-                    None => check_regex(&flagged),
-                };
-                match checked {
+                match check_pattern(pattern, &flagged, rule.tool) {
                     Ok(hir) if hir.properties().look_set().contains_anchor_haystack() => {
                         errors.push(anchor_error(locate(rule, "regex", pattern), rule, pattern))
-                    }
-                    Ok(_) if rule.tool.is_some() && starts_a_line(pattern) => {
-                        errors.push(argument_anchor_error(locate(rule, "regex", pattern), rule, pattern))
                     }
                     Ok(hir) => {
                         parsed.push(Some(hir));
@@ -192,11 +184,12 @@ impl CompiledScope {
                 }
             }
             for (key, patterns) in [("unless", &rule.unless), ("unless_above", &rule.unless_above)] {
+                // `unless` is limited to the rule's tools as its match is; `unless_above` reads
+                // the lines above, which are not tool calls.
+                let tool = if key == "unless" { rule.tool } else { None };
                 for pattern in patterns.iter().filter(|_| !built_in) {
-                    if let Err(reason) = check_regex(pattern) {
+                    if let Err(reason) = check_pattern(pattern, &line_regex(pattern, false, tool), tool) {
                         errors.push(regex_error(locate(rule, key, pattern), rule, pattern, &reason));
-                    } else if key == "unless" && rule.tool.is_some() && starts_a_line(pattern) {
-                        errors.push(argument_anchor_error(locate(rule, key, pattern), rule, pattern));
                     }
                 }
             }
@@ -457,25 +450,21 @@ fn anchor_error(at: Location, rule: &Rule, pattern: &str) -> RuleError {
     }
 }
 
-/// Whether a (valid) regex holds `^`, which in a rule limited to a class of tools would stand
-/// before the tool's name and so never match.
-fn starts_a_line(pattern: &str) -> bool {
-    parse_line_regex(pattern).is_ok_and(|hir| {
-        let looks = hir.properties().look_set();
-        looks.contains(Look::StartLF) || looks.contains(Look::StartCRLF)
-    })
-}
-
-fn argument_anchor_error(at: Location, rule: &Rule, pattern: &str) -> RuleError {
-    RuleError {
-        file: at.file,
-        line: at.line,
-        column: at.column,
-        rule: Some(rule.id.clone()),
-        message: format!(
-            "regex {pattern:?}: with `tool`, a regex is matched from the start of the call's argument, and `^` (the line's start, before the tool's name) never matches there; leave it out, and look past earlier commands with `(.*[;&|] *)?`"
-        ),
+/// Checks a rule's pattern, given the regex it is matched as (`flagged`): for a rule limited to a
+/// class of tools, the pattern must also parse on its own, hold no `^` (which would stand before
+/// the tool's name and never match) and stay inside the group it is put in.
+fn check_pattern(pattern: &str, flagged: &str, tool: Option<ToolClass>) -> Result<Hir, String> {
+    if tool.is_none() {
+        return check_regex(flagged);
     }
+    let alone = check_regex(pattern)?;
+    let looks = alone.properties().look_set();
+    if looks.contains(Look::StartLF) || looks.contains(Look::StartCRLF) {
+        return Err("with `tool`, a regex is matched from the start of the call's argument, and `^` (the line's start, before the tool's name) never matches there; leave it out, and begin with `.*` to look anywhere in the command".into());
+    }
+    check_regex(flagged).map_err(|_| {
+        "with `tool`, a regex is put in a group after the tool's name, and this one does not end inside it (a `(?x)` comment runs to the end of the line and swallows the group's end); end the comment with a line break or leave `(?x)` out".into()
+    })
 }
 
 /// A regex error on one line: `invalid regex "a(": unclosed group`.

@@ -5,17 +5,17 @@
 /// A class of tools, by the names a tool line (`TOOL: ARGUMENT`) shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToolClass {
-    /// Tools that run a shell command: Claude Code's `Bash`; Codex's `shell`, `local_shell`,
-    /// `exec_command` and `shell_command`; Cursor's `run_terminal_cmd`; and an MCP server's tool
-    /// whose name says it runs commands (`mcp__desktop-commander__execute_command`).
+    /// Tools that run a shell command: any whose name holds one of [`SHELL_WORDS`] in any case.
+    /// That is every agent's shell tool known here (Claude Code's `Bash`, Codex's `shell` and
+    /// `exec_command`, Cursor's `run_terminal_cmd`, Gemini's `run_shell_command`, Cline's
+    /// `execute_command`, OpenHands' `execute_bash`, Goose's `developer__shell`, OpenCode's
+    /// `bash`) and an MCP server's (`mcp__desktop-commander__execute_command`, `mcp__ssh__exec`),
+    /// and none of the tools that take a pattern, path, URL or text (`Grep`, `Write`, `WebFetch`).
     Shell,
 }
 
-/// The names agents give their shell tool.
-const SHELL_TOOLS: &[&str] = &["Bash", "shell", "local_shell", "exec_command", "shell_command", "run_terminal_cmd"];
-
-/// An MCP tool (`mcp__SERVER__TOOL`) whose name holds one of these runs commands.
-const MCP_SHELL_WORDS: &[&str] = &["shell", "bash", "terminal", "command"];
+/// A tool whose name holds one of these, in any case, runs commands.
+const SHELL_WORDS: &[&str] = &["bash", "shell", "terminal", "command", "exec"];
 
 impl ToolClass {
     /// Every class, by the name a rule gives it.
@@ -26,38 +26,38 @@ impl ToolClass {
         Self::ALL.iter().find(|(known, _)| *known == name).map(|&(_, class)| class)
     }
 
-    /// Whether the tool called `tool` is of this class.
+    /// Whether the tool called `tool` (the text of its line before the first `: `) is of this class.
     pub fn includes(self, tool: &str) -> bool {
         match self {
             ToolClass::Shell => {
-                SHELL_TOOLS.contains(&tool)
-                    || tool.strip_prefix("mcp__").is_some_and(|rest| {
-                        rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-                            && MCP_SHELL_WORDS.iter().any(|word| rest.contains(word))
-                    })
+                let lower = tool.to_ascii_lowercase();
+                !tool.is_empty()
+                    && !tool.contains(char::is_whitespace)
+                    && SHELL_WORDS.iter().any(|word| lower.contains(word))
             }
         }
     }
 
-    /// A regex for the names [`includes`](Self::includes) accepts.
+    /// A regex for the names [`includes`](Self::includes) accepts, up to the first `: `.
     fn names_regex(self) -> String {
         match self {
-            ToolClass::Shell => {
-                format!("{}|mcp__[A-Za-z0-9_-]*(?:{})[A-Za-z0-9_-]*", SHELL_TOOLS.join("|"), MCP_SHELL_WORDS.join("|"))
-            }
+            // Lazy, so the name ends at the first `: ` as `includes` reads it.
+            ToolClass::Shell => format!(r"(?i:\S*?(?:{})\S*?)", SHELL_WORDS.join("|")),
         }
     }
 }
 
 /// A rule's regex as it is matched against a line: case folded when the rule asks, and for a
 /// rule limited to a class of tools, matched against the argument of those tools' calls from the
-/// argument's first byte. `pattern` must parse on its own, so the group it is put in stays closed.
+/// argument's first byte. `pattern` must parse on its own and inside the group it is put in (a
+/// `(?x)` comment would swallow the group's end), which the loader checks.
 pub fn line_regex(pattern: &str, case_insensitive: bool, tool: Option<ToolClass>) -> String {
     let flagged = if case_insensitive { format!("(?i){pattern}") } else { pattern.to_owned() };
     match tool {
         None => flagged,
-        // The flag stays inside the group: the tool's name is matched as written.
-        Some(class) => format!("^(?:{}): (?:{flagged})", class.names_regex()),
+        // The flag stays inside the group, and the group after the name: the name is matched
+        // by its own rule, whatever the pattern's flags.
+        Some(class) => format!("^{}: (?:{flagged})", class.names_regex()),
     }
 }
 
@@ -70,21 +70,31 @@ mod tests {
         let regex = regex::Regex::new(&line_regex("", false, Some(ToolClass::Shell))).unwrap();
         for (tool, shell) in [
             ("Bash", true),
+            ("bash", true),
             ("exec_command", true),
             ("run_terminal_cmd", true),
+            ("run_shell_command", true),
+            ("execute_command", true),
+            ("execute_bash", true),
+            ("developer__shell", true),
             ("mcp__desktop-commander__execute_command", true),
             ("mcp__iterm__write_to_terminal", true),
-            ("mcp__shell__run", true),
+            ("mcp__X__runShellCommand", true),
+            ("mcp__ssh__exec", true),
+            ("mcp__é__shell", true),
             ("Write", false),
             ("Grep", false),
-            ("bash", false),
-            ("Bashful", false),
+            ("WebSearch", false),
+            ("Task", false),
             ("mcp__github__create_issue", false),
-            ("mcp__x y__shell", false),
+            ("", false),
         ] {
             assert_eq!(ToolClass::Shell.includes(tool), shell, "{tool}");
             assert_eq!(regex.is_match(&format!("{tool}: ls")), shell, "{tool}");
         }
+        // The name is what comes before the first `: `, for the regex as for `includes`.
+        assert!(!regex.is_match("Write: /p/bashrc: x"));
+        assert!(!ToolClass::Shell.includes("Write: /p/bashrc"));
     }
 
     #[test]
@@ -93,7 +103,6 @@ mod tests {
         assert!(regex.is_match("Bash: RM -rf x"));
         assert!(regex.is_match("Bash: git status"));
         assert!(!regex.is_match("Bash: ls; rm x"), "matched from the argument's start");
-        assert!(!regex.is_match("BASH: rm x"), "the tool's name keeps its case");
         assert!(!regex.is_match("Write: rm"));
         assert_eq!(line_regex("a", true, None), "(?i)a");
     }

@@ -310,6 +310,16 @@ fn a_tool_class_needs_the_tool_scope_regexes_and_a_known_name() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("`^` (the line's start, before the tool's name) never matches"), "{err}");
+    // A `(?x)` comment would swallow the end of the group the pattern is put in: refused at load,
+    // in `unless` as in `match`, rather than left to fail when the rule first fires.
+    for key in [
+        "match: { regex: ['(?x) rm  # a comment'] }",
+        "match: { regex: ['rm'] }\n    unless: ['(?x) echo  # shown only']",
+    ] {
+        let err =
+            load(&format!("rules:\n  - id: x\n    scope: tool\n    tool: shell\n    {key}\n")).unwrap_err().to_string();
+        assert!(err.contains("does not end inside it"), "{err}");
+    }
     let every_call = load("rules:\n  - id: x\n    scope: tool\n    tool: shell\n    action: warn\n").unwrap();
     assert_eq!(every_call.rules()[0].regexes, [""]);
 }
