@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::AgentEvent;
-use crate::rules::Scope;
+use crate::rules::{Scope, ARGUMENT_FIELDS};
 use crate::shell::{is_shell, program_name};
 
 /// One line for the rules of one scope. Never contains a line break.
@@ -66,9 +66,11 @@ pub fn render(event: &AgentEvent, lines: &mut Vec<AgentLine>) {
 /// | anything else | the input as compact JSON |
 ///
 /// Line breaks inside the argument (a multi-line script) are written as the two characters `\n`,
-/// so the call stays one line and a pattern still finds a command on any of its lines. A carriage
-/// return left inside a line is written `\r`: the pipeline would end a segment at it, and what
-/// follows (`echo "\r"; rm -rf /`) would be matched without the tool's name.
+/// so the call stays one line and a pattern still finds a command on any of its lines. Other
+/// control characters are written as escapes too (a carriage return `\r`, ESC `\x1b`): the
+/// pipeline's terminal parser would end a segment at them or swallow what follows (a title
+/// sequence runs to its BEL), and the command after them (`echo "\r"; rm -rf /`) would be
+/// matched without the tool's name.
 pub fn tool_line(name: &str, input: &Value) -> String {
     let argument = tool_argument(name, input);
     let mut line = String::with_capacity(name.len() + 2 + argument.len());
@@ -85,7 +87,15 @@ fn push_one_line(line: &mut String, text: &str) {
         if index > 0 {
             line.push_str("\\n");
         }
-        line.push_str(&part.strip_suffix('\r').unwrap_or(part).replace('\r', "\\r"));
+        for c in part.strip_suffix('\r').unwrap_or(part).chars() {
+            match c {
+                '\r' => line.push_str("\\r"),
+                '\t' => line.push(c),
+                // ESC, BEL and the other controls: the terminal parser would act on them.
+                c if c.is_control() => line.push_str(&format!("\\x{:02x}", c as u32)),
+                c => line.push(c),
+            }
+        }
     }
 }
 
@@ -98,16 +108,10 @@ fn tool_argument(name: &str, input: &Value) -> String {
     if let Some(script) = shell_script(input) {
         return script;
     }
-    let field = |key: &str| input.get(key).and_then(Value::as_str).map(str::to_owned);
-    let named = match name {
-        "Read" | "Write" | "Edit" | "MultiEdit" => field("file_path"),
-        "NotebookEdit" => field("notebook_path"),
-        "WebFetch" => field("url"),
-        "WebSearch" => field("query"),
-        "Glob" | "Grep" => field("pattern"),
-        "Task" | "Agent" => field("description"),
-        _ => None,
-    };
+    let named = ARGUMENT_FIELDS
+        .iter()
+        .find(|(tool, _)| *tool == name)
+        .and_then(|(_, key)| input.get(*key).and_then(Value::as_str).map(str::to_owned));
     if let Some(argument) = named {
         return argument;
     }
@@ -207,6 +211,8 @@ mod tests {
         let line = tool_line("Bash\r\nX", &json!({"command": "echo \"\r\"; rm -rf /"}));
         assert_eq!(line, r#"Bash\nX: echo "\r"; rm -rf /"#);
         assert!(!line.contains(['\n', '\r']));
+        let line = tool_line("Bash", &json!({"command": "echo \"\u{1b}]0;\"; rm -rf ~; echo \"\u{7}\u{9b}\"\tx"}));
+        assert_eq!(line, r#"Bash: echo "\x1b]0;"; rm -rf ~; echo "\x07\x9b""#.to_owned() + "\tx");
     }
 
     #[test]

@@ -33,10 +33,11 @@ const CANDIDATES: &[&str] = &[
     // requests: a user's message as aider, Claude Code and SpecStory show it
     r"^(> |#### |USER: ?)\S",
     // failures: a tool refusing, an error line, an edit that did not apply, a Python traceback
-    // (also behind a log level), Codex's `exited 2 in 0.84s:` under a command. Not an
-    // exception's own line (`KeyError: 'id'`): an agent's recap quotes those, and a failure
-    // counts until the next thing the task does.
-    r"^\s*(⎿\s*)?(Error:|error(\[\w+\])?:|fatal:|Cannot |Could not |Unable to |Failed to |# \d+ SEARCH/REPLACE blocks? failed to match|String to replace not found|(ERROR:\s+)?Traceback \(most recent call last\)|exited [1-9][0-9]* in [0-9.]+m?s:?$)",
+    // (also behind a log level), Codex's `exited 2 in 0.84s:` under a command (not `exited 1`,
+    // which is also grep's and diff's "nothing found" or "they differ"). Not an exception's own
+    // line (`KeyError: 'id'`): an agent's recap quotes those, and a failure counts until the
+    // next thing the task does.
+    r"^\s*(⎿\s*)?(Error:|error(\[\w+\])?:|fatal:|Cannot |Could not |Unable to |Failed to |# \d+ SEARCH/REPLACE blocks? failed to match|String to replace not found|(ERROR:\s+)?Traceback \(most recent call last\)|exited ([2-9]|[1-9][0-9]+) in [0-9.]+m?s:?$)",
     // test summaries
     r"^\s*(⎿\s*)?(test result: |=+ \d|\d+ (passed|failed) in |Tests:|Tests\s+\d|ok\s|FAIL|--- FAIL|\d+ fail(ing)?$|FAILED \(|npm (ERR!|error) |\d+ runs, |\d+ examples?, |(\[\w+\]\s+)?Tests run: |OK \(\d+ tests?|(\d+:\d\d )?\+\d+)",
 ];
@@ -171,6 +172,8 @@ mod tests {
             ("ERROR:    Traceback (most recent call last):", Some(Observation::Failure)),
             (" exited 2 in 0.84s:", Some(Observation::Failure)),
             (" exited 0 in 0.84s:", None),
+            (" exited 1 in 52ms:", None),
+            (" exited 101 in 3.1s:", Some(Observation::Failure)),
             ("KeyError: 'user_id' came from the old session format.", None),
             ("All tests pass now.", None),
             ("Let me update the cache.", None),

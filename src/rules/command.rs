@@ -2,7 +2,7 @@
 
 use super::lazy_regex::LazyRegex;
 use super::schema::CommandSpec;
-use super::tool_class::ToolClass;
+use super::tool_class::may_run_a_command;
 use crate::shell::{commands, script_in_line, SimpleCommand, DELETE_READ_AS};
 
 /// `program: '*'`: any program.
@@ -66,10 +66,10 @@ impl CommandMatcher {
         if is_tool_call {
             // A tool call is `TOOL: ARGUMENT`, its line breaks written `\n`; a `\n` the command
             // itself holds reads the same, so the script is judged both ways (a heredoc opened
-            // before a literal `\n` must not swallow what follows it). Only a shell tool's
-            // argument is a script: `Grep: rm -rf /` searches for the words.
+            // before a literal `\n` must not swallow what follows it). `Grep: rm -rf /` searches
+            // for the words: see `may_run_a_command`.
             line.split_once(": ").is_some_and(|(tool, argument)| {
-                ToolClass::Shell.includes(tool) && (runs(&argument.replace("\\n", "\n")) || runs(argument))
+                may_run_a_command(tool, argument) && (runs(&argument.replace("\\n", "\n")) || runs(argument))
             })
         } else {
             script_in_line(line).is_some_and(runs)

@@ -321,18 +321,20 @@ fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
 /// `tool: shell`: a class by its name; any other name is an error that lists the classes (raised
 /// while the value is read, so it is located at the value).
 fn tool_class<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<ToolClass>, D::Error> {
+    fn known() -> String {
+        ToolClass::ALL.iter().map(|(known, _)| *known).collect::<Vec<_>>().join(", ")
+    }
     struct Visitor;
     impl de::Visitor<'_> for Visitor {
         type Value = Option<ToolClass>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            let known: Vec<&str> = ToolClass::ALL.iter().map(|(known, _)| *known).collect();
-            write!(f, "a tool class: {}", known.join(", "))
+            write!(f, "a tool class: {}", known())
         }
         fn visit_str<E: de::Error>(self, name: &str) -> Result<Option<ToolClass>, E> {
-            ToolClass::named(name).map(Some).ok_or_else(|| {
-                let known: Vec<&str> = ToolClass::ALL.iter().map(|(known, _)| *known).collect();
-                E::custom(format!("unknown tool class {name:?}: expected one of {}", known.join(", ")))
-            })
+            let class = ToolClass::named(name);
+            class
+                .map(Some)
+                .ok_or_else(|| E::custom(format!("unknown tool class {name:?}: expected one of {}", known())))
         }
     }
     deserializer.deserialize_str(Visitor)

@@ -9,13 +9,43 @@ pub enum ToolClass {
     /// That is every agent's shell tool known here (Claude Code's `Bash`, Codex's `shell` and
     /// `exec_command`, Cursor's `run_terminal_cmd`, Gemini's `run_shell_command`, Cline's
     /// `execute_command`, OpenHands' `execute_bash`, Goose's `developer__shell`, OpenCode's
-    /// `bash`) and an MCP server's (`mcp__desktop-commander__execute_command`, `mcp__ssh__exec`),
-    /// and none of the tools that take a pattern, path, URL or text (`Grep`, `Write`, `WebFetch`).
+    /// `bash`) and many an MCP server's (`mcp__desktop-commander__execute_command`,
+    /// `mcp__ssh__exec`, `mcp__container-use__environment_run_cmd`), and none of the tools that
+    /// take a pattern, path, URL or text (`Grep`, `Write`, `WebFetch`). `command:` rules judge
+    /// more calls than these: see [`may_run_a_command`].
     Shell,
 }
 
-/// A tool whose name holds one of these, in any case, runs commands.
-const SHELL_WORDS: &[&str] = &["bash", "shell", "terminal", "command", "exec"];
+/// A tool whose name holds one of these, in any (ASCII) case, runs commands.
+const SHELL_WORDS: &[&str] = &["bash", "shell", "terminal", "command", "cmd", "exec", "zsh"];
+
+/// Tools whose line shows an argument that is not a command, and the field of their input it is
+/// (`agent::tool_line` renders them so).
+pub const ARGUMENT_FIELDS: &[(&str, &str)] = &[
+    ("Read", "file_path"),
+    ("Write", "file_path"),
+    ("Edit", "file_path"),
+    ("MultiEdit", "file_path"),
+    ("NotebookEdit", "notebook_path"),
+    ("WebFetch", "url"),
+    ("WebSearch", "query"),
+    ("Glob", "pattern"),
+    ("Grep", "pattern"),
+    ("Task", "description"),
+    ("Agent", "description"),
+];
+
+/// Whether the argument of a call of `tool` may be a shell command, for `command:` rules and
+/// evidence: a shell tool's, and any other tool's that the line shows bare rather than as its
+/// input's JSON (the renderer found a `command` or `cmd` in it: `mcp__sandbox__run: rm -rf ~`),
+/// unless the tool is known to take a path, pattern, URL or text (`Grep: rm -rf /`) or a patch.
+/// Parsing a call that runs nothing costs little; not parsing one that runs a command lets it by.
+pub fn may_run_a_command(tool: &str, argument: &str) -> bool {
+    ToolClass::Shell.includes(tool)
+        || (tool != "apply_patch"
+            && !ARGUMENT_FIELDS.iter().any(|(name, _)| *name == tool)
+            && !argument.starts_with(['{', '[']))
+}
 
 impl ToolClass {
     /// Every class, by the name a rule gives it.
@@ -41,8 +71,9 @@ impl ToolClass {
     /// A regex for the names [`includes`](Self::includes) accepts, up to the first `: `.
     fn names_regex(self) -> String {
         match self {
-            // Lazy, so the name ends at the first `: ` as `includes` reads it.
-            ToolClass::Shell => format!(r"(?i:\S*?(?:{})\S*?)", SHELL_WORDS.join("|")),
+            // Lazy, so the name ends at the first `: ` as `includes` reads it; ASCII case
+            // folding and bytes, as `includes` compares.
+            ToolClass::Shell => format!(r"(?i-u:\S*?(?:{})\S*?)", SHELL_WORDS.join("|")),
         }
     }
 }
@@ -67,7 +98,7 @@ mod tests {
 
     #[test]
     fn the_shell_class_regex_accepts_the_names_it_includes() {
-        let regex = regex::Regex::new(&line_regex("", false, Some(ToolClass::Shell))).unwrap();
+        let regex = regex::bytes::Regex::new(&line_regex("", false, Some(ToolClass::Shell))).unwrap();
         for (tool, shell) in [
             ("Bash", true),
             ("bash", true),
@@ -81,6 +112,8 @@ mod tests {
             ("mcp__iterm__write_to_terminal", true),
             ("mcp__X__runShellCommand", true),
             ("mcp__ssh__exec", true),
+            ("mcp__container-use__environment_run_cmd", true),
+            ("zsh", true),
             ("mcp__é__shell", true),
             ("Write", false),
             ("Grep", false),
@@ -88,22 +121,40 @@ mod tests {
             ("Task", false),
             ("mcp__github__create_issue", false),
             ("", false),
+            // Folded as ASCII only, as `includes` folds: the long s is no s.
+            ("baſh", false),
         ] {
             assert_eq!(ToolClass::Shell.includes(tool), shell, "{tool}");
-            assert_eq!(regex.is_match(&format!("{tool}: ls")), shell, "{tool}");
+            assert_eq!(regex.is_match(format!("{tool}: ls").as_bytes()), shell, "{tool}");
         }
         // The name is what comes before the first `: `, for the regex as for `includes`.
-        assert!(!regex.is_match("Write: /p/bashrc: x"));
+        assert!(!regex.is_match(b"Write: /p/bashrc: x"));
         assert!(!ToolClass::Shell.includes("Write: /p/bashrc"));
     }
 
     #[test]
     fn a_limited_pattern_is_matched_from_the_argument_with_its_flags_inside() {
-        let regex = regex::Regex::new(&line_regex("rm|git", true, Some(ToolClass::Shell))).unwrap();
-        assert!(regex.is_match("Bash: RM -rf x"));
-        assert!(regex.is_match("Bash: git status"));
-        assert!(!regex.is_match("Bash: ls; rm x"), "matched from the argument's start");
-        assert!(!regex.is_match("Write: rm"));
+        let regex = regex::bytes::Regex::new(&line_regex("rm|git", true, Some(ToolClass::Shell))).unwrap();
+        assert!(regex.is_match(b"Bash: RM -rf x"));
+        assert!(regex.is_match(b"Bash: git status"));
+        assert!(!regex.is_match(b"Bash: ls; rm x"), "matched from the argument's start");
+        assert!(!regex.is_match(b"Write: rm"));
         assert_eq!(line_regex("a", true, None), "(?i)a");
+    }
+
+    #[test]
+    fn a_command_is_looked_for_in_every_call_but_those_known_to_take_something_else() {
+        for (tool, argument, judged) in [
+            ("Bash", "rm -rf ~", true),
+            ("mcp__sandbox__run", "rm -rf ~", true),
+            ("launch-process", "rm -rf ~", true),
+            ("Bash Tool", "rm -rf ~", true),
+            ("Grep", "rm -rf /", false),
+            ("WebSearch", "rm -rf / meaning", false),
+            ("apply_patch", "a.rs b.rs", false),
+            ("mcp__github__create_issue", r#"{"body":"rm -rf ~"}"#, false),
+        ] {
+            assert_eq!(may_run_a_command(tool, argument), judged, "{tool}: {argument}");
+        }
     }
 }
