@@ -126,27 +126,38 @@ fn tool_argument(name: &str, input: &Value) -> String {
 /// an argv `command` (Codex's `shell`; the script of `bash -lc SCRIPT`), or a string `cmd`
 /// (Codex's `exec_command`). Codex's `apply_patch` given as argv is a patch, not a command.
 pub fn shell_script(input: &Value) -> Option<String> {
-    match input.get("command") {
-        Some(Value::String(command)) => return Some(command.clone()),
-        Some(Value::Array(words)) => {
-            let words: Vec<&str> = words.iter().filter_map(Value::as_str).collect();
-            if let ["apply_patch", patch] = words.as_slice() {
-                return Some(format!("apply_patch {}", patched_files(patch)));
-            }
-            // `bash -c SCRIPT [NAME ARGS...]`, `sh -e -c SCRIPT`: what runs is the script.
-            if words.first().is_some_and(|first| is_shell(program_name(first))) {
-                let flag =
-                    words.iter().skip(1).position(|w| w.starts_with('-') && !w.starts_with("--") && w.contains('c'));
-                if let Some(script) = flag.and_then(|flag| words.get(flag + 2)) {
-                    return Some((*script).to_owned());
+    // Codex's `shell` gives `command` as argv, and `exec_command` may give `cmd` so too.
+    for key in ["command", "cmd"] {
+        match input.get(key) {
+            Some(Value::String(command)) => return Some(command.clone()),
+            Some(Value::Array(words)) => return Some(argv_script(words)),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The command an argv runs, as a script.
+fn argv_script(words: &[Value]) -> String {
+    let words: Vec<&str> = words.iter().filter_map(Value::as_str).collect();
+    if let ["apply_patch", patch] = words.as_slice() {
+        return format!("apply_patch {}", patched_files(patch));
+    }
+    // `bash -lc SCRIPT`, `sh -e -c SCRIPT`: what runs is the script. With anything after it
+    // (`$0`, `$1`… for the script) or `--` in place of it, the whole argv goes to the shell parser,
+    // which fills those in.
+    if words.first().is_some_and(|first| is_shell(program_name(first))) {
+        let flag = words.iter().skip(1).position(|w| w.starts_with('-') && !w.starts_with("--") && w.contains('c'));
+        if let Some(flag) = flag {
+            if let [script] = &words[flag + 2..] {
+                if !script.starts_with('-') {
+                    return (*script).to_owned();
                 }
             }
-            // Any other argv quoted as a shell needs it, so its words reach the rules as they are.
-            return Some(shlex::try_join(words.iter().copied()).unwrap_or_else(|_| words.join(" ")));
         }
-        _ => {}
     }
-    input.get("cmd").and_then(Value::as_str).map(str::to_owned)
+    // Any other argv quoted as a shell needs it, so its words reach the rules as they are.
+    shlex::try_join(words.iter().copied()).unwrap_or_else(|_| words.join(" "))
 }
 
 /// The files a Codex patch (`*** Update File: PATH` …) touches, space-separated.
@@ -178,9 +189,17 @@ mod tests {
             ("Grep", json!({"pattern": "TODO", "path": "src"}), "Grep: TODO"),
             ("shell", json!({"command": ["bash", "-lc", "git push -f origin main"]}), "shell: git push -f origin main"),
             ("shell", json!({"command": ["ls", "-la"]}), "shell: ls -la"),
-            // The script a shell runs, wherever its `-c` is and whatever follows it.
-            ("shell", json!({"command": ["bash", "-c", "rm -rf ~", "x"]}), "shell: rm -rf ~"),
+            // The script a shell runs, wherever its `-c` is.
+            ("shell", json!({"command": ["bash", "-c", "rm -rf ~", "x"]}), "shell: bash -c 'rm -rf ~' x"),
             ("shell", json!({"command": ["/bin/sh", "-e", "-c", "rm -rf ~"]}), "shell: rm -rf ~"),
+            // With arguments for the script, or `--` before it: the whole argv, for the parser.
+            (
+                "shell",
+                json!({"command": ["bash", "-c", "$0 $1 $2", "rm", "-rf", "/"]}),
+                "shell: bash -c '$0 $1 $2' rm -rf /",
+            ),
+            ("shell", json!({"command": ["bash", "-c", "--", "rm -rf ~"]}), "shell: bash -c -- 'rm -rf ~'"),
+            ("exec_command", json!({"cmd": ["bash", "-lc", "rm -rf ~"]}), "exec_command: rm -rf ~"),
             // Other argv quoted, so that one word with a space stays one word.
             ("shell", json!({"command": ["rm", "-rf", "my dir"]}), "shell: rm -rf 'my dir'"),
             ("exec_command", json!({"cmd": "cargo test", "workdir": "/p"}), "exec_command: cargo test"),

@@ -36,15 +36,19 @@ pub const ARGUMENT_FIELDS: &[(&str, &str)] = &[
 ];
 
 /// Whether the argument of a call of `tool` may be a shell command, for `command:` rules and
-/// evidence: a shell tool's, and any other tool's that the line shows bare rather than as its
-/// input's JSON (the renderer found a `command` or `cmd` in it: `mcp__sandbox__run: rm -rf ~`),
-/// unless the tool is known to take a path, pattern, URL or text (`Grep: rm -rf /`) or a patch.
-/// Parsing a call that runs nothing costs little; not parsing one that runs a command lets it by.
+/// evidence: a shell tool's, and any other tool's whose line shows something other than its
+/// input as a JSON object or array (the renderer found a `command` or `cmd` in the input, as in
+/// `mcp__sandbox__run: rm -rf ~`, or the input was a string), unless the tool is known to take a
+/// path, pattern, URL or text (`Grep: rm -rf /`) or a patch. `[ -d x ] && rm -rf ~` and
+/// `{ rm -rf ~; }` are commands, not JSON. Parsing a call that runs nothing costs little; not
+/// parsing one that runs a command lets it by.
 pub fn may_run_a_command(tool: &str, argument: &str) -> bool {
+    let json = || {
+        argument.starts_with(['{', '['])
+            && serde_json::from_str::<serde_json::Value>(argument).is_ok_and(|v| v.is_object() || v.is_array())
+    };
     ToolClass::Shell.includes(tool)
-        || (tool != "apply_patch"
-            && !ARGUMENT_FIELDS.iter().any(|(name, _)| *name == tool)
-            && !argument.starts_with(['{', '[']))
+        || (tool != "apply_patch" && !ARGUMENT_FIELDS.iter().any(|(name, _)| *name == tool) && !json())
 }
 
 impl ToolClass {
@@ -57,13 +61,12 @@ impl ToolClass {
     }
 
     /// Whether the tool called `tool` (the text of its line before the first `: `) is of this class.
+    /// `tool` holds no `: ` (callers split the line at the first), as the regex assumes.
     pub fn includes(self, tool: &str) -> bool {
         match self {
             ToolClass::Shell => {
                 let lower = tool.to_ascii_lowercase();
-                !tool.is_empty()
-                    && !tool.contains(char::is_whitespace)
-                    && SHELL_WORDS.iter().any(|word| lower.contains(word))
+                SHELL_WORDS.iter().any(|word| lower.contains(word))
             }
         }
     }
@@ -71,9 +74,11 @@ impl ToolClass {
     /// A regex for the names [`includes`](Self::includes) accepts, up to the first `: `.
     fn names_regex(self) -> String {
         match self {
-            // Lazy, so the name ends at the first `: ` as `includes` reads it; ASCII case
-            // folding and bytes, as `includes` compares.
-            ToolClass::Shell => format!(r"(?i-u:\S*?(?:{})\S*?)", SHELL_WORDS.join("|")),
+            // Whatever comes before the first `: `, as `includes` is given it (a name may hold
+            // a space: `Bash Tool`); ASCII case folding and bytes, as `includes` compares.
+            ToolClass::Shell => {
+                format!(r"(?i-u:(?:[^:\n]|:[^ \n])*?(?:{})(?:[^:\n]|:[^ \n])*?)", SHELL_WORDS.join("|"))
+            }
         }
     }
 }
@@ -120,6 +125,7 @@ mod tests {
             ("WebSearch", false),
             ("Task", false),
             ("mcp__github__create_issue", false),
+            ("Bash Tool", true),
             ("", false),
             // Folded as ASCII only, as `includes` folds: the long s is no s.
             ("baſh", false),
@@ -127,9 +133,8 @@ mod tests {
             assert_eq!(ToolClass::Shell.includes(tool), shell, "{tool}");
             assert_eq!(regex.is_match(format!("{tool}: ls").as_bytes()), shell, "{tool}");
         }
-        // The name is what comes before the first `: `, for the regex as for `includes`.
+        // The name is what comes before the first `: `, as callers give `includes` it.
         assert!(!regex.is_match(b"Write: /p/bashrc: x"));
-        assert!(!ToolClass::Shell.includes("Write: /p/bashrc"));
     }
 
     #[test]
@@ -153,6 +158,8 @@ mod tests {
             ("WebSearch", "rm -rf / meaning", false),
             ("apply_patch", "a.rs b.rs", false),
             ("mcp__github__create_issue", r#"{"body":"rm -rf ~"}"#, false),
+            ("mcp__x__run", "[ -d /tmp ] && rm -rf ~", true),
+            ("mcp__x__run", "{ rm -rf ~; }", true),
         ] {
             assert_eq!(may_run_a_command(tool, argument), judged, "{tool}: {argument}");
         }
