@@ -20,6 +20,8 @@ pub struct CommandMatcher {
     /// Options none of which may be given.
     pub not_flags: Vec<String>,
     pub args: Vec<LazyRegex>,
+    /// Texts one of which some operand, read as a regex, must find a match in.
+    pub args_would_match: Vec<String>,
     /// Programs one of which must read the command's output through a pipe; empty: any or none.
     pub piped_into: Vec<String>,
 }
@@ -40,6 +42,7 @@ impl CommandMatcher {
             flags,
             not_flags,
             args,
+            args_would_match: spec.args_would_match.clone(),
             piped_into: spec.piped_into.clone(),
         }
     }
@@ -133,6 +136,10 @@ impl CommandMatcher {
             return false;
         }
         let rest = if self.subcommands.is_empty() { &operands[..] } else { &operands[1..] };
+        if !self.args_would_match.is_empty() && !rest.iter().any(|operand| would_match(operand, &self.args_would_match))
+        {
+            return false;
+        }
         let values = option_values(command.program(), args);
         self.args.is_empty()
             || rest.iter().map(|operand| operand.as_str()).chain(values).any(|operand| {
@@ -326,6 +333,18 @@ fn single_char(flag: &str) -> Option<char> {
 
 /// The one-letter options of a command that take a value, which may be glued on (`-m"msg"`):
 /// what follows one of them in a cluster is its value, not more options.
+/// Whether `pattern`, read as a regex (as pkill reads its pattern), finds a match in one of
+/// `texts`. A pattern this crate cannot read, or too large to build in a small budget (the agent
+/// writes it), matches nothing.
+fn would_match(pattern: &str, texts: &[String]) -> bool {
+    const BUDGET: usize = 1 << 16;
+    regex::RegexBuilder::new(pattern)
+        .size_limit(BUDGET)
+        .dfa_size_limit(BUDGET)
+        .build()
+        .is_ok_and(|regex| texts.iter().any(|text| regex.is_match(text)))
+}
+
 fn short_options_with_values(program: &str, subcommand: Option<&str>) -> &'static str {
     match (program, subcommand) {
         ("git", Some("commit")) => "mFCct",
@@ -418,6 +437,20 @@ mod tests {
         ] {
             assert!(!piped.matches_line(&format!("Bash: {script}"), true), "{script}");
         }
+    }
+
+    #[test]
+    fn an_operand_is_read_as_the_regex_a_program_takes_it_for() {
+        let pkill = matcher("program: pkill\nargs_would_match: ['axiom serve']");
+        for script in ["pkill -f 'ax[i]om'", "pkill -9 -f a.iom", "pkill -f .", "pkill serve"] {
+            assert!(pkill.matches_line(&format!("Bash: {script}"), true), "{script}");
+        }
+        for script in ["pkill -f node", "pkill -f 'vite|next dev'", "pkill -f '('", "pkill -f"] {
+            assert!(!pkill.matches_line(&format!("Bash: {script}"), true), "{script}");
+        }
+        // Too large to build in the budget: matches nothing, quickly.
+        let huge = format!("pkill -f '{}'", "(a|b)".repeat(20_000));
+        assert!(!pkill.matches_line(&format!("Bash: {huge}"), true));
     }
 
     #[test]

@@ -103,6 +103,10 @@ pub struct CommandSpec {
     /// Regexes; at least one operand (a word that is not an option) must match one of them.
     #[serde(default, deserialize_with = "one_or_many")]
     pub args: Vec<String>,
+    /// Texts, one of which some operand must find a match in when read as a regex, as pkill reads
+    /// its pattern: `pkill -f 'ax[i]om'` would signal a process whose command line is `axiom serve`.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub args_would_match: Vec<String>,
     /// Programs, one of which must read the command's output through a pipe, directly or through
     /// other commands of the pipeline, as what it runs: given no file to run, or `-s`, `-` or
     /// `/dev/stdin` (`sh` in `curl … | tee f | sh`; not `bash fetch.sh`).
