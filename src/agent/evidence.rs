@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use super::{shell_script, AgentEvent};
 use crate::evidence::{is_documentation, is_test_command, Observation};
-use crate::rules::shows_a_command_run;
+use crate::rules::may_run_a_command;
 use crate::shell::commands;
 
 /// Tools whose calls change a file: Claude Code's, Codex's `apply_patch` (and what the Codex and
@@ -101,7 +101,7 @@ pub fn observe_tool_line(line: &str) -> Option<Observation> {
     if EDITING_TOOLS.contains(&name) {
         return (!is_documentation(argument)).then_some(Observation::Edit);
     }
-    if !shows_a_command_run(name, argument) {
+    if !may_run_a_command(name, argument) {
         return None;
     }
     command_observation(&argument.replace("\\n", "\n"))

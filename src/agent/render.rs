@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::AgentEvent;
-use crate::rules::{Scope, ARGUMENT_FIELDS};
+use crate::rules::{reads_as_json, Scope, ARGUMENT_FIELDS};
 use crate::shell::{is_shell, program_name};
 
 /// One line for the rules of one scope. Never contains a line break.
@@ -106,7 +106,9 @@ fn tool_argument(name: &str, input: &Value) -> String {
         }
     }
     if let Some(script) = shell_script(input) {
-        return script;
+        // A command that read as JSON would be taken for an input shown whole, and not parsed
+        // (`may_run_a_command`): a space sets it apart, and changes nothing a shell runs.
+        return if reads_as_json(&script) { format!(" {script}") } else { script };
     }
     let named = ARGUMENT_FIELDS
         .iter()
@@ -200,6 +202,8 @@ mod tests {
             ),
             ("shell", json!({"command": ["bash", "-c", "--", "rm -rf ~"]}), "shell: bash -c -- 'rm -rf ~'"),
             ("exec_command", json!({"cmd": ["bash", "-lc", "rm -rf ~"]}), "exec_command: rm -rf ~"),
+            // A command that reads as JSON is set apart from an input shown whole.
+            ("mcp__x__run", json!({"command": "[\"$(rm -rf ~)\"]"}), r#"mcp__x__run:  ["$(rm -rf ~)"]"#),
             // Other argv quoted, so that one word with a space stays one word.
             ("shell", json!({"command": ["rm", "-rf", "my dir"]}), "shell: rm -rf 'my dir'"),
             ("exec_command", json!({"cmd": "cargo test", "workdir": "/p"}), "exec_command: cargo test"),

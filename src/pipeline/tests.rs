@@ -313,9 +313,11 @@ fn a_shell_class_rule_judges_only_shell_calls_and_reports_the_command() {
     );
     // Any agent's shell tool, by a name that says so.
     assert_eq!(judge("run_shell_command: rm -rf /").len(), 2);
-    // Any other tool's argument is parsed, JSON text too: bash runs the substitution in it.
-    assert_eq!(judge(r#"mcp__x__run: [ -d x ] && rm -rf /"#).len(), 1);
-    assert_eq!(judge(r#"mcp__x__run: ["$(rm -rf /)"]"#).len(), 1);
+    // Any other tool's command is parsed; an input shown as JSON is not (the renderer sets a
+    // command that reads as JSON apart with a space, and bash runs the substitution in it).
+    assert_eq!(judge("mcp__x__run: [ -d x ] && rm -rf /").len(), 1);
+    assert_eq!(judge(r#"mcp__x__run:  ["$(rm -rf /)"]"#).len(), 1);
+    assert!(judge(r#"mcp__x__y: {"a":"b","c":"rm -rf /"}"#).is_empty());
     // A search tool's argument is not a script, whatever it holds.
     assert!(judge("Grep: rm -rf /").is_empty());
     assert!(judge("WebSearch: rm -rf").is_empty());

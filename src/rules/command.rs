@@ -72,7 +72,7 @@ impl CommandMatcher {
             // before a literal `\n` must not swallow what follows it). `Grep: rm -rf /` searches
             // for the words: see `may_run_a_command`.
             line.split_once(": ").is_some_and(|(tool, argument)| {
-                may_run_a_command(tool) && (runs(&argument.replace("\\n", "\n")) || runs(argument))
+                may_run_a_command(tool, argument) && (runs(&argument.replace("\\n", "\n")) || runs(argument))
             })
         } else {
             script_in_line(line).is_some_and(runs)

@@ -35,24 +35,22 @@ pub const ARGUMENT_FIELDS: &[(&str, &str)] = &[
     ("Agent", "description"),
 ];
 
-/// Whether the argument of a call of `tool` may be a shell command, for `command:` rules: a shell
-/// tool's, and any other tool's but those known to take a path, pattern, URL or text
-/// (`Grep: rm -rf /`) or a patch. The input of an MCP tool shows as JSON, whose quotes make it one
-/// word to the parser; and JSON text may be a command (`["$(rm -rf ~)"]` runs `rm`), so it is
-/// parsed too. Parsing a call that runs nothing costs little; not parsing one that runs a command
-/// lets it by.
-pub fn may_run_a_command(tool: &str) -> bool {
-    ToolClass::Shell.includes(tool) || (tool != "apply_patch" && !ARGUMENT_FIELDS.iter().any(|(name, _)| *name == tool))
+/// Whether the argument of a call of `tool` may be a shell command, for `command:` rules and
+/// evidence: a shell tool's, and any other tool's but those known to take a path, pattern, URL or
+/// text (`Grep: rm -rf /`) or a patch, unless the line shows the input as JSON. A command is
+/// never shown so: `agent::tool_line` sets one that reads as JSON (`["$(rm -rf ~)"]`, which bash
+/// runs) apart with a space. JSON is not parsed, as its commas make brace expansions of ordinary
+/// text (an issue's body that mentions `.axiom`).
+pub fn may_run_a_command(tool: &str, argument: &str) -> bool {
+    !reads_as_json(argument)
+        && (ToolClass::Shell.includes(tool)
+            || (tool != "apply_patch" && !ARGUMENT_FIELDS.iter().any(|(name, _)| *name == tool)))
 }
 
-/// Whether a call of `tool` shows a command run, for the evidence of what a task did: one that
-/// [`may_run_a_command`] whose line shows something other than its input as a JSON object or
-/// array (the renderer found a `command` or `cmd`: `mcp__sandbox__run: npm test`). A call of
-/// `BashOutput` or an MCP server's query tool runs nothing that counts as a check.
-pub fn shows_a_command_run(tool: &str, argument: &str) -> bool {
-    let json = argument.starts_with(['{', '['])
-        && serde_json::from_str::<serde_json::Value>(argument).is_ok_and(|v| v.is_object() || v.is_array());
-    may_run_a_command(tool) && !json
+/// Whether a tool line's argument reads as a JSON object or array: the input, shown whole.
+pub fn reads_as_json(argument: &str) -> bool {
+    argument.starts_with(['{', '['])
+        && serde_json::from_str::<serde_json::Value>(argument).is_ok_and(|v| v.is_object() || v.is_array())
 }
 
 impl ToolClass {
@@ -153,31 +151,21 @@ mod tests {
 
     #[test]
     fn a_command_is_looked_for_in_every_call_but_those_known_to_take_something_else() {
-        for (tool, judged) in [
-            ("Bash", true),
-            ("mcp__sandbox__run", true),
-            ("launch-process", true),
-            ("Bash Tool", true),
-            ("mcp__github__create_issue", true),
-            ("Grep", false),
-            ("WebSearch", false),
-            ("Write", false),
-            ("apply_patch", false),
-        ] {
-            assert_eq!(may_run_a_command(tool), judged, "{tool}");
-        }
-    }
-
-    #[test]
-    fn only_a_call_that_shows_a_command_counts_as_one_run() {
-        for (tool, argument, ran) in [
+        for (tool, argument, judged) in [
             ("Bash", "npm test", true),
-            ("mcp__sandbox__run", "npm test", true),
+            ("mcp__sandbox__run", "rm -rf ~", true),
+            ("launch-process", "rm -rf ~", true),
+            ("Bash Tool", "rm -rf ~", true),
+            ("mcp__x__run", "[ -d /tmp ] && rm -rf ~", true),
+            ("mcp__x__run", "{ rm -rf ~; }", true),
+            ("Grep", "rm -rf /", false),
+            ("WebSearch", "rm -rf / meaning", false),
+            ("apply_patch", "a.rs b.rs", false),
+            // The input shown as JSON: no command was found in it.
             ("BashOutput", r#"{"bash_id":"b1"}"#, false),
-            ("mcp__github__get_issue", r#"{"number":3}"#, false),
-            ("Grep", "npm test", false),
+            ("mcp__github__create_issue", r#"{"body":"rm -rf .axiom","title":"x"}"#, false),
         ] {
-            assert_eq!(shows_a_command_run(tool, argument), ran, "{tool}: {argument}");
+            assert_eq!(may_run_a_command(tool, argument), judged, "{tool}: {argument}");
         }
     }
 }
