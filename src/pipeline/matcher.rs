@@ -13,7 +13,7 @@
 use std::time::Instant;
 
 use super::normalize::Segment;
-use crate::rules::{BlockFinds, CompiledScope, GroupCache, PatternKind, PatternStart, Scan, ScanCost};
+use crate::rules::{CompiledScope, GroupCache, PatternKind, PatternStart, Scan, ScanCost};
 
 /// A rule matching inside one segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +54,6 @@ pub struct Matcher {
     touched: Vec<u32>,
     found: Vec<PatternStart>,
     masked: Vec<u8>,
-    block: BlockFinds,
 }
 
 impl Matcher {
@@ -90,9 +89,6 @@ impl Matcher {
         let echoed = mask.iter().any(|echo| !echo.is_empty() && memchr::memmem::find(text, echo).is_some());
         let scan = (!echoed).then(|| scope.scan_for(text.len())).flatten();
         let Some(scan) = scan.filter(|scan| scan.payoff.should_scan(timed)) else {
-            if !echoed && self.attribute_block(scope, &mut caches, text, segments, hits) {
-                return;
-            }
             for (index, found) in segments.iter().enumerate() {
                 self.attribute(scope, &mut caches, &text[found.start..found.end], mask, index, hits);
             }
@@ -166,38 +162,6 @@ impl Matcher {
         if let Some(cost) = cost {
             cost.attributed = attributed;
         }
-    }
-
-    /// Attributes every line of a block of at least [`BLOCK_WALK_FROM`] bytes with one walk of the
-    /// whole block ([`Attribution::walk_block`](crate::rules::Attribution::walk_block)); `false`,
-    /// having reported nothing, when the block is too short or the walk does not serve it.
-    fn attribute_block(
-        &mut self,
-        scope: &CompiledScope,
-        caches: &mut [GroupCache],
-        text: &[u8],
-        segments: &[Segment],
-        hits: &mut Vec<SegmentHit>,
-    ) -> bool {
-        /// Below this, the walk's set-up costs more than its chains save (and a hub task's line or
-        /// a tool call never needs it).
-        const BLOCK_WALK_FROM: usize = 4 << 10;
-        let (Some(attribution), Some(first), Some(last)) = (scope.attribution(), segments.first(), segments.last())
-        else {
-            return false;
-        };
-        if last.end - first.start < BLOCK_WALK_FROM
-            || !attribution.walk_block(caches, &mut self.block, text, first.start, last.end)
-        {
-            return false;
-        }
-        for (index, segment) in segments.iter().enumerate() {
-            let line = &text[segment.start..segment.end];
-            self.found.clear();
-            attribution.leftmost_starts_walked(caches, &mut self.block, segment.start, line, &mut self.found);
-            self.settle(scope, caches, line, index, hits);
-        }
-        true
     }
 
     /// Every rule's leftmost match in one line, minus the rules whose `unless` matches it.

@@ -51,7 +51,6 @@ use regex_syntax::hir::Hir;
 use super::compile::parse_line_regex;
 use super::prefixes::Prefixes;
 use super::walk::{self, Kept, Literals as LiteralWalk, Regexes as RegexWalk};
-use super::walk_block::{BlockFinds, PARTS};
 
 /// Per-thread scratch for the lazy DFAs, shared by every pipeline of a scope (one cache per thread
 /// that matches, as `regex` does), so a hub with many quiet tasks does not hold a cache for each.
@@ -138,8 +137,6 @@ struct LiteralSearch {
     /// Bytes of the literals and prefixes in all: whether DFAs are worth their memory (see
     /// [`DFA_MAX_LITERAL_BYTES`]).
     literal_bytes: usize,
-    /// A literal or prefix holds a `\n`: a walk of a whole block would find it across lines.
-    spans_lines: bool,
 }
 
 /// How much text a group of literals reads with its Aho-Corasick NFAs before it builds the DFAs
@@ -208,8 +205,6 @@ pub struct GroupCache {
     /// Per regex of the group.
     forward: Vec<Option<Cache>>,
     reverse: Option<Cache>,
-    /// One per chain of a walk of a whole block ([`BlockFinds`]).
-    reverse_chains: Vec<Cache>,
     /// `(pattern, start)` of the occurrences a walk of the group's literals kept in the line.
     hits: Vec<(u32, usize)>,
     /// The patterns a walk of the group's reverse DFA found in the line.
@@ -315,18 +310,7 @@ impl Attribution {
             [literals, regexes, ..] if self.walk_together(caches, line, literals, regexes, found) => &groups[2..],
             _ => groups,
         };
-        self.leftmost_starts_by_groups(caches, rest, line, found);
-    }
-
-    /// [`leftmost_starts`](Self::leftmost_starts) from each of `groups` on its own.
-    fn leftmost_starts_by_groups(
-        &self,
-        caches: &mut [GroupCache],
-        groups: &[usize],
-        line: &[u8],
-        found: &mut Vec<PatternStart>,
-    ) {
-        for &index in groups {
+        for &index in rest {
             let (group, cache) = (&self.groups[index], &mut caches[index]);
             let first = found.len();
             if group.leftmost_starts(cache, line, found).is_err() {
@@ -389,105 +373,6 @@ impl Attribution {
         true
     }
 
-    /// Walks the lines `text[begin..end]` (separated by `\n`) whole, as [`BlockFinds`] does, for
-    /// [`leftmost_starts_walked`](Self::leftmost_starts_walked) to hand out line by line; `false`,
-    /// having found nothing, when the block or the scope is not one such a walk serves: a line that
-    /// is not ASCII, groups other than the usual pair, a second (ASCII-folded) literal automaton,
-    /// a literal holding a `\n`, or a DFA that gives up.
-    pub fn walk_block(
-        &self,
-        caches: &mut [GroupCache],
-        finds: &mut BlockFinds,
-        text: &[u8],
-        begin: usize,
-        end: usize,
-    ) -> bool {
-        let block = &text[begin..end];
-        if u32::try_from(end).is_err() || !block.is_ascii() {
-            return false;
-        }
-        let [literals, regexes, ..] = self.ascii_lines[..] else { return false };
-        let (literal_group, regex_group) = (&self.groups[literals], &self.groups[regexes]);
-        if literal_group.literals.as_ref().is_none_or(|search| search.spans_lines) || regex_group.literals.is_some() {
-            return false;
-        }
-        let Some(dfa) = regex_group.reverse() else { return false };
-        let Some([automaton]) = literal_group.literal_automata(block.len()) else { return false };
-        let regex_cache = &mut caches[regexes];
-        if regex_cache.reverse_chains.len() < PARTS {
-            regex_cache.reverse_chains.resize_with(PARTS, || dfa.create_cache());
-        }
-        let walked = match &automaton.automaton {
-            Literals::Dfa(walker) => {
-                finds.walk(walker, &automaton.numbers, (dfa, &mut regex_cache.reverse_chains), text, (begin, end))
-            }
-            Literals::Contiguous(walker) => {
-                finds.walk(walker, &automaton.numbers, (dfa, &mut regex_cache.reverse_chains), text, (begin, end))
-            }
-            Literals::Noncontiguous(walker) => {
-                finds.walk(walker, &automaton.numbers, (dfa, &mut regex_cache.reverse_chains), text, (begin, end))
-            }
-        };
-        finds.next = (0, 0);
-        walked.is_ok()
-    }
-
-    /// [`leftmost_starts`](Self::leftmost_starts) for the next line of a block that
-    /// [`walk_block`](Self::walk_block) walked, `text[start..start + line.len()]`, from what the
-    /// walk found. The lines must be asked for in order.
-    pub fn leftmost_starts_walked(
-        &self,
-        caches: &mut [GroupCache],
-        finds: &mut BlockFinds,
-        start: usize,
-        line: &[u8],
-        found: &mut Vec<PatternStart>,
-    ) {
-        let [literals, regexes, ref rest @ ..] = self.ascii_lines[..] else {
-            unreachable!("a walked block has the usual pair of groups")
-        };
-        let end = (start + line.len()) as u32;
-        let (literal_group, regex_group) = (&self.groups[literals], &self.groups[regexes]);
-        let Ok([literal_cache, regex_cache]) = caches.get_disjoint_mut([literals, regexes]) else {
-            unreachable!("the pair are two groups")
-        };
-
-        literal_cache.hits.clear();
-        let candidates_below = literal_group.regex_count() as u32;
-        let taken = finds.literals[finds.next.0..].iter().take_while(|&&(_, at)| at <= end).count();
-        for &(number, at) in &finds.literals[finds.next.0..finds.next.0 + taken] {
-            let Some(at) = (at as usize).checked_sub(start) else { continue };
-            if number < candidates_below || !std::mem::replace(&mut literal_cache.seen[number as usize], true) {
-                literal_cache.hits.push((number, at));
-            }
-        }
-        finds.next.0 += taken;
-        let from = found.len();
-        literal_group.leftmost_by_literals(literal_cache, line, found);
-        for hit in &mut found[from..] {
-            hit.group = literals;
-        }
-
-        regex_cache.matched.clear();
-        let taken = finds.regexes[finds.next.1..].iter().take_while(|&&(_, at)| at <= end).count();
-        for &(pattern, at) in &finds.regexes[finds.next.1..finds.next.1 + taken] {
-            let Some(at) = (at as usize).checked_sub(start) else { continue };
-            // Starts come left to right: a pattern's first is its leftmost.
-            if !std::mem::replace(&mut regex_cache.seen[pattern as usize], true) {
-                regex_cache.start[pattern as usize] = at;
-                regex_cache.matched.push(pattern);
-            }
-        }
-        finds.next.1 += taken;
-        let from = found.len();
-        regex_group.leftmost_by_reverse_dfa(regex_cache, found);
-        for hit in &mut found[from..] {
-            hit.group = regexes;
-        }
-
-        self.leftmost_starts_by_groups(caches, rest, line, found);
-    }
-
     /// Builds every group's DFAs now (and the fallback of a group whose DFAs cannot be built).
     pub fn build_all(&self) {
         for group in &self.groups {
@@ -516,15 +401,12 @@ impl PatternGroup {
         let prefixes: Vec<Prefixes> = prefixed.iter().filter_map(|p| p.prefixes.clone()).collect();
         let literal_bytes = prefixes.iter().flat_map(|p| &p.literals).map(|prefix| prefix.len()).sum::<usize>()
             + literals.iter().filter_map(|p| p.literal.as_ref()).map(|(text, _)| text.len()).sum::<usize>();
-        let spans_lines = prefixes.iter().flat_map(|p| &p.literals).any(|prefix| prefix.contains(&b'\n'))
-            || literals.iter().filter_map(|p| p.literal.as_ref()).any(|(text, _)| text.contains('\n'));
         let search = LiteralSearch {
             prefixes,
             quick: OnceLock::new(),
             fast: OnceLock::new(),
             read: AtomicUsize::new(0),
             literal_bytes,
-            spans_lines,
         };
         PatternGroup::with([prefixed, literals].concat(), unicode_word_boundary, Some(search))
     }
@@ -835,7 +717,6 @@ impl GroupCache {
         GroupCache {
             forward: vec![None; regexes],
             reverse: None,
-            reverse_chains: Vec::new(),
             hits: Vec::new(),
             matched: Vec::new(),
             start: vec![0; patterns],

@@ -26,7 +26,6 @@ mod subject;
 mod summary;
 mod tool_class;
 mod walk;
-mod walk_block;
 
 pub use attribution::{Attribution, GroupCache, PatternGroup, PatternInfo, PatternKind, PatternStart};
 pub use command::CommandMatcher;
@@ -41,4 +40,3 @@ pub use sources::{RuleOrigin, BUILT_IN, DEFAULT_PACK, PROJECT_RULES};
 pub use subject::Subject;
 pub use summary::RuleSummary;
 pub use tool_class::{line_regex, may_run_a_command, reads_as_json, ToolClass, ARGUMENT_FIELDS};
-pub use walk_block::BlockFinds;
