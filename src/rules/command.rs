@@ -24,6 +24,8 @@ pub struct CommandMatcher {
     pub args_would_match: Vec<String>,
     /// Programs one of which must read the command's output through a pipe; empty: any or none.
     pub piped_into: Vec<String>,
+    /// Programs one of which must be given the command's output as arguments; empty: any or none.
+    pub output_as_args_of: Vec<String>,
 }
 
 impl CommandMatcher {
@@ -44,6 +46,7 @@ impl CommandMatcher {
             args,
             args_would_match: spec.args_would_match.clone(),
             piped_into: spec.piped_into.clone(),
+            output_as_args_of: spec.output_as_args_of.clone(),
         }
     }
 
@@ -86,7 +89,11 @@ impl CommandMatcher {
         let mut places = Places::default();
         let commands = commands(script);
         for (at, command) in commands.iter().enumerate() {
-            if self.matches_in(command, &places) && self.pipes_as_asked(command, &commands[at + 1..]) {
+            let later = &commands[at + 1..];
+            if self.matches_in(command, &places)
+                && self.pipes_as_asked(command, later)
+                && self.feeds_as_asked(command, later)
+            {
                 return true;
             }
             places.follow(command);
@@ -101,6 +108,12 @@ impl CommandMatcher {
             || later.iter().any(|next| {
                 command.pipes_into(next) && self.piped_into.iter().any(|p| p == next.program()) && runs_its_input(next)
             })
+    }
+
+    /// Whether `command`'s output becomes arguments of one of the `output_as_args_of` programs
+    /// (always, when none are asked for).
+    fn feeds_as_asked(&self, command: &SimpleCommand, later: &[SimpleCommand]) -> bool {
+        self.output_as_args_of.is_empty() || command.output_becomes_args_of(&self.output_as_args_of, later)
     }
 
     /// Whether one simple command is this command.
@@ -451,6 +464,23 @@ mod tests {
         // Too large to build in the budget: matches nothing, quickly.
         let huge = format!("pkill -f '{}'", "(a|b)".repeat(20_000));
         assert!(!pkill.matches_line(&format!("Bash: {huge}"), true));
+    }
+
+    #[test]
+    fn output_as_args_of_asks_for_output_handed_to_the_program_as_its_arguments() {
+        let handed = matcher("program: pgrep\noutput_as_args_of: kill");
+        for script in [
+            "kill $(pgrep -f x)",
+            "/bin/kill -9 \"$(pgrep -f x | head -1)\"",
+            "kill `pgrep x`",
+            "pgrep x | xargs kill",
+            "pgrep x | sort -n | xargs -n1 sudo kill -9",
+        ] {
+            assert!(handed.matches_line(&format!("Bash: {script}"), true), "{script}");
+        }
+        for script in ["pgrep x", "pgrep x | wc -l", "echo $(pgrep x)", "pgrep x | xargs echo", "pgrep x; kill 1234"] {
+            assert!(!handed.matches_line(&format!("Bash: {script}"), true), "{script}");
+        }
     }
 
     #[test]

@@ -112,6 +112,11 @@ pub struct CommandSpec {
     /// `/dev/stdin` (`sh` in `curl … | tee f | sh`; not `bash fetch.sh`).
     #[serde(default, deserialize_with = "one_or_many")]
     pub piped_into: Vec<String>,
+    /// Programs, one of which must be given the command's output as arguments, maybe through
+    /// other commands: substituted into its words (`kill $(pgrep x)`, `` kill `pidof x` ``) or
+    /// added by `xargs` (`pgrep x | xargs kill`).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub output_as_args_of: Vec<String>,
 }
 
 /// What a claim is judged against: the task's history since its last file edit. `tests` and

@@ -47,12 +47,30 @@ pub struct SimpleCommand {
     /// in it: `curl … | tee f | sh` is stages 0, 1 and 2 of one pipeline.
     pub pipeline: u32,
     pub stage: u32,
+    /// Run by `xargs`, which adds what it reads to the words (`… | xargs kill`).
+    pub through_xargs: bool,
+    /// The program whose arguments this command's output is substituted into, when it runs in
+    /// a `$(…)` or backquoted substitution (`pgrep` in `kill $(pgrep x | head -1)`, as `head`).
+    pub substituted_into: Option<String>,
 }
 
 impl SimpleCommand {
+    fn plain(words: Vec<String>, pipeline: u32, stage: u32) -> SimpleCommand {
+        SimpleCommand { words, pipeline, stage, through_xargs: false, substituted_into: None }
+    }
+
     /// Whether this command's output goes, maybe through other commands, to `later`'s input.
     pub fn pipes_into(&self, later: &SimpleCommand) -> bool {
         self.pipeline == later.pipeline && self.stage < later.stage
+    }
+
+    /// Whether this command's output becomes, maybe through other commands, arguments of one of
+    /// `programs`: substituted into its words (`kill $(pgrep x)`) or added by `xargs` (`pgrep x |
+    /// xargs kill`); `later` are the commands after this one.
+    pub fn output_becomes_args_of(&self, programs: &[String], later: &[SimpleCommand]) -> bool {
+        let among = |program: &str| programs.iter().any(|p| p == program);
+        self.substituted_into.as_deref().is_some_and(|into| among(program_name(into)))
+            || later.iter().any(|next| next.through_xargs && self.pipes_into(next) && among(next.program()))
     }
 
     /// The program's name: the first word's last path component, without a Windows `.exe`.
@@ -104,19 +122,22 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
             let words = wrappers::strip(piece.split_whitespace().map(str::to_owned).collect());
             if !words.is_empty() {
                 let pipeline = found.new_pipeline();
-                found.commands.push(SimpleCommand { words, pipeline, stage: 0 });
+                found.commands.push(SimpleCommand::plain(words, pipeline, 0));
             }
         }
         return;
     }
     let parsed = split_script(script);
+    // Per segment with substitutions: the program they are substituted into, and how many of the
+    // script's substitutions were found up to its end.
+    let mut substituted_into: Vec<(Option<String>, usize)> = Vec::new();
     let (mut pipeline, mut stage) = (found.new_pipeline(), 0);
     // What a `find` earlier in the pipeline prints: the operands an `xargs` later in it adds.
     let mut found_by_find: Vec<String> = Vec::new();
     // What an `echo` or `printf` earlier in the pipeline prints: a script, to a shell later in it.
     let mut printed: Option<String> = None;
     for segment in &parsed.segments {
-        let at = |words| SimpleCommand { words, pipeline, stage };
+        let at = |words| SimpleCommand::plain(words, pipeline, stage);
         let words::CommandWords { words, written, fed } = words::command_words(&segment.text);
         // A redirection writes its file whatever the program: it is listed as a command of its
         // own, `>` and the file, after the one it belongs to.
@@ -126,7 +147,8 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
             // The first xargs after the find reads what it prints (maybe through `sort`, `grep`).
             words.append(&mut found_by_find);
         }
-        let command = (!words.is_empty()).then(|| at(words));
+        let command = (!words.is_empty()).then(|| SimpleCommand { through_xargs, ..at(words) });
+        substituted_into.push((command.as_ref().map(|command| command.words[0].clone()), segment.substitutions_so_far));
         let find_actions: Vec<SimpleCommand> = match &command {
             Some(command) if command.program() == "find" => {
                 found_by_find = find::found_paths(&command.words);
@@ -174,8 +196,16 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
             }
         }
     }
-    for substitution in &parsed.substitutions {
+    for (index, substitution) in parsed.substitutions.iter().enumerate() {
+        let before = found.commands.len();
         collect(substitution, depth + 1, found);
+        // The first segment whose count takes in this substitution holds it.
+        let holder = substituted_into.iter().find(|(_, so_far)| *so_far > index);
+        if let Some((Some(into), _)) = holder {
+            for command in &mut found.commands[before..] {
+                command.substituted_into.get_or_insert_with(|| into.clone());
+            }
+        }
     }
 }
 

@@ -19,6 +19,9 @@ pub struct Segment {
     pub heredocs: Vec<String>,
     /// Whether its output goes to the next segment (`|` or `|&` after it, not `||`).
     pub pipes_into_next: bool,
+    /// How many of the script's substitutions were found up to this segment's end, this one's
+    /// included: its own are those after the previous segment's count.
+    pub substitutions_so_far: usize,
 }
 
 /// Cuts `script` at unquoted `;`, `&`, `&&`, `|`, `||`, `(`, `)` and line breaks.
@@ -239,7 +242,8 @@ fn group_before_pipe(segments: &[Segment], text: &str, closed: Option<usize>) ->
 fn finish(out: &mut Script, current: &mut Segment) {
     let segment = std::mem::take(current);
     if !segment.text.trim().is_empty() || !segment.heredocs.is_empty() {
-        out.segments.push(Segment { text: segment.text.trim().to_owned(), ..segment });
+        let substitutions_so_far = out.substitutions.len();
+        out.segments.push(Segment { text: segment.text.trim().to_owned(), substitutions_so_far, ..segment });
     }
 }
 

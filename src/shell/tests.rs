@@ -440,3 +440,41 @@ fn random_token_soup_never_panics_and_stays_bounded() {
         assert!(bytes <= 64 * 1024 + 100 * script.len(), "{bytes} bytes from {script:?}");
     }
 }
+
+/// `(program, the program its output is substituted into)` per command.
+fn substituted(script: &str) -> Vec<(String, Option<String>)> {
+    commands(script).iter().map(|c| (c.program().to_owned(), c.substituted_into.clone())).collect()
+}
+
+#[test]
+fn a_substitution_knows_the_command_its_output_is_substituted_into() {
+    let into = |program: &str, into: Option<&str>| (program.to_owned(), into.map(str::to_owned));
+    assert_eq!(
+        substituted("kill -9 $(pgrep -f x | head -1)"),
+        [into("kill", None), into("pgrep", Some("kill")), into("head", Some("kill"))]
+    );
+    assert_eq!(substituted("kill \"`pidof x`\""), [into("kill", None), into("pidof", Some("kill"))]);
+    // Each segment's own substitutions: `date` is echo's, `pgrep` is kill's.
+    assert_eq!(
+        substituted("echo $(date); sudo kill $(pgrep y)"),
+        [into("echo", None), into("kill", None), into("date", Some("echo")), into("pgrep", Some("kill"))]
+    );
+    // A substitution that is the whole command is run (its output is the command), not given to one.
+    assert_eq!(substituted("$(pgrep x)"), [into("$(…)", None), into("pgrep", Some("$(…)"))]);
+    // Nested: the innermost command it is given to.
+    assert_eq!(
+        substituted("kill $(echo $(pgrep x))"),
+        [into("kill", None), into("echo", Some("kill")), into("pgrep", Some("echo"))]
+    );
+}
+
+#[test]
+fn a_command_run_by_xargs_is_marked_and_takes_what_the_pipe_brings_as_arguments() {
+    let found = commands("pgrep -f x | sort | xargs -r kill -9");
+    assert_eq!(found.iter().map(|c| c.through_xargs).collect::<Vec<_>>(), [false, false, true]);
+    let kill = ["kill".to_owned()];
+    assert!(found[0].output_becomes_args_of(&kill, &found[1..]));
+    assert!(!commands("pgrep -f x | wc -l")[0].output_becomes_args_of(&kill, &[]));
+    let found = commands("pgrep x; xargs kill < pids");
+    assert!(!found[0].output_becomes_args_of(&kill, &found[1..]), "not piped: xargs reads a file");
+}
