@@ -89,10 +89,9 @@ impl CommandMatcher {
         let mut places = Places::default();
         let commands = commands(script);
         for (at, command) in commands.iter().enumerate() {
-            let later = &commands[at + 1..];
             if self.matches_in(command, &places)
-                && self.pipes_as_asked(command, later)
-                && self.feeds_as_asked(command, later)
+                && self.pipes_as_asked(command, &commands[at + 1..])
+                && self.feeds_as_asked(&commands, at)
             {
                 return true;
             }
@@ -110,10 +109,10 @@ impl CommandMatcher {
             })
     }
 
-    /// Whether `command`'s output becomes arguments of one of the `output_as_args_of` programs
-    /// (always, when none are asked for).
-    fn feeds_as_asked(&self, command: &SimpleCommand, later: &[SimpleCommand]) -> bool {
-        self.output_as_args_of.is_empty() || command.output_becomes_args_of(&self.output_as_args_of, later)
+    /// Whether the output of the command at `at` in `script` becomes arguments of one of the
+    /// `output_as_args_of` programs (always, when none are asked for).
+    fn feeds_as_asked(&self, script: &[SimpleCommand], at: usize) -> bool {
+        self.output_as_args_of.is_empty() || script[at].output_becomes_args_of(&self.output_as_args_of, script, at)
     }
 
     /// Whether one simple command is this command.

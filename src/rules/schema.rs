@@ -113,8 +113,9 @@ pub struct CommandSpec {
     #[serde(default, deserialize_with = "one_or_many")]
     pub piped_into: Vec<String>,
     /// Programs, one of which must be given the command's output as arguments, maybe through
-    /// other commands: substituted into its words (`kill $(pgrep x)`, `` kill `pidof x` ``) or
-    /// added by `xargs` (`pgrep x | xargs kill`).
+    /// other commands: substituted into its words (`kill $(pgrep x)`, `` kill `pidof x` ``), added
+    /// by `xargs` (`pgrep x | xargs kill`), or kept in a variable, a `for` list or a `while read`
+    /// loop by a script that runs the program (`pids=$(pgrep x); kill $pids`).
     #[serde(default, deserialize_with = "one_or_many")]
     pub output_as_args_of: Vec<String>,
 }

@@ -49,14 +49,27 @@ pub struct SimpleCommand {
     pub stage: u32,
     /// Run by `xargs`, which adds what it reads to the words (`… | xargs kill`).
     pub through_xargs: bool,
-    /// The program whose arguments this command's output is substituted into, when it runs in
-    /// a `$(…)` or backquoted substitution (`pgrep` in `kill $(pgrep x | head -1)`, as `head`).
-    pub substituted_into: Option<String>,
+    /// Where the output of a command in a `$(…)` or backquoted substitution goes.
+    pub substituted: Substituted,
+}
+
+/// Where the output of a command run in a substitution goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Substituted {
+    /// Not in a substitution, or in one that is a command's name.
+    #[default]
+    No,
+    /// Into the arguments of this program (`kill $(pgrep x | head -1)`: `pgrep` and `head` into
+    /// `kill`'s).
+    IntoArgumentsOf(String),
+    /// Kept for later commands of the script: in a variable (`pids=$(pgrep x)`, `local
+    /// pids=$(…)`) or a `for` loop's list (`for p in $(pgrep x)`).
+    Kept,
 }
 
 impl SimpleCommand {
     fn plain(words: Vec<String>, pipeline: u32, stage: u32) -> SimpleCommand {
-        SimpleCommand { words, pipeline, stage, through_xargs: false, substituted_into: None }
+        SimpleCommand { words, pipeline, stage, through_xargs: false, substituted: Substituted::No }
     }
 
     /// Whether this command's output goes, maybe through other commands, to `later`'s input.
@@ -64,13 +77,26 @@ impl SimpleCommand {
         self.pipeline == later.pipeline && self.stage < later.stage
     }
 
-    /// Whether this command's output becomes, maybe through other commands, arguments of one of
-    /// `programs`: substituted into its words (`kill $(pgrep x)`) or added by `xargs` (`pgrep x |
-    /// xargs kill`); `later` are the commands after this one.
-    pub fn output_becomes_args_of(&self, programs: &[String], later: &[SimpleCommand]) -> bool {
+    /// Whether this command's output may become, maybe through other commands, arguments of one
+    /// of `programs`: substituted into its words (`kill $(pgrep x)`), added by `xargs` (`pgrep x |
+    /// xargs kill`), or kept in a variable, a `for` list or a `while read` loop in `script`, which
+    /// runs one of them (`pids=$(pgrep x); kill $pids`). `script` holds every command of the
+    /// script, this one at `at`.
+    pub fn output_becomes_args_of(&self, programs: &[String], script: &[SimpleCommand], at: usize) -> bool {
         let among = |program: &str| programs.iter().any(|p| p == program);
-        self.substituted_into.as_deref().is_some_and(|into| among(program_name(into)))
-            || later.iter().any(|next| next.through_xargs && self.pipes_into(next) && among(next.program()))
+        let script_runs_one = || script.iter().any(|command| among(command.program()));
+        let later = script.get(at + 1..).unwrap_or_default();
+        let substituted = match &self.substituted {
+            Substituted::IntoArgumentsOf(into) => among(program_name(into)),
+            Substituted::Kept => script_runs_one(),
+            Substituted::No => false,
+        };
+        substituted
+            || later.iter().any(|next| {
+                self.pipes_into(next)
+                    && ((next.through_xargs && among(next.program()))
+                        || (next.program() == "read" && script_runs_one()))
+            })
     }
 
     /// The program's name: the first word's last path component, without a Windows `.exe`.
@@ -128,9 +154,9 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
         return;
     }
     let parsed = split_script(script);
-    // Per segment with substitutions: the program they are substituted into, and how many of the
-    // script's substitutions were found up to its end.
-    let mut substituted_into: Vec<(Option<String>, usize)> = Vec::new();
+    // Per segment: where its substitutions' output goes, and how many of the script's
+    // substitutions were found up to its end.
+    let mut substituted: Vec<(Substituted, usize)> = Vec::new();
     let (mut pipeline, mut stage) = (found.new_pipeline(), 0);
     // What a `find` earlier in the pipeline prints: the operands an `xargs` later in it adds.
     let mut found_by_find: Vec<String> = Vec::new();
@@ -142,13 +168,23 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
         // A redirection writes its file whatever the program: it is listed as a command of its
         // own, `>` and the file, after the one it belongs to.
         let redirections: Vec<SimpleCommand> = written.into_iter().map(|file| at(vec![">".to_owned(), file])).collect();
+        let loop_list = words.first().is_some_and(|first| matches!(first.as_str(), "for" | "select"));
         let (mut words, through_xargs) = wrappers::strip_noting_xargs(words);
         if through_xargs && stage > 0 {
             // The first xargs after the find reads what it prints (maybe through `sort`, `grep`).
             words.append(&mut found_by_find);
         }
         let command = (!words.is_empty()).then(|| SimpleCommand { through_xargs, ..at(words) });
-        substituted_into.push((command.as_ref().map(|command| command.words[0].clone()), segment.substitutions_so_far));
+        let into = match &command {
+            _ if loop_list => Substituted::Kept,
+            // Only assignments (`pids=$(…)`), or a builtin that makes them.
+            None => Substituted::Kept,
+            Some(command) if matches!(command.program(), "local" | "export" | "declare" | "readonly" | "typeset") => {
+                Substituted::Kept
+            }
+            Some(command) => Substituted::IntoArgumentsOf(command.words[0].clone()),
+        };
+        substituted.push((into, segment.substitutions_so_far));
         let find_actions: Vec<SimpleCommand> = match &command {
             Some(command) if command.program() == "find" => {
                 found_by_find = find::found_paths(&command.words);
@@ -199,11 +235,13 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
     for (index, substitution) in parsed.substitutions.iter().enumerate() {
         let before = found.commands.len();
         collect(substitution, depth + 1, found);
-        // The first segment whose count takes in this substitution holds it.
-        let holder = substituted_into.iter().find(|(_, so_far)| *so_far > index);
-        if let Some((Some(into), _)) = holder {
+        // The first segment whose count takes in this substitution holds it; a command in
+        // substitutions nested deeper already knows where its output goes.
+        if let Some((into, _)) = substituted.iter().find(|(_, so_far)| *so_far > index) {
             for command in &mut found.commands[before..] {
-                command.substituted_into.get_or_insert_with(|| into.clone());
+                if command.substituted == Substituted::No {
+                    command.substituted = into.clone();
+                }
             }
         }
     }

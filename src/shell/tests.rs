@@ -443,7 +443,12 @@ fn random_token_soup_never_panics_and_stays_bounded() {
 
 /// `(program, the program its output is substituted into)` per command.
 fn substituted(script: &str) -> Vec<(String, Option<String>)> {
-    commands(script).iter().map(|c| (c.program().to_owned(), c.substituted_into.clone())).collect()
+    let into = |command: &SimpleCommand| match &command.substituted {
+        Substituted::IntoArgumentsOf(program) => Some(program.clone()),
+        Substituted::Kept => Some("(kept)".to_owned()),
+        Substituted::No => None,
+    };
+    commands(script).iter().map(|c| (c.program().to_owned(), into(c))).collect()
 }
 
 #[test]
@@ -473,8 +478,36 @@ fn a_command_run_by_xargs_is_marked_and_takes_what_the_pipe_brings_as_arguments(
     let found = commands("pgrep -f x | sort | xargs -r kill -9");
     assert_eq!(found.iter().map(|c| c.through_xargs).collect::<Vec<_>>(), [false, false, true]);
     let kill = ["kill".to_owned()];
-    assert!(found[0].output_becomes_args_of(&kill, &found[1..]));
-    assert!(!commands("pgrep -f x | wc -l")[0].output_becomes_args_of(&kill, &[]));
+    assert!(found[0].output_becomes_args_of(&kill, &found, 0));
+    let found = commands("pgrep -f x | wc -l");
+    assert!(!found[0].output_becomes_args_of(&kill, &found, 0));
     let found = commands("pgrep x; xargs kill < pids");
-    assert!(!found[0].output_becomes_args_of(&kill, &found[1..]), "not piped: xargs reads a file");
+    assert!(!found[0].output_becomes_args_of(&kill, &found, 0), "not piped: xargs reads a file");
+}
+
+#[test]
+fn output_kept_in_a_variable_or_a_loop_reaches_what_the_script_runs_later() {
+    let kill = ["kill".to_owned()];
+    let reaches_kill = |script: &str| {
+        let found = commands(script);
+        let at = found.iter().position(|c| c.program() == "pgrep").expect("pgrep");
+        found[at].output_becomes_args_of(&kill, &found, at)
+    };
+    for script in [
+        "pids=$(pgrep -f x); kill $pids",
+        "local pids=$(pgrep -f x)\nkill -9 $pids",
+        "for p in $(pgrep -f x); do kill $p; done",
+        "pgrep -f x | while read p; do kill -9 $p; done",
+    ] {
+        assert!(reaches_kill(&script.replace("\\n", "\n")), "{script}");
+    }
+    for script in [
+        "pids=$(pgrep -f x); echo $pids",
+        "for p in $(pgrep -f x); do echo $p; done",
+        "pgrep x | while read p; do echo $p; done",
+    ] {
+        assert!(!reaches_kill(script), "{script}");
+    }
+    let found = substituted("for p in $(pgrep x); do kill $p; done");
+    assert!(found.contains(&("pgrep".to_owned(), Some("(kept)".to_owned()))), "{found:?}");
 }
