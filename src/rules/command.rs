@@ -26,6 +26,8 @@ pub struct CommandMatcher {
     pub piped_into: Vec<String>,
     /// Programs one of which must be given the command's output as arguments; empty: any or none.
     pub output_as_args_of: Vec<String>,
+    /// Programs one of which must write the command's input through a pipe; empty: any or none.
+    pub piped_from: Vec<String>,
 }
 
 impl CommandMatcher {
@@ -47,6 +49,7 @@ impl CommandMatcher {
             args_would_match: spec.args_would_match.clone(),
             piped_into: spec.piped_into.clone(),
             output_as_args_of: spec.output_as_args_of.clone(),
+            piped_from: spec.piped_from.clone(),
         }
     }
 
@@ -92,6 +95,7 @@ impl CommandMatcher {
             if self.matches_in(command, &places)
                 && self.pipes_as_asked(command, &commands[at + 1..])
                 && self.feeds_as_asked(&commands, at)
+                && self.fed_as_asked(&commands, at)
             {
                 return true;
             }
@@ -113,6 +117,15 @@ impl CommandMatcher {
     /// `output_as_args_of` programs (always, when none are asked for).
     fn feeds_as_asked(&self, script: &[SimpleCommand], at: usize) -> bool {
         self.output_as_args_of.is_empty() || script[at].output_becomes_args_of(&self.output_as_args_of, script, at)
+    }
+
+    /// Whether one of the `piped_from` programs writes the input of the command at `at` in
+    /// `script` through a pipe (always, when none are asked for).
+    fn fed_as_asked(&self, script: &[SimpleCommand], at: usize) -> bool {
+        self.piped_from.is_empty()
+            || script[..at].iter().any(|earlier| {
+                earlier.pipes_into(&script[at]) && self.piped_from.iter().any(|p| p == earlier.program())
+            })
     }
 
     /// Whether one simple command is this command.
@@ -350,11 +363,68 @@ fn single_char(flag: &str) -> Option<char> {
 /// writes it), matches nothing.
 fn would_match(pattern: &str, texts: &[String]) -> bool {
     const BUDGET: usize = 1 << 16;
-    regex::RegexBuilder::new(pattern)
+    // Case folded: `pgrep -i`, `pkill -i` and `killall -I` fold it, and a pattern that matches
+    // only another case matches nothing an agent would want to signal either.
+    regex::RegexBuilder::new(&posix_extended_as_rust(pattern))
+        .case_insensitive(true)
         .size_limit(BUDGET)
         .dfa_size_limit(BUDGET)
         .build()
         .is_ok_and(|regex| texts.iter().any(|text| regex.is_match(text)))
+}
+
+/// A POSIX extended regex (as glibc reads pgrep's, pkill's and `killall -r`'s patterns) written
+/// for the `regex` crate where the two read it differently: outside brackets a backslash before a
+/// letter or digit that is no GNU operator stands for the character itself (`ax\iom` is `axiom`),
+/// `\<` and `\>` are word boundaries and a back-reference is taken for anything; inside brackets
+/// a backslash is a plain character (`[\a]` holds `a`) and so are `[`, `&` and `~` (which the crate
+/// reads as nested classes and set operations), but for a `[:alpha:]` class.
+fn posix_extended_as_rust(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(op @ ('w' | 'W' | 's' | 'S' | 'b' | 'B')) => out.extend(['\\', op]),
+                Some('<' | '>') => out.push_str(r"\b"),
+                Some('1'..='9') => out.push_str("(?s:.*)"),
+                Some(other) => out.push_str(&regex::escape(&other.to_string())),
+                None => out.push_str(r"\\"),
+            },
+            '[' => {
+                out.push('[');
+                if chars.peek() == Some(&'^') {
+                    out.push(chars.next().expect("peeked"));
+                }
+                // A `]` first in the brackets is one of the characters.
+                if chars.peek() == Some(&']') {
+                    chars.next();
+                    out.push_str(r"\]");
+                }
+                while let Some(inner) = chars.next() {
+                    match inner {
+                        ']' => {
+                            out.push(']');
+                            break;
+                        }
+                        '[' if chars.peek() == Some(&':') => {
+                            out.push('[');
+                            for class in chars.by_ref() {
+                                out.push(class);
+                                if class == ']' {
+                                    break;
+                                }
+                            }
+                        }
+                        '\\' | '[' | '&' | '~' => out.extend(['\\', inner]),
+                        other => out.push(other),
+                    }
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn short_options_with_values(program: &str, subcommand: Option<&str>) -> &'static str {
@@ -396,7 +466,8 @@ fn lexical_path(path: &str) -> String {
 }
 
 /// The words that are not options, in order (after `--`, everything is an operand). Options of
-/// `git` that take a separate value (`-C DIR`, `-c KEY=VALUE`) do not leave their value behind.
+/// `git` that take a separate value (`-C DIR`, `-c KEY=VALUE`), and of the programs that find
+/// processes by a pattern (`pgrep -P $$`, `pgrep -d ' '`), do not leave their value behind.
 fn operands<'a>(program: &str, args: &'a [String]) -> Vec<&'a String> {
     let mut found = Vec::new();
     let mut words = args.iter();
@@ -406,7 +477,8 @@ fn operands<'a>(program: &str, args: &'a [String]) -> Vec<&'a String> {
             break;
         }
         if word.starts_with('-') && word.len() > 1 {
-            if program == "git" && GIT_OPTIONS_WITH_VALUE.contains(&word.as_str()) && found.is_empty() {
+            let git_value = program == "git" && GIT_OPTIONS_WITH_VALUE.contains(&word.as_str()) && found.is_empty();
+            if git_value || takes_a_value(program, word) {
                 words.next();
             }
             continue;
@@ -414,6 +486,42 @@ fn operands<'a>(program: &str, args: &'a [String]) -> Vec<&'a String> {
         found.push(word);
     }
     found
+}
+
+/// Whether `option` of one of the programs that find processes by a pattern takes the next word as
+/// its value: a long option without `=`, or a run of short ones that ends with one that does.
+fn takes_a_value(program: &str, option: &str) -> bool {
+    let (short, long): (&str, &[&str]) = match program {
+        "pgrep" | "pkill" => (
+            "dgGPstuUFr",
+            &[
+                "--delimiter",
+                "--pgroup",
+                "--group",
+                "--parent",
+                "--session",
+                "--terminal",
+                "--euid",
+                "--uid",
+                "--pidfile",
+                "--signal",
+                "--ns",
+                "--nslist",
+                "--older",
+                "--runstates",
+                "--env",
+                "--cgroup",
+            ],
+        ),
+        "killall" => ("suoynZ", &["--signal", "--user", "--older-than", "--younger-than", "--ns", "--context"]),
+        _ => return false,
+    };
+    match option.strip_prefix("--") {
+        Some(_) => long.contains(&option),
+        // `-HUP`, `-KILL`: a signal, for pkill and killall.
+        None if option.len() > 2 && option[1..].chars().all(|c| c.is_ascii_uppercase()) => false,
+        None => option[1..].chars().all(|c| c.is_ascii_alphabetic()) && option.ends_with(|c: char| short.contains(c)),
+    }
 }
 
 #[cfg(test)]
@@ -477,8 +585,21 @@ mod tests {
         ] {
             assert!(handed.matches_line(&format!("Bash: {script}"), true), "{script}");
         }
-        for script in ["pgrep x", "pgrep x | wc -l", "echo $(pgrep x)", "pgrep x | xargs echo", "pgrep x; kill 1234"] {
+        for script in
+            ["pgrep x", "pgrep x | wc -l", "echo $(pgrep x)", "pgrep x | xargs echo", "pgrep x >/dev/null && kill 1"]
+        {
             assert!(!handed.matches_line(&format!("Bash: {script}"), true), "{script}");
+        }
+    }
+
+    #[test]
+    fn piped_from_asks_for_a_program_that_writes_the_commands_input() {
+        let fed = matcher("program: grep\npiped_from: ps");
+        for script in ["ps aux | grep x", "ps -ef | sort | grep x", "kill $(ps aux | grep x | awk '{print $2}')"] {
+            assert!(fed.matches_line(&format!("Bash: {script}"), true), "{script}");
+        }
+        for script in ["grep x log", "cat ps | grep x", "ps aux; grep x log", "grep x log | ps"] {
+            assert!(!fed.matches_line(&format!("Bash: {script}"), true), "{script}");
         }
     }
 

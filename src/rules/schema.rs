@@ -118,6 +118,10 @@ pub struct CommandSpec {
     /// loop by a script that runs the program (`pids=$(pgrep x); kill $pids`).
     #[serde(default, deserialize_with = "one_or_many")]
     pub output_as_args_of: Vec<String>,
+    /// Programs, one of which must write the command's input through a pipe, directly or through
+    /// other commands of the pipeline (`ps` in `ps aux | grep x`).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub piped_from: Vec<String>,
 }
 
 /// What a claim is judged against: the task's history since its last file edit. `tests` and

@@ -55,21 +55,19 @@ pub struct SimpleCommand {
 
 /// Where the output of a command run in a substitution goes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Substituted {
-    /// Not in a substitution, or in one that is a command's name.
-    #[default]
-    No,
-    /// Into the arguments of this program (`kill $(pgrep x | head -1)`: `pgrep` and `head` into
-    /// `kill`'s).
-    IntoArgumentsOf(String),
-    /// Kept for later commands of the script: in a variable (`pids=$(pgrep x)`, `local
-    /// pids=$(…)`) or a `for` loop's list (`for p in $(pgrep x)`).
-    Kept,
+pub struct Substituted {
+    /// The programs it is substituted into the arguments of, innermost first (`pgrep` in `kill
+    /// $(echo $(pgrep x))`: `echo`, then `kill`).
+    pub into: Vec<String>,
+    /// Kept for later commands of the script, at some level: in a variable (`pids=$(pgrep x)`,
+    /// `local pids=$(…)`, `pids=($(…))`), a `for` loop's list (`for p in $(pgrep x)`), a file
+    /// read by a command (`< <(pgrep x)`), or a script a shell runs (`sh -c "kill $(pgrep x)"`).
+    pub kept: bool,
 }
 
 impl SimpleCommand {
     fn plain(words: Vec<String>, pipeline: u32, stage: u32) -> SimpleCommand {
-        SimpleCommand { words, pipeline, stage, through_xargs: false, substituted: Substituted::No }
+        SimpleCommand { words, pipeline, stage, through_xargs: false, substituted: Substituted::default() }
     }
 
     /// Whether this command's output goes, maybe through other commands, to `later`'s input.
@@ -79,22 +77,28 @@ impl SimpleCommand {
 
     /// Whether this command's output may become, maybe through other commands, arguments of one
     /// of `programs`: substituted into its words (`kill $(pgrep x)`), added by `xargs` (`pgrep x |
-    /// xargs kill`), or kept in a variable, a `for` list or a `while read` loop in `script`, which
-    /// runs one of them (`pids=$(pgrep x); kill $pids`). `script` holds every command of the
-    /// script, this one at `at`.
+    /// xargs kill`), or kept (see [`Substituted::kept`]; also written to a file, or read by a
+    /// `while read` loop) in `script`, which runs one of them (`pids=$(pgrep x); kill $pids`); and
+    /// whether a shell runs it as a script (`pgrep x | sed 's/^/kill /' | sh`). `script` holds every
+    /// command of the script, this one at `at`.
     pub fn output_becomes_args_of(&self, programs: &[String], script: &[SimpleCommand], at: usize) -> bool {
         let among = |program: &str| programs.iter().any(|p| p == program);
         let script_runs_one = || script.iter().any(|command| among(command.program()));
         let later = script.get(at + 1..).unwrap_or_default();
-        let substituted = match &self.substituted {
-            Substituted::IntoArgumentsOf(into) => among(program_name(into)),
-            Substituted::Kept => script_runs_one(),
-            Substituted::No => false,
+        // A redirection is listed right after its command, in the same place of the pipeline.
+        let written_to_a_file = later
+            .iter()
+            .take_while(|next| (next.pipeline, next.stage) == (self.pipeline, self.stage))
+            .any(|next| next.words[0] == ">" && next.words.get(1).is_some_and(|file| file != "/dev/null"));
+        let read_by_a_shell = |next: &SimpleCommand| {
+            wrappers::is_shell(next.program()) && next.args().iter().all(|arg| arg.starts_with('-'))
         };
-        substituted
+        self.substituted.into.iter().any(|into| among(program_name(into)))
+            || ((self.substituted.kept || written_to_a_file) && script_runs_one())
             || later.iter().any(|next| {
                 self.pipes_into(next)
                     && ((next.through_xargs && among(next.program()))
+                        || read_by_a_shell(next)
                         || (next.program() == "read" && script_runs_one()))
             })
     }
@@ -154,9 +158,9 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
         return;
     }
     let parsed = split_script(script);
-    // Per segment: where its substitutions' output goes, and how many of the script's
-    // substitutions were found up to its end.
-    let mut substituted: Vec<(Substituted, usize)> = Vec::new();
+    // Per segment: the program its substitutions' output is given to as arguments (`None`: kept),
+    // and how many of the script's substitutions were found up to its end.
+    let mut substituted: Vec<(Option<String>, usize)> = Vec::new();
     let (mut pipeline, mut stage) = (found.new_pipeline(), 0);
     // What a `find` earlier in the pipeline prints: the operands an `xargs` later in it adds.
     let mut found_by_find: Vec<String> = Vec::new();
@@ -176,13 +180,12 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
         }
         let command = (!words.is_empty()).then(|| SimpleCommand { through_xargs, ..at(words) });
         let into = match &command {
-            _ if loop_list => Substituted::Kept,
             // Only assignments (`pids=$(…)`), or a builtin that makes them.
-            None => Substituted::Kept,
-            Some(command) if matches!(command.program(), "local" | "export" | "declare" | "readonly" | "typeset") => {
-                Substituted::Kept
-            }
-            Some(command) => Substituted::IntoArgumentsOf(command.words[0].clone()),
+            None => None,
+            _ if loop_list => None,
+            // A variable's, or part of a script a command runs (`sh -c "kill $(…)"`, `eval`).
+            Some(command) if KEEPERS.contains(&command.program()) || wrappers::inner_script(command).is_some() => None,
+            Some(command) => Some(command.words[0].clone()),
         };
         substituted.push((into, segment.substitutions_so_far));
         let find_actions: Vec<SimpleCommand> = match &command {
@@ -218,7 +221,14 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
             continue;
         };
         let is_shell = reads_script(&command);
+        let (added_from, place) = (found.commands.len(), (command.pipeline, command.stage));
         add(command, depth, found);
+        if through_xargs {
+            // What `xargs sh -c 'kill "$@"' _` runs gets what the pipe brings too.
+            for added in &mut found.commands[added_from..] {
+                (added.through_xargs, added.pipeline, added.stage) = (true, place.0, place.1);
+            }
+        }
         // What `find` runs on what it finds (`-exec rm {} +`, `-delete`), after the search.
         for action in find_actions {
             add(action, depth, found);
@@ -235,17 +245,23 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
     for (index, substitution) in parsed.substitutions.iter().enumerate() {
         let before = found.commands.len();
         collect(substitution, depth + 1, found);
-        // The first segment whose count takes in this substitution holds it; a command in
-        // substitutions nested deeper already knows where its output goes.
-        if let Some((into, _)) = substituted.iter().find(|(_, so_far)| *so_far > index) {
-            for command in &mut found.commands[before..] {
-                if command.substituted == Substituted::No {
-                    command.substituted = into.clone();
-                }
+        // The first segment whose count takes in this substitution holds it. A process
+        // substitution is a file to the command, which reads what it holds.
+        let holder = substituted.iter().find(|(_, so_far)| *so_far > index).map(|(into, _)| into);
+        let into = holder.filter(|_| !parsed.read_as_files.contains(&index)).cloned().flatten();
+        for command in &mut found.commands[before..] {
+            match &into {
+                Some(program) => command.substituted.into.push(program.clone()),
+                None => command.substituted.kept = true,
             }
         }
     }
 }
+
+/// Programs that keep a substitution's output in a variable (`local pids=$(…)`, `read -a pids <<<
+/// "$(…)"`), and `$(…)`, the name a substitution that is a word of its own stands as (`pids=($(…))`
+/// cuts at the `(`).
+const KEEPERS: &[&str] = &["local", "export", "declare", "readonly", "typeset", "mapfile", "readarray", "read", "$(…)"];
 
 /// Whether `word` is one of echo's options: `-` and some of `n`, `e`, `E`.
 fn is_echo_option(word: &str) -> bool {

@@ -10,6 +10,8 @@ pub struct Script {
     pub segments: Vec<Segment>,
     /// The bodies of `$(...)` and `` `...` `` substitutions, which run as commands of their own.
     pub substitutions: Vec<String>,
+    /// Which of them are process substitutions (`<(cmd)`), a file to the command that holds them.
+    pub read_as_files: Vec<usize>,
 }
 
 /// The text of one simple command, and the heredoc bodies that feed it.
@@ -115,6 +117,7 @@ pub fn split_script(script: &str) -> Script {
             // `<(cmd)`, `>(cmd)`: process substitution, a command of its own and a file name here.
             '<' | '>' if chars.get(i + 1) == Some(&'(') => {
                 let end = end_of(&chars, i + 2, Open::Paren(1), None);
+                out.read_as_files.push(out.substitutions.len());
                 out.substitutions.push(chars[i + 2..end.min(chars.len())].iter().collect());
                 current.text.push_str("/dev/fd/63");
                 i = end;

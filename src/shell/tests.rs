@@ -444,9 +444,8 @@ fn random_token_soup_never_panics_and_stays_bounded() {
 /// `(program, the program its output is substituted into)` per command.
 fn substituted(script: &str) -> Vec<(String, Option<String>)> {
     let into = |command: &SimpleCommand| match &command.substituted {
-        Substituted::IntoArgumentsOf(program) => Some(program.clone()),
-        Substituted::Kept => Some("(kept)".to_owned()),
-        Substituted::No => None,
+        Substituted { kept: true, .. } => Some("(kept)".to_owned()),
+        Substituted { into, .. } => into.first().cloned(),
     };
     commands(script).iter().map(|c| (c.program().to_owned(), into(c))).collect()
 }
@@ -464,13 +463,14 @@ fn a_substitution_knows_the_command_its_output_is_substituted_into() {
         substituted("echo $(date); sudo kill $(pgrep y)"),
         [into("echo", None), into("kill", None), into("date", Some("echo")), into("pgrep", Some("kill"))]
     );
-    // A substitution that is the whole command is run (its output is the command), not given to one.
-    assert_eq!(substituted("$(pgrep x)"), [into("$(…)", None), into("pgrep", Some("$(…)"))]);
-    // Nested: the innermost command it is given to.
-    assert_eq!(
-        substituted("kill $(echo $(pgrep x))"),
-        [into("kill", None), into("echo", Some("kill")), into("pgrep", Some("echo"))]
-    );
+    // A word of its own (`pids=($(pgrep x))` cuts at the `(`), a shell's script, a file: kept.
+    assert_eq!(substituted("$(pgrep x)"), [into("$(…)", None), into("pgrep", Some("(kept)"))]);
+    assert_eq!(substituted("sh -c \"echo $(pgrep x)\"")[2], into("pgrep", Some("(kept)")));
+    assert_eq!(substituted("while read p; do echo $p; done < <(pgrep x)").last(), Some(&into("pgrep", Some("(kept)"))));
+    // Nested: every command it is given to, the innermost first.
+    let found = commands("kill $(echo $(pgrep x))");
+    assert_eq!(found[2].program(), "pgrep");
+    assert_eq!(found[2].substituted.into, ["echo", "kill"]);
 }
 
 #[test]
@@ -483,6 +483,10 @@ fn a_command_run_by_xargs_is_marked_and_takes_what_the_pipe_brings_as_arguments(
     assert!(!found[0].output_becomes_args_of(&kill, &found, 0));
     let found = commands("pgrep x; xargs kill < pids");
     assert!(!found[0].output_becomes_args_of(&kill, &found, 0), "not piped: xargs reads a file");
+    // A shell xargs runs passes what it gets on to the script's commands.
+    let found = commands("pgrep x | xargs sh -c 'kill \"$@\"' _");
+    assert_eq!(found[1].program(), "kill");
+    assert!(found[0].output_becomes_args_of(&kill, &found, 0));
 }
 
 #[test]
