@@ -593,6 +593,18 @@ mod tests {
     }
 
     #[test]
+    fn a_pattern_is_read_as_glibc_reads_an_extended_regex() {
+        let axiom = ["axiom serve".to_owned()];
+        for pattern in [r"ax\iom", r"[\a]xiom", r"\<axiom\>", r"[]a]xiom", r"[[:alpha:]]xiom", "AXIOM", r"(a)x\1"] {
+            assert!(would_match(pattern, &axiom), "{pattern}");
+        }
+        for pattern in [r"[^a]xiom", r"\.xiom", r"[[:digit:]]xiom", "(", r"a\"] {
+            assert!(!would_match(pattern, &axiom), "{pattern}");
+        }
+        assert_eq!(posix_extended_as_rust(r"[a&&b~~c]"), r"[a\&\&b\~\~c]");
+    }
+
+    #[test]
     fn piped_from_asks_for_a_program_that_writes_the_commands_input() {
         let fed = matcher("program: grep\npiped_from: ps");
         for script in ["ps aux | grep x", "ps -ef | sort | grep x", "kill $(ps aux | grep x | awk '{print $2}')"] {
