@@ -161,7 +161,8 @@ impl CommandMatcher {
             return false;
         }
         let rest = if self.subcommands.is_empty() { &operands[..] } else { &operands[1..] };
-        if !self.args_would_match.is_empty() && !rest.iter().any(|operand| would_match(operand, &self.args_would_match))
+        if !self.args_would_match.is_empty()
+            && !rest.iter().any(|operand| patterns_in(program, operand).any(|p| would_match(p, &self.args_would_match)))
         {
             return false;
         }
@@ -361,16 +362,37 @@ fn single_char(flag: &str) -> Option<char> {
 /// Whether `pattern`, read as a regex (as pkill reads its pattern), finds a match in one of
 /// `texts`. A pattern this crate cannot read, or too large to build in a small budget (the agent
 /// writes it), matches nothing.
+/// The patterns an operand of `program` holds: for awk and sed, the regexes between slashes in
+/// their program (`/[a]xiom/ {print $2}`, `/x/p`); for any other, the operand itself.
+fn patterns_in<'a>(program: &str, operand: &'a str) -> Box<dyn Iterator<Item = &'a str> + 'a> {
+    if matches!(program, "awk" | "gawk" | "mawk" | "nawk" | "sed") {
+        // Every other piece between slashes: a rough cut, which an escaped slash only shortens.
+        Box::new(operand.split('/').skip(1).step_by(2))
+    } else {
+        Box::new(std::iter::once(operand))
+    }
+}
+
 fn would_match(pattern: &str, texts: &[String]) -> bool {
     const BUDGET: usize = 1 << 16;
-    // Case folded: `pgrep -i`, `pkill -i` and `killall -I` fold it, and a pattern that matches
-    // only another case matches nothing an agent would want to signal either.
-    regex::RegexBuilder::new(&posix_extended_as_rust(pattern))
-        .case_insensitive(true)
-        .size_limit(BUDGET)
-        .dfa_size_limit(BUDGET)
-        .build()
-        .is_ok_and(|regex| texts.iter().any(|text| regex.is_match(text)))
+    let build = |pattern: &str| {
+        // Case folded: `pgrep -i`, `pkill -i` and `killall -I` fold it, and a pattern that matches
+        // only another case matches nothing an agent would want to signal either.
+        regex::RegexBuilder::new(pattern).case_insensitive(true).size_limit(BUDGET).dfa_size_limit(BUDGET).build()
+    };
+    let translated = posix_extended_as_rust(pattern);
+    // A brace that opens no repetition is a plain one to glibc (`a.iom|{`).
+    let built = build(&translated).or_else(|error| match error {
+        regex::Error::Syntax(_) => build(&translated.replace('{', r"\{").replace('}', r"\}")),
+        error => Err(error),
+    });
+    match built {
+        Ok(regex) => texts.iter().any(|text| regex.is_match(text)),
+        // Too large to build here (`a.{0,2000}m`): taken to match, since what it would signal
+        // cannot be told.
+        Err(regex::Error::CompiledTooBig(_)) => true,
+        Err(_) => false,
+    }
 }
 
 /// A POSIX extended regex (as glibc reads pgrep's, pkill's and `killall -r`'s patterns) written
@@ -568,9 +590,11 @@ mod tests {
         for script in ["pkill -f node", "pkill -f 'vite|next dev'", "pkill -f '('", "pkill -f"] {
             assert!(!pkill.matches_line(&format!("Bash: {script}"), true), "{script}");
         }
-        // Too large to build in the budget: matches nothing, quickly.
+        // Too large to build in the budget: taken to match, quickly.
         let huge = format!("pkill -f '{}'", "(a|b)".repeat(20_000));
-        assert!(!pkill.matches_line(&format!("Bash: {huge}"), true));
+        let started = std::time::Instant::now();
+        assert!(pkill.matches_line(&format!("Bash: {huge}"), true));
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]
@@ -595,7 +619,17 @@ mod tests {
     #[test]
     fn a_pattern_is_read_as_glibc_reads_an_extended_regex() {
         let axiom = ["axiom serve".to_owned()];
-        for pattern in [r"ax\iom", r"[\a]xiom", r"\<axiom\>", r"[]a]xiom", r"[[:alpha:]]xiom", "AXIOM", r"(a)x\1"] {
+        for pattern in [
+            r"ax\iom",
+            r"[\a]xiom",
+            r"\<axiom\>",
+            r"[]a]xiom",
+            r"[[:alpha:]]xiom",
+            "AXIOM",
+            r"(a)x\1",
+            "a.iom|{",
+            "a.{0,2000}m",
+        ] {
             assert!(would_match(pattern, &axiom), "{pattern}");
         }
         for pattern in [r"[^a]xiom", r"\.xiom", r"[[:digit:]]xiom", "(", r"a\"] {

@@ -83,23 +83,41 @@ impl SimpleCommand {
     /// command of the script, this one at `at`.
     pub fn output_becomes_args_of(&self, programs: &[String], script: &[SimpleCommand], at: usize) -> bool {
         let among = |program: &str| programs.iter().any(|p| p == program);
-        let script_runs_one = || script.iter().any(|command| among(command.program()));
+        let runs_one = |command: &SimpleCommand| among(command.program()) && !command.sends_no_signal();
+        let script_runs_one = || script.iter().any(runs_one);
         let later = script.get(at + 1..).unwrap_or_default();
         // A redirection is listed right after its command, in the same place of the pipeline.
         let written_to_a_file = later
             .iter()
             .take_while(|next| (next.pipeline, next.stage) == (self.pipeline, self.stage))
             .any(|next| next.words[0] == ">" && next.words.get(1).is_some_and(|file| file != "/dev/null"));
+        // `tee FILE` writes what the pipe brings to a file too.
+        let written_by_tee = later.iter().any(|next| {
+            self.pipes_into(next)
+                && next.program() == "tee"
+                && next.args().iter().any(|arg| !arg.starts_with('-') && arg != "/dev/null")
+        });
         let read_by_a_shell = |next: &SimpleCommand| {
             wrappers::is_shell(next.program()) && next.args().iter().all(|arg| arg.starts_with('-'))
         };
         self.substituted.into.iter().any(|into| among(program_name(into)))
-            || ((self.substituted.kept || written_to_a_file) && script_runs_one())
+            || ((self.substituted.kept || written_to_a_file || written_by_tee) && script_runs_one())
             || later.iter().any(|next| {
                 self.pipes_into(next)
-                    && ((next.through_xargs && among(next.program()))
+                    && ((next.through_xargs && runs_one(next))
                         || read_by_a_shell(next)
                         || (next.program() == "read" && script_runs_one()))
+            })
+    }
+
+    /// Whether this is `kill` with signal 0 (`kill -0`, `kill -s 0`), which only asks whether
+    /// the processes exist.
+    pub fn sends_no_signal(&self) -> bool {
+        let args = self.args();
+        self.program() == "kill"
+            && args.iter().enumerate().any(|(at, arg)| {
+                matches!(arg.as_str(), "-0" | "-s0" | "-n0" | "-SIG0")
+                    || (matches!(arg.as_str(), "-s" | "-n") && args.get(at + 1).is_some_and(|next| next == "0"))
             })
     }
 
@@ -185,6 +203,10 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
             _ if loop_list => None,
             // A variable's, or part of a script a command runs (`sh -c "kill $(…)"`, `eval`).
             Some(command) if KEEPERS.contains(&command.program()) || wrappers::inner_script(command).is_some() => None,
+            // A name that is a variable's value (`"${a[@]}" $(…)` in `a=("${a[@]}" $(…))`).
+            Some(command) if command.words[0].starts_with(['$', '"']) => None,
+            // `kill -0 $(…)` only asks whether they exist.
+            Some(command) if command.sends_no_signal() => Some("kill -0".to_owned()),
             Some(command) => Some(command.words[0].clone()),
         };
         substituted.push((into, segment.substitutions_so_far));

@@ -515,3 +515,11 @@ fn output_kept_in_a_variable_or_a_loop_reaches_what_the_script_runs_later() {
     let found = substituted("for p in $(pgrep x); do kill $p; done");
     assert!(found.contains(&("pgrep".to_owned(), Some("(kept)".to_owned()))), "{found:?}");
 }
+
+#[test]
+fn a_quoted_or_escaped_brace_is_not_expanded() {
+    assert_eq!(words("echo {a,b}"), [vec!["echo", "a", "b"]]);
+    assert_eq!(words("echo '{a,b}' \"x{a,b}\" \\{a,b}"), [vec!["echo", "{a,b}", "x{a,b}", "{a,b}"]]);
+    assert_eq!(words("pkill -f 'a.{0,20}m'"), [vec!["pkill", "-f", "a.{0,20}m"]]);
+    assert_eq!(words("rm -rf \"${HOME}\""), [vec!["rm", "-rf", "${HOME}"]]);
+}

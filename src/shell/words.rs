@@ -21,6 +21,9 @@ use super::split::{end_of, find, Open};
 /// Marks a redirection operator that was not quoted, so that after splitting it is told from an
 /// argument that only looks like one (`echo ">"`). A private-use character.
 const OPERATOR: char = '\u{e000}';
+/// Marks a `{` quoted or escaped in the text, which bash does not brace-expand (`pkill -f
+/// 'a.{0,20}m'` keeps its interval), until the words are expanded.
+const QUOTED_BRACE: char = '\u{e001}';
 
 /// The most words one word's brace expansion makes in full (see [`expand_braces`]).
 const MAX_EXPANDED: usize = 256;
@@ -58,7 +61,13 @@ pub fn command_words(text: &str) -> CommandWords {
             }
             continue;
         }
+        let from = found.words.len();
         expand_braces(&without_parameter_checks(&word), &mut found.words);
+        for word in &mut found.words[from..] {
+            if word.contains(QUOTED_BRACE) {
+                *word = word.replace(QUOTED_BRACE, "{");
+            }
+        }
     }
     found
 }
@@ -93,7 +102,10 @@ fn without_parameter_checks(word: &str) -> std::borrow::Cow<'_, str> {
 /// `text` rewritten so that `shlex` splits it into the words bash would (see the module).
 fn prepare(text: &str) -> String {
     // The marker must mean an operator found here, never one the text brought.
-    let chars: Vec<char> = text.chars().map(|c| if c == OPERATOR { char::REPLACEMENT_CHARACTER } else { c }).collect();
+    let chars: Vec<char> = text
+        .chars()
+        .map(|c| if matches!(c, OPERATOR | QUOTED_BRACE) { char::REPLACEMENT_CHARACTER } else { c })
+        .collect();
     let mut out = String::with_capacity(text.len() + 8);
     let mut i = 0;
     while i < chars.len() {
@@ -103,13 +115,13 @@ fn prepare(text: &str) -> String {
             '\\' => {
                 out.push(c);
                 if let Some(next) = next {
-                    out.push(next);
+                    out.push(if next == '{' { QUOTED_BRACE } else { next });
                 }
                 i += 2;
             }
             '\'' => {
                 let end = find(&chars, i + 1, |ch| ch == '\'').unwrap_or(chars.len());
-                out.extend(&chars[i..end]);
+                out.extend(chars[i..end].iter().map(|&c| if c == '{' { QUOTED_BRACE } else { c }));
                 out.push('\'');
                 i = end + 1;
             }
@@ -163,6 +175,11 @@ fn double_quoted(chars: &[char], open: usize, out: &mut String) -> usize {
             '`' => {
                 i = find(chars, i + 1, |ch| ch == '`').map_or(end, |close| close.min(end)) + 1;
                 out.push_str("$(…)");
+            }
+            // `${NAME}` still expands inside double quotes; a brace list does not.
+            '{' if chars[i - 1] != '$' => {
+                out.push(QUOTED_BRACE);
+                i += 1;
             }
             c => {
                 out.push(c);

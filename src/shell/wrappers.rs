@@ -68,6 +68,8 @@ fn leading_assignments(words: &[String]) -> usize {
         .iter()
         .take_while(|word| {
             word.split_once('=').is_some_and(|(name, _)| {
+                // `pids+=…` appends.
+                let name = name.strip_suffix('+').unwrap_or(name);
                 !name.is_empty()
                     && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
                     && !name.as_bytes()[0].is_ascii_digit()
