@@ -12,7 +12,7 @@
 //! into) listed after it (see `find.rs`); a here-string or what `echo` pipes into a bare shell
 //! read as its script. Words are split by the `shlex` crate (POSIX quoting rules), after what
 //! bash adds is rewritten into them (`$'…'`, glued redirections, brace expansion: see
-//! `words.rs`), so `rm -rf "$HOME"`, `r''m -rf ~` and `{r,}m -rf ~>/dev/null` all reach a rule
+//! `words.rs`) and a variable the script set earlier is expanded (`variables.rs`), so `rm -rf "$HOME"`, `r''m -rf ~` and `{r,}m -rf ~>/dev/null` all reach a rule
 //! as the words bash runs. An output redirection is listed as a command of its own, `>` and its
 //! file, after the command it belongs to.
 //!
@@ -30,8 +30,13 @@ mod ansi_c;
 mod find;
 mod line;
 mod split;
+mod variables;
 mod words;
 mod wrappers;
+
+use std::rc::Rc;
+
+use variables::Variables;
 
 pub use find::DELETE_READ_AS;
 pub use line::script_in_line;
@@ -144,7 +149,7 @@ const MAX_DEPTH: usize = 16;
 /// Every simple command in `script`, in order, nested scripts included.
 pub fn commands(script: &str) -> Vec<SimpleCommand> {
     let mut found = Found::default();
-    collect(script, 0, &mut found);
+    collect(script, 0, &mut found, Rc::default());
     found.commands
 }
 
@@ -162,7 +167,9 @@ impl Found {
     }
 }
 
-fn collect(script: &str, depth: usize, found: &mut Found) {
+/// Adds the commands of `script`, run after the assignments in `variables` (a script a command runs
+/// sees them too: cloning is cheap until it assigns some of its own).
+fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Variables>) {
     if depth > MAX_DEPTH {
         // Deeper than followed: each run of words between shell punctuation counts as a command,
         // so nesting cannot hide one (what is only data this deep may be taken for one too).
@@ -177,8 +184,8 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
     }
     let parsed = split_script(script);
     // Per segment: the program its substitutions' output is given to as arguments (`None`: kept),
-    // and how many of the script's substitutions were found up to its end.
-    let mut substituted: Vec<(Option<String>, usize)> = Vec::new();
+    // how many of the script's substitutions were found up to its end, and the variables they see.
+    let mut substituted: Vec<(Option<String>, usize, Rc<Variables>)> = Vec::new();
     let (mut pipeline, mut stage) = (found.new_pipeline(), 0);
     // What a `find` earlier in the pipeline prints: the operands an `xargs` later in it adds.
     let mut found_by_find: Vec<String> = Vec::new();
@@ -186,7 +193,9 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
     let mut printed: Option<String> = None;
     for segment in &parsed.segments {
         let at = |words| SimpleCommand::plain(words, pipeline, stage);
-        let words::CommandWords { words, written, fed } = words::command_words(&segment.text);
+        let words::CommandWords { words, written, fed } = words::command_words(&segment.text, &variables);
+        let seen_by_substitutions = Rc::clone(&variables);
+        Rc::make_mut(&mut variables).record(&words);
         // A redirection writes its file whatever the program: it is listed as a command of its
         // own, `>` and the file, after the one it belongs to.
         let redirections: Vec<SimpleCommand> = written.into_iter().map(|file| at(vec![">".to_owned(), file])).collect();
@@ -209,7 +218,7 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
             Some(command) if command.sends_no_signal() => Some("kill -0".to_owned()),
             Some(command) => Some(command.words[0].clone()),
         };
-        substituted.push((into, segment.substitutions_so_far));
+        substituted.push((into, segment.substitutions_so_far, seen_by_substitutions));
         let find_actions: Vec<SimpleCommand> = match &command {
             Some(command) if command.program() == "find" => {
                 found_by_find = find::found_paths(&command.words);
@@ -244,7 +253,7 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
         };
         let is_shell = reads_script(&command);
         let (added_from, place) = (found.commands.len(), (command.pipeline, command.stage));
-        add(command, depth, found);
+        add(command, depth, found, &variables);
         if through_xargs {
             // What `xargs sh -c 'kill "$@"' _` runs gets what the pipe brings too.
             for added in &mut found.commands[added_from..] {
@@ -253,23 +262,25 @@ fn collect(script: &str, depth: usize, found: &mut Found) {
         }
         // What `find` runs on what it finds (`-exec rm {} +`, `-delete`), after the search.
         for action in find_actions {
-            add(action, depth, found);
+            add(action, depth, found, &variables);
         }
         found.commands.extend(redirections);
         // A heredoc or a here-string fed to a bare shell is a script, and so is what `echo` or
         // `printf` pipes into one; fed to anything else it is data.
         if is_shell {
             for body in segment.heredocs.iter().chain(&fed).chain(&echoed) {
-                collect(body, depth + 1, found);
+                collect(body, depth + 1, found, Rc::clone(&variables));
             }
         }
     }
     for (index, substitution) in parsed.substitutions.iter().enumerate() {
-        let before = found.commands.len();
-        collect(substitution, depth + 1, found);
         // The first segment whose count takes in this substitution holds it. A process
         // substitution is a file to the command, which reads what it holds.
-        let holder = substituted.iter().find(|(_, so_far)| *so_far > index).map(|(into, _)| into);
+        let holder = substituted.iter().find(|(_, so_far, _)| *so_far > index);
+        let seen = holder.map_or_else(|| Rc::clone(&variables), |(_, _, seen)| Rc::clone(seen));
+        let before = found.commands.len();
+        collect(substitution, depth + 1, found, seen);
+        let holder = holder.map(|(into, _, _)| into);
         let into = holder.filter(|_| !parsed.read_as_files.contains(&index)).cloned().flatten();
         for command in &mut found.commands[before..] {
             match &into {
@@ -291,9 +302,9 @@ fn is_echo_option(word: &str) -> bool {
 }
 
 /// Adds `command`, or the commands of the script it runs by itself (`bash -c '…'`).
-fn add(command: SimpleCommand, depth: usize, found: &mut Found) {
+fn add(command: SimpleCommand, depth: usize, found: &mut Found, variables: &Rc<Variables>) {
     match wrappers::inner_script(&command) {
-        Some(inner) => collect(&inner, depth + 1, found),
+        Some(inner) => collect(&inner, depth + 1, found, Rc::clone(variables)),
         None => found.commands.push(command),
     }
 }

@@ -274,7 +274,8 @@ fn a_parameter_that_must_be_set_is_read_as_the_parameter() {
     assert_eq!(words(r#"rm -rf "${HOME:?}"/* ${TMP?unset}/x"#), [vec!["rm", "-rf", "${HOME}/*", "${TMP}/x"]]);
     assert_eq!(
         words("echo ${A:-b} ${C:?} ${:?x} ${D:?no end"),
-        [vec!["echo", "${A:-b}", "${C}", "${:?x}", "${D:?no", "end"]]
+        // An unset name with a default is the default (see `variables.rs`).
+        [vec!["echo", "b", "${C}", "${:?x}", "${D:?no", "end"]]
     );
 }
 
@@ -522,4 +523,26 @@ fn a_quoted_or_escaped_brace_is_not_expanded() {
     assert_eq!(words("echo '{a,b}' \"x{a,b}\" \\{a,b}"), [vec!["echo", "{a,b}", "x{a,b}", "{a,b}"]]);
     assert_eq!(words("pkill -f 'a.{0,20}m'"), [vec!["pkill", "-f", "a.{0,20}m"]]);
     assert_eq!(words("rm -rf \"${HOME}\""), [vec!["rm", "-rf", "${HOME}"]]);
+}
+
+#[test]
+fn a_variable_the_script_set_is_read_as_its_value_by_the_commands_after_it() {
+    // (An assignment alone runs nothing: it is not among the commands.)
+    assert_eq!(words("X=rm; $X -rf ~"), [vec!["rm", "-rf", "~"]]);
+    assert_eq!(words("X='rm -rf'; \"$X\" ~; $X ~"), [vec!["rm -rf", "~"], vec!["rm", "-rf", "~"]]);
+    assert_eq!(words("export P=a.iom; pkill -f \"${P}\""), [vec!["export", "P=a.iom"], vec!["pkill", "-f", "a.iom"]]);
+    // The value is not expanded again: no braces, no quotes.
+    assert_eq!(words("B='{a,b}\"'; echo $B"), [vec!["echo", "{a,b}\""]]);
+    // A prefix assignment is the command's only; single quotes keep `$P` as written.
+    assert_eq!(words("P=x ls; echo $P '$P'"), [vec!["ls"], vec!["echo", "$P", "$P"]]);
+    // A substitution and a script run by the shell see what was set before them.
+    let programs = |script: &str| commands(script).iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
+    assert_eq!(programs("P=a.iom; kill $(pgrep -f \"$P\")"), ["kill $(…)", "pgrep -f a.iom"]);
+    assert_eq!(programs("P=x; kill $(pgrep -f \"$P\"); P=y"), ["kill $(…)", "pgrep -f x"]);
+    assert_eq!(programs("P=a.iom; sh -c \"pkill -f $P\""), ["pkill -f a.iom"]);
+    // Every value of a loop's list is an argument where the loop's variable is one.
+    assert_eq!(
+        programs("for p in x a.iom; do pkill -f \"$p\"; done"),
+        ["for p in x a.iom", "pkill -f x a.iom", "done"]
+    );
 }

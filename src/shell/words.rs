@@ -11,19 +11,25 @@
 //! - an unclosed quote runs to the end, as far as the words go;
 //! - a redirection glued to a word (`rm -rf ~>/dev/null`) is cut off it, and with its target it
 //!   is taken out of the words;
+//! - a variable the script set earlier is written as the words it expands to (see
+//!   `variables.rs`): `X=rm; $X -rf ~` is `rm -rf ~`;
 //! - after splitting, brace expansion: `{r,}m` is `rm m`.
 
 use std::collections::HashSet;
 
 use super::ansi_c::decode_body;
 use super::split::{end_of, find, Open};
+use super::variables::Variables;
 
 /// Marks a redirection operator that was not quoted, so that after splitting it is told from an
 /// argument that only looks like one (`echo ">"`). A private-use character.
 const OPERATOR: char = '\u{e000}';
 /// Marks a `{` quoted or escaped in the text, which bash does not brace-expand (`pkill -f
 /// 'a.{0,20}m'` keeps its interval), until the words are expanded.
-const QUOTED_BRACE: char = '\u{e001}';
+pub(super) const QUOTED_BRACE: char = '\u{e001}';
+/// About how many bytes expanding variables may add to one command's text; past it, `$NAME` stays
+/// as written.
+const MAX_EXPANDED_TEXT: usize = 1 << 20;
 
 /// The most words one word's brace expansion makes in full (see [`expand_braces`]).
 const MAX_EXPANDED: usize = 256;
@@ -41,9 +47,10 @@ pub struct CommandWords {
     pub fed: Vec<String>,
 }
 
-/// The words of `text`, one simple command, as bash runs it (see [`CommandWords`]).
-pub fn command_words(text: &str) -> CommandWords {
-    let prepared = prepare(text);
+/// The words of `text`, one simple command, as bash runs it after the assignments in `variables`
+/// (see [`CommandWords`]).
+pub fn command_words(text: &str, variables: &Variables) -> CommandWords {
+    let prepared = prepare(text, variables);
     let split = shlex::split(&prepared)
         .or_else(|| shlex::split(prepared.trim_end_matches('\\')))
         .unwrap_or_else(|| prepared.split_whitespace().map(|word| word.replace(['\'', '"', '\\'], "")).collect());
@@ -100,7 +107,7 @@ fn without_parameter_checks(word: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// `text` rewritten so that `shlex` splits it into the words bash would (see the module).
-fn prepare(text: &str) -> String {
+fn prepare(text: &str, variables: &Variables) -> String {
     // The marker must mean an operator found here, never one the text brought.
     let chars: Vec<char> = text
         .chars()
@@ -125,7 +132,7 @@ fn prepare(text: &str) -> String {
                 out.push('\'');
                 i = end + 1;
             }
-            '"' => i = double_quoted(&chars, i, &mut out),
+            '"' => i = double_quoted(&chars, i, &mut out, variables),
             '$' if next == Some('$') => {
                 out.push_str("$$");
                 i += 2;
@@ -146,6 +153,7 @@ fn prepare(text: &str) -> String {
                 i = find(&chars, i + 1, |ch| ch == '`').unwrap_or(chars.len()) + 1;
                 out.push_str("$(…)");
             }
+            '$' => i = variable(&chars, i, false, &mut out, variables),
             '>' | '<' => i = redirection(&chars, i, &mut out),
             _ => {
                 out.push(c);
@@ -158,7 +166,7 @@ fn prepare(text: &str) -> String {
 
 /// Copies the double-quoted string that opens at `chars[open]`, its substitutions as `$(…)`,
 /// closed even if the text ends first; returns where the rest starts.
-fn double_quoted(chars: &[char], open: usize, out: &mut String) -> usize {
+fn double_quoted(chars: &[char], open: usize, out: &mut String, variables: &Variables) -> usize {
     let end = end_of(chars, open + 1, Open::Quote, None);
     out.push('"');
     let mut i = open + 1;
@@ -176,6 +184,7 @@ fn double_quoted(chars: &[char], open: usize, out: &mut String) -> usize {
                 i = find(chars, i + 1, |ch| ch == '`').map_or(end, |close| close.min(end)) + 1;
                 out.push_str("$(…)");
             }
+            '$' => i = variable(&chars[..end], i, true, out, variables),
             // `${NAME}` still expands inside double quotes; a brace list does not.
             '{' if chars[i - 1] != '$' => {
                 out.push(QUOTED_BRACE);
@@ -189,6 +198,24 @@ fn double_quoted(chars: &[char], open: usize, out: &mut String) -> usize {
     }
     out.push('"');
     end + 1
+}
+
+/// Writes what the `$` at `chars[at]` expands to if `variables` know it, else the `$`; returns
+/// where the rest starts.
+fn variable(chars: &[char], at: usize, quoted: bool, out: &mut String, variables: &Variables) -> usize {
+    match variables
+        .expansion(chars, at, quoted)
+        .filter(|(value, _)| out.len() + value.len() <= chars.len() + MAX_EXPANDED_TEXT)
+    {
+        Some((value, end)) => {
+            out.push_str(&value);
+            end
+        }
+        None => {
+            out.push('$');
+            at + 1
+        }
+    }
 }
 
 /// Writes the redirection operator at `chars[at]` as a word of its own, marked, with the file
@@ -387,10 +414,10 @@ fn sequence(inside: &str) -> Option<Vec<String>> {
 
 #[cfg(test)]
 mod tests {
-    use super::command_words;
+    use super::{command_words, Variables};
 
     fn words(text: &str) -> Vec<String> {
-        command_words(text).words
+        command_words(text, &Variables::default()).words
     }
 
     #[test]
@@ -439,7 +466,7 @@ mod tests {
             ("tee x", &[]),
         ];
         for (text, want) in cases {
-            assert_eq!(command_words(text).written, *want, "{text}");
+            assert_eq!(command_words(text, &Variables::default()).written, *want, "{text}");
         }
     }
 
@@ -452,7 +479,8 @@ mod tests {
             ("git push -f origin {main,}", &["git", "push", "-f", "origin", "main"]),
             ("a{b,c{d,e}}f", &["abf", "acdf", "acef"]),
             ("find . -exec rm {} ;", &["find", ".", "-exec", "rm", "{}", ";"]),
-            ("echo ${x:-a,b}", &["echo", "${x:-a,b}"]),
+            // An expansion's value is not brace-expanded.
+            ("echo ${x:-a,b}", &["echo", "a,b"]),
             // Bash drops a word that expands to nothing.
             ("{,} rm -rf ~", &["rm", "-rf", "~"]),
             ("{r..s}m r{m..m} {1..7..3}", &["rm", "sm", "rm", "1", "4", "7"]),
