@@ -12,7 +12,9 @@
 //! into) listed after it (see `find.rs`); a here-string or what `echo` pipes into a bare shell
 //! read as its script. Words are split by the `shlex` crate (POSIX quoting rules), after what
 //! bash adds is rewritten into them (`$'…'`, glued redirections, brace expansion: see
-//! `words.rs`) and a variable the script set earlier is expanded (`variables.rs`), so `rm -rf "$HOME"`, `r''m -rf ~` and `{r,}m -rf ~>/dev/null` all reach a rule
+//! `words.rs`) and the variables the script set and the arguments its calls give its own
+//! functions are expanded (`variables.rs`, `functions.rs`), so `rm -rf "$HOME"`, `r''m -rf ~`,
+//! `{r,}m -rf ~>/dev/null` and `X=rm; $X -rf ~` all reach a rule
 //! as the words bash runs. An output redirection is listed as a command of its own, `>` and its
 //! file, after the command it belongs to.
 //!
@@ -28,6 +30,7 @@
 
 mod ansi_c;
 mod find;
+mod functions;
 mod line;
 mod split;
 mod variables;
@@ -183,6 +186,10 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         return;
     }
     let parsed = split_script(script);
+    let called_with = functions::arguments_of_calls(script, &parsed, &variables);
+    if !called_with.is_empty() {
+        Rc::make_mut(&mut variables).set_arguments(called_with);
+    }
     // Per segment: the program its substitutions' output is given to as arguments (`None`: kept),
     // how many of the script's substitutions were found up to its end, and the variables they see.
     let mut substituted: Vec<(Option<String>, usize, Rc<Variables>)> = Vec::new();

@@ -546,3 +546,15 @@ fn a_variable_the_script_set_is_read_as_its_value_by_the_commands_after_it() {
         ["for p in x a.iom", "pkill -f x a.iom", "done"]
     );
 }
+
+#[test]
+fn a_functions_parameters_are_what_the_scripts_calls_of_it_pass() {
+    let programs = |script: &str| commands(script).iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
+    assert!(programs("f() { rm -rf \"$1\"; }; f ~").contains(&"rm -rf ~".to_owned()));
+    assert!(programs("function f { pkill -f \"$@\"; }\nf -x a.iom").contains(&"pkill -f -x a.iom".to_owned()));
+    // A call in a substitution counts; with two calls the body is read with both.
+    let both = programs("f() { rm -rf $1; }; a=$(f build); f ~");
+    assert!(both.contains(&"rm -rf ~ build".to_owned()), "{both:?}");
+    // Without a function, `$1` is the script's own (none here) and stays as written.
+    assert_eq!(programs("rm -rf \"$1\""), ["rm -rf $1"]);
+}

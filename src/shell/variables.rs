@@ -78,6 +78,13 @@ impl Variables {
         Some((written(&fields, quoted), end))
     }
 
+    /// Gives the positional parameters (`$1` … `$9`, `${N}`, `$@`, `$*`) every one of `arguments`.
+    pub fn set_arguments(&mut self, arguments: Vec<String>) {
+        for name in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "@", "*"] {
+            self.set(name, arguments.clone());
+        }
+    }
+
     fn assign(&mut self, name: &str, append: bool, value: &str) {
         // A value holding an expansion this did not make (`$(…)`, `$UNSET`) is not known.
         if value.contains('$') {
@@ -120,18 +127,31 @@ fn is_name(word: &str) -> bool {
 }
 
 /// The parameter expansion at `chars[at]`: `$NAME`, `${NAME}`, or `${NAME` followed by one of
-/// the operators `:-`, `-`, `:=`, `=`, `:?`, `?`, `:+`, `+` and its word up to the closing brace.
+/// the operators `:-`, `-`, `:=`, `=`, `:?`, `?`, `:+`, `+` and its word up to the closing brace;
+/// NAME may be a positional parameter (`$1`, `${1}`, `$@`, `$*`; `${10}` is read as `$9`'s value).
 /// Gives the name, the operator and its word, and where the text after it starts.
 #[allow(clippy::type_complexity)]
 fn parameter(chars: &[char], at: usize) -> Option<(String, Option<(&'static str, String)>, usize)> {
     let is_name_char = |c: &char| c.is_ascii_alphanumeric() || *c == '_';
     let braced = chars.get(at + 1) == Some(&'{');
-    let start = at + 1 + usize::from(braced);
-    let name: String = chars[start.min(chars.len())..].iter().take_while(|c| is_name_char(c)).collect();
-    if !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
-        return None;
-    }
-    let after = start + name.len();
+    let start = (at + 1 + usize::from(braced)).min(chars.len());
+    let (name, after) = match chars.get(start) {
+        Some(&c @ ('1'..='9' | '@' | '*')) if !braced => (c.to_string(), start + 1),
+        Some('1'..='9') => {
+            let digits = chars[start..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let name = if digits == 1 { chars[start].to_string() } else { "9".to_owned() };
+            (name, start + digits)
+        }
+        Some(&c @ ('@' | '*')) => (c.to_string(), start + 1),
+        _ => {
+            let name: String = chars[start..].iter().take_while(|c| is_name_char(c)).collect();
+            if !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+                return None;
+            }
+            let after = start + name.len();
+            (name, after)
+        }
+    };
     if !braced {
         return Some((name, None, after));
     }
@@ -239,6 +259,17 @@ mod tests {
         assert_eq!(expand(&variables, "${P:-a.iom}", true).as_deref(), Some("x"));
         assert_eq!(expand(&variables, "${NOPE:+y}", true), None);
         assert_eq!(expand(&variables, "${NOPE:-$(x)}", true), None);
+    }
+
+    #[test]
+    fn positional_parameters_are_every_argument_given() {
+        let mut variables = Variables::default();
+        variables.set_arguments(vec!["~".into(), "b c".into()]);
+        assert_eq!(expand(&variables, "$1x", false).as_deref(), Some(r"\~ \b \cx"));
+        assert_eq!(expand(&variables, "${12}", true).as_deref(), Some(r#"~" "b c"#));
+        assert_eq!(expand(&variables, "$@", true).as_deref(), Some(r#"~" "b c"#));
+        assert_eq!(expand(&Variables::default(), "$1", false), None);
+        assert_eq!(expand(&variables, "$0", false), None);
     }
 
     #[test]
