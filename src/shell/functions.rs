@@ -1,13 +1,13 @@
-//! The functions a script defines, and what its calls of them pass: a body is read where it is
-//! written, before any call, so its `$1`, `$@` and `$*` stand for every argument any call gives
-//! (`f() { rm -rf "$1"; }; f ~` removes `~`). Several calls make a body read with all their
-//! arguments at once: more than any one call runs, never less.
+//! The functions a script defines, and what its call of them passes: a body is read where it is
+//! written, before any call, so where the script calls its functions once, their `$1`, `$@` and
+//! `$*` are that call's arguments (`f() { rm -rf "$1"; }; f ~` removes `~`). With several calls
+//! they stay as written.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::split::{split_script, Script};
+use super::split::{split_script, Script, Segment};
 use super::variables::Variables;
 use super::{words, wrappers};
 
@@ -18,32 +18,42 @@ static DEFINITION: LazyLock<Regex> = LazyLock::new(|| {
         .expect("a valid regex")
 });
 
-/// The arguments of every call, in `parsed` (the script `script` split) and in its substitutions,
-/// of a function `script` defines; empty when it defines none.
-pub fn arguments_of_calls(script: &str, parsed: &Script, variables: &Variables) -> Vec<String> {
-    let names: Vec<&str> = DEFINITION
+/// The names of the functions `script` defines.
+pub fn defined(script: &str) -> Vec<&str> {
+    DEFINITION
         .captures_iter(script)
         .filter_map(|found| found.get(1).or_else(|| found.get(2)))
         .map(|name| name.as_str())
-        .collect();
+        .collect()
+}
+
+/// The arguments of the call, when `parsed` (a script split) and its substitutions call one of
+/// the functions `names` exactly once. With more calls a body runs with different arguments, so
+/// its `$1` is no one value.
+pub fn arguments_of_the_only_call(names: &[&str], parsed: &Script, variables: &Variables) -> Option<Vec<String>> {
     if names.is_empty() {
-        return Vec::new();
+        return None;
     }
-    let mut arguments = Vec::new();
-    let mut variables = variables.clone();
-    let mut read = |segments: &[super::split::Segment], variables: &mut Variables| {
+    let mut calls = Vec::new();
+    let mut read = |segments: &[Segment], mut variables: Variables| {
         for segment in segments {
-            let words = words::command_words(&segment.text, variables).words;
-            variables.record(&words);
+            let words = words::command_words(&segment.text, &variables).words;
+            if variables.may_change(&words, &segment.text) {
+                variables.record(&words, &segment.text, !segment.maybe_elsewhere, false);
+            }
             let words = wrappers::strip(words);
             if words.first().is_some_and(|program| names.contains(&program.as_str())) {
-                arguments.extend_from_slice(&words[1..]);
+                calls.push(words[1..].to_vec());
             }
         }
     };
-    read(&parsed.segments, &mut variables);
+    read(&parsed.segments, variables.clone());
     for substitution in &parsed.substitutions {
-        read(&split_script(substitution).segments, &mut variables.clone());
+        read(&split_script(substitution).segments, variables.clone());
     }
-    arguments
+    let mut calls = calls.into_iter();
+    // (A definition `f()` reads as a call without arguments.)
+    let mut with_arguments = calls.by_ref().filter(|arguments| !arguments.is_empty());
+    let only = with_arguments.next()?;
+    with_arguments.next().is_none().then_some(only)
 }

@@ -29,6 +29,7 @@
 //! ```
 
 mod ansi_c;
+mod assignments;
 mod find;
 mod functions;
 mod line;
@@ -186,13 +187,15 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         return;
     }
     let parsed = split_script(script);
-    let called_with = functions::arguments_of_calls(script, &parsed, &variables);
-    if !called_with.is_empty() {
-        Rc::make_mut(&mut variables).set_arguments(called_with);
+    let functions = functions::defined(script);
+    if let Some(arguments) = functions::arguments_of_the_only_call(&functions, &parsed, &variables) {
+        Rc::make_mut(&mut variables).set_arguments(&arguments);
     }
+    // How many compound commands (`if`, loops, `case`, `{ … }`, a function's body) are open.
+    let mut compound_depth = 0usize;
     // Per segment: the program its substitutions' output is given to as arguments (`None`: kept),
     // how many of the script's substitutions were found up to its end, and the variables they see.
-    let mut substituted: Vec<(Option<String>, usize, Rc<Variables>)> = Vec::new();
+    let mut substituted: Vec<(Option<String>, usize, Option<Rc<Variables>>)> = Vec::new();
     let (mut pipeline, mut stage) = (found.new_pipeline(), 0);
     // What a `find` earlier in the pipeline prints: the operands an `xargs` later in it adds.
     let mut found_by_find: Vec<String> = Vec::new();
@@ -200,9 +203,26 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
     let mut printed: Option<String> = None;
     for segment in &parsed.segments {
         let at = |words| SimpleCommand::plain(words, pipeline, stage);
-        let words::CommandWords { words, written, fed } = words::command_words(&segment.text, &variables);
-        let seen_by_substitutions = Rc::clone(&variables);
-        Rc::make_mut(&mut variables).record(&words);
+        let aliased = variables.with_aliases_expanded(&segment.text);
+        let mut text = aliased.as_deref().unwrap_or(&segment.text);
+        if aliased.is_some() && split_script(text).segments.len() > 1 {
+            // An alias that holds a script (`alias x='cd /; rm -rf'`): its commands are read as one.
+            collect(text, depth + 1, found, Rc::clone(&variables));
+            text = "";
+        }
+        let words::CommandWords { words, written, fed } = words::command_words(text, &variables);
+        let substitutions_before = substituted.last().map_or(0, |(_, so_far, _)| *so_far);
+        let seen_by_substitutions =
+            (segment.substitutions_so_far > substitutions_before).then(|| Rc::clone(&variables));
+        let (opens, closes) = compound_words(&words);
+        compound_depth += opens;
+        if variables.may_change(&words, text) {
+            let sure = !segment.maybe_elsewhere && compound_depth == 0;
+            let program = wrappers::strip(words.clone());
+            let calls_a_function = program.first().is_some_and(|first| functions.contains(&first.as_str()));
+            Rc::make_mut(&mut variables).record(&words, text, sure, calls_a_function);
+        }
+        compound_depth = compound_depth.saturating_sub(closes);
         // A redirection writes its file whatever the program: it is listed as a command of its
         // own, `>` and the file, after the one it belongs to.
         let redirections: Vec<SimpleCommand> = written.into_iter().map(|file| at(vec![">".to_owned(), file])).collect();
@@ -284,7 +304,7 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         // The first segment whose count takes in this substitution holds it. A process
         // substitution is a file to the command, which reads what it holds.
         let holder = substituted.iter().find(|(_, so_far, _)| *so_far > index);
-        let seen = holder.map_or_else(|| Rc::clone(&variables), |(_, _, seen)| Rc::clone(seen));
+        let seen = holder.and_then(|(_, _, seen)| seen.clone()).unwrap_or_else(|| Rc::clone(&variables));
         let before = found.commands.len();
         collect(substitution, depth + 1, found, seen);
         let holder = holder.map(|(into, _, _)| into);
@@ -296,6 +316,21 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             }
         }
     }
+}
+
+/// How many compound commands a command's leading words open (`if`, `while`, `until`, `for`,
+/// `select`, `case`, `{`) and close (`fi`, `done`, `esac`, `}`).
+fn compound_words(words: &[String]) -> (usize, usize) {
+    let (mut opens, mut closes) = (0, 0);
+    for word in words {
+        match word.as_str() {
+            "if" | "while" | "until" | "for" | "select" | "case" | "{" => opens += 1,
+            "fi" | "done" | "esac" | "}" => closes += 1,
+            "then" | "do" | "else" | "elif" | "!" => {}
+            _ => break,
+        }
+    }
+    (opens, closes)
 }
 
 /// Programs that keep a substitution's output in a variable (`local pids=$(…)`, `read -a pids <<<

@@ -24,6 +24,10 @@ pub struct Segment {
     /// How many of the script's substitutions were found up to this segment's end, this one's
     /// included: its own are those after the previous segment's count.
     pub substitutions_so_far: usize,
+    /// Whether it may not run, or runs in another process than the script's shell: after `&&`
+    /// or `||`, in a pipeline, a `( … )` subshell or the background. What it assigns then does
+    /// not reach, or not surely reach, the commands after it.
+    pub maybe_elsewhere: bool,
 }
 
 /// Cuts `script` at unquoted `;`, `&`, `&&`, `|`, `||`, `(`, `)` and line breaks.
@@ -39,6 +43,9 @@ pub fn split_script(script: &str) -> Script {
     // Per `( … )` open here: whether a pipe feeds it (`curl x | (cd /tmp; sh)`), so that each of
     // its commands may read the pipe.
     let mut fed: Vec<bool> = Vec::new();
+    // Whether the segments from here to the next `;`, `&` or line break run only on a condition
+    // (after `&&`, `||`), and whether the next one reads a pipe.
+    let (mut conditional, mut piped_into) = (false, false);
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -145,6 +152,11 @@ pub fn split_script(script: &str) -> Script {
             }
             '\n' => {
                 current.pipes_into_next |= fed.last() == Some(&true);
+                current.maybe_elsewhere |= conditional || piped_into || !subshells.is_empty();
+                // `a &&` or `a |` at a line's end goes on at the next line.
+                if !current.text.trim().is_empty() {
+                    (conditional, piped_into) = (false, false);
+                }
                 finish(&mut out, &mut current);
                 for (reader, delimiter, strip_tabs) in std::mem::take(&mut pending) {
                     let (body, after) = heredoc_body(&chars, i + 1, &delimiter, strip_tabs);
@@ -172,6 +184,12 @@ pub fn split_script(script: &str) -> Script {
                             out.segments[first..].iter_mut().for_each(|segment| segment.pipes_into_next = true);
                         }
                     }
+                    let and_or = matches!((c, chars.get(i + 1)), ('&', Some('&')) | ('|', Some('|')))
+                        || (i > 0 && matches!((c, chars[i - 1]), ('&', '&') | ('|', '|')));
+                    let background = c == '&' && !and_or;
+                    current.maybe_elsewhere |= conditional || piped_into || pipe || background || !subshells.is_empty();
+                    conditional = (conditional || and_or) && !matches!(c, ';') && !background;
+                    piped_into = pipe;
                     finish(&mut out, &mut current);
                     match c {
                         '(' => {
@@ -195,6 +213,7 @@ pub fn split_script(script: &str) -> Script {
         }
         i += 1;
     }
+    current.maybe_elsewhere |= conditional || piped_into || !subshells.is_empty();
     finish(&mut out, &mut current);
     out
 }

@@ -274,8 +274,8 @@ fn a_parameter_that_must_be_set_is_read_as_the_parameter() {
     assert_eq!(words(r#"rm -rf "${HOME:?}"/* ${TMP?unset}/x"#), [vec!["rm", "-rf", "${HOME}/*", "${TMP}/x"]]);
     assert_eq!(
         words("echo ${A:-b} ${C:?} ${:?x} ${D:?no end"),
-        // An unset name with a default is the default (see `variables.rs`).
-        [vec!["echo", "b", "${C}", "${:?x}", "${D:?no", "end"]]
+        // A name the script did not set, with a default: both (see `variables.rs`).
+        [vec!["echo", "b", "${A}", "${C}", "${:?x}", "${D:?no", "end"]]
     );
 }
 
@@ -540,11 +540,12 @@ fn a_variable_the_script_set_is_read_as_its_value_by_the_commands_after_it() {
     assert_eq!(programs("P=a.iom; kill $(pgrep -f \"$P\")"), ["kill $(…)", "pgrep -f a.iom"]);
     assert_eq!(programs("P=x; kill $(pgrep -f \"$P\"); P=y"), ["kill $(…)", "pgrep -f x"]);
     assert_eq!(programs("P=a.iom; sh -c \"pkill -f $P\""), ["pkill -f a.iom"]);
-    // Every value of a loop's list is an argument where the loop's variable is one.
-    assert_eq!(
-        programs("for p in x a.iom; do pkill -f \"$p\"; done"),
-        ["for p in x a.iom", "pkill -f x a.iom", "done"]
-    );
+    // A loop's variable is no one value, nor is one set on a condition or in a pipeline.
+    assert_eq!(programs("for p in x a.iom; do pkill -f \"$p\"; done"), ["for p in x a.iom", "pkill -f $p", "done"]);
+    assert_eq!(programs("X=rm; true && X=echo; $X ~"), ["true", "$X ~"]);
+    assert_eq!(programs("X=rm; X=echo | cat; $X ~"), ["cat", "$X ~"]);
+    assert_eq!(programs("X=rm; if true; then X=echo; fi; $X ~"), ["true", "fi", "$X ~"]);
+    assert_eq!(programs("X=rm && $X ~"), ["rm ~"]);
 }
 
 #[test]
@@ -552,9 +553,9 @@ fn a_functions_parameters_are_what_the_scripts_calls_of_it_pass() {
     let programs = |script: &str| commands(script).iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
     assert!(programs("f() { rm -rf \"$1\"; }; f ~").contains(&"rm -rf ~".to_owned()));
     assert!(programs("function f { pkill -f \"$@\"; }\nf -x a.iom").contains(&"pkill -f -x a.iom".to_owned()));
-    // A call in a substitution counts; with two calls the body is read with both.
-    let both = programs("f() { rm -rf $1; }; a=$(f build); f ~");
-    assert!(both.contains(&"rm -rf ~ build".to_owned()), "{both:?}");
+    // A call in a substitution counts; with two calls `$1` is no one value.
+    assert!(programs("f() { rm -rf $1; }; a=$(f ~)").contains(&"rm -rf ~".to_owned()));
+    assert!(programs("f() { rm -rf $1; }; f build; f ~").contains(&"rm -rf $1".to_owned()));
     // Without a function, `$1` is the script's own (none here) and stays as written.
     assert_eq!(programs("rm -rf \"$1\""), ["rm -rf $1"]);
 }

@@ -1,67 +1,237 @@
-//! The shell variables a script sets, so that a later `$NAME` reaches the rules as the words it
-//! expands to: `P=a.iom; pkill -f "$P"` is `pkill -f a.iom`, `X=rm; $X -rf ~` is `rm -rf ~`.
+//! The shell variables and aliases a script sets, so that a later `$NAME` reaches the rules as the
+//! words it expands to: `P=a.iom; pkill -f "$P"` is `pkill -f a.iom`, `X=rm; $X -rf ~` is `rm -rf
+//! ~`, and `alias r=rm` then `r -rf ~` is `rm -rf ~` (Claude Code's Bash tool expands aliases).
 //!
-//! Only values the script spells out are known: `NAME=value` alone (a prefix assignment, `P=x cmd`,
-//! sets nothing for later commands), after `export`, `local`, `declare`, `typeset` or `readonly`,
-//! `NAME+=more`, and a `for NAME in …` list. A value that holds an expansion left unknown (`$(…)`, a
-//! variable the script did not set) makes the name unknown again, and `unset` forgets it. A name
-//! not known stays as written, except in `${NAME:-word}`, `${NAME-word}` and `${NAME:=word}`,
-//! which are read as `word`: what they give when the name is unset, which a script can arrange.
+//! Only values the script spells out, in a command that runs for sure in this shell, are known:
+//! `NAME=value` alone (a prefix assignment, `P=x cmd`, sets nothing for later commands), after
+//! `export`, `local`, `declare`, `typeset` or `readonly`, and `NAME+=more`. Whatever else may set
+//! a name makes it unknown again, so it stays as written, as a name the script never set: an
+//! assignment after `&&` or `||`, in a pipeline, a subshell, the background or a compound
+//! command's body (an `if`, a loop, a function: a call of one of the script's functions forgets
+//! what its bodies set); a value that holds an expansion left unknown (`$(…)`, a variable the
+//! script did not set); a `for` loop's variable; `read`, `printf -v`, `getopts`, `mapfile`,
+//! arithmetic (`((s=9))`, `let`), array elements, `declare -n`, `eval`, `unset`, and `source`
+//! (which forgets every name). A name not known stays as written, except in `${NAME:-word}`,
+//! `${NAME-word}` and `${NAME:=word}`, which are read as both `word` and `${NAME}`. Once the script
+//! sets IFS, unquoted expansions stay as written.
 
-use std::collections::HashMap;
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
+use super::assignments::{assigned_by, assigned_in_arithmetic, assignment, is_array_element, is_name, ASSIGNING};
 use super::words::QUOTED_BRACE;
+use super::wrappers::is_reserved;
 
-/// The longest value kept, and the most bytes all values may hold: `P=$P$P` doubles a value, so
-/// without a bound a short script would fill memory. A value past either bound is unknown.
-const MAX_VALUE: usize = 64 * 1024;
-const MAX_BYTES: usize = 4 << 20;
+/// The longest value kept, the most bytes all values may hold, and the most names: `P=$P$P`
+/// doubles a value, so without a bound a short script would fill memory. A value past a bound is
+/// unknown.
+const MAX_VALUE: usize = 16 * 1024;
+const MAX_BYTES: usize = 1 << 20;
+const MAX_NAMES: usize = 256;
+/// The bytes expansions may add to one script's text, nested scripts included; past it, `$NAME`
+/// stays as written.
+const MAX_EXPANDED_TEXT: usize = 128 * 1024;
+/// How many aliases one command's first word goes through (bash expands each once).
+const MAX_ALIAS_DEPTH: usize = 16;
 
-/// The values a script has given its variables so far.
-#[derive(Debug, Clone, Default)]
+/// The values a script has given its variables so far. Cloned for each nested script and for
+/// each command that holds a substitution, so values are shared, not copied.
+#[derive(Debug, Clone)]
 pub struct Variables {
-    /// A name's fields: one for a plain value, one per word of a `for` list, each of which a
-    /// later `$NAME` stands for.
-    values: HashMap<String, Vec<String>>,
+    /// A name's fields: one for a plain value, one per argument for `$@`.
+    values: HashMap<String, Rc<Vec<String>>>,
+    aliases: HashMap<String, Rc<str>>,
     bytes: usize,
+    /// Names assigned in a compound command's body (a function's, a loop's): a call of one of the
+    /// script's functions may set them.
+    set_in_bodies: HashSet<String>,
+    /// The script set IFS: an unquoted expansion splits where this cannot tell, so it stays as
+    /// written.
+    ifs_set: bool,
+    /// What expansions may still add to the script, shared by every clone.
+    budget: Rc<Cell<usize>>,
+}
+
+impl Default for Variables {
+    fn default() -> Variables {
+        Variables {
+            values: HashMap::new(),
+            aliases: HashMap::new(),
+            bytes: 0,
+            set_in_bodies: HashSet::new(),
+            ifs_set: false,
+            budget: Rc::new(Cell::new(MAX_EXPANDED_TEXT)),
+        }
+    }
 }
 
 impl Variables {
-    /// Records the assignments that the words of one simple command (as written, wrappers not yet
-    /// stripped) make for the commands after it.
-    pub fn record(&mut self, words: &[String]) {
+    /// Whether the words of one command (as written, wrappers not yet stripped) may change what
+    /// this knows: cheap, so that a command that cannot is not made to copy the variables.
+    pub fn may_change(&self, words: &[String], text: &str) -> bool {
+        words.iter().any(|word| word.contains('='))
+            || text.contains("((")
+            || text.contains("$[")
+            || words.first().is_some_and(|first| {
+                matches!(
+                    first.as_str(),
+                    "alias"
+                        | "unalias"
+                        | "unset"
+                        | "for"
+                        | "select"
+                        | "source"
+                        | "."
+                        | "let"
+                        | "eval"
+                        | "declare"
+                        | "typeset"
+                        | "local"
+                        | "export"
+                        | "readonly"
+                        | "builtin"
+                        | "command"
+                ) || ASSIGNING.iter().any(|(program, _)| program == first)
+                    || (!self.set_in_bodies.is_empty() && !is_reserved(first))
+            })
+    }
+
+    /// Records what one command does to the variables for the commands after it. `words` are its
+    /// words as written (wrappers not yet stripped), `text` its text, and `sure` says whether it
+    /// runs for sure and in this shell: not after `&&` or `||`, not in a pipeline, a subshell, the
+    /// background or a compound command's body. A name a command may set in a way not followed is
+    /// forgotten, so it stays as written, as a name the script never set.
+    pub fn record(&mut self, words: &[String], text: &str, sure: bool, calls_a_function: bool) {
+        let reserved = words.iter().take_while(|word| is_reserved(word)).count();
+        let mut words = &words[reserved..];
+        while words.first().is_some_and(|first| first == "builtin" || first == "command") {
+            words = &words[1..];
+        }
         let Some(first) = words.first() else { return };
+        if calls_a_function {
+            for name in std::mem::take(&mut self.set_in_bodies) {
+                self.forget(&name);
+            }
+        }
+        for name in assigned_in_arithmetic(text) {
+            self.forget(name);
+        }
+        let args = &words[1..];
+        let mut settled: Vec<(&str, bool, &str)> = Vec::new();
         match first.as_str() {
-            "export" | "local" | "declare" | "typeset" | "readonly" => {
-                for word in &words[1..] {
-                    if let Some((name, append, value)) = assignment(word) {
-                        self.assign(name, append, value);
+            "alias" => {
+                for (name, value) in args.iter().filter_map(|word| word.split_once('=')) {
+                    self.forget_alias(name);
+                    if sure && value.len() <= MAX_VALUE && self.bytes + value.len() <= MAX_BYTES {
+                        self.bytes += value.len();
+                        self.aliases.insert(name.to_owned(), value.into());
                     }
                 }
             }
-            "unset" => {
-                for name in words[1..].iter().filter(|word| !word.starts_with('-')) {
+            "unalias" if args.iter().any(|word| word == "-a") => {
+                let names: Vec<String> = self.aliases.keys().cloned().collect();
+                names.iter().for_each(|name| self.forget_alias(name));
+            }
+            "unalias" => args.iter().for_each(|name| self.forget_alias(name)),
+            "unset" => args.iter().filter(|word| !word.starts_with('-')).for_each(|name| self.forget(name)),
+            // Each pass gives the loop's variable another value: it is not one value.
+            "for" | "select" => {
+                if let Some(name) = args.first() {
                     self.forget(name);
                 }
             }
-            "for" | "select" if words.get(2).is_some_and(|word| word == "in") => {
-                let fields: Vec<String> = words[3..].to_vec();
-                if fields.iter().any(|field| field.contains('$')) {
-                    self.forget(&words[1]);
-                } else {
-                    self.set(&words[1], fields);
+            // A sourced file or an evaluated string may set any name (`eval X=rm`).
+            "source" | "." => self.forget_all(),
+            "eval" => {
+                for word in args {
+                    for name in word.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| is_name(w)) {
+                        self.forget(name);
+                    }
+                }
+            }
+            "export" | "local" | "declare" | "typeset" | "readonly" => {
+                // `declare -n` (a reference), `-l`/`-u` (case), `-i` (arithmetic), arrays: values
+                // this does not follow.
+                let plain = args
+                    .iter()
+                    .filter(|word| word.starts_with('-'))
+                    .all(|option| option[1..].chars().all(|c| matches!(c, 'x' | 'r' | 'g' | 'p' | 'f' | 'F')));
+                for word in args.iter().filter(|word| !word.starts_with('-')) {
+                    match assignment(word) {
+                        Some(found) if plain => settled.push(found),
+                        Some((name, _, _)) => self.forget(name),
+                        None => self.forget(word.split('[').next().unwrap_or(word)),
+                    }
+                }
+            }
+            "let" => {
+                for word in args {
+                    for name in assigned_in_arithmetic(&format!("(({word}))")) {
+                        self.forget(name);
+                    }
+                }
+            }
+            program if ASSIGNING.iter().any(|(p, _)| *p == program) => {
+                let (_, valued) = ASSIGNING.iter().find(|(p, _)| *p == program).expect("checked");
+                for name in assigned_by(program, args, valued) {
+                    self.forget(name);
                 }
             }
             _ => {
-                let assignments: Vec<_> = words.iter().map_while(|word| assignment(word)).collect();
-                // `P=x cmd` gives P to cmd only.
-                if assignments.len() == words.len() {
-                    for (name, append, value) in assignments {
-                        self.assign(name, append, value);
+                let leading: Vec<_> = words.iter().map_while(|word| assignment(word)).collect();
+                if leading.len() == words.len() {
+                    settled = leading;
+                } else {
+                    // `P=x cmd` gives P to cmd only (a special builtin keeps it: not followed);
+                    // `X[0]=a` sets an element.
+                    let prefix = words.iter().take_while(|word| assignment(word).is_some() || is_array_element(word));
+                    for word in prefix.collect::<Vec<_>>() {
+                        self.forget(word.split(['[', '+', '=']).next().unwrap_or(word));
                     }
                 }
             }
         }
+        for (name, append, value) in settled {
+            if name == "IFS" {
+                self.ifs_set = true;
+            }
+            if sure {
+                self.assign(name, append, value);
+            } else {
+                self.forget(name);
+                self.set_in_bodies.insert(name.to_owned());
+            }
+        }
+    }
+
+    /// `text` (one simple command as written) with the alias its first word names, after any
+    /// reserved words, written in its place, as often as the new first word names another; `None`
+    /// when it names none.
+    pub fn with_aliases_expanded(&self, text: &str) -> Option<String> {
+        if self.aliases.is_empty() {
+            return None;
+        }
+        let mut text = text.trim_start().to_owned();
+        let mut used: Vec<String> = Vec::new();
+        let mut start = 0;
+        while used.len() < MAX_ALIAS_DEPTH {
+            let rest = &text[start..];
+            let end = start + rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let word = &text[start..end];
+            if is_reserved(word) {
+                start = end + text[end..].len() - text[end..].trim_start().len();
+                continue;
+            }
+            match self.aliases.get(word) {
+                Some(value) if !used.iter().any(|name| name == word) => {
+                    used.push(word.to_owned());
+                    text.replace_range(start..end, value);
+                }
+                _ => break,
+            }
+        }
+        (!used.is_empty()).then_some(text)
     }
 
     /// What the expansion that starts at `chars[at]` (a `$`) gives, written for `prepare` to read
@@ -69,25 +239,46 @@ impl Variables {
     /// after it starts; `None` for one this does not know.
     pub fn expansion(&self, chars: &[char], at: usize, quoted: bool) -> Option<(String, usize)> {
         let (name, operator, end) = parameter(chars, at)?;
-        let fields = match (self.values.get(&name), operator) {
-            (Some(fields), _) => fields.clone(),
-            // Unset, these give the word after the operator.
-            (None, Some((":-" | "-" | ":=" | "=", word))) => vec![word],
+        if !quoted && self.ifs_set {
+            return None;
+        }
+        let value = self.values.get(&name);
+        let empty = value.is_none_or(|fields| fields.iter().all(String::is_empty));
+        let fields: Vec<String> = match (value, operator) {
+            // The word when set (`+`), or set and not empty (`:+`); else nothing.
+            (Some(_), Some(("+", word))) => vec![word],
+            (Some(_), Some((":+", word))) if !empty => vec![word],
+            (Some(_), Some((":+", _))) => Vec::new(),
+            // The word when empty (`:-`, `:=`); else the value.
+            (Some(_), Some((":-" | ":=", word))) if empty => vec![word],
+            (Some(fields), _) => fields.to_vec(),
+            // Not set here, maybe set in the environment: the default and the name as written,
+            // both as arguments (`rm -rf "${HOME:-/tmp/x}"` may remove either).
+            (None, Some((":-" | "-" | ":=" | "=", word))) => vec![word, format!("${{{name}}}")],
             (None, _) => return None,
         };
+        let size: usize = fields.iter().map(|field| 2 * field.len() + 3).sum();
+        let left = self.budget.get();
+        if size > left {
+            return None;
+        }
+        self.budget.set(left - size);
         Some((written(&fields, quoted), end))
     }
 
-    /// Gives the positional parameters (`$1` … `$9`, `${N}`, `$@`, `$*`) every one of `arguments`.
-    pub fn set_arguments(&mut self, arguments: Vec<String>) {
-        for name in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "@", "*"] {
-            self.set(name, arguments.clone());
+    /// Gives the positional parameters (`$1`, `${10}`, `$@`, `$*`) the arguments of the one call.
+    pub fn set_arguments(&mut self, arguments: &[String]) {
+        for index in 1..=arguments.len().clamp(9, 64) {
+            self.set(&index.to_string(), vec![arguments.get(index - 1).cloned().unwrap_or_default()]);
         }
+        self.set("@", arguments.to_vec());
+        self.set("*", vec![arguments.join(" ")]);
     }
 
     fn assign(&mut self, name: &str, append: bool, value: &str) {
-        // A value holding an expansion this did not make (`$(…)`, `$UNSET`) is not known.
-        if value.contains('$') {
+        // A value holding an expansion this did not make (`$(…)`, `$UNSET`) is not known, and
+        // neither is an empty one, which may be an array's start (`X=(a b)` is cut at its `(`).
+        if value.contains('$') || value.is_empty() {
             return self.forget(name);
         }
         let value = match (append, self.values.get(name)) {
@@ -100,10 +291,20 @@ impl Variables {
 
     fn set(&mut self, name: &str, fields: Vec<String>) {
         self.forget(name);
+        // Bash sets `_` after every command, and PWD and OLDPWD at every `cd`.
+        if matches!(name, "_" | "PWD" | "OLDPWD") || name.len() > 64 || self.values.len() >= MAX_NAMES {
+            return;
+        }
         let size: usize = fields.iter().map(String::len).sum();
         if size <= MAX_VALUE && self.bytes + size <= MAX_BYTES {
             self.bytes += size;
-            self.values.insert(name.to_owned(), fields);
+            self.values.insert(name.to_owned(), Rc::new(fields));
+        }
+    }
+
+    fn forget_alias(&mut self, name: &str) {
+        if let Some(value) = self.aliases.remove(name) {
+            self.bytes -= value.len();
         }
     }
 
@@ -112,18 +313,12 @@ impl Variables {
             self.bytes -= fields.iter().map(String::len).sum::<usize>();
         }
     }
-}
 
-/// `NAME=value` or `NAME+=value`: the name, whether it appends, the value.
-fn assignment(word: &str) -> Option<(&str, bool, &str)> {
-    let (left, value) = word.split_once('=')?;
-    let (name, append) = left.strip_suffix('+').map_or((left, false), |name| (name, true));
-    is_name(name).then_some((name, append, value))
-}
-
-fn is_name(word: &str) -> bool {
-    word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    fn forget_all(&mut self) {
+        self.values.clear();
+        self.aliases.clear();
+        self.bytes = 0;
+    }
 }
 
 /// The parameter expansion at `chars[at]`: `$NAME`, `${NAME}`, or `${NAME` followed by one of
@@ -206,82 +401,4 @@ fn written(fields: &[String], quoted: bool) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn known(script: &[&[&str]]) -> Variables {
-        let mut variables = Variables::default();
-        for words in script {
-            variables.record(&words.iter().map(|w| w.to_string()).collect::<Vec<_>>());
-        }
-        variables
-    }
-
-    fn expand(variables: &Variables, text: &str, quoted: bool) -> Option<String> {
-        let chars: Vec<char> = text.chars().collect();
-        variables.expansion(&chars, 0, quoted).map(|(written, end)| {
-            assert!(end <= chars.len());
-            written + &chars[end..].iter().collect::<String>()
-        })
-    }
-
-    #[test]
-    fn plain_exported_and_appended_values_are_known_and_a_prefix_assignment_is_not() {
-        let variables = known(&[&["P=a.iom"], &["export", "Q=x", "R+=y"], &["S=1", "env"], &["Q+=z"]]);
-        assert_eq!(expand(&variables, "$P", false).as_deref(), Some(r"\a\.\i\o\m"));
-        assert_eq!(expand(&variables, "${Q}/bin", true).as_deref(), Some("xz/bin"));
-        assert_eq!(expand(&variables, "$R", false), None, "appended to a name not known");
-        assert_eq!(expand(&variables, "$S", false), None, "given to env only");
-    }
-
-    #[test]
-    fn a_value_made_by_an_unknown_expansion_or_unset_is_forgotten() {
-        let variables = known(&[&["P=a"], &["P=$(…)"], &["Q=b"], &["unset", "Q"], &["R=c"], &["R=$HOME"]]);
-        for text in ["$P", "$Q", "$R"] {
-            assert_eq!(expand(&variables, text, false), None, "{text}");
-        }
-    }
-
-    #[test]
-    fn an_unquoted_value_splits_into_words_and_a_quoted_one_does_not() {
-        let variables = known(&[&["X=rm -rf"], &["for", "d", "in", "build", "a b"]]);
-        assert_eq!(expand(&variables, "$X ~", false).as_deref(), Some(r"\r\m \-\r\f ~"));
-        assert_eq!(expand(&variables, "$X\"", true).as_deref(), Some("rm -rf\""));
-        assert_eq!(expand(&variables, "$d", false).as_deref(), Some(r"\b\u\i\l\d \a \b"));
-        assert_eq!(expand(&variables, "$d", true).as_deref(), Some(r#"build" "a b"#));
-    }
-
-    #[test]
-    fn a_default_is_read_where_the_name_is_unset() {
-        let variables = known(&[&["P=x"]]);
-        assert_eq!(expand(&variables, "${NOPE:-a.iom}", true).as_deref(), Some("a.iom"));
-        assert_eq!(expand(&variables, "${NOPE=a.iom}", true).as_deref(), Some("a.iom"));
-        assert_eq!(expand(&variables, "${P:-a.iom}", true).as_deref(), Some("x"));
-        assert_eq!(expand(&variables, "${NOPE:+y}", true), None);
-        assert_eq!(expand(&variables, "${NOPE:-$(x)}", true), None);
-    }
-
-    #[test]
-    fn positional_parameters_are_every_argument_given() {
-        let mut variables = Variables::default();
-        variables.set_arguments(vec!["~".into(), "b c".into()]);
-        assert_eq!(expand(&variables, "$1x", false).as_deref(), Some(r"\~ \b \cx"));
-        assert_eq!(expand(&variables, "${12}", true).as_deref(), Some(r#"~" "b c"#));
-        assert_eq!(expand(&variables, "$@", true).as_deref(), Some(r#"~" "b c"#));
-        assert_eq!(expand(&Variables::default(), "$1", false), None);
-        assert_eq!(expand(&variables, "$0", false), None);
-    }
-
-    #[test]
-    fn values_that_would_outgrow_the_bounds_are_not_kept() {
-        let mut variables = known(&[&["P=xxxxxxxx"]]);
-        let mut longest = 0;
-        // `P=$P$P` until P is no longer known.
-        while let Some(value) = expand(&variables, "$P", true) {
-            longest = longest.max(value.len());
-            variables.record(&[format!("P={value}{value}")]);
-        }
-        assert_eq!(longest, MAX_VALUE);
-        assert!(variables.bytes <= MAX_BYTES);
-    }
-}
+mod tests;

@@ -27,9 +27,6 @@ const OPERATOR: char = '\u{e000}';
 /// Marks a `{` quoted or escaped in the text, which bash does not brace-expand (`pkill -f
 /// 'a.{0,20}m'` keeps its interval), until the words are expanded.
 pub(super) const QUOTED_BRACE: char = '\u{e001}';
-/// About how many bytes expanding variables may add to one command's text; past it, `$NAME` stays
-/// as written.
-const MAX_EXPANDED_TEXT: usize = 1 << 20;
 
 /// The most words one word's brace expansion makes in full (see [`expand_braces`]).
 const MAX_EXPANDED: usize = 256;
@@ -203,10 +200,7 @@ fn double_quoted(chars: &[char], open: usize, out: &mut String, variables: &Vari
 /// Writes what the `$` at `chars[at]` expands to if `variables` know it, else the `$`; returns
 /// where the rest starts.
 fn variable(chars: &[char], at: usize, quoted: bool, out: &mut String, variables: &Variables) -> usize {
-    match variables
-        .expansion(chars, at, quoted)
-        .filter(|(value, _)| out.len() + value.len() <= chars.len() + MAX_EXPANDED_TEXT)
-    {
+    match variables.expansion(chars, at, quoted) {
         Some((value, end)) => {
             out.push_str(&value);
             end
@@ -480,7 +474,7 @@ mod tests {
             ("a{b,c{d,e}}f", &["abf", "acdf", "acef"]),
             ("find . -exec rm {} ;", &["find", ".", "-exec", "rm", "{}", ";"]),
             // An expansion's value is not brace-expanded.
-            ("echo ${x:-a,b}", &["echo", "a,b"]),
+            ("echo ${x:-a,b}", &["echo", "a,b", "${x}"]),
             // Bash drops a word that expands to nothing.
             ("{,} rm -rf ~", &["rm", "-rf", "~"]),
             ("{r..s}m r{m..m} {1..7..3}", &["rm", "sm", "rm", "1", "4", "7"]),

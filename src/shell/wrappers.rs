@@ -58,7 +58,7 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
 
 /// Words the shell reads as the start of a compound command (or a negation) when they come
 /// first, before the command that runs.
-fn is_reserved(word: &str) -> bool {
+pub(super) fn is_reserved(word: &str) -> bool {
     matches!(word, "{" | "!" | "if" | "then" | "elif" | "else" | "while" | "until" | "do")
 }
 

@@ -1,0 +1,111 @@
+use super::*;
+
+/// The variables after `script`, one command per line, each run for sure unless it starts
+/// with `?` (after `&&`, in a pipeline, …).
+fn known(script: &str) -> Variables {
+    let mut variables = Variables::default();
+    for line in script.lines() {
+        let (sure, text) = line.strip_prefix('?').map_or((true, line), |rest| (false, rest));
+        let words = super::super::words::command_words(text, &variables).words;
+        variables.record(&words, text, sure, false);
+    }
+    variables
+}
+
+fn expand(variables: &Variables, text: &str, quoted: bool) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    variables.expansion(&chars, 0, quoted).map(|(written, end)| {
+        assert!(end <= chars.len());
+        written + &chars[end..].iter().collect::<String>()
+    })
+}
+
+#[test]
+fn plain_exported_and_appended_values_are_known_and_a_prefix_assignment_is_not() {
+    let variables = known("P=a.iom\nexport Q=x R+=y\nS=1 env\nQ+=z\nT=$P");
+    assert_eq!(expand(&variables, "$P", false).as_deref(), Some(r"\a\.\i\o\m"));
+    assert_eq!(expand(&variables, "${Q}/bin", true).as_deref(), Some("xz/bin"));
+    assert_eq!(expand(&variables, "$T", true).as_deref(), Some("a.iom"));
+    assert_eq!(expand(&variables, "$R", false), None, "appended to a name not known");
+    assert_eq!(expand(&variables, "$S", false), None, "given to env only");
+}
+
+#[test]
+fn whatever_may_set_a_name_otherwise_makes_it_unknown() {
+    let script =
+        "A=1\nA=$(…)\nZ=1\nZ=\nB=1\nunset B\nC=1\nC=$HOME\nD=1\n?D=2\nE=1\nprintf -v E x\nF=1\nread -p F -r G\n\
+                  H=1\neval H=2\nI=1\nI[0]=2\nJ=1\n((J=2))\nK=1\nlet K++\nL=1\ndeclare -n L=M\nN=1\nfor N in a b\n\
+                  O=1\ngetopts ab O\nQ=1\nmapfile -t Q\nR=1\nX=(a b)";
+    let variables = known(script);
+    for name in ["A", "Z", "B", "C", "D", "E", "G", "H", "I", "J", "K", "L", "N", "O", "Q", "X"] {
+        assert_eq!(expand(&variables, &format!("${name}"), false), None, "{name}");
+    }
+    // `read -p F` takes F as its prompt.
+    assert_eq!(expand(&variables, "$F", false).as_deref(), Some(r"\1"));
+    assert_eq!(expand(&known("A=1\nsource ./env"), "$A", false), None);
+}
+
+#[test]
+fn an_unquoted_value_splits_into_words_and_a_quoted_one_does_not() {
+    let variables = known("X='rm -rf'");
+    assert_eq!(expand(&variables, "$X ~", false).as_deref(), Some(r"\r\m \-\r\f ~"));
+    assert_eq!(expand(&variables, "$X\"", true).as_deref(), Some("rm -rf\""));
+    assert_eq!(expand(&known("X='rm -rf'\nIFS=,"), "$X", false), None, "split where IFS says");
+}
+
+#[test]
+fn operators_give_what_bash_gives() {
+    let mut variables = known("P=x");
+    // An empty value, as a call's missing argument is.
+    variables.set_arguments(&["".into()]);
+    assert_eq!(expand(&variables, "${P:-a}", true).as_deref(), Some("x"));
+    assert_eq!(expand(&variables, "${1:-a}", true).as_deref(), Some("a"));
+    assert_eq!(expand(&variables, "${1-a}", true).as_deref(), Some(""));
+    assert_eq!(expand(&variables, "${P:+a}", true).as_deref(), Some("a"));
+    assert_eq!(expand(&variables, "${1:+a}", true).as_deref(), Some(""));
+    assert_eq!(expand(&variables, "${1+a}", true).as_deref(), Some("a"));
+    // Not set here, maybe in the environment: both readings, as arguments.
+    assert_eq!(expand(&variables, "${HOME:-/tmp/x}", true), Some(format!("/tmp/x\" \"\\${QUOTED_BRACE}HOME}}")));
+    assert_eq!(expand(&variables, "${NOPE:+y}", true), None);
+    assert_eq!(expand(&variables, "${NOPE:-$(x)}", true), None);
+}
+
+#[test]
+fn positional_parameters_are_the_arguments_of_the_call() {
+    let mut variables = Variables::default();
+    variables.set_arguments(&["~".into(), "b c".into()]);
+    assert_eq!(expand(&variables, "$1x", false).as_deref(), Some(r"\~x"));
+    assert_eq!(expand(&variables, "${2}", true).as_deref(), Some("b c"));
+    assert_eq!(expand(&variables, "$3", true).as_deref(), Some(""));
+    assert_eq!(expand(&variables, "$@", true).as_deref(), Some(r#"~" "b c"#));
+    assert_eq!(expand(&Variables::default(), "$1", false), None);
+    assert_eq!(expand(&variables, "$0", false), None);
+}
+
+#[test]
+fn an_alias_is_written_in_place_of_the_first_word_that_names_it() {
+    let variables = known("alias r=rm 'del=r -rf' 'loop=loop x'\nalias gone=rm\nunalias gone\n?alias maybe=rm");
+    assert_eq!(variables.with_aliases_expanded("  del ~").as_deref(), Some("rm -rf ~"));
+    assert_eq!(variables.with_aliases_expanded("if r -f x").as_deref(), Some("if rm -f x"));
+    assert_eq!(variables.with_aliases_expanded("loop").as_deref(), Some("loop x"));
+    assert_eq!(variables.with_aliases_expanded("gone -rf ~"), None);
+    assert_eq!(variables.with_aliases_expanded("maybe -rf ~"), None);
+    assert_eq!(variables.with_aliases_expanded("echo r"), None);
+}
+
+#[test]
+fn values_that_would_outgrow_the_bounds_are_not_kept() {
+    let mut variables = known("P=xxxxxxxx");
+    let mut longest = 0;
+    // `P=$P$P` until P is no longer known.
+    while let Some(value) = expand(&variables, "$P", true) {
+        longest = longest.max(value.len());
+        variables.record(&[format!("P={value}{value}")], "P=…", true, false);
+    }
+    assert_eq!(longest, MAX_VALUE);
+    assert!(variables.bytes <= MAX_BYTES);
+    // What expansions add to one script is bounded too.
+    let big = known(&format!("P={}", "x".repeat(MAX_VALUE)));
+    let expanded = (0..200).filter(|_| expand(&big, "$P", true).is_some()).count();
+    assert!(expanded < MAX_EXPANDED_TEXT / MAX_VALUE, "{expanded}");
+}
