@@ -3,7 +3,7 @@
 use super::lazy_regex::LazyRegex;
 use super::schema::CommandSpec;
 use super::tool_class::may_run_a_command;
-use crate::shell::{commands, script_in_line, SimpleCommand, DELETE_READ_AS};
+use crate::shell::{commands_shared, script_in_line, SimpleCommand, DELETE_READ_AS};
 
 /// `program: '*'`: any program.
 pub const ANY_PROGRAM: &str = "*";
@@ -91,7 +91,7 @@ impl CommandMatcher {
     /// `.claude/settings.json`; `cd ~ && rm -rf *` removes `~/*`).
     fn runs_in(&self, script: &str) -> bool {
         let mut places = Places::default();
-        let commands = commands(script);
+        let commands = commands_shared(script);
         for (at, command) in commands.iter().enumerate() {
             if self.matches_in(command, &places)
                 && self.pipes_as_asked(command, &commands[at + 1..])

@@ -20,6 +20,9 @@ static DEFINITION: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The names of the functions `script` defines.
 pub fn defined(script: &str) -> Vec<&str> {
+    if !script.contains('(') && !script.contains("function") {
+        return Vec::new();
+    }
     DEFINITION
         .captures_iter(script)
         .filter_map(|found| found.get(1).or_else(|| found.get(2)))

@@ -157,6 +157,22 @@ pub fn commands(script: &str) -> Vec<SimpleCommand> {
     found.commands
 }
 
+/// [`commands`], remembered for the last script this thread asked about: every command rule asks
+/// about the same line in turn.
+pub fn commands_shared(script: &str) -> Rc<Vec<SimpleCommand>> {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(String, Rc<Vec<SimpleCommand>>)>> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| match last {
+        Some((text, found)) if text == script => Rc::clone(found),
+        _ => {
+            let found = Rc::new(commands(script));
+            *last = Some((script.to_owned(), Rc::clone(&found)));
+            found
+        }
+    })
+}
+
 /// The commands found so far, and the number the next pipeline gets.
 #[derive(Default)]
 struct Found {
