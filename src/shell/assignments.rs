@@ -81,6 +81,7 @@ pub(super) fn assigned_by<'a>(program: &str, args: &'a [String], valued: &str) -
         }
     }
     match program {
+        "read" if operands.is_empty() => names.push("REPLY"),
         "read" => names.extend(operands),
         "getopts" => names.extend(operands.get(1)),
         "mapfile" | "readarray" => names.extend(operands.first().copied().or(Some("MAPFILE"))),
@@ -101,7 +102,7 @@ pub(super) fn assignment(word: &str) -> Option<(&str, bool, &str)> {
     is_name(name).then_some((name, append, value))
 }
 
-pub(super) fn is_name(word: &str) -> bool {
+fn is_name(word: &str) -> bool {
     word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }

@@ -30,11 +30,16 @@ pub fn defined(script: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The arguments of the call, when `parsed` (a script split) and its substitutions call one of
-/// the functions `names` exactly once. With more calls a body runs with different arguments, so
-/// its `$1` is no one value.
-pub fn arguments_of_the_only_call(names: &[&str], parsed: &Script, variables: &Variables) -> Option<Vec<String>> {
-    if names.is_empty() {
+/// The arguments of the call, when `parsed` (the script `script` split) and its substitutions
+/// call one of the functions `names` exactly once. With more calls a body runs with different
+/// arguments, so its `$1` is no one value, and so it is where a body may `shift` or `set` them.
+pub fn arguments_of_the_only_call(
+    script: &str,
+    names: &[&str],
+    parsed: &Script,
+    variables: &Variables,
+) -> Option<Vec<String>> {
+    if names.is_empty() || script.contains("shift") || script.contains("set ") {
         return None;
     }
     let mut calls = Vec::new();
@@ -54,9 +59,11 @@ pub fn arguments_of_the_only_call(names: &[&str], parsed: &Script, variables: &V
     for substitution in &parsed.substitutions {
         read(&split_script(substitution).segments, variables.clone());
     }
-    let mut calls = calls.into_iter();
-    // (A definition `f()` reads as a call without arguments.)
-    let mut with_arguments = calls.by_ref().filter(|arguments| !arguments.is_empty());
-    let only = with_arguments.next()?;
-    with_arguments.next().is_none().then_some(only)
+    // A definition `f()` reads as a call without arguments: `f() { …; }` is cut at its `(`.
+    let definitions = DEFINITION.captures_iter(script).filter(|found| found.get(2).is_some()).count();
+    let (with_arguments, without): (Vec<_>, Vec<_>) = calls.into_iter().partition(|arguments| !arguments.is_empty());
+    match &with_arguments[..] {
+        [only] if without.len() <= definitions => Some(only.clone()),
+        _ => None,
+    }
 }

@@ -157,19 +157,23 @@ pub fn commands(script: &str) -> Vec<SimpleCommand> {
     found.commands
 }
 
-/// [`commands`], remembered for the last script this thread asked about: every command rule asks
-/// about the same line in turn.
+/// [`commands`], remembered for the last two scripts this thread asked about: every command rule
+/// asks about the same line in turn, a tool call in two readings (its `\n` a line break or not).
 pub fn commands_shared(script: &str) -> Rc<Vec<SimpleCommand>> {
+    type Remembered = Vec<(String, Rc<Vec<SimpleCommand>>)>;
     thread_local! {
-        static LAST: std::cell::RefCell<Option<(String, Rc<Vec<SimpleCommand>>)>> = const { std::cell::RefCell::new(None) };
+        static LAST: std::cell::RefCell<Remembered> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    LAST.with_borrow_mut(|last| match last {
-        Some((text, found)) if text == script => Rc::clone(found),
-        _ => {
-            let found = Rc::new(commands(script));
-            *last = Some((script.to_owned(), Rc::clone(&found)));
-            found
+    LAST.with_borrow_mut(|last| {
+        if let Some((_, found)) = last.iter().find(|(text, _)| text == script) {
+            return Rc::clone(found);
         }
+        let found = Rc::new(commands(script));
+        if last.len() == 2 {
+            last.remove(0);
+        }
+        last.push((script.to_owned(), Rc::clone(&found)));
+        found
     })
 }
 
@@ -187,8 +191,8 @@ impl Found {
     }
 }
 
-/// Adds the commands of `script`, run after the assignments in `variables` (a script a command runs
-/// sees them too: cloning is cheap until it assigns some of its own).
+/// Adds the commands of `script`, run after the assignments in `variables` (cloned for each nested
+/// script that sees them, which is cheap: values are shared).
 fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Variables>) {
     if depth > MAX_DEPTH {
         // Deeper than followed: each run of words between shell punctuation counts as a command,
@@ -204,9 +208,10 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
     }
     let parsed = split_script(script);
     let functions = functions::defined(script);
-    if let Some(arguments) = functions::arguments_of_the_only_call(&functions, &parsed, &variables) {
-        Rc::make_mut(&mut variables).set_arguments(&arguments);
-    }
+    // A compound command's body may run later (a function's, a trap's) or again (a loop's), after
+    // assignments the script makes further on: it is read with its function's arguments only.
+    let arguments = functions::arguments_of_the_only_call(script, &functions, &parsed, &variables);
+    let in_bodies = Rc::new(variables.in_bodies(arguments.as_deref()));
     // How many compound commands (`if`, loops, `case`, `{ … }`, a function's body) are open.
     let mut compound_depth = 0usize;
     // Per segment: the program its substitutions' output is given to as arguments (`None`: kept),
@@ -219,19 +224,18 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
     let mut printed: Option<String> = None;
     for segment in &parsed.segments {
         let at = |words| SimpleCommand::plain(words, pipeline, stage);
-        let aliased = variables.with_aliases_expanded(&segment.text);
-        let mut text = aliased.as_deref().unwrap_or(&segment.text);
-        if aliased.is_some() && split_script(text).segments.len() > 1 {
-            // An alias that holds a script (`alias x='cd /; rm -rf'`): its commands are read as one.
-            collect(text, depth + 1, found, Rc::clone(&variables));
-            text = "";
-        }
-        let words::CommandWords { words, written, fed } = words::command_words(text, &variables);
-        let substitutions_before = substituted.last().map_or(0, |(_, so_far, _)| *so_far);
-        let seen_by_substitutions =
-            (segment.substitutions_so_far > substitutions_before).then(|| Rc::clone(&variables));
-        let (opens, closes) = compound_words(&words);
+        let text = segment.text.as_str();
+        let (opens, closes) = compound_words(text);
         compound_depth += opens;
+        let reading = Rc::clone(if compound_depth > 0 { &in_bodies } else { &variables });
+        // Whether an alias applies depends on the shell (Claude Code's expands them, `bash -c`
+        // does not), so the command is read both ways.
+        if let Some(aliased) = reading.with_aliases_expanded(text) {
+            collect(&aliased, depth + 1, found, Rc::clone(&reading));
+        }
+        let words::CommandWords { words, written, fed } = words::command_words(text, &reading);
+        let substitutions_before = substituted.last().map_or(0, |(_, so_far, _)| *so_far);
+        let seen_by_substitutions = (segment.substitutions_so_far > substitutions_before).then(|| Rc::clone(&reading));
         if variables.may_change(&words, text) {
             let sure = !segment.maybe_elsewhere && compound_depth == 0;
             let program = wrappers::strip(words.clone());
@@ -296,7 +300,7 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         };
         let is_shell = reads_script(&command);
         let (added_from, place) = (found.commands.len(), (command.pipeline, command.stage));
-        add(command, depth, found, &variables);
+        add(command, depth, found);
         if through_xargs {
             // What `xargs sh -c 'kill "$@"' _` runs gets what the pipe brings too.
             for added in &mut found.commands[added_from..] {
@@ -305,14 +309,14 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         }
         // What `find` runs on what it finds (`-exec rm {} +`, `-delete`), after the search.
         for action in find_actions {
-            add(action, depth, found, &variables);
+            add(action, depth, found);
         }
         found.commands.extend(redirections);
         // A heredoc or a here-string fed to a bare shell is a script, and so is what `echo` or
         // `printf` pipes into one; fed to anything else it is data.
         if is_shell {
             for body in segment.heredocs.iter().chain(&fed).chain(&echoed) {
-                collect(body, depth + 1, found, Rc::clone(&variables));
+                collect(body, depth + 1, found, Rc::clone(&reading));
             }
         }
     }
@@ -335,12 +339,18 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
 }
 
 /// How many compound commands a command's leading words open (`if`, `while`, `until`, `for`,
-/// `select`, `case`, `{`) and close (`fi`, `done`, `esac`, `}`).
-fn compound_words(words: &[String]) -> (usize, usize) {
+/// `select`, `case`, `{`, also after `function NAME`) and close (`fi`, `done`, `esac`, `}`), as written: a
+/// quoted `"fi"` is a command.
+fn compound_words(text: &str) -> (usize, usize) {
     let (mut opens, mut closes) = (0, 0);
-    for word in words {
-        match word.as_str() {
+    let mut words = text.split_whitespace();
+    while let Some(word) = words.next() {
+        match word {
             "if" | "while" | "until" | "for" | "select" | "case" | "{" => opens += 1,
+            // `function NAME {`: the `{` opens the body, on this line or the next.
+            "function" => {
+                words.next();
+            }
             "fi" | "done" | "esac" | "}" => closes += 1,
             "then" | "do" | "else" | "elif" | "!" => {}
             _ => break,
@@ -360,9 +370,12 @@ fn is_echo_option(word: &str) -> bool {
 }
 
 /// Adds `command`, or the commands of the script it runs by itself (`bash -c '…'`).
-fn add(command: SimpleCommand, depth: usize, found: &mut Found, variables: &Rc<Variables>) {
+/// The script runs in a shell of its own (`sh -c`, `su -c`), which sees only exported variables
+/// and what `env` or `sudo` gave it, or later (`trap`), or is a string `eval` builds: it is read
+/// with no variables known.
+fn add(command: SimpleCommand, depth: usize, found: &mut Found) {
     match wrappers::inner_script(&command) {
-        Some(inner) => collect(&inner, depth + 1, found, Rc::clone(variables)),
+        Some(inner) => collect(&inner, depth + 1, found, Rc::default()),
         None => found.commands.push(command),
     }
 }

@@ -559,3 +559,19 @@ fn a_functions_parameters_are_what_the_scripts_calls_of_it_pass() {
     // Without a function, `$1` is the script's own (none here) and stays as written.
     assert_eq!(programs("rm -rf \"$1\""), ["rm -rf $1"]);
 }
+
+#[test]
+fn a_body_is_read_without_what_the_script_assigns_and_a_child_shell_without_any() {
+    let programs = |script: &str| commands(script).iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
+    // A function's body, a loop's, a trap's may run after the assignments that follow them.
+    assert!(programs("H=/tmp/x; f() { rm -rf \"$H\"; }; H=/; f").contains(&"rm -rf $H".to_owned()));
+    assert!(programs("H=/tmp/x; for i in 1 2; do rm -rf \"$H\"; H=/; done").contains(&"rm -rf $H".to_owned()));
+    assert_eq!(programs("H=/tmp/x; trap 'rm -rf \"$H\"' EXIT"), ["rm -rf $H"]);
+    assert_eq!(programs("H=/tmp/x; env H=/ bash -c 'rm -rf \"$H\"'"), ["rm -rf $H"]);
+    // A quoted reserved word is a command: it closes nothing.
+    assert!(programs("if false; then \"fi\"; H=/tmp/x; fi; rm -rf \"$H\"").contains(&"rm -rf $H".to_owned()));
+    assert!(programs("function f { H=/tmp/x; }; rm -rf \"$H\"").contains(&"rm -rf $H".to_owned()));
+    // An alias is read both ways: whether it applies depends on the shell.
+    let both = programs("alias rm=echo\nrm -rf ~");
+    assert!(both.contains(&"rm -rf ~".to_owned()) && both.contains(&"echo -rf ~".to_owned()), "{both:?}");
+}

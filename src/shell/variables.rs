@@ -19,7 +19,7 @@ use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use super::assignments::{assigned_by, assigned_in_arithmetic, assignment, is_array_element, is_name, ASSIGNING};
+use super::assignments::{assigned_by, assigned_in_arithmetic, assignment, is_array_element, ASSIGNING};
 use super::words::QUOTED_BRACE;
 use super::wrappers::is_reserved;
 
@@ -32,8 +32,10 @@ const MAX_NAMES: usize = 256;
 /// The bytes expansions may add to one script's text, nested scripts included; past it, `$NAME`
 /// stays as written.
 const MAX_EXPANDED_TEXT: usize = 128 * 1024;
-/// How many aliases one command's first word goes through (bash expands each once).
+/// How many aliases one command's first word goes through (bash expands each once), and what
+/// each use takes from the budget besides its value's bytes.
 const MAX_ALIAS_DEPTH: usize = 16;
+const ALIAS_COST: usize = 256;
 
 /// The values a script has given its variables so far. Cloned for each nested script and for
 /// each command that holds a substitution, so values are shared, not copied.
@@ -49,6 +51,9 @@ pub struct Variables {
     /// The script set IFS: an unquoted expansion splits where this cannot tell, so it stays as
     /// written.
     ifs_set: bool,
+    /// The script made a reference (`declare -n`), which assigns one name through another: no
+    /// assignment is followed after it.
+    untracked: bool,
     /// What expansions may still add to the script, shared by every clone.
     budget: Rc<Cell<usize>>,
 }
@@ -61,6 +66,7 @@ impl Default for Variables {
             bytes: 0,
             set_in_bodies: HashSet::new(),
             ifs_set: false,
+            untracked: false,
             budget: Rc::new(Cell::new(MAX_EXPANDED_TEXT)),
         }
     }
@@ -140,23 +146,28 @@ impl Variables {
                 if let Some(name) = args.first() {
                     self.forget(name);
                 }
+                self.forget("REPLY");
             }
-            // A sourced file or an evaluated string may set any name (`eval X=rm`).
-            "source" | "." => self.forget_all(),
-            "eval" => {
-                for word in args {
-                    for name in word.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| is_name(w)) {
-                        self.forget(name);
-                    }
-                }
+            // A sourced file, an evaluated string or a trap may set any name (`eval X=rm`), and
+            // a trap at any time.
+            "source" | "." | "eval" => self.forget_all(),
+            "trap" if args.iter().any(|word| word.contains('=')) || !self.set_in_bodies.is_empty() => self.forget_all(),
+            // A name built at run time (`declare "$(echo X)=1"`): any.
+            "export" | "local" | "declare" | "typeset" | "readonly" if args.iter().any(|word| word.contains('$')) => {
+                self.forget_all()
             }
             "export" | "local" | "declare" | "typeset" | "readonly" => {
-                // `declare -n` (a reference), `-l`/`-u` (case), `-i` (arithmetic), arrays: values
-                // this does not follow.
-                let plain = args
-                    .iter()
-                    .filter(|word| word.starts_with('-'))
-                    .all(|option| option[1..].chars().all(|c| matches!(c, 'x' | 'r' | 'g' | 'p' | 'f' | 'F')));
+                if args.iter().any(|word| word.starts_with('-') && word.contains('n')) {
+                    self.forget_all();
+                    self.untracked = true;
+                }
+                // `-l`/`-u` (case), `-i` (arithmetic), arrays, `-p`/`-f` (which assign nothing):
+                // values this does not follow; `local` outside a function assigns nothing.
+                let plain = first != "local"
+                    && args
+                        .iter()
+                        .filter(|word| word.starts_with('-'))
+                        .all(|option| option[1..].chars().all(|c| matches!(c, 'x' | 'r' | 'g')));
                 for word in args.iter().filter(|word| !word.starts_with('-')) {
                     match assignment(word) {
                         Some(found) if plain => settled.push(found),
@@ -173,6 +184,9 @@ impl Variables {
                 }
             }
             program if ASSIGNING.iter().any(|(p, _)| *p == program) => {
+                if args.iter().any(|word| word.contains('$')) {
+                    return self.forget_all();
+                }
                 let (_, valued) = ASSIGNING.iter().find(|(p, _)| *p == program).expect("checked");
                 for name in assigned_by(program, args, valued) {
                     self.forget(name);
@@ -180,7 +194,14 @@ impl Variables {
             }
             _ => {
                 let leading: Vec<_> = words.iter().map_while(|word| assignment(word)).collect();
-                if leading.len() == words.len() {
+                // `A=~ H=$A`: bash assigns left to right, this read `$A` before any.
+                let refers_to_another = leading.len() > 1
+                    && leading
+                        .iter()
+                        .any(|(name, _, _)| text.contains(&format!("${name}")) || text.contains(&format!("${{{name}")));
+                if refers_to_another {
+                    leading.iter().for_each(|(name, _, _)| self.forget(name));
+                } else if leading.len() == words.len() {
                     settled = leading;
                 } else {
                     // `P=x cmd` gives P to cmd only (a special builtin keeps it: not followed);
@@ -196,11 +217,15 @@ impl Variables {
             if name == "IFS" {
                 self.ifs_set = true;
             }
-            if sure {
+            if sure && !self.untracked {
                 self.assign(name, append, value);
             } else {
                 self.forget(name);
-                self.set_in_bodies.insert(name.to_owned());
+                if self.set_in_bodies.len() < MAX_NAMES {
+                    self.set_in_bodies.insert(name.to_owned());
+                } else {
+                    self.forget_all();
+                }
             }
         }
     }
@@ -224,7 +249,11 @@ impl Variables {
                 continue;
             }
             match self.aliases.get(word) {
-                Some(value) if !used.iter().any(|name| name == word) => {
+                // Each use is charged more than its bytes: what it costs is reading another script.
+                Some(value)
+                    if !used.iter().any(|name| name == word) && ALIAS_COST + value.len() <= self.budget.get() =>
+                {
+                    self.budget.set(self.budget.get() - ALIAS_COST - value.len());
                     used.push(word.to_owned());
                     text.replace_range(start..end, value);
                 }
@@ -264,6 +293,16 @@ impl Variables {
         }
         self.budget.set(left - size);
         Some((written(&fields, quoted), end))
+    }
+
+    /// What a compound command's body is read with: the arguments of its function's one call,
+    /// if any, and nothing the script assigned (the body may run later or again).
+    pub fn in_bodies(&self, arguments: Option<&[String]>) -> Variables {
+        let mut body = Variables { ifs_set: self.ifs_set, budget: Rc::clone(&self.budget), ..Variables::default() };
+        if let Some(arguments) = arguments {
+            body.set_arguments(arguments);
+        }
+        body
     }
 
     /// Gives the positional parameters (`$1`, `${10}`, `$@`, `$*`) the arguments of the one call.
@@ -309,6 +348,9 @@ impl Variables {
     }
 
     fn forget(&mut self, name: &str) {
+        if name == "IFS" {
+            self.ifs_set = true;
+        }
         if let Some(fields) = self.values.remove(name) {
             self.bytes -= fields.iter().map(String::len).sum::<usize>();
         }
@@ -317,13 +359,14 @@ impl Variables {
     fn forget_all(&mut self) {
         self.values.clear();
         self.aliases.clear();
+        self.set_in_bodies.clear();
         self.bytes = 0;
     }
 }
 
 /// The parameter expansion at `chars[at]`: `$NAME`, `${NAME}`, or `${NAME` followed by one of
 /// the operators `:-`, `-`, `:=`, `=`, `:?`, `?`, `:+`, `+` and its word up to the closing brace;
-/// NAME may be a positional parameter (`$1`, `${1}`, `$@`, `$*`; `${10}` is read as `$9`'s value).
+/// NAME may be a positional parameter (`$1`, `${10}`, `$@`, `$*`).
 /// Gives the name, the operator and its word, and where the text after it starts.
 #[allow(clippy::type_complexity)]
 fn parameter(chars: &[char], at: usize) -> Option<(String, Option<(&'static str, String)>, usize)> {
@@ -333,9 +376,9 @@ fn parameter(chars: &[char], at: usize) -> Option<(String, Option<(&'static str,
     let (name, after) = match chars.get(start) {
         Some(&c @ ('1'..='9' | '@' | '*')) if !braced => (c.to_string(), start + 1),
         Some('1'..='9') => {
-            let digits = chars[start..].iter().take_while(|c| c.is_ascii_digit()).count();
-            let name = if digits == 1 { chars[start].to_string() } else { "9".to_owned() };
-            (name, start + digits)
+            let name: String = chars[start..].iter().take_while(|c| c.is_ascii_digit()).collect();
+            let after = start + name.len();
+            (name, after)
         }
         Some(&c @ ('@' | '*')) => (c.to_string(), start + 1),
         _ => {

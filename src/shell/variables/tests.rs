@@ -40,9 +40,19 @@ fn whatever_may_set_a_name_otherwise_makes_it_unknown() {
     for name in ["A", "Z", "B", "C", "D", "E", "G", "H", "I", "J", "K", "L", "N", "O", "Q", "X"] {
         assert_eq!(expand(&variables, &format!("${name}"), false), None, "{name}");
     }
-    // `read -p F` takes F as its prompt.
+    // `read -p F` takes F as its prompt; `read` alone sets REPLY.
+    let variables = known("F=1\nREPLY=1\nread -p F -r G\nread");
     assert_eq!(expand(&variables, "$F", false).as_deref(), Some(r"\1"));
-    assert_eq!(expand(&known("A=1\nsource ./env"), "$A", false), None);
+    assert_eq!(expand(&variables, "$REPLY", false), None);
+    // What may set any name forgets every one.
+    for script in ["A=1\nsource ./env", "A=1\neval \"$C\"", "A=1\ndeclare \"$N=2\"", "A=1\ntrap 'A=2' DEBUG"] {
+        assert_eq!(expand(&known(script), "$A", false), None, "{script}");
+    }
+    // After a reference, nothing is followed; `local` outside a function and `declare -p` set nothing.
+    assert_eq!(expand(&known("declare -n R=H\nH=1"), "$H", false), None);
+    assert_eq!(expand(&known("local H=1\ndeclare -p I=1"), "$H$I", false), None);
+    // `A=~ H=$A` assigns left to right.
+    assert_eq!(expand(&known("A=1\nA=2 H=$A"), "$H", false), None);
 }
 
 #[test]
