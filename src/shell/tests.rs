@@ -274,8 +274,8 @@ fn a_parameter_that_must_be_set_is_read_as_the_parameter() {
     assert_eq!(words(r#"rm -rf "${HOME:?}"/* ${TMP?unset}/x"#), [vec!["rm", "-rf", "${HOME}/*", "${TMP}/x"]]);
     assert_eq!(
         words("echo ${A:-b} ${C:?} ${:?x} ${D:?no end"),
-        // A name the script did not set, with a default: both (see `variables.rs`).
-        [vec!["echo", "b", "${A}", "${C}", "${:?x}", "${D:?no", "end"]]
+        // A name neither the script nor the environment sets, with a default: the default.
+        [vec!["echo", "b", "${C}", "${:?x}", "${D:?no", "end"]]
     );
 }
 

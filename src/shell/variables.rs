@@ -12,7 +12,8 @@
 //! script did not set); a `for` loop's variable; `read`, `printf -v`, `getopts`, `mapfile`,
 //! arithmetic (`((s=9))`, `let`), array elements, `declare -n`, `eval`, `unset`, and `source`
 //! (which forgets every name). A name not known stays as written, except in `${NAME:-word}`,
-//! `${NAME-word}` and `${NAME:=word}`, which are read as both `word` and `${NAME}`. Once the script
+//! `${NAME-word}` and `${NAME:=word}`, which are read as `${NAME}` where this process's environment
+//! has NAME (as the agent's shell most likely does: `HOME`), else as `word`. Once the script
 //! sets IFS, unquoted expansions stay as written.
 
 use std::cell::Cell;
@@ -281,9 +282,12 @@ impl Variables {
             // The word when empty (`:-`, `:=`); else the value.
             (Some(_), Some((":-" | ":=", word))) if empty => vec![word],
             (Some(fields), _) => fields.to_vec(),
-            // Not set here, maybe set in the environment: the default and the name as written,
-            // both as arguments (`rm -rf "${HOME:-/tmp/x}"` may remove either).
-            (None, Some((":-" | "-" | ":=" | "=", word))) => vec![word, format!("${{{name}}}")],
+            // Not set here: the name as written (`${HOME}`) if the environment has it, as the
+            // agent's shell most likely does too, else the default (`${P:-a.iom}`).
+            (None, Some((":-" | "-" | ":=" | "=", _))) if std::env::var_os(&name).is_some() => {
+                vec![format!("${{{name}}}")]
+            }
+            (None, Some((":-" | "-" | ":=" | "=", word))) => vec![word],
             (None, _) => return None,
         };
         let size: usize = fields.iter().map(|field| 2 * field.len() + 3).sum();

@@ -474,7 +474,7 @@ mod tests {
             ("a{b,c{d,e}}f", &["abf", "acdf", "acef"]),
             ("find . -exec rm {} ;", &["find", ".", "-exec", "rm", "{}", ";"]),
             // An expansion's value is not brace-expanded.
-            ("echo ${x:-a,b}", &["echo", "a,b", "${x}"]),
+            ("echo ${x:-a,b}", &["echo", "a,b"]),
             // Bash drops a word that expands to nothing.
             ("{,} rm -rf ~", &["rm", "-rf", "~"]),
             ("{r..s}m r{m..m} {1..7..3}", &["rm", "sm", "rm", "1", "4", "7"]),

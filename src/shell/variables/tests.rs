@@ -74,8 +74,10 @@ fn operators_give_what_bash_gives() {
     assert_eq!(expand(&variables, "${P:+a}", true).as_deref(), Some("a"));
     assert_eq!(expand(&variables, "${1:+a}", true).as_deref(), Some(""));
     assert_eq!(expand(&variables, "${1+a}", true).as_deref(), Some("a"));
-    // Not set here, maybe in the environment: both readings, as arguments.
-    assert_eq!(expand(&variables, "${HOME:-/tmp/x}", true), Some(format!("/tmp/x\" \"\\${QUOTED_BRACE}HOME}}")));
+    // Not set here: the name where the environment has it (as the agent's shell does), else the
+    // default.
+    assert_eq!(expand(&variables, "${HOME:-/tmp/x}", true), Some(format!("\\${QUOTED_BRACE}HOME}}")));
+    assert_eq!(expand(&variables, "${AXIOM_SURELY_UNSET:-/tmp/x}", true).as_deref(), Some("/tmp/x"));
     assert_eq!(expand(&variables, "${NOPE:+y}", true), None);
     assert_eq!(expand(&variables, "${NOPE:-$(x)}", true), None);
 }
