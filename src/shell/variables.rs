@@ -80,7 +80,7 @@ impl Variables {
         words.iter().any(|word| word.contains('='))
             || text.contains("((")
             || text.contains("$[")
-            || words.first().is_some_and(|first| {
+            || words.iter().find(|word| !is_reserved(word)).is_some_and(|first| {
                 matches!(
                     first.as_str(),
                     "alias"
@@ -99,8 +99,9 @@ impl Variables {
                         | "readonly"
                         | "builtin"
                         | "command"
+                        | "trap"
                 ) || ASSIGNING.iter().any(|(program, _)| program == first)
-                    || (!self.set_in_bodies.is_empty() && !is_reserved(first))
+                    || !self.set_in_bodies.is_empty()
             })
     }
 

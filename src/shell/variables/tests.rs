@@ -7,7 +7,10 @@ fn known(script: &str) -> Variables {
     for line in script.lines() {
         let (sure, text) = line.strip_prefix('?').map_or((true, line), |rest| (false, rest));
         let words = super::super::words::command_words(text, &variables).words;
-        variables.record(&words, text, sure, false);
+        // As the parser does: a command that cannot change what is known is not recorded.
+        if variables.may_change(&words, text) {
+            variables.record(&words, text, sure, false);
+        }
     }
     variables
 }
@@ -48,6 +51,9 @@ fn whatever_may_set_a_name_otherwise_makes_it_unknown() {
     for script in ["A=1\nsource ./env", "A=1\neval \"$C\"", "A=1\ndeclare \"$N=2\"", "A=1\ntrap 'A=2' DEBUG"] {
         assert_eq!(expand(&known(script), "$A", false), None, "{script}");
     }
+    // Also after a reserved word (in a body, which makes the name unknown anyway).
+    assert_eq!(expand(&known("X=1\nthen source ./f"), "$X", false), None);
+    assert_eq!(expand(&known("X=1\ndo read X"), "$X", false), None);
     // After a reference, nothing is followed; `local` outside a function and `declare -p` set nothing.
     assert_eq!(expand(&known("declare -n R=H\nH=1"), "$H", false), None);
     assert_eq!(expand(&known("local H=1\ndeclare -p I=1"), "$H$I", false), None);
