@@ -358,11 +358,6 @@ fn single_char(flag: &str) -> Option<char> {
     chars.next().filter(|_| chars.next().is_none())
 }
 
-/// The one-letter options of a command that take a value, which may be glued on (`-m"msg"`):
-/// what follows one of them in a cluster is its value, not more options.
-/// Whether `pattern`, read as a regex (as pkill reads its pattern), finds a match in one of
-/// `texts`. A pattern this crate cannot read, or too large to build in a small budget (the agent
-/// writes it), matches nothing.
 /// The patterns an operand of `program` holds: for awk and sed, the regexes between slashes in
 /// their program (`/[a]xiom/ {print $2}`, `/x/p`); for any other, the operand itself.
 fn patterns_in<'a>(program: &str, operand: &'a str) -> Box<dyn Iterator<Item = &'a str> + 'a> {
@@ -374,6 +369,9 @@ fn patterns_in<'a>(program: &str, operand: &'a str) -> Box<dyn Iterator<Item = &
     }
 }
 
+/// Whether `pattern`, read as a regex (as pkill reads its pattern), finds a match in one of
+/// `texts`. A pattern this crate cannot read matches nothing; one too large to build in a small
+/// budget (the agent writes it) is taken to match.
 fn would_match(pattern: &str, texts: &[String]) -> bool {
     const BUDGET: usize = 1 << 16;
     let build = |pattern: &str| {
@@ -450,6 +448,8 @@ fn posix_extended_as_rust(pattern: &str) -> String {
     out
 }
 
+/// The one-letter options of a command that take a value, which may be glued on (`-m"msg"`):
+/// what follows one of them in a cluster is its value, not more options.
 fn short_options_with_values(program: &str, subcommand: Option<&str>) -> &'static str {
     match (program, subcommand) {
         ("git", Some("commit")) => "mFCct",

@@ -159,7 +159,12 @@ pub fn commands(script: &str) -> Vec<SimpleCommand> {
 
 /// [`commands`], remembered for the last two scripts this thread asked about: every command rule
 /// asks about the same line in turn, a tool call in two readings (its `\n` a line break or not).
+/// A script over 1 MiB is not kept: a hub's threads live for weeks.
 pub fn commands_shared(script: &str) -> Rc<Vec<SimpleCommand>> {
+    const MAX_SHARED: usize = 1 << 20;
+    if script.len() > MAX_SHARED {
+        return Rc::new(commands(script));
+    }
     type Remembered = Vec<(String, Rc<Vec<SimpleCommand>>)>;
     thread_local! {
         static LAST: std::cell::RefCell<Remembered> = const { std::cell::RefCell::new(Vec::new()) };
