@@ -14,6 +14,9 @@
 //!
 //! Each line prints nanoseconds per byte and how many match states the walk passed through
 //! (every way must count the same, give or take the matches that straddle a part's edge).
+//!
+//! `WALK_PREFIXES=1` adds the literals every match of a regex starts with, as attribution does;
+//! the "narrow" rows walk the same automaton from a table of 16-bit state numbers.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
@@ -105,7 +108,35 @@ impl Table {
     }
 }
 
+/// The same automaton with 16-bit transitions holding a state's number, not its row: half the
+/// table, for a multiply by the stride on every step of the chain.
+struct NarrowTable {
+    transitions: Vec<u16>,
+    classes: [u8; 256],
+    stride: usize,
+    match_states: u16,
+    start: u16,
+}
+
+impl NarrowTable {
+    fn new(wide: &Table) -> Option<NarrowTable> {
+        let stride = wide.stride();
+        let number = |row: u32| u16::try_from(row as usize / stride).ok();
+        Some(NarrowTable {
+            transitions: wide.transitions.iter().map(|&row| number(row)).collect::<Option<Vec<u16>>>()?,
+            classes: wide.classes,
+            stride,
+            match_states: number(wide.match_limit)?,
+            start: number(wide.start)?,
+        })
+    }
+}
+
 impl Table {
+    fn stride(&self) -> usize {
+        usize::from(*self.classes.iter().max().expect("256 classes")) + 1
+    }
+
     /// A reverse DFA of `regexes` ("all matches", ASCII word boundaries), renumbered like the
     /// literals' automaton: a backward walk from the text's end finds every start of a match.
     fn reverse(regexes: &[String]) -> Table {
@@ -197,6 +228,21 @@ fn chains<const N: usize>(table: &Table, text: &[u8]) -> u64 {
     matches
 }
 
+/// `N` chains of a 16-bit table, each over its own `1 / N` of the text.
+fn narrow_chains<const N: usize>(table: &NarrowTable, text: &[u8]) -> u64 {
+    let part = text.len() / N;
+    let mut states = [table.start; N];
+    let mut matches = 0;
+    for at in 0..part {
+        for (chain, state) in states.iter_mut().enumerate() {
+            let class = table.classes[text[chain * part + at] as usize];
+            *state = table.transitions[*state as usize * table.stride + class as usize];
+            matches += u64::from(*state < table.match_states);
+        }
+    }
+    matches
+}
+
 /// `16 * V` lanes, each over its own part of the text (bytes already mapped to their classes),
 /// stepped with one gather per 16 lanes and byte, and one per four bytes to read them.
 #[cfg(target_arch = "x86_64")]
@@ -255,7 +301,27 @@ fn main() {
     let yaml = std::fs::read_to_string(rules).unwrap_or_else(|err| panic!("{rules}: {err}"));
     let rules =
         RuleSet::from_documents(vec![RuleDocument::new(rules.as_str(), yaml)]).unwrap_or_else(|err| panic!("{err}"));
-    let literals: Vec<String> = rules.rules().iter().flat_map(|rule| rule.literals.iter().cloned()).collect();
+    let mut literals: Vec<String> = rules.rules().iter().flat_map(|rule| rule.literals.iter().cloned()).collect();
+    if std::env::var_os("WALK_PREFIXES").is_some() {
+        // As attribution does, the literals every match of a regex starts with join the walk (an
+        // approximation of `src/rules/prefixes.rs`: the extractor's prefixes, cut to 16 bytes).
+        use regex_syntax::hir::literal::{ExtractKind, Extractor};
+        for regex in rules.rules().iter().flat_map(|rule| rule.regexes.iter()) {
+            let Ok(hir) = regex_syntax::parse(regex) else { continue };
+            let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+            seq.dedup();
+            seq.minimize_by_preference();
+            let Some(found) = seq.literals() else { continue };
+            if found.len() > 64 || found.iter().any(|literal| literal.as_bytes().len() < 3) {
+                continue;
+            }
+            literals.extend(found.iter().map(|literal| {
+                String::from_utf8_lossy(&literal.as_bytes()[..literal.as_bytes().len().min(16)]).into_owned()
+            }));
+        }
+        literals.sort();
+        literals.dedup();
+    }
     // The regexes no literal prefix finds, which the attribution walks backward: those that
     // begin with a class (as the heavy set's four do), with ASCII word boundaries.
     let unprefixed: Vec<String> = rules
@@ -267,6 +333,7 @@ fn main() {
         .collect();
     let text = std::fs::read(text).unwrap_or_else(|err| panic!("{text}: {err}"));
     let table = Table::new(&literals);
+    let narrow = NarrowTable::new(&table);
     let reverse = (!unprefixed.is_empty()).then(|| Table::reverse(&unprefixed));
     let mut hits = vec![0u64; 1 << 16];
     let classes: Vec<u8> = text.iter().map(|&byte| table.classes[byte as usize]).collect();
@@ -277,6 +344,11 @@ fn main() {
         timed("3 chains", text.len(), || chains::<3>(&table, &text));
         timed("4 chains", text.len(), || chains::<4>(&table, &text));
         timed("6 chains", text.len(), || chains::<6>(&table, &text));
+        if let Some(narrow) = &narrow {
+            timed("1 narrow", text.len(), || narrow_chains::<1>(narrow, &text));
+            timed("2 narrow", text.len(), || narrow_chains::<2>(narrow, &text));
+            timed("3 narrow", text.len(), || narrow_chains::<3>(narrow, &text));
+        }
         if let Some(reverse) = &reverse {
             timed("1+1 both", text.len(), || both_ways::<1, true>(&table, reverse, &text, &mut hits));
             timed("2+2 both", text.len(), || both_ways::<2, true>(&table, reverse, &text, &mut hits));
