@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use super::{shell_script, AgentEvent};
 use crate::evidence::{is_documentation, is_test_command, Observation};
-use crate::rules::may_run_a_command;
+use crate::rules::{may_run_a_command, unescape_tool_argument};
 use crate::shell::commands;
 
 /// Tools whose calls change a file: Claude Code's, Codex's `apply_patch` (and what the Codex and
@@ -104,7 +104,7 @@ pub fn observe_tool_line(line: &str) -> Option<Observation> {
     if !may_run_a_command(name, argument) {
         return None;
     }
-    command_observation(&argument.replace("\\n", "\n"))
+    command_observation(&unescape_tool_argument(argument))
 }
 
 /// A shell script as evidence: a command (a test run or not); Codex's `apply_patch` run through

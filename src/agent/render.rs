@@ -4,6 +4,8 @@ use serde_json::Value;
 
 use super::AgentEvent;
 use crate::rules::{reads_as_json, Scope, ARGUMENT_FIELDS};
+#[cfg(doc)]
+use crate::rules::unescape_tool_argument;
 use crate::shell::{is_shell, program_name};
 
 /// One line for the rules of one scope. Never contains a line break.
@@ -66,7 +68,10 @@ pub fn render(event: &AgentEvent, lines: &mut Vec<AgentLine>) {
 /// | anything else | the input as compact JSON |
 ///
 /// Line breaks inside the argument (a multi-line script) are written as the two characters `\n`,
-/// so the call stays one line and a pattern still finds a command on any of its lines. Other
+/// so the call stays one line and a pattern still finds a command on any of its lines; a
+/// backslash is written `\\`, so that a `\n` the command holds (`printf 'a\nb'`, a commit
+/// message's text) is not read as a line break: [`unescape_tool_argument`] gives the script back
+/// as it runs. Other
 /// control characters are written as escapes too (a carriage return `\r`, ESC `\x1b`): the
 /// pipeline's terminal parser would end a segment at them or swallow what follows (a title
 /// sequence runs to its BEL), and the command after them (`echo "\r"; rm -rf /`) would be
@@ -80,8 +85,8 @@ pub fn tool_line(name: &str, input: &Value) -> String {
     line
 }
 
-/// Appends `text` with its line breaks written `\n` (a `\r\n` as one) and other carriage
-/// returns `\r`.
+/// Appends `text` with its line breaks written `\n` (a `\r\n` as one), other carriage returns
+/// `\r` and backslashes `\\`.
 fn push_one_line(line: &mut String, text: &str) {
     for (index, part) in text.split('\n').enumerate() {
         if index > 0 {
@@ -90,6 +95,7 @@ fn push_one_line(line: &mut String, text: &str) {
         for c in part.strip_suffix('\r').unwrap_or(part).chars() {
             match c {
                 '\r' => line.push_str("\\r"),
+                '\\' => line.push_str("\\\\"),
                 '\t' => line.push(c),
                 // ESC, BEL and the other controls: the terminal parser would act on them.
                 c if c.is_control() => line.push_str(&format!("\\x{:02x}", c as u32)),
@@ -236,6 +242,19 @@ mod tests {
         assert!(!line.contains(['\n', '\r']));
         let line = tool_line("Bash", &json!({"command": "echo \"\u{1b}]0;\"; rm -rf ~; echo \"\u{7}\u{9b}\"\tx"}));
         assert_eq!(line, r#"Bash: echo "\x1b]0;"; rm -rf ~; echo "\x07\x9b""#.to_owned() + "\tx");
+    }
+
+    #[test]
+    fn a_backslash_n_the_command_holds_is_not_a_line_break() {
+        use crate::rules::unescape_tool_argument;
+        let script = "git commit -m \"$(cat <<'EOF'\nno more `rm -rf \\n`\nEOF\n)\"\nprintf 'a\\nb' \\\n  c\\";
+        let line = tool_line("Bash", &json!({ "command": script }));
+        assert!(!line.contains('\n'));
+        let argument = line.strip_prefix("Bash: ").unwrap();
+        assert_eq!(unescape_tool_argument(argument), script);
+        // The other escapes stay as written, and so does a backslash before anything else.
+        assert_eq!(unescape_tool_argument(r"a\x1b\r\q\"), r"a\x1b\r\q\");
+        assert_eq!(unescape_tool_argument(r"a\\nb\nc"), "a\\nb\nc");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use super::lazy_regex::LazyRegex;
 use super::schema::CommandSpec;
-use super::tool_class::may_run_a_command;
+use super::tool_class::{may_run_a_command, unescape_tool_argument};
 use crate::shell::{commands_shared, script_in_line, SimpleCommand, DELETE_READ_AS};
 
 /// `program: '*'`: any program.
@@ -74,12 +74,10 @@ impl CommandMatcher {
     pub fn matches_line(&self, line: &str, is_tool_call: bool) -> bool {
         let runs = |script: &str| self.runs_in(script);
         if is_tool_call {
-            // A tool call is `TOOL: ARGUMENT`, its line breaks written `\n`; a `\n` the command
-            // itself holds reads the same, so the script is judged both ways (a heredoc opened
-            // before a literal `\n` must not swallow what follows it). `Grep: rm -rf /` searches
-            // for the words: see `may_run_a_command`.
+            // A tool call is `TOOL: ARGUMENT`, written on one line (see `tool_line`). `Grep: rm
+            // -rf /` searches for the words: see `may_run_a_command`.
             line.split_once(": ").is_some_and(|(tool, argument)| {
-                may_run_a_command(tool, argument) && (runs(&argument.replace("\\n", "\n")) || runs(argument))
+                may_run_a_command(tool, argument) && runs(&unescape_tool_argument(argument))
             })
         } else {
             script_in_line(line).is_some_and(runs)
@@ -162,10 +160,14 @@ impl CommandMatcher {
             return false;
         }
         let rest = if self.subcommands.is_empty() { &operands[..] } else { &operands[1..] };
-        if !self.args_would_match.is_empty()
-            && !rest.iter().any(|operand| patterns_in(program, operand).any(|p| would_match(p, &self.args_would_match)))
-        {
-            return false;
+        if !self.args_would_match.is_empty() {
+            let selects = match whole_names(program, args, rest) {
+                Some(names) => names.iter().any(|name| would_match(name, &self.args_would_match)),
+                None => rest.iter().any(|operand| patterns_in(program, operand).any(|p| would_match(p, &self.args_would_match))),
+            };
+            if !selects {
+                return false;
+            }
         }
         let values = option_values(command.program(), args);
         self.args.is_empty()
@@ -366,6 +368,29 @@ fn patterns_in<'a>(program: &str, operand: &'a str) -> Box<dyn Iterator<Item = &
         Box::new(operand.split('/').skip(1).step_by(2))
     } else {
         Box::new(std::iter::once(operand))
+    }
+}
+
+/// The names a program that compares whole process names selects by, as regexes that match
+/// only those names: `ps -C a,b` (and `--command`), and pidof's operands. `None` for any
+/// other program, whose operands are its patterns. `ps ax` and `ps --ppid $$` select by no name.
+fn whole_names(program: &str, args: &[String], operands: &[&String]) -> Option<Vec<String>> {
+    let whole = |name: &str| format!("^{}$", regex::escape(name));
+    match program {
+        "pidof" => Some(operands.iter().map(|name| whole(name)).collect()),
+        "ps" => {
+            let mut lists = Vec::new();
+            let mut words = args.iter();
+            while let Some(word) = words.next() {
+                if word == "-C" || word == "--command" {
+                    lists.extend(words.next().map(String::as_str));
+                } else if let Some(list) = word.strip_prefix("--command=").or_else(|| word.strip_prefix("-C")) {
+                    lists.push(list);
+                }
+            }
+            Some(lists.iter().flat_map(|list| list.split(',')).filter(|name| !name.is_empty()).map(whole).collect())
+        }
+        _ => None,
     }
 }
 

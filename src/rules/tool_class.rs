@@ -2,6 +2,8 @@
 //! regex a limited rule's pattern becomes. The build script includes this file too, so the
 //! built-in pack's regexes are analysed exactly as `axiom` matches them.
 
+use std::borrow::Cow;
+
 /// A class of tools, by the names a tool line (`TOOL: ARGUMENT`) shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToolClass {
@@ -18,6 +20,33 @@ pub enum ToolClass {
 
 /// A tool whose name holds one of these, in any (ASCII) case, runs commands.
 const SHELL_WORDS: &[&str] = &["bash", "shell", "terminal", "command", "cmd", "exec", "zsh"];
+
+/// The argument of a tool line as the tool was given it: `\n` a line break and `\\` a
+/// backslash (see `agent::tool_line`). The other escapes stay as written: a control character is
+/// judged by its escape.
+pub fn unescape_tool_argument(argument: &str) -> Cow<'_, str> {
+    if !argument.contains('\\') {
+        return Cow::Borrowed(argument);
+    }
+    let mut script = String::with_capacity(argument.len());
+    let mut chars = argument.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            script.push(c);
+            continue;
+        }
+        match chars.clone().next() {
+            Some('n') => script.push('\n'),
+            Some('\\') => script.push('\\'),
+            _ => {
+                script.push('\\');
+                continue;
+            }
+        }
+        chars.next();
+    }
+    Cow::Owned(script)
+}
 
 /// Tools whose line shows an argument that is not a command, and the field of their input it is
 /// (`agent::tool_line` renders them so).

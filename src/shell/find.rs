@@ -5,8 +5,9 @@
 //! Which files a search reaches is known only when it runs. They stand in as the first ones it
 //! could reach: each starting point, joined with each name it looks for (`find . -name .git` →
 //! `./.git`), or with `*` when it leaves the starting point itself out (`-mindepth 1`), or alone
-//! with its hidden files (`.` and `./.*`: `find . -delete` takes `.git` with it); a `-path` pattern
-//! stands for itself; a test after `!`, `-not` or before `-prune` names what is left alone. Those
+//! with its hidden files (`.` and `./.*`: `find . -delete` takes `.git` with it; not for a plain
+//! subdirectory, `find build -delete`, nor with `-empty`); a `-path` pattern stands for itself; a
+//! test after `!` or `-not`, or before `-prune -o`, names what is left alone. Those
 //! are what a rule about a path can judge. An `rm` it runs is given `-r`: on every file the walk
 //! finds, it deletes as `rm -r` does.
 //!
@@ -57,6 +58,8 @@ struct Search<'a> {
     names: Vec<&'a str>,
     paths: Vec<&'a str>,
     skips_start: bool,
+    /// `-empty`: only empty files and directories are reached.
+    only_empty: bool,
     /// Commands with `{}` where the files found go.
     actions: Vec<Vec<&'a str>>,
     /// Files `-fprint` and the like write.
@@ -70,7 +73,7 @@ impl<'a> Search<'a> {
         let args = &args[leading_options(args)..];
         let starts = args.iter().take_while(|word| !starts_expression(word)).map(String::as_str).collect();
         let mut search = Search { starts, ..Search::default() };
-        let mut expression = args[search.starts.len()..].iter().map(String::as_str);
+        let mut expression = args[search.starts.len()..].iter().map(String::as_str).peekable();
         // A test after `!` or `-not` names what is left alone, as does one followed by `-prune`.
         let mut negated = false;
         // Whether the test just before was a name (or else a path), when it was kept.
@@ -89,9 +92,12 @@ impl<'a> Search<'a> {
                         (false, false) => search.paths.push(value),
                     }
                 }
-                // The test just before it (the last one kept) is what is pruned.
+                // The test just before it (the last one kept) is what is pruned and left alone,
+                // when an `-o` follows for the rest of the walk (`-name .git -prune -o -delete`);
+                // otherwise what follows acts on what is pruned (`-name x -prune -exec rm …`).
                 "-prune" => {
-                    if let Some(is_name) = last_test.take() {
+                    let left_alone = last_test.take().filter(|_| matches!(expression.peek(), Some(&("-o" | "-or"))));
+                    if let Some(is_name) = left_alone {
                         let kept = if is_name { &mut search.names } else { &mut search.paths };
                         kept.pop();
                     }
@@ -101,6 +107,7 @@ impl<'a> Search<'a> {
                     search.written.extend(expression.next());
                 }
                 "-mindepth" => search.skips_start |= expression.next().is_some_and(|depth| depth != "0"),
+                "-empty" => search.only_empty |= !was_negated,
                 "-delete" => search.actions.push(vec![DELETE_READ_AS, "-f", "{}"]),
                 "-exec" | "-execdir" | "-ok" | "-okdir" => {
                     // The command runs up to `;` (once a file) or `+` (with many at once).
@@ -135,13 +142,32 @@ impl<'a> Search<'a> {
             match (self.names.is_empty(), self.skips_start) {
                 (false, _) => found.extend(self.names.iter().map(|name| join(start, name))),
                 (true, true) => found.push(join(start, "*")),
-                // Everything under it, hidden files too (`find . -delete` takes `.git` with it).
-                (true, false) if self.paths.is_empty() => found.extend([start.to_string(), join(start, ".*")]),
+                // Everything under it, hidden files too (`find . -delete` takes `.git` with it),
+                // unless only empty ones are reached or it is a plain directory below where the
+                // command runs: the hidden files that matter (`.git`, `.claude`) are where a
+                // project or a home directory starts, not in `build/`.
+                (true, false) if self.paths.is_empty() => {
+                    found.push(start.to_string());
+                    if !self.only_empty && !is_plain_subdirectory(start) {
+                        found.push(join(start, ".*"));
+                    }
+                }
                 (true, false) => {}
             }
         }
         found
     }
+}
+
+/// Whether `start` names a directory below the current one by plain names (`build`,
+/// `./logs/`, `src/gen`): none hidden, none a parent, a home, a variable or a pattern.
+fn is_plain_subdirectory(start: &str) -> bool {
+    let relative = start.trim_start_matches("./");
+    !relative.starts_with('/')
+        && !relative.trim_matches('/').is_empty()
+        && relative.split('/').filter(|part| !part.is_empty()).all(|part| {
+            !part.starts_with(['.', '~', '-']) && !part.contains(['$', '`', '*', '?', '[', '{', '\\'])
+        })
 }
 
 /// The commands a `find` command's actions amount to (its words, `find` first), each with `{}`

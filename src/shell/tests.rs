@@ -216,8 +216,8 @@ fn what_find_runs_on_what_it_finds_is_a_command_on_the_first_files_it_could_reac
     assert_eq!(words("find ~ -type f -exec rm -f {} +")[1], ["rm", "-r", "-f", "~"]);
     // Everything under a starting point, hidden files too.
     assert_eq!(
-        words("find -L src tests -execdir touch {} ;")[1..],
-        [vec!["touch", "src"], vec!["touch", "src/.*"], vec!["touch", "tests"], vec!["touch", "tests/.*"]]
+        words("find -L . ~ -execdir touch {} ;")[1..],
+        [vec!["touch", "."], vec!["touch", "./.*"], vec!["touch", "~"], vec!["touch", "~/.*"]]
     );
     assert_eq!(words("find -- .axiom -delete")[1], ["rm", "-r", "-f", ".axiom"]);
     // What it leaves alone is no target: `!`, `-not`, `-prune`.
@@ -229,6 +229,20 @@ fn what_find_runs_on_what_it_finds_is_a_command_on_the_first_files_it_could_reac
     assert_eq!(words("find .axiom -delete")[1], ["rm", "-r", "-f", ".axiom"]);
     assert_eq!(words("find ~ -mindepth 1 -delete")[1], ["rm", "-r", "-f", "~/*"]);
     assert_eq!(words("find . -path './.git/*' -delete")[1], ["rm", "-r", "-f", "./.git/*"]);
+    // Hidden files are where a project or a home starts, not in a plain subdirectory; and only
+    // empty ones are reached with `-empty`.
+    let rm = |target: &str| vec!["rm".to_owned(), "-r".to_owned(), "-f".to_owned(), target.to_owned()];
+    assert_eq!(words("find logs/ -mtime +7 -delete")[1..], [rm("logs/")]);
+    assert_eq!(words("find ./src/gen -delete")[1..], [rm("./src/gen")]);
+    assert_eq!(words("find . -empty -type d -delete")[1..], [rm(".")]);
+    assert_eq!(words("find . ! -empty -delete")[1..], [rm("."), rm("./.*")]);
+    for start in ["..", "~", "$HOME", "/", "/srv/app", ".config", "x/../..", "$PWD", "*"] {
+        let hidden = format!("{}/.*", start.trim_end_matches('/'));
+        assert_eq!(words(&format!("find {start} -delete"))[1..], [rm(start), rm(&hidden)], "{start}");
+    }
+    // A test before `-prune` is left alone only when `-o` goes on with the rest of the walk.
+    assert_eq!(words("find . -name node_modules -type d -prune -exec rm -rf {} +")[1], ["rm", "-r", "-rf", "./node_modules"]);
+    assert_eq!(words("find . -name .git -prune -o -delete")[1..], [rm("."), rm("./.*")]);
     assert_eq!(
         words("find build/ -name '*.o' -o -name '*.a' -delete")[1..],
         [vec!["rm", "-r", "-f", "build/*.o"], vec!["rm", "-r", "-f", "build/*.a"]]
@@ -246,6 +260,7 @@ fn a_search_that_only_lists_runs_nothing_more() {
 #[test]
 fn xargs_after_find_is_given_what_find_found() {
     assert_eq!(words("find .claude -type f -print0 | xargs -0 rm -f")[1], ["rm", "-f", ".claude", ".claude/.*"]);
+    assert_eq!(words("find ./build -type f -print0 | xargs -0 rm -f")[1], ["rm", "-f", "./build"]);
     assert_eq!(words("find . -name .git | sort | xargs rm -rf")[2], ["rm", "-rf", "./.git"]);
     assert_eq!(words("find . -name .git | xargs echo | xargs rm -rf")[2], ["rm", "-rf"]);
     // Not after a find, or in another pipeline: only the words written.
