@@ -3,9 +3,9 @@
 use serde_json::Value;
 
 use super::AgentEvent;
-use crate::rules::{reads_as_json, Scope, ARGUMENT_FIELDS};
 #[cfg(doc)]
 use crate::rules::unescape_tool_argument;
+use crate::rules::{reads_as_json, Scope, ARGUMENT_FIELDS};
 use crate::shell::{is_shell, program_name};
 
 /// One line for the rules of one scope. Never contains a line break.

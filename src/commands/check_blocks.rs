@@ -58,7 +58,9 @@ pub fn check_blocks(
     }
     let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Buffers)>(threads);
     let work_rx = Mutex::new(work_rx);
-    let (done_tx, done_rx) = mpsc::channel::<Done>();
+    // A worker that panics hands its panic over, to be raised on the reading thread: otherwise
+    // the merge would wait for that worker's block for ever.
+    let (done_tx, done_rx) = mpsc::channel::<std::thread::Result<Done>>();
     std::thread::scope(|threads_scope| {
         for _ in 0..threads {
             let (work_rx, done_tx) = (&work_rx, done_tx.clone());
@@ -68,15 +70,23 @@ pub fn check_blocks(
                 loop {
                     let next = work_rx.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
                     let Ok((sequence, Buffers { block, mut fired })) = next else { break };
-                    // Numbered from 1 here; the merge, which knows how many lines came before,
-                    // moves the numbers (counting them here keeps that pass off the reading thread).
-                    let mut pipeline = last.take().map_or_else(|| pipeline(1), |last| last.restart(1));
-                    pipeline.push_into(&block, now, &mut fired);
-                    fired.extend(pipeline.finish(now));
-                    let newlines = memchr::memchr_iter(b'\n', &block).count() as u64;
-                    let done = Done { sequence, stats: pipeline.stats(), newlines, buffers: Buffers { block, fired } };
-                    last = Some(pipeline);
-                    if done_tx.send(done).is_err() {
+                    let matched = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        // Numbered from 1 here; the merge, which knows how many lines came before,
+                        // moves the numbers (counting them here keeps that pass off the reading
+                        // thread).
+                        let mut pipeline = last.take().map_or_else(|| pipeline(1), |last| last.restart(1));
+                        pipeline.push_into(&block, now, &mut fired);
+                        fired.extend(pipeline.finish(now));
+                        let newlines = memchr::memchr_iter(b'\n', &block).count() as u64;
+                        let stats = pipeline.stats();
+                        (Done { sequence, stats, newlines, buffers: Buffers { block, fired } }, pipeline)
+                    }));
+                    let done = matched.map(|(done, pipeline)| {
+                        last = Some(pipeline);
+                        done
+                    });
+                    let panicked = done.is_err();
+                    if done_tx.send(done).is_err() || panicked {
                         break;
                     }
                 }
@@ -157,13 +167,16 @@ impl Merge {
     /// Writes results in order until at most `keep` blocks are in flight.
     fn drain(
         &mut self,
-        done: &mpsc::Receiver<Done>,
+        done: &mpsc::Receiver<std::thread::Result<Done>>,
         sink: &mut dyn BlockSink,
         stats: &mut PipelineStats,
         keep: usize,
     ) -> Result<(), BlocksError> {
         while self.in_flight > keep {
-            let block = done.recv().expect("a worker answers every block");
+            let block = match done.recv().expect("a worker answers every block") {
+                Ok(block) => block,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
             self.waiting.insert(block.sequence, block);
             while let Some(block) = self.waiting.remove(&self.next) {
                 self.next += 1;

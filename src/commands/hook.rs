@@ -51,7 +51,7 @@ pub fn run(args: HookArgs) -> anyhow::Result<ExitCode> {
         .read_to_string(&mut input)
         .map_err(anyhow::Error::from)
         .and_then(|_| serde_json::from_str(&input).map_err(|err| anyhow::anyhow!("the hook input is not JSON: {err}")))
-        .and_then(|event: Value| decide(&args, &event).map(|verdict| (event, verdict)));
+        .and_then(|event: Value| decide_or_refuse(&args, &event).map(|verdict| (event, verdict)));
     match decided {
         Ok((event, verdict)) => {
             if let Some(answer) = &verdict.answer {
@@ -86,8 +86,29 @@ fn hook_rules(args: &HookArgs) -> anyhow::Result<Arc<RuleSet>> {
     }
 }
 
+/// [`decide`], where a panic while judging is a failure like any other, except for a tool call:
+/// the call is what the agent wrote, and one it could write to crash the judging must not run
+/// unjudged, so it is refused whatever `--fail-closed` says.
+fn decide_or_refuse(args: &HookArgs, event: &Value) -> anyhow::Result<Verdict> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decide(args, event))) {
+        Ok(decided) => decided,
+        Err(_) if event["hook_event_name"] == "PreToolUse" => Ok(Verdict {
+            answer: Some(json!({ "hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecision": "deny",
+                "permissionDecisionReason": "Refused by axiom: this call could not be judged (an internal error, \
+                    reported on stderr). Write the command another way.",
+            }})),
+            ..Verdict::default()
+        }),
+        Err(_) => Err(anyhow::anyhow!("judging the event panicked")),
+    }
+}
+
 fn decide(args: &HookArgs, event: &Value) -> anyhow::Result<Verdict> {
-    let name = event["hook_event_name"].as_str().unwrap_or_default();
+    let Some(name) = event["hook_event_name"].as_str() else {
+        anyhow::bail!("the hook input has no hook_event_name: not an event from Claude Code");
+    };
     if name == "SessionEnd" || (matches!(name, "Stop" | "SubagentStop") && event["stop_hook_active"] == true) {
         // Nothing to judge: the session ends, or it continues because of an earlier block (and a
         // stop is never blocked twice in a row, so it can never loop).
@@ -97,7 +118,9 @@ fn decide(args: &HookArgs, event: &Value) -> anyhow::Result<Verdict> {
     let mut verdict = Verdict::default();
     match name {
         "PreToolUse" => {
-            let tool = event["tool_name"].as_str().unwrap_or_default();
+            let Some(tool) = event["tool_name"].as_str() else {
+                anyhow::bail!("the PreToolUse event has no tool_name");
+            };
             verdict.lines = vec![tool_line(tool, &event["tool_input"])];
             verdict.fired = judge(&rules, Scope::Tool, &verdict.lines);
             verdict.answer = match verdict.fired.iter().find(|i| i.action == Action::Deny) {

@@ -1,5 +1,6 @@
 //! The compiled form of a rule's `command:` key: which shell command a line must show running.
 
+use super::copy_targets::written_by_copy;
 use super::lazy_regex::LazyRegex;
 use super::schema::CommandSpec;
 use super::tool_class::{may_run_a_command, unescape_tool_argument};
@@ -28,6 +29,8 @@ pub struct CommandMatcher {
     pub output_as_args_of: Vec<String>,
     /// Programs one of which must write the command's input through a pipe; empty: any or none.
     pub piped_from: Vec<String>,
+    /// `args` judge only what a copy writes (see [`written_by_copy`]).
+    pub args_written: bool,
 }
 
 impl CommandMatcher {
@@ -50,6 +53,7 @@ impl CommandMatcher {
             piped_into: spec.piped_into.clone(),
             output_as_args_of: spec.output_as_args_of.clone(),
             piped_from: spec.piped_from.clone(),
+            args_written: spec.args_written,
         }
     }
 
@@ -163,15 +167,21 @@ impl CommandMatcher {
         if !self.args_would_match.is_empty() {
             let selects = match whole_names(program, args, rest) {
                 Some(names) => names.iter().any(|name| would_match(name, &self.args_would_match)),
-                None => rest.iter().any(|operand| patterns_in(program, operand).any(|p| would_match(p, &self.args_would_match))),
+                None => rest
+                    .iter()
+                    .any(|operand| patterns_in(program, operand).any(|p| would_match(p, &self.args_would_match))),
             };
             if !selects {
                 return false;
             }
         }
-        let values = option_values(command.program(), args);
+        let written = self.args_written.then(|| written_by_copy(program, args, rest)).flatten();
+        let judged: Vec<&str> = match &written {
+            Some(paths) => paths.iter().map(String::as_str).collect(),
+            None => rest.iter().map(|operand| operand.as_str()).chain(option_values(program, args)).collect(),
+        };
         self.args.is_empty()
-            || rest.iter().map(|operand| operand.as_str()).chain(values).any(|operand| {
+            || judged.into_iter().any(|operand| {
                 let plain = lexical_path(operand);
                 let placed = (!operand.starts_with(['/', '-'])
                     && (operand.starts_with("~-") || !places.current.is_empty()))
@@ -770,7 +780,8 @@ mod tests {
     #[test]
     fn a_literal_backslash_n_in_a_tool_call_cannot_hide_a_command_in_a_heredoc() {
         let rm = matcher("program: rm\nflags: ['r|R|recursive']\nargs: ['^~/?$']");
-        assert!(rm.matches_line(r"Bash: : <<X \n; rm -rf ~", true));
+        // A `\n` the command holds is written `\\n` on the line (see `tool_line`).
+        assert!(rm.matches_line(r"Bash: : <<X \\n; rm -rf ~", true));
         assert!(rm.matches_line(r"Bash: cat <<X\nrm -rf ~\nX\nrm -rf ~", true));
         assert!(!rm.matches_line(r"Bash: cat <<X\nrm -rf ~\nX", true), "a heredoc fed to cat is data");
     }

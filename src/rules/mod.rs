@@ -11,6 +11,7 @@
 mod attribution;
 mod command;
 mod compile;
+mod copy_targets;
 mod error;
 mod lazy_regex;
 mod load;
@@ -39,4 +40,6 @@ pub use schema::{Action, AppliesTo, EvidenceSpec, Expectation, RuleTest, Scope, 
 pub use sources::{RuleOrigin, BUILT_IN, DEFAULT_PACK, PROJECT_RULES};
 pub use subject::Subject;
 pub use summary::RuleSummary;
-pub use tool_class::{line_regex, may_run_a_command, reads_as_json, unescape_tool_argument, ToolClass, ARGUMENT_FIELDS};
+pub use tool_class::{
+    line_regex, may_run_a_command, reads_as_json, unescape_tool_argument, ToolClass, ARGUMENT_FIELDS,
+};

@@ -118,6 +118,11 @@ pub struct CommandSpec {
     /// loop by a script that runs the program (`pids=$(pgrep x); kill $pids`).
     #[serde(default, deserialize_with = "one_or_many")]
     pub output_as_args_of: Vec<String>,
+    /// `args` judge only what a copy writes: for cp, scp, rsync and install, the target
+    /// (`cp .claude/settings.json /tmp/bak` writes `/tmp/bak`, `cp x ~/.config/` writes
+    /// `~/.config/x`), not the sources they read. Other programs' operands all count.
+    #[serde(default)]
+    pub args_written: bool,
     /// Programs, one of which must write the command's input through a pipe, directly or through
     /// other commands of the pipeline (`ps` in `ps aux | grep x`).
     #[serde(default, deserialize_with = "one_or_many")]

@@ -165,9 +165,10 @@ fn is_plain_subdirectory(start: &str) -> bool {
     let relative = start.trim_start_matches("./");
     !relative.starts_with('/')
         && !relative.trim_matches('/').is_empty()
-        && relative.split('/').filter(|part| !part.is_empty()).all(|part| {
-            !part.starts_with(['.', '~', '-']) && !part.contains(['$', '`', '*', '?', '[', '{', '\\'])
-        })
+        && relative
+            .split('/')
+            .filter(|part| !part.is_empty())
+            .all(|part| !part.starts_with(['.', '~', '-']) && !part.contains(['$', '`', '*', '?', '[', '{', '\\']))
 }
 
 /// The commands a `find` command's actions amount to (its words, `find` first), each with `{}`

@@ -241,7 +241,10 @@ fn what_find_runs_on_what_it_finds_is_a_command_on_the_first_files_it_could_reac
         assert_eq!(words(&format!("find {start} -delete"))[1..], [rm(start), rm(&hidden)], "{start}");
     }
     // A test before `-prune` is left alone only when `-o` goes on with the rest of the walk.
-    assert_eq!(words("find . -name node_modules -type d -prune -exec rm -rf {} +")[1], ["rm", "-r", "-rf", "./node_modules"]);
+    assert_eq!(
+        words("find . -name node_modules -type d -prune -exec rm -rf {} +")[1],
+        ["rm", "-r", "-rf", "./node_modules"]
+    );
     assert_eq!(words("find . -name .git -prune -o -delete")[1..], [rm("."), rm("./.*")]);
     assert_eq!(
         words("find build/ -name '*.o' -o -name '*.a' -delete")[1..],

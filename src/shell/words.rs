@@ -215,7 +215,9 @@ fn variable(chars: &[char], at: usize, quoted: bool, out: &mut String, variables
 /// Writes the redirection operator at `chars[at]` as a word of its own, marked, with the file
 /// descriptor written right before it (`2>`, `&>`) kept on it; returns where its target starts.
 fn redirection(chars: &[char], at: usize, out: &mut String) -> usize {
-    let word_start = out.rfind(|c: char| c.is_whitespace()).map_or(0, |space| space + 1);
+    // Any whitespace separates words here, a no-break space (two bytes) too.
+    let word_start =
+        out.char_indices().rev().find(|(_, c)| c.is_whitespace()).map_or(0, |(space, c)| space + c.len_utf8());
     let descriptor = &out[word_start..];
     let prefix = if !descriptor.is_empty() && (descriptor == "&" || descriptor.bytes().all(|b| b.is_ascii_digit())) {
         let prefix = descriptor.to_owned();

@@ -1,0 +1,51 @@
+//! `axiom hook` on input Claude Code would not send, or that an agent wrote to trip the judging:
+//! a call is still refused, and a malformed event is a failure that `--fail-closed` blocks.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+/// Runs `axiom hook ARGS` on `input` with a private state dir: (exit code, stdout).
+fn hook(args: &[&str], input: &str) -> (i32, String) {
+    let state = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_axiom"))
+        .arg("hook")
+        .args(args)
+        .env("AXIOM_STATE_DIR", state.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn bash_call(command: &str) -> String {
+    serde_json::json!({
+        "hook_event_name": "PreToolUse", "session_id": "s", "cwd": "/tmp",
+        "tool_name": "Bash", "tool_input": { "command": command },
+    })
+    .to_string()
+}
+
+#[test]
+fn a_no_break_space_before_a_redirection_neither_crashes_the_hook_nor_lets_the_call_through() {
+    for command in ["rm -rf ~; echo\u{a0}>/dev/null", "echo {a,\u{a0}b}>x; rm -rf ~", "cat\u{a0}<x; rm -rf ~"] {
+        let (code, answer) = hook(&[], &bash_call(command));
+        assert_eq!(code, 0, "{command:?}");
+        assert!(answer.contains(r#""permissionDecision":"deny""#), "{command:?}: {answer}");
+    }
+}
+
+#[test]
+fn an_event_without_its_name_or_tool_is_a_failure_that_fail_closed_blocks() {
+    for input in [r#"{"hook_event_name":"PreToolUse"}"#, "[1,2]", r#"{"tool_name":"Bash"}"#, "not json"] {
+        assert_eq!(hook(&["--fail-closed"], input), (2, String::new()), "{input}");
+        assert_eq!(hook(&[], input), (0, String::new()), "{input}");
+    }
+    // An event of a kind the hook does not judge is no failure.
+    assert_eq!(hook(&["--fail-closed"], r#"{"hook_event_name":"Notification"}"#), (0, String::new()));
+}
