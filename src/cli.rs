@@ -537,8 +537,10 @@ pub enum RulesCommand {
 
 #[derive(Debug, Args)]
 pub struct HookArgs {
-    #[command(flatten)]
-    pub rules: RulesArgs,
+    /// Rule files or directories (repeatable). Default: $AXIOM_RULES, else the built-in pack. The
+    /// hook never looks for rules where the agent works: `hooks install` names a project's here.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
     /// When the hook itself fails (bad input, bad rules), block (exit 2) instead of letting the
     /// session continue. Default: a failing hook lets the session continue.
     #[arg(long)]

@@ -76,7 +76,7 @@ pub fn run(args: HookArgs) -> anyhow::Result<ExitCode> {
 /// letting every call through would turn supervision off as surely as an empty rule file.
 /// `--fail-closed` refuses instead, as it does for any failure.
 fn hook_rules(args: &HookArgs) -> anyhow::Result<Arc<RuleSet>> {
-    let origin = RuleOrigin::resolve_named(&args.rules.paths);
+    let origin = RuleOrigin::resolve_named(&args.rules);
     match super::load_rules_from(origin.clone()) {
         Err(err) if !args.fail_closed && origin != RuleOrigin::Embedded => {
             eprintln!("axiom hook: {err:#}\naxiom hook: judging with the built-in pack instead");
