@@ -140,6 +140,9 @@ fn shape_problems() {
         ("rules:\n  - id: a\n", "missing `match`"),
         ("rules:\n  - id: a\n    match: {}\n", "at least one entry"),
         ("rules:\n  - id: a\n    match: { literals: [''] }\n", "empty literal"),
+        ("rules:\n  - id: a\n    match: { regex: [''] }\n", "matches every line"),
+        ("rules:\n  - id: a\n    match: { regex: ['x|'] }\n", "matches every line"),
+        ("rules:\n  - id: a\n    match: { regex: ['^', 'ok'] }\n", "matches every line"),
         ("rules:\n  - id: a\n    match: { literals: [\"a\\nb\"] }\n", "line break"),
         ("rules:\n  - id: a\n    silence: 1s\n    match: { literals: [x] }\n", "not both"),
         ("rules:\n  - id: a\n    silence: 1s\n    unless: [x]\n", "`unless` does not apply"),
@@ -323,4 +326,12 @@ fn a_tool_class_needs_the_tool_scope_regexes_and_a_known_name() {
     }
     let every_call = load("rules:\n  - id: x\n    scope: tool\n    tool: shell\n    action: warn\n").unwrap();
     assert_eq!(every_call.rules()[0].regexes, [""]);
+}
+
+#[test]
+fn a_regex_that_can_match_an_empty_line_but_not_every_line_loads() {
+    for regex in [r"^\s*$", r"^$", r"(?m)^\s*\d*$", r"x?y"] {
+        let yaml = format!("rules:\n  - id: a\n    match: {{ regex: ['{regex}'] }}\n");
+        assert!(load(&yaml).is_ok(), "{regex}");
+    }
 }
