@@ -136,7 +136,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0", value_parser = crate::human::parse_listen)]
     pub listen: SocketAddr,
     /// After SIGTERM, how long a killed command gets before SIGKILL.
-    #[arg(long, value_name = "DURATION", default_value = "3s")]
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = crate::human::parse_duration)]
     pub kill_grace: humantime::Duration,
     /// The command and its arguments, after `--` (run as they are, with no shell).
     #[arg(last = true, required = true, value_name = "CMD")]
@@ -164,15 +164,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = crate::human::parse_bytes_usize)]
     pub ring_bytes: usize,
     /// After SIGTERM, how long a killed task gets before SIGKILL.
-    #[arg(long, value_name = "DURATION", default_value = "3s")]
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = crate::human::parse_duration)]
     pub kill_grace: humantime::Duration,
     /// A running task whose worker stays disconnected this long is marked lost (30s, 5min...).
     /// Default: --reconnect-window.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = crate::human::parse_duration)]
     pub lost_after: Option<humantime::Duration>,
     /// How long the workers of the tasks this hub starts keep their command running while the
     /// hub is unreachable (restarting it, say); then they end it.
-    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::human::parse_duration)]
     pub reconnect_window: humantime::Duration,
     /// How often the hub pings each worker. A worker that answers nothing for three of these is
     /// dropped; a worker that hears nothing for three (a hub that was stopped or hangs) counts
@@ -186,7 +186,7 @@ pub struct ServeArgs {
     pub session_idle: humantime::Duration,
     /// Finished task histories older than this are deleted, at start and then every minute (12h,
     /// 7days...).
-    #[arg(long, value_name = "DURATION", default_value = "7days")]
+    #[arg(long, value_name = "DURATION", default_value = "7days", value_parser = crate::human::parse_duration)]
     pub keep_for: humantime::Duration,
     /// Finished task histories beyond this total size are deleted, oldest first, at start and then
     /// every minute (500MiB, 1GiB, 2GB...).
@@ -224,7 +224,7 @@ pub struct McpArgs {
     #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = crate::human::parse_bytes_usize)]
     pub ring_bytes: usize,
     /// After SIGTERM, how long a killed task gets before SIGKILL (for axiom_kill and at shutdown).
-    #[arg(long, value_name = "DURATION", default_value = "3s")]
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = crate::human::parse_duration)]
     pub kill_grace: humantime::Duration,
 }
 
@@ -328,7 +328,7 @@ pub enum ClientCommand {
         task_id: String,
         /// How long the task gets after SIGTERM before SIGKILL (500ms, 10s...). Default: the hub's
         /// --kill-grace (3s unless it was started with another).
-        #[arg(long, value_name = "DURATION")]
+        #[arg(long, value_name = "DURATION", value_parser = crate::human::parse_duration)]
         grace: Option<humantime::Duration>,
     },
 }
@@ -345,13 +345,13 @@ pub struct WorkerArgs {
     #[arg(long, value_enum, default_value_t)]
     pub driver: Driver,
     /// Between an interrupt and its follow-up message.
-    #[arg(long, value_name = "DURATION", default_value = "500ms")]
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = crate::human::parse_duration)]
     pub interrupt_delay: humantime::Duration,
     /// Grace period for kills the hub does not give one for.
-    #[arg(long, value_name = "DURATION", default_value = "3s")]
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = crate::human::parse_duration)]
     pub kill_grace: humantime::Duration,
     /// How long the child keeps running while the hub is unreachable; then it is ended.
-    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::human::parse_duration)]
     pub reconnect_window: humantime::Duration,
     /// How long an open connection may bring nothing from the hub before it counts as lost: a
     /// hub that was stopped or hangs must not keep the child unsupervised. The worker pings the
@@ -364,7 +364,7 @@ pub struct WorkerArgs {
     pub token_fd: i32,
     /// How long writing to the command's input may take before it is given up and reported as not
     /// delivered (the command does not read its input).
-    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::human::parse_duration)]
     pub write_timeout: humantime::Duration,
     /// Terminal size for the pty driver. Default: 50x200.
     #[arg(long, value_name = "ROWSxCOLS", value_parser = parse_pty_size)]

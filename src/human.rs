@@ -38,12 +38,14 @@ pub fn parse_bytes_usize(text: &str) -> Result<usize, String> {
     parse_bytes(text).and_then(|n| usize::try_from(n).map_err(|_| format!("{text:?} is too large for this machine")))
 }
 
-/// Parses a duration that must be longer than zero: `30s`, `12h`, `7days`.
+/// Parses a duration as users write it: `500ms`, `30s`, `12h`, `7days`.
+pub fn parse_duration(text: &str) -> Result<humantime::Duration, String> {
+    text.trim().parse().map_err(|err| format!("{text:?} is not a duration ({err}); write e.g. 500ms, 30s or 5min"))
+}
+
+/// [`parse_duration`], longer than zero.
 pub fn parse_positive_duration(text: &str) -> Result<humantime::Duration, String> {
-    let duration: humantime::Duration = text
-        .trim()
-        .parse()
-        .map_err(|err| format!("{text:?} is not a duration ({err}); write e.g. 30s, 5min or 12h"))?;
+    let duration = parse_duration(text)?;
     if duration.is_zero() {
         return Err(format!("{text:?}: the duration must be longer than zero"));
     }

@@ -15,21 +15,31 @@ pub fn written_by_copy(program: &str, args: &[String], operands: &[&String]) -> 
     if !COPIERS.contains(&program) {
         return None;
     }
+    let short = |word: &String, letters: &[char]| {
+        word.starts_with('-') && !word.starts_with("--") && word[1..].contains(letters)
+    };
+    // Where a source may be written too: rsync removing what it sent (any abbreviation GNU
+    // getopt takes), `install -d` making every operand, cp making links to its sources, whose
+    // writes then edit them.
     let every_operand_written = |word: &String| match program {
-        "rsync" => word == "--remove-source-files",
-        "install" => word == "--directory" || (word.starts_with('-') && !word.starts_with("--") && word.contains('d')),
+        "rsync" => word.starts_with("--remove-s"),
+        "install" => word == "--directory" || short(word, &['d']),
+        "cp" => word.starts_with("--link") || word.starts_with("--sym") || short(word, &['l', 's']),
         _ => false,
     };
     if args.iter().take_while(|word| *word != "--").any(every_operand_written) {
         return None;
     }
-    // rsync copies what is in a source written with a trailing `/`, not the source itself.
+    // The name a source takes under the target, if it is known: not for what rsync copies of a
+    // source written with a trailing `/` (what is in it), nor for a pattern (`s*`).
     let name_in_target = |source: &str| -> Option<String> {
         if program == "rsync" && source.ends_with('/') {
             return None;
         }
-        let name = source.trim_end_matches('/').rsplit('/').next().filter(|name| !name.is_empty())?;
-        Some(name.to_owned())
+        // `host:path` names a remote file (scp, rsync).
+        let local = source.split_once(':').filter(|(host, _)| !host.contains('/')).map_or(source, |(_, path)| path);
+        let name = local.trim_end_matches('/').rsplit('/').next().filter(|name| !name.is_empty())?;
+        (!name.contains(['*', '?', '[', '{'])).then(|| name.to_owned())
     };
     let under = |directory: &str, sources: &[&String]| -> Vec<String> {
         sources
@@ -42,7 +52,8 @@ pub fn written_by_copy(program: &str, args: &[String], operands: &[&String]) -> 
             })
             .collect()
     };
-    if let Some(directory) = target_directory(args) {
+    // (rsync's and scp's `-t` is something else.)
+    if let Some(directory) = target_directory(args).filter(|_| matches!(program, "cp" | "install")) {
         return Some(under(directory, operands));
     }
     let (target, sources) = operands.split_last()?;
@@ -56,19 +67,22 @@ pub fn written_by_copy(program: &str, args: &[String], operands: &[&String]) -> 
     }
 }
 
-/// The directory given by `-t DIR`, `-tDIR`, `--target-directory DIR` or `--target-directory=DIR`.
+/// The directory given by `-t DIR` (also in a cluster, `-at DIR`, `-tDIR`) or by
+/// `--target-directory` (any abbreviation GNU getopt takes: `--target`, `--ta=DIR`).
 fn target_directory(args: &[String]) -> Option<&str> {
     let mut words = args.iter().take_while(|word| *word != "--");
     let mut found = None;
     while let Some(word) = words.next() {
-        if word == "-t" || word == "--target-directory" {
-            found = words.next().map(String::as_str);
-        } else if let Some(directory) = word.strip_prefix("--target-directory=") {
-            found = Some(directory);
-        } else if let Some(directory) =
-            word.strip_prefix("-t").filter(|rest| !rest.is_empty() && !rest.starts_with('-'))
-        {
-            found = Some(directory);
+        if let Some(long) = word.strip_prefix("--") {
+            let (name, value) = long.split_once('=').map_or((long, None), |(name, value)| (name, Some(value)));
+            if name.len() >= 2 && "target-directory".starts_with(name) {
+                found = value.or_else(|| words.next().map(String::as_str));
+            }
+        } else if let Some(cluster) = word.strip_prefix('-') {
+            if let Some(at) = cluster.find('t') {
+                let attached = &cluster[at + 1..];
+                found = if attached.is_empty() { words.next().map(String::as_str) } else { Some(attached) };
+            }
         }
     }
     found
@@ -96,6 +110,12 @@ mod tests {
         // rsync copies what a source ending in `/` holds: its names are not known.
         assert_eq!(written("rsync -a dotfiles/ ~/.config/").unwrap(), ["~/.config/"]);
         assert_eq!(written("rsync -a ~/.config/ /backup/config/").unwrap(), ["/backup/config/"]);
+        // `-t` in a cluster or abbreviated; a pattern or a remote file as the source.
+        assert_eq!(written("cp -at .claude /tmp/evil/settings.json").unwrap(), [".claude/settings.json"]);
+        assert_eq!(written("cp --target=.claude /tmp/x/settings.json").unwrap(), [".claude/settings.json"]);
+        assert_eq!(written("cp /tmp/evil/s* .claude/").unwrap(), [".claude/"]);
+        assert_eq!(written("scp host:settings.json .claude/").unwrap(), [".claude/settings.json"]);
+        assert_eq!(written("rsync -avt src/ dest/").unwrap(), ["dest/"]);
     }
 
     #[test]
@@ -106,5 +126,8 @@ mod tests {
         assert_eq!(written("mv .axiom /tmp/x"), None);
         assert_eq!(written("tar -cf x.tar .claude"), None);
         assert_eq!(written("ln -s .claude c"), None);
+        assert_eq!(written("cp -al .claude /tmp/c"), None);
+        assert_eq!(written("cp --link .claude/settings.json /tmp/s"), None);
+        assert_eq!(written("rsync -a --remove-sent-files .axiom/ /tmp/x/"), None);
     }
 }

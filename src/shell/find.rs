@@ -58,8 +58,13 @@ struct Search<'a> {
     names: Vec<&'a str>,
     paths: Vec<&'a str>,
     skips_start: bool,
-    /// `-empty`: only empty files and directories are reached.
+    /// `-empty` (not negated): only empty files and directories are reached, unless
+    /// `alternatives` says another test may stand in for it.
     only_empty: bool,
+    /// `-o`, `-or` or `,`: a test that narrows the search may be only one way through it.
+    alternatives: bool,
+    /// `-L`, `-H` or `-follow`: symbolic links are followed, so a plain name may lead anywhere.
+    follows_links: bool,
     /// Commands with `{}` where the files found go.
     actions: Vec<Vec<&'a str>>,
     /// Files `-fprint` and the like write.
@@ -71,8 +76,9 @@ impl<'a> Search<'a> {
     fn read(words: &'a [String]) -> Search<'a> {
         let args = words.get(1..).unwrap_or_default();
         let args = &args[leading_options(args)..];
+        let follows_links = words.iter().skip(1).any(|word| matches!(word.as_str(), "-L" | "-H" | "-follow"));
         let starts = args.iter().take_while(|word| !starts_expression(word)).map(String::as_str).collect();
-        let mut search = Search { starts, ..Search::default() };
+        let mut search = Search { starts, follows_links, ..Search::default() };
         let mut expression = args[search.starts.len()..].iter().map(String::as_str).peekable();
         // A test after `!` or `-not` names what is left alone, as does one followed by `-prune`.
         let mut negated = false;
@@ -108,6 +114,7 @@ impl<'a> Search<'a> {
                 }
                 "-mindepth" => search.skips_start |= expression.next().is_some_and(|depth| depth != "0"),
                 "-empty" => search.only_empty |= !was_negated,
+                "-o" | "-or" | "," => search.alternatives = true,
                 "-delete" => search.actions.push(vec![DELETE_READ_AS, "-f", "{}"]),
                 "-exec" | "-execdir" | "-ok" | "-okdir" => {
                     // The command runs up to `;` (once a file) or `+` (with many at once).
@@ -148,7 +155,8 @@ impl<'a> Search<'a> {
                 // project or a home directory starts, not in `build/`.
                 (true, false) if self.paths.is_empty() => {
                     found.push(start.to_string());
-                    if !self.only_empty && !is_plain_subdirectory(start) {
+                    let only_empty = self.only_empty && !self.alternatives;
+                    if !only_empty && (self.follows_links || !is_plain_subdirectory(start)) {
                         found.push(join(start, ".*"));
                     }
                 }

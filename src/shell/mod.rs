@@ -196,6 +196,21 @@ impl Found {
     }
 }
 
+/// What `script` prints, as far as it can be read without running it: the heredocs `cat` and
+/// `tee` print and the words `echo` and `printf` print.
+fn printed_by(script: &str, variables: &Variables) -> String {
+    let mut printed = Vec::new();
+    for segment in &split_script(script).segments {
+        let words = wrappers::strip(words::command_words(&segment.text, variables).words);
+        match words.first().map(|word| program_name(word)) {
+            Some("cat" | "tee") => printed.extend(segment.heredocs.iter().cloned()),
+            Some("echo" | "printf") => printed.push(words[1..].join(" ").replace("\\n", "\n")),
+            _ => {}
+        }
+    }
+    printed.join("\n")
+}
+
 /// Adds the commands of `script`, run after the assignments in `variables` (cloned for each nested
 /// script that sees them, which is cheap: values are shared).
 fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Variables>) {
@@ -222,6 +237,9 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
     // Per segment: the program its substitutions' output is given to as arguments (`None`: kept),
     // how many of the script's substitutions were found up to its end, and the variables they see.
     let mut substituted: Vec<(Option<String>, usize, Option<Rc<Variables>>)> = Vec::new();
+    // Per segment: whether its command runs its words as a script (`eval`, `sh -c`), so that
+    // what its substitutions print is a script too (`eval "$(cat <<EOF … EOF)"`).
+    let mut runs_its_words: Vec<bool> = Vec::new();
     let (mut pipeline, mut stage) = (found.new_pipeline(), 0);
     // What a `find` earlier in the pipeline prints: the operands an `xargs` later in it adds.
     let mut found_by_find: Vec<String> = Vec::new();
@@ -270,6 +288,8 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             Some(command) if command.sends_no_signal() => Some("kill -0".to_owned()),
             Some(command) => Some(command.words[0].clone()),
         };
+        runs_its_words
+            .push(command.as_ref().is_some_and(|c| c.program() == "eval" || wrappers::inner_script(c).is_some()));
         substituted.push((into, segment.substitutions_so_far, seen_by_substitutions));
         let find_actions: Vec<SimpleCommand> = match &command {
             Some(command) if command.program() == "find" => {
@@ -278,8 +298,12 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             }
             _ => Vec::new(),
         };
+        // A shell given no script, or its standard input as one (`bash /dev/stdin`, `source
+        // /dev/stdin`), runs what its input brings.
         let reads_script = |command: &SimpleCommand| {
-            wrappers::is_shell(command.program()) && command.args().iter().all(|a| a.starts_with('-'))
+            let stdin = |word: &String| matches!(word.as_str(), "/dev/stdin" | "/proc/self/fd/0" | "/dev/fd/0");
+            (wrappers::is_shell(command.program()) && command.args().iter().all(|a| a.starts_with('-') || stdin(a)))
+                || (matches!(command.program(), "source" | ".") && command.args().first().is_some_and(stdin))
         };
         let echoed = match &command {
             Some(command) if stage > 0 && reads_script(command) => printed.take(),
@@ -290,6 +314,12 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             let options = command.args().iter().take_while(|word| is_echo_option(word)).count();
             let printed_words = if command.program() == "echo" { &command.args()[options..] } else { command.args() };
             printed = Some(printed_words.join(" ").replace("\\n", "\n"));
+        }
+        // `cat <<EOF | bash` (or `tee`) prints its heredoc, as echo prints its words.
+        if let Some(command) = command.as_ref().filter(|command| matches!(command.program(), "cat" | "tee")) {
+            if !segment.heredocs.is_empty() && command.args().iter().all(|a| a.starts_with('-')) {
+                printed = Some(segment.heredocs.join("\n"));
+            }
         }
         // A script nested in this segment (`bash -c '…'`, a heredoc) numbers its own pipelines.
         (pipeline, stage) = if segment.pipes_into_next {
@@ -328,8 +358,15 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
     for (index, substitution) in parsed.substitutions.iter().enumerate() {
         // The first segment whose count takes in this substitution holds it. A process
         // substitution is a file to the command, which reads what it holds.
-        let holder = substituted.iter().find(|(_, so_far, _)| *so_far > index);
+        let holder_at = substituted.iter().position(|(_, so_far, _)| *so_far > index);
+        let holder = holder_at.map(|at| &substituted[at]);
         let seen = holder.and_then(|(_, _, seen)| seen.clone()).unwrap_or_else(|| Rc::clone(&variables));
+        if holder_at.is_some_and(|at| runs_its_words[at]) {
+            let printed = printed_by(substitution, &seen);
+            if !printed.is_empty() {
+                collect(&printed, depth + 1, found, Rc::clone(&seen));
+            }
+        }
         let before = found.commands.len();
         collect(substitution, depth + 1, found, seen);
         let holder = holder.map(|(into, _, _)| into);

@@ -68,6 +68,16 @@ fn heredocs_are_data_unless_a_shell_reads_them() {
     assert_eq!(programs(script), ["bash", "rm", "echo"]);
     let tabs = "sh <<-END\n\tgit clean -fdx\n\tEND";
     assert_eq!(programs(tabs), ["sh", "git"]);
+    // What cat prints of its heredoc, to a shell later in the pipeline; a shell or `source`
+    // reading its standard input as the script.
+    assert_eq!(programs("cat <<'EOF' | bash\nrm -rf ~\nEOF"), ["cat", "bash", "rm"]);
+    assert_eq!(programs("cat <<'EOF' | wc -l\nrm -rf ~\nEOF"), ["cat", "wc"]);
+    assert_eq!(programs("bash /dev/stdin <<EOF\nrm -rf ~\nEOF"), ["bash", "rm"]);
+    assert_eq!(programs("source /dev/stdin <<'EOF'\nrm -rf ~\nEOF"), ["source", "rm"]);
+    // What a substitution prints, given to `eval` or `sh -c` as the script.
+    assert!(programs("eval \"$(cat <<'EOF'\nrm -rf ~\nEOF\n)\"").contains(&"rm".to_owned()));
+    assert!(programs("sh -c \"$(echo rm -rf ~)\"").contains(&"rm".to_owned()));
+    assert!(!programs("echo \"$(cat <<'EOF'\nrm -rf ~\nEOF\n)\"").contains(&"rm".to_owned()));
 }
 
 #[test]
@@ -236,6 +246,8 @@ fn what_find_runs_on_what_it_finds_is_a_command_on_the_first_files_it_could_reac
     assert_eq!(words("find ./src/gen -delete")[1..], [rm("./src/gen")]);
     assert_eq!(words("find . -empty -type d -delete")[1..], [rm(".")]);
     assert_eq!(words("find . ! -empty -delete")[1..], [rm("."), rm("./.*")]);
+    assert_eq!(words("find . -empty -o -delete")[1..], [rm("."), rm("./.*")]);
+    assert_eq!(words("find -L build -delete")[1..], [rm("build"), rm("build/.*")]);
     for start in ["..", "~", "$HOME", "/", "/srv/app", ".config", "x/../..", "$PWD", "*"] {
         let hidden = format!("{}/.*", start.trim_end_matches('/'));
         assert_eq!(words(&format!("find {start} -delete"))[1..], [rm(start), rm(&hidden)], "{start}");
