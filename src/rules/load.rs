@@ -200,8 +200,9 @@ impl Loader {
                 // A regex that finds a match in any line at all (`''`, `a|`, `x*`) fires on every
                 // line, as an empty literal would: a slip, not a rule.
                 let matches_any_line = |pattern: &String| {
-                    regex::Regex::new(pattern)
-                        .is_ok_and(|regex| ["", "\u{1}", "zq \u{7f}"].iter().all(|line| regex.is_match(line)))
+                    regex::Regex::new(pattern).is_ok_and(|regex| {
+                        ["", "\u{1}", "x", "ab", "zq \u{7f}"].iter().all(|line| regex.is_match(line))
+                    })
                 };
                 if let Some(pattern) = matches.regex.iter().find(|pattern| matches_any_line(pattern)) {
                     problem("regex", format!("regex {pattern:?} matches every line, even an empty one"));
