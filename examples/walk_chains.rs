@@ -213,31 +213,57 @@ fn both_ways<const N: usize, const BRANCHLESS: bool>(
     found as u64
 }
 
-/// `N` chains, each over its own `1 / N` of the text, stepped in one loop.
-fn chains<const N: usize>(table: &Table, text: &[u8]) -> u64 {
-    let part = text.len() / N;
-    let mut states = [table.start; N];
-    let mut matches = 0;
-    for at in 0..part {
-        for (chain, state) in states.iter_mut().enumerate() {
-            let class = table.classes[text[chain * part + at] as usize];
-            *state = table.transitions[*state as usize + class as usize];
-            matches += u64::from(*state < table.match_limit);
-        }
-    }
-    matches
+/// A table the chains step through: a state, and the next one for a byte's class.
+trait Steps {
+    type State: Copy;
+    fn start(&self) -> Self::State;
+    fn class(&self, byte: u8) -> usize;
+    fn next(&self, state: Self::State, class: usize) -> Self::State;
+    fn is_match(&self, state: Self::State) -> bool;
 }
 
-/// `N` chains of a 16-bit table, each over its own `1 / N` of the text.
-fn narrow_chains<const N: usize>(table: &NarrowTable, text: &[u8]) -> u64 {
+impl Steps for Table {
+    type State = u32;
+    fn start(&self) -> u32 {
+        self.start
+    }
+    fn class(&self, byte: u8) -> usize {
+        self.classes[byte as usize] as usize
+    }
+    fn next(&self, state: u32, class: usize) -> u32 {
+        self.transitions[state as usize + class]
+    }
+    fn is_match(&self, state: u32) -> bool {
+        state < self.match_limit
+    }
+}
+
+impl Steps for NarrowTable {
+    type State = u16;
+    fn start(&self) -> u16 {
+        self.start
+    }
+    fn class(&self, byte: u8) -> usize {
+        self.classes[byte as usize] as usize
+    }
+    // The multiply by the stride is on the chain: what this table costs.
+    fn next(&self, state: u16, class: usize) -> u16 {
+        self.transitions[state as usize * self.stride + class]
+    }
+    fn is_match(&self, state: u16) -> bool {
+        state < self.match_states
+    }
+}
+
+/// `N` chains, each over its own `1 / N` of the text, stepped in one loop.
+fn chains<const N: usize, T: Steps>(table: &T, text: &[u8]) -> u64 {
     let part = text.len() / N;
-    let mut states = [table.start; N];
+    let mut states = [table.start(); N];
     let mut matches = 0;
     for at in 0..part {
         for (chain, state) in states.iter_mut().enumerate() {
-            let class = table.classes[text[chain * part + at] as usize];
-            *state = table.transitions[*state as usize * table.stride + class as usize];
-            matches += u64::from(*state < table.match_states);
+            *state = table.next(*state, table.class(text[chain * part + at]));
+            matches += u64::from(table.is_match(*state));
         }
     }
     matches
@@ -339,15 +365,15 @@ fn main() {
     let classes: Vec<u8> = text.iter().map(|&byte| table.classes[byte as usize]).collect();
     for round in 1..=3 {
         println!("round {round}");
-        timed("1 chain", text.len(), || chains::<1>(&table, &text));
-        timed("2 chains", text.len(), || chains::<2>(&table, &text));
-        timed("3 chains", text.len(), || chains::<3>(&table, &text));
-        timed("4 chains", text.len(), || chains::<4>(&table, &text));
-        timed("6 chains", text.len(), || chains::<6>(&table, &text));
+        timed("1 chain", text.len(), || chains::<1, _>(&table, &text));
+        timed("2 chains", text.len(), || chains::<2, _>(&table, &text));
+        timed("3 chains", text.len(), || chains::<3, _>(&table, &text));
+        timed("4 chains", text.len(), || chains::<4, _>(&table, &text));
+        timed("6 chains", text.len(), || chains::<6, _>(&table, &text));
         if let Some(narrow) = &narrow {
-            timed("1 narrow", text.len(), || narrow_chains::<1>(narrow, &text));
-            timed("2 narrow", text.len(), || narrow_chains::<2>(narrow, &text));
-            timed("3 narrow", text.len(), || narrow_chains::<3>(narrow, &text));
+            timed("1 narrow", text.len(), || chains::<1, _>(narrow, &text));
+            timed("2 narrow", text.len(), || chains::<2, _>(narrow, &text));
+            timed("3 narrow", text.len(), || chains::<3, _>(narrow, &text));
         }
         if let Some(reverse) = &reverse {
             timed("1+1 both", text.len(), || both_ways::<1, true>(&table, reverse, &text, &mut hits));

@@ -199,16 +199,32 @@ impl Found {
 /// What `script` prints, as far as it can be read without running it: the heredocs `cat` and
 /// `tee` print and the words `echo` and `printf` print.
 fn printed_by(script: &str, variables: &Variables) -> String {
-    let mut printed = Vec::new();
-    for segment in &split_script(script).segments {
-        let words = wrappers::strip(words::command_words(&segment.text, variables).words);
-        match words.first().map(|word| program_name(word)) {
-            Some("cat" | "tee") => printed.extend(segment.heredocs.iter().cloned()),
-            Some("echo" | "printf") => printed.push(words[1..].join(" ").replace("\\n", "\n")),
-            _ => {}
-        }
-    }
+    let printed: Vec<String> = split_script(script)
+        .segments
+        .iter()
+        .filter_map(|segment| {
+            let words = wrappers::strip(words::command_words(&segment.text, variables).words);
+            (!words.is_empty()).then(|| SimpleCommand::plain(words, 0, 0)).and_then(|c| prints(&c, &segment.heredocs))
+        })
+        .collect();
     printed.join("\n")
+}
+
+/// What `command` prints, fed `heredocs`: the words of `echo` (less its own options) and
+/// `printf`, or the heredocs `cat` and `tee` print when given no file.
+fn prints(command: &SimpleCommand, heredocs: &[String]) -> Option<String> {
+    match command.program() {
+        "echo" | "printf" => {
+            // echo's own options (`-e`, `-n`, `-ne`) are not what it prints.
+            let options = command.args().iter().take_while(|word| is_echo_option(word)).count();
+            let words = if command.program() == "echo" { &command.args()[options..] } else { command.args() };
+            Some(words.join(" ").replace("\\n", "\n"))
+        }
+        "cat" | "tee" if !heredocs.is_empty() && command.args().iter().all(|a| a.starts_with('-')) => {
+            Some(heredocs.join("\n"))
+        }
+        _ => None,
+    }
 }
 
 /// Adds the commands of `script`, run after the assignments in `variables` (cloned for each nested
@@ -309,17 +325,9 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             Some(command) if stage > 0 && reads_script(command) => printed.take(),
             _ => None,
         };
-        if let Some(command) = command.as_ref().filter(|command| matches!(command.program(), "echo" | "printf")) {
-            // echo's own options (`-e`, `-n`, `-ne`) are not what it prints.
-            let options = command.args().iter().take_while(|word| is_echo_option(word)).count();
-            let printed_words = if command.program() == "echo" { &command.args()[options..] } else { command.args() };
-            printed = Some(printed_words.join(" ").replace("\\n", "\n"));
-        }
-        // `cat <<EOF | bash` (or `tee`) prints its heredoc, as echo prints its words.
-        if let Some(command) = command.as_ref().filter(|command| matches!(command.program(), "cat" | "tee")) {
-            if !segment.heredocs.is_empty() && command.args().iter().all(|a| a.starts_with('-')) {
-                printed = Some(segment.heredocs.join("\n"));
-            }
+        // `echo … | bash`, `cat <<EOF | bash`: what it prints, for a shell later in the pipeline.
+        if let Some(text) = command.as_ref().and_then(|command| prints(command, &segment.heredocs)) {
+            printed = Some(text);
         }
         // A script nested in this segment (`bash -c '…'`, a heredoc) numbers its own pipelines.
         (pipeline, stage) = if segment.pipes_into_next {
