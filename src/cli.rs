@@ -138,6 +138,12 @@ pub struct RunArgs {
     /// After SIGTERM, how long a killed command gets before SIGKILL.
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = crate::human::parse_duration)]
     pub kill_grace: humantime::Duration,
+    /// When standard input is a pipe or a file, it is passed to the command, which gets end of file
+    /// where it ends. With this, the command's input stays open after that instead, so that
+    /// corrections can still be written to it (an agent that reads its first prompt from stdin).
+    /// A terminal or /dev/null on stdin is never passed on: the input stays open.
+    #[arg(long)]
+    pub keep_input_open: bool,
     /// The command and its arguments, after `--` (run as they are, with no shell).
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,

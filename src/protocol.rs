@@ -111,6 +111,11 @@ pub enum WorkerMessage {
     },
 }
 
+/// The error an acknowledgement carries when input was not written because the command had
+/// closed its input (or it was ended with `end_input`): the command chose to read no more, which,
+/// like a shell pipe's writer meeting `EPIPE`, is not a failure worth reporting.
+pub const INPUT_CLOSED: &str = "the command's input is closed";
+
 /// Hub → worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -133,6 +138,11 @@ pub enum HubToWorker {
         payload: Payload,
         #[serde(default)]
         enter: bool,
+    },
+    /// Give the child end of file on its input, after every earlier write (a pipe's stdin is
+    /// closed; on a terminal Ctrl-D is typed).
+    EndInput {
+        id: u64,
     },
     /// Act on the child.
     Intervene {
@@ -165,7 +175,9 @@ impl HubToWorker {
     /// `None` for the hub's own messages.
     pub fn command_id(&self) -> Option<u64> {
         match self {
-            HubToWorker::Input { id, .. } | HubToWorker::Intervene { id, .. } => Some(*id),
+            HubToWorker::Input { id, .. } | HubToWorker::EndInput { id } | HubToWorker::Intervene { id, .. } => {
+                Some(*id)
+            }
             HubToWorker::Welcome { .. }
             | HubToWorker::Received { .. }
             | HubToWorker::Resize { .. }

@@ -232,3 +232,60 @@ fn sigterm_to_axiom_run_ends_the_supervised_command() {
         }
     });
 }
+
+#[test]
+fn data_piped_into_axiom_run_reaches_the_command_byte_for_byte_and_then_ends_its_input() {
+    // More chunks than the task may have waiting for its worker (so the copy must wait for room),
+    // with bytes that are not UTF-8 and characters cut by chunks' ends.
+    let mut input: Vec<u8> = (0..1_200_000u32).flat_map(|n| format!("line {n} é\n").into_bytes()).collect();
+    input.extend_from_slice(&[0xff, 0xfe, 0x00, b'\n']);
+    let (_sandbox, command) = axiom_run(&[], &["cat"]);
+    let run = Proc::spawn_piping(command, "axiom run -- cat", input.clone()).finish_within(DEADLINE);
+    run.assert_code(0);
+    assert!(run.stdout_bytes == input, "cat got its input whole: {} of {} bytes", run.stdout_bytes.len(), input.len());
+    assert!(!run.stderr.contains("failed"), "{}", run.stderr);
+}
+
+#[test]
+fn a_file_on_axiom_runs_stdin_is_read_like_a_pipe() {
+    let sandbox = Sandbox::new();
+    let rules = sandbox.write("rules.yaml", RULES);
+    let file = sandbox.write("input.txt", "b\na\nc\n");
+    let command = sandbox.axiom(&["run", "--rules", &rules, "--", "sort"]);
+    let stdin = std::fs::File::open(file).unwrap();
+    let run = Proc::spawn_with_stdin(command, "axiom run -- sort < file", stdin.into()).finish_within(DEADLINE);
+    run.assert_code(0);
+    assert_eq!(run.stdout_lines(), ["a", "b", "c"]);
+}
+
+/// The first line is the agent's prompt; the correction comes after the input has ended.
+const READS_A_PROMPT: &str = r#"read prompt; echo "prompt: $prompt"; echo "TODO: later"
+if read fix; then echo "got correction: $fix"; else echo "input ended"; fi"#;
+
+#[test]
+fn keep_input_open_lets_a_correction_reach_the_command_after_its_piped_prompt() {
+    let (_sandbox, command) = axiom_run(&["--keep-input-open"], &["sh", "-c", READS_A_PROMPT]);
+    let run = Proc::spawn_piping(command, "axiom run --keep-input-open", b"write the parser\n".to_vec())
+        .finish_within(DEADLINE);
+    run.assert_code(0);
+    assert_eq!(run.stdout_lines(), ["prompt: write the parser", "TODO: later", "got correction: Implement it now."]);
+}
+
+#[test]
+fn without_keep_input_open_the_command_sees_its_piped_input_end() {
+    let (_sandbox, command) = axiom_run(&[], &["sh", "-c", READS_A_PROMPT]);
+    let run = Proc::spawn_piping(command, "axiom run", b"write the parser\n".to_vec()).finish_within(DEADLINE);
+    run.assert_code(0);
+    let lines = run.stdout_lines();
+    assert_eq!(lines, ["prompt: write the parser", "TODO: later", "input ended"]);
+}
+
+#[test]
+fn a_command_that_stops_reading_its_piped_input_is_not_an_error() {
+    // `yes | head -2`: head closes its input after two lines; axiom, like the shell's pipe, says nothing.
+    let (_sandbox, command) = axiom_run(&[], &["head", "-2"]);
+    let run = Proc::spawn_piping(command, "axiom run -- head -2", b"y\n".repeat(2_000_000)).finish_within(DEADLINE);
+    run.assert_code(0);
+    assert_eq!(run.stdout_lines(), ["y", "y"]);
+    assert!(!run.stderr.contains("input failed"), "{}", run.stderr);
+}

@@ -5,6 +5,7 @@ mod check_blocks;
 mod client;
 mod corpus;
 mod docs;
+mod forward_stdin;
 mod hook;
 mod hooks;
 mod mcp;

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
+use super::forward_stdin;
 use super::output::{intervention_line, status_line, stderr_color, Palette};
 use super::stop::StopSignals;
 use super::tty;
@@ -55,6 +56,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             ..SpawnRequest::default()
         };
         let task = hub.spawn_task(request)?;
+        if !keyboard && forward_stdin::stdin_has_data() {
+            if args.driver == Driver::Claude {
+                eprintln!("axiom: standard input is not read under the claude driver (its input is the session's stream-json channel); give the prompt after -p");
+            } else {
+                tokio::spawn(forward_stdin::forward(Arc::clone(&task), args.keep_input_open));
+            }
+        }
         let raw = if keyboard {
             match tty::RawMode::enter() {
                 Ok(raw) => {
@@ -124,6 +132,11 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
             }
             if let Some(session) = task.info().session {
                 let _ = out.send(Out::Note(super::output::session_line(&task.id, &session)));
+            }
+            if let (failures @ 1.., Some(last)) = task.input_failures() {
+                let writes = crate::human::count(failures, "write");
+                let _ =
+                    out.send(Out::Note(format!("axiom: {writes} to the command's input failed (the last: {last})")));
             }
             drop(out);
             // Everything is written before `axiom run` exits.

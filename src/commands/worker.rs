@@ -495,6 +495,7 @@ async fn apply_writes(
     while let Some(request) = requests.recv().await {
         let (id, write) = match request {
             HubToWorker::Input { id, payload, enter } => (id, Write::Input(payload, enter)),
+            HubToWorker::EndInput { id } => (id, Write::End),
             HubToWorker::Intervene { id, action: Action::Warn, .. } => (id, Write::Nothing),
             // A refusal answers the tool call it was asked about; it is never sent as an
             // intervention on its own.
@@ -532,6 +533,7 @@ fn submitted(result: std::io::Result<crate::worker::Submission>) -> Result<(), S
 
 enum Write {
     Input(Payload, bool),
+    End,
     Inject(Option<String>),
     Nothing,
     Refuse,
@@ -546,8 +548,15 @@ impl Write {
                     submitted(child.submit(&String::from_utf8_lossy(&bytes)).await)
                 } else {
                     // Raw input is a person's keys (`axiom run` on a terminal, a client's raw input).
-                    child.type_keys(&bytes).await.map_err(|e| e.to_string())
+                    child.type_keys(&bytes).await.map_err(|err| match err.kind() {
+                        std::io::ErrorKind::BrokenPipe => crate::protocol::INPUT_CLOSED.to_owned(),
+                        _ => err.to_string(),
+                    })
                 }
+            }
+            Write::End => {
+                child.close_input().await;
+                Ok(())
             }
             Write::Inject(Some(text)) => submitted(child.submit(&text).await),
             Write::Inject(None) => Err("inject needs a message".to_owned()),

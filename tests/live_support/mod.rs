@@ -186,9 +186,25 @@ pub struct Proc {
 
 impl Proc {
     /// Starts `command` with stdin closed and stdout/stderr captured.
-    pub fn spawn(mut command: Command, what: impl Into<String>) -> Proc {
+    pub fn spawn(command: Command, what: impl Into<String>) -> Proc {
+        Proc::spawn_with_stdin(command, what, Stdio::null())
+    }
+
+    /// Starts `command` with `input` written to its stdin (a pipe, closed after it) from a thread.
+    pub fn spawn_piping(command: Command, what: impl Into<String>, input: Vec<u8>) -> Proc {
+        let mut proc = Proc::spawn_with_stdin(command, what, Stdio::piped());
+        let mut stdin = proc.child.stdin.take().unwrap();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = stdin.write_all(&input);
+        });
+        proc
+    }
+
+    /// Starts `command` with `stdin` as its input and stdout/stderr captured.
+    pub fn spawn_with_stdin(mut command: Command, what: impl Into<String>, stdin: Stdio) -> Proc {
         let what = what.into();
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        command.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = command.spawn().unwrap_or_else(|err| panic!("cannot start {what}: {err}"));
         let stdout = Capture::start(child.stdout.take().unwrap());
         let stderr = Capture::start(child.stderr.take().unwrap());

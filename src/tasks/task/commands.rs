@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::protocol::INPUT_CLOSED;
 
 impl Task {
     /// Numbers `command` (its id must be `next_message_id`), journals it and keeps it until acknowledged.
@@ -66,6 +67,10 @@ impl Task {
         }
         let Some(command) = state.commands.remove(&id) else { return };
         state.killed |= delivered && is_kill(&command);
+        if !delivered && matches!(command, HubToWorker::Input { .. }) && error.as_deref() != Some(INPUT_CLOSED) {
+            state.input_failures += 1;
+            state.last_input_failure = error.clone();
+        }
         if let Some(record) = record_of(&mut state.interventions, id) {
             record.delivered = Some(delivered);
             record.error = error.clone();
@@ -105,6 +110,40 @@ impl Task {
         drop(state);
         self.bump();
         Ok(())
+    }
+
+    /// Gives the child end of file on its input once everything sent before is written.
+    pub fn end_input(&self) -> Result<u64, TaskError> {
+        let mut state = self.state();
+        let id = self.issue(&mut state, |id| HubToWorker::EndInput { id })?;
+        drop(state);
+        self.bump();
+        Ok(id)
+    }
+
+    /// How many writes of input the worker could not carry out (input the command had closed is
+    /// not counted), and the last one's error.
+    pub fn input_failures(&self) -> (u64, Option<String>) {
+        let state = self.state();
+        (state.input_failures, state.last_input_failure.clone())
+    }
+
+    /// Waits until fewer than `limit` commands wait for their worker's acknowledgement, or the
+    /// task has finished: how a steady stream of input (`axiom run`'s own stdin) is paced by
+    /// the child's reading instead of being refused as [`TaskError::WorkerBusy`].
+    pub async fn wait_for_room(&self, limit: usize) {
+        let mut changes = self.subscribe();
+        loop {
+            {
+                let state = self.state();
+                if state.commands.len() < limit || state.status.is_finished() {
+                    return;
+                }
+            }
+            if changes.changed().await.is_err() {
+                return;
+            }
+        }
     }
 
     /// An intervention asked for by a user or a model rather than a rule; recorded like one.

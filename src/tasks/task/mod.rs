@@ -143,6 +143,10 @@ struct TaskState {
     screen: Option<ScreenSetup>,
     /// Whether the task's processes run in a cgroup the hub made, not yet ended.
     in_cgroup: bool,
+    /// Raw input the worker could not write (not counting input the command had closed), and
+    /// why the last such write failed.
+    input_failures: u64,
+    last_input_failure: Option<String>,
 }
 
 impl TaskState {
@@ -237,6 +241,8 @@ impl Task {
                 session: None,
                 screen: None,
                 in_cgroup: false,
+                input_failures: 0,
+                last_input_failure: None,
             }),
             pipeline: Mutex::new(pipeline),
             tools: Mutex::new(tools),
