@@ -527,6 +527,9 @@ fn lexical_path(path: &str) -> String {
 /// `git` that take a separate value (`-C DIR`, `-c KEY=VALUE`), and of the programs that find
 /// processes by a pattern (`pgrep -P $$`, `pgrep -d ' '`), do not leave their value behind.
 fn operands<'a>(program: &str, args: &'a [String]) -> Vec<&'a String> {
+    if program == "kill" {
+        return kill_operands(args);
+    }
     let mut found = Vec::new();
     let mut words = args.iter();
     while let Some(word) = words.next() {
@@ -539,6 +542,31 @@ fn operands<'a>(program: &str, args: &'a [String]) -> Vec<&'a String> {
             if git_value || takes_a_value(program, word) {
                 words.next();
             }
+            continue;
+        }
+        found.push(word);
+    }
+    found
+}
+
+/// kill's pids. Its first option names the signal (`-9`, `-KILL`, `-s KILL`, `-n 9`, `--signal
+/// KILL`); after that, a word like `-1` or `-4321` is a pid, a process group's when negative, as
+/// after `--` (`kill -9 -1` signals every process the user may signal; `kill -1 PID` sends SIGHUP).
+fn kill_operands(args: &[String]) -> Vec<&String> {
+    let mut found = Vec::new();
+    let mut signal_named = false;
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        let negative_pid = word.len() > 1 && word[1..].bytes().all(|b| b.is_ascii_digit());
+        if word == "--" {
+            found.extend(words.by_ref());
+            break;
+        }
+        if word.starts_with('-') && word.len() > 1 && !(signal_named && negative_pid) {
+            if matches!(word.as_str(), "-s" | "-n" | "--signal") {
+                words.next();
+            }
+            signal_named = true;
             continue;
         }
         found.push(word);
