@@ -4,7 +4,7 @@ use super::copy_targets::written_by_copy;
 use super::lazy_regex::LazyRegex;
 use super::schema::CommandSpec;
 use super::tool_class::{may_run_a_command, unescape_tool_argument};
-use crate::shell::{commands_shared, script_in_line, SimpleCommand, DELETE_READ_AS};
+use crate::shell::{commands_shared, script_in_line, SimpleCommand, DELETE_READ_AS, GIT_OPTIONS_WITH_VALUE};
 
 /// `program: '*'`: any program.
 pub const ANY_PROGRAM: &str = "*";
@@ -226,8 +226,6 @@ const MAX_PATH: usize = 4096;
 const MAX_PLACES: usize = 256;
 
 /// git's global options that take their value as the next word.
-const GIT_OPTIONS_WITH_VALUE: [&str; 7] =
-    ["-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path", "--config-env"];
 
 /// The directory of `git -C DIR` (the last one given, before the subcommand).
 fn git_directory(command: &SimpleCommand) -> Option<&str> {

@@ -45,7 +45,7 @@ use variables::Variables;
 pub use find::DELETE_READ_AS;
 pub use line::script_in_line;
 pub use split::split_script;
-pub use wrappers::is_shell;
+pub use wrappers::{is_shell, GIT_OPTIONS_WITH_VALUE};
 
 /// One simple command: the program (as written, path included) and its arguments, after wrappers
 /// such as `sudo` or `env` are stripped.
@@ -425,7 +425,13 @@ fn is_echo_option(word: &str) -> bool {
 /// with no variables known.
 fn add(command: SimpleCommand, depth: usize, found: &mut Found) {
     match wrappers::inner_script(&command) {
-        Some(inner) => collect(&inner, depth + 1, found, Rc::default()),
+        Some(inner) => {
+            collect(&inner, depth + 1, found, Rc::default());
+            // `git rebase -x CMD` rebases as well as running CMD: both are judged.
+            if command.program() == "git" {
+                found.commands.push(command);
+            }
+        }
         None => found.commands.push(command),
     }
 }

@@ -336,6 +336,23 @@ fn traps_su_script_watch_and_more_shells_run_their_scripts() {
 }
 
 #[test]
+fn what_git_runs_itself_is_read_as_well_as_git() {
+    assert_eq!(programs("git rebase -x 'rm -rf ~' main"), ["rm", "git"]);
+    assert_eq!(
+        words("git rebase --exec='cargo test && rm -rf ~' main")[..2],
+        [vec!["cargo", "test"], vec!["rm", "-rf", "~"]]
+    );
+    assert_eq!(programs("git rebase -i -x 'make' -x 'kill -9 -1' HEAD~3"), ["make", "kill", "git"]);
+    assert_eq!(words("git -C repo bisect run sh -c 'rm -rf ~'")[0], ["rm", "-rf", "~"]);
+    assert_eq!(words("git bisect run rm -rf 'a b'")[0], ["rm", "-rf", "a b"]);
+    assert_eq!(programs("git submodule foreach --recursive 'rm -rf ~'"), ["rm", "git"]);
+    // Nothing to run: git alone.
+    assert_eq!(programs("git rebase -i HEAD~3"), ["git"]);
+    assert_eq!(programs("git bisect start"), ["git"]);
+    assert_eq!(programs("git log --exec=x"), ["git"]);
+}
+
+#[test]
 fn what_echo_or_a_here_string_gives_a_shell_runs() {
     assert_eq!(words("bash <<< 'rm -rf .axiom'"), [vec!["bash"], vec!["rm", "-rf", ".axiom"]]);
     assert_eq!(programs("echo 'rm -rf .axiom' | sh"), ["echo", "sh", "rm"]);

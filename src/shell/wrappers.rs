@@ -135,9 +135,52 @@ pub fn inner_script(command: &SimpleCommand) -> Option<String> {
             let flag = args.iter().position(|a| short_c(a) || a == "--command" || a == "--session-command")?;
             args.get(flag + 1).cloned()
         }
+        "git" => git_script(args),
         "powershell" | "pwsh" => {
             let flag = args.iter().position(|a| a.eq_ignore_ascii_case("-command") || a.eq_ignore_ascii_case("-c"))?;
             Some(args.get(flag + 1..)?.join(" "))
+        }
+        _ => None,
+    }
+}
+
+/// git's global options that take the next word as their value (`git -C DIR`, `git -c KEY=VALUE`).
+pub const GIT_OPTIONS_WITH_VALUE: [&str; 7] =
+    ["-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path", "--config-env"];
+
+/// What git runs itself: `git rebase -x CMD` (or `--exec`) through a shell after each commit,
+/// `git bisect run CMD ARGS` at each step, `git submodule foreach CMD` in each submodule.
+fn git_script(args: &[String]) -> Option<String> {
+    let mut index = 0;
+    while let Some(word) = args.get(index).filter(|word| word.starts_with('-')) {
+        index += 1 + usize::from(GIT_OPTIONS_WITH_VALUE.contains(&word.as_str()));
+    }
+    let rest = args.get(index + 1..)?;
+    match args[index].as_str() {
+        "rebase" => {
+            let mut scripts = Vec::new();
+            let mut words = rest.iter();
+            while let Some(word) = words.next() {
+                match word.as_str() {
+                    "-x" | "--exec" => scripts.extend(words.next().cloned()),
+                    _ => scripts
+                        .extend(word.strip_prefix("--exec=").or_else(|| word.strip_prefix("-x")).map(str::to_owned)),
+                }
+            }
+            (!scripts.is_empty()).then(|| scripts.join("\n"))
+        }
+        // Its words are run as a command, each one word.
+        "bisect" if rest.first().is_some_and(|word| word == "run") && rest.len() > 1 => Some(
+            rest[1..]
+                .iter()
+                .map(|word| shlex::try_quote(word).map_or_else(|_| word.clone(), |q| q.into_owned()))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        // Its words are joined and run by a shell.
+        "submodule" if rest.first().is_some_and(|word| word == "foreach") => {
+            let words: Vec<&String> = rest[1..].iter().skip_while(|word| word.starts_with("--")).collect();
+            (!words.is_empty()).then(|| words.iter().map(|word| word.as_str()).collect::<Vec<_>>().join(" "))
         }
         _ => None,
     }
