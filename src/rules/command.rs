@@ -225,8 +225,6 @@ fn option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str> {
 const MAX_PATH: usize = 4096;
 const MAX_PLACES: usize = 256;
 
-/// git's global options that take their value as the next word.
-
 /// The directory of `git -C DIR` (the last one given, before the subcommand).
 fn git_directory(command: &SimpleCommand) -> Option<&str> {
     if command.program() != "git" {
