@@ -1,6 +1,7 @@
 //! The compiled form of a rule's `command:` key: which shell command a line must show running.
 
 use super::copy_targets::written_by_copy;
+use super::glob_names::guarded_expansions;
 use super::lazy_regex::LazyRegex;
 use super::schema::CommandSpec;
 use super::tool_class::{may_run_a_command, unescape_tool_argument};
@@ -180,8 +181,10 @@ impl CommandMatcher {
             Some(paths) => paths.iter().map(String::as_str).collect(),
             None => rest.iter().map(|operand| operand.as_str()).chain(option_values(program, args)).collect(),
         };
+        // A shell pattern is judged as the guarded names it may stand for, too.
+        let expansions: Vec<String> = judged.iter().flat_map(|word| guarded_expansions(word)).collect();
         self.args.is_empty()
-            || judged.into_iter().any(|operand| {
+            || judged.into_iter().chain(expansions.iter().map(String::as_str)).any(|operand| {
                 let plain = lexical_path(operand);
                 let placed = (!operand.starts_with(['/', '-'])
                     && (operand.starts_with("~-") || !places.current.is_empty()))

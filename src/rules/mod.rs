@@ -13,6 +13,7 @@ mod command;
 mod compile;
 mod copy_targets;
 mod error;
+mod glob_names;
 mod lazy_regex;
 mod load;
 mod locate;
