@@ -307,6 +307,11 @@ fn rule_files_the_agent_writes_where_it_works_do_not_switch_the_hook_off() {
     let text = std::fs::read_to_string(&settings).unwrap();
     assert!(text.contains(&format!("--rules {}", planted.display())), "{text}");
     assert!(String::from_utf8_lossy(&installed.stderr).contains("can edit"), "{installed:?}");
+    assert!(
+        String::from_utf8_lossy(&installed.stderr)
+            .contains("has 0 rules refusing tool calls where the built-in pack has"),
+        "installing rules that refuse nothing says what the pack would have refused: {installed:?}"
+    );
     let for_every_project = axiom(&home, &["hooks", "install", "--scope", "user"]);
     assert!(for_every_project.status.success(), "{for_every_project:?}");
     let user_settings = std::fs::read_to_string(home.home().join(".claude/settings.json")).unwrap();

@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use serde_json::{json, Map, Value};
 
 use crate::cli::{HooksArgs, HooksCommand, HooksScope};
-use crate::rules::{RuleOrigin, PROJECT_RULES};
+use crate::rules::{Action, RuleOrigin, RuleSet, Scope, PROJECT_RULES};
 
 /// The events `axiom hook` answers.
 const EVENTS: [&str; 5] = ["PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SessionEnd"];
@@ -66,8 +66,12 @@ fn project_dir(args: &HooksArgs) -> anyhow::Result<PathBuf> {
 /// hook uses the built-in pack. The user's settings apply to every project, so they never name
 /// one project's rules, and the project's are shared, so they never name a user's.
 fn rules_to_name(args: &HooksArgs) -> anyhow::Result<Vec<PathBuf>> {
-    if !args.rules.is_empty() || std::env::var_os("AXIOM_RULES").is_some_and(|value| !value.is_empty()) {
+    if !args.rules.is_empty() {
+        warn_if_fewer_refusals(&args.rules);
         return Ok(args.rules.clone());
+    }
+    if std::env::var_os("AXIOM_RULES").is_some_and(|value| !value.is_empty()) {
+        return Ok(Vec::new());
     }
     let project_rules = Some(project_dir(args)?.join(PROJECT_RULES)).filter(|dir| dir.is_dir());
     let found = match args.scope {
@@ -81,7 +85,32 @@ fn rules_to_name(args: &HooksArgs) -> anyhow::Result<Vec<PathBuf>> {
          yours; a rule like the built-in pack's tool-edit-own-supervision refuses tool calls that write them.",
         found.display()
     );
-    Ok(vec![found])
+    let named = vec![found];
+    warn_if_fewer_refusals(&named);
+    Ok(named)
+}
+
+/// The rules named replace the built-in pack: a directory written for the output rules alone
+/// would leave every tool call allowed. Say so, with what the pack would have refused.
+fn warn_if_fewer_refusals(paths: &[PathBuf]) {
+    let refusals = |rules: &crate::rules::RuleSet| {
+        rules
+            .rules()
+            .iter()
+            .filter(|rule| rule.scope == Scope::Tool && rule.action == Action::Deny && rule.enabled)
+            .count()
+    };
+    let Ok(named) = RuleSet::load(RuleOrigin::Flag(paths.to_vec())) else { return };
+    let Ok(built_in) = RuleSet::load(RuleOrigin::Embedded) else { return };
+    let (named, built_in) = (refusals(&named), refusals(&built_in));
+    if named < built_in {
+        eprintln!(
+            "axiom: warning: {} has {} refusing tool calls where the built-in pack has {built_in}: named rules replace the \
+             pack's, they do not add to them. `axiom rules init DIR` writes the pack out to start from.",
+            paths.iter().map(|path| path.display().to_string()).collect::<Vec<_>>().join(", "),
+            crate::human::count(named as u64, "rule"),
+        );
+    }
 }
 
 fn settings_path(args: &HooksArgs) -> anyhow::Result<PathBuf> {

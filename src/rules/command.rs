@@ -397,7 +397,9 @@ fn whole_names(program: &str, args: &[String], operands: &[&String]) -> Option<V
                     lists.push(list);
                 }
             }
-            Some(lists.iter().flat_map(|list| list.split(',')).filter(|name| !name.is_empty()).map(whole).collect())
+            // procps splits the list at commas and blanks alike (`ps -C 'node axiom'`).
+            let names = lists.iter().flat_map(|list| list.split([',', ' ', '\t', '\n']));
+            Some(names.filter(|name| !name.is_empty()).map(whole).collect())
         }
         _ => None,
     }
