@@ -253,9 +253,9 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
     // Per segment: the program its substitutions' output is given to as arguments (`None`: kept),
     // how many of the script's substitutions were found up to its end, and the variables they see.
     let mut substituted: Vec<(Option<String>, usize, Option<Rc<Variables>>)> = Vec::new();
-    // Per segment: whether its command runs its words as a script (`eval`, `sh -c`), so that
+    // Per segment: the program, if its command runs its words as a script (`eval`, `sh -c`), so that
     // what its substitutions print is a script too (`eval "$(cat <<EOF … EOF)"`).
-    let mut runs_its_words: Vec<bool> = Vec::new();
+    let mut runs_its_words: Vec<Option<String>> = Vec::new();
     let (mut pipeline, mut stage) = (found.new_pipeline(), 0);
     // What a `find` earlier in the pipeline prints: the operands an `xargs` later in it adds.
     let mut found_by_find: Vec<String> = Vec::new();
@@ -304,8 +304,12 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             Some(command) if command.sends_no_signal() => Some("kill -0".to_owned()),
             Some(command) => Some(command.words[0].clone()),
         };
-        runs_its_words
-            .push(command.as_ref().is_some_and(|c| c.program() == "eval" || wrappers::inner_script(c).is_some()));
+        runs_its_words.push(
+            command
+                .as_ref()
+                .filter(|c| c.program() == "eval" || wrappers::inner_script(c).is_some())
+                .map(|c| c.program().to_owned()),
+        );
         substituted.push((into, segment.substitutions_so_far, seen_by_substitutions));
         let find_actions: Vec<SimpleCommand> = match &command {
             Some(command) if command.program() == "find" => {
@@ -369,7 +373,8 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         let holder_at = substituted.iter().position(|(_, so_far, _)| *so_far > index);
         let holder = holder_at.map(|at| &substituted[at]);
         let seen = holder.and_then(|(_, _, seen)| seen.clone()).unwrap_or_else(|| Rc::clone(&variables));
-        if holder_at.is_some_and(|at| runs_its_words[at]) {
+        let run_by = holder_at.and_then(|at| runs_its_words[at].clone());
+        if run_by.is_some() {
             let printed = printed_by(substitution, &seen);
             if !printed.is_empty() {
                 collect(&printed, depth + 1, found, Rc::clone(&seen));
@@ -384,6 +389,9 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
                 Some(program) => command.substituted.into.push(program.clone()),
                 None => command.substituted.kept = true,
             }
+            // What it prints is part of a script `eval` or `sh -c` runs: given to that program, and
+            // kept for the commands of that script.
+            command.substituted.into.extend(run_by.clone());
         }
     }
 }
