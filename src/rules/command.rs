@@ -65,14 +65,18 @@ impl CommandMatcher {
         // all run rm: they may stand between the name's characters (a tool call writes a line
         // break as the two characters `\n`). An ANSI-C or translated string (`$'\x72'm`, `r$""m`)
         // or a brace list (`{r,}m`, `{r..r}m`) can spell any name, and so can a variable (`X=r;
-        // ${X}m`), so a line with one is always parsed.
+        // ${X}m`), so a line with one is always parsed; so is one with an escape that printf or
+        // echo decodes (`printf '\x72m -rf ~' | sh`).
         let mut names: Vec<String> = self.programs.iter().map(|program| name_as_written(program)).collect();
         // `find … -delete` is read as the program that deletes, whose name the line need not hold.
         if self.programs.iter().any(|program| program == DELETE_READ_AS) {
             names.push(name_as_written("find"));
         }
         // `cd x\nrm -rf ~` has no word boundary before `rm`, so a `\n` before the name counts as one.
-        format!(r#"(?:(?-u:\b)|\\n)({})(?-u:\b)|\$['"]|\$\{{?[A-Za-z0-9_@*]|\{{[^}}]*(,|\.\.)"#, names.join("|"))
+        format!(
+            r#"(?:(?-u:\b)|\\n)({})(?-u:\b)|\$['"]|\$\{{?[A-Za-z0-9_@*]|\{{[^}}]*(,|\.\.)|\\[0-7xuU]"#,
+            names.join("|")
+        )
     }
 
     /// Whether `line` (of the given kind) shows one of these commands being run.

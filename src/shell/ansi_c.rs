@@ -89,9 +89,33 @@ pub fn decode_body(chars: &[char], from: usize) -> (String, usize) {
     (out, i)
 }
 
+/// `text` with the same escapes decoded, a `'` in it kept as it is: what `printf` makes of its
+/// format and of a `%b` argument, and `echo -e` (or dash's `echo`) of its words.
+pub fn decode_escapes(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    loop {
+        let (piece, end) = decode_body(&chars, from);
+        out.push_str(&piece);
+        if end >= chars.len() {
+            return out;
+        }
+        out.push('\'');
+        from = end + 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::decode_body;
+    use super::{decode_body, decode_escapes};
+
+    #[test]
+    fn escapes_decode_around_a_quote_kept_as_written() {
+        assert_eq!(decode_escapes(r"\x72m -rf '~'"), "rm -rf '~'");
+        assert_eq!(decode_escapes("it's"), "it's");
+        assert_eq!(decode_escapes(r"a\nb'"), "a\nb'");
+    }
 
     fn decode(body: &str) -> String {
         let chars: Vec<char> = body.chars().collect();

@@ -33,6 +33,7 @@ mod assignments;
 mod find;
 mod functions;
 mod line;
+mod printf;
 mod split;
 mod variables;
 mod words;
@@ -214,12 +215,13 @@ fn printed_by(script: &str, variables: &Variables) -> String {
 /// `printf`, or the heredocs `cat` and `tee` print when given no file.
 fn prints(command: &SimpleCommand, heredocs: &[String]) -> Option<String> {
     match command.program() {
-        "echo" | "printf" => {
+        // Escapes decoded whether or not `-e` asks for it: dash's echo decodes them anyway.
+        "echo" => {
             // echo's own options (`-e`, `-n`, `-ne`) are not what it prints.
             let options = command.args().iter().take_while(|word| is_echo_option(word)).count();
-            let words = if command.program() == "echo" { &command.args()[options..] } else { command.args() };
-            Some(words.join(" ").replace("\\n", "\n"))
+            Some(ansi_c::decode_escapes(&command.args()[options..].join(" ")))
         }
+        "printf" => printf::printf_output(command.args()),
         "cat" | "tee" if !heredocs.is_empty() && command.args().iter().all(|a| a.starts_with('-')) => {
             Some(heredocs.join("\n"))
         }
