@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use tokio::io::AsyncReadExt;
 
-use crate::tasks::{Task, OUTSTANDING_LIMIT};
+use crate::tasks::{Task, TaskError, OUTSTANDING_LIMIT};
 
 /// How much is read at once, and so the most one input command carries.
 const CHUNK: usize = 64 * 1024;
@@ -43,10 +43,15 @@ pub async fn forward(task: Arc<Task>, keep_open: bool) {
                 break;
             }
         };
-        task.wait_for_room(IN_FLIGHT).await;
-        if task.send_keys(&buf[..read]).is_err() {
-            // The task has ended: nobody reads the rest, as with a pipe whose reader exited.
-            return;
+        loop {
+            task.wait_for_room(IN_FLIGHT).await;
+            match task.send_keys(&buf[..read]) {
+                Ok(()) => break,
+                // Corrections took the room meanwhile: wait for it again.
+                Err(TaskError::WorkerBusy(_)) => continue,
+                // The task has ended: nobody reads the rest, as with a pipe whose reader exited.
+                Err(_) => return,
+            }
         }
     }
     if !keep_open {
