@@ -126,3 +126,21 @@ fn an_unterminated_osc_string_holds_bounded_memory() {
     let block = normalizer.block();
     assert_eq!(block.segment_text(&block.segments[0]), b"after");
 }
+
+/// Found by the `tool_calls` target: a `kill` word that starts with a character of several bytes
+/// (`kill ё!`) was sliced inside that character when kill's pids were told from its signal, so the
+/// built-in pack panicked on the call (the hook refused it; `check` crashed).
+#[test]
+fn a_kill_word_starting_with_a_multibyte_character_is_judged_without_a_panic() {
+    let pack = Arc::new(RuleSet::load(axiom::rules::RuleOrigin::Embedded).unwrap());
+    let now = Instant::now();
+    for (command, fires) in [("kill \u{451}!", false), ("kill -9 -\u{451}", false), ("kill -\u{451} -1", true)] {
+        let line = axiom::agent::tool_line("Bash", &serde_json::json!({ "command": command }));
+        let mut pipeline = Pipeline::starting_at(Arc::clone(&pack), Scope::Tool, "t", PipelineOptions::offline(), now);
+        let mut fired = pipeline.push(format!("{line}\n").as_bytes(), now);
+        fired.extend(pipeline.finish(now));
+        let rules: Vec<&str> = fired.iter().map(|i| i.rule.as_str()).collect();
+        // The word after the signal, whatever the signal's name, is the pid.
+        assert_eq!(rules.contains(&"tool-kill-every-process-by-pid"), fires, "{command}: {rules:?}");
+    }
+}

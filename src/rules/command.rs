@@ -562,7 +562,9 @@ fn kill_operands(args: &[String]) -> Vec<&String> {
     let mut signal_named = false;
     let mut words = args.iter();
     while let Some(word) = words.next() {
-        let negative_pid = word.len() > 1 && word[1..].bytes().all(|b| b.is_ascii_digit());
+        let negative_pid = word
+            .strip_prefix('-')
+            .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()));
         if word == "--" {
             found.extend(words.by_ref());
             break;
