@@ -205,11 +205,11 @@ fn command_and_evidence_keys_are_read_and_checked() {
         rm.regexes,
         [concat!(
             r#"(?:(?-u:\b)|\\n)(r(?:['"\\]|\\n)*m|f(?:['"\\]|\\n)*i(?:['"\\]|\\n)*n(?:['"\\]|\\n)*d)(?-u:\b)"#,
-            r#"|\$['"]|\$\{?[A-Za-z0-9_@*]|\{[^}]*(,|\.\.)"#
+            r#"|\$['"]|\$\{?[A-Za-z0-9_@*]|\{[^}]*(,|\.\.)|\\[0-7xuU]"#
         )],
         "a command rule without `match` is flagged by its program (and `rm`'s also by `find`, whose \
-         -delete removes), also after a tool call's `\\n`, quoted (`r''m`), spelled in an ANSI-C string \
-         or by a variable"
+         -delete removes), also after a tool call's `\\n`, quoted (`r''m`), spelled in an ANSI-C string, \
+         by a variable or by an escape printf decodes"
     );
     assert_eq!(rm.command.as_ref().unwrap().flags, [vec!["r".to_owned(), "R".to_owned()]]);
     assert_eq!(set.rules()[1].evidence.as_ref().unwrap().tests.len(), 2);
