@@ -198,13 +198,18 @@ impl Loader {
                     problem("match", "`match` needs at least one entry in `literals` or `regex`".into());
                 }
                 // A regex that finds a match in any line at all (`''`, `a|`, `x*`) fires on every
-                // line, as an empty literal would: a slip, not a rule.
+                // line, as an empty literal would: a slip, not a rule. Only a regex that can match
+                // empty text can; asking the parser that first keeps the compiling for the few that
+                // can, and the built-in pack, checked by its tests as a user's file, skips it: the
+                // hook loads the pack on every tool call.
                 let matches_any_line = |pattern: &String| {
-                    regex::Regex::new(pattern).is_ok_and(|regex| {
-                        ["", "\u{1}", "x", "ab", "zq \u{7f}"].iter().all(|line| regex.is_match(line))
-                    })
+                    regex_syntax::parse(pattern).is_ok_and(|hir| hir.properties().minimum_len() == Some(0))
+                        && regex::Regex::new(pattern).is_ok_and(|regex| {
+                            ["", "\u{1}", "x", "ab", "zq \u{7f}"].iter().all(|line| regex.is_match(line))
+                        })
                 };
-                if let Some(pattern) = matches.regex.iter().find(|pattern| matches_any_line(pattern)) {
+                let regexes_to_check = if at.built_in { &[][..] } else { &matches.regex[..] };
+                if let Some(pattern) = regexes_to_check.iter().find(|pattern| matches_any_line(pattern)) {
                     problem("regex", format!("regex {pattern:?} matches every line, even an empty one"));
                 }
                 for literal in &matches.literals {
