@@ -49,3 +49,19 @@ fn an_event_without_its_name_or_tool_is_a_failure_that_fail_closed_blocks() {
     // An event of a kind the hook does not judge is no failure.
     assert_eq!(hook(&["--fail-closed"], r#"{"hook_event_name":"Notification"}"#), (0, String::new()));
 }
+
+#[test]
+fn a_pkill_pattern_is_refused_while_it_matches_a_running_axiom_process_and_allowed_after() {
+    use std::os::unix::process::CommandExt as _;
+    // A process that runs as axiom from an install path no fixed list could know.
+    let mut installed =
+        Command::new("sleep").arg0("/opt/zq7-install/bin/axiom").arg("3600").stdout(Stdio::null()).spawn().unwrap();
+    let while_running = hook(&[], &bash_call("pkill -f zq7-install"));
+    let lookup_while_running = hook(&[], &bash_call("kill $(pgrep -f 'zq7-inst')"));
+    installed.kill().unwrap();
+    installed.wait().unwrap();
+    assert!(while_running.1.contains(r#""permissionDecision":"deny""#), "{while_running:?}");
+    assert!(lookup_while_running.1.contains(r#""permissionDecision":"deny""#), "{lookup_while_running:?}");
+    let after = hook(&[], &bash_call("pkill -f zq7-install"));
+    assert!(!after.1.contains("deny"), "{after:?}");
+}

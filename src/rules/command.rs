@@ -3,6 +3,7 @@
 use super::copy_targets::written_by_copy;
 use super::glob_names::guarded_expansions;
 use super::lazy_regex::LazyRegex;
+use super::running;
 use super::schema::CommandSpec;
 use super::tool_class::{may_run_a_command, unescape_tool_argument};
 use crate::shell::{commands_shared, script_in_line, SimpleCommand, DELETE_READ_AS, GIT_OPTIONS_WITH_VALUE};
@@ -24,6 +25,8 @@ pub struct CommandMatcher {
     pub args: Vec<LazyRegex>,
     /// Texts one of which some operand, read as a regex, must find a match in.
     pub args_would_match: Vec<String>,
+    /// Programs whose running processes' command lines count as such texts too.
+    pub args_would_match_running: Vec<String>,
     /// Programs one of which must read the command's output through a pipe; empty: any or none.
     pub piped_into: Vec<String>,
     /// Programs one of which must be given the command's output as arguments; empty: any or none.
@@ -51,6 +54,7 @@ impl CommandMatcher {
             not_flags,
             args,
             args_would_match: spec.args_would_match.clone(),
+            args_would_match_running: spec.args_would_match_running.clone(),
             piped_into: spec.piped_into.clone(),
             output_as_args_of: spec.output_as_args_of.clone(),
             piped_from: spec.piped_from.clone(),
@@ -169,12 +173,13 @@ impl CommandMatcher {
             return false;
         }
         let rest = if self.subcommands.is_empty() { &operands[..] } else { &operands[1..] };
-        if !self.args_would_match.is_empty() {
+        if !self.args_would_match.is_empty() || !self.args_would_match_running.is_empty() {
+            // Read now: what the call would signal is what runs as it is judged.
+            let texts =
+                [&self.args_would_match[..], &running::command_lines_of(&self.args_would_match_running)].concat();
             let selects = match whole_names(program, args, rest) {
-                Some(names) => names.iter().any(|name| would_match(name, &self.args_would_match)),
-                None => rest
-                    .iter()
-                    .any(|operand| patterns_in(program, operand).any(|p| would_match(p, &self.args_would_match))),
+                Some(names) => names.iter().any(|name| would_match(name, &texts)),
+                None => rest.iter().any(|operand| patterns_in(program, operand).any(|p| would_match(p, &texts))),
             };
             if !selects {
                 return false;

@@ -20,6 +20,7 @@ mod locate;
 mod loosen;
 mod model;
 mod prefixes;
+mod running;
 mod scan_payoff;
 pub mod schema;
 mod size;

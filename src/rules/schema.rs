@@ -107,6 +107,11 @@ pub struct CommandSpec {
     /// its pattern: `pkill -f 'ax[i]om'` would signal a process whose command line is `axiom serve`.
     #[serde(default, deserialize_with = "one_or_many")]
     pub args_would_match: Vec<String>,
+    /// Programs whose running processes' command lines, read as the call is judged, count as
+    /// texts for `args_would_match` too (`pkill -f local` would signal `/usr/local/bin/axiom
+    /// serve`). Each is cut at a `--`, after which a worker's line holds its task's command.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub args_would_match_running: Vec<String>,
     /// Programs, one of which must read the command's output through a pipe, directly or through
     /// other commands of the pipeline, as what it runs: given no file to run, or `-s`, `-` or
     /// `/dev/stdin` (`sh` in `curl … | tee f | sh`; not `bash fetch.sh`).
