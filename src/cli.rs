@@ -167,7 +167,7 @@ pub struct ServeArgs {
     pub allow_origins: Vec<String>,
     /// Output kept in memory per task (512KiB, 8MiB, 1GiB...); older output is read from the
     /// task's history.
-    #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = crate::human::parse_bytes_usize)]
+    #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = crate::human::parse_ring_bytes)]
     pub ring_bytes: usize,
     /// After SIGTERM, how long a killed task gets before SIGKILL.
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = crate::human::parse_duration)]
@@ -227,7 +227,7 @@ pub struct McpArgs {
     #[arg(long, value_name = "ARGV", default_value = crate::mcp::DEFAULT_AGENT_COMMAND)]
     pub agent_command: String,
     /// Output kept in memory per task (512KiB, 8MiB, 1GiB...).
-    #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = crate::human::parse_bytes_usize)]
+    #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = crate::human::parse_ring_bytes)]
     pub ring_bytes: usize,
     /// After SIGTERM, how long a killed task gets before SIGKILL (for axiom_kill and at shutdown).
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = crate::human::parse_duration)]

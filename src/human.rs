@@ -34,8 +34,16 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
 }
 
 /// [`parse_bytes`] for sizes held in memory.
-pub fn parse_bytes_usize(text: &str) -> Result<usize, String> {
-    parse_bytes(text).and_then(|n| usize::try_from(n).map_err(|_| format!("{text:?} is too large for this machine")))
+/// A task's in-memory output ring: at least one output chunk (64KiB), so that what a task just
+/// printed can always be read back from memory.
+pub fn parse_ring_bytes(text: &str) -> Result<usize, String> {
+    const SMALLEST: usize = 64 * 1024;
+    let size = parse_bytes(text)
+        .and_then(|n| usize::try_from(n).map_err(|_| format!("{text:?} is too large for this machine")))?;
+    if size < SMALLEST {
+        return Err(format!("{text:?} is too small: a task keeps at least 64KiB of output in memory"));
+    }
+    Ok(size)
 }
 
 /// Parses a duration as users write it: `500ms`, `30s`, `12h`, `7days`.
@@ -78,6 +86,15 @@ pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ring_smaller_than_one_chunk_is_refused_with_the_reason() {
+        assert_eq!(parse_ring_bytes("8MiB"), Ok(8 << 20));
+        assert_eq!(parse_ring_bytes("64KiB"), Ok(64 << 10));
+        for small in ["0", "1", "63KiB"] {
+            assert!(parse_ring_bytes(small).unwrap_err().contains("too small"), "{small}");
+        }
+    }
 
     #[test]
     fn counts_have_the_right_number() {

@@ -56,6 +56,11 @@ fn a_pkill_pattern_is_refused_while_it_matches_a_running_axiom_process_and_allow
     // A process that runs as axiom from an install path no fixed list could know.
     let mut installed =
         Command::new("sleep").arg0("/opt/zq7-install/bin/axiom").arg("3600").stdout(Stdio::null()).spawn().unwrap();
+    // spawn returns once the exec began, and the kernel lays out the new arguments after that.
+    let cmdline = format!("/proc/{}/cmdline", installed.id());
+    while !std::fs::read(&cmdline).unwrap().starts_with(b"/opt/zq7-install") {
+        std::thread::yield_now();
+    }
     let while_running = hook(&[], &bash_call("pkill -f zq7-install"));
     let lookup_while_running = hook(&[], &bash_call("kill $(pgrep -f 'zq7-inst')"));
     installed.kill().unwrap();

@@ -71,6 +71,11 @@ mod tests {
     #[test]
     fn a_running_process_of_the_program_is_listed() {
         let mut child = std::process::Command::new("sleep").arg0("axiom").arg("3517").spawn().unwrap();
+        // spawn returns once the exec began, and the kernel lays out the new arguments after that.
+        let cmdline = format!("/proc/{}/cmdline", child.id());
+        while std::fs::read(&cmdline).unwrap() != b"axiom\x003517\x00" {
+            std::thread::yield_now();
+        }
         let lines = command_lines_of(&strings(&["axiom"]));
         child.kill().unwrap();
         child.wait().unwrap();
