@@ -104,10 +104,11 @@ impl CommandMatcher {
         let mut places = Places::default();
         let commands = commands_shared(script);
         for (at, command) in commands.iter().enumerate() {
-            if self.matches_in(command, &places)
-                && self.pipes_as_asked(command, &commands[at + 1..])
+            // The running processes are read last, for a command that meets every other condition.
+            if self.pipes_as_asked(command, &commands[at + 1..])
                 && self.feeds_as_asked(&commands, at)
                 && self.fed_as_asked(&commands, at)
+                && self.matches_here(command, &places)
             {
                 return true;
             }
@@ -142,11 +143,18 @@ impl CommandMatcher {
 
     /// Whether one simple command is this command.
     pub fn matches(&self, command: &SimpleCommand) -> bool {
-        self.matches_in(command, &Places::default())
+        self.matches_here(command, &Places::default())
     }
 
     /// [`matches`](Self::matches), for a command run where `places` says the script is.
-    fn matches_in(&self, command: &SimpleCommand, places: &Places) -> bool {
+    /// [`matches_in`](Self::matches_in), reading the running processes only when the fixed texts
+    /// of `args_would_match` do not decide.
+    fn matches_here(&self, command: &SimpleCommand, places: &Places) -> bool {
+        self.matches_in(command, places, false)
+            || (!self.args_would_match_running.is_empty() && self.matches_in(command, places, true))
+    }
+
+    fn matches_in(&self, command: &SimpleCommand, places: &Places, read_running: bool) -> bool {
         // `git -C DIR …` works in DIR, as after a `cd DIR`.
         let in_git_directory;
         let places = match git_directory(command) {
@@ -175,8 +183,12 @@ impl CommandMatcher {
         let rest = if self.subcommands.is_empty() { &operands[..] } else { &operands[1..] };
         if !self.args_would_match.is_empty() || !self.args_would_match_running.is_empty() {
             // Read now: what the call would signal is what runs as it is judged.
-            let texts =
-                [&self.args_would_match[..], &running::command_lines_of(&self.args_would_match_running)].concat();
+            let running = if read_running {
+                running::command_lines_of(&self.args_would_match_running)
+            } else {
+                Default::default()
+            };
+            let texts = [&self.args_would_match[..], &running[..]].concat();
             let selects = match whole_names(program, args, rest) {
                 Some(names) => names.iter().any(|name| would_match(name, &texts)),
                 None => rest.iter().any(|operand| patterns_in(program, operand).any(|p| would_match(p, &texts))),

@@ -203,9 +203,11 @@ impl Loader {
                 // can, and the built-in pack, checked by its tests as a user's file, skips it: the
                 // hook loads the pack on every tool call.
                 let matches_any_line = |pattern: &String| {
-                    regex_syntax::parse(pattern).is_ok_and(|hir| hir.properties().minimum_len() == Some(0))
-                        && regex::Regex::new(pattern).is_ok_and(|regex| {
-                            ["", "\u{1}", "x", "ab", "zq \u{7f}"].iter().all(|line| regex.is_match(line))
+                    // In byte mode, as lines are matched: `(?-u).*` parses only there.
+                    let parsed = regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern);
+                    parsed.is_ok_and(|hir| hir.properties().minimum_len() == Some(0))
+                        && regex::bytes::Regex::new(pattern).is_ok_and(|regex| {
+                            ["", "\u{1}", "x", "ab", "zq \u{7f}"].iter().all(|line| regex.is_match(line.as_bytes()))
                         })
                 };
                 let regexes_to_check = if at.built_in { &[][..] } else { &matches.regex[..] };

@@ -142,6 +142,7 @@ fn shape_problems() {
         ("rules:\n  - id: a\n    match: { literals: [''] }\n", "empty literal"),
         ("rules:\n  - id: a\n    match: { regex: [''] }\n", "matches every line"),
         ("rules:\n  - id: a\n    match: { regex: ['x|'] }\n", "matches every line"),
+        ("rules:\n  - id: a\n    match: { regex: ['(?-u).*'] }\n", "matches every line"),
         ("rules:\n  - id: a\n    match: { regex: ['^', 'ok'] }\n", "matches every line"),
         ("rules:\n  - id: a\n    match: { literals: [\"a\\nb\"] }\n", "line break"),
         ("rules:\n  - id: a\n    silence: 1s\n    match: { literals: [x] }\n", "not both"),
