@@ -194,7 +194,9 @@ async fn a_chunk_waiting_for_room_takes_in_what_the_child_writes_meanwhile() {
     let text = run.text(OutputStream::Stdout);
     assert!(text.starts_with("first\n") && text.ends_with("line 2999\n"), "{text}");
     assert_eq!(text.lines().count(), 3001);
-    assert_eq!(chunks, 2, "the output came in {chunks} chunks");
+    // One chunk when the reader first woke after the child had written everything (a loaded
+    // machine); never more than two.
+    assert!(chunks <= 2, "the output came in {chunks} chunks");
 }
 
 #[tokio::test]
