@@ -7,8 +7,9 @@ one PreToolUse event, and the decisions are counted.
 Default corpora: benches/corpus/tool-calls-ordinary.txt (commands coding agents run in a
 project: each refusal is a false positive to read) and benches/corpus/tool-calls-dangerous.txt
 (each call let through is a miss to read). In a corpus line, `<NL>` stands for a line break.
-Prints, per corpus, how many calls were refused and let through, then every refused ordinary
-call and every dangerous call let through, with the rules that fired.
+Prints, per corpus, how many calls were refused, asked about (an `ask` rule: Claude Code asks its
+user under `axiom hook`; a supervised task's call is refused) and let through, then every ordinary
+call refused or asked about and every dangerous call let through, with the rules that fired.
 """
 import concurrent.futures
 import json
@@ -29,8 +30,9 @@ def decide(axiom, hook_args, state, command):
                           env={**os.environ, "AXIOM_STATE_DIR": state})
     if "panicked" in done.stderr or done.returncode not in (0, 2):
         return "error", [done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"]
-    denied = '"permissionDecision":"deny"' in done.stdout
-    return ("refused" if denied else "allowed"), re.findall(r"axiom rule ([a-z0-9-]+)", done.stdout)
+    decision = re.search(r'"permissionDecision":"(deny|ask)"', done.stdout)
+    decided = {"deny": "refused", "ask": "asked"}[decision.group(1)] if decision else "allowed"
+    return decided, re.findall(r"axiom rule ([a-z0-9-]+)", done.stdout)
 
 
 def main():
@@ -46,12 +48,12 @@ def main():
             with open(corpus) as lines:
                 commands = [line.rstrip("\n").replace("<NL>", "\n") for line in lines if line.strip()]
             decided = list(pool.map(lambda c: (c, *decide(axiom, hook_args, state, c)), commands))
-            counts = {kind: sum(1 for _, d, _ in decided if d == kind) for kind in ("refused", "allowed", "error")}
+            counts = {kind: sum(1 for _, d, _ in decided if d == kind) for kind in ("refused", "asked", "allowed", "error")}
             print(f"== {os.path.basename(corpus)}: {len(commands)} calls, {counts['refused']} refused, "
-                  f"{counts['allowed']} let through, {counts['error']} errors")
-            notable = "allowed" if "dangerous" in os.path.basename(corpus) else "refused"
+                  f"{counts['asked']} asked about, {counts['allowed']} let through, {counts['error']} errors")
+            notable = ("allowed",) if "dangerous" in os.path.basename(corpus) else ("refused", "asked")
             for command, decision, rules in decided:
-                if decision in (notable, "error"):
+                if decision in (*notable, "error"):
                     shown = command.replace("\n", "<NL>")
                     print(f"  {decision:8} {','.join(rules):40} {shown[:150]}")
 

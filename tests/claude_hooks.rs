@@ -337,3 +337,47 @@ fn rule_files_the_agent_writes_where_it_works_do_not_switch_the_hook_off() {
         "uninstall found the hooks it named rules for"
     );
 }
+
+/// An `ask` rule in a session nobody watches (`claude -p`): the hook answers "ask", and Claude Code,
+/// with no one to ask, must not run the call, even with every permission skipped. In its default
+/// mode it would ask before an `rm` anyway, so a read-only call it runs unasked (`ls`) is what
+/// shows the rule's effect there.
+#[test]
+fn an_ask_rule_keeps_a_call_from_running_where_no_person_can_answer() {
+    let Some(cli) = claude_cli() else { return };
+    const ASK: &str = r#"rules:
+  - id: ask-before-destroy
+    scope: tool
+    match: { regex: ['^Bash: (rm -rf|ls) '] }
+    action: ask
+    message: "axiom asks: this reads or deletes a directory."
+"#;
+    for skip_permissions in [true, false] {
+        let home = ClaudeHome::new();
+        let rules = home.project().join("../ask.yaml");
+        std::fs::write(&rules, ASK).unwrap();
+        let installed = axiom(&home, &["hooks", "install", "--rules", &rules.to_string_lossy()]);
+        assert!(installed.status.success(), "{installed:?}");
+        let victim = home.project().join("victim");
+        std::fs::create_dir_all(&victim).unwrap();
+        std::fs::write(victim.join("listed-only-if-run"), "").unwrap();
+        let command = if skip_permissions { "rm -rf" } else { "ls" };
+        let api = FakeApi::start(vec![
+            Reply::tool("Bash", json!({"command": format!("{command} {}", victim.display())})),
+            Reply::text("Done."),
+        ]);
+        let mut session = Command::new(&cli);
+        home.apply(&mut session, &api).args(["-p", "clean up"]);
+        if skip_permissions {
+            session.arg("--dangerously-skip-permissions");
+        }
+        output_within(&mut session, Duration::from_secs(120));
+        assert!(victim.is_dir(), "the call ran (`{command}`)");
+        let requests = api.wait_for("the tool's result", Duration::from_secs(60), |r| r.len() >= 2);
+        let answered = user_texts(&requests[1]);
+        assert!(
+            answered.iter().any(|t| t.starts_with("tool_error:") && !t.contains("listed-only-if-run")),
+            "`{command}`: {answered:?}"
+        );
+    }
+}

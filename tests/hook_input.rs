@@ -70,3 +70,27 @@ fn a_pkill_pattern_is_refused_while_it_matches_a_running_axiom_process_and_allow
     let after = hook(&[], &bash_call("pkill -f zq7-install"));
     assert!(!after.1.contains("deny"), "{after:?}");
 }
+
+#[test]
+fn an_ask_rule_asks_the_user_unless_a_deny_rule_also_refuses_the_call() {
+    let rules = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        rules.path(),
+        "rules:\n  - id: ask-destroy\n    scope: tool\n    match: { regex: ['^Bash: terraform destroy'] }\n    action: ask\n    message: asked\n  - id: deny-auto\n    scope: tool\n    match: { regex: ['^Bash: .*-auto-approve'] }\n    action: deny\n    message: refused\n",
+    )
+    .unwrap();
+    let rules = rules.path().to_str().unwrap();
+    let decided = |command: &str| {
+        let (code, answer) = hook(&["--rules", rules], &bash_call(command));
+        assert_eq!(code, 0, "{command}");
+        let answer: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
+        let output = &answer["hookSpecificOutput"];
+        (output["permissionDecision"].as_str().map(str::to_owned), output["permissionDecisionReason"].clone())
+    };
+    assert_eq!(decided("terraform destroy"), (Some("ask".into()), "asked [axiom rule ask-destroy]".into()));
+    assert_eq!(
+        decided("terraform destroy -auto-approve"),
+        (Some("deny".into()), "refused [axiom rule deny-auto]".into())
+    );
+    assert_eq!(decided("terraform plan").0, None);
+}

@@ -6,7 +6,7 @@
 //!
 //! | event | scope | what a firing rule does |
 //! |---|---|---|
-//! | `PreToolUse` | `tool` (`TOOL: ARGUMENT`) | `deny`: the call is refused, the message is the reason the model reads; other actions add the message as context |
+//! | `PreToolUse` | `tool` (`TOOL: ARGUMENT`) | `deny`: the call is refused, the message is the reason the model reads; `ask` (when no rule denies): Claude Code asks its user, showing the message; other actions add the message as context |
 //! | `UserPromptSubmit` | `prompt` | `kill`: the prompt is blocked; others add the message as context |
 //! | `PostToolUse` | `output`, over the tool's response | the message is added as context for the model |
 //! | `Stop` | `output`, over what the session did since the last Stop (text and tool results, from the transcript) and its last message; evidence rules also see every tool call and result before | the stop is blocked: the model continues with the message |
@@ -123,11 +123,15 @@ fn decide(args: &HookArgs, event: &Value) -> anyhow::Result<Verdict> {
             };
             verdict.lines = vec![tool_line(tool, &event["tool_input"])];
             verdict.fired = judge(&rules, Scope::Tool, &verdict.lines);
-            verdict.answer = match verdict.fired.iter().find(|i| i.action == Action::Deny) {
-                Some(denial) => Some(json!({ "hookSpecificOutput": {
+            // A refusal outranks a question: the user is asked only about a call no rule refuses.
+            let decision = [Action::Deny, Action::Ask]
+                .into_iter()
+                .find_map(|action| verdict.fired.iter().find(|i| i.action == action));
+            verdict.answer = match decision {
+                Some(decided) => Some(json!({ "hookSpecificOutput": {
                     "hookEventName": "PreToolUse",
-                    "permissionDecision": "deny",
-                    "permissionDecisionReason": message_of(denial),
+                    "permissionDecision": decided.action.as_str(),
+                    "permissionDecisionReason": message_of(decided),
                 }})),
                 None => context("PreToolUse", &verdict.fired),
             };

@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use serde_json::{json, Map, Value};
 
 use crate::cli::{HooksArgs, HooksCommand, HooksScope};
-use crate::rules::{Action, RuleOrigin, RuleSet, Scope, PROJECT_RULES};
+use crate::rules::{RuleOrigin, RuleSet, Scope, PROJECT_RULES};
 
 /// The events `axiom hook` answers.
 const EVENTS: [&str; 5] = ["PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SessionEnd"];
@@ -97,7 +97,7 @@ fn warn_if_fewer_refusals(paths: &[PathBuf]) {
         rules
             .rules()
             .iter()
-            .filter(|rule| rule.scope == Scope::Tool && rule.action == Action::Deny && rule.enabled)
+            .filter(|rule| rule.scope == Scope::Tool && rule.action.refuses_call() && rule.enabled)
             .count()
     };
     let Ok(named) = RuleSet::load(RuleOrigin::Flag(paths.to_vec())) else { return };

@@ -499,7 +499,7 @@ async fn apply_writes(
             HubToWorker::Intervene { id, action: Action::Warn, .. } => (id, Write::Nothing),
             // A refusal answers the tool call it was asked about; it is never sent as an
             // intervention on its own.
-            HubToWorker::Intervene { id, action: Action::Deny, .. } => (id, Write::Refuse),
+            HubToWorker::Intervene { id, action: Action::Ask | Action::Deny, .. } => (id, Write::Refuse),
             HubToWorker::Intervene { id, message, .. } => (id, Write::Inject(message)),
             // A resize is applied where it arrives, beside the writes.
             HubToWorker::Welcome { .. }

@@ -259,12 +259,12 @@ impl Loader {
             }
         }
         let action = steps.first().copied().or(spec.action).unwrap_or_default();
-        if std::iter::once(action).chain(steps.iter().copied()).any(|a| a == Action::Deny) {
+        if let Some(refusal) = std::iter::once(action).chain(steps.iter().copied()).find(|a| a.refuses_call()) {
             if spec.scope != Scope::Tool {
                 problem(
                     "action",
                     format!(
-                        "`deny` refuses a tool call, so it needs `scope: tool` (this rule has `scope: {}`)",
+                        "`{refusal}` decides a tool call, so it needs `scope: tool` (this rule has `scope: {}`)",
                         spec.scope
                     ),
                 );
@@ -277,7 +277,13 @@ impl Loader {
                 ("escalate", spec.escalate.is_some()),
             ] {
                 if present {
-                    problem(key, format!("a `deny` rule refuses every matching tool call, so `{key}` does not apply"));
+                    let article = if refusal == Action::Ask { "an" } else { "a" };
+                    problem(
+                        key,
+                        format!(
+                            "{article} `{refusal}` rule decides every matching tool call, so `{key}` does not apply"
+                        ),
+                    );
                 }
             }
         }

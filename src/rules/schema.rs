@@ -226,6 +226,11 @@ pub enum Severity {
 pub enum Action {
     #[default]
     Warn,
+    /// `scope: tool` only: a person decides. Under `axiom hook`, Claude Code asks its user to
+    /// allow the call and shows the rule's message; where no person answers (a task axiom
+    /// supervises, the claude driver), the call is refused as `deny` refuses it. For calls that
+    /// are sometimes meant and ruinous when not (`terraform destroy`, `DROP DATABASE`).
+    Ask,
     /// `scope: tool` only: refuse the tool call before it runs; the agent gets the rule's message
     /// as the tool's error and carries on.
     Deny,
@@ -237,7 +242,13 @@ pub enum Action {
 impl Action {
     /// Whether this action delivers the rule's message to the child, so the message is required.
     pub fn needs_message(self) -> bool {
-        matches!(self, Action::Deny | Action::Inject | Action::Interrupt)
+        matches!(self, Action::Ask | Action::Deny | Action::Inject | Action::Interrupt)
+    }
+
+    /// Whether this action stops a tool call from running where no person can be asked:
+    /// `ask` and `deny`, which only `scope: tool` rules take.
+    pub fn refuses_call(self) -> bool {
+        matches!(self, Action::Ask | Action::Deny)
     }
 }
 
@@ -284,7 +295,7 @@ macro_rules! display_as_serde_name {
 
 display_as_serde_name! {
     Severity => { Info => "info", Warning => "warning", Error => "error", Critical => "critical" }
-    Action => { Warn => "warn", Deny => "deny", Inject => "inject", Interrupt => "interrupt", Kill => "kill" }
+    Action => { Warn => "warn", Ask => "ask", Deny => "deny", Inject => "inject", Interrupt => "interrupt", Kill => "kill" }
     Scope => { Output => "output", Prompt => "prompt", Tool => "tool" }
     AppliesTo => { Any => "any", Agents => "agents" }
     Expectation => { Match => "match", NoMatch => "no-match" }

@@ -152,6 +152,9 @@ fn shape_problems() {
         ("rules:\n  - id: a\n    match: { literals: [x] }\n    action: deny\n    message: m\n", "needs `scope: tool`"),
         ("rules:\n  - id: a\n    match: { literals: [x] }\n    scope: tool\n    action: deny\n", "`message` is required"),
         ("rules:\n  - id: a\n    match: { literals: [x] }\n    scope: tool\n    action: deny\n    message: m\n    cooldown: 1s\n", "so `cooldown` does not apply"),
+        ("rules:\n  - id: a\n    match: { literals: [x] }\n    action: ask\n    message: m\n", "`ask` decides a tool call, so it needs `scope: tool`"),
+        ("rules:\n  - id: a\n    match: { literals: [x] }\n    scope: tool\n    action: ask\n", "action `ask` sends a message"),
+        ("rules:\n  - id: a\n    match: { literals: [x] }\n    scope: tool\n    action: ask\n    message: m\n    threshold: { count: 2, within: 1m }\n", "an `ask` rule decides every matching tool call, so `threshold`"),
         ("rules:\n  - id: a\n    match: { literals: [x] }\n    threshold: { count: 0, within: 1s }\n", "at least 1"),
         ("rules:\n  - id: a\n    match: { literals: [x] }\n    escalate: { within: 1m, steps: [] }\n", "at least one action"),
         (

@@ -591,7 +591,8 @@ impl Task {
     /// going, and a flood of violating lines must not turn into a flood of kills.
     /// The agent asks to run a tool: the `tool` rules judge its line. Returns the decision for the
     /// worker, after the messages of any other action those rules take (an injection, a kill).
-    /// A `deny` needs no acknowledgement: the decision is its delivery.
+    /// A `deny` needs no acknowledgement: the decision is its delivery. An `ask` refuses as a
+    /// `deny` does: a supervised task has no person at hand to answer it.
     pub fn judge_tool(&self, call: String, line: &str, now: Instant) -> Vec<HubToWorker> {
         let fired = {
             let mut tools = self.tools.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -600,7 +601,7 @@ impl Task {
             text.push('\n');
             tools.push(text.as_bytes(), now)
         };
-        let (denials, others): (Vec<_>, Vec<_>) = fired.into_iter().partition(|i| i.action == Action::Deny);
+        let (denials, others): (Vec<_>, Vec<_>) = fired.into_iter().partition(|i| i.action.refuses_call());
         let mut pipeline = self.pipeline();
         // What an allowed call does (an edit, a test run) is evidence for the claims in the
         // output after it.

@@ -231,3 +231,18 @@ fn tool_calls_are_evidence_for_the_claims_after_them() {
     out(&task, 3, "all tests pass\n");
     assert_eq!(fired(&task), 2, "tests run after the edit");
 }
+
+#[test]
+fn an_ask_rule_refuses_a_supervised_tasks_call_with_its_message() {
+    let rules = "rules:\n  - id: ask-destroy\n    scope: tool\n    match: { literals: [terraform destroy] }\n    action: ask\n    message: a person decides this\n";
+    let task = task_with(rules, None);
+    let _worker = attach(&task);
+    let decision = task.judge_tool("c1".into(), "Bash: terraform destroy", Instant::now());
+    assert!(
+        matches!(&decision[..], [HubToWorker::ToolDecision { id, deny: Some(message), rule: Some(rule) }]
+            if id == "c1" && message == "a person decides this" && rule == "ask-destroy"),
+        "{decision:?}"
+    );
+    let allowed = task.judge_tool("c2".into(), "Bash: terraform plan", Instant::now());
+    assert!(matches!(&allowed[..], [HubToWorker::ToolDecision { deny: None, .. }]), "{allowed:?}");
+}
