@@ -7,8 +7,10 @@
 //! `./.git`), or with `*` when it leaves the starting point itself out (`-mindepth 1`), or alone
 //! with its hidden files (`.` and `./.*`: `find . -delete` takes `.git` with it; not for a plain
 //! subdirectory, `find build -delete`, nor with `-empty`); a `-path` pattern stands for itself; a
-//! test after `!` or `-not`, or before `-prune -o`, names what is left alone. Those
-//! are what a rule about a path can judge. An `rm` it runs is given `-r`: on every file the walk
+//! test after `!` or `-not`, or before `-prune -o`, names what is left alone. When such tests, or
+//! a `-regex`, keep the walk out of some hidden directories (`-not -path './.claude/*'`, `-path
+//! ./.axiom -prune -o`), the hidden files stand in one by one instead of as `.*`: each of
+//! [`HIDDEN_NAMES`] that the walk still reaches. Those are what a rule about a path can judge. An `rm` it runs is given `-r`: on every file the walk
 //! finds, it deletes as `rm -r` does.
 //!
 //! A hostile command could ask for a cross product of thousands of starting points and names
@@ -29,6 +31,15 @@ const MAX_COMMANDS: usize = 1024;
 const MAX_REPLACED: usize = 4;
 /// How many bytes the joined pairs, and the commands made, may take.
 const MAX_BYTES: usize = 1 << 20;
+
+/// The hidden names at the top of a project or a home directory that rules guard, which stand in
+/// for `.*` when the walk leaves some hidden directories alone.
+const HIDDEN_NAMES: &[&str] = &[".git", ".axiom", ".claude", ".config", ".local", ".ssh", ".gnupg"];
+
+/// Files inside a hidden directory that a test must leave alone for the directory to count as
+/// left alone: a name no pattern is written for, so only one that covers all of it does
+/// (`./.claude/*`, `*/.claude/*`), and the files rules guard.
+const PROBES: &[&str] = &["axiom-probe-zq9", "settings.json", "settings.local.json", "rules/00.yaml", "config"];
 
 /// The options before the starting points (`-H`, `-L`, `-P`, `-D debugopts`, `-O3`).
 fn leading_options(args: &[String]) -> usize {
@@ -65,6 +76,20 @@ struct Search<'a> {
     alternatives: bool,
     /// `-L`, `-H` or `-follow`: symbolic links are followed, so a plain name may lead anywhere.
     follows_links: bool,
+    /// Tests after `!` or `-not`: (name test, pattern, case-insensitive).
+    negated: Vec<(bool, &'a str, bool)>,
+    /// Tests before `-prune -o`: (name test, pattern, case-insensitive).
+    pruned: Vec<(bool, &'a str, bool)>,
+    /// `-regex` and `-iregex`, not negated: what the walk reaches must match each (as find reads
+    /// them, in its default syntax unless `-regextype` says otherwise); case-insensitive.
+    regexes: Vec<(&'a str, bool)>,
+    /// `-regextype`'s value.
+    regex_type: Option<&'a str>,
+    /// `-type f` (not negated): directories themselves are not acted on, only what is in them.
+    only_files: bool,
+    /// `-depth` or `-delete` (which implies it): the walk reads a directory's files before the
+    /// directory, so `-prune` keeps it out of nothing.
+    depth_first: bool,
     /// Commands with `{}` where the files found go.
     actions: Vec<Vec<&'a str>>,
     /// Files `-fprint` and the like write.
@@ -83,7 +108,7 @@ impl<'a> Search<'a> {
         // A test after `!` or `-not` names what is left alone, as does one followed by `-prune`.
         let mut negated = false;
         // Whether the test just before was a name (or else a path), when it was kept.
-        let mut last_test: Option<bool> = None;
+        let mut last_test: Option<(bool, &str, bool)> = None;
         while let Some(word) = expression.next() {
             let was_negated = std::mem::take(&mut negated);
             match word {
@@ -91,21 +116,33 @@ impl<'a> Search<'a> {
                 "-name" | "-iname" | "-path" | "-ipath" | "-wholename" | "-iwholename" => {
                     let Some(value) = expression.next() else { continue };
                     let is_name = word.ends_with("name") && !word.ends_with("wholename");
-                    last_test = (!was_negated).then_some(is_name);
+                    let case_insensitive = word.starts_with("-i");
+                    last_test = (!was_negated).then_some((is_name, value, case_insensitive));
                     match (was_negated, is_name) {
-                        (true, _) => {}
+                        (true, _) => search.negated.push((is_name, value, case_insensitive)),
                         (false, true) => search.names.push(value),
                         (false, false) => search.paths.push(value),
                     }
                 }
+                "-regex" | "-iregex" => {
+                    let Some(value) = expression.next() else { continue };
+                    if !was_negated {
+                        search.regexes.push((value, word == "-iregex"));
+                    }
+                }
+                "-regextype" => search.regex_type = expression.next(),
+                "-type" => search.only_files |= expression.next() == Some("f") && !was_negated,
                 // The test just before it (the last one kept) is what is pruned and left alone,
                 // when an `-o` follows for the rest of the walk (`-name .git -prune -o -delete`);
                 // otherwise what follows acts on what is pruned (`-name x -prune -exec rm …`).
+                // That `-o` is no alternative to the tests after it.
                 "-prune" => {
                     let left_alone = last_test.take().filter(|_| matches!(expression.peek(), Some(&("-o" | "-or"))));
-                    if let Some(is_name) = left_alone {
+                    if let Some((is_name, pattern, case_insensitive)) = left_alone {
                         let kept = if is_name { &mut search.names } else { &mut search.paths };
                         kept.pop();
+                        search.pruned.push((is_name, pattern, case_insensitive));
+                        expression.next();
                     }
                 }
                 // They write the list of what is found to a file.
@@ -115,7 +152,11 @@ impl<'a> Search<'a> {
                 "-mindepth" => search.skips_start |= expression.next().is_some_and(|depth| depth != "0"),
                 "-empty" => search.only_empty |= !was_negated,
                 "-o" | "-or" | "," => search.alternatives = true,
-                "-delete" => search.actions.push(vec![DELETE_READ_AS, "-f", "{}"]),
+                "-delete" => {
+                    search.depth_first = true;
+                    search.actions.push(vec![DELETE_READ_AS, "-f", "{}"]);
+                }
+                "-depth" | "-d" => search.depth_first = true,
                 "-exec" | "-execdir" | "-ok" | "-okdir" => {
                     // The command runs up to `;` (once a file) or `+` (with many at once).
                     let command: Vec<&str> =
@@ -157,7 +198,7 @@ impl<'a> Search<'a> {
                     found.push(start.to_string());
                     let only_empty = self.only_empty && !self.alternatives;
                     if !only_empty && (self.follows_links || !is_plain_subdirectory(start)) {
-                        found.push(join(start, ".*"));
+                        found.extend(self.hidden_reached(start));
                     }
                 }
                 (true, false) => {}
@@ -165,6 +206,91 @@ impl<'a> Search<'a> {
         }
         found
     }
+}
+
+impl Search<'_> {
+    /// What stands in for the hidden files under `start`: `start/.*`, or, when tests keep the walk
+    /// out of some hidden directories, each of [`HIDDEN_NAMES`] it still reaches.
+    fn hidden_reached(&self, start: &str) -> Vec<String> {
+        let join = |start: &str, name: &str| format!("{}/{name}", start.trim_end_matches('/'));
+        // Under `-o` a negated test or a regex may be only one way through the expression.
+        let filters = !self.alternatives && (!self.negated.is_empty() || !self.regexes.is_empty());
+        let prunes = !self.pruned.is_empty() && !self.depth_first;
+        if !filters && !prunes {
+            return vec![join(start, ".*")];
+        }
+        let regexes = if filters {
+            self.regexes.iter().map(|&(text, ci)| find_regex(text, ci, self.regex_type)).collect()
+        } else {
+            Vec::new()
+        };
+        let reached = |path: &str| {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let tested = |&(is_name, pattern, ci): &(bool, &str, bool)| {
+                glob_matches(pattern, if is_name { name } else { path }, ci)
+            };
+            !(filters && self.negated.iter().any(tested))
+                && regexes.iter().all(|regex| regex.as_ref().is_none_or(|r| r.is_match(path)))
+        };
+        HIDDEN_NAMES
+            .iter()
+            .map(|hidden| join(start, hidden))
+            .filter(|directory| {
+                let name = directory.rsplit('/').next().unwrap_or(directory);
+                let pruned = prunes
+                    && self.pruned.iter().any(|&(is_name, pattern, ci)| {
+                        glob_matches(pattern, if is_name { name } else { directory }, ci)
+                    });
+                let itself = !(filters && self.only_files) && reached(directory);
+                !pruned && (itself || PROBES.iter().any(|probe| reached(&join(directory, probe))))
+            })
+            .collect()
+    }
+}
+
+/// Whether find's `-name`/`-path` pattern matches `text`: `*` matches `/` too, as fnmatch does
+/// without `FNM_PATHNAME`. A pattern that cannot be read matches everything.
+fn glob_matches(pattern: &str, text: &str, case_insensitive: bool) -> bool {
+    globset::GlobBuilder::new(pattern)
+        .case_insensitive(case_insensitive)
+        .backslash_escape(true)
+        .build()
+        .map_or(true, |glob| glob.compile_matcher().is_match(text))
+}
+
+/// A `-regex` as find reads it, matched against the whole path: POSIX extended for
+/// `-regextype posix-extended` (or egrep), else the default emacs syntax, whose groups and
+/// alternatives are `\(`, `\|`, `\)` and whose bare `(`, `|`, `)`, `{`, `}` are plain characters.
+/// `None` when it cannot be read, which leaves nothing out.
+fn find_regex(text: &str, case_insensitive: bool, regex_type: Option<&str>) -> Option<regex::Regex> {
+    let extended = matches!(regex_type, Some("posix-extended" | "egrep" | "posix-egrep"));
+    let translated = if extended { text.to_owned() } else { emacs_to_rust(text) };
+    regex::RegexBuilder::new(&format!("^(?:{translated})$")).case_insensitive(case_insensitive).build().ok()
+}
+
+/// Emacs regex syntax (find's default) in Rust's: escaped group, alternative and interval
+/// characters become operators, bare ones literals; `\w`, `\b` and the like pass unchanged.
+fn emacs_to_rust(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(operator @ ('(' | ')' | '|' | '{' | '}')) => out.push(operator),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push_str("\\\\"),
+            },
+            '(' | ')' | '|' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Whether `start` names a directory below the current one by plain names (`build`,
