@@ -1,6 +1,6 @@
 //! The compiled form of a rule's `command:` key: which shell command a line must show running.
 
-use super::copy_targets::written_by_copy;
+use super::copy_targets::{moved_by_move, written_by_copy};
 use super::glob_names::guarded_expansions;
 use super::lazy_regex::LazyRegex;
 use super::running;
@@ -35,6 +35,8 @@ pub struct CommandMatcher {
     pub piped_from: Vec<String>,
     /// `args` judge only what a copy writes (see [`written_by_copy`]).
     pub args_written: bool,
+    /// `args` judge only what a move takes away (see [`moved_by_move`]).
+    pub args_moved: bool,
 }
 
 impl CommandMatcher {
@@ -59,6 +61,7 @@ impl CommandMatcher {
             output_as_args_of: spec.output_as_args_of.clone(),
             piped_from: spec.piped_from.clone(),
             args_written: spec.args_written,
+            args_moved: spec.args_moved,
         }
     }
 
@@ -197,7 +200,11 @@ impl CommandMatcher {
                 return false;
             }
         }
-        let written = self.args_written.then(|| written_by_copy(program, args, rest)).flatten();
+        let written = match (self.args_written, self.args_moved) {
+            (true, _) => written_by_copy(program, args, rest),
+            (_, true) => moved_by_move(program, args, rest),
+            _ => None,
+        };
         let judged: Vec<&str> = match &written {
             Some(paths) => paths.iter().map(String::as_str).collect(),
             None => rest.iter().map(|operand| operand.as_str()).chain(option_values(program, args)).collect(),

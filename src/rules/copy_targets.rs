@@ -1,6 +1,7 @@
 //! What a program that copies writes, for a rule that judges only that (`args_written`): `cp
 //! .claude/settings.json /tmp/bak` reads the settings and writes `/tmp/bak`, and `cp nvim
-//! ~/.config/` writes `~/.config/nvim`.
+//! ~/.config/` writes `~/.config/nvim`. And what a move takes away (`args_moved`): `mv ~
+//! /tmp/old` takes the home directory, `mv tool /usr/local/bin/` only `tool`.
 
 /// The programs whose operands are sources and a target. Not ln: a link to a file is a way to
 /// write it (`ln -s .claude c && echo x > c/settings.json`).
@@ -69,6 +70,20 @@ pub fn written_by_copy(program: &str, args: &[String], operands: &[&String]) -> 
 
 /// The directory given by `-t DIR` (also in a cluster, `-at DIR`, `-tDIR`) or by
 /// `--target-directory` (any abbreviation GNU getopt takes: `--target`, `--ta=DIR`).
+/// The paths a move takes away, from its words after the program and its operands: every
+/// operand but the directory `-t` names, else every operand but the last. `None` for any other
+/// program and for a move of one operand, where every operand counts.
+pub fn moved_by_move(program: &str, args: &[String], operands: &[&String]) -> Option<Vec<String>> {
+    if program != "mv" {
+        return None;
+    }
+    let sources: Vec<&String> = match target_directory(args) {
+        Some(directory) => operands.iter().copied().filter(|operand| operand.as_str() != directory).collect(),
+        None => operands.split_last().map(|(_, sources)| sources.to_vec()).unwrap_or_default(),
+    };
+    (!sources.is_empty()).then(|| sources.into_iter().cloned().collect())
+}
+
 fn target_directory(args: &[String]) -> Option<&str> {
     let mut words = args.iter().take_while(|word| *word != "--");
     let mut found = None;
@@ -116,6 +131,21 @@ mod tests {
         assert_eq!(written("cp /tmp/evil/s* .claude/").unwrap(), [".claude/"]);
         assert_eq!(written("scp host:settings.json .claude/").unwrap(), [".claude/settings.json"]);
         assert_eq!(written("rsync -avt src/ dest/").unwrap(), ["dest/"]);
+    }
+
+    #[test]
+    fn a_move_takes_away_its_sources_and_not_its_target() {
+        let moved = |command: &str| {
+            let words: Vec<String> = command.split_whitespace().map(str::to_owned).collect();
+            let operands: Vec<&String> = words[1..].iter().filter(|word| !word.starts_with('-')).collect();
+            moved_by_move(&words[0], &words[1..], &operands)
+        };
+        assert_eq!(moved("mv ~ /tmp/oldhome").unwrap(), ["~"]);
+        assert_eq!(moved("mv -f tool /usr/local/bin/").unwrap(), ["tool"]);
+        assert_eq!(moved("mv a b /srv/").unwrap(), ["a", "b"]);
+        assert_eq!(moved("mv -t /usr/local/bin tool").unwrap(), ["tool"]);
+        assert_eq!(moved("mv .git"), None, "one operand: every operand counts");
+        assert_eq!(moved("cp ~ /tmp/x"), None);
     }
 
     #[test]

@@ -128,6 +128,11 @@ pub struct CommandSpec {
     /// `~/.config/x`), not the sources they read. Other programs' operands all count.
     #[serde(default)]
     pub args_written: bool,
+    /// `args` judge only what a move takes away: for mv, the sources (`mv ~ /tmp/old` moves the
+    /// home directory; `mv tool /usr/local/bin/` moves only `tool`). Other programs' operands all
+    /// count.
+    #[serde(default)]
+    pub args_moved: bool,
     /// Programs, one of which must write the command's input through a pipe, directly or through
     /// other commands of the pipeline (`ps` in `ps aux | grep x`).
     #[serde(default, deserialize_with = "one_or_many")]

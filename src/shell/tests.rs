@@ -43,6 +43,7 @@ fn wrappers_and_assignments_are_stripped() {
     assert_eq!(words("FOO=1 env -i BAR=2 nice -n 5 timeout 10 rm -r tmp"), [vec!["rm", "-r", "tmp"]]);
     assert_eq!(words("git ls-files -z | xargs -0 rm -f"), [vec!["git", "ls-files", "-z"], vec!["rm", "-f"]]);
     assert_eq!(programs("/bin/rm -rf x"), ["rm"]);
+    assert_eq!(words("npx -y --package aws-cdk cdk destroy"), [vec!["cdk", "destroy"]]);
 }
 
 #[test]

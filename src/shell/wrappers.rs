@@ -88,6 +88,8 @@ fn wrapper_options(program: &str) -> Option<&'static [&'static str]> {
         "timeout" => &["-s", "-k", "--signal", "--kill-after"],
         // `exec -a NAME cmd` runs cmd under another name.
         "exec" => &["-a"],
+        // `npx cdk destroy` runs the package's program (installed on the way if need be).
+        "npx" | "pnpx" | "bunx" => &["-p", "--package"],
         "strace" | "ltrace" => &["-o", "-e", "-p", "-s", "-u", "-E", "-P", "-a", "-b", "-I", "-O", "-S", "-X"],
         "nohup" | "time" | "command" | "builtin" | "stdbuf" | "caffeinate" | "ionice" | "busybox" | "setsid"
         | "unbuffer" => &[],
