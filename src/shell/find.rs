@@ -27,6 +27,10 @@ pub const DELETE_READ_AS: &str = "rm";
 const MAX_TARGETS: usize = 256;
 /// How many commands the actions given every stand-in may make.
 const MAX_COMMANDS: usize = 1024;
+/// How many tests that leave hidden directories out are read; past it, none is.
+const MAX_FILTERS: usize = 32;
+/// How large a `-regex` may compile to; a larger one leaves nothing out.
+const MAX_REGEX_BYTES: usize = 1 << 20;
 /// How many `{}` of one word are replaced.
 const MAX_REPLACED: usize = 4;
 /// How many bytes the joined pairs, and the commands made, may take.
@@ -186,6 +190,7 @@ impl<'a> Search<'a> {
             return found;
         }
         let join = |start: &str, name: &str| format!("{}/{name}", start.trim_end_matches('/'));
+        let mut filters: Option<Option<Filters>> = None;
         for start in &self.starts {
             match (self.names.is_empty(), self.skips_start) {
                 (false, _) => found.extend(self.names.iter().map(|name| join(start, name))),
@@ -198,7 +203,13 @@ impl<'a> Search<'a> {
                     found.push(start.to_string());
                     let only_empty = self.only_empty && !self.alternatives;
                     if !only_empty && (self.follows_links || !is_plain_subdirectory(start)) {
-                        found.extend(self.hidden_reached(start));
+                        // `.*`, or each hidden directory the walk still reaches when tests keep
+                        // it out of some.
+                        let filters = filters.get_or_insert_with(|| Filters::of(self));
+                        match filters {
+                            Some(filters) => found.extend(filters.hidden_reached(start)),
+                            None => found.push(join(start, ".*")),
+                        }
                     }
                 }
                 (true, false) => {}
@@ -208,54 +219,80 @@ impl<'a> Search<'a> {
     }
 }
 
-impl Search<'_> {
-    /// What stands in for the hidden files under `start`: `start/.*`, or, when tests keep the walk
-    /// out of some hidden directories, each of [`HIDDEN_NAMES`] it still reaches.
+/// A test compiled: a name test matches the last part of a path, a path test all of it.
+struct Test {
+    is_name: bool,
+    /// `None`: a pattern that cannot be read, which matches everything.
+    glob: Option<globset::GlobMatcher>,
+}
+
+impl Test {
+    /// find's `-name`/`-path` pattern: `*` matches `/` too, as fnmatch does without
+    /// `FNM_PATHNAME`.
+    fn compile(&(is_name, pattern, case_insensitive): &(bool, &str, bool)) -> Test {
+        let glob = globset::GlobBuilder::new(pattern)
+            .case_insensitive(case_insensitive)
+            .backslash_escape(true)
+            .build()
+            .ok()
+            .map(|glob| glob.compile_matcher());
+        Test { is_name, glob }
+    }
+
+    fn matches(&self, path: &str) -> bool {
+        let text = if self.is_name { path.rsplit('/').next().unwrap_or(path) } else { path };
+        self.glob.as_ref().is_none_or(|glob| glob.is_match(text))
+    }
+}
+
+/// What keeps a walk out of hidden directories, compiled once for all its starting points.
+struct Filters {
+    /// Tests after `!` or `-not`, and `-regex`es, when they bind (no `-o` around them).
+    negated: Vec<Test>,
+    regexes: Vec<Option<regex::Regex>>,
+    /// Tests before `-prune -o`, when the walk is not depth-first.
+    pruned: Vec<Test>,
+    only_files: bool,
+}
+
+impl Filters {
+    /// `None` when nothing keeps the walk out of any hidden directory.
+    fn of(search: &Search) -> Option<Filters> {
+        // Under `-o` a negated test or a regex may be only one way through the expression. A
+        // command written to make the judging slow (thousands of tests) is judged without them.
+        let binding = !search.alternatives && search.negated.len() + search.regexes.len() <= MAX_FILTERS;
+        let prunes = !search.depth_first && search.pruned.len() <= MAX_FILTERS;
+        let filters = Filters {
+            negated: if binding { search.negated.iter().map(Test::compile).collect() } else { Vec::new() },
+            regexes: if binding {
+                search.regexes.iter().map(|&(text, ci)| find_regex(text, ci, search.regex_type)).collect()
+            } else {
+                Vec::new()
+            },
+            pruned: if prunes { search.pruned.iter().map(Test::compile).collect() } else { Vec::new() },
+            only_files: search.only_files && binding,
+        };
+        (!(filters.negated.is_empty() && filters.regexes.is_empty() && filters.pruned.is_empty())).then_some(filters)
+    }
+
+    fn reached(&self, path: &str) -> bool {
+        !self.negated.iter().any(|test| test.matches(path))
+            && self.regexes.iter().all(|regex| regex.as_ref().is_none_or(|regex| regex.is_match(path)))
+    }
+
+    /// Each of [`HIDDEN_NAMES`] under `start` that the walk still reaches.
     fn hidden_reached(&self, start: &str) -> Vec<String> {
         let join = |start: &str, name: &str| format!("{}/{name}", start.trim_end_matches('/'));
-        // Under `-o` a negated test or a regex may be only one way through the expression.
-        let filters = !self.alternatives && (!self.negated.is_empty() || !self.regexes.is_empty());
-        let prunes = !self.pruned.is_empty() && !self.depth_first;
-        if !filters && !prunes {
-            return vec![join(start, ".*")];
-        }
-        let regexes = if filters {
-            self.regexes.iter().map(|&(text, ci)| find_regex(text, ci, self.regex_type)).collect()
-        } else {
-            Vec::new()
-        };
-        let reached = |path: &str| {
-            let name = path.rsplit('/').next().unwrap_or(path);
-            let tested = |&(is_name, pattern, ci): &(bool, &str, bool)| {
-                glob_matches(pattern, if is_name { name } else { path }, ci)
-            };
-            !(filters && self.negated.iter().any(tested))
-                && regexes.iter().all(|regex| regex.as_ref().is_none_or(|r| r.is_match(path)))
-        };
         HIDDEN_NAMES
             .iter()
             .map(|hidden| join(start, hidden))
             .filter(|directory| {
-                let name = directory.rsplit('/').next().unwrap_or(directory);
-                let pruned = prunes
-                    && self.pruned.iter().any(|&(is_name, pattern, ci)| {
-                        glob_matches(pattern, if is_name { name } else { directory }, ci)
-                    });
-                let itself = !(filters && self.only_files) && reached(directory);
-                !pruned && (itself || PROBES.iter().any(|probe| reached(&join(directory, probe))))
+                let pruned = self.pruned.iter().any(|test| test.matches(directory));
+                let itself = !self.only_files && self.reached(directory);
+                !pruned && (itself || PROBES.iter().any(|probe| self.reached(&join(directory, probe))))
             })
             .collect()
     }
-}
-
-/// Whether find's `-name`/`-path` pattern matches `text`: `*` matches `/` too, as fnmatch does
-/// without `FNM_PATHNAME`. A pattern that cannot be read matches everything.
-fn glob_matches(pattern: &str, text: &str, case_insensitive: bool) -> bool {
-    globset::GlobBuilder::new(pattern)
-        .case_insensitive(case_insensitive)
-        .backslash_escape(true)
-        .build()
-        .map_or(true, |glob| glob.compile_matcher().is_match(text))
 }
 
 /// A `-regex` as find reads it, matched against the whole path: POSIX extended for
@@ -265,7 +302,11 @@ fn glob_matches(pattern: &str, text: &str, case_insensitive: bool) -> bool {
 fn find_regex(text: &str, case_insensitive: bool, regex_type: Option<&str>) -> Option<regex::Regex> {
     let extended = matches!(regex_type, Some("posix-extended" | "egrep" | "posix-egrep"));
     let translated = if extended { text.to_owned() } else { emacs_to_rust(text) };
-    regex::RegexBuilder::new(&format!("^(?:{translated})$")).case_insensitive(case_insensitive).build().ok()
+    regex::RegexBuilder::new(&format!("^(?:{translated})$"))
+        .case_insensitive(case_insensitive)
+        .size_limit(MAX_REGEX_BYTES)
+        .build()
+        .ok()
 }
 
 /// Emacs regex syntax (find's default) in Rust's: escaped group, alternative and interval
