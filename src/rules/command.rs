@@ -4,6 +4,7 @@ use super::copy_targets::{moved_by_move, written_by_copy};
 use super::glob_names::guarded_expansions;
 use super::lazy_regex::LazyRegex;
 use super::running;
+use super::saved_and_run::{runs_file, saved_file};
 use super::schema::CommandSpec;
 use super::tool_class::{may_run_a_command, unescape_tool_argument};
 use crate::shell::{commands_shared, script_in_line, SimpleCommand, DELETE_READ_AS, GIT_OPTIONS_WITH_VALUE};
@@ -33,6 +34,9 @@ pub struct CommandMatcher {
     pub output_as_args_of: Vec<String>,
     /// Programs one of which must write the command's input through a pipe; empty: any or none.
     pub piped_from: Vec<String>,
+    /// Programs one of which must run the file the command saves its download to; empty: any or
+    /// none.
+    pub saved_and_run_by: Vec<String>,
     /// `args` judge only what a copy writes (see [`written_by_copy`]).
     pub args_written: bool,
     /// `args` judge only what a move takes away (see [`moved_by_move`]).
@@ -60,6 +64,7 @@ impl CommandMatcher {
             piped_into: spec.piped_into.clone(),
             output_as_args_of: spec.output_as_args_of.clone(),
             piped_from: spec.piped_from.clone(),
+            saved_and_run_by: spec.saved_and_run_by.clone(),
             args_written: spec.args_written,
             args_moved: spec.args_moved,
         }
@@ -109,6 +114,7 @@ impl CommandMatcher {
         for (at, command) in commands.iter().enumerate() {
             // The running processes are read last, for a command that meets every other condition.
             if self.pipes_as_asked(command, &commands[at + 1..])
+                && self.runs_saved_as_asked(command, &commands[at + 1..])
                 && self.feeds_as_asked(&commands, at)
                 && self.fed_as_asked(&commands, at)
                 && self.matches_here(command, &places)
@@ -127,6 +133,14 @@ impl CommandMatcher {
             || later.iter().any(|next| {
                 command.pipes_into(next) && self.piped_into.iter().any(|p| p == next.program()) && runs_its_input(next)
             })
+    }
+
+    /// Whether one of the `saved_and_run_by` programs among the commands `later` in the script
+    /// runs the file `command` saves its download to (always, when none are asked for).
+    fn runs_saved_as_asked(&self, command: &SimpleCommand, later: &[SimpleCommand]) -> bool {
+        self.saved_and_run_by.is_empty()
+            || saved_file(command, later)
+                .is_some_and(|file| later.iter().any(|next| runs_file(next, &file, &self.saved_and_run_by)))
     }
 
     /// Whether the output of the command at `at` in `script` becomes arguments of one of the

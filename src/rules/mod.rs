@@ -21,6 +21,7 @@ mod loosen;
 mod model;
 mod prefixes;
 mod running;
+mod saved_and_run;
 mod scan_payoff;
 pub mod schema;
 mod size;

@@ -137,6 +137,12 @@ pub struct CommandSpec {
     /// other commands of the pipeline (`ps` in `ps aux | grep x`).
     #[serde(default, deserialize_with = "one_or_many")]
     pub piped_from: Vec<String>,
+    /// Programs, one of which must run, later in the same call, the file the command saves its
+    /// download to (`curl -o i.sh URL && bash i.sh`, `wget URL/install.sh; sh install.sh`); the
+    /// file run as a program counts too (`chmod +x i.sh && ./i.sh`). For curl and wget: `-o`,
+    /// `-O`, `--output`, `--output-document`, a redirection, wget's default name.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub saved_and_run_by: Vec<String>,
 }
 
 /// What a claim is judged against: the task's history since its last file edit. `tests` and
