@@ -10,8 +10,8 @@
 //! test after `!` or `-not`, or before `-prune -o`, names what is left alone. When such tests, or
 //! a `-regex`, keep the walk out of some hidden directories (`-not -path './.claude/*'`, `-path
 //! ./.axiom -prune -o`), the hidden files stand in one by one instead of as `.*`: each of
-//! [`HIDDEN_NAMES`] that the walk still reaches. Those are what a rule about a path can judge. An `rm` it runs is given `-r`: on every file the walk
-//! finds, it deletes as `rm -r` does.
+//! [`HIDDEN_NAMES`] that the walk still reaches. Those are what a rule about a path can judge.
+//! An `rm` it runs is given `-r`: on every file the walk finds, it deletes as `rm -r` does.
 //!
 //! A hostile command could ask for a cross product of thousands of starting points and names
 //! and thousands of actions; the stand-ins are bounded instead. Past [`MAX_TARGETS`] pairs, each
@@ -84,11 +84,10 @@ struct Search<'a> {
     negated: Vec<(bool, &'a str, bool)>,
     /// Tests before `-prune -o`: (name test, pattern, case-insensitive).
     pruned: Vec<(bool, &'a str, bool)>,
-    /// `-regex` and `-iregex`, not negated: what the walk reaches must match each (as find reads
-    /// them, in its default syntax unless `-regextype` says otherwise); case-insensitive.
-    regexes: Vec<(&'a str, bool)>,
-    /// `-regextype`'s value.
-    regex_type: Option<&'a str>,
+    /// `-regex` and `-iregex`, not negated: what the walk reaches must match each; whether
+    /// case-insensitive, and the `-regextype` before it (find reads a regex in the syntax the last
+    /// one before it names, its default without).
+    regexes: Vec<(&'a str, bool, Option<&'a str>)>,
     /// `-type f` (not negated): directories themselves are not acted on, only what is in them.
     only_files: bool,
     /// `-depth` or `-delete` (which implies it): the walk reads a directory's files before the
@@ -113,6 +112,7 @@ impl<'a> Search<'a> {
         let mut negated = false;
         // Whether the test just before was a name (or else a path), when it was kept.
         let mut last_test: Option<(bool, &str, bool)> = None;
+        let mut regex_type = None;
         while let Some(word) = expression.next() {
             let was_negated = std::mem::take(&mut negated);
             match word {
@@ -131,10 +131,10 @@ impl<'a> Search<'a> {
                 "-regex" | "-iregex" => {
                     let Some(value) = expression.next() else { continue };
                     if !was_negated {
-                        search.regexes.push((value, word == "-iregex"));
+                        search.regexes.push((value, word == "-iregex", regex_type));
                     }
                 }
-                "-regextype" => search.regex_type = expression.next(),
+                "-regextype" => regex_type = expression.next(),
                 "-type" => search.only_files |= expression.next() == Some("f") && !was_negated,
                 // The test just before it (the last one kept) is what is pruned and left alone,
                 // when an `-o` follows for the rest of the walk (`-name .git -prune -o -delete`);
@@ -222,7 +222,8 @@ impl<'a> Search<'a> {
 /// A test compiled: a name test matches the last part of a path, a path test all of it.
 struct Test {
     is_name: bool,
-    /// `None`: a pattern that cannot be read, which matches everything.
+    /// `None`: a pattern that cannot be read (`[x`, which fnmatch takes literally), and which is
+    /// then taken to leave nothing out.
     glob: Option<globset::GlobMatcher>,
 }
 
@@ -241,7 +242,7 @@ impl Test {
 
     fn matches(&self, path: &str) -> bool {
         let text = if self.is_name { path.rsplit('/').next().unwrap_or(path) } else { path };
-        self.glob.as_ref().is_none_or(|glob| glob.is_match(text))
+        self.glob.as_ref().is_some_and(|glob| glob.is_match(text))
     }
 }
 
@@ -256,8 +257,12 @@ struct Filters {
 }
 
 impl Filters {
-    /// `None` when nothing keeps the walk out of any hidden directory.
+    /// `None` when nothing keeps the walk out of any hidden directory, or when it follows links,
+    /// which may lead into one under another name.
     fn of(search: &Search) -> Option<Filters> {
+        if search.follows_links {
+            return None;
+        }
         // Under `-o` a negated test or a regex may be only one way through the expression. A
         // command written to make the judging slow (thousands of tests) is judged without them.
         let binding = !search.alternatives && search.negated.len() + search.regexes.len() <= MAX_FILTERS;
@@ -265,7 +270,7 @@ impl Filters {
         let filters = Filters {
             negated: if binding { search.negated.iter().map(Test::compile).collect() } else { Vec::new() },
             regexes: if binding {
-                search.regexes.iter().map(|&(text, ci)| find_regex(text, ci, search.regex_type)).collect()
+                search.regexes.iter().map(|&(text, ci, syntax)| find_regex(text, ci, syntax)).collect()
             } else {
                 Vec::new()
             },

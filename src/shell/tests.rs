@@ -295,6 +295,10 @@ fn what_find_runs_on_what_it_finds_is_a_command_on_the_first_files_it_could_reac
         "-regex '.*\\(pyc\\|settings.json\\)'",
         "-iregex '.*/\\.CLAUDE/.*'",
         "-regex '.*'",
+        "-type f -not -path '[' -not -path './.axiom/*'",
+        "-follow -type f -not -path './.claude/*' -not -path './.axiom/*'",
+        // find reads a regex in the syntax named before it, not after.
+        "-regex '.*\\(pyc\\|settings.json\\)' -regextype posix-extended",
         "-regex '\\('",
     ] {
         let found = sed_all(search);
