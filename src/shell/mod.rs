@@ -31,6 +31,7 @@
 mod ansi_c;
 mod assignments;
 mod find;
+mod find_exclusions;
 mod functions;
 mod line;
 mod printf;
