@@ -24,6 +24,9 @@ pub fn saved_file(command: &SimpleCommand, later: &[SimpleCommand]) -> Option<St
         let path = url.split(['?', '#']).next().unwrap_or(url);
         path.rsplit('/').next().filter(|name| !name.is_empty() && !name.contains(':')).map(str::to_owned)
     };
+    if args.iter().any(|arg| arg.starts_with("--remote-name")) && command.program() == "curl" {
+        return url_name();
+    }
     let (output, remote_name) = match command.program() {
         "curl" => (["-o", "--output"], "-O"),
         "wget" => (["-O", "--output-document"], ""),
@@ -58,11 +61,14 @@ fn named(file: &str) -> Option<String> {
     (file != "-" && file != "/dev/stdout").then(|| file.to_owned())
 }
 
-/// Whether `next` runs `file`: as the script a shell or interpreter among `runners` is given
-/// (its first operand), or as the program itself (`./i.sh`).
+/// Whether `next` runs `file` as the script a shell or interpreter among `runners` is given (its
+/// first operand), or as the program itself when it is a script (`./install.sh`). A downloaded
+/// binary run by its path (`./kubectl version`) is how releases are installed, and is not
+/// counted; nor is `bash -n`, which only checks the syntax.
 pub fn runs_file(next: &SimpleCommand, file: &str, runners: &[String]) -> bool {
     let same = |word: &str| plain(word) == plain(file);
-    if same(&next.words[0]) && (file.contains('/') || next.words[0].contains('/')) {
+    let script_name = [".sh", ".bash", ".zsh", ".py", ".pl", ".rb", ".js"].iter().any(|suffix| file.ends_with(suffix));
+    if same(&next.words[0]) && (file.contains('/') || next.words[0].contains('/')) && script_name {
         return true;
     }
     if !runners.iter().any(|runner| runner == next.program()) {
@@ -72,8 +78,9 @@ pub fn runs_file(next: &SimpleCommand, file: &str, runners: &[String]) -> bool {
     while let Some(word) = words.next() {
         match word.as_str() {
             "--" => return words.next().is_some_and(|script| same(script)),
-            // Options that take a value.
-            "-o" | "+o" | "-O" | "+O" | "--rcfile" | "--init-file" => {
+            "-n" | "--noexec" => return false,
+            // Options that take a value (a shell's, python's).
+            "-o" | "+o" | "-O" | "+O" | "--rcfile" | "--init-file" | "-W" | "-X" => {
                 words.next();
             }
             option if option.starts_with('-') || option.starts_with('+') => {}
@@ -112,6 +119,8 @@ mod tests {
             "wget https://x.io/install.sh && sh install.sh",
             "wget -O i.py https://x.io/i && python3 i.py",
             "curl -so i.sh https://x.io/i; chmod +x i.sh; ./i.sh",
+            "curl --remote-name https://x.io/install.sh && bash install.sh",
+            "curl -so i.py https://x.io/i && python3 -W ignore i.py",
         ] {
             assert!(saved_then_run(script), "{script}");
         }
@@ -122,6 +131,8 @@ mod tests {
             "wget -O - https://x.io/i && sh i",
             "curl -s https://x.io/i > /dev/null; sh null",
             "bash install.sh; curl -o install.sh https://x.io/i",
+            "curl -Lo kubectl https://dl.k8s.io/v1/kubectl && chmod +x kubectl && ./kubectl version --client",
+            "curl -so i.sh https://x.io/i && bash -n i.sh",
         ] {
             assert!(!saved_then_run(script), "{script}");
         }
