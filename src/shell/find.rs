@@ -162,7 +162,21 @@ impl<'a> Search<'a> {
         let exclusions = (!self.follows_links).then(|| Exclusions::read(&self.expression)).flatten();
         for start in &self.starts {
             match (self.names.is_empty(), self.skips_start) {
-                (false, _) => found.extend(self.names.iter().map(|name| join(start, name))),
+                (false, _) => {
+                    found.extend(self.names.iter().map(|name| join(start, name)));
+                    // A name the supervision's files could have is found inside `.claude` and
+                    // `.axiom` too (`find . -name settings.json -exec sed -i …`), unless the walk
+                    // stays out of them.
+                    let reaches_hidden = self.follows_links || !is_plain_subdirectory(start);
+                    let left_alone = |directory: &str| exclusions.as_ref().is_some_and(|e| e.leaves_alone(directory));
+                    for (hidden, below, files) in GUARDED_INSIDE {
+                        if reaches_hidden && !left_alone(&join(start, hidden)) {
+                            let directory = join(start, &format!("{hidden}{below}"));
+                            let names = self.names.iter().filter(|name| may_name_one_of(name, files));
+                            found.extend(names.map(|name| join(&directory, name)));
+                        }
+                    }
+                }
                 (true, true) => found.push(join(start, "*")),
                 // Everything under it, hidden files too (`find . -delete` takes `.git` with it),
                 // unless only empty ones are reached or it is a plain directory below where the
@@ -197,6 +211,26 @@ fn hidden_stand_ins(start: &str, exclusions: Option<&Exclusions>) -> Vec<String>
         }
         _ => vec![join(".*")],
     }
+}
+
+/// Hidden directories whose files supervise the agent, where in them the files are, and names
+/// they have: a `-name` that matches one of them is found there too.
+const GUARDED_INSIDE: [(&str, &str, &[&str]); 2] = [
+    (".claude", "", &["settings.json", "settings.local.json"]),
+    (".axiom", "/rules", &["00.yaml", "10-planning.yaml", "x.yml", "rules.yaml"]),
+];
+
+/// Whether find's `-name` pattern `name` may match one of `files`: it matches one (in any case,
+/// as `-iname` would), or ends as their names do (`0*.yaml`, which the examples miss). A pattern
+/// written for one rule file by its own name (`m*` for `my.yaml`) is not foreseen.
+fn may_name_one_of(name: &str, files: &[&str]) -> bool {
+    let matches = globset::GlobBuilder::new(name)
+        .case_insensitive(true)
+        .build()
+        .map(|glob| glob.compile_matcher())
+        .map_or(true, |glob| files.iter().any(|file| glob.is_match(file)));
+    let lowered = name.to_ascii_lowercase();
+    matches || [".yaml", ".yml", ".json"].iter().any(|end| lowered.ends_with(end))
 }
 
 /// Whether `start` names a directory below the current one by plain names (`build`,

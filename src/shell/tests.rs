@@ -271,6 +271,16 @@ fn what_find_runs_on_what_it_finds_is_a_command_on_the_first_files_it_could_reac
         sed_all("-follow -type f -not -path './.git/*' -not -path './.claude/*' -not -path './.axiom/*'").last(),
         Some(&sed("./.*"))
     );
+    // A name the supervision's files could have is found inside .claude and .axiom too.
+    assert!(sed_all("-name settings.json").contains(&sed("./.claude/settings.json")));
+    assert!(sed_all("-iname '*.JSON'").contains(&sed("./.claude/*.JSON")));
+    assert!(sed_all("-name '0*.yaml'").contains(&sed("./.axiom/rules/0*.yaml")));
+    assert_eq!(sed_all("-name '*.py'"), [sed("./*.py")]);
+    assert_eq!(words("find src -name settings.json -delete")[1..], [rm("src/settings.json")]);
+    assert_eq!(
+        sed_all(r"\( -path ./.git -o -path ./.claude -o -path ./.axiom \) -prune -o -name '*.json'"),
+        [sed("./*.json")]
+    );
     // find ends `-exec` at `;` or at `{} +`; a `+` elsewhere is a word of the command.
     assert_eq!(
         words("find . -exec rm -rf + {} +")[1..],
