@@ -5,9 +5,10 @@
 use crate::shell::SimpleCommand;
 
 /// The file `command` saves what it fetches to: a redirection of its output (listed right after
-/// it, at its place in the pipeline), curl's `-o FILE` / `--output FILE` or `-O` (the URL's last
-/// name), wget's `-O FILE` / `--output-document FILE`, or by default the URL's last name. `None`
-/// when it writes to standard output only.
+/// it, at its place in the pipeline), a `tee FILE` it pipes into, curl's `-o FILE` / `--output
+/// FILE` or `-O` / `--remote-name` (the URL's last name), wget's `-O FILE` / `--output-document
+/// FILE`, or by default the URL's last name (under `-P DIR`). `None` when it writes to standard
+/// output only.
 pub fn saved_file(command: &SimpleCommand, later: &[SimpleCommand]) -> Option<String> {
     let redirected = later
         .iter()
@@ -16,6 +17,14 @@ pub fn saved_file(command: &SimpleCommand, later: &[SimpleCommand]) -> Option<St
         .and_then(|next| next.words.get(1))
         .filter(|file| file.as_str() != "/dev/null");
     if let Some(file) = redirected {
+        return Some(file.clone());
+    }
+    // `curl URL | tee i.sh > /dev/null`: what the pipe brings is saved by tee.
+    let teed = later
+        .iter()
+        .find(|next| command.pipes_into(next) && next.program() == "tee")
+        .and_then(|tee| tee.args().iter().find(|arg| !arg.starts_with('-') && arg.as_str() != "/dev/null"));
+    if let Some(file) = teed {
         return Some(file.clone());
     }
     let args = command.args();
@@ -52,8 +61,23 @@ pub fn saved_file(command: &SimpleCommand, later: &[SimpleCommand]) -> Option<St
             }
         }
     }
-    // wget saves under the URL's name unless told otherwise; curl writes to its output.
-    (command.program() == "wget").then(url_name).flatten()
+    // wget saves under the URL's name unless told otherwise (in the directory `-P` names); curl
+    // writes to its output.
+    if command.program() != "wget" {
+        return None;
+    }
+    let directory = args.iter().enumerate().find_map(|(at, arg)| {
+        arg.strip_prefix("--directory-prefix=")
+            .or_else(|| arg.strip_prefix("-P").filter(|attached| !attached.is_empty()))
+            .or_else(|| {
+                matches!(arg.as_str(), "-P" | "--directory-prefix")
+                    .then(|| args.get(at + 1))
+                    .flatten()
+                    .map(String::as_str)
+            })
+    });
+    let name = url_name()?;
+    Some(directory.map_or_else(|| name.clone(), |directory| format!("{}/{name}", directory.trim_end_matches('/'))))
 }
 
 /// A file named as an output, unless it is standard output.
@@ -121,6 +145,9 @@ mod tests {
             "curl -so i.sh https://x.io/i; chmod +x i.sh; ./i.sh",
             "curl --remote-name https://x.io/install.sh && bash install.sh",
             "curl -so i.py https://x.io/i && python3 -W ignore i.py",
+            "curl -s https://x.io/i | tee i.sh > /dev/null; bash i.sh",
+            "wget -P /tmp https://x.io/install.sh && bash /tmp/install.sh",
+            "wget --directory-prefix=/tmp/ https://x.io/install.sh && sh /tmp/install.sh",
         ] {
             assert!(saved_then_run(script), "{script}");
         }
@@ -133,6 +160,8 @@ mod tests {
             "bash install.sh; curl -o install.sh https://x.io/i",
             "curl -Lo kubectl https://dl.k8s.io/v1/kubectl && chmod +x kubectl && ./kubectl version --client",
             "curl -so i.sh https://x.io/i && bash -n i.sh",
+            "curl -s https://x.io/i | tee log.txt; bash build.sh",
+            "wget -P /tmp https://x.io/install.sh && bash install.sh",
         ] {
             assert!(!saved_then_run(script), "{script}");
         }
