@@ -4,7 +4,7 @@ use super::copy_targets::{moved_by_move, written_by_copy};
 use super::glob_names::guarded_expansions;
 use super::lazy_regex::LazyRegex;
 use super::running;
-use super::saved_and_run::{runs_file, saved_file};
+use super::saved_and_run::{runs_file, saved_files};
 use super::schema::CommandSpec;
 use super::tool_class::{may_run_a_command, unescape_tool_argument};
 use crate::shell::{commands_shared, script_in_line, SimpleCommand, DELETE_READ_AS, GIT_OPTIONS_WITH_VALUE};
@@ -139,8 +139,9 @@ impl CommandMatcher {
     /// runs the file `command` saves its download to (always, when none are asked for).
     fn runs_saved_as_asked(&self, command: &SimpleCommand, later: &[SimpleCommand]) -> bool {
         self.saved_and_run_by.is_empty()
-            || saved_file(command, later)
-                .is_some_and(|file| later.iter().any(|next| runs_file(next, &file, &self.saved_and_run_by)))
+            || saved_files(command, later)
+                .iter()
+                .any(|file| later.iter().any(|next| runs_file(next, file, &self.saved_and_run_by)))
     }
 
     /// Whether the output of the command at `at` in `script` becomes arguments of one of the

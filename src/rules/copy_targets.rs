@@ -68,8 +68,6 @@ pub fn written_by_copy(program: &str, args: &[String], operands: &[&String]) -> 
     }
 }
 
-/// The directory given by `-t DIR` (also in a cluster, `-at DIR`, `-tDIR`) or by
-/// `--target-directory` (any abbreviation GNU getopt takes: `--target`, `--ta=DIR`).
 /// The paths a move takes away, from its words after the program and its operands: every
 /// operand but the directory `-t` names, else every operand but the last. `None` for any other
 /// program and for a move of one operand, where every operand counts.
@@ -84,6 +82,8 @@ pub fn moved_by_move(program: &str, args: &[String], operands: &[&String]) -> Op
     (!sources.is_empty()).then(|| sources.into_iter().cloned().collect())
 }
 
+/// The directory given by `-t DIR` (also in a cluster, `-at DIR`, `-tDIR`) or by
+/// `--target-directory` (any abbreviation GNU getopt takes: `--target`, `--ta=DIR`).
 fn target_directory(args: &[String]) -> Option<&str> {
     let mut words = args.iter().take_while(|word| *word != "--");
     let mut found = None;

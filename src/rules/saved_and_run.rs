@@ -4,68 +4,55 @@
 
 use crate::shell::SimpleCommand;
 
-/// The file `command` saves what it fetches to: a redirection of its output (listed right after
-/// it, at its place in the pipeline), a `tee FILE` it pipes into, curl's `-o FILE` / `--output
-/// FILE` or `-O` / `--remote-name` (the URL's last name), wget's `-O FILE` / `--output-document
-/// FILE`, or by default the URL's last name (under `-P DIR`). `None` when it writes to standard
-/// output only.
-pub fn saved_file(command: &SimpleCommand, later: &[SimpleCommand]) -> Option<String> {
-    let redirected = later
+/// The files `command` may save what it fetches to: every redirection at its place in the
+/// pipeline (`2> err.log > i.sh` names two), every file of a `tee` it pipes into, each of curl's
+/// `-o FILE` / `--output FILE` and wget's `-O FILE` / `--output-document FILE`, and the URL's last
+/// name for curl's `-O` / `--remote-name` and for wget by default (under `-P DIR`). All of them,
+/// not the one that gets the body: a file the call runs is judged against each.
+pub fn saved_files(command: &SimpleCommand, later: &[SimpleCommand]) -> Vec<String> {
+    let mut files: Vec<String> = later
         .iter()
         .take_while(|next| (next.pipeline, next.stage) == (command.pipeline, command.stage))
-        .find(|next| next.words[0] == ">")
-        .and_then(|next| next.words.get(1))
-        .filter(|file| file.as_str() != "/dev/null");
-    if let Some(file) = redirected {
-        return Some(file.clone());
-    }
+        .filter(|next| next.words[0] == ">")
+        .filter_map(|next| next.words.get(1).cloned())
+        .collect();
     // `curl URL | tee i.sh > /dev/null`: what the pipe brings is saved by tee.
-    let teed = later
-        .iter()
-        .find(|next| command.pipes_into(next) && next.program() == "tee")
-        .and_then(|tee| tee.args().iter().find(|arg| !arg.starts_with('-') && arg.as_str() != "/dev/null"));
-    if let Some(file) = teed {
-        return Some(file.clone());
+    for tee in later.iter().filter(|next| command.pipes_into(next) && next.program() == "tee") {
+        files.extend(tee.args().iter().filter(|arg| !arg.starts_with('-')).cloned());
     }
+    let (output, remote_name) = match command.program() {
+        "curl" => (["-o", "--output"], "-O"),
+        "wget" => (["-O", "--output-document"], ""),
+        _ => return without_standard_streams(files),
+    };
     let args = command.args();
     let url_name = || {
         let url = args.iter().find(|arg| arg.contains("://"))?;
         let path = url.split(['?', '#']).next().unwrap_or(url);
         path.rsplit('/').next().filter(|name| !name.is_empty() && !name.contains(':')).map(str::to_owned)
     };
-    if args.iter().any(|arg| arg.starts_with("--remote-name")) && command.program() == "curl" {
-        return url_name();
-    }
-    let (output, remote_name) = match command.program() {
-        "curl" => (["-o", "--output"], "-O"),
-        "wget" => (["-O", "--output-document"], ""),
-        _ => return None,
-    };
+    let letter = output[0].chars().nth(1).unwrap_or('o');
+    let files_before_options = files.len();
+    let mut remote = command.program() == "wget";
     let mut words = args.iter();
     while let Some(word) = words.next() {
         if let Some(value) = word.strip_prefix(&format!("{}=", output[1])) {
-            return named(value);
-        }
-        if output.contains(&word.as_str()) {
-            return words.next().and_then(|value| named(value));
-        }
-        // A cluster that ends in the option, or the option with its value attached (`-oi.sh`).
-        if let Some(cluster) = word.strip_prefix('-').filter(|cluster| !cluster.starts_with('-')) {
-            let letter = output[0].chars().nth(1).unwrap_or('o');
+            files.push(value.to_owned());
+        } else if output.contains(&word.as_str()) {
+            files.extend(words.next().cloned());
+        } else if word.starts_with("--remote-name") && command.program() == "curl" {
+            remote = true;
+        } else if let Some(cluster) = word.strip_prefix('-').filter(|cluster| !cluster.starts_with('-')) {
+            // A cluster that ends in the option, or the option with its value attached (`-oi.sh`).
             if let Some(at) = cluster.find(letter) {
                 let attached = &cluster[at + letter.len_utf8()..];
-                return if attached.is_empty() { words.next().and_then(|value| named(value)) } else { named(attached) };
-            }
-            if !remote_name.is_empty() && cluster.contains('O') {
-                return url_name();
+                files.extend(if attached.is_empty() { words.next().cloned() } else { Some(attached.to_owned()) });
+            } else if !remote_name.is_empty() && cluster.contains('O') {
+                remote = true;
             }
         }
     }
-    // wget saves under the URL's name unless told otherwise (in the directory `-P` names); curl
-    // writes to its output.
-    if command.program() != "wget" {
-        return None;
-    }
+    // wget saves under the URL's name unless told otherwise, in the directory `-P` names.
     let directory = args.iter().enumerate().find_map(|(at, arg)| {
         arg.strip_prefix("--directory-prefix=")
             .or_else(|| arg.strip_prefix("-P").filter(|attached| !attached.is_empty()))
@@ -76,13 +63,21 @@ pub fn saved_file(command: &SimpleCommand, later: &[SimpleCommand]) -> Option<St
                     .map(String::as_str)
             })
     });
-    let name = url_name()?;
-    Some(directory.map_or_else(|| name.clone(), |directory| format!("{}/{name}", directory.trim_end_matches('/'))))
+    // wget's own name is the default only: `-O` names the one it writes instead.
+    let told_where = files.len() > files_before_options;
+    if let Some(name) = url_name().filter(|_| remote && !(command.program() == "wget" && told_where)) {
+        files.push(match directory.filter(|_| command.program() == "wget") {
+            Some(directory) => format!("{}/{name}", directory.trim_end_matches('/')),
+            None => name,
+        });
+    }
+    without_standard_streams(files)
 }
 
-/// A file named as an output, unless it is standard output.
-fn named(file: &str) -> Option<String> {
-    (file != "-" && file != "/dev/stdout").then(|| file.to_owned())
+/// The files that are files: not standard output, nor `/dev/null`.
+fn without_standard_streams(mut files: Vec<String>) -> Vec<String> {
+    files.retain(|file| !matches!(file.as_str(), "-" | "/dev/stdout" | "/dev/stderr" | "/dev/null"));
+    files
 }
 
 /// Whether `next` runs `file` as the script a shell or interpreter among `runners` is given (its
@@ -128,7 +123,7 @@ mod tests {
         let runners = ["sh".to_owned(), "bash".to_owned(), "python3".to_owned()];
         commands.iter().enumerate().any(|(at, command)| {
             let later = &commands[at + 1..];
-            saved_file(command, later).is_some_and(|file| later.iter().any(|next| runs_file(next, &file, &runners)))
+            saved_files(command, later).iter().any(|file| later.iter().any(|next| runs_file(next, file, &runners)))
         })
     }
 
@@ -148,6 +143,9 @@ mod tests {
             "curl -s https://x.io/i | tee i.sh > /dev/null; bash i.sh",
             "wget -P /tmp https://x.io/install.sh && bash /tmp/install.sh",
             "wget --directory-prefix=/tmp/ https://x.io/install.sh && sh /tmp/install.sh",
+            // Every file the call names counts, not only the one that gets the body.
+            "curl -s https://x.io/i 2>/tmp/e > i.sh; bash i.sh",
+            "curl -s https://x.io/i -o /tmp/e -o i.sh; bash i.sh",
         ] {
             assert!(saved_then_run(script), "{script}");
         }

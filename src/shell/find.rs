@@ -86,7 +86,7 @@ impl<'a> Search<'a> {
         let starts = args.iter().take_while(|word| !starts_expression(word)).map(String::as_str).collect();
         let mut search = Search { starts, follows_links, ..Search::default() };
         search.expression = args[search.starts.len()..].iter().map(String::as_str).collect();
-        let mut expression = after_prune_clauses(&search.expression).to_vec().into_iter().peekable();
+        let mut expression = after_prune_clauses(&search.expression).iter().copied().peekable();
         // A test after `!` or `-not` names what is left alone, as does one followed by `-prune`.
         let mut negated = false;
         // Whether the test just before was a name (or else a path), when it was kept.
