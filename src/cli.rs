@@ -260,6 +260,11 @@ pub struct ClientArgs {
     /// Default: Ctrl-C stops the task, as `axiom run` does.
     #[arg(long, requires = "command")]
     pub detach: bool,
+    /// With --command: when standard input is a pipe or a file, it is passed to the command, which
+    /// gets end of file where it ends. With this, the command's input stays open instead, so that
+    /// corrections can still be written to it. A terminal or /dev/null is never passed on.
+    #[arg(long, requires = "command")]
+    pub keep_input_open: bool,
     /// How the --command task's child is run: on pipes, on a pseudo-terminal, or through Claude
     /// Code's stream-json channel.
     #[arg(long, value_enum, default_value_t)]

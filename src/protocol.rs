@@ -239,6 +239,23 @@ pub enum ClientRequest {
         #[serde(default = "yes")]
         enter: bool,
     },
+    /// Bytes of a stream piped into the task (`axiom client --command`'s standard input), as they
+    /// are, `at` being their offset in that stream. Answered once the bytes are queued for the
+    /// worker, which waits while the child is not reading: a client that sends its next chunk
+    /// after the answer is paced by the child. A chunk sent again (after a lost connection) is
+    /// written once.
+    Input {
+        id: Option<u64>,
+        task_id: String,
+        at: u64,
+        #[serde(flatten)]
+        payload: Payload,
+    },
+    /// End of file on the task's input, once everything sent before is written.
+    EndInput {
+        id: Option<u64>,
+        task_id: String,
+    },
     Interrupt {
         id: Option<u64>,
         task_id: String,
@@ -317,6 +334,8 @@ impl ClientRequest {
             | ClientRequest::List { id, .. }
             | ClientRequest::Output { id, .. }
             | ClientRequest::Send { id, .. }
+            | ClientRequest::Input { id, .. }
+            | ClientRequest::EndInput { id, .. }
             | ClientRequest::Interrupt { id, .. }
             | ClientRequest::Kill { id, .. }
             | ClientRequest::HookRecord { id, .. }

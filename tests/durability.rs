@@ -3,8 +3,9 @@
 
 mod live_support;
 
+use std::io::Write as _;
 use std::net::TcpListener;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use live_support::{connections_of, eventually, fixture, run_within, send_signal, Finished, Proc, Sandbox, DEADLINE};
@@ -621,4 +622,53 @@ fn a_following_client_shows_every_line_once_across_hub_restarts() {
     assert_counted(&finished.stdout, finished.stdout.lines().count());
     assert_eq!(finished.stdout, hub.stored_output(&id), "the client showed what the hub stored");
     assert_eq!(finished.stderr.matches("lost the hub").count(), 2, "{}", finished.stderr);
+}
+
+/// `client --command` fed through its stdin while the hub is killed (SIGKILL) and stopped
+/// (SIGTERM) and started again, each time while the command is not reading, so the hub has as much
+/// input waiting for the worker as it allows and the client's next chunk waits for room: every
+/// line reaches the command once and in order. The chunk in flight at a restart is sent again;
+/// the restarted hub writes what it had not taken, and only that.
+#[test]
+fn input_piped_through_a_following_client_reaches_its_command_once_across_hub_restarts() {
+    const LINES: usize = 700_000; // about 8 MB: more than the hub keeps waiting for a worker
+    let mut hub = Hub::new("rules: []\n");
+    let go = hub.sandbox.path("go");
+    let line = format!("while [ ! -e {} ]; do sleep 0.05; done; cat", go.display());
+    let command = hub.client(&["--command", &line]);
+    let mut client = Proc::spawn_with_stdin(command, "axiom client --command", Stdio::piped());
+    let mut stdin = client.take_stdin();
+    let id = client.wait_for_task_id();
+    let writer = std::thread::spawn(move || {
+        let text: String = (0..LINES).map(|i| format!("line {i}\n")).collect();
+        stdin.write_all(text.as_bytes()).unwrap();
+    });
+    let history = hub.sandbox.path(&format!("state/tasks/{id}/events.jsonl"));
+    let input_waiting = || {
+        let text = std::fs::read_to_string(&history).unwrap_or_default();
+        let inputs = text.matches("{\"type\":\"command\",\"command\":{\"type\":\"input\"").count();
+        inputs.saturating_sub(text.matches("{\"type\":\"ack\"").count())
+    };
+    for (restart, signal) in [libc::SIGKILL, libc::SIGTERM].into_iter().enumerate() {
+        eventually("the client to be connected", DEADLINE, || {
+            match client.stderr().matches("axiom: reconnected").count() {
+                reconnected if reconnected == restart => Ok(()),
+                _ => Err(client.stderr()),
+            }
+        });
+        eventually("the hub to hold all the input it allows", DEADLINE, || match input_waiting() {
+            waiting if waiting >= 64 => Ok(()),
+            waiting => Err(format!("{waiting} input commands wait for the worker")),
+        });
+        hub.serve().signal(signal);
+        let _ = hub.serve.take().unwrap().finish_within(DEADLINE);
+        hub.start();
+    }
+    std::fs::write(&go, "").unwrap();
+    writer.join().unwrap();
+    let finished = client.finish_within(DEADLINE);
+    finished.assert_code(0);
+    assert_counted(&finished.stdout, LINES);
+    assert_eq!(finished.stderr.matches("lost the hub").count(), 2, "{}", finished.stderr);
+    assert!(!finished.stderr.contains("standard input"), "{}", finished.stderr);
 }

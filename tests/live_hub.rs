@@ -65,6 +65,50 @@ fn client_command_streams_output_interventions_and_status_to_the_right_place() {
 }
 
 #[test]
+fn data_piped_into_client_command_reaches_the_command_byte_for_byte_and_then_ends_its_input() {
+    let hub = Hub::start(RULES, &[]);
+    // More chunks than the task may have waiting for its worker (so the hub must pace the
+    // client), with bytes that are not UTF-8 and characters cut by chunks' ends.
+    let mut input: Vec<u8> = (0..600_000u32).flat_map(|n| format!("line {n} é\n").into_bytes()).collect();
+    input.extend_from_slice(&[0xff, 0xfe, 0x00, b'\n']);
+    let client = hub.client(&["--command", "cat; echo input-ended"]);
+    let run = Proc::spawn_piping(client, "axiom client --command cat", input.clone()).finish_within(DEADLINE);
+    run.assert_code(0);
+    let mut expected = input;
+    expected.extend_from_slice(b"input-ended\n");
+    assert!(
+        run.stdout_bytes == expected,
+        "cat got its input whole: {} of {} bytes",
+        run.stdout_bytes.len(),
+        expected.len()
+    );
+    assert!(!run.stderr.contains("standard input"), "{}", run.stderr);
+}
+
+#[test]
+fn client_command_keep_input_open_lets_a_correction_follow_the_piped_prompt() {
+    let hub = Hub::start(RULES, &[]);
+    let line = r#"read prompt; echo "prompt: $prompt"; echo "Proceed? (y/n)"
+if read answer; then echo "answer=$answer"; else echo "input ended"; fi"#;
+    let client = hub.client(&["--keep-input-open", "--command", line]);
+    let run = Proc::spawn_piping(client, "axiom client --keep-input-open", b"write the parser\n".to_vec())
+        .finish_within(DEADLINE);
+    run.assert_code(0);
+    assert_eq!(run.stdout_lines(), ["prompt: write the parser", "Proceed? (y/n)", "answer=y"], "{run:#?}");
+}
+
+#[test]
+fn a_client_command_that_stops_reading_its_piped_input_is_not_an_error() {
+    let hub = Hub::start(RULES, &[]);
+    let client = hub.client(&["--command", "head -2"]);
+    let run = Proc::spawn_piping(client, "axiom client --command 'head -2'", b"y\n".repeat(2_000_000))
+        .finish_within(DEADLINE);
+    run.assert_code(0);
+    assert_eq!(run.stdout_lines(), ["y", "y"]);
+    assert!(!run.stderr.contains("standard input"), "{}", run.stderr);
+}
+
+#[test]
 fn client_command_with_the_pty_driver_runs_on_a_terminal_and_gets_its_prompt_answered() {
     let hub = Hub::start(RULES, &[]);
     let run = hub.run_client(&["--driver", "pty", "--command", &fixture("tty-agent.py")]);

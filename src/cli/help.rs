@@ -118,10 +118,11 @@ Without --server, the hub is the one recorded in <state dir>/hub.json; the token
 
 With --command, Ctrl-C stops the task, as `axiom run` does; with --detach it stays running on the \
 hub. A following client (--command, `tail --follow`) dials again when the hub restarts and goes on \
-from the first byte it has not shown.
+from the first byte it has not shown. Standard input piped in or redirected from a file is passed to the --command task, which gets end of file where it ends (unless --keep-input-open).
 
 Examples:
   axiom client --command 'npm test'
+  git diff | axiom client --command 'agent --review'
   axiom client --detach --command 'cargo build --release'
   axiom client list --format json
   axiom client tail k3x9qa --follow

@@ -6,12 +6,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
 
+use super::forward_stdin;
 use super::output::{intervention_line, outln, status_line, stderr_color, Palette};
 use super::stop::StopSignals;
 use crate::cli::{ClientArgs, ClientCommand, Format, HubArgs};
 use crate::dial::{dial, HubSocket};
-use crate::protocol::{ClientRequest, HubToClient, TaskInfo};
+use crate::protocol::{ClientRequest, HubToClient, Payload, TaskInfo};
 use crate::rules::Subject;
 use crate::state::StateDir;
 use crate::worker::{Driver, OutputStream};
@@ -30,7 +32,8 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
             (Some(command), None) => {
                 let on_stop = if args.detach { OnStop::Detach } else { OnStop::Kill };
                 let (driver, subject, prompt) = (args.driver, args.subject.overridden(), args.prompt.prompt_pattern);
-                hub.run_command(command, driver, subject, prompt, on_stop).await
+                let piping = Piping::of_stdin(driver, args.keep_input_open);
+                hub.run_command(command, driver, subject, prompt, on_stop, piping).await
             }
             (None, Some(action)) => hub.act(action).await,
             (None, None) => bail!("nothing to do: pass --command CMD or a subcommand (see `axiom client --help`)"),
@@ -48,6 +51,78 @@ enum OnStop {
     Detach,
     /// `tail --follow`: the task is not ours; the signal's default action ends the client.
     Default,
+}
+
+/// `--command`'s standard input on its way to the task: one chunk at a time, the next sent once
+/// the hub has taken the one before, so a child that reads slowly paces the client, as a pipe
+/// would. The chunk in flight is sent again after a reconnect; the hub writes it once.
+struct Piping {
+    chunks: mpsc::Receiver<Vec<u8>>,
+    /// Offset in the input of the next chunk to send.
+    at: u64,
+    /// The request the hub has not answered yet: its id and what it carries.
+    waiting: Option<(u64, PipeStep)>,
+    /// Leave the command's input open where standard input ends.
+    keep_open: bool,
+    /// Nothing more to send: the input's end was reached (and sent), or the hub refused it.
+    done: bool,
+}
+
+enum PipeStep {
+    Chunk(Vec<u8>),
+    End,
+}
+
+impl Piping {
+    /// Standard input to pass on, when it is a pipe or a file (see [`forward_stdin`]).
+    fn of_stdin(driver: Driver, keep_open: bool) -> Option<Piping> {
+        if !forward_stdin::stdin_has_data() {
+            return None;
+        }
+        if driver == Driver::Claude {
+            eprintln!("axiom: standard input is not read under the claude driver (its input is the session's stream-json channel); give the prompt in the command");
+            return None;
+        }
+        Some(Piping { chunks: forward_stdin::read_ahead(), at: 0, waiting: None, keep_open, done: false })
+    }
+
+    /// What to send next, once the hub has answered for the last one; never ready when done.
+    async fn next_step(&mut self) -> PipeStep {
+        if self.waiting.is_some() || self.done {
+            return std::future::pending().await;
+        }
+        match self.chunks.recv().await {
+            Some(chunk) => PipeStep::Chunk(chunk),
+            None => {
+                self.done = true;
+                if self.keep_open {
+                    return std::future::pending().await;
+                }
+                PipeStep::End
+            }
+        }
+    }
+
+    fn request(&self, id: u64, task_id: &str, step: &PipeStep) -> ClientRequest {
+        let (id, task_id) = (Some(id), task_id.to_owned());
+        match step {
+            PipeStep::Chunk(bytes) => {
+                ClientRequest::Input { id, task_id, at: self.at, payload: Payload::from_bytes(bytes) }
+            }
+            PipeStep::End => ClientRequest::EndInput { id, task_id },
+        }
+    }
+
+    fn waits_for(&self, reply: Option<u64>) -> bool {
+        matches!((&self.waiting, reply), (Some((id, _)), Some(reply)) if *id == reply)
+    }
+
+    /// The hub took the request in flight.
+    fn taken(&mut self) {
+        if let Some((_, PipeStep::Chunk(bytes))) = self.waiting.take() {
+            self.at += bytes.len() as u64;
+        }
+    }
 }
 
 /// What came over the socket: a message, or the news that the connection is gone.
@@ -162,6 +237,7 @@ impl Connection {
         subject: Option<Subject>,
         prompt_pattern: Option<String>,
         on_stop: OnStop,
+        piping: Option<Piping>,
     ) -> anyhow::Result<ExitCode> {
         let cwd = std::env::current_dir().ok().map(|dir| dir.display().to_string());
         // The user's own command line: a shell is what they asked for.
@@ -176,7 +252,7 @@ impl Connection {
             .await?;
         let HubToClient::Spawned { task_id, .. } = reply else { bail!("unexpected reply to spawn: {reply:?}") };
         eprintln!("axiom: task {task_id}");
-        self.follow(&task_id, 0, true, on_stop, Some(stops)).await
+        self.follow(&task_id, 0, true, on_stop, Some(stops), piping).await
     }
 
     /// Subscribes (unless the spawn already did) and prints the task's output and interventions
@@ -189,6 +265,7 @@ impl Connection {
         subscribed: bool,
         on_stop: OnStop,
         mut stops: Option<StopSignals>,
+        mut piping: Option<Piping>,
     ) -> anyhow::Result<ExitCode> {
         let palette = Palette::new(stderr_color());
         let mut progress = Progress { cursor: since, interventions_shown: 0, interventions_seen: 0 };
@@ -204,8 +281,22 @@ impl Connection {
                     None => std::future::pending().await,
                 }
             };
+            let piped = async {
+                match piping.as_mut() {
+                    Some(piping) => piping.next_step().await,
+                    None => std::future::pending().await,
+                }
+            };
             let received = tokio::select! {
                 received = self.next_message() => received?,
+                step = piped => {
+                    let id = self.fresh_id();
+                    if let Some(piping) = piping.as_mut() {
+                        self.send(&piping.request(id, task_id, &step)).await?;
+                        piping.waiting = Some((id, step));
+                    }
+                    continue;
+                }
                 () = stop => {
                     match (on_stop, stopping) {
                         (OnStop::Detach, _) => {
@@ -249,6 +340,13 @@ impl Connection {
                     }
                     progress.interventions_seen = 0;
                     eprintln!("axiom: reconnected; following task {task_id} from where it was");
+                    if let Some(piping) = piping.as_mut() {
+                        if let Some((_, step)) = piping.waiting.take() {
+                            let id = self.fresh_id();
+                            self.send(&piping.request(id, task_id, &step)).await?;
+                            piping.waiting = Some((id, step));
+                        }
+                    }
                     continue;
                 }
             };
@@ -281,6 +379,15 @@ impl Connection {
                 }
                 // The subscription failing (or the connection) ends the client; a refused kill
                 // (the task ended meanwhile) does not.
+                HubToClient::Ok { id } if piping.as_ref().is_some_and(|piping| piping.waits_for(id)) => {
+                    if let Some(piping) = piping.as_mut() {
+                        piping.taken();
+                    }
+                }
+                HubToClient::Error { id, message } if piping.as_ref().is_some_and(|piping| piping.waits_for(id)) => {
+                    eprintln!("axiom: stopped passing standard input to task {task_id}: {message}");
+                    piping = None;
+                }
                 HubToClient::Error { id, message } if id.is_none() || id == subscription => bail!("{message}"),
                 HubToClient::Error { message, .. } => eprintln!("axiom: {message}"),
                 _ => {}
@@ -309,7 +416,7 @@ impl Connection {
             ClientCommand::Tail { task_id, follow, lines } => {
                 let next = self.print_stored(&task_id, lines).await?;
                 if follow {
-                    return self.follow(&task_id, next, false, OnStop::Default, None).await;
+                    return self.follow(&task_id, next, false, OnStop::Default, None, None).await;
                 }
             }
             ClientCommand::Output { task_id } => {

@@ -17,7 +17,7 @@ use super::frames::{self, decode, Incoming};
 use super::{Hub, Socket, SpawnRequest};
 use crate::protocol::{ClientRequest, HubToClient, Payload};
 use crate::rules::{Action, RuleSummary};
-use crate::tasks::{history, Task};
+use crate::tasks::{history, Task, TaskError};
 
 /// Replies and events queued for one client.
 const CLIENT_QUEUE: usize = 1024;
@@ -141,6 +141,39 @@ async fn handle(
             match task_of(&task_id).and_then(|task| task.send_input(&text, enter).map_err(|e| e.to_string())) {
                 Ok(()) => Some(HubToClient::Ok { id }),
                 Err(message) => error(message),
+            }
+        }
+        ClientRequest::Input { task_id, at, payload, .. } => {
+            let (task, bytes) = match (task_of(&task_id), payload.into_bytes()) {
+                (Ok(task), Ok(bytes)) => (task, bytes),
+                (Err(message), _) | (_, Err(message)) => return error(message),
+            };
+            // Waiting for the child to read holds this connection's requests, never the hub's.
+            let mut shutdown = hub.shutdown_signal();
+            tokio::select! {
+                written = task.pipe_input(at, &bytes) => match written {
+                    // Like a pipe's writer whose reader has exited, the sender learns of the end
+                    // from the task's status, not from a failed write.
+                    Ok(()) | Err(TaskError::NotRunning(..)) => Some(HubToClient::Ok { id }),
+                    Err(err) => error(err.to_string()),
+                },
+                // No answer: the client sends it again to the hub that comes next.
+                _ = shutdown.changed() => None,
+            }
+        }
+        ClientRequest::EndInput { task_id, .. } => {
+            let task = match task_of(&task_id) {
+                Ok(task) => task,
+                Err(message) => return error(message),
+            };
+            let mut shutdown = hub.shutdown_signal();
+            tokio::select! {
+                ended = task.end_piped_input() => match ended {
+                    Ok(_) | Err(TaskError::NotRunning(..)) => Some(HubToClient::Ok { id }),
+                    Err(err) => error(err.to_string()),
+                },
+                // No answer: the client sends it again to the hub that comes next.
+                _ = shutdown.changed() => None,
             }
         }
         ClientRequest::HookRecord { record, .. } => {

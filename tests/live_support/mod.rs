@@ -247,6 +247,11 @@ impl Proc {
         self.wait_for(needle, false)
     }
 
+    /// The writing end of a process started with a piped stdin.
+    pub fn take_stdin(&mut self) -> std::process::ChildStdin {
+        self.child.stdin.take().expect("started with a piped stdin")
+    }
+
     /// The id in the `axiom: task ID ...` line an `axiom client --command` prints first.
     #[track_caller]
     pub fn wait_for_task_id(&mut self) -> String {

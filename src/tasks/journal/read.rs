@@ -46,6 +46,19 @@ fn header_number(line: &[u8], key: &[u8]) -> Option<u64> {
     std::str::from_utf8(&head[start..start + digits]).ok()?.parse().ok()
 }
 
+const ACK_PREFIX: &[u8] = b"{\"type\":\"ack\",";
+const INPUT_COMMAND_PREFIX: &[u8] = b"{\"type\":\"command\",\"command\":{\"type\":\"input\",";
+
+/// The command id an acknowledgement line is about.
+pub(super) fn acknowledged_id(line: &[u8]) -> Option<u64> {
+    line.starts_with(ACK_PREFIX).then(|| header_number(line, b"\"id\":")).flatten()
+}
+
+/// The id of an input command's line (input written to the task, which may be large).
+pub(super) fn input_command_id(line: &[u8]) -> Option<u64> {
+    line.starts_with(INPUT_COMMAND_PREFIX).then(|| header_number(line, b"\"id\":")).flatten()
+}
+
 /// `at` of an output line.
 pub(super) fn output_at(line: &[u8]) -> Option<u64> {
     header_number(line, b"\"at\":")

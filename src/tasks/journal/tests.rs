@@ -167,3 +167,39 @@ fn a_fifo_in_place_of_a_history_is_refused_not_opened() {
     let error = read_history(&path).unwrap_err().to_string();
     assert!(error.contains("not a regular file"), "{error}");
 }
+
+#[test]
+fn a_cut_drops_the_input_that_was_written_and_keeps_the_input_still_owed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = JournalConfig { max_task_bytes: 200_000, ..JournalConfig::default() };
+    let journal = Journal::open(dir.path(), config).unwrap();
+    journal.append("t1", &spawn("t1"), None);
+    let input = |id| Event::Command {
+        command: HubToWorker::Input { id, payload: Payload::from_bytes(&[b'x'; 4096]), enter: false },
+    };
+    // 2 MB of input fed to a task that prints little: the worker acknowledged all but the last.
+    for id in 0..500 {
+        journal.append("t1", &input(id), None);
+        if id < 499 {
+            journal.append("t1", &Event::Ack { id, delivered: true, error: None }, None);
+        }
+        journal.append("t1", &output(id, id, b"."), None);
+    }
+    journal.flush_blocking();
+    let path = journal.events_path("t1");
+    let size = fs::metadata(&path).unwrap().len();
+    assert!(size < 400_000, "the history is {size} bytes");
+    let history = read_history(&path).unwrap();
+    let commands: Vec<_> = history
+        .events
+        .iter()
+        .filter_map(|event| match event {
+            Event::Command { command } => command.command_id(),
+            _ => None,
+        })
+        .collect();
+    assert!(commands.contains(&499), "the input not acknowledged is kept, to be written after a restart");
+    assert!(!commands.contains(&0), "written input is dropped: {} of 500 kept", commands.len());
+    let acks = history.events.iter().filter(|event| matches!(event, Event::Ack { .. })).count();
+    assert_eq!(acks, 499, "every acknowledgement stays, and with them the ids used");
+}

@@ -6,6 +6,10 @@ use std::time::{Duration, Instant};
 use super::*;
 use crate::protocol::INPUT_CLOSED;
 
+/// Piped input allowed to wait for the worker at once: enough to keep a fast reader busy, and few
+/// enough to leave room for corrections (and to hold at most this many chunks in memory).
+pub const PIPED_IN_FLIGHT: usize = OUTSTANDING_LIMIT / 4;
+
 impl Task {
     /// Numbers `command` (its id must be `next_message_id`), journals it and keeps it until acknowledged.
     pub(super) fn log_command(&self, state: &mut TaskState, command: HubToWorker) -> Result<HubToWorker, TaskError> {
@@ -31,17 +35,23 @@ impl Task {
     /// Logs a command asked for by a user or a model, and hands it to the connected worker (or
     /// keeps it for the next one to attach).
     fn issue(&self, state: &mut TaskState, make: impl FnOnce(u64) -> HubToWorker) -> Result<u64, TaskError> {
+        let (id, command) = self.number(state, make)?;
+        hand_over(state, command);
+        Ok(id)
+    }
+
+    /// The first half of [`issue`](Self::issue): the command is numbered and journaled, and goes
+    /// with the next attach, but is not handed to the connected worker.
+    fn number(
+        &self,
+        state: &mut TaskState,
+        make: impl FnOnce(u64) -> HubToWorker,
+    ) -> Result<(u64, HubToWorker), TaskError> {
         if hooked_session(&self.command).is_some() {
             return Err(TaskError::Hooked(self.id.clone()));
         }
         let id = state.next_message_id;
-        let command = self.log_command(state, make(id))?;
-        if let Some(worker) = &state.worker {
-            // A full queue means the connection is not being read: the command stays in the
-            // log and goes with the next attach.
-            let _ = worker.try_send(command);
-        }
-        Ok(id)
+        Ok((id, self.log_command(state, make(id))?))
     }
 
     /// Commands that will never be acknowledged (the task ended and its worker is gone) are
@@ -110,6 +120,54 @@ impl Task {
         drop(state);
         self.bump();
         Ok(())
+    }
+
+    /// Writes bytes of a stream piped into the task (`axiom run`'s or a client's standard input),
+    /// `at` being their offset in that stream, once fewer than [`PIPED_IN_FLIGHT`] commands wait
+    /// for the worker: so the stream is paced by the child's reading, and leaves room for
+    /// corrections. Bytes before what was already taken are skipped, so a chunk sent again after
+    /// a lost connection is written once.
+    pub async fn pipe_input(&self, at: u64, bytes: &[u8]) -> Result<(), TaskError> {
+        let (id, command) = loop {
+            self.wait_for_room(PIPED_IN_FLIGHT).await;
+            let mut state = self.state();
+            let taken = state.piped_input;
+            if at > taken {
+                return Err(TaskError::InputGap { task: self.id.clone(), at, taken });
+            }
+            let fresh = &bytes[((taken - at) as usize).min(bytes.len())..];
+            if fresh.is_empty() {
+                return Ok(());
+            }
+            // Corrections may have taken the room since it was waited for: wait again.
+            if state.commands.len() >= PIPED_IN_FLIGHT && !state.status.is_finished() {
+                continue;
+            }
+            let payload = Payload::from_bytes(fresh);
+            let numbered = self.number(&mut state, |id| HubToWorker::Input { id, payload, enter: false })?;
+            state.piped_input = taken + fresh.len() as u64;
+            self.log(&Event::InputPiped { upto: state.piped_input });
+            break numbered;
+        };
+        // Written ahead: a hub killed at any moment knows after its restart whether the bytes were
+        // taken, so the sender's retry is neither lost nor written twice.
+        if let Some(journal) = &self.journal {
+            journal.flushed().await;
+        }
+        let mut state = self.state();
+        if state.commands.contains_key(&id) {
+            hand_over(&mut state, command);
+        }
+        drop(state);
+        self.bump();
+        Ok(())
+    }
+
+    /// [`end_input`](Self::end_input) for piped input: waits for room as
+    /// [`pipe_input`](Self::pipe_input) does.
+    pub async fn end_piped_input(&self) -> Result<u64, TaskError> {
+        self.wait_for_room(PIPED_IN_FLIGHT).await;
+        self.end_input()
     }
 
     /// Gives the child end of file on its input once everything sent before is written.
@@ -184,6 +242,15 @@ impl Task {
         drop(state);
         self.bump();
         Ok(id)
+    }
+}
+
+/// Hands a logged command to the connected worker, if any. A full queue means the connection is
+/// not being read: the command stays in the log and goes with the next attach (the worker carries
+/// out each id once, so one sent twice is harmless).
+fn hand_over(state: &mut TaskState, command: HubToWorker) {
+    if let Some(worker) = &state.worker {
+        let _ = worker.try_send(command);
     }
 }
 

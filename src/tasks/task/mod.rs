@@ -147,6 +147,9 @@ struct TaskState {
     /// why the last such write failed.
     input_failures: u64,
     last_input_failure: Option<String>,
+    /// How many bytes of the task's piped input (`axiom run`'s or a client's standard input) were
+    /// taken: a chunk sent again after a lost connection is written once.
+    piped_input: u64,
 }
 
 impl TaskState {
@@ -177,6 +180,8 @@ pub enum TaskError {
     WorkerBusy(String),
     #[error("task {0} is a Claude Code session supervised through its hooks; axiom can only answer its hooks, not send it input or interventions")]
     Hooked(String),
+    #[error("task {task}'s piped input goes on from byte {at}, but only {taken} bytes came before it")]
+    InputGap { task: String, at: u64, taken: u64 },
 }
 
 impl Task {
@@ -243,6 +248,7 @@ impl Task {
                 in_cgroup: false,
                 input_failures: 0,
                 last_input_failure: None,
+                piped_input: 0,
             }),
             pipeline: Mutex::new(pipeline),
             tools: Mutex::new(tools),
@@ -294,6 +300,9 @@ impl Task {
                         state.interventions.push(record);
                     }
                     Event::Ack { id, delivered, error } => {
+                        // The command itself may be gone (written input is dropped when the
+                        // history is cut): its id is still never to be used again.
+                        state.next_message_id = state.next_message_id.max(id + 1);
                         let command = state.commands.remove(&id);
                         state.killed |= delivered && command.as_ref().is_some_and(is_kill);
                         if let Some(record) = state.interventions.iter_mut().find(|r| r.id == id) {
@@ -319,6 +328,7 @@ impl Task {
                         state.pid = pid.or(state.pid);
                     }
                     Event::Cgroup { .. } => state.in_cgroup = true,
+                    Event::InputPiped { upto } => state.piped_input = upto,
                     Event::Spawn { .. } => {}
                 }
             }

@@ -129,6 +129,54 @@ fn the_command_log_and_its_ids_survive_a_restart() {
     assert_eq!(next, kill + 2, "ids continue after a restart, never reused");
 }
 
+fn piped(queued: &mut mpsc::Receiver<HubToWorker>) -> Vec<String> {
+    std::iter::from_fn(|| match queued.try_recv() {
+        Ok(HubToWorker::Input { payload, enter: false, .. }) => {
+            Some(String::from_utf8(payload.into_bytes().unwrap()).unwrap())
+        }
+        _ => None,
+    })
+    .collect()
+}
+
+#[tokio::test]
+async fn piped_input_sent_again_is_written_once_also_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::open(dir.path(), Default::default()).unwrap();
+    let task = task_with("rules: []\n", Some(journal.clone()));
+    let (mut queued, _, _) = attach(&task);
+    task.pipe_input(0, b"abc").await.unwrap();
+    task.pipe_input(0, b"abc").await.unwrap();
+    task.pipe_input(1, b"bcdef").await.unwrap();
+    assert_eq!(piped(&mut queued), ["abc", "def"], "what was taken is skipped, the rest written");
+    let gap = task.pipe_input(9, b"z").await;
+    assert!(matches!(gap, Err(TaskError::InputGap { at: 9, taken: 6, .. })), "{gap:?}");
+    journal.flushed().await;
+
+    let history = crate::tasks::journal::read_history(&journal.events_path("t1")).unwrap();
+    let restored = Task::restore(history, rules("rules: []\n"), TaskConfig::default(), None).unwrap();
+    let (mut queued, _, _) = attach(&restored);
+    assert_eq!(piped(&mut queued), ["abc", "def"], "unacknowledged, so resent to the new worker");
+    restored.pipe_input(3, b"defgh").await.unwrap();
+    assert_eq!(piped(&mut queued), ["gh"], "the count of what was taken survives the restart");
+}
+
+#[test]
+fn ids_of_commands_dropped_from_a_cut_history_are_not_used_again() {
+    let spawn = Event::Spawn {
+        task_id: "t1".into(),
+        command: vec!["cat".into()],
+        started_at: 1,
+        worker_token_sha256: None,
+        worker_token: Some(Token::generate().as_str().to_owned()),
+    };
+    // What a cut leaves of input that was written: its acknowledgement alone.
+    let ack = Event::Ack { id: 41, delivered: true, error: None };
+    let history = crate::tasks::journal::History { events: vec![spawn, ack], ..Default::default() };
+    let restored = Task::restore(history, rules("rules: []\n"), TaskConfig::default(), None).unwrap();
+    assert_eq!(restored.intervene(Action::Interrupt, None, None).unwrap(), 42);
+}
+
 #[test]
 fn a_restored_pty_task_redraws_its_screen_and_matches_only_what_is_new() {
     let dir = tempfile::tempdir().unwrap();
