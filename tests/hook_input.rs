@@ -94,3 +94,31 @@ fn an_ask_rule_asks_the_user_unless_a_deny_rule_also_refuses_the_call() {
     );
     assert_eq!(decided("terraform plan").0, None);
 }
+
+#[test]
+fn a_bare_force_push_is_refused_where_main_is_checked_out_and_allowed_on_another_branch() {
+    let repo = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let status = Command::new("git").args(args).current_dir(repo.path()).stdout(Stdio::null()).status();
+        status.expect("git runs").success()
+    };
+    assert!(git(&["init", "-q", "-b", "main"]));
+    std::fs::create_dir(repo.path().join("src")).unwrap();
+    let call_in = |directory: &std::path::Path, command: &str| {
+        let event = serde_json::json!({
+            "hook_event_name": "PreToolUse", "session_id": "s", "cwd": directory,
+            "tool_name": "Bash", "tool_input": { "command": command },
+        });
+        hook(&[], &event.to_string()).1
+    };
+    let refused = |answer: &str| answer.contains(r#""permissionDecision":"deny""#);
+    let src = repo.path().join("src");
+    for command in ["git push --force", "git push -f origin HEAD", "cd .. && git push --force-with-lease origin"] {
+        let answer = call_in(&src, command);
+        assert!(refused(&answer) && answer.contains("main is checked out"), "{command}: {answer}");
+    }
+    assert!(!refused(&call_in(&src, "git push -f origin fix/null-deref")), "a branch named outright");
+    assert!(!refused(&call_in(&src, "git checkout -b fix && git push -f")), "another branch checked out first");
+    assert!(git(&["checkout", "-q", "-b", "feature/login"]));
+    assert!(!refused(&call_in(&src, "git push --force")), "on a feature branch");
+}

@@ -22,6 +22,7 @@
 //! Claude Code expects of hooks; `--fail-closed` makes a failure block instead (exit 2).
 
 use std::io::Read as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -32,7 +33,7 @@ use crate::agent::{render, tool_line, AgentEvent, AgentLine, EventObserver};
 use crate::cli::HookArgs;
 use crate::evidence::observe_line;
 use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
-use crate::rules::{Action, RuleOrigin, RuleSet, Scope};
+use crate::rules::{judging_in, Action, RuleOrigin, RuleSet, Scope, Workplace};
 
 mod record;
 
@@ -122,7 +123,10 @@ fn decide(args: &HookArgs, event: &Value) -> anyhow::Result<Verdict> {
                 anyhow::bail!("the PreToolUse event has no tool_name");
             };
             verdict.lines = vec![tool_line(tool, &event["tool_input"])];
-            verdict.fired = judge(&rules, Scope::Tool, &verdict.lines);
+            // The call runs where the session is (Claude Code follows the Bash tool's `cd`s).
+            let directory = event["cwd"].as_str().map(PathBuf::from).or_else(|| std::env::current_dir().ok());
+            verdict.fired =
+                judging_in(directory.map(Workplace::Directory), || judge(&rules, Scope::Tool, &verdict.lines));
             // A refusal outranks a question: the user is asked only about a call no rule refuses.
             let decision = [Action::Deny, Action::Ask]
                 .into_iter()

@@ -9,7 +9,7 @@ use super::output::outln;
 use crate::cli::{Format, RulesCommand};
 use crate::human::count;
 use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
-use crate::rules::{Expectation, RuleSet, RuleSummary, Scope, Subject, DEFAULT_PACK};
+use crate::rules::{judging_in, Expectation, RuleSet, RuleSummary, Scope, Subject, Workplace, DEFAULT_PACK};
 
 pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
     match command {
@@ -105,7 +105,8 @@ pub fn test_rules(rules: &Arc<RuleSet>) -> TestOutcome {
             continue;
         }
         for test in &rule.tests {
-            let fired = run_with_history(rules, rule.scope, &test.history, &test.input);
+            let place = test.branch.clone().map(Workplace::Branch);
+            let fired = judging_in(place, || run_with_history(rules, rule.scope, &test.history, &test.input));
             let own: Vec<&Intervention> = fired.iter().filter(|i| i.rule == rule.id).collect();
             let got = if own.is_empty() { Expectation::NoMatch } else { Expectation::Match };
             if got == test.expect {

@@ -7,6 +7,7 @@ use super::running;
 use super::saved_and_run::{runs_file, saved_files};
 use super::schema::CommandSpec;
 use super::tool_class::{may_run_a_command, unescape_tool_argument};
+use super::workplace::checked_out_branch;
 use crate::shell::{commands_shared, script_in_line, SimpleCommand, DELETE_READ_AS, GIT_OPTIONS_WITH_VALUE};
 
 /// `program: '*'`: any program.
@@ -41,6 +42,10 @@ pub struct CommandMatcher {
     pub args_written: bool,
     /// `args` judge only what a move takes away (see [`moved_by_move`]).
     pub args_moved: bool,
+    /// At most this many operands after the subcommand.
+    pub max_args: Option<usize>,
+    /// One of which the branch checked out where the command runs must match; empty: any.
+    pub on_branch: Vec<LazyRegex>,
 }
 
 impl CommandMatcher {
@@ -67,6 +72,8 @@ impl CommandMatcher {
             saved_and_run_by: spec.saved_and_run_by.clone(),
             args_written: spec.args_written,
             args_moved: spec.args_moved,
+            max_args: spec.max_args,
+            on_branch: spec.on_branch.iter().map(|pattern| LazyRegex::checked(pattern)).collect(),
         }
     }
 
@@ -199,6 +206,9 @@ impl CommandMatcher {
             return false;
         }
         let rest = if self.subcommands.is_empty() { &operands[..] } else { &operands[1..] };
+        if self.max_args.is_some_and(|most| rest.len() > most) {
+            return false;
+        }
         if !self.args_would_match.is_empty() || !self.args_would_match_running.is_empty() {
             // Read now: what the call would signal is what runs as it is judged.
             let running = if read_running {
@@ -226,7 +236,7 @@ impl CommandMatcher {
         };
         // A shell pattern is judged as the guarded names it may stand for, too.
         let expansions: Vec<String> = judged.iter().flat_map(|word| guarded_expansions(word)).collect();
-        self.args.is_empty()
+        let args_match = self.args.is_empty()
             || judged.into_iter().chain(expansions.iter().map(String::as_str)).any(|operand| {
                 let plain = lexical_path(operand);
                 let placed = (!operand.starts_with(['/', '-'])
@@ -237,7 +247,13 @@ impl CommandMatcher {
                         || re.is_match(&plain)
                         || placed.as_deref().is_some_and(|path| re.is_match(path))
                 })
-            })
+            });
+        // Read last, and only for a command that meets every other condition: it reads files.
+        args_match
+            && (self.on_branch.is_empty()
+                || (!places.switched_branch
+                    && checked_out_branch(&places.current)
+                        .is_some_and(|branch| self.on_branch.iter().any(|re| re.is_match(&branch)))))
     }
 }
 
@@ -297,15 +313,25 @@ struct Places {
     /// Where `cd -` and `~-` lead.
     previous: String,
     stack: Vec<String>,
+    /// The script checked out another branch (`git checkout`, `git switch`, `gh pr checkout`):
+    /// the one read from the repository is no longer the one checked out.
+    switched_branch: bool,
 }
 
 impl Places {
     fn follow(&mut self, command: &SimpleCommand) {
         let program = command.program();
+        let operands = operands(program, command.args());
+        let subcommand = operands.first().map(|word| word.as_str());
+        self.switched_branch |= match program {
+            "git" => matches!(subcommand, Some("checkout" | "switch")),
+            "gh" => subcommand == Some("pr") && operands.get(1).is_some_and(|verb| *verb == "checkout"),
+            _ => false,
+        };
         if !matches!(program, "cd" | "pushd" | "popd") {
             return;
         }
-        let target = operands(program, command.args()).first().map(|dir| dir.as_str());
+        let target = operands.first().map(|dir| dir.as_str());
         let next = match (program, target) {
             ("popd", _) => self.stack.pop().unwrap_or_default(),
             (_, Some("-")) => self.previous.clone(),

@@ -30,6 +30,7 @@ mod subject;
 mod summary;
 mod tool_class;
 mod walk;
+mod workplace;
 
 pub use attribution::{Attribution, GroupCache, PatternGroup, PatternInfo, PatternKind, PatternStart};
 pub use command::CommandMatcher;
@@ -46,3 +47,4 @@ pub use summary::RuleSummary;
 pub use tool_class::{
     line_regex, may_run_a_command, reads_as_json, unescape_tool_argument, ToolClass, ARGUMENT_FIELDS,
 };
+pub use workplace::{judging_in, Workplace};

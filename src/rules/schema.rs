@@ -143,6 +143,15 @@ pub struct CommandSpec {
     /// `-O`, `--output`, `--output-document`, a redirection, wget's default name.
     #[serde(default, deserialize_with = "one_or_many")]
     pub saved_and_run_by: Vec<String>,
+    /// At most this many operands after the subcommand (`git push -f origin` has one: it names no
+    /// branch, so it pushes the one checked out).
+    #[serde(default)]
+    pub max_args: Option<usize>,
+    /// Regexes; the git branch checked out where the command runs, read as the call is judged,
+    /// must match one of them. Only a tool call's judge knows where it runs (`axiom hook`, the
+    /// hub); elsewhere such a rule does not fire.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub on_branch: Vec<String>,
 }
 
 /// What a claim is judged against: the task's history since its last file edit. `tests` and
@@ -212,6 +221,9 @@ pub struct RuleTest {
     pub history: String,
     pub input: String,
     pub expect: Expectation,
+    /// The git branch checked out where a tool call runs (for `on_branch`). Absent: unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

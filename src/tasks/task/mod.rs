@@ -29,7 +29,7 @@ use crate::agent::{EventObserver, TurnStats};
 use crate::hub::auth::{Token, TokenDigest};
 use crate::pipeline::{Pipeline, PipelineOptions};
 use crate::protocol::{HookRecord, HubToWorker, InterventionRecord, Payload, TaskInfo, TaskStatus};
-use crate::rules::{Action, RuleSet, Scope, Subject};
+use crate::rules::{judging_in, Action, RuleSet, Scope, Subject, Workplace};
 use crate::worker::OutputStream;
 
 mod commands;
@@ -604,12 +604,15 @@ impl Task {
     /// A `deny` needs no acknowledgement: the decision is its delivery. An `ask` refuses as a
     /// `deny` does: a supervised task has no person at hand to answer it.
     pub fn judge_tool(&self, call: String, line: &str, now: Instant) -> Vec<HubToWorker> {
+        // The agent's working directory stands for where the call runs.
+        let pid = self.state().pid;
+        let directory = pid.and_then(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).ok());
         let fired = {
             let mut tools = self.tools.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let mut text = String::with_capacity(line.len() + 1);
             text.push_str(line);
             text.push('\n');
-            tools.push(text.as_bytes(), now)
+            judging_in(directory.map(Workplace::Directory), || tools.push(text.as_bytes(), now))
         };
         let (denials, others): (Vec<_>, Vec<_>) = fired.into_iter().partition(|i| i.action.refuses_call());
         let mut pipeline = self.pipeline();

@@ -294,3 +294,24 @@ fn an_ask_rule_refuses_a_supervised_tasks_call_with_its_message() {
     let allowed = task.judge_tool("c2".into(), "Bash: terraform plan", Instant::now());
     assert!(matches!(&allowed[..], [HubToWorker::ToolDecision { deny: None, .. }]), "{allowed:?}");
 }
+
+#[test]
+fn a_supervised_agents_call_is_judged_on_the_branch_checked_out_where_the_agent_works() {
+    let rules = "rules:\n  - id: bare-force-push-on-main\n    scope: tool\n    command:\n      program: git\n      subcommand: push\n      flags: ['f|force']\n      max_args: 1\n      on_branch: ['^main$']\n    action: deny\n    message: main is checked out\n";
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir(repo.path().join(".git")).unwrap();
+    std::fs::write(repo.path().join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    // The agent: a process working in the repository.
+    let mut agent = std::process::Command::new("sleep").arg("60").current_dir(repo.path()).spawn().unwrap();
+    let task = task_with(rules, None);
+    let (queue, _queued) = mpsc::channel(OUTSTANDING_LIMIT);
+    task.attach_worker(queue, Some(agent.id()), None).unwrap();
+    let decision = task.judge_tool("c1".into(), "Bash: git push --force", Instant::now());
+    let refused = |decision: &[HubToWorker]| matches!(decision, [HubToWorker::ToolDecision { deny: Some(_), .. }]);
+    assert!(refused(&decision), "{decision:?}");
+    std::fs::write(repo.path().join(".git/HEAD"), "ref: refs/heads/feature/x\n").unwrap();
+    let decision = task.judge_tool("c2".into(), "Bash: git push --force", Instant::now());
+    assert!(!refused(&decision), "read again for each call: {decision:?}");
+    agent.kill().unwrap();
+    agent.wait().unwrap();
+}

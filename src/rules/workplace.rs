@@ -1,0 +1,136 @@
+//! Where a tool call is judged: the directory it runs in, and so the git branch checked out there,
+//! which decides what a bare `git push --force` pushes. Set for the time of one judgement by whoever
+//! knows it: `axiom hook` from its event's `cwd`, the hub from the agent process's working
+//! directory, `rules test` from a case's `branch`. Offline (`axiom check`) nobody knows it, and a
+//! rule that asks for a branch does not fire.
+
+use std::cell::RefCell;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+/// How far up from the working directory a repository is looked for.
+const MOST_PARENTS: usize = 64;
+/// Bytes read of `HEAD` or of a `.git` file: a branch name is far shorter.
+const MOST_BYTES: u64 = 4096;
+
+/// Where a call runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Workplace {
+    /// The directory the call starts in; its repository is read as the call is judged.
+    Directory(PathBuf),
+    /// A branch given outright, wherever the call goes (a rule's test case).
+    Branch(String),
+}
+
+thread_local! {
+    static JUDGED_IN: RefCell<Option<Workplace>> = const { RefCell::new(None) };
+}
+
+/// Runs `judge` with calls taken to run in `place`.
+pub fn judging_in<T>(place: Option<Workplace>, judge: impl FnOnce() -> T) -> T {
+    let before = JUDGED_IN.with(|judged| judged.replace(place));
+    // Put back also when `judge` panics (the hook catches a panic and goes on).
+    struct Restore(Option<Option<Workplace>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let before = self.0.take().flatten();
+            JUDGED_IN.with(|judged| *judged.borrow_mut() = before);
+        }
+    }
+    let _restore = Restore(Some(before));
+    judge()
+}
+
+/// The branch checked out where a command runs, `moved` being where the script's `cd`s took it,
+/// relative to where the call starts (empty: there; `/…` or `~…`: absolute). `None` where nobody
+/// said where the call runs, where the script went somewhere that does not exist (`cd "$DIR"`),
+/// outside a repository, or with a detached `HEAD`.
+pub fn checked_out_branch(moved: &str) -> Option<String> {
+    let place = JUDGED_IN.with(|judged| judged.borrow().clone())?;
+    let start = match place {
+        Workplace::Branch(branch) => return Some(branch),
+        Workplace::Directory(start) => start,
+    };
+    let directory = match moved {
+        "" => start,
+        home if home == "~" || home.starts_with("~/") => {
+            PathBuf::from(std::env::var_os("HOME")?).join(home.trim_start_matches('~').trim_start_matches('/'))
+        }
+        other => start.join(other),
+    };
+    if !directory.is_dir() {
+        return None;
+    }
+    let git_dir = directory.ancestors().take(MOST_PARENTS).find_map(git_dir_of)?;
+    branch_in_head(&read_head(&git_dir.join("HEAD"))?)
+}
+
+/// The git directory of a work tree at `directory`: `.git` itself, or where a `.git` file (a
+/// linked worktree, a submodule) points.
+fn git_dir_of(directory: &Path) -> Option<PathBuf> {
+    let dot_git = directory.join(".git");
+    let meta = std::fs::metadata(&dot_git).ok()?;
+    if meta.is_dir() {
+        return Some(dot_git);
+    }
+    let text = read_head(&dot_git)?;
+    let pointed = text.strip_prefix("gitdir:")?.trim();
+    Some(directory.join(pointed))
+}
+
+fn read_head(path: &Path) -> Option<String> {
+    let mut text = String::new();
+    std::fs::File::open(path).ok()?.take(MOST_BYTES).read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+/// `ref: refs/heads/NAME` names the branch; a commit id is a detached `HEAD`.
+fn branch_in_head(head: &str) -> Option<String> {
+    let branch = head.strip_prefix("ref:")?.trim().strip_prefix("refs/heads/")?;
+    (!branch.is_empty()).then(|| branch.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo_on(branch: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+        std::fs::write(dir.path().join(".git/HEAD"), format!("ref: refs/heads/{branch}\n")).unwrap();
+        std::fs::create_dir_all(dir.path().join("src/deep")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_branch_is_read_from_the_repository_the_call_runs_in() {
+        let repo = repo_on("main");
+        let at =
+            |moved: &str| judging_in(Some(Workplace::Directory(repo.path().join("src"))), || checked_out_branch(moved));
+        assert_eq!(at("").as_deref(), Some("main"), "from a subdirectory");
+        assert_eq!(at("deep").as_deref(), Some("main"), "after a cd further in");
+        assert_eq!(at("nowhere"), None, "after a cd to what does not exist");
+        assert_eq!(checked_out_branch(""), None, "outside a judgement, nobody knows");
+    }
+
+    #[test]
+    fn a_worktree_file_and_a_detached_head_are_read_as_git_reads_them() {
+        let main = repo_on("main");
+        let linked = tempfile::tempdir().unwrap();
+        let worktree_git = main.path().join(".git/worktrees/feature");
+        std::fs::create_dir_all(&worktree_git).unwrap();
+        std::fs::write(worktree_git.join("HEAD"), "ref: refs/heads/feature/x\n").unwrap();
+        std::fs::write(linked.path().join(".git"), format!("gitdir: {}\n", worktree_git.display())).unwrap();
+        let place = Some(Workplace::Directory(linked.path().to_owned()));
+        assert_eq!(judging_in(place.clone(), || checked_out_branch("")).as_deref(), Some("feature/x"));
+        std::fs::write(worktree_git.join("HEAD"), "4b825dc642cb6eb9a060e54bf8d69288fbee4904\n").unwrap();
+        assert_eq!(judging_in(place, || checked_out_branch("")), None, "detached");
+    }
+
+    #[test]
+    fn a_judgement_leaves_no_place_behind_even_when_it_panics() {
+        let place = Some(Workplace::Branch("main".into()));
+        let _ = std::panic::catch_unwind(|| judging_in(place, || panic!("a bug while judging")));
+        assert_eq!(checked_out_branch(""), None);
+    }
+}
