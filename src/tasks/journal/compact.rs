@@ -3,25 +3,26 @@
 //! A task that prints without end (`cat /dev/zero`), or that is fed without end (`axiom client
 //! --command cat < big`), must not fill the disk. Once its history outgrows its limit, it is
 //! rewritten as: every event that is not output (spawn, status, interventions and their
-//! acknowledgements — what a restart needs) but input the worker acknowledged, a `truncated`
-//! event saying where the kept output starts, then the newest part of the file as it was. The new file is
+//! acknowledgements — what a restart needs), except input the worker acknowledged (of which the
+//! newest acknowledgement and count of piped bytes stand for all), a `truncated` event saying
+//! where the kept output starts, then the newest part of the file as it was. So a task fed a line
+//! a second for a month keeps a history of bounded size too. The new file is
 //! written beside the old one and renamed over it, so a crash leaves one or the other whole.
 //! Each byte is copied at most about once per cut, and cuts happen once per `keep` bytes
 //! written, so the cost stays proportional to the output.
 
-use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use super::read::{acknowledged_id, input_command_id, is_output, output_at, output_end};
+use super::read::{acknowledged_id, input_command_id, is_input_piped, is_output, output_at, output_end};
 use super::Event;
 
 /// Rewrites the history at `path` to keep about its last `keep` bytes of events, and every
 /// event that is not output.
 pub(super) fn keep_newest(path: &Path, keep: u64) -> io::Result<()> {
-    let acknowledged = acknowledged_ids(path)?;
+    let commands = Commands::in_history(path)?;
     let source = File::open(path)?;
     let len = source.metadata()?.len();
     let cut = len.saturating_sub(keep);
@@ -36,11 +37,14 @@ pub(super) fn keep_newest(path: &Path, keep: u64) -> io::Result<()> {
         OpenOptions::new().write(true).create_new(true).mode(0o600).custom_flags(libc::O_NOFOLLOW).open(&temporary)?;
     let mut out = BufWriter::with_capacity(1024 * 1024, file);
 
-    // The dropped part: keep what is not output (nor an older cut marker, nor input that was
-    // written: its acknowledgement stays, and a restart needs nothing more of it).
+    // The dropped part: keep what is not output, but no older cut marker, and of the input that
+    // was written only the newest acknowledgement (its id is never to be used again) and the
+    // newest count of piped bytes: a restart needs nothing more of it.
     let mut position = 0u64;
     let mut line = Vec::new();
     let mut last_dropped_output = Vec::new();
+    let mut last_written_input: Option<(u64, Vec<u8>)> = None;
+    let mut last_piped = Vec::new();
     while position < cut {
         line.clear();
         let read = reader.read_until(b'\n', &mut line)?;
@@ -50,11 +54,21 @@ pub(super) fn keep_newest(path: &Path, keep: u64) -> io::Result<()> {
         position += read as u64;
         if is_output(&line) {
             std::mem::swap(&mut last_dropped_output, &mut line);
+        } else if is_input_piped(&line) {
+            std::mem::swap(&mut last_piped, &mut line);
+        } else if let Some(id) = acknowledged_id(&line).filter(|&id| commands.written_input(id)) {
+            if last_written_input.as_ref().is_none_or(|(newest, _)| id > *newest) {
+                last_written_input = Some((id, line.clone()));
+            }
         } else if !line.starts_with(b"{\"type\":\"truncated\"")
-            && !input_command_id(&line).is_some_and(|id| acknowledged.contains(&id))
+            && !input_command_id(&line).is_some_and(|id| commands.written_input(id))
         {
             out.write_all(&line)?;
         }
+    }
+    out.write_all(&last_piped)?;
+    if let Some((_, acknowledgement)) = last_written_input {
+        out.write_all(&acknowledgement)?;
     }
     // Where the kept output starts: at the first output event kept, else after the last dropped.
     let mut held = Vec::new();
@@ -85,16 +99,35 @@ pub(super) fn keep_newest(path: &Path, keep: u64) -> io::Result<()> {
     fs::rename(&temporary, path)
 }
 
-/// The ids of the commands the history acknowledges.
-fn acknowledged_ids(path: &Path) -> io::Result<HashSet<u64>> {
-    let mut reader = BufReader::with_capacity(1024 * 1024, File::open(path)?);
-    let mut ids = HashSet::new();
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
-            return Ok(ids);
+/// What a history says of its commands: which were input, and which were acknowledged (both
+/// sorted, for a history of millions of small inputs).
+struct Commands {
+    inputs: Vec<u64>,
+    acknowledged: Vec<u64>,
+}
+
+impl Commands {
+    fn in_history(path: &Path) -> io::Result<Commands> {
+        let mut reader = BufReader::with_capacity(1024 * 1024, File::open(path)?);
+        let mut commands = Commands { inputs: Vec::new(), acknowledged: Vec::new() };
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line)? == 0 {
+                break;
+            }
+            commands.inputs.extend(input_command_id(&line));
+            commands.acknowledged.extend(acknowledged_id(&line));
         }
-        ids.extend(acknowledged_id(&line));
+        for ids in [&mut commands.inputs, &mut commands.acknowledged] {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        Ok(commands)
+    }
+
+    /// Whether command `id` was input that the worker acknowledged.
+    fn written_input(&self, id: u64) -> bool {
+        self.inputs.binary_search(&id).is_ok() && self.acknowledged.binary_search(&id).is_ok()
     }
 }

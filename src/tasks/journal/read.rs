@@ -54,6 +54,11 @@ pub(super) fn acknowledged_id(line: &[u8]) -> Option<u64> {
     line.starts_with(ACK_PREFIX).then(|| header_number(line, b"\"id\":")).flatten()
 }
 
+/// Whether a line records how much piped input was taken (only the newest such line counts).
+pub(super) fn is_input_piped(line: &[u8]) -> bool {
+    line.starts_with(b"{\"type\":\"input_piped\",")
+}
+
 /// The id of an input command's line (input written to the task, which may be large).
 pub(super) fn input_command_id(line: &[u8]) -> Option<u64> {
     line.starts_with(INPUT_COMMAND_PREFIX).then(|| header_number(line, b"\"id\":")).flatten()
