@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 use std::io::Read as _;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 /// How far up from the working directory a repository is looked for.
@@ -78,9 +79,15 @@ fn git_dir_of(directory: &Path) -> Option<PathBuf> {
     Some(directory.join(pointed))
 }
 
+/// A small regular file's text. The agent owns the repository: a FIFO or a device in place of
+/// `HEAD` must not block the judge, so nothing else is read, and the open itself does not wait.
 fn read_head(path: &Path) -> Option<String> {
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
     let mut text = String::new();
-    std::fs::File::open(path).ok()?.take(MOST_BYTES).read_to_string(&mut text).ok()?;
+    file.take(MOST_BYTES).read_to_string(&mut text).ok()?;
     Some(text)
 }
 
@@ -125,6 +132,17 @@ mod tests {
         assert_eq!(judging_in(place.clone(), || checked_out_branch("")).as_deref(), Some("feature/x"));
         std::fs::write(worktree_git.join("HEAD"), "4b825dc642cb6eb9a060e54bf8d69288fbee4904\n").unwrap();
         assert_eq!(judging_in(place, || checked_out_branch("")), None, "detached");
+    }
+
+    #[test]
+    fn a_fifo_in_place_of_head_is_not_waited_on() {
+        let repo = tempfile::tempdir().unwrap();
+        std::fs::create_dir(repo.path().join(".git")).unwrap();
+        let head = std::ffi::CString::new(repo.path().join(".git/HEAD").as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(head.as_ptr(), 0o600) }, 0);
+        let place = Some(Workplace::Directory(repo.path().to_owned()));
+        assert_eq!(judging_in(place, || checked_out_branch("")), None);
     }
 
     #[test]
