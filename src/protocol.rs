@@ -139,6 +139,13 @@ pub enum HubToWorker {
         #[serde(default)]
         enter: bool,
     },
+    /// Bytes of a stream piped into the task (`axiom run`'s or a client's standard input), written
+    /// as they are, however long the child takes to read them: a pipe never drops data.
+    Pipe {
+        id: u64,
+        #[serde(flatten)]
+        payload: Payload,
+    },
     /// Give the child end of file on its input, after every earlier write (a pipe's stdin is
     /// closed; on a terminal Ctrl-D is typed).
     EndInput {
@@ -175,9 +182,10 @@ impl HubToWorker {
     /// `None` for the hub's own messages.
     pub fn command_id(&self) -> Option<u64> {
         match self {
-            HubToWorker::Input { id, .. } | HubToWorker::EndInput { id } | HubToWorker::Intervene { id, .. } => {
-                Some(*id)
-            }
+            HubToWorker::Input { id, .. }
+            | HubToWorker::Pipe { id, .. }
+            | HubToWorker::EndInput { id }
+            | HubToWorker::Intervene { id, .. } => Some(*id),
             HubToWorker::Welcome { .. }
             | HubToWorker::Received { .. }
             | HubToWorker::Resize { .. }

@@ -646,7 +646,7 @@ fn input_piped_through_a_following_client_reaches_its_command_once_across_hub_re
     let history = hub.sandbox.path(&format!("state/tasks/{id}/events.jsonl"));
     let input_waiting = || {
         let text = std::fs::read_to_string(&history).unwrap_or_default();
-        let inputs = text.matches("{\"type\":\"command\",\"command\":{\"type\":\"input\"").count();
+        let inputs = text.matches("{\"type\":\"command\",\"command\":{\"type\":\"pipe\"").count();
         inputs.saturating_sub(text.matches("{\"type\":\"ack\"").count())
     };
     for (restart, signal) in [libc::SIGKILL, libc::SIGTERM].into_iter().enumerate() {

@@ -109,6 +109,27 @@ fn a_client_command_that_stops_reading_its_piped_input_is_not_an_error() {
 }
 
 #[test]
+fn ctrl_c_stops_a_client_command_whose_piped_input_waits_for_a_command_that_does_not_read() {
+    let hub = Hub::start(RULES, &[]);
+    let mut client =
+        Proc::spawn_piping(hub.client(&["--command", "sleep 300"]), "yes | axiom client", b"y\n".repeat(8 << 20));
+    let id = client.wait_for_task_id();
+    // The hub holds as much piped input as it allows, so the client's next chunk waits for room.
+    let history = hub.sandbox.path(&format!("state/tasks/{id}/events.jsonl"));
+    eventually("the piped input to back up", DEADLINE, || {
+        let text = std::fs::read_to_string(&history).unwrap_or_default();
+        match text.matches(r#"{"type":"command","command":{"type":"pipe""#).count() {
+            waiting if waiting >= 64 => Ok(()),
+            waiting => Err(format!("{waiting} chunks wait")),
+        }
+    });
+    client.signal(libc::SIGINT);
+    let run = client.finish_within(DEADLINE);
+    run.assert_code(128 + libc::SIGTERM);
+    assert!(run.stderr.contains("stopping task"), "{}", run.stderr);
+}
+
+#[test]
 fn client_command_with_the_pty_driver_runs_on_a_terminal_and_gets_its_prompt_answered() {
     let hub = Hub::start(RULES, &[]);
     let run = hub.run_client(&["--driver", "pty", "--command", &fixture("tty-agent.py")]);

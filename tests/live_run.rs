@@ -4,6 +4,7 @@
 
 mod live_support;
 
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use live_support::{alive, eventually, fixture, run_within, Proc, Sandbox, DEADLINE};
@@ -244,6 +245,24 @@ fn data_piped_into_axiom_run_reaches_the_command_byte_for_byte_and_then_ends_its
     run.assert_code(0);
     assert!(run.stdout_bytes == input, "cat got its input whole: {} of {} bytes", run.stdout_bytes.len(), input.len());
     assert!(!run.stderr.contains("failed"), "{}", run.stderr);
+}
+
+#[test]
+fn a_command_that_reads_its_piped_input_only_after_the_write_timeout_still_gets_all_of_it() {
+    // The worker gives up on a correction the command does not read within 10 s; piped data waits,
+    // as a pipe would, or the command would find a hole in its input.
+    let input: Vec<u8> = (0..300_000u32).flat_map(|n| format!("{n}\n").into_bytes()).collect();
+    let (_sandbox, command) = axiom_run(&[], &["sh", "-c", "sleep 11; md5sum"]);
+    let run =
+        Proc::spawn_piping(command, "axiom run -- sh -c 'sleep 11; md5sum'", input.clone()).finish_within(DEADLINE);
+    run.assert_code(0);
+    let expected = Command::new("md5sum").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let expected = {
+        let mut child = expected;
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), &input).unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    };
+    assert_eq!(run.stdout, expected, "{}", run.stderr);
 }
 
 #[test]

@@ -26,7 +26,7 @@ const LONGEST_RETRY: Duration = Duration::from_secs(2);
 
 pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let mut hub = Connection::open(&args.hub).await?;
         match (args.command, args.action) {
             (Some(command), None) => {
@@ -39,7 +39,11 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
             (None, None) => bail!("nothing to do: pass --command CMD or a subcommand (see `axiom client --help`)"),
             (Some(_), Some(_)) => bail!("--command and a subcommand cannot be combined"),
         }
-    })
+    });
+    // Standard input may be blocked in a read that nothing will end (`tail -f log | axiom client
+    // --command …` after the task ended): do not wait for it.
+    runtime.shutdown_background();
+    result
 }
 
 /// What Ctrl-C (or SIGTERM, SIGHUP) does to a followed task.
@@ -292,7 +296,9 @@ impl Connection {
                 step = piped => {
                     let id = self.fresh_id();
                     if let Some(piping) = piping.as_mut() {
-                        self.send(&piping.request(id, task_id, &step)).await?;
+                        // A failed send is a lost connection, which the next read reports: the
+                        // request is sent again after the reconnect.
+                        let _ = self.send(&piping.request(id, task_id, &step)).await;
                         piping.waiting = Some((id, step));
                     }
                     continue;
@@ -343,7 +349,7 @@ impl Connection {
                     if let Some(piping) = piping.as_mut() {
                         if let Some((_, step)) = piping.waiting.take() {
                             let id = self.fresh_id();
-                            self.send(&piping.request(id, task_id, &step)).await?;
+                            let _ = self.send(&piping.request(id, task_id, &step)).await;
                             piping.waiting = Some((id, step));
                         }
                     }
@@ -386,7 +392,15 @@ impl Connection {
                 }
                 HubToClient::Error { id, message } if piping.as_ref().is_some_and(|piping| piping.waits_for(id)) => {
                     eprintln!("axiom: stopped passing standard input to task {task_id}: {message}");
-                    piping = None;
+                    // The command still gets end of file where the input stops, as from a pipe
+                    // whose writer failed.
+                    let ended = piping
+                        .take()
+                        .is_some_and(|piping| piping.keep_open || matches!(piping.waiting, Some((_, PipeStep::End))));
+                    if !ended {
+                        let end = ClientRequest::EndInput { id: Some(self.fresh_id()), task_id: task_id.to_owned() };
+                        let _ = self.send(&end).await;
+                    }
                 }
                 HubToClient::Error { id, message } if id.is_none() || id == subscription => bail!("{message}"),
                 HubToClient::Error { message, .. } => eprintln!("axiom: {message}"),

@@ -472,6 +472,14 @@ async fn kill_tree(child: &ChildHandle, grace: Duration) -> Result<(), String> {
     killed.map_err(|e| e.to_string())
 }
 
+/// Writes bytes as they are; input the command closed is [`crate::protocol::INPUT_CLOSED`].
+async fn type_raw(child: &ChildHandle, bytes: &[u8]) -> Result<(), String> {
+    child.type_keys(bytes).await.map_err(|err| match err.kind() {
+        std::io::ErrorKind::BrokenPipe => crate::protocol::INPUT_CLOSED.to_owned(),
+        _ => err.to_string(),
+    })
+}
+
 fn not_read(limit: Duration) -> String {
     format!("the command did not read its input within {}", humantime::format_duration(limit))
 }
@@ -495,6 +503,7 @@ async fn apply_writes(
     while let Some(request) = requests.recv().await {
         let (id, write) = match request {
             HubToWorker::Input { id, payload, enter } => (id, Write::Input(payload, enter)),
+            HubToWorker::Pipe { id, payload } => (id, Write::Pipe(payload)),
             HubToWorker::EndInput { id } => (id, Write::End),
             HubToWorker::Intervene { id, action: Action::Warn, .. } => (id, Write::Nothing),
             // A refusal answers the tool call it was asked about; it is never sent as an
@@ -510,12 +519,17 @@ async fn apply_writes(
         };
         // Submitting on a terminal also waits for the echo and for the agent to take the text.
         let limit = match (&write, child.driver()) {
-            (Write::Input(_, true) | Write::Inject(_), Driver::Pty) => options.write_timeout + SUBMIT_BOUND,
-            _ => options.write_timeout,
+            // Piped data waits for the child as a pipe would: given up, it would leave a hole.
+            (Write::Pipe(_), _) => None,
+            (Write::Input(_, true) | Write::Inject(_), Driver::Pty) => Some(options.write_timeout + SUBMIT_BOUND),
+            _ => Some(options.write_timeout),
         };
-        let result = match tokio::time::timeout(limit, write.apply(&child)).await {
-            Ok(result) => result,
-            Err(_) => Err(not_read(limit)),
+        let result = match limit {
+            None => write.apply(&child).await,
+            Some(limit) => match tokio::time::timeout(limit, write.apply(&child)).await {
+                Ok(result) => result,
+                Err(_) => Err(not_read(limit)),
+            },
         };
         if acks.send(ack(id, result)).is_err() {
             return;
@@ -533,6 +547,7 @@ fn submitted(result: std::io::Result<crate::worker::Submission>) -> Result<(), S
 
 enum Write {
     Input(Payload, bool),
+    Pipe(Payload),
     End,
     Inject(Option<String>),
     Nothing,
@@ -548,12 +563,10 @@ impl Write {
                     submitted(child.submit(&String::from_utf8_lossy(&bytes)).await)
                 } else {
                     // Raw input is a person's keys (`axiom run` on a terminal, a client's raw input).
-                    child.type_keys(&bytes).await.map_err(|err| match err.kind() {
-                        std::io::ErrorKind::BrokenPipe => crate::protocol::INPUT_CLOSED.to_owned(),
-                        _ => err.to_string(),
-                    })
+                    type_raw(child, &bytes).await
                 }
             }
+            Write::Pipe(payload) => type_raw(child, &payload.into_bytes()?).await,
             Write::End => {
                 child.close_input().await;
                 Ok(())

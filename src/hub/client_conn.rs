@@ -37,6 +37,10 @@ pub async fn run(hub: Arc<Hub>, socket: Socket) {
         Some(sink)
     });
     let mut subscriptions = JoinSet::new();
+    // Piped input waits for the child to read it: on a task of its own, so that the requests
+    // behind it (a kill on Ctrl-C) are not held up.
+    let (piped, piped_queue) = mpsc::channel(1);
+    subscriptions.spawn(pipe_in_order(Arc::clone(&hub), piped_queue, outgoing.clone()));
     let mut shutdown = hub.shutdown_signal();
     loop {
         let frame = tokio::select! {
@@ -44,7 +48,7 @@ pub async fn run(hub: Arc<Hub>, socket: Socket) {
             _ = shutdown.changed() => break,
         };
         let reply = match decode::<ClientRequest>(frame) {
-            Incoming::Message(request) => handle(&hub, request, &outgoing, &mut subscriptions).await,
+            Incoming::Message(request) => handle(&hub, request, &outgoing, &piped, &mut subscriptions).await,
             Incoming::Malformed(message) => Some(HubToClient::Error { id: None, message }),
             Incoming::Nothing => None,
             Incoming::TooBig => {
@@ -71,6 +75,7 @@ async fn handle(
     hub: &Arc<Hub>,
     request: ClientRequest,
     outgoing: &mpsc::Sender<HubToClient>,
+    piped: &mpsc::Sender<ClientRequest>,
     subscriptions: &mut JoinSet<()>,
 ) -> Option<HubToClient> {
     let id = request.id();
@@ -143,39 +148,12 @@ async fn handle(
                 Err(message) => error(message),
             }
         }
-        ClientRequest::Input { task_id, at, payload, .. } => {
-            let (task, bytes) = match (task_of(&task_id), payload.into_bytes()) {
-                (Ok(task), Ok(bytes)) => (task, bytes),
-                (Err(message), _) | (_, Err(message)) => return error(message),
-            };
-            // Waiting for the child to read holds this connection's requests, never the hub's.
-            let mut shutdown = hub.shutdown_signal();
-            tokio::select! {
-                written = task.pipe_input(at, &bytes) => match written {
-                    // Like a pipe's writer whose reader has exited, the sender learns of the end
-                    // from the task's status, not from a failed write.
-                    Ok(()) | Err(TaskError::NotRunning(..)) => Some(HubToClient::Ok { id }),
-                    Err(err) => error(err.to_string()),
-                },
-                // No answer: the client sends it again to the hub that comes next.
-                _ = shutdown.changed() => None,
+        ClientRequest::Input { .. } | ClientRequest::EndInput { .. } => match piped.try_send(request) {
+            Ok(()) => None,
+            Err(_) => {
+                error("piped input goes one request at a time: send the next after the answer to the last".into())
             }
-        }
-        ClientRequest::EndInput { task_id, .. } => {
-            let task = match task_of(&task_id) {
-                Ok(task) => task,
-                Err(message) => return error(message),
-            };
-            let mut shutdown = hub.shutdown_signal();
-            tokio::select! {
-                ended = task.end_piped_input() => match ended {
-                    Ok(_) | Err(TaskError::NotRunning(..)) => Some(HubToClient::Ok { id }),
-                    Err(err) => error(err.to_string()),
-                },
-                // No answer: the client sends it again to the hub that comes next.
-                _ = shutdown.changed() => None,
-            }
-        }
+        },
         ClientRequest::HookRecord { record, .. } => {
             Some(HubToClient::Recorded { id, task_id: hub.tasks.record_hook(&record).map(|task| task.id.clone()) })
         }
@@ -185,6 +163,48 @@ async fn handle(
             let grace = grace_ms.map(Duration::from_millis);
             act(task_of(&task_id), Action::Kill, None, grace).map_or_else(error, |()| Some(HubToClient::Ok { id }))
         }
+    }
+}
+
+/// Carries out a connection's piped input requests one at a time, in order, each answered once
+/// the bytes are queued for the worker.
+async fn pipe_in_order(
+    hub: Arc<Hub>,
+    mut requests: mpsc::Receiver<ClientRequest>,
+    outgoing: mpsc::Sender<HubToClient>,
+) {
+    while let Some(request) = requests.recv().await {
+        let id = request.id();
+        let task_of = |task_id: &str| {
+            hub.tasks.get(task_id).ok_or_else(|| format!("no task {task_id}; `axiom client list` shows the tasks"))
+        };
+        let done = match request {
+            ClientRequest::Input { task_id, at, payload, .. } => match (task_of(&task_id), payload.into_bytes()) {
+                (Ok(task), Ok(bytes)) => piped_answer(task.pipe_input(at, &bytes).await),
+                (Err(message), _) | (_, Err(message)) => Err(message),
+            },
+            ClientRequest::EndInput { task_id, .. } => match task_of(&task_id) {
+                Ok(task) => piped_answer(task.end_piped_input().await),
+                Err(message) => Err(message),
+            },
+            _ => continue,
+        };
+        let reply = match done {
+            Ok(()) => HubToClient::Ok { id },
+            Err(message) => HubToClient::Error { id, message },
+        };
+        if outgoing.send(reply).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Like a pipe's writer whose reader has exited, the sender learns of the task's end from its
+/// status, not from a failed write.
+fn piped_answer(result: Result<(), TaskError>) -> Result<(), String> {
+    match result {
+        Ok(()) | Err(TaskError::NotRunning(..)) => Ok(()),
+        Err(err) => Err(err.to_string()),
     }
 }
 

@@ -252,6 +252,7 @@ impl CommandMatcher {
         args_match
             && (self.on_branch.is_empty()
                 || (!places.switched_branch
+                    && !names_its_repository(command)
                     && checked_out_branch(&places.current)
                         .is_some_and(|branch| self.on_branch.iter().any(|re| re.is_match(&branch)))))
     }
@@ -305,6 +306,18 @@ fn git_directory(command: &SimpleCommand) -> Option<&str> {
     found
 }
 
+/// Whether a git command names its repository outright (`--git-dir`, `--work-tree`), so the one
+/// where it runs says nothing of the branch it works on. (A `GIT_DIR=` assignment is stripped
+/// with the other wrappers and not seen.)
+fn names_its_repository(command: &SimpleCommand) -> bool {
+    command.program() == "git"
+        && command.args().iter().any(|arg| {
+            ["--git-dir", "--work-tree"]
+                .iter()
+                .any(|option| arg == option || arg.strip_prefix(option).is_some_and(|rest| rest.starts_with('=')))
+        })
+}
+
 /// Where a script is, as far as its `cd`, `pushd` and `popd` say, relative to where it started
 /// (empty: there, or somewhere the script does not show).
 #[derive(Default, Clone)]
@@ -324,7 +337,14 @@ impl Places {
         let operands = operands(program, command.args());
         let subcommand = operands.first().map(|word| word.as_str());
         self.switched_branch |= match program {
-            "git" => matches!(subcommand, Some("checkout" | "switch")),
+            // `git checkout -- FILE` (or `.`, or `-p`) restores files; any other checkout may
+            // switch branches, and the branch is then unknown.
+            "git" if subcommand == Some("checkout") => {
+                let restores_files = command.args().iter().any(|arg| matches!(arg.as_str(), "--" | "-p" | "--patch"))
+                    || operands.get(1).is_some_and(|operand| *operand == ".");
+                !restores_files
+            }
+            "git" => subcommand == Some("switch"),
             "gh" => subcommand == Some("pr") && operands.get(1).is_some_and(|verb| *verb == "checkout"),
             _ => false,
         };
@@ -609,7 +629,10 @@ fn operands<'a>(program: &str, args: &'a [String]) -> Vec<&'a String> {
         }
         if word.starts_with('-') && word.len() > 1 {
             let git_value = program == "git" && GIT_OPTIONS_WITH_VALUE.contains(&word.as_str()) && found.is_empty();
-            if git_value || takes_a_value(program, word) {
+            let push_value = program == "git"
+                && found.first().is_some_and(|subcommand| *subcommand == "push")
+                && matches!(word.as_str(), "-o" | "--push-option" | "--repo" | "--receive-pack" | "--exec");
+            if git_value || push_value || takes_a_value(program, word) {
                 words.next();
             }
             continue;

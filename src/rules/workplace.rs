@@ -63,7 +63,15 @@ pub fn checked_out_branch(moved: &str) -> Option<String> {
         return None;
     }
     let git_dir = directory.ancestors().take(MOST_PARENTS).find_map(git_dir_of)?;
-    branch_in_head(&read_head(&git_dir.join("HEAD"))?)
+    let head = git_dir.join("HEAD");
+    // A symbolic link to the branch's ref is how git once wrote HEAD, and still reads it.
+    if let Some(branch) = std::fs::read_link(&head)
+        .ok()
+        .and_then(|target| target.to_str().and_then(|target| target.strip_prefix("refs/heads/")).map(str::to_owned))
+    {
+        return Some(branch);
+    }
+    branch_in_head(&read_head(&head)?)
 }
 
 /// The git directory of a work tree at `directory`: `.git` itself, or where a `.git` file (a
@@ -82,6 +90,11 @@ fn git_dir_of(directory: &Path) -> Option<PathBuf> {
 /// A small regular file's text. The agent owns the repository: a FIFO or a device in place of
 /// `HEAD` must not block the judge, so nothing else is read, and the open itself does not wait.
 fn read_head(path: &Path) -> Option<String> {
+    // Checked before the open (opening some devices does something) and after it (the path may
+    // have been swapped in between).
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
     let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).ok()?;
     if !file.metadata().ok()?.is_file() {
         return None;
@@ -91,10 +104,11 @@ fn read_head(path: &Path) -> Option<String> {
     Some(text)
 }
 
-/// `ref: refs/heads/NAME` names the branch; a commit id is a detached `HEAD`.
+/// `ref: refs/heads/NAME` names the branch; a commit id is a detached `HEAD`. A reftable
+/// repository's `HEAD` names the placeholder `.invalid`, and the branch stays unknown.
 fn branch_in_head(head: &str) -> Option<String> {
     let branch = head.strip_prefix("ref:")?.trim().strip_prefix("refs/heads/")?;
-    (!branch.is_empty()).then(|| branch.to_owned())
+    (!branch.is_empty() && branch != ".invalid").then(|| branch.to_owned())
 }
 
 #[cfg(test)]
@@ -131,7 +145,10 @@ mod tests {
         let place = Some(Workplace::Directory(linked.path().to_owned()));
         assert_eq!(judging_in(place.clone(), || checked_out_branch("")).as_deref(), Some("feature/x"));
         std::fs::write(worktree_git.join("HEAD"), "4b825dc642cb6eb9a060e54bf8d69288fbee4904\n").unwrap();
-        assert_eq!(judging_in(place, || checked_out_branch("")), None, "detached");
+        assert_eq!(judging_in(place.clone(), || checked_out_branch("")), None, "detached");
+        std::fs::remove_file(worktree_git.join("HEAD")).unwrap();
+        std::os::unix::fs::symlink("refs/heads/main", worktree_git.join("HEAD")).unwrap();
+        assert_eq!(judging_in(place, || checked_out_branch("")).as_deref(), Some("main"), "a symbolic link");
     }
 
     #[test]

@@ -181,6 +181,16 @@ impl Journal {
         let _ = self.ops.send(Op::Append { task_id: task_id.to_owned(), line, persisted, last });
     }
 
+    /// Queues events that go to disk in one write, so that no crash keeps some without the others.
+    pub fn append_together(&self, task_id: &str, events: &[Event]) {
+        let mut lines = Vec::new();
+        for event in events {
+            serde_json::to_writer(&mut lines, event).expect("events always serialize");
+            lines.push(b'\n');
+        }
+        let _ = self.ops.send(Op::Append { task_id: task_id.to_owned(), line: lines, persisted: None, last: false });
+    }
+
     /// Deletes a task's history (after everything queued for it).
     pub fn remove(&self, task_id: &str) {
         let _ = self.ops.send(Op::Remove(task_id.to_owned()));

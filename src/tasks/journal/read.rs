@@ -47,7 +47,10 @@ fn header_number(line: &[u8], key: &[u8]) -> Option<u64> {
 }
 
 const ACK_PREFIX: &[u8] = b"{\"type\":\"ack\",";
-const INPUT_COMMAND_PREFIX: &[u8] = b"{\"type\":\"command\",\"command\":{\"type\":\"input\",";
+const INPUT_COMMAND_PREFIXES: [&[u8]; 2] = [
+    b"{\"type\":\"command\",\"command\":{\"type\":\"input\",",
+    b"{\"type\":\"command\",\"command\":{\"type\":\"pipe\",",
+];
 
 /// The command id an acknowledgement line is about.
 pub(super) fn acknowledged_id(line: &[u8]) -> Option<u64> {
@@ -59,9 +62,11 @@ pub(super) fn is_input_piped(line: &[u8]) -> bool {
     line.starts_with(b"{\"type\":\"input_piped\",")
 }
 
-/// The id of an input command's line (input written to the task, which may be large).
+/// The id of an input command's line (input written to the task, or piped into it, which may
+/// be large).
 pub(super) fn input_command_id(line: &[u8]) -> Option<u64> {
-    line.starts_with(INPUT_COMMAND_PREFIX).then(|| header_number(line, b"\"id\":")).flatten()
+    let input = INPUT_COMMAND_PREFIXES.iter().any(|prefix| line.starts_with(prefix));
+    input.then(|| header_number(line, b"\"id\":")).flatten()
 }
 
 /// `at` of an output line.

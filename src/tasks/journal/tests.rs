@@ -174,9 +174,7 @@ fn a_cut_drops_the_input_that_was_written_and_keeps_the_input_still_owed() {
     let config = JournalConfig { max_task_bytes: 200_000, ..JournalConfig::default() };
     let journal = Journal::open(dir.path(), config).unwrap();
     journal.append("t1", &spawn("t1"), None);
-    let input = |id| Event::Command {
-        command: HubToWorker::Input { id, payload: Payload::from_bytes(&[b'x'; 4096]), enter: false },
-    };
+    let input = |id| Event::Command { command: HubToWorker::Pipe { id, payload: Payload::from_bytes(&[b'x'; 4096]) } };
     // 2 MB of input piped into a task that prints little: the worker acknowledged all but the last.
     for id in 0..500 {
         journal.append("t1", &input(id), None);

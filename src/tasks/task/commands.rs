@@ -13,6 +13,17 @@ pub const PIPED_IN_FLIGHT: usize = OUTSTANDING_LIMIT / 4;
 impl Task {
     /// Numbers `command` (its id must be `next_message_id`), journals it and keeps it until acknowledged.
     pub(super) fn log_command(&self, state: &mut TaskState, command: HubToWorker) -> Result<HubToWorker, TaskError> {
+        self.log_command_with(state, command, None)
+    }
+
+    /// [`log_command`](Self::log_command), journaling `also` in the same write as the command, so
+    /// that no crash keeps one without the other.
+    fn log_command_with(
+        &self,
+        state: &mut TaskState,
+        command: HubToWorker,
+        also: Option<Event>,
+    ) -> Result<HubToWorker, TaskError> {
         if state.status.is_finished() {
             return Err(TaskError::NotRunning(self.id.clone(), state.status.name()));
         }
@@ -21,13 +32,17 @@ impl Task {
         }
         let id = command.command_id().expect("commands carry an id");
         debug_assert_eq!(id, state.next_message_id);
-        state.next_message_id = id + 1;
+        state.next_message_id = id.saturating_add(1);
         if let HubToWorker::Intervene { action: Action::Kill, grace_ms, .. } = &command {
             let grace = grace_ms.map_or(self.config.kill_grace, Duration::from_millis);
             let due = Instant::now() + grace + KILL_MARGIN;
             state.kill_due = Some(state.kill_due.map_or(due, |earlier| earlier.min(due)));
         }
-        self.log(&Event::Command { command: command.clone() });
+        let logged = Event::Command { command: command.clone() };
+        match also {
+            Some(also) => self.log_together(&[logged, also]),
+            None => self.log(&logged),
+        }
         state.commands.insert(id, command.clone());
         Ok(command)
     }
@@ -35,23 +50,25 @@ impl Task {
     /// Logs a command asked for by a user or a model, and hands it to the connected worker (or
     /// keeps it for the next one to attach).
     fn issue(&self, state: &mut TaskState, make: impl FnOnce(u64) -> HubToWorker) -> Result<u64, TaskError> {
-        let (id, command) = self.number(state, make)?;
+        let (id, command) = self.number(state, make, None)?;
         hand_over(state, command);
         Ok(id)
     }
 
-    /// The first half of [`issue`](Self::issue): the command is numbered and journaled, and goes
-    /// with the next attach, but is not handed to the connected worker.
+    /// The first half of [`issue`](Self::issue): the command is numbered and journaled (with
+    /// `also`, in the same write), and goes with the next attach, but is not handed to the
+    /// connected worker.
     fn number(
         &self,
         state: &mut TaskState,
         make: impl FnOnce(u64) -> HubToWorker,
+        also: Option<Event>,
     ) -> Result<(u64, HubToWorker), TaskError> {
         if hooked_session(&self.command).is_some() {
             return Err(TaskError::Hooked(self.id.clone()));
         }
         let id = state.next_message_id;
-        Ok((id, self.log_command(state, make(id))?))
+        Ok((id, self.log_command_with(state, make(id), also)?))
     }
 
     /// Commands that will never be acknowledged (the task ended and its worker is gone) are
@@ -77,7 +94,8 @@ impl Task {
         }
         let Some(command) = state.commands.remove(&id) else { return };
         state.killed |= delivered && is_kill(&command);
-        if !delivered && matches!(command, HubToWorker::Input { .. }) && error.as_deref() != Some(INPUT_CLOSED) {
+        let input = matches!(command, HubToWorker::Input { .. } | HubToWorker::Pipe { .. });
+        if !delivered && input && error.as_deref() != Some(INPUT_CLOSED) {
             state.input_failures += 1;
             state.last_input_failure = error.clone();
         }
@@ -126,16 +144,19 @@ impl Task {
     /// `at` being their offset in that stream, once fewer than [`PIPED_IN_FLIGHT`] commands wait
     /// for the worker: so the stream is paced by the child's reading, and leaves room for
     /// corrections. Bytes before what was already taken are skipped, so a chunk sent again after
-    /// a lost connection is written once.
+    /// a lost connection is written once. At most [`INPUT_CHUNK`] bytes at a time.
     pub async fn pipe_input(&self, at: u64, bytes: &[u8]) -> Result<(), TaskError> {
-        let (id, command) = loop {
+        if bytes.len() > INPUT_CHUNK {
+            return Err(TaskError::InputTooLarge { task: self.id.clone(), len: bytes.len() });
+        }
+        let command = loop {
             self.wait_for_room(PIPED_IN_FLIGHT).await;
             let mut state = self.state();
             let taken = state.piped_input;
             if at > taken {
                 return Err(TaskError::InputGap { task: self.id.clone(), at, taken });
             }
-            let fresh = &bytes[((taken - at) as usize).min(bytes.len())..];
+            let fresh = &bytes[usize::try_from(taken - at).unwrap_or(usize::MAX).min(bytes.len())..];
             if fresh.is_empty() {
                 return Ok(());
             }
@@ -143,31 +164,53 @@ impl Task {
             if state.commands.len() >= PIPED_IN_FLIGHT && !state.status.is_finished() {
                 continue;
             }
-            let payload = Payload::from_bytes(fresh);
-            let numbered = self.number(&mut state, |id| HubToWorker::Input { id, payload, enter: false })?;
-            state.piped_input = taken + fresh.len() as u64;
-            self.log(&Event::InputPiped { upto: state.piped_input });
-            break numbered;
+            let upto = taken.saturating_add(fresh.len() as u64);
+            let payload = Payload::compact(fresh);
+            let (_, command) =
+                self.number(&mut state, |id| HubToWorker::Pipe { id, payload }, Some(Event::InputPiped { upto }))?;
+            state.piped_input = upto;
+            break command;
         };
-        // Written ahead: a hub killed at any moment knows after its restart whether the bytes were
-        // taken, so the sender's retry is neither lost nor written twice.
-        if let Some(journal) = &self.journal {
-            journal.flushed().await;
-        }
-        let mut state = self.state();
-        if state.commands.contains_key(&id) {
-            hand_over(&mut state, command);
-        }
-        drop(state);
-        self.bump();
+        self.hand_over_when_written(command).await;
         Ok(())
     }
 
-    /// [`end_input`](Self::end_input) for piped input: waits for room as
-    /// [`pipe_input`](Self::pipe_input) does.
-    pub async fn end_piped_input(&self) -> Result<u64, TaskError> {
+    /// [`end_input`](Self::end_input) for piped input: after room, as
+    /// [`pipe_input`](Self::pipe_input) waits for, and written ahead as it is.
+    pub async fn end_piped_input(&self) -> Result<(), TaskError> {
         self.wait_for_room(PIPED_IN_FLIGHT).await;
-        self.end_input()
+        let (_, command) = self.number(&mut self.state(), |id| HubToWorker::EndInput { id }, None)?;
+        self.hand_over_when_written(command).await;
+        Ok(())
+    }
+
+    /// Hands a numbered command to the worker connected now once the journal holds it: a hub
+    /// killed at any moment then knows after its restart whether the command was taken, so a
+    /// sender's retry is neither lost nor carried out twice, and the id is never issued again. A
+    /// worker that attaches meanwhile gets it with the other outstanding commands, and a
+    /// correction issued meanwhile may reach the worker first; the worker carries out each id
+    /// once, in any order. The hand-over runs on a task of its own, so a caller that stops waiting
+    /// (its client went away) cannot leave the command numbered but never sent.
+    async fn hand_over_when_written(&self, command: HubToWorker) {
+        let journal = self.journal.clone();
+        let worker = self.state().worker.clone();
+        let hand_over = async move {
+            if let Some(journal) = journal {
+                journal.flushed().await;
+            }
+            if let Some(worker) = worker {
+                // A full queue means the connection is not being read: the command goes with
+                // the next attach.
+                let _ = worker.try_send(command);
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let _ = runtime.spawn(hand_over).await;
+            }
+            Err(_) => hand_over.await,
+        }
+        self.bump();
     }
 
     /// Gives the child end of file on its input once everything sent before is written.

@@ -182,6 +182,8 @@ pub enum TaskError {
     Hooked(String),
     #[error("task {task}'s piped input goes on from byte {at}, but only {taken} bytes came before it")]
     InputGap { task: String, at: u64, taken: u64 },
+    #[error("{len} bytes of piped input for task {task} at once; send at most {max} at a time", max = INPUT_CHUNK)]
+    InputTooLarge { task: String, len: usize },
 }
 
 impl Task {
@@ -296,13 +298,13 @@ impl Task {
                     }
                     Event::Output { .. } | Event::Truncated { .. } => {}
                     Event::Intervention { record } => {
-                        state.next_message_id = state.next_message_id.max(record.id + 1);
+                        state.next_message_id = state.next_message_id.max(record.id.saturating_add(1));
                         state.interventions.push(record);
                     }
                     Event::Ack { id, delivered, error } => {
                         // The command itself may be gone (written input is dropped when the
                         // history is cut): its id is still never to be used again.
-                        state.next_message_id = state.next_message_id.max(id + 1);
+                        state.next_message_id = state.next_message_id.max(id.saturating_add(1));
                         let command = state.commands.remove(&id);
                         state.killed |= delivered && command.as_ref().is_some_and(is_kill);
                         if let Some(record) = state.interventions.iter_mut().find(|r| r.id == id) {
@@ -312,7 +314,7 @@ impl Task {
                     }
                     Event::Command { command } => {
                         if let Some(id) = command.command_id() {
-                            state.next_message_id = state.next_message_id.max(id + 1);
+                            state.next_message_id = state.next_message_id.max(id.saturating_add(1));
                             state.commands.insert(id, command);
                         }
                     }
@@ -380,6 +382,13 @@ impl Task {
     fn log(&self, event: &Event) {
         if let Some(journal) = &self.journal {
             journal.append(&self.id, event, None);
+        }
+    }
+
+    /// Journals `events` in one write.
+    fn log_together(&self, events: &[Event]) {
+        if let Some(journal) = &self.journal {
+            journal.append_together(&self.id, events);
         }
     }
 
