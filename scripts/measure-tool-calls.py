@@ -4,7 +4,8 @@ one PreToolUse event, and the decisions are counted.
 
     python3 scripts/measure-tool-calls.py AXIOM_BIN [CORPUS ...] [-- HOOK_ARGS ...]
 
-Default corpora: benches/corpus/tool-calls-ordinary.txt (commands coding agents run in a
+TOOL_CALLS_CWD=DIR runs the calls in DIR (default: a directory that does not exist, so no rule knows
+the git branch checked out). Default corpora: benches/corpus/tool-calls-ordinary.txt (commands coding agents run in a
 project: each refusal is a false positive to read) and benches/corpus/tool-calls-dangerous.txt
 (each call let through is a miss to read). In a corpus line, `<NL>` stands for a line break.
 Prints, per corpus, how many calls were refused, asked about (an `ask` rule: Claude Code asks its
@@ -20,11 +21,14 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Where the calls run: a directory that does not exist by default, so no rule knows the git branch
+# checked out; TOOL_CALLS_CWD=DIR judges them in DIR's repository (`on_branch` rules).
+CWD = os.environ.get("TOOL_CALLS_CWD", "/tmp/project")
 CORPORA = [os.path.join(HERE, "..", "benches", "corpus", f"tool-calls-{kind}.txt") for kind in ("ordinary", "dangerous")]
 
 
 def decide(axiom, hook_args, state, command):
-    event = {"hook_event_name": "PreToolUse", "session_id": "measure", "cwd": "/tmp/project",
+    event = {"hook_event_name": "PreToolUse", "session_id": "measure", "cwd": CWD,
              "tool_name": "Bash", "tool_input": {"command": command}}
     done = subprocess.run([axiom, "hook", *hook_args], input=json.dumps(event), capture_output=True, text=True,
                           env={**os.environ, "AXIOM_STATE_DIR": state})
