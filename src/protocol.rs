@@ -251,7 +251,8 @@ pub enum ClientRequest {
     /// are, `at` being their offset in that stream. Answered once the bytes are queued for the
     /// worker, which waits while the child is not reading: a client that sends its next chunk
     /// after the answer is paced by the child. A chunk sent again (after a lost connection) is
-    /// written once.
+    /// written once. A task has one piped stream, its `--command` client's: bytes at offsets
+    /// already taken are skipped, whoever sends them. At most 128 KiB a request.
     Input {
         id: Option<u64>,
         task_id: String,
