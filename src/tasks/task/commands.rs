@@ -149,7 +149,7 @@ impl Task {
         if bytes.len() > INPUT_CHUNK {
             return Err(TaskError::InputTooLarge { task: self.id.clone(), len: bytes.len() });
         }
-        let command = loop {
+        let id = loop {
             self.wait_for_room(PIPED_IN_FLIGHT).await;
             let mut state = self.state();
             let taken = state.piped_input;
@@ -166,12 +166,13 @@ impl Task {
             }
             let upto = taken.saturating_add(fresh.len() as u64);
             let payload = Payload::compact(fresh);
-            let (_, command) =
+            let (id, _) =
                 self.number(&mut state, |id| HubToWorker::Pipe { id, payload }, Some(Event::InputPiped { upto }))?;
             state.piped_input = upto;
-            break command;
+            state.written_ahead.insert(id);
+            break id;
         };
-        self.hand_over_when_written(command).await;
+        self.hand_over_when_written(id).await;
         Ok(())
     }
 
@@ -179,37 +180,46 @@ impl Task {
     /// [`pipe_input`](Self::pipe_input) waits for, and written ahead as it is.
     pub async fn end_piped_input(&self) -> Result<(), TaskError> {
         self.wait_for_room(PIPED_IN_FLIGHT).await;
-        let (_, command) = self.number(&mut self.state(), |id| HubToWorker::EndInput { id }, None)?;
-        self.hand_over_when_written(command).await;
+        let id = {
+            let mut state = self.state();
+            let (id, _) = self.number(&mut state, |id| HubToWorker::EndInput { id }, None)?;
+            state.written_ahead.insert(id);
+            id
+        };
+        self.hand_over_when_written(id).await;
         Ok(())
     }
 
-    /// Hands a numbered command to the worker connected now once the journal holds it: a hub
-    /// killed at any moment then knows after its restart whether the command was taken, so a
-    /// sender's retry is neither lost nor carried out twice, and the id is never issued again. A
-    /// worker that attaches meanwhile gets it with the other outstanding commands, and a
-    /// correction issued meanwhile may reach the worker first; the worker carries out each id
-    /// once, in any order. The hand-over runs on a task of its own, so a caller that stops waiting
-    /// (its client went away) cannot leave the command numbered but never sent.
-    async fn hand_over_when_written(&self, command: HubToWorker) {
+    /// Hands a numbered command to the worker once the journal holds it: a hub killed at any
+    /// moment then knows after its restart whether the command was taken, so a sender's retry is
+    /// neither lost nor carried out twice, and the id is never issued again. Commands written
+    /// ahead reach the worker in the order they were numbered, whichever flush ends first; a
+    /// worker that attaches meanwhile gets them with the other outstanding commands, and a
+    /// correction issued meanwhile may reach the worker first (the worker carries out each id
+    /// once). The hand-over runs on a task of its own, so a caller that stops waiting (its
+    /// client went away) cannot leave a command numbered but never sent.
+    async fn hand_over_when_written(&self, id: u64) {
         let journal = self.journal.clone();
-        let worker = self.state().worker.clone();
-        let hand_over = async move {
+        let flushed = async move {
             if let Some(journal) = journal {
                 journal.flushed().await;
-            }
-            if let Some(worker) = worker {
-                // A full queue means the connection is not being read: the command goes with
-                // the next attach.
-                let _ = worker.try_send(command);
             }
         };
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
-                let _ = runtime.spawn(hand_over).await;
+                let _ = runtime.spawn(flushed).await;
             }
-            Err(_) => hand_over.await,
+            Err(_) => flushed.await,
         }
+        let mut state = self.state();
+        let due: Vec<u64> = state.written_ahead.range(..=id).copied().collect();
+        for due in due {
+            state.written_ahead.remove(&due);
+            if let Some(command) = state.commands.get(&due).cloned() {
+                hand_over(&mut state, command);
+            }
+        }
+        drop(state);
         self.bump();
     }
 

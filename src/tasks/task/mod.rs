@@ -16,7 +16,7 @@
 //! and the worker carries each out once. So a command is delivered exactly once across
 //! disconnects and hub restarts, and its acknowledgement always finds its record.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -150,6 +150,9 @@ struct TaskState {
     /// How many bytes of the task's piped input (`axiom run`'s or a client's standard input) were
     /// taken: a chunk sent again after a lost connection is written once.
     piped_input: u64,
+    /// Commands numbered and journaled, waiting for the journal to hold them before they are
+    /// handed to the worker, in this order.
+    written_ahead: BTreeSet<u64>,
 }
 
 impl TaskState {
@@ -251,6 +254,7 @@ impl Task {
                 input_failures: 0,
                 last_input_failure: None,
                 piped_input: 0,
+                written_ahead: BTreeSet::new(),
             }),
             pipeline: Mutex::new(pipeline),
             tools: Mutex::new(tools),
