@@ -394,10 +394,10 @@ impl Connection {
                     eprintln!("axiom: stopped passing standard input to task {task_id}: {message}");
                     // The command still gets end of file where the input stops, as from a pipe
                     // whose writer failed.
-                    let ended = piping
+                    let needs_end = piping
                         .take()
-                        .is_some_and(|piping| piping.keep_open || matches!(piping.waiting, Some((_, PipeStep::End))));
-                    if !ended {
+                        .is_some_and(|piping| !piping.keep_open && !matches!(piping.waiting, Some((_, PipeStep::End))));
+                    if needs_end {
                         let end = ClientRequest::EndInput { id: Some(self.fresh_id()), task_id: task_id.to_owned() };
                         let _ = self.send(&end).await;
                     }
