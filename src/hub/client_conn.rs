@@ -80,9 +80,7 @@ async fn handle(
 ) -> Option<HubToClient> {
     let id = request.id();
     let error = |message: String| Some(HubToClient::Error { id, message });
-    let task_of = |task_id: &str| {
-        hub.tasks.get(task_id).ok_or_else(|| format!("no task {task_id}; `axiom client list` shows the tasks"))
-    };
+    let task_of = |task_id: &str| task_of(hub, task_id);
     match request {
         ClientRequest::Spawn { command, cwd, env, driver, subscribe, subject, prompt_pattern, .. } => {
             let cwd = cwd.map(PathBuf::from);
@@ -166,6 +164,11 @@ async fn handle(
     }
 }
 
+/// The task a request names, or what to answer when there is none.
+fn task_of(hub: &Hub, task_id: &str) -> Result<Arc<Task>, String> {
+    hub.tasks.get(task_id).ok_or_else(|| format!("no task {task_id}; `axiom client list` shows the tasks"))
+}
+
 /// Carries out a connection's piped input requests one at a time, in order, each answered once
 /// the bytes are queued for the worker.
 async fn pipe_in_order(
@@ -175,9 +178,7 @@ async fn pipe_in_order(
 ) {
     while let Some(request) = requests.recv().await {
         let id = request.id();
-        let task_of = |task_id: &str| {
-            hub.tasks.get(task_id).ok_or_else(|| format!("no task {task_id}; `axiom client list` shows the tasks"))
-        };
+        let task_of = |task_id: &str| task_of(&hub, task_id);
         let done = match request {
             ClientRequest::Input { task_id, at, payload, .. } => match (task_of(&task_id), payload.into_bytes()) {
                 (Ok(task), Ok(bytes)) => piped_answer(task.pipe_input(at, &bytes).await),
