@@ -68,7 +68,7 @@ struct Piping {
     waiting: Option<(u64, PipeStep)>,
     /// Leave the command's input open where standard input ends.
     keep_open: bool,
-    /// Nothing more to send: the input's end was reached (and sent), or the hub refused it.
+    /// Nothing more to send: the input's end was reached (and its end of file sent, unless kept open).
     done: bool,
 }
 

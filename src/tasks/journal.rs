@@ -108,8 +108,9 @@ pub enum Event {
     Cgroup {
         path: std::path::PathBuf,
     },
-    /// The task's piped input was taken up to byte `upto` (written after the input's command), so
-    /// that after a restart a client resending its last chunk does not have it written twice.
+    /// The task's piped input was taken up to byte `upto` (journaled in one write with the command
+    /// that carries the bytes), so that after a restart a client resending its last chunk does not
+    /// have it written twice.
     InputPiped {
         upto: u64,
     },

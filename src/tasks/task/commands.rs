@@ -145,7 +145,7 @@ impl Task {
     /// for the worker: so the stream is paced by the child's reading, and leaves room for
     /// corrections. Bytes before what was already taken are skipped, so a chunk sent again after
     /// a lost connection is written once. At most [`INPUT_CHUNK`] bytes at a time.
-    pub async fn pipe_input(&self, at: u64, bytes: &[u8]) -> Result<(), TaskError> {
+    pub async fn pipe_input(self: &Arc<Self>, at: u64, bytes: &[u8]) -> Result<(), TaskError> {
         if bytes.len() > INPUT_CHUNK {
             return Err(TaskError::InputTooLarge { task: self.id.clone(), len: bytes.len() });
         }
@@ -176,9 +176,9 @@ impl Task {
         Ok(())
     }
 
-    /// [`end_input`](Self::end_input) for piped input: after room, as
-    /// [`pipe_input`](Self::pipe_input) waits for, and written ahead as it is.
-    pub async fn end_piped_input(&self) -> Result<(), TaskError> {
+    /// Gives the child end of file on its input once everything sent before is written: after
+    /// room, as [`pipe_input`](Self::pipe_input) waits for, and written ahead as it is.
+    pub async fn end_piped_input(self: &Arc<Self>) -> Result<(), TaskError> {
         self.wait_for_room(PIPED_IN_FLIGHT).await;
         let id = {
             let mut state = self.state();
@@ -198,38 +198,24 @@ impl Task {
     /// correction issued meanwhile may reach the worker first (the worker carries out each id
     /// once). The hand-over runs on a task of its own, so a caller that stops waiting (its
     /// client went away) cannot leave a command numbered but never sent.
-    async fn hand_over_when_written(&self, id: u64) {
-        let journal = self.journal.clone();
-        let flushed = async move {
-            if let Some(journal) = journal {
+    async fn hand_over_when_written(self: &Arc<Self>, id: u64) {
+        let task = Arc::clone(self);
+        let hand_over = tokio::spawn(async move {
+            if let Some(journal) = &task.journal {
                 journal.flushed().await;
             }
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                let _ = runtime.spawn(flushed).await;
+            let mut state = task.state();
+            let due: Vec<u64> = state.written_ahead.range(..=id).copied().collect();
+            for due in due {
+                state.written_ahead.remove(&due);
+                if let Some(command) = state.commands.get(&due).cloned() {
+                    hand_over(&mut state, command);
+                }
             }
-            Err(_) => flushed.await,
-        }
-        let mut state = self.state();
-        let due: Vec<u64> = state.written_ahead.range(..=id).copied().collect();
-        for due in due {
-            state.written_ahead.remove(&due);
-            if let Some(command) = state.commands.get(&due).cloned() {
-                hand_over(&mut state, command);
-            }
-        }
-        drop(state);
-        self.bump();
-    }
-
-    /// Gives the child end of file on its input once everything sent before is written.
-    pub fn end_input(&self) -> Result<u64, TaskError> {
-        let mut state = self.state();
-        let id = self.issue(&mut state, |id| HubToWorker::EndInput { id })?;
-        drop(state);
-        self.bump();
-        Ok(id)
+            drop(state);
+            task.bump();
+        });
+        let _ = hand_over.await;
     }
 
     /// How many writes of input the worker could not carry out (input the command had closed is

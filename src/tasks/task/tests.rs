@@ -141,7 +141,7 @@ fn piped(queued: &mut mpsc::Receiver<HubToWorker>) -> Vec<String> {
 async fn piped_input_sent_again_is_written_once_also_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let journal = Journal::open(dir.path(), Default::default()).unwrap();
-    let task = task_with("rules: []\n", Some(journal.clone()));
+    let task = Arc::new(task_with("rules: []\n", Some(journal.clone())));
     let (mut queued, _, _) = attach(&task);
     task.pipe_input(0, b"abc").await.unwrap();
     task.pipe_input(0, b"abc").await.unwrap();
@@ -158,7 +158,7 @@ async fn piped_input_sent_again_is_written_once_also_after_a_restart() {
     journal.flushed().await;
 
     let history = crate::tasks::journal::read_history(&journal.events_path("t1")).unwrap();
-    let restored = Task::restore(history, rules("rules: []\n"), TaskConfig::default(), None).unwrap();
+    let restored = Arc::new(Task::restore(history, rules("rules: []\n"), TaskConfig::default(), None).unwrap());
     let (mut queued, _, _) = attach(&restored);
     let resent = piped(&mut queued);
     assert!(resent.len() == 3 && resent[..2] == ["abc", "def"], "unacknowledged, so resent to the new worker");
