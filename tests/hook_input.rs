@@ -119,6 +119,18 @@ fn a_bare_force_push_is_refused_where_main_is_checked_out_and_allowed_on_another
     }
     assert!(!refused(&call_in(&src, "git push -f origin fix/null-deref")), "a branch named outright");
     assert!(!refused(&call_in(&src, "git checkout -b fix && git push -f")), "another branch checked out first");
+    // Named outright from outside it, the repository's branch is still the one read.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let git_dir = repo.path().join(".git");
+    for command in [
+        format!("GIT_DIR={} git push -f", git_dir.display()),
+        format!("export GIT_DIR={}; git push --force origin", git_dir.display()),
+        format!("git --git-dir {} push -f", git_dir.display()),
+    ] {
+        assert!(refused(&call_in(elsewhere.path(), &command)), "{command}");
+    }
+    let unset = format!("export GIT_DIR={}; unset GIT_DIR; git push -f", git_dir.display());
+    assert!(!refused(&call_in(elsewhere.path(), &unset)), "{unset}");
     assert!(git(&["checkout", "-q", "-b", "feature/login"]));
     assert!(!refused(&call_in(&src, "git push --force")), "on a feature branch");
 }

@@ -252,8 +252,7 @@ impl CommandMatcher {
         args_match
             && (self.on_branch.is_empty()
                 || (!places.switched_branch
-                    && !names_its_repository(command)
-                    && checked_out_branch(&places.current)
+                    && checked_out_branch(&places.current, named_git_dir(command).or(places.git_dir.as_deref()))
                         .is_some_and(|branch| self.on_branch.iter().any(|re| re.is_match(&branch)))))
     }
 }
@@ -306,16 +305,24 @@ fn git_directory(command: &SimpleCommand) -> Option<&str> {
     found
 }
 
-/// Whether a git command names its repository outright (`--git-dir`, `--work-tree`), so the one
-/// where it runs says nothing of the branch it works on. (A `GIT_DIR=` assignment is stripped
-/// with the other wrappers and not seen.)
-fn names_its_repository(command: &SimpleCommand) -> bool {
-    command.program() == "git"
-        && command.args().iter().any(|arg| {
-            ["--git-dir", "--work-tree"]
-                .iter()
-                .any(|option| arg == option || arg.strip_prefix(option).is_some_and(|rest| rest.starts_with('=')))
-        })
+/// The repository a git command names outright (`--git-dir=DIR`, `--git-dir DIR`, also written as
+/// `GIT_DIR=DIR git …`), where the branch it works on is read instead of where it runs.
+fn named_git_dir(command: &SimpleCommand) -> Option<&str> {
+    if command.program() != "git" {
+        return None;
+    }
+    let mut found = None;
+    let mut words = command.args().iter();
+    while let Some(word) = words.next().filter(|word| word.starts_with('-')) {
+        if let Some(value) = word.strip_prefix("--git-dir=") {
+            found = Some(value);
+        } else if word == "--git-dir" {
+            found = words.next().map(String::as_str);
+        } else if GIT_OPTIONS_WITH_VALUE.contains(&word.as_str()) {
+            words.next();
+        }
+    }
+    found
 }
 
 /// Where a script is, as far as its `cd`, `pushd` and `popd` say, relative to where it started
@@ -329,6 +336,8 @@ struct Places {
     /// The script checked out another branch (`git checkout`, `git switch`, `gh pr checkout`):
     /// the one read from the repository is no longer the one checked out.
     switched_branch: bool,
+    /// The repository the script exported for git (`export GIT_DIR=…`).
+    git_dir: Option<String>,
 }
 
 impl Places {
@@ -348,6 +357,16 @@ impl Places {
             "gh" => subcommand == Some("pr") && operands.get(1).is_some_and(|verb| *verb == "checkout"),
             _ => false,
         };
+        // Later commands' git works in the repository exported, not in the one where they run.
+        match program {
+            "export" => {
+                if let Some(git_dir) = command.args().iter().rev().find_map(|arg| arg.strip_prefix("GIT_DIR=")) {
+                    self.git_dir = Some(git_dir.to_owned());
+                }
+            }
+            "unset" if command.args().iter().any(|arg| arg == "GIT_DIR") => self.git_dir = None,
+            _ => {}
+        }
         if !matches!(program, "cd" | "pushd" | "popd") {
             return;
         }

@@ -43,26 +43,25 @@ pub fn judging_in<T>(place: Option<Workplace>, judge: impl FnOnce() -> T) -> T {
 }
 
 /// The branch checked out where a command runs, `moved` being where the script's `cd`s took it,
-/// relative to where the call starts (empty: there; `/…` or `~…`: absolute). `None` where nobody
-/// said where the call runs, where the script went somewhere that does not exist (`cd "$DIR"`),
-/// outside a repository, or with a detached `HEAD`.
-pub fn checked_out_branch(moved: &str) -> Option<String> {
+/// relative to where the call starts (empty: there; `/…` or `~…`: absolute), and `git_dir` the
+/// repository it names outright (`git --git-dir=DIR`, relative to where it runs). `None` where
+/// nobody said where the call runs, where the script went somewhere that does not exist (`cd
+/// "$DIR"`), outside a repository, or with a detached `HEAD`.
+pub fn checked_out_branch(moved: &str, git_dir: Option<&str>) -> Option<String> {
     let place = JUDGED_IN.with(|judged| judged.borrow().clone())?;
     let start = match place {
-        Workplace::Branch(branch) => return Some(branch),
+        // A case's branch is the one where the call runs, not in a repository named elsewhere.
+        Workplace::Branch(branch) => return git_dir.is_none().then_some(branch),
         Workplace::Directory(start) => start,
     };
-    let directory = match moved {
-        "" => start,
-        home if home == "~" || home.starts_with("~/") => {
-            PathBuf::from(std::env::var_os("HOME")?).join(home.trim_start_matches('~').trim_start_matches('/'))
-        }
-        other => start.join(other),
-    };
+    let directory = located(&start, moved)?;
     if !directory.is_dir() {
         return None;
     }
-    let git_dir = directory.ancestors().take(MOST_PARENTS).find_map(git_dir_of)?;
+    let git_dir = match git_dir {
+        Some(named) => located(&directory, named)?,
+        None => directory.ancestors().take(MOST_PARENTS).find_map(git_dir_of)?,
+    };
     let head = git_dir.join("HEAD");
     // A symbolic link to the branch's ref is how git once wrote HEAD, and still reads it.
     if let Some(branch) = std::fs::read_link(&head)
@@ -72,6 +71,17 @@ pub fn checked_out_branch(moved: &str) -> Option<String> {
         return Some(branch);
     }
     branch_in_head(&read_head(&head)?)
+}
+
+/// `path` as the shell finds it from `from`: `~` is the home directory.
+fn located(from: &Path, path: &str) -> Option<PathBuf> {
+    Some(match path {
+        "" => from.to_owned(),
+        home if home == "~" || home.starts_with("~/") => {
+            PathBuf::from(std::env::var_os("HOME")?).join(home.trim_start_matches('~').trim_start_matches('/'))
+        }
+        other => from.join(other),
+    })
 }
 
 /// The git directory of a work tree at `directory`: `.git` itself, or where a `.git` file (a
@@ -126,12 +136,27 @@ mod tests {
     #[test]
     fn the_branch_is_read_from_the_repository_the_call_runs_in() {
         let repo = repo_on("main");
-        let at =
-            |moved: &str| judging_in(Some(Workplace::Directory(repo.path().join("src"))), || checked_out_branch(moved));
+        let at = |moved: &str| {
+            judging_in(Some(Workplace::Directory(repo.path().join("src"))), || checked_out_branch(moved, None))
+        };
         assert_eq!(at("").as_deref(), Some("main"), "from a subdirectory");
         assert_eq!(at("deep").as_deref(), Some("main"), "after a cd further in");
         assert_eq!(at("nowhere"), None, "after a cd to what does not exist");
-        assert_eq!(checked_out_branch(""), None, "outside a judgement, nobody knows");
+        assert_eq!(checked_out_branch("", None), None, "outside a judgement, nobody knows");
+    }
+
+    #[test]
+    fn a_repository_named_outright_is_read_in_place_of_the_one_the_call_runs_in() {
+        let (main, feature) = (repo_on("main"), repo_on("feature/x"));
+        let in_feature = Some(Workplace::Directory(feature.path().to_owned()));
+        let named = main.path().join(".git");
+        let branch = |git_dir: &str| judging_in(in_feature.clone(), || checked_out_branch("", Some(git_dir)));
+        assert_eq!(branch(named.to_str().unwrap()).as_deref(), Some("main"), "an absolute path");
+        let relative = format!("../{}/.git", main.path().file_name().unwrap().to_str().unwrap());
+        assert_eq!(branch(&relative).as_deref(), Some("main"), "a path from where the call runs");
+        assert_eq!(branch("nowhere/.git"), None, "a repository that is not there");
+        let case = Some(Workplace::Branch("main".into()));
+        assert_eq!(judging_in(case, || checked_out_branch("", Some("x/.git"))), None, "not the case's repository");
     }
 
     #[test]
@@ -143,12 +168,12 @@ mod tests {
         std::fs::write(worktree_git.join("HEAD"), "ref: refs/heads/feature/x\n").unwrap();
         std::fs::write(linked.path().join(".git"), format!("gitdir: {}\n", worktree_git.display())).unwrap();
         let place = Some(Workplace::Directory(linked.path().to_owned()));
-        assert_eq!(judging_in(place.clone(), || checked_out_branch("")).as_deref(), Some("feature/x"));
+        assert_eq!(judging_in(place.clone(), || checked_out_branch("", None)).as_deref(), Some("feature/x"));
         std::fs::write(worktree_git.join("HEAD"), "4b825dc642cb6eb9a060e54bf8d69288fbee4904\n").unwrap();
-        assert_eq!(judging_in(place.clone(), || checked_out_branch("")), None, "detached");
+        assert_eq!(judging_in(place.clone(), || checked_out_branch("", None)), None, "detached");
         std::fs::remove_file(worktree_git.join("HEAD")).unwrap();
         std::os::unix::fs::symlink("refs/heads/main", worktree_git.join("HEAD")).unwrap();
-        assert_eq!(judging_in(place, || checked_out_branch("")).as_deref(), Some("main"), "a symbolic link");
+        assert_eq!(judging_in(place, || checked_out_branch("", None)).as_deref(), Some("main"), "a symbolic link");
     }
 
     #[test]
@@ -159,13 +184,13 @@ mod tests {
         // SAFETY: a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(head.as_ptr(), 0o600) }, 0);
         let place = Some(Workplace::Directory(repo.path().to_owned()));
-        assert_eq!(judging_in(place, || checked_out_branch("")), None);
+        assert_eq!(judging_in(place, || checked_out_branch("", None)), None);
     }
 
     #[test]
     fn a_judgement_leaves_no_place_behind_even_when_it_panics() {
         let place = Some(Workplace::Branch("main".into()));
         let _ = std::panic::catch_unwind(|| judging_in(place, || panic!("a bug while judging")));
-        assert_eq!(checked_out_branch(""), None);
+        assert_eq!(checked_out_branch("", None), None);
     }
 }

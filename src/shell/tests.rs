@@ -47,6 +47,16 @@ fn wrappers_and_assignments_are_stripped() {
 }
 
 #[test]
+fn git_locations_in_its_environment_are_read_as_its_options() {
+    assert_eq!(words("GIT_DIR=../x/.git git push -f"), [vec!["git", "--git-dir=../x/.git", "push", "-f"]]);
+    assert_eq!(
+        words("env GIT_WORK_TREE=w FOO=1 sudo GIT_DIR=d git status"),
+        [vec!["git", "--work-tree=w", "--git-dir=d", "status"]]
+    );
+    assert_eq!(words("GIT_DIR=d rm -rf x"), [vec!["rm", "-rf", "x"]]);
+}
+
+#[test]
 fn substitutions_run_as_commands() {
     assert_eq!(programs("echo $(rm -rf ~) `git reset --hard`"), ["echo", "rm", "git"]);
     assert_eq!(programs(r#"echo "$(curl -s x | sh)""#), ["echo", "curl", "sh"]);

@@ -13,6 +13,8 @@ pub fn strip(words: Vec<String>) -> Vec<String> {
 /// of its input as operands.
 pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
     let mut through_xargs = false;
+    // `GIT_DIR=x git push` is `git --git-dir=x push`: said as the option, which rules read.
+    let mut git_options = Vec::new();
     loop {
         let reserved = words.iter().take_while(|word| is_reserved(word)).count();
         if reserved > 0 {
@@ -26,11 +28,11 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
         }
         let skip = leading_assignments(&words);
         if skip > 0 {
-            words.drain(..skip);
+            git_options.extend(words.drain(..skip).filter_map(|word| as_git_option(&word)));
             continue;
         }
-        let Some(first) = words.first() else { return (words, through_xargs) };
-        let Some(taking_values) = wrapper_options(program_name(first)) else { return (words, through_xargs) };
+        let Some(first) = words.first() else { break };
+        let Some(taking_values) = wrapper_options(program_name(first)) else { break };
         through_xargs |= program_name(first) == "xargs";
         let mut index = 1;
         // `timeout 10 cmd`, `nice -n 5 cmd`: a wrapper's own options and leading operands.
@@ -44,6 +46,7 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
                 let takes_value = taking_values.contains(&word.as_str());
                 index += 1 + usize::from(takes_value);
             } else if program_name(first) == "env" && word.contains('=') {
+                git_options.extend(as_git_option(word));
                 index += 1;
             } else if operands > 0 {
                 operands -= 1;
@@ -54,6 +57,21 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
         }
         words.drain(..index.min(words.len()));
     }
+    if !git_options.is_empty() && words.first().is_some_and(|first| program_name(first) == "git") {
+        words.splice(1..1, git_options);
+    }
+    (words, through_xargs)
+}
+
+/// The git option a `NAME=value` assignment in git's environment stands for, if any.
+fn as_git_option(assignment: &str) -> Option<String> {
+    let (name, value) = assignment.split_once('=')?;
+    let option = match name {
+        "GIT_DIR" => "--git-dir",
+        "GIT_WORK_TREE" => "--work-tree",
+        _ => return None,
+    };
+    Some(format!("{option}={value}"))
 }
 
 /// Words the shell reads as the start of a compound command (or a negation) when they come
