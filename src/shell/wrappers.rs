@@ -55,7 +55,11 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
                 break;
             }
         }
-        words.drain(..index.min(words.len()));
+        // A wrapper given no command runs itself: `env` prints the environment, `nice` the niceness.
+        if index >= words.len() {
+            break;
+        }
+        words.drain(..index);
     }
     if !git_options.is_empty() && words.first().is_some_and(|first| program_name(first) == "git") {
         words.splice(1..1, git_options);
