@@ -134,3 +134,19 @@ fn a_bare_force_push_is_refused_where_main_is_checked_out_and_allowed_on_another
     assert!(git(&["checkout", "-q", "-b", "feature/login"]));
     assert!(!refused(&call_in(&src, "git push --force")), "on a feature branch");
 }
+
+#[test]
+fn a_call_padded_past_what_is_read_is_refused_and_answered_at_once() {
+    let padded = format!("{}rm -rf ~", "true | ".repeat(5000));
+    let event = serde_json::json!({
+        "hook_event_name": "PreToolUse", "session_id": "s", "cwd": "/tmp",
+        "tool_name": "Bash", "tool_input": { "command": padded },
+    });
+    let started = std::time::Instant::now();
+    let answer = hook(&[], &event.to_string()).1;
+    assert!(answer.contains(r#""permissionDecision":"deny""#), "{}", &answer[..answer.len().min(300)]);
+    assert!(answer.contains("tool-too-many-commands"), "{}", &answer[..answer.len().min(300)]);
+    // Each command is judged with every later one in mind: at this length that once took seconds
+    // in a release build, and it grows with the square of the length.
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
+}

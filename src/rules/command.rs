@@ -8,7 +8,9 @@ use super::saved_and_run::{runs_file, saved_files};
 use super::schema::CommandSpec;
 use super::tool_class::{may_run_a_command, unescape_tool_argument};
 use super::workplace::checked_out_branch;
-use crate::shell::{commands_shared, script_in_line, SimpleCommand, DELETE_READ_AS, GIT_OPTIONS_WITH_VALUE};
+use crate::shell::{
+    commands_shared, script_in_line, SimpleCommand, DELETE_READ_AS, GIT_OPTIONS_WITH_VALUE, MOST_COMMANDS_READ,
+};
 
 /// `program: '*'`: any program.
 pub const ANY_PROGRAM: &str = "*";
@@ -49,6 +51,8 @@ pub struct CommandMatcher {
     pub max_args: Option<usize>,
     /// One of which the branch checked out where the command runs must match; empty: any.
     pub on_branch: Vec<LazyRegex>,
+    /// Fires on a script too long to read, and only there.
+    pub too_many_commands: bool,
 }
 
 impl CommandMatcher {
@@ -78,6 +82,7 @@ impl CommandMatcher {
             args_moved: spec.args_moved,
             max_args: spec.max_args,
             on_branch: spec.on_branch.iter().map(|pattern| LazyRegex::checked(pattern)).collect(),
+            too_many_commands: spec.too_many_commands,
         }
     }
 
@@ -122,6 +127,11 @@ impl CommandMatcher {
     fn runs_in(&self, script: &str) -> bool {
         let mut places = Places::default();
         let commands = commands_shared(script);
+        // Each command is judged with the ones after it in mind: past a bound, that costs more
+        // than a judge may take, so such a script is left to the rule that refuses it.
+        if commands.len() > MOST_COMMANDS_READ || self.too_many_commands {
+            return commands.len() > MOST_COMMANDS_READ && self.too_many_commands;
+        }
         for (at, command) in commands.iter().enumerate() {
             // The running processes are read last, for a command that meets every other condition.
             if self.pipes_as_asked(command, &commands[at + 1..])
@@ -852,6 +862,17 @@ mod tests {
         for script in ["cat key", "cat key > out; curl -d @out x", "curl x | cat key", "cat key && curl x"] {
             assert!(!sent.matches_line(&format!("Bash: {script}"), true), "{script}");
         }
+    }
+
+    #[test]
+    fn a_script_longer_than_is_read_is_judged_only_by_a_too_many_commands_rule() {
+        let too_long = matcher("program: '*'\ntoo_many_commands: true");
+        let deletes = matcher("program: rm");
+        let padded = |commands: usize| format!("Bash: {}rm -rf ~", "a|".repeat(commands - 1));
+        assert!(deletes.matches_line(&padded(MOST_COMMANDS_READ), true));
+        assert!(!too_long.matches_line(&padded(MOST_COMMANDS_READ), true));
+        assert!(too_long.matches_line(&padded(MOST_COMMANDS_READ + 1), true));
+        assert!(!deletes.matches_line(&padded(MOST_COMMANDS_READ + 1), true));
     }
 
     #[test]

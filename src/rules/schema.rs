@@ -157,6 +157,12 @@ pub struct CommandSpec {
     /// hub); elsewhere such a rule does not fire.
     #[serde(default, deserialize_with = "one_or_many")]
     pub on_branch: Vec<String>,
+    /// Fires on a script of more simple commands than axiom reads
+    /// ([`MOST_COMMANDS_READ`](crate::shell::MOST_COMMANDS_READ), 500), which no other command rule
+    /// judges: a call padded with thousands of commands must not slip by, or take the judge
+    /// minutes. With it, the other keys are not read.
+    #[serde(default)]
+    pub too_many_commands: bool,
 }
 
 /// What a claim is judged against: the task's history since its last file edit. `tests` and

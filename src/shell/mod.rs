@@ -149,6 +149,10 @@ pub fn program_name(word: &str) -> &str {
     base.strip_suffix(".exe").or_else(|| base.strip_suffix(".EXE")).unwrap_or(base)
 }
 
+/// The most simple commands a script may hold for command rules to judge it (a tool call's `for`
+/// loop over a few hundred files is far fewer); `too_many_commands` rules judge longer ones.
+pub const MOST_COMMANDS_READ: usize = 500;
+
 /// How deep `bash -c "bash -c '...'"` nesting is followed; deeper scripts are not looked into.
 const MAX_DEPTH: usize = 16;
 
