@@ -164,7 +164,8 @@ Examples:
 
 pub(super) const CHECK_HELP: &str = "\
 Offline, each line is judged on its own: cooldown, threshold, escalation and silence rules are not \
-applied (they need a live task's clock). Every line a rule matches is reported, once per rule. On a \
+applied (they need a live task's clock). Every line a rule matches is reported, once per rule (a rule with an \
+evidence state to match: once per state, as live). On a \
 terminal, a check that takes more than a second shows its progress on stderr.
 
 Saved agent sessions are read as sessions, told by their content: Claude Code's session JSONL \

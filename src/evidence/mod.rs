@@ -10,7 +10,8 @@
 //!
 //! A rule with `evidence:` fires only when the state matches, and at most once per state: the same
 //! unbacked claim repeated in a summary is one problem, reported again only once something changed
-//! (another edit, another run).
+//! (another edit, another run). A rule given only `unless_asked` has no state to match: it fires on
+//! every line, as one without `evidence` does, unless the user asked for what it matches.
 //!
 //! ```
 //! use axiom::evidence::{Evidence, EvidenceCondition, Observation};
@@ -45,13 +46,19 @@ pub struct EvidenceCondition {
     pub repeats: u32,
     pub once: bool,
     pub unless_asked: Option<LazyRegex>,
+    /// Only `unless_asked` is given: the rule fires as one without `evidence` does, save when the
+    /// user asked for what it matches; no state, so no limit of once per state.
+    pub only_exempts: bool,
 }
 
 impl EvidenceCondition {
     /// Compiles `spec`, whose `unless_asked` regex the loader checked.
     pub fn compile(spec: &EvidenceSpec) -> EvidenceCondition {
         let unless_asked = spec.unless_asked.as_deref().map(LazyRegex::checked);
+        let states = !spec.tests.is_empty() || spec.unverified || spec.after_failure;
+        let only_exempts = unless_asked.is_some() && !states && spec.repeats.unwrap_or(1) <= 1 && !spec.once;
         EvidenceCondition {
+            only_exempts,
             tests: spec.tests.clone(),
             unverified: spec.unverified,
             after_failure: spec.after_failure,
@@ -173,6 +180,9 @@ impl Evidence {
     pub fn allows(&mut self, index: usize, spec: &EvidenceCondition) -> bool {
         if !self.holds(spec) {
             return false;
+        }
+        if spec.only_exempts {
+            return true;
         }
         if spec.repeats > 1 {
             let epoch = self.epoch;

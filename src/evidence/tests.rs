@@ -17,6 +17,21 @@ fn repeats_count_hits_since_the_evidence_changed() {
 }
 
 #[test]
+fn an_exemption_alone_fires_on_every_line_not_once_per_state() {
+    let asked =
+        EvidenceCondition::compile(&EvidenceSpec { unless_asked: Some("(?i)stub".into()), ..Default::default() });
+    let mut evidence = Evidence::default();
+    assert!(evidence.allows(0, &asked) && evidence.allows(0, &asked), "a second TODO in one diff is reported too");
+    evidence.observe(Observation::Request("write a stub for the parser".into()));
+    assert!(!evidence.allows(0, &asked), "asked for");
+    let every_state = EvidenceCondition::compile(&EvidenceSpec { unless_asked: None, ..Default::default() });
+    assert!(
+        evidence.allows(1, &every_state) && !evidence.allows(1, &every_state),
+        "`evidence: {{}}` is once per state"
+    );
+}
+
+#[test]
 fn unless_asked_spares_what_the_user_requested() {
     let asked = EvidenceSpec { unless_asked: Some("(?i)stub".into()), ..Default::default() };
     let stub = EvidenceCondition::compile(&asked);

@@ -167,7 +167,8 @@ pub struct CommandSpec {
 
 /// What a claim is judged against: the task's history since its last file edit. `tests` and
 /// `unverified` are alternatives (either state is reason to fire); with neither, the rule fires
-/// whatever the state, but still at most once per state.
+/// whatever the state, but still at most once per state, unless `unless_asked` is all it gives:
+/// then it fires on every line it matches, save when the user asked for it.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvidenceSpec {
