@@ -87,6 +87,14 @@ fn validate_good_rules_exits_0_with_an_ok_line() {
     assert!(first.contains(&GOOD_IDS.len().to_string()), "the ok line counts the rules: {first:?}");
 }
 
+#[test]
+fn a_file_with_no_rules_is_counted_and_warned_about() {
+    let (_sandbox, _, run) = rules(&["validate"], &[("none.yaml", "rules: []\n")]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.starts_with("ok: 0 rules in 1 file"), "{:?}", run.stdout);
+    assert!(run.stderr.contains("warning: no rules in"), "{:?}", run.stderr);
+}
+
 /// A file with one problem of each kind the loader finds after parsing, plus the first half of a
 /// duplicate id.
 const SEMANTIC: &str = r#"rules:

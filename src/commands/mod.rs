@@ -67,7 +67,10 @@ pub fn load_rules(args: &RulesArgs) -> anyhow::Result<Arc<RuleSet>> {
 
 fn load_rules_from(origin: RuleOrigin) -> anyhow::Result<Arc<RuleSet>> {
     let rules = RuleSet::load(origin.clone())?;
-    if !matches!(origin, RuleOrigin::Embedded | RuleOrigin::Flag(_)) {
+    if rules.rules().is_empty() {
+        // Valid, and sometimes meant; but a file a task emptied reads the same, so never silently.
+        eprintln!("axiom: warning: no rules in {origin}: nothing will be matched or stopped");
+    } else if !matches!(origin, RuleOrigin::Embedded | RuleOrigin::Flag(_)) {
         eprintln!("axiom: {} from {origin}", crate::human::count(rules.rules().len() as u64, "rule"));
     }
     let stray = std::path::Path::new("rules");

@@ -9,16 +9,21 @@ use super::output::outln;
 use crate::cli::{Format, RulesCommand};
 use crate::human::count;
 use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
-use crate::rules::{judging_in, Expectation, RuleSet, RuleSummary, Scope, Subject, Workplace, DEFAULT_PACK};
+use crate::rules::{
+    judging_in, Expectation, RuleOrigin, RuleSet, RuleSummary, Scope, Subject, Workplace, DEFAULT_PACK,
+};
 
 pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
     match command {
         RulesCommand::Validate { rules } => {
             let set = super::load_rules(&rules)?;
             set.build_all();
-            let files: std::collections::BTreeSet<&str> =
-                set.rules().iter().map(|rule| rule.location.file.as_str()).collect();
-            let (rules, files) = (set.rules().len() as u64, files.len() as u64);
+            // Every file read, also one that holds no rules (the built-in pack's are inside the binary).
+            let files = match set.origin() {
+                RuleOrigin::Embedded => DEFAULT_PACK.len(),
+                origin => origin.files().len(),
+            };
+            let (rules, files) = (set.rules().len() as u64, files as u64);
             outln!("ok: {} in {} ({})", count(rules, "rule"), count(files, "file"), set.origin());
             Ok(ExitCode::SUCCESS)
         }

@@ -107,9 +107,10 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
             match loaded {
                 Ok(rules) => {
                     eprintln!(
-                        "axiom: reloaded {} from {}",
+                        "axiom: reloaded {} from {}{}",
                         crate::human::count(rules.rules().len() as u64, "rule"),
-                        rules.origin()
+                        rules.origin(),
+                        if rules.rules().is_empty() { "; warning: nothing will be matched or stopped" } else { "" }
                     );
                     held.loaded(now);
                     named.clear();
