@@ -1,7 +1,8 @@
 //! A word with a shell pattern in it (`.c[l]aude/settings.json`, `~/.con*/axiom`) names whatever
 //! the shell expands it to, which the text of the word does not show. Command rules judge such a
 //! word also as each path it could expand to where its patterns stand for names the pack guards:
-//! axiom's rules and state, Claude Code's settings, the home directory's keys.
+//! axiom's rules and state, Claude Code's settings, the home directory's keys, the system's
+//! directories and the home directory's folders of work.
 
 use globset::GlobBuilder;
 
@@ -18,10 +19,36 @@ const GUARDED_NAMES: &[&str] = &[
     "rules",
     "settings.json",
     "settings.local.json",
+    // The system's directories and the home directory's folders that `rm -rf` is refused on
+    // (`/[u]sr`, `~/D*`, `/h*e`).
+    "usr",
+    "etc",
+    "home",
+    "var",
+    "bin",
+    "sbin",
+    "lib",
+    "lib64",
+    "boot",
+    "opt",
+    "root",
+    "srv",
+    "Users",
+    "Library",
+    "Documents",
+    "Desktop",
+    "Downloads",
+    "projects",
+    "Projects",
+    "src",
+    "code",
+    "work",
+    "workspace",
+    "repos",
 ];
 
 /// At most this many paths per word (a word of many patterns, each matching several names).
-const MAX_EXPANSIONS: usize = 16;
+const MAX_EXPANSIONS: usize = 32;
 
 /// The paths `word` could expand to with its patterns standing for guarded names; empty when it
 /// has no pattern that matches one. Like bash without `dotglob`, a pattern matches a name that
@@ -78,11 +105,15 @@ mod tests {
         assert_eq!(guarded_expansions(".?laude"), [".claude"]);
         assert_eq!(guarded_expansions(".[ac]*"), [".axiom", ".claude", ".config"]);
         assert_eq!(guarded_expansions("/home/me/.s[s]h/id_ed25519"), ["/home/me/.ssh/id_ed25519"]);
+        assert_eq!(guarded_expansions("/[u]sr"), ["/usr"]);
+        assert_eq!(guarded_expansions("/h*e"), ["/home"]);
+        assert_eq!(guarded_expansions("~/D*"), ["~/Documents", "~/Desktop", "~/Downloads"]);
     }
 
     #[test]
     fn a_pattern_without_a_leading_dot_matches_no_hidden_name() {
-        assert_eq!(guarded_expansions("*"), ["axiom", "state", "rules", "settings.json", "settings.local.json"]);
+        assert!(guarded_expansions("*").iter().all(|path| !path.starts_with('.')));
+        assert_eq!(guarded_expansions("*")[..3], ["axiom", "state", "rules"]);
         assert!(guarded_expansions("*/x").iter().all(|path| !path.starts_with('.')));
         assert!(guarded_expansions("[.]claude").is_empty());
     }

@@ -320,9 +320,11 @@ impl Variables {
     }
 
     fn assign(&mut self, name: &str, append: bool, value: &str) {
-        // A value holding an expansion this did not make (`$(…)`, `$UNSET`) is not known, and
+        // A value holding an expansion this did not make (`$(…)`, `${X%/}`) is not known, and
         // neither is an empty one, which may be an array's start (`X=(a b)` is cut at its `(`).
-        if value.contains('$') || value.is_empty() {
+        // A plain `$NAME` this does not know is kept as written, as it would be if the script
+        // used it in place of the variable: `D=$HOME; rm -rf "$D"` is `rm -rf "$HOME"`.
+        if !only_plain_references(value) || value.is_empty() {
             return self.forget(name);
         }
         let value = match (append, self.values.get(name)) {
@@ -446,6 +448,37 @@ fn written(fields: &[String], quoted: bool) -> String {
         }
     }
     out
+}
+
+/// Whether every `$` in `value` starts a plain reference to a variable, `$NAME` or `${NAME}`.
+fn only_plain_references(value: &str) -> bool {
+    let name_length = |text: &str| {
+        let starts = text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+        if starts {
+            text.find(|c: char| !c.is_ascii_alphanumeric() && c != '_').unwrap_or(text.len())
+        } else {
+            0
+        }
+    };
+    let mut rest = value;
+    while let Some(at) = rest.find('$') {
+        let after = &rest[at + 1..];
+        let length = match after.strip_prefix('{') {
+            Some(braced) => {
+                let length = name_length(braced);
+                if length == 0 || !braced[length..].starts_with('}') {
+                    return false;
+                }
+                length + 2
+            }
+            None => name_length(after),
+        };
+        if length == 0 {
+            return false;
+        }
+        rest = &after[length..];
+    }
+    true
 }
 
 #[cfg(test)]
