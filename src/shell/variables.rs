@@ -8,8 +8,9 @@
 //! a name makes it unknown again, so it stays as written, as a name the script never set: an
 //! assignment after `&&` or `||`, in a pipeline, a subshell, the background or a compound
 //! command's body (an `if`, a loop, a function: a call of one of the script's functions forgets
-//! what its bodies set); a value that holds an expansion left unknown (`$(…)`, a variable the
-//! script did not set); a `for` loop's variable; `read`, `printf -v`, `getopts`, `mapfile`,
+//! what its bodies set); a value that holds an expansion left unknown (`$(…)`, `${X%/}`), save
+//! plain references to variables the script did not set, which are kept as written (`D=$HOME`: `$D`
+//! is `$HOME`); a `for` loop's variable; `read`, `printf -v`, `getopts`, `mapfile`,
 //! arithmetic (`((s=9))`, `let`), array elements, `declare -n`, `eval`, `unset`, and `source`
 //! (which forgets every name). A name not known stays as written, except in `${NAME:-word}`,
 //! `${NAME-word}` and `${NAME:=word}`, which are read as `${NAME}` where this process's environment
