@@ -295,8 +295,16 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         let loop_list = words.first().is_some_and(|first| matches!(first.as_str(), "for" | "select"));
         let (mut words, through_xargs) = wrappers::strip_noting_xargs(words);
         if through_xargs && stage > 0 {
-            // The first xargs after the find reads what it prints (maybe through `sort`, `grep`).
+            // The first xargs after the find reads what it prints (maybe through `sort`, `grep`),
+            // and an xargs reads what an `echo` or `printf` before it prints as words.
             words.append(&mut found_by_find);
+            words.extend(printed.iter().flat_map(|text| text.split_whitespace().map(str::to_owned)));
+        }
+        if through_xargs {
+            // `xargs rm -rf <<< "$HOME"`: a here-string or heredoc is what it reads.
+            words.extend(
+                fed.iter().chain(&segment.heredocs).flat_map(|text| text.split_whitespace().map(str::to_owned)),
+            );
         }
         let command = (!words.is_empty()).then(|| SimpleCommand { through_xargs, ..at(words) });
         let into = match &command {

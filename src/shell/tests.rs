@@ -322,9 +322,14 @@ fn xargs_after_find_is_given_what_find_found() {
     assert_eq!(words("find .claude -type f -print0 | xargs -0 rm -f")[1], ["rm", "-f", ".claude", ".claude/.*"]);
     assert_eq!(words("find ./build -type f -print0 | xargs -0 rm -f")[1], ["rm", "-f", "./build"]);
     assert_eq!(words("find . -name .git | sort | xargs rm -rf")[2], ["rm", "-rf", "./.git"]);
-    assert_eq!(words("find . -name .git | xargs echo | xargs rm -rf")[2], ["rm", "-rf"]);
+    // The first xargs is given the paths; the echo it runs prints them for the next.
+    assert_eq!(words("find . -name .git | xargs echo | xargs rm -rf")[2], ["rm", "-rf", "./.git"]);
     // Not after a find, or in another pipeline: only the words written.
     assert_eq!(words("cat list | xargs rm -f")[1], ["rm", "-f"]);
+    // What `echo`/`printf` print, or a here-string gives, xargs reads as words.
+    assert_eq!(words("echo ~ /tmp/x | xargs rm -rf")[1], ["rm", "-rf", "~", "/tmp/x"]);
+    assert_eq!(words("printf '%s\\n' ~ | sort | xargs rm -rf")[2], ["rm", "-rf", "~"]);
+    assert_eq!(words("xargs rm -rf <<< \"$HOME\"")[0], ["rm", "-rf", "$HOME"]);
     assert_eq!(words("find . -name x; ls | xargs rm")[2], ["rm"]);
 }
 
