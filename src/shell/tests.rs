@@ -57,6 +57,12 @@ fn git_locations_in_its_environment_are_read_as_its_options() {
 }
 
 #[test]
+fn command_v_looks_a_program_up_and_does_not_run_it() {
+    assert_eq!(words("command -v rm"), [vec!["command", "-v", "rm"]]);
+    assert_eq!(words("command -p rm -rf x"), [vec!["rm", "-rf", "x"]]);
+}
+
+#[test]
 fn a_wrapper_given_no_command_is_the_program() {
     assert_eq!(words("env | sort"), [vec!["env"], vec!["sort"]]);
     assert_eq!(words("FOO=1 env -0"), [vec!["env", "-0"]]);

@@ -33,6 +33,12 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
         }
         let Some(first) = words.first() else { break };
         let Some(taking_values) = wrapper_options(program_name(first)) else { break };
+        // `command -v NAME` says where NAME is; it does not run it.
+        if program_name(first) == "command"
+            && words.iter().skip(1).take_while(|word| word.starts_with('-')).any(|word| word.contains(['v', 'V']))
+        {
+            break;
+        }
         through_xargs |= program_name(first) == "xargs";
         let mut index = 1;
         // `timeout 10 cmd`, `nice -n 5 cmd`: a wrapper's own options and leading operands.
