@@ -304,6 +304,16 @@ pub enum ClientCommand {
         /// The task's id, as `axiom client list` shows it.
         task_id: String,
     },
+    /// List what the rules did to a task: each rule that fired, on what, its action and message,
+    /// and whether it reached the task.
+    #[command(after_help = CLIENT_INTERVENTIONS_HELP)]
+    Interventions {
+        /// The task's id, as `axiom client list` shows it.
+        task_id: String,
+        /// Output format: a table, or JSON for scripts.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Show the rules in force on the hub and when they were loaded.
     #[command(after_help = CLIENT_RULES_HELP)]
     Rules {

@@ -239,6 +239,14 @@ pub enum ClientRequest {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tail_lines: Option<usize>,
     },
+    /// What the rules did to a task so far (from its `since`th intervention): which rule fired on
+    /// what, the action and message, and whether it reached the task.
+    Interventions {
+        id: Option<u64>,
+        task_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
+    },
     /// Write text to a task's input, with Enter unless `enter` is false.
     Send {
         id: Option<u64>,
@@ -342,6 +350,7 @@ impl ClientRequest {
             | ClientRequest::Subscribe { id, .. }
             | ClientRequest::List { id, .. }
             | ClientRequest::Output { id, .. }
+            | ClientRequest::Interventions { id, .. }
             | ClientRequest::Send { id, .. }
             | ClientRequest::Input { id, .. }
             | ClientRequest::EndInput { id, .. }
@@ -499,6 +508,13 @@ pub enum HubToClient {
         #[serde(flatten)]
         payload: Payload,
     },
+    /// A task's interventions from the `since`th; `next` is where the next request starts.
+    Interventions {
+        id: Option<u64>,
+        task_id: String,
+        interventions: Vec<InterventionRecord>,
+        next: u64,
+    },
     /// A request succeeded and has nothing else to say.
     Ok {
         id: Option<u64>,
@@ -547,6 +563,7 @@ impl HubToClient {
             | HubToClient::Recorded { id, .. }
             | HubToClient::Tasks { id, .. }
             | HubToClient::OutputChunk { id, .. }
+            | HubToClient::Interventions { id, .. }
             | HubToClient::Ok { id }
             | HubToClient::Rules { id, .. }
             | HubToClient::Error { id, .. } => *id,

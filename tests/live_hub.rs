@@ -1,6 +1,6 @@
 //! `axiom serve` with `axiom client`, driven through the real binary over real sockets: many
 //! concurrent `--command` runs with no cross-talk, a worker that dies mid-stream while another
-//! task carries on, and the task subcommands (`list`, `tail`, `send`, `interrupt`, `kill`).
+//! task carries on, and the task subcommands (`list`, `tail`, `interventions`, `send`, `interrupt`, `kill`).
 
 mod live_support;
 
@@ -314,6 +314,32 @@ fn tail_prints_the_stored_output_and_tail_n_its_last_lines() {
     let last = hub.run_client(&["tail", "-n", "2", &id]);
     last.assert_code(0);
     assert_eq!(last.stdout, "said: two\nsaid: three\n");
+}
+
+#[test]
+fn interventions_lists_what_the_rules_did_to_a_task_after_it_ended() {
+    let hub = Hub::start(RULES, &[]);
+    let run = hub.run_client(&["--command", "echo LOUD-OUT; echo quiet; echo 'Proceed? (y/n)'; exit 0"]);
+    run.assert_code(0);
+    let id = hub.list().pop().expect("one task").task_id;
+    let listed = hub.run_client(&["interventions", &id, "--format", "json"]);
+    listed.assert_code(0);
+    let records: Vec<serde_json::Value> = serde_json::from_str(&listed.stdout).expect("a JSON array");
+    let fired: Vec<(&str, &str, u64)> = records
+        .iter()
+        .map(|r| (r["rule"].as_str().unwrap(), r["action"].as_str().unwrap(), r["line"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(fired, [("shouty", "warn", 1), ("proceed-prompt", "inject", 3)], "{}", listed.stdout);
+    let text = hub.run_client(&["interventions", &id]);
+    text.assert_code(0);
+    assert!(
+        text.stdout.lines().next().is_some_and(|line| line.contains("line 1: [warning] shouty (warn): \"LOUD-OUT\"")),
+        "{}",
+        text.stdout
+    );
+    let unknown = hub.run_client(&["interventions", "nosuch"]);
+    unknown.assert_code(2);
+    assert!(unknown.stderr.contains("no task nosuch"), "{}", unknown.stderr);
 }
 
 #[test]

@@ -142,6 +142,15 @@ pub(super) const CLIENT_OUTPUT_HELP: &str = "\
 Examples:
   axiom client output k3x9qa > k3x9qa.log";
 
+pub(super) const CLIENT_INTERVENTIONS_HELP: &str = "\
+Also those of a task that ended, and after a hub restart. The JSON is an array of records: id, at \
+(milliseconds since the Unix epoch), task_id, rule, severity, action, message, matched, line, \
+delivered (null until the worker confirms), error.
+
+Examples:
+  axiom client interventions k3x9qa
+  axiom client interventions k3x9qa --format json | jq -r '.[].rule'";
+
 pub(super) const CLIENT_RULES_HELP: &str = "\
 Examples:
   axiom client rules

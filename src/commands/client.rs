@@ -1,6 +1,6 @@
 //! `axiom client`: run, watch and steer tasks on a running hub.
 
-use std::io::Write;
+use std::io::{IsTerminal as _, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -9,11 +9,11 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
 use super::forward_stdin;
-use super::output::{intervention_line, outln, status_line, stderr_color, Palette};
+use super::output::{intervention_line, intervention_summary, outln, status_line, stderr_color, Palette};
 use super::stop::StopSignals;
 use crate::cli::{ClientArgs, ClientCommand, Format, HubArgs};
 use crate::dial::{dial, HubSocket};
-use crate::protocol::{ClientRequest, HubToClient, Payload, TaskInfo};
+use crate::protocol::{ClientRequest, HubToClient, InterventionRecord, Payload, TaskInfo};
 use crate::rules::Subject;
 use crate::state::StateDir;
 use crate::worker::{Driver, OutputStream};
@@ -436,6 +436,15 @@ impl Connection {
             ClientCommand::Output { task_id } => {
                 self.print_stored(&task_id, None).await?;
             }
+            ClientCommand::Interventions { task_id, format } => {
+                let reply = self
+                    .request(|id| ClientRequest::Interventions { id, task_id: task_id.clone(), since: None })
+                    .await?;
+                let HubToClient::Interventions { interventions, .. } = reply else {
+                    bail!("unexpected reply to interventions")
+                };
+                print_interventions(&task_id, &interventions, format)?;
+            }
             ClientCommand::Rules { format } => {
                 let reply = self.request(|id| ClientRequest::Rules { id }).await?;
                 let HubToClient::Rules { loaded_at, origin, rules, .. } = reply else {
@@ -511,6 +520,28 @@ impl Connection {
         let _ = stdout.flush();
         Ok(since)
     }
+}
+
+fn print_interventions(task_id: &str, records: &[InterventionRecord], format: Format) -> anyhow::Result<()> {
+    match format {
+        Format::Json => outln!("{}", serde_json::to_string_pretty(records)?),
+        Format::Text if records.is_empty() => eprintln!("axiom: no rule has fired on task {task_id}"),
+        Format::Text => {
+            let palette = Palette::new(crate::logging::color_wanted(std::io::stdout().is_terminal()));
+            for record in records {
+                let at = humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_millis(record.at));
+                let line = record.line.map_or(String::new(), |line| format!(" line {line}:"));
+                let delivered = match (record.delivered, &record.error) {
+                    (Some(true), _) => String::new(),
+                    (Some(false), Some(error)) => format!(" (not delivered: {error})"),
+                    (Some(false), None) => " (not delivered)".to_owned(),
+                    (None, _) => " (not confirmed yet)".to_owned(),
+                };
+                outln!("{at}{line} {}{delivered}", intervention_summary(record, palette));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn print_tasks(tasks: &[TaskInfo], format: Format) -> anyhow::Result<()> {

@@ -58,9 +58,13 @@ pub fn flush(out: &mut impl Write) -> io::Result<()> {
 
 /// One line on stderr for an intervention: `axiom: [warning] todo-placeholder (inject): "TODO:" → message`.
 pub fn intervention_line(record: &crate::protocol::InterventionRecord, palette: Palette) -> String {
+    format!("{} {}", palette.paint("1;35", "axiom:"), intervention_summary(record, palette))
+}
+
+/// What an intervention was: `[warning] todo-placeholder (inject): "TODO:" → message`.
+pub fn intervention_summary(record: &crate::protocol::InterventionRecord, palette: Palette) -> String {
     let mut line = format!(
-        "{} [{}] {} ({})",
-        palette.paint("1;35", "axiom:"),
+        "[{}] {} ({})",
         palette.paint(palette.severity(record.severity), record.severity.as_str()),
         palette.paint("1", &record.rule),
         record.action,

@@ -131,6 +131,15 @@ async fn handle(
             }
             Err(message) => error(message),
         },
+        ClientRequest::Interventions { task_id, since, .. } => match task_of(&task_id) {
+            Ok(task) => {
+                let since = since.unwrap_or(0);
+                let interventions = task.interventions_since(usize::try_from(since).unwrap_or(usize::MAX));
+                let next = since + interventions.len() as u64;
+                Some(HubToClient::Interventions { id, task_id, interventions, next })
+            }
+            Err(message) => error(message),
+        },
         ClientRequest::Rules { .. } => {
             let loaded = hub.tasks.loaded_rules();
             Some(HubToClient::Rules {
