@@ -144,8 +144,9 @@ pub struct RunArgs {
     /// A terminal or /dev/null on stdin is never passed on: the input stays open.
     #[arg(long)]
     pub keep_input_open: bool,
-    /// The command and its arguments, after `--` (run as they are, with no shell).
-    #[arg(last = true, required = true, value_name = "CMD")]
+    /// The command and its arguments, run as they are, with no shell (after `--` when the command
+    /// could be taken for one of axiom's options).
+    #[arg(trailing_var_arg = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
 }
 

@@ -156,3 +156,16 @@ fn every_example_parses() {
     }
     assert!(examples > 40, "only {examples} examples found");
 }
+
+#[test]
+fn run_takes_its_command_with_or_without_a_double_dash() {
+    let command = |argv: &[&str]| match Cli::try_parse_from(argv).map(|cli| cli.command) {
+        Ok(super::Command::Run(args)) => Ok(args.command),
+        Ok(other) => panic!("{other:?}"),
+        Err(err) => Err(err.kind()),
+    };
+    assert_eq!(command(&["axiom", "run", "npm", "test", "--watch"]).unwrap(), ["npm", "test", "--watch"]);
+    assert_eq!(command(&["axiom", "run", "--no-agent", "--", "--weird", "-x"]).unwrap(), ["--weird", "-x"]);
+    // An option axiom does not have is a mistake to point out, not a program to run.
+    assert_eq!(command(&["axiom", "run", "--keep-input-openn", "cat"]), Err(clap::error::ErrorKind::UnknownArgument));
+}
