@@ -615,6 +615,7 @@ fn a_closed_stdout_still_counts_the_matches_found() {
         assert_eq!(run.code, Some(1), "{format}: stderr {}", run.stderr);
         if format == "text" {
             assert_summary_is_consistent(&run.stderr);
+            assert!(run.stderr.contains("the output was closed, so checking stopped"), "{}", run.stderr);
         }
     }
 }

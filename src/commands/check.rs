@@ -34,6 +34,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let threads = args.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
     let started = Instant::now();
     let mut failed = false;
+    // The report's reader went away (`axiom check big.log | head`): the totals count only what
+    // was read until then, which the summary must not pass off as the whole input.
+    let mut reader_left = false;
     let mut progress = progress::Progress::new(!args.quiet && args.format == Format::Text);
     for input in inputs {
         let input = match input {
@@ -52,7 +55,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 eprintln!("axiom: {} looks binary (it has NUL bytes); checked anyway", input.name());
             }
             Ok(Checked::SkippedBinary) => report.skipped_binary += 1,
-            Err(CheckError::Output(err)) if err.kind() == io::ErrorKind::BrokenPipe => break,
+            Err(CheckError::Output(err)) if err.kind() == io::ErrorKind::BrokenPipe => {
+                reader_left = true;
+                break;
+            }
             Err(CheckError::Output(err)) => return Err(err.into()),
             Err(CheckError::Input(err)) => {
                 progress.clear();
@@ -62,7 +68,26 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         }
     }
     progress.clear();
+    if reader_left {
+        eprintln!("axiom: the output was closed, so checking stopped; the totals count what was read until then");
+    }
     let elapsed_ms = started.elapsed().as_millis() as u64;
+    write_closing_lines(&report, &mut sink, &args, failed, elapsed_ms)?;
+    let code = ExitCode::from(if failed { super::EXIT_ERROR } else { u8::from(report.total.matches > 0) });
+    // The process ends here: freeing every automaton would only delay it (by about a
+    // millisecond with the built-in pack).
+    std::mem::forget(rules);
+    Ok(code)
+}
+
+/// What follows the matches: the transcripts read, the binary files skipped, the summary.
+fn write_closing_lines<W: Write>(
+    report: &Report,
+    sink: &mut Sink<W>,
+    args: &CheckArgs,
+    failed: bool,
+    elapsed_ms: u64,
+) -> anyhow::Result<()> {
     if !report.transcripts.is_empty() && args.format == Format::Text {
         flush(&mut sink.out)?;
         eprintln!("axiom: {}", report.transcripts_line());
@@ -76,14 +101,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     // After an error, the error is the last word in text mode; JSON readers always get a summary.
     if !failed || sink.format == Format::Json {
-        report.write_summary(&mut sink, elapsed_ms, args.stats)?;
+        report.write_summary(sink, elapsed_ms, args.stats)?;
     }
     flush(&mut sink.out)?;
-    let code = ExitCode::from(if failed { super::EXIT_ERROR } else { u8::from(report.total.matches > 0) });
-    // The process ends here: freeing every automaton would only delay it (by about a
-    // millisecond with the built-in pack).
-    std::mem::forget(rules);
-    Ok(code)
+    Ok(())
 }
 
 /// An input error as a person reads it: `No such file or directory`, without `(os error 2)`.
