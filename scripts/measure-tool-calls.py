@@ -7,7 +7,8 @@ one PreToolUse event, and the decisions are counted.
 TOOL_CALLS_CWD=DIR runs the calls in DIR (default: a directory that does not exist, so no rule knows
 the git branch checked out). Default corpora: benches/corpus/tool-calls-ordinary.txt (commands coding agents run in a
 project: each refusal is a false positive to read) and benches/corpus/tool-calls-dangerous.txt
-(each call let through is a miss to read). In a corpus line, `<NL>` stands for a line break.
+(each call let through is a miss to read), and the -b pair, written later by a helper who had not
+seen the rules (some lines added after reading them; the pack was then tuned on its misses). In a corpus line, `<NL>` stands for a line break.
 Prints, per corpus, how many calls were refused, asked about (an `ask` rule: Claude Code asks its
 user under `axiom hook`; a supervised task's call is refused) and let through, then every ordinary
 call refused or asked about and every dangerous call let through, with the rules that fired.
@@ -24,7 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # Where the calls run: a directory that does not exist by default, so no rule knows the git branch
 # checked out; TOOL_CALLS_CWD=DIR judges them in DIR's repository (`on_branch` rules).
 CWD = os.environ.get("TOOL_CALLS_CWD", "/tmp/project")
-CORPORA = [os.path.join(HERE, "..", "benches", "corpus", f"tool-calls-{kind}.txt") for kind in ("ordinary", "dangerous")]
+CORPORA = [os.path.join(HERE, "..", "benches", "corpus", f"tool-calls-{kind}.txt")
+           for kind in ("ordinary", "dangerous", "ordinary-b", "dangerous-b")]
 
 
 def decide(axiom, hook_args, state, command):
