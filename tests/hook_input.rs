@@ -129,6 +129,8 @@ fn a_bare_force_push_is_refused_where_main_is_checked_out_and_allowed_on_another
     ] {
         assert!(refused(&call_in(elsewhere.path(), &command)), "{command}");
     }
+    // A value not known as the call is judged is taken for the repository where it runs.
+    assert!(refused(&call_in(&src, "GIT_DIR=\"$(git rev-parse --git-dir)\" git push -f")), "a computed GIT_DIR");
     let unset = format!("export GIT_DIR={}; unset GIT_DIR; git push -f", git_dir.display());
     assert!(!refused(&call_in(elsewhere.path(), &unset)), "{unset}");
     assert!(git(&["checkout", "-q", "-b", "feature/login"]));

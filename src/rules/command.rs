@@ -1,6 +1,6 @@
 //! The compiled form of a rule's `command:` key: which shell command a line must show running.
 
-use super::copy_targets::{moved_by_move, written_by_copy};
+use super::copy_targets::{moved_by_move, sent_by_copy, written_by_copy};
 use super::glob_names::guarded_expansions;
 use super::lazy_regex::LazyRegex;
 use super::running;
@@ -9,7 +9,7 @@ use super::schema::CommandSpec;
 use super::tool_class::{may_run_a_command, unescape_tool_argument};
 use super::workplace::checked_out_branch;
 use crate::shell::{
-    commands_shared, script_in_line, SimpleCommand, DELETE_READ_AS, GIT_OPTIONS_WITH_VALUE, MOST_COMMANDS_READ,
+    commands_shared, script_in_line, too_long_to_read, SimpleCommand, DELETE_READ_AS, GIT_OPTIONS_WITH_VALUE,
 };
 
 /// `program: '*'`: any program.
@@ -47,6 +47,8 @@ pub struct CommandMatcher {
     pub args_written: bool,
     /// `args` judge only what a move takes away (see [`moved_by_move`]).
     pub args_moved: bool,
+    /// `args` judge only what a copy to another machine sends (see [`sent_by_copy`]).
+    pub args_sent: bool,
     /// At most this many operands after the subcommand.
     pub max_args: Option<usize>,
     /// One of which the branch checked out where the command runs must match; empty: any.
@@ -80,6 +82,7 @@ impl CommandMatcher {
             saved_and_run_by: spec.saved_and_run_by.clone(),
             args_written: spec.args_written,
             args_moved: spec.args_moved,
+            args_sent: spec.args_sent,
             max_args: spec.max_args,
             on_branch: spec.on_branch.iter().map(|pattern| LazyRegex::checked(pattern)).collect(),
             too_many_commands: spec.too_many_commands,
@@ -129,8 +132,9 @@ impl CommandMatcher {
         let commands = commands_shared(script);
         // Each command is judged with the ones after it in mind: past a bound, that costs more
         // than a judge may take, so such a script is left to the rule that refuses it.
-        if commands.len() > MOST_COMMANDS_READ || self.too_many_commands {
-            return commands.len() > MOST_COMMANDS_READ && self.too_many_commands;
+        let too_long = too_long_to_read(&commands);
+        if too_long || self.too_many_commands {
+            return too_long && self.too_many_commands;
         }
         for (at, command) in commands.iter().enumerate() {
             // The running processes are read last, for a command that meets every other condition.
@@ -247,9 +251,10 @@ impl CommandMatcher {
                 return false;
             }
         }
-        let written = match (self.args_written, self.args_moved) {
-            (true, _) => written_by_copy(program, args, rest),
-            (_, true) => moved_by_move(program, args, rest),
+        let written = match (self.args_written, self.args_moved, self.args_sent) {
+            (true, _, _) => written_by_copy(program, args, rest),
+            (_, true, _) => moved_by_move(program, args, rest),
+            (_, _, true) => sent_by_copy(program, rest),
             _ => None,
         };
         let judged: Vec<&str> = match &written {
@@ -738,6 +743,20 @@ fn takes_a_value(program: &str, option: &str) -> bool {
         "killall" => ("suoynZ", &["--signal", "--user", "--older-than", "--younger-than", "--ns", "--context"]),
         // `scp -i ~/.ssh/id_ed25519 dist.tgz host:` uses the key; it does not send it.
         "scp" | "sftp" => ("cDFiJloPSX", &[]),
+        // `rsync --exclude .env ./ host:/srv/` leaves the file out.
+        "rsync" | "rclone" => (
+            "efBT",
+            &[
+                "--exclude",
+                "--include",
+                "--exclude-from",
+                "--include-from",
+                "--filter",
+                "--rsh",
+                "--files-from",
+                "--config",
+            ],
+        ),
         _ => return false,
     };
     match option.strip_prefix("--") {
@@ -866,6 +885,7 @@ mod tests {
 
     #[test]
     fn a_script_longer_than_is_read_is_judged_only_by_a_too_many_commands_rule() {
+        use crate::shell::MOST_COMMANDS_READ;
         let too_long = matcher("program: '*'\ntoo_many_commands: true");
         let deletes = matcher("program: rm");
         let padded = |commands: usize| format!("Bash: {}rm -rf ~", "a|".repeat(commands - 1));
@@ -873,6 +893,9 @@ mod tests {
         assert!(!too_long.matches_line(&padded(MOST_COMMANDS_READ), true));
         assert!(too_long.matches_line(&padded(MOST_COMMANDS_READ + 1), true));
         assert!(!deletes.matches_line(&padded(MOST_COMMANDS_READ + 1), true));
+        // A redirection is no command of its own to the count: 260 `echo … >> notes` are read.
+        let appended = format!("Bash: {}rm -rf ~", "echo x >> notes.md; ".repeat(260));
+        assert!(deletes.matches_line(&appended, true) && !too_long.matches_line(&appended, true));
     }
 
     #[test]

@@ -19,8 +19,9 @@ const GUARDED_NAMES: &[&str] = &[
     "rules",
     "settings.json",
     "settings.local.json",
-    // The system's directories and the home directory's folders that `rm -rf` is refused on
-    // (`/[u]sr`, `~/D*`, `/h*e`).
+    // The system's directories and the home directory's folders and credentials that
+    // `tool-rm-root-or-home` refuses to delete (`/[u]sr`, `~/D*`, `/h*e`, `~/.a?s`): the names
+    // its pattern spells out, kept in step with it.
     "usr",
     "etc",
     "home",
@@ -30,25 +31,52 @@ const GUARDED_NAMES: &[&str] = &[
     "lib",
     "lib64",
     "boot",
+    "dev",
+    "mnt",
     "opt",
+    "proc",
     "root",
     "srv",
+    "sys",
+    "local",
+    "share",
+    "include",
+    "libexec",
+    "log",
+    "cache",
+    "spool",
+    "mail",
     "Users",
+    "System",
     "Library",
+    "Applications",
+    ".aws",
+    ".kube",
+    ".azure",
+    ".docker",
     "Documents",
     "Desktop",
     "Downloads",
+    "Pictures",
+    "Music",
+    "Videos",
+    "Movies",
     "projects",
     "Projects",
     "src",
     "code",
+    "Code",
+    "Developer",
+    "developer",
     "work",
     "workspace",
+    "Workspace",
     "repos",
+    "git",
 ];
 
 /// At most this many paths per word (a word of many patterns, each matching several names).
-const MAX_EXPANSIONS: usize = 32;
+const MAX_EXPANSIONS: usize = 64;
 
 /// The paths `word` could expand to with its patterns standing for guarded names; empty when it
 /// has no pattern that matches one. Like bash without `dotglob`, a pattern matches a name that
@@ -103,11 +131,13 @@ mod tests {
         assert_eq!(guarded_expansions(".c[l]aude/settings.json"), [".claude/settings.json"]);
         assert_eq!(guarded_expansions("~/.con*/ax?om"), ["~/.config/axiom"]);
         assert_eq!(guarded_expansions(".?laude"), [".claude"]);
-        assert_eq!(guarded_expansions(".[ac]*"), [".axiom", ".claude", ".config"]);
+        assert_eq!(guarded_expansions(".[ac]*"), [".axiom", ".claude", ".config", ".aws", ".azure"]);
         assert_eq!(guarded_expansions("/home/me/.s[s]h/id_ed25519"), ["/home/me/.ssh/id_ed25519"]);
         assert_eq!(guarded_expansions("/[u]sr"), ["/usr"]);
         assert_eq!(guarded_expansions("/h*e"), ["/home"]);
-        assert_eq!(guarded_expansions("~/D*"), ["~/Documents", "~/Desktop", "~/Downloads"]);
+        assert_eq!(guarded_expansions("~/D*"), ["~/Documents", "~/Desktop", "~/Downloads", "~/Developer"]);
+        assert_eq!(guarded_expansions("/usr/loc?l"), ["/usr/local"]);
+        assert_eq!(guarded_expansions("~/.a?s"), ["~/.aws"]);
     }
 
     #[test]

@@ -133,6 +133,12 @@ pub struct CommandSpec {
     /// count.
     #[serde(default)]
     pub args_moved: bool,
+    /// `args` judge only what a copy to another machine sends: for scp, sftp, rsync and rclone, the
+    /// local sources when the destination is elsewhere (`scp ~/.aws/credentials host:` sends the
+    /// file; `scp host:/srv/.env .` and `rsync -a --exclude .env ./ host:/srv/` send none of it).
+    /// Other programs' operands all count.
+    #[serde(default)]
+    pub args_sent: bool,
     /// Programs, one of which must write the command's input through a pipe, directly or through
     /// other commands of the pipeline (`ps` in `ps aux | grep x`).
     #[serde(default, deserialize_with = "one_or_many")]

@@ -44,24 +44,27 @@ pub fn judging_in<T>(place: Option<Workplace>, judge: impl FnOnce() -> T) -> T {
 
 /// The branch checked out where a command runs, `moved` being where the script's `cd`s took it,
 /// relative to where the call starts (empty: there; `/…` or `~…`: absolute), and `git_dir` the
-/// repository it names outright (`git --git-dir=DIR`, relative to where it runs). `None` where
-/// nobody said where the call runs, where the script went somewhere that does not exist (`cd
-/// "$DIR"`), outside a repository, or with a detached `HEAD`.
+/// repository it names outright (`git --git-dir=DIR`, relative to where it runs). A named
+/// repository that cannot be read (`GIT_DIR=$PWD/.git`, a value the script computes) is taken for
+/// the one where the command runs, which it most often is. `None` where nobody said where the
+/// call runs, where the script went somewhere that does not exist (`cd "$DIR"`), outside a
+/// repository, or with a detached `HEAD`.
 pub fn checked_out_branch(moved: &str, git_dir: Option<&str>) -> Option<String> {
     let place = JUDGED_IN.with(|judged| judged.borrow().clone())?;
     let start = match place {
-        // A case's branch is the one where the call runs, not in a repository named elsewhere.
-        Workplace::Branch(branch) => return git_dir.is_none().then_some(branch),
+        Workplace::Branch(branch) => return Some(branch),
         Workplace::Directory(start) => start,
     };
     let directory = located(&start, moved)?;
     if !directory.is_dir() {
         return None;
     }
-    let git_dir = match git_dir {
-        Some(named) => located(&directory, named)?,
-        None => directory.ancestors().take(MOST_PARENTS).find_map(git_dir_of)?,
-    };
+    let named = git_dir.and_then(|named| located(&directory, named)).and_then(|named| branch_in_git_dir(&named));
+    named.or_else(|| branch_in_git_dir(&directory.ancestors().take(MOST_PARENTS).find_map(git_dir_of)?))
+}
+
+/// The branch a git directory's `HEAD` names.
+fn branch_in_git_dir(git_dir: &Path) -> Option<String> {
     let head = git_dir.join("HEAD");
     // A symbolic link to the branch's ref is how git once wrote HEAD, and still reads it.
     if let Some(branch) = std::fs::read_link(&head)
@@ -154,9 +157,11 @@ mod tests {
         assert_eq!(branch(named.to_str().unwrap()).as_deref(), Some("main"), "an absolute path");
         let relative = format!("../{}/.git", main.path().file_name().unwrap().to_str().unwrap());
         assert_eq!(branch(&relative).as_deref(), Some("main"), "a path from where the call runs");
-        assert_eq!(branch("nowhere/.git"), None, "a repository that is not there");
+        let unread = "a repository that cannot be read is taken for the one where the call runs";
+        assert_eq!(branch("nowhere/.git").as_deref(), Some("feature/x"), "{unread}");
+        assert_eq!(branch("$PWD/.git").as_deref(), Some("feature/x"), "{unread}");
         let case = Some(Workplace::Branch("main".into()));
-        assert_eq!(judging_in(case, || checked_out_branch("", Some("x/.git"))), None, "not the case's repository");
+        assert_eq!(judging_in(case, || checked_out_branch("", Some("x/.git"))).as_deref(), Some("main"), "{unread}");
     }
 
     #[test]

@@ -153,6 +153,14 @@ pub fn program_name(word: &str) -> &str {
 /// loop over a few hundred files is far fewer); `too_many_commands` rules judge longer ones.
 pub const MOST_COMMANDS_READ: usize = 500;
 
+/// Whether the commands of a script are more than command rules read: more than
+/// [`MOST_COMMANDS_READ`] simple commands, or twice as many entries with the redirections (each is
+/// listed as a `>` command of its own, and is judged against the later ones as a command is).
+pub fn too_long_to_read(commands: &[SimpleCommand]) -> bool {
+    let simple = commands.iter().filter(|command| command.words.first().is_some_and(|first| first != ">")).count();
+    simple > MOST_COMMANDS_READ || commands.len() > 2 * MOST_COMMANDS_READ
+}
+
 /// How deep `bash -c "bash -c '...'"` nesting is followed; deeper scripts are not looked into.
 const MAX_DEPTH: usize = 16;
 
@@ -293,18 +301,27 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         // own, `>` and the file, after the one it belongs to.
         let redirections: Vec<SimpleCommand> = written.into_iter().map(|file| at(vec![">".to_owned(), file])).collect();
         let loop_list = words.first().is_some_and(|first| matches!(first.as_str(), "for" | "select"));
+        let replaced_by_xargs = wrappers::xargs_replace_string(&words);
         let (mut words, through_xargs) = wrappers::strip_noting_xargs(words);
         if through_xargs && stage > 0 {
-            // The first xargs after the find reads what it prints (maybe through `sort`, `grep`),
-            // and an xargs reads what an `echo` or `printf` before it prints as words.
+            // The first xargs after the find reads what it prints (maybe through `sort`, `grep`).
             words.append(&mut found_by_find);
-            words.extend(printed.iter().flat_map(|text| text.split_whitespace().map(str::to_owned)));
         }
         if through_xargs {
-            // `xargs rm -rf <<< "$HOME"`: a here-string or heredoc is what it reads.
-            words.extend(
-                fed.iter().chain(&segment.heredocs).flat_map(|text| text.split_whitespace().map(str::to_owned)),
-            );
+            // An xargs reads what an `echo` or `printf` before it prints, or a here-string or
+            // heredoc it is fed (`xargs rm -rf <<< "$HOME"`).
+            let echoed = if stage > 0 { printed.as_ref() } else { None };
+            let read: Vec<&String> = echoed.into_iter().chain(&fed).chain(&segment.heredocs).collect();
+            match &replaced_by_xargs {
+                // `-I {}`: each line it reads takes the place of the mark, as one word.
+                Some(mark) => {
+                    let lines = read.iter().flat_map(|text| text.lines()).map(str::trim);
+                    if let Some(line) = lines.into_iter().find(|line| !line.is_empty()) {
+                        words.iter_mut().skip(1).for_each(|word| *word = word.replace(mark.as_str(), line));
+                    }
+                }
+                None => words.extend(read.iter().flat_map(|text| text.split_whitespace().map(str::to_owned))),
+            }
         }
         let command = (!words.is_empty()).then(|| SimpleCommand { through_xargs, ..at(words) });
         let into = match &command {

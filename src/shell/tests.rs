@@ -336,6 +336,10 @@ fn xargs_after_find_is_given_what_find_found() {
     assert_eq!(words("echo ~ /tmp/x | xargs rm -rf")[1], ["rm", "-rf", "~", "/tmp/x"]);
     assert_eq!(words("printf '%s\\n' ~ | sort | xargs rm -rf")[2], ["rm", "-rf", "~"]);
     assert_eq!(words("xargs rm -rf <<< \"$HOME\"")[0], ["rm", "-rf", "$HOME"]);
+    // With `-I`, what it reads takes the place of the mark.
+    assert_eq!(words("echo \"$HOME\" | xargs -I{} rm -rf {}/.cache/pip")[1], ["rm", "-rf", "$HOME/.cache/pip"]);
+    assert_eq!(words("echo ~ | xargs -I % rm -rf %")[1], ["rm", "-rf", "~"]);
+    assert_eq!(words("echo ~ | xargs -P 4 -I{} rm -rf {}")[1], ["rm", "-rf", "~"]);
     assert_eq!(words("find . -name x; ls | xargs rm")[2], ["rm"]);
 }
 

@@ -155,8 +155,11 @@ impl Variables {
             // a trap at any time.
             "source" | "." | "eval" => self.forget_all(),
             "trap" if args.iter().any(|word| word.contains('=')) || !self.set_in_bodies.is_empty() => self.forget_all(),
-            // A name built at run time (`declare "$(echo X)=1"`): any.
-            "export" | "local" | "declare" | "typeset" | "readonly" if args.iter().any(|word| word.contains('$')) => {
+            // A name built at run time (`declare "$(echo X)=1"`): any. (A value with `$` in it is
+            // the assignment's to judge: `export D=$HOME`.)
+            "export" | "local" | "declare" | "typeset" | "readonly"
+                if args.iter().any(|word| word.split('=').next().is_some_and(|name| name.contains('$'))) =>
+            {
                 self.forget_all()
             }
             "export" | "local" | "declare" | "typeset" | "readonly" => {

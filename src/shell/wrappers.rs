@@ -84,6 +84,29 @@ fn as_git_option(assignment: &str) -> Option<String> {
     Some(format!("{option}={value}"))
 }
 
+/// What an `xargs` among `words` (before the program it runs) replaces with each line it reads:
+/// `-I STR`, `-ISTR`, `--replace=STR`, or `{}` for `-i` and `--replace`.
+pub fn xargs_replace_string(words: &[String]) -> Option<String> {
+    let at = words.iter().position(|word| program_name(word) == "xargs")?;
+    let mut options = words[at + 1..].iter();
+    let mut found = None;
+    while let Some(option) = options.next().filter(|word| word.starts_with('-') && *word != "--") {
+        found = match option.as_str() {
+            "-I" => options.next().cloned(),
+            "-i" | "--replace" => Some("{}".to_owned()),
+            long if long.starts_with("--replace=") => Some(long["--replace=".len()..].to_owned()),
+            short if short.starts_with("-I") => Some(short[2..].to_owned()),
+            // Another option's value (`-n 1`, `-P 4`) is no program yet.
+            valued if wrapper_options("xargs").is_some_and(|taking| taking.contains(&valued)) => {
+                options.next();
+                found
+            }
+            _ => found,
+        };
+    }
+    found.filter(|mark| !mark.is_empty())
+}
+
 /// Words the shell reads as the start of a compound command (or a negation) when they come
 /// first, before the command that runs.
 pub(super) fn is_reserved(word: &str) -> bool {

@@ -42,6 +42,9 @@ fn a_value_of_plain_references_to_names_not_known_keeps_them_as_written() {
         super::super::commands(script).into_iter().map(|command| command.words).collect()
     };
     assert_eq!(words("D=$HOME; rm -rf \"$D\" $D/"), [vec!["rm", "-rf", "$HOME", "$HOME/"]]);
+    for assigned in ["export D=$HOME", "export D=\"$HOME\"", "declare D=$HOME", "readonly D=$HOME"] {
+        assert_eq!(words(&format!("{assigned}; rm -rf \"$D\"")).last().unwrap(), &["rm", "-rf", "$HOME"], "{assigned}");
+    }
     assert_eq!(words("D=${HOME}/src; ls \"$D\""), [vec!["ls", "${HOME}/src"]]);
     assert_eq!(expand(&variables, "$E", true), None, "an operation on the value");
     assert_eq!(expand(&variables, "$F", true), None, "a substitution");
