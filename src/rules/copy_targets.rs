@@ -84,14 +84,22 @@ pub fn moved_by_move(program: &str, args: &[String], operands: &[&String]) -> Op
     (!sources.is_empty()).then(|| sources.into_iter().cloned().collect())
 }
 
-/// The local paths a copy to another machine sends: for scp, sftp, rsync and rclone, every operand
-/// but the last (rclone's first is its subcommand) that names a path here, when the last names a
-/// place elsewhere (`HOST:PATH`, `user@host:`, `rsync://`, an rclone remote). `None` for any other
+/// The local paths a copy to another machine sends: for scp, sftp, rsync, rclone and the cloud
+/// storage copies (`aws s3 cp`, `gsutil cp`, `gcloud storage cp`), every operand but the last that
+/// names a path here, when the last names a place elsewhere (`HOST:PATH`, `user@host:`,
+/// `rsync://`, `s3://`, an rclone remote); for `gh gist create`, every file. `None` for any other
 /// program; empty for a copy that stays on this machine.
 pub fn sent_by_copy(program: &str, operands: &[&String]) -> Option<Vec<String>> {
+    let verb = |at: usize, verbs: &[&str]| operands.get(at).is_some_and(|word| verbs.contains(&word.as_str()));
     let operands = match program {
         "scp" | "sftp" | "rsync" => operands,
         "rclone" => operands.get(1..).unwrap_or_default(),
+        "gsutil" if verb(0, &["cp", "mv", "rsync"]) => &operands[1..],
+        "aws" | "gcloud" if verb(0, &["s3", "storage"]) && verb(1, &["cp", "mv", "sync", "rsync"]) => &operands[2..],
+        "gh" if verb(0, &["gist"]) && verb(1, &["create"]) => {
+            return Some(operands[2..].iter().map(|file| file.to_string()).collect());
+        }
+        "gsutil" | "aws" | "gcloud" | "gh" => return Some(Vec::new()),
         _ => return None,
     };
     let Some((destination, sources)) = operands.split_last() else { return Some(Vec::new()) };
@@ -181,6 +189,11 @@ mod tests {
         assert_eq!(sent("rclone copy .env remote:bucket").unwrap(), [".env"]);
         assert!(sent("scp host:/srv/.env ./.env").unwrap().is_empty(), "copied from there");
         assert!(sent("rsync -a .env /backup/").unwrap().is_empty(), "copied here");
+        assert_eq!(sent("aws s3 cp .env s3://bucket/").unwrap(), [".env"]);
+        assert_eq!(sent("gsutil cp ~/.aws/credentials gs://b/").unwrap(), ["~/.aws/credentials"]);
+        assert_eq!(sent("gh gist create .env notes.md").unwrap(), [".env", "notes.md"]);
+        assert!(sent("aws s3 cp s3://bucket/.env .env").unwrap().is_empty(), "copied from there");
+        assert!(sent("aws s3 ls s3://bucket/").unwrap().is_empty());
         assert_eq!(sent("cp .env /tmp/"), None);
     }
 

@@ -133,10 +133,11 @@ pub struct CommandSpec {
     /// count.
     #[serde(default)]
     pub args_moved: bool,
-    /// `args` judge only what a copy to another machine sends: for scp, sftp, rsync and rclone, the
-    /// local sources when the destination is elsewhere (`scp ~/.aws/credentials host:` sends the
-    /// file; `scp host:/srv/.env .` and `rsync -a --exclude .env ./ host:/srv/` send none of it).
-    /// Other programs' operands all count.
+    /// `args` judge only what a copy to another machine sends: for scp, sftp, rsync, rclone, `aws s3
+    /// cp`, `gsutil cp` and `gcloud storage cp`, the local sources when the destination is elsewhere
+    /// (`scp ~/.aws/credentials host:` sends the file; `scp host:/srv/.env .` and `rsync -a
+    /// --exclude .env ./ host:/srv/` send none of it); for `gh gist create`, its files. Other
+    /// programs' operands all count.
     #[serde(default)]
     pub args_sent: bool,
     /// Programs, one of which must write the command's input through a pipe, directly or through
