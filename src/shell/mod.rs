@@ -315,8 +315,8 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             match &replaced_by_xargs {
                 // `-I {}`: each line it reads takes the place of the mark, as one word.
                 Some(mark) => {
-                    let lines = read.iter().flat_map(|text| text.lines()).map(str::trim);
-                    if let Some(line) = lines.into_iter().find(|line| !line.is_empty()) {
+                    let mut lines = read.iter().flat_map(|text| text.lines()).map(str::trim);
+                    if let Some(line) = lines.find(|line| !line.is_empty()) {
                         words.iter_mut().skip(1).for_each(|word| *word = word.replace(mark.as_str(), line));
                     }
                 }
