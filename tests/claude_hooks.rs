@@ -277,6 +277,16 @@ fn a_session_that_sends_nothing_for_the_idle_window_is_marked_lost_at_the_hub() 
 }
 
 #[test]
+fn install_into_a_project_directory_that_does_not_exist_is_an_error() {
+    let home = ClaudeHome::new();
+    let missing = home.project().join("no-such-project");
+    let installed = axiom(&home, &["hooks", "install", "--project", &missing.to_string_lossy()]);
+    assert_eq!(installed.status.code(), Some(2), "{installed:?}");
+    assert!(String::from_utf8_lossy(&installed.stderr).contains("no such directory"), "{installed:?}");
+    assert!(!missing.exists(), "nothing made for a mistyped directory");
+}
+
+#[test]
 fn rule_files_the_agent_writes_where_it_works_do_not_switch_the_hook_off() {
     let home = ClaudeHome::new();
     // What a model with a Write tool can do: rules where it works, and the user's own rule dir.

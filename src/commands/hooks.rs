@@ -56,6 +56,8 @@ pub fn run(command: HooksCommand) -> anyhow::Result<ExitCode> {
 
 fn project_dir(args: &HooksArgs) -> anyhow::Result<PathBuf> {
     match &args.project {
+        // A mistyped directory is an error, not a new `.claude/` in a directory made for it.
+        Some(dir) if !dir.is_dir() => anyhow::bail!("--project {}: no such directory", dir.display()),
         Some(dir) => Ok(dir.clone()),
         None => std::env::current_dir().context("cannot find the current directory"),
     }
