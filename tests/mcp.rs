@@ -128,7 +128,7 @@ async fn tools_are_listed_with_schemas_annotations_and_capabilities() {
     }
     let schema = |name: &str| tools.iter().find(|tool| tool.name == name).unwrap().input_schema.clone();
     let spawn = schema("axiom_spawn");
-    assert_eq!(properties(&spawn), ["command", "cwd", "driver", "env", "prompt", "prompt_pattern"]);
+    assert_eq!(properties(&spawn), ["agent", "command", "cwd", "driver", "env", "prompt", "prompt_pattern"]);
     assert!(required(&spawn).is_empty());
     assert_eq!(spawn["properties"]["command"]["type"], json!(["array", "null"]));
     let wait = schema("axiom_wait");
@@ -188,6 +188,26 @@ async fn spawn_returns_at_once_and_wait_sees_the_exit() {
     // Every task shows up in the listing.
     let all = server.ok("axiom_status", json!({})).await;
     assert_eq!(all["tasks"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn agent_says_whether_the_rules_for_agents_watch_a_spawned_command() {
+    let rules = tempfile::tempdir().unwrap();
+    let agents_only = rules.path().join("agents.yaml");
+    let rule = "rules:\n  - id: agents-only\n    applies_to: agents\n    match: { literals: [AGENT-MARK] }\n";
+    std::fs::write(&agents_only, rule).unwrap();
+    let extra = vec!["--rules".to_owned(), agents_only.to_string_lossy().into_owned()];
+    let server = Server::start_with(Options { extra, ..Options::default() }).await;
+    let mut fired = Vec::new();
+    for agent in [json!(true), json!(false), json!(null)] {
+        let spawned = server.spawn(json!({"command": ["sh", "-c", "echo AGENT-MARK"], "agent": agent})).await;
+        let id = spawned["task_id"].as_str().unwrap().to_owned();
+        server.wait(&id, "exit", 20.0).await;
+        let listed = server.ok("axiom_interventions", json!({"task_id": id})).await;
+        fired.push(listed["interventions"].as_array().unwrap().len());
+    }
+    // `sh` is no agent by its name: only `agent: true` makes it one.
+    assert_eq!(fired, [1, 0, 0]);
 }
 
 #[tokio::test]

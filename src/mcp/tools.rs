@@ -15,7 +15,7 @@ use super::types::*;
 use super::AxiomMcp;
 use crate::hub::SpawnRequest;
 use crate::protocol::TaskStatus;
-use crate::rules::{Action, RuleSummary, Scope};
+use crate::rules::{Action, RuleSummary, Scope, Subject};
 use crate::tasks::{Task, TaskError};
 use crate::worker::Driver;
 
@@ -97,7 +97,7 @@ read what it printed, axiom_send / axiom_interrupt / axiom_kill to steer it.",
                 None if crate::worker::claude::is_claude_print(&argv) => Driver::Claude,
                 None => Driver::Pipe,
             },
-            subject: None,
+            subject: args.agent.map(|agent| if agent { Subject::Agent } else { Subject::Command }),
             pty_size: None,
             prompt_pattern: args.prompt_pattern,
         };

@@ -67,6 +67,11 @@ pub struct SpawnArgs {
     /// (default: Claude Code's `❯` input box). While a row matches, the agent is idle, not silent.
     #[serde(default)]
     pub prompt_pattern: Option<String>,
+    /// Whether the command is an AI agent, so that the rules for agents (`applies_to: agents`:
+    /// placeholders, planning, asking permission, silence) watch it too. Default: guessed from the
+    /// program (claude, codex, aider, gemini, …, also behind npx, env and `sh -c`).
+    #[serde(default)]
+    pub agent: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
