@@ -291,11 +291,17 @@ fn name_as_written(program: &str) -> String {
     chars.join(r#"(?:['"\\]|\\n)*"#)
 }
 
-/// The values options carry (`--output=FILE`, `of=FILE` is an operand already), and the target
+/// The values options carry (`--output=FILE`, `of=FILE` is an operand already), the target
 /// directory of `mv`, `cp`, `ln` and `install` (`-t DIR`, `-tDIR`, `--target-directory DIR`): paths
-/// a command writes that are not operands.
+/// a command writes that are not operands; and what curl sends given in one word with its option
+/// (`-d@.env`, `-sF@key`; `-F f=@key` is two words, and an operand already).
 fn option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str> {
     let takes_target = matches!(program, "mv" | "cp" | "ln" | "install");
+    let sends_attached = |word: &'a str| {
+        let cluster = word.strip_prefix('-').filter(|cluster| program == "curl" && !cluster.starts_with('-'))?;
+        let at = cluster.find(['d', 'F'])?;
+        Some(&cluster[at + 1..]).filter(|value| !value.is_empty())
+    };
     let mut values = Vec::new();
     let mut words = args.iter().take_while(|word| *word != "--");
     while let Some(word) = words.next() {
@@ -305,6 +311,8 @@ fn option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str> {
             values.extend(words.next().map(String::as_str));
         } else if let Some(directory) = word.strip_prefix("-t").filter(|dir| takes_target && !dir.is_empty()) {
             values.push(directory);
+        } else if let Some(sent) = sends_attached(word) {
+            values.push(sent);
         }
     }
     values
