@@ -49,6 +49,8 @@ pub struct CommandMatcher {
     pub args_moved: bool,
     /// `args` judge only what a copy to another machine sends (see [`sent_by_copy`]).
     pub args_sent: bool,
+    /// `args` judge the files the command reads as its input too, written `<FILE`.
+    pub args_input: bool,
     /// At most this many operands after the subcommand.
     pub max_args: Option<usize>,
     /// One of which the branch checked out where the command runs must match; empty: any.
@@ -83,6 +85,7 @@ impl CommandMatcher {
             args_written: spec.args_written,
             args_moved: spec.args_moved,
             args_sent: spec.args_sent,
+            args_input: spec.args_input,
             max_args: spec.max_args,
             on_branch: spec.on_branch.iter().map(|pattern| LazyRegex::checked(pattern)).collect(),
             too_many_commands: spec.too_many_commands,
@@ -257,10 +260,13 @@ impl CommandMatcher {
             (_, _, true) => sent_by_copy(program, rest),
             _ => None,
         };
+        let input: Vec<String> =
+            if self.args_input { command.input.iter().map(|file| format!("<{file}")).collect() } else { Vec::new() };
         let judged: Vec<&str> = match &written {
             Some(paths) => paths.iter().map(String::as_str).collect(),
             None => rest.iter().map(|operand| operand.as_str()).chain(option_values(program, args)).collect(),
         };
+        let judged: Vec<&str> = judged.into_iter().chain(input.iter().map(String::as_str)).collect();
         // A shell pattern is judged as the guarded names it may stand for, too.
         let expansions: Vec<String> = judged.iter().flat_map(|word| guarded_expansions(word)).collect();
         let args_match = self.args.is_empty()

@@ -13,7 +13,7 @@ pub fn saved_files(command: &SimpleCommand, later: &[SimpleCommand]) -> Vec<Stri
     let mut files: Vec<String> = later
         .iter()
         .take_while(|next| (next.pipeline, next.stage) == (command.pipeline, command.stage))
-        .filter(|next| next.words[0] == ">")
+        .filter(|next| next.is_redirection())
         .filter_map(|next| next.words.get(1).cloned())
         .collect();
     // `curl URL | tee i.sh > /dev/null`: what the pipe brings is saved by tee.

@@ -140,6 +140,10 @@ pub struct CommandSpec {
     /// programs' operands all count.
     #[serde(default)]
     pub args_sent: bool,
+    /// `args` judge the files the command reads as its input too, each written `<FILE`: `nc host
+    /// 9 < ~/.ssh/id_rsa` sends `<~/.ssh/id_rsa`.
+    #[serde(default)]
+    pub args_input: bool,
     /// Programs, one of which must write the command's input through a pipe, directly or through
     /// other commands of the pipeline (`ps` in `ps aux | grep x`).
     #[serde(default, deserialize_with = "one_or_many")]

@@ -106,3 +106,49 @@ fn is_name(word: &str) -> bool {
     word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
+
+/// Every name the commands `texts` (a compound command, its opening line first) may assign,
+/// read loosely: any `NAME=` or `NAME+=`, any name-like word of a builtin that assigns some
+/// of its arguments (`read`, `export`, `unset`, a nested loop's `for NAME`), and arithmetic. The
+/// opening line's own `for NAME` is left out: the loop sets it where this reads it. `None` when
+/// one of them may assign any name (`eval`, `source`).
+pub(super) fn names_a_body_may_assign<'a>(texts: impl IntoIterator<Item = &'a str>) -> Option<Vec<String>> {
+    const SETTERS: &[&str] = &[
+        "read",
+        "printf",
+        "getopts",
+        "mapfile",
+        "readarray",
+        "wait",
+        "unset",
+        "export",
+        "local",
+        "declare",
+        "typeset",
+        "readonly",
+        "let",
+        "for",
+        "select",
+    ];
+    let mut names: Vec<String> = Vec::new();
+    for (index, text) in texts.into_iter().enumerate() {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let first = words.iter().position(|word| !super::wrappers::is_reserved(word)).map(|at| words[at]);
+        if matches!(first, Some("eval" | "source" | ".")) {
+            return None;
+        }
+        names.extend(assigned_in_arithmetic(text).into_iter().map(str::to_owned));
+        for word in &words {
+            let left = word.split('=').next().unwrap_or(word);
+            let name = left.trim_start_matches(['(', '{']).split(['[', '+']).next().unwrap_or(left);
+            if word.contains('=') && is_name(name) {
+                names.push(name.to_owned());
+            }
+        }
+        let loop_of_its_own = index == 0 && matches!(first, Some("for" | "select"));
+        if first.is_some_and(|first| SETTERS.contains(&first)) && !loop_of_its_own {
+            names.extend(words.iter().filter(|word| is_name(word)).map(|word| (*word).to_owned()));
+        }
+    }
+    Some(names)
+}

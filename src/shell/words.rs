@@ -38,10 +38,14 @@ const MAX_EXPANDED_BYTES: usize = 1 << 22;
 pub struct CommandWords {
     /// Its words, without its redirections.
     pub words: Vec<String>,
-    /// The files it redirects output to (`> f`, `>> f`, `2> f`, `&> f`, `<> f`).
+    /// The files it redirects output to, emptying them first (`> f`, `2> f`, `&> f`, `>| f`).
     pub written: Vec<String>,
+    /// The files it redirects output to without emptying them (`>> f`, `&>> f`, `<> f`).
+    pub appended: Vec<String>,
     /// What here-strings give it as input (`<<< text`).
     pub fed: Vec<String>,
+    /// The files it reads as input (`< f`, `0< f`).
+    pub read: Vec<String>,
 }
 
 /// The words of `text`, one simple command, as bash runs it after the assignments in `variables`
@@ -60,6 +64,10 @@ pub fn command_words(text: &str, variables: &Variables) -> CommandWords {
             let duplicates = operator.ends_with('&') && target.bytes().all(|b| b.is_ascii_digit() || b == b'-');
             if operator == "<<<" {
                 found.fed.push(target);
+            } else if operator.trim_start_matches(|c: char| c.is_ascii_digit()) == "<" {
+                found.read.push(target);
+            } else if operator.contains(">>") || operator.ends_with("<>") {
+                found.appended.push(target);
             } else if operator.contains('>') && !duplicates {
                 found.written.push(target);
             }
@@ -143,12 +151,14 @@ fn prepare(text: &str, variables: &Variables) -> String {
             }
             '$' if next == Some('"') => i += 1,
             '$' if next == Some('(') => {
-                i = end_of(&chars, i + 2, Open::Paren(1), None) + 1;
-                out.push_str("$(…)");
+                let end = end_of(&chars, i + 2, Open::Paren(1), None);
+                substitution(&chars[(i + 2).min(end)..end], false, &mut out, variables);
+                i = end + 1;
             }
             '`' => {
-                i = find(&chars, i + 1, |ch| ch == '`').unwrap_or(chars.len()) + 1;
-                out.push_str("$(…)");
+                let end = find(&chars, i + 1, |ch| ch == '`').unwrap_or(chars.len());
+                substitution(&chars[i + 1..end], false, &mut out, variables);
+                i = end + 1;
             }
             '$' => i = variable(&chars, i, false, &mut out, variables),
             '>' | '<' => i = redirection(&chars, i, &mut out),
@@ -174,12 +184,14 @@ fn double_quoted(chars: &[char], open: usize, out: &mut String, variables: &Vari
                 i += 2;
             }
             '$' if chars.get(i + 1) == Some(&'(') => {
-                i = end_of(chars, i + 2, Open::Paren(1), None) + 1;
-                out.push_str("$(…)");
+                let close = end_of(chars, i + 2, Open::Paren(1), None);
+                substitution(&chars[(i + 2).min(close)..close.min(chars.len())], true, out, variables);
+                i = close + 1;
             }
             '`' => {
-                i = find(chars, i + 1, |ch| ch == '`').map_or(end, |close| close.min(end)) + 1;
-                out.push_str("$(…)");
+                let close = find(chars, i + 1, |ch| ch == '`').map_or(end, |close| close.min(end));
+                substitution(&chars[i + 1..close], true, out, variables);
+                i = close + 1;
             }
             '$' => i = variable(&chars[..end], i, true, out, variables),
             // `${NAME}` still expands inside double quotes; a brace list does not.
@@ -195,6 +207,38 @@ fn double_quoted(chars: &[char], open: usize, out: &mut String, variables: &Vari
     }
     out.push('"');
     end + 1
+}
+
+/// Writes what the substitution whose script is `inner` gives, if that is known without running
+/// it (`$(echo ~)`: see [`super::substitution_output`]), as the words bash makes of it (`quoted`:
+/// inside double quotes, one word); else `$(…)`, which stands for any output.
+fn substitution(inner: &[char], quoted: bool, out: &mut String, variables: &Variables) {
+    let script: String = inner.iter().collect();
+    match super::substitution_output(&script, variables) {
+        Some(output) if quoted => {
+            for c in output.trim_end_matches('\n').chars() {
+                if matches!(c, '"' | '\\' | '`' | '$') {
+                    out.push('\\');
+                }
+                out.push(if c == '{' { QUOTED_BRACE } else { c });
+            }
+        }
+        // Split into fields, each single-quoted: nothing in what it prints is read as shell.
+        Some(output) => {
+            for (at, field) in output.split_whitespace().enumerate() {
+                out.push_str(if at == 0 { "'" } else { " '" });
+                for c in field.chars() {
+                    match c {
+                        '\'' => out.push_str(r"'\''"),
+                        '{' => out.push(QUOTED_BRACE),
+                        c => out.push(c),
+                    }
+                }
+                out.push('\'');
+            }
+        }
+        None => out.push_str("$(…)"),
+    }
 }
 
 /// Writes what the `$` at `chars[at]` expands to if `variables` know it, else the `$`; returns
@@ -426,8 +470,15 @@ mod tests {
             (r#"r$""m -rf ~"#, &["rm", "-rf", "~"]),
             (r"echo $'it\'s'", &["echo", "it's"]),
             (r"echo $$'\'", &["echo", r"$$\"]),
-            (r#"X="$(echo '"')" y"#, &["X=$(…)", "y"]),
-            (r"echo `echo '`", &["echo", "$(…)"]),
+            (r#"X="$(cat '"')" y"#, &["X=$(…)", "y"]),
+            (r"echo `cat '`", &["echo", "$(…)"]),
+            // What echo and printf print is known: the words bash makes of it.
+            (r#"X="$(echo '"')" y"#, &["X=\"", "y"]),
+            (r"rm -rf $(echo ~ '/tmp/a b') `printf %s /`", &["rm", "-rf", "~", "/tmp/a", "b", "/"]),
+            (r#"rm -rf "$(echo "~ /")""#, &["rm", "-rf", "~ /"]),
+            (r"rm -rf $(echo {a,b})", &["rm", "-rf", "a", "b"]),
+            (r"rm -rf $(echo $(echo ~))", &["rm", "-rf", "$(…)"]),
+            (r"rm -rf $(pwd)", &["rm", "-rf", "$PWD"]),
             (r"r''m -rf ~ \", &["rm", "-rf", "~"]),
             (r#"rm -rf "~"#, &["rm", "-rf", "~"]),
         ];
@@ -455,14 +506,16 @@ mod tests {
 
     #[test]
     fn the_files_output_goes_to_are_named() {
-        let cases: &[(&str, &[&str])] = &[
-            ("echo {}>.claude/settings.json", &[".claude/settings.json"]),
-            ("cmd >a 2>>b &>c <d <<<e 2>&1 >&- 1<>f", &["a", "b", "c", "f"]),
-            (r#"echo ">" x"#, &[]),
-            ("tee x", &[]),
+        let cases: &[(&str, &[&str], &[&str])] = &[
+            ("echo {}>.claude/settings.json", &[".claude/settings.json"], &[]),
+            ("cmd >a 2>>b &>c <d <<<e 2>&1 >&- 1<>f >|g &>>h", &["a", "c", "g"], &["b", "f", "h"]),
+            (r#"echo ">" x"#, &[], &[]),
+            ("tee x", &[], &[]),
         ];
-        for (text, want) in cases {
-            assert_eq!(command_words(text, &Variables::default()).written, *want, "{text}");
+        for (text, written, appended) in cases {
+            let found = command_words(text, &Variables::default());
+            assert_eq!(found.written, *written, "{text}");
+            assert_eq!(found.appended, *appended, "{text}");
         }
     }
 
