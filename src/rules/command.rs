@@ -106,6 +106,8 @@ impl CommandMatcher {
         if self.programs.iter().any(|program| program == DELETE_READ_AS) {
             names.push(name_as_written("find"));
         }
+        // An interpreter's one-liner may amount to any command (`python3 -c "shutil.rmtree(…)"`).
+        names.push(crate::shell::INTERPRETER_NAMES.to_owned());
         // `cd x\nrm -rf ~` has no word boundary before `rm`, so a `\n` before the name counts as one.
         format!(
             r#"(?:(?-u:\b)|\\n)({})(?-u:\b)|\$['"]|\$\{{?[A-Za-z0-9_@*]|\{{[^}}]*(,|\.\.)|\\[0-7xuU]"#,

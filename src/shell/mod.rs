@@ -34,6 +34,7 @@ mod assignments;
 mod find;
 mod find_exclusions;
 mod functions;
+mod interpreters;
 mod line;
 mod printf;
 mod split;
@@ -46,6 +47,7 @@ use std::rc::Rc;
 use variables::Variables;
 
 pub use find::DELETE_READ_AS;
+pub use interpreters::NAMES as INTERPRETER_NAMES;
 pub use line::script_in_line;
 pub use split::split_script;
 pub use wrappers::{is_shell, GIT_OPTIONS_WITH_VALUE};
@@ -432,6 +434,13 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             continue;
         };
         let is_shell = reads_script(&command);
+        // `python3 - <<'EOF'`: an interpreter given no code reads it from its input.
+        let fed_code: Vec<String> = segment
+            .heredocs
+            .iter()
+            .chain(&fed)
+            .filter_map(|code| interpreters::script_of_input(&command, code))
+            .collect();
         let (added_from, place) = (found.commands.len(), (command.pipeline, command.stage));
         add(command, depth, found);
         if through_xargs {
@@ -451,6 +460,9 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             for body in segment.heredocs.iter().chain(&fed).chain(&echoed) {
                 collect(body, depth + 1, found, Rc::clone(&reading));
             }
+        }
+        for script in fed_code {
+            collect(&script, depth + 1, found, Rc::default());
         }
     }
     for (index, substitution) in parsed.substitutions.iter().enumerate() {
@@ -529,6 +541,12 @@ fn is_echo_option(word: &str) -> bool {
 /// and what `env` or `sudo` gave it, or later (`trap`), or is a string `eval` builds: it is read
 /// with no variables known.
 fn add(command: SimpleCommand, depth: usize, found: &mut Found) {
+    // An interpreter's one-liner is judged as the shell commands it amounts to, and as itself.
+    if let Some(script) = interpreters::script_of(&command) {
+        collect(&script, depth + 1, found, Rc::default());
+        found.commands.push(command);
+        return;
+    }
     match wrappers::inner_script(&command) {
         Some(inner) => {
             collect(&inner, depth + 1, found, Rc::default());
