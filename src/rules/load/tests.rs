@@ -208,11 +208,12 @@ fn command_and_evidence_keys_are_read_and_checked() {
     assert_eq!(
         rm.regexes,
         [concat!(
-            r#"(?:(?-u:\b)|\\n)(r(?:['"\\]|\\n)*m|f(?:['"\\]|\\n)*i(?:['"\\]|\\n)*n(?:['"\\]|\\n)*d)(?-u:\b)"#,
+            r#"(?:(?-u:\b)|\\n)(r(?:['"\\]|\\n)*m|f(?:['"\\]|\\n)*i(?:['"\\]|\\n)*n(?:['"\\]|\\n)*d"#,
+            r#"|python[0-9.]*|pypy[0-9.]*|node|nodejs|bun|deno|perl[0-9.]*|ruby[0-9.]*|php[0-9.]*|[gmn]?awk)(?-u:\b)"#,
             r#"|\$['"]|\$\{?[A-Za-z0-9_@*]|\{[^}]*(,|\.\.)|\\[0-7xuU]"#
         )],
         "a command rule without `match` is flagged by its program (and `rm`'s also by `find`, whose \
-         -delete removes), also after a tool call's `\\n`, quoted (`r''m`), spelled in an ANSI-C string, \
+         -delete removes, and by any interpreter, whose code may amount to it), also after a tool call's `\\n`, quoted (`r''m`), spelled in an ANSI-C string, \
          by a variable or by an escape printf decodes"
     );
     assert_eq!(rm.command.as_ref().unwrap().flags, [vec!["r".to_owned(), "R".to_owned()]]);
