@@ -591,3 +591,47 @@ async fn a_child_that_stops_its_worker_does_not_outlive_its_lost_task() {
     assert_eq!(wait_finished(&hub, &task), "lost");
     gone("the child of the lost task's stopped worker", child);
 }
+
+/// A hangup reaching the worker (its terminal closed, or the kernel's to a stopped process group
+/// the hub's death orphaned) ends its child, as a termination does, and the worker reports it:
+/// by default it would have ended the worker alone, and with no hub left to clean up, left the
+/// child's process group running unsupervised (here the hub notices, and calls the task lost).
+#[tokio::test]
+async fn a_worker_that_hangs_up_takes_its_child_with_it() {
+    let hub = Hub::start(RULES, &[]);
+    let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
+    let pidfile = hub.sandbox.path("child.pid");
+    let line = format!("trap '' HUP; echo $$ > {}; while :; do sleep 0.1; done", pidfile.display());
+    let task = spawn(&mut client, 1, &["sh", "-c", &line]).await;
+    let child = pid_in(&pidfile);
+    let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap();
+    // The fields after the command's name, which is in parentheses: state, then the parent's pid.
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let worker: u32 = after_name.split(' ').nth(1).unwrap().parse().unwrap();
+    send_signal(worker, libc::SIGHUP);
+    assert_eq!(wait_finished(&hub, &task), "killed", "the worker ended its child and said so");
+    gone("the child of a worker that got SIGHUP", child);
+}
+
+/// Anyone who can reach the port can open connections and send nothing (a task reads the port
+/// off its worker's command line). Thousands of them neither stall a client nor keep a new one
+/// out: a connection that has not sent its request takes none of the hub's places, and when too
+/// many wait, the longest-waiting is dropped.
+#[tokio::test]
+async fn idle_connections_that_never_send_a_request_do_not_keep_clients_out() {
+    let hub = Hub::start(RULES, &[]);
+    let mut idle = Vec::new();
+    for _ in 0..3_000 {
+        match tokio::net::TcpStream::connect(hub.addr).await {
+            Ok(stream) => idle.push(stream),
+            // Out of descriptors here first: enough are open to make the point.
+            Err(_) => break,
+        }
+    }
+    assert!(idle.len() >= 1_000, "only {} connections could be opened", idle.len());
+    let started = std::time::Instant::now();
+    let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
+    let reply = ws::request(&mut client, 1, json!({"type": "list", "id": 1})).await;
+    assert_eq!(reply["type"], "tasks", "{reply}");
+    assert!(started.elapsed() < Duration::from_secs(5), "the client waited {:?}", started.elapsed());
+}

@@ -437,13 +437,22 @@ impl Connection {
                 self.print_stored(&task_id, None).await?;
             }
             ClientCommand::Interventions { task_id, format } => {
-                let reply = self
-                    .request(|id| ClientRequest::Interventions { id, task_id: task_id.clone(), since: None })
-                    .await?;
-                let HubToClient::Interventions { interventions, .. } = reply else {
-                    bail!("unexpected reply to interventions")
-                };
-                print_interventions(&task_id, &interventions, format)?;
+                // The hub answers a page at a time.
+                let mut all = Vec::new();
+                let mut since = None;
+                loop {
+                    let reply =
+                        self.request(|id| ClientRequest::Interventions { id, task_id: task_id.clone(), since }).await?;
+                    let HubToClient::Interventions { interventions, next, .. } = reply else {
+                        bail!("unexpected reply to interventions")
+                    };
+                    if interventions.is_empty() {
+                        break;
+                    }
+                    all.extend(interventions);
+                    since = Some(next);
+                }
+                print_interventions(&task_id, &all, format)?;
             }
             ClientCommand::Rules { format } => {
                 let reply = self.request(|id| ClientRequest::Rules { id }).await?;

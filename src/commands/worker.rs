@@ -124,6 +124,10 @@ impl Worker {
         // The hub decides what happens to the child; a terminal's Ctrl-C reaching the worker must not.
         let mut interrupts = signal(SignalKind::interrupt())?;
         let mut terminations = signal(SignalKind::terminate())?;
+        // A hangup (the terminal closed, or the kernel's to an orphaned stopped process group
+        // when the hub is gone) ends the child as a termination does: by default it would end
+        // the worker alone and leave the child unsupervised.
+        let mut hangups = signal(SignalKind::hangup())?;
         // Orphans below the worker are re-parented to it (it is a subreaper) and must be reaped.
         let mut children = signal(SignalKind::child())?;
 
@@ -189,6 +193,7 @@ impl Worker {
                     _ = children.recv() => tree::reap_orphans(Some(child.pid())),
                     _ = interrupts.recv() => {}
                     _ = terminations.recv() => actions.kill_now(grace),
+                    _ = hangups.recv() => actions.kill_now(grace),
                 }
                 continue;
             };
@@ -290,6 +295,7 @@ impl Worker {
                 _ = children.recv() => tree::reap_orphans(Some(child.pid())),
                 _ = interrupts.recv() => {}
                 _ = terminations.recv() => actions.kill_now(grace),
+                _ = hangups.recv() => actions.kill_now(grace),
             }
             if failed {
                 if !window.is_zero() {

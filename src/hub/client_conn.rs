@@ -134,8 +134,8 @@ async fn handle(
         ClientRequest::Interventions { task_id, since, .. } => match task_of(&task_id) {
             Ok(task) => {
                 let since = since.unwrap_or(0);
-                let interventions = task.interventions_since(usize::try_from(since).unwrap_or(usize::MAX));
-                let next = since + interventions.len() as u64;
+                let (interventions, next) = task.interventions_since(usize::try_from(since).unwrap_or(usize::MAX));
+                let next = next as u64;
                 Some(HubToClient::Interventions { id, task_id, interventions, next })
             }
             Err(message) => error(message),
@@ -268,11 +268,17 @@ async fn stream_task(task: Arc<Task>, since: u64, outgoing: mpsc::Sender<HubToCl
         if catching_up {
             continue;
         }
-        for intervention in task.interventions_since(interventions_sent) {
-            interventions_sent += 1;
-            let event = HubToClient::Intervention { task_id: task.id.clone(), intervention };
-            if outgoing.send(event).await.is_err() {
-                return;
+        loop {
+            let (interventions, next) = task.interventions_since(interventions_sent);
+            if interventions.is_empty() {
+                break;
+            }
+            interventions_sent = next;
+            for intervention in interventions {
+                let event = HubToClient::Intervention { task_id: task.id.clone(), intervention };
+                if outgoing.send(event).await.is_err() {
+                    return;
+                }
             }
         }
         if last_status.as_ref() != Some(&status) {

@@ -15,6 +15,7 @@ pub mod http;
 mod lane;
 mod reload;
 mod spawner;
+mod waiting;
 mod worker_conn;
 
 use std::net::SocketAddr;
@@ -106,7 +107,10 @@ pub struct Hub {
     pub config: HubConfig,
     client_token: Token,
     local_addr: SocketAddr,
+    /// Places for connections that have said who they are (clients and workers).
     connections: Arc<Semaphore>,
+    /// Connections whose request has not been read yet.
+    waiting: waiting::WaitingRoom,
     /// Where output from flooding workers is processed, in turn (see [`lane`]).
     bulk: BulkLane,
     shutdown: watch::Sender<bool>,
@@ -148,6 +152,7 @@ impl Hub {
             client_token,
             local_addr,
             connections,
+            waiting: waiting::WaitingRoom::default(),
             bulk,
             shutdown,
             shutdown_complete: std::sync::Mutex::new(Some(complete)),
@@ -261,10 +266,6 @@ impl Hub {
             return;
         };
         loop {
-            let permit = match Arc::clone(&self.connections).acquire_owned().await {
-                Ok(permit) => permit,
-                Err(_) => return,
-            };
             let accepted = tokio::select! {
                 accepted = listener.accept() => accepted,
                 _ = shutdown.changed() => return,
@@ -282,7 +283,6 @@ impl Hub {
             let complete = complete.clone();
             tokio::spawn(async move {
                 hub.handle_connection(stream, peer).await;
-                drop(permit);
                 drop(complete);
             });
         }
@@ -292,9 +292,21 @@ impl Hub {
         // Interventions are small and latency-bound.
         let _ = stream.set_nodelay(true);
         let mut shutdown = self.shutdown_signal();
+        let seat = self.waiting.enter();
         let read = tokio::select! {
             read = tokio::time::timeout(self.config.handshake_timeout, read_head(&mut stream)) => read,
             _ = shutdown.changed() => return,
+            () = seat.dropped.notified() => {
+                tracing::debug!(%peer, "dropped a connection that waited longest to send its request");
+                return;
+            }
+        };
+        drop(seat);
+        // Only a connection that has sent its request takes one of the hub's places.
+        let Ok(_permit) = Arc::clone(&self.connections).try_acquire_owned() else {
+            tracing::warn!(%peer, "refused a connection: {} are open", self.config.max_connections);
+            let _ = respond(&mut stream, 503, "Service Unavailable", "too many connections\n").await;
+            return;
         };
         let head = match read {
             Ok(Ok(Some(head))) => head,

@@ -303,7 +303,7 @@ notifications while waiting.",
             }
         };
         let interventions = if args.until == WaitUntil::Intervention {
-            task.interventions_since(seen_interventions).into_iter().map(InterventionView::from).collect()
+            task.interventions_since(seen_interventions).0.into_iter().map(InterventionView::from).collect()
         } else {
             Vec::new()
         };
@@ -335,8 +335,7 @@ whether it was delivered. With task_id, pass the returned `next` as `since` to s
             Some(id) => {
                 let task = self.task(&id)?;
                 let since = args.since.unwrap_or(0);
-                let records = task.interventions_since(since);
-                let next = since + records.len();
+                let (records, next) = task.interventions_since(since);
                 Ok(Json(InterventionsResult {
                     interventions: records.into_iter().map(InterventionView::from).collect(),
                     next: Some(next),
@@ -352,10 +351,12 @@ whether it was delivered. With task_id, pass the returned `next` as `since` to s
                     .tasks
                     .all()
                     .iter()
-                    .flat_map(|task| task.interventions_since(0))
+                    .flat_map(|task| task.interventions_since(0).0)
                     .map(InterventionView::from)
                     .collect();
+                // The newest page of them: every task's would not fit in one reply.
                 all.sort_by_key(|record| record.at);
+                all.drain(..all.len().saturating_sub(crate::tasks::INTERVENTIONS_PAGE));
                 Ok(Json(InterventionsResult { interventions: all, next: None }))
             }
         }

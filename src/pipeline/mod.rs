@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 pub use intervention::Intervention;
 pub use matcher::{Matcher, SegmentHit};
 pub use normalize::{Block, LineLimits, Normalizer, Segment};
-pub use policy::{Policy, PolicyMode};
+pub use policy::{Policy, PolicyMode, REFIRE_FLOOR};
 pub use screen::{redraw_key, PromptSpec, ScreenNormalizer, ScreenOptions};
 
 use stage::Normalize;

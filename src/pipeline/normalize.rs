@@ -85,6 +85,42 @@ pub struct Normalizer {
     /// prints their replacement character when it reads on, so what comes next must go through
     /// it too.
     vte_holds_bytes: bool,
+    /// Where `vte` is in a control string (OSC, DCS, APC, PM, SOS), as far as the bytes given it
+    /// tell: see [`ControlStrings`].
+    strings: ControlStrings,
+}
+
+/// Whether the bytes given to `vte` left it inside a control string (`ESC ]` … BEL or `ESC \`,
+/// and `ESC P`, `ESC _`, `ESC ^`, `ESC X` … `ESC \`). A terminal hides what such a string holds
+/// until it is ended; so does `vte`, for as long as it is not. A child that opens one and never
+/// ends it would hide every line after it from the rules, while a program reading its output as
+/// text (a model reading a tool's result) still sees them: so a line break ends the string here.
+#[derive(Debug, Default, Clone, Copy)]
+struct ControlStrings {
+    inside: bool,
+    /// The last byte given was an ESC: the next one says what it starts.
+    escape: bool,
+}
+
+impl ControlStrings {
+    /// Reads `byte`; returns whether it is a line break inside a string, which ends it.
+    fn breaks_a_string(&mut self, byte: u8) -> bool {
+        if std::mem::take(&mut self.escape) {
+            self.inside = matches!(byte, b']' | b'P' | b'_' | b'^' | b'X');
+            return false;
+        }
+        match byte {
+            0x1b => self.escape = true,
+            // BEL ends an OSC; CAN and SUB cancel any string.
+            0x07 | 0x18 | 0x1a => self.inside = false,
+            b'\n' if self.inside => {
+                self.inside = false;
+                return true;
+            }
+            _ => {}
+        }
+        false
+    }
 }
 
 impl Normalizer {
@@ -96,6 +132,7 @@ impl Normalizer {
             unfinished: Utf8Carry::default(),
             plain: true,
             vte_holds_bytes: false,
+            strings: ControlStrings::default(),
         }
     }
 
@@ -116,9 +153,28 @@ impl Normalizer {
             self.block.feed_plain(whole);
         } else {
             self.plain &= memchr::memchr(0x1b, whole).is_none();
-            self.parser.advance(&mut self.block, whole);
+            self.advance_ending_strings_at_line_breaks(whole);
             self.vte_holds_bytes = unfinished_utf8(whole) > 0;
         }
+    }
+
+    /// Gives `bytes` to `vte`, and where a line break comes inside a control string that was
+    /// never ended, a new parser from there on: the string and what it held are dropped, and
+    /// the lines after it are read (see [`ControlStrings`]).
+    fn advance_ending_strings_at_line_breaks(&mut self, bytes: &[u8]) {
+        if memchr::memchr(0x1b, bytes).is_none() && !self.strings.inside && !self.strings.escape {
+            self.parser.advance(&mut self.block, bytes);
+            return;
+        }
+        let mut from = 0;
+        for (at, &byte) in bytes.iter().enumerate() {
+            if self.strings.breaks_a_string(byte) {
+                self.parser.advance(&mut self.block, &bytes[from..at]);
+                self.parser = Parser::new();
+                from = at;
+            }
+        }
+        self.parser.advance(&mut self.block, &bytes[from..]);
     }
 
     /// The source ended: a pending `\r` or unfinished text ends the last line.
@@ -478,6 +534,20 @@ mod tests {
 
     fn texts(chunks: &[&[u8]]) -> Vec<String> {
         segments(chunks, LineLimits::default()).0.into_iter().map(|(_, _, text)| text).collect()
+    }
+
+    #[test]
+    fn a_control_string_never_ended_hides_no_line_after_its_own() {
+        // An OSC, DCS or APC opened and never ended: the lines after it are read all the same.
+        for opener in [&b"\x1b]0;"[..], b"\x1bP", b"\x1b_", b"\x1b^", b"\x1bX"] {
+            let chunk = [opener, b"hidden\nrm -rf ~\nlast\n"].concat();
+            assert_eq!(texts(&[&chunk]), ["", "rm -rf ~", "last"], "{opener:?}");
+            // The opener's ESC in one chunk, the rest in the next.
+            let (esc, rest) = chunk.split_at(1);
+            assert_eq!(texts(&[esc, rest]), ["", "rm -rf ~", "last"], "{opener:?} split");
+        }
+        // Ended strings are stripped as before, a line break after them included.
+        assert_eq!(texts(&[b"a\x1b]0;t\x07b\nc\x1bPq#0\x1b\\d\n"]), ["ab", "cd"]);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::rules::{Action, Rule};
+use crate::rules::{Action, Rule, Scope};
 
 /// Whether time-based policy applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,14 @@ pub enum PolicyMode {
     /// `axiom check`: every hit is reported with the rule's first action; no timers.
     Offline,
 }
+
+/// The least time between two firings of a rule that interrupts or kills the child (or may, up
+/// its ladder), whatever its `cooldown`: a task that floods lines such a rule fires on gets at
+/// most one interrupt a second of it, not one per line (an interrupt a line after the last one is
+/// no use: the child has not been able to react). Not for `warn` or `inject`, each of which
+/// answers its own line (a correction per violation), nor for a tool call, which each wants its
+/// own decision.
+pub const REFIRE_FLOOR: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Default)]
 struct RuleState {
@@ -48,10 +56,13 @@ impl Policy {
             return Some(rule.action);
         }
         let state = &mut self.states[index];
-        if let (Some(cooldown), Some(last)) = (rule.cooldown, state.last_fired) {
-            if now.saturating_duration_since(last) < cooldown {
-                return None;
-            }
+        let stops = |action: &Action| matches!(action, Action::Interrupt | Action::Kill);
+        let stops_the_child = rule.scope != Scope::Tool
+            && (stops(&rule.action) || rule.escalate.as_ref().is_some_and(|ladder| ladder.steps.iter().any(stops)));
+        let floor = if stops_the_child { REFIRE_FLOOR } else { Duration::ZERO };
+        let cooldown = rule.cooldown.unwrap_or_default().max(floor);
+        if state.last_fired.is_some_and(|last| now.saturating_duration_since(last) < cooldown) {
+            return None;
         }
         if let Some(threshold) = rule.threshold {
             forget_before(&mut state.hits, now, threshold.within);
@@ -195,6 +206,25 @@ mod tests {
         assert_eq!(policy.on_hit(0, &rule, t0 + secs(29)), None);
         assert_eq!(policy.on_hit(0, &rule, t0 + secs(30)), Some(Action::Inject));
         assert_eq!(policy.on_hit(0, &rule, t0 + secs(31)), None);
+    }
+
+    #[test]
+    fn a_rule_that_stops_the_child_fires_at_most_once_a_second_live_and_on_every_hit_offline() {
+        let mut rule = rule();
+        rule.action = Action::Interrupt;
+        let mut policy = Policy::new(PolicyMode::Live, 1);
+        let t0 = Instant::now();
+        assert_eq!(policy.on_hit(0, &rule, t0), Some(Action::Interrupt));
+        for millis in [1, 500, 999] {
+            assert_eq!(policy.on_hit(0, &rule, t0 + Duration::from_millis(millis)), None, "{millis} ms");
+        }
+        assert_eq!(policy.on_hit(0, &rule, t0 + REFIRE_FLOOR), Some(Action::Interrupt));
+        let mut offline = Policy::new(PolicyMode::Offline, 1);
+        assert!((0..3).all(|_| offline.on_hit(0, &rule, t0) == Some(Action::Interrupt)));
+        // A correction answers every line.
+        rule.action = Action::Inject;
+        let mut policy = Policy::new(PolicyMode::Live, 1);
+        assert!((0..3).all(|_| policy.on_hit(0, &rule, t0) == Some(Action::Inject)));
     }
 
     #[test]

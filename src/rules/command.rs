@@ -109,8 +109,9 @@ impl CommandMatcher {
         // An interpreter's one-liner may amount to any command (`python3 -c "shutil.rmtree(…)"`).
         names.push(crate::shell::INTERPRETER_NAMES.to_owned());
         // `cd x\nrm -rf ~` has no word boundary before `rm`, so a `\n` before the name counts as one.
+        // A substitution where a command starts may print any program's name (`$(printf 'r%s' m)`).
         format!(
-            r#"(?:(?-u:\b)|\\n)({})(?-u:\b)|\$['"]|\$\{{?[A-Za-z0-9_@*]|\{{[^}}]*(,|\.\.)|\\[0-7xuU]"#,
+            r#"(?:(?-u:\b)|\\n)({})(?-u:\b)|\$['"]|\$\{{?[A-Za-z0-9_@*]|\{{[^}}]*(,|\.\.)|\\[0-7xuU]|(^|[;&|(]|\\n)\s*(\$\(|`)"#,
             names.join("|")
         )
     }
@@ -773,6 +774,8 @@ fn takes_a_value(program: &str, option: &str) -> bool {
                 "--config",
             ],
         ),
+        // `install -m 755 tool ~/.local/bin/tool` installs one file; 755 is its mode.
+        "install" => ("mogSt", &["--mode", "--owner", "--group", "--suffix", "--target-directory"]),
         _ => return false,
     };
     match option.strip_prefix("--") {

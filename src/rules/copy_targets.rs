@@ -86,7 +86,7 @@ pub fn moved_by_move(program: &str, args: &[String], operands: &[&String]) -> Op
 
 /// The local paths a copy to another machine sends: for scp, sftp, rsync, rclone and the cloud
 /// storage copies (`aws s3 cp`, `gsutil cp`, `gcloud storage cp`), every operand but the last that
-/// names a path here, when the last names a place elsewhere (`HOST:PATH`, `user@host:`,
+/// names a path here (for aws, the first of its two), when the last names a place elsewhere (`HOST:PATH`, `user@host:`,
 /// `rsync://`, `s3://`, an rclone remote); for `gh gist create`, every file. `None` for any other
 /// program; empty for a copy that stays on this machine.
 pub fn sent_by_copy(program: &str, operands: &[&String]) -> Option<Vec<String>> {
@@ -95,7 +95,10 @@ pub fn sent_by_copy(program: &str, operands: &[&String]) -> Option<Vec<String>> 
         "scp" | "sftp" | "rsync" => operands,
         "rclone" => operands.get(1..).unwrap_or_default(),
         "gsutil" if verb(0, &["cp", "mv", "rsync"]) => &operands[1..],
-        "aws" | "gcloud" if verb(0, &["s3", "storage"]) && verb(1, &["cp", "mv", "sync", "rsync"]) => &operands[2..],
+        // `aws s3 cp SOURCE DESTINATION`: exactly two. Any word after them is the value of an
+        // option this does not know takes one (`--acl public-read`).
+        "aws" if verb(0, &["s3"]) && verb(1, &["cp", "mv", "sync"]) => &operands[2..operands.len().min(4)],
+        "gcloud" if verb(0, &["storage"]) && verb(1, &["cp", "mv", "rsync"]) => &operands[2..],
         "gh" if verb(0, &["gist"]) && verb(1, &["create"]) => {
             return Some(operands[2..].iter().map(|file| file.to_string()).collect());
         }

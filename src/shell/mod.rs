@@ -243,8 +243,9 @@ fn printed_by(script: &str, variables: &Variables) -> String {
 }
 
 /// What the substitution `$(script)` gives, when it can be known without running anything: the
-/// words `echo` and `printf` print (`rm -rf $(echo ~)` is `rm -rf ~`), or `$PWD` for `pwd`. `None`
-/// for any other script, or one that holds a substitution of its own.
+/// words `echo` and `printf` print (`rm -rf $(echo ~)` is `rm -rf ~`), `$PWD` for `pwd`, and the
+/// program itself for a lookup of where it is (`$(which rm)`, `$(command -v rm)`, `$(type -P
+/// rm)`). `None` for any other script, or one that holds a substitution of its own.
 fn substitution_output(script: &str, variables: &Variables) -> Option<String> {
     if script.contains(['$', '`']) && (script.contains("$(") || script.contains('`')) {
         return None;
@@ -257,6 +258,10 @@ fn substitution_output(script: &str, variables: &Variables) -> Option<String> {
     let words = wrappers::strip(words::command_words(&segment.text, variables).words);
     match words.first().map(|first| program_name(first)) {
         Some("pwd") if words.len() == 1 => Some("$PWD".to_owned()),
+        Some("which" | "whereis") if words.len() == 2 => Some(words[1].clone()),
+        Some("command" | "type") if words.len() == 3 && matches!(words[1].as_str(), "-v" | "-p" | "-P") => {
+            Some(words[2].clone())
+        }
         Some("echo" | "printf") => prints(&SimpleCommand::plain(words, 0, 0), &[]),
         _ => None,
     }
@@ -319,6 +324,8 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
     // read with what was assigned before it, less every name it may assign.
     let runs_in_place = functions.is_empty() && !script.contains("trap");
     let mut assigned_in_body: Option<Vec<String>> = None;
+    // What the script has written to files so far with `cat <<EOF`, `echo` or `printf`, by file.
+    let mut saved_scripts: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for (index, segment) in parsed.segments.iter().enumerate() {
         let at = |words| SimpleCommand::plain(words, pipeline, stage);
         let text = segment.text.as_str();
@@ -370,9 +377,13 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             let read: Vec<&String> = echoed.into_iter().chain(&fed).chain(&segment.heredocs).collect();
             match &replaced_by_xargs {
                 // `-I {}`: each line it reads takes the place of the mark, as one word.
+                // What a program before it in the pipeline prints is not known: it may be any
+                // name, so the mark stands as a pattern of every one (`ls ~ | xargs -I{} rm -rf
+                // ~/{}` is `rm -rf ~/*`).
                 Some(mark) => {
                     let mut lines = read.iter().flat_map(|text| text.lines()).map(str::trim);
-                    if let Some(line) = lines.find(|line| !line.is_empty()) {
+                    let unknown = if stage > 0 { Some("*") } else { None };
+                    if let Some(line) = lines.find(|line| !line.is_empty()).or(unknown) {
                         words.iter_mut().skip(1).for_each(|word| *word = word.replace(mark.as_str(), line));
                     }
                 }
@@ -417,8 +428,19 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             Some(command) if stage > 0 && reads_script(command) => printed.take(),
             _ => None,
         };
-        // `echo … | bash`, `cat <<EOF | bash`: what it prints, for a shell later in the pipeline.
+        // `echo … | bash`, `cat <<EOF | bash`: what it prints, for a shell later in the pipeline,
+        // or for a later command that runs the file it is written to.
         if let Some(text) = command.as_ref().and_then(|command| prints(command, &segment.heredocs)) {
+            for redirection in &redirections {
+                let script = saved_scripts.entry(script_name(&redirection.words[1])).or_default();
+                if redirection.words[0] == ">" {
+                    script.clear();
+                }
+                if script.len() + text.len() <= MAX_SAVED_SCRIPT {
+                    script.push_str(&text);
+                    script.push('\n');
+                }
+            }
             printed = Some(text);
         }
         // A script nested in this segment (`bash -c '…'`, a heredoc) numbers its own pipelines.
@@ -434,6 +456,8 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             continue;
         };
         let is_shell = reads_script(&command);
+        // `cat > /tmp/x.sh <<EOF … EOF; sh /tmp/x.sh`: a script written earlier in the call, run.
+        let saved_and_run = runs_a_file(&command).and_then(|file| saved_scripts.remove(&script_name(file)));
         // `python3 - <<'EOF'`: an interpreter given no code reads it from its input.
         let fed_code: Vec<String> = segment
             .heredocs
@@ -461,8 +485,8 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
                 collect(body, depth + 1, found, Rc::clone(&reading));
             }
         }
-        for script in fed_code {
-            collect(&script, depth + 1, found, Rc::default());
+        for script in fed_code.iter().chain(&saved_and_run) {
+            collect(script, depth + 1, found, Rc::default());
         }
     }
     for (index, substitution) in parsed.substitutions.iter().enumerate() {
@@ -503,6 +527,24 @@ fn compound_texts(segments: &[split::Segment]) -> impl Iterator<Item = &str> {
         depth = (depth + opens).saturating_sub(closes);
         was_open.then_some(segment.text.as_str())
     })
+}
+
+/// The most bytes of script followed from the files a call writes and then runs.
+const MAX_SAVED_SCRIPT: usize = 64 * 1024;
+
+/// A file's name as a script written and run in one call names it: `./x.sh` and `x.sh` alike.
+fn script_name(file: &str) -> String {
+    file.trim_start_matches("./").to_owned()
+}
+
+/// The file `command` runs as a script: a shell's first operand (`sh x.sh`, `bash -e x.sh`),
+/// `source x.sh` or `. x.sh`, or the command itself (`./x.sh`, `/tmp/x.sh`).
+fn runs_a_file(command: &SimpleCommand) -> Option<&str> {
+    let program = command.program();
+    if wrappers::is_shell(program) || matches!(program, "source" | ".") {
+        return command.args().iter().find(|arg| !arg.starts_with('-')).map(String::as_str);
+    }
+    command.words.first().map(String::as_str).filter(|first| first.contains('/'))
 }
 
 /// How many compound commands a command's leading words open (`if`, `while`, `until`, `for`,

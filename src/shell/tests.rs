@@ -716,3 +716,26 @@ fn the_files_a_command_reads_as_input_are_kept_with_it() {
     assert_eq!(input("cat <<-EOF\n\tx\n\tEOF\nwc <<< x"), [vec![], Vec::<String>::new()]);
     assert_eq!(words("exec 3<> /tmp/f"), [vec!["exec"], vec![">>", "/tmp/f"]]);
 }
+
+#[test]
+fn lookups_ifs_and_an_unknown_xargs_line_are_read_as_what_they_stand_for() {
+    let programs = |script: &str| commands(script).iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
+    assert!(programs("$(which rm) -rf ~/.aws").contains(&"rm -rf ~/.aws".to_owned()));
+    assert!(programs("`command -v rm` -rf ~").contains(&"rm -rf ~".to_owned()));
+    assert_eq!(programs("rm${IFS}-rf${IFS}~"), ["rm -rf ~"]);
+    assert_eq!(programs("IFS=,; rm${IFS}-rf"), ["rm${IFS}-rf"]);
+    assert!(programs("ls -A ~ | xargs -I{} rm -rf ~/{}").contains(&"rm -rf ~/*".to_owned()));
+    assert!(programs("echo build | xargs -I{} rm -rf ./{}").contains(&"rm -rf ./build".to_owned()));
+}
+
+#[test]
+fn a_script_written_to_a_file_and_run_in_the_same_call_is_read() {
+    let programs = |script: &str| commands(script).iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
+    let written = "cat > /tmp/c.sh <<'EOF'\n#!/bin/sh\nrm -rf \"$HOME\"/.ssh\nEOF\nsh /tmp/c.sh";
+    assert!(programs(written).contains(&"rm -rf $HOME/.ssh".to_owned()), "{:?}", programs(written));
+    let echoed = "echo 'rm -rf ~' > x.sh && chmod +x x.sh && ./x.sh";
+    assert!(programs(echoed).contains(&"rm -rf ~".to_owned()), "{:?}", programs(echoed));
+    // Written and not run, or run before it is written: data.
+    assert!(!programs("echo 'rm -rf ~' > notes.txt").contains(&"rm -rf ~".to_owned()));
+    assert!(!programs("sh x.sh; echo 'rm -rf ~' > x.sh").contains(&"rm -rf ~".to_owned()));
+}

@@ -287,6 +287,10 @@ impl Variables {
             return None;
         }
         let value = self.values.get(&name);
+        // IFS the script did not set splits words at blanks: unquoted, it is one (`rm${IFS}-rf`).
+        if name == "IFS" && value.is_none() && operator.is_none() && !quoted && !self.ifs_set {
+            return Some((" ".to_owned(), end));
+        }
         let empty = value.is_none_or(|fields| fields.iter().all(String::is_empty));
         let fields: Vec<String> = match (value, operator) {
             // The word when set (`+`), or set and not empty (`:+`); else nothing.

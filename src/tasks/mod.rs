@@ -10,5 +10,6 @@ pub use journal::{Journal, JournalConfig};
 pub use output::{OutputRead, OutputRing, StoredChunk};
 pub use registry::{LoadedRules, Retention, RuleReload, Tasks};
 pub use task::{
-    hooked_command, hooked_session, now_ms, Attached, Task, TaskConfig, TaskError, HOOKED, OUTSTANDING_LIMIT,
+    hooked_command, hooked_session, now_ms, Attached, Task, TaskConfig, TaskError, HOOKED, INTERVENTIONS_PAGE,
+    OUTSTANDING_LIMIT,
 };

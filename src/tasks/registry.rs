@@ -398,7 +398,7 @@ mod tests {
         let output = task.read_output(0, 1 << 20);
         let text = String::from_utf8(output.bytes).unwrap();
         assert!(text.contains("[PreToolUse] Bash: rm -rf /\n"), "{text}");
-        assert_eq!(task.interventions_since(0)[0].delivered, Some(true));
+        assert_eq!(task.interventions_since(0).0[0].delivered, Some(true));
         assert!(matches!(task.send_input("hello", true), Err(crate::tasks::TaskError::Hooked(_))));
 
         let ended = tasks.record_hook(&hook_record("s1", "SessionEnd", &[], 0)).unwrap();

@@ -210,7 +210,7 @@ fn command_and_evidence_keys_are_read_and_checked() {
         [concat!(
             r#"(?:(?-u:\b)|\\n)(r(?:['"\\]|\\n)*m|f(?:['"\\]|\\n)*i(?:['"\\]|\\n)*n(?:['"\\]|\\n)*d"#,
             r#"|python[0-9.]*|pypy[0-9.]*|node|nodejs|bun|deno|perl[0-9.]*|ruby[0-9.]*|php[0-9.]*|[gmn]?awk)(?-u:\b)"#,
-            r#"|\$['"]|\$\{?[A-Za-z0-9_@*]|\{[^}]*(,|\.\.)|\\[0-7xuU]"#
+            r#"|\$['"]|\$\{?[A-Za-z0-9_@*]|\{[^}]*(,|\.\.)|\\[0-7xuU]|(^|[;&|(]|\\n)\s*(\$\(|`)"#
         )],
         "a command rule without `match` is flagged by its program (and `rm`'s also by `find`, whose \
          -delete removes, and by any interpreter, whose code may amount to it), also after a tool call's `\\n`, quoted (`r''m`), spelled in an ANSI-C string, \

@@ -76,7 +76,7 @@ impl Task {
     pub(super) fn settle_commands(&self, state: &mut TaskState, reason: &str) {
         for id in std::mem::take(&mut state.commands).into_keys() {
             let error = Some(reason.to_owned());
-            if let Some(record) = record_of(&mut state.interventions, id) {
+            if let Some(record) = state.interventions.by_id(id) {
                 record.delivered = Some(false);
                 record.error = error.clone();
             }
@@ -99,7 +99,7 @@ impl Task {
             state.input_failures += 1;
             state.last_input_failure = error.clone();
         }
-        if let Some(record) = record_of(&mut state.interventions, id) {
+        if let Some(record) = state.interventions.by_id(id) {
             record.delivered = Some(delivered);
             record.error = error.clone();
         }
@@ -333,11 +333,4 @@ fn input_pieces(text: &str) -> Vec<&str> {
     }
     pieces.push(rest);
     pieces
-}
-
-/// The record of intervention `id`. Records are kept in id order (ids only grow), so this is a
-/// binary search: acknowledging each of 20,000 injections must not scan all the others.
-fn record_of(records: &mut [InterventionRecord], id: u64) -> Option<&mut InterventionRecord> {
-    let index = records.binary_search_by_key(&id, |record| record.id).ok()?;
-    records.get_mut(index)
 }

@@ -34,12 +34,15 @@ use crate::worker::OutputStream;
 
 mod commands;
 mod hooked;
+mod interventions;
 mod screen;
 #[cfg(test)]
 mod tests;
 
 use commands::is_kill;
 pub use hooked::{hooked_command, hooked_session, HOOKED};
+use interventions::Interventions;
+pub use interventions::PAGE as INTERVENTIONS_PAGE;
 use screen::{screen_pipeline, ScreenSetup};
 
 /// Commands not yet acknowledged by the worker; more are refused as "busy". A connection's queue
@@ -109,7 +112,7 @@ struct TaskState {
     pid: Option<u32>,
     ended_at: Option<u64>,
     output: OutputRing,
-    interventions: Vec<InterventionRecord>,
+    interventions: Interventions,
     /// The next output `seq` expected from the worker.
     next_seq: u64,
     /// The connected worker's outgoing queue.
@@ -234,7 +237,7 @@ impl Task {
                 pid: None,
                 ended_at: None,
                 output: OutputRing::new(config.ring_capacity),
-                interventions: Vec::new(),
+                interventions: Interventions::default(),
                 next_seq: 0,
                 worker: None,
                 sessions: VecDeque::new(),
@@ -311,7 +314,7 @@ impl Task {
                         state.next_message_id = state.next_message_id.max(id.saturating_add(1));
                         let command = state.commands.remove(&id);
                         state.killed |= delivered && command.as_ref().is_some_and(is_kill);
-                        if let Some(record) = state.interventions.iter_mut().find(|r| r.id == id) {
+                        if let Some(record) = state.interventions.by_id(id) {
                             record.delivered = Some(delivered);
                             record.error = error;
                         }
@@ -953,10 +956,10 @@ impl Task {
         (state.output.tail_cursor(lines), state.output.start())
     }
 
-    /// Interventions from index `since` on.
-    pub fn interventions_since(&self, since: usize) -> Vec<InterventionRecord> {
-        let state = self.state();
-        state.interventions.get(since..).map(<[_]>::to_vec).unwrap_or_default()
+    /// Interventions from number `since` on, a page at most (see [`Interventions::since`]), and
+    /// the number to ask from next.
+    pub fn interventions_since(&self, since: usize) -> (Vec<InterventionRecord>, usize) {
+        self.state().interventions.since(since)
     }
 }
 

@@ -106,7 +106,7 @@ fn commands_are_resent_on_every_attach_until_acknowledged() {
     task.detach_worker(&second_queue);
     let (mut third, _, _) = attach(&task);
     assert!(third.try_recv().is_err(), "acknowledged commands are not resent");
-    assert_eq!(task.interventions_since(0)[0].delivered, Some(true));
+    assert_eq!(task.interventions_since(0).0[0].delivered, Some(true));
 }
 
 #[test]
@@ -121,7 +121,7 @@ fn the_command_log_and_its_ids_survive_a_restart() {
 
     let history = crate::tasks::journal::read_history(&journal.events_path("t1")).unwrap();
     let restored = Task::restore(history, rules("rules: []\n"), TaskConfig::default(), None).unwrap();
-    assert_eq!(restored.interventions_since(0).len(), 1, "the manual kill is in the history");
+    assert_eq!(restored.interventions_since(0).0.len(), 1, "the manual kill is in the history");
     let (mut queued, _, _) = attach(&restored);
     assert!(matches!(queued.try_recv(), Ok(HubToWorker::Intervene { id, action: Action::Kill, .. }) if id == kill));
     assert!(queued.try_recv().is_err(), "the acknowledged input is not resent");
@@ -195,7 +195,7 @@ fn a_restored_pty_task_redraws_its_screen_and_matches_only_what_is_new() {
     let start = Instant::now();
     task.ingest(0, OutputStream::Stdout, frame.clone(), start);
     task.tick(start + Duration::from_secs(1));
-    assert_eq!(task.interventions_since(0).len(), 1);
+    assert_eq!(task.interventions_since(0).0.len(), 1);
     task.resize(12, 40).unwrap();
     journal.flush_blocking();
 
@@ -208,10 +208,10 @@ fn a_restored_pty_task_redraws_its_screen_and_matches_only_what_is_new() {
     let later = Instant::now();
     restored.ingest(1, OutputStream::Stdout, frame, later);
     restored.tick(later + Duration::from_secs(1));
-    assert_eq!(restored.interventions_since(0).len(), 1, "the repaint fired again");
+    assert_eq!(restored.interventions_since(0).0.len(), 1, "the repaint fired again");
     restored.ingest(2, OutputStream::Stdout, b"\x1b[3;1HAll\x1b[3;5Htests\x1b[3;11Hpass now".to_vec(), later);
     restored.tick(later + Duration::from_secs(2));
-    assert_eq!(restored.interventions_since(0).len(), 2, "new content is matched");
+    assert_eq!(restored.interventions_since(0).0.len(), 2, "new content is matched");
 }
 
 #[test]
@@ -259,13 +259,20 @@ fn a_task_being_killed_is_not_killed_again_on_every_line() {
     let _attached = attach(&task);
     let kill = out(&task, 0, "rm -rf /\n")[0].command_id().unwrap();
     task.acknowledge(kill, false, Some("signalling was refused".into()));
-    assert_eq!(out(&task, 1, "rm -rf /\n").len(), 1, "a failed kill is tried again");
+    // Not on the very next line: a rule that acts fires at most once a second.
+    assert!(out(&task, 1, "rm -rf /\n").is_empty());
+    let later = Instant::now() + crate::pipeline::REFIRE_FLOOR;
+    assert_eq!(
+        task.ingest(2, OutputStream::Stdout, b"rm -rf /\n".to_vec(), later).len(),
+        1,
+        "a failed kill is tried again"
+    );
 }
 
 #[test]
 fn tool_calls_are_evidence_for_the_claims_after_them() {
     let claim = "rules:\n  - id: claim\n    match: { literals: [tests pass] }\n    evidence: { tests: [missing, failed] }\n  - id: no-rm\n    scope: tool\n    command: { program: rm }\n    action: deny\n    message: no\n";
-    let fired = |task: &Task| task.interventions_since(0).iter().filter(|r| r.rule == "claim").count();
+    let fired = |task: &Task| task.interventions_since(0).0.iter().filter(|r| r.rule == "claim").count();
     let task = task_with(claim, None);
     let _worker = attach(&task);
     task.judge_tool("c1".into(), "Bash: npm test", Instant::now());
