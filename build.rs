@@ -19,6 +19,10 @@ mod prefixes;
 #[path = "src/rules/tool_class.rs"]
 mod tool_class;
 
+#[allow(dead_code)]
+#[path = "src/rules/prefilter.rs"]
+mod prefilter;
+
 fn main() {
     println!("cargo:rerun-if-changed=rules");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
@@ -61,8 +65,9 @@ fn main() {
 }
 
 /// A rule file's regexes as `axiom` attributes them (`line_regex`, with the flag and the tool
-/// class `CompiledScope::compile` gives them, which a test holds this to), and for a rule limited
-/// to a class of tools with no pattern of its own, the empty one that flags every call.
+/// class `CompiledScope::compile` gives them, which a test holds this to), for a rule limited to
+/// a class of tools with no pattern of its own, the empty one that flags every call, and for a
+/// command rule with none, the one that flags the lines naming its programs.
 fn flagged_regexes(file: &serde_yaml::Value) -> Vec<String> {
     let rules = file.get("rules").and_then(|rules| rules.as_sequence()).map_or(&[][..], |rules| &rules[..]);
     let mut found = Vec::new();
@@ -78,6 +83,17 @@ fn flagged_regexes(file: &serde_yaml::Value) -> Vec<String> {
         let literals = matches.and_then(|m| m.get("literals")).is_some();
         if tool.is_some() && regexes.is_empty() && !literals {
             found.push(tool_class::line_regex("", false, tool));
+        }
+        let programs = rule.get("command").and_then(|command| command.get("program"));
+        if let (None, false, None, Some(programs)) = (tool, literals, regexes.first(), programs) {
+            let programs: Vec<String> = match programs {
+                serde_yaml::Value::String(one) => vec![one.clone()],
+                serde_yaml::Value::Sequence(many) => {
+                    many.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect()
+                }
+                _ => Vec::new(),
+            };
+            found.push(tool_class::line_regex(&prefilter::command_prefilter(&programs), false, None));
         }
         found.extend(regexes.into_iter().map(|regex| tool_class::line_regex(regex, folded, tool)));
     }

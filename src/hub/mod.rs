@@ -294,6 +294,8 @@ impl Hub {
         let mut shutdown = self.shutdown_signal();
         let seat = self.waiting.enter();
         let read = tokio::select! {
+            // A request that has arrived is read, even if the room was full meanwhile.
+            biased;
             read = tokio::time::timeout(self.config.handshake_timeout, read_head(&mut stream)) => read,
             _ = shutdown.changed() => return,
             () = seat.dropped.notified() => {
@@ -302,12 +304,6 @@ impl Hub {
             }
         };
         drop(seat);
-        // Only a connection that has sent its request takes one of the hub's places.
-        let Ok(_permit) = Arc::clone(&self.connections).try_acquire_owned() else {
-            tracing::warn!(%peer, "refused a connection: {} are open", self.config.max_connections);
-            let _ = respond(&mut stream, 503, "Service Unavailable", "too many connections\n").await;
-            return;
-        };
         let head = match read {
             Ok(Ok(Some(head))) => head,
             Ok(Ok(None)) => return,
@@ -320,6 +316,12 @@ impl Hub {
                 let _ = respond(&mut stream, 408, "Request Timeout", "handshake timed out\n").await;
                 return;
             }
+        };
+        // Only a connection that has sent its request takes one of the hub's places.
+        let Ok(_permit) = Arc::clone(&self.connections).try_acquire_owned() else {
+            tracing::warn!(%peer, "refused a connection: {} are open", self.config.max_connections);
+            let _ = respond(&mut stream, 503, "Service Unavailable", "too many connections\n").await;
+            return;
         };
         if let Some(origin) = &head.origin {
             if !self.config.allow_origins.iter().any(|allowed| allowed == origin) {

@@ -351,7 +351,7 @@ whether it was delivered. With task_id, pass the returned `next` as `since` to s
                     .tasks
                     .all()
                     .iter()
-                    .flat_map(|task| task.interventions_since(0).0)
+                    .flat_map(|task| task.newest_interventions(crate::tasks::INTERVENTIONS_PAGE))
                     .map(InterventionView::from)
                     .collect();
                 // The newest page of them: every task's would not fit in one reply.

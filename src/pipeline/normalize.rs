@@ -98,6 +98,8 @@ pub struct Normalizer {
 #[derive(Debug, Default, Clone, Copy)]
 struct ControlStrings {
     inside: bool,
+    /// It is an OSC, which BEL ends too.
+    osc: bool,
     /// The last byte given was an ESC: the next one says what it starts.
     escape: bool,
 }
@@ -106,13 +108,17 @@ impl ControlStrings {
     /// Reads `byte`; returns whether it is a line break inside a string, which ends it.
     fn breaks_a_string(&mut self, byte: u8) -> bool {
         if std::mem::take(&mut self.escape) {
+            // `ESC ESC`: the second starts a sequence of its own.
+            self.escape = byte == 0x1b;
             self.inside = matches!(byte, b']' | b'P' | b'_' | b'^' | b'X');
+            self.osc = byte == b']';
             return false;
         }
         match byte {
             0x1b => self.escape = true,
-            // BEL ends an OSC; CAN and SUB cancel any string.
-            0x07 | 0x18 | 0x1a => self.inside = false,
+            // BEL ends an OSC (not the others, which take it as data); CAN and SUB cancel any.
+            0x07 if self.osc => self.inside = false,
+            0x18 | 0x1a => self.inside = false,
             b'\n' if self.inside => {
                 self.inside = false;
                 return true;
@@ -546,6 +552,9 @@ mod tests {
             let (esc, rest) = chunk.split_at(1);
             assert_eq!(texts(&[esc, rest]), ["", "rm -rf ~", "last"], "{opener:?} split");
         }
+        // BEL ends only an OSC; an ESC after an ESC starts a sequence of its own.
+        assert_eq!(texts(&[b"\x1bP\x07hidden\nseen\n"]), ["", "seen"]);
+        assert_eq!(texts(&[b"\x1b\x1b]0;hidden\nseen\n"]), ["", "seen"]);
         // Ended strings are stripped as before, a line break after them included.
         assert_eq!(texts(&[b"a\x1b]0;t\x07b\nc\x1bPq#0\x1b\\d\n"]), ["ab", "cd"]);
     }

@@ -3,14 +3,13 @@
 use super::copy_targets::{moved_by_move, sent_by_copy, written_by_copy};
 use super::glob_names::guarded_expansions;
 use super::lazy_regex::LazyRegex;
+use super::prefilter::command_prefilter;
 use super::running;
 use super::saved_and_run::{runs_file, saved_files};
 use super::schema::CommandSpec;
 use super::tool_class::{may_run_a_command, unescape_tool_argument};
 use super::workplace::checked_out_branch;
-use crate::shell::{
-    commands_shared, script_in_line, too_long_to_read, SimpleCommand, DELETE_READ_AS, GIT_OPTIONS_WITH_VALUE,
-};
+use crate::shell::{commands_shared, script_in_line, too_long_to_read, SimpleCommand, GIT_OPTIONS_WITH_VALUE};
 
 /// `program: '*'`: any program.
 pub const ANY_PROGRAM: &str = "*";
@@ -92,28 +91,10 @@ impl CommandMatcher {
         }
     }
 
-    /// A literal-free regex that flags every line where one of the programs appears as a word,
-    /// for rules that give no `match` of their own.
+    /// The regex that flags the lines this rule parses when it gives no `match` of its own (see
+    /// [`command_prefilter`]).
     pub fn prefilter(&self) -> String {
-        // The shell takes quotes and backslashes out of a word, so `r''m`, `'r'm` and `r\<newline>m`
-        // all run rm: they may stand between the name's characters (a tool call writes a line
-        // break as the two characters `\n`). An ANSI-C or translated string (`$'\x72'm`, `r$""m`)
-        // or a brace list (`{r,}m`, `{r..r}m`) can spell any name, and so can a variable (`X=r;
-        // ${X}m`), so a line with one is always parsed; so is one with an escape that printf or
-        // echo decodes (`printf '\x72m -rf ~' | sh`).
-        let mut names: Vec<String> = self.programs.iter().map(|program| name_as_written(program)).collect();
-        // `find … -delete` is read as the program that deletes, whose name the line need not hold.
-        if self.programs.iter().any(|program| program == DELETE_READ_AS) {
-            names.push(name_as_written("find"));
-        }
-        // An interpreter's one-liner may amount to any command (`python3 -c "shutil.rmtree(…)"`).
-        names.push(crate::shell::INTERPRETER_NAMES.to_owned());
-        // `cd x\nrm -rf ~` has no word boundary before `rm`, so a `\n` before the name counts as one.
-        // A substitution where a command starts may print any program's name (`$(printf 'r%s' m)`).
-        format!(
-            r#"(?:(?-u:\b)|\\n)({})(?-u:\b)|\$['"]|\$\{{?[A-Za-z0-9_@*]|\{{[^}}]*(,|\.\.)|\\[0-7xuU]|(^|[;&|(]|\\n)\s*(\$\(|`)"#,
-            names.join("|")
-        )
+        command_prefilter(&self.programs)
     }
 
     /// Whether `line` (of the given kind) shows one of these commands being run.
@@ -291,13 +272,6 @@ impl CommandMatcher {
                     && checked_out_branch(&places.current, named_git_dir(command).or(places.git_dir.as_deref()))
                         .is_some_and(|branch| self.on_branch.iter().any(|re| re.is_match(&branch)))))
     }
-}
-
-/// A regex for `program` with any run of quotes, backslashes and escaped line breaks between its
-/// characters.
-fn name_as_written(program: &str) -> String {
-    let chars: Vec<String> = program.chars().map(|c| regex::escape(c.encode_utf8(&mut [0; 4]))).collect();
-    chars.join(r#"(?:['"\\]|\\n)*"#)
 }
 
 /// The values options carry (`--output=FILE`, `of=FILE` is an operand already), the target

@@ -19,6 +19,7 @@ mod load;
 mod locate;
 mod loosen;
 mod model;
+mod prefilter;
 mod prefixes;
 mod running;
 mod saved_and_run;

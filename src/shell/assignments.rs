@@ -138,10 +138,12 @@ pub(super) fn names_a_body_may_assign<'a>(texts: impl IntoIterator<Item = &'a st
             return None;
         }
         names.extend(assigned_in_arithmetic(text).into_iter().map(str::to_owned));
-        for word in &words {
+        // `NAME=value` where a command starts (after reserved words and other assignments).
+        let leading = words.iter().skip_while(|word| super::wrappers::is_reserved(word));
+        for word in leading.take_while(|word| word.contains('=')) {
             let left = word.split('=').next().unwrap_or(word);
             let name = left.trim_start_matches(['(', '{']).split(['[', '+']).next().unwrap_or(left);
-            if word.contains('=') && is_name(name) {
+            if is_name(name) {
                 names.push(name.to_owned());
             }
         }

@@ -27,9 +27,6 @@ use super::SimpleCommand;
 const MOST_CALLS: usize = 64;
 const MOST_BYTES: usize = 64 * 1024;
 
-/// The interpreters whose code is read, as a regex: a line that names one may run any command.
-pub const NAMES: &str = r"python[0-9.]*|pypy[0-9.]*|node|nodejs|bun|deno|perl[0-9.]*|ruby[0-9.]*|php[0-9.]*|[gmn]?awk";
-
 /// Stands for a value the code computes: a word no rule knows, as an unset variable is.
 const UNKNOWN: &str = "$VALUE";
 
@@ -53,10 +50,18 @@ pub fn script_of_input(command: &SimpleCommand, code: &str) -> Option<String> {
     script_of_code(family, code)
 }
 
+/// The script of shell commands that `code`, the file `command` runs (`python3 x.py`, written
+/// earlier in the same call), amounts to.
+pub fn script_of_file(command: &SimpleCommand, code: &str) -> Option<String> {
+    script_of_code(family(command.program())?, code)
+}
+
 fn script_of_code(family: Family, code: &str) -> Option<String> {
     let mut script = String::new();
     let mut calls = 0;
-    for found in CALL.captures_iter(code) {
+    // Each call's arguments are read over up to 4 KiB: calls that give nothing count too, so
+    // code of nested calls (`f(f(f(…` ) is read in bounded time.
+    for found in CALL.captures_iter(code).take(4 * MOST_CALLS) {
         if calls == MOST_CALLS || script.len() > MOST_BYTES {
             break;
         }
@@ -71,7 +76,7 @@ fn script_of_code(family: Family, code: &str) -> Option<String> {
     // Backquotes run a command in perl, ruby and php; in javascript they make a string.
     let backquotes_run = matches!(family, Family::Perl | Family::Ruby | Family::Php);
     for quoted in BACKQUOTED.captures_iter(code).take(if backquotes_run { MOST_CALLS } else { 0 }) {
-        let inside = quoted.name("inside").or_else(|| quoted.name("paren")).map_or("", |m| m.as_str());
+        let inside = ["inside", "paren", "brace"].iter().find_map(|name| quoted.name(name)).map_or("", |m| m.as_str());
         script.push_str(&with_home_interpolated(inside));
         script.push('\n');
     }
@@ -85,6 +90,14 @@ fn code_of(family: Family, program: &str, args: &[String]) -> Option<String> {
     let mut codes: Vec<&str> = Vec::new();
     let mut words = args.iter().enumerate();
     while let Some((at, word)) = words.next() {
+        // Code glued to its option: `-c"…"`, `-e'…'`, `--eval=…`.
+        if let Some(glued) = glued_code(family, word) {
+            codes.push(glued);
+            if family == Family::Python {
+                break;
+            }
+            continue;
+        }
         let takes_code = match family {
             Family::Python => short_option_ending(word, 'c'),
             Family::Node => {
@@ -94,15 +107,28 @@ fn code_of(family: Family, program: &str, args: &[String]) -> Option<String> {
             Family::Perl | Family::Ruby => short_option_ending(word, 'e') || short_option_ending(word, 'E'),
             Family::Php => word == "-r",
             Family::Awk => {
-                if matches!(word.as_str(), "-F" | "-v" | "-f" | "--file" | "--assign" | "--field-separator") {
+                if matches!(word.as_str(), "-e" | "--source") {
+                    true
+                } else if matches!(
+                    word.as_str(),
+                    "-F" | "-v"
+                        | "-f"
+                        | "-i"
+                        | "-l"
+                        | "--file"
+                        | "--include"
+                        | "--load"
+                        | "--assign"
+                        | "--field-separator"
+                ) {
                     words.next();
                     continue;
-                }
-                if word.starts_with('-') {
+                } else if word.starts_with('-') {
                     continue;
+                } else {
+                    codes.push(word);
+                    break;
                 }
-                codes.push(word);
-                break;
             }
         };
         if takes_code {
@@ -128,6 +154,11 @@ enum Family {
     Awk,
 }
 
+/// Whether `program` is one of the interpreters whose code is read (python3, node, perl, …).
+pub fn is_interpreter(program: &str) -> bool {
+    family(program).is_some()
+}
+
 fn family(program: &str) -> Option<Family> {
     let versioned = |name: &str, base: &str| {
         name.strip_prefix(base).is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
@@ -141,6 +172,26 @@ fn family(program: &str) -> Option<Family> {
         "awk" | "gawk" | "mawk" | "nawk" => Family::Awk,
         _ => return None,
     })
+}
+
+/// The code glued to the option that takes it, in one word: python's `-c"…"`, perl's and ruby's
+/// `-e'…'`, php's `-r…`, node's `--eval=…` and `-e…`.
+fn glued_code(family: Family, word: &str) -> Option<&str> {
+    let long = |name: &str| word.strip_prefix(name).and_then(|rest| rest.strip_prefix('='));
+    match family {
+        Family::Node => long("--eval").or_else(|| long("--print")).or_else(|| attached(word, 'e')),
+        Family::Python => attached(word, 'c'),
+        Family::Perl | Family::Ruby => attached(word, 'e').or_else(|| attached(word, 'E')),
+        Family::Php => attached(word, 'r'),
+        Family::Awk => None,
+    }
+}
+
+/// The text after `-X` in one word (`-c"import os"` as the shell gives it: `-cimport os`), when
+/// what follows is not more option letters.
+fn attached(word: &str, letter: char) -> Option<&str> {
+    let rest = word.strip_prefix('-')?.strip_prefix(letter)?;
+    (!rest.is_empty() && !rest.chars().all(|c| c.is_ascii_alphabetic())).then_some(rest)
 }
 
 /// `-c`, or short options glued before it (`-Bc`, `-le`).
@@ -157,7 +208,7 @@ fn short_option_ending(word: &str, letter: char) -> bool {
 static CALL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?x)
-        (?:^|[^\w$])
+        (?:^|[^A-Za-z0-9_$])
         (?P<name>
             system | popen | popen[23] | spawn | getoutput | getstatusoutput | check_output | check_call
             | call | run | Popen | exec | execSync | execFileSync | spawnSync | shell_exec | passthru
@@ -168,14 +219,16 @@ static CALL: LazyLock<Regex> = LazyLock::new(|| {
             | open | writeFileSync | appendFileSync | truncate | truncateSync
             | copyFileSync | copyfile | copy2? | move | rename | renameSync
         )
-        \s*(?:\(|\s+(?P<bare>['\x22\[$]))",
+        [\ \t]*(?:\(|[\ \t]+(?P<bare>['\x22\[$]))",
     )
     .expect("a valid regex")
 });
 
 /// A backquoted command in perl, ruby or php (`` `rm -rf ~` ``), or `qx(…)` / `%x(…)`.
-static BACKQUOTED: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:`(?P<inside>[^`]*)`|(?:qx|%x)\((?P<paren>[^)]*)\))").expect("a valid regex"));
+static BACKQUOTED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:`(?P<inside>[^`]*)`|(?:qx|%x)(?:\((?P<paren>[^)]*)\)|\{(?P<brace>[^}]*)\}))")
+        .expect("a valid regex")
+});
 
 /// The shell command a call amounts to, from the text after its open parenthesis.
 fn command_of_call(name: &str, after: &str) -> Option<String> {
@@ -198,14 +251,17 @@ fn command_of_call(name: &str, after: &str) -> Option<String> {
         | "rmtree_p" => {
             format!("rm -rf {}", quoted(&path()?))
         }
-        // `fs.rmSync`-like calls without a recursive option, and a file removed alone.
+        // node's `fs.rm(path, {recursive: true})` deletes a tree; without the option, one file.
+        "rm" | "rmdir" if call_text(after).contains("recursive") => format!("rm -rf {}", quoted(&path()?)),
         "rm" | "rmdir" | "unlink" | "unlinkSync" | "remove" | "unlink_p" => format!("rm {}", quoted(&path()?)),
         "open" | "writeFileSync" | "appendFileSync" | "truncate" | "truncateSync" => {
             // python's and ruby's `open(path, mode)`: only a mode that writes.
             let mode = arguments.get(1).and_then(Argument::as_text).unwrap_or("r");
             let operator = match name {
                 "open" if mode.contains('a') => ">>",
-                "open" if mode.contains(['w', '+', 'x']) => ">",
+                "open" if mode.contains(['w', 'x']) => ">",
+                // `r+` writes without emptying the file first.
+                "open" if mode.contains('+') => ">>",
                 "open" => return None,
                 "appendFileSync" => ">>",
                 _ => ">",
@@ -218,6 +274,13 @@ fn command_of_call(name: &str, after: &str) -> Option<String> {
         "move" | "rename" | "renameSync" => {
             format!("mv {} {}", quoted(&path()?), quoted(&arguments.get(1)?.as_path()?))
         }
+        // node's `spawnSync(PROGRAM, [ARGS…])`, `execFile(…)`: the program, then the list's words.
+        "spawn" | "spawnSync" | "execFile" | "execFileSync" if arguments.len() > 1 => match (first, &arguments[1]) {
+            (Argument::Text(program), Argument::List(words)) => {
+                std::iter::once(program).chain(words).map(|word| quoted(word)).collect::<Vec<_>>().join(" ")
+            }
+            _ => return None,
+        },
         // What runs a command: a string is a shell script, a list a program and its words.
         _ => match first {
             Argument::List(words) => words.iter().map(|word| quoted(word)).collect::<Vec<_>>().join(" "),
@@ -238,13 +301,29 @@ fn all_text(arguments: &[Argument]) -> bool {
     arguments.iter().all(|argument| matches!(argument, Argument::Text(_)))
 }
 
-/// `word` single-quoted for the shell, but for `$HOME` and the value no rule knows, which stay
-/// references (a quote is taken off before a rule reads the word either way).
+/// `word` quoted for the shell as one word: single-quoted, but for a path from `$HOME` and the
+/// value no rule knows, which are double-quoted, so the reference stays one (a quote is taken
+/// off before a rule reads the word either way).
 fn quoted(word: &str) -> String {
     if word.starts_with("$HOME") || word == UNKNOWN {
-        return word.to_owned();
+        let rest = word[1..].replace('\\', r"\\").replace(['"', '`', '$'], "_");
+        return format!("\"${rest}\"");
     }
     format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+/// The text of a call's arguments, up to its closing parenthesis (or 4 KiB).
+fn call_text(after: &str) -> &str {
+    let mut depth = 0usize;
+    for (at, c) in after.char_indices().take(4096) {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' if depth == 0 => return &after[..at],
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    &after[..after.char_indices().nth(4096).map_or(after.len(), |(at, _)| at)]
 }
 
 /// One argument of a call, as far as it can be read.
@@ -278,6 +357,7 @@ fn arguments(after: &str) -> Vec<Argument> {
     let mut at = 0;
     let mut found = Vec::new();
     while at < chars.len() && found.len() < 16 {
+        at = after_keyword(&chars, at);
         let (argument, end) = expression(&chars, at);
         found.push(argument);
         at = end;
@@ -287,6 +367,21 @@ fn arguments(after: &str) -> Vec<Argument> {
         }
     }
     found
+}
+
+/// Where a keyword argument's value starts (`path=` in `rmtree(path='/')`), or `at`.
+fn after_keyword(chars: &[char], at: usize) -> usize {
+    let start = at + chars[at..].iter().take_while(|c| c.is_whitespace()).count();
+    let name = chars[start..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == '_').count();
+    let is_keyword = name > 0
+        && chars.get(start + name) == Some(&'=')
+        && chars.get(start + name + 1) != Some(&'=')
+        && !chars[start].is_ascii_digit();
+    if is_keyword {
+        start + name + 1
+    } else {
+        at
+    }
 }
 
 /// The expression that starts at `chars[at]`, up to a `,`, `)`, `]`, `;` or `}` outside
@@ -380,14 +475,30 @@ fn piece(chars: &[char], at: usize) -> (Option<String>, usize) {
                 break;
             }
             if c == '\\' {
-                if let Some(&next) = chars.get(end + 1) {
-                    text.push(match next {
-                        'n' => '\n',
-                        't' => '\t',
-                        other => other,
-                    });
+                let hex = |from: usize, len: usize| -> Option<char> {
+                    let digits: String = chars.get(from..from + len)?.iter().collect();
+                    u32::from_str_radix(&digits, 16).ok().and_then(char::from_u32)
+                };
+                // `\x7e`, `\u007e`: how code spells a character to hide it.
+                match (chars.get(end + 1).copied(), hex(end + 2, 2), hex(end + 2, 4)) {
+                    (Some('x'), Some(decoded), _) => {
+                        text.push(decoded);
+                        end += 4;
+                    }
+                    (Some('u'), _, Some(decoded)) => {
+                        text.push(decoded);
+                        end += 6;
+                    }
+                    (Some(next), _, _) => {
+                        text.push(match next {
+                            'n' => '\n',
+                            't' => '\t',
+                            other => other,
+                        });
+                        end += 2;
+                    }
+                    (None, _, _) => end += 2,
                 }
-                end += 2;
                 continue;
             }
             text.push(c);
@@ -419,8 +530,28 @@ fn piece(chars: &[char], at: usize) -> (Option<String>, usize) {
         let texts: Option<Vec<&str>> = parts.iter().map(Argument::as_text).collect();
         return (texts.map(|texts| texts.join("/")), end);
     }
+    let under = EXPANDED_PATH.captures(&value).and_then(|found| {
+        found
+            .name("under")
+            .or_else(|| found.name("under2"))
+            .or_else(|| found.name("under3"))
+            .map(|m| m.as_str().to_owned())
+    });
+    if let Some(under) = under {
+        return (Some(format!("$HOME{under}")), end);
+    }
     (home_named_by(&value).map(str::to_owned), end)
 }
+
+/// A path under `~` that a call expands to one under the home directory: python's
+/// `os.path.expanduser('~/.ssh')` and `Path('~/.ssh').expanduser()`, ruby's
+/// `File.expand_path('~/.ssh')`.
+static EXPANDED_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"^(?:(?:os\.path\.)?expanduser\(\s*['"]~(?P<under>/[^'"]*)['"]\s*\)|(?:pathlib\.)?Path\(\s*['"]~(?P<under2>/[^'"]*)['"]\s*\)\.expanduser\(\)|File\.expand_path\(\s*['"]~(?P<under3>/[^'"]*)['"]\s*\))$"#,
+    )
+    .expect("a valid regex")
+});
 
 /// A call that joins a path of its arguments: `os.path.join(…)`, node's `path.join(…)` and
 /// `path.resolve(…)`, ruby's `File.join(…)`.

@@ -47,7 +47,7 @@ use std::rc::Rc;
 use variables::Variables;
 
 pub use find::DELETE_READ_AS;
-pub use interpreters::NAMES as INTERPRETER_NAMES;
+pub use interpreters::is_interpreter;
 pub use line::script_in_line;
 pub use split::split_script;
 pub use wrappers::{is_shell, GIT_OPTIONS_WITH_VALUE};
@@ -322,7 +322,11 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
     // A script with no functions nor traps runs each body where it is written, first with what was
     // assigned before it; a loop's body then runs again after what it assigns itself. So a body is
     // read with what was assigned before it, less every name it may assign.
-    let runs_in_place = functions.is_empty() && !script.contains("trap");
+    let runs_in_place = functions.is_empty()
+        && !parsed
+            .segments
+            .iter()
+            .any(|segment| segment.text.split_whitespace().find(|w| !wrappers::is_reserved(w)) == Some("trap"));
     let mut assigned_in_body: Option<Vec<String>> = None;
     // What the script has written to files so far with `cat <<EOF`, `echo` or `printf`, by file.
     let mut saved_scripts: std::collections::HashMap<String, String> = std::collections::HashMap::new();
@@ -331,7 +335,15 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         let text = segment.text.as_str();
         let (opens, closes) = compound_words(text);
         if compound_depth == 0 && opens > 0 && runs_in_place {
-            assigned_in_body = assignments::names_a_body_may_assign(compound_texts(&parsed.segments[index..]));
+            // Only a loop runs its body again, after what the body assigns; any other compound
+            // runs it once, in order, where an assignment is followed as it comes.
+            let texts: Vec<&str> = compound_texts(&parsed.segments[index..]).collect();
+            let is_loop = |word: &str| matches!(word, "for" | "while" | "until" | "select");
+            let loops = texts.iter().any(|text| {
+                text.split_whitespace().take_while(|w| wrappers::is_reserved(w) || is_loop(w)).any(is_loop)
+            });
+            assigned_in_body =
+                if loops { assignments::names_a_body_may_assign(texts.iter().copied()) } else { Some(Vec::new()) };
         }
         compound_depth += opens;
         let reading = match (compound_depth, &assigned_in_body) {
@@ -424,23 +436,51 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             (wrappers::is_shell(command.program()) && command.args().iter().all(|a| a.starts_with('-') || stdin(a)))
                 || (matches!(command.program(), "source" | ".") && command.args().first().is_some_and(stdin))
         };
+        // What the stage before printed: code for an interpreter reading the pipe (`echo … | python3`).
+        let piped_code = if stage > 0 { printed.clone() } else { None };
         let echoed = match &command {
             Some(command) if stage > 0 && reads_script(command) => printed.take(),
             _ => None,
         };
         // `echo … | bash`, `cat <<EOF | bash`: what it prints, for a shell later in the pipeline,
         // or for a later command that runs the file it is written to.
-        if let Some(text) = command.as_ref().and_then(|command| prints(command, &segment.heredocs)) {
-            for redirection in &redirections {
-                let script = saved_scripts.entry(script_name(&redirection.words[1])).or_default();
-                if redirection.words[0] == ">" {
-                    script.clear();
-                }
-                if script.len() + text.len() <= MAX_SAVED_SCRIPT {
-                    script.push_str(&text);
-                    script.push('\n');
-                }
+        let printing = command.as_ref().and_then(|command| {
+            // `cat x.sh`, of a file written earlier in the call, prints what was written.
+            let saved = (command.program() == "cat" && command.args().len() == 1)
+                .then(|| saved_scripts.get(&script_name(&command.args()[0])).cloned())
+                .flatten();
+            saved.or_else(|| prints(command, &segment.heredocs))
+        });
+        // `tee x.sh <<EOF`, `… | tee -a x.sh`: what it is given goes to its files too.
+        let teed: Vec<(&str, String)> = match &command {
+            Some(command) if command.program() == "tee" => {
+                let given = segment.heredocs.iter().chain(&fed).cloned().chain(piped_code.clone()).collect::<Vec<_>>();
+                let operator = if command.args().iter().any(|a| a == "-a" || a == "--append") { ">>" } else { ">" };
+                command
+                    .args()
+                    .iter()
+                    .filter(|arg| !arg.starts_with('-'))
+                    .map(|file| (operator, file.clone()))
+                    .flat_map(|(operator, file)| given.iter().map(move |text| (operator, format!("{file}\0{text}"))))
+                    .collect()
             }
+            _ => Vec::new(),
+        };
+        let written_here = redirections
+            .iter()
+            .filter_map(|r| printing.as_ref().map(|text| (r.words[0].as_str(), format!("{}\0{text}", r.words[1]))));
+        for (operator, file_and_text) in written_here.chain(teed) {
+            let (file, text) = file_and_text.split_once('\0').unwrap_or((&file_and_text, ""));
+            let script = saved_scripts.entry(script_name(file)).or_default();
+            if operator == ">" {
+                script.clear();
+            }
+            if script.len() + text.len() <= MAX_SAVED_SCRIPT {
+                script.push_str(text);
+                script.push('\n');
+            }
+        }
+        if let Some(text) = printing {
             printed = Some(text);
         }
         // A script nested in this segment (`bash -c '…'`, a heredoc) numbers its own pipelines.
@@ -457,12 +497,21 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         };
         let is_shell = reads_script(&command);
         // `cat > /tmp/x.sh <<EOF … EOF; sh /tmp/x.sh`: a script written earlier in the call, run.
-        let saved_and_run = runs_a_file(&command).and_then(|file| saved_scripts.remove(&script_name(file)));
+        let saved_and_run = runs_a_file(&command).and_then(|file| {
+            let text = saved_scripts.remove(&script_name(file))?;
+            // `python3 x.py`: the interpreter's code, read as the commands it amounts to.
+            if interpreters::is_interpreter(command.program()) {
+                interpreters::script_of_file(&command, &text)
+            } else {
+                Some(text)
+            }
+        });
         // `python3 - <<'EOF'`: an interpreter given no code reads it from its input.
         let fed_code: Vec<String> = segment
             .heredocs
             .iter()
             .chain(&fed)
+            .chain(&piped_code)
             .filter_map(|code| interpreters::script_of_input(&command, code))
             .collect();
         let (added_from, place) = (found.commands.len(), (command.pipeline, command.stage));
@@ -521,16 +570,21 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
 /// The texts of the compound command that `segments` open with, up to the one that closes it.
 fn compound_texts(segments: &[split::Segment]) -> impl Iterator<Item = &str> {
     let mut depth = 0usize;
+    let mut closed = false;
     segments.iter().map_while(move |segment| {
+        if closed {
+            return None;
+        }
         let (opens, closes) = compound_words(&segment.text);
-        let was_open = depth > 0 || opens > 0;
         depth = (depth + opens).saturating_sub(closes);
-        was_open.then_some(segment.text.as_str())
+        closed = depth == 0;
+        Some(segment.text.as_str())
     })
 }
 
-/// The most bytes of script followed from the files a call writes and then runs.
-const MAX_SAVED_SCRIPT: usize = 64 * 1024;
+/// The most bytes of script followed from the files a call writes and then runs: a bound on
+/// memory, far above what a call's own text can write (what is written comes from the call).
+const MAX_SAVED_SCRIPT: usize = 4 << 20;
 
 /// A file's name as a script written and run in one call names it: `./x.sh` and `x.sh` alike.
 fn script_name(file: &str) -> String {
@@ -541,8 +595,18 @@ fn script_name(file: &str) -> String {
 /// `source x.sh` or `. x.sh`, or the command itself (`./x.sh`, `/tmp/x.sh`).
 fn runs_a_file(command: &SimpleCommand) -> Option<&str> {
     let program = command.program();
-    if wrappers::is_shell(program) || matches!(program, "source" | ".") {
-        return command.args().iter().find(|arg| !arg.starts_with('-')).map(String::as_str);
+    if wrappers::is_shell(program) || matches!(program, "source" | ".") || interpreters::is_interpreter(program) {
+        let mut args = command.args().iter();
+        while let Some(arg) = args.next() {
+            // `bash -o errexit x.sh`: an option's value is no script.
+            if matches!(arg.as_str(), "-o" | "+o" | "-O" | "+O") {
+                args.next();
+            } else if !arg.starts_with(['-', '+']) {
+                return Some(arg);
+            }
+        }
+        // `sh < x.sh` reads the script from its input.
+        return command.input.first().map(String::as_str);
     }
     command.words.first().map(String::as_str).filter(|first| first.contains('/'))
 }

@@ -739,3 +739,44 @@ fn a_script_written_to_a_file_and_run_in_the_same_call_is_read() {
     assert!(!programs("echo 'rm -rf ~' > notes.txt").contains(&"rm -rf ~".to_owned()));
     assert!(!programs("sh x.sh; echo 'rm -rf ~' > x.sh").contains(&"rm -rf ~".to_owned()));
 }
+
+#[test]
+fn a_body_that_runs_once_follows_its_assignments_in_order_and_compounds_are_read_once() {
+    let programs = |script: &str| commands(script).iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
+    // An if's body runs once: an assignment after a use does not reach back to it.
+    assert!(programs("X=~; if true; then rm -rf $X; X=; fi").contains(&"rm -rf ~".to_owned()));
+    // The next compound's assignments are its own.
+    let two = "X=~; if true; then rm -rf $X; fi; if true; then X=1; fi";
+    assert!(programs(two).contains(&"rm -rf ~".to_owned()), "{:?}", programs(two));
+    // A word that only looks like an assignment assigns nothing; a `trap` mentioned is no trap.
+    assert!(programs("X=~; for i in 1; do rm -rf $X; echo X=1; done").contains(&"rm -rf ~".to_owned()));
+    assert!(programs("X=~; if true; then rm -rf $X; fi; echo bootstrap").contains(&"rm -rf ~".to_owned()));
+    // Many compounds one after another are each read once: the time grows with the script.
+    let started = std::time::Instant::now();
+    let many = "{ a; }; ".repeat(4_000) + "rm -rf ~";
+    assert!(programs(&many).contains(&"rm -rf ~".to_owned()));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+#[test]
+fn scripts_reach_their_runner_through_tee_cat_input_options_and_interpreters() {
+    let programs = |script: &str| commands(script).iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
+    let runs_rm = |script: &str| programs(script).iter().any(|line| line == "rm -rf ~");
+    assert!(runs_rm("echo 'rm -rf ~' > x.sh; sh < x.sh"));
+    assert!(runs_rm("echo 'rm -rf ~' > x.sh; bash -o errexit x.sh"));
+    assert!(runs_rm("tee x.sh <<'EOF'\nrm -rf ~\nEOF\nsh x.sh"));
+    assert!(runs_rm("echo 'rm -rf ~' > x.sh; cat x.sh | sh"));
+    assert!(runs_rm(&format!("echo {} > x.sh; echo 'rm -rf ~' >> x.sh; sh x.sh", "a".repeat(70_000))));
+    let python = "printf '%s\\n' 'import os' 'os.system(\"rm -rf ~\")' > x.py; python3 x.py";
+    assert!(runs_rm(python), "{:?}", programs(python));
+    assert!(runs_rm("echo \"import os; os.system('rm -rf ~')\" | python3"));
+}
+
+#[test]
+fn a_loop_variable_in_a_longer_word_stands_for_each_of_its_values_in_that_word() {
+    let programs = |script: &str| commands(script).iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
+    let staged = programs("STAGING=out; for p in /bin /lib /etc; do rm -rf \"$STAGING$p\"; done");
+    assert!(staged.contains(&"rm -rf out/bin out/lib out/etc".to_owned()), "{staged:?}");
+    assert!(programs("for d in ~ /; do rm -rf \"$d\"/; done").contains(&"rm -rf ~/ //".to_owned()));
+    assert!(programs("for d in .ssh .aws; do rm -rf ~/$d; done").contains(&"rm -rf ~/.ssh ~/.aws".to_owned()));
+}

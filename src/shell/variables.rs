@@ -56,6 +56,10 @@ pub struct Variables {
     /// The script made a reference (`declare -n`), which assigns one name through another: no
     /// assignment is followed after it.
     untracked: bool,
+    /// Names whose fields are a loop's list: each pass takes one of them, so a word that holds
+    /// the name stands for each in turn (`"$P$d"` is `"$P"` before every one of them), not for
+    /// them one after another as `"$@"` does.
+    each: HashSet<String>,
     /// What expansions may still add to the script, shared by every clone.
     budget: Rc<Cell<usize>>,
 }
@@ -69,6 +73,7 @@ impl Default for Variables {
             set_in_bodies: HashSet::new(),
             ifs_set: false,
             untracked: false,
+            each: HashSet::new(),
             budget: Rc::new(Cell::new(MAX_EXPANDED_TEXT)),
         }
     }
@@ -158,6 +163,9 @@ impl Variables {
                 };
                 if list.iter().all(|item| !item.is_empty() && only_plain_references(item)) {
                     self.set(name, list.to_vec());
+                    if list.len() > 1 && list.iter().all(|item| !item.contains([',', '{', '}'])) {
+                        self.each.insert(name.to_owned());
+                    }
                 }
             }
             // A sourced file, an evaluated string or a trap may set any name (`eval X=rm`), and
@@ -314,6 +322,9 @@ impl Variables {
             return None;
         }
         self.budget.set(left - size);
+        if fields.len() > 1 && self.each.contains(&name) {
+            return Some((each_of(&fields, quoted), end));
+        }
         Some((written(&fields, quoted), end))
     }
 
@@ -382,6 +393,7 @@ impl Variables {
     }
 
     fn forget(&mut self, name: &str) {
+        self.each.remove(name);
         if name == "IFS" {
             self.ifs_set = true;
         }
@@ -391,6 +403,7 @@ impl Variables {
     }
 
     fn forget_all(&mut self) {
+        self.each.clear();
         self.values.clear();
         self.aliases.clear();
         self.set_in_bodies.clear();
@@ -445,6 +458,26 @@ fn parameter(chars: &[char], at: usize) -> Option<(String, Option<(&'static str,
 /// quotes each field split at white space, every character escaped (an expanded value is not
 /// expanded or unquoted again); inside double quotes each field one word, joined by closing and
 /// reopening the quotes.
+/// A loop's list written as a brace list (`{a,b}`), which the words are expanded by after they
+/// are split: so a word around the name takes each of them (`out/$d` is `out/a out/b`). Its
+/// characters are escaped as [`written`] escapes them; the braces and commas are not.
+fn each_of(fields: &[String], quoted: bool) -> String {
+    let escaped: Vec<String> = fields
+        .iter()
+        .map(|field| {
+            let mut out = String::new();
+            for c in field.chars() {
+                if !quoted || matches!(c, '"' | '\\' | '$' | '`') {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            out
+        })
+        .collect();
+    format!("{{{}}}", escaped.join(","))
+}
+
 fn written(fields: &[String], quoted: bool) -> String {
     let mut out = String::new();
     for (index, field) in fields.iter().enumerate() {

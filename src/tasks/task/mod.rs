@@ -961,6 +961,12 @@ impl Task {
     pub fn interventions_since(&self, since: usize) -> (Vec<InterventionRecord>, usize) {
         self.state().interventions.since(since)
     }
+
+    /// The newest `count` interventions, oldest first.
+    pub fn newest_interventions(&self, count: usize) -> Vec<InterventionRecord> {
+        let state = self.state();
+        state.interventions.since(state.interventions.len().saturating_sub(count)).0
+    }
 }
 
 /// Milliseconds since the Unix epoch, for timestamps people read.
