@@ -122,15 +122,8 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
             let _ = out.send(Out::Output { stream: chunk.stream, data: chunk.data, end });
         }
         cursor = end;
-        loop {
-            let (records, next) = task.interventions_since(shown);
-            if records.is_empty() {
-                break;
-            }
-            shown = next;
-            for record in records {
-                let _ = out.send(Out::Note(intervention_line(&record, palette)));
-            }
+        for record in task.interventions_after(&mut shown) {
+            let _ = out.send(Out::Note(intervention_line(&record, palette)));
         }
         if status.is_finished() {
             if let Some(line) = status_line(&task.id, &status) {

@@ -268,17 +268,10 @@ async fn stream_task(task: Arc<Task>, since: u64, outgoing: mpsc::Sender<HubToCl
         if catching_up {
             continue;
         }
-        loop {
-            let (interventions, next) = task.interventions_since(interventions_sent);
-            if interventions.is_empty() {
-                break;
-            }
-            interventions_sent = next;
-            for intervention in interventions {
-                let event = HubToClient::Intervention { task_id: task.id.clone(), intervention };
-                if outgoing.send(event).await.is_err() {
-                    return;
-                }
+        for intervention in task.interventions_after(&mut interventions_sent) {
+            let event = HubToClient::Intervention { task_id: task.id.clone(), intervention };
+            if outgoing.send(event).await.is_err() {
+                return;
             }
         }
         if last_status.as_ref() != Some(&status) {

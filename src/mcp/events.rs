@@ -69,17 +69,10 @@ pub(super) fn watch_task(shared: Arc<Shared>, task: Arc<Task>, peer: Peer<RoleSe
         loop {
             // Status first: once it says finished, every intervention is already recorded.
             let status = task.status();
-            loop {
-                let (records, next) = task.interventions_since(seen);
-                if records.is_empty() {
-                    break;
-                }
-                seen = next;
-                for record in records {
-                    let (level, data) = intervention_message(&record);
-                    if !shared.send_log(&peer, level, data).await {
-                        return;
-                    }
+            for record in task.interventions_after(&mut seen) {
+                let (level, data) = intervention_message(&record);
+                if !shared.send_log(&peer, level, data).await {
+                    return;
                 }
             }
             if status.is_finished() {

@@ -53,6 +53,13 @@ impl Interventions {
         (page, next)
     }
 
+    /// Every kept one from number `since` on, unpaged (for a reader in this process, which
+    /// streams them as they come: at most [`MOST_KEPT`]), and the number after the last.
+    pub fn all_since(&self, since: usize) -> (Vec<InterventionRecord>, usize) {
+        let start = since.max(self.dropped);
+        (self.kept.iter().skip(start - self.dropped).cloned().collect(), self.len().max(since))
+    }
+
     /// The one with message id `id`, if it is kept. Ids rise with the records, so this is a binary
     /// search: acknowledging each of 20,000 injections must not scan all the others.
     pub fn by_id(&mut self, id: u64) -> Option<&mut InterventionRecord> {
@@ -100,6 +107,10 @@ mod tests {
         assert_eq!((page.len(), page[0].id, next), (1, MOST_KEPT as u64 + 4, MOST_KEPT + 5));
         let (page, next) = interventions.since(MOST_KEPT + 5);
         assert_eq!((page.len(), next), (0, MOST_KEPT + 5));
+        // A reader in this process gets every kept one at once.
+        let (all, next) = interventions.all_since(0);
+        assert_eq!((all.len(), all[0].id, next), (MOST_KEPT, 5, MOST_KEPT + 5));
+        assert_eq!(interventions.all_since(MOST_KEPT + 5), (Vec::new(), MOST_KEPT + 5));
         assert!(interventions.by_id(3).is_none());
         assert_eq!(interventions.by_id(MOST_KEPT as u64).map(|r| r.id), Some(MOST_KEPT as u64));
     }

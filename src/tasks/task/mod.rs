@@ -962,6 +962,14 @@ impl Task {
         self.state().interventions.since(since)
     }
 
+    /// The interventions after the first `seen` (those no longer kept skipped), moving `seen`
+    /// past them: what a stream of this task's interventions sends next.
+    pub fn interventions_after(&self, seen: &mut usize) -> Vec<InterventionRecord> {
+        let (records, next) = self.state().interventions.all_since(*seen);
+        *seen = next;
+        records
+    }
+
     /// The newest `count` interventions, oldest first.
     pub fn newest_interventions(&self, count: usize) -> Vec<InterventionRecord> {
         let state = self.state();
