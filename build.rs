@@ -93,7 +93,9 @@ fn flagged_regexes(file: &serde_yaml::Value) -> Vec<String> {
                 }
                 _ => Vec::new(),
             };
-            found.push(tool_class::line_regex(&prefilter::command_prefilter(&programs), false, None));
+            for regex in prefilter::command_prefilters(&programs) {
+                found.push(tool_class::line_regex(&regex, false, None));
+            }
         }
         found.extend(regexes.into_iter().map(|regex| tool_class::line_regex(regex, folded, tool)));
     }

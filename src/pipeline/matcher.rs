@@ -22,7 +22,8 @@ pub struct SegmentHit {
     pub segment: usize,
     /// Local rule number in the compiled scope.
     pub rule: u32,
-    /// Byte range of the leftmost match within the segment.
+    /// Byte range of the leftmost match within the segment; for a rule that does not report
+    /// where its match ends ([`CompiledScope::reports_match_end`]), it may run to the segment's end.
     pub start: usize,
     pub end: usize,
 }
@@ -200,8 +201,8 @@ impl Matcher {
     }
 
     /// Each rule's match in the line just searched (its patterns' leftmost starts are in
-    /// `found`), added to `hits` unless the rule's `unless` exempts the line; says whether any
-    /// pattern matched.
+    /// `found`), added to `hits` unless the rule does not judge the line (a call of a tool it is
+    /// not limited to) or its `unless` exempts it; says whether any pattern matched.
     fn settle(
         &mut self,
         scope: &CompiledScope,
@@ -213,22 +214,19 @@ impl Matcher {
         let Some(attribution) = scope.attribution() else { return false };
         for found in &self.found {
             let info = &attribution.groups[found.group].patterns[found.pattern as usize];
-            let candidate = Best {
-                start: found.start,
-                kind: info.kind,
-                group: found.group,
-                pattern: found.pattern,
-                end: found.end,
-            };
-            match &mut self.best[info.rule as usize] {
-                Some(best) => {
-                    if candidate.beats(best) {
-                        *best = candidate;
+            for (rule, kind) in info.owners() {
+                let candidate =
+                    Best { start: found.start, kind, group: found.group, pattern: found.pattern, end: found.end };
+                match &mut self.best[rule as usize] {
+                    Some(best) => {
+                        if candidate.beats(best) {
+                            *best = candidate;
+                        }
                     }
-                }
-                slot @ None => {
-                    *slot = Some(candidate);
-                    self.touched.push(info.rule);
+                    slot @ None => {
+                        *slot = Some(candidate);
+                        self.touched.push(rule);
+                    }
                 }
             }
         }
@@ -236,11 +234,15 @@ impl Matcher {
         let first_new = hits.len();
         for rule in self.touched.drain(..) {
             let Some(best) = self.best[rule as usize].take() else { continue };
-            let group = &attribution.groups[best.group];
-            let end = best.end.unwrap_or_else(|| group.end_of(&mut caches[best.group], line, best.pattern, best.start));
-            if !scope.exempts(rule, line) {
-                hits.push(SegmentHit { segment, rule, start: best.start, end });
+            if !scope.judges(rule, line) || scope.exempts(rule, line) {
+                continue;
             }
+            let end = match best.end {
+                Some(end) => end,
+                None if !scope.reports_match_end(rule) => line.len(),
+                None => attribution.groups[best.group].end_of(&mut caches[best.group], line, best.pattern, best.start),
+            };
+            hits.push(SegmentHit { segment, rule, start: best.start, end });
         }
         hits[first_new..].sort_unstable_by_key(|hit| (hit.start, hit.rule));
         matched

@@ -592,6 +592,8 @@ impl Pipeline {
         let (start, end) = match self.scope_kind {
             // A later window of a long line does not start with the tool's name.
             Scope::Tool if segment.column_base == 0 => matched_in_argument(text, hit, rule.command.is_some()),
+            // A later window of a judged command: from where the window's match starts, to its end.
+            Scope::Tool if rule.command.is_some() => (hit.start, text.len()),
             _ => (hit.start, hit.end),
         };
         let (matched, text) = if self.options.keep_text {

@@ -327,6 +327,20 @@ fn a_shell_class_rule_judges_only_shell_calls_and_reports_the_command() {
 }
 
 #[test]
+fn a_regex_several_rules_wrote_is_searched_once_and_ranked_within_each_rule() {
+    let yaml =
+        "rules:\n  - id: short\n    match: { regex: ['a+', 'ab'] }\n  - id: long\n    match: { regex: ['ab', 'a+'] }\n";
+    let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("t.yaml", yaml)]).unwrap());
+    let attribution = rules.scope(Scope::Output).attribution().unwrap();
+    assert_eq!(attribution.groups.iter().map(|group| group.patterns.len()).sum::<usize>(), 2);
+    let mut pipeline = Pipeline::new(rules, Scope::Output, "t", PipelineOptions::offline());
+    let fired = pipeline.push(b"x ab\n", Instant::now());
+    let fired: Vec<(&str, &str)> = fired.iter().map(|i| (i.rule.as_str(), i.matched.as_str())).collect();
+    // Both start at the same byte: each rule's earlier pattern is its match, as if unshared.
+    assert_eq!(fired, [("short", "a"), ("long", "ab")]);
+}
+
+#[test]
 fn a_tool_call_longer_than_an_output_window_is_judged_whole() {
     let yaml = "rules:\n  - id: no-rm\n    scope: tool\n    match: { regex: ['^Bash: .*rm -rf ~'] }\n    action: deny\n    message: no\n";
     let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("t.yaml", yaml)]).unwrap());

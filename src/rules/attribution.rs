@@ -75,6 +75,9 @@ pub struct PatternInfo {
     pub kind: PatternKind,
     /// Local rule number in the compiled scope.
     pub rule: u32,
+    /// Other rules that wrote the same regex, each with the rank it has among that rule's
+    /// patterns: the scope searches for it once for all of them.
+    pub also: Vec<(u32, PatternKind)>,
     /// Whether the pattern has a Unicode word boundary (`\b` without `(?-u)`).
     pub unicode_word_boundary: bool,
     /// For a literal: its text, and whether it matches with ASCII case folded.
@@ -85,6 +88,13 @@ pub struct PatternInfo {
     /// For a regex: what it parsed to when the rules were loaded (the automata are built from
     /// it rather than from the text, which would be parsed a second time).
     pub hir: Option<Arc<Hir>>,
+}
+
+impl PatternInfo {
+    /// Every rule whose pattern this is, with the pattern's rank among that rule's.
+    pub fn owners(&self) -> impl Iterator<Item = (u32, PatternKind)> + '_ {
+        std::iter::once((self.rule, self.kind)).chain(self.also.iter().copied())
+    }
 }
 
 /// All patterns of a scope, split by whether a lazy DFA can run them on any text.
@@ -564,10 +574,10 @@ impl PatternGroup {
             let same = rest.partition_point(|&(other, _)| other == pattern);
             // A match of the regex that starts after a match of another of its rule's patterns
             // cannot be the rule's match: those candidates need no search (on a busy log, most).
-            let rule = self.patterns[pattern as usize].rule;
+            let info = &self.patterns[pattern as usize];
             let beaten_after = found[literals_from..]
                 .iter()
-                .filter(|hit| self.patterns[hit.pattern as usize].rule == rule)
+                .filter(|hit| info.also.is_empty() && self.patterns[hit.pattern as usize].rule == info.rule)
                 .map(|hit| hit.start)
                 .min()
                 .unwrap_or(usize::MAX);
@@ -792,6 +802,7 @@ mod tests {
                 literal: None,
                 prefixes: None,
                 hir: None,
+                also: Vec::new(),
             })
             .collect();
         PatternGroup::regexes(patterns, true)
@@ -980,6 +991,7 @@ mod tests {
                         literal: Some((text, folded)),
                         prefixes: None,
                         hir: None,
+                        also: Vec::new(),
                     }
                 } else {
                     let regex = gen.regex();
@@ -994,6 +1006,7 @@ mod tests {
                         prefixes: required_prefixes(&hir),
                         regex,
                         hir: Some(Arc::new(hir)),
+                        also: Vec::new(),
                     }
                 };
                 if info.literal.is_none() {
@@ -1041,6 +1054,7 @@ mod tests {
             literal: None,
             prefixes: required_prefixes(&hir),
             hir: Some(Arc::new(hir)),
+            also: Vec::new(),
         }
     }
 
@@ -1059,6 +1073,7 @@ mod tests {
                 literal: Some(("aa".to_owned(), false)),
                 prefixes: None,
                 hir: None,
+                also: Vec::new(),
             },
         ];
         assert!(patterns[0].prefixes.is_none(), "the regex is searched backward");

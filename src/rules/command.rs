@@ -3,7 +3,7 @@
 use super::copy_targets::{moved_by_move, sent_by_copy, written_by_copy};
 use super::glob_names::guarded_expansions;
 use super::lazy_regex::LazyRegex;
-use super::prefilter::command_prefilter;
+use super::prefilter::command_prefilters;
 use super::running;
 use super::saved_and_run::{runs_file, saved_files};
 use super::schema::CommandSpec;
@@ -91,10 +91,10 @@ impl CommandMatcher {
         }
     }
 
-    /// The regex that flags the lines this rule parses when it gives no `match` of its own (see
-    /// [`command_prefilter`]).
-    pub fn prefilter(&self) -> String {
-        command_prefilter(&self.programs)
+    /// The regexes that flag the lines this rule parses when it gives no `match` of its own (see
+    /// [`command_prefilters`]).
+    pub fn prefilters(&self) -> [String; 2] {
+        command_prefilters(&self.programs)
     }
 
     /// Whether `line` (of the given kind) shows one of these commands being run.

@@ -12,6 +12,7 @@
 //! find each rule's leftmost match on the lines the scan flags. A rule's `unless` regexes are
 //! compiled the first time it fires.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -62,6 +63,14 @@ pub struct CompiledScope {
     unless: Vec<Unless>,
     /// Per local rule: the `unless_above` regexes that exempt a line by the lines above it.
     above: Vec<Unless>,
+    /// Per local rule: whether where its match ends is ever reported. A command rule's tool
+    /// call reports the whole argument (the parsed command is what it judged), so the end of its
+    /// prefilter's match is never searched for: on an interpreter's one-liner, which every
+    /// command rule's prefilter flags, that was a DFA built per rule.
+    match_end_reported: Vec<bool>,
+    /// Per local rule: the class of tools whose calls it judges, if it is limited to one (its
+    /// regexes match any tool's call: see [`line_regex`]).
+    tools: Vec<Option<ToolClass>>,
     /// Whether these are the built-in pack's rules, whose regexes the build analysed.
     built_in: bool,
 }
@@ -135,6 +144,9 @@ impl CompiledScope {
         let mut parsed = Vec::new();
         let mut unless = Vec::new();
         let mut above = Vec::new();
+        let mut match_end_reported = Vec::new();
+        let mut tools = Vec::new();
+        let mut shared = SharedRegexes::default();
 
         for (index, rule) in all.iter().enumerate().filter(|(_, rule)| rule.enabled && rule.scope == scope) {
             if rule.silence.is_some() {
@@ -143,6 +155,8 @@ impl CompiledScope {
             }
             let local = rules.len() as u32;
             rules.push(index);
+            match_end_reported.push(!(scope == Scope::Tool && rule.command.is_some()));
+            tools.push(rule.tool);
             let literal_info = |regex: String, literal: &str, folded: bool| PatternInfo {
                 regex,
                 kind: PatternKind::Literal { len: literal.len() as u32 },
@@ -151,6 +165,7 @@ impl CompiledScope {
                 literal: Some((literal.to_owned(), folded)),
                 prefixes: None,
                 hir: None,
+                also: Vec::new(),
             };
             for literal in &rule.literals {
                 if !rule.case_insensitive {
@@ -161,15 +176,20 @@ impl CompiledScope {
                     attributed.push(literal_info(format!("(?i-u:{})", regex::escape(literal)), literal, true));
                 } else {
                     // Aho-Corasick folds ASCII case only; a regex folds Unicode case.
-                    plan.regexes.push(format!("(?i){}", regex::escape(literal)), local);
-                    parsed.push(None);
+                    let text = format!("(?i){}", regex::escape(literal));
+                    if shared.add(&text, local) {
+                        plan.regexes.push(text, local);
+                        parsed.push(None);
+                    }
                 }
             }
             for pattern in &rule.regexes {
                 let flagged = line_regex(pattern, rule.case_insensitive, rule.tool);
                 if built_in {
-                    plan.regexes.push(flagged, local);
-                    parsed.push(None);
+                    if shared.add(&flagged, local) {
+                        plan.regexes.push(flagged, local);
+                        parsed.push(None);
+                    }
                     continue;
                 }
                 match check_pattern(pattern, &flagged, rule.tool) {
@@ -177,8 +197,10 @@ impl CompiledScope {
                         errors.push(anchor_error(locate(rule, "regex", pattern), rule, pattern))
                     }
                     Ok(hir) => {
-                        parsed.push(Some(hir));
-                        plan.regexes.push(flagged, local);
+                        if shared.add(&flagged, local) {
+                            parsed.push(Some(hir));
+                            plan.regexes.push(flagged, local);
+                        }
                     }
                     Err(reason) => errors.push(regex_error(locate(rule, "regex", pattern), rule, pattern, &reason)),
                 }
@@ -200,12 +222,13 @@ impl CompiledScope {
         if !errors.is_empty() {
             return Err(errors);
         }
-        for (order, ((text, &rule), hir)) in plan.regexes.texts.iter().zip(&plan.regexes.owner).zip(parsed).enumerate()
-        {
+        let owners = plan.regexes.owner.iter().zip(shared.kinds).zip(shared.others);
+        for ((text, ((&rule, kind), also)), hir) in plan.regexes.texts.iter().zip(owners).zip(parsed) {
             attributed.push(PatternInfo {
                 regex: text.clone(),
-                kind: PatternKind::Regex { order: order as u32 },
+                kind,
                 rule,
+                also,
                 unicode_word_boundary: false,
                 literal: None,
                 prefixes: None,
@@ -222,6 +245,8 @@ impl CompiledScope {
             unscanned: AtomicUsize::new(0),
             unless,
             above,
+            match_end_reported,
+            tools,
             built_in,
         })
     }
@@ -279,6 +304,18 @@ impl CompiledScope {
     }
 
     /// Whether one of local rule `rule`'s `unless` regexes matches `line`.
+    /// Whether local rule `rule` reports where its match ends (see `match_end_reported`); when
+    /// not, its hit ends with the line.
+    pub fn reports_match_end(&self, rule: u32) -> bool {
+        self.match_end_reported[rule as usize]
+    }
+
+    /// Whether local rule `rule` judges `line`: any line, or for a rule limited to a class of
+    /// tools, the calls of those tools.
+    pub fn judges(&self, rule: u32, line: &[u8]) -> bool {
+        self.tools[rule as usize].is_none_or(|class| class.admits_line(line))
+    }
+
     pub fn exempts(&self, rule: u32, line: &[u8]) -> bool {
         self.unless[rule as usize].matches_any([line])
     }
@@ -331,6 +368,36 @@ impl Unless {
                 .collect()
         });
         lines.into_iter().any(|line| compiled.iter().any(|regex| regex.is_match(line)))
+    }
+}
+
+/// The ranks of a scope's regexes, each text searched for once: a regex that several rules
+/// wrote (every command rule's prefilter for the lines that may run any program) is one pattern
+/// with several owners.
+#[derive(Debug, Default)]
+struct SharedRegexes {
+    /// Text → its index among the regexes kept.
+    index: HashMap<String, usize>,
+    /// Per regex kept: its rank for the rule that wrote it first, and the other rules with theirs.
+    kinds: Vec<PatternKind>,
+    others: Vec<Vec<(u32, PatternKind)>>,
+    /// Regexes written so far, shared or not: each one's rank within its rule.
+    written: u32,
+}
+
+impl SharedRegexes {
+    /// Notes that local rule `rule` wrote `text`; `true` when no rule did before (the caller keeps it).
+    fn add(&mut self, text: &str, rule: u32) -> bool {
+        let kind = PatternKind::Regex { order: self.written };
+        self.written += 1;
+        if let Some(&kept) = self.index.get(text) {
+            self.others[kept].push((rule, kind));
+            return false;
+        }
+        self.index.insert(text.to_owned(), self.kinds.len());
+        self.kinds.push(kind);
+        self.others.push(Vec::new());
+        true
     }
 }
 
@@ -426,7 +493,6 @@ fn check_regex(pattern: &str) -> Result<Hir, String> {
     Ok(hir)
 }
 
-/// Parses a pattern as the matchers compile it: bytes-oriented, `^` and `$` at line ends.
 /// Parses a pattern as a rule's regex is read: `^` and `$` at line ends, any bytes.
 pub(super) fn parse_line_regex(pattern: &str) -> Result<Hir, String> {
     syntax::parse_with(pattern, &syntax::Config::new().multi_line(true).utf8(false))

@@ -324,7 +324,7 @@ impl Loader {
         // command, if any, decides), and a command rule the lines that name its programs.
         let derived = match (matches.filter(|m| !m.regex.is_empty() || !m.literals.is_empty()), &command, spec.tool) {
             (None, _, Some(_)) => vec![String::new()],
-            (None, Some(command), None) => vec![command.prefilter()],
+            (None, Some(command), None) => command.prefilters().to_vec(),
             _ => Vec::new(),
         };
         Some(Rule {

@@ -1,4 +1,4 @@
-//! The regex that flags the lines a command rule with no `match` of its own parses: those that
+//! The regexes that flag the lines a command rule with no `match` of its own parses: those that
 //! may run one of its programs. The build finds its prefixes for the built-in pack (build.rs
 //! includes this file), so it must depend on nothing but `regex-syntax`.
 
@@ -7,31 +7,33 @@
 const FIND_DELETES_AS: &str = "rm";
 
 /// The interpreters whose one-liners are read as the shell commands they amount to
-/// (`crate::shell::interpreters`): a line that names one may run any program. Written short:
-/// each alternative's literal goes into the pass every rule's prefixes share.
+/// (`crate::shell::interpreters`): a line that names one may run any program.
 const INTERPRETERS: &str = r"py(?:thon[23]?|py3?)|node(?:js)?|bun|deno|perl|ruby|php|[gmn]?awk";
 
-/// A literal-free regex that flags every line where one of `programs` appears as a word.
+/// The regexes that together flag every line where one of `programs` may run: the line names
+/// one of them as a word, or is one every command rule parses (see [`any_program`]).
 ///
 /// The shell takes quotes and backslashes out of a word, so `r''m`, `'r'm` and `r\<newline>m`
 /// all run rm: they may stand between the name's characters (a tool call writes a line break as
-/// the two characters `\n`). An ANSI-C or translated string (`$'\x72'm`, `r$""m`) or a brace
-/// list (`{r,}m`, `{r..r}m`) can spell any name, and so can a variable (`X=r; ${X}m`) and a
-/// substitution (`$(printf 'r%s' m)`), so a line with one is always parsed; so is one with an
-/// escape that printf or echo decodes (`printf '\x72m -rf ~' | sh`), and one that names an
-/// interpreter, whose one-liner may amount to any command. (Every alternative starts with a
-/// literal, so the line's literal pass finds the candidates: one that can start anywhere would
-/// make every line walk the regex.)
-pub fn command_prefilter(programs: &[String]) -> String {
+/// the two characters `\n`). Two regexes, not one alternation: the second is the same for every
+/// command rule, so a scope holds it once for all of them.
+pub fn command_prefilters(programs: &[String]) -> [String; 2] {
     let mut names: Vec<String> = programs.iter().map(|program| name_as_written(program)).collect();
     if programs.iter().any(|program| program == FIND_DELETES_AS) {
         names.push(name_as_written("find"));
     }
-    names.push(INTERPRETERS.to_owned());
     // `cd x\nrm -rf ~` has no word boundary before `rm`, so a `\n` before the name counts as one.
+    [format!(r"(?:(?-u:\b)|\\n)(?:{})(?-u:\b)", names.join("|")), any_program()]
+}
+
+/// The lines where any program may run. An ANSI-C or translated string (`$'\x72'm`, `r$""m`) or
+/// a brace list (`{r,}m`, `{r..r}m`) can spell any name, and so can a variable (`X=r; ${X}m`)
+/// and a substitution (`$(printf 'r%s' m)`), so a line with one is always parsed; so is one with
+/// an escape that printf or echo decodes (`printf '\x72m -rf ~' | sh`), and one that names an
+/// interpreter, whose one-liner may amount to any command.
+fn any_program() -> String {
     format!(
-        r#"(?:(?-u:\b)|\\n)({})(?-u:\b)|\$['"]|\$\{{?[A-Za-z0-9_@*]|\{{[^}}]*(,|\.\.)|\\[0-7xuU]|\$\(|`"#,
-        names.join("|")
+        r#"(?:(?-u:\b)|\\n)(?:{INTERPRETERS})(?-u:\b)|\$['"]|\$\{{?[A-Za-z0-9_@*]|\{{[^}}]*(?:,|\.\.)|\\[0-7xuU]|\$\(|`"#
     )
 }
 

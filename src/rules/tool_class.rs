@@ -102,29 +102,31 @@ impl ToolClass {
         }
     }
 
-    /// A regex for the names [`includes`](Self::includes) accepts, up to the first `: `.
-    fn names_regex(self) -> String {
-        match self {
-            // Whatever comes before the first `: `, as `includes` is given it (a name may hold
-            // a space: `Bash Tool`); ASCII case folding and bytes, as `includes` compares.
-            ToolClass::Shell => {
-                format!(r"(?i-u:(?:[^:\n]|:[^ \n])*?(?:{})(?:[^:\n]|:[^ \n])*?)", SHELL_WORDS.join("|"))
-            }
-        }
+    /// Whether `line` (`TOOL: ARGUMENT`) is a call of a tool of this class: the part of a
+    /// limited rule's match that its regex ([`line_regex`]) leaves to the matcher.
+    pub fn admits_line(self, line: &[u8]) -> bool {
+        let name = line.windows(2).position(|pair| pair == b": ").map_or(line, |at| &line[..at]);
+        self.includes(&String::from_utf8_lossy(name))
     }
 }
 
+/// Whatever comes before the first `: ` of a tool line: the tool's name (it may hold a space,
+/// `Bash Tool`, or a colon not followed by one).
+const ANY_NAME: &str = r"(?:[^:\n]|:[^ \n])*";
+
 /// A rule's regex as it is matched against a line: case folded when the rule asks, and for a
-/// rule limited to a class of tools, matched against the argument of those tools' calls from the
-/// argument's first byte. `pattern` must parse on its own and inside the group it is put in (a
-/// `(?x)` comment would swallow the group's end), which the loader checks.
+/// rule limited to a class of tools, matched against the argument of any tool's call from the
+/// argument's first byte, the matcher leaving which tools to [`ToolClass::admits_line`] (in the
+/// regex, the names made every limited regex several times larger to parse, compile and run).
+/// `pattern` must parse on its own and inside the group it is put in (a `(?x)` comment would
+/// swallow the group's end), which the loader checks.
 pub fn line_regex(pattern: &str, case_insensitive: bool, tool: Option<ToolClass>) -> String {
     let flagged = if case_insensitive { format!("(?i){pattern}") } else { pattern.to_owned() };
     match tool {
         None => flagged,
-        // The flag stays inside the group, and the group after the name: the name is matched
-        // by its own rule, whatever the pattern's flags.
-        Some(class) => format!("^{}: (?:{flagged})", class.names_regex()),
+        // The flag stays inside the group, and the group after the name, whatever the
+        // pattern's flags.
+        Some(_) => format!("^{ANY_NAME}: (?:{flagged})"),
     }
 }
 
@@ -133,8 +135,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_shell_class_regex_accepts_the_names_it_includes() {
+    fn a_limited_rule_flags_the_calls_of_the_tools_its_class_includes() {
         let regex = regex::bytes::Regex::new(&line_regex("", false, Some(ToolClass::Shell))).unwrap();
+        let flagged = |line: &[u8]| regex.is_match(line) && ToolClass::Shell.admits_line(line);
         for (tool, shell) in [
             ("Bash", true),
             ("bash", true),
@@ -162,19 +165,21 @@ mod tests {
             ("baſh", false),
         ] {
             assert_eq!(ToolClass::Shell.includes(tool), shell, "{tool}");
-            assert_eq!(regex.is_match(format!("{tool}: ls").as_bytes()), shell, "{tool}");
+            assert_eq!(flagged(format!("{tool}: ls").as_bytes()), shell, "{tool}");
         }
         // The name is what comes before the first `: `, as callers give `includes` it.
-        assert!(!regex.is_match(b"Write: /p/bashrc: x"));
+        assert!(!flagged(b"Write: /p/bashrc: x"));
+        assert!(!flagged(b"Bash"), "no argument");
     }
 
     #[test]
     fn a_limited_pattern_is_matched_from_the_argument_with_its_flags_inside() {
         let regex = regex::bytes::Regex::new(&line_regex("rm|git", true, Some(ToolClass::Shell))).unwrap();
-        assert!(regex.is_match(b"Bash: RM -rf x"));
-        assert!(regex.is_match(b"Bash: git status"));
-        assert!(!regex.is_match(b"Bash: ls; rm x"), "matched from the argument's start");
-        assert!(!regex.is_match(b"Write: rm"));
+        let flagged = |line: &[u8]| regex.is_match(line) && ToolClass::Shell.admits_line(line);
+        assert!(flagged(b"Bash: RM -rf x"));
+        assert!(flagged(b"Bash: git status"));
+        assert!(!flagged(b"Bash: ls; rm x"), "matched from the argument's start");
+        assert!(!flagged(b"Write: rm"));
         assert_eq!(line_regex("a", true, None), "(?i)a");
     }
 

@@ -207,14 +207,17 @@ fn command_and_evidence_keys_are_read_and_checked() {
     let rm = &set.rules()[0];
     assert_eq!(
         rm.regexes,
-        [concat!(
-            r#"(?:(?-u:\b)|\\n)(r(?:['"\\]|\\n)*m|f(?:['"\\]|\\n)*i(?:['"\\]|\\n)*n(?:['"\\]|\\n)*d"#,
-            r#"|py(?:thon[23]?|py3?)|node(?:js)?|bun|deno|perl|ruby|php|[gmn]?awk)(?-u:\b)"#,
-            r#"|\$['"]|\$\{?[A-Za-z0-9_@*]|\{[^}]*(,|\.\.)|\\[0-7xuU]|\$\(|`"#
-        )],
+        [
+            r#"(?:(?-u:\b)|\\n)(?:r(?:['"\\]|\\n)*m|f(?:['"\\]|\\n)*i(?:['"\\]|\\n)*n(?:['"\\]|\\n)*d)(?-u:\b)"#,
+            concat!(
+                r#"(?:(?-u:\b)|\\n)(?:py(?:thon[23]?|py3?)|node(?:js)?|bun|deno|perl|ruby|php|[gmn]?awk)(?-u:\b)"#,
+                r#"|\$['"]|\$\{?[A-Za-z0-9_@*]|\{[^}]*(?:,|\.\.)|\\[0-7xuU]|\$\(|`"#
+            )
+        ],
         "a command rule without `match` is flagged by its program (and `rm`'s also by `find`, whose \
-         -delete removes, and by any interpreter, whose code may amount to it), also after a tool call's `\\n`, quoted (`r''m`), spelled in an ANSI-C string, \
-         by a variable or by an escape printf decodes"
+         -delete removes), also after a tool call's `\\n` and quoted (`r''m`), and, in a regex every command rule \
+         shares, by any interpreter (whose code may amount to it), an ANSI-C string, a variable or an escape printf \
+         decodes"
     );
     assert_eq!(rm.command.as_ref().unwrap().flags, [vec!["r".to_owned(), "R".to_owned()]]);
     assert_eq!(set.rules()[1].evidence.as_ref().unwrap().tests.len(), 2);
