@@ -46,11 +46,15 @@ impl RuleSet {
             loader.load_document(document);
         }
         let Loader { rules, mut errors, .. } = loader;
-        let locators: HashMap<&str, Locator> =
-            documents.iter().map(|doc| (doc.name.as_str(), Locator::new(&doc.text))).collect();
+        // Read again only to place an error, which a valid set never has.
+        let locators: std::cell::OnceCell<HashMap<&str, Locator>> = std::cell::OnceCell::new();
         let built_in = matches!(origin, RuleOrigin::Embedded);
         let compile = |scope| {
-            let locate = |rule: &Rule, key: &str, needle: &str| locate_in(&locators, &rules, rule, key, needle);
+            let locate = |rule: &Rule, key: &str, needle: &str| {
+                let locators = locators
+                    .get_or_init(|| documents.iter().map(|doc| (doc.name.as_str(), Locator::new(&doc.text))).collect());
+                locate_in(locators, &rules, rule, key, needle)
+            };
             CompiledScope::compile(&rules, scope, &locate, built_in)
         };
         let output = compile(Scope::Output);
