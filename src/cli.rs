@@ -270,6 +270,12 @@ pub struct ClientArgs {
     /// Code's stream-json channel.
     #[arg(long, value_enum, default_value_t)]
     pub driver: Driver,
+    /// Write a task's output to a terminal as it is. Default: on a terminal, only its text and
+    /// colours are shown, as `less -R` shows them; the escapes that would act on the terminal
+    /// (set its title or clipboard, make it answer as if typed, move the cursor) are dropped. To a
+    /// pipe or a file, output is always written as it is.
+    #[arg(long)]
+    pub raw: bool,
     #[command(flatten)]
     pub subject: SubjectArgs,
     #[command(flatten)]

@@ -216,3 +216,53 @@ fn serve_warns_when_it_listens_beyond_loopback() {
     let stderr = serve.wait_for_stderr("hub listening on");
     assert!(stderr.contains("warning") && stderr.contains("0.0.0.0"), "{stderr}");
 }
+
+/// `axiom client ARGS` on a terminal (a pseudo-terminal from util-linux's `script`), or `None`
+/// with the reason printed where `script` is not installed.
+fn client_on_a_terminal(hub: &Hub, args: &[&str]) -> Option<live_support::Finished> {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux's `script` is not installed (it gives the client a terminal)");
+        return None;
+    }
+    let client = hub.client(args);
+    // The program and its arguments are the test's own (a path and a task id), quoted for `sh`.
+    let quoted: Vec<String> = std::iter::once(client.get_program())
+        .chain(client.get_args())
+        .map(|word| format!("'{}'", word.to_string_lossy()))
+        .collect();
+    let mut script = std::process::Command::new("script");
+    script.args(["-qec", &quoted.join(" "), "/dev/null"]);
+    for (name, value) in client.get_envs() {
+        if let Some(value) = value {
+            script.env(name, value);
+        }
+    }
+    Some(live_support::run_within(script, DEADLINE))
+}
+
+#[test]
+fn a_tasks_escapes_do_not_reach_the_terminal_of_whoever_watches_it() {
+    let hub = Hub::start(RULES, &[]);
+    // The clipboard (OSC 52), the title, a terminal report that would read as typed, and a
+    // cursor move and erase that hide the line before; then coloured text.
+    let hostile =
+        r"printf 'rm -rf ~\033]52;c;cm0gLXJmIH4=\007\033]0;pwned\007\033[6n\033[1A\033[2K\033[31mred\033[0m done\n'";
+    hub.run_client(&["--command", hostile]).assert_code(0);
+    let id = hub.list().pop().expect("one task").task_id;
+
+    let piped = hub.run_client(&["output", &id]);
+    piped.assert_code(0);
+    assert!(
+        piped.stdout.contains("\x1b]52;c;") && piped.stdout.contains("\x1b[6n"),
+        "a pipe gets every byte: {piped:?}"
+    );
+
+    let Some(shown) = client_on_a_terminal(&hub, &["output", &id]) else { return };
+    shown.assert_code(0);
+    assert!(shown.stdout.contains("rm -rf ~\x1b[31mred\x1b[0m done"), "{:?}", shown.stdout);
+    for escape in ["\x1b]", "\x1b[6n", "\x1b[1A", "\x1b[2K", "\x07"] {
+        assert!(!shown.stdout.contains(escape), "{escape:?} reached the terminal: {:?}", shown.stdout);
+    }
+    let raw = client_on_a_terminal(&hub, &["--raw", "output", &id]).expect("script ran once already");
+    assert!(raw.stdout.contains("\x1b]52;c;"), "--raw passes the escapes: {:?}", raw.stdout);
+}

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use super::forward_stdin;
 use super::output::{intervention_line, intervention_summary, outln, status_line, stderr_color, Palette};
 use super::stop::StopSignals;
+use super::terminal_text::TerminalText;
 use crate::cli::{ClientArgs, ClientCommand, Format, HubArgs};
 use crate::dial::{dial, HubSocket};
 use crate::protocol::{ClientRequest, HubToClient, InterventionRecord, Payload, TaskInfo};
@@ -27,7 +28,7 @@ const LONGEST_RETRY: Duration = Duration::from_secs(2);
 pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let result = runtime.block_on(async move {
-        let mut hub = Connection::open(&args.hub).await?;
+        let mut hub = Connection::open(&args.hub, Screens::for_terminals(args.raw)).await?;
         match (args.command, args.action) {
             (Some(command), None) => {
                 let on_stop = if args.detach { OnStop::Detach } else { OnStop::Kill };
@@ -140,6 +141,46 @@ struct Connection {
     next_id: u64,
     /// How the hub was found, to find it again after a restart (it may listen elsewhere).
     hub: HubArgs,
+    /// Where a task's output is shown.
+    screens: Screens,
+}
+
+/// Standard output and error, each with the filter a task's output goes through on its way to a
+/// terminal (see [`TerminalText`]), or none for a pipe or a file or with `--raw`.
+struct Screens {
+    stdout: Option<TerminalText>,
+    stderr: Option<TerminalText>,
+}
+
+impl Screens {
+    fn for_terminals(raw: bool) -> Screens {
+        let filter = |terminal: bool| (terminal && !raw).then(TerminalText::default);
+        Screens { stdout: filter(std::io::stdout().is_terminal()), stderr: filter(std::io::stderr().is_terminal()) }
+    }
+
+    fn show(&mut self, stream: OutputStream, bytes: &[u8]) {
+        // A closed stdout (`| head`) must not end the supervision of the task.
+        let _ = match stream {
+            OutputStream::Stdout => {
+                let bytes = shown(&mut self.stdout, bytes);
+                std::io::stdout().write_all(bytes).and_then(|()| std::io::stdout().flush())
+            }
+            OutputStream::Stderr => std::io::stderr().write_all(shown(&mut self.stderr, bytes)),
+            // The raw events of an agent session: show the tool calls it makes.
+            OutputStream::Events => crate::agent::claude::tool_calls_in(bytes).iter().try_for_each(|call| {
+                let call = format!("⏺ {call}\n");
+                std::io::stdout().write_all(shown(&mut self.stdout, call.as_bytes()))
+            }),
+        };
+    }
+}
+
+/// What of `bytes` a stream shows: all of them, or what its filter lets through.
+fn shown<'a>(filter: &'a mut Option<TerminalText>, bytes: &'a [u8]) -> &'a [u8] {
+    match filter {
+        Some(filter) => filter.filter(bytes),
+        None => bytes,
+    }
 }
 
 /// Where a following client is in its task's event stream: what it has shown, so that after a
@@ -154,8 +195,8 @@ struct Progress {
 }
 
 impl Connection {
-    async fn open(args: &HubArgs) -> anyhow::Result<Connection> {
-        Ok(Connection { socket: Self::dial(args).await?, next_id: 1, hub: args.clone() })
+    async fn open(args: &HubArgs, screens: Screens) -> anyhow::Result<Connection> {
+        Ok(Connection { socket: Self::dial(args).await?, next_id: 1, hub: args.clone(), screens })
     }
 
     async fn dial(args: &HubArgs) -> anyhow::Result<HubSocket> {
@@ -360,7 +401,7 @@ impl Connection {
                 HubToClient::Output { task_id: from, cursor, stream, payload } if from == task_id => {
                     let bytes = payload.into_bytes().map_err(anyhow::Error::msg)?;
                     if let Some(new) = progress.take_new(cursor, &bytes) {
-                        show_output(stream, new);
+                        self.screens.show(stream, new);
                     }
                 }
                 HubToClient::Intervention { intervention, .. } => {
@@ -522,7 +563,7 @@ impl Connection {
                 break;
             }
             // A closed stdout (`| head`) ends the listing, not with an error.
-            if stdout.write_all(&bytes).is_err() {
+            if stdout.write_all(shown(&mut self.screens.stdout, &bytes)).is_err() {
                 break;
             }
         }
@@ -595,18 +636,6 @@ impl Progress {
         self.cursor = end;
         Some(&bytes[skip..])
     }
-}
-
-fn show_output(stream: OutputStream, bytes: &[u8]) {
-    // A closed stdout (`| head`) must not end the supervision of the task.
-    let _ = match stream {
-        OutputStream::Stdout => std::io::stdout().write_all(bytes).and_then(|()| std::io::stdout().flush()),
-        OutputStream::Stderr => std::io::stderr().write_all(bytes),
-        // The raw events of an agent session: show the tool calls it makes.
-        OutputStream::Events => crate::agent::claude::tool_calls_in(bytes)
-            .iter()
-            .try_for_each(|call| writeln!(std::io::stdout(), "⏺ {call}")),
-    };
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod rules;
 mod run;
 mod serve;
 mod stop;
+mod terminal_text;
 mod tty;
 mod worker;
 
