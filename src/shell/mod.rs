@@ -656,8 +656,9 @@ fn add(command: SimpleCommand, depth: usize, found: &mut Found) {
     match wrappers::inner_script(&command) {
         Some(inner) => {
             collect(&inner, depth + 1, found, Rc::default());
-            // `git rebase -x CMD` rebases as well as running CMD: both are judged.
-            if command.program() == "git" {
+            // `git rebase -x CMD` rebases as well as running CMD, and `ssh HOST CMD` connects as
+            // well: both are judged.
+            if matches!(command.program(), "git" | "ssh") {
                 found.commands.push(command);
             }
         }

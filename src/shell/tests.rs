@@ -38,6 +38,18 @@ fn shells_given_a_script_are_unwrapped() {
 }
 
 #[test]
+fn a_command_given_to_ssh_is_read_as_the_remote_shell_reads_it() {
+    assert_eq!(programs("ssh prod-web-1 'sudo rm -rf ~/app && ls'"), ["rm", "ls", "ssh"]);
+    assert_eq!(words("ssh -p 2222 -i k deploy@host rm -rf '~'")[0], ["rm", "-rf", "~"], "the remote shell expands ~");
+    assert_eq!(programs("ssh -tt -p2222 -o StrictHostKeyChecking=no host -- 'git push -f'"), ["git", "ssh"]);
+    assert_eq!(programs("ssh -J bastion host \"cd /srv; docker compose down -v\""), ["cd", "docker", "ssh"]);
+    // No command, or a subsystem: nothing runs but the connection.
+    assert_eq!(programs("ssh -N -L 8080:localhost:80 host"), ["ssh"]);
+    assert_eq!(programs("ssh -s host sftp"), ["ssh"]);
+    assert_eq!(programs("ssh host"), ["ssh"]);
+}
+
+#[test]
 fn wrappers_and_assignments_are_stripped() {
     assert_eq!(words("sudo -u root rm -rf /var/lib/x"), [vec!["rm", "-rf", "/var/lib/x"]]);
     assert_eq!(words("FOO=1 env -i BAR=2 nice -n 5 timeout 10 rm -r tmp"), [vec!["rm", "-r", "tmp"]]);

@@ -160,7 +160,8 @@ pub fn is_shell(program: &str) -> bool {
     )
 }
 
-/// The script a command runs by itself: `bash -c SCRIPT`, `sh -lc SCRIPT`, `su -c SCRIPT`,
+/// The script a command runs by itself: `ssh HOST WORDS` (on that machine, its words joined as
+/// its shell reads them), `bash -c SCRIPT`, `sh -lc SCRIPT`, `su -c SCRIPT`,
 /// `script -c SCRIPT`, `eval WORDS`, `watch WORDS`, `trap SCRIPT SIGNAL`, `powershell -Command
 /// SCRIPT`. A shell's `$0`, `$1`, … and `$@` are the words given after its script, written in.
 pub fn inner_script(command: &SimpleCommand) -> Option<String> {
@@ -189,12 +190,54 @@ pub fn inner_script(command: &SimpleCommand) -> Option<String> {
             args.get(flag + 1).cloned()
         }
         "git" => git_script(args),
+        "ssh" => ssh_script(args),
         "powershell" | "pwsh" => {
             let flag = args.iter().position(|a| a.eq_ignore_ascii_case("-command") || a.eq_ignore_ascii_case("-c"))?;
             Some(args.get(flag + 1..)?.join(" "))
         }
         _ => None,
     }
+}
+
+/// ssh's options that take a value, in the next word or the rest of their own (`-p 22`, `-p22`).
+const SSH_OPTIONS_WITH_VALUE: &str = "BbcDEeFIiJLlmOopQRSWw";
+
+/// The command `ssh [OPTIONS] DESTINATION [OPTIONS] COMMAND…` runs on DESTINATION: its words,
+/// joined by spaces, read by the remote user's shell. None without one, or for a subsystem
+/// (`-s sftp`).
+fn ssh_script(args: &[String]) -> Option<String> {
+    let mut index = 0;
+    let mut destination = None;
+    while let Some(word) = args.get(index) {
+        index += 1;
+        if word == "--" {
+            if destination.is_none() {
+                destination = args.get(index);
+                index += 1;
+            }
+            break;
+        }
+        let Some(letters) = word.strip_prefix('-').filter(|letters| !letters.is_empty()) else {
+            // OpenSSH reads options after the destination too; the first other word is the command.
+            if destination.is_some() {
+                index -= 1;
+                break;
+            }
+            destination = Some(word);
+            continue;
+        };
+        let value_at = letters.find(|c| SSH_OPTIONS_WITH_VALUE.contains(c));
+        if letters[..value_at.unwrap_or(letters.len())].contains('s') {
+            return None;
+        }
+        // The first letter that takes a value ends the word; the value is the rest, or the next word.
+        if value_at.is_some_and(|at| at + 1 == letters.len()) {
+            index += 1;
+        }
+    }
+    destination?;
+    let command = args.get(index..).filter(|words| !words.is_empty())?;
+    Some(command.join(" "))
 }
 
 /// git's global options that take the next word as their value (`git -C DIR`, `git -c KEY=VALUE`).
