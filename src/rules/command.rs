@@ -8,7 +8,7 @@ use super::running;
 use super::saved_and_run::{runs_file, saved_files};
 use super::schema::CommandSpec;
 use super::tool_class::{may_run_a_command, unescape_tool_argument};
-use super::workplace::checked_out_branch;
+use super::workplace::{checked_out_branch, working_directory};
 use crate::shell::{commands_shared, script_in_line, too_long_to_read, SimpleCommand, GIT_OPTIONS_WITH_VALUE};
 
 /// `program: '*'`: any program.
@@ -50,6 +50,8 @@ pub struct CommandMatcher {
     pub args_sent: bool,
     /// `args` judge the files the command reads as its input too, written `<FILE`.
     pub args_input: bool,
+    /// An operand may instead hold the directory the call runs in (see [`holds_workplace`]).
+    pub args_hold_workplace: bool,
     /// At most this many operands after the subcommand.
     pub max_args: Option<usize>,
     /// One of which the branch checked out where the command runs must match; empty: any.
@@ -85,6 +87,7 @@ impl CommandMatcher {
             args_moved: spec.args_moved,
             args_sent: spec.args_sent,
             args_input: spec.args_input,
+            args_hold_workplace: spec.args_hold_workplace,
             max_args: spec.max_args,
             on_branch: spec.on_branch.iter().map(|pattern| LazyRegex::checked(pattern)).collect(),
             too_many_commands: spec.too_many_commands,
@@ -253,8 +256,11 @@ impl CommandMatcher {
         let judged: Vec<&str> = judged.into_iter().chain(input.iter().map(String::as_str)).collect();
         // A shell pattern is judged as the guarded names it may stand for, too.
         let expansions: Vec<String> = judged.iter().flat_map(|word| guarded_expansions(word)).collect();
-        let args_match = self.args.is_empty()
+        let args_match = (self.args.is_empty() && !self.args_hold_workplace)
             || judged.into_iter().chain(expansions.iter().map(String::as_str)).any(|operand| {
+                if self.args_hold_workplace && holds_workplace(operand, places) {
+                    return true;
+                }
                 let plain = lexical_path(operand);
                 let placed = (!operand.starts_with(['/', '-'])
                     && (operand.starts_with("~-") || !places.current.is_empty()))
@@ -272,6 +278,39 @@ impl CommandMatcher {
                     && checked_out_branch(&places.current, named_git_dir(command).or(places.git_dir.as_deref()))
                         .is_some_and(|branch| self.on_branch.iter().any(|re| re.is_match(&branch)))))
     }
+}
+
+/// Whether `operand`, a path where the command runs (after the script's `cd`s in `places`), is
+/// the directory the call started in or one above it: `.`, `..` and `$PWD` (which is also how
+/// `$(pwd)` and `$(git rev-parse --show-toplevel)` read) from where the call starts, and where
+/// that directory is known, any path to it (`/home/u/app`, `~/app`).
+fn holds_workplace(operand: &str, places: &Places) -> bool {
+    let operand = match operand.trim_end_matches('/') {
+        "" if operand.starts_with('/') => "/",
+        "" => return false,
+        trimmed => trimmed,
+    };
+    let here = ["$PWD", "${PWD}"].iter().find_map(|name| {
+        operand
+            .strip_prefix(name)
+            .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+            .map(|rest| format!(".{rest}"))
+    });
+    let from_start = lexical_path(&places.resolve(here.as_deref().unwrap_or(operand)));
+    if from_start == "." || from_start.split('/').all(|part| part == "..") {
+        return true;
+    }
+    let Some(start) = working_directory() else { return false };
+    let start = lexical_path(&start.to_string_lossy());
+    let absolute = match from_start.strip_prefix('~') {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => match std::env::var("HOME") {
+            Ok(home) => lexical_path(&format!("{home}{rest}")),
+            Err(_) => return false,
+        },
+        _ if from_start.starts_with('/') => from_start,
+        _ => lexical_path(&format!("{start}/{from_start}")),
+    };
+    start == absolute || start.starts_with(&format!("{}/", absolute.trim_end_matches('/')))
 }
 
 /// The values options carry (`--output=FILE`, `of=FILE` is an operand already), the target
@@ -766,6 +805,48 @@ mod tests {
 
     fn matcher(yaml: &str) -> CommandMatcher {
         CommandMatcher::compile(&serde_yaml::from_str(yaml).unwrap())
+    }
+
+    #[test]
+    fn args_hold_workplace_finds_the_directory_the_call_runs_in_however_it_is_named() {
+        use crate::rules::{judging_in, Workplace};
+        let rm = matcher("program: rm\nflags: ['r|R|recursive']\nargs_hold_workplace: true");
+        let judged = |script: &str, start: Option<&str>| {
+            let place = start.map(|start| Workplace::Directory(start.into()));
+            judging_in(place, || rm.matches_line(&format!("Bash: {script}"), true))
+        };
+        // Known wherever the call runs.
+        for script in
+            ["rm -rf \"$PWD\"", "rm -rf $(pwd)/", "rm -rf \"$(git rev-parse --show-toplevel)\"", "rm -rf ../.."]
+        {
+            assert!(judged(script, None), "{script}");
+        }
+        let home = std::env::var("HOME").unwrap();
+        let project = format!("{home}/work/app");
+        for script in [
+            format!("rm -rf {project}"),
+            format!("rm -rf {home}/work/"),
+            "rm -rf ~/work/app".to_owned(),
+            "cd .. && rm -rf app".to_owned(),
+            "cd /tmp && rm -rf ~/work".to_owned(),
+            "cd src && rm -rf \"$PWD/..\"".to_owned(),
+        ] {
+            assert!(judged(&script, Some(&project)), "{script}");
+        }
+        for script in [
+            format!("rm -rf {project}/build"),
+            format!("rm -rf {project}-old"),
+            "rm -rf build dist".to_owned(),
+            "cd build && rm -rf .".to_owned(),
+            "rm -rf ./*".to_owned(),
+            "rm -rf \"\"".to_owned(),
+            "cd /tmp && rm -rf app".to_owned(),
+            "rm \"$PWD\"".to_owned(),
+        ] {
+            assert!(!judged(&script, Some(&project)), "{script}");
+        }
+        // Where the call runs is not said (`axiom check`): only what names it from there.
+        assert!(!judged(&format!("rm -rf {project}"), None));
     }
 
     #[test]

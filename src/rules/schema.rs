@@ -144,6 +144,12 @@ pub struct CommandSpec {
     /// 9 < ~/.ssh/id_rsa` sends `<~/.ssh/id_rsa`.
     #[serde(default)]
     pub args_input: bool,
+    /// An operand may instead be the directory the call runs in or one above it: `.`, `$PWD`,
+    /// `$(pwd)`, `$(git rev-parse --show-toplevel)`, `..`, or, where the directory is known
+    /// (`axiom hook`, a supervised agent), its path however it is written (`/home/u/app`,
+    /// `~/app`, `cd .. && rm -rf app`).
+    #[serde(default)]
+    pub args_hold_workplace: bool,
     /// Programs, one of which must write the command's input through a pipe, directly or through
     /// other commands of the pipeline (`ps` in `ps aux | grep x`).
     #[serde(default, deserialize_with = "one_or_many")]

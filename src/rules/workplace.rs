@@ -42,6 +42,14 @@ pub fn judging_in<T>(place: Option<Workplace>, judge: impl FnOnce() -> T) -> T {
     judge()
 }
 
+/// The directory the call starts in, where one was said (not by a rule's test case).
+pub fn working_directory() -> Option<PathBuf> {
+    JUDGED_IN.with(|judged| match &*judged.borrow() {
+        Some(Workplace::Directory(start)) => Some(start.clone()),
+        _ => None,
+    })
+}
+
 /// The branch checked out where a command runs, `moved` being where the script's `cd`s took it,
 /// relative to where the call starts (empty: there; `/…` or `~…`: absolute), and `git_dir` the
 /// repository it names outright (`git --git-dir=DIR`, relative to where it runs). A named

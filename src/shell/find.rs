@@ -6,7 +6,8 @@
 //! could reach: each starting point, joined with each name it looks for (`find . -name .git` →
 //! `./.git`), or with `*` when it leaves the starting point itself out (`-mindepth 1`), or alone
 //! with its hidden files (`.` and `./.*`: `find . -delete` takes `.git` with it; not for a plain
-//! subdirectory, `find build -delete`, nor with `-empty`); a `-path` pattern stands for itself; a
+//! subdirectory, `find build -delete`); with `-empty`, `*` joined to each starting point, as when
+//! it is left out (only once nothing is left in it is it empty); a `-path` pattern stands for itself; a
 //! test after `!` or `-not`, or before `-prune -o`, names what is left alone; a walk written to
 //! stay out of `.git`, `.claude` and `.axiom` (see [`find_exclusions`](super::find_exclusions))
 //! stands for the other hidden directories one by one instead of `.*`. Those
@@ -182,10 +183,14 @@ impl<'a> Search<'a> {
                 // unless only empty ones are reached or it is a plain directory below where the
                 // command runs: the hidden files that matter (`.git`, `.claude`) are where a
                 // project or a home directory starts, not in `build/`.
+                // A walk that deletes only what is empty deletes the starting point only once
+                // nothing is left in it: it stands for what is under it.
+                (true, false) if self.paths.is_empty() && self.only_empty && !self.alternatives => {
+                    found.push(join(start, "*"));
+                }
                 (true, false) if self.paths.is_empty() => {
                     found.push(start.to_string());
-                    let only_empty = self.only_empty && !self.alternatives;
-                    if !only_empty && (self.follows_links || !is_plain_subdirectory(start)) {
+                    if self.follows_links || !is_plain_subdirectory(start) {
                         found.extend(hidden_stand_ins(start, exclusions.as_ref()));
                     }
                 }

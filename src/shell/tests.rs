@@ -276,11 +276,11 @@ fn what_find_runs_on_what_it_finds_is_a_command_on_the_first_files_it_could_reac
     assert_eq!(words("find ~ -mindepth 1 -delete")[1], ["rm", "-r", "-f", "~/*"]);
     assert_eq!(words("find . -path './.git/*' -delete")[1], ["rm", "-r", "-f", "./.git/*"]);
     // Hidden files are where a project or a home starts, not in a plain subdirectory; and only
-    // empty ones are reached with `-empty`.
+    // empty ones are reached with `-empty`, which takes the starting point only once it is empty.
     let rm = |target: &str| vec!["rm".to_owned(), "-r".to_owned(), "-f".to_owned(), target.to_owned()];
     assert_eq!(words("find logs/ -mtime +7 -delete")[1..], [rm("logs/")]);
     assert_eq!(words("find ./src/gen -delete")[1..], [rm("./src/gen")]);
-    assert_eq!(words("find . -empty -type d -delete")[1..], [rm(".")]);
+    assert_eq!(words("find . -empty -type d -delete")[1..], [rm("./*")]);
     assert_eq!(words("find . ! -empty -delete")[1..], [rm("."), rm("./.*")]);
     assert_eq!(words("find . -empty -o -delete")[1..], [rm("."), rm("./.*")]);
     assert_eq!(words("find -L build -delete")[1..], [rm("build"), rm("build/.*")]);
