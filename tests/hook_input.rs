@@ -152,3 +152,25 @@ fn a_call_padded_past_what_is_read_is_refused_and_answered_at_once() {
     // in a release build, and it grows with the square of the length.
     assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
 }
+
+#[test]
+fn the_project_deleted_by_its_own_path_is_refused_where_the_event_says_the_session_works() {
+    let project = tempfile::tempdir().unwrap();
+    let app = project.path().join("app");
+    std::fs::create_dir(&app).unwrap();
+    let in_app = |command: &str| {
+        let event = serde_json::json!({
+            "hook_event_name": "PreToolUse", "session_id": "s", "cwd": app,
+            "tool_name": "Bash", "tool_input": { "command": command },
+        });
+        hook(&[], &event.to_string()).1
+    };
+    let refused = |answer: &str| answer.contains("tool-delete-working-directory");
+    for command in [format!("rm -rf {}", app.display()), "cd .. && rm -rf app".to_owned(), "rm -rf \"$PWD\"".to_owned()]
+    {
+        assert!(refused(&in_app(&command)), "{command}");
+    }
+    for command in [format!("rm -rf {}/build", app.display()), "cd .. && rm -rf app-old".to_owned()] {
+        assert!(!refused(&in_app(&command)), "{command}");
+    }
+}
