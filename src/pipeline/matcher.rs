@@ -214,20 +214,11 @@ impl Matcher {
         let Some(attribution) = scope.attribution() else { return false };
         for found in &self.found {
             let info = &attribution.groups[found.group].patterns[found.pattern as usize];
-            for (rule, kind) in info.owners() {
-                let candidate =
-                    Best { start: found.start, kind, group: found.group, pattern: found.pattern, end: found.end };
-                match &mut self.best[rule as usize] {
-                    Some(best) => {
-                        if candidate.beats(best) {
-                            *best = candidate;
-                        }
-                    }
-                    slot @ None => {
-                        *slot = Some(candidate);
-                        self.touched.push(rule);
-                    }
-                }
+            let candidate =
+                |kind| Best { start: found.start, kind, group: found.group, pattern: found.pattern, end: found.end };
+            consider(&mut self.best, &mut self.touched, info.rule, candidate(info.kind));
+            for &(rule, kind) in &info.also {
+                consider(&mut self.best, &mut self.touched, rule, candidate(kind));
             }
         }
         let matched = !self.touched.is_empty();
@@ -246,6 +237,22 @@ impl Matcher {
         }
         hits[first_new..].sort_unstable_by_key(|hit| (hit.start, hit.rule));
         matched
+    }
+}
+
+/// Keeps `candidate` as local rule `rule`'s match if it beats the one found so far (in `best`;
+/// `touched` lists the rules that have one).
+fn consider(best: &mut [Option<Best>], touched: &mut Vec<u32>, rule: u32, candidate: Best) {
+    match &mut best[rule as usize] {
+        Some(best) => {
+            if candidate.beats(best) {
+                *best = candidate;
+            }
+        }
+        slot @ None => {
+            *slot = Some(candidate);
+            touched.push(rule);
+        }
     }
 }
 

@@ -90,13 +90,6 @@ pub struct PatternInfo {
     pub hir: Option<Arc<Hir>>,
 }
 
-impl PatternInfo {
-    /// Every rule whose pattern this is, with the pattern's rank among that rule's.
-    pub fn owners(&self) -> impl Iterator<Item = (u32, PatternKind)> + '_ {
-        std::iter::once((self.rule, self.kind)).chain(self.also.iter().copied())
-    }
-}
-
 /// All patterns of a scope, split by whether a lazy DFA can run them on any text.
 pub struct Attribution {
     pub groups: Vec<PatternGroup>,
