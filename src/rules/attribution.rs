@@ -567,13 +567,17 @@ impl PatternGroup {
             let same = rest.partition_point(|&(other, _)| other == pattern);
             // A match of the regex that starts after a match of another of its rule's patterns
             // cannot be the rule's match: those candidates need no search (on a busy log, most).
+            // (Not for a regex several rules share: another rule may need the later match.)
             let info = &self.patterns[pattern as usize];
-            let beaten_after = found[literals_from..]
-                .iter()
-                .filter(|hit| info.also.is_empty() && self.patterns[hit.pattern as usize].rule == info.rule)
-                .map(|hit| hit.start)
-                .min()
-                .unwrap_or(usize::MAX);
+            let beaten_after = match info.also.is_empty() {
+                true => found[literals_from..]
+                    .iter()
+                    .filter(|hit| self.patterns[hit.pattern as usize].rule == info.rule)
+                    .map(|hit| hit.start)
+                    .min()
+                    .unwrap_or(usize::MAX),
+                false => usize::MAX,
+            };
             for (tried, &(_, start)) in rest[..same].iter().take_while(|&&(_, start)| start <= beaten_after).enumerate()
             {
                 let anchored = if tried < ANCHORED_TRIES {

@@ -9,6 +9,7 @@ use super::saved_and_run::{runs_file, saved_files};
 use super::schema::CommandSpec;
 use super::tool_class::{may_run_a_command, unescape_tool_argument};
 use super::workplace::{checked_out_branch, working_directory};
+use crate::shell::GIT_TOPLEVEL;
 use crate::shell::{commands_shared, script_in_line, too_long_to_read, SimpleCommand, GIT_OPTIONS_WITH_VALUE};
 
 /// `program: '*'`: any program.
@@ -281,22 +282,31 @@ impl CommandMatcher {
 }
 
 /// Whether `operand`, a path where the command runs (after the script's `cd`s in `places`), is
-/// the directory the call started in or one above it: `.`, `..` and `$PWD` (which is also how
-/// `$(pwd)` and `$(git rev-parse --show-toplevel)` read) from where the call starts, and where
-/// that directory is known, any path to it (`/home/u/app`, `~/app`).
+/// the directory the call started in or one above it: `.`, `..`, `$PWD` (also how `$(pwd)`
+/// reads), `~+` and `/proc/self/cwd` from where the call starts; `$OLDPWD` after a `cd` back out;
+/// the repository's top ([`GIT_TOPLEVEL`]) while the script has not gone elsewhere by an
+/// absolute path; and where the starting directory is known, any path to it (`/home/u/app`,
+/// `~/app`).
 fn holds_workplace(operand: &str, places: &Places) -> bool {
     let operand = match operand.trim_end_matches('/') {
         "" if operand.starts_with('/') => "/",
         "" => return false,
         trimmed => trimmed,
     };
-    let here = ["$PWD", "${PWD}"].iter().find_map(|name| {
-        operand
-            .strip_prefix(name)
-            .filter(|rest| rest.is_empty() || rest.starts_with('/'))
-            .map(|rest| format!(".{rest}"))
-    });
-    let from_start = lexical_path(&places.resolve(here.as_deref().unwrap_or(operand)));
+    let after = |names: &[&str]| {
+        names.iter().find_map(|name| operand.strip_prefix(name).filter(|rest| rest.is_empty() || rest.starts_with('/')))
+    };
+    if let Some(rest) = after(&[GIT_TOPLEVEL]) {
+        let in_the_same_repository = !places.current.starts_with(['/', '~']);
+        let up = lexical_path(&format!(".{rest}"));
+        return in_the_same_repository && up.split('/').all(|part| part == "." || part == "..");
+    }
+    let written = match (after(&["$PWD", "${PWD}", "~+", "/proc/self/cwd"]), after(&["$OLDPWD", "${OLDPWD}"])) {
+        (Some(rest), _) => format!(".{rest}"),
+        (None, Some(rest)) => format!("~-{rest}"),
+        (None, None) => operand.to_owned(),
+    };
+    let from_start = lexical_path(&places.resolve(&written));
     if from_start == "." || from_start.split('/').all(|part| part == "..") {
         return true;
     }
@@ -459,7 +469,11 @@ impl Places {
     /// `path` from the current place: `~-` is the previous one.
     fn resolve(&self, path: &str) -> String {
         if let Some(rest) = path.strip_prefix("~-").filter(|rest| rest.is_empty() || rest.starts_with('/')) {
-            return format!("{}{rest}", self.previous);
+            // The previous place may be where the call started (empty), from which `/x` is `x`.
+            return match self.previous.as_str() {
+                "" => rest.trim_start_matches('/').to_owned(),
+                previous => format!("{previous}{rest}"),
+            };
         }
         match path {
             path if path.starts_with(['/', '~']) || self.current.is_empty() => path.to_owned(),
@@ -816,9 +830,18 @@ mod tests {
             judging_in(place, || rm.matches_line(&format!("Bash: {script}"), true))
         };
         // Known wherever the call runs.
-        for script in
-            ["rm -rf \"$PWD\"", "rm -rf $(pwd)/", "rm -rf \"$(git rev-parse --show-toplevel)\"", "rm -rf ../.."]
-        {
+        for script in [
+            "rm -rf \"$PWD\"",
+            "rm -rf $(pwd)/",
+            "rm -rf \"$(pwd -P)\"",
+            "rm -rf \"$(realpath .)\"",
+            "rm -rf ~+",
+            "rm -rf /proc/self/cwd/",
+            "cd .. && rm -rf \"$OLDPWD\"",
+            "rm -rf \"$(git rev-parse --show-toplevel)\"",
+            "cd src/lib && rm -rf \"$(git rev-parse --show-toplevel)\"",
+            "rm -rf ../..",
+        ] {
             assert!(judged(script, None), "{script}");
         }
         let home = std::env::var("HOME").unwrap();
@@ -842,6 +865,9 @@ mod tests {
             "rm -rf \"\"".to_owned(),
             "cd /tmp && rm -rf app".to_owned(),
             "rm \"$PWD\"".to_owned(),
+            "cd /srv/other && rm -rf \"$(git rev-parse --show-toplevel)\"".to_owned(),
+            "rm -rf \"$(git rev-parse --show-toplevel)/build\"".to_owned(),
+            "cd build && rm -rf \"$OLDPWD/dist\"".to_owned(),
         ] {
             assert!(!judged(&script, Some(&project)), "{script}");
         }

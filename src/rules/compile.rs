@@ -303,7 +303,6 @@ impl CompiledScope {
         self.scan.get_or_init(|| Scan::build(&self.plan))
     }
 
-    /// Whether one of local rule `rule`'s `unless` regexes matches `line`.
     /// Whether local rule `rule` reports where its match ends (see `match_end_reported`); when
     /// not, its hit ends with the line.
     pub fn reports_match_end(&self, rule: u32) -> bool {
@@ -316,6 +315,7 @@ impl CompiledScope {
         self.tools[rule as usize].is_none_or(|class| class.admits_line(line))
     }
 
+    /// Whether one of local rule `rule`'s `unless` regexes matches `line`.
     pub fn exempts(&self, rule: u32, line: &[u8]) -> bool {
         self.unless[rule as usize].matches_any([line])
     }

@@ -106,7 +106,12 @@ impl ToolClass {
     /// limited rule's match that its regex ([`line_regex`]) leaves to the matcher.
     pub fn admits_line(self, line: &[u8]) -> bool {
         let name = line.windows(2).position(|pair| pair == b": ").map_or(line, |at| &line[..at]);
-        self.includes(&String::from_utf8_lossy(name))
+        match self {
+            // As `includes` compares, without a lowered copy per line and rule.
+            ToolClass::Shell => SHELL_WORDS
+                .iter()
+                .any(|word| name.windows(word.len()).any(|window| window.eq_ignore_ascii_case(word.as_bytes()))),
+        }
     }
 }
 

@@ -242,9 +242,13 @@ fn printed_by(script: &str, variables: &Variables) -> String {
     printed.join("\n")
 }
 
+/// What `$(git rev-parse --show-toplevel)` is read as: the top of the repository where it runs,
+/// which is that directory or one above it.
+pub const GIT_TOPLEVEL: &str = "$GIT_TOPLEVEL";
+
 /// What the substitution `$(script)` gives, when it can be known without running anything: the
-/// words `echo` and `printf` print (`rm -rf $(echo ~)` is `rm -rf ~`), `$PWD` for `pwd` (and for
-/// `git rev-parse --show-toplevel`, which is that directory or one above it), and the
+/// words `echo` and `printf` print (`rm -rf $(echo ~)` is `rm -rf ~`), `$PWD` for `pwd`,
+/// [`GIT_TOPLEVEL`] for the repository's top, the path itself for `realpath PATH`, and the
 /// program itself for a lookup of where it is (`$(which rm)`, `$(command -v rm)`, `$(type -P
 /// rm)`). `None` for any other script, or one that holds a substitution of its own.
 fn substitution_output(script: &str, variables: &Variables) -> Option<String> {
@@ -258,9 +262,15 @@ fn substitution_output(script: &str, variables: &Variables) -> Option<String> {
     }
     let words = wrappers::strip(words::command_words(&segment.text, variables).words);
     match words.first().map(|first| program_name(first)) {
-        Some("pwd") if words.len() == 1 => Some("$PWD".to_owned()),
-        // The top of the repository is where the call runs or holds it: deleted, so is the project.
-        Some("git") if words[1..] == ["rev-parse", "--show-toplevel"] => Some("$PWD".to_owned()),
+        Some("pwd") if words.len() == 1 || (words.len() == 2 && matches!(words[1].as_str(), "-P" | "-L")) => {
+            Some("$PWD".to_owned())
+        }
+        // Where a path leads is the path, for a rule about it.
+        Some("realpath") if words.len() == 2 => Some(words[1].clone()),
+        Some("readlink") if words.len() == 3 && matches!(words[1].as_str(), "-f" | "-e" | "-m") => {
+            Some(words[2].clone())
+        }
+        Some("git") if words[1..] == ["rev-parse", "--show-toplevel"] => Some(GIT_TOPLEVEL.to_owned()),
         Some("which" | "whereis") if words.len() == 2 => Some(words[1].clone()),
         Some("command" | "type") if words.len() == 3 && matches!(words[1].as_str(), "-v" | "-p" | "-P") => {
             Some(words[2].clone())

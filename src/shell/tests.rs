@@ -39,10 +39,17 @@ fn shells_given_a_script_are_unwrapped() {
 
 #[test]
 fn a_command_given_to_ssh_is_read_as_the_remote_shell_reads_it() {
-    assert_eq!(programs("ssh prod-web-1 'sudo rm -rf ~/app && ls'"), ["rm", "ls", "ssh"]);
-    assert_eq!(words("ssh -p 2222 -i k deploy@host rm -rf '~'")[0], ["rm", "-rf", "~"], "the remote shell expands ~");
-    assert_eq!(programs("ssh -tt -p2222 -o StrictHostKeyChecking=no host -- 'git push -f'"), ["git", "ssh"]);
-    assert_eq!(programs("ssh -J bastion host \"cd /srv; docker compose down -v\""), ["cd", "docker", "ssh"]);
+    // The remote shell starts in the home directory.
+    assert_eq!(programs("ssh prod-web-1 'sudo rm -rf ~/app && ls'"), ["cd", "rm", "ls", "ssh"]);
+    assert_eq!(words("ssh host 'rm -rf work/app'")[..2], [vec!["cd", "~"], vec!["rm", "-rf", "work/app"]]);
+    // Options that run commands, there or here; and -P, which takes a tag.
+    assert_eq!(programs("ssh -o RemoteCommand='rm -rf ~' host"), ["cd", "rm", "ssh"]);
+    assert_eq!(programs("ssh -oProxyCommand='nc -x proxy %h %p' host"), ["nc", "ssh"]);
+    assert_eq!(programs("ssh -o 'LocalCommand touch x' -o PermitLocalCommand=yes host"), ["touch", "ssh"]);
+    assert_eq!(programs("ssh -P tag host 'git push -f'"), ["cd", "git", "ssh"]);
+    assert_eq!(words("ssh -p 2222 -i k deploy@host rm -rf '~'")[1], ["rm", "-rf", "~"], "the remote shell expands ~");
+    assert_eq!(programs("ssh -tt -p2222 -o StrictHostKeyChecking=no host -- 'git push -f'"), ["cd", "git", "ssh"]);
+    assert_eq!(programs("ssh -J bastion host \"cd /srv; docker compose down -v\""), ["cd", "cd", "docker", "ssh"]);
     // No command, or a subsystem: nothing runs but the connection.
     assert_eq!(programs("ssh -N -L 8080:localhost:80 host"), ["ssh"]);
     assert_eq!(programs("ssh -s host sftp"), ["ssh"]);

@@ -200,14 +200,16 @@ pub fn inner_script(command: &SimpleCommand) -> Option<String> {
 }
 
 /// ssh's options that take a value, in the next word or the rest of their own (`-p 22`, `-p22`).
-const SSH_OPTIONS_WITH_VALUE: &str = "BbcDEeFIiJLlmOopQRSWw";
+const SSH_OPTIONS_WITH_VALUE: &str = "BbcDEeFIiJLlmOoPpQRSWw";
 
-/// The command `ssh [OPTIONS] DESTINATION [OPTIONS] COMMAND…` runs on DESTINATION: its words,
-/// joined by spaces, read by the remote user's shell. None without one, or for a subsystem
-/// (`-s sftp`).
+/// What `ssh [OPTIONS] DESTINATION [OPTIONS] COMMAND…` runs: its command, on DESTINATION (its words
+/// joined by spaces, read by the remote user's shell, which starts in the home directory), and
+/// the commands its `-o` options run (`RemoteCommand` there, `ProxyCommand` and `LocalCommand`
+/// here). None when it runs none: no command, or a subsystem (`-s sftp`).
 fn ssh_script(args: &[String]) -> Option<String> {
     let mut index = 0;
     let mut destination = None;
+    let mut scripts = Vec::new();
     while let Some(word) = args.get(index) {
         index += 1;
         if word == "--" {
@@ -226,18 +228,42 @@ fn ssh_script(args: &[String]) -> Option<String> {
             destination = Some(word);
             continue;
         };
-        let value_at = letters.find(|c| SSH_OPTIONS_WITH_VALUE.contains(c));
-        if letters[..value_at.unwrap_or(letters.len())].contains('s') {
+        let Some(at) = letters.find(|c| SSH_OPTIONS_WITH_VALUE.contains(c)) else {
+            if letters.contains('s') {
+                return None;
+            }
+            continue;
+        };
+        if letters[..at].contains('s') {
             return None;
         }
         // The first letter that takes a value ends the word; the value is the rest, or the next word.
-        if value_at.is_some_and(|at| at + 1 == letters.len()) {
-            index += 1;
+        let value = match &letters[at + 1..] {
+            "" => {
+                index += 1;
+                args.get(index - 1).map(String::as_str)
+            }
+            rest => Some(rest),
+        };
+        if letters[at..].starts_with('o') {
+            scripts.extend(value.and_then(ssh_option_script));
         }
     }
     destination?;
-    let command = args.get(index..).filter(|words| !words.is_empty())?;
-    Some(command.join(" "))
+    if let Some(command) = args.get(index..).filter(|words| !words.is_empty()) {
+        scripts.push(format!("cd ~\n{}", command.join(" ")));
+    }
+    (!scripts.is_empty()).then(|| scripts.join("\n"))
+}
+
+/// The command an `-o KEY=VALUE` (or `KEY VALUE`) option of ssh runs, remote or local.
+fn ssh_option_script(option: &str) -> Option<String> {
+    let (key, value) = option.split_once(['=', ' ']).map(|(key, value)| (key.trim(), value.trim()))?;
+    match key.to_ascii_lowercase().as_str() {
+        "remotecommand" => Some(format!("cd ~\n{value}")),
+        "proxycommand" | "localcommand" => Some(value.to_owned()),
+        _ => None,
+    }
 }
 
 /// git's global options that take the next word as their value (`git -C DIR`, `git -c KEY=VALUE`).
