@@ -272,8 +272,9 @@ pub struct ClientArgs {
     pub driver: Driver,
     /// Write a task's output to a terminal as it is. Default: on a terminal, only its text and
     /// colours are shown, as `less -R` shows them; the escapes that would act on the terminal
-    /// (set its title or clipboard, make it answer as if typed, move the cursor) are dropped. To a
-    /// pipe or a file, output is always written as it is.
+    /// (set its title or clipboard, make it answer as if typed, move the cursor) are dropped, and
+    /// a carriage return that would draw over a line starts a new one. To a pipe or a file,
+    /// output is always written as it is.
     #[arg(long)]
     pub raw: bool,
     #[command(flatten)]

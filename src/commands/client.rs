@@ -150,12 +150,16 @@ struct Connection {
 struct Screens {
     stdout: Option<TerminalText>,
     stderr: Option<TerminalText>,
+    /// The tool calls of an agent's raw events, shown on stdout: a filter of their own, so that
+    /// an escape the task's output leaves open cannot swallow them.
+    events: Option<TerminalText>,
 }
 
 impl Screens {
     fn for_terminals(raw: bool) -> Screens {
         let filter = |terminal: bool| (terminal && !raw).then(TerminalText::default);
-        Screens { stdout: filter(std::io::stdout().is_terminal()), stderr: filter(std::io::stderr().is_terminal()) }
+        let stdout = std::io::stdout().is_terminal();
+        Screens { stdout: filter(stdout), stderr: filter(std::io::stderr().is_terminal()), events: filter(stdout) }
     }
 
     fn show(&mut self, stream: OutputStream, bytes: &[u8]) {
@@ -169,7 +173,7 @@ impl Screens {
             // The raw events of an agent session: show the tool calls it makes.
             OutputStream::Events => crate::agent::claude::tool_calls_in(bytes).iter().try_for_each(|call| {
                 let call = format!("⏺ {call}\n");
-                std::io::stdout().write_all(shown(&mut self.stdout, call.as_bytes()))
+                std::io::stdout().write_all(shown(&mut self.events, call.as_bytes()))
             }),
         };
     }
