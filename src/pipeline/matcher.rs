@@ -217,8 +217,10 @@ impl Matcher {
             let candidate =
                 |kind| Best { start: found.start, kind, group: found.group, pattern: found.pattern, end: found.end };
             consider(&mut self.best, &mut self.touched, info.rule, candidate(info.kind));
-            for &(rule, kind) in &info.also {
-                consider(&mut self.best, &mut self.touched, rule, candidate(kind));
+            if info.shared {
+                for &(rule, kind) in &info.also {
+                    consider(&mut self.best, &mut self.touched, rule, candidate(kind));
+                }
             }
         }
         let matched = !self.touched.is_empty();

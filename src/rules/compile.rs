@@ -69,8 +69,9 @@ pub struct CompiledScope {
     /// command rule's prefilter flags, that was a DFA built per rule.
     match_end_reported: Vec<bool>,
     /// Per local rule: the class of tools whose calls it judges, if it is limited to one (its
-    /// regexes match any tool's call: see [`line_regex`]).
-    tools: Vec<Option<ToolClass>>,
+    /// regexes match any tool's call: see [`line_regex`]); `None` when no rule is, as in every
+    /// scope but the tool scope.
+    tools: Option<Vec<Option<ToolClass>>>,
     /// Whether these are the built-in pack's rules, whose regexes the build analysed.
     built_in: bool,
 }
@@ -166,6 +167,7 @@ impl CompiledScope {
                 prefixes: None,
                 hir: None,
                 also: Vec::new(),
+                shared: false,
             };
             for literal in &rule.literals {
                 if !rule.case_insensitive {
@@ -228,6 +230,7 @@ impl CompiledScope {
                 regex: text.clone(),
                 kind,
                 rule,
+                shared: !also.is_empty(),
                 also,
                 unicode_word_boundary: false,
                 literal: None,
@@ -246,7 +249,7 @@ impl CompiledScope {
             unless,
             above,
             match_end_reported,
-            tools,
+            tools: tools.iter().any(Option::is_some).then_some(tools),
             built_in,
         })
     }
@@ -312,7 +315,8 @@ impl CompiledScope {
     /// Whether local rule `rule` judges `line`: any line, or for a rule limited to a class of
     /// tools, the calls of those tools.
     pub fn judges(&self, rule: u32, line: &[u8]) -> bool {
-        self.tools[rule as usize].is_none_or(|class| class.admits_line(line))
+        let class = self.tools.as_ref().and_then(|tools| tools[rule as usize]);
+        class.is_none_or(|class| class.admits_line(line))
     }
 
     /// Whether one of local rule `rule`'s `unless` regexes matches `line`.
