@@ -994,7 +994,6 @@ mod tests {
                         hir: None,
                         also: Vec::new(),
                         shared: false,
-                        shared: false,
                     }
                 } else {
                     let regex = gen.regex();
@@ -1010,7 +1009,6 @@ mod tests {
                         regex,
                         hir: Some(Arc::new(hir)),
                         also: Vec::new(),
-                        shared: false,
                         shared: false,
                     }
                 };
