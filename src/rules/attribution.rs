@@ -63,7 +63,8 @@ type CachePool = Pool<Vec<GroupCache>, Box<dyn Fn() -> Vec<GroupCache> + Send + 
 pub enum PatternKind {
     /// A literal matched by Aho-Corasick (case-sensitive, or ASCII-case-insensitive): its length.
     Literal { len: u32 },
-    /// A regex (or a literal folded with Unicode case rules): its position among the scope's regexes.
+    /// A regex (or a literal folded with Unicode case rules): its position among the regexes the
+    /// scope's rules wrote, a regex several rules share having one for each.
     Regex { order: u32 },
 }
 
