@@ -172,13 +172,21 @@ impl Normalizer {
             self.parser.advance(&mut self.block, bytes);
             return;
         }
-        let mut from = 0;
-        for (at, &byte) in bytes.iter().enumerate() {
-            if self.strings.breaks_a_string(byte) {
+        let (mut from, mut at) = (0, 0);
+        while at < bytes.len() {
+            // Outside a string only an ESC can start one: the bytes up to it need no look.
+            if !self.strings.inside && !self.strings.escape {
+                match memchr::memchr(0x1b, &bytes[at..]) {
+                    Some(escape) => at += escape,
+                    None => break,
+                }
+            }
+            if self.strings.breaks_a_string(bytes[at]) {
                 self.parser.advance(&mut self.block, &bytes[from..at]);
                 self.parser = Parser::new();
                 from = at;
             }
+            at += 1;
         }
         self.parser.advance(&mut self.block, &bytes[from..]);
     }
