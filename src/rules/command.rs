@@ -325,10 +325,12 @@ fn holds_workplace(operand: &str, places: &Places) -> bool {
 
 /// The values options carry (`--output=FILE`, `of=FILE` is an operand already), the target
 /// directory of `mv`, `cp`, `ln` and `install` (`-t DIR`, `-tDIR`, `--target-directory DIR`): paths
-/// a command writes that are not operands; and what curl sends given in one word with its option
-/// (`-d@.env`, `-sF@key`; `-F f=@key` is two words, and an operand already).
+/// a command writes that are not operands; what curl sends given in one word with its option
+/// (`-d@.env`, `-sF@key`; `-F f=@key` is two words, and an operand already); and the process
+/// groups and sessions `pkill` and `pgrep` select (`-g 0`, `-s 0`).
 fn option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str> {
     let takes_target = matches!(program, "mv" | "cp" | "ln" | "install");
+    let selects_processes = matches!(program, "pkill" | "pgrep");
     let sends_attached = |word: &'a str| {
         let cluster = word.strip_prefix('-').filter(|cluster| program == "curl" && !cluster.starts_with('-'))?;
         let at = cluster.find(['d', 'F'])?;
@@ -345,6 +347,8 @@ fn option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str> {
             values.push(directory);
         } else if let Some(sent) = sends_attached(word) {
             values.push(sent);
+        } else if selects_processes && matches!(word.as_str(), "-g" | "-s") {
+            values.extend(words.next().map(String::as_str));
         }
     }
     values

@@ -3,7 +3,7 @@
 //! includes this file), so it must depend on nothing but `regex-syntax`.
 
 /// The program a `find … -delete` is read as (`crate::shell::DELETE_READ_AS`): a rule for it
-/// flags `find` too.
+/// flags `find` too, and `rimraf`, read as `rm -r -f` (`crate::shell::removers`).
 const FIND_DELETES_AS: &str = "rm";
 
 /// The interpreters whose one-liners are read as the shell commands they amount to
@@ -20,7 +20,7 @@ const INTERPRETERS: &str = r"py(?:thon[23]?|py3?)|node(?:js)?|bun|deno|perl|ruby
 pub fn command_prefilters(programs: &[String]) -> [String; 2] {
     let mut names: Vec<String> = programs.iter().map(|program| name_as_written(program)).collect();
     if programs.iter().any(|program| program == FIND_DELETES_AS) {
-        names.push(name_as_written("find"));
+        names.extend(["find", "rimraf"].map(name_as_written));
     }
     // `cd x\nrm -rf ~` has no word boundary before `rm`, so a `\n` before the name counts as one.
     [format!(r"(?:(?-u:\b)|\\n)(?:{})(?-u:\b)", names.join("|")), any_program()]

@@ -37,6 +37,7 @@ mod functions;
 mod interpreters;
 mod line;
 mod printf;
+mod removers;
 mod split;
 mod variables;
 mod words;
@@ -390,7 +391,8 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             .collect();
         let loop_list = words.first().is_some_and(|first| matches!(first.as_str(), "for" | "select"));
         let replaced_by_xargs = wrappers::xargs_replace_string(&words);
-        let (mut words, through_xargs) = wrappers::strip_noting_xargs(words);
+        let (words, through_xargs) = wrappers::strip_noting_xargs(words);
+        let mut words = removers::read_as_rm(words);
         if through_xargs && stage > 0 {
             // The first xargs after the find reads what it prints (maybe through `sort`, `grep`).
             words.append(&mut found_by_find);

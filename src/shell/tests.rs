@@ -63,6 +63,18 @@ fn wrappers_and_assignments_are_stripped() {
     assert_eq!(words("git ls-files -z | xargs -0 rm -f"), [vec!["git", "ls-files", "-z"], vec!["rm", "-f"]]);
     assert_eq!(programs("/bin/rm -rf x"), ["rm"]);
     assert_eq!(words("npx -y --package aws-cdk cdk destroy"), [vec!["cdk", "destroy"]]);
+    assert_eq!(words("npx shx rm -rf dist"), [vec!["rm", "-rf", "dist"]]);
+}
+
+#[test]
+fn rimraf_deletes_as_rm_r_f_does() {
+    assert_eq!(words("npx rimraf ~"), [vec!["rm", "-r", "-f", "~"]]);
+    assert_eq!(
+        words("./node_modules/.bin/rimraf --glob -v dist 'build/*'"),
+        [vec!["rm", "-r", "-f", "dist", "build/*"]]
+    );
+    assert_eq!(words("rimraf -- -weird ~"), [vec!["rm", "-r", "-f", "-weird", "~"]]);
+    assert_eq!(words("echo ~ | xargs rimraf")[1], ["rm", "-r", "-f", "~"]);
 }
 
 #[test]

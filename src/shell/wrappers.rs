@@ -142,8 +142,9 @@ fn wrapper_options(program: &str) -> Option<&'static [&'static str]> {
         // `npx cdk destroy` runs the package's program (installed on the way if need be).
         "npx" | "pnpx" | "bunx" => &["-p", "--package"],
         "strace" | "ltrace" => &["-o", "-e", "-p", "-s", "-u", "-E", "-P", "-a", "-b", "-I", "-O", "-S", "-X"],
+        // `shx rm -rf dist`: shelljs's commands, from npm scripts.
         "nohup" | "time" | "command" | "builtin" | "stdbuf" | "caffeinate" | "ionice" | "busybox" | "setsid"
-        | "unbuffer" => &[],
+        | "unbuffer" | "shx" => &[],
         _ => return None,
     })
 }

@@ -208,16 +208,19 @@ fn command_and_evidence_keys_are_read_and_checked() {
     assert_eq!(
         rm.regexes,
         [
-            r#"(?:(?-u:\b)|\\n)(?:r(?:['"\\]|\\n)*m|f(?:['"\\]|\\n)*i(?:['"\\]|\\n)*n(?:['"\\]|\\n)*d)(?-u:\b)"#,
+            concat!(
+                r#"(?:(?-u:\b)|\\n)(?:r(?:['"\\]|\\n)*m|f(?:['"\\]|\\n)*i(?:['"\\]|\\n)*n(?:['"\\]|\\n)*d"#,
+                r#"|r(?:['"\\]|\\n)*i(?:['"\\]|\\n)*m(?:['"\\]|\\n)*r(?:['"\\]|\\n)*a(?:['"\\]|\\n)*f)(?-u:\b)"#
+            ),
             concat!(
                 r#"(?:(?-u:\b)|\\n)(?:py(?:thon[23]?|py3?)|node(?:js)?|bun|deno|perl|ruby|php|[gmn]?awk)(?-u:\b)"#,
                 r#"|\$['"]|\$\{?[A-Za-z0-9_@*]|\{[^}]*(?:,|\.\.)|\\[0-7xuU]|\$\(|`"#
             )
         ],
         "a command rule without `match` is flagged by its program (and `rm`'s also by `find`, whose \
-         -delete removes), also after a tool call's `\\n` and quoted (`r''m`), and, in a regex every command rule \
-         shares, by any interpreter (whose code may amount to it), an ANSI-C string, a variable or an escape printf \
-         decodes"
+         -delete removes, and by `rimraf`), also after a tool call's `\\n` and quoted (`r''m`), and, in a \
+         regex every command rule shares, by any interpreter (whose code may amount to it), an ANSI-C string, \
+         a variable or an escape printf decodes"
     );
     assert_eq!(rm.command.as_ref().unwrap().flags, [vec!["r".to_owned(), "R".to_owned()]]);
     assert_eq!(set.rules()[1].evidence.as_ref().unwrap().tests.len(), 2);
