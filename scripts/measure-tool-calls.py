@@ -10,7 +10,9 @@ project: each refusal is a false positive to read) and benches/corpus/tool-calls
 (each call let through is a miss to read), and the -b pair, written later by a helper who had not
 seen the rules (some lines added after reading them; the pack was then tuned on its misses), and the
 -c pair, written blind by another helper and measured before the pack was tuned on it (BENCHMARKS.md,
-twenty-fourth round). In a corpus line, `<NL>` stands for a line break.
+twenty-fourth round), and the -d pair, written blind the same way by a third helper, for a project at
+/home/dev/work/app (twenty-sixth round; TOOL_CALLS_CWD=/home/dev/work/app judges it there). In a corpus line, `<NL>` stands for a line
+break.
 Prints, per corpus, how many calls were refused, asked about (an `ask` rule: Claude Code asks its
 user under `axiom hook`; a supervised task's call is refused) and let through, then every ordinary
 call refused or asked about and every dangerous call let through, with the rules that fired.
@@ -28,7 +30,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # checked out; TOOL_CALLS_CWD=DIR judges them in DIR's repository (`on_branch` rules).
 CWD = os.environ.get("TOOL_CALLS_CWD", "/tmp/project")
 CORPORA = [os.path.join(HERE, "..", "benches", "corpus", f"tool-calls-{kind}.txt")
-           for kind in ("ordinary", "dangerous", "ordinary-b", "dangerous-b", "ordinary-c", "dangerous-c")]
+           for kind in ("ordinary", "dangerous", "ordinary-b", "dangerous-b", "ordinary-c", "dangerous-c",
+                         "ordinary-d", "dangerous-d")]
 
 
 def decide(axiom, hook_args, state, command):

@@ -249,9 +249,10 @@ pub const GIT_TOPLEVEL: &str = "$GIT_TOPLEVEL";
 
 /// What the substitution `$(script)` gives, when it can be known without running anything: the
 /// words `echo` and `printf` print (`rm -rf $(echo ~)` is `rm -rf ~`), `$PWD` for `pwd`,
-/// [`GIT_TOPLEVEL`] for the repository's top, the path itself for `realpath PATH`, and the
-/// program itself for a lookup of where it is (`$(which rm)`, `$(command -v rm)`, `$(type -P
-/// rm)`). `None` for any other script, or one that holds a substitution of its own.
+/// [`GIT_TOPLEVEL`] for the repository's top, the path itself for `realpath PATH`, `PATH/..` for
+/// `dirname PATH`, and the program itself for a lookup of where it is (`$(which rm)`, `$(command
+/// -v rm)`, `$(type -P rm)`). `None` for any other script, or one that holds a substitution of
+/// its own.
 fn substitution_output(script: &str, variables: &Variables) -> Option<String> {
     if script.contains(['$', '`']) && (script.contains("$(") || script.contains('`')) {
         return None;
@@ -268,6 +269,16 @@ fn substitution_output(script: &str, variables: &Variables) -> Option<String> {
         }
         // Where a path leads is the path, for a rule about it.
         Some("realpath") if words.len() == 2 => Some(words[1].clone()),
+        // The directory above (`$PWD/..`); a name with no `/` is in `.`.
+        Some("dirname") if words.len() == 2 => {
+            let path = words[1].trim_end_matches('/');
+            let relative_name = !path.contains('/') && !path.starts_with(['$', '~']);
+            Some(match path {
+                "" if words[1].starts_with('/') => "/".to_owned(),
+                _ if relative_name => ".".to_owned(),
+                _ => format!("{path}/.."),
+            })
+        }
         Some("readlink") if words.len() == 3 && matches!(words[1].as_str(), "-f" | "-e" | "-m") => {
             Some(words[2].clone())
         }

@@ -307,7 +307,14 @@ impl Variables {
             (Some(_), Some((":+", _))) => Vec::new(),
             // The word when empty (`:-`, `:=`); else the value.
             (Some(_), Some((":-" | ":=", word))) if empty => vec![word],
+            // The value less its last part (`%/*`, as `dirname` gives it) or its trailing slash.
+            (Some(fields), Some(("%", word))) => {
+                fields.iter().map(|field| without_suffix(field, &word)).collect::<Option<Vec<_>>>()?
+            }
             (Some(fields), _) => fields.to_vec(),
+            // Not set here: the directory above the name's path (`${PWD%/*}`), or the path itself.
+            (None, Some(("%", word))) if word == "/*" => vec![format!("${{{name}}}/..")],
+            (None, Some(("%", word))) if word == "/" => vec![format!("${{{name}}}")],
             // Not set here: the name as written (`${HOME}`) if the environment has it, as the
             // agent's shell most likely does too, else the default (`${P:-a.iom}`).
             (None, Some((":-" | "-" | ":=" | "=", _))) if std::env::var_os(&name).is_some() => {
@@ -411,8 +418,18 @@ impl Variables {
     }
 }
 
+/// What `${NAME%PATTERN}` makes of `value` for the patterns read here: `/*` takes off the last
+/// `/` and what follows it, `/` a trailing slash. `None` for any other pattern.
+fn without_suffix(value: &str, pattern: &str) -> Option<String> {
+    match pattern {
+        "/*" => Some(value.rfind('/').map_or(value, |at| &value[..at]).to_owned()),
+        "/" => Some(value.strip_suffix('/').unwrap_or(value).to_owned()),
+        _ => None,
+    }
+}
+
 /// The parameter expansion at `chars[at]`: `$NAME`, `${NAME}`, or `${NAME` followed by one of
-/// the operators `:-`, `-`, `:=`, `=`, `:?`, `?`, `:+`, `+` and its word up to the closing brace;
+/// the operators `:-`, `-`, `:=`, `=`, `:?`, `?`, `:+`, `+`, `%` and its word up to the closing brace;
 /// NAME may be a positional parameter (`$1`, `${10}`, `$@`, `$*`).
 /// Gives the name, the operator and its word, and where the text after it starts.
 #[allow(clippy::type_complexity)]
@@ -445,7 +462,7 @@ fn parameter(chars: &[char], at: usize) -> Option<(String, Option<(&'static str,
     if inside.is_empty() {
         return Some((name, None, close + 1));
     }
-    let operator = [":-", ":=", ":?", ":+", "-", "=", "?", "+"].into_iter().find(|op| inside.starts_with(op))?;
+    let operator = [":-", ":=", ":?", ":+", "-", "=", "?", "+", "%"].into_iter().find(|op| inside.starts_with(op))?;
     // A nested expansion or quote in the word is more than this reads.
     let word = &inside[operator.len()..];
     if word.contains(['$', '{', '\'', '"', '`', '\\']) {

@@ -479,6 +479,12 @@ mod tests {
             (r"rm -rf $(echo {a,b})", &["rm", "-rf", "a", "b"]),
             (r"rm -rf $(echo $(echo ~))", &["rm", "-rf", "$(…)"]),
             (r"rm -rf $(pwd)", &["rm", "-rf", "$PWD"]),
+            (r#"rm -rf "$(dirname "$PWD")""#, &["rm", "-rf", "$PWD/.."]),
+            (r"rm -rf $(dirname src/app) $(dirname app) $(dirname /)", &["rm", "-rf", "src/app/..", ".", "/"]),
+            (
+                r#"rm -rf -- "${PWD%/*}" ${PWD%/} ${HOME%%/*}"#,
+                &["rm", "-rf", "--", "${PWD}/..", "${PWD}", "${HOME%%/*}"],
+            ),
             (r"r''m -rf ~ \", &["rm", "-rf", "~"]),
             (r#"rm -rf "~"#, &["rm", "-rf", "~"]),
         ];

@@ -35,7 +35,7 @@ fn plain_exported_and_appended_values_are_known_and_a_prefix_assignment_is_not()
 
 #[test]
 fn a_value_of_plain_references_to_names_not_known_keeps_them_as_written() {
-    let variables = known("C=$HOME\nE=${HOME%/}\nF=$(date)\nG=$1");
+    let variables = known("C=$HOME\nE=${HOME#/}\nF=$(date)\nG=$1");
     // Written escaped, so the reference reaches the rules as written and is not expanded again.
     assert_eq!(expand(&variables, "$C", true).as_deref(), Some(r"\$HOME"));
     let words = |script: &str| -> Vec<Vec<String>> {
@@ -47,6 +47,12 @@ fn a_value_of_plain_references_to_names_not_known_keeps_them_as_written() {
     }
     assert_eq!(words("D=${HOME}/src; ls \"$D\""), [vec!["ls", "${HOME}/src"]]);
     assert_eq!(expand(&variables, "$E", true), None, "an operation on the value");
+    assert_eq!(
+        words("rm -rf ${HOME%/} ${HOME%/*}"),
+        [vec!["rm", "-rf", "${HOME}", "${HOME}/.."]],
+        "the operations read"
+    );
+    assert_eq!(words("D=/srv/app/; rm -rf \"${D%/}\" ${D%/*}"), [vec!["rm", "-rf", "/srv/app", "/srv/app"]]);
     assert_eq!(expand(&variables, "$F", true), None, "a substitution");
     assert_eq!(expand(&variables, "$G", true), None, "a positional parameter");
 }
