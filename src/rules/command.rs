@@ -347,8 +347,12 @@ fn option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str> {
             values.push(directory);
         } else if let Some(sent) = sends_attached(word) {
             values.push(sent);
-        } else if selects_processes && matches!(word.as_str(), "-g" | "-s") {
+        } else if selects_processes && matches!(word.as_str(), "-g" | "-s" | "--pgroup" | "--session") {
             values.extend(words.next().map(String::as_str));
+        } else if let Some(group) = (word.strip_prefix("-g").or_else(|| word.strip_prefix("-s")))
+            .filter(|value| selects_processes && !value.is_empty() && !word.starts_with("--"))
+        {
+            values.push(group);
         }
     }
     values
@@ -739,6 +743,9 @@ fn operands<'a>(program: &str, args: &'a [String]) -> Vec<&'a String> {
 /// kill's pids. Its first option names the signal (`-9`, `-KILL`, `-s KILL`, `-n 9`, `--signal
 /// KILL`); after that, a word like `-1` or `-4321` is a pid, a process group's when negative, as
 /// after `--` (`kill -9 -1` signals every process the user may signal; `kill -1 PID` sends SIGHUP).
+/// None when no process is signalled: signal 0 only asks whether they exist (`kill -0 PID`), and
+/// `-l`/`-L` list signal names (`kill -l 9`). Read here rather than as a rule's `not_flags`, which
+/// would take a signal's name for letters (`-KILL` holds an `L`).
 fn kill_operands(args: &[String]) -> Vec<&String> {
     let mut found = Vec::new();
     let mut signal_named = false;
@@ -752,8 +759,21 @@ fn kill_operands(args: &[String]) -> Vec<&String> {
             break;
         }
         if word.starts_with('-') && word.len() > 1 && !(signal_named && negative_pid) {
-            if matches!(word.as_str(), "-s" | "-n" | "--signal") {
-                words.next();
+            let signal = match word.as_str() {
+                "-s" | "-n" | "--signal" => words.next().map(String::as_str),
+                option => Some(match option.strip_prefix("--signal=") {
+                    Some(name) => name,
+                    // `-s0`, `-nKILL`; `-SIGKILL` and `-9` name the signal alone.
+                    None if option.len() > 2 && (option.starts_with("-s") || option.starts_with("-n")) => &option[2..],
+                    None => option.trim_start_matches('-'),
+                }),
+            };
+            let signal = signal.map(|name| name.trim_start_matches("SIG").trim_start_matches("sig"));
+            let lists = matches!(word.as_str(), "-l" | "-L" | "--list" | "--table") || word.starts_with("--list=");
+            if lists
+                || (!signal_named && signal.is_some_and(|name| !name.is_empty() && name.bytes().all(|b| b == b'0')))
+            {
+                return Vec::new();
             }
             signal_named = true;
             continue;

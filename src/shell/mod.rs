@@ -269,15 +269,12 @@ fn substitution_output(script: &str, variables: &Variables) -> Option<String> {
         }
         // Where a path leads is the path, for a rule about it.
         Some("realpath") if words.len() == 2 => Some(words[1].clone()),
-        // The directory above (`$PWD/..`); a name with no `/` is in `.`.
-        Some("dirname") if words.len() == 2 => {
-            let path = words[1].trim_end_matches('/');
-            let relative_name = !path.contains('/') && !path.starts_with(['$', '~']);
-            Some(match path {
-                "" if words[1].starts_with('/') => "/".to_owned(),
-                _ if relative_name => ".".to_owned(),
-                _ => format!("{path}/.."),
-            })
+        Some("dirname") => {
+            let operands: Vec<&String> = words[1..].iter().filter(|word| *word != "--").collect();
+            match operands.as_slice() {
+                [path] => dirname(path),
+                _ => None,
+            }
         }
         Some("readlink") if words.len() == 3 && matches!(words[1].as_str(), "-f" | "-e" | "-m") => {
             Some(words[2].clone())
@@ -290,6 +287,33 @@ fn substitution_output(script: &str, variables: &Variables) -> Option<String> {
         Some("echo" | "printf") => prints(&SimpleCommand::plain(words, 0, 0), &[]),
         _ => None,
     }
+}
+
+/// What `dirname PATH` prints, where it can be told from the words: `PATH/..` (the directory
+/// above), `.` for a name with no `/`, `/` for the root. `None` for a path whose last part is `.`
+/// or `..` (`dirname build/.` is `build`), or that starts with a variable not known to hold an
+/// absolute directory (`$(dirname "$0")` may be `.`).
+fn dirname(path: &str) -> Option<String> {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return path.starts_with('/').then(|| "/".to_owned());
+    }
+    let last = trimmed.rsplit('/').next().unwrap_or(trimmed);
+    if matches!(last, "." | "..") {
+        return None;
+    }
+    if let Some(reference) = trimmed.strip_prefix('$') {
+        let name: String =
+            reference.trim_start_matches('{').chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        if !variables::KEPT_DIRECTORIES.contains(&name.as_str()) {
+            return None;
+        }
+    }
+    Some(if trimmed.contains('/') || trimmed.starts_with(['$', '~']) {
+        format!("{trimmed}/..")
+    } else {
+        ".".to_owned()
+    })
 }
 
 /// What `command` prints, fed `heredocs`: the words of `echo` (less its own options) and

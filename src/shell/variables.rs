@@ -312,9 +312,15 @@ impl Variables {
                 fields.iter().map(|field| without_suffix(field, &word)).collect::<Option<Vec<_>>>()?
             }
             (Some(fields), _) => fields.to_vec(),
-            // Not set here: the directory above the name's path (`${PWD%/*}`), or the path itself.
-            (None, Some(("%", word))) if word == "/*" => vec![format!("${{{name}}}/..")],
-            (None, Some(("%", word))) if word == "/" => vec![format!("${{{name}}}")],
+            // Not set here, a directory the shell keeps (`$PWD`, `$OLDPWD`, `$HOME`, absolute and
+            // never `/` itself in practice): the directory above it (`${PWD%/*}`), or the
+            // directory itself. Another name's value may hold no `/`, which `%/*` leaves whole.
+            (None, Some(("%", word))) if KEPT_DIRECTORIES.contains(&name.as_str()) && word == "/*" => {
+                vec![format!("${{{name}}}/..")]
+            }
+            (None, Some(("%", word))) if KEPT_DIRECTORIES.contains(&name.as_str()) && word == "/" => {
+                vec![format!("${{{name}}}")]
+            }
             // Not set here: the name as written (`${HOME}`) if the environment has it, as the
             // agent's shell most likely does too, else the default (`${P:-a.iom}`).
             (None, Some((":-" | "-" | ":=" | "=", _))) if std::env::var_os(&name).is_some() => {
@@ -417,6 +423,9 @@ impl Variables {
         self.bytes = 0;
     }
 }
+
+/// The directories the shell and the login keep in variables: each an absolute path.
+pub const KEPT_DIRECTORIES: &[&str] = &["PWD", "OLDPWD", "HOME"];
 
 /// What `${NAME%PATTERN}` makes of `value` for the patterns read here: `/*` takes off the last
 /// `/` and what follows it, `/` a trailing slash. `None` for any other pattern.

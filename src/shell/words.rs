@@ -482,9 +482,15 @@ mod tests {
             (r#"rm -rf "$(dirname "$PWD")""#, &["rm", "-rf", "$PWD/.."]),
             (r"rm -rf $(dirname src/app) $(dirname app) $(dirname /)", &["rm", "-rf", "src/app/..", ".", "/"]),
             (
+                r#"rm -rf $(dirname -- ~/x) "$(dirname "$0")" $(dirname build/.)"#,
+                &["rm", "-rf", "~/x/..", "$(…)", "$(…)"],
+            ),
+            (r#"rm -rf "${TMP_DIR%/*}""#, &["rm", "-rf", "${TMP_DIR%/*}"]),
+            (
                 r#"rm -rf -- "${PWD%/*}" ${PWD%/} ${HOME%%/*}"#,
                 &["rm", "-rf", "--", "${PWD}/..", "${PWD}", "${HOME%%/*}"],
             ),
+            (r#"rm -rf "${TMP_DIR%/*}""#, &["rm", "-rf", "${TMP_DIR%/*}"]),
             (r"r''m -rf ~ \", &["rm", "-rf", "~"]),
             (r#"rm -rf "~"#, &["rm", "-rf", "~"]),
         ];

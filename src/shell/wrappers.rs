@@ -32,6 +32,15 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
             continue;
         }
         let Some(first) = words.first() else { break };
+        // `pnpm exec rimraf`, `npm x cdk`, `yarn dlx`, `bun x`: a package's program, as npx runs it.
+        if let (runner @ ("npm" | "pnpm" | "yarn" | "bun"), Some(verb)) =
+            (program_name(first), words.get(1).map(String::as_str))
+        {
+            if matches!(verb, "exec" | "x" | "dlx") && (runner != "bun" || verb == "x") {
+                words.splice(..2, ["npx".to_owned()]);
+                continue;
+            }
+        }
         let Some(taking_values) = wrapper_options(program_name(first)) else { break };
         // `command -v NAME` says where NAME is; it does not run it.
         if program_name(first) == "command"
@@ -65,7 +74,11 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
         if index >= words.len() {
             break;
         }
+        let runs_a_package = PACKAGE_RUNNERS.contains(&program_name(first));
         words.drain(..index);
+        if runs_a_package {
+            words[0] = package_program(&words[0]).to_owned();
+        }
     }
     if !git_options.is_empty() && words.first().is_some_and(|first| program_name(first) == "git") {
         words.splice(1..1, git_options);
@@ -139,14 +152,28 @@ fn wrapper_options(program: &str) -> Option<&'static [&'static str]> {
         "timeout" => &["-s", "-k", "--signal", "--kill-after"],
         // `exec -a NAME cmd` runs cmd under another name.
         "exec" => &["-a"],
-        // `npx cdk destroy` runs the package's program (installed on the way if need be).
-        "npx" | "pnpx" | "bunx" => &["-p", "--package"],
+        // `npx cdk destroy` runs the package's program (installed on the way if need be); `-c`
+        // runs a script instead (see `inner_script`).
+        "npx" | "pnpx" | "bunx" => &["-p", "--package", "-c", "--call"],
         "strace" | "ltrace" => &["-o", "-e", "-p", "-s", "-u", "-E", "-P", "-a", "-b", "-I", "-O", "-S", "-X"],
         // `shx rm -rf dist`: shelljs's commands, from npm scripts.
         "nohup" | "time" | "command" | "builtin" | "stdbuf" | "caffeinate" | "ionice" | "busybox" | "setsid"
         | "unbuffer" | "shx" => &[],
         _ => return None,
     })
+}
+
+/// The wrappers that run a package's program by the package's name.
+const PACKAGE_RUNNERS: &[&str] = &["npx", "pnpx", "bunx"];
+
+/// The program a package runner runs for a package named with its scope or version
+/// (`rimraf@5`, `@aws-cdk/cli@2`): the package's name, which is its program's.
+fn package_program(package: &str) -> &str {
+    let unscoped = match package.strip_prefix('@') {
+        Some(scoped) => scoped.split_once('/').map_or(scoped, |(_, name)| name),
+        None => package,
+    };
+    unscoped.split_once('@').map_or(unscoped, |(name, _)| name)
 }
 
 /// Operands a wrapper takes before the command (`timeout DURATION cmd`).
@@ -192,6 +219,11 @@ pub fn inner_script(command: &SimpleCommand) -> Option<String> {
         }
         "git" => git_script(args),
         "ssh" => ssh_script(args),
+        // `npx -c 'cmd'` runs cmd through a shell (`npm exec -c` too).
+        "npx" | "pnpx" => {
+            let flag = args.iter().position(|a| a == "-c" || a == "--call")?;
+            args.get(flag + 1).cloned()
+        }
         "powershell" | "pwsh" => {
             let flag = args.iter().position(|a| a.eq_ignore_ascii_case("-command") || a.eq_ignore_ascii_case("-c"))?;
             Some(args.get(flag + 1..)?.join(" "))
