@@ -846,6 +846,32 @@ mod tests {
     }
 
     #[test]
+    fn kill_signals_its_operands_unless_it_sends_signal_zero_or_lists_signals() {
+        let pids = |line: &str| -> Vec<String> {
+            let words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+            kill_operands(&words).into_iter().cloned().collect()
+        };
+        for (line, expected) in [
+            ("-KILL 0", &["0"][..]),
+            ("-SIGKILL -- -1", &["-1"]),
+            ("-9 -0", &["-0"]),
+            ("-s KILL 42 43", &["42", "43"]),
+            ("-nKILL 42", &["42"]),
+            ("--signal=HUP 42", &["42"]),
+            ("-L 42", &[]),
+            ("-l 9", &[]),
+            ("-0 42", &[]),
+            ("-s 0 42", &[]),
+            ("-s0 42", &[]),
+            ("-SIG0 42", &[]),
+            ("--signal=0 42", &[]),
+            ("-n 00 42", &[]),
+        ] {
+            assert_eq!(pids(line), expected, "kill {line}");
+        }
+    }
+
+    #[test]
     fn args_hold_workplace_finds_the_directory_the_call_runs_in_however_it_is_named() {
         use crate::rules::{judging_in, Workplace};
         let rm = matcher("program: rm\nflags: ['r|R|recursive']\nargs_hold_workplace: true");
