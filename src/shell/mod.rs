@@ -247,6 +247,10 @@ fn printed_by(script: &str, variables: &Variables) -> String {
 /// which is that directory or one above it.
 pub const GIT_TOPLEVEL: &str = "$GIT_TOPLEVEL";
 
+/// What `$PWD` kept in a variable before the script changed directory is read as: the directory
+/// the script started in, wherever the variable is used later.
+pub const START_DIRECTORY: &str = "$START_DIRECTORY";
+
 /// What the substitution `$(script)` gives, when it can be known without running anything: the
 /// words `echo` and `printf` print (`rm -rf $(echo ~)` is `rm -rf ~`), `$PWD` for `pwd`,
 /// [`GIT_TOPLEVEL`] for the repository's top, the path itself for `realpath PATH`, `PATH/..` for

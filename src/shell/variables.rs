@@ -62,6 +62,9 @@ pub struct Variables {
     each: HashSet<String>,
     /// What expansions may still add to the script, shared by every clone.
     budget: Rc<Cell<usize>>,
+    /// The script may have changed directory (`cd`, `pushd`, `popd`), or these are a body's,
+    /// which may run anywhere: `$PWD` is no longer where the script started.
+    moved: bool,
 }
 
 impl Default for Variables {
@@ -75,6 +78,7 @@ impl Default for Variables {
             untracked: false,
             each: HashSet::new(),
             budget: Rc::new(Cell::new(MAX_EXPANDED_TEXT)),
+            moved: false,
         }
     }
 }
@@ -106,6 +110,9 @@ impl Variables {
                         | "builtin"
                         | "command"
                         | "trap"
+                        | "cd"
+                        | "pushd"
+                        | "popd"
                 ) || ASSIGNING.iter().any(|(program, _)| program == first)
                     || !self.set_in_bodies.is_empty()
             })
@@ -148,6 +155,7 @@ impl Variables {
                 names.iter().for_each(|name| self.forget_alias(name));
             }
             "unalias" => args.iter().for_each(|name| self.forget_alias(name)),
+            "cd" | "pushd" | "popd" => self.moved = true,
             "unset" => args.iter().filter(|word| !word.starts_with('-')).for_each(|name| self.forget(name)),
             // Each pass gives the loop's variable another of the list's words. Where they are all
             // known, the body is read with all of them at once, as fields, so that a rule sees
@@ -344,7 +352,8 @@ impl Variables {
     /// What a compound command's body is read with: the arguments of its function's one call,
     /// if any, and nothing the script assigned (the body may run later or again).
     pub fn in_bodies(&self, arguments: Option<&[String]>) -> Variables {
-        let mut body = Variables { ifs_set: self.ifs_set, budget: Rc::clone(&self.budget), ..Variables::default() };
+        let mut body =
+            Variables { ifs_set: self.ifs_set, budget: Rc::clone(&self.budget), moved: true, ..Variables::default() };
         if let Some(arguments) = arguments {
             body.set_arguments(arguments);
         }
@@ -382,6 +391,14 @@ impl Variables {
             (true, Some(fields)) => fields.join(" ") + value,
             (true, None) => return self.forget(name),
             (false, _) => value.to_owned(),
+        };
+        // `ROOT=$PWD; cd /tmp; rm -rf "$ROOT"`: bash expands `$PWD` here, where the script started,
+        // not where `$ROOT` is used.
+        let value = match ["$PWD", "${PWD}"].iter().find_map(|name| value.strip_prefix(name)) {
+            Some(rest) if !self.moved && (rest.is_empty() || rest.starts_with('/')) => {
+                format!("{}{rest}", super::START_DIRECTORY)
+            }
+            _ => value,
         };
         self.set(name, vec![value]);
     }
