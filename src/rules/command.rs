@@ -926,6 +926,7 @@ mod tests {
             "cd build && rm -rf \"$OLDPWD/dist\"".to_owned(),
             "ROOT=$PWD; cd /tmp; rm -rf \"$ROOT/build\"".to_owned(),
             "cd build && B=$PWD && cd .. && rm -rf \"$B\"".to_owned(),
+            "go() { cd /tmp; }; go; T=$PWD; rm -rf \"$T\"".to_owned(),
         ] {
             assert!(!judged(&script, Some(&project)), "{script}");
         }

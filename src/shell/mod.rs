@@ -414,10 +414,11 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         let words::CommandWords { words, written, appended, fed, read } = words::command_words(text, &reading);
         let substitutions_before = substituted.last().map_or(0, |(_, so_far, _)| *so_far);
         let seen_by_substitutions = (segment.substitutions_so_far > substitutions_before).then(|| Rc::clone(&reading));
-        if variables.may_change(&words, text) {
+        // A call of one of the script's functions may set names, or change directory.
+        let calls_a_function = !functions.is_empty()
+            && wrappers::strip(words.clone()).first().is_some_and(|first| functions.contains(&first.as_str()));
+        if calls_a_function || variables.may_change(&words, text) {
             let sure = !segment.maybe_elsewhere && compound_depth == 0;
-            let program = wrappers::strip(words.clone());
-            let calls_a_function = program.first().is_some_and(|first| functions.contains(&first.as_str()));
             Rc::make_mut(&mut variables).record(&words, text, sure, calls_a_function);
         }
         compound_depth = compound_depth.saturating_sub(closes);

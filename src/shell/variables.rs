@@ -131,6 +131,7 @@ impl Variables {
         }
         let Some(first) = words.first() else { return };
         if calls_a_function {
+            self.moved = true;
             for name in std::mem::take(&mut self.set_in_bodies) {
                 self.forget(&name);
             }
