@@ -296,10 +296,6 @@ fn holds_workplace(operand: &str, places: &Places) -> bool {
     let after = |names: &[&str]| {
         names.iter().find_map(|name| operand.strip_prefix(name).filter(|rest| rest.is_empty() || rest.starts_with('/')))
     };
-    // Where the call started, whatever `cd`s came after.
-    if let Some(rest) = after(&[START_DIRECTORY]) {
-        return lexical_path(&format!(".{rest}")).split('/').all(|part| part == "." || part == "..");
-    }
     if let Some(rest) = after(&[GIT_TOPLEVEL]) {
         let in_the_same_repository = !places.current.starts_with(['/', '~']);
         let up = lexical_path(&format!(".{rest}"));
@@ -310,7 +306,11 @@ fn holds_workplace(operand: &str, places: &Places) -> bool {
         (None, Some(rest)) => format!("~-{rest}"),
         (None, None) => operand.to_owned(),
     };
-    let from_start = lexical_path(&places.resolve(&written));
+    let from_start = match after(&[START_DIRECTORY]) {
+        // Where the call started, whatever `cd`s came after.
+        Some(rest) => lexical_path(&format!(".{rest}")),
+        None => lexical_path(&places.resolve(&written)),
+    };
     if from_start == "." || from_start.split('/').all(|part| part == "..") {
         return true;
     }
@@ -897,6 +897,7 @@ mod tests {
             "rm -rf ../..",
             "ROOT=$PWD; cd /tmp; rm -rf \"$ROOT\"",
             "R=\"${PWD}/..\"; cd / && rm -rf $R",
+            "R=$(realpath .); cd build; rm -rf \"$R\"",
         ] {
             assert!(judged(script, None), "{script}");
         }
@@ -908,6 +909,7 @@ mod tests {
             "rm -rf ~/work/app".to_owned(),
             "cd .. && rm -rf app".to_owned(),
             "cd /tmp && rm -rf ~/work".to_owned(),
+            "ROOT=$PWD; cd /tmp; rm -rf \"$ROOT/../app\"".to_owned(),
             "cd src && rm -rf \"$PWD/..\"".to_owned(),
         ] {
             assert!(judged(&script, Some(&project)), "{script}");
@@ -927,6 +929,9 @@ mod tests {
             "ROOT=$PWD; cd /tmp; rm -rf \"$ROOT/build\"".to_owned(),
             "cd build && B=$PWD && cd .. && rm -rf \"$B\"".to_owned(),
             "go() { cd /tmp; }; go; T=$PWD; rm -rf \"$T\"".to_owned(),
+            "cd /tmp/scratch && sh -c 'W=$PWD; rm -rf \"$W\"'".to_owned(),
+            "CDPATH= cd /tmp/scratch; W=$PWD; rm -rf \"$W\"".to_owned(),
+            "time cd /tmp/scratch; W=$PWD; rm -rf \"$W\"".to_owned(),
         ] {
             assert!(!judged(&script, Some(&project)), "{script}");
         }

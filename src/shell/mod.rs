@@ -271,8 +271,8 @@ fn substitution_output(script: &str, variables: &Variables) -> Option<String> {
         Some("pwd") if words.len() == 1 || (words.len() == 2 && matches!(words[1].as_str(), "-P" | "-L")) => {
             Some("$PWD".to_owned())
         }
-        // Where a path leads is the path, for a rule about it.
-        Some("realpath") if words.len() == 2 => Some(words[1].clone()),
+        // Where a path leads is the path, for a rule about it: absolute, as realpath prints it.
+        Some("realpath") if words.len() == 2 => Some(absolute(&words[1])),
         Some("dirname") => {
             let operands: Vec<&String> = words[1..].iter().filter(|word| *word != "--").collect();
             match operands.as_slice() {
@@ -281,7 +281,7 @@ fn substitution_output(script: &str, variables: &Variables) -> Option<String> {
             }
         }
         Some("readlink") if words.len() == 3 && matches!(words[1].as_str(), "-f" | "-e" | "-m") => {
-            Some(words[2].clone())
+            Some(absolute(&words[2]))
         }
         Some("git") if words[1..] == ["rev-parse", "--show-toplevel"] => Some(GIT_TOPLEVEL.to_owned()),
         Some("which" | "whereis") if words.len() == 2 => Some(words[1].clone()),
@@ -290,6 +290,15 @@ fn substitution_output(script: &str, variables: &Variables) -> Option<String> {
         }
         Some("echo" | "printf") => prints(&SimpleCommand::plain(words, 0, 0), &[]),
         _ => None,
+    }
+}
+
+/// `path` from the directory the command runs in: a relative one under `$PWD` (`.` is `$PWD/.`).
+fn absolute(path: &str) -> String {
+    if path.starts_with(['/', '~', '$']) {
+        path.to_owned()
+    } else {
+        format!("$PWD/{path}")
     }
 }
 
@@ -341,6 +350,10 @@ fn prints(command: &SimpleCommand, heredocs: &[String]) -> Option<String> {
 /// Adds the commands of `script`, run after the assignments in `variables` (cloned for each nested
 /// script that sees them, which is cheap: values are shared).
 fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Variables>) {
+    // A nested script (`sh -c`, a heredoc, a substitution) may start where the outer one has gone.
+    if depth > 0 && !variables.moved() {
+        Rc::make_mut(&mut variables).set_moved();
+    }
     if depth > MAX_DEPTH {
         // Deeper than followed: each run of words between shell punctuation counts as a command,
         // so nesting cannot hide one (what is only data this deep may be taken for one too).

@@ -87,7 +87,8 @@ impl Variables {
     /// Whether the words of one command (as written, wrappers not yet stripped) may change what
     /// this knows: cheap, so that a command that cannot is not made to copy the variables.
     pub fn may_change(&self, words: &[String], text: &str) -> bool {
-        words.iter().any(|word| word.contains('='))
+        changes_directory(words).is_some()
+            || words.iter().any(|word| word.contains('='))
             || text.contains("((")
             || text.contains("$[")
             || words.iter().find(|word| !is_reserved(word)).is_some_and(|first| {
@@ -110,9 +111,6 @@ impl Variables {
                         | "builtin"
                         | "command"
                         | "trap"
-                        | "cd"
-                        | "pushd"
-                        | "popd"
                 ) || ASSIGNING.iter().any(|(program, _)| program == first)
                     || !self.set_in_bodies.is_empty()
             })
@@ -130,6 +128,9 @@ impl Variables {
             words = &words[1..];
         }
         let Some(first) = words.first() else { return };
+        if changes_directory(words).is_some() {
+            self.moved = true;
+        }
         if calls_a_function {
             self.moved = true;
             for name in std::mem::take(&mut self.set_in_bodies) {
@@ -156,7 +157,6 @@ impl Variables {
                 names.iter().for_each(|name| self.forget_alias(name));
             }
             "unalias" => args.iter().for_each(|name| self.forget_alias(name)),
-            "cd" | "pushd" | "popd" => self.moved = true,
             "unset" => args.iter().filter(|word| !word.starts_with('-')).for_each(|name| self.forget(name)),
             // Each pass gives the loop's variable another of the list's words. Where they are all
             // known, the body is read with all of them at once, as fields, so that a rule sees
@@ -433,6 +433,15 @@ impl Variables {
         }
     }
 
+    /// Whether `$PWD` may no longer be where the script started.
+    pub fn moved(&self) -> bool {
+        self.moved
+    }
+
+    pub fn set_moved(&mut self) {
+        self.moved = true;
+    }
+
     fn forget_all(&mut self) {
         self.each.clear();
         self.values.clear();
@@ -440,6 +449,15 @@ impl Variables {
         self.set_in_bodies.clear();
         self.bytes = 0;
     }
+}
+
+/// The `cd`, `pushd` or `popd` among `words`, the command's words as written: after its
+/// assignments (`CDPATH= cd x`) and `time`, `builtin` or `command`.
+fn changes_directory(words: &[String]) -> Option<&String> {
+    words
+        .iter()
+        .find(|word| assignment(word).is_none() && !matches!(word.as_str(), "time" | "builtin" | "command"))
+        .filter(|word| matches!(word.as_str(), "cd" | "pushd" | "popd"))
 }
 
 /// The directories the shell and the login keep in variables: each an absolute path.
