@@ -10,7 +10,7 @@ use super::schema::CommandSpec;
 use super::tool_class::{may_run_a_command, unescape_tool_argument};
 use super::workplace::{checked_out_branch, working_directory};
 use crate::shell::{commands_shared, script_in_line, too_long_to_read, SimpleCommand, GIT_OPTIONS_WITH_VALUE};
-use crate::shell::{GIT_TOPLEVEL, START_DIRECTORY};
+use crate::shell::{GIT_TOPLEVEL, START_DIRECTORY, START_TOPLEVEL};
 
 /// `program: '*'`: any program.
 pub const ANY_PROGRAM: &str = "*";
@@ -284,9 +284,9 @@ impl CommandMatcher {
 /// Whether `operand`, a path where the command runs (after the script's `cd`s in `places`), is
 /// the directory the call started in or one above it: `.`, `..`, `$PWD` (also how `$(pwd)`
 /// reads), `~+` and `/proc/self/cwd` from where the call starts; `$OLDPWD` after a `cd` back out;
-/// the start kept in a variable ([`START_DIRECTORY`]); the repository's top ([`GIT_TOPLEVEL`])
-/// while the script has not gone elsewhere by an absolute path; and where the starting directory
-/// is known, any path to it (`/home/u/app`, `~/app`).
+/// the start or its repository's top kept in a variable ([`START_DIRECTORY`], [`START_TOPLEVEL`]);
+/// the repository's top ([`GIT_TOPLEVEL`]) while the script has not gone elsewhere by an absolute
+/// path; and where the starting directory is known, any path to it (`/home/u/app`, `~/app`).
 fn holds_workplace(operand: &str, places: &Places) -> bool {
     let operand = match operand.trim_end_matches('/') {
         "" if operand.starts_with('/') => "/",
@@ -296,6 +296,9 @@ fn holds_workplace(operand: &str, places: &Places) -> bool {
     let after = |names: &[&str]| {
         names.iter().find_map(|name| operand.strip_prefix(name).filter(|rest| rest.is_empty() || rest.starts_with('/')))
     };
+    if let Some(rest) = after(&[START_TOPLEVEL]) {
+        return lexical_path(&format!(".{rest}")).split('/').all(|part| part == "." || part == "..");
+    }
     if let Some(rest) = after(&[GIT_TOPLEVEL]) {
         let in_the_same_repository = !places.current.starts_with(['/', '~']);
         let up = lexical_path(&format!(".{rest}"));
@@ -898,6 +901,7 @@ mod tests {
             "ROOT=$PWD; cd /tmp; rm -rf \"$ROOT\"",
             "R=\"${PWD}/..\"; cd / && rm -rf $R",
             "R=$(realpath .); cd build; rm -rf \"$R\"",
+            "ROOT=$(git rev-parse --show-toplevel); cd /tmp; rm -rf \"$ROOT\"",
         ] {
             assert!(judged(script, None), "{script}");
         }
@@ -927,6 +931,7 @@ mod tests {
             "rm -rf \"$(git rev-parse --show-toplevel)/build\"".to_owned(),
             "cd build && rm -rf \"$OLDPWD/dist\"".to_owned(),
             "ROOT=$PWD; cd /tmp; rm -rf \"$ROOT/build\"".to_owned(),
+            "ROOT=$(git rev-parse --show-toplevel); cd /tmp; rm -rf \"$ROOT/dist\"".to_owned(),
             "cd build && B=$PWD && cd .. && rm -rf \"$B\"".to_owned(),
             "go() { cd /tmp; }; go; T=$PWD; rm -rf \"$T\"".to_owned(),
             "cd /tmp/scratch && sh -c 'W=$PWD; rm -rf \"$W\"'".to_owned(),

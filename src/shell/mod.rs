@@ -251,6 +251,10 @@ pub const GIT_TOPLEVEL: &str = "$GIT_TOPLEVEL";
 /// the script started in, wherever the variable is used later.
 pub const START_DIRECTORY: &str = "$START_DIRECTORY";
 
+/// What [`GIT_TOPLEVEL`] kept in a variable before the script changed directory is read as: the
+/// top of the repository the script started in.
+pub const START_TOPLEVEL: &str = "$START_TOPLEVEL";
+
 /// What the substitution `$(script)` gives, when it can be known without running anything: the
 /// words `echo` and `printf` print (`rm -rf $(echo ~)` is `rm -rf ~`), `$PWD` for `pwd`,
 /// [`GIT_TOPLEVEL`] for the repository's top, the path itself for `realpath PATH`, `PATH/..` for

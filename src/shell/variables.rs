@@ -395,10 +395,14 @@ impl Variables {
         };
         // `ROOT=$PWD; cd /tmp; rm -rf "$ROOT"`: bash expands `$PWD` here, where the script started,
         // not where `$ROOT` is used.
-        let value = match ["$PWD", "${PWD}"].iter().find_map(|name| value.strip_prefix(name)) {
-            Some(rest) if !self.moved && (rest.is_empty() || rest.starts_with('/')) => {
-                format!("{}{rest}", super::START_DIRECTORY)
-            }
+        // The same for the repository's top (`ROOT=$(git rev-parse --show-toplevel)`).
+        let pinned = [
+            ("$PWD", super::START_DIRECTORY),
+            ("${PWD}", super::START_DIRECTORY),
+            (super::GIT_TOPLEVEL, super::START_TOPLEVEL),
+        ];
+        let value = match pinned.iter().find_map(|(name, mark)| Some((value.strip_prefix(name)?, mark))) {
+            Some((rest, mark)) if !self.moved && (rest.is_empty() || rest.starts_with('/')) => format!("{mark}{rest}"),
             _ => value,
         };
         self.set(name, vec![value]);
