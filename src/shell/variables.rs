@@ -62,8 +62,9 @@ pub struct Variables {
     each: HashSet<String>,
     /// What expansions may still add to the script, shared by every clone.
     budget: Rc<Cell<usize>>,
-    /// The script may have changed directory (`cd`, `pushd`, `popd`), or these are a body's,
-    /// which may run anywhere: `$PWD` is no longer where the script started.
+    /// The script may have changed directory (`cd`, `pushd`, `popd`, a call of one of its
+    /// functions), or these are a body's or a nested script's, which may run anywhere: `$PWD`
+    /// may no longer be where the script started.
     moved: bool,
 }
 
@@ -394,8 +395,8 @@ impl Variables {
             (false, _) => value.to_owned(),
         };
         // `ROOT=$PWD; cd /tmp; rm -rf "$ROOT"`: bash expands `$PWD` here, where the script started,
-        // not where `$ROOT` is used.
-        // The same for the repository's top (`ROOT=$(git rev-parse --show-toplevel)`).
+        // not where `$ROOT` is used; and the same for the repository's top
+        // (`ROOT=$(git rev-parse --show-toplevel)`).
         let pinned = [
             ("$PWD", super::START_DIRECTORY),
             ("${PWD}", super::START_DIRECTORY),
@@ -442,6 +443,7 @@ impl Variables {
         self.moved
     }
 
+    /// From here on, `$PWD` is not taken for where the script started.
     pub fn set_moved(&mut self) {
         self.moved = true;
     }
