@@ -9,7 +9,9 @@ use super::saved_and_run::{runs_file, saved_files};
 use super::schema::CommandSpec;
 use super::tool_class::{may_run_a_command, unescape_tool_argument};
 use super::workplace::{checked_out_branch, working_directory};
-use crate::shell::{commands_shared, script_in_line, too_long_to_read, SimpleCommand, GIT_OPTIONS_WITH_VALUE};
+use crate::shell::{
+    commands_shared, kill_signals_nothing, script_in_line, too_long_to_read, SimpleCommand, GIT_OPTIONS_WITH_VALUE,
+};
 use crate::shell::{GIT_TOPLEVEL, START_DIRECTORY, START_TOPLEVEL};
 
 /// `program: '*'`: any program.
@@ -27,6 +29,8 @@ pub struct CommandMatcher {
     /// Options none of which may be given.
     pub not_flags: Vec<String>,
     pub args: Vec<LazyRegex>,
+    /// Regexes one of which some operand must match as well as `args` (`chmod`'s mode).
+    pub also_args: Vec<LazyRegex>,
     /// Texts one of which some operand, read as a regex, must find a match in.
     pub args_would_match: Vec<String>,
     /// Programs whose running processes' command lines count as such texts too.
@@ -62,9 +66,10 @@ pub struct CommandMatcher {
 }
 
 impl CommandMatcher {
-    /// Compiles `spec`, whose `args` regexes the loader checked.
+    /// Compiles `spec`, whose `args` and `also_args` regexes the loader checked.
     pub fn compile(spec: &CommandSpec) -> CommandMatcher {
         let args = spec.args.iter().map(|pattern| LazyRegex::checked(pattern)).collect();
+        let also_args = spec.also_args.iter().map(|pattern| LazyRegex::checked(pattern)).collect();
         let alternatives = |entry: &String| -> Vec<String> {
             entry.split('|').map(|f| f.trim_start_matches('-').to_owned()).collect()
         };
@@ -77,6 +82,7 @@ impl CommandMatcher {
             flags,
             not_flags,
             args,
+            also_args,
             args_would_match: spec.args_would_match.clone(),
             args_would_match_running: spec.args_would_match_running.clone(),
             piped_into: spec.piped_into.clone(),
@@ -226,6 +232,10 @@ impl CommandMatcher {
         if self.max_args.is_some_and(|most| rest.len() > most) {
             return false;
         }
+        let also = || rest.iter().map(|operand| operand.as_str()).chain(option_values(program, args));
+        if !self.also_args.is_empty() && !also().any(|operand| self.also_args.iter().any(|re| re.is_match(operand))) {
+            return false;
+        }
         if !self.args_would_match.is_empty() || !self.args_would_match_running.is_empty() {
             // Read now: what the call would signal is what runs as it is judged.
             let running = if read_running {
@@ -333,8 +343,8 @@ fn holds_workplace(operand: &str, places: &Places) -> bool {
 /// The values options carry (`--output=FILE`, `of=FILE` is an operand already), the target
 /// directory of `mv`, `cp`, `ln` and `install` (`-t DIR`, `-tDIR`, `--target-directory DIR`): paths
 /// a command writes that are not operands; what curl sends given in one word with its option
-/// (`-d@.env`, `-sF@key`; `-F f=@key` is two words, and an operand already); and the process
-/// groups and sessions `pkill` and `pgrep` select (`-g 0`, `-s 0`).
+/// (`-d@.env`, `-sF@key`; `-F f=@key` is two words, and an operand already); the process
+/// groups and sessions `pkill` and `pgrep` select (`-g 0`, `-s 0`); and what `ps -oFORMAT` prints.
 fn option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str> {
     let takes_target = matches!(program, "mv" | "cp" | "ln" | "install");
     let selects_processes = matches!(program, "pkill" | "pgrep");
@@ -360,6 +370,8 @@ fn option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str> {
             .filter(|value| selects_processes && !value.is_empty() && !word.starts_with("--"))
         {
             values.push(group);
+        } else if let Some(format) = word.strip_prefix("-o").filter(|format| program == "ps" && !format.is_empty()) {
+            values.push(format);
         }
     }
     values
@@ -750,10 +762,11 @@ fn operands<'a>(program: &str, args: &'a [String]) -> Vec<&'a String> {
 /// kill's pids. Its first option names the signal (`-9`, `-KILL`, `-s KILL`, `-n 9`, `--signal
 /// KILL`); after that, a word like `-1` or `-4321` is a pid, a process group's when negative, as
 /// after `--` (`kill -9 -1` signals every process the user may signal; `kill -1 PID` sends SIGHUP).
-/// None when no process is signalled: signal 0 only asks whether they exist (`kill -0 PID`), and
-/// `-l`/`-L` list signal names (`kill -l 9`). Read here rather than as a rule's `not_flags`, which
-/// would take a signal's name for letters (`-KILL` holds an `L`).
+/// None when it signals no process ([`kill_signals_nothing`]: signal 0, or a list of names).
 fn kill_operands(args: &[String]) -> Vec<&String> {
+    if kill_signals_nothing(args) {
+        return Vec::new();
+    }
     let mut found = Vec::new();
     let mut signal_named = false;
     let mut words = args.iter();
@@ -766,21 +779,8 @@ fn kill_operands(args: &[String]) -> Vec<&String> {
             break;
         }
         if word.starts_with('-') && word.len() > 1 && !(signal_named && negative_pid) {
-            let signal = match word.as_str() {
-                "-s" | "-n" | "--signal" => words.next().map(String::as_str),
-                option => Some(match option.strip_prefix("--signal=") {
-                    Some(name) => name,
-                    // `-s0`, `-nKILL`; `-SIGKILL` and `-9` name the signal alone.
-                    None if option.len() > 2 && (option.starts_with("-s") || option.starts_with("-n")) => &option[2..],
-                    None => option.trim_start_matches('-'),
-                }),
-            };
-            let signal = signal.map(|name| name.trim_start_matches("SIG").trim_start_matches("sig"));
-            let lists = matches!(word.as_str(), "-l" | "-L" | "--list" | "--table") || word.starts_with("--list=");
-            if lists
-                || (!signal_named && signal.is_some_and(|name| !name.is_empty() && name.bytes().all(|b| b == b'0')))
-            {
-                return Vec::new();
+            if matches!(word.as_str(), "-s" | "-n" | "--signal") {
+                words.next();
             }
             signal_named = true;
             continue;

@@ -168,9 +168,10 @@ impl Loader {
         let evidence = spec.evidence.as_ref().map(EvidenceCondition::compile);
         if !at.built_in {
             let args = spec.command.iter().flat_map(|command| &command.args).map(|p| ("args", p));
+            let also = spec.command.iter().flat_map(|command| &command.also_args).map(|p| ("also_args", p));
             let branches = spec.command.iter().flat_map(|command| &command.on_branch).map(|p| ("on_branch", p));
             let asked = spec.evidence.iter().flat_map(|evidence| &evidence.unless_asked).map(|p| ("unless_asked", p));
-            for (key, pattern) in args.chain(branches).chain(asked) {
+            for (key, pattern) in args.chain(also).chain(branches).chain(asked) {
                 if let Err(err) = LazyRegex::check(pattern) {
                     problem(key, format!("invalid regex {pattern:?}: {err}"));
                 }

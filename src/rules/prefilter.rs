@@ -49,6 +49,10 @@ mod tests {
     #[test]
     fn it_agrees_with_the_shell_reader() {
         assert_eq!(super::FIND_DELETES_AS, crate::shell::DELETE_READ_AS);
+        let rm = regex::Regex::new(&super::command_prefilters(&["rm".to_owned()])[0]).unwrap();
+        for deleter in crate::shell::READ_AS_RM {
+            assert!(rm.is_match(&format!("Bash: npx {deleter} ~")), "{deleter}");
+        }
         let names = ["python", "python2", "python3", "pypy", "pypy3", "node", "nodejs", "bun", "deno", "perl", "ruby"];
         let whole = regex::Regex::new(&format!("^({})$", super::INTERPRETERS)).unwrap();
         for name in names.iter().chain(&["php", "awk", "gawk", "mawk", "nawk"]) {

@@ -103,6 +103,10 @@ pub struct CommandSpec {
     /// Regexes; at least one operand (a word that is not an option) must match one of them.
     #[serde(default, deserialize_with = "one_or_many")]
     pub args: Vec<String>,
+    /// Regexes; some operand of the same command must match one of these too: `chmod`'s mode
+    /// (`644`) beside its file (`~/.ssh/id_rsa`).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub also_args: Vec<String>,
     /// Texts, one of which some operand must find a match in when read as a regex, as pkill reads
     /// its pattern: `pkill -f 'ax[i]om'` would signal a process whose command line is `axiom serve`.
     #[serde(default, deserialize_with = "one_or_many")]

@@ -50,6 +50,7 @@ use variables::Variables;
 pub use find::DELETE_READ_AS;
 pub use interpreters::is_interpreter;
 pub use line::script_in_line;
+pub use removers::READ_AS_RM;
 pub use split::split_script;
 pub use wrappers::{is_shell, GIT_OPTIONS_WITH_VALUE};
 
@@ -134,15 +135,9 @@ impl SimpleCommand {
             })
     }
 
-    /// Whether this is `kill` with signal 0 (`kill -0`, `kill -s 0`), which only asks whether
-    /// the processes exist.
+    /// Whether this is `kill` signalling no process (see [`kill_signals_nothing`]).
     pub fn sends_no_signal(&self) -> bool {
-        let args = self.args();
-        self.program() == "kill"
-            && args.iter().enumerate().any(|(at, arg)| {
-                matches!(arg.as_str(), "-0" | "-s0" | "-n0" | "-SIG0")
-                    || (matches!(arg.as_str(), "-s" | "-n") && args.get(at + 1).is_some_and(|next| next == "0"))
-            })
+        self.program() == "kill" && kill_signals_nothing(self.args())
     }
 
     /// Whether this is an output redirection listed after its command: `>` (which empties the
@@ -241,6 +236,30 @@ fn printed_by(script: &str, variables: &Variables) -> String {
         })
         .collect();
     printed.join("\n")
+}
+
+/// Whether `kill ARGS` signals no process: its first option names signal 0, which only asks
+/// whether the processes exist (`-0`, `-s 0`, `-s0`, `-n 0`, `-SIG0`, `--signal=0`), or lists
+/// signal names (`-l`, `-L`, `--list`, `--table`). A signal's name is read whole: `-KILL` is not
+/// `-l`, and `-0` after the signal is a process group (`kill -9 -0`).
+pub fn kill_signals_nothing(args: &[String]) -> bool {
+    let Some(first) = args.first().filter(|word| word.starts_with('-') && word.len() > 1 && *word != "--") else {
+        return false;
+    };
+    if matches!(first.as_str(), "-l" | "-L" | "--list" | "--table") || first.starts_with("--list=") {
+        return true;
+    }
+    let signal = match first.as_str() {
+        "-s" | "-n" | "--signal" => args.get(1).map_or("", String::as_str),
+        option => match option.strip_prefix("--signal=") {
+            Some(name) => name,
+            // `-s0`, `-nKILL`; `-SIGKILL` and `-9` name the signal alone.
+            None if option.len() > 2 && (option.starts_with("-s") || option.starts_with("-n")) => &option[2..],
+            None => option.trim_start_matches('-'),
+        },
+    };
+    let number = signal.trim_start_matches("SIG").trim_start_matches("sig");
+    !number.is_empty() && number.bytes().all(|b| b == b'0')
 }
 
 /// What `$(git rev-parse --show-toplevel)` is read as: the top of the repository where it runs,

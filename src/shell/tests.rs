@@ -64,7 +64,9 @@ fn wrappers_and_assignments_are_stripped() {
     assert_eq!(programs("/bin/rm -rf x"), ["rm"]);
     assert_eq!(words("npx -y --package aws-cdk cdk destroy"), [vec!["cdk", "destroy"]]);
     assert_eq!(words("npx shx rm -rf dist"), [vec!["rm", "-rf", "dist"]]);
-    for runner in ["pnpm exec", "pnpm dlx", "npm exec --", "npm x -y", "yarn dlx", "bun x", "npx -y"] {
+    for runner in
+        ["pnpm exec", "pnpm dlx", "npm exec --", "npm x -y", "yarn dlx", "bun x", "npx -y", "pnpm --silent dlx"]
+    {
         assert_eq!(words(&format!("{runner} rimraf@5 ~")), [vec!["rm", "-r", "-f", "~"]], "{runner}");
     }
     assert_eq!(words("npx @aws-cdk/cli@2 destroy"), [vec!["cli", "destroy"]]);

@@ -32,12 +32,14 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
             continue;
         }
         let Some(first) = words.first() else { break };
-        // `pnpm exec rimraf`, `npm x cdk`, `yarn dlx`, `bun x`: a package's program, as npx runs it.
-        if let (runner @ ("npm" | "pnpm" | "yarn" | "bun"), Some(verb)) =
-            (program_name(first), words.get(1).map(String::as_str))
-        {
-            if matches!(verb, "exec" | "x" | "dlx") && (runner != "bun" || verb == "x") {
-                words.splice(..2, ["npx".to_owned()]);
+        // `pnpm exec rimraf`, `npm x cdk`, `yarn --silent dlx`, `bun x`: a package's program, as
+        // npx runs it. (An option that takes a value, `pnpm -C dir exec`, is taken for the verb.)
+        let runner = program_name(first);
+        if matches!(runner, "npm" | "pnpm" | "yarn" | "bun") {
+            let verb_at = 1 + words[1..].iter().take_while(|word| word.starts_with('-') && *word != "--").count();
+            let verb = words.get(verb_at).map(String::as_str);
+            if matches!(verb, Some("exec" | "x" | "dlx")) && (runner != "bun" || verb == Some("x")) {
+                words.splice(..=verb_at, ["npx".to_owned()]);
                 continue;
             }
         }
