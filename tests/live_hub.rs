@@ -97,6 +97,34 @@ if read answer; then echo "answer=$answer"; else echo "input ended"; fi"#;
     assert_eq!(run.stdout_lines(), ["prompt: write the parser", "Proceed? (y/n)", "answer=y"], "{run:#?}");
 }
 
+/// The task id a client printed on stderr (`axiom: task ID`).
+fn task_id_in(stderr: &str) -> &str {
+    stderr.lines().find_map(|line| line.strip_prefix("axiom: task ")).expect("a task id line").trim()
+}
+
+#[test]
+fn a_client_command_whose_reader_leaves_is_stopped_as_a_pipe_would_stop_it() {
+    let hub = Hub::start(RULES, &[]);
+    let (status, stderr) = live_support::run_reading_one_line(hub.client(&["--command", "yes"]), DEADLINE);
+    assert_eq!(status.code(), Some(141), "{stderr}");
+    let id = task_id_in(&stderr);
+    eventually("the task to be stopped", DEADLINE, || match hub.task(id).status {
+        status @ TaskStatus::Killed { .. } => Ok(status),
+        other => Err(format!("{other:?}")),
+    });
+}
+
+#[test]
+fn a_detached_client_or_a_tail_whose_reader_leaves_exits_141_and_leaves_the_task_running() {
+    let hub = Hub::start(RULES, &[]);
+    let (status, stderr) = live_support::run_reading_one_line(hub.client(&["--detach", "--command", "yes"]), DEADLINE);
+    assert_eq!(status.code(), Some(141), "{stderr}");
+    let id = task_id_in(&stderr).to_owned();
+    let (status, stderr) = live_support::run_reading_one_line(hub.client(&["tail", &id, "--follow"]), DEADLINE);
+    assert_eq!(status.code(), Some(141), "{stderr}");
+    assert!(matches!(hub.task(&id).status, TaskStatus::Running), "{:?}", hub.task(&id).status);
+}
+
 #[test]
 fn a_client_command_that_stops_reading_its_piped_input_is_not_an_error() {
     let hub = Hub::start(RULES, &[]);

@@ -203,6 +203,14 @@ fn ctrl_c_stops_the_supervised_command() {
 }
 
 #[test]
+fn a_reader_that_leaves_stops_the_command_as_a_pipe_would_and_run_exits_141() {
+    let (_sandbox, command) = axiom_run(&[], &["yes"]);
+    let (status, stderr) = live_support::run_reading_one_line(command, DEADLINE);
+    assert_eq!(status.code(), Some(141), "{stderr}");
+    assert!(stderr.contains("standard output was closed"), "{stderr}");
+}
+
+#[test]
 fn a_flood_of_output_arrives_complete_and_in_order_on_each_stream() {
     const LINES: usize = 20_000;
     let run = run(&[], &[&fixture("flood.sh"), &LINES.to_string(), "both"]);

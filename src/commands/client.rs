@@ -9,7 +9,9 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
 use super::forward_stdin;
-use super::output::{intervention_line, intervention_summary, outln, status_line, stderr_color, Palette};
+use super::output::{
+    intervention_line, intervention_summary, outln, status_line, stderr_color, Palette, READER_GONE_EXIT,
+};
 use super::stop::StopSignals;
 use super::terminal_text::TerminalText;
 use crate::cli::{ClientArgs, ClientCommand, Format, HubArgs};
@@ -153,29 +155,43 @@ struct Screens {
     /// The tool calls of an agent's raw events, shown on stdout: a filter of their own, so that
     /// an escape the task's output leaves open cannot swallow them.
     events: Option<TerminalText>,
+    /// Standard output's reader went away (`| head`); nothing more is written to it.
+    stdout_gone: bool,
 }
 
 impl Screens {
     fn for_terminals(raw: bool) -> Screens {
         let filter = |terminal: bool| (terminal && !raw).then(TerminalText::default);
         let stdout = std::io::stdout().is_terminal();
-        Screens { stdout: filter(stdout), stderr: filter(std::io::stderr().is_terminal()), events: filter(stdout) }
+        Screens {
+            stdout: filter(stdout),
+            stderr: filter(std::io::stderr().is_terminal()),
+            events: filter(stdout),
+            stdout_gone: false,
+        }
     }
 
-    fn show(&mut self, stream: OutputStream, bytes: &[u8]) {
-        // A closed stdout (`| head`) must not end the supervision of the task.
-        let _ = match stream {
+    /// Shows a task's output; returns true when this write found standard output's reader gone.
+    fn show(&mut self, stream: OutputStream, bytes: &[u8]) -> bool {
+        let written = match stream {
+            OutputStream::Stdout | OutputStream::Events if self.stdout_gone => return false,
             OutputStream::Stdout => {
                 let bytes = shown(&mut self.stdout, bytes);
                 std::io::stdout().write_all(bytes).and_then(|()| std::io::stdout().flush())
             }
-            OutputStream::Stderr => std::io::stderr().write_all(shown(&mut self.stderr, bytes)),
+            OutputStream::Stderr => {
+                // A failed write to stderr loses only what it shows: there is nowhere to say so.
+                let _ = std::io::stderr().write_all(shown(&mut self.stderr, bytes));
+                return false;
+            }
             // The raw events of an agent session: show the tool calls it makes.
             OutputStream::Events => crate::agent::claude::tool_calls_in(bytes).iter().try_for_each(|call| {
                 let call = format!("⏺ {call}\n");
                 std::io::stdout().write_all(shown(&mut self.events, call.as_bytes()))
             }),
         };
+        self.stdout_gone = written.is_err_and(|err| err.kind() == std::io::ErrorKind::BrokenPipe);
+        self.stdout_gone
     }
 }
 
@@ -404,8 +420,29 @@ impl Connection {
             match message {
                 HubToClient::Output { task_id: from, cursor, stream, payload } if from == task_id => {
                     let bytes = payload.into_bytes().map_err(anyhow::Error::msg)?;
-                    if let Some(new) = progress.take_new(cursor, &bytes) {
-                        self.screens.show(stream, new);
+                    let reader_gone =
+                        progress.take_new(cursor, &bytes).is_some_and(|new| self.screens.show(stream, new));
+                    // As a pipe's writer would be: the task stops (`--command`), or the client
+                    // leaves it running (`--detach`, `tail --follow`); either way it exits 141.
+                    if reader_gone {
+                        match on_stop {
+                            OnStop::Kill if !stopping => {
+                                stopping = true;
+                                eprintln!("axiom: standard output was closed; stopping task {task_id}, as the pipe would have");
+                                let kill = ClientRequest::Kill {
+                                    id: Some(self.fresh_id()),
+                                    task_id: task_id.to_owned(),
+                                    grace_ms: None,
+                                };
+                                self.send(&kill).await?;
+                            }
+                            OnStop::Kill => {}
+                            OnStop::Detach => {
+                                eprintln!("axiom: standard output was closed; task {task_id} keeps running on the hub (`axiom client kill {task_id}` ends it)");
+                                return Ok(ExitCode::from(READER_GONE_EXIT));
+                            }
+                            OnStop::Default => return Ok(ExitCode::from(READER_GONE_EXIT)),
+                        }
                     }
                 }
                 HubToClient::Intervention { intervention, .. } => {
@@ -425,6 +462,9 @@ impl Connection {
                 HubToClient::Status { task_id: from, status } if from == task_id && status.is_finished() => {
                     if let Some(line) = status_line(task_id, &status) {
                         eprintln!("{line}");
+                    }
+                    if self.screens.stdout_gone {
+                        return Ok(ExitCode::from(READER_GONE_EXIT));
                     }
                     return Ok(ExitCode::from(status.exit_code().unwrap_or(1).clamp(0, 255) as u8));
                 }

@@ -43,6 +43,10 @@ impl Palette {
     }
 }
 
+/// The exit status of `run` and `client` when standard output's reader went away (`| head`): the
+/// command's would have been 128 + SIGPIPE.
+pub const READER_GONE_EXIT: u8 = 141;
+
 /// Runs `body`, treating a closed stdout (`axiom check | head`) as a normal end, like ripgrep.
 pub fn tolerate_broken_pipe(result: io::Result<()>) -> io::Result<()> {
     match result {

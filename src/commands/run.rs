@@ -4,6 +4,9 @@
 //! writer thread copies it out, and the task confirms output to its worker only once it is written
 //! (`confirm_when_written`), so a slow reader slows the child down through the same back-pressure
 //! that protects the hub. If output were ever dropped anyway, a line on stderr says how much.
+//!
+//! A reader that goes away (`axiom run -- make | head`) stops the command, as the pipe would have
+//! (SIGPIPE on its next write), and `axiom run` exits 141 (128 + SIGPIPE), as the command would.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -14,7 +17,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::forward_stdin;
-use super::output::{intervention_line, status_line, stderr_color, Palette};
+use super::output::{intervention_line, status_line, stderr_color, Palette, READER_GONE_EXIT};
 use super::stop::StopSignals;
 use super::tty;
 use crate::cli::RunArgs;
@@ -104,11 +107,13 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
     let newline = if raw { "\r\n" } else { "\n" };
     let mut stops = StopSignals::install();
     let palette = Palette::new(stderr_color());
-    let (out, writer) = start_writer(Arc::clone(task), newline);
+    let (reader_gone, mut reader_left) = tokio::sync::watch::channel(false);
+    let (out, writer) = start_writer(Arc::clone(task), newline, reader_gone);
     let mut changes = task.subscribe();
     let mut cursor = 0;
     let mut shown = 0;
     let mut interrupted = false;
+    let mut stopped_for_reader = false;
     loop {
         let status = task.status();
         let (chunks, start, end) = task.chunks_since(cursor);
@@ -140,10 +145,21 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
             drop(out);
             // Everything is written before `axiom run` exits.
             let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+            if stopped_for_reader {
+                return READER_GONE_EXIT.into();
+            }
             return status.exit_code().unwrap_or(1);
         }
         tokio::select! {
             changed = changes.changed() => if changed.is_err() { return 1 },
+            // The writer only ever says `true`, once; it outlives this loop, so `changed` fails never.
+            Ok(()) = reader_left.changed(), if !stopped_for_reader => {
+                stopped_for_reader = true;
+                if !interrupted {
+                    let _ = out.send(Out::Note("axiom: standard output was closed; stopping the task, as the pipe would have".into()));
+                    let _ = task.intervene(Action::Kill, None, None);
+                }
+            }
             _ = stops.next() => {
                 if interrupted {
                     return 130;
@@ -157,8 +173,13 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
 }
 
 /// A thread that writes output and notes in order, blocking on a slow reader as long as it takes,
-/// and tells the task how far it got.
-fn start_writer(task: Arc<Task>, newline: &'static str) -> (mpsc::Sender<Out>, std::thread::JoinHandle<()>) {
+/// and tells the task how far it got. Once stdout's reader is gone it says so on `reader_gone` and
+/// writes no more to stdout; what the task still prints to stderr is shown.
+fn start_writer(
+    task: Arc<Task>,
+    newline: &'static str,
+    reader_gone: tokio::sync::watch::Sender<bool>,
+) -> (mpsc::Sender<Out>, std::thread::JoinHandle<()>) {
     let (sender, queue) = mpsc::channel::<Out>();
     let writer = std::thread::spawn(move || {
         let stdout = std::io::stdout();
@@ -166,22 +187,27 @@ fn start_writer(task: Arc<Task>, newline: &'static str) -> (mpsc::Sender<Out>, s
         for item in queue {
             match item {
                 Out::Output { stream, data, end } => {
-                    // A closed stdout must not stop supervision; the output stays in the task.
-                    let _ = match stream {
-                        OutputStream::Stdout => {
+                    let written = match stream {
+                        OutputStream::Stdout if !*reader_gone.borrow() => {
                             let mut out = stdout.lock();
                             out.write_all(&data).and_then(|()| out.flush())
                         }
                         OutputStream::Stderr => stderr.lock().write_all(&data),
                         // The raw events of an agent session: show the tool calls it makes.
-                        OutputStream::Events => {
+                        OutputStream::Events if !*reader_gone.borrow() => {
                             let mut out = stdout.lock();
                             crate::agent::claude::tool_calls_in(&data)
                                 .iter()
                                 .try_for_each(|call| writeln!(out, "⏺ {call}"))
                                 .and_then(|()| out.flush())
                         }
+                        OutputStream::Stdout | OutputStream::Events => Ok(()),
                     };
+                    if written.is_err_and(|err| err.kind() == std::io::ErrorKind::BrokenPipe)
+                        && stream != OutputStream::Stderr
+                    {
+                        reader_gone.send_replace(true);
+                    }
                     task.written_through(end);
                 }
                 Out::Note(line) => {

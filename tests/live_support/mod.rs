@@ -382,6 +382,28 @@ pub fn run_within(command: Command, timeout: Duration) -> Finished {
     Proc::spawn(command, what).finish_within(timeout)
 }
 
+/// Runs `command` with its stdout read up to the first line break and then closed, as `| head -1`
+/// does; returns how it ended within `timeout` and its stderr.
+#[track_caller]
+pub fn run_reading_one_line(mut command: Command, timeout: Duration) -> (ExitStatus, String) {
+    use std::io::BufRead as _;
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null()).spawn().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.ends_with('\n'), "no first line on stdout: {line:?}");
+    // The reader is dropped here: the pipe's read end is closed.
+    let status = eventually("the command to end once its stdout's reader left", timeout, || {
+        child.try_wait().unwrap().ok_or_else(|| "still running".to_owned())
+    });
+    (status, stderr.join().unwrap())
+}
+
 /// Sends `signal` to one process.
 pub fn send_signal(pid: u32, signal: i32) {
     // SAFETY: kill(2) has no memory-safety preconditions.
