@@ -342,6 +342,9 @@ fn tail_prints_the_stored_output_and_tail_n_its_last_lines() {
     let last = hub.run_client(&["tail", "-n", "2", &id]);
     last.assert_code(0);
     assert_eq!(last.stdout, "said: two\nsaid: three\n");
+    let none = hub.run_client(&["tail", "-n", "0", &id]);
+    none.assert_code(0);
+    assert_eq!(none.stdout, "", "as `tail -n 0` prints nothing");
 }
 
 #[test]

@@ -116,7 +116,7 @@ async fn handle(
         ClientRequest::Output { task_id, since, tail_lines, .. } => match task_of(&task_id) {
             Ok(task) => {
                 let since = match tail_lines {
-                    Some(lines) => history::tail_cursor(&task, lines.max(1)).await,
+                    Some(lines) => history::tail_cursor(&task, lines).await,
                     None => since.unwrap_or(0),
                 };
                 let read = history::read_output(&task, since, MAX_OUTPUT_REPLY).await;

@@ -33,7 +33,7 @@ pub struct Slice {
 /// nothing is skipped. Cuts are moved to line boundaries when a line boundary is near.
 pub fn read(task: &Task, window: Window) -> Slice {
     let end = task.info().output_bytes;
-    let tail = window.tail_lines.map(|lines| task.tail_cursor(lines.max(1)));
+    let tail = window.tail_lines.map(|lines| task.tail_cursor(lines));
     let asked = match (window.since, tail) {
         (Some(since), Some(tail)) => since.max(tail),
         (Some(since), None) => since,

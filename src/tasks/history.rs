@@ -27,7 +27,7 @@ pub async fn read_output(task: &Arc<Task>, since: u64, max: usize) -> OutputRead
 pub async fn tail_cursor(task: &Arc<Task>, lines: usize) -> u64 {
     let (cursor, start) = task.tail_cursor_in_memory(lines);
     // The ring ran out before finding them all: the history reaches further back.
-    let Some(path) = task.history_path().filter(|_| cursor == start && start > 0) else { return cursor };
+    let Some(path) = task.history_path().filter(|_| lines > 0 && cursor == start && start > 0) else { return cursor };
     match tokio::task::spawn_blocking(move || journal::tail_cursor(&path, lines)).await {
         Ok(Ok(cursor)) => cursor,
         _ => cursor,

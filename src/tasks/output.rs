@@ -106,8 +106,11 @@ impl OutputRing {
         OutputRead { cursor, next: cursor + bytes.len() as u64, truncated: since < self.start, bytes }
     }
 
-    /// The start of the last `lines` lines of what is kept (for `tail`).
+    /// The start of the last `lines` lines of what is kept (for `tail`); the end for none.
     pub fn tail_cursor(&self, lines: usize) -> u64 {
+        if lines == 0 {
+            return self.end;
+        }
         let mut seen = 0;
         for chunk in self.chunks.iter().rev() {
             for (offset, _) in chunk.data.iter().enumerate().rev().filter(|(_, &b)| b == b'\n') {
@@ -161,5 +164,6 @@ mod tests {
         ring.push(OutputStream::Stdout, b"c\nd\n".to_vec());
         assert_eq!(ring.read(ring.tail_cursor(2), 100).bytes, b"c\nd\n");
         assert_eq!(ring.read(ring.tail_cursor(10), 100).bytes, b"a\nb\nc\nd\n");
+        assert_eq!(ring.read(ring.tail_cursor(0), 100).bytes, b"");
     }
 }
