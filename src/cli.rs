@@ -241,7 +241,7 @@ pub struct HubArgs {
     /// from <state dir>/hub.json.
     #[arg(long, value_name = "URL", global = true)]
     pub server: Option<String>,
-    /// File holding the client token. Default: $AXIOM_TOKEN, else <state dir>/token.
+    /// File holding the client token. Default: the token in $AXIOM_TOKEN, else <state dir>/token.
     #[arg(long, value_name = "FILE", global = true)]
     pub token_file: Option<PathBuf>,
     #[command(flatten)]

@@ -177,8 +177,12 @@ impl StateDir {
         if let Some(file) = file {
             return read_token_file(file);
         }
-        if let Some(token) = std::env::var("AXIOM_TOKEN").ok().and_then(|t| Token::parse(&t)) {
-            return Ok(token);
+        // Set and empty counts as unset, as for the other variables; set and wrong is an error,
+        // not a silent fall back to another token.
+        if let Some(value) = std::env::var_os("AXIOM_TOKEN").filter(|value| !value.is_empty()) {
+            return value.to_str().and_then(Token::parse).context(
+                "$AXIOM_TOKEN does not hold a valid token (the client token itself, as in <state dir>/token: 32 or more printable characters)",
+            );
         }
         self.check_private()?;
         read_token_file(&self.token_path())

@@ -50,6 +50,25 @@ async fn client_endpoint_needs_the_client_token() {
     assert_eq!(reply, json!({"type": "tasks", "id": 1, "tasks": []}));
 }
 
+#[test]
+fn the_client_takes_its_token_from_axiom_token_and_refuses_a_malformed_one() {
+    let hub = Hub::start(RULES, &[]);
+    let given = |token: &str| {
+        let mut client = hub.client(&["list"]);
+        // No token file to fall back on: only the variable can open the hub.
+        client.env("AXIOM_TOKEN", token).env("AXIOM_STATE_DIR", hub.sandbox.path("elsewhere"));
+        client.args(["--server", &hub.url]);
+        live_support::run_within(client, DEADLINE)
+    };
+    given(&hub.token).assert_code(0);
+    let malformed = given("/tmp/token-file");
+    malformed.assert_code(2);
+    assert!(malformed.stderr.contains("$AXIOM_TOKEN does not hold a valid token"), "{}", malformed.stderr);
+    let wrong = given(&"f".repeat(64));
+    wrong.assert_code(2);
+    assert!(wrong.stderr.contains("401"), "{}", wrong.stderr);
+}
+
 #[tokio::test]
 async fn worker_endpoint_refuses_the_client_token_wrong_tokens_and_other_tasks_tokens() {
     let hub = Hub::start_leaking_worker_tokens(RULES, &[]);

@@ -116,7 +116,7 @@ Examples:
 
 pub(super) const CLIENT_HELP: &str = "\
 Without --server, the hub is the one recorded in <state dir>/hub.json; the token comes from \
---token-file, else $AXIOM_TOKEN, else <state dir>/token.
+--token-file, else $AXIOM_TOKEN (the token itself, not a file), else <state dir>/token.
 
 With --command, Ctrl-C stops the task, as `axiom run` does; with --detach it stays running on the \
 hub. When standard output's reader leaves (`| head`), the client exits 141, as the pipe's writer \
