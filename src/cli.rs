@@ -237,8 +237,8 @@ pub struct McpArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct HubArgs {
-    /// Hub address (ws://HOST:PORT, http://HOST:PORT or HOST:PORT). Default: the running hub's,
-    /// from <state dir>/hub.json.
+    /// Hub address (ws://HOST:PORT, http://HOST:PORT, HOST:PORT, or PORT on loopback). Default: the
+    /// running hub's, from <state dir>/hub.json.
     #[arg(long, value_name = "URL", global = true)]
     pub server: Option<String>,
     /// File holding the client token. Default: the token in $AXIOM_TOKEN, else <state dir>/token.

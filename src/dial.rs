@@ -12,9 +12,14 @@ use crate::hub::auth::Token;
 
 pub type HubSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// `http://host:port`, `ws://host:port/` or `host:port` → `ws://host:port`.
+/// `http://host:port`, `ws://host:port/` or `host:port` → `ws://host:port`; a bare `PORT` or
+/// `:PORT` is on loopback, as `--listen` reads it.
 pub fn normalize_server(server: &str) -> String {
     let server = server.trim().trim_end_matches('/');
+    let port = server.strip_prefix(':').unwrap_or(server);
+    if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
+        return format!("ws://127.0.0.1:{port}");
+    }
     if let Some(rest) = server.strip_prefix("http://") {
         format!("ws://{rest}")
     } else if let Some(rest) = server.strip_prefix("https://") {
@@ -56,5 +61,7 @@ mod tests {
         assert_eq!(normalize_server("http://localhost:8080"), "ws://localhost:8080");
         assert_eq!(normalize_server("ws://127.0.0.1:9/"), "ws://127.0.0.1:9");
         assert_eq!(normalize_server("127.0.0.1:9"), "ws://127.0.0.1:9");
+        assert_eq!(normalize_server("29466"), "ws://127.0.0.1:29466");
+        assert_eq!(normalize_server(":29466"), "ws://127.0.0.1:29466");
     }
 }
