@@ -188,7 +188,8 @@ as plain text instead.
 
 Each match is one line:
   text:  FILE:LINE:COL: [severity] rule-id (action): matched text
-  json:  {\"type\":\"match\",...}, and at the end one {\"type\":\"summary\",...}
+  json:  one JSON object per line (JSON Lines): {\"type\":\"match\",...}; {\"type\":\"error\",\"file\",\"message\"} \
+for an input that cannot be read; at the end one {\"type\":\"summary\",...} (\"unreadable\" counts the errors)
 
 Exit status: 0 no rule matched, 1 at least one match, 2 an error.
 

@@ -43,7 +43,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             Ok(input) => input,
             Err((name, err)) => {
                 progress.clear();
-                eprintln!("axiom: error: {name}: {err}");
+                report.unreadable(&mut sink, &name, &err.to_string())?;
                 failed = true;
                 continue;
             }
@@ -62,7 +62,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             Err(CheckError::Output(err)) => return Err(err.into()),
             Err(CheckError::Input(err)) => {
                 progress.clear();
-                eprintln!("axiom: error: {}: {}", input.name(), describe(&err));
+                report.unreadable(&mut sink, &input.name(), &describe(&err))?;
                 failed = true;
             }
         }
@@ -316,14 +316,26 @@ struct Report {
     by_rule: Vec<u64>,
     /// Binary files found in directories and left out.
     skipped_binary: u64,
+    /// Inputs that could not be read (each reported where it failed).
+    unreadable: u64,
     /// Inputs read as agent transcripts, by format; their lines are judged in every scope.
     transcripts: std::collections::BTreeMap<crate::transcript::Format, u64>,
+}
+
+/// An input that could not be read, in JSON where it failed (also said on stderr).
+#[derive(Serialize)]
+struct ErrorRecord<'a> {
+    r#type: &'static str,
+    file: &'a str,
+    message: &'a str,
 }
 
 #[derive(Serialize)]
 struct SummaryRecord {
     r#type: &'static str,
     files: u64,
+    /// Inputs named (or found) that could not be read; the exit status is then 2.
+    unreadable: u64,
     lines: u64,
     bytes: u64,
     matched_lines: u64,
@@ -341,8 +353,21 @@ impl Report {
             total: PipelineStats::default(),
             by_rule: vec![0; rules.rules().len()],
             skipped_binary: 0,
+            unreadable: 0,
             transcripts: Default::default(),
         }
+    }
+
+    /// Says on stderr that `name` could not be read, and in the report when it is JSON.
+    fn unreadable<W: Write>(&mut self, sink: &mut Sink<W>, name: &str, message: &str) -> anyhow::Result<()> {
+        self.unreadable += 1;
+        eprintln!("axiom: error: {name}: {message}");
+        if sink.format == Format::Json {
+            let mut line = serde_json::to_vec(&ErrorRecord { r#type: "error", file: name, message })?;
+            line.push(b'\n');
+            super::output::tolerate_broken_pipe(sink.out.write_all(&line))?;
+        }
+        Ok(())
     }
 
     fn add_transcript(&mut self, format: crate::transcript::Format) {
@@ -389,6 +414,7 @@ impl Report {
                 let record = SummaryRecord {
                     r#type: "summary",
                     files: self.files,
+                    unreadable: self.unreadable,
                     lines: self.total.lines,
                     bytes: self.total.bytes,
                     matched_lines: self.total.matched_lines,
