@@ -532,7 +532,8 @@ pub enum RulesCommand {
         /// Default: none; the embedded tests run.
         #[arg(long, value_name = "FILE")]
         corpus: Option<PathBuf>,
-        /// Output format (of the corpus report).
+        /// Output format: of the corpus report, or of the tests' outcome (JSON: passed, failed,
+        /// skipped and the failures' messages).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

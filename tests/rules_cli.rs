@@ -234,6 +234,17 @@ fn failures(run: &Run) -> Vec<String> {
 }
 
 #[test]
+fn test_in_json_gives_the_tally_and_each_failure_and_exits_1() {
+    let (_sandbox, _, run) = rules(&["test", "--format", "json"], &[("t.yaml", MIXED_TESTS)]);
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    let outcome: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON object");
+    assert_eq!((outcome["passed"].clone(), outcome["failed"].clone(), outcome["skipped"].clone()), (2.into(), 2.into(), 0.into()));
+    let failures = outcome["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 2);
+    assert!(failures.iter().all(|failure| failure.as_str().is_some_and(|text| text.starts_with("FAIL"))), "{failures:?}");
+}
+
+#[test]
 fn test_prints_each_failure_and_a_final_tally_and_exits_1() {
     let (_sandbox, _, run) = rules(&["test"], &[("t.yaml", MIXED_TESTS)]);
     assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);

@@ -145,8 +145,8 @@ pub fn run(rules: &Arc<RuleSet>, path: &Path, format: Format) -> anyhow::Result<
 
 fn print_text(report: &CorpusReport) {
     outln!(
-        "{} excerpts: caught {} misbehaving, fired on {} look-alikes",
-        report.excerpts,
+        "{}: caught {} misbehaving, fired on {} look-alikes",
+        crate::human::count(report.excerpts as u64, "excerpt"),
         report.caught,
         report.false_fires
     );

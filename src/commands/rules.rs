@@ -32,14 +32,30 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             let set = super::load_rules(&rules)?;
             super::corpus::run(&set, &corpus, format)
         }
-        RulesCommand::Test { rules, corpus: None, .. } => {
+        RulesCommand::Test { rules, corpus: None, format } => {
             let set = super::load_rules(&rules)?;
             let outcome = test_rules(&set);
-            for failure in &outcome.failures {
-                outln!("{failure}");
+            match format {
+                Format::Text => {
+                    for failure in &outcome.failures {
+                        outln!("{failure}");
+                    }
+                    let skipped = match outcome.skipped {
+                        0 => String::new(),
+                        n => format!(", {n} skipped (tests of disabled rules)"),
+                    };
+                    outln!("{} passed, {} failed{skipped}", outcome.passed, outcome.failures.len());
+                }
+                Format::Json => outln!(
+                    "{}",
+                    serde_json::json!({
+                        "passed": outcome.passed,
+                        "failed": outcome.failures.len(),
+                        "skipped": outcome.skipped,
+                        "failures": outcome.failures,
+                    })
+                ),
             }
-            let skipped = if outcome.skipped > 0 { format!(", {} skipped", outcome.skipped) } else { String::new() };
-            outln!("{} passed, {} failed{skipped}", outcome.passed, outcome.failures.len());
             Ok(if outcome.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         RulesCommand::List { rules, format, subject, command } => {

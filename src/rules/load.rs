@@ -427,9 +427,25 @@ static POSITION: std::sync::LazyLock<regex::Regex> =
 /// The parser also counts a lone `\r`, U+0085, U+2028 and U+2029 as line breaks; the position is
 /// recomputed from its byte offset so every error in a file counts lines (`\n`) and columns
 /// (bytes) the way the [`Locator`] does.
+/// The schema's types as a rule's author knows them.
+const WANTED: &[(&str, &str)] = &[
+    ("RuleFile", "a mapping whose `rules:` key holds the list of rules (`rules:` then `  - id: …`)"),
+    ("RuleSpec", "a rule: a mapping with `id:`, `match:` and its other keys"),
+    ("MatchSpec", "a mapping such as `{ literals: [...] }` or `{ regex: [...] }`"),
+    ("CommandSpec", "a mapping such as `{ program: rm, flags: [...], args: [...] }`"),
+    ("EvidenceSpec", "a mapping such as `{ tests: [missing, failed] }` or `{ after_failure: true }`"),
+    ("Threshold", "a mapping `{ count: N, within: DURATION }`"),
+    ("Escalate", "a mapping `{ within: DURATION, steps: [ACTION, ...] }`"),
+    ("RuleTest", "a test: a mapping `{ input: TEXT, expect: match | no-match }`"),
+];
+
 fn yaml_error(file: &str, text: &str, err: &serde_yaml::Error) -> RuleError {
     let (line, column) = err.location().map_or((1, 1), |at| line_and_column(text, at.index()));
     let message = POSITION.replace_all(&err.to_string(), "").into_owned();
+    // serde names the Rust type it wanted; a person wants to know what to write.
+    let message = WANTED
+        .iter()
+        .fold(message, |message, (rust, yaml)| message.replace(&format!("expected struct {rust}"), &format!("expected {yaml}")));
     RuleError { file: file.to_owned(), line, column, rule: None, message }
 }
 

@@ -91,6 +91,17 @@ fn unknown_keys_are_errors_with_their_position() {
 }
 
 #[test]
+fn a_wrong_shape_names_what_to_write_not_a_rust_type() {
+    let list = errors("- id: a\n  match: { literals: [x] }\n");
+    assert!(list[0].starts_with("r.yaml:1:1: ") && list[0].contains("`rules:` key holds the list"), "{}", list[0]);
+    let scalar = errors("rules:\n  - id: a\n    match: 3\n");
+    assert!(scalar[0].contains("expected a mapping such as `{ literals: [...] }`"), "{}", scalar[0]);
+    for error in list.iter().chain(&scalar) {
+        assert!(!error.contains("struct"), "{error}");
+    }
+}
+
+#[test]
 fn bad_values_are_located() {
     let severity = errors("rules:\n  - id: a\n    match: { literals: [x] }\n    severity: loud\n");
     assert!(
