@@ -585,7 +585,7 @@ pub struct HookArgs {
 pub enum HooksCommand {
     /// Add axiom's hooks to a Claude Code settings file (running it twice changes nothing).
     #[command(after_help = HOOKS_INSTALL_HELP)]
-    Install(HooksArgs),
+    Install(HooksInstallArgs),
     /// Remove exactly the hooks `install` added.
     #[command(after_help = HOOKS_UNINSTALL_HELP)]
     Uninstall(HooksArgs),
@@ -599,6 +599,12 @@ pub struct HooksArgs {
     /// The project directory. Default: the current one.
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HooksInstallArgs {
+    #[command(flatten)]
+    pub target: HooksArgs,
     /// Rule files or directories the hook uses (repeatable). Default: the rule directory found now
     /// (the project's .axiom/rules/, else ~/.config/axiom/rules/), unless $AXIOM_RULES is set.
     #[arg(long = "rules", value_name = "PATH")]

@@ -201,7 +201,10 @@ fn json_summary_is_last_and_counts_every_applied_rule() {
     let summary = summary(&run);
     let mut keys: Vec<&str> = summary.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["by_rule", "bytes", "elapsed_ms", "files", "lines", "matched_lines", "matches", "type", "unreadable"]);
+    assert_eq!(
+        keys,
+        ["by_rule", "bytes", "elapsed_ms", "files", "lines", "matched_lines", "matches", "type", "unreadable"]
+    );
     assert_eq!(summary["unreadable"], 0);
     assert_eq!(summary["files"], 1);
     assert_eq!(summary["lines"], 4);
@@ -309,7 +312,10 @@ fn missing_file_exits_2_names_it_and_the_other_files_are_still_checked() {
     // A script reading the JSON sees the failed input where it failed, and in the totals.
     let records: Vec<serde_json::Value> = run.stdout.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
     let errors: Vec<_> = records.iter().filter(|record| record["type"] == "error").collect();
-    assert_eq!(errors, [&serde_json::json!({"type": "error", "file": "missing.log", "message": "No such file or directory"})]);
+    assert_eq!(
+        errors,
+        [&serde_json::json!({"type": "error", "file": "missing.log", "message": "No such file or directory"})]
+    );
     let order: Vec<_> = records.iter().map(|record| record["file"].as_str().unwrap_or("")).collect();
     assert_eq!(order, ["a.log", "missing.log", "b.log", ""], "in input order, the summary last");
     assert_eq!((summary(&run)["files"].clone(), summary(&run)["unreadable"].clone()), (2.into(), 1.into()));

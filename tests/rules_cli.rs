@@ -238,10 +238,16 @@ fn test_in_json_gives_the_tally_and_each_failure_and_exits_1() {
     let (_sandbox, _, run) = rules(&["test", "--format", "json"], &[("t.yaml", MIXED_TESTS)]);
     assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
     let outcome: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON object");
-    assert_eq!((outcome["passed"].clone(), outcome["failed"].clone(), outcome["skipped"].clone()), (2.into(), 2.into(), 0.into()));
+    assert_eq!(
+        (outcome["passed"].clone(), outcome["failed"].clone(), outcome["skipped"].clone()),
+        (2.into(), 2.into(), 0.into())
+    );
     let failures = outcome["failures"].as_array().unwrap();
     assert_eq!(failures.len(), 2);
-    assert!(failures.iter().all(|failure| failure.as_str().is_some_and(|text| text.starts_with("FAIL"))), "{failures:?}");
+    assert!(
+        failures.iter().all(|failure| failure.as_str().is_some_and(|text| text.starts_with("FAIL"))),
+        "{failures:?}"
+    );
 }
 
 #[test]

@@ -215,7 +215,8 @@ axiom_wait, axiom_interventions, axiom_rules, axiom_check.
 
 Examples (add it to Claude Code):
   claude mcp add axiom -- axiom mcp
-  claude mcp add axiom -- axiom mcp --rules ./rules --rules-locked --agent-command 'claude -p {prompt}'
+  claude mcp add axiom -- axiom mcp --rules ./rules --rules-locked
+  claude mcp add axiom -- axiom mcp --agent-command 'claude -p {prompt}'
 
 Or to an mcpServers config:
   {\"mcpServers\": {\"axiom\": {\"command\": \"axiom\", \"args\": [\"mcp\"]}}}";
@@ -233,7 +234,9 @@ Examples:
 pub(super) const RULES_INIT_HELP: &str = "\
 The files are the built-in pack exactly, one per topic, with the names `axiom rules list` shows for \
 built-in rules. Existing files are never overwritten unless --force is given. Rules in \
-.axiom/rules/ are used by every axiom command run in this directory.
+.axiom/rules/ are used by every axiom command run in this directory but `axiom hook`, which never looks \
+for a rule directory by itself (a directory the agent made would switch its supervision off): \
+`axiom hooks install`, run after this, names them in the hook's command.
 
 Examples:
   axiom rules init

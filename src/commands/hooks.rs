@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use serde_json::{json, Map, Value};
 
-use crate::cli::{HooksArgs, HooksCommand, HooksScope};
+use crate::cli::{HooksArgs, HooksCommand, HooksInstallArgs, HooksScope};
 use crate::rules::{RuleOrigin, RuleSet, Scope, PROJECT_RULES};
 
 /// The events `axiom hook` answers.
@@ -24,19 +24,21 @@ const EVENTS: [&str; 5] = ["PreToolUse", "PostToolUse", "UserPromptSubmit", "Sto
 const GUARD_TIMEOUT_SECS: u64 = 30;
 
 pub fn run(command: HooksCommand) -> anyhow::Result<ExitCode> {
-    let (args, install) = match command {
-        HooksCommand::Install(args) => (args, true),
-        HooksCommand::Uninstall(args) => (args, false),
+    let (target, install) = match &command {
+        HooksCommand::Install(args) => (&args.target, Some(args)),
+        HooksCommand::Uninstall(target) => (target, None),
     };
-    let path = settings_path(&args)?;
+    let path = settings_path(target)?;
     let exe = std::env::current_exe().context("cannot find axiom's own path")?;
     let mut settings = read_settings(&path)?;
-    let changed = if install {
-        let rules = rules_to_name(&args)?;
-        add(&mut settings, &hook_command(&exe, &[]), &hook_command(&exe, &rules))
-    } else {
-        remove(&mut settings, &hook_command(&exe, &[]))
+    let changed = match install {
+        Some(args) => {
+            let rules = rules_to_name(args)?;
+            add(&mut settings, &hook_command(&exe, &[]), &hook_command(&exe, &rules))
+        }
+        None => remove(&mut settings, &hook_command(&exe, &[])),
     };
+    let install = install.is_some();
     if changed {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -67,7 +69,7 @@ fn project_dir(args: &HooksArgs) -> anyhow::Result<PathBuf> {
 /// the hook does not look for by itself (see [`RuleOrigin::resolve_named`]); else none, and the
 /// hook uses the built-in pack. The user's settings apply to every project, so they never name
 /// one project's rules, and the project's are shared, so they never name a user's.
-fn rules_to_name(args: &HooksArgs) -> anyhow::Result<Vec<PathBuf>> {
+fn rules_to_name(args: &HooksInstallArgs) -> anyhow::Result<Vec<PathBuf>> {
     if !args.rules.is_empty() {
         warn_if_fewer_refusals(&args.rules);
         return Ok(args.rules.clone());
@@ -75,8 +77,8 @@ fn rules_to_name(args: &HooksArgs) -> anyhow::Result<Vec<PathBuf>> {
     if std::env::var_os("AXIOM_RULES").is_some_and(|value| !value.is_empty()) {
         return Ok(Vec::new());
     }
-    let project_rules = Some(project_dir(args)?.join(PROJECT_RULES)).filter(|dir| dir.is_dir());
-    let found = match args.scope {
+    let project_rules = Some(project_dir(&args.target)?.join(PROJECT_RULES)).filter(|dir| dir.is_dir());
+    let found = match args.target.scope {
         HooksScope::User => RuleOrigin::user_directory(),
         HooksScope::Project => project_rules,
         HooksScope::Local => project_rules.or_else(RuleOrigin::user_directory),

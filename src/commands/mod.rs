@@ -149,13 +149,18 @@ pub fn prepare_hub_state(dir: StateDir, listen: std::net::SocketAddr) -> anyhow:
     let lock = dir.lock()?;
     let token = dir.client_token()?;
     crate::state::raise_open_file_limit();
+    warn_if_reachable(listen);
+    Ok(HubState { dir, token, _lock: lock })
+}
+
+/// Calls out a hub listen address other machines can reach (`serve`, `mcp`, `run`).
+pub fn warn_if_reachable(listen: std::net::SocketAddr) {
     if !listen.ip().is_loopback() {
         eprintln!(
             "axiom: warning: the hub listens on {}, which is reachable from other machines; every connection still needs the token",
             listen.ip()
         );
     }
-    Ok(HubState { dir, token, _lock: lock })
 }
 
 /// The state directory named by the arguments.

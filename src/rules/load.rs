@@ -443,9 +443,9 @@ fn yaml_error(file: &str, text: &str, err: &serde_yaml::Error) -> RuleError {
     let (line, column) = err.location().map_or((1, 1), |at| line_and_column(text, at.index()));
     let message = POSITION.replace_all(&err.to_string(), "").into_owned();
     // serde names the Rust type it wanted; a person wants to know what to write.
-    let message = WANTED
-        .iter()
-        .fold(message, |message, (rust, yaml)| message.replace(&format!("expected struct {rust}"), &format!("expected {yaml}")));
+    let message = WANTED.iter().fold(message, |message, (rust, yaml)| {
+        message.replace(&format!("expected struct {rust}"), &format!("expected {yaml}"))
+    });
     RuleError { file: file.to_owned(), line, column, rule: None, message }
 }
 
