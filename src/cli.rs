@@ -359,6 +359,9 @@ pub enum ClientCommand {
         /// --kill-grace (3s unless it was started with another).
         #[arg(long, value_name = "DURATION", value_parser = crate::human::parse_duration)]
         grace: Option<humantime::Duration>,
+        /// Return once the hub has the request, instead of when the task has ended.
+        #[arg(long)]
+        no_wait: bool,
     },
 }
 

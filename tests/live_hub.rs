@@ -404,7 +404,11 @@ fn interrupt_with_a_message_interrupts_then_sends_the_message() {
 fn kill_ends_a_running_task() {
     let (hub, runner, id) = chat();
     let child = hub.task(&id).pid.expect("pid");
-    hub.run_client(&["kill", &id]).assert_code(0);
+    let killed = hub.run_client(&["kill", &id]);
+    killed.assert_code(0);
+    // It returned once the task had ended, and said how.
+    assert!(killed.stderr.contains("killed by signal 15"), "{}", killed.stderr);
+    assert!(hub.task(&id).status.is_finished(), "{:?}", hub.task(&id).status);
     let run = runner.finish();
     run.assert_code(128 + libc::SIGTERM);
     assert!(run.stderr.contains("killed by signal 15"), "{}", run.stderr);

@@ -170,6 +170,9 @@ Examples:
   axiom client interrupt k3x9qa -m 'stop and run the tests first'";
 
 pub(super) const CLIENT_KILL_HELP: &str = "\
+It waits for the task to end (at most the grace period and a little more) and prints how it ended; \
+--no-wait returns at once. Killing a task that has already ended is an error (exit 2).
+
 Examples:
   axiom client kill k3x9qa
   axiom client kill k3x9qa --grace 10s";

@@ -573,12 +573,41 @@ impl Connection {
             ClientCommand::Interrupt { task_id, message } => {
                 self.request(|id| ClientRequest::Interrupt { id, task_id, message }).await?;
             }
-            ClientCommand::Kill { task_id, grace } => {
+            ClientCommand::Kill { task_id, grace, no_wait } => {
                 let grace_ms = grace.map(|g| std::time::Duration::from(g).as_millis() as u64);
-                self.request(|id| ClientRequest::Kill { id, task_id, grace_ms }).await?;
+                let task = task_id.clone();
+                self.request(|id| ClientRequest::Kill { id, task_id: task, grace_ms }).await?;
+                if !no_wait {
+                    self.wait_until_ended(&task_id).await?;
+                }
             }
         }
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// Waits for the task to end, following only its status, and says how it ended.
+    async fn wait_until_ended(&mut self, task_id: &str) -> anyhow::Result<()> {
+        let task = task_id.to_owned();
+        let HubToClient::Tasks { tasks, .. } =
+            self.request(|id| ClientRequest::List { id, task_id: Some(task) }).await?
+        else {
+            bail!("unexpected reply to list")
+        };
+        let Some(info) = tasks.into_iter().next() else { bail!("task {task_id} is gone") };
+        let mut status = info.status;
+        // From the end of its output: only what happens from now on comes.
+        let subscription = self.subscribe(task_id, info.output_bytes).await?;
+        while !status.is_finished() {
+            match self.receive().await? {
+                HubToClient::Status { task_id: from, status: now } if from == task_id => status = now,
+                HubToClient::Error { id, message } if id == Some(subscription) => bail!("{message}"),
+                _ => {}
+            }
+        }
+        if let Some(line) = status_line(task_id, &status) {
+            eprintln!("{line}");
+        }
+        Ok(())
     }
 
     /// Prints the task's stored output (its last `lines` lines, if given) page by page as it
