@@ -59,9 +59,14 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print axiom's man page (roff), for `man -l -` or to install as axiom.1.
+    /// Print axiom's man page (roff), or a subcommand's (`axiom man client tail`), for `man -l -`
+    /// or to install as axiom.1, axiom-client-tail.1 and so on.
     #[command(after_help = MAN_HELP)]
-    Man,
+    Man {
+        /// The subcommand whose page to print (`check`, `client tail`). Default: axiom's own.
+        #[arg(value_name = "SUBCOMMAND")]
+        subcommand: Vec<String>,
+    },
     /// The worker process the hub starts for each task (not for direct use). Its token comes from
     /// the pipe named by --token-fd.
     #[command(hide = true, after_help = WORKER_HELP)]

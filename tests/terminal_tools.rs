@@ -251,6 +251,22 @@ fn the_man_page_is_roff_naming_the_subcommands() {
 }
 
 #[test]
+fn each_subcommand_named_in_see_also_has_its_own_page() {
+    let sandbox = Sandbox::new();
+    let tail = run_within(sandbox.axiom(&["man", "client", "tail"]), DEADLINE);
+    tail.assert_code(0);
+    assert!(tail.stdout.contains(".TH axiom-client-tail 1"), "{}", &tail.stdout[..tail.stdout.len().min(300)]);
+    assert!(tail.stdout.contains("follow"), "the page has the subcommand's own options");
+    let unknown = run_within(sandbox.axiom(&["man", "client", "nope"]), DEADLINE);
+    unknown.assert_code(2);
+    assert!(
+        unknown.stderr.contains("has no subcommand `nope`") && unknown.stderr.contains("tail"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+#[test]
 fn rules_init_writes_the_built_in_pack_which_validates_as_it_is() {
     let sandbox = Sandbox::new();
     let init = run_within(sandbox.axiom(&["rules", "init"]), DEADLINE);

@@ -76,9 +76,14 @@ Examples:
   axiom completions fish > ~/.config/fish/completions/axiom.fish";
 
 pub(super) const MAN_HELP: &str = "\
+The page of axiom names its subcommands' pages in SEE ALSO (axiom-check(1), axiom-client(1), ...); \
+`axiom man check` prints axiom-check(1), `axiom man client tail` axiom-client-tail(1).
+
 Examples:
   axiom man | man -l -
-  axiom man > ~/.local/share/man/man1/axiom.1";
+  axiom man client tail | man -l -
+  axiom man > ~/.local/share/man/man1/axiom.1
+  for c in check run serve client mcp hook hooks rules; do axiom man $c > ~/.local/share/man/man1/axiom-$c.1; done";
 
 pub(super) const WORKER_HELP: &str = "\
 Examples (the hub runs it so):

@@ -14,9 +14,24 @@ pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
     write_out(&script)
 }
 
-pub fn man() -> anyhow::Result<ExitCode> {
+/// The page of axiom, or of the subcommand named by `path` (`["client", "tail"]`), titled as its
+/// parent's page names it in SEE ALSO (`axiom-client-tail`).
+pub fn man(path: &[String]) -> anyhow::Result<ExitCode> {
+    let mut command = Cli::command();
+    // Global options are given to the subcommands only when the command is built.
+    command.build();
+    let mut title = "axiom".to_owned();
+    for name in path {
+        let Some(sub) = command.get_subcommands().find(|sub| sub.get_name() == name && !sub.is_hide_set()) else {
+            let known: Vec<&str> =
+                command.get_subcommands().filter(|sub| !sub.is_hide_set()).map(|sub| sub.get_name()).collect();
+            anyhow::bail!("`{title}` has no subcommand `{name}` (it has: {})", known.join(", "));
+        };
+        title = format!("{title}-{name}");
+        command = sub.clone().name(title.clone()).version(env!("CARGO_PKG_VERSION"));
+    }
     let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+    clap_mangen::Man::new(command).render(&mut page)?;
     write_out(&page)
 }
 

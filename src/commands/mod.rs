@@ -38,7 +38,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Client(args) => client::run(args),
         Command::Mcp(args) => mcp::run(args),
         Command::Completions { shell } => docs::completions(shell),
-        Command::Man => docs::man(),
+        Command::Man { subcommand } => docs::man(&subcommand),
         Command::Worker(args) => worker::run(args),
         Command::Hook(args) => hook::run(args),
         Command::Hooks(command) => hooks::run(command),
