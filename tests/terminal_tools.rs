@@ -235,6 +235,10 @@ fn completions_are_generated_for_each_shell_and_know_the_subcommands() {
         for word in ["check", "run", "client", "no-agent"] {
             assert!(run.stdout.contains(word), "{shell} completion lacks {word}");
         }
+        // The hub's own `worker` subcommand is hidden, and not offered.
+        for offered in ["axiom__subcmd__worker", "(worker)", "-a \"worker\""] {
+            assert!(!run.stdout.contains(offered), "{shell} completion offers the hidden worker ({offered})");
+        }
     }
     let unknown = run_within(sandbox.axiom(&["completions", "tcsh"]), DEADLINE);
     unknown.assert_code(2);

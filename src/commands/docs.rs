@@ -10,8 +10,22 @@ use crate::cli::Cli;
 
 pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "axiom", &mut script);
+    clap_complete::generate(shell, &mut without_hidden_subcommands(Cli::command()), "axiom", &mut script);
     write_out(&script)
+}
+
+/// The command with the subcommands it hides (the hub's `worker`) left out: clap_complete offers
+/// hidden subcommands too.
+fn without_hidden_subcommands(full: clap::Command) -> clap::Command {
+    let shown = full.get_subcommands().filter(|sub| !sub.is_hide_set()).cloned().collect::<Vec<_>>();
+    let mut command = clap::Command::new(full.get_name().to_owned()).args(full.get_arguments().cloned());
+    if let Some(version) = full.get_version() {
+        command = command.version(version.to_owned());
+    }
+    if let Some(about) = full.get_about() {
+        command = command.about(about.clone());
+    }
+    command.subcommands(shown)
 }
 
 /// The page of axiom, or of the subcommand named by `path` (`["client", "tail"]`), titled as its
