@@ -137,6 +137,13 @@ Examples:
   axiom client send k3x9qa 'use the existing parser'";
 
 pub(super) const CLIENT_LIST_HELP: &str = "\
+JSON: an array of tasks, each with task_id, command (an array of words), status ({\"state\": \
+starting, running, exited with its code, killed with its signal, failed with a message, or lost}), \
+pid, started_at and ended_at (milliseconds since the epoch), output_bytes and interventions (how many \
+rules fired); a running task also has activity (running, idle, silent), an agent session its last \
+turn's session (subtype, is_error, turns, cost_usd, duration_ms, session_id), and a task whose worker \
+sent forged messages tamper_events.
+
 Examples:
   axiom client list
   axiom client list --format json";
