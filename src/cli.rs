@@ -64,8 +64,12 @@ pub enum Command {
     #[command(after_help = MAN_HELP)]
     Man {
         /// The subcommand whose page to print (`check`, `client tail`). Default: axiom's own.
-        #[arg(value_name = "SUBCOMMAND")]
+        #[arg(value_name = "SUBCOMMAND", conflicts_with = "out")]
         subcommand: Vec<String>,
+        /// Write every page (axiom.1, axiom-check.1, axiom-client-tail.1, ...) into this
+        /// directory instead of printing one.
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
     },
     /// The worker process the hub starts for each task (not for direct use). Its token comes from
     /// the pipe named by --token-fd.

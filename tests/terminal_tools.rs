@@ -268,6 +268,16 @@ fn each_subcommand_named_in_see_also_has_its_own_page() {
         "{}",
         unknown.stderr
     );
+
+    // `--out DIR` writes them all, each page as the one printed, the hidden worker's not.
+    run_within(sandbox.axiom(&["man", "--out", "pages"]), DEADLINE).assert_code(0);
+    let written = std::fs::read_to_string(sandbox.path("work/pages/axiom-client-tail.1")).unwrap();
+    assert_eq!(written, tail.stdout);
+    for page in ["axiom.1", "axiom-check.1", "axiom-hooks-install.1", "axiom-rules-test.1"] {
+        assert!(sandbox.path(&format!("work/pages/{page}")).is_file(), "{page} was not written");
+    }
+    assert!(!sandbox.path("work/pages/axiom-worker.1").exists());
+    assert!(written.contains(".SH NOTES") && !written.contains(".SH EXTRA"));
 }
 
 #[test]

@@ -82,8 +82,7 @@ The page of axiom names its subcommands' pages in SEE ALSO (axiom-check(1), axio
 Examples:
   axiom man | man -l -
   axiom man client tail | man -l -
-  axiom man > ~/.local/share/man/man1/axiom.1
-  for c in check run serve client mcp hook hooks rules; do axiom man $c > ~/.local/share/man/man1/axiom-$c.1; done";
+  axiom man --out ~/.local/share/man/man1";
 
 pub(super) const WORKER_HELP: &str = "\
 Examples (the hub runs it so):
