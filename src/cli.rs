@@ -600,7 +600,7 @@ pub enum HooksCommand {
     Install(HooksInstallArgs),
     /// Remove exactly the hooks `install` added.
     #[command(after_help = HOOKS_UNINSTALL_HELP)]
-    Uninstall(HooksArgs),
+    Uninstall(HooksUninstallArgs),
 }
 
 #[derive(Debug, Args)]
@@ -611,6 +611,16 @@ pub struct HooksArgs {
     /// The project directory. Default: the current one.
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HooksUninstallArgs {
+    #[command(flatten)]
+    pub target: HooksArgs,
+    /// Taken so that a script can give uninstall what it gave install, and not shown: axiom's
+    /// hooks are removed whatever rules they name.
+    #[arg(long = "rules", value_name = "PATH", hide = true)]
+    pub rules: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

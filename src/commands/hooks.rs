@@ -26,7 +26,7 @@ const GUARD_TIMEOUT_SECS: u64 = 30;
 pub fn run(command: HooksCommand) -> anyhow::Result<ExitCode> {
     let (target, install) = match &command {
         HooksCommand::Install(args) => (&args.target, Some(args)),
-        HooksCommand::Uninstall(target) => (target, None),
+        HooksCommand::Uninstall(args) => (&args.target, None),
     };
     let path = settings_path(target)?;
     let exe = std::env::current_exe().context("cannot find axiom's own path")?;
