@@ -4,6 +4,7 @@
 
 mod live_support;
 
+use std::process::Stdio;
 use std::time::Duration;
 
 use axiom::protocol::TaskStatus;
@@ -123,6 +124,31 @@ fn a_detached_client_or_a_tail_whose_reader_leaves_exits_141_and_leaves_the_task
     let (status, stderr) = live_support::run_reading_one_line(hub.client(&["tail", &id, "--follow"]), DEADLINE);
     assert_eq!(status.code(), Some(141), "{stderr}");
     assert!(matches!(hub.task(&id).status, TaskStatus::Running), "{:?}", hub.task(&id).status);
+}
+
+#[test]
+fn a_follower_whose_reader_leaves_during_the_stored_output_goes_though_the_task_is_quiet() {
+    let hub = Hub::start(RULES, &[]);
+    let (mut client, id) = hub.start_command("seq 1 100000; echo printed; exec sleep 300");
+    client.wait_for_stdout("printed\n");
+    let (status, stderr) = live_support::run_reading_one_line(hub.client(&["tail", &id, "--follow"]), DEADLINE);
+    assert_eq!(status.code(), Some(141), "{stderr}");
+}
+
+#[test]
+fn a_detached_client_whose_reader_leaves_ends_the_input_it_was_passing_on() {
+    let hub = Hub::start(RULES, &[]);
+    let input = hub.sandbox.write("input.txt", &"line\n".repeat(400_000));
+    let client = hub.client(&["--detach", "--command", "cat; echo input-ended >&2"]);
+    let stdin = Stdio::from(std::fs::File::open(input).unwrap());
+    let (status, stderr) = live_support::run_reading_one_line_with_input(client, stdin, DEADLINE);
+    assert_eq!(status.code(), Some(141), "{stderr}");
+    assert!(stderr.contains("standard input ends here"), "{stderr}");
+    let id = task_id_in(&stderr).to_owned();
+    eventually("the command to see its input end", DEADLINE, || match hub.task(&id).status {
+        TaskStatus::Exited { code: 0 } => Ok(()),
+        other => Err(format!("{other:?}")),
+    });
 }
 
 #[test]

@@ -207,7 +207,27 @@ fn a_reader_that_leaves_stops_the_command_as_a_pipe_would_and_run_exits_141() {
     let (_sandbox, command) = axiom_run(&[], &["yes"]);
     let (status, stderr) = live_support::run_reading_one_line(command, DEADLINE);
     assert_eq!(status.code(), Some(141), "{stderr}");
-    assert!(stderr.contains("standard output was closed"), "{stderr}");
+    assert!(stderr.contains("the output's reader left; stopping the task"), "{stderr}");
+}
+
+#[test]
+fn a_reader_that_leaves_stderr_stops_a_command_that_writes_only_there() {
+    let (_sandbox, command) = axiom_run(&[], &["sh", "-c", "exec yes >&2"]);
+    let status = live_support::run_reading_one_line_of_stderr(command, DEADLINE);
+    assert_eq!(status.code(), Some(141));
+}
+
+#[test]
+fn output_that_cannot_be_written_stops_the_command_and_run_exits_2() {
+    let (_sandbox, mut command) = axiom_run(&[], &["yes"]);
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let mut child = command.stdin(Stdio::null()).stdout(full).stderr(Stdio::piped()).spawn().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let status =
+        eventually("axiom run to end", DEADLINE, || child.try_wait().unwrap().ok_or_else(|| "running".to_owned()));
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("the output cannot be written"), "{stderr}");
 }
 
 #[test]

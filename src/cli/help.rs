@@ -10,7 +10,7 @@ Exit status:
   N    `run` and `client --command`: the command's own status (128+N when signal N ended it)
   126  `run`, `client --command`: the program exists but cannot be run (not executable, a directory)
   127  `run`, `client --command`: the program was not found
-  141  `run`, `client`: standard output's reader left (`| head`), as the pipe's writer would
+  141  `run`, `client --command`, `client tail --follow`: the output's reader left (`| head`)
 
 Examples:
   axiom run -- npm test
@@ -91,12 +91,13 @@ Examples (the hub runs it so):
 pub(super) const RUN_HELP: &str = "\
 The command runs in a worker process that streams its output to an in-process hub, where the rules \
 watch it. Its stdout and stderr pass through; each intervention is printed on stderr. A slow reader \
-(`| less`) holds the command back: no output is dropped. A reader that leaves (`| head`) stops the \
-command, as the pipe would have. Ctrl-C ends the command's whole process group.
+(`| less`) holds the command back: no output is dropped. A reader that leaves (`| head`, on stdout or \
+stderr) stops the command, as the pipe would have; so does output that cannot be written (a full \
+disk). Ctrl-C ends the command's whole process group.
 
 Exit status: the command's own (128+N when signal N ended it); 127 when the program is not found, \
-126 when it cannot be run, as the shell says; 141 (128+SIGPIPE) when standard output's reader left; \
-2 when axiom itself fails (bad rules, say).
+126 when it cannot be run, as the shell says; 141 (128+SIGPIPE) when the output's reader left; 2 \
+when axiom itself fails (bad rules, output that cannot be written).
 
 Examples:
   axiom run -- npm test
@@ -123,8 +124,10 @@ Without --server, the hub is the one recorded in <state dir>/hub.json; the token
 --token-file, else $AXIOM_TOKEN (the token itself, not a file), else <state dir>/token.
 
 With --command, Ctrl-C stops the task, as `axiom run` does; with --detach it stays running on the \
-hub. When standard output's reader leaves (`| head`), the client exits 141, as the pipe's writer \
-would: a --command task is stopped first; with --detach, or for `tail --follow`, it keeps running. A following client (--command, `tail --follow`) dials again when the hub restarts and goes on \
+hub. When the output's reader leaves (`| head`), the client exits 141, as the pipe's writer would: \
+a --command task is stopped first; with --detach, or for `tail --follow`, it keeps running (a \
+detached task's piped input then ends where the client got to). `tail` and `output` without \
+--follow end as ripgrep does, with 0. A following client (--command, `tail --follow`) dials again when the hub restarts and goes on \
 from the first byte it has not shown. Standard input piped in or redirected from a file is passed to the --command task, which gets end of file where it ends (unless --keep-input-open).
 
 Examples:
@@ -181,7 +184,8 @@ Examples:
   axiom client interrupt k3x9qa -m 'stop and run the tests first'";
 
 pub(super) const CLIENT_KILL_HELP: &str = "\
-It waits for the task to end (at most the grace period and a little more) and prints how it ended; \
+It waits for the task to end, which takes at most the grace period for a task whose worker is \
+connected (one whose worker is not ends when the hub marks it lost), and prints how it ended; \
 --no-wait returns at once. Killing a task that has already ended is an error (exit 2).
 
 Examples:

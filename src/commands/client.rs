@@ -9,9 +9,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
 use super::forward_stdin;
-use super::output::{
-    intervention_line, intervention_summary, outln, status_line, stderr_color, Palette, READER_GONE_EXIT,
-};
+use super::output::{intervention_line, intervention_summary, outln, status_line, stderr_color, Palette, ShowFailure};
 use super::stop::StopSignals;
 use super::terminal_text::TerminalText;
 use crate::cli::{ClientArgs, ClientCommand, Format, HubArgs};
@@ -26,6 +24,9 @@ use crate::worker::{Driver, OutputStream};
 const RECONNECT_WINDOW: Duration = Duration::from_secs(60);
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const LONGEST_RETRY: Duration = Duration::from_secs(2);
+/// How long a detaching client waits for its command to take the piped input in flight, before
+/// it can end that input; the hub gives up on a correction the command does not read as soon.
+const LEAVING_INPUT_WAIT: Duration = Duration::from_secs(10);
 
 pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -78,6 +79,16 @@ struct Piping {
 enum PipeStep {
     Chunk(Vec<u8>),
     End,
+}
+
+impl PipeStep {
+    /// The bytes of input it carries.
+    fn len(&self) -> u64 {
+        match self {
+            PipeStep::Chunk(bytes) => bytes.len() as u64,
+            PipeStep::End => 0,
+        }
+    }
 }
 
 impl Piping {
@@ -155,8 +166,11 @@ struct Screens {
     /// The tool calls of an agent's raw events, shown on stdout: a filter of their own, so that
     /// an escape the task's output leaves open cannot swallow them.
     events: Option<TerminalText>,
-    /// Standard output's reader went away (`| head`); nothing more is written to it.
-    stdout_gone: bool,
+    /// A write to stdout (or stderr) failed, its reader gone (`| head`): nothing more is written to it.
+    stdout_failed: bool,
+    stderr_failed: bool,
+    /// The first such failure.
+    failure: Option<ShowFailure>,
 }
 
 impl Screens {
@@ -167,31 +181,37 @@ impl Screens {
             stdout: filter(stdout),
             stderr: filter(std::io::stderr().is_terminal()),
             events: filter(stdout),
-            stdout_gone: false,
+            stdout_failed: false,
+            stderr_failed: false,
+            failure: None,
         }
     }
 
-    /// Shows a task's output; returns true when this write found standard output's reader gone.
-    fn show(&mut self, stream: OutputStream, bytes: &[u8]) -> bool {
+    /// Shows a task's output; returns the failure when this is the first write that failed.
+    fn show(&mut self, stream: OutputStream, bytes: &[u8]) -> Option<ShowFailure> {
         let written = match stream {
-            OutputStream::Stdout | OutputStream::Events if self.stdout_gone => return false,
+            OutputStream::Stderr if self.stderr_failed => return None,
+            OutputStream::Stdout | OutputStream::Events if self.stdout_failed => return None,
             OutputStream::Stdout => {
                 let bytes = shown(&mut self.stdout, bytes);
                 std::io::stdout().write_all(bytes).and_then(|()| std::io::stdout().flush())
             }
-            OutputStream::Stderr => {
-                // A failed write to stderr loses only what it shows: there is nowhere to say so.
-                let _ = std::io::stderr().write_all(shown(&mut self.stderr, bytes));
-                return false;
-            }
+            OutputStream::Stderr => std::io::stderr().write_all(shown(&mut self.stderr, bytes)),
             // The raw events of an agent session: show the tool calls it makes.
             OutputStream::Events => crate::agent::claude::tool_calls_in(bytes).iter().try_for_each(|call| {
                 let call = format!("⏺ {call}\n");
                 std::io::stdout().write_all(shown(&mut self.events, call.as_bytes()))
             }),
         };
-        self.stdout_gone = written.is_err_and(|err| err.kind() == std::io::ErrorKind::BrokenPipe);
-        self.stdout_gone
+        written.err().and_then(|err| self.failed(stream == OutputStream::Stderr, &err))
+    }
+
+    /// Notes a failed write to stdout (or stderr); returns the failure when it is the first.
+    fn failed(&mut self, stderr: bool, err: &std::io::Error) -> Option<ShowFailure> {
+        *(if stderr { &mut self.stderr_failed } else { &mut self.stdout_failed }) = true;
+        let first = self.failure.is_none();
+        self.failure.get_or_insert_with(|| ShowFailure::of(err));
+        first.then(|| ShowFailure::of(err))
     }
 }
 
@@ -368,6 +388,7 @@ impl Connection {
                     match (on_stop, stopping) {
                         (OnStop::Detach, _) => {
                             eprintln!("axiom: detached: task {task_id} keeps running on the hub (`axiom client tail {task_id} --follow` watches it again, `axiom client kill {task_id}` ends it)");
+                            self.leave_detached(task_id, piping.take()).await;
                             return Ok(ExitCode::from(130));
                         }
                         (_, true) => {
@@ -420,15 +441,18 @@ impl Connection {
             match message {
                 HubToClient::Output { task_id: from, cursor, stream, payload } if from == task_id => {
                     let bytes = payload.into_bytes().map_err(anyhow::Error::msg)?;
-                    let reader_gone =
-                        progress.take_new(cursor, &bytes).is_some_and(|new| self.screens.show(stream, new));
-                    // As a pipe's writer would be: the task stops (`--command`), or the client
-                    // leaves it running (`--detach`, `tail --follow`); either way it exits 141.
-                    if reader_gone {
-                        match on_stop {
-                            OnStop::Kill if !stopping => {
+                    let failed = progress.take_new(cursor, &bytes).and_then(|new| self.screens.show(stream, new));
+                    // As for a pipe's writer: the task stops (`--command`), or the client leaves it
+                    // running (`--detach`, `tail --follow`).
+                    match (failed, on_stop) {
+                        (None, _) => {}
+                        (Some(failure), OnStop::Kill) => {
+                            if !stopping {
                                 stopping = true;
-                                eprintln!("axiom: standard output was closed; stopping task {task_id}, as the pipe would have");
+                                eprintln!(
+                                    "{}",
+                                    failure.line(&format!("stopping task {task_id}, as that would have stopped it"))
+                                );
                                 let kill = ClientRequest::Kill {
                                     id: Some(self.fresh_id()),
                                     task_id: task_id.to_owned(),
@@ -436,13 +460,13 @@ impl Connection {
                                 };
                                 self.send(&kill).await?;
                             }
-                            OnStop::Kill => {}
-                            OnStop::Detach => {
-                                eprintln!("axiom: standard output was closed; task {task_id} keeps running on the hub (`axiom client kill {task_id}` ends it)");
-                                return Ok(ExitCode::from(READER_GONE_EXIT));
-                            }
-                            OnStop::Default => return Ok(ExitCode::from(READER_GONE_EXIT)),
                         }
+                        (Some(failure), OnStop::Detach) => {
+                            eprintln!("{}", failure.line(&format!("task {task_id} keeps running on the hub")));
+                            self.leave_detached(task_id, piping.take()).await;
+                            return Ok(ExitCode::from(failure.exit_code()));
+                        }
+                        (Some(failure), OnStop::Default) => return Ok(ExitCode::from(failure.exit_code())),
                     }
                 }
                 HubToClient::Intervention { intervention, .. } => {
@@ -463,8 +487,8 @@ impl Connection {
                     if let Some(line) = status_line(task_id, &status) {
                         eprintln!("{line}");
                     }
-                    if self.screens.stdout_gone {
-                        return Ok(ExitCode::from(READER_GONE_EXIT));
+                    if let Some(failure) = &self.screens.failure {
+                        return Ok(ExitCode::from(failure.exit_code()));
                     }
                     return Ok(ExitCode::from(status.exit_code().unwrap_or(1).clamp(0, 255) as u8));
                 }
@@ -494,6 +518,45 @@ impl Connection {
         }
     }
 
+    /// Before a detached client leaves: the standard input it was passing on ends where it got to,
+    /// so the command is not left waiting for input nobody will send (unless --keep-input-open).
+    async fn leave_detached(&mut self, task_id: &str, piping: Option<Piping>) {
+        let Some(piping) = piping.filter(|piping| !piping.keep_open && !piping.done) else { return };
+        let passed = piping.at + piping.waiting.as_ref().map_or(0, |(_, step)| step.len());
+        // The hub takes piped input one request at a time: the end goes once the chunk in flight
+        // is taken, and the client stays until the end is, or the connection's close could drop it.
+        let in_flight = piping.waiting.as_ref().map(|(id, _)| *id);
+        let ended = async {
+            if let Some(id) = in_flight {
+                self.answer_to(id).await?;
+            }
+            let id = self.fresh_id();
+            self.send(&ClientRequest::EndInput { id: Some(id), task_id: task_id.to_owned() }).await.ok()?;
+            self.answer_to(id).await
+        };
+        let passed = crate::human::bytes(passed);
+        match tokio::time::timeout(LEAVING_INPUT_WAIT, ended).await {
+            Ok(Some(())) => eprintln!("axiom: task {task_id}'s standard input ends here, after {passed}"),
+            _ => eprintln!(
+                "axiom: task {task_id}'s standard input stays open after {passed}: the command has not read what was sent ({} waited)",
+                humantime::format_duration(LEAVING_INPUT_WAIT)
+            ),
+        }
+    }
+
+    /// Waits for the answer to request `id`, skipping events; `None` when it is an error or the
+    /// connection went.
+    async fn answer_to(&mut self, id: u64) -> Option<()> {
+        loop {
+            match self.next_message().await.ok()? {
+                Received::Message(HubToClient::Ok { id: Some(answered) }) if answered == id => return Some(()),
+                Received::Message(HubToClient::Error { id: Some(answered), .. }) if answered == id => return None,
+                Received::Message(_) => continue,
+                Received::Gone(_) => return None,
+            }
+        }
+    }
+
     /// Asks for the task's events from output byte `since`; the reply is not waited for, so no
     /// event that comes before it is lost. Returns the request's id.
     async fn subscribe(&mut self, task_id: &str, since: u64) -> anyhow::Result<u64> {
@@ -514,12 +577,16 @@ impl Connection {
             }
             ClientCommand::Tail { task_id, follow, lines } => {
                 let next = self.print_stored(&task_id, lines).await?;
-                if follow {
-                    return self.follow(&task_id, next, false, OnStop::Default, None, None).await;
+                match &self.screens.failure {
+                    // A follower whose reader left goes, as `tail -f | head` does.
+                    Some(failure) if follow => return Ok(ExitCode::from(failure.exit_code())),
+                    None if follow => return self.follow(&task_id, next, false, OnStop::Default, None, None).await,
+                    _ => self.listing_written()?,
                 }
             }
             ClientCommand::Output { task_id } => {
                 self.print_stored(&task_id, None).await?;
+                self.listing_written()?;
             }
             ClientCommand::Interventions { task_id, format } => {
                 // The hub answers a page at a time.
@@ -635,13 +702,24 @@ impl Connection {
             if bytes.is_empty() {
                 break;
             }
-            // A closed stdout (`| head`) ends the listing, not with an error.
-            if stdout.write_all(shown(&mut self.screens.stdout, &bytes)).is_err() {
-                break;
+            if let Err(err) = stdout.write_all(shown(&mut self.screens.stdout, &bytes)) {
+                self.screens.failed(false, &err);
+                return Ok(since);
             }
         }
-        let _ = stdout.flush();
+        if let Err(err) = stdout.flush() {
+            self.screens.failed(false, &err);
+        }
         Ok(since)
+    }
+
+    /// After `tail` or `output` printed what is stored: a closed stdout (`| head`) ended the
+    /// listing, as it ends ripgrep's, and any other failed write is an error.
+    fn listing_written(&self) -> anyhow::Result<()> {
+        match &self.screens.failure {
+            Some(ShowFailure::WriteFailed(error)) => bail!("cannot write the output: {error}"),
+            Some(ShowFailure::ReaderLeft) | None => Ok(()),
+        }
     }
 }
 

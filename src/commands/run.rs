@@ -5,8 +5,9 @@
 //! (`confirm_when_written`), so a slow reader slows the child down through the same back-pressure
 //! that protects the hub. If output were ever dropped anyway, a line on stderr says how much.
 //!
-//! A reader that goes away (`axiom run -- make | head`) stops the command, as the pipe would have
-//! (SIGPIPE on its next write), and `axiom run` exits 141 (128 + SIGPIPE), as the command would.
+//! A reader that goes away (`axiom run -- make | head`, on stdout or stderr) stops the command, as
+//! the pipe would have (SIGPIPE on its next write), and `axiom run` exits 141 (128 + SIGPIPE), as
+//! the command would; output that cannot be written for another reason (`> /dev/full`) stops it too.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -17,7 +18,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::forward_stdin;
-use super::output::{intervention_line, status_line, stderr_color, Palette, READER_GONE_EXIT};
+use super::output::{intervention_line, status_line, stderr_color, Palette, ShowFailure};
 use super::stop::StopSignals;
 use super::tty;
 use crate::cli::RunArgs;
@@ -108,13 +109,13 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
     let newline = if raw { "\r\n" } else { "\n" };
     let mut stops = StopSignals::install();
     let palette = Palette::new(stderr_color());
-    let (reader_gone, mut reader_left) = tokio::sync::watch::channel(false);
-    let (out, writer) = start_writer(Arc::clone(task), newline, reader_gone);
+    let (failure_tx, mut failure_rx) = tokio::sync::watch::channel(None);
+    let (out, writer) = start_writer(Arc::clone(task), newline, failure_tx);
     let mut changes = task.subscribe();
     let mut cursor = 0;
     let mut shown = 0;
     let mut interrupted = false;
-    let mut stopped_for_reader = false;
+    let mut cannot_show: Option<ShowFailure> = None;
     loop {
         let status = task.status();
         let (chunks, start, end) = task.chunks_since(cursor);
@@ -146,19 +147,22 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
             drop(out);
             // Everything is written before `axiom run` exits.
             let _ = tokio::task::spawn_blocking(move || writer.join()).await;
-            if stopped_for_reader {
-                return READER_GONE_EXIT.into();
+            if let Some(failure) = cannot_show {
+                return failure.exit_code().into();
             }
             return status.exit_code().unwrap_or(1);
         }
         tokio::select! {
             changed = changes.changed() => if changed.is_err() { return 1 },
-            // The writer only ever says `true`, once; it outlives this loop, so `changed` fails never.
-            Ok(()) = reader_left.changed(), if !stopped_for_reader => {
-                stopped_for_reader = true;
-                if !interrupted {
-                    let _ = out.send(Out::Note("axiom: standard output was closed; stopping the task, as the pipe would have".into()));
-                    let _ = task.intervene(Action::Kill, None, None);
+            // The writer says it once; it outlives this loop, so `changed` never fails.
+            Ok(()) = failure_rx.changed(), if cannot_show.is_none() => {
+                let failure = failure_rx.borrow_and_update().clone();
+                if let Some(failure) = failure {
+                    if !interrupted {
+                        let _ = out.send(Out::Note(failure.line("stopping the task, as that would have stopped it")));
+                        let _ = task.intervene(Action::Kill, None, None);
+                    }
+                    cannot_show = Some(failure);
                 }
             }
             _ = stops.next() => {
@@ -174,43 +178,46 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
 }
 
 /// A thread that writes output and notes in order, blocking on a slow reader as long as it takes,
-/// and tells the task how far it got. Once stdout's reader is gone it says so on `reader_gone` and
-/// writes no more to stdout; what the task still prints to stderr is shown.
+/// and tells the task how far it got. The first write that fails is told on `failure`, and
+/// nothing more is written to that stream.
 fn start_writer(
     task: Arc<Task>,
     newline: &'static str,
-    reader_gone: tokio::sync::watch::Sender<bool>,
+    failure: tokio::sync::watch::Sender<Option<ShowFailure>>,
 ) -> (mpsc::Sender<Out>, std::thread::JoinHandle<()>) {
     let (sender, queue) = mpsc::channel::<Out>();
     let writer = std::thread::spawn(move || {
-        let stdout = std::io::stdout();
-        let stderr = std::io::stderr();
+        let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+        let (mut stdout_failed, mut stderr_failed) = (false, false);
         for item in queue {
             match item {
                 Out::Output { stream, data, end } => {
+                    let failed = if stream == OutputStream::Stderr { &mut stderr_failed } else { &mut stdout_failed };
                     let written = match stream {
-                        OutputStream::Stdout if !*reader_gone.borrow() => {
+                        _ if *failed => Ok(()),
+                        OutputStream::Stdout => {
                             let mut out = stdout.lock();
                             out.write_all(&data).and_then(|()| out.flush())
                         }
                         OutputStream::Stderr => stderr.lock().write_all(&data),
                         // The raw events of an agent session: show the tool calls it makes.
-                        OutputStream::Events if !*reader_gone.borrow() => {
+                        OutputStream::Events => {
                             let mut out = stdout.lock();
                             crate::agent::claude::tool_calls_in(&data)
                                 .iter()
                                 .try_for_each(|call| writeln!(out, "⏺ {call}"))
                                 .and_then(|()| out.flush())
                         }
-                        OutputStream::Stdout | OutputStream::Events => Ok(()),
                     };
-                    if written.is_err_and(|err| err.kind() == std::io::ErrorKind::BrokenPipe)
-                        && stream != OutputStream::Stderr
-                    {
-                        reader_gone.send_replace(true);
+                    if let Err(err) = written {
+                        *failed = true;
+                        failure.send_if_modified(|first| {
+                            first.is_none() && first.replace(ShowFailure::of(&err)).is_none()
+                        });
                     }
                     task.written_through(end);
                 }
+                Out::Note(_) if stderr_failed => {}
                 Out::Note(line) => {
                     let _ = write!(stderr.lock(), "{line}{newline}");
                 }

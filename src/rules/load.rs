@@ -421,12 +421,6 @@ fn value_error(file: &str, locator: &Locator, id: &str, message: String) -> Rule
 static POSITION: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new(r" at line \d+ column \d+").expect("a valid regex"));
 
-/// A YAML or schema error from the parser, which knows the position; its message repeats the
-/// position at the end, which the `FILE:LINE:COL:` prefix already says.
-///
-/// The parser also counts a lone `\r`, U+0085, U+2028 and U+2029 as line breaks; the position is
-/// recomputed from its byte offset so every error in a file counts lines (`\n`) and columns
-/// (bytes) the way the [`Locator`] does.
 /// The schema's types as a rule's author knows them.
 const WANTED: &[(&str, &str)] = &[
     ("RuleFile", "a mapping whose `rules:` key holds the list of rules (`rules:` then `  - id: …`)"),
@@ -439,6 +433,12 @@ const WANTED: &[(&str, &str)] = &[
     ("RuleTest", "a test: a mapping `{ input: TEXT, expect: match | no-match }`"),
 ];
 
+/// A YAML or schema error from the parser, which knows the position; its message repeats the
+/// position at the end, which the `FILE:LINE:COL:` prefix already says.
+///
+/// The parser also counts a lone `\r`, U+0085, U+2028 and U+2029 as line breaks; the position is
+/// recomputed from its byte offset so every error in a file counts lines (`\n`) and columns
+/// (bytes) the way the [`Locator`] does.
 fn yaml_error(file: &str, text: &str, err: &serde_yaml::Error) -> RuleError {
     let (line, column) = err.location().map_or((1, 1), |at| line_and_column(text, at.index()));
     let message = POSITION.replace_all(&err.to_string(), "").into_owned();

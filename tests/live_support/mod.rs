@@ -385,9 +385,15 @@ pub fn run_within(command: Command, timeout: Duration) -> Finished {
 /// Runs `command` with its stdout read up to the first line break and then closed, as `| head -1`
 /// does; returns how it ended within `timeout` and its stderr.
 #[track_caller]
-pub fn run_reading_one_line(mut command: Command, timeout: Duration) -> (ExitStatus, String) {
+pub fn run_reading_one_line(command: Command, timeout: Duration) -> (ExitStatus, String) {
+    run_reading_one_line_with_input(command, Stdio::null(), timeout)
+}
+
+/// [`run_reading_one_line`] with `stdin` as the command's standard input.
+#[track_caller]
+pub fn run_reading_one_line_with_input(mut command: Command, stdin: Stdio, timeout: Duration) -> (ExitStatus, String) {
     use std::io::BufRead as _;
-    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null()).spawn().unwrap();
+    let mut child = command.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut stderr = child.stderr.take().unwrap();
     let stderr = std::thread::spawn(move || {
         let mut text = String::new();
@@ -402,6 +408,20 @@ pub fn run_reading_one_line(mut command: Command, timeout: Duration) -> (ExitSta
         child.try_wait().unwrap().ok_or_else(|| "still running".to_owned())
     });
     (status, stderr.join().unwrap())
+}
+
+/// Runs `command` with stdout on `/dev/null` and its stderr read up to the first line break and
+/// then closed (`2>&1 | head -1` for a command that writes only to stderr); returns how it ended
+/// within `timeout`.
+#[track_caller]
+pub fn run_reading_one_line_of_stderr(mut command: Command, timeout: Duration) -> ExitStatus {
+    use std::io::BufRead as _;
+    let mut child = command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
+    eventually("the command to end once its stderr's reader left", timeout, || {
+        child.try_wait().unwrap().ok_or_else(|| "still running".to_owned())
+    })
 }
 
 /// Sends `signal` to one process.
