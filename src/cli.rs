@@ -67,7 +67,7 @@ pub enum Command {
         #[arg(value_name = "SUBCOMMAND", conflicts_with = "out")]
         subcommand: Vec<String>,
         /// Write every page (axiom.1, axiom-check.1, axiom-client-tail.1, ...) into this
-        /// directory instead of printing one.
+        /// directory. Default: print the one page asked for.
         #[arg(long, value_name = "DIR")]
         out: Option<std::path::PathBuf>,
     },
@@ -618,7 +618,7 @@ pub struct HooksUninstallArgs {
     #[command(flatten)]
     pub target: HooksArgs,
     /// Taken so that a script can give uninstall what it gave install, and not shown: axiom's
-    /// hooks are removed whatever rules they name.
+    /// hooks are removed whatever rules they name. Default: none.
     #[arg(long = "rules", value_name = "PATH", hide = true)]
     pub rules: Vec<PathBuf>,
 }
