@@ -645,7 +645,9 @@ impl Connection {
                 let task = task_id.clone();
                 self.request(|id| ClientRequest::Kill { id, task_id: task, grace_ms }).await?;
                 if !no_wait {
-                    self.wait_until_ended(&task_id).await?;
+                    self.wait_until_ended(&task_id).await.with_context(|| {
+                        format!("the hub took the kill, but task {task_id}'s end could not be waited for (`axiom client list` shows it)")
+                    })?;
                 }
             }
         }
