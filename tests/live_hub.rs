@@ -127,6 +127,23 @@ fn a_detached_client_or_a_tail_whose_reader_leaves_exits_141_and_leaves_the_task
 }
 
 #[test]
+fn a_client_whose_reader_leaves_while_the_task_is_quiet_goes_at_once() {
+    let hub = Hub::start(RULES, &[]);
+    let client = hub.client(&["--command", "echo ready; exec sleep 300"]);
+    let (status, stderr) = live_support::run_reading_one_line(client, DEADLINE);
+    assert_eq!(status.code(), Some(141), "{stderr}");
+    let id = task_id_in(&stderr);
+    eventually("the quiet task to be stopped", DEADLINE, || match hub.task(id).status {
+        status @ TaskStatus::Killed { .. } => Ok(status),
+        other => Err(format!("{other:?}")),
+    });
+    let (mut quiet, id) = hub.start_command("echo ready; exec sleep 300");
+    quiet.wait_for_stdout("ready\n");
+    let (status, stderr) = live_support::run_reading_one_line(hub.client(&["tail", &id, "--follow"]), DEADLINE);
+    assert_eq!(status.code(), Some(141), "{stderr}");
+}
+
+#[test]
 fn a_follower_whose_reader_leaves_during_the_stored_output_goes_though_the_task_is_quiet() {
     let hub = Hub::start(RULES, &[]);
     let (mut client, id) = hub.start_command("seq 1 100000; echo printed; exec sleep 300");

@@ -211,6 +211,14 @@ fn a_reader_that_leaves_stops_the_command_as_a_pipe_would_and_run_exits_141() {
 }
 
 #[test]
+fn a_reader_that_leaves_is_noticed_while_the_command_is_quiet() {
+    // `| grep -m1 ready` on a server that then waits: the pipeline ends with grep, as GNU `tail -f`'s does.
+    let (_sandbox, command) = axiom_run(&[], &["sh", "-c", "echo ready; exec sleep 300"]);
+    let (status, stderr) = live_support::run_reading_one_line(command, DEADLINE);
+    assert_eq!(status.code(), Some(141), "{stderr}");
+}
+
+#[test]
 fn a_reader_that_leaves_stderr_stops_a_command_that_writes_only_there() {
     let (_sandbox, command) = axiom_run(&[], &["sh", "-c", "exec yes >&2"]);
     let status = live_support::run_reading_one_line_of_stderr(command, DEADLINE);

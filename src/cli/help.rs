@@ -92,8 +92,9 @@ pub(super) const RUN_HELP: &str = "\
 The command runs in a worker process that streams its output to an in-process hub, where the rules \
 watch it. Its stdout and stderr pass through; each intervention is printed on stderr. A slow reader \
 (`| less`) holds the command back: no output is dropped. A reader that leaves (`| head`, on stdout or \
-stderr) stops the command, as the pipe would have; so does output that cannot be written (a full \
-disk). Ctrl-C ends the command's whole process group.
+stderr) stops the command, as the pipe would have, and on stdout it is noticed even while the \
+command is quiet (`| grep -m1 ready`), as GNU `tail -f` notices it; output that cannot be written \
+(a full disk) stops the command too. Ctrl-C ends the command's whole process group.
 
 Exit status: the command's own (128+N when signal N ended it); 127 when the program is not found, \
 126 when it cannot be run, as the shell says; 141 (128+SIGPIPE) when the output's reader left; 2 \

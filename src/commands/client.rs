@@ -9,7 +9,8 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
 use super::forward_stdin;
-use super::output::{intervention_line, intervention_summary, outln, status_line, stderr_color, Palette, ShowFailure};
+use super::output::{intervention_line, intervention_summary, outln, status_line, stderr_color, Palette};
+use super::show_failure::{stdout_reader_left, ShowFailure};
 use super::stop::StopSignals;
 use super::terminal_text::TerminalText;
 use crate::cli::{ClientArgs, ClientCommand, Format, HubArgs};
@@ -359,7 +360,11 @@ impl Connection {
             subscription = Some(self.subscribe(task_id, since).await?);
         }
         let mut stopping = false;
+        // Made once: each poll of a new one would register stdout with epoll again.
+        let reader_left = stdout_reader_left();
+        tokio::pin!(reader_left);
         loop {
+            let watching_reader = self.screens.failure.is_none();
             let stop = async {
                 match stops.as_mut() {
                     Some(stops) => stops.next().await,
@@ -374,6 +379,14 @@ impl Connection {
             };
             let received = tokio::select! {
                 received = self.next_message() => received?,
+                // A reader that leaves while the task is quiet (`| grep -m1 ready`).
+                () = &mut reader_left, if watching_reader => {
+                    let failure = self.screens.failed(false, &std::io::ErrorKind::BrokenPipe.into());
+                    if let Some(code) = self.cannot_show(failure, task_id, on_stop, &mut stopping, &mut piping).await? {
+                        return Ok(code);
+                    }
+                    continue;
+                }
                 step = piped => {
                     let id = self.fresh_id();
                     if let Some(piping) = piping.as_mut() {
@@ -442,31 +455,8 @@ impl Connection {
                 HubToClient::Output { task_id: from, cursor, stream, payload } if from == task_id => {
                     let bytes = payload.into_bytes().map_err(anyhow::Error::msg)?;
                     let failed = progress.take_new(cursor, &bytes).and_then(|new| self.screens.show(stream, new));
-                    // As for a pipe's writer: the task stops (`--command`), or the client leaves it
-                    // running (`--detach`, `tail --follow`).
-                    match (failed, on_stop) {
-                        (None, _) => {}
-                        (Some(failure), OnStop::Kill) => {
-                            if !stopping {
-                                stopping = true;
-                                eprintln!(
-                                    "{}",
-                                    failure.line(&format!("stopping task {task_id}, as that would have stopped it"))
-                                );
-                                let kill = ClientRequest::Kill {
-                                    id: Some(self.fresh_id()),
-                                    task_id: task_id.to_owned(),
-                                    grace_ms: None,
-                                };
-                                self.send(&kill).await?;
-                            }
-                        }
-                        (Some(failure), OnStop::Detach) => {
-                            eprintln!("{}", failure.line(&format!("task {task_id} keeps running on the hub")));
-                            self.leave_detached(task_id, piping.take()).await;
-                            return Ok(ExitCode::from(failure.exit_code()));
-                        }
-                        (Some(failure), OnStop::Default) => return Ok(ExitCode::from(failure.exit_code())),
+                    if let Some(code) = self.cannot_show(failed, task_id, on_stop, &mut stopping, &mut piping).await? {
+                        return Ok(code);
                     }
                 }
                 HubToClient::Intervention { intervention, .. } => {
@@ -515,6 +505,38 @@ impl Connection {
                 HubToClient::Error { message, .. } => eprintln!("axiom: {message}"),
                 _ => {}
             }
+        }
+    }
+
+    /// What a following client does once the task's output cannot be shown (`failure`, when it
+    /// just happened), as for a pipe's writer: the task stops (`--command`), or the client leaves
+    /// it running (`--detach`, `tail --follow`). Returns the exit status when the client goes now.
+    async fn cannot_show(
+        &mut self,
+        failure: Option<ShowFailure>,
+        task_id: &str,
+        on_stop: OnStop,
+        stopping: &mut bool,
+        piping: &mut Option<Piping>,
+    ) -> anyhow::Result<Option<ExitCode>> {
+        let Some(failure) = failure else { return Ok(None) };
+        match on_stop {
+            OnStop::Kill => {
+                if !*stopping {
+                    *stopping = true;
+                    eprintln!("{}", failure.line(&format!("stopping task {task_id}, as that would have stopped it")));
+                    let kill =
+                        ClientRequest::Kill { id: Some(self.fresh_id()), task_id: task_id.to_owned(), grace_ms: None };
+                    self.send(&kill).await?;
+                }
+                Ok(None)
+            }
+            OnStop::Detach => {
+                eprintln!("{}", failure.line(&format!("task {task_id} keeps running on the hub")));
+                self.leave_detached(task_id, piping.take()).await;
+                Ok(Some(ExitCode::from(failure.exit_code())))
+            }
+            OnStop::Default => Ok(Some(ExitCode::from(failure.exit_code()))),
         }
     }
 

@@ -13,6 +13,7 @@ mod output;
 mod rules;
 mod run;
 mod serve;
+mod show_failure;
 mod stop;
 mod terminal_text;
 mod tty;

@@ -43,41 +43,6 @@ impl Palette {
     }
 }
 
-/// Why a task's output can no longer be shown by `run` or a following client. The task is then
-/// stopped (a `--command` task) as the command would have been had it written there itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ShowFailure {
-    /// The reader of stdout or stderr went away (`| head`): the command would have had SIGPIPE.
-    ReaderLeft,
-    /// Writing failed otherwise (`> /dev/full`): the command would have seen the error.
-    WriteFailed(String),
-}
-
-impl ShowFailure {
-    pub fn of(err: &io::Error) -> ShowFailure {
-        match err.kind() {
-            io::ErrorKind::BrokenPipe => ShowFailure::ReaderLeft,
-            _ => ShowFailure::WriteFailed(err.to_string()),
-        }
-    }
-
-    /// 141 (128 + SIGPIPE) for a reader that left, 2 (axiom failed) for an error.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            ShowFailure::ReaderLeft => 141,
-            ShowFailure::WriteFailed(_) => super::EXIT_ERROR,
-        }
-    }
-
-    /// The line that says so, and what becomes of the task (`then`: `stopping task x`).
-    pub fn line(&self, then: &str) -> String {
-        match self {
-            ShowFailure::ReaderLeft => format!("axiom: the output's reader left; {then}"),
-            ShowFailure::WriteFailed(error) => format!("axiom: the output cannot be written ({error}); {then}"),
-        }
-    }
-}
-
 /// Runs `body`, treating a closed stdout (`axiom check | head`) as a normal end, like ripgrep.
 pub fn tolerate_broken_pipe(result: io::Result<()>) -> io::Result<()> {
     match result {

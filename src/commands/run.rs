@@ -18,7 +18,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::forward_stdin;
-use super::output::{intervention_line, status_line, stderr_color, Palette, ShowFailure};
+use super::output::{intervention_line, status_line, stderr_color, Palette};
+use super::show_failure::{stdout_reader_left, ShowFailure};
 use super::stop::StopSignals;
 use super::tty;
 use crate::cli::RunArgs;
@@ -116,6 +117,9 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
     let mut shown = 0;
     let mut interrupted = false;
     let mut cannot_show: Option<ShowFailure> = None;
+    // Made once: each poll of a new one would register stdout with epoll again.
+    let reader_left = stdout_reader_left();
+    tokio::pin!(reader_left);
     loop {
         let status = task.status();
         let (chunks, start, end) = task.chunks_since(cursor);
@@ -154,9 +158,14 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
         }
         tokio::select! {
             changed = changes.changed() => if changed.is_err() { return 1 },
-            // The writer says it once; it outlives this loop, so `changed` never fails.
-            Ok(()) = failure_rx.changed(), if cannot_show.is_none() => {
-                let failure = failure_rx.borrow_and_update().clone();
+            // The writer says it once; it outlives this loop, so `changed` never fails. A reader
+            // that leaves while the task is quiet is noticed too.
+            failure = async {
+                tokio::select! {
+                    Ok(()) = failure_rx.changed() => failure_rx.borrow_and_update().clone(),
+                    () = &mut reader_left => Some(ShowFailure::ReaderLeft),
+                }
+            }, if cannot_show.is_none() => {
                 if let Some(failure) = failure {
                     if !interrupted {
                         let _ = out.send(Out::Note(failure.line("stopping the task, as that would have stopped it")));
