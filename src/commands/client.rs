@@ -9,7 +9,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
 use super::forward_stdin;
-use super::output::{intervention_line, intervention_summary, outln, status_line, stderr_color, Palette};
+use super::output::{intervention_line, intervention_summary, note, outln, status_line, stderr_color, Palette};
 use super::show_failure::{stdout_reader_left, ShowFailure};
 use super::stop::StopSignals;
 use super::terminal_text::TerminalText;
@@ -99,7 +99,7 @@ impl Piping {
             return None;
         }
         if driver == Driver::Claude {
-            eprintln!("axiom: standard input is not read under the claude driver (its input is the session's stream-json channel); give the prompt in the command");
+            note!("axiom: standard input is not read under the claude driver (its input is the session's stream-json channel); give the prompt in the command");
             return None;
         }
         Some(Piping { chunks: forward_stdin::read_ahead(), at: 0, waiting: None, keep_open, done: false })
@@ -337,7 +337,7 @@ impl Connection {
             })
             .await?;
         let HubToClient::Spawned { task_id, .. } = reply else { bail!("unexpected reply to spawn: {reply:?}") };
-        eprintln!("axiom: task {task_id}");
+        note!("axiom: task {task_id}");
         self.follow(&task_id, 0, true, on_stop, Some(stops), piping).await
     }
 
@@ -382,7 +382,7 @@ impl Connection {
                 // A reader that leaves while the task is quiet (`| grep -m1 ready`).
                 () = &mut reader_left, if watching_reader => {
                     let failure = self.screens.failed(false, &std::io::ErrorKind::BrokenPipe.into());
-                    if let Some(code) = self.cannot_show(failure, task_id, on_stop, &mut stopping, &mut piping).await? {
+                    if let Some(code) = self.cannot_show(failure, task_id, on_stop, &mut stopping, &mut piping, stops.as_mut()).await? {
                         return Ok(code);
                     }
                     continue;
@@ -400,17 +400,17 @@ impl Connection {
                 () = stop => {
                     match (on_stop, stopping) {
                         (OnStop::Detach, _) => {
-                            eprintln!("axiom: detached: task {task_id} keeps running on the hub (`axiom client tail {task_id} --follow` watches it again, `axiom client kill {task_id}` ends it)");
-                            self.leave_detached(task_id, piping.take()).await;
+                            note!("axiom: detached: task {task_id} keeps running on the hub (`axiom client tail {task_id} --follow` watches it again, `axiom client kill {task_id}` ends it)");
+                            self.leave_detached(task_id, piping.take(), stops.as_mut()).await;
                             return Ok(ExitCode::from(130));
                         }
                         (_, true) => {
-                            eprintln!("axiom: left task {task_id} while it is being stopped");
+                            note!("axiom: left task {task_id} while it is being stopped");
                             return Ok(ExitCode::from(130));
                         }
                         (_, false) => {
                             stopping = true;
-                            eprintln!("axiom: stopping task {task_id}: SIGTERM, then SIGKILL after the hub's grace period (Ctrl-C again to leave at once; --detach keeps a task running)");
+                            note!("axiom: stopping task {task_id}: SIGTERM, then SIGKILL after the hub's grace period (Ctrl-C again to leave at once; --detach keeps a task running)");
                             let kill = ClientRequest::Kill { id: Some(self.fresh_id()), task_id: task_id.to_owned(), grace_ms: None };
                             self.send(&kill).await?;
                         }
@@ -421,7 +421,7 @@ impl Connection {
             let message = match received {
                 Received::Message(message) => message,
                 Received::Gone(why) => {
-                    eprintln!("axiom: lost the hub ({why}); reconnecting to follow task {task_id}");
+                    note!("axiom: lost the hub ({why}); reconnecting to follow task {task_id}");
                     let again = async {
                         self.reconnect().await?;
                         self.subscribe(task_id, progress.cursor).await
@@ -435,12 +435,12 @@ impl Connection {
                     tokio::select! {
                         subscribed = again => subscription = Some(subscribed.with_context(|| format!("task {task_id} may still be running; `axiom client tail {task_id} --follow` watches it once the hub is back"))?),
                         () = stop => {
-                            eprintln!("axiom: the hub is unreachable, so task {task_id} may still be running");
+                            note!("axiom: the hub is unreachable, so task {task_id} may still be running");
                             return Ok(ExitCode::from(130));
                         }
                     }
                     progress.interventions_seen = 0;
-                    eprintln!("axiom: reconnected; following task {task_id} from where it was");
+                    note!("axiom: reconnected; following task {task_id} from where it was");
                     if let Some(piping) = piping.as_mut() {
                         if let Some((_, step)) = piping.waiting.take() {
                             let id = self.fresh_id();
@@ -455,7 +455,9 @@ impl Connection {
                 HubToClient::Output { task_id: from, cursor, stream, payload } if from == task_id => {
                     let bytes = payload.into_bytes().map_err(anyhow::Error::msg)?;
                     let failed = progress.take_new(cursor, &bytes).and_then(|new| self.screens.show(stream, new));
-                    if let Some(code) = self.cannot_show(failed, task_id, on_stop, &mut stopping, &mut piping).await? {
+                    if let Some(code) =
+                        self.cannot_show(failed, task_id, on_stop, &mut stopping, &mut piping, stops.as_mut()).await?
+                    {
                         return Ok(code);
                     }
                 }
@@ -463,19 +465,19 @@ impl Connection {
                     progress.interventions_seen += 1;
                     if progress.interventions_seen > progress.interventions_shown {
                         progress.interventions_shown += 1;
-                        eprintln!("{}", intervention_line(&intervention, palette));
+                        note!("{}", intervention_line(&intervention, palette));
                     }
                 }
                 HubToClient::Lagged { skipped_bytes, .. } => {
                     progress.cursor += skipped_bytes;
-                    eprintln!(
+                    note!(
                         "axiom: fell behind; {} of output were dropped from the hub's buffer before they could be shown",
                         crate::human::bytes(skipped_bytes)
                     );
                 }
                 HubToClient::Status { task_id: from, status } if from == task_id && status.is_finished() => {
                     if let Some(line) = status_line(task_id, &status) {
-                        eprintln!("{line}");
+                        note!("{line}");
                     }
                     if let Some(failure) = &self.screens.failure {
                         return Ok(ExitCode::from(failure.exit_code()));
@@ -490,7 +492,7 @@ impl Connection {
                     }
                 }
                 HubToClient::Error { id, message } if piping.as_ref().is_some_and(|piping| piping.waits_for(id)) => {
-                    eprintln!("axiom: stopped passing standard input to task {task_id}: {message}");
+                    note!("axiom: stopped passing standard input to task {task_id}: {message}");
                     // The command still gets end of file where the input stops, as from a pipe
                     // whose writer failed.
                     let needs_end = piping
@@ -502,7 +504,7 @@ impl Connection {
                     }
                 }
                 HubToClient::Error { id, message } if id.is_none() || id == subscription => bail!("{message}"),
-                HubToClient::Error { message, .. } => eprintln!("axiom: {message}"),
+                HubToClient::Error { message, .. } => note!("axiom: {message}"),
                 _ => {}
             }
         }
@@ -518,13 +520,14 @@ impl Connection {
         on_stop: OnStop,
         stopping: &mut bool,
         piping: &mut Option<Piping>,
+        stops: Option<&mut StopSignals>,
     ) -> anyhow::Result<Option<ExitCode>> {
         let Some(failure) = failure else { return Ok(None) };
         match on_stop {
             OnStop::Kill => {
                 if !*stopping {
                     *stopping = true;
-                    eprintln!("{}", failure.line(&format!("stopping task {task_id}, as that would have stopped it")));
+                    note!("{}", failure.line(&format!("stopping task {task_id}, as that would have stopped it")));
                     let kill =
                         ClientRequest::Kill { id: Some(self.fresh_id()), task_id: task_id.to_owned(), grace_ms: None };
                     self.send(&kill).await?;
@@ -532,19 +535,33 @@ impl Connection {
                 Ok(None)
             }
             OnStop::Detach => {
-                eprintln!("{}", failure.line(&format!("task {task_id} keeps running on the hub")));
-                self.leave_detached(task_id, piping.take()).await;
+                note!(
+                    "{}",
+                    failure.line(&format!(
+                        "task {task_id} keeps running on the hub (`axiom client kill {task_id}` ends it)"
+                    ))
+                );
+                self.leave_detached(task_id, piping.take(), stops).await;
                 Ok(Some(ExitCode::from(failure.exit_code())))
             }
-            OnStop::Default => Ok(Some(ExitCode::from(failure.exit_code()))),
+            OnStop::Default => {
+                if let ShowFailure::WriteFailed(_) = failure {
+                    note!("{}", failure.line(&format!("stopped following task {task_id}")));
+                }
+                Ok(Some(ExitCode::from(failure.exit_code())))
+            }
         }
     }
 
     /// Before a detached client leaves: the standard input it was passing on ends where it got to,
     /// so the command is not left waiting for input nobody will send (unless --keep-input-open).
-    async fn leave_detached(&mut self, task_id: &str, piping: Option<Piping>) {
-        let Some(piping) = piping.filter(|piping| !piping.keep_open && !piping.done) else { return };
-        let passed = piping.at + piping.waiting.as_ref().map_or(0, |(_, step)| step.len());
+    /// Another Ctrl-C (`stops`) leaves at once.
+    async fn leave_detached(&mut self, task_id: &str, piping: Option<Piping>, stops: Option<&mut StopSignals>) {
+        let Some(piping) = piping.filter(|piping| !piping.keep_open) else { return };
+        let end_in_flight = matches!(piping.waiting, Some((_, PipeStep::End)));
+        if piping.done && !end_in_flight {
+            return;
+        }
         // The hub takes piped input one request at a time: the end goes once the chunk in flight
         // is taken, and the client stays until the end is, or the connection's close could drop it.
         let in_flight = piping.waiting.as_ref().map(|(id, _)| *id);
@@ -552,17 +569,31 @@ impl Connection {
             if let Some(id) = in_flight {
                 self.answer_to(id).await?;
             }
-            let id = self.fresh_id();
-            self.send(&ClientRequest::EndInput { id: Some(id), task_id: task_id.to_owned() }).await.ok()?;
-            self.answer_to(id).await
+            if !end_in_flight {
+                let id = self.fresh_id();
+                self.send(&ClientRequest::EndInput { id: Some(id), task_id: task_id.to_owned() }).await.ok()?;
+                self.answer_to(id).await?;
+            }
+            Some(())
         };
-        let passed = crate::human::bytes(passed);
-        match tokio::time::timeout(LEAVING_INPUT_WAIT, ended).await {
-            Ok(Some(())) => eprintln!("axiom: task {task_id}'s standard input ends here, after {passed}"),
-            _ => eprintln!(
-                "axiom: task {task_id}'s standard input stays open after {passed}: the command has not read what was sent ({} waited)",
-                humantime::format_duration(LEAVING_INPUT_WAIT)
-            ),
+        let stop = async {
+            match stops {
+                Some(stops) => stops.next().await,
+                None => std::future::pending().await,
+            }
+        };
+        let taken = crate::human::bytes(piping.at);
+        let with_in_flight = crate::human::bytes(piping.at + piping.waiting.as_ref().map_or(0, |(_, step)| step.len()));
+        tokio::select! {
+            ended = tokio::time::timeout(LEAVING_INPUT_WAIT, ended) => match ended {
+                Ok(Some(())) => note!("axiom: task {task_id}'s standard input ends here, after {with_in_flight}"),
+                Ok(None) => note!("axiom: task {task_id}'s standard input may stay open after {taken}: the hub did not take its end (the connection failed, or it refused)"),
+                Err(_) => note!(
+                    "axiom: task {task_id}'s standard input stays open after {taken}: the command has not read what was sent ({} waited)",
+                    humantime::format_duration(LEAVING_INPUT_WAIT)
+                ),
+            },
+            () = stop => note!("axiom: left without ending task {task_id}'s standard input, which stays open after {taken}"),
         }
     }
 
@@ -696,7 +727,7 @@ impl Connection {
             }
         }
         if let Some(line) = status_line(task_id, &status) {
-            eprintln!("{line}");
+            note!("{line}");
         }
         Ok(())
     }
@@ -719,7 +750,7 @@ impl Connection {
             };
             if truncated && since == 0 && lines.is_none() {
                 let lost = crate::human::bytes(cursor);
-                eprintln!("axiom: the oldest {lost} of {task_id}'s output are no longer kept");
+                note!("axiom: the oldest {lost} of {task_id}'s output are no longer kept");
             }
             let bytes = payload.into_bytes().map_err(anyhow::Error::msg)?;
             since = next;
@@ -750,7 +781,7 @@ impl Connection {
 fn print_interventions(task_id: &str, records: &[InterventionRecord], format: Format) -> anyhow::Result<()> {
     match format {
         Format::Json => outln!("{}", serde_json::to_string_pretty(records)?),
-        Format::Text if records.is_empty() => eprintln!("axiom: no rule has fired on task {task_id}"),
+        Format::Text if records.is_empty() => note!("axiom: no rule has fired on task {task_id}"),
         Format::Text => {
             let palette = Palette::new(crate::logging::color_wanted(std::io::stdout().is_terminal()));
             for record in records {
@@ -805,7 +836,7 @@ impl Progress {
             return None;
         }
         if cursor > self.cursor {
-            eprintln!("axiom: {} of output are missing here", crate::human::bytes(cursor - self.cursor));
+            note!("axiom: {} of output are missing here", crate::human::bytes(cursor - self.cursor));
         }
         let skip = self.cursor.saturating_sub(cursor) as usize;
         self.cursor = end;

@@ -18,7 +18,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::forward_stdin;
-use super::output::{intervention_line, status_line, stderr_color, Palette};
+use super::output::{intervention_line, note, status_line, stderr_color, Palette};
 use super::show_failure::{stdout_reader_left, ShowFailure};
 use super::stop::StopSignals;
 use super::tty;
@@ -49,7 +49,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         if args.driver == Driver::Pipe && crate::worker::claude::is_claude_print(&args.command) {
-            eprintln!("axiom: hint: `claude -p` reads no input after its prompt, so a correction cannot reach it under the pipe driver; use `axiom run --driver claude -- claude -p PROMPT` (corrections become user messages and tool calls are checked before they run)");
+            note!("axiom: hint: `claude -p` reads no input after its prompt, so a correction cannot reach it under the pipe driver; use `axiom run --driver claude -- claude -p PROMPT` (corrections become user messages and tool calls are checked before they run)");
         }
         // A person at a terminal drives a pty task directly: raw keys in, the real window size.
         let keyboard = args.driver == Driver::Pty && tty::attached();
@@ -64,7 +64,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let task = hub.spawn_task(request)?;
         if !keyboard && forward_stdin::stdin_has_data() {
             if args.driver == Driver::Claude {
-                eprintln!("axiom: standard input is not read under the claude driver (its input is the session's stream-json channel); give the prompt after -p");
+                note!("axiom: standard input is not read under the claude driver (its input is the session's stream-json channel); give the prompt after -p");
             } else {
                 tokio::spawn(forward_stdin::forward(Arc::clone(&task), args.keep_input_open));
             }
@@ -77,7 +77,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                     Some(raw)
                 }
                 Err(err) => {
-                    eprintln!("axiom: keys are not forwarded: cannot put the terminal in raw mode: {err}");
+                    note!("axiom: keys are not forwarded: cannot put the terminal in raw mode: {err}");
                     None
                 }
             }
@@ -151,6 +151,13 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
             drop(out);
             // Everything is written before `axiom run` exits.
             let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+            // Output the task's last write left unwritten is an error, even once it has ended; a
+            // reader that left after it ended (`| true`) is not, as the command's own exit came first.
+            let last = failure_rx.borrow().clone();
+            if let (None, Some(failure @ ShowFailure::WriteFailed(_))) = (&cannot_show, last) {
+                note!("{}", failure.line("some of the task's output was not written"));
+                return failure.exit_code().into();
+            }
             if let Some(failure) = cannot_show {
                 return failure.exit_code().into();
             }
@@ -179,7 +186,8 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
                     return 130;
                 }
                 interrupted = true;
-                eprint!("axiom: stopping the task (Ctrl-C again to leave at once){newline}");
+                // Through the writer, in order, and never a panic on a stderr that cannot be written.
+                let _ = out.send(Out::Note("axiom: stopping the task (Ctrl-C again to leave at once)".into()));
                 let _ = task.intervene(Action::Kill, None, None);
             }
         }

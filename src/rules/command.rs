@@ -42,8 +42,6 @@ pub struct CommandMatcher {
     pub piped_to: Vec<String>,
     /// Programs one of which must be given the command's output as arguments; empty: any or none.
     pub output_as_args_of: Vec<String>,
-    /// Only straight away, through xargs or a substitution (see [`SimpleCommand::output_handed_directly_to`]).
-    pub output_as_args_directly: bool,
     /// Programs one of which must write the command's input through a pipe; empty: any or none.
     pub piped_from: Vec<String>,
     /// Programs one of which must run the file the command saves its download to; empty: any or
@@ -90,7 +88,6 @@ impl CommandMatcher {
             piped_into: spec.piped_into.clone(),
             piped_to: spec.piped_to.clone(),
             output_as_args_of: spec.output_as_args_of.clone(),
-            output_as_args_directly: spec.output_as_args_directly,
             piped_from: spec.piped_from.clone(),
             saved_and_run_by: spec.saved_and_run_by.clone(),
             args_written: spec.args_written,
@@ -180,13 +177,7 @@ impl CommandMatcher {
     /// Whether the output of the command at `at` in `script` becomes arguments of one of the
     /// `output_as_args_of` programs (always, when none are asked for).
     fn feeds_as_asked(&self, script: &[SimpleCommand], at: usize) -> bool {
-        let programs = &self.output_as_args_of;
-        programs.is_empty()
-            || if self.output_as_args_directly {
-                script[at].output_handed_directly_to(programs, script, at)
-            } else {
-                script[at].output_becomes_args_of(programs, script, at)
-            }
+        self.output_as_args_of.is_empty() || script[at].output_becomes_args_of(&self.output_as_args_of, script, at)
     }
 
     /// Whether one of the `piped_from` programs writes the input of the command at `at` in
@@ -1012,22 +1003,6 @@ mod tests {
             ["pgrep x", "pgrep x | wc -l", "echo $(pgrep x)", "pgrep x | xargs echo", "pgrep x >/dev/null && kill 1"]
         {
             assert!(!handed.matches_line(&format!("Bash: {script}"), true), "{script}");
-        }
-    }
-
-    #[test]
-    fn output_as_args_directly_leaves_out_output_kept_for_a_later_command() {
-        let kept = matcher("program: ls\noutput_as_args_of: rm");
-        let direct = matcher("program: ls\noutput_as_args_of: rm\noutput_as_args_directly: true");
-        for script in ["ls ~ | xargs rm -rf", "rm -rf $(ls ~)", "ls ~ | grep -v x | xargs -I{} rm -rf {}"] {
-            assert!(direct.matches_line(&format!("Bash: {script}"), true), "{script}");
-            assert!(kept.matches_line(&format!("Bash: {script}"), true), "{script}");
-        }
-        for script in
-            ["ls ~ > /tmp/list; rm /tmp/list", "files=$(ls ~); rm -f out.txt", "ls ~ | tee /tmp/x; rm -rf dist"]
-        {
-            assert!(!direct.matches_line(&format!("Bash: {script}"), true), "{script}");
-            assert!(kept.matches_line(&format!("Bash: {script}"), true), "{script}");
         }
     }
 

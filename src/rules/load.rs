@@ -159,15 +159,6 @@ impl Loader {
                 "`command.program: '*'` needs a `match` (or a `tool`) to flag the lines to parse".into(),
             );
         }
-        if command
-            .as_ref()
-            .is_some_and(|command| command.output_as_args_directly && command.output_as_args_of.is_empty())
-        {
-            problem(
-                "output_as_args_directly",
-                "`command.output_as_args_directly` says how `output_as_args_of` hands the output over; name the programs there".into(),
-            );
-        }
         if !any_program && command.as_ref().is_some_and(|command| !command.not_programs.is_empty()) {
             problem(
                 "not_program",

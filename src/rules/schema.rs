@@ -127,11 +127,6 @@ pub struct CommandSpec {
     /// loop by a script that runs the program (`pids=$(pgrep x); kill $pids`).
     #[serde(default, deserialize_with = "one_or_many")]
     pub output_as_args_of: Vec<String>,
-    /// With `output_as_args_of`: only when the output is handed over straight away, through
-    /// `xargs` or a substitution into the program's words (`ls ~ | xargs rm`, `rm $(ls ~)`), not
-    /// kept in a variable, a file or a loop for a later command (`ls ~ > list; rm list`).
-    #[serde(default)]
-    pub output_as_args_directly: bool,
     /// `args` judge only what a copy writes: for cp, scp, rsync and install, the target
     /// (`cp .claude/settings.json /tmp/bak` writes `/tmp/bak`, `cp x ~/.config/` writes
     /// `~/.config/x`), not the sources they read. Other programs' operands all count.

@@ -111,9 +111,6 @@ impl SimpleCommand {
         let runs_one = |command: &SimpleCommand| among(command.program()) && !command.sends_no_signal();
         let script_runs_one = || script.iter().any(runs_one);
         let later = script.get(at + 1..).unwrap_or_default();
-        if self.output_handed_directly_to(programs, script, at) {
-            return true;
-        }
         // A redirection is listed right after its command, in the same place of the pipeline.
         let written_to_a_file = later
             .iter()
@@ -128,21 +125,14 @@ impl SimpleCommand {
         let read_by_a_shell = |next: &SimpleCommand| {
             wrappers::is_shell(next.program()) && next.args().iter().all(|arg| arg.starts_with('-'))
         };
-        ((self.substituted.kept || written_to_a_file || written_by_tee) && script_runs_one())
+        self.substituted.into.iter().any(|into| among(program_name(into)))
+            || ((self.substituted.kept || written_to_a_file || written_by_tee) && script_runs_one())
             || later.iter().any(|next| {
-                self.pipes_into(next) && (read_by_a_shell(next) || (next.program() == "read" && script_runs_one()))
+                self.pipes_into(next)
+                    && ((next.through_xargs && runs_one(next))
+                        || read_by_a_shell(next)
+                        || (next.program() == "read" && script_runs_one()))
             })
-    }
-
-    /// Whether this command's output becomes arguments of one of `programs` straight away:
-    /// substituted into its words (`rm $(ls ~)`) or added by `xargs` from the pipe, maybe through
-    /// filters (`ls ~ | xargs rm`); not kept in a variable, a file or a loop for a later command.
-    pub fn output_handed_directly_to(&self, programs: &[String], script: &[SimpleCommand], at: usize) -> bool {
-        let runs_one =
-            |command: &SimpleCommand| programs.iter().any(|p| p == command.program()) && !command.sends_no_signal();
-        let later = script.get(at + 1..).unwrap_or_default();
-        self.substituted.into.iter().any(|into| programs.iter().any(|p| p == program_name(into)))
-            || later.iter().any(|next| self.pipes_into(next) && next.through_xargs && runs_one(next))
     }
 
     /// Whether this is `kill` signalling no process (see [`kill_signals_nothing`]).
