@@ -98,6 +98,15 @@ if read answer; then echo "answer=$answer"; else echo "input ended"; fi"#;
     assert_eq!(run.stdout_lines(), ["prompt: write the parser", "Proceed? (y/n)", "answer=y"], "{run:#?}");
 }
 
+/// Waits for task `id` to be killed.
+#[track_caller]
+fn wait_until_killed(hub: &Hub, id: &str) {
+    eventually("the task to be stopped", DEADLINE, || match hub.task(id).status {
+        TaskStatus::Killed { .. } => Ok(()),
+        other => Err(format!("{other:?}")),
+    });
+}
+
 /// The task id a client printed on stderr (`axiom: task ID`).
 fn task_id_in(stderr: &str) -> &str {
     stderr.lines().find_map(|line| line.strip_prefix("axiom: task ")).expect("a task id line").trim()
@@ -108,11 +117,7 @@ fn a_client_command_whose_reader_leaves_is_stopped_as_a_pipe_would_stop_it() {
     let hub = Hub::start(RULES, &[]);
     let (status, stderr) = live_support::run_reading_one_line(hub.client(&["--command", "yes"]), DEADLINE);
     assert_eq!(status.code(), Some(141), "{stderr}");
-    let id = task_id_in(&stderr);
-    eventually("the task to be stopped", DEADLINE, || match hub.task(id).status {
-        status @ TaskStatus::Killed { .. } => Ok(status),
-        other => Err(format!("{other:?}")),
-    });
+    wait_until_killed(&hub, task_id_in(&stderr));
 }
 
 #[test]
@@ -132,11 +137,7 @@ fn a_client_whose_reader_leaves_while_the_task_is_quiet_goes_at_once() {
     let client = hub.client(&["--command", "echo ready; exec sleep 300"]);
     let (status, stderr) = live_support::run_reading_one_line(client, DEADLINE);
     assert_eq!(status.code(), Some(141), "{stderr}");
-    let id = task_id_in(&stderr);
-    eventually("the quiet task to be stopped", DEADLINE, || match hub.task(id).status {
-        status @ TaskStatus::Killed { .. } => Ok(status),
-        other => Err(format!("{other:?}")),
-    });
+    wait_until_killed(&hub, task_id_in(&stderr));
     let (mut quiet, id) = hub.start_command("echo ready; exec sleep 300");
     quiet.wait_for_stdout("ready\n");
     let (status, stderr) = live_support::run_reading_one_line(hub.client(&["tail", &id, "--follow"]), DEADLINE);
