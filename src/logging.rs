@@ -19,5 +19,18 @@ pub fn init() {
         .with_writer(std::io::stderr)
         .with_ansi(color)
         .with_target(false)
+        // A log line that cannot be written (stderr closed, a full disk) is lost, not a panic
+        // (tracing-subscriber reports its own write errors with `eprintln!`).
+        .log_internal_errors(false)
         .init();
 }
+
+/// `eprintln!` that does not panic when stderr cannot be written (`2>&1 | head` after head left,
+/// `2>/dev/full`): what axiom says about a task must not cut short what it does with it.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use note;

@@ -15,7 +15,7 @@ use super::stop::StopSignals;
 use super::terminal_text::TerminalText;
 use crate::cli::{ClientArgs, ClientCommand, Format, HubArgs};
 use crate::dial::{dial, HubSocket};
-use crate::protocol::{ClientRequest, HubToClient, InterventionRecord, Payload, TaskInfo};
+use crate::protocol::{ClientRequest, HubToClient, InterventionRecord, Payload, TaskInfo, TaskStatus};
 use crate::rules::Subject;
 use crate::state::StateDir;
 use crate::worker::{Driver, OutputStream};
@@ -479,8 +479,10 @@ impl Connection {
                     if let Some(line) = status_line(task_id, &status) {
                         note!("{line}");
                     }
-                    if let Some(failure) = &self.screens.failure {
-                        return Ok(ExitCode::from(failure.exit_code()));
+                    match (&self.screens.failure, &status) {
+                        // The command ended by itself as the reader left: its own exit came first.
+                        (Some(ShowFailure::ReaderLeft), TaskStatus::Exited { .. }) | (None, _) => {}
+                        (Some(failure), _) => return Ok(ExitCode::from(failure.exit_code())),
                     }
                     return Ok(ExitCode::from(status.exit_code().unwrap_or(1).clamp(0, 255) as u8));
                 }
@@ -632,7 +634,12 @@ impl Connection {
                 let next = self.print_stored(&task_id, lines).await?;
                 match &self.screens.failure {
                     // A follower whose reader left goes, as `tail -f | head` does.
-                    Some(failure) if follow => return Ok(ExitCode::from(failure.exit_code())),
+                    Some(failure) if follow => {
+                        if let ShowFailure::WriteFailed(_) = failure {
+                            note!("{}", failure.line(&format!("stopped following task {task_id}")));
+                        }
+                        return Ok(ExitCode::from(failure.exit_code()));
+                    }
                     None if follow => return self.follow(&task_id, next, false, OnStop::Default, None, None).await,
                     _ => self.listing_written()?,
                 }

@@ -62,7 +62,7 @@ pub fn read_ahead() -> mpsc::Receiver<Vec<u8>> {
                     }
                 }
                 Err(err) => {
-                    eprintln!("axiom: cannot read standard input: {err}");
+                    crate::logging::note!("axiom: cannot read standard input: {err}");
                     return;
                 }
             }

@@ -54,11 +54,11 @@ pub fn run(cli: Cli) -> ExitCode {
 /// Prints an error the way a user can act on it: rule problems one per line as `FILE:LINE:COL: …`.
 pub fn report_error(err: &anyhow::Error) {
     if let Some(problems) = err.downcast_ref::<RuleErrors>() {
-        eprintln!("{problems}");
+        crate::logging::note!("{problems}");
         let count = problems.0.len();
-        eprintln!("axiom: {count} problem{} in the rules", if count == 1 { "" } else { "s" });
+        crate::logging::note!("axiom: {count} problem{} in the rules", if count == 1 { "" } else { "s" });
     } else {
-        eprintln!("axiom: error: {err:#}");
+        crate::logging::note!("axiom: error: {err:#}");
     }
 }
 
@@ -72,9 +72,9 @@ fn load_rules_from(origin: RuleOrigin) -> anyhow::Result<Arc<RuleSet>> {
     let rules = RuleSet::load(origin.clone())?;
     if rules.rules().is_empty() {
         // Valid, and sometimes meant; but a file a task emptied reads the same, so never silently.
-        eprintln!("axiom: warning: no rules in {origin}: nothing will be matched or stopped");
+        crate::logging::note!("axiom: warning: no rules in {origin}: nothing will be matched or stopped");
     } else if !matches!(origin, RuleOrigin::Embedded | RuleOrigin::Flag(_)) {
-        eprintln!("axiom: {} from {origin}", crate::human::count(rules.rules().len() as u64, "rule"));
+        crate::logging::note!("axiom: {} from {origin}", crate::human::count(rules.rules().len() as u64, "rule"));
     }
     let stray = std::path::Path::new("rules");
     let named = origin.paths().iter().any(|path| path.starts_with(stray) || path.starts_with("./rules"));
@@ -82,7 +82,7 @@ fn load_rules_from(origin: RuleOrigin) -> anyhow::Result<Arc<RuleSet>> {
         && !named
         && matches!(origin, RuleOrigin::ProjectDir(_) | RuleOrigin::ConfigDir(_) | RuleOrigin::Embedded)
     {
-        eprintln!(
+        crate::logging::note!(
             "axiom: note: ./rules/ is not read unless named with --rules (a task working here could edit it); \
              project rules go in {}/",
             crate::rules::PROJECT_RULES
@@ -129,7 +129,7 @@ pub fn watch_rules_unless_locked(
 ) -> anyhow::Result<Option<notify::RecommendedWatcher>> {
     use anyhow::Context as _;
     if args.rules_locked {
-        eprintln!("axiom: rules locked: edits to their files take effect at the next start");
+        crate::logging::note!("axiom: rules locked: edits to their files take effect at the next start");
         return Ok(None);
     }
     crate::hub::watch_rules(tasks, rules.origin().clone()).context("cannot watch the rule files")
@@ -158,7 +158,7 @@ pub fn prepare_hub_state(dir: StateDir, listen: std::net::SocketAddr) -> anyhow:
 /// Calls out a hub listen address other machines can reach (`serve`, `mcp`, `run`).
 pub fn warn_if_reachable(listen: std::net::SocketAddr) {
     if !listen.ip().is_loopback() {
-        eprintln!(
+        crate::logging::note!(
             "axiom: warning: the hub listens on {}, which is reachable from other machines; every connection still needs the token",
             listen.ip()
         );

@@ -112,16 +112,7 @@ macro_rules! outln {
 }
 pub(crate) use outln;
 
-/// `eprintln!` that does not panic when stderr cannot be written (`2>&1 | head` after head left,
-/// `2>/dev/full`): what `run` and a following client say about a task must not cut short what
-/// they do with it.
-macro_rules! note {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
-}
-pub(crate) use note;
+pub(crate) use crate::logging::note;
 
 /// How an agent session's last turn ended: `axiom: task 3 session: success, 4 turns, $0.0123`.
 pub fn session_line(task_id: &str, session: &crate::agent::TurnStats) -> String {

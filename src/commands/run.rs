@@ -25,6 +25,7 @@ use super::tty;
 use crate::cli::RunArgs;
 use crate::hub::auth::Token;
 use crate::hub::{Hub, HubConfig, SpawnRequest};
+use crate::protocol::TaskStatus;
 use crate::rules::Action;
 use crate::tasks::{Task, TaskConfig, Tasks};
 use crate::worker::{Driver, OutputStream};
@@ -158,10 +159,12 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
                 note!("{}", failure.line("some of the task's output was not written"));
                 return failure.exit_code().into();
             }
-            if let Some(failure) = cannot_show {
-                return failure.exit_code().into();
-            }
-            return status.exit_code().unwrap_or(1);
+            return match (cannot_show, &status) {
+                // The command ended by itself as its reader left: its own exit came first.
+                (Some(ShowFailure::ReaderLeft), TaskStatus::Exited { code }) => *code,
+                (Some(failure), _) => failure.exit_code().into(),
+                (None, status) => status.exit_code().unwrap_or(1),
+            };
         }
         tokio::select! {
             changed = changes.changed() => if changed.is_err() { return 1 },
@@ -174,9 +177,9 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
                 }
             }, if cannot_show.is_none() => {
                 if let Some(failure) = failure {
-                    if !interrupted {
+                    // A task that has just ended is not stopped (nor said to be).
+                    if !interrupted && task.intervene(Action::Kill, None, None).is_ok() {
                         let _ = out.send(Out::Note(failure.line("stopping the task, as that would have stopped it")));
-                        let _ = task.intervene(Action::Kill, None, None);
                     }
                     cannot_show = Some(failure);
                 }

@@ -243,7 +243,7 @@ impl Hub {
         }
         if let Some(journal) = self.tasks.journal() {
             if tokio::time::timeout(SHUTDOWN_LIMIT, journal.flushed()).await.is_err() {
-                eprintln!(
+                crate::logging::note!(
                     "axiom: warning: task histories could not all be written; their workers still hold that output"
                 );
             }

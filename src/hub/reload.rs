@@ -62,7 +62,7 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
                 if files.is_empty() {
                     continue;
                 }
-                eprintln!(
+                crate::logging::note!(
                     "axiom: the rule files changed while {} ({}) worked in the directory that holds them; the \
                      change is not put in force, since a task may have made it (read {}, and save {} again once \
                      {} ended, or restart the hub)",
@@ -77,7 +77,7 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
             }
             let unseen = held.changed_unnamed(&now, &named);
             if !unseen.is_empty() {
-                eprintln!(
+                crate::logging::note!(
                     "axiom: {} changed without being saved under {} name (through a hard link or a memory \
                      map, as a task hiding its edit would); the rules are not reloaded until {} saved again \
                      (once read), or the hub is restarted",
@@ -90,7 +90,7 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
             }
             let files = held.unreviewed(&now);
             if !files.is_empty() {
-                eprintln!(
+                crate::logging::note!(
                     "axiom: {} still {} what {} when a task could edit the rules; the rules are not reloaded \
                      until {} saved again (once read), or the hub is restarted",
                     files.join(", "),
@@ -106,7 +106,7 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
             let Ok(loaded) = tokio::task::spawn_blocking(load).await else { continue };
             match loaded {
                 Ok(rules) => {
-                    eprintln!(
+                    crate::logging::note!(
                         "axiom: reloaded {} from {}{}",
                         crate::human::count(rules.rules().len() as u64, "rule"),
                         rules.origin(),
@@ -117,7 +117,7 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
                     tasks.replace_rules(Arc::new(rules));
                 }
                 Err(problems) => {
-                    eprintln!("{problems}\naxiom: the edit was rejected; the previous rules stay in force");
+                    crate::logging::note!("{problems}\naxiom: the edit was rejected; the previous rules stay in force");
                     tasks.report_reload(RuleReload::Rejected { problems: problems.to_string() });
                 }
             }

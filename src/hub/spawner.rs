@@ -348,7 +348,7 @@ impl Hub {
             let project =
                 path.ends_with(".axiom/rules").then(|| path.parent().and_then(std::path::Path::parent)).flatten();
             if path.starts_with(&cwd) || project.is_some_and(|project| cwd.starts_with(project)) {
-                eprintln!(
+                crate::logging::note!(
                     "axiom: warning: task {task_id} runs in {}, which holds the rules in force ({}); the task can edit \
                      them, so edits are not reloaded while it runs",
                     cwd.display(),

@@ -23,7 +23,7 @@ pub async fn end_all_tasks(hub: &Hub, grace: Duration) -> usize {
     if tasks.is_empty() {
         return 0;
     }
-    eprintln!("axiom: ending {} running task{}", tasks.len(), if tasks.len() == 1 { "" } else { "s" });
+    crate::logging::note!("axiom: ending {} running task{}", tasks.len(), if tasks.len() == 1 { "" } else { "s" });
     let deadline = tokio::time::Instant::now() + grace + SETTLE;
     let mut waits = tokio::task::JoinSet::new();
     for task in tasks {
@@ -56,7 +56,9 @@ pub async fn end_all_tasks(hub: &Hub, grace: Duration) -> usize {
         }
     }
     if left > 0 {
-        eprintln!("axiom: {left} task(s) did not report their end; their workers end them when this process exits");
+        crate::logging::note!(
+            "axiom: {left} task(s) did not report their end; their workers end them when this process exits"
+        );
     }
     left
 }

@@ -203,7 +203,7 @@ impl Tasks {
             let history = match read_history(&path) {
                 Ok(history) => history,
                 Err(err) => {
-                    eprintln!("axiom: warning: {}: {err}; skipped", path.display());
+                    crate::logging::note!("axiom: warning: {}: {err}; skipped", path.display());
                     continue;
                 }
             };

@@ -125,7 +125,7 @@ impl Writer {
             match failure {
                 Some((task_id, err)) => {
                     if self.failing.is_none() {
-                        eprintln!(
+                        crate::logging::note!(
                             "axiom: error: cannot write task history {}: {err}{}. Output is not acknowledged \
                              until it is written: workers hold it and their commands wait. Retrying; \
                              nothing is lost.",
@@ -138,7 +138,7 @@ impl Writer {
                 }
                 None => {
                     if self.failing.take().is_some() {
-                        eprintln!("axiom: task histories are written again; nothing was lost");
+                        crate::logging::note!("axiom: task histories are written again; nothing was lost");
                     }
                 }
             }
