@@ -25,8 +25,9 @@ pub fn init() {
         .init();
 }
 
-/// `eprintln!` that does not panic when stderr cannot be written (`2>&1 | head` after head left,
-/// `2>/dev/full`): what axiom says about a task must not cut short what it does with it.
+/// axiom's own lines on stderr, everywhere: `eprintln!` that does not panic when stderr cannot be
+/// written (`2>&1 | head` after head left, `2>/dev/full`), so what axiom says about a task never
+/// cuts short what it does with it.
 macro_rules! note {
     ($($arg:tt)*) => {{
         use std::io::Write as _;

@@ -322,6 +322,22 @@ fn missing_file_exits_2_names_it_and_the_other_files_are_still_checked() {
 }
 
 #[test]
+fn a_stderr_that_cannot_be_written_loses_the_words_not_the_exit_status() {
+    let (sandbox, rules) = fixture();
+    sandbox.write("work/a.log", "TODO: a\n");
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let status = sandbox
+        .command(&["check", "--rules", &rules, "--stats", "a.log", "missing.log"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(full)
+        .status()
+        .unwrap();
+    // The error about missing.log and the summary cannot be written; no panic (101) for that.
+    assert_eq!(status.code(), Some(2));
+}
+
+#[test]
 fn exit_status_is_0_without_match_1_with_match_2_on_error() {
     let (sandbox, rules) = fixture();
     sandbox.write("work/dir/placeholder", "");

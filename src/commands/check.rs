@@ -52,7 +52,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             Ok(Checked::Text) => {}
             Ok(Checked::Binary) => {
                 progress.clear();
-                eprintln!("axiom: {} looks binary (it has NUL bytes); checked anyway", input.name());
+                crate::logging::note!("axiom: {} looks binary (it has NUL bytes); checked anyway", input.name());
             }
             Ok(Checked::SkippedBinary) => report.skipped_binary += 1,
             Err(CheckError::Output(err)) if err.kind() == io::ErrorKind::BrokenPipe => {
@@ -69,7 +69,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     progress.clear();
     if reader_left {
-        eprintln!("axiom: the output was closed, so checking stopped; the totals count what was read until then");
+        crate::logging::note!(
+            "axiom: the output was closed, so checking stopped; the totals count what was read until then"
+        );
     }
     let elapsed_ms = started.elapsed().as_millis() as u64;
     write_closing_lines(&report, &mut sink, &args, failed, elapsed_ms)?;
@@ -90,11 +92,11 @@ fn write_closing_lines<W: Write>(
 ) -> anyhow::Result<()> {
     if !report.transcripts.is_empty() && args.format == Format::Text {
         flush(&mut sink.out)?;
-        eprintln!("axiom: {}", report.transcripts_line());
+        crate::logging::note!("axiom: {}", report.transcripts_line());
     }
     if report.skipped_binary > 0 {
         let (found, them) = if report.skipped_binary == 1 { ("a directory", "it") } else { ("directories", "one") };
-        eprintln!(
+        crate::logging::note!(
             "axiom: skipped {} (NUL bytes) found in {found}; name {them} to check it anyway",
             crate::human::count(report.skipped_binary, "binary file")
         );
@@ -201,7 +203,7 @@ fn check_transcript(
     let read = crate::transcript::read(format, &String::from_utf8_lossy(&bytes));
     if read.not_json > 0 {
         sink.progress.clear();
-        eprintln!(
+        crate::logging::note!(
             "axiom: {name}: {} of this {} transcript not JSON; checked as the agent's text",
             crate::human::count(read.not_json, "line"),
             format.agent()
@@ -361,7 +363,7 @@ impl Report {
     /// Says on stderr that `name` could not be read, and in the report when it is JSON.
     fn unreadable<W: Write>(&mut self, sink: &mut Sink<W>, name: &str, message: &str) -> anyhow::Result<()> {
         self.unreadable += 1;
-        eprintln!("axiom: error: {name}: {message}");
+        crate::logging::note!("axiom: error: {name}: {message}");
         if sink.format == Format::Json {
             let mut line = serde_json::to_vec(&ErrorRecord { r#type: "error", file: name, message })?;
             line.push(b'\n');
@@ -428,9 +430,10 @@ impl Report {
             }
             Format::Text => {
                 flush(&mut sink.out)?;
-                eprintln!("{}", self.summary_line(elapsed_ms));
+                crate::logging::note!("{}", self.summary_line(elapsed_ms));
                 if stats {
-                    eprint!("{}", self.rule_table());
+                    // The table ends in its own line break.
+                    let _ = write!(io::stderr(), "{}", self.rule_table());
                 }
                 Ok(())
             }

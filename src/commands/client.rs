@@ -9,12 +9,13 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
 use super::forward_stdin;
-use super::output::{intervention_line, intervention_summary, note, outln, status_line, stderr_color, Palette};
+use super::output::{intervention_line, intervention_summary, outln, status_line, stderr_color, Palette};
 use super::show_failure::{stdout_reader_left, ShowFailure};
 use super::stop::StopSignals;
 use super::terminal_text::TerminalText;
 use crate::cli::{ClientArgs, ClientCommand, Format, HubArgs};
 use crate::dial::{dial, HubSocket};
+use crate::logging::note;
 use crate::protocol::{ClientRequest, HubToClient, InterventionRecord, Payload, TaskInfo, TaskStatus};
 use crate::rules::Subject;
 use crate::state::StateDir;
@@ -210,9 +211,11 @@ impl Screens {
     /// Notes a failed write to stdout (or stderr); returns the failure when it is the first.
     fn failed(&mut self, stderr: bool, err: &std::io::Error) -> Option<ShowFailure> {
         *(if stderr { &mut self.stderr_failed } else { &mut self.stdout_failed }) = true;
-        let first = self.failure.is_none();
-        self.failure.get_or_insert_with(|| ShowFailure::of(err));
-        first.then(|| ShowFailure::of(err))
+        if self.failure.is_some() {
+            return None;
+        }
+        self.failure = Some(ShowFailure::of(err));
+        self.failure.clone()
     }
 }
 

@@ -57,7 +57,7 @@ pub fn man_pages_into(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
         std::fs::write(&path, page_of(command)?).with_context(|| format!("cannot write {}", path.display()))?;
         written += 1;
     }
-    eprintln!("axiom: wrote {written} man pages into {}", dir.display());
+    crate::logging::note!("axiom: wrote {written} man pages into {}", dir.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -62,11 +62,11 @@ pub fn run(args: HookArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(err) if args.fail_closed => {
-            eprintln!("axiom hook failed, and --fail-closed blocks: {err:#}");
+            crate::logging::note!("axiom hook failed, and --fail-closed blocks: {err:#}");
             Ok(ExitCode::from(2))
         }
         Err(err) => {
-            eprintln!("axiom hook failed; letting the session continue: {err:#}");
+            crate::logging::note!("axiom hook failed; letting the session continue: {err:#}");
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -80,7 +80,7 @@ fn hook_rules(args: &HookArgs) -> anyhow::Result<Arc<RuleSet>> {
     let origin = RuleOrigin::resolve_named(&args.rules);
     match super::load_rules_from(origin.clone()) {
         Err(err) if !args.fail_closed && origin != RuleOrigin::Embedded => {
-            eprintln!("axiom hook: {err:#}\naxiom hook: judging with the built-in pack instead");
+            crate::logging::note!("axiom hook: {err:#}\naxiom hook: judging with the built-in pack instead");
             super::load_rules_from(RuleOrigin::Embedded)
         }
         loaded => loaded,
@@ -232,7 +232,9 @@ fn stopped_turn(event: &Value) -> (Vec<AgentEvent>, Vec<AgentEvent>) {
         Some(path) => match std::fs::read_to_string(path) {
             Ok(text) => split_at_last_stop(&text),
             Err(err) => {
-                eprintln!("axiom hook: cannot read the transcript {path} ({err}); judging the last message only");
+                crate::logging::note!(
+                    "axiom hook: cannot read the transcript {path} ({err}); judging the last message only"
+                );
                 Default::default()
             }
         },

@@ -52,7 +52,7 @@ pub fn run(command: HooksCommand) -> anyhow::Result<ExitCode> {
         (false, true) => "removed from",
         (false, false) => "not installed in",
     };
-    eprintln!("axiom: hooks ({}) {what} {}", EVENTS.join(", "), path.display());
+    crate::logging::note!("axiom: hooks ({}) {what} {}", EVENTS.join(", "), path.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -84,7 +84,7 @@ fn rules_to_name(args: &HooksInstallArgs) -> anyhow::Result<Vec<PathBuf>> {
         HooksScope::Local => project_rules.or_else(RuleOrigin::user_directory),
     };
     let Some(found) = found else { return Ok(Vec::new()) };
-    eprintln!(
+    crate::logging::note!(
         "axiom: the hooks will read {} (named with --rules). A task can edit files there like any of \
          yours; a rule like the built-in pack's tool-edit-own-supervision refuses tool calls that write them.",
         found.display()
@@ -108,7 +108,7 @@ fn warn_if_fewer_refusals(paths: &[PathBuf]) {
     let Ok(built_in) = RuleSet::load(RuleOrigin::Embedded) else { return };
     let (named, built_in) = (refusals(&named), refusals(&built_in));
     if named < built_in {
-        eprintln!(
+        crate::logging::note!(
             "axiom: warning: {} has {} refusing tool calls where the built-in pack has {built_in}: named rules replace the \
              pack's, they do not add to them. `axiom rules init DIR` writes the pack out to start from.",
             paths.iter().map(|path| path.display().to_string()).collect::<Vec<_>>().join(", "),

@@ -30,10 +30,10 @@ pub fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
         let config = TaskConfig { ring_capacity: args.ring_bytes, kill_grace, ..TaskConfig::default() };
         let tasks = Arc::new(Tasks::new(Arc::clone(&rules), config));
         let hub = start_hub(args.listen, Arc::clone(&tasks), state.token.clone()).await?;
-        eprintln!("axiom: {}", super::describe_rules(&rules));
+        crate::logging::note!("axiom: {}", super::describe_rules(&rules));
         let _watcher = super::watch_rules_unless_locked(args.reload, tasks, &rules)?;
         state.dir.write_hub_info(&HubInfo { url: hub.url(), pid: std::process::id() })?;
-        eprintln!(
+        crate::logging::note!(
             "axiom: MCP server on stdio; hub for workers on {} (`axiom client --state-dir {}` watches its tasks)",
             hub.url(),
             state.dir.path().display()
@@ -79,7 +79,7 @@ async fn start_hub(listen: SocketAddr, tasks: Arc<Tasks>, token: Token) -> anyho
             let hub = Hub::start(hub_config(fallback), tasks, token)
                 .await
                 .with_context(|| format!("cannot listen on {fallback}"))?;
-            eprintln!("axiom: {listen} is in use; the hub listens on {} instead", hub.local_addr());
+            crate::logging::note!("axiom: {listen} is in use; the hub listens on {} instead", hub.local_addr());
             Ok(hub)
         }
         Err(err) => Err(err).with_context(|| format!("cannot listen on {listen}")),

@@ -112,8 +112,6 @@ macro_rules! outln {
 }
 pub(crate) use outln;
 
-pub(crate) use crate::logging::note;
-
 /// How an agent session's last turn ended: `axiom: task 3 session: success, 4 turns, $0.0123`.
 pub fn session_line(task_id: &str, session: &crate::agent::TurnStats) -> String {
     let mut line = format!(

@@ -60,7 +60,7 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
         }
         RulesCommand::List { rules, format, subject, command } => {
             let set = super::load_rules(&rules)?;
-            eprintln!("axiom: {}", super::describe_rules(&set));
+            crate::logging::note!("axiom: {}", super::describe_rules(&set));
             // Without a command or a choice, every rule is listed; with one, those that would watch it.
             let watching = match (subject.overridden(), command.is_empty()) {
                 (None, true) => None,
@@ -69,7 +69,7 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             if let (Some(subject), Format::Text) = (watching, format) {
                 let what = if command.is_empty() { "this task".to_owned() } else { format!("`{}`", command.join(" ")) };
                 let article = if subject == Subject::Agent { "an" } else { "a" };
-                eprintln!("axiom: rules that watch {what} ({article} {subject})");
+                crate::logging::note!("axiom: rules that watch {what} ({article} {subject})");
             }
             list(&set, format, watching)?;
             Ok(ExitCode::SUCCESS)
@@ -100,7 +100,7 @@ fn init(dir: &std::path::Path, force: bool) -> anyhow::Result<ExitCode> {
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
     outln!("wrote {} of the built-in pack to {}", count(DEFAULT_PACK.len() as u64, "file"), dir.display());
-    eprintln!(
+    crate::logging::note!(
         "axiom: edit them, then check them with: axiom rules validate --rules {0} && axiom rules test --rules {0}",
         dir.display()
     );

@@ -18,13 +18,14 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::forward_stdin;
-use super::output::{intervention_line, note, status_line, stderr_color, Palette};
+use super::output::{intervention_line, status_line, stderr_color, Palette};
 use super::show_failure::{stdout_reader_left, ShowFailure};
 use super::stop::StopSignals;
 use super::tty;
 use crate::cli::RunArgs;
 use crate::hub::auth::Token;
 use crate::hub::{Hub, HubConfig, SpawnRequest};
+use crate::logging::note;
 use crate::protocol::TaskStatus;
 use crate::rules::Action;
 use crate::tasks::{Task, TaskConfig, Tasks};
@@ -231,9 +232,10 @@ fn start_writer(
                     };
                     if let Err(err) = written {
                         *failed = true;
-                        failure.send_if_modified(|first| {
-                            first.is_none() && first.replace(ShowFailure::of(&err)).is_none()
-                        });
+                        // Only the first failure is told; this thread is the only sender.
+                        if failure.borrow().is_none() {
+                            failure.send_replace(Some(ShowFailure::of(&err)));
+                        }
                     }
                     task.written_through(end);
                 }

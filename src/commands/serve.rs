@@ -29,7 +29,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let retention = Retention { max_age: args.keep_for.into(), max_bytes: args.keep_bytes };
         let restored = tasks.restore(retention);
         if restored > 0 {
-            eprintln!(
+            crate::logging::note!(
                 "axiom: restored {} from {}",
                 crate::human::count(restored as u64, "task"),
                 state.dir.path().display()
@@ -50,12 +50,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let hub = Hub::start(hub_config, Arc::clone(&tasks), state.token.clone())
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
-        eprintln!("axiom: {}", super::describe_rules(&rules));
+        crate::logging::note!("axiom: {}", super::describe_rules(&rules));
         let _watcher = super::watch_rules_unless_locked(args.reload, tasks, &rules)?;
         state.dir.write_hub_info(&HubInfo { url: hub.url(), pid: std::process::id() })?;
-        eprintln!("axiom: hub listening on {} (token in {})", hub.url(), state.dir.token_path().display());
+        crate::logging::note!("axiom: hub listening on {} (token in {})", hub.url(), state.dir.token_path().display());
         shutdown.await;
-        eprintln!("axiom: shutting down; workers keep their tasks running and reconnect to the next hub");
+        crate::logging::note!("axiom: shutting down; workers keep their tasks running and reconnect to the next hub");
         hub.shutdown().await;
         state.dir.remove_hub_info();
         Ok(ExitCode::SUCCESS)

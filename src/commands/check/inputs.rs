@@ -91,7 +91,7 @@ pub fn looks_binary(chunk: &[u8]) -> bool {
 /// On a terminal, plain `axiom check` would seem to hang: say what it waits for.
 pub fn hint_if_stdin_is_a_terminal(inputs: &[Result<Input, (String, io::Error)>]) {
     if inputs.iter().any(|input| matches!(input, Ok(Input::Stdin))) && io::stdin().is_terminal() {
-        eprintln!("axiom: reading the text to check from the terminal; end it with Ctrl-D (or name files or directories: axiom check FILE|DIR)");
+        crate::logging::note!("axiom: reading the text to check from the terminal; end it with Ctrl-D (or name files or directories: axiom check FILE|DIR)");
     }
 }
 

@@ -39,15 +39,17 @@ pub(super) fn at_hub(hub: &HubArgs, event: &Value, input: &str, verdict: &Verdic
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("axiom hook: not recorded at the hub: {err}");
+            crate::logging::note!("axiom hook: not recorded at the hub: {err}");
             return;
         }
     };
     match runtime.block_on(async { tokio::time::timeout(RECORD_LIMIT, send(&server, &token, record)).await }) {
         Ok(Ok(Some(task))) => tracing::debug!(%task, "recorded at the hub"),
         Ok(Ok(None)) => tracing::debug!("the hub has no running task for this session to end"),
-        Ok(Err(err)) => eprintln!("axiom hook: not recorded at the hub: {err:#}"),
-        Err(_) => eprintln!("axiom hook: not recorded: the hub at {server} did not answer within {RECORD_LIMIT:?}"),
+        Ok(Err(err)) => crate::logging::note!("axiom hook: not recorded at the hub: {err:#}"),
+        Err(_) => crate::logging::note!(
+            "axiom hook: not recorded: the hub at {server} did not answer within {RECORD_LIMIT:?}"
+        ),
     }
 }
 
@@ -62,7 +64,7 @@ fn find_hub(hub: &HubArgs) -> Option<(String, Token)> {
     match state.read_token(hub.token_file.as_deref()) {
         Ok(token) => Some((server, token)),
         Err(err) => {
-            eprintln!("axiom hook: not recorded at the hub {server}: {err:#}");
+            crate::logging::note!("axiom hook: not recorded at the hub {server}: {err:#}");
             None
         }
     }
