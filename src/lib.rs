@@ -19,6 +19,7 @@ pub mod protocol;
 pub mod rules;
 pub mod shell;
 pub mod state;
+pub mod task_view;
 pub mod tasks;
 pub mod transcript;
 pub mod worker;

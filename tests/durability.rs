@@ -102,7 +102,7 @@ impl Hub {
     fn wait_for_state(&self, id: &str, state: &str) -> serde_json::Value {
         eventually(&format!("task {id} to be {state}"), DEADLINE, || {
             let task = self.status_of(id);
-            if task["status"]["state"] == state {
+            if task["status"] == state {
                 Ok(task)
             } else {
                 Err(task.to_string())
@@ -206,7 +206,7 @@ fn a_hub_killed_with_sigkill_and_restarted_keeps_its_tasks_and_workers() {
     std::thread::sleep(Duration::from_millis(300));
     hub.start();
     let task = hub.wait_for_state(&id, "exited");
-    assert_eq!(task["status"]["code"], 0);
+    assert_eq!(task["exit_code"], 0);
     assert_counted(&hub.stored_output(&id), 2000);
 }
 

@@ -785,3 +785,34 @@ async fn eventually_gone(path: &std::path::Path) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn client_list_and_axiom_status_describe_a_task_with_the_same_record() {
+    let server = Server::start().await;
+    let spawned = server.spawn(json!({"command": ["sh", "-c", "echo done; exit 3"]})).await;
+    let id = spawned["task_id"].as_str().unwrap();
+    assert_eq!(server.wait(id, "exit", 20.0).await["reason"], "exit");
+
+    let status = server.ok("axiom_status", json!({"task_id": id})).await;
+    let from_mcp = status["tasks"][0].as_object().unwrap().clone();
+    let listed = std::process::Command::new(env!("CARGO_BIN_EXE_axiom"))
+        .args(["client", "--state-dir"])
+        .arg(server.session_dir())
+        .args(["list", "--format", "json"])
+        .env_remove("AXIOM_TOKEN")
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let tasks: Vec<Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    let from_client = tasks.iter().find(|task| task["task_id"] == id).unwrap().as_object().unwrap().clone();
+
+    let keys = |record: &serde_json::Map<String, Value>| record.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&from_client), keys(&from_mcp));
+    for (key, value) in &from_mcp {
+        // The run time of a finished task is fixed; every field is the same in both.
+        assert_eq!(&from_client[key], value, "field {key}");
+    }
+    assert_eq!(from_client["status"], "exited");
+    assert_eq!(from_client["exit_code"], 3);
+    assert_eq!(from_client["tamper_events"], 0);
+}

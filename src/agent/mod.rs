@@ -47,7 +47,7 @@ pub enum AgentEvent {
 }
 
 /// How a turn (or, for `claude -p`, the whole session) ended.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct TurnStats {
     /// `success`, `error_max_turns`, `error_during_execution`, ...
     pub subtype: String,

@@ -140,12 +140,12 @@ Examples:
   axiom client send k3x9qa 'use the existing parser'";
 
 pub(super) const CLIENT_LIST_HELP: &str = "\
-JSON: an array of tasks, each with task_id, command (an array of words), status ({\"state\": \
-starting, running, exited with its code, killed with its signal, failed with a message, or lost}), \
-pid, started_at and ended_at (milliseconds since the epoch), output_bytes and interventions (how many \
-rules fired); a running task also has activity (running, idle, silent), an agent session its last \
-turn's session (subtype, is_error, turns, cost_usd, duration_ms, session_id), and a task whose worker \
-sent forged messages tamper_events.
+JSON: an array of tasks, the same records as the MCP tool axiom_status: task_id, command (an array \
+of words), status (starting, running, exited, killed, failed or lost), activity (for a running task: \
+running, idle or silent), pid, exit_code, signal, message (why it failed or was lost), started_at \
+and ended_at (milliseconds since the epoch), runtime_ms, output_bytes, interventions (how many rules \
+fired), session (an agent's last turn: subtype, is_error, turns, cost_usd, duration_ms, session_id) \
+and tamper_events (forged messages its worker connection sent). A field that does not apply is null.
 
 Examples:
   axiom client list

@@ -19,6 +19,7 @@ use crate::logging::note;
 use crate::protocol::{ClientRequest, HubToClient, InterventionRecord, Payload, TaskInfo, TaskStatus};
 use crate::rules::Subject;
 use crate::state::StateDir;
+use crate::task_view::TaskView;
 use crate::worker::{Driver, OutputStream};
 
 /// How long a following client keeps trying to reach a hub that went away (a restart), as long as
@@ -812,7 +813,10 @@ fn print_interventions(task_id: &str, records: &[InterventionRecord], format: Fo
 
 fn print_tasks(tasks: &[TaskInfo], format: Format) -> anyhow::Result<()> {
     match format {
-        Format::Json => outln!("{}", serde_json::to_string_pretty(tasks)?),
+        Format::Json => {
+            let views: Vec<TaskView> = tasks.iter().cloned().map(TaskView::from).collect();
+            outln!("{}", serde_json::to_string_pretty(&views)?);
+        }
         Format::Text => {
             outln!("{:<8}  {:<9}  {:>4}  {:>8}  {:>13}  COMMAND", "ID", "STATUS", "CODE", "PID", "OUTPUT");
             for task in tasks {

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::{InterventionRecord, TaskInfo, TaskStatus};
-use crate::tasks::now_ms;
+use crate::protocol::InterventionRecord;
+pub use crate::task_view::TaskView;
 use crate::worker::Driver;
 
 // ---------------------------------------------------------------------------------------------
@@ -213,60 +213,6 @@ pub struct CheckArgs {
 // ---------------------------------------------------------------------------------------------
 // Results
 // ---------------------------------------------------------------------------------------------
-
-/// A task as the tools report it.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct TaskView {
-    pub task_id: String,
-    /// The argv that runs.
-    pub command: Vec<String>,
-    /// starting, running, exited, killed, failed (could not start) or lost (its worker vanished).
-    pub status: String,
-    /// The command's process id, once it runs.
-    pub pid: Option<u32>,
-    /// The exit code, when it exited.
-    pub exit_code: Option<i32>,
-    /// The signal that ended it, when it was killed.
-    pub signal: Option<i32>,
-    /// Why it failed or was lost.
-    pub message: Option<String>,
-    /// Milliseconds since the Unix epoch.
-    pub started_at: u64,
-    pub ended_at: Option<u64>,
-    /// How long it ran (or has been running), in milliseconds.
-    pub runtime_ms: u64,
-    /// Bytes of output so far; also the output cursor of its end.
-    pub output_bytes: u64,
-    /// Number of interventions so far.
-    pub interventions: usize,
-}
-
-impl From<TaskInfo> for TaskView {
-    fn from(info: TaskInfo) -> TaskView {
-        let (exit_code, signal, message) = match &info.status {
-            TaskStatus::Exited { code } => (Some(*code), None, None),
-            TaskStatus::Killed { signal } => (None, Some(*signal), None),
-            TaskStatus::Failed { message, .. } => (None, None, Some(message.clone())),
-            TaskStatus::Lost => (None, None, Some("the worker process vanished without reporting an exit".to_owned())),
-            TaskStatus::Starting | TaskStatus::Running => (None, None, None),
-        };
-        let end = info.ended_at.unwrap_or_else(now_ms);
-        TaskView {
-            task_id: info.task_id,
-            command: info.command,
-            status: info.status.name().to_owned(),
-            pid: info.pid,
-            exit_code,
-            signal,
-            message,
-            started_at: info.started_at,
-            ended_at: info.ended_at,
-            runtime_ms: end.saturating_sub(info.started_at),
-            output_bytes: info.output_bytes,
-            interventions: info.interventions,
-        }
-    }
-}
 
 /// A rule that fired on a prompt without refusing it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]

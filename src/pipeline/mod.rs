@@ -90,7 +90,9 @@ impl PipelineOptions {
 }
 
 /// What a task's output says about it right now (`axiom client list` shows it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Activity {
     /// New output (new screen content) lately.
