@@ -66,6 +66,10 @@ impl RuleSet {
                 errors.extend(output.err().into_iter().flatten());
                 errors.extend(prompt.err().into_iter().flatten());
                 errors.extend(tool.err().into_iter().flatten());
+                // Told in the order they are written, file by file, as a compiler tells them.
+                let order: HashMap<&str, usize> =
+                    documents.iter().enumerate().map(|(index, doc)| (doc.name.as_str(), index)).collect();
+                errors.sort_by_key(|error| (order.get(error.file.as_str()).copied(), error.line, error.column));
                 return Err(RuleErrors(errors));
             }
         };
@@ -106,28 +110,24 @@ impl Loader {
         let from_json = document.json.and_then(|json| serde_json::from_str::<RuleFile>(json).ok());
         let built_in = from_json.is_some();
         let parsed = from_json.map_or_else(|| serde_yaml::from_str::<RuleFile>(&document.text), Ok);
-        let specs: Vec<Result<RuleSpec, RuleError>> = match parsed {
+        let specs: Vec<Result<RuleSpec, Vec<RuleError>>> = match parsed {
             Ok(file) => file.rules.into_iter().map(Ok).collect(),
             Err(err) => {
-                self.errors.push(yaml_error(&document.name, &document.text, &err));
-                // One schema error must not hide the problems of the other rules: read them one by one.
-                let failed = failed_rule_index(&err);
-                rules_one_by_one(&document.text)
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(index, _)| Some(*index) != failed)
-                    .map(|(_, parsed)| {
-                        parsed.map_err(|(id, message)| value_error(&document.name, &locator, &id, message))
-                    })
-                    .collect()
+                // One schema error must not hide the problems of the other rules, nor the rule's
+                // own other problems: read them one by one, and a rule that fails key by key.
+                let (specs, told) = rules_one_by_one(document, &locator, failed_rule_index(&err));
+                if !told {
+                    self.errors.push(yaml_error(&document.name, &document.text, &err));
+                }
+                specs
             }
         };
         let mut occurrences: HashMap<String, usize> = HashMap::new();
         for spec in specs {
             let spec = match spec {
                 Ok(spec) => spec,
-                Err(error) => {
-                    self.errors.push(error);
+                Err(errors) => {
+                    self.errors.extend(errors);
                     continue;
                 }
             };
@@ -388,33 +388,98 @@ fn failed_rule_index(err: &serde_yaml::Error) -> Option<usize> {
     message.strip_prefix("rules[")?.split(']').next()?.parse().ok()
 }
 
-/// Each entry of the file's `rules:` list parsed on its own; a failure carries the rule's id (if
-/// it has one) and the message. Empty when the file is not even a YAML mapping with a list.
-fn rules_one_by_one(text: &str) -> Vec<Result<RuleSpec, (String, String)>> {
-    let Ok(serde_yaml::Value::Mapping(file)) = serde_yaml::from_str::<serde_yaml::Value>(text) else {
-        return Vec::new();
+/// Each entry of the file's `rules:` list parsed on its own. A rule that does not parse is read
+/// again key by key, so that all of its wrong keys are told at once, not only the first. Empty
+/// when the file is not even a YAML mapping with a list.
+///
+/// `failed` is the rule the parser failed on; also returned is whether that rule's problems were
+/// told here. They are not when the text cannot be read again to place them (the parser also
+/// breaks lines at a lone `\r`), and then the parser's own error, which it placed, is the one to tell.
+fn rules_one_by_one(
+    document: &RuleDocument,
+    locator: &Locator,
+    failed: Option<usize>,
+) -> (Vec<Result<RuleSpec, Vec<RuleError>>>, bool) {
+    let Ok(serde_yaml::Value::Mapping(file)) = serde_yaml::from_str::<serde_yaml::Value>(&document.text) else {
+        return (Vec::new(), false);
     };
-    let Some(serde_yaml::Value::Sequence(rules)) = file.get("rules") else { return Vec::new() };
-    rules
+    let Some(serde_yaml::Value::Sequence(rules)) = file.get("rules") else { return (Vec::new(), false) };
+    let mut occurrences: HashMap<&str, usize> = HashMap::new();
+    let mut failed_told = false;
+    let specs = rules
         .iter()
-        .map(|value| {
-            serde_yaml::from_value::<RuleSpec>(value.clone()).map_err(|err| {
-                let id = value.get("id").and_then(|id| id.as_str()).unwrap_or_default().to_owned();
-                (id, POSITION.replace_all(&err.to_string(), "").into_owned())
+        .enumerate()
+        .map(|(index, value)| {
+            let id = value.get("id").and_then(|id| id.as_str()).unwrap_or_default();
+            let occurrence = occurrences.entry(id).or_default();
+            let at = ValueSpot { file: &document.name, locator, id, occurrence: *occurrence };
+            *occurrence += 1;
+            let parsed = serde_yaml::from_value::<RuleSpec>(value.clone());
+            if Some(index) == failed && parsed.is_err() {
+                if !locator.finds_rule(id, at.occurrence) {
+                    return Ok(None);
+                }
+                failed_told = true;
+            }
+            parsed.map(Some).map_err(|err| {
+                let wrong_keys: Vec<RuleError> = keys_that_do_not_read(value)
+                    .into_iter()
+                    .map(|(key, message)| at.error(Some(key), message))
+                    .collect();
+                if wrong_keys.is_empty() {
+                    vec![at.error(None, readable(&err))]
+                } else {
+                    wrong_keys
+                }
             })
+        })
+        .filter_map(Result::transpose)
+        .collect();
+    (specs, failed_told)
+}
+
+/// Each key of a rule that fails when read alone (beside a stand-in id), with the message.
+fn keys_that_do_not_read(rule: &serde_yaml::Value) -> Vec<(&str, String)> {
+    let serde_yaml::Value::Mapping(keys) = rule else { return Vec::new() };
+    keys.iter()
+        .filter_map(|(key, value)| {
+            let name = key.as_str()?;
+            let mut alone = serde_yaml::Mapping::new();
+            alone.insert("id".into(), "stand-in".into());
+            alone.insert(key.clone(), value.clone());
+            let err = serde_yaml::from_value::<RuleSpec>(serde_yaml::Value::Mapping(alone)).err()?;
+            Some((name, readable(&err)))
         })
         .collect()
 }
 
-/// A schema error found in a rule parsed on its own, which has no position: located at the
-/// offending key when the message names one (`unknown field `x``), else at the rule.
-fn value_error(file: &str, locator: &Locator, id: &str, message: String) -> RuleError {
-    // `unknown field `x`` names a key; `invalid duration "30 parsecs"` quotes a value.
-    let key = message.split('`').nth(1).unwrap_or("id");
-    let value = message.split('"').nth(1).unwrap_or_default();
-    let (line, column) = if id.is_empty() { (1, 1) } else { locator.text(id, 0, key, value) };
-    let rule = (!id.is_empty()).then(|| id.to_owned());
-    RuleError { file: file.to_owned(), line, column, rule, message }
+/// A rule read on its own, which has no positions: its problems are placed by reading the text.
+struct ValueSpot<'a> {
+    file: &'a str,
+    locator: &'a Locator<'a>,
+    id: &'a str,
+    occurrence: usize,
+}
+
+impl ValueSpot<'_> {
+    /// A problem with the rule's `key` (or with the rule, when `None`), placed at the key the
+    /// message names (`unknown field `x``, at any depth), else at `key`'s value, else at the rule.
+    fn error(&self, key: Option<&str>, message: String) -> RuleError {
+        let named = message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next());
+        let (line, column) = match (named, key) {
+            _ if self.id.is_empty() => (1, 1),
+            (Some(named), _) => self.locator.key(self.id, self.occurrence, named),
+            (None, Some(key)) => self.locator.value(self.id, self.occurrence, key),
+            (None, None) => self.locator.rule(self.id, self.occurrence),
+        };
+        // `unknown variant `loud`` does not say which key held it.
+        let message = match key {
+            Some(key) if named.is_none() && !message.contains(&format!("`{key}`")) => format!("`{key}`: {message}"),
+            _ => message,
+        };
+        let rule = (!self.id.is_empty()).then(|| self.id.to_owned());
+        RuleError { file: self.file.to_owned(), line, column, rule, message }
+    }
 }
 
 /// The parser's own ` at line N column M`, which the `FILE:LINE:COL:` prefix already says.
@@ -441,12 +506,16 @@ const WANTED: &[(&str, &str)] = &[
 /// (bytes) the way the [`Locator`] does.
 fn yaml_error(file: &str, text: &str, err: &serde_yaml::Error) -> RuleError {
     let (line, column) = err.location().map_or((1, 1), |at| line_and_column(text, at.index()));
+    RuleError { file: file.to_owned(), line, column, rule: None, message: readable(err) }
+}
+
+/// The parser's message without its position (the `FILE:LINE:COL:` prefix says it), and with
+/// what to write where serde names the Rust type it wanted.
+fn readable(err: &serde_yaml::Error) -> String {
     let message = POSITION.replace_all(&err.to_string(), "").into_owned();
-    // serde names the Rust type it wanted; a person wants to know what to write.
-    let message = WANTED.iter().fold(message, |message, (rust, yaml)| {
+    WANTED.iter().fold(message, |message, (rust, yaml)| {
         message.replace(&format!("expected struct {rust}"), &format!("expected {yaml}"))
-    });
-    RuleError { file: file.to_owned(), line, column, rule: None, message }
+    })
 }
 
 /// The 1-based line and byte column of a byte offset in `text`.

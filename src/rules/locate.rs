@@ -33,6 +33,11 @@ impl<'a> Locator<'a> {
             .unwrap_or((1, 1))
     }
 
+    /// Whether the `occurrence`-th rule with this id is written where this locator can find it.
+    pub fn finds_rule(&self, id: &str, occurrence: usize) -> bool {
+        self.rule_line(id, occurrence).is_some()
+    }
+
     /// The line where `key:` is written inside the rule, or the rule's own position.
     pub fn key(&self, id: &str, occurrence: usize, key: &str) -> Position {
         let Some(range) = self.rule_block(id, occurrence) else { return (1, 1) };
@@ -44,6 +49,22 @@ impl<'a> Locator<'a> {
             }
         }
         self.rule(id, occurrence)
+    }
+
+    /// Where the value of the rule's `key:` starts when it is written on the key's own line
+    /// (`severity: loud`, `match: { … }`), else where `key:` is.
+    pub fn value(&self, id: &str, occurrence: usize, key: &str) -> Position {
+        let (line, column) = self.key(id, occurrence, key);
+        let text = self.lines.get(line.wrapping_sub(1)).copied().unwrap_or_default();
+        let after_key = column - 1 + key.len() + 1;
+        match text.get(after_key..).map(|rest| (rest.len() - rest.trim_start().len(), rest.trim())) {
+            Some((blanks, rest))
+                if text[column - 1..].starts_with(key) && !rest.is_empty() && !rest.starts_with('#') =>
+            {
+                (line, after_key + blanks + 1)
+            }
+            _ => (line, column),
+        }
     }
 
     /// Where `needle` (a pattern or a test input) is written inside the rule, or else where `key:` is.
@@ -106,6 +127,9 @@ mod tests {
         assert_eq!(locator.rule("second", 0), (5, 5));
         assert_eq!(locator.key("second", 0, "action"), (6, 5));
         assert_eq!(locator.text("first", 0, "regex", "a("), (4, 16));
+        assert_eq!(locator.value("second", 0, "action"), (6, 13));
+        // A block value starts on the next line: the key is the place.
+        assert_eq!(locator.value("first", 0, "match"), (3, 5));
     }
 
     #[test]

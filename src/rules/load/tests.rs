@@ -187,6 +187,28 @@ fn all_problems_are_reported_at_once() {
 }
 
 #[test]
+fn every_wrong_key_of_a_rule_is_told_in_the_order_written() {
+    let yaml = "rules:\n  - id: a\n    match: { literals: [x] }\n    severity: loud\n    action: blok\n    cooldown: 30\n  - id: b\n    match: { regex: ['('] }\n  - id: c\n    mtch: { literals: [y] }\n    threshold: { count: two, within: 1m }\n";
+    let found = errors(yaml);
+    let places: Vec<&str> = found.iter().map(|error| error.split(" rule").next().unwrap()).collect();
+    assert_eq!(
+        places,
+        ["r.yaml:4:15:", "r.yaml:5:13:", "r.yaml:6:15:", "r.yaml:8:23:", "r.yaml:10:5:", "r.yaml:11:16:"]
+    );
+    assert!(
+        found[0].ends_with(
+            "rule `a`: `severity`: unknown variant `loud`, expected one of `info`, `warning`, `error`, `critical`"
+        ),
+        "{}",
+        found[0]
+    );
+    assert!(found[1].contains("`action`: unknown variant `blok`"), "{}", found[1]);
+    assert!(found[2].contains("`cooldown`: duration 30 has no unit"), "{}", found[2]);
+    assert!(found[4].contains("rule `c`: unknown field `mtch`"), "{}", found[4]);
+    assert!(found[5].contains("rule `c`: `threshold`: invalid type: string \"two\""), "{}", found[5]);
+}
+
+#[test]
 fn disabled_rules_are_listed_but_not_compiled() {
     let rules = load("rules:\n  - id: off\n    enabled: false\n    match: { literals: [x] }\n").unwrap();
     assert_eq!(rules.rules().len(), 1);
