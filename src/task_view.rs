@@ -22,7 +22,8 @@ pub struct TaskView {
     pub activity: Option<Activity>,
     /// The command's process id, once it runs.
     pub pid: Option<u32>,
-    /// The exit code, when it exited.
+    /// The exit code, when it exited; for a command that could not start, the status a shell
+    /// would give (127: not found, 126: not runnable).
     pub exit_code: Option<i32>,
     /// The signal that ended it, when it was killed.
     pub signal: Option<i32>,
@@ -49,7 +50,7 @@ impl From<TaskInfo> for TaskView {
         let (exit_code, signal, message) = match &info.status {
             TaskStatus::Exited { code } => (Some(*code), None, None),
             TaskStatus::Killed { signal } => (None, Some(*signal), None),
-            TaskStatus::Failed { message, .. } => (None, None, Some(message.clone())),
+            TaskStatus::Failed { message, code } => (*code, None, Some(message.clone())),
             TaskStatus::Lost => (None, None, Some("the worker process vanished without reporting an exit".to_owned())),
             TaskStatus::Starting | TaskStatus::Running => (None, None, None),
         };

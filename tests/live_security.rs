@@ -212,6 +212,30 @@ async fn eventually_status(socket: &mut Socket, task: &str) -> Value {
 }
 
 #[test]
+fn a_descriptor_the_hub_inherited_does_not_reach_its_tasks() {
+    use std::os::unix::process::CommandExt as _;
+    const INHERITED: i32 = 47;
+    let hub = Hub::start_prepared(RULES, &[], |serve| {
+        // SAFETY: dup2 is async-signal-safe; the copy it makes is not close-on-exec.
+        unsafe {
+            serve.pre_exec(|| match libc::dup2(2, INHERITED) {
+                -1 => Err(std::io::Error::last_os_error()),
+                _ => Ok(()),
+            });
+        }
+    });
+    let serve_fds = std::fs::read_dir(format!("/proc/{}/fd", hub.pid())).unwrap();
+    assert!(
+        serve_fds.flatten().any(|fd| fd.file_name() == *INHERITED.to_string()),
+        "the hub was handed the descriptor"
+    );
+    let run = hub.run_client(&["--command", "ls /proc/self/fd"]);
+    run.assert_code(0);
+    let open: Vec<&str> = run.stdout.lines().collect();
+    assert!(open.contains(&"0") && !open.contains(&INHERITED.to_string().as_str()), "{open:?}");
+}
+
+#[test]
 fn the_state_dir_holds_a_private_token_and_where_the_hub_listens() {
     use std::os::unix::fs::PermissionsExt;
     let hub = Hub::start(RULES, &[]);

@@ -18,6 +18,7 @@ use crate::state::{HubInfo, StateDir};
 use crate::tasks::{TaskConfig, Tasks};
 
 pub fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
+    crate::hub::keep_inherited_descriptors_from_tasks();
     let agent_command = parse_agent_command(&args.agent_command).map_err(anyhow::Error::msg)?;
     let rules = super::load_rules(&args.rules)?;
     let state = super::prepare_hub_state(session_dir(&super::state_dir(&args.state)?)?, args.listen)?;

@@ -13,6 +13,7 @@ use crate::state::HubInfo;
 use crate::tasks::{Journal, JournalConfig, Retention, TaskConfig, Tasks};
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    crate::hub::keep_inherited_descriptors_from_tasks();
     let reconnect_window: Duration = args.reconnect_window.into();
     // A task is given up on when its worker would have given up on the hub, unless told otherwise.
     let lost_after = args.lost_after.map_or(reconnect_window, Into::into);

@@ -33,7 +33,7 @@ pub use frames::encode;
 use http::{read_head, respond, Replay};
 use lane::BulkLane;
 pub use reload::watch_rules;
-pub use spawner::{SpawnError, SpawnRequest};
+pub use spawner::{keep_inherited_descriptors_from_tasks, SpawnError, SpawnRequest};
 
 use crate::tasks::{Retention, Tasks};
 

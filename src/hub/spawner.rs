@@ -21,6 +21,26 @@ use crate::rules::Subject;
 use crate::tasks::Task;
 use crate::worker::Driver;
 
+/// Marks every descriptor this process inherited (above stderr) close-on-exec, so that none of
+/// them reaches a worker or the untrusted command it runs: a daemon started from a shell, or an
+/// MCP server started by an agent, may have been handed pipes and files meant for others. Called
+/// first thing by `serve` and `mcp`; axiom's own descriptors are opened close-on-exec.
+pub fn keep_inherited_descriptors_from_tasks() {
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else { return };
+    let inherited: Vec<i32> =
+        entries.flatten().filter_map(|entry| entry.file_name().to_str()?.parse().ok()).filter(|&fd| fd > 2).collect();
+    for fd in inherited {
+        // SAFETY: fcntl on a descriptor number changes no memory; on one that is closed by now
+        // (the listing's own) it fails, harmlessly.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+            }
+        }
+    }
+}
+
 /// What to run.
 #[derive(Debug, Clone, Default)]
 pub struct SpawnRequest {

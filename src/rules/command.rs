@@ -344,7 +344,8 @@ fn holds_workplace(operand: &str, places: &Places) -> bool {
 /// directory of `mv`, `cp`, `ln` and `install` (`-t DIR`, `-tDIR`, `--target-directory DIR`): paths
 /// a command writes that are not operands; what curl sends given in one word with its option
 /// (`-d@.env`, `-sF@key`; `-F f=@key` is two words, and an operand already); the process
-/// groups and sessions `pkill` and `pgrep` select (`-g 0`, `-s 0`); and what `ps -oFORMAT` prints.
+/// groups, sessions and parents `pkill` and `pgrep` select (`-g 0`, `-s 0`, `-P $PPID`); and what
+/// `ps -oFORMAT` prints.
 fn option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str> {
     let takes_target = matches!(program, "mv" | "cp" | "ln" | "install");
     let selects_processes = matches!(program, "pkill" | "pgrep");
@@ -364,10 +365,13 @@ fn option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str> {
             values.push(directory);
         } else if let Some(sent) = sends_attached(word) {
             values.push(sent);
-        } else if selects_processes && matches!(word.as_str(), "-g" | "-s" | "--pgroup" | "--session") {
+        } else if selects_processes
+            && matches!(word.as_str(), "-g" | "-s" | "-P" | "--pgroup" | "--session" | "--parent")
+        {
             values.extend(words.next().map(String::as_str));
-        } else if let Some(group) = (word.strip_prefix("-g").or_else(|| word.strip_prefix("-s")))
-            .filter(|value| selects_processes && !value.is_empty() && !word.starts_with("--"))
+        } else if let Some(group) =
+            (word.strip_prefix("-g").or_else(|| word.strip_prefix("-s")).or_else(|| word.strip_prefix("-P")))
+                .filter(|value| selects_processes && !value.is_empty() && !word.starts_with("--"))
         {
             values.push(group);
         } else if let Some(format) = word.strip_prefix("-o").filter(|format| program == "ps" && !format.is_empty()) {

@@ -178,7 +178,14 @@ impl<'a> Search<'a> {
                         }
                     }
                 }
-                (true, true) => found.push(join(start, "*")),
+                (true, true) => {
+                    found.push(join(start, "*"));
+                    // `-mindepth 1` spares the starting point, not the hidden files in it.
+                    let reaches_hidden = self.follows_links || !is_plain_subdirectory(start);
+                    if self.paths.is_empty() && !self.only_empty && reaches_hidden {
+                        found.extend(hidden_stand_ins(start, exclusions.as_ref()));
+                    }
+                }
                 // Everything under it, hidden files too (`find . -delete` takes `.git` with it),
                 // unless only empty ones are reached or it is a plain directory below where the
                 // command runs: the hidden files that matter (`.git`, `.claude`) are where a

@@ -38,6 +38,7 @@ mod interpreters;
 mod line;
 mod printf;
 mod removers;
+mod runners;
 mod split;
 mod variables;
 mod words;
@@ -381,7 +382,11 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         // Deeper than followed: each run of words between shell punctuation counts as a command,
         // so nesting cannot hide one (what is only data this deep may be taken for one too).
         for piece in script.split(|c: char| ";&|()`\"'\n{}$<>".contains(c)) {
-            let words = wrappers::strip(piece.split_whitespace().map(str::to_owned).collect());
+            // `eval eval … rm -rf ~`: what the evals run, at any depth.
+            // `eval eval … rm -rf ~`: what the evals run, at any depth.
+            let words = wrappers::strip(
+                piece.split_whitespace().skip_while(|word| *word == "eval").map(str::to_owned).collect(),
+            );
             if !words.is_empty() {
                 let pipeline = found.new_pipeline();
                 found.commands.push(SimpleCommand::plain(words, pipeline, 0));

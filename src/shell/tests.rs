@@ -819,3 +819,37 @@ fn a_loop_variable_in_a_longer_word_stands_for_each_of_its_values_in_that_word()
     assert!(programs("for d in ~ /; do rm -rf \"$d\"/; done").contains(&"rm -rf ~/ //".to_owned()));
     assert!(programs("for d in .ssh .aws; do rm -rf ~/$d; done").contains(&"rm -rf ~/.ssh ~/.aws".to_owned()));
 }
+
+#[test]
+fn runners_and_wrappers_that_run_a_command_are_unwrapped() {
+    let runs_rm = |script: &str| commands(script).iter().any(|c| c.program() == "rm" && c.args() == ["-rf", "~"]);
+    for script in [
+        "uv run rm -rf ~",
+        "poetry run rm -rf ~",
+        "conda run -n base rm -rf ~",
+        "nix develop .#ci -c rm -rf ~",
+        "nix-shell --run 'rm -rf ~'",
+        "direnv exec . rm -rf ~",
+        "axiom run --rules r/ -- rm -rf ~",
+        "axiom client --detach --command 'rm -rf ~'",
+        "flock /tmp/lock rm -rf ~",
+        "flock -w 5 /tmp/lock -c 'rm -rf ~'",
+        "taskset -c 0 rm -rf ~",
+        "chroot / rm -rf ~",
+        "systemd-run --user --wait rm -rf ~",
+        "screen -dmS job rm -rf ~",
+        "tmux new -d -s job 'rm -rf ~'",
+        "sg wheel -c 'rm -rf ~'",
+        "env -S 'rm -rf ~'",
+        "coproc rm -rf ~",
+    ] {
+        assert!(runs_rm(script), "{script}: {:?}", words(script));
+    }
+    assert_eq!(programs("uv run pytest -x && tmux new -s dev"), ["pytest", "tmux"]);
+}
+
+#[test]
+fn evals_nested_deeper_than_followed_still_show_what_they_run() {
+    let script = format!("{}rm -rf ~", "eval ".repeat(MAX_DEPTH + 4));
+    assert!(commands(&script).iter().any(|c| c.program() == "rm"), "{:?}", words(&script));
+}

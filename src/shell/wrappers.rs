@@ -1,6 +1,6 @@
 //! Programs that run another program: `sudo rm ...` deletes as surely as `rm ...` does.
 
-use super::{program_name, SimpleCommand};
+use super::{program_name, runners, SimpleCommand};
 
 /// The words with leading `VAR=value` assignments, reserved words that open a compound command
 /// (`{ rm -rf ~; }`, `if x; then rm -rf ~; fi`, `! rm -rf ~`) and wrapper programs (and their
@@ -43,6 +43,14 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
                 continue;
             }
         }
+        if let Some(start) = runners::command_start(&words) {
+            words.drain(..start);
+            continue;
+        }
+        // `env -S 'rm -rf ~'` splits its string into the command (see `inner_script`).
+        if program_name(first) == "env" && words.iter().any(|word| splits_a_string(word)) {
+            break;
+        }
         let Some(taking_values) = wrapper_options(program_name(first)) else { break };
         // `command -v NAME` says where NAME is; it does not run it.
         if program_name(first) == "command"
@@ -60,7 +68,9 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
                 break;
             }
             if word.starts_with('-') && word.len() > 1 {
-                let takes_value = taking_values.contains(&word.as_str());
+                // `screen -dmS NAME cmd`: the last of the letters takes the value.
+                let takes_value = taking_values.contains(&word.as_str())
+                    || (program_name(first) == "screen" && !word.starts_with("--") && word.ends_with('S'));
                 index += 1 + usize::from(takes_value);
             } else if program_name(first) == "env" && word.contains('=') {
                 git_options.extend(as_git_option(word));
@@ -148,7 +158,7 @@ fn leading_assignments(words: &[String]) -> usize {
 fn wrapper_options(program: &str) -> Option<&'static [&'static str]> {
     Some(match program {
         "sudo" | "doas" => &["-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"],
-        "env" => &["-u", "-C", "-S", "--unset", "--chdir"],
+        "env" => &["-u", "-C", "--unset", "--chdir"],
         "xargs" => &["-a", "-d", "-E", "-I", "-L", "-n", "-P", "-s", "--arg-file", "--delimiter", "--max-args"],
         "nice" => &["-n", "--adjustment"],
         "timeout" => &["-s", "-k", "--signal", "--kill-after"],
@@ -158,9 +168,113 @@ fn wrapper_options(program: &str) -> Option<&'static [&'static str]> {
         // runs a script instead (see `inner_script`).
         "npx" | "pnpx" | "bunx" => &["-p", "--package", "-c", "--call"],
         "strace" | "ltrace" => &["-o", "-e", "-p", "-s", "-u", "-E", "-P", "-a", "-b", "-I", "-O", "-S", "-X"],
-        // `shx rm -rf dist`: shelljs's commands, from npm scripts.
+        // `flock FILE -c SCRIPT` runs a script instead (see `inner_script`).
+        "flock" => &["-w", "--timeout", "-E", "--conflict-exit-code", "-c", "--command"],
+        "xvfb-run" => &[
+            "-n",
+            "--server-num",
+            "-s",
+            "--server-args",
+            "-f",
+            "--auth-file",
+            "-e",
+            "--error-file",
+            "-p",
+            "--xauth-protocol",
+            "-w",
+            "--wait",
+        ],
+        "run0" => &[
+            "-u",
+            "--user",
+            "-g",
+            "--group",
+            "-p",
+            "--property",
+            "--description",
+            "--slice",
+            "--unit",
+            "--nice",
+            "-D",
+            "--chdir",
+            "--setenv",
+        ],
+        "systemd-run" => &[
+            "-u",
+            "--unit",
+            "-p",
+            "--property",
+            "--description",
+            "--slice",
+            "--uid",
+            "--gid",
+            "--nice",
+            "-E",
+            "--setenv",
+            "-D",
+            "--chdir",
+            "--working-directory",
+            "-M",
+            "--machine",
+            "-H",
+            "--host",
+            "--on-active",
+            "--on-boot",
+            "--on-calendar",
+            "--on-unit-active",
+            "--timer-property",
+            "--service-type",
+        ],
+        "unshare" => &[
+            "-S",
+            "--setuid",
+            "-G",
+            "--setgid",
+            "--map-user",
+            "--map-group",
+            "--propagation",
+            "--setgroups",
+            "-R",
+            "--root",
+            "-w",
+            "--wd",
+        ],
+        "nsenter" => &["-t", "--target", "-S", "--setuid", "-G", "--setgid"],
+        "setpriv" => &[
+            "--reuid",
+            "--regid",
+            "--ruid",
+            "--rgid",
+            "--euid",
+            "--egid",
+            "--groups",
+            "--inh-caps",
+            "--ambient-caps",
+            "--bounding-set",
+            "--securebits",
+            "--pdeathsig",
+            "--selinux-label",
+            "--apparmor-profile",
+        ],
+        "numactl" => &[
+            "-N",
+            "--cpunodebind",
+            "-m",
+            "--membind",
+            "-C",
+            "--physcpubind",
+            "-i",
+            "--interleave",
+            "-p",
+            "--preferred",
+        ],
+        "cgexec" => &["-g"],
+        "fakeroot" => &["-l", "--lib", "--faked", "-s", "-i", "-b"],
+        "screen" => &["-S", "-c", "-e", "-h", "-p", "-s", "-T", "-t", "-Logfile"],
+        // `shx rm -rf dist`: shelljs's commands, from npm scripts. `coproc rm -rf ~` runs it beside
+        // the shell.
         "nohup" | "time" | "command" | "builtin" | "stdbuf" | "caffeinate" | "ionice" | "busybox" | "setsid"
-        | "unbuffer" | "shx" => &[],
+        | "unbuffer" | "shx" | "coproc" | "taskset" | "chrt" | "chroot" | "prlimit" | "firejail" | "catchsegv" => &[],
         _ => return None,
     })
 }
@@ -180,7 +294,13 @@ fn package_program(package: &str) -> &str {
 
 /// Operands a wrapper takes before the command (`timeout DURATION cmd`).
 fn leading_operands(program: &str) -> usize {
-    usize::from(program == "timeout")
+    // `flock FILE cmd`, `taskset MASK cmd`, `chrt PRIORITY cmd`, `chroot DIR cmd`.
+    usize::from(matches!(program, "timeout" | "flock" | "taskset" | "chrt" | "chroot"))
+}
+
+/// `env -S STRING` (`--split-string`): env splits the string into the command and its words.
+fn splits_a_string(word: &str) -> bool {
+    word == "-S" || word.starts_with("--split-string") || (word.starts_with("-S") && !word.starts_with("-S="))
 }
 
 pub fn is_shell(program: &str) -> bool {
@@ -214,7 +334,43 @@ pub fn inner_script(command: &SimpleCommand) -> Option<String> {
         }
         // `trap 'cmd' EXIT` runs cmd when the shell gets the signal or exits.
         "trap" => args.iter().find(|a| !a.starts_with('-')).filter(|_| args.len() > 1).cloned(),
-        "su" | "runuser" | "script" => {
+        // `env -S 'rm -rf ~'`: the string split into words, then the words after it.
+        "env" => {
+            let at = args.iter().position(|word| splits_a_string(word))?;
+            let string = match args[at].as_str() {
+                "-S" | "--split-string" => args.get(at + 1..)?.join(" "),
+                attached => {
+                    let value = attached.strip_prefix("--split-string=").or_else(|| attached.strip_prefix("-S"))?;
+                    std::iter::once(value)
+                        .chain(args[at + 1..].iter().map(String::as_str))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                }
+            };
+            Some(string)
+        }
+        // `sg GROUP -c SCRIPT` and `sg GROUP SCRIPT` run it with `sh -c`.
+        "sg" => {
+            let rest: Vec<&String> = args.iter().filter(|word| *word != "-").collect();
+            let script = if rest.get(1).is_some_and(|word| *word == "-c") { rest.get(2) } else { rest.get(1) };
+            script.map(|script| (*script).clone())
+        }
+        // `nix-shell --run SCRIPT` (`--command`: the same, left in an interactive shell).
+        "nix-shell" => {
+            let flag = args.iter().position(|a| a == "--run" || a == "--command")?;
+            args.get(flag + 1).cloned()
+        }
+        // `axiom client --command SCRIPT` runs it as a task, with `sh -c`.
+        "axiom" if args.first().is_some_and(|verb| verb == "client") => {
+            if let Some(attached) = args.iter().find_map(|a| a.strip_prefix("--command=")) {
+                return Some(attached.to_owned());
+            }
+            let flag = args.iter().position(|a| a == "--command")?;
+            args.get(flag + 1).cloned()
+        }
+        // `tmux new -d 'SCRIPT'`: a new session, window or pane runs it with the user's shell.
+        "tmux" => tmux_script(args),
+        "su" | "runuser" | "script" | "flock" => {
             let short_c = |a: &String| a.starts_with('-') && !a.starts_with("--") && a.ends_with('c');
             let flag = args.iter().position(|a| short_c(a) || a == "--command" || a == "--session-command")?;
             args.get(flag + 1).cloned()
@@ -232,6 +388,37 @@ pub fn inner_script(command: &SimpleCommand) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// The script a tmux command that makes a session, a window or a pane runs: its words after
+/// its options.
+fn tmux_script(args: &[String]) -> Option<String> {
+    const MAKERS: &[&str] = &[
+        "new",
+        "new-session",
+        "new-window",
+        "neww",
+        "split-window",
+        "splitw",
+        "respawn-pane",
+        "respawnp",
+        "respawn-window",
+        "respawnw",
+    ];
+    const WITH_VALUE: &[&str] = &["-s", "-n", "-c", "-t", "-x", "-y", "-e", "-F", "-f", "-l", "-L", "-S"];
+    let mut index = 0;
+    // tmux's own options come first (`tmux -L sock new …`).
+    while let Some(word) = args.get(index).filter(|word| word.starts_with('-')) {
+        index += 1 + usize::from(WITH_VALUE.contains(&word.as_str()));
+    }
+    if !MAKERS.contains(&args.get(index)?.as_str()) {
+        return None;
+    }
+    index += 1;
+    while let Some(word) = args.get(index).filter(|word| word.starts_with('-')) {
+        index += 1 + usize::from(WITH_VALUE.contains(&word.as_str()));
+    }
+    args.get(index..).filter(|words| !words.is_empty()).map(|words| words.join(" "))
 }
 
 /// ssh's options that take a value, in the next word or the rest of their own (`-p 22`, `-p22`).

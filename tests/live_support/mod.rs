@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use axiom::protocol::TaskInfo;
+use axiom::protocol::{TaskInfo, TaskStatus};
 use tempfile::TempDir;
 
 /// The longest any single wait in these tests may take before the test fails.
@@ -529,6 +529,12 @@ impl Hub {
         })
     }
 
+    /// A hub whose `axiom serve` was handed `Command` as `prepare` left it (an inherited descriptor,
+    /// say).
+    pub fn start_prepared(rules: &str, extra: &[&str], prepare: impl FnOnce(&mut Command)) -> Hub {
+        Hub::start_in(Sandbox::new(), rules, extra, prepare)
+    }
+
     fn start_in(sandbox: Sandbox, rules: &str, extra: &[&str], prepare: impl FnOnce(&mut Command)) -> Hub {
         let rules = sandbox.write("rules.yaml", rules);
         let state = sandbox.path("state").display().to_string();
@@ -596,7 +602,7 @@ impl Hub {
     pub fn list(&self) -> Vec<TaskInfo> {
         let run = self.run_client(&["list", "--format", "json"]);
         run.assert_code(0);
-        serde_json::from_str(&run.stdout).unwrap_or_else(|err| panic!("list is not JSON ({err}): {}", run.stdout))
+        parse_listing(&run.stdout).unwrap_or_else(|err| panic!("list is not a listing ({err}): {}", run.stdout))
     }
 
     /// One task from the listing.
@@ -615,7 +621,7 @@ impl Hub {
         let quick = Duration::from_secs(5);
         let running = || -> Option<Vec<String>> {
             let list = Proc::spawn(self.client(&["list", "--format", "json"]), "list").try_finish_within(quick).ok()?;
-            let tasks: Vec<TaskInfo> = serde_json::from_str(&list.stdout).ok()?;
+            let tasks = parse_listing(&list.stdout).ok()?;
             Some(tasks.into_iter().filter(|task| !task.status.is_finished()).map(|task| task.task_id).collect())
         };
         let deadline = Instant::now() + quick;
@@ -631,6 +637,45 @@ impl Hub {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// `axiom client list --format json` (flat records, as the MCP tools give them) read back into the
+/// hub's own [`TaskInfo`], whose status the tests match on.
+fn parse_listing(json: &str) -> Result<Vec<TaskInfo>, String> {
+    let records: Vec<serde_json::Value> = serde_json::from_str(json).map_err(|err| err.to_string())?;
+    records.into_iter().map(task_info).collect()
+}
+
+fn task_info(record: serde_json::Value) -> Result<TaskInfo, String> {
+    let number = |key: &str| record[key].as_i64().map(|n| n as i32);
+    let status = match record["status"].as_str() {
+        Some("starting") => TaskStatus::Starting,
+        Some("running") => TaskStatus::Running,
+        Some("exited") => TaskStatus::Exited { code: number("exit_code").ok_or("an exit without its code")? },
+        Some("killed") => TaskStatus::Killed { signal: number("signal").ok_or("a kill without its signal")? },
+        Some("failed") => TaskStatus::Failed {
+            message: record["message"].as_str().unwrap_or_default().to_owned(),
+            code: number("exit_code"),
+        },
+        Some("lost") => TaskStatus::Lost,
+        other => return Err(format!("unknown status {other:?}")),
+    };
+    fn field<T: serde::de::DeserializeOwned>(record: &serde_json::Value, key: &str) -> Result<T, String> {
+        serde_json::from_value(record[key].clone()).map_err(|err| format!("{key}: {err}"))
+    }
+    Ok(TaskInfo {
+        task_id: field(&record, "task_id")?,
+        command: field(&record, "command")?,
+        status,
+        pid: field(&record, "pid")?,
+        started_at: field(&record, "started_at")?,
+        ended_at: field(&record, "ended_at")?,
+        output_bytes: field(&record, "output_bytes")?,
+        interventions: field(&record, "interventions")?,
+        tamper_events: field(&record, "tamper_events")?,
+        session: field(&record, "session")?,
+        activity: field(&record, "activity")?,
+    })
 }
 
 /// The token a task's worker was given, as a thief who got hold of it would use it: copied on its
