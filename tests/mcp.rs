@@ -816,3 +816,27 @@ async fn client_list_and_axiom_status_describe_a_task_with_the_same_record() {
     assert_eq!(from_client["exit_code"], 3);
     assert_eq!(from_client["tamper_events"], 0);
 }
+
+#[tokio::test]
+async fn an_agents_output_is_its_rendered_text_not_its_raw_events() {
+    let server = Server::start().await;
+    let agent = fixture("stream-json-agent.py");
+    let spawned = server
+        .spawn(json!({"command": ["python3", agent, "-p", "{prompt}"], "prompt": "fix it", "driver": "claude", "agent": true}))
+        .await;
+    let id = spawned["task_id"].as_str().unwrap();
+    assert_eq!(server.wait(id, "exit", 20.0).await["task"]["exit_code"], 0);
+
+    let text = server.output(id).await;
+    assert_eq!(text.matches("I edited src/lib.rs.").count(), 1, "{text}");
+    assert!(!text.contains("\"type\""), "raw events in the output: {text}");
+    let listed = std::process::Command::new(env!("CARGO_BIN_EXE_axiom"))
+        .args(["client", "--state-dir"])
+        .arg(server.session_dir())
+        .args(["output", id])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.status.success() && !printed.contains("\"type\""), "{listed:?}");
+    assert_eq!(printed.matches("I edited src/lib.rs.").count(), 1, "{printed}");
+}

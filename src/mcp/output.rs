@@ -49,25 +49,27 @@ pub fn read(task: &Task, window: Window) -> Slice {
         skipped = true;
     }
     let read = task.read_output(from, max);
-    let mut bytes = read.bytes;
-    let mut start = read.cursor;
-    let mut next = read.next;
-    let truncated = read.truncated || skipped || start > asked;
-    if truncated && start > asked {
+    let truncated = read.truncated || skipped || read.cursor > asked;
+    // `bytes[first..last]` is what is given; the agent's raw events are not in `bytes`, so
+    // cursors come from the read, not from offsets.
+    let mut first = 0;
+    if truncated && read.cursor > asked {
         // The first line is probably cut: start at the next whole line if there is one.
-        if let Some(newline) = memchr::memchr(b'\n', &bytes).filter(|&at| at + 1 < bytes.len()) {
-            bytes.drain(..=newline);
-            start += newline as u64 + 1;
+        if let Some(newline) = memchr::memchr(b'\n', &read.bytes).filter(|&at| at + 1 < read.bytes.len()) {
+            first = newline + 1;
         }
     }
-    let more = next < task.info().output_bytes;
+    let mut last = read.bytes.len();
+    let more = read.next < task.info().output_bytes;
     if more {
         // The last line is probably cut: stop after the last whole line if there is one.
-        if let Some(newline) = memchr::memrchr(b'\n', &bytes).filter(|&at| at > 0) {
-            bytes.truncate(newline + 1);
-            next = start + bytes.len() as u64;
+        if let Some(newline) = memchr::memrchr(b'\n', &read.bytes[first..]).filter(|&at| at > 0) {
+            last = first + newline + 1;
         }
     }
+    let start = if read.bytes.is_empty() { read.cursor } else { read.cursor_at(first) };
+    let next = read.cursor_at(last);
+    let bytes = read.bytes[first..last].to_vec();
     Slice { bytes, start, next, truncated, more }
 }
 

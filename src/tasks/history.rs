@@ -12,9 +12,7 @@ pub async fn read_output(task: &Arc<Task>, since: u64, max: usize) -> OutputRead
     let Some(path) = task.history_path().filter(|_| read.truncated) else { return read };
     let stored = tokio::task::spawn_blocking(move || journal::read_output(&path, since, max)).await;
     match stored {
-        Ok(Ok((cursor, bytes))) => {
-            OutputRead { cursor, next: cursor + bytes.len() as u64, truncated: cursor > since, bytes }
-        }
+        Ok(Ok(stored)) => stored,
         Ok(Err(err)) => {
             tracing::warn!(task = %task.id, "cannot read its history: {err}");
             read

@@ -26,16 +26,50 @@ pub struct OutputRing {
     capacity: usize,
 }
 
-/// Output read back from a ring.
+/// Output read back: what the task printed (standard output and error) from a cursor on. An
+/// agent's raw events (the claude driver's stream-json, a hook's input) share the cursors but are
+/// left out: what they say is rendered into the output already, and read twice it would cost a
+/// model every byte twice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputRead {
-    /// Where `bytes` start: the requested cursor, or later when older bytes were dropped.
+    /// Where the read starts: the requested cursor, or later when older bytes were dropped.
     pub cursor: u64,
     /// Where to resume.
     pub next: u64,
     /// Bytes between the requested cursor and `cursor` were dropped.
     pub truncated: bool,
     pub bytes: Vec<u8>,
+    /// Where each run of `bytes` came from: its cursor and its offset in `bytes`.
+    pieces: Vec<(u64, usize)>,
+}
+
+impl OutputRead {
+    pub(super) fn starting(cursor: u64, truncated: bool) -> Self {
+        OutputRead { cursor, next: cursor, truncated, bytes: Vec::new(), pieces: Vec::new() }
+    }
+
+    /// Takes in a chunk stored at cursor `at`, up to `max` bytes in all; false once full.
+    pub(super) fn take(&mut self, at: u64, stream: OutputStream, data: &[u8], max: usize) -> bool {
+        if !stream.is_matched() {
+            self.next = at + data.len() as u64;
+            return true;
+        }
+        let taken = data.len().min(max.saturating_sub(self.bytes.len()));
+        self.pieces.push((at, self.bytes.len()));
+        self.bytes.extend_from_slice(&data[..taken]);
+        self.next = at + taken as u64;
+        self.bytes.len() < max
+    }
+
+    /// The cursor of byte `offset` of `bytes` (`next` for the end).
+    pub fn cursor_at(&self, offset: usize) -> u64 {
+        if offset >= self.bytes.len() {
+            return self.next;
+        }
+        let piece = self.pieces.partition_point(|&(_, start)| start <= offset) - 1;
+        let (at, start) = self.pieces[piece];
+        at + (offset - start) as u64
+    }
 }
 
 impl OutputRing {
@@ -92,18 +126,16 @@ impl OutputRing {
         })
     }
 
-    /// Up to `max` bytes of combined output from `since` on.
+    /// Up to `max` bytes of output from `since` on (see [`OutputRead`]).
     pub fn read(&self, since: u64, max: usize) -> OutputRead {
         let cursor = since.clamp(self.start, self.end);
-        let mut bytes = Vec::new();
-        for (_, _, data) in self.chunks_since(cursor) {
-            let room = max - bytes.len();
-            bytes.extend_from_slice(&data[..data.len().min(room)]);
-            if bytes.len() == max {
+        let mut read = OutputRead::starting(cursor, since < self.start);
+        for (at, stream, data) in self.chunks_since(cursor) {
+            if !read.take(at, stream, data, max) {
                 break;
             }
         }
-        OutputRead { cursor, next: cursor + bytes.len() as u64, truncated: since < self.start, bytes }
+        read
     }
 
     /// The start of the last `lines` lines of what is kept (for `tail`); the end for none.
@@ -112,7 +144,7 @@ impl OutputRing {
             return self.end;
         }
         let mut seen = 0;
-        for chunk in self.chunks.iter().rev() {
+        for chunk in self.chunks.iter().rev().filter(|chunk| chunk.stream.is_matched()) {
             for (offset, _) in chunk.data.iter().enumerate().rev().filter(|(_, &b)| b == b'\n') {
                 let at = chunk.cursor + offset as u64 + 1;
                 if at == self.end {
@@ -155,6 +187,20 @@ mod tests {
         ring.push(OutputStream::Stderr, b"err".to_vec());
         let chunks: Vec<_> = ring.chunks_since(1).collect();
         assert_eq!(chunks, [(1, OutputStream::Stdout, &b"ut"[..]), (3, OutputStream::Stderr, &b"err"[..])]);
+    }
+
+    #[test]
+    fn reads_leave_an_agents_raw_events_out() {
+        let mut ring = OutputRing::new(100);
+        ring.push(OutputStream::Stdout, b"one\n".to_vec());
+        ring.push(OutputStream::Events, b"{\"type\":\"x\"}\n".to_vec());
+        ring.push(OutputStream::Stdout, b"two\n".to_vec());
+        let read = ring.read(0, 100);
+        assert_eq!((read.bytes.as_slice(), read.next), (&b"one\ntwo\n"[..], 21));
+        assert_eq!((read.cursor_at(3), read.cursor_at(4), read.cursor_at(8)), (3, 17, 21));
+        assert_eq!(ring.read(ring.tail_cursor(1), 100).bytes, b"two\n");
+        let page = ring.read(2, 3);
+        assert_eq!((page.bytes.as_slice(), page.next), (&b"e\nt"[..], 18));
     }
 
     #[test]

@@ -493,7 +493,7 @@ mod tests {
         assert_eq!(done_again.info(), done.info());
         assert_eq!(done_again.read_output(0, 100).bytes, b"", "a finished task's output is not read into memory");
         let stored = super::super::journal::read_output(&journal.events_path(&done.id), 0, 100).unwrap();
-        assert_eq!(stored, (0, b"hello\noops\n".to_vec()));
+        assert_eq!((stored.cursor, stored.bytes), (0, b"hello\noops\n".to_vec()));
         assert_eq!(done_again.info().output_bytes, 11);
         assert_eq!(done_again.worker_key, done.worker_key, "workers can reconnect after a restart");
         let history = std::fs::read_to_string(journal.events_path(&done.id)).unwrap();

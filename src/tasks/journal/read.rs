@@ -13,7 +13,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use super::Event;
-use crate::tasks::StoredChunk;
+use crate::tasks::{OutputRead, StoredChunk};
+use crate::worker::OutputStream;
 
 const OUTPUT_PREFIX: &[u8] = b"{\"type\":\"output\"";
 /// Bisection stops when the range is this small and reads on from there.
@@ -141,20 +142,48 @@ pub fn read_history(path: &Path) -> io::Result<History> {
 /// Output chunks from byte `since`, at most `max` bytes in all, with their streams; and the
 /// offset of the first byte the history still holds (later than `since` when it was cut).
 pub fn read_chunks(path: &Path, since: u64, max: usize) -> io::Result<(Vec<StoredChunk>, u64)> {
+    let mut chunks = Vec::new();
+    let mut taken = 0usize;
+    let mut first = None;
+    each_output_from(path, since, |at, stream, data| {
+        let take = data.len().min(max - taken);
+        first.get_or_insert(at);
+        taken += take;
+        chunks.push(StoredChunk { cursor: at, stream, data: data[..take].to_vec() });
+        taken < max
+    })?;
+    Ok((chunks, first.unwrap_or(since)))
+}
+
+/// The task's stored output from byte `since`, at most `max` bytes (see [`OutputRead`]: an
+/// agent's raw events are left out); its `cursor` is later than `since` if the history no longer
+/// holds the bytes before it.
+pub fn read_output(path: &Path, since: u64, max: usize) -> io::Result<OutputRead> {
+    let mut read = None;
+    each_output_from(path, since, |at, stream, data| {
+        read.get_or_insert_with(|| OutputRead::starting(at, at > since)).take(at, stream, data, max)
+    })?;
+    Ok(read.unwrap_or_else(|| OutputRead::starting(since, false)))
+}
+
+/// Calls `visit` with each output chunk from byte `since` on (the first one cut to start there):
+/// its cursor, stream and bytes, until it returns false or the history ends.
+fn each_output_from(
+    path: &Path,
+    since: u64,
+    mut visit: impl FnMut(u64, OutputStream, &[u8]) -> bool,
+) -> io::Result<()> {
     let mut file = open_history(path)?;
     let len = file.metadata()?.len();
     let from = bisect(&file, len, since)?;
     file.seek(SeekFrom::Start(from))?;
     let mut reader = BufReader::with_capacity(BLOCK, file);
-    let mut chunks = Vec::new();
-    let mut taken = 0usize;
     let mut counted = 0u64;
-    let mut first = None;
     let mut line = Vec::new();
-    while taken < max {
+    loop {
         line.clear();
         if reader.read_until(b'\n', &mut line)? == 0 || line.last() != Some(&b'\n') {
-            break;
+            return Ok(());
         }
         if !is_output(&line) {
             continue;
@@ -163,28 +192,14 @@ pub fn read_chunks(path: &Path, since: u64, max: usize) -> io::Result<(Vec<Store
         let Ok(data) = payload.into_bytes() else { continue };
         let at = at.unwrap_or(counted);
         counted = at + data.len() as u64;
-        let end = at + data.len() as u64;
-        if end <= since {
+        if counted <= since {
             continue;
         }
         let skip = since.saturating_sub(at) as usize;
-        let take = (data.len() - skip).min(max - taken);
-        first.get_or_insert(at + skip as u64);
-        taken += take;
-        chunks.push(StoredChunk { cursor: at + skip as u64, stream, data: data[skip..skip + take].to_vec() });
+        if !visit(at + skip as u64, stream, &data[skip..]) {
+            return Ok(());
+        }
     }
-    Ok((chunks, first.unwrap_or(since)))
-}
-
-/// The task's stored output from byte `since`, at most `max` bytes: `(cursor, bytes)`, where
-/// `cursor` is later than `since` if the history no longer holds the bytes before it.
-pub fn read_output(path: &Path, since: u64, max: usize) -> io::Result<(u64, Vec<u8>)> {
-    let (chunks, start) = read_chunks(path, since, max)?;
-    let mut bytes = Vec::with_capacity(chunks.iter().map(|c| c.data.len()).sum());
-    for chunk in chunks {
-        bytes.extend_from_slice(&chunk.data);
-    }
-    Ok((start, bytes))
 }
 
 /// Where the output event holding byte `since` starts in the file (or a little before it).
@@ -274,7 +289,12 @@ pub fn tail_cursor(path: &Path, lines: usize) -> io::Result<u64> {
         if !is_output(&line) {
             continue;
         }
-        let Ok(Event::Output { at: Some(at), payload, .. }) = serde_json::from_slice::<Event>(&line) else { continue };
+        let Ok(Event::Output { stream, at: Some(at), payload, .. }) = serde_json::from_slice::<Event>(&line) else {
+            continue;
+        };
+        if !stream.is_matched() {
+            continue;
+        }
         let data = payload.into_bytes().unwrap_or_default();
         let end = *output_end.get_or_insert(at + data.len() as u64);
         earliest = Some(at);

@@ -1,6 +1,7 @@
 use std::fs;
 
 use super::*;
+use crate::tasks::OutputRead;
 
 fn output(seq: u64, at: u64, text: &[u8]) -> Event {
     Event::Output { seq, stream: OutputStream::Stdout, at: Some(at), payload: Payload::compact(text) }
@@ -26,8 +27,9 @@ fn events_are_persisted_then_reported_and_read_back() {
     let path = journal.events_path("t1");
     let history = read_history(&path).unwrap();
     assert_eq!((history.events.len(), history.next_seq, history.output_end), (1, 2, 11));
-    assert_eq!(read_output(&path, 0, 100).unwrap(), (0, b"hello world".to_vec()));
-    assert_eq!(read_output(&path, 3, 4).unwrap(), (3, b"lo w".to_vec()));
+    let read = |since, max| read_output(&path, since, max).map(|read| (read.cursor, read.bytes)).unwrap();
+    assert_eq!(read(0, 100), (0, b"hello world".to_vec()));
+    assert_eq!(read(3, 4), (3, b"lo w".to_vec()));
     let mode = fs::metadata(&path).unwrap().permissions();
     assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o600);
 }
@@ -73,7 +75,7 @@ fn control_bytes_are_stored_compactly() {
     journal.flush_blocking();
     let size = fs::metadata(journal.events_path("t1")).unwrap().len();
     assert!(size < 300_000 * 14 / 10, "{size} bytes on disk for 300,000 bytes of \\x01");
-    assert_eq!(read_output(&journal.events_path("t1"), 0, 1 << 20).unwrap().1, ones);
+    assert_eq!(read_output(&journal.events_path("t1"), 0, 1 << 20).unwrap().bytes, ones);
 }
 
 /// A history of `chunks` output lines "line N\n" (several per chunk), written by the journal.
@@ -102,7 +104,7 @@ fn any_offset_is_found_by_bisection_and_paging_returns_everything_once() {
     let (journal, all) = history_of_lines(dir.path(), 3000, 20, JournalConfig::default());
     let path = journal.events_path("t1");
     for since in [0, 1, 17, 5000, all.len() as u64 / 2, all.len() as u64 - 1, all.len() as u64] {
-        let (cursor, bytes) = read_output(&path, since, 1000).unwrap();
+        let OutputRead { cursor, bytes, .. } = read_output(&path, since, 1000).unwrap();
         assert_eq!(cursor, since);
         let expected = &all[since as usize..(since as usize + 1000).min(all.len())];
         assert_eq!(bytes, expected, "from {since}");
@@ -110,7 +112,7 @@ fn any_offset_is_found_by_bisection_and_paging_returns_everything_once() {
     let mut paged = Vec::new();
     let mut since = 0;
     loop {
-        let (cursor, bytes) = read_output(&path, since, 64 * 1024).unwrap();
+        let OutputRead { cursor, bytes, .. } = read_output(&path, since, 64 * 1024).unwrap();
         assert_eq!(cursor, since);
         if bytes.is_empty() {
             break;
@@ -119,6 +121,36 @@ fn any_offset_is_found_by_bisection_and_paging_returns_everything_once() {
         paged.extend_from_slice(&bytes);
     }
     assert_eq!(paged, all);
+}
+
+#[test]
+fn reading_output_leaves_an_agents_raw_events_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = open(dir.path());
+    journal.append("t1", &spawn("t1"), None);
+    let chunks: [(OutputStream, &[u8]); 4] = [
+        (OutputStream::Events, b"{\"type\":\"assistant\"}\n"),
+        (OutputStream::Stdout, b"done\n"),
+        (OutputStream::Events, b"{\"type\":\"result\"}\n"),
+        (OutputStream::Stderr, b"warned\n"),
+    ];
+    let mut at = 0;
+    for (seq, (stream, data)) in chunks.iter().enumerate() {
+        let event = Event::Output { seq: seq as u64, stream: *stream, at: Some(at), payload: Payload::compact(data) };
+        journal.append("t1", &event, None);
+        at += data.len() as u64;
+    }
+    journal.flush_blocking();
+    let path = journal.events_path("t1");
+    let read = read_output(&path, 0, 100).unwrap();
+    assert_eq!((read.cursor, read.next, read.bytes.as_slice()), (0, at, &b"done\nwarned\n"[..]));
+    assert_eq!(read.cursor_at(5), 44, "`warned` comes after the second event");
+    // A page ends where its text ends, and the next one goes on from there.
+    let page = read_output(&path, 0, 3).unwrap();
+    assert_eq!((page.bytes.as_slice(), page.next), (&b"don"[..], 24));
+    assert_eq!(read_output(&path, page.next, 100).unwrap().bytes, b"e\nwarned\n");
+    let cursor = tail_cursor(&path, 1).unwrap();
+    assert_eq!(read_output(&path, cursor, 100).unwrap().bytes, b"warned\n");
 }
 
 #[test]
@@ -151,7 +183,7 @@ fn a_history_over_its_limit_keeps_its_newest_output_and_says_so() {
     assert_eq!(history.next_seq, 2000);
     assert!(matches!(history.events[0], Event::Spawn { .. }), "the spawn event is kept");
     assert_eq!(history.events.iter().filter(|e| matches!(e, Event::Ack { .. })).count(), 2000 / 7 + 1);
-    let (cursor, bytes) = read_output(&path, 0, 1 << 30).unwrap();
+    let OutputRead { cursor, bytes, .. } = read_output(&path, 0, 1 << 30).unwrap();
     assert_eq!(cursor, history.output_start, "reading from 0 starts where the kept output does");
     assert_eq!(bytes, &all[cursor as usize..]);
     assert_eq!(&all[tail_cursor(&path, 1).unwrap() as usize..], b"line 19999\n");
