@@ -55,6 +55,9 @@ read what it printed, axiom_send / axiom_interrupt / axiom_kill to steer it.",
         peer: Peer<RoleServer>,
     ) -> Result<Json<SpawnResult>, Failure> {
         let shared = &self.shared;
+        // The configured agent command is the agent, whatever its program is called (a wrapper
+        // script around claude, say); a command given is judged by its program unless told.
+        let runs_the_agent_command = args.command.is_none();
         let (argv, note) = build_argv(args.command, args.prompt.as_deref(), &shared.config.agent_command)?;
         let mut warnings = Vec::new();
         if let Some(prompt) = args.prompt.as_deref() {
@@ -97,7 +100,11 @@ read what it printed, axiom_send / axiom_interrupt / axiom_kill to steer it.",
                 None if crate::worker::claude::is_claude_print(&argv) => Driver::Claude,
                 None => Driver::Pipe,
             },
-            subject: args.agent.map(|agent| if agent { Subject::Agent } else { Subject::Command }),
+            subject: match args.agent {
+                Some(agent) => Some(if agent { Subject::Agent } else { Subject::Command }),
+                None if runs_the_agent_command => Some(Subject::Agent),
+                None => None,
+            },
             pty_size: None,
             prompt_pattern: args.prompt_pattern,
         };
@@ -233,7 +240,13 @@ grace_ms (default: the server's --kill-grace, 3 s unless set). Waits until the t
         if grace > Duration::from_secs(600) {
             return Err("grace_ms is at most 600000 (10 minutes)".to_owned());
         }
-        with_worker(&task, |task| task.intervene(Action::Kill, None, Some(grace))).await?;
+        if let Err(err) = task.intervene(Action::Kill, None, Some(grace)) {
+            // Killing a task that has ended changes nothing, as a second kill would.
+            let ended_already = matches!(err, TaskError::NotRunning(..)) && task.info().status.is_finished();
+            if !ended_already {
+                return Err(describe(err, &task));
+            }
+        }
         let ended = task.wait_finished(grace + Duration::from_secs(2)).await;
         Ok(Json(KillResult { ended, task: task.info().into() }))
     }
@@ -447,10 +460,10 @@ fn describe(err: TaskError, task: &Task) -> Failure {
     match err {
         TaskError::NotRunning(..) => {
             let view = TaskView::from(task.info());
-            let how = match (view.exit_code, view.signal, view.message) {
-                (Some(code), _, _) => format!("exit code {code}"),
-                (_, Some(signal), _) => format!("signal {signal}"),
-                (_, _, Some(message)) => message,
+            let how = match (view.message, view.exit_code, view.signal) {
+                (Some(message), _, _) => message,
+                (_, Some(code), _) => format!("exit code {code}"),
+                (_, _, Some(signal)) => format!("signal {signal}"),
                 _ => view.status.clone(),
             };
             format!(

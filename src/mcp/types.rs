@@ -69,7 +69,8 @@ pub struct SpawnArgs {
     pub prompt_pattern: Option<String>,
     /// Whether the command is an AI agent, so that the rules for agents (`applies_to: agents`:
     /// placeholders, planning, asking permission, silence) watch it too. Default: guessed from the
-    /// program (claude, codex, aider, gemini, …, also behind npx, env and `sh -c`).
+    /// program (claude, codex, aider, gemini, …, also behind npx, env and `sh -c`); true for the configured
+    /// agent command, run when only `prompt` is given.
     #[serde(default)]
     pub agent: Option<bool>,
 }
