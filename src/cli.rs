@@ -204,8 +204,9 @@ pub struct ServeArgs {
     /// 7days...).
     #[arg(long, value_name = "DURATION", default_value = "7days", value_parser = crate::human::parse_duration)]
     pub keep_for: humantime::Duration,
-    /// Finished task histories beyond this total size are deleted, oldest first, at start and then
-    /// every minute (500MiB, 1GiB, 2GB...).
+    /// Finished task histories beyond this total size on disk (the blocks they take, which for a
+    /// short history is more than its length) are deleted, oldest first, at start and then every
+    /// minute (500MiB, 1GiB, 2GB...).
     #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = crate::human::parse_bytes)]
     pub keep_bytes: u64,
     /// A task's history is cut to its newest output once it grows past this size, while the

@@ -15,7 +15,14 @@ pub fn color_wanted(stream_is_terminal: bool) -> bool {
 pub fn init() {
     let color = color_wanted(std::io::stderr().is_terminal());
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("AXIOM_LOG").unwrap_or_else(|_| "warn".into()))
+        // Empty is unset, as for NO_COLOR: `AXIOM_LOG=` must not hide the warnings.
+        .with_env_filter(
+            std::env::var("AXIOM_LOG")
+                .ok()
+                .filter(|level| !level.trim().is_empty())
+                .and_then(|level| tracing_subscriber::EnvFilter::try_new(level).ok())
+                .unwrap_or_else(|| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .with_ansi(color)
         .with_target(false)

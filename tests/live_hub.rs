@@ -520,3 +520,18 @@ fn subcommands_accept_the_hub_options_before_or_after_the_subcommand() {
         assert_eq!(tasks.len(), 1, "{args:?}: {}", run.stdout);
     }
 }
+
+#[test]
+fn sighup_leaves_the_hub_running() {
+    let hub = Hub::start("rules: []\n", &[]);
+    send_signal(hub.pid(), libc::SIGHUP);
+    eventually("the hub to say it ignored SIGHUP", DEADLINE, || {
+        if hub.log().contains("SIGHUP ignored") {
+            Ok(())
+        } else {
+            Err(hub.log())
+        }
+    });
+    assert!(alive(hub.pid()), "the hub ended on SIGHUP:\n{}", hub.log());
+    hub.run_client(&["--command", "echo still served"]).assert_code(0);
+}

@@ -449,7 +449,7 @@ async fn failures_are_tool_results_that_say_what_to_do() {
     let message = server.err("axiom_wait", json!({"task_id": "x", "until": "exit", "timeout_s": "soon"})).await;
     assert!(message.contains("bad arguments"), "{message}");
     let message = server.err("axiom_spawn", json!({"comand": ["ls"]})).await;
-    assert!(message.contains("comand") && message.contains("Accepted: agent, command,"), "{message}");
+    assert!(message.contains("comand") && message.contains("Accepted: command, prompt,"), "{message}");
     let message = server.err("axiom_spawn", json!({"command": "ls -l"})).await;
     assert!(message.contains("bad arguments"), "{message}");
     let message = server.err("axiom_interventions", json!({"since": 3})).await;

@@ -126,7 +126,21 @@ fn tool_argument(name: &str, input: &Value) -> String {
     match input {
         Value::String(text) => text.clone(),
         Value::Null => String::new(),
-        other => other.to_string(),
+        other => with_sorted_keys(other).to_string(),
+    }
+}
+
+/// An input shown whole, keys in order at every depth: rules read one spelling of it, whatever
+/// order the agent wrote its arguments in.
+fn with_sorted_keys(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut sorted: Vec<(&String, &Value)> = map.iter().collect();
+            sorted.sort_by_key(|(key, _)| *key);
+            Value::Object(sorted.into_iter().map(|(key, value)| (key.clone(), with_sorted_keys(value))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(with_sorted_keys).collect()),
+        other => other.clone(),
     }
 }
 

@@ -110,9 +110,11 @@ Examples:
 
 pub(super) const SERVE_HELP: &str = "\
 The hub writes its address to <state dir>/hub.json and the client token to <state dir>/token \
-(mode 0600), so `axiom client` on the same machine finds it with no options. Task histories are \
-journaled in the state directory and survive a restart; workers reconnect. \
-SIGTERM or Ctrl-C stops it cleanly.
+(mode 0600), so `axiom client` on the same machine finds it with no options; a lock file there \
+keeps a second hub out. Task histories are journaled in <state dir>/tasks/ and survive a restart; \
+workers reconnect. Finished tasks stay listed, and their histories kept, until --keep-for or \
+--keep-bytes lets them go. SIGTERM or Ctrl-C stops the hub cleanly (its tasks keep running and \
+reconnect to the next one); SIGHUP is ignored, so a terminal that closes does not stop it.
 
 Examples:
   axiom serve

@@ -31,20 +31,18 @@ pub fn run(command: HooksCommand) -> anyhow::Result<ExitCode> {
     let path = settings_path(target)?;
     let exe = std::env::current_exe().context("cannot find axiom's own path")?;
     let mut settings = read_settings(&path)?;
+    let ours = AxiomHook::new(&exe);
     let changed = match install {
         Some(args) => {
             let rules = rules_to_name(args)?;
-            add(&mut settings, &hook_command(&exe, &[]), &hook_command(&exe, &rules))
+            add(&mut settings, &ours, &hook_command(&exe, &rules))
         }
-        None => remove(&mut settings, &hook_command(&exe, &[])),
-    };
+        None => remove(&mut settings, &ours),
+    }
+    .with_context(|| format!("{}: not touching it", path.display()))?;
     let install = install.is_some();
     if changed {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        let text = serde_json::to_string_pretty(&settings)? + "\n";
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        write_settings(&path, &settings)?;
     }
     let what = match (install, changed) {
         (true, true) => "installed in",
@@ -161,31 +159,90 @@ fn read_settings(path: &Path) -> anyhow::Result<Map<String, Value>> {
     }
 }
 
-/// Whether `entry` runs `hook` exactly, or, with `any_rules`, `hook` with whatever `--rules`
-/// (uninstall and reinstall must not depend on what the project held at install time).
-fn is_ours(entry: &Value, hook: &str, any_rules: bool) -> bool {
-    entry["hooks"].as_array().is_some_and(|hooks| {
-        hooks.iter().any(|h| h["command"].as_str().is_some_and(|command| runs_hook(command, hook, any_rules)))
-    })
+/// Writes the settings whole or not at all (a new file renamed over the old one), so that Claude
+/// Code, which may be reading them, never sees half a file.
+fn write_settings(path: &Path, settings: &Map<String, Value>) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let text = serde_json::to_string_pretty(settings)? + "\n";
+    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let staged = dir.join(format!(".{name}.axiom-{}", std::process::id()));
+    let written = std::fs::write(&staged, text).and_then(|()| {
+        if let Ok(old) = std::fs::metadata(path) {
+            std::fs::set_permissions(&staged, old.permissions())?;
+        }
+        std::fs::rename(&staged, path)
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&staged);
+    }
+    written.with_context(|| format!("cannot write {}", path.display()))
 }
 
-fn runs_hook(command: &str, hook: &str, any_rules: bool) -> bool {
-    command == hook || (any_rules && command.strip_prefix(hook).is_some_and(|rest| rest.starts_with(" --rules ")))
+/// Which hook commands are axiom's: `axiom hook`, with any `--rules`, run by this binary or by
+/// any other program named `axiom` (or named as this one is). An install from another build (a
+/// `cargo install` after trying `./target/release/axiom`) is then replaced, not doubled, and
+/// uninstall removes it, whatever the binary's path.
+struct AxiomHook {
+    names: Vec<String>,
 }
 
-/// Adds axiom's entry `hook` to each event that lacks it, in place of one axiom installed with
-/// other `--rules` (`base` is the hook without any), so two hooks never judge the same call;
-/// whether anything changed.
-fn add(settings: &mut Map<String, Value>, base: &str, hook: &str) -> bool {
-    let hooks = settings.entry("hooks").or_insert_with(|| json!({}));
-    let Value::Object(hooks) = hooks else { return false };
+impl AxiomHook {
+    fn new(exe: &Path) -> Self {
+        let own = exe.file_name().map(|name| name.to_string_lossy().into_owned());
+        AxiomHook { names: ["axiom".to_owned()].into_iter().chain(own).collect() }
+    }
+
+    fn runs(&self, command: &str) -> bool {
+        let Some(words) = shlex::split(command) else { return false };
+        let program = words.first().map(|first| first.rsplit('/').next().unwrap_or(first));
+        if !program.is_some_and(|program| self.names.iter().any(|name| name == program))
+            || words.get(1).map(String::as_str) != Some("hook")
+        {
+            return false;
+        }
+        // What may follow is what `hook_command` writes: `--rules PATH`, any number of times.
+        words[2..].chunks(2).all(|pair| pair.len() == 2 && pair[0] == "--rules")
+    }
+
+    /// Whether a settings entry holds one of axiom's hook commands.
+    fn in_entry(&self, entry: &Value) -> bool {
+        entry["hooks"]
+            .as_array()
+            .is_some_and(|hooks| hooks.iter().any(|h| h["command"].as_str().is_some_and(|c| self.runs(c))))
+    }
+}
+
+/// The `hooks` block, which must be an object of lists (`hooks.EVENT: [...]`) if it is there.
+fn hooks_block(settings: &mut Map<String, Value>) -> anyhow::Result<Option<&mut Map<String, Value>>> {
+    match settings.get_mut("hooks") {
+        None => Ok(None),
+        Some(Value::Object(hooks)) => {
+            if let Some((event, _)) =
+                hooks.iter().find(|(event, entries)| EVENTS.contains(&event.as_str()) && !entries.is_array())
+            {
+                anyhow::bail!("`hooks.{event}` is not a list of hook entries");
+            }
+            Ok(Some(hooks))
+        }
+        Some(_) => anyhow::bail!("`hooks` is not an object of events (`\"hooks\": {{\"PreToolUse\": [...]}}`)"),
+    }
+}
+
+/// Adds axiom's entry `hook` to each event that lacks it, in place of one axiom installed before
+/// (other `--rules`, another binary), so two hooks never judge the same call; whether anything
+/// changed.
+fn add(settings: &mut Map<String, Value>, ours: &AxiomHook, hook: &str) -> anyhow::Result<bool> {
+    if hooks_block(settings)?.is_none() {
+        settings.insert("hooks".to_owned(), json!({}));
+    }
+    let hooks = hooks_block(settings)?.expect("just made");
     let mut changed = false;
     for event in EVENTS {
-        let entries = hooks.entry(event).or_insert_with(|| json!([]));
-        let Value::Array(entries) = entries else { continue };
-        if let Some(old) = entries.iter_mut().find(|entry| is_ours(entry, base, true)) {
+        let Value::Array(entries) = hooks.entry(event).or_insert_with(|| json!([])) else { unreachable!("checked") };
+        if let Some(old) = entries.iter_mut().find(|entry| ours.in_entry(entry)) {
             for command in old["hooks"].as_array_mut().into_iter().flatten() {
-                if command["command"].as_str().is_some_and(|c| runs_hook(c, base, true)) {
+                if command["command"].as_str().is_some_and(|c| ours.runs(c)) {
                     changed |= command["command"] != hook;
                     command["command"] = json!(hook);
                     changed |= guard(event, command);
@@ -202,7 +259,7 @@ fn add(settings: &mut Map<String, Value>, base: &str, hook: &str) -> bool {
         entries.push(entry);
         changed = true;
     }
-    changed
+    Ok(changed)
 }
 
 /// Makes a failure of the PreToolUse hook block the call; whether that changed `command`.
@@ -216,41 +273,45 @@ fn guard(event: &str, command: &mut Value) -> bool {
     *command != before
 }
 
-/// Removes axiom's entries, `hook` with any `--rules` (and the lists and block they leave empty);
-/// whether anything changed.
-fn remove(settings: &mut Map<String, Value>, hook: &str) -> bool {
-    let Some(Value::Object(hooks)) = settings.get_mut("hooks") else { return false };
+/// Removes axiom's entries (and the lists and block they leave empty); whether anything changed.
+fn remove(settings: &mut Map<String, Value>, ours: &AxiomHook) -> anyhow::Result<bool> {
+    let Some(hooks) = hooks_block(settings)? else { return Ok(false) };
     let mut changed = false;
     for event in EVENTS {
         let Some(Value::Array(entries)) = hooks.get_mut(event) else { continue };
         let before = entries.len();
-        entries.retain(|entry| !is_ours(entry, hook, true));
+        entries.retain(|entry| !ours.in_entry(entry));
         changed |= entries.len() != before;
         if entries.is_empty() && before > 0 {
-            hooks.remove(event);
+            hooks.shift_remove(event);
         }
     }
     if hooks.is_empty() && changed {
-        settings.remove("hooks");
+        settings.shift_remove("hooks");
     }
-    changed
+    Ok(changed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn ours() -> AxiomHook {
+        AxiomHook::new(Path::new("/bin/axiom"))
+    }
+
     #[test]
     fn install_is_idempotent_and_uninstall_restores_the_file_exactly() {
         let original: Map<String, Value> = serde_json::from_value(json!({
             "permissions": { "allow": ["Bash(npm test)"] },
-            "hooks": { "Stop": [{ "hooks": [{ "type": "command", "command": "notify-send done" }] }] }
+            "hooks": { "Stop": [{ "hooks": [{ "type": "command", "command": "notify-send done" }] }] },
+            "env": { "B": "1", "A": "2" }
         }))
         .unwrap();
         let mut settings = original.clone();
-        assert!(add(&mut settings, "/bin/axiom hook", "/bin/axiom hook"));
+        assert!(add(&mut settings, &ours(), "/bin/axiom hook").unwrap());
         let once = settings.clone();
-        assert!(!add(&mut settings, "/bin/axiom hook", "/bin/axiom hook"), "a second install changed the file");
+        assert!(!add(&mut settings, &ours(), "/bin/axiom hook").unwrap(), "a second install changed the file");
         assert_eq!(settings, once);
         assert_eq!(settings["hooks"]["Stop"].as_array().unwrap().len(), 2);
         assert_eq!(settings["hooks"]["PreToolUse"][0]["matcher"], "*");
@@ -258,27 +319,56 @@ mod tests {
         assert_eq!(settings["hooks"]["PreToolUse"][0]["hooks"][0]["onFailure"], "block");
         assert_eq!(settings["hooks"]["PreToolUse"][0]["hooks"][0]["timeout"], GUARD_TIMEOUT_SECS);
         assert!(settings["hooks"]["Stop"][1]["hooks"][0].get("onFailure").is_none());
-        assert!(remove(&mut settings, "/bin/axiom hook"));
+        assert!(remove(&mut settings, &ours()).unwrap());
         assert_eq!(settings, original);
-        assert!(!remove(&mut settings, "/bin/axiom hook"));
+        // Written back in the order the user wrote it, not sorted.
+        let text = serde_json::to_string(&settings).unwrap();
+        assert!(text.find("permissions") < text.find("hooks") && text.find("\"B\"") < text.find("\"A\""), "{text}");
+        assert!(!remove(&mut settings, &ours()).unwrap());
 
-        assert!(add(&mut settings, "/bin/axiom hook", "/bin/axiom hook --rules /p/.axiom/rules"));
+        assert!(add(&mut settings, &ours(), "/bin/axiom hook --rules /p/.axiom/rules").unwrap());
+        let foreign = json!({ "hooks": [{ "type": "command", "command": "/bin/axiom-dev hook-other" }] });
+        settings["hooks"]["Stop"].as_array_mut().unwrap().push(foreign);
         assert!(
-            add(&mut settings, "/bin/axiom hook-other", "/bin/axiom hook-other"),
+            !add(&mut settings, &ours(), "/bin/axiom hook --rules /p/.axiom/rules").unwrap(),
             "another command is not axiom's hook"
         );
         let one_each = |settings: &Map<String, Value>| settings["hooks"]["Stop"].as_array().unwrap().len();
         assert_eq!(one_each(&settings), 3, "{settings:?}");
-        assert!(add(&mut settings, "/bin/axiom hook", "/bin/axiom hook --rules /q"), "a reinstall with other rules");
+        assert!(add(&mut settings, &ours(), "/bin/axiom hook --rules /q").unwrap(), "a reinstall with other rules");
         assert_eq!(one_each(&settings), 3, "replaces the entry rather than adding a second: {settings:?}");
-        assert!(is_ours(&settings["hooks"]["Stop"][1], "/bin/axiom hook --rules /q", false));
-        assert!(remove(&mut settings, "/bin/axiom hook"), "uninstall removes the hook whatever its rules");
-        assert!(settings["hooks"]["Stop"].as_array().unwrap().iter().any(|e| is_ours(
-            e,
-            "/bin/axiom hook-other",
-            false
-        )));
+        assert_eq!(settings["hooks"]["Stop"][1]["hooks"][0]["command"], "/bin/axiom hook --rules /q");
+        assert!(remove(&mut settings, &ours()).unwrap(), "uninstall removes the hook whatever its rules");
+        assert_eq!(settings["hooks"]["Stop"][1]["hooks"][0]["command"], "/bin/axiom-dev hook-other");
         assert_eq!(settings["hooks"]["Stop"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_hook_another_axiom_binary_installed_is_replaced_and_removed() {
+        let mut settings = Map::new();
+        assert!(add(&mut settings, &ours(), "'/home/me/src/axiom/target/release/axiom' hook").unwrap());
+        let installed = AxiomHook::new(Path::new("/home/me/.cargo/bin/axiom"));
+        assert!(add(&mut settings, &installed, "/home/me/.cargo/bin/axiom hook").unwrap());
+        let pre = settings["hooks"]["PreToolUse"].as_array().unwrap();
+        assert_eq!(pre.len(), 1, "one hook judges each call: {pre:?}");
+        assert_eq!(pre[0]["hooks"][0]["command"], "/home/me/.cargo/bin/axiom hook");
+        assert!(remove(&mut settings, &AxiomHook::new(Path::new("/opt/axiom-1.2/axiom"))).unwrap());
+        assert!(settings.is_empty(), "{settings:?}");
+        // Not axiom's: another program's `hook`, or axiom's with more than it writes.
+        for command in ["/bin/git hook run pre-commit", "/bin/axiom hook --fail-closed", "/bin/axiom hooks install"] {
+            assert!(!ours().runs(command), "{command}");
+        }
+    }
+
+    #[test]
+    fn a_hooks_block_of_another_shape_is_an_error_not_a_success() {
+        for settings in [json!({"hooks": []}), json!({"hooks": {"PreToolUse": "oops"}})] {
+            let mut settings: Map<String, Value> = serde_json::from_value(settings).unwrap();
+            let before = settings.clone();
+            assert!(add(&mut settings, &ours(), "/bin/axiom hook").is_err(), "{settings:?}");
+            assert!(remove(&mut settings, &ours()).is_err(), "{settings:?}");
+            assert_eq!(settings, before, "nothing was changed");
+        }
     }
 
     #[test]
@@ -287,7 +377,7 @@ mod tests {
             "hooks": { "PreToolUse": [{ "matcher": "*", "hooks": [{ "type": "command", "command": "/bin/axiom hook" }] }] }
         }))
         .unwrap();
-        assert!(add(&mut settings, "/bin/axiom hook", "/bin/axiom hook"));
+        assert!(add(&mut settings, &ours(), "/bin/axiom hook").unwrap());
         let entries = settings["hooks"]["PreToolUse"].as_array().unwrap();
         assert_eq!(entries.len(), 1, "{entries:?}");
         assert_eq!(entries[0]["hooks"][0]["onFailure"], "block");

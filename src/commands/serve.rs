@@ -65,14 +65,20 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 /// SIGTERM or SIGINT, installed before the hub announces itself: a signal sent the moment it says
 /// "listening" still shuts it down cleanly (removing `hub.json`) instead of killing the process.
+/// SIGHUP, which a terminal that closes sends to what it started, does not stop a daemon; it is
+/// said and otherwise ignored (rule files are reloaded when they change, not on a signal).
 fn shutdown_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut hangup = signal(SignalKind::hangup())?;
     Ok(async move {
-        tokio::select! {
-            _ = terminate.recv() => {}
-            _ = interrupt.recv() => {}
+        loop {
+            tokio::select! {
+                _ = terminate.recv() => return,
+                _ = interrupt.recv() => return,
+                _ = hangup.recv() => crate::logging::note!("axiom: SIGHUP ignored: the hub keeps running (SIGTERM stops it)"),
+            }
         }
     })
 }

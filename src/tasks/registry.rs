@@ -207,7 +207,7 @@ impl Tasks {
                     continue;
                 }
             };
-            let size = std::fs::symlink_metadata(&path).map_or(0, |m| m.len());
+            let size = disk_usage(&path);
             match Task::restore(history, self.rules(), self.config.clone(), self.journal.clone()) {
                 // A history names its task; one copied or forged into another task's directory
                 // would stand for a task it is not (and its processes).
@@ -247,7 +247,7 @@ impl Tasks {
             .all()
             .into_iter()
             .map(|task| {
-                let size = std::fs::symlink_metadata(journal.events_path(&task.id)).map_or(0, |m| m.len());
+                let size = disk_usage(&journal.events_path(&task.id));
                 (task, size)
             })
             .collect();
@@ -345,6 +345,15 @@ fn short_id() -> String {
             ALPHABET[*byte as usize % range] as char
         })
         .collect()
+}
+
+/// What a task's history takes on disk: its file's blocks and its directory's (a short history
+/// of a few hundred bytes still takes a block, and a directory takes one more), which is what
+/// `--keep-bytes` bounds.
+fn disk_usage(history: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt as _;
+    let blocks = |path: &std::path::Path| std::fs::symlink_metadata(path).map_or(0, |m| m.blocks() * 512);
+    blocks(history) + history.parent().map_or(0, blocks)
 }
 
 #[cfg(test)]
