@@ -124,3 +124,70 @@ fn a_stream_through_a_3_second_full_disk_completes_exactly_once() {
 fn a_stream_through_a_30_second_full_disk_completes_exactly_once() {
     stream_through_a_full_disk(Duration::from_secs(30));
 }
+
+/// Room that comes back a little at a time is used as it comes: what the hub holds for a task is
+/// written a batch of lines at a time, not all in one write that only a disk with room for all of
+/// it could take.
+#[test]
+fn a_backlog_larger_than_the_room_that_comes_back_is_written_in_part() {
+    let sandbox = Sandbox::new();
+    let state = sandbox.path("state");
+    let _tmpfs = match Tmpfs::mount(&state, "8m") {
+        Ok(tmpfs) => tmpfs,
+        Err(reason) => {
+            eprintln!("skipped: {reason} (this test needs to mount a small tmpfs as the state dir)");
+            return;
+        }
+    };
+    let rules = sandbox.write("rules.yaml", "rules: []\n");
+    let state_arg = state.display().to_string();
+    let args = ["serve", "--listen", "127.0.0.1:0", "--state-dir", &state_arg, "--rules", &rules];
+    let mut serve = Proc::spawn(sandbox.axiom(&args), "axiom serve");
+    serve.wait_for_stderr("hub listening on");
+    let client = |args: &[&str]| {
+        let mut all = vec!["client", "--state-dir", &state_arg];
+        all.extend_from_slice(args);
+        sandbox.axiom(&all)
+    };
+    let stop = sandbox.path("stop");
+    let line = format!("{} {}", fixture("stream-until.sh"), stop.display());
+    let mut streaming = Proc::spawn(client(&["--command", &line]), "axiom client --command");
+    let id = streaming.wait_for_task_id();
+    streaming.wait_for_stdout("line 100\n");
+
+    let filler = state.join("filler");
+    fill(&filler);
+    serve.wait_for_stderr("the disk is full");
+    let history = state.join("tasks").join(&id).join("events.jsonl");
+    let stuck = std::fs::metadata(&history).unwrap().len();
+    // What the hub holds by now is more than the room given back.
+    eventually("the hub to hold more output than the room given back", DEADLINE, || {
+        let held = output_bytes(&client, &id).saturating_sub(stuck);
+        if held > 256 * 1024 {
+            Ok(())
+        } else {
+            Err(format!("{held} bytes held"))
+        }
+    });
+    let room = 96 * 1024;
+    let full = std::fs::metadata(&filler).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&filler).unwrap().set_len(full - room).unwrap();
+    eventually("part of what was held to be written", DEADLINE, || {
+        let written = std::fs::metadata(&history).unwrap().len();
+        if written > stuck + room / 2 {
+            Ok(())
+        } else {
+            Err(format!("{written} bytes written, {stuck} before"))
+        }
+    });
+    std::fs::remove_file(&filler).unwrap();
+    serve.wait_for_stderr("task histories are written again; nothing was lost");
+    std::fs::write(&stop, "").unwrap();
+    streaming.finish_within(DEADLINE).assert_code(0);
+    let output = run_within(client(&["output", &id]), DEADLINE);
+    for (i, got) in output.stdout.lines().enumerate() {
+        assert_eq!(got, format!("line {i}"), "line {i}: exactly once, in order");
+    }
+    serve.signal(libc::SIGTERM);
+    serve.finish_within(DEADLINE).assert_code(0);
+}

@@ -196,6 +196,7 @@ impl Hub {
             timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         }
         retention.reset();
+        let mut releasing: Option<tokio::task::JoinHandle<()>> = None;
         loop {
             tokio::select! {
                 _ = sweep.tick() => {
@@ -208,15 +209,28 @@ impl Hub {
                     }
                 }
                 _ = release.tick() => {
-                    let Some(journal) = self.tasks.journal() else { continue };
+                    if self.tasks.journal().is_none() {
+                        continue;
+                    }
+                    // One release at a time, waited for aside: on a full disk the journal may not
+                    // be written for long, and the sweeps and retention (which frees the disk)
+                    // must go on meanwhile.
+                    if releasing.as_ref().is_some_and(|release| !release.is_finished()) {
+                        continue;
+                    }
                     let finished: Vec<_> =
                         self.tasks.all().into_iter().filter(|task| task.status().is_finished()).collect();
+                    let hub = Arc::clone(&self);
+                    let mut shutdown = shutdown.clone();
                     // Everything these tasks printed was queued before they finished: once the
                     // journal has written what is queued now, their histories hold all of it.
-                    tokio::select! {
-                        () = journal.flushed() => { self.tasks.release_finished(&finished); }
-                        _ = shutdown.changed() => return,
-                    }
+                    releasing = Some(tokio::spawn(async move {
+                        let Some(journal) = hub.tasks.journal() else { return };
+                        tokio::select! {
+                            () = journal.flushed() => { hub.tasks.release_finished(&finished); }
+                            _ = shutdown.changed() => {}
+                        }
+                    }));
                 }
                 _ = retention.tick() => {
                     if let Some(policy) = self.config.retention {

@@ -1,9 +1,10 @@
 //! The journal thread: queued events in, task history files out, acknowledgements only for what
 //! is really written.
 //!
-//! Each task's lines wait in its own queue until one `write` of them all succeeds. A failed write
-//! (a full disk, most often) is undone by cutting the file back to its last good length, and the
-//! lines stay queued and are retried; nothing after them is acknowledged meanwhile, which is
+//! Each task's lines wait in its own queue until they are written, a batch of whole lines per
+//! `write`. A failed write (a full disk, most often) is undone by cutting the file back to its last
+//! good length, and the lines from there on stay queued and are retried; nothing after them is
+//! acknowledged meanwhile, which is
 //! what makes the workers hold their output and their children wait. The failure is reported
 //! once, and its end once. History files are opened on demand and closed when their task ends or
 //! when more than [`JournalConfig::max_open_files`] are open (least recently written first).
@@ -26,6 +27,8 @@ const RETRY: Duration = Duration::from_millis(250);
 /// round's memory without limit.
 const ROUND_OPS: usize = 4096;
 const SPAWN_PREFIX: &[u8] = b"{\"type\":\"spawn\"";
+/// Whole lines up to this many bytes go out in one write (a longer line alone).
+const WRITE_BATCH: usize = 64 * 1024;
 
 struct Pending {
     line: Vec<u8>,
@@ -155,7 +158,9 @@ impl Writer {
         }
     }
 
-    /// Writes a task's queued lines in one go, or leaves them all queued.
+    /// Writes a task's queued lines, a batch of whole lines at a time, each batch acknowledged once
+    /// it is written. On a failure (a full disk) what was written stays written and the rest stays
+    /// queued: a backlog larger than the room that comes back still gets through, batch by batch.
     fn write_task(&mut self, task_id: &str) -> io::Result<()> {
         let Some(queue) = self.pending.get(task_id) else { return Ok(()) };
         if !self.files.contains_key(task_id) {
@@ -172,29 +177,39 @@ impl Writer {
                 }
             }
         }
-        let queue = self.pending.get(task_id).expect("checked above");
-        let history = self.files.get_mut(task_id).expect("opened above");
-        let mut buffer = Vec::with_capacity(queue.iter().map(|p| p.line.len()).sum());
-        for pending in queue {
-            buffer.extend_from_slice(&pending.line);
-        }
-        if let Err(err) = history.file.write_all(&buffer) {
-            // Part of it may be on disk: cut it off, so the retry does not glue a line to a torn one.
-            let _ = history.file.set_len(history.len);
-            return Err(err);
-        }
-        self.clock += 1;
-        history.len += buffer.len() as u64;
-        history.used = self.clock;
-        history.unsynced.get_or_insert_with(Instant::now);
-        let queue = self.pending.remove(task_id).expect("checked above");
         let mut last = false;
-        for pending in queue {
-            last |= pending.last;
-            if let Some((seq, sender)) = pending.persisted {
-                sender.send_modify(|next| *next = (*next).max(seq + 1));
+        while let Some(queue) = self.pending.get_mut(task_id).filter(|queue| !queue.is_empty()) {
+            let mut lines = 0;
+            let mut size = 0;
+            for pending in queue.iter() {
+                if lines > 0 && size + pending.line.len() > WRITE_BATCH {
+                    break;
+                }
+                size += pending.line.len();
+                lines += 1;
+            }
+            let mut buffer = Vec::with_capacity(size);
+            for pending in queue.iter().take(lines) {
+                buffer.extend_from_slice(&pending.line);
+            }
+            let history = self.files.get_mut(task_id).expect("opened above");
+            if let Err(err) = history.file.write_all(&buffer) {
+                // Part of it may be on disk: cut it off, so the retry does not glue a line to a torn one.
+                let _ = history.file.set_len(history.len);
+                return Err(err);
+            }
+            self.clock += 1;
+            history.len += buffer.len() as u64;
+            history.used = self.clock;
+            history.unsynced.get_or_insert_with(Instant::now);
+            for pending in queue.drain(..lines) {
+                last |= pending.last;
+                if let Some((seq, sender)) = pending.persisted {
+                    sender.send_modify(|next| *next = (*next).max(seq + 1));
+                }
             }
         }
+        self.pending.remove(task_id);
         if last {
             if let Some(history) = self.files.remove(task_id) {
                 let _ = history.file.sync_data();
