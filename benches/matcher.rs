@@ -61,7 +61,7 @@ fn matcher(c: &mut Criterion<common::Clock>) {
     group.throughput(Throughput::Bytes(loghub.len() as u64));
 
     // The whole match stage: scan, then verify every flagged line rule by rule.
-    let mut matcher = Matcher::new(scope);
+    let mut matcher = Matcher::new();
     let mut hits = Vec::new();
     group.bench_function("loghub", |b| {
         b.iter(|| {
@@ -95,7 +95,7 @@ fn attribution(c: &mut Criterion<common::Clock>) {
     group.sampling_mode(SamplingMode::Flat);
     group.throughput(Throughput::Bytes(loghub.len() as u64));
 
-    let mut matcher = Matcher::new(scope);
+    let mut matcher = Matcher::new();
     let mut hits = Vec::new();
     group.bench_function("heavy_set_every_line", |b| {
         b.iter(|| {

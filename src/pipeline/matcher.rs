@@ -58,8 +58,10 @@ pub struct Matcher {
 }
 
 impl Matcher {
-    pub fn new(scope: &CompiledScope) -> Self {
-        Matcher { best: vec![None; scope.rules.len()], ..Matcher::default() }
+    /// A matcher; its room for each rule's best pattern is made at the first match (a task that
+    /// ends is kept, matcher and all, for as long as it is listed).
+    pub fn new() -> Self {
+        Matcher::default()
     }
 
     /// Finds every (segment, rule) match in `text`, which holds `segments` separated by `\n`.
@@ -212,6 +214,9 @@ impl Matcher {
         hits: &mut Vec<SegmentHit>,
     ) -> bool {
         let Some(attribution) = scope.attribution() else { return false };
+        if !self.found.is_empty() && self.best.len() < scope.rules.len() {
+            self.best.resize(scope.rules.len(), None);
+        }
         for found in &self.found {
             let info = &attribution.groups[found.group].patterns[found.pattern as usize];
             let candidate =

@@ -177,8 +177,8 @@ impl Pipeline {
     ) -> Self {
         let compiled = Arc::clone(rules.scope(scope));
         Pipeline {
-            matcher: Matcher::new(&compiled),
-            policy: Policy::new(options.mode, rules.rules().len()),
+            matcher: Matcher::new(),
+            policy: Policy::new(options.mode),
             evidence: Evidence::default(),
             observing: observes_evidence(&rules, &compiled),
             observations: Vec::new(),
@@ -267,8 +267,8 @@ impl Pipeline {
     pub fn replace_rules(&mut self, rules: Arc<RuleSet>, now: Instant) {
         let scope = self.scope_kind;
         let compiled = Arc::clone(rules.scope(scope));
-        self.matcher = Matcher::new(&compiled);
-        let policy = std::mem::replace(&mut self.policy, Policy::new(self.options.mode, 0));
+        self.matcher = Matcher::new();
+        let policy = std::mem::replace(&mut self.policy, Policy::new(self.options.mode));
         self.policy = policy.carried_over(self.rules.rules(), rules.rules());
         let fired_by_id: std::collections::HashMap<&str, Instant> = self
             .scope

@@ -4,7 +4,7 @@
 //! window), and an escalation ladder climbed by repeated firings within a window. Time is always
 //! passed in, never read from a clock, so tests are exact and instant.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use crate::rules::{Action, Rule, Scope};
@@ -35,15 +35,17 @@ struct RuleState {
     firings: VecDeque<Instant>,
 }
 
+/// The policy's state, kept only for the rules that were hit: a task holds one policy per scope
+/// for as long as it is listed, and a pack has hundreds of rules, most never hit by a task.
 #[derive(Debug)]
 pub struct Policy {
     mode: PolicyMode,
-    states: Vec<RuleState>,
+    states: HashMap<usize, RuleState>,
 }
 
 impl Policy {
-    pub fn new(mode: PolicyMode, rule_count: usize) -> Self {
-        Policy { mode, states: (0..rule_count).map(|_| RuleState::default()).collect() }
+    pub fn new(mode: PolicyMode) -> Self {
+        Policy { mode, states: HashMap::new() }
     }
 
     pub fn mode(&self) -> PolicyMode {
@@ -55,7 +57,7 @@ impl Policy {
         if self.mode == PolicyMode::Offline {
             return Some(rule.action);
         }
-        let state = &mut self.states[index];
+        let state = self.states.entry(index).or_default();
         let stops = |action: &Action| matches!(action, Action::Interrupt | Action::Kill);
         let stops_the_child = rule.scope != Scope::Tool
             && (stops(&rule.action) || rule.escalate.as_ref().is_some_and(|ladder| ladder.steps.iter().any(stops)));
@@ -90,13 +92,14 @@ impl Policy {
     /// policy; a new rule, or one whose policy changed, starts afresh. Rules are matched up by id,
     /// never by position, so adding or removing one rule leaves every other rule's state alone.
     pub fn carried_over(mut self, old: &[Rule], new: &[Rule]) -> Policy {
-        let mut by_id: std::collections::HashMap<&str, usize> =
+        let mut by_id: HashMap<&str, usize> =
             old.iter().enumerate().map(|(index, rule)| (rule.id.as_str(), index)).collect();
         let states = new
             .iter()
-            .map(|rule| match by_id.remove(rule.id.as_str()) {
-                Some(index) if same_policy(&old[index], rule) => std::mem::take(&mut self.states[index]),
-                _ => RuleState::default(),
+            .enumerate()
+            .filter_map(|(new_index, rule)| match by_id.remove(rule.id.as_str()) {
+                Some(index) if same_policy(&old[index], rule) => Some((new_index, self.states.remove(&index)?)),
+                _ => None,
             })
             .collect();
         Policy { mode: self.mode, states }
@@ -104,7 +107,7 @@ impl Policy {
 
     /// When the rule last fired, if ever.
     pub fn last_fired(&self, index: usize) -> Option<Instant> {
-        self.states[index].last_fired
+        self.states.get(&index)?.last_fired
     }
 }
 
@@ -156,7 +159,7 @@ mod tests {
     match: { literals: [c] }
     cooldown: 60s
 ");
-        let mut policy = Policy::new(PolicyMode::Live, 3);
+        let mut policy = Policy::new(PolicyMode::Live);
         let t0 = Instant::now();
         assert!(policy.on_hit(0, before.rule(0), t0).is_some());
         assert_eq!(policy.on_hit(1, before.rule(1), t0), Some(Action::Inject));
@@ -190,7 +193,7 @@ mod tests {
     fn offline_reports_every_hit() {
         let mut rule = rule();
         rule.cooldown = Some(secs(60));
-        let mut policy = Policy::new(PolicyMode::Offline, 1);
+        let mut policy = Policy::new(PolicyMode::Offline);
         let now = Instant::now();
         assert_eq!(policy.on_hit(0, &rule, now), Some(Action::Inject));
         assert_eq!(policy.on_hit(0, &rule, now), Some(Action::Inject));
@@ -200,7 +203,7 @@ mod tests {
     fn cooldown_silences_until_it_has_passed() {
         let mut rule = rule();
         rule.cooldown = Some(secs(30));
-        let mut policy = Policy::new(PolicyMode::Live, 1);
+        let mut policy = Policy::new(PolicyMode::Live);
         let t0 = Instant::now();
         assert_eq!(policy.on_hit(0, &rule, t0), Some(Action::Inject));
         assert_eq!(policy.on_hit(0, &rule, t0 + secs(29)), None);
@@ -212,18 +215,18 @@ mod tests {
     fn a_rule_that_stops_the_child_fires_at_most_once_a_second_live_and_on_every_hit_offline() {
         let mut rule = rule();
         rule.action = Action::Interrupt;
-        let mut policy = Policy::new(PolicyMode::Live, 1);
+        let mut policy = Policy::new(PolicyMode::Live);
         let t0 = Instant::now();
         assert_eq!(policy.on_hit(0, &rule, t0), Some(Action::Interrupt));
         for millis in [1, 500, 999] {
             assert_eq!(policy.on_hit(0, &rule, t0 + Duration::from_millis(millis)), None, "{millis} ms");
         }
         assert_eq!(policy.on_hit(0, &rule, t0 + REFIRE_FLOOR), Some(Action::Interrupt));
-        let mut offline = Policy::new(PolicyMode::Offline, 1);
+        let mut offline = Policy::new(PolicyMode::Offline);
         assert!((0..3).all(|_| offline.on_hit(0, &rule, t0) == Some(Action::Interrupt)));
         // A correction answers every line.
         rule.action = Action::Inject;
-        let mut policy = Policy::new(PolicyMode::Live, 1);
+        let mut policy = Policy::new(PolicyMode::Live);
         assert!((0..3).all(|_| policy.on_hit(0, &rule, t0) == Some(Action::Inject)));
     }
 
@@ -231,7 +234,7 @@ mod tests {
     fn threshold_fires_on_the_count_th_hit_inside_the_window() {
         let mut rule = rule();
         rule.threshold = Some(ThresholdPolicy { count: 3, within: secs(120) });
-        let mut policy = Policy::new(PolicyMode::Live, 1);
+        let mut policy = Policy::new(PolicyMode::Live);
         let t0 = Instant::now();
         assert_eq!(policy.on_hit(0, &rule, t0), None);
         assert_eq!(policy.on_hit(0, &rule, t0 + secs(10)), None);
@@ -246,7 +249,7 @@ mod tests {
     fn threshold_forgets_hits_older_than_the_window() {
         let mut rule = rule();
         rule.threshold = Some(ThresholdPolicy { count: 2, within: secs(60) });
-        let mut policy = Policy::new(PolicyMode::Live, 1);
+        let mut policy = Policy::new(PolicyMode::Live);
         let t0 = Instant::now();
         assert_eq!(policy.on_hit(0, &rule, t0), None);
         assert_eq!(policy.on_hit(0, &rule, t0 + secs(60)), None, "the first hit has left the window");
@@ -258,7 +261,7 @@ mod tests {
         let mut rule = rule();
         rule.escalate =
             Some(Escalation { within: secs(600), steps: vec![Action::Inject, Action::Interrupt, Action::Kill] });
-        let mut policy = Policy::new(PolicyMode::Live, 1);
+        let mut policy = Policy::new(PolicyMode::Live);
         let t0 = Instant::now();
         assert_eq!(policy.on_hit(0, &rule, t0), Some(Action::Inject));
         assert_eq!(policy.on_hit(0, &rule, t0 + secs(60)), Some(Action::Interrupt));
@@ -273,7 +276,7 @@ mod tests {
         let mut rule = rule();
         rule.cooldown = Some(secs(30));
         rule.escalate = Some(Escalation { within: secs(600), steps: vec![Action::Inject, Action::Kill] });
-        let mut policy = Policy::new(PolicyMode::Live, 1);
+        let mut policy = Policy::new(PolicyMode::Live);
         let t0 = Instant::now();
         assert_eq!(policy.on_hit(0, &rule, t0), Some(Action::Inject));
         for offset in 1..30 {
