@@ -239,6 +239,9 @@ struct Progress {
     interventions_seen: usize,
 }
 
+/// The largest message the client takes from the hub.
+const LARGEST_REPLY: usize = 1 << 30;
+
 impl Connection {
     async fn open(args: &HubArgs, screens: Screens) -> anyhow::Result<Connection> {
         Ok(Connection { socket: Self::dial(args).await?, next_id: 1, hub: args.clone(), screens })
@@ -251,7 +254,9 @@ impl Connection {
             None => state.read_hub_info()?.url,
         };
         let token = state.read_token(args.token_file.as_deref())?;
-        dial(&server, "/client", &token, 16 * 1024 * 1024).await
+        // The hub answers `list` in one message, some 400 bytes a task: a hub that keeps a week
+        // of tasks may list more than 100,000 of them.
+        dial(&server, "/client", &token, LARGEST_REPLY).await
     }
 
     /// Dials again, with growing pauses, until the hub answers or [`RECONNECT_WINDOW`] is over.

@@ -381,6 +381,27 @@ fn option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str> {
     values
 }
 
+/// `~NAME` and `~NAME/…` as the path they stand for: NAME's home directory, `~` for whoever runs
+/// this, `/root` for root, `/home/NAME` for anyone else (where home directories are kept).
+fn someones_home(path: &str) -> Option<String> {
+    let rest = path.strip_prefix('~')?;
+    let (name, tail) = rest.split_once('/').map_or((rest, None), |(name, tail)| (name, Some(tail)));
+    let login_name = |name: &str| {
+        !name.is_empty()
+            && !name.starts_with(['-', '.'])
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    };
+    if !login_name(name) {
+        return None;
+    }
+    let tail = tail.map_or(String::new(), |tail| format!("/{tail}"));
+    Some(match name {
+        _ if std::env::var("USER").is_ok_and(|user| user == name) => format!("~{tail}"),
+        "root" => format!("/root{tail}"),
+        _ => format!("/home/{name}{tail}"),
+    })
+}
+
 /// The longest path followed (Linux's `PATH_MAX`), and the deepest `pushd` stack kept.
 const MAX_PATH: usize = 4096;
 const MAX_PLACES: usize = 256;
@@ -708,6 +729,8 @@ fn short_options_with_values(program: &str, subcommand: Option<&str>) -> &'stati
 /// part followed by `..` (`//`, `/./usr`, `/tmp/../etc` are `/`, `/usr`, `/etc`). `~/..` climbs
 /// out of the home directory, so it counts as `/home`, the home directory's usual parent.
 fn lexical_path(path: &str) -> String {
+    let named_home = someones_home(path);
+    let path = named_home.as_deref().unwrap_or(path);
     let (absolute, path) = match path.strip_prefix("~/..") {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => (true, format!("/home{rest}")),
         _ => (path.starts_with('/'), path.to_owned()),
@@ -1147,6 +1170,10 @@ mod tests {
             ("~/../..", "/"),
             ("/../..", "/"),
             ("~", "~"),
+            ("~bob", "/home/bob"),
+            ("~bob/src/..", "/home/bob"),
+            ("~root", "/root"),
+            ("~+/build", "~+/build"),
             ("build/../src", "src"),
             ("../x", "../x"),
             ("./~", "./~"),

@@ -354,7 +354,8 @@ fn dirname(path: &str) -> Option<String> {
 }
 
 /// What `command` prints, fed `heredocs`: the words of `echo` (less its own options) and
-/// `printf`, or the heredocs `cat` and `tee` print when given no file.
+/// `printf`, the paths `realpath` and `readlink` resolve, or the heredocs `cat` and `tee` print
+/// when given no file.
 fn prints(command: &SimpleCommand, heredocs: &[String]) -> Option<String> {
     match command.program() {
         // Escapes decoded whether or not `-e` asks for it: dash's echo decodes them anyway.
@@ -364,6 +365,13 @@ fn prints(command: &SimpleCommand, heredocs: &[String]) -> Option<String> {
             Some(ansi_c::decode_escapes(&command.args()[options..].join(" ")))
         }
         "printf" => printf::printf_output(command.args()),
+        // `realpath ~`, `readlink -f ~`: the paths named, as the file system spells them (the same
+        // files, which is what a rule judges).
+        "realpath" | "readlink" => {
+            let paths: Vec<&str> =
+                command.args().iter().filter(|word| !word.starts_with('-')).map(String::as_str).collect();
+            (!paths.is_empty()).then(|| paths.join("\n"))
+        }
         "cat" | "tee" if !heredocs.is_empty() && command.args().iter().all(|a| a.starts_with('-')) => {
             Some(heredocs.join("\n"))
         }
