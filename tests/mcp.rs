@@ -261,6 +261,9 @@ async fn an_intervention_is_injected_waited_for_and_pushed() {
     assert_eq!(listed["next"], 1);
     let newer = server.ok("axiom_interventions", json!({"task_id": id, "since": 1})).await;
     assert!(newer["interventions"].as_array().unwrap().is_empty());
+    // An id is no count: `since` past the end is told, not answered with nothing.
+    let past = server.err("axiom_interventions", json!({"task_id": id, "since": 5})).await;
+    assert!(past.contains("has had 1 intervention:") && past.contains("not an intervention's id"), "{past}");
     assert_eq!(server.ok("axiom_interventions", json!({})).await["interventions"].as_array().unwrap().len(), 1);
 
     // Pushed as notifications/message: the intervention (level by severity), then the exit.

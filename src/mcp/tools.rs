@@ -348,6 +348,16 @@ whether it was delivered. With task_id, pass the returned `next` as `since` to s
             Some(id) => {
                 let task = self.task(&id)?;
                 let since = args.since.unwrap_or(0);
+                let count = task.info().interventions;
+                if since > count {
+                    // An intervention's id is not its place in the list: ids are shared with the
+                    // input sent to the task.
+                    return Err(format!(
+                        "`since` is {since}, but task {id} has had {}: `since` counts them (pass `next` from the last \
+                         call), it is not an intervention's id",
+                        crate::human::count(count as u64, "intervention")
+                    ));
+                }
                 let (records, next) = task.interventions_since(since);
                 Ok(Json(InterventionsResult {
                     interventions: records.into_iter().map(InterventionView::from).collect(),
@@ -378,7 +388,7 @@ whether it was delivered. With task_id, pass the returned `next` as `since` to s
     #[tool(
         name = "axiom_rules",
         description = "List the rules in force: id, severity, action (warn, inject, interrupt, kill), scope (output = \
-task output, prompt = spawn prompts), whether enabled, description and source file. Try text against them with \
+task output, prompt = spawn prompts, tool = an agent's tool calls), whether enabled, description and source file. Try text against them with \
 axiom_check.",
         annotations(title = "List rules", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
     )]

@@ -178,7 +178,7 @@ pub struct InterventionsArgs {
     #[serde(default)]
     pub task_id: Option<String>,
     /// With `task_id`: skip the task's first `since` interventions (pass `next` from an earlier
-    /// call to see only new ones).
+    /// call to see only new ones). A count, not an intervention's `id`.
     #[serde(default)]
     pub since: Option<usize>,
 }
@@ -204,9 +204,10 @@ pub enum ScopeArg {
 #[serde(deny_unknown_fields)]
 pub struct CheckArgs {
     /// Text to run through the rules, as if a task had printed it (or, with scope `prompt`, as a
-    /// spawn prompt). Each line is judged on its own.
+    /// spawn prompt; with scope `tool`, as tool calls written `TOOL: ARGUMENT`, such as
+    /// `Bash: rm -rf build`). Each line is judged on its own.
     pub text: String,
-    /// `output` (default) or `prompt`.
+    /// `output` (default), `prompt` or `tool`.
     #[serde(default)]
     pub scope: Option<ScopeArg>,
 }
