@@ -391,3 +391,29 @@ fn an_ask_rule_keeps_a_call_from_running_where_no_person_can_answer() {
         );
     }
 }
+
+/// Settings kept with the user's dotfiles (a link) stay a link, and a private file stays private:
+/// the new settings replace the link's target, written with its mode from the start.
+#[test]
+fn installing_into_linked_private_settings_keeps_the_link_and_the_mode() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let home = ClaudeHome::new();
+    let dotfiles = home.home().join("dotfiles");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    let target = dotfiles.join("claude-settings.json");
+    std::fs::write(&target, "{\n  \"env\": { \"API_KEY\": \"secret\" },\n  \"permissions\": {}\n}\n").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let settings = home.project().join(".claude/settings.local.json");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&target, &settings).unwrap();
+
+    let installed = axiom(&home, &["hooks", "install"]);
+    assert!(installed.status.success(), "{installed:?}");
+    assert!(std::fs::symlink_metadata(&settings).unwrap().file_type().is_symlink(), "the link was replaced");
+    let text = std::fs::read_to_string(&target).unwrap();
+    assert!(text.contains("axiom") && text.contains("PreToolUse"), "{text}");
+    assert!(text.find("\"env\"") < text.find("\"permissions\""), "keys keep their order: {text}");
+    assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
+    let leftovers: Vec<_> = std::fs::read_dir(&dotfiles).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "nothing staged is left behind: {leftovers:?}");
+}

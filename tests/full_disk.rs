@@ -185,8 +185,11 @@ fn a_backlog_larger_than_the_room_that_comes_back_is_written_in_part() {
     std::fs::write(&stop, "").unwrap();
     streaming.finish_within(DEADLINE).assert_code(0);
     let output = run_within(client(&["output", &id]), DEADLINE);
-    for (i, got) in output.stdout.lines().enumerate() {
-        assert_eq!(got, format!("line {i}"), "line {i}: exactly once, in order");
+    output.assert_code(0);
+    let lines: Vec<&str> = output.stdout.lines().collect();
+    assert!(lines.len() > 1000, "{} lines", lines.len());
+    for (i, got) in lines.iter().enumerate() {
+        assert_eq!(*got, format!("line {i}"), "line {i}: exactly once, in order");
     }
     serve.signal(libc::SIGTERM);
     serve.finish_within(DEADLINE).assert_code(0);

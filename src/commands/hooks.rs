@@ -160,19 +160,31 @@ fn read_settings(path: &Path) -> anyhow::Result<Map<String, Value>> {
 }
 
 /// Writes the settings whole or not at all (a new file renamed over the old one), so that Claude
-/// Code, which may be reading them, never sees half a file.
+/// Code, which may be reading them, never sees half a file. A settings file that is a link (kept
+/// with the user's dotfiles) stays one: its target is replaced. The new file has the old one's mode
+/// from the start (settings may hold secrets in `env`).
 fn write_settings(path: &Path, settings: &Map<String, Value>) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    let path = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            std::fs::canonicalize(path).with_context(|| format!("cannot follow the link {}", path.display()))?
+        }
+        _ => path.to_path_buf(),
+    };
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let text = serde_json::to_string_pretty(settings)? + "\n";
+    let mode = std::fs::metadata(&path).map_or(0o644, |old| old.permissions().mode() & 0o777);
     let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
     let staged = dir.join(format!(".{name}.axiom-{}", std::process::id()));
-    let written = std::fs::write(&staged, text).and_then(|()| {
-        if let Ok(old) = std::fs::metadata(path) {
-            std::fs::set_permissions(&staged, old.permissions())?;
-        }
-        std::fs::rename(&staged, path)
-    });
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&staged)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .and_then(|()| std::fs::rename(&staged, &path));
     if written.is_err() {
         let _ = std::fs::remove_file(&staged);
     }

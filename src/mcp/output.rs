@@ -44,23 +44,29 @@ pub fn read(task: &Task, window: Window) -> Slice {
     let max = window.max_bytes.max(1);
     let mut from = asked;
     let mut skipped = false;
-    if window.since.is_none() && end - from > max as u64 {
-        from = end - max as u64;
-        skipped = true;
+    if window.since.is_none() {
+        // The newest `max` bytes of text (an agent's raw events, which are not read, not counted).
+        let newest = task.last_text_start(from, max);
+        if newest > from {
+            from = newest;
+            skipped = true;
+        }
     }
     let read = task.read_output(from, max);
     let truncated = read.truncated || skipped || read.cursor > asked;
     // `bytes[first..last]` is what is given; the agent's raw events are not in `bytes`, so
     // cursors come from the read, not from offsets.
     let mut first = 0;
-    if truncated && read.cursor > asked {
+    // A read that starts inside text may cut its first line; one that starts on raw events meets
+    // the text where a line starts.
+    if truncated && read.cursor > asked && read.cursor_at(0) == read.cursor {
         // The first line is probably cut: start at the next whole line if there is one.
         if let Some(newline) = memchr::memchr(b'\n', &read.bytes).filter(|&at| at + 1 < read.bytes.len()) {
             first = newline + 1;
         }
     }
     let mut last = read.bytes.len();
-    let more = read.next < task.info().output_bytes;
+    let more = task.has_text_after(read.next);
     if more {
         // The last line is probably cut: stop after the last whole line if there is one.
         if let Some(newline) = memchr::memrchr(b'\n', &read.bytes[first..]).filter(|&at| at > 0) {

@@ -34,7 +34,7 @@ const STANDARD_FORMATS: [&str; 19] = [
 pub fn standard_formats_only(schema: &mut Map<String, Value>) {
     let custom = schema.get("format").and_then(Value::as_str).is_some_and(|format| !STANDARD_FORMATS.contains(&format));
     if custom {
-        schema.remove("format");
+        schema.shift_remove("format");
     }
     for value in schema.values_mut() {
         clean_value(value);

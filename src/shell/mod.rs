@@ -391,7 +391,6 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         // so nesting cannot hide one (what is only data this deep may be taken for one too).
         for piece in script.split(|c: char| ";&|()`\"'\n{}$<>".contains(c)) {
             // `eval eval … rm -rf ~`: what the evals run, at any depth.
-            // `eval eval … rm -rf ~`: what the evals run, at any depth.
             let words = wrappers::strip(
                 piece.split_whitespace().skip_while(|word| *word == "eval").map(str::to_owned).collect(),
             );

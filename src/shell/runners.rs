@@ -25,21 +25,13 @@ const fn runner(
     Runner { program, verbs, options_with_value, operands: 0, command_after: &[] }
 }
 
+// uv's, poetry's, pipenv's, pdm's and rye's options that take a value, before the command.
+#[rustfmt::skip]
 const PYTHON_PROJECT: &[&str] = &[
-    "-p",
-    "--python",
-    "--with",
-    "-w",
-    "--project",
-    "--directory",
-    "--env-file",
-    "--extra",
-    "--group",
-    "--package",
-    "--index",
-    "--index-url",
-    "-C",
-    "-e",
+    "-p", "--python", "--with", "-w", "--with-requirements", "--with-editable", "--project", "--directory", "--env-file",
+    "--extra", "--group", "--no-group", "--only-group", "--package", "--index", "--index-url", "--extra-index-url",
+    "--default-index", "-f", "--find-links", "--config-file", "--cache-dir", "--python-platform", "--refresh-package",
+    "-P", "--upgrade-package", "--exclude-newer", "--prerelease", "--resolution", "--link-mode", "--color", "-C", "-e",
     "--env",
 ];
 const CONDA: &[&str] = &["-n", "--name", "-p", "--prefix", "--cwd"];
@@ -55,9 +47,11 @@ const RUNNERS: &[Runner] = &[
     runner("mamba", &["run"], CONDA),
     runner("micromamba", &["run"], CONDA),
     runner("bundle", &["exec"], &[]),
-    runner("mise", &["exec", "x"], &["-C", "--cd", "-E", "--env", "-j", "--jobs"]),
+    // `mise exec node@20 -- node x.js`, `dotenv -e .env.prod -- cmd` (and python-dotenv's `dotenv run
+    // -- cmd`): what comes before `--` names tools or files, not the command.
+    Runner { command_after: &["--"], ..runner("mise", &["exec", "x"], &[]) },
     runner("asdf", &["exec"], &[]),
-    runner("dotenv", &[], &["-e", "-v", "-p", "-c"]),
+    Runner { command_after: &["--"], ..runner("dotenv", &[], &[]) },
     runner("axiom", &["run"], &["--rules", "--driver", "--prompt-pattern", "--listen", "--kill-grace"]),
     Runner { operands: 1, ..runner("direnv", &["exec"], &[]) },
     Runner { command_after: &["-c", "--command"], ..runner("nix", &["develop", "shell"], &[]) },
@@ -122,6 +116,9 @@ mod tests {
             ("micromamba run --prefix /opt/env make", "make"),
             ("bundle exec rake db:drop", "rake db:drop"),
             ("mise exec -- git push -f", "git push -f"),
+            ("mise exec python@3.12 -- rm -rf ~", "rm -rf ~"),
+            ("dotenv run -- rm -rf ~", "rm -rf ~"),
+            ("uv run --extra-index-url https://x.example/simple rm -rf ~", "rm -rf ~"),
             ("dotenv -e .env.prod -- node drop.js", "node drop.js"),
             ("direnv exec . rm -rf .git", "rm -rf .git"),
             ("nix develop .#ci -c git reset --hard", "git reset --hard"),

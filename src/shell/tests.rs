@@ -838,6 +838,9 @@ fn runners_and_wrappers_that_run_a_command_are_unwrapped() {
         "chroot / rm -rf ~",
         "systemd-run --user --wait rm -rf ~",
         "screen -dmS job rm -rf ~",
+        "screen -d -m -S job rm -rf ~",
+        "env X=1 sudo -S -u bob rm -rf ~",
+        "chroot --userspec u:g /srv rm -rf ~",
         "tmux new -d -s job 'rm -rf ~'",
         "sg wheel -c 'rm -rf ~'",
         "env -S 'rm -rf ~'",
@@ -846,6 +849,9 @@ fn runners_and_wrappers_that_run_a_command_are_unwrapped() {
         assert!(runs_rm(script), "{script}: {:?}", words(script));
     }
     assert_eq!(programs("uv run pytest -x && tmux new -s dev"), ["pytest", "tmux"]);
+    // A session attached to or told something runs no command; a later `-S` is the program's own.
+    assert_eq!(programs("screen -r reboot; screen -S x -X quit"), ["screen", "screen"]);
+    assert_eq!(programs("env LC_ALL=C sort -S 1G big.txt"), ["sort"]);
 }
 
 #[test]

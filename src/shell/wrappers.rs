@@ -48,8 +48,29 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
             continue;
         }
         // `env -S 'rm -rf ~'` splits its string into the command (see `inner_script`).
-        if program_name(first) == "env" && words.iter().any(|word| splits_a_string(word)) {
+        if program_name(first) == "env" && env_splits_a_string(&words[1..]) {
             break;
+        }
+        // `screen -r NAME`, `screen -X quit`, `screen -ls`: a session attached to, listed or told
+        // something, no command run.
+        // (`-d` alone detaches a session elsewhere; `-d -m` starts one detached.)
+        if program_name(first) == "screen" {
+            let mut options = Vec::new();
+            let mut rest = words[1..].iter();
+            while let Some(option) = rest.next().filter(|word| word.starts_with('-')) {
+                options.push(option.as_str());
+                if screen_option_takes_value(option) {
+                    rest.next();
+                }
+            }
+            let starts = options.contains(&"-m");
+            let attaches = options.iter().any(|option| {
+                matches!(*option, "-r" | "-R" | "-RR" | "-x" | "-X" | "-ls" | "-list" | "-wipe" | "-Q")
+                    || (!starts && matches!(*option, "-d" | "-D"))
+            });
+            if attaches {
+                break;
+            }
         }
         let Some(taking_values) = wrapper_options(program_name(first)) else { break };
         // `command -v NAME` says where NAME is; it does not run it.
@@ -68,9 +89,10 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
                 break;
             }
             if word.starts_with('-') && word.len() > 1 {
-                // `screen -dmS NAME cmd`: the last of the letters takes the value.
-                let takes_value = taking_values.contains(&word.as_str())
-                    || (program_name(first) == "screen" && !word.starts_with("--") && word.ends_with('S'));
+                let takes_value = match program_name(first) {
+                    "screen" => screen_option_takes_value(word),
+                    _ => taking_values.contains(&word.as_str()),
+                };
                 index += 1 + usize::from(takes_value);
             } else if program_name(first) == "env" && word.contains('=') {
                 git_options.extend(as_git_option(word));
@@ -274,7 +296,8 @@ fn wrapper_options(program: &str) -> Option<&'static [&'static str]> {
         // `shx rm -rf dist`: shelljs's commands, from npm scripts. `coproc rm -rf ~` runs it beside
         // the shell.
         "nohup" | "time" | "command" | "builtin" | "stdbuf" | "caffeinate" | "ionice" | "busybox" | "setsid"
-        | "unbuffer" | "shx" | "coproc" | "taskset" | "chrt" | "chroot" | "prlimit" | "firejail" | "catchsegv" => &[],
+        | "unbuffer" | "shx" | "coproc" | "taskset" | "chrt" | "prlimit" | "firejail" | "catchsegv" => &[],
+        "chroot" => &["--userspec", "--groups"],
         _ => return None,
     })
 }
@@ -298,9 +321,37 @@ fn leading_operands(program: &str) -> usize {
     usize::from(matches!(program, "timeout" | "flock" | "taskset" | "chrt" | "chroot"))
 }
 
+/// Whether a screen option takes the next word: one of those that do, or a run of letters that
+/// ends with `S` (`-dmS NAME`).
+fn screen_option_takes_value(option: &str) -> bool {
+    wrapper_options("screen").is_some_and(|taking| taking.contains(&option))
+        || (!option.starts_with("--") && option.len() > 2 && option.ends_with('S'))
+}
+
 /// `env -S STRING` (`--split-string`): env splits the string into the command and its words.
 fn splits_a_string(word: &str) -> bool {
     word == "-S" || word.starts_with("--split-string") || (word.starts_with("-S") && !word.starts_with("-S="))
+}
+
+/// Where env's own `-S` is among its arguments: before the command it runs (`env X=1 sudo -S …`
+/// gives sudo its `-S`).
+fn env_split_string_at(args: &[String]) -> Option<usize> {
+    let mut index = 0;
+    while let Some(word) = args.get(index) {
+        if splits_a_string(word) {
+            return Some(index);
+        }
+        if word == "--" || !(word.starts_with('-') || word.contains('=')) {
+            return None;
+        }
+        let takes_value = wrapper_options("env").is_some_and(|taking| taking.contains(&word.as_str()));
+        index += 1 + usize::from(takes_value);
+    }
+    None
+}
+
+fn env_splits_a_string(args: &[String]) -> bool {
+    env_split_string_at(args).is_some()
 }
 
 pub fn is_shell(program: &str) -> bool {
@@ -336,7 +387,7 @@ pub fn inner_script(command: &SimpleCommand) -> Option<String> {
         "trap" => args.iter().find(|a| !a.starts_with('-')).filter(|_| args.len() > 1).cloned(),
         // `env -S 'rm -rf ~'`: the string split into words, then the words after it.
         "env" => {
-            let at = args.iter().position(|word| splits_a_string(word))?;
+            let at = env_split_string_at(args)?;
             let string = match args[at].as_str() {
                 "-S" | "--split-string" => args.get(at + 1..)?.join(" "),
                 attached => {

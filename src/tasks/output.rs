@@ -138,16 +138,45 @@ impl OutputRing {
         read
     }
 
+    /// Where the last `max` bytes of text (output less raw events) from `since` on start: `since`
+    /// when there are fewer.
+    pub fn last_text_start(&self, since: u64, max: usize) -> u64 {
+        let mut taken = 0u64;
+        for chunk in self.chunks.iter().rev().filter(|chunk| chunk.stream.is_matched()) {
+            let end = chunk.cursor + chunk.data.len() as u64;
+            if end <= since {
+                break;
+            }
+            let len = end - chunk.cursor.max(since);
+            if taken + len >= max as u64 {
+                return end - (max as u64 - taken);
+            }
+            taken += len;
+        }
+        since
+    }
+
+    /// Whether any text (output less raw events) is kept after `cursor`.
+    pub fn has_text_after(&self, cursor: u64) -> bool {
+        self.chunks
+            .iter()
+            .rev()
+            .any(|chunk| chunk.stream.is_matched() && chunk.cursor + chunk.data.len() as u64 > cursor)
+    }
+
     /// The start of the last `lines` lines of what is kept (for `tail`); the end for none.
     pub fn tail_cursor(&self, lines: usize) -> u64 {
         if lines == 0 {
             return self.end;
         }
         let mut seen = 0;
-        for chunk in self.chunks.iter().rev().filter(|chunk| chunk.stream.is_matched()) {
+        let mut text = self.chunks.iter().rev().filter(|chunk| chunk.stream.is_matched()).peekable();
+        // The end of the text, which raw events after it (a turn's `result`) do not move.
+        let end = text.peek().map_or(self.end, |last| last.cursor + last.data.len() as u64);
+        for chunk in text {
             for (offset, _) in chunk.data.iter().enumerate().rev().filter(|(_, &b)| b == b'\n') {
                 let at = chunk.cursor + offset as u64 + 1;
-                if at == self.end {
+                if at == end {
                     continue;
                 }
                 seen += 1;
@@ -199,6 +228,13 @@ mod tests {
         assert_eq!((read.bytes.as_slice(), read.next), (&b"one\ntwo\n"[..], 21));
         assert_eq!((read.cursor_at(3), read.cursor_at(4), read.cursor_at(8)), (3, 17, 21));
         assert_eq!(ring.read(ring.tail_cursor(1), 100).bytes, b"two\n");
+        // A turn ends with an event that renders nothing: the last line is still the last line.
+        ring.push(OutputStream::Events, b"{\"type\":\"result\"}\n".to_vec());
+        assert_eq!(ring.read(ring.tail_cursor(1), 100).bytes, b"two\n");
+        assert_eq!(ring.read(ring.tail_cursor(2), 100).bytes, b"one\ntwo\n");
+        assert_eq!(ring.last_text_start(0, 5), 3, "the last five bytes of text, `\ntwo\n`, start in `one\n`");
+        assert_eq!(ring.last_text_start(0, 100), 0);
+        assert!(ring.has_text_after(20) && !ring.has_text_after(21));
         let page = ring.read(2, 3);
         assert_eq!((page.bytes.as_slice(), page.next), (&b"e\nt"[..], 18));
     }

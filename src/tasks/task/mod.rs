@@ -944,6 +944,16 @@ impl Task {
         self.state().output.read(since, max)
     }
 
+    /// Where the last `max` bytes of kept text from `since` on start (see [`OutputRing::last_text_start`]).
+    pub fn last_text_start(&self, since: u64, max: usize) -> u64 {
+        self.state().output.last_text_start(since, max)
+    }
+
+    /// Whether kept text follows `cursor` (raw events do not count).
+    pub fn has_text_after(&self, cursor: u64) -> bool {
+        self.state().output.has_text_after(cursor)
+    }
+
     /// Cursor where the last `lines` lines of kept output start.
     pub fn tail_cursor(&self, lines: usize) -> u64 {
         self.state().output.tail_cursor(lines)
