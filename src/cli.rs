@@ -531,6 +531,11 @@ pub enum RulesCommand {
     Validate {
         #[command(flatten)]
         rules: RulesArgs,
+        /// Output format: text, or JSON lines for editors and CI (`{"type":"problem", file, line,
+        /// column, rule, message}` for each problem, then `{"type":"summary", ok, problems, rules,
+        /// files, origin}`).
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Run every rule's embedded tests through the real pipeline, and check that no rule's message
     /// triggers a rule; ends with `N passed, M failed` (exit 1 if any failed).
@@ -640,6 +645,6 @@ pub enum HooksScope {
     Local,
     /// PROJECT/.claude/settings.json: shared with the repository.
     Project,
-    /// ~/.claude/settings.json: every project of yours.
+    /// ~/.claude/settings.json (or $CLAUDE_CONFIG_DIR/settings.json): every project of yours.
     User,
 }

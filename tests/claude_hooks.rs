@@ -27,7 +27,7 @@ const RULES: &str = r#"rules:
 fn axiom(home: &ClaudeHome, args: &[&str]) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_axiom"));
     command.args(args).current_dir(home.project()).env("HOME", home.home());
-    command.env_remove("AXIOM_RULES").env_remove("XDG_CONFIG_HOME");
+    command.env_remove("AXIOM_RULES").env_remove("XDG_CONFIG_HOME").env_remove("CLAUDE_CONFIG_DIR");
     output_within(&mut command, Duration::from_secs(30))
 }
 
@@ -416,4 +416,21 @@ fn installing_into_linked_private_settings_keeps_the_link_and_the_mode() {
     assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
     let leftovers: Vec<_> = std::fs::read_dir(&dotfiles).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(leftovers.len(), 1, "nothing staged is left behind: {leftovers:?}");
+}
+
+#[test]
+fn user_scope_hooks_go_where_claude_code_keeps_its_config() {
+    let home = ClaudeHome::new();
+    let config = home.home().join("elsewhere/claude");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_axiom"));
+    command.args(["hooks", "install", "--scope", "user"]).current_dir(home.project()).env("HOME", home.home());
+    command.env_remove("AXIOM_RULES").env_remove("XDG_CONFIG_HOME").env("CLAUDE_CONFIG_DIR", &config);
+    let installed = output_within(&mut command, Duration::from_secs(30));
+    assert!(installed.status.success(), "{installed:?}");
+    let text = std::fs::read_to_string(config.join("settings.json")).unwrap();
+    assert!(text.contains("PreToolUse") && text.contains(" hook"), "{text}");
+    assert!(
+        !home.home().join(".claude/settings.json").exists(),
+        "not in ~/.claude when CLAUDE_CONFIG_DIR says otherwise"
+    );
 }

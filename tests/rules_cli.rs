@@ -2,7 +2,7 @@
 
 mod support;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use support::{head_one, located, Run, Sandbox};
 
 const GOOD: &str = r#"rules:
@@ -486,4 +486,30 @@ fn embedded_tests_with_history_judge_the_input_on_it() {
     let (_sandbox, _paths, run) = rules(&["test"], &[("h.yaml", yaml)]);
     assert_eq!(run.code, Some(1), "the second case is wrong and must fail");
     assert!(run.stdout.contains("1 passed, 1 failed"), "{}", run.stdout);
+}
+
+#[test]
+fn validate_as_json_gives_a_record_per_problem_in_order_then_a_summary() {
+    let bad = "rules:\n  - id: a\n    match: { literals: [x] }\n    severity: loud\n    action: blok\n  - id: b\n    match: { regex: ['('] }\n";
+    let (_sandbox, paths, run) = rules(&["validate", "--format", "json"], &[("bad.yaml", bad)]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let records: Vec<serde_json::Value> = run.stdout.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let places: Vec<(u64, u64)> = records
+        .iter()
+        .filter(|r| r["type"] == "problem")
+        .map(|r| (r["line"].as_u64().unwrap(), r["column"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(places, [(4, 15), (5, 13), (7, 23)], "{}", run.stdout);
+    assert!(records.iter().all(|r| r["type"] != "problem" || r["file"] == paths[0].as_str()), "{}", run.stdout);
+    assert_eq!(records[0]["rule"], "a");
+    let summary = records.last().unwrap();
+    assert_eq!((&summary["type"], &summary["ok"], &summary["problems"]), (&json!("summary"), &json!(false), &json!(3)));
+
+    let (_sandbox, _, run) = rules(&["validate", "--format", "json"], &[("good.yaml", GOOD)]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let summary: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(
+        (&summary["ok"], &summary["rules"], &summary["files"]),
+        (&json!(true), &json!(GOOD_IDS.len()), &json!(1))
+    );
 }

@@ -120,10 +120,14 @@ fn settings_path(args: &HooksArgs) -> anyhow::Result<PathBuf> {
     Ok(match args.scope {
         HooksScope::Local => project.join(".claude/settings.local.json"),
         HooksScope::Project => project.join(".claude/settings.json"),
-        HooksScope::User => {
-            let home = std::env::var_os("HOME").context("HOME is not set, so the user settings cannot be found")?;
-            Path::new(&home).join(".claude/settings.json")
-        }
+        // Claude Code keeps its user settings in $CLAUDE_CONFIG_DIR when that is set.
+        HooksScope::User => match std::env::var_os("CLAUDE_CONFIG_DIR").filter(|dir| !dir.is_empty()) {
+            Some(dir) => Path::new(&dir).join("settings.json"),
+            None => {
+                let home = std::env::var_os("HOME").context("HOME is not set, so the user settings cannot be found")?;
+                Path::new(&home).join(".claude/settings.json")
+            }
+        },
     })
 }
 

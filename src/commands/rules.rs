@@ -15,15 +15,11 @@ use crate::rules::{
 
 pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
     match command {
-        RulesCommand::Validate { rules } => {
+        RulesCommand::Validate { rules, format: Format::Json } => validate_as_json(&rules),
+        RulesCommand::Validate { rules, format: Format::Text } => {
             let set = super::load_rules(&rules)?;
             set.build_all();
-            // Every file read, also one that holds no rules (the built-in pack's are inside the binary).
-            let files = match set.origin() {
-                RuleOrigin::Embedded => DEFAULT_PACK.len(),
-                origin => origin.files().len(),
-            };
-            let (rules, files) = (set.rules().len() as u64, files as u64);
+            let (rules, files) = (set.rules().len() as u64, files_read(&set) as u64);
             outln!("ok: {} in {} ({})", count(rules, "rule"), count(files, "file"), set.origin());
             Ok(ExitCode::SUCCESS)
         }
@@ -220,4 +216,35 @@ fn list(rules: &RuleSet, format: Format, watching: Option<Subject>) -> anyhow::R
     }
 
     Ok(())
+}
+
+/// Every file read, also one that holds no rules (the built-in pack's are inside the binary).
+fn files_read(set: &RuleSet) -> usize {
+    match set.origin() {
+        RuleOrigin::Embedded => DEFAULT_PACK.len(),
+        origin => origin.files().len(),
+    }
+}
+
+/// `rules validate --format json`: a record per problem, then a summary; exit 2 if any problem.
+fn validate_as_json(args: &crate::cli::RulesArgs) -> anyhow::Result<ExitCode> {
+    let origin = RuleOrigin::resolve(&args.paths);
+    let summary = match RuleSet::load(origin.clone()) {
+        Ok(set) => {
+            set.build_all();
+            serde_json::json!({"type": "summary", "ok": true, "problems": 0, "rules": set.rules().len(),
+                               "files": files_read(&set), "origin": origin.to_string()})
+        }
+        Err(errors) => {
+            for error in &errors.0 {
+                let problem = serde_json::json!({"type": "problem", "file": error.file, "line": error.line,
+                    "column": error.column, "rule": error.rule, "message": error.message});
+                outln!("{problem}");
+            }
+            serde_json::json!({"type": "summary", "ok": false, "problems": errors.0.len(), "rules": null,
+                               "files": null, "origin": origin.to_string()})
+        }
+    };
+    outln!("{summary}");
+    Ok(if summary["ok"] == true { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }
