@@ -258,7 +258,9 @@ impl Hub {
         if let Some(journal) = self.tasks.journal() {
             if tokio::time::timeout(SHUTDOWN_LIMIT, journal.flushed()).await.is_err() {
                 crate::logging::note!(
-                    "axiom: warning: task histories could not all be written; their workers still hold that output"
+                    "axiom: warning: task histories could not all be written (is the disk full?): a running \
+                     task's worker still holds what was not written and sends it to the next hub, but what an \
+                     ended task printed last may be lost"
                 );
             }
         }
