@@ -551,7 +551,8 @@ pub enum RulesCommand {
         #[arg(long, value_name = "FILE")]
         corpus: Option<PathBuf>,
         /// Output format: of the corpus report, or of the tests' outcome (JSON: passed, failed,
-        /// skipped and the failures' messages).
+        /// skipped, and each failure as a record: rule, file, line, column, check (`test` with
+        /// input, expected, got and where it fired; `message` with the rules it would trigger)).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

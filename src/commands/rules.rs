@@ -107,9 +107,81 @@ fn init(dir: &std::path::Path, force: bool) -> anyhow::Result<ExitCode> {
 #[derive(Debug, Default)]
 pub struct TestOutcome {
     pub passed: usize,
-    pub failures: Vec<String>,
+    pub failures: Vec<TestFailure>,
     /// Tests of disabled rules, which the pipeline does not run.
     pub skipped: usize,
+}
+
+/// A rule's test that failed, or a rule whose message would trigger a rule if an agent echoed it.
+#[derive(Debug, serde::Serialize)]
+pub struct TestFailure {
+    pub rule: String,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    #[serde(flatten)]
+    pub what: FailedCheck,
+}
+
+#[derive(Debug, serde::Serialize)]
+#[serde(tag = "check", rename_all = "snake_case")]
+pub enum FailedCheck {
+    /// An embedded test: its input, what it expected, what the pipeline did (where, and what
+    /// it matched, when the rule fired).
+    Test { input: String, expected: String, got: String, fired: Option<Fired> },
+    /// The rule's message, which would fire these rules.
+    Message { message: String, triggers: Vec<Fired> },
+}
+
+/// Where a rule fired, and on what.
+#[derive(Debug, serde::Serialize)]
+pub struct Fired {
+    pub rule: String,
+    pub line: u64,
+    pub column: usize,
+    pub matched: String,
+}
+
+impl Fired {
+    fn from(intervention: &Intervention) -> Self {
+        Fired {
+            rule: intervention.rule.to_string(),
+            line: intervention.line.unwrap_or(0),
+            column: intervention.column,
+            matched: intervention.matched.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for TestFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FAIL rule `{}` ({}:{}:{})", self.rule, self.file, self.line, self.column)?;
+        match &self.what {
+            FailedCheck::Test { input, expected, got, fired } => {
+                write!(f, "\n  input:    {input:?}\n  expected: {expected}\n  got:      {got}")?;
+                match fired {
+                    Some(Fired { line, column, matched, .. }) => write!(f, " at {line}:{column} ({matched:?})"),
+                    None => Ok(()),
+                }
+            }
+            FailedCheck::Message { message, triggers } => {
+                let triggered: Vec<String> =
+                    triggers.iter().map(|fired| format!("`{}` ({:?})", fired.rule, fired.matched)).collect();
+                write!(
+                    f,
+                    "\n  its message would trigger {} if the agent echoed it back\n  message:  {message:?}",
+                    triggered.join(", ")
+                )
+            }
+        }
+    }
+}
+
+impl TestFailure {
+    fn of(rule: &crate::rules::Rule, what: FailedCheck) -> Self {
+        let at = &rule.location;
+        TestFailure { rule: rule.id.clone(), file: at.file.clone(), line: at.line, column: at.column, what }
+    }
 }
 
 /// Runs every embedded test through a real offline pipeline of the rule's scope, then checks that
@@ -130,13 +202,14 @@ pub fn test_rules(rules: &Arc<RuleSet>) -> TestOutcome {
                 outcome.passed += 1;
                 continue;
             }
-            let detail = own
-                .first()
-                .map(|i| format!(" at {}:{} ({:?})", i.line.unwrap_or(0), i.column, i.matched))
-                .unwrap_or_default();
-            outcome.failures.push(format!(
-                "FAIL rule `{}` ({})\n  input:    {:?}\n  expected: {}\n  got:      {got}{detail}",
-                rule.id, rule.location, test.input, test.expect
+            outcome.failures.push(TestFailure::of(
+                rule,
+                FailedCheck::Test {
+                    input: test.input.clone(),
+                    expected: test.expect.to_string(),
+                    got: got.to_string(),
+                    fired: own.first().map(|i| Fired::from(i)),
+                },
             ));
         }
         if let Some(message) = &rule.message {
@@ -144,13 +217,10 @@ pub fn test_rules(rules: &Arc<RuleSet>) -> TestOutcome {
             if fired.is_empty() {
                 outcome.passed += 1;
             } else {
-                let triggered: Vec<String> = fired.iter().map(|i| format!("`{}` ({:?})", i.rule, i.matched)).collect();
-                outcome.failures.push(format!(
-                    "FAIL rule `{}` ({})\n  its message would trigger {} if the agent echoed it back\n  message:  {message:?}",
-                    rule.id,
-                    rule.location,
-                    triggered.join(", ")
-                ));
+                let triggers = fired.iter().map(Fired::from).collect();
+                outcome
+                    .failures
+                    .push(TestFailure::of(rule, FailedCheck::Message { message: message.clone(), triggers }));
             }
         }
     }
