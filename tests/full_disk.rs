@@ -49,31 +49,52 @@ fn fill(path: &Path) {
     }
 }
 
+/// A hub whose state dir is a small tmpfs, with a task streaming numbered lines through it (until
+/// `stop` exists); `None` (said) where a tmpfs cannot be mounted.
+struct Streaming {
+    sandbox: Sandbox,
+    state: PathBuf,
+    _tmpfs: Tmpfs,
+    serve: Proc,
+    streaming: Proc,
+    id: String,
+    stop: PathBuf,
+}
+
+impl Streaming {
+    fn start() -> Option<Streaming> {
+        let sandbox = Sandbox::new();
+        let state = sandbox.path("state");
+        let tmpfs = match Tmpfs::mount(&state, "8m") {
+            Ok(tmpfs) => tmpfs,
+            Err(reason) => {
+                eprintln!("skipped: {reason} (this test needs to mount a small tmpfs as the state dir)");
+                return None;
+            }
+        };
+        let rules = sandbox.write("rules.yaml", "rules: []\n");
+        let state_arg = state.display().to_string();
+        let args = ["serve", "--listen", "127.0.0.1:0", "--state-dir", &state_arg, "--rules", &rules];
+        let mut serve = Proc::spawn(sandbox.axiom(&args), "axiom serve");
+        serve.wait_for_stderr("hub listening on");
+        let stop = sandbox.path("stop");
+        let line = format!("{} {}", fixture("stream-until.sh"), stop.display());
+        let client = sandbox.axiom(&["client", "--state-dir", &state_arg, "--command", &line]);
+        let mut streaming = Proc::spawn(client, "axiom client --command");
+        let id = streaming.wait_for_task_id();
+        streaming.wait_for_stdout("line 100\n");
+        Some(Streaming { sandbox, state, _tmpfs: tmpfs, serve, streaming, id, stop })
+    }
+}
+
 fn stream_through_a_full_disk(episode: Duration) {
-    let sandbox = Sandbox::new();
-    let state = sandbox.path("state");
-    let _tmpfs = match Tmpfs::mount(&state, "8m") {
-        Ok(tmpfs) => tmpfs,
-        Err(reason) => {
-            eprintln!("skipped: {reason} (this test needs to mount a small tmpfs as the state dir)");
-            return;
-        }
-    };
-    let rules = sandbox.write("rules.yaml", "rules: []\n");
+    let Some(Streaming { sandbox, state, _tmpfs, mut serve, streaming, id, stop }) = Streaming::start() else { return };
     let state_arg = state.display().to_string();
-    let args = ["serve", "--listen", "127.0.0.1:0", "--state-dir", &state_arg, "--rules", &rules];
-    let mut serve = Proc::spawn(sandbox.axiom(&args), "axiom serve");
-    serve.wait_for_stderr("hub listening on");
     let client = |args: &[&str]| {
         let mut all = vec!["client", "--state-dir", &state_arg];
         all.extend_from_slice(args);
         sandbox.axiom(&all)
     };
-    let stop = sandbox.path("stop");
-    let line = format!("{} {}", fixture("stream-until.sh"), stop.display());
-    let mut streaming = Proc::spawn(client(&["--command", &line]), "axiom client --command");
-    let id = streaming.wait_for_task_id();
-    streaming.wait_for_stdout("line 100\n");
 
     let filler = state.join("filler");
     fill(&filler);
@@ -130,30 +151,13 @@ fn a_stream_through_a_30_second_full_disk_completes_exactly_once() {
 /// it could take.
 #[test]
 fn a_backlog_larger_than_the_room_that_comes_back_is_written_in_part() {
-    let sandbox = Sandbox::new();
-    let state = sandbox.path("state");
-    let _tmpfs = match Tmpfs::mount(&state, "8m") {
-        Ok(tmpfs) => tmpfs,
-        Err(reason) => {
-            eprintln!("skipped: {reason} (this test needs to mount a small tmpfs as the state dir)");
-            return;
-        }
-    };
-    let rules = sandbox.write("rules.yaml", "rules: []\n");
+    let Some(Streaming { sandbox, state, _tmpfs, mut serve, streaming, id, stop }) = Streaming::start() else { return };
     let state_arg = state.display().to_string();
-    let args = ["serve", "--listen", "127.0.0.1:0", "--state-dir", &state_arg, "--rules", &rules];
-    let mut serve = Proc::spawn(sandbox.axiom(&args), "axiom serve");
-    serve.wait_for_stderr("hub listening on");
     let client = |args: &[&str]| {
         let mut all = vec!["client", "--state-dir", &state_arg];
         all.extend_from_slice(args);
         sandbox.axiom(&all)
     };
-    let stop = sandbox.path("stop");
-    let line = format!("{} {}", fixture("stream-until.sh"), stop.display());
-    let mut streaming = Proc::spawn(client(&["--command", &line]), "axiom client --command");
-    let id = streaming.wait_for_task_id();
-    streaming.wait_for_stdout("line 100\n");
 
     let filler = state.join("filler");
     fill(&filler);
