@@ -297,6 +297,16 @@ pub struct ClientArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
+    /// Start a command line as a new task and print its id, then leave it running on the hub.
+    #[command(after_help = CLIENT_START_HELP)]
+    Start {
+        /// The command line, run with `sh -c` in the current directory (as with --command).
+        #[arg(value_name = "CMD")]
+        command_line: String,
+        /// Output format: the id alone, or JSON (`{"task_id": …}`).
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// List the hub's tasks.
     #[command(after_help = CLIENT_LIST_HELP)]
     List {

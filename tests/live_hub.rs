@@ -535,3 +535,23 @@ fn sighup_leaves_the_hub_running() {
     assert!(alive(hub.pid()), "the hub ended on SIGHUP:\n{}", hub.log());
     hub.run_client(&["--command", "echo still served"]).assert_code(0);
 }
+
+#[test]
+fn client_start_prints_only_the_task_id_and_leaves_the_task_running() {
+    let hub = Hub::start("rules: []\n", &[]);
+    let started = hub.run_client(&["start", "echo started; sleep 0.3; echo done"]);
+    started.assert_code(0);
+    let id = started.stdout.trim().to_owned();
+    assert!(!id.is_empty() && !id.contains(char::is_whitespace) && started.stdout.lines().count() == 1, "{started:?}");
+    eventually("the started task to finish by itself", DEADLINE, || match hub.task(&id).status {
+        TaskStatus::Exited { code: 0 } => Ok(()),
+        other => Err(format!("{other:?}")),
+    });
+    let output = hub.run_client(&["output", &id]);
+    assert_eq!(output.stdout, "started\ndone\n");
+
+    let json = hub.run_client(&["start", "--format", "json", "true"]);
+    json.assert_code(0);
+    let record: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(record["task_id"].as_str().is_some_and(|id| hub.task(id).task_id == id), "{record}");
+}

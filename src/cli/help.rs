@@ -141,6 +141,15 @@ Examples:
   axiom client tail k3x9qa --follow
   axiom client send k3x9qa 'use the existing parser'";
 
+pub(super) const CLIENT_START_HELP: &str = "\
+For scripts: the id is the only thing printed on stdout. --driver, --agent/--not-agent and \
+--prompt-pattern apply as they do to --command. Watch the task with `axiom client tail ID \
+--follow`; end it with `axiom client kill ID`.
+
+Examples:
+  id=$(axiom client start 'npm run dev')
+  axiom client --driver pty start 'claude' --format json";
+
 pub(super) const CLIENT_LIST_HELP: &str = "\
 JSON: an array of tasks, the same records as the MCP tool axiom_status: task_id, command (an array \
 of words), status (starting, running, exited, killed, failed or lost), activity (for a running task: \

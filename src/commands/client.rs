@@ -42,7 +42,10 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
                 let piping = Piping::of_stdin(driver, args.keep_input_open);
                 hub.run_command(command, driver, subject, prompt, on_stop, piping).await
             }
-            (None, Some(action)) => hub.act(action).await,
+            (None, Some(action)) => {
+                let (driver, subject, prompt) = (args.driver, args.subject.overridden(), args.prompt.prompt_pattern);
+                hub.act(action, driver, subject, prompt).await
+            }
             (None, None) => bail!("nothing to do: pass --command CMD or a subcommand (see `axiom client --help`)"),
             (Some(_), Some(_)) => bail!("--command and a subcommand cannot be combined"),
         }
@@ -323,6 +326,31 @@ impl Connection {
                 _ => continue,
             }
         }
+    }
+
+    /// `client start`: the task is made and left to run; its id is printed.
+    async fn start_command(
+        &mut self,
+        command_line: String,
+        driver: Driver,
+        subject: Option<Subject>,
+        prompt_pattern: Option<String>,
+        format: Format,
+    ) -> anyhow::Result<ExitCode> {
+        let cwd = std::env::current_dir().ok().map(|dir| dir.display().to_string());
+        let command = vec!["sh".to_owned(), "-c".to_owned(), command_line];
+        let reply = self
+            .request(|id| {
+                let env = Vec::new();
+                ClientRequest::Spawn { id, command, cwd, env, driver, subscribe: false, subject, prompt_pattern }
+            })
+            .await?;
+        let HubToClient::Spawned { task_id, .. } = reply else { bail!("unexpected reply to spawn: {reply:?}") };
+        match format {
+            Format::Text => outln!("{task_id}"),
+            Format::Json => outln!("{}", serde_json::json!({ "task_id": task_id })),
+        }
+        Ok(ExitCode::SUCCESS)
     }
 
     async fn run_command(
@@ -629,8 +657,18 @@ impl Connection {
         Ok(id)
     }
 
-    async fn act(&mut self, action: ClientCommand) -> anyhow::Result<ExitCode> {
+    /// A subcommand; `driver`, `subject` and `prompt_pattern` are for the one that starts a task.
+    async fn act(
+        &mut self,
+        action: ClientCommand,
+        driver: Driver,
+        subject: Option<Subject>,
+        prompt_pattern: Option<String>,
+    ) -> anyhow::Result<ExitCode> {
         match action {
+            ClientCommand::Start { command_line, format } => {
+                return self.start_command(command_line, driver, subject, prompt_pattern, format).await;
+            }
             ClientCommand::List { format } => {
                 let HubToClient::Tasks { tasks, .. } =
                     self.request(|id| ClientRequest::List { id, task_id: None }).await?
