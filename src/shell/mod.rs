@@ -4,9 +4,12 @@
 //! [`commands`] splits a script into its simple commands: quote-aware splitting on `;`, `&&`,
 //! `||`, `|`, `&` and line breaks; heredoc bodies (run as commands when fed to a shell, skipped as
 //! data otherwise); `$(...)` and backquoted substitutions; `bash -c`/`sh -c`/`eval`/`powershell
-//! -Command`, `trap`, `su -c`, `script -c` and `watch` unwrapped (a shell's `$1`… and `$@`
+//! -Command`, `trap`, `su -c`, `script -c`, `flock -c`, `sg`, `env -S`, `nix-shell --run`, `tmux new`,
+//! `axiom client --command` and `watch` unwrapped (a shell's `$1`… and `$@`
 //! filled in); `sudo`, `env`, `xargs`, `nohup`, `time`, `timeout`, `nice`, `setsid`, `strace`,
-//! `unbuffer`, `command`, `exec`, `busybox`, leading `VAR=value` assignments and the reserved
+//! `unbuffer`, `command`, `exec`, `busybox`, `flock`, `taskset`, `chroot`, `screen`, `systemd-run`,
+//! the project runners (`uv run`, `conda run -n ENV`, `nix develop -c`, `axiom run`: see
+//! `runners.rs`), leading `VAR=value` assignments and the reserved
 //! words that open a compound command (`{`, `!`, `if`, `then`, `do`, ..., `function NAME`)
 //! stripped; what `find` runs on what it finds (`-exec`, `-delete`, the first `xargs` it pipes
 //! into) listed after it (see `find.rs`); a here-string or what `echo` pipes into a bare shell

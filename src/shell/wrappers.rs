@@ -51,26 +51,8 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
         if program_name(first) == "env" && env_splits_a_string(&words[1..]) {
             break;
         }
-        // `screen -r NAME`, `screen -X quit`, `screen -ls`: a session attached to, listed or told
-        // something, no command run.
-        // (`-d` alone detaches a session elsewhere; `-d -m` starts one detached.)
-        if program_name(first) == "screen" {
-            let mut options = Vec::new();
-            let mut rest = words[1..].iter();
-            while let Some(option) = rest.next().filter(|word| word.starts_with('-')) {
-                options.push(option.as_str());
-                if screen_option_takes_value(option) {
-                    rest.next();
-                }
-            }
-            let starts = options.contains(&"-m");
-            let attaches = options.iter().any(|option| {
-                matches!(*option, "-r" | "-R" | "-RR" | "-x" | "-X" | "-ls" | "-list" | "-wipe" | "-Q")
-                    || (!starts && matches!(*option, "-d" | "-D"))
-            });
-            if attaches {
-                break;
-            }
+        if program_name(first) == "screen" && screen_runs_nothing(&words[1..]) {
+            break;
         }
         let Some(taking_values) = wrapper_options(program_name(first)) else { break };
         // `command -v NAME` says where NAME is; it does not run it.
@@ -177,6 +159,7 @@ fn leading_assignments(words: &[String]) -> usize {
 }
 
 /// For a wrapper program, the options that take a separate value; `None` if not a wrapper.
+#[rustfmt::skip]
 fn wrapper_options(program: &str) -> Option<&'static [&'static str]> {
     Some(match program {
         "sudo" | "doas" => &["-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"],
@@ -193,101 +176,31 @@ fn wrapper_options(program: &str) -> Option<&'static [&'static str]> {
         // `flock FILE -c SCRIPT` runs a script instead (see `inner_script`).
         "flock" => &["-w", "--timeout", "-E", "--conflict-exit-code", "-c", "--command"],
         "xvfb-run" => &[
-            "-n",
-            "--server-num",
-            "-s",
-            "--server-args",
-            "-f",
-            "--auth-file",
-            "-e",
-            "--error-file",
-            "-p",
-            "--xauth-protocol",
-            "-w",
-            "--wait",
+            "-n", "--server-num", "-s", "--server-args", "-f", "--auth-file", "-e", "--error-file", "-p",
+            "--xauth-protocol", "-w", "--wait",
         ],
         "run0" => &[
-            "-u",
-            "--user",
-            "-g",
-            "--group",
-            "-p",
-            "--property",
-            "--description",
-            "--slice",
-            "--unit",
-            "--nice",
-            "-D",
-            "--chdir",
-            "--setenv",
+            "-u", "--user", "-g", "--group", "-p", "--property", "--description", "--slice", "--unit",
+            "--nice", "-D", "--chdir", "--setenv",
         ],
         "systemd-run" => &[
-            "-u",
-            "--unit",
-            "-p",
-            "--property",
-            "--description",
-            "--slice",
-            "--uid",
-            "--gid",
-            "--nice",
-            "-E",
-            "--setenv",
-            "-D",
-            "--chdir",
-            "--working-directory",
-            "-M",
-            "--machine",
-            "-H",
-            "--host",
-            "--on-active",
-            "--on-boot",
-            "--on-calendar",
-            "--on-unit-active",
-            "--timer-property",
+            "-u", "--unit", "-p", "--property", "--description", "--slice", "--uid", "--gid", "--nice", "-E",
+            "--setenv", "-D", "--chdir", "--working-directory", "-M", "--machine", "-H", "--host",
+            "--on-active", "--on-boot", "--on-calendar", "--on-unit-active", "--timer-property",
             "--service-type",
         ],
         "unshare" => &[
-            "-S",
-            "--setuid",
-            "-G",
-            "--setgid",
-            "--map-user",
-            "--map-group",
-            "--propagation",
-            "--setgroups",
-            "-R",
-            "--root",
-            "-w",
-            "--wd",
+            "-S", "--setuid", "-G", "--setgid", "--map-user", "--map-group", "--propagation", "--setgroups",
+            "-R", "--root", "-w", "--wd",
         ],
         "nsenter" => &["-t", "--target", "-S", "--setuid", "-G", "--setgid"],
         "setpriv" => &[
-            "--reuid",
-            "--regid",
-            "--ruid",
-            "--rgid",
-            "--euid",
-            "--egid",
-            "--groups",
-            "--inh-caps",
-            "--ambient-caps",
-            "--bounding-set",
-            "--securebits",
-            "--pdeathsig",
-            "--selinux-label",
+            "--reuid", "--regid", "--ruid", "--rgid", "--euid", "--egid", "--groups", "--inh-caps",
+            "--ambient-caps", "--bounding-set", "--securebits", "--pdeathsig", "--selinux-label",
             "--apparmor-profile",
         ],
         "numactl" => &[
-            "-N",
-            "--cpunodebind",
-            "-m",
-            "--membind",
-            "-C",
-            "--physcpubind",
-            "-i",
-            "--interleave",
-            "-p",
+            "-N", "--cpunodebind", "-m", "--membind", "-C", "--physcpubind", "-i", "--interleave", "-p",
             "--preferred",
         ],
         "cgexec" => &["-g"],
@@ -319,6 +232,25 @@ fn package_program(package: &str) -> &str {
 fn leading_operands(program: &str) -> usize {
     // `flock FILE cmd`, `taskset MASK cmd`, `chrt PRIORITY cmd`, `chroot DIR cmd`.
     usize::from(matches!(program, "timeout" | "flock" | "taskset" | "chrt" | "chroot"))
+}
+
+/// Whether screen's options say it attaches to a session, lists them or tells one something
+/// (`screen -r NAME`, `screen -S x -X quit`, `screen -ls`): no command is run. `-d` alone detaches
+/// a session elsewhere; `-d -m` starts one detached.
+fn screen_runs_nothing(args: &[String]) -> bool {
+    let mut options = Vec::new();
+    let mut rest = args.iter();
+    while let Some(option) = rest.next().filter(|word| word.starts_with('-')) {
+        options.push(option.as_str());
+        if screen_option_takes_value(option) {
+            rest.next();
+        }
+    }
+    let starts = options.contains(&"-m");
+    options.iter().any(|option| {
+        matches!(*option, "-r" | "-R" | "-RR" | "-x" | "-X" | "-ls" | "-list" | "-wipe" | "-Q")
+            || (!starts && matches!(*option, "-d" | "-D"))
+    })
 }
 
 /// Whether a screen option takes the next word: one of those that do, or a run of letters that
