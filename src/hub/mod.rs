@@ -219,7 +219,7 @@ impl Hub {
                         continue;
                     }
                     let finished: Vec<_> =
-                        self.tasks.all().into_iter().filter(|task| task.status().is_finished()).collect();
+                        self.tasks.unordered().into_iter().filter(|task| task.status().is_finished()).collect();
                     let hub = Arc::clone(&self);
                     let mut shutdown = shutdown.clone();
                     // Everything these tasks printed was queued before they finished: once the

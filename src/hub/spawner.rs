@@ -305,7 +305,7 @@ impl Hub {
     /// command's tree gently (SIGTERM, then its grace) before the kernel ends the rest.
     pub(super) fn end_cgroups_of_finished_tasks(self: &Arc<Self>, now: Instant) {
         let Some(before) = now.checked_sub(FINISHED_GRACE) else { return };
-        for task in self.tasks.all() {
+        for task in self.tasks.unordered() {
             if task.cgroup_due_by(before) {
                 let hub = Arc::clone(self);
                 tokio::spawn(async move { hub.end_cgroup_of(&task).await });
