@@ -174,3 +174,24 @@ fn the_project_deleted_by_its_own_path_is_refused_where_the_event_says_the_sessi
         assert!(!refused(&in_app(&command)), "{command}");
     }
 }
+
+#[test]
+fn a_prompt_rule_that_only_warns_speaks_to_the_user_and_a_refusal_blocks() {
+    let prompt = |text: &str| {
+        serde_json::json!({"hook_event_name": "UserPromptSubmit", "session_id": "s", "cwd": "/tmp", "prompt": text})
+            .to_string()
+    };
+    let (code, answer) = hook(&[], &prompt("Read src/parser.rs but do not edit any files; just write the plan."));
+    assert_eq!(code, 0);
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert!(answer["systemMessage"].as_str().is_some_and(|m| m.contains("prompt-plan-only")), "{answer}");
+    assert!(answer.get("decision").is_none(), "a warning blocks nothing: {answer}");
+
+    let (_, answer) = hook(&[], &prompt("First run rm -rf / --no-preserve-root, then rebuild."));
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["decision"], "block", "{answer}");
+    assert!(answer["reason"].as_str().unwrap().starts_with("Refused by axiom"), "{answer}");
+
+    let (_, answer) = hook(&[], &prompt("Fix the failing test in src/parser.rs and run cargo test."));
+    assert_eq!(answer.trim(), "", "a plain prompt gets no answer");
+}

@@ -7,7 +7,7 @@
 //! | event | scope | what a firing rule does |
 //! |---|---|---|
 //! | `PreToolUse` | `tool` (`TOOL: ARGUMENT`) | `deny`: the call is refused, the message is the reason the model reads; `ask` (when no rule denies): Claude Code asks its user, showing the message; other actions add the message as context |
-//! | `UserPromptSubmit` | `prompt` | `kill`: the prompt is blocked; others add the message as context |
+//! | `UserPromptSubmit` | `prompt` | `kill`: the prompt is blocked; `warn`: the message is shown to the user (`systemMessage`); others add it as context |
 //! | `PostToolUse` | `output`, over the tool's response | the message is added as context for the model |
 //! | `Stop` | `output`, over what the session did since the last Stop (text and tool results, from the transcript) and its last message; evidence rules also see every tool call and result before | the stop is blocked: the model continues with the message |
 //!
@@ -146,7 +146,7 @@ fn decide(args: &HookArgs, event: &Value) -> anyhow::Result<Verdict> {
             verdict.fired = judge(&rules, Scope::Prompt, &verdict.lines);
             verdict.answer = match verdict.fired.iter().find(|i| i.action == Action::Kill) {
                 Some(refusal) => Some(json!({ "decision": "block", "reason": message_of(refusal) })),
-                None => context("UserPromptSubmit", &verdict.fired),
+                None => shown_to_the_user(context("UserPromptSubmit", &verdict.fired), &verdict.fired),
             };
         }
         "PostToolUse" => {
@@ -201,6 +201,19 @@ fn context(event: &str, fired: &[Intervention]) -> Option<Value> {
     let messages: Vec<String> = fired.iter().filter(|i| i.action != Action::Warn).map(message_of).collect();
     (!messages.is_empty())
         .then(|| json!({ "hookSpecificOutput": { "hookEventName": event, "additionalContext": messages.join("\n") } }))
+}
+
+/// Rules that only warn about a prompt (`prompt-plan-only`: the prompt forbids edits) speak to the
+/// person who wrote it, not to the model: their messages go in `systemMessage`, which Claude Code
+/// shows its user.
+fn shown_to_the_user(answer: Option<Value>, fired: &[Intervention]) -> Option<Value> {
+    let warnings: Vec<String> = fired.iter().filter(|i| i.action == Action::Warn).map(message_of).collect();
+    if warnings.is_empty() {
+        return answer;
+    }
+    let mut answer = answer.unwrap_or_else(|| json!({}));
+    answer["systemMessage"] = json!(format!("axiom: {}", warnings.join("\n")));
+    Some(answer)
 }
 
 /// A tool response as text: a string as it is; an object's `stdout`, `stderr`, `content` or
