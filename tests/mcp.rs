@@ -391,6 +391,22 @@ async fn interrupt_then_follow_up_message() {
     assert_eq!(manual["delivered"], true);
 }
 
+#[tokio::test]
+async fn an_interrupt_that_ends_the_task_counts_as_delivered() {
+    let server = Server::start().await;
+    // A command that SIGINT ends, as it ends most commands that are not agents.
+    let spawned = server.spawn(json!({"command": ["sh", "-c", "echo ready; exec sleep 600"]})).await;
+    let id = spawned["task_id"].as_str().unwrap();
+    server.wait_for_output(id, "ready", Duration::from_secs(10)).await;
+    server.ok("axiom_interrupt", json!({"task_id": id, "message": "stop and explain"})).await;
+    let exited = server.wait(id, "exit", 20.0).await;
+    assert_eq!((&exited["task"]["status"], &exited["task"]["signal"]), (&json!("killed"), &json!(2)), "{exited}");
+    let listed = server.ok("axiom_interventions", json!({"task_id": id})).await;
+    let interrupt = &listed["interventions"][0];
+    assert_eq!(interrupt["delivered"], true, "{listed}");
+    assert!(interrupt["error"].as_str().is_some_and(|e| e.contains("message was not sent")), "{listed}");
+}
+
 /// Reads `pid=<n> grandchild=<m>` from the stubborn agent's output.
 async fn stubborn_pids(server: &Server, id: &str) -> (u32, u32) {
     let output = server.wait_for_output(id, "grandchild=", Duration::from_secs(10)).await;

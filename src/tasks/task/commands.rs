@@ -74,13 +74,19 @@ impl Task {
     /// Commands that will never be acknowledged (the task ended and its worker is gone) are
     /// reported as not delivered, so no record waits for ever.
     pub(super) fn settle_commands(&self, state: &mut TaskState, reason: &str) {
-        for id in std::mem::take(&mut state.commands).into_keys() {
-            let error = Some(reason.to_owned());
+        // An interrupt the task ended of (SIGINT) reached it, though its follow-up could not.
+        let ended_by_interrupt = state.status == TaskStatus::Killed { signal: libc::SIGINT };
+        for (id, command) in std::mem::take(&mut state.commands) {
+            let (delivered, error) = if ended_by_interrupt && is_interrupt(&command) {
+                (true, "the interrupt ended the task, so its message was not sent".to_owned())
+            } else {
+                (false, reason.to_owned())
+            };
             if let Some(record) = state.interventions.by_id(id) {
-                record.delivered = Some(false);
-                record.error = error.clone();
+                record.delivered = Some(delivered);
+                record.error = Some(error.clone());
             }
-            self.log(&Event::Ack { id, delivered: false, error });
+            self.log(&Event::Ack { id, delivered, error: Some(error) });
         }
     }
 
@@ -316,6 +322,10 @@ impl Task {
 
 pub(super) fn is_kill(command: &HubToWorker) -> bool {
     matches!(command, HubToWorker::Intervene { action: Action::Kill, .. })
+}
+
+fn is_interrupt(command: &HubToWorker) -> bool {
+    matches!(command, HubToWorker::Intervene { action: Action::Interrupt, .. })
 }
 
 /// `text` cut into pieces of at most [`INPUT_CHUNK`] bytes, at character boundaries; at least one.
