@@ -401,10 +401,19 @@ async fn an_interrupt_that_ends_the_task_counts_as_delivered() {
     server.ok("axiom_interrupt", json!({"task_id": id, "message": "stop and explain"})).await;
     let exited = server.wait(id, "exit", 20.0).await;
     assert_eq!((&exited["task"]["status"], &exited["task"]["signal"]), (&json!("killed"), &json!(2)), "{exited}");
-    let listed = server.ok("axiom_interventions", json!({"task_id": id})).await;
-    let interrupt = &listed["interventions"][0];
-    assert_eq!(interrupt["delivered"], true, "{listed}");
-    assert!(interrupt["error"].as_str().is_some_and(|e| e.contains("message was not sent")), "{listed}");
+    // Settled once the worker's connection has gone, which may be just after the exit.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let interrupt = loop {
+        let listed = server.ok("axiom_interventions", json!({"task_id": id})).await;
+        let interrupt = listed["interventions"][0].clone();
+        if !interrupt["delivered"].is_null() {
+            break interrupt;
+        }
+        assert!(Instant::now() < deadline, "never settled: {listed}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(interrupt["delivered"], true, "{interrupt}");
+    assert!(interrupt["error"].as_str().is_some_and(|e| e.contains("message was not sent")), "{interrupt}");
 }
 
 /// Reads `pid=<n> grandchild=<m>` from the stubborn agent's output.
