@@ -77,16 +77,18 @@ impl Task {
         // An interrupt the task ended of (SIGINT) reached it, though its follow-up could not.
         let ended_by_interrupt = state.status == TaskStatus::Killed { signal: libc::SIGINT };
         for (id, command) in std::mem::take(&mut state.commands) {
-            let (delivered, error) = if ended_by_interrupt && is_interrupt(&command) {
-                (true, "the interrupt ended the task, so its message was not sent".to_owned())
-            } else {
-                (false, reason.to_owned())
+            let (delivered, error) = match &command {
+                HubToWorker::Intervene { action: Action::Interrupt, message, .. } if ended_by_interrupt => (
+                    true,
+                    message.as_ref().map(|_| "the interrupt ended the task, so its message was not sent".to_owned()),
+                ),
+                _ => (false, Some(reason.to_owned())),
             };
             if let Some(record) = state.interventions.by_id(id) {
                 record.delivered = Some(delivered);
-                record.error = Some(error.clone());
+                record.error = error.clone();
             }
-            self.log(&Event::Ack { id, delivered, error: Some(error) });
+            self.log(&Event::Ack { id, delivered, error });
         }
     }
 
@@ -322,10 +324,6 @@ impl Task {
 
 pub(super) fn is_kill(command: &HubToWorker) -> bool {
     matches!(command, HubToWorker::Intervene { action: Action::Kill, .. })
-}
-
-fn is_interrupt(command: &HubToWorker) -> bool {
-    matches!(command, HubToWorker::Intervene { action: Action::Interrupt, .. })
 }
 
 /// `text` cut into pieces of at most [`INPUT_CHUNK`] bytes, at character boundaries; at least one.
