@@ -832,6 +832,8 @@ fn runners_and_wrappers_that_run_a_command_are_unwrapped() {
         "direnv exec . rm -rf ~",
         "axiom run --rules r/ -- rm -rf ~",
         "axiom client --detach --command 'rm -rf ~'",
+        "axiom client start 'rm -rf ~'",
+        "axiom client --driver pty start --format json 'rm -rf ~'",
         "flock /tmp/lock rm -rf ~",
         "flock -w 5 /tmp/lock -c 'rm -rf ~'",
         "taskset -c 0 rm -rf ~",

@@ -343,14 +343,8 @@ pub fn inner_script(command: &SimpleCommand) -> Option<String> {
             let flag = args.iter().position(|a| a == "--run" || a == "--command")?;
             args.get(flag + 1).cloned()
         }
-        // `axiom client --command SCRIPT` runs it as a task, with `sh -c`.
-        "axiom" if args.first().is_some_and(|verb| verb == "client") => {
-            if let Some(attached) = args.iter().find_map(|a| a.strip_prefix("--command=")) {
-                return Some(attached.to_owned());
-            }
-            let flag = args.iter().position(|a| a == "--command")?;
-            args.get(flag + 1).cloned()
-        }
+        // `axiom client --command SCRIPT` and `axiom client start SCRIPT` run it as a task, with `sh -c`.
+        "axiom" if args.first().is_some_and(|verb| verb == "client") => axiom_client_script(&args[1..]),
         // `tmux new -d 'SCRIPT'`: a new session, window or pane runs it with the user's shell.
         "tmux" => tmux_script(args),
         "su" | "runuser" | "script" | "flock" => {
@@ -371,6 +365,32 @@ pub fn inner_script(command: &SimpleCommand) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// The command line `axiom client` starts as a task: `--command SCRIPT` (`--command=SCRIPT`), or
+/// `start SCRIPT` after the client's options.
+fn axiom_client_script(args: &[String]) -> Option<String> {
+    const WITH_VALUE: &[&str] =
+        &["--server", "--token-file", "--state-dir", "--driver", "--prompt-pattern", "--format", "--command"];
+    let mut words = args.iter();
+    let mut starting = false;
+    while let Some(word) = words.next() {
+        if let Some(attached) = word.strip_prefix("--command=") {
+            return Some(attached.to_owned());
+        }
+        match word.as_str() {
+            "--command" => return words.next().cloned(),
+            option if WITH_VALUE.contains(&option) => {
+                words.next();
+            }
+            option if option.starts_with('-') => {}
+            "start" if !starting => starting = true,
+            script if starting => return Some(script.to_owned()),
+            // Another subcommand (`list`, `kill ID`): no command line of its own.
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// The script a tmux command that makes a session, a window or a pane runs: its words after
