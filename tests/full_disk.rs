@@ -61,6 +61,14 @@ struct Streaming {
     stop: PathBuf,
 }
 
+/// `axiom client ARGS` against the hub whose state dir is `state`.
+fn client_of(sandbox: &Sandbox, state: &Path, args: &[&str]) -> Command {
+    let state = state.display().to_string();
+    let mut all = vec!["client", "--state-dir", &state];
+    all.extend_from_slice(args);
+    sandbox.axiom(&all)
+}
+
 impl Streaming {
     fn start() -> Option<Streaming> {
         let sandbox = Sandbox::new();
@@ -79,8 +87,7 @@ impl Streaming {
         serve.wait_for_stderr("hub listening on");
         let stop = sandbox.path("stop");
         let line = format!("{} {}", fixture("stream-until.sh"), stop.display());
-        let client = sandbox.axiom(&["client", "--state-dir", &state_arg, "--command", &line]);
-        let mut streaming = Proc::spawn(client, "axiom client --command");
+        let mut streaming = Proc::spawn(client_of(&sandbox, &state, &["--command", &line]), "axiom client --command");
         let id = streaming.wait_for_task_id();
         streaming.wait_for_stdout("line 100\n");
         Some(Streaming { sandbox, state, _tmpfs: tmpfs, serve, streaming, id, stop })
@@ -89,12 +96,7 @@ impl Streaming {
 
 fn stream_through_a_full_disk(episode: Duration) {
     let Some(Streaming { sandbox, state, _tmpfs, mut serve, streaming, id, stop }) = Streaming::start() else { return };
-    let state_arg = state.display().to_string();
-    let client = |args: &[&str]| {
-        let mut all = vec!["client", "--state-dir", &state_arg];
-        all.extend_from_slice(args);
-        sandbox.axiom(&all)
-    };
+    let client = |args: &[&str]| client_of(&sandbox, &state, args);
 
     let filler = state.join("filler");
     fill(&filler);
@@ -152,12 +154,7 @@ fn a_stream_through_a_30_second_full_disk_completes_exactly_once() {
 #[test]
 fn a_backlog_larger_than_the_room_that_comes_back_is_written_in_part() {
     let Some(Streaming { sandbox, state, _tmpfs, mut serve, streaming, id, stop }) = Streaming::start() else { return };
-    let state_arg = state.display().to_string();
-    let client = |args: &[&str]| {
-        let mut all = vec!["client", "--state-dir", &state_arg];
-        all.extend_from_slice(args);
-        sandbox.axiom(&all)
-    };
+    let client = |args: &[&str]| client_of(&sandbox, &state, args);
 
     let filler = state.join("filler");
     fill(&filler);

@@ -38,14 +38,10 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
         match (args.command, args.action) {
             (Some(command), None) => {
                 let on_stop = if args.detach { OnStop::Detach } else { OnStop::Kill };
-                let (driver, subject, prompt) = (args.driver, args.subject.overridden(), args.prompt.prompt_pattern);
-                let piping = Piping::of_stdin(driver, args.keep_input_open);
-                hub.run_command(command, driver, subject, prompt, on_stop, piping).await
+                let piping = Piping::of_stdin(args.driver, args.keep_input_open);
+                hub.run_command(command, Launch::of(args.driver, args.subject, args.prompt), on_stop, piping).await
             }
-            (None, Some(action)) => {
-                let (driver, subject, prompt) = (args.driver, args.subject.overridden(), args.prompt.prompt_pattern);
-                hub.act(action, driver, subject, prompt).await
-            }
+            (None, Some(action)) => hub.act(action, Launch::of(args.driver, args.subject, args.prompt)).await,
             (None, None) => bail!("nothing to do: pass --command CMD or a subcommand (see `axiom client --help`)"),
             (Some(_), Some(_)) => bail!("--command and a subcommand cannot be combined"),
         }
@@ -242,6 +238,19 @@ struct Progress {
     interventions_seen: usize,
 }
 
+/// How a task the client starts is run: `--driver`, `--agent`/`--not-agent`, `--prompt-pattern`.
+struct Launch {
+    driver: Driver,
+    subject: Option<Subject>,
+    prompt_pattern: Option<String>,
+}
+
+impl Launch {
+    fn of(driver: Driver, subject: crate::cli::SubjectArgs, prompt: crate::cli::PromptArgs) -> Self {
+        Launch { driver, subject: subject.overridden(), prompt_pattern: prompt.prompt_pattern }
+    }
+}
+
 /// The largest message the client takes from the hub.
 const LARGEST_REPLY: usize = 1 << 30;
 
@@ -328,24 +337,30 @@ impl Connection {
         }
     }
 
+    /// Starts `command_line` as a task (with `sh -c`, in the current directory: a shell is what the
+    /// user asked for); returns its id. With `subscribe`, its events follow the reply.
+    async fn spawn(&mut self, command_line: String, launch: Launch, subscribe: bool) -> anyhow::Result<String> {
+        let cwd = std::env::current_dir().ok().map(|dir| dir.display().to_string());
+        let command = vec!["sh".to_owned(), "-c".to_owned(), command_line];
+        let Launch { driver, subject, prompt_pattern } = launch;
+        let reply = self
+            .request(|id| {
+                let env = Vec::new();
+                ClientRequest::Spawn { id, command, cwd, env, driver, subscribe, subject, prompt_pattern }
+            })
+            .await?;
+        let HubToClient::Spawned { task_id, .. } = reply else { bail!("unexpected reply to spawn: {reply:?}") };
+        Ok(task_id)
+    }
+
     /// `client start`: the task is made and left to run; its id is printed.
     async fn start_command(
         &mut self,
         command_line: String,
-        driver: Driver,
-        subject: Option<Subject>,
-        prompt_pattern: Option<String>,
+        launch: Launch,
         format: Format,
     ) -> anyhow::Result<ExitCode> {
-        let cwd = std::env::current_dir().ok().map(|dir| dir.display().to_string());
-        let command = vec!["sh".to_owned(), "-c".to_owned(), command_line];
-        let reply = self
-            .request(|id| {
-                let env = Vec::new();
-                ClientRequest::Spawn { id, command, cwd, env, driver, subscribe: false, subject, prompt_pattern }
-            })
-            .await?;
-        let HubToClient::Spawned { task_id, .. } = reply else { bail!("unexpected reply to spawn: {reply:?}") };
+        let task_id = self.spawn(command_line, launch, false).await?;
         match format {
             Format::Text => outln!("{task_id}"),
             Format::Json => outln!("{}", serde_json::json!({ "task_id": task_id })),
@@ -356,24 +371,13 @@ impl Connection {
     async fn run_command(
         &mut self,
         command_line: String,
-        driver: Driver,
-        subject: Option<Subject>,
-        prompt_pattern: Option<String>,
+        launch: Launch,
         on_stop: OnStop,
         piping: Option<Piping>,
     ) -> anyhow::Result<ExitCode> {
-        let cwd = std::env::current_dir().ok().map(|dir| dir.display().to_string());
-        // The user's own command line: a shell is what they asked for.
-        let command = vec!["sh".to_owned(), "-c".to_owned(), command_line];
         // Before the task exists, so that a Ctrl-C that comes at once still reaches it.
         let stops = StopSignals::install();
-        let reply = self
-            .request(|id| {
-                let env = Vec::new();
-                ClientRequest::Spawn { id, command, cwd, env, driver, subscribe: true, subject, prompt_pattern }
-            })
-            .await?;
-        let HubToClient::Spawned { task_id, .. } = reply else { bail!("unexpected reply to spawn: {reply:?}") };
+        let task_id = self.spawn(command_line, launch, true).await?;
         note!("axiom: task {task_id}");
         self.follow(&task_id, 0, true, on_stop, Some(stops), piping).await
     }
@@ -657,17 +661,11 @@ impl Connection {
         Ok(id)
     }
 
-    /// A subcommand; `driver`, `subject` and `prompt_pattern` are for the one that starts a task.
-    async fn act(
-        &mut self,
-        action: ClientCommand,
-        driver: Driver,
-        subject: Option<Subject>,
-        prompt_pattern: Option<String>,
-    ) -> anyhow::Result<ExitCode> {
+    /// A subcommand; `launch` is for the one that starts a task.
+    async fn act(&mut self, action: ClientCommand, launch: Launch) -> anyhow::Result<ExitCode> {
         match action {
             ClientCommand::Start { command_line, format } => {
-                return self.start_command(command_line, driver, subject, prompt_pattern, format).await;
+                return self.start_command(command_line, launch, format).await
             }
             ClientCommand::List { format } => {
                 let HubToClient::Tasks { tasks, .. } =
