@@ -1,5 +1,6 @@
 //! The compiled form of a rule's `command:` key: which shell command a line must show running.
 
+use super::addresses::names_another_machine;
 use super::copy_targets::{moved_by_move, sent_by_copy, written_by_copy};
 use super::glob_names::guarded_expansions;
 use super::lazy_regex::LazyRegex;
@@ -55,6 +56,8 @@ pub struct CommandMatcher {
     pub args_sent: bool,
     /// `args` judge the files the command reads as its input too, written `<FILE`.
     pub args_input: bool,
+    /// The command must name a machine other than this one (see [`names_another_machine`]).
+    pub to_another_machine: bool,
     /// An operand may instead hold the directory the call runs in (see [`holds_workplace`]).
     pub args_hold_workplace: bool,
     /// At most this many operands after the subcommand.
@@ -94,6 +97,7 @@ impl CommandMatcher {
             args_moved: spec.args_moved,
             args_sent: spec.args_sent,
             args_input: spec.args_input,
+            to_another_machine: spec.to_another_machine,
             args_hold_workplace: spec.args_hold_workplace,
             max_args: spec.max_args,
             on_branch: spec.on_branch.iter().map(|pattern| LazyRegex::checked(pattern)).collect(),
@@ -230,6 +234,9 @@ impl CommandMatcher {
         }
         let rest = if self.subcommands.is_empty() { &operands[..] } else { &operands[1..] };
         if self.max_args.is_some_and(|most| rest.len() > most) {
+            return false;
+        }
+        if self.to_another_machine && !names_another_machine(program, args) {
             return false;
         }
         let also = || rest.iter().map(|operand| operand.as_str()).chain(option_values(program, args));

@@ -8,6 +8,7 @@
 //! assert_eq!(rules.rules()[0].id, "todo");
 //! ```
 
+mod addresses;
 mod attribution;
 mod command;
 mod compile;

@@ -148,6 +148,13 @@ pub struct CommandSpec {
     /// 9 < ~/.ssh/id_rsa` sends `<~/.ssh/id_rsa`.
     #[serde(default)]
     pub args_input: bool,
+    /// The command must name a machine other than this one to talk to: a web address of curl,
+    /// wget, httpie or xh (`https://x.example/`, `x.example:8080`), a host of nc, ncat or telnet, a
+    /// connecting address of socat (`TCP:x.example:443`). An address of this machine (`localhost`,
+    /// `127.0.0.1`, `[::1]`) does not count, a host the call computes (`$HOST`) does. Read from the
+    /// command's own words, so no other part of the line can excuse the request.
+    #[serde(default)]
+    pub to_another_machine: bool,
     /// An operand may instead be the directory the call runs in or one above it: `.`, `$PWD`,
     /// `$(pwd)`, `$(git rev-parse --show-toplevel)`, `..`, or, where the directory is known
     /// (`axiom hook`, a supervised agent), its path however it is written (`/home/u/app`,

@@ -484,6 +484,11 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         let replaced_by_xargs = wrappers::xargs_replace_string(&words);
         let (words, through_xargs) = wrappers::strip_noting_xargs(words);
         let mut words = removers::read_as_rm(words);
+        if words.is_empty() && !read.is_empty() {
+            // `$(< FILE)` is bash's `$(cat FILE)`; a bare `< FILE` elsewhere only opens it, and is
+            // read the same way, which costs nothing.
+            words.push("cat".to_owned());
+        }
         if through_xargs && stage > 0 {
             // The first xargs after the find reads what it prints (maybe through `sort`, `grep`).
             words.append(&mut found_by_find);

@@ -754,6 +754,9 @@ fn the_files_a_command_reads_as_input_are_kept_with_it() {
     assert_eq!(input("cat <<EOF\nx\nEOF"), [Vec::<String>::new()]);
     assert_eq!(input("cat <<-EOF\n\tx\n\tEOF\nwc <<< x"), [vec![], Vec::<String>::new()]);
     assert_eq!(words("exec 3<> /tmp/f"), [vec!["exec"], vec![">>", "/tmp/f"]]);
+    // `$(< FILE)` prints the file, as `$(cat FILE)` does.
+    assert_eq!(words("t=$(< ~/.ssh/id_rsa); echo ok"), [vec!["echo", "ok"], vec!["cat"]]);
+    assert_eq!(input("t=$(< ~/.ssh/id_rsa)"), [vec!["~/.ssh/id_rsa"]]);
 }
 
 #[test]
