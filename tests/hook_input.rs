@@ -51,6 +51,23 @@ fn an_event_without_its_name_or_tool_is_a_failure_that_fail_closed_blocks() {
 }
 
 #[test]
+fn a_tool_call_whose_event_cannot_be_read_is_refused_not_let_through() {
+    // A tool input nested deeper than the JSON reader goes, and a lone surrogate: both are the
+    // agent's to write, and neither may turn the judging off.
+    let nested = format!("{}1{}", r#"{"a":"#.repeat(200), "}".repeat(200));
+    let deep = format!(
+        r#"{{"hook_event_name":"PreToolUse","session_id":"s","cwd":"/tmp","tool_name":"mcp__x__run","tool_input":{{"command":"rm -rf ~","extra":{nested}}}}}"#
+    );
+    let surrogate = r#"{"hook_event_name":"PreToolUse","session_id":"s","cwd":"/tmp","tool_name":"Bash","tool_input":{"command":"rm -rf ~ # \ud800"}}"#;
+    for input in [deep.as_str(), surrogate] {
+        assert!(serde_json::from_str::<serde_json::Value>(input).is_err(), "the case must be unreadable");
+        let (code, answer) = hook(&[], input);
+        assert_eq!(code, 0);
+        assert!(answer.contains(r#""permissionDecision":"deny""#), "{answer}");
+    }
+}
+
+#[test]
 fn a_pkill_pattern_is_refused_while_it_matches_a_running_axiom_process_and_allowed_after() {
     use std::os::unix::process::CommandExt as _;
     // A process that runs as axiom from an install path no fixed list could know.

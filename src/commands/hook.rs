@@ -19,7 +19,9 @@
 //! A Stop is blocked at most once in a row: when Claude Code says `stop_hook_active` (it is
 //! continuing because of an earlier block), the hook lets it stop, so it can never loop.
 //! A hook that fails says why on stderr and lets the session go on (exit 0, no decision), as
-//! Claude Code expects of hooks; `--fail-closed` makes a failure block instead (exit 2).
+//! Claude Code expects of hooks; `--fail-closed` makes a failure block instead (exit 2). A tool
+//! call is never let through unjudged: one whose event cannot be read, or whose judging panics,
+//! is refused.
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -61,6 +63,13 @@ pub fn run(args: HookArgs) -> anyhow::Result<ExitCode> {
             record::at_hub(&args.hub, &event, &input, &verdict);
             Ok(ExitCode::SUCCESS)
         }
+        Err(err) if is_unreadable_tool_call(&input) => {
+            // The call is the agent's to write, and one written so that its event cannot be read
+            // (nested too deep, a lone surrogate) must not run unjudged.
+            crate::logging::note!("axiom hook: refusing a tool call it cannot read: {err:#}");
+            println!("{}", refusal("this call's event could not be read (reported on stderr)"));
+            Ok(ExitCode::SUCCESS)
+        }
         Err(err) if args.fail_closed => {
             crate::logging::note!("axiom hook failed, and --fail-closed blocks: {err:#}");
             Ok(ExitCode::from(2))
@@ -94,16 +103,31 @@ fn decide_or_refuse(args: &HookArgs, event: &Value) -> anyhow::Result<Verdict> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decide(args, event))) {
         Ok(decided) => decided,
         Err(_) if event["hook_event_name"] == "PreToolUse" => Ok(Verdict {
-            answer: Some(json!({ "hookSpecificOutput": {
-                "hookEventName": "PreToolUse",
-                "permissionDecision": "deny",
-                "permissionDecisionReason": "Refused by axiom: this call could not be judged (an internal error, \
-                    reported on stderr). Write the command another way.",
-            }})),
+            answer: Some(refusal("this call could not be judged (an internal error, reported on stderr)")),
             ..Verdict::default()
         }),
         Err(_) => Err(anyhow::anyhow!("judging the event panicked")),
     }
+}
+
+/// Whether `input`, which did not parse as an event, is a `PreToolUse` one: Claude Code writes the
+/// event's name, the agent only the tool's input, so a call it made unreadable still says what it
+/// is. (A tool input that spells the marker makes another event's failure a refusal too, which
+/// blocks nothing: only a `PreToolUse` answer is read as one.)
+fn is_unreadable_tool_call(input: &str) -> bool {
+    static PRE_TOOL_USE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#""hook_event_name"\s*:\s*"PreToolUse""#).expect("a valid regex")
+    });
+    serde_json::from_str::<Value>(input).is_err() && PRE_TOOL_USE.is_match(input)
+}
+
+/// A `PreToolUse` answer that refuses the call for `why`.
+fn refusal(why: &str) -> Value {
+    json!({ "hookSpecificOutput": {
+        "hookEventName": "PreToolUse",
+        "permissionDecision": "deny",
+        "permissionDecisionReason": format!("Refused by axiom: {why}. Write the call another way."),
+    }})
 }
 
 fn decide(args: &HookArgs, event: &Value) -> anyhow::Result<Verdict> {

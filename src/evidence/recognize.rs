@@ -39,7 +39,7 @@ const CANDIDATES: &[&str] = &[
     // next thing the task does.
     r"^\s*(⎿\s*)?(Error:|error(\[\w+\])?:|fatal:|Cannot |Could not |Unable to |Failed to |# \d+ SEARCH/REPLACE blocks? failed to match|String to replace not found|(ERROR:\s+)?Traceback \(most recent call last\)|exited ([2-9]|[1-9][0-9]+) in [0-9.]+m?s:?$)",
     // test summaries
-    r"^\s*(⎿\s*)?(test result: |=+ \d|\d+ (passed|failed) in |Tests:|Tests\s+\d|ok\s|FAIL|--- FAIL|\d+ fail(ing)?$|FAILED \(|npm (ERR!|error) |\d+ runs, |\d+ examples?, |(\[\w+\]\s+)?Tests run: |OK \(\d+ tests?|(\d+:\d\d )?\+\d+)",
+    r"^\s*(⎿\s*)?(test result: |=+ \d|\d+ (passed|failed)(, \d+ \w+)* in |Tests:|Tests\s+\d|ok\s|FAIL|--- FAIL|\d+ fail(ing)?$|FAILED \(|npm (ERR!|error) |\d+ runs, |\d+ examples?, |(\[\w+\]\s+)?Tests run: |OK \(\d+ tests?|(\d+:\d\d )?\+\d+)",
 ];
 
 /// The one observer every pipeline shares (it holds only compiled patterns).
@@ -166,6 +166,9 @@ mod tests {
             ("I will execute the verification script.", Some(Observation::Command { test: false })),
             ("I will run the unit tests.", Some(Observation::Command { test: true })),
             ("     test result: ok. 18 passed; 0 failed; 0 ignored", Some(Observation::TestOutcome { passed: true })),
+            // pytest -q prints its summary without the rule of `=`s
+            ("1 failed, 23 passed in 2.10s", Some(Observation::TestOutcome { passed: false })),
+            ("  ⎿  23 passed, 2 skipped in 0.31s", Some(Observation::TestOutcome { passed: true })),
             ("Cannot edit files blocked by globalIgnore", Some(Observation::Failure)),
             ("# 1 SEARCH/REPLACE block failed to match!", Some(Observation::Failure)),
             ("error[E0425]: cannot find value `x`", Some(Observation::Failure)),

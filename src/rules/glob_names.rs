@@ -14,6 +14,8 @@ const GUARDED_NAMES: &[&str] = &[
     ".local",
     ".ssh",
     ".gnupg",
+    // The repository's history (`rm -rf .g*`, `.[g]it`).
+    ".git",
     "axiom",
     "state",
     "rules",
