@@ -262,9 +262,9 @@ pub struct HubArgs {
 pub struct ClientArgs {
     #[command(flatten)]
     pub hub: HubArgs,
-    /// Run this command line as a new task (with `sh -c`, in the current directory), print its
-    /// output and interventions, and exit with its status. Default: none; a subcommand says what to
-    /// do.
+    /// Run this command line as a new task (with `sh -c`, in the current directory; under `--driver
+    /// claude`, split into Claude Code's own words, with no shell), print its output and
+    /// interventions, and exit with its status. Default: none; a subcommand says what to do.
     #[arg(long, value_name = "CMD")]
     pub command: Option<String>,
     /// With --command: on Ctrl-C (or SIGTERM, SIGHUP), leave the task running on the hub and exit.

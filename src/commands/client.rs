@@ -238,6 +238,23 @@ struct Progress {
     interventions_seen: usize,
 }
 
+/// The words of `command_line` for the claude driver, which adds its stream-json options to
+/// Claude Code's own (under `sh -c` they would go to the shell): split as a shell splits words,
+/// with no shell: operators are refused with the reason, and `$NAME` is passed as written.
+fn claude_argv(command_line: &str) -> anyhow::Result<Vec<String>> {
+    let Some(words) = shlex::split(command_line).filter(|words| !words.is_empty()) else {
+        bail!("the claude driver could not read the command into words (an unclosed quote?): {command_line}");
+    };
+    let operator = |word: &String| matches!(word.as_str(), "&&" | "||" | ";" | "|" | "&" | ">" | "<" | ">>");
+    if words.iter().any(operator) {
+        bail!(
+            "the claude driver runs Claude Code itself, without a shell: give --command 'claude -p PROMPT [OPTIONS]' \
+             with no shell operators"
+        );
+    }
+    Ok(words)
+}
+
 /// How a task the client starts is run: `--driver`, `--agent`/`--not-agent`, `--prompt-pattern`.
 struct Launch {
     driver: Driver,
@@ -338,11 +355,15 @@ impl Connection {
     }
 
     /// Starts `command_line` as a task (with `sh -c`, in the current directory: a shell is what the
-    /// user asked for); returns its id. With `subscribe`, its events follow the reply.
+    /// user asked for; under the claude driver, as its own words, see [`claude_argv`]); returns its
+    /// id. With `subscribe`, its events follow the reply.
     async fn spawn(&mut self, command_line: String, launch: Launch, subscribe: bool) -> anyhow::Result<String> {
         let cwd = std::env::current_dir().ok().map(|dir| dir.display().to_string());
-        let command = vec!["sh".to_owned(), "-c".to_owned(), command_line];
         let Launch { driver, subject, prompt_pattern } = launch;
+        let command = match driver {
+            Driver::Claude => claude_argv(&command_line)?,
+            _ => vec!["sh".to_owned(), "-c".to_owned(), command_line],
+        };
         let reply = self
             .request(|id| {
                 let env = Vec::new();
@@ -901,7 +922,17 @@ impl Progress {
 
 #[cfg(test)]
 mod tests {
-    use super::Progress;
+    use super::{claude_argv, Progress};
+
+    #[test]
+    fn the_claude_driver_gets_claudes_own_words_not_a_shell() {
+        assert_eq!(
+            claude_argv("claude -p 'fix the $PATH bug' --model opus").unwrap(),
+            ["claude", "-p", "fix the $PATH bug", "--model", "opus"]
+        );
+        assert!(claude_argv("cd app && claude -p x").unwrap_err().to_string().contains("no shell operators"));
+        assert!(claude_argv("claude -p 'unclosed").is_err());
+    }
 
     #[test]
     fn output_seen_before_a_reconnect_is_not_shown_again() {

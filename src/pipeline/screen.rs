@@ -55,6 +55,9 @@ impl ScreenOptions {
 pub struct PromptSpec {
     pub ready: Regex,
     pub busy: Option<Regex>,
+    /// A row of a choice the agent asks its user to make (a permission dialog's `❯ 1. Yes`): while
+    /// one is on screen, typed text and Enter would answer it, so nothing is typed.
+    pub choice: Option<Regex>,
 }
 
 impl PromptSpec {
@@ -64,6 +67,8 @@ impl PromptSpec {
         PromptSpec {
             ready: Regex::new(r"^\s*❯").expect("valid regex"),
             busy: Some(Regex::new(r"(?i)esc to interrupt").expect("valid regex")),
+            // The selected option of a numbered choice: `❯ 1. Yes`.
+            choice: Some(Regex::new(r"^\s*[│|]?\s*❯\s*\d+\.\s").expect("valid regex")),
         }
     }
 
@@ -78,7 +83,7 @@ impl PromptSpec {
         if regex.is_match("") {
             return Err(format!("`{ready}` matches an empty row, so every screen would show a prompt"));
         }
-        Ok(PromptSpec { ready: regex, busy: None })
+        Ok(PromptSpec { ready: regex, busy: None, choice: None })
     }
 
     /// `custom(pattern)` when a pattern is given, else Claude Code's prompt.
@@ -97,8 +102,18 @@ impl PromptSpec {
 
     /// Whether `row` is the prompt's row. A screen row is as wide as the window, so the pattern
     /// is tried on it with and without its trailing blanks: `^ask> ` and `ask>$` both find `ask> `.
+    /// A choice's selected row is none, though it may start the same way.
     pub fn is_prompt_row(&self, row: &str) -> bool {
-        self.ready.is_match(row) || self.ready.is_match(row.trim_end())
+        (self.ready.is_match(row) || self.ready.is_match(row.trim_end())) && !self.is_choice_row(row)
+    }
+
+    fn is_choice_row(&self, row: &str) -> bool {
+        self.choice.as_ref().is_some_and(|choice| choice.is_match(row))
+    }
+
+    /// True while the screen shows a choice the agent asks its user to make (see `choice`).
+    pub fn asks_a_choice(&self, rows: &[String]) -> bool {
+        rows.iter().any(|row| self.is_choice_row(row))
     }
 
     /// True while some row says the agent is working on a turn.

@@ -95,12 +95,13 @@ fn is_known_agent(word: &str) -> bool {
     KNOWN_AGENTS.iter().any(|agent| *agent == name || *agent == base)
 }
 
-/// `@openai/codex@1.2` → `@openai/codex`, `claude@latest` → `claude`.
+/// `@openai/codex@1.2` → `@openai/codex`, `claude@latest` → `claude`. Only an `@` in the last part
+/// of the word starts a version: one in a directory's name (npm's `node_modules/@anthropic-ai/…`,
+/// `/home/me@corp/bin/claude`) or a scope's own does not.
 fn without_version(word: &str) -> &str {
-    let search_from = usize::from(word.starts_with('@'));
-    match word[search_from..].find('@') {
-        Some(at) => &word[..search_from + at],
-        None => word,
+    match word.rfind('@') {
+        Some(at) if at > 0 && !word[at..].contains('/') && !word[..at].ends_with('/') => &word[..at],
+        _ => word,
     }
 }
 
@@ -161,6 +162,9 @@ mod tests {
             &["sh", "-c", "cursor-agent -p 'fix the bug'"],
             &["bash", "-lc", "opencode run x"],
             &["nice", "-n", "5", "claude"],
+            // The binary where npm installs it, and one under a directory with `@` in its name.
+            &["/srv/.ci/node_modules/@anthropic-ai/claude-code-linux-x64/claude", "-p", "x"],
+            &["/home/me@corp/bin/claude"],
         ] {
             assert_eq!(subject(argv), Subject::Agent, "{argv:?}");
         }

@@ -143,6 +143,27 @@ mod tests {
     }
 
     #[test]
+    fn a_permission_choice_is_no_input_box_and_is_seen_as_a_choice() {
+        let rows: Vec<String> = [
+            "● Bash(touch MARKER && echo made)",
+            "╭──────────────────────────────╮",
+            "│ Do you want to proceed?      │",
+            "│ ❯ 1. Yes                     │",
+            "│   2. Yes, and don't ask again │",
+            "│   3. No                      │",
+            "╰──────────────────────────────╯",
+        ]
+        .map(String::from)
+        .to_vec();
+        let prompt = crate::pipeline::PromptSpec::claude_code();
+        assert!(prompt.asks_a_choice(&rows));
+        assert_eq!(prompt.input_box(&rows), None);
+        let plain = ["──────────", "❯ 1. is a list item the user typed", "──────────"].map(String::from);
+        assert!(prompt.asks_a_choice(&plain), "a typed `1. ` reads as a choice: typing waits, never answers one");
+        assert!(!prompt.asks_a_choice(&["❯ fix the parser".to_owned()]));
+    }
+
+    #[test]
     fn draws_chunks_split_inside_a_character() {
         let screen = Screen::new(3, 20);
         screen.draw(b"caf\xc3");

@@ -60,6 +60,10 @@ impl Submission {
     /// What an acknowledgement reports: an error unless the text was (or may have been) submitted.
     pub fn outcome(&self) -> Result<(), String> {
         match self.submitted {
+            Some(false) if self.enters == 0 => Err(format!(
+                "not typed: the agent showed a choice for its user (a permission prompt) for {}s, and keys would have answered it",
+                SUBMIT_PATIENCE.as_secs()
+            )),
             Some(false) => Err(format!(
                 "typed but not submitted: the text was still in the agent's input box after {} Enter presses over {}s",
                 self.enters,
@@ -86,6 +90,12 @@ impl ChildHandle {
         let started = Instant::now();
         let screen = &pty.screen;
         let prompt = &pty.prompt;
+        // A choice on screen (a permission dialog) takes typed keys as its answer: Enter would
+        // approve the call the correction is about. Wait for it to be answered; if it is not, the
+        // text is not typed, and the result says so.
+        if !wait_for(screen, started + SUBMIT_PATIENCE, |rows| !prompt.asks_a_choice(rows)).await {
+            return Ok(Submission { echoed: false, submitted: Some(false), enters: 0 });
+        }
         let mut echoed = true;
         if !text.is_empty() {
             let tail: String = tail(text, 24);
