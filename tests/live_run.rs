@@ -127,6 +127,14 @@ fn interrupt_rule_interrupts_the_agent_then_tells_it_what_to_do_next() {
 }
 
 #[test]
+fn a_correction_written_before_the_turns_result_starts_another_turn_under_the_claude_driver() {
+    let run = run(&["--driver", "claude", "--agent"], &["python3", &fixture("stream-json-late-result.py"), "-p", "go"]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("All done: 2 corrections read."), "{run:#?}");
+    assert_eq!(run.stderr.matches("todo-left (inject)").count(), 2, "{}", run.stderr);
+}
+
+#[test]
 fn pty_driver_gives_the_agent_a_terminal_and_answers_its_prompt() {
     let run = run(&["--driver", "pty"], &[&fixture("tty-agent.py")]);
     run.assert_code(0); // tty-agent.py exits 3 when it has no terminal

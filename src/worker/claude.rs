@@ -19,8 +19,10 @@
 //! - **the end**: after a turn's `result`, a [`ChildEvent::TurnEnded`] follows its output. Once the
 //!   rules have judged that output ([`ChildHandle::turn_judged`](super::ChildHandle::turn_judged),
 //!   which the worker calls when the hub confirmed it, every intervention on it already received)
-//!   and nothing was written to the session since the `result`, stdin is closed and the CLI exits
-//!   by itself. Without a verdict (no hub, a hub that is away) that happens after
+//!   and nothing was written to the session since the model last spoke in that turn (a message
+//!   written after its last words but read before the `result` starts another turn, and one
+//!   folded into the turn is followed by more of the model's words), stdin is closed and the CLI
+//!   exits by itself. Without a verdict (no hub, a hub that is away) that happens after
 //!   [`Timing::claude_verdict_wait`](super::Timing).
 
 use std::collections::HashMap;
@@ -205,6 +207,7 @@ pub(crate) fn start(
         verdict_wait,
         turn_end: None,
         writes_at_result: 0,
+        writes_at_last_words: None,
     };
     tokio::spawn(translator.run(raw, decided, judged, prompt));
     link
@@ -224,7 +227,12 @@ struct Translator {
     verdict_wait: Duration,
     /// A turn ended and its verdict is awaited: until when, at the most.
     turn_end: Option<Instant>,
+    /// Writes that the turn ended by the last `result` had read: those made before the model's
+    /// last words in it.
     writes_at_result: u64,
+    /// Writes made before the model's last assistant line in the current turn was read; `None`
+    /// while it has said nothing in it (a turn that failed at once), when the `result` counts.
+    writes_at_last_words: Option<u64>,
 }
 
 /// What one chunk of the CLI's output turns into.
@@ -303,8 +311,8 @@ impl Translator {
         }
     }
 
-    /// Closes the session's input (the CLI then exits) unless something was written to it since
-    /// the last turn's `result`: a correction started another turn.
+    /// Closes the session's input (the CLI then exits) unless something was written to it after
+    /// the last turn's last words: a correction started another turn.
     async fn end_if_quiet(&mut self, why: &str) {
         self.turn_end = None;
         if self.link.writes.load(Ordering::SeqCst) == self.writes_at_result {
@@ -351,6 +359,9 @@ impl Translator {
             batch.text.push(b'\n');
             return;
         };
+        if parsed.kind == "assistant" {
+            self.writes_at_last_words = Some(self.link.writes.load(Ordering::SeqCst));
+        }
         if parsed.kind == "system" && parsed.subtype.as_deref() == Some("init") {
             if let Some(session) = &parsed.session_id {
                 *self.link.session_id.lock().unwrap_or_else(|p| p.into_inner()) = session.clone();
@@ -373,7 +384,10 @@ impl Translator {
                     self.announce(id, tool_line(name, input), batch);
                 }
                 AgentEvent::TurnEnd(_) => {
-                    self.writes_at_result = self.link.writes.load(Ordering::SeqCst);
+                    // A correction of the turn's last words may be written before its `result`
+                    // is read: it was too late for this turn, and starts the next.
+                    let now = self.link.writes.load(Ordering::SeqCst);
+                    self.writes_at_result = self.writes_at_last_words.take().unwrap_or(now);
                     self.turn_end = Some(Instant::now() + self.verdict_wait);
                     batch.turn_ended = true;
                 }
