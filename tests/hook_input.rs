@@ -68,6 +68,23 @@ fn a_tool_call_whose_event_cannot_be_read_is_refused_not_let_through() {
 }
 
 #[test]
+fn replacing_the_program_that_judges_the_call_is_refused_wherever_it_is_installed() {
+    // The hook's own path, as `hooks install` writes it into settings the agent can read; no
+    // fixed list of install places holds `target/debug/axiom`.
+    let own = env!("CARGO_BIN_EXE_axiom");
+    let directory = std::path::Path::new(own).parent().unwrap().display().to_string();
+    for command in
+        [format!("cp /bin/true {own}"), format!("rm -f {own}"), format!("cd {directory} && chmod -x ./axiom")]
+    {
+        let (code, answer) = hook(&[], &bash_call(&command));
+        assert_eq!(code, 0);
+        assert!(answer.contains(r#""permissionDecision":"deny""#), "{command}: {answer}");
+    }
+    let (_, answer) = hook(&[], &bash_call(&format!("ls -l {own} && cp {own} /tmp/axiom-copy")));
+    assert!(!answer.contains("deny"), "{answer}");
+}
+
+#[test]
 fn a_pkill_pattern_is_refused_while_it_matches_a_running_axiom_process_and_allowed_after() {
     use std::os::unix::process::CommandExt as _;
     // A process that runs as axiom from an install path no fixed list could know.

@@ -60,6 +60,8 @@ pub struct CommandMatcher {
     pub to_another_machine: bool,
     /// An operand may instead hold the directory the call runs in (see [`holds_workplace`]).
     pub args_hold_workplace: bool,
+    /// An operand may instead be the program judging the call (see [`is_own_program`]).
+    pub args_hold_own_program: bool,
     /// At most this many operands after the subcommand.
     pub max_args: Option<usize>,
     /// One of which the branch checked out where the command runs must match; empty: any.
@@ -99,6 +101,7 @@ impl CommandMatcher {
             args_input: spec.args_input,
             to_another_machine: spec.to_another_machine,
             args_hold_workplace: spec.args_hold_workplace,
+            args_hold_own_program: spec.args_hold_own_program,
             max_args: spec.max_args,
             on_branch: spec.on_branch.iter().map(|pattern| LazyRegex::checked(pattern)).collect(),
             too_many_commands: spec.too_many_commands,
@@ -274,9 +277,12 @@ impl CommandMatcher {
         let judged: Vec<&str> = judged.into_iter().chain(input.iter().map(String::as_str)).collect();
         // A shell pattern is judged as the guarded names it may stand for, too.
         let expansions: Vec<String> = judged.iter().flat_map(|word| guarded_expansions(word)).collect();
-        let args_match = (self.args.is_empty() && !self.args_hold_workplace)
+        let args_match = (self.args.is_empty() && !self.args_hold_workplace && !self.args_hold_own_program)
             || judged.into_iter().chain(expansions.iter().map(String::as_str)).any(|operand| {
                 if self.args_hold_workplace && holds_workplace(operand, places) {
+                    return true;
+                }
+                if self.args_hold_own_program && is_own_program(operand, places) {
                     return true;
                 }
                 let plain = lexical_path(operand);
@@ -345,6 +351,36 @@ fn holds_workplace(operand: &str, places: &Places) -> bool {
         _ => lexical_path(&format!("{start}/{from_start}")),
     };
     start == absolute || start.starts_with(&format!("{}/", absolute.trim_end_matches('/')))
+}
+
+/// Whether `operand`, a path where the command runs, is the program judging the call (this
+/// process's own executable): absolute, under the home directory, or relative to where the call
+/// starts when that is known. A link to it counts, being the path a hook may be installed as.
+fn is_own_program(operand: &str, places: &Places) -> bool {
+    static OWN: std::sync::LazyLock<Option<(String, String)>> = std::sync::LazyLock::new(|| {
+        let path = std::env::current_exe().ok()?;
+        let real = path.canonicalize().unwrap_or_else(|_| path.clone());
+        Some((path.to_string_lossy().into_owned(), real.to_string_lossy().into_owned()))
+    });
+    let Some((own, own_real)) = OWN.as_ref() else { return false };
+    let placed = places.resolve(operand);
+    let absolute = match placed.strip_prefix('~') {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => match std::env::var("HOME") {
+            Ok(home) => format!("{home}{rest}"),
+            Err(_) => return false,
+        },
+        _ if placed.starts_with('/') => placed,
+        _ => match working_directory() {
+            Some(start) => format!("{}/{placed}", start.to_string_lossy()),
+            None => return false,
+        },
+    };
+    let absolute = lexical_path(&absolute);
+    if absolute == lexical_path(own) || absolute == lexical_path(own_real) {
+        return true;
+    }
+    // A link the hook was installed through (`~/.local/bin/axiom` → the build).
+    std::fs::canonicalize(&absolute).is_ok_and(|real| real.to_string_lossy() == *own_real)
 }
 
 /// The values options carry (`--output=FILE`, `of=FILE` is an operand already), the target

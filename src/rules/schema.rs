@@ -161,6 +161,12 @@ pub struct CommandSpec {
     /// `~/app`, `cd .. && rm -rf app`).
     #[serde(default)]
     pub args_hold_workplace: bool,
+    /// An operand may instead be the axiom program judging the call, however its path is written
+    /// (`/opt/x/axiom`, `./target/release/axiom` where the call runs is known): `hooks install`
+    /// writes its path into settings the agent can read, and a hook whose program was replaced
+    /// judges nothing.
+    #[serde(default)]
+    pub args_hold_own_program: bool,
     /// Programs, one of which must write the command's input through a pipe, directly or through
     /// other commands of the pipeline (`ps` in `ps aux | grep x`).
     #[serde(default, deserialize_with = "one_or_many")]

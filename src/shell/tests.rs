@@ -864,3 +864,13 @@ fn evals_nested_deeper_than_followed_still_show_what_they_run() {
     let script = format!("{}rm -rf ~", "eval ".repeat(MAX_DEPTH + 4));
     assert!(commands(&script).iter().any(|c| c.program() == "rm"), "{:?}", words(&script));
 }
+
+#[test]
+fn arithmetic_on_one_name_and_a_default_of_a_name_bash_sets_read_as_the_variable() {
+    let words = |script: &str| commands(script).into_iter().map(|c| c.words).collect::<Vec<_>>();
+    assert_eq!(words("kill -9 $((PPID))"), [vec!["kill", "-9", "$PPID"]]);
+    assert_eq!(words("kill -9 $(( $PPID ))"), [vec!["kill", "-9", "$PPID"]]);
+    assert_eq!(words("kill -9 ${PPID:-1}"), [vec!["kill", "-9", "${PPID}"]]);
+    // Arithmetic of more than a name stays unknown.
+    assert_eq!(words("kill -9 $((PPID + 1))"), [vec!["kill", "-9", "$(…)"]]);
+}

@@ -333,7 +333,9 @@ impl Variables {
             }
             // Not set here: the name as written (`${HOME}`) if the environment has it, as the
             // agent's shell most likely does too, else the default (`${P:-a.iom}`).
-            (None, Some((":-" | "-" | ":=" | "=", _))) if std::env::var_os(&name).is_some() => {
+            (None, Some((":-" | "-" | ":=" | "=", _)))
+                if std::env::var_os(&name).is_some() || SHELL_SETS.contains(&name.as_str()) =>
+            {
                 vec![format!("${{{name}}}")]
             }
             (None, Some((":-" | "-" | ":=" | "=", word))) => vec![word],
@@ -468,6 +470,10 @@ fn changes_directory(words: &[String]) -> Option<&String> {
 
 /// The directories the shell and the login keep in variables: each an absolute path.
 pub const KEPT_DIRECTORIES: &[&str] = &["PWD", "OLDPWD", "HOME"];
+
+/// Names bash sets in every shell, which its environment need not hold (`${PPID:-1}` is the
+/// parent's pid, never 1).
+const SHELL_SETS: &[&str] = &["PPID", "BASHPID", "UID", "EUID", "HOSTNAME", "SHLVL", "PWD", "HOME", "BASH"];
 
 /// What `${NAME%PATTERN}` makes of `value` for the patterns read here: `/*` takes off the last
 /// `/` and what follows it, `/` a trailing slash. `None` for any other pattern.

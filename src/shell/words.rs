@@ -214,6 +214,12 @@ fn double_quoted(chars: &[char], open: usize, out: &mut String, variables: &Vari
 /// inside double quotes, one word); else `$(…)`, which stands for any output.
 fn substitution(inner: &[char], quoted: bool, out: &mut String, variables: &Variables) {
     let script: String = inner.iter().collect();
+    // `$((PPID))`, `$(($PPID))`: arithmetic on one name is its value, the variable as written.
+    if let Some(name) = arithmetic_of_one_name(&script) {
+        out.push('$');
+        out.push_str(name);
+        return;
+    }
     match super::substitution_output(&script, variables) {
         Some(output) if quoted => {
             for c in output.trim_end_matches('\n').chars() {
@@ -239,6 +245,15 @@ fn substitution(inner: &[char], quoted: bool, out: &mut String, variables: &Vari
         }
         None => out.push_str("$(…)"),
     }
+}
+
+/// The name `(NAME)` or `($NAME)` holds, the inside of `$((NAME))`.
+fn arithmetic_of_one_name(script: &str) -> Option<&str> {
+    let inside = script.strip_prefix('(')?.strip_suffix(')')?.trim();
+    let name = inside.strip_prefix('$').unwrap_or(inside);
+    let is_name = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    is_name.then_some(name)
 }
 
 /// Writes what the `$` at `chars[at]` expands to if `variables` know it, else the `$`; returns
