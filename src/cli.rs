@@ -79,7 +79,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct RulesArgs {
-    /// Rule files or directories (repeatable). Default: $AXIOM_RULES, else ./.axiom/rules/, else
+    /// Rule files or directories (repeatable); `built-in` names the built-in pack, so `--rules
+    /// built-in --rules my.yaml` adds rules to it. Default: $AXIOM_RULES, else ./.axiom/rules/, else
     /// $XDG_CONFIG_HOME/axiom/rules/, else the built-in pack. A rules/ directory in the working
     /// directory is only read when named here.
     #[arg(long = "rules", value_name = "PATH")]
@@ -596,8 +597,9 @@ pub enum RulesCommand {
 
 #[derive(Debug, Args)]
 pub struct HookArgs {
-    /// Rule files or directories (repeatable). Default: $AXIOM_RULES, else the built-in pack. The
-    /// hook never looks for rules where the agent works: `hooks install` names a project's here.
+    /// Rule files or directories (repeatable); `built-in` names the built-in pack. Default:
+    /// $AXIOM_RULES, else the built-in pack. The hook never looks for rules where the agent works:
+    /// `hooks install` names a project's here.
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
     /// When the hook itself fails (bad input, bad rules), block (exit 2) instead of letting the
@@ -644,8 +646,9 @@ pub struct HooksUninstallArgs {
 pub struct HooksInstallArgs {
     #[command(flatten)]
     pub target: HooksArgs,
-    /// Rule files or directories the hook uses (repeatable). Default: the rule directory found now
-    /// (the project's .axiom/rules/, else ~/.config/axiom/rules/), unless $AXIOM_RULES is set.
+    /// Rule files or directories the hook uses (repeatable; `built-in` names the built-in pack).
+    /// Default: the rule directory found now (the project's .axiom/rules/, else
+    /// ~/.config/axiom/rules/), unless $AXIOM_RULES is set.
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
 }

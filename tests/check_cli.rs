@@ -721,3 +721,18 @@ fn zero_threads_is_refused() {
     let run = check(&["-j", "0"], b"TODO: x\n");
     assert_eq!(run.code, Some(2), "{}", run.stderr);
 }
+
+#[test]
+fn the_built_in_pack_named_among_rule_paths_judges_beside_the_files_named() {
+    let (sandbox, rules) = fixture();
+    let input = b"TODO: later\nBash: rm -rf /\n";
+    let alone = sandbox.run(&["check", "--format", "json", "--scope", "tool", "--rules", &rules], input);
+    assert!(hits(&alone).is_empty(), "the file alone has no tool rules: {alone:?}");
+    let both =
+        sandbox.run(&["check", "--format", "json", "--scope", "tool", "--rules", "built-in", "--rules", &rules], input);
+    let fired: Vec<String> = hits(&both).into_iter().map(|hit| hit.3).collect();
+    assert!(fired.contains(&"tool-rm-root-or-home".to_owned()), "{fired:?}");
+    let output = sandbox.run(&["check", "--format", "json", "--rules", "built-in", "--rules", &rules], input);
+    let fired: Vec<String> = hits(&output).into_iter().map(|hit| hit.3).collect();
+    assert!(fired.contains(&"todo".to_owned()) && fired.contains(&"todo-placeholder".to_owned()), "{fired:?}");
+}

@@ -434,3 +434,21 @@ fn user_scope_hooks_go_where_claude_code_keeps_its_config() {
         "not in ~/.claude when CLAUDE_CONFIG_DIR says otherwise"
     );
 }
+
+#[test]
+fn install_refuses_rules_that_do_not_load_and_keeps_the_packs_name_as_a_name() {
+    let home = ClaudeHome::new();
+    let settings = home.project().join(".claude/settings.local.json");
+    let missing = home.project().join("../no-such-rules");
+    let refused = axiom(&home, &["hooks", "install", "--rules", &missing.to_string_lossy()]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("do not load"), "{refused:?}");
+    assert!(!settings.exists(), "nothing is installed with rules that do not load");
+
+    let rules = home.project().join("../rules.yaml");
+    std::fs::write(&rules, RULES).unwrap();
+    let installed = axiom(&home, &["hooks", "install", "--rules", "built-in", "--rules", &rules.to_string_lossy()]);
+    assert!(installed.status.success(), "{installed:?}");
+    let written = std::fs::read_to_string(&settings).unwrap();
+    assert!(written.contains("hook --rules built-in --rules /"), "{written}");
+}

@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use serde_json::{json, Map, Value};
 
 use crate::cli::{HooksArgs, HooksCommand, HooksInstallArgs, HooksScope};
-use crate::rules::{RuleOrigin, RuleSet, Scope, PROJECT_RULES};
+use crate::rules::{names_the_pack, RuleOrigin, RuleSet, Scope, PROJECT_RULES};
 
 /// The events `axiom hook` answers.
 const EVENTS: [&str; 5] = ["PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SessionEnd"];
@@ -69,6 +69,11 @@ fn project_dir(args: &HooksArgs) -> anyhow::Result<PathBuf> {
 /// one project's rules, and the project's are shared, so they never name a user's.
 fn rules_to_name(args: &HooksInstallArgs) -> anyhow::Result<Vec<PathBuf>> {
     if !args.rules.is_empty() {
+        // A hook whose rules do not load judges with the built-in pack, saying so only on its
+        // stderr, which nobody reads: refused here, where the user is.
+        if let Err(errors) = RuleSet::load(RuleOrigin::Flag(args.rules.clone())) {
+            anyhow::bail!("--rules: these rules do not load, so the hook would not judge with them:\n{errors}");
+        }
         warn_if_fewer_refusals(&args.rules);
         return Ok(args.rules.clone());
     }
@@ -135,7 +140,13 @@ fn settings_path(args: &HooksArgs) -> anyhow::Result<PathBuf> {
 fn hook_command(exe: &Path, rules: &[PathBuf]) -> String {
     let mut words = vec![exe.to_string_lossy().into_owned(), "hook".to_owned()];
     for path in rules {
-        let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        // The hook runs where Claude Code works: a relative path would name another place. The
+        // pack's name stays a name.
+        let path = if names_the_pack(path) {
+            path.clone()
+        } else {
+            std::path::absolute(path).unwrap_or_else(|_| path.clone())
+        };
         words.push("--rules".to_owned());
         words.push(path.to_string_lossy().into_owned());
     }

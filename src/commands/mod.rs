@@ -74,7 +74,12 @@ fn load_rules_from(origin: RuleOrigin) -> anyhow::Result<Arc<RuleSet>> {
         // Valid, and sometimes meant; but a file a task emptied reads the same, so never silently.
         crate::logging::note!("axiom: warning: no rules in {origin}: nothing will be matched or stopped");
     } else if !matches!(origin, RuleOrigin::Embedded | RuleOrigin::Flag(_)) {
-        crate::logging::note!("axiom: {} from {origin}", crate::human::count(rules.rules().len() as u64, "rule"));
+        let pack = if origin.includes_the_pack() {
+            ""
+        } else {
+            " (in place of the built-in pack; `--rules built-in` keeps it beside them)"
+        };
+        crate::logging::note!("axiom: {} from {origin}{pack}", crate::human::count(rules.rules().len() as u64, "rule"));
     }
     let stray = std::path::Path::new("rules");
     let named = origin.paths().iter().any(|path| path.starts_with(stray) || path.starts_with("./rules"));

@@ -43,7 +43,7 @@ pub use load::RuleDocument;
 pub use model::{Escalation, Location, Rule, RuleSet, ThresholdPolicy};
 pub use scan_payoff::{ScanCost, ScanPayoff};
 pub use schema::{Action, AppliesTo, EvidenceSpec, Expectation, RuleTest, Scope, Severity, TestEvidence};
-pub use sources::{RuleOrigin, BUILT_IN, DEFAULT_PACK, PROJECT_RULES};
+pub use sources::{names_the_pack, RuleOrigin, BUILT_IN, DEFAULT_PACK, PACK_NAME, PROJECT_RULES};
 pub use subject::Subject;
 pub use summary::RuleSummary;
 pub use tool_class::{

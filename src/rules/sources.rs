@@ -125,10 +125,13 @@ impl RuleOrigin {
         }
     }
 
-    /// The files and directories this origin reads; empty for the embedded pack.
+    /// The files and directories this origin reads; empty for the embedded pack (and the pack
+    /// named among paths, `--rules built-in`, is no path).
     pub fn paths(&self) -> Vec<PathBuf> {
         match self {
-            RuleOrigin::Flag(paths) | RuleOrigin::Env(paths) => paths.clone(),
+            RuleOrigin::Flag(paths) | RuleOrigin::Env(paths) => {
+                paths.iter().filter(|path| !names_the_pack(path)).cloned().collect()
+            }
             RuleOrigin::ProjectDir(dir) | RuleOrigin::ConfigDir(dir) => vec![dir.clone()],
             RuleOrigin::Inline | RuleOrigin::Embedded => Vec::new(),
         }
@@ -148,17 +151,39 @@ impl RuleOrigin {
         files
     }
 
+    /// Whether the built-in pack is among the rules: alone, or named among paths.
+    pub fn includes_the_pack(&self) -> bool {
+        match self {
+            RuleOrigin::Embedded => true,
+            RuleOrigin::Flag(paths) | RuleOrigin::Env(paths) => paths.iter().any(|path| names_the_pack(path)),
+            _ => false,
+        }
+    }
+
     fn documents(&self) -> Result<Vec<RuleDocument>, RuleErrors> {
         match self {
             RuleOrigin::Inline => Ok(Vec::new()),
-            RuleOrigin::Embedded => Ok(DEFAULT_PACK
-                .iter()
-                .zip(DEFAULT_PACK_JSON)
-                .map(|((name, text), json)| RuleDocument::new(format!("{BUILT_IN}{name}"), *text).with_json(json))
-                .collect()),
+            RuleOrigin::Embedded => Ok(pack_documents()),
+            RuleOrigin::Flag(paths) | RuleOrigin::Env(paths) => read_paths(paths),
             _ => read_paths(&self.paths()),
         }
     }
+}
+
+/// The name that stands for the built-in pack among rule paths (`--rules built-in --rules
+/// .axiom/rules`: the pack and the project's rules beside it), when no file or directory has it.
+pub const PACK_NAME: &str = "built-in";
+
+pub fn names_the_pack(path: &Path) -> bool {
+    (path == Path::new(PACK_NAME) || path == Path::new("builtin")) && !path.exists()
+}
+
+fn pack_documents() -> Vec<RuleDocument> {
+    DEFAULT_PACK
+        .iter()
+        .zip(DEFAULT_PACK_JSON)
+        .map(|((name, text), json)| RuleDocument::new(format!("{BUILT_IN}{name}"), *text).with_json(json))
+        .collect()
 }
 
 impl fmt::Display for RuleOrigin {
@@ -197,6 +222,10 @@ fn read_paths(paths: &[PathBuf]) -> Result<Vec<RuleDocument>, RuleErrors> {
     let mut documents = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
+        if names_the_pack(path) {
+            documents.extend(pack_documents());
+            continue;
+        }
         let files = if path.is_dir() {
             match rule_files_in(path) {
                 Ok(files) if files.is_empty() => {
