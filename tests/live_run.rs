@@ -135,6 +135,13 @@ fn a_correction_written_before_the_turns_result_starts_another_turn_under_the_cl
 }
 
 #[test]
+fn what_a_file_tool_writes_is_judged_under_the_claude_driver() {
+    let run = run(&["--driver", "claude", "--agent"], &["python3", &fixture("stream-json-writer.py"), "-p", "go"]);
+    run.assert_code(0);
+    assert!(run.stderr.contains("todo-left (inject)"), "the TODO in the written file: {}", run.stderr);
+}
+
+#[test]
 fn pty_driver_gives_the_agent_a_terminal_and_answers_its_prompt() {
     let run = run(&["--driver", "pty"], &[&fixture("tty-agent.py")]);
     run.assert_code(0); // tty-agent.py exits 3 when it has no terminal

@@ -28,6 +28,7 @@ impl AgentLine {
 /// | prompt | `prompt` | each line of the prompt |
 /// | agent text | `output` | each line of the text |
 /// | tool call | `tool` | one line `TOOL: ARGUMENT` (see [`tool_line`]) |
+/// | a file tool's call | `output` | also each line it writes, after [`WRITTEN`] |
 /// | tool result | `output` | each line of what the tool returned |
 /// | end of turn | — | none |
 ///
@@ -39,6 +40,16 @@ pub fn render(event: &AgentEvent, lines: &mut Vec<AgentLine>) {
         AgentEvent::ToolResult { text, .. } => (Scope::Output, text.as_str()),
         AgentEvent::ToolCall { name, input, .. } => {
             lines.push(AgentLine::new(Scope::Tool, tool_line(name, input)));
+            // What a file tool writes is the agent's work as surely as what it says: each line,
+            // marked `+ ` as a diff marks what it adds (a TODO or a stub in it is one left).
+            for text in written_text(name, input) {
+                lines.extend(
+                    text.lines()
+                        .map(|line| line.trim_end_matches('\r'))
+                        .filter(|line| !line.trim().is_empty())
+                        .map(|line| AgentLine::new(Scope::Output, format!("{WRITTEN}{line}"))),
+                );
+            }
             return;
         }
         AgentEvent::TurnEnd(_) => return,
@@ -49,6 +60,26 @@ pub fn render(event: &AgentEvent, lines: &mut Vec<AgentLine>) {
             .filter(|line| !line.trim().is_empty())
             .map(|line| AgentLine::new(scope, line)),
     );
+}
+
+/// How a line a file tool writes starts, as an added line of a diff does.
+pub const WRITTEN: &str = "+ ";
+
+/// The texts a file tool call writes: Claude Code's `Write` (`content`), `Edit` (`new_string`),
+/// `MultiEdit` (each edit's `new_string`) and `NotebookEdit` (`new_source`).
+fn written_text<'a>(name: &str, input: &'a Value) -> Vec<&'a str> {
+    let field = |value: &'a Value, key: &str| value.get(key).and_then(Value::as_str);
+    match name {
+        "Write" => field(input, "content").into_iter().collect(),
+        "Edit" => field(input, "new_string").into_iter().collect(),
+        "NotebookEdit" => field(input, "new_source").into_iter().collect(),
+        "MultiEdit" => input
+            .get("edits")
+            .and_then(Value::as_array)
+            .map(|edits| edits.iter().filter_map(|edit| field(edit, "new_string")).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
 }
 
 /// A tool call as one line, `TOOL: ARGUMENT`: the argument that says what the call does.
@@ -284,6 +315,26 @@ mod tests {
             AgentLine::new(Scope::Output, "Done."),
             AgentLine::new(Scope::Output, "All tests pass."),
             AgentLine::new(Scope::Output, "ok"),
+        ];
+        assert_eq!(lines, expected);
+    }
+
+    #[test]
+    fn what_a_file_tool_writes_is_output_marked_as_added() {
+        let mut lines = Vec::new();
+        let write = json!({"file_path": "a.py", "content": "def f():\n\n    # TODO: later\n"});
+        render(&AgentEvent::ToolCall { id: None, name: "Write".into(), input: write }, &mut lines);
+        let edits = json!({"file_path": "b.rs", "edits": [{"old_string": "x", "new_string": "todo!()"}]});
+        render(&AgentEvent::ToolCall { id: None, name: "MultiEdit".into(), input: edits }, &mut lines);
+        let read = json!({"file_path": "c.py"});
+        render(&AgentEvent::ToolCall { id: None, name: "Read".into(), input: read }, &mut lines);
+        let expected = [
+            AgentLine::new(Scope::Tool, "Write: a.py"),
+            AgentLine::new(Scope::Output, "+ def f():"),
+            AgentLine::new(Scope::Output, "+     # TODO: later"),
+            AgentLine::new(Scope::Tool, "MultiEdit: b.rs"),
+            AgentLine::new(Scope::Output, "+ todo!()"),
+            AgentLine::new(Scope::Tool, "Read: c.py"),
         ];
         assert_eq!(lines, expected);
     }

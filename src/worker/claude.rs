@@ -382,6 +382,11 @@ impl Translator {
                 AgentEvent::ToolCall { id, name, input } => {
                     let id = id.clone().unwrap_or_else(|| format!("axiom-call-{}", self.announced.len()));
                     self.announce(id, tool_line(name, input), batch);
+                    // What a file tool writes, for the output rules (the call itself is judged
+                    // as a tool call, above).
+                    let mut rendered = Vec::new();
+                    render(&event, &mut rendered);
+                    lines.extend(rendered.into_iter().filter(|line| line.scope == Scope::Output));
                 }
                 AgentEvent::TurnEnd(_) => {
                     // A correction of the turn's last words may be written before its `result`
