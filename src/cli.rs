@@ -135,8 +135,9 @@ pub struct RunArgs {
     pub rules: RulesArgs,
     /// Run the command on pipes, on a pseudo-terminal (for interactive programs), or through
     /// Claude Code's stream-json channel (`--driver claude -- claude -p PROMPT [options]`).
-    #[arg(long, value_enum, default_value_t)]
-    pub driver: Driver,
+    /// Default: claude for `claude -p …` (under pipes a correction could not reach it), else pipe.
+    #[arg(long, value_enum)]
+    pub driver: Option<Driver>,
     #[command(flatten)]
     pub subject: SubjectArgs,
     #[command(flatten)]

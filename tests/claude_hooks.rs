@@ -158,7 +158,7 @@ fn tests_then_claim(tests_pass: bool) -> Vec<serde_json::Value> {
     requests
 }
 
-const CLAIM_MESSAGE: &str = "Run the test suite now and show its summary";
+const CLAIM_MESSAGE: &str = "Run the test suite now and show its summary, or say plainly what still fails";
 
 #[test]
 fn a_tests_pass_claim_after_a_failing_run_is_blocked_at_stop_by_the_built_in_pack() {

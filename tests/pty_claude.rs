@@ -145,3 +145,38 @@ fn a_correction_typed_while_a_tool_runs_reaches_the_model_in_three_sessions_of_t
         eprintln!("run {run}: {outcome:?}");
     }
 }
+
+#[test]
+fn a_correction_waits_while_a_permission_dialog_is_up_and_never_answers_it() {
+    let Some(cli) = claude_cli() else { return };
+    let home = ClaudeHome::new();
+    let marker = home.project().join("MARKER");
+    let api = FakeApi::start(vec![
+        // The trigger is in the command, which the screen shows only in the dialog that asks
+        // whether it may run: the rule fires while the dialog is up.
+        Reply::text("Making the marker.")
+            .then_tool("Bash", json!({"command": format!("touch {} && echo TODO-LATER", marker.display())})),
+        Reply::text("I will implement the bracket handling now."),
+        Reply::text("Implemented."),
+    ]);
+    // A message that starts with `y` answers the dialog "yes" when typed into it.
+    let rules = "rules:\n  - id: later\n    match: { literals: [TODO-LATER] }\n    action: inject\n    message: Yes, implement it now.\n";
+    let terminal = Terminal::start_asking(&session(&cli, 40, 120, rules), &home, &api);
+    terminal.wait_drawn("the input box", 0, |shown| String::from_utf8_lossy(shown).contains('❯'));
+    terminal.type_keys(b"make the marker");
+    terminal.wait_drawn("the typed prompt", 0, |shown| String::from_utf8_lossy(shown).contains("marker"));
+    terminal.type_keys(b"\r");
+    // The rule fires while Claude Code asks whether the call may run: Enter typed now would
+    // answer "Yes".
+    terminal.wait_stderr("later (inject)");
+    terminal.wait_drawn("the permission dialog", 0, |shown| String::from_utf8_lossy(shown).contains("proceed"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        assert!(!marker.exists(), "the correction's keys approved the tool call");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The person says no (Escape); the dialog goes, and the correction is typed and reaches the model.
+    terminal.type_keys(b"\x1b");
+    api.wait_for_user_text("Yes, implement it now.", PATIENCE);
+    assert!(!marker.exists(), "the call ran though nobody approved it");
+}

@@ -50,14 +50,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let hub = Hub::start(config, tasks, Token::generate())
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
-        if args.driver == Driver::Pipe && crate::worker::claude::is_claude_print(&args.command) {
-            note!("axiom: hint: `claude -p` reads no input after its prompt, so a correction cannot reach it under the pipe driver; use `axiom run --driver claude -- claude -p PROMPT` (corrections become user messages and tool calls are checked before they run)");
+        let claude_print = crate::worker::claude::is_claude_print(&args.command);
+        let driver = args.driver.unwrap_or(if claude_print { Driver::Claude } else { Driver::Pipe });
+        if driver == Driver::Pipe && claude_print {
+            note!("axiom: hint: `claude -p` reads no input after its prompt, so a correction cannot reach it under the pipe driver; leave out --driver pipe (the claude driver is the default for it: corrections become user messages and tool calls are checked before they run)");
         }
         // A person at a terminal drives a pty task directly: raw keys in, the real window size.
-        let keyboard = args.driver == Driver::Pty && tty::attached();
+        let keyboard = driver == Driver::Pty && tty::attached();
         let request = SpawnRequest {
             command: args.command,
-            driver: args.driver,
+            driver,
             subject: args.subject.overridden(),
             pty_size: if keyboard { tty::window_size() } else { None },
             prompt_pattern: args.prompt.prompt_pattern,
@@ -65,7 +67,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         };
         let task = hub.spawn_task(request)?;
         if !keyboard && forward_stdin::stdin_has_data() {
-            if args.driver == Driver::Claude {
+            if driver == Driver::Claude {
                 note!("axiom: standard input is not read under the claude driver (its input is the session's stream-json channel); give the prompt after -p");
             } else {
                 tokio::spawn(forward_stdin::forward(Arc::clone(&task), args.keep_input_open));

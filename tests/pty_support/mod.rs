@@ -56,6 +56,20 @@ impl Terminal {
         })
     }
 
+    /// As [`start`](Self::start), with Claude Code asking before each tool call runs (its
+    /// permission dialog), as it does by default.
+    pub fn start_asking(session: &Session<'_>, home: &ClaudeHome, api: &FakeApi) -> Terminal {
+        let mut command = Command::new(session.axiom);
+        home.apply(&mut command, api).env("TERM", "xterm-256color");
+        if let Some(level) = std::env::var_os("AXIOM_LOG") {
+            command.env("AXIOM_LOG", level);
+        }
+        command.args(["run", "--driver", "pty"]).args(session.run_args);
+        Self::spawn(command, session, |command| {
+            command.arg(session.cli).args(["--permission-mode", "default"]).args(session.cli_args);
+        })
+    }
+
     /// `axiom run` of any command (not Claude Code): `axiom run --driver pty [run_args] --rules RULES -- COMMAND`.
     pub fn start_command(session: &Session<'_>, command_line: &[&str], env: &[(&str, &str)]) -> Terminal {
         let mut command = Command::new(session.axiom);
