@@ -861,7 +861,10 @@ fn print_interventions(task_id: &str, records: &[InterventionRecord], format: Fo
                 let at = humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_millis(record.at));
                 let line = record.line.map_or(String::new(), |line| format!(" line {line}:"));
                 let delivered = match (record.delivered, &record.error) {
-                    (Some(true), _) => String::new(),
+                    (Some(true), None) => String::new(),
+                    // Delivered, with a part of it that was not: an interrupt's message after the
+                    // interrupt ended the task.
+                    (Some(true), Some(error)) => format!(" ({error})"),
                     (Some(false), Some(error)) => format!(" (not delivered: {error})"),
                     (Some(false), None) => " (not delivered)".to_owned(),
                     (None, _) => " (not confirmed yet)".to_owned(),

@@ -48,9 +48,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         if !args.no_cgroups {
             hub_config.containment = Containment::detect(&state.dir.key()).map(Arc::new);
         }
-        let hub = Hub::start(hub_config, Arc::clone(&tasks), state.token.clone())
-            .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let hub = match Hub::start(hub_config, Arc::clone(&tasks), state.token.clone()).await {
+            Ok(hub) => hub,
+            // A daemon keeps the port its workers dial, so it does not move to another; it says
+            // who may hold this one.
+            Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => anyhow::bail!(
+                "cannot listen on {}: the port is in use (an `axiom mcp` session runs a hub of its own there when \
+                 the port is free, and `ss -ltnp` names the holder); stop it, or give this hub another with --listen",
+                args.listen
+            ),
+            Err(err) => return Err(err).with_context(|| format!("cannot listen on {}", args.listen)),
+        };
         crate::logging::note!("axiom: {}", super::describe_rules(&rules));
         let _watcher = super::watch_rules_unless_locked(args.reload, tasks, &rules)?;
         state.dir.write_hub_info(&HubInfo { url: hub.url(), pid: std::process::id() })?;

@@ -513,9 +513,21 @@ fn yaml_error(file: &str, text: &str, err: &serde_yaml::Error) -> RuleError {
 /// what to write where serde names the Rust type it wanted.
 fn readable(err: &serde_yaml::Error) -> String {
     let message = POSITION.replace_all(&err.to_string(), "").into_owned();
-    WANTED.iter().fold(message, |message, (rust, yaml)| {
+    let message = WANTED.iter().fold(message, |message, (rust, yaml)| {
         message.replace(&format!("expected struct {rust}"), &format!("expected {yaml}"))
-    })
+    });
+    // The names serde gives the other types it reads.
+    [
+        (
+            "expected a Value::Tagged enum",
+            "expected one of the words this key takes (`severity: warning`, `action: inject`)",
+        ),
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected usize", "expected a whole number"),
+    ]
+    .iter()
+    .fold(message, |message, (rust, yaml)| message.replace(rust, yaml))
 }
 
 /// The 1-based line and byte column of a byte offset in `text`.

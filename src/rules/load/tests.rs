@@ -206,6 +206,7 @@ fn every_wrong_key_of_a_rule_is_told_in_the_order_written() {
     assert!(found[2].contains("`cooldown`: duration 30 has no unit"), "{}", found[2]);
     assert!(found[4].contains("rule `c`: unknown field `mtch`"), "{}", found[4]);
     assert!(found[5].contains("rule `c`: `threshold`: invalid type: string \"two\""), "{}", found[5]);
+    assert!(found[5].ends_with("expected a whole number"), "serde's type name is not shown: {}", found[5]);
 }
 
 #[test]
