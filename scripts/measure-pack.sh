@@ -2,6 +2,8 @@
 # Measures the rule pack against real agent transcripts:
 #   1. recall and false fires on the labelled excerpts (`axiom rules test --corpus`), the corpus's
 #      own and those labelled later (benches/corpus/heldout-ranges.jsonl, line ranges of its files),
+#      and the synthetic sets in benches/corpus/ (synthetic.jsonl, synthetic-blind.jsonl,
+#      review-cases.jsonl),
 #   2. fires per MB of whole transcripts (`axiom check` over every file), per agent and per rule.
 #
 # Usage: scripts/measure-pack.sh [CORPUS_DIR] [--rules PATH]...
@@ -52,6 +54,14 @@ rm -f "$heldout"
 echo
 echo "== synthetic excerpts, written without the rules in view: $root/benches/corpus/synthetic.jsonl"
 "$axiom" rules test "$@" --corpus "$root/benches/corpus/synthetic.jsonl"
+
+echo
+echo "== a second synthetic set, written blind (by a writer who never saw the rules): $root/benches/corpus/synthetic-blind.jsonl"
+"$axiom" rules test "$@" --corpus "$root/benches/corpus/synthetic-blind.jsonl"
+
+echo
+echo "== a reviewer's cases, written with the rules in view to find their gaps (the pack was then tuned on them): $root/benches/corpus/review-cases.jsonl"
+"$axiom" rules test "$@" --corpus "$root/benches/corpus/review-cases.jsonl"
 
 echo
 echo "== fires per MB over whole transcripts: $corpus/text"
