@@ -289,10 +289,15 @@ impl CommandMatcher {
                 let placed = (!operand.starts_with(['/', '-'])
                     && (operand.starts_with("~-") || !places.current.is_empty()))
                 .then(|| lexical_path(&places.resolve(operand)));
+                let linked = places.through_links(operand).map(|path| lexical_path(&path));
+                if self.args_hold_workplace && linked.as_deref().is_some_and(|path| holds_workplace(path, places)) {
+                    return true;
+                }
                 self.args.iter().any(|re| {
                     re.is_match(operand)
                         || re.is_match(&plain)
                         || placed.as_deref().is_some_and(|path| re.is_match(path))
+                        || linked.as_deref().is_some_and(|path| re.is_match(path))
                 })
             });
         // Read last, and only for a command that meets every other condition: it reads files.
@@ -500,6 +505,9 @@ struct Places {
     switched_branch: bool,
     /// The repository the script exported for git (`export GIT_DIR=…`).
     git_dir: Option<String>,
+    /// Symbolic links the script made, `(link, what it points to)`, each as the script wrote it
+    /// from where it was (`ln -s ~ h` then `rm -rf h/` deletes what is in `~`).
+    links: Vec<(String, String)>,
 }
 
 impl Places {
@@ -529,6 +537,14 @@ impl Places {
             "unset" if command.args().iter().any(|arg| arg == "GIT_DIR") => self.git_dir = None,
             _ => {}
         }
+        if program == "ln" && (has_flag(command.args(), "s", "") || has_flag(command.args(), "symbolic", "")) {
+            if let Some(link) = made_link(&operands) {
+                if self.links.len() < MAX_PLACES {
+                    let (name, target) = link;
+                    self.links.push((lexical_path(&self.resolve(&name)), target));
+                }
+            }
+        }
         if !matches!(program, "cd" | "pushd" | "popd") {
             return;
         }
@@ -545,6 +561,19 @@ impl Places {
             self.stack.push(self.current.clone());
         }
         self.move_to(next);
+    }
+
+    /// `path` with a link the script made at its start replaced by what the link points to
+    /// (`h/x` after `ln -s ~ h` is `~/x`); `None` when it starts with no such link.
+    /// The link itself (`rm -rf h`) is only the link; `h/` is what it points to.
+    fn through_links(&self, path: &str) -> Option<String> {
+        let placed = lexical_path(&self.resolve(path));
+        let into = path.ends_with('/');
+        self.links.iter().rev().find_map(|(link, target)| {
+            let rest = placed.strip_prefix(link.as_str())?;
+            let followed = if rest.is_empty() { into } else { rest.starts_with('/') };
+            followed.then(|| format!("{}{rest}", target.trim_end_matches('/')))
+        })
     }
 
     /// Where a command that works in `directory` (`git -C DIR`) is.
@@ -574,6 +603,19 @@ impl Places {
             path if path.starts_with(['/', '~']) || self.current.is_empty() => path.to_owned(),
             path => format!("{}/{path}", self.current),
         }
+    }
+}
+
+/// The link `ln -s TARGET [NAME]` makes, `(NAME, TARGET)`: NAME defaults to TARGET's last part,
+/// made where the command runs. `None` for a link into a directory (`ln -s a b dir/`) or none.
+fn made_link(operands: &[&String]) -> Option<(String, String)> {
+    match operands {
+        [target] => {
+            let name = target.trim_end_matches('/').rsplit('/').next().filter(|name| !name.is_empty())?;
+            Some((name.to_owned(), target.to_string()))
+        }
+        [target, name] => Some((name.trim_end_matches('/').to_owned(), target.to_string())),
+        _ => None,
     }
 }
 
@@ -614,7 +656,10 @@ fn has_flag(args: &[String], flag: &str, valued: &str) -> bool {
         options.any(|a| {
             a.strip_prefix("--").is_some_and(|long| {
                 let name = long.split_once('=').map_or(long, |(name, _)| name);
-                name == flag || (name.len() >= 3 && flag.starts_with(name))
+                // A long option may be cut to any prefix that names no other (getopt_long's and git's
+                // rule: `rm --re` is `--recursive`, `git reset --ha` is `--hard`); one that names
+                // several is refused by the program, so taking it for this one costs nothing.
+                name == flag || (!name.is_empty() && flag.starts_with(name))
             })
         })
     }
@@ -1225,10 +1270,29 @@ mod tests {
             assert_eq!(lexical_path(path), plain, "{path}");
         }
         let rm = matcher("program: rm\nflags: ['r|R|recursive']\nargs: ['^(/|~/?|/(etc|home|usr)/?)$']");
-        for line in ["rm -rf //", "rm -rf /./usr", "rm -rf ~/../..", "rm --recur ~", "rm --recursive=always /etc"] {
+        for line in
+            ["rm -rf //", "rm -rf /./usr", "rm -rf ~/../..", "rm --recur ~", "rm --re ~", "rm --recursive=always /etc"]
+        {
             assert!(rm.matches_line(line, false), "{line}");
         }
-        for line in ["rm -rf ./build/..", "rm --re ~", "rm -rf /tmp/../tmp/x"] {
+        for line in ["rm -rf ./build/..", "rm --force ~", "rm -rf /tmp/../tmp/x"] {
+            assert!(!rm.matches_line(line, false), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_path_through_a_link_the_script_made_is_judged_as_where_the_link_points() {
+        let rm = matcher("program: rm\nflags: ['r|R|recursive']\nargs: ['^(/|~/?\\*?|/home/?)$']");
+        for line in [
+            "ln -s ~ h && rm -rf h/",
+            "ln -s ~ h; rm -rf h/*",
+            "ln -s / r; rm -rf r/home",
+            "ln -sfn ~ ./h && rm -rf h/",
+        ] {
+            assert!(rm.matches_line(line, false), "{line}");
+        }
+        // The link alone is only the link; another link's path is not this one's.
+        for line in ["ln -s ~ h && rm -rf h", "ln -s ~ h; rm -rf hh/", "ln -s build/out out && rm -rf out/"] {
             assert!(!rm.matches_line(line, false), "{line}");
         }
     }
@@ -1252,5 +1316,9 @@ mod tests {
         assert!(!push.matches_line("git push origin main", false));
         assert!(!push.matches_line("git push --force origin feature/x", false));
         assert!(!push.matches_line("git commit -m 'push --force to main'", false));
+        // git takes any unambiguous prefix of a long option.
+        let reset = matcher("program: git\nsubcommand: reset\nflags: ['hard']");
+        assert!(reset.matches_line("git reset --ha", false));
+        assert!(!reset.matches_line("git reset --soft", false));
     }
 }

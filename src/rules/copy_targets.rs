@@ -66,8 +66,29 @@ pub fn written_by_copy(program: &str, args: &[String], operands: &[&String]) -> 
     if target.ends_with('/') || sources.len() > 1 {
         Some(under(target, sources))
     } else {
-        Some(vec![target.to_string()])
+        // One source: the target, or the source under it when that is a directory, which the
+        // call does not show: for where the call runs (`cp -a /tmp/x/.claude .` writes
+        // `./.claude`; so does the directory named by its own absolute path).
+        let mut written = vec![target.to_string()];
+        if may_be_where_the_call_runs(target) {
+            written.extend(under(target, sources).into_iter().filter(|path| path != target.as_str()));
+        }
+        Some(written)
     }
+}
+
+/// Whether a copy's target is the directory the call runs in or the one above it (`.`, `..`,
+/// `$PWD`), or the starting directory by its own path where that is known: where a directory
+/// copied in lands as the project's own (`.claude`, `.axiom`).
+fn may_be_where_the_call_runs(target: &str) -> bool {
+    let target = target.trim_end_matches('/');
+    if matches!(target, "." | ".." | "$PWD" | "${PWD}" | "$(pwd)") {
+        return true;
+    }
+    super::workplace::working_directory().is_some_and(|start| {
+        let start = start.to_string_lossy();
+        target == start.trim_end_matches('/')
+    })
 }
 
 /// The paths a move takes away, from its words after the program and its operands: every
@@ -148,7 +169,10 @@ mod tests {
 
     #[test]
     fn a_copy_writes_its_target_and_not_its_sources() {
+        // One source: the target, or the source under it if it is a directory.
         assert_eq!(written("cp -r .claude/ /tmp/bak").unwrap(), ["/tmp/bak"]);
+        assert_eq!(written("cp -r .claude/ bak").unwrap(), ["bak"]);
+        assert_eq!(written("cp -a /tmp/evil/.claude .").unwrap(), [".", "./.claude"]);
         assert_eq!(written("cp starship.toml ~/.config/").unwrap(), ["~/.config/starship.toml"]);
         assert_eq!(written("cp -r axiom ~/.config/").unwrap(), ["~/.config/axiom"]);
         assert_eq!(written("cp a b .axiom").unwrap(), [".axiom/a", ".axiom/b"]);
