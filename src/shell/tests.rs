@@ -850,6 +850,12 @@ fn runners_and_wrappers_that_run_a_command_are_unwrapped() {
         "sg wheel -c 'rm -rf ~'",
         "env -S 'rm -rf ~'",
         "coproc rm -rf ~",
+        "runuser -u me -- rm -rf ~",
+        "pkexec rm -rf ~",
+        "valgrind --tool=none --log-file v.log rm -rf ~",
+        "proot -r / rm -rf ~",
+        "dbus-launch rm -rf ~",
+        "xterm -e rm -rf ~",
     ] {
         assert!(runs_rm(script), "{script}: {:?}", words(script));
     }

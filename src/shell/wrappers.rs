@@ -211,6 +211,14 @@ fn wrapper_options(program: &str) -> Option<&'static [&'static str]> {
         "nohup" | "time" | "command" | "builtin" | "stdbuf" | "caffeinate" | "ionice" | "busybox" | "setsid"
         | "unbuffer" | "shx" | "coproc" | "taskset" | "chrt" | "prlimit" | "firejail" | "catchsegv" => &[],
         "chroot" => &["--userspec", "--groups"],
+        // `runuser -u USER -- cmd`, `pkexec cmd`, `valgrind --tool=X cmd`, `proot -r DIR cmd`,
+        // `dbus-launch cmd`, `xterm -e cmd`: each runs the command after its own options.
+        "runuser" => &["-u", "--user", "-g", "--group", "-G", "--supp-group", "-w", "--whitelist-environment"],
+        "pkexec" => &["--user"],
+        "valgrind" => &["--log-file", "--suppressions"],
+        "proot" => &["-r", "--rootfs", "-b", "--bind", "-w", "--pwd", "-q", "--qemu"],
+        "dbus-launch" | "dbus-run-session" => &["--config-file"],
+        "xterm" => &["-T", "-title", "-geometry", "-fa", "-fs", "-bg", "-fg"],
         _ => return None,
     })
 }
