@@ -102,11 +102,11 @@ pub struct SubjectArgs {
     /// Treat the command as an AI agent, so rules with `applies_to: agents` (silence, planning,
     /// asking permission) watch it too. Default: guessed from the program name (claude, codex,
     /// aider, gemini, opencode, cursor-agent, ...), also behind npx, env and sh -c.
-    #[arg(long, conflicts_with = "no_agent")]
+    #[arg(long, conflicts_with = "no_agent", global = true)]
     pub agent: bool,
     /// Treat the command as an ordinary command, even if its name looks like an agent's: only
     /// rules for any command watch it.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub no_agent: bool,
 }
 
@@ -278,9 +278,9 @@ pub struct ClientArgs {
     /// corrections can still be written to it. A terminal or /dev/null is never passed on.
     #[arg(long, requires = "command")]
     pub keep_input_open: bool,
-    /// How the --command task's child is run: on pipes, on a pseudo-terminal, or through Claude
-    /// Code's stream-json channel.
-    #[arg(long, value_enum, default_value_t)]
+    /// How the --command or `start` task's child is run: on pipes, on a pseudo-terminal, or
+    /// through Claude Code's stream-json channel (given before or after `start`).
+    #[arg(long, value_enum, default_value_t, global = true)]
     pub driver: Driver,
     /// Write a task's output to a terminal as it is. Default: on a terminal, only its text and
     /// colours are shown, as `less -R` shows them; the escapes that would act on the terminal
@@ -436,7 +436,7 @@ pub struct PromptArgs {
     /// With `--driver pty`: a regex for the screen row where the agent waits for its user. While a
     /// row matches, the agent is idle, not silent (silence rules wait), and a typed correction is
     /// checked to have left that row. Default: Claude Code's `❯` input box.
-    #[arg(long, value_name = "REGEX", value_parser = parse_prompt_pattern)]
+    #[arg(long, value_name = "REGEX", value_parser = parse_prompt_pattern, global = true)]
     pub prompt_pattern: Option<String>,
 }
 

@@ -255,7 +255,7 @@ fn claude_argv(command_line: &str) -> anyhow::Result<Vec<String>> {
     Ok(words)
 }
 
-/// How a task the client starts is run: `--driver`, `--agent`/`--not-agent`, `--prompt-pattern`.
+/// How a task the client starts is run: `--driver`, `--agent`/`--no-agent`, `--prompt-pattern`.
 struct Launch {
     driver: Driver,
     subject: Option<Subject>,
