@@ -44,6 +44,16 @@ pub struct Session<'a> {
 
 impl Terminal {
     pub fn start(session: &Session<'_>, home: &ClaudeHome, api: &FakeApi) -> Terminal {
+        Self::start_claude(session, home, api, &["--dangerously-skip-permissions"])
+    }
+
+    /// As [`start`](Self::start), with Claude Code asking before each tool call runs (its
+    /// permission dialog), as it does by default.
+    pub fn start_asking(session: &Session<'_>, home: &ClaudeHome, api: &FakeApi) -> Terminal {
+        Self::start_claude(session, home, api, &["--permission-mode", "default"])
+    }
+
+    fn start_claude(session: &Session<'_>, home: &ClaudeHome, api: &FakeApi, permissions: &[&str]) -> Terminal {
         let mut command = Command::new(session.axiom);
         home.apply(&mut command, api).env("TERM", "xterm-256color");
         // axiom's own log level (`AXIOM_LOG=axiom=debug` to see typing and submission times).
@@ -52,21 +62,7 @@ impl Terminal {
         }
         command.args(["run", "--driver", "pty"]).args(session.run_args);
         Self::spawn(command, session, |command| {
-            command.arg(session.cli).arg("--dangerously-skip-permissions").args(session.cli_args);
-        })
-    }
-
-    /// As [`start`](Self::start), with Claude Code asking before each tool call runs (its
-    /// permission dialog), as it does by default.
-    pub fn start_asking(session: &Session<'_>, home: &ClaudeHome, api: &FakeApi) -> Terminal {
-        let mut command = Command::new(session.axiom);
-        home.apply(&mut command, api).env("TERM", "xterm-256color");
-        if let Some(level) = std::env::var_os("AXIOM_LOG") {
-            command.env("AXIOM_LOG", level);
-        }
-        command.args(["run", "--driver", "pty"]).args(session.run_args);
-        Self::spawn(command, session, |command| {
-            command.arg(session.cli).args(["--permission-mode", "default"]).args(session.cli_args);
+            command.arg(session.cli).args(permissions).args(session.cli_args);
         })
     }
 
