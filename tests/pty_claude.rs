@@ -152,15 +152,15 @@ fn a_correction_waits_while_a_permission_dialog_is_up_and_never_answers_it() {
     let home = ClaudeHome::new();
     let marker = home.project().join("MARKER");
     let api = FakeApi::start(vec![
-        // The trigger is in the command, which the screen shows only in the dialog that asks
-        // whether it may run: the rule fires while the dialog is up.
         Reply::text("Making the marker.")
-            .then_tool("Bash", json!({"command": format!("touch {} && echo TODO-LATER", marker.display())})),
+            .then_tool("Bash", json!({"command": format!("touch {} && echo made", marker.display())})),
         Reply::text("I will implement the bracket handling now."),
         Reply::text("Implemented."),
     ]);
-    // A message that starts with `y` answers the dialog "yes" when typed into it.
-    let rules = "rules:\n  - id: later\n    match: { literals: [TODO-LATER] }\n    action: inject\n    message: Yes, implement it now.\n";
+    // The rule fires on the dialog's own question, so it fires while the dialog is up (the call
+    // is drawn above it earlier, and a correction typed before the dialog is another race). A
+    // message that starts with `y` answers the dialog "yes" when typed into it.
+    let rules = "rules:\n  - id: later\n    match: { literals: ['Do you want to proceed'] }\n    action: inject\n    message: Yes, implement it now.\n";
     let terminal = Terminal::start_asking(&session(&cli, 40, 120, rules), &home, &api);
     terminal.wait_drawn("the input box", 0, |shown| String::from_utf8_lossy(shown).contains('❯'));
     terminal.type_keys(b"make the marker");

@@ -420,10 +420,14 @@ struct ActionOptions {
 }
 
 /// Carries out the hub's commands on the child. Writes (input, injections) go through one queue,
-/// in order; signals (interrupt, kill) start at once, beside it.
+/// in order; signals (interrupt, kill) start at once, beside it. On a terminal, a person's keys
+/// have a queue of their own: a correction waiting for the person to answer a choice on the
+/// screen must not hold back the keys that answer it (the terminal's typing lock still keeps them
+/// out of a correction being typed).
 struct Actions {
     child: ChildHandle,
     writes: mpsc::UnboundedSender<HubToWorker>,
+    keys: mpsc::UnboundedSender<HubToWorker>,
     acks: mpsc::UnboundedSender<WorkerMessage>,
     options: ActionOptions,
 }
@@ -432,14 +436,17 @@ impl Actions {
     fn start(child: ChildHandle, acks: mpsc::UnboundedSender<WorkerMessage>, options: ActionOptions) -> Actions {
         let (writes, queue) = mpsc::unbounded_channel();
         tokio::spawn(apply_writes(child.clone(), queue, acks.clone(), options));
-        Actions { child, writes, acks, options }
+        let (keys, key_queue) = mpsc::unbounded_channel();
+        tokio::spawn(apply_writes(child.clone(), key_queue, acks.clone(), options));
+        Actions { child, writes, keys, acks, options }
     }
 
     fn start_command(&self, command: HubToWorker) {
         let signal = matches!(&command, HubToWorker::Intervene { action: Action::Interrupt | Action::Kill, .. });
+        let keys = matches!(&command, HubToWorker::Input { enter: false, .. }) && self.child.driver() == Driver::Pty;
         if !signal {
-            // The writer only stops when the worker does.
-            let _ = self.writes.send(command);
+            // The writers only stop when the worker does.
+            let _ = if keys { self.keys.send(command) } else { self.writes.send(command) };
             return;
         }
         let (child, acks, options) = (self.child.clone(), self.acks.clone(), self.options);

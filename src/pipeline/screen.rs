@@ -111,9 +111,12 @@ impl PromptSpec {
         self.choice.as_ref().is_some_and(|choice| choice.is_match(row))
     }
 
-    /// True while the screen shows a choice the agent asks its user to make (see `choice`).
+    /// True while the screen shows a choice the agent asks its user to make (see `choice`): a
+    /// choice's row with no input box below it. (Claude Code draws its dialog in place of the
+    /// input box; a row of a dialog already answered may stay on the screen above the box.)
     pub fn asks_a_choice(&self, rows: &[String]) -> bool {
-        rows.iter().any(|row| self.is_choice_row(row))
+        let Some(choice) = rows.iter().rposition(|row| self.is_choice_row(row)) else { return false };
+        !rows[choice + 1..].iter().any(|row| self.is_prompt_row(row))
     }
 
     /// True while some row says the agent is working on a turn.

@@ -161,6 +161,9 @@ mod tests {
         let plain = ["──────────", "❯ 1. is a list item the user typed", "──────────"].map(String::from);
         assert!(prompt.asks_a_choice(&plain), "a typed `1. ` reads as a choice: typing waits, never answers one");
         assert!(!prompt.asks_a_choice(&["❯ fix the parser".to_owned()]));
+        // A dialog's row left above the input box once it was answered is no choice.
+        let answered = [" ❯ 1. Yes", "  ⎿  Interrupted · What should Claude do instead?", "──────", "❯ ", "──────"];
+        assert!(!prompt.asks_a_choice(&answered.map(String::from)));
     }
 
     #[test]

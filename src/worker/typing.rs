@@ -85,17 +85,24 @@ impl ChildHandle {
             self.inject(text).await?;
             return Ok(Submission { echoed: true, submitted: None, enters: 1 });
         };
-        self.wait_for_person().await;
-        let _typing = pty.typing.lock().await;
         let started = Instant::now();
         let screen = &pty.screen;
         let prompt = &pty.prompt;
         // A choice on screen (a permission dialog) takes typed keys as its answer: Enter would
-        // approve the call the correction is about. Wait for it to be answered; if it is not, the
-        // text is not typed, and the result says so.
-        if !wait_for(screen, started + SUBMIT_PATIENCE, |rows| !prompt.asks_a_choice(rows)).await {
-            return Ok(Submission { echoed: false, submitted: Some(false), enters: 0 });
-        }
+        // approve the call the correction is about. Wait for it to be answered, without the typing
+        // lock, which the person's answer needs; if it is not answered, the text is not typed, and
+        // the result says so.
+        let _typing = loop {
+            self.wait_for_person().await;
+            if !wait_for(screen, started + SUBMIT_PATIENCE, |rows| !prompt.asks_a_choice(rows)).await {
+                tracing::debug!("a choice stayed on the screen; the text was not typed");
+                return Ok(Submission { echoed: false, submitted: Some(false), enters: 0 });
+            }
+            let typing = pty.typing.lock().await;
+            if !prompt.asks_a_choice(&screen.rows()) {
+                break typing;
+            }
+        };
         let mut echoed = true;
         if !text.is_empty() {
             let tail: String = tail(text, 24);
