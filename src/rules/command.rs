@@ -231,8 +231,12 @@ impl CommandMatcher {
             return false;
         }
         let valued = short_options_with_values(command.program(), operands.first().map(|s| s.as_str()));
-        let given = |flag: &String| has_flag(args, flag, valued);
-        if !self.flags.iter().all(|alternatives| alternatives.iter().any(given)) || self.not_flags.iter().any(given) {
+        // A flag the rule asks for counts when cut to any prefix; one that excuses the command only
+        // when its prefix is long enough to name no other option (`git checkout --d` is
+        // `--detach`, not `--dry-run`).
+        let given = |flag: &String| has_flag(args, flag, valued, 1);
+        let excused = |flag: &String| has_flag(args, flag, valued, 3);
+        if !self.flags.iter().all(|alternatives| alternatives.iter().any(given)) || self.not_flags.iter().any(excused) {
             return false;
         }
         let rest = if self.subcommands.is_empty() { &operands[..] } else { &operands[1..] };
@@ -537,7 +541,7 @@ impl Places {
             "unset" if command.args().iter().any(|arg| arg == "GIT_DIR") => self.git_dir = None,
             _ => {}
         }
-        if program == "ln" && (has_flag(command.args(), "s", "") || has_flag(command.args(), "symbolic", "")) {
+        if program == "ln" && (has_flag(command.args(), "s", "", 1) || has_flag(command.args(), "symbolic", "", 3)) {
             if let Some(link) = made_link(&operands) {
                 if self.links.len() < MAX_PLACES {
                     let (name, target) = link;
@@ -648,7 +652,7 @@ fn runs_its_input(shell: &SimpleCommand) -> bool {
 /// Whether `flag` is given: a one-letter flag alone or inside a cluster (`-rf`), a long one as
 /// `--flag`, `--flag=value`, or abbreviated as GNU programs take it (`--recur`, three letters at
 /// least).
-fn has_flag(args: &[String], flag: &str, valued: &str) -> bool {
+fn has_flag(args: &[String], flag: &str, valued: &str, shortest_prefix: usize) -> bool {
     let mut options = args.iter().take_while(|a| *a != "--");
     if let Some(letter) = single_char(flag) {
         options.any(|a| a.strip_prefix('-').is_some_and(|cluster| cluster_has(cluster, letter, valued)))
@@ -657,9 +661,8 @@ fn has_flag(args: &[String], flag: &str, valued: &str) -> bool {
             a.strip_prefix("--").is_some_and(|long| {
                 let name = long.split_once('=').map_or(long, |(name, _)| name);
                 // A long option may be cut to any prefix that names no other (getopt_long's and git's
-                // rule: `rm --re` is `--recursive`, `git reset --ha` is `--hard`); one that names
-                // several is refused by the program, so taking it for this one costs nothing.
-                name == flag || (!name.is_empty() && flag.starts_with(name))
+                // rule: `rm --re` is `--recursive`, `git reset --ha` is `--hard`).
+                name == flag || (name.len() >= shortest_prefix.max(1) && flag.starts_with(name))
             })
         })
     }

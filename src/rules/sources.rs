@@ -171,11 +171,13 @@ impl RuleOrigin {
 }
 
 /// The name that stands for the built-in pack among rule paths (`--rules built-in --rules
-/// .axiom/rules`: the pack and the project's rules beside it), when no file or directory has it.
+/// .axiom/rules`: the pack and the project's rules beside it). Always the pack, whatever is on
+/// disk: the hook reads its rule paths where the agent works, and a directory the agent made
+/// under that name must not replace the pack (`./built-in` names such a directory).
 pub const PACK_NAME: &str = "built-in";
 
 pub fn names_the_pack(path: &Path) -> bool {
-    (path == Path::new(PACK_NAME) || path == Path::new("builtin")) && !path.exists()
+    path.as_os_str() == PACK_NAME || path.as_os_str() == "builtin"
 }
 
 fn pack_documents() -> Vec<RuleDocument> {
@@ -269,4 +271,21 @@ fn rule_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 fn file_error(path: &Path, message: String) -> RuleError {
     RuleError { file: path.display().to_string(), line: 0, column: 0, rule: None, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_packs_name_is_the_pack_whatever_is_on_disk_and_a_path_to_a_directory_is_that_directory() {
+        let place = tempfile::tempdir().unwrap();
+        std::fs::create_dir(place.path().join(PACK_NAME)).unwrap();
+        std::fs::write(place.path().join(PACK_NAME).join("x.yaml"), "rules: []\n").unwrap();
+        assert!(names_the_pack(Path::new(PACK_NAME)));
+        assert!(!names_the_pack(&Path::new(".").join(PACK_NAME)));
+        assert!(!names_the_pack(&place.path().join(PACK_NAME)));
+        let pack = RuleSet::load(RuleOrigin::Flag(vec![PathBuf::from(PACK_NAME)])).unwrap();
+        assert_eq!(pack.rules().len(), RuleSet::load(RuleOrigin::Embedded).unwrap().rules().len());
+    }
 }

@@ -124,8 +124,8 @@ pub(crate) struct Link {
     /// When the last output with text for the rules was read from the CLI.
     last_text_read: Mutex<Option<Instant>>,
     interrupt_acks: Mutex<HashMap<String, oneshot::Sender<()>>>,
-    /// User messages and control requests written so far; a turn's end closes the session only
-    /// if none was written since its `result`.
+    /// User messages written so far (each starts a turn, or joins the one running); a turn's end
+    /// closes the session only if none was written after the model's last words in it.
     writes: AtomicU64,
     next_request: AtomicU64,
 }
@@ -154,7 +154,8 @@ impl Link {
         let id = format!("axiom-interrupt-{}", self.next_request.fetch_add(1, Ordering::Relaxed));
         let (acked, ack) = oneshot::channel();
         self.interrupt_acks.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), acked);
-        self.writes.fetch_add(1, Ordering::SeqCst);
+        // Not a write that starts a turn (its follow-up message is): an interrupt alone after the
+        // turn's last words must not keep the session open.
         self.input.write(interrupt_request(&id).into_bytes(), None).await?;
         if tokio::time::timeout(INTERRUPT_ACK, ack).await.is_err() {
             tracing::warn!("Claude Code did not acknowledge the interrupt within {INTERRUPT_ACK:?}");

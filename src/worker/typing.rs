@@ -37,9 +37,14 @@ const INTERRUPT_SETTLE: Duration = Duration::from_secs(3);
 const QUIET: Duration = Duration::from_millis(200);
 
 /// The longest a [`ChildHandle::submit`] or [`ChildHandle::interrupt_and_submit`] can wait, beyond
-/// the time its writes take: for the person, the echo, the agent to take the text, the UI to settle.
+/// the time its writes take: for the person, a choice on the screen to be answered, the echo, the
+/// agent to take the text, the UI to settle.
 pub const SUBMIT_BOUND: Duration = Duration::from_secs(
-    PERSON_PATIENCE.as_secs() + ECHO_WAIT.as_secs() + SUBMIT_PATIENCE.as_secs() + INTERRUPT_SETTLE.as_secs(),
+    PERSON_PATIENCE.as_secs()
+        + SUBMIT_PATIENCE.as_secs() // a choice on the screen, answered
+        + ECHO_WAIT.as_secs()
+        + SUBMIT_PATIENCE.as_secs()
+        + INTERRUPT_SETTLE.as_secs(),
 );
 
 const ENTER: &[u8] = b"\r";
