@@ -4,7 +4,7 @@
 
 /// Whether `program`, run with `args`, names a machine other than this one to talk to: for curl,
 /// wget, httpie and xh, an operand that is an address (`https://x.example/`, `x.example:8080/p`,
-/// `x.example`); for nc, ncat, netcat and telnet, a host operand; for socat, an address such as
+/// `x.example`, `collector:8080`), `--url`'s value, or addresses read from a file (`-K`, `-i`); for nc, ncat, netcat and telnet, a host operand; for socat, an address such as
 /// `TCP:x.example:443`. An address this machine answers (`localhost`, `*.localhost`, `127.0.0.0/8`,
 /// `0.0.0.0`, `::1`) does not count; a host the call computes (`$HOST`, `$(cat host)`) does, since
 /// it may be anywhere. Other programs name none.

@@ -149,10 +149,11 @@ pub struct CommandSpec {
     #[serde(default)]
     pub args_input: bool,
     /// The command must name a machine other than this one to talk to: a web address of curl,
-    /// wget, httpie or xh (`https://x.example/`, `x.example:8080`), a host of nc, ncat or telnet, a
-    /// connecting address of socat (`TCP:x.example:443`). An address of this machine (`localhost`,
-    /// `127.0.0.1`, `[::1]`) does not count, a host the call computes (`$HOST`) does. Read from the
-    /// command's own words, so no other part of the line can excuse the request.
+    /// wget, httpie or xh (`https://x.example/`, `x.example:8080`, `--url URL`), a host of nc, ncat
+    /// or telnet, a connecting address of socat (`TCP:x.example:443`). An address of this machine
+    /// (`localhost`, `127.0.0.1`, `[::1]`) does not count; a host the call computes (`$HOST`) or
+    /// reads from a file (`curl -K`, `wget -i`) does. Read from the command's own words, so no
+    /// other part of the line can excuse the request.
     #[serde(default)]
     pub to_another_machine: bool,
     /// An operand may instead be the directory the call runs in or one above it: `.`, `$PWD`,
