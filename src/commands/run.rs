@@ -50,9 +50,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let hub = Hub::start(config, tasks, Token::generate())
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
-        let claude_print = crate::worker::claude::is_claude_print(&args.command);
-        let driver = args.driver.unwrap_or(if claude_print { Driver::Claude } else { Driver::Pipe });
-        if driver == Driver::Pipe && claude_print {
+        let driver = args.driver.unwrap_or_else(|| Driver::default_for(&args.command));
+        if driver == Driver::Pipe && crate::worker::claude::is_claude_print(&args.command) {
             note!("axiom: hint: `claude -p` reads no input after its prompt, so a correction cannot reach it under the pipe driver; leave out --driver pipe (the claude driver is the default for it: corrections become user messages and tool calls are checked before they run)");
         }
         // A person at a terminal drives a pty task directly: raw keys in, the real window size.

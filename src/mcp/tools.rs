@@ -95,11 +95,7 @@ read what it printed, axiom_send / axiom_interrupt / axiom_kill to steer it.",
             command: argv.clone(),
             cwd,
             env,
-            driver: match args.driver {
-                Some(driver) => driver.into(),
-                None if crate::worker::claude::is_claude_print(&argv) => Driver::Claude,
-                None => Driver::Pipe,
-            },
+            driver: args.driver.map_or_else(|| Driver::default_for(&argv), Into::into),
             subject: match args.agent {
                 Some(agent) => Some(if agent { Subject::Agent } else { Subject::Command }),
                 None if runs_the_agent_command => Some(Subject::Agent),

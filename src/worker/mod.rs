@@ -124,6 +124,16 @@ pub enum Driver {
 }
 
 impl Driver {
+    /// The driver for `argv` when none was asked for: the claude driver for `claude -p …`, which
+    /// under pipes would read no correction after its prompt; else pipes.
+    pub fn default_for(argv: &[String]) -> Driver {
+        if claude::is_claude_print(argv) {
+            Driver::Claude
+        } else {
+            Driver::Pipe
+        }
+    }
+
     /// The name used by serde, clap and [`FromStr`].
     pub fn as_str(self) -> &'static str {
         match self {

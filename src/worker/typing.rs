@@ -57,7 +57,8 @@ pub struct Submission {
     /// `Some(true)`: the input box emptied after Enter. `Some(false)`: the text was still in it when
     /// patience ran out. `None`: no input box to check (pipes, line-mode programs, unknown TUIs).
     pub submitted: Option<bool>,
-    /// How many times Enter was pressed.
+    /// How many times Enter was pressed; 0 with `submitted: Some(false)`: not typed, a choice stayed on
+    /// the screen.
     pub enters: u32,
 }
 
