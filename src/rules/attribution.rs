@@ -49,6 +49,7 @@ use regex_automata::{meta, Input, MatchKind, PatternSet};
 use regex_syntax::hir::Hir;
 
 use super::compile::parse_line_regex;
+use super::dfa_growth::DfaGrowth;
 use super::prefixes::Prefixes;
 use super::walk::{self, Kept, Literals as LiteralWalk, Regexes as RegexWalk};
 
@@ -212,6 +213,8 @@ pub struct GroupCache {
     /// Per regex of the group.
     forward: Vec<Option<Cache>>,
     reverse: Option<Cache>,
+    /// How `reverse` has grown lately: whether lines are better searched pattern by pattern.
+    growth: DfaGrowth,
     /// `(pattern, start)` of the occurrences a walk of the group's literals kept in the line.
     hits: Vec<(u32, usize)>,
     /// The patterns a walk of the group's reverse DFA found in the line.
@@ -347,9 +350,13 @@ impl Attribution {
         let Some(dfa) = regex_group.reverse() else { return false };
         let Some(automata) = literal_group.literal_automata(line.len()) else { return false };
         let Ok([literal_cache, regex_cache]) = caches.get_disjoint_mut([literals, regexes]) else { return false };
+        if regex_cache.growth.searching_each() {
+            return false;
+        }
         literal_cache.hits.clear();
         regex_cache.matched.clear();
         let dfa_cache = regex_cache.reverse.get_or_insert_with(|| dfa.create_cache());
+        regex_cache.growth.before_walk(dfa_cache);
         let mut regex_walk = RegexWalk {
             dfa,
             cache: dfa_cache,
@@ -362,6 +369,9 @@ impl Attribution {
             first.automaton.walk_with(&first.numbers, line, literal_group.kept(literal_cache), &mut regex_walk);
         for literals in more {
             literals.automaton.walk(&literals.numbers, line, literal_group.kept(literal_cache));
+        }
+        if let Some(dfa_cache) = &regex_cache.reverse {
+            regex_cache.growth.after_walk(dfa_cache, REVERSE_CACHE_CAPACITY, line.len());
         }
         let from = found.len();
         literal_group.leftmost_by_literals(literal_cache, line, found);
@@ -518,8 +528,13 @@ impl PatternGroup {
             }
             None => {
                 let Some(dfa) = self.reverse() else { return Err(GaveUp) };
+                if cache.growth.search_each(line.len()) {
+                    self.leftmost_matches_each(line, found);
+                    return Ok(());
+                }
                 cache.matched.clear();
                 let dfa_cache = cache.reverse.get_or_insert_with(|| dfa.create_cache());
+                cache.growth.before_walk(dfa_cache);
                 let outcome = walk::regexes(
                     &mut RegexWalk {
                         dfa,
@@ -530,6 +545,9 @@ impl PatternGroup {
                     },
                     line,
                 );
+                if let Some(dfa_cache) = &cache.reverse {
+                    cache.growth.after_walk(dfa_cache, REVERSE_CACHE_CAPACITY, line.len());
+                }
                 // Also when the walk gave up half-way: a flag left set would hide its pattern's
                 // matches on every later line.
                 self.leftmost_by_reverse_dfa(cache, found);
@@ -663,6 +681,17 @@ impl PatternGroup {
         }
     }
 
+    /// The same answer as [`leftmost_starts`](Self::leftmost_starts) plus ends, from each
+    /// pattern's own regex: for text on which a DFA of all of them builds states faster than it
+    /// reads (see [`DfaGrowth`]).
+    fn leftmost_matches_each(&self, line: &[u8], found: &mut Vec<PatternStart>) {
+        for pattern in 0..self.patterns.len() as u32 {
+            if let Some(hit) = self.fallback_each(pattern).find(line) {
+                found.push(PatternStart { group: 0, pattern, start: hit.start(), end: Some(hit.end()) });
+            }
+        }
+    }
+
     // Every pattern was checked when the rules were loaded: it parses, and it fits the regex
     // crate's size limit, so with no limit here these always build.
     fn fallback_which(&self) -> &meta::Regex {
@@ -728,6 +757,7 @@ impl GroupCache {
         GroupCache {
             forward: vec![None; regexes],
             reverse: None,
+            growth: DfaGrowth::default(),
             hits: Vec::new(),
             matched: Vec::new(),
             start: vec![0; patterns],
@@ -1095,6 +1125,43 @@ mod tests {
                 assert!(cache.seen.iter().all(|seen| !seen), "no flag is left set for the next line");
             }
         }
+    }
+
+    /// Lines of printable ASCII in no order, on which a DFA of many regexes keeps building states.
+    fn noise(gen: &mut Gen, lines: usize) -> Vec<Vec<u8>> {
+        (0..lines).map(|_| (0..256).map(|_| b' ' + gen.below(95) as u8).collect()).collect()
+    }
+
+    #[test]
+    fn a_reverse_dfa_that_builds_states_faster_than_it_reads_hands_its_lines_to_each_regex() {
+        // The pack's regexes that no literal starts: searched together, they have a state for
+        // about every combination of their progress through noise.
+        let patterns: Vec<&str> = crate::rules::sources::DEFAULT_PACK_REGEXES
+            .iter()
+            .filter(|entry| entry.prefixes.is_none())
+            .map(|entry| entry.regex)
+            .collect();
+        assert!(patterns.len() >= 20, "{patterns:?}");
+        let group = group(&patterns);
+        let each: Vec<regex::bytes::Regex> = patterns.iter().map(|p| regex::bytes::Regex::new(p).unwrap()).collect();
+        let mut cache = GroupCache::new(group.patterns.len(), group.regex_count());
+        let mut found = Vec::new();
+        let mut switched_at = None;
+        for (number, line) in noise(&mut Gen(7), 700).iter().enumerate() {
+            found.clear();
+            group.leftmost_starts(&mut cache, line, &mut found).unwrap();
+            let mut fast: Vec<_> = found.iter().map(|hit| (hit.pattern, hit.start)).collect();
+            fast.sort();
+            let slow: Vec<_> =
+                each.iter().enumerate().filter_map(|(i, r)| r.find(line).map(|m| (i as u32, m.start()))).collect();
+            assert_eq!(fast, slow, "line {number}: {:?}", String::from_utf8_lossy(line));
+            if cache.growth.searching_each() {
+                switched_at.get_or_insert(number);
+            }
+        }
+        // 256-byte lines: 256 make a window, the first of which warms the DFA up.
+        let switched_at = switched_at.expect("the DFA kept building states");
+        assert!(switched_at < 3 * 256, "searched pattern by pattern only from line {switched_at}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod attribution;
 mod command;
 mod compile;
 mod copy_targets;
+mod dfa_growth;
 mod error;
 mod glob_names;
 mod lazy_regex;
