@@ -35,8 +35,7 @@ pub fn split_script(script: &str) -> Script {
     let mut out = Script::default();
     let mut current = Segment::default();
     // Heredoc delimiters whose bodies start after the current line.
-    // (index of the segment that reads it, delimiter, strip leading tabs)
-    let mut pending: Vec<(usize, String, bool)> = Vec::new();
+    let mut pending: Vec<(usize, Delimiter)> = Vec::new();
     let chars: Vec<char> = script.chars().collect();
     // The first segment of each `( … )` open here, and of the last one closed.
     let (mut subshells, mut closed): (Vec<usize>, Option<usize>) = (Vec::new(), None);
@@ -135,12 +134,12 @@ pub fn split_script(script: &str) -> Script {
                 i += 2;
             }
             '<' if chars.get(i + 1) == Some(&'<') => {
-                let (delimiter, strip_tabs, after) = heredoc_delimiter(&chars, i + 2);
-                if delimiter.is_empty() {
+                let (delimiter, after) = heredoc_delimiter(&chars, i + 2);
+                if delimiter.word.is_empty() {
                     current.text.push_str("<<");
                     i += 1;
                 } else {
-                    pending.push((out.segments.len(), delimiter, strip_tabs));
+                    pending.push((out.segments.len(), delimiter));
                     i = after - 1;
                 }
             }
@@ -158,8 +157,17 @@ pub fn split_script(script: &str) -> Script {
                     (conditional, piped_into) = (false, false);
                 }
                 finish(&mut out, &mut current);
-                for (reader, delimiter, strip_tabs) in std::mem::take(&mut pending) {
-                    let (body, after) = heredoc_body(&chars, i + 1, &delimiter, strip_tabs);
+                for (reader, delimiter) in std::mem::take(&mut pending) {
+                    let (body, after) = heredoc_body(&chars, i + 1, &delimiter.word, delimiter.strip_tabs);
+                    // An unquoted delimiter leaves the body's expansions on: its substitutions run
+                    // (`git commit -F - <<EOF … $(cmd) … EOF`).
+                    if !delimiter.quoted {
+                        let body: Vec<char> = body.chars().collect();
+                        expanded_substitutions(&body, &mut out.substitutions);
+                        if reader + 1 == out.segments.len() {
+                            out.segments[reader].substitutions_so_far = out.substitutions.len();
+                        }
+                    }
                     match out.segments.get_mut(reader) {
                         Some(segment) => segment.heredocs.push(body),
                         None => current.heredocs.push(body),
@@ -363,9 +371,19 @@ fn arithmetic_end(chars: &[char], at: usize) -> Option<usize> {
     (chars.get(inner + 1) == Some(&')')).then_some(inner + 1)
 }
 
-/// After `<<`: the delimiter word (quotes removed), whether `<<-` strips leading tabs, and the
-/// index after the delimiter.
-fn heredoc_delimiter(chars: &[char], mut i: usize) -> (String, bool, usize) {
+/// The word after `<<` that ends a heredoc.
+struct Delimiter {
+    /// Quotes removed.
+    word: String,
+    /// `<<-`: leading tabs are stripped from the body's lines.
+    strip_tabs: bool,
+    /// Any part of it was quoted (`<<'EOF'`, `<<E\OF`): the body is taken as it is written,
+    /// with no expansion.
+    quoted: bool,
+}
+
+/// After `<<`: the delimiter, and the index after it.
+fn heredoc_delimiter(chars: &[char], mut i: usize) -> (Delimiter, usize) {
     let strip_tabs = chars.get(i) == Some(&'-');
     if strip_tabs {
         i += 1;
@@ -373,21 +391,46 @@ fn heredoc_delimiter(chars: &[char], mut i: usize) -> (String, bool, usize) {
     while chars.get(i).is_some_and(|c| *c == ' ' || *c == '\t') {
         i += 1;
     }
-    let mut word = String::new();
+    let (mut word, mut quoted) = (String::new(), false);
     let mut quote = None;
     while let Some(&c) = chars.get(i) {
         match (quote, c) {
             // A quoted delimiter may hold blanks: `<<"E O F"`.
             (Some(open), c) if c == open => quote = None,
             (Some(_), c) => word.push(c),
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '\\') => {}
+            (None, '\'' | '"') => (quote, quoted) = (Some(c), true),
+            (None, '\\') => quoted = true,
             (None, c) if c.is_whitespace() || ";&|()<>".contains(c) => break,
             (None, c) => word.push(c),
         }
         i += 1;
     }
-    (word, strip_tabs, i)
+    (Delimiter { word, strip_tabs, quoted }, i)
+}
+
+/// The command substitutions of text that the shell expands as it does the inside of double
+/// quotes, where a `"` is only a character (an unquoted heredoc's body): `$(…)`, `` `…` ``, and
+/// those inside `${…}` and `$((…))`.
+fn expanded_substitutions(text: &[char], substitutions: &mut Vec<String>) {
+    let mut i = 0;
+    while i < text.len() {
+        match text[i] {
+            '\\' => i += 1,
+            '`' => {
+                let end = find(text, i + 1, |c| c == '`').unwrap_or(text.len());
+                substitutions.push(text[i + 1..end].iter().collect());
+                i = end;
+            }
+            '$' if text.get(i + 1) == Some(&'(') && text.get(i + 2) != Some(&'(') => {
+                let end = end_of(text, i + 2, Open::Paren(1), None);
+                substitutions.push(text[i + 2..end.min(text.len())].iter().collect());
+                i = end;
+            }
+            // `$((…))` and `${…}` are read on: a substitution inside them is found as any other.
+            _ => {}
+        }
+        i += 1;
+    }
 }
 
 /// The heredoc body starting at `from`, up to the line that is exactly `delimiter`; and the index

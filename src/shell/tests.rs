@@ -144,6 +144,19 @@ fn heredocs_are_data_unless_a_shell_reads_them() {
 }
 
 #[test]
+fn substitutions_in_an_unquoted_heredoc_run_and_in_a_quoted_one_do_not() {
+    assert_eq!(programs("cat <<EOF\n$(rm -rf ~)\nEOF"), ["cat", "rm"]);
+    assert_eq!(programs("git commit -F - <<EOF\nfix: stuff $(git reset --hard)\nEOF"), ["git", "git"]);
+    assert_eq!(programs("cat <<-EOF\n\t`pkill -f axiom`\n\tEOF"), ["cat", "pkill"]);
+    assert_eq!(programs("cat <<EOF\n${x:=$(rm -rf ~)} $((1 + $(id -u)))\nEOF"), ["cat", "rm", "id"]);
+    assert_eq!(programs("cat > notes.md <<EOF\nSummary: \"$(rm -rf ~/.claude)\"\nEOF"), ["cat", ">", "rm"]);
+    // Quoting any part of the delimiter turns expansion off; an escaped `$` is a character.
+    assert_eq!(programs("cat <<'EOF'\n$(rm -rf ~)\nEOF"), ["cat"]);
+    assert_eq!(programs("cat <<E\\OF\n$(rm -rf ~)\nEOF"), ["cat"]);
+    assert_eq!(programs("cat <<EOF\n\\$(rm -rf ~) costs $5 (or so)\nEOF"), ["cat"]);
+}
+
+#[test]
 fn comments_and_unbalanced_quotes_do_not_break_parsing() {
     assert_eq!(programs("ls # rm -rf /"), ["ls"]);
     // An unclosed quote runs to the end, as far as the words go.
