@@ -36,6 +36,8 @@ pub struct CommandMatcher {
     pub args_would_match: Vec<String>,
     /// Programs whose running processes' command lines count as such texts too.
     pub args_would_match_running: Vec<String>,
+    /// Programs one of whose running processes an operand must be, by pid.
+    pub args_pids_of: Vec<String>,
     /// Programs one of which must read the command's output through a pipe; empty: any or none.
     pub piped_into: Vec<String>,
     /// Programs one of which must read the command's output through a pipe, whatever it does
@@ -90,6 +92,7 @@ impl CommandMatcher {
             also_args,
             args_would_match: spec.args_would_match.clone(),
             args_would_match_running: spec.args_would_match_running.clone(),
+            args_pids_of: spec.args_pids_of.clone(),
             piped_into: spec.piped_into.clone(),
             piped_to: spec.piped_to.clone(),
             output_as_args_of: spec.output_as_args_of.clone(),
@@ -206,7 +209,8 @@ impl CommandMatcher {
     /// of `args_would_match` do not decide.
     fn matches_here(&self, command: &SimpleCommand, places: &Places) -> bool {
         self.matches_in(command, places, false)
-            || (!self.args_would_match_running.is_empty() && self.matches_in(command, places, true))
+            || ((!self.args_would_match_running.is_empty() || !self.args_pids_of.is_empty())
+                && self.matches_in(command, places, true))
     }
 
     fn matches_in(&self, command: &SimpleCommand, places: &Places, read_running: bool) -> bool {
@@ -266,6 +270,11 @@ impl CommandMatcher {
                 return false;
             }
         }
+        let names_a_listed_pid =
+            || read_running && rest.iter().any(|pid| running::is_process_of(pid, &self.args_pids_of));
+        if !self.args_pids_of.is_empty() && !names_a_listed_pid() {
+            return false;
+        }
         let written = match (self.args_written, self.args_moved, self.args_sent) {
             (true, _, _) => written_by_copy(program, args, rest),
             (_, true, _) => moved_by_move(program, args, rest),
@@ -297,11 +306,14 @@ impl CommandMatcher {
                 if self.args_hold_workplace && linked.as_deref().is_some_and(|path| holds_workplace(path, places)) {
                     return true;
                 }
+                // A pattern in where the script went (`cd .cl* && rm settings.local.json`).
+                let placed_expansions = placed.as_deref().map(guarded_expansions).unwrap_or_default();
                 self.args.iter().any(|re| {
                     re.is_match(operand)
                         || re.is_match(&plain)
                         || placed.as_deref().is_some_and(|path| re.is_match(path))
                         || linked.as_deref().is_some_and(|path| re.is_match(path))
+                        || placed_expansions.iter().any(|path| re.is_match(path))
                 })
             });
         // Read last, and only for a command that meets every other condition: it reads files.
@@ -396,8 +408,8 @@ fn is_own_program(operand: &str, places: &Places) -> bool {
 /// directory of `mv`, `cp`, `ln` and `install` (`-t DIR`, `-tDIR`, `--target-directory DIR`): paths
 /// a command writes that are not operands; what curl sends given in one word with its option
 /// (`-d@.env`, `-sF@key`; `-F f=@key` is two words, and an operand already); the process
-/// groups, sessions and parents `pkill` and `pgrep` select (`-g 0`, `-s 0`, `-P $PPID`); and what
-/// `ps -oFORMAT` prints.
+/// groups, sessions, parents and pid files `pkill` and `pgrep` select (`-g 0`, `-s 0`, `-P $PPID`,
+/// `-F FILE`); and what `ps -oFORMAT` prints.
 fn option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str> {
     let takes_target = matches!(program, "mv" | "cp" | "ln" | "install");
     let selects_processes = matches!(program, "pkill" | "pgrep");
@@ -418,12 +430,14 @@ fn option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str> {
         } else if let Some(sent) = sends_attached(word) {
             values.push(sent);
         } else if selects_processes
-            && matches!(word.as_str(), "-g" | "-s" | "-P" | "--pgroup" | "--session" | "--parent")
+            && matches!(word.as_str(), "-g" | "-s" | "-P" | "-F" | "--pgroup" | "--session" | "--parent" | "--pidfile")
         {
             values.extend(words.next().map(String::as_str));
-        } else if let Some(group) =
-            (word.strip_prefix("-g").or_else(|| word.strip_prefix("-s")).or_else(|| word.strip_prefix("-P")))
-                .filter(|value| selects_processes && !value.is_empty() && !word.starts_with("--"))
+        } else if let Some(group) = (word.strip_prefix("-g"))
+            .or_else(|| word.strip_prefix("-s"))
+            .or_else(|| word.strip_prefix("-P"))
+            .or_else(|| word.strip_prefix("-F"))
+            .filter(|value| selects_processes && !value.is_empty() && !word.starts_with("--"))
         {
             values.push(group);
         } else if let Some(format) = word.strip_prefix("-o").filter(|format| program == "ps" && !format.is_empty()) {
@@ -1243,6 +1257,10 @@ mod tests {
             "mv --target-directory=.claude x",
             "mv -t .claude x",
             "mv -t.claude x",
+            // A pattern in the directory gone to stands for the guarded names it matches.
+            "cd .cl* && rm settings.json",
+            "pushd .c[l]aude && echo {} > settings.json",
+            "cd .cla?de/ ; mv settings.json /tmp",
         ] {
             assert!(settings.matches_line(line, false), "{line}");
         }

@@ -53,23 +53,33 @@ fn list(programs: &[String]) -> Vec<String> {
         if !entry.file_name().to_str().is_some_and(|pid| pid.bytes().all(|b| b.is_ascii_digit())) {
             continue;
         }
-        // A process may exit between the listing and the read: it then signals nothing.
-        let mut raw = Vec::new();
-        let read = std::fs::File::open(entry.path().join("cmdline"))
-            .and_then(|file| file.take(LINE_BYTES).read_to_end(&mut raw));
-        if read.is_err() {
-            continue;
-        }
-        let args: Vec<String> = raw
-            .strip_suffix(&[0])
-            .unwrap_or(&raw)
-            .split(|&b| b == 0)
-            .map(|arg| String::from_utf8_lossy(arg).into_owned())
-            .collect();
-        let executable = std::fs::read_link(entry.path().join("exe")).ok();
-        lines.extend(own_command_line(&args, executable.as_deref(), programs));
+        lines.extend(process_command_line(&entry.path(), programs));
     }
     lines
+}
+
+/// Whether `operand` is the pid of a running process of one of `programs` (no hook), or, written
+/// `-PID`, of its process group's leader.
+pub fn is_process_of(operand: &str, programs: &[String]) -> bool {
+    let pid = operand.strip_prefix('-').unwrap_or(operand);
+    let is_pid = !pid.is_empty() && pid.len() <= 10 && pid.bytes().all(|b| b.is_ascii_digit()) && pid != "0";
+    is_pid && process_command_line(&Path::new("/proc").join(pid), programs).is_some()
+}
+
+/// The command line of the process whose `/proc` directory is `process`, as
+/// [`own_command_line`] gives it.
+fn process_command_line(process: &Path, programs: &[String]) -> Option<String> {
+    // A process may exit between the listing and the read: it then signals nothing.
+    let mut raw = Vec::new();
+    std::fs::File::open(process.join("cmdline")).and_then(|file| file.take(LINE_BYTES).read_to_end(&mut raw)).ok()?;
+    let args: Vec<String> = raw
+        .strip_suffix(&[0])
+        .unwrap_or(&raw)
+        .split(|&b| b == 0)
+        .map(|arg| String::from_utf8_lossy(arg).into_owned())
+        .collect();
+    let executable = std::fs::read_link(process.join("exe")).ok();
+    own_command_line(&args, executable.as_deref(), programs)
 }
 
 /// The command line of a process run as `args` from `executable`, if it is one of `programs`'
@@ -127,6 +137,22 @@ mod tests {
         child.wait().unwrap();
         let line = lines.iter().find(|line| line.starts_with("axiom 3518")).expect("listed");
         assert!(line.len() <= LINE_BYTES as usize, "{}", line.len());
+    }
+
+    #[test]
+    fn a_pid_or_process_group_is_known_as_a_process_of_the_program() {
+        let mut child = std::process::Command::new("sleep").arg0("axiom").arg("3519").spawn().unwrap();
+        let pid = child.id().to_string();
+        while std::fs::read(format!("/proc/{pid}/cmdline")).unwrap() != b"axiom\x003519\x00" {
+            std::thread::yield_now();
+        }
+        let axiom = strings(&["axiom"]);
+        let (is_axiom, as_group) = (is_process_of(&pid, &axiom), is_process_of(&format!("-{pid}"), &axiom));
+        let is_other = is_process_of(&pid, &strings(&["node"]));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(is_axiom && as_group && !is_other);
+        assert!(!is_process_of("0", &axiom) && !is_process_of("-1", &axiom) && !is_process_of("%1", &axiom));
     }
 
     #[test]

@@ -116,6 +116,11 @@ pub struct CommandSpec {
     /// serve`). Each is cut at a `--`, after which a worker's line holds its task's command.
     #[serde(default, deserialize_with = "one_or_many")]
     pub args_would_match_running: Vec<String>,
+    /// Programs, one of whose running processes some operand must be, by its pid (`4242`) or its
+    /// process group's (`-4242`), read as the call is judged: `kill -9 4242` where 4242 is the
+    /// hub. One-shot `hook` judges are left out, as for `args_would_match_running`.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub args_pids_of: Vec<String>,
     /// Programs, one of which must read the command's output through a pipe, directly or through
     /// other commands of the pipeline, as what it runs: given no file to run, or `-s`, `-` or
     /// `/dev/stdin` (`sh` in `curl … | tee f | sh`; not `bash fetch.sh`).
