@@ -20,7 +20,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let rules = super::load_rules(&args.rules)?;
     let state = super::prepare_hub_state(super::state_dir(&args.state)?, args.listen)?;
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async move {
+    let stopped = runtime.block_on(async move {
         super::prepare_in_background(&rules);
         let journal_config = JournalConfig { max_task_bytes: args.keep_bytes_per_task, ..JournalConfig::default() };
         let journal = Journal::open(state.dir.path(), journal_config).context("cannot open the task history")?;
@@ -68,8 +68,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         hub.shutdown().await;
         state.dir.remove_hub_info();
         Ok(ExitCode::SUCCESS)
-    })
+    });
+    // Dropping a runtime waits for every blocking thread it started, and a read of a long history
+    // only notices its stop flag between blocks: bound that wait, so that a hub asked to stop
+    // exits (and frees the state directory's lock) promptly whatever is still running.
+    runtime.shutdown_timeout(BLOCKING_STOP_LIMIT);
+    stopped
 }
+
+/// How long a stopping hub waits for its blocking threads to notice they are to stop.
+const BLOCKING_STOP_LIMIT: Duration = Duration::from_secs(1);
 
 /// SIGTERM or SIGINT, installed before the hub announces itself: a signal sent the moment it says
 /// "listening" still shuts it down cleanly (removing `hub.json`) instead of killing the process.

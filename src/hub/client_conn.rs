@@ -12,6 +12,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::frames::{self, decode, Incoming};
 use super::{Hub, Socket, SpawnRequest};
@@ -42,13 +43,43 @@ pub async fn run(hub: Arc<Hub>, socket: Socket) {
     let (piped, piped_queue) = mpsc::channel(1);
     subscriptions.spawn(pipe_in_order(Arc::clone(&hub), piped_queue, outgoing.clone()));
     let mut shutdown = hub.shutdown_signal();
+    // A frame that arrived while a request was being handled.
+    let mut early = None;
     loop {
-        let frame = tokio::select! {
-            frame = stream.next() => frame,
-            _ = shutdown.changed() => break,
+        let frame = match early.take() {
+            Some(frame) => frame,
+            None => tokio::select! {
+                frame = stream.next() => frame,
+                _ = shutdown.changed() => break,
+            },
         };
         let reply = match decode::<ClientRequest>(frame) {
-            Incoming::Message(request) => handle(&hub, request, &outgoing, &piped, &mut subscriptions).await,
+            Incoming::Message(request) => {
+                // A request (a read of a long history) may take a while: the socket and the hub's
+                // stop are still watched meanwhile, and either drops it, which stops its read.
+                let handling = handle(&hub, request, &outgoing, &piped, &mut subscriptions);
+                tokio::pin!(handling);
+                let mut left = false;
+                let reply = loop {
+                    tokio::select! {
+                        reply = &mut handling => break reply,
+                        frame = stream.next(), if early.is_none() => match frame {
+                            None | Some(Ok(Message::Close(_))) => left = true,
+                            Some(Err(ref err)) if !matches!(err, WsError::Capacity(_)) => left = true,
+                            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                            frame => early = Some(frame),
+                        },
+                        _ = shutdown.changed() => left = true,
+                    }
+                    if left {
+                        break None;
+                    }
+                };
+                if left {
+                    break;
+                }
+                reply
+            }
             Incoming::Malformed(message) => Some(HubToClient::Error { id: None, message }),
             Incoming::Nothing => None,
             Incoming::TooBig => {

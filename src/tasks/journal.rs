@@ -18,6 +18,7 @@
 //! bisecting the file ([`read`]) instead of parsing it from the start. A running task's history
 //! is cut to its newest output once it outgrows [`JournalConfig::max_task_bytes`] ([`compact`]).
 
+mod bisect;
 mod compact;
 mod read;
 mod writer;
@@ -32,7 +33,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{oneshot, watch};
 
-pub use read::{read_chunks, read_history, read_output, tail_cursor, History};
+pub use read::{
+    read_chunks, read_chunks_until, read_history, read_output, read_output_until, tail_cursor, tail_cursor_until,
+    History,
+};
 
 use crate::protocol::{HubToWorker, InterventionRecord, Payload, TaskStatus};
 use crate::worker::OutputStream;

@@ -1,24 +1,24 @@
 //! Reading task histories in time proportional to what is asked for, in bounded memory.
 //!
 //! Output events carry `at`, the offset of their first byte in the task's output, and appear in
-//! order, so the event holding any offset is found by bisecting the file on byte positions: a
-//! probe lands anywhere, skips to the next line and reads only that event's first bytes. A page of
-//! output therefore costs a few dozen small reads plus the page itself, and `tail` reads the file
-//! backwards from its end until it has seen enough lines. Histories written before `at` existed
-//! are read from the start, counting.
+//! order, so the event holding any offset is found by bisecting the file on byte positions
+//! ([`bisect`](super::bisect)). A page of output therefore costs a few block reads plus the page
+//! itself, and `tail` reads the file backwards from its end until it has seen enough lines.
+//! Histories written before `at` existed are read from the start, counting. The `_until` forms
+//! give up once their flag is set, so a read nobody waits for any more stops.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
+use super::bisect::{bisect, check};
 use super::Event;
 use crate::tasks::{OutputRead, StoredChunk};
 use crate::worker::OutputStream;
 
 const OUTPUT_PREFIX: &[u8] = b"{\"type\":\"output\"";
-/// Bisection stops when the range is this small and reads on from there.
-const LINEAR_SPAN: u64 = 64 * 1024;
 const BLOCK: usize = 256 * 1024;
 
 /// A task's history without its output bytes: what a restart needs.
@@ -142,10 +142,20 @@ pub fn read_history(path: &Path) -> io::Result<History> {
 /// Output chunks from byte `since`, at most `max` bytes in all, with their streams; and the
 /// offset of the first byte the history still holds (later than `since` when it was cut).
 pub fn read_chunks(path: &Path, since: u64, max: usize) -> io::Result<(Vec<StoredChunk>, u64)> {
+    read_chunks_until(path, since, max, &AtomicBool::new(false))
+}
+
+/// [`read_chunks`] that gives up (`Interrupted`) once `stop` is set.
+pub fn read_chunks_until(
+    path: &Path,
+    since: u64,
+    max: usize,
+    stop: &AtomicBool,
+) -> io::Result<(Vec<StoredChunk>, u64)> {
     let mut chunks = Vec::new();
     let mut taken = 0usize;
     let mut first = None;
-    each_output_from(path, since, |at, stream, data| {
+    each_output_from(path, since, stop, |at, stream, data| {
         let take = data.len().min(max - taken);
         first.get_or_insert(at);
         taken += take;
@@ -159,28 +169,35 @@ pub fn read_chunks(path: &Path, since: u64, max: usize) -> io::Result<(Vec<Store
 /// agent's raw events are left out); its `cursor` is later than `since` if the history no longer
 /// holds the bytes before it.
 pub fn read_output(path: &Path, since: u64, max: usize) -> io::Result<OutputRead> {
+    read_output_until(path, since, max, &AtomicBool::new(false))
+}
+
+/// [`read_output`] that gives up (`Interrupted`) once `stop` is set.
+pub fn read_output_until(path: &Path, since: u64, max: usize, stop: &AtomicBool) -> io::Result<OutputRead> {
     let mut read = None;
-    each_output_from(path, since, |at, stream, data| {
+    each_output_from(path, since, stop, |at, stream, data| {
         read.get_or_insert_with(|| OutputRead::starting(at, at > since)).take(at, stream, data, max)
     })?;
     Ok(read.unwrap_or_else(|| OutputRead::starting(since, false)))
 }
 
 /// Calls `visit` with each output chunk from byte `since` on (the first one cut to start there):
-/// its cursor, stream and bytes, until it returns false or the history ends.
+/// its cursor, stream and bytes, until it returns false, the history ends or `stop` is set.
 fn each_output_from(
     path: &Path,
     since: u64,
+    stop: &AtomicBool,
     mut visit: impl FnMut(u64, OutputStream, &[u8]) -> bool,
 ) -> io::Result<()> {
     let mut file = open_history(path)?;
     let len = file.metadata()?.len();
-    let from = bisect(&file, len, since)?;
+    let from = bisect(&file, len, since, stop)?;
     file.seek(SeekFrom::Start(from))?;
     let mut reader = BufReader::with_capacity(BLOCK, file);
     let mut counted = 0u64;
     let mut line = Vec::new();
     loop {
+        check(stop)?;
         line.clear();
         if reader.read_until(b'\n', &mut line)? == 0 || line.last() != Some(&b'\n') {
             return Ok(());
@@ -202,80 +219,14 @@ fn each_output_from(
     }
 }
 
-/// Where the output event holding byte `since` starts in the file (or a little before it).
-fn bisect(file: &File, len: u64, since: u64) -> io::Result<u64> {
-    let (mut low, mut high) = (0u64, len);
-    while high.saturating_sub(low) > LINEAR_SPAN {
-        let middle = low + (high - low) / 2;
-        match probe(file, middle)? {
-            Some((start, Some(at))) if at <= since => low = start,
-            Some((_, Some(_))) | None => high = middle,
-            // No offsets (an older history): read it from the start.
-            Some((_, None)) => return Ok(0),
-        }
-    }
-    Ok(low)
-}
-
-/// The first output event that starts at or after `position`: where it starts, and its `at`.
-fn probe(file: &File, position: u64) -> io::Result<Option<(u64, Option<u64>)>> {
-    let mut start = if position == 0 {
-        0
-    } else {
-        // Inside some line: the next one starts after its newline.
-        match next_line_start(file, position)? {
-            Some(start) => start,
-            None => return Ok(None),
-        }
-    };
-    let mut head = [0u8; 160];
-    loop {
-        let n = read_at_most(file, &mut head, start)?;
-        if n == 0 {
-            return Ok(None);
-        }
-        if is_output(&head[..n]) {
-            return Ok(Some((start, output_at(&head[..n]))));
-        }
-        match next_line_start(file, start)? {
-            Some(next) => start = next,
-            None => return Ok(None),
-        }
-    }
-}
-
-/// Where the line after the one holding byte `position` starts.
-fn next_line_start(file: &File, mut position: u64) -> io::Result<Option<u64>> {
-    let mut block = vec![0u8; 64 * 1024];
-    loop {
-        let n = read_at_most(file, &mut block, position)?;
-        if n == 0 {
-            return Ok(None);
-        }
-        if let Some(newline) = memchr::memchr(b'\n', &block[..n]) {
-            return Ok(Some(position + newline as u64 + 1));
-        }
-        position += n as u64;
-    }
-}
-
-fn read_at_most(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
-    use std::os::unix::fs::FileExt;
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match file.read_at(&mut buffer[filled..], offset + filled as u64) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) => return Err(err),
-        }
-    }
-    Ok(filled)
-}
-
 /// Where the last `lines` lines of the stored output start, reading the history backwards from
 /// its end (a final newline does not start a line of its own).
 pub fn tail_cursor(path: &Path, lines: usize) -> io::Result<u64> {
+    tail_cursor_until(path, lines, &AtomicBool::new(false))
+}
+
+/// [`tail_cursor`] that gives up (`Interrupted`) once `stop` is set.
+pub fn tail_cursor_until(path: &Path, lines: usize, stop: &AtomicBool) -> io::Result<u64> {
     let mut file = open_history(path)?;
     let len = file.metadata()?.len();
     let mut events = ReverseLines { file: &mut file, position: len, pending: Vec::new(), found_end: false };
@@ -283,6 +234,7 @@ pub fn tail_cursor(path: &Path, lines: usize) -> io::Result<u64> {
     let mut earliest = None;
     let mut seen = 0;
     while let Some(line) = events.next_line()? {
+        check(stop)?;
         if line.starts_with(b"{\"type\":\"truncated\"") {
             break;
         }

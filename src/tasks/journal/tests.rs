@@ -252,3 +252,88 @@ fn a_cut_drops_the_input_that_was_written_and_keeps_the_input_still_owed() {
     assert_eq!(piped.last(), Some(&(500 * 4096)), "the count of piped bytes survives");
     assert!(piped.len() < 100, "one count stands for the dropped ones: {} kept", piped.len());
 }
+
+/// A history file that counts the bytes read from it.
+struct Counted {
+    file: fs::File,
+    read: std::cell::Cell<u64>,
+}
+
+impl bisect::ReadAt for Counted {
+    fn read_at(&self, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+        let n = bisect::ReadAt::read_at(&self.file, buffer, offset)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Writes `outputs` one-line output events to `path`, each after `between` other events of about
+/// 300 bytes (`front` more of them first, as a cut leaves them); returns the output.
+fn history_with_records(path: &Path, front: usize, outputs: u64, between: usize) -> Vec<u8> {
+    let record = Event::Tamper { at: 1, reason: "r".repeat(280) };
+    let mut file = Vec::new();
+    let mut all = Vec::new();
+    let line = |event: &Event, file: &mut Vec<u8>| {
+        serde_json::to_writer(&mut *file, event).unwrap();
+        file.push(b'\n');
+    };
+    for _ in 0..front {
+        line(&record, &mut file);
+    }
+    for seq in 0..outputs {
+        for _ in 0..between {
+            line(&record, &mut file);
+        }
+        let text = format!("line {seq}\n");
+        line(&output(seq, all.len() as u64, text.as_bytes()), &mut file);
+        all.extend_from_slice(text.as_bytes());
+    }
+    fs::write(path, file).unwrap();
+    all
+}
+
+fn bytes_a_search_reads(path: &Path, since: u64) -> u64 {
+    let counted = Counted { file: fs::File::open(path).unwrap(), read: Default::default() };
+    let len = counted.file.metadata().unwrap().len();
+    bisect::bisect(&counted, len, since, &std::sync::atomic::AtomicBool::new(false)).unwrap();
+    counted.read.get()
+}
+
+#[test]
+fn finding_an_offset_among_many_interventions_reads_a_few_blocks_not_a_block_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let all = history_with_records(&path, 0, 2000, 20);
+    let len = fs::metadata(&path).unwrap().len();
+    for since in [0, all.len() as u64 / 3, all.len() as u64 - 5] {
+        let read = bytes_a_search_reads(&path, since);
+        assert!(read < 1 << 20, "finding {since} in {len} bytes read {read}");
+        let got = read_output(&path, since, 20).unwrap();
+        assert_eq!((got.cursor, &got.bytes[..]), (since, &all[since as usize..(since as usize + 20).min(all.len())]));
+    }
+}
+
+#[test]
+fn finding_an_offset_after_a_cut_reads_the_records_in_front_at_most_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    // 30,000 records in front of the output, as a cut leaves them.
+    let all = history_with_records(&path, 30_000, 2000, 0);
+    let len = fs::metadata(&path).unwrap().len();
+    for since in [0, all.len() as u64 / 2] {
+        let read = bytes_a_search_reads(&path, since);
+        assert!(read <= len, "finding {since} in {len} bytes read {read}");
+        assert_eq!(read_output(&path, since, 1 << 20).unwrap().bytes, &all[since as usize..]);
+    }
+}
+
+#[test]
+fn a_stopped_read_gives_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    history_with_records(&path, 0, 100, 1);
+    let stop = std::sync::atomic::AtomicBool::new(true);
+    let error = read_output_until(&path, 0, 1 << 20, &stop).unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::Interrupted);
+    assert_eq!(tail_cursor_until(&path, 1, &stop).unwrap_err().kind(), io::ErrorKind::Interrupted);
+}
