@@ -208,7 +208,8 @@ pub struct ServeArgs {
     pub keep_for: humantime::Duration,
     /// Finished task histories beyond this total size on disk (the blocks they take, which for a
     /// short history is more than its length) are deleted, oldest first, at start and then every
-    /// minute (500MiB, 1GiB, 2GB...).
+    /// minute (500MiB, 1GiB, 2GB...). Running tasks do not count: each is bounded by
+    /// --keep-bytes-per-task, and is counted once it ends.
     #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = crate::human::parse_bytes)]
     pub keep_bytes: u64,
     /// A task's history is cut to its newest output once it grows past this size, while the

@@ -315,12 +315,15 @@ impl Tasks {
 
 impl Retention {
     /// Removes from `tasks` and returns the finished ones too old to keep, then the oldest finished
-    /// ones until the rest fits in `max_bytes`. Running tasks are always kept.
+    /// ones until the finished ones left fit in `max_bytes`. Running tasks are always kept and do
+    /// not count: each is bounded by its own cap (`--keep-bytes-per-task`), and counting them would
+    /// let one busy task push every finished history, the record of what the rules did, out.
     fn expired(&self, tasks: &mut Vec<(Arc<Task>, u64)>) -> Vec<(Arc<Task>, u64)> {
         let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         let max_age_ms = self.max_age.as_millis() as u64;
         tasks.sort_by_key(|(task, _)| task.started_at);
-        let mut total: u64 = tasks.iter().map(|(_, size)| size).sum();
+        let mut total: u64 =
+            tasks.iter().filter(|(task, _)| task.status().is_finished()).map(|(_, size)| size).sum();
         let mut expired = Vec::new();
         let mut kept = Vec::new();
         for (task, size) in tasks.drain(..) {
@@ -542,6 +545,24 @@ mod tests {
         assert!(again.get(&running.id).is_some());
         assert!(!journal.root().join(&first.id).exists());
         assert!(!journal.root().join(&second.id).exists());
+    }
+
+    #[test]
+    fn a_big_running_history_does_not_push_the_finished_ones_out() {
+        let tasks = Tasks::new(empty_rules(), TaskConfig::default());
+        let finished = tasks.create(vec!["done".into()]);
+        finished.finish(TaskStatus::Exited { code: 0 }, Instant::now());
+        let busy = tasks.create(vec!["busy".into()]);
+        let retention = Retention { max_age: Duration::from_secs(3600), max_bytes: 1000 };
+        let mut all = vec![(Arc::clone(&finished), 600), (Arc::clone(&busy), 1_000_000)];
+        assert!(retention.expired(&mut all).is_empty(), "the finished history fits in the budget by itself");
+        assert_eq!(all.len(), 2);
+
+        let later = tasks.create(vec!["later".into()]);
+        later.finish(TaskStatus::Exited { code: 0 }, Instant::now());
+        all.push((Arc::clone(&later), 600));
+        let expired: Vec<_> = retention.expired(&mut all).into_iter().map(|(task, _)| task.id.clone()).collect();
+        assert_eq!(expired, [finished.id.clone()], "finished histories still share the budget, oldest out first");
     }
 
     #[test]
