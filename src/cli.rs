@@ -212,8 +212,9 @@ pub struct ServeArgs {
     /// --keep-bytes-per-task, and is counted once it ends.
     #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = crate::human::parse_bytes)]
     pub keep_bytes: u64,
-    /// A task's history is cut to its newest output once it grows past this size, while the
-    /// task runs; the history says where it was cut.
+    /// A running task's whole history (output and interventions) is cut once it grows past this
+    /// size, keeping its newest events and interventions; the history says where it was cut and
+    /// how many intervention records went.
     #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = crate::human::parse_bytes)]
     pub keep_bytes_per_task: u64,
     /// Do not put each task in a cgroup of its own. By default, where the hub may make cgroups

@@ -16,7 +16,7 @@
 //! Output is stored compactly (text, or base64 where escapes would cost more) and each output
 //! event carries its byte offset in the task's output (`at`), so a reader finds any offset by
 //! bisecting the file ([`read`]) instead of parsing it from the start. A running task's history
-//! is cut to its newest output once it outgrows [`JournalConfig::max_task_bytes`] ([`compact`]).
+//! is cut to its newest events once it outgrows [`JournalConfig::max_task_bytes`] ([`compact`]).
 
 mod bisect;
 mod compact;
@@ -83,10 +83,14 @@ pub enum Event {
         pid: Option<u32>,
         at: u64,
     },
-    /// The history was cut to keep it under its size limit: output before byte `before` is gone.
+    /// The history was cut to keep it under its size limit: output before byte `before` is gone,
+    /// and so are the task's first `interventions` intervention records (with their commands and
+    /// acknowledgements), counted over every cut so far.
     Truncated {
         before: u64,
         at: u64,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        interventions: u64,
     },
     /// A command to the worker (input or an intervention), kept until its `Ack`.
     Command {
@@ -120,10 +124,14 @@ pub enum Event {
     },
 }
 
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
 /// Limits of the journal.
 #[derive(Debug, Clone)]
 pub struct JournalConfig {
-    /// A task's history is cut to its newest output once it grows past this.
+    /// A task's whole history (interventions included) is cut once it grows past this.
     pub max_task_bytes: u64,
     /// History files kept open at once; the least recently written is closed beyond this.
     pub max_open_files: usize,

@@ -322,8 +322,7 @@ impl Retention {
         let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         let max_age_ms = self.max_age.as_millis() as u64;
         tasks.sort_by_key(|(task, _)| task.started_at);
-        let mut total: u64 =
-            tasks.iter().filter(|(task, _)| task.status().is_finished()).map(|(_, size)| size).sum();
+        let mut total: u64 = tasks.iter().filter(|(task, _)| task.status().is_finished()).map(|(_, size)| size).sum();
         let mut expired = Vec::new();
         let mut kept = Vec::new();
         for (task, size) in tasks.drain(..) {

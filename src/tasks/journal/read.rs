@@ -32,6 +32,8 @@ pub struct History {
     pub output_start: u64,
     /// The task's total output size.
     pub output_end: u64,
+    /// How many of the task's first intervention records cuts have dropped.
+    pub interventions_forgotten: u64,
 }
 
 pub(super) fn is_output(line: &[u8]) -> bool {
@@ -127,7 +129,10 @@ pub fn read_history(path: &Path) -> io::Result<History> {
             }
         }
         match serde_json::from_slice::<Event>(&line) {
-            Ok(Event::Truncated { before, .. }) => history.output_start = history.output_start.max(before),
+            Ok(Event::Truncated { before, interventions, .. }) => {
+                history.output_start = history.output_start.max(before);
+                history.interventions_forgotten = history.interventions_forgotten.max(interventions);
+            }
             Ok(event) => history.events.push(event),
             Err(err) => tracing::warn!("{}:{number}: skipping an unreadable event: {err}", path.display()),
         }

@@ -337,3 +337,73 @@ fn a_stopped_read_gives_up() {
     assert_eq!(error.kind(), io::ErrorKind::Interrupted);
     assert_eq!(tail_cursor_until(&path, 1, &stop).unwrap_err().kind(), io::ErrorKind::Interrupted);
 }
+
+/// An injection a rule made: its record, its command and the worker's acknowledgement.
+fn injection(id: u64, action: crate::rules::Action) -> [Event; 3] {
+    let record = InterventionRecord {
+        id,
+        at: id,
+        task_id: "t1".into(),
+        rule: "placeholder-marked-done".into(),
+        severity: crate::rules::Severity::Warning,
+        action,
+        message: Some("A checked box over a stub is not done: finish it or uncheck it.".into()),
+        matched: "- [x] stub for the thing".into(),
+        line: Some(id),
+        delivered: Some(true),
+        error: None,
+    };
+    let message = record.message.clone();
+    let command = HubToWorker::Intervene { id, action, rule: record.rule.clone(), message, grace_ms: None };
+    [Event::Intervention { record }, Event::Command { command }, Event::Ack { id, delivered: true, error: None }]
+}
+
+fn interventions_in(history: &History) -> Vec<u64> {
+    history
+        .events
+        .iter()
+        .filter_map(|event| match event {
+            Event::Intervention { record } => Some(record.id),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_history_flooded_with_interventions_stays_within_its_limit_and_keeps_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let limit = 200_000;
+    let journal =
+        Journal::open(dir.path(), JournalConfig { max_task_bytes: limit, ..JournalConfig::default() }).unwrap();
+    journal.append("t1", &spawn("t1"), None);
+    let kill = injection(0, crate::rules::Action::Kill);
+    journal.append_together("t1", &kill);
+    let line = b"- [x] stub for the thing\n";
+    let total = 5000u64;
+    let mut largest = 0;
+    for id in 1..=total {
+        journal.append("t1", &output(id - 1, (id - 1) * line.len() as u64, line), None);
+        journal.append_together("t1", &injection(id, crate::rules::Action::Inject));
+        if id % 100 == 0 {
+            journal.flush_blocking();
+            largest = largest.max(fs::metadata(journal.events_path("t1")).unwrap().len());
+        }
+    }
+    journal.flush_blocking();
+    // 25 bytes of output set off about 800 bytes of record each: 4 MB in all.
+    assert!(largest <= limit + 64 * 1024, "the history reached {largest} bytes, its limit is {limit}");
+    let history = read_history(&journal.events_path("t1")).unwrap();
+    let kept = interventions_in(&history);
+    assert_eq!(kept.last(), Some(&total), "the newest intervention is kept");
+    assert!(kept.windows(2).all(|pair| pair[1] == pair[0] + 1), "the kept ones are the newest, in a row");
+    assert_eq!(kept.len() as u64 + history.interventions_forgotten, total + 1, "the dropped ones are counted");
+    let killed = history.events.iter().any(|event| {
+        matches!(event, Event::Command { command: HubToWorker::Intervene { action: crate::rules::Action::Kill, .. } })
+    });
+    assert!(killed, "a kill the worker acknowledged stays: the task stays killed after a restart");
+    let acks = history.events.iter().filter_map(|event| match event {
+        Event::Ack { id, .. } => Some(*id),
+        _ => None,
+    });
+    assert_eq!(acks.max(), Some(total), "the newest acknowledgement stays: ids are never used again");
+}

@@ -42,9 +42,10 @@ struct OpenHistory {
     len: u64,
     used: u64,
     unsynced: Option<Instant>,
-    /// Cut the history once it is longer than this: its limit, or — when what a cut must keep
-    /// (events that are not output) is already near it — half a limit more than what the last
-    /// cut left, so cutting never repeats for every write.
+    /// Cut the history once it is longer than this: its limit (a cut leaves at most three quarters
+    /// of it plus what a restart needs), or — when what a cut must keep is already near it — a
+    /// quarter of a limit more than what the last cut left, so cutting never repeats for every
+    /// write.
     cut_above: u64,
 }
 
@@ -225,7 +226,8 @@ impl Writer {
         let Some(history) = self.files.remove(task_id) else { return };
         drop(history);
         let path = self.root.join(task_id).join("events.jsonl");
-        match compact::keep_newest(&path, self.config.max_task_bytes / 2) {
+        let limit = self.config.max_task_bytes;
+        match compact::keep_newest(&path, limit / 2, limit / 4) {
             Ok(()) => {
                 let left = fs::metadata(&path).map_or(0, |m| m.len());
                 self.cut_left.insert(task_id.to_owned(), left);
@@ -280,7 +282,7 @@ impl Writer {
         }
         let len = file.seek(SeekFrom::End(0))?;
         let limit = self.config.max_task_bytes;
-        let cut_above = limit.max(self.cut_left.get(task_id).map_or(0, |left| left + limit / 2));
+        let cut_above = limit.max(self.cut_left.get(task_id).map_or(0, |left| left + limit / 4));
         Ok(Some(OpenHistory { file, len, used: self.clock, unsynced: None, cut_above }))
     }
 

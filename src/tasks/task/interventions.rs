@@ -30,6 +30,12 @@ impl Interventions {
         self.kept.push_back(record);
     }
 
+    /// Counts `count` records older than every kept one that are not kept (a restored task's
+    /// history no longer holds them): the numbers of the kept ones stay what they were.
+    pub fn forget_first(&mut self, count: usize) {
+        self.dropped += count;
+    }
+
     /// How many there have been, those no longer kept included.
     pub fn len(&self) -> usize {
         self.dropped + self.kept.len()

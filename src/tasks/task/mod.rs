@@ -279,7 +279,7 @@ impl Task {
         config: TaskConfig,
         journal: Option<Journal>,
     ) -> Option<Task> {
-        let History { events, next_seq, output_end, .. } = history;
+        let History { events, next_seq, output_end, interventions_forgotten, .. } = history;
         let mut events = events.into_iter();
         let Some(Event::Spawn { task_id, command, started_at, worker_token_sha256, worker_token }) = events.next()
         else {
@@ -294,6 +294,7 @@ impl Task {
         let task = Self::blank(task_id, command, key, started_at, rules, config, journal);
         {
             let mut state = task.state();
+            state.interventions.forget_first(interventions_forgotten as usize);
             for event in events {
                 match event {
                     // Output is summed up by `History`; a task's ring is refilled below. An agent
