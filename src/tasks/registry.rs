@@ -561,7 +561,11 @@ mod tests {
         later.finish(TaskStatus::Exited { code: 0 }, Instant::now());
         all.push((Arc::clone(&later), 600));
         let expired: Vec<_> = retention.expired(&mut all).into_iter().map(|(task, _)| task.id.clone()).collect();
-        assert_eq!(expired, [finished.id.clone()], "finished histories still share the budget, oldest out first");
+        assert_eq!(
+            expired,
+            std::slice::from_ref(&finished.id),
+            "finished histories still share the budget, oldest out first"
+        );
     }
 
     #[test]

@@ -183,6 +183,27 @@ fn ids_of_commands_dropped_from_a_cut_history_are_not_used_again() {
 }
 
 #[test]
+fn interventions_a_cut_dropped_still_count_and_keep_their_numbers_after_a_restore() {
+    let spawn = Event::Spawn {
+        task_id: "t1".into(),
+        command: vec!["cat".into()],
+        started_at: 1,
+        worker_token_sha256: None,
+        worker_token: Some(Token::generate().as_str().to_owned()),
+    };
+    let task = task_with("rules: []\n", None);
+    task.intervene(Action::Interrupt, None, None).unwrap();
+    let (records, _) = task.interventions_since(0);
+    let events = vec![spawn, Event::Intervention { record: records[0].clone() }];
+    // What a cut that dropped the task's first 7 interventions leaves.
+    let history = crate::tasks::journal::History { events, interventions_forgotten: 7, ..Default::default() };
+    let restored = Task::restore(history, rules("rules: []\n"), TaskConfig::default(), None).unwrap();
+    assert_eq!(restored.info().interventions, 8);
+    let (page, next) = restored.interventions_since(7);
+    assert_eq!((page.len(), next), (1, 8), "the kept one is still number 7");
+}
+
+#[test]
 fn a_restored_pty_task_redraws_its_screen_and_matches_only_what_is_new() {
     let dir = tempfile::tempdir().unwrap();
     let journal = Journal::open(dir.path(), Default::default()).unwrap();
