@@ -169,7 +169,7 @@ impl Normalizer {
     /// the lines after it are read (see [`ControlStrings`]).
     fn advance_ending_strings_at_line_breaks(&mut self, bytes: &[u8]) {
         if memchr::memchr(0x1b, bytes).is_none() && !self.strings.inside && !self.strings.escape {
-            self.parser.advance(&mut self.block, bytes);
+            advance_in_pieces(&mut self.parser, &mut self.block, bytes);
             return;
         }
         let (mut from, mut at) = (0, 0);
@@ -182,13 +182,13 @@ impl Normalizer {
                 }
             }
             if self.strings.breaks_a_string(bytes[at]) {
-                self.parser.advance(&mut self.block, &bytes[from..at]);
+                advance_in_pieces(&mut self.parser, &mut self.block, &bytes[from..at]);
                 self.parser = Parser::new();
                 from = at;
             }
             at += 1;
         }
-        self.parser.advance(&mut self.block, &bytes[from..]);
+        advance_in_pieces(&mut self.parser, &mut self.block, &bytes[from..]);
     }
 
     /// The source ended: a pending `\r` or unfinished text ends the last line.
@@ -248,6 +248,25 @@ impl Utf8Carry {
         self.0.extend_from_slice(&joined[whole..]);
         (joined, whole)
     }
+}
+
+/// The most bytes `vte` is given at once. For each invalid UTF-8 byte it reads, `vte` 0.15 looks
+/// for an ESC in all that is left of what it was given, so a long run of invalid bytes given at
+/// once cost the square of its length (4 MB of 0xFF: 5.7 s); in pieces, each costs at most this.
+const VTE_PIECE: usize = 1024;
+
+/// `parser.advance(block, bytes)`, in pieces of at most [`VTE_PIECE`] bytes, each cut after a
+/// whole character (or invalid bytes), as chunks are: so `vte` reads the same as given it whole.
+fn advance_in_pieces(parser: &mut Parser, block: &mut Block, mut bytes: &[u8]) {
+    while bytes.len() > VTE_PIECE {
+        let mut cut = VTE_PIECE;
+        while cut > VTE_PIECE - 4 && unfinished_utf8(&bytes[..cut]) > 0 {
+            cut -= 1;
+        }
+        parser.advance(block, &bytes[..cut]);
+        bytes = &bytes[cut..];
+    }
+    parser.advance(block, bytes);
 }
 
 /// How many bytes at the end of `bytes` are the start of a UTF-8 character still missing its
@@ -594,6 +613,34 @@ mod tests {
     #[test]
     fn keeps_tabs_and_drops_other_controls() {
         assert_eq!(texts(&[b"a\tb\x07c\x08\n"]), ["a\tbc"]);
+    }
+
+    #[test]
+    fn a_long_run_of_invalid_bytes_costs_time_in_proportion() {
+        // Given whole to `vte`, this took minutes (its cost grew with the square of the run).
+        let started = std::time::Instant::now();
+        let mut normalizer = Normalizer::new(LineLimits::default());
+        normalizer.feed(&vec![0xff; 1 << 20]);
+        normalizer.finish();
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+        // (A window of a long line is cut by bytes, in a character at times.)
+        let text = String::from_utf8_lossy(normalizer.block().finished_text());
+        assert!(text.len() > 3 << 20 && text.chars().all(|c| c == '\u{fffd}' || c == '\n'), "{}", text.len());
+    }
+
+    #[test]
+    fn characters_and_invalid_bytes_read_alike_given_whole_or_in_pieces() {
+        let mut input = Vec::new();
+        for round in 0..600u32 {
+            input.extend_from_slice("é€😀".as_bytes());
+            input.extend_from_slice(&[0xe2, 0x82, b'a', 0xff, 0xf0, 0x9f, 0x98]);
+            input.extend_from_slice(format!("\x1b[31mline {round}\x1b[0m\n").as_bytes());
+        }
+        let mut whole = Normalizer::new(LineLimits::default());
+        whole.advance_ending_strings_at_line_breaks(&input);
+        let mut direct = Block::with_limits(LineLimits::default());
+        Parser::new().advance(&mut direct, &input);
+        assert_eq!(whole.block().text, direct.text);
     }
 
     #[test]
