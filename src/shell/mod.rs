@@ -541,11 +541,15 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             _ => Vec::new(),
         };
         // A shell given no script, or its standard input as one (`bash /dev/stdin`, `source
-        // /dev/stdin`), runs what its input brings.
+        // /dev/stdin`), runs what its input brings; so do `at` and `batch`, later, unless given
+        // a file (`-f`) or asked to list or remove jobs.
         let reads_script = |command: &SimpleCommand| {
             let stdin = |word: &String| matches!(word.as_str(), "/dev/stdin" | "/proc/self/fd/0" | "/dev/fd/0");
+            let schedules_its_input = matches!(command.program(), "at" | "batch")
+                && !command.args().iter().any(|a| a.starts_with('-') && a.contains(['f', 'l', 'r', 'd', 'c']));
             (wrappers::is_shell(command.program()) && command.args().iter().all(|a| a.starts_with('-') || stdin(a)))
                 || (matches!(command.program(), "source" | ".") && command.args().first().is_some_and(stdin))
+                || schedules_its_input
         };
         // What the stage before printed: code for an interpreter reading the pipe (`echo … | python3`).
         let piped_code = if stage > 0 { printed.clone() } else { None };

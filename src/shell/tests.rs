@@ -157,6 +157,15 @@ fn substitutions_in_an_unquoted_heredoc_run_and_in_a_quoted_one_do_not() {
 }
 
 #[test]
+fn what_at_and_batch_are_given_runs_later_as_a_script() {
+    assert_eq!(programs("at now <<< 'rm -rf ~'"), ["at", "rm"]);
+    assert_eq!(programs("echo 'git reset --hard' | at now + 1 minute"), ["echo", "at", "git"]);
+    assert_eq!(programs("batch <<EOF\nrm -rf ~/work\nEOF"), ["batch", "rm"]);
+    assert_eq!(programs("at -f job.sh now <<< 'rm -rf ~'"), ["at"]);
+    assert_eq!(programs("at -l"), ["at"]);
+}
+
+#[test]
 fn comments_and_unbalanced_quotes_do_not_break_parsing() {
     assert_eq!(programs("ls # rm -rf /"), ["ls"]);
     // An unclosed quote runs to the end, as far as the words go.
