@@ -173,6 +173,7 @@ impl Tasks {
                     return None;
                 }
                 _ => {
+                    make_room_for_a_session(&mut hooked);
                     let task = self.create(hooked_command(&record.session, record.cwd.as_deref()));
                     hooked.insert(record.session.clone(), Arc::clone(&task));
                     task
@@ -340,6 +341,30 @@ impl Retention {
     }
 }
 
+/// Claude Code sessions supervised through `axiom hook` that are kept running at once. Each
+/// record of a new session makes a task, and whoever holds the client token can send records (a
+/// watched agent can read it): past this many, the session quiet the longest is ended as lost to
+/// make room, so that forged sessions cannot grow the hub, its sweeps and its list without bound.
+const MOST_HOOK_SESSIONS: usize = 256;
+
+/// Forgets the ended sessions in `hooked`, and ends the one quiet the longest while
+/// [`MOST_HOOK_SESSIONS`] are running.
+fn make_room_for_a_session(hooked: &mut HashMap<String, Arc<Task>>) {
+    hooked.retain(|_, task| !task.status().is_finished());
+    let now = Instant::now();
+    while hooked.len() >= MOST_HOOK_SESSIONS {
+        let Some(quietest) = hooked.iter().max_by_key(|(_, task)| task.hook_idle_for(now)).map(|(s, _)| s.clone())
+        else {
+            return;
+        };
+        if let Some(task) = hooked.remove(&quietest) {
+            if task.lose_if_hook_idle(now, Duration::ZERO) {
+                tracing::warn!(task = %task.id, "{MOST_HOOK_SESSIONS} Claude Code sessions are running; the one quiet the longest is ended as lost");
+            }
+        }
+    }
+}
+
 /// Six characters from [a-z0-9] that start with a letter: short to type, 2 billion values.
 fn short_id() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
@@ -431,6 +456,25 @@ mod tests {
         assert!(tasks.record_hook(&hook_record("s1", "SessionEnd", &[], 0)).is_some(), "the resumed one ends");
         assert!(tasks.record_hook(&hook_record("s1", "SessionEnd", &[], 0)).is_none(), "and ends once");
         assert_eq!(tasks.list().len(), count);
+    }
+
+    #[test]
+    fn past_the_most_sessions_a_new_one_ends_the_one_quiet_the_longest() {
+        let tasks = Tasks::new(empty_rules(), TaskConfig::default());
+        let first = tasks.record_hook(&hook_record("s0", "PreToolUse", &["Bash: ls"], 0)).unwrap();
+        for n in 1..MOST_HOOK_SESSIONS {
+            tasks.record_hook(&hook_record(&format!("s{n}"), "PreToolUse", &["Bash: ls"], 0)).unwrap();
+        }
+        // Every session but the first speaks again: the first is now the quietest.
+        for n in 1..MOST_HOOK_SESSIONS {
+            tasks.record_hook(&hook_record(&format!("s{n}"), "Stop", &["Done."], 0)).unwrap();
+        }
+        assert_eq!(first.status(), TaskStatus::Running);
+        let newest = tasks.record_hook(&hook_record("new", "PreToolUse", &["Bash: ls"], 0)).unwrap();
+        assert_eq!(first.status(), TaskStatus::Lost);
+        assert_eq!(newest.status(), TaskStatus::Running);
+        let running = tasks.list().iter().filter(|task| task.status == TaskStatus::Running).count();
+        assert_eq!(running, MOST_HOOK_SESSIONS);
     }
 
     #[test]
