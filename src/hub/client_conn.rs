@@ -14,24 +14,24 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
+use super::client_queue::{client_queue, ClientQueue};
 use super::frames::{self, decode, Incoming};
 use super::{Hub, Socket, SpawnRequest};
 use crate::protocol::{ClientRequest, HubToClient, Payload};
 use crate::rules::{Action, RuleSummary};
 use crate::tasks::{history, Task, TaskError};
 
-/// Replies and events queued for one client.
-const CLIENT_QUEUE: usize = 1024;
 /// Largest output slice in one reply, leaving room for base64 under the message size limit.
 const MAX_OUTPUT_REPLY: usize = 512 * 1024;
 
 pub async fn run(hub: Arc<Hub>, socket: Socket) {
     let (mut sink, mut stream) = socket.split();
-    let (outgoing, mut queued) = mpsc::channel::<HubToClient>(CLIENT_QUEUE);
+    let (outgoing, mut queued) = client_queue();
     let limit = hub.config.max_message_size;
     let writer = tokio::spawn(async move {
-        while let Some(message) = queued.recv().await {
-            if frames::send(&mut sink, &message).await.is_err() {
+        // Each message gives its share of the queue's budget back once written.
+        while let Some(queued) = queued.recv().await {
+            if frames::send(&mut sink, &queued.message).await.is_err() {
                 return None;
             }
         }
@@ -105,7 +105,7 @@ pub async fn run(hub: Arc<Hub>, socket: Socket) {
 async fn handle(
     hub: &Arc<Hub>,
     request: ClientRequest,
-    outgoing: &mpsc::Sender<HubToClient>,
+    outgoing: &ClientQueue,
     piped: &mpsc::Sender<ClientRequest>,
     subscriptions: &mut JoinSet<()>,
 ) -> Option<HubToClient> {
@@ -121,10 +121,9 @@ async fn handle(
                     let reply = HubToClient::Spawned { id, task_id: task.id.clone() };
                     if subscribe {
                         // The reply must go out before the first event, so queue it here.
-                        if outgoing.try_send(reply).is_err() {
-                            return error("the connection is not keeping up".into());
+                        if outgoing.send(reply).await.is_ok() {
+                            subscriptions.spawn(stream_task(task, 0, outgoing.clone()));
                         }
-                        subscriptions.spawn(stream_task(task, 0, outgoing.clone()));
                         return None;
                     }
                     Some(reply)
@@ -211,11 +210,7 @@ fn task_of(hub: &Hub, task_id: &str) -> Result<Arc<Task>, String> {
 
 /// Carries out a connection's piped input requests one at a time, in order, each answered once
 /// the bytes are queued for the worker.
-async fn pipe_in_order(
-    hub: Arc<Hub>,
-    mut requests: mpsc::Receiver<ClientRequest>,
-    outgoing: mpsc::Sender<HubToClient>,
-) {
+async fn pipe_in_order(hub: Arc<Hub>, mut requests: mpsc::Receiver<ClientRequest>, outgoing: ClientQueue) {
     while let Some(request) = requests.recv().await {
         let id = request.id();
         let task_of = |task_id: &str| task_of(&hub, task_id);
@@ -260,7 +255,7 @@ fn act(
 
 /// Streams a task's output from `since`, its interventions and its status changes, until the
 /// task has ended and everything was sent, or the client goes away.
-async fn stream_task(task: Arc<Task>, since: u64, outgoing: mpsc::Sender<HubToClient>) {
+async fn stream_task(task: Arc<Task>, since: u64, outgoing: ClientQueue) {
     let mut changes = task.subscribe();
     let mut cursor = since;
     let mut interventions_sent = 0;

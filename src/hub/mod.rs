@@ -6,6 +6,7 @@
 
 pub mod auth;
 mod client_conn;
+mod client_queue;
 pub mod containment;
 mod frames;
 /// The HTTP request-head parser the hub runs on every new connection, before authentication.
