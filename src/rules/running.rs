@@ -61,8 +61,10 @@ fn list(programs: &[String]) -> Vec<String> {
 /// Whether `operand` is the pid of a running process of one of `programs` (no hook), or, written
 /// `-PID`, of its process group's leader.
 pub fn is_process_of(operand: &str, programs: &[String]) -> bool {
-    let pid = operand.strip_prefix('-').unwrap_or(operand);
-    let is_pid = !pid.is_empty() && pid.len() <= 10 && pid.bytes().all(|b| b.is_ascii_digit()) && pid != "0";
+    // kill reads `024760`, `+24760` and ` 24760` as 24760 too.
+    let operand = operand.trim();
+    let pid = operand.strip_prefix(['-', '+']).unwrap_or(operand).trim_start_matches('0');
+    let is_pid = !pid.is_empty() && pid.len() <= 10 && pid.bytes().all(|b| b.is_ascii_digit());
     is_pid && process_command_line(&Path::new("/proc").join(pid), programs).is_some()
 }
 
@@ -149,9 +151,12 @@ mod tests {
         let axiom = strings(&["axiom"]);
         let (is_axiom, as_group) = (is_process_of(&pid, &axiom), is_process_of(&format!("-{pid}"), &axiom));
         let is_other = is_process_of(&pid, &strings(&["node"]));
+        let spelled = [format!("0{pid}"), format!("+{pid}"), format!(" {pid}"), format!("-00{pid}")]
+            .iter()
+            .all(|spelling| is_process_of(spelling, &axiom));
         child.kill().unwrap();
         child.wait().unwrap();
-        assert!(is_axiom && as_group && !is_other);
+        assert!(is_axiom && as_group && !is_other && spelled);
         assert!(!is_process_of("0", &axiom) && !is_process_of("-1", &axiom) && !is_process_of("%1", &axiom));
     }
 

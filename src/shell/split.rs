@@ -412,6 +412,29 @@ fn heredoc_delimiter(chars: &[char], mut i: usize) -> (Delimiter, usize) {
 /// quotes, where a `"` is only a character (an unquoted heredoc's body): `$(…)`, `` `…` ``, and
 /// those inside `${…}` and `$((…))`.
 fn expanded_substitutions(text: &[char], substitutions: &mut Vec<String>) {
+    // A backslash before a line break joins the lines (`$\⏎(cmd)` is `$(cmd)`).
+    let joined: Vec<char>;
+    let text = if text.windows(2).any(|pair| pair == ['\\', '\n']) {
+        let mut kept = Vec::with_capacity(text.len());
+        let mut at = 0;
+        while at < text.len() {
+            match (text[at], text.get(at + 1)) {
+                ('\\', Some('\n')) => at += 2,
+                ('\\', Some(&next)) => {
+                    kept.extend(['\\', next]);
+                    at += 2;
+                }
+                (c, _) => {
+                    kept.push(c);
+                    at += 1;
+                }
+            }
+        }
+        joined = kept;
+        &joined[..]
+    } else {
+        text
+    };
     let mut i = 0;
     while i < text.len() {
         match text[i] {
@@ -426,7 +449,15 @@ fn expanded_substitutions(text: &[char], substitutions: &mut Vec<String>) {
                 substitutions.push(text[i + 2..end.min(text.len())].iter().collect());
                 i = end;
             }
-            // `$((…))` and `${…}` are read on: a substitution inside them is found as any other.
+            // `$((cmd); …)` is a subshell in a substitution, which runs whole (see `arithmetic_end`).
+            '$' if text.get(i + 1) == Some(&'(') => {
+                let end = end_of(text, i + 2, Open::Paren(1), None);
+                if end < text.len() && arithmetic_end(text, i + 1) != Some(end) {
+                    substitutions.push(text[i + 2..end].iter().collect());
+                    i = end;
+                }
+            }
+            // Arithmetic and `${…}` are read on: a substitution inside them is found as any other.
             _ => {}
         }
         i += 1;

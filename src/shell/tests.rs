@@ -150,6 +150,8 @@ fn substitutions_in_an_unquoted_heredoc_run_and_in_a_quoted_one_do_not() {
     assert_eq!(programs("cat <<-EOF\n\t`pkill -f axiom`\n\tEOF"), ["cat", "pkill"]);
     assert_eq!(programs("cat <<EOF\n${x:=$(rm -rf ~)} $((1 + $(id -u)))\nEOF"), ["cat", "rm", "id"]);
     assert_eq!(programs("cat > notes.md <<EOF\nSummary: \"$(rm -rf ~/.claude)\"\nEOF"), ["cat", ">", "rm"]);
+    assert_eq!(programs("cat <<EOF\n$((rm -rf ~); true)\nEOF"), ["cat", "rm", "true"]);
+    assert_eq!(programs("cat <<EOF\n$\\\n(rm -rf ~)\nEOF"), ["cat", "rm"]);
     // Quoting any part of the delimiter turns expansion off; an escaped `$` is a character.
     assert_eq!(programs("cat <<'EOF'\n$(rm -rf ~)\nEOF"), ["cat"]);
     assert_eq!(programs("cat <<E\\OF\n$(rm -rf ~)\nEOF"), ["cat"]);

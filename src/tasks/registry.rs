@@ -323,11 +323,12 @@ impl Retention {
         let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         let max_age_ms = self.max_age.as_millis() as u64;
         tasks.sort_by_key(|(task, _)| task.started_at);
-        let mut total: u64 = tasks.iter().filter(|(task, _)| task.status().is_finished()).map(|(_, size)| size).sum();
+        // One look at each task's status: one that finishes meanwhile is judged next time.
+        let finished: Vec<bool> = tasks.iter().map(|(task, _)| task.status().is_finished()).collect();
+        let mut total: u64 = tasks.iter().zip(&finished).filter(|(_, &done)| done).map(|((_, size), _)| size).sum();
         let mut expired = Vec::new();
         let mut kept = Vec::new();
-        for (task, size) in tasks.drain(..) {
-            let finished = task.status().is_finished();
+        for ((task, size), finished) in tasks.drain(..).zip(finished) {
             let ended = task.info().ended_at.unwrap_or(task.started_at);
             if finished && (now.saturating_sub(ended) > max_age_ms || total > self.max_bytes) {
                 total -= size;
