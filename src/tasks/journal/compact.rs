@@ -59,9 +59,8 @@ pub(super) fn keep_newest(path: &Path, keep: u64, records: u64) -> io::Result<()
     let mut last_piped = Vec::new();
     let mut forgotten = commands.forgotten;
     while position < cut {
-        line.clear();
-        let read = reader.read_until(b'\n', &mut line)?;
-        if read == 0 || line.last() != Some(&b'\n') {
+        let read = next_whole_line(&mut reader, &mut line)?;
+        if read == 0 {
             break;
         }
         position += read as u64;
@@ -95,12 +94,7 @@ pub(super) fn keep_newest(path: &Path, keep: u64, records: u64) -> io::Result<()
     // Where the kept output starts: at the first output event kept, else after the last dropped.
     let mut held = Vec::new();
     let mut before = None;
-    loop {
-        line.clear();
-        let read = reader.read_until(b'\n', &mut line)?;
-        if read == 0 || line.last() != Some(&b'\n') {
-            break;
-        }
+    while next_whole_line(&mut reader, &mut line)? > 0 {
         let output = is_output(&line);
         held.push(std::mem::take(&mut line));
         if output {
@@ -133,15 +127,22 @@ enum Record {
     Delivery,
 }
 
+/// Reads the next line into `line`; its length, or 0 at the end or before a line left unfinished
+/// (one being written), which is no record yet.
+fn next_whole_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<usize> {
+    line.clear();
+    let read = reader.read_until(b'\n', line)?;
+    Ok(if line.last() == Some(&b'\n') { read } else { 0 })
+}
+
 /// The bytes of the record lines before byte `cut`.
 fn record_bytes_before(path: &Path, cut: u64, commands: &Commands) -> io::Result<u64> {
     let mut reader = BufReader::with_capacity(1024 * 1024, File::open(path)?);
     let (mut position, mut total) = (0u64, 0u64);
     let mut line = Vec::new();
     while position < cut {
-        line.clear();
-        let read = reader.read_until(b'\n', &mut line)?;
-        if read == 0 || line.last() != Some(&b'\n') {
+        let read = next_whole_line(&mut reader, &mut line)?;
+        if read == 0 {
             break;
         }
         position += read as u64;

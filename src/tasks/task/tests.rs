@@ -166,15 +166,20 @@ async fn piped_input_sent_again_is_written_once_also_after_a_restart() {
     assert_eq!(piped(&mut queued), ["gh"], "the count of what was taken survives the restart");
 }
 
-#[test]
-fn ids_of_commands_dropped_from_a_cut_history_are_not_used_again() {
-    let spawn = Event::Spawn {
+/// The first event of a history: task `t1` running `cat`.
+fn spawn_of_cat() -> Event {
+    Event::Spawn {
         task_id: "t1".into(),
         command: vec!["cat".into()],
         started_at: 1,
         worker_token_sha256: None,
         worker_token: Some(Token::generate().as_str().to_owned()),
-    };
+    }
+}
+
+#[test]
+fn ids_of_commands_dropped_from_a_cut_history_are_not_used_again() {
+    let spawn = spawn_of_cat();
     // What a cut leaves of input that was written: its acknowledgement alone.
     let ack = Event::Ack { id: 41, delivered: true, error: None };
     let history = crate::tasks::journal::History { events: vec![spawn, ack], ..Default::default() };
@@ -184,13 +189,7 @@ fn ids_of_commands_dropped_from_a_cut_history_are_not_used_again() {
 
 #[test]
 fn interventions_a_cut_dropped_still_count_and_keep_their_numbers_after_a_restore() {
-    let spawn = Event::Spawn {
-        task_id: "t1".into(),
-        command: vec!["cat".into()],
-        started_at: 1,
-        worker_token_sha256: None,
-        worker_token: Some(Token::generate().as_str().to_owned()),
-    };
+    let spawn = spawn_of_cat();
     let task = task_with("rules: []\n", None);
     task.intervene(Action::Interrupt, None, None).unwrap();
     let (records, _) = task.interventions_since(0);
