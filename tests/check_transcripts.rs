@@ -142,3 +142,22 @@ fn the_corpus_renderings_are_not_taken_for_sessions() {
     }
     assert!(checked >= 40, "only {checked} corpus files");
 }
+
+#[test]
+fn a_todo_in_code_the_agent_read_is_left_alone_and_one_it_writes_is_not() {
+    let sandbox = Sandbox::new();
+    let session = [
+        r#"{"parentUuid":null,"type":"user","message":{"role":"user","content":"make the fetcher retry"},"uuid":"u1","sessionId":"s1"}"#,
+        r#"{"parentUuid":"u1","type":"assistant","message":{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"Read","input":{"file_path":"src/fetch.py"}}]},"uuid":"a1","sessionId":"s1"}"#,
+        r#"{"parentUuid":"a1","type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"     1→def fetch(url):\n     2→    # TODO: handle retries\n     3→    return get(url)"}]},"uuid":"u2","sessionId":"s1"}"#,
+        r#"{"parentUuid":"u2","type":"assistant","message":{"role":"assistant","content":[{"type":"tool_use","id":"t2","name":"Write","input":{"file_path":"src/retry.py","content":"def retry(call):\n    # TODO: implement the backoff\n    return call()\n"}}]},"uuid":"a2","sessionId":"s1"}"#,
+    ];
+    let path = sandbox.write("session.jsonl", session.join("\n") + "\n");
+    let run = sandbox.run(&["check", "--format", "json", path.to_str().unwrap()], b"");
+    let todos: Vec<u64> = hits(&run, sandbox.root())
+        .into_iter()
+        .filter(|(_, _, rule)| rule == "todo-placeholder")
+        .map(|(_, line, _)| line)
+        .collect();
+    assert_eq!(todos, [4], "{}", run.stdout);
+}
