@@ -6,11 +6,15 @@ use std::process::{Command, Stdio};
 
 /// Runs `axiom hook ARGS` on `input` with a private state dir: (exit code, stdout).
 fn hook(args: &[&str], input: &str) -> (i32, String) {
-    let state = tempfile::tempdir().unwrap();
+    hook_with_state(tempfile::tempdir().unwrap().path(), args, input)
+}
+
+/// [`hook`] with `state` for the state directory.
+fn hook_with_state(state: &std::path::Path, args: &[&str], input: &str) -> (i32, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_axiom"))
         .arg("hook")
         .args(args)
-        .env("AXIOM_STATE_DIR", state.path())
+        .env("AXIOM_STATE_DIR", state)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -228,4 +232,25 @@ fn a_prompt_rule_that_only_warns_speaks_to_the_user_and_a_refusal_blocks() {
 
     let (_, answer) = hook(&[], &prompt("Fix the failing test in src/parser.rs and run cargo test."));
     assert_eq!(answer.trim(), "", "a plain prompt gets no answer");
+}
+
+#[test]
+fn a_state_directory_of_any_name_is_guarded_where_its_path_is_written_out() {
+    let home = tempfile::tempdir().unwrap();
+    let state = home.path().join("supervisor-state");
+    let dir = state.to_str().unwrap();
+    for command in [format!("cat {dir}/token"), format!("rm -rf {dir}"), format!("kill $(cat {dir}/lock)")] {
+        let (code, answer) = hook_with_state(&state, &[], &bash_call(&command));
+        assert_eq!(code, 0, "{command}");
+        assert!(answer.contains(r#""permissionDecision":"deny""#), "{command}: {answer}");
+    }
+    let read = serde_json::json!({
+        "hook_event_name": "PreToolUse", "session_id": "s", "cwd": "/tmp",
+        "tool_name": "Read", "tool_input": { "file_path": format!("{dir}/token") },
+    });
+    let (_, answer) = hook_with_state(&state, &[], &read.to_string());
+    assert!(answer.contains(r#""permissionDecision":"deny""#), "{answer}");
+    // A neighbour that only shares the start of the name is left alone.
+    let (_, answer) = hook_with_state(&state, &[], &bash_call(&format!("cat {dir}-old/notes")));
+    assert!(!answer.contains("permissionDecision"), "{answer}");
 }

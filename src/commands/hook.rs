@@ -38,6 +38,7 @@ use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
 use crate::rules::{judging_in, Action, RuleOrigin, RuleSet, Scope, Workplace};
 
 mod record;
+mod state_path;
 
 /// What the hook made of one event: its answer, and for the record the lines it judged and the
 /// rules that fired.
@@ -149,8 +150,12 @@ fn decide(args: &HookArgs, event: &Value) -> anyhow::Result<Verdict> {
             verdict.lines = vec![tool_line(tool, &event["tool_input"])];
             // The call runs where the session is (Claude Code follows the Bash tool's `cd`s).
             let directory = event["cwd"].as_str().map(PathBuf::from).or_else(|| std::env::current_dir().ok());
-            verdict.fired =
-                judging_in(directory.map(Workplace::Directory), || judge(&rules, Scope::Tool, &verdict.lines));
+            let state_dir = crate::state::StateDir::resolve(None).ok();
+            let judged = match state_dir.and_then(|dir| state_path::spelled_as_default(&verdict.lines[0], dir.path())) {
+                Some(spelled) => vec![spelled],
+                None => verdict.lines.clone(),
+            };
+            verdict.fired = judging_in(directory.map(Workplace::Directory), || judge(&rules, Scope::Tool, &judged));
             // A refusal outranks a question: the user is asked only about a call no rule refuses.
             let decision = [Action::Deny, Action::Ask]
                 .into_iter()
