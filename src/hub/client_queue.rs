@@ -50,18 +50,15 @@ impl ClientQueue {
     }
 }
 
-/// About what `message` takes in memory: its bytes of output or its entries, at least a small
-/// message's worth.
+/// About what `message` takes in memory: output by its bytes (the many messages a busy task
+/// sends, weighed without encoding them twice), anything else by its encoding, which holds
+/// whatever a request made it repeat (a task id of a MiB in an error).
 fn weight(message: &HubToClient) -> usize {
     const SMALL: usize = 256;
-    SMALL
-        + match message {
-            HubToClient::Output { payload, .. } | HubToClient::OutputChunk { payload, .. } => payload.data.len(),
-            HubToClient::Tasks { tasks, .. } => tasks.len() * SMALL,
-            HubToClient::Interventions { interventions, .. } => interventions.len() * SMALL,
-            HubToClient::Rules { rules, .. } => rules.len() * SMALL,
-            _ => 0,
-        }
+    match message {
+        HubToClient::Output { payload, .. } | HubToClient::OutputChunk { payload, .. } => SMALL + payload.data.len(),
+        other => serde_json::to_vec(other).map_or(SMALL, |encoded| encoded.len()),
+    }
 }
 
 #[cfg(test)]
@@ -77,6 +74,13 @@ mod tests {
             stream: OutputStream::Stdout,
             payload: Payload::from_bytes(&vec![b'x'; bytes]),
         }
+    }
+
+    #[test]
+    fn a_reply_weighs_what_it_repeats() {
+        let error = HubToClient::Error { id: Some(1), message: format!("no task {}", "x".repeat(1 << 20)) };
+        assert!(weight(&error) > 1 << 20);
+        assert!(weight(&HubToClient::Ok { id: Some(1) }) < 256);
     }
 
     #[tokio::test]

@@ -398,8 +398,15 @@ fn heredoc_delimiter(chars: &[char], mut i: usize) -> (Delimiter, usize) {
             // A quoted delimiter may hold blanks: `<<"E O F"`.
             (Some(open), c) if c == open => quote = None,
             (Some(_), c) => word.push(c),
-            // `$'EOF'` and `$"EOF"` quote the word as `'EOF'` does (bash 5.2).
-            (None, '$') if matches!(chars.get(i + 1), Some('\'' | '"')) => {}
+            // `$'E\x4fF'` is the word its escapes spell, quoted (bash 5.2).
+            (None, '$') if chars.get(i + 1) == Some(&'\'') => {
+                let (decoded, closing) = super::ansi_c::decode_body(chars, i + 2);
+                word.push_str(&decoded);
+                quoted = true;
+                i = closing;
+            }
+            // `$"EOF"` quotes the word as `"EOF"` does.
+            (None, '$') if chars.get(i + 1) == Some(&'"') => {}
             (None, '\'' | '"') => (quote, quoted) = (Some(c), true),
             (None, '\\') => quoted = true,
             (None, c) if c.is_whitespace() || ";&|()<>".contains(c) => break,

@@ -156,6 +156,8 @@ fn substitutions_in_an_unquoted_heredoc_run_and_in_a_quoted_one_do_not() {
     assert_eq!(programs("cat <<'EOF'\n$(rm -rf ~)\nEOF"), ["cat"]);
     assert_eq!(programs("cat <<E\\OF\n$(rm -rf ~)\nEOF"), ["cat"]);
     assert_eq!(programs("cat <<$'EOF'\n$(rm -rf ~)\nEOF\nrm -rf ~"), ["cat", "rm"]);
+    assert_eq!(programs("cat <<$'E\\x4fF'\nhi\nEOF\nrm -rf /"), ["cat", "rm"]);
+    assert_eq!(programs("cat <<$'\\105OF'\nhi\nEOF\nrm -rf /"), ["cat", "rm"]);
     assert_eq!(programs("cat <<EOF\n\\$(rm -rf ~) costs $5 (or so)\nEOF"), ["cat"]);
 }
 

@@ -358,10 +358,14 @@ fn make_room_for_a_session(hooked: &mut HashMap<String, Arc<Task>>) {
         else {
             return;
         };
-        if let Some(task) = hooked.remove(&quietest) {
-            if task.lose_if_hook_idle(now, Duration::ZERO) {
-                tracing::warn!(task = %task.id, "{MOST_HOOK_SESSIONS} Claude Code sessions are running; the one quiet the longest is ended as lost");
-            }
+        let Some(task) = hooked.remove(&quietest) else { return };
+        if task.lose_if_hook_idle(now, Duration::ZERO) {
+            tracing::warn!(task = %task.id, "{MOST_HOOK_SESSIONS} Claude Code sessions are running; the one quiet the longest is ended as lost");
+        } else if !task.status().is_finished() {
+            // None has recorded a hook yet (they are all being made at once): it stays tracked,
+            // and the limit waits for the next new session.
+            hooked.insert(quietest, task);
+            return;
         }
     }
 }

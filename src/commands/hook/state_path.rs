@@ -14,22 +14,26 @@ use std::path::Path;
 const DEFAULT_SPELLING: &str = "~/.local/state/axiom";
 
 /// `line` with each mention of `state_dir` written as [`DEFAULT_SPELLING`]; `None` when it
-/// mentions none, or when the directory is named `axiom`, as the rules already expect.
+/// mentions none, or when the directory is where it is by default, as the rules already expect.
 pub fn spelled_as_default(line: &str, state_dir: &Path) -> Option<String> {
     let dir = state_dir.to_str()?.trim_end_matches('/');
-    if !dir.starts_with('/') || dir.len() < 2 || state_dir.file_name().is_some_and(|name| name == "axiom") {
+    if !dir.starts_with('/') || dir.len() < 2 || dir.ends_with("/.local/state/axiom") {
         return None;
     }
+    let in_a_path = |c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '-');
     let mut spelled = String::with_capacity(line.len());
     let mut rest = line;
     let mut changed = false;
     while let Some(at) = rest.find(dir) {
         let after = &rest[at + dir.len()..];
-        // Only the directory itself or what is in it: not `/srv/supervisor-old`.
-        let ends_there = !after.starts_with(|c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        // Only the directory itself or what is in it, written from the root: not
+        // `/srv/supervisor-old`, nor `/var/srv/supervisor`.
+        let before = rest[..at].chars().next_back().or_else(|| spelled.chars().next_back());
+        let whole =
+            !after.starts_with(in_a_path) && !before.is_some_and(|c| in_a_path(c) || matches!(c, '/' | '~' | '$'));
         spelled.push_str(&rest[..at]);
-        spelled.push_str(if ends_there { DEFAULT_SPELLING } else { dir });
-        changed |= ends_there;
+        spelled.push_str(if whole { DEFAULT_SPELLING } else { dir });
+        changed |= whole;
         rest = after;
     }
     spelled.push_str(rest);
@@ -49,6 +53,12 @@ mod tests {
         );
         assert_eq!(spelled_as_default("Read: /srv/supervisor/", dir).as_deref(), Some("Read: ~/.local/state/axiom/"));
         assert_eq!(spelled_as_default("Bash: ls /srv/supervisor-old /srv/supervisors", dir), None);
+        assert_eq!(spelled_as_default("Bash: rm -rf /var/srv/supervisor build/srv/supervisor", dir), None);
+        // Named `axiom` elsewhere, the rules know it no better than by any other name.
+        assert_eq!(
+            spelled_as_default("Bash: rm -rf /srv/axiom", Path::new("/srv/axiom")).as_deref(),
+            Some("Bash: rm -rf ~/.local/state/axiom")
+        );
         assert_eq!(
             spelled_as_default("Bash: cat /home/u/.local/state/axiom/token", Path::new("/home/u/.local/state/axiom")),
             None
