@@ -71,7 +71,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     });
     // Dropping a runtime waits for every blocking thread it started, and a read of a long history
     // only notices its stop flag between blocks: bound that wait, so that a hub asked to stop
-    // exits (and frees the state directory's lock) promptly whatever is still running.
+    // exits promptly whatever is still running (the state directory was let go above).
     runtime.shutdown_timeout(BLOCKING_STOP_LIMIT);
     stopped
 }

@@ -306,15 +306,17 @@ impl CommandMatcher {
                 if self.args_hold_workplace && linked.as_deref().is_some_and(|path| holds_workplace(path, places)) {
                     return true;
                 }
-                // A pattern in where the script went (`cd .cl* && rm settings.local.json`).
-                let placed_expansions = placed.as_deref().map(guarded_expansions).unwrap_or_default();
-                self.args.iter().any(|re| {
+                let direct = self.args.iter().any(|re| {
                     re.is_match(operand)
                         || re.is_match(&plain)
                         || placed.as_deref().is_some_and(|path| re.is_match(path))
                         || linked.as_deref().is_some_and(|path| re.is_match(path))
-                        || placed_expansions.iter().any(|path| re.is_match(path))
-                })
+                });
+                // A pattern in where the script went (`cd .cl* && rm settings.local.json`).
+                direct
+                    || placed.as_deref().map(guarded_expansions).is_some_and(|expansions| {
+                        expansions.iter().any(|path| self.args.iter().any(|re| re.is_match(path)))
+                    })
             });
         // Read last, and only for a command that meets every other condition: it reads files.
         args_match

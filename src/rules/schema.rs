@@ -118,7 +118,8 @@ pub struct CommandSpec {
     pub args_would_match_running: Vec<String>,
     /// Programs, one of whose running processes some operand must be, by its pid (`4242`) or its
     /// process group's (`-4242`), read as the call is judged: `kill -9 4242` where 4242 is the
-    /// hub. One-shot `hook` judges are left out, as for `args_would_match_running`.
+    /// hub. An `axiom hook` process is not counted as one of axiom's (it is gone by the time the
+    /// call runs), as for `args_would_match_running`.
     #[serde(default, deserialize_with = "one_or_many")]
     pub args_pids_of: Vec<String>,
     /// Programs, one of which must read the command's output through a pipe, directly or through

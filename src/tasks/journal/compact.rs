@@ -25,7 +25,7 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use super::read::{acknowledged_id, input_command_id, is_input_piped, is_output, output_at, output_end};
+use super::read::{acknowledged_id, header_number, input_command_id, is_input_piped, is_output, output_at, output_end};
 use super::Event;
 
 /// Rewrites the history at `path` to keep about its last `keep` bytes of events, what a restart
@@ -217,12 +217,10 @@ fn intervention_command_id(line: &[u8]) -> Option<u64> {
     if !line.starts_with(INTERVENE_PREFIX) {
         return None;
     }
-    // Our own serialization: `id`, then `action`, in the line's first bytes.
+    // Our own serialization: `id` and `action` in the line's first bytes.
     let head = &line[..line.len().min(160)];
     if memchr::memmem::find(head, b"\"action\":\"kill\"").is_some() {
         return None;
     }
-    let start = INTERVENE_PREFIX.len() + b"\"id\":".len();
-    let digits = head.get(start..)?.iter().take_while(|b| b.is_ascii_digit()).count();
-    std::str::from_utf8(&head[start..start + digits]).ok()?.parse().ok()
+    header_number(line, b"\"id\":")
 }

@@ -42,7 +42,7 @@ pub(super) fn is_output(line: &[u8]) -> bool {
 
 /// The number after `"key":` in the first bytes of a line (our own serialization puts the small
 /// fields first), without parsing the payload.
-fn header_number(line: &[u8], key: &[u8]) -> Option<u64> {
+pub(super) fn header_number(line: &[u8], key: &[u8]) -> Option<u64> {
     let head = &line[..line.len().min(160)];
     let start = memchr::memmem::find(head, key)? + key.len();
     let digits = head[start..].iter().take_while(|b| b.is_ascii_digit()).count();
