@@ -254,3 +254,53 @@ fn a_state_directory_of_any_name_is_guarded_where_its_path_is_written_out() {
     let (_, answer) = hook_with_state(&state, &[], &bash_call(&format!("cat {dir}-old/notes")));
     assert!(!answer.contains("permissionDecision"), "{answer}");
 }
+
+#[test]
+fn a_script_written_in_one_call_is_judged_when_a_later_call_runs_it() {
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path();
+    let call = |command: &str| {
+        let event = serde_json::json!({
+            "hook_event_name": "PreToolUse", "session_id": "s", "cwd": dir,
+            "tool_name": "Bash", "tool_input": { "command": command },
+        });
+        hook(&[], &event.to_string()).1
+    };
+    let decision = |answer: &str| {
+        let answer: serde_json::Value = serde_json::from_str(answer).unwrap_or_default();
+        answer["hookSpecificOutput"]["permissionDecision"].as_str().unwrap_or("allow").to_owned()
+    };
+    std::fs::write(dir.join("clean.sh"), "#!/bin/sh\nset -e\nrm -rf build dist\necho cleaned\n").unwrap();
+    std::fs::create_dir(dir.join("scripts")).unwrap();
+    std::fs::write(dir.join("scripts/reset.sh"), "cd \"$HOME\"\nrm -rf ~\n").unwrap();
+    std::fs::write(dir.join("outer.sh"), "bash scripts/reset.sh\n").unwrap();
+    std::fs::write(
+        dir.join("tool.py"),
+        "#!/usr/bin/env python3\nimport subprocess\nsubprocess.run('git push --force origin main', shell=True)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("package.json"),
+        r#"{"scripts": {"test": "jest", "build": "tsc -p .", "postbuild": "rm -rf ~/.claude"}}"#,
+    )
+    .unwrap();
+    for ordinary in ["bash clean.sh", "./clean.sh && ls", "npm test", "bash missing.sh"] {
+        assert_eq!(decision(&call(ordinary)), "allow", "{ordinary}");
+    }
+    for (command, file) in [
+        ("bash scripts/reset.sh", "`scripts/reset.sh`"),
+        ("cd scripts && source ./reset.sh", "`./reset.sh`"),
+        ("bash outer.sh", "`scripts/reset.sh` (run by `outer.sh`)"),
+        ("python3 tool.py", "`tool.py`"),
+        ("npm run build", "the `postbuild` script of"),
+    ] {
+        let answer = call(command);
+        assert_eq!(decision(&answer), "deny", "{command}: {answer}");
+        assert!(answer.contains(&format!("In {file}")), "{command}: {answer}");
+    }
+    // A file longer than axiom reads is asked about: it could hold anything.
+    std::fs::write(dir.join("configure"), "echo checking\n".repeat(600)).unwrap();
+    let answer = call("./configure --prefix=/usr/local");
+    assert_eq!(decision(&answer), "ask", "{answer}");
+    assert!(answer.contains("hook-unread-file") && answer.contains("`./configure`"), "{answer}");
+}

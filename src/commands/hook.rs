@@ -37,6 +37,7 @@ use crate::evidence::observe_line;
 use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
 use crate::rules::{judging_in, Action, RuleOrigin, RuleSet, Scope, Workplace};
 
+mod files_run;
 mod record;
 mod state_path;
 
@@ -151,11 +152,17 @@ fn decide(args: &HookArgs, event: &Value) -> anyhow::Result<Verdict> {
             // The call runs where the session is (Claude Code follows the Bash tool's `cd`s).
             let directory = event["cwd"].as_str().map(PathBuf::from).or_else(|| std::env::current_dir().ok());
             let state_dir = crate::state::StateDir::resolve(None).ok();
-            let judged = match state_dir.and_then(|dir| state_path::spelled_as_default(&verdict.lines[0], dir.path())) {
-                Some(spelled) => vec![spelled],
-                None => verdict.lines.clone(),
+            let as_judged = |line: String| match &state_dir {
+                Some(dir) => state_path::spelled_as_default(&line, dir.path()).unwrap_or(line),
+                None => line,
             };
-            verdict.fired = judging_in(directory.map(Workplace::Directory), || judge(&rules, Scope::Tool, &judged));
+            let judged = vec![as_judged(verdict.lines[0].clone())];
+            verdict.fired =
+                judging_in(directory.clone().map(Workplace::Directory), || judge(&rules, Scope::Tool, &judged));
+            if let Some(start) = &directory {
+                let files = files_run::judge(&rules, &judged[0], start, &as_judged, &mut verdict.lines);
+                verdict.fired.extend(files);
+            }
             // A refusal outranks a question: the user is asked only about a call no rule refuses.
             let decision = [Action::Deny, Action::Ask]
                 .into_iter()

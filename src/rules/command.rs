@@ -515,7 +515,7 @@ fn named_git_dir(command: &SimpleCommand) -> Option<&str> {
 /// Where a script is, as far as its `cd`, `pushd` and `popd` say, relative to where it started
 /// (empty: there, or somewhere the script does not show).
 #[derive(Default, Clone)]
-struct Places {
+pub(super) struct Places {
     current: String,
     /// Where `cd -` and `~-` lead.
     previous: String,
@@ -531,7 +531,12 @@ struct Places {
 }
 
 impl Places {
-    fn follow(&mut self, command: &SimpleCommand) {
+    /// Where the script is now, as [`Places`] says it.
+    pub(super) fn here(&self) -> &str {
+        &self.current
+    }
+
+    pub(super) fn follow(&mut self, command: &SimpleCommand) {
         let program = command.program();
         let operands = operands(program, command.args());
         let subcommand = operands.first().map(|word| word.as_str());
@@ -611,7 +616,7 @@ impl Places {
     }
 
     /// `path` from the current place: `~-` is the previous one.
-    fn resolve(&self, path: &str) -> String {
+    pub(super) fn resolve(&self, path: &str) -> String {
         if let Some(rest) = path.strip_prefix("~-").filter(|rest| rest.is_empty() || rest.starts_with('/')) {
             // The previous place may be where the call started (empty), from which `/x` is `x`.
             return match self.previous.as_str() {

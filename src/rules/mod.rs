@@ -15,6 +15,7 @@ mod compile;
 mod copy_targets;
 mod dfa_growth;
 mod error;
+mod files_run;
 mod glob_names;
 mod lazy_regex;
 mod load;
@@ -39,6 +40,7 @@ pub use attribution::{Attribution, GroupCache, PatternGroup, PatternInfo, Patter
 pub use command::CommandMatcher;
 pub use compile::{CompiledScope, LiteralMatcher, RegexMatcher, Scan, LINES_ABOVE};
 pub use error::{RuleError, RuleErrors};
+pub use files_run::{files_run, FileRun, RunScript, MOST_SCRIPT_BYTES};
 pub use lazy_regex::LazyRegex;
 pub use load::RuleDocument;
 pub use model::{Escalation, Location, Rule, RuleSet, ThresholdPolicy};

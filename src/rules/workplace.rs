@@ -85,7 +85,7 @@ fn branch_in_git_dir(git_dir: &Path) -> Option<String> {
 }
 
 /// `path` as the shell finds it from `from`: `~` is the home directory.
-fn located(from: &Path, path: &str) -> Option<PathBuf> {
+pub(crate) fn located(from: &Path, path: &str) -> Option<PathBuf> {
     Some(match path {
         "" => from.to_owned(),
         home if home == "~" || home.starts_with("~/") => {
@@ -108,9 +108,14 @@ fn git_dir_of(directory: &Path) -> Option<PathBuf> {
     Some(directory.join(pointed))
 }
 
-/// A small regular file's text. The agent owns the repository: a FIFO or a device in place of
-/// `HEAD` must not block the judge, so nothing else is read, and the open itself does not wait.
+/// A small regular file's text.
 fn read_head(path: &Path) -> Option<String> {
+    String::from_utf8(read_regular_file(path, MOST_BYTES)?).ok()
+}
+
+/// A regular file's first `most` bytes. The agent owns the directory: a FIFO or a device in place
+/// of a file must not block the judge, so nothing else is read, and the open itself does not wait.
+pub(crate) fn read_regular_file(path: &Path, most: u64) -> Option<Vec<u8>> {
     // Checked before the open (opening some devices does something) and after it (the path may
     // have been swapped in between).
     if !std::fs::metadata(path).ok()?.is_file() {
@@ -120,9 +125,9 @@ fn read_head(path: &Path) -> Option<String> {
     if !file.metadata().ok()?.is_file() {
         return None;
     }
-    let mut text = String::new();
-    file.take(MOST_BYTES).read_to_string(&mut text).ok()?;
-    Some(text)
+    let mut bytes = Vec::new();
+    file.take(most).read_to_end(&mut bytes).ok()?;
+    Some(bytes)
 }
 
 /// `ref: refs/heads/NAME` names the branch; a commit id is a detached `HEAD`. A reftable

@@ -52,11 +52,11 @@ use std::rc::Rc;
 use variables::Variables;
 
 pub use find::DELETE_READ_AS;
-pub use interpreters::is_interpreter;
+pub use interpreters::{is_interpreter, script_of, script_of_file};
 pub use line::script_in_line;
 pub use removers::READ_AS_RM;
 pub use split::split_script;
-pub use wrappers::{is_shell, GIT_OPTIONS_WITH_VALUE};
+pub use wrappers::{inner_script, is_shell, GIT_OPTIONS_WITH_VALUE};
 
 /// One simple command: the program (as written, path included) and its arguments, after wrappers
 /// such as `sudo` or `env` are stripped.
@@ -708,7 +708,7 @@ fn script_name(file: &str) -> String {
 
 /// The file `command` runs as a script: a shell's first operand (`sh x.sh`, `bash -e x.sh`),
 /// `source x.sh` or `. x.sh`, or the command itself (`./x.sh`, `/tmp/x.sh`).
-fn runs_a_file(command: &SimpleCommand) -> Option<&str> {
+pub fn runs_a_file(command: &SimpleCommand) -> Option<&str> {
     let program = command.program();
     if wrappers::is_shell(program) || matches!(program, "source" | ".") || interpreters::is_interpreter(program) {
         let mut args = command.args().iter();

@@ -1,0 +1,105 @@
+//! The files a shell call runs, judged with it: what `bash deploy.sh`, `./tool.py` or `npm test`
+//! run is on disk, where the agent may have written it in an earlier call. Each is read as the
+//! call is judged (see [`crate::rules::files_run`]) and judged as a call of its own, in the
+//! directory it runs in; a rule that fires on it fires on the call, its message naming the file.
+
+use std::collections::{HashSet, VecDeque};
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::agent::tool_line;
+use crate::pipeline::Intervention;
+use crate::rules::{
+    files_run, judging_in, unescape_tool_argument, Action, RuleSet, RunScript, Scope, Severity, ToolClass, Workplace,
+    MOST_SCRIPT_BYTES,
+};
+use crate::shell::MOST_COMMANDS_READ;
+
+/// How deep scripts that run scripts are followed, and how many files one call may run, read.
+const MOST_DEPTH: usize = 4;
+const MOST_FILES: usize = 16;
+
+/// The name of what the hook says about a file it does not read: it is not a rule of the pack,
+/// since no rule can judge what was not read.
+pub const UNREAD_FILE: &str = "hook-unread-file";
+
+/// What the rules say of the files that `line`, a shell tool's call starting in `start`, runs,
+/// followed into the files those run. Each file is judged as a `Bash` call, its line rewritten by
+/// `as_judged` as the call's was, and added to `judged`, for the record.
+/// A file that is not read (longer than axiom reads, deeper than it follows, past the number of
+/// files it reads for one call) is asked about: it could hold anything.
+pub fn judge(
+    rules: &Arc<RuleSet>,
+    line: &str,
+    start: &Path,
+    as_judged: &dyn Fn(String) -> String,
+    judged: &mut Vec<String>,
+) -> Vec<Intervention> {
+    let Some(script) = shell_script(line) else { return Vec::new() };
+    let mut fired = Vec::new();
+    let mut seen = HashSet::new();
+    let mut files = 0;
+    let mut queue = VecDeque::from([(script, start.to_owned(), 0, String::new())]);
+    while let Some((script, directory, depth, run_by)) = queue.pop_front() {
+        for run in files_run(&script, &directory) {
+            let name = if run_by.is_empty() { run.name } else { format!("{} (run by {run_by})", run.name) };
+            let RunScript::Shell(text) = run.script else {
+                fired.push(unread(&name, "is longer than axiom reads", line));
+                continue;
+            };
+            if !seen.insert((run.directory.clone(), text.clone())) {
+                continue;
+            }
+            files += 1;
+            if depth == MOST_DEPTH || files > MOST_FILES {
+                fired.push(unread(&name, "is past the scripts axiom follows from one call", line));
+                return fired;
+            }
+            let file_line = as_judged(tool_line("Bash", &json!({ "command": text })));
+            let found = judge_in(rules, &run.directory, &file_line);
+            fired.extend(found.into_iter().map(|mut intervention| {
+                let message =
+                    intervention.message.take().unwrap_or_else(|| format!("axiom rule {}", intervention.rule));
+                intervention.message = Some(format!("In {name}, which this call runs: {message}"));
+                intervention
+            }));
+            judged.push(file_line);
+            queue.push_back((text, run.directory, depth + 1, name));
+        }
+    }
+    fired
+}
+
+/// The script of a shell tool's line (`Bash: make test`), as the tool is given it.
+fn shell_script(line: &str) -> Option<String> {
+    let (tool, argument) = line.split_once(": ")?;
+    ToolClass::Shell.includes(tool).then(|| unescape_tool_argument(argument).into_owned())
+}
+
+fn judge_in(rules: &Arc<RuleSet>, directory: &Path, line: &str) -> Vec<Intervention> {
+    judging_in(Some(Workplace::Directory(directory.to_owned())), || {
+        super::judge(rules, Scope::Tool, &[line.to_owned()])
+    })
+}
+
+fn unread(name: &str, why: &str, line: &str) -> Intervention {
+    Intervention {
+        task: Arc::from("hook"),
+        rule: UNREAD_FILE.to_owned(),
+        rule_index: usize::MAX,
+        severity: Severity::Error,
+        action: Action::Ask,
+        message: Some(format!(
+            "axiom asks: {name}, which this call runs, {why} before a call runs ({} KiB, {MOST_COMMANDS_READ} \
+             commands, {MOST_DEPTH} scripts deep, {MOST_FILES} files), so what it does was not judged. Look at \
+             it before it runs.",
+            MOST_SCRIPT_BYTES >> 10
+        )),
+        matched: name.to_owned(),
+        text: line.to_owned(),
+        line: Some(1),
+        column: 1,
+    }
+}

@@ -1,0 +1,315 @@
+//! The files a shell call runs that are on disk before it runs: a script given to a shell or an
+//! interpreter (`bash x.sh`, `source env.sh`, `./run.sh`, `python3 tool.py`) and the
+//! `package.json` scripts a package manager runs (`npm test`, `yarn build`, `npm install`'s
+//! lifecycle). An agent can write one in one call and run it in the next, so `axiom hook` reads
+//! them as the call is judged and judges what they hold as calls of their own. (A file the same
+//! call writes before running it is read by the shell parser, from the call's own text.)
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::command::Places;
+use super::workplace::{located, read_regular_file};
+use crate::shell::{
+    commands_shared, inner_script, is_interpreter, is_shell, program_name, runs_a_file, script_of, script_of_file,
+    too_long_to_read, SimpleCommand, Substituted,
+};
+
+/// The most bytes of a file read as a script: far more than a script written by hand holds.
+pub const MOST_SCRIPT_BYTES: u64 = 1 << 20;
+
+/// How far up from where a package manager runs its `package.json` is looked for.
+const MOST_PARENTS: usize = 64;
+
+/// The bytes looked at for a NUL, which a compiled program holds and a script does not.
+const BINARY_SNIFF: usize = 8192;
+
+/// A file, or a `package.json` script, that a call runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRun {
+    /// What a reason calls it: the file as the call names it (`./deploy.sh`), or the script and
+    /// its `package.json`.
+    pub name: String,
+    /// Where it starts running: what its relative paths and `cd`s are from.
+    pub directory: PathBuf,
+    pub script: RunScript,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunScript {
+    /// The shell script it amounts to (an interpreter's code read as the commands it runs).
+    Shell(String),
+    /// Longer than axiom reads: more than [`MOST_SCRIPT_BYTES`], or more commands than command
+    /// rules read (`shell::MOST_COMMANDS_READ`).
+    TooLong,
+}
+
+/// The files that `script`, a shell call starting in `start`, runs and that are on disk now,
+/// each read where the call's `cd`s lead by the time it runs.
+pub fn files_run(script: &str, start: &Path) -> Vec<FileRun> {
+    let commands = commands_shared(script);
+    let mut places = Places::default();
+    let mut found = Vec::new();
+    for command in commands.iter() {
+        if let Some(here) = located(start, places.here()) {
+            found.extend(script_file(command, &places, start, &here));
+            found.extend(package_scripts(command, &places, start, &here));
+        }
+        places.follow(command);
+    }
+    found
+}
+
+/// The script file `command` runs: a shell's or an interpreter's operand, `source FILE`, or the
+/// command itself when it is a path (`./x.sh`, read by its `#!` line).
+fn script_file(command: &SimpleCommand, places: &Places, start: &Path, here: &Path) -> Option<FileRun> {
+    // `bash -c '…'`, `python3 -c '…'`: the code is in the call, and judged with it.
+    if inner_script(command).is_some() || script_of(command).is_some() {
+        return None;
+    }
+    let file = runs_a_file(command)?;
+    if file == "-" || file.contains('\n') || file.len() > 4096 {
+        return None;
+    }
+    let bytes = read_regular_file(&located(start, &places.resolve(file))?, MOST_SCRIPT_BYTES + 1)?;
+    let run = |script| Some(FileRun { name: format!("`{file}`"), directory: here.to_owned(), script });
+    if bytes.len() as u64 > MOST_SCRIPT_BYTES {
+        return run(RunScript::TooLong);
+    }
+    if bytes[..bytes.len().min(BINARY_SNIFF)].contains(&0) {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let program = command.program();
+    let interpreter = if is_shell(program) || matches!(program, "source" | ".") {
+        None
+    } else if is_interpreter(program) {
+        Some(command.clone())
+    } else {
+        match shebang_program(&text) {
+            Some(named) if is_interpreter(named) => Some(bare_command(named)),
+            // Run by a program whose code is not read (`#!/usr/bin/make -f`).
+            Some(named) if !is_shell(named) => return None,
+            _ => None,
+        }
+    };
+    let script = match interpreter {
+        Some(interpreter) => script_of_file(&interpreter, &text)?,
+        None => text.into_owned(),
+    };
+    run(shell_script(script))
+}
+
+/// The program a `#!` line names: `#!/usr/bin/env python3`, `#!/bin/sh -e`, `#!/usr/bin/env -S bash -e`.
+fn shebang_program(text: &str) -> Option<&str> {
+    let line = text.strip_prefix("#!")?.lines().next()?;
+    let mut words = line.split_whitespace();
+    let program = program_name(words.next()?);
+    if program != "env" {
+        return Some(program);
+    }
+    words.find(|word| !word.starts_with('-') && !word.contains('=')).map(program_name)
+}
+
+fn bare_command(program: &str) -> SimpleCommand {
+    SimpleCommand {
+        words: vec![program.to_owned()],
+        pipeline: 0,
+        stage: 0,
+        through_xargs: false,
+        substituted: Substituted::default(),
+        input: Vec::new(),
+    }
+}
+
+fn shell_script(script: String) -> RunScript {
+    if too_long_to_read(&commands_shared(&script)) {
+        RunScript::TooLong
+    } else {
+        RunScript::Shell(script)
+    }
+}
+
+/// The package managers whose `package.json` scripts are read.
+const PACKAGE_MANAGERS: &[&str] = &["npm", "yarn", "pnpm", "bun"];
+/// Their options that name the directory of the package (`npm --prefix DIR`, `yarn --cwd DIR`,
+/// `pnpm -C DIR`).
+const DIRECTORY_OPTIONS: &[&str] = &["--prefix", "--cwd", "-C", "--dir"];
+/// Their other options that take a separate value.
+const VALUE_OPTIONS: &[&str] = &["--filter", "-F", "-w", "--workspace", "--loglevel", "--userconfig", "--registry"];
+/// The scripts an install of the package itself runs (`npm install`, `npm ci`, `yarn`).
+const INSTALL_SCRIPTS: &[&str] =
+    &["preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare"];
+
+/// The `package.json` scripts `command` runs: `npm test`, `npm run build`, `yarn lint`, `pnpm
+/// dev`, and an install's lifecycle scripts; each with the `pre` and `post` scripts that may run
+/// around it.
+fn package_scripts(command: &SimpleCommand, places: &Places, start: &Path, here: &Path) -> Vec<FileRun> {
+    let program = command.program();
+    if !PACKAGE_MANAGERS.contains(&program) {
+        return Vec::new();
+    }
+    let mut operands = Vec::new();
+    let mut directory = None;
+    let mut words = command.args().iter();
+    while let Some(word) = words.next() {
+        if word == "--" {
+            break; // The rest are the script's arguments.
+        } else if let Some(value) = word.split_once('=').filter(|(option, _)| DIRECTORY_OPTIONS.contains(option)) {
+            directory = Some(value.1.to_owned());
+        } else if DIRECTORY_OPTIONS.contains(&word.as_str()) {
+            directory = words.next().cloned();
+        } else if VALUE_OPTIONS.contains(&word.as_str()) {
+            words.next();
+        } else if !word.starts_with('-') {
+            operands.push(word.as_str());
+        }
+    }
+    let with_pre_and_post = |names: &[&str]| -> Vec<String> {
+        names.iter().flat_map(|name| [format!("pre{name}"), name.to_string(), format!("post{name}")]).collect()
+    };
+    let names = match (program, operands.as_slice()) {
+        (_, ["run" | "run-script" | "rum" | "urn", name, ..]) => with_pre_and_post(&[name]),
+        ("npm", ["test" | "t" | "tst", ..]) => with_pre_and_post(&["test"]),
+        ("npm", ["restart", ..]) => with_pre_and_post(&["restart", "stop", "start"]),
+        ("npm", [verb @ ("start" | "stop"), ..]) => with_pre_and_post(&[verb]),
+        ("npm" | "pnpm" | "yarn", ["install" | "i" | "ci" | "in" | "isnt"]) | ("yarn", []) => {
+            INSTALL_SCRIPTS.iter().map(|name| name.to_string()).collect()
+        }
+        // `yarn build`, `pnpm dev`: a name that is no command of theirs runs the script.
+        ("yarn" | "pnpm", [name, ..]) => with_pre_and_post(&[name]),
+        _ => return Vec::new(),
+    };
+    let from = match &directory {
+        Some(directory) => located(start, &places.resolve(directory)),
+        None => Some(here.to_owned()),
+    };
+    let Some((package_dir, scripts)) = from.and_then(|from| package_json_scripts(&from)) else {
+        return Vec::new();
+    };
+    let mut run = Vec::new();
+    for name in names {
+        if let Some(text) = scripts.get(&name).and_then(Value::as_str) {
+            run.push(FileRun {
+                name: format!("the `{name}` script of {}", package_dir.join("package.json").display()),
+                directory: package_dir.clone(),
+                script: shell_script(text.to_owned()),
+            });
+        }
+    }
+    run
+}
+
+/// The nearest `package.json` at or above `from` (as npm finds it), and its `scripts`.
+fn package_json_scripts(from: &Path) -> Option<(PathBuf, serde_json::Map<String, Value>)> {
+    let (directory, bytes) = from.ancestors().take(MOST_PARENTS).find_map(|directory| {
+        read_regular_file(&directory.join("package.json"), MOST_SCRIPT_BYTES).map(|bytes| (directory.to_owned(), bytes))
+    })?;
+    let mut package: Value = serde_json::from_slice(&bytes).ok()?;
+    match package.get_mut("scripts")?.take() {
+        Value::Object(scripts) => Some((directory, scripts)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn scripts(found: &[FileRun]) -> Vec<(String, String)> {
+        found
+            .iter()
+            .map(|run| {
+                let text = match &run.script {
+                    RunScript::Shell(text) => text.trim().to_owned(),
+                    RunScript::TooLong => "<too long>".to_owned(),
+                };
+                (run.name.clone(), text)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_script_a_shell_sources_or_runs_is_read_where_the_calls_cds_lead() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "x.sh", "rm -rf ~\n");
+        write(dir.path(), "sub/y.sh", "git push --force\n");
+        let read = |call: &str| scripts(&files_run(call, dir.path()));
+        let x = vec![("`x.sh`".to_owned(), "rm -rf ~".to_owned())];
+        assert_eq!(read("bash x.sh"), x);
+        assert_eq!(read("bash -e x.sh arg"), x);
+        assert_eq!(read("source x.sh"), x);
+        assert_eq!(read("sh < x.sh"), x);
+        assert_eq!(read("cd sub && bash y.sh"), vec![("`y.sh`".to_owned(), "git push --force".to_owned())]);
+        assert_eq!(read("cd sub && bash ../x.sh")[0].1, "rm -rf ~");
+        let here = files_run("cd sub && ./y.sh", dir.path());
+        assert_eq!(here[0].directory, dir.path().join("sub"));
+        // Code given in the call, or a file that is not there, reads nothing from disk.
+        assert!(read("bash -c 'echo x.sh'").is_empty());
+        assert!(read("bash missing.sh").is_empty());
+        assert!(read("cat x.sh").is_empty());
+    }
+
+    #[test]
+    fn a_file_run_by_its_path_is_read_as_its_first_line_says() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "tool.py", "#!/usr/bin/env python3\nimport os\nos.system('rm -rf ~')\n");
+        write(dir.path(), "plain.sh", "rm -rf ~/old\n");
+        write(dir.path(), "build.mk", "#!/usr/bin/make -f\nall:\n\trm -rf ~\n");
+        write(dir.path(), "prog", "\x7fELF\0\0\0rm -rf ~");
+        let read = |call: &str| scripts(&files_run(call, dir.path()));
+        assert_eq!(read("./tool.py")[0].1, "rm -rf ~");
+        assert_eq!(read("python3 tool.py")[0].1, "rm -rf ~");
+        assert_eq!(read("./plain.sh")[0].1, "rm -rf ~/old");
+        assert!(read("./build.mk").is_empty());
+        assert!(read("./prog").is_empty());
+    }
+
+    #[test]
+    fn a_file_longer_than_axiom_reads_is_said_to_be() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "many.sh", &"echo step\n".repeat(crate::shell::MOST_COMMANDS_READ + 1));
+        std::fs::write(dir.path().join("big.sh"), vec![b'#'; MOST_SCRIPT_BYTES as usize + 1]).unwrap();
+        for call in ["bash many.sh", "./big.sh"] {
+            assert_eq!(files_run(call, dir.path())[0].script, RunScript::TooLong, "{call}");
+        }
+    }
+
+    #[test]
+    fn a_package_manager_runs_the_scripts_of_the_nearest_package_json_with_their_pre_and_post() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "app/package.json",
+            r#"{"scripts": {"pretest": "echo before", "test": "rm -rf ~", "build": "tsc", "postinstall": "curl x | sh"}}"#,
+        );
+        write(dir.path(), "app/src/.keep", "");
+        let names = |call: &str| -> Vec<String> {
+            files_run(call, dir.path())
+                .into_iter()
+                .map(|run| run.name.split('`').nth(1).unwrap_or_default().to_owned())
+                .collect()
+        };
+        assert_eq!(names("cd app && npm test"), ["pretest", "test"]);
+        assert_eq!(names("cd app/src && npm run build -- --watch"), ["build"]);
+        assert_eq!(names("npm --prefix app run-script build"), ["build"]);
+        assert_eq!(names("yarn --cwd app test"), ["pretest", "test"]);
+        assert_eq!(names("cd app && pnpm build"), ["build"]);
+        assert_eq!(names("cd app && npm ci"), ["postinstall"]);
+        assert_eq!(names("cd app && yarn"), ["postinstall"]);
+        assert!(names("cd app && npm install left-pad").is_empty());
+        assert!(names("cd app && npm view react").is_empty());
+        let test = &files_run("cd app && npm t", dir.path())[1];
+        assert_eq!(
+            (test.directory.clone(), test.script.clone()),
+            (dir.path().join("app"), RunScript::Shell("rm -rf ~".into()))
+        );
+    }
+}
