@@ -38,6 +38,7 @@ use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
 use crate::rules::{judging_in, Action, RuleOrigin, RuleSet, Scope, Workplace};
 
 mod files_run;
+mod on_disk;
 mod record;
 mod state_path;
 
@@ -156,7 +157,13 @@ fn decide(args: &HookArgs, event: &Value) -> anyhow::Result<Verdict> {
                 Some(dir) => state_path::spelled_as_default(&line, dir.path()).unwrap_or(line),
                 None => line,
             };
-            let judged = vec![as_judged(verdict.lines[0].clone())];
+            let mut judged = vec![as_judged(verdict.lines[0].clone())];
+            if let Some(on_disk) =
+                directory.as_deref().and_then(|start| on_disk::line_as_on_disk(&verdict.lines[0], start))
+            {
+                judged.push(as_judged(on_disk.clone()));
+                verdict.lines.push(on_disk);
+            }
             verdict.fired =
                 judging_in(directory.clone().map(Workplace::Directory), || judge(&rules, Scope::Tool, &judged));
             if let Some(start) = &directory {

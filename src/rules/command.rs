@@ -9,7 +9,7 @@ use super::running;
 use super::saved_and_run::{runs_file, saved_files};
 use super::schema::CommandSpec;
 use super::tool_class::{may_run_a_command, unescape_tool_argument};
-use super::workplace::{checked_out_branch, working_directory};
+use super::workplace::{checked_out_branch, on_disk, working_directory};
 use crate::shell::{
     commands_shared, kill_signals_nothing, script_in_line, too_long_to_read, SimpleCommand, GIT_OPTIONS_WITH_VALUE,
 };
@@ -303,14 +303,20 @@ impl CommandMatcher {
                     && (operand.starts_with("~-") || !places.current.is_empty()))
                 .then(|| lexical_path(&places.resolve(operand)));
                 let linked = places.through_links(operand).map(|path| lexical_path(&path));
-                if self.args_hold_workplace && linked.as_deref().is_some_and(|path| holds_workplace(path, places)) {
+                // Links an earlier call made (`ln -s ~ h`, then `rm -rf h/`), read as the call is judged.
+                let on_disk = (!operand.starts_with('-')).then(|| on_disk(&places.resolve(operand))).flatten();
+                let followed = || linked.iter().chain(&on_disk);
+                if self.args_hold_workplace && followed().any(|path| holds_workplace(path, places)) {
+                    return true;
+                }
+                if self.args_hold_own_program && on_disk.as_deref().is_some_and(|path| is_own_program(path, places)) {
                     return true;
                 }
                 let direct = self.args.iter().any(|re| {
                     re.is_match(operand)
                         || re.is_match(&plain)
                         || placed.as_deref().is_some_and(|path| re.is_match(path))
-                        || linked.as_deref().is_some_and(|path| re.is_match(path))
+                        || followed().any(|path| re.is_match(path))
                 });
                 // A pattern in where the script went (`cd .cl* && rm settings.local.json`).
                 direct

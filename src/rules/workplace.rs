@@ -95,6 +95,74 @@ pub(crate) fn located(from: &Path, path: &str) -> Option<PathBuf> {
     })
 }
 
+/// Where `path`, an operand relative to where the call runs (`~` for the home directory), leads on
+/// disk now, written as rules read paths (`~/…` under the home directory). Links on its way are
+/// followed as the kernel follows them (see [`resolved_on_disk`]); its last part only with a `/`
+/// after it, as `rm -rf link` removes the link and `rm -rf link/` what it points to. Read only
+/// where the caller said where the call runs; `None` there, and where the path leads where it says.
+pub(crate) fn on_disk(path: &str) -> Option<String> {
+    on_disk_from(&working_directory()?, path)
+}
+
+/// [`on_disk`] for a call that runs in `start`.
+pub fn on_disk_from(start: &Path, path: &str) -> Option<String> {
+    // From where the start and the home directory lead: a link on their way is no link the
+    // call's path goes through (a project opened through a linked directory).
+    let absolute = match path.strip_prefix('~').filter(|rest| rest.is_empty() || rest.starts_with('/')) {
+        Some(rest) => resolved_on_disk(Path::new(&std::env::var_os("HOME")?))?.join(rest.trim_start_matches('/')),
+        None => resolved_on_disk(start)?.join(path),
+    };
+    let resolved = if path.ends_with('/') {
+        resolved_on_disk(&absolute)?
+    } else {
+        resolved_on_disk(absolute.parent()?)?.join(absolute.file_name()?)
+    };
+    if resolved == lexically(&absolute) {
+        return None;
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    Some(match home.as_deref().and_then(|home| resolved.strip_prefix(home).ok()) {
+        Some(rest) if rest.as_os_str().is_empty() => "~".to_owned(),
+        Some(rest) => format!("~/{}", rest.display()),
+        None => resolved.display().to_string(),
+    })
+}
+
+/// `absolute` with the links on its way resolved: see [`on_disk`].
+pub fn resolved_on_disk(absolute: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let components: Vec<Component> = absolute.components().collect();
+    (1..=components.len()).rev().find_map(|existing| {
+        let mut resolved = components[..existing].iter().collect::<PathBuf>().canonicalize().ok()?;
+        for component in &components[existing..] {
+            match component {
+                Component::ParentDir => {
+                    resolved.pop();
+                }
+                Component::Normal(name) => resolved.push(name),
+                Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+            }
+        }
+        Some(resolved)
+    })
+}
+
+/// `path` with `.` and `..` taken as written, links or not.
+fn lexically(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut plain = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                plain.pop();
+            }
+            Component::CurDir => {}
+            other => plain.push(other),
+        }
+    }
+    plain
+}
+
 /// The git directory of a work tree at `directory`: `.git` itself, or where a `.git` file (a
 /// linked worktree, a submodule) points.
 fn git_dir_of(directory: &Path) -> Option<PathBuf> {
