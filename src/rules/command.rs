@@ -4,6 +4,7 @@ use super::addresses::names_another_machine;
 use super::copy_targets::{moved_by_move, sent_by_copy, written_by_copy};
 use super::glob_names::guarded_expansions;
 use super::lazy_regex::LazyRegex;
+use super::own_files::holds_own_file;
 use super::prefilter::command_prefilters;
 use super::running;
 use super::saved_and_run::{runs_file, saved_files};
@@ -382,16 +383,11 @@ fn holds_workplace(operand: &str, places: &Places) -> bool {
     start == absolute || start.starts_with(&format!("{}/", absolute.trim_end_matches('/')))
 }
 
-/// Whether `operand`, a path where the command runs, is the program judging the call (this
-/// process's own executable): absolute, under the home directory, or relative to where the call
-/// starts when that is known. A link to it counts, being the path a hook may be installed as.
+/// Whether `operand`, a path where the command runs, is one of the files the call's supervision
+/// stands on (see [`holds_own_file`]: axiom's program and the rule files it was given), is in one
+/// or holds one: absolute, under the home directory, or relative to where the call starts when
+/// that is known. A link to one counts, being the path a hook may be installed as.
 fn is_own_program(operand: &str, places: &Places) -> bool {
-    static OWN: std::sync::LazyLock<Option<(String, String)>> = std::sync::LazyLock::new(|| {
-        let path = std::env::current_exe().ok()?;
-        let real = path.canonicalize().unwrap_or_else(|_| path.clone());
-        Some((path.to_string_lossy().into_owned(), real.to_string_lossy().into_owned()))
-    });
-    let Some((own, own_real)) = OWN.as_ref() else { return false };
     let placed = places.resolve(operand);
     let absolute = match placed.strip_prefix('~') {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => match std::env::var("HOME") {
@@ -404,12 +400,7 @@ fn is_own_program(operand: &str, places: &Places) -> bool {
             None => return false,
         },
     };
-    let absolute = lexical_path(&absolute);
-    if absolute == lexical_path(own) || absolute == lexical_path(own_real) {
-        return true;
-    }
-    // A link the hook was installed through (`~/.local/bin/axiom` → the build).
-    std::fs::canonicalize(&absolute).is_ok_and(|real| real.to_string_lossy() == *own_real)
+    holds_own_file(&lexical_path(&absolute))
 }
 
 /// The values options carry (`--output=FILE`, `of=FILE` is an operand already), the target

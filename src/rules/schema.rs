@@ -168,9 +168,11 @@ pub struct CommandSpec {
     /// `~/app`, `cd .. && rm -rf app`).
     #[serde(default)]
     pub args_hold_workplace: bool,
-    /// An operand may instead be the axiom program judging the call, however its path is written
-    /// (`/opt/x/axiom`, `./target/release/axiom` where the call runs is known): `hooks install`
-    /// writes its path into settings the agent can read, and a hook whose program was replaced
+    /// An operand may instead be the axiom program judging the call or the rule files it was
+    /// given (`axiom hook --rules DIR`, `$AXIOM_RULES`), a file in them or a directory that holds
+    /// them (not `/`), however its path is written (`/opt/x/axiom`, `./target/release/axiom` where
+    /// the call runs is known, `rm -rf ~/.cargo/bin`, `/opt/*`): `hooks install` writes these
+    /// paths into settings the agent can read, and a hook whose program or rules were replaced
     /// judges nothing.
     #[serde(default)]
     pub args_hold_own_program: bool,

@@ -27,7 +27,7 @@ pub const UNREAD_FILE: &str = "hook-unread-file";
 
 /// What the rules say of the files that `line`, a shell tool's call starting in `start`, runs,
 /// followed into the files those run. Each file is judged as a `Bash` call, its line rewritten by
-/// `as_judged` as the call's was, and added to `judged`, for the record.
+/// `as_judged` as the call's was, and as written, and added to `judged`, for the record.
 /// A file that is not read (longer than axiom reads, deeper than it follows, past the number of
 /// files it reads for one call) is asked about: it could hold anything.
 pub fn judge(
@@ -57,8 +57,11 @@ pub fn judge(
                 fired.push(unread(&name, "is past the scripts axiom follows from one call", line));
                 return fired;
             }
-            let file_line = as_judged(tool_line("Bash", &json!({ "command": text })));
-            let found = judge_in(rules, &run.directory, &file_line);
+            let file_line = tool_line("Bash", &json!({ "command": text }));
+            let respelled = as_judged(file_line.clone());
+            let readings =
+                if respelled == file_line { vec![file_line.clone()] } else { vec![respelled, file_line.clone()] };
+            let found = judge_in(rules, &run.directory, &readings);
             fired.extend(found.into_iter().map(|mut intervention| {
                 let message =
                     intervention.message.take().unwrap_or_else(|| format!("axiom rule {}", intervention.rule));
@@ -78,10 +81,8 @@ fn shell_script(line: &str) -> Option<String> {
     ToolClass::Shell.includes(tool).then(|| unescape_tool_argument(argument).into_owned())
 }
 
-fn judge_in(rules: &Arc<RuleSet>, directory: &Path, line: &str) -> Vec<Intervention> {
-    judging_in(Some(Workplace::Directory(directory.to_owned())), || {
-        super::judge(rules, Scope::Tool, &[line.to_owned()])
-    })
+fn judge_in(rules: &Arc<RuleSet>, directory: &Path, lines: &[String]) -> Vec<Intervention> {
+    judging_in(Some(Workplace::Directory(directory.to_owned())), || super::judge(rules, Scope::Tool, lines))
 }
 
 fn unread(name: &str, why: &str, line: &str) -> Intervention {

@@ -1,23 +1,40 @@
-//! A tool call judged with axiom's state directory written as its default path.
+//! A tool call judged with the paths its supervision stands on written as their defaults.
 //!
 //! The pack guards axiom's state (the client token, the lock that holds the hub's pid, `hub.json`,
 //! the tasks' histories) by where it is unless told otherwise (`~/.local/state/axiom/…`,
-//! `$XDG_STATE_HOME/axiom/…`, any `…/axiom/token`) and by the name `$AXIOM_STATE_DIR`. A hub given a
-//! directory of another name (`AXIOM_STATE_DIR=/srv/supervisor`) was guarded by the variable's
-//! name alone: a call that wrote the path out (`cat /srv/supervisor/token`, `Read
-//! /srv/supervisor/token`) went through. So the hook judges a call with that directory written as
-//! the default, which every rule about the state knows.
+//! `$XDG_STATE_HOME/axiom/…`, any `…/axiom/token`) and by the name `$AXIOM_STATE_DIR`; its rules
+//! as `~/.config/axiom/rules/` and `.axiom/`; its program as `…/bin/axiom`. A hub given a
+//! directory of another name (`AXIOM_STATE_DIR=/srv/supervisor`), or a hook given rules or
+//! installed elsewhere (`--rules /opt/policy`, `/opt/tools/axiom`), was guarded by the variable's
+//! name alone, or not at all for a file tool: a call that wrote the path out (`cat
+//! /srv/supervisor/token`, `Write /opt/policy/pack.yaml`) went through. So the hook judges a call
+//! with those paths written as the defaults, which every rule about them knows.
 
 use std::path::Path;
 
 /// How the rules know the state directory best.
-const DEFAULT_SPELLING: &str = "~/.local/state/axiom";
+pub const STATE_SPELLING: &str = "~/.local/state/axiom";
+/// How they know a directory of rules, and the program.
+pub const RULES_SPELLING: &str = "~/.config/axiom/rules";
+pub const PROGRAM_SPELLING: &str = "~/.local/bin/axiom";
 
-/// `line` with each mention of `state_dir` written as [`DEFAULT_SPELLING`]; `None` when it
-/// mentions none, or when the directory is where it is by default, as the rules already expect.
-pub fn spelled_as_default(line: &str, state_dir: &Path) -> Option<String> {
-    let dir = state_dir.to_str()?.trim_end_matches('/');
-    if !dir.starts_with('/') || dir.len() < 2 || dir.ends_with("/.local/state/axiom") {
+/// `line` with each mention of an own path written as its default spelling, `own` giving each
+/// path and that spelling; `None` when it mentions none, or only where they are by default, as the
+/// rules already expect.
+pub fn spelled_as_default(line: &str, own: &[(&Path, &str)]) -> Option<String> {
+    let mut spelled = None;
+    for (path, default) in own {
+        if let Some(respelled) = spelled_once(spelled.as_deref().unwrap_or(line), path, default) {
+            spelled = Some(respelled);
+        }
+    }
+    spelled
+}
+
+fn spelled_once(line: &str, path: &Path, default: &str) -> Option<String> {
+    let dir = path.to_str()?.trim_end_matches('/');
+    let default_tail = default.trim_start_matches('~');
+    if !dir.starts_with('/') || dir.len() < 2 || dir.ends_with(default_tail) {
         return None;
     }
     let in_a_path = |c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '-');
@@ -26,13 +43,13 @@ pub fn spelled_as_default(line: &str, state_dir: &Path) -> Option<String> {
     let mut changed = false;
     while let Some(at) = rest.find(dir) {
         let after = &rest[at + dir.len()..];
-        // Only the directory itself or what is in it, written from the root: not
+        // Only the path itself or what is in it, written from the root: not
         // `/srv/supervisor-old`, nor `/var/srv/supervisor`.
         let before = rest[..at].chars().next_back().or_else(|| spelled.chars().next_back());
         let whole =
             !after.starts_with(in_a_path) && !before.is_some_and(|c| in_a_path(c) || matches!(c, '/' | '~' | '$'));
         spelled.push_str(&rest[..at]);
-        spelled.push_str(if whole { DEFAULT_SPELLING } else { dir });
+        spelled.push_str(if whole { default } else { dir });
         changed |= whole;
         rest = after;
     }
@@ -43,6 +60,10 @@ pub fn spelled_as_default(line: &str, state_dir: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn spelled_as_default(line: &str, state_dir: &Path) -> Option<String> {
+        super::spelled_as_default(line, &[(state_dir, STATE_SPELLING)])
+    }
 
     #[test]
     fn the_directory_and_what_is_in_it_are_written_as_the_default_and_nothing_else() {
@@ -64,5 +85,23 @@ mod tests {
             None
         );
         assert_eq!(spelled_as_default("Bash: cat token", Path::new("state")), None);
+    }
+
+    #[test]
+    fn rules_and_the_program_are_written_as_theirs() {
+        let own: [(&Path, &str); 3] = [
+            (Path::new("/opt/policy"), RULES_SPELLING),
+            (Path::new("/srv/rules.yaml"), "~/.config/axiom/rules/rules.yaml"),
+            (Path::new("/opt/tools/axiom-7"), PROGRAM_SPELLING),
+        ];
+        assert_eq!(
+            super::spelled_as_default("Write: /opt/policy/pack.yaml", &own).as_deref(),
+            Some("Write: ~/.config/axiom/rules/pack.yaml")
+        );
+        assert_eq!(
+            super::spelled_as_default("Bash: cp /bin/true /opt/tools/axiom-7 && : > /srv/rules.yaml", &own).as_deref(),
+            Some("Bash: cp /bin/true ~/.local/bin/axiom && : > ~/.config/axiom/rules/rules.yaml")
+        );
+        assert_eq!(super::spelled_as_default("Bash: ls /opt/policy-old", &own), None);
     }
 }
