@@ -162,6 +162,11 @@ impl<'a> Search<'a> {
         // A walk that follows links may reach a hidden directory under another name.
         let exclusions = (!self.follows_links).then(|| Exclusions::read(&self.expression)).flatten();
         for start in &self.starts {
+            // `-path '*claude/settings*'`: find's `*` takes dots and slashes too, so a pattern
+            // written around a guarded file's name finds it.
+            for pattern in &self.paths {
+                found.extend(guarded_files_matching(start, pattern));
+            }
             match (self.names.is_empty(), self.skips_start) {
                 (false, _) => {
                     found.extend(self.names.iter().map(|name| join(start, name)));
@@ -223,6 +228,38 @@ fn hidden_stand_ins(start: &str, exclusions: Option<&Exclusions>) -> Vec<String>
         }
         _ => vec![join(".*")],
     }
+}
+
+/// Files that supervise the agent or hold what no walk should take, under a project or a home
+/// directory, that a `-path` pattern may be written to find.
+const GUARDED_FILES: &[&str] = &[
+    ".claude/settings.json",
+    ".claude/settings.local.json",
+    ".claude/hooks/hook.sh",
+    ".axiom/rules/00.yaml",
+    ".config/axiom/rules/00.yaml",
+    ".local/state/axiom/token",
+    ".git/config",
+    ".git/HEAD",
+    ".ssh/id_ed25519",
+    ".ssh/authorized_keys",
+];
+
+/// The guarded files under `start` that find's `-path` (or `-ipath`, `-wholename`) `pattern`
+/// matches, as find prints them: from `start` as written, or from the home directory a `~` stands for.
+fn guarded_files_matching(start: &str, pattern: &str) -> Vec<String> {
+    let Ok(glob) = globset::GlobBuilder::new(pattern).case_insensitive(true).build() else { return Vec::new() };
+    let glob = glob.compile_matcher();
+    let home = std::env::var("HOME").ok();
+    let printed = |path: &str| -> Option<String> {
+        let rest = path.strip_prefix('~')?;
+        Some(format!("{}{rest}", home.as_deref()?))
+    };
+    GUARDED_FILES
+        .iter()
+        .map(|file| format!("{}/{file}", start.trim_end_matches('/')))
+        .filter(|path| glob.is_match(path) || printed(path).is_some_and(|path| glob.is_match(path)))
+        .collect()
 }
 
 /// Hidden directories whose files supervise the agent, where in them the files are, and names
@@ -309,4 +346,20 @@ fn walked(mut command: Vec<String>) -> Vec<String> {
 /// (`find … | xargs rm`) is given.
 pub fn found_paths(words: &[String]) -> Vec<String> {
     Search::read(words).targets()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(command: &str) -> Vec<String> {
+        found_paths(&command.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_path_pattern_written_around_a_guarded_file_finds_it() {
+        assert!(found("find ~ -path *claude/settings* -delete").contains(&"~/.claude/settings.json".to_owned()));
+        assert!(found("find . -ipath *AXIOM/RULES/*").contains(&"./.axiom/rules/00.yaml".to_owned()));
+        assert!(found("find . -path */build/* -delete").iter().all(|path| !path.contains(".claude")));
+    }
 }

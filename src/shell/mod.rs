@@ -282,8 +282,8 @@ pub const START_TOPLEVEL: &str = "$START_TOPLEVEL";
 /// words `echo` and `printf` print (`rm -rf $(echo ~)` is `rm -rf ~`), `$PWD` for `pwd`,
 /// [`GIT_TOPLEVEL`] for the repository's top, the path itself for `realpath PATH`, `PATH/..` for
 /// `dirname PATH`, and the program itself for a lookup of where it is (`$(which rm)`, `$(command
-/// -v rm)`, `$(type -P rm)`). `None` for any other script, or one that holds a substitution of
-/// its own.
+/// -v rm)`, `$(type -P rm)`), and the files a `find` stands for. `None` for any other script, or
+/// one that holds a substitution of its own.
 fn substitution_output(script: &str, variables: &Variables) -> Option<String> {
     if script.contains(['$', '`']) && (script.contains("$(") || script.contains('`')) {
         return None;
@@ -316,6 +316,8 @@ fn substitution_output(script: &str, variables: &Variables) -> Option<String> {
             Some(words[2].clone())
         }
         Some("echo" | "printf") => prints(&SimpleCommand::plain(words, 0, 0), &[]),
+        // What a search finds, as `find … | xargs` is given it (`rm $(find ~ -name settings.json)`).
+        Some("find") => Some(find::found_paths(&words).join(" ")),
         _ => None,
     }
 }
