@@ -284,7 +284,12 @@ fn a_script_written_in_one_call_is_judged_when_a_later_call_runs_it() {
         r#"{"scripts": {"test": "jest", "build": "tsc -p .", "postbuild": "rm -rf ~/.claude"}}"#,
     )
     .unwrap();
-    for ordinary in ["bash clean.sh", "./clean.sh && ls", "npm test", "bash missing.sh"] {
+    std::fs::write(
+        dir.join("Makefile"),
+        "test:\n\tcargo test\nrelease: test publish\npublish:\n\tgit push --force origin main\n",
+    )
+    .unwrap();
+    for ordinary in ["bash clean.sh", "./clean.sh && ls", "npm test", "bash missing.sh", "make test", "make"] {
         assert_eq!(decision(&call(ordinary)), "allow", "{ordinary}");
     }
     for (command, file) in [
@@ -293,6 +298,7 @@ fn a_script_written_in_one_call_is_judged_when_a_later_call_runs_it() {
         ("bash outer.sh", "`scripts/reset.sh` (run by `outer.sh`)"),
         ("python3 tool.py", "`tool.py`"),
         ("npm run build", "the `postbuild` script of"),
+        ("make release", "the `publish` recipe of"),
     ] {
         let answer = call(command);
         assert_eq!(decision(&answer), "deny", "{command}: {answer}");

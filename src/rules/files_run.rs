@@ -1,7 +1,7 @@
 //! The files a shell call runs that are on disk before it runs: a script given to a shell or an
 //! interpreter (`bash x.sh`, `source env.sh`, `./run.sh`, `python3 tool.py`) and the
 //! `package.json` scripts a package manager runs (`npm test`, `yarn build`, `npm install`'s
-//! lifecycle). An agent can write one in one call and run it in the next, so `axiom hook` reads
+//! lifecycle), and the recipes `make` runs (`make test`). An agent can write one in one call and run it in the next, so `axiom hook` reads
 //! them as the call is judged and judges what they hold as calls of their own. (A file the same
 //! call writes before running it is read by the shell parser, from the call's own text.)
 
@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::command::Places;
+use super::make_recipes::Makefile;
 use super::workplace::{located, read_regular_file};
 use crate::shell::{
     commands_shared, inner_script, is_interpreter, is_shell, program_name, runs_a_file, script_of, script_of_file,
@@ -25,7 +26,7 @@ const MOST_PARENTS: usize = 64;
 /// The bytes looked at for a NUL, which a compiled program holds and a script does not.
 const BINARY_SNIFF: usize = 8192;
 
-/// A file, or a `package.json` script, that a call runs.
+/// A file, a `package.json` script or a makefile's recipe, that a call runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRun {
     /// What a reason calls it: the file as the call names it (`./deploy.sh`), or the script and
@@ -55,6 +56,7 @@ pub fn files_run(script: &str, start: &Path) -> Vec<FileRun> {
         if let Some(here) = located(start, places.here()) {
             found.extend(script_file(command, &places, start, &here));
             found.extend(package_scripts(command, &places, start, &here));
+            found.extend(make_recipes(command, &places, start, &here));
         }
         places.follow(command);
     }
@@ -201,6 +203,65 @@ fn package_scripts(command: &SimpleCommand, places: &Places, start: &Path, here:
     run
 }
 
+/// make's options that take a separate value, besides `-C` and `-f`.
+const MAKE_VALUE_OPTIONS: &[&str] =
+    &["-o", "-W", "-I", "-l", "--old-file", "--what-if", "--include-dir", "--load-average"];
+
+/// The recipes `command` runs when it is `make` (or `gmake`): those of the goals it names, or the
+/// makefile's first, with their prerequisites', read from the makefile in the directory it runs
+/// in (`-C DIR`) or the one it is given (`-f FILE`).
+fn make_recipes(command: &SimpleCommand, places: &Places, start: &Path, here: &Path) -> Vec<FileRun> {
+    if !matches!(command.program(), "make" | "gmake") {
+        return Vec::new();
+    }
+    let (mut directory, mut file, mut goals) = (None, None, Vec::new());
+    let mut words = command.args().iter();
+    while let Some(word) = words.next() {
+        // `-C DIR`, `-CDIR`, `--directory DIR`, `--directory=DIR`; the same for the makefile.
+        let given = |long: &[&str], short: &str| {
+            let attached = long.iter().find_map(|long| word.strip_prefix(long)?.strip_prefix('='));
+            attached.or_else(|| word.strip_prefix(short)).filter(|value| !value.is_empty()).map(str::to_owned)
+        };
+        if word == "-C" || word == "--directory" {
+            directory = words.next().cloned();
+        } else if word == "-f" || word == "--file" || word == "--makefile" {
+            file = words.next().cloned();
+        } else if let Some(value) = given(&["--directory"], "-C") {
+            directory = Some(value);
+        } else if let Some(value) = given(&["--file", "--makefile"], "-f") {
+            file = Some(value);
+        } else if MAKE_VALUE_OPTIONS.contains(&word.as_str()) {
+            words.next();
+        } else if !word.starts_with('-') && !word.contains('=') {
+            goals.push(word.as_str());
+        }
+    }
+    let Some(directory) =
+        directory.map_or(Some(here.to_owned()), |directory| located(start, &places.resolve(&directory)))
+    else {
+        return Vec::new();
+    };
+    let names = match &file {
+        Some(file) => vec![file.as_str()],
+        None => vec!["GNUmakefile", "makefile", "Makefile"],
+    };
+    let Some((path, bytes)) = names.iter().find_map(|name| {
+        read_regular_file(&directory.join(name), MOST_SCRIPT_BYTES).map(|bytes| (directory.join(name), bytes))
+    }) else {
+        return Vec::new();
+    };
+    let makefile = Makefile::read(&String::from_utf8_lossy(&bytes));
+    makefile
+        .recipes(&goals)
+        .into_iter()
+        .map(|(target, recipe)| FileRun {
+            name: format!("the `{target}` recipe of {}", path.display()),
+            directory: directory.clone(),
+            script: shell_script(recipe),
+        })
+        .collect()
+}
+
 /// The nearest `package.json` at or above `from` (as npm finds it), and its `scripts`.
 fn package_json_scripts(from: &Path) -> Option<(PathBuf, serde_json::Map<String, Value>)> {
     let (directory, bytes) = from.ancestors().take(MOST_PARENTS).find_map(|directory| {
@@ -280,6 +341,20 @@ mod tests {
         for call in ["bash many.sh", "./big.sh"] {
             assert_eq!(files_run(call, dir.path())[0].script, RunScript::TooLong, "{call}");
         }
+    }
+
+    #[test]
+    fn make_runs_the_recipes_of_its_goals_from_the_makefile_where_it_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "Makefile", "all: build\nbuild:\n\tcargo build\nclean:\n\trm -rf ~\n");
+        write(dir.path(), "sub/build.mk", "deploy:\n\tgit push -f origin main\n");
+        let read = |call: &str| scripts(&files_run(call, dir.path()));
+        let makefile = dir.path().join("Makefile").display().to_string();
+        assert_eq!(read("make"), [(format!("the `build` recipe of {makefile}"), "cargo build".to_owned())]);
+        assert_eq!(read("make -j4 clean")[0].1, "rm -rf ~");
+        assert_eq!(read("cd sub && make -f build.mk deploy")[0].1, "git push -f origin main");
+        assert_eq!(read("make -Csub --file=build.mk deploy")[0].1, "git push -f origin main");
+        assert!(read("make -C elsewhere").is_empty());
     }
 
     #[test]

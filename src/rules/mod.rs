@@ -21,6 +21,7 @@ mod lazy_regex;
 mod load;
 mod locate;
 mod loosen;
+mod make_recipes;
 mod model;
 mod own_files;
 mod prefilter;
