@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod dial;
 pub mod evidence;
+pub mod gate;
 pub mod hub;
 pub mod human;
 pub mod logging;

@@ -24,7 +24,7 @@
 //! is refused.
 
 use std::io::Read as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -34,13 +34,11 @@ use crate::agent::claude::split_at_last_stop;
 use crate::agent::{render, tool_line, AgentEvent, AgentLine, EventObserver};
 use crate::cli::HookArgs;
 use crate::evidence::observe_line;
+use crate::gate::Gate;
 use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
-use crate::rules::{guard_rule_files, judging_in, names_the_pack, Action, RuleOrigin, RuleSet, Scope, Workplace};
+use crate::rules::{judging_in, Action, RuleOrigin, RuleSet, Scope, Workplace};
 
-mod files_run;
-mod on_disk;
 mod record;
-mod state_path;
 
 /// What the hook made of one event: its answer, and for the record the lines it judged and the
 /// rules that fired.
@@ -90,11 +88,7 @@ pub fn run(args: HookArgs) -> anyhow::Result<ExitCode> {
 /// `--fail-closed` refuses instead, as it does for any failure.
 fn hook_rules(args: &HookArgs) -> anyhow::Result<Arc<RuleSet>> {
     let origin = RuleOrigin::resolve_named(&args.rules);
-    // The rules a call is judged by are as much its supervision as the program is.
-    if let RuleOrigin::Flag(paths) | RuleOrigin::Env(paths) = &origin {
-        let files: Vec<PathBuf> = paths.iter().filter(|path| !names_the_pack(path)).cloned().collect();
-        guard_rule_files(&files);
-    }
+    crate::gate::guard(&origin);
     match super::load_rules_from(origin.clone()) {
         Err(err) if !args.fail_closed && origin != RuleOrigin::Embedded => {
             crate::logging::note!("axiom hook: {err:#}\naxiom hook: judging with the built-in pack instead");
@@ -102,32 +96,6 @@ fn hook_rules(args: &HookArgs) -> anyhow::Result<Arc<RuleSet>> {
         }
         loaded => loaded,
     }
-}
-
-/// The paths the call's supervision stands on, each with how the rules know it (see
-/// [`state_path`]): the state directory, the rule files the hook was given, its own program.
-fn own_paths(args: &HookArgs) -> Vec<(PathBuf, String)> {
-    let mut own = Vec::new();
-    if let Ok(state_dir) = crate::state::StateDir::resolve(None) {
-        own.push((state_dir.path().to_owned(), state_path::STATE_SPELLING.to_owned()));
-    }
-    if let RuleOrigin::Flag(paths) | RuleOrigin::Env(paths) = RuleOrigin::resolve_named(&args.rules) {
-        for path in paths.iter().filter(|path| !names_the_pack(path)) {
-            let Ok(path) = std::path::absolute(path) else { continue };
-            let spelled = match path.file_name().filter(|_| path.is_file()) {
-                Some(name) => format!("{}/{}", state_path::RULES_SPELLING, name.to_string_lossy()),
-                None => state_path::RULES_SPELLING.to_owned(),
-            };
-            own.push((path, spelled));
-        }
-    }
-    if let Ok(program) = std::env::current_exe() {
-        let real = program.canonicalize().ok().filter(|real| *real != program);
-        for path in std::iter::once(program).chain(real) {
-            own.push((path, state_path::PROGRAM_SPELLING.to_owned()));
-        }
-    }
-    own
 }
 
 /// [`decide`], where a panic while judging is a failure like any other, except for a tool call:
@@ -183,29 +151,15 @@ fn decide(args: &HookArgs, event: &Value) -> anyhow::Result<Verdict> {
             verdict.lines = vec![tool_line(tool, &event["tool_input"])];
             // The call runs where the session is (Claude Code follows the Bash tool's `cd`s).
             let directory = event["cwd"].as_str().map(PathBuf::from).or_else(|| std::env::current_dir().ok());
-            let own = own_paths(args);
-            let own: Vec<(&std::path::Path, &str)> =
-                own.iter().map(|(path, spelled)| (path.as_path(), spelled.as_str())).collect();
-            let as_judged = |line: String| state_path::spelled_as_default(&line, &own).unwrap_or(line);
-            // As written, and with its own paths and the paths on disk spelled as the rules know
-            // them: each reading may be the one a rule reads.
-            let line = verdict.lines[0].clone();
-            let on_disk = directory.as_deref().and_then(|start| on_disk::line_as_on_disk(&line, start));
-            let mut judged: Vec<String> = Vec::new();
-            for reading in std::iter::once(line.clone()).chain(on_disk.clone()) {
-                for reading in [as_judged(reading.clone()), reading] {
-                    if !judged.contains(&reading) {
-                        judged.push(reading);
-                    }
-                }
-            }
-            verdict.lines.extend(on_disk);
-            verdict.fired =
-                judging_in(directory.clone().map(Workplace::Directory), || judge(&rules, Scope::Tool, &judged));
-            if let Some(start) = &directory {
-                let files = files_run::judge(&rules, &line, start, &as_judged, &mut verdict.lines);
-                verdict.fired.extend(files);
-            }
+            let gate = Gate::new(directory, Arc::from("hook"));
+            let mut judge_in = |start: Option<&Path>, lines: &[String]| {
+                judging_in(start.map(|start| Workplace::Directory(start.to_owned())), || {
+                    judge(&rules, Scope::Tool, lines)
+                })
+            };
+            let judged = gate.judge(&verdict.lines[0], &mut judge_in);
+            verdict.fired = judged.fired;
+            verdict.lines.extend(judged.also_judged);
             // A refusal outranks a question: the user is asked only about a call no rule refuses.
             let decision = [Action::Deny, Action::Ask]
                 .into_iter()

@@ -68,6 +68,14 @@ pub fn load_rules(args: &RulesArgs) -> anyhow::Result<Arc<RuleSet>> {
     load_rules_from(RuleOrigin::resolve(&args.paths))
 }
 
+/// [`load_rules`] for a hub, whose tasks' tool calls are judged before they run: the rule files
+/// are the supervision's own, which a call may not write (see [`crate::gate`]).
+pub fn load_hub_rules(args: &RulesArgs) -> anyhow::Result<Arc<RuleSet>> {
+    let origin = RuleOrigin::resolve(&args.paths);
+    crate::gate::guard(&origin);
+    load_rules_from(origin)
+}
+
 fn load_rules_from(origin: RuleOrigin) -> anyhow::Result<Arc<RuleSet>> {
     let rules = RuleSet::load(origin.clone())?;
     if rules.rules().is_empty() {

@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, watch};
 use super::journal::{read_chunks, Event, History, Journal};
 use super::output::{OutputRead, OutputRing, StoredChunk};
 use crate::agent::{EventObserver, TurnStats};
+use crate::gate::Gate;
 use crate::hub::auth::{Token, TokenDigest};
 use crate::pipeline::{Pipeline, PipelineOptions};
 use crate::protocol::{HookRecord, HubToWorker, InterventionRecord, Payload, TaskInfo, TaskStatus};
@@ -626,10 +627,17 @@ impl Task {
         let directory = pid.and_then(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).ok());
         let fired = {
             let mut tools = self.tools.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let mut text = String::with_capacity(line.len() + 1);
-            text.push_str(line);
-            text.push('\n');
-            judging_in(directory.map(Workplace::Directory), || tools.push(text.as_bytes(), now))
+            // Each reading of the call, and each file it runs, as a line of the task's tool calls.
+            let mut judge = |start: Option<&std::path::Path>, lines: &[String]| {
+                judging_in(start.map(|start| Workplace::Directory(start.to_owned())), || {
+                    let mut fired = Vec::new();
+                    for line in lines {
+                        fired.extend(tools.push(format!("{line}\n").as_bytes(), now));
+                    }
+                    fired
+                })
+            };
+            Gate::new(directory, Arc::from(self.id.as_str())).judge(line, &mut judge).fired
         };
         let (denials, others): (Vec<_>, Vec<_>) = fired.into_iter().partition(|i| i.action.refuses_call());
         let mut pipeline = self.pipeline();

@@ -1,40 +1,39 @@
-//! The files a shell call runs, judged with it: what `bash deploy.sh`, `./tool.py` or `npm test`
-//! run is on disk, where the agent may have written it in an earlier call. Each is read as the
-//! call is judged (see [`crate::rules::files_run`]) and judged as a call of its own, in the
+//! The files a shell call runs, judged with it: what `bash deploy.sh`, `./tool.py`, `npm test` or
+//! `make test` run is on disk, where the agent may have written it in an earlier call. Each is read
+//! as the call is judged (see [`crate::rules::files_run`]) and judged as a call of its own, in the
 //! directory it runs in; a rule that fires on it fires on the call, its message naming the file.
 
 use std::collections::{HashSet, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 
+use super::Judge;
 use serde_json::json;
 
 use crate::agent::tool_line;
 use crate::pipeline::Intervention;
-use crate::rules::{
-    files_run, judging_in, unescape_tool_argument, Action, RuleSet, RunScript, Scope, Severity, ToolClass, Workplace,
-    MOST_SCRIPT_BYTES,
-};
+use crate::rules::{files_run, unescape_tool_argument, Action, RunScript, Severity, ToolClass, MOST_SCRIPT_BYTES};
 use crate::shell::MOST_COMMANDS_READ;
 
 /// How deep scripts that run scripts are followed, and how many files one call may run, read.
 const MOST_DEPTH: usize = 4;
 const MOST_FILES: usize = 16;
 
-/// The name of what the hook says about a file it does not read: it is not a rule of the pack,
+/// The name of what the gate says about a file it does not read: it is not a rule of the pack,
 /// since no rule can judge what was not read.
 pub const UNREAD_FILE: &str = "hook-unread-file";
 
-/// What the rules say of the files that `line`, a shell tool's call starting in `start`, runs,
-/// followed into the files those run. Each file is judged as a `Bash` call, its line rewritten by
-/// `as_judged` as the call's was, and as written, and added to `judged`, for the record.
+/// What the rules, through `judge`, say of the files that `line`, a shell tool's call starting in
+/// `start`, runs, followed into the files those run. Each file is judged as a `Bash` call, as
+/// written and as `as_judged` rewrites it, and added to `judged`, for the record.
 /// A file that is not read (longer than axiom reads, deeper than it follows, past the number of
 /// files it reads for one call) is asked about: it could hold anything.
 pub fn judge(
-    rules: &Arc<RuleSet>,
     line: &str,
     start: &Path,
+    task: &Arc<str>,
     as_judged: &dyn Fn(String) -> String,
+    judge: &mut Judge,
     judged: &mut Vec<String>,
 ) -> Vec<Intervention> {
     let Some(script) = shell_script(line) else { return Vec::new() };
@@ -46,7 +45,7 @@ pub fn judge(
         for run in files_run(&script, &directory) {
             let name = if run_by.is_empty() { run.name } else { format!("{} (run by {run_by})", run.name) };
             let RunScript::Shell(text) = run.script else {
-                fired.push(unread(&name, "is longer than axiom reads", line));
+                fired.push(unread(task, &name, "is longer than axiom reads", line));
                 continue;
             };
             if !seen.insert((run.directory.clone(), text.clone())) {
@@ -54,14 +53,14 @@ pub fn judge(
             }
             files += 1;
             if depth == MOST_DEPTH || files > MOST_FILES {
-                fired.push(unread(&name, "is past the scripts axiom follows from one call", line));
+                fired.push(unread(task, &name, "is past the scripts axiom follows from one call", line));
                 return fired;
             }
             let file_line = tool_line("Bash", &json!({ "command": text }));
             let respelled = as_judged(file_line.clone());
             let readings =
                 if respelled == file_line { vec![file_line.clone()] } else { vec![respelled, file_line.clone()] };
-            let found = judge_in(rules, &run.directory, &readings);
+            let found = judge(Some(&run.directory), &readings);
             fired.extend(found.into_iter().map(|mut intervention| {
                 let message =
                     intervention.message.take().unwrap_or_else(|| format!("axiom rule {}", intervention.rule));
@@ -81,13 +80,9 @@ fn shell_script(line: &str) -> Option<String> {
     ToolClass::Shell.includes(tool).then(|| unescape_tool_argument(argument).into_owned())
 }
 
-fn judge_in(rules: &Arc<RuleSet>, directory: &Path, lines: &[String]) -> Vec<Intervention> {
-    judging_in(Some(Workplace::Directory(directory.to_owned())), || super::judge(rules, Scope::Tool, lines))
-}
-
-fn unread(name: &str, why: &str, line: &str) -> Intervention {
+fn unread(task: &Arc<str>, name: &str, why: &str, line: &str) -> Intervention {
     Intervention {
-        task: Arc::from("hook"),
+        task: Arc::clone(task),
         rule: UNREAD_FILE.to_owned(),
         rule_index: usize::MAX,
         severity: Severity::Error,
