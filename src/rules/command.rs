@@ -300,9 +300,10 @@ impl CommandMatcher {
                     return true;
                 }
                 let plain = lexical_path(operand);
-                let placed = (!operand.starts_with(['/', '-'])
-                    && (operand.starts_with("~-") || !places.current.is_empty()))
-                .then(|| lexical_path(&places.resolve(operand)));
+                let from_here = from_where_it_runs(operand);
+                let placed = (!from_here.starts_with(['/', '-'])
+                    && (from_here.starts_with("~-") || !places.current.is_empty()))
+                .then(|| lexical_path(&places.resolve(&from_here)));
                 let linked = places.through_links(operand).map(|path| lexical_path(&path));
                 // Links an earlier call made (`ln -s ~ h`, then `rm -rf h/`), read as the call is judged.
                 let on_disk = (!operand.starts_with('-')).then(|| on_disk(&places.resolve(operand))).flatten();
@@ -332,6 +333,20 @@ impl CommandMatcher {
                     && checked_out_branch(&places.current, named_git_dir(command).or(places.git_dir.as_deref()))
                         .is_some_and(|branch| self.on_branch.iter().any(|re| re.is_match(&branch)))))
     }
+}
+
+/// `operand` with a leading name of the directory the command runs in (`$PWD`, `${PWD}`, `~+`)
+/// written as `.`, and of the one it was in before (`$OLDPWD`, `${OLDPWD}`) as `~-`: after
+/// `cd ~`, `rm -rf "$PWD"` deletes the home directory as `rm -rf .` there does.
+fn from_where_it_runs(operand: &str) -> std::borrow::Cow<'_, str> {
+    let names = [("$PWD", "."), ("${PWD}", "."), ("~+", "."), ("$OLDPWD", "~-"), ("${OLDPWD}", "~-")];
+    names
+        .iter()
+        .find_map(|(name, place)| {
+            let rest = operand.strip_prefix(name).filter(|rest| rest.is_empty() || rest.starts_with('/'))?;
+            Some(std::borrow::Cow::Owned(format!("{place}{rest}")))
+        })
+        .unwrap_or(std::borrow::Cow::Borrowed(operand))
 }
 
 /// Whether `operand`, a path where the command runs (after the script's `cd`s in `places`), is
@@ -1011,6 +1026,25 @@ mod tests {
             ("-n 00 42", &[]),
         ] {
             assert_eq!(pids(line), expected, "kill {line}");
+        }
+    }
+
+    #[test]
+    fn the_current_directory_by_name_is_where_the_script_went() {
+        let rm = matcher("program: rm\nflags: ['r|R|recursive']\nargs: ['^(~|/)/?$']");
+        let judged = |script: &str| rm.matches_line(&format!("Bash: {script}"), true);
+        for script in [
+            "cd ~; rm -rf \"$PWD\"",
+            "cd ~ && rm -rf \"$(pwd)\"",
+            "cd; rm -rf ~+",
+            "cd ~/src; rm -rf \"${PWD}/..\"",
+            "cd /; rm -rf $PWD",
+            "cd ~; cd /tmp; rm -rf $OLDPWD",
+        ] {
+            assert!(judged(script), "{script}");
+        }
+        for script in ["cd ~/src; rm -rf \"$PWD\"", "cd ~; rm -rf \"$PWD/build\"", "rm -rf \"$PWD\""] {
+            assert!(!judged(script), "{script}");
         }
     }
 

@@ -45,9 +45,9 @@ pub fn arguments_of_the_only_call(
     let mut calls = Vec::new();
     let mut read = |segments: &[Segment], mut variables: Variables| {
         for segment in segments {
-            let words = words::command_words(&segment.text, &variables).words;
+            let words::CommandWords { words, fed, .. } = words::command_words(&segment.text, &variables);
             if variables.may_change(&words, &segment.text) {
-                variables.record(&words, &segment.text, !segment.maybe_elsewhere, false);
+                variables.record(&words, &segment.text, &fed, !segment.maybe_elsewhere, false);
             }
             let words = wrappers::strip(words);
             if words.first().is_some_and(|program| names.contains(&program.as_str())) {

@@ -472,7 +472,7 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             && wrappers::strip(words.clone()).first().is_some_and(|first| functions.contains(&first.as_str()));
         if calls_a_function || variables.may_change(&words, text) {
             let sure = !segment.maybe_elsewhere && compound_depth == 0;
-            Rc::make_mut(&mut variables).record(&words, text, sure, calls_a_function);
+            Rc::make_mut(&mut variables).record(&words, text, &fed, sure, calls_a_function);
         }
         compound_depth = compound_depth.saturating_sub(closes);
         // A redirection writes its file whatever the program: it is listed as a command of its
@@ -522,7 +522,7 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             _ if loop_list => None,
             // A variable's, or part of a script a command runs (`sh -c "kill $(…)"`, `eval`).
             Some(command) if KEEPERS.contains(&command.program()) || wrappers::inner_script(command).is_some() => None,
-            // A name that is a variable's value (`"${a[@]}" $(…)` in `a=("${a[@]}" $(…))`).
+            // A name that is a variable's value (`"$run" $(…)`).
             Some(command) if command.words[0].starts_with(['$', '"']) => None,
             // `kill -0 $(…)` only asks whether they exist.
             Some(command) if command.sends_no_signal() => Some("kill -0".to_owned()),
@@ -531,7 +531,7 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         runs_its_words.push(
             command
                 .as_ref()
-                .filter(|c| c.program() == "eval" || wrappers::inner_script(c).is_some())
+                .filter(|c| c.program() == "eval" || wrappers::inner_script(c).is_some() || runs_a_substitution(c))
                 .map(|c| c.program().to_owned()),
         );
         substituted.push((into, segment.substitutions_so_far, seen_by_substitutions));
@@ -728,6 +728,16 @@ pub fn runs_a_file(command: &SimpleCommand) -> Option<&str> {
     command.words.first().map(String::as_str).filter(|first| first.contains('/'))
 }
 
+/// What a process substitution stands as in the words of the command that holds it.
+const PROCESS_SUBSTITUTION: &str = "/dev/fd/63";
+
+/// Whether `command` is a shell, or `source`, that runs the output of a process substitution
+/// as its script (`bash <(…)`, `. <(…)`, `bash < <(…)`): what it prints runs, as through a pipe.
+fn runs_a_substitution(command: &SimpleCommand) -> bool {
+    (wrappers::is_shell(command.program()) || matches!(command.program(), "source" | "."))
+        && runs_a_file(command) == Some(PROCESS_SUBSTITUTION)
+}
+
 /// How many compound commands a command's leading words open (`if`, `while`, `until`, `for`,
 /// `select`, `case`, `{`, also after `function NAME`) and close (`fi`, `done`, `esac`, `}`), as written: a
 /// quoted `"fi"` is a command.
@@ -743,6 +753,15 @@ fn compound_words(text: &str) -> (usize, usize) {
             }
             "fi" | "done" | "esac" | "}" => closes += 1,
             "then" | "do" | "else" | "elif" | "!" => {}
+            // `coproc NAME { …; }`: its body is a compound command's, run beside the script.
+            "coproc" => {
+                let mut ahead = words.clone();
+                if ahead.next().is_some_and(|name| !wrappers::opens_a_compound(name))
+                    && ahead.next().is_some_and(wrappers::opens_a_compound)
+                {
+                    words.next();
+                }
+            }
             _ => break,
         }
     }
@@ -750,8 +769,7 @@ fn compound_words(text: &str) -> (usize, usize) {
 }
 
 /// Programs that keep a substitution's output in a variable (`local pids=$(…)`, `read -a pids <<<
-/// "$(…)"`), and `$(…)`, the name a substitution that is a word of its own stands as (`pids=($(…))`
-/// cuts at the `(`).
+/// "$(…)"`), and `$(…)`, the name a substitution that is a word of its own stands as.
 const KEEPERS: &[&str] = &["local", "export", "declare", "readonly", "typeset", "mapfile", "readarray", "read", "$(…)"];
 
 /// Whether `word` is one of echo's options: `-` and some of `n`, `e`, `E`.

@@ -45,6 +45,9 @@ pub fn split_script(script: &str) -> Script {
     // Whether the segments from here to the next `;`, `&` or line break run only on a condition
     // (after `&&`, `||`), and whether the next one reads a pipe.
     let (mut conditional, mut piped_into) = (false, false);
+    // Inside an array literal (`d=(a b)`): its parentheses and line breaks are part of the
+    // assignment, not a subshell's or a command's end.
+    let mut in_array = false;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -125,7 +128,7 @@ pub fn split_script(script: &str) -> Script {
                 let end = end_of(&chars, i + 2, Open::Paren(1), None);
                 out.read_as_files.push(out.substitutions.len());
                 out.substitutions.push(chars[i + 2..end.min(chars.len())].iter().collect());
-                current.text.push_str("/dev/fd/63");
+                current.text.push_str(super::PROCESS_SUBSTITUTION);
                 i = end;
             }
             // `<<<`: a here-string, which `words.rs` reads; no heredoc starts at its second `<`.
@@ -149,6 +152,15 @@ pub fn split_script(script: &str) -> Script {
                 // A comment runs to the end of the line.
                 i = find(&chars, i, |ch| ch == '\n').unwrap_or(chars.len()) - 1;
             }
+            '(' if ends_with_assignment_to(&current.text) => {
+                current.text.push(c);
+                in_array = true;
+            }
+            ')' if in_array => {
+                current.text.push(c);
+                in_array = false;
+            }
+            '\n' | '(' if in_array => current.text.push(' '),
             '\n' => {
                 current.pipes_into_next |= fed.last() == Some(&true);
                 current.maybe_elsewhere |= conditional || piped_into || !subshells.is_empty();
@@ -184,6 +196,7 @@ pub fn split_script(script: &str) -> Script {
                 if redirection {
                     current.text.push(c);
                 } else {
+                    in_array = false;
                     let pipe = c == '|' && chars.get(i + 1) != Some(&'|') && (i == 0 || chars[i - 1] != '|');
                     // Inside a group a pipe feeds, every command may read what it brings.
                     current.pipes_into_next = pipe || (c != ')' && fed.last() == Some(&true));
@@ -267,6 +280,17 @@ fn group_before_pipe(segments: &[Segment], text: &str, closed: Option<usize>) ->
         }
     }
     None
+}
+
+/// Whether `text` ends with the start of an assignment, `NAME=` or `NAME+=`, whose value a `(`
+/// right after it makes an array literal.
+pub(super) fn ends_with_assignment_to(text: &str) -> bool {
+    let Some(before) = text.strip_suffix('=') else { return false };
+    let before = before.strip_suffix('+').unwrap_or(before);
+    let name_start = before.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_').len();
+    let name = &before[name_start..];
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && before[..name_start].chars().next_back().is_none_or(char::is_whitespace)
 }
 
 fn finish(out: &mut Script, current: &mut Segment) {

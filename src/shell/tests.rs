@@ -637,7 +637,7 @@ fn a_substitution_knows_the_command_its_output_is_substituted_into() {
         substituted("echo $(date); sudo kill $(pgrep y)"),
         [into("echo", None), into("kill", None), into("date", Some("echo")), into("pgrep", Some("kill"))]
     );
-    // A word of its own (`pids=($(pgrep x))` cuts at the `(`), a shell's script, a file: kept.
+    // A word of its own, a shell's script, a file: kept.
     assert_eq!(substituted("$(pgrep x)"), [into("$(…)", None), into("pgrep", Some("(kept)"))]);
     assert_eq!(substituted("sh -c \"echo $(pgrep x)\"")[2], into("pgrep", Some("(kept)")));
     assert_eq!(substituted("while read p; do echo $p; done < <(pgrep x)").last(), Some(&into("pgrep", Some("(kept)"))));
@@ -906,4 +906,85 @@ fn arithmetic_on_one_name_and_a_default_of_a_name_bash_sets_read_as_the_variable
     assert_eq!(words("kill -9 ${PPID:-1}"), [vec!["kill", "-9", "${PPID}"]]);
     // Arithmetic of more than a name stays unknown.
     assert_eq!(words("kill -9 $((PPID + 1))"), [vec!["kill", "-9", "$(…)"]]);
+}
+
+#[test]
+fn a_named_coprocess_runs_its_body() {
+    // The closing brace stands as a command of its own, as after a plain `{ …; }`.
+    assert_eq!(words("coproc X { rm -rf ~; }"), words("{ rm -rf ~; }"));
+    assert_eq!(words("coproc X { rm -rf ~; }")[0], ["rm", "-rf", "~"]);
+    assert_eq!(words("coproc X { pkill -f axiom; }")[0], ["pkill", "-f", "axiom"]);
+    assert_eq!(words("coproc GIT { git push -f origin main; }")[0], ["git", "push", "-f", "origin", "main"]);
+    assert_eq!(words("coproc W while true; do rm -rf ~; done")[1], ["rm", "-rf", "~"]);
+    // Only a compound command after it makes the word a name: `coproc cat f` runs `cat`.
+    assert_eq!(words("coproc cat notes.txt"), [vec!["cat", "notes.txt"]]);
+}
+
+#[test]
+fn what_a_process_substitution_prints_to_a_shell_runs() {
+    for script in [
+        "bash <(echo 'rm -rf ~')",
+        ". <(echo 'rm -rf ~')",
+        "source <(printf 'rm -rf ~')",
+        "bash < <(echo 'rm -rf ~')",
+        "sh -e <(echo 'rm -rf ~')",
+    ] {
+        assert!(words(script).contains(&vec!["rm".into(), "-rf".into(), "~".into()]), "{script}: {:?}", words(script));
+    }
+    // Read as data by anything else.
+    assert!(programs("diff <(echo 'rm -rf ~') b.txt").iter().all(|program| program != "rm"));
+    assert!(programs("cat <(echo 'rm -rf ~')").iter().all(|program| program != "rm"));
+}
+
+#[test]
+fn parameter_operators_are_worked_out_on_known_values_and_leave_home_the_home_directory() {
+    assert_eq!(
+        words(r#"rm -rf ${HOME#x} ${HOME/x/y} ${HOME:0} ${HOME,,} "${HOME@Q}""#),
+        [vec!["rm", "-rf", "${HOME}", "${HOME}", "${HOME}", "${HOME}", "${HOME}"]]
+    );
+    assert_eq!(
+        words("h=$HOME; rm -rf ${h#} ${h:0} ${h/x/y} ${h%/}"),
+        [vec!["rm", "-rf", "$HOME", "$HOME", "$HOME", "$HOME"]]
+    );
+    assert_eq!(
+        words("f=build/app.tar.gz; ls ${f%%.*} ${f##*/} ${f/app/lib} ${f:0:5} ${f^^} ${f: -6}"),
+        [vec!["ls", "build/app", "app.tar.gz", "build/lib.tar.gz", "build", "BUILD/APP.TAR.GZ", "tar.gz"]]
+    );
+    // What is left of an absolute path by `%%/*` is nothing: not read as the directory.
+    assert_eq!(words("rm -rf ${HOME%%/*}"), [vec!["rm", "-rf", "${HOME%%/*}"]]);
+}
+
+#[test]
+fn arrays_indirection_printf_v_set_read_and_defaults_give_known_values() {
+    let last = |script: &str| words(script).pop().unwrap_or_default();
+    for (script, home) in [
+        (r#"d=(~); rm -rf "${d[@]}""#, "~"),
+        (r#"d=(~); rm -rf "${d[0]}""#, "~"),
+        ("d=(~); rm -rf $d", "~"),
+        (r#"v=HOME; rm -rf "${!v}""#, "${HOME}"),
+        (r#"printf -v d %s "$HOME"; rm -rf "$d""#, "$HOME"),
+        (r#"set -- ~; rm -rf "$1""#, "~"),
+        (r#"rm -rf "${AXIOM_UNSET_NAME:-$HOME}""#, "$HOME"),
+        ("rm -rf ${AXIOM_UNSET_NAME-~}", "~"),
+        (r#"read d <<< ~; rm -rf "$d""#, "~"),
+        ("d=(\n  ~ # home\n  /tmp\n)\nrm -rf \"${d[@]}\"", "~"),
+    ] {
+        assert_eq!(last(script)[..3], ["rm", "-rf", home], "{script}");
+    }
+    assert_eq!(
+        words(r#"d=(a 'b c' d); d+=(e); ls "${d[@]}" ${d[1]} "${d[*]}" $d"#),
+        [vec!["ls", "a", "b c", "d", "e", "b", "c", "a b c d e", "a"]]
+    );
+    assert_eq!(
+        words(r#"read -r a b <<< "x y z"; ls "$a" "$b""#),
+        [vec!["read", "-r", "a", "b"], vec!["ls", "x", "y z"]]
+    );
+    // An array literal runs nothing; what it holds runs when the script runs its elements.
+    assert_eq!(programs("cmd=(rm -rf ~); local args=(-x)"), ["local"]);
+    assert_eq!(words(r#"cmd=(rm -rf ~); "${cmd[@]}""#), [vec!["rm", "-rf", "~"]]);
+    // A substitution in one still runs, kept for later commands.
+    assert_eq!(
+        substituted("pids=($(pgrep x)); kill ${pids[@]}"),
+        [("kill".to_owned(), None), ("pgrep".to_owned(), Some("(kept)".to_owned()))]
+    );
 }

@@ -22,8 +22,10 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use super::assignments::{assigned_by, assigned_in_arithmetic, assignment, is_array_element, ASSIGNING};
-use super::words::QUOTED_BRACE;
+use super::words::{ARRAY_ELEMENT, QUOTED_BRACE};
 use super::wrappers::is_reserved;
+
+mod operators;
 
 /// The longest value kept, the most bytes all values may hold, and the most names: `P=$P$P`
 /// doubles a value, so without a bound a short script would fill memory. A value past a bound is
@@ -60,6 +62,8 @@ pub struct Variables {
     /// the name stands for each in turn (`"$P$d"` is `"$P"` before every one of them), not for
     /// them one after another as `"$@"` does.
     each: HashSet<String>,
+    /// Names whose fields are an array's elements (`d=(a b)`): `$d` is the first.
+    arrays: HashSet<String>,
     /// What expansions may still add to the script, shared by every clone.
     budget: Rc<Cell<usize>>,
     /// The script may have changed directory (`cd`, `pushd`, `popd`, a call of one of its
@@ -78,6 +82,7 @@ impl Default for Variables {
             ifs_set: false,
             untracked: false,
             each: HashSet::new(),
+            arrays: HashSet::new(),
             budget: Rc::new(Cell::new(MAX_EXPANDED_TEXT)),
             moved: false,
         }
@@ -112,6 +117,7 @@ impl Variables {
                         | "builtin"
                         | "command"
                         | "trap"
+                        | "set"
                 ) || ASSIGNING.iter().any(|(program, _)| program == first)
                     || !self.set_in_bodies.is_empty()
             })
@@ -122,7 +128,7 @@ impl Variables {
     /// runs for sure and in this shell: not after `&&` or `||`, not in a pipeline, a subshell, the
     /// background or a compound command's body. A name a command may set in a way not followed is
     /// forgotten, so it stays as written, as a name the script never set.
-    pub fn record(&mut self, words: &[String], text: &str, sure: bool, calls_a_function: bool) {
+    pub fn record(&mut self, words: &[String], text: &str, fed: &[String], sure: bool, calls_a_function: bool) {
         let reserved = words.iter().take_while(|word| is_reserved(word)).count();
         let mut words = &words[reserved..];
         while words.first().is_some_and(|first| first == "builtin" || first == "command") {
@@ -142,7 +148,7 @@ impl Variables {
             self.forget(name);
         }
         let args = &words[1..];
-        let mut settled: Vec<(&str, bool, &str)> = Vec::new();
+        let mut settled: Vec<(&str, bool, std::borrow::Cow<str>)> = Vec::new();
         match first.as_str() {
             "alias" => {
                 for (name, value) in args.iter().filter_map(|word| word.split_once('=')) {
@@ -178,6 +184,14 @@ impl Variables {
                     }
                 }
             }
+            "set" => self.set_positional(args, sure),
+            "printf" if printed_into(args).is_some() => {
+                let (name, value) = printed_into(args).expect("checked");
+                settled.push((name, false, value));
+            }
+            "read" if read_from_a_here_string(args, fed).is_some() => {
+                settled.extend(read_from_a_here_string(args, fed).expect("checked"));
+            }
             // A sourced file, an evaluated string or a trap may set any name (`eval X=rm`), and
             // a trap at any time.
             "source" | "." | "eval" => self.forget_all(),
@@ -200,10 +214,10 @@ impl Variables {
                     && args
                         .iter()
                         .filter(|word| word.starts_with('-'))
-                        .all(|option| option[1..].chars().all(|c| matches!(c, 'x' | 'r' | 'g')));
+                        .all(|option| option[1..].chars().all(|c| matches!(c, 'x' | 'r' | 'g' | 'a')));
                 for word in args.iter().filter(|word| !word.starts_with('-')) {
                     match assignment(word) {
-                        Some(found) if plain => settled.push(found),
+                        Some((name, append, value)) if plain => settled.push((name, append, value.into())),
                         Some((name, _, _)) => self.forget(name),
                         None => self.forget(word.split('[').next().unwrap_or(word)),
                     }
@@ -235,7 +249,7 @@ impl Variables {
                 if refers_to_another {
                     leading.iter().for_each(|(name, _, _)| self.forget(name));
                 } else if leading.len() == words.len() {
-                    settled = leading;
+                    settled = leading.into_iter().map(|(name, append, value)| (name, append, value.into())).collect();
                 } else {
                     // `P=x cmd` gives P to cmd only (a special builtin keeps it: not followed);
                     // `X[0]=a` sets an element.
@@ -251,7 +265,7 @@ impl Variables {
                 self.ifs_set = true;
             }
             if sure && !self.untracked {
-                self.assign(name, append, value);
+                self.assign(name, append, &value);
             } else {
                 self.forget(name);
                 if self.set_in_bodies.len() < MAX_NAMES {
@@ -300,35 +314,49 @@ impl Variables {
     /// back as the words bash makes of it (`quoted`: inside double quotes), and where the text
     /// after it starts; `None` for one this does not know.
     pub fn expansion(&self, chars: &[char], at: usize, quoted: bool) -> Option<(String, usize)> {
-        let (name, operator, end) = parameter(chars, at)?;
+        let Parameter { name, indirect, index, operator, end } = parameter(chars, at)?;
         if !quoted && self.ifs_set {
             return None;
         }
-        let value = self.values.get(&name);
+        // `v=HOME; "${!v}"` is `$HOME`, as written when HOME is not known.
+        let name = if indirect { self.named_by(&name)? } else { name };
+        if indirect && operator.is_none() && !self.values.contains_key(&name) {
+            return Some((written(&[format!("${{{name}}}")], quoted), end));
+        }
+        let value = match self.values.get(&name) {
+            Some(fields) => Some(self.element(&name, fields, index.as_deref(), quoted)?),
+            None if index.is_some() => return None,
+            None => None,
+        };
         // IFS the script did not set splits words at blanks: unquoted, it is one (`rm${IFS}-rf`).
         if name == "IFS" && value.is_none() && operator.is_none() && !quoted && !self.ifs_set {
             return Some((" ".to_owned(), end));
         }
-        let empty = value.is_none_or(|fields| fields.iter().all(String::is_empty));
+        let empty = value.as_ref().is_none_or(|fields| fields.iter().all(String::is_empty));
+        let kept_directory = KEPT_DIRECTORIES.contains(&name.as_str());
         let fields: Vec<String> = match (value, operator) {
             // The word when set (`+`), or set and not empty (`:+`); else nothing.
-            (Some(_), Some(("+", word))) => vec![word],
-            (Some(_), Some((":+", word))) if !empty => vec![word],
+            (Some(_), Some(("+", word))) => vec![self.with_references_expanded(&word)],
+            (Some(_), Some((":+", word))) if !empty => vec![self.with_references_expanded(&word)],
             (Some(_), Some((":+", _))) => Vec::new(),
             // The word when empty (`:-`, `:=`); else the value.
-            (Some(_), Some((":-" | ":=", word))) if empty => vec![word],
-            // The value less its last part (`%/*`, as `dirname` gives it) or its trailing slash.
-            (Some(fields), Some(("%", word))) => {
-                fields.iter().map(|field| without_suffix(field, &word)).collect::<Option<Vec<_>>>()?
+            (Some(_), Some((":-" | ":=", word))) if empty => vec![self.with_references_expanded(&word)],
+            // Worked out only while what it may give fits what expansions may still add, which
+            // bounds the work a script of many operations on long values makes.
+            (Some(fields), Some((operator, word))) if operators::OPERATORS.contains(&operator) => {
+                if fields.iter().map(|field| 2 * field.len() + 3).sum::<usize>() > self.budget.get() {
+                    return None;
+                }
+                fields.iter().map(|field| operated(field, operator, &word)).collect::<Option<Vec<_>>>()?
             }
-            (Some(fields), _) => fields.to_vec(),
+            (Some(fields), _) => fields,
             // Not set here, a directory the shell keeps (`$PWD`, `$OLDPWD`, `$HOME`, absolute and
             // never `/` itself in practice): the directory above it (`${PWD%/*}`), or the
-            // directory itself. Another name's value may hold no `/`, which `%/*` leaves whole.
-            (None, Some(("%", word))) if KEPT_DIRECTORIES.contains(&name.as_str()) && word == "/*" => {
-                vec![format!("${{{name}}}/..")]
-            }
-            (None, Some(("%", word))) if KEPT_DIRECTORIES.contains(&name.as_str()) && word == "/" => {
+            // directory itself for an operator that leaves its path naming it as far as a rule
+            // goes (`${HOME%/}`, `${HOME#x}`, `${HOME,,}`, `${HOME@Q}`). Another name's value
+            // may hold no `/`, which `%/*` leaves whole.
+            (None, Some(("%", word))) if kept_directory && word == "/*" => vec![format!("${{{name}}}/..")],
+            (None, Some((operator, word))) if kept_directory && operators::keeps_a_directory(operator, &word) => {
                 vec![format!("${{{name}}}")]
             }
             // Not set here: the name as written (`${HOME}`) if the environment has it, as the
@@ -338,7 +366,7 @@ impl Variables {
             {
                 vec![format!("${{{name}}}")]
             }
-            (None, Some((":-" | "-" | ":=" | "=", word))) => vec![word],
+            (None, Some((":-" | "-" | ":=" | "=", word))) => vec![self.with_references_expanded(&word)],
             (None, _) => return None,
         };
         let size: usize = fields.iter().map(|field| 2 * field.len() + 3).sum();
@@ -351,6 +379,62 @@ impl Variables {
             return Some((each_of(&fields, quoted), end));
         }
         Some((written(&fields, quoted), end))
+    }
+
+    /// The name `name`'s value names, for `${!name}`.
+    fn named_by(&self, name: &str) -> Option<String> {
+        match self.values.get(name)?.as_slice() {
+            [named] if is_name(named) => Some(named.clone()),
+            _ => None,
+        }
+    }
+
+    /// The fields `${name[index]}` gives of `fields` (`${name}` for no index): an array's
+    /// first element for none, every element for `@` (and for `*`, joined in one inside quotes),
+    /// the one numbered; a plain value is element 0. `None` for an index this does not read.
+    fn element(&self, name: &str, fields: &[String], index: Option<&str>, quoted: bool) -> Option<Vec<String>> {
+        let array = self.arrays.contains(name);
+        let numbered = |number: usize| fields.get(number).cloned().into_iter().collect();
+        Some(match index {
+            None if array => numbered(0),
+            None | Some("@") => fields.to_vec(),
+            Some("*") if quoted => vec![fields.join(" ")],
+            Some("*") => fields.to_vec(),
+            Some(number) => {
+                let number: usize = number.trim().parse().ok()?;
+                if array {
+                    numbered(number)
+                } else if number == 0 {
+                    fields.to_vec()
+                } else {
+                    Vec::new()
+                }
+            }
+        })
+    }
+
+    /// `word` (a default's, of plain references only) with the names this knows written as
+    /// their values and the others kept as written: `${X:-$HOME}` is `$HOME`.
+    fn with_references_expanded(&self, word: &str) -> String {
+        let mut out = String::new();
+        let mut rest = word;
+        while let Some(at) = rest.find('$') {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            let braced = after.starts_with('{');
+            let body = if braced { &after[1..] } else { after };
+            let length = body.find(|c: char| !c.is_ascii_alphanumeric() && c != '_').unwrap_or(body.len());
+            let reference_length = 1 + length + if braced { 2 } else { 0 };
+            let reference = &rest[at..(at + reference_length).min(rest.len())];
+            match self.values.get(&body[..length]) {
+                Some(fields) if !self.arrays.contains(&body[..length]) => out.push_str(&fields.join(" ")),
+                Some(fields) => out.push_str(fields.first().map_or("", String::as_str)),
+                None => out.push_str(reference),
+            }
+            rest = &rest[(at + reference_length).min(rest.len())..];
+        }
+        out.push_str(rest);
+        out
     }
 
     /// What a compound command's body is read with: the arguments of its function's one call,
@@ -383,9 +467,41 @@ impl Variables {
         self.set("*", vec![arguments.join(" ")]);
     }
 
+    /// `set -- WORDS` (or `set -e WORDS`): the positional parameters are the words; options
+    /// alone leave them as they were.
+    fn set_positional(&mut self, args: &[String], sure: bool) {
+        let mut at = 0;
+        while let Some(word) = args.get(at) {
+            match word.as_str() {
+                "--" | "-" => {
+                    at += 1;
+                    break;
+                }
+                "-o" | "+o" => at += 2,
+                option if option.starts_with(['-', '+']) => at += 1,
+                _ => break,
+            }
+        }
+        let given = args.get(at..).unwrap_or_default();
+        if given.is_empty() && !args.get(at.wrapping_sub(1)).is_some_and(|word| word == "--" || word == "-") {
+            return;
+        }
+        for index in 1..=64 {
+            self.forget(&index.to_string());
+        }
+        self.forget("@");
+        self.forget("*");
+        if sure && given.iter().all(|word| only_plain_references(word)) {
+            self.set_arguments(given);
+        }
+    }
+
     fn assign(&mut self, name: &str, append: bool, value: &str) {
-        // A value holding an expansion this did not make (`$(…)`, `${X%/}`) is not known, and
-        // neither is an empty one, which may be an array's start (`X=(a b)` is cut at its `(`).
+        if let Some(elements) = array_elements(value) {
+            return self.assign_array(name, append, elements);
+        }
+        // A value holding an expansion this did not make (`$(…)`, `${X%/}` of an X not known) is
+        // not known, and neither is an empty one.
         // A plain `$NAME` this does not know is kept as written, as it would be if the script
         // used it in place of the variable: `D=$HOME; rm -rf "$D"` is `rm -rf "$HOME"`.
         if !only_plain_references(value) || value.is_empty() {
@@ -396,6 +512,29 @@ impl Variables {
             (true, None) => return self.forget(name),
             (false, _) => value.to_owned(),
         };
+        let value = self.pinned(value);
+        self.set(name, vec![value]);
+    }
+
+    /// `d=(a b)`, `d+=(c)`: the elements, if each is known.
+    fn assign_array(&mut self, name: &str, append: bool, elements: Vec<&str>) {
+        if elements.iter().any(|element| !only_plain_references(element)) {
+            return self.forget(name);
+        }
+        let mut fields = match (append, self.values.get(name)) {
+            (true, Some(fields)) => fields.to_vec(),
+            (true, None) => return self.forget(name),
+            (false, _) => Vec::new(),
+        };
+        fields.extend(elements.into_iter().map(|element| self.pinned(element.to_owned())));
+        self.set(name, fields);
+        if self.values.contains_key(name) {
+            self.arrays.insert(name.to_owned());
+        }
+    }
+
+    /// `value` with a leading `$PWD` or repository top pinned to where the script started.
+    fn pinned(&self, value: String) -> String {
         // `ROOT=$PWD; cd /tmp; rm -rf "$ROOT"`: bash expands `$PWD` here, where the script started,
         // not where `$ROOT` is used; and the same for the repository's top
         // (`ROOT=$(git rev-parse --show-toplevel)`).
@@ -404,11 +543,10 @@ impl Variables {
             ("${PWD}", super::START_DIRECTORY),
             (super::GIT_TOPLEVEL, super::START_TOPLEVEL),
         ];
-        let value = match pinned.iter().find_map(|(name, mark)| Some((value.strip_prefix(name)?, mark))) {
+        match pinned.iter().find_map(|(name, mark)| Some((value.strip_prefix(name)?, mark))) {
             Some((rest, mark)) if !self.moved && (rest.is_empty() || rest.starts_with('/')) => format!("{mark}{rest}"),
             _ => value,
-        };
-        self.set(name, vec![value]);
+        }
     }
 
     fn set(&mut self, name: &str, fields: Vec<String>) {
@@ -432,6 +570,7 @@ impl Variables {
 
     fn forget(&mut self, name: &str) {
         self.each.remove(name);
+        self.arrays.remove(name);
         if name == "IFS" {
             self.ifs_set = true;
         }
@@ -452,6 +591,7 @@ impl Variables {
 
     fn forget_all(&mut self) {
         self.each.clear();
+        self.arrays.clear();
         self.values.clear();
         self.aliases.clear();
         self.set_in_bodies.clear();
@@ -485,15 +625,31 @@ fn without_suffix(value: &str, pattern: &str) -> Option<String> {
     }
 }
 
-/// The parameter expansion at `chars[at]`: `$NAME`, `${NAME}`, or `${NAME` followed by one of
-/// the operators `:-`, `-`, `:=`, `=`, `:?`, `?`, `:+`, `+`, `%` and its word up to the closing brace;
-/// NAME may be a positional parameter (`$1`, `${10}`, `$@`, `$*`).
-/// Gives the name, the operator and its word, and where the text after it starts.
-#[allow(clippy::type_complexity)]
-fn parameter(chars: &[char], at: usize) -> Option<(String, Option<(&'static str, String)>, usize)> {
+/// One parameter expansion, as written.
+struct Parameter {
+    name: String,
+    /// `${!NAME}`: the expansion is of the name NAME's value names.
+    indirect: bool,
+    /// `${NAME[INDEX]}`: what is between the brackets.
+    index: Option<String>,
+    /// The operator and its word.
+    operator: Option<(&'static str, String)>,
+    /// Where the text after it starts.
+    end: usize,
+}
+
+/// The parameter expansion at `chars[at]`: `$NAME`, `${NAME}`, `${!NAME}`, `${NAME[INDEX]}`, or
+/// `${NAME` followed by one of the operators `:-`, `-`, `:=`, `=`, `:?`, `?`, `:+`, `+` (whose
+/// word may hold plain references, `${X:-$HOME}`) or those of [`operators::OPERATORS`] and its
+/// word, up to the closing brace; NAME may be a positional parameter (`$1`, `${10}`, `$@`, `$*`).
+fn parameter(chars: &[char], at: usize) -> Option<Parameter> {
     let is_name_char = |c: &char| c.is_ascii_alphanumeric() || *c == '_';
     let braced = chars.get(at + 1) == Some(&'{');
-    let start = (at + 1 + usize::from(braced)).min(chars.len());
+    let mut start = (at + 1 + usize::from(braced)).min(chars.len());
+    let indirect = braced
+        && chars.get(start) == Some(&'!')
+        && chars.get(start + 1).is_some_and(|c| c.is_ascii_alphabetic() || *c == '_');
+    start += usize::from(indirect);
     let (name, after) = match chars.get(start) {
         Some(&c @ ('1'..='9' | '@' | '*')) if !braced => (c.to_string(), start + 1),
         Some('1'..='9') => {
@@ -512,20 +668,125 @@ fn parameter(chars: &[char], at: usize) -> Option<(String, Option<(&'static str,
         }
     };
     if !braced {
-        return Some((name, None, after));
+        return Some(Parameter { name, indirect, index: None, operator: None, end: after });
     }
-    let close = after + chars[after..].iter().position(|&c| c == '}')?;
-    let inside: String = chars[after..close].iter().collect();
-    if inside.is_empty() {
-        return Some((name, None, close + 1));
-    }
-    let operator = [":-", ":=", ":?", ":+", "-", "=", "?", "+", "%"].into_iter().find(|op| inside.starts_with(op))?;
-    // A nested expansion or quote in the word is more than this reads.
-    let word = &inside[operator.len()..];
-    if word.contains(['$', '{', '\'', '"', '`', '\\']) {
+    let close = closing_brace(chars, after)?;
+    let mut inside: String = chars[after..close].iter().collect();
+    let index = match inside.strip_prefix('[') {
+        Some(bracketed) => {
+            let (index, rest) = bracketed.split_once(']')?;
+            let index = index.to_owned();
+            inside = rest.to_owned();
+            Some(index)
+        }
+        None => None,
+    };
+    // `${!NAME[@]}` lists an array's keys, `${!NAME*}` names: more than this reads.
+    if indirect && (index.is_some() || !inside.is_empty()) {
         return None;
     }
-    Some((name, Some((operator, word.to_owned())), close + 1))
+    if inside.is_empty() {
+        return Some(Parameter { name, indirect, index, operator: None, end: close + 1 });
+    }
+    const DEFAULTS: &[&str] = &[":-", ":=", ":?", ":+", "-", "=", "?", "+"];
+    let operator = DEFAULTS.iter().chain(operators::OPERATORS).find(|op| inside.starts_with(**op))?;
+    // A quote in the word, or an expansion more than a plain reference (in a default's word
+    // only), is more than this reads.
+    let word = &inside[operator.len()..];
+    let references_allowed = DEFAULTS.contains(operator) && only_plain_references(word);
+    if word.contains(['\'', '"', '`', '\\']) || (word.contains(['$', '{']) && !references_allowed) {
+        return None;
+    }
+    Some(Parameter { name, indirect, index, operator: Some((operator, word.to_owned())), end: close + 1 })
+}
+
+/// The `}` that closes a `${`, its word starting at `chars[from]`: plain references inside it
+/// (`${X:-${HOME}}`) are skipped.
+fn closing_brace(chars: &[char], from: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut at = from;
+    while let Some(&c) = chars.get(at) {
+        match c {
+            '$' if chars.get(at + 1) == Some(&'{') => {
+                depth += 1;
+                at += 1;
+            }
+            '}' if depth == 0 => return Some(at),
+            '}' => depth -= 1,
+            _ => {}
+        }
+        at += 1;
+    }
+    None
+}
+
+/// What `operator` with `word` makes of one field of a value: worked out for a value spelled
+/// out; for one that holds a reference kept as written (`$HOME/x`, `~`), the value itself where
+/// the operator leaves a directory's path naming it as far as a rule goes, and for `%/` and
+/// `%/*` the value less its trailing slash or its last part, as written.
+fn operated(field: &str, operator: &str, word: &str) -> Option<String> {
+    let as_written = field.contains('$') || field.starts_with('~');
+    if as_written && operator == "%" {
+        return without_suffix(field, word).or_else(|| Some(field.to_owned()));
+    }
+    let exact = if as_written { None } else { operators::apply(field, operator, word) };
+    exact.or_else(|| operators::keeps_a_directory(operator, word).then(|| field.to_owned()))
+}
+
+/// The elements of an array literal as [`super::words`] keeps it (`(` and each element marked).
+fn array_elements(value: &str) -> Option<Vec<&str>> {
+    let inside = value.strip_prefix('(')?.strip_prefix(ARRAY_ELEMENT)?;
+    let inside = inside.strip_suffix(')').unwrap_or(inside);
+    Some(inside.split(ARRAY_ELEMENT).filter(|element| !element.is_empty()).collect())
+}
+
+/// `printf -v NAME FORMAT ARGS…`: the name and what printf would print, when that is known.
+fn printed_into(args: &[String]) -> Option<(&str, std::borrow::Cow<'static, str>)> {
+    let (name, rest) = match args {
+        [option, name, rest @ ..] if option == "-v" => (name.as_str(), rest),
+        [option, rest @ ..] if option.len() > 2 && option.starts_with("-v") => (&option[2..], rest),
+        _ => return None,
+    };
+    let rest = rest.strip_prefix(&["--".to_owned()][..]).unwrap_or(rest);
+    if !is_name(name) || rest.is_empty() {
+        return None;
+    }
+    Some((name, super::printf::printf_output(rest)?.into()))
+}
+
+/// `read [-r] NAME… <<< WORD`: each name and the part of the here-string's first line it gets
+/// (split at blanks, the last name taking the rest), when that is known: a backslash, which
+/// `read` without `-r` takes off, or an option that reads some other way, is not.
+#[allow(clippy::type_complexity)]
+fn read_from_a_here_string<'a>(
+    args: &'a [String],
+    fed: &[String],
+) -> Option<Vec<(&'a str, bool, std::borrow::Cow<'static, str>)>> {
+    let [line] = fed else { return None };
+    let line = line.lines().next().unwrap_or_default();
+    let names: Vec<&str> = args.iter().filter(|word| *word != "-r").map(String::as_str).collect();
+    if line.contains('\\') || names.is_empty() || !names.iter().all(|name| is_name(name)) {
+        return None;
+    }
+    let mut rest = line.trim();
+    let mut assigned = Vec::new();
+    for (index, name) in names.iter().enumerate() {
+        let value = if index + 1 == names.len() {
+            std::mem::take(&mut rest)
+        } else {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let (value, after) = rest.split_at(end);
+            rest = after.trim_start();
+            value
+        };
+        assigned.push((*name, false, std::borrow::Cow::Owned(value.to_owned())));
+    }
+    Some(assigned)
+}
+
+fn is_name(word: &str) -> bool {
+    word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// `fields` written so that `prepare` reads them as the words bash makes of the expansion: outside

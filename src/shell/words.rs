@@ -28,6 +28,11 @@ const OPERATOR: char = '\u{e000}';
 /// 'a.{0,20}m'` keeps its interval), until the words are expanded.
 pub(super) const QUOTED_BRACE: char = '\u{e001}';
 
+/// Starts the elements of an array literal and parts them, in the one word the literal is
+/// kept as (`d=(a b)` is `d=(\u{e002}a\u{e002}b)`), so that its assignment is one word. A
+/// private-use character.
+pub(super) const ARRAY_ELEMENT: char = '\u{e002}';
+
 /// The most words one word's brace expansion makes in full (see [`expand_braces`]).
 const MAX_EXPANDED: usize = 256;
 /// Bytes of half-expanded words one word may make before it is expanded in place instead.
@@ -81,7 +86,43 @@ pub fn command_words(text: &str, variables: &Variables) -> CommandWords {
             }
         }
     }
+    found.words = with_array_literals_joined(std::mem::take(&mut found.words));
     found
+}
+
+/// `words` with each array literal that split cut into several (`d=(a`, `b)`) joined into one
+/// word, its elements marked with [`ARRAY_ELEMENT`].
+fn with_array_literals_joined(words: Vec<String>) -> Vec<String> {
+    if !words.iter().any(|word| word.contains("=(")) {
+        return words;
+    }
+    let mut out = Vec::with_capacity(words.len());
+    let mut words = words.into_iter();
+    while let Some(word) = words.next() {
+        let Some(open) = word.find("=(").filter(|&at| super::split::ends_with_assignment_to(&word[..=at])) else {
+            out.push(word);
+            continue;
+        };
+        let mut joined = format!("{}{ARRAY_ELEMENT}", &word[..open + 2]);
+        let mut element = word[open + 2..].to_owned();
+        loop {
+            if let Some(last) = element.strip_suffix(')') {
+                joined.push_str(last);
+                joined.push(')');
+                break;
+            }
+            joined.push_str(&element);
+            match words.next() {
+                Some(next) => {
+                    joined.push(ARRAY_ELEMENT);
+                    element = next;
+                }
+                None => break,
+            }
+        }
+        out.push(joined);
+    }
+    out
 }
 
 /// `word` with each `${NAME:?message}` and `${NAME?message}` written `${NAME}`: what it expands to
@@ -116,7 +157,7 @@ fn prepare(text: &str, variables: &Variables) -> String {
     // The marker must mean an operator found here, never one the text brought.
     let chars: Vec<char> = text
         .chars()
-        .map(|c| if matches!(c, OPERATOR | QUOTED_BRACE) { char::REPLACEMENT_CHARACTER } else { c })
+        .map(|c| if matches!(c, OPERATOR | QUOTED_BRACE | ARRAY_ELEMENT) { char::REPLACEMENT_CHARACTER } else { c })
         .collect();
     let mut out = String::with_capacity(text.len() + 8);
     let mut i = 0;

@@ -32,6 +32,11 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
             continue;
         }
         let Some(first) = words.first() else { break };
+        // `coproc NAME { BODY; }`: the name is the coprocess's, the body is what runs.
+        if program_name(first) == "coproc" && names_a_coprocess(&words) {
+            words.drain(..2);
+            continue;
+        }
         // `pnpm exec rimraf`, `npm x cdk`, `yarn --silent dlx`, `bun x`: a package's program, as
         // npx runs it. (An option that takes a value, `pnpm -C dir exec`, is taken for the verb.)
         let runner = program_name(first);
@@ -134,6 +139,21 @@ pub fn xargs_replace_string(words: &[String]) -> Option<String> {
         };
     }
     found.filter(|mark| !mark.is_empty())
+}
+
+/// Whether `coproc NAME …` names its coprocess: bash takes the word after `coproc` for a name
+/// only when a compound command follows it (`coproc cat file` runs `cat`).
+fn names_a_coprocess(words: &[String]) -> bool {
+    let is_name = |word: &str| {
+        word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    words.len() > 2 && is_name(&words[1]) && opens_a_compound(&words[2])
+}
+
+/// Whether `word` opens a compound command when it comes first.
+pub(super) fn opens_a_compound(word: &str) -> bool {
+    matches!(word, "{" | "(" | "((" | "[[" | "if" | "while" | "until" | "for" | "select" | "case")
 }
 
 /// Words the shell reads as the start of a compound command (or a negation) when they come
