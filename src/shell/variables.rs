@@ -4,18 +4,21 @@
 //!
 //! Only values the script spells out, in a command that runs for sure in this shell, are known:
 //! `NAME=value` alone (a prefix assignment, `P=x cmd`, sets nothing for later commands), after
-//! `export`, `local`, `declare`, `typeset` or `readonly`, and `NAME+=more`. Whatever else may set
+//! `export`, `local`, `declare`, `typeset` or `readonly`, and `NAME+=more`; an array literal
+//! (`d=(a b)`, `d+=(c)`); `printf -v NAME` of a known output, `read NAME… <<< WORD` and the
+//! positional parameters `set -- WORDS` gives. Whatever else may set
 //! a name makes it unknown again, so it stays as written, as a name the script never set: an
 //! assignment after `&&` or `||`, in a pipeline, a subshell, the background or a compound
 //! command's body (an `if`, a loop, a function: a call of one of the script's functions forgets
 //! what its bodies set); a value that holds an expansion left unknown (`$(…)`, `${X%/}`), save
 //! plain references to variables the script did not set, which are kept as written (`D=$HOME`: `$D`
-//! is `$HOME`); a `for` loop's variable; `read`, `printf -v`, `getopts`, `mapfile`,
+//! is `$HOME`); a `for` loop's variable; `read` and `printf -v` otherwise, `getopts`, `mapfile`,
 //! arithmetic (`((s=9))`, `let`), array elements, `declare -n`, `eval`, `unset`, and `source`
 //! (which forgets every name). A name not known stays as written, except in `${NAME:-word}`,
 //! `${NAME-word}` and `${NAME:=word}`, which are read as `${NAME}` where this process's environment
-//! has NAME (as the agent's shell most likely does: `HOME`), else as `word`. Once the script
-//! sets IFS, unquoted expansions stay as written.
+//! has NAME (as the agent's shell most likely does: `HOME`), else as `word`, and in the operators
+//! of `operators.rs` on HOME, PWD and OLDPWD, read as the directory itself (see
+//! [`Variables::expansion`]). Once the script sets IFS, unquoted expansions stay as written.
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
