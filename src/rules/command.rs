@@ -736,8 +736,10 @@ fn patterns_in<'a>(program: &str, operand: &'a str) -> Box<dyn Iterator<Item = &
 }
 
 /// The names a program that compares whole process names selects by, as regexes that match
-/// only those names: `ps -C a,b` (and `--command`), and pidof's operands. `None` for any
-/// other program, whose operands are its patterns. `ps ax` and `ps --ppid $$` select by no name.
+/// only those names: `ps -C a,b` (and `--command`), and pidof's operands; lsof's `-c` names, which
+/// select each process whose name begins with one (`-c ax`), or matches one written `/regex/`. `None`
+/// for any other program, whose operands are its patterns. `ps ax`, `ps --ppid $$` and lsof's
+/// files (`lsof -t -i :3000`) select by no name.
 fn whole_names(program: &str, args: &[String], operands: &[&String]) -> Option<Vec<String>> {
     let whole = |name: &str| format!("^{}$", regex::escape(name));
     match program {
@@ -755,6 +757,21 @@ fn whole_names(program: &str, args: &[String], operands: &[&String]) -> Option<V
             // procps splits the list at commas and blanks alike (`ps -C 'node axiom'`).
             let names = lists.iter().flat_map(|list| list.split([',', ' ', '\t', '\n']));
             Some(names.filter(|name| !name.is_empty()).map(whole).collect())
+        }
+        "lsof" => {
+            let mut names = Vec::new();
+            let mut words = args.iter();
+            while let Some(word) = words.next() {
+                let value = match word.strip_prefix("-c") {
+                    Some("") => words.next().map(String::as_str),
+                    value => value,
+                };
+                // `-c ^name` leaves name's processes out.
+                let Some(value) = value.filter(|value| !value.is_empty() && !value.starts_with('^')) else { continue };
+                let regex = value.strip_prefix('/').and_then(|v| v.strip_suffix("/i").or_else(|| v.strip_suffix('/')));
+                names.push(regex.map_or_else(|| format!("^{}", regex::escape(value)), str::to_owned));
+            }
+            Some(names)
         }
         _ => None,
     }
@@ -1001,6 +1018,20 @@ mod tests {
 
     fn matcher(yaml: &str) -> CommandMatcher {
         CommandMatcher::compile(&serde_yaml::from_str(yaml).unwrap())
+    }
+
+    #[test]
+    fn lsof_selects_processes_by_the_start_of_their_names_or_a_regex() {
+        let names = |line: &str| {
+            let args: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+            whole_names("lsof", &args, &[]).unwrap()
+        };
+        assert_eq!(names("-t -c axiom"), ["^axiom"]);
+        assert_eq!(names("-t -cax -c /a.iom/i -c ^node"), ["^ax", "a.iom"]);
+        assert!(names("-t -i :3000").is_empty());
+        let texts = ["axiom".to_owned()];
+        assert!(names("-t -c ax").iter().any(|name| would_match(name, &texts)));
+        assert!(!names("-t -c node").iter().any(|name| would_match(name, &texts)));
     }
 
     #[test]
