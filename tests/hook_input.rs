@@ -304,6 +304,14 @@ fn a_script_written_in_one_call_is_judged_when_a_later_call_runs_it() {
         assert_eq!(decision(&answer), "deny", "{command}: {answer}");
         assert!(answer.contains(&format!("In {file}")), "{command}: {answer}");
     }
+    // A recipe's variable from the environment is the shell's (`$(HOME)` is `${HOME}`).
+    std::fs::create_dir(dir.join("wipe")).unwrap();
+    std::fs::write(dir.join("wipe/Makefile"), "clean:\n\t$(RM) -r $(HOME)\n").unwrap();
+    assert_eq!(decision(&call("make -C wipe clean")), "deny");
+    // A package.json that serde cannot read, which npm may, is asked about.
+    std::fs::create_dir(dir.join("odd")).unwrap();
+    std::fs::write(dir.join("odd/package.json"), r#"{"scripts": {"test": "echo \ud800; rm -rf ~"}}"#).unwrap();
+    assert_eq!(decision(&call("cd odd && npm test")), "ask");
     // A file longer than axiom reads is asked about: it could hold anything.
     std::fs::write(dir.join("configure"), "echo checking\n".repeat(600)).unwrap();
     let answer = call("./configure --prefix=/usr/local");

@@ -16,7 +16,7 @@ use crate::rules::{files_run, unescape_tool_argument, Action, RunScript, Severit
 use crate::shell::MOST_COMMANDS_READ;
 
 /// How deep scripts that run scripts are followed, and how many files one call may run, read.
-const MOST_DEPTH: usize = 4;
+const MOST_DEPTH: usize = 8;
 const MOST_FILES: usize = 16;
 
 /// The name of what the gate says about a file it does not read: it is not a rule of the pack,
@@ -44,16 +44,36 @@ pub fn judge(
     while let Some((script, directory, depth, run_by)) = queue.pop_front() {
         for run in files_run(&script, &directory) {
             let name = if run_by.is_empty() { run.name } else { format!("{} (run by {run_by})", run.name) };
-            let RunScript::Shell(text) = run.script else {
-                fired.push(unread(task, &name, "is longer than axiom reads", line));
-                continue;
+            let text = match run.script {
+                RunScript::Shell(text) => text,
+                RunScript::TooLong => {
+                    fired.push(unread(
+                        task,
+                        &name,
+                        &format!(
+                            "is longer than axiom reads before a call runs ({} KiB or {MOST_COMMANDS_READ} commands)",
+                            MOST_SCRIPT_BYTES >> 10
+                        ),
+                        line,
+                    ));
+                    continue;
+                }
+                RunScript::Unreadable => {
+                    fired.push(unread(task, &name, "cannot be read as the program that runs it may read it", line));
+                    continue;
+                }
             };
             if !seen.insert((run.directory.clone(), text.clone())) {
                 continue;
             }
             files += 1;
             if depth == MOST_DEPTH || files > MOST_FILES {
-                fired.push(unread(task, &name, "is past the scripts axiom follows from one call", line));
+                fired.push(unread(
+                    task,
+                    &name,
+                    &format!("is past the scripts axiom follows from one call ({MOST_DEPTH} deep, {MOST_FILES} files)"),
+                    line,
+                ));
                 return fired;
             }
             let file_line = tool_line("Bash", &json!({ "command": text }));
@@ -88,10 +108,8 @@ fn unread(task: &Arc<str>, name: &str, why: &str, line: &str) -> Intervention {
         severity: Severity::Error,
         action: Action::Ask,
         message: Some(format!(
-            "axiom asks: {name}, which this call runs, {why} before a call runs ({} KiB, {MOST_COMMANDS_READ} \
-             commands, {MOST_DEPTH} scripts deep, {MOST_FILES} files), so what it does was not judged. Look at \
-             it before it runs.",
-            MOST_SCRIPT_BYTES >> 10
+            "axiom asks: {name}, which this call runs, {why}, so what it does was not judged. Look at it \
+             before it runs."
         )),
         matched: name.to_owned(),
         text: line.to_owned(),

@@ -296,7 +296,7 @@ impl CommandMatcher {
                 if self.args_hold_workplace && holds_workplace(operand, places) {
                     return true;
                 }
-                if self.args_hold_own_program && is_own_program(operand, places) {
+                if self.args_hold_own_program && is_own_program(operand, places, program) {
                     return true;
                 }
                 let plain = lexical_path(operand);
@@ -311,7 +311,9 @@ impl CommandMatcher {
                 if self.args_hold_workplace && followed().any(|path| holds_workplace(path, places)) {
                     return true;
                 }
-                if self.args_hold_own_program && on_disk.as_deref().is_some_and(|path| is_own_program(path, places)) {
+                if self.args_hold_own_program
+                    && on_disk.as_deref().is_some_and(|path| is_own_program(path, places, program))
+                {
                     return true;
                 }
                 let direct = self.args.iter().any(|re| {
@@ -398,11 +400,17 @@ fn holds_workplace(operand: &str, places: &Places) -> bool {
     start == absolute || start.starts_with(&format!("{}/", absolute.trim_end_matches('/')))
 }
 
-/// Whether `operand`, a path where the command runs, is one of the files the call's supervision
-/// stands on (see [`holds_own_file`]: axiom's program and the rule files it was given), is in one
-/// or holds one: absolute, under the home directory, or relative to where the call starts when
-/// that is known. A link to one counts, being the path a hook may be installed as.
-fn is_own_program(operand: &str, places: &Places) -> bool {
+/// Programs that take a directory away with what is in it: a directory above the supervision's
+/// files counts for them (`rm -rf ~/.cargo/bin`), and for no other (`pytest .`, `pip install
+/// --prefix ~/.local` write into such a directory, and leave the files alone).
+const TAKE_DIRECTORIES_AWAY: &[&str] = &["rm", "rmdir", "unlink", "shred", "mv"];
+
+/// Whether `operand`, a path where `program` runs, is one of the files the call's supervision
+/// stands on (see [`holds_own_file`]: axiom's program and the rule files it was given) or is in
+/// one, or, for a program that takes directories away, holds one: absolute, under the home
+/// directory, or relative to where the call starts when that is known. A link to one counts,
+/// being the path a hook may be installed as.
+fn is_own_program(operand: &str, places: &Places, program: &str) -> bool {
     let placed = places.resolve(operand);
     let absolute = match placed.strip_prefix('~') {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => match std::env::var("HOME") {
@@ -415,7 +423,7 @@ fn is_own_program(operand: &str, places: &Places) -> bool {
             None => return false,
         },
     };
-    holds_own_file(&lexical_path(&absolute))
+    holds_own_file(&lexical_path(&absolute), TAKE_DIRECTORIES_AWAY.contains(&program))
 }
 
 /// The values options carry (`--output=FILE`, `of=FILE` is an operand already), the target

@@ -23,8 +23,9 @@ pub const MOST_SCRIPT_BYTES: u64 = 1 << 20;
 /// How far up from where a package manager runs its `package.json` is looked for.
 const MOST_PARENTS: usize = 64;
 
-/// The bytes looked at for a NUL, which a compiled program holds and a script does not.
-const BINARY_SNIFF: usize = 8192;
+/// The bytes of a file's first line looked at for a NUL, as bash does: a compiled program holds
+/// one there, a script does not.
+const BINARY_SNIFF: usize = 80;
 
 /// A file, a `package.json` script or a makefile's recipe, that a call runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +45,9 @@ pub enum RunScript {
     /// Longer than axiom reads: more than [`MOST_SCRIPT_BYTES`], or more commands than command
     /// rules read (`shell::MOST_COMMANDS_READ`).
     TooLong,
+    /// Written so that axiom cannot read it where the program that runs it may (a `package.json`
+    /// that is not JSON to serde: a lone surrogate, nesting past its limit).
+    Unreadable,
 }
 
 /// The files that `script`, a shell call starting in `start`, runs and that are on disk now,
@@ -79,26 +83,33 @@ fn script_file(command: &SimpleCommand, places: &Places, start: &Path, here: &Pa
     if bytes.len() as u64 > MOST_SCRIPT_BYTES {
         return run(RunScript::TooLong);
     }
-    if bytes[..bytes.len().min(BINARY_SNIFF)].contains(&0) {
+    // bash runs a file as a script unless its first line holds a NUL; so is it read.
+    let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    if first_line[..first_line.len().min(BINARY_SNIFF)].contains(&0) {
         return None;
     }
     let text = String::from_utf8_lossy(&bytes);
     let program = command.program();
-    let interpreter = if is_shell(program) || matches!(program, "source" | ".") {
-        None
+    let script = if is_shell(program) || matches!(program, "source" | ".") {
+        text.to_string()
     } else if is_interpreter(program) {
-        Some(command.clone())
+        script_of_file(command, &text).unwrap_or_default()
     } else {
         match shebang_program(&text) {
-            Some(named) if is_interpreter(named) => Some(bare_command(named)),
-            // Run by a program whose code is not read (`#!/usr/bin/make -f`).
-            Some(named) if !is_shell(named) => return None,
-            _ => None,
+            Some(named) if is_interpreter(named) => script_of_file(&bare_command(named), &text).unwrap_or_default(),
+            // Run by a program whose code is not read (`#!/usr/bin/make -f`): only its line is.
+            Some(named) if !is_shell(named) => String::new(),
+            _ => text.to_string(),
         }
     };
-    let script = match interpreter {
-        Some(interpreter) => script_of_file(&interpreter, &text)?,
-        None => text.into_owned(),
+    // Run by its path, the file is given to what its `#!` line names, with that line's words
+    // (`#!/usr/bin/env -S rm -rf ~`).
+    let by_path = !is_shell(program) && !matches!(program, "source" | ".") && !is_interpreter(program);
+    let shebang = text.strip_prefix("#!").filter(|_| by_path).and_then(|rest| rest.lines().next());
+    let script = match shebang {
+        Some(line) => format!("{} {file}\n{script}", line.trim()),
+        None if script.trim().is_empty() => return None,
+        None => script,
     };
     run(shell_script(script))
 }
@@ -190,6 +201,10 @@ fn package_scripts(command: &SimpleCommand, places: &Places, start: &Path, here:
     let Some((package_dir, scripts)) = from.and_then(|from| package_json_scripts(&from)) else {
         return Vec::new();
     };
+    let Some(scripts) = scripts else {
+        let name = format!("{}", package_dir.join("package.json").display());
+        return vec![FileRun { name, directory: package_dir, script: RunScript::Unreadable }];
+    };
     let mut run = Vec::new();
     for name in names {
         if let Some(text) = scripts.get(&name).and_then(Value::as_str) {
@@ -257,20 +272,25 @@ fn make_recipes(command: &SimpleCommand, places: &Places, start: &Path, here: &P
         .map(|(target, recipe)| FileRun {
             name: format!("the `{target}` recipe of {}", path.display()),
             directory: directory.clone(),
-            script: shell_script(recipe),
+            script: recipe.map_or(RunScript::TooLong, shell_script),
         })
         .collect()
 }
 
-/// The nearest `package.json` at or above `from` (as npm finds it), and its `scripts`.
-fn package_json_scripts(from: &Path) -> Option<(PathBuf, serde_json::Map<String, Value>)> {
+/// The nearest `package.json` at or above `from` (as npm finds it), and its `scripts`: `None` for
+/// scripts of one that cannot be read as JSON (npm may still read it).
+#[allow(clippy::type_complexity)]
+fn package_json_scripts(from: &Path) -> Option<(PathBuf, Option<serde_json::Map<String, Value>>)> {
     let (directory, bytes) = from.ancestors().take(MOST_PARENTS).find_map(|directory| {
         read_regular_file(&directory.join("package.json"), MOST_SCRIPT_BYTES).map(|bytes| (directory.to_owned(), bytes))
     })?;
-    let mut package: Value = serde_json::from_slice(&bytes).ok()?;
-    match package.get_mut("scripts")?.take() {
-        Value::Object(scripts) => Some((directory, scripts)),
-        _ => None,
+    let text = String::from_utf8_lossy(&bytes);
+    let Ok(mut package) = serde_json::from_str::<Value>(text.trim_start_matches('\u{feff}')) else {
+        return Some((directory, None));
+    };
+    match package.get_mut("scripts").map(Value::take) {
+        Some(Value::Object(scripts)) => Some((directory, Some(scripts))),
+        _ => Some((directory, Some(serde_json::Map::new()))),
     }
 }
 
@@ -291,6 +311,7 @@ mod tests {
                 let text = match &run.script {
                     RunScript::Shell(text) => text.trim().to_owned(),
                     RunScript::TooLong => "<too long>".to_owned(),
+                    RunScript::Unreadable => "<unreadable>".to_owned(),
                 };
                 (run.name.clone(), text)
             })
@@ -326,11 +347,17 @@ mod tests {
         write(dir.path(), "build.mk", "#!/usr/bin/make -f\nall:\n\trm -rf ~\n");
         write(dir.path(), "prog", "\x7fELF\0\0\0rm -rf ~");
         let read = |call: &str| scripts(&files_run(call, dir.path()));
-        assert_eq!(read("./tool.py")[0].1, "rm -rf ~");
+        // Run by its path, a file is also its `#!` line's command, given the file.
+        assert_eq!(read("./tool.py")[0].1, "/usr/bin/env python3 ./tool.py\nrm -rf ~");
         assert_eq!(read("python3 tool.py")[0].1, "rm -rf ~");
         assert_eq!(read("./plain.sh")[0].1, "rm -rf ~/old");
-        assert!(read("./build.mk").is_empty());
+        assert_eq!(read("./build.mk")[0].1, "/usr/bin/make -f ./build.mk");
         assert!(read("./prog").is_empty());
+        // bash runs a file whose NUL is past its first line.
+        write(dir.path(), "padded.sh", "echo hi\n\0\nrm -rf ~\n");
+        assert!(read("bash padded.sh")[0].1.ends_with("rm -rf ~"));
+        write(dir.path(), "launch", "#!/usr/bin/env -S rm -rf /root\n");
+        assert_eq!(read("./launch")[0].1, "/usr/bin/env -S rm -rf /root ./launch");
     }
 
     #[test]

@@ -8,8 +8,15 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 /// The most targets followed from the goals of one call.
 const MOST_TARGETS: usize = 256;
-/// How many times a variable's value is expanded inside another's.
+/// How many rounds of variables inside variables are expanded, and the most bytes a recipe line
+/// may grow to: `X = $(X)$(X)` nested grows as a power of the rounds.
 const MOST_EXPANSIONS: usize = 8;
+const MOST_LINE_BYTES: usize = 64 * 1024;
+
+/// The values make gives variables a makefile does not assign: its own defaults for the programs
+/// recipes run; any other name is the environment's, as the shell reads it (`$(HOME)` is `${HOME}`).
+const MAKE_DEFAULTS: &[(&str, &str)] =
+    &[("RM", "rm -f"), ("MAKE", "make"), ("CC", "cc"), ("CXX", "g++"), ("SHELL", "/bin/sh")];
 
 /// A makefile read: each target's prerequisites and recipe lines, the variables, the first goal.
 #[derive(Default)]
@@ -59,8 +66,9 @@ impl Makefile {
 
     /// Each target `goals` reach (the default goal when none is named), with its recipe as the
     /// shell script make runs: a line's `@`, `-` and `+` dropped, `$$` a `$`, variables given
-    /// their values where the makefile assigns them.
-    pub fn recipes(&self, goals: &[&str]) -> Vec<(String, String)> {
+    /// their values where the makefile assigns them, make's defaults, or else the environment's.
+    /// `None` for a recipe whose variables grow past what is read.
+    pub fn recipes(&self, goals: &[&str]) -> Vec<(String, Option<String>)> {
         let mut queue: VecDeque<String> = goals.iter().map(|goal| goal.to_string()).collect();
         if queue.is_empty() {
             queue.extend(self.default_goal.clone());
@@ -74,28 +82,40 @@ impl Makefile {
             let Some((prerequisites, recipe)) = self.rules.get(&target) else { continue };
             queue.extend(prerequisites.iter().cloned());
             if !recipe.is_empty() {
-                let lines: Vec<String> = recipe.iter().map(|line| self.as_run(line)).collect();
-                found.push((target, lines.join("\n")));
+                let lines: Option<Vec<String>> = recipe.iter().map(|line| self.as_run(line)).collect();
+                found.push((target, lines.map(|lines| lines.join("\n"))));
             }
         }
         found
     }
 
-    fn as_run(&self, line: &str) -> String {
+    fn as_run(&self, line: &str) -> Option<String> {
         let line = line.trim_start().trim_start_matches(['@', '-', '+']).trim_start();
         let mut text = line.to_owned();
         for _ in 0..MOST_EXPANSIONS {
-            let expanded = self.expanded(&text);
+            let expanded = self.expanded(&text)?;
             if expanded == text {
                 break;
             }
             text = expanded;
         }
-        text.replace("$$", "$")
+        Some(text.replace("$$", "$"))
     }
 
-    /// `text` with each `$(NAME)` and `${NAME}` the makefile assigns replaced by its value.
-    fn expanded(&self, text: &str) -> String {
+    fn value_of(&self, name: &str) -> Option<String> {
+        if let Some(value) = self.variables.get(name) {
+            return Some(value.clone());
+        }
+        if let Some((_, value)) = MAKE_DEFAULTS.iter().find(|(default, _)| *default == name) {
+            return Some(value.to_string());
+        }
+        let environment = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        environment.then(|| format!("${{{name}}}"))
+    }
+
+    /// `text` with each `$(NAME)` and `${NAME}` replaced by its value ([`Self::value_of`]); `None`
+    /// past [`MOST_LINE_BYTES`].
+    fn expanded(&self, text: &str) -> Option<String> {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(at) = rest.find('$') {
@@ -115,19 +135,23 @@ impl Makefile {
                     continue;
                 }
             };
-            match after[1..].find(closing).map(|end| (&after[1..end + 1], end + 2)) {
-                Some((name, len)) if self.variables.contains_key(name) => {
-                    out.push_str(&self.variables[name]);
+            let named = after[1..].find(closing).map(|end| (&after[1..end + 1], end + 2));
+            match named.and_then(|(name, len)| Some((self.value_of(name)?, len))) {
+                Some((value, len)) => {
+                    out.push_str(&value);
                     rest = &after[len..];
                 }
-                _ => {
+                None => {
                     out.push('$');
                     rest = after;
                 }
             }
+            if out.len() > MOST_LINE_BYTES {
+                return None;
+            }
         }
         out.push_str(rest);
-        out
+        (out.len() <= MOST_LINE_BYTES).then_some(out)
     }
 }
 
@@ -176,15 +200,23 @@ mod tests {
         let recipes = makefile.recipes(&["test"]);
         let targets: Vec<&str> = recipes.iter().map(|(target, _)| target.as_str()).collect();
         assert_eq!(targets, ["test", "build", "lint"]);
-        assert_eq!(recipes[0].1, "echo testing\nrm -rf ~\ncargo test  \t  --all");
-        assert_eq!(recipes[2].1, "cargo clippy");
+        assert_eq!(recipes[0].1.as_deref(), Some("echo testing\nrm -rf ~\ncargo test  \t  --all"));
+        assert_eq!(recipes[2].1.as_deref(), Some("cargo clippy"));
         // No goal named: the first target's.
-        assert_eq!(makefile.recipes(&[])[0], ("build".to_owned(), "cargo build".to_owned()));
+        assert_eq!(makefile.recipes(&[])[0], ("build".to_owned(), Some("cargo build".to_owned())));
     }
 
     #[test]
     fn what_make_computes_is_left_as_written() {
-        let makefile = Makefile::read("x:\n\techo $$HOME $(shell pwd) $(UNSET) $@\n");
-        assert_eq!(makefile.recipes(&["x"])[0].1, "echo $HOME $(shell pwd) $(UNSET) $@");
+        let makefile = Makefile::read("x:\n\techo $$HOME $(shell pwd) $@\n\t$(RM) -r $(HOME)\n");
+        assert_eq!(makefile.recipes(&["x"])[0].1.as_deref(), Some("echo $HOME $(shell pwd) $@\nrm -f -r ${HOME}"));
+    }
+
+    #[test]
+    fn variables_that_grow_past_what_is_read_leave_the_recipe_unread() {
+        let makefile = Makefile::read("X = $(X)$(X)$(X)$(X)$(X)$(X)$(X)$(X)\nall:\n\techo $(X)\n");
+        let started = std::time::Instant::now();
+        assert_eq!(makefile.recipes(&[])[0].1, None);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }

@@ -38,30 +38,34 @@ fn own_files() -> impl Iterator<Item = &'static PathBuf> {
     PROGRAM.iter().chain(RULE_FILES.get().into_iter().flatten())
 }
 
-/// Whether `absolute`, a path from the root with no `.` or `..` left, is one of the own files, is
-/// in one (a rule file in a rule directory), or holds one (a directory above it, but not the root),
-/// as written, through the links on disk, or as a shell pattern that matches one of those paths
-/// (`rm -rf /opt/*`).
-pub fn holds_own_file(absolute: &str) -> bool {
+/// Whether `absolute`, a path from the root with no `.` or `..` left, is one of the own files or
+/// is in one (a rule file in a rule directory), or, with `above`, holds one (a directory above
+/// it, but not the root), as written, through the links on disk, or as a shell pattern that
+/// matches one of those paths (`rm -rf /opt/*`).
+pub fn holds_own_file(absolute: &str, above: bool) -> bool {
     let path = Path::new(absolute);
     if path.parent().is_none() {
         return false;
     }
-    let related = |own: &Path, path: &Path| own.starts_with(path) || path.starts_with(own);
+    let related = |own: &Path, path: &Path| (above && own.starts_with(path)) || path.starts_with(own);
     if own_files().any(|own| related(own, path)) {
         return true;
     }
     if path.canonicalize().is_ok_and(|real| own_files().any(|own| related(own, &real))) {
         return true;
     }
-    absolute.contains(['*', '?', '[']) && pattern_matches_own(absolute)
+    absolute.contains(['*', '?', '[']) && pattern_matches_own(absolute, above)
 }
 
-/// Whether the shell pattern `pattern` matches an own file or a directory above one.
-fn pattern_matches_own(pattern: &str) -> bool {
+/// Whether the shell pattern `pattern` matches an own file, or, with `above`, a directory above one.
+fn pattern_matches_own(pattern: &str, above: bool) -> bool {
     let Ok(glob) = GlobBuilder::new(pattern).literal_separator(true).build() else { return false };
     let matcher = glob.compile_matcher();
-    own_files().any(|own| own.ancestors().filter(|dir| dir.parent().is_some()).any(|dir| matcher.is_match(dir)))
+    own_files().any(|own| {
+        let mut candidates =
+            own.ancestors().filter(|dir| dir.parent().is_some()).take(if above { usize::MAX } else { 1 });
+        candidates.any(|dir| matcher.is_match(dir))
+    })
 }
 
 #[cfg(test)]
@@ -72,11 +76,14 @@ mod tests {
     fn the_program_and_the_directories_above_it_are_its_own_but_the_root_is_not() {
         let program = std::env::current_exe().unwrap();
         let directory = program.parent().unwrap();
-        assert!(holds_own_file(program.to_str().unwrap()));
-        assert!(holds_own_file(directory.to_str().unwrap()));
-        assert!(holds_own_file(&format!("{}/*", directory.parent().unwrap().display())));
-        assert!(!holds_own_file("/"));
-        assert!(!holds_own_file(&format!("{}/other-program", directory.display())) || directory == Path::new("/"));
-        assert!(!holds_own_file("/nonexistent/elsewhere"));
+        assert!(holds_own_file(program.to_str().unwrap(), false));
+        assert!(holds_own_file(directory.to_str().unwrap(), true));
+        assert!(holds_own_file(&format!("{}/*", directory.parent().unwrap().display()), true));
+        // A directory above counts only for a program that takes directories away.
+        assert!(!holds_own_file(directory.to_str().unwrap(), false));
+        assert!(!holds_own_file(&format!("{}/*", directory.parent().unwrap().display()), false));
+        assert!(!holds_own_file("/", true));
+        assert!(!holds_own_file(&format!("{}/other-program", directory.display()), true));
+        assert!(!holds_own_file("/nonexistent/elsewhere", true));
     }
 }
