@@ -27,6 +27,17 @@ fn hook_with_state(state: &std::path::Path, args: &[&str], input: &str) -> (i32,
     (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+/// What `hook` (a command ready to run `axiom hook`) answers a `tool` call with `input` in `cwd`.
+fn answer_of(hook: &mut Command, cwd: &std::path::Path, tool: &str, input: serde_json::Value) -> String {
+    let event = serde_json::json!({
+        "hook_event_name": "PreToolUse", "session_id": "s", "cwd": cwd,
+        "tool_name": tool, "tool_input": input,
+    });
+    let mut child = hook.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(event.to_string().as_bytes()).unwrap();
+    String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+}
+
 fn bash_call(command: &str) -> String {
     serde_json::json!({
         "hook_event_name": "PreToolUse", "session_id": "s", "cwd": "/tmp",
@@ -327,22 +338,9 @@ fn a_path_is_judged_where_it_leads_through_dot_dots_and_links_an_earlier_call_ma
     std::fs::create_dir_all(home.path().join(".ssh")).unwrap();
     std::os::unix::fs::symlink(home.path().join(".ssh"), project.path().join("k")).unwrap();
     std::os::unix::fs::symlink(home.path(), project.path().join("h")).unwrap();
-    let call = |tool: &str, input: serde_json::Value| {
-        let event = serde_json::json!({
-            "hook_event_name": "PreToolUse", "session_id": "s", "cwd": project.path(),
-            "tool_name": tool, "tool_input": input,
-        });
-        let mut child = Command::new(env!("CARGO_BIN_EXE_axiom"))
-            .arg("hook")
-            .env("AXIOM_STATE_DIR", home.path().join("state"))
-            .env("HOME", home.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(event.to_string().as_bytes()).unwrap();
-        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
-    };
+    let mut hook = Command::new(env!("CARGO_BIN_EXE_axiom"));
+    hook.arg("hook").env("AXIOM_STATE_DIR", home.path().join("state")).env("HOME", home.path());
+    let mut call = |tool: &str, input: serde_json::Value| answer_of(&mut hook, project.path(), tool, input);
     let refused = |answer: &str| answer.contains(r#""permissionDecision":"deny""#);
     let settings = format!("{}/.claude/todos/../settings.json", home.path().display());
     assert!(refused(&call("Write", serde_json::json!({ "file_path": settings, "content": "{}" }))));
@@ -376,22 +374,9 @@ fn the_rules_a_hook_was_given_and_its_program_are_guarded_wherever_they_are() {
     std::fs::copy(env!("CARGO_BIN_EXE_axiom"), &program).unwrap();
     let project = place.path().join("app");
     std::fs::create_dir(&project).unwrap();
-    let call = |tool: &str, input: serde_json::Value| {
-        let event = serde_json::json!({
-            "hook_event_name": "PreToolUse", "session_id": "s", "cwd": project,
-            "tool_name": tool, "tool_input": input,
-        });
-        let mut child = Command::new(&program)
-            .args(["hook", "--rules"])
-            .arg(&rules)
-            .env("AXIOM_STATE_DIR", place.path().join("state"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(event.to_string().as_bytes()).unwrap();
-        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
-    };
+    let mut hook = Command::new(&program);
+    hook.args(["hook", "--rules"]).arg(&rules).env("AXIOM_STATE_DIR", place.path().join("state"));
+    let mut call = |tool: &str, input: serde_json::Value| answer_of(&mut hook, &project, tool, input);
     let refused = |answer: &str| answer.contains(r#""permissionDecision":"deny""#);
     let (rules, tools, program) = (rules.display(), tools.display(), program.display());
     for command in [
