@@ -1,5 +1,5 @@
 //! The files a shell call runs that are on disk before it runs: a script given to a shell or an
-//! interpreter (`bash x.sh`, `source env.sh`, `./run.sh`, `python3 tool.py`) and the
+//! interpreter (`bash x.sh`, `source env.sh`, `./run.sh`, `python3 tool.py`, `cat x.sh | sh`) and the
 //! `package.json` scripts a package manager runs (`npm test`, `yarn build`, `npm install`'s
 //! lifecycle), and the recipes `make` runs (`make test`). An agent can write one in one call and run it in the next, so `axiom hook` reads
 //! them as the call is judged and judges what they hold as calls of their own. (A file the same
@@ -56,9 +56,10 @@ pub fn files_run(script: &str, start: &Path) -> Vec<FileRun> {
     let commands = commands_shared(script);
     let mut places = Places::default();
     let mut found = Vec::new();
-    for command in commands.iter() {
+    for (at, command) in commands.iter().enumerate() {
         if let Some(here) = located(start, places.here()) {
             found.extend(script_file(command, &places, start, &here));
+            found.extend(script_piped_to_a_shell(command, &commands[at + 1..], &places, start, &here));
             found.extend(package_scripts(command, &places, start, &here));
             found.extend(make_recipes(command, &places, start, &here));
         }
@@ -114,6 +115,24 @@ fn script_file(command: &SimpleCommand, places: &Places, start: &Path, here: &Pa
     run(shell_script(script))
 }
 
+/// The file `cat FILE | bash` gives a shell to run on its input, read as `bash FILE` is.
+fn script_piped_to_a_shell(
+    command: &SimpleCommand,
+    later: &[SimpleCommand],
+    places: &Places,
+    start: &Path,
+    here: &Path,
+) -> Option<FileRun> {
+    let [file] = command.args() else { return None };
+    let reads_its_input = |shell: &SimpleCommand| {
+        is_shell(shell.program()) && runs_a_file(shell).is_none() && inner_script(shell).is_none()
+    };
+    if command.program() != "cat" || !later.iter().any(|next| command.pipes_into(next) && reads_its_input(next)) {
+        return None;
+    }
+    script_file(&bare_command_with(&["bash", file]), places, start, here)
+}
+
 /// The program a `#!` line names: `#!/usr/bin/env python3`, `#!/bin/sh -e`, `#!/usr/bin/env -S bash -e`.
 fn shebang_program(text: &str) -> Option<&str> {
     let line = text.strip_prefix("#!")?.lines().next()?;
@@ -126,8 +145,12 @@ fn shebang_program(text: &str) -> Option<&str> {
 }
 
 fn bare_command(program: &str) -> SimpleCommand {
+    bare_command_with(&[program])
+}
+
+fn bare_command_with(words: &[&str]) -> SimpleCommand {
     SimpleCommand {
-        words: vec![program.to_owned()],
+        words: words.iter().map(|word| word.to_string()).collect(),
         pipeline: 0,
         stage: 0,
         through_xargs: false,
@@ -337,6 +360,9 @@ mod tests {
         assert!(read("bash -c 'echo x.sh'").is_empty());
         assert!(read("bash missing.sh").is_empty());
         assert!(read("cat x.sh").is_empty());
+        assert_eq!(read("cat x.sh | bash"), x);
+        assert_eq!(read("cat x.sh | sudo sh -e"), x);
+        assert!(read("cat x.sh | bash -c 'wc -l'").is_empty());
     }
 
     #[test]
@@ -350,6 +376,7 @@ mod tests {
         // Run by its path, a file is also its `#!` line's command, given the file.
         assert_eq!(read("./tool.py")[0].1, "/usr/bin/env python3 ./tool.py\nrm -rf ~");
         assert_eq!(read("python3 tool.py")[0].1, "rm -rf ~");
+        assert_eq!(read("python3 -W ignore tool.py")[0].1, "rm -rf ~");
         assert_eq!(read("./plain.sh")[0].1, "rm -rf ~/old");
         assert_eq!(read("./build.mk")[0].1, "/usr/bin/make -f ./build.mk");
         assert!(read("./prog").is_empty());

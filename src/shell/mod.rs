@@ -715,8 +715,10 @@ pub fn runs_a_file(command: &SimpleCommand) -> Option<&str> {
     if wrappers::is_shell(program) || matches!(program, "source" | ".") || interpreters::is_interpreter(program) {
         let mut args = command.args().iter();
         while let Some(arg) = args.next() {
-            // `bash -o errexit x.sh`: an option's value is no script.
-            if matches!(arg.as_str(), "-o" | "+o" | "-O" | "+O") {
+            // `bash -o errexit x.sh`, `python3 -W ignore x.py`, `node -r ts-node/register x.ts`,
+            // `perl -I lib x.pl`: an option's value is no script.
+            if matches!(arg.as_str(), "-o" | "+o" | "-O" | "+O" | "-W" | "-X" | "-r" | "--require" | "-I" | "--import")
+            {
                 args.next();
             } else if !arg.starts_with(['-', '+']) {
                 return Some(arg);
