@@ -110,6 +110,10 @@ pub async fn run(hub: Arc<Hub>, task: Arc<Task>, socket: Socket) {
                         said_exit |= last_words;
                         messages
                     }
+                    Applied::ToolCall { id, line } => {
+                        let task = Arc::clone(&task);
+                        hub.bulk.run(move || task.judge_tool(id, &line, Instant::now())).await
+                    }
                     Applied::TooBig => {
                         frames::close_too_big(&mut sink, limit).await;
                         break;
@@ -179,6 +183,12 @@ enum Applied {
         messages: Vec<HubToWorker>,
         last_words: bool,
     },
+    /// A tool call to judge before the agent runs it: judged on the bulk lane, since the gate may
+    /// read the files it runs from disk (up to 16 of 1 MiB), which no async thread should wait on.
+    ToolCall {
+        id: String,
+        line: String,
+    },
     TooBig,
     Closed,
 }
@@ -187,6 +197,7 @@ enum Applied {
 fn apply(task: &Task, frame: Option<Result<Message, WsError>>) -> Applied {
     let mut last_words = false;
     let messages = match decode::<WorkerMessage>(frame) {
+        Incoming::Message(WorkerMessage::ToolCall { id, line }) => return Applied::ToolCall { id, line },
         Incoming::Message(message) => handle(task, message, &mut last_words),
         Incoming::Malformed(message) => vec![HubToWorker::Error { message }],
         Incoming::Nothing => Vec::new(),
@@ -224,6 +235,7 @@ fn handle(task: &Task, message: WorkerMessage, said_exit: &mut bool) -> Vec<HubT
             task.acknowledge(id, delivered, error);
             Vec::new()
         }
+        // `apply` hands tool calls to the bulk lane; judged the same way if one reaches here.
         WorkerMessage::ToolCall { id, line } => task.judge_tool(id, &line, Instant::now()),
         WorkerMessage::Hello { .. } => vec![HubToWorker::Error { message: "hello was already received".into() }],
     }
