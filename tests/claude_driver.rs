@@ -77,6 +77,33 @@ fn a_recursive_delete_is_refused_before_it_runs_and_the_model_gets_the_rules_mes
     assert!(run.stdout.contains("Understood, I left it alone."), "{}", run.stdout);
 }
 
+/// The hub reads what a call runs from where the agent works, as `axiom hook` does: a script the
+/// project holds is judged as the commands in it.
+#[test]
+fn a_script_the_call_runs_is_read_from_the_agents_directory_and_judged_before_it_runs() {
+    let Some(cli) = claude_cli() else { return };
+    let home = ClaudeHome::new();
+    let victim = home.project().join("victim");
+    std::fs::create_dir_all(victim.join("inside")).unwrap();
+    // Judged as one `Bash` call holding the script, which this file's rule reads from its start.
+    std::fs::write(home.project().join("tidy.sh"), "rm -rf victim\necho tidied\n").unwrap();
+    let api = FakeApi::start(vec![
+        Reply::text("Tidying.").then_tool("Bash", json!({"command": "bash tidy.sh"})),
+        Reply::text("Understood, I left it alone."),
+    ]);
+    let run = finish(axiom_run(&cli, &home, &api, "tidy the project"));
+    run.assert_code(0);
+    assert!(victim.join("inside").is_dir(), "the script ran: {}", run.stderr);
+    let requests = api.requests();
+    assert_eq!(requests.len(), 2, "{requests:#?}");
+    let answer = user_texts(&requests[1]);
+    assert!(
+        answer.iter().any(|text| text.starts_with("tool_error: In `tidy.sh`, which this call runs: ")
+            && text.ends_with("never delete directories recursively; move them to trash/ instead.")),
+        "{answer:?}"
+    );
+}
+
 #[test]
 fn an_injected_correction_reaches_the_model_as_a_user_message() {
     let Some(cli) = claude_cli() else { return };

@@ -88,7 +88,7 @@ pub fn run(args: HookArgs) -> anyhow::Result<ExitCode> {
 /// `--fail-closed` refuses instead, as it does for any failure.
 fn hook_rules(args: &HookArgs) -> anyhow::Result<Arc<RuleSet>> {
     let origin = RuleOrigin::resolve_named(&args.rules);
-    crate::gate::guard(&origin);
+    crate::gate::guard(&origin, None);
     match super::load_rules_from(origin.clone()) {
         Err(err) if !args.fail_closed && origin != RuleOrigin::Embedded => {
             crate::logging::note!("axiom hook: {err:#}\naxiom hook: judging with the built-in pack instead");

@@ -20,8 +20,9 @@ use crate::tasks::{TaskConfig, Tasks};
 pub fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
     crate::hub::keep_inherited_descriptors_from_tasks();
     let agent_command = parse_agent_command(&args.agent_command).map_err(anyhow::Error::msg)?;
-    let rules = super::load_hub_rules(&args.rules)?;
-    let state = super::prepare_hub_state(session_dir(&super::state_dir(&args.state)?)?, args.listen)?;
+    let state_dir = super::state_dir(&args.state)?;
+    let rules = super::load_hub_rules(&args.rules, Some(&state_dir))?;
+    let state = super::prepare_hub_state(session_dir(&state_dir)?, args.listen)?;
     let kill_grace: Duration = args.kill_grace.into();
     let runtime = tokio::runtime::Runtime::new()?;
     let session = state.dir.clone();

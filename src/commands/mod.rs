@@ -69,10 +69,11 @@ pub fn load_rules(args: &RulesArgs) -> anyhow::Result<Arc<RuleSet>> {
 }
 
 /// [`load_rules`] for a hub, whose tasks' tool calls are judged before they run: the rule files
-/// are the supervision's own, which a call may not write (see [`crate::gate`]).
-pub fn load_hub_rules(args: &RulesArgs) -> anyhow::Result<Arc<RuleSet>> {
+/// and the hub's state directory (`state`, when it has one) are the supervision's own, which a
+/// call may not write (see [`crate::gate`]).
+pub fn load_hub_rules(args: &RulesArgs, state: Option<&StateDir>) -> anyhow::Result<Arc<RuleSet>> {
     let origin = RuleOrigin::resolve(&args.paths);
-    crate::gate::guard(&origin);
+    crate::gate::guard(&origin, state.map(StateDir::path));
     load_rules_from(origin)
 }
 

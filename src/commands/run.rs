@@ -35,7 +35,7 @@ use crate::worker::{Driver, OutputStream};
 const WORKER_EXIT: Duration = Duration::from_secs(3);
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let rules = super::load_hub_rules(&args.rules)?;
+    let rules = super::load_hub_rules(&args.rules, None)?;
     super::warn_if_reachable(args.listen);
     let runtime = tokio::runtime::Runtime::new()?;
     let result = runtime.block_on(async move {

@@ -17,8 +17,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let reconnect_window: Duration = args.reconnect_window.into();
     // A task is given up on when its worker would have given up on the hub, unless told otherwise.
     let lost_after = args.lost_after.map_or(reconnect_window, Into::into);
-    let rules = super::load_hub_rules(&args.rules)?;
-    let state = super::prepare_hub_state(super::state_dir(&args.state)?, args.listen)?;
+    let state_dir = super::state_dir(&args.state)?;
+    let rules = super::load_hub_rules(&args.rules, Some(&state_dir))?;
+    let state = super::prepare_hub_state(state_dir, args.listen)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let stopped = runtime.block_on(async move {
         super::prepare_in_background(&rules);

@@ -37,15 +37,16 @@ pub struct Judged {
 static OWN: OnceLock<Vec<(PathBuf, String)>> = OnceLock::new();
 
 /// Takes the rules this process judges with from `origin` as its own, with its state directory
-/// and its program. Called once, by `axiom hook` and the hub as they load their rules; a gate
-/// used before knows only the state directory and the program.
-pub fn guard(origin: &RuleOrigin) {
-    let _ = OWN.set(own_paths_of(Some(origin)));
+/// (`state_dir`, a hub's `--state-dir`; else where one is by default) and its program. Called
+/// once, by `axiom hook` and the hub as they load their rules; a gate used before knows only the
+/// default state directory and the program.
+pub fn guard(origin: &RuleOrigin, state_dir: Option<&Path>) {
+    let _ = OWN.set(own_paths_of(Some(origin), state_dir));
 }
 
-fn own_paths_of(origin: Option<&RuleOrigin>) -> Vec<(PathBuf, String)> {
+fn own_paths_of(origin: Option<&RuleOrigin>, state_dir: Option<&Path>) -> Vec<(PathBuf, String)> {
     let mut own = Vec::new();
-    if let Ok(state_dir) = crate::state::StateDir::resolve(None) {
+    if let Ok(state_dir) = crate::state::StateDir::resolve(state_dir) {
         own.push((state_dir.path().to_owned(), own_paths::STATE_SPELLING.to_owned()));
     }
     if let Some(RuleOrigin::Flag(paths) | RuleOrigin::Env(paths)) = origin {
@@ -86,7 +87,7 @@ impl Gate {
 
     /// `line` with the own paths written as the rules know them.
     fn as_judged(&self, line: String) -> String {
-        let own = OWN.get_or_init(|| own_paths_of(None));
+        let own = OWN.get_or_init(|| own_paths_of(None, None));
         let own: Vec<(&Path, &str)> = own.iter().map(|(path, spelled)| (path.as_path(), spelled.as_str())).collect();
         own_paths::spelled_as_default(&line, &own).unwrap_or(line)
     }
@@ -110,5 +111,16 @@ impl Gate {
             judged.fired.extend(files_run::judge(line, start, &self.task, &as_judged, judge, &mut judged.also_judged));
         }
         judged
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hubs_own_state_directory_is_guarded_as_the_default_one() {
+        let own = own_paths_of(None, Some(Path::new("/srv/supervisor")));
+        assert!(own.contains(&(PathBuf::from("/srv/supervisor"), own_paths::STATE_SPELLING.to_owned())), "{own:?}");
     }
 }

@@ -55,4 +55,4 @@ pub use summary::RuleSummary;
 pub use tool_class::{
     line_regex, may_run_a_command, reads_as_json, unescape_tool_argument, ToolClass, ARGUMENT_FIELDS,
 };
-pub use workplace::{judging_in, on_disk_from, resolved_on_disk, Workplace};
+pub use workplace::{judging_in, on_disk_from, on_disk_through_last_link, resolved_on_disk, Workplace};

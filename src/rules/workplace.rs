@@ -106,14 +106,28 @@ pub(crate) fn on_disk(path: &str) -> Option<String> {
 
 /// [`on_disk`] for a call that runs in `start`.
 pub fn on_disk_from(start: &Path, path: &str) -> Option<String> {
+    on_disk_following(start, path, path.ends_with('/'))
+}
+
+/// [`on_disk_from`] for a program that opens what a link named last leads to (`cat kf`, `> kf`),
+/// not the link itself as `rm` does.
+pub fn on_disk_through_last_link(start: &Path, path: &str) -> Option<String> {
+    on_disk_following(start, path, true)
+}
+
+fn on_disk_following(start: &Path, path: &str, follow_last: bool) -> Option<String> {
     // From where the start and the home directory lead: a link on their way is no link the
     // call's path goes through (a project opened through a linked directory).
     let absolute = match path.strip_prefix('~').filter(|rest| rest.is_empty() || rest.starts_with('/')) {
         Some(rest) => resolved_on_disk(Path::new(&std::env::var_os("HOME")?))?.join(rest.trim_start_matches('/')),
         None => resolved_on_disk(start)?.join(path),
     };
-    let resolved = if path.ends_with('/') {
-        resolved_on_disk(&absolute)?
+    let resolved = if follow_last {
+        // A link to what does not exist yet leads there too: `> ak` creates `~/.ssh/authorized_keys`.
+        match std::fs::read_link(&absolute) {
+            Ok(target) => resolved_on_disk(&absolute.parent()?.join(target))?,
+            Err(_) => resolved_on_disk(&absolute)?,
+        }
     } else {
         resolved_on_disk(absolute.parent()?)?.join(absolute.file_name()?)
     };
