@@ -236,6 +236,23 @@ async fn the_configured_agent_command_is_watched_as_an_agent_whatever_its_progra
     assert_eq!(fired, [1, 0]);
 }
 
+/// A wait for the task's end also says what the rules did while it waited.
+#[tokio::test]
+async fn a_wait_for_the_end_returns_the_interventions_made_meanwhile() {
+    let server = Server::start().await;
+    let spawned = server.spawn(json!({"command": ["sh", "-c", "read word; echo \"TODO: $word\""]})).await;
+    let id = spawned["task_id"].as_str().unwrap().to_owned();
+    // The wait is asked for first; the task prints the TODO only after the send that follows it.
+    let (waited, _) = tokio::join!(
+        server.ok("axiom_wait", json!({"task_id": id, "until": "exit", "timeout_s": 20})),
+        server.ok("axiom_send", json!({"task_id": id, "text": "later"}))
+    );
+    assert_eq!(waited["reason"], "exit", "{waited}");
+    let interventions = waited["interventions"].as_array().unwrap();
+    assert_eq!(interventions.len(), 1, "{waited}");
+    assert_eq!(interventions[0]["rule"], "no-todo");
+}
+
 #[tokio::test]
 async fn an_intervention_is_injected_waited_for_and_pushed() {
     let server = Server::start().await;

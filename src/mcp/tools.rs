@@ -236,13 +236,7 @@ grace_ms (default: the server's --kill-grace, 3 s unless set). Waits until the t
         if grace > Duration::from_secs(600) {
             return Err("grace_ms is at most 600000 (10 minutes)".to_owned());
         }
-        if let Err(err) = task.intervene(Action::Kill, None, Some(grace)) {
-            // Killing a task that has ended changes nothing, as a second kill would.
-            let ended_already = matches!(err, TaskError::NotRunning(..)) && task.info().status.is_finished();
-            if !ended_already {
-                return Err(describe(err, &task));
-            }
-        }
+        task.kill(Some(grace)).map_err(|err| describe(err, &task))?;
         let ended = task.wait_finished(grace + Duration::from_secs(2)).await;
         Ok(Json(KillResult { ended, task: task.info().into() }))
     }
@@ -250,10 +244,10 @@ grace_ms (default: the server's --kill-grace, 3 s unless set). Waits until the t
     #[tool(
         name = "axiom_wait",
         description = "Wait for something to happen to a task instead of polling: until `exit` (it ends), `intervention` \
-(a rule fired on its output; the interventions are returned) or `output` (it printed something). Returns as soon as \
-that happens (or the task ends) or after timeout_s, with `reason` (exit, intervention, output or timeout) and the \
-task's status. Only what happens after the call counts, unless `since` says where you left off. Sends progress \
-notifications while waiting.",
+(a rule fired on its output) or `output` (it printed something). Returns as soon as \
+that happens (or the task ends) or after timeout_s, with `reason` (exit, intervention, output or timeout), the \
+task's status and the interventions the rules made while it waited. Only what happens after the call counts, \
+unless `since` says where you left off. Sends progress notifications while waiting.",
         annotations(
             title = "Wait for a task",
             read_only_hint = true,
@@ -276,7 +270,10 @@ notifications while waiting.",
         // Subscribe before looking, so a change between the look and the sleep still wakes us.
         let mut changes = task.subscribe();
         let first = task.info();
-        let seen_interventions = args.since.map_or(first.interventions, |since| since as usize);
+        let seen_interventions = match args.until {
+            WaitUntil::Intervention => args.since.map_or(first.interventions, |since| since as usize),
+            WaitUntil::Exit | WaitUntil::Output => first.interventions,
+        };
         let seen_output = args.since.unwrap_or(first.output_bytes);
         let progress = context.meta.get_progress_token();
         let mut ticker = tokio::time::interval(PROGRESS_EVERY);
@@ -311,11 +308,9 @@ notifications while waiting.",
                 }
             }
         };
-        let interventions = if args.until == WaitUntil::Intervention {
-            task.interventions_since(seen_interventions).0.into_iter().map(InterventionView::from).collect()
-        } else {
-            Vec::new()
-        };
+        // Whatever it waited for, what the rules did meanwhile is part of what happened.
+        let interventions =
+            task.interventions_since(seen_interventions).0.into_iter().map(InterventionView::from).collect();
         Ok(Json(WaitResult {
             reason: reason.to_owned(),
             task: task.info().into(),

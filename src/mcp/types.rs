@@ -331,7 +331,7 @@ pub struct WaitResult {
     /// exit, intervention, output or timeout.
     pub reason: String,
     pub task: TaskView,
-    /// With `until: intervention`: the interventions that ended the wait.
+    /// The interventions made while waiting (with `until: intervention` and `since`, since then).
     pub interventions: Vec<InterventionView>,
     /// Seconds waited.
     pub waited_s: f64,
