@@ -442,6 +442,10 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// The rule named by an intervention a person asked for (`axiom client kill`, Ctrl-C on `axiom
+/// run`), not a rule of the set.
+pub const BY_HAND: &str = "manual";
+
 /// An intervention as stored and reported, with what became of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InterventionRecord {

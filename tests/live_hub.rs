@@ -197,7 +197,7 @@ fn ctrl_c_stops_a_client_command_whose_piped_input_waits_for_a_command_that_does
     });
     client.signal(libc::SIGINT);
     let run = client.finish_within(DEADLINE);
-    run.assert_code(128 + libc::SIGTERM);
+    run.assert_code(128 + libc::SIGINT);
     assert!(run.stderr.contains("stopping task"), "{}", run.stderr);
 }
 
@@ -464,6 +464,10 @@ fn kill_ends_a_running_task() {
             Ok(())
         }
     });
+    // A second kill leaves the ended task as it is, as `axiom_kill` does, and says how it ended.
+    let again = hub.run_client(&["kill", &id]);
+    again.assert_code(0);
+    assert!(again.stderr.contains("killed by signal 15"), "{}", again.stderr);
 }
 
 #[test]

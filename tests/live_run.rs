@@ -213,7 +213,7 @@ fn ctrl_c_stops_the_supervised_command() {
     agent.wait_for_stdout("started");
     agent.signal(libc::SIGINT);
     let run = agent.finish_within(Duration::from_secs(10));
-    run.assert_code(128 + libc::SIGTERM);
+    run.assert_code(128 + libc::SIGINT);
     assert!(run.stderr.contains("stopping the task"), "{}", run.stderr);
 }
 

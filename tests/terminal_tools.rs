@@ -330,7 +330,7 @@ fn ctrl_c_on_a_client_command_stops_its_task_as_run_does_and_says_so() {
     let finished = client.finish_within(DEADLINE);
     assert!(finished.stderr.contains(&format!("axiom: stopping task {id}")), "{finished:#?}");
     assert!(finished.stderr.contains("--detach keeps a task running"), "{finished:#?}");
-    finished.assert_code(128 + libc::SIGTERM);
+    finished.assert_code(128 + libc::SIGINT);
     assert_eq!(hub.task(&id).status, TaskStatus::Killed { signal: libc::SIGTERM });
 }
 

@@ -96,8 +96,9 @@ stderr) stops the command, as the pipe would have, and on stdout it is noticed e
 command is quiet (`| grep -m1 ready`), as GNU `tail -f` notices it; output that cannot be written \
 (a full disk) stops the command too. Ctrl-C ends the command's whole process group.
 
-Exit status: the command's own (128+N when signal N ended it); 127 when the program is not found, \
-126 when it cannot be run, as the shell says; 141 (128+SIGPIPE) when the output's reader left; 2 \
+Exit status: the command's own (128+N when signal N ended it); 130 when Ctrl-C stopped it (128+N \
+for signal N to axiom); 127 when the program is not found, 126 when it cannot be run, as the shell \
+says; 141 (128+SIGPIPE) when the output's reader left; 2 \
 when axiom itself fails (bad rules, output that cannot be written).
 
 Examples:

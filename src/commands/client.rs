@@ -422,6 +422,8 @@ impl Connection {
             subscription = Some(self.subscribe(task_id, since).await?);
         }
         let mut stopping = false;
+        // The signal that stopped the task, if one did.
+        let mut stopped_by = None;
         // Made once: each poll of a new one would register stdout with epoll again.
         let reader_left = stdout_reader_left();
         tokio::pin!(reader_left);
@@ -459,19 +461,20 @@ impl Connection {
                     }
                     continue;
                 }
-                () = stop => {
+                signal = stop => {
                     match (on_stop, stopping) {
                         (OnStop::Detach, _) => {
                             note!("axiom: detached: task {task_id} keeps running on the hub (`axiom client tail {task_id} --follow` watches it again, `axiom client kill {task_id}` ends it)");
                             self.leave_detached(task_id, piping.take(), stops.as_mut()).await;
-                            return Ok(ExitCode::from(130));
+                            return Ok(exit_code(super::stop::stopped_by(signal)));
                         }
                         (_, true) => {
                             note!("axiom: left task {task_id} while it is being stopped");
-                            return Ok(ExitCode::from(130));
+                            return Ok(exit_code(super::stop::stopped_by(signal)));
                         }
                         (_, false) => {
                             stopping = true;
+                            stopped_by = Some(signal);
                             note!("axiom: stopping task {task_id}: SIGTERM, then SIGKILL after the hub's grace period (Ctrl-C again to leave at once; --detach keeps a task running)");
                             let kill = ClientRequest::Kill { id: Some(self.fresh_id()), task_id: task_id.to_owned(), grace_ms: None };
                             self.send(&kill).await?;
@@ -496,9 +499,9 @@ impl Connection {
                     };
                     tokio::select! {
                         subscribed = again => subscription = Some(subscribed.with_context(|| format!("task {task_id} may still be running; `axiom client tail {task_id} --follow` watches it once the hub is back"))?),
-                        () = stop => {
+                        signal = stop => {
                             note!("axiom: the hub is unreachable, so task {task_id} may still be running");
-                            return Ok(ExitCode::from(130));
+                            return Ok(exit_code(super::stop::stopped_by(signal)));
                         }
                     }
                     progress.interventions_seen = 0;
@@ -546,7 +549,11 @@ impl Connection {
                         (Some(ShowFailure::ReaderLeft), TaskStatus::Exited { .. }) | (None, _) => {}
                         (Some(failure), _) => return Ok(ExitCode::from(failure.exit_code())),
                     }
-                    return Ok(ExitCode::from(status.exit_code().unwrap_or(1).clamp(0, 255) as u8));
+                    if let (Some(signal), TaskStatus::Killed { .. }) = (stopped_by, &status) {
+                        // Ended by the kill a signal to axiom asked for: as if that signal had ended it.
+                        return Ok(exit_code(super::stop::stopped_by(signal)));
+                    }
+                    return Ok(exit_code(status.exit_code().unwrap_or(1)));
                 }
                 // The subscription failing (or the connection) ends the client; a refused kill
                 // (the task ended meanwhile) does not.
@@ -657,7 +664,7 @@ impl Connection {
                     humantime::format_duration(LEAVING_INPUT_WAIT)
                 ),
             },
-            () = stop => note!("axiom: left without ending task {task_id}'s standard input, which stays open after {taken}"),
+            _ = stop => note!("axiom: left without ending task {task_id}'s standard input, which stays open after {taken}"),
         }
     }
 
@@ -921,6 +928,11 @@ impl Progress {
         self.cursor = end;
         Some(&bytes[skip..])
     }
+}
+
+/// `code` as a process's exit status.
+fn exit_code(code: i32) -> ExitCode {
+    ExitCode::from(code.clamp(0, 255) as u8)
 }
 
 #[cfg(test)]

@@ -63,6 +63,13 @@ pub fn intervention_line(record: &crate::protocol::InterventionRecord, palette: 
 
 /// What an intervention was: `[warning] todo-placeholder (inject): "TODO:" → message`.
 pub fn intervention_summary(record: &crate::protocol::InterventionRecord, palette: Palette) -> String {
+    if record.rule == crate::protocol::BY_HAND {
+        let mut line = format!("{} by hand, not by a rule", record.action);
+        if let Some(message) = &record.message {
+            line.push_str(&format!(" → {message}"));
+        }
+        return line;
+    }
     let mut line = format!(
         "[{}] {} ({})",
         palette.paint(palette.severity(record.severity), record.severity.as_str()),

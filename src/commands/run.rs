@@ -118,7 +118,8 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
     let mut changes = task.subscribe();
     let mut cursor = 0;
     let mut shown = 0;
-    let mut interrupted = false;
+    // The signal that stopped the task, if one did.
+    let mut stopped: Option<i32> = None;
     let mut cannot_show: Option<ShowFailure> = None;
     // Made once: each poll of a new one would register stdout with epoll again.
     let reader_left = stdout_reader_left();
@@ -165,6 +166,8 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
                 // The command ended by itself as its reader left: its own exit came first.
                 (Some(ShowFailure::ReaderLeft), TaskStatus::Exited { code }) => *code,
                 (Some(failure), _) => failure.exit_code().into(),
+                // Ended by the kill a signal to axiom asked for: as if that signal had ended it.
+                (None, TaskStatus::Killed { .. }) if stopped.is_some() => stopped.map_or(1, super::stop::stopped_by),
                 (None, status) => status.exit_code().unwrap_or(1),
             };
         }
@@ -180,17 +183,17 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
             }, if cannot_show.is_none() => {
                 if let Some(failure) = failure {
                     // A task that has just ended is not stopped (nor said to be).
-                    if !interrupted && task.intervene(Action::Kill, None, None).is_ok() {
+                    if stopped.is_none() && task.intervene(Action::Kill, None, None).is_ok() {
                         let _ = out.send(Out::Note(failure.line("stopping the task, as that would have stopped it")));
                     }
                     cannot_show = Some(failure);
                 }
             }
-            _ = stops.next() => {
-                if interrupted {
-                    return 130;
+            signal = stops.next() => {
+                if stopped.is_some() {
+                    return super::stop::stopped_by(signal);
                 }
-                interrupted = true;
+                stopped = Some(signal);
                 // Through the writer, in order, and never a panic on a stderr that cannot be written.
                 let _ = out.send(Out::Note("axiom: stopping the task (Ctrl-C again to leave at once)".into()));
                 let _ = task.intervene(Action::Kill, None, None);

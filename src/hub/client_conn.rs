@@ -198,7 +198,10 @@ async fn handle(
             .map_or_else(error, |()| Some(HubToClient::Ok { id })),
         ClientRequest::Kill { task_id, grace_ms, .. } => {
             let grace = grace_ms.map(Duration::from_millis);
-            act(task_of(&task_id), Action::Kill, None, grace).map_or_else(error, |()| Some(HubToClient::Ok { id }))
+            match task_of(&task_id).and_then(|task| task.kill(grace).map_err(|err| err.to_string())) {
+                Ok(()) => Some(HubToClient::Ok { id }),
+                Err(message) => error(message),
+            }
         }
     }
 }

@@ -251,6 +251,15 @@ impl Task {
         }
     }
 
+    /// Kills the task's process group (see [`intervene`](Self::intervene)). A task that has ended
+    /// already is left as it is, as a second kill would leave it.
+    pub fn kill(&self, grace: Option<Duration>) -> Result<(), TaskError> {
+        match self.intervene(Action::Kill, None, grace) {
+            Err(TaskError::NotRunning(..)) if self.info().status.is_finished() => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
     /// An intervention asked for by a user or a model rather than a rule; recorded like one.
     pub fn intervene(
         &self,
@@ -264,7 +273,7 @@ impl Task {
         let id = self.issue(&mut state, |id| HubToWorker::Intervene {
             id,
             action,
-            rule: "manual".into(),
+            rule: crate::protocol::BY_HAND.into(),
             message: message.clone(),
             grace_ms: Some(grace_ms),
         })?;
@@ -275,7 +284,7 @@ impl Task {
             id,
             at: now_ms(),
             task_id: self.id.clone(),
-            rule: "manual".into(),
+            rule: crate::protocol::BY_HAND.into(),
             severity: crate::rules::Severity::Info,
             action,
             message,
