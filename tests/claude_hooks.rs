@@ -103,7 +103,7 @@ fn installed_hooks_refuse_a_dangerous_call_and_block_a_false_claim_at_stop() {
 
     let removed = axiom(&home, &["hooks", "uninstall", "--rules", &rules]);
     assert!(removed.status.success());
-    assert_eq!(std::fs::read_to_string(&settings).unwrap().trim(), "{}");
+    assert!(!settings.exists(), "a settings file that held only the hooks is removed, not left as {{}}");
 }
 
 /// The PreToolUse hook is installed to block the call when it fails: here its binary is gone (an
@@ -341,11 +341,7 @@ fn rule_files_the_agent_writes_where_it_works_do_not_switch_the_hook_off() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("built-in pack instead"), "{output:?}");
     let removed = axiom(&home, &["hooks", "uninstall"]);
     assert!(removed.status.success(), "{removed:?}");
-    assert_eq!(
-        std::fs::read_to_string(&settings).unwrap().trim(),
-        "{}",
-        "uninstall found the hooks it named rules for"
-    );
+    assert!(!settings.exists(), "uninstall found the hooks it named rules for");
 }
 
 /// An `ask` rule in a session nobody watches (`claude -p`): the hook answers "ask", and Claude Code,

@@ -40,10 +40,13 @@ pub fn run(command: HooksCommand) -> anyhow::Result<ExitCode> {
         None => remove(&mut settings, &ours),
     }
     .with_context(|| format!("{}: not touching it", path.display()))?;
-    let install = install.is_some();
-    if changed {
+    if changed && install.is_none() && settings.is_empty() {
+        // Nothing but the hooks was in it (install made it): no `{}` left behind.
+        remove_settings(&path)?;
+    } else if changed {
         write_settings(&path, &settings)?;
     }
+    let install = install.is_some();
     let what = match (install, changed) {
         (true, true) => "installed in",
         (true, false) => "already installed in",
@@ -167,11 +170,21 @@ fn read_settings(path: &Path) -> anyhow::Result<Map<String, Value>> {
         Ok(text) => match serde_json::from_str(&text) {
             Ok(Value::Object(map)) => Ok(map),
             Ok(_) => anyhow::bail!("{} is not a JSON object; not touching it", path.display()),
-            Err(err) => anyhow::bail!("{}:{}:{}: {err}; not touching it", path.display(), err.line(), err.column()),
+            // serde_json counts a column 0 at a line's start (an early end of file): 1-based here.
+            Err(err) => {
+                anyhow::bail!("{}:{}:{}: {err}; not touching it", path.display(), err.line(), err.column().max(1))
+            }
         },
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Map::new()),
         Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
     }
+}
+
+/// Removes a settings file left empty, or its target when it is a link kept with the user's dotfiles
+/// (as [`write_settings`] replaces the target).
+fn remove_settings(path: &Path) -> anyhow::Result<()> {
+    let path = std::fs::canonicalize(path).with_context(|| format!("cannot find {}", path.display()))?;
+    std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))
 }
 
 /// Writes the settings whole or not at all (a new file renamed over the old one), so that Claude

@@ -40,6 +40,7 @@ pub fn watch_rules(tasks: Arc<Tasks>, origin: RuleOrigin) -> anyhow::Result<Opti
         let dir = if path.is_dir() { path.clone() } else { parent_dir(path) };
         watcher.watch(&dir, RecursiveMode::NonRecursive)?;
     }
+    tasks.watch_rule_edits();
     tokio::spawn(async move {
         let Some(in_force) = snapshot_of(&origin).await else { return };
         let mut held = HeldEdits::new(in_force);

@@ -355,7 +355,8 @@ impl Hub {
     /// of a `.axiom/rules` in force (`proj/src` for `proj/.axiom/rules`): the task can edit them.
     /// The user put them there (no rules are read from a working directory unless named), so it
     /// is a warning, not a refusal; but while the task runs, an edit of the rules is not
-    /// reloaded, since the task may have made it.
+    /// reloaded, since the task may have made it; a hub that puts no edit in force (`axiom run`,
+    /// `--rules-locked`) reads what the task left there at its next start.
     fn note_if_rules_are_in_reach(&self, task: &Arc<Task>, cwd: Option<&std::path::Path>) {
         let task_id = &task.id;
         let Some(cwd) = cwd.map(std::path::Path::to_path_buf).or_else(|| std::env::current_dir().ok()) else { return };
@@ -368,9 +369,14 @@ impl Hub {
             let project =
                 path.ends_with(".axiom/rules").then(|| path.parent().and_then(std::path::Path::parent)).flatten();
             if path.starts_with(&cwd) || project.is_some_and(|project| cwd.starts_with(project)) {
+                let consequence = if self.tasks.rule_edits_watched() {
+                    "so edits are not reloaded while it runs"
+                } else {
+                    "and the next start reads what it leaves there"
+                };
                 crate::logging::note!(
                     "axiom: warning: task {task_id} runs in {}, which holds the rules in force ({}); the task can edit \
-                     them, so edits are not reloaded while it runs",
+                     them, {consequence}",
                     cwd.display(),
                     path.display()
                 );

@@ -47,6 +47,8 @@ pub struct Tasks {
     rules: RwLock<LoadedRules>,
     /// Tasks started in a directory that holds the rules in force, while they run.
     rules_in_reach_of: Mutex<Vec<Arc<Task>>>,
+    /// Whether edits of the rule files are put in force (`serve` and `mcp`, unless locked).
+    rules_watched: std::sync::atomic::AtomicBool,
     config: TaskConfig,
     journal: Option<Journal>,
     reloads: tokio::sync::broadcast::Sender<RuleReload>,
@@ -87,6 +89,7 @@ impl Tasks {
             hooked: Mutex::new(HashMap::new()),
             rules: RwLock::new(LoadedRules { rules, loaded_at: now_ms() }),
             rules_in_reach_of: Mutex::new(Vec::new()),
+            rules_watched: std::sync::atomic::AtomicBool::new(false),
             config,
             journal,
             reloads: tokio::sync::broadcast::Sender::new(16),
@@ -113,6 +116,16 @@ impl Tasks {
 
     pub fn loaded_rules(&self) -> LoadedRules {
         self.rules.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Says that edits of the rule files are watched for and put in force from now on.
+    pub fn watch_rule_edits(&self) {
+        self.rules_watched.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether an edit of the rule files may be put in force while tasks run.
+    pub fn rule_edits_watched(&self) -> bool {
+        self.rules_watched.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Notes that `task` works in a directory that holds the rules in force, so that an edit of
