@@ -396,7 +396,8 @@ impl TaskStatus {
         match self {
             TaskStatus::Starting | TaskStatus::Running => None,
             TaskStatus::Exited { code } => Some(*code),
-            TaskStatus::Killed { signal } => Some(128 + signal),
+            // A signal number from a worker or a history file: no overflow on a forged one.
+            TaskStatus::Killed { signal } => Some(signal.saturating_add(128)),
             TaskStatus::Failed { code, .. } => Some(code.unwrap_or(1)),
             TaskStatus::Lost => Some(1),
         }

@@ -20,20 +20,25 @@
 //! A cut reads the file three times and writes less than the limit, and cuts happen once per
 //! quarter of the limit written, so the cost stays proportional to what is written.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::fs::{self, OpenOptions};
+use std::io::{self, BufReader, BufWriter, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use super::read::{acknowledged_id, header_number, input_command_id, is_input_piped, is_output, output_at, output_end};
+use super::read::{
+    acknowledged_id, header_number, input_command_id, is_input_piped, is_output, next_line, open_history, output_at,
+    output_end, NextLine,
+};
 use super::Event;
 
 /// Rewrites the history at `path` to keep about its last `keep` bytes of events, what a restart
 /// needs from before them, and of the intervention records before them the newest that fit in
 /// `records` bytes.
 pub(super) fn keep_newest(path: &Path, keep: u64, records: u64) -> io::Result<()> {
+    // Opened as every history is: a FIFO or a device a task put in its place must not hang the
+    // journal, and lines longer than any event are passed over (see [`next_line`]).
     let commands = Commands::in_history(path)?;
-    let source = File::open(path)?;
+    let source = open_history(path)?;
     let len = source.metadata()?.len();
     let cut = len.saturating_sub(keep);
     let mut to_drop = record_bytes_before(path, cut, &commands)?.saturating_sub(records);
@@ -59,11 +64,14 @@ pub(super) fn keep_newest(path: &Path, keep: u64, records: u64) -> io::Result<()
     let mut last_piped = Vec::new();
     let mut forgotten = commands.forgotten;
     while position < cut {
-        let read = next_whole_line(&mut reader, &mut line)?;
-        if read == 0 {
-            break;
+        match next_line(&mut reader, &mut line)? {
+            NextLine::Whole(read) => position += read as u64,
+            NextLine::TooLong(read) => {
+                position += read;
+                continue;
+            }
+            NextLine::End => break,
         }
-        position += read as u64;
         let record = commands.record(&line);
         if is_output(&line) {
             std::mem::swap(&mut last_dropped_output, &mut line);
@@ -94,7 +102,12 @@ pub(super) fn keep_newest(path: &Path, keep: u64, records: u64) -> io::Result<()
     // Where the kept output starts: at the first output event kept, else after the last dropped.
     let mut held = Vec::new();
     let mut before = None;
-    while next_whole_line(&mut reader, &mut line)? > 0 {
+    loop {
+        match next_line(&mut reader, &mut line)? {
+            NextLine::Whole(_) => {}
+            NextLine::TooLong(_) => continue,
+            NextLine::End => break,
+        }
         let output = is_output(&line);
         held.push(std::mem::take(&mut line));
         if output {
@@ -127,27 +140,21 @@ enum Record {
     Delivery,
 }
 
-/// Reads the next line into `line`; its length, or 0 at the end or before a line left unfinished
-/// (one being written), which is no record yet.
-fn next_whole_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<usize> {
-    line.clear();
-    let read = reader.read_until(b'\n', line)?;
-    Ok(if line.last() == Some(&b'\n') { read } else { 0 })
-}
-
 /// The bytes of the record lines before byte `cut`.
 fn record_bytes_before(path: &Path, cut: u64, commands: &Commands) -> io::Result<u64> {
-    let mut reader = BufReader::with_capacity(1024 * 1024, File::open(path)?);
+    let mut reader = BufReader::with_capacity(1024 * 1024, open_history(path)?);
     let (mut position, mut total) = (0u64, 0u64);
     let mut line = Vec::new();
     while position < cut {
-        let read = next_whole_line(&mut reader, &mut line)?;
-        if read == 0 {
-            break;
-        }
-        position += read as u64;
-        if commands.record(&line).is_some() {
-            total += read as u64;
+        match next_line(&mut reader, &mut line)? {
+            NextLine::Whole(read) => {
+                position += read as u64;
+                if commands.record(&line).is_some() {
+                    total += read as u64;
+                }
+            }
+            NextLine::TooLong(read) => position += read,
+            NextLine::End => break,
         }
     }
     Ok(total)
@@ -165,14 +172,15 @@ struct Commands {
 
 impl Commands {
     fn in_history(path: &Path) -> io::Result<Commands> {
-        let mut reader = BufReader::with_capacity(1024 * 1024, File::open(path)?);
+        let mut reader = BufReader::with_capacity(1024 * 1024, open_history(path)?);
         let mut commands =
             Commands { inputs: Vec::new(), interventions: Vec::new(), acknowledged: Vec::new(), forgotten: 0 };
         let mut line = Vec::new();
         loop {
-            line.clear();
-            if reader.read_until(b'\n', &mut line)? == 0 {
-                break;
+            match next_line(&mut reader, &mut line)? {
+                NextLine::Whole(_) => {}
+                NextLine::TooLong(_) => continue,
+                NextLine::End => break,
             }
             commands.inputs.extend(input_command_id(&line));
             commands.interventions.extend(intervention_command_id(&line));

@@ -85,8 +85,65 @@ pub(super) fn output_end(line: &[u8]) -> Option<u64> {
     }
 }
 
+/// No line axiom writes in a history is longer: output and input travel in pieces under the
+/// 1 MiB message limit. A longer line is a file axiom did not write (a task may write its own
+/// history: `truncate -s 4G events.jsonl`), and is passed over unread rather than held in memory.
+pub(super) const MOST_LINE: usize = 16 * 1024 * 1024;
+
+/// What [`next_line`] read.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum NextLine {
+    /// A whole line of this many bytes, its line break included, is in the buffer.
+    Whole(usize),
+    /// A line longer than [`MOST_LINE`], of this many bytes, was passed over.
+    TooLong(u64),
+    /// The end, or a torn last line (the hub died mid-write), which was never acknowledged.
+    End,
+}
+
+/// Reads the next line into `line` (cleared first), in memory bounded by [`MOST_LINE`].
+pub(super) fn next_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<NextLine> {
+    line.clear();
+    let read = reader.by_ref().take(MOST_LINE as u64 + 1).read_until(b'\n', line)?;
+    if line.last() == Some(&b'\n') {
+        return Ok(NextLine::Whole(read));
+    }
+    if read <= MOST_LINE {
+        return Ok(NextLine::End);
+    }
+    line.clear();
+    let mut skipped = read as u64;
+    loop {
+        let buffer = reader.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(NextLine::End);
+        }
+        match memchr::memchr(b'\n', buffer) {
+            Some(at) => {
+                reader.consume(at + 1);
+                return Ok(NextLine::TooLong(skipped + at as u64 + 1));
+            }
+            None => {
+                let all = buffer.len();
+                reader.consume(all);
+                skipped += all as u64;
+            }
+        }
+    }
+}
+
+/// Where the first hole in `file` starts (its length when it has none); `None` where the file
+/// system cannot tell.
+fn first_hole(mut file: &File) -> io::Result<Option<u64>> {
+    use std::os::fd::AsRawFd as _;
+    // SAFETY: lseek on a descriptor `file` owns; SEEK_HOLE only moves its offset, set back below.
+    let hole = unsafe { libc::lseek(file.as_raw_fd(), 0, libc::SEEK_HOLE) };
+    file.seek(SeekFrom::Start(0))?;
+    Ok(u64::try_from(hole).ok())
+}
+
 /// Opens a history only if it is a regular file (a FIFO planted in its place must not hang us).
-fn open_history(path: &Path) -> io::Result<File> {
+pub(super) fn open_history(path: &Path) -> io::Result<File> {
     let file = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)?;
     if !file.metadata()?.is_file() {
         return Err(io::Error::other(format!("{} is not a regular file", path.display())));
@@ -98,18 +155,31 @@ fn open_history(path: &Path) -> io::Result<File> {
 /// Output payloads are not decoded (only the last one's length is needed), so memory stays
 /// bounded by the largest line, whatever the history's size.
 pub fn read_history(path: &Path) -> io::Result<History> {
-    let mut reader = BufReader::with_capacity(BLOCK, open_history(path)?);
+    let file = open_history(path)?;
+    // Appended to, never seeked past: a history axiom wrote has no holes. A file with one
+    // (`truncate -s 30G`) takes its whole size to read and no room on disk.
+    let len = file.metadata()?.len();
+    if let Some(hole) = first_hole(&file)?.filter(|&hole| hole < len) {
+        return Err(io::Error::other(format!(
+            "a hole at byte {hole} of {len}: a sparse file, which axiom never writes"
+        )));
+    }
+    let mut reader = BufReader::with_capacity(BLOCK, file);
     let mut history = History::default();
     let mut line = Vec::new();
     let mut last_output = Vec::new();
     let mut counted = 0u64;
     let mut number = 0usize;
     loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 || line.last() != Some(&b'\n') {
-            break; // the end, or a torn last line (the hub died mid-write): never acknowledged
-        }
         number += 1;
+        match next_line(&mut reader, &mut line)? {
+            NextLine::Whole(_) => {}
+            NextLine::TooLong(length) => {
+                tracing::warn!("{}:{number}: skipping a line of {length} bytes, longer than any event", path.display());
+                continue;
+            }
+            NextLine::End => break,
+        }
         if is_output(&line) {
             match (header_number(&line, b"\"seq\":"), output_at(&line)) {
                 (Some(seq), Some(_)) => {
@@ -203,9 +273,10 @@ fn each_output_from(
     let mut line = Vec::new();
     loop {
         check(stop)?;
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 || line.last() != Some(&b'\n') {
-            return Ok(());
+        match next_line(&mut reader, &mut line)? {
+            NextLine::Whole(_) => {}
+            NextLine::TooLong(_) => continue,
+            NextLine::End => return Ok(()),
         }
         if !is_output(&line) {
             continue;
@@ -234,7 +305,7 @@ pub fn tail_cursor(path: &Path, lines: usize) -> io::Result<u64> {
 pub fn tail_cursor_until(path: &Path, lines: usize, stop: &AtomicBool) -> io::Result<u64> {
     let mut file = open_history(path)?;
     let len = file.metadata()?.len();
-    let mut events = ReverseLines { file: &mut file, position: len, pending: Vec::new(), found_end: false };
+    let mut events = ReverseLines::new(&mut file, len);
     let mut output_end = None;
     let mut earliest = None;
     let mut seen = 0;
@@ -276,22 +347,42 @@ struct ReverseLines<'a> {
     position: u64,
     pending: Vec<u8>,
     found_end: bool,
+    /// Inside a line longer than [`MOST_LINE`], which is passed over, not kept.
+    skipping: bool,
 }
 
 impl ReverseLines<'_> {
+    fn new(file: &mut File, len: u64) -> ReverseLines<'_> {
+        ReverseLines { file, position: len, pending: Vec::new(), found_end: false, skipping: false }
+    }
+
     fn next_line(&mut self) -> io::Result<Option<Vec<u8>>> {
         loop {
-            if !self.found_end {
+            if self.skipping {
+                // What follows the line break before the long line is the long line's start.
+                if let Some(newline) = self.pending.iter().rposition(|&b| b == b'\n') {
+                    self.pending.truncate(newline + 1);
+                    self.skipping = false;
+                    continue;
+                }
+                self.pending.clear();
+            } else if !self.found_end {
                 if let Some(newline) = self.pending.iter().rposition(|&b| b == b'\n') {
                     self.pending.truncate(newline + 1);
                     self.found_end = true;
                     continue;
                 }
+                // A torn end is dropped whatever its length: only where it starts is wanted.
+                self.pending.clear();
             } else if !self.pending.is_empty() {
                 let body = &self.pending[..self.pending.len() - 1];
                 match body.iter().rposition(|&b| b == b'\n') {
                     Some(newline) => return Ok(Some(self.pending.split_off(newline + 1))),
                     None if self.position == 0 => return Ok(Some(std::mem::take(&mut self.pending))),
+                    None if self.pending.len() > MOST_LINE => {
+                        self.pending.clear();
+                        self.skipping = true;
+                    }
                     None => {}
                 }
             }

@@ -407,3 +407,84 @@ fn a_history_flooded_with_interventions_stays_within_its_limit_and_keeps_the_new
     });
     assert_eq!(acks.max(), Some(total), "the newest acknowledgement stays: ids are never used again");
 }
+
+fn mkfifo(path: &Path) {
+    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+}
+
+/// A task can write its own history (it runs as the hub's user). A FIFO, a link to /dev/zero or a
+/// directory in its place must stop neither the journal nor any other task's history: the task's
+/// history is given up, its events acknowledged, and flushes still complete.
+#[test]
+fn a_history_a_task_replaced_is_given_up_and_every_other_history_goes_on() {
+    for replacement in ["fifo", "link", "directory"] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = JournalConfig { max_task_bytes: 100_000, ..JournalConfig::default() };
+        let journal = Journal::open(dir.path(), config).unwrap();
+        journal.append("bad", &spawn("bad"), None);
+        journal.append("good", &spawn("good"), None);
+        journal.flush_blocking();
+        let path = journal.events_path("bad");
+        let moved = dir.path().join("moved");
+        fs::rename(&path, &moved).unwrap();
+        match replacement {
+            "fifo" => mkfifo(&path),
+            "link" => std::os::unix::fs::symlink("/dev/zero", &path).unwrap(),
+            _ => fs::create_dir(&path).unwrap(),
+        }
+        // The hub still holds the old file open: past the limit, the cut opens the path again.
+        let (persisted, watcher) = watch::channel(0);
+        let line = vec![b'x'; 10_000];
+        for seq in 0..30 {
+            journal.append("bad", &output(seq, seq * 10_000, &line), Some((seq, persisted.clone())));
+            journal.append("good", &output(seq, seq * 10_000, &line), None);
+        }
+        journal.flush_blocking();
+        assert_eq!(*watcher.borrow(), 30, "{replacement}: the task's events are acknowledged, not held");
+        journal.append("good", &Event::Ack { id: 7, delivered: true, error: None }, None);
+        journal.flush_blocking();
+        let good = read_history(&journal.events_path("good")).unwrap();
+        assert!(good.events.iter().any(|e| matches!(e, Event::Ack { id: 7, .. })), "{replacement}");
+    }
+}
+
+/// No line of a history is longer than an event can be; a longer one (a file the task wrote) is
+/// passed over, in bounded memory, by every reader: a restart, a read of output, a tail, a cut.
+#[test]
+fn a_line_longer_than_any_event_is_passed_over_by_every_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, all) = history_of_lines(dir.path(), 20, 10, JournalConfig::default());
+    let path = journal.events_path("t1");
+    let mut text = fs::read(&path).unwrap();
+    let middle = text.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut long = vec![b' '; read::MOST_LINE + 10];
+    long.push(b'\n');
+    text.splice(middle..middle, long);
+    // And a torn end of the same length, as a file the task wrote without a last line break.
+    text.extend(std::iter::repeat_n(b' ', read::MOST_LINE + 10));
+    fs::write(&path, &text).unwrap();
+    let history = read_history(&path).unwrap();
+    assert_eq!((history.next_seq, history.output_end), (20, all.len() as u64));
+    assert_eq!(read_output(&path, 0, 1 << 30).unwrap().bytes, all);
+    assert_eq!(&all[tail_cursor(&path, 1).unwrap() as usize..], b"line 199\n");
+    // A cut whose dropped part holds the long line, and whose kept part the torn end.
+    compact::keep_newest(&path, read::MOST_LINE as u64 + 1500, 1000).unwrap();
+    let history = read_history(&path).unwrap();
+    assert_eq!(history.output_end, all.len() as u64);
+    assert!(history.output_start > 0 && history.output_start < history.output_end, "{history:?}");
+}
+
+#[test]
+fn a_sparse_file_in_place_of_a_history_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let file = fs::File::create(&path).unwrap();
+    file.set_len(40 << 30).unwrap();
+    drop(file);
+    let started = std::time::Instant::now();
+    let error = read_history(&path).unwrap_err().to_string();
+    assert!(error.contains("sparse"), "{error}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "read, not refused: {:?}", started.elapsed());
+}

@@ -9,7 +9,7 @@
 //! once, and its end once. History files are opened on demand and closed when their task ends or
 //! when more than [`JournalConfig::max_open_files`] are open (least recently written first).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -61,6 +61,10 @@ struct Writer {
     /// How long each history was right after its last cut.
     cut_left: HashMap<String, u64>,
     next_retry: Instant,
+    /// Tasks whose history was replaced by something axiom did not write (a link, a directory, a
+    /// FIFO): their events are no longer written, and acknowledged as if they were, so that the
+    /// task's worker does not hold its output for ever and the journal goes on for every other task.
+    abandoned: HashSet<String>,
 }
 
 pub(super) fn run(root: PathBuf, config: JournalConfig, queue: mpsc::Receiver<Op>) {
@@ -74,6 +78,7 @@ pub(super) fn run(root: PathBuf, config: JournalConfig, queue: mpsc::Receiver<Op
         failing: None,
         cut_left: HashMap::new(),
         next_retry: Instant::now(),
+        abandoned: HashSet::new(),
     };
     loop {
         let wait = if writer.pending.is_empty() { SYNC_INTERVAL } else { RETRY };
@@ -99,11 +104,17 @@ pub(super) fn run(root: PathBuf, config: JournalConfig, queue: mpsc::Receiver<Op
 impl Writer {
     fn take(&mut self, op: Op) {
         match op {
+            Op::Append { task_id, persisted, .. } if self.abandoned.contains(&task_id) => {
+                if let Some((seq, sender)) = persisted {
+                    sender.send_modify(|next| *next = (*next).max(seq + 1));
+                }
+            }
             Op::Append { task_id, line, persisted, last } => {
                 self.pending.entry(task_id).or_default().push_back(Pending { line, persisted, last })
             }
             Op::Flush(done) => self.flushes.push(done),
             Op::Remove(task_id) => {
+                self.abandoned.remove(&task_id);
                 self.pending.remove(&task_id);
                 self.cut_left.remove(&task_id);
                 self.files.remove(&task_id);
@@ -166,16 +177,21 @@ impl Writer {
         let Some(queue) = self.pending.get(task_id) else { return Ok(()) };
         if !self.files.contains_key(task_id) {
             let may_create = queue.front().is_some_and(|p| p.line.starts_with(SPAWN_PREFIX));
-            match self.open(task_id, may_create)? {
-                Some(history) => {
+            match self.open(task_id, may_create) {
+                Ok(Some(history)) => {
                     self.make_room();
                     self.files.insert(task_id.to_owned(), history);
                 }
-                None => {
+                Ok(None) => {
                     // The history was removed (retention) and a late event arrived: nothing to add to.
                     self.pending.remove(task_id);
                     return Ok(());
                 }
+                Err(err) if replaced(&err) => {
+                    self.abandon(task_id, &err);
+                    return Ok(());
+                }
+                Err(err) => return Err(err),
             }
         }
         let mut last = false;
@@ -221,6 +237,23 @@ impl Writer {
         Ok(())
     }
 
+    /// Gives up writing `task_id`'s history, which something else took the place of (see
+    /// [`Writer::abandoned`]): what waits is acknowledged, as what comes later will be.
+    fn abandon(&mut self, task_id: &str, err: &io::Error) {
+        crate::logging::note!(
+            "axiom: warning: task {task_id}'s history {} is no file axiom wrote ({err}); the task, which may \
+             write there, changed it, so its events are no longer kept on disk (its output stays in memory)",
+            self.root.join(task_id).join("events.jsonl").display()
+        );
+        self.abandoned.insert(task_id.to_owned());
+        self.cut_left.remove(task_id);
+        for pending in self.pending.remove(task_id).into_iter().flatten() {
+            if let Some((seq, sender)) = pending.persisted {
+                sender.send_modify(|next| *next = (*next).max(seq + 1));
+            }
+        }
+    }
+
     /// Keeps the newest output of a history that outgrew its limit (see [`compact`]).
     fn cut(&mut self, task_id: &str) {
         let Some(history) = self.files.remove(task_id) else { return };
@@ -252,6 +285,10 @@ impl Writer {
 
     fn open(&self, task_id: &str, may_create: bool) -> io::Result<Option<OpenHistory>> {
         let dir = self.root.join(task_id);
+        // A link in the task directory's place would lead the task's events into another file.
+        if fs::symlink_metadata(&dir).is_ok_and(|meta| !meta.is_dir()) {
+            return Err(not_ours(&dir, "is not a directory"));
+        }
         if may_create {
             match fs::DirBuilder::new().mode(0o700).create(&dir) {
                 Ok(()) => {}
@@ -273,7 +310,7 @@ impl Writer {
             Err(err) => return Err(err),
         };
         if !file.metadata()?.is_file() {
-            return Err(io::Error::other(format!("{} is not a regular file", path.display())));
+            return Err(not_ours(&path, "is not a regular file"));
         }
         // A hub that died in the middle of a write left part of a line: drop it (it was never
         // acknowledged, so its worker still has it), or the next event would be glued to it.
@@ -294,4 +331,16 @@ impl Writer {
             }
         }
     }
+}
+
+/// The error for a history whose place holds what axiom did not make.
+fn not_ours(path: &std::path::Path, what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("{} {what}", path.display()))
+}
+
+/// Whether opening a history failed because something else is in its place: a link
+/// (`O_NOFOLLOW`), a directory, a file where its directory should be, or what [`not_ours`] says.
+fn replaced(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::InvalidData
+        || matches!(err.raw_os_error(), Some(libc::ELOOP | libc::EISDIR | libc::ENOTDIR | libc::ENXIO))
 }
