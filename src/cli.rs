@@ -181,6 +181,10 @@ pub struct ServeArgs {
     /// task's history.
     #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = crate::human::parse_ring_bytes)]
     pub ring_bytes: usize,
+    /// Client connections at once; one more is refused with 503. Workers are not counted: a task
+    /// holding the client token cannot keep another task's worker from reconnecting.
+    #[arg(long, value_name = "N", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_clients: u32,
     /// After SIGTERM, how long a killed task gets before SIGKILL.
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = crate::human::parse_duration)]
     pub kill_grace: humantime::Duration,

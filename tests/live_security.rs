@@ -108,6 +108,29 @@ async fn worker_endpoint_refuses_the_client_token_wrong_tokens_and_other_tasks_t
     }
 }
 
+/// A task holding the client token fills every client place: a worker still connects (its task
+/// would be lost otherwise), and a holder of one task's worker token gets a few places, not any
+/// number.
+#[tokio::test]
+async fn clients_in_every_place_keep_no_worker_out_and_one_task_gets_few_worker_connections() {
+    let hub = Hub::start_leaking_worker_tokens(RULES, &["--max-clients", "1"]);
+    let mut client = ws::open(hub.addr, "/client", Some(&hub.token), None).await.unwrap();
+    let task = spawn_task(&mut client, 1, "exec sleep 30").await;
+    child_pid(&mut client, &task).await; // its worker is connected
+    assert_eq!(ws::refused(ws::open(hub.addr, "/client", Some(&hub.token), None).await), 503, "the one place is taken");
+    let token = live_support::worker_token(&hub, &task);
+    let path = format!("/worker?task_id={task}");
+    // Its worker holds one place; three more open (a worker reconnecting over a link not yet seen dead).
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(ws::open(hub.addr, &path, Some(&token), None).await.expect("a worker's place"));
+    }
+    assert_eq!(ws::refused(ws::open(hub.addr, &path, Some(&token), None).await), 503, "a fifth at once");
+    drop(held);
+    let reply = ws::request(&mut client, 2, json!({"type": "kill", "id": 2, "task_id": task, "grace_ms": 100})).await;
+    assert_eq!(reply["type"], "ok", "{reply}");
+}
+
 #[tokio::test]
 async fn foreign_origins_get_403_even_with_the_token_unless_allowed() {
     let hub = Hub::start(RULES, &["--allow-origin", "http://good.example"]);

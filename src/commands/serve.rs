@@ -40,6 +40,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let shutdown = shutdown_signals().context("cannot install the SIGTERM/SIGINT handlers")?;
         let mut hub_config = HubConfig::new(args.listen);
         hub_config.allow_origins = args.allow_origins;
+        hub_config.max_connections = args.max_clients as usize;
         hub_config.worker_reconnect_window = reconnect_window;
         hub_config.ping_interval = args.ping_interval.into();
         hub_config.lost_after = lost_after;

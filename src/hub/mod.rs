@@ -49,6 +49,7 @@ pub struct HubConfig {
     /// Largest message accepted; a larger one closes the socket with 1009.
     pub max_message_size: usize,
     pub handshake_timeout: Duration,
+    /// Client connections at once (`--max-clients`; workers are counted per task instead).
     pub max_connections: usize,
     /// Keepalive: a ping this often; a peer silent for three intervals is dropped.
     pub ping_interval: Duration,
@@ -108,8 +109,8 @@ pub struct Hub {
     pub config: HubConfig,
     client_token: Token,
     local_addr: SocketAddr,
-    /// Places for connections that have said who they are (clients and workers).
-    connections: Arc<Semaphore>,
+    /// Places for client connections that have said who they are.
+    client_places: Arc<Semaphore>,
     /// Connections whose request has not been read yet.
     waiting: waiting::WaitingRoom,
     /// Where output from flooding workers is processed, in turn (see [`lane`]).
@@ -140,7 +141,7 @@ impl Hub {
     ) -> std::io::Result<(Arc<Hub>, TcpListener)> {
         let listener = TcpListener::bind(config.listen).await?;
         let local_addr = listener.local_addr()?;
-        let connections = Arc::new(Semaphore::new(config.max_connections));
+        let client_places = Arc::new(Semaphore::new(config.max_connections));
         let shutdown = watch::Sender::new(false);
         let bulk = BulkLane::for_this_machine()?;
         if config.adopt_orphans {
@@ -152,7 +153,7 @@ impl Hub {
             config,
             client_token,
             local_addr,
-            connections,
+            client_places,
             waiting: waiting::WaitingRoom::default(),
             bulk,
             shutdown,
@@ -334,12 +335,6 @@ impl Hub {
                 return;
             }
         };
-        // Only a connection that has sent its request takes one of the hub's places.
-        let Ok(_permit) = Arc::clone(&self.connections).try_acquire_owned() else {
-            tracing::warn!(%peer, "refused a connection: {} are open", self.config.max_connections);
-            let _ = respond(&mut stream, 503, "Service Unavailable", "too many connections\n").await;
-            return;
-        };
         if let Some(origin) = &head.origin {
             if !self.config.allow_origins.iter().any(|allowed| allowed == origin) {
                 tracing::warn!(%peer, %origin, "refused a request from a web origin");
@@ -362,6 +357,12 @@ impl Hub {
                     let _ = respond(&mut stream, 410, "Gone", "the task has ended\n").await;
                     return;
                 }
+                let Some(_place) = task.worker_place() else {
+                    tracing::warn!(%peer, task = %task.id, "refused a worker connection: the task has too many");
+                    let _ =
+                        respond(&mut stream, 503, "Service Unavailable", "too many connections for this task\n").await;
+                    return;
+                };
                 if let Some(socket) = self.upgrade(stream, head).await {
                     worker_conn::run(self, task, socket).await;
                 }
@@ -371,6 +372,14 @@ impl Hub {
                     let _ = respond(&mut stream, 401, "Unauthorized", "missing or wrong token\n").await;
                     return;
                 }
+                // Only clients take the hub's places. A worker's connection is its task's one
+                // (a second replaces the first), so clients holding every place (a task can read
+                // the client token) never keep a worker from reconnecting: its task would be lost.
+                let Ok(_permit) = Arc::clone(&self.client_places).try_acquire_owned() else {
+                    tracing::warn!(%peer, "refused a client: {} are connected", self.config.max_connections);
+                    let _ = respond(&mut stream, 503, "Service Unavailable", "too many connections\n").await;
+                    return;
+                };
                 if let Some(socket) = self.upgrade(stream, head).await {
                     client_conn::run(self, socket).await;
                 }

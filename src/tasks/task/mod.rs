@@ -104,9 +104,17 @@ pub struct Task {
     persisted: watch::Sender<u64>,
     /// Set once the worker process a local hub started for this task has exited.
     worker_exited: watch::Sender<bool>,
+    /// Connections on the task's `/worker` at once (see [`Task::worker_place`]).
+    worker_places: Arc<tokio::sync::Semaphore>,
     journal: Option<Journal>,
     config: TaskConfig,
 }
+
+/// `/worker` connections one task may have at once: its worker, one reconnecting over a link
+/// not yet seen to be dead, and a few more. Workers take none of the hub's places for clients,
+/// so a holder of one task's token (the task itself, reading its worker's memory as root) could
+/// otherwise open any number, each waiting out the hello's timeout.
+const WORKER_PLACES: usize = 4;
 
 struct TaskState {
     status: TaskStatus,
@@ -266,9 +274,16 @@ impl Task {
             changed: watch::Sender::new(0),
             persisted: watch::Sender::new(0),
             worker_exited: watch::Sender::new(false),
+            worker_places: Arc::new(tokio::sync::Semaphore::new(WORKER_PLACES)),
             journal,
             config,
         }
+    }
+
+    /// A place for one more connection on this task's `/worker`, held while it lasts; `None` when
+    /// [`WORKER_PLACES`] are taken.
+    pub fn worker_place(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        Arc::clone(&self.worker_places).try_acquire_owned().ok()
     }
 
     /// Rebuilds a task from its stored history (after a hub restart). A task that was running is
