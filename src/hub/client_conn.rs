@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use super::client_queue::{client_queue, ClientQueue};
+use super::client_queue::{client_queue, stalled_while_short, ClientQueue, STALLED_CLIENT};
 use super::frames::{self, decode, Incoming};
 use super::{Hub, Socket, SpawnRequest};
 use crate::protocol::{ClientRequest, HubToClient, Payload};
@@ -26,13 +26,23 @@ const MAX_OUTPUT_REPLY: usize = 512 * 1024;
 
 pub async fn run(hub: Arc<Hub>, socket: Socket) {
     let (mut sink, mut stream) = socket.split();
-    let (outgoing, mut queued) = client_queue();
+    let (outgoing, mut queued) = client_queue(Arc::clone(&hub.client_bytes));
     let limit = hub.config.max_message_size;
+    let all_clients = Arc::clone(&hub.client_bytes);
+    // Dropped when the writer stops: a client it gave up on is disconnected, not left holding a place.
+    let (writer_alive, mut writer_gone) = tokio::sync::oneshot::channel::<()>();
     let writer = tokio::spawn(async move {
-        // Each message gives its share of the queue's budget back once written.
+        let _alive = writer_alive;
+        // Each message gives its share of the budgets back once written.
         while let Some(queued) = queued.recv().await {
-            if frames::send(&mut sink, &queued.message).await.is_err() {
-                return None;
+            tokio::select! {
+                sent = frames::send(&mut sink, &queued.message) => if sent.is_err() {
+                    return None;
+                },
+                () = stalled_while_short(&all_clients) => {
+                    tracing::warn!("dropped a client that took no message for {STALLED_CLIENT:?} while clients' queues ran short");
+                    return None;
+                }
             }
         }
         Some(sink)
@@ -51,6 +61,7 @@ pub async fn run(hub: Arc<Hub>, socket: Socket) {
             None => tokio::select! {
                 frame = stream.next() => frame,
                 _ = shutdown.changed() => break,
+                _ = &mut writer_gone => break,
             },
         };
         let reply = match decode::<ClientRequest>(frame) {
@@ -70,6 +81,7 @@ pub async fn run(hub: Arc<Hub>, socket: Socket) {
                             frame => early = Some(frame),
                         },
                         _ = shutdown.changed() => left = true,
+                        _ = &mut writer_gone => left = true,
                     }
                     if left {
                         break None;

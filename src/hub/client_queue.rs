@@ -1,4 +1,4 @@
-//! What the hub has queued for one client: bounded in messages and in bytes.
+//! What the hub has queued for its clients: bounded in messages and in bytes, per client and in all.
 //!
 //! A client that stops reading (a `tail --follow` over a dead ssh link, or one opened only to
 //! hold memory: a watched agent can read the client token) leaves its replies and events queued.
@@ -6,8 +6,15 @@
 //! MiB; so each message also holds its weight in bytes from a budget of [`CLIENT_QUEUE_BYTES`]
 //! until it is written to the socket, and a subscription that would go over it waits. Nothing is
 //! lost by waiting: a subscription reads by cursor, from the task's history once it falls behind.
+//!
+//! Per client alone, the hub's 4096 client places would still allow 32 GiB. So every message also
+//! holds its weight from one budget for all clients, [`ALL_CLIENTS_QUEUE_BYTES`]; while more than
+//! half of it is held, a client that has not taken a message for [`STALLED_CLIENT`] is dropped
+//! (see [`stalled_while_short`]), which gives its share back. A real client dials again and goes on
+//! from the first byte it has not shown.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
@@ -17,11 +24,16 @@ use crate::protocol::HubToClient;
 const CLIENT_QUEUE: usize = 1024;
 /// Bytes of replies and events queued for one client, by [`weight`].
 pub const CLIENT_QUEUE_BYTES: usize = 8 << 20;
+/// Bytes of replies and events queued for all clients together.
+pub const ALL_CLIENTS_QUEUE_BYTES: usize = 256 << 20;
+/// How long a client may take no message while the budget for all clients runs short.
+pub const STALLED_CLIENT: Duration = Duration::from_secs(30);
 
-/// A message on its way to the client, with the share of the budget it holds until written.
+/// A message on its way to the client, with the shares of the budgets it holds until written.
 pub struct Queued {
     pub message: HubToClient,
     _held: OwnedSemaphorePermit,
+    _held_of_all: OwnedSemaphorePermit,
 }
 
 /// The sending side of a client's queue.
@@ -29,24 +41,42 @@ pub struct Queued {
 pub struct ClientQueue {
     queue: mpsc::Sender<Queued>,
     budget: Arc<Semaphore>,
+    all_clients: Arc<Semaphore>,
+}
+
+/// The budget all clients' queues share: one a hub.
+pub fn all_clients_budget() -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(ALL_CLIENTS_QUEUE_BYTES))
+}
+
+/// Waits until a client that is not taking its messages should be dropped: it has taken none for
+/// [`STALLED_CLIENT`] while more than half of the budget for all clients is held. Never returns
+/// while there is room: a reader that only pauses (`tail --follow | less`) keeps its connection.
+pub async fn stalled_while_short(all_clients: &Semaphore) {
+    tokio::time::sleep(STALLED_CLIENT).await;
+    while all_clients.available_permits() > ALL_CLIENTS_QUEUE_BYTES / 2 {
+        tokio::time::sleep(STALLED_CLIENT / 10).await;
+    }
 }
 
 /// The client is gone.
 #[derive(Debug)]
 pub struct Closed;
 
-/// A client's queue and what drains it.
-pub fn client_queue() -> (ClientQueue, mpsc::Receiver<Queued>) {
+/// A client's queue, sharing `all_clients` with the hub's other clients, and what drains it.
+pub fn client_queue(all_clients: Arc<Semaphore>) -> (ClientQueue, mpsc::Receiver<Queued>) {
     let (queue, queued) = mpsc::channel(CLIENT_QUEUE);
-    (ClientQueue { queue, budget: Arc::new(Semaphore::new(CLIENT_QUEUE_BYTES)) }, queued)
+    (ClientQueue { queue, budget: Arc::new(Semaphore::new(CLIENT_QUEUE_BYTES)), all_clients }, queued)
 }
 
 impl ClientQueue {
-    /// Queues `message`, waiting while the client has its budget's worth queued already.
+    /// Queues `message`, waiting while the client has its budget's worth queued already, or all
+    /// clients theirs.
     pub async fn send(&self, message: HubToClient) -> Result<(), Closed> {
         let weight = weight(&message).min(CLIENT_QUEUE_BYTES) as u32;
         let held = Arc::clone(&self.budget).acquire_many_owned(weight).await.map_err(|_| Closed)?;
-        self.queue.send(Queued { message, _held: held }).await.map_err(|_| Closed)
+        let held_of_all = Arc::clone(&self.all_clients).acquire_many_owned(weight).await.map_err(|_| Closed)?;
+        self.queue.send(Queued { message, _held: held, _held_of_all: held_of_all }).await.map_err(|_| Closed)
     }
 }
 
@@ -76,6 +106,51 @@ mod tests {
         }
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_stalled_client_is_let_go_only_while_all_clients_queues_run_short() {
+        let all_clients = all_clients_budget();
+        let stalled = stalled_while_short(&all_clients);
+        tokio::pin!(stalled);
+        // Room left: a reader that pauses for an hour keeps its connection.
+        let waited = tokio::time::timeout(Duration::from_secs(3600), &mut stalled).await;
+        assert!(waited.is_err(), "dropped while there was room");
+        // Others hold more than half of what all clients may queue: it goes.
+        let _held = Arc::clone(&all_clients).acquire_many_owned((ALL_CLIENTS_QUEUE_BYTES / 2 + 1) as u32).await;
+        let waited = tokio::time::timeout(STALLED_CLIENT, &mut stalled).await;
+        assert!(waited.is_ok(), "kept while the budget ran short");
+    }
+
+    #[tokio::test]
+    async fn clients_that_do_not_read_hold_no_more_than_all_clients_budget() {
+        let all_clients = all_clients_budget();
+        let mut held = Vec::new();
+        let mut senders = Vec::new();
+        // 64 clients of 8 MiB each would be 512 MiB; all of them hold at most 256.
+        for _ in 0..64 {
+            let (queue, queued) = client_queue(Arc::clone(&all_clients));
+            held.push(queued);
+            senders.push(tokio::spawn(async move {
+                for _ in 0..16 {
+                    if queue.send(output(512 << 10)).await.is_err() {
+                        return;
+                    }
+                }
+            }));
+        }
+        while all_clients.available_permits() > (512 << 10) {
+            tokio::task::yield_now().await;
+        }
+        let queued: usize = held.iter().map(|queued| queued.len()).sum();
+        assert!(queued * (512 << 10) <= ALL_CLIENTS_QUEUE_BYTES, "{queued} messages of 512 KiB queued");
+        // One client gone gives its share back to the others.
+        held.pop();
+        drop(held);
+        for sender in senders {
+            sender.await.unwrap();
+        }
+        assert_eq!(all_clients.available_permits(), ALL_CLIENTS_QUEUE_BYTES);
+    }
+
     #[test]
     fn a_reply_weighs_what_it_repeats() {
         let error = HubToClient::Error { id: Some(1), message: format!("no task {}", "x".repeat(1 << 20)) };
@@ -85,7 +160,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_client_that_does_not_read_holds_at_most_its_budget_and_then_gets_the_rest_in_order() {
-        let (queue, mut queued) = client_queue();
+        let (queue, mut queued) = client_queue(all_clients_budget());
         let sender = tokio::spawn(async move {
             for _ in 0..64 {
                 queue.send(output(512 << 10)).await.unwrap();

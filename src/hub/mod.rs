@@ -111,6 +111,8 @@ pub struct Hub {
     local_addr: SocketAddr,
     /// Places for client connections that have said who they are.
     client_places: Arc<Semaphore>,
+    /// The bytes all clients' queues may hold together (see [`client_queue`]).
+    client_bytes: Arc<Semaphore>,
     /// Connections whose request has not been read yet.
     waiting: waiting::WaitingRoom,
     /// Where output from flooding workers is processed, in turn (see [`lane`]).
@@ -154,6 +156,7 @@ impl Hub {
             client_token,
             local_addr,
             client_places,
+            client_bytes: client_queue::all_clients_budget(),
             waiting: waiting::WaitingRoom::default(),
             bulk,
             shutdown,
