@@ -244,11 +244,11 @@ fn test_in_json_gives_the_tally_and_each_failure_and_exits_1() {
     );
     let failures = outcome["failures"].as_array().unwrap();
     assert_eq!(failures.len(), 2);
-    // Each a record a script can read, not text to parse.
+    // Each a record a script can read, not text to parse, placed at the test that failed.
     let expected = [
-        json!({"rule": "todo", "line": 2, "column": 5, "check": "test", "input": "nothing here", "expected": "match",
+        json!({"rule": "todo", "line": 6, "column": 7, "check": "test", "input": "nothing here", "expected": "match",
                "got": "no-match", "fired": null}),
-        json!({"rule": "todo", "line": 2, "column": 5, "check": "test", "input": "TODO: y", "expected": "no-match",
+        json!({"rule": "todo", "line": 7, "column": 7, "check": "test", "input": "TODO: y", "expected": "no-match",
                "got": "match", "fired": {"rule": "todo", "line": 1, "column": 1, "matched": "TODO:"}}),
     ];
     for (failure, expected) in failures.iter().zip(expected) {

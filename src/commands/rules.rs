@@ -178,9 +178,19 @@ impl std::fmt::Display for TestFailure {
 }
 
 impl TestFailure {
+    /// A failure placed at the rule's `id:` line.
     fn of(rule: &crate::rules::Rule, what: FailedCheck) -> Self {
         let at = &rule.location;
         TestFailure { rule: rule.id.clone(), file: at.file.clone(), line: at.line, column: at.column, what }
+    }
+
+    /// A failure placed at the rule's `index`-th test, where it can be found.
+    fn of_test(rule: &crate::rules::Rule, index: usize, what: FailedCheck) -> Self {
+        let mut failure = Self::of(rule, what);
+        if let Some((line, column)) = crate::rules::test_position(rule, index) {
+            (failure.line, failure.column) = (line, column);
+        }
+        failure
     }
 }
 
@@ -193,7 +203,7 @@ pub fn test_rules(rules: &Arc<RuleSet>) -> TestOutcome {
             outcome.skipped += rule.tests.len();
             continue;
         }
-        for test in &rule.tests {
+        for (index, test) in rule.tests.iter().enumerate() {
             let place = test.branch.clone().map(Workplace::Branch);
             let fired = judging_in(place, || run_with_history(rules, rule.scope, &test.history, &test.input));
             let own: Vec<&Intervention> = fired.iter().filter(|i| i.rule == rule.id).collect();
@@ -202,8 +212,9 @@ pub fn test_rules(rules: &Arc<RuleSet>) -> TestOutcome {
                 outcome.passed += 1;
                 continue;
             }
-            outcome.failures.push(TestFailure::of(
+            outcome.failures.push(TestFailure::of_test(
                 rule,
+                index,
                 FailedCheck::Test {
                     input: test.input.clone(),
                     expected: test.expect.to_string(),

@@ -81,6 +81,25 @@ impl<'a> Locator<'a> {
         self.key(id, occurrence, key)
     }
 
+    /// Where the `index`-th (0-based) item of the rule's `key:` list starts (a test under
+    /// `tests:`), when the list is written one `- ` item after another.
+    pub fn list_item(&self, id: &str, occurrence: usize, key: &str, index: usize) -> Option<Position> {
+        let range = self.rule_block(id, occurrence)?;
+        let wanted = format!("{key}:");
+        let key_line =
+            range.clone().find(|&line| self.lines[line].trim_start().trim_start_matches("- ").starts_with(&wanted))?;
+        let key_indent = indent_of(self.lines[key_line]);
+        let mut items = (key_line + 1..range.end)
+            .filter(|&line| self.lines[line].trim_start().starts_with("- "))
+            .take_while(|&line| indent_of(self.lines[line]) > key_indent || self.lines[line].trim().is_empty());
+        let first = items.next()?;
+        let item_indent = indent_of(self.lines[first]);
+        let line = std::iter::once(first)
+            .chain(items.filter(|&line| indent_of(self.lines[line]) == item_indent))
+            .nth(index)?;
+        Some((line + 1, item_indent + 1))
+    }
+
     fn rule_line(&self, id: &str, occurrence: usize) -> Option<usize> {
         self.ids.get(id)?.get(occurrence).copied()
     }
@@ -99,6 +118,18 @@ impl<'a> Locator<'a> {
             .unwrap_or(self.lines.len());
         Some(start..end)
     }
+}
+
+/// Where the `index`-th test of `rule` is written (`- { input: …, expect: … }`), read again from its
+/// file (or the pack built in); `None` where that cannot be told, for the rule's own place.
+pub fn test_position(rule: &super::Rule, index: usize) -> Option<Position> {
+    let file = rule.location.file.as_str();
+    let text = match file.strip_prefix(super::BUILT_IN) {
+        Some(name) => super::DEFAULT_PACK.iter().find(|(pack_name, _)| *pack_name == name)?.1.to_owned(),
+        None => std::fs::read_to_string(file).ok()?,
+    };
+    // Duplicate ids are an error, so a rule that loaded is the first of its id in its file.
+    Locator::new(&text).list_item(&rule.id, 0, "tests", index)
 }
 
 fn indent_of(line: &str) -> usize {
@@ -130,6 +161,16 @@ mod tests {
         assert_eq!(locator.value("second", 0, "action"), (6, 13));
         // A block value starts on the next line: the key is the place.
         assert_eq!(locator.value("first", 0, "match"), (3, 5));
+    }
+
+    #[test]
+    fn finds_the_items_of_a_rules_list() {
+        let text = "rules:\n  - id: a\n    tests:\n      - { input: x, expect: match }\n      - input: |\n          - y\n        expect: no-match\n  - id: b\n";
+        let locator = Locator::new(text);
+        assert_eq!(locator.list_item("a", 0, "tests", 0), Some((4, 7)));
+        assert_eq!(locator.list_item("a", 0, "tests", 1), Some((5, 7)));
+        assert_eq!(locator.list_item("a", 0, "tests", 2), None);
+        assert_eq!(locator.list_item("b", 0, "tests", 0), None);
     }
 
     #[test]

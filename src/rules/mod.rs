@@ -45,6 +45,7 @@ pub use error::{RuleError, RuleErrors};
 pub use files_run::{files_run, FileRun, RunScript, MOST_SCRIPT_BYTES};
 pub use lazy_regex::LazyRegex;
 pub use load::RuleDocument;
+pub use locate::test_position;
 pub use model::{Escalation, Location, Rule, RuleSet, ThresholdPolicy};
 pub use own_files::guard_rule_files;
 pub use scan_payoff::{ScanCost, ScanPayoff};
