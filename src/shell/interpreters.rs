@@ -20,7 +20,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::SimpleCommand;
+use super::{perl_quotes, SimpleCommand};
 
 /// The most commands read out of one program's code, and the most bytes of script they make:
 /// the code is the agent's to write, and may be built to be slow to read.
@@ -57,6 +57,9 @@ pub fn script_of_file(command: &SimpleCommand, code: &str) -> Option<String> {
 }
 
 fn script_of_code(family: Family, code: &str) -> Option<String> {
+    // perl's `q(…)`, `qq{…}` and `qw(…)`, read as the literals they quote.
+    let code = if family == Family::Perl { perl_quotes::as_literals(code) } else { code.into() };
+    let code = code.as_ref();
     let mut script = String::new();
     let mut calls = 0;
     // Each call's arguments are read over up to 4 KiB: calls that give nothing count too, so

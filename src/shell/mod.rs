@@ -34,14 +34,18 @@
 
 mod ansi_c;
 mod assignments;
+mod environment_options;
 mod find;
 mod find_exclusions;
 mod functions;
 mod interpreters;
 mod line;
+mod option_scripts;
+mod perl_quotes;
 mod printf;
 mod removers;
 mod runners;
+mod sed;
 mod split;
 mod variables;
 mod words;
@@ -485,6 +489,8 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         let loop_list = words.first().is_some_and(|first| matches!(first.as_str(), "for" | "select"));
         let replaced_by_xargs = wrappers::xargs_replace_string(&words);
         let (words, through_xargs) = wrappers::strip_noting_xargs(words);
+        // `export GIT_SSH_COMMAND=…; git fetch`: what the script set is the program's environment.
+        let words = environment_options::with_script_variables(words, |name| reading.value(name));
         let mut words = removers::read_as_rm(words);
         if words.is_empty() && !read.is_empty() {
             // `$(< FILE)` is bash's `$(cat FILE)`; a bare `< FILE` elsewhere only opens it, and is
@@ -793,9 +799,9 @@ fn add(command: SimpleCommand, depth: usize, found: &mut Found) {
     match wrappers::inner_script(&command) {
         Some(inner) => {
             collect(&inner, depth + 1, found, Rc::default());
-            // `git rebase -x CMD` rebases as well as running CMD, and `ssh HOST CMD` connects as
-            // well: both are judged.
-            if matches!(command.program(), "git" | "ssh") {
+            // `git rebase -x CMD` rebases as well as running CMD, `ssh HOST CMD` connects as
+            // well, and `tar --to-command=CMD` extracts: each is judged.
+            if matches!(command.program(), "git" | "ssh") || option_scripts::runs_option_scripts(command.program()) {
                 found.commands.push(command);
             }
         }

@@ -96,6 +96,30 @@ fn git_locations_in_its_environment_are_read_as_its_options() {
 }
 
 #[test]
+fn a_command_a_program_runs_from_its_environment_or_options_is_a_command_too() {
+    assert_eq!(programs("GIT_SSH_COMMAND='rm -rf ~' git fetch"), ["rm", "git"]);
+    assert_eq!(
+        words("GIT_EDITOR=true git rebase --continue")[1],
+        ["git", "-c", "core.editor=true", "rebase", "--continue"]
+    );
+    assert_eq!(programs("env EDITOR='rm -rf ~' git commit"), ["rm", "git"]);
+    // Set earlier in the script, and so in its environment when git runs.
+    assert_eq!(programs("export GIT_PAGER='rm -rf ~'; git log"), ["export", "rm", "git"]);
+    assert_eq!(programs("test -d x && GIT_PAGER='rm -rf ~'; git log"), ["test", "git"], "not surely set");
+    assert_eq!(programs("GIT_PAGER='rm -rf ~' ls; git log"), ["ls", "git"], "set for ls only");
+    assert_eq!(programs("RSYNC_RSH='rm -rf ~' rsync a b:c"), ["rm", "rsync"]);
+    // The program does its own work as well.
+    assert_eq!(programs("tar -xf a.tar --to-command='rm -rf ~'"), ["rm", "tar"]);
+    assert_eq!(programs("rsync -e 'ssh -p 2222' -av src/ host:dst/"), ["ssh", "rsync"]);
+    assert_eq!(programs("sed -n '1e rm -rf ~' f"), ["rm", "sed"]);
+    assert_eq!(programs("sudo vim -c '!rm -rf ~' f"), ["rm", "vim"]);
+    assert_eq!(programs("perl -e 'system q(rm -rf ~)'"), ["rm", "perl"]);
+    for line in ["git fetch", "tar -xzf x.tar.gz -C out", "rsync -av src/ host:dst/", "sed -i 's/e/x/g' f", "vim f"] {
+        assert_eq!(commands(line).len(), 1, "{line}");
+    }
+}
+
+#[test]
 fn command_v_looks_a_program_up_and_does_not_run_it() {
     assert_eq!(words("command -v rm"), [vec!["command", "-v", "rm"]]);
     assert_eq!(words("command -p rm -rf x"), [vec!["rm", "-rf", "x"]]);

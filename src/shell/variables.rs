@@ -384,6 +384,15 @@ impl Variables {
         Some((written(&fields, quoted), end))
     }
 
+    /// The value the script surely gave `name`, as one word; `None` for a name it did not set, or
+    /// set to an array.
+    pub fn value(&self, name: &str) -> Option<String> {
+        if self.arrays.contains(name) {
+            return None;
+        }
+        self.values.get(name).map(|fields| fields.join(" "))
+    }
+
     /// The name `name`'s value names, for `${!name}`.
     fn named_by(&self, name: &str) -> Option<String> {
         match self.values.get(name)?.as_slice() {

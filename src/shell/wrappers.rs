@@ -1,6 +1,6 @@
 //! Programs that run another program: `sudo rm ...` deletes as surely as `rm ...` does.
 
-use super::{program_name, runners, SimpleCommand};
+use super::{environment_options, option_scripts, program_name, runners, SimpleCommand};
 
 /// The words with leading `VAR=value` assignments, reserved words that open a compound command
 /// (`{ rm -rf ~; }`, `if x; then rm -rf ~; fi`, `! rm -rf ~`) and wrapper programs (and their
@@ -14,7 +14,7 @@ pub fn strip(words: Vec<String>) -> Vec<String> {
 pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
     let mut through_xargs = false;
     // `GIT_DIR=x git push` is `git --git-dir=x push`: said as the option, which rules read.
-    let mut git_options = Vec::new();
+    let mut environment = Vec::new();
     loop {
         let reserved = words.iter().take_while(|word| is_reserved(word)).count();
         if reserved > 0 {
@@ -28,7 +28,7 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
         }
         let skip = leading_assignments(&words);
         if skip > 0 {
-            git_options.extend(words.drain(..skip).filter_map(|word| as_git_option(&word)));
+            environment.extend(words.drain(..skip).filter_map(|word| as_assignment(&word)));
             continue;
         }
         let Some(first) = words.first() else { break };
@@ -82,7 +82,7 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
                 };
                 index += 1 + usize::from(takes_value);
             } else if program_name(first) == "env" && word.contains('=') {
-                git_options.extend(as_git_option(word));
+                environment.extend(as_assignment(word));
                 index += 1;
             } else if operands > 0 {
                 operands -= 1;
@@ -101,21 +101,14 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
             words[0] = package_program(&words[0]).to_owned();
         }
     }
-    if !git_options.is_empty() && words.first().is_some_and(|first| program_name(first) == "git") {
-        words.splice(1..1, git_options);
-    }
-    (words, through_xargs)
+    (environment_options::with_environment(words, &environment), through_xargs)
 }
 
-/// The git option a `NAME=value` assignment in git's environment stands for, if any.
-fn as_git_option(assignment: &str) -> Option<String> {
+/// A `NAME=value` assignment in a program's environment, if the name is one a program reads as
+/// an option.
+fn as_assignment(assignment: &str) -> Option<(String, String)> {
     let (name, value) = assignment.split_once('=')?;
-    let option = match name {
-        "GIT_DIR" => "--git-dir",
-        "GIT_WORK_TREE" => "--work-tree",
-        _ => return None,
-    };
-    Some(format!("{option}={value}"))
+    environment_options::is_read_as_an_option(name).then(|| (name.to_owned(), value.to_owned()))
 }
 
 /// What an `xargs` among `words` (before the program it runs) replaces with each line it reads:
@@ -382,6 +375,8 @@ pub fn inner_script(command: &SimpleCommand) -> Option<String> {
         }
         "git" => git_script(args),
         "ssh" => ssh_script(args),
+        // `tar --to-command=CMD`, `rsync -e CMD`, `sed 'e CMD'`, `vim -c '!CMD'`, `less +!CMD`.
+        _ if option_scripts::runs_option_scripts(program) => option_scripts::script(program, args),
         // `npx -c 'cmd'` runs cmd through a shell (`npm exec -c` too).
         "npx" | "pnpx" => {
             let flag = args.iter().position(|a| a == "-c" || a == "--call")?;
@@ -524,14 +519,24 @@ pub const GIT_OPTIONS_WITH_VALUE: [&str; 7] =
     ["-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path", "--config-env"];
 
 /// What git runs itself: `git rebase -x CMD` (or `--exec`) through a shell after each commit,
-/// `git bisect run CMD ARGS` at each step, `git submodule foreach CMD` in each submodule.
+/// `git bisect run CMD ARGS` at each step, `git submodule foreach CMD` in each submodule; and the
+/// commands its `-c` options name (`-c core.sshCommand=CMD`, its editor, its pager: see
+/// `option_scripts.rs`).
 fn git_script(args: &[String]) -> Option<String> {
     let mut index = 0;
     while let Some(word) = args.get(index).filter(|word| word.starts_with('-')) {
         index += 1 + usize::from(GIT_OPTIONS_WITH_VALUE.contains(&word.as_str()));
     }
-    let rest = args.get(index + 1..)?;
-    match args[index].as_str() {
+    let index = index.min(args.len());
+    let mut scripts = option_scripts::git_configured(&args[..index], args.get(index).map(String::as_str));
+    scripts.extend(git_subcommand_script(&args[index..]));
+    (!scripts.is_empty()).then(|| scripts.join("\n"))
+}
+
+/// What a git subcommand (`args[0]`) runs itself.
+fn git_subcommand_script(args: &[String]) -> Option<String> {
+    let rest = args.get(1..)?;
+    match args[0].as_str() {
         "rebase" => {
             let mut scripts = Vec::new();
             let mut words = rest.iter();

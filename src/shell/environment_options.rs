@@ -1,0 +1,117 @@
+//! Variables a program reads from its environment as it reads one of its options, said as that
+//! option so the rules that judge the program see it: `GIT_DIR=x git push` is `git --git-dir=x
+//! push`, `GIT_SSH_COMMAND=CMD git fetch` is `git -c core.sshCommand=CMD fetch` (a command git
+//! runs, see `option_scripts.rs`), `RSYNC_RSH=CMD rsync …` is `rsync --rsh=CMD …`.
+
+use super::program_name;
+
+/// The variables read, by program, and the option each stands for. An option ending in `=` takes
+/// the value glued to it; any other takes it as a `KEY=value` word after it (git's `-c`).
+const READ_AS_OPTIONS: &[(&str, &str, &str)] = &[
+    ("git", "GIT_DIR", "--git-dir="),
+    ("git", "GIT_WORK_TREE", "--work-tree="),
+    // Those after these name a command the program runs.
+    // What git runs through a shell: its ssh, its editors, its pager, its diff program. git
+    // prefers `GIT_EDITOR` and `GIT_PAGER` to `EDITOR`/`VISUAL` and `PAGER`, and reads these
+    // before its configuration: each given is read, as any may be the one that runs.
+    ("git", "GIT_SSH_COMMAND", "core.sshCommand"),
+    ("git", "GIT_EDITOR", "core.editor"),
+    ("git", "VISUAL", "core.editor"),
+    ("git", "EDITOR", "core.editor"),
+    ("git", "GIT_SEQUENCE_EDITOR", "sequence.editor"),
+    ("git", "GIT_PAGER", "core.pager"),
+    ("git", "PAGER", "core.pager"),
+    ("git", "GIT_EXTERNAL_DIFF", "diff.external"),
+    ("rsync", "RSYNC_RSH", "--rsh="),
+];
+
+/// How many of [`READ_AS_OPTIONS`] come before those that name a command.
+const LOCATIONS: usize = 2;
+
+/// Whether `name` is a variable some program reads as an option.
+pub(super) fn is_read_as_an_option(name: &str) -> bool {
+    READ_AS_OPTIONS.iter().any(|(_, variable, _)| *variable == name)
+}
+
+/// `words` (a command whose wrappers and assignments are stripped) with the options that
+/// `environment`'s `(name, value)` pairs stand for for its program put after the program.
+pub(super) fn with_environment(mut words: Vec<String>, environment: &[(String, String)]) -> Vec<String> {
+    let Some(program) = words.first().map(|first| program_name(first).to_owned()) else { return words };
+    let mut options = Vec::new();
+    for (name, value) in environment {
+        for (_, _, option) in
+            READ_AS_OPTIONS.iter().filter(|(reader, variable, _)| *reader == program && variable == name)
+        {
+            options.extend(as_option(option, value));
+        }
+    }
+    words.splice(1..1, options);
+    words
+}
+
+/// `words` with the options that the variables the script set earlier (`export
+/// GIT_SSH_COMMAND=…; git fetch`), of those that name a command, stand for: `value_of` gives a
+/// name's value where the script surely set it. Whether the script exported it is not followed: a
+/// name such as `EDITOR` is most often exported already, and assigning it then changes what
+/// programs see; and reading a command that may not run only judges more.
+pub(super) fn with_script_variables(words: Vec<String>, value_of: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    let Some(program) = words.first().map(|first| program_name(first)) else { return words };
+    let environment: Vec<(String, String)> = READ_AS_OPTIONS[LOCATIONS..]
+        .iter()
+        .filter(|(reader, _, _)| *reader == program)
+        .filter_map(|(_, name, _)| Some((name.to_string(), value_of(name)?)))
+        .collect();
+    if environment.is_empty() {
+        return words;
+    }
+    with_environment(words, &environment)
+}
+
+/// The words that give `option` the value `value`.
+fn as_option(option: &str, value: &str) -> Vec<String> {
+    if option.ends_with('=') {
+        vec![format!("{option}{value}")]
+    } else {
+        vec!["-c".to_owned(), format!("{option}={value}")]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn given(words: &[&str], environment: &[(&str, &str)]) -> Vec<String> {
+        let environment: Vec<(String, String)> =
+            environment.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect();
+        with_environment(words.iter().map(|word| word.to_string()).collect(), &environment)
+    }
+
+    #[test]
+    fn a_variable_the_program_reads_is_its_option() {
+        assert_eq!(
+            given(&["git", "fetch"], &[("GIT_SSH_COMMAND", "rm -rf ~")]),
+            ["git", "-c", "core.sshCommand=rm -rf ~", "fetch"]
+        );
+        assert_eq!(given(&["/usr/bin/git", "push"], &[("GIT_DIR", "d")]), ["/usr/bin/git", "--git-dir=d", "push"]);
+        assert_eq!(
+            given(&["rsync", "a", "b:c"], &[("RSYNC_RSH", "ssh -p 2")]),
+            ["rsync", "--rsh=ssh -p 2", "a", "b:c"]
+        );
+    }
+
+    #[test]
+    fn a_command_the_script_set_earlier_is_read_but_not_a_location() {
+        let set = |name: &str| matches!(name, "GIT_PAGER" | "GIT_DIR").then(|| "less -R".to_owned());
+        let words = |line: &str| line.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(with_script_variables(words("git log"), set), ["git", "-c", "core.pager=less -R", "log"]);
+        assert_eq!(with_script_variables(words("ls -l"), set), ["ls", "-l"]);
+    }
+
+    #[test]
+    fn another_programs_variable_is_left_out() {
+        assert_eq!(given(&["rm", "-rf", "x"], &[("GIT_DIR", "d"), ("EDITOR", "vim")]), ["rm", "-rf", "x"]);
+        assert_eq!(given(&["rsync", "a", "b"], &[("GIT_SSH_COMMAND", "x")]), ["rsync", "a", "b"]);
+        assert_eq!(given(&["git", "log"], &[("LANG", "C")]), ["git", "log"]);
+        assert!(given(&[], &[("GIT_DIR", "d")]).is_empty());
+    }
+}

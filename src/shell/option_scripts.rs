@@ -1,0 +1,378 @@
+//! Programs that run a shell command given as the value of one of their options, besides doing
+//! their own work: git's ssh, editor and pager (`git -c core.sshCommand=CMD fetch`, also said
+//! through its environment, see `environment_options.rs`), `tar --to-command=CMD`, `tar -I CMD`,
+//! `rsync -e CMD`, `rsync --rsync-path=CMD` (on the other machine), sed's `e` command and `s///e`
+//! flag (`sed.rs`), `vim -c '!CMD'` and `less +!CMD`. What the value says is read as a script,
+//! which every command rule judges; the program itself is judged too.
+
+use super::sed;
+
+/// Whether `program` is one whose options are read here for a command it runs.
+pub fn runs_option_scripts(program: &str) -> bool {
+    matches!(program, "tar" | "gtar" | "bsdtar" | "rsync" | "sed" | "gsed" | "less") || is_vim(program)
+}
+
+/// The script the options of `program` (one of [`runs_option_scripts`]) make it run, each
+/// command on a line of its own; `None` if they name none.
+pub fn script(program: &str, args: &[String]) -> Option<String> {
+    let scripts = match program {
+        "tar" | "gtar" | "bsdtar" => tar_scripts(args),
+        "rsync" => rsync_scripts(args),
+        "sed" | "gsed" => sed::commands_run(args),
+        "less" => less_scripts(args),
+        _ if is_vim(program) => vim_scripts(args),
+        _ => Vec::new(),
+    };
+    (!scripts.is_empty()).then(|| scripts.join("\n"))
+}
+
+/// The commands git runs that its `-c KEY=VALUE` options (`options`, git's own, before the
+/// subcommand) name: its ssh, its editors, its pager (`core.pager`, `pager.SUBCOMMAND`), its diff
+/// program, its file system monitor, a credential helper or an alias for the subcommand that
+/// starts with `!`. git runs each through a shell (an editor and an alias given more words).
+pub fn git_configured(options: &[String], subcommand: Option<&str>) -> Vec<String> {
+    let mut scripts = Vec::new();
+    let mut words = options.iter();
+    while let Some(word) = words.next() {
+        if word != "-c" {
+            continue;
+        }
+        let Some((key, value)) = words.next().and_then(|setting| setting.split_once('=')) else { continue };
+        // Sections and names are read in any case; a subsection (`pager.log`'s `log`) as written.
+        let (section, rest) = key.split_once('.').unwrap_or((key, ""));
+        let (subsection, name) = rest.rsplit_once('.').map_or(("", rest), |(sub, name)| (sub, name));
+        let (section, name) = (section.to_ascii_lowercase(), name.to_ascii_lowercase());
+        let is_a_switch = matches!(
+            value.to_ascii_lowercase().as_str(),
+            "" | "true" | "false" | "yes" | "no" | "on" | "off" | "0" | "1"
+        );
+        let command = match (section.as_str(), subsection, name.as_str()) {
+            ("core", "", "sshcommand" | "editor" | "pager") | ("sequence", "", "editor") | ("diff", "", "external") => {
+                Some(value)
+            }
+            // `pager.log=CMD` pages `git log` through CMD; `pager.log=false` turns paging off.
+            ("pager", "", _) if !is_a_switch => Some(value),
+            ("core", "", "fsmonitor") if !is_a_switch => Some(value),
+            ("credential", _, "helper") => value.strip_prefix('!'),
+            // `-c alias.x='!CMD' x` runs CMD.
+            ("alias", "", alias) if subcommand.is_some_and(|sub| sub.eq_ignore_ascii_case(alias)) => {
+                value.strip_prefix('!')
+            }
+            _ => None,
+        };
+        scripts.extend(command.filter(|command| !command.trim().is_empty()).map(str::to_owned));
+    }
+    scripts
+}
+
+/// GNU tar's short options that take a value (`-f FILE`, `-C DIR`, `-I PROG`, `-F SCRIPT`).
+const TAR_SHORT_WITH_VALUE: &str = "bCfFgHIKLNTVX";
+
+/// tar's long options whose value is a command it runs through `sh -c`, each with the shortest
+/// prefix getopt takes for it (`--use=gzip`).
+const TAR_LONG_COMMANDS: &[(&str, usize)] = &[
+    ("--to-command", "--to-c".len()),
+    ("--use-compress-program", "--use".len()),
+    ("--info-script", "--inf".len()),
+    ("--new-volume-script", "--new-".len()),
+    ("--checkpoint-action", "--checkpoint-".len()),
+];
+
+/// The commands tar runs: `--to-command=CMD` for each file it extracts, `-I CMD` (and
+/// `--use-compress-program`) to compress or decompress, `-F CMD` (and `--info-script`,
+/// `--new-volume-script`) at the end of each volume, `--checkpoint-action=exec=CMD`.
+fn tar_scripts(args: &[String]) -> Vec<String> {
+    let mut scripts = Vec::new();
+    let mut index = 0;
+    // The old style, `tar xIf CMD a.tar`: each letter that takes a value takes the next word.
+    if let Some(first) =
+        args.first().filter(|first| !first.starts_with('-') && first.bytes().all(|b| b.is_ascii_alphabetic()))
+    {
+        index = 1;
+        for letter in first.chars() {
+            if TAR_SHORT_WITH_VALUE.contains(letter) {
+                scripts.extend(args.get(index).filter(|_| matches!(letter, 'I' | 'F')).cloned());
+                index += 1;
+            }
+        }
+    }
+    while let Some(word) = args.get(index) {
+        index += 1;
+        if word == "--" {
+            break;
+        }
+        if let Some(long) = word.strip_prefix("--") {
+            let (name, glued) = long.split_once('=').map_or((long, None), |(name, value)| (name, Some(value)));
+            let option = format!("--{name}");
+            let runs = TAR_LONG_COMMANDS
+                .iter()
+                .find(|(full, shortest)| option.len() >= *shortest && full.starts_with(option.as_str()));
+            let Some((full, _)) = runs else { continue };
+            let value = match glued {
+                Some(value) => Some(value.to_owned()),
+                None => {
+                    index += 1;
+                    args.get(index - 1).cloned()
+                }
+            };
+            let value = match (*full, value) {
+                ("--checkpoint-action", Some(action)) => action.strip_prefix("exec=").map(str::to_owned),
+                (_, value) => value,
+            };
+            scripts.extend(value);
+        } else if let Some(letters) = word.strip_prefix('-').filter(|letters| !letters.is_empty()) {
+            // The first letter that takes a value takes the rest of the word, or the next word.
+            let Some(at) = letters.find(|c| TAR_SHORT_WITH_VALUE.contains(c)) else { continue };
+            let value = match &letters[at + 1..] {
+                "" => {
+                    index += 1;
+                    args.get(index - 1).cloned()
+                }
+                rest => Some(rest.to_owned()),
+            };
+            if matches!(letters[at..].chars().next(), Some('I' | 'F')) {
+                scripts.extend(value);
+            }
+        }
+    }
+    scripts
+}
+
+/// rsync's short options that take a value (`-e CMD`, `-f RULE`, `-T DIR`, `-B SIZE`, `-M OPT`).
+const RSYNC_SHORT_WITH_VALUE: &str = "BefMT@";
+
+/// The commands rsync runs: its remote shell (`-e CMD`, `--rsh=CMD`, run here, with the host and
+/// rsync's own command after its words), and `--rsync-path=CMD`, which that shell runs on the
+/// other machine, in the home directory.
+fn rsync_scripts(args: &[String]) -> Vec<String> {
+    let mut scripts = Vec::new();
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        if word == "--" {
+            break;
+        }
+        if let Some(long) = word.strip_prefix("--") {
+            let (name, glued) = long.split_once('=').map_or((long, None), |(name, value)| (name, Some(value)));
+            if !matches!(name, "rsh" | "rsync-path") {
+                continue;
+            }
+            let Some(value) = glued.map(str::to_owned).or_else(|| words.next().cloned()) else { break };
+            scripts.push(if name == "rsh" { value } else { format!("cd ~\n{value}") });
+        } else if let Some(letters) = word.strip_prefix('-').filter(|letters| !letters.is_empty()) {
+            let Some(at) = letters.find(|c| RSYNC_SHORT_WITH_VALUE.contains(c)) else { continue };
+            let value = match &letters[at + 1..] {
+                "" => words.next().cloned(),
+                rest => Some(rest.to_owned()),
+            };
+            if letters[at..].starts_with('e') {
+                scripts.extend(value);
+            }
+        }
+    }
+    scripts
+}
+
+/// vim and the programs that are vim by another name. (`rvim` and `rview` run no shell.)
+fn is_vim(program: &str) -> bool {
+    matches!(
+        program,
+        "vim" | "vi" | "nvim" | "view" | "vimdiff" | "nvimdiff" | "gvim" | "gview" | "gvimdiff" | "vimx" | "ex"
+    )
+}
+
+/// The shell commands vim's start-up commands run: `-c CMD`, `--cmd CMD` and `+CMD`, each an Ex
+/// command line (see [`ex_shell_command`]).
+fn vim_scripts(args: &[String]) -> Vec<String> {
+    let mut scripts = Vec::new();
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        if word == "--" {
+            break;
+        }
+        let line = match word.as_str() {
+            "-c" | "--cmd" => words.next().map(String::as_str),
+            _ => word.strip_prefix("-c").filter(|rest| !rest.is_empty()).or_else(|| word.strip_prefix('+')),
+        };
+        scripts.extend(line.and_then(ex_shell_command));
+    }
+    scripts
+}
+
+/// The most `|`-separated commands of one Ex command line looked into.
+const MOST_EX_COMMANDS: usize = 32;
+
+/// The shell command an Ex command line runs: `!CMD` (after a range, `%!CMD` filters the buffer
+/// through it), `read !CMD`, `write !CMD`, `terminal CMD`, `call system('CMD')`, also after
+/// `silent`; each `|`-separated command in turn, as a `!` command takes the rest of the line.
+fn ex_shell_command(line: &str) -> Option<String> {
+    let mut rest = line;
+    for _ in 0..MOST_EX_COMMANDS {
+        rest = rest.trim_start_matches([':', ' ', '\t']);
+        // A range: line numbers, `.`, `$`, `%`, marks (`'a`), offsets.
+        loop {
+            let before = rest.len();
+            rest = rest.trim_start_matches(|c: char| c.is_ascii_digit() || "%.$,;+- \t".contains(c));
+            if let Some(mark) = rest.strip_prefix('\'') {
+                rest = mark.get(1..).unwrap_or_default();
+            }
+            if rest.len() == before {
+                break;
+            }
+        }
+        for modifier in ["silent!", "silent", "sil!", "sil"] {
+            if let Some(after) = rest.strip_prefix(modifier).filter(|after| !after.starts_with(char::is_alphabetic)) {
+                rest = after.trim_start();
+                break;
+            }
+        }
+        let name_length = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
+        let (name, after) = rest.split_at(name_length);
+        let shell = match name {
+            "" => after.strip_prefix('!'),
+            // `:r!CMD`, `:read !CMD`; `:w !CMD` (`:w!` writes over a file).
+            "r" | "re" | "rea" | "read" => after.trim_start().strip_prefix('!'),
+            "w" | "wr" | "wri" | "writ" | "write" if after.starts_with([' ', '\t']) => {
+                after.trim_start().strip_prefix('!')
+            }
+            "ter" | "term" | "termi" | "termin" | "termina" | "terminal" => Some(after),
+            _ => None,
+        };
+        if let Some(shell) = shell.map(str::trim).filter(|shell| !shell.is_empty()) {
+            return Some(shell.to_owned());
+        }
+        if let Some(called) = system_call_string(rest) {
+            return Some(called);
+        }
+        rest = &rest[rest.find('|')? + 1..];
+    }
+    None
+}
+
+/// The string literal given to vim's `system(…)` or `systemlist(…)` in `line`.
+fn system_call_string(line: &str) -> Option<String> {
+    let at = line.find("system(").or_else(|| line.find("systemlist("))?;
+    let after = line[at..].split_once('(')?.1.trim_start();
+    let quote = after.chars().next().filter(|c| matches!(c, '\'' | '"'))?;
+    let inside = &after[1..];
+    inside.find(quote).map(|end| inside[..end].to_owned())
+}
+
+/// The shell commands less's start-up commands run: `+!CMD` (and `++!CMD`, for every file), and
+/// `+|mCMD`, which pipes the file to CMD.
+fn less_scripts(args: &[String]) -> Vec<String> {
+    args.iter()
+        .take_while(|word| *word != "--")
+        .filter_map(|word| {
+            let command = word.strip_prefix('+')?.trim_start_matches('+');
+            let shell = match command.strip_prefix('!') {
+                Some(shell) => shell,
+                None => command.strip_prefix('|')?.get(1..)?,
+            };
+            Some(shell.trim().to_owned()).filter(|shell| !shell.is_empty())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(line: &str) -> Vec<String> {
+        let words = shlex::split(line).expect("a line that splits");
+        script(&words[0], &words[1..]).map_or_else(Vec::new, |script| script.lines().map(str::to_owned).collect())
+    }
+
+    fn git(line: &str) -> Vec<String> {
+        let words = shlex::split(line).expect("a line that splits");
+        let at = words.iter().position(|word| !word.starts_with('-') && !word.contains('=')).unwrap_or(words.len());
+        git_configured(&words[..at], words.get(at).map(String::as_str))
+    }
+
+    #[test]
+    fn git_runs_the_commands_its_configuration_names() {
+        assert_eq!(git("-c core.sshCommand='rm -rf ~' fetch"), ["rm -rf ~"]);
+        assert_eq!(git("-c CORE.EDITOR=vim commit"), ["vim"]);
+        assert_eq!(git("-c sequence.editor=: rebase -i HEAD~2"), [":"]);
+        assert_eq!(git("-c pager.log='rm -rf ~' log"), ["rm -rf ~"]);
+        assert_eq!(git("-c diff.external=/tmp/x.sh diff"), ["/tmp/x.sh"]);
+        assert_eq!(git("-c 'alias.x=!rm -rf ~' x"), ["rm -rf ~"]);
+        assert_eq!(git("-c 'credential.helper=!rm -rf ~' push"), ["rm -rf ~"]);
+        assert_eq!(git("-c core.fsmonitor='rm -rf ~' status"), ["rm -rf ~"]);
+    }
+
+    #[test]
+    fn git_configuration_that_runs_nothing_is_no_command() {
+        assert!(git("-c user.name=bot -c color.ui=always log").is_empty());
+        assert!(git("-c pager.log=false -c core.fsmonitor=true log").is_empty());
+        assert!(git("-c 'alias.x=!rm -rf ~' status").is_empty(), "the alias is not used");
+        assert!(git("-c alias.p=push p").is_empty(), "a git command, not a shell's");
+        assert!(git("-c credential.helper=store push").is_empty());
+        assert!(git("-c core.pager= log").is_empty());
+    }
+
+    #[test]
+    fn tar_runs_its_command_options() {
+        assert_eq!(run("tar -xf a.tar --to-command='rm -rf ~'"), ["rm -rf ~"]);
+        assert_eq!(run("tar -xf a.tar --to-command 'rm -rf ~'"), ["rm -rf ~"]);
+        assert_eq!(run("tar -I 'rm -rf ~' -xf a.tar"), ["rm -rf ~"]);
+        assert_eq!(run("tar -Izstd -xf a.tar"), ["zstd"]);
+        assert_eq!(run("tar -xvIf 'rm -rf ~' a.tar"), ["f"], "-I takes the rest of its word");
+        assert_eq!(run("tar --use-compress-program='rm -rf ~' -xf a.tar"), ["rm -rf ~"]);
+        assert_eq!(run("tar --use=pigz -cf a.tgz d"), ["pigz"]);
+        assert_eq!(run("tar -cf /dev/null x --checkpoint=1 --checkpoint-action=exec='rm -rf ~'"), ["rm -rf ~"]);
+        assert_eq!(run("tar -cf a.tar -F 'rm -rf ~' -M d"), ["rm -rf ~"]);
+        assert_eq!(run("tar xIf 'rm -rf ~' a.tar"), ["rm -rf ~"]);
+    }
+
+    #[test]
+    fn tar_that_only_archives_runs_nothing() {
+        for line in [
+            "tar -xzf x.tar.gz -C out",
+            "tar czf release.tar.gz dist/",
+            "tar -cf a.tar -C /tmp --exclude=.git .",
+            "tar -xf a.tar -C -I",
+            "tar --checkpoint=100 --checkpoint-action=dot -xf a.tar",
+            "tar -tvf a.tar",
+            "tar xf a.tar -- --to-command=x",
+        ] {
+            assert!(run(line).is_empty(), "{line}");
+        }
+    }
+
+    #[test]
+    fn rsync_runs_its_remote_shell_here_and_its_rsync_path_there() {
+        assert_eq!(run("rsync -e 'rm -rf ~' a b:c"), ["rm -rf ~"]);
+        assert_eq!(run("rsync --rsh='rm -rf ~' a b:c"), ["rm -rf ~"]);
+        assert_eq!(run("rsync --rsh 'rm -rf ~' a b:c"), ["rm -rf ~"]);
+        assert_eq!(run("rsync -avze 'ssh -p 2222' a b:c"), ["ssh -p 2222"]);
+        assert_eq!(run("rsync -essh a b:c"), ["ssh"]);
+        assert_eq!(run("rsync --rsync-path='rm -rf ~' a b:c"), ["cd ~", "rm -rf ~"]);
+        assert!(run("rsync -av --delete --exclude node_modules src/ host:dst/").is_empty());
+        assert!(run("rsync -avf '- *.o' src/ dst/").is_empty());
+    }
+
+    #[test]
+    fn vim_runs_the_shell_commands_of_its_start_up_commands() {
+        assert_eq!(run("vim -c '!rm -rf ~' -c q f"), ["rm -rf ~"]);
+        assert_eq!(run("vi '+!rm -rf ~' f"), ["rm -rf ~"]);
+        assert_eq!(run("nvim --cmd ':silent !rm -rf ~' f"), ["rm -rf ~"]);
+        assert_eq!(run("vim -c '%!rm -rf ~' f"), ["rm -rf ~"]);
+        assert_eq!(run("vim -c 'set nomore | r !rm -rf ~' f"), ["rm -rf ~"]);
+        assert_eq!(run("vim -c 'w !rm -rf ~' f"), ["rm -rf ~"]);
+        assert_eq!(run("vim -c 'terminal rm -rf ~' f"), ["rm -rf ~"]);
+        assert_eq!(run("vim -c \"call system('rm -rf ~')\" f"), ["rm -rf ~"]);
+        for line in ["vim f", "vim +42 f", "vim +/pattern f", "vim -c 'set nu' -c 'w!' f", "vim -c wq f", "view -R f"] {
+            assert!(run(line).is_empty(), "{line}");
+        }
+    }
+
+    #[test]
+    fn less_runs_a_start_up_shell_command() {
+        assert_eq!(run("less '+!rm -rf ~' f"), ["rm -rf ~"]);
+        assert_eq!(run("less '++!rm -rf ~' f"), ["rm -rf ~"]);
+        assert_eq!(run("less '+|.rm -rf ~' f"), ["rm -rf ~"]);
+        for line in ["less f", "less +G f", "less +F log", "less -R +/error f", "less -- '+!x'"] {
+            assert!(run(line).is_empty(), "{line}");
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! The shell commands a GNU sed script runs: its `e COMMAND` command runs COMMAND, and the `e`
+//! flag of `s///` runs the pattern space, after the substitution, as one (read as the
+//! replacement, which is what the script spells out). So `sed -n '1e rm -rf ~' f` and `sed
+//! 's/.*/rm -rf ~/e' f` are judged as `rm -rf ~`, while `sed -n 1p` or `sed 's/e/x/'`, whose
+//! letters only look alike, run nothing: the script is read command by command, as sed reads it.
+
+/// The most sed commands of one script read, and the most commands found to run.
+const MOST_COMMANDS: usize = 4096;
+const MOST_FOUND: usize = 64;
+
+/// The shell commands that sed, given `args`, runs: those of its scripts (`-e SCRIPT`,
+/// `--expression=SCRIPT`, or its first operand when given none). Empty under `--sandbox`, which
+/// refuses `e`; a script file (`-f FILE`) is not read.
+pub fn commands_run(args: &[String]) -> Vec<String> {
+    let mut scripts: Vec<&str> = Vec::new();
+    let mut given_a_script = false;
+    let mut operand = None;
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        if word == "--" {
+            operand = operand.or_else(|| words.next());
+            break;
+        }
+        if let Some(long) = word.strip_prefix("--") {
+            let (name, glued) = long.split_once('=').map_or((long, None), |(name, value)| (name, Some(value)));
+            match name {
+                "sandbox" => return Vec::new(),
+                "expression" => {
+                    given_a_script = true;
+                    scripts.extend(glued.or_else(|| words.next().map(String::as_str)));
+                }
+                "file" => {
+                    given_a_script = true;
+                    if glued.is_none() {
+                        words.next();
+                    }
+                }
+                "line-length" if glued.is_none() => {
+                    words.next();
+                }
+                _ => {}
+            }
+        } else if let Some(letters) = word.strip_prefix('-').filter(|letters| !letters.is_empty()) {
+            // As getopt reads them: `-i` takes the rest of its word as a suffix; `-e`, `-f` and
+            // `-l` the rest of the word, or the next one.
+            for (at, letter) in letters.char_indices() {
+                let rest = &letters[at + 1..];
+                match letter {
+                    'i' => break,
+                    'e' | 'f' | 'l' => {
+                        let value = if rest.is_empty() { words.next().map(String::as_str) } else { Some(rest) };
+                        if letter != 'l' {
+                            given_a_script = true;
+                        }
+                        if letter == 'e' {
+                            scripts.extend(value);
+                        }
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+        } else if operand.is_none() {
+            operand = Some(word);
+        }
+    }
+    if !given_a_script {
+        scripts.extend(operand.map(String::as_str));
+    }
+    commands_of_script(&scripts.join("\n"))
+}
+
+/// The shell commands that the sed script `script` runs.
+fn commands_of_script(script: &str) -> Vec<String> {
+    let chars: Vec<char> = script.chars().collect();
+    let mut found = Vec::new();
+    let mut at = 0;
+    for _ in 0..MOST_COMMANDS {
+        at = skip(&chars, at, |c| c.is_whitespace() || c == ';');
+        if at >= chars.len() || found.len() >= MOST_FOUND {
+            break;
+        }
+        if chars[at] == '#' {
+            at = line_end(&chars, at);
+            continue;
+        }
+        let Some(after_address) = address_end(&chars, at) else { break };
+        at = skip(&chars, after_address, |c| c == ' ' || c == '\t' || c == '!');
+        let Some(&command) = chars.get(at) else { break };
+        at += 1;
+        match command {
+            '{' | '}' | '=' | 'd' | 'D' | 'g' | 'G' | 'h' | 'H' | 'x' | 'n' | 'N' | 'p' | 'P' | 'z' | 'F' => {}
+            // Text, a file name or a command, up to the end of the line.
+            'a' | 'i' | 'c' | 'r' | 'R' | 'w' | 'W' | 'e' => {
+                let end = text_end(&chars, at);
+                if command == 'e' {
+                    let text: String = chars[at..end].iter().collect();
+                    // A bare `e` runs the pattern space, which the script does not spell out.
+                    found.extend(Some(text.trim().to_owned()).filter(|text| !text.is_empty()));
+                }
+                at = end;
+            }
+            // A label, or an exit code: up to `;` or the end of the line.
+            ':' | 'b' | 't' | 'T' | 'q' | 'Q' | 'l' | 'L' | 'v' => {
+                at = skip(&chars, at, |c| c != ';' && c != '\n');
+            }
+            's' | 'y' => {
+                let Some(delimiter) = chars.get(at).copied().filter(|c| *c != '\n' && *c != '\\') else { break };
+                let Some(pattern_end) = delimited_end(&chars, at + 1, delimiter) else { break };
+                let Some(replacement_end) = delimited_end(&chars, pattern_end + 1, delimiter) else { break };
+                at = replacement_end + 1;
+                if command == 'y' {
+                    continue;
+                }
+                // Flags: `g`, `p`, a number, `i`/`I`, `m`/`M`, `e`; `w FILE` takes the rest of the line.
+                let flags_end = skip(&chars, at, |c| c.is_ascii_alphanumeric() && c != 'w');
+                if chars[at..flags_end].contains(&'e') {
+                    let replacement: String = chars[pattern_end + 1..replacement_end].iter().collect();
+                    found.push(unescaped(&replacement, delimiter));
+                }
+                at = if chars.get(flags_end) == Some(&'w') { line_end(&chars, flags_end) } else { flags_end };
+            }
+            // Not a command this reads: what follows cannot be told apart.
+            _ => break,
+        }
+    }
+    found
+}
+
+/// Where the address before a command ends: none, a line number (`1`, `0~4`), `$`, `/REGEX/` or
+/// `\cREGEXc` with its flags (`I`, `M`), then maybe `,` and a second (also `+N`, `~N`).
+/// `None` for an address that does not end.
+fn address_end(chars: &[char], at: usize) -> Option<usize> {
+    let one = |at: usize| -> Option<usize> {
+        match chars.get(at) {
+            Some(c) if c.is_ascii_digit() => Some(skip(chars, at, |c| c.is_ascii_digit() || c == '~')),
+            Some('$') => Some(at + 1),
+            Some('/') => delimited_end(chars, at + 1, '/').map(|end| skip(chars, end + 1, |c| c == 'I' || c == 'M')),
+            Some('\\') => {
+                let delimiter = *chars.get(at + 1)?;
+                delimited_end(chars, at + 2, delimiter).map(|end| skip(chars, end + 1, |c| c == 'I' || c == 'M'))
+            }
+            _ => Some(at),
+        }
+    };
+    let first = one(at)?;
+    if first == at || chars.get(first) != Some(&',') {
+        return Some(first);
+    }
+    let second = skip(chars, first + 1, |c| c == ' ' || c == '\t');
+    match chars.get(second) {
+        Some('+' | '~') => Some(skip(chars, second + 1, |c| c.is_ascii_digit())),
+        _ => one(second),
+    }
+}
+
+/// Where the part of an `s` or `y` command (or a regex address) that starts at `at` ends: the
+/// `delimiter` not escaped by a backslash.
+fn delimited_end(chars: &[char], mut at: usize, delimiter: char) -> Option<usize> {
+    while let Some(&c) = chars.get(at) {
+        if c == '\\' {
+            at += 2;
+        } else if c == delimiter {
+            return Some(at);
+        } else {
+            at += 1;
+        }
+    }
+    None
+}
+
+/// Where the text of `a`, `i`, `c`, `r`, `w` or `e` ends: at the end of the line, or further
+/// where a backslash continues it.
+fn text_end(chars: &[char], mut at: usize) -> usize {
+    while let Some(&c) = chars.get(at) {
+        match c {
+            '\\' => at += 2,
+            '\n' => return at,
+            _ => at += 1,
+        }
+    }
+    chars.len()
+}
+
+fn line_end(chars: &[char], at: usize) -> usize {
+    skip(chars, at, |c| c != '\n')
+}
+
+fn skip(chars: &[char], at: usize, while_: impl Fn(char) -> bool) -> usize {
+    at + chars.get(at..).unwrap_or_default().iter().take_while(|c| while_(**c)).count()
+}
+
+/// A replacement as sed writes it in: `\DELIMITER` and `\\` are the character, `\n` a line break.
+fn unescaped(replacement: &str, delimiter: char) -> String {
+    let mut out = String::with_capacity(replacement.len());
+    let mut chars = replacement.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some(next) if next == delimiter || next == '\\' => out.push(next),
+            Some(next) => {
+                out.push('\\');
+                out.push(next);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(line: &str) -> Vec<String> {
+        commands_run(&shlex::split(line).expect("a line that splits"))
+    }
+
+    #[test]
+    fn the_e_command_and_the_e_flag_run_a_command() {
+        assert_eq!(run("-n '1e rm -rf ~' f"), ["rm -rf ~"]);
+        assert_eq!(run("'s/x/rm -rf ~/e' f"), ["rm -rf ~"]);
+        assert_eq!(run("-e 's|.*|rm -rf \\|x|ge' f"), ["rm -rf |x"]);
+        assert_eq!(run("-n -e p -e '$e git push -f' f"), ["git push -f"]);
+        assert_eq!(run("--expression='/^#/d;e rm -rf ~' f"), ["rm -rf ~"]);
+        assert_eq!(run("-ne '1,/end/{e rm -rf ~\n}' f"), ["rm -rf ~"]);
+        assert_eq!(run("'s/a/b/w out.txt\ne rm -rf ~' f"), ["rm -rf ~"]);
+        assert_eq!(run("-i.bak '1!G;h;$!d;0~3e rm -rf ~' f"), ["rm -rf ~"]);
+    }
+
+    #[test]
+    fn a_script_whose_letters_only_look_alike_runs_nothing() {
+        for line in [
+            "-n 1p f",
+            "'s/e/x/' f",
+            "-i 's/e/x/g' f",
+            "-i.bak -e '/^#/d' config/app.conf",
+            "-i '/console.log/d' src/a.ts",
+            "-n '/start/,/end/p' f",
+            "'s/pick/edit/;/^e /d' f",
+            "-e 'y/abc/xyz/' -e 's/x\\/e/y/w e.txt' f",
+            "'1i\\\ne rm -rf ~' f",
+            "'a e rm -rf ~' f",
+            "-E 's/(e)+/\\1/2g' f",
+            "-e 'b end' -e ':end' f",
+            "'1e' f",
+        ] {
+            assert!(run(line).is_empty(), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_sandboxed_sed_runs_nothing_and_a_script_file_is_not_read() {
+        assert!(run("--sandbox '1e rm -rf ~' f").is_empty());
+        assert!(run("-f script.sed '1e rm -rf ~'").is_empty(), "the operand is a file");
+        // `-ie` is `-i` with the suffix `e`: the script is the first operand.
+        assert_eq!(run("-ie '1e rm -rf ~' f"), ["rm -rf ~"]);
+    }
+}
