@@ -300,7 +300,15 @@ fn a_script_written_in_one_call_is_judged_when_a_later_call_runs_it() {
         "test:\n\tcargo test\nrelease: test publish\npublish:\n\tgit push --force origin main\n",
     )
     .unwrap();
-    for ordinary in ["bash clean.sh", "./clean.sh && ls", "npm test", "bash missing.sh", "make test", "make"] {
+    for ordinary in [
+        "bash clean.sh",
+        "./clean.sh && ls",
+        "npm test",
+        "bash missing.sh",
+        "make test",
+        "make",
+        "bash -c \"$(cat clean.sh)\"",
+    ] {
         assert_eq!(decision(&call(ordinary)), "allow", "{ordinary}");
     }
     for (command, file) in [
@@ -310,6 +318,9 @@ fn a_script_written_in_one_call_is_judged_when_a_later_call_runs_it() {
         ("python3 tool.py", "`tool.py`"),
         ("npm run build", "the `postbuild` script of"),
         ("make release", "the `publish` recipe of"),
+        // A file a substitution gives a shell as its script.
+        ("bash -c \"$(cat scripts/reset.sh)\"", "`scripts/reset.sh`"),
+        ("eval \"$(< outer.sh)\"", "`scripts/reset.sh` (run by `outer.sh`)"),
     ] {
         let answer = call(command);
         assert_eq!(decision(&answer), "deny", "{command}: {answer}");

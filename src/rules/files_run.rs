@@ -1,6 +1,6 @@
 //! The files a shell call runs that are on disk before it runs: a script given to a shell or an
-//! interpreter (`bash x.sh`, `source env.sh`, `./run.sh`, `python3 tool.py`, `cat x.sh | sh`) and the
-//! `package.json` scripts a package manager runs (`npm test`, `yarn build`, `npm install`'s
+//! interpreter (`bash x.sh`, `source env.sh`, `./run.sh`, `python3 tool.py`, `cat x.sh | sh`,
+//! `bash -c "$(cat x.sh)"`) and the `package.json` scripts a package manager runs (`npm test`, `yarn build`, `npm install`'s
 //! lifecycle), and the recipes `make` runs (`make test`). An agent can write one in one call and run it in the next, so `axiom hook` reads
 //! them as the call is judged and judges what they hold as calls of their own. (A file the same
 //! call writes before running it is read by the shell parser, from the call's own text.)
@@ -60,6 +60,7 @@ pub fn files_run(script: &str, start: &Path) -> Vec<FileRun> {
         if let Some(here) = located(start, places.here()) {
             found.extend(script_file(command, &places, start, &here));
             found.extend(script_piped_to_a_shell(command, &commands[at + 1..], &places, start, &here));
+            found.extend(script_substituted_for_a_shell(command, &places, start, &here));
             found.extend(package_scripts(command, &places, start, &here));
             found.extend(make_recipes(command, &places, start, &here));
         }
@@ -128,6 +129,30 @@ fn script_piped_to_a_shell(
         is_shell(shell.program()) && runs_a_file(shell).is_none() && inner_script(shell).is_none()
     };
     if command.program() != "cat" || !later.iter().any(|next| command.pipes_into(next) && reads_its_input(next)) {
+        return None;
+    }
+    script_file(&bare_command_with(&["bash", file]), places, start, here)
+}
+
+/// The file whose text a substitution gives a shell as its script (`bash -c "$(cat x.sh)"`, `eval
+/// "$(< x.sh)"`, `source <(cat x.sh)`), read as `bash x.sh` is. Only where that output is part
+/// of the script: not an argument of a script file (`bash x.sh "$(cat y)"`), nor what another
+/// command makes of it first (`sh -c "$(sed … x)"`, `sh -c "$(echo $(cat x))"`). (Given as a
+/// word after `bash -c SCRIPT`, it is read too: the parser does not tell where `$1` lands.)
+fn script_substituted_for_a_shell(
+    command: &SimpleCommand,
+    places: &Places,
+    start: &Path,
+    here: &Path,
+) -> Option<FileRun> {
+    let file = match (command.program(), command.args(), command.input.as_slice()) {
+        ("cat", [file], []) | ("cat", [], [file]) => file,
+        _ => return None,
+    };
+    let runs_its_words = |program: &String| is_shell(program) || matches!(program.as_str(), "eval" | "source" | ".");
+    let substituted = &command.substituted;
+    let [program] = substituted.into.as_slice() else { return None };
+    if !substituted.kept || !runs_its_words(program) || file.starts_with('-') {
         return None;
     }
     script_file(&bare_command_with(&["bash", file]), places, start, here)
@@ -363,6 +388,24 @@ mod tests {
         assert_eq!(read("cat x.sh | bash"), x);
         assert_eq!(read("cat x.sh | sudo sh -e"), x);
         assert!(read("cat x.sh | bash -c 'wc -l'").is_empty());
+    }
+
+    #[test]
+    fn a_file_a_substitution_gives_a_shell_as_its_script_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "x.sh", "rm -rf ~\n");
+        write(dir.path(), "sub/y.sh", "git push --force\n");
+        let read = |call: &str| scripts(&files_run(call, dir.path()));
+        let x = vec![("`x.sh`".to_owned(), "rm -rf ~".to_owned())];
+        assert_eq!(read("bash -c \"$(cat x.sh)\""), x);
+        assert_eq!(read("sh -c \"$(< x.sh)\""), x);
+        assert_eq!(read("eval \"$(cat x.sh)\""), x);
+        assert_eq!(read("source <(cat x.sh)"), x);
+        assert_eq!(read("cd sub && bash -c \"$(cat y.sh)\"")[0].1, "git push --force");
+        // Its output as a command's words, or made into something else first: not a script.
+        assert!(read("echo \"$(cat x.sh)\"").is_empty());
+        assert!(read("sh -c \"$(echo $(cat x.sh))\"").is_empty());
+        assert!(read("bash -c \"$(cat missing.sh)\"").is_empty());
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! data otherwise); `$(...)` and backquoted substitutions; `bash -c`/`sh -c`/`eval`/`powershell
 //! -Command`, `trap`, `su -c`, `script -c`, `flock -c`, `sg`, `env -S`, `nix-shell --run`, `tmux new`,
 //! `axiom client --command` and `watch` unwrapped (a shell's `$1`… and `$@`
-//! filled in); `sudo`, `env`, `xargs`, `nohup`, `time`, `timeout`, `nice`, `setsid`, `strace`,
+//! filled in); what a program runs from its options or environment (`GIT_SSH_COMMAND=… git`,
+//! `tar --to-command`, `rsync -e`, sed's `e`, `vim -c '!…'`: see `option_scripts.rs`) read too; `sudo`, `env`, `xargs`, `nohup`, `time`, `timeout`, `nice`, `setsid`, `strace`,
 //! `unbuffer`, `command`, `exec`, `busybox`, `flock`, `taskset`, `chroot`, `screen`, `systemd-run`,
 //! the project runners (`uv run`, `conda run -n ENV`, `nix develop -c`, `axiom run`: see
 //! `runners.rs`), leading `VAR=value` assignments and the reserved
