@@ -47,9 +47,13 @@ pub fn git_configured(options: &[String], subcommand: Option<&str>) -> Vec<Strin
             "" | "true" | "false" | "yes" | "no" | "on" | "off" | "0" | "1"
         );
         let command = match (section.as_str(), subsection, name.as_str()) {
-            ("core", "", "sshcommand" | "editor" | "pager") | ("sequence", "", "editor") | ("diff", "", "external") => {
-                Some(value)
+            // git gives its ssh the host to connect to (`ssh -o ProxyCommand=CMD`, given a host,
+            // runs CMD).
+            ("core", "", "sshcommand") => {
+                scripts.push(with_host(value));
+                None
             }
+            ("core", "", "editor" | "pager") | ("sequence", "", "editor") | ("diff", "", "external") => Some(value),
             // `pager.log=CMD` pages `git log` through CMD; `pager.log=false` turns paging off.
             ("pager", "", _) if !is_a_switch => Some(value),
             ("core", "", "fsmonitor") if !is_a_switch => Some(value),
@@ -157,7 +161,7 @@ fn rsync_scripts(args: &[String]) -> Vec<String> {
                 continue;
             }
             let Some(value) = glued.map(str::to_owned).or_else(|| words.next().cloned()) else { break };
-            scripts.push(if name == "rsh" { value } else { format!("cd ~\n{value}") });
+            scripts.push(if name == "rsh" { with_host(&value) } else { format!("cd ~\n{value}") });
         } else if let Some(letters) = word.strip_prefix('-').filter(|letters| !letters.is_empty()) {
             let Some(at) = letters.find(|c| RSYNC_SHORT_WITH_VALUE.contains(c)) else { continue };
             let value = match &letters[at + 1..] {
@@ -165,11 +169,20 @@ fn rsync_scripts(args: &[String]) -> Vec<String> {
                 rest => Some(rest.to_owned()),
             };
             if letters[at..].starts_with('e') {
-                scripts.extend(value);
+                scripts.extend(value.as_deref().map(with_host));
             }
         }
     }
     scripts
+}
+
+/// What stands for the host a program gives the ssh command it was told to use.
+const HOST: &str = "HOST";
+
+/// A remote shell's command as a program runs it: with the host after its words, so that ssh's
+/// own options that run commands are read as ssh reads them (see `wrappers::inner_script`).
+fn with_host(command: &str) -> String {
+    format!("{command} {HOST}")
 }
 
 /// vim and the programs that are vim by another name. (`rvim` and `rview` run no shell.)
@@ -290,7 +303,7 @@ mod tests {
 
     #[test]
     fn git_runs_the_commands_its_configuration_names() {
-        assert_eq!(git("-c core.sshCommand='rm -rf ~' fetch"), ["rm -rf ~"]);
+        assert_eq!(git("-c core.sshCommand='rm -rf ~' fetch"), ["rm -rf ~ HOST"]);
         assert_eq!(git("-c CORE.EDITOR=vim commit"), ["vim"]);
         assert_eq!(git("-c sequence.editor=: rebase -i HEAD~2"), [":"]);
         assert_eq!(git("-c pager.log='rm -rf ~' log"), ["rm -rf ~"]);
@@ -341,11 +354,11 @@ mod tests {
 
     #[test]
     fn rsync_runs_its_remote_shell_here_and_its_rsync_path_there() {
-        assert_eq!(run("rsync -e 'rm -rf ~' a b:c"), ["rm -rf ~"]);
-        assert_eq!(run("rsync --rsh='rm -rf ~' a b:c"), ["rm -rf ~"]);
-        assert_eq!(run("rsync --rsh 'rm -rf ~' a b:c"), ["rm -rf ~"]);
-        assert_eq!(run("rsync -avze 'ssh -p 2222' a b:c"), ["ssh -p 2222"]);
-        assert_eq!(run("rsync -essh a b:c"), ["ssh"]);
+        assert_eq!(run("rsync -e 'rm -rf ~' a b:c"), ["rm -rf ~ HOST"]);
+        assert_eq!(run("rsync --rsh='rm -rf ~' a b:c"), ["rm -rf ~ HOST"]);
+        assert_eq!(run("rsync --rsh 'rm -rf ~' a b:c"), ["rm -rf ~ HOST"]);
+        assert_eq!(run("rsync -avze 'ssh -p 2222' a b:c"), ["ssh -p 2222 HOST"]);
+        assert_eq!(run("rsync -essh a b:c"), ["ssh HOST"]);
         assert_eq!(run("rsync --rsync-path='rm -rf ~' a b:c"), ["cd ~", "rm -rf ~"]);
         assert!(run("rsync -av --delete --exclude node_modules src/ host:dst/").is_empty());
         assert!(run("rsync -avf '- *.o' src/ dst/").is_empty());

@@ -108,6 +108,9 @@ fn a_command_a_program_runs_from_its_environment_or_options_is_a_command_too() {
     assert_eq!(programs("test -d x && GIT_PAGER='rm -rf ~'; git log"), ["test", "git"], "not surely set");
     assert_eq!(programs("GIT_PAGER='rm -rf ~' ls; git log"), ["ls", "git"], "set for ls only");
     assert_eq!(programs("RSYNC_RSH='rm -rf ~' rsync a b:c"), ["rm", "rsync"]);
+    // Given the host, ssh runs its ProxyCommand.
+    assert_eq!(programs("GIT_SSH_COMMAND='ssh -o ProxyCommand=\"rm -rf ~\"' git fetch"), ["rm", "ssh", "git"]);
+    assert_eq!(programs("rsync -e \"ssh -o ProxyCommand='rm -rf ~'\" a b:c"), ["rm", "ssh", "rsync"]);
     // The program does its own work as well.
     assert_eq!(programs("tar -xf a.tar --to-command='rm -rf ~'"), ["rm", "tar"]);
     assert_eq!(programs("rsync -e 'ssh -p 2222' -av src/ host:dst/"), ["ssh", "rsync"]);
