@@ -308,9 +308,11 @@ pub enum ClientCommand {
     /// Start a command line as a new task and print its id, then leave it running on the hub.
     #[command(after_help = CLIENT_START_HELP)]
     Start {
-        /// The command line, run with `sh -c` in the current directory (as with --command).
-        #[arg(value_name = "CMD")]
-        command_line: String,
+        /// The command: one argument is a command line, run with `sh -c` in the current directory
+        /// (as with --command); more are the program and its arguments, run as given, without a
+        /// shell (`start python3 app.py`; `start -- python3 -u app.py` for options of its own).
+        #[arg(value_name = "CMD", required = true, num_args = 1..)]
+        command: Vec<String>,
         /// Output format: the id alone, or JSON (`{"task_id": …}`).
         #[arg(long, value_enum, default_value_t)]
         format: Format,

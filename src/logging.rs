@@ -11,7 +11,8 @@ pub fn color_wanted(stream_is_terminal: bool) -> bool {
     stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 
-/// Installs the global subscriber: level from `$AXIOM_LOG` (default `warn`), no module targets.
+/// Installs the global subscriber: level from `$AXIOM_LOG` (default `warn`, rmcp's `error`), no
+/// module targets.
 pub fn init() {
     let color = color_wanted(std::io::stderr().is_terminal());
     tracing_subscriber::fmt()
@@ -21,7 +22,9 @@ pub fn init() {
                 .ok()
                 .filter(|level| !level.trim().is_empty())
                 .and_then(|level| tracing_subscriber::EnvFilter::try_new(level).ok())
-                .unwrap_or_else(|| "warn".into()),
+                // rmcp warns of every error a tool call returns, which the client gets anyway,
+                // as a debug dump of it: not for a user's stderr.
+                .unwrap_or_else(|| "warn,rmcp=error".into()),
         )
         .with_writer(std::io::stderr)
         .with_ansi(color)

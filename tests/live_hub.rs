@@ -558,4 +558,21 @@ fn client_start_prints_only_the_task_id_and_leaves_the_task_running() {
     json.assert_code(0);
     let record: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert!(record["task_id"].as_str().is_some_and(|id| hub.task(id).task_id == id), "{record}");
+
+    // Several words are the program and its arguments, run without a shell.
+    let words = hub.run_client(&["start", "--", "printf", "%s|", "a b", "$HOME"]);
+    words.assert_code(0);
+    let id = words.stdout.trim().to_owned();
+    assert_eq!(hub.task(&id).command, ["printf", "%s|", "a b", "$HOME"]);
+    eventually("the words to be printed", DEADLINE, || {
+        let output = hub.run_client(&["output", &id]).stdout;
+        if output == "a b|$HOME|" {
+            Ok(())
+        } else {
+            Err(output)
+        }
+    });
+    let empty = hub.run_client(&["start", " "]);
+    empty.assert_code(2);
+    assert!(empty.stderr.contains("the command is empty"), "{}", empty.stderr);
 }

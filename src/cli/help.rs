@@ -149,6 +149,7 @@ For scripts: the id is the only thing printed on stdout. --driver, --agent/--not
 
 Examples:
   id=$(axiom client start 'npm run dev')
+  axiom client start python3 app.py --format json
   axiom client --driver pty start 'claude' --format json";
 
 pub(super) const CLIENT_LIST_HELP: &str = "\

@@ -354,15 +354,17 @@ impl Connection {
         }
     }
 
-    /// Starts `command_line` as a task (with `sh -c`, in the current directory: a shell is what the
-    /// user asked for; under the claude driver, as its own words, see [`claude_argv`]); returns its
-    /// id. With `subscribe`, its events follow the reply.
-    async fn spawn(&mut self, command_line: String, launch: Launch, subscribe: bool) -> anyhow::Result<String> {
+    /// Starts `command` as a task in the current directory and returns its id: a command line with
+    /// `sh -c` (a shell is what the user asked for; under the claude driver, as its own words, see
+    /// [`claude_argv`]), words as they are. With `subscribe`, its events follow the reply.
+    async fn spawn(&mut self, command: Vec<String>, launch: Launch, subscribe: bool) -> anyhow::Result<String> {
         let cwd = std::env::current_dir().ok().map(|dir| dir.display().to_string());
         let Launch { driver, subject, prompt_pattern } = launch;
-        let command = match driver {
-            Driver::Claude => claude_argv(&command_line)?,
-            _ => vec!["sh".to_owned(), "-c".to_owned(), command_line],
+        let command = match (driver, <[String; 1]>::try_from(command)) {
+            (_, Ok([line])) if line.trim().is_empty() => bail!("the command is empty"),
+            (Driver::Claude, Ok([line])) => claude_argv(&line)?,
+            (_, Ok([line])) => vec!["sh".to_owned(), "-c".to_owned(), line],
+            (_, Err(words)) => words,
         };
         let reply = self
             .request(|id| {
@@ -377,11 +379,11 @@ impl Connection {
     /// `client start`: the task is made and left to run; its id is printed.
     async fn start_command(
         &mut self,
-        command_line: String,
+        command: Vec<String>,
         launch: Launch,
         format: Format,
     ) -> anyhow::Result<ExitCode> {
-        let task_id = self.spawn(command_line, launch, false).await?;
+        let task_id = self.spawn(command, launch, false).await?;
         match format {
             Format::Text => outln!("{task_id}"),
             Format::Json => outln!("{}", serde_json::json!({ "task_id": task_id })),
@@ -398,7 +400,7 @@ impl Connection {
     ) -> anyhow::Result<ExitCode> {
         // Before the task exists, so that a Ctrl-C that comes at once still reaches it.
         let stops = StopSignals::install();
-        let task_id = self.spawn(command_line, launch, true).await?;
+        let task_id = self.spawn(vec![command_line], launch, true).await?;
         note!("axiom: task {task_id}");
         self.follow(&task_id, 0, true, on_stop, Some(stops), piping).await
     }
@@ -692,9 +694,7 @@ impl Connection {
     /// A subcommand; `launch` is for the one that starts a task.
     async fn act(&mut self, action: ClientCommand, launch: Launch) -> anyhow::Result<ExitCode> {
         match action {
-            ClientCommand::Start { command_line, format } => {
-                return self.start_command(command_line, launch, format).await
-            }
+            ClientCommand::Start { command, format } => return self.start_command(command, launch, format).await,
             ClientCommand::List { format } => {
                 let HubToClient::Tasks { tasks, .. } =
                     self.request(|id| ClientRequest::List { id, task_id: None }).await?
