@@ -478,7 +478,7 @@ impl ValueSpot<'_> {
             _ => message,
         };
         let rule = (!self.id.is_empty()).then(|| self.id.to_owned());
-        RuleError { file: self.file.to_owned(), line, column, rule, message }
+        RuleError { file: self.file.to_owned(), line, column, rule, message: with_suggestion(message) }
     }
 }
 
@@ -506,7 +506,7 @@ const WANTED: &[(&str, &str)] = &[
 /// (bytes) the way the [`Locator`] does.
 fn yaml_error(file: &str, text: &str, err: &serde_yaml::Error) -> RuleError {
     let (line, column) = err.location().map_or((1, 1), |at| line_and_column(text, at.index()));
-    RuleError { file: file.to_owned(), line, column, rule: None, message: readable(err) }
+    RuleError { file: file.to_owned(), line, column, rule: None, message: with_suggestion(readable(err)) }
 }
 
 /// The parser's message without its position (the `FILE:LINE:COL:` prefix says it), and with
@@ -528,6 +528,25 @@ fn readable(err: &serde_yaml::Error) -> String {
     ]
     .iter()
     .fold(message, |message, (rust, yaml)| message.replace(rust, yaml))
+}
+
+/// `message` with the word meant, where serde lists the words it takes for one it does not know
+/// (`unknown field `severty`, expected one of …`): `; did you mean `severity`?`.
+fn with_suggestion(message: String) -> String {
+    let after = |what: &str| message.find(what).map(|at| &message[at + what.len()..]);
+    let Some(rest) = after("unknown field `").or_else(|| after("unknown variant `")) else { return message };
+    let Some((unknown, expected)) = rest.split_once('`') else { return message };
+    let Some((_, choices)) = expected.split_once("expected one of ") else { return message };
+    let closest = choices
+        .split(", ")
+        .map(|choice| choice.trim_matches('`'))
+        .map(|choice| (strsim::damerau_levenshtein(unknown, choice), choice))
+        .filter(|&(distance, choice)| distance <= 2.max(choice.len() / 4) && distance < choice.len())
+        .min();
+    match closest {
+        Some((_, choice)) => format!("{message}; did you mean `{choice}`?"),
+        None => message,
+    }
 }
 
 /// The 1-based line and byte column of a byte offset in `text`.

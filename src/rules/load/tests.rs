@@ -82,12 +82,20 @@ fn unknown_keys_are_errors_with_their_position() {
     assert_eq!(found.len(), 1);
     assert!(found[0].starts_with("r.yaml:4:5: "), "{}", found[0]);
     assert!(found[0].contains("unknown field `cooldwon`"), "{}", found[0]);
+    assert!(found[0].ends_with("; did you mean `cooldown`?"), "{}", found[0]);
 
     let nested = errors("rules:\n  - id: a\n    match:\n      literal: [x]\n");
     assert!(nested[0].starts_with("r.yaml:4:7: ") && nested[0].contains("unknown field `literal`"), "{}", nested[0]);
+    assert!(nested[0].ends_with("did you mean `literals`?"), "{}", nested[0]);
 
     let top = errors("rule:\n  - id: a\n");
     assert!(top[0].starts_with("r.yaml:1:1: ") && top[0].contains("unknown field `rule`"), "{}", top[0]);
+
+    // A word of a key's own: the one meant, where one is close; none where nothing is.
+    let action = errors("rules:\n  - id: a\n    match: { literals: [x] }\n    action: injcet\n    message: m\n");
+    assert!(action[0].ends_with("did you mean `inject`?"), "{}", action[0]);
+    let loud = errors("rules:\n  - id: a\n    match: { literals: [x] }\n    severity: loud\n");
+    assert!(!loud[0].contains("did you mean"), "{}", loud[0]);
 }
 
 #[test]
