@@ -91,6 +91,18 @@ struct Link {
 
 impl Worker {
     async fn run(self) -> anyhow::Result<ExitCode> {
+        // Taken over before the child starts: a signal that comes while it starts (a hangup as the
+        // child writes its first line) is held for the loop below, not the default's end of the
+        // worker alone, which would leave the child to die with it and the task lost.
+        // The hub decides what happens to the child; a terminal's Ctrl-C reaching the worker must not.
+        let mut interrupts = signal(SignalKind::interrupt())?;
+        let mut terminations = signal(SignalKind::terminate())?;
+        // A hangup (the terminal closed, or the kernel's to an orphaned stopped process group
+        // when the hub is gone) ends the child as a termination does: by default it would end
+        // the worker alone and leave the child unsupervised.
+        let mut hangups = signal(SignalKind::hangup())?;
+        // Orphans below the worker are re-parented to it (it is a subreaper) and must be reaped.
+        let mut children = signal(SignalKind::child())?;
         let mut socket = self.connect_with_retry(Duration::from_secs(5)).await?;
         let (events, mut child_events) = mpsc::channel(EVENT_QUEUE);
         let mut spec = SpawnSpec::new(self.args.command.clone()).driver(self.args.driver);
@@ -121,15 +133,6 @@ impl Worker {
                 write_timeout: self.args.write_timeout.into(),
             },
         );
-        // The hub decides what happens to the child; a terminal's Ctrl-C reaching the worker must not.
-        let mut interrupts = signal(SignalKind::interrupt())?;
-        let mut terminations = signal(SignalKind::terminate())?;
-        // A hangup (the terminal closed, or the kernel's to an orphaned stopped process group
-        // when the hub is gone) ends the child as a termination does: by default it would end
-        // the worker alone and leave the child unsupervised.
-        let mut hangups = signal(SignalKind::hangup())?;
-        // Orphans below the worker are re-parented to it (it is a subreaper) and must be reaped.
-        let mut children = signal(SignalKind::child())?;
 
         let mut link = Some(Link { socket, welcomed: false, heard: Instant::now(), pinged: Instant::now() });
         let silence: Duration = self.args.hub_silence.into();
