@@ -9,8 +9,9 @@
 //!
 //! Per client alone, the hub's 4096 client places would still allow 32 GiB. So every message also
 //! holds its weight from one budget for all clients, [`ALL_CLIENTS_QUEUE_BYTES`]; while more than
-//! half of it is held, a client that has not taken a message for [`STALLED_CLIENT`] is dropped
-//! (see [`stalled_while_short`]), which gives its share back. A real client dials again and goes on
+//! half of it is held, a client whose socket has not taken a message for [`STALLED_CLIENT`] is
+//! dropped (see [`stalled_while_short`]), which gives its share back, so that clients that read
+//! wait seconds, not as long as the ones that do not choose. A real client dials again and goes on
 //! from the first byte it has not shown.
 
 use std::sync::Arc;
@@ -26,8 +27,8 @@ const CLIENT_QUEUE: usize = 1024;
 pub const CLIENT_QUEUE_BYTES: usize = 8 << 20;
 /// Bytes of replies and events queued for all clients together.
 pub const ALL_CLIENTS_QUEUE_BYTES: usize = 256 << 20;
-/// How long a client may take no message while the budget for all clients runs short.
-pub const STALLED_CLIENT: Duration = Duration::from_secs(30);
+/// How long a client's socket may take no message while the budget for all clients runs short.
+pub const STALLED_CLIENT: Duration = Duration::from_secs(2);
 
 /// A message on its way to the client, with the shares of the budgets it holds until written.
 pub struct Queued {
@@ -80,13 +81,16 @@ impl ClientQueue {
     }
 }
 
-/// About what `message` takes in memory: output by its bytes (the many messages a busy task
-/// sends, weighed without encoding them twice), anything else by its encoding, which holds
-/// whatever a request made it repeat (a task id of a MiB in an error).
+/// About what `message` takes in memory until it is written: output by its bytes twice, the
+/// message and the frame it is encoded into (the many messages a busy task sends, weighed
+/// without encoding them twice), anything else by its encoding, which holds whatever a request
+/// made it repeat (a task id of a MiB in an error).
 fn weight(message: &HubToClient) -> usize {
     const SMALL: usize = 256;
     match message {
-        HubToClient::Output { payload, .. } | HubToClient::OutputChunk { payload, .. } => SMALL + payload.data.len(),
+        HubToClient::Output { payload, .. } | HubToClient::OutputChunk { payload, .. } => {
+            SMALL + 2 * payload.data.len()
+        }
         other => serde_json::to_vec(other).map_or(SMALL, |encoded| encoded.len()),
     }
 }
@@ -137,11 +141,12 @@ mod tests {
                 }
             }));
         }
-        while all_clients.available_permits() > (512 << 10) {
+        let each = weight(&output(512 << 10));
+        while all_clients.available_permits() >= each {
             tokio::task::yield_now().await;
         }
         let queued: usize = held.iter().map(|queued| queued.len()).sum();
-        assert!(queued * (512 << 10) <= ALL_CLIENTS_QUEUE_BYTES, "{queued} messages of 512 KiB queued");
+        assert!(queued * each <= ALL_CLIENTS_QUEUE_BYTES, "{queued} messages of 512 KiB queued");
         // One client gone gives its share back to the others.
         held.pop();
         drop(held);
@@ -167,14 +172,15 @@ mod tests {
             }
         });
         // Nobody reads: the sender stops once the budget is queued.
-        while queued.len() < CLIENT_QUEUE_BYTES / (512 << 10) - 1 {
+        let each = weight(&output(512 << 10));
+        while queued.len() < CLIENT_QUEUE_BYTES / each - 1 {
             tokio::task::yield_now().await;
         }
         for _ in 0..100 {
             tokio::task::yield_now().await;
         }
         let held = queued.len();
-        assert!(held * (512 << 10) <= CLIENT_QUEUE_BYTES, "{held} messages of 512 KiB queued");
+        assert!(held * each <= CLIENT_QUEUE_BYTES, "{held} messages of 512 KiB queued");
         assert!(!sender.is_finished());
         // Reading frees the budget, and every message arrives.
         let mut received = 0;
