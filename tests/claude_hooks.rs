@@ -448,3 +448,28 @@ fn install_refuses_rules_that_do_not_load_and_keeps_the_packs_name_as_a_name() {
     let written = std::fs::read_to_string(&settings).unwrap();
     assert!(written.contains("hook --rules built-in --rules /"), "{written}");
 }
+
+/// Uninstall takes away only what install added: the local settings it made go, but the user's
+/// settings kept as a link into a dotfiles repository get their `{}` back, target and link intact.
+#[test]
+fn uninstall_removes_the_local_file_it_made_and_keeps_a_linked_one() {
+    let home = ClaudeHome::new();
+    let local = home.project().join(".claude/settings.local.json");
+    assert!(axiom(&home, &["hooks", "install"]).status.success());
+    assert!(local.is_file());
+    assert!(axiom(&home, &["hooks", "uninstall"]).status.success());
+    assert!(!local.exists(), "the local settings install made are removed");
+
+    let dotfiles = home.home().join("dotfiles/settings.json");
+    std::fs::create_dir_all(dotfiles.parent().unwrap()).unwrap();
+    std::fs::write(&dotfiles, "{}\n").unwrap();
+    let user = home.home().join(".claude/settings.json");
+    std::fs::create_dir_all(user.parent().unwrap()).unwrap();
+    let _ = std::fs::remove_file(&user);
+    std::os::unix::fs::symlink(&dotfiles, &user).unwrap();
+    assert!(axiom(&home, &["hooks", "install", "--scope", "user"]).status.success());
+    assert!(std::fs::read_to_string(&dotfiles).unwrap().contains("axiom"));
+    assert!(axiom(&home, &["hooks", "uninstall", "--scope", "user"]).status.success());
+    assert!(std::fs::symlink_metadata(&user).unwrap().file_type().is_symlink(), "the link stays");
+    assert_eq!(std::fs::read_to_string(&dotfiles).unwrap().trim(), "{}", "the tracked file is back as it was");
+}

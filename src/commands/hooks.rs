@@ -40,8 +40,9 @@ pub fn run(command: HooksCommand) -> anyhow::Result<ExitCode> {
         None => remove(&mut settings, &ours),
     }
     .with_context(|| format!("{}: not touching it", path.display()))?;
-    if changed && install.is_none() && settings.is_empty() {
-        // Nothing but the hooks was in it (install made it): no `{}` left behind.
+    if changed && install.is_none() && settings.is_empty() && leaves_no_trace(target.scope, &path) {
+        // Nothing but the hooks was in the local settings, Claude Code's own untracked file: no
+        // `{}` left behind.
         remove_settings(&path)?;
     } else if changed {
         write_settings(&path, &settings)?;
@@ -180,11 +181,15 @@ fn read_settings(path: &Path) -> anyhow::Result<Map<String, Value>> {
     }
 }
 
-/// Removes a settings file left empty, or its target when it is a link kept with the user's dotfiles
-/// (as [`write_settings`] replaces the target).
+/// Whether a settings file left empty may go: only the project's local one (not shared, not
+/// tracked), and never a link (kept with the user's dotfiles, where `{}` may be committed). The
+/// user's and the project's shared settings are written back as `{}`.
+fn leaves_no_trace(scope: HooksScope, path: &Path) -> bool {
+    scope == HooksScope::Local && std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_file())
+}
+
 fn remove_settings(path: &Path) -> anyhow::Result<()> {
-    let path = std::fs::canonicalize(path).with_context(|| format!("cannot find {}", path.display()))?;
-    std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))
+    std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))
 }
 
 /// Writes the settings whole or not at all (a new file renamed over the old one), so that Claude
