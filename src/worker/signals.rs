@@ -10,10 +10,9 @@ use std::io;
 /// [`interrupt`](super::ChildHandle::interrupt) would do nothing. The child may still ignore them itself.
 const RESET_TO_DEFAULT: [libc::c_int; 2] = [libc::SIGINT, libc::SIGTERM];
 
-/// Prepares a freshly forked child, between `fork` and `exec`: resets [`RESET_TO_DEFAULT`], asks
+/// Prepares a freshly forked child, between `fork` and `exec`: resets [`RESET_TO_DEFAULT`], and asks
 /// the kernel to `SIGKILL` it when `worker` (the process that forked it) dies, so a worker killed
-/// with `SIGKILL` does not leave its child running unwatched, and takes away `CAP_SYS_PTRACE`.
-/// Only async-signal-safe calls.
+/// with `SIGKILL` does not leave its child running unwatched. Only async-signal-safe calls.
 pub(crate) fn prepare_child(worker: libc::pid_t) -> io::Result<()> {
     for signal in RESET_TO_DEFAULT {
         // SAFETY: `signal` with SIG_DFL is async-signal-safe and installs no Rust code as a handler.
@@ -31,19 +30,9 @@ pub(crate) fn prepare_child(worker: libc::pid_t) -> io::Result<()> {
         if unsafe { libc::getppid() } != worker {
             return Err(io::Error::other("the worker ended while its child was starting"));
         }
-        // A child running as root keeps CAP_SYS_PTRACE, which reads any process's memory, the
-        // non-dumpable worker's (and its token) included. Out of the bounding set, `exec` leaves
-        // it out of the child's capabilities for good. Refused without CAP_SETPCAP, where the
-        // child does not have it to give up either.
-        // SAFETY: prctl on plain integers, async-signal-safe.
-        unsafe { libc::prctl(libc::PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0) };
     }
     Ok(())
 }
-
-/// `CAP_SYS_PTRACE` of `linux/capability.h`.
-#[cfg(target_os = "linux")]
-const CAP_SYS_PTRACE: libc::c_ulong = 19;
 
 /// The pid to hand [`prepare_child`]: this process, read before forking.
 pub(crate) fn this_process() -> libc::pid_t {
