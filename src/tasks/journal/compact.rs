@@ -26,8 +26,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use super::read::{
-    acknowledged_id, header_number, input_command_id, is_input_piped, is_output, next_line, open_history, output_at,
-    output_end, NextLine,
+    acknowledged_id, first_hole, header_number, input_command_id, is_input_piped, is_output, next_line, open_history,
+    output_at, output_end, NextLine,
 };
 use super::Event;
 
@@ -37,9 +37,14 @@ use super::Event;
 pub(super) fn keep_newest(path: &Path, keep: u64, records: u64) -> io::Result<()> {
     // Opened as every history is: a FIFO or a device a task put in its place must not hang the
     // journal, and lines longer than any event are passed over (see [`next_line`]).
-    let commands = Commands::in_history(path)?;
     let source = open_history(path)?;
+    // A hole is none of axiom's writing (`truncate -s 60G`): reading it three times would hold up
+    // every task's history for as long as it takes.
     let len = source.metadata()?.len();
+    if let Some(hole) = first_hole(&source)?.filter(|&hole| hole < len) {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("a hole at byte {hole} of {len}")));
+    }
+    let commands = Commands::in_history(path)?;
     let cut = len.saturating_sub(keep);
     let mut to_drop = record_bytes_before(path, cut, &commands)?.saturating_sub(records);
     let mut reader = BufReader::with_capacity(1024 * 1024, source);

@@ -134,7 +134,7 @@ pub(super) fn next_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> io::Re
 
 /// Where the first hole in `file` starts (its length when it has none); `None` where the file
 /// system cannot tell.
-fn first_hole(mut file: &File) -> io::Result<Option<u64>> {
+pub(super) fn first_hole(mut file: &File) -> io::Result<Option<u64>> {
     use std::os::fd::AsRawFd as _;
     // SAFETY: lseek on a descriptor `file` owns; SEEK_HOLE only moves its offset, set back below.
     let hole = unsafe { libc::lseek(file.as_raw_fd(), 0, libc::SEEK_HOLE) };
@@ -146,7 +146,7 @@ fn first_hole(mut file: &File) -> io::Result<Option<u64>> {
 pub(super) fn open_history(path: &Path) -> io::Result<File> {
     let file = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)?;
     if !file.metadata()?.is_file() {
-        return Err(io::Error::other(format!("{} is not a regular file", path.display())));
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("{} is not a regular file", path.display())));
     }
     Ok(file)
 }

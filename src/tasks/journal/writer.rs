@@ -265,6 +265,7 @@ impl Writer {
                 let left = fs::metadata(&path).map_or(0, |m| m.len());
                 self.cut_left.insert(task_id.to_owned(), left);
             }
+            Err(err) if replaced(&err) => self.abandon(task_id, &err),
             Err(err) => tracing::warn!("cannot cut {} to size: {err}", path.display()),
         }
         // Reopened on the next write.
