@@ -23,7 +23,8 @@ pub fn commands_run(args: &[String]) -> Vec<String> {
         }
         if let Some(long) = word.strip_prefix("--") {
             let (name, glued) = long.split_once('=').map_or((long, None), |(name, value)| (name, Some(value)));
-            match name {
+            // getopt takes any prefix that names one option alone: `--e=…` is `--expression=…`.
+            match long_option(name).unwrap_or(name) {
                 "sandbox" => return Vec::new(),
                 "expression" => {
                     given_a_script = true;
@@ -70,14 +71,46 @@ pub fn commands_run(args: &[String]) -> Vec<String> {
     commands_of_script(&scripts.join("\n"))
 }
 
-/// The shell commands that the sed script `script` runs.
+/// GNU sed's long options.
+const LONG_OPTIONS: &[&str] = &[
+    "debug",
+    "expression",
+    "file",
+    "follow-symlinks",
+    "in-place",
+    "line-length",
+    "null-data",
+    "zero-terminated",
+    "posix",
+    "quiet",
+    "silent",
+    "regexp-extended",
+    "sandbox",
+    "separate",
+    "unbuffered",
+    "help",
+    "version",
+];
+
+/// The long option `name` stands for: itself, or the one option it is a prefix of.
+fn long_option(name: &str) -> Option<&'static str> {
+    let mut named = LONG_OPTIONS.iter().filter(|option| option.starts_with(name) && !name.is_empty());
+    let first = named.next()?;
+    (named.next().is_none() || *first == name).then_some(*first)
+}
+
+/// The shell commands that the sed script `script` runs. Where the script cannot be read to its
+/// end (a construct this does not know, more than [`MOST_COMMANDS`]), every `e` that could be a
+/// command in the rest is taken for one: what cannot be read is not let through.
 fn commands_of_script(script: &str) -> Vec<String> {
     let chars: Vec<char> = script.chars().collect();
     let mut found = Vec::new();
     let mut at = 0;
+    let mut read_to_the_end = false;
     for _ in 0..MOST_COMMANDS {
         at = skip(&chars, at, |c| c.is_whitespace() || c == ';');
         if at >= chars.len() || found.len() >= MOST_FOUND {
+            read_to_the_end = true;
             break;
         }
         if chars[at] == '#' {
@@ -106,7 +139,12 @@ fn commands_of_script(script: &str) -> Vec<String> {
             }
             's' | 'y' => {
                 let Some(delimiter) = chars.get(at).copied().filter(|c| *c != '\n' && *c != '\\') else { break };
-                let Some(pattern_end) = delimited_end(&chars, at + 1, delimiter) else { break };
+                let pattern_end = if command == 's' {
+                    regex_end(&chars, at + 1, delimiter)
+                } else {
+                    delimited_end(&chars, at + 1, delimiter)
+                };
+                let Some(pattern_end) = pattern_end else { break };
                 let Some(replacement_end) = delimited_end(&chars, pattern_end + 1, delimiter) else { break };
                 at = replacement_end + 1;
                 if command == 'y' {
@@ -124,8 +162,22 @@ fn commands_of_script(script: &str) -> Vec<String> {
             _ => break,
         }
     }
+    if !read_to_the_end {
+        let rest: String = chars.get(at.min(chars.len())..).unwrap_or_default().iter().collect();
+        found.extend(E_ANYWHERE.captures_iter(&rest).map(|e| e[1].trim().to_owned()).take(MOST_FOUND));
+    }
     found
 }
+
+/// An `e COMMAND` wherever a command could start: after a `;`, a line break, a brace, an address
+/// (a number, `$`, a regex's closing delimiter) or at the start.
+static E_ANYWHERE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?m)(?:^|[;{}0-9$/|!])\s*e[ 	]+([^;
+}]+)",
+    )
+    .expect("a valid regex")
+});
 
 /// Where the address before a command ends: none, a line number (`1`, `0~4`), `$`, `/REGEX/` or
 /// `\cREGEXc` with its flags (`I`, `M`), then maybe `,` and a second (also `+N`, `~N`).
@@ -135,10 +187,10 @@ fn address_end(chars: &[char], at: usize) -> Option<usize> {
         match chars.get(at) {
             Some(c) if c.is_ascii_digit() => Some(skip(chars, at, |c| c.is_ascii_digit() || c == '~')),
             Some('$') => Some(at + 1),
-            Some('/') => delimited_end(chars, at + 1, '/').map(|end| skip(chars, end + 1, |c| c == 'I' || c == 'M')),
+            Some('/') => regex_end(chars, at + 1, '/').map(|end| skip(chars, end + 1, |c| c == 'I' || c == 'M')),
             Some('\\') => {
                 let delimiter = *chars.get(at + 1)?;
-                delimited_end(chars, at + 2, delimiter).map(|end| skip(chars, end + 1, |c| c == 'I' || c == 'M'))
+                regex_end(chars, at + 2, delimiter).map(|end| skip(chars, end + 1, |c| c == 'I' || c == 'M'))
             }
             _ => Some(at),
         }
@@ -164,6 +216,41 @@ fn delimited_end(chars: &[char], mut at: usize, delimiter: char) -> Option<usize
             return Some(at);
         } else {
             at += 1;
+        }
+    }
+    None
+}
+
+/// [`delimited_end`] for a regex, where a bracket expression holds the delimiter as a character
+/// of its own (`s/[/]/x/`: the `/` in brackets ends nothing).
+fn regex_end(chars: &[char], mut at: usize, delimiter: char) -> Option<usize> {
+    while let Some(&c) = chars.get(at) {
+        match c {
+            '\\' => at += 2,
+            '[' => {
+                // `]` right after `[` or `[^` is a member; `[:alpha:]` and the like end at `:]`.
+                let mut inside = at + 1;
+                inside += usize::from(chars.get(inside) == Some(&'^'));
+                inside += usize::from(chars.get(inside) == Some(&']'));
+                while let Some(&member) = chars.get(inside) {
+                    match member {
+                        ']' => break,
+                        '[' if matches!(chars.get(inside + 1), Some(':' | '.' | '=')) => {
+                            let close = chars[inside + 1];
+                            inside += 2;
+                            while chars.get(inside).is_some_and(|&c| c != close || chars.get(inside + 1) != Some(&']'))
+                            {
+                                inside += 1;
+                            }
+                            inside += 2;
+                        }
+                        _ => inside += 1,
+                    }
+                }
+                at = inside + 1;
+            }
+            _ if c == delimiter => return Some(at),
+            _ => at += 1,
         }
     }
     None
@@ -251,6 +338,19 @@ mod tests {
         ] {
             assert!(run(line).is_empty(), "{line}");
         }
+    }
+
+    #[test]
+    fn abbreviations_brackets_and_scripts_too_long_to_read_do_not_hide_a_command() {
+        assert_eq!(run("--e='1e rm -rf ~' f"), ["rm -rf ~"]);
+        assert_eq!(run("--expr '1e rm -rf ~' f"), ["rm -rf ~"]);
+        assert_eq!(run("-n 's/[/]/X/p;1e rm -rf ~' f"), ["rm -rf ~"]);
+        assert_eq!(run("-n 's/[]/]/X/p;s/[[:space:]/]//;1e rm -rf ~' f"), ["rm -rf ~"]);
+        let long = format!("-n '{}1e rm -rf ~' f", "x;".repeat(MOST_COMMANDS + 10));
+        assert_eq!(run(&long), ["rm -rf ~"]);
+        // A construct this does not read: the `e` after it still counts.
+        assert_eq!(run("-n '1~2!{K};2e rm -rf ~' f"), ["rm -rf ~"]);
+        assert!(run("--sa '1e rm -rf ~' f").is_empty(), "--sa is --sandbox, the only option it starts");
     }
 
     #[test]
