@@ -477,7 +477,8 @@ impl Connection {
                         (_, false) => {
                             stopping = true;
                             stopped_by = Some(signal);
-                            note!("axiom: stopping task {task_id}: SIGTERM, then SIGKILL after the hub's grace period (Ctrl-C again to leave at once; --detach keeps a task running)");
+                            let again = super::stop::again(signal);
+                            note!("axiom: stopping task {task_id}: SIGTERM, then SIGKILL after the hub's grace period ({again} again to leave at once; --detach keeps a task running)");
                             let kill = ClientRequest::Kill { id: Some(self.fresh_id()), task_id: task_id.to_owned(), grace_ms: None };
                             self.send(&kill).await?;
                         }

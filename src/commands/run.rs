@@ -195,7 +195,8 @@ async fn follow(task: &Arc<Task>, raw: bool) -> i32 {
                 }
                 stopped = Some(signal);
                 // Through the writer, in order, and never a panic on a stderr that cannot be written.
-                let _ = out.send(Out::Note("axiom: stopping the task (Ctrl-C again to leave at once)".into()));
+                let again = super::stop::again(signal);
+                let _ = out.send(Out::Note(format!("axiom: stopping the task ({again} again to leave at once)")));
                 let _ = task.intervene(Action::Kill, None, None);
             }
         }

@@ -40,3 +40,12 @@ impl StopSignals {
 pub fn stopped_by(signal: i32) -> i32 {
     128 + signal
 }
+
+/// How to send `signal` again, for "… again to leave at once": Ctrl-C for SIGINT, its name else.
+pub fn again(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGINT => "Ctrl-C",
+        libc::SIGHUP => "SIGHUP",
+        _ => "SIGTERM",
+    }
+}

