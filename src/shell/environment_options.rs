@@ -23,7 +23,15 @@ const READ_AS_OPTIONS: &[(&str, &str, &str)] = &[
     ("git", "PAGER", "core.pager"),
     ("git", "GIT_EXTERNAL_DIFF", "diff.external"),
     ("rsync", "RSYNC_RSH", "--rsh="),
+    // Options of their own, read before those given: `TAR_OPTIONS='--to-command=CMD'`.
+    ("tar", "TAR_OPTIONS", WORDS),
+    ("gtar", "TAR_OPTIONS", WORDS),
+    // The input preprocessor, run through a shell (`|CMD %s` or `CMD %s`).
+    ("less", "LESSOPEN", "+!"),
 ];
+
+/// The option of a variable whose value is itself options, split into words as the shell would.
+const WORDS: &str = "";
 
 /// How many of [`READ_AS_OPTIONS`] come before those that name a command.
 const LOCATIONS: usize = 2;
@@ -69,10 +77,14 @@ pub(super) fn with_script_variables(words: Vec<String>, value_of: impl Fn(&str) 
 
 /// The words that give `option` the value `value`.
 fn as_option(option: &str, value: &str) -> Vec<String> {
-    if option.ends_with('=') {
-        vec![format!("{option}{value}")]
-    } else {
-        vec!["-c".to_owned(), format!("{option}={value}")]
+    match option {
+        WORDS => shlex::split(value).unwrap_or_default(),
+        "+!" => {
+            let command = value.trim_start_matches('|').trim_start_matches('-').replace("%s", "FILE");
+            vec![format!("+!{command}")]
+        }
+        _ if option.ends_with('=') => vec![format!("{option}{value}")],
+        _ => vec!["-c".to_owned(), format!("{option}={value}")],
     }
 }
 
@@ -97,6 +109,11 @@ mod tests {
             given(&["rsync", "a", "b:c"], &[("RSYNC_RSH", "ssh -p 2")]),
             ["rsync", "--rsh=ssh -p 2", "a", "b:c"]
         );
+        assert_eq!(
+            given(&["tar", "xf", "a.tar"], &[("TAR_OPTIONS", "--to-command='rm -rf ~' -v")]),
+            ["tar", "--to-command=rm -rf ~", "-v", "xf", "a.tar"]
+        );
+        assert_eq!(given(&["less", "f"], &[("LESSOPEN", "|rm -rf ~; cat %s")]), ["less", "+!rm -rf ~; cat FILE", "f"]);
     }
 
     #[test]

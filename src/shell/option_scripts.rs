@@ -80,6 +80,10 @@ const TAR_LONG_COMMANDS: &[(&str, usize)] = &[
     ("--info-script", "--inf".len()),
     ("--new-volume-script", "--new-".len()),
     ("--checkpoint-action", "--checkpoint-".len()),
+    // The remote shell for an archive on another machine (`-f host:a.tar`), run here, and the
+    // `rmt` command it runs there.
+    ("--rsh-command", "--rs".len()),
+    ("--rmt-command", "--rm".len()),
 ];
 
 /// The commands tar runs: `--to-command=CMD` for each file it extracts, `-I CMD` (and
@@ -327,6 +331,7 @@ mod tests {
     fn tar_runs_its_command_options() {
         assert_eq!(run("tar -xf a.tar --to-command='rm -rf ~'"), ["rm -rf ~"]);
         assert_eq!(run("tar -xf a.tar --to-command 'rm -rf ~'"), ["rm -rf ~"]);
+        assert_eq!(run("tar -cf localhost:/x --rsh-command='rm -rf ~' ."), ["rm -rf ~"]);
         assert_eq!(run("tar -I 'rm -rf ~' -xf a.tar"), ["rm -rf ~"]);
         assert_eq!(run("tar -Izstd -xf a.tar"), ["zstd"]);
         assert_eq!(run("tar -xvIf 'rm -rf ~' a.tar"), ["f"], "-I takes the rest of its word");
