@@ -44,6 +44,7 @@ pub(super) fn keep_newest(path: &Path, keep: u64, records: u64) -> io::Result<()
     if let Some(hole) = first_hole(&source)?.filter(|&hole| hole < len) {
         return Err(io::Error::new(io::ErrorKind::InvalidData, format!("a hole at byte {hole} of {len}")));
     }
+
     let commands = Commands::in_history(path)?;
     let cut = len.saturating_sub(keep);
     let mut to_drop = record_bytes_before(path, cut, &commands)?.saturating_sub(records);

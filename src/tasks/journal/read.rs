@@ -132,6 +132,17 @@ pub(super) fn next_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> io::Re
     }
 }
 
+/// Whether the history open in `file` is task `task_id`'s: its first event, the spawn, names it.
+/// Leaves the file's offset at its start.
+pub(super) fn history_of(file: &mut File, task_id: &str) -> io::Result<bool> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut line = Vec::new();
+    let whole = next_line(&mut BufReader::new(&mut *file), &mut line)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(matches!(whole, NextLine::Whole(_))
+        && matches!(serde_json::from_slice::<Event>(&line), Ok(Event::Spawn { task_id: named, .. }) if named == task_id))
+}
+
 /// Where the first hole in `file` starts (its length when it has none); `None` where the file
 /// system cannot tell.
 pub(super) fn first_hole(mut file: &File) -> io::Result<Option<u64>> {

@@ -419,7 +419,7 @@ fn mkfifo(path: &Path) {
 /// history is given up, its events acknowledged, and flushes still complete.
 #[test]
 fn a_history_a_task_replaced_is_given_up_and_every_other_history_goes_on() {
-    for replacement in ["fifo", "link", "directory", "sparse"] {
+    for replacement in ["fifo", "link", "directory", "sparse", "hard link"] {
         let started = std::time::Instant::now();
         let dir = tempfile::tempdir().unwrap();
         let config = JournalConfig { max_task_bytes: 100_000, ..JournalConfig::default() };
@@ -438,6 +438,8 @@ fn a_history_a_task_replaced_is_given_up_and_every_other_history_goes_on() {
             "fifo" => mkfifo(&path),
             "link" => std::os::unix::fs::symlink("/dev/zero", &path).unwrap(),
             "directory" => fs::create_dir(&path).unwrap(),
+            // Another task's history under this one's name: what this task writes must not go there.
+            "hard link" => fs::hard_link(journal.events_path("good"), &path).unwrap(),
             _ => {}
         }
         // The hub still holds the old file open: past the limit, the cut opens the path again.
@@ -453,6 +455,8 @@ fn a_history_a_task_replaced_is_given_up_and_every_other_history_goes_on() {
         journal.flush_blocking();
         let good = read_history(&journal.events_path("good")).unwrap();
         assert!(good.events.iter().any(|e| matches!(e, Event::Ack { id: 7, .. })), "{replacement}");
+        let spawns = good.events.iter().filter(|e| matches!(e, Event::Spawn { .. })).count();
+        assert_eq!(spawns, 1, "{replacement}: only the good task's own events are in its history");
         // Not held up while the replacement is read (40 GB of holes, a FIFO nobody writes).
         assert!(started.elapsed() < std::time::Duration::from_secs(20), "{replacement}: {:?}", started.elapsed());
     }
@@ -495,4 +499,28 @@ fn a_sparse_file_in_place_of_a_history_is_refused_unread() {
     let error = read_history(&path).unwrap_err().to_string();
     assert!(error.contains("sparse"), "{error}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "read, not refused: {:?}", started.elapsed());
+}
+
+/// Another task's history linked in under a task's name, before the journal opens it (after a
+/// restart, or once the history was closed): the task's events go nowhere, not into the other's.
+#[test]
+fn a_hard_link_to_another_tasks_history_takes_none_of_this_tasks_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = open(dir.path());
+    journal.append("good", &spawn("good"), None);
+    journal.flush_blocking();
+    let bad = journal.events_path("bad");
+    fs::create_dir_all(bad.parent().unwrap()).unwrap();
+    fs::hard_link(journal.events_path("good"), &bad).unwrap();
+    let (persisted, watcher) = watch::channel(0);
+    journal.append("bad", &output(0, 0, b"forged output"), Some((0, persisted)));
+    journal.flush_blocking();
+    assert_eq!(*watcher.borrow(), 1, "acknowledged, not held");
+    let good = read_history(&journal.events_path("good")).unwrap();
+    assert_eq!((good.events.len(), good.output_end), (1, 0), "nothing of the other task's in it: {good:?}");
+    // A link to a task's own history (a backup someone made) changes nothing for it.
+    fs::hard_link(journal.events_path("good"), dir.path().join("backup.jsonl")).unwrap();
+    journal.append("good", &Event::Ack { id: 3, delivered: true, error: None }, None);
+    journal.flush_blocking();
+    assert_eq!(read_history(&journal.events_path("good")).unwrap().events.len(), 2);
 }

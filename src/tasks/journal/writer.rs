@@ -310,8 +310,14 @@ impl Writer {
             Err(err) if !may_create && err.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(err) => return Err(err),
         };
-        if !file.metadata()?.is_file() {
+        let meta = file.metadata()?;
+        if !meta.is_file() {
             return Err(not_ours(&path, "is not a regular file"));
+        }
+        // A second name (a hard link) may be another task's history put in this one's place,
+        // where this task's events must not go; a link made to this task's own is no matter.
+        if std::os::unix::fs::MetadataExt::nlink(&meta) > 1 && !super::read::history_of(&mut file, task_id)? {
+            return Err(not_ours(&path, "is another task's history (a hard link)"));
         }
         // A hub that died in the middle of a write left part of a line: drop it (it was never
         // acknowledged, so its worker still has it), or the next event would be glued to it.
