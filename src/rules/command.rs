@@ -532,6 +532,24 @@ fn named_git_dir(command: &SimpleCommand) -> Option<&str> {
     found
 }
 
+/// Where each command of a script runs, after the script's own `cd`s, `pushd`s and `popd`s,
+/// relative to where it starts: for the gate, which reads operands on disk (see `crate::gate`).
+#[derive(Default)]
+pub struct WhereItRuns(Places);
+
+impl WhereItRuns {
+    /// Moves on past `command`, as the script does (`cd proj`).
+    pub fn follow(&mut self, command: &SimpleCommand) {
+        self.0.follow(command);
+    }
+
+    /// `operand` of a command run here, from where the script started (`kf` after `cd proj` is
+    /// `proj/kf`); absolute and `~` paths as they are.
+    pub fn resolve(&self, operand: &str) -> String {
+        self.0.resolve(operand)
+    }
+}
+
 /// Where a script is, as far as its `cd`, `pushd` and `popd` say, relative to where it started
 /// (empty: there, or somewhere the script does not show).
 #[derive(Default, Clone)]

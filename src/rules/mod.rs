@@ -39,7 +39,7 @@ mod walk;
 mod workplace;
 
 pub use attribution::{Attribution, GroupCache, PatternGroup, PatternInfo, PatternKind, PatternStart};
-pub use command::CommandMatcher;
+pub use command::{CommandMatcher, WhereItRuns};
 pub use compile::{CompiledScope, LiteralMatcher, RegexMatcher, Scan, LINES_ABOVE};
 pub use error::{RuleError, RuleErrors};
 pub use files_run::{files_run, FileRun, RunScript, MOST_SCRIPT_BYTES};
