@@ -1015,3 +1015,13 @@ fn arrays_indirection_printf_v_set_read_and_defaults_give_known_values() {
         [("kill".to_owned(), None), ("pgrep".to_owned(), Some("(kept)".to_owned()))]
     );
 }
+
+#[test]
+fn the_program_git_runs_for_the_other_end_of_a_transfer_is_a_command() {
+    assert_eq!(programs("git ls-remote --upload-pack='rm -rf ~' ."), ["rm", "git"]);
+    assert_eq!(programs("git clone -u 'rm -rf ~' . /tmp/x"), ["rm", "git"]);
+    assert_eq!(programs("git push --receive-pack='rm -rf ~' . HEAD:x"), ["rm", "git"]);
+    assert_eq!(programs("git fetch --upload-pack rm ."), ["rm", "git"]);
+    assert_eq!(programs("git clone -q https://example.com/r.git"), ["git"]);
+    assert_eq!(programs("git push -u origin main"), ["git"]);
+}

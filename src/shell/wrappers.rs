@@ -549,6 +549,23 @@ fn git_subcommand_script(args: &[String]) -> Option<String> {
             }
             (!scripts.is_empty()).then(|| scripts.join("\n"))
         }
+        // The program run for the other end of a local or ssh transfer, through a shell:
+        // `--upload-pack` (`-u` for clone, `--exec` for ls-remote and archive), `--receive-pack`
+        // (`--exec` for push).
+        "clone" | "fetch" | "pull" | "ls-remote" | "archive" | "push" | "send-pack" | "fetch-pack" => {
+            let short = if args[0] == "clone" { Some("-u") } else { None };
+            let mut scripts = Vec::new();
+            let mut words = rest.iter();
+            while let Some(word) = words.next() {
+                let long = ["--upload-pack", "--receive-pack", "--exec"];
+                if long.contains(&word.as_str()) || Some(word.as_str()) == short {
+                    scripts.extend(words.next().cloned());
+                } else if let Some((_, value)) = word.split_once('=').filter(|(name, _)| long.contains(name)) {
+                    scripts.push(value.to_owned());
+                }
+            }
+            (!scripts.is_empty()).then(|| scripts.join("\n"))
+        }
         // Its words are run as a command, each one word.
         "bisect" if rest.first().is_some_and(|word| word == "run") && rest.len() > 1 => Some(
             rest[1..]
