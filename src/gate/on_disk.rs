@@ -69,12 +69,14 @@ fn script_as_on_disk(script: &str, start: &Path) -> Option<String> {
         let words = command.words.iter().skip(1).chain(&command.input);
         for word in words.filter(|word| !word.starts_with('-')) {
             let path = word.rsplit(['=', '@']).next().unwrap_or(word);
+            // Where the command runs after the call's `cd`s, or, if a `cd` failed (`cd x; cat kf`
+            // runs where the call started), where the call started.
             let placed = places.resolve(path);
-            let resolved = match through_last {
-                true => on_disk_through_last_link(start, &placed),
-                false if path.contains('/') => on_disk_from(start, &placed),
+            let resolved = [placed.as_str(), path].into_iter().find_map(|path| match through_last {
+                true => on_disk_through_last_link(start, path),
+                false if path.contains('/') => on_disk_from(start, path),
                 false => None,
-            };
+            });
             if let Some(resolved) = resolved {
                 replaced = whole_words_replaced(&replaced, path, &resolved);
                 changed = true;
