@@ -116,46 +116,65 @@ fn script_file(command: &SimpleCommand, places: &Places, start: &Path, here: &Pa
     run(shell_script(script))
 }
 
-/// The file `cat FILE | bash` gives a shell to run on its input, read as `bash FILE` is.
+/// The files `cat` prints, in order: its operands (after its options, and `--`) and what it is
+/// given as its input (`cat < x.sh`). Empty for any other program.
+fn files_cat_prints(command: &SimpleCommand) -> Vec<&String> {
+    if command.program() != "cat" {
+        return Vec::new();
+    }
+    let mut files = Vec::new();
+    let mut options_end = false;
+    for arg in command.args() {
+        match arg.as_str() {
+            "--" if !options_end => options_end = true,
+            option if !options_end && option.starts_with('-') && option != "-" => {}
+            _ => files.push(arg),
+        }
+    }
+    files.extend(&command.input);
+    files
+}
+
+/// Each file `cat FILE… | bash` gives a shell to run on its input, read as `bash FILE` is.
 fn script_piped_to_a_shell(
     command: &SimpleCommand,
     later: &[SimpleCommand],
     places: &Places,
     start: &Path,
     here: &Path,
-) -> Option<FileRun> {
-    let [file] = command.args() else { return None };
+) -> Vec<FileRun> {
     let reads_its_input = |shell: &SimpleCommand| {
         is_shell(shell.program()) && runs_a_file(shell).is_none() && inner_script(shell).is_none()
     };
-    if command.program() != "cat" || !later.iter().any(|next| command.pipes_into(next) && reads_its_input(next)) {
-        return None;
+    if !later.iter().any(|next| command.pipes_into(next) && reads_its_input(next)) {
+        return Vec::new();
     }
-    script_file(&bare_command_with(&["bash", file]), places, start, here)
+    scripts_of(files_cat_prints(command), places, start, here)
 }
 
-/// The file whose text a substitution gives a shell as its script (`bash -c "$(cat x.sh)"`, `eval
+/// Each file whose text a substitution gives a shell as its script (`bash -c "$(cat x.sh)"`, `eval
 /// "$(< x.sh)"`, `source <(cat x.sh)`), read as `bash x.sh` is. Only where that output is part
 /// of the script: not an argument of a script file (`bash x.sh "$(cat y)"`), nor what another
 /// command makes of it first (`sh -c "$(sed … x)"`, `sh -c "$(echo $(cat x))"`). (Given as a
 /// word after `bash -c SCRIPT`, it is read too: the parser does not tell where `$1` lands.)
-fn script_substituted_for_a_shell(
-    command: &SimpleCommand,
-    places: &Places,
-    start: &Path,
-    here: &Path,
-) -> Option<FileRun> {
-    let file = match (command.program(), command.args(), command.input.as_slice()) {
-        ("cat", [file], []) | ("cat", [], [file]) => file,
-        _ => return None,
-    };
+fn script_substituted_for_a_shell(command: &SimpleCommand, places: &Places, start: &Path, here: &Path) -> Vec<FileRun> {
     let runs_its_words = |program: &String| is_shell(program) || matches!(program.as_str(), "eval" | "source" | ".");
     let substituted = &command.substituted;
-    let [program] = substituted.into.as_slice() else { return None };
-    if !substituted.kept || !runs_its_words(program) || file.starts_with('-') {
-        return None;
+    match substituted.into.as_slice() {
+        [program] if substituted.kept && runs_its_words(program) => {
+            scripts_of(files_cat_prints(command), places, start, here)
+        }
+        _ => Vec::new(),
     }
-    script_file(&bare_command_with(&["bash", file]), places, start, here)
+}
+
+/// `files`, each read as the script `bash FILE` runs (`-`, the input, is not a file to read).
+fn scripts_of(files: Vec<&String>, places: &Places, start: &Path, here: &Path) -> Vec<FileRun> {
+    files
+        .into_iter()
+        .filter(|file| file.as_str() != "-")
+        .filter_map(|file| script_file(&bare_command_with(&["bash", file]), places, start, here))
+        .collect()
 }
 
 /// The program a `#!` line names: `#!/usr/bin/env python3`, `#!/bin/sh -e`, `#!/usr/bin/env -S bash -e`.
@@ -406,6 +425,10 @@ mod tests {
         assert!(read("echo \"$(cat x.sh)\"").is_empty());
         assert!(read("sh -c \"$(echo $(cat x.sh))\"").is_empty());
         assert!(read("bash -c \"$(cat missing.sh)\"").is_empty());
+        // However cat is given the file: after `--`, beside another, with an option.
+        assert_eq!(read("bash -c \"$(cat -- x.sh)\""), x);
+        assert_eq!(read("bash -c \"$(cat x.sh /dev/null)\""), x);
+        assert_eq!(read("cat -u x.sh - | sh"), x);
     }
 
     #[test]
