@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use super::{shell_script, AgentEvent};
-use crate::evidence::{is_documentation, is_test_command, Observation};
+use crate::evidence::{is_documentation, is_test_command, CommandKey, Observation};
 use crate::rules::{may_run_a_command, unescape_tool_argument};
 use crate::shell::commands;
 
@@ -76,7 +76,7 @@ impl EventObserver {
     fn shell_call(&mut self, id: Option<&str>, input: &serde_json::Value) -> Option<Observation> {
         let observation = command_observation(&shell_script(input)?)?;
         let waited_for = input.get("run_in_background").and_then(serde_json::Value::as_bool) != Some(true);
-        if let (Some(id), Observation::Command { test }, true) = (id, &observation, waited_for) {
+        if let (Some(id), Observation::Command { test, .. }, true) = (id, &observation, waited_for) {
             self.running.insert(id.to_owned(), *test);
         }
         Some(observation)
@@ -84,11 +84,12 @@ impl EventObserver {
 
     /// Only a test command's exit status says how the tests went: calls made together (a
     /// `git status` beside a `cargo test`) return one after the other, and the first must not
-    /// decide for the run still going.
+    /// decide for the run still going. Another command's status only counts its reruns (a
+    /// success among calls made together ends the count early: a loop is seen late, never wrongly).
     fn result(&mut self, id: Option<&str>, is_error: bool) -> Option<Observation> {
         match id.and_then(|id| self.running.remove(id)) {
             Some(true) => Some(Observation::CommandResult { ok: !is_error }),
-            Some(false) => None,
+            Some(false) => Some(Observation::RunEnded { ok: !is_error }),
             None => is_error.then_some(Observation::Failure),
         }
     }
@@ -114,7 +115,7 @@ fn command_observation(script: &str) -> Option<Observation> {
     if found.first().is_some_and(|command| command.program() == "apply_patch") {
         return Some(Observation::Edit);
     }
-    Some(Observation::Command { test: found.iter().any(is_test_command) })
+    Some(Observation::Command { test: found.iter().any(is_test_command), key: Some(CommandKey::of(script)) })
 }
 
 #[cfg(test)]
@@ -125,6 +126,10 @@ mod tests {
 
     fn call(id: &str, name: &str, input: Value) -> AgentEvent {
         AgentEvent::ToolCall { id: Some(id.into()), name: name.into(), input }
+    }
+
+    fn command(test: bool, script: &str) -> Observation {
+        Observation::Command { test, key: Some(CommandKey::of(script)) }
     }
 
     fn result(id: &str, is_error: bool) -> AgentEvent {
@@ -168,14 +173,14 @@ mod tests {
         let expected = [
             Observation::Request("fix the parser".into()),
             Observation::Edit,
-            Observation::Command { test: true },
+            command(true, "cd crate && cargo test --lib"),
             Observation::CommandResult { ok: false },
-            Observation::Command { test: true },
+            command(true, "pytest -q"),
             Observation::CommandResult { ok: true },
-            Observation::Command { test: false },
+            command(false, "ls"),
             Observation::Failure,
             Observation::Reply,
-            Observation::Command { test: true },
+            command(true, "npm test"),
             Observation::Edit,
             Observation::Edit,
         ];
@@ -203,17 +208,21 @@ mod tests {
             result("t6", false),
         ];
         let found = observed(&events, EventObserver::observe_results);
-        let expected =
-            [Observation::CommandResult { ok: false }, Observation::Failure, Observation::CommandResult { ok: false }];
+        let expected = [
+            Observation::CommandResult { ok: false },
+            Observation::Failure,
+            Observation::RunEnded { ok: true },
+            Observation::CommandResult { ok: false },
+        ];
         assert_eq!(found, expected);
     }
 
     #[test]
     fn a_tool_line_shows_the_same_as_its_call() {
         assert_eq!(observe_tool_line("Write: src/main.rs"), Some(Observation::Edit));
-        assert_eq!(observe_tool_line("Bash: pytest -q"), Some(Observation::Command { test: true }));
-        assert_eq!(observe_tool_line("Bash: echo hi\\ncargo test"), Some(Observation::Command { test: true }));
-        assert_eq!(observe_tool_line("Bash: echo \"cargo test\""), Some(Observation::Command { test: false }));
+        assert_eq!(observe_tool_line("Bash: pytest -q"), Some(command(true, "pytest -q")));
+        assert_eq!(observe_tool_line("Bash: echo hi\\ncargo test"), Some(command(true, "echo hi\ncargo test")));
+        assert_eq!(observe_tool_line("Bash: echo \"cargo test\""), Some(command(false, "echo \"cargo test\"")));
         assert_eq!(observe_tool_line("WebFetch: https://example.com"), None);
         assert_eq!(observe_tool_line("TodoWrite: {}"), None);
         assert_eq!(observe_tool_line("Edit: docs/PLAN.md"), None);

@@ -29,12 +29,15 @@
 
 mod documents;
 mod recognize;
+mod reruns;
 mod runners;
 
 pub use documents::is_documentation;
 pub use recognize::{observe_line, LineObserver, OBSERVER};
+pub use reruns::CommandKey;
 pub use runners::{is_test_command, test_summary};
 
+use self::reruns::Reruns;
 use crate::rules::{EvidenceSpec, LazyRegex, TestEvidence};
 
 /// A rule's `evidence:` key, compiled.
@@ -44,6 +47,8 @@ pub struct EvidenceCondition {
     pub unverified: bool,
     pub after_failure: bool,
     pub repeats: u32,
+    /// Fire once the same command failed this many runs in a row (0: not a condition).
+    pub reruns: u32,
     pub once: bool,
     pub unless_asked: Option<LazyRegex>,
     /// Only `unless_asked` is given: the rule fires as one without `evidence` does, save when the
@@ -55,7 +60,7 @@ impl EvidenceCondition {
     /// Compiles `spec`, whose `unless_asked` regex the loader checked.
     pub fn compile(spec: &EvidenceSpec) -> EvidenceCondition {
         let unless_asked = spec.unless_asked.as_deref().map(LazyRegex::checked);
-        let states = !spec.tests.is_empty() || spec.unverified || spec.after_failure;
+        let states = !spec.tests.is_empty() || spec.unverified || spec.after_failure || spec.reruns.is_some();
         let only_exempts = unless_asked.is_some() && !states && spec.repeats.unwrap_or(1) <= 1 && !spec.once;
         EvidenceCondition {
             only_exempts,
@@ -63,6 +68,7 @@ impl EvidenceCondition {
             unverified: spec.unverified,
             after_failure: spec.after_failure,
             repeats: spec.repeats.unwrap_or(1).max(1),
+            reruns: spec.reruns.unwrap_or(0),
             once: spec.once,
             unless_asked,
         }
@@ -76,10 +82,14 @@ pub enum Observation {
     Request(String),
     /// A file was written or edited.
     Edit,
-    /// A shell command started; `test` if it runs a test suite.
-    Command { test: bool },
-    /// The last command ended (exit status 0 or not), when the source knows.
+    /// A shell command started; `test` if it runs a test suite; `key` tells it from other
+    /// commands, when its text is known.
+    Command { test: bool, key: Option<CommandKey> },
+    /// The last test command ended (exit status 0 or not), when the source knows.
     CommandResult { ok: bool },
+    /// The last command, not a test run, ended so (what [`Observation::CommandResult`] says of a
+    /// test run: kept apart, since another command returning must not decide the tests).
+    RunEnded { ok: bool },
     /// A test runner printed its summary.
     TestOutcome { passed: bool },
     /// A tool or command reported that it failed (an error message, an edit that did not apply).
@@ -119,6 +129,7 @@ pub struct Evidence {
     fired: Vec<(usize, u64)>,
     /// (rule index, epoch, hits in that epoch), for `repeats`.
     hits: Vec<(usize, u64, u32)>,
+    reruns: Reruns,
 }
 
 impl Evidence {
@@ -127,6 +138,7 @@ impl Evidence {
             // The lines of one message are one request; a new message replaces the last.
             if !self.last_was_request {
                 self.request.clear();
+                self.reruns.changed();
             }
             self.request.push_str(&text);
             self.request.push('\n');
@@ -134,8 +146,15 @@ impl Evidence {
             return;
         }
         self.last_was_request = false;
-        if observation == Observation::Reply {
-            return;
+        match observation {
+            Observation::Reply => return,
+            Observation::RunEnded { ok } => return self.reruns.ended(ok),
+            Observation::Command { key, .. } => self.reruns.started(key),
+            Observation::CommandResult { ok } => self.reruns.ended(ok),
+            Observation::TestOutcome { passed } => self.reruns.ended(passed),
+            Observation::Failure => self.reruns.ended(false),
+            Observation::Edit => self.reruns.changed(),
+            Observation::Request(_) => {}
         }
         let before = (self.tests, self.ran, self.failed);
         self.failed = observation == Observation::Failure;
@@ -150,7 +169,7 @@ impl Evidence {
                 self.tests = Tests::Missing;
                 self.ran = false;
             }
-            Observation::Command { test } => {
+            Observation::Command { test, .. } => {
                 self.ran = true;
                 if test {
                     self.tests = Tests::Running;
@@ -168,7 +187,7 @@ impl Evidence {
             // An error while the tests run, with no summary after it (a build that does not
             // compile, a runner that crashes), is a failed run; a summary that follows decides.
             Observation::Failure if self.tests == Tests::Running => self.tests = Tests::Failed,
-            Observation::Request(_) | Observation::Failure | Observation::Reply => {}
+            Observation::Request(_) | Observation::Failure | Observation::Reply | Observation::RunEnded { .. } => {}
         }
         if new_edit || command || (self.tests, self.ran, self.failed) != before {
             self.epoch += 1;
@@ -230,12 +249,13 @@ impl Evidence {
             Tests::Running => None,
         };
         // The conditions are alternatives: any one of them is reason enough to doubt a claim.
-        if spec.tests.is_empty() && !spec.unverified && !spec.after_failure {
+        if spec.tests.is_empty() && !spec.unverified && !spec.after_failure && spec.reruns == 0 {
             return true;
         }
         tests.is_some_and(|state| spec.tests.contains(&state))
             || (spec.unverified && !self.ran)
             || (spec.after_failure && self.failed)
+            || (spec.reruns > 0 && self.reruns.failed_in_a_row() >= spec.reruns)
     }
 }
 

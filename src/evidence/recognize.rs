@@ -9,7 +9,7 @@ use regex_automata::util::syntax;
 
 use super::documents::is_documentation;
 use super::runners::{is_test_command, test_summary};
-use super::Observation;
+use super::{CommandKey, Observation};
 use crate::pipeline::Segment;
 use crate::shell::{commands, script_in_line};
 
@@ -37,7 +37,7 @@ const CANDIDATES: &[&str] = &[
     // which is also grep's and diff's "nothing found" or "they differ"). Not an exception's own
     // line (`KeyError: 'id'`): an agent's recap quotes those, and a failure counts until the
     // next thing the task does.
-    r"^\s*(⎿\s*)?(Error:|error(\[\w+\])?:|fatal:|Cannot |Could not |Unable to |Failed to |# \d+ SEARCH/REPLACE blocks? failed to match|String to replace not found|(ERROR:\s+)?Traceback \(most recent call last\)|exited ([2-9]|[1-9][0-9]+) in [0-9.]+m?s:?$)",
+    r"^\s*(⎿\s*)?(Error:|error(\[\w+\])?:|fatal:|Cannot |Could not |Unable to |Failed to |# \d+ SEARCH/REPLACE blocks? failed to match|String to replace not found|(ERROR:\s+)?Traceback \(most recent call last\)|exited ([2-9]|[1-9][0-9]+) in [0-9.]+m?s:?$|Exit code [1-9][0-9]*$)",
     // test summaries
     r"^\s*(⎿\s*)?(test result: |=+ \d|\d+ (passed|failed)(, \d+ \w+)* in |Tests:|Tests\s+\d|ok\s|FAIL|--- FAIL|\d+ fail(ing)?$|FAILED \(|npm (ERR!|error) |\d+ runs, |\d+ examples?, |(\[\w+\]\s+)?Tests run: |OK \(\d+ tests?|(\d+:\d\d )?\+\d+)",
 ];
@@ -71,7 +71,15 @@ impl LineObserver {
             let Some(hit) = self.candidates.find(regex_automata::Input::new(text).range(position..)) else { break };
             segment += segments[segment..].partition_point(|s| s.end < hit.start());
             let Some(line) = segments.get(segment) else { break };
-            if let Some(observation) = observe_line(&String::from_utf8_lossy(&text[line.start..line.end])) {
+            let shown = String::from_utf8_lossy(&text[line.start..line.end]);
+            // Codex prints `exec` on a line of its own and the command on the next.
+            let observation = match segments.get(segment + 1) {
+                Some(next) if shown.trim() == "exec" => {
+                    Some(command_observation(&String::from_utf8_lossy(&text[next.start..next.end])))
+                }
+                _ => observe_line(&shown),
+            };
+            if let Some(observation) = observation {
                 found.push((segment, observation));
             }
             position = line.end + 1;
@@ -100,9 +108,17 @@ pub fn observe_line(line: &str) -> Option<Observation> {
     if !RUN.is_match(trimmed) {
         return None;
     }
-    let test = script_in_line(trimmed).is_some_and(|script| commands(script).iter().any(is_test_command))
-        || ANNOUNCED_TEST.is_match(trimmed);
-    Some(Observation::Command { test })
+    Some(command_observation(trimmed))
+}
+
+/// A line that runs a command: whether it runs the tests, and which command it is.
+fn command_observation(line: &str) -> Observation {
+    let script = script_in_line(line);
+    let test =
+        script.is_some_and(|script| commands(script).iter().any(is_test_command)) || ANNOUNCED_TEST.is_match(line);
+    // Cursor's `Tool use: **run_terminal_cmd**` and an announced run do not show the command.
+    let shown = !(line.starts_with("Tool use:") || line.starts_with("I will"));
+    Observation::Command { test, key: script.filter(|_| shown).map(CommandKey::of) }
 }
 
 static EDIT: LazyLock<Regex> = LazyLock::new(|| {
@@ -152,19 +168,19 @@ mod tests {
             ("● Edit (/home/me/project/analyze_data.py)", Some(Observation::Edit)),
             (
                 "● Bash (command: source venv/bin/activate && python analyze.py)",
-                Some(Observation::Command { test: false }),
+                Some(Observation::Command { test: false, key: None }),
             ),
             ("Applied edit to README.md", None),
             ("+++ b/CHANGELOG.md", None),
             ("Applied edit to src/app.py", Some(Observation::Edit)),
             ("+++ b/src/lib.rs", Some(Observation::Edit)),
             ("+ - a diff line on its own is not an edit", None),
-            ("⏺ Bash(cargo test --lib)", Some(Observation::Command { test: true })),
-            ("$ python reproduce.py", Some(Observation::Command { test: false })),
-            ("user@mac project % npm test", Some(Observation::Command { test: true })),
-            ("Running pytest -q", Some(Observation::Command { test: true })),
-            ("I will execute the verification script.", Some(Observation::Command { test: false })),
-            ("I will run the unit tests.", Some(Observation::Command { test: true })),
+            ("⏺ Bash(cargo test --lib)", Some(Observation::Command { test: true, key: None })),
+            ("$ python reproduce.py", Some(Observation::Command { test: false, key: None })),
+            ("user@mac project % npm test", Some(Observation::Command { test: true, key: None })),
+            ("Running pytest -q", Some(Observation::Command { test: true, key: None })),
+            ("I will execute the verification script.", Some(Observation::Command { test: false, key: None })),
+            ("I will run the unit tests.", Some(Observation::Command { test: true, key: None })),
             ("     test result: ok. 18 passed; 0 failed; 0 ignored", Some(Observation::TestOutcome { passed: true })),
             // pytest -q prints its summary without the rule of `=`s
             ("1 failed, 23 passed in 2.10s", Some(Observation::TestOutcome { passed: false })),
@@ -177,18 +193,49 @@ mod tests {
             (" exited 0 in 0.84s:", None),
             (" exited 1 in 52ms:", None),
             (" exited 101 in 3.1s:", Some(Observation::Failure)),
+            ("     Exit code 1", Some(Observation::Failure)),
+            ("  ⎿  Error: Exit code 2", Some(Observation::Failure)),
             ("KeyError: 'user_id' came from the old session format.", None),
             ("All tests pass now.", None),
             ("Let me update the cache.", None),
         ];
         for (line, expected) in cases {
-            assert_eq!(observe_line(line), expected, "{line}");
+            assert_eq!(observe_line(line).map(without_key), expected, "{line}");
+        }
+    }
+
+    /// The observation with its command's key left out, for tables of what lines show.
+    fn without_key(observation: Observation) -> Observation {
+        match observation {
+            Observation::Command { test, .. } => Observation::Command { test, key: None },
+            other => other,
         }
     }
 
     #[test]
-    fn a_block_is_scanned_once_and_each_line_reported_with_its_segment() {
-        let text = b"hello\n$ cargo test\nrunning 3 tests\ntest result: ok. 3 passed; 0 failed\nAll tests pass";
+    fn a_command_is_known_by_its_text_and_codex_shows_it_on_the_line_after_exec() {
+        let key = |line| match observe_line(line) {
+            Some(Observation::Command { key, .. }) => key,
+            other => panic!("{line}: {other:?}"),
+        };
+        assert_eq!(key("⏺ Bash(npm test -- --runInBand)"), Some(CommandKey::of("npm test -- --runInBand")));
+        assert_eq!(key("$ sleep 5 && curl -sf localhost:8080"), key("$ sleep 30 && curl -sf localhost:8080"));
+        assert_ne!(key("$ npm test"), key("$ npm run lint"));
+        assert_eq!(key("Tool use: **run_terminal_cmd**"), None, "the same line for every command");
+        assert_eq!(key("I will run the unit tests."), None);
+
+        let text = b"exec\nbash -lc 'npm test' in /w/api\n exited 2 in 1.2s:";
+        let found = observed(text);
+        assert_eq!(
+            found,
+            [
+                (0, Observation::Command { test: true, key: Some(CommandKey::of("bash -lc 'npm test' in /w/api")) }),
+                (2, Observation::Failure)
+            ]
+        );
+    }
+
+    fn observed(text: &[u8]) -> Vec<(usize, Observation)> {
         let mut segments = Vec::new();
         let mut start = 0;
         for (line, piece) in text.split(|b| *b == b'\n').enumerate() {
@@ -197,6 +244,16 @@ mod tests {
         }
         let mut found = Vec::new();
         LineObserver::default().observe_block(text, &segments, &mut found);
-        assert_eq!(found, [(1, Observation::Command { test: true }), (3, Observation::TestOutcome { passed: true })]);
+        found
+    }
+
+    #[test]
+    fn a_block_is_scanned_once_and_each_line_reported_with_its_segment() {
+        let text = b"hello\n$ cargo test\nrunning 3 tests\ntest result: ok. 3 passed; 0 failed\nAll tests pass";
+        let found: Vec<_> = observed(text).into_iter().map(|(line, found)| (line, without_key(found))).collect();
+        assert_eq!(
+            found,
+            [(1, Observation::Command { test: true, key: None }), (3, Observation::TestOutcome { passed: true })]
+        );
     }
 }

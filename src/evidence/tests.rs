@@ -12,8 +12,32 @@ fn repeats_count_hits_since_the_evidence_changed() {
     assert!(!evidence.allows(0, &looping));
     assert!(!evidence.allows(0, &looping));
     assert!(evidence.allows(0, &looping), "the third hit with nothing done in between");
-    evidence.observe(Observation::Command { test: false });
+    evidence.observe(Observation::Command { test: false, key: None });
     assert!(!evidence.allows(0, &looping), "doing something starts the count again");
+}
+
+#[test]
+fn reruns_fire_on_the_third_failed_run_of_one_command_and_each_one_after() {
+    let rerun = EvidenceCondition::compile(&EvidenceSpec { reruns: Some(3), ..Default::default() });
+    let npm = Some(CommandKey::of("npm test"));
+    let mut evidence = Evidence::default();
+    let mut fail = |evidence: &mut Evidence| {
+        evidence.observe(Observation::Command { test: true, key: npm });
+        evidence.observe(Observation::TestOutcome { passed: false });
+        evidence.allows(0, &rerun)
+    };
+    assert!(!fail(&mut evidence) && !fail(&mut evidence), "one or two failures are debugging");
+    assert!(fail(&mut evidence), "the third in a row");
+    assert!(fail(&mut evidence), "and the fourth: another run, another state");
+    evidence.observe(Observation::Request("try once more, the registry was down".into()));
+    assert!(!fail(&mut evidence), "the user asked for it");
+    evidence.observe(Observation::Command { test: false, key: Some(CommandKey::of("ls")) });
+    evidence.observe(Observation::RunEnded { ok: false });
+    evidence.observe(Observation::RunEnded { ok: false });
+    assert!(!evidence.allows(0, &rerun), "a result that is not the tests' counts for its own command");
+    evidence.observe(Observation::Edit);
+    assert!(!fail(&mut evidence) && !fail(&mut evidence), "an edit starts the count again");
+    assert!(fail(&mut evidence));
 }
 
 #[test]
@@ -60,11 +84,11 @@ fn a_claim_after_an_edit_needs_a_passing_test_run() {
     assert!(!evidence.holds(&claim));
     evidence.observe(Observation::Edit);
     assert!(evidence.holds(&claim), "the edit came after the passing run");
-    evidence.observe(Observation::Command { test: true });
+    evidence.observe(Observation::Command { test: true, key: None });
     assert!(!evidence.holds(&claim), "running, outcome unknown: not judged");
     evidence.observe(Observation::CommandResult { ok: false });
     assert!(evidence.holds(&claim), "the run failed");
-    evidence.observe(Observation::Command { test: true });
+    evidence.observe(Observation::Command { test: true, key: None });
     evidence.observe(Observation::CommandResult { ok: true });
     assert!(!evidence.holds(&claim), "the rerun passed");
 }
@@ -73,9 +97,9 @@ fn a_claim_after_an_edit_needs_a_passing_test_run() {
 fn every_command_ends_a_run_of_repeats() {
     let looping = EvidenceCondition::compile(&EvidenceSpec { repeats: Some(2), ..Default::default() });
     let mut evidence = Evidence::default();
-    evidence.observe(Observation::Command { test: false });
+    evidence.observe(Observation::Command { test: false, key: None });
     assert!(!evidence.allows(0, &looping), "first second thought");
-    evidence.observe(Observation::Command { test: false });
+    evidence.observe(Observation::Command { test: false, key: None });
     assert!(!evidence.allows(0, &looping), "a second command came between: counting starts again");
     assert!(evidence.allows(0, &looping), "two in a row");
 }
@@ -85,10 +109,10 @@ fn an_error_while_the_tests_run_fails_them_unless_a_summary_says_otherwise() {
     let claim = spec(&[TestEvidence::Missing, TestEvidence::Failed], false);
     let mut evidence = Evidence::default();
     evidence.observe(Observation::Edit);
-    evidence.observe(Observation::Command { test: true });
+    evidence.observe(Observation::Command { test: true, key: None });
     evidence.observe(Observation::Failure);
     assert!(evidence.holds(&claim), "`cargo test` that does not compile failed");
-    evidence.observe(Observation::Command { test: true });
+    evidence.observe(Observation::Command { test: true, key: None });
     evidence.observe(Observation::Failure);
     evidence.observe(Observation::TestOutcome { passed: true });
     assert!(!evidence.holds(&claim), "an error logged by a test, then every test passed");
@@ -102,7 +126,7 @@ fn unverified_means_no_command_since_the_last_edit() {
     let mut evidence = Evidence::default();
     evidence.observe(Observation::Edit);
     assert!(evidence.holds(&claim));
-    evidence.observe(Observation::Command { test: false });
+    evidence.observe(Observation::Command { test: false, key: None });
     assert!(!evidence.holds(&claim));
     evidence.observe(Observation::Edit);
     assert!(evidence.holds(&claim));
@@ -118,7 +142,7 @@ fn a_rule_fires_once_per_state_and_again_after_a_change() {
     assert!(evidence.allows(4, &claim), "another rule has its own record");
     evidence.observe(Observation::Edit);
     assert!(!evidence.allows(3, &claim), "the lines of one diff are one edit");
-    evidence.observe(Observation::Command { test: false });
+    evidence.observe(Observation::Command { test: false, key: None });
     evidence.observe(Observation::Edit);
     assert!(evidence.allows(3, &claim), "a new edit after a command is a new state");
 }
@@ -181,7 +205,7 @@ fn once_fires_once_per_task_whatever_changes() {
     assert!(evidence.allows(0, &once));
     assert!(evidence.allows(1, &every_state));
     evidence.observe(Observation::Edit);
-    evidence.observe(Observation::Command { test: false });
+    evidence.observe(Observation::Command { test: false, key: None });
     assert!(!evidence.allows(0, &once), "already reported for this task");
     assert!(evidence.allows(1, &every_state), "the state changed");
 }

@@ -229,6 +229,10 @@ pub struct EvidenceSpec {
     /// a loop, not a single occurrence.
     #[serde(default)]
     pub repeats: Option<u32>,
+    /// Fire once the same command (its numbers aside) failed this many runs in a row, with
+    /// nothing edited and nothing asked in between: a rerun in the hope of another outcome.
+    #[serde(default)]
+    pub reruns: Option<u32>,
     /// Fire at most once per task (per file offline): a state that lasts, such as a server left in
     /// the foreground, is one problem however often its output shows it.
     #[serde(default)]

@@ -1,0 +1,117 @@
+//! The same command failing run after run, with nothing changed in between: a loop. "Retrying",
+//! "let me run that again", a longer `sleep` before the same `curl`: the agent hopes for another
+//! outcome from the same input.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+/// Which command a run was, its numbers aside (`sleep 5 && curl :8080` and `sleep 30 && curl
+/// :8080` are one command waited on longer), so two runs can be told apart or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandKey(u64);
+
+impl CommandKey {
+    pub fn of(script: &str) -> CommandKey {
+        let mut hasher = DefaultHasher::new();
+        let mut last = ' ';
+        for c in script.trim().chars() {
+            let c = match c {
+                c if c.is_ascii_digit() => '0',
+                c if c.is_whitespace() => ' ',
+                c => c,
+            };
+            if !(c == last && (c == '0' || c == ' ')) {
+                c.hash(&mut hasher);
+            }
+            last = c;
+        }
+        CommandKey(hasher.finish())
+    }
+}
+
+/// How many runs in a row of one command failed since anything changed.
+#[derive(Debug, Default)]
+pub(super) struct Reruns {
+    /// The command that ran last; `None` when its text is not known.
+    key: Option<CommandKey>,
+    failed_in_a_row: u32,
+    /// Whether the run going on already counted as failed (a failed build prints many errors).
+    this_run_failed: bool,
+}
+
+impl Reruns {
+    pub(super) fn started(&mut self, key: Option<CommandKey>) {
+        if key.is_none() || key != self.key {
+            self.failed_in_a_row = 0;
+        }
+        self.key = key;
+        self.this_run_failed = false;
+    }
+
+    pub(super) fn ended(&mut self, ok: bool) {
+        if ok {
+            self.failed_in_a_row = 0;
+        } else if self.key.is_some() && !self.this_run_failed {
+            self.this_run_failed = true;
+            self.failed_in_a_row += 1;
+        }
+    }
+
+    /// A file edited or a new request: the next run is a new attempt, not a rerun.
+    pub(super) fn changed(&mut self) {
+        *self = Reruns::default();
+    }
+
+    pub(super) fn failed_in_a_row(&self) -> u32 {
+        self.failed_in_a_row
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_spacing_do_not_make_another_command() {
+        assert_eq!(
+            CommandKey::of("sleep 5 && curl -sf localhost:8080/healthz"),
+            CommandKey::of("sleep 30  &&  curl -sf localhost:8080/healthz")
+        );
+        assert_ne!(CommandKey::of("npm test"), CommandKey::of("npm run build"));
+        assert_ne!(CommandKey::of("go build ./..."), CommandKey::of("go mod tidy && go build ./..."));
+    }
+
+    #[test]
+    fn one_run_counts_once_however_many_errors_it_prints() {
+        let mut reruns = Reruns::default();
+        for _ in 0..2 {
+            reruns.started(Some(CommandKey::of("cargo build")));
+            reruns.ended(false);
+            reruns.ended(false);
+        }
+        assert_eq!(reruns.failed_in_a_row(), 2);
+    }
+
+    #[test]
+    fn another_command_a_success_or_a_change_starts_the_count_again() {
+        let npm = Some(CommandKey::of("npm test"));
+        let mut reruns = Reruns::default();
+        let fail = |reruns: &mut Reruns, key| {
+            reruns.started(key);
+            reruns.ended(false);
+        };
+        fail(&mut reruns, npm);
+        fail(&mut reruns, npm);
+        fail(&mut reruns, Some(CommandKey::of("cat src/auth.ts")));
+        assert_eq!(reruns.failed_in_a_row(), 1, "another command");
+        fail(&mut reruns, npm);
+        reruns.started(npm);
+        reruns.ended(true);
+        assert_eq!(reruns.failed_in_a_row(), 0, "a success");
+        fail(&mut reruns, npm);
+        reruns.changed();
+        fail(&mut reruns, npm);
+        assert_eq!(reruns.failed_in_a_row(), 1, "an edit in between");
+        fail(&mut reruns, None);
+        assert_eq!(reruns.failed_in_a_row(), 0, "a command whose text is not known is never a rerun");
+    }
+}
