@@ -21,7 +21,7 @@ fn reruns_fire_on_the_third_failed_run_of_one_command_and_each_one_after() {
     let rerun = EvidenceCondition::compile(&EvidenceSpec { reruns: Some(3), ..Default::default() });
     let npm = Some(CommandKey::of("npm test"));
     let mut evidence = Evidence::default();
-    let mut fail = |evidence: &mut Evidence| {
+    let fail = |evidence: &mut Evidence| {
         evidence.observe(Observation::Command { test: true, key: npm });
         evidence.observe(Observation::TestOutcome { passed: false });
         evidence.allows(0, &rerun)
