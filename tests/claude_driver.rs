@@ -31,6 +31,11 @@ const RULES: &str = r#"rules:
     evidence: { tests: [failed] }
     action: inject
     message: "axiom says: the last test run failed; fix it before saying the tests pass."
+  - id: rerunning-a-failing-command
+    match: { literals: ['Trying again.'] }
+    evidence: { reruns: 3 }
+    action: inject
+    message: "axiom says: that command failed three times in a row; find the cause before running it again."
   - id: no-sleeping
     scope: tool
     match: { regex: ['^Bash: python3 -c .*time\.sleep'] }
@@ -158,6 +163,28 @@ fn a_test_run_that_fails_without_a_summary_counts_as_failed_for_the_claim_after_
     assert_eq!(requests.len(), 3, "the claim was let through: {requests:#?}");
     let correction = "axiom says: the last test run failed; fix it before saying the tests pass.";
     assert!(user_texts(&requests[2]).iter().any(|text| text == correction), "{:?}", user_texts(&requests[2]));
+}
+
+#[test]
+fn the_third_failed_run_of_one_command_in_a_row_draws_a_correction_that_reaches_the_model() {
+    let Some(cli) = claude_cli() else { return };
+    let home = ClaudeHome::new();
+    let rerun = || Reply::text("Trying again.").then_tool("Bash", json!({"command": "ls missing-dir"}));
+    let api = FakeApi::start(vec![
+        rerun(),
+        rerun(),
+        rerun(),
+        Reply::text("Trying again."),
+        Reply::text("The directory does not exist; creating it first."),
+    ]);
+    let run = finish(axiom_run(&cli, &home, &api, "list missing-dir"));
+    run.assert_code(0);
+    let received: Vec<Vec<String>> = api.requests().iter().map(user_texts).collect();
+    let correction = "axiom says: that command failed three times in a row; find the cause before running it again.";
+    let corrected: Vec<usize> =
+        (0..received.len()).filter(|&at| received[at].iter().any(|text| text == correction)).collect();
+    // Said after the third failure (request 4 follows the turn that ran it), not after the first two.
+    assert_eq!(corrected, [4], "{} requests", received.len());
 }
 
 #[test]
