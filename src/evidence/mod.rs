@@ -49,6 +49,7 @@ pub struct EvidenceCondition {
     pub repeats: u32,
     /// Fire once the same command failed this many runs in a row (0: not a condition).
     pub reruns: u32,
+    pub nothing_edited: bool,
     pub once: bool,
     pub unless_asked: Option<LazyRegex>,
     /// Only `unless_asked` is given: the rule fires as one without `evidence` does, save when the
@@ -60,7 +61,11 @@ impl EvidenceCondition {
     /// Compiles `spec`, whose `unless_asked` regex the loader checked.
     pub fn compile(spec: &EvidenceSpec) -> EvidenceCondition {
         let unless_asked = spec.unless_asked.as_deref().map(LazyRegex::checked);
-        let states = !spec.tests.is_empty() || spec.unverified || spec.after_failure || spec.reruns.is_some();
+        let states = !spec.tests.is_empty()
+            || spec.unverified
+            || spec.after_failure
+            || spec.reruns.is_some()
+            || spec.nothing_edited;
         let only_exempts = unless_asked.is_some() && !states && spec.repeats.unwrap_or(1) <= 1 && !spec.once;
         EvidenceCondition {
             only_exempts,
@@ -69,6 +74,7 @@ impl EvidenceCondition {
             after_failure: spec.after_failure,
             repeats: spec.repeats.unwrap_or(1).max(1),
             reruns: spec.reruns.unwrap_or(0),
+            nothing_edited: spec.nothing_edited,
             once: spec.once,
             unless_asked,
         }
@@ -130,6 +136,9 @@ pub struct Evidence {
     /// (rule index, epoch, hits in that epoch), for `repeats`.
     hits: Vec<(usize, u64, u32)>,
     reruns: Reruns,
+    /// Whether a request was seen, and a file edited since the latest one.
+    request_seen: bool,
+    edited_since_request: bool,
 }
 
 impl Evidence {
@@ -139,6 +148,8 @@ impl Evidence {
             if !self.last_was_request {
                 self.request.clear();
                 self.reruns.changed();
+                self.request_seen = true;
+                self.edited_since_request = false;
             }
             self.request.push_str(&text);
             self.request.push('\n');
@@ -153,7 +164,10 @@ impl Evidence {
             Observation::CommandResult { ok } => self.reruns.ended(ok),
             Observation::TestOutcome { passed } => self.reruns.ended(passed),
             Observation::Failure => self.reruns.ended(false),
-            Observation::Edit => self.reruns.changed(),
+            Observation::Edit => {
+                self.reruns.changed();
+                self.edited_since_request = true;
+            }
             Observation::Request(_) => {}
         }
         let before = (self.tests, self.ran, self.failed);
@@ -249,13 +263,15 @@ impl Evidence {
             Tests::Running => None,
         };
         // The conditions are alternatives: any one of them is reason enough to doubt a claim.
-        if spec.tests.is_empty() && !spec.unverified && !spec.after_failure && spec.reruns == 0 {
+        if spec.tests.is_empty() && !spec.unverified && !spec.after_failure && spec.reruns == 0 && !spec.nothing_edited
+        {
             return true;
         }
         tests.is_some_and(|state| spec.tests.contains(&state))
             || (spec.unverified && !self.ran)
             || (spec.after_failure && self.failed)
             || (spec.reruns > 0 && self.reruns.failed_in_a_row() >= spec.reruns)
+            || (spec.nothing_edited && self.request_seen && !self.edited_since_request)
     }
 }
 

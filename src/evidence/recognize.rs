@@ -40,6 +40,8 @@ const CANDIDATES: &[&str] = &[
     r"^\s*(⎿\s*)?(Error:|error(\[\w+\])?:|fatal:|Cannot |Could not |Unable to |Failed to |# \d+ SEARCH/REPLACE blocks? failed to match|String to replace not found|(ERROR:\s+)?Traceback \(most recent call last\)|exited ([2-9]|[1-9][0-9]+) in [0-9.]+m?s:?$|Exit code [1-9][0-9]*$)",
     // test summaries
     r"^\s*(⎿\s*)?(test result: |=+ \d|\d+ (passed|failed)(, \d+ \w+)* in |Tests:|Tests\s+\d|ok\s|FAIL|--- FAIL|\d+ fail(ing)?$|FAILED \(|npm (ERR!|error) |\d+ runs, |\d+ examples?, |(\[\w+\]\s+)?Tests run: |OK \(\d+ tests?|(\d+:\d\d )?\+\d+)",
+    // Codex's `user` line and Cursor's `USER:`, the user's message under them
+    r"^(user|USER:)$",
 ];
 
 /// The one observer every pipeline shares (it holds only compiled patterns).
@@ -72,11 +74,16 @@ impl LineObserver {
             segment += segments[segment..].partition_point(|s| s.end < hit.start());
             let Some(line) = segments.get(segment) else { break };
             let shown = String::from_utf8_lossy(&text[line.start..line.end]);
-            // Codex prints `exec` on a line of its own and the command on the next.
-            let observation = match segments.get(segment + 1) {
-                Some(next) if shown.trim() == "exec" => {
-                    Some(command_observation(&String::from_utf8_lossy(&text[next.start..next.end])))
-                }
+            // Codex prints `exec` or `user` on a line of its own, and the command or the user's
+            // message from the next line on; Cursor's exports print `USER:`, a blank line, then it.
+            let next = segments[segment + 1..]
+                .iter()
+                .take(3)
+                .map(|next| String::from_utf8_lossy(&text[next.start..next.end]))
+                .find(|next| !next.trim().is_empty());
+            let observation = match (shown.trim_end(), next) {
+                ("exec", Some(next)) => Some(command_observation(&next)),
+                ("user" | "USER:", Some(next)) => Some(Observation::Request(next.trim().to_owned())),
                 _ => observe_line(&shown),
             };
             if let Some(observation) = observation {
@@ -233,6 +240,14 @@ mod tests {
                 (2, Observation::Failure)
             ]
         );
+    }
+
+    #[test]
+    fn codex_and_cursor_put_the_users_message_under_a_line_of_its_own() {
+        let request = |text: &str| Observation::Request(text.to_owned());
+        assert_eq!(observed(b"user\nfix the CSV export\ncodex"), [(0, request("fix the CSV export"))]);
+        assert_eq!(observed(b"---\n\nUSER:\n\ndo I need npm?\n\n---"), [(2, request("do I need npm?"))]);
+        assert_eq!(observed(b"user\n\n\n\n\nlate"), [], "a message too far down is not taken for it");
     }
 
     fn observed(text: &[u8]) -> Vec<(usize, Observation)> {

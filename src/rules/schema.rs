@@ -233,6 +233,10 @@ pub struct EvidenceSpec {
     /// nothing edited and nothing asked in between: a rerun in the hope of another outcome.
     #[serde(default)]
     pub reruns: Option<u32>,
+    /// Fire when nothing was edited since the user's latest request (one must have been seen):
+    /// an answer, a plan or a question where a change was asked for.
+    #[serde(default)]
+    pub nothing_edited: bool,
     /// Fire at most once per task (per file offline): a state that lasts, such as a server left in
     /// the foreground, is one problem however often its output shows it.
     #[serde(default)]
