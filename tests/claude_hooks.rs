@@ -181,6 +181,47 @@ fn a_tests_pass_claim_after_a_passing_run_is_let_through_by_the_built_in_pack() 
     assert_eq!(requests.len(), 2, "the true claim was blocked: {later:?}");
 }
 
+/// A session with the built-in pack's hooks where the model answers `prompt` with a question and
+/// nothing else; the requests the model received.
+fn question_instead_of_work(prompt: &str) -> Vec<serde_json::Value> {
+    let cli = claude_cli().expect("checked by the caller");
+    let home = ClaudeHome::new();
+    let installed = axiom(&home, &["hooks", "install"]);
+    assert!(installed.status.success(), "{installed:?}");
+    let api = FakeApi::start(vec![
+        Reply::text("Should I put the limiter in a middleware or in the route handler?"),
+        Reply::text("Going with a middleware on that route; writing it now."),
+    ]);
+    let mut session = Command::new(&cli);
+    home.apply(&mut session, &api).args(["-p", prompt, "--dangerously-skip-permissions"]);
+    let output = output_within(&mut session, Duration::from_secs(120));
+    assert!(output.status.success(), "{output:?}");
+    api.requests()
+}
+
+const ASKING_MESSAGE: &str = "You were asked to make this change. Don't wait for an answer";
+
+#[test]
+fn a_question_put_back_before_any_edit_is_blocked_at_stop_by_the_built_in_pack() {
+    if claude_cli().is_none() {
+        return;
+    }
+    let requests = question_instead_of_work("add rate limiting to POST /api/login, 5 attempts per minute per IP");
+    assert_eq!(requests.len(), 2, "the question was let through");
+    let blocked = user_texts(&requests[1]);
+    assert!(blocked.iter().any(|t| t.contains("Stop hook feedback") && t.contains(ASKING_MESSAGE)), "{blocked:?}");
+}
+
+#[test]
+fn the_same_question_is_let_through_when_the_user_asked_for_options() {
+    if claude_cli().is_none() {
+        return;
+    }
+    let requests = question_instead_of_work("what are the options for rate limiting POST /api/login?");
+    let later: Vec<Vec<String>> = requests.iter().skip(1).map(user_texts).collect();
+    assert_eq!(requests.len(), 1, "an answer to a question was blocked: {later:?}");
+}
+
 #[test]
 fn each_hook_decision_is_recorded_on_the_sessions_task_at_the_running_hub() {
     let Some(cli) = claude_cli() else { return };
