@@ -33,7 +33,7 @@ use serde_json::{json, Value};
 use crate::agent::claude::split_at_last_stop;
 use crate::agent::{render, tool_line, AgentEvent, AgentLine, EventObserver};
 use crate::cli::HookArgs;
-use crate::evidence::observe_line;
+use crate::evidence::observe_line_fully;
 use crate::gate::Gate;
 use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
 use crate::rules::{judging_in, Action, RuleOrigin, RuleSet, Scope, Workplace};
@@ -319,8 +319,8 @@ fn judge_turn(rules: &Arc<RuleSet>, before: &[AgentEvent], turn: &[AgentEvent]) 
         for AgentLine { scope, text } in lines.into_iter().filter(|line| line.scope == Scope::Output) {
             if judged {
                 fired.extend(pipeline.push(format!("{text}\n").as_bytes(), now));
-            } else if let Some(observation) = observe_line(&text) {
-                pipeline.observe(observation);
+            } else {
+                observe_line_fully(&text, |observation| pipeline.observe(observation));
             }
             debug_assert_eq!(scope, Scope::Output);
         }

@@ -28,15 +28,18 @@
 //! ```
 
 mod documents;
+mod failing_inputs;
 mod recognize;
 mod reruns;
 mod runners;
 
 pub use documents::is_documentation;
-pub use recognize::{observe_line, LineObserver, OBSERVER};
+pub use failing_inputs::failing_inputs;
+pub use recognize::{observe_line, observe_line_fully, LineObserver, OBSERVER};
 pub use reruns::CommandKey;
 pub use runners::{is_test_command, test_summary};
 
+use self::failing_inputs::FailingInputs;
 use self::reruns::Reruns;
 use crate::rules::{EvidenceSpec, LazyRegex, TestEvidence};
 
@@ -50,6 +53,8 @@ pub struct EvidenceCondition {
     /// Fire once the same command failed this many runs in a row (0: not a condition).
     pub reruns: u32,
     pub nothing_edited: bool,
+    /// Fire only on a line that quotes a value a failing run printed since the tests last passed.
+    pub quotes_failing_input: bool,
     pub once: bool,
     pub unless_asked: Option<LazyRegex>,
     /// Only `unless_asked` is given: the rule fires as one without `evidence` does, save when the
@@ -75,6 +80,7 @@ impl EvidenceCondition {
             repeats: spec.repeats.unwrap_or(1).max(1),
             reruns: spec.reruns.unwrap_or(0),
             nothing_edited: spec.nothing_edited,
+            quotes_failing_input: spec.quotes_failing_input,
             once: spec.once,
             unless_asked,
         }
@@ -100,6 +106,8 @@ pub enum Observation {
     TestOutcome { passed: bool },
     /// A tool or command reported that it failed (an error message, an edit that did not apply).
     Failure,
+    /// What a failing test run's line named: its inputs, its expected and actual values.
+    FailingInputs(Vec<String>),
     /// The agent answered: the request stays the latest, but the next one is a new message (a
     /// structured source knows where a message ends; plain output does not).
     Reply,
@@ -139,6 +147,7 @@ pub struct Evidence {
     /// Whether a request was seen, and a file edited since the latest one.
     request_seen: bool,
     edited_since_request: bool,
+    failing_inputs: FailingInputs,
 }
 
 impl Evidence {
@@ -150,6 +159,7 @@ impl Evidence {
                 self.reruns.changed();
                 self.request_seen = true;
                 self.edited_since_request = false;
+                self.failing_inputs.clear();
             }
             self.request.push_str(&text);
             self.request.push('\n');
@@ -157,8 +167,14 @@ impl Evidence {
             return;
         }
         self.last_was_request = false;
+        if let Observation::FailingInputs(values) = observation {
+            return self.failing_inputs.add(values);
+        }
+        if matches!(observation, Observation::TestOutcome { passed: true } | Observation::CommandResult { ok: true }) {
+            self.failing_inputs.clear();
+        }
         match observation {
-            Observation::Reply => return,
+            Observation::Reply | Observation::FailingInputs(_) => return,
             Observation::RunEnded { ok } => return self.reruns.ended(ok),
             Observation::Command { key, .. } => self.reruns.started(key),
             Observation::CommandResult { ok } => self.reruns.ended(ok),
@@ -201,7 +217,11 @@ impl Evidence {
             // An error while the tests run, with no summary after it (a build that does not
             // compile, a runner that crashes), is a failed run; a summary that follows decides.
             Observation::Failure if self.tests == Tests::Running => self.tests = Tests::Failed,
-            Observation::Request(_) | Observation::Failure | Observation::Reply | Observation::RunEnded { .. } => {}
+            Observation::Request(_)
+            | Observation::Failure
+            | Observation::Reply
+            | Observation::RunEnded { .. }
+            | Observation::FailingInputs(_) => {}
         }
         if new_edit || command || (self.tests, self.ran, self.failed) != before {
             self.epoch += 1;
@@ -248,6 +268,15 @@ impl Evidence {
                 true
             }
         }
+    }
+
+    /// [`Evidence::allows`] for a rule that matched `line`: one that must quote a failing run's
+    /// value is judged on the line first.
+    pub fn allows_line(&mut self, index: usize, spec: &EvidenceCondition, line: &str) -> bool {
+        if spec.quotes_failing_input && !self.failing_inputs.quoted_in(line) {
+            return false;
+        }
+        self.allows(index, spec)
     }
 
     /// Whether the state satisfies `spec` (without recording anything).

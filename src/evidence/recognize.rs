@@ -8,6 +8,7 @@ use regex_automata::meta;
 use regex_automata::util::syntax;
 
 use super::documents::is_documentation;
+use super::failing_inputs::failing_inputs;
 use super::runners::{is_test_command, test_summary};
 use super::{CommandKey, Observation};
 use crate::pipeline::Segment;
@@ -81,16 +82,30 @@ impl LineObserver {
                 .take(3)
                 .map(|next| String::from_utf8_lossy(&text[next.start..next.end]))
                 .find(|next| !next.trim().is_empty());
-            let observation = match (shown.trim_end(), next) {
-                ("exec", Some(next)) => Some(command_observation(&next)),
-                ("user" | "USER:", Some(next)) => Some(Observation::Request(next.trim().to_owned())),
-                _ => observe_line(&shown),
-            };
-            if let Some(observation) = observation {
-                found.push((segment, observation));
+            match (shown.trim_end(), next) {
+                ("exec", Some(next)) => found.push((segment, command_observation(&next))),
+                ("user" | "USER:", Some(next)) => found.push((segment, Observation::Request(next.trim().to_owned()))),
+                _ => observe_line_fully(&shown, |observation| found.push((segment, observation))),
             }
             position = line.end + 1;
             segment += 1;
+        }
+    }
+}
+
+/// Everything one line of plain output shows: what [`observe_line`] reads, and after a failure
+/// the values it names ([`Observation::FailingInputs`]).
+pub fn observe_line_fully(line: &str, mut found: impl FnMut(Observation)) {
+    let observation = observe_line(line);
+    let failed = matches!(observation, Some(Observation::TestOutcome { passed: false } | Observation::Failure))
+        || FAILED_TEST.is_match(line);
+    if let Some(observation) = observation {
+        found(observation);
+    }
+    if failed {
+        let values = failing_inputs(line);
+        if !values.is_empty() {
+            found(Observation::FailingInputs(values));
         }
     }
 }
@@ -154,6 +169,10 @@ static RUN: LazyLock<Regex> = LazyLock::new(|| {
 static FAILURE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!("^{}", CANDIDATES[13].trim_start_matches("^\\s*"))).expect("a valid failure pattern")
 });
+
+/// A failing test named on its own line (pytest's short summary, go test, a runner's `FAIL`).
+static FAILED_TEST: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(⎿\s*)?(FAILED |FAIL:? |--- FAIL: )").expect("a valid regex"));
 
 static REQUEST: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:> |#### |USER: ?)(\S.*)$").expect("a valid regex"));
 
@@ -240,6 +259,25 @@ mod tests {
                 (2, Observation::Failure)
             ]
         );
+    }
+
+    #[test]
+    fn a_failing_tests_line_also_gives_the_values_it_names() {
+        let values = |text: &[u8]| -> Vec<Vec<String>> {
+            observed(text)
+                .into_iter()
+                .filter_map(|(_, found)| match found {
+                    Observation::FailingInputs(values) => Some(values),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(values(b"--- FAIL: TestParseDuration/1h30m (0.00s)"), [["1h30m"]]);
+        let named =
+            values(b"FAILED tests/test_tok.py::test_contraction - AssertionError: ['don', \"'\", 't'] != [\"don't\"]");
+        assert!(named.len() == 1 && named[0].contains(&"don't".to_owned()), "{named:?}");
+        assert_eq!(values(b"  \xe2\x8e\xbf  Error: expected 'ok'"), Vec::<Vec<String>>::new(), "too short");
+        assert_eq!(values(b"All tests pass for \"1h30m\" now."), Vec::<Vec<String>>::new(), "not a failure line");
     }
 
     #[test]

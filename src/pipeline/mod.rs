@@ -580,7 +580,8 @@ impl Pipeline {
             return;
         }
         if let Some(spec) = &rule.evidence {
-            if !self.evidence.allows(index, spec) {
+            let text = self.normalizer.block().segment_text(&segment);
+            if !self.evidence.allows_line(index, spec, &String::from_utf8_lossy(text)) {
                 return;
             }
         }

@@ -237,6 +237,10 @@ pub struct EvidenceSpec {
     /// an answer, a plan or a question where a change was asked for.
     #[serde(default)]
     pub nothing_edited: bool,
+    /// Fire only on a line that quotes, as a string, a value a failing test run printed since the
+    /// tests last passed (its input, or its expected or actual value): code that answers the test.
+    #[serde(default)]
+    pub quotes_failing_input: bool,
     /// Fire at most once per task (per file offline): a state that lasts, such as a server left in
     /// the foreground, is one problem however often its output shows it.
     #[serde(default)]
