@@ -375,8 +375,11 @@ pub enum ClientCommand {
     Interrupt {
         /// The task's id, as `axiom client list` shows it.
         task_id: String,
-        /// What to write to the task's input (followed by Enter) once it is interrupted. Default:
-        /// nothing, only the interrupt.
+        /// What to write to the task's input (followed by Enter) once it is interrupted, as one
+        /// argument (quote it), as `send` takes it. Default: nothing, only the interrupt.
+        #[arg(value_name = "TEXT", conflicts_with = "message")]
+        text: Option<String>,
+        /// The same as TEXT, given as an option. Default: nothing, only the interrupt.
         #[arg(long, short, value_name = "TEXT")]
         message: Option<String>,
     },

@@ -435,7 +435,8 @@ fn tail_follow_streams_new_output_until_the_task_ends() {
 #[test]
 fn interrupt_with_a_message_interrupts_then_sends_the_message() {
     let (hub, mut runner, id) = chat();
-    let interrupted = hub.run_client(&["interrupt", &id, "--message", "do the next step"]);
+    // The message as `send` takes it, one argument after the id (`--message` says the same).
+    let interrupted = hub.run_client(&["interrupt", &id, "do the next step"]);
     interrupted.assert_code(0);
     let stdout = runner.wait_for_stdout("said: do the next step\n");
     assert_eq!(stdout, "ready\ninterrupted\nsaid: do the next step\n");

@@ -195,12 +195,14 @@ Examples:
 pub(super) const CLIENT_INTERRUPT_HELP: &str = "\
 Examples:
   axiom client interrupt k3x9qa
+  axiom client interrupt k3x9qa 'stop and run the tests first'
   axiom client interrupt k3x9qa -m 'stop and run the tests first'";
 
 pub(super) const CLIENT_KILL_HELP: &str = "\
 It waits for the task to end, which takes at most the grace period for a task whose worker is \
 connected (one whose worker is not ends when the hub marks it lost), and prints how it ended; \
---no-wait returns at once. Killing a task that has already ended is an error (exit 2).
+--no-wait returns at once. Killing a task that has already ended changes nothing: it exits 0 and \
+says how the task ended.
 
 Examples:
   axiom client kill k3x9qa

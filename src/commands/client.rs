@@ -771,7 +771,8 @@ impl Connection {
             ClientCommand::Send { task_id, text, no_enter } => {
                 self.request(|id| ClientRequest::Send { id, task_id, text, enter: !no_enter }).await?;
             }
-            ClientCommand::Interrupt { task_id, message } => {
+            ClientCommand::Interrupt { task_id, text, message } => {
+                let message = text.or(message);
                 self.request(|id| ClientRequest::Interrupt { id, task_id, message }).await?;
             }
             ClientCommand::Kill { task_id, grace, no_wait } => {
