@@ -37,8 +37,10 @@ const CANDIDATES: &[&str] = &[
     // (also behind a log level), Codex's `exited 2 in 0.84s:` under a command (not `exited 1`,
     // which is also grep's and diff's "nothing found" or "they differ"). Not an exception's own
     // line (`KeyError: 'id'`): an agent's recap quotes those, and a failure counts until the
-    // next thing the task does.
-    r"^\s*(⎿\s*)?(Error:|error(\[\w+\])?:|fatal:|Cannot |Could not |Unable to |Failed to |# \d+ SEARCH/REPLACE blocks? failed to match|String to replace not found|(ERROR:\s+)?Traceback \(most recent call last\)|exited ([2-9]|[1-9][0-9]+) in [0-9.]+m?s:?$|Exit code [1-9][0-9]*$)",
+    // next thing the task does. Also the last words of a crashed program or a failed build as
+    // their tools print them: a Rust or Go panic, make's `***`, Ant/Gradle's BUILD FAILED, an
+    // ERROR level, a segfault, a shell's "command not found", go's `exit status 1`.
+    r"^\s*(⎿\s*)?(Error:|error(\[\w+\])?:|fatal:|Cannot |Could not |Unable to |Failed to |# \d+ SEARCH/REPLACE blocks? failed to match|String to replace not found|(ERROR:\s+)?Traceback \(most recent call last\)|exited ([2-9]|[1-9][0-9]+) in [0-9.]+m?s:?$|Exit code [1-9][0-9]*$|thread '[^']*' panicked at |panic: |make(\[\d+\])?: \*\*\* |BUILD FAILED|ERROR(:|\s+\[)|Segmentation fault|\S+: (line \d+: )?\S+: command not found$|exit status [1-9][0-9]*$)",
     // test summaries
     r"^\s*(⎿\s*)?(test result: |=+ \d|\d+ (passed|failed)(, \d+ \w+)* in |Tests:|Tests\s+\d|ok\s|FAIL|--- FAIL|\d+ fail(ing)?$|FAILED \(|npm (ERR!|error) |\d+ runs, |\d+ examples?, |(\[\w+\]\s+)?Tests run: |OK \(\d+ tests?|(\d+:\d\d )?\+\d+)",
     // Codex's `user` line and Cursor's `USER:`, the user's message under them
@@ -220,6 +222,12 @@ mod tests {
             (" exited 1 in 52ms:", None),
             (" exited 101 in 3.1s:", Some(Observation::Failure)),
             ("     Exit code 1", Some(Observation::Failure)),
+            ("thread 'main' panicked at src/main.rs:4:5:", Some(Observation::Failure)),
+            ("make: *** [Makefile:12: build] Error 2", Some(Observation::Failure)),
+            ("     ERROR: failed to solve: process did not complete successfully", Some(Observation::Failure)),
+            ("bash: pnpm: command not found", Some(Observation::Failure)),
+            ("exit status 1", Some(Observation::Failure)),
+            ("The panic: it came from unwrap() on None.", None),
             ("  ⎿  Error: Exit code 2", Some(Observation::Failure)),
             ("KeyError: 'user_id' came from the old session format.", None),
             ("All tests pass now.", None),
