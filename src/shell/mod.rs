@@ -489,7 +489,7 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             .collect();
         let loop_list = words.first().is_some_and(|first| matches!(first.as_str(), "for" | "select"));
         let replaced_by_xargs = wrappers::xargs_replace_string(&words);
-        let (words, through_xargs) = wrappers::strip_noting_xargs(words);
+        let wrappers::Stripped { words, through_xargs, environment: given } = wrappers::strip_noting_environment(words);
         // `export GIT_SSH_COMMAND=…; git fetch`: what the script set is the program's environment.
         let words = environment_options::with_script_variables(words, |name| reading.value(name));
         let mut words = removers::read_as_rm(words);
@@ -639,7 +639,7 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             .filter_map(|code| interpreters::script_of_input(&command, code))
             .collect();
         let (added_from, place) = (found.commands.len(), (command.pipeline, command.stage));
-        add(command, depth, found);
+        add(command, depth, found, &reading, &given);
         if through_xargs {
             // What `xargs sh -c 'kill "$@"' _` runs gets what the pipe brings too.
             for added in &mut found.commands[added_from..] {
@@ -648,7 +648,7 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         }
         // What `find` runs on what it finds (`-exec rm {} +`, `-delete`), after the search.
         for action in find_actions {
-            add(action, depth, found);
+            add(action, depth, found, &reading, &[]);
         }
         found.commands.extend(redirections);
         // A heredoc or a here-string fed to a bare shell is a script, and so is what `echo` or
@@ -786,11 +786,13 @@ fn is_echo_option(word: &str) -> bool {
     word.len() > 1 && word.starts_with('-') && word[1..].chars().all(|c| matches!(c, 'n' | 'e' | 'E'))
 }
 
-/// Adds `command`, or the commands of the script it runs by itself (`bash -c '…'`).
-/// The script runs in a shell of its own (`sh -c`, `su -c`), which sees only exported variables
-/// and what `env` or `sudo` gave it, or later (`trap`), or is a string `eval` builds: it is read
-/// with no variables known.
-fn add(command: SimpleCommand, depth: usize, found: &mut Found) {
+/// Adds `command`, or the commands of the script it runs by itself (`bash -c '…'`), run where
+/// `variables` are known and given the assignments `given` in front of it (`X=1 sh -c '…'`).
+/// The script runs in a program of its own (`sh -c`, `su -c`, git's ssh), which sees only
+/// exported variables and what it was given; or in this shell (`eval`), which sees them all; or
+/// later (`trap`, after what the script assigns further on), or on another machine (`ssh HOST
+/// CMD`): read with none of them known.
+fn add(command: SimpleCommand, depth: usize, found: &mut Found, variables: &Rc<Variables>, given: &[(String, String)]) {
     // An interpreter's one-liner is judged as the shell commands it amounts to, and as itself.
     if let Some(script) = interpreters::script_of(&command) {
         collect(&script, depth + 1, found, Rc::default());
@@ -799,7 +801,13 @@ fn add(command: SimpleCommand, depth: usize, found: &mut Found) {
     }
     match wrappers::inner_script(&command) {
         Some(inner) => {
-            collect(&inner, depth + 1, found, Rc::default());
+            let seen = match command.program() {
+                "eval" => Rc::clone(variables),
+                // Later, after what the script assigns further on; or on another machine.
+                "trap" | "ssh" => Rc::default(),
+                _ => Rc::new(variables.environment(given)),
+            };
+            collect(&inner, depth + 1, found, seen);
             // `git rebase -x CMD` rebases as well as running CMD, `ssh HOST CMD` connects as
             // well, and `tar --to-command=CMD` extracts: each is judged.
             if matches!(command.program(), "git" | "ssh") || option_scripts::runs_option_scripts(command.program()) {

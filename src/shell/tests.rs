@@ -766,13 +766,39 @@ fn a_functions_parameters_are_what_the_scripts_calls_of_it_pass() {
 }
 
 #[test]
+fn exporting_a_name_keeps_its_value_and_gives_it_to_the_programs_the_script_runs() {
+    let programs = |script: &str| commands(script).iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
+    // `export X` after the assignment leaves the value as it was.
+    assert!(programs("X='rm -rf ~'; export X; bash -c \"$X\"").contains(&"rm -rf ~".to_owned()));
+    assert!(programs("X=~; readonly X; declare -x X; rm -rf \"$X\"").contains(&"rm -rf ~".to_owned()));
+    assert!(
+        programs("GIT_SSH_COMMAND='rm -rf ~'\nexport GIT_SSH_COMMAND\ngit fetch").contains(&"rm -rf ~ HOST".to_owned())
+    );
+    // A child shell, and a command a program runs, see what was exported.
+    assert!(programs("X='rm -rf ~'; export X; bash -c '$X'").contains(&"rm -rf ~".to_owned()));
+    assert!(programs("export X='rm -rf ~'; sh -c 'eval \"$X\"'").contains(&"rm -rf ~".to_owned()));
+    assert!(programs("set -a; X=~; sh -c 'rm -rf \"$X\"'").contains(&"rm -rf ~".to_owned()));
+    assert!(programs("export X=~; git -c core.sshCommand='rm -rf $X' fetch").contains(&"rm -rf ~ HOST".to_owned()));
+    // `eval` runs in this shell: it sees every name.
+    assert!(programs("X='rm -rf ~'; eval '$X'").contains(&"rm -rf ~".to_owned()));
+    // Not what was unset, made local, or kept unexported; nor on another machine.
+    assert!(programs("export X=~; unset X; sh -c 'rm -rf \"$X\"'").contains(&"rm -rf $X".to_owned()));
+    assert!(programs("X=~; local X; rm -rf \"$X\"").contains(&"rm -rf $X".to_owned()));
+    assert!(programs("export X=~; ssh host 'rm -rf \"$X\"'").contains(&"rm -rf $X".to_owned()));
+    assert!(programs("X=~; export Y; sh -c 'rm -rf \"$X\"'").contains(&"rm -rf $X".to_owned()));
+}
+
+#[test]
 fn a_body_is_read_without_what_the_script_assigns_and_a_child_shell_without_any() {
     let programs = |script: &str| commands(script).iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
     // A function's body, a loop's, a trap's may run after the assignments that follow them.
     assert!(programs("H=/tmp/x; f() { rm -rf \"$H\"; }; H=/; f").contains(&"rm -rf $H".to_owned()));
     assert!(programs("H=/tmp/x; for i in 1 2; do rm -rf \"$H\"; H=/; done").contains(&"rm -rf $H".to_owned()));
     assert_eq!(programs("H=/tmp/x; trap 'rm -rf \"$H\"' EXIT"), ["rm -rf $H"]);
-    assert_eq!(programs("H=/tmp/x; env H=/ bash -c 'rm -rf \"$H\"'"), ["rm -rf $H"]);
+    // A child shell sees what the script exported and what it was given, not the rest.
+    assert_eq!(programs("H=/tmp/x; bash -c 'rm -rf \"$H\"'"), ["rm -rf $H"]);
+    assert_eq!(programs("H=/tmp/x; env H=/ bash -c 'rm -rf \"$H\"'"), ["rm -rf /"]);
+    assert_eq!(programs("H=/tmp/x; H=/ sh -c 'rm -rf \"$H\"'"), ["rm -rf /"]);
     // A quoted reserved word is a command: it closes nothing.
     assert!(programs("if false; then \"fi\"; H=/tmp/x; fi; rm -rf \"$H\"").contains(&"rm -rf $H".to_owned()));
     assert!(programs("function f { H=/tmp/x; }; rm -rf \"$H\"").contains(&"rm -rf $H".to_owned()));

@@ -69,6 +69,10 @@ pub struct Variables {
     arrays: HashSet<String>,
     /// What expansions may still add to the script, shared by every clone.
     budget: Rc<Cell<usize>>,
+    /// Names the script exported (`export X`, `declare -x X`), which the programs it runs see in
+    /// their environment; or every name it assigns, after `set -a`.
+    exported: HashSet<String>,
+    all_exported: bool,
     /// The script may have changed directory (`cd`, `pushd`, `popd`, a call of one of its
     /// functions), or these are a body's or a nested script's, which may run anywhere: `$PWD`
     /// may no longer be where the script started.
@@ -87,6 +91,8 @@ impl Default for Variables {
             each: HashSet::new(),
             arrays: HashSet::new(),
             budget: Rc::new(Cell::new(MAX_EXPANDED_TEXT)),
+            exported: HashSet::new(),
+            all_exported: false,
             moved: false,
         }
     }
@@ -167,7 +173,10 @@ impl Variables {
                 names.iter().for_each(|name| self.forget_alias(name));
             }
             "unalias" => args.iter().for_each(|name| self.forget_alias(name)),
-            "unset" => args.iter().filter(|word| !word.starts_with('-')).for_each(|name| self.forget(name)),
+            "unset" => args.iter().filter(|word| !word.starts_with('-')).for_each(|name| {
+                self.forget(name);
+                self.exported.remove(name);
+            }),
             // Each pass gives the loop's variable another of the list's words. Where they are all
             // known, the body is read with all of them at once, as fields, so that a rule sees
             // every value (`for d in ~ /; do rm -rf "$d"; done` is `rm -rf ~ /`); else it is
@@ -187,7 +196,17 @@ impl Variables {
                     }
                 }
             }
-            "set" => self.set_positional(args, sure),
+            "set" => {
+                // `set -a` (`-o allexport`): every name assigned from here on is exported.
+                let mut options = args.iter().take_while(|word| word.starts_with(['-', '+']) && *word != "--");
+                if options.any(|word| (word.starts_with('-') && word.contains('a')) || word == "allexport") {
+                    self.all_exported = true;
+                }
+                if args.windows(2).any(|pair| pair[0] == "-o" && pair[1] == "allexport") {
+                    self.all_exported = true;
+                }
+                self.set_positional(args, sure)
+            }
             "printf" if printed_into(args).is_some() => {
                 let (name, value) = printed_into(args).expect("checked");
                 settled.push((name, false, value));
@@ -218,11 +237,23 @@ impl Variables {
                         .iter()
                         .filter(|word| word.starts_with('-'))
                         .all(|option| option[1..].chars().all(|c| matches!(c, 'x' | 'r' | 'g' | 'a')));
+                // `export X`, `declare -x X`, `local -x X`: the names go to the environment of the
+                // programs the script runs (bash's `-x`), whatever their values.
+                let exports = first == "export"
+                    || args.iter().any(|word| word.starts_with('-') && !word.starts_with("--") && word.contains('x'));
                 for word in args.iter().filter(|word| !word.starts_with('-')) {
+                    let name =
+                        assignment(word).map_or_else(|| word.split('[').next().unwrap_or(word), |(name, _, _)| name);
+                    if exports && is_name(name) && self.exported.len() < MAX_NAMES {
+                        self.exported.insert(name.to_owned());
+                    }
                     match assignment(word) {
                         Some((name, append, value)) if plain => settled.push((name, append, value.into())),
                         Some((name, _, _)) => self.forget(name),
-                        None => self.forget(word.split('[').next().unwrap_or(word)),
+                        // `export X`, `readonly X`, `declare -x X` give the name an attribute and
+                        // leave its value as it was.
+                        None if plain && is_name(word) => {}
+                        None => self.forget(name),
                     }
                 }
             }
@@ -458,6 +489,32 @@ impl Variables {
             body.set_arguments(arguments);
         }
         body
+    }
+
+    /// What a program the script runs sees of these in its environment: the exported names'
+    /// values, and the assignments `given` in front of it (`X=1 sh -c '…'`); no alias, array,
+    /// positional parameter or function's argument. Shares the budget of expansions.
+    pub fn environment(&self, given: &[(String, String)]) -> Variables {
+        let mut seen = Variables {
+            ifs_set: self.ifs_set && (self.all_exported || self.exported.contains("IFS")),
+            untracked: self.untracked,
+            budget: Rc::clone(&self.budget),
+            moved: true,
+            exported: self.exported.clone(),
+            all_exported: self.all_exported,
+            ..Variables::default()
+        };
+        for (name, fields) in &self.values {
+            let exported = self.all_exported || self.exported.contains(name);
+            if exported && !self.arrays.contains(name) && is_name(name) {
+                seen.bytes += fields.iter().map(String::len).sum::<usize>();
+                seen.values.insert(name.clone(), Rc::clone(fields));
+            }
+        }
+        for (name, value) in given {
+            seen.assign(name, false, value);
+        }
+        seen
     }
 
     /// These variables less `names`; `None` when none of them is set.

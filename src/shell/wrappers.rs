@@ -6,15 +6,26 @@ use super::{environment_options, option_scripts, program_name, runners, SimpleCo
 /// (`{ rm -rf ~; }`, `if x; then rm -rf ~; fi`, `! rm -rf ~`) and wrapper programs (and their
 /// options) removed, so the first word is the program that does the work.
 pub fn strip(words: Vec<String>) -> Vec<String> {
-    strip_noting_xargs(words).0
+    strip_noting_environment(words).words
 }
 
-/// [`strip`], and whether `xargs` was among the wrappers: the program then also takes the words
-/// of its input as operands.
-pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
+/// A command's words with its wrappers stripped (see [`strip`]), and what they gave it.
+pub struct Stripped {
+    pub words: Vec<String>,
+    /// Whether `xargs` was among the wrappers: the program then also takes the words of its input
+    /// as operands.
+    pub through_xargs: bool,
+    /// The assignments in front of it, or given to `env` (`X=1 sh -c '…'`, `env X=1 sh -c '…'`):
+    /// the environment the program gets besides what the script exported.
+    pub environment: Vec<(String, String)>,
+}
+
+/// [`strip`], noting what the wrappers gave the program (see [`Stripped`]).
+pub fn strip_noting_environment(mut words: Vec<String>) -> Stripped {
     let mut through_xargs = false;
     // `GIT_DIR=x git push` is `git --git-dir=x push`: said as the option, which rules read.
     let mut environment = Vec::new();
+    let mut given = Vec::new();
     loop {
         let reserved = words.iter().take_while(|word| is_reserved(word)).count();
         if reserved > 0 {
@@ -28,7 +39,10 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
         }
         let skip = leading_assignments(&words);
         if skip > 0 {
-            environment.extend(words.drain(..skip).filter_map(|word| as_assignment(&word)));
+            for word in words.drain(..skip) {
+                given.extend(word.split_once('=').map(|(name, value)| (name.to_owned(), value.to_owned())));
+                environment.extend(as_assignment(&word));
+            }
             continue;
         }
         let Some(first) = words.first() else { break };
@@ -82,6 +96,7 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
                 };
                 index += 1 + usize::from(takes_value);
             } else if program_name(first) == "env" && word.contains('=') {
+                given.extend(word.split_once('=').map(|(name, value)| (name.to_owned(), value.to_owned())));
                 environment.extend(as_assignment(word));
                 index += 1;
             } else if operands > 0 {
@@ -101,7 +116,9 @@ pub fn strip_noting_xargs(mut words: Vec<String>) -> (Vec<String>, bool) {
             words[0] = package_program(&words[0]).to_owned();
         }
     }
-    (environment_options::with_environment(words, &environment), through_xargs)
+    // `X+=1 cmd` appends to the value the program is given: not followed.
+    given.retain(|(name, _)| !name.ends_with('+'));
+    Stripped { words: environment_options::with_environment(words, &environment), through_xargs, environment: given }
 }
 
 /// A `NAME=value` assignment in a program's environment, if the name is one a program reads as

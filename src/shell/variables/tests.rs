@@ -151,3 +151,17 @@ fn values_that_would_outgrow_the_bounds_are_not_kept() {
     let expanded = (0..200).filter(|_| expand(&big, "$P", true).is_some()).count();
     assert!(expanded < MAX_EXPANDED_TEXT / MAX_VALUE, "{expanded}");
 }
+
+#[test]
+fn an_exported_name_keeps_its_value_and_is_what_a_program_sees() {
+    let variables = known("X=a\nexport X\nY=b\nZ=c\ndeclare -x Z\nA=(a b)\nexport A");
+    assert_eq!(expand(&variables, "$X", true).as_deref(), Some("a"));
+    let seen = variables.environment(&[("W".to_owned(), "w".to_owned())]);
+    assert_eq!(expand(&seen, "$X$Z$W", true).as_deref(), Some("a$Z$W"), "one expansion at a time");
+    assert_eq!(expand(&seen, "$Z", true).as_deref(), Some("c"));
+    assert_eq!(expand(&seen, "$W", true).as_deref(), Some("w"));
+    assert_eq!(expand(&seen, "$Y", true), None, "not exported");
+    assert_eq!(expand(&seen, "$A", true), None, "an array is not exported");
+    let all = known("set -a\nY=b").environment(&[]);
+    assert_eq!(expand(&all, "$Y", true).as_deref(), Some("b"));
+}
