@@ -1051,3 +1051,25 @@ fn the_program_git_runs_for_the_other_end_of_a_transfer_is_a_command() {
     assert_eq!(programs("git clone -q https://example.com/r.git"), ["git"]);
     assert_eq!(programs("git push -u origin main"), ["git"]);
 }
+
+#[test]
+fn an_ext_remote_is_the_command_it_names() {
+    let words = |script: &str| commands(script).into_iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
+    assert_eq!(words("git clone 'ext::sh -c rm% -rf% ~' x"), ["rm -rf ~", "git clone ext::sh -c rm% -rf% ~ x"]);
+    assert_eq!(words("git fetch 'ext::rm -rf ~'")[0], "rm -rf ~", "no shell: `~` is a plain word here");
+    assert_eq!(programs("git -c protocol.ext.allow=always ls-remote 'ext::sh -c rm% -rf% ~%%'"), ["rm", "git"]);
+    assert_eq!(
+        words("git fetch 'ext::ssh -i k host %S repo'")[..3],
+        ["cd ~", "git-upload-pack repo", "ssh -i k host git-upload-pack repo"]
+    );
+    assert_eq!(programs("git archive --remote='ext::sh -c rm% -rf% ~' HEAD"), ["rm", "git"]);
+    assert_eq!(programs("git -c remote.origin.url='ext::sh -c rm% -rf% ~' fetch"), ["rm", "git"]);
+    assert_eq!(programs("git -c 'url.ext::sh -c rm% -rf% ~.insteadOf=https://x/' clone https://x/r"), ["rm", "git"]);
+    assert_eq!(programs("git remote add x 'ext::sh -c rm% -rf% ~'"), ["rm", "git"]);
+    assert_eq!(words("git fetch 'ext::socat - ABSTRACT-CONNECT:/srv %G/repo'")[0], "socat - ABSTRACT-CONNECT:/srv");
+    // A URL of another kind, or words that only mention one.
+    assert_eq!(programs("git clone https://github.com/rust-lang/rust.git"), ["git"]);
+    assert_eq!(programs("git log --grep='ext::sh -c x'"), ["git"]);
+    assert_eq!(programs("git commit -m 'ext::sh -c x'"), ["git"]);
+    assert_eq!(programs("git fetch ext::"), ["git"]);
+}

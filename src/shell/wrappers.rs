@@ -536,9 +536,9 @@ pub const GIT_OPTIONS_WITH_VALUE: [&str; 7] =
     ["-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path", "--config-env"];
 
 /// What git runs itself: `git rebase -x CMD` (or `--exec`) through a shell after each commit,
-/// `git bisect run CMD ARGS` at each step, `git submodule foreach CMD` in each submodule; and the
+/// `git bisect run CMD ARGS` at each step, `git submodule foreach CMD` in each submodule; the
 /// commands its `-c` options name (`-c core.sshCommand=CMD`, its editor, its pager: see
-/// `option_scripts.rs`).
+/// `option_scripts.rs`); and the command an `ext::` remote names (see [`ext_remote_command`]).
 fn git_script(args: &[String]) -> Option<String> {
     let mut index = 0;
     while let Some(word) = args.get(index).filter(|word| word.starts_with('-')) {
@@ -547,7 +547,56 @@ fn git_script(args: &[String]) -> Option<String> {
     let index = index.min(args.len());
     let mut scripts = option_scripts::git_configured(&args[..index], args.get(index).map(String::as_str));
     scripts.extend(git_subcommand_script(&args[index..]));
+    if args.get(index).is_some_and(|subcommand| GIT_REMOTE_SUBCOMMANDS.contains(&subcommand.as_str())) {
+        scripts.extend(args.iter().filter_map(|word| ext_remote_command(word)));
+    }
     (!scripts.is_empty()).then(|| scripts.join("\n"))
+}
+
+/// The git subcommands that reach a remote, or name one for later (`remote add`, `submodule
+/// add`), by a URL among their words or their `-c` options.
+const GIT_REMOTE_SUBCOMMANDS: &[&str] =
+    &["clone", "fetch", "pull", "push", "ls-remote", "archive", "remote", "submodule", "fetch-pack", "send-pack"];
+
+/// The command a git `ext::` remote runs to reach the other end (git-remote-ext(1)), in `word`: a
+/// URL (`ext::sh -c …`), an option's or a setting's value (`--remote=ext::…`,
+/// `remote.origin.url=ext::…`), or the base of `url.ext::….insteadOf=URL`. Its words are split at
+/// unescaped spaces and run as a program, no shell between: `% ` is a space, `%%` a percent sign,
+/// `%s` and `%S` the service's name; a word that starts `%G` or `%V` is the helper's, not given.
+fn ext_remote_command(word: &str) -> Option<String> {
+    let at = word.match_indices("ext::").map(|(at, _)| at).find(|&at| at == 0 || word[..at].ends_with(['=', '.']))?;
+    let mut url = &word[at + "ext::".len()..];
+    if word[..at].ends_with('.') {
+        // `url.BASE.insteadOf=URL`: the base ends at the last dot before the `=`.
+        let setting = url.split_once('=').map_or(url, |(key, _)| key);
+        url = setting.rsplit_once('.').map_or(setting, |(base, _)| base);
+    }
+    let mut words: Vec<String> = vec![String::new()];
+    let mut chars = url.chars();
+    while let Some(c) = chars.next() {
+        let current = words.last_mut().expect("one word at least");
+        match c {
+            ' ' if !current.is_empty() => words.push(String::new()),
+            ' ' => {}
+            '%' => match chars.next() {
+                Some(' ') => current.push(' '),
+                Some('%') | None => current.push('%'),
+                Some('s') => current.push_str("upload-pack"),
+                Some('S') => current.push_str("git-upload-pack"),
+                Some(other) => {
+                    current.push('%');
+                    current.push(other);
+                }
+            },
+            _ => current.push(c),
+        }
+    }
+    let words: Vec<String> = words
+        .into_iter()
+        .filter(|word| !word.is_empty() && !word.starts_with("%G") && !word.starts_with("%V"))
+        .map(|word| shlex::try_quote(&word).map_or_else(|_| word.clone(), |quoted| quoted.into_owned()))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
 }
 
 /// What a git subcommand (`args[0]`) runs itself.
