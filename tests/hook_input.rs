@@ -321,6 +321,10 @@ fn a_script_written_in_one_call_is_judged_when_a_later_call_runs_it() {
         // A file a substitution gives a shell as its script.
         ("bash -c \"$(cat scripts/reset.sh)\"", "`scripts/reset.sh`"),
         ("eval \"$(< outer.sh)\"", "`scripts/reset.sh` (run by `outer.sh`)"),
+        // A file a variable names for a program to run.
+        ("GIT_SSH=scripts/reset.sh git fetch", "`scripts/reset.sh`"),
+        ("export GIT_ASKPASS=./scripts/reset.sh; git push", "`./scripts/reset.sh`"),
+        ("SSH_ASKPASS=./scripts/reset.sh ssh -T git@github.com", "`./scripts/reset.sh`"),
     ] {
         let answer = call(command);
         assert_eq!(decision(&answer), "deny", "{command}: {answer}");

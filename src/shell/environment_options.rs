@@ -1,7 +1,9 @@
 //! Variables a program reads from its environment as it reads one of its options, said as that
 //! option so the rules that judge the program see it: `GIT_DIR=x git push` is `git --git-dir=x
 //! push`, `GIT_SSH_COMMAND=CMD git fetch` is `git -c core.sshCommand=CMD fetch` (a command git
-//! runs, see `option_scripts.rs`), `RSYNC_RSH=CMD rsync …` is `rsync --rsh=CMD …`.
+//! runs, see `option_scripts.rs`), `RSYNC_RSH=CMD rsync …` is `rsync --rsh=CMD …`. And variables
+//! that name a program it runs, with no shell between (`GIT_SSH=PROG git fetch` runs `PROG HOST
+//! …`, `GIT_ASKPASS`, `SSH_ASKPASS`), read as that program's command line.
 
 use super::program_name;
 
@@ -36,9 +38,39 @@ const WORDS: &str = "";
 /// How many of [`READ_AS_OPTIONS`] come before those that name a command.
 const LOCATIONS: usize = 2;
 
-/// Whether `name` is a variable some program reads as an option.
+/// Variables that name a program their readers run as it is (no shell between, so its name is one
+/// word however it is spelled), and the words each is given after it: git's ssh (`GIT_SSH`, run
+/// as `PROG HOST COMMAND`), the program that asks for a password (git's `GIT_ASKPASS`, and
+/// `SSH_ASKPASS`, which git falls back on and ssh runs when it has no terminal, as under an
+/// agent: also under scp, sftp, ssh-add, and git and rsync, which run ssh), and git's proxy for
+/// `git://` (`GIT_PROXY_COMMAND`).
+const PROGRAMS_RUN: &[(&[&str], &str, &str)] = &[
+    (&["git"], "GIT_SSH", "HOST git-upload-pack"),
+    (&["git"], "GIT_ASKPASS", "PROMPT"),
+    (&["git", "ssh", "scp", "sftp", "ssh-add", "rsync"], "SSH_ASKPASS", "PROMPT"),
+    (&["git"], "GIT_PROXY_COMMAND", "HOST PORT"),
+];
+
+/// Whether `name` is a variable some program reads as an option, or as a program it runs.
 pub(super) fn is_read_as_an_option(name: &str) -> bool {
     READ_AS_OPTIONS.iter().any(|(_, variable, _)| *variable == name)
+        || PROGRAMS_RUN.iter().any(|(_, variable, _)| *variable == name)
+}
+
+/// The command lines of the programs that `program` runs because `value_of` gives a variable of
+/// [`PROGRAMS_RUN`] a value (its environment's, or what the script set earlier): each program's
+/// name quoted as one word, then the words it is given.
+pub(super) fn programs_run(program: &str, value_of: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    let program = program_name(program);
+    PROGRAMS_RUN
+        .iter()
+        .filter(|(readers, _, _)| readers.contains(&program))
+        .filter_map(|(_, name, after)| {
+            let value = value_of(name).filter(|value| !value.trim().is_empty())?;
+            let quoted = shlex::try_quote(&value).map_or_else(|_| value.clone(), |quoted| quoted.into_owned());
+            Some(format!("{quoted} {after}"))
+        })
+        .collect()
 }
 
 /// `words` (a command whose wrappers and assignments are stripped) with the options that
@@ -122,6 +154,22 @@ mod tests {
         let words = |line: &str| line.split(' ').map(str::to_owned).collect::<Vec<_>>();
         assert_eq!(with_script_variables(words("git log"), set), ["git", "-c", "core.pager=less -R", "log"]);
         assert_eq!(with_script_variables(words("ls -l"), set), ["ls", "-l"]);
+    }
+
+    #[test]
+    fn a_variable_that_names_a_program_is_that_program_run_as_it_is() {
+        let environment = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, value)| value.to_string())
+        };
+        assert_eq!(programs_run("git", environment(&[("GIT_SSH", "./x.sh")])), ["./x.sh HOST git-upload-pack"]);
+        assert_eq!(
+            programs_run("/usr/bin/git", environment(&[("GIT_ASKPASS", "/tmp/a b"), ("GIT_PROXY_COMMAND", "p")])),
+            ["'/tmp/a b' PROMPT", "p HOST PORT"]
+        );
+        assert_eq!(programs_run("ssh", environment(&[("SSH_ASKPASS", "rm -rf ~")])), ["'rm -rf ~' PROMPT"]);
+        assert!(programs_run("ssh", environment(&[("GIT_SSH", "x"), ("SSH_ASKPASS", "")])).is_empty());
+        assert!(programs_run("ls", environment(&[("SSH_ASKPASS", "x")])).is_empty());
+        assert!(is_read_as_an_option("GIT_ASKPASS"));
     }
 
     #[test]

@@ -489,9 +489,15 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             .collect();
         let loop_list = words.first().is_some_and(|first| matches!(first.as_str(), "for" | "select"));
         let replaced_by_xargs = wrappers::xargs_replace_string(&words);
-        let wrappers::Stripped { words, through_xargs, environment: given } = wrappers::strip_noting_environment(words);
+        let wrappers::Stripped { words, through_xargs, environment: given, mut runs } =
+            wrappers::strip_noting_environment(words);
         // `export GIT_SSH_COMMAND=…; git fetch`: what the script set is the program's environment.
         let words = environment_options::with_script_variables(words, |name| reading.value(name));
+        // `export GIT_SSH=./x.sh; git fetch`: a program it runs (unless given another in front).
+        if let Some(first) = words.first() {
+            let set_earlier = |name: &str| reading.value(name).filter(|_| !given.iter().any(|(n, _)| n == name));
+            runs.extend(environment_options::programs_run(first, set_earlier));
+        }
         let mut words = removers::read_as_rm(words);
         if words.is_empty() && !read.is_empty() {
             // `$(< FILE)` is bash's `$(cat FILE)`; a bare `< FILE` elsewhere only opens it, and is
@@ -639,6 +645,11 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             .filter_map(|code| interpreters::script_of_input(&command, code))
             .collect();
         let (added_from, place) = (found.commands.len(), (command.pipeline, command.stage));
+        // What its environment names for it to run (`GIT_SSH=./x.sh git fetch`), as that program
+        // is given it: here, before what it runs elsewhere (`ssh HOST CMD`'s `cd ~` is there).
+        for script in &runs {
+            collect(script, depth + 1, found, Rc::new(reading.environment(&given)));
+        }
         add(command, depth, found, &reading, &given);
         if through_xargs {
             // What `xargs sh -c 'kill "$@"' _` runs gets what the pipe brings too.

@@ -29,7 +29,9 @@ pub fn script(program: &str, args: &[String]) -> Option<String> {
 /// The commands git runs that its `-c KEY=VALUE` options (`options`, git's own, before the
 /// subcommand) name: its ssh, its editors, its pager (`core.pager`, `pager.SUBCOMMAND`), its diff
 /// program, its file system monitor, a credential helper or an alias for the subcommand that
-/// starts with `!`. git runs each through a shell (an editor and an alias given more words).
+/// starts with `!`. git runs each through a shell (an editor and an alias given more words); and,
+/// as they are, the program that asks for a password (`core.askPass`) and the proxy for
+/// `git://` (`core.gitProxy`).
 pub fn git_configured(options: &[String], subcommand: Option<&str>) -> Vec<String> {
     let mut scripts = Vec::new();
     let mut words = options.iter();
@@ -54,6 +56,19 @@ pub fn git_configured(options: &[String], subcommand: Option<&str>) -> Vec<Strin
                 None
             }
             ("core", "", "editor" | "pager") | ("sequence", "", "editor") | ("diff", "", "external") => Some(value),
+            // Programs git runs as they are, no shell between: the one that asks for a password
+            // (given the prompt), and the proxy for `git://` (`PROG for DOMAIN`, or `none`).
+            ("core", "", "askpass") if !value.is_empty() => {
+                scripts.push(format!("{} PROMPT", quoted_program(value)));
+                None
+            }
+            ("core", "", "gitproxy") => {
+                let program = value.split_once(" for ").map_or(value, |(program, _)| program).trim();
+                if !program.is_empty() && program != "none" {
+                    scripts.push(format!("{} HOST PORT", quoted_program(program)));
+                }
+                None
+            }
             // `pager.log=CMD` pages `git log` through CMD; `pager.log=false` turns paging off.
             ("pager", "", _) if !is_a_switch => Some(value),
             ("core", "", "fsmonitor") if !is_a_switch => Some(value),
@@ -67,6 +82,12 @@ pub fn git_configured(options: &[String], subcommand: Option<&str>) -> Vec<Strin
         scripts.extend(command.filter(|command| !command.trim().is_empty()).map(str::to_owned));
     }
     scripts
+}
+
+/// A program's name as one word of a shell command: what a program runs as it is, no shell
+/// between, however it is spelled.
+fn quoted_program(program: &str) -> String {
+    shlex::try_quote(program).map_or_else(|_| program.to_owned(), |quoted| quoted.into_owned())
 }
 
 /// GNU tar's short options that take a value (`-f FILE`, `-C DIR`, `-I PROG`, `-F SCRIPT`).
@@ -315,6 +336,11 @@ mod tests {
         assert_eq!(git("-c 'alias.x=!rm -rf ~' x"), ["rm -rf ~"]);
         assert_eq!(git("-c 'credential.helper=!rm -rf ~' push"), ["rm -rf ~"]);
         assert_eq!(git("-c core.fsmonitor='rm -rf ~' status"), ["rm -rf ~"]);
+        // Programs run as they are: one word, however spelled.
+        assert_eq!(git("-c core.askPass=./x.sh push"), ["./x.sh PROMPT"]);
+        assert_eq!(git("-c core.askPass='rm -rf ~' push"), ["'rm -rf ~' PROMPT"]);
+        assert_eq!(git("-c 'core.gitProxy=./p.sh for example.com' fetch"), ["./p.sh HOST PORT"]);
+        assert!(git("-c core.gitProxy=none fetch").is_empty());
     }
 
     #[test]

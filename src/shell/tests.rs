@@ -1053,6 +1053,21 @@ fn the_program_git_runs_for_the_other_end_of_a_transfer_is_a_command() {
 }
 
 #[test]
+fn a_program_a_variable_names_runs_as_it_is_named() {
+    let words = |script: &str| commands(script).into_iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
+    assert_eq!(words("GIT_SSH=./x.sh git fetch"), ["./x.sh HOST git-upload-pack", "git fetch"]);
+    assert_eq!(words("export GIT_ASKPASS=/tmp/a.sh; git push")[1..], ["/tmp/a.sh PROMPT", "git push"]);
+    assert_eq!(words("SSH_ASKPASS=./x SSH_ASKPASS_REQUIRE=force ssh host true")[..2], ["./x PROMPT", "cd ~"]);
+    assert_eq!(words("env GIT_PROXY_COMMAND=./p git fetch git://x/y"), ["./p HOST PORT", "git fetch git://x/y"]);
+    // No shell reads the name: its spaces are the name's.
+    assert_eq!(words("GIT_SSH='rm -rf ~' git fetch")[0], "rm -rf ~ HOST git-upload-pack");
+    assert_eq!(commands("GIT_SSH='rm -rf ~' git fetch")[0].words[0], "rm -rf ~");
+    // The variable of another program, or none.
+    assert_eq!(words("GIT_SSH=./x.sh ls"), ["ls"]);
+    assert_eq!(words("GIT_SSH= git fetch"), ["git fetch"]);
+}
+
+#[test]
 fn an_ext_remote_is_the_command_it_names() {
     let words = |script: &str| commands(script).into_iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
     assert_eq!(words("git clone 'ext::sh -c rm% -rf% ~' x"), ["rm -rf ~", "git clone ext::sh -c rm% -rf% ~ x"]);

@@ -18,6 +18,9 @@ pub struct Stripped {
     /// The assignments in front of it, or given to `env` (`X=1 sh -c '…'`, `env X=1 sh -c '…'`):
     /// the environment the program gets besides what the script exported.
     pub environment: Vec<(String, String)>,
+    /// The command lines of the programs those assignments make it run (`GIT_SSH=PROG git fetch`:
+    /// see `environment_options::programs_run`).
+    pub runs: Vec<String>,
 }
 
 /// [`strip`], noting what the wrappers gave the program (see [`Stripped`]).
@@ -118,7 +121,14 @@ pub fn strip_noting_environment(mut words: Vec<String>) -> Stripped {
     }
     // `X+=1 cmd` appends to the value the program is given: not followed.
     given.retain(|(name, _)| !name.ends_with('+'));
-    Stripped { words: environment_options::with_environment(words, &environment), through_xargs, environment: given }
+    let value_of = |name: &str| environment.iter().rev().find(|(n, _)| n == name).map(|(_, value)| value.clone());
+    let runs = words.first().map(|first| environment_options::programs_run(first, value_of)).unwrap_or_default();
+    Stripped {
+        words: environment_options::with_environment(words, &environment),
+        through_xargs,
+        environment: given,
+        runs,
+    }
 }
 
 /// A `NAME=value` assignment in a program's environment, if the name is one a program reads as
