@@ -28,12 +28,23 @@ const READ_AS_OPTIONS: &[(&str, &str, &str)] = &[
     // Options of their own, read before those given: `TAR_OPTIONS='--to-command=CMD'`.
     ("tar", "TAR_OPTIONS", WORDS),
     ("gtar", "TAR_OPTIONS", WORDS),
-    // The input preprocessor, run through a shell (`|CMD %s` or `CMD %s`).
+    // The input preprocessor, run through a shell (`|CMD %s` or `CMD %s`); and the one run
+    // when the file is closed (`CMD %s %s`).
     ("less", "LESSOPEN", "+!"),
+    ("less", "LESSCLOSE", "+!"),
+    // man's pager (`MANPAGER` before `PAGER`, each read: either may be the one that runs), and
+    // options of its own read before those given.
+    ("man", "MANPAGER", "--pager="),
+    ("man", "PAGER", "--pager="),
+    ("man", "MANOPT", ESCAPED_WORDS),
 ];
 
 /// The option of a variable whose value is itself options, split into words as the shell would.
 const WORDS: &str = "";
+
+/// The same, split as man splits `MANOPT`: at spaces a backslash does not escape, which it keeps
+/// (`-P less\ -R` gives `-P` the pager `less\ -R`, which man splits again as its pager).
+const ESCAPED_WORDS: &str = " ";
 
 /// How many of [`READ_AS_OPTIONS`] come before those that name a command.
 const LOCATIONS: usize = 2;
@@ -111,6 +122,23 @@ pub(super) fn with_script_variables(words: Vec<String>, value_of: impl Fn(&str) 
 fn as_option(option: &str, value: &str) -> Vec<String> {
     match option {
         WORDS => shlex::split(value).unwrap_or_default(),
+        ESCAPED_WORDS => {
+            let mut words = vec![String::new()];
+            let mut chars = value.chars();
+            while let Some(c) = chars.next() {
+                let word = words.last_mut().expect("one word at least");
+                match c {
+                    '\\' => {
+                        word.push(c);
+                        word.extend(chars.next());
+                    }
+                    ' ' | '\t' | '\n' if !word.is_empty() => words.push(String::new()),
+                    ' ' | '\t' | '\n' => {}
+                    _ => word.push(c),
+                }
+            }
+            words.into_iter().filter(|word| !word.is_empty()).collect()
+        }
         "+!" => {
             let command = value.trim_start_matches('|').trim_start_matches('-').replace("%s", "FILE");
             vec![format!("+!{command}")]
@@ -146,6 +174,12 @@ mod tests {
             ["tar", "--to-command=rm -rf ~", "-v", "xf", "a.tar"]
         );
         assert_eq!(given(&["less", "f"], &[("LESSOPEN", "|rm -rf ~; cat %s")]), ["less", "+!rm -rf ~; cat FILE", "f"]);
+        assert_eq!(given(&["less", "f"], &[("LESSCLOSE", "rm -rf ~ %s %s")]), ["less", "+!rm -rf ~ FILE FILE", "f"]);
+        assert_eq!(given(&["man", "ls"], &[("MANPAGER", "rm -rf ~")]), ["man", "--pager=rm -rf ~", "ls"]);
+        assert_eq!(
+            given(&["man", "ls"], &[("MANOPT", r"-a  -P rm\ -rf\ ~")]),
+            ["man", "-a", "-P", r"rm\ -rf\ ~", "ls"]
+        );
     }
 
     #[test]

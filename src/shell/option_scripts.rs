@@ -2,14 +2,14 @@
 //! their own work: git's ssh, editor and pager (`git -c core.sshCommand=CMD fetch`, also said
 //! through its environment, see `environment_options.rs`), `tar --to-command=CMD`, `tar -I CMD`,
 //! `rsync -e CMD`, `rsync --rsync-path=CMD` (on the other machine), sed's `e` command and `s///e`
-//! flag (`sed.rs`), `vim -c '!CMD'` and `less +!CMD`. What the value says is read as a script,
-//! which every command rule judges; the program itself is judged too.
+//! flag (`sed.rs`), `vim -c '!CMD'`, `less +!CMD` and `man -P PAGER`. What the value says is
+//! read as a script, which every command rule judges; the program itself is judged too.
 
 use super::sed;
 
 /// Whether `program` is one whose options are read here for a command it runs.
 pub fn runs_option_scripts(program: &str) -> bool {
-    matches!(program, "tar" | "gtar" | "bsdtar" | "rsync" | "sed" | "gsed" | "less") || is_vim(program)
+    matches!(program, "tar" | "gtar" | "bsdtar" | "rsync" | "sed" | "gsed" | "less" | "man") || is_vim(program)
 }
 
 /// The script the options of `program` (one of [`runs_option_scripts`]) make it run, each
@@ -20,6 +20,7 @@ pub fn script(program: &str, args: &[String]) -> Option<String> {
         "rsync" => rsync_scripts(args),
         "sed" | "gsed" => sed::commands_run(args),
         "less" => less_scripts(args),
+        "man" => man_scripts(args),
         _ if is_vim(program) => vim_scripts(args),
         _ => Vec::new(),
     };
@@ -311,6 +312,106 @@ fn less_scripts(args: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// man-db's short options that take a value (`-P PAGER`, `-M PATH`, `-s LIST`), and those whose
+/// value is optional and glued to them alone (`-Tutf8`, `-Hfirefox`, `-X100`).
+const MAN_SHORT_WITH_VALUE: &str = "CRLmMSsePrEp";
+const MAN_SHORT_OPTIONAL_VALUE: &str = "THX";
+
+/// man-db's long options that take a value, each with the shortest prefix getopt takes for it.
+const MAN_LONG_WITH_VALUE: &[(&str, usize)] = &[
+    ("pager", 3),
+    ("config-file", 1),
+    ("recode", 3),
+    ("locale", 2),
+    ("systems", 2),
+    ("manpath", 2),
+    ("sections", 2),
+    ("extension", 2),
+    ("prompt", 3),
+    ("encoding", 2),
+    ("preprocessor", 3),
+];
+
+/// The commands man runs: its pager (`-P PAGER`, `--pager=PAGER`; also from `MANPAGER` and
+/// `PAGER`, see `environment_options.rs`), a command with its words, which man splits as a shell
+/// would but runs with no shell (no `;` nor `|`); and the browser `-H BROWSER` (`--html=BROWSER`)
+/// names, each of its `:`-separated commands run by a shell with `%s` the page's file.
+fn man_scripts(args: &[String]) -> Vec<String> {
+    let mut scripts = Vec::new();
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        if word == "--" {
+            break;
+        }
+        if let Some(long) = word.strip_prefix("--") {
+            let (name, glued) = long.split_once('=').map_or((long, None), |(name, value)| (name, Some(value)));
+            if name.len() >= 2 && "html".starts_with(name) {
+                scripts.extend(glued.map(man_browser));
+                continue;
+            }
+            let taking =
+                MAN_LONG_WITH_VALUE.iter().find(|(full, shortest)| name.len() >= *shortest && full.starts_with(name));
+            let Some((full, _)) = taking else { continue };
+            let value = glued.map(str::to_owned).or_else(|| words.next().cloned());
+            if *full == "pager" {
+                scripts.extend(value.as_deref().map(man_pager));
+            }
+        } else if let Some(letters) = word.strip_prefix('-').filter(|letters| !letters.is_empty()) {
+            for (at, letter) in letters.char_indices() {
+                let rest = &letters[at + letter.len_utf8()..];
+                if MAN_SHORT_OPTIONAL_VALUE.contains(letter) {
+                    if letter == 'H' && !rest.is_empty() {
+                        scripts.push(man_browser(rest));
+                    }
+                    break;
+                }
+                if MAN_SHORT_WITH_VALUE.contains(letter) {
+                    let value = if rest.is_empty() { words.next().cloned() } else { Some(rest.to_owned()) };
+                    if letter == 'P' {
+                        scripts.extend(value.as_deref().map(man_pager));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    scripts.retain(|script| !script.trim().is_empty());
+    scripts
+}
+
+/// man's pager as the command line it runs: its words, each quoted, so that what a shell would
+/// read as an operator is a word of it.
+fn man_pager(pager: &str) -> String {
+    let words = shlex::split(pager).unwrap_or_else(|| pager.split_whitespace().map(str::to_owned).collect());
+    words.iter().map(|word| quoted_program(word)).collect::<Vec<_>>().join(" ")
+}
+
+/// The commands of man's `-H` browser list: `:`-separated, `%s` the HTML file, `%%` a percent
+/// sign and `%c` a colon.
+fn man_browser(browsers: &str) -> String {
+    browsers
+        .split(':')
+        .map(|browser| {
+            let mut command = String::with_capacity(browser.len());
+            let mut chars = browser.chars();
+            while let Some(c) = chars.next() {
+                match (c, chars.clone().next()) {
+                    ('%', Some('s')) => command.push_str("FILE"),
+                    ('%', Some('c')) => command.push(':'),
+                    ('%', Some('%')) => command.push('%'),
+                    _ => {
+                        command.push(c);
+                        continue;
+                    }
+                }
+                chars.next();
+            }
+            command
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,6 +507,22 @@ mod tests {
         assert_eq!(run("vim -c 'terminal rm -rf ~' f"), ["rm -rf ~"]);
         assert_eq!(run("vim -c \"call system('rm -rf ~')\" f"), ["rm -rf ~"]);
         for line in ["vim f", "vim +42 f", "vim +/pattern f", "vim -c 'set nu' -c 'w!' f", "vim -c wq f", "view -R f"] {
+            assert!(run(line).is_empty(), "{line}");
+        }
+    }
+
+    #[test]
+    fn man_runs_its_pager_and_its_browser() {
+        assert_eq!(run("man -P 'rm -rf ~' ls"), ["rm -rf '~'"], "no shell expands the pager's words");
+        assert_eq!(run(r"man -P 'rm\ -rf\ ~' ls"), ["'rm -rf ~'"], "one word, as MANOPT spells it");
+        assert_eq!(run("man --pager='sh -c \"rm -rf ~\"' ls"), ["sh -c 'rm -rf ~'"]);
+        assert_eq!(run("man --pag 'less; rm -rf ~' ls"), ["'less;' rm -rf '~'"], "no `;` either");
+        assert_eq!(run("man -aPcat ls"), ["cat"]);
+        assert_eq!(run("man -H'rm -rf ~ %s' ls"), ["rm -rf ~ FILE"]);
+        assert_eq!(run("man --html='x %s:rm -rf ~' ls"), ["x FILE", "rm -rf ~"]);
+        for line in
+            ["man ls", "man -k printf", "man 3 printf", "man -s 3 -P", "man -M /x/P ls", "man -Tutf8 ls", "man -H ls"]
+        {
             assert!(run(line).is_empty(), "{line}");
         }
     }

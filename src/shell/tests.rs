@@ -1068,6 +1068,16 @@ fn a_program_a_variable_names_runs_as_it_is_named() {
 }
 
 #[test]
+fn the_pager_man_is_told_to_use_is_a_command() {
+    let words = |script: &str| commands(script).into_iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
+    assert_eq!(words("MANPAGER='sh -c \"rm -rf ~\"' man ls"), ["rm -rf ~", "man --pager=sh -c \"rm -rf ~\" ls"]);
+    assert_eq!(words("export PAGER='rm -rf /home/dev'; man git")[1], "rm -rf /home/dev");
+    assert_eq!(words("man -P 'sh -c \"rm -rf ~\"' ls")[0], "rm -rf ~");
+    assert_eq!(words("MANOPT='-P sh\\ -c\\ rm\\ -rf\\ ~' man ls")[0], "sh -c rm -rf ~", "one word: no script");
+    assert_eq!(programs("man -P cat ls; PAGER=less man git; man -k printf"), ["cat", "man", "less", "man", "man"]);
+}
+
+#[test]
 fn an_ext_remote_is_the_command_it_names() {
     let words = |script: &str| commands(script).into_iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
     assert_eq!(words("git clone 'ext::sh -c rm% -rf% ~' x"), ["rm -rf ~", "git clone ext::sh -c rm% -rf% ~ x"]);
