@@ -285,6 +285,9 @@ fn a_script_written_in_one_call_is_judged_when_a_later_call_runs_it() {
     std::fs::create_dir(dir.join("scripts")).unwrap();
     std::fs::write(dir.join("scripts/reset.sh"), "cd \"$HOME\"\nrm -rf ~\n").unwrap();
     std::fs::write(dir.join("outer.sh"), "bash scripts/reset.sh\n").unwrap();
+    std::fs::write(dir.join("wipe.vim"), "\" tidy\nset nu\nsilent exe '!rm -rf ' . expand('~')\n").unwrap();
+    std::fs::write(dir.join("outer.vim"), "set ts=4\nsource wipe.vim\n").unwrap();
+    std::fs::write(dir.join("Session.vim"), "set nu\nedit notes.txt\n").unwrap();
     std::fs::write(
         dir.join("tool.py"),
         "#!/usr/bin/env python3\nimport subprocess\nsubprocess.run('git push --force origin main', shell=True)\n",
@@ -308,6 +311,7 @@ fn a_script_written_in_one_call_is_judged_when_a_later_call_runs_it() {
         "make test",
         "make",
         "bash -c \"$(cat clean.sh)\"",
+        "vim -S Session.vim",
     ] {
         assert_eq!(decision(&call(ordinary)), "allow", "{ordinary}");
     }
@@ -325,6 +329,9 @@ fn a_script_written_in_one_call_is_judged_when_a_later_call_runs_it() {
         ("GIT_SSH=scripts/reset.sh git fetch", "`scripts/reset.sh`"),
         ("export GIT_ASKPASS=./scripts/reset.sh; git push", "`./scripts/reset.sh`"),
         ("SSH_ASKPASS=./scripts/reset.sh ssh -T git@github.com", "`./scripts/reset.sh`"),
+        // A file of vim script vim sources, and what it sources.
+        ("vim -S wipe.vim notes.txt", "`wipe.vim`"),
+        ("vim -c 'source outer.vim' notes.txt", "`wipe.vim` (run by `outer.vim`)"),
     ] {
         let answer = call(command);
         assert_eq!(decision(&answer), "deny", "{command}: {answer}");

@@ -37,7 +37,14 @@ const READ_AS_OPTIONS: &[(&str, &str, &str)] = &[
     ("man", "MANPAGER", "--pager="),
     ("man", "PAGER", "--pager="),
     ("man", "MANOPT", ESCAPED_WORDS),
+    // Ex commands vim runs as it starts, before its vimrc (`EXINIT` when `VIMINIT` is not set;
+    // each read: either may be the one that runs).
+    (VIM, "VIMINIT", "--cmd "),
+    (VIM, "EXINIT", "--cmd "),
 ];
+
+/// What stands in [`READ_AS_OPTIONS`] for vim under each of its names (see `vim.rs`).
+const VIM: &str = "vim";
 
 /// The option of a variable whose value is itself options, split into words as the shell would.
 const WORDS: &str = "";
@@ -91,7 +98,7 @@ pub(super) fn with_environment(mut words: Vec<String>, environment: &[(String, S
     let mut options = Vec::new();
     for (name, value) in environment {
         for (_, _, option) in
-            READ_AS_OPTIONS.iter().filter(|(reader, variable, _)| *reader == program && variable == name)
+            READ_AS_OPTIONS.iter().filter(|(reader, variable, _)| reads(reader, &program) && variable == name)
         {
             options.extend(as_option(option, value));
         }
@@ -109,7 +116,7 @@ pub(super) fn with_script_variables(words: Vec<String>, value_of: impl Fn(&str) 
     let Some(program) = words.first().map(|first| program_name(first)) else { return words };
     let environment: Vec<(String, String)> = READ_AS_OPTIONS[LOCATIONS..]
         .iter()
-        .filter(|(reader, _, _)| *reader == program)
+        .filter(|(reader, _, _)| reads(reader, program))
         .filter_map(|(_, name, _)| Some((name.to_string(), value_of(name)?)))
         .collect();
     if environment.is_empty() {
@@ -118,9 +125,16 @@ pub(super) fn with_script_variables(words: Vec<String>, value_of: impl Fn(&str) 
     with_environment(words, &environment)
 }
 
+/// Whether `program` is `reader` of [`READ_AS_OPTIONS`].
+fn reads(reader: &str, program: &str) -> bool {
+    reader == program || (reader == VIM && super::vim::is_vim(program))
+}
+
 /// The words that give `option` the value `value`.
 fn as_option(option: &str, value: &str) -> Vec<String> {
     match option {
+        // `--cmd `: the value is the next word.
+        _ if option.starts_with('-') && option.ends_with(' ') => vec![option.trim_end().to_owned(), value.to_owned()],
         WORDS => shlex::split(value).unwrap_or_default(),
         ESCAPED_WORDS => {
             let mut words = vec![String::new()];
@@ -176,6 +190,8 @@ mod tests {
         assert_eq!(given(&["less", "f"], &[("LESSOPEN", "|rm -rf ~; cat %s")]), ["less", "+!rm -rf ~; cat FILE", "f"]);
         assert_eq!(given(&["less", "f"], &[("LESSCLOSE", "rm -rf ~ %s %s")]), ["less", "+!rm -rf ~ FILE FILE", "f"]);
         assert_eq!(given(&["man", "ls"], &[("MANPAGER", "rm -rf ~")]), ["man", "--pager=rm -rf ~", "ls"]);
+        assert_eq!(given(&["nvim", "f"], &[("VIMINIT", "!rm -rf ~")]), ["nvim", "--cmd", "!rm -rf ~", "f"]);
+        assert_eq!(given(&["vi"], &[("EXINIT", "set nu")]), ["vi", "--cmd", "set nu"]);
         assert_eq!(
             given(&["man", "ls"], &[("MANOPT", r"-a  -P rm\ -rf\ ~")]),
             ["man", "-a", "-P", r"rm\ -rf\ ~", "ls"]

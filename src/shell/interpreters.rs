@@ -1,8 +1,9 @@
 //! What an interpreter's one-liner does that a shell command would say outright: `python3 -c
 //! "import os; os.system('rm -rf ~')"` runs `rm -rf ~`, and `node -e
 //! "fs.rmSync(os.homedir(), {recursive: true})"` is `rm -rf $HOME`. So the code given to python,
-//! node, bun, deno, perl, ruby, php or awk on the command line is read as the script of shell
-//! commands it amounts to, which every command rule then judges:
+//! node, bun, deno, perl, ruby, php, lua or awk on the command line is read as the script of shell
+//! commands it amounts to, which every command rule then judges (and vim's expressions, see
+//! [`script_of_vim_expression`]):
 //!
 //! - a string handed to a shell (`os.system`, `subprocess.run(…, shell=True)`, `execSync`,
 //!   perl's and ruby's `system` and backquotes, php's `shell_exec`, awk's `system`) is its script;
@@ -56,9 +57,46 @@ pub fn script_of_file(command: &SimpleCommand, code: &str) -> Option<String> {
     script_of_code(family(command.program())?, code)
 }
 
+/// The script of shell commands that the code `code` in the language `program` runs (`python3`,
+/// `lua`, …: vim's `:py3 CODE`, `:lua CODE`); `None` for a program that is no interpreter read here.
+pub fn script_of_language(program: &str, code: &str) -> Option<String> {
+    script_of_code(family(program)?, code)
+}
+
+/// The script of shell commands a vim expression runs (`system('…')`, `systemlist`, `jobstart`,
+/// `job_start`, `termopen`, `term_start`, a string a shell runs, a list a program and its words),
+/// or deletes (`delete(PATH, 'rf')`, `delete(PATH)`), the home directory read in `expand('~')`
+/// and `$HOME`.
+pub fn script_of_vim_expression(code: &str) -> Option<String> {
+    if !VIM_CALL.is_match(code) {
+        return None;
+    }
+    let code = VIM_TREE_DELETE.replace_all(code, "rmtree($path)");
+    let code = VIM_CALL.replace_all(&code, |found: &regex::Captures| match &found["name"] {
+        "delete" => "remove(".to_owned(),
+        _ => "system(".to_owned(),
+    });
+    let code = VIM_HOME.replace_all(&code, "process.env.HOME");
+    script_of_code(Family::Python, &code)
+}
+
+/// The calls of vim's functions that run or delete something, and `delete(PATH, 'rf')`.
+static VIM_CALL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?P<name>system|systemlist|jobstart|job_start|termopen|term_start|delete)\s*\(")
+        .expect("a valid regex")
+});
+static VIM_TREE_DELETE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"\bdelete\s*\((?P<path>[^()]*(?:\([^()]*\)[^()]*)*?),\s*['"]rf['"]\s*\)"#).expect("a valid regex")
+});
+/// The home directory as vim names it: `expand('~')` (`expand("$HOME")`), and `$HOME`.
+static VIM_HOME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"\bexpand\(\s*['"](?:~|\$HOME)/?['"]\s*\)|\$HOME\b"#).expect("a valid regex"));
+
 fn script_of_code(family: Family, code: &str) -> Option<String> {
     // perl's `q(…)`, `qq{…}` and `qw(…)`, read as the literals they quote.
     let code = if family == Family::Perl { perl_quotes::as_literals(code) } else { code.into() };
+    // lua's `os.execute(…)` runs a shell as `system` does, and a table is a list.
+    let code = if family == Family::Lua { lua_as_read(&code).into() } else { code };
     let code = code.as_ref();
     let mut script = String::new();
     let mut calls = 0;
@@ -86,9 +124,39 @@ fn script_of_code(family: Family, code: &str) -> Option<String> {
     (!script.is_empty()).then_some(script)
 }
 
+/// lua's code with what runs a command spelled as the calls read here spell it: `os.execute(…)`
+/// and neovim's `vim.fn.jobstart(…)`, `vim.fn.termopen(…)` as `system(…)`, and a table given to
+/// a call (`vim.system({'rm', '-rf', dir})`) as a list.
+fn lua_as_read(code: &str) -> String {
+    let code = LUA_RUNS.replace_all(code, "system(");
+    let mut out = String::with_capacity(code.len());
+    let mut depth_in_table = 0usize;
+    let mut previous = ' ';
+    for c in code.chars() {
+        match c {
+            '{' if previous == '(' => {
+                depth_in_table += 1;
+                out.push('[');
+            }
+            '}' if depth_in_table > 0 => {
+                depth_in_table -= 1;
+                out.push(']');
+            }
+            _ => out.push(c),
+        }
+        if !c.is_whitespace() {
+            previous = c;
+        }
+    }
+    out
+}
+
+static LUA_RUNS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:os\.execute|jobstart|termopen)\s*\(").expect("a valid regex"));
+
 /// The code an interpreter is given on its command line: python's `-c CODE`, node's, bun's and
-/// deno's `-e`/`-p`/`--eval`/`--print CODE` (deno's `eval CODE`), perl's and ruby's `-e`/`-E
-/// CODE` (all of them), php's `-r CODE`, awk's program (its first operand).
+/// deno's `-e`/`-p`/`--eval`/`--print CODE` (deno's `eval CODE`), perl's, ruby's and lua's
+/// `-e`/`-E CODE` (all of them), php's `-r CODE`, awk's program (its first operand).
 fn code_of(family: Family, program: &str, args: &[String]) -> Option<String> {
     let mut codes: Vec<&str> = Vec::new();
     let mut words = args.iter().enumerate();
@@ -108,6 +176,7 @@ fn code_of(family: Family, program: &str, args: &[String]) -> Option<String> {
                     || (program == "deno" && at == 0 && word == "eval")
             }
             Family::Perl | Family::Ruby => short_option_ending(word, 'e') || short_option_ending(word, 'E'),
+            Family::Lua => word == "-e",
             Family::Php => word == "-r",
             Family::Awk => {
                 if matches!(word.as_str(), "-e" | "--source") {
@@ -154,6 +223,7 @@ enum Family {
     Perl,
     Ruby,
     Php,
+    Lua,
     Awk,
 }
 
@@ -172,6 +242,7 @@ fn family(program: &str) -> Option<Family> {
         p if versioned(p, "perl") => Family::Perl,
         p if versioned(p, "ruby") => Family::Ruby,
         p if versioned(p, "php") => Family::Php,
+        p if versioned(p, "lua") || p == "luajit" => Family::Lua,
         "awk" | "gawk" | "mawk" | "nawk" => Family::Awk,
         _ => return None,
     })
@@ -186,6 +257,7 @@ fn glued_code(family: Family, word: &str) -> Option<&str> {
         Family::Python => attached(word, 'c'),
         Family::Perl | Family::Ruby => attached(word, 'e').or_else(|| attached(word, 'E')),
         Family::Php => attached(word, 'r'),
+        Family::Lua => attached(word, 'e'),
         Family::Awk => None,
     }
 }
@@ -628,6 +700,21 @@ mod tests {
     fn finds(script: &str, want: &str) {
         let found = read(script);
         assert!(found.iter().any(|line| line == want), "{script}\n  read as {found:?}\n  wanted {want}");
+    }
+
+    #[test]
+    fn lua_and_vim_expressions_are_read_as_the_others_are() {
+        finds(r#"lua -e 'os.execute("rm -rf ~")'"#, "rm -rf ~");
+        finds(r#"lua5.4 -e 'io.popen("git push -f origin main")'"#, "git push -f origin main");
+        finds(r#"luajit -e "os.execute('rm -rf ' .. os.getenv('HOME'))""#, "rm -rf $HOME");
+        finds(r#"lua -e "vim.system({'rm', '-rf', '/'})""#, "rm -rf /");
+        let vim = |code: &str| super::script_of_vim_expression(code).unwrap_or_default();
+        assert_eq!(vim("call system('rm -rf ~')"), "rm -rf ~\n");
+        assert_eq!(vim("let x = systemlist(\"rm -rf \" . $HOME)"), "rm -rf $HOME\n");
+        assert_eq!(vim("call jobstart(['rm', '-rf', expand('~')])"), "'rm' '-rf' \"$HOME\"\n");
+        assert_eq!(vim("call delete(expand('~'), 'rf')"), "rm -rf \"$HOME\"\n");
+        assert_eq!(vim("call delete('notes.txt')"), "rm 'notes.txt'\n");
+        assert_eq!(vim("echo 'system' | set nu"), "");
     }
 
     #[test]

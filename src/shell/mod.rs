@@ -49,6 +49,7 @@ mod runners;
 mod sed;
 mod split;
 mod variables;
+mod vim;
 mod words;
 mod wrappers;
 
@@ -61,6 +62,7 @@ pub use interpreters::{is_interpreter, script_of, script_of_file};
 pub use line::script_in_line;
 pub use removers::READ_AS_RM;
 pub use split::split_script;
+pub use vim::{is_vim, script_of_file as script_of_vim_file};
 pub use wrappers::{inner_script, is_shell, GIT_OPTIONS_WITH_VALUE};
 
 /// One simple command: the program (as written, path included) and its arguments, after wrappers
@@ -632,6 +634,8 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             // `python3 x.py`: the interpreter's code, read as the commands it amounts to.
             if interpreters::is_interpreter(command.program()) {
                 interpreters::script_of_file(&command, &text)
+            } else if vim::is_vim(command.program()) {
+                Some(vim::script_of_file(&text))
             } else {
                 Some(text)
             }
@@ -727,9 +731,14 @@ fn script_name(file: &str) -> String {
 }
 
 /// The file `command` runs as a script: a shell's first operand (`sh x.sh`, `bash -e x.sh`),
-/// `source x.sh` or `. x.sh`, or the command itself (`./x.sh`, `/tmp/x.sh`).
+/// `source x.sh` or `. x.sh`, the command itself (`./x.sh`, `/tmp/x.sh`), or the vim script vim
+/// sources (`vim -S x.vim`).
 pub fn runs_a_file(command: &SimpleCommand) -> Option<&str> {
     let program = command.program();
+    // `vim -S x.vim`: a file of vim script, sourced.
+    if vim::is_vim(program) {
+        return vim::sourced_file(command);
+    }
     if wrappers::is_shell(program) || matches!(program, "source" | ".") || interpreters::is_interpreter(program) {
         let mut args = command.args().iter();
         while let Some(arg) = args.next() {

@@ -6,6 +6,7 @@
 //! read as a script, which every command rule judges; the program itself is judged too.
 
 use super::sed;
+use super::vim::{is_vim, start_up_scripts as vim_scripts};
 
 /// Whether `program` is one whose options are read here for a command it runs.
 pub fn runs_option_scripts(program: &str) -> bool {
@@ -211,91 +212,6 @@ fn with_host(command: &str) -> String {
     format!("{command} {HOST}")
 }
 
-/// vim and the programs that are vim by another name. (`rvim` and `rview` run no shell.)
-fn is_vim(program: &str) -> bool {
-    matches!(
-        program,
-        "vim" | "vi" | "nvim" | "view" | "vimdiff" | "nvimdiff" | "gvim" | "gview" | "gvimdiff" | "vimx" | "ex"
-    )
-}
-
-/// The shell commands vim's start-up commands run: `-c CMD`, `--cmd CMD` and `+CMD`, each an Ex
-/// command line (see [`ex_shell_command`]).
-fn vim_scripts(args: &[String]) -> Vec<String> {
-    let mut scripts = Vec::new();
-    let mut words = args.iter();
-    while let Some(word) = words.next() {
-        if word == "--" {
-            break;
-        }
-        let line = match word.as_str() {
-            "-c" | "--cmd" => words.next().map(String::as_str),
-            _ => word.strip_prefix("-c").filter(|rest| !rest.is_empty()).or_else(|| word.strip_prefix('+')),
-        };
-        scripts.extend(line.and_then(ex_shell_command));
-    }
-    scripts
-}
-
-/// The most `|`-separated commands of one Ex command line looked into.
-const MOST_EX_COMMANDS: usize = 32;
-
-/// The shell command an Ex command line runs: `!CMD` (after a range, `%!CMD` filters the buffer
-/// through it), `read !CMD`, `write !CMD`, `terminal CMD`, `call system('CMD')`, also after
-/// `silent`; each `|`-separated command in turn, as a `!` command takes the rest of the line.
-fn ex_shell_command(line: &str) -> Option<String> {
-    let mut rest = line;
-    for _ in 0..MOST_EX_COMMANDS {
-        rest = rest.trim_start_matches([':', ' ', '\t']);
-        // A range: line numbers, `.`, `$`, `%`, marks (`'a`), offsets.
-        loop {
-            let before = rest.len();
-            rest = rest.trim_start_matches(|c: char| c.is_ascii_digit() || "%.$,;+- \t".contains(c));
-            if let Some(mark) = rest.strip_prefix('\'') {
-                rest = mark.get(1..).unwrap_or_default();
-            }
-            if rest.len() == before {
-                break;
-            }
-        }
-        for modifier in ["silent!", "silent", "sil!", "sil"] {
-            if let Some(after) = rest.strip_prefix(modifier).filter(|after| !after.starts_with(char::is_alphabetic)) {
-                rest = after.trim_start();
-                break;
-            }
-        }
-        let name_length = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
-        let (name, after) = rest.split_at(name_length);
-        let shell = match name {
-            "" => after.strip_prefix('!'),
-            // `:r!CMD`, `:read !CMD`; `:w !CMD` (`:w!` writes over a file).
-            "r" | "re" | "rea" | "read" => after.trim_start().strip_prefix('!'),
-            "w" | "wr" | "wri" | "writ" | "write" if after.starts_with([' ', '\t']) => {
-                after.trim_start().strip_prefix('!')
-            }
-            "ter" | "term" | "termi" | "termin" | "termina" | "terminal" => Some(after),
-            _ => None,
-        };
-        if let Some(shell) = shell.map(str::trim).filter(|shell| !shell.is_empty()) {
-            return Some(shell.to_owned());
-        }
-        if let Some(called) = system_call_string(rest) {
-            return Some(called);
-        }
-        rest = &rest[rest.find('|')? + 1..];
-    }
-    None
-}
-
-/// The string literal given to vim's `system(…)` or `systemlist(…)` in `line`.
-fn system_call_string(line: &str) -> Option<String> {
-    let at = line.find("system(").or_else(|| line.find("systemlist("))?;
-    let after = line[at..].split_once('(')?.1.trim_start();
-    let quote = after.chars().next().filter(|c| matches!(c, '\'' | '"'))?;
-    let inside = &after[1..];
-    inside.find(quote).map(|end| inside[..end].to_owned())
-}
-
 /// The shell commands less's start-up commands run: `+!CMD` (and `++!CMD`, for every file), and
 /// `+|mCMD`, which pipes the file to CMD.
 fn less_scripts(args: &[String]) -> Vec<String> {
@@ -494,21 +410,6 @@ mod tests {
         assert_eq!(run("rsync --rsync-path='rm -rf ~' a b:c"), ["cd ~", "rm -rf ~"]);
         assert!(run("rsync -av --delete --exclude node_modules src/ host:dst/").is_empty());
         assert!(run("rsync -avf '- *.o' src/ dst/").is_empty());
-    }
-
-    #[test]
-    fn vim_runs_the_shell_commands_of_its_start_up_commands() {
-        assert_eq!(run("vim -c '!rm -rf ~' -c q f"), ["rm -rf ~"]);
-        assert_eq!(run("vi '+!rm -rf ~' f"), ["rm -rf ~"]);
-        assert_eq!(run("nvim --cmd ':silent !rm -rf ~' f"), ["rm -rf ~"]);
-        assert_eq!(run("vim -c '%!rm -rf ~' f"), ["rm -rf ~"]);
-        assert_eq!(run("vim -c 'set nomore | r !rm -rf ~' f"), ["rm -rf ~"]);
-        assert_eq!(run("vim -c 'w !rm -rf ~' f"), ["rm -rf ~"]);
-        assert_eq!(run("vim -c 'terminal rm -rf ~' f"), ["rm -rf ~"]);
-        assert_eq!(run("vim -c \"call system('rm -rf ~')\" f"), ["rm -rf ~"]);
-        for line in ["vim f", "vim +42 f", "vim +/pattern f", "vim -c 'set nu' -c 'w!' f", "vim -c wq f", "view -R f"] {
-            assert!(run(line).is_empty(), "{line}");
-        }
     }
 
     #[test]

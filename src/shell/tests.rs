@@ -1078,6 +1078,15 @@ fn the_pager_man_is_told_to_use_is_a_command() {
 }
 
 #[test]
+fn vim_runs_what_its_start_up_commands_and_the_files_it_sources_run() {
+    assert_eq!(programs("VIMINIT='!rm -rf ~' vim f"), ["rm", "vim"]);
+    assert_eq!(programs("export EXINIT='exe \"!rm -rf ~\"'; vi f"), ["export", "rm", "vi"]);
+    assert_eq!(programs("cat > x.vim <<'EOF'\n!rm -rf ~\nEOF\nvim -S x.vim f"), ["cat", ">", "vim", "rm"]);
+    assert_eq!(programs("vim -c 'so x.vim' f"), ["vim", "vim"], "read as `vim -S x.vim`");
+    assert_eq!(programs("VIMINIT='set nocompatible' vim -u NONE f"), ["vim"]);
+}
+
+#[test]
 fn an_ext_remote_is_the_command_it_names() {
     let words = |script: &str| commands(script).into_iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
     assert_eq!(words("git clone 'ext::sh -c rm% -rf% ~' x"), ["rm -rf ~", "git clone ext::sh -c rm% -rf% ~ x"]);
