@@ -288,6 +288,8 @@ fn a_script_written_in_one_call_is_judged_when_a_later_call_runs_it() {
     std::fs::write(dir.join("wipe.vim"), "\" tidy\nset nu\nsilent exe '!rm -rf ' . expand('~')\n").unwrap();
     std::fs::write(dir.join("outer.vim"), "set ts=4\nsource wipe.vim\n").unwrap();
     std::fs::write(dir.join("Session.vim"), "set nu\nedit notes.txt\n").unwrap();
+    std::fs::write(dir.join("scripts/tidy.sed"), "#n\n/^$/d\n1e rm -rf ~\n").unwrap();
+    std::fs::write(dir.join("fix.sed"), "s/colour/color/g\n").unwrap();
     std::fs::write(
         dir.join("tool.py"),
         "#!/usr/bin/env python3\nimport subprocess\nsubprocess.run('git push --force origin main', shell=True)\n",
@@ -312,6 +314,7 @@ fn a_script_written_in_one_call_is_judged_when_a_later_call_runs_it() {
         "make",
         "bash -c \"$(cat clean.sh)\"",
         "vim -S Session.vim",
+        "sed -i -f fix.sed notes.txt",
     ] {
         assert_eq!(decision(&call(ordinary)), "allow", "{ordinary}");
     }
@@ -332,6 +335,8 @@ fn a_script_written_in_one_call_is_judged_when_a_later_call_runs_it() {
         // A file of vim script vim sources, and what it sources.
         ("vim -S wipe.vim notes.txt", "`wipe.vim`"),
         ("vim -c 'source outer.vim' notes.txt", "`wipe.vim` (run by `outer.vim`)"),
+        // A sed script file.
+        ("sed -n -f scripts/tidy.sed notes.txt", "`scripts/tidy.sed`"),
     ] {
         let answer = call(command);
         assert_eq!(decision(&answer), "deny", "{command}: {answer}");

@@ -13,8 +13,8 @@ use super::command::Places;
 use super::make_recipes::Makefile;
 use super::workplace::{located, read_regular_file};
 use crate::shell::{
-    commands_shared, inner_script, is_interpreter, is_shell, is_vim, program_name, runs_a_file, script_of,
-    script_of_file, script_of_vim_file, too_long_to_read, SimpleCommand, Substituted,
+    commands_shared, inner_script, is_interpreter, is_sed, is_shell, is_vim, program_name, runs_a_file, script_of,
+    script_of_file, script_of_sed_file, script_of_vim_file, too_long_to_read, SimpleCommand, Substituted,
 };
 
 /// The most bytes of a file read as a script: far more than a script written by hand holds.
@@ -73,9 +73,9 @@ pub fn files_run(script: &str, start: &Path) -> Vec<FileRun> {
 /// command itself when it is a path (`./x.sh`, read by its `#!` line).
 fn script_file(command: &SimpleCommand, places: &Places, start: &Path, here: &Path) -> Option<FileRun> {
     // `bash -c '…'`, `python3 -c '…'`: the code is in the call, and judged with it. (vim's `-c`
-    // commands are, and the file its `-S` sources is not.)
-    let vim = is_vim(command.program());
-    if !vim && (inner_script(command).is_some() || script_of(command).is_some()) {
+    // commands and sed's `-e` are, and the file vim's `-S` sources, or sed's `-f`, is not.)
+    let (vim, sed) = (is_vim(command.program()), is_sed(command.program()));
+    if !vim && !sed && (inner_script(command).is_some() || script_of(command).is_some()) {
         return None;
     }
     let file = runs_a_file(command)?;
@@ -98,6 +98,8 @@ fn script_file(command: &SimpleCommand, places: &Places, start: &Path, here: &Pa
         text.to_string()
     } else if vim {
         script_of_vim_file(&text)
+    } else if sed {
+        script_of_sed_file(&text)
     } else if is_interpreter(program) {
         script_of_file(command, &text).unwrap_or_default()
     } else {
@@ -110,7 +112,7 @@ fn script_file(command: &SimpleCommand, places: &Places, start: &Path, here: &Pa
     };
     // Run by its path, the file is given to what its `#!` line names, with that line's words
     // (`#!/usr/bin/env -S rm -rf ~`).
-    let by_path = !is_shell(program) && !matches!(program, "source" | ".") && !is_interpreter(program) && !vim;
+    let by_path = !is_shell(program) && !matches!(program, "source" | ".") && !is_interpreter(program) && !vim && !sed;
     let shebang = text.strip_prefix("#!").filter(|_| by_path).and_then(|rest| rest.lines().next());
     let script = match shebang {
         Some(line) => format!("{} {file}\n{script}", line.trim()),

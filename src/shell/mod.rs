@@ -61,6 +61,7 @@ pub use find::DELETE_READ_AS;
 pub use interpreters::{is_interpreter, script_of, script_of_file};
 pub use line::script_in_line;
 pub use removers::READ_AS_RM;
+pub use sed::{is_sed, script_of_file as script_of_sed_file};
 pub use split::split_script;
 pub use vim::{is_vim, script_of_file as script_of_vim_file};
 pub use wrappers::{inner_script, is_shell, GIT_OPTIONS_WITH_VALUE};
@@ -427,6 +428,9 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
     // Per segment: the program, if its command runs its words as a script (`eval`, `sh -c`), so that
     // what its substitutions print is a script too (`eval "$(cat <<EOF … EOF)"`).
     let mut runs_its_words: Vec<Option<String>> = Vec::new();
+    // Per segment: whether its command is a sed reading its script from a process substitution
+    // (`sed -f <(echo …)`), so that what those print is a sed script.
+    let mut sed_script_substituted: Vec<bool> = Vec::new();
     let (mut pipeline, mut stage) = (found.new_pipeline(), 0);
     // What a `find` earlier in the pipeline prints: the operands an `xargs` later in it adds.
     let mut found_by_find: Vec<String> = Vec::new();
@@ -543,6 +547,11 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
             Some(command) if command.sends_no_signal() => Some("kill -0".to_owned()),
             Some(command) => Some(command.words[0].clone()),
         };
+        sed_script_substituted.push(
+            command.as_ref().is_some_and(|c| {
+                sed::is_sed(c.program()) && sed::script_files(c.args()).contains(&PROCESS_SUBSTITUTION)
+            }),
+        );
         runs_its_words.push(
             command
                 .as_ref()
@@ -636,17 +645,25 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
                 interpreters::script_of_file(&command, &text)
             } else if vim::is_vim(command.program()) {
                 Some(vim::script_of_file(&text))
+            } else if sed::is_sed(command.program()) {
+                Some(sed::commands_of_file(&text).join("\n"))
             } else {
                 Some(text)
             }
         });
         // `python3 - <<'EOF'`: an interpreter given no code reads it from its input.
+        // `sed -f - <<'EOF'`, `… | sed -f /dev/stdin`: sed reads its script from its input.
+        let sed_reads_input =
+            sed::is_sed(command.program()) && sed::script_files(command.args()).iter().any(|file| sed::is_input(file));
         let fed_code: Vec<String> = segment
             .heredocs
             .iter()
             .chain(&fed)
             .chain(&piped_code)
-            .filter_map(|code| interpreters::script_of_input(&command, code))
+            .filter_map(|code| match sed_reads_input {
+                true => Some(sed::commands_of_file(code).join("\n")).filter(|script| !script.is_empty()),
+                false => interpreters::script_of_input(&command, code),
+            })
             .collect();
         let (added_from, place) = (found.commands.len(), (command.pipeline, command.stage));
         // What its environment names for it to run (`GIT_SSH=./x.sh git fetch`), as that program
@@ -684,6 +701,13 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         let holder = holder_at.map(|at| &substituted[at]);
         let seen = holder.and_then(|(_, _, seen)| seen.clone()).unwrap_or_else(|| Rc::clone(&variables));
         let run_by = holder_at.and_then(|at| runs_its_words[at].clone());
+        // `sed -f <(echo '1e …')`: what it prints is sed's script.
+        if holder_at.is_some_and(|at| sed_script_substituted[at]) && parsed.read_as_files.contains(&index) {
+            let script = sed::commands_of_file(&printed_by(substitution, &seen)).join("\n");
+            if !script.is_empty() {
+                collect(&script, depth + 1, found, Rc::clone(&seen));
+            }
+        }
         if run_by.is_some() {
             let printed = printed_by(substitution, &seen);
             if !printed.is_empty() {
@@ -732,12 +756,18 @@ fn script_name(file: &str) -> String {
 
 /// The file `command` runs as a script: a shell's first operand (`sh x.sh`, `bash -e x.sh`),
 /// `source x.sh` or `. x.sh`, the command itself (`./x.sh`, `/tmp/x.sh`), or the vim script vim
-/// sources (`vim -S x.vim`).
+/// sources (`vim -S x.vim`) or sed's script file (`sed -f x.sed`).
 pub fn runs_a_file(command: &SimpleCommand) -> Option<&str> {
     let program = command.program();
-    // `vim -S x.vim`: a file of vim script, sourced.
+    // `vim -S x.vim`: a file of vim script, sourced; `sed -f x.sed`, a sed script (not its input,
+    // nor a process substitution, read apart).
     if vim::is_vim(program) {
         return vim::sourced_file(command);
+    }
+    if sed::is_sed(program) {
+        let on_disk =
+            |file: &&str| !sed::is_input(file) && !file.starts_with("/dev/fd/") && !file.starts_with("/proc/");
+        return sed::script_files(command.args()).into_iter().find(on_disk);
     }
     if wrappers::is_shell(program) || matches!(program, "source" | ".") || interpreters::is_interpreter(program) {
         let mut args = command.args().iter();

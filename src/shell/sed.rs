@@ -3,16 +3,66 @@
 //! replacement, which is what the script spells out). So `sed -n '1e rm -rf ~' f` and `sed
 //! 's/.*/rm -rf ~/e' f` are judged as `rm -rf ~`, while `sed -n 1p` or `sed 's/e/x/'`, whose
 //! letters only look alike, run nothing: the script is read command by command, as sed reads it.
+//! A script file (`-f FILE`) is read where its text is known: a file on disk or written earlier in
+//! the call (as any file a call runs), what sed reads from its input (`-f -`, `-f /dev/stdin`: a
+//! heredoc, a here-string, a pipe) or a process substitution prints (`-f <(echo …)`).
 
 /// The most sed commands of one script read, and the most commands found to run.
 const MOST_COMMANDS: usize = 4096;
 const MOST_FOUND: usize = 64;
 
+/// Whether `program` is (GNU) sed.
+pub fn is_sed(program: &str) -> bool {
+    matches!(program, "sed" | "gsed")
+}
+
 /// The shell commands that sed, given `args`, runs: those of its scripts (`-e SCRIPT`,
 /// `--expression=SCRIPT`, or its first operand when given none). Empty under `--sandbox`, which
-/// refuses `e`; a script file (`-f FILE`) is not read.
+/// refuses `e`; a script file (`-f FILE`) is read apart (see [`script_files`]).
 pub fn commands_run(args: &[String]) -> Vec<String> {
+    let options = options(args);
+    if options.sandbox {
+        return Vec::new();
+    }
+    commands_of_script(&options.scripts.join("\n"))
+}
+
+/// The files sed reads a script from (`-f FILE`, `--file=FILE`), in order; none under
+/// `--sandbox`.
+pub fn script_files(args: &[String]) -> Vec<&str> {
+    let options = options(args);
+    if options.sandbox {
+        return Vec::new();
+    }
+    options.files
+}
+
+/// The shell commands that `text`, a script file sed reads, runs.
+pub fn commands_of_file(text: &str) -> Vec<String> {
+    commands_of_script(text)
+}
+
+/// [`commands_of_file`], one command a line.
+pub fn script_of_file(text: &str) -> String {
+    commands_of_file(text).join("\n")
+}
+
+/// Whether a script file sed reads is its standard input (`-f -`, `-f /dev/stdin`).
+pub fn is_input(file: &str) -> bool {
+    matches!(file, "-" | "/dev/stdin" | "/proc/self/fd/0" | "/dev/fd/0")
+}
+
+/// What sed's options say: its scripts, its script files, and `--sandbox`.
+struct Options<'a> {
+    scripts: Vec<&'a str>,
+    files: Vec<&'a str>,
+    sandbox: bool,
+}
+
+fn options(args: &[String]) -> Options<'_> {
     let mut scripts: Vec<&str> = Vec::new();
+    let mut files: Vec<&str> = Vec::new();
+    let mut sandbox = false;
     let mut given_a_script = false;
     let mut operand = None;
     let mut words = args.iter();
@@ -25,16 +75,14 @@ pub fn commands_run(args: &[String]) -> Vec<String> {
             let (name, glued) = long.split_once('=').map_or((long, None), |(name, value)| (name, Some(value)));
             // getopt takes any prefix that names one option alone: `--e=…` is `--expression=…`.
             match long_option(name).unwrap_or(name) {
-                "sandbox" => return Vec::new(),
+                "sandbox" => sandbox = true,
                 "expression" => {
                     given_a_script = true;
                     scripts.extend(glued.or_else(|| words.next().map(String::as_str)));
                 }
                 "file" => {
                     given_a_script = true;
-                    if glued.is_none() {
-                        words.next();
-                    }
+                    files.extend(glued.or_else(|| words.next().map(String::as_str)));
                 }
                 "line-length" if glued.is_none() => {
                     words.next();
@@ -53,8 +101,10 @@ pub fn commands_run(args: &[String]) -> Vec<String> {
                         if letter != 'l' {
                             given_a_script = true;
                         }
-                        if letter == 'e' {
-                            scripts.extend(value);
+                        match letter {
+                            'e' => scripts.extend(value),
+                            'f' => files.extend(value),
+                            _ => {}
                         }
                         break;
                     }
@@ -68,7 +118,7 @@ pub fn commands_run(args: &[String]) -> Vec<String> {
     if !given_a_script {
         scripts.extend(operand.map(String::as_str));
     }
-    commands_of_script(&scripts.join("\n"))
+    Options { scripts, files, sandbox }
 }
 
 /// GNU sed's long options.
@@ -354,9 +404,18 @@ mod tests {
     }
 
     #[test]
-    fn a_sandboxed_sed_runs_nothing_and_a_script_file_is_not_read() {
+    fn a_sandboxed_sed_runs_nothing_and_a_script_file_is_read_apart() {
         assert!(run("--sandbox '1e rm -rf ~' f").is_empty());
         assert!(run("-f script.sed '1e rm -rf ~'").is_empty(), "the operand is a file");
+        let files = |line: &str| {
+            let args = shlex::split(line).expect("a line that splits");
+            script_files(&args).iter().map(|file| file.to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(files("-n -f a.sed -fb.sed --file=c.sed --fi d.sed -i x"), ["a.sed", "b.sed", "c.sed", "d.sed"]);
+        assert_eq!(files("-nf - x"), ["-"]);
+        assert!(files("--sandbox -f a.sed x").is_empty());
+        assert!(files("-e p -- -f x").is_empty());
+        assert_eq!(commands_of_file("#n\n/x/d\n1e rm -rf ~\n"), ["rm -rf ~"]);
         // `-ie` is `-i` with the suffix `e`: the script is the first operand.
         assert_eq!(run("-ie '1e rm -rf ~' f"), ["rm -rf ~"]);
     }

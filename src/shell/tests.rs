@@ -1087,6 +1087,23 @@ fn vim_runs_what_its_start_up_commands_and_the_files_it_sources_run() {
 }
 
 #[test]
+fn a_sed_script_file_whose_text_the_call_gives_is_read() {
+    assert_eq!(programs("sed -f <(echo '1e rm -rf ~') f"), ["sed", "rm", "echo"]);
+    assert_eq!(programs("sed --file=<(printf '1e rm -rf ~\\n') f"), ["sed", "rm", "printf"]);
+    assert_eq!(programs("sed -f /dev/stdin f <<'EOF'\n1e rm -rf ~\nEOF"), ["sed", "rm"]);
+    assert_eq!(programs("sed -f - f <<< '1e rm -rf ~'"), ["sed", "rm"]);
+    assert_eq!(programs("echo '1e rm -rf ~' | sed -nf /dev/stdin f"), ["echo", "sed", "rm"]);
+    assert_eq!(programs("cat > /tmp/x.sed <<'EOF'\n1e rm -rf ~\nEOF\nsed -f /tmp/x.sed f"), ["cat", ">", "sed", "rm"]);
+    // A script that runs nothing, input that is no script, and a sandbox.
+    assert_eq!(
+        programs("sed -f <(echo 's/a/b/') f; echo 's/a/b/' | sed -f /dev/stdin f"),
+        ["sed", "echo", "sed", "echo"]
+    );
+    assert_eq!(programs("echo '1e rm -rf ~' | sed -f x.sed"), ["echo", "sed"]);
+    assert_eq!(programs("sed --sandbox -f - f <<< '1e rm -rf ~'"), ["sed"]);
+}
+
+#[test]
 fn an_ext_remote_is_the_command_it_names() {
     let words = |script: &str| commands(script).into_iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
     assert_eq!(words("git clone 'ext::sh -c rm% -rf% ~' x"), ["rm -rf ~", "git clone ext::sh -c rm% -rf% ~ x"]);
