@@ -669,7 +669,13 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         // What its environment names for it to run (`GIT_SSH=./x.sh git fetch`), as that program
         // is given it: here, before what it runs elsewhere (`ssh HOST CMD`'s `cd ~` is there).
         for script in &runs {
-            collect(script, depth + 1, found, Rc::new(reading.environment(&given)));
+            let environment = Rc::new(reading.environment(&given));
+            collect(script, depth + 1, found, Rc::clone(&environment));
+            // A script the call wrote earlier (`cat > x.sh …; GIT_SSH=./x.sh git fetch`).
+            let program = shlex::split(script).and_then(|words| words.into_iter().next());
+            if let Some(text) = program.and_then(|program| saved_scripts.get(&script_name(&program)).cloned()) {
+                collect(&text, depth + 1, found, environment);
+            }
         }
         add(command, depth, found, &reading, &given);
         if through_xargs {

@@ -1062,6 +1062,11 @@ fn a_program_a_variable_names_runs_as_it_is_named() {
     // No shell reads the name: its spaces are the name's.
     assert_eq!(words("GIT_SSH='rm -rf ~' git fetch")[0], "rm -rf ~ HOST git-upload-pack");
     assert_eq!(commands("GIT_SSH='rm -rf ~' git fetch")[0].words[0], "rm -rf ~");
+    // A script the call wrote before.
+    assert_eq!(
+        programs("cat > x.sh <<'EOF'\nrm -rf ~\nEOF\nGIT_SSH=./x.sh git fetch"),
+        ["cat", ">", "x.sh", "rm", "git"]
+    );
     // The variable of another program, or none.
     assert_eq!(words("GIT_SSH=./x.sh ls"), ["ls"]);
     assert_eq!(words("GIT_SSH= git fetch"), ["git fetch"]);
