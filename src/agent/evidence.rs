@@ -45,9 +45,7 @@ impl EventObserver {
             AgentEvent::ToolCall { name, input, .. } if EDITING_TOOLS.contains(&name.as_str()) => {
                 // Writing the docs up leaves a test run standing.
                 let path = ["file_path", "notebook_path", "path"].iter().find_map(|key| input.get(*key)?.as_str());
-                if !path.is_some_and(is_documentation) {
-                    found.push(Observation::Edit);
-                }
+                found.push(if path.is_some_and(is_documentation) { Observation::Wrote } else { Observation::Edit });
             }
             AgentEvent::ToolCall { id, input, .. } => found.extend(self.shell_call(id.as_deref(), input)),
             AgentEvent::ToolResult { id, is_error, .. } => found.extend(self.result(id.as_deref(), *is_error)),
@@ -100,7 +98,7 @@ impl EventObserver {
 pub fn observe_tool_line(line: &str) -> Option<Observation> {
     let (name, argument) = line.split_once(": ").unwrap_or((line, ""));
     if EDITING_TOOLS.contains(&name) {
-        return (!is_documentation(argument)).then_some(Observation::Edit);
+        return Some(if is_documentation(argument) { Observation::Wrote } else { Observation::Edit });
     }
     if !may_run_a_command(name, argument) {
         return None;
@@ -183,6 +181,8 @@ mod tests {
             command(true, "npm test"),
             Observation::Edit,
             Observation::Edit,
+            // the changelog: written, but no edit of the code
+            Observation::Wrote,
         ];
         assert_eq!(found, expected);
     }
@@ -225,6 +225,6 @@ mod tests {
         assert_eq!(observe_tool_line("Bash: echo \"cargo test\""), Some(command(false, "echo \"cargo test\"")));
         assert_eq!(observe_tool_line("WebFetch: https://example.com"), None);
         assert_eq!(observe_tool_line("TodoWrite: {}"), None);
-        assert_eq!(observe_tool_line("Edit: docs/PLAN.md"), None);
+        assert_eq!(observe_tool_line("Edit: docs/PLAN.md"), Some(Observation::Wrote));
     }
 }

@@ -7,8 +7,29 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+/// What comes before a string that code decides on: a comparison, a branch.
+const DECIDES_BEFORE: &[&str] = &["==", "===", "!=", "!==", "case", "when", "in", "is", "eq"];
+/// What comes after one: a key's colon or arrow, a comparison.
+const DECIDES_AFTER: &[&str] = &[":", "=>", "==", "!="];
+
+/// Whether a string between `before` and `after` is one code decides on.
+fn decided_on(before: &str, after: &str) -> bool {
+    let before = before.trim_end().trim_end_matches('(').trim_end();
+    let after = after.trim_start();
+    let word_ends = |word: &str| {
+        before.ends_with(word)
+            && !before[..before.len() - word.len()].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+    };
+    DECIDES_BEFORE.iter().any(|word| word_ends(word)) || DECIDES_AFTER.iter().any(|mark| after.starts_with(mark))
+}
+
 /// How many values are kept: those of the last few failure lines are enough.
 const KEPT: usize = 64;
+
+/// How much of a line, and how many of its values, are read: a failure names a few; a line of
+/// megabytes of quotes (which an agent can print on purpose) must not hold up the judge.
+const READ_BYTES: usize = 4 << 10;
+const VALUES_PER_LINE: usize = 16;
 
 /// A failure line: a failing test or an assertion's message.
 static FAILURE: LazyLock<Regex> = LazyLock::new(|| {
@@ -22,6 +43,7 @@ static NAMES: LazyLock<Regex> =
 
 /// The values a failure line shows, if it is one.
 pub fn failing_inputs(line: &str) -> Vec<String> {
+    let line = &line[..line.floor_char_boundary(READ_BYTES)];
     if !FAILURE.is_match(line) {
         return Vec::new();
     }
@@ -29,6 +51,7 @@ pub fn failing_inputs(line: &str) -> Vec<String> {
     let mut values: Vec<String> = named.map(|value| value.as_str().to_owned()).collect();
     values.extend(quoted(line).map(str::to_owned));
     values.retain(|value| value.chars().any(char::is_alphanumeric));
+    values.truncate(VALUES_PER_LINE);
     values
 }
 
@@ -55,24 +78,29 @@ pub(super) struct FailingInputs {
 
 impl FailingInputs {
     pub(super) fn add(&mut self, values: Vec<String>) {
-        for value in values {
+        for value in values.into_iter().take(VALUES_PER_LINE) {
             if !self.values.contains(&value) {
+                if self.values.len() == KEPT {
+                    self.values.remove(0);
+                }
                 self.values.push(value);
             }
         }
-        let excess = self.values.len().saturating_sub(KEPT);
-        self.values.drain(..excess);
     }
 
     pub(super) fn clear(&mut self) {
         self.values.clear();
     }
 
-    /// Whether `line` holds one of the values as a string literal.
+    /// Whether `line` holds one of the values as a string that is compared with, branched on or
+    /// used as a key (`== "x"`, `case "x":`, `when "x"`, `"x": …`), not only passed along.
     pub(super) fn quoted_in(&self, line: &str) -> bool {
-        self.values
-            .iter()
-            .any(|value| ['"', '\'', '`'].iter().any(|quote| line.contains(&format!("{quote}{value}{quote}"))))
+        self.values.iter().any(|value| {
+            ['"', '\'', '`'].iter().any(|quote| {
+                let literal = format!("{quote}{value}{quote}");
+                line.match_indices(&literal).any(|(at, _)| decided_on(&line[..at], &line[at + literal.len()..]))
+            })
+        })
     }
 }
 
@@ -97,9 +125,23 @@ mod tests {
         let mut inputs = FailingInputs::default();
         inputs.add(failing_inputs("--- FAIL: TestParseDuration/1h30m (0.00s)"));
         assert!(inputs.quoted_in("+\tcase \"1h30m\":"));
+        assert!(inputs.quoted_in("+    if s == \"1h30m\" {"));
+        assert!(inputs.quoted_in("+    KNOWN = {\"1h30m\": 90}"));
         assert!(!inputs.quoted_in("+\t// handles 1h30m and other compound durations"));
+        assert!(!inputs.quoted_in("+\t{in: \"1h30m\", want: 90 * time.Minute},"), "a table of cases");
+        assert!(!inputs.quoted_in("+    log.Printf(\"%s\", \"1h30m\")"), "passed along");
         inputs.clear();
         assert!(!inputs.quoted_in("+\tcase \"1h30m\":"));
+    }
+
+    #[test]
+    fn a_line_of_megabytes_is_read_in_bounded_time() {
+        let line = format!("FAILED t.py::x - AssertionError: [{}]", "'abcd', ".repeat(400_000));
+        let started = std::time::Instant::now();
+        let values = failing_inputs(&line);
+        let mut inputs = FailingInputs::default();
+        inputs.add(values.clone());
+        assert!(values.len() <= VALUES_PER_LINE && started.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]
@@ -108,6 +150,6 @@ mod tests {
         for n in 0..100 {
             inputs.add(vec![format!("value-{n}")]);
         }
-        assert!(!inputs.quoted_in("\"value-0\"") && inputs.quoted_in("\"value-99\""));
+        assert!(!inputs.quoted_in("== \"value-0\"") && inputs.quoted_in("== \"value-99\""));
     }
 }

@@ -108,6 +108,9 @@ pub enum Observation {
     Failure,
     /// What a failing test run's line named: its inputs, its expected and actual values.
     FailingInputs(Vec<String>),
+    /// A file was written that is not an edit of the code for the tests' sake: documentation, or
+    /// a file a shell command wrote (`sed -i`, `> file`). The work was begun all the same.
+    Wrote,
     /// The agent answered: the request stays the latest, but the next one is a new message (a
     /// structured source knows where a message ends; plain output does not).
     Reply,
@@ -170,11 +173,15 @@ impl Evidence {
         if let Observation::FailingInputs(values) = observation {
             return self.failing_inputs.add(values);
         }
+        if observation == Observation::Wrote {
+            self.edited_since_request = true;
+            return;
+        }
         if matches!(observation, Observation::TestOutcome { passed: true } | Observation::CommandResult { ok: true }) {
             self.failing_inputs.clear();
         }
         match observation {
-            Observation::Reply | Observation::FailingInputs(_) => return,
+            Observation::Reply | Observation::FailingInputs(_) | Observation::Wrote => return,
             Observation::RunEnded { ok } => return self.reruns.ended(ok),
             Observation::Command { key, .. } => self.reruns.started(key),
             Observation::CommandResult { ok } => self.reruns.ended(ok),
@@ -221,7 +228,8 @@ impl Evidence {
             | Observation::Failure
             | Observation::Reply
             | Observation::RunEnded { .. }
-            | Observation::FailingInputs(_) => {}
+            | Observation::FailingInputs(_)
+            | Observation::Wrote => {}
         }
         if new_edit || command || (self.tests, self.ran, self.failed) != before {
             self.epoch += 1;
@@ -273,7 +281,8 @@ impl Evidence {
     /// [`Evidence::allows`] for a rule that matched `line`: one that must quote a failing run's
     /// value is judged on the line first.
     pub fn allows_line(&mut self, index: usize, spec: &EvidenceCondition, line: &str) -> bool {
-        if spec.quotes_failing_input && !self.failing_inputs.quoted_in(line) {
+        // Only in what an edit writes: the same line in a command's output (`git show`) is history.
+        if spec.quotes_failing_input && !(self.last_was_edit && self.failing_inputs.quoted_in(line)) {
             return false;
         }
         self.allows(index, spec)

@@ -17,11 +17,11 @@ use crate::shell::{commands, script_in_line};
 /// Lines that may carry evidence; one pass over a block of lines finds them.
 const CANDIDATES: &[&str] = &[
     // edits: Claude Code's tool calls (`● Edit (path)` in some renderings), aider's confirmation,
-    // Cursor's tool names, diff lines
+    // Cursor's tool names, diff headers (git's, Codex's patch)
     r"^\s*[⏺●]\s*(Update|Write|Edit|MultiEdit|Create|NotebookEdit) ?\(",
-    r"^Applied edit to ",
+    r"^(Applied edit to |>>>>>>> REPLACE$)",
     r"^Tool use: \*\*(edit_file|search_replace|write|create_file|apply_patch|delete_file)",
-    r"^\+\+\+ b/",
+    r"^(\+\+\+ b/|\*\*\* (Update|Add) File: )",
     r"^I will (now )?(create|write|update|modify|edit|rewrite|develop|implement|add|fix|change|replace|refactor)(?-u:\b)",
     // commands
     r"^\s*[⏺●]\s*Bash ?\(",
@@ -39,8 +39,9 @@ const CANDIDATES: &[&str] = &[
     // line (`KeyError: 'id'`): an agent's recap quotes those, and a failure counts until the
     // next thing the task does. Also the last words of a crashed program or a failed build as
     // their tools print them: a Rust or Go panic, make's `***`, Ant/Gradle's BUILD FAILED, an
-    // ERROR level, a segfault, a shell's "command not found", go's `exit status 1`.
-    r"^\s*(⎿\s*)?(Error:|error(\[\w+\])?:|fatal:|Cannot |Could not |Unable to |Failed to |# \d+ SEARCH/REPLACE blocks? failed to match|String to replace not found|(ERROR:\s+)?Traceback \(most recent call last\)|exited ([2-9]|[1-9][0-9]+) in [0-9.]+m?s:?$|Exit code [1-9][0-9]*$|thread '[^']*' panicked at |panic: |make(\[\d+\])?: \*\*\* |BUILD FAILED|ERROR(:|\s+\[)|Segmentation fault|\S+: (line \d+: )?\S+: command not found$|exit status [1-9][0-9]*$)",
+    // ERROR level, a segfault, a shell's "command not found", go's `exit status 1`; Claude Code's
+    // `Exit code N` from 2 up, as Codex's `exited N`.
+    r"^\s*(⎿\s*)?(Error:|error(\[\w+\])?:|fatal:|Cannot |Could not |Unable to |Failed to |# \d+ SEARCH/REPLACE blocks? failed to match|String to replace not found|(ERROR:\s+)?Traceback \(most recent call last\)|exited ([2-9]|[1-9][0-9]+) in [0-9.]+m?s:?$|Exit code ([2-9]|[1-9][0-9]+)\s*$|thread '[^']*' panicked at |panic: |make(\[\d+\])?: \*\*\* |BUILD FAILED|ERROR(:|\s+\[)|Segmentation fault|\S+: (line \d+: )?\S+: command not found$|exit status [1-9][0-9]*$)",
     // test summaries
     r"^\s*(⎿\s*)?(test result: |=+ \d|\d+ (passed|failed)(, \d+ \w+)* in |Tests:|Tests\s+\d|ok\s|FAIL|--- FAIL|\d+ fail(ing)?$|FAILED \(|npm (ERR!|error) |\d+ runs, |\d+ examples?, |(\[\w+\]\s+)?Tests run: |OK \(\d+ tests?|(\d+:\d\d )?\+\d+)",
     // Codex's `user` line and Cursor's `USER:`, the user's message under them
@@ -70,24 +71,44 @@ impl Default for LineObserver {
 impl LineObserver {
     /// The observations in `text` (segments separated by `\n`), each with its segment's index.
     pub fn observe_block(&self, text: &[u8], segments: &[Segment], found: &mut Vec<(usize, Observation)>) {
+        let line_at = |at: &Segment| String::from_utf8_lossy(&text[at.start..at.end]);
         let mut segment = 0;
         let mut position = 0;
         while position <= text.len() {
             let Some(hit) = self.candidates.find(regex_automata::Input::new(text).range(position..)) else { break };
             segment += segments[segment..].partition_point(|s| s.end < hit.start());
             let Some(line) = segments.get(segment) else { break };
-            let shown = String::from_utf8_lossy(&text[line.start..line.end]);
+            let shown = line_at(line);
+            let previous = segment.checked_sub(1).map(|at| line_at(&segments[at]));
             // Codex prints `exec` or `user` on a line of its own, and the command or the user's
             // message from the next line on; Cursor's exports print `USER:`, a blank line, then it.
-            let next = segments[segment + 1..]
-                .iter()
-                .take(3)
-                .map(|next| String::from_utf8_lossy(&text[next.start..next.end]))
-                .find(|next| !next.trim().is_empty());
-            match (shown.trim_end(), next) {
-                ("exec", Some(next)) => found.push((segment, command_observation(&next))),
-                ("user" | "USER:", Some(next)) => found.push((segment, Observation::Request(next.trim().to_owned()))),
-                _ => observe_line_fully(&shown, |observation| found.push((segment, observation))),
+            let below = &segments[segment + 1..];
+            match shown.trim_end() {
+                // A command whose line is in the next block is run, but not known.
+                "exec" => found.push((segment, codex_command(below.iter().map(line_at)))),
+                // `user` as `ls` prints it is not Codex's marker: that follows its `--------` rule.
+                "user" | "USER:" if starts_a_message(previous.as_deref()) => {
+                    if let Some(request) = message_under(below.iter().map(line_at)) {
+                        found.push((segment, Observation::Request(request)));
+                    }
+                }
+                // npm's banner (`> app@1.0.0 test`, then `> the script`) is not a request.
+                _ if previous.as_deref().is_some_and(|previous| NPM_BANNER.is_match(previous))
+                    || NPM_BANNER.is_match(&shown) => {}
+                _ => {
+                    let before = found.len();
+                    observe_line_fully(&shown, |observation| found.push((segment, observation)));
+                    // Claude Code indents the lines of a request after its first under the `> `.
+                    if found[before..].iter().any(|(_, observation)| matches!(observation, Observation::Request(_))) {
+                        let continued = below.iter().take(MESSAGE_LINES).map_while(|at| {
+                            let text = line_at(at);
+                            let continues = text.starts_with("  ") && !text.trim().is_empty();
+                            let marker = text.trim_start().starts_with(['⏺', '⎿', '●']);
+                            (continues && !marker).then(|| Observation::Request(text.trim().to_owned()))
+                        });
+                        found.extend(continued.enumerate().map(|(at, request)| (segment + 1 + at, request)));
+                    }
+                }
             }
             position = line.end + 1;
             segment += 1;
@@ -95,14 +116,80 @@ impl LineObserver {
     }
 }
 
+/// Whether a `user` line, after `previous`, is where a message starts: at the top, after a blank
+/// line or after Codex's `--------` rule.
+fn starts_a_message(previous: Option<&str>) -> bool {
+    previous.is_none_or(|previous| previous.trim().is_empty() || previous.trim_start().starts_with("--------"))
+}
+
+/// The user's message under a `user` or `USER:` line: its lines up to a `---` rule or the agent's
+/// next marker, blank lines left out; none if three blank lines come first.
+fn message_under<'a>(lines: impl Iterator<Item = std::borrow::Cow<'a, str>>) -> Option<String> {
+    let mut lines = lines.peekable();
+    for _ in 0..3 {
+        if lines.next_if(|line| line.trim().is_empty()).is_none() {
+            break;
+        }
+    }
+    if lines.peek().is_none_or(|line| line.trim().is_empty()) {
+        return None;
+    }
+    let message: Vec<_> = lines
+        .take_while(|line| !line.starts_with("---") && !MARKERS.contains(&line.trim_end()))
+        .filter(|line| !line.trim().is_empty())
+        .take(MESSAGE_LINES)
+        .map(|line| line.trim().to_owned())
+        .collect();
+    (!message.is_empty()).then(|| message.join("\n"))
+}
+
+/// How many lines of a user's message are read.
+const MESSAGE_LINES: usize = 20;
+
+/// The command under Codex's `exec`: its first line and the lines it wraps onto, up to the
+/// result (`succeeded in`, `exited N in`) or the next marker; not known when none is in view.
+fn codex_command<'a>(lines: impl Iterator<Item = std::borrow::Cow<'a, str>>) -> Observation {
+    const WRAPPED_LINES: usize = 8;
+    let command: String = lines
+        .take_while(|line| {
+            let line = line.trim_start();
+            !(line.starts_with("succeeded in") || line.starts_with("exited ") || MARKERS.contains(&line.trim_end()))
+        })
+        .take(WRAPPED_LINES)
+        .collect();
+    if command.trim().is_empty() {
+        return Observation::Command { test: false, key: None };
+    }
+    command_observation(&command)
+}
+
+/// The lines that start one of Codex's blocks.
+const MARKERS: &[&str] = &["codex", "exec", "user", "thinking", "tokens used", "apply_patch"];
+
+/// A command that writes a file in place or by a redirection: the work was begun.
+static SHELL_WRITE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?-u:\b)(sed\s+(-\w*i|--in-place)|perl\s+-\w*i|tee|git\s+apply|patch)(?-u:\b)|(^|[^>&0-9])>>?\s*[^&>\s/]",
+    )
+    .expect("a valid regex")
+});
+
+/// npm's (and pnpm's, yarn's) banner before a script: `> app@1.0.0 test`.
+static NPM_BANNER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^> (@[\w.-]+/)?[\w.-]+@[\w.+-]+ [\w:.-]+$").expect("a valid regex"));
+
 /// Everything one line of plain output shows: what [`observe_line`] reads, and after a failure
 /// the values it names ([`Observation::FailingInputs`]).
 pub fn observe_line_fully(line: &str, mut found: impl FnMut(Observation)) {
     let observation = observe_line(line);
-    let failed = matches!(observation, Some(Observation::TestOutcome { passed: false } | Observation::Failure))
-        || FAILED_TEST.is_match(line);
+    let writes = matches!(observation, Some(Observation::Command { .. })) && SHELL_WRITE.is_match(line);
+    // Only a failing test's values: an error's (`KeyError: 'customer_id'`) are what a real fix names.
+    let failed = matches!(observation, Some(Observation::TestOutcome { passed: false })) || FAILED_TEST.is_match(line);
     if let Some(observation) = observation {
         found(observation);
+    }
+    if writes {
+        found(Observation::Wrote);
     }
     if failed {
         let values = failing_inputs(line);
@@ -121,13 +208,21 @@ pub fn observe_line(line: &str) -> Option<Observation> {
         return Some(Observation::Request(request[1].to_owned()));
     }
     let trimmed = line.trim_start();
+    // aider writes the edit before it says it applied it (and to which file, docs included)
+    if trimmed.trim_end() == ">>>>>>> REPLACE" {
+        return Some(Observation::Wrote);
+    }
     if FAILURE.is_match(trimmed) {
         return Some(Observation::Failure);
     }
     if EDIT.is_match(trimmed) {
         // Writing the docs up leaves a test run standing.
         let path = EDITED_PATH.captures(trimmed).and_then(|found| found.iter().skip(1).flatten().next());
-        return (!path.is_some_and(|path| is_documentation(path.as_str()))).then_some(Observation::Edit);
+        return Some(if path.is_some_and(|path| is_documentation(path.as_str())) {
+            Observation::Wrote
+        } else {
+            Observation::Edit
+        });
     }
     if !RUN.is_match(trimmed) {
         return None;
@@ -152,9 +247,11 @@ static EDIT: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid edit patterns")
 });
 
-/// The file an edit line names: `⏺ Update(PATH)`, `Applied edit to PATH`, `+++ b/PATH`.
+/// The file an edit line names: `⏺ Update(PATH)`, `Applied edit to PATH`, `+++ b/PATH`, `*** Update
+/// File: PATH`.
 static EDITED_PATH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[⏺●]\s*\w+ ?\(([^)]+)\)|Applied edit to (.+)$|\+\+\+ b/(\S+))").expect("a valid regex")
+    Regex::new(r"^(?:[⏺●]\s*\w+ ?\(([^)]+)\)|Applied edit to (.+)$|\+\+\+ b/(\S+)|\*\*\* (?:Update|Add) File: (\S+))")
+        .expect("a valid regex")
 });
 
 static RUN: LazyLock<Regex> = LazyLock::new(|| {
@@ -192,16 +289,19 @@ mod tests {
         let cases = [
             ("⏺ Update(src/cache.rs)…", Some(Observation::Edit)),
             ("● Write(src/tasks.rs)", Some(Observation::Edit)),
-            ("● Write(docs/TASKS.md)", None),
+            ("● Write(docs/TASKS.md)", Some(Observation::Wrote)),
             ("● Edit (/home/me/project/analyze_data.py)", Some(Observation::Edit)),
             (
                 "● Bash (command: source venv/bin/activate && python analyze.py)",
                 Some(Observation::Command { test: false, key: None }),
             ),
-            ("Applied edit to README.md", None),
-            ("+++ b/CHANGELOG.md", None),
+            ("Applied edit to README.md", Some(Observation::Wrote)),
+            ("+++ b/CHANGELOG.md", Some(Observation::Wrote)),
+            (">>>>>>> REPLACE", Some(Observation::Wrote)),
             ("Applied edit to src/app.py", Some(Observation::Edit)),
             ("+++ b/src/lib.rs", Some(Observation::Edit)),
+            ("*** Update File: internal/timeutil/parse.go", Some(Observation::Edit)),
+            ("*** Add File: docs/NOTES.md", Some(Observation::Wrote)),
             ("+ - a diff line on its own is not an edit", None),
             ("⏺ Bash(cargo test --lib)", Some(Observation::Command { test: true, key: None })),
             ("$ python reproduce.py", Some(Observation::Command { test: false, key: None })),
@@ -221,7 +321,9 @@ mod tests {
             (" exited 0 in 0.84s:", None),
             (" exited 1 in 52ms:", None),
             (" exited 101 in 3.1s:", Some(Observation::Failure)),
-            ("     Exit code 1", Some(Observation::Failure)),
+            ("     Exit code 2   ", Some(Observation::Failure)),
+            // as Codex's `exited 1`: also grep finding nothing
+            ("     Exit code 1", None),
             ("thread 'main' panicked at src/main.rs:4:5:", Some(Observation::Failure)),
             ("make: *** [Makefile:12: build] Error 2", Some(Observation::Failure)),
             ("     ERROR: failed to solve: process did not complete successfully", Some(Observation::Failure)),
@@ -294,6 +396,15 @@ mod tests {
         assert_eq!(observed(b"user\nfix the CSV export\ncodex"), [(0, request("fix the CSV export"))]);
         assert_eq!(observed(b"---\n\nUSER:\n\ndo I need npm?\n\n---"), [(2, request("do I need npm?"))]);
         assert_eq!(observed(b"user\n\n\n\n\nlate"), [], "a message too far down is not taken for it");
+        assert_eq!(
+            observed(b"USER:\n\n@src/pricing.ts\n\ncompare the options first\n\n---"),
+            [(0, request("@src/pricing.ts\ncompare the options first"))]
+        );
+        assert_eq!(
+            observed(b"> add rate limiting\n  but compare the options first\n\xe2\x8f\xba Read(a.ts)"),
+            [(0, request("add rate limiting")), (1, request("but compare the options first"))]
+        );
+        assert_eq!(observed(b"bin\nuser\nproduct"), [], "ls's `user` is not Codex's marker");
     }
 
     fn observed(text: &[u8]) -> Vec<(usize, Observation)> {

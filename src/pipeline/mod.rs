@@ -142,6 +142,10 @@ pub struct Pipeline {
     evidence: Evidence,
     /// Whether any rule of this scope has `evidence:`, so lines are observed at all.
     observing: bool,
+    /// Whether a `> ` or `user` line in the output is taken for the user's request: not once a
+    /// structured source has given one ([`Pipeline::observe`]), since its requests are its own
+    /// events and such a line is a tool's output (npm's `> app@1.0 test`) or the agent's quote.
+    requests_from_lines: bool,
     observations: Vec<(usize, Observation)>,
     hits: Vec<SegmentHit>,
     /// Rules already reported for the line being built: a rule reports at most once per line.
@@ -181,6 +185,7 @@ impl Pipeline {
             policy: Policy::new(options.mode),
             evidence: Evidence::default(),
             observing: observes_evidence(&rules, &compiled),
+            requests_from_lines: true,
             observations: Vec::new(),
             silence_fired: vec![None; compiled.silence.len()],
             scope: compiled,
@@ -464,6 +469,9 @@ impl Pipeline {
             self.observations.clear();
             if self.observing {
                 OBSERVER.observe_block(block.finished_text(), &block.segments, &mut self.observations);
+                if !self.requests_from_lines {
+                    self.observations.retain(|(_, observation)| !matches!(observation, Observation::Request(_)));
+                }
             }
             let hits = std::mem::take(&mut self.hits);
             let observations = std::mem::take(&mut self.observations);
@@ -618,6 +626,9 @@ impl Pipeline {
     /// (a tool call that edited a file, a command's exit status): it counts as evidence for the
     /// lines that come after it.
     pub fn observe(&mut self, observation: Observation) {
+        if matches!(observation, Observation::Request(_)) {
+            self.requests_from_lines = false;
+        }
         self.evidence.observe(observation);
     }
 

@@ -229,7 +229,7 @@ pub struct EvidenceSpec {
     /// a loop, not a single occurrence.
     #[serde(default)]
     pub repeats: Option<u32>,
-    /// Fire once the same command (its numbers aside) failed this many runs in a row, with
+    /// Fire once the same command (its waits aside) failed this many runs in a row, with
     /// nothing edited and nothing asked in between: a rerun in the hope of another outcome.
     #[serde(default)]
     pub reruns: Option<u32>,
