@@ -43,7 +43,11 @@ static NAMES: LazyLock<Regex> =
 
 /// The values a failure line shows, if it is one.
 pub fn failing_inputs(line: &str) -> Vec<String> {
-    let line = &line[..line.floor_char_boundary(READ_BYTES)];
+    let mut end = line.len().min(READ_BYTES);
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    let line = &line[..end];
     if !FAILURE.is_match(line) {
         return Vec::new();
     }
