@@ -588,8 +588,13 @@ impl Pipeline {
             return;
         }
         if let Some(spec) = &rule.evidence {
-            let text = self.normalizer.block().segment_text(&segment);
-            if !self.evidence.allows_line(index, spec, &String::from_utf8_lossy(text)) {
+            let allowed = if spec.quotes_failing_input {
+                let text = self.normalizer.block().segment_text(&segment);
+                self.evidence.allows_line(index, spec, &String::from_utf8_lossy(text))
+            } else {
+                self.evidence.allows(index, spec)
+            };
+            if !allowed {
                 return;
             }
         }
