@@ -33,7 +33,6 @@ use serde_json::{json, Value};
 use crate::agent::claude::split_at_last_stop;
 use crate::agent::{render, tool_line, AgentEvent, AgentLine, EventObserver};
 use crate::cli::HookArgs;
-use crate::evidence::{observe_line_fully, Observation};
 use crate::gate::Gate;
 use crate::pipeline::{Intervention, Pipeline, PipelineOptions};
 use crate::rules::{judging_in, Action, RuleOrigin, RuleSet, Scope, Workplace};
@@ -320,12 +319,7 @@ fn judge_turn(rules: &Arc<RuleSet>, before: &[AgentEvent], turn: &[AgentEvent]) 
             if judged {
                 fired.extend(pipeline.push(format!("{text}\n").as_bytes(), now));
             } else {
-                // The session's requests are its prompts; a `> ` line in a tool's output is not one.
-                observe_line_fully(&text, |observation| {
-                    if !matches!(observation, Observation::Request(_)) {
-                        pipeline.observe(observation)
-                    }
-                });
+                pipeline.observe_unmatched_line(&text);
             }
             debug_assert_eq!(scope, Scope::Output);
         }

@@ -34,7 +34,6 @@ mod reruns;
 mod runners;
 
 pub use documents::is_documentation;
-pub use failing_inputs::failing_inputs;
 pub use recognize::{observe_line, observe_line_fully, LineObserver, OBSERVER};
 pub use reruns::CommandKey;
 pub use runners::{is_test_command, test_summary};

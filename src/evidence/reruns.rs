@@ -18,7 +18,8 @@ impl CommandKey {
         let mut hasher = DefaultHasher::new();
         let mut previous = "";
         for word in script.split_whitespace() {
-            let wait = WAITS.contains(&previous) || WAITS.iter().any(|option| word.starts_with(&format!("{option}=")));
+            let glued = |option: &&str| word.strip_prefix(*option).is_some_and(|rest| rest.starts_with('='));
+            let wait = WAITS.contains(&previous) || WAITS.iter().any(glued);
             if wait {
                 word.chars().filter(|c| !c.is_ascii_digit() && *c != '.').for_each(|c| c.hash(&mut hasher));
             } else {

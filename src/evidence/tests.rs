@@ -151,6 +151,7 @@ mod in_the_pipeline {
     use std::sync::Arc;
     use std::time::Instant;
 
+    use super::Observation;
     use crate::pipeline::{Pipeline, PipelineOptions};
     use crate::rules::{RuleDocument, RuleSet, Scope};
 
@@ -187,6 +188,35 @@ rules:
     fn a_repeated_claim_fires_once_until_the_evidence_changes() {
         let text = "All tests pass.\nAll tests pass, really.\n⏺ Update(a.rs)\nAll tests pass.\n";
         assert_eq!(fired(text), [("claim".to_owned(), 1), ("claim".to_owned(), 4)]);
+    }
+
+    /// A question put before anything was edited, unless the request asked for options.
+    const ASKING: &str = r#"
+rules:
+  - id: asks
+    match: { regex: ['Should I'] }
+    evidence: { nothing_edited: true, unless_asked: 'options' }
+"#;
+
+    fn asks(pipeline: &mut Pipeline, text: &str) -> usize {
+        let now = Instant::now();
+        let mut fired = pipeline.push(text.as_bytes(), now);
+        fired.extend(pipeline.finish(now));
+        fired.len()
+    }
+
+    #[test]
+    fn a_request_line_in_the_output_counts_only_while_no_structured_source_gave_one() {
+        let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("t.yaml", ASKING)]).unwrap());
+        let new = || Pipeline::new(Arc::clone(&rules), Scope::Output, "t", PipelineOptions::offline());
+        let mut plain = new();
+        plain.observe_unmatched_line("> compare the options first");
+        assert_eq!(asks(&mut plain, "Should I use a map?\n"), 0, "plain text: the `> ` line is the request");
+        let mut structured = new();
+        structured.observe(Observation::Request("add a cache".into()));
+        // a quote in a tool's output, matched or not, is not the user's
+        structured.observe_unmatched_line("> compare the options first");
+        assert_eq!(asks(&mut structured, "> compare the options first\nShould I use a map?\n"), 1);
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub use screen::{redraw_key, PromptSpec, ScreenNormalizer, ScreenOptions};
 
 use stage::Normalize;
 
-use crate::evidence::{Evidence, Observation, OBSERVER};
+use crate::evidence::{observe_line_fully, Evidence, Observation, OBSERVER};
 use crate::rules::{Action, CompiledScope, RuleSet, Scope, Subject, LINES_ABOVE};
 
 /// The most texts the echo mask holds at once (see [`Pipeline::expect_echo`]).
@@ -635,6 +635,18 @@ impl Pipeline {
             self.requests_from_lines = false;
         }
         self.evidence.observe(observation);
+    }
+
+    /// A line of output that is not matched (an earlier turn's) read for evidence only, as the
+    /// lines it matches are: a request in it counts only while no structured source gave one.
+    pub fn observe_unmatched_line(&mut self, line: &str) {
+        let requests = self.requests_from_lines;
+        let evidence = &mut self.evidence;
+        observe_line_fully(line, |observation| {
+            if requests || !matches!(observation, Observation::Request(_)) {
+                evidence.observe(observation);
+            }
+        });
     }
 
     /// An intervention of rule `index` taking `action`, with no match (what silence rules fire).

@@ -36,7 +36,7 @@ fn words_not_option_values<'a>(program: &str, args: &'a [String]) -> Vec<&'a str
             break;
         }
         if let Some(long) = word.strip_prefix("--") {
-            let (name, glued) = long.split_once('=').map_or((long, None), |(name, value)| (name, Some(value)));
+            let (name, glued) = crate::shell::name_and_value(long);
             // The address given as an option's value (`--url URL`), or read from a file
             // (`curl -K cfg`, `wget -i urls.txt`), which may name anywhere.
             match (name, glued) {

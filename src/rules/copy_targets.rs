@@ -142,7 +142,7 @@ fn target_directory(args: &[String]) -> Option<&str> {
     let mut found = None;
     while let Some(word) = words.next() {
         if let Some(long) = word.strip_prefix("--") {
-            let (name, value) = long.split_once('=').map_or((long, None), |(name, value)| (name, Some(value)));
+            let (name, value) = crate::shell::name_and_value(long);
             if name.len() >= 2 && "target-directory".starts_with(name) {
                 found = value.or_else(|| words.next().map(String::as_str));
             }

@@ -64,6 +64,7 @@ pub use removers::READ_AS_RM;
 pub use sed::{is_sed, script_of_file as script_of_sed_file};
 pub use split::split_script;
 pub use vim::{is_vim, script_of_file as script_of_vim_file};
+pub use words::name_and_value;
 pub use wrappers::{inner_script, is_shell, GIT_OPTIONS_WITH_VALUE};
 
 /// One simple command: the program (as written, path included) and its arguments, after wrappers

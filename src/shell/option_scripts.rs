@@ -133,7 +133,7 @@ fn tar_scripts(args: &[String]) -> Vec<String> {
             break;
         }
         if let Some(long) = word.strip_prefix("--") {
-            let (name, glued) = long.split_once('=').map_or((long, None), |(name, value)| (name, Some(value)));
+            let (name, glued) = super::words::name_and_value(long);
             let option = format!("--{name}");
             let runs = TAR_LONG_COMMANDS
                 .iter()
@@ -183,7 +183,7 @@ fn rsync_scripts(args: &[String]) -> Vec<String> {
             break;
         }
         if let Some(long) = word.strip_prefix("--") {
-            let (name, glued) = long.split_once('=').map_or((long, None), |(name, value)| (name, Some(value)));
+            let (name, glued) = super::words::name_and_value(long);
             if !matches!(name, "rsh" | "rsync-path") {
                 continue;
             }
@@ -260,7 +260,7 @@ fn man_scripts(args: &[String]) -> Vec<String> {
             break;
         }
         if let Some(long) = word.strip_prefix("--") {
-            let (name, glued) = long.split_once('=').map_or((long, None), |(name, value)| (name, Some(value)));
+            let (name, glued) = super::words::name_and_value(long);
             if name.len() >= 2 && "html".starts_with(name) {
                 scripts.extend(glued.map(man_browser));
                 continue;

@@ -72,7 +72,7 @@ fn options(args: &[String]) -> Options<'_> {
             break;
         }
         if let Some(long) = word.strip_prefix("--") {
-            let (name, glued) = long.split_once('=').map_or((long, None), |(name, value)| (name, Some(value)));
+            let (name, glued) = super::words::name_and_value(long);
             // getopt takes any prefix that names one option alone: `--e=…` is `--expression=…`.
             match long_option(name).unwrap_or(name) {
                 "sandbox" => sandbox = true,

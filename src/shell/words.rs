@@ -508,6 +508,12 @@ fn sequence(inside: &str) -> Option<Vec<String>> {
     Some(letters)
 }
 
+/// A long option's name and the value glued to it: `rsh=ssh -p 22` gives (`rsh`, `ssh -p 22`),
+/// `verbose` gives (`verbose`, none). `long` is the word after its `--`.
+pub fn name_and_value(long: &str) -> (&str, Option<&str>) {
+    long.split_once('=').map_or((long, None), |(name, value)| (name, Some(value)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::{command_words, Variables};
