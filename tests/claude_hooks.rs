@@ -222,6 +222,62 @@ fn the_same_question_is_let_through_when_the_user_asked_for_options() {
     assert_eq!(requests.len(), 1, "an answer to a question was blocked: {later:?}");
 }
 
+/// A session with the built-in pack's hooks where the model runs a stand-in `./bench` (which
+/// prints the two timings, or only builds) and then reports both timings; what it received.
+fn bench_then_report(prints_timings: bool) -> Vec<serde_json::Value> {
+    let cli = claude_cli().expect("checked by the caller");
+    let home = ClaudeHome::new();
+    let installed = axiom(&home, &["hooks", "install"]);
+    assert!(installed.status.success(), "{installed:?}");
+    let printed = if prints_timings { "loop: 3.3104 s\nnumpy: 0.0821 s" } else { "build ok" };
+    let bench = home.project().join("bench");
+    std::fs::write(&bench, format!("#!/bin/sh\nprintf '{printed}\\n'\n")).unwrap();
+    std::fs::set_permissions(&bench, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let api = FakeApi::start(vec![
+        Reply::text("Timing both versions.").then_tool("Bash", json!({"command": "./bench"})),
+        Reply::text("I timed both versions: the loop takes 3.31 s and the numpy version 0.082 s, about 40x faster."),
+        Reply::text("You are right: the bench did not print timings. Running it properly next."),
+    ]);
+    let mut session = Command::new(&cli);
+    home.apply(&mut session, &api).args([
+        "-p",
+        "how much faster is the numpy version?",
+        "--dangerously-skip-permissions",
+    ]);
+    let output = output_within(&mut session, Duration::from_secs(120));
+    assert!(output.status.success(), "{output:?}");
+    let requests = api.requests();
+    let result = user_texts(&requests[1]);
+    assert!(
+        result.iter().any(|text| text.contains(printed.lines().next().unwrap())),
+        "the bench did not run: {result:?}"
+    );
+    requests
+}
+
+const FIGURES_MESSAGE: &str = "No command printed these figures";
+
+#[test]
+fn timings_no_command_printed_are_blocked_at_stop_by_the_built_in_pack() {
+    if claude_cli().is_none() {
+        return;
+    }
+    let requests = bench_then_report(false);
+    assert_eq!(requests.len(), 3, "the invented timings were let through");
+    let blocked = user_texts(&requests[2]);
+    assert!(blocked.iter().any(|t| t.contains("Stop hook feedback") && t.contains(FIGURES_MESSAGE)), "{blocked:?}");
+}
+
+#[test]
+fn timings_the_bench_printed_are_let_through_rounded() {
+    if claude_cli().is_none() {
+        return;
+    }
+    let requests = bench_then_report(true);
+    let later: Vec<Vec<String>> = requests.iter().skip(2).map(user_texts).collect();
+    assert_eq!(requests.len(), 2, "measured timings were blocked: {later:?}");
+}
+
 #[test]
 fn each_hook_decision_is_recorded_on_the_sessions_task_at_the_running_hub() {
     let Some(cli) = claude_cli() else { return };

@@ -29,6 +29,7 @@
 
 mod documents;
 mod failing_inputs;
+mod figures;
 mod recognize;
 mod reruns;
 mod runners;
@@ -39,6 +40,7 @@ pub use reruns::CommandKey;
 pub use runners::{is_test_command, test_summary};
 
 use self::failing_inputs::FailingInputs;
+use self::figures::PrintedNumbers;
 use self::reruns::Reruns;
 use crate::rules::{EvidenceSpec, LazyRegex, TestEvidence};
 
@@ -54,6 +56,9 @@ pub struct EvidenceCondition {
     pub nothing_edited: bool,
     /// Fire only on a line that quotes a value a failing run printed since the tests last passed.
     pub quotes_failing_input: bool,
+    /// Fire only on a line stating at least this many figures no earlier text printed, and more
+    /// of those than of figures it did (0: not a condition).
+    pub unseen_figures: u32,
     pub once: bool,
     pub unless_asked: Option<LazyRegex>,
     /// Only `unless_asked` is given: the rule fires as one without `evidence` does, save when the
@@ -80,9 +85,16 @@ impl EvidenceCondition {
             reruns: spec.reruns.unwrap_or(0),
             nothing_edited: spec.nothing_edited,
             quotes_failing_input: spec.quotes_failing_input,
+            unseen_figures: spec.unseen_figures.unwrap_or(0),
             once: spec.once,
             unless_asked,
         }
+    }
+
+    /// Whether the rule is judged on the line it matched as well as on the state
+    /// ([`Evidence::allows_line`]).
+    pub fn reads_the_line(&self) -> bool {
+        self.quotes_failing_input || self.unseen_figures > 0
     }
 }
 
@@ -110,6 +122,9 @@ pub enum Observation {
     /// A file was written that is not an edit of the code for the tests' sake: documentation, or
     /// a file a shell command wrote (`sed -i`, `> file`). The work was begun all the same.
     Wrote,
+    /// Output shown folded (Claude Code's `… +43 lines (ctrl+r to expand)`): what it printed is not
+    /// known, so a figure stated after it cannot be judged.
+    Folded,
     /// The agent answered: the request stays the latest, but the next one is a new message (a
     /// structured source knows where a message ends; plain output does not).
     Reply,
@@ -150,10 +165,21 @@ pub struct Evidence {
     request_seen: bool,
     edited_since_request: bool,
     failing_inputs: FailingInputs,
+    printed: PrintedNumbers,
+    /// Whether the last thing seen wrote a file, and whether output was shown folded since the
+    /// latest request other than what a file tool wrote ([`Observation::Folded`]).
+    last_was_write: bool,
+    folded_since_request: bool,
 }
 
 impl Evidence {
     pub fn observe(&mut self, observation: Observation) {
+        if observation == Observation::Folded {
+            // What a file tool wrote is the agent's own text, not a measurement.
+            self.folded_since_request |= !self.last_was_write;
+            return;
+        }
+        self.last_was_write = matches!(observation, Observation::Edit | Observation::Wrote);
         if let Observation::Request(text) = observation {
             // The lines of one message are one request; a new message replaces the last.
             if !self.last_was_request {
@@ -162,6 +188,7 @@ impl Evidence {
                 self.request_seen = true;
                 self.edited_since_request = false;
                 self.failing_inputs.clear();
+                self.folded_since_request = false;
             }
             self.request.push_str(&text);
             self.request.push('\n');
@@ -180,7 +207,7 @@ impl Evidence {
             self.failing_inputs.clear();
         }
         match observation {
-            Observation::Reply | Observation::FailingInputs(_) | Observation::Wrote => return,
+            Observation::Reply | Observation::FailingInputs(_) | Observation::Wrote | Observation::Folded => return,
             Observation::RunEnded { ok } => return self.reruns.ended(ok),
             Observation::Command { key, .. } => self.reruns.started(key),
             Observation::CommandResult { ok } => self.reruns.ended(ok),
@@ -228,7 +255,8 @@ impl Evidence {
             | Observation::Reply
             | Observation::RunEnded { .. }
             | Observation::FailingInputs(_)
-            | Observation::Wrote => {}
+            | Observation::Wrote
+            | Observation::Folded => {}
         }
         if new_edit || command || (self.tests, self.ran, self.failed) != before {
             self.epoch += 1;
@@ -278,13 +306,32 @@ impl Evidence {
     }
 
     /// [`Evidence::allows`] for a rule that matched `line`: one that must quote a failing run's
-    /// value is judged on the line first.
+    /// value, or state figures nothing printed, is judged on the line first.
     pub fn allows_line(&mut self, index: usize, spec: &EvidenceCondition, line: &str) -> bool {
         // Only in what an edit writes: the same line in a command's output (`git show`) is history.
         if spec.quotes_failing_input && !(self.last_was_edit && self.failing_inputs.quoted_in(line)) {
             return false;
         }
+        if spec.unseen_figures > 0 {
+            // Output folded away since the request may have printed them.
+            if self.folded_since_request {
+                return false;
+            }
+            // Most of them: a figure converted or worked out beside the printed ones it came from
+            // ("7,124,388 KB (6.79 GiB)", "0.079 s against 3.284 s, about 41x") is reported, not made up.
+            let (unseen, stated) = self.printed.unseen_in(line);
+            if unseen < spec.unseen_figures as usize || unseen * 2 <= stated {
+                return false;
+            }
+        }
         self.allows(index, spec)
+    }
+
+    /// Text the task printed (output, requests, what it wrote), read for the numbers in it: a
+    /// figure a later line states is backed by any of them. Given in order, each line before the
+    /// lines judged after it.
+    pub fn remember_printed(&mut self, text: &[u8]) {
+        self.printed.remember(text);
     }
 
     /// Whether the state satisfies `spec` (without recording anything).

@@ -46,6 +46,8 @@ const CANDIDATES: &[&str] = &[
     r"^\s*(⎿\s*)?(test result: |=+ \d|\d+ (passed|failed)(, \d+ \w+)* in |Tests:|Tests\s+\d|ok\s|FAIL|--- FAIL|\d+ fail(ing)?$|FAILED \(|npm (ERR!|error) |\d+ runs, |\d+ examples?, |(\[\w+\]\s+)?Tests run: |OK \(\d+ tests?|(\d+:\d\d )?\+\d+)",
     // Codex's `user` line and Cursor's `USER:`, the user's message under them
     r"^(user|USER:)$",
+    // output folded away: Claude Code's and Codex's `… +43 lines`, `Read 96 lines (ctrl+r to expand)`
+    r"^\s*(⎿\s*)?(… \+\d+ lines|Read \d+ lines? \(ctrl\+\w to expand\))",
 ];
 
 /// The one observer every pipeline shares (it holds only compiled patterns).
@@ -208,6 +210,9 @@ pub fn observe_line(line: &str) -> Option<Observation> {
         return Some(Observation::Request(request[1].to_owned()));
     }
     let trimmed = line.trim_start();
+    if FOLDED.is_match(trimmed) {
+        return Some(Observation::Folded);
+    }
     // aider writes the edit before it says it applied it (and to which file, docs included)
     if trimmed.trim_end() == ">>>>>>> REPLACE" {
         return Some(Observation::Wrote);
@@ -267,6 +272,10 @@ static RUN: LazyLock<Regex> = LazyLock::new(|| {
 
 static FAILURE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!("^{}", CANDIDATES[13].trim_start_matches("^\\s*"))).expect("a valid failure pattern")
+});
+
+static FOLDED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!("^{}", CANDIDATES[16].trim_start_matches("^\\s*"))).expect("a valid fold pattern")
 });
 
 /// A failing test named on its own line (pytest's short summary, go test, a runner's `FAIL`).
@@ -333,6 +342,8 @@ mod tests {
             ("  ⎿  Error: Exit code 2", Some(Observation::Failure)),
             ("KeyError: 'user_id' came from the old session format.", None),
             ("All tests pass now.", None),
+            ("     … +43 lines (ctrl+r to expand)", Some(Observation::Folded)),
+            ("  ⎿  Read 96 lines (ctrl+o to expand)", Some(Observation::Folded)),
             ("Let me update the cache.", None),
         ];
         for (line, expected) in cases {

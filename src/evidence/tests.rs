@@ -219,11 +219,76 @@ rules:
         assert_eq!(asks(&mut structured, "> compare the options first\nShould I use a map?\n"), 1);
     }
 
+    /// Timings nothing printed.
+    const FIGURES: &str = r#"
+rules:
+  - id: figures
+    match: { regex: ['takes \d'] }
+    evidence: { unseen_figures: 1 }
+"#;
+
+    fn figures_fired(chunks: &[&str]) -> Vec<u64> {
+        let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("t.yaml", FIGURES)]).unwrap());
+        let mut pipeline = Pipeline::new(rules, Scope::Output, "t", PipelineOptions::offline());
+        let now = Instant::now();
+        let mut fired: Vec<_> = chunks.iter().flat_map(|chunk| pipeline.push(chunk.as_bytes(), now)).collect();
+        fired.extend(pipeline.finish(now));
+        fired.into_iter().map(|i| i.line.unwrap_or(0)).collect()
+    }
+
+    #[test]
+    fn figures_are_judged_on_the_numbers_printed_before_their_line_in_any_block() {
+        let claim = "The loop takes 3.31 s.\n";
+        assert_eq!(figures_fired(&[claim]), [1], "nothing printed it");
+        assert_eq!(figures_fired(&["$ python bench.py\nloop: 3.3104 s\n", claim]), [0u64; 0], "an earlier block");
+        assert_eq!(
+            figures_fired(&["$ python bench.py\nloop: 3.3104 s\nThe loop takes 3.31 s.\n"]),
+            [0u64; 0],
+            "same block"
+        );
+        assert_eq!(figures_fired(&["The loop takes 3.31 s.\nloop: 3.3104 s\n"]), [1], "printed after the claim");
+        // Claude Code folded a command's output away: what it printed is not known.
+        let folded = "⏺ Bash(python bench.py)\n  ⎿  loop: 3.3104 s\n     … +4 lines (ctrl+r to expand)\n";
+        assert_eq!(figures_fired(&[folded, "The numpy version takes 0.08 s.\n"]), [0u64; 0]);
+        // ... but what a file tool wrote, folded, is the agent's own text.
+        let written = "⏺ Write(bench.py)\n  ⎿  Wrote 38 lines to bench.py\n     … +30 lines (ctrl+r to expand)\n";
+        assert_eq!(figures_fired(&[written, "The numpy version takes 0.08 s.\n"]), [4]);
+        // A new request: the folded output is an earlier task's.
+        assert_eq!(
+            figures_fired(&[folded, "> now time the numpy version\n", "The numpy version takes 0.08 s.\n"]),
+            [5]
+        );
+    }
+
+    #[test]
+    fn figures_in_earlier_turns_back_a_claim_as_printed_ones_do() {
+        let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("t.yaml", FIGURES)]).unwrap());
+        let mut pipeline = Pipeline::new(rules, Scope::Output, "t", PipelineOptions::offline());
+        pipeline.observe_unmatched_line("loop: 3.3104 s");
+        let now = Instant::now();
+        let mut fired = pipeline.push(b"The loop takes 3.31 s.\n", now);
+        fired.extend(pipeline.finish(now));
+        assert!(fired.is_empty(), "{fired:?}");
+    }
+
     #[test]
     fn command_rules_fire_on_commands_run_not_on_mentions() {
         let text = "$ rm -rf ~\ngrep -rn \"rm -rf ~\" docs/\nrm -rf build/\nThe guide says never to rm -rf ~.\n";
         assert_eq!(fired(text), [("deletes-home".to_owned(), 1)]);
     }
+}
+
+#[test]
+fn most_of_a_lines_figures_must_be_unseen() {
+    let spec = EvidenceCondition::compile(&EvidenceSpec { unseen_figures: Some(1), ..Default::default() });
+    let mut evidence = Evidence::default();
+    evidence.remember_printed(b"Maximum resident set size (kbytes): 7124388\nloop: 3.284s\nnumpy: 0.079s\n");
+    assert!(
+        !evidence.allows_line(0, &spec, "peak RSS 7,124,388 KB (6.79 GiB), down from 9.2 GB"),
+        "one of three unseen"
+    );
+    assert!(!evidence.allows_line(0, &spec, "0.079 s against 3.284 s: about 41x faster"), "a ratio worked out");
+    assert!(evidence.allows_line(0, &spec, "- loop: 3.31 s, numpy: 0.08 s, 40x, 12 MB"), "three of four unseen");
 }
 
 #[test]

@@ -142,6 +142,11 @@ pub struct Pipeline {
     evidence: Evidence,
     /// Whether any rule of this scope has `evidence:`, so lines are observed at all.
     observing: bool,
+    /// Whether a rule of this scope judges figures against the numbers printed before them
+    /// (`unseen_figures`), so every line's numbers are remembered; and how many segments of the
+    /// finished block have been.
+    reads_figures: bool,
+    printed_upto: usize,
     /// Whether a `> ` or `user` line in the output is taken for the user's request: not once a
     /// structured source has given one ([`Pipeline::observe`]), since its requests are its own
     /// events and such a line is a tool's output (npm's `> app@1.0 test`) or the agent's quote.
@@ -185,6 +190,8 @@ impl Pipeline {
             policy: Policy::new(options.mode),
             evidence: Evidence::default(),
             observing: observes_evidence(&rules, &compiled),
+            reads_figures: reads_figures(&rules, &compiled),
+            printed_upto: 0,
             requests_from_lines: true,
             observations: Vec::new(),
             silence_fired: vec![None; compiled.silence.len()],
@@ -286,6 +293,7 @@ impl Pipeline {
             compiled.silence.iter().map(|&index| fired_by_id.get(rules.rule(index).id.as_str()).copied()).collect();
         self.silence_fired = silence_fired;
         self.observing = observes_evidence(&rules, &compiled);
+        self.reads_figures = reads_figures(&rules, &compiled);
         self.scope = compiled;
         self.rules = rules;
         self.reported.clear();
@@ -478,14 +486,17 @@ impl Pipeline {
             // Evidence and hits in line order: a claim is judged on what came before it (and on
             // its own line, so a summary that says "test result: ok" backs itself).
             let mut next = observations.iter().peekable();
+            self.printed_upto = 0;
             for hit in &hits {
                 while let Some((_, observation)) = next.next_if(|(segment, _)| *segment <= hit.segment) {
                     self.evidence.observe(observation.clone());
                 }
+                self.remember_printed_before(hit.segment);
                 let segment = self.normalizer.block().segments[hit.segment];
                 self.report(segment, Some(hit.segment), hit, now, fired);
             }
             next.for_each(|(_, observation)| self.evidence.observe(observation.clone()));
+            self.remember_printed_before(self.normalizer.block().segments.len());
             self.hits = hits;
             self.observations = observations;
             self.idle_matched_len = 0;
@@ -497,6 +508,19 @@ impl Pipeline {
             }
         }
         self.normalizer.consume_finished();
+    }
+
+    /// Gives the evidence the numbers of the finished block's segments before segment `end` not
+    /// given yet, when a rule reads figures: a line is judged on those printed before it.
+    fn remember_printed_before(&mut self, end: usize) {
+        if !self.reads_figures || end <= self.printed_upto {
+            return;
+        }
+        let block = self.normalizer.block();
+        for segment in &block.segments[self.printed_upto..end] {
+            self.evidence.remember_printed(block.segment_text(segment));
+        }
+        self.printed_upto = end;
     }
 
     /// Keeps the last [`LINES_ABOVE`] lines of the finished block for the next block's
@@ -588,7 +612,7 @@ impl Pipeline {
             return;
         }
         if let Some(spec) = &rule.evidence {
-            let allowed = if spec.quotes_failing_input {
+            let allowed = if spec.reads_the_line() {
                 let text = self.normalizer.block().segment_text(&segment);
                 self.evidence.allows_line(index, spec, &String::from_utf8_lossy(text))
             } else {
@@ -642,6 +666,9 @@ impl Pipeline {
     pub fn observe_unmatched_line(&mut self, line: &str) {
         let requests = self.requests_from_lines;
         let evidence = &mut self.evidence;
+        if self.reads_figures {
+            evidence.remember_printed(line.as_bytes());
+        }
         observe_line_fully(line, |observation| {
             if requests || !matches!(observation, Observation::Request(_)) {
                 evidence.observe(observation);
@@ -710,6 +737,11 @@ fn lines_before<'a>(pieces: impl Iterator<Item = (u64, &'a [u8])>, line: u64) ->
 /// Whether any enabled rule matched in this scope needs evidence.
 fn observes_evidence(rules: &RuleSet, scope: &CompiledScope) -> bool {
     scope.rules.iter().any(|&index| rules.rule(index).evidence.is_some())
+}
+
+/// Whether any enabled rule matched in this scope states figures against the numbers printed.
+fn reads_figures(rules: &RuleSet, scope: &CompiledScope) -> bool {
+    scope.rules.iter().any(|&index| rules.rule(index).evidence.as_ref().is_some_and(|spec| spec.unseen_figures > 0))
 }
 
 /// What a tool call's match reports, as byte offsets in its line `TOOL: ARGUMENT`: the part of

@@ -241,6 +241,12 @@ pub struct EvidenceSpec {
     /// tests last passed (its input, or its expected or actual value): code that answers the test.
     #[serde(default)]
     pub quotes_failing_input: bool,
+    /// Fire only on a line stating at least this many figures (a number with a unit of time,
+    /// size, share, ratio or rate, a count of tests, a number alone in a table's cell) that no
+    /// earlier text of the task printed, as written or rounded, and more such figures than printed
+    /// ones: results nothing measured.
+    #[serde(default)]
+    pub unseen_figures: Option<u32>,
     /// Fire at most once per task (per file offline): a state that lasts, such as a server left in
     /// the foreground, is one problem however often its output shows it.
     #[serde(default)]
