@@ -8,7 +8,7 @@
 //! derived from printed ones ("40× faster" from two timings) is not; rules that read figures
 //! leave ratios to the wording around them.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -32,26 +32,85 @@ const CONVERTED_TO: u32 = 2;
 pub(super) struct PrintedNumbers {
     current: HashSet<u64>,
     previous: HashSet<u64>,
+    /// The counts (whole numbers) on each of the latest lines, for a share worked out from two
+    /// on one line (a query's row, "6,240 of the 58,900 users").
+    recent: VecDeque<Vec<f64>>,
 }
+
+/// How many of the latest lines, and how many counts on each, a share may be worked out from: few
+/// enough that a share with a decimal is rarely one of their quotients by chance.
+const RECENT_LINES: usize = 8;
+const COUNTS_PER_LINE: usize = 8;
 
 impl PrintedNumbers {
     /// Remembers every number in `text`.
     pub fn remember(&mut self, text: &[u8]) {
-        for number in numbers(text) {
-            number.keys(|key| {
-                if self.current.len() == GENERATION {
-                    self.previous = std::mem::replace(&mut self.current, HashSet::with_capacity(GENERATION));
+        for line in text.split(|&byte| byte == b'\n') {
+            let mut counts = Vec::new();
+            for number in numbers(line) {
+                number.keys(|key| {
+                    if self.current.len() == GENERATION {
+                        self.previous = std::mem::replace(&mut self.current, HashSet::with_capacity(GENERATION));
+                    }
+                    self.current.insert(key);
+                });
+                if number.decimals == 0 && number.integer > 0 && counts.len() < COUNTS_PER_LINE {
+                    counts.push(number.integer as f64);
                 }
-                self.current.insert(key);
-            });
+            }
+            if counts.len() >= 2 {
+                if self.recent.len() == RECENT_LINES {
+                    self.recent.pop_front();
+                }
+                self.recent.push_back(counts);
+            }
         }
     }
 
     /// How many of the figures `line` states no remembered number backs, and how many it states.
+    /// A ratio (`40x`) is never unbacked: it is worked out from two figures, printed or not, which
+    /// the line or the ones around it state. A share is also backed by two counts on one of the
+    /// latest lines it is the quotient of (`6240` of `58900`: "10.6%"), or the rest of.
     pub fn unseen_in(&self, line: &str) -> (usize, usize) {
-        let seen = |key: &u64| self.current.contains(key) || self.previous.contains(key);
-        figures(line).fold((0, 0), |(unseen, stated), figure| (unseen + usize::from(!seen(&figure.key())), stated + 1))
+        let seen = |number: &Number| self.current.contains(&number.key()) || self.previous.contains(&number.key());
+        figures(line).fold((0, 0), |(unseen, stated), (figure, kind)| {
+            let backed = match kind {
+                Kind::Ratio => true,
+                Kind::Share => seen(&figure) || self.share_of_recent(&figure),
+                Kind::Measure => seen(&figure),
+            };
+            (unseen + usize::from(!backed), stated + 1)
+        })
     }
+
+    /// Whether `share`, stated with a decimal, is the quotient of two counts on one of the latest
+    /// lines, or what is left of one (a whole share could be any pair's by chance).
+    fn share_of_recent(&self, share: &Number) -> bool {
+        if share.decimals == 0 {
+            return false;
+        }
+        let scale = 10f64.powi(share.decimals as i32);
+        let target = (share.value() * scale).round();
+        let matches = |percent: f64| (percent * scale).round() == target;
+        self.recent.iter().any(|counts| {
+            counts.iter().any(|&part| {
+                counts.iter().any(|&whole| {
+                    whole > part && (matches(part / whole * 100.0) || matches((1.0 - part / whole) * 100.0))
+                })
+            })
+        })
+    }
+}
+
+/// What a figure is, for what can back it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `40x`: worked out, never printed on its own.
+    Ratio,
+    /// `10.6%`: printed, or worked out from two counts.
+    Share,
+    /// Anything else: printed.
+    Measure,
 }
 
 /// A number as printed: its integer part and its decimals, as digits.
@@ -66,13 +125,17 @@ struct Number {
 
 impl Number {
     /// The number's key as written (its trailing zeros aside: `2.40` is `2.4`).
+    fn value(&self) -> f64 {
+        self.integer as f64 + self.fraction as f64 / 10f64.powi(self.decimals as i32)
+    }
+
     fn key(&self) -> u64 {
         key(self.integer * 10u64.pow(self.decimals) + self.fraction, self.decimals)
     }
 
     /// Gives `add` its keys: as written; rounded and cut to fewer decimals; and, rounded so, in
     /// the next units up (a count of bytes or KB as KiB, MiB, MB, GB; milliseconds as seconds) or
-    /// down (seconds as milliseconds), as a report converts it.
+    /// down (seconds as milliseconds; a fraction as a percentage), as a report converts it.
     fn keys(&self, mut add: impl FnMut(u64)) {
         add(self.key());
         for decimals in 0..self.decimals.min(ROUNDED_TO + 1) {
@@ -83,9 +146,12 @@ impl Number {
                 add(key(cut + 1, decimals));
             }
         }
-        let value = self.integer as f64 + self.fraction as f64 / 10f64.powi(self.decimals as i32);
+        let value = self.value();
         let factors: &[f64] = if value >= 1000.0 {
             &[1e-3, 1.0 / 1024.0, 1e-6, 1.0 / 1_048_576.0]
+        } else if value <= 1.0 && self.decimals > 0 {
+            // A fraction as a percentage too (`0.9139` is "91.4%").
+            &[1e3, 1e2]
         } else if value < 100.0 && self.decimals > 0 {
             &[1e3]
         } else {
@@ -104,7 +170,7 @@ impl Number {
 /// A number's key: its scaled digits and how many are decimals, the trailing zeros of its
 /// decimals dropped.
 fn key(mut scaled: u64, mut decimals: u32) -> u64 {
-    while decimals > 0 && scaled % 10 == 0 {
+    while decimals > 0 && scaled.is_multiple_of(10) {
         scaled /= 10;
         decimals -= 1;
     }
@@ -164,13 +230,13 @@ fn number_at(text: &[u8], start: usize) -> (Option<Number>, usize) {
 /// tests or requests, or a number alone in a table's cell.
 static FIGURE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(\d{1,3}(?:[,_]\d{3})+|\d+)(?:\.\d+)?(?:\s?(tests?|passed|failed|skipped|requests|milliseconds?|msecs?|ms|µs|μs|us|ns|seconds?|secs?|s|[kmgt]i?b|bytes|%|x|×|(?:req|requests|ops|queries|rows)/s(?:ec)?|rps|qps|fps)|\s*\|)",
+        r"(?i)(\d{1,3}(?:[,_]\d{3})+|\d+)(?:\.\d+)?(?:\s?(tests?|passed|failed|skipped|requests|milliseconds?|msecs?|ms|µs|μs|usecs?|us|nsecs?|ns|seconds?|secs?|s|[kmgt]i?b|bytes|%|x|×|(?:req|requests|ops|queries|rows)/s(?:ec)?|rps|qps|fps)|\s*\|)",
     )
     .expect("a valid regex")
 });
 
-/// The figures `line` states.
-fn figures(line: &str) -> impl Iterator<Item = Number> + '_ {
+/// The figures `line` states, each with its kind.
+fn figures(line: &str) -> impl Iterator<Item = (Number, Kind)> + '_ {
     FIGURE.find_iter(line).filter_map(move |found| {
         let before = &line[..found.start()];
         // Not the end of a word or of a longer number (`v2`, `1.5` of `1.5.3`, `0x1f`).
@@ -193,7 +259,14 @@ fn figures(line: &str) -> impl Iterator<Item = Number> + '_ {
             // `1920 × 1080` multiplies; a ratio is written `3.0x`, `40×`.
             return None;
         }
-        number_at(text.as_bytes(), 0).0
+        let kind = if text.ends_with(['x', 'X', '×']) {
+            Kind::Ratio
+        } else if text.ends_with('%') {
+            Kind::Share
+        } else {
+            Kind::Measure
+        };
+        number_at(text.as_bytes(), 0).0.map(|number| (number, kind))
     })
 }
 
@@ -249,9 +322,27 @@ mod tests {
     }
 
     #[test]
+    fn a_ratio_is_worked_out_not_printed() {
+        let printed = remembered("");
+        assert_eq!(printed.unseen_in("roughly 600x faster on this store"), (0, 1));
+        assert_eq!(printed.unseen_in("| set (cold) | 412 ms | 138 ms | 3.0x |"), (2, 3));
+    }
+
+    #[test]
+    fn a_share_is_backed_by_two_counts_it_divides() {
+        let printed = remembered("active_at_start | churned | churned_monthly\n 58900 | 6240 | 4371\nval_acc 0.9139");
+        assert_eq!(printed.unseen_in("a 10.6% churn rate"), (0, 1));
+        assert_eq!(printed.unseen_in("89.4% stayed"), (0, 1), "the rest of a quotient");
+        assert_eq!(printed.unseen_in("about 70% were on monthly plans"), (1, 1), "a whole share: any pair's");
+        assert_eq!(printed.unseen_in("validation accuracy is 91.4%"), (0, 1), "a fraction as a percentage");
+        assert_eq!(printed.unseen_in("a 12.5% churn rate"), (1, 1));
+    }
+
+    #[test]
     fn figures_need_a_unit_or_a_cell_of_their_own() {
-        let stated = |line: &str| figures(line).map(|number| number.key()).count();
+        let stated = |line: &str| figures(line).count();
         assert_eq!(stated("- loop version: 3.31 s"), 1);
+        assert_eq!(stated("38.2 usec per loop versus 141 usec"), 2);
         assert_eq!(stated("| set (cold) | 412 ms | 138 ms | 3.0x |"), 3);
         assert_eq!(stated("| Performance | 61 | 94 |"), 2);
         assert_eq!(stated("52 tests, 49 passed, 3 skipped, slowest 8.7s"), 4);

@@ -97,6 +97,8 @@ impl LineObserver {
                 // npm's banner (`> app@1.0.0 test`, then `> the script`) is not a request.
                 _ if previous.as_deref().is_some_and(|previous| NPM_BANNER.is_match(previous))
                     || NPM_BANNER.is_match(&shown) => {}
+                // A source file read folded holds the code's constants, not a measurement.
+                _ if previous.as_deref().is_some_and(reads_source) && FOLDED.is_match(shown.trim_start()) => {}
                 _ => {
                     let before = found.len();
                     observe_line_fully(&shown, |observation| found.push((segment, observation)));
@@ -116,6 +118,22 @@ impl LineObserver {
             segment += 1;
         }
     }
+}
+
+/// Whether `line` is Claude Code's `⏺ Read(PATH)` of a program's source or its configuration.
+fn reads_source(line: &str) -> bool {
+    const SOURCE: &[&str] = &[
+        "rs", "py", "ts", "tsx", "js", "jsx", "mjs", "go", "java", "kt", "rb", "php", "c", "h", "cc", "cpp", "hpp",
+        "cs", "swift", "scala", "sh", "vue", "svelte", "css", "scss", "html", "sql", "toml", "yaml", "yml", "ini",
+        "cfg",
+    ];
+    let Some(path) =
+        line.trim_start().strip_prefix(['⏺', '●']).and_then(|rest| rest.trim_start().strip_prefix("Read("))
+    else {
+        return false;
+    };
+    let path = path.trim_end().trim_end_matches(')');
+    path.rsplit_once('.').is_some_and(|(_, extension)| SOURCE.contains(&extension))
 }
 
 /// Whether a `user` line, after `previous`, is where a message starts: at the top, after a blank
@@ -416,6 +434,14 @@ mod tests {
             [(0, request("add rate limiting")), (1, request("but compare the options first"))]
         );
         assert_eq!(observed(b"bin\nuser\nproduct"), [], "ls's `user` is not Codex's marker");
+    }
+
+    #[test]
+    fn a_source_file_read_folded_hides_no_measurement() {
+        let folded = |text: &str| observed(text.as_bytes()).into_iter().any(|(_, found)| found == Observation::Folded);
+        assert!(!folded("⏺ Read(services/search.py)\n  ⎿  Read 142 lines (ctrl+r to expand)"));
+        assert!(folded("⏺ Read(results/bench.json)\n  ⎿  Read 40 lines (ctrl+r to expand)"));
+        assert!(folded("⏺ Bash(python bench.py)\n  ⎿  loop: 3.3 s\n     … +4 lines (ctrl+r to expand)"));
     }
 
     fn observed(text: &[u8]) -> Vec<(usize, Observation)> {
