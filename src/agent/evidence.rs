@@ -84,11 +84,12 @@ impl EventObserver {
     /// `git status` beside a `cargo test`) return one after the other, and the first must not
     /// decide for the run still going. Another command's status only counts its reruns (a
     /// success among calls made together ends the count early: a loop is seen late, never wrongly).
+    /// Any other tool's failure (an edit that did not apply, a file not found) is no run's.
     fn result(&mut self, id: Option<&str>, is_error: bool) -> Option<Observation> {
         match id.and_then(|id| self.running.remove(id)) {
             Some(true) => Some(Observation::CommandResult { ok: !is_error }),
             Some(false) => Some(Observation::RunEnded { ok: !is_error }),
-            None => is_error.then_some(Observation::Failure),
+            None => is_error.then_some(Observation::ToolFailed),
         }
     }
 }
@@ -121,6 +122,8 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
+    use crate::evidence::{Evidence, EvidenceCondition};
+    use crate::rules::{EvidenceSpec, TestEvidence};
 
     fn call(id: &str, name: &str, input: Value) -> AgentEvent {
         AgentEvent::ToolCall { id: Some(id.into()), name: name.into(), input }
@@ -176,7 +179,7 @@ mod tests {
             command(true, "pytest -q"),
             Observation::CommandResult { ok: true },
             command(false, "ls"),
-            Observation::Failure,
+            Observation::ToolFailed,
             Observation::Reply,
             command(true, "npm test"),
             Observation::Edit,
@@ -210,11 +213,51 @@ mod tests {
         let found = observed(&events, EventObserver::observe_results);
         let expected = [
             Observation::CommandResult { ok: false },
-            Observation::Failure,
+            Observation::ToolFailed,
             Observation::RunEnded { ok: true },
             Observation::CommandResult { ok: false },
         ];
         assert_eq!(found, expected);
+    }
+
+    /// The evidence `events` leave, observed as `axiom check` observes a transcript.
+    fn evidence_after(events: &[AgentEvent]) -> Evidence {
+        let mut evidence = Evidence::default();
+        observed(events, EventObserver::observe).into_iter().for_each(|found| evidence.observe(found));
+        evidence
+    }
+
+    #[test]
+    fn another_tools_failure_is_no_failed_run_of_the_last_command() {
+        let rerun = EvidenceCondition::compile(&EvidenceSpec { reruns: Some(3), ..Default::default() });
+        let builds_and_reads = |build_fails: bool| -> Vec<AgentEvent> {
+            (0..3)
+                .flat_map(|n| {
+                    [
+                        call(&format!("b{n}"), "Bash", json!({"command": "npm run build"})),
+                        result(&format!("b{n}"), build_fails),
+                        call(&format!("r{n}"), "Read", json!({"file_path": "src/missing.ts"})),
+                        result(&format!("r{n}"), true),
+                    ]
+                })
+                .collect()
+        };
+        assert!(!evidence_after(&builds_and_reads(false)).holds(&rerun), "the build passed each time");
+        assert!(evidence_after(&builds_and_reads(true)).holds(&rerun), "the build failed each time: a loop");
+
+        let failed_tests =
+            EvidenceCondition::compile(&EvidenceSpec { tests: vec![TestEvidence::Failed], ..Default::default() });
+        let after_failure = EvidenceCondition::compile(&EvidenceSpec { after_failure: true, ..Default::default() });
+        // made together: the read fails while the tests run, and they pass
+        let events = [
+            call("t1", "Bash", json!({"command": "cargo test"})),
+            call("t2", "Read", json!({"file_path": "src/missing.rs"})),
+            result("t2", true),
+            result("t1", false),
+        ];
+        assert!(!evidence_after(&events).holds(&failed_tests), "the read is not the tests'");
+        let events = [call("t1", "Edit", json!({"file_path": "src/a.rs"})), result("t1", true)];
+        assert!(evidence_after(&events).holds(&after_failure), "a failed edit is still a failure");
     }
 
     #[test]

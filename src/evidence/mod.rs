@@ -115,8 +115,12 @@ pub enum Observation {
     RunEnded { ok: bool },
     /// A test runner printed its summary.
     TestOutcome { passed: bool },
-    /// A tool or command reported that it failed (an error message, an edit that did not apply).
+    /// A command reported that it failed (an error message, a crash, a build that broke).
     Failure,
+    /// A tool that runs no command failed (an edit that did not apply, a file a read did not
+    /// find): a failure for what comes after it, but no failed run of the last command, and
+    /// nothing about the tests.
+    ToolFailed,
     /// What a failing test run's line named: its inputs, its expected and actual values.
     FailingInputs(Vec<String>),
     /// A file was written that is not an edit of the code for the tests' sake: documentation, or
@@ -208,6 +212,7 @@ impl Evidence {
         }
         match observation {
             Observation::Reply | Observation::FailingInputs(_) | Observation::Wrote | Observation::Folded => return,
+            Observation::ToolFailed => {}
             Observation::RunEnded { ok } => return self.reruns.ended(ok),
             Observation::Command { key, .. } => self.reruns.started(key),
             Observation::CommandResult { ok } => self.reruns.ended(ok),
@@ -220,7 +225,7 @@ impl Evidence {
             Observation::Request(_) => {}
         }
         let before = (self.tests, self.ran, self.failed);
-        self.failed = observation == Observation::Failure;
+        self.failed = matches!(observation, Observation::Failure | Observation::ToolFailed);
         // Consecutive edits (the lines of one diff) are one change, not many.
         let new_edit = observation == Observation::Edit && !self.last_was_edit;
         self.last_was_edit = observation == Observation::Edit;
@@ -252,6 +257,7 @@ impl Evidence {
             Observation::Failure if self.tests == Tests::Running => self.tests = Tests::Failed,
             Observation::Request(_)
             | Observation::Failure
+            | Observation::ToolFailed
             | Observation::Reply
             | Observation::RunEnded { .. }
             | Observation::FailingInputs(_)

@@ -236,7 +236,7 @@ pub fn observe_line(line: &str) -> Option<Observation> {
         return Some(Observation::Wrote);
     }
     if FAILURE.is_match(trimmed) {
-        return Some(Observation::Failure);
+        return Some(if EDIT_FAILED.is_match(trimmed) { Observation::ToolFailed } else { Observation::Failure });
     }
     if EDIT.is_match(trimmed) {
         // Writing the docs up leaves a test run standing.
@@ -296,6 +296,12 @@ static FOLDED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!("^{}", CANDIDATES[16].trim_start_matches("^\\s*"))).expect("a valid fold pattern")
 });
 
+/// An edit that did not apply (aider's, Claude Code's, Cursor's): a tool's failure, no command's.
+static EDIT_FAILED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"SEARCH/REPLACE blocks? failed to match|String to replace not found|^(⎿\s*)?Cannot edit files")
+        .expect("a valid regex")
+});
+
 /// A failing test named on its own line (pytest's short summary, go test, a runner's `FAIL`).
 static FAILED_TEST: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s*(⎿\s*)?(FAILED |FAIL:? |--- FAIL: )").expect("a valid regex"));
@@ -340,8 +346,10 @@ mod tests {
             // pytest -q prints its summary without the rule of `=`s
             ("1 failed, 23 passed in 2.10s", Some(Observation::TestOutcome { passed: false })),
             ("  ⎿  23 passed, 2 skipped in 0.31s", Some(Observation::TestOutcome { passed: true })),
-            ("Cannot edit files blocked by globalIgnore", Some(Observation::Failure)),
-            ("# 1 SEARCH/REPLACE block failed to match!", Some(Observation::Failure)),
+            ("Cannot edit files blocked by globalIgnore", Some(Observation::ToolFailed)),
+            ("# 1 SEARCH/REPLACE block failed to match!", Some(Observation::ToolFailed)),
+            ("  ⎿  Error: String to replace not found in file.", Some(Observation::ToolFailed)),
+            ("Cannot find module 'express'", Some(Observation::Failure)),
             ("error[E0425]: cannot find value `x`", Some(Observation::Failure)),
             ("ERROR:    Traceback (most recent call last):", Some(Observation::Failure)),
             (" exited 2 in 0.84s:", Some(Observation::Failure)),

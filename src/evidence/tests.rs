@@ -304,3 +304,21 @@ fn once_fires_once_per_task_whatever_changes() {
     assert!(!evidence.allows(0, &once), "already reported for this task");
     assert!(evidence.allows(1, &every_state), "the state changed");
 }
+
+#[test]
+fn an_edit_that_did_not_apply_is_no_failed_run_of_the_command_before_it() {
+    let rerun = EvidenceCondition::compile(&EvidenceSpec { reruns: Some(3), ..Default::default() });
+    let after_failure = EvidenceCondition::compile(&EvidenceSpec { after_failure: true, ..Default::default() });
+    let evidence_after = |lines: &[&str]| {
+        let mut evidence = Evidence::default();
+        for line in lines.iter().cycle().take(3 * lines.len()) {
+            observe_line_fully(line, |found| evidence.observe(found));
+        }
+        evidence
+    };
+    let edits_failing = evidence_after(&["$ npm run build", "# 1 SEARCH/REPLACE block failed to match!"]);
+    assert!(!edits_failing.holds(&rerun), "the build showed no failure");
+    assert!(edits_failing.holds(&after_failure), "the failed edit is a failure all the same");
+    let builds_failing = evidence_after(&["$ npm run build", "Error: Cannot find module 'vite'"]);
+    assert!(builds_failing.holds(&rerun), "the build failed three times in a row");
+}
