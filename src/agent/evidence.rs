@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use super::{shell_script, AgentEvent};
 use crate::evidence::{is_documentation, is_test_command, CommandKey, Observation};
 use crate::rules::{may_run_a_command, unescape_tool_argument};
-use crate::shell::commands;
+use crate::shell::commands_shared;
 
 /// Tools whose calls change a file: Claude Code's, Codex's `apply_patch` (and what the Codex and
 /// Aider readers call a file change, `Edit`), and other agents' usual names. (`TodoWrite` writes a
@@ -110,7 +110,7 @@ pub fn observe_tool_line(line: &str) -> Option<Observation> {
 /// A shell script as evidence: a command (a test run or not); Codex's `apply_patch` run through
 /// the shell is an edit.
 fn command_observation(script: &str) -> Option<Observation> {
-    let found = commands(script);
+    let found = commands_shared(script);
     if found.first().is_some_and(|command| command.program() == "apply_patch") {
         return Some(Observation::Edit);
     }

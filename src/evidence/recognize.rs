@@ -12,7 +12,7 @@ use super::failing_inputs::failing_inputs;
 use super::runners::{is_test_command, test_summary};
 use super::{CommandKey, Observation};
 use crate::pipeline::Segment;
-use crate::shell::{commands, script_in_line};
+use crate::shell::{commands_shared, script_in_line};
 
 /// Lines that may carry evidence; one pass over a block of lines finds them.
 const CANDIDATES: &[&str] = &[
@@ -256,8 +256,8 @@ pub fn observe_line(line: &str) -> Option<Observation> {
 /// A line that runs a command: whether it runs the tests, and which command it is.
 fn command_observation(line: &str) -> Observation {
     let script = script_in_line(line);
-    let test =
-        script.is_some_and(|script| commands(script).iter().any(is_test_command)) || ANNOUNCED_TEST.is_match(line);
+    let test = script.is_some_and(|script| commands_shared(script).iter().any(is_test_command))
+        || ANNOUNCED_TEST.is_match(line);
     // Cursor's `Tool use: **run_terminal_cmd**` and an announced run do not show the command.
     let shown = !(line.starts_with("Tool use:") || line.starts_with("I will"));
     Observation::Command { test, key: script.filter(|_| shown).map(CommandKey::of) }
