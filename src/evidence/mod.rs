@@ -210,6 +210,15 @@ impl Evidence {
         if matches!(observation, Observation::TestOutcome { passed: true } | Observation::CommandResult { ok: true }) {
             self.failing_inputs.clear();
         }
+        // A run known to have failed that shows it again (its summary after its error line) is
+        // in the same state: one run, one state, so a rule fires on it once.
+        let failed_again = self.reruns.run_failed()
+            && matches!(
+                observation,
+                Observation::Failure
+                    | Observation::TestOutcome { passed: false }
+                    | Observation::CommandResult { ok: false }
+            );
         match observation {
             Observation::Reply | Observation::FailingInputs(_) | Observation::Wrote | Observation::Folded => return,
             Observation::ToolFailed => {}
@@ -264,7 +273,8 @@ impl Evidence {
             | Observation::Wrote
             | Observation::Folded => {}
         }
-        if new_edit || command || (self.tests, self.ran, self.failed) != before {
+        let same_run = failed_again && (self.tests, self.ran) == (before.0, before.1);
+        if new_edit || command || ((self.tests, self.ran, self.failed) != before && !same_run) {
             self.epoch += 1;
         }
     }

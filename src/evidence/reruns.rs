@@ -223,6 +223,11 @@ impl Reruns {
         *self = Reruns::default();
     }
 
+    /// Whether the run going on already showed a failure (its error line, before its summary).
+    pub(super) fn run_failed(&self) -> bool {
+        self.this_run_failed && !self.looking
+    }
+
     /// The failed runs in a row, while the last of them is what runs (not a command that reads).
     pub(super) fn failed_in_a_row(&self) -> u32 {
         if self.looking {

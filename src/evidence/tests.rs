@@ -272,6 +272,24 @@ rules:
     }
 
     #[test]
+    fn a_rule_fires_once_on_a_failed_run_that_prints_its_error_and_its_summary() {
+        const LOOP: &str = r#"
+rules:
+  - id: rerun
+    match: { regex: ['^(error(\[\w+\])?:|test result: FAILED)'] }
+    evidence: { reruns: 3 }
+"#;
+        let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("t.yaml", LOOP)]).unwrap());
+        let mut pipeline = Pipeline::new(rules, Scope::Output, "t", PipelineOptions::offline());
+        let run = "$ cargo test\nerror[E0425]: cannot find value `x`\ntest result: FAILED. 2 passed; 1 failed\n";
+        let now = Instant::now();
+        let mut fired = pipeline.push(run.repeat(3).as_bytes(), now);
+        fired.extend(pipeline.finish(now));
+        let lines: Vec<_> = fired.iter().map(|hit| hit.line.unwrap_or(0)).collect();
+        assert_eq!(lines, [8], "the third run's error line, not its summary too");
+    }
+
+    #[test]
     fn command_rules_fire_on_commands_run_not_on_mentions() {
         let text = "$ rm -rf ~\ngrep -rn \"rm -rf ~\" docs/\nrm -rf build/\nThe guide says never to rm -rf ~.\n";
         assert_eq!(fired(text), [("deletes-home".to_owned(), 1)]);
@@ -321,4 +339,25 @@ fn an_edit_that_did_not_apply_is_no_failed_run_of_the_command_before_it() {
     assert!(edits_failing.holds(&after_failure), "the failed edit is a failure all the same");
     let builds_failing = evidence_after(&["$ npm run build", "Error: Cannot find module 'vite'"]);
     assert!(builds_failing.holds(&rerun), "the build failed three times in a row");
+}
+
+#[test]
+fn a_failed_run_is_one_state_however_many_lines_say_so() {
+    let failed = spec(&[TestEvidence::Failed], false);
+    let cargo = Some(CommandKey::of("cargo test"));
+    let mut evidence = Evidence::default();
+    evidence.observe(Observation::Command { test: true, key: cargo });
+    evidence.observe(Observation::Failure);
+    assert!(evidence.allows(0, &failed), "its error line");
+    evidence.observe(Observation::Failure);
+    evidence.observe(Observation::TestOutcome { passed: false });
+    evidence.observe(Observation::CommandResult { ok: false });
+    assert!(!evidence.allows(0, &failed), "its summary and exit status: the same run");
+    evidence.observe(Observation::Command { test: true, key: cargo });
+    evidence.observe(Observation::TestOutcome { passed: false });
+    assert!(evidence.allows(0, &failed), "another run, another state");
+    evidence.observe(Observation::Command { test: true, key: cargo });
+    evidence.observe(Observation::Failure);
+    evidence.observe(Observation::TestOutcome { passed: true });
+    assert!(!evidence.holds(&failed), "an error logged by a test, then every test passed");
 }
