@@ -123,6 +123,9 @@ pub enum Observation {
     ToolFailed,
     /// What a failing test run's line named: its inputs, its expected and actual values.
     FailingInputs(Vec<String>),
+    /// What a line under a failure showed (`Expected: "x"`, `got X, want Y`, `left: "x"`): a
+    /// failing test's values while a test run's output is read and fails, else nothing.
+    FailureDetails(Vec<String>),
     /// A file was written that is not an edit of the code for the tests' sake: documentation, or
     /// a file a shell command wrote (`sed -i`, `> file`). The work was begun all the same.
     Wrote,
@@ -200,15 +203,13 @@ impl Evidence {
             return;
         }
         self.last_was_request = false;
-        if let Observation::FailingInputs(values) = observation {
-            return self.failing_inputs.add(values);
+        self.failing_inputs.observe(&observation);
+        if matches!(observation, Observation::FailingInputs(_) | Observation::FailureDetails(_)) {
+            return;
         }
         if observation == Observation::Wrote {
             self.edited_since_request = true;
             return;
-        }
-        if matches!(observation, Observation::TestOutcome { passed: true } | Observation::CommandResult { ok: true }) {
-            self.failing_inputs.clear();
         }
         // A run known to have failed that shows it again (its summary after its error line) is
         // in the same state: one run, one state, so a rule fires on it once.
@@ -220,7 +221,11 @@ impl Evidence {
                     | Observation::CommandResult { ok: false }
             );
         match observation {
-            Observation::Reply | Observation::FailingInputs(_) | Observation::Wrote | Observation::Folded => return,
+            Observation::Reply
+            | Observation::FailingInputs(_)
+            | Observation::FailureDetails(_)
+            | Observation::Wrote
+            | Observation::Folded => return,
             Observation::ToolFailed => {}
             Observation::RunEnded { ok } => return self.reruns.ended(ok),
             Observation::Command { key, .. } => self.reruns.started(key),
@@ -270,6 +275,7 @@ impl Evidence {
             | Observation::Reply
             | Observation::RunEnded { .. }
             | Observation::FailingInputs(_)
+            | Observation::FailureDetails(_)
             | Observation::Wrote
             | Observation::Folded => {}
         }

@@ -8,7 +8,7 @@ use regex_automata::meta;
 use regex_automata::util::syntax;
 
 use super::documents::is_documentation;
-use super::failing_inputs::failing_inputs;
+use super::failing_inputs::{detail_values, diff_values, failing_inputs, is_diff_header};
 use super::runners::{is_test_command, test_summary};
 use super::{CommandKey, Observation};
 use crate::pipeline::Segment;
@@ -48,6 +48,10 @@ const CANDIDATES: &[&str] = &[
     r"^(user|USER:)$",
     // output folded away: Claude Code's and Codex's `… +43 lines`, `Read 96 lines (ctrl+r to expand)`
     r"^\s*(⎿\s*)?(… \+\d+ lines|Read \d+ lines? \(ctrl\+\w to expand\))",
+    // what a failing test run prints under the failure: jest's and vitest's `Expected:` and
+    // `Received:` (and their diff's `- Expected`), assert_eq's `left:`/`right:`, a Go test's
+    // `x_test.go:41: …`, pytest's `E   …`
+    r"^\s*(⎿\s*)?((Expected|Received)( \w+)?:|- Expected(\s+- \d+)?\s*$|(left|right)\s*:|\w+_test\.go:\d+: |E\s{2,}\S)",
 ];
 
 /// The one observer every pipeline shares (it holds only compiled patterns).
@@ -99,6 +103,13 @@ impl LineObserver {
                     || NPM_BANNER.is_match(&shown) => {}
                 // A source file read folded holds the code's constants, not a measurement.
                 _ if previous.as_deref().is_some_and(reads_source) && FOLDED.is_match(shown.trim_start()) => {}
+                // jest's and vitest's diff: the values are on the lines under its header
+                _ if is_diff_header(&shown) => {
+                    let values = diff_values(below.iter().map(line_at));
+                    if !values.is_empty() {
+                        found.push((segment, Observation::FailureDetails(values)));
+                    }
+                }
                 _ => {
                     let before = found.len();
                     observe_line_fully(&shown, |observation| found.push((segment, observation)));
@@ -199,12 +210,14 @@ static NPM_BANNER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^> (@[\w.-]+/)?[\w.-]+@[\w.+-]+ [\w:.-]+$").expect("a valid regex"));
 
 /// Everything one line of plain output shows: what [`observe_line`] reads, and after a failure
-/// the values it names ([`Observation::FailingInputs`]).
+/// the values it names ([`Observation::FailingInputs`]), or those a line under one shows
+/// ([`Observation::FailureDetails`]).
 pub fn observe_line_fully(line: &str, mut found: impl FnMut(Observation)) {
     let observation = observe_line(line);
     let writes = matches!(observation, Some(Observation::Command { .. })) && SHELL_WRITE.is_match(line);
     // Only a failing test's values: an error's (`KeyError: 'customer_id'`) are what a real fix names.
     let failed = matches!(observation, Some(Observation::TestOutcome { passed: false })) || FAILED_TEST.is_match(line);
+    let nothing_else = observation.is_none();
     if let Some(observation) = observation {
         found(observation);
     }
@@ -215,6 +228,12 @@ pub fn observe_line_fully(line: &str, mut found: impl FnMut(Observation)) {
         let values = failing_inputs(line);
         if !values.is_empty() {
             found(Observation::FailingInputs(values));
+        }
+    } else if nothing_else {
+        // under a failure: counted by the evidence only while a test run's output is read
+        let values = detail_values(line);
+        if !values.is_empty() {
+            found(Observation::FailureDetails(values));
         }
     }
 }
