@@ -46,6 +46,9 @@ fn a_command_given_to_ssh_is_read_as_the_remote_shell_reads_it() {
     assert_eq!(programs("ssh -o RemoteCommand='rm -rf ~' host"), ["cd", "rm", "ssh"]);
     assert_eq!(programs("ssh -oProxyCommand='nc -x proxy %h %p' host"), ["nc", "ssh"]);
     assert_eq!(programs("ssh -o 'LocalCommand touch x' -o PermitLocalCommand=yes host"), ["touch", "ssh"]);
+    assert_eq!(programs("ssh -o KnownHostsCommand='rm -rf ~' host"), ["rm", "ssh"]);
+    assert_eq!(programs("ssh -o 'knownhostscommand=rm -rf ~' host"), ["rm", "ssh"]);
+    assert_eq!(programs("ssh -o KnownHostsCommand=none -o UserKnownHostsFile=/dev/null host"), ["ssh"]);
     assert_eq!(programs("ssh -P tag host 'git push -f'"), ["cd", "git", "ssh"]);
     assert_eq!(words("ssh -p 2222 -i k deploy@host rm -rf '~'")[1], ["rm", "-rf", "~"], "the remote shell expands ~");
     assert_eq!(programs("ssh -tt -p2222 -o StrictHostKeyChecking=no host -- 'git push -f'"), ["cd", "git", "ssh"]);

@@ -479,8 +479,8 @@ const SSH_OPTIONS_WITH_VALUE: &str = "BbcDEeFIiJLlmOoPpQRSWw";
 
 /// What `ssh [OPTIONS] DESTINATION [OPTIONS] COMMAND…` runs: its command, on DESTINATION (its words
 /// joined by spaces, read by the remote user's shell, which starts in the home directory), and
-/// the commands its `-o` options run (`RemoteCommand` there, `ProxyCommand` and `LocalCommand`
-/// here). None when it runs none: no command, or a subsystem (`-s sftp`).
+/// the commands its `-o` options run (`RemoteCommand` there, `ProxyCommand`, `LocalCommand` and
+/// `KnownHostsCommand` here). None when it runs none: no command, or a subsystem (`-s sftp`).
 fn ssh_script(args: &[String]) -> Option<String> {
     let mut index = 0;
     let mut destination = None;
@@ -536,7 +536,11 @@ fn ssh_option_script(option: &str) -> Option<String> {
     let (key, value) = option.split_once(['=', ' ']).map(|(key, value)| (key.trim(), value.trim()))?;
     match key.to_ascii_lowercase().as_str() {
         "remotecommand" => Some(format!("cd ~\n{value}")),
-        "proxycommand" | "localcommand" => Some(value.to_owned()),
+        // `KnownHostsCommand` runs (through a shell) to list the host's keys, before it connects.
+        // `none` (any case) turns each off.
+        "proxycommand" | "localcommand" | "knownhostscommand" if !value.eq_ignore_ascii_case("none") => {
+            Some(value.to_owned())
+        }
         _ => None,
     }
 }
