@@ -1,7 +1,9 @@
 //! Variables a program reads from its environment as it reads one of its options, said as that
 //! option so the rules that judge the program see it: `GIT_DIR=x git push` is `git --git-dir=x
 //! push`, `GIT_SSH_COMMAND=CMD git fetch` is `git -c core.sshCommand=CMD fetch` (a command git
-//! runs, see `option_scripts.rs`), `RSYNC_RSH=CMD rsync …` is `rsync --rsh=CMD …`. And variables
+//! runs, see `option_scripts.rs`), `RSYNC_RSH=CMD rsync …` is `rsync --rsh=CMD …`, `LESS='+!CMD'
+//! less` is `less '+!CMD'` (and the pager man and git run), `BROWSER=CMD man -H` is `man
+//! --html=CMD`. And variables
 //! that name a program it runs, with no shell between (`GIT_SSH=PROG git fetch` runs `PROG HOST
 //! …`, `GIT_ASKPASS`, `SSH_ASKPASS`), read as that program's command line.
 
@@ -32,11 +34,18 @@ const READ_AS_OPTIONS: &[(&str, &str, &str)] = &[
     // when the file is closed (`CMD %s %s`).
     ("less", "LESSOPEN", "+!"),
     ("less", "LESSCLOSE", "+!"),
+    // less's options, read before those given (`LESS='+!CMD'` runs CMD as `less '+!CMD'` does),
+    // by less and by the programs that page through it by default (man, git).
+    ("less", "LESS", LESS_OPTIONS),
+    ("man", "LESS", LESS_OPTIONS),
+    ("git", "LESS", LESS_OPTIONS),
     // man's pager (`MANPAGER` before `PAGER`, each read: either may be the one that runs), and
     // options of its own read before those given.
     ("man", "MANPAGER", "--pager="),
     ("man", "PAGER", "--pager="),
     ("man", "MANOPT", ESCAPED_WORDS),
+    // The browser `man -H` runs when it names none (each read, as either may be the one used).
+    ("man", "BROWSER", "--html="),
     // Ex commands vim runs as it starts, before its vimrc (`EXINIT` when `VIMINIT` is not set;
     // each read: either may be the one that runs).
     (VIM, "VIMINIT", "--cmd "),
@@ -52,6 +61,10 @@ const WORDS: &str = "";
 /// The same, split as man splits `MANOPT`: at spaces a backslash does not escape, which it keeps
 /// (`-P less\ -R` gives `-P` the pager `less\ -R`, which man splits again as its pager).
 const ESCAPED_WORDS: &str = " ";
+
+/// The option of `LESS`, which less reads as options of its own (`-R +G`), a `+` one taking the
+/// rest of the value as its commands.
+const LESS_OPTIONS: &str = "LESS";
 
 /// How many of [`READ_AS_OPTIONS`] come before those that name a command.
 const LOCATIONS: usize = 2;
@@ -100,7 +113,10 @@ pub(super) fn with_environment(mut words: Vec<String>, environment: &[(String, S
         for (_, _, option) in
             READ_AS_OPTIONS.iter().filter(|(reader, variable, _)| reads(reader, &program) && variable == name)
         {
-            options.extend(as_option(option, value));
+            options.extend(match *option {
+                LESS_OPTIONS => less_options(&program, value),
+                _ => as_option(option, value),
+            });
         }
     }
     words.splice(1..1, options);
@@ -128,6 +144,29 @@ pub(super) fn with_script_variables(words: Vec<String>, value_of: impl Fn(&str) 
 /// Whether `program` is `reader` of [`READ_AS_OPTIONS`].
 fn reads(reader: &str, program: &str) -> bool {
     reader == program || (reader == VIM && super::vim::is_vim(program))
+}
+
+/// The start-up commands `LESS`'s `value` gives less (a `+` at its start or after a blank takes
+/// the rest of the value, `+G +!CMD` is `G +!CMD`; each `+` is read as one, so that `+!CMD` is
+/// seen), said as options of `program`: less's own words (`+!CMD`), or the pager man and git run
+/// (`less '+!CMD'`).
+fn less_options(program: &str, value: &str) -> Vec<String> {
+    let commands: Vec<String> = value
+        .char_indices()
+        .filter(|&(at, c)| c == '+' && (at == 0 || value[..at].ends_with(char::is_whitespace)))
+        .map(|(at, _)| value[at..].trim_end().to_owned())
+        .collect();
+    if commands.is_empty() {
+        return Vec::new();
+    }
+    let quoted =
+        commands.iter().map(|command| shlex::try_quote(command).map_or_else(|_| command.clone(), |q| q.into_owned()));
+    let pager = std::iter::once("less".to_owned()).chain(quoted).collect::<Vec<_>>().join(" ");
+    match program {
+        "man" => vec![format!("--pager={pager}")],
+        "git" => vec!["-c".to_owned(), format!("core.pager={pager}")],
+        _ => commands,
+    }
 }
 
 /// The words that give `option` the value `value`.
@@ -190,6 +229,13 @@ mod tests {
         assert_eq!(given(&["less", "f"], &[("LESSOPEN", "|rm -rf ~; cat %s")]), ["less", "+!rm -rf ~; cat FILE", "f"]);
         assert_eq!(given(&["less", "f"], &[("LESSCLOSE", "rm -rf ~ %s %s")]), ["less", "+!rm -rf ~ FILE FILE", "f"]);
         assert_eq!(given(&["man", "ls"], &[("MANPAGER", "rm -rf ~")]), ["man", "--pager=rm -rf ~", "ls"]);
+        assert_eq!(given(&["less", "f"], &[("LESS", "-R +!rm -rf ~")]), ["less", "+!rm -rf ~", "f"]);
+        assert_eq!(given(&["less", "f"], &[("LESS", "+G +!rm -rf ~")]), ["less", "+G +!rm -rf ~", "+!rm -rf ~", "f"]);
+        assert_eq!(given(&["man", "ls"], &[("LESS", "+!rm -rf ~")]), ["man", "--pager=less '+!rm -rf ~'", "ls"]);
+        assert_eq!(given(&["git", "log"], &[("LESS", "+!x")]), ["git", "-c", "core.pager=less '+!x'", "log"]);
+        assert_eq!(given(&["less", "f"], &[("LESS", "-R -i")]), ["less", "f"], "no start-up command");
+        assert_eq!(given(&["git", "log"], &[("LESS", "FRX")]), ["git", "log"]);
+        assert_eq!(given(&["man", "-H", "ls"], &[("BROWSER", "rm -rf ~")]), ["man", "--html=rm -rf ~", "-H", "ls"]);
         assert_eq!(given(&["nvim", "f"], &[("VIMINIT", "!rm -rf ~")]), ["nvim", "--cmd", "!rm -rf ~", "f"]);
         assert_eq!(given(&["vi"], &[("EXINIT", "set nu")]), ["vi", "--cmd", "set nu"]);
         assert_eq!(

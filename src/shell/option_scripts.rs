@@ -250,8 +250,8 @@ const MAN_LONG_WITH_VALUE: &[(&str, usize)] = &[
 
 /// The commands man runs: its pager (`-P PAGER`, `--pager=PAGER`; also from `MANPAGER` and
 /// `PAGER`, see `environment_options.rs`), a command with its words, which man splits as a shell
-/// would but runs with no shell (no `;` nor `|`); and the browser `-H BROWSER` (`--html=BROWSER`)
-/// names, each of its `:`-separated commands run by a shell with `%s` the page's file.
+/// would but runs with no shell (no `;` nor `|`); and the browser `-H BROWSER` (`--html=BROWSER`;
+/// also from `BROWSER`) names, each of its `:`-separated commands run by a shell with `%s` the page's file.
 fn man_scripts(args: &[String]) -> Vec<String> {
     let mut scripts = Vec::new();
     let mut words = args.iter();

@@ -1083,6 +1083,26 @@ fn the_pager_man_is_told_to_use_is_a_command() {
     assert_eq!(words("man -P 'sh -c \"rm -rf ~\"' ls")[0], "rm -rf ~");
     assert_eq!(words("MANOPT='-P sh\\ -c\\ rm\\ -rf\\ ~' man ls")[0], "sh -c rm -rf ~", "one word: no script");
     assert_eq!(programs("man -P cat ls; PAGER=less man git; man -k printf"), ["cat", "man", "less", "man", "man"]);
+    // The browser `man -H` runs when it names none.
+    assert_eq!(words("BROWSER='rm -rf ~ %s' man -H ls")[0], "rm -rf ~ FILE");
+    assert_eq!(words("export BROWSER='rm -rf ~'; man -H ls")[1], "rm -rf ~");
+    assert_eq!(programs("BROWSER=firefox man -H ls"), ["firefox", "man"]);
+}
+
+#[test]
+fn less_options_from_the_environment_are_read_as_given_to_less() {
+    let words = |script: &str| commands(script).into_iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
+    assert_eq!(words("LESS='+!rm -rf ~' less f")[0], "rm -rf ~");
+    assert_eq!(words("export LESS='-R +!rm -rf ~'; less f")[1], "rm -rf ~");
+    assert_eq!(words("LESS=+!'rm -rf ~' less f")[0], "rm -rf ~");
+    // The pager man and git run by default reads it too.
+    // (Its less is given LESS twice: as man's option, and in its environment.)
+    assert_eq!(programs("LESS='+!rm -rf ~' man ls"), ["rm", "rm", "less", "man"]);
+    assert_eq!(programs("export LESS='+!rm -rf ~'; git log"), ["export", "rm", "rm", "less", "git"]);
+    // Options that run nothing.
+    assert_eq!(programs("LESS=-R less f; export LESS='-R -i'; less f"), ["less", "export", "less"]);
+    assert_eq!(programs("LESS=FRX git log"), ["git"]);
+    assert_eq!(programs("LESS='-R +G' less f"), ["less"]);
 }
 
 #[test]
