@@ -340,7 +340,7 @@ impl CommandMatcher {
 /// `operand` with a leading name of the directory the command runs in (`$PWD`, `${PWD}`, `~+`)
 /// written as `.`, and of the one it was in before (`$OLDPWD`, `${OLDPWD}`) as `~-`: after
 /// `cd ~`, `rm -rf "$PWD"` deletes the home directory as `rm -rf .` there does.
-fn from_where_it_runs(operand: &str) -> std::borrow::Cow<'_, str> {
+pub(super) fn from_where_it_runs(operand: &str) -> std::borrow::Cow<'_, str> {
     let names = [("$PWD", "."), ("${PWD}", "."), ("~+", "."), ("$OLDPWD", "~-"), ("${OLDPWD}", "~-")];
     names
         .iter()

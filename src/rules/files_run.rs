@@ -9,12 +9,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::command::Places;
+use super::command::{from_where_it_runs, Places};
 use super::make_recipes::Makefile;
 use super::workplace::{located, read_regular_file};
 use crate::shell::{
     commands_shared, inner_script, is_interpreter, is_sed, is_shell, is_vim, program_name, runs_a_file, script_of,
-    script_of_file, script_of_sed_file, script_of_vim_file, too_long_to_read, SimpleCommand, Substituted,
+    script_of_file, script_of_sed_file, script_of_vim_file, sed_script_files, too_long_to_read, vim_files_read,
+    SimpleCommand, Substituted, VimFile,
 };
 
 /// The most bytes of a file read as a script: far more than a script written by hand holds.
@@ -58,7 +59,7 @@ pub fn files_run(script: &str, start: &Path) -> Vec<FileRun> {
     let mut found = Vec::new();
     for (at, command) in commands.iter().enumerate() {
         if let Some(here) = located(start, places.here()) {
-            found.extend(script_file(command, &places, start, &here));
+            found.extend(script_files(command, &places, start, &here));
             found.extend(script_piped_to_a_shell(command, &commands[at + 1..], &places, start, &here));
             found.extend(script_substituted_for_a_shell(command, &places, start, &here));
             found.extend(package_scripts(command, &places, start, &here));
@@ -67,6 +68,23 @@ pub fn files_run(script: &str, start: &Path) -> Vec<FileRun> {
         places.follow(command);
     }
     found
+}
+
+/// The script files `command` runs: [`script_file`], and every file vim reads (`-S`, `-s`, what
+/// its `-c` commands source) or sed does (`-f a.sed -f b.sed`).
+fn script_files(command: &SimpleCommand, places: &Places, start: &Path, here: &Path) -> Vec<FileRun> {
+    if is_vim(command.program()) {
+        let files = vim_files_read(command);
+        return files.iter().filter_map(|(file, how)| read_script(command, file, *how, places, start, here)).collect();
+    }
+    if is_sed(command.program()) {
+        let files = sed_script_files(command);
+        return files
+            .iter()
+            .filter_map(|file| read_script(command, file, VimFile::Script, places, start, here))
+            .collect();
+    }
+    script_file(command, places, start, here).into_iter().collect()
 }
 
 /// The script file `command` runs: a shell's or an interpreter's operand, `source FILE`, or the
@@ -78,11 +96,26 @@ fn script_file(command: &SimpleCommand, places: &Places, start: &Path, here: &Pa
     if !vim && !sed && (inner_script(command).is_some() || script_of(command).is_some()) {
         return None;
     }
-    let file = runs_a_file(command)?;
+    read_script(command, runs_a_file(command)?, VimFile::Script, places, start, here)
+}
+
+/// `file`, which `command` runs, read from disk as its program reads it (`how`, for vim: as a
+/// script or as keys).
+fn read_script(
+    command: &SimpleCommand,
+    file: &str,
+    how: VimFile,
+    places: &Places,
+    start: &Path,
+    here: &Path,
+) -> Option<FileRun> {
+    let (vim, sed) = (is_vim(command.program()), is_sed(command.program()));
     if file == "-" || file.contains('\n') || file.len() > 4096 {
         return None;
     }
-    let bytes = read_regular_file(&located(start, &places.resolve(file))?, MOST_SCRIPT_BYTES + 1)?;
+    // `$PWD/x.sh` is `./x.sh`, where the command runs.
+    let path = places.resolve(&from_where_it_runs(file));
+    let bytes = read_regular_file(&located(start, &path)?, MOST_SCRIPT_BYTES + 1)?;
     let run = |script| Some(FileRun { name: format!("`{file}`"), directory: here.to_owned(), script });
     if bytes.len() as u64 > MOST_SCRIPT_BYTES {
         return run(RunScript::TooLong);
@@ -97,7 +130,7 @@ fn script_file(command: &SimpleCommand, places: &Places, start: &Path, here: &Pa
     let script = if is_shell(program) || matches!(program, "source" | ".") {
         text.to_string()
     } else if vim {
-        script_of_vim_file(&text)
+        script_of_vim_file(&text, how)
     } else if sed {
         script_of_sed_file(&text)
     } else if is_interpreter(program) {
@@ -413,6 +446,29 @@ mod tests {
         assert_eq!(read("cat x.sh | bash"), x);
         assert_eq!(read("cat x.sh | sudo sh -e"), x);
         assert!(read("cat x.sh | bash -c 'wc -l'").is_empty());
+    }
+
+    #[test]
+    fn every_file_vim_and_sed_read_and_a_script_by_its_pwd_spelling_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "x.sh", "rm -rf ~\n");
+        write(dir.path(), "ok.sed", "s/a/b/\n");
+        write(dir.path(), "b.sed", "1e rm -rf ~\n");
+        write(dir.path(), "keys", ":!rm -rf ~\n");
+        write(dir.path(), "rt/plugin/p.vim", "!rm -rf ~\n");
+        let read = |call: &str| scripts(&files_run(call, dir.path()));
+        let x = vec![("`$PWD/x.sh`".to_owned(), "rm -rf ~".to_owned())];
+        assert_eq!(read("bash $PWD/x.sh"), x);
+        assert_eq!(read("$PWD/x.sh"), x);
+        assert_eq!(
+            read("sed -f ok.sed -f b.sed f").iter().map(|(_, text)| text.as_str()).collect::<Vec<_>>(),
+            ["rm -rf ~"]
+        );
+        assert_eq!(read("vim -s keys f"), [("`keys`".to_owned(), "rm -rf ~".to_owned())]);
+        assert_eq!(read("vim -c 'set rtp+=rt' -c 'runtime plugin/p.vim' f")[0].1, "rm -rf ~");
+        // Keys that type no command line nor filter run nothing.
+        assert!(read("vim -s ok.sed f").is_empty());
+        assert!(read("$PWD/missing.sh").is_empty());
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub use line::script_in_line;
 pub use removers::READ_AS_RM;
 pub use sed::{is_sed, script_of_file as script_of_sed_file};
 pub use split::split_script;
-pub use vim::{is_vim, script_of_file as script_of_vim_file};
+pub use vim::{files_read as vim_files_read, is_vim, script_of as script_of_vim_file, VimFile};
 pub use words::name_and_value;
 pub use wrappers::{inner_script, is_shell, GIT_OPTIONS_WITH_VALUE};
 
@@ -639,19 +639,26 @@ fn collect(script: &str, depth: usize, found: &mut Found, mut variables: Rc<Vari
         };
         let is_shell = reads_script(&command);
         // `cat > /tmp/x.sh <<EOF … EOF; sh /tmp/x.sh`: a script written earlier in the call, run.
-        let saved_and_run = runs_a_file(&command).and_then(|file| {
-            let text = saved_scripts.remove(&script_name(file))?;
+        let mut saved_and_run: Vec<String> = Vec::new();
+        if vim::is_vim(command.program()) {
+            // Every file vim sources or types keys from (`-S`, `-s`, `-c 'source …'`).
+            for (file, how) in vim::files_read(&command) {
+                saved_and_run.extend(saved_scripts.remove(&script_name(&file)).map(|text| vim::script_of(&text, how)));
+            }
+        } else if sed::is_sed(command.program()) {
+            // Every script file sed reads (`sed -f a.sed -f b.sed`).
+            for file in sed_script_files(&command) {
+                let text = saved_scripts.remove(&script_name(file));
+                saved_and_run.extend(text.map(|text| sed::commands_of_file(&text).join("\n")));
+            }
+        } else if let Some(text) = runs_a_file(&command).and_then(|file| saved_scripts.remove(&script_name(file))) {
             // `python3 x.py`: the interpreter's code, read as the commands it amounts to.
             if interpreters::is_interpreter(command.program()) {
-                interpreters::script_of_file(&command, &text)
-            } else if vim::is_vim(command.program()) {
-                Some(vim::script_of_file(&text))
-            } else if sed::is_sed(command.program()) {
-                Some(sed::commands_of_file(&text).join("\n"))
+                saved_and_run.extend(interpreters::script_of_file(&command, &text));
             } else {
-                Some(text)
+                saved_and_run.push(text);
             }
-        });
+        }
         // `python3 - <<'EOF'`: an interpreter given no code reads it from its input.
         // `sed -f - <<'EOF'`, `… | sed -f /dev/stdin`: sed reads its script from its input.
         let sed_reads_input =
@@ -756,14 +763,25 @@ fn compound_texts(segments: &[split::Segment]) -> impl Iterator<Item = &str> {
 /// memory, far above what a call's own text can write (what is written comes from the call).
 const MAX_SAVED_SCRIPT: usize = 4 << 20;
 
-/// A file's name as a script written and run in one call names it: `./x.sh` and `x.sh` alike.
+/// A file's name as a script written and run in one call names it: `./x.sh`, `x.sh` and
+/// `$PWD/x.sh` alike (`${PWD}`, `~+`, and `"$PWD"/x.sh`, whose quotes are gone by now: each is the
+/// directory the command runs in). A later `cd` is not followed: the name after it is taken for
+/// the same file, which reads more, never less.
 fn script_name(file: &str) -> String {
-    file.trim_start_matches("./").to_owned()
+    let mut name = file;
+    loop {
+        let rest = ["./", "$PWD/", "${PWD}/", "~+/"].iter().find_map(|here| name.strip_prefix(here));
+        match rest {
+            Some(rest) => name = rest.trim_start_matches('/'),
+            None => return name.to_owned(),
+        }
+    }
 }
 
 /// The file `command` runs as a script: a shell's first operand (`sh x.sh`, `bash -e x.sh`),
 /// `source x.sh` or `. x.sh`, the command itself (`./x.sh`, `/tmp/x.sh`), or the vim script vim
-/// sources (`vim -S x.vim`) or sed's script file (`sed -f x.sed`).
+/// sources (`vim -S x.vim`) or sed's script file (`sed -f x.sed`): the first, of those two (every
+/// one: [`vim::files_read`], [`sed_script_files`]).
 pub fn runs_a_file(command: &SimpleCommand) -> Option<&str> {
     let program = command.program();
     // `vim -S x.vim`: a file of vim script, sourced; `sed -f x.sed`, a sed script (not its input,
@@ -772,9 +790,7 @@ pub fn runs_a_file(command: &SimpleCommand) -> Option<&str> {
         return vim::sourced_file(command);
     }
     if sed::is_sed(program) {
-        let on_disk =
-            |file: &&str| !sed::is_input(file) && !file.starts_with("/dev/fd/") && !file.starts_with("/proc/");
-        return sed::script_files(command.args()).into_iter().find(on_disk);
+        return sed_script_files(command).into_iter().next();
     }
     if wrappers::is_shell(program) || matches!(program, "source" | ".") || interpreters::is_interpreter(program) {
         let mut args = command.args().iter();
@@ -792,6 +808,13 @@ pub fn runs_a_file(command: &SimpleCommand) -> Option<&str> {
         return command.input.first().map(String::as_str);
     }
     command.words.first().map(String::as_str).filter(|first| first.contains('/'))
+}
+
+/// The script files sed, as `command`, reads that are files (`sed -f a.sed -f b.sed`): not its
+/// input, nor a process substitution, read apart.
+pub fn sed_script_files(command: &SimpleCommand) -> Vec<&str> {
+    let on_disk = |file: &&str| !sed::is_input(file) && !file.starts_with("/dev/fd/") && !file.starts_with("/proc/");
+    sed::script_files(command.args()).into_iter().filter(on_disk).collect()
 }
 
 /// What a process substitution stands as in the words of the command that holds it.

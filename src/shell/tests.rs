@@ -866,6 +866,23 @@ fn a_script_written_to_a_file_and_run_in_the_same_call_is_read() {
 }
 
 #[test]
+fn a_script_written_and_run_is_the_same_file_by_its_pwd_spellings() {
+    let runs = |script: &str| commands(script).iter().any(|c| c.words.join(" ") == "rm -rf ~");
+    let write = "cat > x.sh <<'EOF'\nrm -rf ~\nEOF\n";
+    for run in
+        ["$PWD/x.sh", "${PWD}/x.sh", "\"$PWD\"/x.sh", "\"${PWD}/x.sh\"", "bash $PWD/x.sh", "sh ~+/x.sh", "$PWD/./x.sh"]
+    {
+        assert!(runs(&format!("{write}{run}")), "{run}");
+    }
+    assert!(runs("cat > $PWD/x.sh <<'EOF'\nrm -rf ~\nEOF\n./x.sh"));
+    assert!(runs("echo 'rm -rf ~' > \"$PWD/x.sh\"; sh x.sh"));
+    // Another file, or a file written and not run, is no script.
+    assert!(!runs(&format!("{write}$PWD/other.sh")));
+    assert!(!runs(&format!("{write}cat $PWD/x.sh")));
+    assert!(!runs("echo 'rm -rf ~' > $PWD/x.txt; $PWD/x.sh"));
+}
+
+#[test]
 fn a_body_that_runs_once_follows_its_assignments_in_order_and_compounds_are_read_once() {
     let programs = |script: &str| commands(script).iter().map(|c| c.words.join(" ")).collect::<Vec<_>>();
     // An if's body runs once: an assignment after a use does not reach back to it.
@@ -1115,6 +1132,33 @@ fn vim_runs_what_its_start_up_commands_and_the_files_it_sources_run() {
 }
 
 #[test]
+fn vim_runs_the_files_the_call_wrote_that_it_sources_or_types_keys_from() {
+    let runs = |script: &str| commands(script).iter().any(|c| c.words.join(" ") == "rm -rf ~");
+    let write = |file: &str, text: &str| format!("printf '{text}' > {file}; ");
+    for run in [
+        "vim -c 'source /tmp/a.vim'",
+        "vim -c 'so /tmp/a.vim' f",
+        "vim --cmd 'source /tmp/a.vim' f",
+        "vim '+so /tmp/a.vim'",
+    ] {
+        assert!(runs(&(write("/tmp/a.vim", "!rm -rf ~") + run)), "{run}");
+    }
+    // `:runtime` in a directory the start-up commands put on the runtime path.
+    assert!(runs(
+        &(write("/tmp/r/plugin/q.vim", "!rm -rf ~") + "vim -c 'set rtp^=/tmp/r' -c 'runtime plugin/q.vim' f")
+    ));
+    assert!(runs(&(write("plugin/q.vim", "!rm -rf ~") + "vim -c 'set rtp+=.' -c 'ru! plugin/q.vim' f")));
+    // `-s FILE`: keys typed, not Ex commands.
+    assert!(runs(&(write("/tmp/k", ":!rm -rf ~\\n") + "vim -s /tmp/k f")));
+    assert!(!runs(&(write("/tmp/k", "!rm -rf ~\\n") + "vim -s /tmp/k f")), "not a command line: no `:`");
+    // A script that runs nothing, a file not sourced, and `-s` in Ex mode, which is silent mode.
+    assert!(!runs(&(write("/tmp/a.vim", "set nu") + "vim -c 'source /tmp/a.vim' f")));
+    assert!(!runs(&(write("/tmp/a.vim", "!rm -rf ~") + "vim -c 'edit /tmp/a.vim' f")));
+    assert!(!runs(&(write("/tmp/a.vim", "!rm -rf ~") + "vim -e -s /tmp/a.vim")));
+    assert!(!runs(&(write("/tmp/q.vim", "!rm -rf ~") + "vim -c 'runtime plugin/q.vim' f")));
+}
+
+#[test]
 fn a_sed_script_file_whose_text_the_call_gives_is_read() {
     assert_eq!(programs("sed -f <(echo '1e rm -rf ~') f"), ["sed", "rm", "echo"]);
     assert_eq!(programs("sed --file=<(printf '1e rm -rf ~\\n') f"), ["sed", "rm", "printf"]);
@@ -1122,6 +1166,10 @@ fn a_sed_script_file_whose_text_the_call_gives_is_read() {
     assert_eq!(programs("sed -f - f <<< '1e rm -rf ~'"), ["sed", "rm"]);
     assert_eq!(programs("echo '1e rm -rf ~' | sed -nf /dev/stdin f"), ["echo", "sed", "rm"]);
     assert_eq!(programs("cat > /tmp/x.sed <<'EOF'\n1e rm -rf ~\nEOF\nsed -f /tmp/x.sed f"), ["cat", ">", "sed", "rm"]);
+    // Every script file, not only the first.
+    assert_eq!(programs("echo 1e rm -rf ~ > /tmp/b.sed; sed -f ok.sed -f /tmp/b.sed f"), ["echo", ">", "sed", "rm"]);
+    assert_eq!(programs("echo 1e rm -rf ~ > /tmp/b.sed; sed -f ok.sed --file=/tmp/b.sed f")[3], "rm");
+    assert_eq!(programs("echo s/a/b/ > /tmp/b.sed; sed -f /tmp/b.sed -f /tmp/b.sed f"), ["echo", ">", "sed"]);
     // A script that runs nothing, input that is no script, and a sandbox.
     assert_eq!(
         programs("sed -f <(echo 's/a/b/') f; echo 's/a/b/' | sed -f /dev/stdin f"),

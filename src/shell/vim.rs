@@ -1,6 +1,7 @@
 //! The shell commands vim runs from the Ex commands it is given: its start-up commands (`-c CMD`,
 //! `--cmd CMD`, `+CMD`, and `VIMINIT`/`EXINIT`, see `environment_options.rs`) and the lines of a
-//! script it sources (`-S FILE`, `-u FILE`, `:source FILE`: read as any file a call runs).
+//! script it sources (`-S FILE`, `-u FILE`, `:source FILE`, `:runtime FILE`: read as any file a
+//! call runs) and the keys it types from a file (`-s FILE`).
 //!
 //! An Ex command line is read command by command (`|` ends one, but for those that take the rest
 //! of the line): `!CMD`, `{range}!CMD`, `read !CMD`, `write !CMD`, `terminal CMD`; what
@@ -8,8 +9,9 @@
 //! keys `normal` types, where `:…<CR>` is a command line and `!{motion}…<CR>` a filter; the code
 //! `:lua`, `:python3`, `:perl` and `:ruby` run (read as `interpreters.rs` reads theirs); what
 //! vim's functions run (`system()`, `jobstart()`, `delete(…, 'rf')`, …); a command given to
-//! `:global`, `:windo` and the like, or to an autocommand; and the program an option names for
-//! `:make`, `:grep`, `=` or `gq` to run (`set makeprg=CMD`).
+//! `:global`, `:windo` and the like, to an autocommand or a user command (`:command`); the keys a
+//! mapping types (`nmap x :!CMD<CR>`: whatever types its left side, it may run); and the program
+//! an option names for `:make`, `:grep`, `=` or `gq` to run (`set makeprg=CMD`).
 
 use super::interpreters::{script_of_language, script_of_vim_expression};
 use super::SimpleCommand;
@@ -27,12 +29,16 @@ pub fn is_vim(program: &str) -> bool {
 pub fn start_up_scripts(args: &[String]) -> Vec<String> {
     let mut scripts = Vec::new();
     let mut words = args.iter();
+    let mut ex_mode = false;
     while let Some(word) = words.next() {
         if word == "--" {
             break;
         }
+        ex_mode |= starts_ex_mode(word);
         let line = match word.as_str() {
             "-c" | "--cmd" => words.next().map(String::as_str),
+            // In Ex mode `-s` is silent mode, and takes no value (`vim -e -s -c CMD`).
+            "-s" if ex_mode => None,
             // Options that take the next word, which is no command.
             "-S" | "-u" | "-U" | "-i" | "-s" | "-w" | "-W" | "-T" | "-t" | "-q" | "--servername" | "--remote"
             | "--listen" | "-r" | "--startuptime" => {
@@ -73,6 +79,100 @@ pub fn sourced_file(command: &SimpleCommand) -> Option<&str> {
         }
     }
     found
+}
+
+/// Whether `word`, one of vim's arguments, starts Ex mode, where `-s` is silent mode (`-e`, `-E`,
+/// and `-es`, read as `-e -s`).
+fn starts_ex_mode(word: &str) -> bool {
+    matches!(word, "-e" | "-E" | "-es" | "-Es")
+}
+
+/// How vim reads a file it is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VimFile {
+    /// Lines of Ex commands, sourced (`-S FILE`, `-u FILE`, `:source FILE`, `:runtime FILE`).
+    Script,
+    /// Keys typed in Normal mode, as a person would (`-s FILE`).
+    Keys,
+}
+
+/// Every file vim, as `command`, reads and runs: the script it sources (`-S`, `-u`: see
+/// [`sourced_file`]), the file it types keys from (`-s FILE`, not in Ex mode, where `-s` is
+/// silent mode), the files its start-up commands source (`-c 'source FILE'`) and those their
+/// `:runtime` names, in each directory of the runtime path they set (`set rtp+=DIR`) and in
+/// `~/.vim`.
+pub fn files_read(command: &SimpleCommand) -> Vec<(String, VimFile)> {
+    let mut files: Vec<(String, VimFile)> = Vec::new();
+    files.extend(sourced_file(command).map(|file| (file.to_owned(), VimFile::Script)));
+    let (mut ex_mode, mut words) = (is_vim(command.program()) && command.program() == "ex", command.args().iter());
+    let mut lines: Vec<&str> = Vec::new();
+    while let Some(word) = words.next() {
+        if word == "--" {
+            break;
+        }
+        ex_mode |= starts_ex_mode(word);
+        match word.as_str() {
+            "-s" if !ex_mode => files.extend(words.next().map(|file| (file.clone(), VimFile::Keys))),
+            "-c" | "--cmd" => lines.extend(words.next().map(String::as_str)),
+            "-S" | "-u" | "-U" | "-i" | "-w" | "-W" | "-T" | "-t" | "-q" | "-r" => {
+                words.next();
+            }
+            _ => lines.extend(word.strip_prefix('+').or_else(|| word.strip_prefix("-c").filter(|c| !c.is_empty()))),
+        }
+    }
+    // What `:source` reads is said as `vim -S FILE` among the start-up commands' scripts.
+    for script in start_up_scripts(command.args()) {
+        if let Some([vim, option, file]) = shlex::split(&script).as_deref() {
+            if vim == "vim" && option == "-S" {
+                files.push((file.clone(), VimFile::Script));
+            }
+        }
+    }
+    files.extend(runtime_files(&lines).into_iter().map(|file| (file, VimFile::Script)));
+    files
+}
+
+/// The files `:runtime NAME…` sources from the start-up command `lines`: NAME in each directory
+/// `set runtimepath` (`rtp`, `=`, `+=`, `^=`) names there, and in `~/.vim`, the user's own.
+fn runtime_files(lines: &[&str]) -> Vec<String> {
+    let mut directories = vec!["~/.vim".to_owned()];
+    let mut names: Vec<String> = Vec::new();
+    for line in lines {
+        let mut rest = Some(*line);
+        for _ in 0..MOST_EX_COMMANDS {
+            let Some(text) = rest else { break };
+            let (command, next) = split_at_bar(without_range_and_modifiers(text));
+            rest = next;
+            let length = command.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(command.len());
+            let (name, after) = command.split_at(length);
+            match name {
+                "ru" | "run" | "runt" | "runti" | "runtim" | "runtime" => {
+                    let files = after.trim_start_matches('!').split_whitespace();
+                    let files = files.filter(|file| !matches!(*file, "START" | "OPT" | "PACK" | "ALL"));
+                    names.extend(files.map(str::to_owned));
+                }
+                "se" | "set" | "setg" | "setglobal" => {
+                    for setting in after.split_whitespace() {
+                        let Some((option, value)) = setting.split_once('=') else { continue };
+                        if matches!(option.trim_end_matches(['+', '^', '-']), "rtp" | "runtimepath") {
+                            directories.extend(value.split(',').filter(|dir| !dir.is_empty()).map(str::to_owned));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let names = names.iter().filter(|name| !name.contains(['*', '?', '[']) && !name.starts_with('/'));
+    names.flat_map(|name| directories.iter().map(move |dir| format!("{}/{name}", dir.trim_end_matches('/')))).collect()
+}
+
+/// What vim runs of `text`, a file it reads as `how` says.
+pub fn script_of(text: &str, how: VimFile) -> String {
+    match how {
+        VimFile::Script => script_of_file(text),
+        VimFile::Keys => normal_keys(text, 0).join("\n"),
+    }
 }
 
 /// The shell commands a file of vim script runs, each line an Ex command line (a line that
@@ -193,6 +293,27 @@ fn ex_commands(line: &str, depth: usize) -> Vec<String> {
             "au" | "aut" | "auto" | "autoc" | "autocm" | "autocmd" => {
                 found.extend(ex_commands(&autocommand_command(after.strip_prefix('!').unwrap_or(after)), depth + 1));
                 return found;
+            }
+            // `:command[!] [-attributes] NAME REPLACEMENT`: REPLACEMENT runs when NAME does.
+            "com" | "comm" | "comma" | "comman" | "command" => {
+                let mut words = after.strip_prefix('!').unwrap_or(after).trim_start();
+                while words.starts_with('-') {
+                    words = words.split_once(char::is_whitespace).map_or("", |(_, rest)| rest).trim_start();
+                }
+                let replacement = words.split_once(char::is_whitespace).map_or("", |(_, rest)| rest);
+                found.extend(ex_commands(replacement, depth + 1));
+                return found;
+            }
+            _ if mapping_mode(name).is_some() => {
+                let (keys, next) = mapping_and_rest(after.strip_prefix('!').unwrap_or(after));
+                found.extend(mapped_keys(mapping_mode(name).expect("checked"), keys, depth + 1));
+                match next {
+                    Some(next) => {
+                        rest = next;
+                        continue;
+                    }
+                    None => break,
+                }
             }
             _ => {}
         }
@@ -540,6 +661,113 @@ static EXPANDED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(||
         .expect("a valid regex")
 });
 
+/// The map commands with the shortest abbreviation of each (`:nm` is `:nmap`, `:nn` `:nnoremap`):
+/// their mode's letter (`' '` for `:map`, which maps in several) and how long the name must be.
+const MAPPINGS: &[(&str, usize)] = &[
+    ("map", 3),
+    ("nmap", 2),
+    ("vmap", 2),
+    ("xmap", 2),
+    ("smap", 4),
+    ("omap", 2),
+    ("imap", 2),
+    ("lmap", 2),
+    ("cmap", 2),
+    ("tmap", 3),
+    ("noremap", 2),
+    ("nnoremap", 2),
+    ("vnoremap", 2),
+    ("xnoremap", 2),
+    ("snoremap", 4),
+    ("onoremap", 3),
+    ("inoremap", 3),
+    ("lnoremap", 2),
+    ("cnoremap", 3),
+    ("tnoremap", 3),
+];
+
+/// The mode a map command named `name` maps keys in (`n` for `:nmap`, ` ` for `:map`), if it is one.
+fn mapping_mode(name: &str) -> Option<char> {
+    let (full, _) = MAPPINGS.iter().find(|(full, shortest)| name.len() >= *shortest && full.starts_with(name))?;
+    Some(if full.starts_with("map") || full.starts_with("noremap") { ' ' } else { full.chars().next()? })
+}
+
+/// A map command's arguments up to the `|` that ends it (one a backslash or CTRL-V escapes, or
+/// written `<Bar>`, is a key of the mapping), and the text after that `|`.
+fn mapping_and_rest(after: &str) -> (&str, Option<&str>) {
+    let mut previous = ' ';
+    for (at, c) in after.char_indices() {
+        if c == '|' && !matches!(previous, '\\' | '\x16') {
+            return (&after[..at], Some(&after[at + 1..]));
+        }
+        previous = c;
+    }
+    (after, None)
+}
+
+/// The shell commands the keys a mapping types run, wherever its left side is typed (`:normal`,
+/// `-s`, another mapping): `arguments` are the map command's (`<silent> x :!CMD<CR>`), its right
+/// side written in vim's key notation (`<CR>`, `<Bar>`; keys that edit the command line, such as
+/// `<C-U>`, dropped). A command-line mapping's keys are typed after `:`; an `<expr>` mapping's
+/// right side is also read as the expression it is.
+fn mapped_keys(mode: char, arguments: &str, depth: usize) -> Vec<String> {
+    let mut rest = arguments.trim_start();
+    let mut expression = false;
+    while let Some(special) = MAP_ARGUMENTS
+        .iter()
+        .find(|special| rest.get(..special.len()).is_some_and(|start| start.eq_ignore_ascii_case(special)))
+    {
+        expression |= *special == "<expr>";
+        rest = rest[special.len()..].trim_start();
+    }
+    let Some((_, right)) = rest.split_once(char::is_whitespace) else { return Vec::new() };
+    let right = right.trim_start();
+    let mut keys = if mode == 'c' { ":".to_owned() } else { String::new() };
+    keys.push_str(&in_key_notation(right));
+    let mut found = normal_keys(&keys, depth);
+    if expression {
+        found.extend(script_of_vim_expression(right).map(|script| script.trim_end().to_owned()));
+    }
+    found
+}
+
+/// What a map command takes before its left side.
+const MAP_ARGUMENTS: &[&str] = &["<buffer>", "<nowait>", "<silent>", "<special>", "<script>", "<expr>", "<unique>"];
+
+/// `keys` written in vim's key notation as the keys they are: `<CR>` (`<Enter>`, `<Return>`) a
+/// carriage return, `<NL>` a line break, `<Bar>` `|`, `<lt>` `<`, `<Space>`, `<Esc>`, `<Bslash>`;
+/// any other `<…>` name dropped (`<C-U>`, `<Left>`), and `\|` a `|`.
+fn in_key_notation(keys: &str) -> String {
+    let mut out = String::with_capacity(keys.len());
+    let mut rest = keys;
+    while let Some(c) = rest.chars().next() {
+        if let Some(name) = rest.strip_prefix('<').and_then(|after| after.split_once('>')).map(|(name, _)| name) {
+            if !name.is_empty() && name.len() <= 16 && !name.contains(['<', ' ']) {
+                out.push_str(match name.to_ascii_lowercase().as_str() {
+                    "cr" | "enter" | "return" => "\r",
+                    "nl" => "\n",
+                    "bar" => "|",
+                    "lt" => "<",
+                    "space" => " ",
+                    "esc" => "\x1b",
+                    "bslash" => "\\",
+                    _ => "",
+                });
+                rest = &rest[name.len() + 2..];
+                continue;
+            }
+        }
+        if let Some(after) = rest.strip_prefix("\\|") {
+            out.push('|');
+            rest = after;
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
 /// The shell commands the keys `:normal` types run: a command line typed after `:` and ended
 /// with Enter, and the filter a `!{motion}` types, ended the same way. Keys not ended by Enter
 /// are dropped, as vim drops them.
@@ -642,6 +870,48 @@ mod tests {
         for line in ["vim f", "vim +42 f", "vim +/pattern f", "vim -c 'set nu' -c 'w!' f", "vim -c wq f", "view -R f"] {
             assert!(run(line).is_empty(), "{line}");
         }
+    }
+
+    #[test]
+    fn the_keys_a_mapping_types_and_a_user_commands_replacement_are_read() {
+        assert_eq!(run("vim -c 'nmap x :!rm -rf ~<CR>' -c 'normal x' f"), ["rm -rf ~"]);
+        assert_eq!(run("vim -c 'nnoremap <silent> <buffer> x :!rm -rf ~<cr>' f"), ["rm -rf ~"]);
+        assert_eq!(run("vim -c 'map! x <Esc>:!rm -rf ~<Enter>' f"), ["rm -rf ~"]);
+        assert_eq!(run("vim -c 'nn <leader>t :<C-U>!rm -rf ~<CR>' f"), ["rm -rf ~"]);
+        assert_eq!(run("vim -c 'cnoremap x !rm -rf ~<CR>' f"), ["rm -rf ~"], "typed on the command line");
+        assert_eq!(run("vim -c 'nmap x !!rm -rf ~<CR>' f"), ["rm -rf ~"]);
+        assert_eq!(run("vim -c 'nmap j gj | !rm -rf ~' f"), ["rm -rf ~"], "`|` ends the mapping");
+        assert_eq!(run("vim -c 'nmap x :echo 1<Bar>!rm -rf ~<CR>' f"), ["rm -rf ~"]);
+        assert_eq!(run("vim -c \"nnoremap <expr> x system('rm -rf ~')\" f"), ["rm -rf ~"]);
+        assert_eq!(run("vim -c 'command! -nargs=0 X !rm -rf ~' -c X f"), ["rm -rf ~"]);
+        assert_eq!(run("vim -c 'exe \"nmap x :!rm -rf ~\\<CR>\"' f"), ["rm -rf ~"]);
+        // Mappings and commands that run no shell.
+        for line in [
+            "vim -c 'nnoremap j gj' -c 'normal j' f",
+            "vim -c 'nmap <F5> :w<CR>' f",
+            "vim -c 'inoremap jk <Esc>' f",
+            "vim -c 'nmap <leader>s :%s/a/b/g<CR>' f",
+            "vim -c 'command! W w' f",
+            "vim -c 'nmap x :!rm -rf ~' f",
+        ] {
+            assert!(run(line).is_empty(), "{line}");
+        }
+        assert_eq!(run("vim -c 'nmap <F5> :!make<CR>' f"), ["make"]);
+    }
+
+    #[test]
+    fn s_is_a_file_of_keys_but_in_ex_mode_silent_mode() {
+        assert_eq!(run("vim -e -s -c '!rm -rf ~' f"), ["rm -rf ~"]);
+        assert_eq!(run("vim -es -c '!rm -rf ~' f"), ["rm -rf ~"]);
+        let command = |line: &str| SimpleCommand::plain(shlex::split(line).unwrap(), 0, 0);
+        assert_eq!(files_read(&command("vim -s keys f")), [("keys".to_owned(), VimFile::Keys)]);
+        assert!(files_read(&command("vim -e -s f")).is_empty());
+        assert!(files_read(&command("ex -s f")).is_empty());
+        assert_eq!(script_of(":!rm -rf ~\n:wq\n", VimFile::Keys), "rm -rf ~");
+        assert_eq!(script_of("!rm -rf ~\n", VimFile::Script), "rm -rf ~");
+        let runtime = files_read(&command("vim -c 'set rtp+=/a,/b' -c 'runtime! plugin/x.vim START' f"));
+        let files: Vec<&str> = runtime.iter().map(|(file, _)| file.as_str()).collect();
+        assert_eq!(files, ["~/.vim/plugin/x.vim", "/a/plugin/x.vim", "/b/plugin/x.vim"]);
     }
 
     #[test]
