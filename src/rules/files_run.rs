@@ -64,6 +64,7 @@ pub fn files_run(script: &str, start: &Path) -> Vec<FileRun> {
             found.extend(script_substituted_for_a_shell(command, &places, start, &here));
             found.extend(package_scripts(command, &places, start, &here));
             found.extend(make_recipes(command, &places, start, &here));
+            found.extend(git_configured(command, &here));
         }
         places.follow(command);
     }
@@ -322,6 +323,17 @@ fn package_scripts(command: &SimpleCommand, places: &Places, start: &Path, here:
         }
     }
     run
+}
+
+/// The git command as its configuration on disk makes it (see `git_config.rs`): run by the call,
+/// with the commands the configuration names for it given as `-c` options.
+fn git_configured(command: &SimpleCommand, here: &Path) -> Option<FileRun> {
+    let script = super::git_config::configured_command(command, here)?;
+    Some(FileRun {
+        name: "git's configuration (the repository's and the user's)".to_owned(),
+        directory: here.to_owned(),
+        script: shell_script(script),
+    })
 }
 
 /// make's options that take a separate value, besides `-C` and `-f`.

@@ -16,6 +16,7 @@ mod copy_targets;
 mod dfa_growth;
 mod error;
 mod files_run;
+mod git_config;
 mod glob_names;
 mod lazy_regex;
 mod load;

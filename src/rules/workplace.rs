@@ -182,7 +182,7 @@ fn lexically(path: &Path) -> PathBuf {
 
 /// The git directory of a work tree at `directory`: `.git` itself, or where a `.git` file (a
 /// linked worktree, a submodule) points.
-fn git_dir_of(directory: &Path) -> Option<PathBuf> {
+pub(super) fn git_dir_of(directory: &Path) -> Option<PathBuf> {
     let dot_git = directory.join(".git");
     let meta = std::fs::metadata(&dot_git).ok()?;
     if meta.is_dir() {

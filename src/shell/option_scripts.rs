@@ -75,6 +75,8 @@ pub fn git_configured(options: &[String], subcommand: Option<&str>) -> Vec<Strin
             ("pager", "", _) if !is_a_switch => Some(value),
             ("core", "", "fsmonitor") if !is_a_switch => Some(value),
             ("credential", _, "helper") => value.strip_prefix('!'),
+            // The program run for the other end of a local or ssh transfer, as `--upload-pack`.
+            ("remote", _, "uploadpack" | "receivepack") if !value.is_empty() => Some(value),
             // `-c alias.x='!CMD' x` runs CMD.
             ("alias", "", alias) if subcommand.is_some_and(|sub| sub.eq_ignore_ascii_case(alias)) => {
                 value.strip_prefix('!')
@@ -353,6 +355,7 @@ mod tests {
         assert_eq!(git("-c 'alias.x=!rm -rf ~' x"), ["rm -rf ~"]);
         assert_eq!(git("-c 'credential.helper=!rm -rf ~' push"), ["rm -rf ~"]);
         assert_eq!(git("-c core.fsmonitor='rm -rf ~' status"), ["rm -rf ~"]);
+        assert_eq!(git("-c remote.x.uploadpack='rm -rf ~' fetch x"), ["rm -rf ~"]);
         // Programs run as they are: one word, however spelled.
         assert_eq!(git("-c core.askPass=./x.sh push"), ["./x.sh PROMPT"]);
         assert_eq!(git("-c core.askPass='rm -rf ~' push"), ["'rm -rf ~' PROMPT"]);
