@@ -187,8 +187,8 @@ pub(super) struct Reruns {
     failed_in_a_row: u32,
     /// Whether the run going on already counted as failed (a failed build prints many errors).
     this_run_failed: bool,
-    /// Whether a command that only reads runs now (`git status` between two runs): what it
-    /// shows is not the run's, and the row goes on after it.
+    /// Whether a command that only reads runs now between two failed runs of another (`git
+    /// status`): what it shows is not the run's, and the row goes on after it.
     looking: bool,
 }
 
@@ -196,9 +196,11 @@ impl Reruns {
     /// A run starts; the one before it is settled: if nothing it printed was a failure, it broke
     /// the row (its outcome is known only now: `go test ./...` prints `ok` for one package and
     /// `FAIL` for the next, and plain output may show no outcome at all). A command that only
-    /// reads is no run: it neither breaks the row nor adds to it.
+    /// reads, between failed runs of another, is no run: it neither breaks their row nor adds to
+    /// it. Run again and again itself (`ls missing-dir`), it is a row of its own.
     pub(super) fn started(&mut self, key: Option<CommandKey>) {
-        self.looking = key.is_some_and(|key| key.reads_only());
+        let another_failing = self.key.is_some() && key != self.key && self.this_run_failed;
+        self.looking = another_failing && key.is_some_and(|key| key.reads_only());
         if self.looking {
             return;
         }
@@ -257,6 +259,26 @@ mod tests {
         assert_ne!(CommandKey::of("curl -sf localhost:3000/health"), CommandKey::of("curl -sf localhost:5173/health"));
         assert_ne!(CommandKey::of("npm test"), CommandKey::of("npm run build"));
         assert_ne!(CommandKey::of("go build ./..."), CommandKey::of("go mod tidy && go build ./..."));
+    }
+
+    #[test]
+    fn a_command_that_only_reads_keeps_anothers_row_and_failing_again_and_again_is_one() {
+        let (npm, status, ls) =
+            (CommandKey::of("npm test"), CommandKey::of("git status"), CommandKey::of("ls missing-dir"));
+        let mut reruns = Reruns::default();
+        for key in [npm, status, npm, status, npm] {
+            reruns.started(Some(key));
+            if key == npm {
+                reruns.ended(false);
+            }
+        }
+        assert_eq!(reruns.failed_in_a_row(), 3, "git status between the runs");
+        let mut reruns = Reruns::default();
+        for _ in 0..3 {
+            reruns.started(Some(ls));
+            reruns.ended(false);
+        }
+        assert_eq!(reruns.failed_in_a_row(), 3, "ls failing three times");
     }
 
     #[test]
