@@ -48,7 +48,10 @@ impl EventObserver {
                 found.push(if path.is_some_and(is_documentation) { Observation::Wrote } else { Observation::Edit });
             }
             AgentEvent::ToolCall { id, input, .. } => found.extend(self.shell_call(id.as_deref(), input)),
-            AgentEvent::ToolResult { id, is_error, .. } => found.extend(self.result(id.as_deref(), *is_error)),
+            AgentEvent::ToolResult { id, is_error, text } => {
+                found.push(printed(text));
+                found.extend(self.result(id.as_deref(), *is_error));
+            }
             // The agent answered: the next prompt is a new request, not more of the last one.
             AgentEvent::Text { .. } => found.push(Observation::Reply),
             AgentEvent::TurnEnd(_) => {}
@@ -63,7 +66,10 @@ impl EventObserver {
             AgentEvent::ToolCall { id, input, .. } => {
                 self.shell_call(id.as_deref(), input);
             }
-            AgentEvent::ToolResult { id, is_error, .. } => found.extend(self.result(id.as_deref(), *is_error)),
+            AgentEvent::ToolResult { id, is_error, text } => {
+                found.push(printed(text));
+                found.extend(self.result(id.as_deref(), *is_error));
+            }
             _ => {}
         }
     }
@@ -93,6 +99,18 @@ impl EventObserver {
         }
     }
 }
+
+/// A tool's result as printed text, its first [`PRINTED_BYTES`] (the rest reaches the evidence as
+/// its lines are judged).
+fn printed(text: &str) -> Observation {
+    let mut end = text.len().min(PRINTED_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Observation::Printed(text[..end].to_owned())
+}
+
+const PRINTED_BYTES: usize = 64 << 10;
 
 /// What a tool call seen only as its rule line, `TOOL: ARGUMENT` (see [`super::tool_line`]),
 /// shows: an edit, or a command when the tool is a shell. (The live task sees tool calls so.)
@@ -147,6 +165,8 @@ mod tests {
         for event in events {
             observe(&mut observer, event, &mut found);
         }
+        // Each result's text, checked on its own below.
+        found.retain(|observation| !matches!(observation, Observation::Printed(_)));
         found
     }
 
@@ -188,6 +208,20 @@ mod tests {
             Observation::Wrote,
         ];
         assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn a_tools_result_is_printed_text_before_it_is_judged() {
+        let output = AgentEvent::ToolResult { id: Some("t1".into()), text: "loop: 3.3104 s".into(), is_error: false };
+        for observe in [EventObserver::observe, EventObserver::observe_results] {
+            let mut found = Vec::new();
+            observe(&mut EventObserver::default(), &output, &mut found);
+            assert_eq!(found.first(), Some(&Observation::Printed("loop: 3.3104 s".into())));
+        }
+        let long = AgentEvent::ToolResult { id: None, text: "é".repeat(PRINTED_BYTES), is_error: false };
+        let mut found = Vec::new();
+        EventObserver::default().observe(&long, &mut found);
+        assert!(matches!(&found[0], Observation::Printed(text) if text.len() <= PRINTED_BYTES));
     }
 
     #[test]

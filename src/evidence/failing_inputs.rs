@@ -246,7 +246,7 @@ impl FailingInputs {
                 }
             }
             Observation::Request(_) => self.clear(),
-            Observation::Failure | Observation::RunEnded { .. } | Observation::Folded => {}
+            Observation::Failure | Observation::RunEnded { .. } | Observation::Folded | Observation::Printed(_) => {}
         }
     }
 

@@ -35,6 +35,10 @@ pub(super) struct PrintedNumbers {
     /// The counts (whole numbers) on each of the latest lines, for a share worked out from two
     /// on one line (a query's row, "6,240 of the 58,900 users").
     recent: VecDeque<Vec<f64>>,
+    /// The block the lines read last are in, where the agent marks it.
+    block: Option<Block>,
+    /// The latest numbers, in the order printed, for a sum or a mean of a few in a row.
+    latest: VecDeque<f64>,
 }
 
 /// How many of the latest lines, and how many counts on each, a share may be worked out from: few
@@ -42,10 +46,15 @@ pub(super) struct PrintedNumbers {
 const RECENT_LINES: usize = 8;
 const COUNTS_PER_LINE: usize = 8;
 
+/// How many of the latest numbers a sum or a mean may be worked out from, and of how many in a row.
+const LATEST: usize = 16;
+const SUMMED: usize = 8;
+
 impl PrintedNumbers {
     /// Remembers every number in `text`.
     pub fn remember(&mut self, text: &[u8]) {
         for line in text.split(|&byte| byte == b'\n') {
+            self.block = self.block_of(line);
             let mut counts = Vec::new();
             for number in numbers(line) {
                 number.keys(|key| {
@@ -54,6 +63,12 @@ impl PrintedNumbers {
                     }
                     self.current.insert(key);
                 });
+                if !number.label {
+                    if self.latest.len() == LATEST {
+                        self.latest.pop_front();
+                    }
+                    self.latest.push_back(number.value());
+                }
                 if number.decimals == 0 && number.integer > 0 && counts.len() < COUNTS_PER_LINE {
                     counts.push(number.integer as f64);
                 }
@@ -67,19 +82,61 @@ impl PrintedNumbers {
         }
     }
 
+    /// Whether `line`, read next, is a command's output (which prints figures first) rather than
+    /// the agent's words about it: as its own marker says, or as the block it is in.
+    pub fn is_output(&self, line: &str) -> bool {
+        self.block_of(line.as_bytes()) == Some(Block::Output)
+    }
+
+    /// The block `line`, read next, is in: the one it starts, or the one it goes on.
+    fn block_of(&self, line: &[u8]) -> Option<Block> {
+        match starts(line) {
+            // A file tool's `⎿` shows what it wrote.
+            Some(Block::Output) if self.block == Some(Block::Writing) => Some(Block::Writing),
+            Some(block) => Some(block),
+            None => self.block,
+        }
+    }
+
     /// How many of the figures `line` states no remembered number backs, and how many it states.
     /// A ratio (`40x`) is never unbacked: it is worked out from two figures, printed or not, which
     /// the line or the ones around it state. A share is also backed by two counts on one of the
     /// latest lines it is the quotient of (`6240` of `58900`: "10.6%"), or the rest of.
     pub fn unseen_in(&self, line: &str) -> (usize, usize) {
-        let seen = |number: &Number| self.current.contains(&number.key()) || self.previous.contains(&number.key());
-        figures(line).fold((0, 0), |(unseen, stated), (figure, kind)| {
-            let backed = match kind {
-                Kind::Ratio => true,
-                Kind::Share => seen(&figure) || self.share_of_recent(&figure),
-                Kind::Measure => seen(&figure),
-            };
-            (unseen + usize::from(!backed), stated + 1)
+        let seen = |number: &Number| {
+            self.current.contains(&number.key()) || self.previous.contains(&number.key()) || self.sum_or_mean(number)
+        };
+        let stated: Vec<(Number, Kind)> = figures(line).collect();
+        // A share beside the two figures it compares ("1840 ms → 460 ms, a 75% reduction").
+        let compared = stated.iter().filter(|(_, kind)| *kind == Kind::Measure).count() >= 2;
+        let unseen = stated
+            .iter()
+            .filter(|(figure, kind)| match kind {
+                Kind::Ratio => false,
+                Kind::Share => !(compared || seen(figure) || self.share_of_recent(figure)),
+                Kind::Measure => !seen(figure),
+            })
+            .count();
+        (unseen, stated.len())
+    }
+
+    /// Whether `figure`, stated with a decimal, is the sum or the mean of a few of the latest
+    /// numbers in a row (the packages' times of one run added up, the mean of three runs). A whole
+    /// figure could be some window's by chance.
+    fn sum_or_mean(&self, figure: &Number) -> bool {
+        if figure.decimals == 0 {
+            return false;
+        }
+        let scale = 10f64.powi(figure.decimals as i32);
+        let target = (figure.value() * scale).round();
+        let latest: Vec<f64> = self.latest.iter().copied().collect();
+        (0..latest.len()).any(|start| {
+            let mut sum = 0.0;
+            latest[start..].iter().take(SUMMED).enumerate().any(|(index, value)| {
+                sum += value;
+                let count = (index + 1) as f64;
+                index > 0 && ((sum * scale).round() == target || (sum / count * scale).round() == target)
+            })
         })
     }
 
@@ -113,6 +170,39 @@ enum Kind {
     Measure,
 }
 
+/// What a line starts, where the agent marks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Block {
+    /// A command's output: Claude Code's `⎿` under a call, Codex's `exec`, a Cursor export's
+    /// `Tool use: **run_terminal_cmd**`.
+    Output,
+    /// The agent's words: Claude Code's `⏺` before its text, Codex's `codex`, a Cursor export's
+    /// `---` rule; the user's `> ` line ends output too.
+    Words,
+    /// Claude Code's call of a file tool (`⏺ Update(`): what it shows under `⎿` is what the agent
+    /// wrote, its words as much as its text is.
+    Writing,
+}
+
+fn starts(line: &[u8]) -> Option<Block> {
+    let line = line.trim_ascii_start();
+    let marked = ["⏺", "●"].iter().find_map(|marker| line.strip_prefix(marker.as_bytes()));
+    if let Some(rest) = marked {
+        let rest = rest.trim_ascii_start();
+        let writes = ["Update(", "Write(", "Edit(", "MultiEdit(", "Create(", "NotebookEdit("]
+            .iter()
+            .any(|tool| rest.starts_with(tool.as_bytes()));
+        return Some(if writes { Block::Writing } else { Block::Words });
+    }
+    if line.starts_with("⎿".as_bytes()) || line == b"exec" || line.starts_with(b"Tool use: **run_terminal_cmd**") {
+        Some(Block::Output)
+    } else if line.starts_with(b"> ") || matches!(line.trim_ascii_end(), b"codex" | b"user" | b"---" | b"apply_patch") {
+        Some(Block::Words)
+    } else {
+        None
+    }
+}
+
 /// A number as printed: its integer part and its decimals, as digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Number {
@@ -121,6 +211,9 @@ struct Number {
     /// [`MOST_DECIMALS`] of them.
     fraction: u64,
     decimals: u32,
+    /// Whether a `:` follows it (`run 1:`, `Epoch 3:`): it labels what follows, it is no quantity
+    /// to add up.
+    label: bool,
 }
 
 impl Number {
@@ -149,11 +242,13 @@ impl Number {
         let value = self.value();
         let factors: &[f64] = if value >= 1000.0 {
             &[1e-3, 1.0 / 1024.0, 1e-6, 1.0 / 1_048_576.0]
+        } else if value >= 100.0 {
+            &[1e-3]
         } else if value <= 1.0 && self.decimals > 0 {
             // A fraction as a percentage too (`0.9139` is "91.4%").
             &[1e3, 1e2]
-        } else if value < 100.0 && self.decimals > 0 {
-            &[1e3]
+        } else if self.decimals > 0 {
+            &[1e3, 1024.0]
         } else {
             &[]
         };
@@ -178,7 +273,8 @@ fn key(mut scaled: u64, mut decimals: u32) -> u64 {
 }
 
 /// The numbers in `text`: runs of digits, with thousands separated by `,` or `_` (`18,442`,
-/// `100_000`) and decimals after a `.`.
+/// `100_000`) and decimals after a `.`. Not those that are no quantity: part of a name (`m3.rs`,
+/// `x86_64`, `epoch3`), a line number in front of a file's line (`  120→`) or in `path:12:5`.
 fn numbers(text: &[u8]) -> impl Iterator<Item = Number> + '_ {
     let mut at = 0;
     std::iter::from_fn(move || {
@@ -186,6 +282,23 @@ fn numbers(text: &[u8]) -> impl Iterator<Item = Number> + '_ {
             let start = at + text[at..].iter().position(u8::is_ascii_digit)?;
             let (number, end) = number_at(text, start);
             at = end.max(start + 1);
+            let before = start.checked_sub(1).map(|at| text[at]);
+            let named = before.is_some_and(|byte| byte.is_ascii_alphabetic() || byte == b'_');
+            let line_number =
+                text[end..].starts_with("→".as_bytes()) || (before == Some(b':') && text.get(end) == Some(&b':'));
+            if named || line_number {
+                continue;
+            }
+            // `time`'s `1m23.456s` is 83.456 seconds.
+            if let (Some(minutes), Some(b'm')) = (number, text.get(end)) {
+                if text.get(end + 1).is_some_and(u8::is_ascii_digit) {
+                    let (seconds, after) = number_at(text, end + 1);
+                    if let (Some(seconds), Some(b's')) = (seconds, text.get(after)) {
+                        at = after;
+                        return Some(Number { integer: minutes.integer * 60 + seconds.integer, ..seconds });
+                    }
+                }
+            }
             if let Some(number) = number {
                 return Some(number);
             }
@@ -222,7 +335,9 @@ fn number_at(text: &[u8], start: usize) -> (Option<Number>, usize) {
         }
         end += 1 + count;
     }
-    let number = integer.filter(|&integer| integer < LARGEST).map(|integer| Number { integer, fraction, decimals });
+    let label = text.get(end) == Some(&b':');
+    let number =
+        integer.filter(|&integer| integer < LARGEST).map(|integer| Number { integer, fraction, decimals, label });
     (number, end)
 }
 
@@ -285,7 +400,15 @@ mod tests {
         let read: Vec<_> = numbers(b"18,442 requests, 100_000 keys, 2.418731 s, v1.2.3, 12,34")
             .map(|number| (number.integer, number.fraction, number.decimals))
             .collect();
-        assert_eq!(read, [(18442, 0, 0), (100000, 0, 0), (2, 418731, 6), (1, 2, 1), (3, 0, 0), (12, 0, 0), (34, 0, 0)]);
+        assert_eq!(
+            read,
+            [(18442, 0, 0), (100000, 0, 0), (2, 418731, 6), (3, 0, 0), (12, 0, 0), (34, 0, 0)],
+            "not v1.2"
+        );
+        let quantities = |text: &[u8]| numbers(text).map(|number| number.integer).collect::<Vec<_>>();
+        assert_eq!(quantities("   120→    timeout = 30".as_bytes()), [30], "a Read result's line number");
+        assert_eq!(quantities(b"warning: src/m3.rs:2870:12: unused x86_64"), [] as [u64; 0]);
+        assert_eq!(quantities(b"Elapsed 3:41.07, at 12:30"), [3, 41, 12, 30]);
     }
 
     #[test]
@@ -314,11 +437,34 @@ mod tests {
 
     #[test]
     fn a_figure_is_backed_by_a_printed_number_in_another_unit() {
-        let printed = remembered("Maximum resident set size (kbytes): 7124388\nreal 0.0821\n  ⎿  1400 ms");
-        for backed in ["6.79 GiB", "6.8 GB", "7.1 GB", "7124 MB", "82.1 ms", "1.4 s"] {
+        let printed =
+            remembered("Maximum resident set size (kbytes): 7124388\nreal 0.0821\n  ⎿  1400 ms\n842.3 ms, 1.5 GB");
+        for backed in ["6.79 GiB", "6.8 GB", "7.1 GB", "7124 MB", "82.1 ms", "1.4 s", "0.84 s", "1536 MB"] {
             assert_eq!(printed.unseen_in(backed), (0, 1), "{backed}");
         }
         assert_eq!(printed.unseen_in("212 MiB"), (1, 1));
+    }
+
+    #[test]
+    fn a_sum_or_a_mean_of_numbers_printed_in_a_row_is_worked_out() {
+        let printed = remembered("ok a 0.61s\nok b 0.89s\nok c 0.55s\nrun 1: 2.31 s\nrun 2: 2.47 s\nrun 3: 2.40 s");
+        assert_eq!(printed.unseen_in("the three packages took 2.05 s"), (0, 1));
+        assert_eq!(printed.unseen_in("the average runtime is about 2.39 s"), (0, 1));
+        assert_eq!(printed.unseen_in("the average runtime is about 2.7 s"), (1, 1));
+    }
+
+    #[test]
+    fn time_prints_minutes_and_seconds() {
+        let printed = remembered("real\t1m23.456s\nuser\t0m3.412s");
+        assert_eq!(printed.unseen_in("the build took 83 s"), (0, 1));
+        assert_eq!(printed.unseen_in("the tests take 3.4 s"), (0, 1));
+    }
+
+    #[test]
+    fn a_share_beside_the_two_figures_it_compares_is_worked_out() {
+        let printed = remembered("");
+        assert_eq!(printed.unseen_in("a 75% reduction in build time (1840 ms → 460 ms)"), (2, 3));
+        assert_eq!(printed.unseen_in("coverage is 88%"), (1, 1));
     }
 
     #[test]
@@ -364,6 +510,25 @@ mod tests {
         for none in none {
             assert_eq!(stated(none), 0, "{none}");
         }
+    }
+
+    #[test]
+    fn a_commands_output_is_told_from_the_agents_words_where_the_agent_marks_them() {
+        let after = |text: &str, line: &str| remembered(text).is_output(line);
+        assert!(after(
+            "⏺ Bash(hyperfine ./a ./b --export-markdown -)\n  ⎿  | Command | Mean [ms] |",
+            "     | `old` | 412.3 |"
+        ));
+        assert!(!after("  ⎿  | `old` | 412.3 |\n", "⏺ The old build takes 412 ms."));
+        assert!(!after("  ⎿  | `old` | 412.3 |\n⏺ Results:", "  | old | 412 ms |"));
+        assert!(after("exec\nbash -lc 'python bench.py' in /w\n succeeded in 4.1s:", "- loop: 3.3104 s"));
+        assert!(!after(
+            "exec\nbash -lc 'python bench.py' in /w\n succeeded in 4.1s:\n- loop: 3.3104 s\ncodex",
+            "The loop takes 3.31 s."
+        ));
+        assert!(!after("", "The loop takes 3.31 s."), "unmarked: the agent's");
+        let written = "⏺ Update(RESULTS.md)\n  ⎿  Updated RESULTS.md with 1 addition";
+        assert!(!after(written, "       18 +  | ckpt-0412-best | test | 0.912 |"), "what a file tool wrote");
     }
 
     #[test]

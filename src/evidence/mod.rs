@@ -129,6 +129,9 @@ pub enum Observation {
     /// A file was written that is not an edit of the code for the tests' sake: documentation, or
     /// a file a shell command wrote (`sed -i`, `> file`). The work was begun all the same.
     Wrote,
+    /// Text a tool returned, as a structured source gives it before its lines are judged: the
+    /// figures it prints back the lines that state them, its own among them.
+    Printed(String),
     /// Output shown folded (Claude Code's `… +43 lines (ctrl+r to expand)`): what it printed is not
     /// known, so a figure stated after it cannot be judged.
     Folded,
@@ -181,6 +184,9 @@ pub struct Evidence {
 
 impl Evidence {
     pub fn observe(&mut self, observation: Observation) {
+        if let Observation::Printed(text) = &observation {
+            return self.printed.remember(text.as_bytes());
+        }
         if observation == Observation::Folded {
             // What a file tool wrote is the agent's own text, not a measurement.
             self.folded_since_request |= !self.last_was_write;
@@ -197,6 +203,8 @@ impl Evidence {
                 self.failing_inputs.clear();
                 self.folded_since_request = false;
             }
+            // The user's own figures ("the import takes 45 s now") back the agent's.
+            self.printed.remember(text.as_bytes());
             self.request.push_str(&text);
             self.request.push('\n');
             self.last_was_request = true;
@@ -225,7 +233,8 @@ impl Evidence {
             | Observation::FailingInputs(_)
             | Observation::FailureDetails(_)
             | Observation::Wrote
-            | Observation::Folded => return,
+            | Observation::Folded
+            | Observation::Printed(_) => return,
             Observation::ToolFailed => {}
             Observation::RunEnded { ok } => return self.reruns.ended(ok),
             Observation::Command { key, .. } => self.reruns.started(key),
@@ -277,7 +286,8 @@ impl Evidence {
             | Observation::FailingInputs(_)
             | Observation::FailureDetails(_)
             | Observation::Wrote
-            | Observation::Folded => {}
+            | Observation::Folded
+            | Observation::Printed(_) => {}
         }
         let same_run = failed_again && (self.tests, self.ran) == (before.0, before.1);
         if new_edit || command || ((self.tests, self.ran, self.failed) != before && !same_run) {
@@ -335,14 +345,13 @@ impl Evidence {
             return false;
         }
         if spec.unseen_figures > 0 {
-            // Output folded away since the request may have printed them.
-            if self.folded_since_request {
+            // Output folded away since the request may have printed them; a command's output
+            // prints its own.
+            if self.folded_since_request || self.printed.is_output(line) {
                 return false;
             }
-            // Most of them: a figure converted or worked out beside the printed ones it came from
-            // ("7,124,388 KB (6.79 GiB)", "0.079 s against 3.284 s, about 41x") is reported, not made up.
-            let (unseen, stated) = self.printed.unseen_in(line);
-            if unseen < spec.unseen_figures as usize || unseen * 2 <= stated {
+            let (unseen, _) = self.printed.unseen_in(line);
+            if unseen < spec.unseen_figures as usize {
                 return false;
             }
         }
