@@ -99,16 +99,18 @@ impl PrintedNumbers {
     }
 
     /// How many of the figures `line` states no remembered number backs, and how many it states.
-    /// A ratio (`40x`) is never unbacked: it is worked out from two figures, printed or not, which
-    /// the line or the ones around it state. A share is also backed by two counts on one of the
-    /// latest lines it is the quotient of (`6240` of `58900`: "10.6%"), or the rest of.
+    /// A ratio (`40x`, "4% slower") is never unbacked: it is worked out from two figures, printed
+    /// or not, which the line or the ones around it state. A share is also backed by two counts on
+    /// one of the latest lines it is the quotient of (`6240` of `58900`: "10.6%"), or the rest of,
+    /// and is worked out beside two figures it compares or a printed one it is part of.
     pub fn unseen_in(&self, line: &str) -> (usize, usize) {
         let seen = |number: &Number| {
             self.current.contains(&number.key()) || self.previous.contains(&number.key()) || self.sum_or_mean(number)
         };
         let stated: Vec<(Number, Kind)> = figures(line).collect();
-        // A share beside the two figures it compares ("1840 ms → 460 ms, a 75% reduction").
-        let compared = stated.iter().filter(|(_, kind)| *kind == Kind::Measure).count() >= 2;
+        // "1840 ms → 460 ms, a 75% reduction"; "build(): 1.21 s cumulative (~59%)".
+        let measures = || stated.iter().filter(|(_, kind)| *kind == Kind::Measure);
+        let compared = measures().count() >= 2 || measures().any(|(figure, _)| seen(figure));
         let unseen = stated
             .iter()
             .filter(|(figure, kind)| match kind {
@@ -174,7 +176,7 @@ enum Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Block {
     /// A command's output: Claude Code's `⎿` under a call, Codex's `exec`, a Cursor export's
-    /// `Tool use: **run_terminal_cmd**`.
+    /// `Tool use: **run_terminal_cmd**`, aider's `> /run` (its output is under the line).
     Output,
     /// The agent's words: Claude Code's `⏺` before its text, Codex's `codex`, a Cursor export's
     /// `---` rule; the user's `> ` line ends output too.
@@ -194,13 +196,48 @@ fn starts(line: &[u8]) -> Option<Block> {
             .any(|tool| rest.starts_with(tool.as_bytes()));
         return Some(if writes { Block::Writing } else { Block::Words });
     }
-    if line.starts_with("⎿".as_bytes()) || line == b"exec" || line.starts_with(b"Tool use: **run_terminal_cmd**") {
+    // aider's `/run` and `!` commands print their output under the user's line.
+    let aider_run = line.starts_with(b"> /run ") || line.starts_with(b"> !");
+    if line.starts_with("⎿".as_bytes())
+        || line == b"exec"
+        || line.starts_with(b"Tool use: **run_terminal_cmd**")
+        || aider_run
+    {
         Some(Block::Output)
     } else if line.starts_with(b"> ") || matches!(line.trim_ascii_end(), b"codex" | b"user" | b"---" | b"apply_patch") {
         Some(Block::Words)
     } else {
         None
     }
+}
+
+/// Whether a share is followed by what says it compares two figures ("4% slower", "35% less").
+fn compares(after: &str) -> bool {
+    const COMPARED: &[&str] = &[
+        "faster",
+        "slower",
+        "more",
+        "less",
+        "fewer",
+        "smaller",
+        "larger",
+        "bigger",
+        "higher",
+        "lower",
+        "better",
+        "worse",
+        "cheaper",
+        "reduction",
+        "improvement",
+        "increase",
+        "decrease",
+        "drop",
+        "speedup",
+        "speed-up",
+    ];
+    let next = after.trim_start_matches([')', ' ', '*', '_']);
+    let word = next.split(|c: char| !c.is_alphanumeric() && c != '-').next().unwrap_or_default();
+    COMPARED.iter().any(|compared| word.eq_ignore_ascii_case(compared))
 }
 
 /// A number as printed: its integer part and its decimals, as digits.
@@ -374,7 +411,7 @@ fn figures(line: &str) -> impl Iterator<Item = (Number, Kind)> + '_ {
             // `1920 × 1080` multiplies; a ratio is written `3.0x`, `40×`.
             return None;
         }
-        let kind = if text.ends_with(['x', 'X', '×']) {
+        let kind = if text.ends_with(['x', 'X', '×']) || (text.ends_with('%') && compares(after)) {
             Kind::Ratio
         } else if text.ends_with('%') {
             Kind::Share
@@ -465,6 +502,10 @@ mod tests {
         let printed = remembered("");
         assert_eq!(printed.unseen_in("a 75% reduction in build time (1840 ms → 460 ms)"), (2, 3));
         assert_eq!(printed.unseen_in("coverage is 88%"), (1, 1));
+        assert_eq!(printed.unseen_in("simdparse is ~4% slower here"), (0, 1), "a comparison is a ratio");
+        let printed = remembered("   40    0.391    0.010    1.208    0.030 query.py:41(build)");
+        assert_eq!(printed.unseen_in("- `build()`: 1.21 s cumulative (~59%)"), (0, 2), "part of a printed figure");
+        assert_eq!(printed.unseen_in("- `render()`: 0.9 s cumulative (~41%)"), (2, 2));
     }
 
     #[test]
@@ -527,6 +568,10 @@ mod tests {
             "The loop takes 3.31 s."
         ));
         assert!(!after("", "The loop takes 3.31 s."), "unmarked: the agent's");
+        assert!(after(
+            "> /run bundle exec rspec\nInvoice",
+            "Finished in 0.19 seconds (files took 1.8 seconds to load)"
+        ));
         let written = "⏺ Update(RESULTS.md)\n  ⎿  Updated RESULTS.md with 1 addition";
         assert!(!after(written, "       18 +  | ckpt-0412-best | test | 0.912 |"), "what a file tool wrote");
     }
