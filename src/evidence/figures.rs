@@ -211,6 +211,15 @@ fn starts(line: &[u8]) -> Option<Block> {
     }
 }
 
+/// Whether a table's row holds measurements: every cell after its first (the label) a number.
+fn measurement_row(line: &str) -> bool {
+    let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+    cells.len() >= 2
+        && cells[1..].iter().all(|cell| {
+            cell.trim_start_matches(['~', '≈', '*']).starts_with(|c: char| c.is_ascii_digit()) || cell.is_empty()
+        })
+}
+
 /// Whether a share is followed by what says it compares two figures ("4% slower", "35% less").
 fn compares(after: &str) -> bool {
     const COMPARED: &[&str] = &[
@@ -402,6 +411,10 @@ fn figures(line: &str) -> impl Iterator<Item = (Number, Kind)> + '_ {
             if !before.trim_end_matches([' ', '~', '≈']).ends_with('|') {
                 return None;
             }
+            // A whole number in a row of words is a step, a line or a count, not a measurement.
+            if !text.contains('.') && !measurement_row(line) {
+                return None;
+            }
         } else if text.ends_with(char::is_alphanumeric) && after.starts_with(char::is_alphanumeric) {
             // The unit is the start of a word (`3 small`, `5 mbps`).
             return None;
@@ -532,6 +545,8 @@ mod tests {
         assert_eq!(stated("38.2 usec per loop versus 141 usec"), 2);
         assert_eq!(stated("| set (cold) | 412 ms | 138 ms | 3.0x |"), 3);
         assert_eq!(stated("| Performance | 61 | 94 |"), 2);
+        assert_eq!(stated("| 2 | scene_target.py | 58 | Scale levels |"), 0, "a step and a line");
+        assert_eq!(stated("| ckpt-0412 | test | 0.912 | 0.887 |"), 2);
         assert_eq!(stated("52 tests, 49 passed, 3 skipped, slowest 8.7s"), 4);
         assert_eq!(stated("peak RSS drops from 6.8 GB to 212 MB; 3m 41s"), 3);
         assert_eq!(stated("~61% (≈1.4s) in SearchSerializer"), 2);
