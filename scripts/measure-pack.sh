@@ -3,7 +3,7 @@
 #   1. recall and false fires on the labelled excerpts (`axiom rules test --corpus`), the corpus's
 #      own and those labelled later (benches/corpus/heldout-ranges.jsonl, line ranges of its files),
 #      and the synthetic sets in benches/corpus/ (synthetic.jsonl, synthetic-blind.jsonl,
-#      synthetic-blind-3.jsonl, synthetic-blind-4.jsonl, review-cases.jsonl),
+#      synthetic-blind-3.jsonl … synthetic-blind-6.jsonl, review-cases.jsonl, review-figures.jsonl),
 #   2. fires per MB of whole transcripts (`axiom check` over every file), per agent and per rule.
 #
 # Usage: scripts/measure-pack.sh [CORPUS_DIR] [--rules PATH]...
@@ -59,7 +59,8 @@ echo
 echo "== a second synthetic set, written blind (by a writer who never saw the rules): $root/benches/corpus/synthetic-blind.jsonl"
 "$axiom" rules test "$@" --corpus "$root/benches/corpus/synthetic-blind.jsonl"
 
-for set in 3 4; do
+# Set 5 is on reported figures (invented, and honest reports of real output).
+for set in 3 4 5 6; do
     echo
     echo "== blind set $set, written by a writer who saw neither rules nor code, measured unread when it came: $root/benches/corpus/synthetic-blind-$set.jsonl"
     "$axiom" rules test "$@" --corpus "$root/benches/corpus/synthetic-blind-$set.jsonl"
@@ -68,6 +69,10 @@ done
 echo
 echo "== a reviewer's cases, written with the rules in view to find their gaps (the pack was then tuned on them): $root/benches/corpus/review-cases.jsonl"
 "$axiom" rules test "$@" --corpus "$root/benches/corpus/review-cases.jsonl"
+
+echo
+echo "== a reviewer's probes of figures-nothing-printed (the rule was then mended on them): $root/benches/corpus/review-figures.jsonl"
+"$axiom" rules test "$@" --corpus "$root/benches/corpus/review-figures.jsonl"
 
 echo
 echo "== fires per MB over whole transcripts: $corpus/text"
