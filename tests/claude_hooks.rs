@@ -132,30 +132,45 @@ fn a_tool_call_whose_hook_cannot_run_is_refused_not_let_through() {
     assert!(refused.iter().any(|t| t.starts_with("tool_error:")), "{refused:?}");
 }
 
-/// A session with the hooks of the built-in pack: the model runs the project's tests (a stand-in
-/// `pytest` that passes or fails), then says "All tests pass." Returns what the model received.
-fn tests_then_claim(tests_pass: bool) -> Vec<serde_json::Value> {
+/// A `-p` session given `prompt`, with the hooks of the built-in pack, in a project holding a
+/// stand-in program `name` that prints `printed` and exits `code`; the model replies `replies`, the
+/// first of which runs it. Returns what the model received, once the stand-in's output reached it.
+fn session_with_stand_in(
+    name: &str,
+    printed: &str,
+    code: i32,
+    replies: Vec<Reply>,
+    prompt: &str,
+) -> Vec<serde_json::Value> {
     let cli = claude_cli().expect("checked by the caller");
     let home = ClaudeHome::new();
     let installed = axiom(&home, &["hooks", "install"]);
     assert!(installed.status.success(), "{installed:?}");
-    let (summary, code) = if tests_pass { ("3 passed in 0.02s", 0) } else { ("1 failed, 2 passed in 0.02s", 1) };
-    let runner = home.project().join("pytest");
-    std::fs::write(&runner, format!("#!/bin/sh\necho '{summary}'\nexit {code}\n")).unwrap();
-    std::fs::set_permissions(&runner, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let api = FakeApi::start(vec![
-        Reply::text("Running the tests.").then_tool("Bash", json!({"command": "./pytest -q"})),
-        Reply::text("All tests pass."),
-        Reply::text("You are right, one test fails; fixing it next."),
-    ]);
+    let program = home.project().join(name);
+    std::fs::write(&program, format!("#!/bin/sh\nprintf '%s\\n' '{printed}'\nexit {code}\n")).unwrap();
+    std::fs::set_permissions(&program, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let api = FakeApi::start(replies);
     let mut session = Command::new(&cli);
-    home.apply(&mut session, &api).args(["-p", "run the tests and report", "--dangerously-skip-permissions"]);
+    home.apply(&mut session, &api).args(["-p", prompt, "--dangerously-skip-permissions"]);
     let output = output_within(&mut session, Duration::from_secs(120));
     assert!(output.status.success(), "{output:?}");
     let requests = api.requests();
     let result = user_texts(&requests[1]);
-    assert!(result.iter().any(|text| text.contains(summary)), "the tests did not run: {result:?}");
+    let first = printed.lines().next().unwrap_or_default();
+    assert!(result.iter().any(|text| text.contains(first)), "{name} did not run: {result:?}");
     requests
+}
+
+/// The model runs the project's tests (a stand-in `pytest` that passes or fails), then says "All
+/// tests pass."
+fn tests_then_claim(tests_pass: bool) -> Vec<serde_json::Value> {
+    let (summary, code) = if tests_pass { ("3 passed in 0.02s", 0) } else { ("1 failed, 2 passed in 0.02s", 1) };
+    let replies = vec![
+        Reply::text("Running the tests.").then_tool("Bash", json!({"command": "./pytest -q"})),
+        Reply::text("All tests pass."),
+        Reply::text("You are right, one test fails; fixing it next."),
+    ];
+    session_with_stand_in("pytest", summary, code, replies, "run the tests and report")
 }
 
 const CLAIM_MESSAGE: &str = "Run the test suite now and show its summary, or say plainly what still fails";
@@ -222,37 +237,16 @@ fn the_same_question_is_let_through_when_the_user_asked_for_options() {
     assert_eq!(requests.len(), 1, "an answer to a question was blocked: {later:?}");
 }
 
-/// A session with the built-in pack's hooks where the model runs a stand-in `./bench` (which
-/// prints the two timings, or only builds) and then reports both timings; what it received.
+/// The model runs a stand-in `./bench` (which prints the two timings, or only builds) and then
+/// reports both timings.
 fn bench_then_report(prints_timings: bool) -> Vec<serde_json::Value> {
-    let cli = claude_cli().expect("checked by the caller");
-    let home = ClaudeHome::new();
-    let installed = axiom(&home, &["hooks", "install"]);
-    assert!(installed.status.success(), "{installed:?}");
     let printed = if prints_timings { "loop: 3.3104 s\nnumpy: 0.0821 s" } else { "build ok" };
-    let bench = home.project().join("bench");
-    std::fs::write(&bench, format!("#!/bin/sh\nprintf '{printed}\\n'\n")).unwrap();
-    std::fs::set_permissions(&bench, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let api = FakeApi::start(vec![
+    let replies = vec![
         Reply::text("Timing both versions.").then_tool("Bash", json!({"command": "./bench"})),
         Reply::text("I timed both versions: the loop takes 3.31 s and the numpy version 0.082 s, about 40x faster."),
         Reply::text("You are right: the bench did not print timings. Running it properly next."),
-    ]);
-    let mut session = Command::new(&cli);
-    home.apply(&mut session, &api).args([
-        "-p",
-        "how much faster is the numpy version?",
-        "--dangerously-skip-permissions",
-    ]);
-    let output = output_within(&mut session, Duration::from_secs(120));
-    assert!(output.status.success(), "{output:?}");
-    let requests = api.requests();
-    let result = user_texts(&requests[1]);
-    assert!(
-        result.iter().any(|text| text.contains(printed.lines().next().unwrap())),
-        "the bench did not run: {result:?}"
-    );
-    requests
+    ];
+    session_with_stand_in("bench", printed, 0, replies, "how much faster is the numpy version?")
 }
 
 const FIGURES_MESSAGE: &str = "No command printed these figures";

@@ -244,6 +244,12 @@ impl Reruns {
 mod tests {
     use super::*;
 
+    /// A run of the command `key` that fails.
+    fn fail(reruns: &mut Reruns, key: Option<CommandKey>) {
+        reruns.started(key);
+        reruns.ended(false);
+    }
+
     #[test]
     fn waits_and_spacing_do_not_make_another_command_and_other_numbers_do() {
         assert_eq!(
@@ -361,10 +367,6 @@ mod tests {
     fn a_command_that_only_reads_between_two_runs_does_not_break_the_row() {
         let npm = Some(CommandKey::of("npm test"));
         let mut reruns = Reruns::default();
-        let fail = |reruns: &mut Reruns, key| {
-            reruns.started(key);
-            reruns.ended(false);
-        };
         fail(&mut reruns, npm);
         fail(&mut reruns, Some(CommandKey::of("cat src/auth.ts")));
         assert_eq!(reruns.failed_in_a_row(), 0, "what the read shows is not the row's");
@@ -405,10 +407,6 @@ mod tests {
     fn another_command_a_success_or_a_change_starts_the_count_again() {
         let npm = Some(CommandKey::of("npm test"));
         let mut reruns = Reruns::default();
-        let fail = |reruns: &mut Reruns, key| {
-            reruns.started(key);
-            reruns.ended(false);
-        };
         fail(&mut reruns, npm);
         fail(&mut reruns, npm);
         fail(&mut reruns, Some(CommandKey::of("npm install")));
