@@ -17,8 +17,9 @@ use regex::Regex;
 /// numbers are remembered, in at most a few hundred KiB, however much a task prints.
 const GENERATION: usize = 16_384;
 
-/// Numbers above this are not figures anyone rounds (ids, hashes, timestamps in ms).
-const LARGEST: u64 = 1_000_000_000_000_000;
+/// Numbers above this are not figures anyone rounds (ids, hashes, timestamps in ms); below it, a
+/// number's digits with its decimals fit in a key.
+const LARGEST: u64 = 1_000_000_000_000;
 
 /// Decimals a key keeps: a figure with more is compared cut to this many.
 const MOST_DECIMALS: u32 = 6;
@@ -589,6 +590,33 @@ mod tests {
         ));
         let written = "⏺ Update(RESULTS.md)\n  ⎿  Updated RESULTS.md with 1 addition";
         assert!(!after(written, "       18 +  | ckpt-0412-best | test | 0.912 |"), "what a file tool wrote");
+    }
+
+    #[test]
+    fn any_text_is_read_without_a_panic() {
+        // Bytes drawn from what figures are made of, so that most lines hold numbers, units,
+        // separators, cells and markers; a fixed seed, so a failure repeats.
+        const PIECES: &[&str] = &[
+            "0", "1", "9", "12", ".", ",", "_", ":", " ", "ms", "s", "%", "x", "×", "GiB", "|", "→", "m", "~", "≈",
+            "\n", "⎿", "⏺ ", "exec\n", "1m2.5s", "é", "\u{2026} +3 lines", "takes ", "from ", "-",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut printed = PrintedNumbers::default();
+        printed.remember(b"999999999999.999999 99999999999999.999999 18446744073709551615 1e308");
+        assert_eq!(printed.unseen_in("took 999999999999.999999 s"), (0, 1));
+        for _ in 0..20_000 {
+            let line: String = (0..next() % 24).map(|_| PIECES[(next() % PIECES.len() as u64) as usize]).collect();
+            let (unseen, stated) = printed.unseen_in(&line);
+            assert!(unseen <= stated, "{line:?}");
+            printed.is_output(&line);
+            printed.remember(line.as_bytes());
+        }
     }
 
     #[test]
