@@ -4,9 +4,11 @@
 //! it thinks the code does.
 //!
 //! Every number in the text before a claim is remembered at the precisions a report rounds it to
-//! (`2.418731` also as `2.42`, `2.4` and `2`), so "about 2.4 s" is backed by `2.418731`. A figure
-//! derived from printed ones ("40× faster" from two timings) is not; rules that read figures
-//! leave ratios to the wording around them.
+//! (`2.418731` also as `2.42`, `2.4` and `2`) and in the next units up or down, so "about 2.4 s" is
+//! backed by `2.418731` and "6.79 GiB" by `7124388` kbytes. What a report works out from printed
+//! numbers is backed too, where it can be told from chance: a sum or a mean of a few in a row, a
+//! share of two counts on one line. A ratio ("40x", "4% slower") is never held against the agent:
+//! it is worked out from two figures, and those are what is judged.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::LazyLock;
@@ -52,10 +54,23 @@ const LATEST: usize = 16;
 const SUMMED: usize = 8;
 
 impl PrintedNumbers {
-    /// Remembers every number in `text`.
+    /// Remembers every number in `text`, lines as the task showed them, and follows the marks
+    /// of its blocks.
     pub fn remember(&mut self, text: &[u8]) {
+        self.read(text, true);
+    }
+
+    /// Remembers every number in `text`, which a structured source gave whole (a tool's result,
+    /// a prompt): what looks like an agent's mark in it is the text's, not the session's.
+    pub fn remember_given(&mut self, text: &[u8]) {
+        self.read(text, false);
+    }
+
+    fn read(&mut self, text: &[u8], follow_marks: bool) {
         for line in text.split(|&byte| byte == b'\n') {
-            self.block = self.block_of(line);
+            if follow_marks {
+                self.block = self.block_of(line);
+            }
             let mut counts = Vec::new();
             for number in numbers(line) {
                 number.keys(|key| {
@@ -588,6 +603,9 @@ mod tests {
             "> /run bundle exec rspec\nInvoice",
             "Finished in 0.19 seconds (files took 1.8 seconds to load)"
         ));
+        let mut given = remembered("");
+        given.remember_given("⎿ a log a tool printed\nexec".as_bytes());
+        assert!(!given.is_output("The loop takes 3.31 s."), "a tool's result marks nothing");
         let written = "⏺ Update(RESULTS.md)\n  ⎿  Updated RESULTS.md with 1 addition";
         assert!(!after(written, "       18 +  | ckpt-0412-best | test | 0.912 |"), "what a file tool wrote");
     }
@@ -597,8 +615,36 @@ mod tests {
         // Bytes drawn from what figures are made of, so that most lines hold numbers, units,
         // separators, cells and markers; a fixed seed, so a failure repeats.
         const PIECES: &[&str] = &[
-            "0", "1", "9", "12", ".", ",", "_", ":", " ", "ms", "s", "%", "x", "×", "GiB", "|", "→", "m", "~", "≈",
-            "\n", "⎿", "⏺ ", "exec\n", "1m2.5s", "é", "\u{2026} +3 lines", "takes ", "from ", "-",
+            "0",
+            "1",
+            "9",
+            "12",
+            ".",
+            ",",
+            "_",
+            ":",
+            " ",
+            "ms",
+            "s",
+            "%",
+            "x",
+            "×",
+            "GiB",
+            "|",
+            "→",
+            "m",
+            "~",
+            "≈",
+            "\n",
+            "⎿",
+            "⏺ ",
+            "exec\n",
+            "1m2.5s",
+            "é",
+            "\u{2026} +3 lines",
+            "takes ",
+            "from ",
+            "-",
         ];
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = move || {

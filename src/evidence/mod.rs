@@ -185,7 +185,7 @@ pub struct Evidence {
 impl Evidence {
     pub fn observe(&mut self, observation: Observation) {
         if let Observation::Printed(text) = &observation {
-            return self.printed.remember(text.as_bytes());
+            return self.printed.remember_given(text.as_bytes());
         }
         if observation == Observation::Folded {
             // What a file tool wrote is the agent's own text, not a measurement.
@@ -204,7 +204,7 @@ impl Evidence {
                 self.folded_since_request = false;
             }
             // The user's own figures ("the import takes 45 s now") back the agent's.
-            self.printed.remember(text.as_bytes());
+            self.printed.remember_given(text.as_bytes());
             self.request.push_str(&text);
             self.request.push('\n');
             self.last_was_request = true;
