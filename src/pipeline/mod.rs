@@ -655,8 +655,11 @@ impl Pipeline {
     /// (a tool call that edited a file, a command's exit status): it counts as evidence for the
     /// lines that come after it.
     pub fn observe(&mut self, observation: Observation) {
-        if matches!(observation, Observation::Request(_)) {
-            self.requests_from_lines = false;
+        match observation {
+            Observation::Request(_) => self.requests_from_lines = false,
+            // A tool's text is read for its numbers only where a rule judges figures.
+            Observation::Printed(_) if !self.reads_figures => return,
+            _ => {}
         }
         self.evidence.observe(observation);
     }
