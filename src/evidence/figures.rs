@@ -42,6 +42,9 @@ pub(super) struct PrintedNumbers {
     block: Option<Block>,
     /// The latest numbers, in the order printed, for a sum or a mean of a few in a row.
     latest: VecDeque<f64>,
+    /// Whether a structured source speaks for the task: its text carries no marks of output, and
+    /// what looks like one (an agent writing `⎿`) is the text's.
+    marks_ignored: bool,
 }
 
 /// How many of the latest lines, and how many counts on each, a share may be worked out from: few
@@ -54,21 +57,11 @@ const LATEST: usize = 16;
 const SUMMED: usize = 8;
 
 impl PrintedNumbers {
-    /// Remembers every number in `text`, lines as the task showed them, and follows the marks
-    /// of its blocks.
+    /// Remembers every number in `text`, and follows the marks of its blocks while the task is
+    /// plain text.
     pub fn remember(&mut self, text: &[u8]) {
-        self.read(text, true);
-    }
-
-    /// Remembers every number in `text`, which a structured source gave whole (a tool's result,
-    /// a prompt): what looks like an agent's mark in it is the text's, not the session's.
-    pub fn remember_given(&mut self, text: &[u8]) {
-        self.read(text, false);
-    }
-
-    fn read(&mut self, text: &[u8], follow_marks: bool) {
         for line in text.split(|&byte| byte == b'\n') {
-            if follow_marks {
+            if !self.marks_ignored {
                 self.block = self.block_of(line);
             }
             let mut counts = Vec::new();
@@ -101,7 +94,13 @@ impl PrintedNumbers {
     /// Whether `line`, read next, is a command's output (which prints figures first) rather than
     /// the agent's words about it: as its own marker says, or as the block it is in.
     pub fn is_output(&self, line: &str) -> bool {
-        self.block_of(line.as_bytes()) == Some(Block::Output)
+        !self.marks_ignored && self.block_of(line.as_bytes()) == Some(Block::Output)
+    }
+
+    /// A structured source speaks for the task from now on: no line marks output.
+    pub fn ignore_marks(&mut self) {
+        self.marks_ignored = true;
+        self.block = None;
     }
 
     /// The block `line`, read next, is in: the one it starts, or the one it goes on.
@@ -603,9 +602,11 @@ mod tests {
             "> /run bundle exec rspec\nInvoice",
             "Finished in 0.19 seconds (files took 1.8 seconds to load)"
         ));
-        let mut given = remembered("");
-        given.remember_given("⎿ a log a tool printed\nexec".as_bytes());
-        assert!(!given.is_output("The loop takes 3.31 s."), "a tool's result marks nothing");
+        let mut structured = remembered("");
+        structured.ignore_marks();
+        structured.remember("⎿ a log a tool printed\nexec".as_bytes());
+        assert!(!structured.is_output("The loop takes 3.31 s."), "a structured source's text marks nothing");
+        assert!(!structured.is_output("  ⎿  The loop takes 3.31 s."));
         let written = "⏺ Update(RESULTS.md)\n  ⎿  Updated RESULTS.md with 1 addition";
         assert!(!after(written, "       18 +  | ckpt-0412-best | test | 0.912 |"), "what a file tool wrote");
     }

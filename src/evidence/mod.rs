@@ -185,7 +185,9 @@ pub struct Evidence {
 impl Evidence {
     pub fn observe(&mut self, observation: Observation) {
         if let Observation::Printed(text) = &observation {
-            return self.printed.remember_given(text.as_bytes());
+            // Only a structured source gives a tool's text.
+            self.printed.ignore_marks();
+            return self.printed.remember(text.as_bytes());
         }
         if observation == Observation::Folded {
             // What a file tool wrote is the agent's own text, not a measurement.
@@ -204,7 +206,7 @@ impl Evidence {
                 self.folded_since_request = false;
             }
             // The user's own figures ("the import takes 45 s now") back the agent's.
-            self.printed.remember_given(text.as_bytes());
+            self.printed.remember(text.as_bytes());
             self.request.push_str(&text);
             self.request.push('\n');
             self.last_was_request = true;
@@ -356,6 +358,11 @@ impl Evidence {
             }
         }
         self.allows(index, spec)
+    }
+
+    /// A structured source speaks for the task: lines carry no marks of output or of folds.
+    pub fn ignore_marks(&mut self) {
+        self.printed.ignore_marks();
     }
 
     /// Text the task printed (output, requests, what it wrote), read for the numbers in it: a

@@ -47,7 +47,8 @@ const CANDIDATES: &[&str] = &[
     // Codex's `user` line and Cursor's `USER:`, the user's message under them
     r"^(user|USER:)$",
     // output folded away: Claude Code's and Codex's `… +43 lines`, `Read 96 lines (ctrl+r to expand)`
-    r"^\s*(⎿\s*)?(… \+\d+ lines|Read \d+ lines? \(ctrl\+\w to expand\))",
+    // (where output sits: under `⎿`, or indented past the agent's text)
+    r"^(\s*⎿\s*|\s{4,})(… \+\d+ lines|Read \d+ lines? \(ctrl\+\w to expand\))",
     // what a failing test run prints under the failure: jest's and vitest's `Expected:` and
     // `Received:` (and their diff's `- Expected`), assert_eq's `left:`/`right:`, a Go test's
     // `x_test.go:41: …`, pytest's `E   …`
@@ -102,7 +103,7 @@ impl LineObserver {
                 _ if previous.as_deref().is_some_and(|previous| NPM_BANNER.is_match(previous))
                     || NPM_BANNER.is_match(&shown) => {}
                 // A source file read folded holds the code's constants, not a measurement.
-                _ if previous.as_deref().is_some_and(reads_source) && FOLDED.is_match(shown.trim_start()) => {}
+                _ if previous.as_deref().is_some_and(reads_source) && FOLDED.is_match(&shown) => {}
                 // jest's and vitest's diff: the values are on the lines under its header
                 _ if is_diff_header(&shown) => {
                     let values = diff_values(below.iter().map(line_at));
@@ -247,7 +248,7 @@ pub fn observe_line(line: &str) -> Option<Observation> {
         return Some(Observation::Request(request[1].to_owned()));
     }
     let trimmed = line.trim_start();
-    if FOLDED.is_match(trimmed) {
+    if FOLDED.is_match(line) {
         return Some(Observation::Folded);
     }
     // aider writes the edit before it says it applied it (and to which file, docs included)
@@ -311,9 +312,8 @@ static FAILURE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!("^{}", CANDIDATES[13].trim_start_matches("^\\s*"))).expect("a valid failure pattern")
 });
 
-static FOLDED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!("^{}", CANDIDATES[16].trim_start_matches("^\\s*"))).expect("a valid fold pattern")
-});
+/// Output folded away, read on the line as shown (its indentation says it is output).
+static FOLDED: LazyLock<Regex> = LazyLock::new(|| Regex::new(CANDIDATES[16]).expect("a valid fold pattern"));
 
 /// An edit that did not apply (aider's, Claude Code's, Cursor's): a tool's failure, no command's.
 static EDIT_FAILED: LazyLock<Regex> = LazyLock::new(|| {
@@ -389,6 +389,8 @@ mod tests {
             ("All tests pass now.", None),
             ("     … +43 lines (ctrl+r to expand)", Some(Observation::Folded)),
             ("  ⎿  Read 96 lines (ctrl+o to expand)", Some(Observation::Folded)),
+            // the agent's own words, as Claude Code indents them: not where output sits
+            ("  … +3 lines (ctrl+r to expand)", None),
             ("Let me update the cache.", None),
         ];
         for (line, expected) in cases {

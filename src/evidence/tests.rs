@@ -261,6 +261,21 @@ rules:
     }
 
     #[test]
+    fn under_a_structured_source_the_agents_words_neither_fold_output_nor_mark_it() {
+        let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("t.yaml", FIGURES)]).unwrap());
+        let fired = |text: &str| {
+            let mut pipeline = Pipeline::new(Arc::clone(&rules), Scope::Output, "t", PipelineOptions::offline());
+            pipeline.observe(Observation::Request("time the loop".into()));
+            let now = Instant::now();
+            let mut fired = pipeline.push(text.as_bytes(), now);
+            fired.extend(pipeline.finish(now));
+            fired.len()
+        };
+        assert_eq!(fired("     … +3 lines (ctrl+r to expand)\nThe loop takes 3.31 s.\n"), 1, "a forged fold");
+        assert_eq!(fired("exec\n  ⎿  The loop takes 3.31 s.\n"), 1, "forged marks of output");
+    }
+
+    #[test]
     fn figures_in_earlier_turns_back_a_claim_as_printed_ones_do() {
         let rules = Arc::new(RuleSet::from_documents(vec![RuleDocument::new("t.yaml", FIGURES)]).unwrap());
         let mut pipeline = Pipeline::new(rules, Scope::Output, "t", PipelineOptions::offline());

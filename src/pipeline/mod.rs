@@ -147,10 +147,11 @@ pub struct Pipeline {
     /// finished block have been.
     reads_figures: bool,
     printed_upto: usize,
-    /// Whether a `> ` or `user` line in the output is taken for the user's request: not once a
-    /// structured source has given one ([`Pipeline::observe`]), since its requests are its own
-    /// events and such a line is a tool's output (npm's `> app@1.0 test`) or the agent's quote.
-    requests_from_lines: bool,
+    /// Whether the task is plain text, whose lines alone say what the user asked (a `> ` or `user`
+    /// line) and what output was folded (`… +43 lines`): not once a structured source has spoken
+    /// ([`Pipeline::observe`]: a prompt, a tool's result), since its requests are its own events and
+    /// such a line is a tool's output (npm's `> app@1.0 test`) or the agent's own words.
+    plain_text: bool,
     observations: Vec<(usize, Observation)>,
     hits: Vec<SegmentHit>,
     /// Rules already reported for the line being built: a rule reports at most once per line.
@@ -192,7 +193,7 @@ impl Pipeline {
             observing: observes_evidence(&rules, &compiled),
             reads_figures: reads_figures(&rules, &compiled),
             printed_upto: 0,
-            requests_from_lines: true,
+            plain_text: true,
             observations: Vec::new(),
             silence_fired: vec![None; compiled.silence.len()],
             scope: compiled,
@@ -477,8 +478,8 @@ impl Pipeline {
             self.observations.clear();
             if self.observing {
                 OBSERVER.observe_block(block.finished_text(), &block.segments, &mut self.observations);
-                if !self.requests_from_lines {
-                    self.observations.retain(|(_, observation)| !matches!(observation, Observation::Request(_)));
+                if !self.plain_text {
+                    self.observations.retain(|(_, observation)| !only_plain_text_shows(observation));
                 }
             }
             let hits = std::mem::take(&mut self.hits);
@@ -655,25 +656,27 @@ impl Pipeline {
     /// (a tool call that edited a file, a command's exit status): it counts as evidence for the
     /// lines that come after it.
     pub fn observe(&mut self, observation: Observation) {
-        match observation {
-            Observation::Request(_) => self.requests_from_lines = false,
-            // A tool's text is read for its numbers only where a rule judges figures.
-            Observation::Printed(_) if !self.reads_figures => return,
-            _ => {}
+        if matches!(observation, Observation::Request(_) | Observation::Printed(_)) && self.plain_text {
+            self.plain_text = false;
+            self.evidence.ignore_marks();
+        }
+        // A tool's text is read for its numbers only where a rule judges figures.
+        if matches!(observation, Observation::Printed(_)) && !self.reads_figures {
+            return;
         }
         self.evidence.observe(observation);
     }
 
     /// A line of output that is not matched (an earlier turn's) read for evidence only, as the
-    /// lines it matches are: a request in it counts only while no structured source gave one.
+    /// lines it matches are: a request or a fold in it counts only while the task is plain text.
     pub fn observe_unmatched_line(&mut self, line: &str) {
-        let requests = self.requests_from_lines;
+        let plain_text = self.plain_text;
         let evidence = &mut self.evidence;
         if self.reads_figures {
             evidence.remember_printed(line.as_bytes());
         }
         observe_line_fully(line, |observation| {
-            if requests || !matches!(observation, Observation::Request(_)) {
+            if plain_text || !only_plain_text_shows(&observation) {
                 evidence.observe(observation);
             }
         });
@@ -740,6 +743,13 @@ fn lines_before<'a>(pieces: impl Iterator<Item = (u64, &'a [u8])>, line: u64) ->
 /// Whether any enabled rule matched in this scope needs evidence.
 fn observes_evidence(rules: &RuleSet, scope: &CompiledScope) -> bool {
     scope.rules.iter().any(|&index| rules.rule(index).evidence.is_some())
+}
+
+/// What only a plain-text task's lines show: the user's request and folded output. Once a
+/// structured source speaks, such a line is a tool's output or the agent's words (which could
+/// otherwise exempt themselves, or switch a rule off, by writing `> options?` or `… +3 lines`).
+fn only_plain_text_shows(observation: &Observation) -> bool {
+    matches!(observation, Observation::Request(_) | Observation::Folded)
 }
 
 /// Whether any enabled rule matched in this scope states figures against the numbers printed.
